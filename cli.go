@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/loftyscan/loftyscan/reporters"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes: the contract CI jobs and hooks rely on.
+const (
+	exitClean    = 0 // nothing found
+	exitFindings = 1 // findings (or --exit-code N)
+	exitError    = 2 // usage or fatal error
+)
+
+// errFindings is returned by a scan command that found something; run maps
+// it to the --exit-code value.
+var errFindings = errors.New("findings")
+
+// usageError is a mistake in the command line: exit 2 with a hint.
+type usageError struct {
+	err  error
+	hint string
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// fatalError stops the program with exit 2; hint, if any, says what to do.
+type fatalError struct {
+	err  error
+	hint string
+}
+
+func (e *fatalError) Error() string { return e.err.Error() }
+func (e *fatalError) Unwrap() error { return e.err }
+
+// env is what a command reads from and writes to, so tests can run the
+// whole CLI in-process with buffers.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// run executes the command line args and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runEnv(context.Background(), args, env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+func runEnv(ctx context.Context, args []string, e env) int {
+	var code *int
+	root := newRootCommand(e, &code)
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, e.stderr, &code)
+}
+
+// exitCode is the one place errors become exit codes.
+func exitCode(err error, stderr io.Writer, findingsCode **int) int {
+	var ue *usageError
+	var fe *fatalError
+	switch {
+	case err == nil:
+		return exitClean
+	case errors.Is(err, errFindings):
+		if *findingsCode != nil {
+			return **findingsCode
+		}
+		return exitFindings
+	case errors.As(err, &ue):
+		printError(stderr, ue.err.Error())
+		printHint(stderr, ue.hint)
+		return exitError
+	case errors.As(err, &fe):
+		printError(stderr, fe.err.Error())
+		printHint(stderr, fe.hint)
+		return exitError
+	default:
+		// Cobra's own errors: unknown command or flag, wrong arguments.
+		printError(stderr, err.Error())
+		printHint(stderr, "run 'loftyscan --help' for usage")
+		return exitError
+	}
+}
+
+func printError(w io.Writer, msg string) { fmt.Fprintf(w, "loftyscan: error: %s\n", msg) }
+
+func printWarning(w io.Writer, msg string) { fmt.Fprintf(w, "loftyscan: warning: %s\n", msg) }
+
+func printHint(w io.Writer, msg string) {
+	if msg != "" {
+		fmt.Fprintf(w, "loftyscan: hint: %s\n", msg)
+	}
+}
+
+const rootLong = `loftyscan finds leaked Lofty API keys.
+
+A Lofty API key is a JWS whose claims carry the THIRD_PARTY_OPERATION scope.
+loftyscan decodes every JWS it finds, reports the ones that carry that scope
+(lofty-api-key), and the ones without it that sit next to a Lofty name
+(lofty-unconfirmed-token). Other JWTs are not reported.
+
+Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error.`
+
+func newRootCommand(e env, code **int) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "loftyscan",
+		Short:         "Find leaked Lofty API keys",
+		Long:          rootLong,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Without a subcommand, print help and fail: a CI step that runs
+		// bare `loftyscan` scanned nothing and must not pass.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(e.stderr)
+			_ = cmd.Help()
+			return &usageError{err: errors.New("no command given"), hint: "to scan this folder, run 'loftyscan dir .'"}
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{err: err, hint: fmt.Sprintf("run '%s --help' for the flags", cmd.CommandPath())}
+	})
+	o := &outputFlags{}
+	o.register(root, code)
+	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newVersionCommand(e))
+	return root
+}
+
+// outputFlags are the flags every scan command shares.
+type outputFlags struct {
+	format      string
+	output      string
+	showSecrets bool
+	exitCode    int
+	noColor     bool
+}
+
+func (o *outputFlags) register(root *cobra.Command, code **int) {
+	f := root.PersistentFlags()
+	f.StringVarP(&o.format, "format", "f", reporters.FormatTerminal, "report format: "+strings.Join(reporters.Formats(), ", "))
+	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
+	f.BoolVar(&o.showSecrets, "show-secrets", false, "print full keys in terminal and json reports (never in SARIF)")
+	f.IntVar(&o.exitCode, "exit-code", exitFindings, "exit `code` when keys are found")
+	f.BoolVar(&o.noColor, "no-color", false, "no colours in terminal output (also NO_COLOR=1)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if cmd.Flags().Changed("exit-code") {
+			c := o.exitCode
+			*code = &c
+		}
+		if _, err := reporters.New(o.format, reporters.Options{}); err != nil {
+			return &usageError{err: err, hint: "pick a format with --format " + strings.Join(reporters.Formats(), "|")}
+		}
+		if o.exitCode < 0 || o.exitCode > 125 {
+			return &usageError{err: fmt.Errorf("--exit-code %d is out of range", o.exitCode), hint: "use a code from 0 to 125"}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,9 @@
+// Command loftyscan finds leaked Lofty API keys in files, archives, standard
+// input and git history, and reports them for people and for CI.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

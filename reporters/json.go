@@ -1,0 +1,160 @@
+package reporters
+
+import (
+	"encoding/json"
+	"io"
+)
+
+// jsonReporter writes the report as one JSON object, for scripts and CI
+// steps that act on findings. Its field names are a contract: add fields,
+// never rename or remove them.
+//
+// The object has two members:
+//
+//	{
+//	  "findings": [ ... ],   // always an array, [] when nothing was found
+//	  "stats": { ... }
+//	}
+//
+// Each finding has:
+//
+//	rule_id      "lofty-api-key" or "lofty-unconfirmed-token"
+//	fingerprint  lowercase hex SHA-256 of the token: stable across scans, safe to share
+//	path         slash-separated, relative to the scan root; "outer.zip!inner/file" in archives
+//	line         1-based line of the token's first character (of the encoded text, when encoded)
+//	column       1-based column of that character, in characters
+//	confirmed    true when the claims carry the THIRD_PARTY_OPERATION scope
+//	status       "active", "expired" or "no-expiry"
+//	expires_at   RFC 3339 time in UTC, or null when the token never expires
+//	redacted     the token with all but its first 10 and last 4 characters cut out
+//	severity     "high", "medium" or "low" (see scanner.Finding.Severity)
+//	alg          the JWS header's alg
+//	encoding     the wrapping the token was found in ("base64", "utf-16le"...); omitted for plain text
+//	subject      the sub claim; omitted when there is none
+//
+// Findings from git history add:
+//
+//	commit       full hash of the commit that introduced the token at that path
+//	author       its author's name
+//	email        its author's email
+//	date         its author date, RFC 3339 in UTC
+//	message      the first line of its message
+//	in_head      whether the token is still in HEAD; omitted when unknown
+//
+// and with --show-secrets, and only then:
+//
+//	secret       the full token
+//
+// The stats are:
+//
+//	files        files, archive entries and blobs scanned
+//	bytes        bytes scanned, after decompression
+//	duration     wall time as a Go duration string, e.g. "12.3ms"
+//	duration_ms  the same in whole milliseconds
+//	findings     number of findings
+//	skipped      things not scanned on purpose (symlinks, devices...)
+//	errors       things that could not be read, or not wholly
+//	warnings     warnings given, errors included
+//
+// The output is indented, ends in a newline, and does not escape <, > and &
+// (tokens and paths stay readable in a terminal).
+type jsonReporter struct {
+	opts Options
+}
+
+type jsonReport struct {
+	Findings []jsonFinding `json:"findings"`
+	Stats    jsonStats     `json:"stats"`
+}
+
+type jsonFinding struct {
+	RuleID      string  `json:"rule_id"`
+	Fingerprint string  `json:"fingerprint"`
+	Path        string  `json:"path"`
+	Line        int     `json:"line"`
+	Column      int     `json:"column"`
+	Confirmed   bool    `json:"confirmed"`
+	Status      string  `json:"status"`
+	ExpiresAt   *string `json:"expires_at"` // null, not absent, for no expiry
+	Redacted    string  `json:"redacted"`
+	Severity    string  `json:"severity"`
+	Alg         string  `json:"alg"`
+	Encoding    string  `json:"encoding,omitempty"`
+	Subject     string  `json:"subject,omitempty"`
+	*jsonGit            // nil outside git scans, which drops all its fields
+	Secret      string  `json:"secret,omitempty"`
+}
+
+type jsonGit struct {
+	Commit  string `json:"commit"`
+	Author  string `json:"author"`
+	Email   string `json:"email"`
+	Date    string `json:"date"`
+	Message string `json:"message"`
+	InHead  *bool  `json:"in_head,omitempty"`
+}
+
+type jsonStats struct {
+	Files      int64  `json:"files"`
+	Bytes      int64  `json:"bytes"`
+	Duration   string `json:"duration"`
+	DurationMS int64  `json:"duration_ms"`
+	Findings   int64  `json:"findings"`
+	Skipped    int64  `json:"skipped"`
+	Errors     int64  `json:"errors"`
+	Warnings   int64  `json:"warnings"`
+}
+
+func (j *jsonReporter) Report(w io.Writer, r Report) error {
+	out := jsonReport{
+		Findings: make([]jsonFinding, 0, len(r.Findings)),
+		Stats: jsonStats{
+			Files:      r.Stats.Files,
+			Bytes:      r.Stats.Bytes,
+			Duration:   r.Stats.Duration.String(),
+			DurationMS: r.Stats.Duration.Milliseconds(),
+			Findings:   r.Stats.Findings,
+			Skipped:    r.Stats.Skipped,
+			Errors:     r.Stats.Errors,
+			Warnings:   r.Stats.Warnings,
+		},
+	}
+	for _, f := range r.Findings {
+		jf := jsonFinding{
+			RuleID:      f.RuleID,
+			Fingerprint: f.Fingerprint,
+			Path:        f.Path,
+			Line:        f.Line,
+			Column:      f.Column,
+			Confirmed:   f.Confirmed(),
+			Status:      string(f.Status),
+			Redacted:    f.Redacted(),
+			Severity:    f.Severity(),
+			Alg:         f.Alg,
+			Encoding:    f.Encoding,
+			Subject:     f.Subject,
+		}
+		if !f.ExpiresAt.IsZero() {
+			s := rfc3339(f.ExpiresAt)
+			jf.ExpiresAt = &s
+		}
+		if f.Commit != "" {
+			jf.jsonGit = &jsonGit{
+				Commit:  f.Commit,
+				Author:  f.Author,
+				Email:   f.Email,
+				Date:    rfc3339(f.Date),
+				Message: f.Message,
+				InHead:  f.InHead,
+			}
+		}
+		if j.opts.ShowSecrets {
+			jf.Secret = f.Secret
+		}
+		out.Findings = append(out.Findings, jf)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

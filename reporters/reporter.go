@@ -1,0 +1,118 @@
+// Package reporters writes the findings of a scan for people and for tools.
+package reporters
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/loftyscan/loftyscan/rules"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// Report is what a scan produced.
+type Report struct {
+	Findings []scanner.Finding
+	Stats    scanner.Stats
+	// Root is the absolute path of the scan root (the directory, or the
+	// repository's work tree), which finding paths are relative to. It may be
+	// empty, as for stdin: SARIF then leaves the base of its URIs to the
+	// consumer, which for GitHub is the checkout.
+	Root string
+}
+
+// Options are the choices the user makes about output, the same for every
+// format so that main can build any reporter from its flags alone.
+type Options struct {
+	// ShowSecrets prints full tokens in the formats meant for the user
+	// (terminal, json). SARIF ignores it: SARIF files are uploaded and shown
+	// to everyone with access to the repository's alerts.
+	ShowSecrets bool
+	// Color enables ANSI colours in the terminal format. The caller decides
+	// (--no-color, NO_COLOR, whether stdout is a terminal); reporters never
+	// guess from the environment, so output into a file or buffer is
+	// predictable.
+	Color bool
+	// Version is the tool version, named in SARIF's tool.driver.
+	Version string
+}
+
+// Reporter writes a report in one format. Report is called once per scan,
+// after the scan, with every finding: the formats are documents, not
+// streams.
+type Reporter interface {
+	Report(w io.Writer, r Report) error
+}
+
+// The formats, in the order they are listed to the user. Formats returns
+// them; New accepts exactly these.
+const (
+	FormatTerminal = "terminal"
+	FormatJSON     = "json"
+	FormatSARIF    = "sarif"
+)
+
+// Formats returns the names New accepts, for --format's help text, its
+// validation and tests that must cover every format.
+func Formats() []string {
+	return []string{FormatTerminal, FormatJSON, FormatSARIF}
+}
+
+// New returns the reporter for format, one of Formats.
+func New(format string, opts Options) (Reporter, error) {
+	switch format {
+	case FormatTerminal:
+		return newTerminal(opts), nil
+	case FormatJSON:
+		return &jsonReporter{opts: opts}, nil
+	case FormatSARIF:
+		return &sarifReporter{opts: opts}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats(), ", "))
+}
+
+// label is the short human name of a rule, used in the terminal and in
+// SARIF messages.
+func label(ruleID string) string {
+	switch ruleID {
+	case rules.RuleAPIKey:
+		return "Lofty API key"
+	case rules.RuleUnconfirmed:
+		return "unconfirmed token in Lofty context"
+	}
+	return ruleID
+}
+
+// describeExpiry says in a few words whether a finding's token still works
+// by its own claims: "active, expires 2027-01-02 15:04 UTC",
+// "expired 2023-11-14" or "no expiry". Times are in UTC so that a report
+// reads the same wherever it was made.
+func describeExpiry(f scanner.Finding) string {
+	switch f.Status {
+	case rules.StatusExpired:
+		if f.ExpiresAt.IsZero() {
+			return "expired"
+		}
+		return "expired " + f.ExpiresAt.UTC().Format(time.DateOnly)
+	case rules.StatusActive:
+		if f.ExpiresAt.IsZero() {
+			return "active"
+		}
+		return "active, expires " + f.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
+	case rules.StatusNoExpiry:
+		return "no expiry"
+	}
+	return string(f.Status)
+}
+
+// shortCommit is the abbreviated hash people recognise from git log.
+func shortCommit(c string) string {
+	if len(c) > 7 {
+		return c[:7]
+	}
+	return c
+}
+
+// rfc3339 formats t in UTC, the form both JSON and SARIF use for times.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

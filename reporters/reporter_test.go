@@ -1,0 +1,230 @@
+package reporters
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loftyscan/loftyscan/internal/testtoken"
+	"github.com/loftyscan/loftyscan/rules"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// sampleReport returns a fixed report that exercises every field: a
+// confirmed key, an unconfirmed token in an archive and an encoding, and two
+// git findings, one with a hostile commit message and a path that needs
+// escaping. It returns a new value each call so parallel tests share nothing.
+func sampleReport() Report {
+	no, yes := false, true
+	date := time.Date(2024, 5, 6, 10, 0, 0, 0, time.FixedZone("CEST", 2*3600))
+	fs := []scanner.Finding{
+		{
+			RuleID:    rules.RuleAPIKey,
+			Path:      "config/.env",
+			Line:      3,
+			Column:    19,
+			Status:    rules.StatusActive,
+			ExpiresAt: time.Date(2027, 1, 2, 15, 4, 5, 0, time.UTC),
+			Alg:       "HS256",
+			Subject:   "agent-1001",
+			Secret:    testtoken.Key("agent-1001", time.Date(2027, 1, 2, 15, 4, 5, 0, time.UTC)),
+		},
+		{
+			RuleID:   rules.RuleUnconfirmed,
+			Path:     "outer.zip!inner/dir/file name.env",
+			Line:     1,
+			Column:   9,
+			Encoding: "base64",
+			Status:   rules.StatusNoExpiry,
+			Alg:      "HS256",
+			Subject:  "anon-42",
+			Secret:   testtoken.Generic("anon-42"),
+		},
+		{
+			RuleID:    rules.RuleAPIKey,
+			Path:      "deploy/k8s/secret.yaml",
+			Line:      12,
+			Column:    21,
+			Status:    rules.StatusExpired,
+			ExpiresAt: time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC),
+			Alg:       "HS256",
+			Secret:    testtoken.Key("agent-7", time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC)),
+			Commit:    "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d",
+			Author:    "Jane Doe",
+			Email:     "jane@example.com",
+			Date:      date,
+			Message:   "add staging config",
+			InHead:    &no,
+		},
+		{
+			RuleID:  rules.RuleUnconfirmed,
+			Path:    "docs/réunion: notes.md",
+			Line:    7,
+			Column:  1,
+			Status:  rules.StatusNoExpiry,
+			Alg:     "HS256",
+			Secret:  testtoken.Generic("chime-legacy"),
+			Commit:  "ffeeddccbbaa99887766554433221100ffeeddcc",
+			Author:  "Bob\x1b[2J",
+			Email:   "bob@example.com",
+			Date:    date.Add(48 * time.Hour),
+			Message: "docs: lofty setup \x1b[31mred\u202e",
+			InHead:  &yes,
+		},
+	}
+	for i := range fs {
+		sum := sha256.Sum256([]byte(fs[i].Secret))
+		fs[i].Fingerprint = hex.EncodeToString(sum[:])
+	}
+	return Report{
+		Findings: fs,
+		Stats: scanner.Stats{
+			Files:    13,
+			Bytes:    1_234_567,
+			Duration: 15300 * time.Microsecond,
+			Findings: int64(len(fs)),
+			Skipped:  1,
+			Errors:   1,
+			Warnings: 2,
+		},
+		Root: "/home/dev/src/my repo",
+	}
+}
+
+// cleanReport is a scan that found nothing.
+func cleanReport() Report {
+	return Report{Stats: scanner.Stats{Files: 13, Bytes: 48_213, Duration: 2100 * time.Microsecond}}
+}
+
+// render runs the reporter for format over r.
+func render(t *testing.T, format string, opts Options, r Report) []byte {
+	t.Helper()
+	rep, err := New(format, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := rep.Report(&buf, r); err != nil {
+		t.Fatalf("%s: %v", format, err)
+	}
+	return buf.Bytes()
+}
+
+// maskSecrets replaces each full token in out with a placeholder, so that
+// golden files show where a secret is printed without holding one: a
+// key-shaped string in the repository would be found by loftyscan itself
+// and by every other secret scanner.
+func maskSecrets(out []byte, r Report) []byte {
+	for i, f := range r.Findings {
+		out = bytes.ReplaceAll(out, []byte(f.Secret), fmt.Appendf(nil, "<secret %d>", i))
+	}
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		format string
+		opts   Options
+		report Report
+	}{
+		{"terminal", FormatTerminal, Options{}, sampleReport()},
+		{"terminal-secrets", FormatTerminal, Options{ShowSecrets: true}, sampleReport()},
+		{"terminal-clean", FormatTerminal, Options{}, cleanReport()},
+		{"json", FormatJSON, Options{}, sampleReport()},
+		{"json-secrets", FormatJSON, Options{ShowSecrets: true}, sampleReport()},
+		{"json-clean", FormatJSON, Options{}, cleanReport()},
+		{"sarif", FormatSARIF, Options{Version: "1.0.0"}, sampleReport()},
+		{"sarif-clean", FormatSARIF, Options{Version: "1.0.0"}, cleanReport()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := maskSecrets(render(t, tt.format, tt.opts, tt.report), tt.report)
+			file := filepath.Join("testdata", tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(file, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("output differs from %s (run go test -update if the change is intended):\n%s", file, got)
+			}
+		})
+	}
+}
+
+func TestNewUnknownFormat(t *testing.T) {
+	t.Parallel()
+	_, err := New("xml", Options{})
+	if err == nil {
+		t.Fatal("New(\"xml\") succeeded")
+	}
+	for _, f := range Formats() {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("error %q does not name format %q", err, f)
+		}
+	}
+}
+
+// TestSecretsOnlyOnRequest is the promise of DESIGN.md: redaction is the
+// default everywhere, full tokens appear only with --show-secrets and only in
+// the formats meant for the user, never in SARIF, which is uploaded.
+func TestSecretsOnlyOnRequest(t *testing.T) {
+	t.Parallel()
+	for _, format := range Formats() {
+		for _, show := range []bool{false, true} {
+			for _, col := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/show=%v/color=%v", format, show, col), func(t *testing.T) {
+					t.Parallel()
+					r := sampleReport()
+					out := string(render(t, format, Options{ShowSecrets: show, Color: col, Version: "test"}, r))
+					if !strings.HasSuffix(out, "\n") {
+						t.Error("output does not end in a newline")
+					}
+					want := show && format != FormatSARIF
+					for i, f := range r.Findings {
+						seg := testtoken.Segments(f.Secret)
+						payload, sig := seg[1], seg[2]
+						if got := strings.Contains(out, f.Secret); got != want {
+							t.Errorf("finding %d: full token in output = %v, want %v", i, got, want)
+						}
+						if !want && (strings.Contains(out, sig) || strings.Contains(out, payload)) {
+							t.Errorf("finding %d: a token segment leaked", i)
+						}
+						if !strings.Contains(out, f.Redacted()) && !want {
+							t.Errorf("finding %d: redacted form %q missing", i, f.Redacted())
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestNoColorUnlessAsked(t *testing.T) {
+	t.Parallel()
+	for _, format := range Formats() {
+		for _, r := range []Report{sampleReport(), cleanReport()} {
+			out := render(t, format, Options{ShowSecrets: true}, r)
+			if bytes.Contains(out, []byte("\x1b")) {
+				t.Errorf("%s: escape byte in output with Color false", format)
+			}
+		}
+	}
+}

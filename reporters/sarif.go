@@ -1,0 +1,345 @@
+package reporters
+
+import (
+	"encoding/json"
+	"io"
+	"net/url"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/loftyscan/loftyscan/rules"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// sarifReporter writes SARIF 2.1.0 in the subset GitHub code scanning
+// ingests, so that `loftyscan dir --format sarif` can feed
+// github/codeql-action/upload-sarif directly.
+//
+// SARIF files are uploaded and shown to everyone who can read the
+// repository's alerts, so they never hold a full token, whatever
+// Options.ShowSecrets says: messages carry the redacted form and results are
+// tracked by the token's SHA-256 fingerprint.
+type sarifReporter struct {
+	opts Options
+}
+
+// The pieces of SARIF 2.1.0 loftyscan writes. Field order follows the
+// specification's examples so that the output reads naturally.
+type (
+	sarifLog struct {
+		Schema  string     `json:"$schema"`
+		Version string     `json:"version"`
+		Runs    []sarifRun `json:"runs"`
+	}
+	sarifRun struct {
+		Tool               sarifTool                   `json:"tool"`
+		OriginalURIBaseIDs map[string]sarifArtifactLoc `json:"originalUriBaseIds,omitempty"`
+		ColumnKind         string                      `json:"columnKind"`
+		Results            []sarifResult               `json:"results"` // [] on a clean scan: "no results", not "not run"
+	}
+	sarifTool struct {
+		Driver sarifDriver `json:"driver"`
+	}
+	sarifDriver struct {
+		Name           string      `json:"name"`
+		InformationURI string      `json:"informationUri"`
+		Version        string      `json:"version"`
+		Rules          []sarifRule `json:"rules"`
+	}
+	sarifRule struct {
+		ID                   string            `json:"id"`
+		Name                 string            `json:"name"`
+		ShortDescription     sarifText         `json:"shortDescription"`
+		FullDescription      sarifText         `json:"fullDescription"`
+		Help                 sarifText         `json:"help"`
+		DefaultConfiguration sarifRuleConfig   `json:"defaultConfiguration"`
+		Properties           sarifRuleProperty `json:"properties"`
+	}
+	sarifText struct {
+		Text     string `json:"text"`
+		Markdown string `json:"markdown,omitempty"`
+	}
+	sarifRuleConfig struct {
+		Level string `json:"level"`
+	}
+	sarifRuleProperty struct {
+		SecuritySeverity string   `json:"security-severity"` // a string: GitHub ignores numbers
+		Tags             []string `json:"tags"`
+		Precision        string   `json:"precision"`
+		ProblemSeverity  string   `json:"problem.severity"`
+	}
+	sarifResult struct {
+		RuleID              string              `json:"ruleId"`
+		RuleIndex           int                 `json:"ruleIndex"`
+		Level               string              `json:"level"`
+		Message             sarifText           `json:"message"`
+		Locations           []sarifLocation     `json:"locations"`
+		PartialFingerprints map[string]string   `json:"partialFingerprints"`
+		Properties          sarifResultProperty `json:"properties"`
+	}
+	sarifLocation struct {
+		PhysicalLocation sarifPhysicalLocation `json:"physicalLocation"`
+	}
+	sarifPhysicalLocation struct {
+		ArtifactLocation sarifArtifactLoc `json:"artifactLocation"`
+		Region           sarifRegion      `json:"region"`
+	}
+	sarifArtifactLoc struct {
+		URI       string `json:"uri"`
+		URIBaseID string `json:"uriBaseId,omitempty"`
+	}
+	sarifRegion struct {
+		StartLine   int `json:"startLine"`
+		StartColumn int `json:"startColumn"`
+		EndColumn   int `json:"endColumn,omitempty"`
+	}
+	sarifResultProperty struct {
+		Status    string `json:"status"`
+		ExpiresAt string `json:"expires_at,omitempty"`
+		Encoding  string `json:"encoding,omitempty"`
+		Commit    string `json:"commit,omitempty"`
+		Author    string `json:"author,omitempty"`
+		Email     string `json:"email,omitempty"`
+		Date      string `json:"date,omitempty"`
+		Message   string `json:"message,omitempty"`
+		InHead    *bool  `json:"in_head,omitempty"`
+	}
+)
+
+const (
+	sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+	// srcRoot is the conventional base id for "relative to the checkout";
+	// GitHub resolves it to the repository root.
+	srcRoot = "%SRCROOT%"
+	// fingerprintKey names our partial fingerprint. It is versioned because
+	// GitHub matches alerts across uploads by it: changing how it is computed
+	// must change the key, or every alert would close and reopen.
+	fingerprintKey = "loftyscan/fingerprint/v1"
+)
+
+// What to do about a leaked key, shared by both rules' help. Rotation comes
+// first because the key stays valid until revoked, whatever happens to the
+// repository.
+const (
+	remediationText = `What to do:
+1. Revoke the key now: in Lofty, open Settings → Integrations → API and delete it. Then create a new key there.
+2. Store the new key in a secret manager or as a CI secret, and read it from the environment (lofty-cli reads LOFTY_CUSTOMER_KEY). Do not commit it.
+3. Remove the old key from the files, and from git history with git filter-repo (https://github.com/newren/git-filter-repo), then force-push and have collaborators clone again.
+
+Revoke first. A pushed key has already been copied to clones, forks, CI logs and caches that no history rewrite reaches, and it keeps working until it is revoked or expires. Cleaning history without rotating leaves a live key in all of those copies.`
+
+	remediationMarkdown = `**What to do**
+
+1. **Revoke the key now:** in Lofty, open **Settings → Integrations → API** and delete it. Then create a new key there.
+2. Store the new key in a secret manager or as a CI secret, and read it from the environment (lofty-cli reads ` + "`LOFTY_CUSTOMER_KEY`" + `). Do not commit it.
+3. Remove the old key from the files, and from git history with [git filter-repo](https://github.com/newren/git-filter-repo), then force-push and have collaborators clone again.
+
+**Revoke first.** A pushed key has already been copied to clones, forks, CI logs and caches that no history rewrite reaches, and it keeps working until it is revoked or expires. Cleaning history without rotating leaves a live key in all of those copies.`
+)
+
+// sarifRules describes both rules. Both are always listed, even when a scan
+// finds nothing, so that GitHub knows the rules and closes alerts whose
+// findings are gone. Results refer to rules by their index in this list.
+var sarifRules = []sarifRule{
+	{
+		ID:               rules.RuleAPIKey,
+		Name:             "LoftyApiKey",
+		ShortDescription: sarifText{Text: "Lofty API key."},
+		FullDescription: sarifText{Text: "A JWS token whose claims carry the THIRD_PARTY_OPERATION scope: " +
+			"a Lofty API key. It gives whoever holds it API access to the Lofty account that created it."},
+		Help: sarifText{
+			Text: "This is a Lofty API key: a JWS whose claims carry the THIRD_PARTY_OPERATION scope that Lofty " +
+				"gives its API keys. Anyone who can read it can use the Lofty API as the account that created it.\n\n" +
+				remediationText,
+			Markdown: "This is a **Lofty API key**: a JWS whose claims carry the `THIRD_PARTY_OPERATION` scope that " +
+				"Lofty gives its API keys. Anyone who can read it can use the Lofty API as the account that created it.\n\n" +
+				remediationMarkdown,
+		},
+		DefaultConfiguration: sarifRuleConfig{Level: "error"},
+		Properties: sarifRuleProperty{
+			SecuritySeverity: "8.5",
+			Tags:             []string{"security", "secret"},
+			Precision:        "very-high",
+			ProblemSeverity:  "error",
+		},
+	},
+	{
+		ID:               rules.RuleUnconfirmed,
+		Name:             "LoftyUnconfirmedToken",
+		ShortDescription: sarifText{Text: "Unconfirmed token in a Lofty context."},
+		FullDescription: sarifText{Text: "A JWS token without the THIRD_PARTY_OPERATION scope, found in a Lofty " +
+			"context: a LOFTY_, lofty or chime name on its line, an \"Authorization: token\" header, or " +
+			"lofty-cli auth set. It may be a Lofty key in a form loftyscan does not recognise."},
+		Help: sarifText{
+			Text: "This JWS does not carry the THIRD_PARTY_OPERATION scope of a Lofty API key, but it was found in a " +
+				"Lofty context: a LOFTY_, lofty or chime name on its line, an \"Authorization: token\" header, or " +
+				"lofty-cli auth set. It may be a Lofty key in a form loftyscan does not recognise, or another " +
+				"service's token used beside Lofty code. Find out which. If it is another service's token, rotate it " +
+				"there. If it is a Lofty key, treat it as one.\n\n" + remediationText,
+			Markdown: "This JWS does not carry the `THIRD_PARTY_OPERATION` scope of a Lofty API key, but it was found " +
+				"in a Lofty context: a `LOFTY_`, `lofty` or `chime` name on its line, an `Authorization: token` header, " +
+				"or `lofty-cli auth set`. It may be a Lofty key in a form loftyscan does not recognise, or another " +
+				"service's token used beside Lofty code. Find out which. If it is another service's token, rotate it " +
+				"there. If it is a Lofty key, treat it as one.\n\n" + remediationMarkdown,
+		},
+		DefaultConfiguration: sarifRuleConfig{Level: "warning"},
+		Properties: sarifRuleProperty{
+			SecuritySeverity: "5.5",
+			Tags:             []string{"security", "secret"},
+			Precision:        "medium",
+			ProblemSeverity:  "warning",
+		},
+	},
+}
+
+func (s *sarifReporter) Report(w io.Writer, r Report) error {
+	run := sarifRun{
+		Tool: sarifTool{Driver: sarifDriver{
+			Name:           "loftyscan",
+			InformationURI: "https://github.com/loftyscan/loftyscan",
+			Version:        sarifVersion(s.opts.Version),
+			Rules:          sarifRules,
+		}},
+		// Finding columns count characters. Said explicitly, because
+		// consumers otherwise assume UTF-16 code units, as editors count.
+		ColumnKind: "unicodeCodePoints",
+		Results:    make([]sarifResult, 0, len(r.Findings)),
+	}
+	if base, ok := rootURI(r.Root); ok {
+		run.OriginalURIBaseIDs = map[string]sarifArtifactLoc{srcRoot: {URI: base}}
+	}
+	for _, f := range r.Findings {
+		run.Results = append(run.Results, sarifResultFor(f))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+func sarifResultFor(f scanner.Finding) sarifResult {
+	idx := 0
+	for i, rule := range sarifRules {
+		if rule.ID == f.RuleID {
+			idx = i
+		}
+	}
+	region := sarifRegion{StartLine: max(1, f.Line), StartColumn: max(1, f.Column)}
+	if f.Encoding == "" {
+		// The token is in the file as is, so its length there is its length.
+		// An encoded token's length in the file is not known here; without an
+		// endColumn the region runs to the end of the line.
+		region.EndColumn = region.StartColumn + utf8.RuneCountInString(f.Secret)
+	}
+	props := sarifResultProperty{Status: string(f.Status), Encoding: f.Encoding}
+	if !f.ExpiresAt.IsZero() {
+		props.ExpiresAt = rfc3339(f.ExpiresAt)
+	}
+	if f.Commit != "" {
+		props.Commit = f.Commit
+		props.Author = f.Author
+		props.Email = f.Email
+		props.Date = rfc3339(f.Date)
+		props.Message = f.Message
+		props.InHead = f.InHead
+	}
+	return sarifResult{
+		RuleID:    f.RuleID,
+		RuleIndex: idx,
+		Level:     sarifLevel(f.Severity()),
+		Message:   sarifText{Text: sarifMessage(f)},
+		Locations: []sarifLocation{{PhysicalLocation: sarifPhysicalLocation{
+			ArtifactLocation: sarifArtifactLoc{URI: escapePath(f.Path), URIBaseID: srcRoot},
+			Region:           region,
+		}}},
+		PartialFingerprints: map[string]string{fingerprintKey: f.Fingerprint},
+		Properties:          props,
+	}
+}
+
+// sarifVersion returns the tool version in the form SARIF validators expect
+// (SARIF2005): starting with a digit, so "v1.2.3" becomes "1.2.3". A build
+// without a version still gets one, as a log whose producer cannot be told
+// apart is hard to triage.
+func sarifVersion(v string) string {
+	if t := strings.TrimPrefix(v, "v"); t != "" && '0' <= t[0] && t[0] <= '9' {
+		return t
+	}
+	if v == "" || v == "(devel)" {
+		return "0.0.0-dev"
+	}
+	return "0.0.0-" + v
+}
+
+// sarifLevel maps a finding's severity to a SARIF level, so that an expired
+// key is a note rather than an error that fails a required check.
+func sarifLevel(severity string) string {
+	switch severity {
+	case "high":
+		return "error"
+	case "medium":
+		return "warning"
+	}
+	return "note"
+}
+
+// sarifMessage is the one line GitHub shows for an alert. It carries the
+// redacted token, never the full one.
+func sarifMessage(f scanner.Finding) string {
+	var b strings.Builder
+	l := label(f.RuleID)
+	b.WriteString(strings.ToUpper(l[:1]) + l[1:])
+	b.WriteString(" '" + f.Redacted() + "' (" + f.RuleID + ")")
+	if f.Encoding != "" {
+		b.WriteString(", " + f.Encoding + " encoded")
+	}
+	b.WriteString(", " + describeExpiry(f))
+	if f.Commit != "" {
+		b.WriteString(", introduced in commit " + shortCommit(f.Commit))
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// escapePath turns a finding's slash-separated path into a relative URI
+// reference. Spaces, '%', '#', '?' and non-ASCII bytes are percent-escaped.
+// '!' (the archive separator in "outer.zip!inner/file") and '/' are kept. A
+// ':' is escaped too, as one in the first segment would read as a scheme.
+func escapePath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-._~/!$&'()*+,;=@", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		const hex = "0123456789ABCDEF"
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// rootURI returns the file URI of an absolute root directory, with the
+// trailing slash SARIF requires of a base URI. It reports false for an empty
+// or relative root, which cannot make an absolute URI.
+func rootURI(root string) (string, bool) {
+	if root == "" {
+		return "", false
+	}
+	p := strings.ReplaceAll(root, `\`, "/")
+	if len(p) >= 2 && p[1] == ':' { // a Windows drive: C:/src
+		p = "/" + p
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return "", false
+	}
+	p = path.Clean(p)
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String(), true
+}

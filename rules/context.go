@@ -1,0 +1,92 @@
+package rules
+
+import (
+	"bytes"
+	"strings"
+)
+
+// How far from a token, on its own line, a Lofty name still counts as
+// context. A bounded window keeps the check linear on a minified file that is
+// one 100 MB line, and a name 50 KB away in such a line says nothing.
+const (
+	contextBefore = 512
+	contextAfter  = 256
+)
+
+// DefaultContextNames are the names that tie a token to Lofty when they
+// appear on its line, matched without regard to ASCII case: LOFTY_API_KEY,
+// lofty_token, loftyKey and api.lofty.com all contain "lofty"; "chime" is
+// the old brand.
+var DefaultContextNames = []string{"lofty", "chime"}
+
+// HasLoftyContext reports whether the token at buf[start:end] sits in a
+// Lofty context: a Lofty name on the same line (within a bounded window), or
+// the header form Lofty's API uses, "Authorization: token <key>".
+func HasLoftyContext(buf []byte, start, end int, names []string) bool {
+	if len(names) == 0 {
+		names = DefaultContextNames
+	}
+	lo := max(0, start-contextBefore)
+	if i := bytes.LastIndexByte(buf[lo:start], '\n'); i >= 0 {
+		lo += i + 1
+	}
+	hi := min(len(buf), end+contextAfter)
+	if i := bytes.IndexByte(buf[end:hi], '\n'); i >= 0 {
+		hi = end + i
+	}
+	before, after := buf[lo:start], buf[end:hi]
+	for _, n := range names {
+		if n == "" {
+			continue // matches everything: a configuration slip, not context
+		}
+		n = strings.ToLower(n)
+		if containsFold(before, n) || containsFold(after, n) {
+			return true
+		}
+	}
+	return isTokenAuth(before)
+}
+
+// isTokenAuth reports whether the text before a token ends with the token
+// scheme of an Authorization header ("Authorization: token ", also inside
+// quotes or after '=' as in headers={"Authorization": "token ...").
+// Only quotes, ':', '=', ',' and blanks may stand between the header name
+// and the scheme: "the authorization server returns an access token <jwt>"
+// is prose about OAuth, not a Lofty header.
+func isTokenAuth(before []byte) bool {
+	t := bytes.TrimRight(before, " \t")
+	if len(t) == len(before) || len(t) < 5 || !equalFold(t[len(t)-5:], "token") {
+		return false
+	}
+	t = bytes.TrimRight(t[:len(t)-5], " \t\"'`:=,")
+	const name = "authorization"
+	return len(t) >= len(name) && equalFold(t[len(t)-len(name):], name)
+}
+
+// containsFold is bytes.Contains ignoring ASCII case; name must be lower
+// case and not empty.
+func containsFold(s []byte, name string) bool {
+	n := len(name)
+	for i := 0; i+n <= len(s); i++ {
+		if toLower(s[i]) == name[0] && equalFold(s[i:i+n], name) {
+			return true
+		}
+	}
+	return false
+}
+
+func toLower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func equalFold(s []byte, lower string) bool {
+	for i := range len(lower) {
+		if toLower(s[i]) != lower[i] {
+			return false
+		}
+	}
+	return true
+}

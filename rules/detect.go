@@ -1,0 +1,105 @@
+package rules
+
+import (
+	"time"
+)
+
+// The rule ids of findings.
+const (
+	// RuleAPIKey is a JWS whose claims carry the THIRD_PARTY_OPERATION scope:
+	// a Lofty API key.
+	RuleAPIKey = "lofty-api-key"
+	// RuleUnconfirmed is a JWS without that scope that sits in a Lofty
+	// context (a Lofty name on its line, or "Authorization: token").
+	RuleUnconfirmed = "lofty-unconfirmed-token"
+)
+
+// Config holds what decides a finding. The zero value uses the defaults.
+type Config struct {
+	// Now is the time against which expiry is judged; zero means time.Now().
+	Now time.Time
+	// Scopes are the scope values that confirm a Lofty key; empty means
+	// THIRD_PARTY_OPERATION.
+	Scopes []string
+	// ContextNames are the names that put an unconfirmed JWS in a Lofty
+	// context; empty means DefaultContextNames.
+	ContextNames []string
+}
+
+// Match is a token the rules report.
+type Match struct {
+	Rule       string // RuleAPIKey or RuleUnconfirmed
+	Token      string // the full token: handle with care, print only on request
+	Start, End int    // byte offsets of the token in the searched buffer
+	Alg        string
+	Subject    string    // the sub claim, when it is a string or number
+	ExpiresAt  time.Time // zero when the key has no expiry
+	Status     Status
+}
+
+// Confirmed reports whether the match is a scope-confirmed Lofty key.
+func (m Match) Confirmed() bool { return m.Rule == RuleAPIKey }
+
+// Find returns the Lofty keys and the Lofty-context tokens in buf, in order.
+// A JWS that is neither is not reported: generic JWTs are everywhere and
+// reporting them is noise. Bytes that are not a JWS are never an error.
+func (c Config) Find(buf []byte) []Match {
+	return c.FindWithContext(buf, false)
+}
+
+// FindWithContext is Find for text decoded from an enclosing encoding: when
+// outerContext is true, the enclosing text already put it in a Lofty context
+// (a Kubernetes Secret's LOFTY_API_KEY: <base64>, say).
+func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
+	var out []Match
+	for _, cand := range FindCandidates(buf) {
+		if m, ok := c.Judge(buf, cand, outerContext); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Judge decides whether one candidate in buf is reported, and how.
+func (c Config) Judge(buf []byte, cand Candidate, outerContext bool) (Match, bool) {
+	raw := string(buf[cand.Start:cand.End])
+	tok, err := ParseToken(raw)
+	if err != nil {
+		return Match{}, false
+	}
+	rule := RuleAPIKey
+	if !HasScope(tok.Claims, c.Scopes...) {
+		if !outerContext && !HasLoftyContext(buf, cand.Start, cand.End, c.ContextNames) {
+			return Match{}, false
+		}
+		rule = RuleUnconfirmed
+	}
+	now := c.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	exp, hasExp := ReadExpiry(tok.Claims)
+	m := Match{
+		Rule:    rule,
+		Token:   raw,
+		Start:   cand.Start,
+		End:     cand.End,
+		Alg:     tok.Alg(),
+		Subject: subject(tok.Claims),
+		Status:  StatusAt(exp, hasExp, now),
+	}
+	if hasExp {
+		m.ExpiresAt = exp
+	}
+	return m, true
+}
+
+func subject(claims map[string]any) string {
+	switch v := claims["sub"].(type) {
+	case string:
+		return v
+	case float64:
+		return formatNumber(v)
+	}
+	return ""
+}

@@ -1,0 +1,316 @@
+package scanner
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+)
+
+// kind is what the first bytes of some content say it is.
+type kind int
+
+const (
+	plain kind = iota
+	zipKind
+	gzipKind
+	tarKind
+)
+
+// sniffLen is how many leading bytes decide the kind: a tar header is 512.
+const sniffLen = 512
+
+func sniff(head []byte) kind {
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		return zipKind
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return gzipKind
+	case len(head) >= 262 && bytes.Equal(head[257:262], []byte("ustar")):
+		return tarKind
+	}
+	return plain
+}
+
+func (k kind) String() string {
+	return [...]string{"plain", "zip", "gzip", "tar"}[k]
+}
+
+// scanEntry scans one file, archive entry or stream: it opens archives and
+// gzip (up to the depth limit) and streams anything else through the rules.
+// ra and size give random access when the content is a file on disk (zip
+// needs it); otherwise size is -1. It returns read errors of the content
+// itself; problems inside archives are reported as warnings.
+func (r *run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size int64, p string, depth int, b *budget) error {
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(rd, head)
+	head = head[:n]
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	full := io.MultiReader(bytes.NewReader(head), rd)
+	k := sniff(head)
+	if k != plain && depth >= r.opts.Limits.ArchiveDepth {
+		if r.opts.Limits.ArchiveDepth > 0 {
+			r.warn(p, "%s archive nested more than %d levels deep: scanned as plain bytes, not opened", k, r.opts.Limits.ArchiveDepth)
+		}
+		k = plain
+	}
+	switch k {
+	case zipKind:
+		return r.scanZip(ctx, st, full, ra, size, p, depth, b)
+	case gzipKind:
+		return r.scanGzip(ctx, st, full, p, depth, b)
+	case tarKind:
+		r.scanTar(ctx, st, full, p, depth+1, b)
+		return nil
+	}
+	r.files.Add(1)
+	read, err := st.scan(ctx, full, p, r.emit)
+	r.bytes.Add(read)
+	return err
+}
+
+// scanZip scans each entry of a zip archive.
+func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size int64, p string, depth int, b *budget) error {
+	if ra == nil {
+		// Inside another archive or on a pipe: zip needs random access, so
+		// hold the archive in memory, within the entry cap.
+		data, err := io.ReadAll(io.LimitReader(rd, r.opts.Limits.EntryBytes+1))
+		if err != nil {
+			return err
+		}
+		if int64(len(data)) > r.opts.Limits.EntryBytes {
+			r.fail(p, "zip archive larger than the %s cap for archives read into memory: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
+			r.files.Add(1)
+			read, err := st.scan(ctx, io.MultiReader(bytes.NewReader(data), rd), p, r.emit)
+			r.bytes.Add(read)
+			return err
+		}
+		ra, size = bytes.NewReader(data), int64(len(data))
+	}
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		r.fail(p, "not a readable zip archive (%v): scanned as plain bytes", err)
+		r.files.Add(1)
+		read, err := st.scan(ctx, io.NewSectionReader(ra, 0, size), p, r.emit)
+		r.bytes.Add(read)
+		return err
+	}
+	for i, f := range zr.File {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if i >= r.opts.Limits.Entries {
+			r.fail(p, "zip archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
+			break
+		}
+		if f.FileInfo().IsDir() || !f.Mode().IsRegular() {
+			continue
+		}
+		inner := p + "!" + f.Name
+		rc, err := f.Open()
+		if err != nil {
+			r.fail(inner, "cannot read zip entry: %v", err)
+			continue
+		}
+		cr := r.capped(rc, inner, b, int64(f.CompressedSize64), nil)
+		err = r.scanEntry(ctx, st, cr, nil, -1, inner, depth+1, b)
+		rc.Close()
+		r.reportEntryError(inner, "zip entry", cr, err)
+	}
+	return nil
+}
+
+// scanGzip decompresses a gzip stream and scans what it holds: a tar
+// archive (entries named "x.tar.gz!entry") or anything else ("x.gz!x").
+func (r *run) scanGzip(ctx context.Context, st *streamer, rd io.Reader, p string, depth int, b *budget) error {
+	counted := &countingReader{r: rd}
+	gz, err := gzip.NewReader(counted)
+	if err != nil {
+		r.fail(p, "not a readable gzip file (%v): not scanned", err)
+		return nil
+	}
+	defer gz.Close()
+	name := gz.Name
+	if name == "" || strings.ContainsAny(name, "/\\") {
+		name = strings.TrimSuffix(strings.TrimSuffix(path.Base(p), ".gz"), ".tgz")
+		if strings.HasSuffix(p, ".tgz") {
+			name += ".tar"
+		}
+	}
+	inner := p + "!" + name
+	cr := r.capped(gz, inner, b, 0, counted)
+	head := make([]byte, sniffLen)
+	n, herr := io.ReadFull(cr, head)
+	head = head[:n]
+	full := io.MultiReader(bytes.NewReader(head), cr)
+	if herr == nil && sniff(head) == tarKind {
+		r.scanTar(ctx, st, full, p, depth+1, b)
+		r.reportEntryError(p, "gzip data", cr, nil)
+		return nil
+	}
+	err = r.scanEntry(ctx, st, full, nil, -1, inner, depth+1, b)
+	r.reportEntryError(inner, "gzip data", cr, err)
+	return nil
+}
+
+// scanTar scans each regular file in a tar archive.
+func (r *run) scanTar(ctx context.Context, st *streamer, rd io.Reader, p string, depth int, b *budget) {
+	tr := tar.NewReader(rd)
+	for i := 0; ; i++ {
+		if ctx.Err() != nil {
+			return
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			var ce *capError
+			if errors.As(err, &ce) {
+				if !ce.silent {
+					ce.silent = true
+					r.fail(p, "%s", ce.Error())
+				}
+			} else {
+				r.fail(p, "corrupt tar archive after %d entries (%v): the rest was not scanned", i, err)
+			}
+			return
+		}
+		if i >= r.opts.Limits.Entries {
+			r.fail(p, "tar archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
+			return
+		}
+		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeGNUSparse {
+			continue
+		}
+		inner := p + "!" + strings.TrimPrefix(hdr.Name, "./")
+		cr := r.capped(tr, inner, b, 0, nil)
+		err = r.scanEntry(ctx, st, cr, nil, -1, inner, depth, b)
+		r.reportEntryError(inner, "tar entry", cr, err)
+	}
+}
+
+// reportEntryError turns the end of an entry's read into a warning: a cap
+// that was hit, or data that was corrupt part-way.
+func (r *run) reportEntryError(p, what string, cr *capReader, err error) {
+	var ce *capError
+	if cr.hit != nil {
+		err = cr.hit
+	}
+	switch {
+	case errors.As(err, &ce):
+		if !ce.silent {
+			ce.silent = true
+			r.fail(p, "%s", ce.Error())
+		}
+	case err != nil && !isContextErr(err):
+		r.fail(p, "corrupt %s (%v): scanned what could be read", what, err)
+	}
+}
+
+// budget is what is left of a file's TotalBytes cap, shared by all layers.
+type budget struct {
+	left     int64
+	reported bool // the cap was already named in a warning
+}
+
+func newBudget(total int64) *budget { return &budget{left: total} }
+
+// capError says which cap stopped an entry.
+type capError struct {
+	msg    string
+	silent bool // already reported for this file
+}
+
+func (e *capError) Error() string { return e.msg }
+
+// capReader reads decompressed data within the caps: bytes per entry, bytes
+// per file (the budget), and the ratio to the compressed bytes behind it.
+type capReader struct {
+	r          io.Reader
+	n          int64
+	max        int64
+	b          *budget
+	compressed int64           // known compressed size, or 0
+	counted    *countingReader // compressed bytes read so far, or nil
+	ratio      int64
+	hit        *capError
+}
+
+func (r *run) capped(rd io.Reader, p string, b *budget, compressed int64, counted *countingReader) *capReader {
+	return &capReader{r: rd, max: r.opts.Limits.EntryBytes, b: b, compressed: compressed, counted: counted, ratio: r.opts.Limits.Ratio}
+}
+
+// ratioFloor is the decompressed size below which the ratio is not checked:
+// small files of one repeated byte compress 1000:1 innocently.
+const ratioFloor = 1 << 20
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.hit != nil {
+		return 0, c.hit
+	}
+	switch {
+	case c.max > 0 && c.n >= c.max:
+		c.hit = &capError{msg: fmt.Sprintf("decompresses past the %s cap per entry: scanned the first %s", human(c.max), human(c.n))}
+	case c.b.left <= 0:
+		c.hit = &capError{msg: "archives in this file decompress past the total cap per file: the rest was not scanned", silent: c.b.reported}
+		c.b.reported = true
+	case c.ratio > 0 && c.n > ratioFloor && c.compressedSoFar() > 0 && c.n/c.compressedSoFar() > c.ratio:
+		c.hit = &capError{msg: fmt.Sprintf("compression ratio above %d:1 (a zip bomb?): scanned the first %s", c.ratio, human(c.n))}
+	}
+	if c.hit != nil {
+		return 0, c.hit
+	}
+	if c.max > 0 && int64(len(p)) > c.max-c.n {
+		p = p[:c.max-c.n]
+	}
+	if int64(len(p)) > c.b.left {
+		p = p[:c.b.left]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.b.left -= int64(n)
+	return n, err
+}
+
+func (c *capReader) compressedSoFar() int64 {
+	if c.counted != nil {
+		return c.counted.n
+	}
+	return c.compressed
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// human formats a byte count for messages.
+func human(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,90 @@
+package scanner
+
+import (
+	"time"
+	"unicode/utf8"
+
+	"github.com/loftyscan/loftyscan/rules"
+)
+
+// Finding is one reported token with the place it was found. It is the one
+// type the reporters read.
+type Finding struct {
+	RuleID      string       // rules.RuleAPIKey or rules.RuleUnconfirmed
+	Fingerprint string       // lowercase hex SHA-256 of the token
+	Path        string       // slash-separated, relative to the scan root; "a.zip!b/c" inside archives
+	Line        int          // 1-based line of the token's first character (of the encoded text, when encoded)
+	Column      int          // 1-based column, in characters (UTF-16 code units in UTF-16 text)
+	Encoding    string       // "" for plain text, else the wrapping: "base64", "utf-16le", "base64+utf-16le"...
+	Status      rules.Status // active, expired or no-expiry
+	ExpiresAt   time.Time    // zero when the key never expires
+	Alg         string       // the JWS header's alg
+	Subject     string       // the sub claim, if any
+	Secret      string       // the full token; reporters print it only with --show-secrets
+
+	// Git fields, empty for files on disk.
+	Commit  string
+	Author  string
+	Email   string
+	Date    time.Time
+	Message string // first line of the commit message
+	InHead  *bool  // nil outside git scans
+}
+
+// Confirmed reports whether the finding is a scope-confirmed Lofty API key.
+func (f Finding) Confirmed() bool { return f.RuleID == rules.RuleAPIKey }
+
+// Stats counts what a scan read and what it could not.
+type Stats struct {
+	Files    int64         // files (and archive entries, and blobs) scanned
+	Bytes    int64         // bytes scanned, after decompression
+	Duration time.Duration // wall time of the scan
+	Findings int64         // findings reported
+	Skipped  int64         // things not scanned on purpose: symlinks, devices, FIFOs, sockets
+	Errors   int64         // things that could not be read, or not wholly: each also gave a warning
+	Warnings int64         // warnings given, errors included
+}
+
+// Warning is something the user should know about a scan that went on
+// anyway: an unreadable file, a corrupt archive, a capped entry.
+type Warning struct {
+	Path    string // where, as in Finding.Path; may be empty
+	Message string // what happened, lowercase, no token in it
+}
+
+// String formats the warning as "path: message".
+func (w Warning) String() string {
+	if w.Path == "" {
+		return w.Message
+	}
+	return w.Path + ": " + w.Message
+}
+
+// Severity is how urgent a finding is: "high" for a confirmed key that has
+// not expired, "medium" for an unconfirmed token in a Lofty context that has
+// not expired, "low" for anything expired. Every reporter maps it the same
+// way (SARIF error/warning/note, GitLab High/Medium/Low).
+func (f Finding) Severity() string {
+	switch {
+	case f.Status == rules.StatusExpired:
+		return "low"
+	case f.Confirmed():
+		return "high"
+	default:
+		return "medium"
+	}
+}
+
+// Redacted returns the token with all but its first 10 and last 4
+// characters cut out. The first 10 are the start of the public JOSE header
+// and the last 4 cannot be used to rebuild the key; together they let a
+// person tell two findings apart.
+func (f Finding) Redacted() string { return Redact(f.Secret) }
+
+// Redact shortens a token to a form that is safe to print.
+func Redact(tok string) string {
+	if len(tok) <= 20 || !utf8.ValidString(tok) {
+		return "[redacted]"
+	}
+	return tok[:10] + "…" + tok[len(tok)-4:]
+}

@@ -1,0 +1,50 @@
+package scanner
+
+import (
+	"runtime"
+
+	"github.com/loftyscan/loftyscan/rules"
+)
+
+// Options configure a scan. Start from DefaultOptions: the zero value opens
+// no archives.
+type Options struct {
+	Rules          rules.Config // what counts as a finding
+	FollowSymlinks bool         // walk into symlinked directories and read symlinked files
+	Workers        int          // files scanned at once; 0 means one per CPU
+	Limits         Limits       // caps on archives and compressed data
+}
+
+// Limits cap what archives and compressed files may cost. A zip bomb or a
+// 42.zip-style nest must not exhaust a CI runner; hitting a cap gives a
+// warning and the scan keeps what it read.
+type Limits struct {
+	ArchiveDepth int   // archive layers opened inside one another (zip, tar, gzip)
+	EntryBytes   int64 // decompressed bytes read from one archive entry or gzip stream
+	TotalBytes   int64 // decompressed bytes read from one file's archives, all layers together
+	Ratio        int64 // decompressed:compressed bytes, checked past the first MiB
+	Entries      int   // entries read from one archive
+}
+
+// DefaultLimits are the caps applied unless set otherwise.
+func DefaultLimits() Limits {
+	return Limits{
+		ArchiveDepth: 3,
+		EntryBytes:   256 << 20,
+		TotalBytes:   1 << 30,
+		Ratio:        200,
+		Entries:      100_000,
+	}
+}
+
+// DefaultOptions returns the options of a plain `loftyscan dir`.
+func DefaultOptions() Options {
+	return Options{Limits: DefaultLimits()}
+}
+
+func (o Options) workers() int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}

@@ -1,0 +1,113 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Scanner runs scans with fixed options. It is safe for concurrent use.
+type Scanner struct {
+	opts Options
+}
+
+// New returns a Scanner with the given options.
+func New(opts Options) *Scanner { return &Scanner{opts: opts} }
+
+// run is the state of one scan: the sink and the counters.
+type run struct {
+	opts     Options
+	sink     Sink
+	start    time.Time
+	files    atomic.Int64
+	bytes    atomic.Int64
+	skipped  atomic.Int64
+	errs     atomic.Int64
+	warnings atomic.Int64
+	findings atomic.Int64
+}
+
+func (s *Scanner) newRun(sink Sink) *run {
+	return &run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now()}
+}
+
+func (r *run) stats() Stats {
+	return Stats{
+		Files:    r.files.Load(),
+		Bytes:    r.bytes.Load(),
+		Duration: time.Since(r.start),
+		Findings: r.findings.Load(),
+		Skipped:  r.skipped.Load(),
+		Errors:   r.errs.Load(),
+		Warnings: r.warnings.Load(),
+	}
+}
+
+// emit reports a finding.
+func (r *run) emit(f Finding) {
+	r.findings.Add(1)
+	r.sink.Finding(f)
+}
+
+// warn reports something the user should know that did not lose content.
+func (r *run) warn(path, format string, args ...any) {
+	r.warnings.Add(1)
+	r.sink.Warning(Warning{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// fail reports content that could not be read, or not wholly.
+func (r *run) fail(path, format string, args ...any) {
+	r.errs.Add(1)
+	r.warn(path, format, args...)
+}
+
+// skip reports something not scanned on purpose.
+func (r *run) skip(path, format string, args ...any) {
+	r.skipped.Add(1)
+	r.warn(path, format, args...)
+}
+
+// ScanReader scans one stream, such as standard input, reporting findings
+// under the path name. Archives and gzip in it are opened as in files.
+func (s *Scanner) ScanReader(ctx context.Context, name string, rd io.Reader, sink Sink) (Stats, error) {
+	r := s.newRun(sink)
+	st := newStreamer(finder{cfg: r.opts.Rules})
+	err := r.scanEntry(ctx, st, rd, nil, -1, name, 0, newBudget(r.opts.Limits.TotalBytes))
+	if err != nil && !isContextErr(err) {
+		r.fail(name, "read error: %v", err)
+		err = nil
+	}
+	return r.stats(), err
+}
+
+// ScanBytes scans content held in memory (a git blob, say) under path.
+func (s *Scanner) ScanBytes(ctx context.Context, path string, data []byte, sink Sink) (Stats, error) {
+	return s.ScanReader(ctx, path, bytesReader(data), sink)
+}
+
+// pool runs jobs on the scan's workers, each with its own streamer.
+func (r *run) pool(ctx context.Context, jobs <-chan func(context.Context, *streamer)) {
+	var wg sync.WaitGroup
+	for range r.opts.workers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := newStreamer(finder{cfg: r.opts.Rules})
+			for job := range jobs {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				job(ctx, st)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

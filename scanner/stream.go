@@ -1,0 +1,122 @@
+package scanner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Chunking. A stream is searched in chunks of chunkSize bytes, each with the
+// overlap bytes that follow it (so a key that starts in a chunk is whole in
+// the buffer) and the back bytes that precede it (so the rules see the
+// key's line for context). A match belongs to the chunk its position falls
+// in, so none is reported twice and memory stays at one buffer per worker,
+// whatever the file size.
+const (
+	chunkSize = 1 << 20
+	overlap   = 64 << 10
+	back      = 4 << 10
+	bufSize   = back + chunkSize + overlap
+)
+
+// streamer scans one stream at a time; each worker owns one.
+type streamer struct {
+	find finder
+	buf  []byte
+}
+
+func newStreamer(f finder) *streamer {
+	return &streamer{find: f, buf: make([]byte, bufSize)}
+}
+
+// scan reads r to its end and reports every finding in it under path. It
+// returns the bytes read and the first read error (findings before it are
+// already reported).
+func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func(Finding)) (int64, error) {
+	var (
+		pos   position
+		base  int64 // stream offset of buf[0]
+		n     int   // valid bytes in buf
+		owned int   // buf[:owned] was owned by earlier chunks
+		total int64
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		m, err := io.ReadFull(r, s.buf[n:])
+		n += m
+		total += int64(m)
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			// Scan what was read before reporting the error.
+			s.report(s.buf[:n], base, owned, n, &pos, path, emit)
+			return total, err
+		}
+		end := n
+		if !eof {
+			end = n - overlap
+		}
+		s.report(s.buf[:n], base, owned, end, &pos, path, emit)
+		if eof {
+			return total, nil
+		}
+		// Keep the back bytes before end, and the overlap after it.
+		keep := n - (end - back)
+		copy(s.buf, s.buf[n-keep:n])
+		base += int64(n - keep)
+		owned = back
+		n = keep
+	}
+}
+
+// report finds the keys in buf whose position is in buf[from:to], turns
+// them into findings in order, and advances pos to to.
+func (s *streamer) report(buf []byte, base int64, from, to int, pos *position, path string, emit func(Finding)) {
+	var hits []hit
+	s.find.find(buf, false, 0, func(h hit) {
+		if h.pos >= from && h.pos < to {
+			hits = append(hits, h)
+		}
+	})
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].pos < hits[j].pos })
+	cur := from
+	type place struct {
+		pos int
+		tok string
+	}
+	seen := map[place]bool{}
+	for _, h := range hits {
+		key := place{h.pos, h.match.Token}
+		if seen[key] {
+			continue // the same token reached by two decoding paths
+		}
+		seen[key] = true
+		pos.advance(buf[cur:h.pos])
+		cur = h.pos
+		line, col := pos.lineCol(strings.HasPrefix(h.encoding, "utf-16"))
+		emit(newFinding(h, path, line, col))
+	}
+	pos.advance(buf[cur:to])
+}
+
+func newFinding(h hit, path string, line, col int) Finding {
+	sum := sha256.Sum256([]byte(h.match.Token))
+	return Finding{
+		RuleID:      h.match.Rule,
+		Fingerprint: hex.EncodeToString(sum[:]),
+		Path:        path,
+		Line:        line,
+		Column:      col,
+		Encoding:    h.encoding,
+		Status:      h.match.Status,
+		ExpiresAt:   h.match.ExpiresAt,
+		Alg:         h.match.Alg,
+		Subject:     h.match.Subject,
+		Secret:      h.match.Token,
+	}
+}

@@ -1,0 +1,203 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrNoPath is wrapped by ScanPaths when a path given to scan does not exist.
+var ErrNoPath = errors.New("no such file or directory")
+
+// ScanPaths scans files and directory trees. Directories are walked
+// (skipping .git), every regular file is read, text or binary, and archives
+// are opened. Symlinks are not followed unless Options.FollowSymlinks.
+//
+// Paths in findings are relative to the root when one directory is given
+// (so a scan of a checkout reports repository paths), the file's base name
+// when one file is given, and the root joined with the relative path when
+// several are given.
+func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (Stats, error) {
+	if len(roots) == 0 {
+		roots = []string{"."}
+	}
+	infos := make([]fs.FileInfo, len(roots))
+	for i, root := range roots {
+		fi, err := os.Stat(root) // a root named on the command line is followed
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return Stats{}, fmt.Errorf("%s: %w", root, ErrNoPath)
+			}
+			return Stats{}, err
+		}
+		infos[i] = fi
+	}
+	r := s.newRun(sink)
+	jobs := make(chan func(context.Context, *streamer), 256)
+	go func() {
+		defer close(jobs)
+		for i, root := range roots {
+			display := filepath.ToSlash(filepath.Clean(root))
+			if len(roots) == 1 {
+				display = ""
+				if !infos[i].IsDir() {
+					display = filepath.Base(root)
+				}
+			}
+			w := walker{run: r, jobs: jobs, visited: map[string]bool{}}
+			if infos[i].IsDir() {
+				if real, err := filepath.EvalSymlinks(root); err == nil {
+					w.visited[real] = true
+				}
+				w.walkDir(ctx, root, display)
+			} else {
+				w.file(root, display)
+			}
+		}
+	}()
+	r.pool(ctx, jobs)
+	st := r.stats()
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// walker walks directory trees and queues their files.
+type walker struct {
+	run     *run
+	jobs    chan<- func(context.Context, *streamer)
+	visited map[string]bool // real paths of directories entered, against symlink loops
+}
+
+func (w *walker) walkDir(ctx context.Context, dir, display string) {
+	if ctx.Err() != nil {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		w.run.fail(displayName(display, dir), "cannot read directory: %v", unwrapPathError(err))
+		// ReadDir returns what it read before the error: go on with it.
+	}
+	for _, e := range entries {
+		name := e.Name()
+		abs := filepath.Join(dir, name)
+		rel := joinDisplay(display, name)
+		if !utf8.ValidString(name) {
+			w.run.warn(validName(rel), "file name is not valid UTF-8; shown with U+FFFD in place of the invalid bytes")
+			rel = validName(rel)
+		}
+		switch t := e.Type(); {
+		case t.IsDir():
+			if name == ".git" {
+				continue
+			}
+			w.walkDir(ctx, abs, rel)
+		case t&fs.ModeSymlink != 0:
+			w.symlink(ctx, abs, rel)
+		case t.IsRegular():
+			w.file(abs, rel)
+		default:
+			w.run.skip(rel, "%s, not read", describeMode(t))
+		}
+	}
+}
+
+func (w *walker) symlink(ctx context.Context, abs, rel string) {
+	fi, err := os.Stat(abs)
+	if err != nil {
+		w.run.skip(rel, "broken symbolic link (its target cannot be read: %v), skipped", unwrapPathError(err))
+		return
+	}
+	if !w.run.opts.FollowSymlinks {
+		w.run.skipped.Add(1) // silent: not following links is the default
+		return
+	}
+	switch {
+	case fi.IsDir():
+		real, err := filepath.EvalSymlinks(abs)
+		if err != nil || w.visited[real] {
+			w.run.skip(rel, "symbolic link loop, not followed again")
+			return
+		}
+		w.visited[real] = true
+		w.walkDir(ctx, abs, rel)
+	case fi.Mode().IsRegular():
+		w.file(abs, rel)
+	default:
+		w.run.skip(rel, "symbolic link to a %s, not read", describeMode(fi.Mode().Type()))
+	}
+}
+
+func (w *walker) file(abs, rel string) {
+	r := w.run
+	w.jobs <- func(ctx context.Context, st *streamer) {
+		f, err := openNoBlock(abs)
+		if err != nil {
+			r.fail(rel, "cannot open: %v", unwrapPathError(err))
+			return
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			r.fail(rel, "cannot stat: %v", unwrapPathError(err))
+			return
+		}
+		if !fi.Mode().IsRegular() {
+			r.skip(rel, "%s, not read", describeMode(fi.Mode().Type()))
+			return
+		}
+		err = r.scanEntry(ctx, st, f, f, fi.Size(), rel, 0, newBudget(r.opts.Limits.TotalBytes))
+		if err != nil && !isContextErr(err) {
+			r.fail(rel, "read error, the rest of the file was not scanned: %v", unwrapPathError(err))
+		}
+	}
+}
+
+func joinDisplay(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return path.Join(dir, name)
+}
+
+func displayName(display, abs string) string {
+	if display == "" {
+		return filepath.ToSlash(abs)
+	}
+	return display
+}
+
+func validName(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
+// unwrapPathError drops the *PathError's path, which the warning already
+// names, keeping its cause ("permission denied").
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeIrregular != 0:
+		return "irregular file"
+	}
+	return "not a regular file"
+}
