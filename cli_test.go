@@ -80,7 +80,9 @@ func TestExitCodes(t *testing.T) {
 // failWriter is a closed standard output.
 type failWriter struct{}
 
-func (failWriter) Write([]byte) (int, error) { return 0, errors.New("write /dev/stdout: bad file descriptor") }
+func (failWriter) Write([]byte) (int, error) {
+	return 0, errors.New("write /dev/stdout: bad file descriptor")
+}
 
 func TestUnwritableStdoutIsAnError(t *testing.T) {
 	t.Parallel()

@@ -16,10 +16,13 @@ type scanFlags struct {
 	workers      int
 }
 
-func (s *scanFlags) register(cmd *cobra.Command) {
+// register adds the flags to cmd; workers only where there are many files.
+func (s *scanFlags) register(cmd *cobra.Command, workers bool) {
 	f := cmd.Flags()
 	f.IntVar(&s.archiveDepth, "archive-depth", scanner.DefaultLimits().ArchiveDepth, "open archives (zip, tar, gzip) nested up to `N` deep; 0 scans them as plain bytes")
-	f.IntVarP(&s.workers, "workers", "j", 0, "files scanned at once (default: one per CPU)")
+	if workers {
+		f.IntVarP(&s.workers, "workers", "j", 0, "files scanned at once (default: one per CPU)")
+	}
 }
 
 func (s *scanFlags) options() (scanner.Options, error) {
@@ -68,7 +71,7 @@ starts; inside archives the path reads outer.zip!inner/file.`,
 			return o.report(e, w, closeOut, c.Sorted(), stats, scanRoot(args))
 		},
 	}
-	sf.register(cmd)
+	sf.register(cmd, true)
 	cmd.Flags().BoolVar(&follow, "follow-symlinks", false, "follow symbolic links to files and folders")
 	return cmd
 }

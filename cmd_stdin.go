@@ -32,7 +32,7 @@ Findings are reported under the path given by --path (default "stdin").`,
 			return o.report(e, w, closeOut, c.Sorted(), stats, "")
 		},
 	}
-	sf.register(cmd)
+	sf.register(cmd, false)
 	cmd.Flags().StringVar(&name, "path", "stdin", "the `name` findings are reported under")
 	return cmd
 }
