@@ -1,0 +1,362 @@
+package rules
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// randomBytes returns n bytes from a fixed seed, none of which starts a
+// token or extends one: the bytes next to a token decide where it ends, and
+// a base64url byte there would rightly become part of it.
+func randomBytes(seed uint64, n int) string {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.IntN(256))
+	}
+	return string(b)
+}
+
+// minified is one line of n bytes of JavaScript-like text with no newline
+// and no token.
+func minified(n int) string {
+	const unit = `function a(b){return b.map(function(c){return c+1})};var d={"e":"f","g":[1,2,3]};`
+	return strings.Repeat(unit, n/len(unit)+1)[:n]
+}
+
+func TestFindLocations(t *testing.T) {
+	t.Parallel()
+	k := key(nil)
+	kFuture := key(map[string]any{"exp": future.Unix()})
+	api := want{RuleAPIKey, StatusNoExpiry, time.Time{}}
+	active := want{RuleAPIKey, StatusActive, time.Unix(future.Unix(), 0).UTC()}
+
+	tests := []struct {
+		name  string
+		doc   *doc
+		wants []want
+	}{
+		{"alone", new(doc).tok(k), []want{api}},
+		{"buffer start", new(doc).tok(k).text("\nrest of file\n"), []want{api}},
+		{"buffer end", new(doc).text("token is ").tok(k), []want{api}},
+		{"double quoted", new(doc).text(`key = "`).tok(k).text(`"`), []want{api}},
+		{"single quoted", new(doc).text(`key = '`).tok(k).text(`'`), []want{api}},
+		{"backticks", new(doc).text("key := `").tok(k).text("`\n"), []want{api}},
+		{"after =", new(doc).text("KEY=").tok(k).text("\n"), []want{api}},
+		{"after :", new(doc).text("key:").tok(k).text("\n"), []want{api}},
+		{"yaml", new(doc).text("auth:\n  key: ").tok(k).text("\n"), []want{api}},
+		{"json", new(doc).text(`{"key":"`).tok(k).text(`","n":1}`), []want{api}},
+		{"query string", new(doc).text("https://example.com/x?a=1&key=").tok(k).text("&b=2"), []want{api}},
+		{"url fragment", new(doc).text("https://example.com/cb#access_token=").tok(k).text("&state=x"), []want{api}},
+		{"tab", new(doc).text("key\t").tok(k).text("\tnext"), []want{api}},
+		{"crlf", new(doc).text("first\r\nKEY=").tok(k).text("\r\nlast\r\n"), []want{api}},
+		{"crlf alone on a line", new(doc).text("\r\n").tok(k).text("\r\n"), []want{api}},
+		{"end of sentence", new(doc).text("The key is ").tok(k).text(". Rotate it."), []want{api}},
+		{"ellipsis", new(doc).text("The key is ").tok(k).text("..."), []want{api}},
+		{"xml", new(doc).text("<key>").tok(k).text("</key>"), []want{api}},
+		{"nul bytes", new(doc).text("\x00\x00\x00").tok(k).text("\x00\x00"), []want{api}},
+		{"random bytes", new(doc).text(randomBytes(1, 4096) + "\x00").tok(k).text("\xff" + randomBytes(2, 4096)), []want{api}},
+		{"high bytes", new(doc).text("\x80\xfe\xc3").tok(k).text("\xe2\x80\x9d"), []want{api}},
+		{"after base64url text", new(doc).text("xyz").tok(k).text(" "), []want{api}},
+		{"in 100 KB minified line", new(doc).text(minified(50_000) + `apiKey:"`).tok(k).text(`",` + minified(50_000)), []want{api}},
+		{"at start of 100 KB line", new(doc).tok(k).text(";" + minified(100_000)), []want{api}},
+		{"at end of 100 KB line", new(doc).text(minified(100_000) + "=").tok(k), []want{api}},
+		{"two on a line", new(doc).text("a=").tok(k).text(",b=").tok(kFuture).text(";"), []want{api, active}},
+		{"two separated by a space", new(doc).tok(k).text(" ").tok(kFuture), []want{api, active}},
+		{"many lines", new(doc).text("x\n").tok(k).text("\ny\n").tok(kFuture).text("\n"), []want{api, active}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkMatches(t, tt.doc, cfg.Find(tt.doc.buf), tt.wants...)
+		})
+	}
+}
+
+// TestFindTrailingEquals: '=' after a token is taken as padding only as far
+// as the signature's length allows, so the token still decodes and is
+// reported; the rest is left as text.
+func TestFindTrailingEquals(t *testing.T) {
+	t.Parallel()
+	h, p := b64(`{"alg":"HS256"}`), b64(`{"scope":"`+Scope+`"}`)
+	sig := func(n int) string { return h + "." + p + "." + strings.Repeat("Q", n) }
+	tests := []struct {
+		name, tok, after, want string
+	}{
+		{"len%4=3, no padding", sig(43), "\n", sig(43)},
+		{"len%4=3, one =", sig(43), "=\n", sig(43) + "="},
+		{"len%4=3, two =", sig(43), "==\n", sig(43) + "="},
+		{"len%4=3, three =", sig(43), "===\n", sig(43) + "="},
+		{"len%4=2, one =", sig(42), "=;", sig(42) + "="},
+		{"len%4=2, two =", sig(42), "==;", sig(42) + "=="},
+		{"len%4=2, three =", sig(42), "===;", sig(42) + "=="},
+		{"len%4=0, two =", sig(44), "==&", sig(44)},
+		{"testtoken key, two =", key(nil), "==", key(nil) + "="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := new(doc).text("KEY=").tok(tt.want)
+			d.buf = append(d.buf[:len("KEY=")], tt.tok+tt.after...)
+			checkMatches(t, d, cfg.Find(d.buf), want{RuleAPIKey, StatusNoExpiry, time.Time{}})
+		})
+	}
+}
+
+// refCandidates is FindCandidates written as its specification (and as it
+// was first written): try every "eyJ" in turn and keep a token when it fits
+// in MaxTokenLen. It costs up to MaxTokenLen per byte, which is why
+// FindCandidates is not this.
+func refCandidates(buf []byte) []Candidate {
+	var out []Candidate
+	for s := 0; s+len(prefix) <= len(buf); s++ {
+		if !bytes.HasPrefix(buf[s:], prefix) {
+			continue
+		}
+		if end, ok := refCut(buf, s); ok {
+			out = append(out, Candidate{s, end})
+			s = end - 1
+		}
+	}
+	return out
+}
+
+func refCut(buf []byte, start int) (int, bool) {
+	limit := min(len(buf), start+MaxTokenLen+1)
+	i := start
+	for seg := range 3 {
+		s := i
+		for i < limit && b64url[buf[i]] {
+			i++
+		}
+		if i == s {
+			return 0, false
+		}
+		pad := 2
+		if seg == 2 {
+			pad = []int{0, 0, 2, 1}[(i-s)%4]
+		}
+		for p := 0; p < pad && i < limit && buf[i] == '='; p++ {
+			i++
+		}
+		if seg < 2 {
+			if i >= limit || buf[i] != '.' {
+				return 0, false
+			}
+			i++
+		}
+	}
+	if i-start > MaxTokenLen {
+		return 0, false
+	}
+	if i+1 < len(buf) && buf[i] == '.' && b64url[buf[i+1]] {
+		return 0, false
+	}
+	return i, true
+}
+
+func checkSameCandidates(t *testing.T, buf []byte) {
+	t.Helper()
+	got, want := FindCandidates(buf), refCandidates(buf)
+	if len(got) != len(want) {
+		t.Fatalf("FindCandidates: %v, specification: %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("FindCandidates: %v, specification: %v", got, want)
+		}
+	}
+}
+
+// TestFindCandidatesSpec compares FindCandidates with its specification on
+// inputs built from the pieces that matter: the prefix, dots, padding,
+// delimiters, and base64url runs near MaxTokenLen long.
+func TestFindCandidatesSpec(t *testing.T) {
+	t.Parallel()
+	pieces := []string{
+		"eyJ", "eyJa", "a", "Zm9v", ".", ".b", ".cc", "=", "==", "\x00", " ", "\n", "!", "-_", "eyJa.b.c",
+		strings.Repeat("A", MaxTokenLen-6), strings.Repeat("B", MaxTokenLen/2),
+		strings.Repeat("eyJ", 100), strings.Repeat("C", 100),
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	for n := range 3000 {
+		var b strings.Builder
+		parts := 1 + r.IntN(12)
+		if n%10 != 0 {
+			pieces := pieces[:len(pieces)-4] // mostly short inputs
+			for range parts {
+				b.WriteString(pieces[r.IntN(len(pieces))])
+			}
+		} else {
+			for range parts {
+				b.WriteString(pieces[r.IntN(len(pieces))])
+			}
+		}
+		checkSameCandidates(t, []byte(b.String()))
+	}
+}
+
+func TestFindCandidatesEdges(t *testing.T) {
+	t.Parallel()
+	k := key(nil)
+	long := strings.Repeat("A", MaxTokenLen+100)
+	prefixes := strings.Repeat("eyJ", MaxTokenLen/3+100)
+	tests := []struct {
+		name string
+		buf  string
+		want []Candidate
+	}{
+		{"empty", "", nil},
+		{"prefix only", "eyJ", nil},
+		{"two segments", "eyJa.b", nil},
+		{"three segments", "eyJa.b.c", []Candidate{{0, 8}}},
+		{"empty payload", "eyJa..c", nil},
+		{"empty signature", "eyJa.b.", nil},
+		{"signature of padding only", "eyJa.b.==", nil},
+		{"four segments", "eyJa.b.c.d", nil},
+		{"five segments", "eyJa.b.c.d.e", nil},
+		{"trailing dot", "eyJa.b.c.", []Candidate{{0, 8}}},
+		{"two dots after", "eyJa.b.c..d", []Candidate{{0, 8}}},
+		{"padding", "eyJa=.b==.cc== ", []Candidate{{0, 14}}},
+		{"signature takes the padding it needs", "eyJa.b.ccc== ", []Candidate{{0, 11}}},
+		{"signature needs no padding", "eyJa.b.cccc= ", []Candidate{{0, 11}}},
+		{"too much padding", "eyJa===.b.c", nil},
+		{"prefix inside a run", "xxeyJa.b.c", []Candidate{{2, 10}}},
+		{"key after a run longer than MaxTokenLen", long + k, []Candidate{{len(long), len(long) + len(k)}}},
+		{"key after a run of prefixes longer than MaxTokenLen", prefixes + ".b.c",
+			[]Candidate{{(len(prefixes) + 4 - MaxTokenLen + 2) / 3 * 3, len(prefixes) + 4}}},
+		{"header longer than MaxTokenLen", "eyJ" + long + ".b.c", nil},
+		{"payload longer than MaxTokenLen", "eyJa." + long + ".c", nil},
+		{"signature longer than MaxTokenLen", "eyJa.b." + long, nil},
+		{"second token after first", "eyJa.b.c eyJd.e.f", []Candidate{{0, 8}, {9, 17}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := FindCandidates([]byte(tt.buf))
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("got %v, want %v", got, tt.want)
+				}
+			}
+			checkSameCandidates(t, []byte(tt.buf))
+		})
+	}
+}
+
+// tokenOfLen returns a scope-carrying JWS of exactly n bytes, padding the
+// payload and choosing a signature length to land on n.
+func tokenOfLen(t *testing.T, n int) string {
+	t.Helper()
+	h := b64(`{"alg":"HS256"}`)
+	for padLen := n * 3 / 4; padLen > 0; padLen-- {
+		p := b64(`{"scope":"` + Scope + `","pad":"` + strings.Repeat("a", padLen) + `"}`)
+		sigLen := n - len(h) - len(p) - 2
+		if sigLen < 40 {
+			continue
+		}
+		if sigLen > 60 {
+			continue
+		}
+		if sigLen%4 == 1 {
+			continue // no base64url string has this length
+		}
+		return h + "." + p + "." + strings.Repeat("Q", sigLen)
+	}
+	t.Fatalf("test bug: no token of length %d", n)
+	return ""
+}
+
+func TestMaxTokenLen(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		n    int
+		want bool
+	}{
+		{MaxTokenLen - 100, true},
+		{MaxTokenLen - 1, true},
+		{MaxTokenLen, true},
+		{MaxTokenLen + 1, false},
+		{MaxTokenLen + 1000, false},
+		{4 * MaxTokenLen, false},
+	}
+	for _, tt := range tests {
+		t.Run(itoa(tt.n), func(t *testing.T) {
+			t.Parallel()
+			tok := tokenOfLen(t, tt.n)
+			if len(tok) != tt.n {
+				t.Fatalf("test bug: token of %d bytes, want %d", len(tok), tt.n)
+			}
+			d := new(doc).text("LOFTY_API_KEY=\"").tok(tok).text("\"\n")
+			got := cfg.Find(d.buf)
+			if !tt.want {
+				if len(got) != 0 {
+					t.Fatalf("token of %d bytes reported: %s", tt.n, describe(got))
+				}
+				if c := FindCandidates(d.buf); len(c) != 0 {
+					t.Fatalf("token of %d bytes is a candidate: %v", tt.n, c)
+				}
+				return
+			}
+			checkMatches(t, d, got, want{RuleAPIKey, StatusNoExpiry, time.Time{}})
+		})
+	}
+}
+
+// pathological are inputs that make a naive candidate search quadratic.
+var pathological = []struct {
+	name string
+	unit string
+}{
+	{"eyJ", "eyJ"},
+	{"eyJa.", "eyJa."},
+	{"dots", "."},
+	{"eyJ.", "eyJ."},
+	{"eyJa=", "eyJa="},
+	{"eyJa.b.", "eyJa.b."},
+	{"padding", "="},
+	{"base64url", "A"},
+	{"small JWS", "eyJhbGciOiJIUzI1NiJ9.e30.c2ln "},
+}
+
+// pathologicalInput returns 4 MB of unit repeated.
+func pathologicalInput(unit string) []byte {
+	return bytes.Repeat([]byte(unit), (4<<20)/len(unit))
+}
+
+// TestPathological checks that hostile inputs finish, and that the
+// candidate search is linear in their size: it gets a budget a quadratic
+// search overruns by far (4 MB of "eyJ" took 7 s with one, and takes 2 ms
+// without). Find's cost past that is parsing, linear by construction.
+func TestPathological(t *testing.T) {
+	t.Parallel()
+	budget := time.Second
+	if raceEnabled {
+		budget *= 10
+	}
+	for _, p := range pathological {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			buf := pathologicalInput(p.unit)
+			t0 := time.Now()
+			cands := FindCandidates(buf)
+			if d := time.Since(t0); d > budget {
+				t.Errorf("FindCandidates over 4 MB of %q took %v, budget %v", p.unit, d, budget)
+			}
+			if got := cfg.Find(buf); len(got) != 0 {
+				t.Errorf("reported %d matches in 4 MB of %q", len(got), p.unit)
+			}
+			if p.name == "small JWS" && len(cands) != len(buf)/len(p.unit) {
+				t.Errorf("%d candidates in %d small tokens", len(cands), len(buf)/len(p.unit))
+			}
+			// The specification is slow: compare on a slice.
+			checkSameCandidates(t, buf[:MaxTokenLen+4096])
+		})
+	}
+}

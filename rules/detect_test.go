@@ -1,0 +1,90 @@
+package rules
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/loftyscan/loftyscan/internal/testtoken"
+)
+
+// TestFindMixed puts every kind of token in one file, with text and binary
+// between them, and checks each is reported or not, where it is.
+func TestFindMixed(t *testing.T) {
+	t.Parallel()
+	active := key(map[string]any{"sub": "agent-7", "exp": future.Unix()})
+	expired := testtoken.Key("agent-8", past)
+	gen := testtoken.Generic("anon")
+	unconf := testtoken.Sign(map[string]any{"sub": 42, "expiresAt": future.Format(time.RFC3339)})
+
+	d := new(doc).
+		text("# config\r\nLOFTY_API_KEY=").tok(active).text("\r\n").
+		text("SUPABASE_KEY=" + gen + "\r\n"). // generic, no context: not in spans
+		text("\x00\x01\x02binary\xff\xfe").tok(expired).text("\x00").
+		text("placeholder: eyJhbGciOiJIUzI1NiJ9...\n").
+		text(`lofty_token: "`).tok(unconf).text("\"\n").
+		text("Authorization: Bearer " + gen + "\n")
+	got := cfg.Find(d.buf)
+	checkMatches(t, d, got,
+		want{RuleAPIKey, StatusActive, time.Unix(future.Unix(), 0).UTC()},
+		want{RuleAPIKey, StatusExpired, time.Unix(past.Unix(), 0).UTC()},
+		want{RuleUnconfirmed, StatusActive, future},
+	)
+	subs := []string{"agent-7", "agent-8", "42"}
+	for i, m := range got {
+		if m.Subject != subs[i] || m.Alg != "HS256" {
+			t.Errorf("match %d: Subject %q Alg %q, want %q HS256", i, m.Subject, m.Alg, subs[i])
+		}
+	}
+}
+
+// TestJudge: Judge on one candidate agrees with Find.
+func TestJudge(t *testing.T) {
+	t.Parallel()
+	gen := testtoken.Generic("u")
+	buf := []byte("x " + gen + " lofty\n" + gen + "\n")
+	cands := FindCandidates(buf)
+	if len(cands) != 2 {
+		t.Fatalf("%d candidates, want 2", len(cands))
+	}
+	if m, ok := cfg.Judge(buf, cands[0], false); !ok || m.Rule != RuleUnconfirmed {
+		t.Errorf("first: %v %q, want unconfirmed", ok, m.Rule)
+	}
+	if _, ok := cfg.Judge(buf, cands[1], false); ok {
+		t.Error("second (no context) reported")
+	}
+	if m, ok := cfg.Judge(buf, cands[1], true); !ok || m.Rule != RuleUnconfirmed {
+		t.Errorf("second with outer context: %v %q, want unconfirmed", ok, m.Rule)
+	}
+}
+
+// FuzzFind: no input panics, every match is the token at its offsets and
+// parses, and the candidate search agrees with its specification.
+func FuzzFind(f *testing.F) {
+	for _, s := range []string{
+		"", "eyJ", "eyJa.b.c", "eyJa.b.c.d", "eyJa=.b==.cc==", "...", "eyJeyJeyJ.x.y",
+		"LOFTY_API_KEY=" + key(nil),
+		"Authorization: token " + testtoken.Generic("u"),
+		"\x00" + key(map[string]any{"exp": 1.5}) + "==\x00",
+		rawJWS(`{"alg":"XYZ"}`, `{"scope":"`+Scope+`"}`, fakeSig),
+		rawJWS(`{"alg":"HS256"}`, `null`, fakeSig),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		for _, m := range cfg.FindWithContext(buf, true) {
+			if m.Start < 0 || m.End > len(buf) || m.Start >= m.End || m.Token != string(buf[m.Start:m.End]) {
+				t.Fatalf("match at [%d:%d] of %d bytes is not its token", m.Start, m.End, len(buf))
+			}
+			if _, err := ParseToken(m.Token); err != nil {
+				t.Fatalf("reported a token ParseToken rejects: %v", err)
+			}
+			if !bytes.HasPrefix(buf[m.Start:], prefix) {
+				t.Fatal("match does not start with the prefix")
+			}
+		}
+		if len(buf) <= 4*MaxTokenLen {
+			checkSameCandidates(t, buf)
+		}
+	})
+}
