@@ -122,7 +122,7 @@ func TestNoFullTokenUnlessAsked(t *testing.T) {
 				if code != 1 {
 					t.Fatalf("%v: exit %d, want 1; stderr %s", args, code, stderr)
 				}
-				wantSecret := show && format != reporters.FormatSARIF
+				wantSecret := show && (format == reporters.FormatTerminal || format == reporters.FormatJSON)
 				if got := strings.Contains(stdout, sig); got != wantSecret {
 					t.Errorf("%v: key in stdout = %v, want %v", args, got, wantSecret)
 				}

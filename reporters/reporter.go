@@ -26,16 +26,23 @@ type Report struct {
 // format so that main can build any reporter from its flags alone.
 type Options struct {
 	// ShowSecrets prints full tokens in the formats meant for the user
-	// (terminal, json). SARIF ignores it: SARIF files are uploaded and shown
-	// to everyone with access to the repository's alerts.
+	// (terminal, json). SARIF, GitLab and JUnit ignore it: their files are
+	// uploaded, archived as CI artifacts and shown to everyone with access to
+	// the repository's alerts or pipelines, so they hold the redacted form
+	// only.
 	ShowSecrets bool
 	// Color enables ANSI colours in the terminal format. The caller decides
 	// (--no-color, NO_COLOR, whether stdout is a terminal); reporters never
 	// guess from the environment, so output into a file or buffer is
 	// predictable.
 	Color bool
-	// Version is the tool version, named in SARIF's tool.driver.
+	// Version is the tool version, named in SARIF's tool.driver and in
+	// GitLab's scan.analyzer and scan.scanner.
 	Version string
+	// Now returns the current time. The GitLab format records when the scan
+	// started and ended; tests set Now so that its output is reproducible.
+	// Nil means time.Now.
+	Now func() time.Time
 }
 
 // Reporter writes a report in one format. Report is called once per scan,
@@ -51,12 +58,14 @@ const (
 	FormatTerminal = "terminal"
 	FormatJSON     = "json"
 	FormatSARIF    = "sarif"
+	FormatGitLab   = "gitlab"
+	FormatJUnit    = "junit"
 )
 
 // Formats returns the names New accepts, for --format's help text, its
 // validation and tests that must cover every format.
 func Formats() []string {
-	return []string{FormatTerminal, FormatJSON, FormatSARIF}
+	return []string{FormatTerminal, FormatJSON, FormatSARIF, FormatGitLab, FormatJUnit}
 }
 
 // New returns the reporter for format, one of Formats.
@@ -68,12 +77,16 @@ func New(format string, opts Options) (Reporter, error) {
 		return &jsonReporter{opts: opts}, nil
 	case FormatSARIF:
 		return &sarifReporter{opts: opts}, nil
+	case FormatGitLab:
+		return &gitlabReporter{opts: opts}, nil
+	case FormatJUnit:
+		return &junitReporter{opts: opts}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats(), ", "))
 }
 
-// label is the short human name of a rule, used in the terminal and in
-// SARIF messages.
+// label is the short human name of a rule, used in the terminal, in SARIF
+// and JUnit messages and as GitLab's vulnerability name.
 func label(ruleID string) string {
 	switch ruleID {
 	case rules.RuleAPIKey:
@@ -82,6 +95,23 @@ func label(ruleID string) string {
 		return "unconfirmed token in Lofty context"
 	}
 	return ruleID
+}
+
+// remediation is what to do about a finding of the rule, in plain text: the
+// GitLab solution and the JUnit failure's advice.
+func remediation(ruleID string) string {
+	if ruleID == rules.RuleUnconfirmed {
+		return "This token may be another service's, used beside Lofty code. Find out which. " +
+			"If it is another service's token, rotate it there. If it is a Lofty key, treat it as one.\n\n" +
+			remediationText
+	}
+	return remediationText
+}
+
+// scanErrors says, for the CI formats, that n things could not be scanned
+// in full. The warnings that say which went to stderr, the job log.
+func scanErrors(n int64) string {
+	return plural(n, "error", "errors") + ": some content could not be read, or not wholly; see the warnings in the job log"
 }
 
 // describeExpiry says in a few words whether a finding's token still works

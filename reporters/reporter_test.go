@@ -100,6 +100,18 @@ func sampleReport() Report {
 	}
 }
 
+// fixedNow is the clock of golden GitLab reports, which record the time.
+func fixedNow() time.Time {
+	return time.Date(2025, 3, 4, 5, 6, 7, 890_000_000, time.FixedZone("EST", -5*3600))
+}
+
+// printsSecrets reports whether format prints full tokens with
+// --show-secrets: only the formats meant for the user. The uploaded and
+// archived ones (SARIF, GitLab, JUnit) never do.
+func printsSecrets(format string) bool {
+	return format == FormatTerminal || format == FormatJSON
+}
+
 // cleanReport is a scan that found nothing.
 func cleanReport() Report {
 	return Report{Stats: scanner.Stats{Files: 13, Bytes: 48_213, Duration: 2100 * time.Microsecond}}
@@ -146,6 +158,10 @@ func TestGolden(t *testing.T) {
 		{"json-clean", FormatJSON, Options{}, cleanReport()},
 		{"sarif", FormatSARIF, Options{Version: "1.0.0"}, sampleReport()},
 		{"sarif-clean", FormatSARIF, Options{Version: "1.0.0"}, cleanReport()},
+		{"gitlab", FormatGitLab, Options{Version: "1.0.0", Now: fixedNow}, sampleReport()},
+		{"gitlab-clean", FormatGitLab, Options{Version: "1.0.0", Now: fixedNow}, cleanReport()},
+		{"junit", FormatJUnit, Options{}, sampleReport()},
+		{"junit-clean", FormatJUnit, Options{}, cleanReport()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,7 +200,8 @@ func TestNewUnknownFormat(t *testing.T) {
 
 // TestSecretsOnlyOnRequest is the promise of DESIGN.md: redaction is the
 // default everywhere, full tokens appear only with --show-secrets and only in
-// the formats meant for the user, never in SARIF, which is uploaded.
+// the formats meant for the user, never in SARIF, GitLab or JUnit, which are
+// uploaded and archived.
 func TestSecretsOnlyOnRequest(t *testing.T) {
 	t.Parallel()
 	for _, format := range Formats() {
@@ -197,7 +214,7 @@ func TestSecretsOnlyOnRequest(t *testing.T) {
 					if !strings.HasSuffix(out, "\n") {
 						t.Error("output does not end in a newline")
 					}
-					want := show && format != FormatSARIF
+					want := show && printsSecrets(format)
 					for i, f := range r.Findings {
 						seg := testtoken.Segments(f.Secret)
 						payload, sig := seg[1], seg[2]
@@ -212,6 +229,24 @@ func TestSecretsOnlyOnRequest(t *testing.T) {
 						}
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestShowSecretsIgnored checks that the formats that never print secrets
+// write the same bytes whatever ShowSecrets says.
+func TestShowSecretsIgnored(t *testing.T) {
+	t.Parallel()
+	for _, format := range Formats() {
+		if printsSecrets(format) {
+			continue
+		}
+		for _, r := range []Report{sampleReport(), cleanReport()} {
+			without := render(t, format, Options{Now: fixedNow}, r)
+			with := render(t, format, Options{ShowSecrets: true, Color: true, Now: fixedNow}, r)
+			if !bytes.Equal(with, without) {
+				t.Errorf("%s: ShowSecrets or Color changed the output", format)
 			}
 		}
 	}
