@@ -83,15 +83,20 @@ func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		// Inside another archive or on a pipe: zip needs random access, so
 		// hold the archive in memory, within the entry cap.
 		data, err := io.ReadAll(io.LimitReader(rd, r.opts.Limits.EntryBytes+1))
-		if err != nil {
-			return err
-		}
-		if int64(len(data)) > r.opts.Limits.EntryBytes {
-			r.fail(p, "zip archive larger than the %s cap for archives read into memory: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
+		if err != nil || int64(len(data)) > r.opts.Limits.EntryBytes {
+			// Too big to hold, or cut short by a cap or by damage: what
+			// was read is still scanned, as plain bytes. The caller
+			// reports err.
+			if err == nil {
+				r.fail(p, "zip archive larger than the %s cap for archives read into memory: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
+			}
 			r.files.Add(1)
-			read, err := st.scan(ctx, io.MultiReader(bytes.NewReader(data), rd), p, r.emit)
+			read, serr := st.scan(ctx, io.MultiReader(bytes.NewReader(data), rd), p, r.emit)
 			r.bytes.Add(read)
-			return err
+			if err != nil {
+				return err
+			}
+			return serr
 		}
 		ra, size = bytes.NewReader(data), int64(len(data))
 	}
@@ -195,6 +200,9 @@ func (r *run) scanTar(ctx context.Context, st *streamer, rd io.Reader, p string,
 		cr := r.capped(tr, inner, b, 0, nil)
 		err = r.scanEntry(ctx, st, cr, nil, -1, inner, depth, b)
 		r.reportEntryError(inner, "tar entry", cr, err)
+		if err != nil && cr.hit == nil {
+			return // the tar stream itself is damaged: Next would only fail again
+		}
 	}
 }
 

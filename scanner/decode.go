@@ -17,14 +17,15 @@ const maxDecodeDepth = 3
 // context. Both fit well inside a chunk's overlap.
 const (
 	b64Back  = 1024
-	b64Ahead = rules.MaxTokenLen*4/3 + 1024
+	b64Token = rules.MaxTokenLen*4/3 + 4 // base64 characters of the longest token
+	b64Ahead = b64Token + 1024
 	u16Back  = 1024
 	u16Ahead = 2*rules.MaxTokenLen + 64
 )
 
 // hit is a match of the rules at a position in the buffer searched.
 type hit struct {
-	pos      int    // where the finding is reported: the token, or where its encoded text starts
+	pos      int // where the finding is reported: the token, or where its encoded text starts
 	match    rules.Match
 	encoding string // "", or the encodings that wrap the token, outermost first
 }
@@ -48,15 +49,19 @@ func (f *finder) find(buf []byte, outerCtx bool, depth int, emit func(hit)) {
 
 // b64Forms are the fixed characters that base64 of "eyJ" produces at each
 // of the three alignments, with the offset of the form from the start of
-// its 4-character quantum and the offset of 'e' in the decoded quantum.
-// Standard and URL alphabets agree on them.
+// its 4-character quantum. Standard and URL alphabets agree on them. The
+// last three are base64 of "eyJ" in UTF-16LE, as PowerShell's
+// -EncodedCommand and other Windows tools write it.
 var b64Forms = []struct {
 	text      []byte
 	quantumAt int // form starts this many characters after its quantum
 }{
-	{[]byte("ZXlK"), 0}, // "eyJ" at decoded offset 0 of a quantum
-	{[]byte("V5S"), 2},  // at offset 1
-	{[]byte("leU"), 3},  // at offset 2
+	{[]byte("ZXlK"), 0},     // "eyJ" at decoded offset 0 of a quantum
+	{[]byte("V5S"), 2},      // at offset 1
+	{[]byte("leU"), 3},      // at offset 2
+	{[]byte("ZQB5AEoA"), 0}, // "e\0y\0J\0" at offset 0
+	{[]byte("UAeQBKA"), 2},  // at offset 1
+	{[]byte("lAHkASg"), 3},  // at offset 2
 }
 
 // b64val maps both base64 alphabets to their 6-bit values; 0xff is not base64.
@@ -77,13 +82,15 @@ type b64window struct {
 	pos     []int  // pos[i] is the buffer offset of the i-th base64 character
 	quantum int    // index in pos where decoding started
 	decoded []byte // what it decoded to
+	whole   int    // buffer offset up to which a token starting there was decoded whole
 }
 
 // covers reports whether the hit at buffer offset h, quantumAt characters
 // into its quantum, was already decoded as part of w with the same
-// alignment: then the rules have already seen it.
+// alignment, with room for a whole token after it: then the rules have
+// already seen it.
 func (w *b64window) covers(h, quantumAt int) bool {
-	if len(w.pos) == 0 || h < w.pos[0] || h > w.pos[len(w.pos)-1] {
+	if len(w.pos) == 0 || h < w.pos[0] || h > w.whole {
 		return false
 	}
 	i := sort.SearchInts(w.pos, h)
@@ -126,6 +133,9 @@ func (f *finder) findBase64(buf []byte, depth int, emit func(hit)) {
 			f.find(w.decoded, outer, depth+1, func(in hit) {
 				q := w.quantum + in.pos/3*4
 				in.pos = w.pos[min(q, len(w.pos)-1)]
+				if in.pos > w.whole {
+					return // maybe cut off by the window's end: found from a window of its own
+				}
 				in.encoding = joinEncoding("base64", in.encoding)
 				emit(in)
 			})
@@ -182,6 +192,13 @@ func decodeBase64Around(buf []byte, h, quantumAt int) *b64window {
 		return nil
 	}
 	w.quantum = q % 4
+	// A window cut by its size, not by the end of the run, holds whole
+	// only the tokens that start a token's length before its end; a token
+	// cut off at its end must be found from a window of its own.
+	w.whole = w.pos[len(w.pos)-1]
+	if len(w.pos) >= b64Back+b64Ahead {
+		w.whole = w.pos[max(0, len(w.pos)-1-b64Token)]
+	}
 	n := len(w.pos) - w.quantum
 	if n < 16 {
 		return nil
@@ -213,62 +230,67 @@ func (f *finder) findUTF16(buf []byte, depth int, emit func(hit)) {
 		}
 		h := i + j
 		i = h + 1
-		if h < 2 || buf[h-2] != 'e' || buf[h-1] != 0 || h+3 > len(buf) || h < done {
+		if h < 2 || buf[h-2] != 'e' || buf[h-1] != 0 || h < done {
 			continue
 		}
-		// ASCII in UTF-16 reads the same either way round; the byte order
-		// shows where the run of alternating bytes starts. LE text starts
-		// with a character, BE text with a zero byte.
-		if utf16LittleEndian(buf, h) {
-			done = f.decodeUTF16(buf, h-2, 0, depth, "utf-16le", emit)
-		} else {
-			done = f.decodeUTF16(buf, h-3, 1, depth, "utf-16be", emit)
-		}
+		done = f.decodeUTF16(buf, h-2, depth, emit)
 	}
 }
 
-// utf16LittleEndian reports whether the UTF-16 text around the "y\0J" at h
-// is little-endian, by walking back to the start of the alternating run.
-// When the run reaches the start of the buffer or the walk's limit it cannot
-// tell and answers LE, the byte order Windows writes.
-func utf16LittleEndian(buf []byte, h int) bool {
-	isChar := func(i int) bool { return i >= 0 && buf[i] != 0 && buf[i] < 0x80 }
-	p := h - 1 // a zero byte: the high byte of a unit
-	for n := 0; n < u16Back; n++ {
-		if !isChar(p - 1) {
-			return false // the run starts with the zero at p: BE
+// decodeUTF16 decodes the run of printable ASCII characters at c, c±2,
+// c±4... with a zero byte between each two, runs the rules over it, and
+// returns where the next run may start. ASCII in UTF-16 is the same run of
+// bytes in either byte order: only its ends tell LE from BE. Each LE unit is
+// followed by its zero byte and each BE unit preceded by one, so a run whose
+// last character is not followed by a zero (the end of the text, or a
+// non-Latin-1 character) but whose first is preceded by one is BE; any other
+// run is read as LE, the byte order Windows writes. Only the reported
+// encoding depends on that guess, never the characters decoded.
+func (f *finder) decodeUTF16(buf []byte, c, depth int, emit func(hit)) int {
+	// A control character is more likely half of a non-ASCII unit.
+	isChar := func(i int) bool {
+		if i < 0 || i >= len(buf) {
+			return false
 		}
-		if p-2 < 0 || buf[p-2] != 0 {
-			return true // the run starts with the character at p-1: LE
-		}
-		p -= 2
+		b := buf[i]
+		return b >= 0x20 && b < 0x7f || b == '\t' || b == '\n' || b == '\r'
 	}
-	return true
-}
-
-// decodeUTF16 decodes the run of ASCII code units around the unit at start
-// (lo is the index of the low, ASCII byte within a unit: 0 for LE, 1 for
-// BE), runs the rules over it, and returns the end of the decoded run.
-func (f *finder) decodeUTF16(buf []byte, start, lo, depth int, enc string, emit func(hit)) int {
-	ascii := func(p int) bool { return p >= 0 && p+1 < len(buf) && buf[p+1-lo] == 0 && buf[p+lo] != 0 && buf[p+lo] < 0x80 }
-	first := start
-	for n := 0; n < u16Back && ascii(first-2); n++ {
+	first := c
+	for n := 0; n < u16Back && isChar(first-2) && buf[first-1] == 0; n++ {
 		first -= 2
 	}
-	end := start
-	for n := 0; n < u16Ahead && ascii(end); n++ {
-		end += 2
+	last := c
+	cut := false
+	for n := 0; isChar(last+2) && buf[last+1] == 0; n++ {
+		if n == u16Ahead {
+			cut = true
+			break
+		}
+		last += 2
 	}
-	decoded := make([]byte, 0, (end-first)/2)
-	for p := first; p < end; p += 2 {
-		decoded = append(decoded, buf[p+lo])
+	// A run cut by the limit holds whole only the tokens that start a
+	// token's length before its end; the others are found from the next.
+	whole := last + 1
+	if cut {
+		whole -= 2 * rules.MaxTokenLen
+	}
+	enc, lo := "utf-16le", 0 // lo: offset of the character in its unit
+	if first > 0 && buf[first-1] == 0 && (last+1 == len(buf) || buf[last+1] != 0) {
+		enc, lo = "utf-16be", 1
+	}
+	decoded := make([]byte, 0, (last-first)/2+1)
+	for p := first; p <= last; p += 2 {
+		decoded = append(decoded, buf[p])
 	}
 	f.find(decoded, false, depth+1, func(in hit) {
-		in.pos = first + 2*in.pos
+		in.pos = first + 2*in.pos - lo
+		if in.pos >= whole {
+			return
+		}
 		in.encoding = joinEncoding(enc, in.encoding)
 		emit(in)
 	})
-	return end
+	return whole
 }
 
 func joinEncoding(outer, inner string) string {

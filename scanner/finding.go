@@ -15,7 +15,7 @@ type Finding struct {
 	Path        string       // slash-separated, relative to the scan root; "a.zip!b/c" inside archives
 	Line        int          // 1-based line of the token's first character (of the encoded text, when encoded)
 	Column      int          // 1-based column, in characters (UTF-16 code units in UTF-16 text)
-	Encoding    string       // "" for plain text, else the wrapping: "base64", "utf-16le", "base64+utf-16le"...
+	Encoding    string       // "" for plain text, else the wrapping, outermost first: "base64", "utf-16le", "base64/utf-16le"...
 	Status      rules.Status // active, expired or no-expiry
 	ExpiresAt   time.Time    // zero when the key never expires
 	Alg         string       // the JWS header's alg

@@ -10,6 +10,20 @@ type position struct {
 	line      int   // 0-based line of off
 	lineStart int64 // offset where that line starts
 	chars     int   // characters between lineStart and off
+	bom8      int   // 1 when the stream starts with a UTF-8 byte order mark
+	bom16     int64 // 2 when it starts with a UTF-16 byte order mark
+}
+
+// skipBOM makes the columns of the first line leave out a byte order mark
+// at the start of head, the stream's first bytes: editors do not show it,
+// so counting it would put every column of line 1 one to the right.
+func (p *position) skipBOM(head []byte) {
+	switch {
+	case bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")):
+		p.bom8 = 1
+	case bytes.HasPrefix(head, []byte("\xFF\xFE")), bytes.HasPrefix(head, []byte("\xFE\xFF")):
+		p.bom16 = 2
+	}
 }
 
 // advance consumes b, the bytes that follow what was consumed before.
@@ -29,7 +43,14 @@ func (p *position) advance(b []byte) {
 // UTF-16 code units (two bytes each) when utf16 is true.
 func (p *position) lineCol(utf16 bool) (int, int) {
 	if utf16 {
-		return p.line + 1, int(p.off-p.lineStart)/2 + 1
+		start := p.lineStart
+		if p.line == 0 {
+			start += p.bom16
+		}
+		return p.line + 1, int(p.off-start)/2 + 1
+	}
+	if p.line == 0 {
+		return 1, p.chars - p.bom8 + 1
 	}
 	return p.line + 1, p.chars + 1
 }

@@ -48,10 +48,13 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		m, err := io.ReadFull(r, s.buf[n:])
+		m, err := readFull(r, s.buf[n:])
 		n += m
 		total += int64(m)
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if owned == 0 {
+			pos.skipBOM(s.buf[:n]) // the first read: owned is 0 only then
+		}
+		eof := errors.Is(err, io.EOF)
 		if err != nil && !eof {
 			// Scan what was read before reporting the error.
 			s.report(s.buf[:n], base, owned, n, &pos, path, emit)
@@ -72,6 +75,27 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 		owned = back
 		n = keep
 	}
+}
+
+// readFull reads into b until b is full or r fails. Unlike io.ReadFull it
+// passes r's errors on as they are: io.EOF is the end of the stream, while
+// an io.ErrUnexpectedEOF from r itself (a truncated gzip stream or tar
+// entry) is damage to report, not an end.
+func readFull(r io.Reader, b []byte) (int, error) {
+	n, empty := 0, 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			if empty++; empty > 100 {
+				return n, io.ErrNoProgress // a reader that never gives data nor fails
+			}
+		}
+	}
+	return n, nil
 }
 
 // report finds the keys in buf whose position is in buf[from:to], turns

@@ -1,0 +1,248 @@
+package scanner
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/loftyscan/loftyscan/rules"
+)
+
+// encodeUTF16 encodes s as UTF-16, little- or big-endian, with or without
+// a byte order mark.
+func encodeUTF16(s string, bigEndian, bom bool) []byte {
+	units := utf16.Encode([]rune(s))
+	if bom {
+		units = append([]uint16{0xFEFF}, units...)
+	}
+	out := make([]byte, 0, 2*len(units))
+	for _, u := range units {
+		if bigEndian {
+			out = append(out, byte(u>>8), byte(u))
+		} else {
+			out = append(out, byte(u), byte(u>>8))
+		}
+	}
+	return out
+}
+
+// wrapLines breaks s into lines of n characters ending in eol.
+func wrapLines(s string, n int, eol string) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + eol)
+		s = s[n:]
+	}
+	b.WriteString(s + eol)
+	return b.String()
+}
+
+// b64Column is the column, counted from the first base64 character (column
+// col), of the quantum holding decoded byte off: where the encoded key starts.
+func b64Column(col, off int) int { return col + off/3*4 }
+
+// longText is filler prose of about n bytes, several lines.
+func longText(n int) string {
+	const line = "The quick brown fox jumps over the lazy dog; config value follows.\n"
+	return strings.Repeat(line, n/len(line)+1)[:n]
+}
+
+type decodeCase struct {
+	name    string
+	content []byte
+	want    []wantFinding // Path is filled in
+}
+
+func runDecodeCases(t *testing.T, tests []decodeCase) {
+	t.Helper()
+	dir := t.TempDir()
+	for i, tt := range tests {
+		name := "f" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+		p := writeFixture(t, dir, name, tt.content)
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for j := range tt.want {
+				tt.want[j].Path = name
+			}
+			c, st := scanPaths(t, testOptions(), p)
+			checkFound(t, c.Findings, tt.want...)
+			checkWarnings(t, c.Warnings)
+			checkStats(t, st, c, 1, 0, 0)
+		})
+	}
+}
+
+func TestBase64(t *testing.T) {
+	t.Parallel()
+	var tests []decodeCase
+
+	// Standard and URL alphabets, padded and raw, at each of the three
+	// alignments of the key (the prefix lengths 0, 1, 2 mod 3) and so each
+	// amount of padding. The "~~~?>?" text makes the two alphabets differ.
+	encs := []struct {
+		name string
+		enc  *base64.Encoding
+	}{
+		{"std", base64.StdEncoding}, {"url", base64.URLEncoding},
+		{"raw std", base64.RawStdEncoding}, {"raw url", base64.RawURLEncoding},
+	}
+	for _, e := range encs {
+		for pad := range 3 {
+			prefix := strings.Repeat("~", pad) + "?>?"
+			for _, tail := range []string{"", "\n", "?\n"} {
+				text := prefix + keyActive + tail
+				enc := e.enc.EncodeToString([]byte(text))
+				content := "secret: " + enc + "\nnext: 1\n"
+				tests = append(tests, decodeCase{
+					name:    e.name + " prefix " + string(rune('0'+len(prefix))) + " tail " + string(rune('0'+len(tail))),
+					content: []byte(content),
+					want:    []wantFinding{{Line: 1, Column: b64Column(9, len(prefix)), Encoding: "base64", Token: keyActive}},
+				})
+			}
+		}
+	}
+
+	// The whole value is base64 of the key, as in a Kubernetes Secret.
+	secret := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: crm\ntype: Opaque\ndata:\n  LOFTY_API_KEY: " +
+		base64.StdEncoding.EncodeToString([]byte(keyExpired)) + "\n  OTHER: Zm9v\n"
+	tests = append(tests, decodeCase{"kubernetes secret", []byte(secret), []wantFinding{{Line: 7, Column: 18, Encoding: "base64", Token: keyExpired}}})
+
+	// Base64 of a whole .env file, the key at each alignment.
+	for pad := range 3 {
+		env := "# lofty crm\nDEBUG=" + strings.Repeat("1", pad+3) + "\nLOFTY_API_KEY=" + keyForever + "\nOTHER=2\n"
+		off := strings.Index(env, keyForever)
+		content := "ENV_B64=" + base64.StdEncoding.EncodeToString([]byte(env)) + "\n"
+		tests = append(tests, decodeCase{"env file alignment " + string(rune('0'+off%3)), []byte(content),
+			[]wantFinding{{Line: 1, Column: b64Column(9, off), Encoding: "base64", Token: keyForever}}})
+	}
+
+	// Base64 wrapped at 76 columns (the base64 command, MIME), of a long text
+	// with the key in its middle, with LF and CRLF line ends.
+	for _, eol := range []string{"\n", "\r\n"} {
+		for pad := range 3 {
+			text := longText(5000+pad) + "token=" + keyActive + "\n" + longText(5000)
+			off := strings.Index(text, keyActive)
+			wrapped := wrapLines(base64.StdEncoding.EncodeToString([]byte(text)), 76, eol)
+			i := off / 3 * 4
+			tests = append(tests, decodeCase{"wrapped at 76 " + map[string]string{"\n": "LF", "\r\n": "CRLF"}[eol] + " alignment " + string(rune('0'+off%3)),
+				[]byte("begin\n" + wrapped + "end\n"),
+				[]wantFinding{{Line: 2 + i/76, Column: 1 + i%76, Encoding: "base64", Token: keyActive}}})
+		}
+	}
+
+	// Many keys in one long base64 run: none may be lost between the
+	// stretches the decoder looks at.
+	var text strings.Builder
+	var offs []int
+	var keys []string
+	for i := range 60 {
+		text.WriteString(longText(600 + 37*i))
+		offs = append(offs, text.Len()+4)
+		keys = append(keys, keyN(i))
+		text.WriteString("key=" + keyN(i) + "\n")
+	}
+	var many []wantFinding
+	for i, off := range offs {
+		q := off / 3 * 4
+		many = append(many, wantFinding{Line: 1 + q/76, Column: 1 + q%76, Encoding: "base64", Token: keys[i]})
+	}
+	tests = append(tests, decodeCase{"many keys in one base64 run", []byte(wrapLines(base64.StdEncoding.EncodeToString([]byte(text.String())), 76, "\n")), many})
+
+	// A key whose encoded text runs past the end of the stretch decoded
+	// around the key before it is found whole, from a stretch of its own,
+	// and no cut-off part of it is reported.
+	for _, over := range []int{5, 60, 150} {
+		d := (b64Back+b64Ahead)*3/4 - len(keyExpired) + over
+		text := keyActive + "\n" + longText(d-len(keyActive)-1) + keyExpired + "\n" + longText(100)
+		tests = append(tests, decodeCase{"key across the end of a decoding window " + strconv.Itoa(over), []byte(base64.StdEncoding.EncodeToString([]byte(text))),
+			[]wantFinding{{Line: 1, Column: 1, Encoding: "base64", Token: keyActive}, {Line: 1, Column: b64Column(1, d), Encoding: "base64", Token: keyExpired}}})
+	}
+
+	// Base64 of a generic JWT is nothing; under a Lofty name it is context.
+	tests = append(tests,
+		decodeCase{"generic JWT in base64", []byte("SUPABASE_ANON: " + base64.StdEncoding.EncodeToString([]byte(jwtGeneric)) + "\n"), nil},
+		decodeCase{"generic JWT in base64 under a Lofty name", []byte("data:\n  LOFTY_ACCESS_TOKEN: " + base64.StdEncoding.EncodeToString([]byte(jwtGeneric)) + "\n"),
+			[]wantFinding{{Line: 2, Column: 23, Encoding: "base64", Token: jwtGeneric, Rule: rules.RuleUnconfirmed, Status: rules.StatusNoExpiry}}},
+	)
+
+	runDecodeCases(t, tests)
+}
+
+// TestBase64Alphabets checks that the fixtures of TestBase64 do tell the
+// two alphabets apart, so that test would fail if one were not decoded.
+func TestBase64Alphabets(t *testing.T) {
+	t.Parallel()
+	for pad := range 3 {
+		text := strings.Repeat("~", pad) + "?>?" + keyActive
+		std := base64.StdEncoding.EncodeToString([]byte(text))
+		url := base64.URLEncoding.EncodeToString([]byte(text))
+		if !strings.ContainsAny(std, "+/") || !strings.ContainsAny(url, "-_") {
+			t.Errorf("prefix %d: base64 %q and %q do not use the alphabet-specific characters", pad, std, url)
+		}
+	}
+}
+
+func TestUTF16(t *testing.T) {
+	t.Parallel()
+	var tests []decodeCase
+	for _, be := range []bool{false, true} {
+		enc := map[bool]string{false: "utf-16le", true: "utf-16be"}[be]
+		for _, bom := range []bool{false, true} {
+			name := enc + map[bool]string{false: "", true: " with BOM"}[bom]
+			tests = append(tests,
+				decodeCase{name, encodeUTF16("# config\r\nLOFTY_API_KEY="+keyActive+"\r\nOTHER=1\r\n", be, bom),
+					[]wantFinding{{Line: 2, Column: 15, Encoding: enc, Token: keyActive}}},
+				decodeCase{name + " line 1", encodeUTF16("k="+keyExpired+"\n", be, bom),
+					[]wantFinding{{Line: 1, Column: 3, Encoding: enc, Token: keyExpired}}},
+				// é is one code unit, 🔑 two (a surrogate pair).
+				decodeCase{name + " non-ASCII before the key", encodeUTF16("a\nclé🔑="+keyForever, be, bom),
+					[]wantFinding{{Line: 2, Column: 7, Encoding: enc, Token: keyForever}}},
+				decodeCase{name + " generic JWT", encodeUTF16("x\ntoken="+jwtGeneric+"\n", be, bom), nil},
+				decodeCase{name + " generic JWT in Lofty context", encodeUTF16("x\nLOFTY_TOKEN="+jwtGeneric+"\n", be, bom),
+					[]wantFinding{{Line: 2, Column: 13, Encoding: enc, Token: jwtGeneric, Rule: rules.RuleUnconfirmed, Status: rules.StatusNoExpiry}}},
+			)
+		}
+	}
+
+	// A key across the end of the stretch of UTF-16 decoded around the key
+	// before it (all of an ASCII file is one run) is found whole, once.
+	for _, over := range []int{5, 60, 150} {
+		d := u16Ahead - len(keyExpired) + over
+		text := keyActive + "\n" + longText(d-len(keyActive)-1) + keyExpired + "\n" + longText(100)
+		line, col := refLineCol([]byte(text), d)
+		tests = append(tests, decodeCase{"key across the end of a decoding run " + strconv.Itoa(over), encodeUTF16(text, false, false),
+			[]wantFinding{{Line: 1, Column: 1, Encoding: "utf-16le", Token: keyActive}, {Line: line, Column: col, Encoding: "utf-16le", Token: keyExpired}}})
+	}
+
+	// PowerShell -EncodedCommand: base64 of UTF-16LE, at each alignment.
+	for pad := range 3 {
+		script := "$env:LOFTY_API_KEY = '" + strings.Repeat(" ", pad) + keyActive + "'; Invoke-RestMethod https://api.lofty.com/v1.0/me"
+		u16 := encodeUTF16(script, false, false)
+		off := 2 * strings.Index(script, keyActive)
+		cmd := "powershell.exe -NoProfile -EncodedCommand " + base64.StdEncoding.EncodeToString(u16) + "\n"
+		tests = append(tests, decodeCase{"base64 of utf-16le alignment " + string(rune('0'+off%3)), []byte("@echo off\r\n" + cmd),
+			[]wantFinding{{Line: 2, Column: b64Column(43, off), Encoding: "base64/utf-16le", Token: keyActive}}})
+	}
+	runDecodeCases(t, tests)
+}
+
+// TestGenericJWT checks that JWTs that are not Lofty keys are reported only
+// in a Lofty context, and then as unconfirmed.
+func TestGenericJWT(t *testing.T) {
+	t.Parallel()
+	unconfirmed := func(line, col int) []wantFinding {
+		return []wantFinding{{Line: line, Column: col, Token: jwtGeneric, Rule: rules.RuleUnconfirmed, Status: rules.StatusNoExpiry}}
+	}
+	runDecodeCases(t, []decodeCase{
+		{"bare", []byte(jwtGeneric + "\n"), nil},
+		{"supabase anon key", []byte("SUPABASE_ANON_KEY=" + jwtGeneric + "\n"), nil},
+		{"lofty on another line", []byte("# lofty settings\nTOKEN=" + jwtGeneric + "\n"), nil},
+		{"lofty name on the line", []byte("x\nLOFTY_API_KEY=" + jwtGeneric + "\n"), unconfirmed(2, 15)},
+		{"old brand after the token", []byte("token: " + jwtGeneric + " # chime\n"), unconfirmed(1, 8)},
+		{"authorization token header", []byte("curl -H 'Authorization: token " + jwtGeneric + "'\n"), unconfirmed(1, 31)},
+		{"key and generic JWT side by side", []byte("SUPABASE=" + jwtGeneric + "\nKEY=" + keyActive + "\n"),
+			[]wantFinding{{Line: 2, Column: 5, Token: keyActive}}},
+	})
+}

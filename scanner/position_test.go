@@ -1,0 +1,65 @@
+package scanner
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestLineColumn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		content string
+		want    []wantFinding // Path is filled in
+	}{
+		{"key at file start", keyActive + "\nrest\n", []wantFinding{{Line: 1, Column: 1, Token: keyActive}}},
+		{"key at file end without newline", "a=1\nLOFTY=" + keyActive, []wantFinding{{Line: 2, Column: 7, Token: keyActive}}},
+		{"key is the whole file", keyExpired, []wantFinding{{Line: 1, Column: 1, Token: keyExpired}}},
+		// "naïve 日本語 🔑 = " is 14 characters in 24 bytes.
+		{"multibyte UTF-8 before the key", "# clé\nnaïve 日本語 🔑 = " + keyActive + "\n", []wantFinding{{Line: 2, Column: 15, Token: keyActive}}},
+		{"UTF-8 byte order mark", "\uFEFF" + keyActive + "\n", []wantFinding{{Line: 1, Column: 1, Token: keyActive}}},
+		{"CRLF", "a=1\r\nb=2\r\nLOFTY_API_KEY=" + keyActive + "\r\nc=" + keyExpired + "\r\n", []wantFinding{
+			{Line: 3, Column: 15, Token: keyActive},
+			{Line: 4, Column: 3, Token: keyExpired},
+		}},
+		{"old Mac CR is not a line break", "a=1\rb=" + keyActive, []wantFinding{{Line: 1, Column: 7, Token: keyActive}}},
+		{"tabs are one character", "\t\tkey:\t" + keyActive, []wantFinding{{Line: 1, Column: 8, Token: keyActive}}},
+		{"key on line 1000", strings.Repeat("filler line\n", 999) + "  key: " + keyForever + "\n", []wantFinding{{Line: 1000, Column: 8, Token: keyForever}}},
+		{"two keys on one line", "a=" + keyActive + " b=" + keyExpired, []wantFinding{
+			{Line: 1, Column: 3, Token: keyActive},
+			{Line: 1, Column: 3 + len(keyActive) + 3, Token: keyExpired},
+		}},
+		{"empty lines", "\n\n\n" + keyActive, []wantFinding{{Line: 4, Column: 1, Token: keyActive}}},
+	}
+	for i, tt := range tests {
+		name := "case" + string(rune('a'+i)) + ".txt"
+		p := writeFixture(t, dir, name, []byte(tt.content))
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for j := range tt.want {
+				tt.want[j].Path = name
+			}
+			c, st := scanPaths(t, testOptions(), p)
+			checkFound(t, c.Findings, tt.want...)
+			checkWarnings(t, c.Warnings)
+			checkStats(t, st, c, 1, 0, 0)
+		})
+	}
+}
+
+// TestCountCharsSplit checks that a character cut between two pieces fed
+// to position is counted once.
+func TestCountCharsSplit(t *testing.T) {
+	t.Parallel()
+	s := []byte("aé日🔑z")
+	for cut := range len(s) + 1 {
+		var p position
+		p.advance(s[:cut])
+		p.advance(s[cut:])
+		if _, col := p.lineCol(false); col != utf8.RuneCount(s)+1 {
+			t.Errorf("cut at %d: column %d, want %d", cut, col, utf8.RuneCount(s)+1)
+		}
+	}
+}
