@@ -62,17 +62,28 @@ func (r *run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 		}
 		k = plain
 	}
+	// A file on disk can be read again: if it only looks like an archive
+	// and cannot be opened, its raw bytes are scanned instead.
+	var raw io.Reader
+	if ra != nil && size >= 0 {
+		raw = io.NewSectionReader(ra, 0, size)
+	}
 	switch k {
 	case zipKind:
 		return r.scanZip(ctx, st, full, ra, size, p, depth, b)
 	case gzipKind:
-		return r.scanGzip(ctx, st, full, p, depth, b)
+		return r.scanGzip(ctx, st, full, raw, p, depth, b)
 	case tarKind:
-		r.scanTar(ctx, st, full, p, depth+1, b)
+		r.scanTar(ctx, st, full, raw, p, depth+1, b)
 		return nil
 	}
+	return r.scanPlain(ctx, st, full, p)
+}
+
+// scanPlain streams content through the rules.
+func (r *run) scanPlain(ctx context.Context, st *streamer, rd io.Reader, p string) error {
 	r.files.Add(1)
-	read, err := st.scan(ctx, full, p, r.emit)
+	read, err := st.scan(ctx, rd, p, r.emit)
 	r.bytes.Add(read)
 	return err
 }
@@ -135,11 +146,16 @@ func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 
 // scanGzip decompresses a gzip stream and scans what it holds: a tar
 // archive (entries named "x.tar.gz!entry") or anything else ("x.gz!x").
-func (r *run) scanGzip(ctx context.Context, st *streamer, rd io.Reader, p string, depth int, b *budget) error {
+// raw, when not nil, rereads the file when its gzip header is unreadable.
+func (r *run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) error {
 	counted := &countingReader{r: rd}
 	gz, err := gzip.NewReader(counted)
 	if err != nil {
-		r.fail(p, "not a readable gzip file (%v): not scanned", err)
+		if raw != nil {
+			r.fail(p, "not a readable gzip file (%v): scanned as plain bytes", err)
+			return r.scanPlain(ctx, st, raw, p)
+		}
+		r.fail(p, "not a readable gzip stream (%v): not scanned", err)
 		return nil
 	}
 	defer gz.Close()
@@ -157,7 +173,8 @@ func (r *run) scanGzip(ctx context.Context, st *streamer, rd io.Reader, p string
 	head = head[:n]
 	full := io.MultiReader(bytes.NewReader(head), cr)
 	if herr == nil && sniff(head) == tarKind {
-		r.scanTar(ctx, st, full, p, depth+1, b)
+		cr.b = nil // the tar entries count the bytes against the budget
+		r.scanTar(ctx, st, full, nil, p, depth+1, b)
 		r.reportEntryError(p, "gzip data", cr, nil)
 		return nil
 	}
@@ -166,8 +183,12 @@ func (r *run) scanGzip(ctx context.Context, st *streamer, rd io.Reader, p string
 	return nil
 }
 
-// scanTar scans each regular file in a tar archive.
-func (r *run) scanTar(ctx context.Context, st *streamer, rd io.Reader, p string, depth int, b *budget) {
+// scanTar scans each regular file in a tar archive. raw, when not nil,
+// rereads the file when not even its first header is readable. Entries
+// count against the file's total (a sparse entry can expand far past the
+// tar's size); in a tar.gz they count once, here, not again at the gzip
+// layer.
+func (r *run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) {
 	tr := tar.NewReader(rd)
 	for i := 0; ; i++ {
 		if ctx.Err() != nil {
@@ -183,6 +204,11 @@ func (r *run) scanTar(ctx context.Context, st *streamer, rd io.Reader, p string,
 				if !ce.silent {
 					ce.silent = true
 					r.fail(p, "%s", ce.Error())
+				}
+			} else if i == 0 && raw != nil {
+				r.fail(p, "not a readable tar archive (%v): scanned as plain bytes", err)
+				if err := r.scanPlain(ctx, st, raw, p); err != nil && !isContextErr(err) {
+					r.fail(p, "read error: %v", err)
 				}
 			} else {
 				r.fail(p, "corrupt tar archive after %d entries (%v): the rest was not scanned", i, err)
@@ -268,7 +294,7 @@ func (c *capReader) Read(p []byte) (int, error) {
 	switch {
 	case c.max > 0 && c.n >= c.max:
 		c.hit = &capError{msg: fmt.Sprintf("decompresses past the %s cap per entry: scanned the first %s", human(c.max), human(c.n))}
-	case c.b.left <= 0:
+	case c.b != nil && c.b.left <= 0:
 		c.hit = &capError{msg: "archives in this file decompress past the total cap per file: the rest was not scanned", silent: c.b.reported}
 		c.b.reported = true
 	case c.ratio > 0 && c.n > ratioFloor && c.compressedSoFar() > 0 && c.n/c.compressedSoFar() > c.ratio:
@@ -280,12 +306,14 @@ func (c *capReader) Read(p []byte) (int, error) {
 	if c.max > 0 && int64(len(p)) > c.max-c.n {
 		p = p[:c.max-c.n]
 	}
-	if int64(len(p)) > c.b.left {
+	if c.b != nil && int64(len(p)) > c.b.left {
 		p = p[:c.b.left]
 	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
-	c.b.left -= int64(n)
+	if c.b != nil {
+		c.b.left -= int64(n)
+	}
 	return n, err
 }
 

@@ -315,9 +315,14 @@ func TestCorruptArchives(t *testing.T) {
 		{"truncated gzip", "cut.env.gz", gz[:len(gz)/2],
 			[]wantFinding{{Path: "cut.env.gz!cut.env", Line: 1, Column: 15, Token: keyActive}},
 			wantWarning{"cut.env.gz!cut.env", "corrupt gzip data"}, 1},
-		{"garbage gzip", "junk.gz", []byte("\x1f\x8bnot really gzip at all"),
-			nil,
-			wantWarning{"junk.gz", "not a readable gzip file"}, 0},
+		// A file that only looks like gzip is scanned as plain bytes. The
+		// 0x8b byte continues no UTF-8 character: it is not counted.
+		{"garbage gzip", "junk.gz", []byte("\x1f\x8bnot gzip LOFTY_API_KEY=" + keyActive),
+			[]wantFinding{{Path: "junk.gz", Line: 1, Column: 25, Token: keyActive}},
+			wantWarning{"junk.gz", "not a readable gzip file"}, 1},
+		{"garbage tar", "junk.tar", append(append(make([]byte, 257), "ustar\x00garbage header LOFTY_API_KEY="...), keyActive...),
+			[]wantFinding{{Path: "junk.tar", Line: 1, Column: 257 + 36, Token: keyActive}},
+			wantWarning{"junk.tar", "not a readable tar archive"}, 1},
 		{"corrupt zip entry", "entry.zip", badEntry,
 			[]wantFinding{{Path: "entry.zip!ok.env", Line: 1, Column: 15, Token: keyActive}, {Path: "entry.zip!bad.env", Line: 1, Column: 15, Token: keyActive}},
 			wantWarning{"entry.zip!bad.env", "corrupt zip entry"}, 2},
