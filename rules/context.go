@@ -26,14 +26,7 @@ func HasLoftyContext(buf []byte, start, end int, names []string) bool {
 	if len(names) == 0 {
 		names = DefaultContextNames
 	}
-	lo := max(0, start-contextBefore)
-	if i := bytes.LastIndexByte(buf[lo:start], '\n'); i >= 0 {
-		lo += i + 1
-	}
-	hi := min(len(buf), end+contextAfter)
-	if i := bytes.IndexByte(buf[end:hi], '\n'); i >= 0 {
-		hi = end + i
-	}
+	lo, hi := lineWindow(buf, start, end)
 	before, after := buf[lo:start], buf[end:hi]
 	for _, n := range names {
 		if n == "" {
@@ -89,4 +82,30 @@ func equalFold(s []byte, lower string) bool {
 		}
 	}
 	return true
+}
+
+// AllowMarker is the inline comment that suppresses the findings of its
+// line, for a token a team has decided to keep (a revoked key in a test,
+// say): `KEY="eyJ..." # loftyscan:allow`.
+const AllowMarker = "loftyscan:allow"
+
+// HasAllowComment reports whether the line of the text at buf[start:end]
+// carries AllowMarker, within the same bounded window as the context check.
+func HasAllowComment(buf []byte, start, end int) bool {
+	lo, hi := lineWindow(buf, start, min(end, len(buf)))
+	return bytes.Contains(buf[lo:hi], []byte(AllowMarker))
+}
+
+// lineWindow returns the bounds of the line around buf[start:end], cut to
+// contextBefore bytes before start and contextAfter bytes after end.
+func lineWindow(buf []byte, start, end int) (int, int) {
+	lo := max(0, start-contextBefore)
+	if i := bytes.LastIndexByte(buf[lo:start], '\n'); i >= 0 {
+		lo += i + 1
+	}
+	hi := min(len(buf), end+contextAfter)
+	if i := bytes.IndexByte(buf[end:hi], '\n'); i >= 0 {
+		hi = end + i
+	}
+	return lo, hi
 }

@@ -21,6 +21,7 @@ type Finding struct {
 	Alg         string       // the JWS header's alg
 	Subject     string       // the sub claim, if any
 	Secret      string       // the full token; reporters print it only with --show-secrets
+	Suppressed  string       // why the finding is not counted ("inline loftyscan:allow", "baseline"...); "" when it counts
 
 	// Git fields, empty for files on disk.
 	Commit  string

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/loftyscan/loftyscan/rules"
 	"io"
 	"sort"
 	"strings"
@@ -123,7 +124,11 @@ func (s *streamer) report(buf []byte, base int64, from, to int, pos *position, p
 		pos.advance(buf[cur:h.pos])
 		cur = h.pos
 		line, col := pos.lineCol(strings.HasPrefix(h.encoding, "utf-16"))
-		emit(newFinding(h, path, line, col))
+		f := newFinding(h, path, line, col)
+		if rules.HasAllowComment(buf, h.pos, h.pos+storedLen(h)) {
+			f.Suppressed = SuppressedInline
+		}
+		emit(f)
 	}
 	pos.advance(buf[cur:to])
 }
@@ -143,4 +148,24 @@ func newFinding(h hit, path string, line, col int) Finding {
 		Subject:     h.match.Subject,
 		Secret:      h.match.Token,
 	}
+}
+
+// SuppressedInline is Finding.Suppressed for a token whose line carries the
+// rules.AllowMarker comment.
+const SuppressedInline = "inline " + rules.AllowMarker
+
+// storedLen estimates how many bytes a hit's token takes in the buffer, so
+// the allow check looks past the token's end: base64 takes 4 bytes for 3
+// (and some line breaks), UTF-16 two for one.
+func storedLen(h hit) int {
+	n := len(h.match.Token)
+	for _, enc := range strings.Split(h.encoding, "/") {
+		switch {
+		case enc == "base64":
+			n = n*4/3 + n/38 + 4
+		case strings.HasPrefix(enc, "utf-16"):
+			n *= 2
+		}
+	}
+	return n
 }
