@@ -11,7 +11,7 @@ func TestHasAllowComment(t *testing.T) {
 	}{
 		{`KEY="` + tok + `" # loftyscan:allow`, true},
 		{`// loftyscan:allow revoked in 2024` + "\n" + `KEY="` + tok + `"`, false}, // the line above does not count
-		{`KEY="` + tok + `"` + "\n# loftyscan:allow", false},                      // nor the line below
+		{`KEY="` + tok + `"` + "\n# loftyscan:allow", false},                       // nor the line below
 		{`/* loftyscan:allow */ const k = "` + tok + `"`, true},
 		{`KEY="` + tok + `"`, false},
 	}
