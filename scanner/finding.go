@@ -23,6 +23,12 @@ type Finding struct {
 	Secret      string       // the full token; reporters print it only with --show-secrets
 	Suppressed  string       // why the finding is not counted ("inline loftyscan:allow", "baseline"...); "" when it counts
 
+	// Verification is set by --verify: "live", "invalid" or "unknown"; ""
+	// when the key was not checked. VerificationReason says why for
+	// "unknown" ("rate limited", "timeout", "expired by its claims: not sent").
+	Verification       string
+	VerificationReason string
+
 	// Git fields, empty for files on disk.
 	Commit  string
 	Author  string
@@ -44,6 +50,10 @@ type Stats struct {
 	Skipped  int64         // things not scanned on purpose: symlinks, devices, FIFOs, sockets
 	Errors   int64         // things that could not be read, or not wholly: each also gave a warning
 	Warnings int64         // warnings given, errors included
+	// Suppressed counts findings not reported because of an inline
+	// loftyscan:allow, .loftyscanignore or a baseline; they are listed only
+	// with --show-suppressed and never change the exit code.
+	Suppressed int64
 }
 
 // Warning is something the user should know about a scan that went on
@@ -61,12 +71,15 @@ func (w Warning) String() string {
 	return w.Path + ": " + w.Message
 }
 
-// Severity is how urgent a finding is: "high" for a confirmed key that has
-// not expired, "medium" for an unconfirmed token in a Lofty context that has
-// not expired, "low" for anything expired. Every reporter maps it the same
-// way (SARIF error/warning/note, GitLab High/Medium/Low).
+// Severity is how urgent a finding is: "critical" for a key --verify found
+// live, "high" for a confirmed key that has not expired, "medium" for an
+// unconfirmed token in a Lofty context that has not expired, "low" for
+// anything expired. Every reporter maps it the same way (SARIF
+// error/error/warning/note, GitLab Critical/High/Medium/Low).
 func (f Finding) Severity() string {
 	switch {
+	case f.Verification == "live":
+		return "critical"
 	case f.Status == rules.StatusExpired:
 		return "low"
 	case f.Confirmed():
