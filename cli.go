@@ -132,7 +132,7 @@ func newRootCommand(e env, code **int) *cobra.Command {
 	})
 	o := &outputFlags{}
 	o.register(root, code)
-	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newVersionCommand(e))
+	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newVersionCommand(e))
 	return root
 }
 
@@ -143,6 +143,9 @@ type outputFlags struct {
 	showSecrets bool
 	exitCode    int
 	noColor     bool
+	noProgress  bool
+	triage      triageFlags
+	ctx         context.Context // the running command's, for --verify
 }
 
 func (o *outputFlags) register(root *cobra.Command, code **int) {
@@ -152,7 +155,16 @@ func (o *outputFlags) register(root *cobra.Command, code **int) {
 	f.BoolVar(&o.showSecrets, "show-secrets", false, "print full keys in terminal and json reports (never in SARIF)")
 	f.IntVar(&o.exitCode, "exit-code", exitFindings, "exit `code` when keys are found")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in terminal output (also NO_COLOR=1)")
+	f.BoolVar(&o.noProgress, "no-progress", false, "no progress line on stderr (it is shown only on a terminal, never in CI)")
+	o.triage.register(f)
+	_ = root.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return reporters.Formats(), cobra.ShellCompDirectiveNoFileComp
+	})
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		o.ctx = cmd.Context()
+		if err := o.triage.validate(); err != nil {
+			return err
+		}
 		if cmd.Flags().Changed("exit-code") {
 			c := o.exitCode
 			*code = &c

@@ -2,41 +2,12 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
 )
-
-// scanFlags are the flags of the commands that read content.
-type scanFlags struct {
-	archiveDepth int
-	workers      int
-}
-
-// register adds the flags to cmd; workers only where there are many files.
-func (s *scanFlags) register(cmd *cobra.Command, workers bool) {
-	f := cmd.Flags()
-	f.IntVar(&s.archiveDepth, "archive-depth", scanner.DefaultLimits().ArchiveDepth, "open archives (zip, tar, gzip) nested up to `N` deep; 0 scans them as plain bytes")
-	if workers {
-		f.IntVarP(&s.workers, "workers", "j", 0, "files scanned at once (default: one per CPU)")
-	}
-}
-
-func (s *scanFlags) options() (scanner.Options, error) {
-	opts := scanner.DefaultOptions()
-	if s.archiveDepth < 0 {
-		return opts, &usageError{err: fmt.Errorf("--archive-depth %d is negative", s.archiveDepth), hint: "use 0 to leave archives closed"}
-	}
-	if s.workers < 0 {
-		return opts, &usageError{err: fmt.Errorf("--workers %d is negative", s.workers), hint: "leave it out to use one worker per CPU"}
-	}
-	opts.Limits.ArchiveDepth = s.archiveDepth
-	opts.Workers = s.workers
-	return opts, nil
-}
 
 func newDirCommand(e env, o *outputFlags) *cobra.Command {
 	var sf scanFlags
@@ -51,22 +22,23 @@ Every regular file is read, text or binary; .git folders are skipped (use
 zip, tar, tar.gz and gzip files, are found and reported where the wrapped text
 starts; inside archives the path reads outer.zip!inner/file.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sf.root = scanRoot(args)
 			opts, err := sf.options()
 			if err != nil {
 				return err
 			}
 			opts.FollowSymlinks = follow
+			skipReport(&opts, args, o.output)
 			w, closeOut, err := o.openOutput(e)
 			if err != nil {
 				return err
 			}
-			c := &scanner.Collector{OnWarning: warningPrinter(e)}
+			pl, warn := o.startScan(e, &opts, "files")
+			c := &scanner.Collector{OnWarning: warn}
 			stats, err := scanner.New(opts).ScanPaths(cmd.Context(), args, c)
-			if errors.Is(err, scanner.ErrNoPath) {
-				return &fatalError{err: err, hint: "check the path; run 'loftyscan dir' with no path to scan the current folder"}
-			}
+			pl.stop()
 			if err != nil {
-				return &fatalError{err: err}
+				return scanPathError(err)
 			}
 			return o.report(e, w, closeOut, c.Sorted(), stats, scanRoot(args))
 		},
@@ -90,4 +62,12 @@ func scanRoot(args []string) string {
 		return args[0]
 	}
 	return ""
+}
+
+// scanPathError turns a ScanPaths error into the CLI's error.
+func scanPathError(err error) error {
+	if errors.Is(err, scanner.ErrNoPath) {
+		return &fatalError{err: err, hint: "check the path; run 'loftyscan dir' with no path to scan the current folder"}
+	}
+	return &fatalError{err: err}
 }

@@ -24,8 +24,10 @@ Findings are reported under the path given by --path (default "stdin").`,
 			if err != nil {
 				return err
 			}
-			c := &scanner.Collector{OnWarning: warningPrinter(e)}
+			pl, warn := o.startScan(e, &opts, "files")
+			c := &scanner.Collector{OnWarning: warn}
 			stats, err := scanner.New(opts).ScanReader(cmd.Context(), name, e.stdin, c)
+			pl.stop()
 			if err != nil {
 				return &fatalError{err: err}
 			}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"testing"
 	"time"
@@ -32,6 +34,7 @@ func TestScripts(t *testing.T) {
 // Synthetic keys for the scripts, signed by internal/testtoken: none is real.
 var scriptKeys = map[string]string{
 	"KEY":     testtoken.Key("script-account", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)),
+	"KEY2":    testtoken.Key("script-other", time.Date(2098, 1, 1, 0, 0, 0, 0, time.UTC)),
 	"EXPIRED": testtoken.Key("script-old", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)),
 	"NOEXP":   testtoken.Key("script-forever", time.Time{}),
 	"GENERIC": testtoken.Generic("supabase-anon"),
@@ -41,6 +44,8 @@ func setupKeys(e *testscript.Env) error {
 	for k, v := range scriptKeys {
 		e.Setenv(k, v)
 		e.Setenv(k+"_SIG", testtoken.Segments(v)[2])
+		sum := sha256.Sum256([]byte(v))
+		e.Setenv(k+"_FP", hex.EncodeToString(sum[:]))
 	}
 	e.Setenv("NO_COLOR", "")
 	return nil

@@ -38,6 +38,11 @@ func (o *outputFlags) useColor(e env, w io.Writer) bool {
 // report writes the report to w (from openOutput) and turns findings into
 // errFindings.
 func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings []scanner.Finding, stats scanner.Stats, root string) error {
+	shown, counted, err := o.triage.apply(o.ctx, e, findings, &stats, root)
+	if err != nil {
+		return err
+	}
+	findings = shown
 	rep, err := reporters.New(o.format, reporters.Options{
 		ShowSecrets: o.showSecrets,
 		Color:       o.format == reporters.FormatTerminal && o.useColor(e, w),
@@ -55,7 +60,7 @@ func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings
 	if err != nil {
 		return &fatalError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check --output and that standard output is open"}
 	}
-	if len(findings) > 0 {
+	if counted > 0 {
 		return errFindings
 	}
 	return nil

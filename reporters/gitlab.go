@@ -36,6 +36,13 @@ import (
 // "success": a scan that fails produces no report. Files that could not be
 // read are a "warn" message, not a failure, as everything else was scanned.
 //
+// Suppressed findings (an inline loftyscan:allow, .loftyscanignore, a
+// baseline) are never written as vulnerabilities, even with
+// --show-suppressed: the schema has no way to mark one suppressed, and
+// GitLab would open every one of them as a new vulnerability. An "info"
+// message says how many there were. A vulnerability whose finding is
+// suppressed later is then no longer detected, and GitLab shows it so.
+//
 // Each vulnerability has:
 //
 //	id           a UUID (version 8, RFC 9562) hashed from the token's fingerprint, path,
@@ -43,15 +50,17 @@ import (
 //	name         the rule's name, the same for all its findings
 //	description  one line with the redacted token, the rule, the encoding, the expiry
 //	             and the commit, then what the rule means
-//	severity     "High", "Medium" or "Low" (see scanner.Finding.Severity)
+//	severity     "Critical" (a key --verify found live), "High", "Medium" or "Low"
+//	             (see scanner.Finding.Severity)
 //	solution     what to do: revoke first, then clean up
 //	identifiers  one, of type "loftyscan_rule_id", whose value is the rule id
 //	location     file (the finding's path; "outer.zip!inner/file" in archives),
 //	             start_line, end_line, and commit: sha, author, date and message of the
 //	             commit that introduced the token; outside git, sha "0000000" (the
 //	             schema requires one, and GitLab's own analyzers use this value)
-//	details      a named list: the redacted token, its status, fingerprint and
-//	             encoding, and for git findings the commit and whether HEAD still has it
+//	details      a named list: the redacted token, its status, what --verify learnt
+//	             ("verification", with --verify only), its fingerprint and encoding, and
+//	             for git findings the commit and whether HEAD still has it
 //
 // raw_source_code_extract is never written: it would hold the token. Like
 // SARIF, the report is uploaded and shown to everyone who can see the
@@ -123,12 +132,13 @@ type (
 	// gitlabDetails is a named list's items, in the order GitLab shows
 	// them. A struct rather than a map keeps that order.
 	gitlabDetails struct {
-		Token       gitlabDetail  `json:"token"`
-		Status      gitlabDetail  `json:"status"`
-		Fingerprint gitlabDetail  `json:"fingerprint"`
-		Encoding    *gitlabDetail `json:"encoding,omitempty"`
-		Commit      *gitlabDetail `json:"commit,omitempty"`
-		InHead      *gitlabDetail `json:"in_head,omitempty"`
+		Token        gitlabDetail  `json:"token"`
+		Status       gitlabDetail  `json:"status"`
+		Verification *gitlabDetail `json:"verification,omitempty"`
+		Fingerprint  gitlabDetail  `json:"fingerprint"`
+		Encoding     *gitlabDetail `json:"encoding,omitempty"`
+		Commit       *gitlabDetail `json:"commit,omitempty"`
+		InHead       *gitlabDetail `json:"in_head,omitempty"`
 	}
 	gitlabDetail struct {
 		Name  string `json:"name"`
@@ -180,10 +190,13 @@ func (g *gitlabReporter) Report(w io.Writer, r Report) error {
 		},
 	}
 	if n := r.Stats.Errors; n > 0 {
-		scan.Messages = []gitlabMessage{{
-			Level: "warn",
-			Value: scanErrors(n),
-		}}
+		scan.Messages = append(scan.Messages, gitlabMessage{Level: "warn", Value: scanErrors(n)})
+	}
+	if n := countSuppressed(r); n > 0 {
+		scan.Messages = append(scan.Messages, gitlabMessage{
+			Level: "info",
+			Value: plural(n, "finding", "findings") + " suppressed by loftyscan:allow, .loftyscanignore or a baseline, not listed",
+		})
 	}
 	out := gitlabReport{
 		Version:         gitlabVersion,
@@ -192,6 +205,9 @@ func (g *gitlabReporter) Report(w io.Writer, r Report) error {
 		Vulnerabilities: make([]gitlabVulnerability, 0, len(r.Findings)),
 	}
 	for _, f := range r.Findings {
+		if f.Suppressed != "" {
+			continue
+		}
 		out.Vulnerabilities = append(out.Vulnerabilities, gitlabVulnerabilityFor(f))
 	}
 	enc := json.NewEncoder(w)
@@ -207,6 +223,9 @@ func gitlabVulnerabilityFor(f scanner.Finding) gitlabVulnerability {
 		Token:       gitlabDetail{Name: "Token (redacted)", Type: "text", Value: f.Redacted()},
 		Status:      gitlabDetail{Name: "Status", Type: "text", Value: describeExpiry(f)},
 		Fingerprint: gitlabDetail{Name: "Fingerprint (SHA-256 of the token)", Type: "text", Value: f.Fingerprint},
+	}
+	if v := describeVerification(f); v != "" {
+		details.Verification = &gitlabDetail{Name: "Verification", Type: "text", Value: v}
 	}
 	if f.Encoding != "" {
 		details.Encoding = &gitlabDetail{Name: "Encoding", Type: "text", Value: f.Encoding}
@@ -259,6 +278,8 @@ func gitlabRuleText(ruleID string) string {
 // values.
 func gitlabSeverity(severity string) string {
 	switch severity {
+	case "critical":
+		return "Critical"
 	case "high":
 		return "High"
 	case "medium":

@@ -39,6 +39,7 @@ func TestGitLabSchema(t *testing.T) {
 		{"findings, show secrets", Options{ShowSecrets: true, Color: true}, sampleReport()},
 		{"findings, devel version", Options{Version: "(devel)"}, sampleReport()},
 		{"finding at line 0", Options{}, atZero},
+		{"only suppressed findings", Options{}, suppressedOnlyReport()},
 	}
 	sch, err := gitlabSchema15()
 	if err != nil {
@@ -155,8 +156,36 @@ func TestGitLabErrorsAreAWarning(t *testing.T) {
 	if doc.Scan.Status != "success" {
 		t.Errorf("status %q: errors reading some content do not fail the scan", doc.Scan.Status)
 	}
-	if m := doc.Scan.Messages; len(m) != 1 || m[0].Level != "warn" || !strings.HasPrefix(m[0].Value, "1 error:") {
-		t.Errorf("messages %+v, want one warning", m)
+	if m := doc.Scan.Messages; len(m) != 2 || m[0].Level != "warn" || !strings.HasPrefix(m[0].Value, "1 error:") {
+		t.Errorf("messages %+v, want a warning first", m)
+	}
+}
+
+// Suppressed findings are not vulnerabilities: GitLab cannot mark one
+// suppressed, and would open each as new. A message counts them.
+func TestGitLabLeavesOutSuppressed(t *testing.T) {
+	t.Parallel()
+	for _, r := range []Report{sampleReport(), suppressedOnlyReport()} {
+		var doc gitlabDoc
+		if err := json.Unmarshal(render(t, FormatGitLab, Options{}, r), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range doc.Vulnerabilities {
+			if v.Location.File == "test/fixtures/keys.env" || v.Location.File == "docs/example.md" {
+				t.Errorf("suppressed finding at %s written as a vulnerability", v.Location.File)
+			}
+		}
+		m := doc.Scan.Messages
+		if len(m) == 0 || m[len(m)-1].Level != "info" || !strings.HasPrefix(m[len(m)-1].Value, "2 findings suppressed") {
+			t.Errorf("messages %+v, want an info message counting 2 suppressed findings", m)
+		}
+	}
+	var doc gitlabDoc
+	if err := json.Unmarshal(render(t, FormatGitLab, Options{}, cleanReport()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Scan.Messages) != 0 {
+		t.Errorf("messages %+v on a clean scan with nothing suppressed", doc.Scan.Messages)
 	}
 }
 
@@ -170,14 +199,21 @@ func TestGitLabVulnerabilities(t *testing.T) {
 	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Vulnerabilities) != len(r.Findings) {
-		t.Fatalf("%d vulnerabilities, want %d", len(doc.Vulnerabilities), len(r.Findings))
+	var counted []scanner.Finding
+	for _, f := range r.Findings {
+		if f.Suppressed == "" {
+			counted = append(counted, f)
+		}
 	}
-	wantSeverity := []string{"High", "Medium", "Low", "Medium"}
-	wantName := []string{"Lofty API key", "Unconfirmed token in Lofty context", "Lofty API key", "Unconfirmed token in Lofty context"}
+	if len(doc.Vulnerabilities) != len(counted) {
+		t.Fatalf("%d vulnerabilities, want %d", len(doc.Vulnerabilities), len(counted))
+	}
+	wantSeverity := []string{"High", "Medium", "Low", "Medium", "Critical", "Low"}
+	wantName := []string{"Lofty API key", "Unconfirmed token in Lofty context", "Lofty API key", "Unconfirmed token in Lofty context",
+		"Lofty API key", "Lofty API key"}
 	ids := map[string]bool{}
 	for i, v := range doc.Vulnerabilities {
-		f := r.Findings[i]
+		f := counted[i]
 		if !uuidV8.MatchString(v.ID) || ids[v.ID] {
 			t.Errorf("vulnerability %d: id %q is not a new UUID", i, v.ID)
 		}
@@ -190,6 +226,12 @@ func TestGitLabVulnerabilities(t *testing.T) {
 		}
 		if !strings.Contains(v.Description, f.Redacted()) {
 			t.Errorf("vulnerability %d: description lacks the redacted token", i)
+		}
+		if !strings.Contains(v.Description, verificationSentence[f.Verification]) {
+			t.Errorf("vulnerability %d: description %q does not say what --verify learnt", i, v.Description)
+		}
+		if d, ok := v.Details["verification"]; ok != (f.Verification != "") || d.Value != describeVerification(f) || (ok && d.Type != "text") {
+			t.Errorf("vulnerability %d: verification detail %+v (present %v), want %q", i, d, ok, describeVerification(f))
 		}
 		if v.Raw != nil {
 			t.Errorf("vulnerability %d: raw_source_code_extract written", i)

@@ -27,10 +27,28 @@ import (
 //	status       "active", "expired" or "no-expiry"
 //	expires_at   RFC 3339 time in UTC, or null when the token never expires
 //	redacted     the token with all but its first 10 and last 4 characters cut out
-//	severity     "high", "medium" or "low" (see scanner.Finding.Severity)
+//	severity     "critical" (a key --verify found live), "high", "medium" or "low"
+//	             (see scanner.Finding.Severity)
 //	alg          the JWS header's alg
 //	encoding     the wrapping the token was found in ("base64", "utf-16le"...); omitted for plain text
 //	subject      the sub claim; omitted when there is none
+//
+// With --verify, a finding adds what Lofty answered:
+//
+//	verification         "live" (Lofty accepted the key), "invalid" (Lofty rejected it:
+//	                     revoked, expired or never issued) or "unknown" (no answer);
+//	                     omitted for a finding that was not verified
+//	verification_reason  why the answer is "unknown" ("rate limited", "timeout",
+//	                     "expired by its claims: not sent"...); omitted when there is none
+//
+// A suppressed finding adds why it does not count:
+//
+//	suppressed   "inline loftyscan:allow", ".loftyscanignore:3: revoked 2024",
+//	             "baseline old.json"...; omitted for a finding that counts
+//
+// Suppressed findings are listed only with --show-suppressed; otherwise the
+// findings array holds only the ones that count, and stats.suppressed says
+// how many were left out.
 //
 // Findings from git history add:
 //
@@ -51,7 +69,8 @@ import (
 //	bytes        bytes scanned, after decompression
 //	duration     wall time as a Go duration string, e.g. "12.3ms"
 //	duration_ms  the same in whole milliseconds
-//	findings     number of findings
+//	findings     number of findings that count, suppressed ones excluded
+//	suppressed   number of findings suppressed by loftyscan:allow, .loftyscanignore or a baseline
 //	skipped      things not scanned on purpose (symlinks, devices...)
 //	errors       things that could not be read, or not wholly
 //	warnings     warnings given, errors included
@@ -81,8 +100,13 @@ type jsonFinding struct {
 	Alg         string  `json:"alg"`
 	Encoding    string  `json:"encoding,omitempty"`
 	Subject     string  `json:"subject,omitempty"`
-	*jsonGit            // nil outside git scans, which drops all its fields
-	Secret      string  `json:"secret,omitempty"`
+
+	Verification       string `json:"verification,omitempty"`
+	VerificationReason string `json:"verification_reason,omitempty"`
+	Suppressed         string `json:"suppressed,omitempty"`
+
+	*jsonGit        // nil outside git scans, which drops all its fields
+	Secret   string `json:"secret,omitempty"`
 }
 
 type jsonGit struct {
@@ -100,6 +124,7 @@ type jsonStats struct {
 	Duration   string `json:"duration"`
 	DurationMS int64  `json:"duration_ms"`
 	Findings   int64  `json:"findings"`
+	Suppressed int64  `json:"suppressed"`
 	Skipped    int64  `json:"skipped"`
 	Errors     int64  `json:"errors"`
 	Warnings   int64  `json:"warnings"`
@@ -114,6 +139,7 @@ func (j *jsonReporter) Report(w io.Writer, r Report) error {
 			Duration:   r.Stats.Duration.String(),
 			DurationMS: r.Stats.Duration.Milliseconds(),
 			Findings:   r.Stats.Findings,
+			Suppressed: r.Stats.Suppressed,
 			Skipped:    r.Stats.Skipped,
 			Errors:     r.Stats.Errors,
 			Warnings:   r.Stats.Warnings,
@@ -133,6 +159,10 @@ func (j *jsonReporter) Report(w io.Writer, r Report) error {
 			Alg:         f.Alg,
 			Encoding:    f.Encoding,
 			Subject:     f.Subject,
+
+			Verification:       f.Verification,
+			VerificationReason: f.VerificationReason,
+			Suppressed:         f.Suppressed,
 		}
 		if !f.ExpiresAt.IsZero() {
 			s := rfc3339(f.ExpiresAt)

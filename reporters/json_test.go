@@ -28,7 +28,7 @@ func TestJSONClean(t *testing.T) {
 		t.Errorf("top-level keys = %v", got)
 	}
 	stats := doc["stats"].(map[string]any)
-	wantStats := []string{"bytes", "duration", "duration_ms", "errors", "files", "findings", "skipped", "warnings"}
+	wantStats := []string{"bytes", "duration", "duration_ms", "errors", "files", "findings", "skipped", "suppressed", "warnings"}
 	if got := slices.Sorted(maps.Keys(stats)); !slices.Equal(got, wantStats) {
 		t.Errorf("stats keys = %v, want %v", got, wantStats)
 	}
@@ -42,22 +42,27 @@ func TestJSONFields(t *testing.T) {
 	base := []string{"alg", "column", "confirmed", "expires_at", "fingerprint", "line", "path",
 		"redacted", "rule_id", "severity", "status"}
 	git := []string{"author", "commit", "date", "email", "in_head", "message"}
+	verified := []string{"verification", "verification_reason"}
+	extra := [][]string{ // the keys each finding of sampleReport adds to base
+		{"subject"},
+		{"encoding", "subject"},
+		append(slices.Clone(git), verified...),
+		append(slices.Clone(git), verified...),
+		{"subject", "verification"},
+		{"subject", "verification"},
+		{"subject", "suppressed"},
+		{"suppressed"},
+	}
+	withSecret := make([][]string, len(extra))
+	for i, e := range extra {
+		withSecret[i] = append(slices.Clone(e), "secret")
+	}
 	tests := []struct {
 		show bool
 		want [][]string // extra keys per finding of sampleReport
 	}{
-		{false, [][]string{
-			{"subject"},
-			{"encoding", "subject"},
-			git,
-			git,
-		}},
-		{true, [][]string{
-			{"subject", "secret"},
-			{"encoding", "subject", "secret"},
-			append(slices.Clone(git), "secret"),
-			append(slices.Clone(git), "secret"),
-		}},
+		{false, extra},
+		{true, withSecret},
 	}
 	for _, tt := range tests {
 		r := sampleReport()
@@ -82,8 +87,15 @@ func TestJSONFields(t *testing.T) {
 func TestJSONValues(t *testing.T) {
 	t.Parallel()
 	doc := decodeJSON(t, render(t, FormatJSON, Options{}, sampleReport()))
-	f0 := doc["findings"].([]any)[0].(map[string]any)
-	f2 := doc["findings"].([]any)[2].(map[string]any)
+	fs := doc["findings"].([]any)
+	f0 := fs[0].(map[string]any)
+	f2 := fs[2].(map[string]any)
+	f3 := fs[3].(map[string]any)
+	f4 := fs[4].(map[string]any)
+	f5 := fs[5].(map[string]any)
+	f6 := fs[6].(map[string]any)
+	f7 := fs[7].(map[string]any)
+	stats := doc["stats"].(map[string]any)
 	tests := []struct {
 		got, want any
 	}{
@@ -95,6 +107,16 @@ func TestJSONValues(t *testing.T) {
 		{f2["severity"], "low"},
 		{f2["date"], "2024-05-06T08:00:00Z"},
 		{f2["in_head"], false},
+		{f3["verification"], "unknown"},
+		{f3["verification_reason"], "rate limited"},
+		{f4["severity"], "critical"},
+		{f4["verification"], "live"},
+		{f5["severity"], "low"}, // rejected by Lofty
+		{f5["verification"], "invalid"},
+		{f6["suppressed"], "inline loftyscan:allow"},
+		{f7["suppressed"], ".loftyscanignore:3: revoked 2024"},
+		{stats["findings"], 6.0},
+		{stats["suppressed"], 2.0},
 	}
 	for i, tt := range tests {
 		if tt.got != tt.want {

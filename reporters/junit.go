@@ -30,12 +30,17 @@ import (
 // seconds. Each finding is one <testcase>: its classname is the finding's
 // path (so panes group findings by file) and its name "rule-id at
 // path:line:column". It holds a <failure> whose type is the rule id, whose
-// message is one line with the redacted token, the expiry and the commit,
-// and whose text is the finding's details, as the terminal format prints
-// them, and what to do. A scan that found nothing has a single passing
-// testcase, "no Lofty keys found", so the pane shows the check ran. The
-// suite's <system-out> says how much was scanned and whether anything could
-// not be read.
+// message is one line with the redacted token, the expiry, the commit and
+// what --verify learnt, and whose text is the finding's details, as the
+// terminal format prints them (with the verification), and what to do. A
+// scan that counted no finding has a passing testcase, "no Lofty keys
+// found", so the pane shows the check ran.
+//
+// A suppressed finding (listed only with --show-suppressed) is a testcase
+// with <skipped message="suppressed: REASON"/> instead of a failure, so that
+// it shows in the pane without failing it, and the suite's skipped count
+// counts it. The suite's <system-out> says how much was scanned, how many
+// findings were suppressed and whether anything could not be read.
 //
 // JUnit files are archived with the pipeline and shown to everyone who can
 // see it, so, as in SARIF, tokens are always redacted, whatever
@@ -72,6 +77,10 @@ type (
 		Classname string        `xml:"classname,attr"`
 		Name      string        `xml:"name,attr"`
 		Failure   *junitFailure `xml:"failure,omitempty"`
+		Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	}
+	junitSkipped struct {
+		Message string `xml:"message,attr"`
 	}
 	junitFailure struct {
 		Message string `xml:"message,attr"`
@@ -86,14 +95,20 @@ func (j *junitReporter) Report(w io.Writer, r Report) error {
 	suite := junitTestsuite{
 		Name:      "loftyscan",
 		Time:      junitSeconds(r.Stats.Duration),
-		SystemOut: junitSummary(r.Stats),
+		SystemOut: junitSummary(r.Stats, countSuppressed(r)),
 	}
 	for _, f := range r.Findings {
-		suite.Testcases = append(suite.Testcases, junitTestcaseFor(f))
+		tc := junitTestcaseFor(f)
+		if tc.Failure != nil {
+			suite.Failures++
+		} else {
+			suite.Skipped++
+		}
+		suite.Testcases = append(suite.Testcases, tc)
 	}
-	suite.Failures = len(suite.Testcases)
-	if len(r.Findings) == 0 {
-		suite.Testcases = []junitTestcase{{Classname: "loftyscan", Name: "no Lofty keys found"}}
+	if suite.Failures == 0 {
+		pass := junitTestcase{Classname: "loftyscan", Name: "no Lofty keys found"}
+		suite.Testcases = append([]junitTestcase{pass}, suite.Testcases...)
 	}
 	suite.Tests = len(suite.Testcases)
 	doc := junitTestsuites{
@@ -116,29 +131,40 @@ func (j *junitReporter) Report(w io.Writer, r Report) error {
 
 func junitTestcaseFor(f scanner.Finding) junitTestcase {
 	path := sanitize(f.Path)
+	tc := junitTestcase{
+		Classname: path,
+		Name:      fmt.Sprintf("%s at %s:%d:%d", f.RuleID, path, f.Line, f.Column),
+	}
+	if f.Suppressed != "" {
+		tc.Skipped = &junitSkipped{Message: "suppressed: " + sanitize(f.Suppressed)}
+		return tc
+	}
 	// The details are the terminal's block for the finding: the same words
 	// in both places, and the terminal already redacts and sanitizes. A
 	// reporter of its own, with no colour and no secrets, whatever the
-	// options.
+	// options, and with expiry dates rather than "in 5 days", which would
+	// go stale in an archived report.
 	var text strings.Builder
 	bw := bufio.NewWriter(&text)
-	newTerminal(Options{}).writeFinding(bw, f)
+	t := newTerminal(Options{})
+	t.now = nil
+	t.writeFinding(bw, f, "")
 	bw.Flush()
 	text.WriteString("\n" + remediation(f.RuleID) + "\n")
-	return junitTestcase{
-		Classname: path,
-		Name:      fmt.Sprintf("%s at %s:%d:%d", f.RuleID, path, f.Line, f.Column),
-		Failure: &junitFailure{
-			Message: sarifMessage(f),
-			Type:    f.RuleID,
-			Text:    xmlText(text.String()),
-		},
+	tc.Failure = &junitFailure{
+		Message: sarifMessage(f),
+		Type:    f.RuleID,
+		Text:    xmlText(text.String()),
 	}
+	return tc
 }
 
 // junitSummary says what the scan read, for the suite's system-out.
-func junitSummary(s scanner.Stats) string {
+func junitSummary(s scanner.Stats, suppressed int64) string {
 	out := fmt.Sprintf("loftyscan scanned %s, %s in %s", plural(s.Files, "file", "files"), formatBytes(s.Bytes), formatDuration(s.Duration))
+	if suppressed > 0 {
+		out += "; " + plural(suppressed, "finding", "findings") + " suppressed (loftyscan:allow, .loftyscanignore or a baseline)"
+	}
 	if s.Errors > 0 {
 		out += "; " + scanErrors(s.Errors)
 	}

@@ -18,6 +18,7 @@ type junitDoc struct {
 		Tests     int    `xml:"tests,attr"`
 		Failures  int    `xml:"failures,attr"`
 		Errors    int    `xml:"errors,attr"`
+		Skipped   int    `xml:"skipped,attr"`
 		Time      string `xml:"time,attr"`
 		SystemOut string `xml:"system-out"`
 		Testcases []struct {
@@ -28,6 +29,9 @@ type junitDoc struct {
 				Type    string `xml:"type,attr"`
 				Text    string `xml:",chardata"`
 			} `xml:"failure"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
 		} `xml:"testcase"`
 	} `xml:"testsuite"`
 }
@@ -45,15 +49,22 @@ func parseJUnit(t *testing.T, out []byte) junitDoc {
 		t.Fatalf("want one testsuite named loftyscan:\n%s", out)
 	}
 	s := doc.Suites[0]
-	failures := 0
+	failures, skipped := 0, 0
 	for _, tc := range s.Testcases {
 		if tc.Failure != nil {
 			failures++
 		}
+		if tc.Skipped != nil {
+			skipped++
+		}
+		if tc.Failure != nil && tc.Skipped != nil {
+			t.Errorf("testcase %q both failed and skipped", tc.Name)
+		}
 	}
-	if s.Tests != len(s.Testcases) || s.Failures != failures || doc.Tests != s.Tests || doc.Failures != s.Failures || s.Errors != 0 {
-		t.Errorf("counts: testsuites %d/%d, testsuite %d/%d/%d, want %d tests, %d failures",
-			doc.Tests, doc.Failures, s.Tests, s.Failures, s.Errors, len(s.Testcases), failures)
+	if s.Tests != len(s.Testcases) || s.Failures != failures || s.Skipped != skipped ||
+		doc.Tests != s.Tests || doc.Failures != s.Failures || s.Errors != 0 {
+		t.Errorf("counts: testsuites %d/%d, testsuite %d/%d/%d/%d, want %d tests, %d failures, %d skipped",
+			doc.Tests, doc.Failures, s.Tests, s.Failures, s.Errors, s.Skipped, len(s.Testcases), failures, skipped)
 	}
 	return doc
 }
@@ -74,13 +85,18 @@ func TestJUnitFindings(t *testing.T) {
 	r := sampleReport()
 	out := render(t, FormatJUnit, Options{ShowSecrets: true}, r)
 	s := parseJUnit(t, out).Suites[0]
-	if len(s.Testcases) != len(r.Findings) || s.Failures != len(r.Findings) {
-		t.Fatalf("%d testcases, %d failures, want %d of each", len(s.Testcases), s.Failures, len(r.Findings))
+	if len(s.Testcases) != len(r.Findings) || s.Failures != 6 || s.Skipped != 2 {
+		t.Fatalf("%d testcases, %d failures, %d skipped, want %d testcases, 6 failures, 2 skipped",
+			len(s.Testcases), s.Failures, s.Skipped, len(r.Findings))
+	}
+	if !strings.Contains(s.SystemOut, "2 findings suppressed") {
+		t.Errorf("system-out %q does not count the suppressed findings", s.SystemOut)
 	}
 	if !strings.Contains(s.SystemOut, "1 error") {
 		t.Errorf("system-out %q does not mention the error", s.SystemOut)
 	}
-	wantClass := []string{"config/.env", "outer.zip!inner/dir/file name.env", "deploy/k8s/secret.yaml", "docs/réunion: notes.md"}
+	wantClass := []string{"config/.env", "outer.zip!inner/dir/file name.env", "deploy/k8s/secret.yaml", "docs/réunion: notes.md",
+		"src/lofty/client.py", "scripts/sync.sh", "test/fixtures/keys.env", "docs/example.md"}
 	for i, tc := range s.Testcases {
 		f := r.Findings[i]
 		if tc.Classname != wantClass[i] {
@@ -88,6 +104,12 @@ func TestJUnitFindings(t *testing.T) {
 		}
 		if want := fmt.Sprintf("%s at %s:%d:%d", f.RuleID, f.Path, f.Line, f.Column); tc.Name != want {
 			t.Errorf("testcase %d: name %q, want %q", i, tc.Name, want)
+		}
+		if f.Suppressed != "" {
+			if tc.Failure != nil || tc.Skipped == nil || tc.Skipped.Message != "suppressed: "+f.Suppressed {
+				t.Errorf("testcase %d: suppressed finding: failure %v, skipped %+v", i, tc.Failure, tc.Skipped)
+			}
+			continue
 		}
 		fl := tc.Failure
 		if fl == nil {
@@ -104,12 +126,25 @@ func TestJUnitFindings(t *testing.T) {
 		if f.Commit != "" && !strings.Contains(fl.Text, f.Commit[:7]) {
 			t.Errorf("testcase %d: failure text lacks the commit", i)
 		}
+		if v := describeVerification(f); !strings.Contains(fl.Text, v) || !strings.Contains(fl.Message, verificationSentence[f.Verification]) {
+			t.Errorf("testcase %d: verification %q missing:\nmessage %s\n%s", i, v, fl.Message, fl.Text)
+		}
 	}
 	// The hostile commit message of the last finding comes out as escapes,
 	// as in the terminal: no escape byte, no bidi override.
 	last := s.Testcases[3].Failure.Text
 	if strings.ContainsAny(last, "\x1b\u202e") || !strings.Contains(last, `\x1b[31mred\u202e`) {
 		t.Errorf("commit message not sanitized:\n%s", last)
+	}
+}
+
+// A scan whose findings are all suppressed passes: one passing testcase,
+// and the suppressed findings skipped beside it.
+func TestJUnitOnlySuppressed(t *testing.T) {
+	t.Parallel()
+	s := parseJUnit(t, render(t, FormatJUnit, Options{}, suppressedOnlyReport())).Suites[0]
+	if s.Failures != 0 || s.Skipped != 2 || len(s.Testcases) != 3 || s.Testcases[0].Name != "no Lofty keys found" {
+		t.Errorf("testcases %+v, want one passing and two skipped", s.Testcases)
 	}
 }
 

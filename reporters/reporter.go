@@ -39,9 +39,10 @@ type Options struct {
 	// Version is the tool version, named in SARIF's tool.driver and in
 	// GitLab's scan.analyzer and scan.scanner.
 	Version string
-	// Now returns the current time. The GitLab format records when the scan
-	// started and ended; tests set Now so that its output is reproducible.
-	// Nil means time.Now.
+	// Now returns the current time. The terminal format says how long a key
+	// has until it expires ("expires in 5 days") and the GitLab format
+	// records when the scan started and ended; tests set Now so that their
+	// output is reproducible. Nil means time.Now.
 	Now func() time.Time
 }
 
@@ -134,6 +135,57 @@ func describeExpiry(f scanner.Finding) string {
 		return "no expiry"
 	}
 	return string(f.Status)
+}
+
+// The values of scanner.Finding.Verification.
+const (
+	verifiedLive    = "live"
+	verifiedInvalid = "invalid"
+	verifiedUnknown = "unknown"
+)
+
+// describeVerification says in a few words what Lofty answered when --verify
+// asked about the finding's token: "LIVE: Lofty accepted this key",
+// "invalid: Lofty rejected it (revoked or expired)" or "unknown: rate
+// limited". It is "" when the token was not verified.
+func describeVerification(f scanner.Finding) string {
+	switch f.Verification {
+	case "":
+		return ""
+	case verifiedLive:
+		return "LIVE: Lofty accepted this key"
+	case verifiedInvalid:
+		return "invalid: Lofty rejected it (revoked or expired)"
+	}
+	reason := f.VerificationReason
+	if reason == "" && f.Verification == verifiedUnknown {
+		reason = "no answer from Lofty"
+	}
+	if reason == "" {
+		return f.Verification
+	}
+	return f.Verification + ": " + reason
+}
+
+// suppressedInSource reports whether a finding is suppressed by a marker in
+// the scanned file itself (an inline loftyscan:allow) rather than by
+// something kept apart from it (.loftyscanignore, a baseline). SARIF tells
+// the two apart.
+func suppressedInSource(f scanner.Finding) bool {
+	return strings.HasPrefix(f.Suppressed, scanner.SuppressedInline)
+}
+
+// countSuppressed is how many findings the scan suppressed: the stats'
+// count, or the number of suppressed findings in the report if that is
+// more (a caller that shows them but did not count them).
+func countSuppressed(r Report) int64 {
+	var shown int64
+	for _, f := range r.Findings {
+		if f.Suppressed != "" {
+			shown++
+		}
+	}
+	return max(shown, r.Stats.Suppressed)
 }
 
 // shortCommit is the abbreviated hash people recognise from git log.

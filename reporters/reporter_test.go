@@ -20,9 +20,12 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // sampleReport returns a fixed report that exercises every field: a
-// confirmed key, an unconfirmed token in an archive and an encoding, and two
-// git findings, one with a hostile commit message and a path that needs
-// escaping. It returns a new value each call so parallel tests share nothing.
+// confirmed key, an unconfirmed token in an archive and an encoding, two git
+// findings (one expired, one with a hostile commit message and a path that
+// needs escaping), a key --verify found live, one Lofty rejected, and two
+// suppressed findings, one inline and one by .loftyscanignore, as
+// --show-suppressed passes them. It returns a new value each call so
+// parallel tests share nothing.
 func sampleReport() Report {
 	no, yes := false, true
 	date := time.Date(2024, 5, 6, 10, 0, 0, 0, time.FixedZone("CEST", 2*3600))
@@ -64,6 +67,9 @@ func sampleReport() Report {
 			Date:      date,
 			Message:   "add staging config",
 			InHead:    &no,
+
+			Verification:       "unknown",
+			VerificationReason: "expired by its claims: not sent",
 		},
 		{
 			RuleID:  rules.RuleUnconfirmed,
@@ -79,22 +85,75 @@ func sampleReport() Report {
 			Date:    date.Add(48 * time.Hour),
 			Message: "docs: lofty setup \x1b[31mred\u202e",
 			InHead:  &yes,
+
+			Verification:       "unknown",
+			VerificationReason: "rate limited",
+		},
+		{
+			RuleID:       rules.RuleAPIKey,
+			Path:         "src/lofty/client.py",
+			Line:         42,
+			Column:       15,
+			Status:       rules.StatusNoExpiry,
+			Alg:          "HS256",
+			Subject:      "agent-2002",
+			Secret:       testtoken.Key("agent-2002", time.Time{}),
+			Verification: "live",
+		},
+		{
+			RuleID:       rules.RuleAPIKey,
+			Path:         "scripts/sync.sh",
+			Line:         5,
+			Column:       27,
+			Status:       rules.StatusActive,
+			ExpiresAt:    time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC),
+			Alg:          "HS256",
+			Subject:      "agent-3003",
+			Secret:       testtoken.Key("agent-3003", time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)),
+			Verification: "invalid",
+		},
+		{
+			RuleID:     rules.RuleAPIKey,
+			Path:       "test/fixtures/keys.env",
+			Line:       2,
+			Column:     13,
+			Status:     rules.StatusActive,
+			ExpiresAt:  time.Date(2028, 6, 1, 0, 0, 0, 0, time.UTC),
+			Alg:        "HS256",
+			Subject:    "fixture",
+			Secret:     testtoken.Key("fixture", time.Date(2028, 6, 1, 0, 0, 0, 0, time.UTC)),
+			Suppressed: scanner.SuppressedInline,
+		},
+		{
+			RuleID:     rules.RuleUnconfirmed,
+			Path:       "docs/example.md",
+			Line:       9,
+			Column:     5,
+			Status:     rules.StatusNoExpiry,
+			Alg:        "HS256",
+			Secret:     testtoken.Generic("example"),
+			Suppressed: ".loftyscanignore:3: revoked 2024",
 		},
 	}
+	var suppressed int64
 	for i := range fs {
 		sum := sha256.Sum256([]byte(fs[i].Secret))
 		fs[i].Fingerprint = hex.EncodeToString(sum[:])
+		if fs[i].Suppressed != "" {
+			suppressed++
+		}
 	}
 	return Report{
 		Findings: fs,
 		Stats: scanner.Stats{
-			Files:    13,
-			Bytes:    1_234_567,
-			Duration: 15300 * time.Microsecond,
-			Findings: int64(len(fs)),
-			Skipped:  1,
-			Errors:   1,
-			Warnings: 2,
+			Files:      13,
+			Bytes:      1_234_567,
+			Duration:   15300 * time.Microsecond,
+			Findings:   int64(len(fs)) - suppressed,
+			Suppressed: suppressed,
+			Skipped:    1,
+			Errors:     1,
+			Warnings:   2,
 		},
 		Root: "/home/dev/src/my repo",
 	}
@@ -112,9 +171,32 @@ func printsSecrets(format string) bool {
 	return format == FormatTerminal || format == FormatJSON
 }
 
+// omitsSuppressed reports whether format leaves out the token of a
+// suppressed finding: GitLab does not list suppressed findings, and JUnit
+// lists them as skipped tests with their reason only.
+func omitsSuppressed(format string, f scanner.Finding) bool {
+	return f.Suppressed != "" && (format == FormatGitLab || format == FormatJUnit)
+}
+
 // cleanReport is a scan that found nothing.
 func cleanReport() Report {
 	return Report{Stats: scanner.Stats{Files: 13, Bytes: 48_213, Duration: 2100 * time.Microsecond}}
+}
+
+// suppressedOnlyReport is a scan whose every finding is suppressed, as
+// --show-suppressed passes them: nothing counts.
+func suppressedOnlyReport() Report {
+	r := sampleReport()
+	var fs []scanner.Finding
+	for _, f := range r.Findings {
+		if f.Suppressed != "" {
+			fs = append(fs, f)
+		}
+	}
+	r.Findings = fs
+	r.Stats.Findings = 0
+	r.Stats.Errors, r.Stats.Warnings = 0, 0
+	return r
 }
 
 // render runs the reporter for format over r.
@@ -150,9 +232,10 @@ func TestGolden(t *testing.T) {
 		opts   Options
 		report Report
 	}{
-		{"terminal", FormatTerminal, Options{}, sampleReport()},
-		{"terminal-secrets", FormatTerminal, Options{ShowSecrets: true}, sampleReport()},
-		{"terminal-clean", FormatTerminal, Options{}, cleanReport()},
+		{"terminal", FormatTerminal, Options{Now: fixedNow}, sampleReport()},
+		{"terminal-secrets", FormatTerminal, Options{ShowSecrets: true, Now: fixedNow}, sampleReport()},
+		{"terminal-clean", FormatTerminal, Options{Now: fixedNow}, cleanReport()},
+		{"terminal-clean-suppressed", FormatTerminal, Options{Now: fixedNow}, suppressedOnlyReport()},
 		{"json", FormatJSON, Options{}, sampleReport()},
 		{"json-secrets", FormatJSON, Options{ShowSecrets: true}, sampleReport()},
 		{"json-clean", FormatJSON, Options{}, cleanReport()},
@@ -162,6 +245,7 @@ func TestGolden(t *testing.T) {
 		{"gitlab-clean", FormatGitLab, Options{Version: "1.0.0", Now: fixedNow}, cleanReport()},
 		{"junit", FormatJUnit, Options{}, sampleReport()},
 		{"junit-clean", FormatJUnit, Options{}, cleanReport()},
+		{"junit-clean-suppressed", FormatJUnit, Options{}, suppressedOnlyReport()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,7 +308,7 @@ func TestSecretsOnlyOnRequest(t *testing.T) {
 						if !want && (strings.Contains(out, sig) || strings.Contains(out, payload)) {
 							t.Errorf("finding %d: a token segment leaked", i)
 						}
-						if !strings.Contains(out, f.Redacted()) && !want {
+						if !strings.Contains(out, f.Redacted()) && !want && !omitsSuppressed(format, f) {
 							t.Errorf("finding %d: redacted form %q missing", i, f.Redacted())
 						}
 					}

@@ -20,6 +20,17 @@ import (
 // repository's alerts, so they never hold a full token, whatever
 // Options.ShowSecrets says: messages carry the redacted form and results are
 // tracked by the token's SHA-256 fingerprint.
+//
+// A result's level follows the finding's severity: "error" for a live
+// (critical) or an active (high) key, "warning" for an unconfirmed token,
+// "note" for an expired one. With --verify, the message says what Lofty
+// answered and properties.verification and properties.verification_reason
+// hold it ("live", "invalid", "unknown"). A suppressed finding (listed only
+// with --show-suppressed) is a result with one suppression: kind "inSource"
+// for an inline loftyscan:allow, "external" for .loftyscanignore or a
+// baseline, status "accepted", and the reason as its justification. GitHub
+// code scanning shows such a result as a closed (dismissed) alert, not an
+// open one.
 type sarifReporter struct {
 	opts Options
 }
@@ -76,7 +87,13 @@ type (
 		Message             sarifText           `json:"message"`
 		Locations           []sarifLocation     `json:"locations"`
 		PartialFingerprints map[string]string   `json:"partialFingerprints"`
+		Suppressions        []sarifSuppression  `json:"suppressions,omitempty"`
 		Properties          sarifResultProperty `json:"properties"`
+	}
+	sarifSuppression struct {
+		Kind          string `json:"kind"`   // "inSource" or "external"
+		Status        string `json:"status"` // always "accepted": the project's own decision
+		Justification string `json:"justification"`
 	}
 	sarifLocation struct {
 		PhysicalLocation sarifPhysicalLocation `json:"physicalLocation"`
@@ -95,15 +112,17 @@ type (
 		EndColumn   int `json:"endColumn,omitempty"`
 	}
 	sarifResultProperty struct {
-		Status    string `json:"status"`
-		ExpiresAt string `json:"expires_at,omitempty"`
-		Encoding  string `json:"encoding,omitempty"`
-		Commit    string `json:"commit,omitempty"`
-		Author    string `json:"author,omitempty"`
-		Email     string `json:"email,omitempty"`
-		Date      string `json:"date,omitempty"`
-		Message   string `json:"message,omitempty"`
-		InHead    *bool  `json:"in_head,omitempty"`
+		Status             string `json:"status"`
+		ExpiresAt          string `json:"expires_at,omitempty"`
+		Encoding           string `json:"encoding,omitempty"`
+		Verification       string `json:"verification,omitempty"`
+		VerificationReason string `json:"verification_reason,omitempty"`
+		Commit             string `json:"commit,omitempty"`
+		Author             string `json:"author,omitempty"`
+		Email              string `json:"email,omitempty"`
+		Date               string `json:"date,omitempty"`
+		Message            string `json:"message,omitempty"`
+		InHead             *bool  `json:"in_head,omitempty"`
 	}
 )
 
@@ -232,7 +251,12 @@ func sarifResultFor(f scanner.Finding) sarifResult {
 		// endColumn the region runs to the end of the line.
 		region.EndColumn = region.StartColumn + utf8.RuneCountInString(f.Secret)
 	}
-	props := sarifResultProperty{Status: string(f.Status), Encoding: f.Encoding}
+	props := sarifResultProperty{
+		Status:             string(f.Status),
+		Encoding:           f.Encoding,
+		Verification:       f.Verification,
+		VerificationReason: f.VerificationReason,
+	}
 	if !f.ExpiresAt.IsZero() {
 		props.ExpiresAt = rfc3339(f.ExpiresAt)
 	}
@@ -244,6 +268,14 @@ func sarifResultFor(f scanner.Finding) sarifResult {
 		props.Message = f.Message
 		props.InHead = f.InHead
 	}
+	var suppressions []sarifSuppression
+	if f.Suppressed != "" {
+		kind := "external"
+		if suppressedInSource(f) {
+			kind = "inSource"
+		}
+		suppressions = []sarifSuppression{{Kind: kind, Status: "accepted", Justification: f.Suppressed}}
+	}
 	return sarifResult{
 		RuleID:    f.RuleID,
 		RuleIndex: idx,
@@ -254,6 +286,7 @@ func sarifResultFor(f scanner.Finding) sarifResult {
 			Region:           region,
 		}}},
 		PartialFingerprints: map[string]string{fingerprintKey: f.Fingerprint},
+		Suppressions:        suppressions,
 		Properties:          props,
 	}
 }
@@ -273,10 +306,11 @@ func sarifVersion(v string) string {
 }
 
 // sarifLevel maps a finding's severity to a SARIF level, so that an expired
-// key is a note rather than an error that fails a required check.
+// key is a note rather than an error that fails a required check. SARIF has
+// nothing above "error", so critical and high share it.
 func sarifLevel(severity string) string {
 	switch severity {
-	case "high":
+	case "critical", "high":
 		return "error"
 	case "medium":
 		return "warning"
@@ -284,8 +318,9 @@ func sarifLevel(severity string) string {
 	return "note"
 }
 
-// sarifMessage is the one line GitHub shows for an alert. It carries the
-// redacted token, never the full one.
+// sarifMessage is the one line GitHub shows for an alert, and the GitLab
+// and JUnit formats' summary of a finding. It carries the redacted token,
+// never the full one.
 func sarifMessage(f scanner.Finding) string {
 	var b strings.Builder
 	l := label(f.RuleID)
@@ -299,6 +334,15 @@ func sarifMessage(f scanner.Finding) string {
 		b.WriteString(", introduced in commit " + shortCommit(f.Commit))
 	}
 	b.WriteString(".")
+	switch f.Verification {
+	case "":
+	case verifiedLive:
+		b.WriteString(" Verified live: Lofty accepted it.")
+	case verifiedInvalid:
+		b.WriteString(" Verified invalid: Lofty rejected it (revoked or expired).")
+	default:
+		b.WriteString(" Verification " + describeVerification(f) + ".")
+	}
 	return b.String()
 }
 

@@ -34,6 +34,12 @@ func TestSARIFSchema(t *testing.T) {
 		{"findings", Options{Version: "1.2.3"}, sampleReport()},
 		{"findings, show secrets", Options{ShowSecrets: true, Color: true}, sampleReport()},
 		{"findings, no root", Options{}, func() Report { r := sampleReport(); r.Root = ""; return r }()},
+		{"only suppressed findings", Options{Version: "1.2.3"}, suppressedOnlyReport()},
+		{"suppressed by a baseline", Options{}, func() Report {
+			r := suppressedOnlyReport()
+			r.Findings[1].Suppressed = "baseline old.json"
+			return r
+		}()},
 	}
 	sch, err := sarifSchema2()
 	if err != nil {
@@ -72,7 +78,11 @@ type sarifDoc struct {
 			Level               string `json:"level"`
 			Message             struct{ Text string }
 			PartialFingerprints map[string]string `json:"partialFingerprints"`
-			Locations           []struct {
+			Suppressions        []struct {
+				Kind, Status, Justification string
+			} `json:"suppressions"`
+			Properties map[string]any `json:"properties"`
+			Locations  []struct {
 				PhysicalLocation struct {
 					ArtifactLocation struct {
 						URI       string `json:"uri"`
@@ -85,6 +95,16 @@ type sarifDoc struct {
 			} `json:"locations"`
 		} `json:"results"`
 	} `json:"runs"`
+}
+
+// verificationSentence is how the one-line message of a SARIF result, a
+// GitLab vulnerability or a JUnit failure starts to say what --verify
+// learnt, by Finding.Verification.
+var verificationSentence = map[string]string{
+	"":        "",
+	"live":    " Verified live: Lofty accepted it.",
+	"invalid": " Verified invalid: Lofty rejected it",
+	"unknown": " Verification unknown: ",
 }
 
 func TestSARIFClean(t *testing.T) {
@@ -132,8 +152,10 @@ func TestSARIFResults(t *testing.T) {
 		}
 	}
 	wantURI := []string{"config/.env", "outer.zip!inner/dir/file%20name.env", "deploy/k8s/secret.yaml",
-		"docs/r%C3%A9union%3A%20notes.md"}
-	wantLevel := []string{"error", "warning", "note", "warning"}
+		"docs/r%C3%A9union%3A%20notes.md", "src/lofty/client.py", "scripts/sync.sh", "test/fixtures/keys.env",
+		"docs/example.md"}
+	wantLevel := []string{"error", "warning", "note", "warning", "error", "note", "error", "warning"}
+	wantSuppression := []string{6: "inSource", 7: "external"}
 	if len(run.Results) != len(r.Findings) {
 		t.Fatalf("%d results, want %d", len(run.Results), len(r.Findings))
 	}
@@ -150,6 +172,22 @@ func TestSARIFResults(t *testing.T) {
 		}
 		if f.Commit != "" && !strings.Contains(res.Message.Text, f.Commit[:7]) {
 			t.Errorf("result %d: message %q lacks the commit", i, res.Message.Text)
+		}
+		if !strings.Contains(res.Message.Text, verificationSentence[f.Verification]) {
+			t.Errorf("result %d: message %q does not say what --verify learnt", i, res.Message.Text)
+		}
+		if got, _ := res.Properties["verification"].(string); got != f.Verification {
+			t.Errorf("result %d: properties.verification %q, want %q", i, got, f.Verification)
+		}
+		if got, _ := res.Properties["verification_reason"].(string); got != f.VerificationReason {
+			t.Errorf("result %d: properties.verification_reason %q, want %q", i, got, f.VerificationReason)
+		}
+		switch sup := res.Suppressions; {
+		case wantSuppression[i] == "" && sup != nil:
+			t.Errorf("result %d: suppressions %+v on a finding that counts", i, sup)
+		case wantSuppression[i] != "" && (len(sup) != 1 || sup[0].Kind != wantSuppression[i] ||
+			sup[0].Status != "accepted" || sup[0].Justification != f.Suppressed):
+			t.Errorf("result %d: suppressions %+v, want one of kind %s, accepted, justified by %q", i, sup, wantSuppression[i], f.Suppressed)
 		}
 		if got := res.PartialFingerprints["loftyscan/fingerprint/v1"]; got != f.Fingerprint {
 			t.Errorf("result %d: fingerprint %q, want %q", i, got, f.Fingerprint)

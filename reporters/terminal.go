@@ -15,32 +15,47 @@ import (
 )
 
 // terminalReporter writes findings for a person reading a terminal or a CI
-// log: one block per finding, a summary line, and what to do next.
+// log. Findings are grouped by how urgent they are, most urgent first, each
+// group under a heading with its count: keys Lofty said are live, then keys
+// that work by their claims, then unconfirmed tokens, then keys Lofty
+// rejected, then expired ones, and last, with --show-suppressed, the
+// suppressed ones and why. Each finding is one block: where it is, the
+// redacted token, the account, when it expires in plain words, what Lofty
+// said of it, and for git findings the commit. A summary line and what to
+// do next, fitted to what was found, end the report.
 type terminalReporter struct {
 	opts Options
+	// now is the time expiries are described from ("expires in 5 days");
+	// nil describes them by date alone, as the archived JUnit report does.
+	now func() time.Time
 
 	// Each reporter owns its colours and switches them on or off itself.
 	// fatih/color's global default looks at os.Stdout, which says nothing
 	// about the writer we are given (a file, a buffer, stderr).
-	high, medium, low *color.Color // the finding's header, by severity
-	path, field       *color.Color
-	secret            *color.Color
-	bad, good         *color.Color // the summary, with and without findings
+	critical, high, medium, low *color.Color // by severity; dim for suppressed too
+	path, field                 *color.Color
+	secret                      *color.Color
+	bad, good                   *color.Color // the summary, with and without findings
 }
 
 func newTerminal(opts Options) *terminalReporter {
 	t := &terminalReporter{
-		opts:   opts,
-		high:   color.New(color.FgRed, color.Bold),
-		medium: color.New(color.FgYellow, color.Bold),
-		low:    color.New(color.Faint),
-		path:   color.New(color.Bold),
-		field:  color.New(color.Faint),
-		secret: color.New(color.FgRed),
-		bad:    color.New(color.FgRed, color.Bold),
-		good:   color.New(color.FgGreen, color.Bold),
+		opts:     opts,
+		now:      time.Now,
+		critical: color.New(color.FgRed, color.Bold),
+		high:     color.New(color.FgRed),
+		medium:   color.New(color.FgYellow),
+		low:      color.New(color.Faint),
+		path:     color.New(color.Bold),
+		field:    color.New(color.Faint),
+		secret:   color.New(color.FgRed),
+		bad:      color.New(color.FgRed, color.Bold),
+		good:     color.New(color.FgGreen, color.Bold),
 	}
-	for _, c := range []*color.Color{t.high, t.medium, t.low, t.path, t.field, t.secret, t.bad, t.good} {
+	if opts.Now != nil {
+		t.now = opts.Now
+	}
+	for _, c := range []*color.Color{t.critical, t.high, t.medium, t.low, t.path, t.field, t.secret, t.bad, t.good} {
 		if opts.Color {
 			c.EnableColor()
 		} else {
@@ -50,29 +65,118 @@ func newTerminal(opts Options) *terminalReporter {
 	return t
 }
 
-func (t *terminalReporter) Report(w io.Writer, r Report) error {
-	bw := bufio.NewWriter(w)
-	for _, f := range r.Findings {
-		t.writeFinding(bw, f)
-		bw.WriteString("\n")
+// group is where a finding goes in the terminal report. The order of the
+// constants is the order of the report: most urgent first.
+type group int
+
+const (
+	groupLive        group = iota // --verify: Lofty accepted the key
+	groupActive                   // a confirmed key, not expired, not rejected
+	groupUnconfirmed              // a token in a Lofty context, not expired
+	groupRejected                 // a confirmed key Lofty rejected (401)
+	groupExpired                  // expired by its own claims
+	groupSuppressed               // shown only with --show-suppressed
+	numGroups
+)
+
+// groups describes each group: its heading, a line that says what its
+// findings mean, and the words the summary counts them with.
+var groups = [numGroups]struct {
+	heading, about, one, many string
+}{
+	groupLive: {"LIVE KEYS",
+		"Lofty accepted these keys: anyone with a copy can use the account now.",
+		"live key", "live keys"},
+	groupActive: {"ACTIVE KEYS",
+		"Lofty API keys that have not expired: treat each as live until it is revoked.",
+		"active key", "active keys"},
+	groupUnconfirmed: {"UNCONFIRMED TOKENS IN LOFTY CONTEXT",
+		"Tokens beside Lofty names but without the Lofty API scope: find out whose they are.",
+		"unconfirmed token", "unconfirmed tokens"},
+	groupRejected: {"REJECTED BY LOFTY",
+		"Lofty refused these keys when --verify asked: they were revoked, or never issued.",
+		"rejected key", "rejected keys"},
+	groupExpired: {"EXPIRED",
+		"Past the expiry in their claims: they no longer work.",
+		"expired token", "expired tokens"},
+	groupSuppressed: {"SUPPRESSED",
+		"Listed because of --show-suppressed: they do not count and do not fail the scan.",
+		"suppressed", "suppressed"},
+}
+
+func groupOf(f scanner.Finding) group {
+	switch {
+	case f.Suppressed != "":
+		return groupSuppressed
+	case f.Verification == verifiedLive:
+		return groupLive
+	case f.Status == rules.StatusExpired:
+		return groupExpired
+	case f.Confirmed() && f.Verification == verifiedInvalid:
+		return groupRejected
+	case f.Confirmed():
+		return groupActive
 	}
-	t.writeSummary(bw, r)
+	return groupUnconfirmed
+}
+
+// color is how a group's heading and its findings' headers are drawn.
+func (t *terminalReporter) color(g group) *color.Color {
+	switch g {
+	case groupLive:
+		return t.critical
+	case groupActive:
+		return t.high
+	case groupUnconfirmed:
+		return t.medium
+	}
+	return t.low
+}
+
+func (t *terminalReporter) Report(w io.Writer, r Report) error {
+	var byGroup [numGroups][]scanner.Finding
+	for _, f := range r.Findings {
+		g := groupOf(f)
+		byGroup[g] = append(byGroup[g], f)
+	}
+	bw := bufio.NewWriter(w)
+	for g, fs := range byGroup {
+		if len(fs) == 0 {
+			continue
+		}
+		c := t.color(group(g))
+		fmt.Fprintf(bw, "%s\n%s\n\n", c.Sprintf("%s (%d)", groups[g].heading, len(fs)), t.field.Sprint(groups[g].about))
+		for _, f := range fs {
+			t.writeFinding(bw, f, "  ")
+			bw.WriteString("\n")
+		}
+	}
+	t.writeSummary(bw, r, byGroup)
 	return bw.Flush()
 }
 
-func (t *terminalReporter) writeFinding(w *bufio.Writer, f scanner.Finding) {
-	sev := t.medium
-	switch f.Severity() {
-	case "high":
-		sev = t.high
-	case "low":
-		sev = t.low
+// writeFinding writes one finding's block, each line starting with indent.
+// The JUnit format writes the same block into its failures.
+func (t *terminalReporter) writeFinding(w *bufio.Writer, f scanner.Finding, indent string) {
+	c := t.low
+	if f.Suppressed == "" {
+		switch f.Severity() {
+		case "critical":
+			c = t.critical
+		case "high":
+			c = t.high
+		case "medium":
+			c = t.medium
+		}
 	}
-	fmt.Fprintf(w, "%s: %s\n", sev.Sprintf("[%s] %s", f.Severity(), f.RuleID), label(f.RuleID))
-	fmt.Fprintf(w, "  %s\n", t.path.Sprintf("%s:%d:%d", sanitize(f.Path), f.Line, f.Column))
+	fmt.Fprintf(w, "%s%s %s (%s)\n", indent, c.Sprintf("[%s]", f.Severity()), label(f.RuleID), f.RuleID)
+	fmt.Fprintf(w, "%s%s\n", indent, t.path.Sprintf("%s:%d:%d", sanitize(f.Path), f.Line, f.Column))
 
 	field := func(name, value string) {
-		fmt.Fprintf(w, "  %s %s\n", t.field.Sprintf("%-11s", name), value)
+		fmt.Fprintf(w, "%s  %s %s\n", indent, t.field.Sprintf("%-12s", name), value)
+	}
+	if f.Suppressed != "" {
+		field("suppressed", sanitize(f.Suppressed))
 	}
 	if t.opts.ShowSecrets {
 		field("token", t.secret.Sprint(sanitize(f.Secret)))
@@ -82,7 +186,21 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f scanner.Finding) {
 	if f.Encoding != "" {
 		field("encoding", sanitize(f.Encoding))
 	}
-	field("status", describeExpiry(f))
+	if f.Subject != "" {
+		field("account", sanitize(f.Subject))
+	}
+	if t.now != nil {
+		field("expiry", describeExpiryFrom(f, t.now()))
+	} else {
+		field("expiry", describeExpiry(f))
+	}
+	if v := describeVerification(f); v != "" {
+		v = sanitize(v)
+		if f.Verification == verifiedLive {
+			v = t.critical.Sprint(v)
+		}
+		field("verified", v)
+	}
 	field("fingerprint", f.Fingerprint)
 	if f.Commit != "" {
 		commit := shortCommit(f.Commit)
@@ -106,35 +224,143 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f scanner.Finding) {
 	}
 }
 
-func (t *terminalReporter) writeSummary(w *bufio.Writer, r Report) {
+// writeSummary writes the line that counts what was found and scanned, then
+// what to do about it.
+func (t *terminalReporter) writeSummary(w *bufio.Writer, r Report, byGroup [numGroups][]scanner.Finding) {
 	s := r.Stats
-	scanned := fmt.Sprintf("%s, %s, %s", plural(s.Files, "file", "files"), formatBytes(s.Bytes), formatDuration(s.Duration))
+	scanned := fmt.Sprintf("%s (%s, %s)", plural(s.Files, "file", "files"), formatBytes(s.Bytes), formatDuration(s.Duration))
 	if s.Errors > 0 {
 		scanned += "; " + plural(s.Errors, "error", "errors") + ", see the warnings"
 	}
-	if len(r.Findings) == 0 {
-		fmt.Fprintf(w, "%s in %s\n", t.good.Sprint("no Lofty keys found"), scanned)
-		return
-	}
-	var keys, unconfirmed int64
-	for _, f := range r.Findings {
-		if f.RuleID == rules.RuleAPIKey {
-			keys++
-		} else {
-			unconfirmed++
+	suppressed := countSuppressed(r)
+	var counted int
+	var kinds []string
+	for g, fs := range byGroup[:groupSuppressed] {
+		counted += len(fs)
+		if len(fs) > 0 {
+			kinds = append(kinds, plural(int64(len(fs)), groups[g].one, groups[g].many))
 		}
 	}
-	var kinds []string
-	if keys > 0 {
-		kinds = append(kinds, plural(keys, "Lofty API key", "Lofty API keys"))
+	if counted == 0 {
+		found := "no Lofty keys found"
+		if suppressed > 0 {
+			found += fmt.Sprintf(" (%d suppressed)", suppressed)
+		}
+		fmt.Fprintf(w, "%s in %s\n", t.good.Sprint(found), scanned)
+		return
 	}
-	if unconfirmed > 0 {
-		kinds = append(kinds, plural(unconfirmed, "unconfirmed token", "unconfirmed tokens"))
+	found := fmt.Sprintf("%s (%s)", plural(int64(counted), "finding", "findings"), strings.Join(kinds, ", "))
+	if suppressed > 0 {
+		found += fmt.Sprintf(" and %d suppressed", suppressed)
 	}
-	found := fmt.Sprintf("%s (%s)", plural(int64(len(r.Findings)), "finding", "findings"), strings.Join(kinds, ", "))
-	fmt.Fprintf(w, "%s in %s\n", t.bad.Sprint(found), scanned)
-	fmt.Fprintln(w, "next: revoke each key in Lofty → Settings → Integrations → API and create a new one, "+
-		"then remove the old one from the files and from git history (git filter-repo)")
+	fmt.Fprintf(w, "%s in %s\n\n", t.bad.Sprint(found), scanned)
+	t.writeNextSteps(w, byGroup)
+}
+
+// writeNextSteps says what to do, most urgent first: revoke what may work,
+// find out what is unclear, clean up what no longer works.
+func (t *terminalReporter) writeNextSteps(w *bufio.Writer, byGroup [numGroups][]scanner.Finding) {
+	keys := len(byGroup[groupLive]) + len(byGroup[groupActive])
+	unconfirmed := len(byGroup[groupUnconfirmed])
+	dead := len(byGroup[groupRejected]) + len(byGroup[groupExpired])
+	fmt.Fprintln(w, "What to do:")
+	switch {
+	case keys > 0:
+		fmt.Fprintln(w, "  1. Revoke each key in Lofty → Settings → Integrations → API and create a new one.")
+		fmt.Fprintln(w, "  2. Remove it from the files (and, for keys in history, rewrite history with git filter-repo).")
+		fmt.Fprintln(w, "  3. Store keys in a secret manager.")
+		if unconfirmed > 0 {
+			fmt.Fprintln(w, "  For each unconfirmed token, find out whose it is: rotate another service's token there, and treat a Lofty key as above.")
+		}
+	case unconfirmed > 0:
+		fmt.Fprintln(w, "  1. Find out whose each unconfirmed token is. If it is another service's, rotate it there;")
+		fmt.Fprintln(w, "     if it is a Lofty key, revoke it in Lofty → Settings → Integrations → API and create a new one.")
+		fmt.Fprintln(w, "  2. Remove it from the files and read it from the environment or a secret manager instead.")
+	}
+	if dead > 0 {
+		var which []string
+		if len(byGroup[groupRejected]) > 0 {
+			which = append(which, "rejected")
+		}
+		if len(byGroup[groupExpired]) > 0 {
+			which = append(which, "expired")
+		}
+		if keys+unconfirmed > 0 {
+			fmt.Fprintf(w, "  The %s ones no longer work: nothing to revoke, but remove them from the files too.\n", strings.Join(which, " and "))
+		} else {
+			fmt.Fprintf(w, "  These no longer work (%s): nothing to revoke. Remove them from the files when\n", strings.Join(which, " and "))
+			fmt.Fprintln(w, "  convenient, so that no one mistakes them for live keys.")
+		}
+	}
+	if keys+unconfirmed > 0 && !anyVerified(byGroup) {
+		fmt.Fprintln(w, "hint: --verify asks Lofty which of these keys are live (it sends each key to Lofty's API)")
+	}
+	fmt.Fprintln(w, "hint: to accept a finding you have checked (a revoked key, a test fixture), add its fingerprint to")
+	fmt.Fprintln(w, "      .loftyscanignore with a comment saying why, or record all of today's with 'loftyscan baseline create'")
+}
+
+// anyVerified reports whether --verify was used: it sets Verification on
+// every counted finding.
+func anyVerified(byGroup [numGroups][]scanner.Finding) bool {
+	for _, fs := range byGroup[:groupSuppressed] {
+		for _, f := range fs {
+			if f.Verification != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// describeExpiryFrom says in plain words when the finding's token stops
+// working, counted from now: "expires in 3 years (2029-11-14)", "expires in
+// 5 hours (2026-12-01 15:04 UTC)", "expired 2023-11-14", "no expiry: valid
+// until revoked". Dates are in UTC so that a report reads the same
+// wherever it was made.
+func describeExpiryFrom(f scanner.Finding, now time.Time) string {
+	switch {
+	case f.Status == rules.StatusNoExpiry:
+		return "no expiry: valid until revoked"
+	case f.ExpiresAt.IsZero():
+		return string(f.Status)
+	}
+	exp := f.ExpiresAt.UTC()
+	left := exp.Sub(now)
+	if f.Status == rules.StatusExpired || left <= 0 {
+		return "expired " + exp.Format(time.DateOnly)
+	}
+	date := exp.Format(time.DateOnly)
+	if left < 48*time.Hour {
+		date = exp.Format("2006-01-02 15:04 UTC")
+	}
+	return "expires in " + approxDuration(now.UTC(), exp) + " (" + date + ")"
+}
+
+// approxDuration says how long from a to b (b after a) in the largest unit
+// that gives a count of at least two, rounded down: "45 minutes", "30
+// hours", "59 days", "21 months", "3 years". Months and years are calendar
+// ones.
+func approxDuration(a, b time.Time) string {
+	d := b.Sub(a)
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return plural(int64(d/time.Minute), "minute", "minutes")
+	case d < 48*time.Hour:
+		return plural(int64(d/time.Hour), "hour", "hours")
+	}
+	months := (b.Year()-a.Year())*12 + int(b.Month()-a.Month())
+	if a.AddDate(0, months, 0).After(b) {
+		months--
+	}
+	switch {
+	case months < 2:
+		return plural(int64(d/(24*time.Hour)), "day", "days")
+	case months < 24:
+		return plural(int64(months), "month", "months")
+	}
+	return plural(int64(months/12), "year", "years")
 }
 
 // plural formats a count with the word that agrees with it.
@@ -173,9 +399,9 @@ func formatDuration(d time.Duration) string {
 }
 
 // sanitize makes text from the scanned content (paths, commit messages,
-// author names) safe to print: control characters, which could move the
-// cursor or recolour the terminal, and bidirectional overrides, which could
-// reorder what is shown, are printed as escapes.
+// author names, claims) safe to print: control characters, which could move
+// the cursor or recolour the terminal, and bidirectional overrides, which
+// could reorder what is shown, are printed as escapes.
 func sanitize(s string) string {
 	if strings.IndexFunc(s, unsafeRune) < 0 {
 		return s

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loftyscan/loftyscan/rules"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 func TestTerminalColor(t *testing.T) {
@@ -28,36 +31,224 @@ func TestTerminalColor(t *testing.T) {
 			}
 		})
 	}
+	// Red bold for live keys, red for active ones, yellow for unconfirmed
+	// tokens, dim for expired and suppressed ones.
+	out := string(render(t, FormatTerminal, Options{Color: true, Now: fixedNow}, sampleReport()))
+	const redBold, red, yellow, dim = "\x1b[31;1m", "\x1b[31m", "\x1b[33m", "\x1b[2m"
+	for _, want := range []string{
+		redBold + "LIVE KEYS (1)\x1b[",
+		redBold + "[critical]\x1b[",
+		redBold + "LIVE: Lofty accepted this key\x1b[",
+		red + "ACTIVE KEYS (1)\x1b[",
+		red + "[high]\x1b[",
+		yellow + "UNCONFIRMED TOKENS IN LOFTY CONTEXT (2)\x1b[",
+		yellow + "[medium]\x1b[",
+		dim + "EXPIRED (1)\x1b[",
+		dim + "[low]\x1b[",
+		dim + "SUPPRESSED (2)\x1b[",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	// The suppressed findings, a high and a medium one, are dim.
+	if strings.Count(out, dim+"[high]\x1b[") != 1 || strings.Count(out, dim+"[medium]\x1b[") != 1 {
+		t.Errorf("suppressed findings are not dim:\n%q", out)
+	}
 }
 
 // Scanned content must not be able to drive the terminal: a commit message
 // or path holding escape sequences is printed escaped, even in colour.
 func TestTerminalSanitizes(t *testing.T) {
 	t.Parallel()
-	out := string(render(t, FormatTerminal, Options{Color: true}, sampleReport()))
-	for _, bad := range []string{"\x1b[2J", "\x1b[31mred", "\u202e"} {
+	r := sampleReport()
+	// The sub claim comes from the token, the reason for an ignore from a
+	// file in the repository, the verification reason from the network.
+	r.Findings[0].Subject = "agent\x1b[8m"
+	r.Findings[7].Suppressed = ".loftyscanignore:3: \x1b]0;title\x07"
+	r.Findings[3].VerificationReason = "network error: \u202ereversed"
+	out := string(render(t, FormatTerminal, Options{Color: true}, r))
+	for _, bad := range []string{"\x1b[2J", "\x1b[31mred", "\u202e", "\x1b[8m", "\x1b]0", "\x07"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("output holds %q from scanned content", bad)
 		}
 	}
-	if !strings.Contains(out, `\x1b[31mred\u202e`) {
-		t.Errorf("escaped commit message missing:\n%s", out)
+	for _, want := range []string{`\x1b[31mred\u202e`, `agent\x1b[8m`, `\x1b]0;title\x07`, `\u202ereversed`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("escaped text %s missing:\n%s", want, out)
+		}
 	}
 }
 
 func TestTerminalSummary(t *testing.T) {
 	t.Parallel()
-	out := string(render(t, FormatTerminal, Options{}, sampleReport()))
-	want := "4 findings (2 Lofty API keys, 2 unconfirmed tokens) in 13 files, 1.2 MB, 15ms; 1 error, see the warnings\n"
+	out := string(render(t, FormatTerminal, Options{Now: fixedNow}, sampleReport()))
+	want := "6 findings (1 live key, 1 active key, 2 unconfirmed tokens, 1 rejected key, 1 expired token) and 2 suppressed " +
+		"in 13 files (1.2 MB, 15ms); 1 error, see the warnings\n"
 	if !strings.Contains(out, want) {
 		t.Errorf("summary missing %q:\n%s", want, out)
 	}
-	if !strings.Contains(out, "Settings → Integrations → API") {
-		t.Errorf("no next step:\n%s", out)
-	}
 	clean := string(render(t, FormatTerminal, Options{}, cleanReport()))
-	if want := "no Lofty keys found in 13 files, 48.2 kB, 2ms\n"; clean != want {
+	if want := "no Lofty keys found in 13 files (48.2 kB, 2ms)\n"; clean != want {
 		t.Errorf("clean output = %q, want %q", clean, want)
+	}
+	r := cleanReport()
+	r.Stats.Suppressed = 3
+	clean = string(render(t, FormatTerminal, Options{}, r))
+	if want := "no Lofty keys found (3 suppressed) in 13 files (48.2 kB, 2ms)\n"; clean != want {
+		t.Errorf("clean output = %q, want %q", clean, want)
+	}
+}
+
+// Findings come grouped, most urgent first, each group under a heading
+// with its count.
+func TestTerminalGroups(t *testing.T) {
+	t.Parallel()
+	out := string(render(t, FormatTerminal, Options{Now: fixedNow}, sampleReport()))
+	// Each heading, then the paths of the findings under it.
+	order := []string{
+		"LIVE KEYS (1)\n", "src/lofty/client.py:42:15",
+		"ACTIVE KEYS (1)\n", "config/.env:3:19",
+		"UNCONFIRMED TOKENS IN LOFTY CONTEXT (2)\n", "outer.zip!inner/dir/file name.env:1:9", "docs/réunion: notes.md:7:1",
+		"REJECTED BY LOFTY (1)\n", "scripts/sync.sh:5:27",
+		"EXPIRED (1)\n", "deploy/k8s/secret.yaml:12:21",
+		"SUPPRESSED (2)\n", "test/fixtures/keys.env:2:13", "docs/example.md:9:5",
+		"6 findings",
+	}
+	rest := out
+	for _, s := range order {
+		i := strings.Index(rest, s)
+		if i < 0 {
+			t.Fatalf("%q missing or out of order:\n%s", s, out)
+		}
+		rest = rest[i+len(s):]
+	}
+	// A group with no findings has no heading.
+	r := sampleReport()
+	r.Findings = r.Findings[:1]
+	out = string(render(t, FormatTerminal, Options{Now: fixedNow}, r))
+	for _, h := range []string{"LIVE", "UNCONFIRMED", "REJECTED", "EXPIRED", "SUPPRESSED"} {
+		if strings.Contains(out, h) {
+			t.Errorf("heading %s without findings:\n%s", h, out)
+		}
+	}
+}
+
+// Each block says what a person needs to act: the account, when the key
+// expires in plain words, what Lofty said, why it is suppressed.
+func TestTerminalBlock(t *testing.T) {
+	t.Parallel()
+	out := string(render(t, FormatTerminal, Options{Now: fixedNow}, sampleReport()))
+	for _, want := range []string{
+		"account      agent-2002\n",
+		"expiry       expires in 21 months (2027-01-02)\n",
+		"expiry       expires in 5 days (2025-03-09)\n",
+		"expiry       expired 2023-11-14\n",
+		"expiry       no expiry: valid until revoked\n",
+		"verified     LIVE: Lofty accepted this key\n",
+		"verified     invalid: Lofty rejected it (revoked or expired)\n",
+		"verified     unknown: rate limited\n",
+		"suppressed   inline loftyscan:allow\n",
+		"suppressed   .loftyscanignore:3: revoked 2024\n",
+		"encoding     base64\n",
+		"commit       1a2b3c4 by Jane Doe <jane@example.com>, 2024-05-06 08:00 UTC\n",
+		"in HEAD      no, only in history\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// What to do next depends on what was found.
+func TestTerminalNextSteps(t *testing.T) {
+	t.Parallel()
+	const (
+		revoke   = "1. Revoke each key in Lofty → Settings → Integrations → API and create a new one."
+		history  = "rewrite history with git filter-repo"
+		manager  = "3. Store keys in a secret manager."
+		whose    = "find out whose it is"
+		whoseAll = "Find out whose each unconfirmed token is"
+		dead     = "nothing to revoke"
+		verify   = "hint: --verify"
+		accept   = "'loftyscan baseline create'"
+	)
+	pick := func(idx ...int) Report {
+		r := sampleReport()
+		var fs []scanner.Finding
+		for _, i := range idx {
+			fs = append(fs, r.Findings[i])
+		}
+		r.Findings = fs
+		return r
+	}
+	unverified := func(r Report) Report {
+		for i := range r.Findings {
+			r.Findings[i].Verification, r.Findings[i].VerificationReason = "", ""
+		}
+		return r
+	}
+	tests := []struct {
+		name      string
+		report    Report
+		want, not []string
+	}{
+		{"active key, not verified", pick(0), []string{revoke, history, manager, verify, accept}, []string{whose, dead}},
+		{"live key", pick(4), []string{revoke, manager, accept}, []string{verify, dead}},
+		{"key and unconfirmed token", pick(0, 1), []string{revoke, whose, verify}, []string{whoseAll}},
+		{"unconfirmed only", unverified(pick(1, 3)), []string{whoseAll, verify, accept}, []string{revoke, dead}},
+		{"expired only", pick(2), []string{dead, accept}, []string{revoke, whose, verify}},
+		{"rejected and expired", pick(5, 2), []string{dead, "(rejected and expired)"}, []string{revoke, verify}},
+		{"live and expired", pick(4, 2), []string{revoke, "The expired ones no longer work"}, []string{verify}},
+		{"suppressed only", suppressedOnlyReport(), []string{"no Lofty keys found (2 suppressed)"}, []string{revoke, dead, verify, accept, "What to do"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := string(render(t, FormatTerminal, Options{Now: fixedNow}, tt.report))
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(out, n) {
+					t.Errorf("output has %q:\n%s", n, out)
+				}
+			}
+		})
+	}
+}
+
+func TestDescribeExpiryFrom(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	at := func(s rules.Status, exp time.Time) scanner.Finding { return scanner.Finding{Status: s, ExpiresAt: exp} }
+	tests := []struct {
+		f    scanner.Finding
+		want string
+	}{
+		{at(rules.StatusNoExpiry, time.Time{}), "no expiry: valid until revoked"},
+		{at(rules.StatusActive, now.AddDate(3, 0, 0)), "expires in 3 years (2029-11-26)"},
+		{at(rules.StatusActive, now.AddDate(2, 11, 30)), "expires in 2 years (2029-11-25)"},
+		{at(rules.StatusActive, now.AddDate(1, 11, 0)), "expires in 23 months (2028-10-26)"},
+		{at(rules.StatusActive, now.AddDate(0, 2, 0)), "expires in 2 months (2027-01-26)"},
+		{at(rules.StatusActive, now.AddDate(0, 2, -1)), "expires in 60 days (2027-01-25)"},
+		{at(rules.StatusActive, now.AddDate(0, 0, 5)), "expires in 5 days (2026-12-01)"},
+		{at(rules.StatusActive, now.Add(30*time.Hour)), "expires in 30 hours (2026-11-27 15:30 UTC)"},
+		{at(rules.StatusActive, now.Add(90*time.Minute)), "expires in 1 hour (2026-11-26 11:00 UTC)"},
+		{at(rules.StatusActive, now.Add(45*time.Minute+30*time.Second)), "expires in 45 minutes (2026-11-26 10:15 UTC)"},
+		{at(rules.StatusActive, now.Add(20*time.Second)), "expires in less than a minute (2026-11-26 09:30 UTC)"},
+		{at(rules.StatusActive, now.Add(-time.Hour)), "expired 2026-11-26"}, // expired since the scan
+		{at(rules.StatusExpired, time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC)), "expired 2023-11-14"},
+		{at(rules.StatusActive, now.In(time.FixedZone("X", 14*3600)).AddDate(0, 0, 5)), "expires in 5 days (2026-12-01)"},
+		{at(rules.StatusActive, time.Time{}), "active"},
+		{at(rules.StatusExpired, time.Time{}), "expired"},
+	}
+	for _, tt := range tests {
+		if got := describeExpiryFrom(tt.f, now); got != tt.want {
+			t.Errorf("describeExpiryFrom(%s, %v) = %q, want %q", tt.f.Status, tt.f.ExpiresAt, got, tt.want)
+		}
 	}
 }
 

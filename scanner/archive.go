@@ -82,9 +82,9 @@ func (r *run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 
 // scanPlain streams content through the rules.
 func (r *run) scanPlain(ctx context.Context, st *streamer, rd io.Reader, p string) error {
-	r.files.Add(1)
+	r.progress.Files.Add(1)
 	read, err := st.scan(ctx, rd, p, r.emit)
-	r.bytes.Add(read)
+	r.addBytes(st, read)
 	return err
 }
 
@@ -101,9 +101,9 @@ func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 			if err == nil {
 				r.fail(p, "zip archive larger than the %s cap for archives read into memory: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
 			}
-			r.files.Add(1)
+			r.progress.Files.Add(1)
 			read, serr := st.scan(ctx, io.MultiReader(bytes.NewReader(data), rd), p, r.emit)
-			r.bytes.Add(read)
+			r.addBytes(st, read)
 			if err != nil {
 				return err
 			}
@@ -114,9 +114,9 @@ func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		r.fail(p, "not a readable zip archive (%v): scanned as plain bytes", err)
-		r.files.Add(1)
+		r.progress.Files.Add(1)
 		read, err := st.scan(ctx, io.NewSectionReader(ra, 0, size), p, r.emit)
-		r.bytes.Add(read)
+		r.addBytes(st, read)
 		return err
 	}
 	for i, f := range zr.File {
@@ -349,4 +349,12 @@ func human(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// addBytes counts what a streamer read, unless it already counted it
+// chunk by chunk.
+func (r *run) addBytes(st *streamer, read int64) {
+	if st.progress == nil {
+		r.progress.Bytes.Add(read)
+	}
 }

@@ -74,13 +74,13 @@ func (w Warning) String() string {
 // Severity is how urgent a finding is: "critical" for a key --verify found
 // live, "high" for a confirmed key that has not expired, "medium" for an
 // unconfirmed token in a Lofty context that has not expired, "low" for
-// anything expired. Every reporter maps it the same way (SARIF
+// anything expired or rejected by Lofty. Every reporter maps it the same way (SARIF
 // error/error/warning/note, GitLab Critical/High/Medium/Low).
 func (f Finding) Severity() string {
 	switch {
 	case f.Verification == "live":
 		return "critical"
-	case f.Status == rules.StatusExpired:
+	case f.Status == rules.StatusExpired, f.Verification == "invalid":
 		return "low"
 	case f.Confirmed():
 		return "high"

@@ -13,6 +13,13 @@ type Options struct {
 	FollowSymlinks bool         // walk into symlinked directories and read symlinked files
 	Workers        int          // files scanned at once; 0 means one per CPU
 	Limits         Limits       // caps on archives and compressed data
+	// Skip, when set, excludes paths from a walk: it gets each path
+	// relative to its root, slash-separated, and whether it is a folder (a
+	// skipped folder is not entered). The .loftyscan.toml skip globs.
+	Skip func(rel string, isDir bool) bool
+	// Progress, when set, is updated as the scan reads, for a progress
+	// display; the scan's Stats come from the same counters.
+	Progress *Progress
 }
 
 // Limits cap what archives and compressed files may cost. A zip bomb or a

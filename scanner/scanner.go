@@ -23,8 +23,7 @@ type run struct {
 	opts     Options
 	sink     Sink
 	start    time.Time
-	files    atomic.Int64
-	bytes    atomic.Int64
+	progress *Progress // files and bytes, shared with Options.Progress
 	skipped  atomic.Int64
 	errs     atomic.Int64
 	warnings atomic.Int64
@@ -32,13 +31,17 @@ type run struct {
 }
 
 func (s *Scanner) newRun(sink Sink) *run {
-	return &run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now()}
+	p := s.opts.Progress
+	if p == nil {
+		p = &Progress{}
+	}
+	return &run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p}
 }
 
 func (r *run) stats() Stats {
 	return Stats{
-		Files:    r.files.Load(),
-		Bytes:    r.bytes.Load(),
+		Files:    r.progress.Files.Load(),
+		Bytes:    r.progress.Bytes.Load(),
 		Duration: time.Since(r.start),
 		Findings: r.findings.Load(),
 		Skipped:  r.skipped.Load(),
@@ -76,6 +79,7 @@ func (r *run) skip(path, format string, args ...any) {
 func (s *Scanner) ScanReader(ctx context.Context, name string, rd io.Reader, sink Sink) (Stats, error) {
 	r := s.newRun(sink)
 	st := newStreamer(finder{cfg: r.opts.Rules})
+	st.progress = r.progress
 	err := r.scanEntry(ctx, st, rd, nil, -1, name, 0, newBudget(r.opts.Limits.TotalBytes))
 	if err != nil && !isContextErr(err) {
 		r.fail(name, "read error: %v", err)
@@ -97,6 +101,7 @@ func (r *run) pool(ctx context.Context, jobs <-chan func(context.Context, *strea
 		go func() {
 			defer wg.Done()
 			st := newStreamer(finder{cfg: r.opts.Rules})
+			st.progress = r.progress
 			for job := range jobs {
 				if ctx.Err() != nil {
 					continue // drain
@@ -110,4 +115,11 @@ func (r *run) pool(ctx context.Context, jobs <-chan func(context.Context, *strea
 
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// Progress counts what a scan has read so far. The scan updates it as it
+// goes (bytes chunk by chunk), so another goroutine can show it.
+type Progress struct {
+	Files atomic.Int64 // files, entries and blobs finished or begun
+	Bytes atomic.Int64 // bytes read, after decompression
 }

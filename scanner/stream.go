@@ -26,8 +26,9 @@ const (
 
 // streamer scans one stream at a time; each worker owns one.
 type streamer struct {
-	find finder
-	buf  []byte
+	find     finder
+	buf      []byte
+	progress *Progress // when set, bytes are counted here as they are read
 }
 
 func newStreamer(f finder) *streamer {
@@ -52,6 +53,9 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 		m, err := readFull(r, s.buf[n:])
 		n += m
 		total += int64(m)
+		if s.progress != nil {
+			s.progress.Bytes.Add(int64(m))
+		}
 		if owned == 0 {
 			pos.skipBOM(s.buf[:n]) // the first read: owned is 0 only then
 		}

@@ -50,7 +50,7 @@ func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (Sta
 					display = filepath.Base(root)
 				}
 			}
-			w := walker{run: r, jobs: jobs, visited: map[string]bool{}}
+			w := walker{run: r, jobs: jobs, visited: map[string]bool{}, prefix: display}
 			if infos[i].IsDir() {
 				if real, err := filepath.EvalSymlinks(root); err == nil {
 					w.visited[real] = true
@@ -74,6 +74,24 @@ type walker struct {
 	run     *run
 	jobs    chan<- func(context.Context, *streamer)
 	visited map[string]bool // real paths of directories entered, against symlink loops
+	prefix  string          // how the root shows in paths: "" for a lone root
+}
+
+// skipped reports whether Options.Skip excludes the path rel (as shown in
+// findings) below the root; Skip sees it relative to the root.
+func (w *walker) skipped(rel string, isDir bool) bool {
+	if w.run.opts.Skip == nil {
+		return false
+	}
+	inRoot := rel
+	if w.prefix != "" {
+		inRoot = strings.TrimPrefix(strings.TrimPrefix(rel, w.prefix), "/")
+	}
+	if w.run.opts.Skip(inRoot, isDir) {
+		w.run.skipped.Add(1)
+		return true
+	}
+	return false
 }
 
 func (w *walker) walkDir(ctx context.Context, dir, display string) {
@@ -92,6 +110,9 @@ func (w *walker) walkDir(ctx context.Context, dir, display string) {
 		if !utf8.ValidString(name) {
 			w.run.warn(validName(rel), "file name is not valid UTF-8; shown with U+FFFD in place of the invalid bytes")
 			rel = validName(rel)
+		}
+		if w.skipped(rel, e.IsDir()) {
+			continue
 		}
 		switch t := e.Type(); {
 		case t.IsDir():

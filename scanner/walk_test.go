@@ -248,3 +248,44 @@ func TestScanPathsWorkers(t *testing.T) {
 		t.Errorf("stats with 1 worker %+v, with 4 %+v", stats[0], stats[1])
 	}
 }
+
+func TestSkip(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, p := range []string{"a.env", "vendor/b.env", "vendor/keep/c.env", "src/d.min.js"} {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte("LOFTY_API_KEY="+keyActive+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	opts := testOptions()
+	opts.Skip = func(rel string, isDir bool) bool {
+		seen = append(seen, rel)
+		return (rel == "vendor" && isDir) || strings.HasSuffix(rel, ".min.js")
+	}
+	opts.Workers = 1
+	c := &Collector{}
+	st, err := New(opts).ScanPaths(context.Background(), []string{dir}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range c.Sorted() {
+		got = append(got, f.Path)
+	}
+	if strings.Join(got, ",") != "a.env" {
+		t.Errorf("findings in %v, want only a.env", got)
+	}
+	if st.Skipped != 2 {
+		t.Errorf("Skipped = %d, want 2", st.Skipped)
+	}
+	for _, rel := range seen {
+		if strings.HasPrefix(rel, "vendor/") {
+			t.Errorf("Skip asked about %s below a skipped folder", rel)
+		}
+	}
+}
