@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/loftyscan/loftyscan/reporters"
+	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
 )
 
@@ -93,9 +95,15 @@ func exitCode(err error, stderr io.Writer, findingsCode **int) int {
 	}
 }
 
-func printError(w io.Writer, msg string) { fmt.Fprintf(w, "loftyscan: error: %s\n", msg) }
+// The message helpers redact any token a message quotes: errors from
+// libraries and paths can hold content.
+func printError(w io.Writer, msg string) {
+	fmt.Fprintf(w, "loftyscan: error: %s\n", scanner.RedactText(msg))
+}
 
-func printWarning(w io.Writer, msg string) { fmt.Fprintf(w, "loftyscan: warning: %s\n", msg) }
+func printWarning(w io.Writer, msg string) {
+	fmt.Fprintf(w, "loftyscan: warning: %s\n", scanner.RedactText(msg))
+}
 
 func printHint(w io.Writer, msg string) {
 	if msg != "" {
@@ -144,6 +152,9 @@ type outputFlags struct {
 	exitCode    int
 	noColor     bool
 	noProgress  bool
+	timeout     time.Duration
+	failOnError bool
+	timedOut    bool // the scan was stopped by --timeout: the report is partial
 	triage      triageFlags
 	ctx         context.Context // the running command's, for --verify
 }
@@ -156,11 +167,21 @@ func (o *outputFlags) register(root *cobra.Command, code **int) {
 	f.IntVar(&o.exitCode, "exit-code", exitFindings, "exit `code` when keys are found")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in terminal output (also NO_COLOR=1)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress line on stderr (it is shown only on a terminal, never in CI)")
+	f.DurationVar(&o.timeout, "timeout", 0, "stop the scan after `DURATION` (e.g. 10m), report what was found, and exit 2")
+	f.BoolVar(&o.failOnError, "fail-on-error", false, "exit 2 when a file or object could not be read, after reporting")
 	o.triage.register(f)
 	_ = root.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return reporters.Formats(), cobra.ShellCompDirectiveNoFileComp
 	})
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if o.timeout < 0 {
+			return &usageError{err: fmt.Errorf("--timeout %s is negative", o.timeout), hint: "use a duration such as 10m, or leave it out"}
+		}
+		if o.timeout > 0 {
+			ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
+			_ = cancel // released when the process exits
+			cmd.SetContext(ctx)
+		}
 		o.ctx = cmd.Context()
 		if err := o.triage.validate(); err != nil {
 			return err

@@ -98,27 +98,44 @@ func TestUnwritableStdoutIsAnError(t *testing.T) {
 	}
 }
 
-// TestNoFullTokenUnlessAsked checks every format, in both scan modes, with
-// and without --show-secrets: the key's signature is printed only where the
-// user asked for it, and never in SARIF.
+// TestNoFullTokenUnlessAsked checks every format in every scan mode (dir,
+// stdin, git history, git --staged), with and without --show-secrets: the
+// key's signature is printed only where the user asked for it (terminal and
+// json), never in SARIF, GitLab or JUnit, and never on stderr.
 func TestNoFullTokenUnlessAsked(t *testing.T) {
 	t.Parallel()
 	dir, key := keyTree(t)
 	sig := testtoken.Segments(key)[2]
+
+	repo := newTestGitRepo(t, "")
+	repo.write("config/.env", "LOFTY_API_KEY="+key+"\n")
+	repo.commit("add a key")
+	staged := newTestGitRepo(t, "")
+	staged.write("README", "hello\n")
+	staged.commit("first")
+	staged.write("app.env", "LOFTY_API_KEY="+key+"\n")
+	staged.git("add", "app.env")
+
+	modes := []struct {
+		name  string
+		args  []string
+		stdin string
+	}{
+		{"dir", []string{"dir", dir}, ""},
+		{"stdin", []string{"stdin"}, "LOFTY_API_KEY=" + key + "\n"},
+		{"git", []string{"git", repo.dir}, ""},
+		{"staged", []string{"git", "--staged", staged.dir}, ""},
+	}
 	for _, format := range reporters.Formats() {
 		for _, show := range []bool{false, true} {
-			for _, mode := range []string{"dir", "stdin"} {
-				args := []string{mode, "--format", format}
+			for _, mode := range modes {
+				args := append([]string{}, mode.args[0])
+				args = append(args, "--format", format)
 				if show {
 					args = append(args, "--show-secrets")
 				}
-				stdin := ""
-				if mode == "dir" {
-					args = append(args, dir)
-				} else {
-					stdin = "LOFTY_API_KEY=" + key + "\n"
-				}
-				code, stdout, stderr := runInProcess(t, stdin, args...)
+				args = append(args, mode.args[1:]...)
+				code, stdout, stderr := runInProcess(t, mode.stdin, args...)
 				if code != 1 {
 					t.Fatalf("%v: exit %d, want 1; stderr %s", args, code, stderr)
 				}

@@ -42,7 +42,7 @@ baseline only for keys you have revoked or accepted: a baseline hides them.`,
 			c := &scanner.Collector{OnWarning: warn}
 			stats, err := scanner.New(opts).ScanPaths(cmd.Context(), args, c)
 			pl.stop()
-			if err != nil {
+			if err != nil && !o.stopped(err) {
 				return scanPathError(err)
 			}
 			// Everything found goes in, suppressed or not, and creating a

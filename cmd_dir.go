@@ -37,7 +37,7 @@ starts; inside archives the path reads outer.zip!inner/file.`,
 			c := &scanner.Collector{OnWarning: warn}
 			stats, err := scanner.New(opts).ScanPaths(cmd.Context(), args, c)
 			pl.stop()
-			if err != nil {
+			if err != nil && !o.stopped(err) {
 				return scanPathError(err)
 			}
 			return o.report(e, w, closeOut, c.Sorted(), stats, scanRoot(args))

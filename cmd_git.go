@@ -164,7 +164,7 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 		stats, err = s.ScanGit(ctx, repo, gopts, c)
 	}
 	pl.stop()
-	if err != nil {
+	if err != nil && !o.stopped(err) {
 		closeOut()
 		return gitError(err)
 	}

@@ -28,7 +28,7 @@ Findings are reported under the path given by --path (default "stdin").`,
 			c := &scanner.Collector{OnWarning: warn}
 			stats, err := scanner.New(opts).ScanReader(cmd.Context(), name, e.stdin, c)
 			pl.stop()
-			if err != nil {
+			if err != nil && !o.stopped(err) {
 				return &fatalError{err: err}
 			}
 			return o.report(e, w, closeOut, c.Sorted(), stats, "")

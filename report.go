@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -60,10 +61,25 @@ func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings
 	if err != nil {
 		return &fatalError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check --output and that standard output is open"}
 	}
-	if counted > 0 {
+	switch {
+	case o.timedOut:
+		return &fatalError{err: fmt.Errorf("the scan was stopped by --timeout %s: the report lists only what was found before", o.timeout), hint: "raise --timeout, or scan less at once (a folder, a --range)"}
+	case o.failOnError && stats.Errors > 0:
+		return &fatalError{err: fmt.Errorf("%d files or objects could not be read (see the warnings above)", stats.Errors), hint: "fix or skip them, or leave out --fail-on-error to let the findings decide the exit code"}
+	case counted > 0:
 		return errFindings
 	}
 	return nil
+}
+
+// stopped reports whether a scan error is --timeout running out, in which
+// case the command reports what was found and then fails.
+func (o *outputFlags) stopped(err error) bool {
+	if o.timeout > 0 && errors.Is(err, context.DeadlineExceeded) {
+		o.timedOut = true
+		return true
+	}
+	return false
 }
 
 // warningPrinter returns a function that prints scan warnings to stderr as

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -101,4 +102,24 @@ func Redact(tok string) string {
 		return "[redacted]"
 	}
 	return tok[:10] + "…" + tok[len(tok)-4:]
+}
+
+// RedactText replaces every JWS-shaped token in s with its redacted form.
+// Messages that quote content (a warning naming a file whose name holds a
+// key, a panic value, an error from a library) pass through it, so that no
+// log line carries a full token.
+func RedactText(s string) string {
+	cands := rules.FindCandidates([]byte(s))
+	if len(cands) == 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, c := range cands {
+		b.WriteString(s[last:c.Start])
+		b.WriteString(Redact(s[c.Start:c.End]))
+		last = c.End
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

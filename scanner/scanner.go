@@ -59,7 +59,7 @@ func (r *run) emit(f Finding) {
 // warn reports something the user should know that did not lose content.
 func (r *run) warn(path, format string, args ...any) {
 	r.warnings.Add(1)
-	r.sink.Warning(Warning{Path: path, Message: fmt.Sprintf(format, args...)})
+	r.sink.Warning(Warning{Path: RedactText(path), Message: RedactText(fmt.Sprintf(format, args...))})
 }
 
 // fail reports content that could not be read, or not wholly.
@@ -106,7 +106,7 @@ func (r *run) pool(ctx context.Context, jobs <-chan func(context.Context, *strea
 				if ctx.Err() != nil {
 					continue // drain
 				}
-				job(ctx, st)
+				r.safely(func() { job(ctx, st) })
 			}
 		}()
 	}
@@ -122,4 +122,16 @@ func isContextErr(err error) bool {
 type Progress struct {
 	Files atomic.Int64 // files, entries and blobs finished or begun
 	Bytes atomic.Int64 // bytes read, after decompression
+}
+
+// safely runs one job, turning a panic into a warning: a bug triggered by
+// one hostile file must not end the scan and lose every other finding. The
+// panic value is redacted like any message.
+func (r *run) safely(job func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.fail("", "internal error, one file or object was not scanned completely (please report this): %v", v)
+		}
+	}()
+	job()
 }
