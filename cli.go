@@ -163,7 +163,7 @@ func (o *outputFlags) register(root *cobra.Command, code **int) {
 	f := root.PersistentFlags()
 	f.StringVarP(&o.format, "format", "f", reporters.FormatTerminal, "report format: "+strings.Join(reporters.Formats(), ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
-	f.BoolVar(&o.showSecrets, "show-secrets", false, "print full keys in terminal and json reports (never in SARIF)")
+	f.BoolVar(&o.showSecrets, "show-secrets", false, "print full keys in terminal and json reports (never in SARIF, GitLab or JUnit)")
 	f.IntVar(&o.exitCode, "exit-code", exitFindings, "exit `code` when keys are found")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in terminal output (also NO_COLOR=1)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress line on stderr (it is shown only on a terminal, never in CI)")
