@@ -50,6 +50,7 @@ type gitFlags struct {
 	refs    []string
 	staged  bool
 	prePush bool
+	recurse bool
 }
 
 func newGitCommand(e env, o *outputFlags) *cobra.Command {
@@ -70,6 +71,7 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 	f.StringVar(&gf.since, "since", "", "scan only what commits made at or after `DATE` introduced (2024-01-31, RFC 3339, or \"2 weeks ago\")")
 	f.StringArrayVar(&gf.refs, "ref", nil, "scan only the history of `NAME` (branch, tag, remote-tracking branch or commit); repeatable")
 	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check)")
+	f.BoolVar(&gf.recurse, "recurse-submodules", false, "also scan the whole history of each checked-out submodule (paths below the submodule's path)")
 	f.BoolVar(&gf.prePush, "pre-push", false, "scan the commits a push sends: git's pre-push lines on standard input, or PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF")
 	return cmd
 }
@@ -162,6 +164,9 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 		stats, err = s.ScanPush(ctx, repo, updates, c)
 	default:
 		stats, err = s.ScanGit(ctx, repo, gopts, c)
+		if err == nil {
+			err = gf.submodules(ctx, s, repo, c, &stats)
+		}
 	}
 	pl.stop()
 	if err != nil && !o.stopped(err) {
@@ -328,4 +333,40 @@ func prePushUpdates(e env) ([]scanner.RefUpdate, error) {
 		return nil, &usageError{err: err, hint: "--pre-push expects the lines git gives a pre-push hook"}
 	}
 	return updates, nil
+}
+
+// submodules scans the checked-out submodules with --recurse-submodules,
+// and otherwise says which were left out: their content is not in this
+// repository's objects, so a history scan alone cannot see it.
+func (gf *gitFlags) submodules(ctx context.Context, s *scanner.Scanner, repo *scanner.Repository, c *scanner.Collector, stats *scanner.Stats) error {
+	subs, err := scanner.ListSubmodules(repo)
+	if err != nil {
+		c.Warning(scanner.Warning{Message: fmt.Sprintf("cannot list submodules: %v", err)})
+		stats.Warnings++
+		return nil
+	}
+	for _, sm := range subs {
+		switch {
+		case !gf.recurse:
+			c.Warning(scanner.Warning{Path: sm.Path, Message: "submodule not scanned: run with --recurse-submodules to scan its history too"})
+			stats.Warnings++
+			stats.Skipped++
+		case sm.Repo == nil:
+			c.Warning(scanner.Warning{Path: sm.Path, Message: "submodule is not checked out (git submodule update --init): not scanned"})
+			stats.Warnings++
+			stats.Skipped++
+		default:
+			st, err := s.ScanSubmodule(ctx, sm, c)
+			if err != nil {
+				return err
+			}
+			stats.Files += st.Files
+			stats.Bytes += st.Bytes
+			stats.Findings += st.Findings
+			stats.Skipped += st.Skipped
+			stats.Errors += st.Errors
+			stats.Warnings += st.Warnings
+		}
+	}
+	return nil
 }
