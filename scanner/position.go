@@ -1,6 +1,10 @@
 package scanner
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // position turns byte offsets of one stream into lines and columns. It is fed
 // the stream's bytes in order, a piece at a time, so a file never has to be
@@ -60,6 +64,14 @@ func (p *position) lineCol(utf16 bool) (int, int) {
 // two pieces is counted once.
 func countChars(b []byte) int {
 	n := len(b)
+	// Eight bytes at a time: a continuation byte has bit 7 set and bit 6
+	// clear; shifting left by one brings each byte's bit 6 under its bit 7.
+	const high = 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		n -= bits.OnesCount64(x &^ (x << 1) & high)
+		b = b[8:]
+	}
 	for _, c := range b {
 		if c&0xC0 == 0x80 {
 			n--

@@ -63,3 +63,30 @@ func TestCountCharsSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestCountCharsWords checks the eight-bytes-at-a-time count against the
+// byte loop on every kind of byte, at every length and offset.
+func TestCountCharsWords(t *testing.T) {
+	t.Parallel()
+	slow := func(b []byte) int {
+		n := 0
+		for _, c := range b {
+			if c&0xC0 != 0x80 {
+				n++
+			}
+		}
+		return n
+	}
+	var all []byte
+	for i := range 256 {
+		all = append(all, byte(i), 'a', byte(255-i))
+	}
+	all = append(all, []byte("héllo wörld ✓ 𝄞")...)
+	for i := 0; i < len(all); i += 7 {
+		for j := i; j <= len(all) && j < i+40; j++ {
+			if got, want := countChars(all[i:j]), slow(all[i:j]); got != want {
+				t.Fatalf("countChars(all[%d:%d]) = %d, want %d", i, j, got, want)
+			}
+		}
+	}
+}
