@@ -6,11 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/loftyscan/loftyscan/internal/testtoken"
 )
 
-// secret is a made-up token in the shape of a Lofty key. Error messages
-// must never contain it, nor a long piece of it.
-const secret = "eyJhbGciOiJIUzI1NiJ9.eyJzY29wZSI6IlRISVJEX1BBUlRZX09QRVJBVElPTiJ9.bm90LWEtcmVhbC1zaWduYXR1cmUtbm90LWEtcmVhbA"
+// secret is a synthetic key, signed at test time with the public test
+// secret. Error messages must never contain it, nor a long piece of it.
+var secret = testtoken.Key("config-tests", time.Time{})
 
 func TestLoadBaseline(t *testing.T) {
 	t.Parallel()

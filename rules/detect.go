@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"time"
 )
 
@@ -53,11 +54,37 @@ func (c Config) Find(buf []byte) []Match {
 func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 	var out []Match
 	for _, cand := range FindCandidates(buf) {
-		if m, ok := c.Judge(buf, cand, outerContext); ok {
+		m, ok := c.Judge(buf, cand, outerContext)
+		if !ok {
+			if alt, found := lastPrefix(buf, cand); found {
+				m, ok = c.Judge(buf, alt, outerContext)
+			}
+		}
+		if ok {
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// lastPrefix returns the candidate that starts at the last "eyJ" of cand's
+// header, when there is one after its first. A candidate starts at the
+// first "eyJ" of its base64url run, so a key glued to base64url text that
+// holds "eyJ" ("eyJ" + key, or the bytes a decoder joined to it from the
+// line before) would be one candidate that does not parse, and the key
+// would be missed. Only the last is tried, not every one, so that a header
+// of "eyJeyJeyJ..." costs two parses, not thousands; a Lofty key's header,
+// {"alg":"HS256"}, holds no "eyJ" after its first.
+func lastPrefix(buf []byte, cand Candidate) (Candidate, bool) {
+	hdr := buf[cand.Start+1 : cand.End]
+	if i := bytes.IndexByte(hdr, '.'); i >= 0 {
+		hdr = hdr[:i]
+	}
+	i := bytes.LastIndex(hdr, prefix)
+	if i < 0 {
+		return Candidate{}, false
+	}
+	return Candidate{cand.Start + 1 + i, cand.End}, true
 }
 
 // Judge decides whether one candidate in buf is reported, and how.

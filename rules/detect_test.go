@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"testing"
 	"time"
 
@@ -56,35 +55,4 @@ func TestJudge(t *testing.T) {
 	if m, ok := cfg.Judge(buf, cands[1], true); !ok || m.Rule != RuleUnconfirmed {
 		t.Errorf("second with outer context: %v %q, want unconfirmed", ok, m.Rule)
 	}
-}
-
-// FuzzFind: no input panics, every match is the token at its offsets and
-// parses, and the candidate search agrees with its specification.
-func FuzzFind(f *testing.F) {
-	for _, s := range []string{
-		"", "eyJ", "eyJa.b.c", "eyJa.b.c.d", "eyJa=.b==.cc==", "...", "eyJeyJeyJ.x.y",
-		"LOFTY_API_KEY=" + key(nil),
-		"Authorization: token " + testtoken.Generic("u"),
-		"\x00" + key(map[string]any{"exp": 1.5}) + "==\x00",
-		rawJWS(`{"alg":"XYZ"}`, `{"scope":"`+Scope+`"}`, fakeSig),
-		rawJWS(`{"alg":"HS256"}`, `null`, fakeSig),
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, buf []byte) {
-		for _, m := range cfg.FindWithContext(buf, true) {
-			if m.Start < 0 || m.End > len(buf) || m.Start >= m.End || m.Token != string(buf[m.Start:m.End]) {
-				t.Fatalf("match at [%d:%d] of %d bytes is not its token", m.Start, m.End, len(buf))
-			}
-			if _, err := ParseToken(m.Token); err != nil {
-				t.Fatalf("reported a token ParseToken rejects: %v", err)
-			}
-			if !bytes.HasPrefix(buf[m.Start:], prefix) {
-				t.Fatal("match does not start with the prefix")
-			}
-		}
-		if len(buf) <= 4*MaxTokenLen {
-			checkSameCandidates(t, buf)
-		}
-	})
 }

@@ -2,7 +2,7 @@ package scanner
 
 import (
 	"bytes"
-	"sort"
+	"slices"
 
 	"github.com/loftyscan/loftyscan/rules"
 )
@@ -14,14 +14,25 @@ const maxDecodeDepth = 3
 
 // Window sizes for decoding around a hit. A key's encoding must fit in the
 // forward window; the backward window gives the rules the key's line for
-// context. Both fit well inside a chunk's overlap.
+// context. The longest key's encoding fits well inside a chunk's overlap.
+//
+// A window reads b64Back+b64Token characters that the next window of a long
+// run reads again, so b64Step, how far it reaches past them, sets the cost
+// of a run of hits (megabytes of "ZXlK"): about (b64Back+b64Token+b64Step)/
+// b64Step decoded characters per input character and alignment. With a
+// step of 1 KB it was 23, and a window allocated for every KB.
 const (
 	b64Back  = 1024
 	b64Token = rules.MaxTokenLen*4/3 + 4 // base64 characters of the longest token
-	b64Ahead = b64Token + 1024
+	b64Step  = 32 << 10
+	b64Ahead = b64Token + b64Step
 	u16Back  = 1024
 	u16Ahead = 2*rules.MaxTokenLen + 64
 )
+
+// maxFreeWindows is how many decoded windows a finder keeps for reuse: the
+// four alignments a run can be decoded at, at each depth of decoding.
+const maxFreeWindows = 4 * maxDecodeDepth
 
 // hit is a match of the rules at a position in the buffer searched.
 type hit struct {
@@ -30,9 +41,30 @@ type hit struct {
 	encoding string // "", or the encodings that wrap the token, outermost first
 }
 
-// finder runs the rules and the decoders over a buffer.
+// finder runs the rules and the decoders over a buffer. It is used by one
+// goroutine at a time (a streamer's), and keeps its decoding windows for
+// reuse.
 type finder struct {
-	cfg rules.Config
+	cfg  rules.Config
+	free []*b64window // windows to reuse
+}
+
+// window returns an empty window, reused when one is free.
+func (f *finder) window() *b64window {
+	if n := len(f.free); n > 0 {
+		w := f.free[n-1]
+		f.free = f.free[:n-1]
+		return w
+	}
+	return &b64window{off: make([]int32, 0, 512)}
+}
+
+// release gives back a window no longer in use; its decoded text must no
+// longer be searched.
+func (f *finder) release(w *b64window) {
+	if len(f.free) < maxFreeWindows {
+		f.free = append(f.free, w)
+	}
 }
 
 // find reports every key in buf, plain or wrapped in base64 or UTF-16.
@@ -52,7 +84,7 @@ func (f *finder) find(buf []byte, outerCtx bool, depth int, emit func(hit)) {
 // its 4-character quantum. Standard and URL alphabets agree on them. The
 // last three are base64 of "eyJ" in UTF-16LE, as PowerShell's
 // -EncodedCommand and other Windows tools write it.
-var b64Forms = []struct {
+var b64Forms = [...]struct {
 	text      []byte
 	quantumAt int // form starts this many characters after its quantum
 }{
@@ -79,10 +111,27 @@ var b64val = func() (t [256]byte) {
 
 // b64window is one decoded stretch of base64 text.
 type b64window struct {
-	pos     []int  // pos[i] is the buffer offset of the i-th base64 character
-	quantum int    // index in pos where decoding started
-	decoded []byte // what it decoded to
-	whole   int    // buffer offset up to which a token starting there was decoded whole
+	lo      int     // buffer offset of the first base64 character
+	off     []int32 // lo+off[i] is the buffer offset of the i-th base64 character
+	quantum int     // index in off where decoding started
+	decoded []byte  // what it decoded to
+	whole   int     // buffer offset up to which a token starting there was decoded whole
+}
+
+// at returns the buffer offset of the i-th base64 character.
+func (w *b64window) at(i int) int { return w.lo + int(w.off[i]) }
+
+// index returns the index of the base64 character at buffer offset h, or -1.
+func (w *b64window) index(h int) int {
+	d := h - w.lo
+	if n := len(w.off); int(w.off[n-1]) == n-1 {
+		return d // no line breaks: the characters are contiguous
+	}
+	i, ok := slices.BinarySearch(w.off, int32(d))
+	if !ok {
+		return -1
+	}
+	return i
 }
 
 // covers reports whether the hit at buffer offset h, quantumAt characters
@@ -90,63 +139,121 @@ type b64window struct {
 // alignment, with room for a whole token after it: then the rules have
 // already seen it.
 func (w *b64window) covers(h, quantumAt int) bool {
-	if len(w.pos) == 0 || h < w.pos[0] || h > w.whole {
+	if len(w.off) == 0 || h < w.lo || h > w.whole {
 		return false
 	}
-	i := sort.SearchInts(w.pos, h)
-	return i < len(w.pos) && w.pos[i] == h && (i-quantumAt-w.quantum)%4 == 0 && i-quantumAt >= w.quantum
+	i := w.index(h)
+	return i >= 0 && (i-quantumAt-w.quantum)%4 == 0 && i-quantumAt >= w.quantum
 }
 
 // findBase64 decodes the base64 text around each base64 form of "eyJ" and
 // runs the rules over it. Lines of wrapped base64 (76-column output of the
 // base64 command, PEM-like blocks) are joined.
+//
+// The hits of all forms are taken in the order they appear, so that the
+// windows that may cover the next hit are the few decoded last: one per
+// alignment at most, and a run is decoded once per alignment, not once per
+// form.
 func (f *finder) findBase64(buf []byte, depth int, emit func(hit)) {
-	var done []*b64window
-	for _, form := range b64Forms {
-		for i := 0; i < len(buf); {
-			j := bytes.Index(buf[i:], form.text)
-			if j < 0 {
-				break
-			}
-			h := i + j
-			i = h + len(form.text)
-			covered := false
-			for _, w := range done {
-				if w.covers(h, form.quantumAt) {
-					covered = true
-					break
-				}
-			}
-			if covered {
-				continue
-			}
-			w := decodeBase64Around(buf, h, form.quantumAt)
-			if w == nil {
-				continue
-			}
-			done = append(done, w)
-			if len(done) > 8 {
-				done = done[1:]
-			}
-			start, end := w.pos[w.quantum], w.pos[len(w.pos)-1]+1
-			outer := rules.HasLoftyContext(buf, start, end, f.cfg.ContextNames)
-			f.find(w.decoded, outer, depth+1, func(in hit) {
-				q := w.quantum + in.pos/3*4
-				in.pos = w.pos[min(q, len(w.pos)-1)]
-				if in.pos > w.whole {
-					return // maybe cut off by the window's end: found from a window of its own
-				}
-				in.encoding = joinEncoding("base64", in.encoding)
-				emit(in)
-			})
-		}
+	var next [len(b64Forms)]int // offset of each form's next hit, or -1
+	for k := range b64Forms {
+		next[k] = indexFrom(buf, 0, b64Forms[k].text)
 	}
+	var live []*b64window // windows that may cover a hit to come
+	defer func() {
+		for _, w := range live {
+			f.release(w)
+		}
+	}()
+	for {
+		k := -1
+		for j, at := range next {
+			if at >= 0 && (k < 0 || at < next[k]) {
+				k = j
+			}
+		}
+		if k < 0 {
+			return
+		}
+		h, form := next[k], b64Forms[k]
+		next[k] = indexFrom(buf, h+len(form.text), form.text)
+		covered := false
+		live = slices.DeleteFunc(live, func(w *b64window) bool {
+			if w.whole < h { // covers no hit from here on
+				f.release(w)
+				return true
+			}
+			covered = covered || w.covers(h, form.quantumAt)
+			return false
+		})
+		if covered {
+			continue
+		}
+		w := f.decodeBase64Around(buf, h, form.quantumAt)
+		if w == nil {
+			continue
+		}
+		live = append(live, w)
+		// The enclosing line's context matters only to a token the
+		// decoded text holds; most windows hold none, and checking the
+		// line of every one of thousands of short runs on one long line
+		// cost more than decoding them.
+		outer := false
+		if len(rules.FindCandidates(w.decoded)) > 0 {
+			start, end := w.at(w.quantum), w.at(len(w.off)-1)+1
+			outer = rules.HasLoftyContext(buf, start, end, f.cfg.ContextNames)
+		}
+		f.find(w.decoded, outer, depth+1, func(in hit) {
+			q := w.quantum + in.pos/3*4
+			in.pos = w.at(min(q, len(w.off)-1))
+			if in.pos > w.whole {
+				return // maybe cut off by the window's end: found from a window of its own
+			}
+			in.encoding = joinEncoding("base64", in.encoding)
+			emit(in)
+		})
+	}
+}
+
+// continuesBase64 reports whether the line at buf[next:], after a line of
+// lineLen base64 characters (and prevLen before that, or -1), continues
+// the same base64 text, wrapped, rather than starting other text that
+// happens to begin with base64 characters: "OTHER=1" after a line
+// LOFTY_KEY_B64=<base64>. Joined, the decoded bytes of "OTHER" would be
+// glued to the key's signature, and the key reported wrong or missed.
+// A line continues the text when the line before is as long as a wrapped
+// line (64 or 76 characters, or as long as the one before it), or when it
+// is base64 to its end: up to a line break, the end, or '=' padding.
+func continuesBase64(buf []byte, next, lineLen, prevLen int) bool {
+	if lineLen == 64 || lineLen == 76 || lineLen == prevLen {
+		return true
+	}
+	j := next
+	for j < len(buf) && b64val[buf[j]] != 0xff {
+		j++
+	}
+	if j < len(buf) && buf[j] == '=' {
+		j++
+		if j < len(buf) && buf[j] == '=' {
+			j++
+		}
+		return j == len(buf) || b64val[buf[j]] == 0xff
+	}
+	return j == len(buf) || buf[j] == '\n' || buf[j] == '\r'
+}
+
+// indexFrom returns the offset of the first sep in buf at or after i, or -1.
+func indexFrom(buf []byte, i int, sep []byte) int {
+	if j := bytes.Index(buf[i:], sep); j >= 0 {
+		return i + j
+	}
+	return -1
 }
 
 // decodeBase64Around decodes the base64 run around the form at buf[h:],
 // aligned on the form's quantum. It returns nil when the run is too short to
 // hold a key.
-func decodeBase64Around(buf []byte, h, quantumAt int) *b64window {
+func (f *finder) decodeBase64Around(buf []byte, h, quantumAt int) *b64window {
 	// Walk back over base64 characters and single line breaks.
 	lo := h
 	for n := 0; lo > 0 && n < b64Back; {
@@ -166,48 +273,62 @@ func decodeBase64Around(buf []byte, h, quantumAt int) *b64window {
 		}
 		break
 	}
-	w := &b64window{pos: make([]int, 0, 512)}
+	w := f.window()
+	// Size the offsets for the run's first line, which is all of it
+	// unless it is wrapped: growing them by appending allocated twice
+	// what they hold.
+	line := lo
+	for line < len(buf) && line-lo < b64Back+b64Ahead && b64val[buf[line]] != 0xff {
+		line++
+	}
+	w.lo, w.off, w.decoded = lo, slices.Grow(w.off[:0], line-lo), w.decoded[:0]
 	hitIdx := -1
+	lineStart, prevLen := 0, -1 // index in off of the line's first character; length of the line before
 	for i, n := lo, 0; i < len(buf) && n < b64Back+b64Ahead; i++ {
 		c := buf[i]
 		if b64val[c] != 0xff {
 			if i == h {
-				hitIdx = len(w.pos)
+				hitIdx = len(w.off)
 			}
-			w.pos = append(w.pos, i)
+			w.off = append(w.off, int32(i-lo))
 			n++
 			continue
 		}
-		if c == '\r' && i+2 < len(buf) && buf[i+1] == '\n' && b64val[buf[i+2]] != 0xff {
-			i++
-			continue
+		next := i + 1 // where the next line starts, if this is a line break
+		if c == '\r' && i+1 < len(buf) && buf[i+1] == '\n' {
+			next++
+		} else if c != '\n' {
+			break
 		}
-		if c == '\n' && i+1 < len(buf) && b64val[buf[i+1]] != 0xff {
-			continue
+		if next >= len(buf) || b64val[buf[next]] == 0xff {
+			break
 		}
-		break
+		lineLen := len(w.off) - lineStart
+		if i > h && !continuesBase64(buf, next, lineLen, prevLen) {
+			break
+		}
+		lineStart, prevLen = len(w.off), lineLen
+		i = next - 1
 	}
 	q := hitIdx - quantumAt
-	if hitIdx < 0 || q < 0 {
+	n := len(w.off) - q%4
+	if hitIdx < 0 || q < 0 || n < 16 {
+		f.release(w)
 		return nil
 	}
 	w.quantum = q % 4
 	// A window cut by its size, not by the end of the run, holds whole
 	// only the tokens that start a token's length before its end; a token
 	// cut off at its end must be found from a window of its own.
-	w.whole = w.pos[len(w.pos)-1]
-	if len(w.pos) >= b64Back+b64Ahead {
-		w.whole = w.pos[max(0, len(w.pos)-1-b64Token)]
+	w.whole = w.at(len(w.off) - 1)
+	if len(w.off) >= b64Back+b64Ahead {
+		w.whole = w.at(max(0, len(w.off)-1-b64Token))
 	}
-	n := len(w.pos) - w.quantum
-	if n < 16 {
-		return nil
-	}
-	w.decoded = make([]byte, 0, n/4*3+2)
+	w.decoded = slices.Grow(w.decoded, n/4*3+2)
 	var acc uint32
 	var bits uint
-	for _, p := range w.pos[w.quantum:] {
-		acc = acc<<6 | uint32(b64val[buf[p]])
+	for _, o := range w.off[w.quantum:] {
+		acc = acc<<6 | uint32(b64val[buf[lo+int(o)]])
 		bits += 6
 		if bits >= 8 {
 			bits -= 8
