@@ -58,7 +58,9 @@ func FuzzFind(f *testing.F) {
 				t.Fatalf("Find reported a match at %d that FindWithContext did not", plain[i].Start)
 			}
 		}
-		if len(data) <= 4*MaxTokenLen {
+		// The reference is quadratic (each "eyJ" may read MaxTokenLen
+		// bytes): on large inputs it would stall the fuzzer for seconds.
+		if len(data) <= 8<<10 {
 			checkSameCandidates(t, data)
 		}
 		for _, sep := range []string{"\n", " "} {
