@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
@@ -24,32 +26,15 @@ Later scans with --baseline FILE do not report a finding whose fingerprint
 (the SHA-256 of the key) is in it, wherever the key has moved. Record a
 baseline only for keys you have revoked or accepted: a baseline hides them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sf.root = scanRoot(args)
-			opts, err := sf.options()
-			if err != nil {
-				return err
-			}
 			if o.output == "" {
 				o.output = defaultBaseline
 			}
+			// A baseline is JSON without secrets, holds everything found,
+			// suppressed or not, and creating one is not a failure.
 			o.format, o.showSecrets = reporters.FormatJSON, false
-			skipReport(&opts, args, o.output)
-			w, closeOut, err := o.openOutput(e)
-			if err != nil {
-				return err
-			}
-			pl, warn := o.startScan(e, &opts, "files")
-			c := &scanner.Collector{OnWarning: warn}
-			stats, err := scanner.New(opts).ScanPaths(cmd.Context(), args, c)
-			pl.stop()
-			if err != nil && !o.stopped(err) {
-				return scanPathError(err)
-			}
-			// Everything found goes in, suppressed or not, and creating a
-			// baseline is not a failure.
 			o.triage = triageFlags{showSuppressed: true}
-			err = o.report(e, w, closeOut, c.Sorted(), stats, scanRoot(args))
-			if err == errFindings {
+			err := o.scanPaths(cmd.Context(), e, &sf, args, func(*scanner.Options) {})
+			if errors.Is(err, errFindings) {
 				err = nil
 			}
 			if err == nil {

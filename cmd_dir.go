@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -22,25 +23,7 @@ Every regular file is read, text or binary; .git folders are skipped (use
 zip, tar, tar.gz and gzip files, are found and reported where the wrapped text
 starts; inside archives the path reads outer.zip!inner/file.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sf.root = scanRoot(args)
-			opts, err := sf.options()
-			if err != nil {
-				return err
-			}
-			opts.FollowSymlinks = follow
-			skipReport(&opts, args, o.output)
-			w, closeOut, err := o.openOutput(e)
-			if err != nil {
-				return err
-			}
-			pl, warn := o.startScan(e, &opts, "files")
-			c := &scanner.Collector{OnWarning: warn}
-			stats, err := scanner.New(opts).ScanPaths(cmd.Context(), args, c)
-			pl.stop()
-			if err != nil && !o.stopped(err) {
-				return scanPathError(err)
-			}
-			return o.report(e, w, closeOut, c.Sorted(), stats, scanRoot(args))
+			return o.scanPaths(cmd.Context(), e, &sf, args, func(opts *scanner.Options) { opts.FollowSymlinks = follow })
 		},
 	}
 	sf.register(cmd, true)
@@ -70,4 +53,29 @@ func scanPathError(err error) error {
 		return &fatalError{err: err, hint: "check the path; run 'loftyscan dir' with no path to scan the current folder"}
 	}
 	return &fatalError{err: err}
+}
+
+// scanPaths is `dir` and `baseline create`: scan the paths with the flags'
+// options (adjusted by tune), then report.
+func (o *outputFlags) scanPaths(ctx context.Context, e env, sf *scanFlags, args []string, tune func(*scanner.Options)) error {
+	sf.root = scanRoot(args)
+	opts, err := sf.options()
+	if err != nil {
+		return err
+	}
+	tune(&opts)
+	skipReport(&opts, args, o.output)
+	w, closeOut, err := o.openOutput(e)
+	if err != nil {
+		return err
+	}
+	pl, warn := o.startScan(e, &opts, "files")
+	c := &scanner.Collector{OnWarning: warn}
+	stats, err := scanner.New(opts).ScanPaths(ctx, args, c)
+	pl.stop()
+	if err != nil && !o.stopped(err) {
+		closeOut()
+		return scanPathError(err)
+	}
+	return o.report(e, w, closeOut, c.Sorted(), stats, scanRoot(args))
 }
