@@ -42,7 +42,7 @@ type Candidate struct {
 func FindCandidates(buf []byte) []Candidate {
 	var out []Candidate
 	for i := 0; i < len(buf); {
-		j := bytes.Index(buf[i:], prefix)
+		j := Index(buf[i:], prefix)
 		if j < 0 {
 			break
 		}

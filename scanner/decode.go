@@ -1,7 +1,6 @@
 package scanner
 
 import (
-	"bytes"
 	"slices"
 
 	"github.com/loftyscan/loftyscan/rules"
@@ -244,7 +243,7 @@ func continuesBase64(buf []byte, next, lineLen, prevLen int) bool {
 
 // indexFrom returns the offset of the first sep in buf at or after i, or -1.
 func indexFrom(buf []byte, i int, sep []byte) int {
-	if j := bytes.Index(buf[i:], sep); j >= 0 {
+	if j := rules.Index(buf[i:], sep); j >= 0 {
 		return i + j
 	}
 	return -1
@@ -345,7 +344,7 @@ func (f *finder) findUTF16(buf []byte, depth int, emit func(hit)) {
 	form := []byte("y\x00J")
 	done := -1 // end of the last decoded run
 	for i := 0; i < len(buf); {
-		j := bytes.Index(buf[i:], form)
+		j := rules.Index(buf[i:], form)
 		if j < 0 {
 			break
 		}

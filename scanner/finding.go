@@ -49,7 +49,7 @@ type Stats struct {
 	Duration time.Duration // wall time of the scan
 	Findings int64         // findings reported
 	Skipped  int64         // things not scanned on purpose: symlinks, devices, FIFOs, sockets
-	Errors   int64         // things that could not be read, or not wholly: each also gave a warning
+	Errors   int64         // things that could not be read, or not wholly: each also gave a warning (a partial clone's missing blobs share one)
 	Warnings int64         // warnings given, errors included
 	// Suppressed counts findings not reported because of an inline
 	// loftyscan:allow, .loftyscanignore or a baseline; they are listed only

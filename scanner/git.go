@@ -145,15 +145,20 @@ func readGitFile(name string) (string, error) {
 	return gd, nil
 }
 
-// gitRepo is an open repository. Its storage keeps pack files open, which
-// makes tree walks several times faster than go-git's PlainOpen, and is not
-// safe for concurrent use: one goroutine at a time reads objects.
+// gitRepo is an open repository. Objects are read by the pack reader
+// (pack.go), which falls back to go-git's storage for what it cannot read.
+// go-git's storage keeps pack files open, which makes its reads several
+// times faster than go-git's PlainOpen. Neither objs nor rd is safe for
+// concurrent use: one goroutine at a time reads objects through them.
 type gitRepo struct {
 	loc   *Repository
 	st    *filesystem.Storage
 	repo  *git.Repository
-	objs  storer.EncodedObjectStorer // where objects are read: st, or quick for a few
-	quick *quickObjects
+	objs  storer.EncodedObjectStorer // where objects are read: the pack reader, then st
+	store *objectStore               // the pack reader's packs; nil when reading through go-git only
+	rd    *objReader                 // the store's reader behind objs
+	crd   *objReader                 // the store's reader for commits
+	mode  gitReadMode
 }
 
 // storage opens the repository's object and ref storage, with an object
@@ -165,6 +170,15 @@ func (r *Repository) storage(cacheSize cache.FileSize) *filesystem.Storage {
 	}
 	return filesystem.NewStorageWithOptions(dot, cache.NewObjectLRU(cacheSize), filesystem.Options{KeepDescriptors: true})
 }
+
+// treeCacheBytes is the pack reader's cache of resolved objects for the
+// tree walk: trees are stored as chains of deltas, and a walk in commit
+// order reads neighbouring versions one after the other.
+const treeCacheBytes = 64 << 20
+
+// commitCacheBytes is the cache for commits, which are deltas of one
+// another far less often.
+const commitCacheBytes = 8 << 20
 
 func (r *Repository) open() (*gitRepo, error) {
 	st := r.storage(cache.DefaultMaxSize)
@@ -180,21 +194,41 @@ func (r *Repository) open() (*gitRepo, error) {
 		}
 		return nil, fmt.Errorf("cannot open the repository at %s: %w", r.GitDir, err)
 	}
-	return &gitRepo{loc: r, st: st, repo: repo, objs: st}, nil
+	g := &gitRepo{loc: r, st: st, repo: repo, store: openObjectStore(filepath.Join(r.CommonDir, "objects"))}
+	g.rd = g.store.reader(treeCacheBytes)
+	g.crd = g.store.reader(commitCacheBytes)
+	g.objs = &packObjects{EncodedObjectStorer: st, rd: g.rd}
+	return g, nil
 }
 
-// readFew switches to reading objects without loading the pack indexes,
-// which is faster when only a few objects are read.
-func (g *gitRepo) readFew() {
-	g.quick = newQuickObjects(g.st, filepath.Join(g.loc.CommonDir, "objects"))
-	g.objs = g.quick
+// useGoGit makes every read go through go-git's storage: the slow path,
+// kept as the reference the pack reader is tested against.
+func (g *gitRepo) useGoGit() {
+	if g.store != nil {
+		g.store.close()
+	}
+	g.store, g.rd, g.crd, g.objs = nil, nil, nil, g.st
 }
 
 func (g *gitRepo) close() error {
-	if g.quick != nil {
-		g.quick.close()
+	if g.store != nil {
+		g.store.close()
 	}
 	return g.st.Close()
+}
+
+// isPartialClone reports whether objects may be missing on purpose: the
+// repository was cloned with a filter (git clone --filter=blob:none), so
+// it has a promisor remote and .promisor packs.
+func (g *gitRepo) isPartialClone() bool {
+	if b, err := os.ReadFile(filepath.Join(g.loc.CommonDir, "config")); err == nil {
+		low := strings.ToLower(string(b))
+		if strings.Contains(low, "partialclone") || strings.Contains(low, "promisor = true") || strings.Contains(low, "promisor=true") {
+			return true
+		}
+	}
+	m, _ := filepath.Glob(filepath.Join(g.loc.CommonDir, "objects", "pack", "*.promisor"))
+	return len(m) > 0
 }
 
 // head returns the commit HEAD points at, or the zero hash when HEAD's
@@ -214,6 +248,11 @@ func (g *gitRepo) head() (plumbing.Hash, error) {
 // It returns the zero hash, and no error, when that is not a commit.
 func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
 	for range 32 {
+		if g.crd != nil {
+			if typ, _, err := g.crd.read(h); err == nil && typ == plumbing.CommitObject {
+				return h, nil // most refs; the walk reads it again, from the cache
+			}
+		}
 		obj, err := g.objs.EncodedObject(plumbing.AnyObject, h)
 		if err != nil {
 			return plumbing.ZeroHash, err

@@ -28,48 +28,100 @@ type gitSink struct {
 	commits []*commitNode // the selection, to name commits in warnings
 
 	mu      sync.Mutex
-	origins map[string]blobOrigin // by blob hash
-	found   map[string][]Finding  // by blob hash; Path holds what follows the hash ("" or "!inner/file")
+	origins map[plumbing.Hash]blobOrigin
+	found   map[plumbing.Hash][]Finding // Path holds what follows the hash in the label ("" or "!inner/file")
+	held    bool                        // keep the warnings of blobs until release
+	pending []Warning
+	trigger chan struct{} // closed at the first finding or held warning
+	fired   bool
+}
+
+// fire closes trigger, once; s.mu is held.
+func (s *gitSink) fire() {
+	if !s.fired {
+		s.fired = true
+		close(s.trigger)
+	}
+}
+
+// triggered reports whether a finding or a held warning came.
+func (s *gitSink) triggered() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fired
+}
+
+// hold keeps the warnings about blobs until release: a blob read before
+// the tree walk met it has no path yet to report them under.
+func (s *gitSink) hold() {
+	s.mu.Lock()
+	s.held = true
+	s.mu.Unlock()
+}
+
+// release passes the held warnings on, with their blobs' paths, and drops
+// those of blobs the walk never met: no selected commit holds them.
+func (s *gitSink) release() {
+	s.mu.Lock()
+	pending := s.pending
+	s.held, s.pending = false, nil
+	s.mu.Unlock()
+	for _, w := range pending {
+		if _, _, _, ok := s.split(w.Path); ok {
+			s.Warning(w)
+		}
+	}
 }
 
 func newGitSink(out Sink) *gitSink {
-	return &gitSink{out: out, origins: map[string]blobOrigin{}, found: map[string][]Finding{}}
+	return &gitSink{out: out, origins: map[plumbing.Hash]blobOrigin{}, found: map[plumbing.Hash][]Finding{}, trigger: make(chan struct{})}
 }
 
-// register records where a blob was first met and returns the label it is
-// scanned under.
-func (s *gitSink) register(h plumbing.Hash, o blobOrigin) string {
-	label := h.String()
+// register records where a blob was first met. The blob is scanned under
+// its hash, in hex, as its label.
+func (s *gitSink) register(h plumbing.Hash, o blobOrigin) {
 	s.mu.Lock()
-	s.origins[label] = o
+	s.origins[h] = o
 	s.mu.Unlock()
-	return label
 }
 
-// split parses a label-based path: the blob hash and what follows it.
-func (s *gitSink) split(p string) (hash string, rest string, o blobOrigin, ok bool) {
-	if len(p) < 40 {
-		return "", "", blobOrigin{}, false
+// split parses a label-based path: the blob hash, what follows it, and
+// where the blob was first met.
+func (s *gitSink) split(p string) (h plumbing.Hash, rest string, o blobOrigin, ok bool) {
+	if !isBlobLabel(p) {
+		return h, "", blobOrigin{}, false
 	}
+	h = plumbing.NewHash(p[:40])
 	s.mu.Lock()
-	o, ok = s.origins[p[:40]]
+	o, ok = s.origins[h]
 	s.mu.Unlock()
-	return p[:40], p[40:], o, ok
+	return h, p[40:], o, ok
 }
 
+// Finding keeps f under its blob's hash. The blob's origin may not be
+// known yet: a sweep can read a blob before the tree walk meets it.
 func (s *gitSink) Finding(f Finding) {
-	hash, rest, _, ok := s.split(f.Path)
-	if !ok {
+	if !isBlobLabel(f.Path) {
 		s.out.Finding(f) // not from a blob; cannot happen
 		return
 	}
-	f.Path = rest
+	h := plumbing.NewHash(f.Path[:40])
+	f.Path = f.Path[40:]
 	s.mu.Lock()
-	s.found[hash] = append(s.found[hash], f)
+	s.found[h] = append(s.found[h], f)
+	s.fire()
 	s.mu.Unlock()
 }
 
 func (s *gitSink) Warning(w Warning) {
+	s.mu.Lock()
+	if s.held && isBlobLabel(w.Path) {
+		s.pending = append(s.pending, w)
+		s.fire()
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
 	if _, rest, o, ok := s.split(w.Path); ok {
 		w.Path = o.path + rest
 		if o.commit >= 0 && o.commit < len(s.commits) {
@@ -77,6 +129,20 @@ func (s *gitSink) Warning(w Warning) {
 		}
 	}
 	s.out.Warning(w)
+}
+
+// isBlobLabel reports whether p is a blob's label, or a path inside one:
+// its hash, then nothing or "!".
+func isBlobLabel(p string) bool {
+	if len(p) < 40 || (len(p) > 40 && p[40] != '!') {
+		return false
+	}
+	for _, c := range []byte(p[:40]) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func shortHash(h plumbing.Hash) string { return h.String()[:7] }
@@ -105,9 +171,9 @@ func (a *attributor) attribute(ctx context.Context) []Finding {
 	a.gs.mu.Lock()
 	var occs []occurrence
 	for hash, fs := range a.gs.found {
-		o := a.gs.origins[hash]
-		if o.commit < 0 {
-			continue
+		o, ok := a.gs.origins[hash]
+		if !ok || o.commit < 0 {
+			continue // a blob no selected commit holds, or one read to compare
 		}
 		for _, f := range fs {
 			f.Path = o.path + f.Path
@@ -162,6 +228,7 @@ func (a *attributor) attribute(ctx context.Context) []Finding {
 		}
 		seen[k] = true
 		c := a.sel.commits[o.origin.commit]
+		a.g.describe(c)
 		f := o.f
 		f.Commit = c.hash.String()
 		f.Author = c.author
@@ -200,8 +267,8 @@ func (a *attributor) headKeys(ctx context.Context, findings []Finding, paths []s
 	blobs := map[plumbing.Hash]bool{}
 	a.g.treeBlobs(a.headTree.Hash, blobs, map[plumbing.Hash]bool{})
 	a.gs.mu.Lock()
-	for hash, fs := range a.gs.found {
-		if blobs[plumbing.NewHash(hash)] {
+	for h, fs := range a.gs.found {
+		if blobs[h] {
 			for _, f := range fs {
 				keys[f.Fingerprint] = true
 			}
@@ -255,7 +322,7 @@ func (a *attributor) inAny(ctx context.Context, trees []*object.Tree, p, fp stri
 func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string) map[string]bool {
 	label := h.String()
 	a.gs.mu.Lock()
-	_, scanned := a.gs.origins[label]
+	_, scanned := a.gs.origins[h]
 	a.gs.mu.Unlock()
 	if !scanned {
 		a.gs.register(h, blobOrigin{commit: -1, path: p})
@@ -269,7 +336,7 @@ func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string
 	a.gs.mu.Lock()
 	defer a.gs.mu.Unlock()
 	out := map[string]bool{}
-	for _, f := range a.gs.found[label] {
+	for _, f := range a.gs.found[h] {
 		out[f.Fingerprint] = true
 	}
 	return out

@@ -5,14 +5,17 @@ import (
 	"bytes"
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -71,8 +74,15 @@ func isZeroID(id string) bool {
 // path that held it, whatever happened to it later (renames, edits of
 // other lines, merges). Archives and encoded keys inside blobs are found as
 // in ScanPaths. A missing or corrupt object gives a warning and the scan
-// goes on; a shallow clone gives one warning that history is cut. An empty
-// repository gives no findings.
+// goes on (the blobs a partial clone left out share one warning); a
+// shallow clone gives one warning that history is cut. An empty repository
+// gives no findings.
+//
+// A scan of every ref reads the packs in their own order and walks the
+// commits and trees only to attribute findings or name the paths of
+// warnings (see scanEverything): then an object missing from a repository
+// that is not a partial clone is not noticed when nothing else calls for
+// the walk. Checking a repository's integrity is git fsck's job.
 func (s *Scanner) ScanGit(ctx context.Context, repo *Repository, opts GitOptions, sink Sink) (Stats, error) {
 	g, err := repo.open()
 	if err != nil {
@@ -148,15 +158,16 @@ type revSet struct {
 
 // commitNode is what a scan keeps of a commit.
 type commitNode struct {
-	hash    plumbing.Hash
-	tree    plumbing.Hash
-	parents []plumbing.Hash
-	when    time.Time // committer time: the order of the walk
-	author  string
-	email   string
-	date    time.Time // author time: what git log shows
-	subject string    // first line of the message
-	shallow bool      // the clone was cut here: its parents are not in the repository
+	hash      plumbing.Hash
+	tree      plumbing.Hash
+	parents   []plumbing.Hash
+	when      time.Time // committer time: the order of the walk
+	author    string
+	email     string
+	date      time.Time // author time: what git log shows
+	subject   string    // first line of the message
+	described bool      // author, date and subject are read
+	shallow   bool      // the clone was cut here: its parents are not in the repository
 }
 
 // selection is the commits a scan reads, oldest first, and the commits
@@ -224,8 +235,24 @@ func (g *gitRepo) stashes() []plumbing.Hash {
 	return out
 }
 
-// loadCommit reads one commit.
+// loadCommit reads what a walk needs of a commit: its tree, parents and
+// committer time. describe adds what a report shows.
 func (g *gitRepo) loadCommit(h plumbing.Hash) (*commitNode, error) {
+	if g.crd != nil {
+		// A cache of its own: commits are read once, all before the
+		// trees, and would push the trees out of theirs.
+		if typ, data, err := g.crd.read(h); err == nil {
+			if typ != plumbing.CommitObject {
+				return nil, plumbing.ErrObjectNotFound // as go-git says
+			}
+			return parseCommitHead(h, data)
+		}
+	}
+	return g.decodeCommit(h)
+}
+
+// decodeCommit reads a commit whole, with go-git.
+func (g *gitRepo) decodeCommit(h plumbing.Hash) (*commitNode, error) {
 	obj, err := g.objs.EncodedObject(plumbing.CommitObject, h)
 	if err != nil {
 		return nil, err
@@ -236,15 +263,92 @@ func (g *gitRepo) loadCommit(h plumbing.Hash) (*commitNode, error) {
 	}
 	subject, _, _ := strings.Cut(strings.TrimLeft(c.Message, "\n"), "\n")
 	return &commitNode{
-		hash:    h,
-		tree:    c.TreeHash,
-		parents: c.ParentHashes,
-		when:    c.Committer.When,
-		author:  c.Author.Name,
-		email:   c.Author.Email,
-		date:    c.Author.When,
-		subject: strings.TrimSpace(subject),
+		hash:      h,
+		tree:      c.TreeHash,
+		parents:   c.ParentHashes,
+		when:      c.Committer.When,
+		author:    c.Author.Name,
+		email:     c.Author.Email,
+		date:      c.Author.When,
+		subject:   strings.TrimSpace(subject),
+		described: true,
 	}, nil
+}
+
+// describe fills in the author, date and subject of a commit loaded by
+// loadCommit: only commits with findings need them.
+func (g *gitRepo) describe(c *commitNode) {
+	if c.described {
+		return
+	}
+	c.described = true
+	if d, err := g.decodeCommit(c.hash); err == nil {
+		c.author, c.email, c.date, c.subject = d.author, d.email, d.date, d.subject
+	}
+}
+
+var errBadCommit = errors.New("malformed commit")
+
+// parseCommitHead reads a commit's tree, parents and committer time the
+// way go-git's decoder does: the tree first, then the parents, each a
+// full hash; the author, then the committer, only in those places.
+func parseCommitHead(h plumbing.Hash, data []byte) (*commitNode, error) {
+	c := &commitNode{hash: h}
+	next := func() []byte {
+		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 {
+			line := data
+			data = nil
+			return line
+		}
+		line := data[:nl]
+		data = data[nl+1:]
+		return line
+	}
+	header := func(line []byte) (string, []byte) {
+		k, v, _ := bytes.Cut(line, []byte{' '})
+		return string(k), v
+	}
+	line := next()
+	k, v := header(line)
+	if k != "tree" || !plumbing.IsHash(string(v)) {
+		return nil, fmt.Errorf("%w: no tree first", errBadCommit)
+	}
+	c.tree = plumbing.NewHash(string(v))
+	line = next()
+	for k, v = header(line); k == "parent" && len(line) > 0; k, v = header(line) {
+		if !plumbing.IsHash(string(v)) {
+			return nil, fmt.Errorf("%w: bad parent", errBadCommit)
+		}
+		c.parents = append(c.parents, plumbing.NewHash(string(v)))
+		line = next()
+	}
+	if k == "author" && len(line) > 0 {
+		line = next()
+		k, v = header(line)
+	}
+	if k == "committer" && len(line) > 0 {
+		c.when = signatureTime(v)
+	}
+	return c, nil
+}
+
+// signatureTime reads the time of "Name <email> 1700000000 +0100", as
+// go-git's Signature.Decode does; the zone does not matter for ordering.
+func signatureTime(b []byte) time.Time {
+	open, close := bytes.LastIndexByte(b, '<'), bytes.LastIndexByte(b, '>')
+	if open < 0 || close < open || close+2 >= len(b) {
+		return time.Time{}
+	}
+	b = b[close+2:]
+	if sp := bytes.IndexByte(b, ' '); sp >= 0 {
+		b = b[:sp]
+	}
+	ts, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(ts, 0)
 }
 
 // reach loads every commit reachable from tips by a walk over parents,
@@ -400,41 +504,120 @@ func (h *commitHeap) Pop() any {
 }
 
 // scanHistory scans the blobs the commits of set introduced and reports
-// each key once, at the commit that introduced it.
+// each key once, at the commit that introduced it. It works in three
+// steps: a walk of the trees, each tree once, oldest commit first, finds
+// the blobs that are new and where each was first met; the blobs are read
+// and scanned, in whatever order reads them fastest; the findings are
+// attributed to commits.
 func (s *Scanner) scanHistory(ctx context.Context, g *gitRepo, set revSet, sink Sink) (Stats, error) {
 	gs := newGitSink(sink)
 	r := s.newRun(gs)
+	g.mode = s.gitRead
+	if g.mode == readGoGit {
+		g.useGoGit()
+	}
+	if g.mode == readAuto && g.store != nil && len(g.store.packs) > 0 && set.all && len(set.exclude) == 0 &&
+		!set.excludeRemotes && set.since.IsZero() && r.opts.Skip == nil {
+		return s.scanEverything(ctx, g, r, gs, set, sink)
+	}
 	sel, err := g.selectCommits(ctx, r, set)
 	if err != nil {
 		return r.stats(), err
 	}
+	w := g.walkHistory(ctx, r, gs, sel)
+	if ctx.Err() == nil {
+		g.scanBlobs(ctx, r, gs, w.blobs)
+	}
+	return s.finish(ctx, g, r, gs, sel, sink)
+}
+
+// scanEverything scans a whole repository, history and garbage alike: a
+// scan of every ref reads nearly every blob of the packs anyway, so it
+// sweeps them all at once, and walks the commits and trees only when it
+// must: to attribute a finding, to name the path of a warning, or to list
+// the blobs a partial clone lacks. A repository without keys is scanned in
+// about the time git takes to read its objects. Findings and warnings of
+// blobs no commit holds (garbage not yet pruned) are dropped.
+func (s *Scanner) scanEverything(ctx context.Context, g *gitRepo, r *run, gs *gitSink, set revSet, sink Sink) (Stats, error) {
+	gs.hold()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	swept := make(chan *sweepResult, 1)
+	go func() { swept <- g.sweepBlobs(sctx, r, func([]byte) bool { return true }) }()
+	wait := func() *sweepResult {
+		cancel()
+		return <-swept
+	}
+
+	walk := g.isPartialClone() // the missing blobs are counted by the walk
+	var (
+		res     *sweepResult
+		scanned map[plumbing.Hash]bool
+	)
+	if !walk {
+		select {
+		case <-gs.trigger:
+			walk = true // a finding: walk while the sweep goes on
+		case res = <-swept:
+			// Big blobs the sweep leaves, and loose objects.
+			var complete bool
+			scanned, complete = g.scanUnswept(ctx, r, append(res.undelivered(), g.store.looseObjects()...))
+			walk = !complete || gs.triggered()
+		}
+	}
+	if !walk {
+		if err := ctx.Err(); err != nil {
+			return r.stats(), err
+		}
+		if hs, err := g.st.Shallow(); err == nil && len(hs) > 0 {
+			r.warn("", "shallow clone: history is cut at %d commit(s), so older commits were not scanned; run 'git fetch --unshallow' to scan all of it", len(hs))
+		}
+		gs.release()
+		return r.stats(), nil
+	}
+	sel, err := g.selectCommits(ctx, r, set)
+	if err != nil {
+		if res == nil {
+			wait()
+		}
+		return r.stats(), err
+	}
+	w := g.walkHistory(ctx, r, gs, sel)
+	if res == nil {
+		res = <-swept
+	}
+	if ctx.Err() == nil {
+		g.scanRest(ctx, r, gs, w.blobs, res, scanned)
+	}
+	gs.release()
+	return s.finish(ctx, g, r, gs, sel, sink)
+}
+
+// walkHistory walks the trees of the selection, each once, oldest commit
+// first, and registers each blob the selection introduced.
+func (g *gitRepo) walkHistory(ctx context.Context, r *run, gs *gitSink, sel *selection) *treeWalker {
 	gs.commits = sel.commits
 	if sel.shallow > 0 {
 		r.warn("", "shallow clone: history is cut at %d commit(s), so older commits were not scanned; run 'git fetch --unshallow' to scan all of it", sel.shallow)
 	}
-	w := &treeWalker{g: g, r: r, gs: gs, seenTrees: map[plumbing.Hash]bool{}, seenBlobs: map[plumbing.Hash]bool{}}
+	w := newTreeWalker(g, r, gs)
 	// Content the boundary commits already had is not new in the selection:
 	// mark it seen without scanning it.
 	for _, b := range sel.boundary {
 		w.walk(ctx, b.tree, "", -1)
 	}
-	jobs := make(chan func(context.Context, *streamer), 256)
-	w.jobs = jobs
-	w.gate = newByteGate(ctx, maxInFlight)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(jobs)
-		defer w.gate.stop()
-		for i, c := range sel.commits {
-			if ctx.Err() != nil {
-				return
-			}
-			w.walk(ctx, c.tree, "", i)
+	for i, c := range sel.commits {
+		if ctx.Err() != nil {
+			break
 		}
-	}()
-	r.pool(ctx, jobs)
-	<-done
+		w.walk(ctx, c.tree, "", i)
+	}
+	w.seenTrees, w.seenBlobs = nil, nil // free them before the blobs are read
+	return w
+}
+
+// finish attributes the findings and reports them.
+func (s *Scanner) finish(ctx context.Context, g *gitRepo, r *run, gs *gitSink, sel *selection, sink Sink) (Stats, error) {
 	if err := ctx.Err(); err != nil {
 		return r.stats(), err
 	}
@@ -456,120 +639,132 @@ const (
 	bigBlob     = 32 << 20
 )
 
-// treeWalker walks commit trees, each tree once, and queues every blob it
-// has not met before, with the first commit and path that reached it.
+// treeWalker walks commit trees, each tree once, and lists every blob it
+// has not met before, registering the first commit and path that reached
+// it.
 type treeWalker struct {
 	g         *gitRepo
 	r         *run
 	gs        *gitSink
-	jobs      chan<- func(context.Context, *streamer)
-	gate      *byteGate
-	inline    *streamer // for big blobs, scanned where they are read
-	seenTrees map[plumbing.Hash]bool
-	seenBlobs map[plumbing.Hash]bool
+	seenTrees map[plumbing.Hash]struct{}
+	seenBlobs map[plumbing.Hash]struct{}
+	blobs     []plumbing.Hash // to scan, in the order met
+}
+
+func newTreeWalker(g *gitRepo, r *run, gs *gitSink) *treeWalker {
+	return &treeWalker{g: g, r: r, gs: gs, seenTrees: map[plumbing.Hash]struct{}{}, seenBlobs: map[plumbing.Hash]struct{}{}}
 }
 
 // walk walks the tree h found at prefix in commit number commit (-1 for a
 // boundary commit, whose blobs are marked seen but not scanned).
 func (w *treeWalker) walk(ctx context.Context, h plumbing.Hash, prefix string, commit int) {
-	if w.seenTrees[h] || ctx.Err() != nil {
+	if _, ok := w.seenTrees[h]; ok || ctx.Err() != nil {
 		return
 	}
-	w.seenTrees[h] = true
-	t, err := object.GetTree(w.g.objs, h)
-	if err != nil {
-		if commit >= 0 {
-			w.r.fail(strings.TrimSuffix(prefix, "/"), "tree %s is missing or corrupt (%v): its files were not scanned; run 'git fsck' to check the repository", h, err)
-		}
-		return
+	w.seenTrees[h] = struct{}{}
+	err := w.g.treeEntries(h, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
+		w.entry(ctx, prefix, name, mode, eh, commit)
+	})
+	if err != nil && commit >= 0 {
+		w.r.fail(strings.TrimSuffix(prefix, "/"), "tree %s is missing or corrupt (%v): its files were not scanned; run 'git fsck' to check the repository", h, err)
 	}
+}
+
+func (w *treeWalker) entry(ctx context.Context, prefix string, name []byte, mode filemode.FileMode, h plumbing.Hash, commit int) {
 	skip := w.r.opts.Skip
-	for _, e := range t.Entries {
-		p := prefix + e.Name
-		switch {
-		case e.Mode.IsFile():
-			if w.seenBlobs[e.Hash] {
-				continue
-			}
-			if skip != nil && commit >= 0 && skip(p, false) {
-				w.r.skipped.Add(1) // not marked seen: the blob may come again at another path
-				continue
-			}
-			w.seenBlobs[e.Hash] = true
-			if commit >= 0 {
-				w.queue(ctx, e.Hash, blobOrigin{commit: commit, path: validName(p)})
-			}
-		case e.Mode == 0o040000:
-			if skip != nil && commit >= 0 && !w.seenTrees[e.Hash] && skip(p, true) {
-				w.r.skipped.Add(1)
-				continue
-			}
-			w.walk(ctx, e.Hash, p+"/", commit)
+	switch {
+	case mode.IsFile():
+		if _, ok := w.seenBlobs[h]; ok {
+			return
 		}
-		// Submodules (gitlinks) are other repositories: not read.
+		p := prefix + string(name)
+		if skip != nil && commit >= 0 && skip(p, false) {
+			w.r.skipped.Add(1) // not marked seen: the blob may come again at another path
+			return
+		}
+		w.seenBlobs[h] = struct{}{}
+		if commit >= 0 {
+			w.gs.register(h, blobOrigin{commit: commit, path: validName(p)})
+			w.blobs = append(w.blobs, h)
+		}
+	case mode == filemode.Dir:
+		if _, seen := w.seenTrees[h]; seen {
+			return
+		}
+		p := prefix + string(name)
+		if skip != nil && commit >= 0 && skip(p, true) {
+			w.r.skipped.Add(1)
+			return
+		}
+		w.walk(ctx, h, p+"/", commit)
 	}
+	// Submodules (gitlinks) are other repositories: not read.
 }
 
-// queue reads a blob and hands it to a worker, in memory. Reading stays
-// in the walker's goroutine: go-git's storage is not safe for concurrent
-// use, and a storage per worker (each with its own pack indexes and delta
-// cache) measured no faster on two cores and took twice the memory.
-func (w *treeWalker) queue(ctx context.Context, h plumbing.Hash, o blobOrigin) {
-	label := w.gs.register(h, o)
-	r := w.r
-	obj, err := w.g.objs.EncodedObject(plumbing.BlobObject, h)
-	if err != nil {
-		r.fail(label, "blob %s is missing or corrupt (%v): not scanned; run 'git fsck' to check the repository", h, err)
-		return
-	}
-	if obj.Size() >= bigBlob {
-		if w.inline == nil {
-			w.inline = newStreamer(finder{cfg: r.opts.Rules})
+// treeEntries calls fn with each entry of tree h, in order. The name is
+// only valid during the call.
+func (g *gitRepo) treeEntries(h plumbing.Hash, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash)) error {
+	if g.rd != nil {
+		typ, data, err := g.rd.read(h)
+		if err == nil && typ == plumbing.TreeObject {
+			return parseTree(data, fn)
 		}
-		scanObject(ctx, r, w.inline, obj, h, label)
-		return
-	}
-	data, err := readObject(obj)
-	if err != nil {
-		r.fail(label, "blob %s is corrupt (%v): not scanned; run 'git fsck' to check the repository", h, err)
-		return
-	}
-	n := int64(len(data))
-	if !w.gate.acquire(n) {
-		return
-	}
-	w.jobs <- func(ctx context.Context, st *streamer) {
-		defer w.gate.release(n)
-		err := r.scanEntry(ctx, st, bytes.NewReader(data), bytes.NewReader(data), n, label, 0, newBudget(r.opts.Limits.TotalBytes))
-		if err != nil && !isContextErr(err) {
-			r.fail(label, "read error: %v", err)
-		}
-	}
-}
-
-// scanObject scans a blob: in memory when small (zip needs random access),
-// streamed when big.
-func scanObject(ctx context.Context, r *run, st *streamer, obj plumbing.EncodedObject, h plumbing.Hash, label string) {
-	if obj.Size() >= bigBlob {
-		rd, err := obj.Reader()
 		if err == nil {
-			err = r.scanEntry(ctx, st, rd, nil, -1, label, 0, newBudget(r.opts.Limits.TotalBytes))
-			rd.Close()
+			return plumbing.ErrObjectNotFound // not a tree, as go-git says
 		}
-		if err != nil && !isContextErr(err) {
-			r.fail(label, "blob %s is corrupt (%v): not wholly scanned", h, err)
-		}
-		return
 	}
-	data, err := readObject(obj)
+	t, err := object.GetTree(g.objs, h)
 	if err != nil {
-		r.fail(label, "blob %s is corrupt (%v): not scanned; run 'git fsck' to check the repository", h, err)
-		return
+		return err
 	}
-	err = r.scanEntry(ctx, st, bytes.NewReader(data), bytes.NewReader(data), int64(len(data)), label, 0, newBudget(r.opts.Limits.TotalBytes))
-	if err != nil && !isContextErr(err) {
-		r.fail(label, "read error: %v", err)
+	for _, e := range t.Entries {
+		fn([]byte(e.Name), e.Mode, e.Hash)
 	}
+	return nil
+}
+
+var errBadTree = errors.New("malformed tree")
+
+// parseTree calls fn with each entry of a tree object's content: "<octal
+// mode> <name>\x00<20-byte hash>", repeated.
+func parseTree(data []byte, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash)) error {
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp <= 0 || sp > 7 {
+			return errBadTree
+		}
+		var mode uint32
+		for _, c := range data[:sp] {
+			if c < '0' || c > '7' {
+				return errBadTree
+			}
+			mode = mode<<3 | uint32(c-'0')
+		}
+		data = data[sp+1:]
+		nul := bytes.IndexByte(data, 0)
+		if nul < 0 || len(data) < nul+1+hashLen {
+			return errBadTree
+		}
+		var h plumbing.Hash
+		copy(h[:], data[nul+1:nul+1+hashLen])
+		fn(data[:nul], filemode.FileMode(mode), h)
+		data = data[nul+1+hashLen:]
+	}
+	return nil
+}
+
+// readBlob reads a blob whole.
+func (g *gitRepo) readBlob(h plumbing.Hash) ([]byte, error) {
+	if g.rd != nil {
+		if typ, data, err := g.rd.read(h); err == nil && typ == plumbing.BlobObject {
+			return data, nil
+		}
+	}
+	obj, err := g.objs.EncodedObject(plumbing.BlobObject, h)
+	if err != nil {
+		return nil, err
+	}
+	return readObject(obj)
 }
 
 // readObject reads an object's content whole.
@@ -584,13 +779,4 @@ func readObject(obj plumbing.EncodedObject) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
-}
-
-// readBlob reads a blob whole.
-func (g *gitRepo) readBlob(h plumbing.Hash) ([]byte, error) {
-	obj, err := g.objs.EncodedObject(plumbing.BlobObject, h)
-	if err != nil {
-		return nil, err
-	}
-	return readObject(obj)
 }

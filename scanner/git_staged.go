@@ -48,7 +48,6 @@ func (s *Scanner) ScanStaged(ctx context.Context, repo *Repository, indexFile st
 		return Stats{}, err
 	}
 	defer g.close()
-	g.readFew()
 
 	gs := newGitSink(sink)
 	r := s.newRun(gs)
@@ -72,24 +71,17 @@ func (s *Scanner) ScanStaged(ctx context.Context, repo *Repository, indexFile st
 	}
 	d := stagedDiff(g, headTree, idx, cached, r.opts.Skip)
 
-	jobs := make(chan func(context.Context, *streamer), 16)
-	w := &treeWalker{g: g, r: r, gs: gs, jobs: jobs, gate: newByteGate(ctx, maxInFlight)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(jobs)
-		defer w.gate.stop()
-		seen := map[plumbing.Hash]bool{}
-		for _, e := range d.changed {
-			if seen[e.Hash] || ctx.Err() != nil {
-				continue // a new file staged under two names is one blob
-			}
-			seen[e.Hash] = true
-			w.queue(ctx, e.Hash, blobOrigin{commit: 0, path: validName(e.Name)})
+	var blobs []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	for _, e := range d.changed {
+		if seen[e.Hash] {
+			continue // a new file staged under two names is one blob
 		}
-	}()
-	r.pool(ctx, jobs)
-	<-done
+		seen[e.Hash] = true
+		gs.register(e.Hash, blobOrigin{commit: 0, path: validName(e.Name)})
+		blobs = append(blobs, e.Hash)
+	}
+	g.scanBlobs(ctx, r, gs, blobs)
 	if err := ctx.Err(); err != nil {
 		return r.stats(), err
 	}

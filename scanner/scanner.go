@@ -12,7 +12,8 @@ import (
 
 // Scanner runs scans with fixed options. It is safe for concurrent use.
 type Scanner struct {
-	opts Options
+	opts    Options
+	gitRead gitReadMode // how git scans read blobs; tests compare the ways
 }
 
 // New returns a Scanner with the given options.
