@@ -63,14 +63,28 @@ func (g *gitRepo) scanBlobs(ctx context.Context, r *run, gs *gitSink, blobs []pl
 
 // sweepBlobs sweeps the packs for the blobs want accepts and scans them.
 func (g *gitRepo) sweepBlobs(ctx context.Context, r *run, want func(name []byte) bool) *sweepResult {
+	return g.sweep(ctx, r, typesOf(plumbing.BlobObject), want, nil)
+}
+
+// sweepKinds sweeps every object of the kinds given: it scans the blobs
+// and shows the trees and commits to holes.
+func (g *gitRepo) sweepKinds(ctx context.Context, r *run, kinds typeSet, holes *holeFinder) *sweepResult {
+	return g.sweep(ctx, r, kinds, func([]byte) bool { return true }, holes)
+}
+
+func (g *gitRepo) sweep(ctx context.Context, r *run, kinds typeSet, want func(name []byte) bool, holes *holeFinder) *sweepResult {
 	workers := r.opts.workers()
 	streamers := make([]*streamer, workers)
 	for i := range streamers {
 		streamers[i] = newStreamer(finder{cfg: r.opts.Rules})
 		streamers[i].progress = r.progress
 	}
-	return g.store.sweep(ctx, workers, want, func(w int, h plumbing.Hash, data []byte) {
-		scanBlobBytes(ctx, r, streamers[w], h.String(), data)
+	return g.store.sweepTypes(ctx, workers, kinds, want, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
+		if typ == plumbing.BlobObject {
+			scanBlobBytes(ctx, r, streamers[w], h.String(), data)
+		} else if holes != nil {
+			holes.object(w, typ, h, data)
+		}
 	})
 }
 
@@ -182,7 +196,7 @@ func (g *gitRepo) scanBlobsOneByOne(ctx context.Context, r *run, gs *gitSink, bl
 // the loose objects, that turn out to be blobs. It says which it scanned,
 // and whether every object could be read: one that could not may be a
 // blob the history holds, which only a walk of the trees can tell.
-func (g *gitRepo) scanUnswept(ctx context.Context, r *run, names []plumbing.Hash) (map[plumbing.Hash]bool, bool) {
+func (g *gitRepo) scanUnswept(ctx context.Context, r *run, names []plumbing.Hash, holes *holeFinder) (map[plumbing.Hash]bool, bool) {
 	var (
 		mu       sync.Mutex
 		scanned  = map[plumbing.Hash]bool{}
@@ -194,6 +208,7 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *run, names []plumbing.Hash
 		scanned[h] = true
 		mu.Unlock()
 	}
+	var hmu sync.Mutex // the hole finder's lookups are per sweep worker: one at a time here
 	g.readEach(ctx, r, names, r.opts.workers(), func(st *streamer, rd *objReader, h plumbing.Hash) {
 		label := h.String()
 		if zr, ok := rd.streamBig(h); ok {
@@ -210,6 +225,10 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *run, names []plumbing.Hash
 		case typ == plumbing.BlobObject:
 			mark(h)
 			scanBlobBytes(ctx, r, st, label, data)
+		case holes != nil:
+			hmu.Lock()
+			holes.object(0, typ, h, data)
+			hmu.Unlock()
 		}
 	})
 	return scanned, complete.Load()

@@ -542,32 +542,38 @@ func (s *Scanner) scanEverything(ctx context.Context, g *gitRepo, r *run, gs *gi
 	gs.hold()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	swept := make(chan *sweepResult, 1)
-	go func() { swept <- g.sweepBlobs(sctx, r, func([]byte) bool { return true }) }()
-	wait := func() *sweepResult {
-		cancel()
-		return <-swept
+	loose := g.store.looseObjects()
+	// In a partial clone the sweep reads the trees and commits too, to
+	// find what the clone's filter left out (git_partial.go).
+	var holes *holeFinder
+	kinds := typesOf(plumbing.BlobObject)
+	if g.isPartialClone() {
+		holes = newHoleFinder(g.store, loose, r.opts.workers())
+		kinds = typesOf(plumbing.BlobObject, plumbing.TreeObject, plumbing.CommitObject)
 	}
+	swept := make(chan *sweepResult, 1)
+	go func() { swept <- g.sweepKinds(sctx, r, kinds, holes) }()
 
-	walk := g.isPartialClone() // the missing blobs are counted by the walk
+	walk := false
 	var (
 		res     *sweepResult
 		scanned map[plumbing.Hash]bool
 	)
-	if !walk {
-		select {
-		case <-gs.trigger:
-			walk = true // a finding: walk while the sweep goes on
-		case res = <-swept:
-			// Big blobs the sweep leaves, and loose objects.
-			var complete bool
-			scanned, complete = g.scanUnswept(ctx, r, append(res.undelivered(), g.store.looseObjects()...))
-			walk = !complete || gs.triggered()
-		}
+	select {
+	case <-gs.trigger:
+		walk = true // a finding: walk while the sweep goes on
+	case res = <-swept:
+		// Big blobs the sweep leaves, and loose objects.
+		var complete bool
+		scanned, complete = g.scanUnswept(ctx, r, append(res.undelivered(), loose...), holes)
+		walk = !complete || gs.triggered() || (holes != nil && holes.broken.Load())
 	}
 	if !walk {
 		if err := ctx.Err(); err != nil {
 			return r.stats(), err
+		}
+		if holes != nil {
+			holes.report(r)
 		}
 		if hs, err := g.st.Shallow(); err == nil && len(hs) > 0 {
 			r.warn("", "shallow clone: history is cut at %d commit(s), so older commits were not scanned; run 'git fetch --unshallow' to scan all of it", len(hs))
@@ -578,7 +584,8 @@ func (s *Scanner) scanEverything(ctx context.Context, g *gitRepo, r *run, gs *gi
 	sel, err := g.selectCommits(ctx, r, set)
 	if err != nil {
 		if res == nil {
-			wait()
+			cancel()
+			<-swept
 		}
 		return r.stats(), err
 	}

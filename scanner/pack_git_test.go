@@ -261,6 +261,31 @@ func TestPartialClone(t *testing.T) {
 			t.Errorf("findings in a clone without blobs: %v", got)
 		}
 		checkPartialWarning(t, c, st)
+		// No finding: the missing blobs were counted by the pass over the
+		// trees, not by a walk. git counts the same.
+		clone := &gitTestRepo{t: t, dir: dir, home: up.home}
+		missing := strings.Count(clone.git("rev-list", "--objects", "--all", "--missing=print"), "?")
+		if st.Errors != int64(missing) || missing == 0 {
+			t.Errorf("%d blobs counted missing, git says %d", st.Errors, missing)
+		}
+	})
+	t.Run("filter that left nothing out", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "limit.git")
+		up.runIn(filepath.Dir(dir), "clone", "-q", "--bare", "--filter=blob:limit=1m", "file://"+up.dir, dir)
+		got, c, st := scanGit(t, up.repositoryAt(dir), GitOptions{})
+		if len(got) != 2 || len(c.Warnings) != 0 || st.Errors != 0 {
+			t.Errorf("findings %d, warnings %v, errors %d", len(got), c.Warnings, st.Errors)
+		}
+	})
+	t.Run("trees left out", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "notrees.git")
+		up.runIn(filepath.Dir(dir), "clone", "-q", "--bare", "--filter=tree:0", "file://"+up.dir, dir)
+		_, c, st := scanGit(t, up.repositoryAt(dir), GitOptions{})
+		if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "tree(s)") || st.Errors == 0 {
+			t.Errorf("want one warning about missing trees, got %v (%+v)", c.Warnings, st)
+		}
 	})
 	t.Run("checked out", func(t *testing.T) {
 		t.Parallel()

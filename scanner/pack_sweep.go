@@ -53,7 +53,7 @@ type sweepPlan struct {
 // planSweep reads the headers of every object in pack pi and builds the
 // delta forest. want is asked about each object's name (it is called
 // from one goroutine). It returns nil when no object is wanted.
-func (s *objectStore) planSweep(pi int, want func(name []byte) bool) *sweepPlan {
+func (s *objectStore) planSweep(pi int, kinds typeSet, want func(name []byte) bool) *sweepPlan {
 	p := s.packs[pi]
 	pl := &sweepPlan{pi: pi, p: p}
 	pl.pos, pl.offs = p.idx.byOffset()
@@ -140,10 +140,10 @@ func (s *objectStore) planSweep(pi int, want func(name []byte) bool) *sweepPlan 
 			pl.types[i] = pl.types[par]
 		}
 	}
-	// Deltas are only ever against objects of their own type: a tree of
-	// commits, trees or tags holds no blob and is not read.
+	// Deltas are only ever against objects of their own type: a delta
+	// tree of a kind not asked for is not read.
 	for i, t := range pl.types {
-		if t != 0 && t != plumbing.BlobObject {
+		if t != 0 && !kinds.has(t) {
 			pl.want[i] = false
 		}
 	}
@@ -165,9 +165,8 @@ func (s *objectStore) planSweep(pi int, want func(name []byte) bool) *sweepPlan 
 	return pl
 }
 
-// undelivered lists the objects a sweep wanted and did not deliver that
-// are blobs or may be: too big for it, damaged, or of a type it could not
-// tell.
+// undelivered lists the objects a sweep wanted and did not deliver: too
+// big for it, damaged, or of a type it could not tell.
 func (res *sweepResult) undelivered() []plumbing.Hash {
 	var out []plumbing.Hash
 	for _, pl := range res.plans {
@@ -175,7 +174,7 @@ func (res *sweepResult) undelivered() []plumbing.Hash {
 			continue
 		}
 		for i := range pl.want {
-			if pl.want[i] && !pl.done[i].Load() && (pl.types[i] == plumbing.BlobObject || pl.types[i] == 0) {
+			if pl.want[i] && !pl.done[i].Load() {
 				var h plumbing.Hash
 				copy(h[:], pl.p.idx.name(int(pl.pos[i])))
 				out = append(out, h)
@@ -208,6 +207,19 @@ type sweepTask struct {
 	weight int64
 }
 
+// typeSet is a set of object types.
+type typeSet uint8
+
+func typesOf(ts ...plumbing.ObjectType) typeSet {
+	var s typeSet
+	for _, t := range ts {
+		s |= 1 << t
+	}
+	return s
+}
+
+func (s typeSet) has(t plumbing.ObjectType) bool { return t > 0 && t < 8 && s&(1<<t) != 0 }
+
 // sweep reads the wanted objects of every pack and calls visit with each
 // one that resolves to a blob, from workers goroutines at once. The bytes
 // passed to visit are only valid during the call. An object in several
@@ -215,10 +227,17 @@ type sweepTask struct {
 // the sweep could not read are not visited (see sweepResult.delivered);
 // the caller reads them another way.
 func (s *objectStore) sweep(ctx context.Context, workers int, want func(name []byte) bool, visit func(w int, h plumbing.Hash, data []byte)) *sweepResult {
+	return s.sweepTypes(ctx, workers, typesOf(plumbing.BlobObject), want, func(w int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
+		visit(w, h, data)
+	})
+}
+
+// sweepTypes is sweep for the objects of the kinds given.
+func (s *objectStore) sweepTypes(ctx context.Context, workers int, kinds typeSet, want func(name []byte) bool, visit func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte)) *sweepResult {
 	res := &sweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
 	var tasks []sweepTask
 	for pi := range s.packs {
-		pl := s.planSweep(pi, func(name []byte) bool {
+		pl := s.planSweep(pi, kinds, func(name []byte) bool {
 			for _, q := range s.packs[:pi] {
 				if q.idx.find(name) >= 0 {
 					return false // read from the earlier pack
@@ -243,7 +262,7 @@ func (s *objectStore) sweep(ctx context.Context, workers int, want func(name []b
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sw := &sweeper{rd: s.reader(0), visit: func(h plumbing.Hash, b []byte) { visit(w, h, b) }}
+			sw := &sweeper{rd: s.reader(0), kinds: kinds, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) }}
 			for ctx.Err() == nil {
 				k := next.Add(1) - 1
 				if k >= int64(len(tasks)) {
@@ -284,7 +303,8 @@ func (pl *sweepPlan) weight(root int32) int64 {
 // sweeper is one sweep worker.
 type sweeper struct {
 	rd        *objReader
-	visit     func(plumbing.Hash, []byte)
+	kinds     typeSet
+	visit     func(plumbing.Hash, plumbing.ObjectType, []byte)
 	free      [][][]byte // buffers to reuse, by size class
 	freeBytes int64
 	delta     []byte // scratch for inflated deltas
@@ -403,8 +423,8 @@ func (sw *sweeper) child(pl *sweepPlan, c int32, parent []byte) ([]byte, bool) {
 }
 
 func (sw *sweeper) emit(pl *sweepPlan, i int32, typ plumbing.ObjectType, data []byte) {
-	if pl.want[i] && typ == plumbing.BlobObject {
-		sw.visit(sw.name(pl, i), data)
+	if pl.want[i] && sw.kinds.has(typ) {
+		sw.visit(sw.name(pl, i), typ, data)
 		pl.done[i].Store(true)
 	}
 }

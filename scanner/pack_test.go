@@ -142,6 +142,15 @@ func TestParsePackIndex(t *testing.T) {
 	if x.find(make([]byte, 20)) >= 0 {
 		t.Error("found the zero hash")
 	}
+	// An offset past 2 GiB: the 4-byte entry points into the 8-byte table.
+	big := bytes.Clone(idx[:len(idx)-40])
+	offAt := idxFanoutEnd + 2*(hashLen+4)
+	copy(big[offAt:], []byte{0x80, 0, 0, 0})
+	big = append(big, 0, 0, 0, 1, 0, 0, 0, 0) // 1<<32
+	big = append(big, idx[len(idx)-40:]...)
+	if x, err := parsePackIndex(big); err != nil || x.offset(0) != 1<<32 {
+		t.Errorf("large offset: %v", err)
+	}
 	bad := map[string][]byte{
 		"empty":     nil,
 		"version 1": append([]byte("\xfftOc\x00\x00\x00\x01"), idx[8:]...),
@@ -149,6 +158,11 @@ func TestParsePackIndex(t *testing.T) {
 		"unsorted fan-out": func() []byte {
 			b := bytes.Clone(idx)
 			b[8+3] = 0xff // fan-out[0] > fan-out[255]
+			return b
+		}(),
+		"a large offset with no table": func() []byte {
+			b := bytes.Clone(idx)
+			b[idxFanoutEnd+2*(hashLen+4)] |= 0x80
 			return b
 		}(),
 		"too many objects": func() []byte {
