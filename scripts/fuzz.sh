@@ -13,9 +13,18 @@ for pkg in $(go list ./...); do
   # go test -list prints the matching names, then "ok  <package>".
   for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
     echo "== $target ($pkg, $T)"
-    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$T" "$pkg"; then
-      status=1
+    log="$(mktemp)"
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$T" "$pkg" 2>&1 | tee "$log"; then
+      # go test -fuzz sometimes ends with a bare "context deadline exceeded"
+      # when -fuzztime runs out while a worker is busy: that is the clock,
+      # not a finding. A real failure names the input it wrote.
+      if grep -q 'Failing input written to\|panic:' "$log" || ! grep -q 'context deadline exceeded' "$log"; then
+        status=1
+      else
+        echo "== $target: stopped by the clock (context deadline exceeded), no failing input: not a failure"
+      fi
     fi
+    rm -f "$log"
   done
 done
 exit "$status"
