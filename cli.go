@@ -25,23 +25,15 @@ const (
 // it to the --exit-code value.
 var errFindings = errors.New("findings")
 
-// usageError is a mistake in the command line: exit 2 with a hint.
-type usageError struct {
+// cliError stops the program with exit 2: a mistake in the command line or
+// something that makes the scan impossible. hint, if any, says what to do.
+type cliError struct {
 	err  error
 	hint string
 }
 
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// fatalError stops the program with exit 2; hint, if any, says what to do.
-type fatalError struct {
-	err  error
-	hint string
-}
-
-func (e *fatalError) Error() string { return e.err.Error() }
-func (e *fatalError) Unwrap() error { return e.err }
+func (e *cliError) Error() string { return e.err.Error() }
+func (e *cliError) Unwrap() error { return e.err }
 
 // env is what a command reads from and writes to, so tests can run the
 // whole CLI in-process with buffers.
@@ -57,35 +49,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func runEnv(ctx context.Context, args []string, e env) int {
-	var code *int
-	root := newRootCommand(e, &code)
+	root, o := newRootCommand(e)
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	err := root.ExecuteContext(ctx)
-	return exitCode(err, e.stderr, &code)
+	return exitCode(err, e.stderr, o.exitCode)
 }
 
-// exitCode is the one place errors become exit codes.
-func exitCode(err error, stderr io.Writer, findingsCode **int) int {
-	var ue *usageError
-	var fe *fatalError
+// exitCode is the one place errors become exit codes. findingsCode is
+// --exit-code (exitFindings unless given).
+func exitCode(err error, stderr io.Writer, findingsCode int) int {
+	var ce *cliError
 	switch {
 	case err == nil:
 		return exitClean
 	case errors.Is(err, errFindings):
-		if *findingsCode != nil {
-			return **findingsCode
-		}
-		return exitFindings
-	case errors.As(err, &ue):
-		printError(stderr, ue.err.Error())
-		printHint(stderr, ue.hint)
-		return exitError
-	case errors.As(err, &fe):
-		printError(stderr, fe.err.Error())
-		printHint(stderr, fe.hint)
+		return findingsCode
+	case errors.As(err, &ce):
+		printError(stderr, ce.err.Error())
+		printHint(stderr, ce.hint)
 		return exitError
 	default:
 		// Cobra's own errors: unknown command or flag, wrong arguments.
@@ -120,7 +104,7 @@ loftyscan decodes every JWS it finds, reports the ones that carry that scope
 
 Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error.`
 
-func newRootCommand(e env, code **int) *cobra.Command {
+func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 	root := &cobra.Command{
 		Use:           "loftyscan",
 		Short:         "Find leaked Lofty API keys",
@@ -132,16 +116,16 @@ func newRootCommand(e env, code **int) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cmd.SetOut(e.stderr)
 			_ = cmd.Help()
-			return &usageError{err: errors.New("no command given"), hint: "to scan this folder, run 'loftyscan dir .'"}
+			return &cliError{err: errors.New("no command given"), hint: "to scan this folder, run 'loftyscan dir .'"}
 		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{err: err, hint: fmt.Sprintf("run '%s --help' for the flags", cmd.CommandPath())}
+		return &cliError{err: err, hint: fmt.Sprintf("run '%s --help' for the flags", cmd.CommandPath())}
 	})
 	o := &outputFlags{}
-	o.register(root, code)
+	o.register(root)
 	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newVersionCommand(e))
-	return root
+	return root, o
 }
 
 // outputFlags are the flags every scan command shares.
@@ -159,7 +143,7 @@ type outputFlags struct {
 	ctx         context.Context // the running command's, for --verify
 }
 
-func (o *outputFlags) register(root *cobra.Command, code **int) {
+func (o *outputFlags) register(root *cobra.Command) {
 	f := root.PersistentFlags()
 	f.StringVarP(&o.format, "format", "f", reporters.FormatTerminal, "report format: "+strings.Join(reporters.Formats(), ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
@@ -175,7 +159,7 @@ func (o *outputFlags) register(root *cobra.Command, code **int) {
 	})
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if o.timeout < 0 {
-			return &usageError{err: fmt.Errorf("--timeout %s is negative", o.timeout), hint: "use a duration such as 10m, or leave it out"}
+			return &cliError{err: fmt.Errorf("--timeout %s is negative", o.timeout), hint: "use a duration such as 10m, or leave it out"}
 		}
 		if o.timeout > 0 {
 			ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
@@ -186,15 +170,11 @@ func (o *outputFlags) register(root *cobra.Command, code **int) {
 		if err := o.triage.validate(); err != nil {
 			return err
 		}
-		if cmd.Flags().Changed("exit-code") {
-			c := o.exitCode
-			*code = &c
-		}
 		if _, err := reporters.New(o.format, reporters.Options{}); err != nil {
-			return &usageError{err: err, hint: "pick a format with --format " + strings.Join(reporters.Formats(), "|")}
+			return &cliError{err: err, hint: "pick a format with --format " + strings.Join(reporters.Formats(), "|")}
 		}
 		if o.exitCode < 0 || o.exitCode > 125 {
-			return &usageError{err: fmt.Errorf("--exit-code %d is out of range", o.exitCode), hint: "use a code from 0 to 125"}
+			return &cliError{err: fmt.Errorf("--exit-code %d is out of range", o.exitCode), hint: "use a code from 0 to 125"}
 		}
 		return nil
 	}

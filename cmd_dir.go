@@ -50,9 +50,9 @@ func scanRoot(args []string) string {
 // scanPathError turns a ScanPaths error into the CLI's error.
 func scanPathError(err error) error {
 	if errors.Is(err, scanner.ErrNoPath) {
-		return &fatalError{err: err, hint: "check the path; run 'loftyscan dir' with no path to scan the current folder"}
+		return &cliError{err: err, hint: "check the path; run 'loftyscan dir' with no path to scan the current folder"}
 	}
-	return &fatalError{err: err}
+	return &cliError{err: err}
 }
 
 // scanPaths is `dir` and `baseline create`: scan the paths with the flags'

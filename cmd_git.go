@@ -80,15 +80,15 @@ func (gf *gitFlags) check(args []string) error {
 	history := gf.rng != "" || gf.since != "" || len(gf.refs) > 0
 	switch {
 	case gf.staged && gf.prePush:
-		return &usageError{err: errors.New("--staged and --pre-push do not go together"), hint: "--staged is the pre-commit check, --pre-push the pre-push one: pick one"}
+		return &cliError{err: errors.New("--staged and --pre-push do not go together"), hint: "--staged is the pre-commit check, --pre-push the pre-push one: pick one"}
 	case gf.staged && history:
-		return &usageError{err: errors.New("--staged does not take --range, --since or --ref"), hint: "--staged scans the index; for commits use --range A..B"}
+		return &cliError{err: errors.New("--staged does not take --range, --since or --ref"), hint: "--staged scans the index; for commits use --range A..B"}
 	case gf.prePush && (gf.rng != "" || len(gf.refs) > 0):
-		return &usageError{err: errors.New("--pre-push does not take --range or --ref"), hint: "--pre-push reads the refs being pushed from git; use --range A..B to name commits yourself"}
+		return &cliError{err: errors.New("--pre-push does not take --range or --ref"), hint: "--pre-push reads the refs being pushed from git; use --range A..B to name commits yourself"}
 	case gf.rng != "" && len(gf.refs) > 0:
-		return &usageError{err: errors.New("--range and --ref do not go together"), hint: "a range names its own commits: --range A..B"}
+		return &cliError{err: errors.New("--range and --ref do not go together"), hint: "a range names its own commits: --range A..B"}
 	case (gf.staged || gf.prePush) && len(args) == 1 && scanner.IsRemoteURL(args[0]):
-		return &usageError{err: errors.New("--staged and --pre-push work on a local repository, not a URL"), hint: "run the hook inside the repository's work tree"}
+		return &cliError{err: errors.New("--staged and --pre-push work on a local repository, not a URL"), hint: "run the hook inside the repository's work tree"}
 	}
 	return nil
 }
@@ -219,7 +219,7 @@ func openRepo(ctx context.Context, e env, args []string) (*scanner.Repository, f
 func cloneRepo(ctx context.Context, e env, url string) (*scanner.Repository, func(), error) {
 	dir, err := os.MkdirTemp(e.getenv("TMPDIR"), "loftyscan-clone-")
 	if err != nil {
-		return nil, nil, &fatalError{err: fmt.Errorf("cannot make a temporary folder for the clone: %w", err), hint: "check TMPDIR and free space"}
+		return nil, nil, &cliError{err: fmt.Errorf("cannot make a temporary folder for the clone: %w", err), hint: "check TMPDIR and free space"}
 	}
 	cleanup := func() { os.RemoveAll(dir) }
 	fmt.Fprintf(e.stderr, "loftyscan: cloning %s (bare, all refs) into a temporary folder\n", scanner.RedactURL(url))
@@ -229,7 +229,7 @@ func cloneRepo(ctx context.Context, e env, url string) (*scanner.Repository, fun
 		if ctx.Err() != nil {
 			return nil, nil, gitError(ctx.Err())
 		}
-		return nil, nil, &fatalError{err: err, hint: "check the URL and your access to it (for private repositories: an SSH key in ssh-agent, or credentials in the URL)"}
+		return nil, nil, &cliError{err: err, hint: "check the URL and your access to it (for private repositories: an SSH key in ssh-agent, or credentials in the URL)"}
 	}
 	return repo, cleanup, nil
 }
@@ -238,33 +238,32 @@ func cloneRepo(ctx context.Context, e env, url string) (*scanner.Repository, fun
 func gitError(err error) error {
 	switch {
 	case errors.Is(err, scanner.ErrNoPath):
-		return &fatalError{err: err, hint: "check the path; with no path, 'loftyscan git' scans the repository of the current folder"}
+		return &cliError{err: err, hint: "check the path; with no path, 'loftyscan git' scans the repository of the current folder"}
 	case errors.Is(err, scanner.ErrNotRepository):
-		return &fatalError{err: err, hint: "run 'loftyscan git' inside a git work tree, or give a repository's path or URL; for plain folders use 'loftyscan dir'"}
+		return &cliError{err: err, hint: "run 'loftyscan git' inside a git work tree, or give a repository's path or URL; for plain folders use 'loftyscan dir'"}
 	case errors.Is(err, scanner.ErrUnknownRevision):
-		return &usageError{err: err, hint: "check the name with 'git rev-parse --verify NAME'; in a shallow CI checkout, fetch the base first (actions/checkout: fetch-depth: 0)"}
+		return &cliError{err: err, hint: "check the name with 'git rev-parse --verify NAME'; in a shallow CI checkout, fetch the base first (actions/checkout: fetch-depth: 0)"}
 	case errors.Is(err, scanner.ErrNoWorkTree):
-		return &fatalError{err: err, hint: "run --staged inside the work tree the commit is made from"}
+		return &cliError{err: err, hint: "run --staged inside the work tree the commit is made from"}
 	case errors.Is(err, context.Canceled):
-		return &fatalError{err: errors.New("scan interrupted")}
+		return &cliError{err: errors.New("scan interrupted")}
 	}
-	var fe *fatalError
-	var ue *usageError
-	if errors.As(err, &fe) || errors.As(err, &ue) {
+	var ce *cliError
+	if errors.As(err, &ce) {
 		return err
 	}
-	return &fatalError{err: err}
+	return &cliError{err: err}
 }
 
 // parseRange splits git's A..B into what to leave out and what to scan.
 // An empty end is HEAD, as for git.
 func parseRange(s string) (exclude, include []string, err error) {
 	if strings.Contains(s, "...") {
-		return nil, nil, &usageError{err: fmt.Errorf("--range %q: the symmetric difference A...B is not supported", s), hint: "use A..B: what B has and A has not, as a pull request's base..head"}
+		return nil, nil, &cliError{err: fmt.Errorf("--range %q: the symmetric difference A...B is not supported", s), hint: "use A..B: what B has and A has not, as a pull request's base..head"}
 	}
 	a, b, ok := strings.Cut(s, "..")
 	if !ok {
-		return nil, nil, &usageError{err: fmt.Errorf("--range %q is not of the form A..B", s), hint: "for a pull request: --range origin/main..HEAD; for one ref's whole history: --ref NAME"}
+		return nil, nil, &cliError{err: fmt.Errorf("--range %q is not of the form A..B", s), hint: "for a pull request: --range origin/main..HEAD; for one ref's whole history: --ref NAME"}
 	}
 	if a == "" {
 		a = "HEAD"
@@ -310,7 +309,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 			return now.AddDate(-n, 0, 0), nil
 		}
 	}
-	return time.Time{}, &usageError{err: fmt.Errorf("--since %q is not a date", s), hint: "use 2024-01-31, 2024-01-31T12:00:00Z, or \"2 weeks ago\""}
+	return time.Time{}, &cliError{err: fmt.Errorf("--since %q is not a date", s), hint: "use 2024-01-31, 2024-01-31T12:00:00Z, or \"2 weeks ago\""}
 }
 
 // prePushUpdates reads what a push sends: from the pre-commit framework's
@@ -326,11 +325,11 @@ func prePushUpdates(e env) ([]scanner.RefUpdate, error) {
 		return []scanner.RefUpdate{{LocalRef: local, LocalHash: local}}, nil
 	}
 	if f, ok := e.stdin.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
-		return nil, &usageError{err: errors.New("--pre-push reads git's pre-push lines from standard input, which is a terminal"), hint: "install it as a hook with 'loftyscan hook install --pre-push'; to scan commits yourself use --range A..B"}
+		return nil, &cliError{err: errors.New("--pre-push reads git's pre-push lines from standard input, which is a terminal"), hint: "install it as a hook with 'loftyscan hook install --pre-push'; to scan commits yourself use --range A..B"}
 	}
 	updates, err := scanner.ParsePrePush(e.stdin)
 	if err != nil {
-		return nil, &usageError{err: err, hint: "--pre-push expects the lines git gives a pre-push hook"}
+		return nil, &cliError{err: err, hint: "--pre-push expects the lines git gives a pre-push hook"}
 	}
 	return updates, nil
 }

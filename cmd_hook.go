@@ -29,7 +29,7 @@ For the pre-commit framework, use the hooks in loftyscan's
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cmd.SetOut(e.stderr)
 			_ = cmd.Help()
-			return &usageError{err: errors.New("no hook command given"), hint: "run 'loftyscan hook install' in the repository"}
+			return &cliError{err: errors.New("no hook command given"), hint: "run 'loftyscan hook install' in the repository"}
 		},
 	}
 	cmd.AddCommand(newHookInstallCommand(e), newHookUninstallCommand(e))
@@ -68,11 +68,11 @@ first. 'loftyscan hook uninstall' puts it back.`,
 			}
 			path, kept, err := installHook(dir, k, exe, force)
 			if err != nil {
-				var fe *fatalError
-				if errors.As(err, &fe) {
+				var ce *cliError
+				if errors.As(err, &ce) {
 					return err
 				}
-				return &fatalError{err: err, hint: "check that " + dir + " is writable"}
+				return &cliError{err: err, hint: "check that " + dir + " is writable"}
 			}
 			fmt.Fprintf(e.stdout, "loftyscan: installed the %s hook: %s\n", k.name, path)
 			if kept {
@@ -102,11 +102,11 @@ kept. A hook loftyscan did not write is left alone.`,
 			}
 			path, removed, err := uninstallHook(dir, k)
 			if err != nil {
-				var fe *fatalError
-				if errors.As(err, &fe) {
+				var ce *cliError
+				if errors.As(err, &ce) {
 					return err
 				}
-				return &fatalError{err: err, hint: "check that " + dir + " is writable"}
+				return &cliError{err: err, hint: "check that " + dir + " is writable"}
 			}
 			if !removed {
 				fmt.Fprintf(e.stdout, "loftyscan: no %s hook in %s: nothing to remove\n", k.name, dir)
@@ -131,7 +131,7 @@ func hookKindFor(prePush bool) hookKind {
 // one here.
 func hookRepoDir(ctx context.Context, e env, args []string) (string, error) {
 	if len(args) == 1 && scanner.IsRemoteURL(args[0]) {
-		return "", &usageError{err: fmt.Errorf("%s is a URL: hooks are installed in a local repository", scanner.RedactURL(args[0])), hint: "run 'loftyscan hook install' in your clone"}
+		return "", &cliError{err: fmt.Errorf("%s is a URL: hooks are installed in a local repository", scanner.RedactURL(args[0])), hint: "run 'loftyscan hook install' in your clone"}
 	}
 	repo, _, err := openRepo(ctx, e, args)
 	if err != nil {
@@ -139,7 +139,7 @@ func hookRepoDir(ctx context.Context, e env, args []string) (string, error) {
 	}
 	dir, err := hooksDir(repo, e.getenv)
 	if err != nil {
-		return "", &fatalError{err: err, hint: "check core.hooksPath in your git config"}
+		return "", &cliError{err: err, hint: "check core.hooksPath in your git config"}
 	}
 	return dir, nil
 }

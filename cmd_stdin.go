@@ -29,7 +29,7 @@ Findings are reported under the path given by --path (default "stdin").`,
 			stats, err := scanner.New(opts).ScanReader(cmd.Context(), name, e.stdin, c)
 			pl.stop()
 			if err != nil && !o.stopped(err) {
-				return &fatalError{err: err}
+				return &cliError{err: err}
 			}
 			return o.report(e, w, closeOut, c.Sorted(), stats, "")
 		},

@@ -189,13 +189,13 @@ func installHook(dir string, k hookKind, exe string, force bool) (string, bool, 
 		// An update of loftyscan's own hook: a kept hook stays kept.
 	case err == nil || isSymlink(path):
 		if !force {
-			return path, false, &fatalError{
+			return path, false, &cliError{
 				err:  fmt.Errorf("%s already exists and loftyscan did not write it", path),
 				hint: fmt.Sprintf("rerun with --force to keep it: it is moved to %s and run before loftyscan", filepath.Base(kept)),
 			}
 		}
 		if _, err := os.Lstat(kept); err == nil {
-			return path, false, &fatalError{
+			return path, false, &cliError{
 				err:  fmt.Errorf("%s already exists and so does %s", path, kept),
 				hint: "merge or remove one of them, then install again",
 			}
@@ -237,7 +237,7 @@ func uninstallHook(dir string, k hookKind) (string, bool, error) {
 		return path, false, fmt.Errorf("cannot read the hook: %w", err)
 	}
 	if !isOurs(old) {
-		return path, false, &fatalError{
+		return path, false, &cliError{
 			err:  fmt.Errorf("%s was not written by loftyscan: left alone", path),
 			hint: "remove it yourself if you no longer want it",
 		}

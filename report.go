@@ -21,7 +21,7 @@ func (o *outputFlags) openOutput(e env) (io.Writer, func() error, error) {
 	}
 	f, err := os.Create(o.output)
 	if err != nil {
-		return nil, nil, &fatalError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check that the folder of --output exists and is writable"}
+		return nil, nil, &cliError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check that the folder of --output exists and is writable"}
 	}
 	return f, f.Close, nil
 }
@@ -50,7 +50,7 @@ func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings
 		Version:     versionString(),
 	})
 	if err != nil {
-		return &usageError{err: err}
+		return &cliError{err: err}
 	}
 	if root != "" {
 		if abs, err := filepath.Abs(root); err == nil {
@@ -59,13 +59,13 @@ func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings
 	}
 	err = errors.Join(rep.Report(w, reporters.Report{Findings: findings, Stats: stats, Root: root}), closeOut())
 	if err != nil {
-		return &fatalError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check --output and that standard output is open"}
+		return &cliError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check --output and that standard output is open"}
 	}
 	switch {
 	case o.timedOut:
-		return &fatalError{err: fmt.Errorf("the scan was stopped by --timeout %s: the report lists only what was found before", o.timeout), hint: "raise --timeout, or scan less at once (a folder, a --range)"}
+		return &cliError{err: fmt.Errorf("the scan was stopped by --timeout %s: the report lists only what was found before", o.timeout), hint: "raise --timeout, or scan less at once (a folder, a --range)"}
 	case o.failOnError && stats.Errors > 0:
-		return &fatalError{err: fmt.Errorf("%d files or objects could not be read (see the warnings above)", stats.Errors), hint: "fix or skip them, or leave out --fail-on-error to let the findings decide the exit code"}
+		return &cliError{err: fmt.Errorf("%d files or objects could not be read (see the warnings above)", stats.Errors), hint: "fix or skip them, or leave out --fail-on-error to let the findings decide the exit code"}
 	case counted > 0:
 		return errFindings
 	}

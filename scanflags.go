@@ -67,7 +67,7 @@ func (s *scanFlags) options() (scanner.Options, error) {
 	if len(skip) > 0 {
 		m, err := config.NewSkipMatcher(skip)
 		if err != nil {
-			return opts, &usageError{err: err, hint: "--skip takes gitignore-style globs such as 'vendor/' or '**/*.min.js'"}
+			return opts, &cliError{err: err, hint: "--skip takes gitignore-style globs such as 'vendor/' or '**/*.min.js'"}
 		}
 		opts.Skip = m.Match
 	}
@@ -84,7 +84,7 @@ func (s *scanFlags) options() (scanner.Options, error) {
 	}
 	for _, sc := range opts.Rules.Scopes {
 		if sc == "" {
-			return opts, &usageError{err: fmt.Errorf("--scope is empty"), hint: "give the scope value that confirms a key, e.g. --scope THIRD_PARTY_OPERATION"}
+			return opts, &cliError{err: fmt.Errorf("--scope is empty"), hint: "give the scope value that confirms a key, e.g. --scope THIRD_PARTY_OPERATION"}
 		}
 	}
 
@@ -97,7 +97,7 @@ func (s *scanFlags) options() (scanner.Options, error) {
 	setIf(&l.Entries, a.Entries)
 	if s.changed("archive-depth") {
 		if s.archiveDepth < 0 || s.archiveDepth > config.MaxArchiveDepth {
-			return opts, &usageError{err: fmt.Errorf("--archive-depth %d is out of range", s.archiveDepth), hint: "use 0 (archives not opened) to " + strconv.Itoa(config.MaxArchiveDepth)}
+			return opts, &cliError{err: fmt.Errorf("--archive-depth %d is out of range", s.archiveDepth), hint: "use 0 (archives not opened) to " + strconv.Itoa(config.MaxArchiveDepth)}
 		}
 		l.ArchiveDepth = s.archiveDepth
 	}
@@ -111,24 +111,24 @@ func (s *scanFlags) options() (scanner.Options, error) {
 		}
 		n, err := config.ParseSize(sz.val)
 		if err != nil || n <= 0 {
-			return opts, &usageError{err: fmt.Errorf("--%s %q is not a size", sz.flag, sz.val), hint: "use a size such as 64MiB, 1GiB or a number of bytes"}
+			return opts, &cliError{err: fmt.Errorf("--%s %q is not a size", sz.flag, sz.val), hint: "use a size such as 64MiB, 1GiB or a number of bytes"}
 		}
 		*sz.dst = n
 	}
 	if s.changed("max-ratio") {
 		if s.ratio < 0 {
-			return opts, &usageError{err: fmt.Errorf("--max-ratio %d is negative", s.ratio), hint: "use 0 to turn the ratio check off"}
+			return opts, &cliError{err: fmt.Errorf("--max-ratio %d is negative", s.ratio), hint: "use 0 to turn the ratio check off"}
 		}
 		l.Ratio = s.ratio
 	}
 	if s.changed("max-entries") {
 		if s.entries < 1 {
-			return opts, &usageError{err: fmt.Errorf("--max-entries %d is below 1", s.entries), hint: "use a positive number of entries"}
+			return opts, &cliError{err: fmt.Errorf("--max-entries %d is below 1", s.entries), hint: "use a positive number of entries"}
 		}
 		l.Entries = s.entries
 	}
 	if s.workers < 0 {
-		return opts, &usageError{err: fmt.Errorf("--workers %d is negative", s.workers), hint: "leave it out to use one worker per CPU"}
+		return opts, &cliError{err: fmt.Errorf("--workers %d is negative", s.workers), hint: "leave it out to use one worker per CPU"}
 	}
 	opts.Workers = s.workers
 	return opts, nil
@@ -157,7 +157,7 @@ func (s *scanFlags) loadConfig() (*config.Config, error) {
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, &usageError{err: err, hint: "fix the file, or point --config at another one; see the README's Configuration section"}
+		return nil, &cliError{err: err, hint: "fix the file, or point --config at another one; see the README's Configuration section"}
 	}
 	return cfg, nil
 }

@@ -36,10 +36,10 @@ func (t *triageFlags) register(f *pflag.FlagSet) {
 
 func (t *triageFlags) validate() error {
 	if t.verifyRate < 1 {
-		return &usageError{err: fmt.Errorf("--verify-rate %d is below 1", t.verifyRate), hint: "Lofty allows about 100 requests per minute"}
+		return &cliError{err: fmt.Errorf("--verify-rate %d is below 1", t.verifyRate), hint: "Lofty allows about 100 requests per minute"}
 	}
 	if t.verifyTimeout <= 0 {
-		return &usageError{err: fmt.Errorf("--verify-timeout %s is not positive", t.verifyTimeout), hint: "use a duration such as 10s"}
+		return &cliError{err: fmt.Errorf("--verify-timeout %s is not positive", t.verifyTimeout), hint: "use a duration such as 10s"}
 	}
 	return nil
 }
@@ -100,12 +100,12 @@ func loadIgnore(root string) (*config.IgnoreList, error) {
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, &fatalError{err: fmt.Errorf("cannot read %s: %w", p, err)}
+		return nil, &cliError{err: fmt.Errorf("cannot read %s: %w", p, err)}
 	}
 	defer f.Close()
 	l, err := config.ParseIgnore(f, filepath.ToSlash(p))
 	if err != nil {
-		return nil, &usageError{err: err, hint: "each line is a 64-hex-digit fingerprint, an optional path glob, and a # comment saying why"}
+		return nil, &cliError{err: err, hint: "each line is a 64-hex-digit fingerprint, an optional path glob, and a # comment saying why"}
 	}
 	return l, nil
 }
@@ -116,12 +116,12 @@ func (t *triageFlags) loadBaseline() (*config.Baseline, error) {
 	}
 	f, err := os.Open(t.baseline)
 	if err != nil {
-		return nil, &usageError{err: fmt.Errorf("cannot read the baseline: %w", err), hint: "create one with 'loftyscan baseline create --output " + t.baseline + "'"}
+		return nil, &cliError{err: fmt.Errorf("cannot read the baseline: %w", err), hint: "create one with 'loftyscan baseline create --output " + t.baseline + "'"}
 	}
 	defer f.Close()
 	b, err := config.LoadBaseline(f, t.baseline)
 	if err != nil {
-		return nil, &usageError{err: err, hint: "a baseline is a report written with --format json"}
+		return nil, &cliError{err: err, hint: "a baseline is a report written with --format json"}
 	}
 	return b, nil
 }
@@ -133,7 +133,7 @@ func (t *triageFlags) verifyAll(ctx context.Context, e env, findings []scanner.F
 	base := e.getenv("LOFTY_BASE_URL")
 	v, err := verify.New(verify.Options{BaseURL: base, RequestsPerMinute: t.verifyRate, Timeout: t.verifyTimeout, UserAgent: "loftyscan/" + versionString()})
 	if err != nil {
-		return &usageError{err: err, hint: "unset LOFTY_BASE_URL to use https://api.lofty.com"}
+		return &cliError{err: err, hint: "unset LOFTY_BASE_URL to use https://api.lofty.com"}
 	}
 	var tokens []string
 	for _, f := range findings {
@@ -155,7 +155,7 @@ func (t *triageFlags) verifyAll(ctx context.Context, e env, findings []scanner.F
 		}
 	}
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
-		return &fatalError{err: err}
+		return &cliError{err: err}
 	}
 	return nil
 }
