@@ -165,7 +165,9 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	default:
 		stats, err = s.ScanGit(ctx, repo, gopts, c)
 		if err == nil {
-			err = gf.submodules(ctx, s, repo, c, &stats)
+			var sub scanner.Stats
+			sub, err = s.ScanSubmodules(ctx, repo, gf.recurse, c)
+			stats = stats.Add(sub)
 		}
 	}
 	pl.stop()
@@ -332,40 +334,4 @@ func prePushUpdates(e env) ([]scanner.RefUpdate, error) {
 		return nil, &cliError{err: err, hint: "--pre-push expects the lines git gives a pre-push hook"}
 	}
 	return updates, nil
-}
-
-// submodules scans the checked-out submodules with --recurse-submodules,
-// and otherwise says which were left out: their content is not in this
-// repository's objects, so a history scan alone cannot see it.
-func (gf *gitFlags) submodules(ctx context.Context, s *scanner.Scanner, repo *scanner.Repository, c *scanner.Collector, stats *scanner.Stats) error {
-	subs, err := scanner.ListSubmodules(repo)
-	if err != nil {
-		c.Warning(scanner.Warning{Message: fmt.Sprintf("cannot list submodules: %v", err)})
-		stats.Warnings++
-		return nil
-	}
-	for _, sm := range subs {
-		switch {
-		case !gf.recurse:
-			c.Warning(scanner.Warning{Path: sm.Path, Message: "submodule not scanned: run with --recurse-submodules to scan its history too"})
-			stats.Warnings++
-			stats.Skipped++
-		case sm.Repo == nil:
-			c.Warning(scanner.Warning{Path: sm.Path, Message: "submodule is not checked out (git submodule update --init): not scanned"})
-			stats.Warnings++
-			stats.Skipped++
-		default:
-			st, err := s.ScanSubmodule(ctx, sm, c)
-			if err != nil {
-				return err
-			}
-			stats.Files += st.Files
-			stats.Bytes += st.Bytes
-			stats.Findings += st.Findings
-			stats.Skipped += st.Skipped
-			stats.Errors += st.Errors
-			stats.Warnings += st.Warnings
-		}
-	}
-	return nil
 }

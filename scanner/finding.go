@@ -57,6 +57,20 @@ type Stats struct {
 	Suppressed int64
 }
 
+// Add sums the counts and durations of two scans run one after the other
+// (a repository, then its submodules).
+func (s Stats) Add(o Stats) Stats {
+	s.Files += o.Files
+	s.Bytes += o.Bytes
+	s.Duration += o.Duration
+	s.Findings += o.Findings
+	s.Skipped += o.Skipped
+	s.Errors += o.Errors
+	s.Warnings += o.Warnings
+	s.Suppressed += o.Suppressed
+	return s
+}
+
 // Warning is something the user should know about a scan that went on
 // anyway: an unreadable file, a corrupt archive, a capped entry.
 type Warning struct {

@@ -111,13 +111,41 @@ func submoduleRepo(super *Repository, sm Submodule) *Repository {
 	return nil
 }
 
-// ScanSubmodule scans a submodule's whole history like ScanGit, reporting
-// paths below the submodule's own path ("lib/vendored/config.env").
-func (s *Scanner) ScanSubmodule(ctx context.Context, sm Submodule, sink Sink) (Stats, error) {
-	if sm.Repo == nil {
-		return Stats{}, errors.New("not checked out")
+// ScanSubmodules deals with the submodules of HEAD's tree: with recurse,
+// it scans the whole history of each checked-out one, reporting paths below
+// the submodule's path ("lib/vendored/config.env"); otherwise, and for one
+// that is not checked out, it warns that the submodule was not scanned:
+// its content is not in this repository's objects.
+func (s *Scanner) ScanSubmodules(ctx context.Context, repo *Repository, recurse bool, sink Sink) (Stats, error) {
+	r := s.newRun(sink)
+	subs, err := ListSubmodules(repo)
+	if err != nil {
+		r.warn("", "cannot list submodules: %v", err)
+		return r.stats(), nil // the repository itself was scanned: go on
 	}
-	return s.ScanGit(ctx, sm.Repo, GitOptions{}, &prefixSink{prefix: sm.Path + "/", sink: sink})
+	// The inner scans' counts add up; this run's own clock spans them all.
+	done := func(total Stats) Stats {
+		own := r.stats()
+		total = total.Add(own)
+		total.Duration = own.Duration
+		return total
+	}
+	total := Stats{}
+	for _, sm := range subs {
+		switch {
+		case !recurse:
+			r.skip(sm.Path, "submodule not scanned: run with --recurse-submodules to scan its history too")
+		case sm.Repo == nil:
+			r.skip(sm.Path, "submodule is not checked out (git submodule update --init): not scanned")
+		default:
+			st, err := s.ScanGit(ctx, sm.Repo, GitOptions{}, &prefixSink{prefix: sm.Path + "/", sink: sink})
+			total = total.Add(st)
+			if err != nil {
+				return done(total), err
+			}
+		}
+	}
+	return done(total), nil
 }
 
 // prefixSink puts a folder in front of the paths it passes on.
