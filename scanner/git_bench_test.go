@@ -55,22 +55,7 @@ func buildSyntheticRepo(base string, n int) (string, error) {
 			}
 			return nil
 		}
-		in, err := cmd.StdinPipe()
-		if err != nil {
-			return err
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		w := bufio.NewWriterSize(in, 1<<20)
-		feed(w)
-		ferr := w.Flush()
-		in.Close()
-		if err := cmd.Wait(); err != nil {
-			return err
-		}
-		return ferr
+		return feedCmd(cmd, feed)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -204,7 +189,11 @@ func benchGitRepo(b *testing.B) *Repository {
 
 // fastImport feeds git fast-import.
 func (r *gitTestRepo) fastImport(feed func(*bufio.Writer)) error {
-	cmd := gitCmd(r, "fast-import", "--quiet")
+	return feedCmd(gitCmd(r, "fast-import", "--quiet"), feed)
+}
+
+// feedCmd runs cmd with what feed writes as its standard input.
+func feedCmd(cmd *exec.Cmd, feed func(*bufio.Writer)) error {
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err
