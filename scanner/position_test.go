@@ -8,7 +8,6 @@ import (
 
 func TestLineColumn(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
 	tests := []struct {
 		name    string
 		content string
@@ -33,20 +32,11 @@ func TestLineColumn(t *testing.T) {
 		}},
 		{"empty lines", "\n\n\n" + keyActive, []wantFinding{{Line: 4, Column: 1, Token: keyActive}}},
 	}
-	for i, tt := range tests {
-		name := "case" + string(rune('a'+i)) + ".txt"
-		p := writeFixture(t, dir, name, []byte(tt.content))
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			for j := range tt.want {
-				tt.want[j].Path = name
-			}
-			c, st := scanPaths(t, testOptions(), p)
-			checkFound(t, c.Findings, tt.want...)
-			checkWarnings(t, c.Warnings)
-			checkStats(t, st, c, 1, 0, 0)
-		})
+	var cases []decodeCase
+	for _, tt := range tests {
+		cases = append(cases, decodeCase{tt.name, []byte(tt.content), tt.want})
 	}
+	runDecodeCases(t, cases)
 }
 
 // TestCountCharsSplit checks that a character cut between two pieces fed
