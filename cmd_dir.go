@@ -58,7 +58,8 @@ func scanPathError(err error) error {
 // scanPaths is `dir` and `baseline create`: scan the paths with the flags'
 // options (adjusted by tune), then report.
 func (o *outputFlags) scanPaths(ctx context.Context, e env, sf *scanFlags, args []string, tune func(*scanner.Options)) error {
-	sf.root = scanRoot(args)
+	root := scanRoot(args)
+	sf.root = root
 	opts, err := sf.options()
 	if err != nil {
 		return err
@@ -77,5 +78,5 @@ func (o *outputFlags) scanPaths(ctx context.Context, e env, sf *scanFlags, args 
 		closeOut()
 		return scanPathError(err)
 	}
-	return o.report(e, w, closeOut, c.Sorted(), stats, scanRoot(args))
+	return o.report(e, w, closeOut, c.Sorted(), stats, root)
 }

@@ -81,9 +81,3 @@ func (o *outputFlags) stopped(err error) bool {
 	}
 	return false
 }
-
-// warningPrinter returns a function that prints scan warnings to stderr as
-// they come.
-func warningPrinter(e env) func(scanner.Warning) {
-	return func(w scanner.Warning) { printWarning(e.stderr, w.String()) }
-}

@@ -28,6 +28,9 @@ func TestGitSubmodules(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "vendor/lib: submodule not scanned: run with --recurse-submodules") {
 		t.Errorf("without --recurse-submodules: exit %d, stderr %q; want 0 and a warning", code, stderr)
 	}
+	if rep := parseReport(t, stdout); len(rep.Findings) != 0 {
+		t.Errorf("without --recurse-submodules: findings %+v, want none", rep.Findings)
+	}
 	code, stdout, stderr = runGit(t, nil, "", "git", "--recurse-submodules", "--format", "json", super.dir)
 	if code != 1 {
 		t.Fatalf("with --recurse-submodules: exit %d, want 1; stderr %s", code, stderr)

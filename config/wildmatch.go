@@ -62,10 +62,6 @@ func dowild(p, text string, pathname bool) int {
 			if tch != at(p, pi) {
 				return wmNoMatch
 			}
-		default:
-			if tch != pch {
-				return wmNoMatch
-			}
 		case '?':
 			if pathname && tch == '/' {
 				return wmNoMatch
@@ -220,6 +216,10 @@ func dowild(p, text string, pathname bool) int {
 				}
 			}
 			if matched == negated || (pathname && tch == '/') {
+				return wmNoMatch
+			}
+		default:
+			if tch != pch {
 				return wmNoMatch
 			}
 		}
