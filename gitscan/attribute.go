@@ -1,0 +1,392 @@
+package gitscan
+
+import (
+	"bytes"
+	"context"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// Attribution. Blobs are scanned under their hash, not their path: a blob
+// is scanned once however many commits and paths hold it, and findings are
+// mapped back to the first commit and path that held the blob. Archive
+// entries come back as "<hash>!inner/file" and become "<path>!inner/file".
+
+// blobOrigin is where a blob was first met: the index of its commit in the
+// selection (-1 for a blob read only to compare against) and its path.
+type blobOrigin struct {
+	commit int
+	path   string
+}
+
+// gitSink keeps the findings of blobs scanned under their hash, by blob,
+// and passes warnings on at once with the blob's path and commit.
+type gitSink struct {
+	out     Sink
+	commits []*commitNode // the selection, to name commits in warnings
+
+	mu      sync.Mutex
+	origins map[plumbing.Hash]blobOrigin
+	found   map[plumbing.Hash][]Finding // Path holds what follows the hash in the label ("" or "!inner/file")
+	held    bool                        // keep the warnings of blobs until release
+	pending []Warning
+	trigger chan struct{} // closed at the first finding or held warning
+	fired   bool
+}
+
+// fire closes trigger, once; s.mu is held.
+func (s *gitSink) fire() {
+	if !s.fired {
+		s.fired = true
+		close(s.trigger)
+	}
+}
+
+// triggered reports whether a finding or a held warning came.
+func (s *gitSink) triggered() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fired
+}
+
+// hold keeps the warnings about blobs until release: a blob read before
+// the tree walk met it has no path yet to report them under.
+func (s *gitSink) hold() {
+	s.mu.Lock()
+	s.held = true
+	s.mu.Unlock()
+}
+
+// release passes the held warnings on, with their blobs' paths, and drops
+// those of blobs the walk never met: no selected commit holds them.
+func (s *gitSink) release() {
+	s.mu.Lock()
+	pending := s.pending
+	s.held, s.pending = false, nil
+	s.mu.Unlock()
+	for _, w := range pending {
+		if _, _, _, ok := s.split(w.Path); ok {
+			s.Warning(w)
+		}
+	}
+}
+
+func newGitSink(out Sink) *gitSink {
+	return &gitSink{out: out, origins: map[plumbing.Hash]blobOrigin{}, found: map[plumbing.Hash][]Finding{}, trigger: make(chan struct{})}
+}
+
+// register records where a blob was first met. The blob is scanned under
+// its hash, in hex, as its label.
+func (s *gitSink) register(h plumbing.Hash, o blobOrigin) {
+	s.mu.Lock()
+	s.origins[h] = o
+	s.mu.Unlock()
+}
+
+// split parses a label-based path: the blob hash, what follows it, and
+// where the blob was first met.
+func (s *gitSink) split(p string) (h plumbing.Hash, rest string, o blobOrigin, ok bool) {
+	if !isBlobLabel(p) {
+		return h, "", blobOrigin{}, false
+	}
+	h = plumbing.NewHash(p[:40])
+	s.mu.Lock()
+	o, ok = s.origins[h]
+	s.mu.Unlock()
+	return h, p[40:], o, ok
+}
+
+// Finding keeps f under its blob's hash. The blob's origin may not be
+// known yet: a sweep can read a blob before the tree walk meets it.
+func (s *gitSink) Finding(f Finding) {
+	if !isBlobLabel(f.Path) {
+		s.out.Finding(f) // not from a blob; cannot happen
+		return
+	}
+	h := plumbing.NewHash(f.Path[:40])
+	f.Path = f.Path[40:]
+	s.mu.Lock()
+	s.found[h] = append(s.found[h], f)
+	s.fire()
+	s.mu.Unlock()
+}
+
+func (s *gitSink) Warning(w Warning) {
+	s.mu.Lock()
+	if s.held && isBlobLabel(w.Path) {
+		s.pending = append(s.pending, w)
+		s.fire()
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	if _, rest, o, ok := s.split(w.Path); ok {
+		w.Path = o.path + rest
+		if o.commit >= 0 && o.commit < len(s.commits) {
+			w.Message += " (in commit " + shortHash(s.commits[o.commit].hash) + ")"
+		}
+	}
+	s.out.Warning(w)
+}
+
+// isBlobLabel reports whether p is a blob's label, or a path inside one:
+// its hash, then nothing or "!".
+func isBlobLabel(p string) bool {
+	if len(p) < 40 || (len(p) > 40 && p[40] != '!') {
+		return false
+	}
+	for _, c := range []byte(p[:40]) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func shortHash(h plumbing.Hash) string { return h.String()[:7] }
+
+// attributor turns the findings of the scanned blobs into one finding per
+// key, at the commit that introduced it.
+type attributor struct {
+	g   *gitRepo
+	r   *run
+	gs  *gitSink
+	sel *selection
+	st  *streamer // for the few blobs read after the walk, to compare against
+
+	boundaryTrees []*object.Tree
+	headTree      *object.Tree
+}
+
+// occurrence is one finding in one scanned blob, at the blob's first
+// commit and path.
+type occurrence struct {
+	f      Finding
+	origin blobOrigin
+}
+
+func (a *attributor) attribute(ctx context.Context) []Finding {
+	a.gs.mu.Lock()
+	var occs []occurrence
+	for hash, fs := range a.gs.found {
+		o, ok := a.gs.origins[hash]
+		if !ok || o.commit < 0 {
+			continue // a blob no selected commit holds, or one read to compare
+		}
+		for _, f := range fs {
+			f.Path = o.path + f.Path
+			occs = append(occs, occurrence{f: f, origin: o})
+		}
+	}
+	a.gs.mu.Unlock()
+	if len(occs) == 0 {
+		return nil
+	}
+
+	// A key the commits just outside the selection already had at the same
+	// path was not introduced by the selection: a range that edits another
+	// line of a file with an old key does not report the old key.
+	if len(a.sel.boundary) > 0 {
+		for _, b := range a.sel.boundary {
+			if t, err := object.GetTree(a.g.objs, b.tree); err == nil {
+				a.boundaryTrees = append(a.boundaryTrees, t)
+			}
+		}
+		kept := occs[:0]
+		for _, o := range occs {
+			if !a.inAny(ctx, a.boundaryTrees, o.origin.path, o.f.Fingerprint) {
+				kept = append(kept, o)
+			}
+		}
+		occs = kept
+	}
+
+	// One finding per key: where it first appeared. Within that commit,
+	// every place it appeared is reported.
+	first := map[string]int{}
+	for _, o := range occs {
+		if c, ok := first[o.f.Fingerprint]; !ok || o.origin.commit < c {
+			first[o.f.Fingerprint] = o.origin.commit
+		}
+	}
+	type place struct {
+		fp, path, enc string
+		line, col     int
+	}
+	seen := map[place]bool{}
+	var out []Finding
+	var paths []string // the path of each finding's blob
+	for _, o := range occs {
+		if o.origin.commit != first[o.f.Fingerprint] {
+			continue
+		}
+		k := place{o.f.Fingerprint, o.f.Path, o.f.Encoding, o.f.Line, o.f.Column}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		c := a.sel.commits[o.origin.commit]
+		a.g.describe(c)
+		f := o.f
+		f.Commit = c.hash.String()
+		f.Author = c.author
+		f.Email = c.email
+		f.Date = c.date
+		f.Message = c.subject
+		out = append(out, f)
+		paths = append(paths, o.origin.path)
+	}
+
+	inHead := a.headKeys(ctx, out, paths)
+	for i := range out {
+		b := inHead[out[i].Fingerprint]
+		out[i].InHead = &b
+	}
+	SortFindings(out)
+	return out
+}
+
+// headKeys returns the fingerprints of the keys that HEAD's tree holds,
+// among those of findings: from every blob of HEAD that was scanned, and
+// from HEAD's version of each finding's path (paths[i] is findings[i]'s).
+func (a *attributor) headKeys(ctx context.Context, findings []Finding, paths []string) map[string]bool {
+	keys := map[string]bool{}
+	head, err := a.g.head()
+	if err != nil || head.IsZero() {
+		return keys
+	}
+	c, err := a.g.loadCommit(head)
+	if err != nil {
+		return keys
+	}
+	if a.headTree, err = object.GetTree(a.g.objs, c.tree); err != nil {
+		return keys
+	}
+	blobs := map[plumbing.Hash]bool{}
+	a.g.treeBlobs(a.headTree.Hash, blobs, map[plumbing.Hash]bool{})
+	a.gs.mu.Lock()
+	for h, fs := range a.gs.found {
+		if blobs[h] {
+			for _, f := range fs {
+				keys[f.Fingerprint] = true
+			}
+		}
+	}
+	a.gs.mu.Unlock()
+	for i, f := range findings {
+		if !keys[f.Fingerprint] && a.inAny(ctx, []*object.Tree{a.headTree}, paths[i], f.Fingerprint) {
+			keys[f.Fingerprint] = true
+		}
+	}
+	return keys
+}
+
+// treeBlobs adds every blob under tree h to blobs.
+func (g *gitRepo) treeBlobs(h plumbing.Hash, blobs, trees map[plumbing.Hash]bool) {
+	if trees[h] {
+		return
+	}
+	trees[h] = true
+	t, err := object.GetTree(g.objs, h)
+	if err != nil {
+		return
+	}
+	for _, e := range t.Entries {
+		switch {
+		case e.Mode.IsFile():
+			blobs[e.Hash] = true
+		case e.Mode == 0o040000:
+			g.treeBlobs(e.Hash, blobs, trees)
+		}
+	}
+}
+
+// inAny reports whether the blob at path p in any of trees holds the key
+// with fingerprint fp.
+func (a *attributor) inAny(ctx context.Context, trees []*object.Tree, p, fp string) bool {
+	for _, t := range trees {
+		e, err := t.FindEntry(p)
+		if err != nil || !e.Mode.IsFile() {
+			continue
+		}
+		if a.fingerprints(ctx, e.Hash, p)[fp] {
+			return true
+		}
+	}
+	return false
+}
+
+// fingerprints returns the keys in a blob, scanning it if it was not.
+func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string) map[string]bool {
+	label := h.String()
+	a.gs.mu.Lock()
+	_, scanned := a.gs.origins[h]
+	a.gs.mu.Unlock()
+	if !scanned {
+		a.gs.register(h, blobOrigin{commit: -1, path: p})
+		data, err := a.g.readBlob(h)
+		if err != nil {
+			a.r.fail(label, "blob %s is missing or corrupt (%v): not compared", h, err)
+		} else if err := a.r.scanEntry(ctx, a.st, bytes.NewReader(data), bytes.NewReader(data), int64(len(data)), label, 0, newBudget(a.r.opts.Limits.TotalBytes)); err != nil && !isContextErr(err) {
+			a.r.fail(label, "read error: %v", err)
+		}
+	}
+	a.gs.mu.Lock()
+	defer a.gs.mu.Unlock()
+	out := map[string]bool{}
+	for _, f := range a.gs.found[h] {
+		out[f.Fingerprint] = true
+	}
+	return out
+}
+
+// byteGate bounds the bytes read ahead of the workers. One blob bigger
+// than the bound still passes, alone.
+type byteGate struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	used  int64
+	max   int64
+	ctx   context.Context
+	after func() bool
+}
+
+func newByteGate(ctx context.Context, max int64) *byteGate {
+	g := &byteGate{max: max, ctx: ctx}
+	g.cond = sync.NewCond(&g.mu)
+	g.after = context.AfterFunc(ctx, func() {
+		g.mu.Lock()
+		g.cond.Broadcast()
+		g.mu.Unlock()
+	})
+	return g
+}
+
+// acquire waits until n more bytes fit; it returns false when the scan is
+// cancelled.
+func (g *byteGate) acquire(n int64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.used > 0 && g.used+n > g.max {
+		if g.ctx.Err() != nil {
+			return false
+		}
+		g.cond.Wait()
+	}
+	if g.ctx.Err() != nil {
+		return false
+	}
+	g.used += n
+	return true
+}
+
+func (g *byteGate) release(n int64) {
+	g.mu.Lock()
+	g.used -= n
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+func (g *byteGate) stop() { g.after() }

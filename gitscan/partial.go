@@ -1,0 +1,140 @@
+package gitscan
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// Partial clones. A clone made with --filter leaves out objects (most
+// often blobs) that its history refers to, and a scan must say so. Walking
+// the whole history to find them costs as much as the rest of a scan of a
+// key-free repository, so a scan of everything finds them in a pass over
+// trees only: the sweep reads the trees and commits of the packs along
+// with the blobs, and every object they refer to is looked up. When a
+// finding calls for the walk anyway, the walk counts them instead, blob by
+// blob, with their paths.
+
+// holeFinder collects the objects the trees and commits it is shown refer
+// to and the repository lacks. Its methods are called from the sweep's
+// workers, each with its own w.
+type holeFinder struct {
+	s      *objectStore
+	loose  map[plumbing.Hash]bool
+	seen   []map[plumbing.Hash]struct{} // per worker: looked up already
+	broken atomic.Bool                  // a tree or commit did not parse: the walk must say where
+
+	mu      sync.Mutex
+	missing map[plumbing.Hash]hole
+}
+
+// hole is a missing object: what it is and the name it was met under.
+type hole struct {
+	tree bool
+	name string
+}
+
+func newHoleFinder(s *objectStore, loose []plumbing.Hash, workers int) *holeFinder {
+	hf := &holeFinder{s: s, loose: map[plumbing.Hash]bool{}, missing: map[plumbing.Hash]hole{}}
+	for _, h := range loose {
+		hf.loose[h] = true
+	}
+	for range max(workers, 1) {
+		hf.seen = append(hf.seen, map[plumbing.Hash]struct{}{})
+	}
+	return hf
+}
+
+func (hf *holeFinder) check(w int, h plumbing.Hash, tree bool, name []byte) {
+	if _, ok := hf.seen[w][h]; ok {
+		return
+	}
+	hf.seen[w][h] = struct{}{}
+	if pi, _ := hf.s.locate(h); pi >= 0 || hf.loose[h] {
+		return
+	}
+	hf.mu.Lock()
+	if _, ok := hf.missing[h]; !ok {
+		hf.missing[h] = hole{tree: tree, name: validName(string(name))}
+	}
+	hf.mu.Unlock()
+}
+
+// object looks up what a tree or commit refers to.
+func (hf *holeFinder) object(w int, typ plumbing.ObjectType, h plumbing.Hash, data []byte) {
+	switch typ {
+	case plumbing.TreeObject:
+		err := parseTree(data, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
+			switch {
+			case mode.IsFile():
+				hf.check(w, eh, false, name)
+			case mode == filemode.Dir:
+				hf.check(w, eh, true, name)
+			}
+		})
+		if err != nil {
+			hf.broken.Store(true)
+		}
+	case plumbing.CommitObject:
+		c, err := parseCommitHead(h, data)
+		if err != nil {
+			hf.broken.Store(true)
+			return
+		}
+		hf.check(w, c.tree, true, nil)
+	}
+}
+
+// report gives one warning for the missing objects, counted as errors.
+// It names the files that lost the most versions.
+func (hf *holeFinder) report(r *run) {
+	if len(hf.missing) == 0 {
+		return
+	}
+	var blobs, trees int
+	versions := map[string]int{}
+	for _, m := range hf.missing {
+		if m.tree {
+			trees++
+		} else {
+			blobs++
+			versions[m.name]++
+		}
+	}
+	names := slices.Collect(maps.Keys(versions))
+	slices.SortFunc(names, func(a, b string) int {
+		return cmp.Or(cmp.Compare(versions[b], versions[a]), cmp.Compare(a, b))
+	})
+	const show = 3
+	var parts []string
+	if blobs > 0 {
+		parts = append(parts, fmt.Sprintf("%d blob(s)", blobs))
+	}
+	if trees > 0 {
+		parts = append(parts, fmt.Sprintf("%d tree(s), with the files in them,", trees))
+	}
+	what := strings.Join(parts, " and ")
+	var list []string
+	for _, n := range names[:min(show, len(names))] {
+		if versions[n] > 1 {
+			n = fmt.Sprintf("%s ×%d", n, versions[n])
+		}
+		list = append(list, n)
+	}
+	if len(names) > show {
+		list = append(list, fmt.Sprintf("%d more file names", len(names)-show))
+	}
+	detail := ""
+	if len(list) > 0 {
+		detail = " (" + strings.Join(list, ", ") + ")"
+	}
+	r.errs.Add(int64(blobs + trees))
+	r.warn("", "partial clone: %s were left out by the clone's filter and were not scanned%s; to scan them, run 'git fetch --refetch' without a filter first, or scan the remote's URL", what, detail)
+}

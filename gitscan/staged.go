@@ -1,0 +1,341 @@
+package gitscan
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// ScanStaged scans what the commit being made would add: every staged file
+// whose blob differs from HEAD's (every staged file before the first
+// commit). It reads the index, not the work tree, so a partly staged file
+// is scanned as it will be committed. A key is not reported when it is not
+// added: when HEAD's version of the same file, or a file the change
+// removes (the source of a rename), already holds it, or when the staged
+// blob is one HEAD already has. History is not walked, so the scan takes
+// as long in a repository of a million commits as in one of ten.
+//
+// indexFile is the index to read, as git's GIT_INDEX_FILE names it (git
+// commit -a and git commit PATH run hooks with a temporary index): empty
+// for the repository's own, and relative to the top of the work tree, where
+// git runs hooks, when not absolute.
+func (s *Scanner) ScanStaged(ctx context.Context, repo *Repository, indexFile string, sink Sink) (Stats, error) {
+	if repo.WorkTree == "" && indexFile == "" {
+		return Stats{}, ErrNoWorkTree
+	}
+	switch {
+	case indexFile == "":
+		indexFile = filepath.Join(repo.GitDir, "index")
+	case !filepath.IsAbs(indexFile) && repo.WorkTree != "":
+		indexFile = filepath.Join(repo.WorkTree, indexFile)
+	case !filepath.IsAbs(indexFile):
+		indexFile = filepath.Join(repo.GitDir, indexFile)
+	}
+	g, err := repo.open()
+	if err != nil {
+		return Stats{}, err
+	}
+	defer g.close()
+
+	gs := newGitSink(sink)
+	r := s.newRun(gs)
+	idx, cached, err := readIndex(indexFile)
+	if err != nil {
+		return r.stats(), err
+	}
+	head, err := g.head()
+	if err != nil {
+		return r.stats(), err
+	}
+	var headTree *object.Tree
+	if !head.IsZero() {
+		c, err := g.loadCommit(head)
+		if err != nil {
+			return r.stats(), fmt.Errorf("cannot read HEAD's commit %s: %w", head, err)
+		}
+		if headTree, err = object.GetTree(g.objs, c.tree); err != nil {
+			return r.stats(), fmt.Errorf("cannot read HEAD's tree %s: %w", c.tree, err)
+		}
+	}
+	d := stagedDiff(g, headTree, idx, cached, r.opts.Skip)
+
+	var blobs []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	for _, e := range d.changed {
+		if seen[e.Hash] {
+			continue // a new file staged under two names is one blob
+		}
+		seen[e.Hash] = true
+		gs.register(e.Hash, blobOrigin{commit: 0, path: validName(e.Name)})
+		blobs = append(blobs, e.Hash)
+	}
+	g.scanBlobs(ctx, r, gs, blobs)
+	if err := ctx.Err(); err != nil {
+		return r.stats(), err
+	}
+
+	// Drop the keys HEAD already had where the change found them.
+	a := &attributor{g: g, r: r, gs: gs, st: newStreamer(finder{cfg: r.opts.Rules})}
+	gs.mu.Lock()
+	var occs []occurrence
+	for hash, fs := range gs.found {
+		if o := gs.origins[hash]; o.commit == 0 {
+			for _, f := range fs {
+				f.Path = o.path + f.Path
+				occs = append(occs, occurrence{f: f, origin: o})
+			}
+		}
+	}
+	gs.mu.Unlock()
+	var out []Finding
+	for _, o := range occs {
+		if !d.hadKey(ctx, a, headTree, o.origin.path, o.f.Fingerprint) {
+			out = append(out, o.f)
+		}
+	}
+	SortFindings(out)
+	for _, f := range out {
+		sink.Finding(f)
+	}
+	st := r.stats()
+	st.Findings = int64(len(out))
+	return st, nil
+}
+
+// staged is how the index differs from HEAD.
+type staged struct {
+	changed []*index.Entry           // staged files whose blob HEAD does not have at that path
+	removed map[string]plumbing.Hash // HEAD's files the index no longer has: rename sources
+}
+
+// hadKey reports whether HEAD held the key fp at p or in a removed file.
+func (d *staged) hadKey(ctx context.Context, a *attributor, headTree *object.Tree, p, fp string) bool {
+	if headTree == nil {
+		return false
+	}
+	if a.inAny(ctx, []*object.Tree{headTree}, p, fp) {
+		return true
+	}
+	for rp, h := range d.removed {
+		if a.fingerprints(ctx, h, rp)[fp] {
+			return true
+		}
+	}
+	return false
+}
+
+// stagedDiff compares the index with HEAD's tree. Folders whose cached
+// tree (the index's TREE extension, which git keeps up to date) is HEAD's
+// tree are not opened: a small change in a big repository reads a few
+// trees, not all of them.
+func stagedDiff(g *gitRepo, headTree *object.Tree, idx *index.Index, cached map[string]plumbing.Hash, skip func(string, bool) bool) *staged {
+	type headFile struct {
+		hash plumbing.Hash
+		mode filemode.FileMode
+	}
+	files := map[string]headFile{}
+	same := map[string]bool{} // folders (root "") whose index entries are HEAD's
+	var walk func(h plumbing.Hash, dir string)
+	walk = func(h plumbing.Hash, dir string) {
+		if c, ok := cached[dir]; ok && c == h {
+			same[dir] = true
+			return
+		}
+		t, err := object.GetTree(g.objs, h)
+		if err != nil {
+			return // then every staged file below is compared as new
+		}
+		for _, e := range t.Entries {
+			p := e.Name
+			if dir != "" {
+				p = dir + "/" + e.Name
+			}
+			switch {
+			case e.Mode.IsFile():
+				files[p] = headFile{e.Hash, e.Mode}
+			case e.Mode == filemode.Dir:
+				walk(e.Hash, p)
+			}
+		}
+	}
+	if headTree != nil {
+		walk(headTree.Hash, "")
+	}
+	underSame := func(name string) bool {
+		for dir := path.Dir(name); ; dir = path.Dir(dir) {
+			if dir == "." {
+				return same[""]
+			}
+			if same[dir] {
+				return true
+			}
+		}
+	}
+	headBlobs := map[plumbing.Hash]bool{}
+	for _, f := range files {
+		headBlobs[f.hash] = true
+	}
+	d := &staged{removed: map[string]plumbing.Hash{}}
+	inIndex := map[string]bool{}
+	for _, e := range idx.Entries {
+		if underSame(e.Name) {
+			continue
+		}
+		inIndex[e.Name] = true
+		if e.Stage != 0 || e.IntentToAdd || !e.Mode.IsFile() {
+			continue // conflicts cannot be committed; gitlinks are other repositories
+		}
+		if f, ok := files[e.Name]; ok && f.hash == e.Hash {
+			continue
+		}
+		if headBlobs[e.Hash] {
+			continue // a copy or move of content HEAD already has
+		}
+		if skip != nil && skip(e.Name, false) {
+			continue
+		}
+		d.changed = append(d.changed, e)
+	}
+	for p, f := range files {
+		if !inIndex[p] {
+			d.removed[p] = f.hash
+		}
+	}
+	return d
+}
+
+// readIndex decodes an index file, and its cached trees by folder. A
+// missing index is an empty one, as for git.
+func readIndex(name string) (*index.Index, map[string]plumbing.Hash, error) {
+	idx := &index.Index{}
+	b, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return idx, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read the index: %w", err)
+	}
+	if err := index.NewDecoder(bytes.NewReader(b)).Decode(idx); err != nil {
+		if errors.Is(err, index.ErrUnknownExtension) {
+			return nil, nil, fmt.Errorf("cannot read the index %s: it uses a format extension loftyscan does not read (split index or sparse index?): %w", name, err)
+		}
+		return nil, nil, fmt.Errorf("cannot read the index %s: %w", name, err)
+	}
+	return idx, cacheTree(b), nil
+}
+
+// cacheTree parses the index's TREE extension into the tree hash of each
+// folder whose entry is valid ("" is the root). go-git's decoder drops the
+// invalid entries, and with them the shape of the tree, so the extension
+// is read here from the raw file. It returns nil when the file has no such
+// extension or does not parse: the cache is only a shortcut.
+func cacheTree(b []byte) map[string]plumbing.Hash {
+	const hashLen = 20
+	if len(b) < 12+hashLen {
+		return nil
+	}
+	version := binary.BigEndian.Uint32(b[4:8])
+	count := binary.BigEndian.Uint32(b[8:12])
+	off := 12
+	end := len(b) - hashLen
+	for range count {
+		const fixed = 62 // stat data, mode, sizes, object name and flags
+		if off+fixed > end {
+			return nil
+		}
+		flags := binary.BigEndian.Uint16(b[off+60 : off+62])
+		start := off + fixed
+		if version >= 3 && flags&0x4000 != 0 {
+			start += 2
+		}
+		if version == 4 {
+			for start < end && b[start]&0x80 != 0 { // the prefix length, a varint
+				start++
+			}
+			start++
+		}
+		if start > end {
+			return nil
+		}
+		nul := bytes.IndexByte(b[start:end], 0)
+		if nul < 0 {
+			return nil
+		}
+		if version == 4 {
+			off = start + nul + 1
+		} else {
+			off += (start - off + nul + 8) &^ 7 // NUL-padded to a multiple of 8
+		}
+	}
+	for off+8 <= end {
+		sig := string(b[off : off+4])
+		size := int(binary.BigEndian.Uint32(b[off+4 : off+8]))
+		off += 8
+		if size < 0 || off+size > end {
+			return nil
+		}
+		if sig == "TREE" {
+			out := map[string]plumbing.Hash{}
+			if _, ok := parseCacheTree(b[off:off+size], "", out); !ok {
+				return nil
+			}
+			return out
+		}
+		off += size
+	}
+	return nil
+}
+
+// parseCacheTree parses one entry of the TREE extension and its subtrees,
+// in the pre-order git writes them, and returns what follows.
+func parseCacheTree(b []byte, parent string, out map[string]plumbing.Hash) ([]byte, bool) {
+	nul := bytes.IndexByte(b, 0)
+	if nul < 0 {
+		return nil, false
+	}
+	name := string(b[:nul])
+	b = b[nul+1:]
+	sp := bytes.IndexByte(b, ' ')
+	nl := bytes.IndexByte(b, '\n')
+	if sp < 0 || nl < sp {
+		return nil, false
+	}
+	entries, err1 := strconv.Atoi(string(b[:sp]))
+	subtrees, err2 := strconv.Atoi(string(b[sp+1 : nl]))
+	if err1 != nil || err2 != nil || subtrees < 0 {
+		return nil, false
+	}
+	b = b[nl+1:]
+	full := name
+	if parent != "" {
+		full = parent + "/" + name
+	}
+	if entries >= 0 {
+		if len(b) < 20 {
+			return nil, false
+		}
+		var h plumbing.Hash
+		copy(h[:], b[:20])
+		out[full] = h
+		b = b[20:]
+	}
+	for range subtrees {
+		var ok bool
+		if b, ok = parseCacheTree(b, full, out); !ok {
+			return nil, false
+		}
+	}
+	return b, true
+}

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"errors"
+
+	"github.com/loftyscan/loftyscan/reporters"
+	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/spf13/cobra"
+)
+
+// defaultBaseline is where `baseline create` writes when --output is not given.
+const defaultBaseline = ".loftyscan-baseline.json"
+
+func newBaselineCommand(e env, o *outputFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "baseline",
+		Short: "Record the findings of today, so that later scans report only new ones",
+	}
+	var sf scanFlags
+	create := &cobra.Command{
+		Use:   "create [PATH...]",
+		Short: "Scan folders and write the findings as a baseline (JSON report, no secrets)",
+		Long: `Scan folders like 'loftyscan dir' and write the findings as a baseline: a
+JSON report without secrets, by default to ` + defaultBaseline + `.
+Later scans with --baseline FILE do not report a finding whose fingerprint
+(the SHA-256 of the key) is in it, wherever the key has moved. Record a
+baseline only for keys you have revoked or accepted: a baseline hides them.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.output == "" {
+				o.output = defaultBaseline
+			}
+			// A baseline is JSON without secrets, holds everything found,
+			// suppressed or not, and creating one is not a failure.
+			o.format, o.showSecrets = reporters.FormatJSON, false
+			o.triage = triageFlags{showSuppressed: true}
+			err := o.scanPaths(cmd.Context(), e, &sf, args, func(*scanner.Options) {})
+			if errors.Is(err, errFindings) {
+				err = nil
+			}
+			if err == nil {
+				printHint(e.stderr, "wrote "+o.output+"; scan with --baseline "+o.output+" to report only new keys")
+			}
+			return err
+		},
+	}
+	sf.register(create, true)
+	cmd.AddCommand(create)
+	return cmd
+}

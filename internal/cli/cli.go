@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/loftyscan/loftyscan/reporters"
+	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes: the contract CI jobs and hooks rely on.
+const (
+	exitClean    = 0 // nothing found
+	exitFindings = 1 // findings (or --exit-code N)
+	exitError    = 2 // usage or fatal error
+)
+
+// errFindings is returned by a scan command that found something; run maps
+// it to the --exit-code value.
+var errFindings = errors.New("findings")
+
+// cliError stops the program with exit 2: a mistake in the command line or
+// something that makes the scan impossible. hint, if any, says what to do.
+type cliError struct {
+	err  error
+	hint string
+}
+
+func (e *cliError) Error() string { return e.err.Error() }
+func (e *cliError) Unwrap() error { return e.err }
+
+// env is what a command reads from and writes to, so tests can run the
+// whole CLI in-process with buffers.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// run executes the command line args and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runEnv(context.Background(), args, env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+func runEnv(ctx context.Context, args []string, e env) int {
+	root, o := newRootCommand(e)
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, e.stderr, o.exitCode)
+}
+
+// exitCode is the one place errors become exit codes. findingsCode is
+// --exit-code (exitFindings unless given).
+func exitCode(err error, stderr io.Writer, findingsCode int) int {
+	var ce *cliError
+	switch {
+	case err == nil:
+		return exitClean
+	case errors.Is(err, errFindings):
+		return findingsCode
+	case errors.As(err, &ce):
+		printError(stderr, ce.err.Error())
+		printHint(stderr, ce.hint)
+		return exitError
+	default:
+		// Cobra's own errors: unknown command or flag, wrong arguments.
+		printError(stderr, err.Error())
+		printHint(stderr, "run 'loftyscan --help' for usage")
+		return exitError
+	}
+}
+
+// The message helpers redact any token a message quotes: errors from
+// libraries and paths can hold content.
+func printError(w io.Writer, msg string) {
+	fmt.Fprintf(w, "loftyscan: error: %s\n", scanner.RedactText(msg))
+}
+
+func printWarning(w io.Writer, msg string) {
+	fmt.Fprintf(w, "loftyscan: warning: %s\n", scanner.RedactText(msg))
+}
+
+func printHint(w io.Writer, msg string) {
+	if msg != "" {
+		fmt.Fprintf(w, "loftyscan: hint: %s\n", msg)
+	}
+}
+
+const rootLong = `loftyscan finds leaked Lofty API keys.
+
+A Lofty API key is a JWS whose claims carry the THIRD_PARTY_OPERATION scope.
+loftyscan decodes every JWS it finds, reports the ones that carry that scope
+(lofty-api-key), and the ones without it that sit next to a Lofty name
+(lofty-unconfirmed-token). Other JWTs are not reported.
+
+Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error.`
+
+func newRootCommand(e env) (*cobra.Command, *outputFlags) {
+	root := &cobra.Command{
+		Use:           "loftyscan",
+		Short:         "Find leaked Lofty API keys",
+		Long:          rootLong,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Without a subcommand, print help and fail: a CI step that runs
+		// bare `loftyscan` scanned nothing and must not pass.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(e.stderr)
+			_ = cmd.Help()
+			return &cliError{err: errors.New("no command given"), hint: "to scan this folder, run 'loftyscan dir .'"}
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &cliError{err: err, hint: fmt.Sprintf("run '%s --help' for the flags", cmd.CommandPath())}
+	})
+	o := &outputFlags{}
+	o.register(root)
+	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newVersionCommand(e))
+	return root, o
+}
+
+// outputFlags are the flags every scan command shares.
+type outputFlags struct {
+	format      string
+	output      string
+	showSecrets bool
+	exitCode    int
+	noColor     bool
+	noProgress  bool
+	timeout     time.Duration
+	failOnError bool
+	timedOut    bool // the scan was stopped by --timeout: the report is partial
+	triage      triageFlags
+	ctx         context.Context // the running command's, for --verify
+}
+
+func (o *outputFlags) register(root *cobra.Command) {
+	f := root.PersistentFlags()
+	f.StringVarP(&o.format, "format", "f", reporters.FormatTerminal, "report format: "+strings.Join(reporters.Formats(), ", "))
+	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
+	f.BoolVar(&o.showSecrets, "show-secrets", false, "print full keys in terminal and json reports (never in SARIF, GitLab or JUnit)")
+	f.IntVar(&o.exitCode, "exit-code", exitFindings, "exit `code` when keys are found")
+	f.BoolVar(&o.noColor, "no-color", false, "no colours in terminal output (also NO_COLOR=1)")
+	f.BoolVar(&o.noProgress, "no-progress", false, "no progress line on stderr (it is shown only on a terminal, never in CI)")
+	f.DurationVar(&o.timeout, "timeout", 0, "stop the scan after `DURATION` (e.g. 10m), report what was found, and exit 2")
+	f.BoolVar(&o.failOnError, "fail-on-error", false, "exit 2 when a file or object could not be read, after reporting")
+	o.triage.register(f)
+	_ = root.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return reporters.Formats(), cobra.ShellCompDirectiveNoFileComp
+	})
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if o.timeout < 0 {
+			return &cliError{err: fmt.Errorf("--timeout %s is negative", o.timeout), hint: "use a duration such as 10m, or leave it out"}
+		}
+		if o.timeout > 0 {
+			ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
+			_ = cancel // released when the process exits
+			cmd.SetContext(ctx)
+		}
+		o.ctx = cmd.Context()
+		if err := o.triage.validate(); err != nil {
+			return err
+		}
+		if _, err := reporters.New(o.format, reporters.Options{}); err != nil {
+			return &cliError{err: err, hint: "pick a format with --format " + strings.Join(reporters.Formats(), "|")}
+		}
+		if o.exitCode < 0 || o.exitCode > 125 {
+			return &cliError{err: fmt.Errorf("--exit-code %d is out of range", o.exitCode), hint: "use a code from 0 to 125"}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/spf13/cobra"
+)
+
+func newDirCommand(e env, o *outputFlags) *cobra.Command {
+	var sf scanFlags
+	var follow bool
+	cmd := &cobra.Command{
+		Use:   "dir [PATH...]",
+		Short: "Scan files and folders (default: the current folder)",
+		Long: `Scan files and folders for Lofty API keys.
+
+Every regular file is read, text or binary; .git folders are skipped (use
+'loftyscan git' for history). Keys wrapped in base64 or UTF-16, and keys in
+zip, tar, tar.gz and gzip files, are found and reported where the wrapped text
+starts; inside archives the path reads outer.zip!inner/file.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.scanPaths(cmd.Context(), e, &sf, args, func(opts *scanner.Options) { opts.FollowSymlinks = follow })
+		},
+	}
+	sf.register(cmd, true)
+	cmd.Flags().BoolVar(&follow, "follow-symlinks", false, "follow symbolic links to files and folders")
+	return cmd
+}
+
+// scanRoot is the folder finding paths are relative to, for SARIF's
+// %SRCROOT%: the one folder scanned, the folder of the one file scanned, or
+// none when several paths were given.
+func scanRoot(args []string) string {
+	switch len(args) {
+	case 0:
+		return "."
+	case 1:
+		if fi, err := os.Stat(args[0]); err == nil && !fi.IsDir() {
+			return filepath.Dir(args[0])
+		}
+		return args[0]
+	}
+	return ""
+}
+
+// scanPathError turns a ScanPaths error into the CLI's error.
+func scanPathError(err error) error {
+	if errors.Is(err, scanner.ErrNoPath) {
+		return &cliError{err: err, hint: "check the path; run 'loftyscan dir' with no path to scan the current folder"}
+	}
+	return &cliError{err: err}
+}
+
+// scanPaths is `dir` and `baseline create`: scan the paths with the flags'
+// options (adjusted by tune), then report.
+func (o *outputFlags) scanPaths(ctx context.Context, e env, sf *scanFlags, args []string, tune func(*scanner.Options)) error {
+	root := scanRoot(args)
+	sf.root = root
+	opts, err := sf.options()
+	if err != nil {
+		return err
+	}
+	tune(&opts)
+	skipReport(&opts, args, o.output)
+	w, closeOut, err := o.openOutput(e)
+	if err != nil {
+		return err
+	}
+	pl, warn := o.startScan(e, &opts, "files")
+	c := &scanner.Collector{OnWarning: warn}
+	stats, err := scanner.New(opts).ScanPaths(ctx, args, c)
+	pl.stop()
+	if err != nil && !o.stopped(err) {
+		closeOut()
+		return scanPathError(err)
+	}
+	return o.report(e, w, closeOut, c.Sorted(), stats, root)
+}

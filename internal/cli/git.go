@@ -1,0 +1,337 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+const gitLong = `Scan a git repository for Lofty API keys.
+
+By default every commit reachable from every ref is read: branches,
+remote-tracking branches, tags, notes and the stash. Each unique file content
+(blob) is scanned once, however many commits hold it, and each key is
+reported once, at the commit that introduced it and the path it had there,
+with the commit's author, date and subject. in_head says whether the key is
+still in the checked-out HEAD: a key only in history needs revoking and a
+history rewrite; a key in HEAD needs a fix now as well.
+
+REPO is a work tree (or any folder in it), a bare repository, or a URL
+(https, ssh, git@host:path, file://): a URL is cloned bare into a temporary
+folder, scanned and removed.
+
+  loftyscan git                             all history of the repository here
+  loftyscan git --range origin/main..HEAD   what a pull request adds
+  loftyscan git --since 2024-01-01          what commits since then added
+  loftyscan git https://github.com/org/repo.git
+  loftyscan git --staged                    what the commit being made adds
+  loftyscan git --pre-push                  what a push sends (in a pre-push hook)
+
+--staged reads the index (GIT_INDEX_FILE when git sets it, as for
+'git commit -a'), not the work tree, and reports only keys the commit adds.
+--pre-push reads git's pre-push lines from standard input or, under the
+pre-commit framework, PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF.`
+
+// gitFlags are the flags of `loftyscan git`.
+type gitFlags struct {
+	rng     string
+	since   string
+	refs    []string
+	staged  bool
+	prePush bool
+	recurse bool
+}
+
+func newGitCommand(e env, o *outputFlags) *cobra.Command {
+	var sf scanFlags
+	var gf gitFlags
+	cmd := &cobra.Command{
+		Use:   "git [REPO|URL]",
+		Short: "Scan git history, a remote repository, the staged changes or a push",
+		Long:  gitLong,
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return gf.run(cmd.Context(), e, o, &sf, args)
+		},
+	}
+	sf.register(cmd, true)
+	f := cmd.Flags()
+	f.StringVar(&gf.rng, "range", "", "scan only what the commits in `A..B` introduced: reachable from B, not from A (a pull request: base..head)")
+	f.StringVar(&gf.since, "since", "", "scan only what commits made at or after `DATE` introduced (2024-01-31, RFC 3339, or \"2 weeks ago\")")
+	f.StringArrayVar(&gf.refs, "ref", nil, "scan only the history of `NAME` (branch, tag, remote-tracking branch or commit); repeatable")
+	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check)")
+	f.BoolVar(&gf.recurse, "recurse-submodules", false, "also scan the whole history of each checked-out submodule (paths below the submodule's path)")
+	f.BoolVar(&gf.prePush, "pre-push", false, "scan the commits a push sends: git's pre-push lines on standard input, or PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF")
+	return cmd
+}
+
+func (gf *gitFlags) check(args []string) error {
+	history := gf.rng != "" || gf.since != "" || len(gf.refs) > 0
+	switch {
+	case gf.staged && gf.prePush:
+		return &cliError{err: errors.New("--staged and --pre-push do not go together"), hint: "--staged is the pre-commit check, --pre-push the pre-push one: pick one"}
+	case gf.staged && history:
+		return &cliError{err: errors.New("--staged does not take --range, --since or --ref"), hint: "--staged scans the index; for commits use --range A..B"}
+	case gf.prePush && (gf.rng != "" || len(gf.refs) > 0):
+		return &cliError{err: errors.New("--pre-push does not take --range or --ref"), hint: "--pre-push reads the refs being pushed from git; use --range A..B to name commits yourself"}
+	case gf.rng != "" && len(gf.refs) > 0:
+		return &cliError{err: errors.New("--range and --ref do not go together"), hint: "a range names its own commits: --range A..B"}
+	case (gf.staged || gf.prePush) && len(args) == 1 && scanner.IsRemoteURL(args[0]):
+		return &cliError{err: errors.New("--staged and --pre-push work on a local repository, not a URL"), hint: "run the hook inside the repository's work tree"}
+	}
+	return nil
+}
+
+func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlags, args []string) error {
+	if err := gf.check(args); err != nil {
+		return err
+	}
+	// A local repository is found first: its work tree is where
+	// .loftyscan.toml is read from. A URL is cloned only once the flags
+	// are known to be right; its scan reads the current folder's settings.
+	remote := len(args) == 1 && scanner.IsRemoteURL(args[0])
+	var repo *scanner.Repository
+	if !remote {
+		var err error
+		if repo, _, err = openRepo(ctx, e, args); err != nil {
+			return err
+		}
+		sf.root = repo.WorkTree
+		if sf.root == "" {
+			sf.root = repo.GitDir
+		}
+	}
+	opts, err := sf.options()
+	if err != nil {
+		return err
+	}
+	var gopts scanner.GitOptions
+	if gf.rng != "" {
+		if gopts.Exclude, gopts.Refs, err = parseRange(gf.rng); err != nil {
+			return err
+		}
+	} else {
+		gopts.Refs = gf.refs
+	}
+	if gf.since != "" {
+		if gopts.Since, err = parseSince(gf.since, time.Now()); err != nil {
+			return err
+		}
+	}
+	var updates []scanner.RefUpdate
+	if gf.prePush {
+		if updates, err = prePushUpdates(e); err != nil {
+			return err
+		}
+	}
+
+	// Ctrl-C stops the scan and still removes a temporary clone; a second
+	// one kills.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	w, closeOut, err := o.openOutput(e)
+	if err != nil {
+		return err
+	}
+	if remote {
+		var cleanup func()
+		if repo, cleanup, err = cloneRepo(ctx, e, args[0]); err != nil {
+			closeOut()
+			return err
+		}
+		defer cleanup()
+	}
+
+	pl, warn := o.startScan(e, &opts, "blobs")
+	c := &scanner.Collector{OnWarning: warn}
+	s := scanner.New(opts)
+	var stats scanner.Stats
+	switch {
+	case gf.staged:
+		stats, err = s.ScanStaged(ctx, repo, e.getenv("GIT_INDEX_FILE"), c)
+	case gf.prePush:
+		stats, err = s.ScanPush(ctx, repo, updates, c)
+	default:
+		stats, err = s.ScanGit(ctx, repo, gopts, c)
+		if err == nil {
+			var sub scanner.Stats
+			sub, err = s.ScanSubmodules(ctx, repo, gf.recurse, c)
+			stats = stats.Add(sub)
+		}
+	}
+	pl.stop()
+	if err != nil && !o.stopped(err) {
+		closeOut()
+		return gitError(err)
+	}
+	err = o.report(e, w, closeOut, c.Sorted(), stats, repo.WorkTree)
+	if errors.Is(err, errFindings) {
+		switch {
+		case gf.staged:
+			printHint(e.stderr, "the commit adds a Lofty API key. Remove it from the file, read it from the environment instead, and stage the file again. A key that was ever pushed or shared must be revoked in Lofty (Settings → Integrations → API). Only once it is revoked, or if it is not a real key, commit with 'git commit --no-verify'.")
+		case gf.prePush:
+			printHint(e.stderr, "the push sends a Lofty API key. Revoke it in Lofty (Settings → Integrations → API), then remove it from the commits (git rebase -i, or git filter-repo --replace-text). Only once it is revoked, or if it is not a real key, push with 'git push --no-verify'.")
+		}
+	}
+	return err
+}
+
+// openRepo finds the repository to scan: the folder given or the current
+// one (or GIT_DIR, as git sets it for hooks in linked worktrees), or a
+// clone of a URL in a temporary folder that cleanup removes.
+func openRepo(ctx context.Context, e env, args []string) (*scanner.Repository, func(), error) {
+	nothing := func() {}
+	if len(args) == 1 && scanner.IsRemoteURL(args[0]) {
+		return cloneRepo(ctx, e, args[0])
+	}
+	var (
+		repo *scanner.Repository
+		err  error
+	)
+	switch {
+	case len(args) == 0 && e.getenv("GIT_DIR") != "":
+		wt := e.getenv("GIT_WORK_TREE")
+		if wt == "" {
+			wt = "."
+		}
+		repo, err = scanner.RepositoryAt(e.getenv("GIT_DIR"), wt)
+	case len(args) == 0:
+		repo, err = scanner.FindRepository(".")
+	default:
+		repo, err = scanner.FindRepository(args[0])
+	}
+	if err != nil {
+		return nil, nothing, gitError(err)
+	}
+	return repo, nothing, nil
+}
+
+// cloneRepo clones url bare into a temporary folder that cleanup removes.
+func cloneRepo(ctx context.Context, e env, url string) (*scanner.Repository, func(), error) {
+	dir, err := os.MkdirTemp(e.getenv("TMPDIR"), "loftyscan-clone-")
+	if err != nil {
+		return nil, nil, &cliError{err: fmt.Errorf("cannot make a temporary folder for the clone: %w", err), hint: "check TMPDIR and free space"}
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	fmt.Fprintf(e.stderr, "loftyscan: cloning %s (bare, all refs) into a temporary folder\n", scanner.RedactURL(url))
+	repo, err := scanner.CloneRepository(ctx, url, dir)
+	if err != nil {
+		cleanup()
+		if ctx.Err() != nil {
+			return nil, nil, gitError(ctx.Err())
+		}
+		return nil, nil, &cliError{err: err, hint: "check the URL and your access to it (for private repositories: an SSH key in ssh-agent, or credentials in the URL)"}
+	}
+	return repo, cleanup, nil
+}
+
+// gitError turns the scanner's git errors into errors with a hint.
+func gitError(err error) error {
+	switch {
+	case errors.Is(err, scanner.ErrNoPath):
+		return &cliError{err: err, hint: "check the path; with no path, 'loftyscan git' scans the repository of the current folder"}
+	case errors.Is(err, scanner.ErrNotRepository):
+		return &cliError{err: err, hint: "run 'loftyscan git' inside a git work tree, or give a repository's path or URL; for plain folders use 'loftyscan dir'"}
+	case errors.Is(err, scanner.ErrUnknownRevision):
+		return &cliError{err: err, hint: "check the name with 'git rev-parse --verify NAME'; in a shallow CI checkout, fetch the base first (actions/checkout: fetch-depth: 0)"}
+	case errors.Is(err, scanner.ErrNoWorkTree):
+		return &cliError{err: err, hint: "run --staged inside the work tree the commit is made from"}
+	case errors.Is(err, context.Canceled):
+		return &cliError{err: errors.New("scan interrupted")}
+	}
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return &cliError{err: err}
+}
+
+// parseRange splits git's A..B into what to leave out and what to scan.
+// An empty end is HEAD, as for git.
+func parseRange(s string) (exclude, include []string, err error) {
+	if strings.Contains(s, "...") {
+		return nil, nil, &cliError{err: fmt.Errorf("--range %q: the symmetric difference A...B is not supported", s), hint: "use A..B: what B has and A has not, as a pull request's base..head"}
+	}
+	a, b, ok := strings.Cut(s, "..")
+	if !ok {
+		return nil, nil, &cliError{err: fmt.Errorf("--range %q is not of the form A..B", s), hint: "for a pull request: --range origin/main..HEAD; for one ref's whole history: --ref NAME"}
+	}
+	if a == "" {
+		a = "HEAD"
+	}
+	if b == "" {
+		b = "HEAD"
+	}
+	return []string{a}, []string{b}, nil
+}
+
+var relativeDate = regexp.MustCompile(`^(\d+)[ .]*(second|minute|hour|day|week|month|year)s?[ .]+ago$`)
+
+// parseSince reads --since: a date (local midnight), a date and time, RFC
+// 3339, @UNIX-SECONDS, or "N units ago" as git reads it.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if secs, ok := strings.CutPrefix(s, "@"); ok {
+		if n, err := strconv.ParseInt(secs, 10, 64); err == nil {
+			return time.Unix(n, 0), nil
+		}
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04", time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if m := relativeDate.FindStringSubmatch(strings.ToLower(s)); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		switch m[2] {
+		case "second":
+			return now.Add(-time.Duration(n) * time.Second), nil
+		case "minute":
+			return now.Add(-time.Duration(n) * time.Minute), nil
+		case "hour":
+			return now.Add(-time.Duration(n) * time.Hour), nil
+		case "day":
+			return now.AddDate(0, 0, -n), nil
+		case "week":
+			return now.AddDate(0, 0, -7*n), nil
+		case "month":
+			return now.AddDate(0, -n, 0), nil
+		case "year":
+			return now.AddDate(-n, 0, 0), nil
+		}
+	}
+	return time.Time{}, &cliError{err: fmt.Errorf("--since %q is not a date", s), hint: "use 2024-01-31, 2024-01-31T12:00:00Z, or \"2 weeks ago\""}
+}
+
+// prePushUpdates reads what a push sends: from the pre-commit framework's
+// variables when it runs the hook, else from git's pre-push lines on
+// standard input.
+func prePushUpdates(e env) ([]scanner.RefUpdate, error) {
+	if to := e.getenv("PRE_COMMIT_TO_REF"); to != "" {
+		return []scanner.RefUpdate{{LocalHash: to, RemoteHash: e.getenv("PRE_COMMIT_FROM_REF")}}, nil
+	}
+	if local := e.getenv("PRE_COMMIT_LOCAL_BRANCH"); local != "" {
+		// pre-commit found that the push includes a root commit: all of the
+		// branch that no remote-tracking branch has.
+		return []scanner.RefUpdate{{LocalRef: local, LocalHash: local}}, nil
+	}
+	if f, ok := e.stdin.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
+		return nil, &cliError{err: errors.New("--pre-push reads git's pre-push lines from standard input, which is a terminal"), hint: "install it as a hook with 'loftyscan hook install --pre-push'; to scan commits yourself use --range A..B"}
+	}
+	updates, err := scanner.ParsePrePush(e.stdin)
+	if err != nil {
+		return nil, &cliError{err: err, hint: "--pre-push expects the lines git gives a pre-push hook"}
+	}
+	return updates, nil
+}

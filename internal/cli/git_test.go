@@ -1,0 +1,384 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loftyscan/loftyscan/internal/testtoken"
+)
+
+// testGitRepo is a repository made with the git CLI for a test, free of
+// the user's git config and of GIT_* variables a hook running the tests
+// may have set.
+type testGitRepo struct {
+	t    *testing.T
+	dir  string
+	home string
+	tick int64
+}
+
+func newTestGitRepo(t *testing.T, dir string, args ...string) *testGitRepo {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	if dir == "" {
+		dir = filepath.Join(t.TempDir(), "repo")
+	}
+	r := &testGitRepo{t: t, dir: dir, home: t.TempDir()}
+	r.runIn(filepath.Dir(dir), nil, append(append([]string{"init", "-q"}, args...), dir)...)
+	return r
+}
+
+// env is the environment of the repository's git commands: PATH and the
+// like from the test process, no GIT_* variables, no global config.
+func (r *testGitRepo) env(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GIT_") && !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "XDG_CONFIG_HOME=") && !strings.HasPrefix(kv, "PRE_COMMIT") {
+			env = append(env, kv)
+		}
+	}
+	date := fmt.Sprintf("@%d +0000", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Unix()+r.tick)
+	r.tick += 60
+	env = append(env, "HOME="+r.home, "XDG_CONFIG_HOME="+filepath.Join(r.home, ".config"),
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull, "NO_COLOR=1",
+		"GIT_AUTHOR_NAME=Ada Author", "GIT_AUTHOR_EMAIL=ada@example.com", "GIT_AUTHOR_DATE="+date,
+		"GIT_COMMITTER_NAME=Ada Author", "GIT_COMMITTER_EMAIL=ada@example.com", "GIT_COMMITTER_DATE="+date)
+	return append(env, extra...)
+}
+
+var testGitConfig = []string{
+	"-c", "user.name=Ada Author", "-c", "user.email=ada@example.com", "-c", "init.defaultBranch=main",
+	"-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "gc.auto=0", "-c", "protocol.file.allow=always",
+}
+
+// gitCmd is a git command in the repository, not yet run.
+func (r *testGitRepo) gitCmd(stdin string, extraEnv []string, args ...string) *exec.Cmd {
+	cmd := exec.Command("git", append(append([]string(nil), testGitConfig...), args...)...)
+	cmd.Dir = r.dir
+	cmd.Env = r.env(extraEnv...)
+	cmd.Stdin = strings.NewReader(stdin)
+	return cmd
+}
+
+func (r *testGitRepo) git(args ...string) string {
+	r.t.Helper()
+	return r.runIn(r.dir, nil, args...)
+}
+
+func (r *testGitRepo) runIn(dir string, extraEnv []string, args ...string) string {
+	r.t.Helper()
+	cmd := r.gitCmd("", extraEnv, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (r *testGitRepo) write(name, content string) {
+	r.t.Helper()
+	p := filepath.Join(r.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *testGitRepo) commit(msg string) string {
+	r.t.Helper()
+	r.git("add", "-A")
+	r.git("commit", "-q", "--no-verify", "-m", msg)
+	return r.git("rev-parse", "HEAD")
+}
+
+// gitKey is a synthetic key for sub.
+func gitKey(sub string) string {
+	return testtoken.Key(sub, time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// runGit runs the CLI in-process with the given environment variables.
+func runGit(t *testing.T, vars map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runEnv(context.Background(), args, env{
+		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
+		getenv: func(k string) string { return vars[k] },
+	})
+	return code, out.String(), errb.String()
+}
+
+// jsonReport is the part of the JSON report the git tests read.
+type jsonReport struct {
+	Findings []struct {
+		Path    string `json:"path"`
+		Line    int    `json:"line"`
+		Commit  string `json:"commit"`
+		Author  string `json:"author"`
+		Message string `json:"message"`
+		InHead  *bool  `json:"in_head"`
+	} `json:"findings"`
+	Stats struct {
+		Findings int `json:"findings"`
+	} `json:"stats"`
+}
+
+func parseReport(t *testing.T, stdout string) jsonReport {
+	t.Helper()
+	var rep jsonReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("not a JSON report: %v\n%s", err, stdout)
+	}
+	return rep
+}
+
+// historyRepo has a key added then deleted, and one still in HEAD.
+func historyRepo(t *testing.T) (r *testGitRepo, added, kept string) {
+	r = newTestGitRepo(t, "")
+	r.write("a.env", "LOFTY_API_KEY="+gitKey("deleted")+"\n")
+	added = r.commit("add a key")
+	r.git("rm", "-q", "a.env")
+	r.commit("remove it")
+	r.write("config/b.yaml", "lofty_token: "+gitKey("kept")+"\n")
+	kept = r.commit("add b")
+	return r, added, kept
+}
+
+func TestGitCommandHistory(t *testing.T) {
+	t.Parallel()
+	r, added, kept := historyRepo(t)
+	code, stdout, stderr := runGit(t, nil, "", "git", "--format", "json", r.dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %s", code, stderr)
+	}
+	rep := parseReport(t, stdout)
+	if len(rep.Findings) != 2 {
+		t.Fatalf("%d findings, want 2:\n%s", len(rep.Findings), stdout)
+	}
+	for _, f := range rep.Findings {
+		switch f.Path {
+		case "a.env":
+			if f.Commit != added || f.InHead == nil || *f.InHead || f.Message != "add a key" || f.Author != "Ada Author" {
+				t.Errorf("a.env: %+v", f)
+			}
+		case "config/b.yaml":
+			if f.Commit != kept || f.InHead == nil || !*f.InHead {
+				t.Errorf("config/b.yaml: %+v", f)
+			}
+		default:
+			t.Errorf("unexpected finding at %s", f.Path)
+		}
+	}
+
+	// From a subfolder, with --range and with --ref.
+	code, stdout, _ = runGit(t, nil, "", "git", "--format", "json", "--range", added+"..HEAD", filepath.Join(r.dir, "config"))
+	if rep := parseReport(t, stdout); code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Commit != kept {
+		t.Errorf("--range: exit %d, %s", code, stdout)
+	}
+	code, stdout, _ = runGit(t, nil, "", "git", "--format", "json", "--ref", added, r.dir)
+	if rep := parseReport(t, stdout); code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Commit != added {
+		t.Errorf("--ref: exit %d, %s", code, stdout)
+	}
+	code, _, _ = runGit(t, nil, "", "git", "--since", "2099-01-01", r.dir)
+	if code != 0 {
+		t.Errorf("--since the future: exit %d, want 0", code)
+	}
+
+	// SARIF: one result per finding; the message names the commit.
+	code, stdout, _ = runGit(t, nil, "", "git", "--format", "sarif", r.dir)
+	if code != 1 || strings.Count(stdout, `"ruleId"`) != 2 || !strings.Contains(stdout, added[:7]) {
+		t.Errorf("sarif: exit %d\n%s", code, stdout)
+	}
+	if strings.Contains(stdout, testtoken.Segments(gitKey("kept"))[2]) {
+		t.Error("sarif holds a full key")
+	}
+}
+
+func TestGitCommandExitCodes(t *testing.T) {
+	t.Parallel()
+	r, _, _ := historyRepo(t)
+	empty := newTestGitRepo(t, "")
+	clean := newTestGitRepo(t, "")
+	clean.write("a.txt", "nothing\n")
+	clean.commit("clean")
+	notRepo := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want int
+		msg  string
+	}{
+		{"findings", []string{"git", r.dir}, 1, ""},
+		{"exit-code", []string{"git", "--exit-code", "7", r.dir}, 7, ""},
+		{"clean", []string{"git", clean.dir}, 0, ""},
+		{"empty repository", []string{"git", empty.dir}, 0, ""},
+		{"empty staged", []string{"git", "--staged", empty.dir}, 0, ""},
+		{"not a repository", []string{"git", notRepo}, 2, "not a git repository"},
+		{"missing folder", []string{"git", filepath.Join(notRepo, "nope")}, 2, "no such file"},
+		{"unknown ref", []string{"git", "--ref", "nope", r.dir}, 2, "unknown revision"},
+		{"bad range", []string{"git", "--range", "main", r.dir}, 2, "not of the form A..B"},
+		{"symmetric range", []string{"git", "--range", "a...b", r.dir}, 2, "symmetric"},
+		{"bad since", []string{"git", "--since", "someday", r.dir}, 2, "not a date"},
+		{"staged and range", []string{"git", "--staged", "--range", "a..b", r.dir}, 2, "--staged"},
+		{"staged and pre-push", []string{"git", "--staged", "--pre-push", r.dir}, 2, "--pre-push"},
+		{"range and ref", []string{"git", "--range", "a..b", "--ref", "main", r.dir}, 2, "--ref"},
+		{"staged URL", []string{"git", "--staged", "https://example.com/r.git"}, 2, "URL"},
+		{"two repos", []string{"git", r.dir, clean.dir}, 2, "accepts at most 1 arg"},
+		{"unreachable URL", []string{"git", "http://user:sekrit-pw@127.0.0.1:1/r.git"}, 2, "cannot clone"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runGit(t, map[string]string{"TMPDIR": t.TempDir()}, "", tc.args...)
+			if code != tc.want {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.want, stderr)
+			}
+			if code == 2 && (!strings.Contains(stderr, "loftyscan: error: ") || !strings.Contains(stderr, tc.msg) || !strings.Contains(stderr, "loftyscan: hint: ")) {
+				t.Errorf("want an error with %q and a hint, got:\n%s", tc.msg, stderr)
+			}
+			if strings.Contains(stderr, "sekrit") {
+				t.Errorf("stderr shows the URL's password:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestGitCommandURL scans a file:// URL through the CLI: the clone goes to
+// a temporary folder that is gone afterwards.
+func TestGitCommandURL(t *testing.T) {
+	t.Parallel()
+	r, added, kept := historyRepo(t)
+	tmp := t.TempDir()
+	code, stdout, stderr := runGit(t, map[string]string{"TMPDIR": tmp}, "", "git", "--format", "json", "file://"+r.dir)
+	if code != 1 {
+		t.Fatalf("exit %d; stderr %s", code, stderr)
+	}
+	rep := parseReport(t, stdout)
+	if len(rep.Findings) != 2 || rep.Findings[0].Commit != added || rep.Findings[1].Commit != kept {
+		t.Errorf("findings: %s", stdout)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("the temporary clone was left behind: %v", left)
+	}
+	if !strings.Contains(stderr, "cloning") {
+		t.Errorf("no progress note on stderr: %s", stderr)
+	}
+}
+
+// TestGitCommandStaged runs --staged in-process, with the index git names
+// in GIT_INDEX_FILE, and with GIT_DIR as git sets it in linked worktrees.
+func TestGitCommandStaged(t *testing.T) {
+	t.Parallel()
+	r, _, _ := historyRepo(t)
+	k := gitKey("staged")
+	r.write("config/b.yaml", "# edited\nlofty_token: "+gitKey("kept")+"\n")
+	r.write("c.env", "LOFTY_API_KEY="+k+"\n")
+	r.git("add", "config/b.yaml")
+	code, _, stderr := runGit(t, nil, "", "git", "--staged", r.dir)
+	if code != 0 {
+		t.Fatalf("an edit beside an old key: exit %d, want 0; %s", code, stderr)
+	}
+	r.git("add", "c.env")
+	code, stdout, stderr := runGit(t, nil, "", "git", "--staged", "--format", "json", r.dir)
+	if rep := parseReport(t, stdout); code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Path != "c.env" || rep.Findings[0].Commit != "" {
+		t.Fatalf("exit %d: %s", code, stdout)
+	}
+	if !strings.Contains(stderr, "--no-verify") || !strings.Contains(stderr, "revoke") {
+		t.Errorf("no advice on how to proceed: %s", stderr)
+	}
+	// GIT_DIR, GIT_WORK_TREE and a relative GIT_INDEX_FILE, as a hook sees them.
+	r.git("reset", "-q")
+	idx := filepath.Join(r.dir, ".git", "other-index")
+	r.runIn(r.dir, []string{"GIT_INDEX_FILE=" + idx}, "read-tree", "HEAD")
+	r.runIn(r.dir, []string{"GIT_INDEX_FILE=" + idx}, "add", "c.env")
+	vars := map[string]string{"GIT_DIR": filepath.Join(r.dir, ".git"), "GIT_WORK_TREE": r.dir, "GIT_INDEX_FILE": ".git/other-index"}
+	if code, _, stderr := runGit(t, vars, "", "git", "--staged"); code != 1 {
+		t.Errorf("GIT_INDEX_FILE: exit %d, want 1; %s", code, stderr)
+	}
+	if code, _, _ := runGit(t, nil, "", "git", "--staged", r.dir); code != 0 {
+		t.Errorf("the repository's own index has nothing staged: exit %d", code)
+	}
+}
+
+// TestGitCommandPrePush feeds --pre-push git's lines, and the pre-commit
+// framework's variables.
+func TestGitCommandPrePush(t *testing.T) {
+	t.Parallel()
+	r := newTestGitRepo(t, "")
+	remote := newTestGitRepo(t, "", "--bare")
+	r.write("a.txt", "a\n")
+	base := r.commit("base")
+	r.git("remote", "add", "origin", remote.dir)
+	r.git("push", "-q", "--no-verify", "origin", "main")
+	k := gitKey("pushed")
+	r.write("b.env", "LOFTY_API_KEY="+k+"\n")
+	head := r.commit("add a key")
+	zero := strings.Repeat("0", 40)
+
+	tests := []struct {
+		name  string
+		vars  map[string]string
+		stdin string
+		want  int
+	}{
+		{"update", nil, "refs/heads/main " + head + " refs/heads/main " + base + "\n", 1},
+		{"new branch", nil, "refs/heads/topic " + head + " refs/heads/topic " + zero + "\n", 1},
+		{"remote commit not fetched", nil, "refs/heads/main " + head + " refs/heads/main " + strings.Repeat("ab", 20) + "\n", 1},
+		{"nothing new", nil, "refs/heads/main " + base + " refs/heads/main " + base + "\n", 0},
+		{"delete", nil, "(delete) " + zero + " refs/heads/old " + base + "\n", 0},
+		{"no input", nil, "", 0},
+		{"bad input", nil, "garbage\n", 2},
+		{"pre-commit framework", map[string]string{"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": head}, "", 1},
+		{"pre-commit framework, clean", map[string]string{"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": base}, "", 0},
+		{"pre-commit framework, root push", map[string]string{"PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main"}, "", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runGit(t, tc.vars, tc.stdin, "git", "--pre-push", "--format", "json", r.dir)
+			if code != tc.want {
+				t.Fatalf("exit %d, want %d; stderr %s", code, tc.want, stderr)
+			}
+			if code == 1 {
+				rep := parseReport(t, stdout)
+				if len(rep.Findings) != 1 || rep.Findings[0].Commit != head || rep.Findings[0].Path != "b.env" {
+					t.Errorf("findings %s", stdout)
+				}
+				if !strings.Contains(stderr, "git push --no-verify") {
+					t.Errorf("no advice: %s", stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 6, 15, 12, 0, 0, 0, time.UTC)
+	tests := map[string]time.Time{
+		"2024-01-31":           time.Date(2024, 1, 31, 0, 0, 0, 0, time.Local),
+		"2024-01-31T10:00:00Z": time.Date(2024, 1, 31, 10, 0, 0, 0, time.UTC),
+		"@1700000000":          time.Unix(1700000000, 0),
+		"2 weeks ago":          now.AddDate(0, 0, -14),
+		"3.days.ago":           now.AddDate(0, 0, -3),
+		"1 month ago":          now.AddDate(0, -1, 0),
+	}
+	for in, want := range tests {
+		got, err := parseSince(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseSince(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}

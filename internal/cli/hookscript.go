@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/format/config"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// Git hooks that run loftyscan. A hook is a small sh script that calls
+// loftyscan by the absolute path it was installed from, falling back to
+// loftyscan on PATH when that binary has moved. It holds no secret and no
+// repository path: a hook that another tool had installed is kept next to
+// it as <hook>.before-loftyscan and run first, found from $0.
+
+// hookMarker is the line that tells a hook loftyscan wrote from any other.
+const hookMarker = "# loftyscan-hook:"
+
+// keptSuffix names the hook that was there before loftyscan's.
+const keptSuffix = ".before-loftyscan"
+
+// hookKind is one of the hooks loftyscan installs.
+type hookKind struct {
+	name    string // git's name for the hook
+	args    string // what the hook runs: loftyscan's arguments
+	stdin   bool   // the hook reads git's input, which the kept hook needs too
+	flag    string // how to choose it on 'loftyscan hook install'
+	verb    string // the git command it checks
+	purpose string
+}
+
+var (
+	preCommitHook = hookKind{name: "pre-commit", args: "git --staged", verb: "commit", purpose: "Blocks commits that add a Lofty API key."}
+	prePushHook   = hookKind{name: "pre-push", args: "git --pre-push", stdin: true, flag: " --pre-push", verb: "push", purpose: "Blocks pushes that send a commit with a Lofty API key."}
+)
+
+// executable is os.Executable, replaced in tests.
+var executable = os.Executable
+
+// shellQuote quotes s for sh. Inside single quotes nothing is special,
+// not $, backquotes, backslashes nor spaces; a single quote in s closes the
+// quoting, is written escaped, and opens it again.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// hookScript is the hook that runs loftyscan at exe. The kept hook, if
+// any, is found from $0, so the script names no path but exe.
+func hookScript(k hookKind, exe string) string {
+	run := `if [ -x "$0` + keptSuffix + `" ]; then
+	"$0` + keptSuffix + `" "$@" || exit $?
+fi
+exec "$loftyscan" ` + k.args + "\n"
+	if k.stdin {
+		run = `input=$(cat)
+if [ -x "$0` + keptSuffix + `" ]; then
+	printf '%s\n' "$input" | "$0` + keptSuffix + `" "$@" || exit $?
+fi
+printf '%s\n' "$input" | "$loftyscan" ` + k.args + "\n"
+	}
+	return "#!/bin/sh\n" +
+		hookMarker + " " + k.name + " v1\n" +
+		"# " + k.purpose + "\n" +
+		"# Written by 'loftyscan hook install" + k.flag + "'; remove it with 'loftyscan hook uninstall" + k.flag + "'.\n" +
+		"# To skip it once, only after revoking the key (or for a false positive): git " + k.verb + " --no-verify\n" +
+		"loftyscan=" + shellQuote(exe) + "\n" +
+		`if [ ! -x "$loftyscan" ]; then
+	loftyscan=loftyscan
+	if ! command -v loftyscan >/dev/null 2>&1; then
+		echo "loftyscan: error: the ` + k.name + ` hook cannot find the loftyscan program" >&2
+		echo "loftyscan: hint: put loftyscan on PATH, or run 'loftyscan hook install` + k.flag + `' again" >&2
+		exit 1
+	fi
+fi
+` + run
+}
+
+// isOurs reports whether a hook file is one loftyscan wrote.
+func isOurs(script []byte) bool {
+	return bytes.Contains(script, []byte("\n"+hookMarker+" "))
+}
+
+// hooksDir finds the folder git runs repo's hooks from, as
+// `git rev-parse --git-path hooks` does: core.hooksPath from the
+// repository's, the global or the system config (relative to the top of
+// the work tree, where git runs hooks; ~ is the home folder), else the
+// hooks folder of the repository (shared by its linked worktrees).
+func hooksDir(repo *scanner.Repository, getenv func(string) string) (string, error) {
+	hp, err := configHooksPath(repo, getenv)
+	if err != nil {
+		return "", err
+	}
+	if hp == "" {
+		return filepath.Join(repo.CommonDir, "hooks"), nil
+	}
+	if rest, ok := strings.CutPrefix(hp, "~/"); ok || hp == "~" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", fmt.Errorf("core.hooksPath is %q but HOME is not set", hp)
+		}
+		hp = filepath.Join(home, rest)
+	}
+	if !filepath.IsAbs(hp) {
+		base := repo.WorkTree
+		if base == "" {
+			base = repo.GitDir
+		}
+		hp = filepath.Join(base, hp)
+	}
+	return filepath.Clean(hp), nil
+}
+
+// configHooksPath reads core.hooksPath the way git does: system, then
+// global, then the repository's config, the last one set winning.
+func configHooksPath(repo *scanner.Repository, getenv func(string) string) (string, error) {
+	var files []string
+	if !truthy(getenv("GIT_CONFIG_NOSYSTEM")) {
+		sys := getenv("GIT_CONFIG_SYSTEM")
+		if sys == "" {
+			sys = "/etc/gitconfig"
+		}
+		files = append(files, sys)
+	}
+	if g := getenv("GIT_CONFIG_GLOBAL"); g != "" {
+		files = append(files, g)
+	} else {
+		xdg := getenv("XDG_CONFIG_HOME")
+		if xdg == "" && getenv("HOME") != "" {
+			xdg = filepath.Join(getenv("HOME"), ".config")
+		}
+		if xdg != "" {
+			files = append(files, filepath.Join(xdg, "git", "config"))
+		}
+		if home := getenv("HOME"); home != "" {
+			files = append(files, filepath.Join(home, ".gitconfig"))
+		}
+	}
+	files = append(files, filepath.Join(repo.CommonDir, "config"))
+	hp := ""
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || name == os.DevNull {
+				continue
+			}
+			return "", fmt.Errorf("cannot read git config %s: %w", name, err)
+		}
+		cfg := config.New()
+		if err := config.NewDecoder(bytes.NewReader(b)).Decode(cfg); err != nil {
+			return "", fmt.Errorf("cannot parse git config %s: %w", name, err)
+		}
+		for _, s := range cfg.Sections {
+			if s.IsName("core") {
+				if v := s.Options.Get("hooksPath"); s.Options.Has("hooksPath") || v != "" {
+					hp = v
+				}
+			}
+		}
+	}
+	return hp, nil
+}
+
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// installHook writes loftyscan's hook of kind k into dir. A hook loftyscan
+// wrote is replaced; another is kept and run first only with force. It
+// returns the hook's path and whether a previous hook is kept.
+func installHook(dir string, k hookKind, exe string, force bool) (string, bool, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", false, fmt.Errorf("cannot create the hooks folder: %w", err)
+	}
+	path := filepath.Join(dir, k.name)
+	kept := path + keptSuffix
+	old, err := os.ReadFile(path)
+	switch {
+	case err == nil && isOurs(old):
+		// An update of loftyscan's own hook: a kept hook stays kept.
+	case err == nil || isSymlink(path):
+		if !force {
+			return path, false, &cliError{
+				err:  fmt.Errorf("%s already exists and loftyscan did not write it", path),
+				hint: fmt.Sprintf("rerun with --force to keep it: it is moved to %s and run before loftyscan", filepath.Base(kept)),
+			}
+		}
+		if _, err := os.Lstat(kept); err == nil {
+			return path, false, &cliError{
+				err:  fmt.Errorf("%s already exists and so does %s", path, kept),
+				hint: "merge or remove one of them, then install again",
+			}
+		}
+		if err := os.Rename(path, kept); err != nil {
+			return path, false, fmt.Errorf("cannot keep the existing hook: %w", err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return path, false, fmt.Errorf("cannot read the existing hook: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+k.name+".loftyscan-*")
+	if err != nil {
+		return path, false, fmt.Errorf("cannot write the hook: %w", err)
+	}
+	_, werr := tmp.WriteString(hookScript(k, exe))
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o755)); err != nil {
+		os.Remove(tmp.Name())
+		return path, false, fmt.Errorf("cannot write the hook: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return path, false, fmt.Errorf("cannot write the hook: %w", err)
+	}
+	_, kerr := os.Lstat(kept)
+	return path, kerr == nil, nil
+}
+
+// uninstallHook removes loftyscan's hook of kind k from dir, and puts back
+// the hook it had kept. It leaves any other hook alone. It returns the
+// hook's path and whether there was one of loftyscan's to remove.
+func uninstallHook(dir string, k hookKind) (string, bool, error) {
+	path := filepath.Join(dir, k.name)
+	old, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !isSymlink(path) {
+		return path, false, nil
+	}
+	if err != nil && !isSymlink(path) {
+		return path, false, fmt.Errorf("cannot read the hook: %w", err)
+	}
+	if !isOurs(old) {
+		return path, false, &cliError{
+			err:  fmt.Errorf("%s was not written by loftyscan: left alone", path),
+			hint: "remove it yourself if you no longer want it",
+		}
+	}
+	if err := os.Remove(path); err != nil {
+		return path, false, fmt.Errorf("cannot remove the hook: %w", err)
+	}
+	kept := path + keptSuffix
+	if _, err := os.Lstat(kept); err == nil {
+		if err := os.Rename(kept, path); err != nil {
+			return path, true, fmt.Errorf("cannot put back the hook kept in %s: %w", kept, err)
+		}
+	}
+	return path, true, nil
+}
+
+func isSymlink(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
+}

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/mattn/go-isatty"
+)
+
+// progressLine shows how far a scan has got, on one line of stderr that it
+// rewrites in place. It runs only when stderr is a terminal and not in CI:
+// progress in a CI log or a pipe is noise that outlives its moment.
+type progressLine struct {
+	w       io.Writer
+	p       *scanner.Progress
+	start   time.Time
+	unit    string // "files" or "blobs"
+	mu      sync.Mutex
+	shown   bool
+	done    chan struct{}
+	stopped sync.WaitGroup
+}
+
+// progressWanted decides whether to show progress.
+func progressWanted(e env, off bool) bool {
+	if off || e.getenv("CI") != "" {
+		return false
+	}
+	f, ok := e.stderr.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// startProgress starts the display if wanted and returns it, or nil. A nil
+// *progressLine is valid: its methods do nothing.
+func startProgress(e env, off bool, p *scanner.Progress, unit string) *progressLine {
+	if !progressWanted(e, off) {
+		return nil
+	}
+	pl := &progressLine{w: e.stderr, p: p, start: time.Now(), unit: unit, done: make(chan struct{})}
+	pl.stopped.Add(1)
+	go func() {
+		defer pl.stopped.Done()
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-pl.done:
+				return
+			case <-t.C:
+				pl.draw()
+			}
+		}
+	}()
+	return pl
+}
+
+func (pl *progressLine) draw() {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	el := time.Since(pl.start)
+	b := pl.p.Bytes.Load()
+	rate := float64(b) / el.Seconds() / 1e6
+	fmt.Fprintf(pl.w, "\r\033[Kscanning: %d %s, %.1f MB, %.0f MB/s, %s", pl.p.Files.Load(), pl.unit, float64(b)/1e6, rate, el.Round(time.Second))
+	pl.shown = true
+}
+
+// clear erases the line so that a warning or the report starts clean.
+func (pl *progressLine) clear() {
+	if pl.shown {
+		fmt.Fprint(pl.w, "\r\033[K")
+		pl.shown = false
+	}
+}
+
+// printWarning prints a warning without tearing the progress line.
+func (pl *progressLine) printWarning(w io.Writer, msg string) {
+	if pl == nil {
+		printWarning(w, msg)
+		return
+	}
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.clear()
+	printWarning(w, msg)
+}
+
+// stop ends the display and erases it.
+func (pl *progressLine) stop() {
+	if pl == nil {
+		return
+	}
+	close(pl.done)
+	pl.stopped.Wait()
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.clear()
+}
+
+// startScan sets up progress for a scan about to run with opts: it returns
+// the display (nil when not shown) and the warning printer to hand the
+// scanner's Collector. Call stop on the display when the scan ends.
+func (o *outputFlags) startScan(e env, opts *scanner.Options, unit string) (*progressLine, func(scanner.Warning)) {
+	p := &scanner.Progress{}
+	opts.Progress = p
+	pl := startProgress(e, o.noProgress, p, unit)
+	return pl, func(w scanner.Warning) { pl.printWarning(e.stderr, w.String()) }
+}

@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/loftyscan/loftyscan/config"
+	"github.com/loftyscan/loftyscan/rules"
+	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/spf13/cobra"
+)
+
+// scanFlags are the flags of the commands that read content. Each has a
+// .loftyscan.toml setting; a flag given on the command line wins.
+type scanFlags struct {
+	root         string // where .loftyscan.toml is looked for; set by the command
+	cmd          *cobra.Command
+	configPath   string
+	skip         []string
+	contextNames []string
+	scopes       []string
+	archiveDepth int
+	entryBytes   string
+	totalBytes   string
+	ratio        int64
+	entries      int
+	workers      int
+}
+
+// register adds the flags to cmd; workers only where there are many files.
+func (s *scanFlags) register(cmd *cobra.Command, workers bool) {
+	s.cmd = cmd
+	d := scanner.DefaultLimits()
+	f := cmd.Flags()
+	f.StringVar(&s.configPath, "config", "", "read settings from `FILE` (default: .loftyscan.toml at the scan root, if any)")
+	f.StringArrayVar(&s.skip, "skip", nil, "skip paths matching the gitignore-style `GLOB` (repeatable; replaces the config's list)")
+	f.StringArrayVar(&s.contextNames, "context-name", nil, "extra `NAME` that puts a JWS in a Lofty context (repeatable; adds to lofty, chime)")
+	f.StringArrayVar(&s.scopes, "scope", nil, "scope `VALUE` that confirms a Lofty key (repeatable; default THIRD_PARTY_OPERATION)")
+	f.IntVar(&s.archiveDepth, "archive-depth", d.ArchiveDepth, "open archives (zip, tar, gzip) nested up to `N` deep; 0 scans them as plain bytes")
+	f.StringVar(&s.entryBytes, "max-entry-bytes", "256MiB", "read at most `SIZE` decompressed bytes from one archive entry")
+	f.StringVar(&s.totalBytes, "max-total-bytes", "1GiB", "read at most `SIZE` decompressed bytes from one file's archives")
+	f.Int64Var(&s.ratio, "max-ratio", d.Ratio, "stop an entry that decompresses more than `N` times its size (past 1 MiB; 0: no check)")
+	f.IntVar(&s.entries, "max-entries", d.Entries, "read at most `N` entries of one archive")
+	if workers {
+		f.IntVarP(&s.workers, "workers", "j", 0, "files scanned at once (default: one per CPU)")
+	}
+}
+
+func (s *scanFlags) changed(name string) bool {
+	return s.cmd != nil && s.cmd.Flags().Changed(name)
+}
+
+// options builds the scan options: defaults, then .loftyscan.toml, then
+// the flags given.
+func (s *scanFlags) options() (scanner.Options, error) {
+	opts := scanner.DefaultOptions()
+	cfg, err := s.loadConfig()
+	if err != nil {
+		return opts, err
+	}
+	skip := cfg.Skip
+	if s.changed("skip") {
+		skip = s.skip
+	}
+	if len(skip) > 0 {
+		m, err := config.NewSkipMatcher(skip)
+		if err != nil {
+			return opts, &cliError{err: err, hint: "--skip takes gitignore-style globs such as 'vendor/' or '**/*.min.js'"}
+		}
+		opts.Skip = m.Match
+	}
+	names := cfg.ContextNames
+	if s.changed("context-name") {
+		names = s.contextNames
+	}
+	if len(names) > 0 {
+		opts.Rules.ContextNames = append(append([]string{}, rules.DefaultContextNames...), names...)
+	}
+	opts.Rules.Scopes = cfg.Scopes
+	if s.changed("scope") {
+		opts.Rules.Scopes = s.scopes
+	}
+	for _, sc := range opts.Rules.Scopes {
+		if sc == "" {
+			return opts, &cliError{err: fmt.Errorf("--scope is empty"), hint: "give the scope value that confirms a key, e.g. --scope THIRD_PARTY_OPERATION"}
+		}
+	}
+
+	l := &opts.Limits
+	a := cfg.Archives
+	setIf(&l.ArchiveDepth, a.Depth)
+	setIf(&l.EntryBytes, a.EntryBytes)
+	setIf(&l.TotalBytes, a.TotalBytes)
+	setIf(&l.Ratio, a.Ratio)
+	setIf(&l.Entries, a.Entries)
+	if s.changed("archive-depth") {
+		if s.archiveDepth < 0 || s.archiveDepth > config.MaxArchiveDepth {
+			return opts, &cliError{err: fmt.Errorf("--archive-depth %d is out of range", s.archiveDepth), hint: "use 0 (archives not opened) to " + strconv.Itoa(config.MaxArchiveDepth)}
+		}
+		l.ArchiveDepth = s.archiveDepth
+	}
+	for _, sz := range []struct {
+		flag string
+		val  string
+		dst  *int64
+	}{{"max-entry-bytes", s.entryBytes, &l.EntryBytes}, {"max-total-bytes", s.totalBytes, &l.TotalBytes}} {
+		if !s.changed(sz.flag) {
+			continue
+		}
+		n, err := config.ParseSize(sz.val)
+		if err != nil || n <= 0 {
+			return opts, &cliError{err: fmt.Errorf("--%s %q is not a size", sz.flag, sz.val), hint: "use a size such as 64MiB, 1GiB or a number of bytes"}
+		}
+		*sz.dst = n
+	}
+	if s.changed("max-ratio") {
+		if s.ratio < 0 {
+			return opts, &cliError{err: fmt.Errorf("--max-ratio %d is negative", s.ratio), hint: "use 0 to turn the ratio check off"}
+		}
+		l.Ratio = s.ratio
+	}
+	if s.changed("max-entries") {
+		if s.entries < 1 {
+			return opts, &cliError{err: fmt.Errorf("--max-entries %d is below 1", s.entries), hint: "use a positive number of entries"}
+		}
+		l.Entries = s.entries
+	}
+	if s.workers < 0 {
+		return opts, &cliError{err: fmt.Errorf("--workers %d is negative", s.workers), hint: "leave it out to use one worker per CPU"}
+	}
+	opts.Workers = s.workers
+	return opts, nil
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// loadConfig reads --config, or .loftyscan.toml at the scan root. No file
+// is no settings.
+func (s *scanFlags) loadConfig() (*config.Config, error) {
+	path := s.configPath
+	if path == "" {
+		root := s.root
+		if root == "" {
+			root = "."
+		}
+		p, ok := config.Find(root)
+		if !ok {
+			return &config.Config{}, nil
+		}
+		path = p
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, &cliError{err: err, hint: "fix the file, or point --config at another one; see the README's Configuration section"}
+	}
+	return cfg, nil
+}
+
+// skipReport keeps a walk of root from reading the report being written
+// into it (--output inside the scanned folder): a JSON report with
+// --show-secrets would otherwise be found by the next scan, and an empty
+// one is noise in the stats.
+func skipReport(opts *scanner.Options, roots []string, output string) {
+	if output == "" || output == "-" || len(roots) > 1 {
+		return
+	}
+	root := "."
+	if len(roots) == 1 {
+		root = roots[0]
+	}
+	absOut, err1 := filepath.Abs(output)
+	absRoot, err2 := filepath.Abs(root)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	rel, err := filepath.Rel(absRoot, absOut)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return
+	}
+	rel = filepath.ToSlash(rel)
+	prev := opts.Skip
+	opts.Skip = func(p string, isDir bool) bool {
+		return (!isDir && p == rel) || (prev != nil && prev(p, isDir))
+	}
+}

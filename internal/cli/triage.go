@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/loftyscan/loftyscan/config"
+	"github.com/loftyscan/loftyscan/rules"
+	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/loftyscan/loftyscan/verify"
+	"github.com/spf13/pflag"
+)
+
+// triageFlags decide, after a scan, which findings count: the ones already
+// known (a baseline, .loftyscanignore, an inline loftyscan:allow) are
+// suppressed, and --verify asks Lofty which keys are live.
+type triageFlags struct {
+	baseline       string
+	showSuppressed bool
+	verify         bool
+	verifyRate     int
+	verifyTimeout  time.Duration
+}
+
+func (t *triageFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&t.baseline, "baseline", "", "do not report findings whose fingerprint is in `FILE`, a previous JSON report")
+	f.BoolVar(&t.showSuppressed, "show-suppressed", false, "list suppressed findings (baseline, .loftyscanignore, loftyscan:allow) too")
+	f.BoolVar(&t.verify, "verify", false, "ask Lofty's API whether each key is live (sends each key to LOFTY_BASE_URL or https://api.lofty.com)")
+	f.IntVar(&t.verifyRate, "verify-rate", verify.DefaultRequestsPerMinute, "at most `N` verification requests per minute")
+	f.DurationVar(&t.verifyTimeout, "verify-timeout", verify.DefaultTimeout, "time limit for each verification request")
+}
+
+func (t *triageFlags) validate() error {
+	if t.verifyRate < 1 {
+		return &cliError{err: fmt.Errorf("--verify-rate %d is below 1", t.verifyRate), hint: "Lofty allows about 100 requests per minute"}
+	}
+	if t.verifyTimeout <= 0 {
+		return &cliError{err: fmt.Errorf("--verify-timeout %s is not positive", t.verifyTimeout), hint: "use a duration such as 10s"}
+	}
+	return nil
+}
+
+// apply marks suppressed findings, verifies the rest when asked, updates
+// stats, and returns the findings to show and how many count for the exit
+// code. root is where .loftyscanignore is looked for ("" for none).
+func (t *triageFlags) apply(ctx context.Context, e env, findings []scanner.Finding, stats *scanner.Stats, root string) ([]scanner.Finding, int, error) {
+	ignore, err := loadIgnore(root)
+	if err != nil {
+		return nil, 0, err
+	}
+	base, err := t.loadBaseline()
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range findings {
+		f := &findings[i]
+		if f.Suppressed != "" {
+			continue
+		}
+		if reason, ok := ignore.Suppresses(f.Fingerprint, f.Path); ok {
+			f.Suppressed = reason
+		} else if base.Contains(f.Fingerprint) {
+			f.Suppressed = "baseline " + t.baseline
+		}
+	}
+	if t.verify {
+		if err := t.verifyAll(ctx, e, findings); err != nil {
+			return nil, 0, err
+		}
+	}
+	var shown []scanner.Finding
+	counted := 0
+	stats.Suppressed = 0
+	for _, f := range findings {
+		if f.Suppressed != "" {
+			stats.Suppressed++
+			if !t.showSuppressed {
+				continue
+			}
+		} else {
+			counted++
+		}
+		shown = append(shown, f)
+	}
+	stats.Findings = int64(counted)
+	return shown, counted, nil
+}
+
+func loadIgnore(root string) (*config.IgnoreList, error) {
+	if root == "" {
+		return nil, nil
+	}
+	p, ok := config.FindIgnore(root)
+	if !ok {
+		return nil, nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, &cliError{err: fmt.Errorf("cannot read %s: %w", p, err)}
+	}
+	defer f.Close()
+	l, err := config.ParseIgnore(f, filepath.ToSlash(p))
+	if err != nil {
+		return nil, &cliError{err: err, hint: "each line is a 64-hex-digit fingerprint, an optional path glob, and a # comment saying why"}
+	}
+	return l, nil
+}
+
+func (t *triageFlags) loadBaseline() (*config.Baseline, error) {
+	if t.baseline == "" {
+		return nil, nil
+	}
+	f, err := os.Open(t.baseline)
+	if err != nil {
+		return nil, &cliError{err: fmt.Errorf("cannot read the baseline: %w", err), hint: "create one with 'loftyscan baseline create --output " + t.baseline + "'"}
+	}
+	defer f.Close()
+	b, err := config.LoadBaseline(f, t.baseline)
+	if err != nil {
+		return nil, &cliError{err: err, hint: "a baseline is a report written with --format json"}
+	}
+	return b, nil
+}
+
+// verifyAll asks Lofty about each distinct key once. Suppressed findings
+// and keys expired by their own claims are not sent: a key that is known
+// or already dead need not travel again.
+func (t *triageFlags) verifyAll(ctx context.Context, e env, findings []scanner.Finding) error {
+	base := e.getenv("LOFTY_BASE_URL")
+	v, err := verify.New(verify.Options{BaseURL: base, RequestsPerMinute: t.verifyRate, Timeout: t.verifyTimeout, UserAgent: "loftyscan/" + versionString()})
+	if err != nil {
+		return &cliError{err: err, hint: "unset LOFTY_BASE_URL to use https://api.lofty.com"}
+	}
+	var tokens []string
+	for _, f := range findings {
+		if f.Suppressed == "" && f.Status != rules.StatusExpired {
+			tokens = append(tokens, f.Secret)
+		}
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	results := v.VerifyAll(ctx, tokens)
+	for i := range findings {
+		f := &findings[i]
+		switch r, ok := results[f.Secret]; {
+		case ok:
+			f.Verification, f.VerificationReason = string(r.Status), r.Reason
+		case f.Suppressed == "" && f.Status == rules.StatusExpired:
+			f.Verification, f.VerificationReason = string(verify.Unknown), "expired by its claims: not sent"
+		}
+	}
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		return &cliError{err: err}
+	}
+	return nil
+}

@@ -1,0 +1,516 @@
+package gitobj
+
+import (
+	"cmp"
+	"context"
+	"math/bits"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// The pack sweep reads many blobs of a pack at once, in the pack's own
+// order rather than the history's. Git stores most versions of a file as
+// deltas against another version, in chains; reading blobs one by one
+// re-inflates each chain's base and intermediate versions again and
+// again, or needs a big cache. The sweep instead builds the delta forest
+// from the object headers, and walks each tree of it depth first from its
+// whole base: every object is inflated once, and each delta is applied to
+// its parent's bytes, still held in a buffer. The delta trees are shared
+// out to the workers, biggest first.
+
+// sweepHeldBytes bounds the resolved objects a sweep worker keeps for
+// the deltas still to apply to them. Past it, a parent is dropped and
+// resolved again (from its chain) when its next child comes: slower, but
+// memory stays bounded whatever the pack holds.
+const sweepHeldBytes = 192 << 20
+
+// sweepMaxObject is the largest object a sweep reads into memory. Bigger
+// blobs are left to the caller, which streams them. Tests lower it.
+var sweepMaxObject atomic.Int64
+
+func init() { sweepMaxObject.Store(bigBlob) }
+
+// sweepPlan is the delta forest of one pack, restricted to the subtrees
+// that hold a wanted object.
+type sweepPlan struct {
+	pi    int
+	p     *packFile
+	pos   []int32 // index position of each object, in pack order
+	offs  []int64 // pack offset of each object, in pack order
+	want  []bool
+	need  []bool  // want, or an object below it is wanted
+	kids  []int32 // children of object i: kids[start[i]:start[i+1]]
+	start []int32
+	inv   []int32               // pack order of each index position
+	types []plumbing.ObjectType // what each object resolves to; 0 when unknown
+	done  []atomic.Bool         // delivered to visit, in pack order
+	roots []int32
+}
+
+// planSweep reads the headers of every object in pack pi and builds the
+// delta forest. want is asked about each object's name (it is called
+// from one goroutine). It returns nil when no object is wanted.
+func (s *objectStore) planSweep(pi int, kinds typeSet, want func(name []byte) bool) *sweepPlan {
+	p := s.packs[pi]
+	pl := &sweepPlan{pi: pi, p: p}
+	pl.pos, pl.offs = p.idx.byOffset()
+	n := len(pl.pos)
+	pl.want = make([]bool, n)
+	any := false
+	for i := range n {
+		if want(p.idx.name(int(pl.pos[i]))) {
+			pl.want[i] = true
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	// parent of each object: -1 for a whole object (a root), -2 for a
+	// delta whose base is in another pack (also a root), -3 for one that
+	// cannot be read.
+	parent := make([]int32, n)
+	pl.types = make([]plumbing.ObjectType, n)
+	inv := make([]int32, n) // index position → pack order
+	for i, ps := range pl.pos {
+		inv[ps] = int32(i)
+	}
+	pl.inv = inv
+	for i := range n {
+		parent[i] = -3
+		if pl.offs[i] < 0 {
+			continue
+		}
+		h, err := p.header(pl.offs[i])
+		if err != nil {
+			continue
+		}
+		switch h.typ {
+		case plumbing.OFSDeltaObject:
+			j, ok := slices.BinarySearch(pl.offs, h.baseOff)
+			if ok {
+				parent[i] = int32(j)
+			}
+		case plumbing.REFDeltaObject:
+			if ps := p.idx.find(h.base[:]); ps >= 0 {
+				parent[i] = inv[ps]
+			} else {
+				parent[i] = -2
+			}
+		default:
+			parent[i] = -1
+			pl.types[i] = h.typ
+		}
+	}
+	// Children lists, in pack order.
+	pl.start = make([]int32, n+1)
+	for _, par := range parent {
+		if par >= 0 {
+			pl.start[par+1]++
+		}
+	}
+	for i := range n {
+		pl.start[i+1] += pl.start[i]
+	}
+	pl.kids = make([]int32, pl.start[n])
+	fill := slices.Clone(pl.start[:n])
+	for i, par := range parent {
+		if par >= 0 {
+			pl.kids[fill[par]] = int32(i)
+			fill[par]++
+		}
+	}
+	// Breadth first from the roots, then need flows back up. Objects not
+	// reached (a cycle of reference deltas, a broken base) stay unread.
+	order := make([]int32, 0, n)
+	for i, par := range parent {
+		if par == -1 || par == -2 {
+			order = append(order, int32(i))
+		}
+	}
+	for k := 0; k < len(order); k++ {
+		i := order[k]
+		order = append(order, pl.kids[pl.start[i]:pl.start[i+1]]...)
+	}
+	for _, i := range order {
+		if par := parent[i]; par >= 0 {
+			pl.types[i] = pl.types[par]
+		}
+	}
+	// Deltas are only ever against objects of their own type: a delta
+	// tree of a kind not asked for is not read.
+	for i, t := range pl.types {
+		if t != 0 && !kinds.has(t) {
+			pl.want[i] = false
+		}
+	}
+	pl.need = slices.Clone(pl.want)
+	for k := len(order) - 1; k >= 0; k-- {
+		i := order[k]
+		if pl.need[i] {
+			if par := parent[i]; par >= 0 {
+				pl.need[par] = true
+			}
+		}
+	}
+	for i, par := range parent {
+		if (par == -1 || par == -2) && pl.need[i] {
+			pl.roots = append(pl.roots, int32(i))
+		}
+	}
+	pl.done = make([]atomic.Bool, n)
+	return pl
+}
+
+// undelivered lists the objects a sweep wanted and did not deliver: too
+// big for it, damaged, or of a type it could not tell.
+func (res *sweepResult) undelivered() []plumbing.Hash {
+	var out []plumbing.Hash
+	for _, pl := range res.plans {
+		if pl == nil {
+			continue
+		}
+		for i := range pl.want {
+			if pl.want[i] && !pl.done[i].Load() {
+				var h plumbing.Hash
+				copy(h[:], pl.p.idx.name(int(pl.pos[i])))
+				out = append(out, h)
+			}
+		}
+	}
+	return out
+}
+
+// sweepResult says which objects a sweep delivered.
+type sweepResult struct {
+	s     *objectStore
+	plans []*sweepPlan // by pack; nil where nothing was wanted
+}
+
+// delivered reports whether the sweep passed blob h to its visitor.
+func (res *sweepResult) delivered(h plumbing.Hash) bool {
+	pi, pos := res.s.locate(h)
+	if pi < 0 || res.plans[pi] == nil {
+		return false
+	}
+	pl := res.plans[pi]
+	return pl.done[pl.inv[pos]].Load()
+}
+
+// sweepTask is one delta tree to read.
+type sweepTask struct {
+	plan   *sweepPlan
+	root   int32
+	weight int64
+}
+
+// typeSet is a set of object types.
+type typeSet uint8
+
+func typesOf(ts ...plumbing.ObjectType) typeSet {
+	var s typeSet
+	for _, t := range ts {
+		s |= 1 << t
+	}
+	return s
+}
+
+func (s typeSet) has(t plumbing.ObjectType) bool { return t > 0 && t < 8 && s&(1<<t) != 0 }
+
+// sweep reads the wanted objects of every pack and calls visit with each
+// one that resolves to a blob, from workers goroutines at once. The bytes
+// passed to visit are only valid during the call. An object in several
+// packs is read from the first that has it, as locate finds it. Objects
+// the sweep could not read are not visited (see sweepResult.delivered);
+// the caller reads them another way.
+func (s *objectStore) sweep(ctx context.Context, workers int, want func(name []byte) bool, visit func(w int, h plumbing.Hash, data []byte)) *sweepResult {
+	return s.sweepTypes(ctx, workers, typesOf(plumbing.BlobObject), want, func(w int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
+		visit(w, h, data)
+	})
+}
+
+// sweepTypes is sweep for the objects of the kinds given.
+func (s *objectStore) sweepTypes(ctx context.Context, workers int, kinds typeSet, want func(name []byte) bool, visit func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte)) *sweepResult {
+	res := &sweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
+	var tasks []sweepTask
+	for pi := range s.packs {
+		pl := s.planSweep(pi, kinds, func(name []byte) bool {
+			for _, q := range s.packs[:pi] {
+				if q.idx.find(name) >= 0 {
+					return false // read from the earlier pack
+				}
+			}
+			return want(name)
+		})
+		if pl == nil {
+			continue
+		}
+		res.plans[pi] = pl
+		for _, r := range pl.roots {
+			tasks = append(tasks, sweepTask{plan: pl, root: r, weight: pl.weight(r)})
+		}
+	}
+	// Biggest trees first, so that no worker is left with a long one at
+	// the end while the others idle.
+	slices.SortStableFunc(tasks, func(a, b sweepTask) int { return cmp.Compare(b.weight, a.weight) })
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sw := &sweeper{rd: s.reader(0), kinds: kinds, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) }}
+			for ctx.Err() == nil {
+				k := next.Add(1) - 1
+				if k >= int64(len(tasks)) {
+					return
+				}
+				sw.run(ctx, tasks[k])
+			}
+		}()
+	}
+	wg.Wait()
+	return res
+}
+
+// weight estimates the work of the tree under root: its compressed bytes
+// and, for each wanted object, the size of the root (deltas mostly make
+// objects about the size of their base).
+func (pl *sweepPlan) weight(root int32) int64 {
+	var w int64
+	rootSize := int64(0)
+	if h, err := pl.p.header(pl.offs[root]); err == nil {
+		rootSize = h.size
+	}
+	stack := []int32{root}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if !pl.need[i] {
+			continue
+		}
+		if pl.want[i] {
+			w += rootSize
+		}
+		stack = append(stack, pl.kids[pl.start[i]:pl.start[i+1]]...)
+	}
+	return w
+}
+
+// sweeper is one sweep worker.
+type sweeper struct {
+	rd        *objReader
+	kinds     typeSet
+	visit     func(plumbing.Hash, plumbing.ObjectType, []byte)
+	free      [][][]byte // buffers to reuse, by size class
+	freeBytes int64
+	delta     []byte // scratch for inflated deltas
+	held      int64
+	stack     []sweepFrame
+}
+
+type sweepFrame struct {
+	node int32
+	data []byte // nil once dropped to stay under sweepHeldBytes
+	next int32  // next child to look at
+	typ  plumbing.ObjectType
+}
+
+// Buffers come in power-of-two size classes, so that one freed by an
+// object serves the next object of about its size: a sweep resolves
+// gigabytes, and fresh allocations would all be zeroed and collected.
+const (
+	minBufClass = 12       // 4 KiB
+	bufsKept    = 8        // free buffers kept per class
+	freeKept    = 64 << 20 // bytes of free buffers kept in all
+)
+
+func bufClass(n int64) int {
+	c := bits.Len64(uint64(n - 1))
+	return max(c, minBufClass)
+}
+
+// buf returns a buffer of n bytes, reused when one is free.
+func (sw *sweeper) buf(n int64) []byte {
+	c := bufClass(n)
+	if c < len(sw.free) {
+		if l := sw.free[c]; len(l) > 0 {
+			b := l[len(l)-1]
+			sw.free[c] = l[:len(l)-1]
+			sw.freeBytes -= int64(cap(b))
+			return b[:n]
+		}
+	}
+	return make([]byte, n, 1<<c)
+}
+
+func (sw *sweeper) release(b []byte) {
+	if b == nil {
+		return
+	}
+	c := bufClass(int64(cap(b)))
+	if 1<<c != cap(b) {
+		return // not one of ours
+	}
+	for len(sw.free) <= c {
+		sw.free = append(sw.free, nil)
+	}
+	if len(sw.free[c]) < bufsKept && sw.freeBytes+int64(cap(b)) <= freeKept {
+		sw.free[c] = append(sw.free[c], b)
+		sw.freeBytes += int64(cap(b))
+	}
+}
+
+func (sw *sweeper) name(pl *sweepPlan, i int32) plumbing.Hash {
+	var h plumbing.Hash
+	copy(h[:], pl.p.idx.name(int(pl.pos[i])))
+	return h
+}
+
+// resolve reads object i of the plan whole, by itself: a root, or an
+// object whose parent was dropped.
+func (sw *sweeper) resolve(pl *sweepPlan, i int32) (plumbing.ObjectType, []byte, bool) {
+	h, err := pl.p.header(pl.offs[i])
+	if err != nil {
+		return 0, nil, false
+	}
+	switch h.typ {
+	case plumbing.OFSDeltaObject, plumbing.REFDeltaObject:
+		typ, data, err := sw.rd.readPacked(pl.pi, pl.offs[i], 0)
+		if err != nil || int64(len(data)) > sweepMaxObject.Load() {
+			return 0, nil, false
+		}
+		b := sw.buf(int64(len(data)))
+		copy(b, data)
+		return typ, b, true
+	}
+	if h.size > sweepMaxObject.Load() || pl.p.plausible(h) != nil {
+		return 0, nil, false
+	}
+	b := sw.buf(h.size)
+	if err := sw.rd.z.inflate(pl.p, h.data, b); err != nil {
+		sw.release(b)
+		return 0, nil, false
+	}
+	return h.typ, b, true
+}
+
+// child reads object c, a delta against parent's data.
+func (sw *sweeper) child(pl *sweepPlan, c int32, parent []byte) ([]byte, bool) {
+	h, err := pl.p.header(pl.offs[c])
+	if err != nil || h.size > maxMemObject || pl.p.plausible(h) != nil {
+		return nil, false
+	}
+	if int64(cap(sw.delta)) < h.size {
+		sw.delta = make([]byte, h.size)
+	}
+	delta := sw.delta[:h.size]
+	if err := sw.rd.z.inflate(pl.p, h.data, delta); err != nil {
+		return nil, false
+	}
+	_, size, _, err := deltaSizes(delta)
+	if err != nil || size > uint64(sweepMaxObject.Load()) {
+		return nil, false
+	}
+	out, err := applyDelta(parent, delta, sw.buf(int64(size)), int(sweepMaxObject.Load()))
+	if err != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+func (sw *sweeper) emit(pl *sweepPlan, i int32, typ plumbing.ObjectType, data []byte) {
+	if pl.want[i] && sw.kinds.has(typ) {
+		sw.visit(sw.name(pl, i), typ, data)
+		pl.done[i].Store(true)
+	}
+}
+
+// run reads one delta tree depth first. A frame keeps its object's bytes
+// while children remain; the last child takes over its parent's place,
+// so that a plain chain holds one object at a time.
+func (sw *sweeper) run(ctx context.Context, t sweepTask) {
+	pl := t.plan
+	typ, data, ok := sw.resolve(pl, t.root)
+	if !ok {
+		return
+	}
+	sw.emit(pl, t.root, typ, data)
+	sw.stack = append(sw.stack[:0], sweepFrame{node: t.root, data: data, next: pl.start[t.root], typ: typ})
+	sw.held = int64(len(data))
+	for len(sw.stack) > 0 {
+		if ctx.Err() != nil {
+			break
+		}
+		top := &sw.stack[len(sw.stack)-1]
+		end := pl.start[top.node+1]
+		c := int32(-1)
+		for top.next < end {
+			k := pl.kids[top.next]
+			top.next++
+			if pl.need[k] {
+				c = k
+				break
+			}
+		}
+		if c < 0 {
+			sw.pop()
+			continue
+		}
+		last := true
+		for j := top.next; j < end; j++ {
+			if pl.need[pl.kids[j]] {
+				last = false
+				break
+			}
+		}
+		if top.data == nil {
+			// Dropped to save memory: read it again.
+			var ok bool
+			if _, top.data, ok = sw.resolve(pl, top.node); !ok {
+				sw.pop()
+				continue
+			}
+			sw.held += int64(len(top.data))
+		}
+		cdata, ok := sw.child(pl, c, top.data)
+		ctyp := top.typ
+		if last {
+			sw.pop()
+		}
+		if !ok {
+			continue
+		}
+		sw.emit(pl, c, ctyp, cdata)
+		if pl.start[c] == pl.start[c+1] || len(sw.stack) >= maxDeltaChain {
+			sw.release(cdata)
+			continue
+		}
+		sw.held += int64(len(cdata))
+		sw.stack = append(sw.stack, sweepFrame{node: c, data: cdata, next: pl.start[c], typ: ctyp})
+		// Over the bound: drop the held parents, oldest first; they are
+		// read again if more of their children come.
+		for k := 0; sw.held > sweepHeldBytes && k < len(sw.stack)-1; k++ {
+			if d := sw.stack[k].data; d != nil {
+				sw.held -= int64(len(d))
+				sw.release(d)
+				sw.stack[k].data = nil
+			}
+		}
+	}
+	for len(sw.stack) > 0 {
+		sw.pop()
+	}
+}
+
+func (sw *sweeper) pop() {
+	top := sw.stack[len(sw.stack)-1]
+	if top.data != nil {
+		sw.held -= int64(len(top.data))
+		sw.release(top.data)
+	}
+	sw.stack = sw.stack[:len(sw.stack)-1]
+}
