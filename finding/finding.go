@@ -1,9 +1,18 @@
+// Package finding holds what every layer of loftyscan shares about a scan's
+// results: the Finding, the Stats, the Warning, how urgent a finding is
+// (Severity), what Lofty said of it (Verification), the order reports list
+// findings in (Sort), and the one place text from scanned data is redacted
+// before it is printed (Redact, RedactText, RedactURL).
+//
+// It is a leaf: it imports the rules (pure functions over bytes) and
+// nothing that does I/O, so the reporters can depend on it without pulling
+// in the scanner or git.
 package finding
 
 import (
-	"strings"
+	"errors"
+	"io/fs"
 	"time"
-	"unicode/utf8"
 
 	"github.com/loftyscan/loftyscan/rules"
 )
@@ -24,10 +33,10 @@ type Finding struct {
 	Secret      string       // the full token; reporters print it only with --show-secrets
 	Suppressed  string       // why the finding is not counted ("inline loftyscan:allow", "baseline"...); "" when it counts
 
-	// Verification is set by --verify: "live", "invalid" or "unknown"; ""
-	// when the key was not checked. VerificationReason says why for
-	// "unknown" ("rate limited", "timeout", "expired by its claims: not sent").
-	Verification       string
+	// Verification is set by --verify; "" when the key was not checked.
+	// VerificationReason says why for Unknown ("rate limited", "timeout",
+	// "expired by its claims: not sent").
+	Verification       Verification
 	VerificationReason string
 
 	// Git fields, empty for files on disk.
@@ -39,22 +48,82 @@ type Finding struct {
 	InHead  *bool  // nil outside git scans
 }
 
+// SuppressedInline is Finding.Suppressed for a token whose line carries the
+// rules.AllowMarker comment.
+const SuppressedInline = "inline " + rules.AllowMarker
+
 // Confirmed reports whether the finding is a scope-confirmed Lofty API key.
 func (f Finding) Confirmed() bool { return f.RuleID == rules.RuleAPIKey }
+
+// Verification is what Lofty's API said about a key when --verify asked.
+type Verification string
+
+// The answers --verify records. The zero value means the key was not sent.
+const (
+	Live    Verification = "live"    // Lofty accepted the key (200, or 403: it authenticated)
+	Invalid Verification = "invalid" // Lofty rejected it (401): revoked, expired or never issued
+	Unknown Verification = "unknown" // no answer: rate limited, a server error, a timeout
+)
+
+// Severity is how urgent a finding is. Every reporter maps it the same way
+// (SARIF error/error/warning/note, GitLab Critical/High/Medium/Low).
+type Severity string
+
+// The severities, most urgent first.
+const (
+	Critical Severity = "critical" // a key --verify found live
+	High     Severity = "high"     // a confirmed key that has not expired
+	Medium   Severity = "medium"   // an unconfirmed token in a Lofty context that has not expired
+	Low      Severity = "low"      // anything expired, or rejected by Lofty
+)
+
+// Severity says how urgent the finding is.
+func (f Finding) Severity() Severity {
+	switch {
+	case f.Verification == Live:
+		return Critical
+	case f.Status == rules.StatusExpired, f.Verification == Invalid:
+		return Low
+	case f.Confirmed():
+		return High
+	default:
+		return Medium
+	}
+}
+
+// Redacted returns the token with all but its first 10 and last 4
+// characters cut out (see Redact).
+func (f Finding) Redacted() string { return Redact(f.Secret) }
 
 // Stats counts what a scan read and what it could not.
 type Stats struct {
 	Files    int64         // files (and archive entries, and blobs) scanned
 	Bytes    int64         // bytes scanned, after decompression
 	Duration time.Duration // wall time of the scan
-	Findings int64         // findings reported
 	Skipped  int64         // things not scanned on purpose: symlinks, devices, FIFOs, sockets
 	Errors   int64         // things that could not be read, or not wholly: each also gave a warning (a partial clone's missing blobs share one)
 	Warnings int64         // warnings given, errors included
-	// Suppressed counts findings not reported because of an inline
-	// loftyscan:allow, .loftyscanignore or a baseline; they are listed only
-	// with --show-suppressed and never change the exit code.
+
+	// Findings counts the findings that count (not suppressed), and
+	// Suppressed those not reported because of an inline loftyscan:allow,
+	// .loftyscanignore or a baseline: suppressed findings are listed only
+	// with --show-suppressed and never change the exit code. A scan does
+	// not set them: Count does, once the findings are final.
+	Findings   int64
 	Suppressed int64
+}
+
+// Count sets Findings and Suppressed from the final findings of a scan.
+// It is the one place findings are counted.
+func (s *Stats) Count(fs []Finding) {
+	s.Findings, s.Suppressed = 0, 0
+	for _, f := range fs {
+		if f.Suppressed != "" {
+			s.Suppressed++
+		} else {
+			s.Findings++
+		}
+	}
 }
 
 // Add sums the counts and durations of two scans run one after the other
@@ -86,54 +155,13 @@ func (w Warning) String() string {
 	return w.Path + ": " + w.Message
 }
 
-// Severity is how urgent a finding is: "critical" for a key --verify found
-// live, "high" for a confirmed key that has not expired, "medium" for an
-// unconfirmed token in a Lofty context that has not expired, "low" for
-// anything expired or rejected by Lofty. Every reporter maps it the same way (SARIF
-// error/error/warning/note, GitLab Critical/High/Medium/Low).
-func (f Finding) Severity() string {
-	switch {
-	case f.Verification == "live":
-		return "critical"
-	case f.Status == rules.StatusExpired, f.Verification == "invalid":
-		return "low"
-	case f.Confirmed():
-		return "high"
-	default:
-		return "medium"
+// DropPath returns the cause of a file system error in err ("permission
+// denied"), for a message that already names the path; other errors are
+// returned as they are.
+func DropPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-}
-
-// Redacted returns the token with all but its first 10 and last 4
-// characters cut out. The first 10 are the start of the public JOSE header
-// and the last 4 cannot be used to rebuild the key; together they let a
-// person tell two findings apart.
-func (f Finding) Redacted() string { return Redact(f.Secret) }
-
-// Redact shortens a token to a form that is safe to print.
-func Redact(tok string) string {
-	if len(tok) <= 20 || !utf8.ValidString(tok) {
-		return "[redacted]"
-	}
-	return tok[:10] + "…" + tok[len(tok)-4:]
-}
-
-// RedactText replaces every JWS-shaped token in s with its redacted form.
-// Messages that quote content (a warning naming a file whose name holds a
-// key, a panic value, an error from a library) pass through it, so that no
-// log line carries a full token.
-func RedactText(s string) string {
-	cands := rules.FindCandidates([]byte(s))
-	if len(cands) == 0 {
-		return s
-	}
-	var b strings.Builder
-	last := 0
-	for _, c := range cands {
-		b.WriteString(s[last:c.Start])
-		b.WriteString(Redact(s[c.Start:c.End]))
-		last = c.End
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return err
 }
