@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // Baseline is the set of findings of an earlier scan, read from its JSON
@@ -36,7 +38,7 @@ type Baseline struct {
 func LoadBaseline(r io.Reader, name string) (*Baseline, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", name, unwrapPathError(err))
+		return nil, fmt.Errorf("baseline %s: %w", name, finding.DropPath(err))
 	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	b := &Baseline{fingerprints: map[string]struct{}{}}

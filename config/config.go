@@ -36,6 +36,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -165,30 +166,20 @@ func find(root, name string) (string, bool) {
 func Load(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, unwrapPathError(err))
+		return nil, fmt.Errorf("config %s: %w", path, finding.DropPath(err))
 	}
 	defer f.Close()
-	return Parse(f, path)
+	return parse(f, path)
 }
 
-// unwrapPathError drops the *fs.PathError wrapper, whose message repeats
-// the path the caller already put first.
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// Parse reads and checks a configuration file; name is the path to show
+// parse reads and checks a configuration file; name is the path to show
 // in errors. Every error starts "config NAME:LINE: " where a line is
 // known; several problems are joined, one per line, so a user fixes them
 // all in one go.
-func Parse(r io.Reader, name string) (*Config, error) {
+func parse(r io.Reader, name string) (*Config, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, unwrapPathError(err))
+		return nil, fmt.Errorf("config %s: %w", name, finding.DropPath(err))
 	}
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("config %s: larger than 1 MiB: is this a loftyscan configuration file?", name)

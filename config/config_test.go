@@ -55,7 +55,7 @@ entries = 100000
 		{"BOM and CRLF", "\uFEFFscopes = [\"X\"]\r\n", Config{Scopes: []string{"X"}}},
 	}
 	for _, tt := range tests {
-		got, err := Parse(strings.NewReader(tt.doc), ".loftyscan.toml")
+		got, err := parse(strings.NewReader(tt.doc), ".loftyscan.toml")
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -71,7 +71,7 @@ entries = 100000
 // file does not set is nil.
 func TestParseUnset(t *testing.T) {
 	t.Parallel()
-	c, err := Parse(strings.NewReader("[archives]\ndepth = 2\n"), "c.toml")
+	c, err := parse(strings.NewReader("[archives]\ndepth = 2\n"), "c.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ entries = 0
 		}},
 	}
 	for _, tt := range tests {
-		c, err := Parse(strings.NewReader(tt.doc), ".loftyscan.toml")
+		c, err := parse(strings.NewReader(tt.doc), ".loftyscan.toml")
 		if err == nil {
 			t.Errorf("%s: no error, got %+v", tt.name, c)
 			continue
@@ -190,7 +190,7 @@ entries = 0
 func TestParseManyErrors(t *testing.T) {
 	t.Parallel()
 	doc := "skip = [\n" + strings.Repeat("  \"[\",\n", 1000) + "]\n"
-	_, err := Parse(strings.NewReader(doc), "c.toml")
+	_, err := parse(strings.NewReader(doc), "c.toml")
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -203,7 +203,7 @@ func TestParseManyErrors(t *testing.T) {
 func TestParseTooLarge(t *testing.T) {
 	t.Parallel()
 	doc := strings.Repeat("# padding\n", maxFileSize/10+1)
-	_, err := Parse(strings.NewReader(doc), "big.toml")
+	_, err := parse(strings.NewReader(doc), "big.toml")
 	if err == nil || !strings.HasPrefix(err.Error(), "config big.toml: larger than 1 MiB") {
 		t.Errorf("error = %v", err)
 	}
@@ -267,7 +267,7 @@ func TestFindAndLoad(t *testing.T) {
 // compiles.
 func TestConfigSkipCompiles(t *testing.T) {
 	t.Parallel()
-	c, err := Parse(strings.NewReader(`skip = ["vendor/", "**/*.min.js", "!vendor/keep.env", "\\#x", "[[:digit:]]*"]`), "c.toml")
+	c, err := parse(strings.NewReader(`skip = ["vendor/", "**/*.min.js", "!vendor/keep.env", "\\#x", "[[:digit:]]*"]`), "c.toml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,19 +2,28 @@ package config_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/loftyscan/loftyscan/config"
 )
 
-func ExampleParse() {
-	const file = `skip = ["vendor/**", "!vendor/keep.env"]
+func ExampleLoad() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, ".loftyscan.toml")
+	os.WriteFile(path, []byte(`skip = ["vendor/**", "!vendor/keep.env"]
 
 [archives]
 depth = 2
 entry_bytes = "64MiB"
-`
-	c, err := config.Parse(strings.NewReader(file), ".loftyscan.toml")
+`), 0o644)
+	c, err := config.Load(path)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -23,12 +32,13 @@ entry_bytes = "64MiB"
 	// Not set in the file: the CLI keeps its flag or default.
 	fmt.Println(c.Scopes == nil, c.Archives.Ratio == nil)
 
-	_, err = config.Parse(strings.NewReader("[archives]\ndept = 3\n"), ".loftyscan.toml")
-	fmt.Println(err)
+	os.WriteFile(path, []byte("[archives]\ndept = 3\n"), 0o644)
+	_, err = config.Load(path)
+	fmt.Println(strings.TrimPrefix(err.Error(), "config "+path))
 	// Output:
 	// [vendor/** !vendor/keep.env] 2 67108864
 	// true true
-	// config .loftyscan.toml:2: unknown key "archives.dept" (did you mean "archives.depth"?)
+	// :2: unknown key "archives.dept" (did you mean "archives.depth"?)
 }
 
 func ExampleSkipMatcher() {

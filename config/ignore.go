@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // IgnoreList is a parsed .loftyscanignore: findings a person looked at and
@@ -92,7 +94,7 @@ func ParseIgnore(r io.Reader, name string) (*IgnoreList, error) {
 		if errors.Is(err, bufio.ErrTooLong) {
 			return nil, fmt.Errorf("ignore %s: a line is longer than 64 KiB: is this a loftyscan ignore file?", name)
 		}
-		return nil, fmt.Errorf("ignore %s: %w", name, unwrapPathError(err))
+		return nil, fmt.Errorf("ignore %s: %w", name, finding.DropPath(err))
 	}
 	return l, nil
 }

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/loftyscan/loftyscan/internal/wildmatch"
 )
 
 // SkipMatcher decides which paths a scan leaves out, with the patterns of a
@@ -89,7 +91,7 @@ func compilePattern(s string) (pattern, error) {
 			return p, fmt.Errorf("has an empty element (\"//\"), which never matches")
 		}
 	}
-	if err := checkGlob(s); err != nil {
+	if err := wildmatch.Check(s); err != nil {
 		return p, err
 	}
 	p.glob = s
@@ -163,9 +165,9 @@ func (p *pattern) matches(path string, isDir bool) bool {
 		return false
 	}
 	if p.basename {
-		return wildmatch(p.glob, path[strings.LastIndexByte(path, '/')+1:], false)
+		return wildmatch.Match(p.glob, path[strings.LastIndexByte(path, '/')+1:], false)
 	}
-	return wildmatch(p.glob, path, true)
+	return wildmatch.Match(p.glob, path, true)
 }
 
 // matchesTree reports whether the pattern matches the path or one of its

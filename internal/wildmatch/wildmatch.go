@@ -1,12 +1,6 @@
-package wildmatch
-
-import (
-	"fmt"
-	"strings"
-)
-
-// This file ports git's wildmatch.c (the matcher behind .gitignore) so that
-// skip patterns and ignore-file globs behave exactly as users expect from
+// Package wildmatch matches paths against gitignore-style globs exactly as
+// git does: it ports git's wildmatch.c (the matcher behind .gitignore), so
+// that skip patterns and ignore-file globs behave exactly as users expect from
 // git. go-git's plumbing/format/gitignore was the first choice, but on the
 // cases in skip_test.go it disagrees with git where it matters: "[!a]" is
 // not negation and "[[:digit:]]" is not a class (it calls filepath.Match),
@@ -15,6 +9,12 @@ import (
 // the file), "**" inside a segment of an anchored pattern never matches,
 // and "*" then "!*/" (skip all files but walk all directories) keeps every
 // file that is inside a directory.
+package wildmatch
+
+import (
+	"fmt"
+	"strings"
+)
 
 // Results of dowild. The two abort values prune the search: abortAll means
 // no later split of the text can match either, abortToStarStar that only an
@@ -26,13 +26,13 @@ const (
 	wmAbortToStarStar
 )
 
-// wildmatch reports whether text matches the glob pattern as git's
+// Match reports whether text matches the glob pattern as git's
 // wildmatch does. With pathname (WM_PATHNAME), '*', '?' and bracket
 // expressions never match '/', and only "**" as a whole segment crosses
 // directories: "**/x" matches x at any depth, "x/**" everything below x,
 // "a/**/b" zero or more directories between a and b. Neither string may
-// contain NUL (compilePattern rejects it, and paths cannot hold it).
-func wildmatch(pattern, text string, pathname bool) bool {
+// contain NUL (Check rejects it, and paths cannot hold it).
+func Match(pattern, text string, pathname bool) bool {
 	return dowild(pattern, text, pathname) == wmMatch
 }
 
@@ -267,10 +267,10 @@ func inClass(name string, c byte) (in, ok bool) {
 	return false, false
 }
 
-// checkGlob finds what git would silently treat as a pattern that never
+// Check finds what git would silently treat as a pattern that never
 // matches (an unclosed '[', an unknown [:class:], a trailing backslash), so
 // that a typo is reported instead of skipping nothing.
-func checkGlob(p string) error {
+func Check(p string) error {
 	for i := 0; i < len(p); i++ {
 		switch p[i] {
 		case 0:

@@ -85,16 +85,16 @@ func TestWildmatch(t *testing.T) {
 		{"**/*X*/**/*i", "ab/cXd/efXg/hi", true},
 	}
 	for _, tt := range tests {
-		if got := wildmatch(tt.pattern, tt.text, true); got != tt.want {
-			t.Errorf("wildmatch(%q, %q) = %v, want %v", tt.pattern, tt.text, got, tt.want)
+		if got := Match(tt.pattern, tt.text, true); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.pattern, tt.text, got, tt.want)
 		}
 	}
 	// Without WM_PATHNAME (names, never paths, are matched this way),
 	// '*' crosses '/'.
-	if !wildmatch("foo*bar", "foo/baz/bar", false) {
-		t.Error(`wildmatch("foo*bar", "foo/baz/bar", no pathname) = false, want true`)
+	if !Match("foo*bar", "foo/baz/bar", false) {
+		t.Error(`Match("foo*bar", "foo/baz/bar", no pathname) = false, want true`)
 	}
-	if !wildmatch("-*-*-*-*-*-*-12-*-*-*-m-*-*-*", "-adobe-courier-bold-o-normal--12-120-75-75-m-70-iso8859-1", false) {
+	if !Match("-*-*-*-*-*-*-12-*-*-*-m-*-*-*", "-adobe-courier-bold-o-normal--12-120-75-75-m-70-iso8859-1", false) {
 		t.Error("the -adobe-courier- case does not match")
 	}
 }
@@ -107,10 +107,10 @@ func TestWildmatchBacktracking(t *testing.T) {
 	text := strings.Repeat("a", 200)
 	start := time.Now()
 	for _, pathname := range []bool{true, false} {
-		if wildmatch(pattern, text, pathname) {
+		if Match(pattern, text, pathname) {
 			t.Errorf("wildmatch matched a text with no 'b'")
 		}
-		if wildmatch("**/"+strings.Repeat("*a/", 10)+"b", strings.Repeat("a/", 40), pathname) {
+		if Match("**/"+strings.Repeat("*a/", 10)+"b", strings.Repeat("a/", 40), pathname) {
 			t.Errorf("wildmatch matched a path with no 'b'")
 		}
 	}
