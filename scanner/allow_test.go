@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // TestInlineAllow checks that a loftyscan:allow comment on a key's line
@@ -26,7 +28,7 @@ func TestInlineAllow(t *testing.T) {
 	for _, f := range c.Sorted() {
 		got[f.Line] = f.Suppressed
 	}
-	want := map[int]string{1: SuppressedInline, 2: "", 3: SuppressedInline}
+	want := map[int]string{1: finding.SuppressedInline, 2: "", 3: finding.SuppressedInline}
 	for line, w := range want {
 		if s, ok := got[line]; !ok || s != w {
 			t.Errorf("line %d: suppressed %q (found %v), want %q", line, s, ok, w)

@@ -47,7 +47,7 @@ func (k kind) String() string {
 // ra and size give random access when the content is a file on disk (zip
 // needs it); otherwise size is -1. It returns read errors of the content
 // itself; problems inside archives are reported as warnings.
-func (r *run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size int64, p string, depth int, b *budget) error {
+func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size int64, p string, depth int, b *budget) error {
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(rd, head)
 	head = head[:n]
@@ -58,7 +58,7 @@ func (r *run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	k := sniff(head)
 	if k != plain && depth >= r.opts.Limits.ArchiveDepth {
 		if r.opts.Limits.ArchiveDepth > 0 {
-			r.warn(p, "%s archive nested more than %d levels deep: scanned as plain bytes, not opened", k, r.opts.Limits.ArchiveDepth)
+			r.Warn(p, "%s archive nested more than %d levels deep: scanned as plain bytes, not opened", k, r.opts.Limits.ArchiveDepth)
 		}
 		k = plain
 	}
@@ -81,7 +81,7 @@ func (r *run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 }
 
 // scanPlain streams content through the rules.
-func (r *run) scanPlain(ctx context.Context, st *streamer, rd io.Reader, p string) error {
+func (r *Run) scanPlain(ctx context.Context, st *streamer, rd io.Reader, p string) error {
 	r.progress.Files.Add(1)
 	read, err := st.scan(ctx, rd, p, r.emit)
 	r.addBytes(st, read)
@@ -89,7 +89,7 @@ func (r *run) scanPlain(ctx context.Context, st *streamer, rd io.Reader, p strin
 }
 
 // scanZip scans each entry of a zip archive.
-func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size int64, p string, depth int, b *budget) error {
+func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size int64, p string, depth int, b *budget) error {
 	if ra == nil {
 		// Inside another archive or on a pipe: zip needs random access, so
 		// hold the archive in memory, within the entry cap.
@@ -99,7 +99,7 @@ func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 			// was read is still scanned, as plain bytes. The caller
 			// reports err.
 			if err == nil {
-				r.fail(p, "zip archive larger than the %s cap for archives read into memory: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
+				r.Fail(p, "zip archive larger than the %s cap for archives read into memory: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
 			}
 			r.progress.Files.Add(1)
 			read, serr := st.scan(ctx, io.MultiReader(bytes.NewReader(data), rd), p, r.emit)
@@ -113,7 +113,7 @@ func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
-		r.fail(p, "not a readable zip archive (%v): scanned as plain bytes", err)
+		r.Fail(p, "not a readable zip archive (%v): scanned as plain bytes", err)
 		r.progress.Files.Add(1)
 		read, err := st.scan(ctx, io.NewSectionReader(ra, 0, size), p, r.emit)
 		r.addBytes(st, read)
@@ -124,7 +124,7 @@ func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 			return ctx.Err()
 		}
 		if i >= r.opts.Limits.Entries {
-			r.fail(p, "zip archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
+			r.Fail(p, "zip archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
 			break
 		}
 		if f.FileInfo().IsDir() || !f.Mode().IsRegular() {
@@ -133,10 +133,10 @@ func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		inner := p + "!" + f.Name
 		rc, err := f.Open()
 		if err != nil {
-			r.fail(inner, "cannot read zip entry: %v", err)
+			r.Fail(inner, "cannot read zip entry: %v", err)
 			continue
 		}
-		cr := r.capped(rc, inner, b, int64(f.CompressedSize64), nil)
+		cr := r.capped(rc, b, int64(f.CompressedSize64), nil)
 		err = r.scanEntry(ctx, st, cr, nil, -1, inner, depth+1, b)
 		rc.Close()
 		r.reportEntryError(inner, "zip entry", cr, err)
@@ -147,15 +147,15 @@ func (r *run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 // scanGzip decompresses a gzip stream and scans what it holds: a tar
 // archive (entries named "x.tar.gz!entry") or anything else ("x.gz!x").
 // raw, when not nil, rereads the file when its gzip header is unreadable.
-func (r *run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) error {
+func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) error {
 	counted := &countingReader{r: rd}
 	gz, err := gzip.NewReader(counted)
 	if err != nil {
 		if raw != nil {
-			r.fail(p, "not a readable gzip file (%v): scanned as plain bytes", err)
+			r.Fail(p, "not a readable gzip file (%v): scanned as plain bytes", err)
 			return r.scanPlain(ctx, st, raw, p)
 		}
-		r.fail(p, "not a readable gzip stream (%v): not scanned", err)
+		r.Fail(p, "not a readable gzip stream (%v): not scanned", err)
 		return nil
 	}
 	defer gz.Close()
@@ -167,7 +167,7 @@ func (r *run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 		}
 	}
 	inner := p + "!" + name
-	cr := r.capped(gz, inner, b, 0, counted)
+	cr := r.capped(gz, b, 0, counted)
 	head := make([]byte, sniffLen)
 	n, herr := io.ReadFull(cr, head)
 	head = head[:n]
@@ -188,7 +188,7 @@ func (r *run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 // count against the file's total (a sparse entry can expand far past the
 // tar's size); in a tar.gz they count once, here, not again at the gzip
 // layer.
-func (r *run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) {
+func (r *Run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) {
 	tr := tar.NewReader(rd)
 	for i := 0; ; i++ {
 		if ctx.Err() != nil {
@@ -203,27 +203,27 @@ func (r *run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p st
 			if errors.As(err, &ce) {
 				if !ce.silent {
 					ce.silent = true
-					r.fail(p, "%s", ce.Error())
+					r.Fail(p, "%s", ce.Error())
 				}
 			} else if i == 0 && raw != nil {
-				r.fail(p, "not a readable tar archive (%v): scanned as plain bytes", err)
+				r.Fail(p, "not a readable tar archive (%v): scanned as plain bytes", err)
 				if err := r.scanPlain(ctx, st, raw, p); err != nil && !isContextErr(err) {
-					r.fail(p, "read error: %v", err)
+					r.Fail(p, "read error: %v", err)
 				}
 			} else {
-				r.fail(p, "corrupt tar archive after %d entries (%v): the rest was not scanned", i, err)
+				r.Fail(p, "corrupt tar archive after %d entries (%v): the rest was not scanned", i, err)
 			}
 			return
 		}
 		if i >= r.opts.Limits.Entries {
-			r.fail(p, "tar archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
+			r.Fail(p, "tar archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
 			return
 		}
 		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeGNUSparse {
 			continue
 		}
 		inner := p + "!" + strings.TrimPrefix(hdr.Name, "./")
-		cr := r.capped(tr, inner, b, 0, nil)
+		cr := r.capped(tr, b, 0, nil)
 		err = r.scanEntry(ctx, st, cr, nil, -1, inner, depth, b)
 		r.reportEntryError(inner, "tar entry", cr, err)
 		if err != nil && cr.hit == nil {
@@ -234,7 +234,7 @@ func (r *run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p st
 
 // reportEntryError turns the end of an entry's read into a warning: a cap
 // that was hit, or data that was corrupt part-way.
-func (r *run) reportEntryError(p, what string, cr *capReader, err error) {
+func (r *Run) reportEntryError(p, what string, cr *capReader, err error) {
 	var ce *capError
 	if cr.hit != nil {
 		err = cr.hit
@@ -243,10 +243,10 @@ func (r *run) reportEntryError(p, what string, cr *capReader, err error) {
 	case errors.As(err, &ce):
 		if !ce.silent {
 			ce.silent = true
-			r.fail(p, "%s", ce.Error())
+			r.Fail(p, "%s", ce.Error())
 		}
 	case err != nil && !isContextErr(err):
-		r.fail(p, "corrupt %s (%v): scanned what could be read", what, err)
+		r.Fail(p, "corrupt %s (%v): scanned what could be read", what, err)
 	}
 }
 
@@ -279,7 +279,7 @@ type capReader struct {
 	hit        *capError
 }
 
-func (r *run) capped(rd io.Reader, p string, b *budget, compressed int64, counted *countingReader) *capReader {
+func (r *Run) capped(rd io.Reader, b *budget, compressed int64, counted *countingReader) *capReader {
 	return &capReader{r: rd, max: r.opts.Limits.EntryBytes, b: b, compressed: compressed, counted: counted, ratio: r.opts.Limits.Ratio}
 }
 
@@ -336,8 +336,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
 // human formats a byte count for messages.
 func human(n int64) string {
 	switch {
@@ -353,7 +351,7 @@ func human(n int64) string {
 
 // addBytes counts what a streamer read, unless it already counted it
 // chunk by chunk.
-func (r *run) addBytes(st *streamer, read int64) {
+func (r *Run) addBytes(st *streamer, read int64) {
 	if st.progress == nil {
 		r.progress.Bytes.Add(read)
 	}

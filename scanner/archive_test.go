@@ -18,8 +18,8 @@ type archiveCase struct {
 	limits   func(*Limits)
 	want     []wantFinding // Path is relative to the file's directory
 	warnings []wantWarning
-	files    int64 // Stats.Files: entries and files scanned as plain content
-	errs     int64 // Stats.Errors
+	files    int64 // finding.Stats.Files: entries and files scanned as plain content
+	errs     int64 // finding.Stats.Errors
 }
 
 func runArchiveCases(t *testing.T, tests []archiveCase) {

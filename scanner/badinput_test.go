@@ -10,16 +10,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // scanPathsNoHang runs ScanPaths in a goroutine and fails the test if it
 // does not return in time: a FIFO opened for reading blocks until a writer
 // comes, which no context can interrupt.
-func scanPathsNoHang(t *testing.T, opts Options, roots ...string) (*Collector, Stats) {
+func scanPathsNoHang(t *testing.T, opts Options, roots ...string) (*Collector, finding.Stats) {
 	t.Helper()
 	type result struct {
 		c   *Collector
-		st  Stats
+		st  finding.Stats
 		err error
 	}
 	done := make(chan result, 1)
@@ -36,7 +38,7 @@ func scanPathsNoHang(t *testing.T, opts Options, roots ...string) (*Collector, S
 		return r.c, r.st
 	case <-time.After(20 * time.Second):
 		t.Fatal("ScanPaths blocked")
-		return nil, Stats{}
+		return nil, finding.Stats{}
 	}
 }
 

@@ -78,7 +78,7 @@ func BenchmarkScanReader(b *testing.B) {
 	s := New(testOptions())
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := s.ScanBytes(context.Background(), "in", data, &Collector{}); err != nil {
+		if _, err := s.ScanReader(context.Background(), "in", bytes.NewReader(data), &Collector{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/rules"
 )
@@ -84,23 +85,23 @@ func (w wantFinding) fill() wantFinding {
 	return w
 }
 
-func describe(f Finding) string {
+func describe(f finding.Finding) string {
 	return fmt.Sprintf("%s:%d:%d rule=%s enc=%q status=%s fp=%.12s", f.Path, f.Line, f.Column, f.RuleID, f.Encoding, f.Status, f.Fingerprint)
 }
 
 // checkFound compares every finding, in sorted order, with ws (sorted
 // the same way): path, line, column, rule, encoding, status, fingerprint,
 // and that the secret is the token the fingerprint is of.
-func checkFound(t testing.TB, got []Finding, ws ...wantFinding) {
+func checkFound(t testing.TB, got []finding.Finding, ws ...wantFinding) {
 	t.Helper()
-	got = append([]Finding(nil), got...)
-	SortFindings(got)
-	exp := make([]Finding, len(ws))
+	got = append([]finding.Finding(nil), got...)
+	finding.Sort(got)
+	exp := make([]finding.Finding, len(ws))
 	for i, w := range ws {
 		w = w.fill()
-		exp[i] = Finding{Path: w.Path, Line: w.Line, Column: w.Column, RuleID: w.Rule, Encoding: w.Encoding, Status: w.Status, Fingerprint: fingerprintOf(w.Token), Secret: w.Token}
+		exp[i] = finding.Finding{Path: w.Path, Line: w.Line, Column: w.Column, RuleID: w.Rule, Encoding: w.Encoding, Status: w.Status, Fingerprint: fingerprintOf(w.Token), Secret: w.Token}
 	}
-	SortFindings(exp)
+	finding.Sort(exp)
 	ok := len(got) == len(exp)
 	for i := 0; ok && i < len(got); i++ {
 		g, e := got[i], exp[i]
@@ -135,7 +136,7 @@ type wantWarning struct {
 
 // checkWarnings checks that each expected warning was given exactly once
 // and that no other warning was given.
-func checkWarnings(t testing.TB, got []Warning, ws ...wantWarning) {
+func checkWarnings(t testing.TB, got []finding.Warning, ws ...wantWarning) {
 	t.Helper()
 	used := make([]bool, len(got))
 	for _, w := range ws {
@@ -158,10 +159,10 @@ func checkWarnings(t testing.TB, got []Warning, ws ...wantWarning) {
 }
 
 // checkStats checks the counters that tie to the sink, then the ones given.
-func checkStats(t testing.TB, st Stats, c *Collector, files, errs, skipped int64) {
+func checkStats(t testing.TB, st finding.Stats, c *Collector, files, errs, skipped int64) {
 	t.Helper()
-	if st.Findings != int64(len(c.Findings)) {
-		t.Errorf("Stats.Findings = %d, sink got %d", st.Findings, len(c.Findings))
+	if st.Findings != 0 || st.Suppressed != 0 {
+		t.Errorf("the scan counted %d findings and %d suppressed: only finding.Stats.Count counts them", st.Findings, st.Suppressed)
 	}
 	if st.Warnings != int64(len(c.Warnings)) {
 		t.Errorf("Stats.Warnings = %d, sink got %d", st.Warnings, len(c.Warnings))
@@ -178,7 +179,7 @@ func checkStats(t testing.TB, st Stats, c *Collector, files, errs, skipped int64
 }
 
 // scanPaths runs ScanPaths with a deadline, failing the test on an error.
-func scanPaths(t testing.TB, opts Options, roots ...string) (*Collector, Stats) {
+func scanPaths(t testing.TB, opts Options, roots ...string) (*Collector, finding.Stats) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -190,13 +191,14 @@ func scanPaths(t testing.TB, opts Options, roots ...string) (*Collector, Stats) 
 	return c, st
 }
 
-// scanData scans data with ScanBytes under the name "in".
-func scanData(t testing.TB, opts Options, data []byte) (*Collector, Stats) {
+// scanData scans data as a stream (as standard input is) under the name
+// "in".
+func scanData(t testing.TB, opts Options, data []byte) (*Collector, finding.Stats) {
 	t.Helper()
 	c := &Collector{}
-	st, err := New(opts).ScanBytes(context.Background(), "in", data, c)
+	st, err := New(opts).ScanReader(context.Background(), "in", bytes.NewReader(data), c)
 	if err != nil {
-		t.Fatalf("ScanBytes: %v", err)
+		t.Fatalf("ScanReader: %v", err)
 	}
 	return c, st
 }

@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"github.com/loftyscan/loftyscan/rules"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/rules"
 )
 
 // Chunking. A stream is searched in chunks of chunkSize bytes, each with the
@@ -38,12 +40,11 @@ func newStreamer(f finder) *streamer {
 // scan reads r to its end and reports every finding in it under path. It
 // returns the bytes read and the first read error (findings before it are
 // already reported).
-func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func(Finding)) (int64, error) {
+func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func(finding.Finding)) (int64, error) {
 	var (
 		pos   position
-		base  int64 // stream offset of buf[0]
-		n     int   // valid bytes in buf
-		owned int   // buf[:owned] was owned by earlier chunks
+		n     int // valid bytes in buf
+		owned int // buf[:owned] was owned by earlier chunks
 		total int64
 	)
 	for {
@@ -62,21 +63,20 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 		eof := errors.Is(err, io.EOF)
 		if err != nil && !eof {
 			// Scan what was read before reporting the error.
-			s.report(s.buf[:n], base, owned, n, &pos, path, emit)
+			s.report(s.buf[:n], owned, n, &pos, path, emit)
 			return total, err
 		}
 		end := n
 		if !eof {
 			end = n - overlap
 		}
-		s.report(s.buf[:n], base, owned, end, &pos, path, emit)
+		s.report(s.buf[:n], owned, end, &pos, path, emit)
 		if eof {
 			return total, nil
 		}
 		// Keep the back bytes before end, and the overlap after it.
 		keep := n - (end - back)
 		copy(s.buf, s.buf[n-keep:n])
-		base += int64(n - keep)
 		owned = back
 		n = keep
 	}
@@ -105,7 +105,7 @@ func readFull(r io.Reader, b []byte) (int, error) {
 
 // report finds the keys in buf whose position is in buf[from:to], turns
 // them into findings in order, and advances pos to to.
-func (s *streamer) report(buf []byte, base int64, from, to int, pos *position, path string, emit func(Finding)) {
+func (s *streamer) report(buf []byte, from, to int, pos *position, path string, emit func(finding.Finding)) {
 	var hits []hit
 	s.find.find(buf, false, 0, func(h hit) {
 		if h.pos >= from && h.pos < to {
@@ -130,16 +130,16 @@ func (s *streamer) report(buf []byte, base int64, from, to int, pos *position, p
 		line, col := pos.lineCol(strings.HasPrefix(h.encoding, "utf-16"))
 		f := newFinding(h, path, line, col)
 		if rules.HasAllowComment(buf, h.pos, h.pos+storedLen(h)) {
-			f.Suppressed = SuppressedInline
+			f.Suppressed = finding.SuppressedInline
 		}
 		emit(f)
 	}
 	pos.advance(buf[cur:to])
 }
 
-func newFinding(h hit, path string, line, col int) Finding {
+func newFinding(h hit, path string, line, col int) finding.Finding {
 	sum := sha256.Sum256([]byte(h.match.Token))
-	return Finding{
+	return finding.Finding{
 		RuleID:      h.match.Rule,
 		Fingerprint: hex.EncodeToString(sum[:]),
 		Path:        path,
@@ -153,10 +153,6 @@ func newFinding(h hit, path string, line, col int) Finding {
 		Secret:      h.match.Token,
 	}
 }
-
-// SuppressedInline is Finding.Suppressed for a token whose line carries the
-// rules.AllowMarker comment.
-const SuppressedInline = "inline " + rules.AllowMarker
 
 // storedLen estimates how many bytes a hit's token takes in the buffer, so
 // the allow check looks past the token's end: base64 takes 4 bytes for 3

@@ -90,7 +90,7 @@ func TestChunkBoundaries(t *testing.T) {
 					checkWarnings(t, c.Warnings)
 					checkStats(t, st, c, 1, 0, 0)
 					if st.Bytes != int64(len(p.data)) {
-						t.Errorf("%s: Stats.Bytes = %d, want %d", name, st.Bytes, len(p.data))
+						t.Errorf("%s: finding.Stats.Bytes = %d, want %d", name, st.Bytes, len(p.data))
 					}
 				}
 			})

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // ErrNoPath is wrapped by ScanPaths when a path given to scan does not exist.
@@ -23,7 +25,7 @@ var ErrNoPath = errors.New("no such file or directory")
 // (so a scan of a checkout reports repository paths), the file's base name
 // when one file is given, and the root joined with the relative path when
 // several are given.
-func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (Stats, error) {
+func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (finding.Stats, error) {
 	if len(roots) == 0 {
 		roots = []string{"."}
 	}
@@ -32,14 +34,14 @@ func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (Sta
 		fi, err := os.Stat(root) // a root named on the command line is followed
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return Stats{}, fmt.Errorf("%s: %w", root, ErrNoPath)
+				return finding.Stats{}, fmt.Errorf("%s: %w", root, ErrNoPath)
 			}
-			return Stats{}, err
+			return finding.Stats{}, err
 		}
 		infos[i] = fi
 	}
-	r := s.newRun(sink)
-	jobs := make(chan func(context.Context, *streamer), 256)
+	r := s.Start(sink)
+	jobs := make(chan func(context.Context, *Worker), 256)
 	go func() {
 		defer close(jobs)
 		for i, root := range roots {
@@ -61,8 +63,8 @@ func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (Sta
 			}
 		}
 	}()
-	r.pool(ctx, jobs)
-	st := r.stats()
+	r.Pool(ctx, jobs)
+	st := r.Stats()
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
@@ -71,8 +73,8 @@ func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (Sta
 
 // walker walks directory trees and queues their files.
 type walker struct {
-	run     *run
-	jobs    chan<- func(context.Context, *streamer)
+	run     *Run
+	jobs    chan<- func(context.Context, *Worker)
 	visited map[string]bool // real paths of directories entered, against symlink loops
 	prefix  string          // how the root shows in paths: "" for a lone root
 }
@@ -88,7 +90,7 @@ func (w *walker) skipped(rel string, isDir bool) bool {
 		inRoot = strings.TrimPrefix(strings.TrimPrefix(rel, w.prefix), "/")
 	}
 	if w.run.opts.Skip(inRoot, isDir) {
-		w.run.skipped.Add(1)
+		w.run.SkipQuietly()
 		return true
 	}
 	return false
@@ -100,7 +102,7 @@ func (w *walker) walkDir(ctx context.Context, dir, display string) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		w.run.fail(displayName(display, dir), "cannot read directory: %v", unwrapPathError(err))
+		w.run.Fail(displayName(display, dir), "cannot read directory: %v", finding.DropPath(err))
 		// ReadDir returns what it read before the error: go on with it.
 	}
 	for _, e := range entries {
@@ -108,8 +110,8 @@ func (w *walker) walkDir(ctx context.Context, dir, display string) {
 		abs := filepath.Join(dir, name)
 		rel := joinDisplay(display, name)
 		if !utf8.ValidString(name) {
-			w.run.warn(validName(rel), "file name is not valid UTF-8; shown with U+FFFD in place of the invalid bytes")
-			rel = validName(rel)
+			w.run.Warn(finding.ValidPath(rel), "file name is not valid UTF-8; shown with U+FFFD in place of the invalid bytes")
+			rel = finding.ValidPath(rel)
 		}
 		if w.skipped(rel, e.IsDir()) {
 			continue
@@ -125,7 +127,7 @@ func (w *walker) walkDir(ctx context.Context, dir, display string) {
 		case t.IsRegular():
 			w.file(abs, rel)
 		default:
-			w.run.skip(rel, "%s, not read", describeMode(t))
+			w.run.Skip(rel, "%s, not read", describeMode(t))
 		}
 	}
 }
@@ -133,18 +135,18 @@ func (w *walker) walkDir(ctx context.Context, dir, display string) {
 func (w *walker) symlink(ctx context.Context, abs, rel string) {
 	fi, err := os.Stat(abs)
 	if err != nil {
-		w.run.skip(rel, "broken symbolic link (its target cannot be read: %v), skipped", unwrapPathError(err))
+		w.run.Skip(rel, "broken symbolic link (its target cannot be read: %v), skipped", finding.DropPath(err))
 		return
 	}
 	if !w.run.opts.FollowSymlinks {
-		w.run.skipped.Add(1) // silent: not following links is the default
+		w.run.SkipQuietly() // silent: not following links is the default
 		return
 	}
 	switch {
 	case fi.IsDir():
 		real, err := filepath.EvalSymlinks(abs)
 		if err != nil || w.visited[real] {
-			w.run.skip(rel, "symbolic link loop, not followed again")
+			w.run.Skip(rel, "symbolic link loop, not followed again")
 			return
 		}
 		w.visited[real] = true
@@ -152,31 +154,31 @@ func (w *walker) symlink(ctx context.Context, abs, rel string) {
 	case fi.Mode().IsRegular():
 		w.file(abs, rel)
 	default:
-		w.run.skip(rel, "symbolic link to a %s, not read", describeMode(fi.Mode().Type()))
+		w.run.Skip(rel, "symbolic link to a %s, not read", describeMode(fi.Mode().Type()))
 	}
 }
 
 func (w *walker) file(abs, rel string) {
 	r := w.run
-	w.jobs <- func(ctx context.Context, st *streamer) {
+	w.jobs <- func(ctx context.Context, wk *Worker) {
 		f, err := openNoBlock(abs)
 		if err != nil {
-			r.fail(rel, "cannot open: %v", unwrapPathError(err))
+			r.Fail(rel, "cannot open: %v", finding.DropPath(err))
 			return
 		}
 		defer f.Close()
 		fi, err := f.Stat()
 		if err != nil {
-			r.fail(rel, "cannot stat: %v", unwrapPathError(err))
+			r.Fail(rel, "cannot stat: %v", finding.DropPath(err))
 			return
 		}
 		if !fi.Mode().IsRegular() {
-			r.skip(rel, "%s, not read", describeMode(fi.Mode().Type()))
+			r.Skip(rel, "%s, not read", describeMode(fi.Mode().Type()))
 			return
 		}
-		err = r.scanEntry(ctx, st, f, f, fi.Size(), rel, 0, newBudget(r.opts.Limits.TotalBytes))
+		err = wk.scan(ctx, f, f, fi.Size(), rel)
 		if err != nil && !isContextErr(err) {
-			r.fail(rel, "read error, the rest of the file was not scanned: %v", unwrapPathError(err))
+			r.Fail(rel, "read error, the rest of the file was not scanned: %v", finding.DropPath(err))
 		}
 	}
 }
@@ -193,18 +195,6 @@ func displayName(display, abs string) string {
 		return filepath.ToSlash(abs)
 	}
 	return display
-}
-
-func validName(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
-
-// unwrapPathError drops the *PathError's path, which the warning already
-// names, keeping its cause ("permission denied").
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 func describeMode(m fs.FileMode) string {

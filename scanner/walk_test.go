@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // refLineCol is the position of data[off] as the scanner defines it: lines
@@ -228,8 +230,8 @@ func TestScanPathsWorkers(t *testing.T) {
 		}
 		writeFixture(t, dir, name, []byte(content))
 	}
-	var results [][]Finding
-	var stats []Stats
+	var results [][]finding.Finding
+	var stats []finding.Stats
 	for _, workers := range []int{1, 4} {
 		opts := testOptions()
 		opts.Workers = workers
@@ -241,7 +243,7 @@ func TestScanPathsWorkers(t *testing.T) {
 		st.Duration = 0
 		stats = append(stats, st)
 	}
-	if !slices.EqualFunc(results[0], results[1], func(a, b Finding) bool { return a == b }) {
+	if !slices.EqualFunc(results[0], results[1], func(a, b finding.Finding) bool { return a == b }) {
 		t.Errorf("findings with 1 worker and with 4 differ")
 	}
 	if stats[0] != stats[1] {

@@ -1,0 +1,167 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loftyscan/loftyscan/finding"
+)
+
+// The API of a source. A source is a place content comes from: the folders
+// and standard input of this package, git repositories (package gitscan),
+// anything else to come. It starts a Run, hands each piece of content it
+// reads to a Worker's Scan or ScanBytes under the path reports should show,
+// says through the Run what it could not read, and returns the Run's Stats.
+
+// Run is one scan under way: its options, the sink its findings and
+// warnings go to, and its counts. It is safe for concurrent use.
+type Run struct {
+	opts     Options
+	sink     Sink
+	start    time.Time
+	progress *Progress // files and bytes, shared with Options.Progress
+	skipped  atomic.Int64
+	errs     atomic.Int64
+	warnings atomic.Int64
+}
+
+// Start begins a scan whose findings and warnings go to sink. The Run
+// calls sink from one goroutine at a time.
+func (s *Scanner) Start(sink Sink) *Run {
+	p := s.opts.Progress
+	if p == nil {
+		p = &Progress{}
+	}
+	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p}
+}
+
+// Options returns the options the scan runs with.
+func (r *Run) Options() Options { return r.opts }
+
+// Workers is how many streams the scan reads at once.
+func (r *Run) Workers() int { return r.opts.workers() }
+
+// Stats returns the counts so far. Findings are not counted here: see
+// finding.Stats.Count.
+func (r *Run) Stats() finding.Stats {
+	return finding.Stats{
+		Files:    r.progress.Files.Load(),
+		Bytes:    r.progress.Bytes.Load(),
+		Duration: time.Since(r.start),
+		Skipped:  r.skipped.Load(),
+		Errors:   r.errs.Load(),
+		Warnings: r.warnings.Load(),
+	}
+}
+
+// emit reports a finding.
+func (r *Run) emit(f finding.Finding) { r.sink.Finding(f) }
+
+// Warn reports something the user should know that did not lose content.
+// The path and the message are redacted: either may quote content.
+func (r *Run) Warn(path, format string, args ...any) {
+	r.warnings.Add(1)
+	r.sink.Warning(finding.Warning{Path: finding.RedactText(path), Message: finding.RedactText(fmt.Sprintf(format, args...))})
+}
+
+// Fail reports content that could not be read, or not wholly: a warning,
+// counted as an error.
+func (r *Run) Fail(path, format string, args ...any) {
+	r.FailMany(1, path, format, args...)
+}
+
+// FailMany is Fail for n things that share one warning (the blobs a
+// partial clone left out).
+func (r *Run) FailMany(n int64, path, format string, args ...any) {
+	r.errs.Add(n)
+	r.Warn(path, format, args...)
+}
+
+// Skip reports something not scanned on purpose: a warning, counted as
+// skipped.
+func (r *Run) Skip(path, format string, args ...any) {
+	r.skipped.Add(1)
+	r.Warn(path, format, args...)
+}
+
+// SkipQuietly counts something not scanned on purpose that needs no
+// warning: a path the Skip option excludes, a symbolic link not followed.
+func (r *Run) SkipQuietly() { r.skipped.Add(1) }
+
+// Safely runs job, turning a panic into a warning about path (which may be
+// empty), counted as an error: a bug triggered by one hostile file must
+// not end the scan and lose every other finding. The panic value is
+// redacted like any message.
+func (r *Run) Safely(path string, job func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.Fail(path, "internal error, not scanned completely (please report this): %v", v)
+		}
+	}()
+	job()
+}
+
+// Pool runs jobs on Workers() goroutines, each with a Worker of its own,
+// until jobs is closed; once ctx is done the rest are drained unrun.
+func (r *Run) Pool(ctx context.Context, jobs <-chan func(context.Context, *Worker)) {
+	var wg sync.WaitGroup
+	for range r.Workers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := r.NewWorker()
+			for job := range jobs {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				r.Safely("", func() { job(ctx, w) })
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Worker scans one stream at a time. Each goroutine of a source has its
+// own: it holds the buffers (a few MiB) that every stream it scans reuses.
+type Worker struct {
+	r  *Run
+	st *streamer
+}
+
+// NewWorker returns a Worker for one goroutine.
+func (r *Run) NewWorker() *Worker {
+	st := newStreamer(finder{cfg: r.opts.Rules})
+	st.progress = r.progress
+	return &Worker{r: r, st: st}
+}
+
+// Scan scans rd to its end as one file shown at path: archives and gzip in
+// it are opened (within the options' Limits, its layers sharing one
+// TotalBytes budget), keys in it are found whatever their encoding, and
+// findings and warnings go to the Run's sink under path. It returns the
+// first read error of rd itself, findings before it already reported, or
+// ctx's error; problems inside archives are warnings. A panic while
+// scanning becomes a warning about path.
+func (w *Worker) Scan(ctx context.Context, path string, rd io.Reader) error {
+	return w.scan(ctx, rd, nil, -1, path)
+}
+
+// ScanBytes is Scan for content held in memory, which a zip archive needs
+// to be opened in place.
+func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error {
+	return w.scan(ctx, bytes.NewReader(data), bytes.NewReader(data), int64(len(data)), path)
+}
+
+// scan scans one file, archive or stream with a budget of its own. ra and
+// size give random access when there is (zip needs it); else size is -1.
+func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size int64, path string) (err error) {
+	w.r.Safely(path, func() {
+		err = w.r.scanEntry(ctx, w.st, rd, ra, size, path, 0, newBudget(w.r.opts.Limits.TotalBytes))
+	})
+	return err
+}
