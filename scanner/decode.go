@@ -46,6 +46,10 @@ type hit struct {
 type finder struct {
 	cfg  rules.Config
 	free []*b64window // windows to reuse
+	// searched counts the bytes handed to the rules, at every depth of
+	// decoding: the work a scan does, which tests check grows linearly
+	// with the input, whatever the input.
+	searched int64
 }
 
 // window returns an empty window, reused when one is free.
@@ -68,6 +72,7 @@ func (f *finder) release(w *b64window) {
 
 // find reports every key in buf, plain or wrapped in base64 or UTF-16.
 func (f *finder) find(buf []byte, outerCtx bool, depth int, emit func(hit)) {
+	f.searched += int64(len(buf))
 	for _, m := range f.cfg.FindWithContext(buf, outerCtx) {
 		emit(hit{pos: m.Start, match: m})
 	}
