@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/rules"
-	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // gitlabReporter writes GitLab's secret detection report, schema 15.2.1
@@ -51,7 +51,7 @@ import (
 //	description  one line with the redacted token, the rule, the encoding, the expiry
 //	             and the commit, then what the rule means
 //	severity     "Critical" (a key --verify found live), "High", "Medium" or "Low"
-//	             (see scanner.Finding.Severity)
+//	             (see finding.Finding.Severity)
 //	solution     what to do: revoke first, then clean up
 //	identifiers  one, of type "loftyscan_rule_id", whose value is the rule id
 //	location     file (the finding's path; "outer.zip!inner/file" in archives),
@@ -216,7 +216,7 @@ func (g *gitlabReporter) Report(w io.Writer, r Report) error {
 	return enc.Encode(out)
 }
 
-func gitlabVulnerabilityFor(f scanner.Finding) gitlabVulnerability {
+func gitlabVulnerabilityFor(f finding.Finding) gitlabVulnerability {
 	line := max(1, f.Line)
 	loc := gitlabLocation{File: f.Path, StartLine: line, EndLine: line, Commit: gitlabCommit{SHA: noCommit}}
 	details := gitlabDetails{
@@ -276,15 +276,15 @@ func gitlabRuleText(ruleID string) string {
 
 // gitlabSeverity maps a finding's severity to the schema's capitalised
 // values.
-func gitlabSeverity(severity string) string {
+func gitlabSeverity(severity finding.Severity) string {
 	switch severity {
-	case "critical":
+	case finding.Critical:
 		return "Critical"
-	case "high":
+	case finding.High:
 		return "High"
-	case "medium":
+	case finding.Medium:
 		return "Medium"
-	case "low":
+	case finding.Low:
 		return "Low"
 	}
 	return "Unknown"
@@ -294,7 +294,7 @@ func gitlabSeverity(severity string) string {
 // same finding keeps its id from one scan to the next. It is shaped as a
 // UUID, as the schema recommends: version 8 (RFC 9562's custom layout)
 // over the first 16 bytes of a SHA-256.
-func gitlabID(f scanner.Finding) string {
+func gitlabID(f finding.Finding) string {
 	h := sha256.New()
 	for _, s := range []string{idNamespace, f.Fingerprint, f.Path, strconv.Itoa(f.Line), strconv.Itoa(f.Column), f.Commit} {
 		// Length-prefixed, so that no two lists of fields hash alike.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // gitlabSchema15 is GitLab's secret detection report schema 15.2.1, copied
@@ -199,7 +199,7 @@ func TestGitLabVulnerabilities(t *testing.T) {
 	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatal(err)
 	}
-	var counted []scanner.Finding
+	var counted []finding.Finding
 	for _, f := range r.Findings {
 		if f.Suppressed == "" {
 			counted = append(counted, f)
@@ -277,12 +277,12 @@ func TestGitLabIDStable(t *testing.T) {
 	if gitlabID(g) != id {
 		t.Error("id depends on more than where the token is")
 	}
-	for name, change := range map[string]func(*scanner.Finding){
-		"fingerprint": func(f *scanner.Finding) { f.Fingerprint = strings.Repeat("0", 64) },
-		"path":        func(f *scanner.Finding) { f.Path = "other.yaml" },
-		"line":        func(f *scanner.Finding) { f.Line++ },
-		"column":      func(f *scanner.Finding) { f.Column++ },
-		"commit":      func(f *scanner.Finding) { f.Commit = "" },
+	for name, change := range map[string]func(*finding.Finding){
+		"fingerprint": func(f *finding.Finding) { f.Fingerprint = strings.Repeat("0", 64) },
+		"path":        func(f *finding.Finding) { f.Path = "other.yaml" },
+		"line":        func(f *finding.Finding) { f.Line++ },
+		"column":      func(f *finding.Finding) { f.Column++ },
+		"commit":      func(f *finding.Finding) { f.Commit = "" },
 	} {
 		g := f
 		change(&g)

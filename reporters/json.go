@@ -28,7 +28,7 @@ import (
 //	expires_at   RFC 3339 time in UTC, or null when the token never expires
 //	redacted     the token with all but its first 10 and last 4 characters cut out
 //	severity     "critical" (a key --verify found live), "high", "medium" or "low"
-//	             (see scanner.Finding.Severity)
+//	             (see finding.Finding.Severity)
 //	alg          the JWS header's alg
 //	encoding     the wrapping the token was found in ("base64", "utf-16le"...); omitted for plain text
 //	subject      the sub claim; omitted when there is none
@@ -155,12 +155,12 @@ func (j *jsonReporter) Report(w io.Writer, r Report) error {
 			Confirmed:   f.Confirmed(),
 			Status:      string(f.Status),
 			Redacted:    f.Redacted(),
-			Severity:    f.Severity(),
+			Severity:    string(f.Severity()),
 			Alg:         f.Alg,
 			Encoding:    f.Encoding,
 			Subject:     f.Subject,
 
-			Verification:       f.Verification,
+			Verification:       string(f.Verification),
 			VerificationReason: f.VerificationReason,
 			Suppressed:         f.Suppressed,
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // junitReporter writes JUnit XML, the test report format that CI systems
@@ -129,7 +129,7 @@ func (j *junitReporter) Report(w io.Writer, r Report) error {
 	return bw.Flush()
 }
 
-func junitTestcaseFor(f scanner.Finding) junitTestcase {
+func junitTestcaseFor(f finding.Finding) junitTestcase {
 	path := sanitize(f.Path)
 	tc := junitTestcase{
 		Classname: path,
@@ -160,7 +160,7 @@ func junitTestcaseFor(f scanner.Finding) junitTestcase {
 }
 
 // junitSummary says what the scan read, for the suite's system-out.
-func junitSummary(s scanner.Stats, suppressed int64) string {
+func junitSummary(s finding.Stats, suppressed int64) string {
 	out := fmt.Sprintf("loftyscan scanned %s, %s in %s", plural(s.Files, "file", "files"), formatBytes(s.Bytes), formatDuration(s.Duration))
 	if suppressed > 0 {
 		out += "; " + plural(suppressed, "finding", "findings") + " suppressed (loftyscan:allow, .loftyscanignore or a baseline)"

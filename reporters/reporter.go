@@ -7,14 +7,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/rules"
-	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // Report is what a scan produced.
 type Report struct {
-	Findings []scanner.Finding
-	Stats    scanner.Stats
+	Findings []finding.Finding
+	Stats    finding.Stats
 	// Root is the absolute path of the scan root (the directory, or the
 	// repository's work tree), which finding paths are relative to. It may be
 	// empty, as for stdin: SARIF then leaves the base of its URIs to the
@@ -119,7 +119,7 @@ func scanErrors(n int64) string {
 // by its own claims: "active, expires 2027-01-02 15:04 UTC",
 // "expired 2023-11-14" or "no expiry". Times are in UTC so that a report
 // reads the same wherever it was made.
-func describeExpiry(f scanner.Finding) string {
+func describeExpiry(f finding.Finding) string {
 	switch f.Status {
 	case rules.StatusExpired:
 		if f.ExpiresAt.IsZero() {
@@ -137,42 +137,35 @@ func describeExpiry(f scanner.Finding) string {
 	return string(f.Status)
 }
 
-// The values of scanner.Finding.Verification.
-const (
-	verifiedLive    = "live"
-	verifiedInvalid = "invalid"
-	verifiedUnknown = "unknown"
-)
-
 // describeVerification says in a few words what Lofty answered when --verify
 // asked about the finding's token: "LIVE: Lofty accepted this key",
 // "invalid: Lofty rejected it (revoked or expired)" or "unknown: rate
 // limited". It is "" when the token was not verified.
-func describeVerification(f scanner.Finding) string {
+func describeVerification(f finding.Finding) string {
 	switch f.Verification {
 	case "":
 		return ""
-	case verifiedLive:
+	case finding.Live:
 		return "LIVE: Lofty accepted this key"
-	case verifiedInvalid:
+	case finding.Invalid:
 		return "invalid: Lofty rejected it (revoked or expired)"
 	}
 	reason := f.VerificationReason
-	if reason == "" && f.Verification == verifiedUnknown {
+	if reason == "" && f.Verification == finding.Unknown {
 		reason = "no answer from Lofty"
 	}
 	if reason == "" {
-		return f.Verification
+		return string(f.Verification)
 	}
-	return f.Verification + ": " + reason
+	return string(f.Verification) + ": " + reason
 }
 
 // suppressedInSource reports whether a finding is suppressed by a marker in
 // the scanned file itself (an inline loftyscan:allow) rather than by
 // something kept apart from it (.loftyscanignore, a baseline). SARIF tells
 // the two apart.
-func suppressedInSource(f scanner.Finding) bool {
-	return strings.HasPrefix(f.Suppressed, scanner.SuppressedInline)
+func suppressedInSource(f finding.Finding) bool {
+	return strings.HasPrefix(f.Suppressed, finding.SuppressedInline)
 }
 
 // countSuppressed is how many findings the scan suppressed: the stats'

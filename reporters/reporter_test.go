@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/rules"
-	"github.com/loftyscan/loftyscan/scanner"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -29,7 +29,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 func sampleReport() Report {
 	no, yes := false, true
 	date := time.Date(2024, 5, 6, 10, 0, 0, 0, time.FixedZone("CEST", 2*3600))
-	fs := []scanner.Finding{
+	fs := []finding.Finding{
 		{
 			RuleID:    rules.RuleAPIKey,
 			Path:      "config/.env",
@@ -68,7 +68,7 @@ func sampleReport() Report {
 			Message:   "add staging config",
 			InHead:    &no,
 
-			Verification:       "unknown",
+			Verification:       finding.Unknown,
 			VerificationReason: "expired by its claims: not sent",
 		},
 		{
@@ -86,7 +86,7 @@ func sampleReport() Report {
 			Message: "docs: lofty setup \x1b[31mred\u202e",
 			InHead:  &yes,
 
-			Verification:       "unknown",
+			Verification:       finding.Unknown,
 			VerificationReason: "rate limited",
 		},
 		{
@@ -98,7 +98,7 @@ func sampleReport() Report {
 			Alg:          "HS256",
 			Subject:      "agent-2002",
 			Secret:       testtoken.Key("agent-2002", time.Time{}),
-			Verification: "live",
+			Verification: finding.Live,
 		},
 		{
 			RuleID:       rules.RuleAPIKey,
@@ -110,7 +110,7 @@ func sampleReport() Report {
 			Alg:          "HS256",
 			Subject:      "agent-3003",
 			Secret:       testtoken.Key("agent-3003", time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)),
-			Verification: "invalid",
+			Verification: finding.Invalid,
 		},
 		{
 			RuleID:     rules.RuleAPIKey,
@@ -122,7 +122,7 @@ func sampleReport() Report {
 			Alg:        "HS256",
 			Subject:    "fixture",
 			Secret:     testtoken.Key("fixture", time.Date(2028, 6, 1, 0, 0, 0, 0, time.UTC)),
-			Suppressed: scanner.SuppressedInline,
+			Suppressed: finding.SuppressedInline,
 		},
 		{
 			RuleID:     rules.RuleUnconfirmed,
@@ -145,7 +145,7 @@ func sampleReport() Report {
 	}
 	return Report{
 		Findings: fs,
-		Stats: scanner.Stats{
+		Stats: finding.Stats{
 			Files:      13,
 			Bytes:      1_234_567,
 			Duration:   15300 * time.Microsecond,
@@ -174,20 +174,20 @@ func printsSecrets(format string) bool {
 // omitsSuppressed reports whether format leaves out the token of a
 // suppressed finding: GitLab does not list suppressed findings, and JUnit
 // lists them as skipped tests with their reason only.
-func omitsSuppressed(format string, f scanner.Finding) bool {
+func omitsSuppressed(format string, f finding.Finding) bool {
 	return f.Suppressed != "" && (format == FormatGitLab || format == FormatJUnit)
 }
 
 // cleanReport is a scan that found nothing.
 func cleanReport() Report {
-	return Report{Stats: scanner.Stats{Files: 13, Bytes: 48_213, Duration: 2100 * time.Microsecond}}
+	return Report{Stats: finding.Stats{Files: 13, Bytes: 48_213, Duration: 2100 * time.Microsecond}}
 }
 
 // suppressedOnlyReport is a scan whose every finding is suppressed, as
 // --show-suppressed passes them: nothing counts.
 func suppressedOnlyReport() Report {
 	r := sampleReport()
-	var fs []scanner.Finding
+	var fs []finding.Finding
 	for _, f := range r.Findings {
 		if f.Suppressed != "" {
 			fs = append(fs, f)

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/rules"
-	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // sarifReporter writes SARIF 2.1.0 in the subset GitHub code scanning
@@ -237,7 +237,7 @@ func (s *sarifReporter) Report(w io.Writer, r Report) error {
 	return enc.Encode(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}})
 }
 
-func sarifResultFor(f scanner.Finding) sarifResult {
+func sarifResultFor(f finding.Finding) sarifResult {
 	idx := 0
 	for i, rule := range sarifRules {
 		if rule.ID == f.RuleID {
@@ -254,7 +254,7 @@ func sarifResultFor(f scanner.Finding) sarifResult {
 	props := sarifResultProperty{
 		Status:             string(f.Status),
 		Encoding:           f.Encoding,
-		Verification:       f.Verification,
+		Verification:       string(f.Verification),
 		VerificationReason: f.VerificationReason,
 	}
 	if !f.ExpiresAt.IsZero() {
@@ -308,11 +308,11 @@ func sarifVersion(v string) string {
 // sarifLevel maps a finding's severity to a SARIF level, so that an expired
 // key is a note rather than an error that fails a required check. SARIF has
 // nothing above "error", so critical and high share it.
-func sarifLevel(severity string) string {
+func sarifLevel(severity finding.Severity) string {
 	switch severity {
-	case "critical", "high":
+	case finding.Critical, finding.High:
 		return "error"
-	case "medium":
+	case finding.Medium:
 		return "warning"
 	}
 	return "note"
@@ -321,7 +321,7 @@ func sarifLevel(severity string) string {
 // sarifMessage is the one line GitHub shows for an alert, and the GitLab
 // and JUnit formats' summary of a finding. It carries the redacted token,
 // never the full one.
-func sarifMessage(f scanner.Finding) string {
+func sarifMessage(f finding.Finding) string {
 	var b strings.Builder
 	l := label(f.RuleID)
 	b.WriteString(strings.ToUpper(l[:1]) + l[1:])
@@ -336,9 +336,9 @@ func sarifMessage(f scanner.Finding) string {
 	b.WriteString(".")
 	switch f.Verification {
 	case "":
-	case verifiedLive:
+	case finding.Live:
 		b.WriteString(" Verified live: Lofty accepted it.")
-	case verifiedInvalid:
+	case finding.Invalid:
 		b.WriteString(" Verified invalid: Lofty rejected it (revoked or expired).")
 	default:
 		b.WriteString(" Verification " + describeVerification(f) + ".")

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -100,11 +101,11 @@ type sarifDoc struct {
 // verificationSentence is how the one-line message of a SARIF result, a
 // GitLab vulnerability or a JUnit failure starts to say what --verify
 // learnt, by Finding.Verification.
-var verificationSentence = map[string]string{
-	"":        "",
-	"live":    " Verified live: Lofty accepted it.",
-	"invalid": " Verified invalid: Lofty rejected it",
-	"unknown": " Verification unknown: ",
+var verificationSentence = map[finding.Verification]string{
+	"":              "",
+	finding.Live:    " Verified live: Lofty accepted it.",
+	finding.Invalid: " Verified invalid: Lofty rejected it",
+	finding.Unknown: " Verification unknown: ",
 }
 
 func TestSARIFClean(t *testing.T) {
@@ -176,7 +177,7 @@ func TestSARIFResults(t *testing.T) {
 		if !strings.Contains(res.Message.Text, verificationSentence[f.Verification]) {
 			t.Errorf("result %d: message %q does not say what --verify learnt", i, res.Message.Text)
 		}
-		if got, _ := res.Properties["verification"].(string); got != f.Verification {
+		if got, _ := res.Properties["verification"].(string); got != string(f.Verification) {
 			t.Errorf("result %d: properties.verification %q, want %q", i, got, f.Verification)
 		}
 		if got, _ := res.Properties["verification_reason"].(string); got != f.VerificationReason {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/rules"
-	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // terminalReporter writes findings for a person reading a terminal or a CI
@@ -104,15 +104,15 @@ var groups = [numGroups]struct {
 		"suppressed", "suppressed"},
 }
 
-func groupOf(f scanner.Finding) group {
+func groupOf(f finding.Finding) group {
 	switch {
 	case f.Suppressed != "":
 		return groupSuppressed
-	case f.Verification == verifiedLive:
+	case f.Verification == finding.Live:
 		return groupLive
 	case f.Status == rules.StatusExpired:
 		return groupExpired
-	case f.Confirmed() && f.Verification == verifiedInvalid:
+	case f.Confirmed() && f.Verification == finding.Invalid:
 		return groupRejected
 	case f.Confirmed():
 		return groupActive
@@ -134,7 +134,7 @@ func (t *terminalReporter) color(g group) *color.Color {
 }
 
 func (t *terminalReporter) Report(w io.Writer, r Report) error {
-	var byGroup [numGroups][]scanner.Finding
+	var byGroup [numGroups][]finding.Finding
 	for _, f := range r.Findings {
 		g := groupOf(f)
 		byGroup[g] = append(byGroup[g], f)
@@ -157,15 +157,15 @@ func (t *terminalReporter) Report(w io.Writer, r Report) error {
 
 // writeFinding writes one finding's block, each line starting with indent.
 // The JUnit format writes the same block into its failures.
-func (t *terminalReporter) writeFinding(w *bufio.Writer, f scanner.Finding, indent string) {
+func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, indent string) {
 	c := t.low
 	if f.Suppressed == "" {
 		switch f.Severity() {
-		case "critical":
+		case finding.Critical:
 			c = t.critical
-		case "high":
+		case finding.High:
 			c = t.high
-		case "medium":
+		case finding.Medium:
 			c = t.medium
 		}
 	}
@@ -196,7 +196,7 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f scanner.Finding, inde
 	}
 	if v := describeVerification(f); v != "" {
 		v = sanitize(v)
-		if f.Verification == verifiedLive {
+		if f.Verification == finding.Live {
 			v = t.critical.Sprint(v)
 		}
 		field("verified", v)
@@ -226,7 +226,7 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f scanner.Finding, inde
 
 // writeSummary writes the line that counts what was found and scanned, then
 // what to do about it.
-func (t *terminalReporter) writeSummary(w *bufio.Writer, r Report, byGroup [numGroups][]scanner.Finding) {
+func (t *terminalReporter) writeSummary(w *bufio.Writer, r Report, byGroup [numGroups][]finding.Finding) {
 	s := r.Stats
 	scanned := fmt.Sprintf("%s (%s, %s)", plural(s.Files, "file", "files"), formatBytes(s.Bytes), formatDuration(s.Duration))
 	if s.Errors > 0 {
@@ -259,7 +259,7 @@ func (t *terminalReporter) writeSummary(w *bufio.Writer, r Report, byGroup [numG
 
 // writeNextSteps says what to do, most urgent first: revoke what may work,
 // find out what is unclear, clean up what no longer works.
-func (t *terminalReporter) writeNextSteps(w *bufio.Writer, byGroup [numGroups][]scanner.Finding) {
+func (t *terminalReporter) writeNextSteps(w *bufio.Writer, byGroup [numGroups][]finding.Finding) {
 	keys := len(byGroup[groupLive]) + len(byGroup[groupActive])
 	unconfirmed := len(byGroup[groupUnconfirmed])
 	dead := len(byGroup[groupRejected]) + len(byGroup[groupExpired])
@@ -301,7 +301,7 @@ func (t *terminalReporter) writeNextSteps(w *bufio.Writer, byGroup [numGroups][]
 
 // anyVerified reports whether --verify was used: it sets Verification on
 // every counted finding.
-func anyVerified(byGroup [numGroups][]scanner.Finding) bool {
+func anyVerified(byGroup [numGroups][]finding.Finding) bool {
 	for _, fs := range byGroup[:groupSuppressed] {
 		for _, f := range fs {
 			if f.Verification != "" {
@@ -317,7 +317,7 @@ func anyVerified(byGroup [numGroups][]scanner.Finding) bool {
 // 5 hours (2026-12-01 15:04 UTC)", "expired 2023-11-14", "no expiry: valid
 // until revoked". Dates are in UTC so that a report reads the same
 // wherever it was made.
-func describeExpiryFrom(f scanner.Finding, now time.Time) string {
+func describeExpiryFrom(f finding.Finding, now time.Time) string {
 	switch {
 	case f.Status == rules.StatusNoExpiry:
 		return "no expiry: valid until revoked"

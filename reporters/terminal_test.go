@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/rules"
-	"github.com/loftyscan/loftyscan/scanner"
 )
 
 func TestTerminalColor(t *testing.T) {
@@ -175,7 +175,7 @@ func TestTerminalNextSteps(t *testing.T) {
 	)
 	pick := func(idx ...int) Report {
 		r := sampleReport()
-		var fs []scanner.Finding
+		var fs []finding.Finding
 		for _, i := range idx {
 			fs = append(fs, r.Findings[i])
 		}
@@ -223,9 +223,9 @@ func TestTerminalNextSteps(t *testing.T) {
 func TestDescribeExpiryFrom(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
-	at := func(s rules.Status, exp time.Time) scanner.Finding { return scanner.Finding{Status: s, ExpiresAt: exp} }
+	at := func(s rules.Status, exp time.Time) finding.Finding { return finding.Finding{Status: s, ExpiresAt: exp} }
 	tests := []struct {
-		f    scanner.Finding
+		f    finding.Finding
 		want string
 	}{
 		{at(rules.StatusNoExpiry, time.Time{}), "no expiry: valid until revoked"},
