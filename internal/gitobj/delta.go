@@ -72,7 +72,7 @@ func applyDelta(base, delta, buf []byte, limit int) ([]byte, error) {
 	if uint64(cap(buf)) >= size {
 		out = buf[:size]
 	} else {
-		out = make([]byte, size)
+		out = allocObject(int64(size), int64(size))
 	}
 	o := 0
 	for i := 0; i < len(ops); {

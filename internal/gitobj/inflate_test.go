@@ -6,6 +6,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
 // stdInflate is compress/flate's decoding of a raw deflate stream, the
@@ -31,7 +33,7 @@ func TestInflate(t *testing.T) {
 	inputs := [][]byte{
 		nil,
 		[]byte("a"),
-		lines("deflate me", 2000),
+		testgit.Lines("deflate me", 2000),
 		bytes.Repeat([]byte{0}, 100000),
 		bytes.Repeat([]byte("abc"), 50000),
 	}
@@ -71,7 +73,7 @@ func TestInflate(t *testing.T) {
 // panic. (TestInflate checks the round trip of real data.)
 func FuzzInflate(f *testing.F) {
 	for level := flate.HuffmanOnly; level <= flate.BestCompression; level++ {
-		f.Add(deflate(f, lines("fuzz", 30), level))
+		f.Add(deflate(f, testgit.Lines("fuzz", 30), level))
 	}
 	f.Add([]byte{0x01, 0x00, 0x00, 0xff, 0xff})
 	f.Add([]byte{0x03, 0x00})

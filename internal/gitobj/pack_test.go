@@ -10,19 +10,20 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
 func TestApplyDelta(t *testing.T) {
 	t.Parallel()
 	base := []byte("hello, delta world")
-	hdr := func(b, r int) []byte { return appendVarint(appendVarint(nil, uint64(b)), uint64(r)) }
+	hdr := func(b, r int) []byte { return testgit.AppendVarint(testgit.AppendVarint(nil, uint64(b)), uint64(r)) }
 	tests := []struct {
 		name  string
 		delta []byte
 		want  string // "" with err
 		err   bool
 	}{
-		{name: "copy and insert", delta: makeDelta(base, []byte("hello, delta! and more")), want: "hello, delta! and more"},
+		{name: "copy and insert", delta: testgit.MakeDelta(base, []byte("hello, delta! and more")), want: "hello, delta! and more"},
 		{name: "copy all", delta: append(hdr(18, 18), 0x90, 18), want: "hello, delta world"},
 		{name: "copy with offset", delta: append(hdr(18, 5), 0x91, 7, 5), want: "delta"},
 		{name: "empty result", delta: hdr(18, 0), want: ""},
@@ -60,8 +61,8 @@ func TestApplyDelta(t *testing.T) {
 // accept the delta.
 func FuzzApplyDelta(f *testing.F) {
 	base := []byte("the quick brown fox jumps over the lazy dog\n")
-	f.Add(base, makeDelta(base, []byte("the quick brown cat\n")))
-	f.Add(base, makeDelta(base, append(bytes.Clone(base), base...)))
+	f.Add(base, testgit.MakeDelta(base, []byte("the quick brown cat\n")))
+	f.Add(base, testgit.MakeDelta(base, append(bytes.Clone(base), base...)))
 	f.Add([]byte{}, []byte{0, 3, 3, 'a', 'b', 'c'})
 	f.Add(base, []byte{44, 10, 0x91, 40, 10})
 	f.Add(base, []byte{44, 0x80, 0x80, 0x04, 0x80})
@@ -96,11 +97,11 @@ func goGitPatch(base, delta []byte) (out []byte, err error) {
 // and every object of a pack with a crafted delta: never a panic, and
 // bounded work and memory whatever the headers claim.
 func FuzzPackObject(f *testing.F) {
-	good, _, _ := buildPack(f, []testObj{{typ: plumbing.BlobObject, data: []byte("hello\n")}})
+	good, _, _ := testgit.BuildPack(f, []testgit.Object{{Type: plumbing.BlobObject, Data: []byte("hello\n")}})
 	f.Add(good[12 : len(good)-20])
-	delta, _, _ := buildPack(f, []testObj{
-		{typ: plumbing.BlobObject, data: lines("a", 20)},
-		{typ: plumbing.OFSDeltaObject, data: makeDelta(lines("a", 20), lines("a", 21)), name: objName(plumbing.BlobObject, lines("a", 21))},
+	delta, _, _ := testgit.BuildPack(f, []testgit.Object{
+		{Type: plumbing.BlobObject, Data: testgit.Lines("a", 20)},
+		{Type: plumbing.OFSDeltaObject, Data: testgit.MakeDelta(testgit.Lines("a", 20), testgit.Lines("a", 21)), Name: testgit.ObjectName(plumbing.BlobObject, testgit.Lines("a", 21))},
 	})
 	f.Add(delta[12 : len(delta)-20])
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
@@ -112,8 +113,8 @@ func FuzzPackObject(f *testing.F) {
 		idx.count = 2
 		offsets := []int64{12, 12 + int64(len(body)/2)}
 		p := &packFile{data: data, size: int64(len(data)), idx: &idx}
-		s := &objectStore{packs: []*packFile{p}}
-		rd := s.reader(1 << 20)
+		s := &Store{packs: []*packFile{p}}
+		rd := s.Reader(1 << 20)
 		rd.limit = 1 << 20
 		for _, off := range offsets {
 			typ, out, err := rd.readPacked(0, off, 0)
@@ -126,9 +127,9 @@ func FuzzPackObject(f *testing.F) {
 
 func TestParsePackIndex(t *testing.T) {
 	t.Parallel()
-	_, idx, names := buildPack(t, []testObj{
-		{typ: plumbing.BlobObject, data: []byte("one")},
-		{typ: plumbing.BlobObject, data: []byte("two")},
+	_, idx, names := testgit.BuildPack(t, []testgit.Object{
+		{Type: plumbing.BlobObject, Data: []byte("one")},
+		{Type: plumbing.BlobObject, Data: []byte("two")},
 	})
 	x, err := parsePackIndex(idx)
 	if err != nil {
@@ -184,40 +185,40 @@ func TestParsePackIndex(t *testing.T) {
 // object either reads right or fails with an error, and the sweep ends.
 func TestPackCrafted(t *testing.T) {
 	t.Parallel()
-	base := lines("base", 50)
+	base := testgit.Lines("base", 50)
 	v1 := append(bytes.Clone(base), "v1\n"...)
 	v2 := append(bytes.Clone(v1), "v2\n"...)
 	a, b := plumbing.NewHash("aa00000000000000000000000000000000000001"), plumbing.NewHash("bb00000000000000000000000000000000000002")
-	objs := []testObj{
-		0: {typ: plumbing.BlobObject, data: base},
-		1: {typ: plumbing.OFSDeltaObject, base: 0, data: makeDelta(base, v1), name: objName(plumbing.BlobObject, v1)},
-		2: {typ: plumbing.REFDeltaObject, ref: objName(plumbing.BlobObject, v1), data: makeDelta(v1, v2), name: objName(plumbing.BlobObject, v2)},
+	objs := []testgit.Object{
+		0: {Type: plumbing.BlobObject, Data: base},
+		1: {Type: plumbing.OFSDeltaObject, Base: 0, Data: testgit.MakeDelta(base, v1), Name: testgit.ObjectName(plumbing.BlobObject, v1)},
+		2: {Type: plumbing.REFDeltaObject, Ref: testgit.ObjectName(plumbing.BlobObject, v1), Data: testgit.MakeDelta(v1, v2), Name: testgit.ObjectName(plumbing.BlobObject, v2)},
 		// A cycle of reference deltas.
-		3: {typ: plumbing.REFDeltaObject, ref: b, data: makeDelta(base, v1), name: a},
-		4: {typ: plumbing.REFDeltaObject, ref: a, data: makeDelta(base, v1), name: b},
+		3: {Type: plumbing.REFDeltaObject, Ref: b, Data: testgit.MakeDelta(base, v1), Name: a},
+		4: {Type: plumbing.REFDeltaObject, Ref: a, Data: testgit.MakeDelta(base, v1), Name: b},
 		// A delta made for another base.
-		5: {typ: plumbing.OFSDeltaObject, base: 0, data: makeDelta(v1, v2), name: plumbing.NewHash("cc00000000000000000000000000000000000003")},
+		5: {Type: plumbing.OFSDeltaObject, Base: 0, Data: testgit.MakeDelta(v1, v2), Name: plumbing.NewHash("cc00000000000000000000000000000000000003")},
 		// A header that claims more than the stream holds, and less.
-		6: {typ: plumbing.BlobObject, data: []byte("short"), size: 1000, name: plumbing.NewHash("dd00000000000000000000000000000000000004")},
-		7: {typ: plumbing.BlobObject, data: []byte("longer than said"), size: 3, name: plumbing.NewHash("ee00000000000000000000000000000000000005")},
+		6: {Type: plumbing.BlobObject, Data: []byte("short"), Size: 1000, Name: plumbing.NewHash("dd00000000000000000000000000000000000004")},
+		7: {Type: plumbing.BlobObject, Data: []byte("longer than said"), Size: 3, Name: plumbing.NewHash("ee00000000000000000000000000000000000005")},
 		// Not zlib at all.
-		8: {typ: plumbing.BlobObject, raw: []byte("garbage!"), size: 8, name: plumbing.NewHash("ff00000000000000000000000000000000000006")},
+		8: {Type: plumbing.BlobObject, Raw: []byte("garbage!"), Size: 8, Name: plumbing.NewHash("ff00000000000000000000000000000000000006")},
 		// A delta whose base is missing everywhere.
-		9: {typ: plumbing.REFDeltaObject, ref: plumbing.NewHash("1100000000000000000000000000000000000007"), data: makeDelta(base, v1), name: plumbing.NewHash("1200000000000000000000000000000000000008")},
+		9: {Type: plumbing.REFDeltaObject, Ref: plumbing.NewHash("1100000000000000000000000000000000000007"), Data: testgit.MakeDelta(base, v1), Name: plumbing.NewHash("1200000000000000000000000000000000000008")},
 		// A huge declared size on a tiny stream.
-		10: {typ: plumbing.BlobObject, data: []byte("x"), size: 1 << 40, name: plumbing.NewHash("1300000000000000000000000000000000000009")},
+		10: {Type: plumbing.BlobObject, Data: []byte("x"), Size: 1 << 40, Name: plumbing.NewHash("1300000000000000000000000000000000000009")},
 	}
 	dir := filepath.Join(t.TempDir(), "objects")
-	names := writeTestPack(t, dir, objs)
-	s := openObjectStore(dir)
-	defer s.close()
+	names := testgit.WritePack(t, dir, objs)
+	s := Open(dir, nil)
+	defer s.Close()
 	if len(s.packs) != 1 {
 		t.Fatalf("%d packs open", len(s.packs))
 	}
 	good := map[plumbing.Hash][]byte{names[0]: base, names[1]: v1, names[2]: v2}
-	rd := s.reader(1 << 20)
+	rd := s.Reader(1 << 20)
 	for i, n := range names {
-		typ, data, err := rd.read(n)
+		typ, data, err := rd.Read(n)
 		if want, ok := good[n]; ok {
 			if err != nil || typ != plumbing.BlobObject || !bytes.Equal(data, want) {
 				t.Errorf("object %d: %v %q %v", i, typ, data, err)
@@ -230,8 +231,8 @@ func TestPackCrafted(t *testing.T) {
 	}
 	var mu sync.Mutex
 	got := map[plumbing.Hash]bool{}
-	res := s.sweep(context.Background(), 2, func([]byte) bool { return true }, func(_ int, h plumbing.Hash, data []byte) {
-		if objName(plumbing.BlobObject, data) != h {
+	res := s.Sweep(context.Background(), SweepOptions{Workers: 2, Types: TypesOf(plumbing.BlobObject)}, func(_ int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
+		if testgit.ObjectName(plumbing.BlobObject, data) != h {
 			t.Errorf("sweep gave %s bytes that are not it", h)
 		}
 		mu.Lock()
@@ -240,8 +241,8 @@ func TestPackCrafted(t *testing.T) {
 	})
 	for i, n := range names {
 		_, ok := good[n]
-		if got[n] != ok || res.delivered(n) != ok {
-			t.Errorf("object %d: swept %v, delivered %v, want %v", i, got[n], res.delivered(n), ok)
+		if got[n] != ok || res.Delivered(n) != ok {
+			t.Errorf("object %d: swept %v, delivered %v, want %v", i, got[n], res.Delivered(n), ok)
 		}
 	}
 }
@@ -250,29 +251,29 @@ func TestPackCrafted(t *testing.T) {
 // in memory, and one longer than any git writes.
 func TestPackDeepChain(t *testing.T) {
 	t.Parallel()
-	var objs []testObj
-	prev := lines("v", 10)
-	objs = append(objs, testObj{typ: plumbing.BlobObject, data: prev})
-	want := map[plumbing.Hash][]byte{objName(plumbing.BlobObject, prev): prev}
+	var objs []testgit.Object
+	prev := testgit.Lines("v", 10)
+	objs = append(objs, testgit.Object{Type: plumbing.BlobObject, Data: prev})
+	want := map[plumbing.Hash][]byte{testgit.ObjectName(plumbing.BlobObject, prev): prev}
 	for i := 1; i <= maxDeltaChain+10; i++ {
-		next := append(bytes.Clone(prev[:len(prev)-8]), lines("w", 1)...)
+		next := append(bytes.Clone(prev[:len(prev)-8]), testgit.Lines("w", 1)...)
 		next = append(next, byte('a'+i%26))
-		name := objName(plumbing.BlobObject, next)
+		name := testgit.ObjectName(plumbing.BlobObject, next)
 		if _, dup := want[name]; dup {
 			next = append(next, 'x')
-			name = objName(plumbing.BlobObject, next)
+			name = testgit.ObjectName(plumbing.BlobObject, next)
 		}
-		objs = append(objs, testObj{typ: plumbing.OFSDeltaObject, base: i - 1, data: makeDelta(prev, next), name: name})
+		objs = append(objs, testgit.Object{Type: plumbing.OFSDeltaObject, Base: i - 1, Data: testgit.MakeDelta(prev, next), Name: name})
 		want[name] = next
 		prev = next
 	}
 	dir := filepath.Join(t.TempDir(), "objects")
-	names := writeTestPack(t, dir, objs)
-	s := openObjectStore(dir)
-	defer s.close()
+	names := testgit.WritePack(t, dir, objs)
+	s := Open(dir, nil)
+	defer s.Close()
 	n := 0
 	var mu sync.Mutex
-	s.sweep(context.Background(), 2, func([]byte) bool { return true }, func(_ int, h plumbing.Hash, data []byte) {
+	s.Sweep(context.Background(), SweepOptions{Workers: 2, Types: TypesOf(plumbing.BlobObject)}, func(_ int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
 		mu.Lock()
 		defer mu.Unlock()
 		n++
@@ -284,10 +285,10 @@ func TestPackDeepChain(t *testing.T) {
 		t.Errorf("swept %d of %d", n, len(names))
 	}
 	// Past maxDeltaChain, a read by name fails rather than recursing on.
-	if _, _, err := s.reader(0).read(names[len(names)-1]); err == nil {
+	if _, _, err := s.Reader(0).Read(names[len(names)-1]); err == nil {
 		t.Error("read a chain longer than maxDeltaChain")
 	}
-	if _, data, err := s.reader(0).read(names[100]); err != nil || !bytes.Equal(data, want[names[100]]) {
+	if _, data, err := s.Reader(0).Read(names[100]); err != nil || !bytes.Equal(data, want[names[100]]) {
 		t.Errorf("object 100: %v", err)
 	}
 }

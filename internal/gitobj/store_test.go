@@ -3,43 +3,46 @@ package gitobj
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
-// Repository layouts the pack reader must read exactly as go-git does,
-// built with the git CLI: loose objects, one pack with deep delta chains,
-// several packs, a pack completed by fetch (reference deltas to bases
-// appended after them), a thin pack whose bases are in another pack, and
-// a partial clone with blobs missing.
+// Repository layouts the store must read exactly as go-git does, built
+// with the git CLI (testgit.Layouts): loose objects, one pack with deep
+// delta chains, several packs, a pack completed by fetch (reference deltas
+// to bases appended after them).
 
 // deltaHistory commits n versions of a few growing files, so that packs
-// hold chains of deltas, with a key in one version of one file.
-func deltaHistory(t *testing.T, r *gitTestRepo, n int, tag string) {
-	t.Helper()
+// hold chains of deltas; and one version of a file that is nearly the same
+// in every history, so that a fetch of another history's commits gets
+// deltas against it: reference deltas to a base in another pack.
+func deltaHistory(r *testgit.Repo, n int, tag string) {
 	for i := range n {
-		r.write("src/main.go", string(lines("package main // "+tag, 40+i)))
-		r.write("docs/notes.md", string(lines("note "+tag, 30+2*i)))
+		r.Write("src/main.go", string(testgit.Lines("package main // "+tag, 40+i)))
+		r.Write("docs/notes.md", string(testgit.Lines("note "+tag, 30+2*i)))
 		if i == n/2 {
-			r.write("config/app.env", "LOFTY_API_KEY="+gitTestKey("layout-"+tag)+"\n")
+			r.Write("config/app.env", string(testgit.Lines("setting", 20))+"tag="+tag+"\n")
 		}
-		r.commit(tag + " commit")
+		r.Commit(tag + " commit")
 	}
 }
 
 // allObjects lists every object in a repository, as git sees them.
-func allObjects(t *testing.T, r *gitTestRepo) []plumbing.Hash {
+func allObjects(t *testing.T, r *testgit.Repo) []plumbing.Hash {
 	t.Helper()
 	var out []plumbing.Hash
-	for _, line := range strings.Split(r.git("cat-file", "--batch-all-objects", "--batch-check=%(objectname)"), "\n") {
+	for _, line := range strings.Split(r.Git("cat-file", "--batch-all-objects", "--batch-check=%(objectname)"), "\n") {
 		if line != "" {
 			out = append(out, plumbing.NewHash(line))
 		}
@@ -47,19 +50,49 @@ func allObjects(t *testing.T, r *gitTestRepo) []plumbing.Hash {
 	return out
 }
 
-// checkReader compares the pack reader with go-git on every object of the
-// repository, and the sweep with the blobs it must deliver: all of them,
-// each with bytes whose hash is its name.
-func checkReader(t *testing.T, r *gitTestRepo, wantRefDeltas bool) {
+// gitDir is where r keeps its objects and refs.
+func gitDir(r *testgit.Repo) string {
+	d := r.Git("rev-parse", "--git-common-dir")
+	if !filepath.IsAbs(d) {
+		d = filepath.Join(r.Dir, d)
+	}
+	return d
+}
+
+// goGit opens go-git's storage of r, the reference.
+func goGit(t *testing.T, r *testgit.Repo) *filesystem.Storage {
+	st := filesystem.NewStorageWithOptions(osfs.New(gitDir(r)), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// readWhole reads a go-git object's content.
+func readWhole(t *testing.T, obj plumbing.EncodedObject) []byte {
 	t.Helper()
-	g, err := r.repository().open()
+	rd, err := obj.Reader()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.close()
+	defer rd.Close()
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// checkReader compares the store with go-git on every object of the
+// repository, and the sweep with the blobs it must deliver: all of them,
+// each with bytes whose hash is its name. The store has no fallback: what
+// it gives, it read itself.
+func checkReader(t *testing.T, r *testgit.Repo, wantRefDeltas bool) {
+	t.Helper()
+	st := goGit(t, r)
+	s := Open(filepath.Join(gitDir(r), "objects"), nil)
+	defer s.Close()
 	var blobs []plumbing.Hash
 	refDeltas := 0
-	for _, p := range g.store.packs {
+	for _, p := range s.packs {
 		for i := range p.idx.count {
 			if h, err := p.header(p.idx.offset(i)); err == nil && h.typ == plumbing.REFDeltaObject {
 				refDeltas++
@@ -69,22 +102,18 @@ func checkReader(t *testing.T, r *gitTestRepo, wantRefDeltas bool) {
 	if wantRefDeltas && refDeltas == 0 {
 		t.Errorf("the layout has no reference deltas to test")
 	}
-	rd := g.store.reader(1 << 20)
+	rd := s.Reader(1 << 20)
 	for _, h := range allObjects(t, r) {
-		typ, data, err := rd.read(h)
+		typ, data, err := rd.Read(h)
 		if err != nil {
 			t.Errorf("%s: %v", h, err)
 			continue
 		}
-		obj, err := g.st.EncodedObject(plumbing.AnyObject, h)
+		obj, err := st.EncodedObject(plumbing.AnyObject, h)
 		if err != nil {
 			t.Fatalf("go-git cannot read %s: %v", h, err)
 		}
-		want, err := readObject(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if typ != obj.Type() || !bytes.Equal(data, want) {
+		if want := readWhole(t, obj); typ != obj.Type() || !bytes.Equal(data, want) {
 			t.Errorf("%s: %v of %d bytes, go-git %v of %d", h, typ, len(data), obj.Type(), len(want))
 		}
 		if typ == plumbing.BlobObject {
@@ -92,7 +121,7 @@ func checkReader(t *testing.T, r *gitTestRepo, wantRefDeltas bool) {
 		}
 	}
 	// go-git's own blob iteration, the slow path, lists the same blobs.
-	iter, err := g.st.IterEncodedObjects(plumbing.BlobObject)
+	iter, err := st.IterEncodedObjects(plumbing.BlobObject)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +133,8 @@ func checkReader(t *testing.T, r *gitTestRepo, wantRefDeltas bool) {
 
 	var mu sync.Mutex
 	got := map[plumbing.Hash]int{}
-	res := g.store.sweep(context.Background(), 3, func([]byte) bool { return true }, func(_ int, h plumbing.Hash, data []byte) {
-		if objName(plumbing.BlobObject, data) != h {
+	res := s.Sweep(context.Background(), SweepOptions{Workers: 3, Types: TypesOf(plumbing.BlobObject)}, func(_ int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
+		if testgit.ObjectName(plumbing.BlobObject, data) != h {
 			t.Errorf("sweep: %s has the wrong bytes", h)
 		}
 		mu.Lock()
@@ -114,37 +143,40 @@ func checkReader(t *testing.T, r *gitTestRepo, wantRefDeltas bool) {
 	})
 	loose := 0
 	for _, h := range blobs {
-		if pi, _ := g.store.locate(h); pi < 0 {
+		if pi, _ := s.locate(h); pi < 0 {
 			loose++ // loose objects are read one by one
 			continue
 		}
-		if got[h] != 1 || !res.delivered(h) {
+		if got[h] != 1 || !res.Delivered(h) {
 			t.Errorf("sweep: %s delivered %d times", h, got[h])
 		}
 	}
-	t.Logf("%d objects, %d blobs (%d loose), %d packs, %d reference deltas", len(allObjects(t, r)), len(blobs), loose, len(g.store.packs), refDeltas)
+	if len(s.Loose()) < loose {
+		t.Errorf("%d loose blobs, but Loose lists %d objects", loose, len(s.Loose()))
+	}
+	t.Logf("%d objects, %d blobs (%d loose), %d packs, %d reference deltas", len(allObjects(t, r)), len(blobs), loose, len(s.packs), refDeltas)
 
 	// Where files cannot be mapped (mapFile fails), packs are read with
 	// ReadAt and inflated with compress/flate: the same bytes.
-	unmapped := openObjectStore(filepath.Join(r.repository().CommonDir, "objects"))
-	defer unmapped.close()
+	unmapped := Open(filepath.Join(gitDir(r), "objects"), nil)
+	defer unmapped.Close()
 	for _, p := range unmapped.packs {
 		unmapFile(p.data)
 		p.data = nil
 	}
-	urd := unmapped.reader(0)
+	urd := unmapped.Reader(0)
 	for _, h := range allObjects(t, r) {
-		_, want, _ := rd.read(h)
-		if _, got, err := urd.read(h); err != nil || !bytes.Equal(got, want) {
+		_, want, _ := rd.Read(h)
+		if _, got, err := urd.Read(h); err != nil || !bytes.Equal(got, want) {
 			t.Errorf("unmapped %s: %v", h, err)
 		}
 	}
 	n := 0
-	unmapped.sweep(context.Background(), 2, func([]byte) bool { return true }, func(_ int, h plumbing.Hash, data []byte) {
+	unmapped.Sweep(context.Background(), SweepOptions{Workers: 2, Types: TypesOf(plumbing.BlobObject)}, func(_ int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
 		mu.Lock()
 		defer mu.Unlock()
 		n++
-		if objName(plumbing.BlobObject, data) != h {
+		if testgit.ObjectName(plumbing.BlobObject, data) != h {
 			t.Errorf("unmapped sweep: %s has the wrong bytes", h)
 		}
 	})
@@ -155,212 +187,72 @@ func checkReader(t *testing.T, r *gitTestRepo, wantRefDeltas bool) {
 
 func TestPackLayouts(t *testing.T) {
 	t.Parallel()
-	layouts := map[string]func(t *testing.T) *gitTestRepo{
-		"loose": func(t *testing.T) *gitTestRepo {
-			r := newGitTestRepo(t)
-			deltaHistory(t, r, 6, "loose")
-			return r
-		},
-		"one pack, deep chains": func(t *testing.T) *gitTestRepo {
-			r := newGitTestRepo(t)
-			deltaHistory(t, r, 30, "deep")
-			r.git("repack", "-a", "-d", "-f", "--depth=250", "--window=250", "-q")
-			return r
-		},
-		"several packs and loose": func(t *testing.T) *gitTestRepo {
-			r := newGitTestRepo(t)
-			deltaHistory(t, r, 8, "first")
-			r.git("repack", "-d", "-q")
-			deltaHistory(t, r, 8, "second")
-			r.git("repack", "-d", "-q")
-			deltaHistory(t, r, 3, "third") // stays loose
-			return r
-		},
-		"fetched pack with reference deltas": func(t *testing.T) *gitTestRepo {
-			up := newGitTestRepo(t)
-			deltaHistory(t, up, 10, "upstream")
-			up.git("gc", "-q")
-			r := &gitTestRepo{t: t, dir: filepath.Join(t.TempDir(), "clone"), home: up.home}
-			up.runIn(filepath.Dir(r.dir), "clone", "-q", "file://"+up.dir, r.dir)
-			deltaHistory(t, up, 10, "more")
-			// Keep the fetched pack as a pack: index-pack --fix-thin
-			// appends the bases the thin pack left out, after the
-			// reference deltas that use them.
-			r.git("-c", "fetch.unpackLimit=1", "-c", "transfer.unpackLimit=1", "fetch", "-q", "origin")
-			return r
-		},
-	}
-	for name, build := range layouts {
-		t.Run(name, func(t *testing.T) {
+	for _, l := range testgit.Layouts() {
+		t.Run(l.Name, func(t *testing.T) {
 			t.Parallel()
-			r := build(t)
-			checkReader(t, r, strings.Contains(name, "reference"))
-			checkFastMatchesSlow(t, r.repository(), GitOptions{})
+			checkReader(t, l.Build(t, deltaHistory), l.RefDeltas)
 		})
 	}
 }
 
-// TestPackThinOnDisk reads a delta whose base is in another pack, which
-// git itself never leaves on disk but another tool might.
-func TestPackThinOnDisk(t *testing.T) {
+// TestFallback reads every object through go-git when the store has no
+// object folder of its own, as the store reads it itself; and a complete
+// store says "not found" for what it does not have, without asking go-git.
+func TestFallback(t *testing.T) {
 	t.Parallel()
-	r := newGitTestRepo(t)
-	base := lines("settings", 40)
-	r.write("app.env", string(base))
-	r.commit("base")
-	r.git("repack", "-a", "-d", "-q")
-	key := gitTestKey("thin")
-	next := append(bytes.Clone(base), "LOFTY_API_KEY="+key+"\n"...)
-	blob := objName(plumbing.BlobObject, next)
-	// git refuses such a pack, so the tree and commit that hold the blob
-	// go in it too, whole.
-	tree := append([]byte("100644 app.env\x00"), blob[:]...)
-	when := fmt.Sprintf("%d +0000", r.now().Unix())
-	commit := []byte("tree " + objName(plumbing.TreeObject, tree).String() + "\nparent " + r.git("rev-parse", "HEAD") +
-		"\nauthor Ada Author <ada@example.com> " + when + "\ncommitter Cy Committer <cy@example.com> " + when + "\n\nthin\n")
-	names := writeTestPack(t, filepath.Join(r.dir, ".git", "objects"), []testObj{
-		{typ: plumbing.REFDeltaObject, ref: objName(plumbing.BlobObject, base), data: makeDelta(base, next), name: blob},
-		{typ: plumbing.TreeObject, data: tree},
-		{typ: plumbing.CommitObject, data: commit},
-	})
-	r.git("update-ref", "refs/heads/main", names[2].String())
-	r.tick += 60
-
-	g, err := r.repository().open()
-	if err != nil {
-		t.Fatal(err)
+	r := testgit.New(t, "")
+	deltaHistory(r, 4, "fallback")
+	r.Git("gc", "-q")
+	st := goGit(t, r)
+	own := Open(filepath.Join(gitDir(r), "objects"), st)
+	defer own.Close()
+	only := Open("", st)
+	defer only.Close()
+	ord, grd := own.Reader(0), only.Reader(0)
+	for _, h := range allObjects(t, r) {
+		typ, data, err := ord.Read(h)
+		gtyp, gdata, gerr := grd.Read(h)
+		if err != nil || gerr != nil || typ != gtyp || !bytes.Equal(data, gdata) {
+			t.Errorf("%s: store %v %v, go-git only %v %v", h, typ, err, gtyp, gerr)
+		}
 	}
-	typ, data, err := g.store.reader(0).read(names[0])
-	g.close()
-	if err != nil || typ != plumbing.BlobObject || !bytes.Equal(data, next) {
-		t.Fatalf("thin delta: %v %v", typ, err)
+	missing := plumbing.NewHash("00000000000000000000000000000000000000aa")
+	if _, _, err := ord.Read(missing); err != plumbing.ErrObjectNotFound {
+		t.Errorf("a missing object: %v", err)
 	}
-	got, _, _ := scanGit(t, r.repository(), GitOptions{})
-	checkGitFindings(t, got, gitWant{key: key, path: "app.env", commit: names[2].String(), inHead: true})
+	if _, err := grd.Object(missing); err == nil {
+		t.Error("go-git found a missing object")
+	}
+	if own.Has(missing) || only.Has(allObjects(t, r)[0]) {
+		t.Error("Has: wrong answers")
+	}
 }
 
-// TestPartialClone scans clones made with --filter=blob:none: the blobs
-// the clone left out are counted in one warning, and what is there is
-// scanned.
-func TestPartialClone(t *testing.T) {
+// TestStorerDecode decodes commits and trees read by the store with
+// go-git's decoders, as the walk and attribution do.
+func TestStorerDecode(t *testing.T) {
 	t.Parallel()
-	up := newGitTestRepo(t)
-	deltaHistory(t, up, 6, "partial")
-	headKey := gitTestKey("partial-head")
-	up.write("head.env", "LOFTY_API_KEY="+headKey+"\n")
-	head := up.commit("head key")
-	up.git("config", "uploadpack.allowFilter", "true")
-	up.git("config", "uploadpack.allowAnySHA1InWant", "true")
-
-	t.Run("bare", func(t *testing.T) {
-		t.Parallel()
-		dir := filepath.Join(t.TempDir(), "bare.git")
-		up.runIn(filepath.Dir(dir), "clone", "-q", "--bare", "--filter=blob:none", "file://"+up.dir, dir)
-		got, c, st := scanGit(t, up.repositoryAt(dir), GitOptions{})
-		if len(got) != 0 {
-			t.Errorf("findings in a clone without blobs: %v", got)
-		}
-		checkPartialWarning(t, c, st)
-		// No finding: the missing blobs were counted by the pass over the
-		// trees, not by a walk. git counts the same.
-		clone := &gitTestRepo{t: t, dir: dir, home: up.home}
-		missing := strings.Count(clone.git("rev-list", "--objects", "--all", "--missing=print"), "?")
-		if st.Errors != int64(missing) || missing == 0 {
-			t.Errorf("%d blobs counted missing, git says %d", st.Errors, missing)
-		}
-	})
-	t.Run("filter that left nothing out", func(t *testing.T) {
-		t.Parallel()
-		dir := filepath.Join(t.TempDir(), "limit.git")
-		up.runIn(filepath.Dir(dir), "clone", "-q", "--bare", "--filter=blob:limit=1m", "file://"+up.dir, dir)
-		got, c, st := scanGit(t, up.repositoryAt(dir), GitOptions{})
-		if len(got) != 2 || len(c.Warnings) != 0 || st.Errors != 0 {
-			t.Errorf("findings %d, warnings %v, errors %d", len(got), c.Warnings, st.Errors)
-		}
-	})
-	t.Run("trees left out", func(t *testing.T) {
-		t.Parallel()
-		dir := filepath.Join(t.TempDir(), "notrees.git")
-		up.runIn(filepath.Dir(dir), "clone", "-q", "--bare", "--filter=tree:0", "file://"+up.dir, dir)
-		_, c, st := scanGit(t, up.repositoryAt(dir), GitOptions{})
-		if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "tree(s)") || st.Errors == 0 {
-			t.Errorf("want one warning about missing trees, got %v (%+v)", c.Warnings, st)
-		}
-	})
-	t.Run("checked out", func(t *testing.T) {
-		t.Parallel()
-		dir := filepath.Join(t.TempDir(), "work")
-		up.runIn(filepath.Dir(dir), "clone", "-q", "--filter=blob:none", "file://"+up.dir, dir)
-		repo := up.repositoryAt(dir)
-		got, c, st := scanGit(t, repo, GitOptions{})
-		// HEAD's blobs were fetched for the checkout: its keys are found.
-		checkGitFindings(t, got,
-			gitWant{key: headKey, path: "head.env", commit: head, inHead: true},
-			gitWant{key: gitTestKey("layout-partial"), path: "config/app.env", commit: up.git("log", "--format=%H", "-1", "--", "config/app.env"), inHead: true},
-		)
-		checkPartialWarning(t, c, st)
-		checkFastMatchesSlowWarnings(t, repo)
-	})
-}
-
-func checkPartialWarning(t *testing.T, c *Collector, st Stats) {
-	t.Helper()
-	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "partial clone") {
-		t.Fatalf("want one partial clone warning, got %v", c.Warnings)
-	}
-	if st.Errors == 0 {
-		t.Errorf("the missing blobs are not counted: %+v", st)
-	}
-}
-
-// checkFastMatchesSlowWarnings compares the findings, stats and warnings
-// of the two readers where the slow one warns blob by blob.
-func checkFastMatchesSlowWarnings(t *testing.T, repo *Repository) {
-	t.Helper()
-	fast, _, fst := scanWith(t, repo, GitOptions{}, readAuto, 0)
-	slow, sc, sst := scanWith(t, repo, GitOptions{}, readGoGit, 0)
-	compareFindings(t, "go-git", slow, fast)
-	if fst.Files != sst.Files || fst.Bytes != sst.Bytes || fst.Errors != sst.Errors {
-		t.Errorf("stats: fast %+v, go-git %+v", fst, sst)
-	}
-	if int(sst.Errors) != len(sc.Warnings) {
-		t.Errorf("go-git: %d errors, %d warnings", sst.Errors, len(sc.Warnings))
-	}
-}
-
-// storerOf is a compile-time check that packObjects is an object storer.
-var _ storer.EncodedObjectStorer = (*packObjects)(nil)
-
-// TestPackObjectsDecode decodes commits and trees read by the pack reader
-// with go-git's decoders, as the walk and attribution do.
-func TestPackObjectsDecode(t *testing.T) {
-	t.Parallel()
-	r := newGitTestRepo(t)
-	deltaHistory(t, r, 3, "decode")
-	r.git("gc", "-q")
-	g, err := r.repository().open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.close()
-	head, err := g.head()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := object.GetCommit(g.objs, head)
+	r := testgit.New(t, "")
+	deltaHistory(r, 3, "decode")
+	r.Git("gc", "-q")
+	s := Open(filepath.Join(gitDir(r), "objects"), goGit(t, r))
+	defer s.Close()
+	objs := s.Reader(0).Storer()
+	head := plumbing.NewHash(r.Git("rev-parse", "HEAD"))
+	c, err := object.GetCommit(objs, head)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Hash != head || c.Message != "decode commit\n" {
 		t.Errorf("commit %s %q", c.Hash, c.Message)
 	}
-	if _, err := object.GetTree(g.objs, c.TreeHash); err != nil {
+	if _, err := object.GetTree(objs, c.TreeHash); err != nil {
 		t.Error(err)
 	}
-	if _, err := g.objs.EncodedObject(plumbing.TreeObject, head); err != plumbing.ErrObjectNotFound {
+	if _, err := objs.EncodedObject(plumbing.TreeObject, head); err != plumbing.ErrObjectNotFound {
 		t.Errorf("a commit read as a tree: %v", err)
 	}
-	if _, err := os.Stat(g.store.packs[0].name); err != nil {
+	if _, err := os.Stat(s.packs[0].name); err != nil {
 		t.Error(err)
 	}
 }

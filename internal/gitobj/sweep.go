@@ -27,12 +27,6 @@ import (
 // memory stays bounded whatever the pack holds.
 const sweepHeldBytes = 192 << 20
 
-// sweepMaxObject is the largest object a sweep reads into memory. Bigger
-// blobs are left to the caller, which streams them. Tests lower it.
-var sweepMaxObject atomic.Int64
-
-func init() { sweepMaxObject.Store(bigBlob) }
-
 // sweepPlan is the delta forest of one pack, restricted to the subtrees
 // that hold a wanted object.
 type sweepPlan struct {
@@ -53,7 +47,7 @@ type sweepPlan struct {
 // planSweep reads the headers of every object in pack pi and builds the
 // delta forest. want is asked about each object's name (it is called
 // from one goroutine). It returns nil when no object is wanted.
-func (s *objectStore) planSweep(pi int, kinds typeSet, want func(name []byte) bool) *sweepPlan {
+func (s *Store) planSweep(pi int, kinds Types, want func(name []byte) bool) *sweepPlan {
 	p := s.packs[pi]
 	pl := &sweepPlan{pi: pi, p: p}
 	pl.pos, pl.offs = p.idx.byOffset()
@@ -165,9 +159,9 @@ func (s *objectStore) planSweep(pi int, kinds typeSet, want func(name []byte) bo
 	return pl
 }
 
-// undelivered lists the objects a sweep wanted and did not deliver: too
+// Undelivered lists the objects the sweep wanted and did not deliver: too
 // big for it, damaged, or of a type it could not tell.
-func (res *sweepResult) undelivered() []plumbing.Hash {
+func (res *SweepResult) Undelivered() []plumbing.Hash {
 	var out []plumbing.Hash
 	for _, pl := range res.plans {
 		if pl == nil {
@@ -184,14 +178,14 @@ func (res *sweepResult) undelivered() []plumbing.Hash {
 	return out
 }
 
-// sweepResult says which objects a sweep delivered.
-type sweepResult struct {
-	s     *objectStore
+// SweepResult says which objects a sweep delivered.
+type SweepResult struct {
+	s     *Store
 	plans []*sweepPlan // by pack; nil where nothing was wanted
 }
 
-// delivered reports whether the sweep passed blob h to its visitor.
-func (res *sweepResult) delivered(h plumbing.Hash) bool {
+// Delivered reports whether the sweep passed object h to its visitor.
+func (res *SweepResult) Delivered(h plumbing.Hash) bool {
 	pi, pos := res.s.locate(h)
 	if pi < 0 || res.plans[pi] == nil {
 		return false
@@ -207,43 +201,50 @@ type sweepTask struct {
 	weight int64
 }
 
-// typeSet is a set of object types.
-type typeSet uint8
+// Types is a set of object types.
+type Types uint8
 
-func typesOf(ts ...plumbing.ObjectType) typeSet {
-	var s typeSet
+// TypesOf returns the set of the types given.
+func TypesOf(ts ...plumbing.ObjectType) Types {
+	var s Types
 	for _, t := range ts {
 		s |= 1 << t
 	}
 	return s
 }
 
-func (s typeSet) has(t plumbing.ObjectType) bool { return t > 0 && t < 8 && s&(1<<t) != 0 }
+func (s Types) has(t plumbing.ObjectType) bool { return t > 0 && t < 8 && s&(1<<t) != 0 }
 
-// sweep reads the wanted objects of every pack and calls visit with each
-// one that resolves to a blob, from workers goroutines at once. The bytes
-// passed to visit are only valid during the call. An object in several
-// packs is read from the first that has it, as locate finds it. Objects
-// the sweep could not read are not visited (see sweepResult.delivered);
-// the caller reads them another way.
-func (s *objectStore) sweep(ctx context.Context, workers int, want func(name []byte) bool, visit func(w int, h plumbing.Hash, data []byte)) *sweepResult {
-	return s.sweepTypes(ctx, workers, typesOf(plumbing.BlobObject), want, func(w int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
-		visit(w, h, data)
-	})
+// SweepOptions choose what a sweep reads.
+type SweepOptions struct {
+	Workers int                    // goroutines reading at once
+	Types   Types                  // the types of objects to deliver
+	Want    func(name []byte) bool // which objects to deliver; nil for all. Called from one goroutine
+	// MaxSize is the largest object the sweep holds in memory (default
+	// 32 MiB): bigger ones are left undelivered, for the caller to stream.
+	MaxSize int64
 }
 
-// sweepTypes is sweep for the objects of the kinds given.
-func (s *objectStore) sweepTypes(ctx context.Context, workers int, kinds typeSet, want func(name []byte) bool, visit func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte)) *sweepResult {
-	res := &sweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
+// Sweep reads the wanted objects of every pack and calls visit with each
+// one of the types asked for, from o.Workers goroutines at once (w tells
+// which). The bytes passed to visit are only valid during the call. An
+// object in several packs is read from the first that has it. Objects the
+// sweep could not read, and loose objects, are not visited (see
+// SweepResult): the caller reads them another way.
+func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte)) *SweepResult {
+	if o.MaxSize <= 0 {
+		o.MaxSize = bigBlob
+	}
+	res := &SweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
 	var tasks []sweepTask
 	for pi := range s.packs {
-		pl := s.planSweep(pi, kinds, func(name []byte) bool {
+		pl := s.planSweep(pi, o.Types, func(name []byte) bool {
 			for _, q := range s.packs[:pi] {
 				if q.idx.find(name) >= 0 {
 					return false // read from the earlier pack
 				}
 			}
-			return want(name)
+			return o.Want == nil || o.Want(name)
 		})
 		if pl == nil {
 			continue
@@ -258,11 +259,11 @@ func (s *objectStore) sweepTypes(ctx context.Context, workers int, kinds typeSet
 	slices.SortStableFunc(tasks, func(a, b sweepTask) int { return cmp.Compare(b.weight, a.weight) })
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range max(workers, 1) {
+	for w := range max(o.Workers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sw := &sweeper{rd: s.reader(0), kinds: kinds, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) }}
+			sw := &sweeper{rd: s.Reader(0), kinds: o.Types, maxSize: o.MaxSize, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) }}
 			for ctx.Err() == nil {
 				k := next.Add(1) - 1
 				if k >= int64(len(tasks)) {
@@ -302,8 +303,9 @@ func (pl *sweepPlan) weight(root int32) int64 {
 
 // sweeper is one sweep worker.
 type sweeper struct {
-	rd        *objReader
-	kinds     typeSet
+	rd        *Reader
+	kinds     Types
+	maxSize   int64 // the largest object held
 	visit     func(plumbing.Hash, plumbing.ObjectType, []byte)
 	free      [][][]byte // buffers to reuse, by size class
 	freeBytes int64
@@ -344,7 +346,7 @@ func (sw *sweeper) buf(n int64) []byte {
 			return b[:n]
 		}
 	}
-	return make([]byte, n, 1<<c)
+	return allocObject(n, 1<<c)
 }
 
 func (sw *sweeper) release(b []byte) {
@@ -380,14 +382,14 @@ func (sw *sweeper) resolve(pl *sweepPlan, i int32) (plumbing.ObjectType, []byte,
 	switch h.typ {
 	case plumbing.OFSDeltaObject, plumbing.REFDeltaObject:
 		typ, data, err := sw.rd.readPacked(pl.pi, pl.offs[i], 0)
-		if err != nil || int64(len(data)) > sweepMaxObject.Load() {
+		if err != nil || int64(len(data)) > sw.maxSize {
 			return 0, nil, false
 		}
 		b := sw.buf(int64(len(data)))
 		copy(b, data)
 		return typ, b, true
 	}
-	if h.size > sweepMaxObject.Load() || pl.p.plausible(h) != nil {
+	if h.size > sw.maxSize || pl.p.plausible(h) != nil {
 		return 0, nil, false
 	}
 	b := sw.buf(h.size)
@@ -405,17 +407,17 @@ func (sw *sweeper) child(pl *sweepPlan, c int32, parent []byte) ([]byte, bool) {
 		return nil, false
 	}
 	if int64(cap(sw.delta)) < h.size {
-		sw.delta = make([]byte, h.size)
+		sw.delta = allocObject(h.size, h.size)
 	}
 	delta := sw.delta[:h.size]
 	if err := sw.rd.z.inflate(pl.p, h.data, delta); err != nil {
 		return nil, false
 	}
 	_, size, _, err := deltaSizes(delta)
-	if err != nil || size > uint64(sweepMaxObject.Load()) {
+	if err != nil || size > uint64(sw.maxSize) {
 		return nil, false
 	}
-	out, err := applyDelta(parent, delta, sw.buf(int64(size)), int(sweepMaxObject.Load()))
+	out, err := applyDelta(parent, delta, sw.buf(int64(size)), int(sw.maxSize))
 	if err != nil {
 		return nil, false
 	}

@@ -17,22 +17,22 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// testObj is one object of a pack written by writeTestPack: whole, an
-// offset delta against an earlier object of the same pack, or a reference
-// delta against any object by name. Fields left zero are computed.
-type testObj struct {
-	typ  plumbing.ObjectType
-	data []byte        // the content, or the delta
-	base int           // offset delta: index of the base in the same pack
-	ref  plumbing.Hash // reference delta: the base's name
-	name plumbing.Hash // the name in the index; zero: computed (whole objects)
-	size int64         // the size the header declares; 0: len(data)
-	raw  []byte        // the bytes after the header instead of zlib of data
+// Object is one object of a pack written by WritePack: whole, an offset
+// delta against an earlier object of the same pack, or a reference delta
+// against any object by name. Fields left zero are computed.
+type Object struct {
+	Type plumbing.ObjectType
+	Data []byte        // the content, or the delta
+	Base int           // offset delta: index of the base in the same pack
+	Ref  plumbing.Hash // reference delta: the base's name
+	Name plumbing.Hash // the name in the index; zero: computed (whole objects)
+	Size int64         // the size the header declares; 0: len(Data)
+	Raw  []byte        // the bytes after the header instead of zlib of Data
 }
 
-// objName is git's name of an object: SHA-1 of "<type> <size>\x00" and
+// ObjectName is git's name of an object: SHA-1 of "<type> <size>\x00" and
 // the content.
-func objName(typ plumbing.ObjectType, data []byte) plumbing.Hash {
+func ObjectName(typ plumbing.ObjectType, data []byte) plumbing.Hash {
 	h := sha1.New()
 	fmt.Fprintf(h, "%s %d\x00", typ, len(data))
 	h.Write(data)
@@ -41,8 +41,8 @@ func objName(typ plumbing.ObjectType, data []byte) plumbing.Hash {
 	return out
 }
 
-// buildPack encodes objects as a version 2 pack and its version 2 index.
-func buildPack(t testing.TB, objs []testObj) (pack, idx []byte, names []plumbing.Hash) {
+// BuildPack encodes objects as a version 2 pack and its version 2 index.
+func BuildPack(t testing.TB, objs []Object) (pack, idx []byte, names []plumbing.Hash) {
 	t.Helper()
 	var b bytes.Buffer
 	b.WriteString("PACK")
@@ -53,12 +53,12 @@ func buildPack(t testing.TB, objs []testObj) (pack, idx []byte, names []plumbing
 	names = make([]plumbing.Hash, len(objs))
 	for i, o := range objs {
 		offs[i] = int64(b.Len())
-		size := o.size
+		size := o.Size
 		if size == 0 {
-			size = int64(len(o.data))
+			size = int64(len(o.Data))
 		}
 		var e []byte
-		c := byte(o.typ)<<4 | byte(size&15)
+		c := byte(o.Type)<<4 | byte(size&15)
 		size >>= 4
 		for size > 0 {
 			e = append(e, c|0x80)
@@ -66,9 +66,9 @@ func buildPack(t testing.TB, objs []testObj) (pack, idx []byte, names []plumbing
 			size >>= 7
 		}
 		e = append(e, c)
-		switch o.typ {
+		switch o.Type {
 		case plumbing.OFSDeltaObject:
-			rel := uint64(offs[i] - offs[o.base])
+			rel := uint64(offs[i] - offs[o.Base])
 			enc := []byte{byte(rel & 0x7f)}
 			for rel >>= 7; rel > 0; rel >>= 7 {
 				rel--
@@ -76,25 +76,25 @@ func buildPack(t testing.TB, objs []testObj) (pack, idx []byte, names []plumbing
 			}
 			e = append(e, enc...)
 		case plumbing.REFDeltaObject:
-			e = append(e, o.ref[:]...)
+			e = append(e, o.Ref[:]...)
 		}
-		if o.raw != nil {
-			e = append(e, o.raw...)
+		if o.Raw != nil {
+			e = append(e, o.Raw...)
 		} else {
 			var z bytes.Buffer
 			zw := zlib.NewWriter(&z)
-			zw.Write(o.data)
+			zw.Write(o.Data)
 			zw.Close()
 			e = append(e, z.Bytes()...)
 		}
 		crcs[i] = crc32.ChecksumIEEE(e)
 		b.Write(e)
-		names[i] = o.name
+		names[i] = o.Name
 		if names[i].IsZero() {
-			if o.typ >= plumbing.OFSDeltaObject {
+			if o.Type >= plumbing.OFSDeltaObject {
 				t.Fatalf("object %d: a delta needs a name", i)
 			}
-			names[i] = objName(o.typ, o.data)
+			names[i] = ObjectName(o.Type, o.Data)
 		}
 	}
 	sum := sha1.Sum(b.Bytes())
@@ -133,11 +133,11 @@ func buildPack(t testing.TB, objs []testObj) (pack, idx []byte, names []plumbing
 	return pack, x.Bytes(), names
 }
 
-// writeTestPack writes objects as a pack into an object folder's pack
+// WritePack writes objects as a pack into an object folder's pack
 // folder and returns their names.
-func writeTestPack(t testing.TB, objectsDir string, objs []testObj) []plumbing.Hash {
+func WritePack(t testing.TB, objectsDir string, objs []Object) []plumbing.Hash {
 	t.Helper()
-	pack, idx, names := buildPack(t, objs)
+	pack, idx, names := BuildPack(t, objs)
 	dir := filepath.Join(objectsDir, "pack")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -152,18 +152,18 @@ func writeTestPack(t testing.TB, objectsDir string, objs []testObj) []plumbing.H
 	return names
 }
 
-// makeDelta returns a delta that turns base into result: a copy of their
+// MakeDelta returns a delta that turns base into result: a copy of their
 // common prefix, then the rest inserted.
-func makeDelta(base, result []byte) []byte {
-	d := appendVarint(nil, uint64(len(base)))
-	d = appendVarint(d, uint64(len(result)))
+func MakeDelta(base, result []byte) []byte {
+	d := AppendVarint(nil, uint64(len(base)))
+	d = AppendVarint(d, uint64(len(result)))
 	n := 0
 	for n < len(base) && n < len(result) && base[n] == result[n] {
 		n++
 	}
 	for off := 0; off < n; {
 		size := min(n-off, 0xffff)
-		d = appendCopy(d, off, size)
+		d = AppendCopy(d, off, size)
 		off += size
 	}
 	for rest := result[n:]; len(rest) > 0; {
@@ -175,7 +175,9 @@ func makeDelta(base, result []byte) []byte {
 	return d
 }
 
-func appendVarint(d []byte, v uint64) []byte {
+// AppendVarint appends v as a delta header's size: 7 bits a byte, least
+// significant first.
+func AppendVarint(d []byte, v uint64) []byte {
 	for v >= 0x80 {
 		d = append(d, byte(v)|0x80)
 		v >>= 7
@@ -183,14 +185,14 @@ func appendVarint(d []byte, v uint64) []byte {
 	return append(d, byte(v))
 }
 
-// appendCopy appends a copy instruction with every offset and size byte
+// AppendCopy appends a copy instruction with every offset and size byte
 // present.
-func appendCopy(d []byte, off, size int) []byte {
+func AppendCopy(d []byte, off, size int) []byte {
 	return append(d, 0xff, byte(off), byte(off>>8), byte(off>>16), byte(off>>24), byte(size), byte(size>>8), byte(size>>16))
 }
 
-// lines makes a text of n numbered lines, for blobs that delta well.
-func lines(prefix string, n int) []byte {
+// Lines makes a text of n numbered lines, for blobs that delta well.
+func Lines(prefix string, n int) []byte {
 	var b bytes.Buffer
 	for i := range n {
 		b.WriteString(prefix + " line " + strconv.Itoa(i) + "\n")

@@ -1,0 +1,168 @@
+package gitobj
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// Store is a repository's object folder (and those its alternates name):
+// its packs, newest first, its loose objects, and the storage of go-git
+// for what they do not give. Once open it is read-only: any number of
+// Readers read it at once.
+type Store struct {
+	packs []*packFile
+	dirs  []string // object folders, for loose objects
+	// complete is set when every pack opened: then an object the store
+	// does not find is nowhere, and go-git need not be asked (it would
+	// load every pack index whole to say so).
+	complete bool
+
+	fallback   storer.EncodedObjectStorer // go-git's storage; nil for none
+	fallbackMu sync.Mutex                 // go-git's storage is read by one goroutine at a time
+
+	looseOnce sync.Once
+	loose     []plumbing.Hash
+	looseSet  map[plumbing.Hash]bool
+}
+
+// Open opens the packs of the object folder objectsDir and of the folders
+// its info/alternates file names. Packs that do not open (damaged, or of
+// a format this reader does not know) are left out: their objects, and
+// any other object the store cannot read, are read through fallback, go-git's
+// storage of the same repository.
+//
+// With objectsDir empty, every object is read through fallback: the
+// reference the store's own reading is tested against.
+func Open(objectsDir string, fallback storer.EncodedObjectStorer) *Store {
+	s := &Store{complete: objectsDir != "", fallback: fallback}
+	if objectsDir != "" {
+		s.add(filepath.Clean(objectsDir), 0)
+	}
+	return s
+}
+
+// add opens the packs of an object folder, then its alternates.
+func (s *Store) add(dir string, depth int) {
+	for _, d := range s.dirs {
+		if d == dir {
+			return
+		}
+	}
+	s.dirs = append(s.dirs, dir)
+	names, _ := filepath.Glob(filepath.Join(dir, "pack", "*.idx"))
+	// Newest first, as git looks them up: a pack fetched last most
+	// often holds what is asked for.
+	type named struct {
+		name string
+		mod  int64
+	}
+	var ns []named
+	for _, n := range names {
+		var mod int64
+		if fi, err := os.Stat(strings.TrimSuffix(n, ".idx") + ".pack"); err == nil {
+			mod = fi.ModTime().UnixNano()
+		}
+		ns = append(ns, named{n, mod})
+	}
+	sort.SliceStable(ns, func(i, j int) bool { return ns[i].mod > ns[j].mod })
+	for _, n := range ns {
+		if p, err := openPack(n.name); err == nil {
+			s.packs = append(s.packs, p)
+		} else {
+			s.complete = false
+		}
+	}
+	if depth >= 5 {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "info", "alternates"))
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if !filepath.IsAbs(line) {
+			line = filepath.Join(dir, line)
+		}
+		s.add(filepath.Clean(line), depth+1)
+	}
+}
+
+// Close unmaps and closes the packs.
+func (s *Store) Close() {
+	for _, p := range s.packs {
+		p.close()
+	}
+	s.packs = nil
+}
+
+// Packed returns how many objects the packs hold.
+func (s *Store) Packed() int {
+	n := 0
+	for _, p := range s.packs {
+		n += p.idx.count
+	}
+	return n
+}
+
+// locate finds the pack and position that hold h.
+func (s *Store) locate(h plumbing.Hash) (int, int) {
+	for i, p := range s.packs {
+		if pos := p.idx.find(h[:]); pos >= 0 {
+			return i, pos
+		}
+	}
+	return -1, -1
+}
+
+// Has reports whether a pack or a loose object holds h. It does not ask
+// go-git.
+func (s *Store) Has(h plumbing.Hash) bool {
+	if pi, _ := s.locate(h); pi >= 0 {
+		return true
+	}
+	s.listLoose()
+	return s.looseSet[h]
+}
+
+// Loose lists the loose objects of the object folders that no pack holds.
+func (s *Store) Loose() []plumbing.Hash {
+	s.listLoose()
+	return s.loose
+}
+
+func (s *Store) listLoose() {
+	s.looseOnce.Do(func() {
+		s.looseSet = map[plumbing.Hash]bool{}
+		for _, dir := range s.dirs {
+			for i := range 256 {
+				sub := fmt.Sprintf("%02x", i)
+				names, err := os.ReadDir(filepath.Join(dir, sub))
+				if err != nil {
+					continue
+				}
+				for _, e := range names {
+					hex := sub + e.Name()
+					if len(hex) != 40 || !plumbing.IsHash(hex) {
+						continue // a temporary file
+					}
+					h := plumbing.NewHash(hex)
+					if pi, _ := s.locate(h); pi < 0 && !s.looseSet[h] {
+						s.looseSet[h] = true
+						s.loose = append(s.loose, h)
+					}
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,118 @@
+package gitobj
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// Trees and commits, parsed from their bytes in place: a walk of a history
+// reads every tree of it, and go-git's decoders allocate an object per
+// entry.
+
+var errBadTree = errors.New("malformed tree")
+
+// ParseTree calls fn with each entry of a tree object's content: "<octal
+// mode> <name>\x00<20-byte hash>", repeated. The name is only valid during
+// the call.
+func ParseTree(data []byte, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash)) error {
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp <= 0 || sp > 7 {
+			return errBadTree
+		}
+		var mode uint32
+		for _, c := range data[:sp] {
+			if c < '0' || c > '7' {
+				return errBadTree
+			}
+			mode = mode<<3 | uint32(c-'0')
+		}
+		data = data[sp+1:]
+		nul := bytes.IndexByte(data, 0)
+		if nul < 0 || len(data) < nul+1+hashLen {
+			return errBadTree
+		}
+		var h plumbing.Hash
+		copy(h[:], data[nul+1:nul+1+hashLen])
+		fn(data[:nul], filemode.FileMode(mode), h)
+		data = data[nul+1+hashLen:]
+	}
+	return nil
+}
+
+var errBadCommit = errors.New("malformed commit")
+
+// CommitHead is what a walk of a history needs of a commit.
+type CommitHead struct {
+	Tree    plumbing.Hash
+	Parents []plumbing.Hash
+	When    time.Time // the committer's time; zero when it does not parse
+}
+
+// ParseCommit reads a commit's tree, parents and committer time the way
+// go-git's decoder does: the tree first, then the parents, each a full
+// hash; the author, then the committer, only in those places.
+func ParseCommit(data []byte) (CommitHead, error) {
+	var c CommitHead
+	next := func() []byte {
+		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 {
+			line := data
+			data = nil
+			return line
+		}
+		line := data[:nl]
+		data = data[nl+1:]
+		return line
+	}
+	header := func(line []byte) (string, []byte) {
+		k, v, _ := bytes.Cut(line, []byte{' '})
+		return string(k), v
+	}
+	line := next()
+	k, v := header(line)
+	if k != "tree" || !plumbing.IsHash(string(v)) {
+		return c, fmt.Errorf("%w: no tree first", errBadCommit)
+	}
+	c.Tree = plumbing.NewHash(string(v))
+	line = next()
+	for k, v = header(line); k == "parent" && len(line) > 0; k, v = header(line) {
+		if !plumbing.IsHash(string(v)) {
+			return c, fmt.Errorf("%w: bad parent", errBadCommit)
+		}
+		c.Parents = append(c.Parents, plumbing.NewHash(string(v)))
+		line = next()
+	}
+	if k == "author" && len(line) > 0 {
+		line = next()
+		k, v = header(line)
+	}
+	if k == "committer" && len(line) > 0 {
+		c.When = signatureTime(v)
+	}
+	return c, nil
+}
+
+// signatureTime reads the time of "Name <email> 1700000000 +0100", as
+// go-git's Signature.Decode does; the zone does not matter for ordering.
+func signatureTime(b []byte) time.Time {
+	open, close := bytes.LastIndexByte(b, '<'), bytes.LastIndexByte(b, '>')
+	if open < 0 || close < open || close+2 >= len(b) {
+		return time.Time{}
+	}
+	b = b[close+2:]
+	if sp := bytes.IndexByte(b, ' '); sp >= 0 {
+		b = b[:sp]
+	}
+	ts, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(ts, 0)
+}

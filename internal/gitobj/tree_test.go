@@ -1,0 +1,112 @@
+package gitobj
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+)
+
+// TestParseTree compares the tree parser with go-git's decoder on every
+// tree of a repository, and on damaged trees.
+func TestParseTree(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("a b/c.txt", "c")
+	r.Write("x.sh", "x")
+	r.Write("sub/deep/y", "y")
+	r.Git("update-index", "--add", "--chmod=+x", "x.sh")
+	r.Commit("trees")
+	s := Open(filepath.Join(gitDir(r), "objects"), nil)
+	defer s.Close()
+	rd := s.Reader(0)
+	trees := 0
+	for _, h := range allObjects(t, r) {
+		typ, data, err := rd.Read(h)
+		if err != nil || typ != plumbing.TreeObject {
+			continue
+		}
+		trees++
+		obj := &plumbing.MemoryObject{}
+		obj.SetType(plumbing.TreeObject)
+		obj.Write(data)
+		var want object.Tree
+		if err := want.Decode(obj); err != nil {
+			t.Fatal(err)
+		}
+		var got []object.TreeEntry
+		if err := ParseTree(data, func(name []byte, mode filemode.FileMode, h plumbing.Hash) {
+			got = append(got, object.TreeEntry{Name: string(name), Mode: mode, Hash: h})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want.Entries) {
+			t.Errorf("tree %s: %v, go-git %v", h, got, want.Entries)
+		}
+	}
+	if trees < 4 {
+		t.Errorf("%d trees read", trees)
+	}
+	for _, bad := range []string{"100644 a", "100644 a\x00short", "1006448 a\x00" + strings.Repeat("x", 20), "10x644 a\x00" + strings.Repeat("x", 20), " a\x00" + strings.Repeat("x", 20)} {
+		if err := ParseTree([]byte(bad), func([]byte, filemode.FileMode, plumbing.Hash) {}); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	if err := ParseTree(nil, nil); err != nil {
+		t.Errorf("the empty tree: %v", err)
+	}
+}
+
+// TestParseCommit compares the walk's commit parser with go-git's
+// decoder on well-formed and odd commits.
+func TestParseCommit(t *testing.T) {
+	t.Parallel()
+	const (
+		tree = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+		p1   = "parent 1111111111111111111111111111111111111111\n"
+		p2   = "parent 2222222222222222222222222222222222222222\n"
+		au   = "author Ada Author <ada@example.com> 1700000000 +0100\n"
+		co   = "committer Cy Committer <cy@example.com> 1700000600 -0230\n"
+		sig  = "gpgsig -----BEGIN PGP SIGNATURE-----\n \n abc\n -----END PGP SIGNATURE-----\n"
+	)
+	for _, body := range []string{
+		tree + p1 + au + co + "\nsubject\n\nbody\n",
+		tree + p1 + p2 + au + co + sig + "\nmerge\n",
+		tree + au + co + "\n",
+		tree + co + "\nno author\n",
+		tree + au + "\nno committer\n",
+		tree + co + au + "\nswapped\n",
+		tree + au + p1 + co + "\nparent out of place\n",
+		tree + p1 + "committer Cy <cy@example.com>\n\nno time\n",
+		tree + p1 + "committer Cy <cy@example.com> notatime +0000\n\nbad time\n",
+		tree + p1 + "committer Cy cy@example.com 1700000000 +0000\n\nno brackets\n",
+		tree + "parent 123\n" + co + "\nbad parent\n",
+		p1 + tree + co + "\ntree not first\n",
+		"\n" + tree,
+		"",
+		tree,
+		tree + p1,
+		"tree 4b825dc642cb6eb9a060e54bf8d69288fbee490\n" + co + "\nshort tree\n",
+	} {
+		obj := &plumbing.MemoryObject{}
+		obj.SetType(plumbing.CommitObject)
+		obj.Write([]byte(body))
+		want, werr := object.DecodeCommit(nil, obj)
+		got, gerr := ParseCommit([]byte(body))
+		if (werr != nil) != (gerr != nil) {
+			t.Errorf("%q: error %v, go-git %v", body, gerr, werr)
+			continue
+		}
+		if werr != nil {
+			continue
+		}
+		if got.Tree != want.TreeHash || !slices.Equal(got.Parents, want.ParentHashes) || !got.When.Equal(want.Committer.When) {
+			t.Errorf("%q: tree %s parents %v when %v; go-git %s %v %v", body, got.Tree, got.Parents, got.When, want.TreeHash, want.ParentHashes, want.Committer.When)
+		}
+	}
+}
