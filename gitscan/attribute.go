@@ -1,12 +1,12 @@
 package gitscan
 
 import (
-	"bytes"
 	"context"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // Attribution. Blobs are scanned under their hash, not their path: a blob
@@ -24,14 +24,14 @@ type blobOrigin struct {
 // gitSink keeps the findings of blobs scanned under their hash, by blob,
 // and passes warnings on at once with the blob's path and commit.
 type gitSink struct {
-	out     Sink
+	out     scanner.Sink
 	commits []*commitNode // the selection, to name commits in warnings
 
 	mu      sync.Mutex
 	origins map[plumbing.Hash]blobOrigin
-	found   map[plumbing.Hash][]Finding // Path holds what follows the hash in the label ("" or "!inner/file")
-	held    bool                        // keep the warnings of blobs until release
-	pending []Warning
+	found   map[plumbing.Hash][]finding.Finding // Path holds what follows the hash in the label ("" or "!inner/file")
+	held    bool                                // keep the warnings of blobs until release
+	pending []finding.Warning
 	trigger chan struct{} // closed at the first finding or held warning
 	fired   bool
 }
@@ -73,8 +73,8 @@ func (s *gitSink) release() {
 	}
 }
 
-func newGitSink(out Sink) *gitSink {
-	return &gitSink{out: out, origins: map[plumbing.Hash]blobOrigin{}, found: map[plumbing.Hash][]Finding{}, trigger: make(chan struct{})}
+func newGitSink(out scanner.Sink) *gitSink {
+	return &gitSink{out: out, origins: map[plumbing.Hash]blobOrigin{}, found: map[plumbing.Hash][]finding.Finding{}, trigger: make(chan struct{})}
 }
 
 // register records where a blob was first met. The blob is scanned under
@@ -100,7 +100,7 @@ func (s *gitSink) split(p string) (h plumbing.Hash, rest string, o blobOrigin, o
 
 // Finding keeps f under its blob's hash. The blob's origin may not be
 // known yet: a sweep can read a blob before the tree walk meets it.
-func (s *gitSink) Finding(f Finding) {
+func (s *gitSink) Finding(f finding.Finding) {
 	if !isBlobLabel(f.Path) {
 		s.out.Finding(f) // not from a blob; cannot happen
 		return
@@ -113,7 +113,7 @@ func (s *gitSink) Finding(f Finding) {
 	s.mu.Unlock()
 }
 
-func (s *gitSink) Warning(w Warning) {
+func (s *gitSink) Warning(w finding.Warning) {
 	s.mu.Lock()
 	if s.held && isBlobLabel(w.Path) {
 		s.pending = append(s.pending, w)
@@ -151,23 +151,20 @@ func shortHash(h plumbing.Hash) string { return h.String()[:7] }
 // key, at the commit that introduced it.
 type attributor struct {
 	g   *gitRepo
-	r   *run
+	r   *scanner.Run
 	gs  *gitSink
 	sel *selection
-	st  *streamer // for the few blobs read after the walk, to compare against
-
-	boundaryTrees []*object.Tree
-	headTree      *object.Tree
+	w   *scanner.Worker // for the few blobs read after the walk, to compare against
 }
 
 // occurrence is one finding in one scanned blob, at the blob's first
 // commit and path.
 type occurrence struct {
-	f      Finding
+	f      finding.Finding
 	origin blobOrigin
 }
 
-func (a *attributor) attribute(ctx context.Context) []Finding {
+func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 	a.gs.mu.Lock()
 	var occs []occurrence
 	for hash, fs := range a.gs.found {
@@ -189,14 +186,13 @@ func (a *attributor) attribute(ctx context.Context) []Finding {
 	// path was not introduced by the selection: a range that edits another
 	// line of a file with an old key does not report the old key.
 	if len(a.sel.boundary) > 0 {
+		var trees []plumbing.Hash
 		for _, b := range a.sel.boundary {
-			if t, err := object.GetTree(a.g.objs, b.tree); err == nil {
-				a.boundaryTrees = append(a.boundaryTrees, t)
-			}
+			trees = append(trees, b.tree)
 		}
 		kept := occs[:0]
 		for _, o := range occs {
-			if !a.inAny(ctx, a.boundaryTrees, o.origin.path, o.f.Fingerprint) {
+			if !a.inAny(ctx, trees, o.origin.path, o.f.Fingerprint) {
 				kept = append(kept, o)
 			}
 		}
@@ -216,7 +212,7 @@ func (a *attributor) attribute(ctx context.Context) []Finding {
 		line, col     int
 	}
 	seen := map[place]bool{}
-	var out []Finding
+	var out []finding.Finding
 	var paths []string // the path of each finding's blob
 	for _, o := range occs {
 		if o.origin.commit != first[o.f.Fingerprint] {
@@ -244,14 +240,14 @@ func (a *attributor) attribute(ctx context.Context) []Finding {
 		b := inHead[out[i].Fingerprint]
 		out[i].InHead = &b
 	}
-	SortFindings(out)
+	finding.Sort(out)
 	return out
 }
 
 // headKeys returns the fingerprints of the keys that HEAD's tree holds,
 // among those of findings: from every blob of HEAD that was scanned, and
 // from HEAD's version of each finding's path (paths[i] is findings[i]'s).
-func (a *attributor) headKeys(ctx context.Context, findings []Finding, paths []string) map[string]bool {
+func (a *attributor) headKeys(ctx context.Context, findings []finding.Finding, paths []string) map[string]bool {
 	keys := map[string]bool{}
 	head, err := a.g.head()
 	if err != nil || head.IsZero() {
@@ -261,11 +257,8 @@ func (a *attributor) headKeys(ctx context.Context, findings []Finding, paths []s
 	if err != nil {
 		return keys
 	}
-	if a.headTree, err = object.GetTree(a.g.objs, c.tree); err != nil {
-		return keys
-	}
 	blobs := map[plumbing.Hash]bool{}
-	a.g.treeBlobs(a.headTree.Hash, blobs, map[plumbing.Hash]bool{})
+	a.g.treeBlobs(ctx, c.tree, blobs)
 	a.gs.mu.Lock()
 	for h, fs := range a.gs.found {
 		if blobs[h] {
@@ -276,42 +269,22 @@ func (a *attributor) headKeys(ctx context.Context, findings []Finding, paths []s
 	}
 	a.gs.mu.Unlock()
 	for i, f := range findings {
-		if !keys[f.Fingerprint] && a.inAny(ctx, []*object.Tree{a.headTree}, paths[i], f.Fingerprint) {
+		if !keys[f.Fingerprint] && a.inAny(ctx, []plumbing.Hash{c.tree}, paths[i], f.Fingerprint) {
 			keys[f.Fingerprint] = true
 		}
 	}
 	return keys
 }
 
-// treeBlobs adds every blob under tree h to blobs.
-func (g *gitRepo) treeBlobs(h plumbing.Hash, blobs, trees map[plumbing.Hash]bool) {
-	if trees[h] {
-		return
-	}
-	trees[h] = true
-	t, err := object.GetTree(g.objs, h)
-	if err != nil {
-		return
-	}
-	for _, e := range t.Entries {
-		switch {
-		case e.Mode.IsFile():
-			blobs[e.Hash] = true
-		case e.Mode == 0o040000:
-			g.treeBlobs(e.Hash, blobs, trees)
-		}
-	}
-}
-
-// inAny reports whether the blob at path p in any of trees holds the key
-// with fingerprint fp.
-func (a *attributor) inAny(ctx context.Context, trees []*object.Tree, p, fp string) bool {
+// inAny reports whether the blob at path p in any of the trees holds the
+// key with fingerprint fp.
+func (a *attributor) inAny(ctx context.Context, trees []plumbing.Hash, p, fp string) bool {
 	for _, t := range trees {
-		e, err := t.FindEntry(p)
-		if err != nil || !e.Mode.IsFile() {
+		mode, h, ok := a.g.findEntry(t, p)
+		if !ok || !mode.IsFile() {
 			continue
 		}
-		if a.fingerprints(ctx, e.Hash, p)[fp] {
+		if a.fingerprints(ctx, h, p)[fp] {
 			return true
 		}
 	}
@@ -320,17 +293,15 @@ func (a *attributor) inAny(ctx context.Context, trees []*object.Tree, p, fp stri
 
 // fingerprints returns the keys in a blob, scanning it if it was not.
 func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string) map[string]bool {
-	label := h.String()
 	a.gs.mu.Lock()
 	_, scanned := a.gs.origins[h]
 	a.gs.mu.Unlock()
 	if !scanned {
 		a.gs.register(h, blobOrigin{commit: -1, path: p})
-		data, err := a.g.readBlob(h)
-		if err != nil {
-			a.r.fail(label, "blob %s is missing or corrupt (%v): not compared", h, err)
-		} else if err := a.r.scanEntry(ctx, a.st, bytes.NewReader(data), bytes.NewReader(data), int64(len(data)), label, 0, newBudget(a.r.opts.Limits.TotalBytes)); err != nil && !isContextErr(err) {
-			a.r.fail(label, "read error: %v", err)
+		if o, err := a.g.rd.Object(h); err != nil {
+			blobFailed(a.r, h, err, false)
+		} else {
+			scanBlob(ctx, a.r, a.w, h, o)
 		}
 	}
 	a.gs.mu.Lock()
@@ -341,52 +312,3 @@ func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string
 	}
 	return out
 }
-
-// byteGate bounds the bytes read ahead of the workers. One blob bigger
-// than the bound still passes, alone.
-type byteGate struct {
-	mu    sync.Mutex
-	cond  *sync.Cond
-	used  int64
-	max   int64
-	ctx   context.Context
-	after func() bool
-}
-
-func newByteGate(ctx context.Context, max int64) *byteGate {
-	g := &byteGate{max: max, ctx: ctx}
-	g.cond = sync.NewCond(&g.mu)
-	g.after = context.AfterFunc(ctx, func() {
-		g.mu.Lock()
-		g.cond.Broadcast()
-		g.mu.Unlock()
-	})
-	return g
-}
-
-// acquire waits until n more bytes fit; it returns false when the scan is
-// cancelled.
-func (g *byteGate) acquire(n int64) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for g.used > 0 && g.used+n > g.max {
-		if g.ctx.Err() != nil {
-			return false
-		}
-		g.cond.Wait()
-	}
-	if g.ctx.Err() != nil {
-		return false
-	}
-	g.used += n
-	return true
-}
-
-func (g *byteGate) release(n int64) {
-	g.mu.Lock()
-	g.used -= n
-	g.cond.Broadcast()
-	g.mu.Unlock()
-}
-
-func (g *byteGate) stop() { g.after() }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,9 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // Benchmarks on a synthetic repository of many commits, built with git
@@ -29,7 +33,7 @@ import (
 // commit changing one file, and a key in one file of the first commit.
 func benchRepo(b *testing.B) string {
 	b.Helper()
-	requireGit(b)
+	testgit.Require(b)
 	n := 100_000
 	if s := os.Getenv("LOFTYSCAN_BENCH_COMMITS"); s != "" {
 		n, _ = strconv.Atoi(s)
@@ -45,10 +49,9 @@ func buildSyntheticRepo(base string, n int) (string, error) {
 	dir := filepath.Join(base, "repo")
 	home := filepath.Join(base, "home")
 	os.MkdirAll(home, 0o755)
+	r := &testgit.Repo{Dir: dir, Home: home}
 	git := func(feed func(*bufio.Writer), args ...string) error {
-		cmd := exec.Command("git", append(append([]string(nil), gitArgs...), args...)...)
-		cmd.Dir = dir
-		cmd.Env = gitEnv(home, gitEpoch)
+		cmd := r.Cmd("", nil, args...)
 		if feed == nil {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				return fmt.Errorf("git %v: %v\n%s", args, err, out)
@@ -65,7 +68,7 @@ func buildSyntheticRepo(base string, n int) (string, error) {
 	}
 	key := gitTestKey("bench")
 	err := git(func(w *bufio.Writer) {
-		when := gitEpoch.Unix()
+		when := testgit.Epoch.Unix()
 		data := func(s string) { fmt.Fprintf(w, "data %d\n%s\n", len(s), s) }
 		fmt.Fprintf(w, "commit refs/heads/main\ncommitter Ada Author <ada@example.com> %d +0000\n", when)
 		data("first commit")
@@ -101,22 +104,22 @@ func buildSyntheticRepo(base string, n int) (string, error) {
 // must stay well under 100 ms.
 func BenchmarkStaged(b *testing.B) {
 	dir := benchRepo(b)
-	r := &gitTestRepo{t: b, dir: dir, home: filepath.Join(filepath.Dir(dir), "home")}
+	r := &testgit.Repo{T: b, Dir: dir, Home: filepath.Join(filepath.Dir(dir), "home")}
 	k := gitTestKey("bench-staged")
-	r.write("dir42/new.env", "LOFTY_API_KEY="+k+"\n")
+	r.Write("dir42/new.env", "LOFTY_API_KEY="+k+"\n")
 	// The work tree is empty: the edited files are written whole.
-	r.write("dir07/file007.txt", "file 7\nedited\n")
-	r.write("dir13/file513.txt", "file 513\nedited\n")
-	r.git("add", "dir42/new.env", "dir07/file007.txt", "dir13/file513.txt")
-	defer r.git("read-tree", "HEAD")
-	repo := r.repository()
-	s := New(DefaultOptions())
+	r.Write("dir07/file007.txt", "file 7\nedited\n")
+	r.Write("dir13/file513.txt", "file 513\nedited\n")
+	r.Git("add", "dir42/new.env", "dir07/file007.txt", "dir13/file513.txt")
+	defer r.Git("read-tree", "HEAD")
+	repo := repoOf(r)
+	s := scanner.New(scanner.DefaultOptions())
 	b.ResetTimer()
 	var worst time.Duration
 	for b.Loop() {
 		start := time.Now()
-		c := &Collector{}
-		if _, err := s.ScanStaged(context.Background(), repo, "", c); err != nil {
+		c := &scanner.Collector{}
+		if _, err := ScanStaged(context.Background(), s, repo, "", c); err != nil {
 			b.Fatal(err)
 		}
 		if len(c.Findings) != 1 {
@@ -135,10 +138,10 @@ func BenchmarkHistory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := New(DefaultOptions())
+	s := scanner.New(scanner.DefaultOptions())
 	for b.Loop() {
-		c := &Collector{}
-		st, err := s.ScanGit(context.Background(), repo, GitOptions{}, c)
+		c := &scanner.Collector{}
+		st, err := ScanHistory(context.Background(), s, repo, HistoryOptions{}, c)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -160,16 +163,16 @@ func benchGitRepo(b *testing.B) *Repository {
 	b.Helper()
 	dir := os.Getenv("LOFTYSCAN_BENCH_REPO")
 	if dir == "" {
-		requireGit(b)
-		r := newGitTestRepo(b)
-		err := r.fastImport(func(w *bufio.Writer) {
+		testgit.Require(b)
+		r := testgit.New(b, "")
+		err := fastImport(r, func(w *bufio.Writer) {
 			for c := range 400 {
-				fmt.Fprintf(w, "commit refs/heads/main\ncommitter Ada Author <ada@example.com> %d +0000\ndata 6\ncommit\n", gitEpoch.Unix()+int64(c))
+				fmt.Fprintf(w, "commit refs/heads/main\ncommitter Ada Author <ada@example.com> %d +0000\ndata 6\ncommit\n", testgit.Epoch.Unix()+int64(c))
 				for f := range 100 {
 					if c > 0 && (c+f)%7 != 0 {
 						continue
 					}
-					content := lines(fmt.Sprintf("file %d version %d", f, c), 300)
+					content := testgit.Lines(fmt.Sprintf("file %d version %d", f, c), 300)
 					fmt.Fprintf(w, "M 100644 inline src/f%03d.go\ndata %d\n%s\n", f, len(content), content)
 				}
 			}
@@ -177,8 +180,8 @@ func benchGitRepo(b *testing.B) *Repository {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r.git("repack", "-a", "-d", "-q")
-		dir = r.dir
+		r.Git("repack", "-a", "-d", "-q")
+		dir = r.Dir
 	}
 	repo, err := FindRepository(dir)
 	if err != nil {
@@ -188,8 +191,8 @@ func benchGitRepo(b *testing.B) *Repository {
 }
 
 // fastImport feeds git fast-import.
-func (r *gitTestRepo) fastImport(feed func(*bufio.Writer)) error {
-	return feedCmd(gitCmd(r, "fast-import", "--quiet"), feed)
+func fastImport(r *testgit.Repo, feed func(*bufio.Writer)) error {
+	return feedCmd(r.Cmd("", nil, "fast-import", "--quiet"), feed)
 }
 
 // feedCmd runs cmd with what feed writes as its standard input.
@@ -219,14 +222,14 @@ func feedCmd(cmd *exec.Cmd, feed func(*bufio.Writer)) error {
 // reader; skipped on a big LOFTYSCAN_BENCH_REPO: it takes minutes).
 func BenchmarkBlobRead(b *testing.B) {
 	repo := benchGitRepo(b)
-	store := openObjectStore(filepath.Join(repo.CommonDir, "objects"))
-	defer store.close()
-	all := func([]byte) bool { return true }
+	store := gitobj.Open(filepath.Join(repo.CommonDir, "objects"), nil)
+	defer store.Close()
+	blobs := gitobj.SweepOptions{Workers: runtime.GOMAXPROCS(0), Types: gitobj.TypesOf(plumbing.BlobObject)}
 	var total atomic.Int64
 	sweep := func(b *testing.B, visit func(w int, data []byte)) {
 		for b.Loop() {
 			total.Store(0)
-			store.sweep(context.Background(), runtime.GOMAXPROCS(0), all, func(w int, _ plumbing.Hash, data []byte) {
+			store.Sweep(context.Background(), blobs, func(w int, _ plumbing.Hash, _ plumbing.ObjectType, data []byte) {
 				total.Add(int64(len(data)))
 				visit(w, data)
 			})
@@ -238,12 +241,12 @@ func BenchmarkBlobRead(b *testing.B) {
 		sweep(b, func(_ int, data []byte) { bytes.Index(data, []byte("eyJ")) })
 	})
 	b.Run("sweep+detector", func(b *testing.B) {
-		r := New(DefaultOptions()).newRun(&Collector{})
-		sts := make([]*streamer, runtime.GOMAXPROCS(0))
-		for i := range sts {
-			sts[i] = newStreamer(finder{cfg: r.opts.Rules})
+		r := scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{})
+		workers := make([]*scanner.Worker, runtime.GOMAXPROCS(0))
+		for i := range workers {
+			workers[i] = r.NewWorker()
 		}
-		sweep(b, func(w int, data []byte) { scanBlobBytes(context.Background(), r, sts[w], "blob", data) })
+		sweep(b, func(w int, data []byte) { workers[w].ScanBytes(context.Background(), "blob", data) })
 	})
 	b.Run("go-git", func(b *testing.B) {
 		if os.Getenv("LOFTYSCAN_BENCH_REPO") != "" && os.Getenv("LOFTYSCAN_BENCH_GOGIT") == "" {
@@ -258,8 +261,13 @@ func BenchmarkBlobRead(b *testing.B) {
 				b.Fatal(err)
 			}
 			iter.ForEach(func(o plumbing.EncodedObject) error {
-				data, err := readObject(o)
-				total.Add(int64(len(data)))
+				rd, err := o.Reader()
+				if err != nil {
+					return err
+				}
+				n, err := io.Copy(io.Discard, rd)
+				rd.Close()
+				total.Add(n)
 				return err
 			})
 		}
@@ -273,28 +281,29 @@ func BenchmarkBlobRead(b *testing.B) {
 // (read-%), which the design keeps under 30.
 func BenchmarkAttribution(b *testing.B) {
 	repo := benchGitRepo(b)
-	store := openObjectStore(filepath.Join(repo.CommonDir, "objects"))
+	store := gitobj.Open(filepath.Join(repo.CommonDir, "objects"), nil)
 	start := time.Now()
-	store.sweep(context.Background(), runtime.GOMAXPROCS(0), func([]byte) bool { return true }, func(int, plumbing.Hash, []byte) {})
+	store.Sweep(context.Background(), gitobj.SweepOptions{Workers: runtime.GOMAXPROCS(0), Types: gitobj.TypesOf(plumbing.BlobObject)}, func(int, plumbing.Hash, plumbing.ObjectType, []byte) {})
 	read := time.Since(start)
-	store.close()
+	store.Close()
 	var trees, blobs int
 	var spent time.Duration
 	for b.Loop() {
 		start := time.Now()
-		g, err := repo.open()
+		g, err := repo.open(tuning{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		gs := newGitSink(&Collector{})
-		r := New(DefaultOptions()).newRun(gs)
+		gs := newGitSink(&scanner.Collector{})
+		r := scanner.New(scanner.DefaultOptions()).Start(gs)
 		sel, err := g.selectCommits(context.Background(), r, revSet{all: true})
 		if err != nil {
 			b.Fatal(err)
 		}
-		w := newTreeWalker(g, r, gs)
+		w := newHistoryWalk(g, r, gs)
 		for i, c := range sel.commits {
-			w.walk(context.Background(), c.tree, "", i)
+			w.commit = i
+			w.root(context.Background(), c.tree)
 		}
 		trees, blobs = len(w.seenTrees), len(w.blobs)
 		g.close()

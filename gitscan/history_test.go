@@ -12,12 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // historyFixture is a repository with a key in each of the places history
 // hides them, and the commits that introduced each.
 type historyFixture struct {
-	repo    *gitTestRepo
+	repo    *testgit.Repo
 	keys    map[string]string // name → token
 	commits map[string]string // name → commit hash
 }
@@ -25,12 +28,12 @@ type historyFixture struct {
 // sharedHistory builds the fixture for one test (about 0.3 s).
 func sharedHistory(t *testing.T) *historyFixture {
 	t.Helper()
-	requireGit(t)
+	testgit.Require(t)
 	return buildHistory(t)
 }
 
 func buildHistory(t *testing.T) *historyFixture {
-	r := newGitTestRepo(t)
+	r := testgit.New(t, "")
 	f := &historyFixture{repo: r, keys: map[string]string{}, commits: map[string]string{}}
 	key := func(name string) string {
 		k := gitTestKey("git-" + name)
@@ -39,69 +42,69 @@ func buildHistory(t *testing.T) *historyFixture {
 	}
 	env := func(name string) string { return "LOFTY_API_KEY=" + key(name) + "\n" }
 
-	r.write("root.env", "# settings\n"+env("first"))
-	r.write("sub/readme.md", "nothing here\n")
-	f.commits["first"] = r.commit("first commit")
-	r.write("deleted.env", env("deleted"))
-	f.commits["deleted"] = r.commit("add a key by mistake")
-	r.git("rm", "-q", "deleted.env")
-	r.commit("remove the key")
-	r.write("old.py", "import os\nLOFTY_KEY = '"+key("renamed")+"'\n")
-	f.commits["renamed"] = r.commit("add old.py")
-	r.git("mv", "old.py", "new.py")
-	r.commit("rename old.py to new.py")
-	r.write("b64.yaml", "data:\n  env: "+base64.StdEncoding.EncodeToString([]byte(env("b64")))+"\n")
-	f.commits["b64"] = r.commit("add a secret manifest")
+	r.Write("root.env", "# settings\n"+env("first"))
+	r.Write("sub/readme.md", "nothing here\n")
+	f.commits["first"] = r.Commit("first commit")
+	r.Write("deleted.env", env("deleted"))
+	f.commits["deleted"] = r.Commit("add a key by mistake")
+	r.Git("rm", "-q", "deleted.env")
+	r.Commit("remove the key")
+	r.Write("old.py", "import os\nLOFTY_KEY = '"+key("renamed")+"'\n")
+	f.commits["renamed"] = r.Commit("add old.py")
+	r.Git("mv", "old.py", "new.py")
+	r.Commit("rename old.py to new.py")
+	r.Write("b64.yaml", "data:\n  env: "+base64.StdEncoding.EncodeToString([]byte(env("b64")))+"\n")
+	f.commits["b64"] = r.Commit("add a secret manifest")
 	f.commits["base"] = f.commits["b64"]
 
 	// A side branch never merged.
-	r.git("checkout", "-q", "-b", "feature")
-	r.write("side.txt", "lofty token: "+key("side")+"\n")
-	f.commits["side"] = r.commit("side work")
+	r.Git("checkout", "-q", "-b", "feature")
+	r.Write("side.txt", "lofty token: "+key("side")+"\n")
+	f.commits["side"] = r.Commit("side work")
 	// A topic branch merged with a merge commit.
-	r.git("checkout", "-q", "-b", "topic", "main")
-	r.write("topic.env", env("merged"))
-	f.commits["merged"] = r.commit("topic work")
-	r.git("checkout", "-q", "main")
-	r.git("merge", "-q", "--no-ff", "-m", "merge topic", "topic")
-	r.tick += 60
-	f.commits["merge"] = r.git("rev-parse", "HEAD")
+	r.Git("checkout", "-q", "-b", "topic", "main")
+	r.Write("topic.env", env("merged"))
+	f.commits["merged"] = r.Commit("topic work")
+	r.Git("checkout", "-q", "main")
+	r.Git("merge", "-q", "--no-ff", "-m", "merge topic", "topic")
+	r.Tick()
+	f.commits["merge"] = r.Git("rev-parse", "HEAD")
 	// A commit reachable only from an annotated tag.
-	r.git("checkout", "-q", "--detach")
-	r.write("tagged.env", env("tag"))
-	f.commits["tag"] = r.commit("tagged only")
-	r.git("tag", "-a", "-m", "a release", "v-secret")
-	r.git("checkout", "-q", "main")
+	r.Git("checkout", "-q", "--detach")
+	r.Write("tagged.env", env("tag"))
+	f.commits["tag"] = r.Commit("tagged only")
+	r.Git("tag", "-a", "-m", "a release", "v-secret")
+	r.Git("checkout", "-q", "main")
 	// A merge commit that itself adds a key.
-	r.git("checkout", "-q", "-b", "evil", "main")
-	r.write("other.txt", "other\n")
-	r.commit("other work")
-	r.git("checkout", "-q", "main")
-	r.git("merge", "-q", "--no-ff", "--no-commit", "evil")
-	r.write("evil.env", env("evil"))
-	f.commits["evil"] = r.commit("merge evil")
+	r.Git("checkout", "-q", "-b", "evil", "main")
+	r.Write("other.txt", "other\n")
+	r.Commit("other work")
+	r.Git("checkout", "-q", "main")
+	r.Git("merge", "-q", "--no-ff", "--no-commit", "evil")
+	r.Write("evil.env", env("evil"))
+	f.commits["evil"] = r.Commit("merge evil")
 	// An unrelated edit of a file with a key: not a new finding.
-	r.write("root.env", "# settings, edited\n"+"LOFTY_API_KEY="+f.keys["first"]+"\nDEBUG=1\n")
-	f.commits["edit"] = r.commit("edit settings")
+	r.Write("root.env", "# settings, edited\n"+"LOFTY_API_KEY="+f.keys["first"]+"\nDEBUG=1\n")
+	f.commits["edit"] = r.Commit("edit settings")
 	// A key in a zip archive.
 	var zb bytes.Buffer
 	zw := zip.NewWriter(&zb)
 	w, _ := zw.Create("inner/app.env")
 	w.Write([]byte("x=1\n" + env("zip")))
 	zw.Close()
-	r.write("secrets.zip", zb.String())
-	f.commits["zip"] = r.commit("add an archive")
+	r.Write("secrets.zip", zb.String())
+	f.commits["zip"] = r.Commit("add an archive")
 	// Two stash entries: refs/stash and stash@{1}, in the reflog only.
-	r.write("stash1.env", env("stash1"))
-	r.git("add", "stash1.env")
-	r.git("stash", "push", "-q", "-m", "first stash")
-	r.tick += 60
-	r.write("stash2.env", env("stash2"))
-	r.git("add", "stash2.env")
-	r.git("stash", "push", "-q", "-m", "second stash")
-	r.tick += 60
-	f.commits["stash1"] = r.git("rev-parse", "stash@{1}^2") // the index commit, parent of the stash commit
-	f.commits["stash2"] = r.git("rev-parse", "stash@{0}^2")
+	r.Write("stash1.env", env("stash1"))
+	r.Git("add", "stash1.env")
+	r.Git("stash", "push", "-q", "-m", "first stash")
+	r.Tick()
+	r.Write("stash2.env", env("stash2"))
+	r.Git("add", "stash2.env")
+	r.Git("stash", "push", "-q", "-m", "second stash")
+	r.Tick()
+	f.commits["stash1"] = r.Git("rev-parse", "stash@{1}^2") // the index commit, parent of the stash commit
+	f.commits["stash2"] = r.Git("rev-parse", "stash@{0}^2")
 	return f
 }
 
@@ -126,12 +129,12 @@ func (f *historyFixture) all() []gitWant {
 func TestGitHistory(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
-	got, c, st := scanGit(t, f.repo.repository(), GitOptions{})
+	got, c, st := scanGit(t, repoOf(f.repo), HistoryOptions{})
 	checkGitFindings(t, got, f.all()...)
 	if len(c.Warnings) != 0 {
 		t.Errorf("warnings: %v", c.Warnings)
 	}
-	if st.Findings != int64(len(got)) || st.Errors != 0 {
+	if st.Findings != 0 || st.Errors != 0 || st.Files == 0 {
 		t.Errorf("stats %+v", st)
 	}
 	for _, fd := range got {
@@ -145,14 +148,14 @@ func TestGitHistory(t *testing.T) {
 func TestGitFromSubfolder(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
-	repo, err := FindRepository(filepath.Join(f.repo.dir, "sub"))
+	repo, err := FindRepository(filepath.Join(f.repo.Dir, "sub"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if repo.WorkTree != f.repo.dir {
-		t.Errorf("work tree %s, want %s", repo.WorkTree, f.repo.dir)
+	if repo.WorkTree != f.repo.Dir {
+		t.Errorf("work tree %s, want %s", repo.WorkTree, f.repo.Dir)
 	}
-	got, _, _ := scanGit(t, repo, GitOptions{})
+	got, _, _ := scanGit(t, repo, HistoryOptions{})
 	checkGitFindings(t, got, f.all()...)
 }
 
@@ -160,7 +163,7 @@ func TestGitBare(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
 	bare := filepath.Join(t.TempDir(), "bare.git")
-	f.repo.runIn(filepath.Dir(bare), "clone", "-q", "--bare", f.repo.dir, bare)
+	f.repo.GitIn(filepath.Dir(bare), "clone", "-q", "--bare", f.repo.Dir, bare)
 	repo, err := FindRepository(bare)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +171,7 @@ func TestGitBare(t *testing.T) {
 	if repo.WorkTree != "" {
 		t.Errorf("bare repository with work tree %q", repo.WorkTree)
 	}
-	got, _, _ := scanGit(t, repo, GitOptions{})
+	got, _, _ := scanGit(t, repo, HistoryOptions{})
 	// A clone has no stash.
 	checkGitFindings(t, got, f.all()[:9]...)
 }
@@ -177,8 +180,8 @@ func TestGitShallow(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
 	dir := filepath.Join(t.TempDir(), "shallow")
-	f.repo.runIn(filepath.Dir(dir), "clone", "-q", "--depth", "1", "file://"+f.repo.dir, dir)
-	got, c, _ := scanGit(t, f.repo.repositoryAt(dir), GitOptions{})
+	f.repo.GitIn(filepath.Dir(dir), "clone", "-q", "--depth", "1", "file://"+f.repo.Dir, dir)
+	got, c, _ := scanGit(t, repoAt(t, dir), HistoryOptions{})
 	// Only HEAD's commit is there: all it holds is attributed to it, at
 	// the paths it has.
 	k, head := f.keys, f.commits["zip"]
@@ -204,18 +207,18 @@ func TestGitShallow(t *testing.T) {
 func TestGitRange(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
-	repo := f.repo.repository()
+	repo := repoOf(f.repo)
 	k, c := f.keys, f.commits
 	tests := []struct {
 		name  string
-		opts  GitOptions
+		opts  HistoryOptions
 		wants []gitWant
 	}{
 		{
 			// What a pull request from base to main adds: not the key in
 			// root.env, whose file the range edits.
 			name: "base..main",
-			opts: GitOptions{Exclude: []string{c["base"]}, Refs: []string{"main"}},
+			opts: HistoryOptions{Exclude: []string{c["base"]}, Refs: []string{"main"}},
 			wants: []gitWant{
 				{key: k["merged"], path: "topic.env", commit: c["merged"], inHead: true},
 				{key: k["evil"], path: "evil.env", commit: c["evil"], inHead: true},
@@ -224,17 +227,17 @@ func TestGitRange(t *testing.T) {
 		},
 		{
 			name:  "edit..main",
-			opts:  GitOptions{Exclude: []string{c["edit"]}, Refs: []string{"main"}},
+			opts:  HistoryOptions{Exclude: []string{c["edit"]}, Refs: []string{"main"}},
 			wants: []gitWant{{key: k["zip"], path: "secrets.zip!inner/app.env", commit: c["zip"], inHead: true}},
 		},
 		{
 			name:  "main..feature",
-			opts:  GitOptions{Exclude: []string{"main"}, Refs: []string{"feature"}},
+			opts:  HistoryOptions{Exclude: []string{"main"}, Refs: []string{"feature"}},
 			wants: []gitWant{{key: k["side"], path: "side.txt", commit: c["side"], inHead: false}},
 		},
 		{
 			name: "ref feature",
-			opts: GitOptions{Refs: []string{"feature"}},
+			opts: HistoryOptions{Refs: []string{"feature"}},
 			wants: []gitWant{
 				{key: k["first"], path: "root.env", commit: c["first"], inHead: true},
 				{key: k["deleted"], path: "deleted.env", commit: c["deleted"], inHead: false},
@@ -245,19 +248,19 @@ func TestGitRange(t *testing.T) {
 		},
 		{
 			name:  "ref tag",
-			opts:  GitOptions{Refs: []string{"v-secret"}, Exclude: []string{"main"}},
+			opts:  HistoryOptions{Refs: []string{"v-secret"}, Exclude: []string{"main"}},
 			wants: []gitWant{{key: k["tag"], path: "tagged.env", commit: c["tag"], inHead: false}},
 		},
 		{
 			name:  "empty range",
-			opts:  GitOptions{Exclude: []string{"main"}, Refs: []string{"main"}},
+			opts:  HistoryOptions{Exclude: []string{"main"}, Refs: []string{"main"}},
 			wants: nil,
 		},
 		{
 			// Since the edit: the edit does not introduce root.env's key,
 			// which the commit before it had.
 			name: "since edit",
-			opts: GitOptions{Since: f.repo.commitTime(c["edit"])},
+			opts: HistoryOptions{Since: commitTime(f.repo, c["edit"])},
 			wants: []gitWant{
 				{key: k["zip"], path: "secrets.zip!inner/app.env", commit: c["zip"], inHead: true},
 				{key: k["stash1"], path: "stash1.env", commit: c["stash1"], inHead: false},
@@ -277,8 +280,8 @@ func TestGitRange(t *testing.T) {
 func TestGitUnknownRevision(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
-	for _, opts := range []GitOptions{{Refs: []string{"nope"}}, {Exclude: []string{"nope"}, Refs: []string{"main"}}} {
-		_, err := New(DefaultOptions()).ScanGit(context.Background(), f.repo.repository(), opts, &Collector{})
+	for _, opts := range []HistoryOptions{{Refs: []string{"nope"}}, {Exclude: []string{"nope"}, Refs: []string{"main"}}} {
+		_, err := ScanHistory(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(f.repo), opts, &scanner.Collector{})
 		if !errors.Is(err, ErrUnknownRevision) {
 			t.Errorf("%+v: err %v, want ErrUnknownRevision", opts, err)
 		}
@@ -290,17 +293,17 @@ func TestGitUnknownRevision(t *testing.T) {
 func TestGitCommitCount(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
-	stashes := f.repo.stashList()
-	wantN, err := strconv.Atoi(f.repo.git(append([]string{"rev-list", "--count", "--all"}, stashes...)...))
+	stashes := stashList(f.repo)
+	wantN, err := strconv.Atoi(f.repo.Git(append([]string{"rev-list", "--count", "--all"}, stashes...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := f.repo.repository().open()
+	g, err := repoOf(f.repo).open(tuning{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.close()
-	sel, err := g.selectCommits(context.Background(), New(DefaultOptions()).newRun(&Collector{}), revSet{all: true})
+	sel, err := g.selectCommits(context.Background(), scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{}), revSet{all: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,13 +330,13 @@ func assertTopological(t *testing.T, commits []*commitNode) {
 
 func TestGitEmptyRepository(t *testing.T) {
 	t.Parallel()
-	r := newGitTestRepo(t)
-	got, c, _ := scanGit(t, r.repository(), GitOptions{})
+	r := testgit.New(t, "")
+	got, c, _ := scanGit(t, repoOf(r), HistoryOptions{})
 	if len(got) != 0 || len(c.Warnings) != 0 {
 		t.Errorf("empty repository: %v %v", got, c.Warnings)
 	}
-	bare := newGitTestRepo(t, "--bare")
-	got, _, _ = scanGit(t, bare.repository(), GitOptions{})
+	bare := testgit.New(t, "", "--bare")
+	got, _, _ = scanGit(t, repoOf(bare), HistoryOptions{})
 	if len(got) != 0 {
 		t.Errorf("empty bare repository: %v", got)
 	}
@@ -351,23 +354,23 @@ func TestGitNotRepository(t *testing.T) {
 // counts them, and reports what it could read.
 func TestGitMissingObjects(t *testing.T) {
 	t.Parallel()
-	r := newGitTestRepo(t)
+	r := testgit.New(t, "")
 	k1, k2 := gitTestKey("kept"), gitTestKey("lost")
-	r.write("kept.env", "LOFTY_API_KEY="+k1+"\n")
-	kept := r.commit("kept")
-	r.write("lost.env", "LOFTY_API_KEY="+k2+"\n")
-	r.write("bad.env", "LOFTY_API_KEY=corrupt\n")
-	r.commit("lost")
+	r.Write("kept.env", "LOFTY_API_KEY="+k1+"\n")
+	kept := r.Commit("kept")
+	r.Write("lost.env", "LOFTY_API_KEY="+k2+"\n")
+	r.Write("bad.env", "LOFTY_API_KEY=corrupt\n")
+	r.Commit("lost")
 	for name, damage := range map[string]func(string) error{
 		"lost.env": os.Remove,
 		"bad.env":  func(p string) error { os.Chmod(p, 0o644); return os.WriteFile(p, []byte("not zlib"), 0o644) },
 	} {
-		id := r.git("rev-parse", "HEAD:"+name)
-		if err := damage(filepath.Join(r.dir, ".git", "objects", id[:2], id[2:])); err != nil {
+		id := r.Git("rev-parse", "HEAD:"+name)
+		if err := damage(filepath.Join(r.Dir, ".git", "objects", id[:2], id[2:])); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, c, st := scanGit(t, r.repository(), GitOptions{})
+	got, c, st := scanGit(t, repoOf(r), HistoryOptions{})
 	checkGitFindings(t, got, gitWant{key: k1, path: "kept.env", commit: kept, inHead: true})
 	if st.Errors != 2 {
 		t.Errorf("errors %d, want 2; warnings %v", st.Errors, c.Warnings)
@@ -382,20 +385,20 @@ func TestGitMissingObjects(t *testing.T) {
 // TestGitLinkedWorktree scans from a linked worktree, whose .git is a file.
 func TestGitLinkedWorktree(t *testing.T) {
 	t.Parallel()
-	r := newGitTestRepo(t)
+	r := testgit.New(t, "")
 	k := gitTestKey("wt")
-	r.write("a.env", "LOFTY_API_KEY="+k+"\n")
-	c := r.commit("one")
+	r.Write("a.env", "LOFTY_API_KEY="+k+"\n")
+	c := r.Commit("one")
 	wt := filepath.Join(t.TempDir(), "wt")
-	r.git("worktree", "add", "-q", "--detach", wt)
+	r.Git("worktree", "add", "-q", "--detach", wt)
 	repo, err := FindRepository(wt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if repo.CommonDir != filepath.Join(r.dir, ".git") || repo.WorkTree != wt {
+	if repo.CommonDir != filepath.Join(r.Dir, ".git") || repo.WorkTree != wt {
 		t.Errorf("worktree repository %+v", repo)
 	}
-	got, _, _ := scanGit(t, repo, GitOptions{})
+	got, _, _ := scanGit(t, repo, HistoryOptions{})
 	checkGitFindings(t, got, gitWant{key: k, path: "a.env", commit: c, inHead: true})
 
 	// The worktree has an index of its own.
@@ -403,28 +406,9 @@ func TestGitLinkedWorktree(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(wt, "b.env"), []byte("LOFTY_API_KEY="+k2+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r.runIn(wt, "add", "b.env")
+	r.GitIn(wt, "add", "b.env")
 	checkStaged(t, scanStaged(t, repo, ""), map[string][]string{"b.env": {k2}})
-	checkStaged(t, scanStaged(t, r.repository(), ""), nil)
-}
-
-func (r *gitTestRepo) repositoryAt(dir string) *Repository {
-	r.t.Helper()
-	repo, err := FindRepository(dir)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return repo
-}
-
-// commitTime is a commit's committer date.
-func (r *gitTestRepo) commitTime(rev string) time.Time {
-	r.t.Helper()
-	n, err := strconv.ParseInt(r.git("show", "-s", "--format=%ct", rev), 10, 64)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return time.Unix(n, 0)
+	checkStaged(t, scanStaged(t, repoOf(r), ""), nil)
 }
 
 // TestGitCommitCountExternal compares the walk with git on a repository of
@@ -434,19 +418,19 @@ func TestGitCommitCountExternal(t *testing.T) {
 	if dir == "" {
 		t.Skip("set LOFTYSCAN_COUNT_REPO to a repository to compare with git rev-list --all")
 	}
-	r := &gitTestRepo{t: t, dir: dir, home: t.TempDir()}
-	stashes := r.stashList()
-	wantN, err := strconv.Atoi(r.git(append([]string{"rev-list", "--count", "--all"}, stashes...)...))
+	r := testgit.Open(t, dir)
+	stashes := stashList(r)
+	wantN, err := strconv.Atoi(r.Git(append([]string{"rev-list", "--count", "--all"}, stashes...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := r.repository().open()
+	g, err := repoOf(r).open(tuning{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.close()
 	start := time.Now()
-	sel, err := g.selectCommits(context.Background(), New(DefaultOptions()).newRun(&Collector{}), revSet{all: true})
+	sel, err := g.selectCommits(context.Background(), scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{}), revSet{all: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,14 +439,4 @@ func TestGitCommitCountExternal(t *testing.T) {
 		t.Errorf("walked %d commits, git rev-list lists %d", len(sel.commits), wantN)
 	}
 	assertTopological(t, sel.commits)
-}
-
-// stashList lists the stash entries, as git stash list does, in a bare
-// repository too.
-func (r *gitTestRepo) stashList() []string {
-	r.t.Helper()
-	if r.git("for-each-ref", "refs/stash") == "" {
-		return nil
-	}
-	return strings.Fields(r.git("log", "-g", "--format=%H", "refs/stash"))
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
 // A scan of every ref sweeps the packs first and walks the history only
@@ -14,11 +15,11 @@ import (
 // compare with go-git reading blob by blob.
 
 // quietHistory commits n versions of a few files, with no key.
-func quietHistory(r *gitTestRepo, n int, tag string) {
+func quietHistory(r *testgit.Repo, n int, tag string) {
 	for i := range n {
-		r.write("src/main.go", string(lines("package main // "+tag, 40+i)))
-		r.write("docs/notes.md", string(lines("note "+tag, 30+2*i)))
-		r.commit(tag + " commit")
+		r.Write("src/main.go", string(testgit.Lines("package main // "+tag, 40+i)))
+		r.Write("docs/notes.md", string(testgit.Lines("note "+tag, 30+2*i)))
+		r.Commit(tag + " commit")
 	}
 }
 
@@ -26,71 +27,71 @@ func TestGitLazy(t *testing.T) {
 	t.Parallel()
 	t.Run("no keys", func(t *testing.T) {
 		t.Parallel()
-		r := newGitTestRepo(t)
+		r := testgit.New(t, "")
 		quietHistory(r, 10, "packed")
-		r.git("repack", "-a", "-d", "-q")
+		r.Git("repack", "-a", "-d", "-q")
 		quietHistory(r, 3, "loose")
-		got, c, st := scanGit(t, r.repository(), GitOptions{})
+		got, c, st := scanGit(t, repoOf(r), HistoryOptions{})
 		if len(got) != 0 || len(c.Warnings) != 0 || st.Files == 0 {
 			t.Errorf("findings %v, warnings %v, stats %+v", got, c.Warnings, st)
 		}
-		checkFastMatchesSlow(t, r.repository(), GitOptions{})
+		checkFastMatchesSlow(t, repoOf(r), HistoryOptions{}, 0)
 	})
 	t.Run("key in a loose blob", func(t *testing.T) {
 		t.Parallel()
-		r := newGitTestRepo(t)
+		r := testgit.New(t, "")
 		quietHistory(r, 10, "packed")
-		r.git("repack", "-a", "-d", "-q")
+		r.Git("repack", "-a", "-d", "-q")
 		k := gitTestKey("lazy-loose")
-		r.write("late.env", "LOFTY_API_KEY="+k+"\n")
-		c := r.commit("late key")
+		r.Write("late.env", "LOFTY_API_KEY="+k+"\n")
+		c := r.Commit("late key")
 		quietHistory(r, 2, "after")
-		got, _, _ := scanGit(t, r.repository(), GitOptions{})
+		got, _, _ := scanGit(t, repoOf(r), HistoryOptions{})
 		checkGitFindings(t, got, gitWant{key: k, path: "late.env", commit: c, inHead: true})
-		checkFastMatchesSlow(t, r.repository(), GitOptions{})
+		checkFastMatchesSlow(t, repoOf(r), HistoryOptions{}, 0)
 	})
 	t.Run("key only in garbage", func(t *testing.T) {
 		t.Parallel()
-		r := newGitTestRepo(t)
+		r := testgit.New(t, "")
 		quietHistory(r, 5, "kept")
-		r.write("oops.env", "LOFTY_API_KEY="+gitTestKey("lazy-garbage")+"\n")
-		r.commit("oops")
-		r.git("reset", "-q", "--hard", "HEAD~1")
-		r.git("repack", "-a", "-d", "-q") // keeps what the reflog reaches
-		got, c, _ := scanGit(t, r.repository(), GitOptions{})
+		r.Write("oops.env", "LOFTY_API_KEY="+gitTestKey("lazy-garbage")+"\n")
+		r.Commit("oops")
+		r.Git("reset", "-q", "--hard", "HEAD~1")
+		r.Git("repack", "-a", "-d", "-q") // keeps what the reflog reaches
+		got, c, _ := scanGit(t, repoOf(r), HistoryOptions{})
 		if len(got) != 0 || len(c.Warnings) != 0 {
 			t.Errorf("a key no ref reaches: findings %v, warnings %v", got, c.Warnings)
 		}
 	})
 	t.Run("shallow", func(t *testing.T) {
 		t.Parallel()
-		up := newGitTestRepo(t)
+		up := testgit.New(t, "")
 		quietHistory(up, 5, "up")
 		dir := filepath.Join(t.TempDir(), "shallow")
-		up.runIn(filepath.Dir(dir), "clone", "-q", "--depth", "1", "file://"+up.dir, dir)
-		_, c, _ := scanGit(t, up.repositoryAt(dir), GitOptions{})
+		up.GitIn(filepath.Dir(dir), "clone", "-q", "--depth", "1", "file://"+up.Dir, dir)
+		_, c, _ := scanGit(t, repoAt(t, dir), HistoryOptions{})
 		if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "shallow clone") {
 			t.Errorf("want one shallow warning, got %v", c.Warnings)
 		}
 	})
 	t.Run("damaged blob", func(t *testing.T) {
 		t.Parallel()
-		r := newGitTestRepo(t)
+		r := testgit.New(t, "")
 		quietHistory(r, 5, "fine")
-		r.git("repack", "-a", "-d", "-q")
+		r.Git("repack", "-a", "-d", "-q")
 		// A pack with a blob that does not inflate, in a commit's tree.
 		bad := plumbing.NewHash("badbadbadbadbadbadbadbadbadbadbadbadbad0")
 		tree := append([]byte("100644 broken.txt\x00"), bad[:]...)
-		when := fmt.Sprintf("%d +0000", r.now().Unix())
-		commit := []byte("tree " + objName(plumbing.TreeObject, tree).String() + "\nparent " + r.git("rev-parse", "HEAD") +
+		when := fmt.Sprintf("%d +0000", r.Now().Unix())
+		commit := []byte("tree " + testgit.ObjectName(plumbing.TreeObject, tree).String() + "\nparent " + r.Git("rev-parse", "HEAD") +
 			"\nauthor Ada Author <ada@example.com> " + when + "\ncommitter Cy Committer <cy@example.com> " + when + "\n\nbroken\n")
-		names := writeTestPack(t, filepath.Join(r.dir, ".git", "objects"), []testObj{
-			{typ: plumbing.BlobObject, raw: []byte("not zlib at all"), size: 10, name: bad},
-			{typ: plumbing.TreeObject, data: tree},
-			{typ: plumbing.CommitObject, data: commit},
+		names := testgit.WritePack(t, filepath.Join(r.Dir, ".git", "objects"), []testgit.Object{
+			{Type: plumbing.BlobObject, Raw: []byte("not zlib at all"), Size: 10, Name: bad},
+			{Type: plumbing.TreeObject, Data: tree},
+			{Type: plumbing.CommitObject, Data: commit},
 		})
-		r.git("update-ref", "refs/heads/main", names[2].String())
-		_, c, st := scanGit(t, r.repository(), GitOptions{})
+		r.Git("update-ref", "refs/heads/main", names[2].String())
+		_, c, st := scanGit(t, repoOf(r), HistoryOptions{})
 		if len(c.Warnings) != 1 || c.Warnings[0].Path != "broken.txt" || !strings.Contains(c.Warnings[0].Message, "missing or corrupt") || st.Errors != 1 {
 			t.Errorf("want one warning about broken.txt, got %v (%+v)", c.Warnings, st)
 		}
@@ -100,24 +101,21 @@ func TestGitLazy(t *testing.T) {
 // TestGitLazyBigBlobs lowers the size the sweep holds in memory, so that
 // the blobs it leaves are read after it, one by one.
 func TestGitLazyBigBlobs(t *testing.T) {
-	// Not parallel: the limit is global. Other tests see it lowered for a
-	// while, which changes how they read, never what they find.
-	old := sweepMaxObject.Load()
-	sweepMaxObject.Store(200)
-	defer sweepMaxObject.Store(old)
-	r := newGitTestRepo(t)
+	t.Parallel()
+	const sweepMax = 200
+	r := testgit.New(t, "")
 	quietHistory(r, 8, "big")
-	r.git("repack", "-a", "-d", "-q")
-	got, c, st := scanGit(t, r.repository(), GitOptions{})
+	r.Git("repack", "-a", "-d", "-q")
+	got, c, st := scanWith(t, repoOf(r), HistoryOptions{}, tuning{sweepMax: sweepMax}, 0)
 	if len(got) != 0 || len(c.Warnings) != 0 {
 		t.Errorf("findings %v, warnings %v", got, c.Warnings)
 	}
-	checkFastMatchesSlow(t, r.repository(), GitOptions{})
+	checkFastMatchesSlow(t, repoOf(r), HistoryOptions{}, sweepMax)
 	k := gitTestKey("lazy-big")
-	r.write("big.env", string(lines("padding", 20))+"LOFTY_API_KEY="+k+"\n")
-	commit := r.commit("big key")
-	r.git("repack", "-a", "-d", "-q")
-	got, _, st2 := scanGit(t, r.repository(), GitOptions{})
+	r.Write("big.env", string(testgit.Lines("padding", 20))+"LOFTY_API_KEY="+k+"\n")
+	commit := r.Commit("big key")
+	r.Git("repack", "-a", "-d", "-q")
+	got, _, st2 := scanWith(t, repoOf(r), HistoryOptions{}, tuning{sweepMax: sweepMax}, 0)
 	checkGitFindings(t, got, gitWant{key: k, path: "big.env", commit: commit, inHead: true})
 	if st2.Files <= st.Files {
 		t.Errorf("files %d, then %d", st.Files, st2.Files)

@@ -3,13 +3,12 @@ package gitscan
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // The oracle: go-git reading every object one at a time, as the history
@@ -17,31 +16,22 @@ import (
 // compared with. Every way of reading, on one worker or several, must
 // give the same findings, the same warnings and the same counts.
 
-func gitCmd(r *gitTestRepo, args ...string) *exec.Cmd {
-	cmd := exec.Command("git", append(append([]string(nil), gitArgs...), args...)...)
-	cmd.Dir = r.dir
-	cmd.Env = gitEnv(r.home, r.now())
-	return cmd
-}
-
-// scanWith runs a history scan reading blobs the given way, on workers
+// scanWith runs a history scan reading objects the given way, on workers
 // workers (0: one per CPU).
-func scanWith(t testing.TB, repo *Repository, opts GitOptions, mode gitReadMode, workers int) ([]Finding, *Collector, Stats) {
+func scanWith(t testing.TB, repo *Repository, opts HistoryOptions, tune tuning, workers int) ([]finding.Finding, *scanner.Collector, finding.Stats) {
 	t.Helper()
-	o := DefaultOptions()
+	o := scanner.DefaultOptions()
 	o.Workers = workers
-	s := New(o)
-	s.gitRead = mode
-	c := &Collector{}
-	st, err := s.ScanGit(context.Background(), repo, opts, c)
+	c := &scanner.Collector{}
+	st, err := scanHistoryTuned(context.Background(), scanner.New(o), repo, opts, c, tune)
 	if err != nil {
-		t.Fatalf("ScanGit: %v", err)
+		t.Fatalf("ScanHistory: %v", err)
 	}
 	return c.Sorted(), c, st
 }
 
 // findingKey is everything a report shows of a finding.
-func findingKey(f Finding) string {
+func findingKey(f finding.Finding) string {
 	in := "nil"
 	if f.InHead != nil {
 		in = fmt.Sprint(*f.InHead)
@@ -51,7 +41,7 @@ func findingKey(f Finding) string {
 		f.Alg, f.Subject, f.Suppressed, f.Commit, f.Author, f.Email, f.Date.Format("2006-01-02T15:04:05Z07:00"), f.Message+"|"+in)
 }
 
-func compareFindings(t testing.TB, name string, want, got []Finding) {
+func compareFindings(t testing.TB, name string, want, got []finding.Finding) {
 	t.Helper()
 	var w, g []string
 	for _, f := range want {
@@ -67,7 +57,7 @@ func compareFindings(t testing.TB, name string, want, got []Finding) {
 	}
 }
 
-func warningKeys(c *Collector) []string {
+func warningKeys(c *scanner.Collector) []string {
 	var out []string
 	for _, w := range c.Warnings {
 		out = append(out, w.String())
@@ -76,22 +66,23 @@ func warningKeys(c *Collector) []string {
 	return out
 }
 
-// checkFastMatchesSlow scans repo every way and compares with go-git.
-func checkFastMatchesSlow(t *testing.T, repo *Repository, opts GitOptions) {
+// checkFastMatchesSlow scans repo every way and compares with go-git. A
+// sweep holds objects up to sweepMax bytes (0: the default).
+func checkFastMatchesSlow(t *testing.T, repo *Repository, opts HistoryOptions, sweepMax int64) {
 	t.Helper()
-	want, wc, wst := scanWith(t, repo, opts, readGoGit, 1)
+	want, wc, wst := scanWith(t, repo, opts, tuning{mode: readGoGit}, 1)
 	if len(want) == 0 && len(wc.Warnings) == 0 {
 		t.Logf("%+v: nothing found by go-git", opts)
 	}
-	for _, mode := range []gitReadMode{readAuto, readSweep, readOneByOne} {
+	for _, mode := range []readMode{readAuto, readSweep, readOneByOne} {
 		for _, workers := range []int{1, 4} {
 			name := fmt.Sprintf("%+v mode %d, %d workers", opts, mode, workers)
-			got, gc, gst := scanWith(t, repo, opts, mode, workers)
+			got, gc, gst := scanWith(t, repo, opts, tuning{mode: mode, sweepMax: sweepMax}, workers)
 			compareFindings(t, name, want, got)
 			if w, g := warningKeys(wc), warningKeys(gc); !slices.Equal(w, g) {
 				t.Errorf("%s: warnings %q, go-git %q", name, g, w)
 			}
-			if gst.Files != wst.Files || gst.Bytes != wst.Bytes || gst.Errors != wst.Errors || gst.Findings != wst.Findings {
+			if gst.Files != wst.Files || gst.Bytes != wst.Bytes || gst.Errors != wst.Errors || gst.Skipped != wst.Skipped {
 				t.Errorf("%s: stats %+v, go-git %+v", name, gst, wst)
 			}
 		}
@@ -104,11 +95,11 @@ func TestGitFastMatchesSlow(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
 	c := f.commits
-	selections := []GitOptions{
+	selections := []HistoryOptions{
 		{},
 		{Exclude: []string{c["base"]}, Refs: []string{"main"}},
 		{Refs: []string{"feature"}},
-		{Since: f.repo.commitTime(c["edit"])},
+		{Since: commitTime(f.repo, c["edit"])},
 	}
 	for _, tc := range []struct {
 		name   string
@@ -121,66 +112,17 @@ func TestGitFastMatchesSlow(t *testing.T) {
 			if tc.repack != nil {
 				// A copy, so that the other subtests keep loose objects.
 				dir := t.TempDir() + "/clone"
-				f.repo.runIn(t.TempDir(), "clone", "-q", "--mirror", f.repo.dir, dir)
-				r := &gitTestRepo{t: t, dir: dir, home: f.repo.home}
-				r.git(tc.repack...)
+				f.repo.GitIn(t.TempDir(), "clone", "-q", "--mirror", f.repo.Dir, dir)
+				r := f.repo.At(t, dir)
+				r.Git(tc.repack...)
 				for _, opts := range selections {
-					checkFastMatchesSlow(t, r.repository(), opts)
+					checkFastMatchesSlow(t, repoOf(r), opts, 0)
 				}
 				return
 			}
 			for _, opts := range selections {
-				checkFastMatchesSlow(t, f.repo.repository(), opts)
+				checkFastMatchesSlow(t, repoOf(f.repo), opts, 0)
 			}
 		})
-	}
-}
-
-// TestParseCommitHead compares the walk's commit parser with go-git's
-// decoder on well-formed and odd commits.
-func TestParseCommitHead(t *testing.T) {
-	t.Parallel()
-	const (
-		tree = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
-		p1   = "parent 1111111111111111111111111111111111111111\n"
-		p2   = "parent 2222222222222222222222222222222222222222\n"
-		au   = "author Ada Author <ada@example.com> 1700000000 +0100\n"
-		co   = "committer Cy Committer <cy@example.com> 1700000600 -0230\n"
-		sig  = "gpgsig -----BEGIN PGP SIGNATURE-----\n \n abc\n -----END PGP SIGNATURE-----\n"
-	)
-	for _, body := range []string{
-		tree + p1 + au + co + "\nsubject\n\nbody\n",
-		tree + p1 + p2 + au + co + sig + "\nmerge\n",
-		tree + au + co + "\n",
-		tree + co + "\nno author\n",
-		tree + au + "\nno committer\n",
-		tree + co + au + "\nswapped\n",
-		tree + au + p1 + co + "\nparent out of place\n",
-		tree + p1 + "committer Cy <cy@example.com>\n\nno time\n",
-		tree + p1 + "committer Cy <cy@example.com> notatime +0000\n\nbad time\n",
-		tree + p1 + "committer Cy cy@example.com 1700000000 +0000\n\nno brackets\n",
-		tree + "parent 123\n" + co + "\nbad parent\n",
-		p1 + tree + co + "\ntree not first\n",
-		"\n" + tree,
-		"",
-		tree,
-		tree + p1,
-		"tree 4b825dc642cb6eb9a060e54bf8d69288fbee490\n" + co + "\nshort tree\n",
-	} {
-		obj := &plumbing.MemoryObject{}
-		obj.SetType(plumbing.CommitObject)
-		obj.Write([]byte(body))
-		want, werr := object.DecodeCommit(nil, obj)
-		got, gerr := parseCommitHead(obj.Hash(), []byte(body))
-		if (werr != nil) != (gerr != nil) {
-			t.Errorf("%q: error %v, go-git %v", body, gerr, werr)
-			continue
-		}
-		if werr != nil {
-			continue
-		}
-		if got.tree != want.TreeHash || !slices.Equal(got.parents, want.ParentHashes) || !got.when.Equal(want.Committer.When) {
-			t.Errorf("%q: tree %s parents %v when %v; go-git %s %v %v", body, got.tree, got.parents, got.when, want.TreeHash, want.ParentHashes, want.Committer.When)
-		}
 	}
 }

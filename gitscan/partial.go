@@ -11,6 +11,9 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // Partial clones. A clone made with --filter leaves out objects (most
@@ -26,8 +29,7 @@ import (
 // to and the repository lacks. Its methods are called from the sweep's
 // workers, each with its own w.
 type holeFinder struct {
-	s      *objectStore
-	loose  map[plumbing.Hash]bool
+	s      *gitobj.Store
 	seen   []map[plumbing.Hash]struct{} // per worker: looked up already
 	broken atomic.Bool                  // a tree or commit did not parse: the walk must say where
 
@@ -41,11 +43,8 @@ type hole struct {
 	name string
 }
 
-func newHoleFinder(s *objectStore, loose []plumbing.Hash, workers int) *holeFinder {
-	hf := &holeFinder{s: s, loose: map[plumbing.Hash]bool{}, missing: map[plumbing.Hash]hole{}}
-	for _, h := range loose {
-		hf.loose[h] = true
-	}
+func newHoleFinder(s *gitobj.Store, workers int) *holeFinder {
+	hf := &holeFinder{s: s, missing: map[plumbing.Hash]hole{}}
 	for range max(workers, 1) {
 		hf.seen = append(hf.seen, map[plumbing.Hash]struct{}{})
 	}
@@ -57,12 +56,12 @@ func (hf *holeFinder) check(w int, h plumbing.Hash, tree bool, name []byte) {
 		return
 	}
 	hf.seen[w][h] = struct{}{}
-	if pi, _ := hf.s.locate(h); pi >= 0 || hf.loose[h] {
+	if hf.s.Has(h) {
 		return
 	}
 	hf.mu.Lock()
 	if _, ok := hf.missing[h]; !ok {
-		hf.missing[h] = hole{tree: tree, name: validName(string(name))}
+		hf.missing[h] = hole{tree: tree, name: finding.ValidPath(string(name))}
 	}
 	hf.mu.Unlock()
 }
@@ -71,7 +70,7 @@ func (hf *holeFinder) check(w int, h plumbing.Hash, tree bool, name []byte) {
 func (hf *holeFinder) object(w int, typ plumbing.ObjectType, h plumbing.Hash, data []byte) {
 	switch typ {
 	case plumbing.TreeObject:
-		err := parseTree(data, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
+		err := gitobj.ParseTree(data, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
 			switch {
 			case mode.IsFile():
 				hf.check(w, eh, false, name)
@@ -83,18 +82,18 @@ func (hf *holeFinder) object(w int, typ plumbing.ObjectType, h plumbing.Hash, da
 			hf.broken.Store(true)
 		}
 	case plumbing.CommitObject:
-		c, err := parseCommitHead(h, data)
+		c, err := gitobj.ParseCommit(data)
 		if err != nil {
 			hf.broken.Store(true)
 			return
 		}
-		hf.check(w, c.tree, true, nil)
+		hf.check(w, c.Tree, true, nil)
 	}
 }
 
 // report gives one warning for the missing objects, counted as errors.
 // It names the files that lost the most versions.
-func (hf *holeFinder) report(r *run) {
+func (hf *holeFinder) report(r *scanner.Run) {
 	if len(hf.missing) == 0 {
 		return
 	}
@@ -135,6 +134,5 @@ func (hf *holeFinder) report(r *run) {
 	if len(list) > 0 {
 		detail = " (" + strings.Join(list, ", ") + ")"
 	}
-	r.errs.Add(int64(blobs + trees))
-	r.warn("", "partial clone: %s were left out by the clone's filter and were not scanned%s; to scan them, run 'git fetch --refetch' without a filter first, or scan the remote's URL", what, detail)
+	r.FailMany(int64(blobs+trees), "", "partial clone: %s were left out by the clone's filter and were not scanned%s; to scan them, run 'git fetch --refetch' without a filter first, or scan the remote's URL", what, detail)
 }

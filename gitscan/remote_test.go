@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
 // gitHTTPServer serves the repositories under root over git's smart HTTP
@@ -44,7 +46,7 @@ func TestCloneFileURL(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
 	dir := filepath.Join(t.TempDir(), "clone")
-	repo, err := CloneRepository(context.Background(), "file://"+f.repo.dir, dir)
+	repo, err := CloneRepository(context.Background(), "file://"+f.repo.Dir, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +56,14 @@ func TestCloneFileURL(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "root.env")); err == nil {
 		t.Error("the clone checked files out")
 	}
-	got, _, _ := scanGit(t, repo, GitOptions{})
+	got, _, _ := scanGit(t, repo, HistoryOptions{})
 	checkGitFindings(t, got, f.mirrorWants()...)
 }
 
 func TestCloneHTTP(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
-	srv := gitHTTPServer(t, filepath.Dir(f.repo.dir))
+	srv := gitHTTPServer(t, filepath.Dir(f.repo.Dir))
 	dir := filepath.Join(t.TempDir(), "clone")
 	// The server does not ask for credentials; the user name and password
 	// in the URL must still never be printed.
@@ -70,7 +72,7 @@ func TestCloneHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, _ := scanGit(t, repo, GitOptions{})
+	got, _, _ := scanGit(t, repo, HistoryOptions{})
 	checkGitFindings(t, got, f.mirrorWants()...)
 
 	_, err = CloneRepository(context.Background(), u+"/no-such-repo", filepath.Join(t.TempDir(), "x"))
@@ -84,34 +86,14 @@ func TestCloneHTTP(t *testing.T) {
 
 func TestCloneEmptyRemote(t *testing.T) {
 	t.Parallel()
-	empty := newGitTestRepo(t, "--bare")
-	repo, err := CloneRepository(context.Background(), "file://"+empty.dir, filepath.Join(t.TempDir(), "clone"))
+	empty := testgit.New(t, "", "--bare")
+	repo, err := CloneRepository(context.Background(), "file://"+empty.Dir, filepath.Join(t.TempDir(), "clone"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, _ := scanGit(t, repo, GitOptions{})
+	got, _, _ := scanGit(t, repo, HistoryOptions{})
 	if len(got) != 0 {
 		t.Errorf("empty remote: %v", got)
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"https://github.com/org/repo.git", "https://github.com/org/repo.git"},
-		{"https://ghp_token123@github.com/org/repo.git", "https://***@github.com/org/repo.git"},
-		{"https://user:pa%24%24@host/r", "https://***@host/r"},
-		{"git@github.com:org/repo.git", "git@github.com:org/repo.git"},
-		{"file:///tmp/x", "file:///tmp/x"},
-	}
-	for _, tc := range tests {
-		if got := RedactURL(tc.in); got != tc.want {
-			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-	msg := scrubURL(`Get "https://ghp_token123@github.com/x": dial tcp: refused`, "https://ghp_token123@github.com/org/repo.git")
-	if strings.Contains(msg, "ghp_token123") {
-		t.Errorf("scrubURL left the token: %s", msg)
 	}
 }
 

@@ -15,7 +15,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // ScanStaged scans what the commit being made would add: every staged file
@@ -31,9 +32,9 @@ import (
 // commit -a and git commit PATH run hooks with a temporary index): empty
 // for the repository's own, and relative to the top of the work tree, where
 // git runs hooks, when not absolute.
-func (s *Scanner) ScanStaged(ctx context.Context, repo *Repository, indexFile string, sink Sink) (Stats, error) {
+func ScanStaged(ctx context.Context, s *scanner.Scanner, repo *Repository, indexFile string, sink scanner.Sink) (finding.Stats, error) {
 	if repo.WorkTree == "" && indexFile == "" {
-		return Stats{}, ErrNoWorkTree
+		return finding.Stats{}, ErrNoWorkTree
 	}
 	switch {
 	case indexFile == "":
@@ -43,33 +44,37 @@ func (s *Scanner) ScanStaged(ctx context.Context, repo *Repository, indexFile st
 	case !filepath.IsAbs(indexFile):
 		indexFile = filepath.Join(repo.GitDir, indexFile)
 	}
-	g, err := repo.open()
+	g, err := repo.open(tuning{})
 	if err != nil {
-		return Stats{}, err
+		return finding.Stats{}, err
 	}
 	defer g.close()
 
 	gs := newGitSink(sink)
-	r := s.newRun(gs)
+	r := s.Start(gs)
 	idx, cached, err := readIndex(indexFile)
 	if err != nil {
-		return r.stats(), err
+		return r.Stats(), err
 	}
 	head, err := g.head()
 	if err != nil {
-		return r.stats(), err
+		return r.Stats(), err
 	}
-	var headTree *object.Tree
+	var headTree *plumbing.Hash
 	if !head.IsZero() {
 		c, err := g.loadCommit(head)
 		if err != nil {
-			return r.stats(), fmt.Errorf("cannot read HEAD's commit %s: %w", head, err)
+			return r.Stats(), fmt.Errorf("cannot read HEAD's commit %s: %w", head, err)
 		}
-		if headTree, err = object.GetTree(g.objs, c.tree); err != nil {
-			return r.stats(), fmt.Errorf("cannot read HEAD's tree %s: %w", c.tree, err)
+		if typ, _, err := g.rd.Read(c.tree); err != nil || typ != plumbing.TreeObject {
+			if err == nil {
+				err = plumbing.ErrObjectNotFound
+			}
+			return r.Stats(), fmt.Errorf("cannot read HEAD's tree %s: %w", c.tree, err)
 		}
+		headTree = &c.tree
 	}
-	d := stagedDiff(g, headTree, idx, cached, r.opts.Skip)
+	d := stagedDiff(ctx, g, headTree, idx, cached, r.Options().Skip)
 
 	var blobs []plumbing.Hash
 	seen := map[plumbing.Hash]bool{}
@@ -78,16 +83,16 @@ func (s *Scanner) ScanStaged(ctx context.Context, repo *Repository, indexFile st
 			continue // a new file staged under two names is one blob
 		}
 		seen[e.Hash] = true
-		gs.register(e.Hash, blobOrigin{commit: 0, path: validName(e.Name)})
+		gs.register(e.Hash, blobOrigin{commit: 0, path: finding.ValidPath(e.Name)})
 		blobs = append(blobs, e.Hash)
 	}
 	g.scanBlobs(ctx, r, gs, blobs)
 	if err := ctx.Err(); err != nil {
-		return r.stats(), err
+		return r.Stats(), err
 	}
 
 	// Drop the keys HEAD already had where the change found them.
-	a := &attributor{g: g, r: r, gs: gs, st: newStreamer(finder{cfg: r.opts.Rules})}
+	a := &attributor{g: g, r: r, gs: gs, w: r.NewWorker()}
 	gs.mu.Lock()
 	var occs []occurrence
 	for hash, fs := range gs.found {
@@ -99,19 +104,17 @@ func (s *Scanner) ScanStaged(ctx context.Context, repo *Repository, indexFile st
 		}
 	}
 	gs.mu.Unlock()
-	var out []Finding
+	var out []finding.Finding
 	for _, o := range occs {
 		if !d.hadKey(ctx, a, headTree, o.origin.path, o.f.Fingerprint) {
 			out = append(out, o.f)
 		}
 	}
-	SortFindings(out)
+	finding.Sort(out)
 	for _, f := range out {
 		sink.Finding(f)
 	}
-	st := r.stats()
-	st.Findings = int64(len(out))
-	return st, nil
+	return r.Stats(), nil
 }
 
 // staged is how the index differs from HEAD.
@@ -121,11 +124,11 @@ type staged struct {
 }
 
 // hadKey reports whether HEAD held the key fp at p or in a removed file.
-func (d *staged) hadKey(ctx context.Context, a *attributor, headTree *object.Tree, p, fp string) bool {
+func (d *staged) hadKey(ctx context.Context, a *attributor, headTree *plumbing.Hash, p, fp string) bool {
 	if headTree == nil {
 		return false
 	}
-	if a.inAny(ctx, []*object.Tree{headTree}, p, fp) {
+	if a.inAny(ctx, []plumbing.Hash{*headTree}, p, fp) {
 		return true
 	}
 	for rp, h := range d.removed {
@@ -136,42 +139,39 @@ func (d *staged) hadKey(ctx context.Context, a *attributor, headTree *object.Tre
 	return false
 }
 
-// stagedDiff compares the index with HEAD's tree. Folders whose cached
-// tree (the index's TREE extension, which git keeps up to date) is HEAD's
-// tree are not opened: a small change in a big repository reads a few
-// trees, not all of them.
-func stagedDiff(g *gitRepo, headTree *object.Tree, idx *index.Index, cached map[string]plumbing.Hash, skip func(string, bool) bool) *staged {
+// stagedDiff compares the index with HEAD's tree (nil before the first
+// commit). Folders whose cached tree (the index's TREE extension, which
+// git keeps up to date) is HEAD's tree are not opened: a small change in a
+// big repository reads a few trees, not all of them.
+func stagedDiff(ctx context.Context, g *gitRepo, headTree *plumbing.Hash, idx *index.Index, cached map[string]plumbing.Hash, skip func(string, bool) bool) *staged {
 	type headFile struct {
 		hash plumbing.Hash
 		mode filemode.FileMode
 	}
 	files := map[string]headFile{}
 	same := map[string]bool{} // folders (root "") whose index entries are HEAD's
-	var walk func(h plumbing.Hash, dir string)
-	walk = func(h plumbing.Hash, dir string) {
-		if c, ok := cached[dir]; ok && c == h {
-			same[dir] = true
-			return
-		}
-		t, err := object.GetTree(g.objs, h)
-		if err != nil {
-			return // then every staged file below is compared as new
-		}
-		for _, e := range t.Entries {
-			p := e.Name
-			if dir != "" {
-				p = dir + "/" + e.Name
+	// A tree that cannot be read leaves every staged file below it to be
+	// compared as new.
+	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
+		p := dir + string(name)
+		switch {
+		case mode.IsFile():
+			files[p] = headFile{h, mode}
+		case mode == filemode.Dir:
+			if c, ok := cached[p]; ok && c == h {
+				same[p] = true
+				return false
 			}
-			switch {
-			case e.Mode.IsFile():
-				files[p] = headFile{e.Hash, e.Mode}
-			case e.Mode == filemode.Dir:
-				walk(e.Hash, p)
-			}
+			return true
 		}
-	}
+		return false
+	}}
 	if headTree != nil {
-		walk(headTree.Hash, "")
+		if c, ok := cached[""]; ok && c == *headTree {
+			same[""] = true
+		} else {
+			w.walk(ctx, *headTree, "")
+		}
 	}
 	underSame := func(name string) bool {
 		for dir := path.Dir(name); ; dir = path.Dir(dir) {

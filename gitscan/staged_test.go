@@ -4,17 +4,20 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // scanStaged runs a staged scan and returns the keys found, by path.
 func scanStaged(t *testing.T, repo *Repository, indexFile string) map[string][]string {
 	t.Helper()
-	c := &Collector{}
-	st, err := New(DefaultOptions()).ScanStaged(context.Background(), repo, indexFile, c)
+	c := &scanner.Collector{}
+	st, err := ScanStaged(context.Background(), scanner.New(scanner.DefaultOptions()), repo, indexFile, c)
 	if err != nil {
 		t.Fatalf("ScanStaged: %v", err)
 	}
@@ -28,8 +31,8 @@ func scanStaged(t *testing.T, repo *Repository, indexFile string) map[string][]s
 		}
 		out[f.Path] = append(out[f.Path], f.Secret)
 	}
-	if st.Findings != int64(len(c.Findings)) {
-		t.Errorf("stats count %d findings, sink got %d", st.Findings, len(c.Findings))
+	if st.Findings != 0 {
+		t.Errorf("the scan counted %d findings: only finding.Stats.Count counts them", st.Findings)
 	}
 	return out
 }
@@ -57,52 +60,52 @@ func keysOf(m map[string][]string) []string {
 func redactAll(ks []string) []string {
 	out := make([]string, len(ks))
 	for i, k := range ks {
-		out[i] = Redact(k)
+		out[i] = finding.Redact(k)
 	}
 	return out
 }
 
 func TestStaged(t *testing.T) {
 	t.Parallel()
-	r := newGitTestRepo(t)
-	repo := r.repository()
+	r := testgit.New(t, "")
+	repo := repoOf(r)
 	old, added, wt := gitTestKey("old"), gitTestKey("added"), gitTestKey("worktree-only")
 
 	// The first commit: everything staged is new.
-	r.write("app.env", "LOFTY_API_KEY="+old+"\n")
-	r.write("dir/deep/x.txt", "x\n")
-	r.git("add", "-A")
+	r.Write("app.env", "LOFTY_API_KEY="+old+"\n")
+	r.Write("dir/deep/x.txt", "x\n")
+	r.Git("add", "-A")
 	checkStaged(t, scanStaged(t, repo, ""), map[string][]string{"app.env": {old}})
-	r.commit("first")
+	r.Commit("first")
 	checkStaged(t, scanStaged(t, repo, ""), nil)
 
 	// Another line of a file with a key changes: the key is not added.
-	r.write("app.env", "DEBUG=1\nLOFTY_API_KEY="+old+"\n")
-	r.git("add", "app.env")
+	r.Write("app.env", "DEBUG=1\nLOFTY_API_KEY="+old+"\n")
+	r.Git("add", "app.env")
 	checkStaged(t, scanStaged(t, repo, ""), nil)
 
 	// A second key in the same file is.
-	r.write("app.env", "DEBUG=1\nLOFTY_API_KEY="+old+"\nLOFTY_TOKEN="+added+"\n")
-	r.git("add", "app.env")
+	r.Write("app.env", "DEBUG=1\nLOFTY_API_KEY="+old+"\nLOFTY_TOKEN="+added+"\n")
+	r.Git("add", "app.env")
 	checkStaged(t, scanStaged(t, repo, ""), map[string][]string{"app.env": {added}})
-	r.commit("second key")
+	r.Commit("second key")
 
 	// Partly staged: what is staged counts, not the work tree.
-	r.write("dir/deep/x.txt", "x\nlofty: "+wt+"\n")
+	r.Write("dir/deep/x.txt", "x\nlofty: "+wt+"\n")
 	checkStaged(t, scanStaged(t, repo, ""), nil)
 	newKey := gitTestKey("staged-then-removed")
-	r.write("dir/deep/y.txt", "lofty: "+newKey+"\n")
-	r.git("add", "dir/deep/y.txt")
-	r.write("dir/deep/y.txt", "the key is gone from the work tree\n")
+	r.Write("dir/deep/y.txt", "lofty: "+newKey+"\n")
+	r.Git("add", "dir/deep/y.txt")
+	r.Write("dir/deep/y.txt", "the key is gone from the work tree\n")
 	checkStaged(t, scanStaged(t, repo, ""), map[string][]string{"dir/deep/y.txt": {newKey}})
-	r.git("reset", "-q")
-	r.git("checkout", "--", "dir")
+	r.Git("reset", "-q")
+	r.Git("checkout", "--", "dir")
 
 	// A rename, and a rename with an edit: the key is not added.
-	r.git("mv", "app.env", "dir/moved.env")
+	r.Git("mv", "app.env", "dir/moved.env")
 	checkStaged(t, scanStaged(t, repo, ""), nil)
-	r.write("dir/moved.env", "DEBUG=0\nLOFTY_API_KEY="+old+"\nLOFTY_TOKEN="+added+"\n")
-	r.git("add", "-A")
+	r.Write("dir/moved.env", "DEBUG=0\nLOFTY_API_KEY="+old+"\nLOFTY_TOKEN="+added+"\n")
+	r.Git("add", "-A")
 	checkStaged(t, scanStaged(t, repo, ""), nil)
 }
 
@@ -111,23 +114,21 @@ func TestStaged(t *testing.T) {
 // relative to the top of the work tree.
 func TestStagedIndexFile(t *testing.T) {
 	t.Parallel()
-	r := newGitTestRepo(t)
-	repo := r.repository()
-	r.write("a.txt", "a\n")
-	r.commit("first")
+	r := testgit.New(t, "")
+	repo := repoOf(r)
+	r.Write("a.txt", "a\n")
+	r.Commit("first")
 	k := gitTestKey("temp-index")
-	r.write("b.env", "LOFTY_API_KEY="+k+"\n")
+	r.Write("b.env", "LOFTY_API_KEY="+k+"\n")
 	// Stage b.env in a temporary index only, as `git commit b.env` does.
-	cmd := exec.Command("git", append(append([]string(nil), gitArgs...), "add", "b.env")...)
-	cmd.Dir = r.dir
-	cmd.Env = append(gitEnv(r.home, r.now()), "GIT_INDEX_FILE="+filepath.Join(r.dir, ".git", "tmp-index"))
-	r.git("read-tree", "--index-output=.git/tmp-index", "HEAD")
+	cmd := r.Cmd("", []string{"GIT_INDEX_FILE=" + filepath.Join(r.Dir, ".git", "tmp-index")}, "add", "b.env")
+	r.Git("read-tree", "--index-output=.git/tmp-index", "HEAD")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("git add: %v\n%s", err, out)
 	}
 	checkStaged(t, scanStaged(t, repo, ""), nil)
 	want := map[string][]string{"b.env": {k}}
-	checkStaged(t, scanStaged(t, repo, filepath.Join(r.dir, ".git", "tmp-index")), want)
+	checkStaged(t, scanStaged(t, repo, filepath.Join(r.Dir, ".git", "tmp-index")), want)
 	checkStaged(t, scanStaged(t, repo, ".git/tmp-index"), want)
 	// A missing index file is an empty index: nothing is added.
 	checkStaged(t, scanStaged(t, repo, ".git/no-such-index"), nil)
@@ -135,14 +136,14 @@ func TestStagedIndexFile(t *testing.T) {
 
 func TestStagedErrors(t *testing.T) {
 	t.Parallel()
-	bare := newGitTestRepo(t, "--bare")
-	_, err := New(DefaultOptions()).ScanStaged(context.Background(), bare.repository(), "", &Collector{})
+	bare := testgit.New(t, "", "--bare")
+	_, err := ScanStaged(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(bare), "", &scanner.Collector{})
 	if !errors.Is(err, ErrNoWorkTree) {
 		t.Errorf("bare: err %v, want ErrNoWorkTree", err)
 	}
-	r := newGitTestRepo(t)
-	os.WriteFile(filepath.Join(r.dir, ".git", "index"), []byte("DIRC garbage"), 0o644)
-	if _, err := New(DefaultOptions()).ScanStaged(context.Background(), r.repository(), "", &Collector{}); err == nil {
+	r := testgit.New(t, "")
+	os.WriteFile(filepath.Join(r.Dir, ".git", "index"), []byte("DIRC garbage"), 0o644)
+	if _, err := ScanStaged(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(r), "", &scanner.Collector{}); err == nil {
 		t.Error("a corrupt index gave no error")
 	}
 }
@@ -152,25 +153,25 @@ func TestStagedErrors(t *testing.T) {
 // gives the same answer with and without it.
 func TestCacheTree(t *testing.T) {
 	t.Parallel()
-	r := newGitTestRepo(t)
+	r := testgit.New(t, "")
 	for _, p := range []string{"a/1.txt", "a/b/2.txt", "a/b/c/3.txt", "d/4.txt", "top.txt", "a-b/5.txt"} {
-		r.write(p, p+"\n")
+		r.Write(p, p+"\n")
 	}
-	r.commit("tree")
+	r.Commit("tree")
 	for _, version := range []string{"2", "3", "4"} {
-		r.git("update-index", "--index-version", version)
+		r.Git("update-index", "--index-version", version)
 		if version == "3" {
 			// An extended flag (skip-worktree) makes entries two bytes longer.
-			r.git("update-index", "--skip-worktree", "d/4.txt")
+			r.Git("update-index", "--skip-worktree", "d/4.txt")
 		}
-		r.git("write-tree") // makes the whole cache valid
-		b, err := os.ReadFile(filepath.Join(r.dir, ".git", "index"))
+		r.Git("write-tree") // makes the whole cache valid
+		b, err := os.ReadFile(filepath.Join(r.Dir, ".git", "index"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := cacheTree(b)
 		for _, dir := range []string{"", "a", "a/b", "a/b/c", "d", "a-b"} {
-			want := r.git("rev-parse", "HEAD:"+dir)
+			want := r.Git("rev-parse", "HEAD:"+dir)
 			if got[dir].String() != want {
 				t.Errorf("v%s: cached tree of %q is %s, want %s", version, dir, got[dir], want)
 			}
@@ -181,17 +182,17 @@ func TestCacheTree(t *testing.T) {
 	}
 	// A change invalidates the folders above it; the others stay valid.
 	k := gitTestKey("cache")
-	r.write("a/b/new.env", "LOFTY_API_KEY="+k+"\n")
-	r.git("add", "a/b/new.env")
-	b, _ := os.ReadFile(filepath.Join(r.dir, ".git", "index"))
+	r.Write("a/b/new.env", "LOFTY_API_KEY="+k+"\n")
+	r.Git("add", "a/b/new.env")
+	b, _ := os.ReadFile(filepath.Join(r.Dir, ".git", "index"))
 	got := cacheTree(b)
 	for _, dir := range []string{"", "a", "a/b"} {
 		if _, ok := got[dir]; ok {
 			t.Errorf("cached tree of %q is still valid after a change below it", dir)
 		}
 	}
-	if got["a/b/c"].String() != r.git("rev-parse", "HEAD:a/b/c") {
+	if got["a/b/c"].String() != r.Git("rev-parse", "HEAD:a/b/c") {
 		t.Errorf("cached tree of a/b/c lost")
 	}
-	checkStaged(t, scanStaged(t, r.repository(), ""), map[string][]string{"a/b/new.env": {k}})
+	checkStaged(t, scanStaged(t, repoOf(r), ""), map[string][]string{"a/b/new.env": {k}})
 }

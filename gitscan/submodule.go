@@ -2,16 +2,18 @@ package gitscan
 
 import (
 	"context"
-	"errors"
-	"io"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // Submodule is a repository that HEAD's tree includes by reference (a
@@ -24,11 +26,11 @@ type Submodule struct {
 	Repo   *Repository // its own repository under .git/modules, nil when not checked out
 }
 
-// ListSubmodules returns the submodules in HEAD's tree, in path order, with
+// listSubmodules returns the submodules in HEAD's tree, in path order, with
 // the repository each is checked out to when `git submodule update --init`
 // has fetched it.
-func ListSubmodules(repo *Repository) ([]Submodule, error) {
-	g, err := repo.open()
+func listSubmodules(ctx context.Context, repo *Repository) ([]Submodule, error) {
+	g, err := repo.open(tuning{})
 	if err != nil {
 		return nil, err
 	}
@@ -37,54 +39,48 @@ func ListSubmodules(repo *Repository) ([]Submodule, error) {
 	if err != nil || head.IsZero() {
 		return nil, err
 	}
-	commit, err := object.GetCommit(g.st, head)
+	c, err := g.loadCommit(head)
 	if err != nil {
 		return nil, err
 	}
-	tree, err := commit.Tree()
-	if err != nil {
-		return nil, err
+	var (
+		out     []Submodule
+		modules plumbing.Hash // .gitmodules
+		broken  error
+	)
+	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
+		switch {
+		case mode == filemode.Submodule:
+			out = append(out, Submodule{Path: dir + string(name), Commit: h.String()})
+		case dir == "" && string(name) == ".gitmodules" && mode.IsFile():
+			modules = h
+		}
+		return mode == filemode.Dir
+	}, broken: func(dir string, h plumbing.Hash, err error) {
+		if broken == nil {
+			broken = fmt.Errorf("tree %s of %s: %w", h, dir, err)
+		}
+	}}
+	w.walk(ctx, c.tree, "")
+	if broken != nil {
+		return out, broken
 	}
 	names := map[string]string{} // path → name, from .gitmodules
-	if f, err := tree.File(".gitmodules"); err == nil {
-		if r, err := f.Reader(); err == nil {
-			data, _ := io.ReadAll(io.LimitReader(r, 1<<20))
-			r.Close()
+	if !modules.IsZero() {
+		if _, data, err := g.rd.Read(modules); err == nil {
 			m := config.NewModules()
-			if m.Unmarshal(data) == nil {
+			if m.Unmarshal(data[:min(len(data), 1<<20)]) == nil {
 				for name, s := range m.Submodules {
 					names[path.Clean(s.Path)] = name
 				}
 			}
 		}
 	}
-	var out []Submodule
-	w := object.NewTreeWalker(tree, true, nil)
-	defer w.Close()
-	for {
-		name, entry, err := w.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return out, err
-		}
-		if entry.Mode != filemode.Submodule {
-			continue
-		}
-		sm := Submodule{Path: name, Name: names[name], Commit: entry.Hash.String()}
-		sm.Repo = submoduleRepo(repo, sm)
-		out = append(out, sm)
+	for i := range out {
+		out[i].Name = names[out[i].Path]
+		out[i].Repo = submoduleRepo(repo, out[i])
 	}
-	slices.SortFunc(out, func(a, b Submodule) int {
-		if a.Path < b.Path {
-			return -1
-		}
-		if a.Path > b.Path {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Submodule) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
 }
 
@@ -116,29 +112,29 @@ func submoduleRepo(super *Repository, sm Submodule) *Repository {
 // the submodule's path ("lib/vendored/config.env"); otherwise, and for one
 // that is not checked out, it warns that the submodule was not scanned:
 // its content is not in this repository's objects.
-func (s *Scanner) ScanSubmodules(ctx context.Context, repo *Repository, recurse bool, sink Sink) (Stats, error) {
-	r := s.newRun(sink)
-	subs, err := ListSubmodules(repo)
+func ScanSubmodules(ctx context.Context, s *scanner.Scanner, repo *Repository, recurse bool, sink scanner.Sink) (finding.Stats, error) {
+	r := s.Start(sink)
+	subs, err := listSubmodules(ctx, repo)
 	if err != nil {
-		r.warn("", "cannot list submodules: %v", err)
-		return r.stats(), nil // the repository itself was scanned: go on
+		r.Warn("", "cannot list submodules: %v", err)
+		return r.Stats(), nil // the repository itself was scanned: go on
 	}
 	// The inner scans' counts add up; this run's own clock spans them all.
-	done := func(total Stats) Stats {
-		own := r.stats()
+	done := func(total finding.Stats) finding.Stats {
+		own := r.Stats()
 		total = total.Add(own)
 		total.Duration = own.Duration
 		return total
 	}
-	total := Stats{}
+	total := finding.Stats{}
 	for _, sm := range subs {
 		switch {
 		case !recurse:
-			r.skip(sm.Path, "submodule not scanned: run with --recurse-submodules to scan its history too")
+			r.Skip(sm.Path, "submodule not scanned: run with --recurse-submodules to scan its history too")
 		case sm.Repo == nil:
-			r.skip(sm.Path, "submodule is not checked out (git submodule update --init): not scanned")
+			r.Skip(sm.Path, "submodule is not checked out (git submodule update --init): not scanned")
 		default:
-			st, err := s.ScanGit(ctx, sm.Repo, GitOptions{}, &prefixSink{prefix: sm.Path + "/", sink: sink})
+			st, err := ScanHistory(ctx, s, sm.Repo, HistoryOptions{}, &prefixSink{prefix: sm.Path + "/", sink: sink})
 			total = total.Add(st)
 			if err != nil {
 				return done(total), err
@@ -151,15 +147,15 @@ func (s *Scanner) ScanSubmodules(ctx context.Context, repo *Repository, recurse 
 // prefixSink puts a folder in front of the paths it passes on.
 type prefixSink struct {
 	prefix string
-	sink   Sink
+	sink   scanner.Sink
 }
 
-func (p *prefixSink) Finding(f Finding) {
+func (p *prefixSink) Finding(f finding.Finding) {
 	f.Path = p.prefix + f.Path
 	p.sink.Finding(f)
 }
 
-func (p *prefixSink) Warning(w Warning) {
+func (p *prefixSink) Warning(w finding.Warning) {
 	if w.Path != "" {
 		w.Path = p.prefix + w.Path
 	}

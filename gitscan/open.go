@@ -1,0 +1,176 @@
+package gitscan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
+)
+
+// gitRepo is an open repository: go-git for its refs, and the object store
+// (internal/gitobj) for its objects, which falls back to go-git's storage
+// for what it cannot read itself. go-git's storage keeps pack files open,
+// which makes its reads several times faster than go-git's PlainOpen.
+// Neither rd, crd nor objs is safe for concurrent use: one goroutine at a
+// time (the walk, then the attribution) reads objects through them.
+type gitRepo struct {
+	loc   *Repository
+	st    *filesystem.Storage
+	repo  *git.Repository
+	store *gitobj.Store
+	rd    *gitobj.Reader             // trees and blobs, with a cache for the walk
+	crd   *gitobj.Reader             // commits, with a cache of their own
+	objs  storer.EncodedObjectStorer // rd for go-git's decoders
+	tune  tuning
+}
+
+// tuning is how a scan reads objects: the defaults, or a way a test
+// chooses in order to compare it with the others.
+type tuning struct {
+	mode     readMode
+	sweepMax int64 // the largest object a sweep holds; 0: the store's default
+}
+
+// readMode chooses how a scan reads blobs. Only tests choose: they check
+// that every way gives the same results.
+type readMode int
+
+const (
+	readAuto     readMode = iota // a sweep when worth it; a scan of everything sweeps first (scanEverything)
+	readGoGit                    // every object through go-git, one at a time: the reference
+	readSweep                    // a sweep whatever the number of blobs, after the walk
+	readOneByOne                 // never a sweep
+)
+
+// storage opens the repository's object and ref storage, with an object
+// cache of cacheSize bytes.
+func (r *Repository) storage(cacheSize cache.FileSize) *filesystem.Storage {
+	var dot billy.Filesystem = osfs.New(r.GitDir)
+	if r.CommonDir != r.GitDir {
+		dot = dotgit.NewRepositoryFilesystem(dot, osfs.New(r.CommonDir))
+	}
+	return filesystem.NewStorageWithOptions(dot, cache.NewObjectLRU(cacheSize), filesystem.Options{KeepDescriptors: true})
+}
+
+// treeCacheBytes is the cache of resolved objects for the tree walk: trees
+// are stored as chains of deltas, and a walk in commit order reads
+// neighbouring versions one after the other.
+const treeCacheBytes = 64 << 20
+
+// commitCacheBytes is the cache for commits, which are deltas of one
+// another far less often.
+const commitCacheBytes = 8 << 20
+
+func (r *Repository) open(t tuning) (*gitRepo, error) {
+	st := r.storage(cache.DefaultMaxSize)
+	var wt billy.Filesystem
+	if r.WorkTree != "" {
+		wt = osfs.New(r.WorkTree)
+	}
+	repo, err := git.Open(st, wt)
+	if err != nil {
+		st.Close()
+		if errors.Is(err, git.ErrRepositoryNotExists) {
+			return nil, fmt.Errorf("%s: %w", r.GitDir, ErrNotRepository)
+		}
+		return nil, fmt.Errorf("cannot open the repository at %s: %w", r.GitDir, err)
+	}
+	objects := filepath.Join(r.CommonDir, "objects")
+	if t.mode == readGoGit {
+		objects = "" // every object through go-git
+	}
+	g := &gitRepo{loc: r, st: st, repo: repo, store: gitobj.Open(objects, st), tune: t}
+	g.rd = g.store.Reader(treeCacheBytes)
+	g.crd = g.store.Reader(commitCacheBytes)
+	g.objs = g.rd.Storer()
+	return g, nil
+}
+
+func (g *gitRepo) close() error {
+	g.store.Close()
+	return g.st.Close()
+}
+
+// isPartialClone reports whether objects may be missing on purpose: the
+// repository was cloned with a filter (git clone --filter=blob:none), so
+// it has a promisor remote and .promisor packs.
+func (g *gitRepo) isPartialClone() bool {
+	if b, err := os.ReadFile(filepath.Join(g.loc.CommonDir, "config")); err == nil {
+		low := strings.ToLower(string(b))
+		if strings.Contains(low, "partialclone") || strings.Contains(low, "promisor = true") || strings.Contains(low, "promisor=true") {
+			return true
+		}
+	}
+	m, _ := filepath.Glob(filepath.Join(g.loc.CommonDir, "objects", "pack", "*.promisor"))
+	return len(m) > 0
+}
+
+// head returns the commit HEAD points at, or the zero hash when HEAD's
+// branch has no commit yet.
+func (g *gitRepo) head() (plumbing.Hash, error) {
+	ref, err := g.repo.Head()
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return plumbing.ZeroHash, nil
+	}
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("cannot read HEAD: %w", err)
+	}
+	return g.peelToCommit(ref.Hash())
+}
+
+// peelToCommit follows annotated tags (tags of tags too) to what they tag.
+// It returns the zero hash, and no error, when that is not a commit.
+func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
+	for range 32 {
+		if typ, _, err := g.crd.Read(h); err == nil && typ == plumbing.CommitObject {
+			return h, nil // most refs; the walk reads it again, from the cache
+		}
+		obj, err := g.objs.EncodedObject(plumbing.AnyObject, h)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		switch obj.Type() {
+		case plumbing.CommitObject:
+			return h, nil
+		case plumbing.TagObject:
+			tag, err := object.DecodeTag(g.objs, obj)
+			if err != nil {
+				return plumbing.ZeroHash, err
+			}
+			h = tag.Target
+		default:
+			return plumbing.ZeroHash, nil
+		}
+	}
+	return plumbing.ZeroHash, fmt.Errorf("tag %s: too many tags of tags", h)
+}
+
+// resolve turns a revision the user gave (a branch, tag, remote-tracking
+// branch, full ref, commit hash or prefix, with ~ and ^ suffixes) into a
+// commit hash.
+func (g *gitRepo) resolve(rev string) (plumbing.Hash, error) {
+	if len(rev) == 40 {
+		if h := plumbing.NewHash(rev); h.String() == strings.ToLower(rev) {
+			if c, err := g.peelToCommit(h); err == nil && !c.IsZero() {
+				return c, nil
+			}
+		}
+	}
+	h, err := g.repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil || h == nil || h.IsZero() {
+		return plumbing.ZeroHash, fmt.Errorf("%q: %w", rev, ErrUnknownRevision)
+	}
+	return *h, nil
+}

@@ -1,0 +1,84 @@
+package gitscan
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// Pre-push: the commits a push sends, read from what git tells a pre-push
+// hook.
+
+// RefUpdate is one line of git's pre-push input: what a push would change
+// on the remote.
+type RefUpdate struct {
+	LocalRef, LocalHash, RemoteRef, RemoteHash string
+}
+
+// ParsePrePush reads the lines git writes to a pre-push hook's standard
+// input, "<local ref> <local sha> <remote ref> <remote sha>", one per ref
+// pushed. Blank lines are skipped.
+func ParsePrePush(rd io.Reader) ([]RefUpdate, error) {
+	var out []RefUpdate
+	sc := bufio.NewScanner(rd)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 4 {
+			return nil, fmt.Errorf("pre-push input, line %d: want \"<local ref> <local sha> <remote ref> <remote sha>\", got %d fields", n, len(f))
+		}
+		out = append(out, RefUpdate{LocalRef: f[0], LocalHash: f[1], RemoteRef: f[2], RemoteHash: f[3]})
+	}
+	return out, sc.Err()
+}
+
+// isZeroID reports whether id is git's all-zero object name, which in
+// pre-push input means "no such ref": a new branch or a deletion.
+func isZeroID(id string) bool {
+	return id == "" || strings.Trim(id, "0") == ""
+}
+
+// ScanPush scans the commits a push would send, given git's pre-push
+// updates: for each updated ref, the commits reachable from its new local
+// commit and not from the remote's old one. A new branch (remote sha all
+// zeros), or a remote commit this clone does not have, is measured
+// against every remote-tracking branch instead. Deletions send nothing.
+func ScanPush(ctx context.Context, s *scanner.Scanner, repo *Repository, updates []RefUpdate, sink scanner.Sink) (finding.Stats, error) {
+	g, err := repo.open(tuning{})
+	if err != nil {
+		return finding.Stats{}, err
+	}
+	defer g.close()
+	var set revSet
+	for _, u := range updates {
+		if isZeroID(u.LocalHash) {
+			continue
+		}
+		h, err := g.resolve(u.LocalHash)
+		if err != nil {
+			return finding.Stats{}, err
+		}
+		set.include = append(set.include, h)
+		if isZeroID(u.RemoteHash) {
+			set.excludeRemotes = true
+			continue
+		}
+		if rh, err := g.resolve(u.RemoteHash); err == nil {
+			set.exclude = append(set.exclude, rh)
+		} else {
+			set.excludeRemotes = true
+		}
+	}
+	if len(set.include) == 0 {
+		return finding.Stats{}, nil
+	}
+	return scanHistory(ctx, s, g, set, sink)
+}
