@@ -2,8 +2,12 @@
 // input and git history, and reports them for people and for CI.
 package main
 
-import "os"
+import (
+	"os"
+
+	"github.com/loftyscan/loftyscan/internal/cli"
+)
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

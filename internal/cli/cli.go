@@ -1,3 +1,9 @@
+// Package cli is loftyscan's command line: the cobra commands (one file
+// each), their flags, exit codes and the error and hint messages, the
+// progress line, and the triage that decides which findings count
+// (.loftyscanignore, baselines, --verify). Every scan command runs through
+// one helper, scanThenReport (report.go): open the output, scan, triage,
+// report.
 package cli
 
 import (
@@ -9,8 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/reporters"
-	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
 
@@ -43,8 +50,9 @@ type env struct {
 	getenv         func(string) string
 }
 
-// run executes the command line args and returns the exit code.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Run executes the command line args (without the program's name) and
+// returns the exit code.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return runEnv(context.Background(), args, env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
 }
 
@@ -82,11 +90,17 @@ func exitCode(err error, stderr io.Writer, findingsCode int) int {
 // The message helpers redact any token a message quotes: errors from
 // libraries and paths can hold content.
 func printError(w io.Writer, msg string) {
-	fmt.Fprintf(w, "loftyscan: error: %s\n", scanner.RedactText(msg))
+	fmt.Fprintf(w, "loftyscan: error: %s\n", finding.RedactText(msg))
 }
 
 func printWarning(w io.Writer, msg string) {
-	fmt.Fprintf(w, "loftyscan: warning: %s\n", scanner.RedactText(msg))
+	fmt.Fprintf(w, "loftyscan: warning: %s\n", finding.RedactText(msg))
+}
+
+// isTerminal reports whether f is a terminal (a console on Windows).
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && (isatty.IsTerminal(file.Fd()) || isatty.IsCygwinTerminal(file.Fd()))
 }
 
 func printHint(w io.Writer, msg string) {

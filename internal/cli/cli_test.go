@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/reporters"
 )
@@ -107,14 +108,14 @@ func TestNoFullTokenUnlessAsked(t *testing.T) {
 	dir, key := keyTree(t)
 	sig := testtoken.Segments(key)[2]
 
-	repo := newTestGitRepo(t, "")
-	repo.write("config/.env", "LOFTY_API_KEY="+key+"\n")
-	repo.commit("add a key")
-	staged := newTestGitRepo(t, "")
-	staged.write("README", "hello\n")
-	staged.commit("first")
-	staged.write("app.env", "LOFTY_API_KEY="+key+"\n")
-	staged.git("add", "app.env")
+	repo := testgit.New(t, "")
+	repo.Write("config/.env", "LOFTY_API_KEY="+key+"\n")
+	repo.Commit("add a key")
+	staged := testgit.New(t, "")
+	staged.Write("README", "hello\n")
+	staged.Commit("first")
+	staged.Write("app.env", "LOFTY_API_KEY="+key+"\n")
+	staged.Git("add", "app.env")
 
 	modes := []struct {
 		name  string
@@ -123,8 +124,8 @@ func TestNoFullTokenUnlessAsked(t *testing.T) {
 	}{
 		{"dir", []string{"dir", dir}, ""},
 		{"stdin", []string{"stdin"}, "LOFTY_API_KEY=" + key + "\n"},
-		{"git", []string{"git", repo.dir}, ""},
-		{"staged", []string{"git", "--staged", staged.dir}, ""},
+		{"git", []string{"git", repo.Dir}, ""},
+		{"staged", []string{"git", "--staged", staged.Dir}, ""},
 	}
 	for _, format := range reporters.Formats() {
 		for _, show := range []bool{false, true} {

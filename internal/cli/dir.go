@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
 )
@@ -66,17 +67,13 @@ func (o *outputFlags) scanPaths(ctx context.Context, e env, sf *scanFlags, args 
 	}
 	tune(&opts)
 	skipReport(&opts, args, o.output)
-	w, closeOut, err := o.openOutput(e)
-	if err != nil {
-		return err
-	}
-	pl, warn := o.startScan(e, &opts, "files")
-	c := &scanner.Collector{OnWarning: warn}
-	stats, err := scanner.New(opts).ScanPaths(ctx, args, c)
-	pl.stop()
-	if err != nil && !o.stopped(err) {
-		closeOut()
-		return scanPathError(err)
-	}
-	return o.report(e, w, closeOut, c.Sorted(), stats, root)
+	return o.scanThenReport(ctx, e, scan{
+		unit: "files",
+		opts: opts,
+		run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
+			return s.ScanPaths(ctx, args, sink)
+		},
+		fail: scanPathError,
+		root: func() string { return root },
+	})
 }

@@ -12,8 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/gitscan"
 	"github.com/loftyscan/loftyscan/scanner"
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
 
@@ -87,7 +88,7 @@ func (gf *gitFlags) check(args []string) error {
 		return &cliError{err: errors.New("--pre-push does not take --range or --ref"), hint: "--pre-push reads the refs being pushed from git; use --range A..B to name commits yourself"}
 	case gf.rng != "" && len(gf.refs) > 0:
 		return &cliError{err: errors.New("--range and --ref do not go together"), hint: "a range names its own commits: --range A..B"}
-	case (gf.staged || gf.prePush) && len(args) == 1 && scanner.IsRemoteURL(args[0]):
+	case (gf.staged || gf.prePush) && len(args) == 1 && gitscan.IsRemoteURL(args[0]):
 		return &cliError{err: errors.New("--staged and --pre-push work on a local repository, not a URL"), hint: "run the hook inside the repository's work tree"}
 	}
 	return nil
@@ -100,11 +101,11 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	// A local repository is found first: its work tree is where
 	// .loftyscan.toml is read from. A URL is cloned only once the flags
 	// are known to be right; its scan reads the current folder's settings.
-	remote := len(args) == 1 && scanner.IsRemoteURL(args[0])
-	var repo *scanner.Repository
+	remote := len(args) == 1 && gitscan.IsRemoteURL(args[0])
+	var repo *gitscan.Repository
 	if !remote {
 		var err error
-		if repo, _, err = openRepo(ctx, e, args); err != nil {
+		if repo, err = openRepo(e, args); err != nil {
 			return err
 		}
 		sf.root = repo.WorkTree
@@ -116,7 +117,7 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	if err != nil {
 		return err
 	}
-	var gopts scanner.GitOptions
+	var gopts gitscan.HistoryOptions
 	if gf.rng != "" {
 		if gopts.Exclude, gopts.Refs, err = parseRange(gf.rng); err != nil {
 			return err
@@ -129,7 +130,7 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 			return err
 		}
 	}
-	var updates []scanner.RefUpdate
+	var updates []gitscan.RefUpdate
 	if gf.prePush {
 		if updates, err = prePushUpdates(e); err != nil {
 			return err
@@ -140,42 +141,33 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	// one kills.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	w, closeOut, err := o.openOutput(e)
-	if err != nil {
-		return err
+	sc := scan{
+		unit: "blobs",
+		opts: opts,
+		run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
+			switch {
+			case gf.staged:
+				return gitscan.ScanStaged(ctx, s, repo, e.getenv("GIT_INDEX_FILE"), sink)
+			case gf.prePush:
+				return gitscan.ScanPush(ctx, s, repo, updates, sink)
+			}
+			stats, err := gitscan.ScanHistory(ctx, s, repo, gopts, sink)
+			if err != nil {
+				return stats, err
+			}
+			sub, err := gitscan.ScanSubmodules(ctx, s, repo, gf.recurse, sink)
+			return stats.Add(sub), err
+		},
+		fail: gitError,
+		root: func() string { return repo.WorkTree },
 	}
 	if remote {
-		var cleanup func()
-		if repo, cleanup, err = cloneRepo(ctx, e, args[0]); err != nil {
-			closeOut()
-			return err
-		}
-		defer cleanup()
-	}
-
-	pl, warn := o.startScan(e, &opts, "blobs")
-	c := &scanner.Collector{OnWarning: warn}
-	s := scanner.New(opts)
-	var stats scanner.Stats
-	switch {
-	case gf.staged:
-		stats, err = s.ScanStaged(ctx, repo, e.getenv("GIT_INDEX_FILE"), c)
-	case gf.prePush:
-		stats, err = s.ScanPush(ctx, repo, updates, c)
-	default:
-		stats, err = s.ScanGit(ctx, repo, gopts, c)
-		if err == nil {
-			var sub scanner.Stats
-			sub, err = s.ScanSubmodules(ctx, repo, gf.recurse, c)
-			stats = stats.Add(sub)
+		sc.prepare = func(ctx context.Context) (cleanup func(), err error) {
+			repo, cleanup, err = cloneRepo(ctx, e, args[0])
+			return cleanup, err
 		}
 	}
-	pl.stop()
-	if err != nil && !o.stopped(err) {
-		closeOut()
-		return gitError(err)
-	}
-	err = o.report(e, w, closeOut, c.Sorted(), stats, repo.WorkTree)
+	err = o.scanThenReport(ctx, e, sc)
 	if errors.Is(err, errFindings) {
 		switch {
 		case gf.staged:
@@ -187,16 +179,11 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	return err
 }
 
-// openRepo finds the repository to scan: the folder given or the current
-// one (or GIT_DIR, as git sets it for hooks in linked worktrees), or a
-// clone of a URL in a temporary folder that cleanup removes.
-func openRepo(ctx context.Context, e env, args []string) (*scanner.Repository, func(), error) {
-	nothing := func() {}
-	if len(args) == 1 && scanner.IsRemoteURL(args[0]) {
-		return cloneRepo(ctx, e, args[0])
-	}
+// openRepo finds the local repository to scan: the folder given or the
+// current one (or GIT_DIR, as git sets it for hooks in linked worktrees).
+func openRepo(e env, args []string) (*gitscan.Repository, error) {
 	var (
-		repo *scanner.Repository
+		repo *gitscan.Repository
 		err  error
 	)
 	switch {
@@ -205,27 +192,27 @@ func openRepo(ctx context.Context, e env, args []string) (*scanner.Repository, f
 		if wt == "" {
 			wt = "."
 		}
-		repo, err = scanner.RepositoryAt(e.getenv("GIT_DIR"), wt)
+		repo, err = gitscan.RepositoryAt(e.getenv("GIT_DIR"), wt)
 	case len(args) == 0:
-		repo, err = scanner.FindRepository(".")
+		repo, err = gitscan.FindRepository(".")
 	default:
-		repo, err = scanner.FindRepository(args[0])
+		repo, err = gitscan.FindRepository(args[0])
 	}
 	if err != nil {
-		return nil, nothing, gitError(err)
+		return nil, gitError(err)
 	}
-	return repo, nothing, nil
+	return repo, nil
 }
 
 // cloneRepo clones url bare into a temporary folder that cleanup removes.
-func cloneRepo(ctx context.Context, e env, url string) (*scanner.Repository, func(), error) {
+func cloneRepo(ctx context.Context, e env, url string) (*gitscan.Repository, func(), error) {
 	dir, err := os.MkdirTemp(e.getenv("TMPDIR"), "loftyscan-clone-")
 	if err != nil {
 		return nil, nil, &cliError{err: fmt.Errorf("cannot make a temporary folder for the clone: %w", err), hint: "check TMPDIR and free space"}
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	fmt.Fprintf(e.stderr, "loftyscan: cloning %s (bare, all refs) into a temporary folder\n", scanner.RedactURL(url))
-	repo, err := scanner.CloneRepository(ctx, url, dir)
+	fmt.Fprintf(e.stderr, "loftyscan: cloning %s (bare, all refs) into a temporary folder\n", finding.RedactURL(url))
+	repo, err := gitscan.CloneRepository(ctx, url, dir)
 	if err != nil {
 		cleanup()
 		if ctx.Err() != nil {
@@ -241,11 +228,11 @@ func gitError(err error) error {
 	switch {
 	case errors.Is(err, scanner.ErrNoPath):
 		return &cliError{err: err, hint: "check the path; with no path, 'loftyscan git' scans the repository of the current folder"}
-	case errors.Is(err, scanner.ErrNotRepository):
+	case errors.Is(err, gitscan.ErrNotRepository):
 		return &cliError{err: err, hint: "run 'loftyscan git' inside a git work tree, or give a repository's path or URL; for plain folders use 'loftyscan dir'"}
-	case errors.Is(err, scanner.ErrUnknownRevision):
+	case errors.Is(err, gitscan.ErrUnknownRevision):
 		return &cliError{err: err, hint: "check the name with 'git rev-parse --verify NAME'; in a shallow CI checkout, fetch the base first (actions/checkout: fetch-depth: 0)"}
-	case errors.Is(err, scanner.ErrNoWorkTree):
+	case errors.Is(err, gitscan.ErrNoWorkTree):
 		return &cliError{err: err, hint: "run --staged inside the work tree the commit is made from"}
 	case errors.Is(err, context.Canceled):
 		return &cliError{err: errors.New("scan interrupted")}
@@ -317,19 +304,19 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 // prePushUpdates reads what a push sends: from the pre-commit framework's
 // variables when it runs the hook, else from git's pre-push lines on
 // standard input.
-func prePushUpdates(e env) ([]scanner.RefUpdate, error) {
+func prePushUpdates(e env) ([]gitscan.RefUpdate, error) {
 	if to := e.getenv("PRE_COMMIT_TO_REF"); to != "" {
-		return []scanner.RefUpdate{{LocalHash: to, RemoteHash: e.getenv("PRE_COMMIT_FROM_REF")}}, nil
+		return []gitscan.RefUpdate{{LocalHash: to, RemoteHash: e.getenv("PRE_COMMIT_FROM_REF")}}, nil
 	}
 	if local := e.getenv("PRE_COMMIT_LOCAL_BRANCH"); local != "" {
 		// pre-commit found that the push includes a root commit: all of the
 		// branch that no remote-tracking branch has.
-		return []scanner.RefUpdate{{LocalRef: local, LocalHash: local}}, nil
+		return []gitscan.RefUpdate{{LocalRef: local, LocalHash: local}}, nil
 	}
-	if f, ok := e.stdin.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
+	if isTerminal(e.stdin) {
 		return nil, &cliError{err: errors.New("--pre-push reads git's pre-push lines from standard input, which is a terminal"), hint: "install it as a hook with 'loftyscan hook install --pre-push'; to scan commits yourself use --range A..B"}
 	}
-	updates, err := scanner.ParsePrePush(e.stdin)
+	updates, err := gitscan.ParsePrePush(e.stdin)
 	if err != nil {
 		return nil, &cliError{err: err, hint: "--pre-push expects the lines git gives a pre-push hook"}
 	}

@@ -4,105 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 )
-
-// testGitRepo is a repository made with the git CLI for a test, free of
-// the user's git config and of GIT_* variables a hook running the tests
-// may have set.
-type testGitRepo struct {
-	t    *testing.T
-	dir  string
-	home string
-	tick int64
-}
-
-func newTestGitRepo(t *testing.T, dir string, args ...string) *testGitRepo {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
-	if dir == "" {
-		dir = filepath.Join(t.TempDir(), "repo")
-	}
-	r := &testGitRepo{t: t, dir: dir, home: t.TempDir()}
-	r.runIn(filepath.Dir(dir), nil, append(append([]string{"init", "-q"}, args...), dir)...)
-	return r
-}
-
-// env is the environment of the repository's git commands: PATH and the
-// like from the test process, no GIT_* variables, no global config.
-func (r *testGitRepo) env(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GIT_") && !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "XDG_CONFIG_HOME=") && !strings.HasPrefix(kv, "PRE_COMMIT") {
-			env = append(env, kv)
-		}
-	}
-	date := fmt.Sprintf("@%d +0000", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Unix()+r.tick)
-	r.tick += 60
-	env = append(env, "HOME="+r.home, "XDG_CONFIG_HOME="+filepath.Join(r.home, ".config"),
-		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull, "NO_COLOR=1",
-		"GIT_AUTHOR_NAME=Ada Author", "GIT_AUTHOR_EMAIL=ada@example.com", "GIT_AUTHOR_DATE="+date,
-		"GIT_COMMITTER_NAME=Ada Author", "GIT_COMMITTER_EMAIL=ada@example.com", "GIT_COMMITTER_DATE="+date)
-	return append(env, extra...)
-}
-
-var testGitConfig = []string{
-	"-c", "user.name=Ada Author", "-c", "user.email=ada@example.com", "-c", "init.defaultBranch=main",
-	"-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "gc.auto=0", "-c", "protocol.file.allow=always",
-}
-
-// gitCmd is a git command in the repository, not yet run.
-func (r *testGitRepo) gitCmd(stdin string, extraEnv []string, args ...string) *exec.Cmd {
-	cmd := exec.Command("git", append(append([]string(nil), testGitConfig...), args...)...)
-	cmd.Dir = r.dir
-	cmd.Env = r.env(extraEnv...)
-	cmd.Stdin = strings.NewReader(stdin)
-	return cmd
-}
-
-func (r *testGitRepo) git(args ...string) string {
-	r.t.Helper()
-	return r.runIn(r.dir, nil, args...)
-}
-
-func (r *testGitRepo) runIn(dir string, extraEnv []string, args ...string) string {
-	r.t.Helper()
-	cmd := r.gitCmd("", extraEnv, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func (r *testGitRepo) write(name, content string) {
-	r.t.Helper()
-	p := filepath.Join(r.dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-func (r *testGitRepo) commit(msg string) string {
-	r.t.Helper()
-	r.git("add", "-A")
-	r.git("commit", "-q", "--no-verify", "-m", msg)
-	return r.git("rev-parse", "HEAD")
-}
 
 // gitKey is a synthetic key for sub.
 func gitKey(sub string) string {
@@ -145,21 +55,21 @@ func parseReport(t *testing.T, stdout string) jsonReport {
 }
 
 // historyRepo has a key added then deleted, and one still in HEAD.
-func historyRepo(t *testing.T) (r *testGitRepo, added, kept string) {
-	r = newTestGitRepo(t, "")
-	r.write("a.env", "LOFTY_API_KEY="+gitKey("deleted")+"\n")
-	added = r.commit("add a key")
-	r.git("rm", "-q", "a.env")
-	r.commit("remove it")
-	r.write("config/b.yaml", "lofty_token: "+gitKey("kept")+"\n")
-	kept = r.commit("add b")
+func historyRepo(t *testing.T) (r *testgit.Repo, added, kept string) {
+	r = testgit.New(t, "")
+	r.Write("a.env", "LOFTY_API_KEY="+gitKey("deleted")+"\n")
+	added = r.Commit("add a key")
+	r.Git("rm", "-q", "a.env")
+	r.Commit("remove it")
+	r.Write("config/b.yaml", "lofty_token: "+gitKey("kept")+"\n")
+	kept = r.Commit("add b")
 	return r, added, kept
 }
 
 func TestGitCommandHistory(t *testing.T) {
 	t.Parallel()
 	r, added, kept := historyRepo(t)
-	code, stdout, stderr := runGit(t, nil, "", "git", "--format", "json", r.dir)
+	code, stdout, stderr := runGit(t, nil, "", "git", "--format", "json", r.Dir)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %s", code, stderr)
 	}
@@ -183,21 +93,21 @@ func TestGitCommandHistory(t *testing.T) {
 	}
 
 	// From a subfolder, with --range and with --ref.
-	code, stdout, _ = runGit(t, nil, "", "git", "--format", "json", "--range", added+"..HEAD", filepath.Join(r.dir, "config"))
+	code, stdout, _ = runGit(t, nil, "", "git", "--format", "json", "--range", added+"..HEAD", filepath.Join(r.Dir, "config"))
 	if rep := parseReport(t, stdout); code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Commit != kept {
 		t.Errorf("--range: exit %d, %s", code, stdout)
 	}
-	code, stdout, _ = runGit(t, nil, "", "git", "--format", "json", "--ref", added, r.dir)
+	code, stdout, _ = runGit(t, nil, "", "git", "--format", "json", "--ref", added, r.Dir)
 	if rep := parseReport(t, stdout); code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Commit != added {
 		t.Errorf("--ref: exit %d, %s", code, stdout)
 	}
-	code, _, _ = runGit(t, nil, "", "git", "--since", "2099-01-01", r.dir)
+	code, _, _ = runGit(t, nil, "", "git", "--since", "2099-01-01", r.Dir)
 	if code != 0 {
 		t.Errorf("--since the future: exit %d, want 0", code)
 	}
 
 	// SARIF: one result per finding; the message names the commit.
-	code, stdout, _ = runGit(t, nil, "", "git", "--format", "sarif", r.dir)
+	code, stdout, _ = runGit(t, nil, "", "git", "--format", "sarif", r.Dir)
 	if code != 1 || strings.Count(stdout, `"ruleId"`) != 2 || !strings.Contains(stdout, added[:7]) {
 		t.Errorf("sarif: exit %d\n%s", code, stdout)
 	}
@@ -209,10 +119,10 @@ func TestGitCommandHistory(t *testing.T) {
 func TestGitCommandExitCodes(t *testing.T) {
 	t.Parallel()
 	r, _, _ := historyRepo(t)
-	empty := newTestGitRepo(t, "")
-	clean := newTestGitRepo(t, "")
-	clean.write("a.txt", "nothing\n")
-	clean.commit("clean")
+	empty := testgit.New(t, "")
+	clean := testgit.New(t, "")
+	clean.Write("a.txt", "nothing\n")
+	clean.Commit("clean")
 	notRepo := t.TempDir()
 	tests := []struct {
 		name string
@@ -220,22 +130,22 @@ func TestGitCommandExitCodes(t *testing.T) {
 		want int
 		msg  string
 	}{
-		{"findings", []string{"git", r.dir}, 1, ""},
-		{"exit-code", []string{"git", "--exit-code", "7", r.dir}, 7, ""},
-		{"clean", []string{"git", clean.dir}, 0, ""},
-		{"empty repository", []string{"git", empty.dir}, 0, ""},
-		{"empty staged", []string{"git", "--staged", empty.dir}, 0, ""},
+		{"findings", []string{"git", r.Dir}, 1, ""},
+		{"exit-code", []string{"git", "--exit-code", "7", r.Dir}, 7, ""},
+		{"clean", []string{"git", clean.Dir}, 0, ""},
+		{"empty repository", []string{"git", empty.Dir}, 0, ""},
+		{"empty staged", []string{"git", "--staged", empty.Dir}, 0, ""},
 		{"not a repository", []string{"git", notRepo}, 2, "not a git repository"},
 		{"missing folder", []string{"git", filepath.Join(notRepo, "nope")}, 2, "no such file"},
-		{"unknown ref", []string{"git", "--ref", "nope", r.dir}, 2, "unknown revision"},
-		{"bad range", []string{"git", "--range", "main", r.dir}, 2, "not of the form A..B"},
-		{"symmetric range", []string{"git", "--range", "a...b", r.dir}, 2, "symmetric"},
-		{"bad since", []string{"git", "--since", "someday", r.dir}, 2, "not a date"},
-		{"staged and range", []string{"git", "--staged", "--range", "a..b", r.dir}, 2, "--staged"},
-		{"staged and pre-push", []string{"git", "--staged", "--pre-push", r.dir}, 2, "--pre-push"},
-		{"range and ref", []string{"git", "--range", "a..b", "--ref", "main", r.dir}, 2, "--ref"},
+		{"unknown ref", []string{"git", "--ref", "nope", r.Dir}, 2, "unknown revision"},
+		{"bad range", []string{"git", "--range", "main", r.Dir}, 2, "not of the form A..B"},
+		{"symmetric range", []string{"git", "--range", "a...b", r.Dir}, 2, "symmetric"},
+		{"bad since", []string{"git", "--since", "someday", r.Dir}, 2, "not a date"},
+		{"staged and range", []string{"git", "--staged", "--range", "a..b", r.Dir}, 2, "--staged"},
+		{"staged and pre-push", []string{"git", "--staged", "--pre-push", r.Dir}, 2, "--pre-push"},
+		{"range and ref", []string{"git", "--range", "a..b", "--ref", "main", r.Dir}, 2, "--ref"},
 		{"staged URL", []string{"git", "--staged", "https://example.com/r.git"}, 2, "URL"},
-		{"two repos", []string{"git", r.dir, clean.dir}, 2, "accepts at most 1 arg"},
+		{"two repos", []string{"git", r.Dir, clean.Dir}, 2, "accepts at most 1 arg"},
 		{"unreachable URL", []string{"git", "http://user:sekrit-pw@127.0.0.1:1/r.git"}, 2, "cannot clone"},
 	}
 	for _, tc := range tests {
@@ -261,7 +171,7 @@ func TestGitCommandURL(t *testing.T) {
 	t.Parallel()
 	r, added, kept := historyRepo(t)
 	tmp := t.TempDir()
-	code, stdout, stderr := runGit(t, map[string]string{"TMPDIR": tmp}, "", "git", "--format", "json", "file://"+r.dir)
+	code, stdout, stderr := runGit(t, map[string]string{"TMPDIR": tmp}, "", "git", "--format", "json", "file://"+r.Dir)
 	if code != 1 {
 		t.Fatalf("exit %d; stderr %s", code, stderr)
 	}
@@ -283,15 +193,15 @@ func TestGitCommandStaged(t *testing.T) {
 	t.Parallel()
 	r, _, _ := historyRepo(t)
 	k := gitKey("staged")
-	r.write("config/b.yaml", "# edited\nlofty_token: "+gitKey("kept")+"\n")
-	r.write("c.env", "LOFTY_API_KEY="+k+"\n")
-	r.git("add", "config/b.yaml")
-	code, _, stderr := runGit(t, nil, "", "git", "--staged", r.dir)
+	r.Write("config/b.yaml", "# edited\nlofty_token: "+gitKey("kept")+"\n")
+	r.Write("c.env", "LOFTY_API_KEY="+k+"\n")
+	r.Git("add", "config/b.yaml")
+	code, _, stderr := runGit(t, nil, "", "git", "--staged", r.Dir)
 	if code != 0 {
 		t.Fatalf("an edit beside an old key: exit %d, want 0; %s", code, stderr)
 	}
-	r.git("add", "c.env")
-	code, stdout, stderr := runGit(t, nil, "", "git", "--staged", "--format", "json", r.dir)
+	r.Git("add", "c.env")
+	code, stdout, stderr := runGit(t, nil, "", "git", "--staged", "--format", "json", r.Dir)
 	if rep := parseReport(t, stdout); code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Path != "c.env" || rep.Findings[0].Commit != "" {
 		t.Fatalf("exit %d: %s", code, stdout)
 	}
@@ -299,15 +209,15 @@ func TestGitCommandStaged(t *testing.T) {
 		t.Errorf("no advice on how to proceed: %s", stderr)
 	}
 	// GIT_DIR, GIT_WORK_TREE and a relative GIT_INDEX_FILE, as a hook sees them.
-	r.git("reset", "-q")
-	idx := filepath.Join(r.dir, ".git", "other-index")
-	r.runIn(r.dir, []string{"GIT_INDEX_FILE=" + idx}, "read-tree", "HEAD")
-	r.runIn(r.dir, []string{"GIT_INDEX_FILE=" + idx}, "add", "c.env")
-	vars := map[string]string{"GIT_DIR": filepath.Join(r.dir, ".git"), "GIT_WORK_TREE": r.dir, "GIT_INDEX_FILE": ".git/other-index"}
+	r.Git("reset", "-q")
+	idx := filepath.Join(r.Dir, ".git", "other-index")
+	r.GitEnv([]string{"GIT_INDEX_FILE=" + idx}, "read-tree", "HEAD")
+	r.GitEnv([]string{"GIT_INDEX_FILE=" + idx}, "add", "c.env")
+	vars := map[string]string{"GIT_DIR": filepath.Join(r.Dir, ".git"), "GIT_WORK_TREE": r.Dir, "GIT_INDEX_FILE": ".git/other-index"}
 	if code, _, stderr := runGit(t, vars, "", "git", "--staged"); code != 1 {
 		t.Errorf("GIT_INDEX_FILE: exit %d, want 1; %s", code, stderr)
 	}
-	if code, _, _ := runGit(t, nil, "", "git", "--staged", r.dir); code != 0 {
+	if code, _, _ := runGit(t, nil, "", "git", "--staged", r.Dir); code != 0 {
 		t.Errorf("the repository's own index has nothing staged: exit %d", code)
 	}
 }
@@ -316,15 +226,15 @@ func TestGitCommandStaged(t *testing.T) {
 // framework's variables.
 func TestGitCommandPrePush(t *testing.T) {
 	t.Parallel()
-	r := newTestGitRepo(t, "")
-	remote := newTestGitRepo(t, "", "--bare")
-	r.write("a.txt", "a\n")
-	base := r.commit("base")
-	r.git("remote", "add", "origin", remote.dir)
-	r.git("push", "-q", "--no-verify", "origin", "main")
+	r := testgit.New(t, "")
+	remote := testgit.New(t, "", "--bare")
+	r.Write("a.txt", "a\n")
+	base := r.Commit("base")
+	r.Git("remote", "add", "origin", remote.Dir)
+	r.Git("push", "-q", "--no-verify", "origin", "main")
 	k := gitKey("pushed")
-	r.write("b.env", "LOFTY_API_KEY="+k+"\n")
-	head := r.commit("add a key")
+	r.Write("b.env", "LOFTY_API_KEY="+k+"\n")
+	head := r.Commit("add a key")
 	zero := strings.Repeat("0", 40)
 
 	tests := []struct {
@@ -347,7 +257,7 @@ func TestGitCommandPrePush(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := runGit(t, tc.vars, tc.stdin, "git", "--pre-push", "--format", "json", r.dir)
+			code, stdout, stderr := runGit(t, tc.vars, tc.stdin, "git", "--pre-push", "--format", "json", r.Dir)
 			if code != tc.want {
 				t.Fatalf("exit %d, want %d; stderr %s", code, tc.want, stderr)
 			}

@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
-	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/gitscan"
 	"github.com/spf13/cobra"
 )
 
@@ -52,7 +52,7 @@ first. 'loftyscan hook uninstall' puts it back.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k := hookKindFor(prePush)
-			dir, err := hookRepoDir(cmd.Context(), e, args)
+			dir, err := hookRepoDir(e, args)
 			if err != nil {
 				return err
 			}
@@ -96,7 +96,7 @@ kept. A hook loftyscan did not write is left alone.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k := hookKindFor(prePush)
-			dir, err := hookRepoDir(cmd.Context(), e, args)
+			dir, err := hookRepoDir(e, args)
 			if err != nil {
 				return err
 			}
@@ -129,15 +129,15 @@ func hookKindFor(prePush bool) hookKind {
 
 // hookRepoDir finds the hooks folder of the repository given, or of the
 // one here.
-func hookRepoDir(ctx context.Context, e env, args []string) (string, error) {
-	if len(args) == 1 && scanner.IsRemoteURL(args[0]) {
-		return "", &cliError{err: fmt.Errorf("%s is a URL: hooks are installed in a local repository", scanner.RedactURL(args[0])), hint: "run 'loftyscan hook install' in your clone"}
+func hookRepoDir(e env, args []string) (string, error) {
+	if len(args) == 1 && gitscan.IsRemoteURL(args[0]) {
+		return "", &cliError{err: fmt.Errorf("%s is a URL: hooks are installed in a local repository", finding.RedactURL(args[0])), hint: "run 'loftyscan hook install' in your clone"}
 	}
-	repo, _, err := openRepo(ctx, e, args)
+	repo, err := openRepo(e, args)
 	if err != nil {
 		return "", err
 	}
-	dir, err := hooksDir(repo, e.getenv)
+	dir, err := gitscan.HooksDir(repo, e.getenv)
 	if err != nil {
 		return "", &cliError{err: err, hint: "check core.hooksPath in your git config"}
 	}

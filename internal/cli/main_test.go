@@ -14,7 +14,7 @@ import (
 // TestMain lets testscript run this test binary as the loftyscan command.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"loftyscan": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"loftyscan": func() { os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
 

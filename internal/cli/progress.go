@@ -3,12 +3,11 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/scanner"
-	"github.com/mattn/go-isatty"
 )
 
 // progressLine shows how far a scan has got, on one line of stderr that it
@@ -30,8 +29,7 @@ func progressWanted(e env, off bool) bool {
 	if off || e.getenv("CI") != "" {
 		return false
 	}
-	f, ok := e.stderr.(*os.File)
-	return ok && isatty.IsTerminal(f.Fd())
+	return isTerminal(e.stderr)
 }
 
 // startProgress starts the display if wanted and returns it, or nil. A nil
@@ -103,9 +101,9 @@ func (pl *progressLine) stop() {
 // startScan sets up progress for a scan about to run with opts: it returns
 // the display (nil when not shown) and the warning printer to hand the
 // scanner's Collector. Call stop on the display when the scan ends.
-func (o *outputFlags) startScan(e env, opts *scanner.Options, unit string) (*progressLine, func(scanner.Warning)) {
+func (o *outputFlags) startScan(e env, opts *scanner.Options, unit string) (*progressLine, func(finding.Warning)) {
 	p := &scanner.Progress{}
 	opts.Progress = p
 	pl := startProgress(e, o.noProgress, p, unit)
-	return pl, func(w scanner.Warning) { pl.printWarning(e.stderr, w.String()) }
+	return pl, func(w finding.Warning) { pl.printWarning(e.stderr, w.String()) }
 }

@@ -8,13 +8,56 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/loftyscan/loftyscan/scanner"
-	"github.com/mattn/go-isatty"
 )
 
-// openOutput opens where the report goes. It is called before the scan, so
-// a report that cannot be written fails fast instead of after a long scan.
+// scan is one scan a command runs: what scanThenReport needs of it.
+type scan struct {
+	unit string          // what the progress line counts: "files" or "blobs"
+	opts scanner.Options // from the scan flags
+	// prepare, when set, runs once the report's output is open and before
+	// the scan (a clone), and returns what undoes it.
+	prepare func(ctx context.Context) (cleanup func(), err error)
+	// run scans, with findings and warnings going to sink.
+	run func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error)
+	// fail turns an error of run into the CLI's error, with a hint.
+	fail func(error) error
+	// root is where .loftyscanignore is read and what SARIF's paths are
+	// relative to ("" for none); asked once the scan is done.
+	root func() string
+}
+
+// scanThenReport is how every scan command runs. The report's output is
+// opened first, so that one that cannot be written fails before a long
+// scan; the scan runs with a progress line; then triage decides what
+// counts, the report is written and the output closed, whatever happened.
+func (o *outputFlags) scanThenReport(ctx context.Context, e env, sc scan) error {
+	w, closeOut, err := o.openOutput(e)
+	if err != nil {
+		return err
+	}
+	if sc.prepare != nil {
+		cleanup, err := sc.prepare(ctx)
+		if err != nil {
+			closeOut()
+			return err
+		}
+		defer cleanup()
+	}
+	pl, warn := o.startScan(e, &sc.opts, sc.unit)
+	c := &scanner.Collector{OnWarning: warn}
+	stats, err := sc.run(ctx, scanner.New(sc.opts), c)
+	pl.stop()
+	if err != nil && !o.stopped(err) {
+		closeOut()
+		return sc.fail(err)
+	}
+	return o.report(e, w, closeOut, c.Sorted(), stats, sc.root())
+}
+
+// openOutput opens where the report goes.
 func (o *outputFlags) openOutput(e env) (io.Writer, func() error, error) {
 	if o.output == "" || o.output == "-" {
 		return e.stdout, func() error { return nil }, nil
@@ -32,24 +75,24 @@ func (o *outputFlags) useColor(e env, w io.Writer) bool {
 	if o.noColor || e.getenv("NO_COLOR") != "" {
 		return false
 	}
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+	return isTerminal(w)
 }
 
-// report writes the report to w (from openOutput) and turns findings into
-// errFindings.
-func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings []scanner.Finding, stats scanner.Stats, root string) error {
-	shown, counted, err := o.triage.apply(o.ctx, e, findings, &stats, root)
+// report triages the findings, writes the report to w and closes it, and
+// turns findings into errFindings.
+func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings []finding.Finding, stats finding.Stats, root string) error {
+	shown, err := o.triage.apply(o.ctx, e, findings, &stats, root)
 	if err != nil {
+		closeOut()
 		return err
 	}
-	findings = shown
 	rep, err := reporters.New(o.format, reporters.Options{
 		ShowSecrets: o.showSecrets,
 		Color:       o.format == reporters.FormatTerminal && o.useColor(e, w),
 		Version:     versionString(),
 	})
 	if err != nil {
+		closeOut()
 		return &cliError{err: err}
 	}
 	if root != "" {
@@ -57,7 +100,7 @@ func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings
 			root = abs
 		}
 	}
-	err = errors.Join(rep.Report(w, reporters.Report{Findings: findings, Stats: stats, Root: root}), closeOut())
+	err = errors.Join(rep.Report(w, reporters.Report{Findings: shown, Stats: stats, Root: root}), closeOut())
 	if err != nil {
 		return &cliError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check --output and that standard output is open"}
 	}
@@ -66,7 +109,7 @@ func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings
 		return &cliError{err: fmt.Errorf("the scan was stopped by --timeout %s: the report lists only what was found before", o.timeout), hint: "raise --timeout, or scan less at once (a folder, a --range)"}
 	case o.failOnError && stats.Errors > 0:
 		return &cliError{err: fmt.Errorf("%d files or objects could not be read (see the warnings above)", stats.Errors), hint: "fix or skip them, or leave out --fail-on-error to let the findings decide the exit code"}
-	case counted > 0:
+	case stats.Findings > 0:
 		return errFindings
 	}
 	return nil

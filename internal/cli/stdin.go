@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"context"
+
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
 )
@@ -20,18 +23,15 @@ Findings are reported under the path given by --path (default "stdin").`,
 			if err != nil {
 				return err
 			}
-			w, closeOut, err := o.openOutput(e)
-			if err != nil {
-				return err
-			}
-			pl, warn := o.startScan(e, &opts, "files")
-			c := &scanner.Collector{OnWarning: warn}
-			stats, err := scanner.New(opts).ScanReader(cmd.Context(), name, e.stdin, c)
-			pl.stop()
-			if err != nil && !o.stopped(err) {
-				return &cliError{err: err}
-			}
-			return o.report(e, w, closeOut, c.Sorted(), stats, "")
+			return o.scanThenReport(cmd.Context(), e, scan{
+				unit: "files",
+				opts: opts,
+				run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
+					return s.ScanReader(ctx, name, e.stdin, sink)
+				},
+				fail: func(err error) error { return &cliError{err: err} },
+				root: func() string { return "" },
+			})
 		},
 	}
 	sf.register(cmd, false)

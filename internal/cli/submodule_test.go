@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
 // TestGitSubmodules: a key in a submodule's history is not in the
@@ -12,26 +14,26 @@ import (
 // submodule's path.
 func TestGitSubmodules(t *testing.T) {
 	t.Parallel()
-	lib := newTestGitRepo(t, "")
-	lib.write("secret.env", "LOFTY_API_KEY="+gitKey("submodule")+"\n")
-	lib.commit("add a key to the library")
-	lib.write("secret.env", "LOFTY_API_KEY=read-from-env\n")
-	lib.commit("remove it")
+	lib := testgit.New(t, "")
+	lib.Write("secret.env", "LOFTY_API_KEY="+gitKey("submodule")+"\n")
+	lib.Commit("add a key to the library")
+	lib.Write("secret.env", "LOFTY_API_KEY=read-from-env\n")
+	lib.Commit("remove it")
 
-	super := newTestGitRepo(t, filepath.Join(t.TempDir(), "super"))
-	super.write("README", "app\n")
-	super.commit("first")
-	super.git("submodule", "add", "-q", lib.dir, "vendor/lib")
-	super.commit("add the library")
+	super := testgit.New(t, filepath.Join(t.TempDir(), "super"))
+	super.Write("README", "app\n")
+	super.Commit("first")
+	super.Git("submodule", "add", "-q", lib.Dir, "vendor/lib")
+	super.Commit("add the library")
 
-	code, stdout, stderr := runGit(t, nil, "", "git", "--format", "json", super.dir)
+	code, stdout, stderr := runGit(t, nil, "", "git", "--format", "json", super.Dir)
 	if code != 0 || !strings.Contains(stderr, "vendor/lib: submodule not scanned: run with --recurse-submodules") {
 		t.Errorf("without --recurse-submodules: exit %d, stderr %q; want 0 and a warning", code, stderr)
 	}
 	if rep := parseReport(t, stdout); len(rep.Findings) != 0 {
 		t.Errorf("without --recurse-submodules: findings %+v, want none", rep.Findings)
 	}
-	code, stdout, stderr = runGit(t, nil, "", "git", "--recurse-submodules", "--format", "json", super.dir)
+	code, stdout, stderr = runGit(t, nil, "", "git", "--recurse-submodules", "--format", "json", super.Dir)
 	if code != 1 {
 		t.Fatalf("with --recurse-submodules: exit %d, want 1; stderr %s", code, stderr)
 	}

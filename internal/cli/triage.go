@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/loftyscan/loftyscan/config"
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/rules"
-	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/loftyscan/loftyscan/verify"
 	"github.com/spf13/pflag"
 )
@@ -44,17 +44,18 @@ func (t *triageFlags) validate() error {
 	return nil
 }
 
-// apply marks suppressed findings, verifies the rest when asked, updates
-// stats, and returns the findings to show and how many count for the exit
-// code. root is where .loftyscanignore is looked for ("" for none).
-func (t *triageFlags) apply(ctx context.Context, e env, findings []scanner.Finding, stats *scanner.Stats, root string) ([]scanner.Finding, int, error) {
+// apply marks suppressed findings, verifies the rest when asked, counts
+// them in stats (stats.Findings is what decides the exit code), and returns
+// the findings to show. root is where .loftyscanignore is looked for (""
+// for none).
+func (t *triageFlags) apply(ctx context.Context, e env, findings []finding.Finding, stats *finding.Stats, root string) ([]finding.Finding, error) {
 	ignore, err := loadIgnore(root)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	base, err := t.loadBaseline()
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	for i := range findings {
 		f := &findings[i]
@@ -69,25 +70,17 @@ func (t *triageFlags) apply(ctx context.Context, e env, findings []scanner.Findi
 	}
 	if t.verify {
 		if err := t.verifyAll(ctx, e, findings); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
-	var shown []scanner.Finding
-	counted := 0
-	stats.Suppressed = 0
+	stats.Count(findings)
+	var shown []finding.Finding
 	for _, f := range findings {
-		if f.Suppressed != "" {
-			stats.Suppressed++
-			if !t.showSuppressed {
-				continue
-			}
-		} else {
-			counted++
+		if f.Suppressed == "" || t.showSuppressed {
+			shown = append(shown, f)
 		}
-		shown = append(shown, f)
 	}
-	stats.Findings = int64(counted)
-	return shown, counted, nil
+	return shown, nil
 }
 
 func loadIgnore(root string) (*config.IgnoreList, error) {
@@ -129,7 +122,7 @@ func (t *triageFlags) loadBaseline() (*config.Baseline, error) {
 // verifyAll asks Lofty about each distinct key once. Suppressed findings
 // and keys expired by their own claims are not sent: a key that is known
 // or already dead need not travel again.
-func (t *triageFlags) verifyAll(ctx context.Context, e env, findings []scanner.Finding) error {
+func (t *triageFlags) verifyAll(ctx context.Context, e env, findings []finding.Finding) error {
 	base := e.getenv("LOFTY_BASE_URL")
 	v, err := verify.New(verify.Options{BaseURL: base, RequestsPerMinute: t.verifyRate, Timeout: t.verifyTimeout, UserAgent: "loftyscan/" + versionString()})
 	if err != nil {
@@ -149,13 +142,24 @@ func (t *triageFlags) verifyAll(ctx context.Context, e env, findings []scanner.F
 		f := &findings[i]
 		switch r, ok := results[f.Secret]; {
 		case ok:
-			f.Verification, f.VerificationReason = string(r.Status), r.Reason
+			f.Verification, f.VerificationReason = verification(r.Status), r.Reason
 		case f.Suppressed == "" && f.Status == rules.StatusExpired:
-			f.Verification, f.VerificationReason = string(verify.Unknown), "expired by its claims: not sent"
+			f.Verification, f.VerificationReason = finding.Unknown, "expired by its claims: not sent"
 		}
 	}
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
 		return &cliError{err: err}
 	}
 	return nil
+}
+
+// verification is what a finding records of Lofty's answer.
+func verification(s verify.Status) finding.Verification {
+	switch s {
+	case verify.Live:
+		return finding.Live
+	case verify.Invalid:
+		return finding.Invalid
+	}
+	return finding.Unknown
 }

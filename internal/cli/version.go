@@ -7,8 +7,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Set by the release build (see .goreleaser.yaml):
-// -ldflags "-X main.version=... -X main.commit=... -X main.date=...".
+// Set by the release build (see .goreleaser.yaml): -ldflags "-X
+// github.com/loftyscan/loftyscan/internal/cli.version=..." and the same
+// for commit and date.
 var (
 	version = ""
 	commit  = ""
