@@ -21,8 +21,8 @@ import (
 // filled in from the inputs and earlier steps' outputs, a failing step
 // stops the rest, and the action's outputs are read at the end. The
 // setup-go step is only checked, and the install step (which builds
-// loftyscan with go build) is run once per test by buildWithInstallScript;
-// the runs use that binary as the step's output.
+// loftyscan with go build) is run by TestInstallScript; the runs use the
+// binary TestMain built as that step's output.
 
 // actionFile is action.yml. Unknown keys are an error, so a misspelt key
 // (shel:, envs:) fails the tests instead of being ignored as GitHub would.
@@ -262,11 +262,11 @@ func readStepOutputs(t *testing.T, name string) map[string]string {
 	return out
 }
 
-// buildWithInstallScript builds loftyscan as the action's install step
-// does (scripts/action/install.sh, with RUNNER_TEMP in a temporary folder)
-// and returns the binary's path, from the step's bin output.
-func buildWithInstallScript(t *testing.T) string {
-	t.Helper()
+// TestInstallScript builds loftyscan as the action's install step does
+// (scripts/action/install.sh, with RUNNER_TEMP in a temporary folder): the
+// step's bin output names a binary in RUNNER_TEMP, which runs.
+func TestInstallScript(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go is not on PATH")
 	}
@@ -291,7 +291,9 @@ func buildWithInstallScript(t *testing.T) string {
 	if !strings.Contains(string(out), "loftyscan") {
 		t.Errorf("install.sh did not print the built loftyscan's version:\n%s", out)
 	}
-	return bin
+	if v, err := exec.Command(bin, "version").Output(); err != nil || !strings.HasPrefix(string(v), "loftyscan ") {
+		t.Errorf("%s version: %v: %s", bin, err, v)
+	}
 }
 
 // writeJSON writes v as indented JSON (as the runner writes the event

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
 // actionFixture is a repository on a "server" (a bare origin) with the
@@ -35,44 +37,44 @@ func newActionFixture(t *testing.T) *actionFixture {
 	t.Helper()
 	root := t.TempDir()
 	f := &actionFixture{origin: filepath.Join(root, "origin.git"), oldKey: gitKey("old-account"), newKey: gitKey("new-account")}
-	newTestGitRepo(t, f.origin, "--bare")
-	dev := newTestGitRepo(t, filepath.Join(root, "dev"))
-	dev.write("config/old.env", "LOFTY_API_KEY="+f.oldKey+"\n")
-	f.c1 = dev.commit("add the old key")
-	dev.write("README", "v1\n")
-	f.bp = dev.commit("readme")
-	dev.git("checkout", "-q", "-b", "feature")
-	dev.write("app/new.env", "LOFTY_API_KEY="+f.newKey+"\n")
-	f.f1 = dev.commit("add the new key")
-	dev.write("app/main.go", "package main\n")
-	f.head = dev.commit("app")
-	dev.git("checkout", "-q", "main")
-	dev.git("rm", "-q", "config/old.env")
-	dev.commit("rotate the old key")
-	dev.write("README", "v2\n")
-	f.base = dev.commit("readme v2")
+	testgit.New(t, f.origin, "--bare")
+	dev := testgit.New(t, filepath.Join(root, "dev"))
+	dev.Write("config/old.env", "LOFTY_API_KEY="+f.oldKey+"\n")
+	f.c1 = dev.Commit("add the old key")
+	dev.Write("README", "v1\n")
+	f.bp = dev.Commit("readme")
+	dev.Git("checkout", "-q", "-b", "feature")
+	dev.Write("app/new.env", "LOFTY_API_KEY="+f.newKey+"\n")
+	f.f1 = dev.Commit("add the new key")
+	dev.Write("app/main.go", "package main\n")
+	f.head = dev.Commit("app")
+	dev.Git("checkout", "-q", "main")
+	dev.Git("rm", "-q", "config/old.env")
+	dev.Commit("rotate the old key")
+	dev.Write("README", "v2\n")
+	f.base = dev.Commit("readme v2")
 	// GitHub's test merge of the pull request, refs/pull/1/merge.
-	dev.git("checkout", "-q", "--detach", f.base)
-	dev.git("merge", "-q", "--no-ff", "--no-edit", "-m", "Merge feature into main", f.head)
-	f.merge = dev.git("rev-parse", "HEAD")
-	dev.git("checkout", "-q", "main")
-	dev.write("config/push.env", "LOFTY_API_KEY="+gitKey("push-account")+"\n")
-	f.p1 = dev.commit("add a key on main")
-	dev.write("docs/index.md", "docs\n")
-	f.p2 = dev.commit("docs")
-	dev.git("checkout", "-q", "-b", "topic")
-	dev.write("topic.env", "LOFTY_API_KEY="+gitKey("topic-account")+"\n")
-	f.t1 = dev.commit("add a key on a new branch")
-	dev.git("checkout", "-q", "-b", "topic2", "main")
-	dev.git("merge", "-q", "--no-ff", "--no-edit", "-m", "Merge feature into topic2", "feature")
-	dev.write("topic2.env", "LOFTY_API_KEY="+gitKey("topic2-account")+"\n")
-	f.t2 = dev.commit("add a key on a branch that merged feature")
+	dev.Git("checkout", "-q", "--detach", f.base)
+	dev.Git("merge", "-q", "--no-ff", "--no-edit", "-m", "Merge feature into main", f.head)
+	f.merge = dev.Git("rev-parse", "HEAD")
+	dev.Git("checkout", "-q", "main")
+	dev.Write("config/push.env", "LOFTY_API_KEY="+gitKey("push-account")+"\n")
+	f.p1 = dev.Commit("add a key on main")
+	dev.Write("docs/index.md", "docs\n")
+	f.p2 = dev.Commit("docs")
+	dev.Git("checkout", "-q", "-b", "topic")
+	dev.Write("topic.env", "LOFTY_API_KEY="+gitKey("topic-account")+"\n")
+	f.t1 = dev.Commit("add a key on a new branch")
+	dev.Git("checkout", "-q", "-b", "topic2", "main")
+	dev.Git("merge", "-q", "--no-ff", "--no-edit", "-m", "Merge feature into topic2", "feature")
+	dev.Write("topic2.env", "LOFTY_API_KEY="+gitKey("topic2-account")+"\n")
+	f.t2 = dev.Commit("add a key on a branch that merged feature")
 	// A commit the server never gets: the "before" of a force-push.
-	dev.git("checkout", "-q", "-b", "rewritten", "main")
-	dev.write("gone.txt", "gone\n")
-	f.gone = dev.commit("rewritten away")
-	dev.git("remote", "add", "origin", f.origin)
-	dev.git("push", "-q", "origin", "main", "feature", "topic", "topic2", f.merge+":refs/pull/1/merge")
+	dev.Git("checkout", "-q", "-b", "rewritten", "main")
+	dev.Write("gone.txt", "gone\n")
+	f.gone = dev.Commit("rewritten away")
+	dev.Git("remote", "add", "origin", f.origin)
+	dev.Git("push", "-q", "origin", "main", "feature", "topic", "topic2", f.merge+":refs/pull/1/merge")
 	return f
 }
 
@@ -85,8 +87,8 @@ func (f *actionFixture) checkout(t *testing.T, dir string, depth int, ref string
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := newTestGitRepo(t, dir)
-	r.git("remote", "add", "origin", "file://"+filepath.ToSlash(f.origin))
+	r := testgit.New(t, dir)
+	r.Git("remote", "add", "origin", "file://"+filepath.ToSlash(f.origin))
 	local := "refs/remotes/origin/" + strings.TrimPrefix(ref, "refs/heads/")
 	if strings.HasPrefix(ref, "refs/pull/") {
 		local = "refs/remotes/" + strings.TrimPrefix(ref, "refs/")
@@ -100,8 +102,8 @@ func (f *actionFixture) checkout(t *testing.T, dir string, depth int, ref string
 	if depth > 0 || !strings.HasPrefix(ref, "refs/heads/") {
 		args = append(args, "+"+ref+":"+local)
 	}
-	r.git(args...)
-	r.git("checkout", "-q", "--detach", local)
+	r.Git(args...)
+	r.Git("checkout", "-q", "--detach", local)
 }
 
 // prEvent is a pull_request event (a synchronize: it has before and after
@@ -207,7 +209,7 @@ func (res actionResult) want(t *testing.T, code int, rng string, paths ...string
 }
 
 func TestAction(t *testing.T) {
-	bin := buildWithInstallScript(t)
+	bin := loftyscan
 	f := newActionFixture(t)
 
 	t.Run("pull request scans merge-base..head", func(t *testing.T) {
@@ -239,12 +241,12 @@ func TestAction(t *testing.T) {
 		// branch point, so the tree diff base.sha..head adds it back, and
 		// anything that reads that diff blames the pull request for a key
 		// that was on main before it. From the merge-base, it does not.
-		ci := &testGitRepo{t: t, dir: t.TempDir(), home: t.TempDir()}
-		f.checkout(t, ci.dir, 0, "refs/pull/1/merge")
-		if d := ci.git("diff", f.base, f.head); !strings.Contains(d, "+LOFTY_API_KEY="+f.oldKey) {
+		ci := testgit.Open(t, t.TempDir())
+		f.checkout(t, ci.Dir, 0, "refs/pull/1/merge")
+		if d := ci.Git("diff", f.base, f.head); !strings.Contains(d, "+LOFTY_API_KEY="+f.oldKey) {
 			t.Errorf("git diff base.sha head does not add the old key:\n%s", d)
 		}
-		if d := ci.git("diff", f.bp, f.head); strings.Contains(d, f.oldKey) {
+		if d := ci.Git("diff", f.bp, f.head); strings.Contains(d, f.oldKey) {
 			t.Errorf("git diff merge-base head holds the old key:\n%s", d)
 		}
 		// loftyscan's --range selects commits as git rev-list does (what B
@@ -253,7 +255,7 @@ func TestAction(t *testing.T) {
 		// range the pull request's own, whatever reads it.
 		for _, rng := range []string{f.base + ".." + f.head, f.bp + ".." + f.head} {
 			cmd := exec.Command(bin, "git", "--range", rng, "--format", "json")
-			cmd.Dir = ci.dir
+			cmd.Dir = ci.Dir
 			cmd.Env = scriptEnv(t.TempDir(), nil)
 			out, _ := cmd.Output()
 			var rep struct{ Findings []struct{ Path string } }

@@ -144,7 +144,7 @@ func gitlabFiles(t *testing.T, dir string, job *gitlabJob) ([]string, int) {
 }
 
 func TestExamples(t *testing.T) {
-	bin := buildWithInstallScript(t)
+	bin := loftyscan
 	f := newActionFixture(t)
 
 	t.Run("examples/gitlab-ci.yml", func(t *testing.T) {

@@ -8,43 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/loftyscan/loftyscan/config"
+	"github.com/loftyscan/loftyscan/internal/testgit"
 	"gopkg.in/yaml.v3"
 )
 
 // The README's examples are run here, so that what a reader copies works.
-
-var (
-	builtOnce sync.Once
-	builtBin  string
-	builtErr  error
-)
-
-// loftyscanBinary builds the command once for the tests that run it as a
-// separate process, as a user would.
-func loftyscanBinary(t *testing.T) string {
-	t.Helper()
-	builtOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "loftyscan-readme-")
-		if err != nil {
-			builtErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "loftyscan")
-		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
-		if err != nil {
-			builtErr = &exec.Error{Name: "go build: " + string(out), Err: err}
-		}
-	})
-	if builtErr != nil {
-		t.Fatal(builtErr)
-	}
-	return builtBin
-}
 
 // readmeBlock returns the README's fenced block whose first line starts
 // with prefix.
@@ -70,7 +43,7 @@ func runBinary(t *testing.T, dir string, env []string, line string) (int, string
 	if i := indexOf(args, "#"); i >= 0 {
 		args = args[:i]
 	}
-	cmd := exec.Command(loftyscanBinary(t), args...)
+	cmd := exec.Command(loftyscan, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), append([]string{"NO_COLOR=1", "CI=true"}, env...)...)
 	var out bytes.Buffer
@@ -105,17 +78,38 @@ func commandLines(block string) []string {
 	return out
 }
 
+// TestReadmeConfigExample scans a folder with the README's .loftyscan.toml
+// at its top: its skip globs leave out vendor/ but keep vendor/keep.env.
 func TestReadmeConfigExample(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse(strings.NewReader(readmeBlock(t, "# paths to skip")), "README.md")
-	if err != nil {
-		t.Fatalf("the README's .loftyscan.toml does not parse: %v", err)
+	dir := t.TempDir()
+	write := func(name, content string) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if len(cfg.Skip) != 3 || cfg.Archives.Depth == nil || *cfg.Archives.Depth != 3 {
-		t.Errorf("parsed %+v", cfg)
+	write(".loftyscan.toml", readmeBlock(t, "# paths to skip"))
+	for _, name := range []string{"app.env", "vendor/lib.env", "vendor/keep.env", "web/app.min.js"} {
+		write(name, "LOFTY_API_KEY="+key1+"\n")
 	}
-	if _, err := config.NewSkipMatcher(cfg.Skip); err != nil {
-		t.Error(err)
+	code, out := runBinary(t, dir, nil, "loftyscan dir . --format json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	var rep struct{ Findings []struct{ Path string } }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var paths []string
+	for _, f := range rep.Findings {
+		paths = append(paths, f.Path)
+	}
+	if want := []string{"app.env", "vendor/keep.env"}; !slices.Equal(paths, want) {
+		t.Errorf("findings at %q, want %q: the README's settings did not apply", paths, want)
 	}
 }
 
@@ -173,14 +167,14 @@ func TestReadmeBaselineExample(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("old.env", "LOFTY_API_KEY="+scriptKeys["KEY"]+"\n")
+	write("old.env", "LOFTY_API_KEY="+key1+"\n")
 	if code, out := runBinary(t, dir, nil, lines[0]); code != 0 {
 		t.Fatalf("%s: exit %d\n%s", lines[0], code, out)
 	}
 	if code, out := runBinary(t, dir, nil, lines[1]); code != 0 {
 		t.Fatalf("%s: exit %d, want 0: the baselined key came back\n%s", lines[1], code, out)
 	}
-	write("new.env", "LOFTY_API_KEY="+scriptKeys["KEY2"]+"\n")
+	write("new.env", "LOFTY_API_KEY="+key2+"\n")
 	if code, out := runBinary(t, dir, nil, lines[1]); code != 1 || !strings.Contains(out, "new.env") {
 		t.Fatalf("%s with a new key: exit %d, want 1 naming new.env\n%s", lines[1], code, out)
 	}
@@ -190,7 +184,7 @@ func TestReadmeBaselineExample(t *testing.T) {
 func TestReadmeInlineAllowExample(t *testing.T) {
 	t.Parallel()
 	line := strings.TrimSpace(readmeBlock(t, "LOFTY_API_KEY=eyJhbGciOi…"))
-	line = strings.Replace(line, "eyJhbGciOi…", scriptKeys["KEY"], 1)
+	line = strings.Replace(line, "eyJhbGciOi…", key1, 1)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(line+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -210,21 +204,21 @@ func TestReadmeVerifyExample(t *testing.T) {
 		t.Fatalf("want one command, got %q", lines)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1.0/me" && r.Header.Get("Authorization") == "token "+scriptKeys["KEY"] {
+		if r.URL.Path == "/v1.0/me" && r.Header.Get("Authorization") == "token "+key1 {
 			w.Write([]byte(`{}`))
 			return
 		}
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	defer srv.Close()
-	repo := newTestGitRepo(t, "")
-	repo.write("app.env", "LOFTY_API_KEY="+scriptKeys["KEY"]+"\n")
-	repo.commit("add a key")
-	code, out := runBinary(t, repo.dir, []string{"LOFTY_BASE_URL=" + srv.URL}, lines[0])
+	repo := testgit.New(t, "")
+	repo.Write("app.env", "LOFTY_API_KEY="+key1+"\n")
+	repo.Commit("add a key")
+	code, out := runBinary(t, repo.Dir, []string{"LOFTY_BASE_URL=" + srv.URL}, lines[0])
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
 	}
-	data, err := os.ReadFile(filepath.Join(repo.dir, "report.json"))
+	data, err := os.ReadFile(filepath.Join(repo.Dir, "report.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
