@@ -54,10 +54,10 @@ func (c Config) Find(buf []byte) []Match {
 func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 	var out []Match
 	for _, cand := range FindCandidates(buf) {
-		m, ok := c.Judge(buf, cand, outerContext)
+		m, ok := c.judge(buf, cand, outerContext)
 		if !ok {
 			if alt, found := lastPrefix(buf, cand); found {
-				m, ok = c.Judge(buf, alt, outerContext)
+				m, ok = c.judge(buf, alt, outerContext)
 			}
 		}
 		if ok {
@@ -87,8 +87,8 @@ func lastPrefix(buf []byte, cand Candidate) (Candidate, bool) {
 	return Candidate{cand.Start + 1 + i, cand.End}, true
 }
 
-// Judge decides whether one candidate in buf is reported, and how.
-func (c Config) Judge(buf []byte, cand Candidate, outerContext bool) (Match, bool) {
+// judge decides whether one candidate in buf is reported, and how.
+func (c Config) judge(buf []byte, cand Candidate, outerContext bool) (Match, bool) {
 	raw := string(buf[cand.Start:cand.End])
 	tok, err := ParseToken(raw)
 	if err != nil {
