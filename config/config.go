@@ -5,7 +5,7 @@
 //
 //   - .loftyscan.toml, at the scan root or given with --config: paths to
 //     skip, extra Lofty context names, confirming scopes, archive limits
-//     (Load, Parse, Config).
+//     (Load, Config).
 //   - .loftyscanignore, at the scan root: findings accepted one by one, by
 //     fingerprint, each with a comment that says why (ParseIgnore).
 //   - a baseline: a previous JSON report, whose findings are known and not
@@ -43,8 +43,8 @@ import (
 
 // The files looked for at the scan root.
 const (
-	FileName       = ".loftyscan.toml"
-	IgnoreFileName = ".loftyscanignore"
+	fileName       = ".loftyscan.toml"
+	ignoreFileName = ".loftyscanignore"
 )
 
 // MaxArchiveDepth is the deepest archive nesting a configuration may ask
@@ -144,13 +144,13 @@ var knownKeys = map[string]string{
 // whether there is one. A file that exists but cannot be read counts as
 // found, so that Load reports it rather than the scan running without it.
 func Find(root string) (path string, ok bool) {
-	return find(root, FileName)
+	return find(root, fileName)
 }
 
 // FindIgnore returns the path of the ignore file at the scan root, and
 // whether there is one, as Find does.
 func FindIgnore(root string) (path string, ok bool) {
-	return find(root, IgnoreFileName)
+	return find(root, ignoreFileName)
 }
 
 func find(root, name string) (string, bool) {

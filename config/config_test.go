@@ -227,7 +227,7 @@ func TestFindAndLoad(t *testing.T) {
 		t.Errorf("Find(file) = %q, true", p)
 	}
 
-	path := filepath.Join(dir, FileName)
+	path := filepath.Join(dir, fileName)
 	if err := os.WriteFile(path, []byte("context_names = [\"acme\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestFindAndLoad(t *testing.T) {
 	// A directory where the file should be is found, and Load says what
 	// is wrong, rather than the scan quietly running without it.
 	sub := t.TempDir()
-	if err := os.Mkdir(filepath.Join(sub, FileName), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(sub, fileName), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	p, ok := Find(sub)

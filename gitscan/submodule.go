@@ -16,10 +16,10 @@ import (
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
-// Submodule is a repository that HEAD's tree includes by reference (a
+// submodule is a repository that HEAD's tree includes by reference (a
 // gitlink). Its history is not in the superproject's objects: a history scan
 // does not see its content unless asked to scan it as well.
-type Submodule struct {
+type submodule struct {
 	Path   string      // where HEAD's tree puts it, slash-separated
 	Name   string      // its name in .gitmodules ("" when .gitmodules lacks it)
 	Commit string      // the commit HEAD's tree pins
@@ -29,7 +29,7 @@ type Submodule struct {
 // listSubmodules returns the submodules in HEAD's tree, in path order, with
 // the repository each is checked out to when `git submodule update --init`
 // has fetched it.
-func listSubmodules(ctx context.Context, repo *Repository) ([]Submodule, error) {
+func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, error) {
 	g, err := repo.open(tuning{})
 	if err != nil {
 		return nil, err
@@ -44,14 +44,14 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]Submodule, error) 
 		return nil, err
 	}
 	var (
-		out     []Submodule
+		out     []submodule
 		modules plumbing.Hash // .gitmodules
 		broken  error
 	)
 	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
 		switch {
 		case mode == filemode.Submodule:
-			out = append(out, Submodule{Path: dir + string(name), Commit: h.String()})
+			out = append(out, submodule{Path: dir + string(name), Commit: h.String()})
 		case dir == "" && string(name) == ".gitmodules" && mode.IsFile():
 			modules = h
 		}
@@ -80,14 +80,14 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]Submodule, error) 
 		out[i].Name = names[out[i].Path]
 		out[i].Repo = submoduleRepo(repo, out[i])
 	}
-	slices.SortFunc(out, func(a, b Submodule) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(out, func(a, b submodule) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
 }
 
 // submoduleRepo finds a submodule's repository the way git lays it out:
 // .git/modules/<name> in the superproject's common dir, with the work tree
 // at the submodule's path.
-func submoduleRepo(super *Repository, sm Submodule) *Repository {
+func submoduleRepo(super *Repository, sm submodule) *Repository {
 	candidates := []string{}
 	if sm.Name != "" {
 		candidates = append(candidates, filepath.Join(super.CommonDir, "modules", filepath.FromSlash(sm.Name)))

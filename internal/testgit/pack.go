@@ -163,7 +163,7 @@ func MakeDelta(base, result []byte) []byte {
 	}
 	for off := 0; off < n; {
 		size := min(n-off, 0xffff)
-		d = AppendCopy(d, off, size)
+		d = appendCopy(d, off, size)
 		off += size
 	}
 	for rest := result[n:]; len(rest) > 0; {
@@ -185,9 +185,9 @@ func AppendVarint(d []byte, v uint64) []byte {
 	return append(d, byte(v))
 }
 
-// AppendCopy appends a copy instruction with every offset and size byte
+// appendCopy appends a copy instruction with every offset and size byte
 // present.
-func AppendCopy(d []byte, off, size int) []byte {
+func appendCopy(d []byte, off, size int) []byte {
 	return append(d, 0xff, byte(off), byte(off>>8), byte(off>>16), byte(off>>24), byte(size), byte(size>>8), byte(size>>16))
 }
 

@@ -19,8 +19,8 @@ import (
 // minute later, so that commit order is also date order.
 var Epoch = time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// Args are the -c options every git command of a Repo gets.
-var Args = []string{
+// gitArgs are the -c options every git command of a Repo gets.
+var gitArgs = []string{
 	"-c", "user.name=Ada Author", "-c", "user.email=ada@example.com",
 	"-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false",
 	"-c", "core.autocrlf=false", "-c", "protocol.file.allow=always", "-c", "gc.auto=0",
@@ -97,7 +97,7 @@ func (r *Repo) Env(extra ...string) []string {
 // Cmd is a git command in the repository with stdin and extra environment
 // variables, not yet run.
 func (r *Repo) Cmd(stdin string, env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command("git", append(append([]string(nil), Args...), args...)...)
+	cmd := exec.Command("git", append(append([]string(nil), gitArgs...), args...)...)
 	cmd.Dir = r.Dir
 	cmd.Env = r.Env(env...)
 	cmd.Stdin = strings.NewReader(stdin)
