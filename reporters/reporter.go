@@ -1,4 +1,7 @@
-// Package reporters writes the findings of a scan for people and for tools.
+// Package reporters writes the findings of a scan for people and for
+// tools: terminal, json, sarif, gitlab and junit, one file each behind one
+// interface (New). Findings in, bytes out: it reads the finding package's
+// types and nothing of the scanner, so it builds without git.
 package reporters
 
 import (

@@ -2,7 +2,7 @@
 // git does: it ports git's wildmatch.c (the matcher behind .gitignore), so
 // that skip patterns and ignore-file globs behave exactly as users expect from
 // git. go-git's plumbing/format/gitignore was the first choice, but on the
-// cases in skip_test.go it disagrees with git where it matters: "[!a]" is
+// cases in config/skip_test.go it disagrees with git where it matters: "[!a]" is
 // not negation and "[[:digit:]]" is not a class (it calls filepath.Match),
 // "**/a/b" does not backtrack and misses "x/a/a/b", "dir/**" and "dir/**/"
 // match "dir" itself (so "vendor/**" then "!vendor/keep.env" cannot keep
