@@ -15,6 +15,7 @@ import (
 	"time"
 
 	kpflate "github.com/klauspost/compress/flate"
+	"github.com/loftyscan/loftyscan/internal/inflate"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -122,7 +123,7 @@ func gzipMember(data []byte) (deflateStream, bool) {
 	if s.size > 256<<20 {
 		return deflateStream{}, false
 	}
-	if _, err := new(flateDecoder).inflateInto(make([]byte, s.size), s.src); err != nil {
+	if _, err := new(inflate.Decoder).Into(make([]byte, s.size), s.src); err != nil {
 		return deflateStream{}, false
 	}
 	return s, true
@@ -132,9 +133,9 @@ func gzipMember(data []byte) (deflateStream, bool) {
 type decoder func(dst, src []byte) error
 
 func ownDecoder() decoder {
-	var d flateDecoder
+	var d inflate.Decoder
 	return func(dst, src []byte) error {
-		_, err := d.inflateInto(dst, src)
+		_, err := d.Into(dst, src)
 		return err
 	}
 }
@@ -156,7 +157,7 @@ func readerDecoder(newReader func(io.Reader) io.ReadCloser) decoder {
 			return err
 		}
 		if n, err := fr.Read(one[:]); n != 0 || err != io.EOF {
-			return errInflateLong
+			return inflate.ErrTooLong
 		}
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/inflate"
 )
 
 // Pack files. A .pack holds objects one after another, each a header (its
@@ -197,13 +198,13 @@ func (p *packFile) header(off int64) (objHeader, error) {
 
 // inflater inflates the zlib streams of pack objects for one goroutine,
 // reusing its state. The 2-byte zlib header is checked, then the deflate
-// data is decoded: from a mapped pack by inflateInto (inflate.go),
+// data is decoded: from a mapped pack by internal/inflate,
 // else streamed through compress/flate. The Adler-32 checksum after the
 // stream is not verified, which saves a pass over every byte; damage still
 // shows, as the stream must decode to exactly the size the object's header
 // declares (git fsck is the tool that verifies checksums).
 type inflater struct {
-	d   flateDecoder
+	d   inflate.Decoder
 	fr  io.ReadCloser // for packs read with ReadAt
 	sec *bufio.Reader
 	one [2]byte
@@ -217,7 +218,7 @@ func (z *inflater) inflate(p *packFile, start int64, dst []byte) error {
 		if start+2 > p.size || !zlibHeader(p.data[start], p.data[start+1]) {
 			return fmt.Errorf("%w: no zlib stream at %d", errBadPack, start)
 		}
-		if _, err := z.d.inflateInto(dst, p.data[start+2:]); err != nil {
+		if _, err := z.d.Into(dst, p.data[start+2:]); err != nil {
 			return fmt.Errorf("%w: object at %d: %v", errBadPack, start, err)
 		}
 		return nil
