@@ -131,7 +131,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 			continue
 		}
 		inner := p + "!" + f.Name
-		rc, err := f.Open()
+		rc, err := st.openZipEntry(f)
 		if err != nil {
 			r.Fail(inner, "cannot read zip entry: %v", err)
 			continue
@@ -149,17 +149,20 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 // raw, when not nil, rereads the file when its gzip header is unreadable.
 func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) error {
 	counted := &countingReader{r: rd}
-	gz, err := gzip.NewReader(counted)
-	if err != nil {
-		if raw != nil {
-			r.Fail(p, "not a readable gzip file (%v): scanned as plain bytes", err)
-			return r.scanPlain(ctx, st, raw, p)
+	content, name, ok := st.inflateGzip(raw)
+	if !ok {
+		gz, err := gzip.NewReader(counted)
+		if err != nil {
+			if raw != nil {
+				r.Fail(p, "not a readable gzip file (%v): scanned as plain bytes", err)
+				return r.scanPlain(ctx, st, raw, p)
+			}
+			r.Fail(p, "not a readable gzip stream (%v): not scanned", err)
+			return nil
 		}
-		r.Fail(p, "not a readable gzip stream (%v): not scanned", err)
-		return nil
+		defer gz.Close()
+		content, name = gz, gz.Name
 	}
-	defer gz.Close()
-	name := gz.Name
 	if name == "" || strings.ContainsAny(name, "/\\") {
 		name = strings.TrimSuffix(strings.TrimSuffix(path.Base(p), ".gz"), ".tgz")
 		if strings.HasSuffix(p, ".tgz") {
@@ -167,7 +170,7 @@ func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 		}
 	}
 	inner := p + "!" + name
-	cr := r.capped(gz, b, 0, counted)
+	cr := r.capped(content, b, 0, counted)
 	head := make([]byte, sniffLen)
 	n, herr := io.ReadFull(cr, head)
 	head = head[:n]
@@ -178,7 +181,7 @@ func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 		r.reportEntryError(p, "gzip data", cr, nil)
 		return nil
 	}
-	err = r.scanEntry(ctx, st, full, nil, -1, inner, depth+1, b)
+	err := r.scanEntry(ctx, st, full, nil, -1, inner, depth+1, b)
 	r.reportEntryError(inner, "gzip data", cr, err)
 	return nil
 }

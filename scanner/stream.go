@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/inflate"
 	"github.com/loftyscan/loftyscan/rules"
 )
 
@@ -30,7 +31,8 @@ const (
 type streamer struct {
 	find     finder
 	buf      []byte
-	progress *Progress // when set, bytes are counted here as they are read
+	progress *Progress       // when set, bytes are counted here as they are read
+	inflate  inflate.Decoder // small deflated members, decoded whole (inflate.go)
 }
 
 func newStreamer(f finder) *streamer {
