@@ -12,8 +12,8 @@ import (
 // Small deflated members, decoded whole. A zip entry's central directory
 // declares its sizes, and a gzip file's trailer its decoded size: when the
 // compressed bytes are at hand and the decoded ones are no more than
-// smallMember, internal/inflate decodes them in one call, for about three
-// quarters of compress/flate's CPU (BenchmarkInflate in internal/gitobj).
+// smallMember, internal/inflate decodes them in one call, for about 70% of
+// compress/flate's CPU (BenchmarkInflate in internal/gitobj).
 // Anything unusual (sizes that do not match, a checksum that fails, a gzip
 // file of several members, damage) goes the streaming way instead, which
 // scans what can be read and names the damage: the results are the same

@@ -6,9 +6,9 @@
 // compress/flate decodes a stream through a 32 KiB window and an io.Reader
 // a byte at a time; this decoder reads the input from a byte slice 64 bits
 // at a time and writes straight into the output buffer, where
-// back-references are copied from: about a quarter less CPU than
-// compress/flate and a sixth less than klauspost/compress/flate on real
-// packs (BenchmarkInflate in internal/gitobj). It decodes the same streams
+// back-references are copied from: on prometheus's packs, 29% less CPU
+// than compress/flate and 15% less than klauspost/compress/flate
+// (BenchmarkInflate in internal/gitobj). It decodes the same streams
 // as compress/flate does (a fuzz target compares them), and it is safe on
 // hostile input: every length, distance and code is checked, the output is
 // never written past its end, and reading past the input's end is an error.
