@@ -62,7 +62,7 @@ func refProblem(s string) string {
 	case !utf8.ValidString(s):
 		return "it is not UTF-8"
 	case strings.IndexFunc(s, unsafeInName) >= 0:
-		return "it holds white space or a control character"
+		return "it holds white space, a control character or U+FFFD"
 	case strings.ContainsAny(s, "~^:?*[\\"):
 		return "it holds one of ~ ^ : ? * [ \\"
 	case strings.Contains(s, ".."), strings.Contains(s, "@{"), s == "@":
@@ -99,7 +99,7 @@ func checkRevision(what, s string) error {
 	case !utf8.ValidString(s):
 		return badValue(what, s, "is not UTF-8")
 	case strings.IndexFunc(s, unsafeInName) >= 0:
-		return badValue(what, s, "holds white space or a control character")
+		return badValue(what, s, "holds white space, a control character or U+FFFD")
 	}
 	return nil
 }
@@ -111,15 +111,15 @@ func unsafeInName(r rune) bool {
 	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError
 }
 
-// badValue is the error for a refused value. The value is quoted with %q:
-// whatever it holds prints as one line of visible characters.
+// badValue is the error for a refused value. The value is quoted with %+q:
+// whatever it holds prints as one line of visible ASCII.
 func badValue(what, s, why string) *Error {
 	if len(s) > 200 {
 		s = s[:200] + "..."
 	}
 	return &Error{
 		Kind:    ErrBadValue,
-		Message: fmt.Sprintf("%s %q %s", what, s, why),
+		Message: fmt.Sprintf("%s %+q %s", what, s, why),
 		Hint:    "the value was not used; check the workflow's inputs, or the event that started the run (GitHub writes full commit names and refs/... names)",
 	}
 }
