@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loftyscan/loftyscan/internal/testtoken"
 )
 
 // testEnv is the environment of every git command the tests run, the
@@ -134,6 +136,11 @@ func writeFile(t testing.TB, data []byte) string {
 
 const zero40 = "0000000000000000000000000000000000000000"
 
+// key is a line that sets a synthetic Lofty key for sub.
+func key(sub string) string {
+	return "LOFTY_API_KEY=" + testtoken.Key(sub, time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)) + "\n"
+}
+
 // fixture is a repository on a "server" (a bare origin) with the history a
 // pull request, pushes, new branches, tags and a merge queue make, as
 // action_test.go's in the root package has it:
@@ -159,17 +166,17 @@ func newFixture(t testing.TB) *fixture {
 	f := &fixture{origin: filepath.Join(root, "origin.git")}
 	newRepo(t, f.origin, "--bare")
 	dev := newRepo(t, filepath.Join(root, "dev"))
-	dev.write("a.txt", "1\n")
+	dev.write("old.env", key("old"))
 	f.c1 = dev.commit("c1")
 	dev.write("README", "v1\n")
 	f.bp = dev.commit("branch point")
 	dev.git("checkout", "-q", "-b", "feature")
-	dev.write("app/new.env", "new\n")
+	dev.write("app/new.env", key("new"))
 	f.f1 = dev.commit("f1")
 	dev.write("app/main.go", "package main\n")
 	f.head = dev.commit("head")
 	dev.git("checkout", "-q", "main")
-	dev.git("rm", "-q", "a.txt")
+	dev.git("rm", "-q", "old.env")
 	f.rm = dev.commit("rm")
 	dev.write("README", "v2\n")
 	f.base = dev.commit("base")
@@ -177,18 +184,18 @@ func newFixture(t testing.TB) *fixture {
 	dev.git("merge", "-q", "--no-ff", "--no-edit", "-m", "Merge feature into main", f.head)
 	f.merge = dev.git("rev-parse", "HEAD")
 	dev.git("checkout", "-q", "main")
-	dev.write("push.env", "p1\n")
+	dev.write("push.env", key("push"))
 	f.p1 = dev.commit("p1")
 	dev.write("docs.md", "docs\n")
 	f.p2 = dev.commit("p2")
 	dev.git("tag", "v1", f.p1)
 	dev.git("checkout", "-q", "-b", "topic")
-	dev.write("topic.env", "t1\n")
+	dev.write("topic.env", key("topic"))
 	f.t1 = dev.commit("t1")
 	dev.git("checkout", "-q", "-b", "topic2", "main")
 	dev.git("merge", "-q", "--no-ff", "--no-edit", "-m", "Merge feature into topic2", "feature")
 	f.t2m = dev.git("rev-parse", "HEAD")
-	dev.write("topic2.env", "t2\n")
+	dev.write("topic2.env", key("topic2"))
 	f.t2 = dev.commit("t2")
 	dev.git("checkout", "-q", "--detach", f.p2)
 	dev.git("merge", "-q", "--no-ff", "--no-edit", "-m", "Merge pull request #1", f.head)
