@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,10 +34,10 @@ func testEnv(home string) []string {
 
 // repo is a repository made with the git CLI in a temporary folder.
 type repo struct {
-	t    testing.TB
+	t    testing.TB // the test that made it; subtests pass their own to run
 	dir  string
 	home string
-	tick int64
+	tick atomic.Int64 // parallel subtests share a clone
 }
 
 func newRepo(t testing.TB, dir string, initArgs ...string) *repo {
@@ -55,22 +56,27 @@ func newRepo(t testing.TB, dir string, initArgs ...string) *repo {
 // git runs git in the repository and returns its output, trimmed.
 func (r *repo) git(args ...string) string {
 	r.t.Helper()
-	return r.runIn(r.dir, args...)
+	return r.run(r.t, r.dir, args...)
 }
 
 func (r *repo) runIn(dir string, args ...string) string {
 	r.t.Helper()
+	return r.run(r.t, dir, args...)
+}
+
+// run runs git in dir for the test t.
+func (r *repo) run(t testing.TB, dir string, args ...string) string {
+	t.Helper()
 	cfg := []string{"-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false",
 		"-c", "gc.auto=0", "-c", "protocol.file.allow=always"}
 	cmd := exec.Command("git", append(cfg, args...)...)
 	cmd.Dir = dir
 	// Each commit a minute after the last: commit order is date order.
-	date := fmt.Sprintf("@%d +0000", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Unix()+r.tick)
-	r.tick += 60
+	date := fmt.Sprintf("@%d +0000", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Unix()+r.tick.Add(60))
 	cmd.Env = append(testEnv(r.home), "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
 }
@@ -106,13 +112,13 @@ func (r *repo) cli(t testing.TB) *GitCLI {
 
 // revList lists the commits git rev-list selects for include ^exclude,
 // the oracle for what a Range means.
-func (r *repo) revList(rg Range) string {
-	r.t.Helper()
+func (r *repo) revList(t testing.TB, rg Range) string {
+	t.Helper()
 	args := append([]string{"rev-list"}, rg.Include...)
 	for _, x := range rg.Exclude {
 		args = append(args, "^"+x)
 	}
-	return r.git(args...)
+	return r.run(t, r.dir, args...)
 }
 
 // writeEvent writes v as the runner writes the event file, indented.

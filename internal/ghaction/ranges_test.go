@@ -40,7 +40,7 @@ func wantRange(t *testing.T, r *repo, res Result, err error, kind Kind, include,
 	if kind == EveryRef {
 		return
 	}
-	got := strings.Fields(r.revList(res.Range))
+	got := strings.Fields(r.revList(t, res.Range))
 	if !sameSet(got, want) {
 		t.Errorf("git rev-list %s selects %v, want %v", res.Range, got, want)
 	}
@@ -195,7 +195,7 @@ func TestComputeMergeGroup(t *testing.T) {
 	t.Run("no base: the head's history", func(t *testing.T) {
 		t.Parallel()
 		res, err := compute(t, r, event(t, "merge_group", mergeGroupEvent("", f.mq)), Inputs{Head: f.mq})
-		wantRange(t, r, res, err, Commits, []string{f.mq}, nil, strings.Fields(r.git("rev-list", f.mq))...)
+		wantRange(t, r, res, err, Commits, []string{f.mq}, nil, strings.Fields(r.run(t, r.dir, "rev-list", f.mq))...)
 		wantText(t, "note", res.Notes, "no range for the merge_group event: scanning all of "+f.mq)
 	})
 	t.Run("shallow", func(t *testing.T) {
