@@ -32,9 +32,9 @@ import (
 type Level int
 
 const (
-	LevelError Level = iota
-	LevelWarning
-	LevelNotice
+	LevelError   Level = iota // ::error, the zero value: a finding, a failed scan
+	LevelWarning              // ::warning: the scan goes on, but look
+	LevelNotice               // ::notice: for the record
 )
 
 func (l Level) String() string {
