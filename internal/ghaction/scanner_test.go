@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/gitscan"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -37,13 +38,13 @@ func TestRangesScan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			repo, err := scanner.FindRepository(c.r.dir)
+			repo, err := gitscan.FindRepository(c.r.dir)
 			if err != nil {
 				t.Fatal(err)
 			}
 			col := &scanner.Collector{}
-			opts := scanner.GitOptions{Refs: res.Include, Exclude: res.Exclude}
-			if _, err := scanner.New(scanner.DefaultOptions()).ScanGit(context.Background(), repo, opts, col); err != nil {
+			opts := gitscan.HistoryOptions{Refs: res.Include, Exclude: res.Exclude}
+			if _, err := gitscan.ScanHistory(context.Background(), scanner.New(scanner.DefaultOptions()), repo, opts, col); err != nil {
 				t.Fatal(err)
 			}
 			var paths []string
