@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 )
@@ -71,7 +72,7 @@ func networkReason(err error) string {
 		return "TLS error: certificate expired or not valid"
 	case errors.As(err, &verifyErr):
 		return "TLS error: certificate verification failed"
-	case errors.As(err, &recordErr):
+	case errors.As(err, &recordErr), errors.Is(err, http.ErrSchemeMismatch):
 		return "TLS error: the server did not answer with TLS"
 	case errors.As(err, &alertErr):
 		return "TLS error: the server refused the handshake"
