@@ -14,9 +14,9 @@
 // logs nothing.
 //
 // Nothing the server says can grow memory or reach the caller's output:
-// bodies are read at most [maxBodyRead] bytes, response headers at most
-// [maxHeaderBytes], waits it asks for are capped, and every Reason is one of
-// the package's own fixed texts plus, at most, a numeric status code.
+// at most 4 KiB of a body is read and 64 KiB of response headers, the waits
+// it asks for are capped at a minute, and every Reason is one of the
+// package's own fixed texts plus, at most, a numeric status code.
 //
 // Requests are rate limited over a sliding window: at most
 // Options.RequestsPerMinute reach the server in any 60 seconds, counting
