@@ -128,16 +128,16 @@ func (t *triageFlags) verifyAll(ctx context.Context, e env, findings []finding.F
 	if err != nil {
 		return &cliError{err: err, hint: "unset LOFTY_BASE_URL to use https://api.lofty.com"}
 	}
-	var tokens []string
+	var keys []verify.Key
 	for _, f := range findings {
 		if f.Suppressed == "" && f.Status != rules.StatusExpired {
-			tokens = append(tokens, f.Secret)
+			keys = append(keys, verify.Key{Token: f.Secret, Confirmed: f.Confirmed()})
 		}
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	results := v.VerifyAll(ctx, tokens)
+	results := v.VerifyAll(ctx, keys)
 	for i := range findings {
 		f := &findings[i]
 		switch r, ok := results[f.Secret]; {
