@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -105,30 +106,12 @@ func (r *repo) commit(message string, files map[string]string) string {
 	return strings.TrimSpace(r.git("rev-parse", "HEAD"))
 }
 
-// messageKeys finds keys in the messages of every commit and annotated tag,
-// which loftyscan's history scan does not read.
+// messageKeys finds the keys in the messages of every commit and annotated tag.
 func messageKeys(t testing.TB, dir string) []Key {
 	t.Helper()
-	var keys []Key
-	add := func(object, tag, message string) {
-		for _, m := range (rules.Config{}).Find([]byte(message)) {
-			keys = append(keys, Key{
-				Fingerprint: fingerprint(m.Token), Secret: m.Token, Subject: m.Subject,
-				ExpiresAt: m.ExpiresAt, Status: string(m.Status),
-				Occurrences: []Occurrence{{Commit: object, InMessage: true, Tag: tag}},
-			})
-		}
-	}
-	for _, rec := range strings.Split(git(t, dir, "log", "--all", "--format=%H%x00%B%x1e"), "\x1e") {
-		if h, msg, ok := strings.Cut(strings.TrimLeft(rec, "\n"), "\x00"); ok {
-			add(h, "", msg)
-		}
-	}
-	for _, rec := range strings.Split(git(t, dir, "for-each-ref", "refs/tags", "--format=%(objecttype)%00%(objectname)%00%(refname:short)%00%(contents)%1e"), "\x1e") {
-		f := strings.SplitN(strings.TrimLeft(rec, "\n"), "\x00", 4)
-		if len(f) == 4 && f[0] == "tag" {
-			add(f[1], f[2], f[3])
-		}
+	keys, err := MessageKeys(context.Background(), dir, rules.Config{})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return keys
 }

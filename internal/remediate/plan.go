@@ -169,19 +169,17 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, k Key, o Occurrence)
 			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", "--path", outer}},
 		}, nil
 	}
-	inner, isB64 := base64Layers(o.Encoding)
-	switch {
-	case handledByForms(o.Encoding):
-		if !isB64 {
-			return nil, nil
-		}
-	case !isB64:
+	if !handledByForms(o.Encoding) {
 		return &ManualStep{
 			Key: fp, Occurrence: o,
 			Why:     "it is stored as " + o.Encoding + ", which the replacements do not cover",
 			Do:      "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it deletes the file from every commit; or rewrite the file by hand in each commit that holds it",
 			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", "--path", o.Path}},
 		}, nil
+	}
+	inner, isB64 := base64Layers(o.Encoding)
+	if !isB64 {
+		return nil, nil
 	}
 	rd, err := blobs.ReadBlob(ctx, o.Commit, o.Path)
 	if err != nil {
@@ -318,14 +316,15 @@ func remotesToRewrite(facts Facts) []remoteRewrite {
 // expects), the rewrite, and the force pushes.
 func remoteStep(p *Plan, facts Facts, rem remoteRewrite, n int) Step {
 	work := filepath.Join(p.Dir, "work", fmt.Sprintf("%d-%s.git", n, fileSafe(rem.Name)))
-	push := cmp.Or(rem.PushURL, rem.FetchURL)
+	fetch := resolveURL(rem.FetchURL, facts.Dir)
+	push := resolveURL(cmp.Or(rem.PushURL, rem.FetchURL), facts.Dir)
 	st := Step{
-		Title: fmt.Sprintf("Rewrite remote %s (%s)", rem.Name, rem.FetchURL),
+		Title: fmt.Sprintf("Rewrite remote %s (%s)", rem.Name, fetch),
 		Notes: []string{
 			"A fresh bare clone of the remote is rewritten and pushed back: filter-repo wants a fresh clone, and the remote's branches and tags are rewritten as the remote has them, whatever this clone has.",
 		},
 		Commands: []Command{
-			{Args: []string{"git", "clone", "--bare", "--no-local", "--", rem.FetchURL, work}},
+			{Args: []string{"git", "clone", "--bare", "--no-local", "--", fetch, work}},
 			{Args: append([]string{"git", "-C", work}, filterRepoArgs(p)...)},
 		},
 	}
@@ -396,6 +395,22 @@ func refsOfKind(facts Facts, kind string) []string {
 	return out
 }
 
+// resolveURL makes a remote's URL usable from any folder: git reads a
+// relative path as relative to the repository, the plan's commands run
+// wherever the person is. URLs ("scheme://") and scp-like addresses
+// ("host:path", no slash before the colon) are left as they are.
+func resolveURL(u, repo string) string {
+	if u == "" || strings.Contains(u, "://") || filepath.IsAbs(u) {
+		return u
+	}
+	if colon := strings.IndexByte(u, ':'); colon >= 0 {
+		if slash := strings.IndexByte(u, '/'); slash < 0 || colon < slash {
+			return u
+		}
+	}
+	return filepath.Join(repo, u)
+}
+
 // fileSafe makes a remote's name usable as a file name.
 func fileSafe(s string) string {
 	b := []byte(s)
@@ -456,7 +471,7 @@ func checkSteps(p *Plan, facts Facts, loftyscan string) ([]Step, Step) {
 		steps = append(steps, Step{
 			Title: fmt.Sprintf("Scan a fresh clone of remote %s", rem.Name),
 			Commands: []Command{
-				{Args: []string{"git", "clone", "--no-local", "--", rem.FetchURL, dir}},
+				{Args: []string{"git", "clone", "--no-local", "--", resolveURL(rem.FetchURL, facts.Dir), dir}},
 				{Args: []string{loftyscan, "git", dir}, Expect: clean},
 			},
 		})

@@ -286,3 +286,21 @@ func runBash(t *testing.T, script string) string {
 	}
 	return string(out)
 }
+
+func TestResolveURL(t *testing.T) {
+	for u, want := range map[string]string{
+		"../origin.git":                    "/r/origin.git",
+		"sub/x.git":                        "/r/repo/sub/x.git",
+		"./odd:name/x.git":                 "/r/repo/odd:name/x.git",
+		"/abs/x.git":                       "/abs/x.git",
+		"https://host/x.git":               "https://host/x.git",
+		"file:///srv/x.git":                "file:///srv/x.git",
+		"git@github.com:org/x.git":         "git@github.com:org/x.git",
+		"host:x.git":                       "host:x.git",
+		"ssh://git@host:2222/org/repo.git": "ssh://git@host:2222/org/repo.git",
+	} {
+		if got := resolveURL(u, "/r/repo"); got != want {
+			t.Errorf("resolveURL(%q) = %q, want %q", u, got, want)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func newRemoteSetup(t *testing.T) remoteSetup {
 	r.commit("feature", map[string]string{"feature.yaml": "lofty:\n  token: " + k("pushed-feature") + "\n"})
 	r.git("push", "-q", "origin", "main", "feature", "v1")
 	r.git("remote", "set-head", "origin", "main")
-	r.git("remote", "add", "mirror", s.mirror)
+	r.git("remote", "add", "mirror", "../mirror.git") // relative: the plan must resolve it
 	r.git("push", "-q", "mirror", "main")
 	r.git("fetch", "-q", "mirror")
 	r.git("checkout", "-q", "-b", "wip", "main")
