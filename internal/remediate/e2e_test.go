@@ -15,7 +15,8 @@ import (
 // no branch has), the annotated tag's message, a file deleted later, a
 // renamed file, a commit message, an .env file stored as base64 wrapped at
 // 76 columns, a single-line base64 copy the scan does not report (it
-// reports each key once), and a UTF-16 file (which --replace-text skips).
+// reports each key once), and a UTF-16 file and a database (which
+// --replace-text skips: they hold zero bytes).
 // It returns the repository and the paths that held keys.
 func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 	k := func(sub string) string { s, _ := testKey(sub); return s }
@@ -38,8 +39,9 @@ func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 	r.git("mv", "old/creds.txt", "new/creds.txt")
 	r.commit("move credentials", map[string]string{"src/util.go": "package main\n"})
 	r.commit("configure the client\n\nThe key for the demo account is "+k("in-message")+", do not share.", nil)
-	r.commit("windows profile", map[string]string{
+	r.commit("windows profile and a database", map[string]string{
 		"win/profile.ps1": string(append([]byte{0xff, 0xfe}, utf16LE([]byte("$env:LOFTY_API_KEY = \""+k("utf16")+"\"\r\nWrite-Host ok\r\n"))...)),
+		"data/app.db":     "SQLite format 3\x00\x10\x00\x01\x01" + strings.Repeat("\x00", 64) + "settings\x00lofty_token\x00" + k("binary") + "\x00\x00\x07",
 	})
 
 	r.git("checkout", "-q", "-b", "dev", "HEAD~3")
@@ -58,7 +60,7 @@ func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 	r.git("branch", "-q", "-D", "release-1", "release-2")
 
 	keyPaths := map[string]bool{}
-	for _, p := range []string{"config/.env", "k8s/secret.yaml", ".env.b64", "old/creds.txt", "new/creds.txt", "win/profile.ps1", "dev/settings.json", "light.txt", "annotated.txt"} {
+	for _, p := range []string{"config/.env", "k8s/secret.yaml", ".env.b64", "old/creds.txt", "new/creds.txt", "win/profile.ps1", "data/app.db", "dev/settings.json", "light.txt", "annotated.txt"} {
 		keyPaths[p] = true
 	}
 	return r, keyPaths
@@ -73,8 +75,8 @@ func TestPlanRemovesEveryKeyWithFilterRepo(t *testing.T) {
 	r, keyPaths := plantedRepo(t, filepath.Join(base, "repo"))
 
 	keys := mergeKeys(scanRepo(t, r.dir), messageKeys(t, r.dir))
-	if len(keys) != 9 {
-		t.Fatalf("the scans found %d keys, want the 9 planted:\n%s", len(keys), describeKeys(keys))
+	if len(keys) != 10 {
+		t.Fatalf("the scans found %d keys, want the 10 planted:\n%s", len(keys), describeKeys(keys))
 	}
 	encodings := map[string]bool{}
 	for _, k := range keys {
@@ -90,7 +92,7 @@ func TestPlanRemovesEveryKeyWithFilterRepo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: filepath.Join(base, "plan")})
+	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: base})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +181,9 @@ func TestPlanRemovesEveryKeyWithFilterRepo(t *testing.T) {
 // repository, and the replacements file nowhere in the plan's text.
 func checkPlanFiles(t *testing.T, p *Plan, repoDir string, keys []Key) {
 	t.Helper()
+	if mode := fileMode(t, p.Dir); mode != 0o700 {
+		t.Errorf("the plan folder has mode %o, want 0700", mode)
+	}
 	for _, f := range []string{p.ReplacementsFile, p.CallbackFile} {
 		if mode := fileMode(t, f); mode != 0o600 {
 			t.Errorf("%s has mode %o, want 0600", filepath.Base(f), mode)

@@ -10,22 +10,18 @@ import (
 // The plan folder holds the replacements file (the keys in full), the blob
 // callback, the backup and the work clones. It must not be inside the
 // repository: a file there can be committed, or land in an archive or a CI
-// cache with the work tree.
+// cache with the work tree. And it must be private: git writes the backup
+// and the clones with the user's umask.
 
-// planDir returns the absolute plan folder, made if need be (mode 0700
-// when made here), after checking it is outside the repository. An empty
-// dir makes a new private folder under the system's temporary folder.
-func planDir(dir string, f Facts) (string, error) {
-	if dir == "" {
-		d, err := os.MkdirTemp("", "loftyscan-remediate-")
-		if err != nil {
-			return "", fmt.Errorf("making the plan folder: %w", err)
-		}
-		dir = d
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("making the plan folder: %w", err)
+// planDir makes the plan folder: a new folder with mode 0700 inside
+// parent (the system's temporary folder when empty), so that the backup and
+// the work clones git writes into it, with the keys in them, are private
+// whatever parent's mode. Neither may be inside the repository.
+func planDir(parent string, f Facts) (string, error) {
+	if parent == "" {
+		parent = os.TempDir()
 	}
-	abs, err := realPath(dir)
+	abs, err := realPath(parent)
 	if err != nil {
 		return "", fmt.Errorf("plan folder: %w", err)
 	}
@@ -41,7 +37,11 @@ func planDir(dir string, f Facts) (string, error) {
 			return "", fmt.Errorf("the plan folder %s is inside the repository %s: the replacements file holds the keys in full and must not be where it can be committed; choose a folder outside it", abs, r)
 		}
 	}
-	return abs, nil
+	dir, err := os.MkdirTemp(abs, "loftyscan-remediate-")
+	if err != nil {
+		return "", fmt.Errorf("making the plan folder: %w", err)
+	}
+	return dir, nil
 }
 
 // realPath is the absolute path with symbolic links resolved, so that a

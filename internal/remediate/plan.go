@@ -13,9 +13,10 @@ import (
 
 // Options are the choices of the person asking for the plan.
 type Options struct {
-	// PlanDir is the folder for the replacements file, the blob callback,
-	// the backup and the work clones. It must be outside the repository.
-	// Empty: a new private folder under the system's temporary folder.
+	// PlanDir is where the plan folder is made: a new folder, mode 0700,
+	// for the replacements file, the blob callback, the backup and the work
+	// clones. It must exist and be outside the repository. Empty: the
+	// system's temporary folder.
 	PlanDir string
 	// Blobs reads files of commits, to locate keys stored as base64.
 	// Nil: git cat-file in the repository.
@@ -471,7 +472,8 @@ func checkSteps(p *Plan, facts Facts, loftyscan string) ([]Step, Step) {
 		steps = append(steps, Step{
 			Title: fmt.Sprintf("Scan a fresh clone of remote %s", rem.Name),
 			Commands: []Command{
-				{Args: []string{"git", "clone", "--no-local", "--", resolveURL(rem.FetchURL, facts.Dir), dir}},
+				// The push URL: where the rewrite went.
+				{Args: []string{"git", "clone", "--no-local", "--", resolveURL(cmp.Or(rem.PushURL, rem.FetchURL), facts.Dir), dir}},
 				{Args: []string{loftyscan, "git", dir}, Expect: clean},
 			},
 		})

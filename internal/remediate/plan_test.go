@@ -53,7 +53,7 @@ func TestBuildPlanRefusesKeysItCannotRemove(t *testing.T) {
 		"twice":      {[]Key{k, k}, "listed twice"},
 		"line break": {[]Key{{Secret: "a\nb", Fingerprint: fingerprint("a\nb")}}, "line break"},
 	} {
-		_, err := BuildPlan(context.Background(), c.keys, facts, Options{PlanDir: filepath.Join(t.TempDir(), "plan")})
+		_, err := BuildPlan(context.Background(), c.keys, facts, Options{PlanDir: t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", name, err, c.want)
 		}
@@ -66,47 +66,72 @@ func TestPlanFolderMustBeOutsideTheRepository(t *testing.T) {
 	if err := os.Symlink(facts.Dir, link); err != nil {
 		t.Fatal(err)
 	}
-	for _, dir := range []string{facts.Dir, filepath.Join(facts.Dir, "plan"), filepath.Join(facts.GitDir, "plan"), filepath.Join(link, "plan")} {
+	for _, dir := range []string{filepath.Join(facts.Dir, "plan"), filepath.Join(facts.GitDir, "plan")} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dir := range []string{facts.Dir, filepath.Join(facts.Dir, "plan"), facts.GitDir, filepath.Join(link, "plan")} {
 		_, err := BuildPlan(context.Background(), []Key{plainKey("1")}, facts, Options{PlanDir: dir})
 		if err == nil || !strings.Contains(err.Error(), "inside the repository") {
 			t.Errorf("plan folder %s: error %v", dir, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(facts.Dir, "plan", "replacements.txt")); err == nil {
-		t.Error("a replacements file was written inside the repository")
+	if entries, _ := os.ReadDir(filepath.Join(facts.Dir, "plan")); len(entries) > 0 {
+		t.Error("the plan wrote into the repository")
+	}
+	if _, err := BuildPlan(context.Background(), []Key{plainKey("1")}, facts, Options{PlanDir: filepath.Join(t.TempDir(), "missing")}); err == nil {
+		t.Error("a plan folder in a missing folder: no error")
 	}
 }
 
 func TestPlanFilesArePrivate(t *testing.T) {
 	facts := fakeRepo(t)
-	p, err := BuildPlan(context.Background(), []Key{plainKey("1")}, facts, Options{})
+	parent := t.TempDir()
+	if err := os.Chmod(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := BuildPlan(context.Background(), []Key{plainKey("1")}, facts, Options{PlanDir: parent})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(p.Dir)
-	if fi, err := os.Stat(p.Dir); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("default plan folder: %v, mode %o", err, fi.Mode().Perm())
+	if filepath.Dir(p.Dir) != parent {
+		t.Errorf("plan folder %s is not in %s", p.Dir, parent)
+	}
+	if m := fileMode(t, p.Dir); m != 0o700 {
+		t.Errorf("plan folder: mode %o, want 0700", m)
 	}
 	for _, f := range []string{p.ReplacementsFile, p.CallbackFile} {
 		if m := fileMode(t, f); m != 0o600 {
 			t.Errorf("%s: mode %o", f, m)
 		}
 	}
-	// A second plan into the same folder replaces the files, through no
-	// link planted there.
-	target := filepath.Join(t.TempDir(), "elsewhere")
-	os.Remove(p.ReplacementsFile)
-	if err := os.Symlink(target, p.ReplacementsFile); err != nil {
+	q, err := BuildPlan(context.Background(), []Key{plainKey("1")}, facts, Options{PlanDir: parent})
+	if err != nil || q.Dir == p.Dir {
+		t.Errorf("a second plan: %v, folder %s (first %s)", err, q.Dir, p.Dir)
+	}
+}
+
+// writePrivate replaces what is at its path, a symbolic link included,
+// and never writes through it.
+func TestWritePrivateReplacesALink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere")
+	path := filepath.Join(dir, "replacements.txt")
+	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := BuildPlan(context.Background(), []Key{plainKey("1")}, facts, Options{PlanDir: p.Dir}); err != nil {
+	if err := writePrivate(path, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(target); err == nil {
-		t.Error("the replacements file was written through a symbolic link")
+		t.Error("written through the link")
 	}
-	if fi, err := os.Lstat(p.ReplacementsFile); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
-		t.Errorf("replacements file after the second plan: %v %v", err, fi.Mode())
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Errorf("after: %v %v", err, fi.Mode())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files left in the folder, want 1", len(entries))
 	}
 }
 
@@ -129,7 +154,7 @@ func TestPlanListsWhatItCannotRewrite(t *testing.T) {
 		Occurrence{Commit: strings.Repeat("c", 40), Path: "ps/run.txt", Line: 1, Column: 1, Encoding: "utf-16le/base64"},
 		Occurrence{Commit: strings.Repeat("d", 40), Path: "k8s/s.yaml", Line: 3, Column: 9, Encoding: "base64"},
 	)
-	p, err := BuildPlan(context.Background(), []Key{k}, facts, Options{PlanDir: filepath.Join(t.TempDir(), "plan"), Blobs: noBlobs{}})
+	p, err := BuildPlan(context.Background(), []Key{k}, facts, Options{PlanDir: t.TempDir(), Blobs: noBlobs{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +182,7 @@ func TestKeysAreRevokedLiveFirst(t *testing.T) {
 		return k
 	}
 	keys := []Key{mk("invalid", "active", "invalid"), mk("expired", "expired", ""), mk("unchecked", "no-expiry", ""), mk("live", "active", "live")}
-	p, err := BuildPlan(context.Background(), keys, facts, Options{PlanDir: filepath.Join(t.TempDir(), "plan")})
+	p, err := BuildPlan(context.Background(), keys, facts, Options{PlanDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +215,11 @@ func TestPlanEscapesWhatComesFromTheRepository(t *testing.T) {
 		{Name: "refs/remotes/up/it's-$(rm -rf ~)", Hash: strings.Repeat("2", 40), Contains: []string{strings.Repeat("a", 40)}},
 	}
 	facts.Remotes = []Remote{{Name: "up", FetchURL: "https://ada:hunter2@gitlab.example/x/y.git", PushURL: "https://ada:hunter2@gitlab.example/x/y.git"}}
-	p, err := BuildPlan(context.Background(), []Key{k}, facts, Options{PlanDir: filepath.Join(t.TempDir(), "plan\nx")})
+	odd := filepath.Join(t.TempDir(), "plan\nx")
+	if err := os.Mkdir(odd, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p, err := BuildPlan(context.Background(), []Key{k}, facts, Options{PlanDir: odd})
 	if err != nil {
 		t.Fatal(err)
 	}

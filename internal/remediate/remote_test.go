@@ -56,7 +56,7 @@ func (s remoteSetup) plan(t *testing.T) (*Plan, []Key) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: filepath.Join(s.base, "plan")})
+	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: s.base})
 	if err != nil {
 		t.Fatal(err)
 	}

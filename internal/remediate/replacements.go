@@ -17,15 +17,18 @@ import (
 type ruleSet struct {
 	literals []form    // exact segments first, then the keys' forms
 	regexes  []segment // wrapped base64, matched where it was found
+	seen     map[string]bool
 }
 
 // addLiteral adds a literal rule unless the same bytes are matched already.
 func (r *ruleSet) addLiteral(f form) {
-	for _, l := range r.literals {
-		if bytes.Equal(l.old, f.old) {
-			return
-		}
+	if r.seen == nil {
+		r.seen = map[string]bool{}
 	}
+	if r.seen["l"+string(f.old)] {
+		return
+	}
+	r.seen["l"+string(f.old)] = true
 	r.literals = append(r.literals, f)
 }
 
@@ -36,11 +39,13 @@ func (r *ruleSet) addSegment(s segment) {
 		r.addLiteral(form{old: s.old, new: s.new, what: "located base64"})
 		return
 	}
-	for _, x := range r.regexes {
-		if bytes.Equal(x.old, s.old) {
-			return
-		}
+	if r.seen == nil {
+		r.seen = map[string]bool{}
 	}
+	if r.seen["r"+string(s.old)] {
+		return
+	}
+	r.seen["r"+string(s.old)] = true
 	r.regexes = append(r.regexes, s)
 }
 
