@@ -1,0 +1,212 @@
+package remediate
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// plantedRepo builds a repository with keys in every place a key hides in
+// history: several branches, a lightweight and an annotated tag (on commits
+// no branch has), the annotated tag's message, a file deleted later, a
+// renamed file, a commit message, an .env file stored as base64 wrapped at
+// 76 columns, a single-line base64 copy the scan does not report (it
+// reports each key once), and a UTF-16 file and a database (which
+// --replace-text skips: they hold zero bytes).
+// It returns the repository and the paths that held keys.
+func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
+	k := func(sub string) string { s, _ := testKey(sub); return s }
+	r := newRepo(t, dir)
+	binary := string([]byte{0x89, 'P', 'N', 'G', 0, 0, 0, 0x0d, 0xff, 0xfe, 0, 'e', 'y', 'J'})
+	r.commit("initial", map[string]string{
+		"README.md":       "# demo\n",
+		"src/main.go":     "package main\n\nfunc main() {}\n",
+		"assets/logo.bin": binary,
+		"config/.env":     "DEBUG=1\nLOFTY_API_KEY=" + k("main-plain") + "\n",
+	})
+	r.commit("add a base64 copy and a wrapped .env", map[string]string{
+		"k8s/secret.yaml": "apiVersion: v1\nkind: Secret\ndata:\n  LOFTY_API_KEY: " + base64.StdEncoding.EncodeToString([]byte(k("main-plain"))) + "\n",
+		".env.b64":        wrap(base64.StdEncoding.EncodeToString([]byte("# app settings\nLOFTY_CUSTOMER_KEY="+k("wrapped")+"\nREGION=eu\n")), 76, "\n") + "\n",
+	})
+	r.commit("add credentials", map[string]string{"old/creds.txt": "token: " + k("renamed") + "\n"})
+	if err := os.MkdirAll(filepath.Join(r.dir, "new"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.git("mv", "old/creds.txt", "new/creds.txt")
+	r.commit("move credentials", map[string]string{"src/util.go": "package main\n"})
+	r.commit("configure the client\n\nThe key for the demo account is "+k("in-message")+", do not share.", nil)
+	r.commit("windows profile and a database", map[string]string{
+		"win/profile.ps1": string(append([]byte{0xff, 0xfe}, utf16LE([]byte("$env:LOFTY_API_KEY = \""+k("utf16")+"\"\r\nWrite-Host ok\r\n"))...)),
+		"data/app.db":     "SQLite format 3\x00\x10\x00\x01\x01" + strings.Repeat("\x00", 64) + "settings\x00lofty_token\x00" + k("binary") + "\x00\x00\x07",
+	})
+
+	r.git("checkout", "-q", "-b", "dev", "HEAD~3")
+	r.commit("dev settings", map[string]string{"dev/settings.json": `{"lofty": {"token": "` + k("dev-deleted") + `"}}` + "\n"})
+	r.git("rm", "-q", "dev/settings.json")
+	r.commit("remove settings", map[string]string{"dev/notes.txt": "settings moved\n"})
+
+	// Commits only tags reach.
+	r.git("checkout", "-q", "-b", "release-1", "main")
+	r.commit("release 1", map[string]string{"light.txt": "LOFTY_API_KEY=" + k("light-tag") + "\n"})
+	r.git("tag", "v1.0")
+	r.git("checkout", "-q", "-b", "release-2", "main")
+	r.commit("release 2", map[string]string{"annotated.txt": "lofty_token=" + k("annotated-tag") + "\n"})
+	r.git("tag", "-a", "v2.0", "-m", "Release 2\n\nSmoke-tested with "+k("tag-message")+".")
+	r.git("checkout", "-q", "main")
+	r.git("branch", "-q", "-D", "release-1", "release-2")
+
+	keyPaths := map[string]bool{}
+	for _, p := range []string{"config/.env", "k8s/secret.yaml", ".env.b64", "old/creds.txt", "new/creds.txt", "win/profile.ps1", "data/app.db", "dev/settings.json", "light.txt", "annotated.txt"} {
+		keyPaths[p] = true
+	}
+	return r, keyPaths
+}
+
+// The whole plan, run for real with git filter-repo, removes every key from
+// every ref and message and leaves every other byte as it was.
+func TestPlanRemovesEveryKeyWithFilterRepo(t *testing.T) {
+	requireFilterRepo(t)
+	ctx := context.Background()
+	base := t.TempDir()
+	r, keyPaths := plantedRepo(t, filepath.Join(base, "repo"))
+
+	keys := mergeKeys(scanRepo(t, r.dir), messageKeys(t, r.dir))
+	if len(keys) != 10 {
+		t.Fatalf("the scans found %d keys, want the 10 planted:\n%s", len(keys), describeKeys(keys))
+	}
+	encodings := map[string]bool{}
+	for _, k := range keys {
+		for _, o := range k.Occurrences {
+			encodings[o.Encoding] = true
+		}
+	}
+	if !encodings["base64"] || !encodings["utf-16le"] {
+		t.Fatalf("the scan did not report the encoded keys as such: %v", encodings)
+	}
+
+	facts, err := ReadFacts(ctx, r.dir, occurrenceCommits(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlanFiles(t, p, r.dir, keys)
+	if len(p.Manual) != 0 {
+		t.Errorf("manual steps for keys the replacements reach: %+v", p.Manual)
+	}
+	for _, format := range Formats() {
+		var out bytes.Buffer
+		if err := p.Write(&out, format); err != nil {
+			t.Fatal(err)
+		}
+		assertNoSecretIn(t, "the "+format+" plan", out.String(), keys)
+		for _, want := range []string{"v1.0", "v2.0", "dev", "filter-repo", "force", "Settings → Integrations → API"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("the %s plan does not mention %q", format, want)
+			}
+		}
+	}
+
+	// Before: every commit's files, and the refs.
+	before := map[string]map[string]string{}
+	for _, c := range strings.Fields(r.git("rev-list", "--all")) {
+		before[c] = tree(t, r.dir, c)
+	}
+	refsBefore := r.git("for-each-ref", "--format=%(refname) %(objecttype)", "refs/heads", "refs/tags")
+
+	runCommands(t, base, p.Rewrite)
+
+	// Nothing left: the history scan, the messages, every object.
+	if left := scanRepo(t, r.dir); len(left) > 0 {
+		t.Errorf("the rescan finds keys:\n%s", describeKeys(left))
+	}
+	if left := messageKeys(t, r.dir); len(left) > 0 {
+		t.Errorf("keys left in messages:\n%s", describeKeys(left))
+	}
+	objects := r.git("cat-file", "--batch-all-objects", "--batch")
+	assertNoSecretIn(t, "the rewritten repository's objects", objects, keys)
+	runChecks(t, base, p.Check)
+
+	// (filter-repo adds refs/replace/<old> → <new>, which map old commit
+	// names to the new commits in this repository.)
+	if got := r.git("for-each-ref", "--format=%(refname) %(objecttype)", "refs/heads", "refs/tags"); got != refsBefore {
+		t.Errorf("refs after the rewrite:\n%s\nbefore:\n%s", got, refsBefore)
+	}
+	// Every other file byte for byte; files with keys keep their size.
+	m := commitMap(t, filepath.Join(r.dir, ".git"))
+	if len(m) != len(before) {
+		t.Fatalf("commit-map has %d commits, history had %d", len(m), len(before))
+	}
+	changed := 0
+	for old, files := range before {
+		after := tree(t, r.dir, m[old])
+		if len(after) != len(files) {
+			t.Errorf("commit %s: %d files, was %d", old[:8], len(after), len(files))
+		}
+		for path, blob := range files {
+			got, ok := after[path]
+			switch {
+			case !ok:
+				t.Errorf("commit %s: %s is gone", old[:8], path)
+			case !keyPaths[path] && got != blob:
+				t.Errorf("commit %s: %s changed: %s, was %s", old[:8], path, got, blob)
+			case keyPaths[path] && strings.Fields(got)[1] != strings.Fields(blob)[1]:
+				t.Errorf("commit %s: %s changed size: %s, was %s", old[:8], path, got, blob)
+			case keyPaths[path] && got != blob:
+				changed++
+			}
+		}
+	}
+	if changed == 0 {
+		t.Error("no file with a key changed")
+	}
+	// The wrapped base64 decodes to the .env with the replacement in place.
+	env := r.git("show", "main:.env.b64")
+	dec, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(env, "\n", ""))
+	if err != nil {
+		t.Fatalf("the rewritten .env.b64 does not decode: %v", err)
+	}
+	if !bytes.HasPrefix(dec, []byte("# app settings\nLOFTY_CUSTOMER_KEY=***REMOVED-LOFTY-KEY-")) || !bytes.HasSuffix(dec, []byte("*\nREGION=eu\n")) {
+		t.Errorf("the rewritten .env.b64 decodes to %s", clean(string(dec)))
+	}
+}
+
+// checkPlanFiles checks the files a plan writes: mode 0600, outside the
+// repository, and the replacements file nowhere in the plan's text.
+func checkPlanFiles(t *testing.T, p *Plan, repoDir string, keys []Key) {
+	t.Helper()
+	if mode := fileMode(t, p.Dir); mode != 0o700 {
+		t.Errorf("the plan folder has mode %o, want 0700", mode)
+	}
+	for _, f := range []string{p.ReplacementsFile, p.CallbackFile} {
+		if mode := fileMode(t, f); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 0600", filepath.Base(f), mode)
+		}
+		real, _ := realPath(repoDir)
+		if within(f, real) || within(f, repoDir) {
+			t.Errorf("%s is inside the repository", f)
+		}
+	}
+	data, err := os.ReadFile(p.ReplacementsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if !bytes.Contains(data, []byte("literal:"+k.Secret+"==>")) {
+			t.Errorf("the replacements file has no rule for key %s", shortFP(k.Fingerprint))
+		}
+	}
+	var out bytes.Buffer
+	p.Write(&out, FormatText)
+	for _, line := range strings.Split(string(data), "\n") {
+		if _, rep, ok := strings.Cut(line, "==>"); ok && len(line) > 40 && strings.Contains(out.String(), line[:40]) {
+			t.Errorf("the plan prints a rule of the replacements file (replaced by %.20q)", rep)
+		}
+	}
+}

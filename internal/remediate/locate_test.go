@@ -1,0 +1,114 @@
+package remediate
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// wrap breaks s into lines of width characters joined by eol.
+func wrap(s string, width int, eol string) string {
+	var lines []string
+	for len(s) > width {
+		lines = append(lines, s[:width])
+		s = s[width:]
+	}
+	return strings.Join(append(lines, s), eol)
+}
+
+// A key in wrapped base64 is found at the scan's line and column and
+// replaced there: the base64 around it decodes as before, with the
+// replacement text exactly where the key was.
+func TestLocateBase64ReplacesWrappedKeysExactly(t *testing.T) {
+	secret, fp := testKey("2002")
+	rep := replacementText(fp, len(secret))
+	for _, enc := range []struct {
+		name  string
+		enc   *base64.Encoding
+		inner func([]byte) []byte
+	}{
+		{"std", base64.StdEncoding, nil},
+		{"url", base64.URLEncoding, nil},
+		{"raw-url", base64.RawURLEncoding, nil},
+		{"std-utf16le", base64.StdEncoding, utf16LE},
+		{"std-utf16be", base64.StdEncoding, utf16BE},
+	} {
+		for _, width := range []int{64, 76} {
+			for _, eol := range []string{"\n", "\r\n"} {
+				for _, pre := range []string{"", "A", "LOFTY_API_KEY=", "# café ≠ tea\nLOFTY_API_KEY="} {
+					name := fmt.Sprintf("%s/%d/%q/%q", enc.name, width, eol, pre)
+					t.Run(name, func(t *testing.T) {
+						payload := []byte(pre + secret + "\nOTHER=1\n")
+						want := []byte(pre + rep + "\nOTHER=1\n")
+						if enc.inner != nil {
+							payload, want = enc.inner(payload), enc.inner(want)
+						}
+						head := "apiVersion: v1\ndata:\n  é.env: |\n"
+						text := wrap(enc.enc.EncodeToString(payload), width, eol)
+						blob := []byte(head + text + eol + "kind: Secret\n")
+						keys := scanText(t, "secret.yaml", blob)
+						if len(keys) != 1 || len(keys[0].Occurrences) != 1 {
+							t.Fatalf("the scanner found %d keys: the case tests nothing", len(keys))
+						}
+						o := keys[0].Occurrences[0]
+						inner, ok := base64Layers(o.Encoding)
+						if !ok {
+							t.Fatalf("encoding %q", o.Encoding)
+						}
+						seg, err := locateBase64(bytes.NewReader(blob), o.Line, o.Column, secret, fp, inner)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(seg.old) != len(seg.new) || bytes.Count(blob, seg.old) != 1 {
+							t.Fatalf("segment of %d bytes (replacement %d) found %d times", len(seg.old), len(seg.new), bytes.Count(blob, seg.old))
+						}
+						got := bytes.Replace(blob, seg.old, seg.new, 1)
+						gotText := strings.TrimSuffix(strings.TrimPrefix(string(got), head), eol+"kind: Secret\n")
+						dec, err := enc.enc.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(gotText))
+						if err != nil {
+							t.Fatalf("the rewritten base64 does not decode: %v", err)
+						}
+						if !bytes.Equal(dec, want) {
+							t.Fatalf("decoded %q\nwant    %q", dec, want)
+						}
+						if gotLines, lines := strings.Count(gotText, "\n"), strings.Count(text, "\n"); gotLines != lines {
+							t.Errorf("%d line breaks, was %d", gotLines, lines)
+						}
+						if left := scanText(t, "secret.yaml", got); len(left) > 0 {
+							t.Fatalf("the scanner still finds %d keys", len(left))
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+func TestLocateBase64SaysWhenTheKeyIsNotThere(t *testing.T) {
+	secret, fp := testKey("3003")
+	other, _ := testKey("3004")
+	blob := []byte("x\n" + base64.StdEncoding.EncodeToString([]byte(other)) + "\n")
+	for _, c := range []struct {
+		line, col int
+		want      string
+	}{
+		{2, 1, errNotLocated.Error()},
+		{9, 1, "fewer than 9 lines"},
+		{2, 5000, "shorter than 5000"},
+		{0, 1, "not a position"},
+	} {
+		_, err := locateBase64(bytes.NewReader(blob), c.line, c.col, secret, fp, "")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("line %d col %d: error %v, want %q", c.line, c.col, err, c.want)
+		}
+	}
+	if _, err := locateBase64(bytes.NewReader(blob), 2, 1, secret, fp, "hex"); err == nil {
+		t.Error("base64 of hex: no error")
+	}
+	if _, err := locateBase64(bytes.NewReader(blob), 2, 1, secret, fp, ""); !errors.Is(err, errNotLocated) {
+		t.Errorf("error %v is not errNotLocated", err)
+	}
+}

@@ -1,0 +1,487 @@
+package remediate
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Options are the choices of the person asking for the plan.
+type Options struct {
+	// PlanDir is where the plan folder is made: a new folder, mode 0700,
+	// for the replacements file, the blob callback, the backup and the work
+	// clones. It must exist and be outside the repository. Empty: the
+	// system's temporary folder.
+	PlanDir string
+	// Blobs reads files of commits, to locate keys stored as base64.
+	// Nil: git cat-file in the repository.
+	Blobs BlobReader
+	// Loftyscan is the command the check step runs; "loftyscan" when empty.
+	Loftyscan string
+}
+
+// Plan is what a person does to get rid of leaked keys: revoke each one,
+// rewrite history without them, and check that nothing is left. Its
+// strings are as found (paths, refs, subjects): renderers escape and
+// redact them. It holds no secret; the keys are in ReplacementsFile only.
+type Plan struct {
+	Repo             string // the repository, as commands name it
+	Dir              string // the plan folder
+	ReplacementsFile string // the keys in full, mode 0600: never print it
+	CallbackFile     string // the blob callback, which reads ReplacementsFile
+	Keys             []KeyPlan
+	RewriteNotes     []string     // how the keys are matched and replaced
+	Rewrite          []Step       // in order
+	Manual           []ManualStep // occurrences the rewrite does not reach
+	Unreachable      []string     // what no rewrite reaches
+	Check            []Step
+	Cleanup          Step // once the checks are clean
+}
+
+// KeyPlan is one key to revoke, in the order to revoke them: live keys
+// first, expired and rejected ones last.
+type KeyPlan struct {
+	Fingerprint        string
+	Redacted           string // the first 10 and last 4 characters
+	Subject            string
+	ExpiresAt          time.Time
+	Status             string
+	Verification       string
+	VerificationReason string
+	Urgency            string // what to do, and how urgently
+	Occurrences        []Occurrence
+	Refs               []Ref // the refs that contain its occurrences
+	Replacement        string
+}
+
+// Step is one step of the plan: what it does, why, and its commands.
+type Step struct {
+	Title    string
+	Notes    []string
+	Commands []Command
+}
+
+// Command is one command line. Args is the program and its arguments, as
+// run (a renderer quotes them for a shell); Pipe, when set, is a second
+// command fed the first one's output. Expect says what success looks like.
+type Command struct {
+	Args   []string
+	Pipe   []string
+	Expect string
+}
+
+// ManualStep is an occurrence the replacements cannot reach, and what to do
+// about it.
+type ManualStep struct {
+	Key        string // fingerprint prefix
+	Occurrence Occurrence
+	Why        string
+	Do         string
+	Command    *Command // a command that removes the file from history, when that is the way
+}
+
+// Revocation page in Lofty, where a key is deleted.
+const revokeWhere = "Lofty: Settings → Integrations → API, signed in as the key's account: delete the key, create a new one if it is still needed, and keep the new one out of the repository (a secret manager or CI variable)"
+
+// BuildPlan writes the replacements file and the blob callback into the
+// plan folder and returns the plan. It reads the blobs of base64
+// occurrences (to locate them) and nothing else of the repository; it runs
+// no command of the plan.
+func BuildPlan(ctx context.Context, keys []Key, facts Facts, opts Options) (*Plan, error) {
+	if err := validate(keys); err != nil {
+		return nil, err
+	}
+	if facts.Dir == "" {
+		return nil, errors.New("no repository: Facts.Dir is empty")
+	}
+	dir, err := planDir(opts.PlanDir, facts)
+	if err != nil {
+		return nil, err
+	}
+	blobs := opts.Blobs
+	if blobs == nil {
+		blobs = GitBlobs{GitDir: facts.GitDir}
+	}
+	p := &Plan{
+		Repo:             facts.Dir,
+		Dir:              dir,
+		ReplacementsFile: filepath.Join(dir, "replacements.txt"),
+		CallbackFile:     filepath.Join(dir, "blob-callback.py"),
+	}
+	var rs ruleSet
+	var deferred []form // the keys' forms, after every located segment
+	for _, k := range keys {
+		for _, o := range k.Occurrences {
+			m, seg := placeOccurrence(ctx, blobs, k, o)
+			if m != nil {
+				p.Manual = append(p.Manual, *m)
+			}
+			if seg != nil {
+				rs.addSegment(*seg)
+			}
+		}
+		deferred = append(deferred, keyForms(k.Secret, k.Fingerprint)...)
+		p.Keys = append(p.Keys, keyPlan(k, facts))
+	}
+	for _, f := range deferred {
+		rs.addLiteral(f)
+	}
+	slices.SortStableFunc(p.Keys, func(a, b KeyPlan) int {
+		return cmp.Or(cmp.Compare(urgencyRank(a), urgencyRank(b)), strings.Compare(a.Fingerprint, b.Fingerprint))
+	})
+	if err := writePrivate(p.ReplacementsFile, rs.bytes()); err != nil {
+		return nil, fmt.Errorf("writing the replacements file: %w", err)
+	}
+	if err := writePrivate(p.CallbackFile, blobCallback(p.ReplacementsFile)); err != nil {
+		return nil, fmt.Errorf("writing the blob callback: %w", err)
+	}
+	p.RewriteNotes = []string{
+		"The replacements file holds each key in every form loftyscan decodes: plain, UTF-16, hex, and base64 of the key or of its UTF-16 text at each of base64's three alignments, in both alphabets, wherever it is; and base64 wrapped across lines inside a key, exactly as stored where the scan found it. Never print it or copy it into the repository.",
+		"--replace-text applies it to files, --replace-message to commit and tag messages, and the blob callback to the files --replace-text skips (a zero byte in their first 8 KiB: UTF-16 text, databases, compiled files).",
+		"Each key becomes ***REMOVED-LOFTY-KEY-<first 8 of its fingerprint>*** padded with * to the key's length, so every file keeps its size and layout; every other byte is left as it was.",
+		"Rewriting changes the hash of every commit from the first one with a key on: everyone re-clones afterwards.",
+	}
+	p.Rewrite = rewriteSteps(p, facts)
+	p.Unreachable = unreachable(facts)
+	p.Check, p.Cleanup = checkSteps(p, facts, cmp.Or(opts.Loftyscan, "loftyscan"))
+	return p, nil
+}
+
+// placeOccurrence decides how an occurrence is rewritten: by the key's
+// forms (nothing to return), by a segment located in its blob, or by hand
+// (a ManualStep). A base64 occurrence that cannot be located is left to
+// the forms, which cover it unless its base64 is wrapped inside the key:
+// the check step shows whether they did.
+func placeOccurrence(ctx context.Context, blobs BlobReader, k Key, o Occurrence) (*ManualStep, *segment) {
+	fp := shortFP(k.Fingerprint)
+	if o.InMessage {
+		return nil, nil // --replace-message, with the plain form
+	}
+	if outer, _, ok := strings.Cut(o.Path, "!"); ok {
+		return &ManualStep{
+			Key: fp, Occurrence: o,
+			Why:     "it is inside an archive or compressed file, where a text replacement does not reach",
+			Do:      "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it deletes the archive from every commit; add it back rebuilt without the key if it is needed",
+			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", "--path", outer}},
+		}, nil
+	}
+	if !handledByForms(o.Encoding) {
+		return &ManualStep{
+			Key: fp, Occurrence: o,
+			Why:     "it is stored as " + o.Encoding + ", which the replacements do not cover",
+			Do:      "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it deletes the file from every commit; or rewrite the file by hand in each commit that holds it",
+			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", "--path", o.Path}},
+		}, nil
+	}
+	inner, isB64 := base64Layers(o.Encoding)
+	if !isB64 {
+		return nil, nil
+	}
+	rd, err := blobs.ReadBlob(ctx, o.Commit, o.Path)
+	if err != nil {
+		return nil, nil
+	}
+	defer rd.Close()
+	seg, err := locateBase64(rd, o.Line, o.Column, k.Secret, k.Fingerprint, inner)
+	if err != nil {
+		return nil, nil
+	}
+	return nil, &seg
+}
+
+// handledByForms reports whether keyForms covers an encoding wherever it
+// is (base64 only where it is not wrapped inside the key).
+func handledByForms(enc string) bool {
+	switch enc {
+	case "", "utf-16le", "utf-16be", "hex", "base64", "base64/utf-16le", "base64/utf-16be":
+		return true
+	}
+	return false
+}
+
+// keyPlan summarises a key for the revoke step.
+func keyPlan(k Key, facts Facts) KeyPlan {
+	kp := KeyPlan{
+		Fingerprint:        k.Fingerprint,
+		Redacted:           redactToken(k.Secret),
+		Subject:            k.Subject,
+		ExpiresAt:          k.ExpiresAt,
+		Status:             k.Status,
+		Verification:       k.Verification,
+		VerificationReason: k.VerificationReason,
+		Occurrences:        slices.Clone(k.Occurrences),
+		Replacement:        replacementLabel(k.Fingerprint),
+	}
+	kp.Urgency = urgency(kp)
+	commits := map[string]bool{}
+	for _, o := range k.Occurrences {
+		commits[o.Commit] = true
+	}
+	for _, r := range facts.Refs {
+		if slices.ContainsFunc(r.Contains, func(c string) bool { return commits[c] }) {
+			kp.Refs = append(kp.Refs, r)
+		}
+	}
+	return kp
+}
+
+// urgency says what to do with a key given what is known about it.
+func urgency(k KeyPlan) string {
+	switch {
+	case k.Verification == "live":
+		return "live: revoke now, before anything else (Lofty accepts this key today)"
+	case k.Verification == "invalid":
+		return "Lofty rejects it (already revoked, or never valid): nothing to revoke; remove it from history all the same"
+	case k.Verification == "unknown":
+		return "could not be checked (" + cmp.Or(k.VerificationReason, "no answer") + "): treat it as live and revoke it"
+	case k.Status == "expired":
+		return "expired by its own claims: revoke it all the same if Lofty still lists it"
+	}
+	return "not checked (loftyscan --verify asks Lofty): treat it as live and revoke it"
+}
+
+func urgencyRank(k KeyPlan) int {
+	switch {
+	case k.Verification == "live":
+		return 0
+	case k.Verification == "invalid":
+		return 3
+	case k.Verification == "unknown", k.Status != "expired":
+		return 1
+	}
+	return 2
+}
+
+// filterRepoArgs are the options every rewrite runs with: the same file for
+// blobs and for commit and tag messages, and the callback for the blobs
+// --replace-text skips.
+func filterRepoArgs(p *Plan) []string {
+	return []string{"filter-repo", "--replace-text", p.ReplacementsFile, "--replace-message", p.ReplacementsFile, "--blob-callback", p.CallbackFile}
+}
+
+// rewriteSteps are the commands that remove the keys: a backup, then each
+// remote that holds them through a fresh clone of its own, then this
+// repository in place.
+func rewriteSteps(p *Plan, facts Facts) []Step {
+	backup := filepath.Join(p.Dir, "backup.git")
+	steps := []Step{{
+		Title: "Back up the repository as it is",
+		Notes: []string{
+			"The backup holds the keys: it is deleted with the plan folder at the end.",
+			"Ask everyone who pushes to stop until the rewrite is done: a push of the old history brings the keys back.",
+		},
+		Commands: []Command{{Args: []string{"git", "clone", "--mirror", "--no-local", "--", facts.Dir, backup}}},
+	}}
+	for i, rem := range remotesToRewrite(facts) {
+		steps = append(steps, remoteStep(p, facts, rem, i+1))
+	}
+	steps = append(steps, localStep(p, facts))
+	return steps
+}
+
+// remoteRewrite is a remote whose history holds keys: the branches known
+// to hold them, by their remote-tracking refs.
+type remoteRewrite struct {
+	Remote
+	branches []Ref // refs/remotes/<name>/<branch>
+}
+
+// remotesToRewrite lists the remotes to rewrite: those with a
+// remote-tracking branch that contains a key, and, when a tag contains
+// one, every remote (a tag's remote is not recorded; a fresh clone of a
+// remote has only that remote's tags, so pushing them creates none).
+func remotesToRewrite(facts Facts) []remoteRewrite {
+	tags := slices.ContainsFunc(facts.Refs, func(r Ref) bool { return r.Kind() == "tag" })
+	var out []remoteRewrite
+	for _, rem := range facts.Remotes {
+		rr := remoteRewrite{Remote: rem}
+		prefix := "refs/remotes/" + rem.Name + "/"
+		for _, r := range facts.Refs {
+			if strings.HasPrefix(r.Name, prefix) && r.Name != prefix+"HEAD" {
+				rr.branches = append(rr.branches, r)
+			}
+		}
+		if len(rr.branches) > 0 || tags {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+// remoteStep rewrites one remote: a fresh bare clone (what filter-repo
+// expects), the rewrite, and the force pushes.
+func remoteStep(p *Plan, facts Facts, rem remoteRewrite, n int) Step {
+	work := filepath.Join(p.Dir, "work", fmt.Sprintf("%d-%s.git", n, fileSafe(rem.Name)))
+	fetch := resolveURL(rem.FetchURL, facts.Dir)
+	push := resolveURL(cmp.Or(rem.PushURL, rem.FetchURL), facts.Dir)
+	st := Step{
+		Title: fmt.Sprintf("Rewrite remote %s (%s)", rem.Name, fetch),
+		Notes: []string{
+			"A fresh bare clone of the remote is rewritten and pushed back: filter-repo wants a fresh clone, and the remote's branches and tags are rewritten as the remote has them, whatever this clone has.",
+		},
+		Commands: []Command{
+			{Args: []string{"git", "clone", "--bare", "--no-local", "--", fetch, work}},
+			{Args: append([]string{"git", "-C", work}, filterRepoArgs(p)...)},
+		},
+	}
+	if len(rem.branches) > 0 {
+		var names []string
+		args := []string{"git", "-C", work, "push"}
+		var refs []string
+		for _, b := range rem.branches {
+			branch := strings.TrimPrefix(b.Name, "refs/remotes/"+rem.Name+"/")
+			names = append(names, branch)
+			args = append(args, "--force-with-lease=refs/heads/"+branch+":"+b.Hash)
+			refs = append(refs, "refs/heads/"+branch)
+		}
+		args = append(append(args, "--", push), refs...)
+		st.Notes = append(st.Notes, "Branches that hold a key: "+strings.Join(names, ", ")+". Each is pushed only if the remote still has the commit this clone last fetched (--force-with-lease); if a push is refused as \"stale info\", someone pushed since: fetch, scan again and make a new plan.")
+		st.Commands = append(st.Commands, Command{Args: args})
+	} else {
+		st.Notes = append(st.Notes, "No branch of this remote is known to hold a key (this clone's remote-tracking branches hold none); its tags may.")
+	}
+	if tags := refsOfKind(facts, "tag"); len(tags) > 0 {
+		st.Notes = append(st.Notes, "Tags that hold a key: "+strings.Join(tags, ", ")+". The clone has only the remote's own tags, so pushing them all rewrites those it has and creates none.")
+		st.Commands = append(st.Commands, Command{Args: []string{"git", "-C", work, "push", "--force", "--tags", "--", push}})
+	}
+	return st
+}
+
+// localStep rewrites this repository in place: its local branches, tags,
+// remote-tracking branches and reflogs hold the keys too.
+func localStep(p *Plan, facts Facts) Step {
+	st := Step{
+		Title: "Rewrite this repository (" + facts.Dir + ")",
+		Notes: []string{
+			"--force: this is not a fresh clone. filter-repo expires the reflogs, prunes the old objects, and ends with git reset --hard: commit or copy away uncommitted changes first.",
+		},
+	}
+	rewrite := Command{Args: append([]string{"git", "-C", facts.Dir}, append(filterRepoArgs(p), "--force")...)}
+	if !slices.ContainsFunc(facts.Remotes, func(r Remote) bool { return r.Name == "origin" }) {
+		st.Commands = []Command{rewrite}
+	} else {
+		aside := asideName(facts)
+		st.Notes = append(st.Notes, "filter-repo turns origin's remote-tracking branches into local branches and removes the origin remote; renaming origin for the rewrite keeps both as they are, and the branches' upstreams. The rewritten commits are the same as the remotes' (filter-repo is deterministic), so a later fetch finds nothing new.")
+		st.Commands = []Command{
+			{Args: []string{"git", "-C", facts.Dir, "remote", "rename", "origin", aside}},
+			rewrite,
+			{Args: []string{"git", "-C", facts.Dir, "remote", "rename", aside, "origin"}},
+		}
+	}
+	return st
+}
+
+// asideName is a remote name no remote has, for origin during the rewrite.
+func asideName(facts Facts) string {
+	name := "loftyscan-origin"
+	for i := 2; slices.ContainsFunc(facts.Remotes, func(r Remote) bool { return r.Name == name }); i++ {
+		name = fmt.Sprintf("loftyscan-origin-%d", i)
+	}
+	return name
+}
+
+// refsOfKind lists the short names of the refs of one kind.
+func refsOfKind(facts Facts, kind string) []string {
+	var out []string
+	for _, r := range facts.Refs {
+		if r.Kind() == kind {
+			out = append(out, r.Short())
+		}
+	}
+	return out
+}
+
+// resolveURL makes a remote's URL usable from any folder: git reads a
+// relative path as relative to the repository, the plan's commands run
+// wherever the person is. URLs ("scheme://") and scp-like addresses
+// ("host:path", no slash before the colon) are left as they are.
+func resolveURL(u, repo string) string {
+	if u == "" || strings.Contains(u, "://") || filepath.IsAbs(u) {
+		return u
+	}
+	if colon := strings.IndexByte(u, ':'); colon >= 0 {
+		if slash := strings.IndexByte(u, '/'); slash < 0 || colon < slash {
+			return u
+		}
+	}
+	return filepath.Join(repo, u)
+}
+
+// fileSafe makes a remote's name usable as a file name.
+func fileSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// unreachable lists what a rewrite cannot change, with what to do where
+// the remotes' hosts are known.
+func unreachable(facts Facts) []string {
+	out := []string{
+		"Forks and other clones keep the old history: everyone must re-clone (or reset every branch to the rewritten one); a push from an old clone brings the keys back.",
+		"Pull-request and merge-request refs (refs/pull/*, refs/merge-requests/*) are read-only on the host and keep the old commits.",
+		"The host's caches: commit and file views, compare pages, archive downloads (zip, tar.gz), search indexes, and old commits still reachable by their hash.",
+		"CI logs, artifacts, caches and container images built from the old commits; package registries.",
+		"Copies outside git: chat, tickets, wikis, backups, the plan folder's backup.",
+	}
+	hosts := map[string]bool{}
+	for _, r := range facts.Remotes {
+		u := strings.ToLower(r.FetchURL + " " + r.PushURL)
+		hosts["github"] = hosts["github"] || strings.Contains(u, "github")
+		hosts["gitlab"] = hosts["gitlab"] || strings.Contains(u, "gitlab")
+	}
+	if hosts["github"] {
+		out = append(out, "GitHub: ask GitHub Support to remove cached views and the pull-request refs that still point at the old commits (see GitHub's \"Removing sensitive data from a repository\"); give them the old commits from filter-repo/commit-map in the work clone.")
+	}
+	if hosts["gitlab"] {
+		out = append(out, "GitLab: Settings → Repository → Repository cleanup, uploading filter-repo/commit-map from the work clone, removes the old commits from GitLab's internal refs and caches; then run housekeeping.")
+	}
+	if !hosts["github"] && !hosts["gitlab"] {
+		out = append(out, "On a hosted service (GitHub, GitLab), ask for cached views to be purged: GitHub Support; GitLab's Repository cleanup with filter-repo/commit-map.")
+	}
+	return out
+}
+
+// checkSteps rescans the rewritten repository, its messages and a fresh
+// clone of each rewritten remote; then the plan folder is deleted.
+func checkSteps(p *Plan, facts Facts, loftyscan string) ([]Step, Step) {
+	clean := "no Lofty keys found (exit code 0)"
+	local := Step{
+		Title: "Scan the rewritten repository, its commit messages and its tag messages",
+		Commands: []Command{
+			{Args: []string{loftyscan, "git", facts.Dir}, Expect: clean},
+			{Args: []string{"git", "-C", facts.Dir, "log", "--all", "--format=%B"}, Pipe: []string{loftyscan, "stdin", "--path", "commit-messages"}, Expect: clean},
+			{Args: []string{"git", "-C", facts.Dir, "for-each-ref", "--format=%(contents)", "refs/tags"}, Pipe: []string{loftyscan, "stdin", "--path", "tag-messages"}, Expect: clean},
+		},
+		Notes: []string{
+			"A scan reports each key once, where it first appeared, so a copy elsewhere in a form the replacements missed (base64 wrapped across lines) shows up only now: if anything is found, make a new plan from the rewritten repository and run it too.",
+		},
+	}
+	steps := []Step{local}
+	for i, rem := range remotesToRewrite(facts) {
+		dir := filepath.Join(p.Dir, "check", fmt.Sprintf("%d-%s", i+1, fileSafe(rem.Name)))
+		steps = append(steps, Step{
+			Title: fmt.Sprintf("Scan a fresh clone of remote %s", rem.Name),
+			Commands: []Command{
+				// The push URL: where the rewrite went.
+				{Args: []string{"git", "clone", "--no-local", "--", resolveURL(cmp.Or(rem.PushURL, rem.FetchURL), facts.Dir), dir}},
+				{Args: []string{loftyscan, "git", dir}, Expect: clean},
+			},
+		})
+	}
+	cleanup := Step{
+		Title:    "Delete the plan folder",
+		Notes:    []string{"Once every check is clean: the folder holds the replacements file and the backup, both with the keys in full."},
+		Commands: []Command{{Args: []string{"rm", "-rf", "--", p.Dir}}},
+	}
+	return steps, cleanup
+}

@@ -1,0 +1,173 @@
+package remediate
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// remoteSetup is a clone with two remotes (bare repositories on disk):
+// origin has main, feature and an annotated tag; mirror has main only. The
+// clone also has a branch it never pushed and a commit on main it has not
+// pushed yet, both with keys.
+type remoteSetup struct {
+	base, origin, mirror string
+	local                *repo
+}
+
+func newRemoteSetup(t *testing.T) remoteSetup {
+	k := func(sub string) string { s, _ := testKey(sub); return s }
+	base := t.TempDir()
+	s := remoteSetup{base: base, origin: filepath.Join(base, "origin.git"), mirror: filepath.Join(base, "mirror.git")}
+	git(t, base, "init", "-q", "--bare", s.origin)
+	git(t, base, "init", "-q", "--bare", s.mirror)
+	git(t, base, "clone", "-q", s.origin, filepath.Join(base, "local"))
+	s.local = &repo{t: t, dir: filepath.Join(base, "local")}
+	r := s.local
+	r.commit("initial", map[string]string{"README.md": "# demo\n", "config/app.env": "LOFTY_API_KEY=" + k("pushed-main") + "\n"})
+	r.commit("docs", map[string]string{"docs/use.md": "see README\n"})
+	r.git("tag", "-a", "v1", "-m", "first release")
+	r.git("checkout", "-q", "-b", "feature")
+	r.commit("feature", map[string]string{"feature.yaml": "lofty:\n  token: " + k("pushed-feature") + "\n"})
+	r.git("push", "-q", "origin", "main", "feature", "v1")
+	r.git("remote", "set-head", "origin", "main")
+	r.git("remote", "add", "mirror", "../mirror.git") // relative: the plan must resolve it
+	r.git("push", "-q", "mirror", "main")
+	r.git("fetch", "-q", "mirror")
+	r.git("checkout", "-q", "-b", "wip", "main")
+	r.commit("wip", map[string]string{"wip.txt": "LOFTY_API_KEY=" + k("local-only") + "\n"})
+	r.git("checkout", "-q", "main")
+	r.git("branch", "-q", "--set-upstream-to=origin/main")
+	r.commit("not pushed yet", map[string]string{"later.env": "LOFTY_API_KEY=" + k("unpushed") + "\n"})
+	return s
+}
+
+// plan scans the clone and builds its plan.
+func (s remoteSetup) plan(t *testing.T) (*Plan, []Key) {
+	t.Helper()
+	ctx := context.Background()
+	keys := scanRepo(t, s.local.dir)
+	if len(keys) != 4 {
+		t.Fatalf("the scan found %d keys, want 4:\n%s", len(keys), describeKeys(keys))
+	}
+	facts, err := ReadFacts(ctx, s.local.dir, occurrenceCommits(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: s.base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, keys
+}
+
+// The plan rewrites each remote from a fresh clone of it and force-pushes
+// what that remote has: a fresh clone of each is clean, its refs are the
+// ones it had, and this clone, rewritten in place, keeps its branches,
+// its remotes and the commits the remotes now have.
+func TestPlanRewritesAndForcePushesEachRemote(t *testing.T) {
+	requireFilterRepo(t)
+	s := newRemoteSetup(t)
+	originMainBefore := git(t, s.origin, "rev-list", "--count", "main")
+	p, keys := s.plan(t)
+	var text strings.Builder
+	p.Write(&text, FormatText)
+	assertNoSecretIn(t, "the plan", text.String(), keys)
+	for _, want := range []string{"Rewrite remote origin", "Rewrite remote mirror", "--force-with-lease=refs/heads/main:", "--force-with-lease=refs/heads/feature:"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the plan does not say %q", want)
+		}
+	}
+
+	runCommands(t, s.base, p.Rewrite)
+	runChecks(t, s.base, p.Check)
+
+	// Each remote has the refs it had, rewritten; nothing it did not have.
+	if got := git(t, s.origin, "for-each-ref", "--format=%(refname)"); got != "refs/heads/feature\nrefs/heads/main\nrefs/tags/v1\n" {
+		t.Errorf("origin's refs:\n%s", got)
+	}
+	if got := git(t, s.mirror, "for-each-ref", "--format=%(refname)"); got != "refs/heads/main\n" {
+		t.Errorf("mirror's refs:\n%s", got)
+	}
+	if got := git(t, s.origin, "rev-list", "--count", "main"); got != originMainBefore {
+		t.Errorf("origin's main has %s commits, had %s: the push sent this clone's main, not origin's", got, originMainBefore)
+	}
+	// A fresh clone of each remote, made here rather than by the plan.
+	for _, remote := range []string{s.origin, s.mirror} {
+		dir := filepath.Join(s.base, "fresh-"+filepath.Base(remote))
+		git(t, s.base, "clone", "-q", "--no-local", remote, dir)
+		if left := scanRepo(t, dir); len(left) > 0 {
+			t.Errorf("a fresh clone of %s holds keys:\n%s", filepath.Base(remote), describeKeys(left))
+		}
+	}
+
+	// This clone: clean, its branches and remotes kept, its upstream kept,
+	// and the remotes' rewritten commits the ones it has.
+	r := s.local
+	if left := scanRepo(t, r.dir); len(left) > 0 {
+		t.Errorf("the clone holds keys:\n%s", describeKeys(left))
+	}
+	if got := r.git("for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"); got != "refs/heads/feature\nrefs/heads/main\nrefs/heads/wip\nrefs/remotes/mirror/main\nrefs/remotes/origin/HEAD\nrefs/remotes/origin/feature\nrefs/remotes/origin/main\n" {
+		t.Errorf("the clone's refs:\n%s", got)
+	}
+	if got := strings.TrimSpace(r.git("symbolic-ref", "refs/remotes/origin/HEAD")); got != "refs/remotes/origin/main" {
+		t.Errorf("origin/HEAD names %q", got)
+	}
+	if got := strings.TrimSpace(r.git("remote")); got != "mirror\norigin" {
+		t.Errorf("remotes %q", got)
+	}
+	if got := strings.TrimSpace(r.git("config", "branch.main.remote")); got != "origin" {
+		t.Errorf("main's upstream remote is %q", got)
+	}
+	before := r.git("rev-parse", "origin/main", "origin/feature", "mirror/main")
+	r.git("fetch", "-q", "origin")
+	r.git("fetch", "-q", "mirror")
+	if after := r.git("rev-parse", "origin/main", "origin/feature", "mirror/main"); after != before {
+		t.Errorf("fetching moved the remote-tracking branches: the clone's rewrite and the remotes' differ\n%s\n%s", before, after)
+	}
+	if got := r.git("rev-list", "--count", "origin/main..main"); strings.TrimSpace(got) != "1" {
+		t.Errorf("main is %s commits ahead of origin/main, want the 1 not pushed", got)
+	}
+}
+
+// A force push replaces only what the scan saw: if someone pushed since, the
+// lease refuses it and their commit stays.
+func TestPlanPushRefusesWhenTheRemoteMoved(t *testing.T) {
+	requireFilterRepo(t)
+	s := newRemoteSetup(t)
+	p, _ := s.plan(t)
+
+	other := filepath.Join(s.base, "other")
+	git(t, s.base, "clone", "-q", s.origin, other)
+	o := &repo{t: t, dir: other}
+	o.commit("meanwhile", map[string]string{"news.txt": "pushed after the scan\n"})
+	o.git("push", "-q", "origin", "main")
+	theirs := git(t, s.origin, "rev-parse", "main")
+
+	var refused bool
+	for _, st := range p.Rewrite {
+		for _, c := range st.Commands {
+			cmd := exec.Command(c.Args[0], c.Args[1:]...)
+			cmd.Dir = s.base
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				if !strings.Contains(string(out), "stale info") || !strings.Contains(strings.Join(c.Args, " "), "--force-with-lease=refs/heads/main:") {
+					t.Fatalf("%s: %v\n%s", strings.Join(c.Args, " "), err, out)
+				}
+				refused = true
+				break
+			}
+		}
+		if refused {
+			break
+		}
+	}
+	if !refused {
+		t.Fatal("the push went through although origin moved since the scan")
+	}
+	if got := git(t, s.origin, "rev-parse", "main"); got != theirs {
+		t.Errorf("origin's main is %s, was %s", got, theirs)
+	}
+}

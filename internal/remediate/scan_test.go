@@ -1,0 +1,66 @@
+package remediate
+
+// The only file that calls the scanner: when git scanning moves to gitscan
+// and Finding to finding, these two helpers are what changes.
+
+import (
+	"context"
+	"testing"
+
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// scanRepo scans the whole history of the repository at dir, as
+// `loftyscan git` does, and returns the findings as Keys (one per
+// fingerprint, with every place the scan reported).
+func scanRepo(t testing.TB, dir string) []Key {
+	t.Helper()
+	repo, err := scanner.FindRepository(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c scanner.Collector
+	if _, err := scanner.New(scanner.Options{}).ScanGit(context.Background(), repo, scanner.GitOptions{}, &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range c.Warnings {
+		t.Errorf("scan warning: %s", w)
+	}
+	return keysFromFindings(c.Sorted())
+}
+
+// scanText scans data as a file named path and returns its findings' places.
+func scanText(t testing.TB, path string, data []byte) []Key {
+	t.Helper()
+	var c scanner.Collector
+	if _, err := scanner.New(scanner.Options{}).ScanBytes(context.Background(), path, data, &c); err != nil {
+		t.Fatal(err)
+	}
+	return keysFromFindings(c.Sorted())
+}
+
+// keysFromFindings groups findings by key: what the CLI will do.
+func keysFromFindings(fs []scanner.Finding) []Key {
+	var keys []Key
+	index := map[string]int{}
+	for _, f := range fs {
+		i, ok := index[f.Fingerprint]
+		if !ok {
+			i = len(keys)
+			index[f.Fingerprint] = i
+			keys = append(keys, Key{
+				Fingerprint:        f.Fingerprint,
+				Secret:             f.Secret,
+				Subject:            f.Subject,
+				ExpiresAt:          f.ExpiresAt,
+				Status:             string(f.Status),
+				Verification:       f.Verification,
+				VerificationReason: f.VerificationReason,
+			})
+		}
+		keys[i].Occurrences = append(keys[i].Occurrences, Occurrence{
+			Commit: f.Commit, Path: f.Path, Line: f.Line, Column: f.Column, Encoding: f.Encoding,
+		})
+	}
+	return keys
+}
