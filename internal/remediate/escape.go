@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // Every string of a plan that reaches output goes through clean: paths,
@@ -19,11 +19,11 @@ import (
 // the password of a URL (git asks for it when the command runs) and
 // redacts anything shaped like a key.
 func clean(s string) string {
-	return escapeControls(dropPasswords(scanner.RedactText(s)))
+	return escapeControls(dropPasswords(finding.RedactText(s)))
 }
 
 // redactToken is a key's printable form: its first 10 and last 4 characters.
-func redactToken(tok string) string { return scanner.Redact(tok) }
+func redactToken(tok string) string { return finding.Redact(tok) }
 
 // urlPassword matches the password of a URL's user information.
 var urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*):[^/@\s]*@`)
@@ -63,7 +63,7 @@ func unsafeRune(r rune) bool {
 // $'...' when it holds bytes a person cannot type (so what is shown is
 // still exactly the argument).
 func shellWord(arg string) string {
-	arg = dropPasswords(scanner.RedactText(arg))
+	arg = dropPasswords(finding.RedactText(arg))
 	if arg != "" && strings.IndexFunc(arg, func(r rune) bool { return !shellSafe(r) }) < 0 {
 		return arg
 	}

@@ -7,6 +7,10 @@ import (
 	"context"
 	"testing"
 
+	"bytes"
+
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/gitscan"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -15,12 +19,12 @@ import (
 // fingerprint, with every place the scan reported).
 func scanRepo(t testing.TB, dir string) []Key {
 	t.Helper()
-	repo, err := scanner.FindRepository(dir)
+	repo, err := gitscan.FindRepository(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c scanner.Collector
-	if _, err := scanner.New(scanner.Options{}).ScanGit(context.Background(), repo, scanner.GitOptions{}, &c); err != nil {
+	if _, err := gitscan.ScanHistory(context.Background(), scanner.New(scanner.Options{}), repo, gitscan.HistoryOptions{}, &c); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range c.Warnings {
@@ -33,14 +37,14 @@ func scanRepo(t testing.TB, dir string) []Key {
 func scanText(t testing.TB, path string, data []byte) []Key {
 	t.Helper()
 	var c scanner.Collector
-	if _, err := scanner.New(scanner.Options{}).ScanBytes(context.Background(), path, data, &c); err != nil {
+	if _, err := scanner.New(scanner.Options{}).ScanReader(context.Background(), path, bytes.NewReader(data), &c); err != nil {
 		t.Fatal(err)
 	}
 	return keysFromFindings(c.Sorted())
 }
 
 // keysFromFindings groups findings by key: what the CLI will do.
-func keysFromFindings(fs []scanner.Finding) []Key {
+func keysFromFindings(fs []finding.Finding) []Key {
 	var keys []Key
 	index := map[string]int{}
 	for _, f := range fs {
@@ -54,7 +58,7 @@ func keysFromFindings(fs []scanner.Finding) []Key {
 				Subject:            f.Subject,
 				ExpiresAt:          f.ExpiresAt,
 				Status:             string(f.Status),
-				Verification:       f.Verification,
+				Verification:       string(f.Verification),
 				VerificationReason: f.VerificationReason,
 			})
 		}
