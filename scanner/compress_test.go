@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"io"
 	"os"
@@ -650,4 +651,42 @@ func TestXzGuardOracle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// xzGuardSeeds are the inputs of FuzzXzGuard: xz files of each layout the
+// guard walks.
+func xzGuardSeeds(tb testing.TB) []fuzzSeed {
+	text := []byte("# crm\nLOFTY_API_KEY=" + planted + "\n")
+	long := append(bytes.Repeat(text, 40), binaryBytes(5, 3000)...)
+	xz := func(data []byte, args ...string) string {
+		return string(compressWith(tb, bytes.NewReader(data), "xz", append([]string{"-c"}, args...)...))
+	}
+	one := xz(text, "-T1")
+	return []fuzzSeed{
+		{name: "one-block", data: one},
+		{name: "blocks-with-sizes", data: xz(long, "-T2", "--block-size=2KiB")},
+		{name: "blocks-check-none", data: xz(long, "-T1", "--block-size=3000", "--check=none")},
+		{name: "sha256", data: xz(text, "-T1", "--check=sha256")},
+		{name: "two-streams-padded", data: one + "\x00\x00\x00\x00" + one},
+		{name: "empty", data: xz(nil, "-T1")},
+	}
+}
+
+// FuzzXzGuard feeds the xz guard: whatever the input, it passes a prefix of
+// it unchanged, and all of it unless it refuses a header.
+func FuzzXzGuard(f *testing.F) {
+	for _, s := range xzGuardSeeds(f) {
+		f.Add([]byte(s.data))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		passed, err := io.ReadAll(newXzGuard(bytes.NewReader(data), maxWindow))
+		if !bytes.HasPrefix(data, passed) {
+			t.Fatalf("the guard changed the bytes it passed")
+		}
+		var we *windowError
+		var wk xzWalkError
+		if err == nil && len(passed) != len(data) || err != nil && !errors.As(err, &we) && !errors.As(err, &wk) {
+			t.Fatalf("passed %d of %d bytes, error %v", len(passed), len(data), err)
+		}
+	})
 }
