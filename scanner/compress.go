@@ -86,9 +86,20 @@ var unopened = []struct {
 	{[]byte("MSCF\x00\x00\x00\x00"), "Microsoft cabinet (.cab)"},
 }
 
+// unopenedFirst marks the first bytes of the unopened formats' magic.
+var unopenedFirst = func() (first [256]bool) {
+	for _, u := range unopened {
+		first[u.magic[0]] = true
+	}
+	return first
+}()
+
 // unopenedFormat names the format of head if it is one loftyscan
 // recognises but does not open, or returns "".
 func unopenedFormat(head []byte) string {
+	if len(head) == 0 || !unopenedFirst[head[0]] {
+		return "" // most files: one look at one byte
+	}
 	for _, u := range unopened {
 		if bytes.HasPrefix(head, u.magic) {
 			return u.what
