@@ -21,12 +21,18 @@ const (
 	zipKind
 	gzipKind
 	tarKind
+	bzip2Kind // bzip2, xz and zstd: compress.go
+	xzKind
+	zstdKind
 )
 
 // sniffLen is how many leading bytes decide the kind: a tar header is 512.
 const sniffLen = 512
 
 func sniff(head []byte) kind {
+	if k := sniffCompressed(head); k != plain {
+		return k
+	}
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return zipKind
@@ -39,7 +45,7 @@ func sniff(head []byte) kind {
 }
 
 func (k kind) String() string {
-	return [...]string{"plain", "zip", "gzip", "tar"}[k]
+	return [...]string{"plain", "zip", "gzip", "tar", "bzip2", "xz", "zstd"}[k]
 }
 
 // scanEntry scans one file, archive entry or stream: it opens archives and
@@ -52,10 +58,16 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	n, err := io.ReadFull(rd, head)
 	head = head[:n]
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		if n > 0 && !isContextErr(err) { // what came before a corrupt part is still scanned
+			r.scanPlain(ctx, st, bytes.NewReader(head), p)
+		}
 		return err
 	}
 	full := io.MultiReader(bytes.NewReader(head), rd)
 	k := sniff(head)
+	if k == plain {
+		r.noteUnopened(p, head)
+	}
 	if k != plain && depth >= r.opts.Limits.ArchiveDepth {
 		if r.opts.Limits.ArchiveDepth > 0 {
 			r.Warn(p, "%s archive nested more than %d levels deep: scanned as plain bytes, not opened", k, r.opts.Limits.ArchiveDepth)
@@ -76,6 +88,8 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	case tarKind:
 		r.scanTar(ctx, st, full, raw, p, depth+1, b)
 		return nil
+	case bzip2Kind, xzKind, zstdKind:
+		return r.scanCompressed(ctx, st, k, full, raw, p, depth, b)
 	}
 	return r.scanPlain(ctx, st, full, p)
 }

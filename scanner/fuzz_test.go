@@ -15,9 +15,11 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/rules"
+	"github.com/ulikunitz/xz"
 )
 
 // Fuzz targets of the scanner: the decoders, the stream, and the archive
@@ -364,7 +366,35 @@ var archiveKinds = []struct {
 	{"tar.gz", func(t testing.TB, b []byte) []byte {
 		return gzipBytes(t, "", tarBytes(t, entry{Name: "a/x.env", Data: b}))
 	}, "in!a/x.env"},
+	// bzip2 runs the real tool (Go has no bzip2 writer); xz and zstd use
+	// the writers of the libraries that read them, to keep the fuzzer fast
+	// (the tests read the tools' own files).
+	{"bzip2", func(t testing.TB, b []byte) []byte { return bzip2Of(t, b) }, "in!in"},
+	{"xz", xzWrite, "in!in"},
+	{"zstd", zstdWrite, "in!in"},
+	{"tar.xz", func(t testing.TB, b []byte) []byte { return xzWrite(t, tarBytes(t, entry{Name: "a/x.env", Data: b})) }, "in!a/x.env"},
+	{"tar.zst", func(t testing.TB, b []byte) []byte { return zstdWrite(t, tarBytes(t, entry{Name: "a/x.env", Data: b})) }, "in!a/x.env"},
 }
+
+func xzWrite(t testing.TB, b []byte) []byte {
+	var buf bytes.Buffer
+	// A small dictionary: the default one's hash table is 120 MB a writer.
+	w, err := xz.WriterConfig{DictCap: 64 << 10, BufSize: 64 << 10}.NewWriter(&buf)
+	if err == nil {
+		_, err = w.Write(b)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+var zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+
+func zstdWrite(_ testing.TB, b []byte) []byte { return zstdEncoder.EncodeAll(b, nil) }
 
 // FuzzArchive feeds the archive readers. The fuzzed bytes are scanned as
 // they are (the seeds are archives, so the fuzzer mutates archives); then
@@ -478,8 +508,12 @@ func archiveSeeds(tb testing.TB) []fuzzSeed {
 		)
 	}
 	nested := zipBytes(tb, entry{Name: "inner.tar.gz", Data: gzipBytes(tb, "", tarBytes(tb, entry{Name: "a.env", Data: env}))})
+	tarZstInZip := zipBytes(tb, entry{Name: "x/c.tar.zst", Data: zstdOf(tb, tarBytes(tb, entry{Name: "a.env", Data: env}))})
+	zstInTarXz := xzOf(tb, tarBytes(tb, entry{Name: "d/e.env.zst", Data: zstdOf(tb, env)}))
 	out = append(out,
 		fuzzSeed{name: "zip-in-zip", data: string(nested), offset: 30, kind: 0x100},
+		fuzzSeed{name: "tar.zst-in-zip", data: string(tarZstInZip), offset: 40, kind: 0x209},
+		fuzzSeed{name: "zst-in-tar.xz", data: string(zstInTarXz), offset: 50, kind: 0x307},
 		fuzzSeed{name: "text", data: string(env), offset: 6, kind: 3},
 		fuzzSeed{name: "empty", kind: 2},
 	)
@@ -528,6 +562,9 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	for _, s := range archiveSeeds(t) {
 		write("FuzzArchive", s, []byte(s.data), s.offset, s.kind)
+	}
+	for _, s := range xzGuardSeeds(t) {
+		write("FuzzXzGuard", s, []byte(s.data))
 	}
 }
 

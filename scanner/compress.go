@@ -1,0 +1,299 @@
+package scanner
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+// The compressors besides gzip: bzip2, xz and zstd, recognised by their
+// magic bytes, whatever the file is called, and opened under the same caps
+// as gzip. Formats that are recognised but not opened (7z, RAR, ...) are
+// named in a warning, so a scan never calls them clean unread.
+
+// maxWindow is the most memory one decompressor may hold for its window
+// (zstd) or dictionary (xz): a header claims it before any data is read, so
+// a crafted one could otherwise make the scan allocate gigabytes. 128 MiB is
+// the zstd tool's own default limit (zstd -22 and --long stay under it) and
+// twice the dictionary of xz -9.
+const maxWindow = 128 << 20
+
+// replayMax is how much of a stream is kept until its decoder has produced
+// the first byte: enough for a bzip2 block. If the stream turns out not to
+// be compressed after all, what was kept is scanned as plain bytes.
+const replayMax = 1 << 20
+
+// compressor opens one compression format.
+type compressor struct {
+	what string // for messages: "bzip2"
+	// suffixes are the file-name endings stripped to name what the file
+	// holds, with what replaces them: "x.txz" holds "x.tar".
+	suffixes [][2]string
+	open     func(io.Reader) (io.ReadCloser, error)
+}
+
+var compressors = map[kind]compressor{
+	bzip2Kind: {"bzip2", [][2]string{{".tbz2", ".tar"}, {".tbz", ".tar"}, {".bz2", ""}, {".bz", ""}}, openBzip2},
+	xzKind:    {"xz", [][2]string{{".txz", ".tar"}, {".xz", ""}}, openXz},
+	zstdKind:  {"zstd", [][2]string{{".tzst", ".tar"}, {".zstd", ""}, {".zst", ""}}, openZstd},
+}
+
+// sniffCompressed recognises the compressors of this file by their magic
+// bytes, or returns plain.
+func sniffCompressed(head []byte) kind {
+	switch {
+	case len(head) < 4:
+		return plain
+	// "BZh", the block size '1'-'9', then the magic of a first block (pi)
+	// or of the end of an empty stream (sqrt(pi)).
+	case head[0] == 'B' && len(head) >= 10 && head[1] == 'Z' && head[2] == 'h' && '1' <= head[3] && head[3] <= '9' &&
+		(bytes.Equal(head[4:10], []byte{0x31, 0x41, 0x59, 0x26, 0x53, 0x59}) || bytes.Equal(head[4:10], []byte{0x17, 0x72, 0x45, 0x38, 0x50, 0x90})):
+		return bzip2Kind
+	case head[0] == 0xfd && bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return xzKind
+	case head[0] == 0x28 && bytes.Equal(head[:4], []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return zstdKind
+	case head[0]&0xf0 == 0x50 && bytes.Equal(head[1:4], []byte{0x2a, 0x4d, 0x18}):
+		// A skippable frame (pzstd and the seekable format start with
+		// one): zstd frames follow. LZ4 frames can follow one too; the
+		// zstd reader then says the stream is unreadable.
+		return zstdKind
+	}
+	return plain
+}
+
+// unopened lists formats loftyscan recognises by their magic bytes but does
+// not open.
+var unopened = []struct {
+	magic []byte
+	what  string
+}{
+	{[]byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, "7z archive"},
+	{[]byte("Rar!\x1a\x07\x00"), "RAR archive"},
+	{[]byte("Rar!\x1a\x07\x01\x00"), "RAR archive"},
+	{[]byte{0x04, 0x22, 0x4d, 0x18}, "LZ4 file"},
+	{[]byte{0x02, 0x21, 0x4c, 0x18}, "LZ4 file (legacy format)"},
+	{[]byte("LZIP"), "lzip file"},
+	{[]byte{0x1f, 0x9d}, "compress (.Z) file"},
+	{[]byte("MSCF\x00\x00\x00\x00"), "Microsoft cabinet (.cab)"},
+}
+
+// unopenedFirst marks the first bytes of the unopened formats' magic.
+var unopenedFirst = func() (first [256]bool) {
+	for _, u := range unopened {
+		first[u.magic[0]] = true
+	}
+	return first
+}()
+
+// unopenedFormat names the format of head if it is one loftyscan
+// recognises but does not open, or returns "".
+func unopenedFormat(head []byte) string {
+	if len(head) == 0 || !unopenedFirst[head[0]] {
+		return "" // most files: one look at one byte
+	}
+	for _, u := range unopened {
+		if bytes.HasPrefix(head, u.magic) {
+			return u.what
+		}
+	}
+	return ""
+}
+
+// noteUnopened warns when plain content is an archive or compressed file in
+// a format loftyscan does not open: its raw bytes are scanned, which finds
+// keys stored uncompressed and misses compressed ones.
+func (r *Run) noteUnopened(p string, head []byte) {
+	if what := unopenedFormat(head); what != "" {
+		r.Fail(p, "%s: loftyscan does not open this format, only its raw bytes were scanned; extract it and scan the extracted files", what)
+	}
+}
+
+func openBzip2(rd io.Reader) (io.ReadCloser, error) {
+	return io.NopCloser(bzip2.NewReader(rd)), nil
+}
+
+func openXz(rd io.Reader) (io.ReadCloser, error) {
+	// SingleStream stays false: xz files may hold several streams, and
+	// the guard reads them all.
+	xr, err := xz.ReaderConfig{}.NewReader(newXzGuard(rd, maxWindow))
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(xr), nil
+}
+
+func openZstd(rd io.Reader) (io.ReadCloser, error) {
+	d, err := zstd.NewReader(rd,
+		zstd.WithDecoderConcurrency(1), // decode in the caller's goroutine, one block at a time
+		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(maxWindow),
+		zstd.WithDecoderMaxMemory(maxWindow), // also bounds a single-segment frame, whose window is its content size
+	)
+	if err != nil {
+		return nil, err
+	}
+	return zstdReader{d}, nil
+}
+
+// zstdReader names the window errors, so the warning says why.
+type zstdReader struct{ d *zstd.Decoder }
+
+func (z zstdReader) Read(p []byte) (int, error) {
+	n, err := z.d.Read(p)
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		err = &windowError{what: "zstd frame"}
+	}
+	return n, err
+}
+
+func (z zstdReader) Close() error { z.d.Close(); return nil }
+
+// windowError says a header asked for more decoding memory than maxWindow.
+type windowError struct {
+	what  string // "zstd frame", "xz block"
+	claim int64  // bytes claimed, when known
+}
+
+func (e *windowError) Error() string {
+	claim := ""
+	if e.claim > 0 {
+		claim = human(e.claim) + ", "
+	}
+	return fmt.Sprintf("%s needs a window of %smore than the %s loftyscan gives one decompressor (a crafted header?); decompress it with its own tool to scan it",
+		e.what, claim, human(maxWindow))
+}
+
+// scanCompressed decompresses a bzip2, xz or zstd stream and scans what it
+// holds, as scanGzip does for gzip: a tar archive (entries named
+// "x.tar.xz!entry") or anything else ("x.xz!x"). raw, when not nil,
+// rereads the file when it only looks compressed.
+func (r *Run) scanCompressed(ctx context.Context, st *streamer, k kind, rd, raw io.Reader, p string, depth int, b *budget) error {
+	c := compressors[k]
+	counted := &countingReader{r: rd}
+	keep := &replay{r: counted, max: replayMax}
+	if raw != nil {
+		keep.max = 0 // the file itself can be reread
+	}
+	dec, err := c.open(keep)
+	if err != nil {
+		return r.scanUnreadable(ctx, st, c.what, keep, raw, p, err)
+	}
+	defer dec.Close()
+	inner := p + "!" + innerName(p, c.suffixes)
+	cr := r.capped(dec, b, 0, counted)
+	head, err := readHead(cr)
+	if len(head) == 0 && err != nil {
+		if cr.hit != nil { // the file's total cap is spent
+			r.reportEntryError(inner, c.what+" data", cr, nil)
+			return nil
+		}
+		return r.scanUnreadable(ctx, st, c.what, keep, raw, p, err)
+	}
+	keep.stop()
+	var rest io.Reader = cr
+	if err != nil {
+		rest = failedReader{err} // decoders need not repeat an error
+	}
+	full := io.MultiReader(bytes.NewReader(head), rest)
+	if sniff(head) == tarKind {
+		cr.b = nil // the tar entries count the bytes against the budget
+		r.scanTar(ctx, st, full, nil, p, depth+1, b)
+		r.reportEntryError(p, c.what+" data", cr, nil)
+		return nil
+	}
+	err = r.scanEntry(ctx, st, full, nil, -1, inner, depth+1, b)
+	r.reportEntryError(inner, c.what+" data", cr, err)
+	return nil
+}
+
+// readHead reads the first sniffLen bytes of rd, or fewer and the error that
+// stopped them (nil at the end of rd).
+// Unlike io.ReadFull it keeps a decoder's own io.ErrUnexpectedEOF (a cut
+// stream), and an error that came with the last bytes.
+func readHead(rd io.Reader) ([]byte, error) {
+	head := make([]byte, sniffLen)
+	n := 0
+	for n < len(head) {
+		m, err := rd.Read(head[n:])
+		n += m
+		if err == io.EOF {
+			return head[:n], nil
+		}
+		if err != nil {
+			return head[:n], err
+		}
+	}
+	return head, nil
+}
+
+// scanUnreadable scans as plain bytes a stream whose decoder failed before
+// its first byte: the file again when it can be reread, or what the decoder
+// read and the rest when all of it was kept.
+func (r *Run) scanUnreadable(ctx context.Context, st *streamer, what string, keep *replay, raw io.Reader, p string, err error) error {
+	var we *windowError
+	reason := fmt.Sprintf("not a readable %s file (%v)", what, err)
+	if errors.As(err, &we) {
+		reason = we.Error()
+	}
+	switch {
+	case raw != nil:
+		r.Fail(p, "%s: scanned as plain bytes", reason)
+		return r.scanPlain(ctx, st, raw, p)
+	case !keep.over:
+		r.Fail(p, "%s: scanned as plain bytes", reason)
+		return r.scanPlain(ctx, st, io.MultiReader(bytes.NewReader(keep.buf), keep.r), p)
+	}
+	r.Fail(p, "%s: not scanned", reason)
+	return nil
+}
+
+// failedReader returns err.
+type failedReader struct{ err error }
+
+func (f failedReader) Read([]byte) (int, error) { return 0, f.err }
+
+// innerName names what a compressed file holds: its base name without the
+// compressor's suffix ("a/b.env.xz" holds "b.env", "c.tzst" holds "c.tar").
+func innerName(p string, suffixes [][2]string) string {
+	base := path.Base(p[strings.LastIndexByte(p, '!')+1:])
+	for _, s := range suffixes {
+		if stem, ok := strings.CutSuffix(base, s[0]); ok && stem != "" {
+			return stem + s[1]
+		}
+	}
+	return base
+}
+
+// replay keeps the bytes read through it, up to max, until stop: a
+// decoder's input, until the decoder has shown the stream is what its magic
+// bytes said.
+type replay struct {
+	r    io.Reader
+	buf  []byte
+	max  int
+	over bool // more than max was read: the start is lost
+}
+
+func (k *replay) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	if !k.over {
+		if len(k.buf)+n > k.max {
+			k.stop()
+		} else {
+			k.buf = append(k.buf, p[:n]...)
+		}
+	}
+	return n, err
+}
+
+// stop stops keeping bytes and frees those kept.
+func (k *replay) stop() { k.buf, k.over = nil, true }
