@@ -1,0 +1,114 @@
+package e2e
+
+// The test command (scripts/test.sh) must install every program a test asks
+// for with testtool.Need, and be what CI and the README run: otherwise a
+// fresh machine fails tests that LOFTYSCAN_REQUIRE_TOOLS=1 forbids to skip.
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testtool"
+)
+
+// needCall matches a call of testtool.Need with a program name in quotes.
+var needCall = regexp.MustCompile(`testtool\.Need\(\w+, "([^"]+)"\)`)
+
+// installedByTestScript returns the programs scripts/test.sh installs: the
+// program names of its `needed` list, and goreleaser.
+func installedByTestScript(t *testing.T, script string) map[string]bool {
+	t.Helper()
+	_, rest, ok := strings.Cut(script, "\nneeded=\"")
+	list, _, ok2 := strings.Cut(rest, "\"")
+	if !ok || !ok2 {
+		t.Fatal(`scripts/test.sh has no needed="program:package ..." list`)
+	}
+	have := map[string]bool{}
+	for _, pair := range strings.Fields(list) {
+		program, pkg, ok := strings.Cut(pair, ":")
+		if !ok || pkg == "" {
+			t.Fatalf("scripts/test.sh: %q is not program:package", pair)
+		}
+		have[program] = true
+	}
+	if strings.Contains(script, "go install \"github.com/goreleaser/goreleaser/v2@") {
+		have["goreleaser"] = true
+	}
+	return have
+}
+
+func TestTestScriptInstallsEveryNeededProgram(t *testing.T) {
+	t.Parallel()
+	root := releaseRepoRoot(t)
+	script, err := os.ReadFile(filepath.Join(root, "scripts", "test.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := installedByTestScript(t, string(script))
+	have["go"] = true // the tests run under it
+	seen := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range needCall.FindAllStringSubmatch(string(src), -1) {
+			seen++
+			rel, _ := filepath.Rel(root, path)
+			if !have[m[1]] {
+				t.Errorf("%s needs %s, which scripts/test.sh does not install", rel, m[1])
+			}
+			if m[1] != "go" && strings.HasPrefix(testtool.InstallHint(m[1]), "install "+m[1]) {
+				t.Errorf("%s needs %s, for which internal/testtool has no install hint", rel, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen == 0 {
+		t.Fatal("found no testtool.Need call: the pattern no longer matches the code")
+	}
+}
+
+func TestTestScriptIsWhatCIAndReadmeRun(t *testing.T) {
+	t.Parallel()
+	root := releaseRepoRoot(t)
+	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^bash scripts/test\.sh -race -count=1$`).Match(ci) {
+		t.Error(".ci/run does not run the tests with `bash scripts/test.sh -race -count=1`")
+	}
+	if regexp.MustCompile(`(?m)^go test [^\n]*\./\.\.\.`).Match(ci) {
+		t.Error(".ci/run runs go test ./... itself, without scripts/test.sh")
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, quick, ok := strings.Cut(string(readme), "\n## Quick start\n")
+	quick, _, _ = strings.Cut(quick, "\n## ")
+	if !ok || !strings.Contains(quick, "```sh\nscripts/test.sh\n```") {
+		t.Error("the README's quick start does not give scripts/test.sh as the test command")
+	}
+	info, err := os.Stat(filepath.Join(root, "scripts", "test.sh"))
+	if err != nil || info.Mode()&0o111 == 0 {
+		t.Errorf("scripts/test.sh is not executable (%v)", err)
+	}
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The test command: installs the programs the tests run for real, then runs
+# every test with LOFTYSCAN_REQUIRE_TOOLS=1, so a missing program fails its
+# test instead of skipping it. Arguments go to `go test` before ./...:
+#
+#   scripts/test.sh                    # what a fresh machine needs, then go test ./...
+#   scripts/test.sh -race -count=1     # as .ci/run calls it
+#
+# Debian and Ubuntu packages are installed with apt-get when this runs as
+# root (or with sudo when it needs no password); GoReleaser with go install.
+# Elsewhere it names what is missing and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GORELEASER_VERSION=v2.15.1
+# First, so that the GoReleaser installed below wins over an older one.
+gobin="$(go env GOBIN)"
+[ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+export PATH="$gobin:$PATH"
+
+# program on PATH:the Debian package that provides it
+needed="git:git pre-commit:pre-commit git-filter-repo:git-filter-repo rg:ripgrep dpkg:dpkg xxd:xxd
+        bzip2:bzip2 xz:xz-utils zstd:zstd lz4:lz4 lzip:lzip compress:ncompress 7zz:7zip gcab:gcab"
+
+missing=()
+for pair in $needed; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+  else
+    as_root=(unavailable)
+  fi
+  if [ "${as_root[*]}" = unavailable ] || ! command -v apt-get >/dev/null; then
+    echo "test.sh: missing programs; install these packages (Debian/Ubuntu names): ${missing[*]}" >&2
+    echo "test.sh: or run plain 'go test ./...', which skips the tests that need them" >&2
+    exit 1
+  fi
+  echo "== apt-get install ${missing[*]}"
+  "${as_root[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# GoReleaser: the release test builds a snapshot with it. A v1 on PATH
+# cannot read the version 2 configuration, so that counts as missing.
+if ! goreleaser --version 2>/dev/null | grep -Eq '^GitVersion:[[:space:]]+v?2\.'; then
+  echo "== go install github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION (takes a few minutes)"
+  go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
+fi
+
+export LOFTYSCAN_REQUIRE_TOOLS=1
+echo "== go test $* ./..."
+exec go test "$@" ./...
