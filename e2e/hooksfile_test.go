@@ -20,9 +20,9 @@ func TestPreCommitHooksFile(t *testing.T) {
 	for setting, n := range map[string]int{
 		"language: golang":                  2,
 		"pass_filenames: false":             2,
-		"minimum_pre_commit_version: 3.2.0": 2,
-		"stages: [pre-commit]":              1,
-		"stages: [pre-push]":                1,
+		"minimum_pre_commit_version: 3.0.0": 2,
+		"stages: [commit]":                  1,
+		"stages: [push]":                    1,
 		"entry: loftyscan git --staged":     1,
 		"entry: loftyscan git --pre-push":   1,
 	} {

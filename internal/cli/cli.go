@@ -136,9 +136,13 @@ func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &cliError{err: err, hint: fmt.Sprintf("run '%s --help' for the flags", cmd.CommandPath())}
 	})
+	// --version prints what `loftyscan version` prints.
+	v, c, d := buildInfo()
+	root.Version = v
+	root.SetVersionTemplate(versionLine(v, c, d))
 	o := &outputFlags{}
 	o.register(root)
-	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newVersionCommand(e))
+	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newVersionCommand(e), newManCommand(e))
 	return root, o
 }
 

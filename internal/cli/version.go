@@ -53,9 +53,13 @@ func newVersionCommand(e env) *cobra.Command {
 		Short: "Print the version, commit and build date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, c, d := buildInfo()
-			fmt.Fprintf(e.stdout, "loftyscan %s (commit %s, built %s)\n", v, c, d)
-			return nil
+			_, err := fmt.Fprint(e.stdout, versionLine(buildInfo()))
+			return err
 		},
 	}
+}
+
+// versionLine is what `loftyscan version` and `loftyscan --version` print.
+func versionLine(v, c, d string) string {
+	return fmt.Sprintf("loftyscan %s (commit %s, built %s)\n", v, c, d)
 }
