@@ -132,7 +132,7 @@ func benchSearch(b *testing.B, buf []byte) {
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
 	for b.Loop() {
-		s.Search(buf, func(Hit) {})
+		s.Search(buf, func(Hit) int { return 0 })
 	}
 }
 

@@ -48,7 +48,8 @@ type Form struct {
 	sets []byteSet // the bytes each position allows
 	// The form is searched for by the two bytes at fp and fp+1, the pair
 	// of positions least common in text.
-	fp int
+	fp   int
+	rank int // index in its searcher's forms
 }
 
 // Len is the form's length in bytes.

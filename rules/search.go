@@ -76,6 +76,7 @@ func newSearcher(forms []Form) *Searcher {
 	}
 	for i := range forms {
 		f := &forms[i]
+		f.rank = i
 		s.buckets[i] = []int{i}
 		s.maxFP = max(s.maxFP, f.fp)
 		bit := byte(1) << i
@@ -139,18 +140,32 @@ const (
 // Search calls fn for every form in buf, and for the first block of every
 // run of blocks, in order of position (a run before a form at the same
 // position, forms in the order of Forms). It runs in time linear in len(buf).
-func (s *Searcher) Search(buf []byte, fn func(Hit)) {
+//
+// fn returns the offset before which it wants no more hits of the form it
+// was given (0 for none): a caller that has read a run of text whose every
+// hit of the form it has judged at once (all "eyJ" in a base64url run have
+// the same token end) saves the calls.
+func (s *Searcher) Search(buf []byte, fn func(Hit) int) {
 	s.search(buf, s.next, fn)
 }
 
 // search is Search with next, the candidate step, given.
-func (s *Searcher) search(buf []byte, next func(buf []byte, start, runFrom int) (int, int), fn func(Hit)) {
+func (s *Searcher) search(buf []byte, next func(buf []byte, start, runFrom int) (int, int), fn func(Hit) int) {
 	var pendArr [16]Hit
 	pend := pendArr[:0] // hits found but not yet given, sorted
+	var skip [8]int     // by form: no hit before this is wanted
 	give := func(before int) {
+		if len(pend) == 0 || pend[0].Pos >= before {
+			return
+		}
 		n := 0
 		for n < len(pend) && pend[n].Pos < before {
-			fn(pend[n])
+			h := pend[n]
+			if h.Form.Run || h.Pos >= skip[h.Form.rank] {
+				if r := fn(h); !h.Form.Run {
+					skip[h.Form.rank] = r
+				}
+			}
 			n++
 		}
 		pend = append(pend[:0], pend[n:]...)
@@ -169,7 +184,7 @@ func (s *Searcher) search(buf []byte, next func(buf []byte, start, runFrom int) 
 			for bs := s.bucketsAt(buf, pos); bs != 0; bs &= bs - 1 {
 				for _, fi := range s.buckets[bits.TrailingZeros8(bs)] {
 					f := &s.forms[fi]
-					if at := pos - f.fp; f.matchAt(buf, at) {
+					if at := pos - f.fp; at >= skip[fi] && f.matchAt(buf, at) {
 						pend = insertHit(pend, Hit{at, f}, s.forms)
 					}
 				}
@@ -194,6 +209,9 @@ func (s *Searcher) search(buf []byte, next func(buf []byte, start, runFrom int) 
 // insertHit inserts h into the sorted hits: by position, runs first, then
 // forms in their order.
 func insertHit(hits []Hit, h Hit, forms []Form) []Hit {
+	if len(hits) == 0 || hits[len(hits)-1].Pos < h.Pos {
+		return append(hits, h)
+	}
 	at := len(hits)
 	for at > 0 && hitLess(h, hits[at-1], forms) {
 		at--
@@ -215,12 +233,7 @@ func hitRank(f *Form, forms []Form) int {
 	case RunUTF16:
 		return -1
 	}
-	for i := range forms {
-		if &forms[i] == f {
-			return i
-		}
-	}
-	return len(forms)
+	return f.rank
 }
 
 // next returns the first event at or after start: a pair at a position at

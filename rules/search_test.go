@@ -42,7 +42,7 @@ func refSearch(s *Searcher, buf []byte) []Hit {
 
 func collect(s *Searcher, buf []byte, next func([]byte, int, int) (int, int)) []Hit {
 	var out []Hit
-	s.search(buf, next, func(h Hit) { out = append(out, h) })
+	s.search(buf, next, func(h Hit) int { out = append(out, h); return 0 })
 	return out
 }
 
@@ -97,8 +97,9 @@ func TestSearchOneLayer(t *testing.T) {
 		for pad := range 3 {
 			text := encode(strings.Repeat("~", pad)+planted, name)
 			found := false
-			DefaultSearcher().Search([]byte(text), func(h Hit) {
+			DefaultSearcher().Search([]byte(text), func(h Hit) int {
 				found = found || !h.Form.Run && h.Form.Layer == layer && h.Pos <= 2*pad+4
+				return 0
 			})
 			if !found {
 				t.Errorf("%s, prefix %d: no %v form found", name, pad, layer)
@@ -127,10 +128,11 @@ func TestSearchRuns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []Hit
-		DefaultSearcher().Search([]byte(tt.text), func(h Hit) {
+		DefaultSearcher().Search([]byte(tt.text), func(h Hit) int {
 			if h.Form.Run {
 				got = append(got, h)
 			}
+			return 0
 		})
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s: runs %v, want %v", tt.name, got, tt.want)
