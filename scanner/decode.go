@@ -185,8 +185,11 @@ func (d *decodeState) decodeAround(pos, phase int, c *codec) {
 }
 
 // decodeRun decodes a run of base64 text, or of hex, that reaches the
-// block at pos, from its start to its end, window after window: nested
-// encodings have no fixed form to find them by, but need long runs.
+// block at pos, from its start to its end: nested encodings have no fixed
+// form to find them by, but need long runs. A run of several lines is
+// decoded as one text where its lines continue each other (as a window
+// joins them: see codec.continues), and line by line otherwise: each line of
+// a list of base64 values starts a quantum of its own.
 func (d *decodeState) decodeRun(pos int) {
 	if pos < d.runDone {
 		return
@@ -196,21 +199,56 @@ func (d *decodeState) decodeRun(pos int) {
 	for start > 0 && start > pos-2*rules.RunBlock && inRun(buf[start-1]) {
 		start--
 	}
-	for start < pos && (buf[start] == '\n' || buf[start] == '\r') {
-		start++
+	for start < len(buf) && inRun(buf[start]) {
+		for start < len(buf) && (buf[start] == '\n' || buf[start] == '\r') {
+			start++
+		}
+		c := &base64Codec
+		if isHexRun(buf, start) {
+			c = &hexCodec
+		}
+		end := c.segmentEnd(buf, start)
+		d.decodeSegment(start, end, c)
+		d.runDone = max(d.runDone, end)
+		start = end
 	}
-	c := &base64Codec
-	if isHexRun(buf, start) {
-		c = &hexCodec
+	d.runDone = max(d.runDone, start, pos+rules.RunBlock)
+}
+
+// segmentEnd returns the end of the text of c at buf[start:] that is one
+// encoded text: its line, and the lines after it that continue it.
+func (c *codec) segmentEnd(buf []byte, start int) int {
+	i, prevLen := start, -1
+	for {
+		lineStart := i
+		for i < len(buf) && c.val[buf[i]] != 0xff {
+			i++
+		}
+		lineLen := i - lineStart
+		next := i
+		if next < len(buf) && buf[next] == '\r' {
+			next++
+		}
+		if next >= len(buf) || buf[next] != '\n' || next+1 >= len(buf) || c.val[buf[next+1]] == 0xff {
+			return i
+		}
+		if !c.continues(buf, next+1, lineLen, prevLen) {
+			return i
+		}
+		prevLen = lineLen
+		i = next + 1
 	}
+}
+
+// decodeSegment decodes one encoded text from its start, window after
+// window.
+func (d *decodeState) decodeSegment(start, end int, c *codec) {
 	h, prevWhole := start, -1
 	for {
-		w := d.f.decodeWindow(buf, h, 0, c)
+		w := d.f.decodeWindowTo(d.buf, h, 0, c, end)
 		if w == nil {
-			d.runDone = max(d.runDone, pos+rules.RunBlock)
 			return
 		}
-		d.runDone = max(d.runDone, w.at(len(w.off)-1)+1)
 		d.searchWindow(w, prevWhole)
 		cut := len(w.off) >= b64Back+b64Ahead
 		if !cut || w.whole <= h {

@@ -99,6 +99,9 @@ func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
 	if lineLen == prevLen || slices.Contains(c.widths, lineLen) {
 		return true
 	}
+	if c == &hexCodec {
+		return false
+	}
 	j := next
 	for j < len(buf) && c.val[buf[j]] != 0xff {
 		j++
@@ -118,6 +121,11 @@ func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
 // between lines that continue the text are joined. It returns nil when the
 // run is too short to hold a key.
 func (f *finder) decodeWindow(buf []byte, h, phase int, c *codec) *window {
+	return f.decodeWindowTo(buf, h, phase, c, len(buf))
+}
+
+// decodeWindowTo is decodeWindow reading no further than end.
+func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *window {
 	// Walk back over characters and single line breaks.
 	lo := h
 	for n := 0; lo > 0 && n < b64Back; {
@@ -143,13 +151,13 @@ func (f *finder) decodeWindow(buf []byte, h, phase int, c *codec) *window {
 	// unless it is wrapped: growing them by appending allocated twice
 	// what they hold.
 	line := lo
-	for line < len(buf) && line-lo < b64Back+b64Ahead && c.val[buf[line]] != 0xff {
+	for line < end && line-lo < b64Back+b64Ahead && c.val[buf[line]] != 0xff {
 		line++
 	}
 	w.lo, w.off, w.decoded = lo, slices.Grow(w.off[:0], line-lo), w.decoded[:0]
 	hitIdx := -1
 	lineStart, prevLen := 0, -1 // index in off of the line's first character; length of the line before
-	for i, n := lo, 0; i < len(buf) && n < b64Back+b64Ahead; i++ {
+	for i, n := lo, 0; i < end && n < b64Back+b64Ahead; i++ {
 		ch := buf[i]
 		if c.val[ch] != 0xff {
 			if i == h {
@@ -165,7 +173,7 @@ func (f *finder) decodeWindow(buf []byte, h, phase int, c *codec) *window {
 		} else if ch != '\n' {
 			break
 		}
-		if next >= len(buf) || c.val[buf[next]] == 0xff {
+		if next >= end || c.val[buf[next]] == 0xff {
 			break
 		}
 		lineLen := len(w.off) - lineStart
