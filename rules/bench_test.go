@@ -125,3 +125,24 @@ func BenchmarkParseToken(b *testing.B) {
 		}
 	}
 }
+
+func benchSearch(b *testing.B, buf []byte) {
+	b.Helper()
+	s := DefaultSearcher()
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Search(buf, func(Hit) int { return 0 })
+	}
+}
+
+// BenchmarkSearchGoSource is the one-pass search for every form and run
+// over Go source without keys.
+func BenchmarkSearchGoSource(b *testing.B) { benchSearch(b, goSource(b)) }
+
+// BenchmarkSearchFiller is the same over the prose the scanner's
+// benchmarks use.
+func BenchmarkSearchFiller(b *testing.B) {
+	const filler = "héllo wörld, 日本語 filler; nothing secret here\nshort\n\n"
+	benchSearch(b, bytes.Repeat([]byte(filler), benchSize/len(filler)))
+}

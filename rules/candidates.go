@@ -46,33 +46,40 @@ func FindCandidates(buf []byte) []Candidate {
 		if j < 0 {
 			break
 		}
-		start := i + j
-		// The header's base64url run, read to its end: any "eyJ" before
-		// runEnd has the same run end, the same tail and so the same token
-		// end, and differs only in length.
-		runEnd := start + len(prefix)
-		for runEnd < len(buf) && b64url[buf[runEnd]] {
-			runEnd++
+		c, next, ok := candidateAt(buf, i+j)
+		if ok {
+			out = append(out, c)
 		}
-		// A token starting at or before runEnd-len(prefix) can be at most
-		// MaxTokenLen long, so its tail needs no reading past that.
-		limit := min(len(buf), runEnd-len(prefix)+MaxTokenLen+1)
-		end, ok := cutTail(buf, runEnd, limit)
-		if !ok {
-			i = runEnd
-			continue
-		}
-		// The first "eyJ" of the run whose token fits in MaxTokenLen, as if
-		// each had been tried in turn.
-		lo := max(start, end-MaxTokenLen)
-		if k := bytes.Index(buf[lo:runEnd], prefix); k >= 0 {
-			out = append(out, Candidate{lo + k, end})
-			i = end
-			continue
-		}
-		i = runEnd
+		i = next
 	}
 	return out
+}
+
+// candidateAt returns the candidate of the base64url run that holds the
+// "eyJ" at buf[start:], if there is one, and where the search for the next
+// "eyJ" resumes: no "eyJ" before it starts another candidate.
+func candidateAt(buf []byte, start int) (Candidate, int, bool) {
+	// The header's base64url run, read to its end: any "eyJ" before
+	// runEnd has the same run end, the same tail and so the same token
+	// end, and differs only in length.
+	runEnd := start + len(prefix)
+	for runEnd < len(buf) && b64url[buf[runEnd]] {
+		runEnd++
+	}
+	// A token starting at or before runEnd-len(prefix) can be at most
+	// MaxTokenLen long, so its tail needs no reading past that.
+	limit := min(len(buf), runEnd-len(prefix)+MaxTokenLen+1)
+	end, ok := cutTail(buf, runEnd, limit)
+	if !ok {
+		return Candidate{}, runEnd, false
+	}
+	// The first "eyJ" of the run whose token fits in MaxTokenLen, as if
+	// each had been tried in turn.
+	lo := max(start, end-MaxTokenLen)
+	if k := bytes.Index(buf[lo:runEnd], prefix); k >= 0 {
+		return Candidate{lo + k, end}, end, true
+	}
+	return Candidate{}, runEnd, false
 }
 
 // sigPadding is how many '=' a base64 segment of length n needs, by n%4.

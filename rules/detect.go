@@ -53,18 +53,36 @@ func (c Config) Find(buf []byte) []Match {
 // (a Kubernetes Secret's LOFTY_API_KEY: <base64>, say).
 func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 	var out []Match
-	for _, cand := range FindCandidates(buf) {
-		m, ok := c.judge(buf, cand, outerContext)
-		if !ok {
-			if alt, found := lastPrefix(buf, cand); found {
-				m, ok = c.judge(buf, alt, outerContext)
-			}
+	for i := 0; i < len(buf); {
+		j := Index(buf[i:], prefix)
+		if j < 0 {
+			break
 		}
+		m, ok, next := c.FindAt(buf, i+j, outerContext)
 		if ok {
 			out = append(out, m)
 		}
+		i = next
 	}
 	return out
+}
+
+// FindAt judges the candidate that the "eyJ" at buf[start:] begins, as
+// FindWithContext does, for a caller that searches for "eyJ" itself (among
+// other forms: see Searcher). It returns the match, whether there is one,
+// and the offset before which no other "eyJ" needs judging.
+func (c Config) FindAt(buf []byte, start int, outerContext bool) (Match, bool, int) {
+	cand, next, ok := candidateAt(buf, start)
+	if !ok {
+		return Match{}, false, next
+	}
+	m, ok := c.judge(buf, cand, outerContext)
+	if !ok {
+		if alt, found := lastPrefix(buf, cand); found {
+			m, ok = c.judge(buf, alt, outerContext)
+		}
+	}
+	return m, ok, next
 }
 
 // lastPrefix returns the candidate that starts at the last "eyJ" of cand's

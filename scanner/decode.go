@@ -9,7 +9,7 @@ import (
 // maxDecodeDepth bounds how many encodings may wrap a key (base64 inside
 // UTF-16 is two). Each layer shrinks the text, so this is also a bound on
 // the work a crafted input can cause.
-const maxDecodeDepth = 3
+const maxDecodeDepth = rules.MaxLayers
 
 // Window sizes for decoding around a hit. A key's encoding must fit in the
 // forward window; the backward window gives the rules the key's line for
@@ -19,19 +19,22 @@ const maxDecodeDepth = 3
 // run reads again, so b64Step, how far it reaches past them, sets the cost
 // of a run of hits (megabytes of "ZXlK"): about (b64Back+b64Token+b64Step)/
 // b64Step decoded characters per input character and alignment. With a
-// step of 1 KB it was 23, and a window allocated for every KB.
+// step of 1 KB it was 23, and a window allocated for every KB. Hex takes
+// two characters a byte, more than base64's 4/3: its windows are sized by
+// hexToken, the hex characters of the longest token.
 const (
 	b64Back  = 1024
 	b64Token = rules.MaxTokenLen*4/3 + 4 // base64 characters of the longest token
+	hexToken = rules.MaxTokenLen*2 + 2
 	b64Step  = 32 << 10
-	b64Ahead = b64Token + b64Step
+	b64Ahead = hexToken + b64Step
 	u16Back  = 1024
 	u16Ahead = 2*rules.MaxTokenLen + 64
 )
 
 // maxFreeWindows is how many decoded windows a finder keeps for reuse: the
-// four alignments a run can be decoded at, at each depth of decoding.
-const maxFreeWindows = 4 * maxDecodeDepth
+// alignments a run can be decoded at, at each depth of decoding.
+const maxFreeWindows = 6 * maxDecodeDepth
 
 // hit is a match of the rules at a position in the buffer searched.
 type hit struct {
@@ -45,377 +48,278 @@ type hit struct {
 // reuse.
 type finder struct {
 	cfg  rules.Config
-	free []*b64window // windows to reuse
-	// searched counts the bytes handed to the rules, at every depth of
-	// decoding: the work a scan does, which tests check grows linearly
-	// with the input, whatever the input.
+	free []*window // windows to reuse
+	// searched counts the bytes searched, at every depth of decoding: the
+	// work a scan does, which tests check grows linearly with the input,
+	// whatever the input.
 	searched int64
 }
 
 // window returns an empty window, reused when one is free.
-func (f *finder) window() *b64window {
+func (f *finder) window() *window {
 	if n := len(f.free); n > 0 {
 		w := f.free[n-1]
 		f.free = f.free[:n-1]
 		return w
 	}
-	return &b64window{off: make([]int32, 0, 512)}
+	return &window{off: make([]int32, 0, 512)}
 }
 
 // release gives back a window no longer in use; its decoded text must no
 // longer be searched.
-func (f *finder) release(w *b64window) {
+func (f *finder) release(w *window) {
 	if len(f.free) < maxFreeWindows {
 		f.free = append(f.free, w)
 	}
 }
 
-// find reports every key in buf, plain or wrapped in base64 or UTF-16.
+// find reports every key in buf: plain, or wrapped in up to
+// maxDecodeDepth-depth layers of base64, hex and UTF-16. One pass of
+// rules.Searcher finds every place to decode; each decoded text is searched
+// again for the layers inside.
 func (f *finder) find(buf []byte, outerCtx bool, depth int, emit func(hit)) {
+	f.findIn(buf, func() bool { return outerCtx }, depth, emit)
+}
+
+// findIn is find with the enclosing text's context computed only when a
+// token needs it: checking the line of every one of thousands of short
+// runs on one long line cost more than decoding them.
+func (f *finder) findIn(buf []byte, outer func() bool, depth int, emit func(hit)) {
 	f.searched += int64(len(buf))
-	for _, m := range f.cfg.FindWithContext(buf, outerCtx) {
-		emit(hit{pos: m.Start, match: m})
-	}
 	if depth >= maxDecodeDepth {
+		if rules.Index(buf, []byte("eyJ")) < 0 {
+			return
+		}
+		for _, m := range f.cfg.FindWithContext(buf, outer()) {
+			emit(hit{pos: m.Start, match: m})
+		}
 		return
 	}
-	f.findBase64(buf, depth, emit)
-	f.findUTF16(buf, depth, emit)
+	d := decodeState{f: f, buf: buf, outer: outer, depth: depth, emit: emit, u16Done: -1, runDone: -1}
+	rules.DefaultSearcher().Search(buf, d.hit)
+	d.releaseAll()
 }
 
-// b64Forms are the fixed characters that base64 of "eyJ" produces at each
-// of the three alignments, with the offset of the form from the start of
-// its 4-character quantum. Standard and URL alphabets agree on them. The
-// last three are base64 of "eyJ" in UTF-16LE, as PowerShell's
-// -EncodedCommand and other Windows tools write it.
-var b64Forms = [...]struct {
-	text      []byte
-	quantumAt int // form starts this many characters after its quantum
-}{
-	{[]byte("ZXlK"), 0},     // "eyJ" at decoded offset 0 of a quantum
-	{[]byte("V5S"), 2},      // at offset 1
-	{[]byte("leU"), 3},      // at offset 2
-	{[]byte("ZQB5AEoA"), 0}, // "e\0y\0J\0" at offset 0
-	{[]byte("UAeQBKA"), 2},  // at offset 1
-	{[]byte("lAHkASg"), 3},  // at offset 2
+// lineContext returns the context of text decoded from buf[start:end]:
+// the enclosing text's, or a Lofty name on the line of the encoded text
+// (a Kubernetes Secret's LOFTY_API_KEY: <base64>, say). It is computed once,
+// when first asked.
+func (f *finder) lineContext(outer func() bool, buf []byte, start, end int) func() bool {
+	done, val := false, false
+	return func() bool {
+		if !done {
+			done = true
+			val = outer() || rules.HasLoftyContext(buf, start, end, f.cfg.ContextNames)
+		}
+		return val
+	}
 }
 
-// b64val maps both base64 alphabets to their 6-bit values; 0xff is not base64.
-var b64val = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	for i := range len(std) {
-		t[std[i]] = byte(i)
-	}
-	t['-'], t['_'] = 62, 63
-	return t
-}()
+// decodeState is what one search of one buffer keeps between hits: the
+// windows that may cover hits to come, and how far each kind of run has
+// been decoded. Hits come in order, so only the last few windows can cover
+// the next hit: one per alignment at most, and a run is decoded once per
+// alignment, not once per hit.
+type decodeState struct {
+	f     *finder
+	buf   []byte
+	outer func() bool // whether the enclosing text puts buf in a Lofty context
+	depth int
+	emit  func(hit)
 
-// b64window is one decoded stretch of base64 text.
-type b64window struct {
-	lo      int     // buffer offset of the first base64 character
-	off     []int32 // lo+off[i] is the buffer offset of the i-th base64 character
-	quantum int     // index in off where decoding started
-	decoded []byte  // what it decoded to
-	whole   int     // buffer offset up to which a token starting there was decoded whole
+	live    []*window // base64 and hex windows that may cover a hit to come
+	u16Done int       // UTF-16 decoded up to here
+	runDone int       // base64 and hex runs decoded up to here
 }
 
-// at returns the buffer offset of the i-th base64 character.
-func (w *b64window) at(i int) int { return w.lo + int(w.off[i]) }
-
-// index returns the index of the base64 character at buffer offset h, or -1.
-func (w *b64window) index(h int) int {
-	d := h - w.lo
-	if n := len(w.off); int(w.off[n-1]) == n-1 {
-		return d // no line breaks: the characters are contiguous
+func (d *decodeState) releaseAll() {
+	for _, w := range d.live {
+		d.f.release(w)
 	}
-	i, ok := slices.BinarySearch(w.off, int32(d))
-	if !ok {
-		return -1
-	}
-	return i
+	d.live = nil
 }
 
-// covers reports whether the hit at buffer offset h, quantumAt characters
-// into its quantum, was already decoded as part of w with the same
-// alignment, with room for a whole token after it: then the rules have
-// already seen it.
-func (w *b64window) covers(h, quantumAt int) bool {
-	if len(w.off) == 0 || h < w.lo || h > w.whole {
+// hit decodes what a hit of the searcher points at, and returns where the
+// next hit of the same form is worth having.
+func (d *decodeState) hit(h rules.Hit) int {
+	switch {
+	case h.Form.Layer == rules.Plain:
+		m, ok, next := d.f.cfg.FindAt(d.buf, h.Pos, d.outer())
+		if ok {
+			d.emit(hit{pos: m.Start, match: m})
+		}
+		return next
+	case h.Form == rules.RunBase64:
+		d.decodeRun(h.Pos)
+	case h.Form == rules.RunUTF16:
+		c := h.Pos // the first character of the block: the byte whose next is zero
+		if d.buf[c] == 0 {
+			c++
+		}
+		d.decodeUTF16Run(c)
+	case h.Form.Layer == rules.UTF16:
+		d.decodeUTF16Run(h.Pos + h.Form.Phase)
+		return d.u16Done
+	case h.Form.Layer == rules.Base64:
+		d.decodeAround(h.Pos, h.Form.Phase, &base64Codec)
+	case h.Form.Layer == rules.Hex:
+		d.decodeAround(h.Pos, h.Form.Phase, &hexCodec)
+	}
+	return 0
+}
+
+// decodeAround decodes the text of codec c around a form at buf[pos:],
+// phase characters into its unit, unless a window decoded already covers it.
+func (d *decodeState) decodeAround(pos, phase int, c *codec) {
+	covered := false
+	d.live = slices.DeleteFunc(d.live, func(w *window) bool {
+		if w.whole < pos { // covers no hit from here on
+			d.f.release(w)
+			return true
+		}
+		covered = covered || w.codec == c && w.covers(pos, phase)
 		return false
-	}
-	i := w.index(h)
-	return i >= 0 && (i-quantumAt-w.quantum)%4 == 0 && i-quantumAt >= w.quantum
-}
-
-// findBase64 decodes the base64 text around each base64 form of "eyJ" and
-// runs the rules over it. Lines of wrapped base64 (76-column output of the
-// base64 command, PEM-like blocks) are joined.
-//
-// The hits of all forms are taken in the order they appear, so that the
-// windows that may cover the next hit are the few decoded last: one per
-// alignment at most, and a run is decoded once per alignment, not once per
-// form.
-func (f *finder) findBase64(buf []byte, depth int, emit func(hit)) {
-	var next [len(b64Forms)]int // offset of each form's next hit, or -1
-	for k := range b64Forms {
-		next[k] = indexFrom(buf, 0, b64Forms[k].text)
-	}
-	var live []*b64window // windows that may cover a hit to come
-	defer func() {
-		for _, w := range live {
-			f.release(w)
-		}
-	}()
-	for {
-		k := -1
-		for j, at := range next {
-			if at >= 0 && (k < 0 || at < next[k]) {
-				k = j
-			}
-		}
-		if k < 0 {
-			return
-		}
-		h, form := next[k], b64Forms[k]
-		next[k] = indexFrom(buf, h+len(form.text), form.text)
-		covered := false
-		live = slices.DeleteFunc(live, func(w *b64window) bool {
-			if w.whole < h { // covers no hit from here on
-				f.release(w)
-				return true
-			}
-			covered = covered || w.covers(h, form.quantumAt)
-			return false
-		})
-		if covered {
-			continue
-		}
-		w := f.decodeBase64Around(buf, h, form.quantumAt)
-		if w == nil {
-			continue
-		}
-		live = append(live, w)
-		// The enclosing line's context matters only to a token the
-		// decoded text holds; most windows hold none, and checking the
-		// line of every one of thousands of short runs on one long line
-		// cost more than decoding them.
-		outer := false
-		if len(rules.FindCandidates(w.decoded)) > 0 {
-			start, end := w.at(w.quantum), w.at(len(w.off)-1)+1
-			outer = rules.HasLoftyContext(buf, start, end, f.cfg.ContextNames)
-		}
-		f.find(w.decoded, outer, depth+1, func(in hit) {
-			q := w.quantum + in.pos/3*4
-			in.pos = w.at(min(q, len(w.off)-1))
-			if in.pos > w.whole {
-				return // maybe cut off by the window's end: found from a window of its own
-			}
-			in.encoding = joinEncoding("base64", in.encoding)
-			emit(in)
-		})
-	}
-}
-
-// continuesBase64 reports whether the line at buf[next:], after a line of
-// lineLen base64 characters (and prevLen before that, or -1), continues
-// the same base64 text, wrapped, rather than starting other text that
-// happens to begin with base64 characters: "OTHER=1" after a line
-// LOFTY_KEY_B64=<base64>. Joined, the decoded bytes of "OTHER" would be
-// glued to the key's signature, and the key reported wrong or missed.
-// A line continues the text when the line before is as long as a wrapped
-// line (64 or 76 characters, or as long as the one before it), or when it
-// is base64 to its end: up to a line break, the end, or '=' padding.
-func continuesBase64(buf []byte, next, lineLen, prevLen int) bool {
-	if lineLen == 64 || lineLen == 76 || lineLen == prevLen {
-		return true
-	}
-	j := next
-	for j < len(buf) && b64val[buf[j]] != 0xff {
-		j++
-	}
-	if j < len(buf) && buf[j] == '=' {
-		j++
-		if j < len(buf) && buf[j] == '=' {
-			j++
-		}
-		return j == len(buf) || b64val[buf[j]] == 0xff
-	}
-	return j == len(buf) || buf[j] == '\n' || buf[j] == '\r'
-}
-
-// indexFrom returns the offset of the first sep in buf at or after i, or -1.
-func indexFrom(buf []byte, i int, sep []byte) int {
-	if j := rules.Index(buf[i:], sep); j >= 0 {
-		return i + j
-	}
-	return -1
-}
-
-// decodeBase64Around decodes the base64 run around the form at buf[h:],
-// aligned on the form's quantum. It returns nil when the run is too short to
-// hold a key.
-func (f *finder) decodeBase64Around(buf []byte, h, quantumAt int) *b64window {
-	// Walk back over base64 characters and single line breaks.
-	lo := h
-	for n := 0; lo > 0 && n < b64Back; {
-		c := buf[lo-1]
-		if b64val[c] != 0xff {
-			lo--
-			n++
-			continue
-		}
-		if c == '\n' && lo >= 2 && b64val[buf[lo-2]] != 0xff {
-			lo--
-			continue
-		}
-		if c == '\n' && lo >= 3 && buf[lo-2] == '\r' && b64val[buf[lo-3]] != 0xff {
-			lo -= 2
-			continue
-		}
-		break
-	}
-	w := f.window()
-	// Size the offsets for the run's first line, which is all of it
-	// unless it is wrapped: growing them by appending allocated twice
-	// what they hold.
-	line := lo
-	for line < len(buf) && line-lo < b64Back+b64Ahead && b64val[buf[line]] != 0xff {
-		line++
-	}
-	w.lo, w.off, w.decoded = lo, slices.Grow(w.off[:0], line-lo), w.decoded[:0]
-	hitIdx := -1
-	lineStart, prevLen := 0, -1 // index in off of the line's first character; length of the line before
-	for i, n := lo, 0; i < len(buf) && n < b64Back+b64Ahead; i++ {
-		c := buf[i]
-		if b64val[c] != 0xff {
-			if i == h {
-				hitIdx = len(w.off)
-			}
-			w.off = append(w.off, int32(i-lo))
-			n++
-			continue
-		}
-		next := i + 1 // where the next line starts, if this is a line break
-		if c == '\r' && i+1 < len(buf) && buf[i+1] == '\n' {
-			next++
-		} else if c != '\n' {
-			break
-		}
-		if next >= len(buf) || b64val[buf[next]] == 0xff {
-			break
-		}
-		lineLen := len(w.off) - lineStart
-		if i > h && !continuesBase64(buf, next, lineLen, prevLen) {
-			break
-		}
-		lineStart, prevLen = len(w.off), lineLen
-		i = next - 1
-	}
-	q := hitIdx - quantumAt
-	n := len(w.off) - q%4
-	if hitIdx < 0 || q < 0 || n < 16 {
-		f.release(w)
-		return nil
-	}
-	w.quantum = q % 4
-	// A window cut by its size, not by the end of the run, holds whole
-	// only the tokens that start a token's length before its end; a token
-	// cut off at its end must be found from a window of its own.
-	w.whole = w.at(len(w.off) - 1)
-	if len(w.off) >= b64Back+b64Ahead {
-		w.whole = w.at(max(0, len(w.off)-1-b64Token))
-	}
-	w.decoded = slices.Grow(w.decoded, n/4*3+2)
-	var acc uint32
-	var bits uint
-	for _, o := range w.off[w.quantum:] {
-		acc = acc<<6 | uint32(b64val[buf[lo+int(o)]])
-		bits += 6
-		if bits >= 8 {
-			bits -= 8
-			w.decoded = append(w.decoded, byte(acc>>bits))
-		}
-	}
-	return w
-}
-
-// findUTF16 decodes the ASCII-range UTF-16 text (LE or BE, with or without a
-// byte order mark) around each UTF-16 form of "yJ" and runs the rules over
-// it. PowerShell and many Windows tools write UTF-16.
-func (f *finder) findUTF16(buf []byte, depth int, emit func(hit)) {
-	form := []byte("y\x00J")
-	done := -1 // end of the last decoded run
-	for i := 0; i < len(buf); {
-		j := rules.Index(buf[i:], form)
-		if j < 0 {
-			break
-		}
-		h := i + j
-		i = h + 1
-		if h < 2 || buf[h-2] != 'e' || buf[h-1] != 0 || h < done {
-			continue
-		}
-		done = f.decodeUTF16(buf, h-2, depth, emit)
-	}
-}
-
-// decodeUTF16 decodes the run of printable ASCII characters at c, c±2,
-// c±4... with a zero byte between each two, runs the rules over it, and
-// returns where the next run may start. ASCII in UTF-16 is the same run of
-// bytes in either byte order: only its ends tell LE from BE. Each LE unit is
-// followed by its zero byte and each BE unit preceded by one, so a run whose
-// last character is not followed by a zero (the end of the text, or a
-// non-Latin-1 character) but whose first is preceded by one is BE; any other
-// run is read as LE, the byte order Windows writes. Only the reported
-// encoding depends on that guess, never the characters decoded.
-func (f *finder) decodeUTF16(buf []byte, c, depth int, emit func(hit)) int {
-	// A control character is more likely half of a non-ASCII unit.
-	isChar := func(i int) bool {
-		if i < 0 || i >= len(buf) {
-			return false
-		}
-		b := buf[i]
-		return b >= 0x20 && b < 0x7f || b == '\t' || b == '\n' || b == '\r'
-	}
-	first := c
-	for n := 0; n < u16Back && isChar(first-2) && buf[first-1] == 0; n++ {
-		first -= 2
-	}
-	last := c
-	cut := false
-	for n := 0; isChar(last+2) && buf[last+1] == 0; n++ {
-		if n == u16Ahead {
-			cut = true
-			break
-		}
-		last += 2
-	}
-	// A run cut by the limit holds whole only the tokens that start a
-	// token's length before its end; the others are found from the next.
-	whole := last + 1
-	if cut {
-		whole -= 2 * rules.MaxTokenLen
-	}
-	enc, lo := "utf-16le", 0 // lo: offset of the character in its unit
-	if first > 0 && buf[first-1] == 0 && (last+1 == len(buf) || buf[last+1] != 0) {
-		enc, lo = "utf-16be", 1
-	}
-	decoded := make([]byte, 0, (last-first)/2+1)
-	for p := first; p <= last; p += 2 {
-		decoded = append(decoded, buf[p])
-	}
-	f.find(decoded, false, depth+1, func(in hit) {
-		in.pos = first + 2*in.pos - lo
-		if in.pos >= whole {
-			return
-		}
-		in.encoding = joinEncoding(enc, in.encoding)
-		emit(in)
 	})
-	return whole
+	if covered {
+		return
+	}
+	if w := d.f.decodeWindow(d.buf, pos, phase, c); w != nil {
+		d.live = append(d.live, w)
+		d.searchWindow(w, -1)
+	}
+}
+
+// decodeRun decodes a run of base64 text, or of hex, that reaches the
+// block at pos, from its start to its end: nested encodings have no fixed
+// form to find them by, but need long runs. A run of several lines is
+// decoded as one text where its lines continue each other (as a window
+// joins them: see codec.continues), and line by line otherwise: each line of
+// a list of base64 values starts a quantum of its own.
+func (d *decodeState) decodeRun(pos int) {
+	if pos < d.runDone {
+		return
+	}
+	buf := d.buf
+	start := pos
+	for start > 0 && start > pos-2*rules.RunBlock && inRun(buf[start-1]) {
+		start--
+	}
+	for start < len(buf) && inRun(buf[start]) {
+		for start < len(buf) && (buf[start] == '\n' || buf[start] == '\r') {
+			start++
+		}
+		c := &base64Codec
+		if isHexRun(buf, start) {
+			c = &hexCodec
+		}
+		end := c.segmentEnd(buf, start)
+		d.decodeSegment(start, end, c)
+		d.runDone = max(d.runDone, end)
+		start = end
+	}
+	d.runDone = max(d.runDone, start, pos+rules.RunBlock)
+}
+
+// segmentEnd returns the end of the text of c at buf[start:] that is one
+// encoded text: its line, and the lines after it that continue it.
+func (c *codec) segmentEnd(buf []byte, start int) int {
+	i, prevLen := start, -1
+	for {
+		lineStart := i
+		for i < len(buf) && c.val[buf[i]] != 0xff {
+			i++
+		}
+		lineLen := i - lineStart
+		next := i
+		if next < len(buf) && buf[next] == '\r' {
+			next++
+		}
+		if next >= len(buf) || buf[next] != '\n' || next+1 >= len(buf) || c.val[buf[next+1]] == 0xff {
+			return i
+		}
+		if !c.continues(buf, next+1, lineLen, prevLen) {
+			return i
+		}
+		prevLen = lineLen
+		i = next + 1
+	}
+}
+
+// decodeSegment decodes one encoded text from its start, window after
+// window.
+func (d *decodeState) decodeSegment(start, end int, c *codec) {
+	h, prevWhole := start, -1
+	for {
+		w := d.f.decodeWindowTo(d.buf, h, 0, c, end)
+		if w == nil {
+			return
+		}
+		d.searchWindow(w, prevWhole)
+		cut := len(w.off) >= b64Back+b64Ahead
+		if !cut || w.whole <= h {
+			d.f.release(w)
+			return
+		}
+		// Go on from the last unit start at or before the end of what
+		// this window holds whole.
+		i := w.index(w.whole)
+		i -= (i - w.quantum) % c.unit
+		h, prevWhole = w.at(i), w.whole
+		d.f.release(w)
+	}
+}
+
+// inRun reports whether c can be part of a base64 or hex run, line breaks
+// included.
+func inRun(c byte) bool { return b64val[c] != 0xff || c == '\n' || c == '\r' }
+
+// isHexRun reports whether the run at buf[start:] is hex digits only (and
+// line breaks) for as far as a window reads: then it is decoded as hex. A
+// base64 text of 64 characters or more that holds only hex digits is not
+// to be expected.
+func isHexRun(buf []byte, start int) bool {
+	n := 0
+	for i := start; i < len(buf) && n < b64Back+b64Ahead; i++ {
+		c := buf[i]
+		if c == '\n' || c == '\r' {
+			continue
+		}
+		if hexval[c] == 0xff {
+			return b64val[c] == 0xff && n >= 16 // the run ended
+		}
+		n++
+	}
+	return n >= 16
+}
+
+// searchWindow runs the rules over a decoded window and reports what it
+// finds at the place its encoded text starts; a token at or before skip
+// was reported from the window before.
+func (d *decodeState) searchWindow(w *window, skip int) {
+	outer := d.f.lineContext(d.outer, d.buf, w.at(w.quantum), w.at(len(w.off)-1)+1)
+	c := w.codec
+	d.f.findIn(w.decoded, outer, d.depth+1, func(in hit) {
+		q := w.quantum + in.pos/c.bytes*c.unit
+		in.pos = w.at(min(q, len(w.off)-1))
+		if in.pos > w.whole || in.pos <= skip {
+			return // cut off by the window's end: found from a window of its own
+		}
+		in.encoding = joinEncoding(c.name, in.encoding)
+		d.emit(in)
+	})
+}
+
+// decodeUTF16Run decodes the UTF-16 text around the character at c, and on
+// past each stretch cut by its size, unless it was decoded already.
+func (d *decodeState) decodeUTF16Run(c int) {
+	for c >= d.u16Done {
+		whole, cut := d.f.decodeUTF16(d.buf, c, d.outer, d.depth, d.emit)
+		d.u16Done = whole
+		if !cut {
+			return
+		}
+		c = whole // a character: whole is the cut end less whole characters
+	}
 }
 
 func joinEncoding(outer, inner string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -72,7 +73,7 @@ func plantAt(data []byte, offset uint, sep, text string) ([]byte, int) {
 }
 
 // encodings are the labels a finding's encoding is made of.
-var encodings = []string{"base64", "utf-16le", "utf-16be"}
+var encodings = []string{"base64", "hex", "utf-16le", "utf-16be"}
 
 // checkEncoding checks that enc is "" or at most maxDecodeDepth known
 // labels joined by "/".
@@ -152,6 +153,27 @@ func checkHit(t *testing.T, buf []byte, h hit) {
 			dec := refBase64At(buf, h.pos, len(tok)/3*4+8)
 			if i := bytes.Index(dec, []byte(tok)); i < 0 || i > 2 {
 				t.Fatalf("base64 at %d does not decode to the token in its first quantum (index %d)", h.pos, i)
+			}
+		}
+	case outer == "hex":
+		if hexval[buf[h.pos]] == 0xff {
+			t.Fatalf("hex hit at %d on %q", h.pos, buf[h.pos])
+		}
+		if inner == "" {
+			var dec []byte
+			for i := h.pos; i+1 < len(buf) && len(dec) < len(tok); {
+				if buf[i] == '\n' || buf[i] == '\r' {
+					i++
+					continue
+				}
+				if hexval[buf[i]] == 0xff || hexval[buf[i+1]] == 0xff {
+					break
+				}
+				dec = append(dec, hexval[buf[i]]<<4|hexval[buf[i+1]])
+				i += 2
+			}
+			if string(dec) != tok {
+				t.Fatalf("hex at %d does not decode to the token", h.pos)
 			}
 		}
 	case strings.HasPrefix(outer, "utf-16"):
@@ -236,6 +258,28 @@ func FuzzDecode(f *testing.F) {
 		hits = findAll(fresh, buf)
 		if !hasHit(hits, planted3, at, "base64") {
 			t.Fatalf("planted unpadded base64 key at %d not found", at)
+		}
+		// Hex, in either case, and base64 of base64 of "us:" + key (an
+		// image-pull Secret's auth): the key in the middle of a quantum,
+		// each layer padded (unpadded base64 followed by a line of base64
+		// is joined to it: a limit the README states).
+		for _, enc := range []string{hex.EncodeToString([]byte(planted)), strings.ToUpper(hex.EncodeToString([]byte(planted)))} {
+			buf, at = plantAt(data, offset, "\n", enc)
+			hits = findAll(fresh, buf)
+			for _, h := range hits {
+				checkHit(t, buf, h)
+			}
+			if !hasHit(hits, planted, at, "hex") {
+				t.Fatalf("planted hex key at %d not found", at)
+			}
+		}
+		// As a value after a name: a nested text on a line of its own
+		// right after a line of other base64 is joined to it (a limit
+		// the README states).
+		inner := base64.StdEncoding.EncodeToString([]byte("us:" + planted))
+		buf, at = plantAt(data, offset, "\n", "auth: "+base64.StdEncoding.EncodeToString([]byte(inner)))
+		if hits = findAll(fresh, buf); !hasHit(hits, planted, at+6+4, "base64/base64") {
+			t.Fatalf("planted base64/base64 key at %d not found", at+6+4)
 		}
 		buf, at = plantAt(data, offset, "\n\x00", string(encodeUTF16(planted, false, false)))
 		hits = findAll(fresh, buf)
@@ -333,13 +377,18 @@ func FuzzScan(f *testing.F) {
 		for _, tt := range []struct{ text, enc string }{
 			{planted, ""},
 			{base64.StdEncoding.EncodeToString([]byte(planted)), "base64"},
+			{hex.EncodeToString([]byte(planted)), "hex"},
+			{" " + base64.StdEncoding.EncodeToString([]byte(hex.EncodeToString([]byte(planted)))), "base64/hex"},
 		} {
 			buf, at := plantAt(data, offset, "\n", tt.text)
+			if tt.text[0] == ' ' {
+				at++ // the value starts after the blank
+			}
 			c := scanFuzz(t, plain, buf, false)
 			line, _ := refLineCol(buf, at)
 			found := false
 			for _, f := range c.Findings {
-				if f.Secret == planted && f.Line == line && f.Column == 1 && f.Encoding == tt.enc && f.Path == "in" {
+				if f.Secret == planted && f.Line == line && f.Column == 1+strings.Count(tt.text[:1], " ") && f.Encoding == tt.enc && f.Path == "in" {
 					found = true
 				}
 			}
@@ -470,6 +519,12 @@ func decodeSeeds() []fuzzSeed {
 		fuzzSeed{name: "V5S-repeated", data: strings.Repeat("V5S", 3000), offset: 7},
 		fuzzSeed{name: "utf16-eyJ-repeated", data: strings.Repeat("e\x00y\x00J\x00", 2000), offset: 3001},
 		fuzzSeed{name: "binary", data: string(binaryBytes(3, 2000)), offset: 1000},
+		fuzzSeed{name: "hex", data: "k=" + hex.EncodeToString([]byte(k)) + "\n", offset: 2},
+		fuzzSeed{name: "hex-truncated", data: strings.ToUpper(hex.EncodeToString([]byte(k)))[:150], offset: 3},
+		fuzzSeed{name: "base64-of-base64", data: "auth: " + b64([]byte(b64([]byte("user:"+k)))) + "\n", offset: 6},
+		fuzzSeed{name: "base64-of-hex-wrapped", data: wrapLines(b64([]byte(hex.EncodeToString([]byte(k)))), 76, "\n"), offset: 77},
+		fuzzSeed{name: "utf16-of-base64-of-base64", data: string(encodeUTF16("v="+b64([]byte(b64([]byte(k)))), false, true)), offset: 4},
+		fuzzSeed{name: "hex-repeated", data: strings.Repeat("65794a", 1000), offset: 2},
 	)
 	return out
 }

@@ -1,0 +1,216 @@
+package scanner
+
+import "slices"
+
+// A codec is a text encoding decoded in windows: base64 or hex.
+type codec struct {
+	name  string
+	val   *[256]byte // the value of each character; 0xff for none
+	bits  uint       // bits a character holds
+	unit  int        // characters in a unit that decodes to whole bytes
+	bytes int        // the bytes a unit decodes to
+	// widths are the line lengths its tools wrap at: a line this long is
+	// continued by the next whatever the next looks like.
+	widths []int
+}
+
+var (
+	base64Codec = codec{name: "base64", val: &b64val, bits: 6, unit: 4, bytes: 3, widths: []int{64, 76}}
+	// xxd -p writes 60 hex digits a line; od and hexdump are not read.
+	hexCodec = codec{name: "hex", val: &hexval, bits: 4, unit: 2, bytes: 1, widths: []int{60, 64, 76}}
+)
+
+// b64val maps both base64 alphabets to their 6-bit values; 0xff is not base64.
+var b64val = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := range len(std) {
+		t[std[i]] = byte(i)
+	}
+	t['-'], t['_'] = 62, 63
+	return t
+}()
+
+// hexval maps hex digits, either case, to their values; 0xff is not hex.
+var hexval = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	for i, c := range "ABCDEF" {
+		t[c] = byte(10 + i)
+	}
+	return t
+}()
+
+// window is one decoded stretch of base64 or hex text.
+type window struct {
+	codec   *codec
+	lo      int     // buffer offset of the first character
+	off     []int32 // lo+off[i] is the buffer offset of the i-th character
+	quantum int     // index in off where decoding started
+	decoded []byte  // what it decoded to
+	whole   int     // buffer offset up to which a token starting there was decoded whole
+}
+
+// at returns the buffer offset of the i-th character.
+func (w *window) at(i int) int { return w.lo + int(w.off[i]) }
+
+// index returns the index of the character at buffer offset h, or -1.
+func (w *window) index(h int) int {
+	d := h - w.lo
+	if n := len(w.off); int(w.off[n-1]) == n-1 {
+		return d // no line breaks: the characters are contiguous
+	}
+	i, ok := slices.BinarySearch(w.off, int32(d))
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// covers reports whether the hit at buffer offset h, phase characters into
+// its unit, was already decoded as part of w with the same alignment, with
+// room for a whole token after it: then the rules have already seen it.
+func (w *window) covers(h, phase int) bool {
+	if len(w.off) == 0 || h < w.lo || h > w.whole {
+		return false
+	}
+	i := w.index(h)
+	u := w.codec.unit
+	return i >= 0 && (i-phase-w.quantum)%u == 0 && i-phase >= w.quantum
+}
+
+// continues reports whether the line at buf[next:], after a line of
+// lineLen characters (and prevLen before that, or -1), continues the same
+// encoded text, wrapped, rather than starting other text that happens to
+// begin with its characters: "OTHER=1" after a line LOFTY_KEY_B64=<base64>.
+// Joined, the decoded bytes of "OTHER" would be glued to the key's
+// signature, and the key reported wrong or missed. A line continues the
+// text when the line before is as long as a wrapped line (a width of the
+// codec's tools, or as long as the one before it), or when it is of the
+// codec's characters to its end: up to a line break, the end, or (base64)
+// '=' padding.
+func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
+	if lineLen == prevLen || slices.Contains(c.widths, lineLen) {
+		return true
+	}
+	if c == &hexCodec {
+		return false
+	}
+	j := next
+	for j < len(buf) && c.val[buf[j]] != 0xff {
+		j++
+	}
+	if c == &base64Codec && j < len(buf) && buf[j] == '=' {
+		j++
+		if j < len(buf) && buf[j] == '=' {
+			j++
+		}
+		return j == len(buf) || c.val[buf[j]] == 0xff
+	}
+	return j == len(buf) || buf[j] == '\n' || buf[j] == '\r'
+}
+
+// decodeWindow decodes the run of c's text around the character at buf[h:],
+// aligned so that h is phase characters into its unit. Single line breaks
+// between lines that continue the text are joined. It returns nil when the
+// run is too short to hold a key.
+func (f *finder) decodeWindow(buf []byte, h, phase int, c *codec) *window {
+	return f.decodeWindowTo(buf, h, phase, c, len(buf))
+}
+
+// decodeWindowTo is decodeWindow reading no further than end.
+func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *window {
+	// Walk back over characters and single line breaks.
+	lo := h
+	for n := 0; lo > 0 && n < b64Back; {
+		ch := buf[lo-1]
+		if c.val[ch] != 0xff {
+			lo--
+			n++
+			continue
+		}
+		if ch == '\n' && lo >= 2 && c.val[buf[lo-2]] != 0xff {
+			lo--
+			continue
+		}
+		if ch == '\n' && lo >= 3 && buf[lo-2] == '\r' && c.val[buf[lo-3]] != 0xff {
+			lo -= 2
+			continue
+		}
+		break
+	}
+	w := f.window()
+	w.codec = c
+	// Size the offsets for the run's first line, which is all of it
+	// unless it is wrapped: growing them by appending allocated twice
+	// what they hold.
+	line := lo
+	for line < end && line-lo < b64Back+b64Ahead && c.val[buf[line]] != 0xff {
+		line++
+	}
+	w.lo, w.off, w.decoded = lo, slices.Grow(w.off[:0], line-lo), w.decoded[:0]
+	hitIdx := -1
+	lineStart, prevLen := 0, -1 // index in off of the line's first character; length of the line before
+	for i, n := lo, 0; i < end && n < b64Back+b64Ahead; i++ {
+		ch := buf[i]
+		if c.val[ch] != 0xff {
+			if i == h {
+				hitIdx = len(w.off)
+			}
+			w.off = append(w.off, int32(i-lo))
+			n++
+			continue
+		}
+		next := i + 1 // where the next line starts, if this is a line break
+		if ch == '\r' && i+1 < len(buf) && buf[i+1] == '\n' {
+			next++
+		} else if ch != '\n' {
+			break
+		}
+		if next >= end || c.val[buf[next]] == 0xff {
+			break
+		}
+		lineLen := len(w.off) - lineStart
+		if i > h && !c.continues(buf, next, lineLen, prevLen) {
+			break
+		}
+		lineStart, prevLen = len(w.off), lineLen
+		i = next - 1
+	}
+	q := hitIdx - phase
+	n := len(w.off) - q%c.unit
+	if hitIdx < 0 || q < 0 || n < 16 {
+		f.release(w)
+		return nil
+	}
+	w.quantum = q % c.unit
+	// A window cut by its size, not by the end of the run, holds whole
+	// only the tokens that start a token's length before its end; a token
+	// cut off at its end must be found from a window of its own.
+	w.whole = w.at(len(w.off) - 1)
+	if len(w.off) >= b64Back+b64Ahead {
+		tokenChars := b64Token
+		if c == &hexCodec {
+			tokenChars = hexToken
+		}
+		w.whole = w.at(max(0, len(w.off)-1-tokenChars))
+	}
+	w.decoded = slices.Grow(w.decoded, n/c.unit*c.bytes+2)
+	var acc uint32
+	var bits uint
+	for _, o := range w.off[w.quantum:] {
+		acc = acc<<c.bits | uint32(c.val[buf[lo+int(o)]])
+		bits += c.bits
+		if bits >= 8 {
+			bits -= 8
+			w.decoded = append(w.decoded, byte(acc>>bits))
+		}
+	}
+	return w
+}
