@@ -15,10 +15,11 @@ import (
 	"testing"
 )
 
-// releaseRepoRoot returns the module's root folder, the parent of e2e/.
+// releaseRepoRoot returns the module's root folder: the working folder,
+// where TestMain moved.
 func releaseRepoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs("..")
+	root, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
