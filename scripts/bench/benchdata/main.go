@@ -8,6 +8,7 @@
 //	benchdata small   -dir D [-files N] [-keys K]
 //	benchdata jwt     -dir D [-files N] [-tokens M] [-keys K]
 //	benchdata empty   -dir D [-files N]
+//	benchdata keys    -n N -kind NAME
 //
 // history is one branch (refs/heads/main) of N commits over 1,000 files in
 // 100 folders: the first commit adds them all, each later commit changes
@@ -19,7 +20,8 @@
 // small writes N small text files (100 to 1,500 bytes, like source code)
 // with K keys planted; jwt writes N JSON fixtures, each holding M generic
 // (non-Lofty) JWTs such as Supabase anon keys, with K Lofty keys planted;
-// empty writes N empty files, 1,000 to a folder.
+// empty writes N empty files, 1,000 to a folder; keys prints N keys, one a
+// line, for the script to plant (NAME keeps each use's keys apart).
 package main
 
 import (
@@ -40,6 +42,7 @@ const usage = `usage:
   benchdata small   -dir D [-files N] [-keys K]
   benchdata jwt     -dir D [-files N] [-tokens M] [-keys K]
   benchdata empty   -dir D [-files N]
+  benchdata keys    -n N -kind NAME           N synthetic keys, one a line
 `
 
 func main() {
@@ -60,6 +63,8 @@ func run(cmd string, args []string) error {
 	dir := fs.String("dir", "", "folder to write (must not exist)")
 	files := fs.Int("files", 0, "files to write (default: 100,000 small, 1,000 jwt, 1,000,000 empty)")
 	tokens := fs.Int("tokens", 100, "generic JWTs in each JSON fixture")
+	n := fs.Int("n", 1, "keys to print")
+	kind := fs.String("kind", "script", "name that keeps each use's keys apart")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +75,12 @@ func run(cmd string, args []string) error {
 		w := bufio.NewWriterSize(os.Stdout, 1<<20)
 		writeHistory(w, *commits, *keys)
 		return w.Flush()
+	}
+	if cmd == "keys" {
+		for i := range *n {
+			fmt.Println(key(*kind, i))
+		}
+		return nil
 	}
 	if *dir == "" {
 		return fmt.Errorf("%s needs -dir", cmd)
