@@ -22,9 +22,9 @@ History (reference: git cat-file --batch-all-objects --batch --unordered):
   range REPO [N..]  --range HEAD~N..HEAD for each N (default 5 50): loftyscan,
                     gitleaks --log-opts, git rev-list HEAD~N..HEAD (reference)
   staged REPO       the pre-commit check: a 3-file change (one new file with a
-                    key) staged in a clone with a work tree (cached): loftyscan
-                    git --staged, gitleaks git --pre-commit --staged, and
-                    git diff --cached (reference)
+                    key) staged in a clone of REPO whose index is HEAD's tree
+                    (cached): loftyscan git --staged, gitleaks git
+                    --pre-commit --staged, git diff --cached (reference)
   synth N KEYS      builds (or reuses) the synthetic history of N commits over
                     1,000 files with KEYS keys planted in old commits (git
                     fast-import; N may be 100k or 400k) and prints its path
