@@ -2,7 +2,7 @@
 // results: the Finding, the Stats, the Warning, how urgent a finding is
 // (Severity), what Lofty said of it (Verification), the order reports list
 // findings in (Sort), and the one place text from scanned data is redacted
-// before it is printed (Redact, RedactText, RedactURL).
+// and escaped before it is printed (Sanitize, Shown, Redact, RedactURL).
 //
 // It is a leaf: it imports the rules (pure functions over bytes) and
 // nothing that does I/O, so the reporters can depend on it without pulling
@@ -91,9 +91,50 @@ func (f Finding) Severity() Severity {
 	}
 }
 
-// Redacted returns the token with all but its first 10 and last 4
-// characters cut out (see Redact).
+// Redacted returns the token's printable form (see Redact).
 func (f Finding) Redacted() string { return Redact(f.Secret) }
+
+// Shown is a finding's text from scanned data in the form reports print
+// it: each field passed through Sanitize, so that it holds no full token
+// and nothing that can drive a terminal or a CI log. A report that must
+// still identify the file (JSON's path, GitLab's location) prints this
+// form too: only token-shaped parts and unsafe characters differ from the
+// name on disk, and the redacted form's fingerprint digits keep two such
+// names apart.
+type Shown struct {
+	Path               string
+	Encoding           string
+	Alg                string
+	Subject            string
+	Suppressed         string
+	VerificationReason string
+	Author             string
+	Email              string
+	Message            string
+}
+
+// Shown returns the finding's printable text. Reporters read a finding's
+// data only through Shown, Redacted and PathForURI (internal/leakcheck
+// checks it); Secret is printed only where the user asked for secrets.
+func (f Finding) Shown() Shown {
+	return Shown{
+		Path:               Sanitize(f.Path),
+		Encoding:           Sanitize(f.Encoding),
+		Alg:                Sanitize(f.Alg),
+		Subject:            Sanitize(f.Subject),
+		Suppressed:         Sanitize(f.Suppressed),
+		VerificationReason: Sanitize(f.VerificationReason),
+		Author:             Sanitize(f.Author),
+		Email:              Sanitize(f.Email),
+		Message:            Sanitize(f.Message),
+	}
+}
+
+// PathForURI is the finding's path for a format that percent-encodes it
+// into a URI (SARIF's artifactLocation): token-shaped parts redacted, other
+// characters kept, so that the URI still names the file whenever no key is
+// in its name. See RedactPath.
+func (f Finding) PathForURI() string { return RedactPath(f.Path) }
 
 // Stats counts what a scan read and what it could not.
 type Stats struct {
@@ -147,7 +188,8 @@ type Warning struct {
 	Message string // what happened, lowercase, no token in it
 }
 
-// String formats the warning as "path: message".
+// String formats the warning as "path: message", as it came: printing it
+// takes Sanitize, as for any text from scanned data.
 func (w Warning) String() string {
 	if w.Path == "" {
 		return w.Message

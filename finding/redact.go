@@ -1,83 +1,231 @@
 package finding
 
 import (
-	"net/url"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
-
-	"github.com/loftyscan/loftyscan/rules"
 )
 
-// Redaction. Every string that reaches output and may hold scanned content
-// (a token, a path or archive entry name, a library's error quoting either,
-// a URL with credentials) passes through this file: the scanner's warnings,
-// the CLI's errors and hints, the reporters' redacted tokens.
+// The one redaction and escaping point. Every string that reaches output
+// and comes from scanned data (file, folder and archive entry names, commit
+// messages, authors, refs, URLs, ignore-file reasons, config values quoted
+// in errors, errors from libraries and remotes) passes through Sanitize, or
+// through a Finding's Shown, which applies it to each field. Reports,
+// warnings, errors and hints then hold no full token and nothing that can
+// drive a terminal or a CI log:
+//
+//   - every JWS-shaped run is replaced by its redacted form (Redact), also
+//     when more dot-separated segments follow it ("<key>.tar.gz");
+//   - control characters (ESC, CR, LF, BEL...), invisible format characters
+//     (bidirectional overrides such as U+202E, zero-width characters), line
+//     and paragraph separators and the noncharacters U+FFFE and U+FFFF are
+//     written as \xNN or \uNNNN, and bytes that are not UTF-8 as \xNN.
+//
+// internal/leakcheck checks statically that the reporters and the CLI
+// print scanned data only through this file.
 
-// Redact shortens a token to a form that is safe to print: all but its
-// first 10 and last 4 characters are cut out. The first 10 are the start
-// of the public JOSE header and the last 4 cannot be used to rebuild the
-// key; together they let a person tell two findings apart.
+// fingerprintDigits is how many hex digits of the token's SHA-256 its
+// redacted form shows: enough to tell keys apart and to match a finding's
+// fingerprint or a .loftyscanignore line by eye, as a short commit hash is.
+const fingerprintDigits = 8
+
+// Redact returns a token's printable form: "eyJ…" (every JWS starts so),
+// the token's last 4 characters, '#', and the first 8 hex digits of its
+// SHA-256, e.g. "eyJ…x9Qk#3f0c1a2b". The first characters of a Lofty key
+// are the same for every key (base64url of `{"alg":"`), so they identify
+// nothing; the last 4 are the end of the signature and the 8 digits are
+// the start of the fingerprint every report prints in full, so neither
+// helps rebuild the key, and together they tell two keys apart. A token
+// shorter than 24 characters, or whose end is not base64url, shows no
+// characters of its own but the "eyJ" it starts with.
 func Redact(tok string) string {
-	if len(tok) <= 20 || !utf8.ValidString(tok) {
-		return "[redacted]"
+	sum := sha256.Sum256([]byte(tok))
+	fp := hex.EncodeToString(sum[:fingerprintDigits/2])
+	head := ""
+	if strings.HasPrefix(tok, "eyJ") {
+		head = "eyJ"
 	}
-	return tok[:10] + "…" + tok[len(tok)-4:]
+	tail := ""
+	if len(tok) >= 24 && isBase64URLTail(tok[len(tok)-4:]) {
+		tail = tok[len(tok)-4:]
+	}
+	return head + "…" + tail + "#" + fp
 }
 
-// RedactText replaces every JWS-shaped token in s with its redacted form.
-// Messages that quote content (a warning naming a file whose name holds a
-// key, a panic value, an error from a library) pass through it, so that no
-// log line carries a full token.
+func isBase64URLTail(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !b64url[s[i]] && s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// b64url marks the bytes of the base64url alphabet (RFC 4648 §5).
+var b64url = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['-'], t['_'] = true, true
+	return t
+}()
+
+// RedactText replaces every JWS-shaped token in s with its redacted form:
+// from an "eyJ" inside a run of base64url characters, three dot-separated
+// non-empty base64url segments (with the '=' padding the detector
+// accepts). Unlike the detector, it keeps looking where a candidate would
+// be refused, since a redactor may over-redact but must never miss:
+//
+//   - a token followed by more segments is still a token: "<key>.tar.gz"
+//     becomes "eyJ…x9Qk#3f0c1a2b.tar.gz";
+//   - a token may start inside another (two keys glued together, a key
+//     after a bogus "eyJx." segment): the tokens found from every run are
+//     merged where they overlap, and redacted as one. A token that would
+//     add fewer than minSecret characters past the one before it is left
+//     out: a key's signature is longer (HS256's has 43), and what it would
+//     add is a file extension ("<key>.tar.gz" also holds the token
+//     "<payload>.<signature>.tar").
+//
+// It runs in time linear in len(s): tokens that start in the same run end
+// at the same place, so each run starts one token at most.
 func RedactText(s string) string {
-	cands := rules.FindCandidates([]byte(s))
-	if len(cands) == 0 {
+	var b strings.Builder
+	written := 0       // s[:written] is in b
+	from, to := -1, -1 // the tokens found so far that overlap, merged
+	flush := func() {
+		if from < 0 {
+			return
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[written:from])
+		b.WriteString(Redact(s[from:to]))
+		written = to
+	}
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], "eyJ")
+		if j < 0 {
+			break
+		}
+		start := i + j
+		end, runEnd := tokenAt(s, start)
+		i = runEnd // any "eyJ" before runEnd has the same run end, and so the same tail
+		switch {
+		case end < 0:
+		case start >= to:
+			flush()
+			from, to = start, end
+		case end-to >= minSecret:
+			to = end
+		}
+	}
+	if from < 0 {
 		return s
 	}
-	var b strings.Builder
-	last := 0
-	for _, c := range cands {
-		b.WriteString(s[last:c.Start])
-		b.WriteString(Redact(s[c.Start:c.End]))
-		last = c.End
-	}
-	b.WriteString(s[last:])
+	flush()
+	b.WriteString(s[written:])
 	return b.String()
 }
 
-// RedactURL returns rawURL safe to print: user names and passwords (a
-// token in the user name is common) become "***".
-func RedactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil {
-		if err != nil && strings.Contains(rawURL, "@") && strings.Contains(rawURL, "://") {
-			return "[a URL with credentials]"
+// minSecret is the fewest characters a token must add past an overlapping
+// one to be redacted with it (see RedactText).
+const minSecret = 16
+
+// tokenAt reads header.payload.signature from s[start:] and returns where
+// the token ends, or -1 when no token starts there; runEnd is the end of
+// the base64url run the header starts.
+func tokenAt(s string, start int) (end, runEnd int) {
+	i := start
+	for seg := 0; seg < 3; seg++ {
+		from := i
+		for i < len(s) && b64url[s[i]] {
+			i++
 		}
-		return rawURL
+		if seg == 0 {
+			runEnd = i
+		}
+		if i == from {
+			return -1, runEnd
+		}
+		pad := 2 // padding before a '.'; on the signature only what its length needs
+		if seg == 2 {
+			pad = [4]int{0, 0, 2, 1}[(i-from)%4]
+		}
+		for p := 0; p < pad && i < len(s) && s[i] == '='; p++ {
+			i++
+		}
+		if seg < 2 {
+			if i >= len(s) || s[i] != '.' {
+				return -1, runEnd
+			}
+			i++
+		}
 	}
-	u.User = nil
-	s := u.String()
-	scheme, rest, _ := strings.Cut(s, "://")
-	return scheme + "://***@" + rest
+	return i, runEnd
 }
 
-// RedactURLIn removes rawURL's credentials from msg (a transport library's
-// error about it), in every form the library might have quoted them.
-func RedactURLIn(msg, rawURL string) string {
-	msg = strings.ReplaceAll(msg, rawURL, RedactURL(rawURL))
-	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil {
-		return msg
+// Escape makes s safe to print into a terminal, a CI log or any report:
+// each rune that could move the cursor, recolour or retitle a terminal,
+// start a new log line (and so a CI workflow command), or reorder or hide
+// text is written as \xNN (below U+0100) or \uNNNN, and each byte that is
+// not UTF-8 as \xNN. Everything else is kept as it is.
+func Escape(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, Unsafe) < 0 {
+		return s
 	}
-	secrets := []string{u.User.String(), u.User.Username()}
-	if pw, ok := u.User.Password(); ok {
-		secrets = append(secrets, pw, url.QueryEscape(pw), url.PathEscape(pw))
-	}
-	for _, s := range secrets {
-		if len(s) >= 4 { // short user names ("git") are not secrets, and would garble the message
-			msg = strings.ReplaceAll(msg, s, "***")
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case Unsafe(r) && r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case Unsafe(r) && r <= 0xFFFF:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case Unsafe(r):
+			fmt.Fprintf(&b, `\U%08x`, r)
+		default:
+			b.WriteString(s[i : i+n])
 		}
+		i += n
 	}
-	return msg
+	return b.String()
+}
+
+// Unsafe reports whether Escape escapes r: control characters (C0, DEL,
+// C1: ESC, BEL, CR, LF, NEL...), format characters (bidirectional
+// overrides and isolates such as U+202E, zero-width spaces and joiners,
+// the byte order mark, tag characters), the line and paragraph separators
+// U+2028 and U+2029, and the noncharacters U+FFFE and U+FFFF, which XML
+// 1.0 cannot carry.
+func Unsafe(r rune) bool {
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || r == 0xFFFE || r == 0xFFFF
+}
+
+// Sanitize is Escape(RedactText(s)): the form in which any string from
+// scanned data is printed.
+func Sanitize(s string) string {
+	return Escape(RedactText(s))
+}
+
+// RedactPath is p with its token-shaped parts redacted and bytes that are
+// not UTF-8 replaced by U+FFFD, but control and format characters kept: for
+// a format that encodes every such character itself without loss, as a
+// SARIF URI percent-encodes them. Anything printed as text takes Sanitize.
+func RedactPath(p string) string {
+	return RedactText(ValidPath(p))
 }
 
 // ValidPath returns p with every byte that is not valid UTF-8 replaced by

@@ -1,50 +1,199 @@
 package finding
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 )
 
-func TestRedactText(t *testing.T) {
-	t.Parallel()
-	k1 := testtoken.Key("one", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
-	k2 := testtoken.Key("two", time.Time{})
-	in := "a " + k1 + " b " + k2 + " c"
-	out := RedactText(in)
-	for _, k := range []string{k1, k2} {
-		if strings.Contains(out, testtoken.Segments(k)[2]) {
-			t.Errorf("RedactText left a signature in %q", out)
+var (
+	keyA = testtoken.Key("one", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	keyB = testtoken.Key("two", time.Time{})
+)
+
+// leaks reports which part of key out still holds: the whole key, or its
+// payload or signature (either is enough to rebuild much of it).
+func leaks(out, key string) string {
+	if strings.Contains(out, key) {
+		return "the whole key"
+	}
+	seg := testtoken.Segments(key)
+	for i, name := range []string{"", "payload", "signature"} {
+		if i > 0 && strings.Contains(out, seg[i]) {
+			return "its " + name
 		}
-		if !strings.Contains(out, Redact(k)) {
-			t.Errorf("RedactText did not leave %q in %q", Redact(k), out)
-		}
 	}
-	if !strings.HasPrefix(out, "a eyJ") || !strings.HasSuffix(out, " c") {
-		t.Errorf("RedactText changed the rest: %q", out)
-	}
-	if RedactText("no tokens") != "no tokens" {
-		t.Error("RedactText changed a plain message")
-	}
+	return ""
+}
+
+func fp8(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])[:8]
 }
 
 func TestRedact(t *testing.T) {
 	t.Parallel()
 	for tok, want := range map[string]string{
-		"short":                          "[redacted]",
-		"eyJhbGciOiJIUzI1NiJ9.e30.c2ln":  "eyJhbGciOi…c2ln",
-		"eyJhbGciOiJIUzI1NiJ9.\xff.abcd": "[redacted]",
+		"eyJhbGciOiJIUzI1NiJ9.e30.c2ln":     "eyJ…c2ln#" + fp8("eyJhbGciOiJIUzI1NiJ9.e30.c2ln"),
+		"eyJh.e30.c2ln":                     "eyJ…#" + fp8("eyJh.e30.c2ln"),
+		"short":                             "…#" + fp8("short"),
+		"eyJhbGciOiJIUzI1NiJ9.\xff.abc\xff": "eyJ…#" + fp8("eyJhbGciOiJIUzI1NiJ9.\xff.abc\xff"),
 	} {
 		if got := Redact(tok); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", tok, got, want)
 		}
 	}
+	// The shown part differs between keys whose first characters are
+	// all the same, and matches the fingerprint's start.
+	seen := map[string]bool{}
+	for i := range 50 {
+		k := testtoken.Key(fmt.Sprint("account-", i), time.Time{})
+		r := Redact(k)
+		if seen[r] {
+			t.Errorf("two keys share the redacted form %s", r)
+		}
+		seen[r] = true
+		if !strings.HasSuffix(r, "#"+fp8(k)) || !strings.HasPrefix(r, "eyJ…"+k[len(k)-4:]) {
+			t.Errorf("Redact = %s, want eyJ…<last 4>#<fingerprint's first 8 digits>", r)
+		}
+		if l := leaks(r, k); l != "" || strings.Contains(r, k[:10]) {
+			t.Errorf("Redact(%s…) = %s shows too much", k[:10], r)
+		}
+	}
+}
+
+func TestRedactText(t *testing.T) {
+	t.Parallel()
+	a, b := Redact(keyA), Redact(keyB)
+	for _, tc := range []struct{ in, want string }{
+		{"no tokens", "no tokens"},
+		{"a " + keyA + " b " + keyB + " c", "a " + a + " b " + b + " c"},
+		// More dot-separated segments after the key: the detector's
+		// candidates stop at three, the redactor must not.
+		{"d/" + keyA + ".tar.gz: named pipe, not read", "d/" + a + ".tar.gz: named pipe, not read"},
+		{`entry_bytes = "` + keyA + `.a.b" is not a size`, `entry_bytes = "` + a + `.a.b" is not a size`},
+		// Tokens that overlap are redacted as one: "<key>.<key>" holds the
+		// token "<payload>.<signature>.<header>" too.
+		{keyA + "." + keyB, Redact(keyA + "." + keyB)},
+		{keyA + keyB, Redact(keyA + keyB)}, // glued: one token inside the other's signature
+		{"eyJeyJ." + keyA + ".x", Redact("eyJeyJ."+keyA) + ".x"},
+		{"https://h/" + keyA + "/x?a=" + keyB + "#" + keyA, "https://h/" + a + "/x?a=" + b + "#" + a},
+		{"KEY=" + keyA + "==", "KEY=" + Redact(keyA+"=") + "="}, // the signature's padding, as the detector reads it
+		{"eyJ.a.b", Redact("eyJ.a.b")},
+		{"eyJa..b eyJ eyJa.b", "eyJa..b eyJ eyJa.b"},
+		{a, a}, // the redacted form is not a token itself
+	} {
+		got := RedactText(tc.in)
+		if got != tc.want {
+			t.Errorf("RedactText(%q)\n = %q\nwant %q", tc.in, got, tc.want)
+		}
+		for _, k := range []string{keyA, keyB} {
+			if l := leaks(got, k); l != "" {
+				t.Errorf("RedactText(%q) left %s", tc.in, l)
+			}
+		}
+	}
+	// A JWE (five segments): the first three are redacted; what is left
+	// starts no token.
+	jwe := "eyJhbGciOiJSU0EtT0FFUCJ9.a2V5.aXY.Y2lwaGVy.dGFn"
+	if got, want := RedactText(jwe), Redact("eyJhbGciOiJSU0EtT0FFUCJ9.a2V5.aXY")+".Y2lwaGVy.dGFn"; got != want {
+		t.Errorf("RedactText(JWE) = %q, want %q", got, want)
+	}
+}
+
+func TestEscape(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"plain/path é 日本 🔑":                       "plain/path é 日本 🔑",
+		"evil\x1b]0;PWNED\x07\n::error title=x::": `evil\x1b]0;PWNED\x07\x0a::error title=x::`,
+		"a\rb\tc\x7fd\u0085e":                     `a\x0db\x09c\x7fd\x85e`,
+		"gpj.\u202eexe\u2066\u200b\ufeff":         `gpj.\u202eexe\u2066\u200b\ufeff`,
+		"line\u2028para\u2029\ufffe\uffff":        `line\u2028para\u2029\ufffe\uffff`,
+		"tag\U000E0041":                           `tag\U000e0041`,
+		"bad \xff\xfe byte":                       `bad \xff\xfe byte`,
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSanitizeProperties plants keys in hostile text: what comes out holds
+// no key, no unsafe rune and no three-segment token, and is valid UTF-8.
+func TestSanitizeProperties(t *testing.T) {
+	t.Parallel()
+	for _, in := range sanitizeSeeds() {
+		checkSanitized(t, in)
+	}
+}
+
+func sanitizeSeeds() []string {
+	return []string{
+		"",
+		keyA,
+		"evil\x1b]0;PWNED\x07\n::error title=x::injected " + keyA + ".a.b",
+		"\u202e" + keyA + "\u202c" + keyB + ".tar.gz",
+		"\xff" + keyA + "\xfe." + keyB,
+		"eyJeyJeyJ." + keyA,
+		strings.Repeat("eyJ", 1000) + "." + keyB,
+		keyA + "=." + keyB + "==.x",
+	}
+}
+
+func checkSanitized(t *testing.T, in string) {
+	t.Helper()
+	out := Sanitize(in)
+	if !utf8.ValidString(out) {
+		t.Errorf("Sanitize(%q) is not UTF-8: %q", in, out)
+	}
+	if i := strings.IndexFunc(out, Unsafe); i >= 0 {
+		t.Errorf("Sanitize(%q) = %q keeps an unsafe rune at %d", in, out, i)
+	}
+	for i := 0; i < len(out); i++ {
+		if strings.HasPrefix(out[i:], "eyJ") {
+			if end, _ := tokenAt(out, i); end >= 0 {
+				t.Errorf("Sanitize(%q) = %q keeps the token %q", in, out, out[i:end])
+			}
+		}
+	}
+	for _, k := range []string{keyA, keyB} {
+		if !strings.Contains(in, k) {
+			continue
+		}
+		// A key's part that the input also holds on its own (not as part
+		// of the key) may be shown there: it is not a token.
+		rest := strings.ReplaceAll(in, k, " ")
+		for _, part := range append(testtoken.Segments(k)[1:], k) {
+			if !strings.Contains(rest, part) && strings.Contains(out, part) {
+				t.Errorf("Sanitize(%q) = %q leaks %q", in, out, part)
+			}
+		}
+	}
+	if Sanitize(out) != out {
+		t.Errorf("Sanitize is not idempotent on %q", in)
+	}
+}
+
+func FuzzSanitize(f *testing.F) {
+	for _, s := range sanitizeSeeds() {
+		f.Add(s, "", "")
+	}
+	f.Add("d/", ".tar.gz", "\x1b[2J")
+	f.Add(testtoken.Segments(keyB)[2], "", "") // a part of a key on its own, glued to a key
+	f.Fuzz(func(t *testing.T, before, after, noise string) {
+		checkSanitized(t, before+keyA+after+noise+keyB)
+	})
 }
 
 func TestRedactURL(t *testing.T) {
 	t.Parallel()
+	a := Redact(keyA)
 	for _, tc := range []struct{ in, want string }{
 		{"https://github.com/org/repo.git", "https://github.com/org/repo.git"},
 		{"https://ghp_token123@github.com/org/repo.git", "https://***@github.com/org/repo.git"},
@@ -53,14 +202,66 @@ func TestRedactURL(t *testing.T) {
 		{"file:///tmp/x", "file:///tmp/x"},
 		{"git@github.com:org/repo.git", "git@github.com:org/repo.git"},
 		{"https://a b@host/%zz", "[a URL with credentials]"},
+		{"https://host/r.git?a=" + keyA + "&private_token=glpat-xyz&flag", "https://host/r.git?a=***&private_token=***&***"},
+		{"https://host/r.git#" + keyA, "https://host/r.git#***"},
+		{"https://host/" + keyA + ".a.b/r.git", "https://host/" + a + ".a.b/r.git"},
+		{"http://127.0.0.1:8080/x.git?", "http://127.0.0.1:8080/x.git?"},
+		{"git@host:" + keyA + ".git?x=" + keyB, "git@host:" + a + ".git?***"},
 	} {
-		if got := RedactURL(tc.in); got != tc.want {
-			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		got := RedactURL(tc.in)
+		if got != tc.want {
+			t.Errorf("RedactURL(%q)\n = %q\nwant %q", tc.in, got, tc.want)
+		}
+		for _, k := range []string{keyA, keyB} {
+			if l := leaks(got, k); l != "" {
+				t.Errorf("RedactURL(%q) left %s", tc.in, l)
+			}
 		}
 	}
-	msg := RedactURLIn(`Get "https://ghp_token123@github.com/x": dial tcp: refused`, "https://ghp_token123@github.com/org/repo.git")
-	if strings.Contains(msg, "ghp_token123") {
-		t.Errorf("RedactURLIn left the token: %s", msg)
+}
+
+func TestRedactURLIn(t *testing.T) {
+	t.Parallel()
+	raw := "https://ghp_token123:s3cret%40pw@github.com/org/repo.git?access_token=tok-9876#frag-5555"
+	for _, msg := range []string{
+		`Get "` + raw + `": dial tcp: refused`,
+		`Get "https://ghp_token123:s3cret%40pw@github.com/x?access_token=tok-9876": 401`,
+		`authentication required for ghp_token123 (s3cret@pw) frag-5555`,
+	} {
+		got := RedactURLIn(msg, raw)
+		for _, s := range []string{"ghp_token123", "s3cret", "tok-9876", "frag-5555"} {
+			if strings.Contains(got, s) {
+				t.Errorf("RedactURLIn left %s in %s", s, got)
+			}
+		}
+	}
+}
+
+func TestShown(t *testing.T) {
+	t.Parallel()
+	f := Finding{
+		Path:    "d/" + keyA + ".tar.gz!evil\x1b]0;x\x07\n::error::y",
+		Author:  "Eve " + keyB,
+		Email:   keyA + "@example.com",
+		Message: "add \u202e" + keyB,
+		Alg:     "HS256\x1b[2J",
+		Secret:  keyA,
+	}
+	s := f.Shown()
+	all := fmt.Sprintf("%+v", s)
+	for _, k := range []string{keyA, keyB} {
+		if l := leaks(all, k); l != "" {
+			t.Errorf("Shown leaks %s: %s", l, all)
+		}
+	}
+	if strings.IndexFunc(all, Unsafe) >= 0 {
+		t.Errorf("Shown keeps an unsafe rune: %q", all)
+	}
+	if want := "d/" + Redact(keyA) + `.tar.gz!evil\x1b]0;x\x07\x0a::error::y`; s.Path != want {
+		t.Errorf("Shown().Path = %q, want %q", s.Path, want)
+	}
+	if got := f.PathForURI(); got != "d/"+Redact(keyA)+".tar.gz!evil\x1b]0;x\x07\n::error::y" {
+		t.Errorf("PathForURI = %q", got)
 	}
 }
 
