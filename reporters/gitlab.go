@@ -62,7 +62,9 @@ import (
 //	             ("verification", with --verify only), its fingerprint and encoding, and
 //	             for git findings the commit and whether HEAD still has it
 //
-// raw_source_code_extract is never written: it would hold the token. Like
+// Text from scanned data (file, author, message) is as finding.Sanitize
+// shows it. raw_source_code_extract is never written: it would hold the
+// token. Like
 // SARIF, the report is uploaded and shown to everyone who can see the
 // project's vulnerabilities, so it never holds a full token, whatever
 // Options.ShowSecrets says.
@@ -217,8 +219,9 @@ func (g *gitlabReporter) Report(w io.Writer, r Report) error {
 }
 
 func gitlabVulnerabilityFor(f finding.Finding) gitlabVulnerability {
+	s := f.Shown()
 	line := max(1, f.Line)
-	loc := gitlabLocation{File: f.Path, StartLine: line, EndLine: line, Commit: gitlabCommit{SHA: noCommit}}
+	loc := gitlabLocation{File: s.Path, StartLine: line, EndLine: line, Commit: gitlabCommit{SHA: noCommit}}
 	details := gitlabDetails{
 		Token:       gitlabDetail{Name: "Token (redacted)", Type: "text", Value: f.Redacted()},
 		Status:      gitlabDetail{Name: "Status", Type: "text", Value: describeExpiry(f)},
@@ -228,13 +231,13 @@ func gitlabVulnerabilityFor(f finding.Finding) gitlabVulnerability {
 		details.Verification = &gitlabDetail{Name: "Verification", Type: "text", Value: v}
 	}
 	if f.Encoding != "" {
-		details.Encoding = &gitlabDetail{Name: "Encoding", Type: "text", Value: f.Encoding}
+		details.Encoding = &gitlabDetail{Name: "Encoding", Type: "text", Value: s.Encoding}
 	}
 	if f.Commit != "" {
 		loc.Commit = gitlabCommit{
-			Author:  strings.TrimSpace(f.Author + " <" + f.Email + ">"),
+			Author:  strings.TrimSpace(s.Author + " <" + s.Email + ">"),
 			Date:    rfc3339(f.Date),
-			Message: f.Message,
+			Message: s.Message,
 			SHA:     f.Commit,
 		}
 		details.Commit = &gitlabDetail{Name: "Introduced in commit", Type: "commit", Value: f.Commit}

@@ -237,7 +237,7 @@ func TestGitLabVulnerabilities(t *testing.T) {
 			t.Errorf("vulnerability %d: raw_source_code_extract written", i)
 		}
 		loc := v.Location
-		if loc.File != f.Path || loc.StartLine != f.Line || loc.EndLine != f.Line {
+		if loc.File != f.Shown().Path || loc.StartLine != f.Line || loc.EndLine != f.Line {
 			t.Errorf("vulnerability %d: location %+v", i, loc)
 		}
 		if v.Details["status"].Value != describeExpiry(f) || v.Details["fingerprint"].Value != f.Fingerprint ||
@@ -250,7 +250,9 @@ func TestGitLabVulnerabilities(t *testing.T) {
 			}
 			continue
 		}
-		if c := loc.Commit; c.SHA != f.Commit || c.Author != f.Author+" <"+f.Email+">" || c.Date != rfc3339(f.Date) || c.Message != f.Message {
+		// Text from the repository as every report shows it: redacted and escaped.
+		s := f.Shown()
+		if c := loc.Commit; c.SHA != f.Commit || c.Author != s.Author+" <"+s.Email+">" || c.Date != rfc3339(f.Date) || c.Message != s.Message {
 			t.Errorf("vulnerability %d: commit %+v", i, c)
 		}
 		if d := v.Details["commit"]; d.Type != "commit" || d.Value != f.Commit {

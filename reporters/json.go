@@ -26,7 +26,8 @@ import (
 //	confirmed    true when the claims carry the THIRD_PARTY_OPERATION scope
 //	status       "active", "expired" or "no-expiry"
 //	expires_at   RFC 3339 time in UTC, or null when the token never expires
-//	redacted     the token with all but its first 10 and last 4 characters cut out
+//	redacted     the token's printable form, "eyJ…<last 4 characters>#<first 8 hex digits of
+//	             the fingerprint>" (see finding.Redact)
 //	severity     "critical" (a key --verify found live), "high", "medium" or "low"
 //	             (see finding.Finding.Severity)
 //	alg          the JWS header's alg
@@ -58,6 +59,14 @@ import (
 //	date         its author date, RFC 3339 in UTC
 //	message      the first line of its message
 //	in_head      whether the token is still in HEAD; omitted when unknown
+//
+// Every string that comes from scanned data (path, subject, alg,
+// suppressed, verification_reason, author, email, message) is as
+// finding.Sanitize shows it: a JWS-shaped part is in its redacted form, and
+// control, bidirectional and other invisible characters are written as
+// \xNN or \uNNNN, so that a script that prints a field cannot leak a key or
+// drive a terminal or CI log. Such a path differs from the name on disk only
+// where it held a key or such a character.
 //
 // and with --show-secrets, and only then:
 //
@@ -146,23 +155,24 @@ func (j *jsonReporter) Report(w io.Writer, r Report) error {
 		},
 	}
 	for _, f := range r.Findings {
+		s := f.Shown()
 		jf := jsonFinding{
 			RuleID:      f.RuleID,
 			Fingerprint: f.Fingerprint,
-			Path:        f.Path,
+			Path:        s.Path,
 			Line:        f.Line,
 			Column:      f.Column,
 			Confirmed:   f.Confirmed(),
 			Status:      string(f.Status),
 			Redacted:    f.Redacted(),
 			Severity:    string(f.Severity()),
-			Alg:         f.Alg,
-			Encoding:    f.Encoding,
-			Subject:     f.Subject,
+			Alg:         s.Alg,
+			Encoding:    s.Encoding,
+			Subject:     s.Subject,
 
 			Verification:       string(f.Verification),
-			VerificationReason: f.VerificationReason,
-			Suppressed:         f.Suppressed,
+			VerificationReason: s.VerificationReason,
+			Suppressed:         s.Suppressed,
 		}
 		if !f.ExpiresAt.IsZero() {
 			s := rfc3339(f.ExpiresAt)
@@ -171,14 +181,15 @@ func (j *jsonReporter) Report(w io.Writer, r Report) error {
 		if f.Commit != "" {
 			jf.jsonGit = &jsonGit{
 				Commit:  f.Commit,
-				Author:  f.Author,
-				Email:   f.Email,
+				Author:  s.Author,
+				Email:   s.Email,
 				Date:    rfc3339(f.Date),
-				Message: f.Message,
+				Message: s.Message,
 				InHead:  f.InHead,
 			}
 		}
 		if j.opts.ShowSecrets {
+			// The one place the JSON report holds a token in full: asked for.
 			jf.Secret = f.Secret
 		}
 		out.Findings = append(out.Findings, jf)

@@ -2,6 +2,7 @@ package reporters
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 	"testing"
 
@@ -32,6 +33,7 @@ func TestJSONSchema(t *testing.T) {
 		{"findings", Options{}, sampleReport()},
 		{"findings, show secrets", Options{ShowSecrets: true}, sampleReport()},
 		{"only suppressed", Options{}, suppressedOnlyReport()},
+		{"keys and control characters in the data", Options{ShowSecrets: true}, hostileReport()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +53,10 @@ func TestJSONSchema(t *testing.T) {
 		`{"stats": {"files": 0, "bytes": 0, "duration": "1ms", "duration_ms": 1, "findings": 0}}`,
 		`{"findings": null, "stats": {"files": 0, "bytes": 0, "duration": "1ms", "duration_ms": 1, "findings": 0}}`,
 		`{"findings": [{"rule_id": "generic-jwt", "fingerprint": "00", "path": "a", "line": 0, "column": 1, "confirmed": true, "status": "active", "expires_at": null, "redacted": "x", "severity": "high"}], "stats": {"files": 0, "bytes": 0, "duration": "1ms", "duration_ms": 1, "findings": 0}}`,
+		// A path with a raw escape, and a redacted form that shows more of
+		// the key than its last 4 characters.
+		`{"findings": [{"rule_id": "lofty-api-key", "fingerprint": "` + strings.Repeat("0", 64) + `", "path": "a\u001b]0;x", "line": 1, "column": 1, "confirmed": true, "status": "active", "expires_at": null, "redacted": "eyJ…abcd#00000000", "severity": "high"}], "stats": {"files": 0, "bytes": 0, "duration": "1ms", "duration_ms": 1, "findings": 0}}`,
+		`{"findings": [{"rule_id": "lofty-api-key", "fingerprint": "` + strings.Repeat("0", 64) + `", "path": "a", "line": 1, "column": 1, "confirmed": true, "status": "active", "expires_at": null, "redacted": "eyJhbGciOi…abcd", "severity": "high"}], "stats": {"files": 0, "bytes": 0, "duration": "1ms", "duration_ms": 1, "findings": 0}}`,
 	}
 	for _, b := range bad {
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(b)))

@@ -130,13 +130,14 @@ func (j *junitReporter) Report(w io.Writer, r Report) error {
 }
 
 func junitTestcaseFor(f finding.Finding) junitTestcase {
-	path := sanitize(f.Path)
+	s := f.Shown()
+	path := s.Path
 	tc := junitTestcase{
 		Classname: path,
 		Name:      fmt.Sprintf("%s at %s:%d:%d", f.RuleID, path, f.Line, f.Column),
 	}
 	if f.Suppressed != "" {
-		tc.Skipped = &junitSkipped{Message: "suppressed: " + sanitize(f.Suppressed)}
+		tc.Skipped = &junitSkipped{Message: "suppressed: " + s.Suppressed}
 		return tc
 	}
 	// The details are the terminal's block for the finding: the same words

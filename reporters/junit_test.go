@@ -158,7 +158,7 @@ func TestJUnitEscapes(t *testing.T) {
 	r.Findings[0].Path = `a<b>&"c'/]]>d` + "\x00\x01\x7f\xff\ufffe.env"
 	out := render(t, FormatJUnit, Options{}, r)
 	tc := parseJUnit(t, out).Suites[0].Testcases[0]
-	want := `a<b>&"c'/]]>d\x00\x01\x7f` + "\ufffd\ufffd.env"
+	want := `a<b>&"c'/]]>d\x00\x01\x7f\xff\ufffe.env`
 	if tc.Classname != want {
 		t.Errorf("classname %q, want %q", tc.Classname, want)
 	}

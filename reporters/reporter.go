@@ -2,6 +2,12 @@
 // tools: terminal, json, sarif, gitlab and junit, one file each behind one
 // interface (New). Findings in, bytes out: it reads the finding package's
 // types and nothing of the scanner, so it builds without git.
+//
+// A reporter reads a finding's text from scanned data only through
+// Finding.Shown, Redacted and PathForURI, which pass it through the one
+// redaction and escaping point (finding.Sanitize); the token itself only
+// where Options.ShowSecrets asks for it. internal/leakcheck fails the build's
+// tests on any other read.
 package reporters
 
 import (
@@ -153,7 +159,7 @@ func describeVerification(f finding.Finding) string {
 	case finding.Invalid:
 		return "invalid: Lofty rejected it (revoked or expired)"
 	}
-	reason := f.VerificationReason
+	reason := f.Shown().VerificationReason
 	if reason == "" && f.Verification == finding.Unknown {
 		reason = "no answer from Lofty"
 	}

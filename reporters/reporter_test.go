@@ -246,6 +246,9 @@ func TestGolden(t *testing.T) {
 		{"junit", FormatJUnit, Options{}, sampleReport()},
 		{"junit-clean", FormatJUnit, Options{}, cleanReport()},
 		{"junit-clean-suppressed", FormatJUnit, Options{}, suppressedOnlyReport()},
+		// Keys and control characters in every field from scanned data.
+		{"terminal-hostile", FormatTerminal, Options{Now: fixedNow}, hostileReport()},
+		{"json-hostile", FormatJSON, Options{}, hostileReport()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

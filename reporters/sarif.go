@@ -19,7 +19,12 @@ import (
 // SARIF files are uploaded and shown to everyone who can read the
 // repository's alerts, so they never hold a full token, whatever
 // Options.ShowSecrets says: messages carry the redacted form and results are
-// tracked by the token's SHA-256 fingerprint.
+// tracked by the token's SHA-256 fingerprint. Text from scanned data
+// (author, message, justification) is as finding.Sanitize shows it; an
+// artifact URI is the path with its token-shaped parts redacted
+// (Finding.PathForURI), every other byte outside RFC 3986's unreserved set
+// percent-encoded, so that it still names the file unless a key is in its
+// name.
 //
 // A result's level follows the finding's severity: "error" for a live
 // (critical) or an active (high) key, "warning" for an unconfirmed token,
@@ -244,6 +249,7 @@ func sarifResultFor(f finding.Finding) sarifResult {
 			idx = i
 		}
 	}
+	s := f.Shown()
 	region := sarifRegion{StartLine: max(1, f.Line), StartColumn: max(1, f.Column)}
 	if f.Encoding == "" {
 		// The token is in the file as is, so its length there is its length.
@@ -253,19 +259,19 @@ func sarifResultFor(f finding.Finding) sarifResult {
 	}
 	props := sarifResultProperty{
 		Status:             string(f.Status),
-		Encoding:           f.Encoding,
+		Encoding:           s.Encoding,
 		Verification:       string(f.Verification),
-		VerificationReason: f.VerificationReason,
+		VerificationReason: s.VerificationReason,
 	}
 	if !f.ExpiresAt.IsZero() {
 		props.ExpiresAt = rfc3339(f.ExpiresAt)
 	}
 	if f.Commit != "" {
 		props.Commit = f.Commit
-		props.Author = f.Author
-		props.Email = f.Email
+		props.Author = s.Author
+		props.Email = s.Email
 		props.Date = rfc3339(f.Date)
-		props.Message = f.Message
+		props.Message = s.Message
 		props.InHead = f.InHead
 	}
 	var suppressions []sarifSuppression
@@ -274,7 +280,7 @@ func sarifResultFor(f finding.Finding) sarifResult {
 		if suppressedInSource(f) {
 			kind = "inSource"
 		}
-		suppressions = []sarifSuppression{{Kind: kind, Status: "accepted", Justification: f.Suppressed}}
+		suppressions = []sarifSuppression{{Kind: kind, Status: "accepted", Justification: s.Suppressed}}
 	}
 	return sarifResult{
 		RuleID:    f.RuleID,
@@ -282,7 +288,7 @@ func sarifResultFor(f finding.Finding) sarifResult {
 		Level:     sarifLevel(f.Severity()),
 		Message:   sarifText{Text: sarifMessage(f)},
 		Locations: []sarifLocation{{PhysicalLocation: sarifPhysicalLocation{
-			ArtifactLocation: sarifArtifactLoc{URI: escapePath(f.Path), URIBaseID: srcRoot},
+			ArtifactLocation: sarifArtifactLoc{URI: escapePath(f.PathForURI()), URIBaseID: srcRoot},
 			Region:           region,
 		}}},
 		PartialFingerprints: map[string]string{fingerprintKey: f.Fingerprint},
@@ -327,7 +333,7 @@ func sarifMessage(f finding.Finding) string {
 	b.WriteString(strings.ToUpper(l[:1]) + l[1:])
 	b.WriteString(" '" + f.Redacted() + "' (" + f.RuleID + ")")
 	if f.Encoding != "" {
-		b.WriteString(", " + f.Encoding + " encoded")
+		b.WriteString(", " + f.Shown().Encoding + " encoded")
 	}
 	b.WriteString(", " + describeExpiry(f))
 	if f.Commit != "" {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/fatih/color"
 
@@ -169,25 +168,27 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 			c = t.medium
 		}
 	}
+	s := f.Shown()
 	fmt.Fprintf(w, "%s%s %s (%s)\n", indent, c.Sprintf("[%s]", f.Severity()), label(f.RuleID), f.RuleID)
-	fmt.Fprintf(w, "%s%s\n", indent, t.path.Sprintf("%s:%d:%d", sanitize(f.Path), f.Line, f.Column))
+	fmt.Fprintf(w, "%s%s\n", indent, t.path.Sprintf("%s:%d:%d", s.Path, f.Line, f.Column))
 
 	field := func(name, value string) {
 		fmt.Fprintf(w, "%s  %s %s\n", indent, t.field.Sprintf("%-12s", name), value)
 	}
 	if f.Suppressed != "" {
-		field("suppressed", sanitize(f.Suppressed))
+		field("suppressed", s.Suppressed)
 	}
 	if t.opts.ShowSecrets {
-		field("token", t.secret.Sprint(sanitize(f.Secret)))
+		// The one place the terminal prints a token in full: asked for.
+		field("token", t.secret.Sprint(finding.Escape(f.Secret)))
 	} else {
 		field("token", f.Redacted())
 	}
 	if f.Encoding != "" {
-		field("encoding", sanitize(f.Encoding))
+		field("encoding", s.Encoding)
 	}
 	if f.Subject != "" {
-		field("account", sanitize(f.Subject))
+		field("account", s.Subject)
 	}
 	if t.now != nil {
 		field("expiry", describeExpiryFrom(f, t.now()))
@@ -195,7 +196,6 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 		field("expiry", describeExpiry(f))
 	}
 	if v := describeVerification(f); v != "" {
-		v = sanitize(v)
 		if f.Verification == finding.Live {
 			v = t.critical.Sprint(v)
 		}
@@ -205,14 +205,14 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 	if f.Commit != "" {
 		commit := shortCommit(f.Commit)
 		if f.Author != "" || f.Email != "" {
-			commit += " by " + sanitize(strings.TrimSpace(f.Author+" <"+f.Email+">"))
+			commit += " by " + strings.TrimSpace(s.Author+" <"+s.Email+">")
 		}
 		if !f.Date.IsZero() {
 			commit += ", " + f.Date.UTC().Format("2006-01-02 15:04 UTC")
 		}
 		field("commit", commit)
 		if f.Message != "" {
-			field("message", sanitize(f.Message))
+			field("message", s.Message)
 		}
 		if f.InHead != nil {
 			inHead := "no, only in history"
@@ -396,30 +396,4 @@ func formatDuration(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
 	}
 	return d.Round(time.Microsecond).String()
-}
-
-// sanitize makes text from the scanned content (paths, commit messages,
-// author names, claims) safe to print: control characters, which could move
-// the cursor or recolour the terminal, and bidirectional overrides, which
-// could reorder what is shown, are printed as escapes.
-func sanitize(s string) string {
-	if strings.IndexFunc(s, unsafeRune) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case unsafeRune(r) && r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
 }
