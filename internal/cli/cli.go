@@ -87,26 +87,37 @@ func exitCode(err error, stderr io.Writer, findingsCode int) int {
 	}
 }
 
-// The message helpers redact any token a message quotes: errors from
-// libraries and paths can hold content.
+// The message helpers are the only way the commands write to the user
+// (internal/leakcheck checks it). Each passes its whole message through
+// finding.Sanitize: errors from libraries and remotes, paths, refs and URLs
+// can hold a key or bytes that would drive the terminal or start a CI
+// workflow command, so every key-shaped part is redacted and every control
+// character escaped, whoever built the message.
+
 func printError(w io.Writer, msg string) {
-	fmt.Fprintf(w, "loftyscan: error: %s\n", finding.RedactText(msg))
+	fmt.Fprintf(w, "loftyscan: error: %s\n", finding.Sanitize(msg))
 }
 
 func printWarning(w io.Writer, msg string) {
-	fmt.Fprintf(w, "loftyscan: warning: %s\n", finding.RedactText(msg))
+	fmt.Fprintf(w, "loftyscan: warning: %s\n", finding.Sanitize(msg))
+}
+
+func printHint(w io.Writer, msg string) {
+	if msg != "" {
+		fmt.Fprintf(w, "loftyscan: hint: %s\n", finding.Sanitize(msg))
+	}
+}
+
+// printNote says what loftyscan is doing or did ("cloning URL", "installed
+// the hook: PATH").
+func printNote(w io.Writer, msg string) {
+	fmt.Fprintf(w, "loftyscan: %s\n", finding.Sanitize(msg))
 }
 
 // isTerminal reports whether f is a terminal (a console on Windows).
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
 	return ok && (isatty.IsTerminal(file.Fd()) || isatty.IsCygwinTerminal(file.Fd()))
-}
-
-func printHint(w io.Writer, msg string) {
-	if msg != "" {
-		fmt.Fprintf(w, "loftyscan: hint: %s\n", msg)
-	}
 }
 
 const rootLong = `loftyscan finds leaked Lofty API keys.

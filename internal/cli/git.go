@@ -211,7 +211,7 @@ func cloneRepo(ctx context.Context, e env, url string) (*gitscan.Repository, fun
 		return nil, nil, &cliError{err: fmt.Errorf("cannot make a temporary folder for the clone: %w", err), hint: "check TMPDIR and free space"}
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	fmt.Fprintf(e.stderr, "loftyscan: cloning %s (bare, all refs) into a temporary folder\n", finding.RedactURL(url))
+	printNote(e.stderr, "cloning "+finding.RedactURL(url)+" (bare, all refs) into a temporary folder")
 	repo, err := gitscan.CloneRepository(ctx, url, dir)
 	if err != nil {
 		cleanup()

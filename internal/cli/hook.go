@@ -74,9 +74,9 @@ first. 'loftyscan hook uninstall' puts it back.`,
 				}
 				return &cliError{err: err, hint: "check that " + dir + " is writable"}
 			}
-			fmt.Fprintf(e.stdout, "loftyscan: installed the %s hook: %s\n", k.name, path)
+			printNote(e.stdout, fmt.Sprintf("installed the %s hook: %s", k.name, path))
 			if kept {
-				fmt.Fprintf(e.stdout, "loftyscan: the hook that was there is kept as %s and runs first\n", path+keptSuffix)
+				printNote(e.stdout, fmt.Sprintf("the hook that was there is kept as %s and runs first", path+keptSuffix))
 			}
 			return nil
 		},
@@ -109,10 +109,10 @@ kept. A hook loftyscan did not write is left alone.`,
 				return &cliError{err: err, hint: "check that " + dir + " is writable"}
 			}
 			if !removed {
-				fmt.Fprintf(e.stdout, "loftyscan: no %s hook in %s: nothing to remove\n", k.name, dir)
+				printNote(e.stdout, fmt.Sprintf("no %s hook in %s: nothing to remove", k.name, dir))
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "loftyscan: removed the %s hook: %s\n", k.name, path)
+			printNote(e.stdout, fmt.Sprintf("removed the %s hook: %s", k.name, path))
 			return nil
 		},
 	}
