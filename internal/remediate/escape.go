@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/loftyscan/loftyscan/finding"
@@ -17,46 +16,19 @@ import (
 // clean escapes what could act on a terminal or hide text (control
 // characters, bidirectional overrides, bytes that are not UTF-8), drops
 // the password of a URL (git asks for it when the command runs) and
-// redacts anything shaped like a key.
+// redacts anything shaped like a key: finding's one point (Sanitize), and
+// the password.
 func clean(s string) string {
-	return escapeControls(dropPasswords(finding.RedactText(s)))
+	return finding.Escape(dropPasswords(finding.RedactText(s)))
 }
 
-// redactToken is a key's printable form: its first 10 and last 4 characters.
+// redactToken is a key's printable form (finding.Redact).
 func redactToken(tok string) string { return finding.Redact(tok) }
 
 // urlPassword matches the password of a URL's user information.
 var urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*):[^/@\s]*@`)
 
 func dropPasswords(s string) string { return urlPassword.ReplaceAllString(s, "$1@") }
-
-// escapeControls writes control and bidirectional characters as \xHH or
-// \uHHHH, and each byte of invalid UTF-8 as \xHH.
-func escapeControls(s string) string {
-	if utf8.ValidString(s) && strings.IndexFunc(s, unsafeRune) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unsafeRune(r) && r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
-
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
-}
 
 // shellWord quotes one argument for a POSIX shell, after clean: as is when
 // it holds only safe characters, in single quotes otherwise, and as bash's
@@ -67,7 +39,7 @@ func shellWord(arg string) string {
 	if arg != "" && strings.IndexFunc(arg, func(r rune) bool { return !shellSafe(r) }) < 0 {
 		return arg
 	}
-	if utf8.ValidString(arg) && strings.IndexFunc(arg, unsafeRune) < 0 {
+	if utf8.ValidString(arg) && strings.IndexFunc(arg, finding.Unsafe) < 0 {
 		return "'" + strings.ReplaceAll(arg, "'", `'\''`) + "'"
 	}
 	var b strings.Builder
@@ -75,10 +47,12 @@ func shellWord(arg string) string {
 	for i := 0; i < len(arg); {
 		r, n := utf8.DecodeRuneInString(arg[i:])
 		switch {
-		case r == utf8.RuneError && n <= 1, unsafeRune(r) && r < 0x80:
+		case r == utf8.RuneError && n <= 1, finding.Unsafe(r) && r < 0x80:
 			fmt.Fprintf(&b, `\x%02x`, arg[i])
-		case unsafeRune(r):
+		case finding.Unsafe(r) && r <= 0xFFFF:
 			fmt.Fprintf(&b, `\u%04x`, r)
+		case finding.Unsafe(r):
+			fmt.Fprintf(&b, `\U%08x`, r)
 		case r == '\\' || r == '\'':
 			b.WriteByte('\\')
 			b.WriteRune(r)

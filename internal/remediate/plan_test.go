@@ -263,7 +263,8 @@ func TestShellWordRoundTripsThroughAShell(t *testing.T) {
 		}
 	}
 	// The oracle: bash reads each word back as the argument.
-	args := []string{"plain", "it's", "a b", "$(x)`y`", "tab\there", "nl\nx", "ctl\x01", "bad\xff", "back\\slash'"}
+	args := []string{"plain", "it's", "a b", "$(x)`y`", "tab\there", "nl\nx", "ctl\x01", "bad\xff", "back\\slash'",
+		"bidi\u202egpj.exe", "tag\U000E0041", "zw\u200bsp"}
 	var words []string
 	for _, a := range args {
 		words = append(words, shellWord(a))
