@@ -38,6 +38,6 @@ func Example_source() {
 	st := r.Stats()
 	fmt.Println(st.Files, "files,", st.Errors, "errors")
 	// Output:
-	// config/app.env 1 15 lofty-api-key eyJhbGciOi…j6vk
+	// config/app.env 1 15 lofty-api-key eyJ…j6vk#edd502a3
 	// 2 files, 0 errors
 }
