@@ -1,21 +1,17 @@
 package reporters
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testleak"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/rules"
 )
@@ -86,10 +82,13 @@ func TestHostileData(t *testing.T) {
 				t.Parallel()
 				r := hostileReport()
 				out := render(t, format, Options{ShowSecrets: show, Now: fixedNow, Version: "1.0.0"}, r)
-				texts := decodedTexts(t, format, out)
+				texts := testleak.Texts(t, out)
+				if (format == FormatJSON || format == FormatSARIF || format == FormatGitLab) && !json.Valid(out) {
+					t.Fatalf("%s output is not JSON", format)
+				}
 				for _, planted := range []string{nameKey, messageKey, authorKey, reasonKey} {
 					for _, s := range append(texts, string(out)) {
-						if l := leaked(s, planted); l != "" {
+						if l := testleak.Leaked(s, planted); l != "" {
 							t.Fatalf("%s of a planted key in the report:\n%s", l, out)
 						}
 					}
@@ -98,129 +97,16 @@ func TestHostileData(t *testing.T) {
 				if want := show && printsSecrets(format); secretShown != want {
 					t.Errorf("the finding's token in full: %v, want %v", secretShown, want)
 				}
-				if !shows(texts, finding.Redact(nameKey)) {
+				if !testleak.Shows(texts, finding.Redact(nameKey)) {
 					t.Errorf("the path's key is not shown in its redacted form %s:\n%s", finding.Redact(nameKey), out)
 				}
 				for _, s := range texts {
-					checkDisplaySafe(t, s)
+					testleak.CheckDisplaySafe(t, format, s)
 				}
 				if format == FormatSARIF {
 					checkSARIFURIs(t, out)
 				}
 			})
-		}
-	}
-}
-
-// shows reports whether one of texts holds s, as it is or percent-encoded
-// in a URI.
-func shows(texts []string, s string) bool {
-	for _, t := range texts {
-		u, _ := url.PathUnescape(t)
-		if strings.Contains(t, s) || strings.Contains(u, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// leaked says which part of key s holds: the key, its payload or its
-// signature (the header is the same in every key).
-func leaked(s, key string) string {
-	if strings.Contains(s, key) {
-		return "the whole"
-	}
-	seg := testtoken.Segments(key)
-	if strings.Contains(s, seg[1]) {
-		return "the payload"
-	}
-	if strings.Contains(s, seg[2]) {
-		return "the signature"
-	}
-	return ""
-}
-
-// checkDisplaySafe fails on what could drive a terminal or a CI log:
-// control characters other than the report's own line breaks and
-// indentation, format characters (bidirectional overrides), and a line
-// that starts with "::", which GitHub's runner reads as a command.
-func checkDisplaySafe(t *testing.T, s string) {
-	t.Helper()
-	for i, r := range s {
-		if r == '\n' || r == '\t' {
-			continue
-		}
-		if finding.Unsafe(r) || r == utf8.RuneError {
-			t.Errorf("unsafe character %U at byte %d of %q", r, i, s)
-			return
-		}
-	}
-	for line := range strings.SplitSeq(s, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "::") {
-			t.Errorf("a line a CI runner would read as a command: %q", line)
-		}
-	}
-}
-
-// decodedTexts returns what a consumer of the report reads: every string
-// of a JSON document, every attribute and character data of an XML one
-// (parsed strictly, so that a document XML 1.0 refuses fails), or the
-// output itself for a text format. A new format falls in one of the three.
-func decodedTexts(t *testing.T, format string, out []byte) []string {
-	t.Helper()
-	switch {
-	case json.Valid(out):
-		var v any
-		if err := json.Unmarshal(out, &v); err != nil {
-			t.Fatal(err)
-		}
-		var texts []string
-		walkJSON(v, func(s string) { texts = append(texts, s) })
-		return texts
-	case bytes.HasPrefix(out, []byte("<?xml")):
-		return xmlTexts(t, out)
-	case format == FormatJSON || format == FormatSARIF || format == FormatGitLab:
-		t.Fatalf("%s output is not valid JSON:\n%s", format, out)
-	}
-	return []string{string(out)}
-}
-
-func walkJSON(v any, yield func(string)) {
-	switch v := v.(type) {
-	case string:
-		yield(v)
-	case []any:
-		for _, e := range v {
-			walkJSON(e, yield)
-		}
-	case map[string]any:
-		for k, e := range v {
-			yield(k)
-			walkJSON(e, yield)
-		}
-	}
-}
-
-func xmlTexts(t *testing.T, out []byte) []string {
-	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(out))
-	d.Strict = true
-	var texts []string
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return texts
-		}
-		if err != nil {
-			t.Fatalf("not well-formed XML: %v\n%s", err, out)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			for _, a := range tok.Attr {
-				texts = append(texts, a.Value)
-			}
-		case xml.CharData:
-			texts = append(texts, string(tok))
 		}
 	}
 }
