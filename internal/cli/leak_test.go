@@ -83,9 +83,6 @@ type leakRun struct {
 }
 
 func TestNothingLeaks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds repositories and runs a real push per format")
-	}
 	tree := leakTree(t)
 	history := leakHistory(t, true)
 	staged := leakStaged(t)
