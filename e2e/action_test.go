@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -538,4 +541,61 @@ func TestActionJSONReader(t *testing.T) {
 			t.Errorf("jq %s: %q, want %q", path, got, want)
 		}
 	}
+}
+
+// TestActionHostileRepository commits what issue 10 found could drive the
+// Action's log: a corrupt zip whose entry is named
+// "evil\x1b]0;PWNED\x07\n::error title=x::injected", and a key in a file
+// name. loftyscan's warning names the entry escaped, inside the region
+// where the runner reads no workflow command, and no line of the log is a
+// command that the repository wrote.
+func TestActionHostileRepository(t *testing.T) {
+	f := newActionFixture(t)
+	ws := t.TempDir()
+	f.checkout(t, ws, 0, "refs/heads/main")
+	r := testgit.Open(t, ws)
+	nameKey := gitKey("in-a-file-name")
+	r.Write(nameKey+".tar.env", "LOFTY_API_KEY="+gitKey("hostile")+"\n")
+	r.Write("evil.zip", string(corruptZip(t, "evil\x1b]0;PWNED\x07\n::error title=x::injected")))
+	r.Commit("hostile")
+	res := f.use(t, loftyscan, ws, map[string]string{"range": "HEAD~1..HEAD"}, "workflow_dispatch", nil, nil)
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", res.code, res.log)
+	}
+	stop := strings.Index(res.log, "::stop-commands::")
+	warn := strings.Index(res.log, `evil\x1b]0;PWNED\x07\x0a::error title=x::injected`)
+	if stop < 0 || warn < stop {
+		t.Errorf("the warning naming the entry is not escaped, or comes before ::stop-commands::\n%s", res.log)
+	}
+	for _, line := range strings.Split(res.log, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "::error title=x") || strings.ContainsAny(line, "\x1b\x07\r") {
+			t.Errorf("a line the repository wrote: %q", line)
+		}
+	}
+	if strings.Contains(res.log, nameKey) {
+		t.Errorf("the log holds the key in the file name\n%s", res.log)
+	}
+}
+
+// corruptZip is a zip archive with one stored entry, named name, whose
+// checksum is wrong.
+func corruptZip(t *testing.T, name string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	data := []byte("some text\n")
+	w, err := zw.CreateRaw(&zip.FileHeader{
+		Name: name, Method: zip.Store, CRC32: crc32.ChecksumIEEE(data) ^ 1,
+		CompressedSize64: uint64(len(data)), UncompressedSize64: uint64(len(data)),
+	})
+	if err == nil {
+		_, err = w.Write(data)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

@@ -53,6 +53,12 @@ set -- "$@" ${INPUT_ARGS:-}
 set +f
 
 echo "loftyscan ${*}"
+# Everything loftyscan prints (warnings, errors, the terminal report) quotes
+# paths, commit messages and errors from the repository. loftyscan escapes
+# them, and the runner is also told to read none of it as a workflow
+# command, until a token the repository cannot know (128 random bits).
+token="loftyscan-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+if in_actions; then echo "::stop-commands::$token"; fi
 code=0
 "$bin" "$@" --format sarif --output "$sarif" || code=$?
 if [ ! -s "$sarif" ]; then
@@ -74,13 +80,9 @@ fi
 set_output findings "$findings"
 
 if [ "$findings" -gt 0 ]; then
-  # The report quotes commit messages and paths from the repository; stop
-  # the runner from reading any of them as a workflow command.
-  token="loftyscan-$$-${RANDOM}${RANDOM}"
-  if in_actions; then echo "::stop-commands::$token"; fi
   "$bin" "$@" --format terminal --output - || true
-  if in_actions; then echo "::$token::"; fi
 fi
+if in_actions; then echo "::$token::"; fi
 
 summary() {
   if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
