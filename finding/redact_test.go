@@ -271,3 +271,26 @@ func TestValidPath(t *testing.T) {
 		t.Errorf("ValidPath = %q", got)
 	}
 }
+
+// BenchmarkRedactText measures RedactText over 1 MB of plain text and of
+// the inputs that would make a naive redactor quadratic: every "eyJ" of a
+// long run, and of a long chain of dot-separated segments, starts a token
+// try. The time per byte should be the same for all of them.
+func BenchmarkRedactText(b *testing.B) {
+	const size = 1 << 20
+	for name, unit := range map[string]string{
+		"text":         "the quick brown fox jumps over the lazy dog. ",
+		"eyJ run":      "eyJ",
+		"eyJ segments": "eyJa.",
+		"tokens":       keyA + " ",
+		"glued tokens": keyA,
+	} {
+		in := strings.Repeat(unit, size/len(unit))
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				RedactText(in)
+			}
+		})
+	}
+}
