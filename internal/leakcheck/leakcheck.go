@@ -9,8 +9,8 @@
 // Three rules:
 //
 //  1. Packages reporters and internal/ghaction (the GitHub annotations)
-//     read the fields of finding's types (and of reporters.Report) that
-//     hold scanned text only to sanitize them (an argument of
+//     read the fields of finding's types (and of reporters' exported ones,
+//     Report and Options) that hold scanned text only to sanitize them (an argument of
 //     finding.Sanitize or finding.Redact), to compare them (== or !=, len)
 //     or to set them; they print a finding's text through Finding.Shown,
 //     Redacted and PathForURI. It never hands a whole Finding or Warning to
@@ -63,6 +63,7 @@ var loftyscanFields = map[string]string{
 	"Finding.Commit":       "hex object name computed by git's hashing",
 	"Finding.Status":       "one of rules.Status's constants",
 	"Finding.Verification": "one of finding.Verification's constants",
+	"Options.Version":      "loftyscan's own version, from its build",
 }
 
 // sanitizers are the functions of package finding whose result is safe to
@@ -215,8 +216,9 @@ func funcName(d *ast.FuncDecl) string {
 }
 
 // guarded returns "Type.Field" when sel reads a field that holds scanned
-// text: a string-like field of a struct of package finding, or of
-// reporters.Report, that loftyscan does not make itself.
+// text: a string-like field of a struct of package finding, or of an
+// exported struct of package reporters (what reporters take in: Report,
+// Options), that loftyscan does not make itself.
 func guarded(info *types.Info, sel *ast.SelectorExpr) (string, bool) {
 	s := info.Selections[sel]
 	if s == nil || s.Kind() != types.FieldVal {
@@ -237,8 +239,13 @@ func guarded(info *types.Info, sel *ast.SelectorExpr) (string, bool) {
 		return "", false
 	}
 	pkg, name := named.Obj().Pkg().Path(), named.Obj().Name()
-	if pkg != findingPkg && (pkg != reportersPkg || name != "Report") || pkg == findingPkg && name == "Shown" {
-		return "", false // finding.Shown's fields are sanitized already
+	switch {
+	case pkg == findingPkg && name == "Shown":
+		return "", false // sanitized already
+	case pkg == findingPkg, pkg == reportersPkg && named.Obj().Exported():
+		// finding's types, and what reporters take in (Report, Options)
+	default:
+		return "", false
 	}
 	key := name + "." + field.Name()
 	if _, ok := loftyscanFields[key]; ok || !stringLike(field.Type()) {
