@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // endless yields a key, then filler forever: a stream no scan can finish.
@@ -28,14 +27,12 @@ func (e *endless) Read(p []byte) (int, error) {
 func TestTimeoutReportsWhatWasFound(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
-	start := time.Now()
+	// The input never ends: without --timeout the scan would run until the
+	// test binary's -timeout, so returning at all is the check.
 	code := runEnv(context.Background(), []string{"stdin", "--timeout", "300ms", "--format", "json"}, env{
 		stdin:  &endless{head: []byte("LOFTY_API_KEY=" + scriptKeys["KEY"] + "\n")},
 		stdout: &out, stderr: &errb, getenv: func(string) string { return "" },
 	})
-	if el := time.Since(start); el > 10*time.Second {
-		t.Fatalf("took %s: --timeout did not stop the scan", el)
-	}
 	if code != 2 {
 		t.Errorf("exit %d, want 2", code)
 	}

@@ -3,7 +3,6 @@ package wildmatch
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // Cases from git's t/t3070-wildmatch.sh, with WM_PATHNAME unless noted.
@@ -100,12 +99,12 @@ func TestWildmatch(t *testing.T) {
 }
 
 // TestWildmatchBacktracking checks that a pattern built to make a naive
-// matcher backtrack exponentially is answered at once.
+// matcher backtrack exponentially is answered: a naive matcher would take
+// longer than the test binary's -timeout, so the test needs no clock.
 func TestWildmatchBacktracking(t *testing.T) {
 	t.Parallel()
 	pattern := strings.Repeat("*a", 30) + "b"
 	text := strings.Repeat("a", 200)
-	start := time.Now()
 	for _, pathname := range []bool{true, false} {
 		if Match(pattern, text, pathname) {
 			t.Errorf("wildmatch matched a text with no 'b'")
@@ -113,8 +112,5 @@ func TestWildmatchBacktracking(t *testing.T) {
 		if Match("**/"+strings.Repeat("*a/", 10)+"b", strings.Repeat("a/", 40), pathname) {
 			t.Errorf("wildmatch matched a path with no 'b'")
 		}
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("took %v", d)
 	}
 }
