@@ -47,6 +47,13 @@ const (
 	ignoreFileName = ".loftyscanignore"
 )
 
+// FileName and IgnoreFileName are the names of the settings file and the
+// ignore file a repository may carry at its top.
+const (
+	FileName       = fileName
+	IgnoreFileName = ignoreFileName
+)
+
 // MaxArchiveDepth is the deepest archive nesting a configuration may ask
 // for. Real archives nest two or three deep; beyond ten, a nest is a bomb.
 const MaxArchiveDepth = 10
@@ -171,6 +178,11 @@ func Load(path string) (*Config, error) {
 	defer f.Close()
 	return parse(f, path)
 }
+
+// Parse reads and checks a configuration file from r: a file, or the blob
+// of a commit that a scan of a change reads its settings from. name is the
+// path to show in errors.
+func Parse(r io.Reader, name string) (*Config, error) { return parse(r, name) }
 
 // parse reads and checks a configuration file; name is the path to show
 // in errors. Every error starts "config NAME:LINE: " where a line is

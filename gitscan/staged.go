@@ -36,14 +36,7 @@ func ScanStaged(ctx context.Context, s *scanner.Scanner, repo *Repository, index
 	if repo.WorkTree == "" && indexFile == "" {
 		return finding.Stats{}, ErrNoWorkTree
 	}
-	switch {
-	case indexFile == "":
-		indexFile = filepath.Join(repo.GitDir, "index")
-	case !filepath.IsAbs(indexFile) && repo.WorkTree != "":
-		indexFile = filepath.Join(repo.WorkTree, indexFile)
-	case !filepath.IsAbs(indexFile):
-		indexFile = filepath.Join(repo.GitDir, indexFile)
-	}
+	indexFile = indexPath(repo, indexFile)
 	g, err := repo.open(tuning{})
 	if err != nil {
 		return finding.Stats{}, err
@@ -218,6 +211,21 @@ func stagedDiff(ctx context.Context, g *gitRepo, headTree *plumbing.Hash, idx *i
 
 // readIndex decodes an index file, and its cached trees by folder. A
 // missing index is an empty one, as for git.
+// indexPath is the index file git's GIT_INDEX_FILE names (empty for the
+// repository's own): relative to the top of the work tree, where git runs
+// hooks, when not absolute.
+func indexPath(repo *Repository, indexFile string) string {
+	switch {
+	case indexFile == "":
+		return filepath.Join(repo.GitDir, "index")
+	case !filepath.IsAbs(indexFile) && repo.WorkTree != "":
+		return filepath.Join(repo.WorkTree, indexFile)
+	case !filepath.IsAbs(indexFile):
+		return filepath.Join(repo.GitDir, indexFile)
+	}
+	return indexFile
+}
+
 func readIndex(name string) (*index.Index, map[string]plumbing.Hash, error) {
 	idx := &index.Index{}
 	b, err := os.ReadFile(name)

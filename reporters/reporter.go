@@ -29,6 +29,10 @@ type Report struct {
 	// empty, as for stdin: SARIF then leaves the base of its URIs to the
 	// consumer, which for GitHub is the checkout.
 	Root string
+	// Notices are what a reviewer must see about the scan as a whole: the
+	// scanned change edits the scanner's settings, or the skip list skips
+	// everything. Every format lists them.
+	Notices []finding.Notice
 }
 
 // Options are the choices the user makes about output, the same for every

@@ -60,8 +60,18 @@ func scanPathError(err error) error {
 // options (adjusted by tune), then report.
 func (o *outputFlags) scanPaths(ctx context.Context, e env, sf *scanFlags, args []string, tune func(*scanner.Options)) error {
 	root := scanRoot(args)
-	sf.root = root
-	opts, err := sf.options()
+	src := dirSettings(root, "the scanned folder")
+	if root == "" {
+		// Several paths: the current folder's configuration, and no
+		// ignore file, whose globs are relative to one scan root.
+		src = dirSettings(".", "the current folder")
+		src.noIgnore = true
+	}
+	st, err := loadSettings(src, sf, &o.triage)
+	if err != nil {
+		return err
+	}
+	opts, err := sf.options(st)
 	if err != nil {
 		return err
 	}
@@ -73,7 +83,8 @@ func (o *outputFlags) scanPaths(ctx context.Context, e env, sf *scanFlags, args 
 		run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
 			return s.ScanPaths(ctx, args, sink)
 		},
-		fail: scanPathError,
-		root: func() string { return root },
+		fail:     scanPathError,
+		root:     func() string { return root },
+		settings: st,
 	})
 }

@@ -46,12 +46,13 @@ pre-commit framework, PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF.`
 
 // gitFlags are the flags of `loftyscan git`.
 type gitFlags struct {
-	rng     string
-	since   string
-	refs    []string
-	staged  bool
-	prePush bool
-	recurse bool
+	rng          string
+	since        string
+	refs         []string
+	staged       bool
+	prePush      bool
+	recurse      bool
+	settingsFrom string
 }
 
 func newGitCommand(e env, o *outputFlags) *cobra.Command {
@@ -74,6 +75,7 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check)")
 	f.BoolVar(&gf.recurse, "recurse-submodules", false, "also scan the whole history of each checked-out submodule (paths below the submodule's path)")
 	f.BoolVar(&gf.prePush, "pre-push", false, "scan the commits a push sends: git's pre-push lines on standard input, or PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF")
+	f.StringVar(&gf.settingsFrom, "settings-from", "", "read .loftyscan.toml and .loftyscanignore from commit `REV` (none: from nowhere) instead of the range's base or the work tree")
 	return cmd
 }
 
@@ -98,9 +100,9 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	if err := gf.check(args); err != nil {
 		return err
 	}
-	// A local repository is found first: its work tree is where
-	// .loftyscan.toml is read from. A URL is cloned only once the flags
-	// are known to be right; its scan reads the current folder's settings.
+	// A local repository is found first: its settings are read before the
+	// scan (see gitSettings). A URL is cloned only once the flags are known
+	// to be right; its scan reads the current folder's settings.
 	remote := len(args) == 1 && gitscan.IsRemoteURL(args[0])
 	var repo *gitscan.Repository
 	if !remote {
@@ -108,16 +110,9 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 		if repo, err = openRepo(e, args); err != nil {
 			return err
 		}
-		sf.root = repo.WorkTree
-		if sf.root == "" {
-			sf.root = repo.GitDir
-		}
-	}
-	opts, err := sf.options()
-	if err != nil {
-		return err
 	}
 	var gopts gitscan.HistoryOptions
+	var err error
 	if gf.rng != "" {
 		if gopts.Exclude, gopts.Refs, err = parseRange(gf.rng); err != nil {
 			return err
@@ -135,6 +130,20 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 		if updates, err = prePushUpdates(e); err != nil {
 			return err
 		}
+	}
+	src, closeSrc, err := gf.gitSettings(e, repo, gopts.Exclude, gopts.Refs, updates)
+	if err != nil {
+		return err
+	}
+	st, err := loadSettings(src, sf, &o.triage)
+	closeSrc()
+	if err != nil {
+		return err
+	}
+	st.inChange = gf.rng != "" || gf.prePush || gf.staged
+	opts, err := sf.options(st)
+	if err != nil {
+		return err
 	}
 
 	// Ctrl-C stops the scan and still removes a temporary clone; a second
@@ -158,8 +167,9 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 			sub, err := gitscan.ScanSubmodules(ctx, s, repo, gf.recurse, sink)
 			return stats.Add(sub), err
 		},
-		fail: gitError,
-		root: func() string { return repo.WorkTree },
+		fail:     gitError,
+		root:     func() string { return repo.WorkTree },
+		settings: st,
 	}
 	if remote {
 		sc.prepare = func(ctx context.Context) (cleanup func(), err error) {

@@ -24,9 +24,12 @@ type scan struct {
 	run func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error)
 	// fail turns an error of run into the CLI's error, with a hint.
 	fail func(error) error
-	// root is where .loftyscanignore is read and what SARIF's paths are
-	// relative to ("" for none); asked once the scan is done.
+	// root is what SARIF's paths are relative to ("" for none); asked once
+	// the scan is done.
 	root func() string
+	// settings are the configuration, ignore list and baseline, read
+	// before the scan from where the scan's settings come from.
+	settings *settings
 }
 
 // scanThenReport is how every scan command runs. The report's output is
@@ -46,6 +49,7 @@ func (o *outputFlags) scanThenReport(ctx context.Context, e env, sc scan) error 
 		}
 		defer cleanup()
 	}
+	announce(e, sc.settings)
 	pl, warn := o.startScan(e, &sc.opts, sc.unit)
 	c := &scanner.Collector{OnWarning: warn}
 	stats, err := sc.run(ctx, scanner.New(sc.opts), c)
@@ -54,7 +58,24 @@ func (o *outputFlags) scanThenReport(ctx context.Context, e env, sc scan) error 
 		closeOut()
 		return sc.fail(err)
 	}
-	return o.report(e, w, closeOut, c.Sorted(), stats, sc.root())
+	stats.Warnings += int64(len(sc.settings.warnings) + len(sc.settings.notices))
+	return o.report(e, w, closeOut, c.Sorted(), stats, sc.root(), sc.settings)
+}
+
+// announce prints, before the scan, what the settings say a reviewer must
+// know: caps held to their ceilings, settings the scanned change edits, a
+// skip list that skips everything.
+func announce(e env, st *settings) {
+	for _, w := range st.warnings {
+		printWarning(e.stderr, w)
+	}
+	for _, n := range st.notices {
+		msg := n.Message
+		if n.Kind == finding.NoticeSkipEverything {
+			msg = "NOTHING WILL BE SCANNED: " + msg
+		}
+		printWarning(e.stderr, msg)
+	}
 }
 
 // openOutput opens where the report goes.
@@ -80,8 +101,8 @@ func (o *outputFlags) useColor(e env, w io.Writer) bool {
 
 // report triages the findings, writes the report to w and closes it, and
 // turns findings into errFindings.
-func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings []finding.Finding, stats finding.Stats, root string) error {
-	shown, err := o.triage.apply(o.ctx, e, findings, &stats, root)
+func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings []finding.Finding, stats finding.Stats, root string, st *settings) error {
+	shown, err := o.triage.apply(o.ctx, e, findings, &stats, st)
 	if err != nil {
 		closeOut()
 		return err
@@ -100,7 +121,7 @@ func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings
 			root = abs
 		}
 	}
-	err = errors.Join(rep.Report(w, reporters.Report{Findings: shown, Stats: stats, Root: root}), closeOut())
+	err = errors.Join(rep.Report(w, reporters.Report{Findings: shown, Stats: stats, Root: root, Notices: st.notices}), closeOut())
 	if err != nil {
 		return &cliError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check --output and that standard output is open"}
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,7 +16,6 @@ import (
 // scanFlags are the flags of the commands that read content. Each has a
 // .loftyscan.toml setting; a flag given on the command line wins.
 type scanFlags struct {
-	root         string // where .loftyscan.toml is looked for; set by the command
 	cmd          *cobra.Command
 	configPath   string
 	skip         []string
@@ -34,7 +34,7 @@ func (s *scanFlags) register(cmd *cobra.Command, workers bool) {
 	s.cmd = cmd
 	d := scanner.DefaultLimits()
 	f := cmd.Flags()
-	f.StringVar(&s.configPath, "config", "", "read settings from `FILE` (default: .loftyscan.toml at the scan root, if any)")
+	f.StringVar(&s.configPath, "config", "", "read settings from `FILE` (default: .loftyscan.toml at the scan root, or at the base of a --range, --pre-push or --staged scan)")
 	f.StringArrayVar(&s.skip, "skip", nil, "skip paths matching the gitignore-style `GLOB` (repeatable; replaces the config's list)")
 	f.StringArrayVar(&s.contextNames, "context-name", nil, "extra `NAME` that puts a JWS in a Lofty context (repeatable; adds to lofty, chime)")
 	f.StringArrayVar(&s.scopes, "scope", nil, "scope `VALUE` that confirms a Lofty key (repeatable; default THIRD_PARTY_OPERATION)")
@@ -52,17 +52,15 @@ func (s *scanFlags) changed(name string) bool {
 	return s.cmd != nil && s.cmd.Flags().Changed(name)
 }
 
-// options builds the scan options: defaults, then .loftyscan.toml, then
-// the flags given.
-func (s *scanFlags) options() (scanner.Options, error) {
+// options builds the scan options: defaults, then the settings file st
+// read (its caps already held to their ceilings), then the flags given. A
+// skip list that skips every path adds a notice to st.
+func (s *scanFlags) options(st *settings) (scanner.Options, error) {
 	opts := scanner.DefaultOptions()
-	cfg, err := s.loadConfig()
-	if err != nil {
-		return opts, err
-	}
-	skip := cfg.Skip
+	cfg := st.config
+	skip, from := cfg.Skip, cfg.Path
 	if s.changed("skip") {
-		skip = s.skip
+		skip, from = s.skip, "--skip"
 	}
 	if len(skip) > 0 {
 		m, err := config.NewSkipMatcher(skip)
@@ -70,6 +68,9 @@ func (s *scanFlags) options() (scanner.Options, error) {
 			return opts, &cliError{err: err, hint: "--skip takes gitignore-style globs such as 'vendor/' or '**/*.min.js'"}
 		}
 		opts.Skip = m.Match
+		if m.SkipsEverything() {
+			st.notices = append(st.notices, skipNotice(from))
+		}
 	}
 	names := cfg.ContextNames
 	if s.changed("context-name") {
@@ -113,17 +114,20 @@ func (s *scanFlags) options() (scanner.Options, error) {
 		if err != nil || n <= 0 {
 			return opts, &cliError{err: fmt.Errorf("--%s %q is not a size", sz.flag, sz.val), hint: "use a size such as 64MiB, 1GiB or a number of bytes"}
 		}
+		if n > config.MaxFlagBytes {
+			return opts, &cliError{err: fmt.Errorf("--%s %s is over 1 TiB", sz.flag, sz.val), hint: "use a size up to 1TiB (1099511627776); the default is " + config.FormatSize(*sz.dst)}
+		}
 		*sz.dst = n
 	}
 	if s.changed("max-ratio") {
-		if s.ratio < 0 {
-			return opts, &cliError{err: fmt.Errorf("--max-ratio %d is negative", s.ratio), hint: "use 0 to turn the ratio check off"}
+		if s.ratio < 0 || s.ratio > math.MaxInt32 {
+			return opts, &cliError{err: fmt.Errorf("--max-ratio %d is out of range", s.ratio), hint: "use 0 to turn the ratio check off, or a ratio up to " + strconv.Itoa(math.MaxInt32)}
 		}
 		l.Ratio = s.ratio
 	}
 	if s.changed("max-entries") {
-		if s.entries < 1 {
-			return opts, &cliError{err: fmt.Errorf("--max-entries %d is below 1", s.entries), hint: "use a positive number of entries"}
+		if s.entries < 1 || s.entries > math.MaxInt32 {
+			return opts, &cliError{err: fmt.Errorf("--max-entries %d is out of range", s.entries), hint: "use a number of entries from 1 to " + strconv.Itoa(math.MaxInt32)}
 		}
 		l.Entries = s.entries
 	}
@@ -138,28 +142,6 @@ func setIf[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
 	}
-}
-
-// loadConfig reads --config, or .loftyscan.toml at the scan root. No file
-// is no settings.
-func (s *scanFlags) loadConfig() (*config.Config, error) {
-	path := s.configPath
-	if path == "" {
-		root := s.root
-		if root == "" {
-			root = "."
-		}
-		p, ok := config.Find(root)
-		if !ok {
-			return &config.Config{}, nil
-		}
-		path = p
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, &cliError{err: err, hint: "fix the file, or point --config at another one; see the README's Configuration section"}
-	}
-	return cfg, nil
 }
 
 // skipReport keeps a walk of root from reading the report being written

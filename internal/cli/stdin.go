@@ -19,7 +19,15 @@ func newStdinCommand(e env, o *outputFlags) *cobra.Command {
 Findings are reported under the path given by --path (default "stdin").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := sf.options()
+			// The current folder's configuration; no ignore file, whose
+			// globs would have no scan root to be relative to.
+			src := dirSettings(".", "the current folder")
+			src.noIgnore = true
+			st, err := loadSettings(src, &sf, &o.triage)
+			if err != nil {
+				return err
+			}
+			opts, err := sf.options(st)
 			if err != nil {
 				return err
 			}
@@ -29,8 +37,9 @@ Findings are reported under the path given by --path (default "stdin").`,
 				run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
 					return s.ScanReader(ctx, name, e.stdin, sink)
 				},
-				fail: func(err error) error { return &cliError{err: err} },
-				root: func() string { return "" },
+				fail:     func(err error) error { return &cliError{err: err} },
+				root:     func() string { return "" },
+				settings: st,
 			})
 		},
 	}

@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/loftyscan/loftyscan/config"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/rules"
 	"github.com/loftyscan/loftyscan/verify"
@@ -20,6 +17,8 @@ import (
 // suppressed, and --verify asks Lofty which keys are live.
 type triageFlags struct {
 	baseline       string
+	ignoreFile     string // --ignore-file: a path, "none", or "" for .loftyscanignore
+	noInlineAllow  bool
 	showSuppressed bool
 	verify         bool
 	verifyRate     int
@@ -28,6 +27,8 @@ type triageFlags struct {
 
 func (t *triageFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&t.baseline, "baseline", "", "do not report findings whose fingerprint is in `FILE`, a previous JSON report")
+	f.StringVar(&t.ignoreFile, "ignore-file", "", "read accepted findings from `PATH` instead of .loftyscanignore; none reads none")
+	f.BoolVar(&t.noInlineAllow, "no-inline-allow", false, "count findings on lines with a loftyscan:allow comment, as if it were not there")
 	f.BoolVar(&t.showSuppressed, "show-suppressed", false, "list suppressed findings (baseline, .loftyscanignore, loftyscan:allow) too")
 	f.BoolVar(&t.verify, "verify", false, "ask Lofty's API whether each key is live (sends each key to LOFTY_BASE_URL or https://api.lofty.com)")
 	f.IntVar(&t.verifyRate, "verify-rate", verify.DefaultRequestsPerMinute, "at most `N` verification requests per minute")
@@ -46,26 +47,31 @@ func (t *triageFlags) validate() error {
 
 // apply marks suppressed findings, verifies the rest when asked, counts
 // them in stats (stats.Findings is what decides the exit code), and returns
-// the findings to show. root is where .loftyscanignore is looked for (""
-// for none).
-func (t *triageFlags) apply(ctx context.Context, e env, findings []finding.Finding, stats *finding.Stats, root string) ([]finding.Finding, error) {
-	ignore, err := loadIgnore(root)
-	if err != nil {
-		return nil, err
-	}
-	base, err := t.loadBaseline()
-	if err != nil {
-		return nil, err
-	}
+// the findings to show. st holds the ignore list and baseline, read before
+// the scan from where the scan's settings come from.
+//
+// An inline loftyscan:allow suppresses unless --no-inline-allow; in a scan
+// of a change, the keys it suppresses are ones the change adds, so they
+// are marked so and always shown: a reviewer sees what the change itself
+// waves through.
+func (t *triageFlags) apply(ctx context.Context, e env, findings []finding.Finding, stats *finding.Stats, st *settings) ([]finding.Finding, error) {
 	for i := range findings {
 		f := &findings[i]
+		if f.Suppressed == finding.SuppressedInline {
+			switch {
+			case t.noInlineAllow:
+				f.Suppressed = ""
+			case st.inChange:
+				f.Suppressed = finding.SuppressedInlineInChange
+			}
+		}
 		if f.Suppressed != "" {
 			continue
 		}
-		if reason, ok := ignore.Suppresses(f.Fingerprint, f.Path); ok {
+		if reason, ok := st.ignore.Suppresses(f.Fingerprint, f.Path); ok {
 			f.Suppressed = reason
-		} else if base.Contains(f.Fingerprint) {
-			f.Suppressed = "baseline " + t.baseline
+		} else if st.baseline.Contains(f.Fingerprint) {
+			f.Suppressed = "baseline " + st.baseName
 		}
 	}
 	if t.verify {
@@ -76,47 +82,11 @@ func (t *triageFlags) apply(ctx context.Context, e env, findings []finding.Findi
 	stats.Count(findings)
 	var shown []finding.Finding
 	for _, f := range findings {
-		if f.Suppressed == "" || t.showSuppressed {
+		if f.Suppressed == "" || f.Suppressed == finding.SuppressedInlineInChange || t.showSuppressed {
 			shown = append(shown, f)
 		}
 	}
 	return shown, nil
-}
-
-func loadIgnore(root string) (*config.IgnoreList, error) {
-	if root == "" {
-		return nil, nil
-	}
-	p, ok := config.FindIgnore(root)
-	if !ok {
-		return nil, nil
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, &cliError{err: fmt.Errorf("cannot read %s: %w", p, err)}
-	}
-	defer f.Close()
-	l, err := config.ParseIgnore(f, filepath.ToSlash(p))
-	if err != nil {
-		return nil, &cliError{err: err, hint: "each line is a 64-hex-digit fingerprint, an optional path glob, and a # comment saying why"}
-	}
-	return l, nil
-}
-
-func (t *triageFlags) loadBaseline() (*config.Baseline, error) {
-	if t.baseline == "" {
-		return nil, nil
-	}
-	f, err := os.Open(t.baseline)
-	if err != nil {
-		return nil, &cliError{err: fmt.Errorf("cannot read the baseline: %w", err), hint: "create one with 'loftyscan baseline create --output " + t.baseline + "'"}
-	}
-	defer f.Close()
-	b, err := config.LoadBaseline(f, t.baseline)
-	if err != nil {
-		return nil, &cliError{err: err, hint: "a baseline is a report written with --format json"}
-	}
-	return b, nil
 }
 
 // verifyAll asks Lofty about each distinct key once. Suppressed findings
