@@ -42,6 +42,10 @@ import (
 // GitLab would open every one of them as a new vulnerability. An "info"
 // message says how many there were. A vulnerability whose finding is
 // suppressed later is then no longer detected, and GitLab shows it so.
+// The exception is a key that a scanned change adds on a line with a
+// loftyscan:allow comment: it is written with severity "Info" and a name
+// that says so, for the merge request's reviewers to see. The report's
+// notices (the change edits the scanner's settings) are "warn" messages.
 //
 // Each vulnerability has:
 //
@@ -194,10 +198,25 @@ func (g *gitlabReporter) Report(w io.Writer, r Report) error {
 	if n := r.Stats.Errors; n > 0 {
 		scan.Messages = append(scan.Messages, gitlabMessage{Level: "warn", Value: scanErrors(n)})
 	}
-	if n := countSuppressed(r); n > 0 {
+	for _, n := range r.Notices {
+		scan.Messages = append(scan.Messages, gitlabMessage{Level: "warn", Value: finding.Sanitize(n.Message)})
+	}
+	allowed := 0
+	for _, f := range r.Findings {
+		if f.Suppressed == finding.SuppressedInlineInChange {
+			allowed++
+		}
+	}
+	if n := countSuppressed(r) - int64(allowed); n > 0 {
 		scan.Messages = append(scan.Messages, gitlabMessage{
 			Level: "info",
 			Value: plural(n, "finding", "findings") + " suppressed by loftyscan:allow, .loftyscanignore or a baseline, not listed",
+		})
+	}
+	if allowed > 0 {
+		scan.Messages = append(scan.Messages, gitlabMessage{
+			Level: "warn",
+			Value: plural(int64(allowed), "key", "keys") + " that the scanned change adds on lines with a loftyscan:allow comment: listed with severity Info, not failing the job",
 		})
 	}
 	out := gitlabReport{
@@ -207,7 +226,7 @@ func (g *gitlabReporter) Report(w io.Writer, r Report) error {
 		Vulnerabilities: make([]gitlabVulnerability, 0, len(r.Findings)),
 	}
 	for _, f := range r.Findings {
-		if f.Suppressed != "" {
+		if f.Suppressed != "" && f.Suppressed != finding.SuppressedInlineInChange {
 			continue
 		}
 		out.Vulnerabilities = append(out.Vulnerabilities, gitlabVulnerabilityFor(f))
@@ -250,7 +269,7 @@ func gitlabVulnerabilityFor(f finding.Finding) gitlabVulnerability {
 		}
 	}
 	l := label(f.RuleID)
-	return gitlabVulnerability{
+	v := gitlabVulnerability{
 		ID:          gitlabID(f),
 		Name:        strings.ToUpper(l[:1]) + l[1:],
 		Description: sarifMessage(f) + "\n\n" + gitlabRuleText(f.RuleID),
@@ -260,6 +279,12 @@ func gitlabVulnerabilityFor(f finding.Finding) gitlabVulnerability {
 		Location:    loc,
 		Details:     details,
 	}
+	if f.Suppressed == finding.SuppressedInlineInChange {
+		v.Name = "Allowed by the scanned change: " + l
+		v.Severity = "Info"
+		v.Description = "The scanned change adds this key on a line with a loftyscan:allow comment, so it does not fail the job. Review it: is it a test fixture, or a real key let through?\n\n" + v.Description
+	}
+	return v
 }
 
 func gitlabRuleIdentifier(ruleID string) gitlabIdentifier {

@@ -2,6 +2,7 @@ package reporters
 
 import (
 	"encoding/json"
+	"github.com/loftyscan/loftyscan/finding"
 	"io"
 )
 
@@ -9,11 +10,12 @@ import (
 // steps that act on findings. Its field names are a contract: add fields,
 // never rename or remove them.
 //
-// The object has two members:
+// The object has three members:
 //
 //	{
 //	  "findings": [ ... ],   // always an array, [] when nothing was found
-//	  "stats": { ... }
+//	  "stats": { ... },
+//	  "notices": [ ... ]     // always an array, [] when there is nothing to review
 //	}
 //
 // Each finding has:
@@ -45,9 +47,13 @@ import (
 // A suppressed finding adds why it does not count:
 //
 //	suppressed   "inline loftyscan:allow", ".loftyscanignore:3: revoked 2024",
-//	             "baseline old.json"...; omitted for a finding that counts
+//	             "baseline old.json"...; omitted for a finding that counts.
+//	             "inline loftyscan:allow, added by the scanned change" for a key
+//	             that a scanned change (--range, --pre-push, --staged) adds on a
+//	             line with the comment
 //
-// Suppressed findings are listed only with --show-suppressed; otherwise the
+// Suppressed findings are listed only with --show-suppressed, except those
+// a scanned change allows inline, which are always listed; otherwise the
 // findings array holds only the ones that count, and stats.suppressed says
 // how many were left out.
 //
@@ -84,6 +90,15 @@ import (
 //	errors       things that could not be read, or not wholly
 //	warnings     warnings given, errors included
 //
+// Each notice is something about the scan as a whole that a reviewer must
+// see:
+//
+//	kind         "settings-changed": the scanned change adds, edits or removes a
+//	             file that decides what loftyscan reports (the scan used the base's
+//	             version); "skip-everything": the skip list skips every path
+//	path         the file, from the top of the repository; omitted when none
+//	message      what it means, in a sentence
+//
 // The output is indented, ends in a newline, and does not escape <, > and &
 // (tokens and paths stay readable in a terminal).
 type jsonReporter struct {
@@ -93,6 +108,13 @@ type jsonReporter struct {
 type jsonReport struct {
 	Findings []jsonFinding `json:"findings"`
 	Stats    jsonStats     `json:"stats"`
+	Notices  []jsonNotice  `json:"notices"`
+}
+
+type jsonNotice struct {
+	Kind    string `json:"kind"`
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
 }
 
 type jsonFinding struct {
@@ -153,6 +175,10 @@ func (j *jsonReporter) Report(w io.Writer, r Report) error {
 			Errors:     r.Stats.Errors,
 			Warnings:   r.Stats.Warnings,
 		},
+	}
+	out.Notices = make([]jsonNotice, 0, len(r.Notices))
+	for _, n := range r.Notices {
+		out.Notices = append(out.Notices, jsonNotice{Kind: n.Kind, Path: finding.Sanitize(n.Path), Message: finding.Sanitize(n.Message)})
 	}
 	for _, f := range r.Findings {
 		s := f.Shown()

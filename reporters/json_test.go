@@ -24,7 +24,7 @@ func TestJSONClean(t *testing.T) {
 		t.Errorf("findings is not [] on a clean scan:\n%s", out)
 	}
 	doc := decodeJSON(t, out)
-	if got := slices.Sorted(maps.Keys(doc)); !slices.Equal(got, []string{"findings", "stats"}) {
+	if got := slices.Sorted(maps.Keys(doc)); !slices.Equal(got, []string{"findings", "notices", "stats"}) {
 		t.Errorf("top-level keys = %v", got)
 	}
 	stats := doc["stats"].(map[string]any)

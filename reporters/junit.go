@@ -95,7 +95,7 @@ func (j *junitReporter) Report(w io.Writer, r Report) error {
 	suite := junitTestsuite{
 		Name:      "loftyscan",
 		Time:      junitSeconds(r.Stats.Duration),
-		SystemOut: junitSummary(r.Stats, countSuppressed(r)),
+		SystemOut: junitSummary(r.Stats, countSuppressed(r), r.Notices),
 	}
 	for _, f := range r.Findings {
 		tc := junitTestcaseFor(f)
@@ -160,14 +160,18 @@ func junitTestcaseFor(f finding.Finding) junitTestcase {
 	return tc
 }
 
-// junitSummary says what the scan read, for the suite's system-out.
-func junitSummary(s finding.Stats, suppressed int64) string {
+// junitSummary says what the scan read, for the suite's system-out, and
+// then each notice on a line of its own.
+func junitSummary(s finding.Stats, suppressed int64, notices []finding.Notice) string {
 	out := fmt.Sprintf("loftyscan scanned %s, %s in %s", plural(s.Files, "file", "files"), formatBytes(s.Bytes), formatDuration(s.Duration))
 	if suppressed > 0 {
 		out += "; " + plural(suppressed, "finding", "findings") + " suppressed (loftyscan:allow, .loftyscanignore or a baseline)"
 	}
 	if s.Errors > 0 {
 		out += "; " + scanErrors(s.Errors)
+	}
+	for _, n := range notices {
+		out += "\nNOTICE (" + n.Kind + "): " + finding.Sanitize(n.Message)
 	}
 	return out
 }

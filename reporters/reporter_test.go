@@ -249,6 +249,11 @@ func TestGolden(t *testing.T) {
 		// Keys and control characters in every field from scanned data.
 		{"terminal-hostile", FormatTerminal, Options{Now: fixedNow}, hostileReport()},
 		{"json-hostile", FormatJSON, Options{}, hostileReport()},
+		{"terminal-change", FormatTerminal, Options{Now: fixedNow}, changeReport()},
+		{"json-change", FormatJSON, Options{}, changeReport()},
+		{"sarif-change", FormatSARIF, Options{Version: "1.0.0"}, changeReport()},
+		{"gitlab-change", FormatGitLab, Options{Version: "1.0.0", Now: fixedNow}, changeReport()},
+		{"junit-change", FormatJUnit, Options{}, changeReport()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

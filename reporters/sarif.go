@@ -35,7 +35,14 @@ import (
 // for an inline loftyscan:allow, "external" for .loftyscanignore or a
 // baseline, status "accepted", and the reason as its justification. GitHub
 // code scanning shows such a result as a closed (dismissed) alert, not an
-// open one.
+// open one. A key that a scanned change adds on a line with a
+// loftyscan:allow comment is always listed that way, its justification
+// saying the change added it.
+//
+// The report's notices (the scanned change edits the scanner's settings;
+// the skip list skips everything) are the run's invocation's
+// toolExecutionNotifications, level "warning", with the notice's kind as
+// the descriptor's id and its file as the location.
 type sarifReporter struct {
 	opts Options
 }
@@ -52,7 +59,26 @@ type (
 		Tool               sarifTool                   `json:"tool"`
 		OriginalURIBaseIDs map[string]sarifArtifactLoc `json:"originalUriBaseIds,omitempty"`
 		ColumnKind         string                      `json:"columnKind"`
-		Results            []sarifResult               `json:"results"` // [] on a clean scan: "no results", not "not run"
+		Invocations        []sarifInvocation           `json:"invocations,omitempty"` // only for notices
+		Results            []sarifResult               `json:"results"`               // [] on a clean scan: "no results", not "not run"
+	}
+	sarifInvocation struct {
+		ExecutionSuccessful        bool                `json:"executionSuccessful"`
+		ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
+	}
+	sarifNotification struct {
+		Level      string                `json:"level"`
+		Message    sarifText             `json:"message"`
+		Descriptor sarifDescriptorRef    `json:"descriptor"`
+		Locations  []sarifNoticeLocation `json:"locations,omitempty"`
+	}
+	sarifDescriptorRef struct {
+		ID string `json:"id"`
+	}
+	sarifNoticeLocation struct {
+		PhysicalLocation struct {
+			ArtifactLocation sarifArtifactLoc `json:"artifactLocation"`
+		} `json:"physicalLocation"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -235,6 +261,19 @@ func (s *sarifReporter) Report(w io.Writer, r Report) error {
 	}
 	for _, f := range r.Findings {
 		run.Results = append(run.Results, sarifResultFor(f))
+	}
+	if len(r.Notices) > 0 {
+		inv := sarifInvocation{ExecutionSuccessful: true}
+		for _, n := range r.Notices {
+			sn := sarifNotification{Level: "warning", Message: sarifText{Text: finding.Sanitize(n.Message)}, Descriptor: sarifDescriptorRef{ID: n.Kind}}
+			if n.Path != "" {
+				var loc sarifNoticeLocation
+				loc.PhysicalLocation.ArtifactLocation = sarifArtifactLoc{URI: escapePath(finding.RedactPath(n.Path)), URIBaseID: srcRoot}
+				sn.Locations = []sarifNoticeLocation{loc}
+			}
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sn)
+		}
+		run.Invocations = []sarifInvocation{inv}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

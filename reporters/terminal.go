@@ -69,13 +69,17 @@ func newTerminal(opts Options) *terminalReporter {
 type group int
 
 const (
-	groupLive        group = iota // --verify: Lofty accepted the key
-	groupActive                   // a confirmed key, not expired, not rejected
-	groupUnconfirmed              // a token in a Lofty context, not expired
-	groupRejected                 // a confirmed key Lofty rejected (401)
-	groupExpired                  // expired by its own claims
-	groupSuppressed               // shown only with --show-suppressed
+	groupLive            group = iota // --verify: Lofty accepted the key
+	groupActive                       // a confirmed key, not expired, not rejected
+	groupUnconfirmed                  // a token in a Lofty context, not expired
+	groupRejected                     // a confirmed key Lofty rejected (401)
+	groupExpired                      // expired by its own claims
+	groupAllowedInChange              // keys the scanned change adds with a loftyscan:allow: not counted, always shown
+	groupSuppressed                   // shown only with --show-suppressed
 	numGroups
+
+	// firstUncounted is the first group whose findings do not count.
+	firstUncounted = groupAllowedInChange
 )
 
 // groups describes each group: its heading, a line that says what its
@@ -98,6 +102,9 @@ var groups = [numGroups]struct {
 	groupExpired: {"EXPIRED",
 		"Past the expiry in their claims: they no longer work.",
 		"expired token", "expired tokens"},
+	groupAllowedInChange: {"ALLOWED BY THE SCANNED CHANGE",
+		"Keys the change adds on lines with a loftyscan:allow comment: they do not fail the scan, but review each (--no-inline-allow makes them count).",
+		"allowed by the change", "allowed by the change"},
 	groupSuppressed: {"SUPPRESSED",
 		"Listed because of --show-suppressed: they do not count and do not fail the scan.",
 		"suppressed", "suppressed"},
@@ -105,6 +112,8 @@ var groups = [numGroups]struct {
 
 func groupOf(f finding.Finding) group {
 	switch {
+	case f.Suppressed == finding.SuppressedInlineInChange:
+		return groupAllowedInChange
 	case f.Suppressed != "":
 		return groupSuppressed
 	case f.Verification == finding.Live:
@@ -150,8 +159,22 @@ func (t *terminalReporter) Report(w io.Writer, r Report) error {
 			bw.WriteString("\n")
 		}
 	}
+	t.writeNotices(bw, r.Notices)
 	t.writeSummary(bw, r, byGroup)
 	return bw.Flush()
+}
+
+// writeNotices lists what a reviewer must know about the scan as a whole:
+// the change edits the scanner's settings, the skip list skips everything.
+func (t *terminalReporter) writeNotices(w *bufio.Writer, notices []finding.Notice) {
+	if len(notices) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s\n%s\n\n", t.bad.Sprintf("REVIEW THE SCAN'S SETTINGS (%d)", len(notices)), t.field.Sprint("What decides what this scan reports needs a second look."))
+	for _, n := range notices {
+		fmt.Fprintf(w, "  ! %s\n", finding.Sanitize(n.Message))
+	}
+	w.WriteString("\n")
 }
 
 // writeFinding writes one finding's block, each line starting with indent.
@@ -235,23 +258,30 @@ func (t *terminalReporter) writeSummary(w *bufio.Writer, r Report, byGroup [numG
 	suppressed := countSuppressed(r)
 	var counted int
 	var kinds []string
-	for g, fs := range byGroup[:groupSuppressed] {
+	for g, fs := range byGroup[:firstUncounted] {
 		counted += len(fs)
 		if len(fs) > 0 {
 			kinds = append(kinds, plural(int64(len(fs)), groups[g].one, groups[g].many))
 		}
 	}
+	if n := len(byGroup[groupAllowedInChange]); n > 0 {
+		scanned += "; " + plural(int64(n), "key the change adds is", "keys the change adds are") + " allowed inline (loftyscan:allow), see above"
+	}
+	if len(r.Notices) > 0 {
+		scanned += "; " + plural(int64(len(r.Notices)), "notice", "notices") + " about the settings, see above"
+	}
+	supp := fmt.Sprintf("%d suppressed", suppressed)
 	if counted == 0 {
 		found := "no Lofty keys found"
 		if suppressed > 0 {
-			found += fmt.Sprintf(" (%d suppressed)", suppressed)
+			found += " (" + supp + ")"
 		}
 		fmt.Fprintf(w, "%s in %s\n", t.good.Sprint(found), scanned)
 		return
 	}
 	found := fmt.Sprintf("%s (%s)", plural(int64(counted), "finding", "findings"), strings.Join(kinds, ", "))
 	if suppressed > 0 {
-		found += fmt.Sprintf(" and %d suppressed", suppressed)
+		found += " and " + supp
 	}
 	fmt.Fprintf(w, "%s in %s\n\n", t.bad.Sprint(found), scanned)
 	t.writeNextSteps(w, byGroup)
@@ -302,7 +332,7 @@ func (t *terminalReporter) writeNextSteps(w *bufio.Writer, byGroup [numGroups][]
 // anyVerified reports whether --verify was used: it sets Verification on
 // every counted finding.
 func anyVerified(byGroup [numGroups][]finding.Finding) bool {
-	for _, fs := range byGroup[:groupSuppressed] {
+	for _, fs := range byGroup[:firstUncounted] {
 		for _, f := range fs {
 			if f.Verification != "" {
 				return true
