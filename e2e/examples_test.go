@@ -167,8 +167,8 @@ func TestExamples(t *testing.T) {
 			"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BEFORE_SHA": zeroSHA,
 			"CI_MERGE_REQUEST_DIFF_BASE_SHA": f.bp, "CI_COMMIT_SHA": f.merge, "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": f.head,
 		}
-		push := func(before, after string) map[string]string {
-			return map[string]string{"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_COMMIT_BEFORE_SHA": before, "CI_COMMIT_SHA": after}
+		push := func(branch, before, after string) map[string]string {
+			return map[string]string{"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": branch, "CI_DEFAULT_BRANCH": "main", "CI_COMMIT_BEFORE_SHA": before, "CI_COMMIT_SHA": after}
 		}
 		for _, c := range []struct {
 			name  string
@@ -180,10 +180,11 @@ func TestExamples(t *testing.T) {
 		}{
 			{"merge request", "refs/heads/feature", mr, 1, "--range " + f.bp + ".." + f.head, []string{"app/new.env"}},
 			{"merged results", "refs/pull/1/merge", merged, 1, "--range " + f.bp + ".." + f.head, []string{"app/new.env"}},
-			{"push", "refs/heads/main", push(f.base, f.p2), 1, "--range " + f.base + ".." + f.p2, []string{"config/push.env"}},
-			{"clean push", "refs/heads/main", push(f.p1, f.p2), 0, "--range " + f.p1 + ".." + f.p2, []string{}},
-			{"new branch", "refs/heads/topic", push(zeroSHA, f.t1), 1, "--ref " + f.t1, []string{"config/old.env", "config/push.env", "topic.env"}},
-			{"force-push", "refs/heads/topic", push(f.gone, f.t1), 1, "--ref " + f.t1, []string{"config/old.env", "config/push.env", "topic.env"}},
+			{"push", "refs/heads/main", push("main", f.base, f.p2), 1, "--range " + f.base + ".." + f.p2, []string{"config/push.env"}},
+			{"clean push", "refs/heads/main", push("main", f.p1, f.p2), 0, "--range " + f.p1 + ".." + f.p2, []string{}},
+			{"new branch", "refs/heads/topic", push("topic", zeroSHA, f.t1), 1, "--ref " + f.t1 + " --settings-from refs/remotes/origin/main", []string{"config/old.env", "config/push.env", "topic.env"}},
+			{"force-push", "refs/heads/topic", push("topic", f.gone, f.t1), 1, "--ref " + f.t1 + " --settings-from refs/remotes/origin/main", []string{"config/old.env", "config/push.env", "topic.env"}},
+			{"force-push to the default branch", "refs/heads/main", push("main", f.gone, f.p2), 1, "--ref " + f.p2 + " --settings-from none", []string{"config/old.env", "config/push.env"}},
 		} {
 			dir := t.TempDir()
 			f.checkout(t, dir, 0, c.ref)

@@ -264,7 +264,7 @@ func (s *settingsSource) readNamed(flag, path string, limit int64) (data []byte,
 			return data, s.shortCommit() + ":" + rel, rel, found, err
 		}
 		if !s.anyTipHas(rel) {
-			return nil, "", "", false, fmt.Errorf("%s %s: no such file in %s, nor in the scanned change", flag, path, s.what)
+			return nil, "", "", false, fmt.Errorf("%s %s: no such file in %s, nor in the scanned change: a file inside the repository's folder is read from there, as the work tree belongs to the change; give a file outside the folder for one that is not committed", flag, path, s.what)
 		}
 		return nil, "", rel, false, nil
 	}

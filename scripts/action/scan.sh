@@ -8,7 +8,15 @@
 #   LOFTYSCAN_ACTION_RANGE  the range step's output: A..B, REV or empty (see range.sh)
 #   INPUT_PATH              the repository's folder (default .)
 #   INPUT_SARIF             the SARIF file, relative to the current folder (default loftyscan.sarif)
+#   INPUT_CONFIG            --config FILE, relative to INPUT_PATH
+#   INPUT_IGNORE_FILE       --ignore-file FILE (or none), relative to INPUT_PATH
+#   INPUT_NO_INLINE_ALLOW   "true": --no-inline-allow
 #   INPUT_ARGS              more arguments for 'loftyscan git', split on white space
+#
+# Settings: a range A..B reads .loftyscan.toml and .loftyscanignore (and
+# the files the inputs name inside the repository) from A, never from the
+# change. A whole history (REV) has no base: the settings are the default
+# branch's (origin/<default_branch>), or none when REV is that branch.
 #
 # Outputs: sarif (the report's path), findings (how many).
 set -euo pipefail
@@ -43,7 +51,27 @@ set -- git
 case "$range" in
   "") what="every ref of the repository" ;;
   *..*) set -- "$@" --range "$range"; what="the commits $range" ;;
-  *) set -- "$@" --ref "$range"; what="the whole history of $range" ;;
+  *)
+    set -- "$@" --ref "$range"
+    what="the whole history of $range"
+    default=$(event_get repository.default_branch)
+    if [ -n "$default" ] && has_commit "refs/remotes/origin/$default" &&
+      [ "$(git rev-parse "refs/remotes/origin/$default^{commit}")" != "$(git rev-parse "$range^{commit}")" ]; then
+      set -- "$@" --settings-from "refs/remotes/origin/$default"
+    else
+      set -- "$@" --settings-from none
+    fi
+    ;;
+esac
+if [ -n "${INPUT_CONFIG:-}" ]; then set -- "$@" --config "$INPUT_CONFIG"; fi
+if [ -n "${INPUT_IGNORE_FILE:-}" ]; then set -- "$@" --ignore-file "$INPUT_IGNORE_FILE"; fi
+case "${INPUT_NO_INLINE_ALLOW:-false}" in
+  true) set -- "$@" --no-inline-allow ;;
+  false | "") ;;
+  *)
+    error "no-inline-allow is '$INPUT_NO_INLINE_ALLOW': use true or false"
+    exit 2
+    ;;
 esac
 # The user's arguments come before --format and --output, so that those two
 # stay ours whatever the arguments say.
@@ -83,6 +111,12 @@ if [ "$findings" -gt 0 ]; then
   "$bin" "$@" --format terminal --output - || true
 fi
 if in_actions; then echo "::$token::"; fi
+
+# Settings the change edits: an annotation, so that a reviewer sees it
+# without opening the log.
+if [ "$code" -ne 2 ] && [ -s "$sarif" ] && grep -q '"id": "settings-changed"' "$sarif"; then
+  warning "this change edits loftyscan's settings (.loftyscan.toml, .loftyscanignore or a file the action names); the scan used the base's version: review the edit (the log lists the files)"
+fi
 
 summary() {
   if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
