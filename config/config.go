@@ -16,9 +16,12 @@
 // the CLI can show it as it is. It imports nothing else of loftyscan, so
 // that scanner and the CLI may both import it.
 //
-// Both files at the scan root belong to whoever can commit to the scanned
-// repository. A CI job that scans untrusted changes should pass its own
-// --config and not trust a .loftyscanignore that arrives with them.
+// Both files belong to whoever can commit to the scanned repository, so
+// the CLI decides where they are read from: a scan of a change reads them
+// from the commit it starts from, never from the change (see the README's
+// "Where settings come from"). Parse and ParseIgnore read from any reader,
+// a file or a blob. Caps a file sets are held to ceilings (Archives.Clamp):
+// only flags go further.
 package config
 
 import (
