@@ -42,7 +42,14 @@ folder, scanned and removed.
 --staged reads the index (GIT_INDEX_FILE when git sets it, as for
 'git commit -a'), not the work tree, and reports only keys the commit adds.
 --pre-push reads git's pre-push lines from standard input or, under the
-pre-commit framework, PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF.`
+pre-commit framework, PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF.
+
+Settings: a scan of a change (--range, --pre-push, --staged) reads
+.loftyscan.toml, .loftyscanignore and files that --config, --ignore-file and
+--baseline name inside the repository from the commit the change starts
+from, never from the work tree or the scanned commits, and warns when the
+change edits them. Other scans read the work tree. --settings-from REV
+names the commit to read them from (none: read none).`
 
 // gitFlags are the flags of `loftyscan git`.
 type gitFlags struct {
