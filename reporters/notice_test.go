@@ -23,7 +23,7 @@ func changeReport() Report {
 	r.Findings = append(r.Findings, allowed)
 	r.Stats.Findings, r.Stats.Suppressed = 1, 1
 	r.Notices = []finding.Notice{
-		{Kind: finding.NoticeSettingsChanged, Path: ".loftyscanignore", Message: "the scanned change edits .loftyscanignore (commit 1a2b3c4), which decides what loftyscan reports; this scan read its settings from commit 0f0f0f0 (the range's base), not from the change: review the edit, which applies to later scans once merged"},
+		{Kind: finding.NoticeSettingsChanged, Path: ".loftyscanignore", Message: "the scanned change edits .loftyscanignore (commit 1a2b3c4), which decides what loftyscan reports; this scan read its settings from commit 0f0f0f0 (the range's base), not from the change: review the edit, which takes effect for later changes once it is part of their base"},
 		{Kind: finding.NoticeSkipEverything, Message: "the skip list from --skip skips every path: nothing is scanned. Fix the list, or give --skip to replace it"},
 	}
 	return r

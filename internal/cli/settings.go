@@ -373,7 +373,7 @@ func (s *settingsSource) changes(paths []string) ([]finding.Notice, error) {
 			out = append(out, finding.Notice{
 				Kind: finding.NoticeSettingsChanged,
 				Path: p,
-				Message: fmt.Sprintf("the scanned change %s %s (%s), which decides what loftyscan reports; this scan read its settings from %s, not from the change: review the edit, which applies to later scans once merged",
+				Message: fmt.Sprintf("the scanned change %s %s (%s), which decides what loftyscan reports; this scan read its settings from %s, not from the change: review the edit, which takes effect for later changes once it is part of their base",
 					verb, p, t.name, s.what),
 			})
 			break
