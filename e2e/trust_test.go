@@ -189,14 +189,26 @@ func TestActionSettingsFromBase(t *testing.T) {
 	})
 	t.Run("inline allow, and the strict input", func(t *testing.T) {
 		t.Parallel()
-		res, _ := f.use(t, "inline-allow", nil, nil)
-		// Listed in the SARIF file as a suppressed result, not failing.
-		res.want(t, 0, f.base+".."+f.branches["inline-allow"], "test/fixture.env")
-		data, err := os.ReadFile(res.outputs["sarif"])
-		if err != nil || !strings.Contains(string(data), "added by the scanned change") {
-			t.Errorf("SARIF: %v\n%s", err, data)
+		for _, noJQ := range []string{"", "1"} {
+			ws := t.TempDir()
+			f.checkout(t, ws, "inline-allow", nil)
+			head := f.branches["inline-allow"]
+			a := &actionFixture{origin: f.origin}
+			res := a.use(t, loftyscan, ws, nil, "pull_request", prEvent(f.base, head, head), map[string]string{"LOFTYSCAN_ACTION_NO_JQ": noJQ})
+			// Listed in the SARIF file as a suppressed result; it neither
+			// fails the job nor counts as a finding.
+			if res.code != 0 || res.outputs["findings"] != "0" || !strings.Contains(res.log, "::notice title=loftyscan::no Lofty API keys") {
+				t.Errorf("no jq %q: exit %d, findings output %q\n%s", noJQ, res.code, res.outputs["findings"], res.log)
+			}
+			if got := sarifPaths(t, res.outputs["sarif"]); strings.Join(got, " ") != "test/fixture.env" {
+				t.Errorf("SARIF results %q", got)
+			}
+			data, err := os.ReadFile(res.outputs["sarif"])
+			if err != nil || !strings.Contains(string(data), "added by the scanned change") {
+				t.Errorf("SARIF: %v\n%s", err, data)
+			}
 		}
-		res, _ = f.use(t, "inline-allow", map[string]string{"no-inline-allow": "true"}, nil)
+		res, _ := f.use(t, "inline-allow", map[string]string{"no-inline-allow": "true"}, nil)
 		res.want(t, 1, f.base+".."+f.branches["inline-allow"], "test/fixture.env")
 		res, _ = f.use(t, "inline-allow", map[string]string{"no-inline-allow": "yes"}, nil)
 		if res.code != 2 || !strings.Contains(res.log, "no-inline-allow is 'yes': use true or false") {

@@ -99,10 +99,14 @@ set_output sarif "$sarif"
 findings=0
 if [ "$code" -ne 2 ] && [ -s "$sarif" ]; then
   if [ -z "${LOFTYSCAN_ACTION_NO_JQ:-}" ] && command -v jq >/dev/null 2>&1; then
-    findings=$(jq '[.runs[].results[]] | length' "$sarif" | tr -d '\r')
+    findings=$(jq '[.runs[].results[] | select((.suppressions // []) | length == 0)] | length' "$sarif" | tr -d '\r')
   else
-    # The report is indented JSON: one "ruleId" line per result.
-    findings=$(grep -c '"ruleId"' "$sarif" || true)
+    # The report is indented JSON: one "ruleId" line per result, and one
+    # "suppressions" line per suppressed result (a key the change allows
+    # inline, or anything with --show-suppressed), which does not count.
+    results=$(grep -c '"ruleId"' "$sarif" || true)
+    suppressed=$(grep -c '"suppressions"' "$sarif" || true)
+    findings=$((results - suppressed))
   fi
 fi
 set_output findings "$findings"
