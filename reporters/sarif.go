@@ -268,7 +268,7 @@ func (s *sarifReporter) Report(w io.Writer, r Report) error {
 			sn := sarifNotification{Level: "warning", Message: sarifText{Text: finding.Sanitize(n.Message)}, Descriptor: sarifDescriptorRef{ID: n.Kind}}
 			if n.Path != "" {
 				var loc sarifNoticeLocation
-				loc.PhysicalLocation.ArtifactLocation = sarifArtifactLoc{URI: escapePath(finding.RedactPath(n.Path)), URIBaseID: srcRoot}
+				loc.PhysicalLocation.ArtifactLocation = sarifArtifactLoc{URI: escapePath(finding.Sanitize(n.Path)), URIBaseID: srcRoot}
 				sn.Locations = []sarifNoticeLocation{loc}
 			}
 			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sn)

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -69,11 +67,6 @@ func (r trustReport) changed() []string {
 		}
 	}
 	return out
-}
-
-func fingerprint(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
 }
 
 // changeRepo is a repository whose main branch is the base; base returns

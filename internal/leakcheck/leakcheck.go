@@ -64,6 +64,7 @@ var loftyscanFields = map[string]string{
 	"Finding.Status":       "one of rules.Status's constants",
 	"Finding.Verification": "one of finding.Verification's constants",
 	"Options.Version":      "loftyscan's own version, from its build",
+	"Notice.Kind":          "one of finding's Notice* constants",
 }
 
 // sanitizers are the functions of package finding whose result is safe to
