@@ -84,7 +84,17 @@ func runGitLabJob(t *testing.T, job *gitlabJob, bin, dir string, vars map[string
 	}
 	cmd := exec.Command("bash", "--noprofile", "--norc", "-c", script)
 	cmd.Dir = dir
-	cmd.Env = scriptEnv(t.TempDir(), all)
+	// The job runs `go env`: with Go's telemetry off in its home, no
+	// upload process outlives it and writes into the folder the test is
+	// removing.
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".config", "go", "telemetry"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".config", "go", "telemetry", "mode"), []byte("off"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = scriptEnv(home, all)
 	// A PATH without any other loftyscan: the one in $GOPATH/bin must be found.
 	for i, kv := range cmd.Env {
 		if p, ok := strings.CutPrefix(kv, "PATH="); ok {
