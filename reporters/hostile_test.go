@@ -83,6 +83,12 @@ func TestHostileData(t *testing.T) {
 				r := hostileReport()
 				out := render(t, format, Options{ShowSecrets: show, Now: fixedNow, Version: "1.0.0"}, r)
 				texts := testleak.Texts(t, out)
+				switch format {
+				case FormatGitHub:
+					texts = githubTexts(t, out) // its lines are workflow commands
+				case FormatMarkdown:
+					texts = []string{visible(format, string(out))} // as read, escapes undone
+				}
 				if (format == FormatJSON || format == FormatSARIF || format == FormatGitLab) && !json.Valid(out) {
 					t.Fatalf("%s output is not JSON", format)
 				}
@@ -97,7 +103,7 @@ func TestHostileData(t *testing.T) {
 				if want := show && printsSecrets(format); secretShown != want {
 					t.Errorf("the finding's token in full: %v, want %v", secretShown, want)
 				}
-				if !testleak.Shows(texts, finding.Redact(nameKey)) {
+				if !testleak.Shows(texts, finding.Redact(nameKey)) && format != FormatCounts { // counts shows no path
 					t.Errorf("the path's key is not shown in its redacted form %s:\n%s", finding.Redact(nameKey), out)
 				}
 				for _, s := range texts {

@@ -36,7 +36,16 @@ func TestNoticesInEveryFormat(t *testing.T) {
 	t.Parallel()
 	r := changeReport()
 	for _, format := range Formats() {
-		out := string(render(t, format, Options{Version: "1.0.0", Now: fixedNow}, r))
+		out := visible(format, string(render(t, format, Options{Version: "1.0.0", Now: fixedNow}, r)))
+		if format == FormatCounts { // numbers only
+			if !strings.Contains(out, "\nnotices=2\n") || !strings.Contains(out, "\nallowed_by_change=1\n") {
+				t.Errorf("counts: the notices or the key the change allows are not counted:\n%s", out)
+			}
+			continue
+		}
+		if format == FormatTerminal {
+			out = oneLine(out) // wrapped at 80 columns
+		}
 		if !strings.Contains(out, "the scanned change edits .loftyscanignore") || !strings.Contains(out, "skips every path") {
 			t.Errorf("%s: the notices are missing:\n%s", format, out)
 		}
@@ -172,7 +181,7 @@ func TestNoticesJUnit(t *testing.T) {
 
 func TestNoticesTerminal(t *testing.T) {
 	t.Parallel()
-	out := string(render(t, FormatTerminal, Options{Now: fixedNow}, changeReport()))
+	out := oneLine(string(render(t, FormatTerminal, Options{Now: fixedNow}, changeReport())))
 	for _, want := range []string{
 		"ALLOWED BY THE SCANNED CHANGE (1)",
 		"REVIEW THE SCAN'S SETTINGS (2)",

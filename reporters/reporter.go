@@ -1,6 +1,6 @@
 // Package reporters writes the findings of a scan for people and for
-// tools: terminal, json, sarif, gitlab and junit, one file each behind one
-// interface (New). Findings in, bytes out: it reads the finding package's
+// tools: terminal, json, sarif, gitlab, junit, markdown, github and counts,
+// one file each behind one interface (New). Findings in, bytes out: it reads the finding package's
 // types and nothing of the scanner, so it builds without git.
 //
 // A reporter reads a finding's text from scanned data only through
@@ -33,16 +33,31 @@ type Report struct {
 	// scanned change edits the scanner's settings, or the skip list skips
 	// everything. Every format lists them.
 	Notices []finding.Notice
+	// Mode is what was scanned: the terminal's advice on what to do next
+	// depends on it (a key in a folder, in history, in the commit being
+	// made, in a push).
+	Mode Mode
 }
+
+// Mode is the kind of scan a report is about.
+type Mode int
+
+const (
+	ModeFiles   Mode = iota // dir, stdin: keys in files
+	ModeHistory             // git: keys in commits, some maybe only in history
+	ModeStaged              // git --staged: keys in the commit being made, not yet committed
+	ModePrePush             // git --pre-push: keys in commits about to be pushed
+)
 
 // Options are the choices the user makes about output, the same for every
 // format so that main can build any reporter from its flags alone.
 type Options struct {
 	// ShowSecrets prints full tokens in the formats meant for the user
-	// (terminal, json). SARIF, GitLab and JUnit ignore it: their files are
-	// uploaded, archived as CI artifacts and shown to everyone with access to
-	// the repository's alerts or pipelines, so they hold the redacted form
-	// only.
+	// (terminal, json). The others ignore it: SARIF, GitLab and JUnit files
+	// are uploaded, archived as CI artifacts and shown to everyone with
+	// access to the repository's alerts or pipelines, and markdown job
+	// summaries and github annotations to everyone who can see the run, so
+	// they hold the redacted form only (counts holds no token at all).
 	ShowSecrets bool
 	// Color enables ANSI colours in the terminal format. The caller decides
 	// (--no-color, NO_COLOR, whether stdout is a terminal); reporters never
@@ -74,16 +89,35 @@ const (
 	FormatSARIF    = "sarif"
 	FormatGitLab   = "gitlab"
 	FormatJUnit    = "junit"
+	FormatMarkdown = "markdown"
+	FormatGitHub   = "github"
+	FormatCounts   = "counts"
 )
 
 // Formats returns the names New accepts, for --format's help text, its
 // validation and tests that must cover every format.
 func Formats() []string {
-	return []string{FormatTerminal, FormatJSON, FormatSARIF, FormatGitLab, FormatJUnit}
+	return []string{FormatTerminal, FormatJSON, FormatSARIF, FormatGitLab, FormatJUnit, FormatMarkdown, FormatGitHub, FormatCounts}
 }
 
-// New returns the reporter for format, one of Formats.
+// ParseFormat returns the format named by name, one of Formats, in any
+// case and with surrounding spaces ignored: "JSON" is json.
+func ParseFormat(name string) (string, error) {
+	f := strings.ToLower(strings.TrimSpace(name))
+	for _, known := range Formats() {
+		if f == known {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown format %q: use one of %s", name, strings.Join(Formats(), ", "))
+}
+
+// New returns the reporter for format, one of Formats (see ParseFormat).
 func New(format string, opts Options) (Reporter, error) {
+	format, err := ParseFormat(format)
+	if err != nil {
+		return nil, err
+	}
 	switch format {
 	case FormatTerminal:
 		return newTerminal(opts), nil
@@ -95,8 +129,12 @@ func New(format string, opts Options) (Reporter, error) {
 		return &gitlabReporter{opts: opts}, nil
 	case FormatJUnit:
 		return &junitReporter{opts: opts}, nil
+	case FormatMarkdown:
+		return &markdownReporter{opts: opts}, nil
+	case FormatGitHub:
+		return &githubReporter{opts: opts}, nil
 	}
-	return nil, fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats(), ", "))
+	return &countsReporter{}, nil
 }
 
 // label is the short human name of a rule, used in the terminal, in SARIF

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fatih/color"
 
@@ -141,19 +142,30 @@ func (t *terminalReporter) color(g group) *color.Color {
 	return t.low
 }
 
-func (t *terminalReporter) Report(w io.Writer, r Report) error {
-	var byGroup [numGroups][]finding.Finding
-	for _, f := range r.Findings {
+// byGroup sorts findings into their groups, keeping their order within
+// each.
+func byGroup(findings []finding.Finding) [numGroups][]finding.Finding {
+	var out [numGroups][]finding.Finding
+	for _, f := range findings {
 		g := groupOf(f)
-		byGroup[g] = append(byGroup[g], f)
+		out[g] = append(out[g], f)
 	}
+	return out
+}
+
+func (t *terminalReporter) Report(w io.Writer, r Report) error {
+	byGroup := byGroup(r.Findings)
 	bw := bufio.NewWriter(w)
 	for g, fs := range byGroup {
 		if len(fs) == 0 {
 			continue
 		}
 		c := t.color(group(g))
-		fmt.Fprintf(bw, "%s\n%s\n\n", c.Sprintf("%s (%d)", groups[g].heading, len(fs)), t.field.Sprint(groups[g].about))
+		fmt.Fprintf(bw, "%s\n", c.Sprintf("%s (%d)", groups[g].heading, len(fs)))
+		for _, line := range wrap(groups[g].about, lineWidth, "", "") {
+			fmt.Fprintf(bw, "%s\n", t.field.Sprint(line))
+		}
+		bw.WriteString("\n")
 		for _, f := range fs {
 			t.writeFinding(bw, f, "  ")
 			bw.WriteString("\n")
@@ -172,7 +184,7 @@ func (t *terminalReporter) writeNotices(w *bufio.Writer, notices []finding.Notic
 	}
 	fmt.Fprintf(w, "%s\n%s\n\n", t.bad.Sprintf("REVIEW THE SCAN'S SETTINGS (%d)", len(notices)), t.field.Sprint("What decides what this scan reports needs a second look."))
 	for _, n := range notices {
-		fmt.Fprintf(w, "  ! %s\n", finding.Sanitize(n.Message))
+		w.WriteString(wrapString(finding.Sanitize(n.Message), lineWidth, "  ! ", "    "))
 	}
 	w.WriteString("\n")
 }
@@ -195,15 +207,20 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 	fmt.Fprintf(w, "%s%s %s (%s)\n", indent, c.Sprintf("[%s]", f.Severity()), label(f.RuleID), f.RuleID)
 	fmt.Fprintf(w, "%s%s\n", indent, t.path.Sprintf("%s:%d:%d", s.Path, f.Line, f.Column))
 
+	// Each field is a name in a column of its own and a value wrapped
+	// below itself, so that the block fits lineWidth: the longest name,
+	// "fingerprint", and a whole fingerprint make exactly 80 columns.
+	// Values are wrapped before they are coloured, so escape codes do not
+	// count.
 	field := func(name, value string) {
-		fmt.Fprintf(w, "%s  %s %s\n", indent, t.field.Sprintf("%-12s", name), value)
+		t.writeField(w, indent, name, value, nil)
 	}
 	if f.Suppressed != "" {
 		field("suppressed", s.Suppressed)
 	}
 	if t.opts.ShowSecrets {
 		// The one place the terminal prints a token in full: asked for.
-		field("token", t.secret.Sprint(finding.Escape(f.Secret)))
+		t.writeField(w, indent, "token", finding.Escape(f.Secret), t.secret)
 	} else {
 		field("token", f.Redacted())
 	}
@@ -219,10 +236,11 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 		field("expiry", describeExpiry(f))
 	}
 	if v := describeVerification(f); v != "" {
+		var c *color.Color
 		if f.Verification == finding.Live {
-			v = t.critical.Sprint(v)
+			c = t.critical
 		}
-		field("verified", v)
+		t.writeField(w, indent, "verified", v, c)
 	}
 	field("fingerprint", f.Fingerprint)
 	if f.Commit != "" {
@@ -247,8 +265,34 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 	}
 }
 
-// writeSummary writes the line that counts what was found and scanned, then
-// what to do about it.
+// fieldWidth is the width of the column of field names in a finding's
+// block: the longest name, "fingerprint".
+const fieldWidth = 11
+
+// writeField writes one field of a finding's block: its name, then its
+// value wrapped at lineWidth under itself, each line coloured with c
+// (none when nil).
+func (t *terminalReporter) writeField(w *bufio.Writer, indent, name, value string, c *color.Color) {
+	first := fmt.Sprintf("%s  %-*s ", indent, fieldWidth, name)
+	rest := strings.Repeat(" ", utf8.RuneCountInString(first))
+	for i, line := range wrap(value, lineWidth, first, rest) {
+		head := first
+		if i > 0 {
+			head = rest
+		}
+		text := strings.TrimPrefix(line, head)
+		if c != nil {
+			text = c.Sprint(text)
+		}
+		if i == 0 {
+			head = fmt.Sprintf("%s  %s ", indent, t.field.Sprintf("%-*s", fieldWidth, name))
+		}
+		fmt.Fprintf(w, "%s%s\n", head, text)
+	}
+}
+
+// writeSummary writes the line that counts what was found and scanned,
+// wrapped at lineWidth, then what to do about it.
 func (t *terminalReporter) writeSummary(w *bufio.Writer, r Report, byGroup [numGroups][]finding.Finding) {
 	s := r.Stats
 	scanned := fmt.Sprintf("%s (%s, %s)", plural(s.Files, "file", "files"), formatBytes(s.Bytes), formatDuration(s.Duration))
@@ -276,57 +320,34 @@ func (t *terminalReporter) writeSummary(w *bufio.Writer, r Report, byGroup [numG
 		if suppressed > 0 {
 			found += " (" + supp + ")"
 		}
-		fmt.Fprintf(w, "%s in %s\n", t.good.Sprint(found), scanned)
+		t.writeColored(w, t.good, found, " in "+scanned)
 		return
 	}
 	found := fmt.Sprintf("%s (%s)", plural(int64(counted), "finding", "findings"), strings.Join(kinds, ", "))
 	if suppressed > 0 {
 		found += " and " + supp
 	}
-	fmt.Fprintf(w, "%s in %s\n\n", t.bad.Sprint(found), scanned)
-	t.writeNextSteps(w, byGroup)
+	t.writeColored(w, t.bad, found, " in "+scanned)
+	w.WriteString("\n")
+	writeAdvice(w, advise(r.Mode, byGroup))
 }
 
-// writeNextSteps says what to do, most urgent first: revoke what may work,
-// find out what is unclear, clean up what no longer works.
-func (t *terminalReporter) writeNextSteps(w *bufio.Writer, byGroup [numGroups][]finding.Finding) {
-	keys := len(byGroup[groupLive]) + len(byGroup[groupActive])
-	unconfirmed := len(byGroup[groupUnconfirmed])
-	dead := len(byGroup[groupRejected]) + len(byGroup[groupExpired])
-	fmt.Fprintln(w, "What to do:")
-	switch {
-	case keys > 0:
-		fmt.Fprintln(w, "  1. Revoke each key in Lofty → Settings → Integrations → API and create a new one.")
-		fmt.Fprintln(w, "  2. Remove it from the files (and, for keys in history, rewrite history with git filter-repo).")
-		fmt.Fprintln(w, "  3. Store keys in a secret manager.")
-		if unconfirmed > 0 {
-			fmt.Fprintln(w, "  For each unconfirmed token, find out whose it is: rotate another service's token there, and treat a Lofty key as above.")
+// writeColored writes head and then tail as one paragraph wrapped at
+// lineWidth, with head's words in colour c.
+func (t *terminalReporter) writeColored(w *bufio.Writer, c *color.Color, head, tail string) {
+	words := len(strings.Fields(head))
+	for _, line := range wrap(head+tail, lineWidth, "", "") {
+		fs := strings.Fields(line)
+		n := min(words, len(fs))
+		words -= n
+		if n > 0 {
+			w.WriteString(c.Sprint(strings.Join(fs[:n], " ")))
+			if n < len(fs) {
+				w.WriteString(" ")
+			}
 		}
-	case unconfirmed > 0:
-		fmt.Fprintln(w, "  1. Find out whose each unconfirmed token is. If it is another service's, rotate it there;")
-		fmt.Fprintln(w, "     if it is a Lofty key, revoke it in Lofty → Settings → Integrations → API and create a new one.")
-		fmt.Fprintln(w, "  2. Remove it from the files and read it from the environment or a secret manager instead.")
+		w.WriteString(strings.Join(fs[n:], " ") + "\n")
 	}
-	if dead > 0 {
-		var which []string
-		if len(byGroup[groupRejected]) > 0 {
-			which = append(which, "rejected")
-		}
-		if len(byGroup[groupExpired]) > 0 {
-			which = append(which, "expired")
-		}
-		if keys+unconfirmed > 0 {
-			fmt.Fprintf(w, "  The %s ones no longer work: nothing to revoke, but remove them from the files too.\n", strings.Join(which, " and "))
-		} else {
-			fmt.Fprintf(w, "  These no longer work (%s): nothing to revoke. Remove them from the files when\n", strings.Join(which, " and "))
-			fmt.Fprintln(w, "  convenient, so that no one mistakes them for live keys.")
-		}
-	}
-	if keys+unconfirmed > 0 && !anyVerified(byGroup) {
-		fmt.Fprintln(w, "hint: --verify asks Lofty which of these keys are live (it sends each key to Lofty's API)")
-	}
-	fmt.Fprintln(w, "hint: to accept a finding you have checked (a revoked key, a test fixture), add its fingerprint to")
-	fmt.Fprintln(w, "      .loftyscanignore with a comment saying why, or record all of today's with 'loftyscan baseline create'")
 }
 
 // anyVerified reports whether --verify was used: it sets Verification on

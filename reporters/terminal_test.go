@@ -1,11 +1,15 @@
 package reporters
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testleak"
 	"github.com/loftyscan/loftyscan/rules"
 )
 
@@ -82,9 +86,9 @@ func TestTerminalSanitizes(t *testing.T) {
 
 func TestTerminalSummary(t *testing.T) {
 	t.Parallel()
-	out := string(render(t, FormatTerminal, Options{Now: fixedNow}, sampleReport()))
+	out := oneLine(string(render(t, FormatTerminal, Options{Now: fixedNow}, sampleReport())))
 	want := "6 findings (1 live key, 1 active key, 2 unconfirmed tokens, 1 rejected key, 1 expired token) and 2 suppressed " +
-		"in 13 files (1.2 MB, 15ms); 1 error, see the warnings\n"
+		"in 13 files (1.2 MB, 15ms); 1 error, see the warnings What to do:"
 	if !strings.Contains(out, want) {
 		t.Errorf("summary missing %q:\n%s", want, out)
 	}
@@ -140,19 +144,19 @@ func TestTerminalBlock(t *testing.T) {
 	t.Parallel()
 	out := string(render(t, FormatTerminal, Options{Now: fixedNow}, sampleReport()))
 	for _, want := range []string{
-		"account      agent-2002\n",
-		"expiry       expires in 21 months (2027-01-02)\n",
-		"expiry       expires in 5 days (2025-03-09)\n",
-		"expiry       expired 2023-11-14\n",
-		"expiry       no expiry: valid until revoked\n",
-		"verified     LIVE: Lofty accepted this key\n",
-		"verified     invalid: Lofty rejected it (revoked or expired)\n",
-		"verified     unknown: rate limited\n",
-		"suppressed   inline loftyscan:allow\n",
-		"suppressed   .loftyscanignore:3: revoked 2024\n",
-		"encoding     base64\n",
-		"commit       1a2b3c4 by Jane Doe <jane@example.com>, 2024-05-06 08:00 UTC\n",
-		"in HEAD      no, only in history\n",
+		"account     agent-2002\n",
+		"expiry      expires in 21 months (2027-01-02)\n",
+		"expiry      expires in 5 days (2025-03-09)\n",
+		"expiry      expired 2023-11-14\n",
+		"expiry      no expiry: valid until revoked\n",
+		"verified    LIVE: Lofty accepted this key\n",
+		"verified    invalid: Lofty rejected it (revoked or expired)\n",
+		"verified    unknown: rate limited\n",
+		"suppressed  inline loftyscan:allow\n",
+		"suppressed  .loftyscanignore:3: revoked 2024\n",
+		"encoding    base64\n",
+		"commit      1a2b3c4 by Jane Doe <jane@example.com>, 2024-05-06 08:00 UTC\n",
+		"in HEAD     no, only in history\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -160,26 +164,31 @@ func TestTerminalBlock(t *testing.T) {
 	}
 }
 
-// What to do next depends on what was found.
+// oneLine joins the lines of out with single spaces, so that a test can
+// look for a sentence wherever the wrapping broke it.
+func oneLine(out string) string { return strings.Join(strings.Fields(out), " ") }
+
+// What to do next depends on what was found, and on what was scanned.
 func TestTerminalNextSteps(t *testing.T) {
 	t.Parallel()
 	const (
-		revoke   = "1. Revoke each key in Lofty → Settings → Integrations → API and create a new one."
-		history  = "rewrite history with git filter-repo"
-		manager  = "3. Store keys in a secret manager."
+		revoke   = "1. Revoke each key in Lofty → Settings → Integrations → API and create a new one"
+		remove   = "2. Remove it from the files, and read keys from the environment or a secret manager instead."
 		whose    = "find out whose it is"
 		whoseAll = "Find out whose each unconfirmed token is"
 		dead     = "nothing to revoke"
 		verify   = "hint: --verify"
 		accept   = "'loftyscan baseline create'"
+		ignore   = "add its fingerprint to .loftyscanignore"
 	)
-	pick := func(idx ...int) Report {
+	pick := func(mode Mode, idx ...int) Report {
 		r := sampleReport()
 		var fs []finding.Finding
 		for _, i := range idx {
 			fs = append(fs, r.Findings[i])
 		}
 		r.Findings = fs
+		r.Mode = mode
 		return r
 	}
 	unverified := func(r Report) Report {
@@ -193,19 +202,29 @@ func TestTerminalNextSteps(t *testing.T) {
 		report    Report
 		want, not []string
 	}{
-		{"active key, not verified", pick(0), []string{revoke, history, manager, verify, accept}, []string{whose, dead}},
-		{"live key", pick(4), []string{revoke, manager, accept}, []string{verify, dead}},
-		{"key and unconfirmed token", pick(0, 1), []string{revoke, whose, verify}, []string{whoseAll}},
-		{"unconfirmed only", unverified(pick(1, 3)), []string{whoseAll, verify, accept}, []string{revoke, dead}},
-		{"expired only", pick(2), []string{dead, accept}, []string{revoke, whose, verify}},
-		{"rejected and expired", pick(5, 2), []string{dead, "(rejected and expired)"}, []string{revoke, verify}},
-		{"live and expired", pick(4, 2), []string{revoke, "The expired ones no longer work"}, []string{verify}},
+		{"active key, not verified", pick(ModeFiles, 0), []string{revoke, remove, "'loftyscan git' finds the commits", verify, accept}, []string{whose, dead}},
+		{"live key", pick(ModeFiles, 4), []string{revoke, remove, accept}, []string{verify, dead}},
+		{"key and unconfirmed token", pick(ModeFiles, 0, 1), []string{revoke, whose, verify}, []string{whoseAll}},
+		{"unconfirmed only", unverified(pick(ModeFiles, 1, 3)), []string{"1. " + whoseAll, remove, verify, accept}, []string{revoke, dead}},
+		{"expired only", pick(ModeFiles, 2), []string{dead, accept}, []string{revoke, whose, verify}},
+		{"rejected and expired", pick(ModeFiles, 5, 2), []string{dead, "(rejected and expired)"}, []string{revoke, verify}},
+		{"live and expired", pick(ModeFiles, 4, 2), []string{revoke, "The expired ones no longer work"}, []string{verify}},
 		{"suppressed only", suppressedOnlyReport(), []string{"no Lofty keys found (2 suppressed)"}, []string{revoke, dead, verify, accept, "What to do"}},
+
+		// A baseline is made of folders; history is accepted with a JSON
+		// report of its own, and a commit being made is fixed before it
+		// is committed.
+		{"history", pick(ModeHistory, 0), []string{revoke + ": every clone", "git filter-repo --replace-text) and force-push", ignore,
+			"'loftyscan git --report json=.loftyscan-baseline.json' and scan with --baseline .loftyscan-baseline.json"}, []string{accept, "finds the commits"}},
+		{"staged", pick(ModeStaged, 0), []string{"1. Remove the key from the file, read it from the environment instead, and stage the file again.",
+			"Nothing is committed yet.", "If the key was ever pushed or shared, also revoke it", "loftyscan:allow comment", ignore}, []string{revoke, accept, "history"}},
+		{"staged unconfirmed", unverified(pick(ModeStaged, 1)), []string{"1. " + whoseAll, "2. Remove the key from the file"}, []string{revoke, accept}},
+		{"pre-push", pick(ModePrePush, 0), []string{revoke + ": it is committed", "2. Remove it from the commits before pushing (git rebase -i", ignore}, []string{accept, "stage the file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			out := string(render(t, FormatTerminal, Options{Now: fixedNow}, tt.report))
+			out := oneLine(string(render(t, FormatTerminal, Options{Now: fixedNow}, tt.report)))
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
@@ -218,6 +237,53 @@ func TestTerminalNextSteps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The terminal report fits 80 columns, in every mode and with every kind
+// of finding: only a line that holds a finding's path, which is never cut
+// so that it can be copied whole, may be longer.
+func TestTerminalWidth(t *testing.T) {
+	t.Parallel()
+	long := sampleReport()
+	long.Findings[0].Path = "services/billing/integrations/lofty/internal/config/environments/production.env"
+	long.Findings[1].Message = strings.Repeat("a long commit message that goes on ", 6) + " ::error title=x::wrapped onto a line of its own?"
+	long.Findings[1].Commit, long.Findings[1].Author, long.Findings[1].Email = "0123456789abcdef0123456789abcdef01234567", "Maria-Magdalena Oberhauser-Winterstein", "maria-magdalena.oberhauser-winterstein@example.com"
+	long.Findings[6].Suppressed = ".loftyscanignore:12: revoked in March after the incident review, kept as a fixture for the parser tests"
+	long.Findings[4].Subject = strings.Repeat("x", 90) // one word longer than a line: kept whole
+	reports := map[string]Report{"sample": sampleReport(), "long": long, "clean": cleanReport(), "suppressed": suppressedOnlyReport(), "change": changeReport()}
+	for name, r := range reports {
+		for _, mode := range []Mode{ModeFiles, ModeHistory, ModeStaged, ModePrePush} {
+			r.Mode = mode
+			for _, opts := range []Options{{Now: fixedNow}, {Now: fixedNow, Color: true}, {Now: fixedNow, ShowSecrets: true}} {
+				out := string(render(t, FormatTerminal, opts, r))
+				out = regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(out, "")
+				testleak.CheckDisplaySafe(t, "terminal", out) // no wrapped line starts a workflow command
+				for _, line := range strings.Split(out, "\n") {
+					if utf8.RuneCountInString(line) <= lineWidth || unbreakable(line, r) || strings.Contains(line, " ::error") {
+						continue
+					}
+					t.Errorf("%s, mode %d: line of %d columns:\n%s", name, mode, utf8.RuneCountInString(line), line)
+				}
+			}
+		}
+	}
+}
+
+// unbreakable reports whether a line longer than lineWidth is allowed: the
+// line of a finding's path, or a field whose value is one word too long
+// for a line.
+func unbreakable(line string, r Report) bool {
+	for _, f := range r.Findings {
+		if strings.TrimSpace(line) == fmt.Sprintf("%s:%d:%d", f.Path, f.Line, f.Column) {
+			return true
+		}
+	}
+	for _, w := range strings.Fields(line) {
+		if utf8.RuneCountInString(w) > lineWidth-(4+fieldWidth+1) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestDescribeExpiryFrom(t *testing.T) {
