@@ -131,6 +131,10 @@ func (s *gitSink) Warning(w finding.Warning) {
 	s.out.Warning(w)
 }
 
+// Skipped passes on a quiet skip: its path is a path in a tree, not a
+// blob's label.
+func (s *gitSink) Skipped(w finding.Warning) { scanner.Skipped(s.out, w) }
+
 // isBlobLabel reports whether p is a blob's label, or a path inside one:
 // its hash, then nothing or "!".
 func isBlobLabel(p string) bool {

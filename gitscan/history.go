@@ -254,7 +254,7 @@ func (w *historyWalk) entry(dir string, name []byte, mode filemode.FileMode, h p
 		}
 		p := dir + string(name)
 		if w.skip != nil && w.commit >= 0 && w.skip(p, false) {
-			w.r.SkipQuietly() // not marked seen: the blob may come again at another path
+			w.r.SkipQuietly(p, "file excluded (--skip or the config's skip)") // not marked seen: the blob may come again at another path
 			return false
 		}
 		w.seenBlobs[h] = struct{}{}
@@ -267,7 +267,7 @@ func (w *historyWalk) entry(dir string, name []byte, mode filemode.FileMode, h p
 			return false
 		}
 		if w.skip != nil && w.commit >= 0 && w.skip(dir+string(name), true) {
-			w.r.SkipQuietly()
+			w.r.SkipQuietly(dir+string(name), "folder excluded (--skip or the config's skip)")
 			return false
 		}
 		w.seenTrees[h] = struct{}{}

@@ -155,6 +155,13 @@ func (p *prefixSink) Finding(f finding.Finding) {
 	p.sink.Finding(f)
 }
 
+func (p *prefixSink) Skipped(w finding.Warning) {
+	if w.Path != "" {
+		w.Path = p.prefix + w.Path
+	}
+	scanner.Skipped(p.sink, w)
+}
+
 func (p *prefixSink) Warning(w finding.Warning) {
 	if w.Path != "" {
 		w.Path = p.prefix + w.Path

@@ -91,7 +91,12 @@ func (r *Run) Skip(path, format string, args ...any) {
 
 // SkipQuietly counts something not scanned on purpose that needs no
 // warning: a path the Skip option excludes, a symbolic link not followed.
-func (r *Run) SkipQuietly() { r.skipped.Add(1) }
+// The sink hears of it only if it asks (SkipSink, for --verbose); path and
+// why are redacted as a warning's are.
+func (r *Run) SkipQuietly(path, why string) {
+	r.skipped.Add(1)
+	Skipped(r.sink, finding.Warning{Path: finding.RedactText(path), Message: finding.RedactText(why)})
+}
 
 // Safely runs job, turning a panic into a warning about path (which may be
 // empty), counted as an error: a bug triggered by one hostile file must

@@ -14,12 +14,38 @@ type Sink interface {
 	Warning(finding.Warning)
 }
 
+// SkipSink is a Sink that also wants to hear of each thing the scan
+// skipped quietly, without a warning: a path the skip globs exclude, a
+// symbolic link not followed (see Run.SkipQuietly). It is for --verbose,
+// which lists them; the scan counts them either way.
+type SkipSink interface {
+	Sink
+	Skipped(finding.Warning)
+}
+
+// Skipped tells sink of a quiet skip, if it wants to hear (SkipSink). A
+// Sink that wraps another passes them on with it.
+func Skipped(sink Sink, w finding.Warning) {
+	if s, ok := sink.(SkipSink); ok {
+		s.Skipped(w)
+	}
+}
+
 // Collector is a Sink that keeps findings and warnings, and optionally passes
-// each warning on as it comes (to print it while the scan goes on).
+// each warning on as it comes (to print it while the scan goes on), and
+// each quiet skip to OnSkip.
 type Collector struct {
 	Findings  []finding.Finding
 	Warnings  []finding.Warning
 	OnWarning func(finding.Warning)
+	OnSkip    func(finding.Warning)
+}
+
+// Skipped passes a quiet skip to OnSkip.
+func (c *Collector) Skipped(w finding.Warning) {
+	if c.OnSkip != nil {
+		c.OnSkip(w)
+	}
 }
 
 // Finding keeps f.
@@ -56,4 +82,10 @@ func (l *lockedSink) Warning(w finding.Warning) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sink.Warning(w)
+}
+
+func (l *lockedSink) Skipped(w finding.Warning) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	Skipped(l.sink, w)
 }

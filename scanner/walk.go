@@ -90,7 +90,11 @@ func (w *walker) skipped(rel string, isDir bool) bool {
 		inRoot = strings.TrimPrefix(strings.TrimPrefix(rel, w.prefix), "/")
 	}
 	if w.run.opts.Skip(inRoot, isDir) {
-		w.run.SkipQuietly()
+		what := "file"
+		if isDir {
+			what = "folder"
+		}
+		w.run.SkipQuietly(rel, what+" excluded (--skip, the config's skip, or a report being written there)")
 		return true
 	}
 	return false
@@ -139,7 +143,7 @@ func (w *walker) symlink(ctx context.Context, abs, rel string) {
 		return
 	}
 	if !w.run.opts.FollowSymlinks {
-		w.run.SkipQuietly() // silent: not following links is the default
+		w.run.SkipQuietly(rel, "symbolic link, not followed (--follow-symlinks follows them)") // no warning: not following links is the default
 		return
 	}
 	switch {

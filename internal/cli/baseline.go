@@ -26,12 +26,16 @@ Later scans with --baseline FILE do not report a finding whose fingerprint
 (the SHA-256 of the key) is in it, wherever the key has moved. Record a
 baseline only for keys you have revoked or accepted: a baseline hides them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.output == "" {
+			if len(o.reports) > 0 {
+				return &cliError{err: errors.New("'baseline create' writes one JSON file and takes no --report"), hint: "choose where it goes with --output FILE (default " + defaultBaseline + ")"}
+			}
+			if o.output == "" || o.output == "-" {
 				o.output = defaultBaseline
 			}
 			// A baseline is JSON without secrets, holds everything found,
 			// suppressed or not, and creating one is not a failure.
 			o.format, o.showSecrets = reporters.FormatJSON, false
+			o.specs = []reportSpec{{format: reporters.FormatJSON, path: o.output}}
 			o.triage = triageFlags{showSuppressed: true}
 			err := o.scanPaths(cmd.Context(), e, &sf, args, func(*scanner.Options) {})
 			if errors.Is(err, errFindings) {

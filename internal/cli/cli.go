@@ -114,6 +114,11 @@ func printNote(w io.Writer, msg string) {
 	fmt.Fprintf(w, "loftyscan: %s\n", finding.Sanitize(msg))
 }
 
+// printSkipped lists, for --verbose, something the scan skipped quietly.
+func printSkipped(w io.Writer, msg string) {
+	fmt.Fprintf(w, "loftyscan: skipped: %s\n", finding.RedactText(msg))
+}
+
 // isTerminal reports whether f is a terminal (a console on Windows).
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
@@ -161,6 +166,9 @@ func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 type outputFlags struct {
 	format      string
 	output      string
+	reports     []string     // --report FORMAT[=PATH], as given
+	specs       []reportSpec // the reports to write, from --report, --format and --output
+	verbose     bool
 	showSecrets bool
 	exitCode    int
 	noColor     bool
@@ -176,6 +184,8 @@ func (o *outputFlags) register(root *cobra.Command) {
 	f := root.PersistentFlags()
 	f.StringVarP(&o.format, "format", "f", reporters.FormatTerminal, "report format: "+strings.Join(reporters.Formats(), ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
+	f.StringArrayVar(&o.reports, "report", nil, "also write a report in `FORMAT[=PATH]` (standard output without a path); repeatable: one scan, every report")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "also list what was skipped on purpose and why (skip globs, symbolic links not followed)")
 	f.BoolVar(&o.showSecrets, "show-secrets", false, "print full keys in terminal and json reports (never in SARIF, GitLab or JUnit)")
 	f.IntVar(&o.exitCode, "exit-code", exitFindings, "exit `code` when keys are found")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in terminal output (also NO_COLOR=1)")
@@ -185,6 +195,13 @@ func (o *outputFlags) register(root *cobra.Command) {
 	o.triage.register(f)
 	_ = root.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return reporters.Formats(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = root.RegisterFlagCompletionFunc("report", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, f := range reporters.Formats() {
+			out = append(out, f, f+"=")
+		}
+		return out, cobra.ShellCompDirectiveNoSpace
 	})
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if o.timeout < 0 {
@@ -199,8 +216,13 @@ func (o *outputFlags) register(root *cobra.Command) {
 		if err := o.triage.validate(); err != nil {
 			return err
 		}
-		if _, err := reporters.New(o.format, reporters.Options{}); err != nil {
+		format, err := reporters.ParseFormat(o.format)
+		if err != nil {
 			return &cliError{err: err, hint: "pick a format with --format " + strings.Join(reporters.Formats(), "|")}
+		}
+		o.format = format
+		if o.specs, err = o.reportSpecs(cmd); err != nil {
+			return err
 		}
 		if o.exitCode < 0 || o.exitCode > 125 {
 			return &cliError{err: fmt.Errorf("--exit-code %d is out of range", o.exitCode), hint: "use a code from 0 to 125"}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
 )
@@ -76,10 +77,15 @@ func (o *outputFlags) scanPaths(ctx context.Context, e env, sf *scanFlags, args 
 		return err
 	}
 	tune(&opts)
-	skipReport(&opts, args, o.output)
+	walk := args
+	if len(walk) == 0 {
+		walk = []string{"."}
+	}
 	return o.scanThenReport(ctx, e, scan{
 		unit: "files",
+		mode: reporters.ModeFiles,
 		opts: opts,
+		walk: walk,
 		run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
 			return s.ScanPaths(ctx, args, sink)
 		},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/gitscan"
+	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
 )
@@ -69,7 +70,9 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 		Use:   "git [REPO|URL]",
 		Short: "Scan git history, a remote repository, the staged changes or a push",
 		Long:  gitLong,
-		Args:  cobra.MaximumNArgs(1),
+		Args: atMostOneArg("repository (a path or URL)", func(args []string) string {
+			return "scan one repository at a time; to scan files and folders, run 'loftyscan dir " + shellWords(args) + "'"
+		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return gf.run(cmd.Context(), e, o, &sf, args)
 		},
@@ -157,8 +160,16 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	// one kills.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	mode := reporters.ModeHistory
+	switch {
+	case gf.staged:
+		mode = reporters.ModeStaged
+	case gf.prePush:
+		mode = reporters.ModePrePush
+	}
 	sc := scan{
 		unit: "blobs",
+		mode: mode,
 		opts: opts,
 		run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
 			switch {

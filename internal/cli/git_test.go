@@ -145,7 +145,7 @@ func TestGitCommandExitCodes(t *testing.T) {
 		{"staged and pre-push", []string{"git", "--staged", "--pre-push", r.Dir}, 2, "--pre-push"},
 		{"range and ref", []string{"git", "--range", "a..b", "--ref", "main", r.Dir}, 2, "--ref"},
 		{"staged URL", []string{"git", "--staged", "https://example.com/r.git"}, 2, "URL"},
-		{"two repos", []string{"git", r.Dir, clean.Dir}, 2, "accepts at most 1 arg"},
+		{"two repos", []string{"git", r.Dir, clean.Dir}, 2, "takes one repository"},
 		{"unreachable URL", []string{"git", "http://user:sekrit-pw@127.0.0.1:1/r.git"}, 2, "cannot clone"},
 	}
 	for _, tc := range tests {

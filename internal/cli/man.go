@@ -19,7 +19,7 @@ func newManCommand(e env) *cobra.Command {
 	return &cobra.Command{
 		Use:    "man",
 		Short:  "Print the man page (roff) to standard output",
-		Args:   cobra.NoArgs,
+		Args:   noArgs(func([]string) string { return "run 'loftyscan man' alone" }),
 		Hidden: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return writeMan(e.stdout, cmd.Root(), manDate(e.getenv))

@@ -76,14 +76,19 @@ func (pl *progressLine) clear() {
 
 // printWarning prints a warning without tearing the progress line.
 func (pl *progressLine) printWarning(w io.Writer, msg string) {
+	pl.print(func() { printWarning(w, msg) })
+}
+
+// print runs show, which prints a line, without tearing the progress line.
+func (pl *progressLine) print(show func()) {
 	if pl == nil {
-		printWarning(w, msg)
+		show()
 		return
 	}
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	pl.clear()
-	printWarning(w, msg)
+	show()
 }
 
 // stop ends the display and erases it.
@@ -106,4 +111,21 @@ func (o *outputFlags) startScan(e env, opts *scanner.Options, unit string) (*pro
 	opts.Progress = p
 	pl := startProgress(e, o.noProgress, p, unit)
 	return pl, func(w finding.Warning) { pl.printWarning(e.stderr, w.String()) }
+}
+
+// onSkip is the scan's Collector.OnSkip: with --verbose, each thing the
+// scan skipped quietly is listed on stderr, once per path and reason
+// (history meets a skipped path in many trees); without it, nil.
+func (o *outputFlags) onSkip(e env, pl *progressLine) func(finding.Warning) {
+	if !o.verbose {
+		return nil
+	}
+	seen := map[finding.Warning]bool{}
+	return func(w finding.Warning) {
+		if seen[w] {
+			return
+		}
+		seen[w] = true
+		pl.print(func() { printSkipped(e.stderr, w.String()) })
+	}
 }

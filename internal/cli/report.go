@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/loftyscan/loftyscan/finding"
@@ -16,9 +15,13 @@ import (
 // scan is one scan a command runs: what scanThenReport needs of it.
 type scan struct {
 	unit string          // what the progress line counts: "files" or "blobs"
+	mode reporters.Mode  // what is scanned, for the terminal's advice
 	opts scanner.Options // from the scan flags
-	// prepare, when set, runs once the report's output is open and before
-	// the scan (a clone), and returns what undoes it.
+	// walk, when set, are the roots of a walk of folders: a report written
+	// below one of them is not scanned.
+	walk []string
+	// prepare, when set, runs once the reports' outputs are open and
+	// before the scan (a clone), and returns what undoes it.
 	prepare func(ctx context.Context) (cleanup func(), err error)
 	// run scans, with findings and warnings going to sink.
 	run func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error)
@@ -32,34 +35,44 @@ type scan struct {
 	settings *settings
 }
 
-// scanThenReport is how every scan command runs. The report's output is
+// scanThenReport is how every scan command runs. The reports' outputs are
 // opened first, so that one that cannot be written fails before a long
 // scan; the scan runs with a progress line; then triage decides what
-// counts, the report is written and the output closed, whatever happened.
+// counts, and every report is rendered from the one scan and written.
+// A report file is put in place only once it is whole: a scan that fails
+// leaves the previous one.
 func (o *outputFlags) scanThenReport(ctx context.Context, e env, sc scan) error {
-	w, closeOut, err := o.openOutput(e)
+	outs, err := o.openReports(e)
 	if err != nil {
 		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			abortReports(outs)
+		}
+	}()
+	if sc.walk != nil {
+		skipReports(&sc.opts, sc.walk, reportPaths(outs))
 	}
 	if sc.prepare != nil {
 		cleanup, err := sc.prepare(ctx)
 		if err != nil {
-			closeOut()
 			return err
 		}
 		defer cleanup()
 	}
 	announce(e, sc.settings)
 	pl, warn := o.startScan(e, &sc.opts, sc.unit)
-	c := &scanner.Collector{OnWarning: warn}
+	c := &scanner.Collector{OnWarning: warn, OnSkip: o.onSkip(e, pl)}
 	stats, err := sc.run(ctx, scanner.New(sc.opts), c)
 	pl.stop()
 	if err != nil && !o.stopped(err) {
-		closeOut()
 		return sc.fail(err)
 	}
 	stats.Warnings += int64(len(sc.settings.warnings) + len(sc.settings.notices))
-	return o.report(e, w, closeOut, c.Sorted(), stats, sc.root(), sc.settings)
+	ok = true
+	return o.report(e, outs, c.Sorted(), stats, sc.root(), sc.mode, sc.settings)
 }
 
 // announce prints, before the scan, what the settings say a reviewer must
@@ -78,18 +91,6 @@ func announce(e env, st *settings) {
 	}
 }
 
-// openOutput opens where the report goes.
-func (o *outputFlags) openOutput(e env) (io.Writer, func() error, error) {
-	if o.output == "" || o.output == "-" {
-		return e.stdout, func() error { return nil }, nil
-	}
-	f, err := os.Create(o.output)
-	if err != nil {
-		return nil, nil, &cliError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check that the folder of --output exists and is writable"}
-	}
-	return f, f.Close, nil
-}
-
 // useColor decides colour for the terminal format: only on a terminal, and
 // never with --no-color or NO_COLOR (https://no-color.org).
 func (o *outputFlags) useColor(e env, w io.Writer) bool {
@@ -99,31 +100,21 @@ func (o *outputFlags) useColor(e env, w io.Writer) bool {
 	return isTerminal(w)
 }
 
-// report triages the findings, writes the report to w and closes it, and
-// turns findings into errFindings.
-func (o *outputFlags) report(e env, w io.Writer, closeOut func() error, findings []finding.Finding, stats finding.Stats, root string, st *settings) error {
+// report triages the findings, writes every report and turns findings
+// into errFindings.
+func (o *outputFlags) report(e env, outs []*reportOut, findings []finding.Finding, stats finding.Stats, root string, mode reporters.Mode, st *settings) error {
 	shown, err := o.triage.apply(o.ctx, e, findings, &stats, st)
 	if err != nil {
-		closeOut()
+		abortReports(outs)
 		return err
-	}
-	rep, err := reporters.New(o.format, reporters.Options{
-		ShowSecrets: o.showSecrets,
-		Color:       o.format == reporters.FormatTerminal && o.useColor(e, w),
-		Version:     versionString(),
-	})
-	if err != nil {
-		closeOut()
-		return &cliError{err: err}
 	}
 	if root != "" {
 		if abs, err := filepath.Abs(root); err == nil {
 			root = abs
 		}
 	}
-	err = errors.Join(rep.Report(w, reporters.Report{Findings: shown, Stats: stats, Root: root, Notices: st.notices}), closeOut())
-	if err != nil {
-		return &cliError{err: fmt.Errorf("cannot write the report: %w", err), hint: "check --output and that standard output is open"}
+	if err := o.writeReports(e, outs, reporters.Report{Findings: shown, Stats: stats, Root: root, Notices: st.notices, Mode: mode}); err != nil {
+		return err
 	}
 	switch {
 	case o.timedOut:

@@ -144,30 +144,42 @@ func setIf[T any](dst *T, v *T) {
 	}
 }
 
-// skipReport keeps a walk of root from reading the report being written
-// into it (--output inside the scanned folder): a JSON report with
+// skipReports keeps a walk of roots from reading the reports being
+// written into them (a report path inside the scanned folder, and the
+// temporary file it is written to first): a JSON report with
 // --show-secrets would otherwise be found by the next scan, and an empty
-// one is noise in the stats.
-func skipReport(opts *scanner.Options, roots []string, output string) {
-	if output == "" || output == "-" || len(roots) > 1 {
+// one is noise in the stats. Paths are matched relative to the one root;
+// with several roots, finding paths are not relative to one folder and
+// nothing is left out.
+func skipReports(opts *scanner.Options, roots []string, paths []string) {
+	if len(paths) == 0 || len(roots) > 1 {
 		return
 	}
 	root := "."
 	if len(roots) == 1 {
 		root = roots[0]
 	}
-	absOut, err1 := filepath.Abs(output)
-	absRoot, err2 := filepath.Abs(root)
-	if err1 != nil || err2 != nil {
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
 		return
 	}
-	rel, err := filepath.Rel(absRoot, absOut)
-	if err != nil || strings.HasPrefix(rel, "..") {
+	skip := map[string]bool{}
+	for _, p := range paths {
+		absOut, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		rel, err := filepath.Rel(absRoot, absOut)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		skip[filepath.ToSlash(rel)] = true
+	}
+	if len(skip) == 0 {
 		return
 	}
-	rel = filepath.ToSlash(rel)
 	prev := opts.Skip
 	opts.Skip = func(p string, isDir bool) bool {
-		return (!isDir && p == rel) || (prev != nil && prev(p, isDir))
+		return (!isDir && skip[p]) || (prev != nil && prev(p, isDir))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
 )
@@ -17,7 +18,10 @@ func newStdinCommand(e env, o *outputFlags) *cobra.Command {
 		Long: `Scan standard input for Lofty API keys, for example
   kubectl get secret app -o yaml | loftyscan stdin
 Findings are reported under the path given by --path (default "stdin").`,
-		Args: cobra.NoArgs,
+		Args: noArgs(func(args []string) string {
+			return "'loftyscan stdin' reads standard input (cat FILE | loftyscan stdin); to scan files or folders, run 'loftyscan dir " +
+				shellWords(args) + "'; to name what standard input holds, use --path NAME"
+		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// The current folder's configuration; no ignore file, whose
 			// globs would have no scan root to be relative to.
@@ -33,6 +37,7 @@ Findings are reported under the path given by --path (default "stdin").`,
 			}
 			return o.scanThenReport(cmd.Context(), e, scan{
 				unit: "files",
+				mode: reporters.ModeFiles,
 				opts: opts,
 				run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
 					return s.ScanReader(ctx, name, e.stdin, sink)

@@ -263,6 +263,7 @@ func TestInlineAllowInChange(t *testing.T) {
 		t.Errorf("findings %+v stats %+v, want the fixture listed as allowed by the change (without --show-suppressed)", rep.Findings, rep.Stats)
 	}
 	_, out, _ := runGit(t, nil, "", "git", "--range", base+".."+head, r.Dir)
+	out = strings.Join(strings.Fields(out), " ") // the terminal wraps at 80 columns
 	if !strings.Contains(out, "ALLOWED BY THE SCANNED CHANGE (1)") || !strings.Contains(out, "1 key the change adds is allowed inline") {
 		t.Errorf("terminal report:\n%s", out)
 	}

@@ -51,7 +51,7 @@ func newVersionCommand(e env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and build date",
-		Args:  cobra.NoArgs,
+		Args:  noArgs(func([]string) string { return "run 'loftyscan version' alone" }),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := fmt.Fprint(e.stdout, versionLine(buildInfo()))
 			return err
