@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +34,7 @@ folder, scanned and removed.
   loftyscan git                             all history of the repository here
   loftyscan git --range origin/main..HEAD   what a pull request adds
   loftyscan git --since 2024-01-01          what commits since then added
+  loftyscan git --since "2 weeks ago"       ... or since a time ago (yesterday, 3.days)
   loftyscan git https://github.com/org/repo.git
   loftyscan git --staged                    what the commit being made adds
   loftyscan git --pre-push                  what a push sends (in a pre-push hook)
@@ -80,7 +79,7 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 	sf.register(cmd, true)
 	f := cmd.Flags()
 	f.StringVar(&gf.rng, "range", "", "scan only what the commits in `A..B` introduced: reachable from B, not from A (a pull request: base..head)")
-	f.StringVar(&gf.since, "since", "", "scan only what commits made at or after `DATE` introduced (2024-01-31, RFC 3339, or \"2 weeks ago\")")
+	f.StringVar(&gf.since, "since", "", "scan only what commits made at or after `DATE` introduced: 2024-01-31, \"2 weeks ago\", yesterday, \"last monday\" (as git reads dates; a named day from midnight)")
 	f.StringArrayVar(&gf.refs, "ref", nil, "scan only the history of `NAME` (branch, tag, remote-tracking branch or commit); repeatable")
 	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check)")
 	f.BoolVar(&gf.recurse, "recurse-submodules", false, "also scan the whole history of each checked-out submodule (paths below the submodule's path)")
@@ -289,44 +288,6 @@ func parseRange(s string) (exclude, include []string, err error) {
 		b = "HEAD"
 	}
 	return []string{a}, []string{b}, nil
-}
-
-var relativeDate = regexp.MustCompile(`^(\d+)[ .]*(second|minute|hour|day|week|month|year)s?[ .]+ago$`)
-
-// parseSince reads --since: a date (local midnight), a date and time, RFC
-// 3339, @UNIX-SECONDS, or "N units ago" as git reads it.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if secs, ok := strings.CutPrefix(s, "@"); ok {
-		if n, err := strconv.ParseInt(secs, 10, 64); err == nil {
-			return time.Unix(n, 0), nil
-		}
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	if m := relativeDate.FindStringSubmatch(strings.ToLower(s)); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		switch m[2] {
-		case "second":
-			return now.Add(-time.Duration(n) * time.Second), nil
-		case "minute":
-			return now.Add(-time.Duration(n) * time.Minute), nil
-		case "hour":
-			return now.Add(-time.Duration(n) * time.Hour), nil
-		case "day":
-			return now.AddDate(0, 0, -n), nil
-		case "week":
-			return now.AddDate(0, 0, -7*n), nil
-		case "month":
-			return now.AddDate(0, -n, 0), nil
-		case "year":
-			return now.AddDate(-n, 0, 0), nil
-		}
-	}
-	return time.Time{}, &cliError{err: fmt.Errorf("--since %q is not a date", s), hint: "use 2024-01-31, 2024-01-31T12:00:00Z, or \"2 weeks ago\""}
 }
 
 // prePushUpdates reads what a push sends: from the pre-commit framework's

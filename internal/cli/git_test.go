@@ -273,22 +273,3 @@ func TestGitCommandPrePush(t *testing.T) {
 		})
 	}
 }
-
-func TestParseSince(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2024, 6, 15, 12, 0, 0, 0, time.UTC)
-	tests := map[string]time.Time{
-		"2024-01-31":           time.Date(2024, 1, 31, 0, 0, 0, 0, time.Local),
-		"2024-01-31T10:00:00Z": time.Date(2024, 1, 31, 10, 0, 0, 0, time.UTC),
-		"@1700000000":          time.Unix(1700000000, 0),
-		"2 weeks ago":          now.AddDate(0, 0, -14),
-		"3.days.ago":           now.AddDate(0, 0, -3),
-		"1 month ago":          now.AddDate(0, -1, 0),
-	}
-	for in, want := range tests {
-		got, err := parseSince(in, now)
-		if err != nil || !got.Equal(want) {
-			t.Errorf("parseSince(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-}
