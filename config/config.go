@@ -83,6 +83,9 @@ const maxFileSize = 1 << 20
 //	ratio = 200              # decompressed:compressed; 0 turns the check off
 //	entries = 100000
 //
+//	[rules]
+//	unconfirmed = false      # no lofty-unconfirmed-token findings (default true)
+//
 // Unknown keys are errors: a misspelt key that silently does nothing would
 // leave the user believing a limit or a skip is in force.
 type Config struct {
@@ -107,6 +110,19 @@ type Config struct {
 
 	// Archives are the archive limits, each nil when not set.
 	Archives Archives
+
+	// Rules turn rules on or off, each nil when not set.
+	Rules Rules
+}
+
+// Rules are the rules the file turns on or off. A rule is on unless the
+// file turns it off.
+type Rules struct {
+	// Unconfirmed is whether lofty-unconfirmed-token is reported: a JWS
+	// without the Lofty scope beside a Lofty name. A team whose code uses
+	// other services' JWTs next to Lofty names may turn it off; confirmed
+	// keys are reported whatever it says.
+	Unconfirmed *bool
 }
 
 // Archives are the caps on archives and compressed data the file sets; they
@@ -126,6 +142,11 @@ type file struct {
 	ContextNames *[]string     `toml:"context_names"`
 	Scopes       *[]string     `toml:"scopes"`
 	Archives     *fileArchives `toml:"archives"`
+	Rules        *fileRules    `toml:"rules"`
+}
+
+type fileRules struct {
+	Unconfirmed *bool `toml:"unconfirmed"`
 }
 
 type fileArchives struct {
@@ -148,6 +169,8 @@ var knownKeys = map[string]string{
 	"archives.total_bytes": `a number of bytes or a size such as "1GiB"`,
 	"archives.ratio":       "an integer",
 	"archives.entries":     "an integer",
+	"rules":                "a table",
+	"rules.unconfirmed":    "true or false",
 }
 
 // Find returns the path of the configuration file at the scan root, and
@@ -235,6 +258,9 @@ func parse(r io.Reader, name string) (*Config, error) {
 		c.Archives.TotalBytes = v.size("archives.total_bytes", a.TotalBytes)
 		c.Archives.Ratio = v.inRange("archives.ratio", a.Ratio, 0, math.MaxInt32)
 		c.Archives.Entries = intPtr(v.inRange("archives.entries", a.Entries, 1, math.MaxInt32))
+	}
+	if r := doc.Rules; r != nil {
+		c.Rules.Unconfirmed = r.Unconfirmed
 	}
 	if len(v.errs) > 0 {
 		return nil, v.err()

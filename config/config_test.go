@@ -53,6 +53,8 @@ entries = 100000
 		}},
 		{"dotted keys", "archives.depth = 10\n", Config{Archives: Archives{Depth: ptr(10)}}},
 		{"BOM and CRLF", "\uFEFFscopes = [\"X\"]\r\n", Config{Scopes: []string{"X"}}},
+		{"unconfirmed off", "[rules]\nunconfirmed = false\n", Config{Rules: Rules{Unconfirmed: ptr(false)}}},
+		{"unconfirmed on", "rules.unconfirmed = true\n", Config{Rules: Rules{Unconfirmed: ptr(true)}}},
 	}
 	for _, tt := range tests {
 		got, err := parse(strings.NewReader(tt.doc), ".loftyscan.toml")

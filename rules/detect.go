@@ -25,6 +25,9 @@ type Config struct {
 	// ContextNames are the names that put an unconfirmed JWS in a Lofty
 	// context; empty means DefaultContextNames.
 	ContextNames []string
+	// NoUnconfirmed turns RuleUnconfirmed off: only scope-confirmed keys
+	// are reported.
+	NoUnconfirmed bool
 }
 
 // Match is a token the rules report.
@@ -114,6 +117,9 @@ func (c Config) judge(buf []byte, cand Candidate, outerContext bool) (Match, boo
 	}
 	rule := RuleAPIKey
 	if !HasScope(tok.Claims, c.Scopes...) {
+		if c.NoUnconfirmed {
+			return Match{}, false
+		}
 		if !outerContext && !HasLoftyContext(buf, cand.Start, cand.End, c.ContextNames) {
 			return Match{}, false
 		}

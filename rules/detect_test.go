@@ -37,6 +37,28 @@ func TestFindMixed(t *testing.T) {
 	}
 }
 
+// With NoUnconfirmed, a token without the scope is not reported, even in
+// a Lofty context or inside an encoding that gave it one; confirmed keys
+// still are.
+func TestNoUnconfirmed(t *testing.T) {
+	t.Parallel()
+	active := key(map[string]any{"sub": "agent-7", "exp": future.Unix()})
+	unconf := testtoken.Sign(map[string]any{"sub": 42})
+	buf := []byte("LOFTY_API_KEY=" + active + "\nlofty_token: " + unconf + "\n")
+	c := cfg
+	if got := c.Find(buf); len(got) != 2 {
+		t.Fatalf("with the rule on: %d matches, want 2", len(got))
+	}
+	c.NoUnconfirmed = true
+	got := c.Find(buf)
+	if len(got) != 1 || got[0].Rule != RuleAPIKey || got[0].Token != active {
+		t.Errorf("with the rule off: %+v, want only the confirmed key", got)
+	}
+	if got := c.FindWithContext([]byte(unconf), true); len(got) != 0 {
+		t.Errorf("with the rule off, an unconfirmed token in an outer context: %+v", got)
+	}
+}
+
 // TestJudge: Judge on one candidate agrees with Find.
 func TestJudge(t *testing.T) {
 	t.Parallel()

@@ -27,6 +27,7 @@ type scanFlags struct {
 	ratio        int64
 	entries      int
 	workers      int
+	noUnconfirm  bool
 }
 
 // register adds the flags to cmd; workers only where there are many files.
@@ -43,6 +44,7 @@ func (s *scanFlags) register(cmd *cobra.Command, workers bool) {
 	f.StringVar(&s.totalBytes, "max-total-bytes", "1GiB", "read at most `SIZE` decompressed bytes from one file's archives")
 	f.Int64Var(&s.ratio, "max-ratio", d.Ratio, "stop an entry that decompresses more than `N` times its size (past 1 MiB; 0: no check)")
 	f.IntVar(&s.entries, "max-entries", d.Entries, "read at most `N` entries of one archive")
+	f.BoolVar(&s.noUnconfirm, "no-unconfirmed", false, "do not report lofty-unconfirmed-token findings, tokens without the Lofty scope beside a Lofty name (config: [rules] unconfirmed = false)")
 	if workers {
 		f.IntVarP(&s.workers, "workers", "j", 0, "files scanned at once (default: one per CPU)")
 	}
@@ -78,6 +80,12 @@ func (s *scanFlags) options(st *settings) (scanner.Options, error) {
 	}
 	if len(names) > 0 {
 		opts.Rules.ContextNames = append(append([]string{}, rules.DefaultContextNames...), names...)
+	}
+	if u := cfg.Rules.Unconfirmed; u != nil {
+		opts.Rules.NoUnconfirmed = !*u
+	}
+	if s.changed("no-unconfirmed") {
+		opts.Rules.NoUnconfirmed = s.noUnconfirm
 	}
 	opts.Rules.Scopes = cfg.Scopes
 	if s.changed("scope") {
