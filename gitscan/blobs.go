@@ -33,6 +33,7 @@ func (g *gitRepo) scanBlobs(ctx context.Context, r *scanner.Run, gs *gitSink, bl
 	if len(blobs) == 0 {
 		return
 	}
+	r.AddTotal(int64(len(blobs)))
 	var res *gitobj.SweepResult
 	if g.shouldSweep(len(blobs)) {
 		index := make(map[plumbing.Hash]struct{}, len(blobs))
@@ -42,7 +43,7 @@ func (g *gitRepo) scanBlobs(ctx context.Context, r *scanner.Run, gs *gitSink, bl
 		res = g.sweep(ctx, r, gitobj.TypesOf(plumbing.BlobObject), func(name []byte) bool {
 			_, ok := index[plumbing.Hash(name)]
 			return ok
-		}, nil)
+		}, nil, nil)
 	}
 	g.scanRest(ctx, r, gs, blobs, res, nil)
 }
@@ -62,12 +63,14 @@ func (g *gitRepo) shouldSweep(n int) bool {
 // sweep sweeps the packs for the objects of the types given that want
 // accepts (nil: all): it scans the blobs and shows the trees and commits
 // to holes.
-func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types, want func(name []byte) bool, holes *holeFinder) *gitobj.SweepResult {
+//
+// planned, when set, gets the sweep's plan (gitobj.SweepOptions.Planned).
+func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types, want func(name []byte) bool, holes *holeFinder, planned func([8]int)) *gitobj.SweepResult {
 	workers := make([]*scanner.Worker, r.Workers())
 	for i := range workers {
 		workers[i] = r.NewWorker()
 	}
-	o := gitobj.SweepOptions{Workers: len(workers), Types: types, Want: want, MaxSize: g.tune.sweepMax}
+	o := gitobj.SweepOptions{Workers: len(workers), Types: types, Want: want, MaxSize: g.tune.sweepMax, Planned: planned}
 	return g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 		if typ == plumbing.BlobObject {
 			scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})

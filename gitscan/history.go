@@ -127,8 +127,12 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 		holes = newHoleFinder(g.store, r.Workers())
 		types = gitobj.TypesOf(plumbing.BlobObject, plumbing.TreeObject, plumbing.CommitObject)
 	}
+	// The progress display's total: the blobs of the packs, as planned,
+	// and the loose objects, some of which are blobs.
+	r.AddTotal(int64(len(loose)))
+	planned := func(byType [8]int) { r.AddTotal(int64(byType[plumbing.BlobObject])) }
 	swept := make(chan *gitobj.SweepResult, 1)
-	go func() { swept <- g.sweep(sctx, r, types, nil, holes) }()
+	go func() { swept <- g.sweep(sctx, r, types, nil, holes, planned) }()
 
 	walk := false
 	var (

@@ -20,6 +20,11 @@ type Options struct {
 	// Progress, when set, is updated as the scan reads, for a progress
 	// display; the scan's Stats come from the same counters.
 	Progress *Progress
+	// CountFirst has a walk of folders count their files while it scans,
+	// in a walk of its own that opens nothing, and set Progress.Total once
+	// it knows. It costs a second listing of every folder, so it is for
+	// a display a person watches.
+	CountFirst bool
 }
 
 // Limits cap what archives and compressed files may cost. A zip bomb or a

@@ -46,6 +46,10 @@ func (r *Run) Options() Options { return r.opts }
 // Workers is how many streams the scan reads at once.
 func (r *Run) Workers() int { return r.opts.workers() }
 
+// AddTotal adds n to the number of streams the scan will hand to
+// Worker.Scan or ScanBytes, for a progress display (Progress.Total).
+func (r *Run) AddTotal(n int64) { r.progress.Total.Add(n) }
+
 // Stats returns the counts so far. Findings are not counted here: see
 // finding.Stats.Count.
 func (r *Run) Stats() finding.Stats {
@@ -165,6 +169,7 @@ func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error 
 // scan scans one file, archive or stream with a budget of its own. ra and
 // size give random access when there is (zip needs it); else size is -1.
 func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size int64, path string) (err error) {
+	defer w.r.progress.Done.Add(1)
 	w.r.Safely(path, func() {
 		err = w.r.scanEntry(ctx, w.st, rd, ra, size, path, 0, newBudget(w.r.opts.Limits.TotalBytes))
 	})

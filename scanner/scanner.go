@@ -38,4 +38,14 @@ func isContextErr(err error) bool {
 type Progress struct {
 	Files atomic.Int64 // files, entries and blobs finished or begun
 	Bytes atomic.Int64 // bytes read, after decompression
+	// Done counts the streams a source handed to Worker.Scan or ScanBytes
+	// (the files of a walk, the blobs of a repository) that are finished,
+	// archive entries not counted apart; Total is how many there are to
+	// scan, 0 while unknown. A source sets Total when it knows it (a walk
+	// with Options.CountFirst, a repository once its trees are walked or
+	// its packs planned), so a display can show a percentage and a time
+	// left. Total is an estimate: Done may fall short of it (a blob that
+	// cannot be read) or pass it (a loose object counted as a blob).
+	Done  atomic.Int64
+	Total atomic.Int64
 }

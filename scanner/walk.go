@@ -41,27 +41,14 @@ func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (fin
 		infos[i] = fi
 	}
 	r := s.Start(sink)
+	if s.opts.CountFirst {
+		stop := r.countFiles(ctx, roots, infos)
+		defer stop()
+	}
 	jobs := make(chan func(context.Context, *Worker), 256)
 	go func() {
 		defer close(jobs)
-		for i, root := range roots {
-			display := filepath.ToSlash(filepath.Clean(root))
-			if len(roots) == 1 {
-				display = ""
-				if !infos[i].IsDir() {
-					display = filepath.Base(root)
-				}
-			}
-			w := walker{run: r, jobs: jobs, visited: map[string]bool{}, prefix: display}
-			if infos[i].IsDir() {
-				if real, err := filepath.EvalSymlinks(root); err == nil {
-					w.visited[real] = true
-				}
-				w.walkDir(ctx, root, display)
-			} else {
-				w.file(root, display)
-			}
-		}
+		walkRoots(ctx, r, roots, infos, func(w *walker) { w.jobs = jobs })
 	}()
 	r.Pool(ctx, jobs)
 	st := r.Stats()
@@ -71,9 +58,64 @@ func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (fin
 	return st, nil
 }
 
+// walkRoots walks each root with a walker that setup finishes (a
+// channel to queue files on, or a count).
+func walkRoots(ctx context.Context, r *Run, roots []string, infos []fs.FileInfo, setup func(*walker)) {
+	for i, root := range roots {
+		display := filepath.ToSlash(filepath.Clean(root))
+		if len(roots) == 1 {
+			display = ""
+			if !infos[i].IsDir() {
+				display = filepath.Base(root)
+			}
+		}
+		w := &walker{run: r, visited: map[string]bool{}, prefix: display}
+		setup(w)
+		if infos[i].IsDir() {
+			if real, err := filepath.EvalSymlinks(root); err == nil {
+				w.visited[real] = true
+			}
+			w.walkDir(ctx, root, display)
+		} else {
+			w.file(root, display)
+		}
+	}
+}
+
+// countFiles counts, while the scan runs, the files a walk of roots
+// queues, and sets the scan's Progress.Total once it has them all. The
+// count walks as the scan does (the same skips, links, folders) but
+// opens no file, and says nothing: its warnings and skips go nowhere.
+// stop ends it, whether or not it is done.
+func (r *Run) countFiles(ctx context.Context, roots []string, infos []fs.FileInfo) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n := r.countWalk(ctx, roots, infos)
+		if ctx.Err() == nil {
+			r.progress.Total.Store(n)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// countWalk walks roots as the scan does and counts the files it would
+// queue.
+func (r *Run) countWalk(ctx context.Context, roots []string, infos []fs.FileInfo) int64 {
+	quiet := &Run{opts: r.opts, sink: &lockedSink{sink: discard{}}, progress: &Progress{}}
+	var n int64
+	walkRoots(ctx, quiet, roots, infos, func(w *walker) { w.count = &n })
+	return n
+}
+
 // walker walks directory trees and queues their files.
 type walker struct {
 	run     *Run
+	count   *int64 // when set, files are counted here, not queued
 	jobs    chan<- func(context.Context, *Worker)
 	visited map[string]bool // real paths of directories entered, against symlink loops
 	prefix  string          // how the root shows in paths: "" for a lone root
@@ -163,6 +205,10 @@ func (w *walker) symlink(ctx context.Context, abs, rel string) {
 }
 
 func (w *walker) file(abs, rel string) {
+	if w.count != nil {
+		*w.count++
+		return
+	}
 	r := w.run
 	w.jobs <- func(ctx context.Context, wk *Worker) {
 		f, err := openNoBlock(abs)
@@ -216,3 +262,9 @@ func describeMode(m fs.FileMode) string {
 	}
 	return "not a regular file"
 }
+
+// discard is a Sink that keeps nothing.
+type discard struct{}
+
+func (discard) Finding(finding.Finding) {}
+func (discard) Warning(finding.Warning) {}

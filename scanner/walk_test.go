@@ -291,3 +291,51 @@ func TestSkip(t *testing.T) {
 		}
 	}
 }
+
+// The count for the progress display walks as the scan does: the same
+// skips, links and folders, archives one file each. A scan with
+// CountFirst ends with Done at the count, and Total at it when the count
+// finished first (it is stopped when the scan ends).
+func TestCountWalk(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, p := range []string{"a.env", "vendor/b.env", "src/d.min.js", "src/deep/e.txt", ".git/config", "z.zip"} {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("a.env", filepath.Join(dir, "link.env")); err != nil {
+		t.Fatal(err)
+	}
+	for _, follow := range []bool{false, true} {
+		opts := testOptions()
+		opts.FollowSymlinks = follow
+		opts.Skip = func(rel string, isDir bool) bool { return rel == "vendor" && isDir }
+		opts.Progress = &Progress{}
+		opts.CountFirst = true
+		s := New(opts)
+		if _, err := s.ScanPaths(context.Background(), []string{dir}, &Collector{}); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := s.Start(&Collector{})
+		n := r.countWalk(context.Background(), []string{dir}, []os.FileInfo{fi})
+		want := int64(4) // a.env, src/d.min.js, src/deep/e.txt, z.zip
+		if follow {
+			want++ // link.env
+		}
+		if n != want || opts.Progress.Done.Load() != want {
+			t.Errorf("follow=%v: counted %d, scanned %d, want %d", follow, n, opts.Progress.Done.Load(), want)
+		}
+		if total := opts.Progress.Total.Load(); total != 0 && total != want {
+			t.Errorf("follow=%v: Total %d, want %d (or 0 if the scan ended first)", follow, total, want)
+		}
+	}
+}

@@ -223,6 +223,11 @@ type SweepOptions struct {
 	// MaxSize is the largest object the sweep holds in memory (default
 	// 32 MiB): bigger ones are left undelivered, for the caller to stream.
 	MaxSize int64
+	// Planned, when set, is called once every pack is planned, before an
+	// object is read, with how many objects of each type the sweep is to
+	// deliver (a progress display's total). The index is the object's
+	// type; objects whose type the headers do not tell are not counted.
+	Planned func(byType [8]int)
 }
 
 // Sweep reads the wanted objects of every pack and calls visit with each
@@ -253,6 +258,20 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 		for _, r := range pl.roots {
 			tasks = append(tasks, sweepTask{plan: pl, root: r, weight: pl.weight(r)})
 		}
+	}
+	if o.Planned != nil {
+		var byType [8]int
+		for _, pl := range res.plans {
+			if pl == nil {
+				continue
+			}
+			for i, w := range pl.want {
+				if w && pl.types[i] > 0 && pl.types[i] < 8 {
+					byType[pl.types[i]]++
+				}
+			}
+		}
+		o.Planned(byType)
 	}
 	// Biggest trees first, so that no worker is left with a long one at
 	// the end while the others idle.
