@@ -169,6 +169,18 @@ func TestExamples(t *testing.T) {
 			job.Artifacts.Reports["secret_detection"] != "gl-secret-detection-report.json" || job.Artifacts.Reports["junit"] == "" {
 			t.Errorf("job: %+v", job)
 		}
+		// One scan writes every report: the job runs loftyscan once.
+		scans := 0
+		for _, block := range job.Script {
+			for _, line := range strings.Split(block, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "loftyscan ") {
+					scans++
+				}
+			}
+		}
+		if scans != 1 {
+			t.Errorf("the job runs loftyscan %d times, want once with a --report for each report", scans)
+		}
 		mr := map[string]string{
 			"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BEFORE_SHA": zeroSHA,
 			"CI_MERGE_REQUEST_DIFF_BASE_SHA": f.bp, "CI_COMMIT_SHA": f.head,
