@@ -273,3 +273,54 @@ func TestGitCommandPrePush(t *testing.T) {
 		})
 	}
 }
+
+// The terminal report's advice fits what was scanned: history is accepted
+// with a JSON report as its baseline ('baseline create' scans folders), a
+// commit being made is fixed before it is committed, a push before it
+// leaves.
+func TestGitCommandAdvice(t *testing.T) {
+	t.Parallel()
+	r, _, _ := historyRepo(t)
+	_, history, _ := runGit(t, nil, "", "git", r.Dir)
+	r.Write("c.env", "LOFTY_API_KEY="+gitKey("staged")+"\n")
+	r.Git("add", "c.env")
+	_, staged, _ := runGit(t, nil, "", "git", "--staged", r.Dir)
+	head := r.Commit("add c")
+	_, push, _ := runGit(t, nil, "refs/heads/main "+head+" refs/heads/main "+strings.Repeat("0", 40)+"\n", "git", "--pre-push", r.Dir)
+	for _, c := range []struct {
+		name, out string
+		want, not []string
+	}{
+		{"history", history, []string{"every clone of the repository holds it", "force-push", "'loftyscan git --report json=.loftyscan-baseline.json'"}, []string{"'loftyscan baseline create'"}},
+		{"staged", staged, []string{"stage the file again", "Nothing is committed yet"}, []string{"baseline create", "force-push"}},
+		{"pre-push", push, []string{"Remove it from the commits before pushing"}, []string{"baseline create", "stage the file"}},
+	} {
+		out := strings.Join(strings.Fields(c.out), " ")
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: the report lacks %q:\n%s", c.name, w, c.out)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(out, n) {
+				t.Errorf("%s: the report has %q:\n%s", c.name, n, c.out)
+			}
+		}
+	}
+}
+
+// --verbose lists what the skip globs leave out of history once per path,
+// though the walk meets it in many trees.
+func TestGitCommandVerbose(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	for i := range 3 {
+		r.Write("vendor/lib.txt", strings.Repeat("v", i+1))
+		r.Write("app.txt", strings.Repeat("a", i+1))
+		r.Commit("c")
+	}
+	code, _, stderr := runGit(t, nil, "", "git", "-v", "--skip", "vendor/", r.Dir)
+	if code != 0 || strings.Count(stderr, "loftyscan: skipped: vendor: folder excluded (--skip or the config's skip)\n") != 1 {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
