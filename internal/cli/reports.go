@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/loftyscan/loftyscan/internal/ghaction"
 	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/spf13/cobra"
 )
@@ -25,7 +26,10 @@ import (
 //   - Two reports cannot share standard output, except github: its lines
 //     are workflow commands that the Actions runner takes out of the log,
 //     so `--report github --report terminal` gives annotations and a
-//     readable log. It is written first.
+//     readable log. It is written first, and the other report is fenced in
+//     ::stop-commands:: (ghaction.StopCommands), so that nothing the
+//     scanned data put in it (a path, a commit message) can be read by the
+//     runner as a command.
 //   - Two reports cannot go to one file.
 //   - A report to the file $GITHUB_STEP_SUMMARY or $GITHUB_OUTPUT names
 //     (the Actions runner's job summary and step outputs) is appended to
@@ -225,6 +229,10 @@ func reportPaths(outs []*reportOut) []string {
 // writeReports renders r in each report's format and finishes each: every
 // report is attempted, whatever happened to the others.
 func (o *outputFlags) writeReports(e env, outs []*reportOut, r reporters.Report) error {
+	annotations := false
+	for _, out := range outs {
+		annotations = annotations || (out.spec.path == "" && out.spec.format == reporters.FormatGitHub)
+	}
 	var errs []error
 	for _, out := range outs {
 		rep, err := reporters.New(out.spec.format, reporters.Options{
@@ -233,7 +241,11 @@ func (o *outputFlags) writeReports(e env, outs []*reportOut, r reporters.Report)
 			Version:     versionString(),
 		})
 		if err == nil {
-			err = rep.Report(out.w, r)
+			if annotations && out.spec.path == "" && out.spec.format != reporters.FormatGitHub {
+				err = fenced(out.w, func() error { return rep.Report(out.w, r) })
+			} else {
+				err = rep.Report(out.w, r)
+			}
 		}
 		err = errors.Join(err, out.finish(err == nil))
 		if err != nil {
@@ -248,4 +260,14 @@ func (o *outputFlags) writeReports(e env, outs []*reportOut, r reporters.Report)
 		return &cliError{err: err, hint: "check the report paths and that standard output is open"}
 	}
 	return nil
+}
+
+// fenced runs write between ::stop-commands:: and its resume: the Actions
+// runner reads no workflow command from what write prints.
+func fenced(w io.Writer, write func() error) error {
+	resume, err := ghaction.StopCommands(w)
+	if err != nil {
+		return err
+	}
+	return errors.Join(write(), resume())
 }
