@@ -16,7 +16,7 @@ import (
 // request, on the diff. It needs no code scanning (GitHub Advanced
 // Security), so private repositories without it see findings too:
 //
-//	::error file=config/.env,line=3,col=19,title=Lofty API key (high)::Lofty API key eyJhbGciOi…YH7U: active, …
+//	::error file=config/.env,line=3,col=19,title=Lofty API key (high)::Lofty API key eyJ…YH7U#bc8bb4d6: active, …
 //
 // Live and active keys are errors (::error); unconfirmed tokens, rejected
 // and expired keys, which need a look but no revoking, are warnings

@@ -90,26 +90,3 @@ func TestGitHubAnnotations(t *testing.T) {
 		t.Errorf("scanned text started a command:\n%s", out)
 	}
 }
-
-// githubTexts is what the runner reads of github output: each line parsed
-// as a workflow command, its property values and its data unescaped. The
-// lines are loftyscan's own commands; what the data put in them is inside
-// a value.
-func githubTexts(t *testing.T, out []byte) []string {
-	t.Helper()
-	var texts []string
-	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
-		if line == "" {
-			continue
-		}
-		c := parseWorkflowCommand(t, line)
-		if c.name != "error" && c.name != "warning" {
-			t.Errorf("command %q in %q", c.name, line)
-		}
-		texts = append(texts, c.data)
-		for _, v := range c.props {
-			texts = append(texts, v)
-		}
-	}
-	return texts
-}

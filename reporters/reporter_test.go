@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testleak"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/rules"
 )
@@ -186,19 +187,12 @@ func omitsToken(format string, f finding.Finding) bool {
 }
 
 // visible is the text a reader sees of output in format: Markdown's
-// backslash escapes removed.
+// backslash escapes undone.
 func visible(format, out string) string {
 	if format != FormatMarkdown {
 		return out
 	}
-	var b strings.Builder
-	for i := 0; i < len(out); i++ {
-		if out[i] == '\\' && i+1 < len(out) && isASCIIPunct(out[i+1]) {
-			i++
-		}
-		b.WriteByte(out[i])
-	}
-	return b.String()
+	return testleak.UnescapeMarkdown(out)
 }
 
 // cleanReport is a scan that found nothing.

@@ -116,7 +116,7 @@ func printNote(w io.Writer, msg string) {
 
 // printSkipped lists, for --verbose, something the scan skipped quietly.
 func printSkipped(w io.Writer, msg string) {
-	fmt.Fprintf(w, "loftyscan: skipped: %s\n", finding.RedactText(msg))
+	fmt.Fprintf(w, "loftyscan: skipped: %s\n", finding.Sanitize(msg))
 }
 
 // isTerminal reports whether f is a terminal (a console on Windows).

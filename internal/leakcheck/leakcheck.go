@@ -20,9 +20,9 @@
 //     Finding is covered as soon as it is added, unless listed in
 //     loftyscanFields as made by loftyscan rather than read from the data.
 //  2. Package internal/cli writes to the terminal only through its message
-//     helpers (printError, printWarning, printHint, printNote), which
-//     sanitize the whole message. Writes elsewhere are listed in
-//     cliWriters, each with its reason.
+//     helpers (printError, printWarning, printHint, printNote,
+//     printSkipped), which sanitize the whole message. Writes elsewhere are
+//     listed in cliWriters, each with its reason.
 //  3. No other package but a command (package main: loftyscan's main.go,
 //     the benchmark tools) writes to standard output or standard error
 //     itself (os.Stdout, os.Stderr, fmt.Print*, log.Print*, print): they
@@ -89,11 +89,13 @@ var cliWriters = map[string]string{
 	"printWarning":       "a message helper: sanitizes the whole message",
 	"printHint":          "a message helper: sanitizes the whole message",
 	"printNote":          "a message helper: sanitizes the whole message",
+	"printSkipped":       "a message helper (--verbose's skips): sanitizes the whole message",
 	"progressLine.draw":  "counts and loftyscan's own terminal codes, no data",
 	"progressLine.clear": "loftyscan's own terminal codes",
 	"newVersionCommand":  "the binary's own build information",
 	"writeMan":           "the man page: loftyscan's help text",
 	"installHook":        "writes the hook script into its file, not to the terminal",
+	"reportFile.Write":   "writes a report the reporters rendered into its file",
 }
 
 // A Problem is a place that bypasses the redaction point.

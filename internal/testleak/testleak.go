@@ -64,11 +64,18 @@ func CheckDisplaySafe(t testing.TB, what, s string) {
 // Texts returns what a consumer of a report reads: every string of a JSON
 // document (keys and values), every attribute value and character data of
 // an XML document, parsed strictly so that one XML 1.0 refuses fails the
-// test, or else the output itself. Any format falls in one of the three.
+// test, the property values and data of GitHub workflow commands as the
+// runner unescapes them (WorkflowCommands), Markdown with its backslash
+// escapes undone, or else the output itself. Any format falls in one of
+// these.
 func Texts(t testing.TB, out []byte) []string {
 	t.Helper()
 	trimmed := bytes.TrimSpace(out)
 	switch {
+	case bytes.HasPrefix(trimmed, []byte("::")):
+		return WorkflowCommands(t, out)
+	case bytes.HasPrefix(trimmed, []byte("### ")):
+		return []string{UnescapeMarkdown(string(out))}
 	case len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['):
 		var v any
 		if err := json.Unmarshal(out, &v); err != nil {
@@ -133,4 +140,53 @@ func Shows(texts []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// WorkflowCommands reads output that is only GitHub Actions workflow
+// commands, one a line, as the runner does (actions/runner
+// ActionCommand.cs, TryParseV2): it fails unless each line is an ::error or
+// ::warning annotation with a file, a line, a col and a title, and
+// returns the property values and the data, unescaped. What scanned data
+// put in a command is in those values, where CheckDisplaySafe looks for it.
+func WorkflowCommands(t testing.TB, out []byte) []string {
+	t.Helper()
+	unescapeData := strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%")
+	unescapeProp := strings.NewReplacer("%0D", "\r", "%0A", "\n", "%3A", ":", "%2C", ",", "%25", "%")
+	var texts []string
+	for line := range strings.SplitSeq(strings.TrimSuffix(string(out), "\n"), "\n") {
+		rest, ok := strings.CutPrefix(line, "::")
+		head, data, ok2 := strings.Cut(rest, "::")
+		name, props, _ := strings.Cut(head, " ")
+		if !ok || !ok2 || (name != "error" && name != "warning") {
+			t.Errorf("not an annotation: %q", line)
+			continue
+		}
+		seen := map[string]bool{}
+		for kv := range strings.SplitSeq(props, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || (k != "file" && k != "line" && k != "col" && k != "title") || seen[k] {
+				t.Errorf("property %q in %q", kv, line)
+			}
+			seen[k] = true
+			texts = append(texts, unescapeProp.Replace(v))
+		}
+		if len(seen) != 4 {
+			t.Errorf("an annotation without its file, line, col and title: %q", line)
+		}
+		texts = append(texts, unescapeData.Replace(data))
+	}
+	return texts
+}
+
+// UnescapeMarkdown undoes Markdown's backslash escapes: the text a reader
+// of the rendered document sees.
+func UnescapeMarkdown(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", s[i+1]) >= 0 {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
