@@ -12,6 +12,7 @@ import (
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/gitscan"
+	"github.com/loftyscan/loftyscan/internal/ghaction"
 	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
@@ -49,7 +50,17 @@ Settings: a scan of a change (--range, --pre-push, --staged) reads
 --baseline name inside the repository from the commit the change starts
 from, never from the work tree or the scanned commits, and warns when the
 change edits them. Other scans read the work tree. --settings-from REV
-names the commit to read them from (none: read none).`
+names the commit to read them from (none: read none).
+
+In a GitHub Actions job, --github-event scans what the event that started
+the workflow adds, as loftyscan's action does: a pull request's commits
+from the merge-base, a push's before..after, a new branch's commits that no
+other branch has, nothing for a deleted branch, every ref for other events.
+--range (A..B, or one revision: its whole history), --github-base and
+--github-head name the commits instead. A scan with no base reads the
+settings of the default branch (origin/<default_branch>). The range is
+written to $GITHUB_OUTPUT as range=, and a clone too shallow for it stops
+the scan with exit 2 and a hint.`
 
 // gitFlags are the flags of `loftyscan git`.
 type gitFlags struct {
@@ -60,6 +71,7 @@ type gitFlags struct {
 	prePush      bool
 	recurse      bool
 	settingsFrom string
+	gh           githubFlags
 }
 
 func newGitCommand(e env, o *outputFlags) *cobra.Command {
@@ -85,6 +97,9 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 	f.BoolVar(&gf.recurse, "recurse-submodules", false, "also scan the whole history of each checked-out submodule (paths below the submodule's path)")
 	f.BoolVar(&gf.prePush, "pre-push", false, "scan the commits a push sends: git's pre-push lines on standard input, or PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF")
 	f.StringVar(&gf.settingsFrom, "settings-from", "", "read .loftyscan.toml and .loftyscanignore from commit `REV` (none: from nowhere) instead of the range's base or the work tree")
+	f.BoolVar(&gf.gh.event, "github-event", false, "in a GitHub Actions job, scan what the event that started the workflow adds (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH), as the action does; --range then also takes one revision (its whole history)")
+	f.StringVar(&gf.gh.base, "github-base", "", "with --github-event, scan from the merge-base of `REV` and the head instead of the event's base")
+	f.StringVar(&gf.gh.head, "github-head", "", "with --github-event, the last commit to scan (`REV`) instead of the event's")
 	return cmd
 }
 
@@ -101,11 +116,20 @@ func (gf *gitFlags) check(args []string) error {
 		return &cliError{err: errors.New("--range and --ref do not go together"), hint: "a range names its own commits: --range A..B"}
 	case (gf.staged || gf.prePush) && len(args) == 1 && gitscan.IsRemoteURL(args[0]):
 		return &cliError{err: errors.New("--staged and --pre-push work on a local repository, not a URL"), hint: "run the hook inside the repository's work tree"}
+	case !gf.gh.event && (gf.gh.base != "" || gf.gh.head != ""):
+		return &cliError{err: errors.New("--github-base and --github-head go with --github-event"), hint: "add --github-event, or name the commits with --range A..B"}
+	case gf.gh.event && (gf.staged || gf.prePush || len(gf.refs) > 0):
+		return &cliError{err: errors.New("--github-event does not take --staged, --pre-push or --ref"), hint: "the event names the commits; to name them yourself, add --range A..B (or one revision) to --github-event"}
+	case gf.gh.event && len(args) == 1 && gitscan.IsRemoteURL(args[0]):
+		return &cliError{err: errors.New("--github-event works on the job's clone, not a URL"), hint: "check the repository out with actions/checkout (fetch-depth: 0) and give its folder"}
 	}
 	return nil
 }
 
-func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlags, args []string) error {
+func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlags, args []string) (err error) {
+	if gf.gh.event {
+		defer func() { annotateFailure(e, err) }()
+	}
 	if err := gf.check(args); err != nil {
 		return err
 	}
@@ -121,12 +145,25 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 		}
 	}
 	var gopts gitscan.HistoryOptions
-	var err error
-	if gf.rng != "" {
+	var plan *githubPlan
+	switch {
+	case gf.gh.event:
+		if plan, err = gf.githubPlan(ctx, e, repo); err != nil {
+			return err
+		}
+		gopts.Refs, gopts.Exclude = plan.Include, plan.Exclude
+		if gf.settingsFrom == "" {
+			gf.settingsFrom = plan.settingsFrom
+		}
+		plan.announce(e)
+		if err := writeStepOutput(e, "range", plan.String()); err != nil {
+			return &cliError{err: err, hint: "GITHUB_OUTPUT must name the step's outputs file, as the runner sets it"}
+		}
+	case gf.rng != "":
 		if gopts.Exclude, gopts.Refs, err = parseRange(gf.rng); err != nil {
 			return err
 		}
-	} else {
+	default:
 		gopts.Refs = gf.refs
 	}
 	if gf.since != "" {
@@ -149,7 +186,7 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	if err != nil {
 		return err
 	}
-	st.inChange = gf.rng != "" || gf.prePush || gf.staged
+	st.inChange = len(gopts.Exclude) > 0 || gf.prePush || gf.staged
 	opts, err := sf.options(st)
 	if err != nil {
 		return err
@@ -176,6 +213,8 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 				return gitscan.ScanStaged(ctx, s, repo, e.getenv("GIT_INDEX_FILE"), sink)
 			case gf.prePush:
 				return gitscan.ScanPush(ctx, s, repo, updates, sink)
+			case plan != nil && plan.Kind == ghaction.Nothing:
+				return finding.Stats{}, nil
 			}
 			stats, err := gitscan.ScanHistory(ctx, s, repo, gopts, sink)
 			if err != nil {

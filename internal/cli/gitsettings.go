@@ -12,6 +12,8 @@ import (
 //
 //	--settings-from REV     REV's tree; "none": nowhere (flags only)
 //	--range A..B            A's tree, the range's base
+//	--github-event          a range's base (its first exclusion); with no base,
+//	                        the default branch's, or none (githubPlan.chooseSettings)
 //	--pre-push              the remote's old commit of the first ref pushed that has one;
 //	                        for new branches only, the remote's default branch (origin/HEAD);
 //	                        else nowhere
@@ -38,7 +40,7 @@ func (gf *gitFlags) gitSettings(e env, repo *gitscan.Repository, exclude, includ
 	if gf.settingsFrom == "none" {
 		return noSettings("nowhere (--settings-from none)"), nothing, nil
 	}
-	noBase := gf.settingsFrom == "" && gf.rng == "" && !gf.prePush && !gf.staged
+	noBase := gf.settingsFrom == "" && len(exclude) == 0 && !gf.prePush && !gf.staged
 	if noBase && repo.WorkTree != "" {
 		return dirSettings(repo.WorkTree, "the work tree"), nothing, nil
 	}
@@ -94,7 +96,7 @@ func (gf *gitFlags) baseSettings(e env, repo *gitscan.Repository, files *gitscan
 	switch {
 	case gf.settingsFrom != "":
 		return commit(gf.settingsFrom, "--settings-from "+gf.settingsFrom)
-	case gf.rng != "":
+	case len(exclude) > 0:
 		return commit(exclude[0], "the range's base")
 	case gf.prePush:
 		for _, u := range updates {

@@ -61,6 +61,33 @@ type payload struct {
 		BaseSHA string `json:"base_sha"`
 		HeadSHA string `json:"head_sha"`
 	} `json:"merge_group"`
+	// every event of a repository
+	Repository struct {
+		DefaultBranch string `json:"default_branch"`
+	} `json:"repository"`
+}
+
+// DefaultBranch returns the repository's default branch as the event
+// names it (repository.default_branch: "main"), or "" when there is no
+// event file or it names none. A scan with no base of its own (a whole
+// history) reads its settings from that branch, whose content the team
+// reviewed. The name is checked as a branch name before it is returned.
+func DefaultBranch(env Env) (string, error) {
+	if env.EventPath == "" {
+		return "", nil
+	}
+	p, err := readPayload(env)
+	if err != nil {
+		return "", err
+	}
+	b := p.Repository.DefaultBranch
+	if b == "" {
+		return "", nil
+	}
+	if err := checkRef(eventField(env, "repository.default_branch"), "refs/heads/"+b); err != nil {
+		return "", err
+	}
+	return b, nil
 }
 
 // readPayload reads and decodes the event file.

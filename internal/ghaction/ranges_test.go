@@ -481,3 +481,33 @@ func TestRangeString(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultBranch(t *testing.T) {
+	for _, c := range []struct {
+		name, data, want string
+		err              error
+	}{
+		{"named", `{"repository": {"default_branch": "main", "full_name": "acme/app"}}`, "main", nil},
+		{"a branch with slashes", `{"repository": {"default_branch": "release/v2"}}`, "release/v2", nil},
+		{"none", `{"repository": {"full_name": "acme/app"}}`, "", nil},
+		{"null", `{"repository": {"default_branch": null}}`, "", nil},
+		{"an option", `{"repository": {"default_branch": "--output=x"}}`, "", ErrBadValue},
+		{"a range", `{"repository": {"default_branch": "main..x"}}`, "", ErrBadValue},
+		{"not JSON", `{"repository": `, "", ErrEvent},
+		{"a number", `{"repository": {"default_branch": 1}}`, "", ErrEvent},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := DefaultBranch(Env{EventName: "schedule", EventPath: writeFile(t, []byte(c.data))})
+			if c.err != nil {
+				wantError(t, err, c.err)
+				return
+			}
+			if err != nil || got != c.want {
+				t.Errorf("DefaultBranch: %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+	if got, err := DefaultBranch(Env{EventName: "schedule"}); got != "" || err != nil {
+		t.Errorf("no event file: %q, %v", got, err)
+	}
+}

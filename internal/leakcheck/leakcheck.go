@@ -90,6 +90,8 @@ var cliWriters = map[string]string{
 	"printHint":          "a message helper: sanitizes the whole message",
 	"printNote":          "a message helper: sanitizes the whole message",
 	"printSkipped":       "a message helper (--verbose's skips): sanitizes the whole message",
+	"printAnnotation":    "a message helper for GitHub Actions: sanitizes each line, then escapes the message as a workflow command's data",
+	"writeStepOutput":    "writes loftyscan's own value (a commit range) to $GITHUB_OUTPUT, refusing line breaks",
 	"progressLine.draw":  "counts and loftyscan's own terminal codes, no data",
 	"progressLine.clear": "loftyscan's own terminal codes",
 	"newVersionCommand":  "the binary's own build information",
