@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"hash/crc32"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
 )
 
 // actionFixture is a repository on a "server" (a bare origin) with the
@@ -136,13 +138,13 @@ func pushEvent(ref, before, after string) map[string]any {
 
 const zeroSHA = "0000000000000000000000000000000000000000"
 
-// use runs the action in workspace for an event.
+// use runs the action in workspace for an event, with a warm cache that
+// holds bin.
 func (f *actionFixture) use(t *testing.T, bin, workspace string, with map[string]string, event string, payload any, vars map[string]string) actionResult {
 	t.Helper()
 	all := map[string]string{"GITHUB_EVENT_NAME": event}
 	if payload != nil {
-		compact := vars["LOFTYSCAN_ACTION_NO_JQ"] != ""
-		all["GITHUB_EVENT_PATH"] = writeJSON(t, filepath.Join(t.TempDir(), "event.json"), payload, compact)
+		all["GITHUB_EVENT_PATH"] = writeJSON(t, filepath.Join(t.TempDir(), "event.json"), payload, false)
 	}
 	for k, v := range vars {
 		all[k] = v
@@ -186,7 +188,8 @@ func sarifPaths(t *testing.T, name string) []string {
 	return paths
 }
 
-// want checks a run's exit status, range and findings.
+// want checks a run's exit status, range and findings: in the SARIF file,
+// as annotations the runner would show, and in the counts.
 func (res actionResult) want(t *testing.T, code int, rng string, paths ...string) {
 	t.Helper()
 	if res.code != code {
@@ -209,6 +212,80 @@ func (res actionResult) want(t *testing.T, code int, rng string, paths ...string
 	if res.outputs["findings"] != strconv.Itoa(len(paths)) {
 		t.Errorf("findings output %q, want %d", res.outputs["findings"], len(paths))
 	}
+	var annotated []string
+	for _, c := range runnerCommands(res.log) {
+		if c.name == "error" && c.props["file"] != "" {
+			annotated = append(annotated, c.props["file"])
+		}
+	}
+	slices.Sort(annotated)
+	if !slices.Equal(annotated, paths) && len(annotated)+len(paths) > 0 {
+		t.Errorf("error annotations on %q, want %q\n%s", annotated, paths, res.log)
+	}
+}
+
+// runnerCommand is a workflow command as the runner reads it.
+type runnerCommand struct {
+	name  string
+	props map[string]string
+	data  string
+}
+
+// runnerCommands reads a step's log as the Actions runner does
+// (actions/runner ActionCommandManager.TryProcessCommand): a line that
+// starts, after white space, with ::NAME and holds a second :: is a
+// command; failing that, ##[NAME]... anywhere in the line is one (the
+// older syntax); NAME must be a command the runner knows. After
+// ::stop-commands::TOKEN nothing is a command until ::TOKEN::.
+func runnerCommands(log string) []runnerCommand {
+	known := map[string]bool{}
+	for _, n := range []string{"error", "warning", "notice", "debug", "group", "endgroup", "echo", "add-mask",
+		"add-matcher", "remove-matcher", "set-output", "save-state", "set-env", "add-path", "stop-commands"} {
+		known[n] = true
+	}
+	unescape := strings.NewReplacer("%0D", "\r", "%0A", "\n", "%3A", ":", "%2C", ",", "%25", "%")
+	var cmds []runnerCommand
+	stop := ""
+	for _, line := range strings.Split(log, "\n") {
+		var c runnerCommand
+		props := ""
+		if l := strings.TrimLeft(line, " \t"); strings.HasPrefix(l, "::") && strings.Contains(l[2:], "::") {
+			info, data, _ := strings.Cut(l[2:], "::")
+			c.name, props, _ = strings.Cut(info, " ")
+			c.data = data
+		}
+		if !known[c.name] && c.name != stop {
+			c = runnerCommand{}
+			if i := strings.Index(line, "##["); i >= 0 {
+				if j := strings.Index(line[i:], "]"); j >= 0 {
+					c.name, _, _ = strings.Cut(line[i+3:i+j], " ")
+					c.data = line[i+j+1:]
+				}
+			}
+		}
+		if c.name == "" || !known[c.name] && (stop == "" || c.name != stop) {
+			continue
+		}
+		switch {
+		case stop != "" && c.name == stop:
+			stop = ""
+			continue
+		case stop != "":
+			continue
+		case c.name == "stop-commands":
+			stop = c.data
+			continue
+		}
+		c.props = map[string]string{}
+		for _, kv := range strings.Split(props, ",") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				c.props[k] = unescape.Replace(v)
+			}
+		}
+		c.data = unescape.Replace(c.data)
+		cmds = append(cmds, c)
+	}
+	return cmds
 }
 
 func TestAction(t *testing.T) {
@@ -217,27 +294,40 @@ func TestAction(t *testing.T) {
 
 	t.Run("pull request scans merge-base..head", func(t *testing.T) {
 		t.Parallel()
-		for _, noJQ := range []string{"", "1"} {
-			ws := t.TempDir()
-			f.checkout(t, ws, 0, "refs/pull/1/merge")
-			res := f.use(t, bin, ws, nil, "pull_request", prEvent(f.base, f.head, f.merge), map[string]string{"LOFTYSCAN_ACTION_NO_JQ": noJQ})
-			res.want(t, 1, f.bp+".."+f.head, "app/new.env")
-			for _, s := range []string{
-				"scanning from the merge-base " + f.bp + ", not from the base " + f.base,
-				"app/new.env:1:15", // the terminal report in the log
-				"::error title=loftyscan::1 Lofty API key finding(s) in the commits " + f.bp + ".." + f.head,
-				"::stop-commands::",
-			} {
-				if !strings.Contains(res.log, s) {
-					t.Errorf("no jq %q: the log has no %q:\n%s", noJQ, s, res.log)
-				}
+		ws := t.TempDir()
+		f.checkout(t, ws, 0, "refs/pull/1/merge")
+		res := f.use(t, bin, ws, nil, "pull_request", prEvent(f.base, f.head, f.merge), nil)
+		res.want(t, 1, f.bp+".."+f.head, "app/new.env")
+		for _, s := range []string{
+			"scanning from the merge-base " + f.bp + ", not from the base " + f.base,
+			"::error file=app/new.env,line=1,col=15,title=Lofty API key (high)::Lofty API key ",
+			"app/new.env:1:15", // the terminal report in the log
+			"::stop-commands::",
+		} {
+			if !strings.Contains(res.log, s) {
+				t.Errorf("the log has no %q:\n%s", s, res.log)
 			}
-			if strings.Contains(res.log, f.newKey) || strings.Contains(res.summary, f.newKey) {
-				t.Error("the log or summary holds the full key")
-			}
-			if !strings.Contains(res.summary, "1 Lofty API key finding(s)") {
-				t.Errorf("step summary: %q", res.summary)
-			}
+		}
+		// One scan: loftyscan ran once.
+		if n := strings.Count(res.log, "\nloftyscan git --github-event"); n != 1 {
+			t.Errorf("loftyscan ran %d times:\n%s", n, res.log)
+		}
+		if strings.Contains(res.log, f.newKey) || strings.Contains(res.summary, f.newKey) {
+			t.Error("the log or summary holds the full key")
+		}
+		if !strings.HasPrefix(res.summary, "### loftyscan: 1 finding\n") || !strings.Contains(res.summary, "| active keys | 1 | high |") {
+			t.Errorf("step summary: %q", res.summary)
+		}
+		if res.outputs["active"] != "1" || res.outputs["suppressed"] != "0" || res.outputs["errors"] != "0" || res.outputs["files"] == "0" {
+			t.Errorf("outputs %v", res.outputs)
+		}
+		// The report is in the runner's temporary folder, out of the
+		// checkout's reach; nothing is left in the workspace.
+		if !strings.Contains(res.outputs["sarif"], "runner-temp") {
+			t.Errorf("sarif output %q", res.outputs["sarif"])
+		}
+		if out := testgit.Open(t, ws).Git("status", "--porcelain", "--ignored"); out != "" {
+			t.Errorf("the action left files in the workspace:\n%s", out)
 		}
 
 		// Why not base.sha: the base branch removed the old key after the
@@ -275,11 +365,18 @@ func TestAction(t *testing.T) {
 		f.checkout(t, ws, 1, "refs/pull/1/merge")
 		res := f.use(t, bin, ws, nil, "pull_request", prEvent(f.base, f.head, f.merge), nil)
 		res.want(t, 2, "")
-		if res.failed != "range" || !strings.Contains(res.log, "base commit "+f.base+" is not in this clone, which is shallow") || !strings.Contains(res.log, "set fetch-depth: 0 on actions/checkout") {
+		if res.failed != "scan" || !strings.Contains(res.log, "base commit "+f.base+" is not in this clone, which is shallow") || !strings.Contains(res.log, "set fetch-depth: 0 on actions/checkout") {
 			t.Errorf("step %s; log:\n%s", res.failed, res.log)
 		}
-		if slices.Contains(res.ran, "scan") {
-			t.Error("the scan ran")
+		cmds := runnerCommands(res.log)
+		if len(cmds) != 1 || cmds[0].name != "error" || !strings.Contains(cmds[0].data, "is not in this clone, which is shallow") || !strings.Contains(cmds[0].data, "\nset fetch-depth: 0") {
+			t.Errorf("annotations %+v, want one error with the message and the hint", cmds)
+		}
+		if res.outputs["sarif"] != "" || res.outputs["findings"] != "" || res.outputs["range"] != "" {
+			t.Errorf("outputs after a failure: %v", res.outputs)
+		}
+		if !strings.Contains(res.summary, "loftyscan could not finish (exit status 2)") {
+			t.Errorf("step summary: %q", res.summary)
 		}
 		// fetch-depth: 2, the merge commit and its parents: base and head
 		// are there, their merge-base is cut off.
@@ -302,41 +399,45 @@ func TestAction(t *testing.T) {
 		// A push without keys passes, and still writes a report.
 		res = f.use(t, bin, ws, nil, "push", pushEvent("refs/heads/main", f.p1, f.p2), nil)
 		res.want(t, 0, f.p1+".."+f.p2)
-		if !strings.Contains(res.log, "::notice title=loftyscan::no Lofty API keys in the commits "+f.p1+".."+f.p2) {
-			t.Errorf("log:\n%s", res.log)
+		if !strings.HasPrefix(res.summary, "### loftyscan: no Lofty keys found") {
+			t.Errorf("step summary: %q", res.summary)
 		}
 
-		// A deleted branch has nothing to scan.
+		// A deleted branch has nothing to scan: the reports are empty.
 		res = f.use(t, bin, ws, nil, "push", pushEvent("refs/heads/gone", f.p1, zeroSHA), nil)
 		res.want(t, 0, f.p2+".."+f.p2)
+		if !strings.Contains(res.log, "the push deleted refs/heads/gone: nothing to scan") || res.outputs["files"] != "0" {
+			t.Errorf("files output %q; log:\n%s", res.outputs["files"], res.log)
+		}
 	})
 
 	t.Run("push of a new branch", func(t *testing.T) {
 		t.Parallel()
 		ws := t.TempDir()
 		f.checkout(t, ws, 0, "refs/heads/topic")
-		for _, noJQ := range []string{"", "1"} {
-			// origin/topic is the pushed commit already: left out of what
-			// counts as scanned before, unlike origin/main and origin/feature.
-			res := f.use(t, bin, ws, nil, "push", pushEvent("refs/heads/topic", zeroSHA, f.t1), map[string]string{"LOFTYSCAN_ACTION_NO_JQ": noJQ})
-			res.want(t, 1, f.p2+".."+f.t1, "topic.env")
-		}
+		// origin/topic is the pushed commit already: left out of what
+		// counts as scanned before, unlike origin/main and origin/feature.
+		res := f.use(t, bin, ws, nil, "push", pushEvent("refs/heads/topic", zeroSHA, f.t1), nil)
+		res.want(t, 1, f.p2+".."+f.t1, "topic.env")
 
 		// A force-push: the old commit is not in the clone.
-		res := f.use(t, bin, ws, nil, "push", pushEvent("refs/heads/topic", f.gone, f.t1), nil)
+		res = f.use(t, bin, ws, nil, "push", pushEvent("refs/heads/topic", f.gone, f.t1), nil)
 		res.want(t, 1, f.p2+".."+f.t1, "topic.env")
 		if !strings.Contains(res.log, "::warning title=loftyscan::the commit before the push, "+f.gone+", is not in this clone (a force-push") {
 			t.Errorf("log:\n%s", res.log)
 		}
 
-		// A branch that merged another unpushed-to-main branch joins the
-		// scanned history at two commits; the scan starts from the one that
-		// leaves fewer commits and may report feature's key again, never
-		// miss the branch's own.
+		// A branch that merged another branch not yet on main joins the
+		// scanned history at two commits. Both are left out: the scan reads
+		// the branch's own commits, and feature's key, already on a branch
+		// of its own, is not reported again.
 		ws = t.TempDir()
 		f.checkout(t, ws, 0, "refs/heads/topic2")
 		res = f.use(t, bin, ws, nil, "push", pushEvent("refs/heads/topic2", zeroSHA, f.t2), nil)
-		res.want(t, 1, f.p2+".."+f.t2, "app/new.env", "topic2.env")
+		if !strings.HasPrefix(res.outputs["range"], f.t2+" ^") || !strings.Contains(res.outputs["range"], " ^"+f.p2) || !strings.Contains(res.outputs["range"], " ^"+f.head) {
+			t.Errorf("range output %q, want %s ^%s ^%s in some order", res.outputs["range"], f.t2, f.p2, f.head)
+		}
+		res.want(t, 1, res.outputs["range"], "topic2.env")
 		if !strings.Contains(res.log, "join the other branches at 2 commits") {
 			t.Errorf("log:\n%s", res.log)
 		}
@@ -373,9 +474,17 @@ func TestAction(t *testing.T) {
 		// args: --exit-code 0 reports without failing.
 		res = f.use(t, bin, ws, map[string]string{"args": "--exit-code 0  --no-color"}, "pull_request", pr, nil)
 		res.want(t, 0, f.bp+".."+f.head, "app/new.env")
-		// args cannot take over the SARIF file's format.
-		res = f.use(t, bin, ws, map[string]string{"args": "--format json"}, "pull_request", pr, nil)
+		// args cannot take over the log's report or the SARIF file; a
+		// --report of theirs adds one.
+		extra := filepath.Join(t.TempDir(), "keys.json")
+		res = f.use(t, bin, ws, map[string]string{"args": "--format json --output x.json --report json=" + extra}, "pull_request", pr, nil)
 		res.want(t, 1, f.bp+".."+f.head, "app/new.env")
+		if data, err := os.ReadFile(extra); err != nil || !strings.Contains(string(data), `"path": "app/new.env"`) {
+			t.Errorf("the extra report: %v\n%s", err, data)
+		}
+		if _, err := os.Stat(filepath.Join(ws, "x.json")); err == nil {
+			t.Error("--output in args took the log's report")
+		}
 		// An event without commits of its own: every ref.
 		res = f.use(t, bin, ws, nil, "schedule", nil, nil)
 		res.want(t, 1, "", "app/new.env", "config/old.env", "config/push.env", "topic.env", "topic2.env")
@@ -388,24 +497,264 @@ func TestAction(t *testing.T) {
 		if want := filepath.Join(ws, "reports", "keys.sarif"); res.outputs["sarif"] != want {
 			t.Errorf("sarif output %q, want %q", res.outputs["sarif"], want)
 		}
+		// A SARIF file the checked-out change commits as a link is
+		// replaced, not written through.
+		target := filepath.Join(t.TempDir(), "victim")
+		if err := os.WriteFile(target, []byte("keep\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(ws, "reports", "keys.sarif")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, filepath.Join(ws, "reports", "keys.sarif")); err != nil {
+			t.Fatal(err)
+		}
+		res = f.use(t, bin, ws, map[string]string{"path": "src", "sarif": "reports/keys.sarif"}, "pull_request", pr, nil)
+		res.want(t, 1, f.bp+".."+f.head, "app/new.env")
+		if data, _ := os.ReadFile(target); string(data) != "keep\n" {
+			t.Errorf("the report was written through the link: %q", data)
+		}
 
-		// Mistakes stop at the range step with a message.
+		// Mistakes stop the scan step with a message.
 		for _, c := range []struct {
 			with map[string]string
-			msg  string
+			msg  []string
 		}{
-			{map[string]string{"path": "nowhere"}, "path 'nowhere' is not a folder"},
-			{map[string]string{"path": "reports"}, "'reports' is not a git repository"},
-			{map[string]string{"path": "src", "range": "HEAD..0123456789012345678901234567890123456789"}, "the range's end 0123456789012345678901234567890123456789 is not in this clone: fetch it"},
-			{map[string]string{"path": "src", "range": "main...HEAD"}, "A...B is not supported"},
+			{map[string]string{"path": "nowhere"}, []string{"path 'nowhere' is not a folder"}},
+			{map[string]string{"path": "reports"}, []string{"not a git repository"}},
+			{map[string]string{"path": "src", "range": "HEAD..0123456789012345678901234567890123456789"},
+				[]string{"the range's end 0123456789012345678901234567890123456789 is not in this clone", "hint: fetch it before this step (git fetch origin 0123456789012345678901234567890123456789)"}},
+			{map[string]string{"path": "src", "range": "main...HEAD"}, []string{"A...B is not supported"}},
+			{map[string]string{"path": "src", "base": "--output=/tmp/x"}, []string{"starts with '-'"}},
+			{map[string]string{"path": "src", "no-inline-allow": "yes"}, []string{"no-inline-allow is 'yes': use true or false"}},
 		} {
 			res = f.use(t, bin, ws, c.with, "pull_request", pr, nil)
 			res.want(t, 2, "")
-			if res.failed != "range" || !strings.Contains(res.log, c.msg) {
-				t.Errorf("%v: step %s, log:\n%s", c.with, res.failed, res.log)
+			for _, msg := range c.msg {
+				if res.failed != "scan" || !strings.Contains(res.log, msg) {
+					t.Errorf("%v: step %s, no %q in the log:\n%s", c.with, res.failed, msg, res.log)
+				}
+			}
+			if cmds := runnerCommands(res.log); len(cmds) != 1 || cmds[0].name != "error" {
+				t.Errorf("%v: annotations %+v, want one error", c.with, cmds)
 			}
 		}
 	})
+}
+
+// TestActionCache runs the action twice in a row on one cache, as two
+// runs of a job do: the first (cold: an empty cache) builds loftyscan
+// from the action's source and saves it; the second restores it and
+// compiles nothing. Neither leaves Go on the job's PATH or in its
+// environment. The steps' times are logged (go test -v), not compared.
+func TestActionCache(t *testing.T) {
+	t.Parallel()
+	testtool.Need(t, "go")
+	f := newActionFixture(t)
+	ws := t.TempDir()
+	f.checkout(t, ws, 0, "refs/pull/1/merge")
+	cache := t.TempDir()
+	event := writeJSON(t, filepath.Join(t.TempDir(), "event.json"), prEvent(f.base, f.head, f.merge), false)
+	use := func() actionResult {
+		r := &actionRun{t: t, action: readActionFile(t), cache: cache, workspace: ws,
+			vars: map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event}}
+		return r.run()
+	}
+
+	cold := use()
+	cold.want(t, 1, f.bp+".."+f.head, "app/new.env")
+	if !slices.Contains(cold.ran, "build") || !slices.Contains(cold.ran, "save") || !slices.Contains(cold.skipped, "setup-go") {
+		t.Errorf("cold: ran %v, skipped %v: want the build and the save, not setup-go\n%s", cold.ran, cold.skipped, cold.log)
+	}
+	key := cold.steps["prepare"]["key"]
+	if _, err := os.Stat(filepath.Join(cache, key, "loftyscan")); err != nil {
+		t.Errorf("the build is not in the cache: %v\n%s", err, cold.log)
+	}
+	t.Logf("cold run (empty cache):\n%s", cold.timing())
+
+	warm := use()
+	warm.want(t, 1, f.bp+".."+f.head, "app/new.env")
+	if slices.Contains(warm.ran, "build") || slices.Contains(warm.ran, "setup-go") || slices.Contains(warm.ran, "save") {
+		t.Errorf("warm: ran %v: want no setup-go, build or save\n%s", warm.ran, warm.log)
+	}
+	if !strings.Contains(warm.log, "Cache restored from key: "+key) {
+		t.Errorf("warm: log:\n%s", warm.log)
+	}
+	t.Logf("warm run (the cache restored):\n%s", warm.timing())
+
+	for _, res := range []actionResult{cold, warm} {
+		if len(res.jobPath) > 0 || len(res.jobEnv) > 0 {
+			t.Errorf("the action left PATH %v and environment %v to the job", res.jobPath, res.jobEnv)
+		}
+	}
+}
+
+// pathWithoutGo is the test's PATH without the folders that hold a go
+// command: a runner with no Go of its own.
+func pathWithoutGo() []string {
+	var dirs []string
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		if _, err := os.Stat(filepath.Join(d, "go")); err != nil {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// TestActionGoOfTheRunner: with no go on PATH, the action builds with a Go
+// from the runner's tool cache (where GitHub's images keep theirs), and
+// with none there either it falls back on actions/setup-go, which puts Go
+// on the job's PATH and GOTOOLCHAIN=local in its environment for the rest
+// of the job: the one case the action changes the job.
+func TestActionGoOfTheRunner(t *testing.T) {
+	t.Parallel()
+	goBin := testtool.Need(t, "go")
+	goBin, err := filepath.EvalSymlinks(goBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goRoot := filepath.Dir(filepath.Dir(goBin))
+	f := newActionFixture(t)
+	ws := t.TempDir()
+	f.checkout(t, ws, 0, "refs/heads/main")
+	event := writeJSON(t, filepath.Join(t.TempDir(), "event.json"), pushEvent("refs/heads/main", f.base, f.p2), false)
+	vars := map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": event}
+	noCache := map[string]string{"cache": "false"}
+
+	t.Run("tool cache", func(t *testing.T) {
+		t.Parallel()
+		tools := t.TempDir()
+		version := filepath.Join(tools, "go", "1.26.0", "x64")
+		if err := os.MkdirAll(filepath.Dir(version), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(goRoot, version); err != nil {
+			t.Fatal(err)
+		}
+		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, with: noCache, vars: vars, path: pathWithoutGo(), toolCache: tools}
+		res := r.run()
+		res.want(t, 1, f.base+".."+f.p2, "config/push.env")
+		if got := res.steps["prepare"]["go"]; got != filepath.Join(version, "bin", "go") {
+			t.Errorf("go output %q", got)
+		}
+		if !slices.Contains(res.ran, "build") || !slices.Contains(res.skipped, "setup-go") || slices.Contains(res.ran, "cache") {
+			t.Errorf("ran %v, skipped %v", res.ran, res.skipped)
+		}
+		if len(res.jobPath) > 0 || len(res.jobEnv) > 0 {
+			t.Errorf("the action left PATH %v and environment %v to the job", res.jobPath, res.jobEnv)
+		}
+	})
+
+	t.Run("setup-go", func(t *testing.T) {
+		t.Parallel()
+		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, with: noCache, vars: vars, path: pathWithoutGo()}
+		res := r.run()
+		res.want(t, 1, f.base+".."+f.p2, "config/push.env")
+		if res.steps["prepare"]["go"] != "" || !slices.Contains(res.ran, "setup-go") || !slices.Contains(res.ran, "build") {
+			t.Errorf("go output %q, ran %v", res.steps["prepare"]["go"], res.ran)
+		}
+		if len(res.jobPath) != 1 || res.jobEnv["GOTOOLCHAIN"] != "local" {
+			t.Errorf("setup-go's PATH %v and environment %v", res.jobPath, res.jobEnv)
+		}
+	})
+}
+
+// TestActionPrepareScript checks the cache key and the Go that
+// scripts/action/prepare.sh finds, on a small tree standing in for the
+// action's checkout.
+func TestActionPrepareScript(t *testing.T) {
+	t.Parallel()
+	goBin := testtool.Need(t, "go")
+	src := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(src, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/x\n\ngo 1.26.0\n")
+	write("go.sum", "")
+	write("main.go", "package main\n\nfunc main() {}\n")
+	write("main_test.go", "package main\n")
+	write("internal/testdata/fixture.go", "package fixture\n")
+	write("README.md", "readme\n")
+	fakeGo := filepath.Join(t.TempDir(), "old", "go", "1.20.14", "x64", "bin", "go")
+	if err := os.MkdirAll(filepath.Dir(fakeGo), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fakeGo, []byte("#!/bin/sh\necho go1.20.14\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prepare := func(path []string, vars map[string]string) map[string]string {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "output")
+		all := map[string]string{"GITHUB_ACTION_PATH": src, "GITHUB_OUTPUT": out, "RUNNER_TEMP": t.TempDir(),
+			"RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_TOOL_CACHE": t.TempDir(),
+			"PATH": strings.Join(path, string(filepath.ListSeparator))}
+		maps.Copy(all, vars)
+		cmd := exec.Command("bash", "scripts/action/prepare.sh")
+		cmd.Env = scriptEnv(t.TempDir(), all)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("prepare.sh: %v\n%s", err, b)
+		}
+		return readStepOutputs(t, out)
+	}
+	noGo := pathWithoutGo()
+	first := prepare(noGo, nil)
+	if !regexp.MustCompile(`^loftyscan-Linux-X64-[0-9a-f]{64}$`).MatchString(first["key"]) || first["go"] != "" ||
+		first["bin"] != filepath.Join(first["dir"], "loftyscan") {
+		t.Fatalf("outputs %v", first)
+	}
+	key := func(vars map[string]string) string { return prepare(noGo, vars)["key"] }
+	// Tests, test data and other files do not go into the binary.
+	write("main_test.go", "package main\n\n// changed\n")
+	write("internal/testdata/fixture.go", "package fixture // changed\n")
+	write("README.md", "changed\n")
+	if k := key(nil); k != first["key"] {
+		t.Error("a change to tests, test data or the README changed the key")
+	}
+	if k := key(map[string]string{"RUNNER_OS": "macOS"}); k == first["key"] {
+		t.Error("another OS has the same key")
+	}
+	write("go.sum", "example.com/y v1.0.0 h1:x\n")
+	second := key(nil)
+	if second == first["key"] {
+		t.Error("a change to go.sum kept the key")
+	}
+	if err := os.Rename(filepath.Join(src, "main.go"), filepath.Join(src, "cmd.go")); err != nil {
+		t.Fatal(err)
+	}
+	if key(nil) == second {
+		t.Error("a renamed source file kept the key")
+	}
+
+	// The go command: PATH's, else the tool cache's newest usable one; an
+	// older than 1.21 cannot fetch the Go of go.mod and is passed over.
+	if got := prepare(append([]string{filepath.Dir(goBin)}, noGo...), nil)["go"]; got != goBin {
+		t.Errorf("go on PATH: %q, want %q", got, goBin)
+	}
+	tools := filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(fakeGo)))))
+	if got := prepare(noGo, map[string]string{"RUNNER_TOOL_CACHE": tools})["go"]; got != "" {
+		t.Errorf("Go 1.20 in the tool cache: %q, want none", got)
+	}
+	real := filepath.Join(tools, "go", "1.26.0", "x64")
+	resolved, err := filepath.EvalSymlinks(goBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Dir(filepath.Dir(resolved)), real); err != nil {
+		t.Fatal(err)
+	}
+	if got := prepare(noGo, map[string]string{"RUNNER_TOOL_CACHE": tools})["go"]; got != filepath.Join(real, "bin", "go") {
+		t.Errorf("the tool cache's go: %q", got)
+	}
 }
 
 // TestActionFile checks action.yml against what GitHub and the scripts
@@ -438,18 +787,40 @@ func TestActionFile(t *testing.T) {
 			t.Errorf("input %s has no description", name)
 		}
 	}
-	for _, name := range []string{"path", "range", "base", "head", "args", "sarif"} {
+	for _, name := range []string{"path", "range", "base", "head", "args", "sarif", "cache", "config", "ignore-file", "no-inline-allow"} {
 		if _, ok := a.Inputs[name]; !ok {
 			t.Errorf("no input %s", name)
 		}
 	}
-	for _, name := range []string{"sarif", "findings", "range"} {
-		if a.Outputs[name].Value == "" {
-			t.Errorf("no output %s", name)
+	// An output for the SARIF file, the range, and each count the counts
+	// report writes.
+	for _, name := range []string{"sarif", "range", "findings", "suppressed", "live", "active", "unconfirmed", "rejected", "expired", "allowed_by_change", "notices", "files", "skipped", "errors"} {
+		if a.Outputs[name].Value != "${{ steps.scan.outputs."+name+" }}" || a.Outputs[name].Description == "" {
+			t.Errorf("output %s: %+v", name, a.Outputs[name])
+		}
+	}
+	var counts bytes.Buffer
+	cmd := exec.Command(loftyscan, "stdin", "--format", "counts")
+	cmd.Stdin, cmd.Stdout = strings.NewReader("nothing\n"), &counts
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(counts.String()), "\n") {
+		name, _, _ := strings.Cut(line, "=")
+		if _, ok := a.Outputs[name]; !ok {
+			t.Errorf("the counts report writes %s, which is no output of the action", name)
 		}
 	}
 
-	// Steps: each output read is set by an earlier step's script.
+	// Third-party actions: pinned by a full commit name, the tag in a
+	// comment after it.
+	pinned := regexp.MustCompile(`(?m)^\s*uses: ([^@\s]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$`)
+	if n, m := strings.Count(string(raw), "uses:"), len(pinned.FindAllString(string(raw), -1)); n != m || n == 0 {
+		t.Errorf("%d uses: lines, %d of them pinned as OWNER/REPO@SHA # vX.Y.Z", n, m)
+	}
+
+	// Steps: each output read is set by an earlier step's script (or is
+	// an output of an emulated action).
 	sets := map[string]map[string]bool{}
 	stepOutput := regexp.MustCompile(`steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)`)
 	checkRefs := func(where, s string) {
@@ -460,12 +831,15 @@ func TestActionFile(t *testing.T) {
 		}
 	}
 	script := regexp.MustCompile(`^bash "\$GITHUB_ACTION_PATH/(scripts/action/[a-z_]+\.sh)"$`)
-	goMod := false
 	for i, st := range a.Runs.Steps {
 		where := "step " + strconv.Itoa(i) + " " + st.Name
+		checkRefs(where+" if", st.If)
 		if st.Uses != "" {
-			if strings.HasPrefix(st.Uses, "actions/setup-go@") && st.With["go-version-file"] == "${{ github.action_path }}/go.mod" {
-				goMod = true
+			for k, v := range st.With {
+				checkRefs(where+" with "+k, v)
+			}
+			if strings.HasPrefix(st.Uses, "actions/cache/restore@") {
+				sets[st.ID] = map[string]bool{"cache-hit": true}
 			}
 			continue
 		}
@@ -497,58 +871,28 @@ func TestActionFile(t *testing.T) {
 			for _, o := range regexp.MustCompile(`set_output ([a-z_]+) `).FindAllStringSubmatch(string(body), -1) {
 				sets[st.ID][o[1]] = true
 			}
+			if strings.Contains(string(body), "--github-event") {
+				sets[st.ID]["range"] = true // written by loftyscan
+			}
+			if strings.Contains(string(body), `--report "counts=$GITHUB_OUTPUT"`) {
+				for _, line := range strings.Split(strings.TrimSpace(counts.String()), "\n") {
+					name, _, _ := strings.Cut(line, "=")
+					sets[st.ID][name] = true
+				}
+			}
 		}
-	}
-	if !goMod {
-		t.Error("no actions/setup-go step with go-version-file: ${{ github.action_path }}/go.mod")
 	}
 	for name, o := range a.Outputs {
 		checkRefs("output "+name, o.Value)
 	}
 }
 
-// TestActionJSONReader checks the awk JSON reader the scripts use when
-// there is no jq, against jq when there is one.
-func TestActionJSONReader(t *testing.T) {
-	if _, err := exec.LookPath("awk"); err != nil {
-		t.Skip("awk is not installed")
-	}
-	doc := `{"a": {"sha": "not this", "b": {"sha": "abc123"}}, "s": "x{\"y\":[1]}z", "list": [{"sha": "l0"}, {"sha": "l1", "deep": [[], {}]}],
-  "n": 42, "neg": -1.5e3, "t": true, "nul": null, "e": {}, "ea": [],
-  "after":"0000000000000000000000000000000000000000","u": "Grüße → ok", "last": {"sha":"z"}}`
-	name := filepath.Join(t.TempDir(), "doc.json")
-	if err := os.WriteFile(name, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, jqErr := exec.LookPath("jq")
-	for path, want := range map[string]string{
-		"a.b.sha": "abc123", "a.sha": "not this", "s": `x{\"y\":[1]}z`, "list[1].sha": "l1", "list[0].sha": "l0",
-		"n": "42", "neg": "-1.5e3", "t": "true", "nul": "", "e": "", "missing": "", "a.b.sha.x": "",
-		"after": zeroSHA, "u": "Grüße → ok", "last.sha": "z", "sha": "",
-	} {
-		out, err := exec.Command("awk", "-v", "want="+path, "-f", "scripts/action/json_get.awk", name).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", path, err, out)
-		}
-		if got := strings.TrimSuffix(string(out), "\n"); got != want {
-			t.Errorf("awk %s: %q, want %q", path, got, want)
-		}
-		if jqErr != nil || strings.Contains(want, `\`) || path == "e" || path == "neg" {
-			continue // jq decodes escapes, prints {} for objects and -1500 for -1.5e3
-		}
-		out, err = exec.Command("jq", "-r", "."+path+" // empty", name).Output()
-		if got := strings.TrimSuffix(string(out), "\n"); err == nil && got != want {
-			t.Errorf("jq %s: %q, want %q", path, got, want)
-		}
-	}
-}
-
 // TestActionHostileRepository commits what issue 10 found could drive the
 // Action's log: a corrupt zip whose entry is named
-// "evil\x1b]0;PWNED\x07\n::error title=x::injected", and a key in a file
-// name. loftyscan's warning names the entry escaped, inside the region
-// where the runner reads no workflow command, and no line of the log is a
-// command that the repository wrote.
+// "evil\x1b]0;PWNED\x07\n::error title=x::injected", another whose entry
+// holds the runner's older command syntax "##[error]", and a key in a file
+// name. loftyscan's warnings name the entries escaped, and the runner
+// would read no command from the log but loftyscan's own annotations.
 func TestActionHostileRepository(t *testing.T) {
 	f := newActionFixture(t)
 	ws := t.TempDir()
@@ -557,23 +901,34 @@ func TestActionHostileRepository(t *testing.T) {
 	nameKey := gitKey("in-a-file-name")
 	r.Write(nameKey+".tar.env", "LOFTY_API_KEY="+gitKey("hostile")+"\n")
 	r.Write("evil.zip", string(corruptZip(t, "evil\x1b]0;PWNED\x07\n::error title=x::injected")))
+	r.Write("legacy.zip", string(corruptZip(t, "a ##[error]legacy injected ##[add-mask]x")))
+	r.Write("##[warning]name.env", "LOFTY_API_KEY="+gitKey("hostile-name")+"\n")
 	r.Commit("hostile")
 	res := f.use(t, loftyscan, ws, map[string]string{"range": "HEAD~1..HEAD"}, "workflow_dispatch", nil, nil)
 	if res.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", res.code, res.log)
 	}
-	stop := strings.Index(res.log, "::stop-commands::")
-	warn := strings.Index(res.log, `evil\x1b]0;PWNED\x07\x0a::error title=x::injected`)
-	if stop < 0 || warn < stop {
-		t.Errorf("the warning naming the entry is not escaped, or comes before ::stop-commands::\n%s", res.log)
+	if !strings.Contains(res.log, `evil\x1b]0;PWNED\x07\x0a::error title=x::injected`) || !strings.Contains(res.log, `a #\x23[error]legacy injected`) {
+		t.Errorf("the warnings do not name the entries escaped:\n%s", res.log)
 	}
 	for _, line := range strings.Split(res.log, "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "::error title=x") || strings.ContainsAny(line, "\x1b\x07\r") {
 			t.Errorf("a line the repository wrote: %q", line)
 		}
 	}
-	if strings.Contains(res.log, nameKey) {
-		t.Errorf("the log holds the key in the file name\n%s", res.log)
+	var files []string
+	for _, c := range runnerCommands(res.log) {
+		if c.name != "error" || c.props["title"] != "Lofty API key (high)" {
+			t.Errorf("a command the runner would run: %+v", c)
+		}
+		files = append(files, c.props["file"])
+	}
+	slices.Sort(files)
+	if len(files) != 2 || files[0] != "##[warning]name.env" || !strings.HasSuffix(files[1], ".tar.env") {
+		t.Errorf("annotations on %q", files)
+	}
+	if strings.Contains(res.log, nameKey) || strings.Contains(res.summary, nameKey) {
+		t.Errorf("the log or summary holds the key in the file name\n%s", res.log)
 	}
 }
 

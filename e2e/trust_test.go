@@ -176,9 +176,17 @@ func TestActionSettingsFromBase(t *testing.T) {
 			if got := sarifNotices(t, res.outputs["sarif"]); !slices.Equal(got, c.changed) && len(got)+len(c.changed) > 0 {
 				t.Errorf("SARIF notices %q, want %q", got, c.changed)
 			}
-			annotated := strings.Contains(res.log, "::warning title=loftyscan::this change edits loftyscan's settings")
-			if annotated != (len(c.changed) > 0) {
-				t.Errorf("settings annotation %v, want %v:\n%s", annotated, len(c.changed) > 0, res.log)
+			// Each settings file the change edits is an annotation, so that
+			// a reviewer sees it without opening the log.
+			var annotated []string
+			for _, cmd := range runnerCommands(res.log) {
+				if cmd.name == "warning" && cmd.props["title"] == "Review the scan's settings" {
+					annotated = append(annotated, cmd.props["file"])
+				}
+			}
+			slices.Sort(annotated)
+			if !slices.Equal(annotated, c.changed) && len(annotated)+len(c.changed) > 0 {
+				t.Errorf("settings annotations on %q, want %q:\n%s", annotated, c.changed, res.log)
 			}
 		})
 	}
@@ -189,26 +197,29 @@ func TestActionSettingsFromBase(t *testing.T) {
 	})
 	t.Run("inline allow, and the strict input", func(t *testing.T) {
 		t.Parallel()
-		for _, noJQ := range []string{"", "1"} {
-			ws := t.TempDir()
-			f.checkout(t, ws, "inline-allow", nil)
-			head := f.branches["inline-allow"]
-			a := &actionFixture{origin: f.origin}
-			res := a.use(t, loftyscan, ws, nil, "pull_request", prEvent(f.base, head, head), map[string]string{"LOFTYSCAN_ACTION_NO_JQ": noJQ})
-			// Listed in the SARIF file as a suppressed result; it neither
-			// fails the job nor counts as a finding.
-			if res.code != 0 || res.outputs["findings"] != "0" || !strings.Contains(res.log, "::notice title=loftyscan::no Lofty API keys") {
-				t.Errorf("no jq %q: exit %d, findings output %q\n%s", noJQ, res.code, res.outputs["findings"], res.log)
-			}
-			if got := sarifPaths(t, res.outputs["sarif"]); strings.Join(got, " ") != "test/fixture.env" {
-				t.Errorf("SARIF results %q", got)
-			}
-			data, err := os.ReadFile(res.outputs["sarif"])
-			if err != nil || !strings.Contains(string(data), "added by the scanned change") {
-				t.Errorf("SARIF: %v\n%s", err, data)
-			}
+		ws := t.TempDir()
+		f.checkout(t, ws, "inline-allow", nil)
+		head := f.branches["inline-allow"]
+		a := &actionFixture{origin: f.origin}
+		res := a.use(t, loftyscan, ws, nil, "pull_request", prEvent(f.base, head, head), nil)
+		// Listed in the SARIF file as a suppressed result; it neither
+		// fails the job nor counts as a finding, and is a warning
+		// annotation for the reviewer.
+		if res.code != 0 || res.outputs["findings"] != "0" || res.outputs["allowed_by_change"] != "1" || res.outputs["suppressed"] != "1" {
+			t.Errorf("exit %d, outputs %v\n%s", res.code, res.outputs, res.log)
 		}
-		res, _ := f.use(t, "inline-allow", map[string]string{"no-inline-allow": "true"}, nil)
+		cmds := runnerCommands(res.log)
+		if len(cmds) != 1 || cmds[0].name != "warning" || cmds[0].props["file"] != "test/fixture.env" || !strings.Contains(cmds[0].props["title"], "allowed by the change") {
+			t.Errorf("annotations %+v", cmds)
+		}
+		if got := sarifPaths(t, res.outputs["sarif"]); strings.Join(got, " ") != "test/fixture.env" {
+			t.Errorf("SARIF results %q", got)
+		}
+		data, err := os.ReadFile(res.outputs["sarif"])
+		if err != nil || !strings.Contains(string(data), "added by the scanned change") {
+			t.Errorf("SARIF: %v\n%s", err, data)
+		}
+		res, _ = f.use(t, "inline-allow", map[string]string{"no-inline-allow": "true"}, nil)
 		res.want(t, 1, f.base+".."+f.branches["inline-allow"], "test/fixture.env")
 		res, _ = f.use(t, "inline-allow", map[string]string{"no-inline-allow": "yes"}, nil)
 		if res.code != 2 || !strings.Contains(res.log, "no-inline-allow is 'yes': use true or false") {
@@ -226,7 +237,7 @@ func TestActionSettingsFromBase(t *testing.T) {
 		event["repository"] = map[string]any{"full_name": "acme/app", "default_branch": "main"}
 		res := a.use(t, loftyscan, ws, map[string]string{"range": f.branches["ignore-entry"]}, "push", event, nil)
 		res.want(t, 1, f.branches["ignore-entry"], "app/new.env")
-		if !strings.Contains(res.log, "--settings-from refs/remotes/origin/main") {
+		if !strings.Contains(res.log, "settings from refs/remotes/origin/main: the scan has no base") {
 			t.Errorf("log:\n%s", res.log)
 		}
 	})

@@ -89,34 +89,43 @@ func exitCode(err error, stderr io.Writer, findingsCode int) int {
 
 // The message helpers are the only way the commands write to the user
 // (internal/leakcheck checks it). Each passes its whole message through
-// finding.Sanitize: errors from libraries and remotes, paths, refs and URLs
-// can hold a key or bytes that would drive the terminal or start a CI
-// workflow command, so every key-shaped part is redacted and every control
+// logSafe: errors from libraries and remotes, paths, refs and URLs can hold
+// a key or bytes that would drive the terminal or start a CI workflow
+// command, so every key-shaped part is redacted and every control
 // character escaped, whoever built the message.
 
 func printError(w io.Writer, msg string) {
-	fmt.Fprintf(w, "loftyscan: error: %s\n", finding.Sanitize(msg))
+	fmt.Fprintf(w, "loftyscan: error: %s\n", logSafe(msg))
 }
 
 func printWarning(w io.Writer, msg string) {
-	fmt.Fprintf(w, "loftyscan: warning: %s\n", finding.Sanitize(msg))
+	fmt.Fprintf(w, "loftyscan: warning: %s\n", logSafe(msg))
 }
 
 func printHint(w io.Writer, msg string) {
 	if msg != "" {
-		fmt.Fprintf(w, "loftyscan: hint: %s\n", finding.Sanitize(msg))
+		fmt.Fprintf(w, "loftyscan: hint: %s\n", logSafe(msg))
 	}
 }
 
 // printNote says what loftyscan is doing or did ("cloning URL", "installed
 // the hook: PATH").
 func printNote(w io.Writer, msg string) {
-	fmt.Fprintf(w, "loftyscan: %s\n", finding.Sanitize(msg))
+	fmt.Fprintf(w, "loftyscan: %s\n", logSafe(msg))
 }
 
 // printSkipped lists, for --verbose, something the scan skipped quietly.
 func printSkipped(w io.Writer, msg string) {
-	fmt.Fprintf(w, "loftyscan: skipped: %s\n", finding.Sanitize(msg))
+	fmt.Fprintf(w, "loftyscan: skipped: %s\n", logSafe(msg))
+}
+
+// logSafe is finding.Sanitize for a line of the log: a line cannot start a
+// "::name::" workflow command, as it starts with "loftyscan: ", but the
+// GitHub Actions runner also reads the older "##[name]data" syntax
+// anywhere in a line that is not one, so "##[" is written "#\x23[" ('#'
+// escaped as Escape escapes).
+func logSafe(msg string) string {
+	return strings.ReplaceAll(finding.Sanitize(msg), "##[", `#\x23[`)
 }
 
 // isTerminal reports whether f is a terminal (a console on Windows).

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -297,5 +298,20 @@ func TestWriteStepOutput(t *testing.T) {
 	// No GITHUB_OUTPUT: nothing to do.
 	if err := writeStepOutput(env{getenv: func(string) string { return "" }}, "range", "x"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestMessagesReadAsNoCommand: the runner reads "##[name]data" anywhere in
+// a line that is not a "::" command; no message line may hold it.
+func TestMessagesReadAsNoCommand(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for _, print := range []func(io.Writer, string){printError, printWarning, printHint, printNote, printSkipped} {
+		print(&b, "cannot read evil.zip!x##[error]injected ###[warning]again\n::error::y")
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		if strings.Contains(line, "##[") || strings.HasPrefix(strings.TrimSpace(line), "::") || !strings.Contains(line, `#\x23[error]injected`) {
+			t.Errorf("line %q", line)
+		}
 	}
 }
