@@ -48,23 +48,33 @@ hook, which blocks pushes that send one.
 The hook calls loftyscan by the path it is installed from (falling back to
 loftyscan on PATH). An existing hook that loftyscan did not write is left
 alone unless --force: it is then kept as <hook>.before-loftyscan and run
-first. 'loftyscan hook uninstall' puts it back.`,
+first. 'loftyscan hook uninstall' puts it back.
+
+When core.hooksPath points at a folder other repositories or other people
+share (a folder of the work tree, which is committed, or one outside the
+repository, such as a global hooks folder), install refuses: a hook naming
+this machine's loftyscan would run, or fail, for all of them. Use the
+pre-commit framework there, or commit a hook that runs loftyscan from
+PATH; --force writes such a hook, which calls loftyscan from PATH.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k := hookKindFor(prePush)
-			dir, err := hookRepoDir(e, args)
+			repo, dir, err := hookRepoDir(e, args)
 			if err != nil {
 				return err
 			}
-			exe, err := executable()
-			if err == nil {
-				exe, err = filepath.EvalSymlinks(exe)
-			}
-			if err != nil {
-				printWarning(e.stderr, fmt.Sprintf("cannot tell where this loftyscan is (%v): the hook will run loftyscan from PATH", err))
-				exe = "loftyscan"
-			} else if strings.Contains(exe, string(filepath.Separator)+"go-build") {
-				printWarning(e.stderr, "this loftyscan runs from a temporary build folder (go run?): the hook will fall back to loftyscan on PATH once it is gone; install it with 'go install'")
+			var exe string
+			if why := sharedHooksDir(repo, dir); why != "" {
+				if !force {
+					return &cliError{
+						err: fmt.Errorf("core.hooksPath points at %s, %s: a hook there naming this machine's loftyscan would run, or fail, for everyone who uses that folder", dir, why),
+						hint: "use the pre-commit framework (hooks loftyscan and loftyscan-pre-push), or commit a hook that runs '" + k.command() +
+							"' from PATH; --force writes such a hook there",
+					}
+				}
+				printNote(e.stderr, fmt.Sprintf("core.hooksPath points at %s, %s: the hook runs loftyscan from PATH", dir, why))
+			} else {
+				exe = hookExecutable(e)
 			}
 			path, kept, err := installHook(dir, k, exe, force)
 			if err != nil {
@@ -82,7 +92,7 @@ first. 'loftyscan hook uninstall' puts it back.`,
 		},
 	}
 	cmd.Flags().BoolVar(&prePush, "pre-push", false, "install the pre-push hook, which scans the commits being pushed")
-	cmd.Flags().BoolVar(&force, "force", false, "replace a hook loftyscan did not write, keeping it to run first")
+	cmd.Flags().BoolVar(&force, "force", false, "replace a hook loftyscan did not write, keeping it to run first; in a shared core.hooksPath folder, write a hook that runs loftyscan from PATH")
 	return cmd
 }
 
@@ -96,7 +106,7 @@ kept. A hook loftyscan did not write is left alone.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k := hookKindFor(prePush)
-			dir, err := hookRepoDir(e, args)
+			_, dir, err := hookRepoDir(e, args)
 			if err != nil {
 				return err
 			}
@@ -127,19 +137,75 @@ func hookKindFor(prePush bool) hookKind {
 	return preCommitHook
 }
 
-// hookRepoDir finds the hooks folder of the repository given, or of the
-// one here.
-func hookRepoDir(e env, args []string) (string, error) {
+// hookRepoDir finds the repository given, or the one here, and the
+// folder git runs its hooks from.
+func hookRepoDir(e env, args []string) (*gitscan.Repository, string, error) {
 	if len(args) == 1 && gitscan.IsRemoteURL(args[0]) {
-		return "", &cliError{err: fmt.Errorf("%s is a URL: hooks are installed in a local repository", finding.RedactURL(args[0])), hint: "run 'loftyscan hook install' in your clone"}
+		return nil, "", &cliError{err: fmt.Errorf("%s is a URL: hooks are installed in a local repository", finding.RedactURL(args[0])), hint: "run 'loftyscan hook install' in your clone"}
 	}
 	repo, err := openRepo(e, args)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	dir, err := gitscan.HooksDir(repo, e.getenv)
 	if err != nil {
-		return "", &cliError{err: err, hint: "check core.hooksPath in your git config"}
+		return nil, "", &cliError{err: err, hint: "check core.hooksPath in your git config"}
 	}
-	return dir, nil
+	return repo, dir, nil
+}
+
+// hookExecutable is the path of this loftyscan for a hook to call, or ""
+// (the hook then calls loftyscan from PATH) when it cannot be told.
+func hookExecutable(e env) string {
+	exe, err := executable()
+	if err == nil {
+		exe, err = filepath.EvalSymlinks(exe)
+	}
+	if err != nil {
+		printWarning(e.stderr, fmt.Sprintf("cannot tell where this loftyscan is (%v): the hook will run loftyscan from PATH", err))
+		return ""
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		printWarning(e.stderr, "this loftyscan runs from a temporary build folder (go run?): the hook will fall back to loftyscan on PATH once it is gone; install it with 'go install'")
+	}
+	return exe
+}
+
+// sharedHooksDir says why the hooks folder dir is shared beyond this clone
+// of repo, or "" when it is the repository's own (its .git folder, or a
+// core.hooksPath inside it). A core.hooksPath in the work tree is a folder
+// the team commits; one outside the repository is a global folder or one
+// that other repositories may name too. A hook with this machine's path to
+// loftyscan does not belong in either.
+func sharedHooksDir(repo *gitscan.Repository, dir string) string {
+	for _, own := range []string{repo.CommonDir, repo.GitDir} {
+		if within(dir, own) {
+			return ""
+		}
+	}
+	if repo.WorkTree != "" && within(dir, repo.WorkTree) {
+		return "a folder of the work tree, committed and shared with the team"
+	}
+	return "a folder outside this repository, which other repositories may share"
+}
+
+// within reports whether path is root or inside it, once symbolic links
+// in both are resolved as far as they exist.
+func within(path, root string) bool {
+	rel, err := filepath.Rel(resolveExisting(root), resolveExisting(path))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// resolveExisting resolves the symbolic links of path's longest part that
+// exists, and keeps the rest as it is: a hooks folder may not exist yet.
+func resolveExisting(path string) string {
+	path = filepath.Clean(path)
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		return r
+	}
+	parent := filepath.Dir(path)
+	if parent == path {
+		return path
+	}
+	return filepath.Join(resolveExisting(parent), filepath.Base(path))
 }

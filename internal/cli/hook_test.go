@@ -276,3 +276,129 @@ func TestHookUsage(t *testing.T) {
 		t.Errorf("uninstall with no hook: exit %d: %s", code, stdout)
 	}
 }
+
+// TestHookSharedHooksPath: a core.hooksPath folder that others share (one
+// committed in the work tree, one outside the repository, a global one)
+// gets no hook naming this machine's loftyscan. install refuses and says
+// why; --force writes a hook that runs loftyscan from PATH and never a file
+// of the work tree. A hooksPath inside .git is the repository's own.
+func TestHookSharedHooksPath(t *testing.T) {
+	exe := hookBinary(t)
+	onPath, err := exec.LookPath("loftyscan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := testgit.New(t, "")
+	team := "#!/bin/sh\necho team hook ran >> team-ran.log\n"
+	r.Write(".githooks/pre-commit", team)
+	if err := os.Chmod(filepath.Join(r.Dir, ".githooks", "pre-commit"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.Commit("the team's hooks")
+	r.Git("config", "core.hooksPath", ".githooks")
+	hook := filepath.Join(r.Dir, ".githooks", "pre-commit")
+
+	code, stdout, stderr := runGit(t, nil, "", "hook", "install", r.Dir)
+	if code != 2 || !strings.Contains(stderr, "core.hooksPath points at "+filepath.Join(r.Dir, ".githooks")) ||
+		!strings.Contains(stderr, "committed and shared") || !strings.Contains(stderr, "pre-commit framework") ||
+		!strings.Contains(stderr, "'loftyscan git --staged' from PATH") {
+		t.Fatalf("install into a committed hooks folder: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if b, _ := os.ReadFile(hook); string(b) != team {
+		t.Fatalf("the team's hook was changed: %q", b)
+	}
+	if out := r.Git("status", "--porcelain"); out != "" {
+		t.Fatalf("install left files behind:\n%s", out)
+	}
+
+	code, stdout, stderr = runGit(t, nil, "", "hook", "install", "--force", r.Dir)
+	if code != 0 || !strings.Contains(stderr, "runs loftyscan from PATH") {
+		t.Fatalf("install --force: exit %d\n%s%s", code, stdout, stderr)
+	}
+	b, _ := os.ReadFile(hook)
+	script := string(b)
+	if !isOurs(b) || strings.Contains(script, exe) || strings.Contains(script, filepath.Dir(onPath)) || !strings.Contains(script, "command -v loftyscan") {
+		t.Errorf("the shared hook names a path or no PATH lookup:\n%s", script)
+	}
+	if out, err := exec.Command("sh", "-n", hook).CombinedOutput(); err != nil {
+		t.Errorf("sh -n: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(hook + keptSuffix); string(b) != team {
+		t.Errorf("the team's hook was not kept: %q", b)
+	}
+
+	// With loftyscan on PATH the hook blocks a key, after the team's hook.
+	r.Write("new.env", "LOFTY_API_KEY="+gitKey("shared")+"\n")
+	r.Git("add", "new.env")
+	if out, ok := r.Try("", "commit", "-q", "-m", "a key"); ok || !strings.Contains(out, "new.env") {
+		t.Fatalf("the shared hook did not block a key (ok=%v):\n%s", ok, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(r.Dir, "team-ran.log")); string(b) != "team hook ran\n" {
+		t.Errorf("the team's hook did not run first: %q", b)
+	}
+	// Without it on PATH the hook fails and says what to do; an executable
+	// named loftyscan in the work tree, where hooks run, is not run.
+	r.Write("loftyscan", "#!/bin/sh\necho planted >> planted.log\n")
+	if err := os.Chmod(filepath.Join(r.Dir, "loftyscan"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var path []string
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		if _, err := os.Stat(filepath.Join(d, "loftyscan")); err != nil {
+			path = append(path, d)
+		}
+	}
+	cmd := r.Cmd("", []string{"PATH=" + strings.Join(path, string(filepath.ListSeparator))}, "commit", "-q", "-m", "no loftyscan")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "cannot find the loftyscan program") || !strings.Contains(string(out), "put loftyscan on PATH") {
+		t.Errorf("no loftyscan on PATH: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(r.Dir, "planted.log")); err == nil {
+		t.Error("the hook ran the work tree's loftyscan")
+	}
+	os.Remove(filepath.Join(r.Dir, "loftyscan"))
+
+	// Other shared folders: an absolute one, a global one with ~; and the
+	// repository's own folder under .git, which gets the usual hook.
+	home := t.TempDir()
+	global := filepath.Join(home, ".gitconfig")
+	if err := os.WriteFile(global, []byte("[core]\n\thooksPath = ~/global-hooks\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain := testgit.New(t, "")
+	plain.Write("a.txt", "a\n")
+	plain.Commit("first")
+	outside := filepath.Join(t.TempDir(), "hooks")
+	for _, c := range []struct {
+		name, hooksPath string
+		vars            map[string]string
+		dir             string // where the hook goes; "" when refused
+	}{
+		{"absolute", outside, nil, ""},
+		{"global", "", map[string]string{"HOME": home, "GIT_CONFIG_GLOBAL": global}, ""},
+		{"inside .git", ".git/my-hooks", nil, filepath.Join(plain.Dir, ".git", "my-hooks")},
+	} {
+		if c.hooksPath != "" {
+			plain.Git("config", "core.hooksPath", c.hooksPath)
+		} else {
+			plain.Git("config", "--unset", "core.hooksPath")
+		}
+		code, stdout, stderr := runGit(t, c.vars, "", "hook", "install", plain.Dir)
+		if c.dir == "" {
+			if code != 2 || !strings.Contains(stderr, "outside this repository") {
+				t.Errorf("%s: exit %d\n%s%s", c.name, code, stdout, stderr)
+			}
+			continue
+		}
+		if code != 0 {
+			t.Errorf("%s: exit %d\n%s", c.name, code, stderr)
+			continue
+		}
+		checkHookFile(t, filepath.Join(c.dir, "pre-commit"), exe)
+	}
+	for _, d := range []string{outside, filepath.Join(home, "global-hooks")} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want nothing written", d, err)
+		}
+	}
+}

@@ -12,7 +12,8 @@ import (
 
 // Git hooks that run loftyscan. A hook is a small sh script that calls
 // loftyscan by the absolute path it was installed from, falling back to
-// loftyscan on PATH when that binary has moved. It holds no secret and no
+// loftyscan on PATH when that binary has moved; a hook for a shared folder
+// names no path and calls loftyscan from PATH only. It holds no secret and no
 // repository path: a hook that another tool had installed is kept next to
 // it as <hook>.before-loftyscan and run first, found from $0.
 
@@ -47,8 +48,13 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// hookScript is the hook that runs loftyscan at exe. The kept hook, if
-// any, is found from $0, so the script names no path but exe.
+// command is what the hook runs, as a person would type it.
+func (k hookKind) command() string { return "loftyscan " + k.args }
+
+// hookScript is the hook that runs loftyscan at exe, or with exe "" the
+// loftyscan on PATH. The kept hook, if any, is found from $0, so the script
+// names no path but exe. The PATH lookup is `command -v` of a bare name:
+// never a file of the work tree, where git runs hooks from.
 func hookScript(k hookKind, exe string) string {
 	run := `if [ -x "$0` + keptSuffix + `" ]; then
 	"$0` + keptSuffix + `" "$@" || exit $?
@@ -61,21 +67,31 @@ if [ -x "$0` + keptSuffix + `" ]; then
 fi
 printf '%s\n' "$input" | "$loftyscan" ` + k.args + "\n"
 	}
-	return "#!/bin/sh\n" +
+	head := "#!/bin/sh\n" +
 		hookMarker + " " + k.name + " v1\n" +
 		"# " + k.purpose + "\n" +
 		"# Written by 'loftyscan hook install" + k.flag + "'; remove it with 'loftyscan hook uninstall" + k.flag + "'.\n" +
-		"# To skip it once, only after revoking the key (or for a false positive): git " + k.verb + " --no-verify\n" +
-		"loftyscan=" + shellQuote(exe) + "\n" +
+		"# To skip it once, only after revoking the key (or for a false positive): git " + k.verb + " --no-verify\n"
+	notFound := `	echo "loftyscan: error: the ` + k.name + ` hook cannot find the loftyscan program" >&2
+	echo "loftyscan: hint: put loftyscan on PATH (go install github.com/loftyscan/loftyscan@latest), or run 'loftyscan hook install` + k.flag + `' again" >&2
+	exit 1
+`
+	if exe == "" {
+		return head + "loftyscan=loftyscan\n" +
+			"if ! command -v loftyscan >/dev/null 2>&1; then\n" + notFound + "fi\n" + run
+	}
+	return head + "loftyscan=" + shellQuote(exe) + "\n" +
 		`if [ ! -x "$loftyscan" ]; then
 	loftyscan=loftyscan
 	if ! command -v loftyscan >/dev/null 2>&1; then
-		echo "loftyscan: error: the ` + k.name + ` hook cannot find the loftyscan program" >&2
-		echo "loftyscan: hint: put loftyscan on PATH, or run 'loftyscan hook install` + k.flag + `' again" >&2
-		exit 1
-	fi
+` + indent(notFound) + `	fi
 fi
 ` + run
+}
+
+// indent puts one more tab before each line of s.
+func indent(s string) string {
+	return "\t" + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n\t") + "\n"
 }
 
 // isOurs reports whether a hook file is one loftyscan wrote.
