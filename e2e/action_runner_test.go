@@ -33,9 +33,7 @@ import (
 //     PATH or environment applies to the later steps, and is kept in the
 //     result, so a test sees what the action leaves to the rest of the job;
 //   - the third-party actions the action uses are emulated: actions/cache's
-//     restore and save by a local folder of entries named by their key,
-//     actions/setup-go by putting the test machine's Go on the job's PATH
-//     and GOTOOLCHAIN=local in its environment, as setup-go does.
+//     restore and save by a local folder of entries named by their key.
 //
 // What it cannot show: the real cache service (its scopes by branch, its
 // upload and download times: here an entry is a local copy), the runner's
@@ -434,26 +432,6 @@ func (r *actionRun) uses(st actionStep, res *actionResult, log *strings.Builder)
 		copyTree(t, entry, path)
 		fmt.Fprintf(log, "Cache restored from key: %s\n", key)
 		return map[string]string{"cache-hit": "true", "cache-primary-key": key, "cache-matched-key": key}
-	case "actions/setup-go":
-		if _, err := os.Stat(with["go-version-file"]); err != nil {
-			t.Fatalf("setup-go's go-version-file: %v", err)
-		}
-		if with["cache"] != "false" {
-			t.Errorf("setup-go's cache is %q: it would hash and save the job's go.sum and modules", with["cache"])
-		}
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			t.Fatalf("setup-go stands in for the test machine's Go: %v", err)
-		}
-		goBin, err = filepath.EvalSymlinks(goBin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		goDir := filepath.Dir(goBin)
-		res.jobPath = append(res.jobPath, goDir)
-		res.jobEnv["GOTOOLCHAIN"] = "local"
-		fmt.Fprintf(log, "Added go to the path: %s\n", goDir)
-		return map[string]string{}
 	}
 	t.Fatalf("action.yml: the tests do not know the action %s", st.Uses)
 	return nil

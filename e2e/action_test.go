@@ -544,27 +544,59 @@ func TestAction(t *testing.T) {
 
 // TestActionCache runs the action twice in a row on one cache, as two
 // runs of a job do: the first (cold: an empty cache) builds loftyscan
-// from the action's source and saves it; the second restores it and
-// compiles nothing. Neither leaves Go on the job's PATH or in its
-// environment. The steps' times are logged (go test -v), not compared.
+// from the action's source and saves it; the second restores it and runs
+// no Go at all. The job's go is a wrapper that records each command it
+// runs, so the test sees what each run did. Neither run leaves anything on
+// the job's PATH or in its environment. The steps' times are logged
+// (go test -v), not compared; with LOFTYSCAN_ACTION_COLD=1 the runs get
+// empty Go caches, as on a new runner (the README's figures).
 func TestActionCache(t *testing.T) {
 	t.Parallel()
-	testtool.Need(t, "go")
+	goBin := testtool.Need(t, "go")
 	f := newActionFixture(t)
 	ws := t.TempDir()
 	f.checkout(t, ws, 0, "refs/pull/1/merge")
 	cache := t.TempDir()
 	event := writeJSON(t, filepath.Join(t.TempDir(), "event.json"), prEvent(f.base, f.head, f.merge), false)
+	shim, goLog := recordingGo(t, goBin)
+	vars := map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event}
+	if os.Getenv("LOFTYSCAN_ACTION_COLD") == "1" {
+		// For the README's figures: the runs get empty Go build and module
+		// caches, as a new runner has, instead of the test machine's.
+		vars["GOCACHE"], vars["GOMODCACHE"] = t.TempDir(), t.TempDir()
+		t.Cleanup(func() { // before the folders go: the module cache is read-only
+			cmd := exec.Command(goBin, "clean", "-modcache")
+			cmd.Env = append(os.Environ(), "GOMODCACHE="+vars["GOMODCACHE"])
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("go clean -modcache: %v\n%s", err, out)
+			}
+		})
+	}
 	use := func() actionResult {
-		r := &actionRun{t: t, action: readActionFile(t), cache: cache, workspace: ws,
-			vars: map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event}}
+		r := &actionRun{t: t, action: readActionFile(t), cache: cache, workspace: ws, path: append([]string{shim}, pathWithoutGo()...), vars: vars}
 		return r.run()
+	}
+	goCommands := func() []string {
+		b, err := os.ReadFile(goLog)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		os.Remove(goLog)
+		if lines[0] == "" {
+			return nil
+		}
+		return lines
 	}
 
 	cold := use()
 	cold.want(t, 1, f.bp+".."+f.head, "app/new.env")
-	if !slices.Contains(cold.ran, "build") || !slices.Contains(cold.ran, "save") || !slices.Contains(cold.skipped, "setup-go") {
-		t.Errorf("cold: ran %v, skipped %v: want the build and the save, not setup-go\n%s", cold.ran, cold.skipped, cold.log)
+	if !slices.Equal(cold.ran, []string{"prepare", "cache", "build", "save", "scan"}) {
+		t.Errorf("cold: ran %v, want every step\n%s", cold.ran, cold.log)
+	}
+	built := slices.ContainsFunc(goCommands(), func(c string) bool { return strings.HasPrefix(c, "build ") })
+	if !built {
+		t.Errorf("cold: go built nothing\n%s", cold.log)
 	}
 	key := cold.steps["prepare"]["key"]
 	if _, err := os.Stat(filepath.Join(cache, key, "loftyscan")); err != nil {
@@ -574,10 +606,13 @@ func TestActionCache(t *testing.T) {
 
 	warm := use()
 	warm.want(t, 1, f.bp+".."+f.head, "app/new.env")
-	if slices.Contains(warm.ran, "build") || slices.Contains(warm.ran, "setup-go") || slices.Contains(warm.ran, "save") {
-		t.Errorf("warm: ran %v: want no setup-go, build or save\n%s", warm.ran, warm.log)
+	if !slices.Equal(warm.ran, []string{"prepare", "cache", "scan"}) {
+		t.Errorf("warm: ran %v, want no build or save\n%s", warm.ran, warm.log)
 	}
-	if !strings.Contains(warm.log, "Cache restored from key: "+key) {
+	if cmds := goCommands(); len(cmds) > 0 {
+		t.Errorf("warm: the action ran go %q", cmds)
+	}
+	if !strings.Contains(warm.log, "Cache restored from key: "+key) || strings.Contains(warm.log, "building loftyscan") {
 		t.Errorf("warm: log:\n%s", warm.log)
 	}
 	t.Logf("warm run (the cache restored):\n%s", warm.timing())
@@ -588,6 +623,22 @@ func TestActionCache(t *testing.T) {
 		}
 	}
 }
+
+// recordingGo makes a folder whose go runs goBin after writing its
+// arguments, one line a command, to the log file it returns.
+func recordingGo(t *testing.T, goBin string) (dir, log string) {
+	t.Helper()
+	dir = t.TempDir()
+	log = filepath.Join(t.TempDir(), "go-commands.log")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$*\" >> " + shellQuote(log) + "\nexec " + shellQuote(goBin) + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "go"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, log
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // pathWithoutGo is the test's PATH without the folders that hold a go
 // command: a runner with no Go of its own.
@@ -602,10 +653,10 @@ func pathWithoutGo() []string {
 }
 
 // TestActionGoOfTheRunner: with no go on PATH, the action builds with a Go
-// from the runner's tool cache (where GitHub's images keep theirs), and
-// with none there either it falls back on actions/setup-go, which puts Go
-// on the job's PATH and GOTOOLCHAIN=local in its environment for the rest
-// of the job: the one case the action changes the job.
+// from the runner's tool cache (where GitHub's images keep theirs), passing
+// over one older than 1.21 (it cannot fetch the Go of go.mod). With none,
+// it installs no Go: a cold run fails and says what to do, a warm one
+// needs none. Either way the job's PATH and environment stay as they were.
 func TestActionGoOfTheRunner(t *testing.T) {
 	t.Parallel()
 	goBin := testtool.Need(t, "go")
@@ -620,6 +671,21 @@ func TestActionGoOfTheRunner(t *testing.T) {
 	event := writeJSON(t, filepath.Join(t.TempDir(), "event.json"), pushEvent("refs/heads/main", f.base, f.p2), false)
 	vars := map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": event}
 	noCache := map[string]string{"cache": "false"}
+	// A tool cache with only a Go 1.20.
+	oldTools := t.TempDir()
+	oldGo := filepath.Join(oldTools, "go", "1.20.14", "x64", "bin", "go")
+	if err := os.MkdirAll(filepath.Dir(oldGo), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(oldGo, []byte("#!/bin/sh\necho go1.20.14\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unchanged := func(t *testing.T, res actionResult) {
+		t.Helper()
+		if len(res.jobPath) > 0 || len(res.jobEnv) > 0 {
+			t.Errorf("the action left PATH %v and environment %v to the job", res.jobPath, res.jobEnv)
+		}
+	}
 
 	t.Run("tool cache", func(t *testing.T) {
 		t.Parallel()
@@ -634,37 +700,43 @@ func TestActionGoOfTheRunner(t *testing.T) {
 		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, with: noCache, vars: vars, path: pathWithoutGo(), toolCache: tools}
 		res := r.run()
 		res.want(t, 1, f.base+".."+f.p2, "config/push.env")
-		if got := res.steps["prepare"]["go"]; got != filepath.Join(version, "bin", "go") {
-			t.Errorf("go output %q", got)
+		if !strings.Contains(res.log, "building loftyscan with "+filepath.Join(version, "bin", "go")+" (go1.") {
+			t.Errorf("not built with the tool cache's go:\n%s", res.log)
 		}
-		if !slices.Contains(res.ran, "build") || !slices.Contains(res.skipped, "setup-go") || slices.Contains(res.ran, "cache") {
-			t.Errorf("ran %v, skipped %v", res.ran, res.skipped)
+		if !slices.Equal(res.ran, []string{"prepare", "build", "scan"}) {
+			t.Errorf("ran %v", res.ran)
 		}
-		if len(res.jobPath) > 0 || len(res.jobEnv) > 0 {
-			t.Errorf("the action left PATH %v and environment %v to the job", res.jobPath, res.jobEnv)
-		}
+		unchanged(t, res)
 	})
 
-	t.Run("setup-go", func(t *testing.T) {
+	t.Run("none", func(t *testing.T) {
 		t.Parallel()
-		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, with: noCache, vars: vars, path: pathWithoutGo()}
+		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, with: noCache, vars: vars, path: pathWithoutGo(), toolCache: oldTools}
+		res := r.run()
+		if res.code != 2 || res.failed != "build" || !strings.Contains(res.log, "::error title=loftyscan::no Go 1.21 or later on PATH or in the runner's tool cache") ||
+			!strings.Contains(res.log, "actions/setup-go before this action") {
+			t.Errorf("exit %d in %q\n%s", res.code, res.failed, res.log)
+		}
+		unchanged(t, res)
+	})
+
+	t.Run("none, warm cache", func(t *testing.T) {
+		t.Parallel()
+		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, vars: vars, path: pathWithoutGo(), toolCache: oldTools, bin: loftyscan}
 		res := r.run()
 		res.want(t, 1, f.base+".."+f.p2, "config/push.env")
-		if res.steps["prepare"]["go"] != "" || !slices.Contains(res.ran, "setup-go") || !slices.Contains(res.ran, "build") {
-			t.Errorf("go output %q, ran %v", res.steps["prepare"]["go"], res.ran)
+		if slices.Contains(res.ran, "build") {
+			t.Errorf("ran %v", res.ran)
 		}
-		if len(res.jobPath) != 1 || res.jobEnv["GOTOOLCHAIN"] != "local" {
-			t.Errorf("setup-go's PATH %v and environment %v", res.jobPath, res.jobEnv)
-		}
+		unchanged(t, res)
 	})
 }
 
-// TestActionPrepareScript checks the cache key and the Go that
-// scripts/action/prepare.sh finds, on a small tree standing in for the
-// action's checkout.
+// TestActionPrepareScript checks the cache key that
+// scripts/action/prepare.sh computes, with no Go on PATH, on a small tree
+// standing in for the action's checkout.
 func TestActionPrepareScript(t *testing.T) {
 	t.Parallel()
-	goBin := testtool.Need(t, "go")
 	src := t.TempDir()
 	write := func(name, content string) {
 		t.Helper()
@@ -682,18 +754,11 @@ func TestActionPrepareScript(t *testing.T) {
 	write("main_test.go", "package main\n")
 	write("internal/testdata/fixture.go", "package fixture\n")
 	write("README.md", "readme\n")
-	fakeGo := filepath.Join(t.TempDir(), "old", "go", "1.20.14", "x64", "bin", "go")
-	if err := os.MkdirAll(filepath.Dir(fakeGo), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(fakeGo, []byte("#!/bin/sh\necho go1.20.14\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	prepare := func(path []string, vars map[string]string) map[string]string {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "output")
 		all := map[string]string{"GITHUB_ACTION_PATH": src, "GITHUB_OUTPUT": out, "RUNNER_TEMP": t.TempDir(),
-			"RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_TOOL_CACHE": t.TempDir(),
+			"RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
 			"PATH": strings.Join(path, string(filepath.ListSeparator))}
 		maps.Copy(all, vars)
 		cmd := exec.Command("bash", "scripts/action/prepare.sh")
@@ -705,7 +770,7 @@ func TestActionPrepareScript(t *testing.T) {
 	}
 	noGo := pathWithoutGo()
 	first := prepare(noGo, nil)
-	if !regexp.MustCompile(`^loftyscan-Linux-X64-[0-9a-f]{64}$`).MatchString(first["key"]) || first["go"] != "" ||
+	if !regexp.MustCompile(`^loftyscan-Linux-X64-[0-9a-f]{64}$`).MatchString(first["key"]) || len(first) != 3 ||
 		first["bin"] != filepath.Join(first["dir"], "loftyscan") {
 		t.Fatalf("outputs %v", first)
 	}
@@ -730,30 +795,6 @@ func TestActionPrepareScript(t *testing.T) {
 	}
 	if key(nil) == second {
 		t.Error("a renamed source file kept the key")
-	}
-
-	// The go command: PATH's, else the tool cache's newest usable one; an
-	// older than 1.21 cannot fetch the Go of go.mod and is passed over.
-	if got := prepare(append([]string{filepath.Dir(goBin)}, noGo...), nil)["go"]; got != goBin {
-		t.Errorf("go on PATH: %q, want %q", got, goBin)
-	}
-	tools := filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(fakeGo)))))
-	if got := prepare(noGo, map[string]string{"RUNNER_TOOL_CACHE": tools})["go"]; got != "" {
-		t.Errorf("Go 1.20 in the tool cache: %q, want none", got)
-	}
-	real := filepath.Join(tools, "go", "1.26.0", "x64")
-	resolved, err := filepath.EvalSymlinks(goBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Dir(filepath.Dir(resolved)), real); err != nil {
-		t.Fatal(err)
-	}
-	if got := prepare(noGo, map[string]string{"RUNNER_TOOL_CACHE": tools})["go"]; got != filepath.Join(real, "bin", "go") {
-		t.Errorf("the tool cache's go: %q", got)
 	}
 }
 
