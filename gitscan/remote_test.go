@@ -3,8 +3,11 @@ package gitscan
 import (
 	"context"
 	"io"
+	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,40 +63,100 @@ func TestCloneFileURL(t *testing.T) {
 	checkGitFindings(t, got, f.mirrorWants()...)
 }
 
+// cloners are the two ways CloneRepository clones: with the git command
+// (installed here) and with go-git (when it is not).
+var cloners = map[string]func(ctx context.Context, rawURL, dir string) (*Repository, error){
+	"git": func(ctx context.Context, rawURL, dir string) (*Repository, error) {
+		return cloneWithGit(ctx, "git", rawURL, dir)
+	},
+	"go-git": cloneWithGoGit,
+}
+
 func TestCloneHTTP(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
 	srv := gitHTTPServer(t, filepath.Dir(f.repo.Dir))
-	dir := filepath.Join(t.TempDir(), "clone")
 	// The server does not ask for credentials; the user name and password
 	// in the URL must still never be printed.
 	u := strings.Replace(srv.URL, "http://", "http://ci-user:hunter2-pass@", 1)
-	repo, err := CloneRepository(context.Background(), u+"/repo", dir)
-	if err != nil {
+	for name, clone := range cloners {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			repo, err := clone(context.Background(), u+"/repo", filepath.Join(t.TempDir(), "clone"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, _ := scanGit(t, repo, HistoryOptions{})
+			checkGitFindings(t, got, f.mirrorWants()...)
+
+			_, err = clone(context.Background(), u+"/no-such-repo", filepath.Join(t.TempDir(), "x"))
+			if err == nil {
+				t.Fatal("cloning a missing repository worked")
+			}
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "ci-user") {
+				t.Errorf("the error shows the credentials: %v", err)
+			}
+		})
+	}
+}
+
+// TestCloneCredentialHelper: a server that asks for a password, and the
+// user's git config with a credential helper that has it. The clone uses
+// it, as the user's own 'git clone' does; go-git, which reads no helper,
+// is refused. Not parallel: the git config comes from the environment.
+func TestCloneCredentialHelper(t *testing.T) {
+	f := sharedHistory(t)
+	backend := gitHTTPServer(t, filepath.Dir(f.repo.Dir))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user, pass, ok := r.BasicAuth(); !ok || user != "ci-user" || pass != "hunter2-pass" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="repos"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		target, _ := url.Parse(backend.URL)
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	home := t.TempDir()
+	cfg := filepath.Join(home, "gitconfig")
+	helper := "[credential]\n\thelper = \"!f() { test \\\"$1\\\" = get && echo username=ci-user && echo password=hunter2-pass; }; f\"\n"
+	if err := os.WriteFile(cfg, []byte(helper), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("GIT_CONFIG_GLOBAL", cfg)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	t.Setenv("GIT_TERMINAL_PROMPT", "0")
+
+	repo, err := CloneRepository(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "clone"))
+	if err != nil {
+		t.Fatalf("clone with the credential helper: %v", err)
 	}
 	got, _, _ := scanGit(t, repo, HistoryOptions{})
 	checkGitFindings(t, got, f.mirrorWants()...)
 
-	_, err = CloneRepository(context.Background(), u+"/no-such-repo", filepath.Join(t.TempDir(), "x"))
-	if err == nil {
-		t.Fatal("cloning a missing repository worked")
+	if _, err := cloneWithGoGit(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "x")); err == nil {
+		t.Error("go-git cloned without credentials: the server asks for none")
 	}
-	if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "ci-user") {
-		t.Errorf("the error shows the credentials: %v", err)
+	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
+	_, err = CloneRepository(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "y"))
+	if err == nil || !strings.Contains(err.Error(), "git clone:") {
+		t.Errorf("no credentials: %v, want git's error", err)
 	}
 }
 
 func TestCloneEmptyRemote(t *testing.T) {
 	t.Parallel()
 	empty := testgit.New(t, "", "--bare")
-	repo, err := CloneRepository(context.Background(), "file://"+empty.Dir, filepath.Join(t.TempDir(), "clone"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _, _ := scanGit(t, repo, HistoryOptions{})
-	if len(got) != 0 {
-		t.Errorf("empty remote: %v", got)
+	for name, clone := range cloners {
+		repo, err := clone(context.Background(), "file://"+empty.Dir, filepath.Join(t.TempDir(), "clone"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, _, _ := scanGit(t, repo, HistoryOptions{})
+		if len(got) != 0 {
+			t.Errorf("%s: empty remote: %v", name, got)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -141,9 +142,20 @@ func readGitFile(name string) (string, error) {
 // CloneRepository clones the repository at rawURL into dir, which must be
 // empty, for a one-off scan: bare (nothing is checked out), as a mirror
 // (every ref: branches, tags, notes, pull-request refs). It works for
-// https, ssh, git and file URLs. Errors never contain the URL's
-// credentials. An empty remote gives an empty repository, not an error.
+// https, ssh, git and file URLs. With the git command installed it clones
+// with git, so the user's credential helpers, SSH configuration and proxy
+// settings apply as they do to their own clones; without it, with go-git.
+// Errors never contain the URL's credentials. An empty remote gives an
+// empty repository, not an error.
 func CloneRepository(ctx context.Context, rawURL, dir string) (*Repository, error) {
+	if gitBin, err := exec.LookPath("git"); err == nil {
+		return cloneWithGit(ctx, gitBin, rawURL, dir)
+	}
+	return cloneWithGoGit(ctx, rawURL, dir)
+}
+
+// cloneWithGoGit clones with go-git: no credential helper, no SSH config.
+func cloneWithGoGit(ctx context.Context, rawURL, dir string) (*Repository, error) {
 	_, err := git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: rawURL, Mirror: true, Tags: git.AllTags})
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		if _, err := git.PlainInit(dir, true); err != nil {
@@ -156,6 +168,47 @@ func CloneRepository(ctx context.Context, rawURL, dir string) (*Repository, erro
 	}
 	return RepositoryAt(dir, "")
 }
+
+// cloneErrTail is how much of git's error output a failed clone keeps:
+// the end, where git says what went wrong, whatever the remote sent before.
+const cloneErrTail = 4 << 10
+
+// cloneWithGit clones with the git command, in the user's environment.
+// "--" keeps a URL from being read as an option; git's own protocol
+// policy refuses ext:: and other command-running transports.
+func cloneWithGit(ctx context.Context, gitBin, rawURL, dir string) (*Repository, error) {
+	cmd := exec.CommandContext(ctx, gitBin, "clone", "--mirror", "--quiet", "--", rawURL, dir)
+	stderr := &tailBuffer{max: cloneErrTail}
+	cmd.Stderr = stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("cannot clone %s: git clone: %s", finding.RedactURL(rawURL), finding.RedactURLIn(msg, rawURL))
+	}
+	return RepositoryAt(dir, "")
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	max int
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(p) > b.max {
+		p = p[len(p)-b.max:]
+	}
+	if over := len(b.buf) + len(p) - b.max; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	b.buf = append(b.buf, p...)
+	return n, nil
+}
+
+func (b *tailBuffer) String() string { return string(b.buf) }
 
 // scpLike matches git's scp-like remote syntax, "user@host:path".
 var scpLike = regexp.MustCompile(`^[A-Za-z0-9._~-]+@[A-Za-z0-9.-]+:`)

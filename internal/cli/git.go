@@ -284,7 +284,7 @@ func cloneRepo(ctx context.Context, e env, url string) (*gitscan.Repository, fun
 		if ctx.Err() != nil {
 			return nil, nil, gitError(ctx.Err())
 		}
-		return nil, nil, &cliError{err: err, hint: "check the URL and your access to it (for private repositories: an SSH key in ssh-agent, or credentials in the URL)"}
+		return nil, nil, &cliError{err: err, hint: "check the URL, and that 'git clone' of it works for you: loftyscan clones with git when it is installed, so your credential helper and SSH settings apply"}
 	}
 	return repo, cleanup, nil
 }

@@ -332,14 +332,16 @@ func leakStaged(t *testing.T) string {
 }
 
 // leakRemote is the URL of a loopback HTTP server that answers every
-// request with 404 and a body that holds a key and control characters,
-// with keys in the URL's user and path; the runs add a query and a
-// fragment.
+// request with a message that holds a key and control characters, with
+// keys in the URL's user and path; the runs add a query and a fragment.
+// The message is an "ERR" line of git's smart HTTP protocol, which git
+// prints ("remote error: ..."), and go-git reports too.
 func leakRemote(t *testing.T) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, "no repository "+planted["remote-body"]+".a.b here"+inject)
+		msg := "ERR no repository " + planted["remote-body"] + ".a.b here" + inject + "\n"
+		w.Header().Set("Content-Type", "application/x-git-upload-pack-advertisement")
+		fmt.Fprintf(w, "%04x%s", len(msg)+4, msg)
 	}))
 	t.Cleanup(srv.Close)
 	return strings.Replace(srv.URL, "://", "://user:"+planted["url-user"]+"@", 1) + "/" + planted["url-path"]
