@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -251,8 +252,18 @@ func TestExamples(t *testing.T) {
 		action := readActionFile(t)
 		var with map[string]string
 		sarif, uploaded := "", ""
+		pinned := regexp.MustCompile(`^[a-z-]+/[a-z-]+(?:/[a-z-]+)?@[0-9a-f]{40}$`)
+		raw, err := os.ReadFile("examples/github-workflow.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, job := range wf.Jobs {
 			for _, st := range job.Steps {
+				// Third-party actions by commit SHA, the tag in a comment.
+				if st.Uses != "" && !strings.HasPrefix(st.Uses, "loftyscan/loftyscan@") &&
+					(!pinned.MatchString(st.Uses) || !regexp.MustCompile(`(?m)uses: `+regexp.QuoteMeta(st.Uses)+` # v\d+\.\d+\.\d+$`).Match(raw)) {
+					t.Errorf("%s is not pinned as OWNER/REPO@SHA # vX.Y.Z", st.Uses)
+				}
 				switch {
 				case strings.HasPrefix(st.Uses, "actions/checkout@"):
 					if st.With["fetch-depth"] != "0" {
