@@ -296,8 +296,29 @@ func TestAction(t *testing.T) {
 		t.Parallel()
 		ws := t.TempDir()
 		f.checkout(t, ws, 0, "refs/pull/1/merge")
-		res := f.use(t, bin, ws, nil, "pull_request", prEvent(f.base, f.head, f.merge), nil)
+		// The cached loftyscan is a wrapper that records its arguments.
+		wrapDir, calls := t.TempDir(), filepath.Join(t.TempDir(), "calls.log")
+		wrapper := filepath.Join(wrapDir, "loftyscan")
+		script := "#!/bin/sh\nprintf '%s\\n' \"$*\" >> " + shellQuote(calls) + "\nexec " + shellQuote(bin) + " \"$@\"\n"
+		if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		res := f.use(t, wrapper, ws, nil, "pull_request", prEvent(f.base, f.head, f.merge), nil)
 		res.want(t, 1, f.bp+".."+f.head, "app/new.env")
+		// One scan: loftyscan ran once and wrote every report.
+		b, err := os.ReadFile(calls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(runs) != 1 || !strings.HasPrefix(runs[0], "git --github-event ") {
+			t.Errorf("loftyscan ran %d times: %q", len(runs), runs)
+		}
+		for _, report := range []string{"--report github", "--report sarif=", "--report markdown=", "--report counts="} {
+			if !strings.Contains(runs[0], report) {
+				t.Errorf("the scan %q has no %s", runs[0], report)
+			}
+		}
 		for _, s := range []string{
 			"scanning from the merge-base " + f.bp + ", not from the base " + f.base,
 			"::error file=app/new.env,line=1,col=15,title=Lofty API key (high)::Lofty API key ",
@@ -307,10 +328,6 @@ func TestAction(t *testing.T) {
 			if !strings.Contains(res.log, s) {
 				t.Errorf("the log has no %q:\n%s", s, res.log)
 			}
-		}
-		// One scan: loftyscan ran once.
-		if n := strings.Count(res.log, "\nloftyscan git --github-event"); n != 1 {
-			t.Errorf("loftyscan ran %d times:\n%s", n, res.log)
 		}
 		if strings.Contains(res.log, f.newKey) || strings.Contains(res.summary, f.newKey) {
 			t.Error("the log or summary holds the full key")
