@@ -178,3 +178,25 @@ func TestIsRemoteURL(t *testing.T) {
 		}
 	}
 }
+
+// TestCloneWithoutGit: with no git command on PATH, CloneRepository clones
+// with go-git (over HTTP: go-git's file:// transport runs git itself). Not
+// parallel: it changes PATH.
+func TestCloneWithoutGit(t *testing.T) {
+	f := sharedHistory(t)
+	srv := gitHTTPServer(t, filepath.Dir(f.repo.Dir))
+	t.Setenv("PATH", t.TempDir())
+	if _, err := exec.LookPath("git"); err == nil {
+		t.Fatal("git is still on PATH")
+	}
+	repo, err := CloneRepository(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "clone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := scanGit(t, repo, HistoryOptions{})
+	checkGitFindings(t, got, f.mirrorWants()...)
+	_, err = CloneRepository(context.Background(), srv.URL+"/none", filepath.Join(t.TempDir(), "x"))
+	if err == nil || strings.Contains(err.Error(), "git clone:") {
+		t.Errorf("a missing repository without git: %v, want go-git's error", err)
+	}
+}
