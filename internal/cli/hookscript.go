@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/loftyscan/loftyscan/internal/atomicfile"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 )
 
 // Git hooks that run loftyscan. A hook is a small sh script that calls
@@ -108,7 +112,7 @@ func installHook(dir string, k hookKind, exe string, force bool) (string, bool, 
 	}
 	path := filepath.Join(dir, k.name)
 	kept := path + keptSuffix
-	old, err := os.ReadFile(path)
+	old, err := readHook(path)
 	switch {
 	case err == nil && isOurs(old):
 		// An update of loftyscan's own hook: a kept hook stays kept.
@@ -131,18 +135,10 @@ func installHook(dir string, k hookKind, exe string, force bool) (string, bool, 
 	case !errors.Is(err, fs.ErrNotExist):
 		return path, false, fmt.Errorf("cannot read the existing hook: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+k.name+".loftyscan-*")
-	if err != nil {
-		return path, false, fmt.Errorf("cannot write the hook: %w", err)
-	}
-	_, werr := tmp.WriteString(hookScript(k, exe))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o755)); err != nil {
-		os.Remove(tmp.Name())
-		return path, false, fmt.Errorf("cannot write the hook: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
+	// Through a temporary file renamed into place: never half a hook, and a
+	// link at path (core.hooksPath may be a folder of the repository) is
+	// replaced, not written through.
+	if err := atomicfile.WriteFile(path, []byte(hookScript(k, exe)), 0o755); err != nil {
 		return path, false, fmt.Errorf("cannot write the hook: %w", err)
 	}
 	_, kerr := os.Lstat(kept)
@@ -154,7 +150,7 @@ func installHook(dir string, k hookKind, exe string, force bool) (string, bool, 
 // hook's path and whether there was one of loftyscan's to remove.
 func uninstallHook(dir string, k hookKind) (string, bool, error) {
 	path := filepath.Join(dir, k.name)
-	old, err := os.ReadFile(path)
+	old, err := readHook(path)
 	if errors.Is(err, fs.ErrNotExist) && !isSymlink(path) {
 		return path, false, nil
 	}
@@ -182,4 +178,28 @@ func uninstallHook(dir string, k hookKind) (string, bool, error) {
 func isSymlink(path string) bool {
 	fi, err := os.Lstat(path)
 	return err == nil && fi.Mode()&fs.ModeSymlink != 0
+}
+
+// maxHookRead is how much of an existing hook is read to tell whether
+// loftyscan wrote it: its marker is on the second line.
+const maxHookRead = 64 << 10
+
+// readHook reads the start of the hook at path. It follows a link, as git
+// does when it runs the hook, but never blocks or reads without end: a hook
+// that is a FIFO, or a link to one or to a device (core.hooksPath can name
+// a folder of the repository), reads as empty, and a large one is cut.
+func readHook(path string) ([]byte, error) {
+	f, err := nonblock.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil
+	}
+	return io.ReadAll(io.LimitReader(f, maxHookRead))
 }

@@ -1,0 +1,105 @@
+//go:build unix
+
+package cli
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// Files that could block a read for good (FIFOs, devices, sockets) are
+// never read, wherever they are: in the walk, behind a symbolic link
+// followed with --follow-symlinks, named on the command line, or as the
+// settings and ignore files of the scanned folder. --timeout is there only
+// so that a regression fails (exit 2) instead of hanging.
+func TestSpecialFilesNeverBlock(t *testing.T) {
+	t.Parallel()
+	dir, _ := keyTree(t)
+	outside := t.TempDir()
+	fifo := filepath.Join(outside, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(outside, "s.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for name, target := range map[string]string{"to-fifo": fifo, "to-zero": "/dev/zero", "to-socket": sock} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "here.fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{".loftyscan.toml", ".loftyscanignore"} {
+		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	code, stdout, stderr := runInProcess(t, "", "dir", "--follow-symlinks", "--timeout", "1m", "--format", "json", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (the key, nothing blocked); stderr:\n%s", code, stderr)
+	}
+	if fs := readJSONReport(t, []byte(stdout)); len(fs) != 1 {
+		t.Errorf("findings %+v, want the one key", fs)
+	}
+	for _, want := range []string{
+		"to-fifo: symbolic link to a named pipe (FIFO), not read",
+		"to-zero: symbolic link to a character device, not read",
+		"to-socket: symbolic link to a socket, not read",
+		"here.fifo: named pipe (FIFO), not read",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr)
+		}
+	}
+
+	// Named on the command line, itself or through a link.
+	for _, arg := range []string{fifo, filepath.Join(dir, "to-fifo"), "/dev/zero"} {
+		code, _, stderr := runInProcess(t, "", "dir", "--timeout", "1m", arg)
+		if code != 0 || !strings.Contains(stderr, "not read") {
+			t.Errorf("dir %s: exit %d, stderr:\n%s\nwant 0 and a warning", arg, code, stderr)
+		}
+	}
+}
+
+// A hook that is a link to a FIFO (core.hooksPath can be a folder of the
+// repository) is not read: install refuses without --force, and with it
+// keeps the link and writes its own hook beside.
+func TestHookInstallOverFIFO(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hook := filepath.Join(dir, "pre-commit")
+	if err := os.Symlink(fifo, hook); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := installHook(dir, preCommitHook, "/opt/loftyscan", false); err == nil || !strings.Contains(err.Error(), "loftyscan did not write it") {
+		t.Fatalf("install over a link: %v, want a refusal", err)
+	}
+	path, kept, err := installHook(dir, preCommitHook, "/opt/loftyscan", true)
+	if err != nil || !kept {
+		t.Fatalf("install --force: kept %v, %v", kept, err)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o755 {
+		t.Errorf("the hook is %v (%v), want a regular 0755 file", fi.Mode(), err)
+	}
+	if target, err := os.Readlink(path + keptSuffix); err != nil || target != fifo {
+		t.Errorf("the kept hook is %q (%v), want the link to the FIFO", target, err)
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v %v", fi.Mode(), err)
+	}
+	onlyFiles(t, dir, "pre-commit", "pre-commit"+keptSuffix)
+}
