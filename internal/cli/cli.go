@@ -202,7 +202,9 @@ loftyscan decodes every JWS it finds, reports the ones that carry that scope
 (lofty-api-key), and the ones without it that sit next to a Lofty name
 (lofty-unconfirmed-token). Other JWTs are not reported.
 
-Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error.`
+Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal
+error or --timeout, 128+N stopped by signal N (130 for Ctrl-C), after writing
+the report of what was found.`
 
 func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 	root := &cobra.Command{
