@@ -3,12 +3,15 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Files that could block a read for good (FIFOs, devices, sockets) are
@@ -102,4 +105,35 @@ func TestHookInstallOverFIFO(t *testing.T) {
 		t.Errorf("the FIFO was replaced: %v %v", fi.Mode(), err)
 	}
 	onlyFiles(t, dir, "pre-commit", "pre-commit"+keptSuffix)
+}
+
+// A run blocked where no context reaches (here: --output names a FIFO no
+// one reads, whose open blocks) ends hardStopGrace after it is stopped,
+// without a report, and says so.
+func TestHardStop(t *testing.T) {
+	t.Parallel()
+	dir, _ := keyTree(t)
+	fifo := filepath.Join(t.TempDir(), "report.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // stopped from the start: the open blocks all the same
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runEnv(ctx, []string{"dir", dir, "--output", fifo}, env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	}()
+	select {
+	case code := <-done:
+		if code != 2 || !strings.Contains(errb.String(), "did not stop within 5s of being interrupted") || !strings.Contains(errb.String(), "exiting without a report") {
+			t.Errorf("exit %d, stderr:\n%s", code, errb.String())
+		}
+	case <-time.After(childDeadline):
+		t.Fatalf("the run did not end within %s", childDeadline)
+	}
+	// Release the open left behind.
+	if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		f.Close()
+	}
 }
