@@ -127,6 +127,8 @@ func exitNow(stderr io.Writer, sig os.Signal, again bool) {
 	}
 	printNote(stderr, what+": exiting now, without a report; temporary files removed")
 	if isQuit(sig) {
+		// Function names, files, lines and argument words, as the runtime
+		// prints them on SIGQUIT: no text of the scanned data.
 		_ = pprof.Lookup("goroutine").WriteTo(stderr, 2)
 	}
 	os.Exit(signalExitCode(sig))

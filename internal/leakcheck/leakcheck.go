@@ -96,7 +96,6 @@ var cliWriters = map[string]string{
 	"progressLine.clear": "loftyscan's own terminal codes",
 	"newVersionCommand":  "the binary's own build information",
 	"writeMan":           "the man page: loftyscan's help text",
-	"installHook":        "writes the hook script into its file, not to the terminal",
 	"reportFile.Write":   "writes a report the reporters rendered into its file",
 }
 
