@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/verify"
 )
 
@@ -198,27 +199,32 @@ func TestQuitRemovesTheTemporaryReport(t *testing.T) {
 }
 
 // Once --timeout has stopped a run, a signal exits at once: a CI runner's
-// SIGTERM then ends a run whose report cannot be written.
+// SIGTERM then ends a run whose report cannot be written. Standard input
+// is held open, so the report is written only once --timeout has run out;
+// standard output is never read, so writing it blocks.
 func TestSignalAfterTimeoutExitsAtOnce(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	var sb strings.Builder
-	for range 400 {
-		sb.WriteString("LOFTY_API_KEY=" + scriptKeys["KEY"] + "\n")
-	}
-	if err := os.WriteFile(filepath.Join(dir, "many.env"), []byte(sb.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	url, got := hangingServer(t)
-	r, w, err := os.Pipe()
+	in, inw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	c := startChild(t, dir, nil, w, []string{"LOFTY_BASE_URL=" + url}, "dir", ".", "--verify", "--timeout", "3s", "--format", "json")
-	w.Close()
-	waitRequest(t, got)
-	waitFilled(t, r) // --timeout ran out, and the report fills the pipe
+	defer in.Close()
+	defer inw.Close()
+	out, outw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	c := startChild(t, t.TempDir(), in, outw, nil, "stdin", "--timeout", "3s", "--format", "json")
+	outw.Close()
+	go func() {
+		for range 400 { // a report far larger than a pipe's 64 KiB
+			if _, err := inw.WriteString("LOFTY_API_KEY=" + scriptKeys["KEY"] + "\n"); err != nil {
+				return
+			}
+		}
+	}()
+	waitFilled(t, out)
 	c.signal(syscall.SIGTERM)
 	if code := c.wait(); code != 143 {
 		t.Errorf("exit %d, want 143; stderr:\n%s", code, c.stderr)
@@ -252,4 +258,28 @@ func TestCanceledRunReports(t *testing.T) {
 	if fs := readJSONReport(t, out.Bytes()); len(fs) != 1 {
 		t.Errorf("findings %+v, want the key", fs)
 	}
+}
+
+// A standard output closed before the report is written (a pipe to a
+// reader that has gone) does not kill loftyscan with SIGPIPE: the write
+// fails, the run says so, and the temporary clone is removed.
+func TestClosedStdoutRemovesClone(t *testing.T) {
+	t.Parallel()
+	repo := testgit.New(t, "")
+	repo.Write("app.env", "LOFTY_API_KEY="+gitKey("closed-stdout")+"\n")
+	repo.Commit("add a key")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	c := startChild(t, t.TempDir(), nil, w, nil, "git", "file://"+repo.Dir, "--format", "json")
+	w.Close()
+	if code := c.wait(); code != 2 {
+		t.Errorf("exit %d, want 2; stderr:\n%s", code, c.stderr)
+	}
+	if !strings.Contains(c.stderr.String(), "cannot write the report") || !strings.Contains(c.stderr.String(), "broken pipe") {
+		t.Errorf("stderr does not say the report could not be written:\n%s", c.stderr)
+	}
+	c.noLeftovers()
 }

@@ -21,10 +21,16 @@ import (
 // report lists what was found so far, temporary folders are removed, and
 // the process exits 128 plus the signal's number (130 for SIGINT, 143 for
 // SIGTERM, 129 for SIGHUP), as a shell reports a program a signal ended.
-// --timeout cancels the same way and exits 2. A second signal, or SIGQUIT,
-// exits at once with no report: temporary files and folders are removed
-// first, and SIGQUIT also prints every goroutine's stack, as Go does by
-// default, so a hang can still be diagnosed.
+// --timeout cancels the same way and exits 2. A second signal (or any
+// signal once --timeout has stopped the run), or SIGQUIT, exits at once
+// with no report: temporary files and folders are removed first, and
+// SIGQUIT also prints every goroutine's stack, as Go does by default, so a
+// hang can still be diagnosed. SIGPIPE does not kill: a closed standard
+// output fails the report's write, and the run cleans up as for any error.
+//
+// Standard input is read through a contextReader, which ends the stream at
+// the stop: what was read is still scanned, though the read under way (a
+// pipe never closed) never returns.
 //
 // Two watchdogs make "stops within a second" hold even when a read blocks
 // in the kernel where no context reaches: a scan that has not returned

@@ -35,7 +35,7 @@ func TestTimeoutReportsWhatWasFound(t *testing.T) {
 	var out, errb bytes.Buffer
 	// The input never ends: without --timeout the scan would run until the
 	// test binary's -timeout, so returning at all is the check.
-	code := runEnv(context.Background(), []string{"stdin", "--timeout", "300ms", "--format", "json"}, env{
+	code := runEnv(context.Background(), []string{"stdin", "--timeout", "2s", "--format", "json"}, env{
 		stdin:  &endless{head: []byte("LOFTY_API_KEY=" + scriptKeys["KEY"] + "\n")},
 		stdout: &out, stderr: &errb, getenv: func(string) string { return "" },
 	})
@@ -45,7 +45,7 @@ func TestTimeoutReportsWhatWasFound(t *testing.T) {
 	if !strings.Contains(out.String(), `"rule_id": "lofty-api-key"`) {
 		t.Errorf("the key found before the timeout is not in the report:\n%s", out.String())
 	}
-	if !strings.Contains(errb.String(), "stopped by --timeout 300ms") {
+	if !strings.Contains(errb.String(), "stopped by --timeout 2s") {
 		t.Errorf("stderr %q does not name the timeout", errb.String())
 	}
 }
@@ -93,7 +93,7 @@ func TestTimeoutDuringVerification(t *testing.T) {
 	url, got := hangingServer(t)
 	dir := keyFolder(t, 6)
 	out := filepath.Join(t.TempDir(), "report.json")
-	code, _, stderr := runWithBase(t, url, strings.NewReader(""), "dir", dir, "--verify", "--timeout", "3s", "--format", "json", "--output", out)
+	code, _, stderr := runWithBase(t, url, strings.NewReader(""), "dir", dir, "--verify", "--timeout", "5s", "--format", "json", "--output", out)
 	if code != 2 {
 		t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr)
 	}
@@ -115,7 +115,7 @@ func TestTimeoutDuringVerification(t *testing.T) {
 			t.Errorf("verification %q reason %q, want unknown with a --timeout reason", f.Verification, f.VerificationReason)
 		}
 	}
-	for _, want := range []string{"live verification was stopped by --timeout 3s", "6 of 6 verified findings were not checked", "hint: raise --timeout"} {
+	for _, want := range []string{"live verification was stopped by --timeout 5s", "6 of 6 verified findings were not checked", "hint: raise --timeout"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr does not say %q:\n%s", want, stderr)
 		}
@@ -138,8 +138,8 @@ func TestTimeoutStdinHeldOpen(t *testing.T) {
 	if _, err := w.WriteString("LOFTY_API_KEY=" + scriptKeys["KEY"] + "\n"); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runWithBase(t, "", r, "stdin", "--timeout", "1s", "--format", "json")
-	if code != 2 || !strings.Contains(stderr, "the scan was stopped by --timeout 1s") {
+	code, stdout, stderr := runWithBase(t, "", r, "stdin", "--timeout", "3s", "--format", "json")
+	if code != 2 || !strings.Contains(stderr, "the scan was stopped by --timeout 3s") {
 		t.Errorf("exit %d, stderr:\n%s\nwant 2 and the timeout named", code, stderr)
 	}
 	if fs := readJSONReport(t, []byte(stdout)); len(fs) != 1 {

@@ -7,6 +7,8 @@ import (
 	"syscall"
 )
 
+// O_NOCTTY: a terminal swapped in for the file never becomes the
+// process's controlling terminal.
 func open(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 }
