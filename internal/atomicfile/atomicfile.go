@@ -170,9 +170,19 @@ func (f *File) Write(p []byte) (int, error) {
 	}
 	n, err := f.f.Write(p)
 	if err != nil {
-		f.err = err
+		f.err = f.named(err)
 	}
-	return n, err
+	return n, f.err
+}
+
+// named makes an error about the temporary file name the destination,
+// which is the file the user knows.
+func (f *File) named(err error) error {
+	var pe *fs.PathError
+	if f.tmp != "" && errors.As(err, &pe) && pe.Path == f.tmp {
+		return &fs.PathError{Op: pe.Op, Path: f.dest, Err: pe.Err}
+	}
+	return err
 }
 
 // TempName is the temporary file's path, or "" when the destination is
@@ -195,9 +205,9 @@ func (f *File) Commit() error {
 	}
 	err := f.err
 	if err == nil {
-		err = f.f.Sync()
+		err = f.named(f.f.Sync())
 	}
-	err = errors.Join(err, f.f.Close())
+	err = errors.Join(err, f.named(f.f.Close()))
 	if err == nil {
 		err = os.Rename(f.tmp, f.dest)
 	}

@@ -252,3 +252,20 @@ func TestDirectDestinations(t *testing.T) {
 		t.Errorf("%s: the pipe got %q", link, b)
 	}
 }
+
+// Errors name the destination, not the temporary file.
+func TestErrorsNameTheDestination(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "report.json")
+	f, err := Create(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.f.Close()
+	_, err = io.WriteString(f, "x")
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Path != dest {
+		t.Errorf("error %v, want one about %s", err, dest)
+	}
+	f.Abort()
+}
