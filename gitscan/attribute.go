@@ -169,19 +169,7 @@ type occurrence struct {
 }
 
 func (a *attributor) attribute(ctx context.Context) []finding.Finding {
-	a.gs.mu.Lock()
-	var occs []occurrence
-	for hash, fs := range a.gs.found {
-		o, ok := a.gs.origins[hash]
-		if !ok || o.commit < 0 {
-			continue // a blob no selected commit holds, or one read to compare
-		}
-		for _, f := range fs {
-			f.Path = o.path + f.Path
-			occs = append(occs, occurrence{f: f, origin: o})
-		}
-	}
-	a.gs.mu.Unlock()
+	occs, _ := a.occurrences()
 	if len(occs) == 0 {
 		return nil
 	}
@@ -203,8 +191,47 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 		occs = kept
 	}
 
-	// One finding per key: where it first appeared. Within that commit,
-	// every place it appeared is reported.
+	out, paths := a.first(occs)
+	inHead := a.headKeys(ctx, out, paths)
+	for i := range out {
+		b := inHead[out[i].Fingerprint]
+		out[i].InHead = &b
+	}
+	finding.Sort(out)
+	return out
+}
+
+// occurrences lists the findings of the scanned blobs that the selection
+// holds, each at its blob's first commit and path, and the blobs with
+// findings whose origin the walk had not met (only a stopped scan has
+// those).
+func (a *attributor) occurrences() (occs []occurrence, unmet map[plumbing.Hash][]finding.Finding) {
+	a.gs.mu.Lock()
+	defer a.gs.mu.Unlock()
+	for hash, fs := range a.gs.found {
+		o, ok := a.gs.origins[hash]
+		if !ok {
+			if unmet == nil {
+				unmet = map[plumbing.Hash][]finding.Finding{}
+			}
+			unmet[hash] = fs
+			continue
+		}
+		if o.commit < 0 {
+			continue // a blob no selected commit holds, or one read to compare
+		}
+		for _, f := range fs {
+			f.Path = o.path + f.Path
+			occs = append(occs, occurrence{f: f, origin: o})
+		}
+	}
+	return occs, unmet
+}
+
+// first keeps one finding per key: where it first appeared, with its
+// commit. Within that commit, every place it appeared is kept. paths[i] is
+// the path of out[i]'s blob.
+func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []string) {
 	first := map[string]int{}
 	for _, o := range occs {
 		if c, ok := first[o.f.Fingerprint]; !ok || o.origin.commit < c {
@@ -216,8 +243,6 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 		line, col     int
 	}
 	seen := map[place]bool{}
-	var out []finding.Finding
-	var paths []string // the path of each finding's blob
 	for _, o := range occs {
 		if o.origin.commit != first[o.f.Fingerprint] {
 			continue
@@ -238,11 +263,29 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 		out = append(out, f)
 		paths = append(paths, o.origin.path)
 	}
+	return out, paths
+}
 
-	inHead := a.headKeys(ctx, out, paths)
-	for i := range out {
-		b := inHead[out[i].Fingerprint]
-		out[i].InHead = &b
+// stopped is attribute for a scan that was stopped (a signal, --timeout):
+// it reports what was found without reading more than the commits named.
+// A key is reported at the first commit and path the walk met its blob at,
+// with in_head unknown, and without the check that the commits just
+// outside a range did not already hold it. A key in a blob the walk had
+// not met yet is named in a warning: its path and commit are unknown.
+func (a *attributor) stopped() []finding.Finding {
+	occs, unmet := a.occurrences()
+	var out []finding.Finding
+	if a.sel != nil {
+		out, _ = a.first(occs)
+	}
+	for h, fs := range unmet {
+		fps := map[string]bool{}
+		for _, f := range fs {
+			if !fps[f.Fingerprint] {
+				fps[f.Fingerprint] = true
+				a.r.Warn("", "blob %s holds a key (fingerprint %s), not in the report: the scan was stopped before a commit holding the blob was found; 'git log --all --find-object=%s' names it", h, f.Fingerprint, h)
+			}
+		}
 	}
 	finding.Sort(out)
 	return out
