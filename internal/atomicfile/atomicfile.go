@@ -54,20 +54,38 @@ const maxTempBase = 64
 // os.Create gives; a regular file already there keeps its permission bits.
 // Create fails, without touching dest, when dest is a folder or a block
 // device, or when no file can be created in dest's folder.
-func Create(dest string) (*File, error) {
+func Create(dest string) (*File, error) { return create(dest, umaskPerm, fs.ModePerm) }
+
+// CreateMode is Create with the permissions chosen: a new file gets perm
+// whatever the umask, and a regular file already there keeps its own bits
+// less any that perm denies to group and others. A file meant for its
+// owner only (perm 0600: a report that holds secrets) is so never left
+// readable by others because the file it replaces was.
+func CreateMode(dest string, perm fs.FileMode) (*File, error) {
+	perm &= fs.ModePerm
+	return create(dest, perm, 0o700|perm)
+}
+
+// umaskPerm, as the perm of create, gives a new file the mode os.Create
+// gives.
+const umaskPerm fs.FileMode = 1 << 31
+
+// create is Create and CreateMode: perm is the mode of a new file (or
+// umaskPerm), limit the bits a replaced file may keep.
+func create(dest string, perm, limit fs.FileMode) (*File, error) {
 	fi, err := os.Lstat(dest)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return createTemp(dest, 0)
+		return createTemp(dest, perm)
 	case err != nil:
 		return nil, err
 	case fi.Mode().IsRegular():
-		return createTemp(dest, fi.Mode().Perm())
+		return createTemp(dest, fi.Mode().Perm()&limit)
 	case fi.Mode()&fs.ModeSymlink != 0:
 		if systemPath(dest) {
 			return openDirect(dest)
 		}
-		return createTemp(dest, 0) // the link is replaced, never followed
+		return createTemp(dest, perm) // the link is replaced, never followed
 	}
 	return openDirect(dest)
 }
@@ -126,8 +144,8 @@ func openDirect(dest string) (*File, error) {
 	return &File{f: f, dest: dest}, nil
 }
 
-// createTemp creates the temporary file next to dest. perm, when not 0,
-// is set on it (the mode of the file it replaces).
+// createTemp creates the temporary file next to dest, with mode perm
+// unless it is umaskPerm.
 func createTemp(dest string, perm fs.FileMode) (*File, error) {
 	dir, base := filepath.Split(dest)
 	if base == "" || base == "." || base == ".." {
@@ -150,7 +168,7 @@ func createTemp(dest string, perm fs.FileMode) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
-		if perm != 0 {
+		if perm != umaskPerm {
 			if err := f.Chmod(perm); err != nil {
 				f.Close()
 				os.Remove(tmp)

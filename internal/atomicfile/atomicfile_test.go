@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -104,6 +105,52 @@ func TestExistingFileKeepsItsMode(t *testing.T) {
 	fi, _ := os.Stat(dest)
 	if fi.Mode().Perm() != 0o600 || readFile(t, dest) != "new" {
 		t.Errorf("mode %v content %q, want 0600 and new", fi.Mode().Perm(), readFile(t, dest))
+	}
+}
+
+// CreateMode gives a new file its mode whatever the umask, and a replaced
+// file keeps its own less what the mode denies to group and others: a
+// file for its owner only never stays readable by others.
+func TestCreateMode(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name       string
+		old        fs.FileMode // 0: no file there
+		perm, want fs.FileMode
+	}{
+		{"new, wider than the umask gives", 0, 0o666, 0o666},
+		{"new, owner only", 0, 0o600, 0o600},
+		{"world-readable replaced by an owner-only file", 0o644, 0o600, 0o600},
+		{"group-only kept", 0o640, 0o644, 0o640},
+		{"owner bits kept", 0o700, 0o600, 0o700},
+		{"no bits at all kept", 0o000, 0o644, 0o000},
+	} {
+		dest := filepath.Join(dir, strconv.Quote(tc.name))
+		if tc.old != 0 || strings.HasPrefix(tc.name, "no bits") {
+			if err := os.WriteFile(dest, []byte("old"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dest, tc.old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f, err := CreateMode(dest, tc.perm)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if _, err := io.WriteString(f, "new"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != tc.want {
+			t.Errorf("%s: mode %v, want %v", tc.name, fi.Mode().Perm(), tc.want)
+		}
 	}
 }
 

@@ -161,11 +161,7 @@ func (o *outputFlags) openReports(e env) ([]*reportOut, error) {
 				return fail(reportError(s, err))
 			}
 			out.w, out.temp = rf, rf.tempPath()
-			// Until it is renamed into place, the temporary file is one of
-			// the run's leftovers, which an exit at once removes.
-			forget := leftovers.add(out.temp)
 			out.finish = func(ok bool) error {
-				defer forget()
 				if !ok {
 					rf.abort()
 					return nil

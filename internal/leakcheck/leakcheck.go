@@ -96,7 +96,6 @@ var cliWriters = map[string]string{
 	"progressLine.clear": "loftyscan's own terminal codes",
 	"newVersionCommand":  "the binary's own build information",
 	"writeMan":           "the man page: loftyscan's help text",
-	"reportFile.Write":   "writes a report the reporters rendered into its file",
 }
 
 // A Problem is a place that bypasses the redaction point.
