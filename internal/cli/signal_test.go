@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -282,4 +283,71 @@ func TestClosedStdoutRemovesClone(t *testing.T) {
 		t.Errorf("stderr does not say the report could not be written:\n%s", c.stderr)
 	}
 	c.noLeftovers()
+}
+
+// Every report a run asks for is written when it is stopped, by a signal or
+// by --timeout, during verification: the files named with --report (the
+// job summary appended to, not truncated), and the one on standard output.
+func TestStoppedRunWritesEveryReport(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		sig    syscall.Signal // 0: --timeout stops the run
+		code   int
+		reason []string
+	}{
+		{"SIGINT", syscall.SIGINT, 130, []string{verify.ReasonInterrupted}},
+		{"timeout", 0, 2, []string{verify.ReasonTimeoutDuring, verify.ReasonTimeoutBefore}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			url, got := hangingServer(t)
+			dir := keyFolder(t, 3)
+			outDir := t.TempDir()
+			summary := filepath.Join(outDir, "summary.md")
+			if err := os.WriteFile(summary, []byte("earlier step\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"dir", ".", "--verify",
+				"--report", "json=" + filepath.Join(outDir, "r.json"),
+				"--report", "sarif=" + filepath.Join(outDir, "r.sarif"),
+				"--report", "markdown=" + summary,
+				"--report", "counts"}
+			if tc.sig == 0 {
+				args = append(args, "--timeout", "5s")
+			}
+			c := startChild(t, dir, nil, nil, []string{"LOFTY_BASE_URL=" + url, "GITHUB_STEP_SUMMARY=" + summary}, args...)
+			waitRequest(t, got)
+			if tc.sig != 0 {
+				c.signal(tc.sig)
+			}
+			if code := c.wait(); code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, c.stderr)
+			}
+			for name, read := range map[string]func(*testing.T, []byte) []reportFinding{"r.json": readJSONReport, "r.sarif": readSARIF} {
+				data, err := os.ReadFile(filepath.Join(outDir, name))
+				if err != nil {
+					t.Fatalf("no %s: %v; stderr:\n%s", name, err, c.stderr)
+				}
+				fs := read(t, data)
+				if len(fs) != 3 {
+					t.Errorf("%s: %d findings, want 3", name, len(fs))
+				}
+				for _, f := range fs {
+					if f.Verification != "unknown" || !slices.Contains(tc.reason, f.VerificationReason) {
+						t.Errorf("%s: verification %q reason %q, want unknown, one of %q", name, f.Verification, f.VerificationReason, tc.reason)
+					}
+				}
+			}
+			md, _ := os.ReadFile(summary)
+			if !strings.HasPrefix(string(md), "earlier step\n") || !strings.Contains(string(md), "### loftyscan: 3 findings") {
+				t.Errorf("the job summary is not the earlier step's text followed by the report:\n%s", md)
+			}
+			if !strings.Contains(c.stdout.String(), "findings=3\n") {
+				t.Errorf("the counts on standard output are missing:\n%s", c.stdout.String())
+			}
+			onlyFiles(t, outDir, "r.json", "r.sarif", "summary.md")
+			c.noLeftovers()
+		})
+	}
 }
