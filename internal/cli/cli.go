@@ -248,7 +248,6 @@ type outputFlags struct {
 	timeout     time.Duration
 	failOnError bool
 	triage      triageFlags
-	ctx         context.Context // the running command's (with --timeout), for --verify
 
 	stops   *stopWatch // closed when the run is stopped, for the hard-stop watchdog
 	release func()     // stops watching and frees the --timeout timer
@@ -307,7 +306,6 @@ func (o *outputFlags) register(root *cobra.Command) {
 			}
 			cmd.SetContext(ctx)
 		}
-		o.ctx = cmd.Context()
 		if err := o.triage.validate(); err != nil {
 			return err
 		}
