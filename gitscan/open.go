@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
@@ -34,6 +36,11 @@ type gitRepo struct {
 	crd   *gitobj.Reader             // commits, with a cache of their own
 	objs  storer.EncodedObjectStorer // rd for go-git's decoders
 	tune  tuning
+
+	// busy counts readEach's workers; left is set once a stopped readEach
+	// has left one behind, still reading (see close).
+	busy sync.WaitGroup
+	left atomic.Bool
 }
 
 // tuning is how a scan reads objects: the defaults, or a way a test
@@ -98,7 +105,18 @@ func (r *Repository) open(t tuning) (*gitRepo, error) {
 	return g, nil
 }
 
+// close releases the repository's files: at once, or, when a stopped scan
+// left workers behind still reading them (readEach), once they are done,
+// so that none reads a file closed under it.
 func (g *gitRepo) close() error {
+	if g.left.Load() {
+		go func() {
+			g.busy.Wait()
+			g.store.Close()
+			g.st.Close()
+		}()
+		return nil
+	}
 	g.store.Close()
 	return g.st.Close()
 }

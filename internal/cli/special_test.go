@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
 // Files that could block a read for good (FIFOs, devices, sockets) are
@@ -135,5 +137,46 @@ func TestHardStop(t *testing.T) {
 	// Release the open left behind.
 	if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
 		f.Close()
+	}
+}
+
+// A git scan blocked for good on one object (here a loose object that is a
+// named pipe: its open never returns) and then stopped still reports the
+// key the other objects held, at its path: the blocked read is left
+// behind, not waited for.
+func TestStoppedGitScanBlockedOnAnObject(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("app.env", "LOFTY_API_KEY="+gitKey("blocked-object")+"\n")
+	r.Commit("add a key")
+	// A second commit adds a blob whose object is the pipe.
+	blocked := "ff" + strings.Repeat("e", 38)
+	objects := filepath.Join(r.Dir, ".git", "objects", blocked[:2])
+	if err := os.MkdirAll(objects, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries := r.Git("ls-tree", "HEAD") + "\n100644 blob " + blocked + "\tblocked.bin\n"
+	out, err := r.Cmd(entries, nil, "mktree", "--missing").Output()
+	if err != nil {
+		t.Fatalf("git mktree: %v", err)
+	}
+	commit := r.Git("commit-tree", "-p", "HEAD", "-m", "a blob that blocks", strings.TrimSpace(string(out)))
+	r.Git("update-ref", "HEAD", commit)
+	fifo := filepath.Join(objects, blocked[2:]) // made last: git would block on it too
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { // release the open left behind
+		if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	}()
+	code, stdout, stderr := runGit(t, nil, "", "git", r.Dir, "--timeout", "3s", "--format", "json")
+	if code != 2 || !strings.Contains(stderr, "the scan was stopped by --timeout 3s") {
+		t.Errorf("exit %d, stderr:\n%s\nwant 2 and the timeout named", code, stderr)
+	}
+	fs := readJSONReport(t, []byte(stdout))
+	if len(fs) != 1 || fs[0].Path != "app.env" {
+		t.Errorf("findings %+v, want the key at app.env; stderr:\n%s", fs, stderr)
 	}
 }
