@@ -478,13 +478,15 @@ func TestAction(t *testing.T) {
 		if err := os.WriteFile(precious, []byte("precious"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// The sarif input names a file of the workspace, which the change
+		// under review controls (the default is in RUNNER_TEMP).
 		sarif := filepath.Join(ws, "loftyscan.sarif")
 		// A link where the report goes: replaced by the report, its target
 		// untouched.
 		if err := os.Symlink(precious, sarif); err != nil {
 			t.Fatal(err)
 		}
-		res := f.use(t, bin, ws, nil, "pull_request", pr, nil)
+		res := f.use(t, bin, ws, map[string]string{"sarif": sarif}, "pull_request", pr, nil)
 		res.want(t, 1, f.bp+".."+f.head, "app/new.env")
 		if fi, err := os.Lstat(sarif); err != nil || !fi.Mode().IsRegular() {
 			t.Errorf("loftyscan.sarif is %v (%v), want the report in place of the link", fi.Mode(), err)
@@ -494,7 +496,7 @@ func TestAction(t *testing.T) {
 		if err := os.WriteFile(sarif, []byte(`{"version":"2.1.0","runs":[{"results":[]}]}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res = f.use(t, bin, ws, map[string]string{"args": "--config " + filepath.Join(t.TempDir(), "missing.toml")}, "pull_request", pr, nil)
+		res = f.use(t, bin, ws, map[string]string{"sarif": sarif, "args": "--config " + filepath.Join(t.TempDir(), "missing.toml")}, "pull_request", pr, nil)
 		res.want(t, 2, "")
 		if _, err := os.Lstat(sarif); !os.IsNotExist(err) {
 			t.Errorf("a SARIF file is left for the upload step after a failed scan: %v", err)
