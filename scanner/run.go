@@ -175,3 +175,15 @@ func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size in
 	})
 	return err
 }
+
+// scanHeld scans data, a whole file already read into the worker's stream
+// buffer and not an archive, as scan would: without reader layers, a copy,
+// or a second read.
+func (w *Worker) scanHeld(data []byte, path string) {
+	r := w.r
+	r.Safely(path, func() {
+		r.noteUnopened(path, data[:min(len(data), sniffLen)])
+		r.progress.Files.Add(1)
+		r.addBytes(w.st, w.st.scanHeld(data, path, r.emit))
+	})
+}

@@ -84,6 +84,21 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 	}
 }
 
+// scanHeld is scan for a stream held whole in s.buf: data is s.buf[:n]
+// for an n short of the buffer's size, as if one read gave it all.
+func (s *streamer) scanHeld(data []byte, path string, emit func(finding.Finding)) int64 {
+	if s.progress != nil {
+		s.progress.Bytes.Add(int64(len(data)))
+	}
+	if len(data) == 0 {
+		return 0 // nothing to search: an empty file costs a count
+	}
+	var pos position
+	pos.skipBOM(data)
+	s.report(data, 0, len(data), &pos, path, emit)
+	return int64(len(data))
+}
+
 // readFull reads into b until b is full or r fails. Unlike io.ReadFull it
 // passes r's errors on as they are: io.EOF is the end of the stream, while
 // an io.ErrUnexpectedEOF from r itself (a truncated gzip stream or tar
@@ -120,8 +135,11 @@ func (s *streamer) report(buf []byte, from, to int, pos *position, path string, 
 		pos int
 		tok string
 	}
-	seen := map[place]bool{}
+	var seen map[place]bool // made for the first hit: most buffers have none
 	for _, h := range hits {
+		if seen == nil {
+			seen = map[place]bool{}
+		}
 		key := place{h.pos, h.match.Token}
 		if seen[key] {
 			continue // the same token reached by two decoding paths
