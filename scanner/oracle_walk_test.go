@@ -1,3 +1,5 @@
+//go:build unix
+
 package scanner
 
 import (
@@ -11,7 +13,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -267,7 +268,7 @@ func oracleTree(t *testing.T, seed uint64, n int) string {
 		rel := path.Join(folders[rnd.IntN(len(folders))], name)
 		writeFixture(t, dir, rel, data)
 	}
-	if runtime.GOOS != "windows" {
+	{
 		for _, f := range []string{"pipe", "a/b/pipe"} {
 			if err := syscall.Mkfifo(filepath.Join(dir, f), 0o644); err != nil {
 				t.Fatal(err)
@@ -396,9 +397,6 @@ func compareWalks(t *testing.T, name string, got, want oracleResult) {
 // blocking on the FIFO.
 func TestWalkOracleRaces(t *testing.T) {
 	t.Parallel()
-	if runtime.GOOS == "windows" {
-		t.Skip("no FIFOs on Windows")
-	}
 	for _, workers := range []int{1, 4} {
 		var results []oracleResult
 		for _, scan := range []func(*Scanner, context.Context, []string, Sink) (finding.Stats, error){(*Scanner).oracleScanPaths, (*Scanner).ScanPaths} {
@@ -435,4 +433,35 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestWalkSwappedForLinks: a file or a folder the walk listed that turns
+// into a symbolic link before it is opened is not followed (the oracle,
+// which opened by path, followed both): the scan stays in the tree it
+// was given, and says what it could not read.
+func TestWalkSwappedForLinks(t *testing.T) {
+	t.Parallel()
+	outside := t.TempDir()
+	writeFixture(t, outside, "secret.env", []byte("LOFTY_API_KEY="+keyExpired+"\n"))
+	dir := t.TempDir()
+	writeFixture(t, dir, "a.env", []byte("LOFTY_API_KEY="+keyActive+"\n"))
+	writeFixture(t, dir, "file.env", []byte("nothing\n"))
+	writeFixture(t, dir, "sub/x.txt", []byte("nothing\n"))
+	opts := testOptions()
+	opts.Skip = func(rel string, isDir bool) bool {
+		if rel == "a.env" { // the folder is listed, nothing opened yet
+			must(t, os.Remove(filepath.Join(dir, "file.env")))
+			must(t, os.Symlink(filepath.Join(outside, "secret.env"), filepath.Join(dir, "file.env")))
+			must(t, os.RemoveAll(filepath.Join(dir, "sub")))
+			must(t, os.Symlink(outside, filepath.Join(dir, "sub")))
+		}
+		return false
+	}
+	c, st := scanPathsNoHang(t, opts, dir)
+	checkFound(t, c.Findings, wantFinding{Path: "a.env", Line: 1, Column: 15, Token: keyActive})
+	checkWarnings(t, c.Warnings,
+		wantWarning{"file.env", "cannot open: too many levels of symbolic links"},
+		wantWarning{"sub", "cannot read directory: "}, // ENOTDIR on Linux, ELOOP elsewhere
+	)
+	checkStats(t, st, c, 1, 2, 0)
 }
