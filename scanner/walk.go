@@ -127,6 +127,7 @@ type walker struct {
 	jobs    chan<- func(context.Context, *Worker)
 	visited map[string]bool // real paths of directories entered, against symlink loops
 	prefix  string          // how the root shows in paths: "" for a lone root
+	dirBuf  []byte          // for listing folders
 }
 
 // skipped reports whether Options.Skip excludes the path rel (as shown in
@@ -162,7 +163,10 @@ func (w *walker) walkDir(ctx context.Context, dir, display string, follow bool) 
 	if ctx.Err() != nil {
 		return
 	}
-	d, entries, err := readDir(dir, display, follow)
+	if w.dirBuf == nil {
+		w.dirBuf = make([]byte, 32<<10)
+	}
+	d, entries, err := readDir(dir, display, follow, w.dirBuf)
 	if err != nil {
 		w.run.Fail(displayName(display, dir), "cannot read directory: %v", finding.DropPath(err))
 		// What was read before the error is still walked.
@@ -171,16 +175,16 @@ func (w *walker) walkDir(ctx context.Context, dir, display string, follow bool) 
 	var subdirs []sub
 	var b batch
 	for _, e := range entries {
-		name := e.Name()
+		name := e.name
 		rel := joinDisplay(display, name)
 		if !utf8.ValidString(name) {
 			w.run.Warn(finding.ValidPath(rel), "file name is not valid UTF-8; shown with U+FFFD in place of the invalid bytes")
 			rel = finding.ValidPath(rel)
 		}
-		if w.skipped(rel, e.IsDir()) {
+		if w.skipped(rel, e.typ.IsDir()) {
 			continue
 		}
-		switch t := e.Type(); {
+		switch t := e.typ; {
 		case t.IsDir():
 			if name != ".git" {
 				subdirs = append(subdirs, sub{filepath.Join(dir, name), rel})
@@ -213,18 +217,25 @@ func (w *walker) walkDir(ctx context.Context, dir, display string, follow bool) 
 }
 
 // readDir opens dir, keeping it open for its files to be opened in it, and
-// returns its entries sorted by name, as os.ReadDir does. On an error it
+// returns its entries sorted by name, as os.ReadDir does; buf is for
+// readEntries. On an error it
 // returns the entries read before it (none, and no handle, when the folder
 // could not be opened).
-func readDir(dir, display string, follow bool) (*dirHandle, []fs.DirEntry, error) {
+func readDir(dir, display string, follow bool, buf []byte) (*dirHandle, []dirEntry, error) {
 	d, err := openDir(dir, follow)
 	if err != nil {
 		return nil, nil, err
 	}
 	d.rel = display
-	entries, err := d.f.ReadDir(-1)
-	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	entries, err := readEntries(d, buf)
+	slices.SortFunc(entries, func(a, b dirEntry) int { return strings.Compare(a.name, b.name) })
 	return d, entries, err
+}
+
+// dirEntry is a name in a folder and its type, as the listing gives it.
+type dirEntry struct {
+	name string
+	typ  fs.FileMode // type bits only
 }
 
 // dirHandle is a folder held open while its files are read: the walker
