@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // openNoBlock opens a file for reading without blocking: a path that turns
@@ -70,7 +72,7 @@ func (wk *Worker) scanFileIn(ctx context.Context, d *dirHandle, name, rel string
 	f := os.NewFile(uintptr(fd), filepath.Join(d.path, name)) // f owns fd now
 	defer f.Close()
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		r.Fail(rel, "read error, the rest of the file was not scanned: %v", err)
+		r.Fail(rel, "read error, the rest of the file was not scanned: %v", finding.DropPath(err))
 		return
 	}
 	wk.scanOpenFile(ctx, f, st.Size, rel)

@@ -309,14 +309,18 @@ func firstFile(t *testing.T, dir string) string {
 type oracleResult struct {
 	findings []finding.Finding
 	warnings []string
+	skips    []string // quiet skips, as --verbose lists them
 	stats    finding.Stats
+	done     int64 // Progress.Done: files handed to a worker and finished
 }
 
 func runWalk(t *testing.T, scan func(*Scanner, context.Context, []string, Sink) (finding.Stats, error), opts Options, roots ...string) oracleResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := &Collector{}
+	var skips []string
+	c := &Collector{OnSkip: func(w finding.Warning) { skips = append(skips, w.String()) }}
+	opts.Progress = &Progress{}
 	st, err := scan(New(opts), ctx, roots, c)
 	if err != nil {
 		t.Fatalf("scan: %v", err)
@@ -327,13 +331,15 @@ func runWalk(t *testing.T, scan func(*Scanner, context.Context, []string, Sink) 
 		ws = append(ws, w.String())
 	}
 	slices.Sort(ws)
-	return oracleResult{findings: c.Sorted(), warnings: ws, stats: st}
+	slices.Sort(skips)
+	return oracleResult{findings: c.Sorted(), warnings: ws, skips: skips, stats: st, done: opts.Progress.Done.Load()}
 }
 
 // TestWalkOracle scans generated trees with ScanPaths and with the oracle,
 // on one worker and on four, following links and not, with a skip list,
 // and as one root, several roots and a lone file: everything reported and
-// counted must be the same.
+// counted must be the same (quiet skips and Progress.Done too), and the
+// count walk for a progress display must count the files scanned.
 func TestWalkOracle(t *testing.T) {
 	t.Parallel()
 	for _, seed := range []uint64{1, 2, 3} {
@@ -355,11 +361,29 @@ func TestWalkOracle(t *testing.T) {
 						want := runWalk(t, (*Scanner).oracleScanPaths, opts, roots...)
 						got := runWalk(t, (*Scanner).ScanPaths, opts, roots...)
 						compareWalks(t, name, got, want)
+						if n := countFiles(t, opts, roots); n != want.done {
+							t.Errorf("%s: the progress count walk counted %d files, the oracle scanned %d", name, n, want.done)
+						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// countFiles is the count of files the walk for a progress display
+// (Options.CountFirst) makes of roots.
+func countFiles(t *testing.T, opts Options, roots []string) int64 {
+	t.Helper()
+	infos := make([]fs.FileInfo, len(roots))
+	for i, root := range roots {
+		fi, err := os.Stat(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		infos[i] = fi
+	}
+	return New(opts).Start(&Collector{}).countWalk(context.Background(), roots, infos)
 }
 
 func compareWalks(t *testing.T, name string, got, want oracleResult) {
@@ -385,8 +409,14 @@ func compareWalks(t *testing.T, name string, got, want oracleResult) {
 	if !slices.Equal(got.warnings, want.warnings) {
 		t.Errorf("%s: warnings\n  got  %q\n  want %q", name, got.warnings, want.warnings)
 	}
+	if !slices.Equal(got.skips, want.skips) {
+		t.Errorf("%s: quiet skips\n  got  %q\n  want %q", name, got.skips, want.skips)
+	}
 	if got.stats != want.stats {
 		t.Errorf("%s: stats %+v, the oracle %+v", name, got.stats, want.stats)
+	}
+	if got.done != want.done {
+		t.Errorf("%s: Progress.Done %d, the oracle %d", name, got.done, want.done)
 	}
 }
 

@@ -181,6 +181,7 @@ func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size in
 // or a second read.
 func (w *Worker) scanHeld(data []byte, path string) {
 	r := w.r
+	defer r.progress.Done.Add(1)
 	r.Safely(path, func() {
 		r.noteUnopened(path, data[:min(len(data), sniffLen)])
 		r.progress.Files.Add(1)
