@@ -268,6 +268,20 @@ func oracleTree(t *testing.T, seed uint64, n int) string {
 		rel := path.Join(folders[rnd.IntN(len(folders))], name)
 		writeFixture(t, dir, rel, data)
 	}
+	// A run of empty files, which the walk may count without opening
+	// them, with a FIFO, links and files not readable by their owner bits
+	// among them, and a key after them.
+	for i := range 20 {
+		writeFixture(t, dir, fmt.Sprintf("empty/e%02d", i), nil)
+	}
+	writeFixture(t, dir, "empty/e05w", nil)
+	must(t, os.Chmod(filepath.Join(dir, "empty/e05w"), 0o200))
+	writeFixture(t, dir, "empty/e12w", append(filler(100), keyN(n)...))
+	must(t, os.Chmod(filepath.Join(dir, "empty/e12w"), 0o200))
+	writeFixture(t, dir, "empty/z.env", []byte("LOFTY_API_KEY="+keyN(n+1)+"\n"))
+	must(t, syscall.Mkfifo(filepath.Join(dir, "empty/e08p"), 0o644))
+	must(t, os.Symlink("e00", filepath.Join(dir, "empty/e09l")))
+	must(t, os.Symlink("../a", filepath.Join(dir, "empty/e10l")))
 	{
 		for _, f := range []string{"pipe", "a/b/pipe"} {
 			if err := syscall.Mkfifo(filepath.Join(dir, f), 0o644); err != nil {

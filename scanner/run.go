@@ -140,6 +140,10 @@ func (r *Run) Pool(ctx context.Context, jobs <-chan func(context.Context, *Worke
 type Worker struct {
 	r  *Run
 	st *streamer
+	// lastEmpty says the last file the worker opened in a folder was
+	// empty: then the next is looked up before it is opened, in case it
+	// is empty too (scanFileIn on Unix).
+	lastEmpty bool
 }
 
 // NewWorker returns a Worker for one goroutine.
