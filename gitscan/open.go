@@ -81,6 +81,13 @@ const treeCacheBytes = 64 << 20
 const commitCacheBytes = 8 << 20
 
 func (r *Repository) open(t tuning) (*gitRepo, error) {
+	return r.openObjects(t, nil)
+}
+
+// openObjects opens the repository with its objects read from the object
+// folders dirs (see gitobj.OpenDirs) instead of its own: a pre-receive
+// hook's quarantine and the repository's folder.
+func (r *Repository) openObjects(t tuning, dirs []string) (*gitRepo, error) {
 	st := r.storage(cache.DefaultMaxSize)
 	var wt billy.Filesystem
 	if r.WorkTree != "" {
@@ -98,7 +105,13 @@ func (r *Repository) open(t tuning) (*gitRepo, error) {
 	if t.mode == readGoGit {
 		objects = "" // every object through go-git
 	}
-	g := &gitRepo{loc: r, st: st, repo: repo, store: gitobj.Open(objects, st), tune: t}
+	var store *gitobj.Store
+	if dirs != nil {
+		store = gitobj.OpenDirs(dirs, st)
+	} else {
+		store = gitobj.Open(objects, st)
+	}
+	g := &gitRepo{loc: r, st: st, repo: repo, store: store, tune: t}
 	g.rd = g.store.Reader(treeCacheBytes)
 	g.crd = g.store.Reader(commitCacheBytes)
 	g.objs = g.rd.Storer()

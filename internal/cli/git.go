@@ -70,6 +70,8 @@ type gitFlags struct {
 	recurse      bool
 	settingsFrom string
 	gh           githubFlags
+
+	preReceive preReceiveFlags
 }
 
 func newGitCommand(e env, o *outputFlags) *cobra.Command {
@@ -83,10 +85,17 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 			return "scan one repository at a time; to scan files and folders, run 'loftyscan dir " + shellWords(args) + "'"
 		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := gf.preReceive.check(&gf, cmd.Flags().Changed); err != nil {
+				return err
+			}
+			if gf.preReceive.on {
+				return gf.runPreReceive(cmd.Context(), e, o, &sf, args)
+			}
 			return gf.run(cmd.Context(), e, o, &sf, args)
 		},
 	}
 	sf.register(cmd, true)
+	gf.preReceive.register(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&gf.rng, "range", "", "scan only what the commits in `A..B` introduced: reachable from B, not from A (a pull request: base..head)")
 	f.StringVar(&gf.since, "since", "", "scan only what commits made at or after `DATE` introduced: 2024-01-31, \"2 weeks ago\", yesterday, \"last monday\" (as git reads dates; a named day from midnight)")

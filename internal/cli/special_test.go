@@ -90,10 +90,10 @@ func TestHookInstallOverFIFO(t *testing.T) {
 	if err := os.Symlink(fifo, hook); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := installHook(dir, preCommitHook, "/opt/loftyscan", false); err == nil || !strings.Contains(err.Error(), "loftyscan did not write it") {
+	if _, _, err := installHook(dir, preCommitHook, "/opt/loftyscan", nil, false); err == nil || !strings.Contains(err.Error(), "loftyscan did not write it") {
 		t.Fatalf("install over a link: %v, want a refusal", err)
 	}
-	path, kept, err := installHook(dir, preCommitHook, "/opt/loftyscan", true)
+	path, kept, err := installHook(dir, preCommitHook, "/opt/loftyscan", nil, true)
 	if err != nil || !kept {
 		t.Fatalf("install --force: kept %v, %v", kept, err)
 	}
