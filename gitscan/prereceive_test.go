@@ -206,3 +206,34 @@ func TestScanPreReceiveDeadline(t *testing.T) {
 		t.Fatalf("no word of what was left: %+v", res)
 	}
 }
+
+// Outside a quarantine (a hook run by hand, git before 2.11) the new
+// commits are walked: the pushed objects are in the repository already,
+// and only the refs have not moved.
+func TestScanPreReceiveWithoutQuarantine(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	old := testtoken.Key("old", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.Write("old.env", "LOFTY_API_KEY="+old+"\n")
+	base := c.Commit("before")
+	c.Git("push", "-q", srv.Dir, "main")
+	key := testtoken.Key("walked", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.Write("old.env", "DEBUG=1\nLOFTY_API_KEY="+old+"\n")
+	c.Write("new.env", "lofty_token="+key+"\n")
+	commit := c.Commit("a key")
+	// The objects go in under a ref that is then deleted.
+	c.Git("push", "-q", srv.Dir, "main:refs/tmp/x")
+	srv.Git("update-ref", "-d", "refs/tmp/x")
+
+	collect := &scanner.Collector{}
+	res, err := ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir),
+		[]PushedRef{{Old: base, New: commit, Ref: "refs/heads/main"}}, PreReceiveOptions{}, collect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := collect.Sorted()
+	if len(fs) != 1 || fs[0].Path != "new.env" || fs[0].Commit != commit || res.Commits != 1 {
+		t.Fatalf("findings %+v, result %+v", fs, res)
+	}
+}

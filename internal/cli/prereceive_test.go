@@ -256,6 +256,22 @@ func TestPreReceiveKeysAlreadyThereAndMessages(t *testing.T) {
 	out, ok = push(c, nil, "origin", "main")
 	mustReject(t, s, before, bad, out, ok, "src/client.py:1:10")
 
+	// Settings files that come with the push, or lie in the server's
+	// repository folder, are not the hook's: still rejected.
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+	if err := os.WriteFile(filepath.Join(srv.Dir, ".loftyscan.toml"), []byte("skip = [\"**\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(srv.Dir, ".loftyscanignore"), []byte(fingerprintOf(key)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Write(".loftyscanignore", fingerprintOf(key)+" # accepted by the pusher\n")
+	c.Write(".loftyscan.toml", "skip = [\"**\"]\n")
+	c.Write("src/client.py", "TOKEN = \""+key+"\"\n")
+	bad = c.Commit("bring my own settings")
+	out, ok = push(c, nil, "origin", "main")
+	mustReject(t, s, before, bad, out, ok, "src/client.py:1:10")
+
 	// A path and a subject that try to drive the terminal, and a key in a
 	// file name, reach the pusher escaped and redacted.
 	c.Git("reset", "-q", "--hard", "HEAD~1")
