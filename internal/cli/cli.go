@@ -230,7 +230,7 @@ func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 	root.SetVersionTemplate(versionLine(v, c, d))
 	o := &outputFlags{}
 	o.register(root)
-	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newVersionCommand(e), newManCommand(e))
+	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newRemediateCommand(e, o), newVersionCommand(e), newManCommand(e))
 	return root, o
 }
 
