@@ -184,8 +184,11 @@ func absFrom(p string) string {
 
 // PushScan is what a pre-receive scan did.
 type PushScan struct {
-	Stats   finding.Stats
-	Commits int // new commits: reachable from what the push sets refs to, and from no ref the repository has
+	Stats finding.Stats
+	// Commits counts the new commits: in a quarantine, those the push
+	// sent; outside one, those reachable from what the push sets refs to
+	// and from no ref the repository has.
+	Commits int
 	// Unfinished says what the scan could not do before its deadline; ""
 	// when it finished. Whatever it found before is reported all the
 	// same.
@@ -195,7 +198,7 @@ type PushScan struct {
 	// counted here and not reported as a finding.
 	Found bool
 	// Refs names, for each commit with a finding, the refs the push sets
-	// that reach it, in the order of git's input.
+	// that reach it, sorted.
 	Refs map[string][]string
 }
 

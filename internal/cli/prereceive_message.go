@@ -39,6 +39,9 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 	} else {
 		line(fmt.Sprintf("%s: it adds %s", verdict, plural(len(counted), "Lofty API key")))
 	}
+	if res.Unfinished != "" {
+		line("(loftyscan ran out of time before it had scanned all of the push, so there may be more: " + res.Unfinished + ")")
+	}
 	commit := ""
 	for _, f := range counted {
 		sh := f.Shown()
