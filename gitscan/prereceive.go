@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -368,7 +369,15 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 	loose := quarantineLoose(dir)
 	total := qs.Packed() + len(loose)
 
-	var commits atomic.Int64
+	var (
+		mu   sync.Mutex
+		sent = map[plumbing.Hash]bool{} // the commits the push sent
+	)
+	addCommit := func(h plumbing.Hash) {
+		mu.Lock()
+		sent[h] = true
+		mu.Unlock()
+	}
 	workers := make([]*scanner.Worker, p.r.Workers())
 	for i := range workers {
 		workers[i] = p.r.NewWorker()
@@ -376,7 +385,7 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 	swept := qs.Sweep(p.bctx, gitobj.SweepOptions{Workers: len(workers), Types: gitobj.TypesOf(plumbing.BlobObject, plumbing.CommitObject)},
 		func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 			if typ == plumbing.CommitObject {
-				commits.Add(1)
+				addCommit(h)
 				return
 			}
 			p.r.Safely(h.String(), func() { scanBlob(p.bctx, p.r, workers[w], h, gitobj.Object{Type: typ, Data: data}) })
@@ -392,10 +401,10 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 		case o.Type == plumbing.BlobObject:
 			scanBlob(p.bctx, p.r, w, h, o)
 		case o.Type == plumbing.CommitObject:
-			commits.Add(1)
+			addCommit(h)
 		}
 	})
-	p.res.Commits = int(commits.Load())
+	p.res.Commits = len(sent)
 	if p.bctx.Err() != nil {
 		p.res.Unfinished = fmt.Sprintf("it had scanned %d files when it stopped, of a push of %d objects", p.r.Stats().Files, total)
 		return nil
@@ -403,13 +412,56 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 	if !p.gs.triggered() {
 		return nil // nothing found: no walk needed
 	}
-	if err := p.selectNew(); err != nil || p.sel == nil {
+	if err := p.selectSent(sent); err != nil || p.sel == nil {
 		return err
 	}
 	p.g.walkHistory(p.bctx, p.r, p.gs, p.sel)
 	if p.bctx.Err() != nil {
 		p.res.Unfinished = fmt.Sprintf("it found a key but did not finish walking the %d new commits to say where", len(p.sel.commits))
 	}
+	return nil
+}
+
+// selectSent lists the new commits from those the push sent: the ones the
+// pushed tips reach through commits it sent. Their parents outside it are
+// in the repository already, the boundary whose content is not new. It
+// reads the commits the push sent, and never the repository's history,
+// whatever its length.
+func (p *pushScan) selectSent(sent map[plumbing.Hash]bool) error {
+	chosen := map[plumbing.Hash]*commitNode{}
+	queue := slices.Clone(p.set.include)
+	for len(queue) > 0 {
+		if err := p.bctx.Err(); err != nil {
+			p.res.Unfinished = "it did not finish finding which commits are new"
+			return nil
+		}
+		h := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if _, ok := chosen[h]; ok || !sent[h] {
+			continue
+		}
+		c, err := p.g.loadCommit(h)
+		if err != nil {
+			p.r.Fail("", "commit %s cannot be read (%v): the keys of its files may not be named", h, err)
+			continue
+		}
+		chosen[h] = c
+		queue = append(queue, c.parents...)
+	}
+	sel := &selection{commits: topoOrder(chosen)}
+	inBoundary := map[plumbing.Hash]bool{}
+	for _, c := range sel.commits {
+		for _, parent := range c.parents {
+			if _, ok := chosen[parent]; ok || inBoundary[parent] {
+				continue
+			}
+			inBoundary[parent] = true
+			if b, err := p.g.loadCommit(parent); err == nil {
+				sel.boundary = append(sel.boundary, b)
+			}
+		}
+	}
+	p.sel = sel
 	return nil
 }
 
