@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -305,23 +303,27 @@ func (o *outputFlags) verifyKeys(ctx context.Context, e env, keys []remediate.Ke
 	return nil
 }
 
-// writePlan writes the plan to --output or standard output.
+// writePlan writes the plan to --output or standard output. A file is
+// written as reports are (createReportFile): whole, then renamed into
+// place, so a symbolic link planted at the path (the README writes the
+// plan inside the repository) is replaced, not followed.
 func (rf *remediateFlags) writePlan(e env, plan *remediate.Plan) error {
-	var w io.Writer = e.stdout
-	var f *os.File
-	if rf.output != "" && rf.output != "-" {
-		var err error
-		if f, err = os.OpenFile(rf.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
-			return &cliError{err: fmt.Errorf("cannot write the plan: %w", err), hint: "check that the folder of --output exists and is writable"}
+	if rf.output == "" || rf.output == "-" {
+		if err := plan.Write(e.stdout, rf.format); err != nil {
+			return &cliError{err: fmt.Errorf("cannot write the plan: %w", err)}
 		}
-		w = f
+		return nil
 	}
-	err := plan.Write(w, rf.format)
-	if f != nil {
-		err = errors.Join(err, f.Close())
-	}
+	f, err := createReportFile(rf.output, 0o600)
 	if err != nil {
+		return &cliError{err: fmt.Errorf("cannot write the plan: %w", err), hint: "check that the folder of --output exists and is writable"}
+	}
+	if err := plan.Write(f, rf.format); err != nil {
+		f.abort()
 		return &cliError{err: fmt.Errorf("cannot write the plan: %w", err)}
+	}
+	if err := f.commit(); err != nil {
+		return &cliError{err: fmt.Errorf("cannot write the plan: %w", err), hint: "check that the folder of --output is writable"}
 	}
 	return nil
 }

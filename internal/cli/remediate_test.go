@@ -214,6 +214,28 @@ func TestRemediateSelection(t *testing.T) {
 	if code, _, stderr := runGit(t, nil, "", "remediate", "https://example.com/r.git"); code != 2 || !strings.Contains(stderr, "a plan rewrites a clone") {
 		t.Errorf("a URL: exit %d\n%s", code, stderr)
 	}
+	// -o into the repository, as the README does: a link planted at the
+	// path is replaced by the plan, not followed.
+	victim := filepath.Join(base, "victim.txt")
+	if err := os.WriteFile(victim, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(r.Dir, "plan.md")
+	if err := os.Symlink(victim, planted); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans, "-o", planted); code != 0 {
+		t.Fatalf("-o over a link: exit %d\n%s", code, stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
+		t.Errorf("the plan was written through the planted link: %q", b)
+	}
+	if fi, err := os.Lstat(planted); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the plan file: %v %v", fi, err)
+	} else if b, _ := os.ReadFile(planted); !strings.Contains(string(b), fingerprintOf(keys["main"])[:12]) {
+		t.Errorf("the plan file does not hold the plan:\n%s", b)
+	}
+
 	clean := testgit.New(t, "")
 	clean.Write("a.txt", "a\n")
 	clean.Commit("clean")
