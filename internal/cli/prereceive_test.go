@@ -16,6 +16,7 @@ import (
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
 )
 
 // The pre-receive tests push for real: git push into a bare repository
@@ -506,10 +507,7 @@ func TestPreReceiveSHA256(t *testing.T) {
 // server runs it, with the pusher in REMOTE_USER.
 func TestPreReceiveOverHTTP(t *testing.T) {
 	hookBinary(t)
-	gitPath, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git is not installed")
-	}
+	gitPath := testtool.Need(t, "git")
 	dir := t.TempDir()
 	logFile := filepath.Join(dir, "bypass.log")
 	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--bypass-log", logFile)
