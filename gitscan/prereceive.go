@@ -201,6 +201,13 @@ type PushScan struct {
 	// Refs names, for each commit with a finding, the refs the push sets
 	// that reach it, sorted.
 	Refs map[string][]string
+	// Unread counts the pushed objects that could not be read, or not
+	// wholly (each also gave a warning): what they hold was not scanned,
+	// so a hook that fails closed rejects the push. Counted for what is
+	// read from a quarantine and for the trees and blobs refs are set to;
+	// a key file's content that is itself damaged (a corrupt archive) is
+	// a warning only.
+	Unread int64
 }
 
 // PreReceiveOptions are how a pre-receive scan runs.
@@ -300,6 +307,7 @@ func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 	}
 	p.attribute()
 	res.Stats = res.Stats.Add(p.r.Stats())
+	res.Unread += p.unread.Load()
 	return res, nil
 }
 
@@ -316,7 +324,35 @@ type pushScan struct {
 	actx    context.Context            // until the deadline and the grace to name where keys are
 	gs      *gitSink
 	r       *scanner.Run
-	sel     *selection // the new commits, once walked
+	sel     *selection   // the new commits, once walked
+	unread  atomic.Int64 // pushed objects not read, or not wholly
+}
+
+// reading runs job, which reads pushed object h, and counts h as unread
+// when job fails (it reports false) or panics (the run reports the panic).
+func (p *pushScan) reading(h plumbing.Hash, job func() bool) {
+	ok := false
+	p.r.Safely(h.String(), func() { ok = job() })
+	if !ok {
+		p.unread.Add(1)
+	}
+}
+
+// scanBlob scans pushed blob h, as scanBlob does; it reports whether the
+// blob was wholly scanned or the deadline stopped it.
+func (p *pushScan) scanBlob(w *scanner.Worker, h plumbing.Hash, o gitobj.Object) bool {
+	var err error
+	if o.Stream != nil {
+		err = w.Scan(p.bctx, h.String(), o.Stream)
+		o.Stream.Close()
+	} else {
+		err = w.ScanBytes(p.bctx, h.String(), o.Data)
+	}
+	if err != nil && !stopped(err) {
+		blobFailed(p.r, h, err, true)
+		return false
+	}
+	return true
 }
 
 // selectNew lists the new commits: reachable from the pushed tips and from
@@ -388,21 +424,25 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 				addCommit(h)
 				return
 			}
-			p.r.Safely(h.String(), func() { scanBlob(p.bctx, p.r, workers[w], h, gitobj.Object{Type: typ, Data: data}) })
+			p.reading(h, func() bool { return p.scanBlob(workers[w], h, gitobj.Object{Type: typ, Data: data}) })
 		})
 	// Blobs too big for the sweep, and loose objects, one by one through
 	// the whole store (a delta's base may be in the repository).
 	rest := append(swept.Undelivered(), loose...)
 	p.g.readEach(p.bctx, p.r, rest, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
-		o, err := rd.Object(h)
-		switch {
-		case err != nil:
-			blobFailed(p.r, h, err, false)
-		case o.Type == plumbing.BlobObject:
-			scanBlob(p.bctx, p.r, w, h, o)
-		case o.Type == plumbing.CommitObject:
-			addCommit(h)
-		}
+		p.reading(h, func() bool {
+			o, err := rd.Object(h)
+			switch {
+			case err != nil:
+				blobFailed(p.r, h, err, false)
+				return false
+			case o.Type == plumbing.BlobObject:
+				return p.scanBlob(w, h, o)
+			case o.Type == plumbing.CommitObject:
+				addCommit(h)
+			}
+			return true
+		})
 	})
 	p.res.Commits = len(sent)
 	if p.bctx.Err() != nil {
@@ -581,10 +621,15 @@ func (g *gitRepo) scanTargets(ctx context.Context, s *scanner.Scanner, others []
 	counted := &countingSink{Sink: sink}
 	r := s.Start(counted)
 	w := r.NewWorker()
+	scan := func(label string, h plumbing.Hash) {
+		if !g.scanTarget(ctx, r, w, label, h) {
+			res.Unread++
+		}
+	}
 	for _, o := range others {
 		switch o.typ {
 		case plumbing.BlobObject:
-			g.scanTarget(ctx, r, w, o.ref, o.hash)
+			scan(o.ref, o.hash)
 		case plumbing.TreeObject:
 			seen := map[plumbing.Hash]bool{o.hash: true}
 			tw := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
@@ -593,11 +638,12 @@ func (g *gitRepo) scanTargets(ctx context.Context, s *scanner.Scanner, others []
 				}
 				seen[h] = true
 				if mode.IsFile() {
-					g.scanTarget(ctx, r, w, o.ref+":"+finding.ValidPath(dir+string(name)), h)
+					scan(o.ref+":"+finding.ValidPath(dir+string(name)), h)
 				}
 				return mode == filemode.Dir
 			}, broken: func(dir string, h plumbing.Hash, err error) {
 				r.Fail(o.ref+":"+dir, "tree %s cannot be read (%v): not scanned", h, err)
+				res.Unread++
 			}}
 			tw.walk(ctx, o.hash, "")
 		}
@@ -606,12 +652,13 @@ func (g *gitRepo) scanTargets(ctx context.Context, s *scanner.Scanner, others []
 	res.Found = res.Found || counted.n.Load() > 0
 }
 
-// scanTarget scans one blob a pushed ref holds, under label.
-func (g *gitRepo) scanTarget(ctx context.Context, r *scanner.Run, w *scanner.Worker, label string, h plumbing.Hash) {
+// scanTarget scans one blob a pushed ref holds, under label; it reports
+// whether the blob was read wholly (or the deadline stopped it).
+func (g *gitRepo) scanTarget(ctx context.Context, r *scanner.Run, w *scanner.Worker, label string, h plumbing.Hash) bool {
 	o, err := g.rd.Object(h)
 	if err != nil {
 		r.Fail(label, "blob %s cannot be read (%v): not scanned", h, err)
-		return
+		return false
 	}
 	if o.Stream != nil {
 		err = w.Scan(ctx, label, o.Stream)
@@ -621,7 +668,9 @@ func (g *gitRepo) scanTarget(ctx context.Context, r *scanner.Run, w *scanner.Wor
 	}
 	if err != nil && !stopped(err) {
 		r.Fail(label, "blob %s could not be wholly scanned (%v)", h, err)
+		return false
 	}
+	return true
 }
 
 // countingSink counts the findings it passes on.

@@ -189,6 +189,34 @@ func TestScanPreReceiveTagOfATreeOrBlob(t *testing.T) {
 	}
 }
 
+// A pushed object that cannot be read is counted, with a warning: what it
+// holds was not scanned.
+func TestScanPreReceiveCountsUnreadObjects(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	c.Write("a.txt", "a\n")
+	c.Write("b.env", "b\n")
+	c.Commit("first")
+	blob := c.Git("rev-parse", "HEAD:b.env")
+	q, updates := quarantinePush(t, srv, c, "main")
+	loose := filepath.Join(q.ObjectDir, blob[:2], blob[2:])
+	if err := os.Chmod(loose, 0o644); err != nil {
+		t.Fatalf("the push was not unpacked into loose objects: %v", err)
+	}
+	if err := os.WriteFile(loose, []byte("not zlib"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	collect := &scanner.Collector{}
+	res, err := ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir), updates, PreReceiveOptions{Quarantine: q}, collect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unread != 1 || len(collect.Warnings) != 1 || !strings.Contains(collect.Warnings[0].String(), blob) {
+		t.Fatalf("unread %d, warnings %v", res.Unread, collect.Warnings)
+	}
+}
+
 // A deadline already past stops the scan and says what was left.
 func TestScanPreReceiveDeadline(t *testing.T) {
 	t.Parallel()

@@ -147,6 +147,8 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 		return errFindings
 	case res.Unfinished != "":
 		return p.unfinished(e, res)
+	case res.Unread > 0:
+		return p.unreadable(e, res.Unread)
 	}
 	printNote(e.stderr, fmt.Sprintf("checked %s: no Lofty API key", plural(res.Commits, "new commit")))
 	return nil
@@ -292,6 +294,20 @@ func (p *preReceiveFlags) unfinished(e env, res gitscan.PushScan) error {
 	return &cliError{
 		err:  errors.New("push rejected: " + what),
 		hint: "push fewer commits at a time (a branch at a time, or in steps of a few thousand commits); the server's administrator can raise --pre-receive-budget",
+	}
+}
+
+// unreadable is a push some of whose objects could not be read, with
+// nothing found in the rest: what they hold was not scanned.
+func (p *preReceiveFlags) unreadable(e env, n int64) error {
+	what := fmt.Sprintf("%s of the push could not be read, so what they hold was not scanned (the warnings above say which)", plural(int(n), "object"))
+	if p.failOpen {
+		printWarning(e.stderr, "push accepted without a whole scan for Lofty API keys (--pre-receive-fail-open): "+what)
+		return nil
+	}
+	return &cliError{
+		err:  errors.New("push rejected: " + what),
+		hint: "push again; if it happens again, the server's administrator can see the objects in the warnings above, check the repository with 'git fsck', and let such pushes through with --pre-receive-fail-open",
 	}
 }
 

@@ -487,6 +487,41 @@ func TestPreReceiveBudget(t *testing.T) {
 	}
 }
 
+// A pushed object loftyscan cannot read rejects the push (or, failing
+// open, lets it through with a warning): what it holds was not scanned.
+// The damage is real: a hook that runs before loftyscan's (kept by
+// 'hook install --force') overwrites one loose object of git's quarantine.
+func TestPreReceiveUnreadableObject(t *testing.T) {
+	hookBinary(t)
+	for _, failOpen := range []bool{false, true} {
+		var flags []string
+		if failOpen {
+			flags = []string{"--pre-receive-fail-open"}
+		}
+		srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+		c := newClient(t, "file://"+srv.Dir)
+		c.Write("a.txt", "a\n")
+		c.Write("b.env", "LOFTY_REGION=eu\n")
+		first := c.Commit("first")
+		blob := c.Git("rev-parse", "HEAD:b.env")
+		damage := "#!/bin/sh\ncat >/dev/null\nf=\"$GIT_QUARANTINE_PATH/" + blob[:2] + "/" + blob[2:] + "\"\nchmod u+w \"$f\" && printf 'not zlib' > \"$f\"\n"
+		if err := os.WriteFile(filepath.Join(srv.Dir, "hooks", "pre-receive"), []byte(damage), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"hook", "install", "--force", "--pre-receive", srv.Dir, "--"}, flags...)
+		if code, _, stderr := runGit(t, nil, "", args...); code != 0 {
+			t.Fatal(stderr)
+		}
+		s := &server{Repo: srv, url: "file://" + srv.Dir}
+		out, ok := push(c, nil, "origin", "main")
+		if failOpen {
+			mustAccept(t, out, ok, "push accepted without a whole scan", "1 object of the push could not be read", blob)
+			continue
+		}
+		mustReject(t, s, "", first, out, ok, "1 object of the push could not be read", blob, "git fsck", "--pre-receive-fail-open")
+	}
+}
+
 // A SHA-256 repository is refused with a message that says why.
 func TestPreReceiveSHA256(t *testing.T) {
 	hookBinary(t)
