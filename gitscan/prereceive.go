@@ -265,7 +265,26 @@ func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 	}
 	defer g.close()
 	p := &pushScan{g: g, s: s, sink: sink, res: &res, tipRefs: map[plumbing.Hash][]string{}}
-	for _, u := range news {
+	var cancel, acancel context.CancelFunc
+	p.bctx, cancel = ctx, func() {}
+	p.actx, acancel = ctx, func() {}
+	if !opts.Deadline.IsZero() {
+		p.bctx, cancel = context.WithDeadline(ctx, opts.Deadline)
+		p.actx, acancel = context.WithDeadline(ctx, opts.Deadline.Add(AttributeGrace))
+	}
+	defer cancel()
+	defer acancel()
+
+	// What each ref is set to. A push of every ref of a big mirror sets
+	// tens of thousands: the deadline is checked for each.
+	for i, u := range news {
+		if p.bctx.Err() != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			res.Unfinished = fmt.Sprintf("it had read %d of the %d refs the push sets when it stopped", i, len(news))
+			return res, nil
+		}
 		h := plumbing.NewHash(u.New)
 		target, typ, err := g.peel(h)
 		if err != nil {
@@ -279,16 +298,6 @@ func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 		}
 	}
 
-	var cancel, acancel context.CancelFunc
-	p.bctx, cancel = ctx, func() {}
-	p.actx, acancel = ctx, func() {}
-	if !opts.Deadline.IsZero() {
-		p.bctx, cancel = context.WithDeadline(ctx, opts.Deadline)
-		p.actx, acancel = context.WithDeadline(ctx, opts.Deadline.Add(AttributeGrace))
-	}
-	defer cancel()
-	defer acancel()
-
 	p.gs = newGitSink(sink)
 	p.r = s.Start(p.gs)
 	if q := opts.Quarantine.ObjectDir; q != "" {
@@ -296,8 +305,11 @@ func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 	} else {
 		err = p.walkNew()
 	}
-	if err == nil && p.bctx.Err() == nil {
+	switch {
+	case err == nil && p.bctx.Err() == nil:
 		g.scanTargets(p.bctx, s, p.others, sink, &res)
+	case err == nil && len(p.others) > 0 && res.Unfinished == "":
+		res.Unfinished = fmt.Sprintf("it did not scan the trees and blobs %d refs are set to", len(p.others))
 	}
 	if ctx.Err() != nil {
 		return res, ctx.Err() // stopped by the caller, not by the deadline
