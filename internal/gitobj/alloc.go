@@ -1,9 +1,76 @@
 package gitobj
 
+import "fmt"
+
+// Memory bounds. A repository is anyone's: an object header, a delta or a
+// loose object may claim any size, and a few hundred bytes of a pack can
+// expand to gigabytes. What the store holds in memory is bounded here,
+// whatever the objects claim:
+//
+//   - an object read whole (Read), or resolved on the way to another, is
+//     held in memory only under bigObject bytes;
+//   - a blob (or any object Object is asked for) of bigObject bytes or more
+//     is streamed: from the pack or loose file, or, for a delta, applied
+//     while it is read (deltaReader), its base held or in a temporary file;
+//   - a delta base or an intermediate result of bigObject bytes or more is
+//     written to a temporary file (spill.go), at most maxSpill bytes for
+//     one read, rather than held;
+//   - Read returns objects up to maxWhole bytes (a tree, commit or tag that
+//     large is read once, whole) and refuses bigger ones with errTooBig;
+//   - a delta whose result is more than maxAmplification times its base
+//     and delta together, and more than amplifiedFloor bytes, is scanned
+//     up to amplifiedFloor bytes and reported (a crafted pack).
+//
+// Every buffer whose size an object header or a delta declares is made by
+// allocObject, after that size was checked against these bounds and
+// against what the pack's bytes can inflate to (fits, plausible,
+// applyDelta).
+const (
+	bigObject        = 32 << 20
+	maxWhole         = 64 << 20
+	maxSpill         = 4 << 30
+	maxAmplification = 1024
+	amplifiedFloor   = 1 << 30
+)
+
+// bigBlob is the size from which a blob is streamed, and the default bound
+// on what a sweep holds.
+const bigBlob = bigObject
+
 // allocObject returns a buffer of n bytes (with room for capacity) for an
-// object, a delta or the result of one. Every buffer whose size an object
-// header or a delta declares is made here, after that size was checked
-// against the reader's limit and what the pack's bytes can inflate to
-// (fits, plausible, applyDelta): bounds on the memory reads may take
-// belong here.
+// object, a delta or the result of one.
 func allocObject(n, capacity int64) []byte { return make([]byte, n, capacity) }
+
+// TooBigError is returned for an object larger than the store reads into
+// memory (Read), or whose delta chain needs more than it writes to
+// temporary files (maxSpill): it says what was too big.
+type TooBigError struct {
+	Size  int64 // the size the object declares, or the chain needs
+	Limit int64 // the bound it exceeds
+	Chain bool  // the delta chain, not the object, is too big
+}
+
+func (e *TooBigError) Error() string {
+	if e.Chain {
+		return fmt.Sprintf("its delta chain holds big versions of more than %s in all, the most resolved for one object", human(e.Limit))
+	}
+	return fmt.Sprintf("object of %s, more than the %s read into memory", human(e.Size), human(e.Limit))
+}
+
+// Is makes errors.Is(err, errTooBig) hold.
+func (e *TooBigError) Is(target error) bool { return target == errTooBig }
+
+func tooBig(size, limit int64) error { return &TooBigError{Size: size, Limit: limit} }
+
+// human formats a byte count for messages.
+func human(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -14,14 +14,13 @@ import (
 
 var (
 	errBadDelta = errors.New("corrupt delta")
-	// errTooBig is returned for an object larger than the reader holds in
-	// memory; the caller reads it another way (streamed) or reports it.
-	errTooBig = errors.New("object too large to read into memory")
+	// errBig is returned for an object, or a delta, larger than the
+	// reader resolves in memory: it is resolved the big way (resolve.go).
+	errBig = errors.New("object too large to resolve in memory")
+	// errTooBig is wrapped by TooBigError, for an object larger than the
+	// store reads at all the way it was asked for.
+	errTooBig = errors.New("object too large to read")
 )
-
-// maxMemObject caps the size of one object (or delta) the pack reader
-// inflates into memory. A bigger blob is left to the streaming reader.
-const maxMemObject = 512 << 20
 
 // deltaVarint reads one of the two sizes at the head of a delta: 7 bits a
 // byte, least significant first.
@@ -56,7 +55,7 @@ func deltaSizes(delta []byte) (base, result uint64, ops []byte, err error) {
 
 // applyDelta applies delta to base and returns the result, in buf when it
 // is big enough (buf must not overlap base). Results over limit bytes are
-// refused with errTooBig before anything is allocated.
+// refused with errBig before anything is allocated.
 func applyDelta(base, delta, buf []byte, limit int) ([]byte, error) {
 	baseSize, size, ops, err := deltaSizes(delta)
 	if err != nil {
@@ -66,7 +65,7 @@ func applyDelta(base, delta, buf []byte, limit int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: made for a base of %d bytes, not %d", errBadDelta, baseSize, len(base))
 	}
 	if size > uint64(limit) {
-		return nil, errTooBig
+		return nil, errBig
 	}
 	var out []byte
 	if uint64(cap(buf)) >= size {

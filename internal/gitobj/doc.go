@@ -1,10 +1,8 @@
 // Package gitobj reads the objects of a git repository: a Store opened on
 // its object folder finds each object in the packs (their .idx mapped and
 // searched in place), in a loose object, or in an alternate's folder, and
-// reads it into a plain byte slice, deltas applied. What the Store cannot
-// read itself (a pack of a format it does not know, bytes it finds
-// corrupt) it reads through go-git's storage: callers never branch on
-// where an object lives.
+// reads it into a plain byte slice, deltas applied, or, when it is big, as
+// a stream: callers never branch on where an object lives.
 //
 // go-git reads a history scan's objects several times slower than git
 // does: it decodes each object through layers of readers and caches, one
@@ -17,5 +15,7 @@
 // Packs come from anyone's repository: every header, index table and
 // delta instruction is checked before it is used, and every buffer an
 // object's declared size decides is allocated in one place (alloc.go),
-// after that size was checked.
+// after that size was checked. Memory stays bounded whatever an object
+// claims: big objects are streamed, big delta bases go to temporary
+// files, and the few objects read whole have a cap (alloc.go says which).
 package gitobj

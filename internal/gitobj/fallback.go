@@ -8,19 +8,25 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
-// The go-git fallback. What the store cannot read itself (an object in a
-// pack it could not open, one whose bytes it finds corrupt) is read
-// through go-git's storage, one goroutine at a time, unless the store is
-// complete and the object is simply not there.
+// The go-git fallback. A store opened without an object folder of its own
+// reads every object through go-git's storage, one goroutine at a time:
+// the reference the store's own reading is tested against. A store with a
+// folder never asks go-git for an object: go-git reads whole objects and
+// deltas with allocations no bound of the store's can reach, and the only
+// packs it reads that the store cannot open are damaged or crafted ones
+// (see Store.Damaged).
 
 // mayFallBack reports whether go-git should be asked for an object the
 // store's own reading failed on with err.
 func (s *Store) mayFallBack(err error) bool {
-	return s.fallback != nil && !(errors.Is(err, plumbing.ErrObjectNotFound) && s.complete)
+	return s.fallback != nil && s.viaGoGit
 }
 
 // readFallback reads object h through go-git, after the store's own
-// reading failed with ownErr. With stream, a big blob comes as a stream.
+// reading failed with ownErr. With stream, an object over bigObject bytes
+// comes as a stream. Objects go-git holds whole are bounded by the
+// LargeObjectThreshold its storage is opened with (gitscan sets it to
+// bigObject); what is read here is checked against the declared size.
 func (s *Store) readFallback(h plumbing.Hash, ownErr error, stream bool) (Object, error) {
 	s.fallbackMu.Lock()
 	obj, err := s.fallback.EncodedObject(plumbing.AnyObject, h)
@@ -29,26 +35,36 @@ func (s *Store) readFallback(h plumbing.Hash, ownErr error, stream bool) (Object
 		return Object{}, fallbackError(ownErr, err)
 	}
 	o := Object{Type: obj.Type(), Size: obj.Size()}
-	if stream && o.Type == plumbing.BlobObject && o.Size >= bigBlob {
-		if o.Stream, err = obj.Reader(); err != nil {
-			return Object{}, err
-		}
-		return o, nil
-	}
-	if o.Size > maxMemObject {
-		return Object{}, errTooBig
+	if o.Size < 0 {
+		return Object{}, errBadPack
 	}
 	rd, err := obj.Reader()
 	if err != nil {
 		return Object{}, err
 	}
+	content := &exactReader{r: rd, left: o.Size, strict: true}
+	if stream && o.Size > bigObject {
+		o.Stream = &closingReader{Reader: content, close: rd.Close}
+		return o, nil
+	}
 	defer rd.Close()
+	if o.Size > maxWhole {
+		return Object{}, tooBig(o.Size, maxWhole)
+	}
 	o.Data = allocObject(o.Size, o.Size)
-	if _, err := io.ReadFull(rd, o.Data); err != nil {
+	if _, err := io.ReadFull(content, o.Data); err != nil {
 		return Object{}, err
 	}
 	return o, nil
 }
+
+// closingReader is a Reader with a Close.
+type closingReader struct {
+	io.Reader
+	close func() error
+}
+
+func (c *closingReader) Close() error { return c.close() }
 
 // fallbackError is what a read that failed both ways says: the store's own
 // error, which names what is wrong with the pack, unless the store simply
@@ -74,8 +90,10 @@ func (e notFound) Unwrap() error        { return e.err }
 func (e notFound) Is(target error) bool { return target == plumbing.ErrObjectNotFound }
 
 // Storer returns go-git's object API over the Reader, for go-git's
-// decoders (commits, tags, trees): objects read by the store, else by
-// go-git. It is not safe for concurrent use, as the Reader is not.
+// decoders (commits, tags, trees) and go-git's revision parser: objects
+// read by the store (whole, up to maxWhole), never by go-git's storage
+// when the store has a folder. It is not safe for concurrent use, as the
+// Reader is not.
 func (r *Reader) Storer() storer.EncodedObjectStorer {
 	return &readerStorer{EncodedObjectStorer: r.s.fallback, rd: r}
 }
@@ -88,14 +106,9 @@ type readerStorer struct {
 }
 
 func (p *readerStorer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
-	typ, data, err := p.rd.readDepth(h, 0)
-	if err != nil && !p.rd.s.mayFallBack(err) {
-		return nil, err
-	}
+	typ, data, err := p.rd.Read(h)
 	if err != nil {
-		p.rd.s.fallbackMu.Lock()
-		defer p.rd.s.fallbackMu.Unlock()
-		return p.EncodedObjectStorer.EncodedObject(t, h)
+		return nil, err
 	}
 	if t != plumbing.AnyObject && typ != t {
 		return nil, plumbing.ErrObjectNotFound
@@ -104,4 +117,42 @@ func (p *readerStorer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (pl
 	obj.SetType(typ)
 	obj.Write(data)
 	return obj, nil
+}
+
+// HasEncodedObject reports whether the store holds h.
+func (p *readerStorer) HasEncodedObject(h plumbing.Hash) error {
+	if p.rd.s.viaGoGit {
+		return p.EncodedObjectStorer.HasEncodedObject(h)
+	}
+	if !p.rd.s.Has(h) {
+		return plumbing.ErrObjectNotFound
+	}
+	return nil
+}
+
+// EncodedObjectSize returns the size of object h.
+func (p *readerStorer) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	o, err := p.rd.Object(h)
+	if err != nil {
+		return 0, err
+	}
+	if o.Stream != nil {
+		o.Stream.Close()
+	}
+	return o.Size, nil
+}
+
+// HashesWithPrefix lists the objects whose names start with prefix, for
+// go-git's revision parser (abbreviated hashes): from the store's packs and
+// loose objects, alternates included.
+func (p *readerStorer) HashesWithPrefix(prefix []byte) ([]plumbing.Hash, error) {
+	if p.rd.s.viaGoGit {
+		if fi, ok := p.EncodedObjectStorer.(interface {
+			HashesWithPrefix([]byte) ([]plumbing.Hash, error)
+		}); ok {
+			return fi.HashesWithPrefix(prefix)
+		}
+		return nil, nil
+	}
+	return p.rd.s.HashesWithPrefix(prefix), nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 )
 
 // Pack indexes. A version 2 .idx file lists a pack's object names in
@@ -98,6 +99,25 @@ func (x *packIndex) find(h []byte) int {
 		}
 	}
 	return -1
+}
+
+// withPrefix returns the positions of the objects whose names start with
+// prefix (at least one byte).
+func (x *packIndex) withPrefix(prefix []byte) []int {
+	if len(prefix) == 0 || len(prefix) > hashLen {
+		return nil
+	}
+	lo := 0
+	if prefix[0] > 0 {
+		lo = int(x.fanout[prefix[0]-1])
+	}
+	hi := int(x.fanout[prefix[0]])
+	i := lo + sort.Search(hi-lo, func(k int) bool { return bytes.Compare(x.name(lo+k), prefix) >= 0 })
+	var out []int
+	for ; i < hi && bytes.HasPrefix(x.name(i), prefix); i++ {
+		out = append(out, i)
+	}
+	return out
 }
 
 // offset returns the pack offset of the object at position i, or -1 when

@@ -3,7 +3,6 @@ package gitobj
 import (
 	"bufio"
 	"compress/zlib"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,62 +14,151 @@ import (
 )
 
 // Loose objects: one zlib stream of "<type> <size>\x00" and the content
-// per file, under objects/xx/ by the first byte of the name.
+// per file, under objects/xx/ by the first byte of the name. The header's
+// size is checked against what the file's bytes can inflate to before it
+// decides anything, and the content must come out exactly that size.
 
-// readLoose reads a loose object from the object folders.
-func (r *Reader) readLoose(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+// looseObject is an open loose object, its header read.
+type looseObject struct {
+	name string
+	f    *os.File
+	zr   io.ReadCloser
+	typ  plumbing.ObjectType
+	size int64
+}
+
+func (o *looseObject) close() {
+	o.zr.Close()
+	o.f.Close()
+}
+
+// content reads the content, exactly size bytes: a stream that goes on
+// past them fails at its end (errLonger).
+func (o *looseObject) content() io.Reader {
+	return &exactReader{r: o.zr, left: o.size, strict: true}
+}
+
+// openLoose opens loose object h in the first object folder that has it,
+// and reads its header.
+func (s *Store) openLoose(h plumbing.Hash) (*looseObject, error) {
 	hex := h.String()
-	for _, dir := range r.s.dirs {
+	for _, dir := range s.dirs {
 		f, err := os.Open(filepath.Join(dir, hex[:2], hex[2:]))
 		if err != nil {
 			continue
 		}
-		typ, data, err := r.z.readLooseFile(f)
-		f.Close()
+		o, err := readLooseHeader(f)
 		if err != nil {
-			return 0, nil, fmt.Errorf("loose object %s: %w", hex, err)
+			f.Close()
+			return nil, fmt.Errorf("loose object %s: %w", hex, err)
 		}
-		return typ, data, nil
+		o.name = hex
+		return o, nil
 	}
-	return 0, nil, plumbing.ErrObjectNotFound
+	return nil, plumbing.ErrObjectNotFound
 }
 
-// readLooseFile decodes a loose object: zlib of "<type> <size>\x00" and
-// the content.
-func (z *inflater) readLooseFile(f io.Reader) (plumbing.ObjectType, []byte, error) {
+// readLooseHeader reads the header of the loose object in f.
+func readLooseHeader(f *os.File) (*looseObject, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
 	zr, err := zlib.NewReader(bufio.NewReaderSize(f, 32<<10))
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	defer zr.Close()
 	var head []byte
+	var one [1]byte
 	for len(head) < 32 {
-		if _, err := io.ReadFull(zr, z.one[:1]); err != nil {
-			return 0, nil, fmt.Errorf("bad header: %w", err)
+		if _, err := io.ReadFull(zr, one[:]); err != nil {
+			zr.Close()
+			return nil, fmt.Errorf("bad header: %w", err)
 		}
-		if z.one[0] == 0 {
+		if one[0] == 0 {
 			break
 		}
-		head = append(head, z.one[0])
+		head = append(head, one[0])
 	}
 	ts, ss, ok := strings.Cut(string(head), " ")
 	typ, err := plumbing.ParseObjectType(ts)
-	if !ok || err != nil || typ < plumbing.CommitObject || typ > plumbing.TagObject {
-		return 0, nil, fmt.Errorf("bad header %q", head)
+	size, serr := strconv.ParseInt(ss, 10, 64)
+	if !ok || err != nil || typ < plumbing.CommitObject || typ > plumbing.TagObject || serr != nil || size < 0 {
+		zr.Close()
+		return nil, fmt.Errorf("bad header %q", head)
 	}
-	size, err := strconv.ParseInt(ss, 10, 64)
-	if err != nil || size < 0 {
-		return 0, nil, fmt.Errorf("bad header %q", head)
+	if size > fi.Size()*maxDeflateRatio+64 {
+		zr.Close()
+		return nil, fmt.Errorf("%w: the header claims %d bytes from %d compressed", errBadPack, size, fi.Size())
 	}
-	if size > maxMemObject {
-		return 0, nil, errTooBig
-	}
-	data := allocObject(size, size)
-	if _, err := io.ReadFull(zr, data); err != nil {
+	return &looseObject{f: f, zr: zr, typ: typ, size: size}, nil
+}
+
+// readLoose reads a loose object whole, when it is at most the reader's
+// limit (else errBig).
+func (r *Reader) readLoose(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	o, err := r.s.openLoose(h)
+	if err != nil {
 		return 0, nil, err
 	}
-	if n, err := zr.Read(z.one[:1]); n != 0 || err != io.EOF {
-		return 0, nil, errors.New("object longer than its header says")
+	defer o.close()
+	if o.size > int64(r.limit) {
+		return 0, nil, errBig
 	}
-	return typ, data, nil
+	data, err := o.readWhole()
+	return o.typ, data, err
+}
+
+// readWhole reads the content into memory.
+func (o *looseObject) readWhole() ([]byte, error) {
+	data := allocObject(o.size, o.size)
+	rd := o.content()
+	if _, err := io.ReadFull(rd, data); err != nil {
+		return nil, fmt.Errorf("loose object %s: %w", o.name, err)
+	}
+	if _, err := rd.Read(data[:0:0]); err != io.EOF {
+		return nil, fmt.Errorf("loose object %s: %w", o.name, err)
+	}
+	return data, nil
+}
+
+// resolveLoose resolves loose object h for m (resolve.go).
+func (r *Reader) resolveLoose(h plumbing.Hash, m mode, budget *spillBudget) (resolved, error) {
+	o, err := r.s.openLoose(h)
+	if err != nil {
+		return resolved{}, err
+	}
+	res := resolved{typ: o.typ, size: o.size}
+	switch {
+	case o.size <= int64(r.limit) || m == modeWhole:
+		defer o.close()
+		if o.size > maxWhole {
+			return res, tooBig(o.size, maxWhole)
+		}
+		res.data, err = o.readWhole()
+		return res, err
+	case m == modeStream:
+		res.stream = &looseStream{Reader: o.content(), o: o}
+		return res, nil
+	}
+	defer o.close()
+	if err := spend(budget, o.size); err != nil {
+		return res, err
+	}
+	res.file, err = spill(o.content(), o.size)
+	if err != nil {
+		err = fmt.Errorf("loose object %s: %w", o.name, err)
+	}
+	return res, err
+}
+
+// looseStream streams a loose object's content and closes its file.
+type looseStream struct {
+	io.Reader
+	o *looseObject
+}
+
+func (l *looseStream) Close() error {
+	l.o.close()
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -42,17 +44,47 @@ func TestApplyDelta(t *testing.T) {
 		{name: "huge result", delta: append(hdr(18, 1<<40), 0x90, 1), err: true},
 	}
 	for _, tc := range tests {
-		got, err := applyDelta(base, tc.delta, nil, maxMemObject)
-		if tc.err {
-			if err == nil {
-				t.Errorf("%s: got %q, want an error", tc.name, got)
+		for way, apply := range map[string]func([]byte, []byte) ([]byte, error){
+			"in memory": func(b, d []byte) ([]byte, error) { return applyDelta(b, d, nil, bigObject) },
+			"streamed":  streamDelta,
+		} {
+			got, err := apply(base, tc.delta)
+			if tc.err {
+				if err == nil {
+					t.Errorf("%s, %s: got %q, want an error", tc.name, way, got)
+				}
+				continue
 			}
-			continue
-		}
-		if err != nil || string(got) != tc.want {
-			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
+			if err != nil || string(got) != tc.want {
+				t.Errorf("%s, %s: got %q, %v; want %q", tc.name, way, got, err, tc.want)
+			}
 		}
 	}
+}
+
+// streamDelta applies a delta with deltaReader, reading the result in odd
+// sizes, as a scan reads a stream.
+func streamDelta(base, delta []byte) ([]byte, error) {
+	dr, err := newDeltaReader(bytes.NewReader(base), int64(len(base)), bytes.NewReader(delta))
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	buf := make([]byte, 4093)
+	for len(out) <= 2<<20 {
+		n, err := dr.Read(buf)
+		out = append(out, buf[:n]...)
+		if int64(len(out)) > dr.size {
+			return nil, fmt.Errorf("%d bytes past the declared %d", len(out), dr.size)
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, errors.New("more than 2 MiB")
 }
 
 // FuzzApplyDelta applies arbitrary deltas to arbitrary bases: never a
@@ -69,6 +101,11 @@ func FuzzApplyDelta(f *testing.F) {
 	f.Add(base, []byte{44, 5, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, base, delta []byte) {
 		got, err := applyDelta(base, delta, nil, 1<<20)
+		if streamed, serr := streamDelta(base, delta); err == nil && (serr != nil || !bytes.Equal(streamed, got)) {
+			t.Fatalf("streamed: %q, %v; in memory %q", streamed, serr, got)
+		} else if err != nil && serr == nil && len(streamed) <= 1<<20 && !errors.Is(err, errBig) {
+			t.Fatalf("streamed %q where applyDelta fails: %v", streamed, err)
+		}
 		if err != nil {
 			return
 		}

@@ -1,9 +1,7 @@
 package gitobj
 
 import (
-	"bufio"
-	"bytes"
-	"compress/zlib"
+	"errors"
 	"fmt"
 	"io"
 
@@ -14,46 +12,52 @@ import (
 // longer chain, or a cycle of reference deltas, is a corrupt pack.
 const maxDeltaChain = 5000
 
-// bigBlob is the size from which a blob stored whole in a pack is streamed
-// (Object) rather than held in memory, and the default bound on what a
-// sweep holds.
-const bigBlob = 32 << 20
-
 // Reader reads objects for one goroutine: it keeps zlib state, buffers and
 // an optional cache of resolved objects.
 type Reader struct {
 	s     *Store
 	z     inflater
 	cache *objCache // resolved objects by pack and offset; nil for none
-	limit int       // the largest object read into memory
+	limit int       // the largest object resolved in memory; bigger ones are resolved the big way (resolve.go)
+	// spillMax and amplifiedFloor are maxSpill and amplifiedFloor, which
+	// tests lower.
+	spillMax, amplifiedFloor int64
 }
 
 // Reader returns a Reader that keeps up to cacheBytes of resolved objects
 // (0: none), so that reading neighbouring versions of a file or tree (a
 // walk of a history) applies each delta about once.
 func (s *Store) Reader(cacheBytes int64) *Reader {
-	r := &Reader{s: s, limit: maxMemObject}
+	r := &Reader{s: s, limit: bigObject, spillMax: maxSpill, amplifiedFloor: amplifiedFloor}
 	if cacheBytes > 0 {
 		r.cache = newObjCache(cacheBytes)
 	}
 	return r
 }
 
-// Read returns the type and content of object h, read whole: from the
-// packs or a loose object, else through go-git. The content may be shared
-// with the Reader's cache: it must not be modified. A missing object is an
-// error that wraps plumbing.ErrObjectNotFound.
+// Read returns the type and content of object h, read whole, from the
+// packs or a loose object (through go-git only when the store has no
+// object folder of its own). The content may be shared with the Reader's
+// cache: it must not be modified. A missing object is an error that wraps
+// plumbing.ErrObjectNotFound; an object over maxWhole bytes (64 MiB) is
+// refused with a TooBigError, before any of it is held.
 func (r *Reader) Read(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 	typ, data, err := r.readDepth(h, 0)
-	if err == nil || !r.s.mayFallBack(err) {
-		return typ, data, err
+	switch {
+	case err == nil:
+		return typ, data, nil
+	case errors.Is(err, errBig):
+		o, err := r.resolveBig(h, modeWhole)
+		return o.Type, o.Data, err
+	case r.s.mayFallBack(err):
+		o, err := r.s.readFallback(h, err, false)
+		return o.Type, o.Data, err
 	}
-	o, err := r.s.readFallback(h, err, false)
-	return o.Type, o.Data, err
+	return typ, data, err
 }
 
-// Object is an object's content: in Data, or for a big blob (32 MiB or
-// more) in Stream, for the caller to read and close. Data may be shared
+// Object is an object's content: in Data, or for a big object (over 32
+// MiB) in Stream, for the caller to read and close. Data may be shared
 // with the Reader's cache: it must not be modified.
 type Object struct {
 	Type   plumbing.ObjectType
@@ -62,20 +66,45 @@ type Object struct {
 	Stream io.ReadCloser
 }
 
-// Object returns object h as Read does, except that a big blob is
-// streamed: whatever its size, memory stays bounded.
+// Object returns object h as Read does, except that a blob over 32 MiB
+// (bigObject), however it is stored (whole in a pack, a delta, loose), is
+// streamed: whatever its size, and whatever its headers claim, memory
+// stays bounded. A stream fails at its end when the blob turns out longer
+// or shorter than its header says.
 func (r *Reader) Object(h plumbing.Hash) (Object, error) {
-	if rd, size, ok := r.streamBig(h); ok {
-		return Object{Type: plumbing.BlobObject, Size: size, Stream: io.NopCloser(rd)}, nil
+	o, err := r.Open(h)
+	if err != nil || o.Stream == nil || o.Type == plumbing.BlobObject {
+		return o, err
 	}
-	typ, data, err := r.readDepth(h, 0)
-	if err == nil {
-		return Object{Type: typ, Size: int64(len(data)), Data: data}, nil
+	defer o.Stream.Close()
+	if o.Size > maxWhole {
+		return Object{}, tooBig(o.Size, maxWhole)
 	}
-	if !r.s.mayFallBack(err) {
+	o.Data = allocObject(o.Size, o.Size)
+	if _, err := io.ReadFull(o.Stream, o.Data); err != nil {
 		return Object{}, err
 	}
-	return r.s.readFallback(h, err, true)
+	if _, err := o.Stream.Read(o.Data[:0:0]); err != io.EOF {
+		return Object{}, fmt.Errorf("%w: %v", errBadPack, err)
+	}
+	o.Stream = nil
+	return o, nil
+}
+
+// Open returns object h as Object does, except that an object over 32 MiB
+// of any type is streamed: to read the head of a commit whose message is
+// a hundred megabytes, say.
+func (r *Reader) Open(h plumbing.Hash) (Object, error) {
+	typ, data, err := r.readDepth(h, 0)
+	switch {
+	case err == nil:
+		return Object{Type: typ, Size: int64(len(data)), Data: data}, nil
+	case errors.Is(err, errBig):
+		return r.resolveBig(h, modeStream)
+	case r.s.mayFallBack(err):
+		return r.s.readFallback(h, err, true)
+	}
+	return Object{}, err
 }
 
 func (r *Reader) readDepth(h plumbing.Hash, depth int) (plumbing.ObjectType, []byte, error) {
@@ -158,62 +187,12 @@ func (r *Reader) readPacked(pi int, off int64, depth int) (plumbing.ObjectType, 
 }
 
 // fits checks an object's declared size before memory is given to it:
-// within the reader's limit, and no more than deflate can make of the
-// bytes left in the pack, so that a few crafted bytes cannot claim
-// gigabytes.
+// within the reader's limit (else errBig: it is resolved the big way),
+// and no more than deflate can make of the bytes left in the pack, so
+// that a few crafted bytes cannot claim gigabytes.
 func (r *Reader) fits(p *packFile, h objHeader) error {
 	if h.size > int64(r.limit) {
-		return errTooBig
+		return errBig
 	}
 	return p.plausible(h)
-}
-
-// streamBig returns a reader of blob h's content, and its size, when h is
-// stored whole in a pack and is at least bigBlob bytes: such a blob is
-// streamed rather than held in memory.
-func (r *Reader) streamBig(h plumbing.Hash) (io.Reader, int64, bool) {
-	pi, pos := r.s.locate(h)
-	if pi < 0 {
-		return nil, 0, false
-	}
-	p := r.s.packs[pi]
-	hd, err := p.header(p.idx.offset(pos))
-	if err != nil || hd.typ != plumbing.BlobObject || hd.size < bigBlob {
-		return nil, 0, false
-	}
-	var src io.Reader
-	if p.data != nil {
-		src = bytes.NewReader(p.data[hd.data:])
-	} else {
-		src = bufio.NewReaderSize(io.NewSectionReader(p.f, hd.data, p.size-hd.data), 64<<10)
-	}
-	zr, err := zlib.NewReader(src)
-	if err != nil {
-		return nil, 0, false
-	}
-	return &exactReader{r: zr, left: hd.size}, hd.size, true
-}
-
-// exactReader reads exactly left bytes from r: a stream that ends before
-// is cut short (io.ErrUnexpectedEOF), and what follows them is not read.
-type exactReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (e *exactReader) Read(b []byte) (int, error) {
-	if e.left <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(b)) > e.left {
-		b = b[:e.left]
-	}
-	n, err := e.r.Read(b)
-	e.left -= int64(n)
-	if err == io.EOF && e.left > 0 {
-		err = io.ErrUnexpectedEOF
-	} else if err == io.EOF {
-		err = nil
-	}
-	return n, err
 }

@@ -1,6 +1,7 @@
 package gitobj
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,17 +14,16 @@ import (
 )
 
 // Store is a repository's object folder (and those its alternates name):
-// its packs, newest first, its loose objects, and the storage of go-git
-// for what they do not give. Once open it is read-only: any number of
-// Readers read it at once.
+// its packs, newest first, and its loose objects. Once open it is
+// read-only: any number of Readers read it at once.
 type Store struct {
-	packs []*packFile
-	dirs  []string // object folders, for loose objects
-	// complete is set when every pack opened: then an object the store
-	// does not find is nowhere, and go-git need not be asked (it would
-	// load every pack index whole to say so).
-	complete bool
+	packs   []*packFile
+	dirs    []string // object folders, for loose objects
+	damaged []error  // packs that did not open, and why
 
+	// viaGoGit is set for a store without an object folder of its own:
+	// every object is read through fallback, go-git's storage.
+	viaGoGit   bool
 	fallback   storer.EncodedObjectStorer // go-git's storage; nil for none
 	fallbackMu sync.Mutex                 // go-git's storage is read by one goroutine at a time
 
@@ -34,14 +34,14 @@ type Store struct {
 
 // Open opens the packs of the object folder objectsDir and of the folders
 // its info/alternates file names. Packs that do not open (damaged, or of
-// a format this reader does not know) are left out: their objects, and
-// any other object the store cannot read, are read through fallback, go-git's
-// storage of the same repository.
+// a format this reader does not know, such as a SHA-256 repository's) are
+// left out, and listed by Damaged: the objects only they hold are missing.
 //
-// With objectsDir empty, every object is read through fallback: the
-// reference the store's own reading is tested against.
+// With objectsDir empty, every object is read through fallback, go-git's
+// storage of the same repository: the reference the store's own reading
+// is tested against. fallback is otherwise only the base of Storer.
 func Open(objectsDir string, fallback storer.EncodedObjectStorer) *Store {
-	s := &Store{complete: objectsDir != "", fallback: fallback}
+	s := &Store{viaGoGit: objectsDir == "", fallback: fallback}
 	if objectsDir != "" {
 		s.add(filepath.Clean(objectsDir), 0)
 	}
@@ -76,7 +76,7 @@ func (s *Store) add(dir string, depth int) {
 		if p, err := openPack(n.name); err == nil {
 			s.packs = append(s.packs, p)
 		} else {
-			s.complete = false
+			s.damaged = append(s.damaged, err)
 		}
 	}
 	if depth >= 5 {
@@ -97,6 +97,10 @@ func (s *Store) add(dir string, depth int) {
 		s.add(filepath.Clean(line), depth+1)
 	}
 }
+
+// Damaged lists the packs that could not be opened, each error naming the
+// pack and saying why.
+func (s *Store) Damaged() []error { return s.damaged }
 
 // Close unmaps and closes the packs.
 func (s *Store) Close() {
@@ -133,6 +137,31 @@ func (s *Store) Has(h plumbing.Hash) bool {
 	}
 	s.listLoose()
 	return s.looseSet[h]
+}
+
+// HashesWithPrefix lists the objects of the packs and loose objects whose
+// names start with prefix (whole bytes of a name), as an abbreviated hash
+// is resolved.
+func (s *Store) HashesWithPrefix(prefix []byte) []plumbing.Hash {
+	var out []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	add := func(h plumbing.Hash) {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	for _, p := range s.packs {
+		for _, i := range p.idx.withPrefix(prefix) {
+			add(plumbing.Hash(p.idx.name(i)))
+		}
+	}
+	for _, h := range s.Loose() {
+		if bytes.HasPrefix(h[:], prefix) {
+			add(h)
+		}
+	}
+	return out
 }
 
 // Loose lists the loose objects of the object folders that no pack holds.

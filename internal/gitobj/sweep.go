@@ -21,10 +21,11 @@ import (
 // its parent's bytes, still held in a buffer. The delta trees are shared
 // out to the workers, biggest first.
 
-// sweepHeldBytes bounds the resolved objects a sweep worker keeps for
-// the deltas still to apply to them. Past it, a parent is dropped and
-// resolved again (from its chain) when its next child comes: slower, but
-// memory stays bounded whatever the pack holds.
+// sweepHeldBytes bounds the resolved objects a sweep's workers keep, all
+// together, for the deltas still to apply to them; each worker keeps its
+// share (at least one object of the largest size). Past it, a parent is
+// dropped and resolved again (from its chain) when its next child comes:
+// slower, but memory stays bounded whatever the pack holds.
 const sweepHeldBytes = 192 << 20
 
 // sweepPlan is the delta forest of one pack, restricted to the subtrees
@@ -294,6 +295,8 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 		go func() {
 			defer wg.Done()
 			sw := &sweeper{rd: s.Reader(0), kinds: o.Types, maxSize: o.MaxSize, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) }}
+			sw.maxHeld = max(sweepHeldBytes/int64(max(o.Workers, 1)), o.MaxSize)
+			sw.maxFree = freeKept / int64(max(o.Workers, 1))
 			for ctx.Err() == nil {
 				k := next.Add(1) - 1
 				if k >= int64(len(tasks)) {
@@ -336,6 +339,8 @@ type sweeper struct {
 	rd        *Reader
 	kinds     Types
 	maxSize   int64 // the largest object held
+	maxHeld   int64 // this worker's share of sweepHeldBytes
+	maxFree   int64 // and of freeKept
 	visit     func(plumbing.Hash, plumbing.ObjectType, []byte)
 	free      [][][]byte // buffers to reuse, by size class
 	freeBytes int64
@@ -346,7 +351,7 @@ type sweeper struct {
 
 type sweepFrame struct {
 	node int32
-	data []byte // nil once dropped to stay under sweepHeldBytes
+	data []byte // nil once dropped to stay under maxHeld
 	next int32  // next child to look at
 	typ  plumbing.ObjectType
 }
@@ -357,7 +362,7 @@ type sweepFrame struct {
 const (
 	minBufClass = 12       // 4 KiB
 	bufsKept    = 8        // free buffers kept per class
-	freeKept    = 64 << 20 // bytes of free buffers kept in all
+	freeKept    = 64 << 20 // bytes of free buffers kept by all workers together
 )
 
 func bufClass(n int64) int {
@@ -390,7 +395,7 @@ func (sw *sweeper) release(b []byte) {
 	for len(sw.free) <= c {
 		sw.free = append(sw.free, nil)
 	}
-	if len(sw.free[c]) < bufsKept && sw.freeBytes+int64(cap(b)) <= freeKept {
+	if len(sw.free[c]) < bufsKept && sw.freeBytes+int64(cap(b)) <= sw.maxFree {
 		sw.free[c] = append(sw.free[c], b)
 		sw.freeBytes += int64(cap(b))
 	}
@@ -433,7 +438,9 @@ func (sw *sweeper) resolve(pl *sweepPlan, i int32) (plumbing.ObjectType, []byte,
 // child reads object c, a delta against parent's data.
 func (sw *sweeper) child(pl *sweepPlan, c int32, parent []byte) ([]byte, bool) {
 	h, err := pl.p.header(pl.offs[c])
-	if err != nil || h.size > maxMemObject || pl.p.plausible(h) != nil {
+	// A delta is about the size of what it makes, or smaller; a bigger one
+	// is left to the one-by-one reader, which streams it.
+	if err != nil || h.size > sw.maxSize+sw.maxSize/8+64 || pl.p.plausible(h) != nil {
 		return nil, false
 	}
 	if int64(cap(sw.delta)) < h.size {
@@ -525,7 +532,7 @@ func (sw *sweeper) run(ctx context.Context, t sweepTask) {
 		sw.stack = append(sw.stack, sweepFrame{node: c, data: cdata, next: pl.start[c], typ: ctyp})
 		// Over the bound: drop the held parents, oldest first; they are
 		// read again if more of their children come.
-		for k := 0; sw.held > sweepHeldBytes && k < len(sw.stack)-1; k++ {
+		for k := 0; sw.held > sw.maxHeld && k < len(sw.stack)-1; k++ {
 			if d := sw.stack[k].data; d != nil {
 				sw.held -= int64(len(d))
 				sw.release(d)

@@ -199,3 +199,39 @@ func Lines(prefix string, n int) []byte {
 	}
 	return b.Bytes()
 }
+
+// RepeatDelta returns a delta that makes size bytes of base repeated over
+// and over: one copy instruction of up to three bytes per copy of base (64
+// KiB at most), so that a few hundred bytes of a pack make gigabytes, as a
+// crafted pack does. base must not be empty.
+func RepeatDelta(base []byte, size int64) []byte {
+	d := AppendVarint(nil, uint64(len(base)))
+	d = AppendVarint(d, uint64(size))
+	step := int64(min(len(base), 0x10000))
+	for left := size; left > 0; left -= step {
+		n := min(left, step)
+		switch {
+		case n == 0x10000:
+			d = append(d, 0x80) // no size bytes: 64 KiB from offset 0
+		case n > 0xff:
+			d = append(d, 0x80|0x10|0x20, byte(n), byte(n>>8))
+		default:
+			d = append(d, 0x80|0x10, byte(n))
+		}
+	}
+	return d
+}
+
+// RepeatName is the name of the blob RepeatDelta(base, size) makes,
+// hashed without holding it.
+func RepeatName(base []byte, size int64) plumbing.Hash {
+	h := sha1.New()
+	fmt.Fprintf(h, "%s %d\x00", plumbing.BlobObject, size)
+	step := int64(min(len(base), 0x10000))
+	for left := size; left > 0; left -= step {
+		h.Write(base[:min(left, step)])
+	}
+	var out plumbing.Hash
+	copy(out[:], h.Sum(nil))
+	return out
+}
