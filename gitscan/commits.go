@@ -2,16 +2,17 @@ package gitscan
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/scanner"
 )
@@ -45,15 +46,11 @@ type selection struct {
 // branches, remote-tracking branches, tags (annotated ones peeled), notes,
 // refs/stash and the older stash entries in its reflog, and a detached
 // HEAD.
-func (g *gitRepo) tips(remotesOnly bool) ([]plumbing.Hash, error) {
-	refs, err := g.st.IterReferences()
-	if err != nil {
-		return nil, fmt.Errorf("cannot list the refs: %w", err)
-	}
+func (g *gitRepo) tips(r *scanner.Run, remotesOnly bool) ([]plumbing.Hash, error) {
 	var out []plumbing.Hash
-	err = refs.ForEach(func(ref *plumbing.Reference) error {
-		if ref.Type() != plumbing.HashReference || (remotesOnly && !ref.Name().IsRemote()) {
-			return nil
+	for _, ref := range g.refs(r) {
+		if remotesOnly && !ref.Name().IsRemote() {
+			continue
 		}
 		h, err := g.peelToCommit(ref.Hash())
 		if err == nil && !h.IsZero() {
@@ -64,10 +61,6 @@ func (g *gitRepo) tips(remotesOnly bool) ([]plumbing.Hash, error) {
 		if err != nil {
 			out = append(out, ref.Hash())
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	if remotesOnly {
 		return out, nil
@@ -103,14 +96,44 @@ func (g *gitRepo) stashes() []plumbing.Hash {
 // through a cache of their own: they are read once, all before the trees,
 // and would push the trees out of theirs.
 func (g *gitRepo) loadCommit(h plumbing.Hash) (*commitNode, error) {
-	typ, data, err := g.crd.Read(h)
+	data, err := g.commitHead(h)
 	if err != nil {
 		return nil, err
 	}
-	if typ != plumbing.CommitObject {
+	return parseCommitHead(h, data)
+}
+
+// commitHeadMax is how much of a big commit is read: its headers (tree,
+// parents, author, committer, a signature) and the start of its message.
+// A message can be any size, and a commit of a hundred megabytes is not
+// held; its headers end well before this.
+const commitHeadMax = 1 << 20
+
+// commitHead returns commit h's content, or for a big one (over 32 MiB,
+// streamed by the store) its first commitHeadMax bytes, which must hold
+// all its headers.
+func (g *gitRepo) commitHead(h plumbing.Hash) ([]byte, error) {
+	o, err := g.crd.Open(h)
+	if err != nil {
+		return nil, err
+	}
+	if o.Stream != nil {
+		defer o.Stream.Close()
+	}
+	if o.Type != plumbing.CommitObject {
 		return nil, plumbing.ErrObjectNotFound // as go-git says
 	}
-	return parseCommitHead(h, data)
+	if o.Stream == nil {
+		return o.Data, nil
+	}
+	head := make([]byte, commitHeadMax)
+	if _, err := io.ReadFull(o.Stream, head); err != nil {
+		return nil, err
+	}
+	if !bytes.Contains(head, []byte("\n\n")) {
+		return nil, fmt.Errorf("commit of %d bytes whose headers take more than %d", o.Size, commitHeadMax)
+	}
+	return head, nil
 }
 
 // parseCommitHead reads what loadCommit returns from a commit's bytes.
@@ -122,39 +145,17 @@ func parseCommitHead(h plumbing.Hash, data []byte) (*commitNode, error) {
 	return &commitNode{hash: h, tree: c.Tree, parents: c.Parents, when: c.When}, nil
 }
 
-// decodeCommit reads a commit whole, with go-git's decoder.
-func (g *gitRepo) decodeCommit(h plumbing.Hash) (*commitNode, error) {
-	obj, err := g.objs.EncodedObject(plumbing.CommitObject, h)
-	if err != nil {
-		return nil, err
-	}
-	c, err := object.DecodeCommit(g.objs, obj)
-	if err != nil {
-		return nil, err
-	}
-	subject, _, _ := strings.Cut(strings.TrimLeft(c.Message, "\n"), "\n")
-	return &commitNode{
-		hash:      h,
-		tree:      c.TreeHash,
-		parents:   c.ParentHashes,
-		when:      c.Committer.When,
-		author:    c.Author.Name,
-		email:     c.Author.Email,
-		date:      c.Author.When,
-		subject:   strings.TrimSpace(subject),
-		described: true,
-	}, nil
-}
-
 // describe fills in the author, date and subject of a commit loaded by
-// loadCommit: only commits with findings need them.
+// loadCommit: only commits with findings need them. The subject is cut
+// at gitobj.MaxSubject bytes: a message is any size.
 func (g *gitRepo) describe(c *commitNode) {
 	if c.described {
 		return
 	}
 	c.described = true
-	if d, err := g.decodeCommit(c.hash); err == nil {
-		c.author, c.email, c.date, c.subject = d.author, d.email, d.date, d.subject
+	if data, err := g.commitHead(c.hash); err == nil {
+		info := gitobj.ParseCommitInfo(data)
+		c.author, c.email, c.date, c.subject = info.Author, info.Email, info.When, info.Subject
 	}
 }
 
@@ -204,7 +205,7 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 	}
 	include := set.include
 	if set.all {
-		tips, err := g.tips(false)
+		tips, err := g.tips(r, false)
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +213,7 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 	}
 	exclude := set.exclude
 	if set.excludeRemotes {
-		tips, err := g.tips(true)
+		tips, err := g.tips(r, true)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package gitscan
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -92,6 +93,7 @@ type revSet struct {
 func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet, sink scanner.Sink) (finding.Stats, error) {
 	gs := newGitSink(sink)
 	r := s.Start(gs)
+	g.warnDamaged(r)
 	if g.tune.mode == readAuto && g.store.Packed() > 0 && set.all && len(set.exclude) == 0 &&
 		!set.excludeRemotes && set.since.IsZero() && r.Options().Skip == nil {
 		return scanEverything(ctx, g, r, gs, set, sink)
@@ -309,7 +311,11 @@ func (w *historyWalk) entry(dir string, name []byte, mode filemode.FileMode, h p
 }
 
 func (w *historyWalk) broken(dir string, h plumbing.Hash, err error) {
-	if w.commit >= 0 {
+	switch {
+	case w.commit < 0:
+	case errors.Is(err, errTooDeep):
+		w.r.Fail(dir, "tree %s: %v; the files below it were not scanned", h, err)
+	default:
 		w.r.Fail(dir, "tree %s is missing or corrupt (%v): its files were not scanned; run 'git fsck' to check the repository", h, err)
 	}
 }

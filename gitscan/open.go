@@ -19,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // gitRepo is an open repository: go-git for its refs, and the object store
@@ -41,6 +42,9 @@ type gitRepo struct {
 	// has left one behind, still reading (see close).
 	busy sync.WaitGroup
 	left atomic.Bool
+
+	refList  []*plumbing.Reference // the refs, once read (refs.go)
+	refsRead bool
 }
 
 // tuning is how a scan reads objects: the defaults, or a way a test
@@ -62,13 +66,44 @@ const (
 )
 
 // storage opens the repository's object and ref storage, with an object
-// cache of cacheSize bytes.
+// cache of cacheSize bytes. go-git reads objects only in the tests'
+// reference mode (readGoGit): it holds in memory none bigger than the
+// store holds whole, and streams the rest.
 func (r *Repository) storage(cacheSize cache.FileSize) *filesystem.Storage {
 	var dot billy.Filesystem = osfs.New(r.GitDir)
 	if r.CommonDir != r.GitDir {
 		dot = dotgit.NewRepositoryFilesystem(dot, osfs.New(r.CommonDir))
 	}
-	return filesystem.NewStorageWithOptions(dot, cache.NewObjectLRU(cacheSize), filesystem.Options{KeepDescriptors: true})
+	return filesystem.NewStorageWithOptions(dot, cache.NewObjectLRU(cacheSize), filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: 32 << 20})
+}
+
+// objectStorage is go-git's storage of a repository with its objects read
+// by the store: go-git's revision parser (HEAD~50, abbreviated hashes) then
+// finds what the scan reads, objects borrowed through alternates included,
+// and allocates no more than the store does.
+type objectStorage struct {
+	*filesystem.Storage
+	objs storer.EncodedObjectStorer // the store's, through a Reader
+}
+
+// prefixLister is the store's way to expand an abbreviated hash, which
+// go-git's revision parser looks for.
+type prefixLister interface {
+	HashesWithPrefix(prefix []byte) ([]plumbing.Hash, error)
+}
+
+func (s *objectStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	return s.objs.EncodedObject(t, h)
+}
+
+func (s *objectStorage) HasEncodedObject(h plumbing.Hash) error { return s.objs.HasEncodedObject(h) }
+
+func (s *objectStorage) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	return s.objs.EncodedObjectSize(h)
+}
+
+func (s *objectStorage) HashesWithPrefix(prefix []byte) ([]plumbing.Hash, error) {
+	return s.objs.(prefixLister).HashesWithPrefix(prefix)
 }
 
 // treeCacheBytes is the cache of resolved objects for the tree walk: trees
@@ -93,14 +128,6 @@ func (r *Repository) openObjects(t tuning, dirs []string) (*gitRepo, error) {
 	if r.WorkTree != "" {
 		wt = osfs.New(r.WorkTree)
 	}
-	repo, err := git.Open(st, wt)
-	if err != nil {
-		st.Close()
-		if errors.Is(err, git.ErrRepositoryNotExists) {
-			return nil, fmt.Errorf("%s: %w", r.GitDir, ErrNotRepository)
-		}
-		return nil, fmt.Errorf("cannot open the repository at %s: %w", r.GitDir, err)
-	}
 	objects := filepath.Join(r.CommonDir, "objects")
 	if t.mode == readGoGit {
 		objects = "" // every object through go-git
@@ -111,11 +138,28 @@ func (r *Repository) openObjects(t tuning, dirs []string) (*gitRepo, error) {
 	} else {
 		store = gitobj.Open(objects, st)
 	}
-	g := &gitRepo{loc: r, st: st, repo: repo, store: store, tune: t}
+	g := &gitRepo{loc: r, st: st, store: store, tune: t}
 	g.rd = g.store.Reader(treeCacheBytes)
 	g.crd = g.store.Reader(commitCacheBytes)
 	g.objs = g.rd.Storer()
+	repo, err := git.Open(&objectStorage{Storage: st, objs: g.objs}, wt)
+	if err != nil {
+		g.close()
+		if errors.Is(err, git.ErrRepositoryNotExists) {
+			return nil, fmt.Errorf("%s: %w", r.GitDir, ErrNotRepository)
+		}
+		return nil, fmt.Errorf("cannot open the repository at %s: %w", r.GitDir, err)
+	}
+	g.repo = repo
 	return g, nil
+}
+
+// warnDamaged reports the packs the store could not open: the objects
+// only they hold are not scanned.
+func (g *gitRepo) warnDamaged(r *scanner.Run) {
+	for _, err := range g.store.Damaged() {
+		r.Fail("", "%v: the objects only this pack holds were not scanned; run 'git fsck' to check the repository", err)
+	}
 }
 
 // close releases the repository's files: at once, or, when a stopped scan

@@ -1,6 +1,7 @@
 package gitscan
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -28,20 +29,20 @@ type submodule struct {
 
 // listSubmodules returns the submodules in HEAD's tree, in path order, with
 // the repository each is checked out to when `git submodule update --init`
-// has fetched it.
-func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, error) {
+// has fetched it, and how many entries of .gitmodules could not be read.
+func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, int, error) {
 	g, err := repo.open(tuning{})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer g.close()
 	head, err := g.head()
 	if err != nil || head.IsZero() {
-		return nil, err
+		return nil, 0, err
 	}
 	c, err := g.loadCommit(head)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var (
 		out     []submodule
@@ -63,17 +64,13 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, error) 
 	}}
 	w.walk(ctx, c.tree, "")
 	if broken != nil {
-		return out, broken
+		return out, 0, broken
 	}
-	names := map[string]string{} // path → name, from .gitmodules
+	var names map[string]string
+	bad := 0
 	if !modules.IsZero() {
 		if _, data, err := g.rd.Read(modules); err == nil {
-			m := config.NewModules()
-			if m.Unmarshal(data[:min(len(data), 1<<20)]) == nil {
-				for name, s := range m.Submodules {
-					names[path.Clean(s.Path)] = name
-				}
-			}
+			names, bad = moduleNames(data[:min(len(data), 1<<20)])
 		}
 	}
 	for i := range out {
@@ -81,7 +78,58 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, error) 
 		out[i].Repo = submoduleRepo(repo, out[i])
 	}
 	slices.SortFunc(out, func(a, b submodule) int { return strings.Compare(a.Path, b.Path) })
-	return out, nil
+	return out, bad, nil
+}
+
+// moduleNames reads the name of each submodule path from .gitmodules, and
+// how many of its entries could not be read. go-git's parser gives up on
+// the whole file at one bad byte (a NUL in one path, say), which would
+// lose every submodule's name: then each entry is parsed by itself.
+func moduleNames(data []byte) (map[string]string, int) {
+	names := map[string]string{} // path → name
+	add := func(m *config.Modules) {
+		for name, s := range m.Submodules {
+			names[path.Clean(s.Path)] = name
+		}
+	}
+	m := config.NewModules()
+	if m.Unmarshal(data) == nil {
+		add(m)
+		return names, 0
+	}
+	bad := 0
+	for _, entry := range splitSections(data) {
+		m := config.NewModules()
+		if m.Unmarshal(entry) != nil {
+			bad++
+			continue
+		}
+		add(m)
+	}
+	return names, bad
+}
+
+// splitSections cuts a git config file into its sections: each starts at
+// a line whose first non-blank character is '['.
+func splitSections(data []byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for i := 0; i < len(data); {
+		nl := bytes.IndexByte(data[i:], '\n')
+		end := len(data)
+		if nl >= 0 {
+			end = i + nl + 1
+		}
+		if line := bytes.TrimLeft(data[i:end], " \t"); len(line) > 0 && line[0] == '[' && i > start {
+			out = append(out, data[start:i])
+			start = i
+		}
+		i = end
+	}
+	if start < len(data) {
+		out = append(out, data[start:])
+	}
+	return out
 }
 
 // submoduleRepo finds a submodule's repository the way git lays it out:
@@ -114,10 +162,13 @@ func submoduleRepo(super *Repository, sm submodule) *Repository {
 // its content is not in this repository's objects.
 func ScanSubmodules(ctx context.Context, s *scanner.Scanner, repo *Repository, recurse bool, sink scanner.Sink) (finding.Stats, error) {
 	r := s.Start(sink)
-	subs, err := listSubmodules(ctx, repo)
+	subs, bad, err := listSubmodules(ctx, repo)
 	if err != nil {
 		r.Warn("", "cannot list submodules: %v", err)
 		return r.Stats(), nil // the repository itself was scanned: go on
+	}
+	if bad > 0 {
+		r.Warn(".gitmodules", "%d of its entries cannot be read: the submodules they name are looked for under their paths", bad)
 	}
 	// The inner scans' counts add up; this run's own clock spans them all.
 	done := func(total finding.Stats) finding.Stats {

@@ -2,6 +2,8 @@ package gitscan
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -16,15 +18,28 @@ import (
 // treeEntries calls fn with each entry of tree h, in order. The name is
 // only valid during the call.
 func (g *gitRepo) treeEntries(h plumbing.Hash, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash)) error {
-	typ, data, err := g.rd.Read(h)
+	data, err := g.treeData(h)
 	if err != nil {
 		return err
 	}
-	if typ != plumbing.TreeObject {
-		return plumbing.ErrObjectNotFound // not a tree, as go-git says
-	}
 	return gitobj.ParseTree(data, fn)
 }
+
+// Bounds of a walk. Git refuses trees nested deeper than 4096 folders
+// (core.maxTreeDepth), and no file system takes a path longer than 4096
+// bytes; a crafted tree can nest tens of thousands deep, with long names,
+// and each folder on the way holds its path. Past either bound the walk
+// reports the tree (errTooDeep) and does not go in. The trees on the way
+// are held up to treesHeld bytes in all; past that the oldest are dropped
+// and read again when the walk comes back to them.
+const (
+	maxTreeDepth = 4096
+	maxDirPath   = 4096
+	treesHeld    = 32 << 20
+)
+
+// errTooDeep is a folder beyond a walk's bounds.
+var errTooDeep = fmt.Errorf("folder nested more than %d deep or with a path longer than %d bytes, as only a crafted tree is: not entered", maxTreeDepth, maxDirPath)
 
 // treeWalk is one walk of trees, depth first in tree order.
 type treeWalk struct {
@@ -34,23 +49,100 @@ type treeWalk struct {
 	// whether to walk into it.
 	entry func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool
 	// broken, when set, is called with each tree that could not be read
-	// (wholly), and the path of its folder.
+	// (wholly), or that is beyond the walk's bounds (errTooDeep), and the
+	// path of its folder.
 	broken func(dir string, h plumbing.Hash, err error)
 }
 
-// walk walks tree h, whose path is dir, until ctx is done.
+// walkFrame is a tree the walk is in and its entries not yet walked; a
+// frame dropped to stay under treesHeld is read again, from skip.
+type walkFrame struct {
+	h       plumbing.Hash
+	dir     string
+	rest    []byte
+	size    int
+	skip    int
+	dropped bool
+}
+
+// walk walks tree h, whose path is dir, until ctx is done. It is
+// iterative: however deep the trees nest, Go's stack is not.
 func (w *treeWalk) walk(ctx context.Context, h plumbing.Hash, dir string) {
-	if ctx.Err() != nil {
-		return
-	}
-	err := w.g.treeEntries(h, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
-		if w.entry(dir, name, mode, eh) && mode == filemode.Dir {
-			w.walk(ctx, eh, dir+string(name)+"/")
+	var stack []walkFrame
+	held := 0
+	push := func(h plumbing.Hash, dir string) {
+		if len(stack) >= maxTreeDepth || len(dir) > maxDirPath {
+			w.fail(dir, h, errTooDeep)
+			return
 		}
-	})
-	if err != nil && w.broken != nil {
+		data, err := w.g.treeData(h)
+		if err != nil {
+			w.fail(dir, h, err)
+			return
+		}
+		stack = append(stack, walkFrame{h: h, dir: dir, rest: data, size: len(data)})
+		held += len(data)
+		for i := 0; held > treesHeld && i < len(stack)-1; i++ {
+			if f := &stack[i]; !f.dropped {
+				held -= f.size
+				f.skip, f.rest, f.dropped = f.size-len(f.rest), nil, true
+			}
+		}
+	}
+	pop := func() {
+		held -= stack[len(stack)-1].size
+		stack = stack[:len(stack)-1]
+	}
+	push(h, dir)
+	for len(stack) > 0 && ctx.Err() == nil {
+		f := &stack[len(stack)-1]
+		if f.dropped {
+			data, err := w.g.treeData(f.h)
+			if err != nil || len(data) != f.size {
+				w.fail(f.dir, f.h, err)
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			f.rest, f.dropped = data[f.skip:], false
+			held += f.size
+		}
+		if len(f.rest) == 0 {
+			pop()
+			continue
+		}
+		name, mode, eh, rest, err := gitobj.NextTreeEntry(f.rest)
+		if err != nil {
+			w.fail(f.dir, f.h, err)
+			pop()
+			continue
+		}
+		f.rest = rest
+		if w.entry(f.dir, name, mode, eh) && mode == filemode.Dir {
+			push(eh, f.dir+string(name)+"/")
+		}
+	}
+}
+
+// fail reports tree h, at folder dir, as broken.
+func (w *treeWalk) fail(dir string, h plumbing.Hash, err error) {
+	if err == nil {
+		err = errors.New("changed while read")
+	}
+	if w.broken != nil {
 		w.broken(strings.TrimSuffix(dir, "/"), h, err)
 	}
+}
+
+// treeData reads tree h.
+func (g *gitRepo) treeData(h plumbing.Hash) ([]byte, error) {
+	typ, data, err := g.rd.Read(h)
+	if err != nil {
+		return nil, err
+	}
+	if typ != plumbing.TreeObject {
+		return nil, plumbing.ErrObjectNotFound // not a tree, as go-git says
+	}
+	return data, nil
 }
 
 // treeBlobs adds every blob under tree h to blobs.

@@ -18,7 +18,8 @@ type Options struct {
 	// skipped folder is not entered). The .loftyscan.toml skip globs.
 	Skip func(rel string, isDir bool) bool
 	// Progress, when set, is updated as the scan reads, for a progress
-	// display; the scan's Stats come from the same counters.
+	// display; runs that share it each count in their Stats only what they
+	// read.
 	Progress *Progress
 	// CountFirst has a walk of folders count their files while it scans,
 	// in a walk of its own that opens nothing, and set Progress.Total once

@@ -24,7 +24,7 @@ type Run struct {
 	opts     Options
 	sink     Sink
 	start    time.Time
-	progress *Progress // files and bytes, shared with Options.Progress
+	count    *counter // files and bytes: this run's, and Options.Progress
 	skipped  atomic.Int64
 	errs     atomic.Int64
 	warnings atomic.Int64
@@ -37,7 +37,7 @@ func (s *Scanner) Start(sink Sink) *Run {
 	if p == nil {
 		p = &Progress{}
 	}
-	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p}
+	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), count: &counter{shared: p}}
 }
 
 // Options returns the options the scan runs with.
@@ -48,14 +48,14 @@ func (r *Run) Workers() int { return r.opts.workers() }
 
 // AddTotal adds n to the number of streams the scan will hand to
 // Worker.Scan or ScanBytes, for a progress display (Progress.Total).
-func (r *Run) AddTotal(n int64) { r.progress.Total.Add(n) }
+func (r *Run) AddTotal(n int64) { r.count.shared.Total.Add(n) }
 
 // Stats returns the counts so far. Findings are not counted here: see
 // finding.Stats.Count.
 func (r *Run) Stats() finding.Stats {
 	return finding.Stats{
-		Files:    r.progress.Files.Load(),
-		Bytes:    r.progress.Bytes.Load(),
+		Files:    r.count.own.Files.Load(),
+		Bytes:    r.count.own.Bytes.Load(),
 		Duration: time.Since(r.start),
 		Skipped:  r.skipped.Load(),
 		Errors:   r.errs.Load(),
@@ -115,6 +115,25 @@ func (r *Run) Safely(path string, job func()) {
 	job()
 }
 
+// counter counts the files and bytes a run reads: its own, for its Stats,
+// and in the Progress of the display, which several runs in turn may
+// share (a repository's history, then its submodules'): each run's Stats
+// count what it read, once.
+type counter struct {
+	own    Progress
+	shared *Progress // never nil; also Done and Total, for the display
+}
+
+func (c *counter) files(n int64) {
+	c.own.Files.Add(n)
+	c.shared.Files.Add(n)
+}
+
+func (c *counter) bytes(n int64) {
+	c.own.Bytes.Add(n)
+	c.shared.Bytes.Add(n)
+}
+
 // Pool runs jobs on Workers() goroutines, each with a Worker of its own,
 // until jobs is closed; once ctx is done the rest are drained unrun.
 func (r *Run) Pool(ctx context.Context, jobs <-chan func(context.Context, *Worker)) {
@@ -149,7 +168,7 @@ type Worker struct {
 // NewWorker returns a Worker for one goroutine.
 func (r *Run) NewWorker() *Worker {
 	st := newStreamer(finder{cfg: r.opts.Rules})
-	st.progress = r.progress
+	st.count = r.count
 	return &Worker{r: r, st: st}
 }
 
@@ -173,11 +192,21 @@ func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error 
 // scan scans one file, archive or stream with a budget of its own. ra and
 // size give random access when there is (zip needs it); else size is -1.
 func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size int64, path string) (err error) {
-	defer w.r.progress.Done.Add(1)
+	defer w.r.count.shared.Done.Add(1)
+	w.st.places.reset()
 	w.r.Safely(path, func() {
 		err = w.r.scanEntry(ctx, w.st, rd, ra, size, path, 0, newBudget(w.r.opts.Limits.TotalBytes))
 	})
+	w.warnDropped(path)
 	return err
+}
+
+// warnDropped says how many findings of the file at path were not
+// reported (placeLimit).
+func (w *Worker) warnDropped(path string) {
+	if n := w.st.places.dropped; n > 0 {
+		w.r.Warn(path, "%d more findings of the same keys were not reported: a file gives at most %d places of each key and %d findings in all", n, maxPlacesPerKey, maxFindingsPerFile)
+	}
 }
 
 // scanHeld scans data, a whole file already read into the worker's stream
@@ -185,10 +214,12 @@ func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size in
 // or a second read.
 func (w *Worker) scanHeld(data []byte, path string) {
 	r := w.r
-	defer r.progress.Done.Add(1)
+	defer r.count.shared.Done.Add(1)
+	w.st.places.reset()
 	r.Safely(path, func() {
 		r.noteUnopened(path, data[:min(len(data), sniffLen)])
-		r.progress.Files.Add(1)
+		r.count.files(1)
 		r.addBytes(w.st, w.st.scanHeld(data, path, r.emit))
 	})
+	w.warnDropped(path)
 }

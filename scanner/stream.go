@@ -30,10 +30,11 @@ const (
 
 // streamer scans one stream at a time; each worker owns one.
 type streamer struct {
-	find     finder
-	buf      []byte
-	progress *Progress       // when set, bytes are counted here as they are read
-	inflate  inflate.Decoder // small deflated members, decoded whole (inflate.go)
+	find    finder
+	buf     []byte
+	count   *counter        // when set, bytes are counted here as they are read
+	inflate inflate.Decoder // small deflated members, decoded whole (inflate.go)
+	places  placeLimit      // the findings of the file being scanned
 	// report's hits, kept from call to call with the function that
 	// gathers them, and the positions it keeps: a closure and a slice
 	// made per call were two of the seven allocations a small file cost.
@@ -69,8 +70,8 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 		m, err := readFull(r, s.buf[n:])
 		n += m
 		total += int64(m)
-		if s.progress != nil {
-			s.progress.Bytes.Add(int64(m))
+		if s.count != nil {
+			s.count.bytes(int64(m))
 		}
 		if owned == 0 {
 			pos.skipBOM(s.buf[:n]) // the first read: owned is 0 only then
@@ -100,8 +101,8 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 // scanHeld is scan for a stream held whole in s.buf: data is s.buf[:n]
 // for an n short of the buffer's size, as if one read gave it all.
 func (s *streamer) scanHeld(data []byte, path string, emit func(finding.Finding)) int64 {
-	if s.progress != nil {
-		s.progress.Bytes.Add(int64(len(data)))
+	if s.count != nil {
+		s.count.bytes(int64(len(data)))
 	}
 	if len(data) == 0 {
 		return 0 // nothing to search: an empty file costs a count
@@ -162,12 +163,52 @@ func (s *streamer) report(buf []byte, from, to int, pos *position, path string, 
 		cur = h.pos
 		line, col := pos.lineCol(strings.HasPrefix(h.encoding, "utf-16"))
 		f := newFinding(h, path, line, col)
+		if !s.places.keep(f.Fingerprint) {
+			continue
+		}
 		if rules.HasAllowComment(buf, h.pos, h.pos+storedLen(h)) {
 			f.Suppressed = finding.SuppressedInline
 		}
 		emit(f)
 	}
 	pos.advance(buf[cur:to])
+}
+
+// Places. A key repeated a million times in one file (a crafted file, or a
+// git delta that repeats its base) is one key to revoke, and each place it
+// appears would be a finding held in memory and printed: a file gives at
+// most maxPlacesPerKey places of each key, and maxFindingsPerFile findings
+// in all; the rest are counted, and the file gets a warning that says so.
+const (
+	maxPlacesPerKey    = 100
+	maxFindingsPerFile = 10_000
+)
+
+// placeLimit counts the findings of the file being scanned.
+type placeLimit struct {
+	perKey  map[string]int
+	total   int
+	dropped int64
+}
+
+func (l *placeLimit) reset() {
+	clear(l.perKey)
+	l.total, l.dropped = 0, 0
+}
+
+// keep reports whether a finding of the key with fingerprint fp is within
+// the limits, and counts it.
+func (l *placeLimit) keep(fp string) bool {
+	if l.perKey == nil {
+		l.perKey = map[string]int{}
+	}
+	if l.total >= maxFindingsPerFile || l.perKey[fp] >= maxPlacesPerKey {
+		l.dropped++
+		return false
+	}
+	l.perKey[fp]++
+	l.total++
+	return true
 }
 
 func newFinding(h hit, path string, line, col int) finding.Finding {

@@ -14,11 +14,10 @@ import (
 // (GIT_ALTERNATE_OBJECT_DIRECTORIES), so the new objects are nowhere the
 // repository's own object folder leads.
 //
-// fallback is go-git's storage of the repository, as for Open: it sees the
-// repository's folder only, never the quarantine, so it is asked only for
-// what the store's own reading failed on.
+// fallback is go-git's storage of the repository, as for Open: only the
+// base of Storer; objects are read by the store alone.
 func OpenDirs(dirs []string, fallback storer.EncodedObjectStorer) *Store {
-	s := &Store{complete: true, fallback: fallback}
+	s := &Store{fallback: fallback}
 	for _, d := range dirs {
 		if d != "" {
 			s.add(filepath.Clean(d), 0)

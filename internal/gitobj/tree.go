@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Trees and commits, parsed from their bytes in place: a walk of a history
@@ -22,28 +24,38 @@ var errBadTree = errors.New("malformed tree")
 // the call.
 func ParseTree(data []byte, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash)) error {
 	for len(data) > 0 {
-		sp := bytes.IndexByte(data, ' ')
-		if sp <= 0 || sp > 7 {
-			return errBadTree
+		name, mode, h, rest, err := NextTreeEntry(data)
+		if err != nil {
+			return err
 		}
-		var mode uint32
-		for _, c := range data[:sp] {
-			if c < '0' || c > '7' {
-				return errBadTree
-			}
-			mode = mode<<3 | uint32(c-'0')
-		}
-		data = data[sp+1:]
-		nul := bytes.IndexByte(data, 0)
-		if nul < 0 || len(data) < nul+1+hashLen {
-			return errBadTree
-		}
-		var h plumbing.Hash
-		copy(h[:], data[nul+1:nul+1+hashLen])
-		fn(data[:nul], filemode.FileMode(mode), h)
-		data = data[nul+1+hashLen:]
+		fn(name, mode, h)
+		data = rest
 	}
 	return nil
+}
+
+// NextTreeEntry parses the first entry of a tree object's content (which
+// must not be empty) and returns it and the rest: for a walk that keeps
+// its place in a tree while it walks another.
+func NextTreeEntry(data []byte) (name []byte, mode filemode.FileMode, h plumbing.Hash, rest []byte, err error) {
+	sp := bytes.IndexByte(data, ' ')
+	if sp <= 0 || sp > 7 {
+		return nil, 0, h, nil, errBadTree
+	}
+	var m uint32
+	for _, c := range data[:sp] {
+		if c < '0' || c > '7' {
+			return nil, 0, h, nil, errBadTree
+		}
+		m = m<<3 | uint32(c-'0')
+	}
+	data = data[sp+1:]
+	nul := bytes.IndexByte(data, 0)
+	if nul < 0 || len(data) < nul+1+hashLen {
+		return nil, 0, h, nil, errBadTree
+	}
+	copy(h[:], data[nul+1:nul+1+hashLen])
+	return data[:nul], filemode.FileMode(m), h, data[nul+1+hashLen:], nil
 }
 
 var errBadCommit = errors.New("malformed commit")
@@ -115,4 +127,55 @@ func signatureTime(b []byte) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(ts, 0)
+}
+
+// MaxSubject is the most of a commit's subject ParseCommitInfo keeps, in
+// bytes: a message is any size, and a report shows its first line.
+const MaxSubject = 1000
+
+// CommitInfo is what a report shows of a commit.
+type CommitInfo struct {
+	Author  string
+	Email   string
+	When    time.Time // the author's date, in the author's zone
+	Subject string    // the first line of the message, cut at MaxSubject bytes ("…" added)
+}
+
+// ParseCommitInfo reads the author and subject of a commit as go-git's
+// decoder reads them (the subject is the first line of the message once
+// leading newlines are trimmed), from its head: the first bytes of a big
+// commit do.
+func ParseCommitInfo(data []byte) CommitInfo {
+	var c CommitInfo
+	for len(data) > 0 {
+		line := data
+		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+			line, data = data[:nl], data[nl+1:]
+		} else {
+			data = nil
+		}
+		if len(line) == 0 {
+			break // the message follows
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("author ")); ok {
+			var s object.Signature
+			s.Decode(v)
+			c.Author, c.Email, c.When = s.Name, s.Email, s.When
+		}
+	}
+	data = bytes.TrimLeft(data, "\n")
+	if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+		data = data[:nl]
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) > MaxSubject {
+		cut := MaxSubject
+		for cut > 0 && !utf8.RuneStart(data[cut]) {
+			cut--
+		}
+		c.Subject = string(data[:cut]) + "…"
+	} else {
+		c.Subject = string(data)
+	}
+	return c
 }

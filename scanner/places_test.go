@@ -1,0 +1,45 @@
+package scanner
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestFindingsPerFile scans a file with one key on 500 lines, and one with
+// more distinct keys than a file may report: each gives its first places,
+// a warning that counts the rest, and the same keys as before.
+func TestFindingsPerFile(t *testing.T) {
+	t.Parallel()
+	repeated := strings.Repeat("LOFTY_API_KEY="+keyActive+"\n", 500)
+	var many strings.Builder
+	for i := range maxFindingsPerFile + 50 {
+		many.WriteString("LOFTY_API_KEY=" + keyN(i) + "\n")
+	}
+	for _, tc := range []struct {
+		name     string
+		content  string
+		findings int
+		dropped  string
+	}{
+		{"one key 500 times", repeated, maxPlacesPerKey, "400 more findings"},
+		{"too many keys", many.String(), maxFindingsPerFile, "50 more findings"},
+	} {
+		c := &Collector{}
+		w := New(testOptions()).Start(c).NewWorker()
+		if err := w.ScanBytes(context.Background(), "keys.env", []byte(tc.content)); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Findings) != tc.findings {
+			t.Errorf("%s: %d findings, want %d", tc.name, len(c.Findings), tc.findings)
+		}
+		if len(c.Warnings) != 1 || c.Warnings[0].Path != "keys.env" || !strings.Contains(c.Warnings[0].Message, tc.dropped) {
+			t.Errorf("%s: warnings %v; want one saying %q", tc.name, c.Warnings, tc.dropped)
+		}
+		// The worker's next file starts afresh.
+		c.Findings, c.Warnings = nil, nil
+		if err := w.ScanBytes(context.Background(), "one.env", []byte("LOFTY_API_KEY="+keyActive+"\n")); err != nil || len(c.Findings) != 1 || len(c.Warnings) != 0 {
+			t.Errorf("%s: the next file: %d findings, %v, %v", tc.name, len(c.Findings), c.Warnings, err)
+		}
+	}
+}
