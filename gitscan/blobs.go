@@ -198,7 +198,14 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 	complete.Store(true)
 	var hmu sync.Mutex // the hole finder's lookups are per sweep worker: one at a time here
 	all := g.readEach(ctx, r, names, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
-		o, err := rd.Object(h)
+		o, err := rd.Open(h) // a big commit or tree is streamed: not held to learn its type
+		if err == nil && o.Stream != nil && o.Type != plumbing.BlobObject {
+			o.Stream.Close()
+			if holes != nil {
+				complete.Store(false) // too big to look into for holes: the walk will
+			}
+			return
+		}
 		switch {
 		case err != nil:
 			complete.Store(false)

@@ -209,8 +209,13 @@ func (g *gitRepo) head() (plumbing.Hash, error) {
 // It returns the zero hash, and no error, when that is not a commit.
 func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
 	for range 32 {
-		if typ, _, err := g.crd.Read(h); err == nil && typ == plumbing.CommitObject {
-			return h, nil // most refs; the walk reads it again, from the cache
+		if o, err := g.crd.Open(h); err == nil {
+			if o.Stream != nil {
+				o.Stream.Close() // a big commit is not read whole to learn its type
+			}
+			if o.Type == plumbing.CommitObject {
+				return h, nil // most refs; the walk reads it again, from the cache
+			}
 		}
 		obj, err := g.objs.EncodedObject(plumbing.AnyObject, h)
 		if err != nil {

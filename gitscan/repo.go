@@ -146,7 +146,8 @@ func readGitFile(name string) (string, error) {
 // https, ssh, git and file URLs. With the git command installed it clones
 // with git, so the user's credential helpers, SSH configuration and proxy
 // settings apply as they do to their own clones; without it, with go-git.
-// Errors never contain the URL's credentials. An empty remote gives an
+// Errors never contain the URL's credentials, nor more than the first 2
+// KiB of what a server says with an HTTP error. An empty remote gives an
 // empty repository, not an error.
 func CloneRepository(ctx context.Context, rawURL, dir string) (*Repository, error) {
 	if gitBin, err := exec.LookPath("git"); err == nil {
@@ -157,6 +158,7 @@ func CloneRepository(ctx context.Context, rawURL, dir string) (*Repository, erro
 
 // cloneWithGoGit clones with go-git: no credential helper, no SSH config.
 func cloneWithGoGit(ctx context.Context, rawURL, dir string) (*Repository, error) {
+	useBoundedHTTP()
 	_, err := git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: rawURL, Mirror: true, Tags: git.AllTags})
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		if _, err := git.PlainInit(dir, true); err != nil {

@@ -48,6 +48,8 @@ func BuildPack(t testing.TB, objs []Object) (pack, idx []byte, names []plumbing.
 	b.WriteString("PACK")
 	binary.Write(&b, binary.BigEndian, uint32(2))
 	binary.Write(&b, binary.BigEndian, uint32(len(objs)))
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
 	offs := make([]int64, len(objs))
 	crcs := make([]uint32, len(objs))
 	names = make([]plumbing.Hash, len(objs))
@@ -81,8 +83,8 @@ func BuildPack(t testing.TB, objs []Object) (pack, idx []byte, names []plumbing.
 		if o.Raw != nil {
 			e = append(e, o.Raw...)
 		} else {
-			var z bytes.Buffer
-			zw := zlib.NewWriter(&z)
+			z.Reset()
+			zw.Reset(&z) // one writer for all: each new one allocates its tables
 			zw.Write(o.Data)
 			zw.Close()
 			e = append(e, z.Bytes()...)

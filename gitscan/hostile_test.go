@@ -1,0 +1,227 @@
+package gitscan
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// Hostile repositories, built byte by byte where git will not make them
+// (internal/testgit: packs, loose objects, trees), each on top of a history
+// that holds a key in an ordinary commit. Each scan must end (a deadline
+// far past what it needs), report the ordinary key, name the crafted object
+// in a warning where it is not wholly read, and stay within its memory: the
+// bytes it allocates, measured in-process, stay far below what holding the
+// object would take. These tests do not run in parallel, so the process's
+// allocations are theirs; the whole binary's peak memory on full-size
+// versions is measured in e2e (TestHostileMemory).
+
+// hostileRepo is a repository whose first commit holds a key in kept.env.
+func hostileRepo(t *testing.T) (*testgit.Repo, string, string) {
+	r := testgit.New(t, "")
+	key := gitTestKey("kept")
+	r.Write("kept.env", "LOFTY_API_KEY="+key+"\n")
+	return r, key, r.Commit("an ordinary key")
+}
+
+// scanBounded scans repo with opts within a deadline and returns what it
+// found and how many bytes it allocated.
+func scanBounded(t *testing.T, repo *Repository, opts HistoryOptions) ([]finding.Finding, *scanner.Collector, uint64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	c := &scanner.Collector{}
+	var err error
+	mem := allocatedBy(func() { _, err = ScanHistory(ctx, scanner.New(scanner.DefaultOptions()), repo, opts, c) })
+	if err != nil {
+		t.Fatalf("scan: %v (warnings %v)", err, c.Warnings)
+	}
+	t.Logf("%+v: allocated %.1f MiB", opts, float64(mem)/(1<<20))
+	return c.Sorted(), c, mem
+}
+
+// keysFound counts the findings of each key.
+func keysFound(fs []finding.Finding) map[string]int {
+	out := map[string]int{}
+	for _, f := range fs {
+		out[f.Secret]++
+	}
+	return out
+}
+
+// warned returns the warnings whose path and message hold all of parts.
+func warned(c *scanner.Collector, parts ...string) []finding.Warning {
+	var out []finding.Warning
+	for _, w := range c.Warnings {
+		all := true
+		for _, p := range parts {
+			if !strings.Contains(w.Path+": "+w.Message, p) {
+				all = false
+			}
+		}
+		if all {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// TestHostileDeltaBomb: one delta of a 600-byte pack makes a 96 MiB blob,
+// 64 KiB holding a key repeated. The blob is streamed, whether the scan
+// sweeps the packs (all history) or reads blobs one by one (a range): the
+// key is reported at its first places, the rest counted in a warning that
+// names the file, and the ordinary key is kept.
+func TestHostileDeltaBomb(t *testing.T) {
+	r, kept, first := hostileRepo(t)
+	bombKey := gitTestKey("bomb")
+	base := []byte("LOFTY_API_KEY=" + bombKey + "\n")
+	base = append(base, strings.Repeat("x", 64<<10-len(base)-1)+"\n"...)
+	const size = 96 << 20
+	bomb := r.DeltaBomb(base, size)
+	r.CommitFiles("a crafted blob", map[string]plumbing.Hash{"bomb.bin": bomb})
+	for _, opts := range []HistoryOptions{{}, {Exclude: []string{first}, Refs: []string{"HEAD"}}} {
+		got, c, mem := scanBounded(t, repoOf(r), opts)
+		keys := keysFound(got)
+		if keys[bombKey] != 100 || (len(opts.Exclude) == 0 && keys[kept] != 1) {
+			t.Errorf("%+v: findings of each key %v; want 100 of the bomb's and the ordinary one", opts, keys)
+		}
+		if w := warned(c, "bomb.bin", fmt.Sprintf("%d more findings", size/(64<<10)-100)); len(w) != 1 {
+			t.Errorf("%+v: warnings %v; want one about bomb.bin's other places", opts, c.Warnings)
+		}
+		if mem > 48<<20 {
+			t.Errorf("%+v: allocated %d MiB to scan a 96 MiB blob", opts, mem>>20)
+		}
+	}
+}
+
+// TestHostileLoose: loose objects written by hand. A 64 MiB blob of zeros
+// (64 KiB on disk) is streamed; one whose header says "blob 10" inflates
+// to 64 MiB and is reported by name, never held.
+func TestHostileLoose(t *testing.T) {
+	r, kept, _ := hostileRepo(t)
+	const size = 64 << 20
+	objects := r.ObjectsDir()
+	zeros := testgit.WriteLoose(t, objects, fmt.Sprintf("blob %d", size), testgit.Zeros(size))
+	lies := testgit.WriteLoose(t, objects, "blob 10", testgit.Zeros(size))
+	r.CommitFiles("crafted loose objects", map[string]plumbing.Hash{"zeros.bin": zeros, "lies.bin": lies})
+	got, c, mem := scanBounded(t, repoOf(r), HistoryOptions{})
+	if keys := keysFound(got); len(keys) != 1 || keys[kept] != 1 {
+		t.Errorf("findings %v; want the ordinary key", keys)
+	}
+	if w := warned(c, "lies.bin", lies.String(), "longer than its header says"); len(w) != 1 || len(c.Warnings) != 1 {
+		t.Errorf("warnings %v; want one naming lies.bin's blob", c.Warnings)
+	}
+	if mem > 32<<20 {
+		t.Errorf("allocated %d MiB to scan 64 MiB of zeros and refuse a lying header", mem>>20)
+	}
+}
+
+// TestHostileDeepTree: trees nested 30,000 deep, a key at the bottom, and
+// a key in an ordinary commit after them. The walk stops at its bound
+// with a warning that names the tree, in a scan of a range as in a scan of
+// everything, with memory that does not grow with the depth squared.
+func TestHostileDeepTree(t *testing.T) {
+	r, kept, first := hostileRepo(t)
+	deepKey, laterKey := gitTestKey("deep"), gitTestKey("later")
+	leaf := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+deepKey+"\n")), strings.NewReader("LOFTY_API_KEY="+deepKey+"\n"))
+	top := r.DeepTree(30_000, leaf)
+	msg := filepath.Join(t.TempDir(), "msg")
+	os.WriteFile(msg, []byte("trees nested 30,000 deep\n"), 0o644)
+	r.CommitTree(top, msg)
+	// git itself crashes on a commit after such trees: the next commit
+	// is made with its plumbing too.
+	later := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+laterKey+"\n")), strings.NewReader("LOFTY_API_KEY="+laterKey+"\n"))
+	r.CommitFiles("a key after the deep trees", map[string]plumbing.Hash{"later.env": later})
+	for _, opts := range []HistoryOptions{{}, {Exclude: []string{first}, Refs: []string{"HEAD"}}} {
+		got, c, mem := scanBounded(t, repoOf(r), opts)
+		keys := keysFound(got)
+		if keys[laterKey] != 1 || keys[deepKey] != 0 || (len(opts.Exclude) == 0 && keys[kept] != 1) {
+			t.Errorf("%+v: findings %v; want the ordinary keys only", opts, keys)
+		}
+		if w := warned(c, "nested more than 4096"); len(w) != 1 || !strings.HasPrefix(w[0].Path, "d/d/d/") {
+			t.Errorf("%+v: warnings %v; want one about the deep tree", opts, c.Warnings)
+		}
+		if mem > 64<<20 {
+			t.Errorf("%+v: allocated %d MiB to walk trees 30,000 deep", opts, mem>>20)
+		}
+	}
+}
+
+// TestHostileCommitMessage: a commit whose one-line message is 48 MiB.
+// Its tree's key is reported, the subject cut to a readable length, and
+// the message never held whole.
+func TestHostileCommitMessage(t *testing.T) {
+	r, kept, _ := hostileRepo(t)
+	key := gitTestKey("long message")
+	msg := filepath.Join(t.TempDir(), "msg")
+	if err := os.WriteFile(msg, []byte(strings.Repeat("long ", 48<<20/5)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blob := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+key+"\n")), strings.NewReader("LOFTY_API_KEY="+key+"\n"))
+	r.CommitTree(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"}), msg)
+	got, c, mem := scanBounded(t, repoOf(r), HistoryOptions{})
+	if keys := keysFound(got); keys[key] != 1 || keys[kept] != 1 || len(c.Warnings) != 0 {
+		t.Fatalf("findings %v, warnings %v; want both keys", keys, c.Warnings)
+	}
+	for _, f := range got {
+		if f.Secret == key && (len(f.Message) > 1100 || !strings.HasPrefix(f.Message, "long long") || !strings.HasSuffix(f.Message, "…")) {
+			t.Errorf("subject of %d bytes: %.40q…; want it cut", len(f.Message), f.Message)
+		}
+	}
+	if mem > 32<<20 {
+		t.Errorf("allocated %d MiB for a 48 MiB commit message", mem>>20)
+	}
+}
+
+// TestHostileErrorBody clones from a server on loopback that answers 404
+// with 256 MiB: the clone fails, its error quotes no more than the first
+// bytes, and the body is not held.
+func TestHostileErrorBody(t *testing.T) {
+	const size = 256 << 20
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		w.WriteHeader(http.StatusNotFound)
+		line := []byte(strings.Repeat("not here ", 100) + "\n")
+		for n := 0; n < size; n += len(line) {
+			if _, err := w.Write(line[:min(len(line), size-n)]); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var err error
+	mem := allocatedBy(func() {
+		_, err = CloneRepository(ctx, srv.URL+"/x.git", filepath.Join(t.TempDir(), "clone"))
+	})
+	if err == nil || len(err.Error()) > 4<<10 || !strings.Contains(err.Error(), "not here") {
+		t.Errorf("error of %d bytes: %.200q; want the start of the body, cut", len(fmt.Sprint(err)), fmt.Sprint(err))
+	}
+	if mem > 16<<20 {
+		t.Errorf("allocated %d MiB for a 256 MiB error page", mem>>20)
+	}
+}
+
+// allocatedBy runs fn and returns the bytes it allocated.
+func allocatedBy(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
