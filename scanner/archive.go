@@ -106,26 +106,27 @@ func (r *Run) scanPlain(ctx context.Context, st *streamer, rd io.Reader, p strin
 func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size int64, p string, depth int, b *budget) error {
 	if ra == nil {
 		// Inside another archive or on a pipe: zip needs random access, so
-		// hold the archive in memory, within the entry cap.
-		data, err := io.ReadAll(io.LimitReader(rd, r.opts.Limits.EntryBytes+1))
-		if err != nil || int64(len(data)) > r.opts.Limits.EntryBytes {
-			// Too big to hold, or cut short by a cap or by damage: what
-			// was read is still scanned, as plain bytes. The caller
-			// reports err.
+		// hold the archive (hold.go), within the entry cap.
+		h, complete, err := holdArchive(rd, r.opts.Limits.EntryBytes)
+		defer h.close()
+		if !complete {
+			// Too big to hold, or cut short by damage: what was read is
+			// still scanned, as plain bytes. The caller reports err.
 			if err == nil {
-				r.Fail(p, "zip archive larger than the %s cap for archives read into memory: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
+				r.Fail(p, "zip archive larger than the %s cap per archive entry: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
 			}
 			r.count.files(1)
-			read, serr := st.scan(ctx, io.MultiReader(bytes.NewReader(data), rd), p, r.emit)
+			read, serr := st.scan(ctx, io.MultiReader(h.section(), rd), p, r.emit)
 			r.addBytes(st, read)
 			if err != nil {
 				return err
 			}
 			return serr
 		}
-		ra, size = bytes.NewReader(data), int64(len(data))
+		ra, size = h.ra, h.size
 	}
-	zr, err := zip.NewReader(ra, size)
+	rec := &recordingReaderAt{ReaderAt: ra}
+	zr, err := zip.NewReader(rec, size)
 	if err != nil {
 		r.Fail(p, "not a readable zip archive (%v): scanned as plain bytes", err)
 		r.count.files(1)
@@ -154,6 +155,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		err = r.scanEntry(ctx, st, cr, nil, -1, inner, depth+1, b)
 		rc.Close()
 		r.reportEntryError(inner, "zip entry", cr, err)
+		r.scanLocalMethod(ctx, st, rec, f, inner, depth+1, b)
 	}
 	return nil
 }
@@ -165,15 +167,17 @@ func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 	counted := &countingReader{r: rd}
 	content, name, ok := st.inflateGzip(raw)
 	if !ok {
-		gz, err := gzip.NewReader(counted)
-		if err != nil {
-			if raw != nil {
-				r.Fail(p, "not a readable gzip file (%v): scanned as plain bytes", err)
-				return r.scanPlain(ctx, st, raw, p)
-			}
-			r.Fail(p, "not a readable gzip stream (%v): not scanned", err)
-			return nil
+		// A stream cannot be reread: what reading the header takes is
+		// kept, to scan as plain bytes if the header is bad, as a file is.
+		keep := &replay{r: counted, max: replayMax}
+		if raw != nil {
+			keep.max = 0
 		}
+		gz, err := gzip.NewReader(keep)
+		if err != nil {
+			return r.scanUnreadable(ctx, st, "gzip", keep, raw, p, err)
+		}
+		keep.stop()
 		defer gz.Close()
 		content, name = gz, gz.Name
 	}

@@ -11,7 +11,7 @@ import (
 type Options struct {
 	Rules          rules.Config // what counts as a finding
 	FollowSymlinks bool         // walk into symlinked directories and read symlinked files
-	Workers        int          // files scanned at once; 0 means one per CPU
+	Workers        int          // files scanned at once; 0 means one per CPU; at most MaxWorkers
 	Limits         Limits       // caps on archives and compressed data
 	// Skip, when set, excludes paths from a walk: it gets each path
 	// relative to its root, slash-separated, and whether it is a folder (a
@@ -55,9 +55,14 @@ func DefaultOptions() Options {
 	return Options{Limits: DefaultLimits()}
 }
 
+// MaxWorkers is the most files a scan reads at once. Each worker holds
+// buffers of its own (a few MiB, and more while it reads a big git object);
+// past a few hundred they cost memory and buy nothing.
+const MaxWorkers = 256
+
 func (o Options) workers() int {
 	if o.Workers > 0 {
-		return o.Workers
+		return min(o.Workers, MaxWorkers)
 	}
-	return runtime.GOMAXPROCS(0)
+	return min(runtime.GOMAXPROCS(0), MaxWorkers)
 }

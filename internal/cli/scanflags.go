@@ -46,7 +46,7 @@ func (s *scanFlags) register(cmd *cobra.Command, workers bool) {
 	f.IntVar(&s.entries, "max-entries", d.Entries, "read at most `N` entries of one archive")
 	f.BoolVar(&s.noUnconfirm, "no-unconfirmed", false, "do not report lofty-unconfirmed-token findings, tokens without the Lofty scope beside a Lofty name (config: [rules] unconfirmed = false)")
 	if workers {
-		f.IntVarP(&s.workers, "workers", "j", 0, "files scanned at once (default: one per CPU)")
+		f.IntVarP(&s.workers, "workers", "j", 0, fmt.Sprintf("files scanned at once, 1 to %d (default: one per CPU)", scanner.MaxWorkers))
 	}
 }
 
@@ -139,8 +139,8 @@ func (s *scanFlags) options(st *settings) (scanner.Options, error) {
 		}
 		l.Entries = s.entries
 	}
-	if s.workers < 0 {
-		return opts, &cliError{err: fmt.Errorf("--workers %d is negative", s.workers), hint: "leave it out to use one worker per CPU"}
+	if s.workers < 0 || s.workers > scanner.MaxWorkers {
+		return opts, &cliError{err: fmt.Errorf("--workers %d is out of range", s.workers), hint: fmt.Sprintf("use 1 to %d files at once, or leave it out to use one worker per CPU", scanner.MaxWorkers)}
 	}
 	opts.Workers = s.workers
 	return opts, nil

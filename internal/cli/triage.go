@@ -26,6 +26,14 @@ type triageFlags struct {
 	verifyTimeout     time.Duration
 }
 
+// The ranges of the verification flags: past them a value is a slip (a
+// rate of a million a minute is a denial of service of Lofty's API, a
+// timeout of a day a hang).
+const (
+	maxVerifyRate    = 10_000
+	maxVerifyTimeout = 10 * time.Minute
+)
+
 func (t *triageFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&t.baseline, "baseline", "", "do not report findings whose fingerprint is in `FILE`, a previous JSON report")
 	f.StringVar(&t.ignoreFile, "ignore-file", "", "read accepted findings from `PATH` instead of .loftyscanignore; none reads none")
@@ -38,14 +46,14 @@ func (t *triageFlags) register(f *pflag.FlagSet) {
 }
 
 func (t *triageFlags) validate() error {
-	if t.verifyRate < 1 {
-		return &cliError{err: fmt.Errorf("--verify-rate %d is below 1", t.verifyRate), hint: "Lofty allows about 100 requests per minute"}
+	if t.verifyRate < 1 || t.verifyRate > maxVerifyRate {
+		return &cliError{err: fmt.Errorf("--verify-rate %d is out of range", t.verifyRate), hint: fmt.Sprintf("use 1 to %d requests per minute; Lofty allows about 100", maxVerifyRate)}
 	}
 	if t.verifyUnconfirmed && !t.verify {
 		return &cliError{err: errors.New("--verify-unconfirmed needs --verify"), hint: "add --verify to check keys with Lofty"}
 	}
-	if t.verifyTimeout <= 0 {
-		return &cliError{err: fmt.Errorf("--verify-timeout %s is not positive", t.verifyTimeout), hint: "use a duration such as 10s"}
+	if t.verifyTimeout <= 0 || t.verifyTimeout > maxVerifyTimeout {
+		return &cliError{err: fmt.Errorf("--verify-timeout %s is out of range", t.verifyTimeout), hint: "use a duration such as 10s, up to " + maxVerifyTimeout.String()}
 	}
 	return nil
 }

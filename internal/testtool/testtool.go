@@ -29,6 +29,7 @@ var installHints = map[string]string{
 	"dpkg":            "apt-get install dpkg (Debian and Ubuntu have it)",
 	"goreleaser":      "go install github.com/goreleaser/goreleaser/v2@v2.15.1",
 	"git":             "apt-get install git",
+	"unzip":           "apt-get install unzip",
 }
 
 // InstallHint returns the command that installs tool, or a generic hint for
