@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,5 +126,19 @@ func TestZipOnStreamHeldOnDisk(t *testing.T) {
 	t.Logf("allocated %.1f MiB", float64(mem)/(1<<20))
 	if mem > 48<<20 {
 		t.Errorf("allocated %d MiB to hold a 96 MiB zip", mem>>20)
+	}
+}
+
+// TestCapsAtTheirLargest sets every archive cap to the largest value its
+// type holds: no count overflows, and a key in a zip nested in a zip read
+// from a stream is still found.
+func TestCapsAtTheirLargest(t *testing.T) {
+	t.Parallel()
+	o := testOptions()
+	o.Limits = Limits{ArchiveDepth: 3, EntryBytes: math.MaxInt64, TotalBytes: math.MaxInt64, Ratio: math.MaxInt64, Entries: math.MaxInt}
+	inner := zipBytes(t, entry{Name: "deep.env", Data: []byte("LOFTY_API_KEY=" + keyActive + "\n")})
+	c, _ := scanData(t, o, zipBytes(t, entry{Name: "inner.zip", Data: inner}))
+	if len(c.Findings) != 1 || c.Findings[0].Path != "in!inner.zip!deep.env" || len(c.Warnings) != 0 {
+		t.Errorf("findings %v, warnings %v; want the key in the nested zip", c.Findings, c.Warnings)
 	}
 }
