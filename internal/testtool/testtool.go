@@ -30,6 +30,7 @@ var installHints = map[string]string{
 	"goreleaser":      "go install github.com/goreleaser/goreleaser/v2@v2.15.1",
 	"git":             "apt-get install git",
 	"unzip":           "apt-get install unzip",
+	"time":            "apt-get install time (GNU time, /usr/bin/time)",
 }
 
 // InstallHint returns the command that installs tool, or a generic hint for

@@ -1,0 +1,316 @@
+//go:build linux
+
+package e2e
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
+)
+
+// The memory promise, kept by the binary a user runs: on each hostile
+// repository of issue 10, full size, loftyscan's peak resident memory (as
+// GNU time reports it) stays under 512 MiB, it ends long
+// before a generous deadline, it reports the ordinary key of the same
+// repository, and it names the crafted object in a warning where it could
+// not read it whole. Building the fixtures pushes gigabytes through zlib
+// and SHA-1, so the test runs without -race (.ci/run runs it in a step of
+// its own) and not with -short.
+
+// maxPeakRSS is the promise: what a CI runner can spare.
+const maxPeakRSS = 512 << 20
+
+// killAt stops a child whose memory runs away, so that a regression fails
+// the test instead of the machine.
+const killAt = 2 << 30
+
+// measured is the outcome of one run of the binary.
+type measured struct {
+	code           int
+	stdout, stderr string
+	stderrBytes    int64  // all it wrote, of which stderr holds the first 64 KiB
+	peak           int64  // bytes
+	cpu            string // user+system seconds, for the log
+	killed         string
+}
+
+// runMeasured runs loftyscan with args in dir under GNU time, which
+// reports the child's peak resident memory (a process that forks it from
+// a big test process would count the test's too), watching that peak
+// (VmHWM) to kill it past killAt, and after five minutes.
+func runMeasured(t *testing.T, dir string, args ...string) measured {
+	t.Helper()
+	gnuTime := testtool.Need(t, "time")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rss := filepath.Join(t.TempDir(), "rss")
+	cmd := exec.CommandContext(ctx, gnuTime, append([]string{"-f", "%U %S %M", "-o", rss, loftyscan}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var stdout bytes.Buffer
+	stderr := &headWriter{max: 64 << 10}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var m measured
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			for _, pid := range childrenOf(cmd.Process.Pid) {
+				if hwm := vmHWM(pid); hwm > killAt {
+					m.killed = fmt.Sprintf("killed at a peak of %d MiB", hwm>>20)
+					syscall.Kill(pid, syscall.SIGKILL)
+					return
+				}
+			}
+		}
+	}()
+	err := cmd.Wait()
+	cancel()
+	<-done
+	if ctx.Err() == context.DeadlineExceeded && m.killed == "" {
+		m.killed = "killed after 5 minutes"
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	m.code = cmd.ProcessState.ExitCode()
+	out, _ := os.ReadFile(rss)
+	f := strings.Fields(string(out)) // "Command exited with non-zero status 1", then user and system seconds, the peak in KiB
+	if len(f) >= 3 {
+		kb, _ := strconv.ParseInt(f[len(f)-1], 10, 64)
+		m.peak, m.cpu = kb<<10, f[len(f)-3]+"+"+f[len(f)-2]+" s"
+	}
+	m.stdout, m.stderr, m.stderrBytes = stdout.String(), stderr.buf.String(), stderr.n
+	return m
+}
+
+// childrenOf lists the children of process pid.
+func childrenOf(pid int) []int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// vmHWM reads a process's peak resident memory from /proc, in bytes.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// headWriter keeps the first max bytes written to it and counts them all.
+type headWriter struct {
+	buf bytes.Buffer
+	max int
+	n   int64
+}
+
+func (h *headWriter) Write(p []byte) (int, error) {
+	h.n += int64(len(p))
+	if room := h.max - h.buf.Len(); room > 0 {
+		h.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// ordinaryRepo is a repository whose first commit holds a key in
+// kept.env, and the key.
+func ordinaryRepo(t *testing.T) (*testgit.Repo, string, string) {
+	r := testgit.New(t, "")
+	key := gitKey("kept")
+	r.Write("kept.env", "LOFTY_API_KEY="+key+"\n")
+	return r, key, r.Commit("an ordinary key")
+}
+
+// keyBase is 64 KiB of text, with a key on its first line when key is
+// not empty: the base a delta bomb repeats.
+func keyBase(key string) []byte {
+	b := []byte("just text\n")
+	if key != "" {
+		b = []byte("LOFTY_API_KEY=" + key + "\n")
+	}
+	return append(b, strings.Repeat("x", 64<<10-len(b)-1)+"\n"...)
+}
+
+// looseBlob writes a small blob of text as a loose object.
+func looseBlob(t *testing.T, r *testgit.Repo, text string) plumbing.Hash {
+	return testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len(text)), strings.NewReader(text))
+}
+
+func TestHostileMemory(t *testing.T) {
+	if testing.Short() || raceBuild {
+		t.Skip("builds gigabytes of fixtures: runs without -race and -short (.ci/run's step for big tests)")
+	}
+	type want struct {
+		code       int
+		stdout     []string // each in the report
+		stderr     []string // each in the warnings or errors
+		maxStderr  int64    // bytes of stderr at most; 0: 64 KiB
+		noWarnings bool
+	}
+	cases := []struct {
+		name  string
+		setup func(t *testing.T) ([]string, want)
+	}{
+		{"a 600-byte pack whose delta makes 1 GiB", func(t *testing.T) ([]string, want) {
+			r, key, _ := ordinaryRepo(t)
+			bomb := r.DeltaBomb(keyBase(""), 1<<30)
+			r.CommitFiles("a crafted blob", map[string]plumbing.Hash{"bomb.bin": bomb})
+			return []string{"git", "--format", "json", r.Dir}, want{code: 1, stdout: []string{key[len(key)-4:], "kept.env"}, noWarnings: true}
+		}},
+		{"a delta that makes 2 GiB of a base with a key", func(t *testing.T) ([]string, want) {
+			r, key, _ := ordinaryRepo(t)
+			bombKey := gitKey("bomb")
+			bomb := r.DeltaBomb(keyBase(bombKey), 2<<30)
+			r.CommitFiles("a crafted blob", map[string]plumbing.Hash{"bomb.bin": bomb})
+			return []string{"git", "--format", "json", r.Dir}, want{code: 1,
+				stdout: []string{"kept.env", "bomb.bin", key[len(key)-4:], bombKey[len(bombKey)-4:]},
+				stderr: []string{bomb.String(), "as only a crafted pack does", "more findings of the same keys"}}
+		}},
+		{"a loose blob of 1 GiB of zeros", func(t *testing.T) ([]string, want) {
+			r, key, _ := ordinaryRepo(t)
+			zeros := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", 1<<30), testgit.Zeros(1<<30))
+			r.CommitFiles("a big loose blob", map[string]plumbing.Hash{"zeros.bin": zeros})
+			return []string{"git", "--format", "json", r.Dir}, want{code: 1, stdout: []string{key[len(key)-4:]}, noWarnings: true}
+		}},
+		{"a loose blob 10 that inflates to 1 GiB", func(t *testing.T) ([]string, want) {
+			r, key, _ := ordinaryRepo(t)
+			lies := testgit.WriteLoose(t, r.ObjectsDir(), "blob 10", testgit.Zeros(1<<30))
+			r.CommitFiles("a lying header", map[string]plumbing.Hash{"lies.bin": lies})
+			return []string{"git", "--format", "json", r.Dir}, want{code: 1, stdout: []string{key[len(key)-4:]},
+				stderr: []string{"lies.bin", lies.String(), "longer than its header says"}}
+		}},
+		{"trees nested 30,000 deep, scanned by range", func(t *testing.T) ([]string, want) {
+			r, _, first := ordinaryRepo(t)
+			deepKey, laterKey := gitKey("deep"), gitKey("later")
+			top := r.DeepTree(30_000, looseBlob(t, r, "LOFTY_API_KEY="+deepKey+"\n"))
+			msg := filepath.Join(t.TempDir(), "msg")
+			os.WriteFile(msg, []byte("deep trees\n"), 0o644)
+			r.CommitTree(top, msg)
+			r.CommitFiles("a key after them", map[string]plumbing.Hash{"later.env": looseBlob(t, r, "LOFTY_API_KEY="+laterKey+"\n")})
+			return []string{"git", "--format", "json", "--range", first + "..HEAD", r.Dir}, want{code: 1,
+				stdout: []string{"later.env", laterKey[len(laterKey)-4:]}, stderr: []string{"nested more than 4096"}}
+		}},
+		{"a commit message of 100 MB", func(t *testing.T) ([]string, want) {
+			r, key, _ := ordinaryRepo(t)
+			msgKey := gitKey("message")
+			msg := filepath.Join(t.TempDir(), "msg")
+			if err := os.WriteFile(msg, []byte(strings.Repeat("long ", 20<<20)+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r.CommitTree(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: looseBlob(t, r, "LOFTY_API_KEY="+msgKey+"\n"), Name: "k.env"}), msg)
+			return []string{"git", "--format", "json", r.Dir}, want{code: 1, stdout: []string{key[len(key)-4:], msgKey[len(msgKey)-4:], "long long"}, noWarnings: true}
+		}},
+		{"a clone whose server answers 404 with 1 GB", func(t *testing.T) ([]string, want) {
+			const size = 1 << 30
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				w.Header().Set("Content-Length", strconv.Itoa(size))
+				w.WriteHeader(http.StatusNotFound)
+				line := []byte(strings.Repeat("not here ", 100) + "\n")
+				for n := 0; n < size; n += len(line) {
+					if _, err := w.Write(line); err != nil {
+						return
+					}
+				}
+			}))
+			t.Cleanup(srv.Close)
+			return []string{"git", srv.URL + "/x.git"}, want{code: 2, stderr: []string{"not here", "check the URL"}, maxStderr: 8 << 10}
+		}},
+		{"-j 100000000", func(t *testing.T) ([]string, want) {
+			return []string{"dir", "-j", "100000000", t.TempDir()}, want{code: 2, stderr: []string{"--workers 100000000 is out of range"}}
+		}},
+		{"archives.entry_bytes = 9223372036854775807", func(t *testing.T) ([]string, want) {
+			dir := t.TempDir()
+			key := gitKey("nested")
+			inner := zipOf(t, "deep.env", []byte("LOFTY_API_KEY="+key+"\n"))
+			os.WriteFile(filepath.Join(dir, "outer.zip"), zipOf(t, "inner.zip", inner), 0o644)
+			os.WriteFile(filepath.Join(dir, ".loftyscan.toml"), []byte("[archives]\nentry_bytes = 9223372036854775807\n"), 0o644)
+			return []string{"dir", "--format", "json", dir}, want{code: 1, stdout: []string{"outer.zip!inner.zip!deep.env"}}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args, w := tc.setup(t)
+			m := runMeasured(t, t.TempDir(), args...)
+			t.Logf("peak RSS %d MiB, CPU %s, exit %d, %d bytes of stderr", m.peak>>20, m.cpu, m.code, m.stderrBytes)
+			if m.killed != "" {
+				t.Fatalf("%s; stderr: %.500s", m.killed, m.stderr)
+			}
+			if m.peak > maxPeakRSS {
+				t.Errorf("peak RSS %d MiB, over %d MiB", m.peak>>20, maxPeakRSS>>20)
+			}
+			if m.code != w.code {
+				t.Errorf("exit %d, want %d; stderr: %.1000s", m.code, w.code, m.stderr)
+			}
+			for _, s := range w.stdout {
+				if !strings.Contains(m.stdout, s) {
+					t.Errorf("the report lacks %q", s)
+				}
+			}
+			for _, s := range w.stderr {
+				if !strings.Contains(m.stderr, s) {
+					t.Errorf("stderr lacks %q: %.1000s", s, m.stderr)
+				}
+			}
+			if w.noWarnings && strings.Contains(m.stderr, "warning") {
+				t.Errorf("warnings: %.1000s", m.stderr)
+			}
+			if max := w.maxStderr; max > 0 && m.stderrBytes > max {
+				t.Errorf("%d bytes on stderr, want at most %d", m.stderrBytes, max)
+			}
+		})
+	}
+}
+
+// zipOf is a zip archive of one file.
+func zipOf(t *testing.T, name string, data []byte) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create(name)
+	if err == nil {
+		_, err = w.Write(data)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
