@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -182,6 +183,7 @@ func TestHostileMemory(t *testing.T) {
 		stdout     []string // each in the report
 		stderr     []string // each in the warnings or errors
 		maxStderr  int64    // bytes of stderr at most; 0: 64 KiB
+		maxStdout  int64    // bytes of the report at most; 0: any
 		noWarnings bool
 	}
 	cases := []struct {
@@ -235,7 +237,7 @@ func TestHostileMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.CommitTree(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: looseBlob(t, r, "LOFTY_API_KEY="+msgKey+"\n"), Name: "k.env"}), msg)
-			return []string{"git", "--format", "json", r.Dir}, want{code: 1, stdout: []string{key[len(key)-4:], msgKey[len(msgKey)-4:], "long long"}, noWarnings: true}
+			return []string{"git", "--format", "json", r.Dir}, want{code: 1, stdout: []string{key[len(key)-4:], msgKey[len(msgKey)-4:], "long long"}, maxStdout: 64 << 10, noWarnings: true}
 		}},
 		{"a clone whose server answers 404 with 1 GB", func(t *testing.T) ([]string, want) {
 			const size = 1 << 30
@@ -251,6 +253,18 @@ func TestHostileMemory(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			return []string{"git", srv.URL + "/x.git"}, want{code: 2, stderr: []string{"not here", "check the URL"}, maxStderr: 8 << 10}
+		}},
+		{"32 loose blobs of 31 MiB each, read by 32 workers", func(t *testing.T) ([]string, want) {
+			r, key, _ := ordinaryRepo(t)
+			files := map[string]plumbing.Hash{}
+			const size = 31 << 20
+			for i := range 32 {
+				head := fmt.Sprintf("blob number %d\n", i)
+				files[fmt.Sprintf("b%02d.bin", i)] = testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", size),
+					io.MultiReader(strings.NewReader(head), testgit.Zeros(size-int64(len(head)))))
+			}
+			r.CommitFiles("blobs just under the size that is streamed", files)
+			return []string{"git", "-j", "32", "--format", "json", r.Dir}, want{code: 1, stdout: []string{key[len(key)-4:]}, noWarnings: true}
 		}},
 		{"-j 100000000", func(t *testing.T) ([]string, want) {
 			return []string{"dir", "-j", "100000000", t.TempDir()}, want{code: 2, stderr: []string{"--workers 100000000 is out of range"}}
@@ -290,6 +304,9 @@ func TestHostileMemory(t *testing.T) {
 			}
 			if w.noWarnings && strings.Contains(m.stderr, "warning") {
 				t.Errorf("warnings: %.1000s", m.stderr)
+			}
+			if max := w.maxStdout; max > 0 && int64(len(m.stdout)) > max {
+				t.Errorf("a report of %d bytes, want at most %d", len(m.stdout), max)
 			}
 			if max := w.maxStderr; max > 0 && m.stderrBytes > max {
 				t.Errorf("%d bytes on stderr, want at most %d", m.stderrBytes, max)

@@ -101,7 +101,9 @@ func (g *gitRepo) scanRest(ctx context.Context, r *scanner.Run, gs *gitSink, blo
 
 // readEach calls fn with each object name on the scan's workers, each with
 // its own scanner.Worker and object reader (with a small cache for the
-// delta bases objects share). A panic becomes a warning about the object.
+// delta bases objects share), which hold their share of the memory all
+// workers may hold (gitobj.WorkerReader). A panic becomes a warning about
+// the object.
 //
 // Stopped (a signal, --timeout), it waits for its workers readStopGrace at
 // most: a worker blocked where no context reaches (an object file that is
@@ -120,7 +122,7 @@ func (g *gitRepo) readEach(ctx context.Context, r *scanner.Run, names []plumbing
 			defer g.busy.Done()
 			defer wg.Done()
 			w := r.NewWorker()
-			rd := g.store.Reader(16 << 20)
+			rd := g.store.WorkerReader(16<<20, r.Workers())
 			for ctx.Err() == nil {
 				k := next.Add(1) - 1
 				if k >= int64(len(names)) {

@@ -37,6 +37,23 @@ const (
 // on what a sweep holds.
 const bigBlob = bigObject
 
+// Workers share the bounds. Each worker of a scan holds an object of up to
+// its bound in memory, with a delta and a base beside it, and a cache: a
+// bound of bigObject for each of 64 workers would let a repository of 64
+// distinct 31 MiB blobs (a few MiB on disk) take 2 GiB. WorkerReader and
+// Sweep divide objectBudget and cacheBudget among the workers instead;
+// objects over a worker's share are streamed, as big ones are.
+const (
+	objectBudget = 128 << 20
+	cacheBudget  = 64 << 20
+	minShare     = 1 << 20
+)
+
+// share is the largest object each of n workers holds in memory.
+func share(n int) int64 {
+	return min(max(objectBudget/int64(max(n, 1)), minShare), bigObject)
+}
+
 // allocObject returns a buffer of n bytes (with room for capacity) for an
 // object, a delta or the result of one.
 func allocObject(n, capacity int64) []byte { return make([]byte, n, capacity) }

@@ -35,6 +35,16 @@ func (s *Store) Reader(cacheBytes int64) *Reader {
 	return r
 }
 
+// WorkerReader returns a Reader for one of workers goroutines that read at
+// once: its cache and the largest object it holds in memory are its share
+// of what all of them may hold (alloc.go), so that memory does not grow
+// with their number. Bigger objects are streamed, or read the big way.
+func (s *Store) WorkerReader(cacheBytes int64, workers int) *Reader {
+	r := s.Reader(min(cacheBytes, cacheBudget/int64(max(workers, 1))))
+	r.limit = int(share(workers))
+	return r
+}
+
 // Read returns the type and content of object h, read whole, from the
 // packs or a loose object (through go-git only when the store has no
 // object folder of its own). The content may be shared with the Reader's
@@ -57,7 +67,7 @@ func (r *Reader) Read(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 }
 
 // Object is an object's content: in Data, or for a big object (over 32
-// MiB) in Stream, for the caller to read and close. Data may be shared
+// MiB, or a WorkerReader's share) in Stream, for the caller to read and close. Data may be shared
 // with the Reader's cache: it must not be modified.
 type Object struct {
 	Type   plumbing.ObjectType

@@ -230,7 +230,8 @@ type SweepOptions struct {
 	Types   Types                  // the types of objects to deliver
 	Want    func(name []byte) bool // which objects to deliver; nil for all. Called from one goroutine
 	// MaxSize is the largest object the sweep holds in memory (default
-	// 32 MiB): bigger ones are left undelivered, for the caller to stream.
+	// each worker's share, 32 MiB for up to 4 workers, less for more; see
+	// alloc.go): bigger ones are left undelivered, for the caller to stream.
 	MaxSize int64
 	// Planned, when set, is called once every pack is planned, before an
 	// object is read, with how many objects of each type the sweep is to
@@ -247,7 +248,7 @@ type SweepOptions struct {
 // SweepResult): the caller reads them another way.
 func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte)) *SweepResult {
 	if o.MaxSize <= 0 {
-		o.MaxSize = bigBlob
+		o.MaxSize = share(o.Workers)
 	}
 	res := &SweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
 	var tasks []sweepTask
@@ -294,7 +295,9 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sw := &sweeper{rd: s.Reader(0), kinds: o.Types, maxSize: o.MaxSize, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) }}
+			rd := s.Reader(0)
+			rd.limit = int(o.MaxSize)
+			sw := &sweeper{rd: rd, kinds: o.Types, maxSize: o.MaxSize, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) }}
 			sw.maxHeld = max(sweepHeldBytes/int64(max(o.Workers, 1)), o.MaxSize)
 			sw.maxFree = freeKept / int64(max(o.Workers, 1))
 			for ctx.Err() == nil {
