@@ -107,7 +107,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 	if ra == nil {
 		// Inside another archive or on a pipe: zip needs random access, so
 		// hold the archive (hold.go), within the entry cap.
-		h, complete, err := holdArchive(rd, r.opts.Limits.EntryBytes)
+		h, complete, err := holdArchive(rd, r.opts.Limits.EntryBytes, holdShare(r.Workers()))
 		defer h.close()
 		if !complete {
 			// Too big to hold, or cut short by damage: what was read is

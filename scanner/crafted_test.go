@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,5 +141,37 @@ func TestCapsAtTheirLargest(t *testing.T) {
 	c, _ := scanData(t, o, zipBytes(t, entry{Name: "inner.zip", Data: inner}))
 	if len(c.Findings) != 1 || c.Findings[0].Path != "in!inner.zip!deep.env" || len(c.Warnings) != 0 {
 		t.Errorf("findings %v, warnings %v; want the key in the nested zip", c.Findings, c.Warnings)
+	}
+}
+
+// TestZipHeldShared: a 6 MiB zip inside another is held in memory by one
+// of 2 workers (8 MiB each), but by one of 64 only up to its share of what
+// all may hold (1 MiB), the rest in a temporary file; the key in its last
+// entry is found either way.
+func TestZipHeldShared(t *testing.T) {
+	if got := holdShare(64) * 64; got > holdBudget {
+		t.Errorf("64 workers hold %d bytes of archives, over %d", got, holdBudget)
+	}
+	noise := make([]byte, 6<<20) // incompressible, within the ratio cap
+	rand.NewChaCha8([32]byte{1}).Read(noise)
+	inner := zipBytes(t, entry{Name: "noise.bin", Data: noise, Store: true}, entry{Name: "late.env", Data: []byte("LOFTY_API_KEY=" + keyActive + "\n")})
+	data := zipBytes(t, entry{Name: "inner.zip", Data: inner})
+	for _, workers := range []int{2, 64} {
+		o := testOptions()
+		o.Workers = workers
+		var c *Collector
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		c, _ = scanData(t, o, data)
+		runtime.ReadMemStats(&after)
+		if len(c.Findings) != 1 || c.Findings[0].Path != "in!inner.zip!late.env" || len(c.Warnings) != 0 {
+			t.Errorf("%d workers: findings %v, warnings %v; want the key in late.env", workers, c.Findings, c.Warnings)
+		}
+		mem := after.TotalAlloc - before.TotalAlloc
+		t.Logf("%d workers: allocated %.1f MiB", workers, float64(mem)/(1<<20))
+		if workers == 64 && mem > 12<<20 { // held whole, the zip takes twice that
+			t.Errorf("one of 64 workers allocated %d MiB to hold a 6 MiB zip", mem>>20)
+		}
 	}
 }

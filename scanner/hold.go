@@ -14,8 +14,20 @@ import (
 // memory; a bigger one goes to a temporary file, so that memory stays
 // bounded whatever the cap.
 
-// holdMem is the most of one archive held in memory.
-const holdMem = 8 << 20
+// holdMem is the most of one archive held in memory, while few workers
+// hold archives at once; with more than holdBudget/holdMem of them, each
+// holds its share of holdBudget, at least minHold (holdShare), so that a
+// folder of nested zips read by 64 workers cannot take 64 times as much.
+const (
+	holdMem    = 8 << 20
+	holdBudget = 64 << 20
+	minHold    = 1 << 20
+)
+
+// holdShare is the most of one archive each of n workers holds in memory.
+func holdShare(n int) int64 {
+	return min(max(holdBudget/int64(max(n, 1)), minHold), holdMem)
+}
 
 // heldArchive is an archive read whole from a stream.
 type heldArchive struct {
@@ -36,15 +48,16 @@ func (h *heldArchive) close() {
 	}
 }
 
-// holdArchive reads rd to its end, up to max bytes. complete is false when
+// holdArchive reads rd to its end, up to max bytes, of which it holds up
+// to inMem in memory and the rest in a temporary file. complete is false when
 // there was more than max, or a read error (returned): then the archive
 // holds what was read, for the caller to scan as plain bytes followed by
 // the rest of rd.
-func holdArchive(rd io.Reader, max int64) (h *heldArchive, complete bool, err error) {
+func holdArchive(rd io.Reader, max, inMem int64) (h *heldArchive, complete bool, err error) {
 	lim := io.LimitReader(rd, plusOne(max))
-	mem, err := io.ReadAll(io.LimitReader(lim, holdMem+1))
+	mem, err := io.ReadAll(io.LimitReader(lim, inMem+1))
 	h = &heldArchive{ra: bytes.NewReader(mem), size: int64(len(mem))}
-	if err != nil || len(mem) <= holdMem {
+	if err != nil || int64(len(mem)) <= inMem {
 		return h, err == nil && h.size <= max, err
 	}
 	f, ferr := os.CreateTemp("", "loftyscan-archive-*")
