@@ -37,7 +37,8 @@ type compressor struct {
 	// suffixes are the file-name endings stripped to name what the file
 	// holds, with what replaces them: "x.txz" holds "x.tar".
 	suffixes [][2]string
-	open     func(io.Reader) (io.ReadCloser, error)
+	// open opens a decoder of rd on the worker whose streamer is st.
+	open func(ctx context.Context, st *streamer, rd io.Reader) (io.ReadCloser, error)
 }
 
 var compressors = map[kind]compressor{
@@ -117,21 +118,32 @@ func (r *Run) noteUnopened(p string, head []byte) {
 	}
 }
 
-func openBzip2(rd io.Reader) (io.ReadCloser, error) {
+func openBzip2(_ context.Context, _ *streamer, rd io.Reader) (io.ReadCloser, error) {
 	return io.NopCloser(bzip2.NewReader(rd)), nil
 }
 
-func openXz(rd io.Reader) (io.ReadCloser, error) {
+func openXz(ctx context.Context, st *streamer, rd io.Reader) (io.ReadCloser, error) {
 	// SingleStream stays false: xz files may hold several streams, and
 	// the guard reads them all.
-	xr, err := xz.ReaderConfig{}.NewReader(newXzGuard(rd, maxWindow))
+	g := newXzGuard(rd, maxWindow)
+	g.share(ctx, &st.windows)
+	xr, err := xz.ReaderConfig{}.NewReader(g)
 	if err != nil {
+		g.release()
 		return nil, err
 	}
-	return io.NopCloser(xr), nil
+	return xzReader{xr, g}, nil
 }
 
-func openZstd(rd io.Reader) (io.ReadCloser, error) {
+// xzReader gives back its dictionary's share when closed.
+type xzReader struct {
+	*xz.Reader
+	g *xzGuard
+}
+
+func (x xzReader) Close() error { x.g.release(); return nil }
+
+func openZstd(_ context.Context, _ *streamer, rd io.Reader) (io.ReadCloser, error) {
 	d, err := zstd.NewReader(rd,
 		zstd.WithDecoderConcurrency(1), // decode in the caller's goroutine, one block at a time
 		zstd.WithDecoderLowmem(true),
@@ -159,11 +171,16 @@ func (z zstdReader) Close() error { z.d.Close(); return nil }
 
 // windowError says a header asked for more decoding memory than maxWindow.
 type windowError struct {
-	what  string // "zstd frame", "xz block"
-	claim int64  // bytes claimed, when known
+	what   string // "zstd frame", "xz block"
+	claim  int64  // bytes claimed, when known
+	around int64  // held by the decoders of the archives around it
 }
 
 func (e *windowError) Error() string {
+	if e.around > 0 {
+		return fmt.Sprintf("%s needs a window of %s, and the compressed files around it hold %s: more than the %s loftyscan gives nested decompressors together (a crafted file?); decompress it with its own tool to scan it",
+			e.what, human(e.claim), human(e.around), human(maxWindow))
+	}
 	claim := ""
 	if e.claim > 0 {
 		claim = human(e.claim) + ", "
@@ -183,7 +200,7 @@ func (r *Run) scanCompressed(ctx context.Context, st *streamer, k kind, rd, raw 
 	if raw != nil {
 		keep.max = 0 // the file itself can be reread
 	}
-	dec, err := c.open(keep)
+	dec, err := c.open(ctx, st, keep)
 	if err != nil {
 		return r.scanUnreadable(ctx, st, c.what, keep, raw, p, err)
 	}

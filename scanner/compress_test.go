@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -640,7 +641,7 @@ func TestXzGuardOracle(t *testing.T) {
 			if err != nil || !bytes.Equal(passed, data) {
 				t.Fatalf("the guard passed %d of %d bytes, changed: %v; error %v", len(passed), len(data), !bytes.HasPrefix(data, passed), err)
 			}
-			rc, err := openXz(bytes.NewReader(data))
+			rc, err := openXz(context.Background(), newStreamer(finder{}), bytes.NewReader(data))
 			if err != nil {
 				t.Fatal(err)
 			}

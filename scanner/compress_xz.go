@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,16 +24,19 @@ import (
 // padding, next stream. Payload bytes (chunk data, checks) pass unread.
 // Anything it cannot walk is an error: the decoder would fail there too.
 type xzGuard struct {
-	src   io.Reader
-	max   int64
-	out   []byte               // structure read and checked, not yet passed on
-	pass  int64                // payload bytes that may pass next
-	next  func(*xzGuard) error // reads the next piece of structure into out
-	err   error                // sticky: the source's error, or why the walk stopped
-	check int64                // bytes of the check after each block, from the stream flags
-	size  int64                // bytes of the current block's data, or of the index, so far
-	read  int64                // bytes read from src
-	dicts int64                // the dictionary sizes of the blocks so far, added up
+	src    io.Reader
+	max    int64
+	out    []byte                     // structure read and checked, not yet passed on
+	pass   int64                      // payload bytes that may pass next
+	next   func(*xzGuard) error       // reads the next piece of structure into out
+	err    error                      // sticky: the source's error, or why the walk stopped
+	check  int64                      // bytes of the check after each block, from the stream flags
+	size   int64                      // bytes of the current block's data, or of the index, so far
+	read   int64                      // bytes read from src
+	dicts  int64                      // the dictionary sizes of the blocks so far, added up
+	grow   func(from, to int64) error // see share; nil: not counted
+	shrink func(int64)
+	claim  int64 // the dictionary this decoder holds, as counted
 }
 
 // The dictionaries all blocks of one xz file may claim together: xzDictFree,
@@ -46,6 +50,22 @@ const (
 
 func newXzGuard(src io.Reader, max int64) *xzGuard {
 	return &xzGuard{src: src, max: max, next: (*xzGuard).streamStart}
+}
+
+// share makes the guard count the dictionary its decoder holds (the
+// largest a block has claimed so far: the decoder keeps one at a time) in
+// w, with the decoders around it on the same worker (window.go): a block
+// that w cannot grow for is stopped. release gives it back.
+func (g *xzGuard) share(ctx context.Context, w *windows) {
+	g.grow = func(from, to int64) error { return w.grow(ctx, from, to) }
+	g.shrink = w.shrink
+}
+
+func (g *xzGuard) release() {
+	if g.shrink != nil {
+		g.shrink(g.claim)
+		g.claim = 0
+	}
 }
 
 // xzWalkError says where the guard could not follow the xz structure.
@@ -204,6 +224,12 @@ func (g *xzGuard) checkBlockHeader(h []byte) error {
 			dict := xzDictSize(props[0] & 0x3f)
 			if dict > g.max {
 				return &windowError{what: "xz block", claim: dict}
+			}
+			if g.grow != nil && dict > g.claim {
+				if err := g.grow(g.claim, dict); err != nil {
+					return err
+				}
+				g.claim = dict
 			}
 			if g.dicts += dict; g.dicts > xzDictFree+xzDictPerByte*g.read {
 				return xzWalkError(fmt.Sprintf("xz blocks claim %s of dictionaries for %s of data (a crafted file?); decompress it with xz to scan it",

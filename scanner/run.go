@@ -24,7 +24,8 @@ type Run struct {
 	opts     Options
 	sink     Sink
 	start    time.Time
-	count    *counter // files and bytes: this run's, and Options.Progress
+	count    *counter    // files and bytes: this run's, and Options.Progress
+	windows  *windowGate // slots for big decoder dictionaries (window.go)
 	skipped  atomic.Int64
 	errs     atomic.Int64
 	warnings atomic.Int64
@@ -37,7 +38,7 @@ func (s *Scanner) Start(sink Sink) *Run {
 	if p == nil {
 		p = &Progress{}
 	}
-	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), count: &counter{shared: p}}
+	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), count: &counter{shared: p}, windows: newWindowGate()}
 }
 
 // Options returns the options the scan runs with.
@@ -169,6 +170,7 @@ type Worker struct {
 func (r *Run) NewWorker() *Worker {
 	st := newStreamer(finder{cfg: r.opts.Rules})
 	st.count = r.count
+	st.windows.gate = r.windows
 	return &Worker{r: r, st: st}
 }
 
@@ -194,6 +196,7 @@ func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error 
 func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size int64, path string) (err error) {
 	defer w.r.count.shared.Done.Add(1)
 	w.st.places.reset()
+	w.st.windows.reset()
 	w.r.Safely(path, func() {
 		err = w.r.scanEntry(ctx, w.st, rd, ra, size, path, 0, newBudget(w.r.opts.Limits.TotalBytes))
 	})

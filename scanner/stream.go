@@ -35,6 +35,7 @@ type streamer struct {
 	count   *counter        // when set, bytes are counted here as they are read
 	inflate inflate.Decoder // small deflated members, decoded whole (inflate.go)
 	places  placeLimit      // the findings of the file being scanned
+	windows windows         // what this worker's open decoders hold of dictionaries (window.go)
 	// report's hits, kept from call to call with the function that
 	// gathers them, and the positions it keeps: a closure and a slice
 	// made per call were two of the seven allocations a small file cost.

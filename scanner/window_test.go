@@ -1,0 +1,87 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNestedXzDictionaries: an xz whose block claims a 128 MiB dictionary,
+// inside another such xz, made by the xz tool. The two would hold 256 MiB:
+// the inner one is refused with a warning that says why, and scanned as
+// plain bytes, in a file and on a stream. Nested xz files of the default
+// dictionary (8 MiB) are read through: the key in the innermost is found.
+func TestNestedXzDictionaries(t *testing.T) {
+	t.Parallel()
+	text := []byte("LOFTY_API_KEY=" + keyActive + "\n")
+	nest := func(dict string) []byte {
+		inner := compressWith(t, bytes.NewReader(text), "xz", "-c", "--lzma2=dict="+dict)
+		return compressWith(t, bytes.NewReader(inner), "xz", "-c", "--lzma2=dict="+dict)
+	}
+	big, small := nest("128MiB"), nest("8MiB")
+	c, _ := scanData(t, testOptions(), big)
+	if len(c.Findings) != 0 || len(c.Warnings) != 1 || c.Warnings[0].Path != "in!in" ||
+		!strings.Contains(c.Warnings[0].Message, "the compressed files around it hold 128.0 MiB") {
+		t.Errorf("128 MiB in 128 MiB on a stream: findings %v, warnings %v; want the inner one refused", c.Findings, c.Warnings)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "k.xz.xz"), big, 0o644)
+	c = &Collector{}
+	if _, err := New(testOptions()).ScanPaths(context.Background(), []string{dir}, c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Findings) != 0 || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "nested decompressors together") {
+		t.Errorf("128 MiB in 128 MiB in a file: findings %v, warnings %v; want the inner one refused", c.Findings, c.Warnings)
+	}
+	c, _ = scanData(t, testOptions(), small)
+	if len(c.Findings) != 1 || c.Findings[0].Path != "in!in!in" || len(c.Warnings) != 0 {
+		t.Errorf("8 MiB in 8 MiB: findings %v, warnings %v; want the key", c.Findings, c.Warnings)
+	}
+}
+
+// TestWindowSlots: workers whose decoders hold more than smallWindow take
+// a slot each; with windowSlots taken, the next waits (here until its
+// context ends) and gets one once a worker gives its back. Small
+// dictionaries take none, and a worker's nested dictionaries share its
+// slot and its maxWindow.
+func TestWindowSlots(t *testing.T) {
+	gate := newWindowGate()
+	ws := make([]windows, windowSlots+1)
+	for i := range ws {
+		ws[i].gate = gate
+	}
+	ctx := context.Background()
+	for i := range windowSlots {
+		if err := ws[i].grow(ctx, 0, 64<<20); err != nil || !ws[i].slot {
+			t.Fatalf("worker %d: %v, slot %v", i, err, ws[i].slot)
+		}
+	}
+	late := &ws[windowSlots]
+	if err := late.grow(ctx, 0, smallWindow); err != nil || late.slot {
+		t.Fatalf("a small dictionary: %v, slot %v; want no slot needed", err, late.slot)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := late.grow(done, smallWindow, 64<<20); !errors.Is(err, context.Canceled) || late.held != smallWindow {
+		t.Fatalf("with every slot taken: %v, held %d; want to wait", err, late.held)
+	}
+	if err := ws[0].grow(ctx, 0, 64<<20); err != nil {
+		t.Fatalf("a nested dictionary within the slot: %v", err)
+	}
+	var we *windowError
+	if err := ws[0].grow(ctx, 0, 8<<20); !errors.As(err, &we) || we.around != 128<<20 {
+		t.Fatalf("past maxWindow: %v; want a windowError", err)
+	}
+	ws[0].shrink(64 << 20)
+	ws[0].reset()
+	if ws[0].slot || ws[0].held != 0 {
+		t.Fatalf("after reset: slot %v, held %d", ws[0].slot, ws[0].held)
+	}
+	if err := late.grow(ctx, smallWindow, 64<<20); err != nil || !late.slot {
+		t.Fatalf("once a slot is free: %v, slot %v", err, late.slot)
+	}
+}
