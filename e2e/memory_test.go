@@ -266,7 +266,7 @@ func TestHostileMemory(t *testing.T) {
 			r.CommitFiles("blobs just under the size that is streamed", files)
 			return []string{"git", "-j", "32", "--format", "json", r.Dir}, want{code: 1, stdout: []string{key[len(key)-4:]}, noWarnings: true}
 		}},
-		{"8 files of 160 bytes: an xz in an xz in an xz, each claiming a 128 MiB dictionary, read by 8 workers", func(t *testing.T) ([]string, want) {
+		{"8 files of 156 bytes: an xz in an xz in an xz, each claiming a 128 MiB dictionary, read by 8 workers", func(t *testing.T) ([]string, want) {
 			xz := testtool.Need(t, "xz")
 			dir := t.TempDir()
 			for i := range 8 {
@@ -282,6 +282,23 @@ func TestHostileMemory(t *testing.T) {
 				os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.xz", i)), data, 0o644)
 			}
 			return []string{"dir", "-j", "8", dir}, want{code: 0, stderr: []string{"f7.xz!f7: xz block needs a window of 128.0 MiB"}}
+		}},
+		{"8 files of 46 bytes: zstd in zstd in zstd, each frame claiming a 128 MiB window, read by 8 workers", func(t *testing.T) ([]string, want) {
+			zstd := testtool.Need(t, "zstd")
+			dir := t.TempDir()
+			for i := range 8 {
+				data := []byte(fmt.Sprintf("file %d\n", i))
+				for range 3 {
+					cmd := exec.Command(zstd, "-q", "-c", "--long=27")
+					cmd.Stdin = bytes.NewReader(data)
+					var err error
+					if data, err = cmd.Output(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.zst", i)), data, 0o644)
+			}
+			return []string{"dir", "-j", "8", dir}, want{code: 0, stderr: []string{"f7.zst!f7: zstd frame needs a window of 128.0 MiB"}}
 		}},
 		{"-j 100000000", func(t *testing.T) ([]string, want) {
 			return []string{"dir", "-j", "100000000", t.TempDir()}, want{code: 2, stderr: []string{"--workers 100000000 is out of range"}}

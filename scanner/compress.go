@@ -1,9 +1,11 @@
 package scanner
 
 import (
+	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -143,21 +145,74 @@ type xzReader struct {
 
 func (x xzReader) Close() error { x.g.release(); return nil }
 
-func openZstd(_ context.Context, _ *streamer, rd io.Reader) (io.ReadCloser, error) {
-	d, err := zstd.NewReader(rd,
-		zstd.WithDecoderConcurrency(1), // decode in the caller's goroutine, one block at a time
-		zstd.WithDecoderLowmem(true),
-		zstd.WithDecoderMaxWindow(maxWindow),
-		zstd.WithDecoderMaxMemory(maxWindow), // also bounds a single-segment frame, whose window is its content size
-	)
-	if err != nil {
+func openZstd(ctx context.Context, st *streamer, rd io.Reader) (io.ReadCloser, error) {
+	// The decoder allocates the window the frame header claims: counted
+	// with the worker's other decoders (window.go) before it sees it, and
+	// no later frame may claim more (past smallWindow).
+	br := bufio.NewReaderSize(rd, 64)
+	head, _ := br.Peek(zstdHeadMax)
+	claim, ok := zstdWindow(head)
+	if !ok || claim < smallWindow {
+		claim = smallWindow
+	}
+	claim = min(claim, maxWindow)
+	if err := st.windows.grow(ctx, 0, claim); err != nil {
+		var we *windowError
+		if errors.As(err, &we) {
+			we.what = "zstd frame"
+		}
 		return nil, err
 	}
-	return zstdReader{d}, nil
+	d, err := zstd.NewReader(br,
+		zstd.WithDecoderConcurrency(1), // decode in the caller's goroutine, one block at a time
+		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(uint64(claim)),
+		zstd.WithDecoderMaxMemory(uint64(maxWindow)), // also bounds a single-segment frame, whose window is its content size
+	)
+	if err != nil {
+		st.windows.shrink(claim)
+		return nil, err
+	}
+	return zstdReader{d: d, release: func() { st.windows.shrink(claim) }}, nil
 }
 
-// zstdReader names the window errors, so the warning says why.
-type zstdReader struct{ d *zstd.Decoder }
+// zstdHeadMax is the most a zstd frame's magic and header take.
+const zstdHeadMax = 18
+
+// zstdWindow reads the window the zstd frame at the head of b claims (RFC
+// 8878, 3.1.1): its window descriptor, or for a single-segment frame its
+// content size. ok is false when b starts with no frame header.
+func zstdWindow(b []byte) (window int64, ok bool) {
+	if len(b) < 6 || binary.LittleEndian.Uint32(b) != 0xFD2FB528 {
+		return 0, false
+	}
+	fhd := b[4]
+	if fhd&0x20 == 0 { // a window descriptor: exponent and mantissa
+		wd := b[5]
+		base := int64(1) << (10 + wd>>3)
+		return base + base/8*int64(wd&7), true
+	}
+	at := 5 + [4]int{0, 1, 2, 4}[fhd&3] // after the dictionary ID
+	n := [4]int{1, 2, 4, 8}[fhd>>6]     // bytes of the content size
+	if len(b) < at+n {
+		return 0, false
+	}
+	var v uint64
+	for i := n - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[at+i])
+	}
+	if n == 2 {
+		v += 256
+	}
+	return int64(min(v, 1<<62)), true
+}
+
+// zstdReader names the window errors, so the warning says why, and gives
+// back its window when closed.
+type zstdReader struct {
+	d       *zstd.Decoder
+	release func()
+}
 
 func (z zstdReader) Read(p []byte) (int, error) {
 	n, err := z.d.Read(p)
@@ -167,7 +222,11 @@ func (z zstdReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (z zstdReader) Close() error { z.d.Close(); return nil }
+func (z zstdReader) Close() error {
+	z.d.Close()
+	z.release()
+	return nil
+}
 
 // windowError says a header asked for more decoding memory than maxWindow.
 type windowError struct {

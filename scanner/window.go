@@ -11,13 +11,14 @@ import (
 // them read by eight workers 3 GiB. So the dictionaries a worker's nested
 // decoders hold are bounded together by maxWindow, and a worker whose
 // decoders hold more than smallWindow (the dictionary of xz -6, its
-// default) takes one of windowSlots slots first, waiting for one while
-// others hold them: big dictionaries are decoded windowSlots at a time,
-// whatever the number of workers. A worker waits only while it holds no
-// slot, so the slots cannot deadlock.
+// default; zstd's, which only --long and --ultra pass) takes one of
+// windowSlots slots first, waiting for one while others hold them: big
+// dictionaries are decoded windowSlots at a time, whatever the number of
+// workers (a zstd decoder of a 128 MiB window holds about 200 MiB). A
+// worker waits only while it holds no slot, so the slots cannot deadlock.
 const (
 	smallWindow = 8 << 20
-	windowSlots = 2
+	windowSlots = 1
 )
 
 // windowGate holds the slots of a Run.
@@ -39,7 +40,7 @@ type windows struct {
 func (w *windows) grow(ctx context.Context, from, to int64) error {
 	around := w.held - from
 	if around+to > maxWindow {
-		return &windowError{what: "xz block", claim: to, around: around}
+		return &windowError{what: "xz block", claim: to, around: around} // openZstd renames it
 	}
 	if around+to > smallWindow && !w.slot && w.gate != nil {
 		select {

@@ -43,6 +43,35 @@ func TestNestedXzDictionaries(t *testing.T) {
 	}
 }
 
+// TestNestedZstdWindows: the same with zstd, whose frame header claims the
+// window: a --long=27 frame (128 MiB) in another is refused, default
+// frames in one another are read through.
+func TestNestedZstdWindows(t *testing.T) {
+	t.Parallel()
+	text := []byte("LOFTY_API_KEY=" + keyActive + "\n")
+	nest := func(args ...string) []byte {
+		inner := compressWith(t, bytes.NewReader(text), "zstd", append([]string{"-q", "-c"}, args...)...)
+		return compressWith(t, bytes.NewReader(inner), "zstd", append([]string{"-q", "-c"}, args...)...)
+	}
+	long := nest("--long=27")
+	if w, ok := zstdWindow(long); !ok || w != 128<<20 {
+		t.Fatalf("zstd --long=27 from a pipe claims %d (%v); want 128 MiB", w, ok)
+	}
+	c, _ := scanData(t, testOptions(), long)
+	if len(c.Findings) != 0 || len(c.Warnings) != 1 || c.Warnings[0].Path != "in!in" ||
+		!strings.Contains(c.Warnings[0].Message, "zstd frame needs a window of 128.0 MiB, and the compressed files around it hold 128.0 MiB") {
+		t.Errorf("128 MiB in 128 MiB: findings %v, warnings %v; want the inner one refused", c.Findings, c.Warnings)
+	}
+	c, _ = scanData(t, testOptions(), nest())
+	if len(c.Findings) != 1 || c.Findings[0].Path != "in!in!in" || len(c.Warnings) != 0 {
+		t.Errorf("default frames nested: findings %v, warnings %v; want the key", c.Findings, c.Warnings)
+	}
+	// A single-segment frame claims its content size.
+	if w, ok := zstdWindow([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x60, 0x10, 0x00}); !ok || w != 256+16 {
+		t.Errorf("a single-segment frame of 272 bytes claims %d (%v)", w, ok)
+	}
+}
+
 // TestWindowSlots: workers whose decoders hold more than smallWindow take
 // a slot each; with windowSlots taken, the next waits (here until its
 // context ends) and gets one once a worker gives its back. Small
