@@ -16,6 +16,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -187,8 +188,9 @@ func TestHostileCommitMessage(t *testing.T) {
 }
 
 // TestHostileErrorBody clones from a server on loopback that answers 404
-// with 256 MiB: the clone fails, its error quotes no more than the first
-// bytes, and the body is not held.
+// with 256 MiB, with go-git and with the git command: the clone fails, its
+// error quotes no more than a few KiB of the body (go-git's the first 2
+// KiB, git's the end of what git printed), and the body is not held.
 func TestHostileErrorBody(t *testing.T) {
 	const size = 256 << 20
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -202,17 +204,29 @@ func TestHostileErrorBody(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var err error
-	mem := allocatedBy(func() {
-		_, err = CloneRepository(ctx, srv.URL+"/x.git", filepath.Join(t.TempDir(), "clone"))
-	})
-	if err == nil || len(err.Error()) > 4<<10 || !strings.Contains(err.Error(), "not here") {
-		t.Errorf("error of %d bytes: %.200q; want the start of the body, cut", len(fmt.Sprint(err)), fmt.Sprint(err))
-	}
-	if mem > 16<<20 {
-		t.Errorf("allocated %d MiB for a 256 MiB error page", mem>>20)
+	gitBin := testtool.Need(t, "git")
+	for _, c := range []struct {
+		name  string
+		clone func(ctx context.Context, url, dir string) (*Repository, error)
+		max   int
+	}{
+		{"go-git", cloneWithGoGit, 4 << 10},
+		{"git", func(ctx context.Context, url, dir string) (*Repository, error) {
+			return cloneWithGit(ctx, gitBin, url, dir)
+		}, cloneErrTail + 1<<10},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		var err error
+		mem := allocatedBy(func() {
+			_, err = c.clone(ctx, srv.URL+"/x.git", filepath.Join(t.TempDir(), "clone"))
+		})
+		cancel()
+		if err == nil || len(err.Error()) > c.max || !strings.Contains(err.Error(), "not here") {
+			t.Errorf("%s: error of %d bytes: %.200q; want some of the body, at most %d bytes", c.name, len(fmt.Sprint(err)), fmt.Sprint(err), c.max)
+		}
+		if mem > 16<<20 {
+			t.Errorf("%s: allocated %d MiB for a 256 MiB error page", c.name, mem>>20)
+		}
 	}
 }
 
