@@ -5,14 +5,17 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/verify"
 )
 
@@ -142,14 +145,24 @@ func TestSignalDuringClone(t *testing.T) {
 	}
 }
 
+// bulkKeys are 8 keys for reports of hundreds of findings: a file reports
+// at most 100 places of each key.
+var bulkKeys = func() []string {
+	var out []string
+	for i := range 8 {
+		out = append(out, testtoken.Key(fmt.Sprintf("bulk-%d", i), time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)))
+	}
+	return out
+}()
+
 // A second Ctrl-C exits at once, even while the report is being written
 // to a standard output nobody reads.
 func TestSecondSignalExitsAtOnce(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	var sb strings.Builder
-	for range 400 { // a report far larger than a pipe's 64 KiB
-		sb.WriteString("LOFTY_API_KEY=" + scriptKeys["KEY"] + "\n")
+	for i := range 400 { // a report far larger than a pipe's 64 KiB
+		sb.WriteString("LOFTY_API_KEY=" + bulkKeys[i%len(bulkKeys)] + "\n")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "many.env"), []byte(sb.String()), 0o644); err != nil {
 		t.Fatal(err)
@@ -219,8 +232,8 @@ func TestSignalAfterTimeoutExitsAtOnce(t *testing.T) {
 	c := startChild(t, t.TempDir(), in, outw, nil, "stdin", "--timeout", "3s", "--format", "json")
 	outw.Close()
 	go func() {
-		for range 400 { // a report far larger than a pipe's 64 KiB
-			if _, err := inw.WriteString("LOFTY_API_KEY=" + scriptKeys["KEY"] + "\n"); err != nil {
+		for i := range 400 { // a report far larger than a pipe's 64 KiB
+			if _, err := inw.WriteString("LOFTY_API_KEY=" + bulkKeys[i%len(bulkKeys)] + "\n"); err != nil {
 				return
 			}
 		}
