@@ -44,8 +44,23 @@ type Finding struct {
 	Author  string
 	Email   string
 	Date    time.Time
-	Message string // first line of the commit message
+	Message string // first line of the commit message, redacted
 	InHead  *bool  // nil outside git scans
+
+	// Location says where in a repository the key is: in a file (the
+	// zero value), or in the message of Commit or of the annotated tag Tag.
+	Location Location
+	// Tag is the name of the annotated tag whose message holds the key
+	// ("v1.0" for refs/tags/v1.0), for Location InTagMessage.
+	Tag string
+	// Unreachable is true when no ref, HEAD or reflog reaches the key: it
+	// is in a commit, tag or blob kept only in the object database (a
+	// copied .git folder carries it until git gc prunes it).
+	Unreachable bool
+	// Exposure says where a key found in history went: the refs that hold
+	// it, whether each tip still does, how many commits carry it. Nil
+	// outside history scans.
+	Exposure *Exposure
 }
 
 // SuppressedInline is Finding.Suppressed for a token whose line carries the
