@@ -23,6 +23,29 @@ func (l Location) Name() string {
 	return string(l)
 }
 
+// artifactPath is the path that stands for where f is, in the formats that
+// need a file (SARIF's artifact location, GitLab's location.file, JUnit's
+// class name, GitHub's annotations). A key in a file is at Path. A key in a
+// commit's or an annotated tag's message has no file, and gets a path under
+// .git/, which no tracked file can have:
+//
+//	.git/commits/<full hash>/message   a commit's message
+//	.git/tags/<tag name>/message       an annotated tag's message
+//
+// A message's Path is "", or the submodule's folder ("lib/") for a commit
+// of a submodule scanned with --recurse-submodules, which comes first.
+// It is raw scanned data (a tag's name): reports print it through
+// Shown.Artifact or PathForURI.
+func (f Finding) artifactPath() string {
+	switch f.Location {
+	case InCommitMessage:
+		return f.Path + ".git/commits/" + f.Commit + "/message"
+	case InTagMessage:
+		return f.Path + ".git/tags/" + f.Tag + "/message"
+	}
+	return f.Path
+}
+
 // Reach says how a finding's commit (or tag, or blob) can be reached.
 type Reach string
 
