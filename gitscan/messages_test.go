@@ -1,11 +1,13 @@
 package gitscan
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // messageRepo is a history with keys pasted into messages: a commit's
@@ -184,5 +186,39 @@ func TestGitLongMessage(t *testing.T) {
 	}
 	if len(col.Warnings) != 1 || !strings.Contains(col.Warnings[0].Message, "only the first") || !strings.Contains(col.Warnings[0].Message, c) || st.Errors != 1 {
 		t.Errorf("warnings %v (errors %d), want one that the message was cut", col.Warnings, st.Errors)
+	}
+}
+
+// TestGitPushMessages checks that a push scans the messages of the commits
+// it sends and of an annotated tag it sends.
+func TestGitPushMessages(t *testing.T) {
+	t.Parallel()
+	m := buildMessageRepo(t)
+	base := m.commits["base"]
+	zero := strings.Repeat("0", 40)
+	tagObj := m.r.Git("rev-parse", "v1.0")
+	for _, tc := range []struct {
+		name    string
+		updates []RefUpdate
+		want    []string
+	}{
+		{"branch", []RefUpdate{{"refs/heads/main", m.commits["subject"], "refs/heads/main", base}}, []string{"body", "merge", "subject"}},
+		{"new tag", []RefUpdate{{"refs/tags/v1.0", tagObj, "refs/tags/v1.0", zero}}, []string{"body", "merge", "tag"}},
+		{"tag of a commit the remote has", []RefUpdate{{"refs/tags/v1.0", tagObj, "refs/tags/v1.0", zero}, {"refs/heads/main", m.commits["subject"], "refs/heads/main", m.commits["merge"]}}, []string{"tag", "subject"}},
+	} {
+		c := &scanner.Collector{}
+		if _, err := ScanPush(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(m.r), tc.updates, c); err != nil {
+			t.Fatal(err)
+		}
+		by := m.byKey(t, c.Sorted())
+		var got []string
+		for _, name := range []string{"body", "merge", "tag", "subject"} {
+			if _, ok := by[name]; ok {
+				got = append(got, name)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s: keys %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
