@@ -95,7 +95,7 @@ func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, typ plu
 			typ, h, len(msg), maxMessageBytes, typ, h)
 		msg = msg[:maxMessageBytes]
 	}
-	if err := w.ScanBytes(ctx, messageLabel(loc, h), msg); err != nil && !stopped(err) {
+	if err := w.ScanText(ctx, messageLabel(loc, h), msg); err != nil && !stopped(err) {
 		r.Fail("", "%s %s: the message could not be scanned (%v)", typ, h, err)
 	}
 }
