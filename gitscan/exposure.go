@@ -21,11 +21,13 @@ import (
 // keys its history carries and which finding commits it contains.
 //
 // Which blobs hold a key is known for every blob the scan read. A scan of
-// everything read every blob. A scan of a range or of some refs read only
-// the blobs its commits introduced: the other versions of the files a key
-// was found in are read now, at the path it was found at (a key moved to
-// another file outside the range is not followed), and messages outside
-// the range are not read.
+// everything read every blob, and the trees of every commit are walked to
+// find them. A scan of a range or of some refs read only the blobs its
+// commits introduced: only the paths keys were found at are followed, and
+// the versions of those files the scan did not read are read now (a key
+// moved to another file outside the range is not followed, and messages
+// outside the range are not read). That keeps a pre-push hook that found
+// a key quick: it walks no tree but the folders on those paths.
 
 // maxExposureDepth bounds the folders followed into when a tree is asked
 // whether it holds a key: git itself refuses trees deeper than 2048
@@ -360,6 +362,8 @@ func (x *exposer) treeKeys(ctx context.Context, h plumbing.Hash, dir string, dep
 		})
 		for _, e := range entries {
 			switch {
+			case x.watched != nil && !x.dirs[dir+e.name+"/"] && !x.watched[dir+e.name]:
+				// A partial scan follows keys at their paths only.
 			case e.mode == filemode.Dir:
 				s = x.sets.union(s, x.treeKeys(ctx, e.h, dir+e.name+"/", depth+1))
 			case onPath && x.watched[dir+e.name]:
