@@ -1,6 +1,7 @@
 package gitscan
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // hiddenRepo is a history whose keys only a reflog reaches: one amended
@@ -202,4 +204,36 @@ func TestGitCopiedDotGit(t *testing.T) {
 	if len(got) != 0 {
 		t.Errorf("--ref main: %+v", got)
 	}
+}
+
+// TestGitHiddenSelected checks what --since and --skip read of the commits
+// and blobs no ref reaches: --since the reflogs' commits made since then;
+// --skip the reflogs and unreachable commits, with the globs applied, and
+// no blob that no commit holds (it has no path a glob could match).
+func TestGitHiddenSelected(t *testing.T) {
+	t.Parallel()
+	h := buildHiddenRepo(t)
+	got, _, _ := scanGit(t, repoOf(h.r), HistoryOptions{Since: commitTime(h.r, h.commits["reset"])})
+	checkGitFindings(t, got, gitWant{key: h.keys["reset"], path: "reset.env", commit: h.commits["reset"]})
+	if got[0].Exposure == nil || got[0].Exposure.ReachableFrom != finding.ReachReflog {
+		t.Errorf("--since: exposure %+v", got[0].Exposure)
+	}
+
+	k := gitTestKey("hidden-staged")
+	h.r.Write("staged.env", "LOFTY_API_KEY="+k+"\n")
+	h.r.Git("add", "staged.env")
+	got, _, _ = scanGit(t, repoOf(h.r), HistoryOptions{})
+	if f := findingOf(t, got, k); f.Path != "staged.env" || !f.Unreachable || f.Commit != "" {
+		t.Errorf("staged blob: %+v", f)
+	}
+	o := scanner.DefaultOptions()
+	o.Skip = func(p string, _ bool) bool { return p == "reset.env" }
+	c := &scanner.Collector{}
+	if _, err := ScanHistory(context.Background(), scanner.New(o), repoOf(h.r), HistoryOptions{}, c); err != nil {
+		t.Fatal(err)
+	}
+	checkGitFindings(t, c.Sorted(),
+		gitWant{key: h.keys["amended"], path: "amended.env", commit: h.commits["amended"]},
+		gitWant{key: h.keys["kept"], path: "kept.env", commit: h.commits["kept"], inHead: true},
+	)
 }
