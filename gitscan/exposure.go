@@ -174,40 +174,13 @@ func (x *exposer) loadGraph(ctx context.Context) {
 			stack = append(stack, c.parents...)
 		}
 	}
-	x.order = parentsFirst(nodes)
+	// Parents first, oldest first among the rest, as the history walk goes:
+	// neighbouring versions of a tree come one after the other, and the
+	// reader's cache holds the bases of their deltas.
+	x.order = topoOrder(nodes)
 	for i, c := range x.order {
 		x.index[c.hash] = i
 	}
-}
-
-// parentsFirst orders commits so that each comes after its parents.
-func parentsFirst(nodes map[plumbing.Hash]*commitNode) []*commitNode {
-	pending := make(map[plumbing.Hash]int, len(nodes))
-	children := make(map[plumbing.Hash][]*commitNode, len(nodes))
-	var ready []*commitNode
-	for _, c := range nodes {
-		for _, p := range c.parents {
-			if nodes[p] != nil {
-				pending[c.hash]++
-				children[p] = append(children[p], c)
-			}
-		}
-		if pending[c.hash] == 0 {
-			ready = append(ready, c)
-		}
-	}
-	out := make([]*commitNode, 0, len(nodes))
-	for len(ready) > 0 {
-		c := ready[len(ready)-1]
-		ready = ready[:len(ready)-1]
-		out = append(out, c)
-		for _, ch := range children[c.hash] {
-			if pending[ch.hash]--; pending[ch.hash] == 0 {
-				ready = append(ready, ch)
-			}
-		}
-	}
-	return out
 }
 
 // refTips lists the refs that point at commits or annotated tags (not the
@@ -339,45 +312,60 @@ func (x *exposer) messageKeys() map[plumbing.Hash]int32 {
 
 // treeKeys returns the file keys tree h holds, at folder dir.
 func (x *exposer) treeKeys(ctx context.Context, h plumbing.Hash, dir string, depth int) int32 {
-	onPath := x.dirs[dir]
-	if onPath {
-		if s, ok := x.pathMemo[treeAt{h, dir}]; ok {
-			return s
-		}
-	} else if s, ok := x.treeMemo[h]; ok {
+	if x.watched != nil {
+		return x.pathKeys(ctx, h, dir, depth)
+	}
+	if s, ok := x.treeMemo[h]; ok {
+		return s
+	}
+	s := int32(0)
+	if depth < maxExposureDepth && ctx.Err() == nil {
+		// Every blob was scanned: where a tree is does not matter, and
+		// its folders are read as they come, with nothing allocated.
+		x.a.g.treeEntries(h, func(_ []byte, mode filemode.FileMode, eh plumbing.Hash) {
+			switch {
+			case mode == filemode.Dir:
+				s = x.sets.union(s, x.treeKeys(ctx, eh, "", depth+1))
+			case mode.IsFile():
+				s = x.sets.union(s, x.blobBits[eh])
+			}
+		})
+	}
+	x.treeMemo[h] = s
+	return s
+}
+
+// pathKeys is treeKeys for a partial scan: it follows the folders on the
+// paths keys were found at, and reads the files at those paths.
+func (x *exposer) pathKeys(ctx context.Context, h plumbing.Hash, dir string, depth int) int32 {
+	if s, ok := x.pathMemo[treeAt{h, dir}]; ok {
 		return s
 	}
 	s := int32(0)
 	if depth < maxExposureDepth && ctx.Err() == nil {
 		type entry struct {
-			name string
-			mode filemode.FileMode
+			path string
+			dir  bool
 			h    plumbing.Hash
 		}
 		var entries []entry
 		x.a.g.treeEntries(h, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
-			if mode == filemode.Dir || mode.IsFile() {
-				entries = append(entries, entry{string(name), mode, eh})
+			switch p := dir + string(name); {
+			case mode == filemode.Dir && x.dirs[p+"/"]:
+				entries = append(entries, entry{p + "/", true, eh})
+			case mode.IsFile() && x.watched[p]:
+				entries = append(entries, entry{p, false, eh})
 			}
 		})
-		for _, e := range entries {
-			switch {
-			case x.watched != nil && !x.dirs[dir+e.name+"/"] && !x.watched[dir+e.name]:
-				// A partial scan follows keys at their paths only.
-			case e.mode == filemode.Dir:
-				s = x.sets.union(s, x.treeKeys(ctx, e.h, dir+e.name+"/", depth+1))
-			case onPath && x.watched[dir+e.name]:
-				s = x.sets.union(s, x.watchedBlob(ctx, e.h, dir+e.name))
-			default:
-				s = x.sets.union(s, x.blobBits[e.h])
+		for _, e := range entries { // the blobs read here may evict the tree read above
+			if e.dir {
+				s = x.sets.union(s, x.pathKeys(ctx, e.h, e.path, depth+1))
+			} else {
+				s = x.sets.union(s, x.watchedBlob(ctx, e.h, e.path))
 			}
 		}
 	}
-	if onPath {
-		x.pathMemo[treeAt{h, dir}] = s
-	} else {
-		x.treeMemo[h] = s
-	}
+	x.pathMemo[treeAt{h, dir}] = s
 	return s
 }
 
