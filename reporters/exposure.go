@@ -156,3 +156,16 @@ func exposureSummary(f finding.Finding) string {
 	}
 	return s + "."
 }
+
+// whereItWent is exposureSummary, or for a finding that has no exposure
+// but that nothing reaches (a blob no commit holds) the sentence that
+// says so; "" outside history scans.
+func whereItWent(f finding.Finding) string {
+	if s := exposureSummary(f); s != "" {
+		return s
+	}
+	if f.Unreachable {
+		return "Reached by " + describeReach(f) + "."
+	}
+	return ""
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testleak"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/rules"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -98,6 +99,8 @@ func TestGitGolden(t *testing.T) {
 		{"sarif-git", FormatSARIF, Options{Version: "1.0.0"}},
 		{"gitlab-git", FormatGitLab, Options{Version: "1.0.0", Now: fixedNow}},
 		{"junit-git", FormatJUnit, Options{}},
+		{"markdown-git", FormatMarkdown, Options{}},
+		{"github-git", FormatGitHub, Options{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -235,6 +238,44 @@ func TestGitLocations(t *testing.T) {
 	gl := string(render(t, FormatGitLab, Options{}, r))
 	if !strings.Contains(gl, `"file": ".git/commits/`+r.Findings[1].Commit+`/message"`) {
 		t.Errorf("gitlab:\n%s", gl)
+	}
+
+	md := testleak.UnescapeMarkdown(string(render(t, FormatMarkdown, Options{}, r)))
+	for _, want := range []string{
+		"| where it went |",
+		"<code>message of commit 4d5e6f7, line 3</code>",
+		"<code>message of tag v1.0, line 3</code>",
+		"<code>On 5 refs (pushed: origin/feature); 4 commits carry it.</code>",
+		"<code>Reached by only a reflog",
+		"| none (unreachable) |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown report lacks %q:\n%s", want, md)
+		}
+	}
+	ghOut := render(t, FormatGitHub, Options{}, r)
+	testleak.WorkflowCommands(t, ghOut) // every line an annotation the runner reads
+	gh := strings.Split(strings.ReplaceAll(string(ghOut), "%0A", "\n"), "\n::")
+	for i, want := range []string{
+		"file=config/app.env,line=2,",
+		"file=.git/commits/" + r.Findings[1].Commit + "/message,line=3,",
+		"file=.git/tags/v1.0/message,line=3,",
+	} {
+		if !strings.Contains(gh[i], want) {
+			t.Errorf("annotation %d lacks %q: %s", i, want, gh[i])
+		}
+	}
+	for i, want := range []string{
+		"On 5 refs (pushed: origin/feature); 4 commits carry it.",
+		"In the message of commit 4d5e6f7, line 3.",
+		"In the message of tag v1.0, line 3.",
+		"Reached by only a reflog",
+		"Reached by nothing",
+		"Reached by nothing",
+	} {
+		if !strings.Contains(gh[i], want) {
+			t.Errorf("annotation %d lacks %q: %s", i, want, gh[i])
+		}
 	}
 }
 

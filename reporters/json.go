@@ -86,7 +86,8 @@ import (
 //	             contains_commit, in_tip, last_commit)
 //
 // Every string that comes from scanned data (path, subject, alg,
-// suppressed, verification_reason, author, email, message) is as
+// suppressed, verification_reason, author, email, message, tag, the names
+// of exposure's refs) is as
 // finding.Sanitize shows it: a JWS-shaped part is in its redacted form, and
 // control, bidirectional and other invisible characters are written as
 // \xNN or \uNNNN, so that a script that prints a field cannot leak a key or
