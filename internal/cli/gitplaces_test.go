@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testleak"
 )
 
 // TestGitPlacesInEveryFormat runs `loftyscan git` on a clone with a key in
@@ -53,7 +55,7 @@ func TestGitPlacesInEveryFormat(t *testing.T) {
 			t.Fatalf("%s: exit %d, want 1; stderr %s", format, code, stderr)
 		}
 		for name, k := range keys {
-			if (format == "sarif" || format == "gitlab" || format == "junit") && strings.Contains(stdout, k) {
+			if format != "terminal" && format != "json" && strings.Contains(stdout, k) {
 				t.Errorf("%s: holds the full key %s", format, name)
 			}
 		}
@@ -169,14 +171,40 @@ func TestGitPlacesInEveryFormat(t *testing.T) {
 	for _, w := range []string{
 		"message of tag v1.0, line 3, column 19",
 		"message of commit " + message[:7] + ", line 3, column 12",
-		"pushed to    origin/main (still there)",
-		"reached by   only a reflog",
+		"pushed to   origin/main (still there)",
+		"reached by  only a reflog",
 	} {
 		if !strings.Contains(term, w) {
 			t.Errorf("terminal: no %q in\n%s", w, term)
 		}
 	}
+
+	md := testleak.UnescapeMarkdown(run("markdown"))
+	for _, w := range []string{
+		"<code>message of tag v1.0, line 3</code>",
+		"<code>message of commit " + message[:7] + ", line 3</code>",
+		"<code>message of commit " + sub[:7] + " in vendor/lib/, line 3</code>",
+		"(pushed: origin/main)",
+		"Reached by only a reflog",
+	} {
+		if !strings.Contains(md, w) {
+			t.Errorf("markdown: no %q in\n%s", w, md)
+		}
+	}
+	gh := run("github")
+	testleak.WorkflowCommands(t, []byte(gh))
+	for _, w := range []string{
+		"file=.git/tags/v1.0/message,line=3,col=19,",
+		"file=.git/commits/" + message + "/message,line=3,col=12,",
+		"file=vendor/lib/.git/commits/" + sub + "/message,line=3,col=21,",
+		"In the message of tag v1.0, line 3.",
+		"Reached by only a reflog",
+	} {
+		if !strings.Contains(gh, w) {
+			t.Errorf("github: no %q in\n%s", w, gh)
+		}
+	}
 }
 
 // redact is the redacted form of a key, as reports print it.
-func redact(k string) string { return k[:10] + "…" + k[len(k)-4:] }
+func redact(k string) string { return finding.Redact(k) }
