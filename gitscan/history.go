@@ -99,21 +99,28 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 		!set.excludeRemotes && set.since.IsZero() && r.Options().Skip == nil {
 		return scanEverything(ctx, g, r, gs, set, sink)
 	}
-	if set.all {
-		g.listObjects(ctx, r) // every commit and tag: their messages, and the commits no ref reaches
-	}
 	sel, err := g.selectCommits(ctx, r, set)
 	if err != nil {
 		return r.Stats(), err
 	}
 	w := g.walkHistory(ctx, r, gs, sel)
-	if set.all {
-		w.blobs = append(w.blobs, g.walkHidden(ctx, r, gs, sel, set.since, g.notes.commits)...)
-	} else {
+	if !set.all {
 		g.scanCommitMessages(ctx, r, sel.commits, set.tags)
 	}
 	if ctx.Err() == nil {
 		g.scanBlobs(ctx, r, gs, w.blobs)
+	}
+	if set.all && ctx.Err() == nil {
+		// Then every commit and tag of the object database (their
+		// messages, and the commits no ref reaches) and the blobs of the
+		// commits only a reflog or nothing reaches: after the refs'
+		// blobs, so that an object that cannot be read (a loose object
+		// that blocks) costs none of the refs' findings.
+		g.listObjects(ctx, r)
+		hidden := g.walkHidden(ctx, r, gs, sel, set.since, g.notes.commits)
+		if ctx.Err() == nil {
+			g.scanBlobs(ctx, r, gs, hidden)
+		}
 	}
 	if everything(set, r) && ctx.Err() == nil {
 		g.scanUnreachableBlobs(ctx, r, gs)
