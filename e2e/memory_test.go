@@ -181,6 +181,7 @@ func TestHostileMemory(t *testing.T) {
 	type want struct {
 		code       int
 		stdout     []string // each in the report
+		notStdout  []string // none in the report
 		stderr     []string // each in the warnings or errors
 		maxStderr  int64    // bytes of stderr at most; 0: 64 KiB
 		maxStdout  int64    // bytes of the report at most; 0: any
@@ -231,13 +232,17 @@ func TestHostileMemory(t *testing.T) {
 		}},
 		{"a commit message of 100 MB", func(t *testing.T) ([]string, want) {
 			r, key, _ := ordinaryRepo(t)
-			msgKey := gitKey("message")
+			msgKey, early, late := gitKey("message"), gitKey("early in the message"), gitKey("late in the message")
 			msg := filepath.Join(t.TempDir(), "msg")
-			if err := os.WriteFile(msg, []byte(strings.Repeat("long ", 20<<20)+"\n"), 0o644); err != nil {
+			long := strings.Repeat("long ", 300) + "\n\nLOFTY_API_KEY=" + early + "\n" + strings.Repeat("long ", 20<<20) + "\nLOFTY_API_KEY=" + late + "\n"
+			if err := os.WriteFile(msg, []byte(long), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r.CommitTree(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: looseBlob(t, r, "LOFTY_API_KEY="+msgKey+"\n"), Name: "k.env"}), msg)
-			return []string{"git", "--format", "json", r.Dir}, want{code: 1, stdout: []string{key[len(key)-4:], msgKey[len(msgKey)-4:], "long long"}, maxStdout: 64 << 10, noWarnings: true}
+			c := r.CommitTree(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: looseBlob(t, r, "LOFTY_API_KEY="+msgKey+"\n"), Name: "k.env"}), msg)
+			return []string{"git", "--format", "json", r.Dir}, want{code: 1,
+				stdout:    []string{key[len(key)-4:], msgKey[len(msgKey)-4:], early[len(early)-4:], "long long"},
+				notStdout: []string{late[len(late)-4:]},
+				stderr:    []string{"commit " + c, "only the first 1048576 were scanned"}, maxStdout: 64 << 10}
 		}},
 		{"a clone whose server answers 404 with 1 GB", func(t *testing.T) ([]string, want) {
 			const size = 1 << 30
@@ -329,6 +334,11 @@ func TestHostileMemory(t *testing.T) {
 			for _, s := range w.stdout {
 				if !strings.Contains(m.stdout, s) {
 					t.Errorf("the report lacks %q", s)
+				}
+			}
+			for _, s := range w.notStdout {
+				if strings.Contains(m.stdout, s) {
+					t.Errorf("the report holds %q", s)
 				}
 			}
 			for _, s := range w.stderr {

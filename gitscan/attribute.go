@@ -34,6 +34,9 @@ type gitSink struct {
 	pending []finding.Warning
 	trigger chan struct{} // closed at the first finding or held warning
 	fired   bool
+
+	messages map[msgKey][]finding.Finding // findings of commit and tag messages (messages.go)
+	heads    blobHeads                    // to name what compressed blobs hold (naming.go)
 }
 
 // fire closes trigger, once; s.mu is held.
@@ -101,6 +104,9 @@ func (s *gitSink) split(p string) (h plumbing.Hash, rest string, o blobOrigin, o
 // Finding keeps f under its blob's hash. The blob's origin may not be
 // known yet: a sweep can read a blob before the tree walk meets it.
 func (s *gitSink) Finding(f finding.Finding) {
+	if s.messageFinding(f) {
+		return
+	}
 	if !isBlobLabel(f.Path) {
 		s.out.Finding(f) // not from a blob; cannot happen
 		return
@@ -114,6 +120,10 @@ func (s *gitSink) Finding(f finding.Finding) {
 }
 
 func (s *gitSink) Warning(w finding.Warning) {
+	if mw, ok := messageWarning(w); ok {
+		s.out.Warning(mw)
+		return
+	}
 	s.mu.Lock()
 	if s.held && isBlobLabel(w.Path) {
 		s.pending = append(s.pending, w)
@@ -122,8 +132,8 @@ func (s *gitSink) Warning(w finding.Warning) {
 		return
 	}
 	s.mu.Unlock()
-	if _, rest, o, ok := s.split(w.Path); ok {
-		w.Path = o.path + rest
+	if h, rest, o, ok := s.split(w.Path); ok {
+		w.Path = s.placeOf(h, o.path, rest)
 		if o.commit >= 0 && o.commit < len(s.commits) {
 			w.Message += " (in commit " + shortHash(s.commits[o.commit].hash) + ")"
 		}
@@ -221,7 +231,7 @@ func (a *attributor) occurrences() (occs []occurrence, unmet map[plumbing.Hash][
 			continue // a blob no selected commit holds, or one read to compare
 		}
 		for _, f := range fs {
-			f.Path = o.path + f.Path
+			f.Path = a.gs.placeOf(hash, o.path, f.Path)
 			occs = append(occs, occurrence{f: f, origin: o})
 		}
 	}
@@ -259,7 +269,7 @@ func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []st
 		f.Author = c.author
 		f.Email = c.email
 		f.Date = c.date
-		f.Message = c.subject
+		f.Message = finding.RedactText(c.subject)
 		out = append(out, f)
 		paths = append(paths, o.origin.path)
 	}

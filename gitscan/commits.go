@@ -1,15 +1,11 @@
 package gitscan
 
 import (
-	"bufio"
 	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -32,6 +28,7 @@ type commitNode struct {
 	subject   string    // first line of the message
 	described bool      // author, date and subject are read
 	shallow   bool      // the clone was cut here: its parents are not in the repository
+	reach     reachKind // what reaches it: a ref, only a reflog, nothing (reflog.go)
 }
 
 // selection is the commits a scan reads, oldest first, and the commits
@@ -44,8 +41,10 @@ type selection struct {
 
 // tips lists the commits every ref points at, for a scan of everything:
 // branches, remote-tracking branches, tags (annotated ones peeled), notes,
-// refs/stash and the older stash entries in its reflog, and a detached
-// HEAD.
+// refs/stash, and a detached HEAD. The older stash entries, and every
+// other commit a reflog names, come after (walkHidden). The refs are read
+// as refs.go reads them: a damaged packed-refs is warned about, and the
+// refs it still names are kept.
 func (g *gitRepo) tips(r *scanner.Run, remotesOnly bool) ([]plumbing.Hash, error) {
 	var out []plumbing.Hash
 	for _, ref := range g.refs(r) {
@@ -68,27 +67,7 @@ func (g *gitRepo) tips(r *scanner.Run, remotesOnly bool) ([]plumbing.Hash, error
 	if h, err := g.head(); err == nil && !h.IsZero() {
 		out = append(out, h)
 	}
-	out = append(out, g.stashes()...)
 	return out, nil
-}
-
-// stashes reads the stash's reflog: refs/stash is only the newest entry.
-func (g *gitRepo) stashes() []plumbing.Hash {
-	f, err := os.Open(filepath.Join(g.loc.CommonDir, "logs", "refs", "stash"))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []plumbing.Hash
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && plumbing.IsHash(fields[1]) && !isZeroID(fields[1]) {
-			out = append(out, plumbing.NewHash(fields[1]))
-		}
-	}
-	return out
 }
 
 // loadCommit reads what a walk needs of a commit: its tree, parents and

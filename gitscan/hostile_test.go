@@ -149,8 +149,17 @@ func TestHostileDeepTree(t *testing.T) {
 	for _, opts := range []HistoryOptions{{}, {Exclude: []string{first}, Refs: []string{"HEAD"}}} {
 		got, c, mem := scanBounded(t, repoOf(r), opts)
 		keys := keysFound(got)
-		if keys[laterKey] != 1 || keys[deepKey] != 0 || (len(opts.Exclude) == 0 && keys[kept] != 1) {
-			t.Errorf("%+v: findings %v; want the ordinary keys only", opts, keys)
+		// A scan of everything reads every blob of the object database: the
+		// one past the bound is reported as a blob no walk reached, under its
+		// hash, and the warning says why the walk did not.
+		everything := len(opts.Exclude) == 0
+		if keys[laterKey] != 1 || keys[deepKey] != boolInt(everything) || (everything && keys[kept] != 1) {
+			t.Errorf("%+v: findings %v; want the ordinary keys, and the deep one only in a scan of everything", opts, keys)
+		}
+		for _, f := range got {
+			if f.Secret == deepKey && (f.Path != leaf.String() || f.Commit != "" || !f.Unreachable) {
+				t.Errorf("the deep key at %q in commit %q; want it at its blob's hash, in no commit", f.Path, f.Commit)
+			}
 		}
 		if w := warned(c, "nested more than 4096"); len(w) != 1 || !strings.HasPrefix(w[0].Path, "d/d/d/") {
 			t.Errorf("%+v: warnings %v; want one about the deep tree", opts, c.Warnings)
@@ -161,30 +170,51 @@ func TestHostileDeepTree(t *testing.T) {
 	}
 }
 
-// TestHostileCommitMessage: a commit whose one-line message is 48 MiB.
-// Its tree's key is reported, the subject cut to a readable length, and
-// the message never held whole.
+// TestHostileCommitMessage: a commit whose message is 48 MiB, most of it
+// one line. Its tree's key is reported, the subject cut to a readable
+// length, and the message never held whole: a key near its start is found
+// in it, one past the first MiB is not, and a warning names the commit
+// whose message was cut. So in a scan of every ref and of a range.
 func TestHostileCommitMessage(t *testing.T) {
-	r, kept, _ := hostileRepo(t)
+	r, kept, base := hostileRepo(t)
 	key := gitTestKey("long message")
+	early, late := gitTestKey("early in the message"), gitTestKey("late in the message")
 	msg := filepath.Join(t.TempDir(), "msg")
-	if err := os.WriteFile(msg, []byte(strings.Repeat("long ", 48<<20/5)+"\n"), 0o644); err != nil {
+	long := strings.Repeat("long ", 300) + "\n\nLOFTY_API_KEY=" + early + "\n" + strings.Repeat("long ", 48<<20/5) + "\nLOFTY_API_KEY=" + late + "\n"
+	if err := os.WriteFile(msg, []byte(long), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	blob := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+key+"\n")), strings.NewReader("LOFTY_API_KEY="+key+"\n"))
-	r.CommitTree(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"}), msg)
-	got, c, mem := scanBounded(t, repoOf(r), HistoryOptions{})
-	if keys := keysFound(got); keys[key] != 1 || keys[kept] != 1 || len(c.Warnings) != 0 {
-		t.Fatalf("findings %v, warnings %v; want both keys", keys, c.Warnings)
-	}
-	for _, f := range got {
-		if f.Secret == key && (len(f.Message) > 1100 || !strings.HasPrefix(f.Message, "long long") || !strings.HasSuffix(f.Message, "…")) {
-			t.Errorf("subject of %d bytes: %.40q…; want it cut", len(f.Message), f.Message)
+	c := r.CommitTree(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"}), msg)
+	for _, opts := range []HistoryOptions{{}, {Refs: []string{"HEAD"}, Exclude: []string{base}}} {
+		got, col, mem := scanBounded(t, repoOf(r), opts)
+		keys := keysFound(got)
+		if keys[key] != 1 || keys[early] != 1 || keys[late] != 0 || keys[kept] != boolInt(len(opts.Exclude) == 0) {
+			t.Errorf("%+v: findings %v; want the tree's key and the one early in the message", opts, keys)
+		}
+		if w := warned(col, "commit "+c, "only the first 1048576 were scanned"); len(w) != 1 || len(col.Warnings) != 1 {
+			t.Errorf("%+v: warnings %v; want one that names the commit whose message was cut", opts, col.Warnings)
+		}
+		for _, f := range got {
+			if f.Secret == key && (len(f.Message) > 1100 || !strings.HasPrefix(f.Message, "long long") || !strings.HasSuffix(f.Message, "…")) {
+				t.Errorf("subject of %d bytes: %.40q…; want it cut", len(f.Message), f.Message)
+			}
+			if f.Secret == early && (f.Location != finding.InCommitMessage || f.Commit != c || f.Line != 3) {
+				t.Errorf("key in the message: %s line %d of commit %s; want line 3 of the message of %s", f.Location, f.Line, f.Commit, c)
+			}
+		}
+		if mem > 32<<20 {
+			t.Errorf("%+v: allocated %d MiB for a 48 MiB commit message", opts, mem>>20)
 		}
 	}
-	if mem > 32<<20 {
-		t.Errorf("allocated %d MiB for a 48 MiB commit message", mem>>20)
+}
+
+// boolInt is 1 for true.
+func boolInt(b bool) int {
+	if b {
+		return 1
 	}
+	return 0
 }
 
 // TestHostileErrorBody clones from a server on loopback that answers 404

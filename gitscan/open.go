@@ -40,8 +40,9 @@ type gitRepo struct {
 
 	// busy counts readEach's workers; left is set once a stopped readEach
 	// has left one behind, still reading (see close).
-	busy sync.WaitGroup
-	left atomic.Bool
+	busy  sync.WaitGroup
+	left  atomic.Bool
+	notes objectNotes // the commits and tags a scan of everything met (messages.go)
 
 	refList  []*plumbing.Reference // the refs, once read (refs.go)
 	refsRead bool
@@ -248,9 +249,31 @@ func (g *gitRepo) resolve(rev string) (plumbing.Hash, error) {
 			}
 		}
 	}
+	if c, ok := g.resolveRef(rev); ok {
+		return c, nil
+	}
 	h, err := g.repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil || h == nil || h.IsZero() {
 		return plumbing.ZeroHash, fmt.Errorf("%q: %w", rev, ErrUnknownRevision)
 	}
 	return *h, nil
+}
+
+// resolveRef resolves a revision that is the name of a ref, looked up as
+// git does, to the commit it points at, without reading that commit whole
+// (go-git's ResolveRevision decodes it: a message of a hundred megabytes).
+// Other revisions (with ~ or ^, hashes) are left to go-git.
+func (g *gitRepo) resolveRef(rev string) (plumbing.Hash, bool) {
+	if rev == "" || strings.ContainsAny(rev, "~^@:{ ") {
+		return plumbing.ZeroHash, false
+	}
+	for _, name := range []string{rev, "refs/" + rev, "refs/tags/" + rev, "refs/heads/" + rev, "refs/remotes/" + rev, "refs/remotes/" + rev + "/HEAD"} {
+		ref, err := g.repo.Reference(plumbing.ReferenceName(name), true)
+		if err != nil {
+			continue
+		}
+		c, err := g.peelToCommit(ref.Hash())
+		return c, err == nil && !c.IsZero()
+	}
+	return plumbing.ZeroHash, false
 }

@@ -11,7 +11,9 @@ import (
 )
 
 // gitBlobs counts the blobs git lists for `rev-list --objects args`, and
-// their bytes: what a scan of that history reads, each blob once.
+// their bytes, with the messages of the commits it lists (each scanned as
+// a text of its own, counted as a file): what a scan of that history
+// reads, each blob and message once.
 func gitBlobs(r *testgit.Repo, args ...string) (files, size int64) {
 	r.T.Helper()
 	var names []string
@@ -28,6 +30,16 @@ func gitBlobs(r *testgit.Repo, args ...string) (files, size int64) {
 		if typ, n, ok := strings.Cut(line, " "); ok && typ == "blob" {
 			v, _ := strconv.ParseInt(n, 10, 64)
 			files, size = files+1, size+v
+		}
+	}
+	for _, c := range strings.Fields(r.Git(append([]string{"rev-list"}, args...)...)) {
+		raw, err := r.Cmd("", nil, "cat-file", "commit", c).Output()
+		if err != nil {
+			r.T.Fatal(err)
+		}
+		_, msg, _ := strings.Cut(string(raw), "\n\n")
+		if msg != "" {
+			files, size = files+1, size+int64(len(msg))
 		}
 	}
 	return files, size

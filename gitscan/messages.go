@@ -1,0 +1,362 @@
+package gitscan
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// Messages. A key pasted into `git commit -m` or `git tag -a -m` is in
+// every clone, as much as one in a file. The message of a commit or an
+// annotated tag (all of it, from the subject on, with a tag's signature)
+// is scanned under a label of its own, "commit:<hash>" or "tag:<hash>",
+// and reported with Location InCommitMessage or InTagMessage, a line
+// counted from the subject (line 1) and an empty path.
+
+// maxMessageBytes is how much of one message is scanned. Git sets no
+// limit; a message longer than this is cut, with a warning that says how
+// to scan the rest.
+const maxMessageBytes = 1 << 20
+
+// Labels of messages.
+const (
+	commitLabel = "commit:"
+	tagLabel    = "tag:"
+)
+
+// msgKey names one message: of a commit or of a tag object.
+type msgKey struct {
+	loc finding.Location
+	obj plumbing.Hash
+}
+
+// messageLabel is the label a message is scanned under.
+func messageLabel(loc finding.Location, h plumbing.Hash) string {
+	if loc == finding.InTagMessage {
+		return tagLabel + h.String()
+	}
+	return commitLabel + h.String()
+}
+
+// parseMessageLabel splits a message label into the message and what
+// follows the hash ("" or, in the unlikely case of an archive in a
+// message, "!inner").
+func parseMessageLabel(p string) (msgKey, string, bool) {
+	var k msgKey
+	switch {
+	case strings.HasPrefix(p, commitLabel):
+		k.loc, p = finding.InCommitMessage, p[len(commitLabel):]
+	case strings.HasPrefix(p, tagLabel):
+		k.loc, p = finding.InTagMessage, p[len(tagLabel):]
+	default:
+		return k, "", false
+	}
+	if !isBlobLabel(p) {
+		return k, "", false
+	}
+	k.obj = plumbing.NewHash(p[:40])
+	return k, p[40:], true
+}
+
+// messageOf returns the message of a commit or tag object's content:
+// what follows the first blank line. Header lines that go on (a gpgsig)
+// start with a space, so they hold no blank line.
+func messageOf(data []byte) []byte {
+	if bytes.HasPrefix(data, []byte("\n")) {
+		return data[1:]
+	}
+	if i := bytes.Index(data, []byte("\n\n")); i >= 0 {
+		return data[i+2:]
+	}
+	return nil
+}
+
+// maxMessageRead is the most of a commit or tag too big for a worker to
+// hold (streamed by the store) that is read to scan its message: its
+// headers, which commitHeadMax bounds, and maxMessageBytes of the message.
+// A message of a hundred megabytes is never held.
+const maxMessageRead = commitHeadMax + maxMessageBytes
+
+// messageContent returns the content of a commit or tag object, or of a
+// streamed one its first maxMessageRead bytes, and the object's whole
+// size. It closes the stream.
+func messageContent(o gitobj.Object) ([]byte, int64, error) {
+	if o.Stream == nil {
+		return o.Data, int64(len(o.Data)), nil
+	}
+	defer o.Stream.Close()
+	data, err := io.ReadAll(io.LimitReader(o.Stream, maxMessageRead))
+	return data, max(o.Size, int64(len(data))), err
+}
+
+// scanMessage scans the message of commit or tag object o, named h, on
+// worker w: up to maxMessageBytes of it, with a warning that names the
+// object when it is longer.
+func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
+	typ := o.Type
+	loc := finding.InCommitMessage
+	if typ == plumbing.TagObject {
+		loc = finding.InTagMessage
+	}
+	data, size, err := messageContent(o)
+	if err != nil {
+		r.Fail("", "%s %s: cannot read its message (%v); run 'git fsck' to check the repository", typ, h, err)
+		return
+	}
+	msg := messageOf(data)
+	if msg == nil && int64(len(data)) < size {
+		r.Fail("", "%s %s: its headers take more than %d of its %d bytes; the message was not scanned; to scan it, run 'git cat-file %s %s | loftyscan stdin'",
+			typ, h, len(data), size, typ, h)
+		return
+	}
+	length := int64(len(msg)) + size - int64(len(data)) // the whole message, read or not
+	if length == 0 {
+		return
+	}
+	if length > maxMessageBytes {
+		r.Fail("", "%s %s: the message is %d bytes long; only the first %d were scanned; to scan all of it, run 'git cat-file %s %s | loftyscan stdin'",
+			typ, h, length, maxMessageBytes, typ, h)
+		msg = msg[:min(len(msg), maxMessageBytes)]
+	}
+	if err := w.ScanText(ctx, messageLabel(loc, h), msg); err != nil && !stopped(err) {
+		r.Fail("", "%s %s: the message could not be scanned (%v)", typ, h, err)
+	}
+}
+
+// objectNotes lists the commits and annotated tags a scan of a whole
+// repository met in its object database, reachable or not, and scans
+// their messages as it meets them. Its methods are safe for concurrent
+// use.
+type objectNotes struct {
+	mu      sync.Mutex
+	commits []plumbing.Hash
+	tags    []plumbing.Hash
+}
+
+// object scans the message of a commit or tag and lists it. It closes
+// o's stream, if any.
+func (n *objectNotes) object(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
+	if o.Type != plumbing.CommitObject && o.Type != plumbing.TagObject {
+		if o.Stream != nil {
+			o.Stream.Close()
+		}
+		return
+	}
+	scanMessage(ctx, r, w, h, o)
+	n.mu.Lock()
+	if o.Type == plumbing.CommitObject {
+		n.commits = append(n.commits, h)
+	} else {
+		n.tags = append(n.tags, h)
+	}
+	n.mu.Unlock()
+}
+
+// scanCommitMessages reads the selected commits again and scans their
+// messages: for a scan of a range or of some refs, which reads no other
+// commit. tags are annotated tags the refs given name, whose messages are
+// scanned too.
+func (g *gitRepo) scanCommitMessages(ctx context.Context, r *scanner.Run, commits []*commitNode, tags []plumbing.Hash) {
+	names := make([]plumbing.Hash, 0, len(commits)+len(tags))
+	for _, c := range commits {
+		names = append(names, c.hash)
+	}
+	names = append(names, tags...)
+	g.readEach(ctx, r, names, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
+		o, err := rd.Open(h) // streamed when too big to hold: only its start is read
+		if err != nil {
+			r.Fail("", "%s: cannot read its message (%v); run 'git fsck' to check the repository", h, err)
+			return
+		}
+		scanMessage(ctx, r, w, h, o)
+	})
+}
+
+// tagChain returns the annotated tags rev names, when it is the name of a
+// ref to one: the tag and any tags it tags in turn.
+func (g *gitRepo) tagChain(rev string) []plumbing.Hash {
+	ref, err := g.repo.Reference(plumbing.ReferenceName(rev), true)
+	if err != nil {
+		for _, p := range []string{"refs/tags/", "refs/heads/", "refs/remotes/", "refs/"} {
+			if ref, err = g.repo.Reference(plumbing.ReferenceName(p+rev), true); err == nil {
+				break
+			}
+		}
+	}
+	var h plumbing.Hash
+	switch {
+	case err == nil:
+		h = ref.Hash()
+	case plumbing.IsHash(rev):
+		h = plumbing.NewHash(rev)
+	default:
+		return nil
+	}
+	var out []plumbing.Hash
+	for range 32 {
+		t, err := g.decodeTag(h)
+		if err != nil {
+			break
+		}
+		out = append(out, h)
+		h = t.Target
+	}
+	return out
+}
+
+// decodeTag reads tag object h. Any object a ref names is asked for: one
+// that is not a tag (a commit whose message is a hundred megabytes, say)
+// is not read whole to learn it, and a big tag's message is cut as a
+// scan of it is (messageContent).
+func (g *gitRepo) decodeTag(h plumbing.Hash) (*object.Tag, error) {
+	o, err := g.crd.Open(h)
+	if err != nil {
+		return nil, err
+	}
+	if o.Type != plumbing.TagObject {
+		if o.Stream != nil {
+			o.Stream.Close()
+		}
+		return nil, plumbing.ErrObjectNotFound // as go-git says
+	}
+	data, _, err := messageContent(o)
+	if err != nil {
+		return nil, err
+	}
+	obj := &plumbing.MemoryObject{}
+	obj.SetType(plumbing.TagObject)
+	obj.Write(data)
+	return object.DecodeTag(g.objs, obj)
+}
+
+// messageFinding keeps a finding of a message, by message, and reports
+// whether f was one.
+func (s *gitSink) messageFinding(f finding.Finding) bool {
+	k, rest, ok := parseMessageLabel(f.Path)
+	if !ok {
+		return false
+	}
+	f.Path = strings.TrimPrefix(rest, "!")
+	f.Location = k.loc
+	s.mu.Lock()
+	if s.messages == nil {
+		s.messages = map[msgKey][]finding.Finding{}
+	}
+	s.messages[k] = append(s.messages[k], f)
+	s.fire()
+	s.mu.Unlock()
+	return true
+}
+
+// messageWarning names the message a warning about one is about.
+func messageWarning(w finding.Warning) (finding.Warning, bool) {
+	k, rest, ok := parseMessageLabel(w.Path)
+	if !ok {
+		return w, false
+	}
+	w.Path = strings.TrimPrefix(rest, "!")
+	what := "commit " + shortHash(k.obj)
+	if k.loc == finding.InTagMessage {
+		what = "tag " + shortHash(k.obj)
+	}
+	w.Message += " (in the message of " + what + ")"
+	return w, true
+}
+
+// messageFindings turns the findings of messages into one finding per key
+// and kind of message: at the first selected commit whose message holds
+// it (the selection lists commits reachable from refs first, then those
+// only a reflog reaches, then the rest), and at one annotated tag. Only
+// the messages of selected commits and of tags are reported: a scan with
+// --since leaves out the older commits the sweep read.
+func (a *attributor) messageFindings(set revSet) []finding.Finding {
+	a.gs.mu.Lock()
+	found := a.gs.messages
+	a.gs.mu.Unlock()
+	if len(found) == 0 {
+		return nil
+	}
+	tags := a.g.newTagSet(set)
+	index := make(map[plumbing.Hash]int, len(a.sel.commits))
+	for i, c := range a.sel.commits {
+		index[c.hash] = i
+	}
+	type best struct {
+		k    msgKey
+		rank int
+	}
+	first := map[string]best{} // by kind and fingerprint
+	for k, fs := range found {
+		rank, ok := a.messageRank(k, index, tags)
+		if !ok {
+			continue
+		}
+		for _, f := range fs {
+			id := string(k.loc) + f.Fingerprint
+			if b, seen := first[id]; !seen || rank < b.rank || rank == b.rank && k.obj.String() < b.k.obj.String() {
+				first[id] = best{k, rank}
+			}
+		}
+	}
+	var out []finding.Finding
+	seen := map[string]bool{}
+	for k, fs := range found {
+		for _, f := range fs {
+			if b := first[string(k.loc)+f.Fingerprint]; b.k != k {
+				continue
+			}
+			place := fmt.Sprint(f.Fingerprint, f.Path, f.Line, f.Column, f.Encoding, k.obj)
+			if seen[place] {
+				continue
+			}
+			seen[place] = true
+			if k.loc == finding.InTagMessage {
+				a.describeTag(&f, k.obj, tags)
+			} else {
+				c := a.sel.commits[index[k.obj]]
+				a.g.describe(c)
+				f.Commit, f.Author, f.Email, f.Date, f.Message = c.hash.String(), c.author, c.email, c.date, finding.RedactText(c.subject)
+				f.Unreachable = c.reach == reachNothing
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// messageRank orders the messages that hold a key: the lower, the better
+// the place to report it. It reports false for a message not to report.
+func (a *attributor) messageRank(k msgKey, index map[plumbing.Hash]int, tags *tagSet) (int, bool) {
+	if k.loc == finding.InTagMessage {
+		t, ok := tags.info(a.g, k.obj)
+		if !ok {
+			return 0, false
+		}
+		if t.unreachable {
+			return 1, true
+		}
+		return 0, true
+	}
+	i, ok := index[k.obj]
+	return i, ok
+}
+
+// describeTag fills in the git fields of a finding in the message of tag
+// object h: the tag's name, the tagger as author, the tagged commit.
+func (a *attributor) describeTag(f *finding.Finding, h plumbing.Hash, tags *tagSet) {
+	t, _ := tags.info(a.g, h)
+	f.Tag = finding.RedactText(t.name)
+	f.Commit = t.commit
+	f.Author, f.Email, f.Date = t.tagger, t.email, t.date
+	f.Message = finding.RedactText(t.subject)
+	f.Unreachable = t.unreachable
+}
