@@ -161,10 +161,18 @@ func TestParsePackIndex(t *testing.T) {
 			b[8+3] = 0xff // fan-out[0] > fan-out[255]
 			return b
 		}(),
-		"a large offset with no table": func() []byte {
-			b := bytes.Clone(idx)
-			b[idxFanoutEnd+2*(hashLen+4)] |= 0x80
-			return b
+		"more large offsets than objects": func() []byte {
+			b := bytes.Clone(idx[:len(idx)-40])
+			b = append(b, make([]byte, 16)...)
+			return append(b, idx[len(idx)-40:]...)
+		}(),
+		"32-byte names": func() []byte {
+			b := bytes.Clone(idx[:idxFanoutEnd])
+			for range 2 {
+				b = append(b, make([]byte, 32)...)
+			}
+			b = append(b, idx[idxFanoutEnd+2*hashLen:len(idx)-40]...)
+			return append(b, make([]byte, 64)...)
 		}(),
 		"too many objects": func() []byte {
 			b := bytes.Clone(idx)
@@ -178,6 +186,13 @@ func TestParsePackIndex(t *testing.T) {
 		if _, err := parsePackIndex(b); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	// A large offset with no table to point into opens, as in git, and
+	// fails when it is used.
+	b := bytes.Clone(idx)
+	b[idxFanoutEnd+2*(hashLen+4)] |= 0x80
+	if x, err := parsePackIndex(b); err != nil || x.offset(0) != -1 {
+		t.Errorf("a large offset with no table: %v", err)
 	}
 }
 
