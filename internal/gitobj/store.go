@@ -30,6 +30,9 @@ type Store struct {
 	looseOnce sync.Once
 	loose     []plumbing.Hash
 	looseSet  map[plumbing.Hash]bool
+
+	graphOnce sync.Once
+	graph     *CommitGraph
 }
 
 // Open opens the packs of the object folder objectsDir and of the folders
@@ -98,12 +101,26 @@ func (s *Store) add(dir string, depth int) {
 	}
 }
 
-// Close unmaps and closes the packs.
+// Close unmaps and closes the packs and the commit-graph.
 func (s *Store) Close() {
 	for _, p := range s.packs {
 		p.close()
 	}
 	s.packs = nil
+	s.graph.Close()
+	s.graph = nil
+}
+
+// CommitGraph returns the commit-graph of the repository's own object
+// folder, opened at the first call, or nil when it has none (or none that
+// parses, or the store reads everything through go-git).
+func (s *Store) CommitGraph() *CommitGraph {
+	s.graphOnce.Do(func() {
+		if len(s.dirs) > 0 {
+			s.graph = OpenCommitGraph(s.dirs[0])
+		}
+	})
+	return s.graph
 }
 
 // Packed returns how many objects the packs hold.
