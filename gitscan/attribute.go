@@ -25,7 +25,7 @@ type blobOrigin struct {
 // and passes warnings on at once with the blob's path and commit.
 type gitSink struct {
 	out     scanner.Sink
-	commits []*commitNode // the selection, to name commits in warnings
+	commits []commitNode // the selection, to name commits in warnings
 
 	mu      sync.Mutex
 	origins map[plumbing.Hash]blobOrigin
@@ -227,14 +227,14 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 			continue
 		}
 		seen[k] = true
-		c := a.sel.commits[o.origin.commit]
-		a.g.describe(c)
+		c := &a.sel.commits[o.origin.commit]
+		d := a.g.describe(c.hash)
 		f := o.f
 		f.Commit = c.hash.String()
-		f.Author = c.author
-		f.Email = c.email
-		f.Date = c.date
-		f.Message = c.subject
+		f.Author = d.author
+		f.Email = d.email
+		f.Date = d.date
+		f.Message = d.subject
 		out = append(out, f)
 		paths = append(paths, o.origin.path)
 	}
@@ -257,12 +257,12 @@ func (a *attributor) headKeys(ctx context.Context, findings []finding.Finding, p
 	if err != nil || head.IsZero() {
 		return keys
 	}
-	c, err := a.g.loadCommit(head)
+	tree, err := a.g.commitTree(head)
 	if err != nil {
 		return keys
 	}
 	blobs := map[plumbing.Hash]bool{}
-	a.g.treeBlobs(ctx, c.tree, blobs)
+	a.g.treeBlobs(ctx, tree, blobs)
 	a.gs.mu.Lock()
 	for h, fs := range a.gs.found {
 		if blobs[h] {
@@ -273,7 +273,7 @@ func (a *attributor) headKeys(ctx context.Context, findings []finding.Finding, p
 	}
 	a.gs.mu.Unlock()
 	for i, f := range findings {
-		if !keys[f.Fingerprint] && a.inAny(ctx, []plumbing.Hash{c.tree}, paths[i], f.Fingerprint) {
+		if !keys[f.Fingerprint] && a.inAny(ctx, []plumbing.Hash{tree}, paths[i], f.Fingerprint) {
 			keys[f.Fingerprint] = true
 		}
 	}

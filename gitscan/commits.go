@@ -2,6 +2,7 @@ package gitscan
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
@@ -19,26 +20,30 @@ import (
 // Commit selection: which commits a scan reads, from the refs and
 // revisions given, in the order the walk takes them (parents first).
 
-// commitNode is what a scan keeps of a commit.
+// commitNode is what a scan keeps of a selected commit: a history of
+// 400,000 commits keeps 400,000 of them, so they hold no more than the
+// tree walk needs (see describe for what a report shows).
 type commitNode struct {
-	hash      plumbing.Hash
-	tree      plumbing.Hash
-	parents   []plumbing.Hash
-	when      time.Time // committer time: the order of the walk
-	author    string
-	email     string
-	date      time.Time // author time: what git log shows
-	subject   string    // first line of the message
-	described bool      // author, date and subject are read
-	shallow   bool      // the clone was cut here: its parents are not in the repository
+	hash    plumbing.Hash
+	tree    plumbing.Hash
+	when    int64   // committer time, Unix seconds: the order of the walk
+	parents []int32 // where each parent is: i >= 0 is commits[i], i < 0 boundary[-1-i]; parents in neither (missing, cut by a shallow clone) are left out
 }
 
 // selection is the commits a scan reads, oldest first, and the commits
 // just outside it whose content is not reported as new.
 type selection struct {
-	commits  []*commitNode // parents before children, then oldest committer time first
-	boundary []*commitNode // parents of selected commits that are not selected
-	shallow  int           // selected commits whose parents were cut by a shallow clone
+	commits  []commitNode // parents before children, then oldest committer time first
+	boundary []commitNode // parents of selected commits that are not selected
+	shallow  int          // selected commits whose parents were cut by a shallow clone
+}
+
+// parent returns the commit a parents entry names.
+func (s *selection) parent(p int32) *commitNode {
+	if p >= 0 {
+		return &s.commits[p]
+	}
+	return &s.boundary[-1-p]
 }
 
 // tips lists the commits every ref points at, for a scan of everything:
@@ -98,103 +103,46 @@ func (g *gitRepo) stashes() []plumbing.Hash {
 	return out
 }
 
-// loadCommit reads what a walk needs of a commit: its tree, parents and
-// committer time. describe adds what a report shows. Commits are read
-// through a cache of their own: they are read once, all before the trees,
-// and would push the trees out of theirs.
-func (g *gitRepo) loadCommit(h plumbing.Hash) (*commitNode, error) {
+// commitTree returns the tree of commit h.
+func (g *gitRepo) commitTree(h plumbing.Hash) (plumbing.Hash, error) {
 	typ, data, err := g.crd.Read(h)
 	if err != nil {
-		return nil, err
+		return plumbing.ZeroHash, err
 	}
 	if typ != plumbing.CommitObject {
-		return nil, plumbing.ErrObjectNotFound // as go-git says
+		return plumbing.ZeroHash, plumbing.ErrObjectNotFound // as go-git says
 	}
-	return parseCommitHead(h, data)
-}
-
-// parseCommitHead reads what loadCommit returns from a commit's bytes.
-func parseCommitHead(h plumbing.Hash, data []byte) (*commitNode, error) {
 	c, err := gitobj.ParseCommit(data)
-	if err != nil {
-		return nil, err
-	}
-	return &commitNode{hash: h, tree: c.Tree, parents: c.Parents, when: c.When}, nil
+	return c.Tree, err
 }
 
-// decodeCommit reads a commit whole, with go-git's decoder.
-func (g *gitRepo) decodeCommit(h plumbing.Hash) (*commitNode, error) {
-	obj, err := g.objs.EncodedObject(plumbing.CommitObject, h)
-	if err != nil {
-		return nil, err
-	}
-	c, err := object.DecodeCommit(g.objs, obj)
-	if err != nil {
-		return nil, err
-	}
-	subject, _, _ := strings.Cut(strings.TrimLeft(c.Message, "\n"), "\n")
-	return &commitNode{
-		hash:      h,
-		tree:      c.TreeHash,
-		parents:   c.ParentHashes,
-		when:      c.Committer.When,
-		author:    c.Author.Name,
-		email:     c.Author.Email,
-		date:      c.Author.When,
-		subject:   strings.TrimSpace(subject),
-		described: true,
-	}, nil
+// commitInfo is what a report shows of a commit.
+type commitInfo struct {
+	author, email, subject string
+	date                   time.Time // author time: what git log shows
 }
 
-// describe fills in the author, date and subject of a commit loaded by
-// loadCommit: only commits with findings need them.
-func (g *gitRepo) describe(c *commitNode) {
-	if c.described {
-		return
+// describe reads what a report shows of commit h (only commits with
+// findings need it), once.
+func (g *gitRepo) describe(h plumbing.Hash) commitInfo {
+	if d, ok := g.described[h]; ok {
+		return d
 	}
-	c.described = true
-	if d, err := g.decodeCommit(c.hash); err == nil {
-		c.author, c.email, c.date, c.subject = d.author, d.email, d.date, d.subject
+	var d commitInfo
+	if obj, err := g.objs.EncodedObject(plumbing.CommitObject, h); err == nil {
+		if c, err := object.DecodeCommit(g.objs, obj); err == nil {
+			subject, _, _ := strings.Cut(strings.TrimLeft(c.Message, "\n"), "\n")
+			d = commitInfo{author: c.Author.Name, email: c.Author.Email, date: c.Author.When, subject: strings.TrimSpace(subject)}
+		}
 	}
+	if g.described == nil {
+		g.described = map[plumbing.Hash]commitInfo{}
+	}
+	g.described[h] = d
+	return d
 }
 
-// reach loads every commit reachable from tips by a walk over parents,
-// leaving out those in stop. A commit that cannot be read is reported once
-// and its history is not followed.
-func (g *gitRepo) reach(ctx context.Context, r *scanner.Run, tips []plumbing.Hash, stop map[plumbing.Hash]*commitNode, shallow map[plumbing.Hash]bool, broken map[plumbing.Hash]bool) (map[plumbing.Hash]*commitNode, error) {
-	seen := map[plumbing.Hash]*commitNode{}
-	queue := append([]plumbing.Hash(nil), tips...)
-	for len(queue) > 0 {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		h := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		if _, ok := seen[h]; ok {
-			continue
-		}
-		if _, ok := stop[h]; ok {
-			continue
-		}
-		if broken[h] {
-			continue
-		}
-		c, err := g.loadCommit(h)
-		if err != nil {
-			broken[h] = true
-			r.Fail("", "commit %s is missing or corrupt (%v): it and the history behind it were not scanned; run 'git fsck' to check the repository", h, err)
-			continue
-		}
-		c.shallow = shallow[h]
-		seen[h] = c
-		if !c.shallow {
-			queue = append(queue, c.parents...)
-		}
-	}
-	return seen, nil
-}
-
-// selectCommits lists the commits of set, oldest first.
+// selectCommits lists the commits of set, oldest first (see revwalk.go).
 func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet) (*selection, error) {
 	shallow := map[plumbing.Hash]bool{}
 	if hs, err := g.st.Shallow(); err == nil {
@@ -218,94 +166,131 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 		}
 		exclude = append(exclude, tips...)
 	}
-	broken := map[plumbing.Hash]bool{}
-	excluded, err := g.reach(ctx, r, exclude, nil, shallow, broken)
-	if err != nil {
+	w := newRevWalk(ctx, g, r, set, shallow)
+	if err := w.run(include, exclude); err != nil {
 		return nil, err
 	}
-	reached, err := g.reach(ctx, r, include, excluded, shallow, broken)
-	if err != nil {
-		return nil, err
-	}
-	sel := &selection{}
-	chosen := map[plumbing.Hash]*commitNode{}
-	for h, c := range reached {
-		if set.since.IsZero() || !c.when.Before(set.since) {
-			chosen[h] = c
-			if c.shallow {
-				sel.shallow++
-			}
-		}
-	}
-	sel.commits = topoOrder(chosen)
-	inBoundary := map[plumbing.Hash]bool{}
-	for _, c := range sel.commits {
-		for _, p := range c.parents {
-			if _, ok := chosen[p]; ok || inBoundary[p] {
-				continue
-			}
-			b := reached[p]
-			if b == nil {
-				b = excluded[p]
-			}
-			if b != nil {
-				inBoundary[p] = true
-				sel.boundary = append(sel.boundary, b)
-			}
-		}
-	}
-	return sel, nil
+	return w.selection(), nil
 }
 
-// topoOrder sorts commits so that parents come before their children and,
+// selection lists the selected nodes in topological order, and the
+// boundary.
+func (w *revWalk) selection() *selection {
+	var chosen []int32
+	for i := range w.nodes {
+		if n := &w.nodes[i]; n.flags&(nodeSelected|nodeExcluded) == nodeSelected {
+			chosen = append(chosen, int32(i))
+		}
+	}
+	order := w.topoOrder(chosen)
+	// where[i] is node i's place: k+1 for commits[k], -(k+1) for boundary[k].
+	where := make([]int32, len(w.nodes))
+	for k, i := range order {
+		where[i] = int32(k + 1)
+	}
+	sel := &selection{commits: make([]commitNode, len(order))}
+	total := 0
+	for _, i := range order {
+		total += len(w.nodes[i].parents)
+	}
+	flat := make([]int32, 0, total) // every commit's parents, in one allocation
+	for k, i := range order {
+		n := &w.nodes[i]
+		if n.flags&nodeShallow != 0 {
+			sel.shallow++
+		}
+		start := len(flat)
+		for _, p := range n.parents {
+			switch {
+			case where[p] > 0:
+				flat = append(flat, where[p]-1)
+			case where[p] < 0:
+				flat = append(flat, where[p])
+			case w.nodes[p].flags&nodeLoaded != 0:
+				b := &w.nodes[p]
+				sel.boundary = append(sel.boundary, commitNode{hash: b.hash, tree: b.tree, when: b.when})
+				where[p] = -int32(len(sel.boundary))
+				flat = append(flat, where[p])
+			}
+		}
+		sel.commits[k] = commitNode{hash: n.hash, tree: n.tree, when: n.when, parents: flat[start:len(flat):len(flat)]}
+	}
+	return sel
+}
+
+// topoOrder sorts nodes so that parents come before their children and,
 // among the commits free to come next, the oldest committer time first
 // (then the hash, so that the order is the same on every run). Clock skew
 // cannot put a child before its parent.
-func topoOrder(nodes map[plumbing.Hash]*commitNode) []*commitNode {
-	pending := make(map[plumbing.Hash]int, len(nodes))
-	children := make(map[plumbing.Hash][]*commitNode, len(nodes))
-	for _, c := range nodes {
-		for _, p := range c.parents {
-			if _, ok := nodes[p]; ok {
-				pending[c.hash]++
-				children[p] = append(children[p], c)
+func (w *revWalk) topoOrder(chosen []int32) []int32 {
+	// in[i]: node i's place in chosen, +1; 0 for nodes not chosen.
+	in := make([]int32, len(w.nodes))
+	for k, i := range chosen {
+		in[i] = int32(k + 1)
+	}
+	pending := make([]int32, len(chosen))
+	start := make([]int32, len(chosen)+1) // children of chosen[k]: kids[start[k]:start[k+1]]
+	for k, i := range chosen {
+		for _, p := range w.nodes[i].parents {
+			if in[p] > 0 {
+				pending[k]++
+				start[in[p]]++
 			}
 		}
 	}
-	ready := &commitHeap{}
-	for _, c := range nodes {
-		if pending[c.hash] == 0 {
-			*ready = append(*ready, c)
+	for k := range chosen {
+		start[k+1] += start[k]
+	}
+	kids := make([]int32, start[len(chosen)])
+	fill := append([]int32(nil), start[:len(chosen)]...)
+	for k, i := range chosen {
+		for _, p := range w.nodes[i].parents {
+			if q := in[p]; q > 0 {
+				kids[fill[q-1]] = int32(k)
+				fill[q-1]++
+			}
+		}
+	}
+	ready := &readyQueue{w: w, chosen: chosen}
+	for k := range chosen {
+		if pending[k] == 0 {
+			ready.ks = append(ready.ks, int32(k))
 		}
 	}
 	heap.Init(ready)
-	out := make([]*commitNode, 0, len(nodes))
+	out := make([]int32, 0, len(chosen))
 	for ready.Len() > 0 {
-		c := heap.Pop(ready).(*commitNode)
-		out = append(out, c)
-		for _, ch := range children[c.hash] {
-			if pending[ch.hash]--; pending[ch.hash] == 0 {
-				heap.Push(ready, ch)
+		k := heap.Pop(ready).(int32)
+		out = append(out, chosen[k])
+		for _, c := range kids[start[k]:start[k+1]] {
+			if pending[c]--; pending[c] == 0 {
+				heap.Push(ready, c)
 			}
 		}
 	}
 	return out
 }
 
-type commitHeap []*commitNode
-
-func (h commitHeap) Len() int { return len(h) }
-func (h commitHeap) Less(i, j int) bool {
-	if !h[i].when.Equal(h[j].when) {
-		return h[i].when.Before(h[j].when)
-	}
-	return h[i].hash.String() < h[j].hash.String()
+// readyQueue holds the chosen commits whose parents are all placed,
+// oldest first.
+type readyQueue struct {
+	w      *revWalk
+	chosen []int32
+	ks     []int32
 }
-func (h commitHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *commitHeap) Push(x any)   { *h = append(*h, x.(*commitNode)) }
-func (h *commitHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return c
+
+func (q *readyQueue) Len() int { return len(q.ks) }
+func (q *readyQueue) Less(a, b int) bool {
+	x, y := &q.w.nodes[q.chosen[q.ks[a]]], &q.w.nodes[q.chosen[q.ks[b]]]
+	if x.when != y.when {
+		return x.when < y.when
+	}
+	return bytes.Compare(x.hash[:], y.hash[:]) < 0
+}
+func (q *readyQueue) Swap(a, b int) { q.ks[a], q.ks[b] = q.ks[b], q.ks[a] }
+func (q *readyQueue) Push(x any)    { q.ks = append(q.ks, x.(int32)) }
+func (q *readyQueue) Pop() any {
+	k := q.ks[len(q.ks)-1]
+	q.ks = q.ks[:len(q.ks)-1]
+	return k
 }

@@ -210,12 +210,12 @@ func (g *gitRepo) walkHistory(ctx context.Context, r *scanner.Run, gs *gitSink, 
 	for _, b := range sel.boundary {
 		w.root(ctx, b.tree)
 	}
-	for i, c := range sel.commits {
+	for i := range sel.commits {
 		if ctx.Err() != nil {
 			break
 		}
 		w.commit = i
-		w.root(ctx, c.tree)
+		w.root(ctx, sel.commits[i].tree)
 	}
 	w.seenTrees, w.seenBlobs = nil, nil // free them before the blobs are read
 	return w

@@ -34,6 +34,8 @@ type gitRepo struct {
 	crd   *gitobj.Reader             // commits, with a cache of their own
 	objs  storer.EncodedObjectStorer // rd for go-git's decoders
 	tune  tuning
+
+	described map[plumbing.Hash]commitInfo // see describe
 }
 
 // tuning is how a scan reads objects: the defaults, or a way a test

@@ -39,7 +39,7 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, error) 
 	if err != nil || head.IsZero() {
 		return nil, err
 	}
-	c, err := g.loadCommit(head)
+	tree, err := g.commitTree(head)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, error) 
 			broken = fmt.Errorf("tree %s of %s: %w", h, dir, err)
 		}
 	}}
-	w.walk(ctx, c.tree, "")
+	w.walk(ctx, tree, "")
 	if broken != nil {
 		return out, broken
 	}
