@@ -158,21 +158,3 @@ func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
 	}
 	return plumbing.ZeroHash, fmt.Errorf("tag %s: too many tags of tags", h)
 }
-
-// resolve turns a revision the user gave (a branch, tag, remote-tracking
-// branch, full ref, commit hash or prefix, with ~ and ^ suffixes) into a
-// commit hash.
-func (g *gitRepo) resolve(rev string) (plumbing.Hash, error) {
-	if len(rev) == 40 {
-		if h := plumbing.NewHash(rev); h.String() == strings.ToLower(rev) {
-			if c, err := g.peelToCommit(h); err == nil && !c.IsZero() {
-				return c, nil
-			}
-		}
-	}
-	h, err := g.repo.ResolveRevision(plumbing.Revision(rev))
-	if err != nil || h == nil || h.IsZero() {
-		return plumbing.ZeroHash, fmt.Errorf("%q: %w", rev, ErrUnknownRevision)
-	}
-	return *h, nil
-}

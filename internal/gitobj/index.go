@@ -124,6 +124,24 @@ func searchNames(fanout *[256]uint32, names []byte, h []byte) int {
 	return -1
 }
 
+// lowerBound returns the position of the first name not below h.
+func (x *packIndex) lowerBound(h []byte) int {
+	lo := 0
+	if h[0] > 0 {
+		lo = int(x.fanout[h[0]-1])
+	}
+	hi := int(x.fanout[h[0]])
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if bytes.Compare(x.name(mid), h) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
 // offset returns the pack offset of the object at position i, or -1 when
 // the index points outside its own large-offset table.
 func (x *packIndex) offset(i int) int64 {

@@ -1,6 +1,7 @@
 package gitobj
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -182,4 +183,46 @@ func (s *Store) listLoose() {
 			}
 		}
 	})
+}
+
+// WithPrefix lists the objects whose name starts with the hexadecimal
+// prefix hex (of any length up to 40), in the packs and loose, up to limit
+// of them: enough to tell a unique abbreviation from an ambiguous one.
+func (s *Store) WithPrefix(hex string, limit int) []plumbing.Hash {
+	hex = strings.ToLower(hex)
+	if len(hex) == 0 || len(hex) > 40 || strings.Trim(hex, "0123456789abcdef") != "" {
+		return nil
+	}
+	// The names from lo (the prefix padded with zeros) to hi (with f's).
+	lo := plumbing.NewHash(hex + strings.Repeat("0", 40-len(hex)))
+	hi := plumbing.NewHash(hex + strings.Repeat("f", 40-len(hex)))
+	seen := map[plumbing.Hash]bool{}
+	var out []plumbing.Hash
+	add := func(h plumbing.Hash) bool {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+		return len(out) < limit
+	}
+	for _, p := range s.packs {
+		x := p.idx
+		for i := x.lowerBound(lo[:]); i < x.count; i++ {
+			var h plumbing.Hash
+			copy(h[:], x.name(i))
+			if bytes.Compare(h[:], hi[:]) > 0 || !add(h) {
+				break
+			}
+		}
+	}
+	s.listLoose()
+	for _, h := range s.loose {
+		if len(out) >= limit {
+			break
+		}
+		if bytes.Compare(h[:], lo[:]) >= 0 && bytes.Compare(h[:], hi[:]) <= 0 {
+			add(h)
+		}
+	}
+	return out
 }
