@@ -22,10 +22,17 @@ type blobOrigin struct {
 }
 
 // gitSink keeps the findings of blobs scanned under their hash, by blob,
-// and passes warnings on at once with the blob's path and commit.
+// and the warnings about blobs until the walk has said where each blob
+// was first met (release); other warnings pass on at once.
 type gitSink struct {
 	out     scanner.Sink
 	commits []commitNode // the selection, to name commits in warnings
+
+	// Where blobs were met: the history walk (walk.go), once it is done,
+	// which works out paths on demand, one goroutine at a time; and
+	// blobs registered by hand (a staged scan's, those read only to
+	// compare), which may be asked from any goroutine, under mu.
+	walk *historyWalk
 
 	mu      sync.Mutex
 	origins map[plumbing.Hash]blobOrigin
@@ -52,7 +59,8 @@ func (s *gitSink) triggered() bool {
 }
 
 // hold keeps the warnings about blobs until release: a blob read before
-// the tree walk met it has no path yet to report them under.
+// the tree walk met it has no path yet to report them under, and paths are
+// worked out by one goroutine.
 func (s *gitSink) hold() {
 	s.mu.Lock()
 	s.held = true
@@ -60,29 +68,57 @@ func (s *gitSink) hold() {
 }
 
 // release passes the held warnings on, with their blobs' paths, and drops
-// those of blobs the walk never met: no selected commit holds them.
-func (s *gitSink) release() {
+// those of blobs no selected commit introduced: garbage not yet pruned,
+// or content a boundary commit already had. It is called once the walk is
+// done, from the goroutine that made it.
+func (s *gitSink) release(ctx context.Context) {
 	s.mu.Lock()
 	pending := s.pending
 	s.held, s.pending = false, nil
 	s.mu.Unlock()
+	if s.walk != nil {
+		var hs []plumbing.Hash
+		for _, w := range pending {
+			if isBlobLabel(w.Path) {
+				hs = append(hs, plumbing.NewHash(w.Path[:40]))
+			}
+		}
+		s.walk.originsOf(hs)
+	}
 	for _, w := range pending {
-		if _, _, _, ok := s.split(w.Path); ok {
+		if h, _, _, ok := s.split(w.Path); ok && !s.notNew(ctx, h) {
 			s.Warning(w)
 		}
 	}
+}
+
+// notNew reports whether blob h, met by the walk, is content a boundary
+// commit already had.
+func (s *gitSink) notNew(ctx context.Context, h plumbing.Hash) bool {
+	return s.walk != nil && s.walk.inBoundary(ctx, h)
 }
 
 func newGitSink(out scanner.Sink) *gitSink {
 	return &gitSink{out: out, origins: map[plumbing.Hash]blobOrigin{}, found: map[plumbing.Hash][]finding.Finding{}, trigger: make(chan struct{})}
 }
 
-// register records where a blob was first met. The blob is scanned under
-// its hash, in hex, as its label.
+// register records where a blob was met, for blobs the walk does not
+// register. The blob is scanned under its hash, in hex, as its label.
 func (s *gitSink) register(h plumbing.Hash, o blobOrigin) {
 	s.mu.Lock()
 	s.origins[h] = o
 	s.mu.Unlock()
+}
+
+// origin returns where blob h was first met.
+func (s *gitSink) origin(h plumbing.Hash) (blobOrigin, bool) {
+	s.mu.Lock()
+	o, ok := s.origins[h]
+	s.mu.Unlock()
+	if ok || s.walk == nil {
+		return o, ok
+	}
+	return s.walk.origin(h)
 }
 
 // split parses a label-based path: the blob hash, what follows it, and
@@ -92,9 +128,7 @@ func (s *gitSink) split(p string) (h plumbing.Hash, rest string, o blobOrigin, o
 		return h, "", blobOrigin{}, false
 	}
 	h = plumbing.NewHash(p[:40])
-	s.mu.Lock()
-	o, ok = s.origins[h]
-	s.mu.Unlock()
+	o, ok = s.origin(h)
 	return h, p[40:], o, ok
 }
 
@@ -170,18 +204,29 @@ type occurrence struct {
 
 func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 	a.gs.mu.Lock()
+	found := make(map[plumbing.Hash][]finding.Finding, len(a.gs.found))
+	for h, fs := range a.gs.found {
+		found[h] = fs
+	}
+	a.gs.mu.Unlock()
+	if a.gs.walk != nil {
+		hs := make([]plumbing.Hash, 0, len(found))
+		for h := range found {
+			hs = append(hs, h)
+		}
+		a.gs.walk.originsOf(hs)
+	}
 	var occs []occurrence
-	for hash, fs := range a.gs.found {
-		o, ok := a.gs.origins[hash]
-		if !ok || o.commit < 0 {
-			continue // a blob no selected commit holds, or one read to compare
+	for hash, fs := range found {
+		o, ok := a.gs.origin(hash)
+		if !ok || o.commit < 0 || a.gs.notNew(ctx, hash) {
+			continue // a blob no selected commit introduced, or one read to compare
 		}
 		for _, f := range fs {
 			f.Path = o.path + f.Path
 			occs = append(occs, occurrence{f: f, origin: o})
 		}
 	}
-	a.gs.mu.Unlock()
 	if len(occs) == 0 {
 		return nil
 	}
@@ -297,10 +342,7 @@ func (a *attributor) inAny(ctx context.Context, trees []plumbing.Hash, p, fp str
 
 // fingerprints returns the keys in a blob, scanning it if it was not.
 func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string) map[string]bool {
-	a.gs.mu.Lock()
-	_, scanned := a.gs.origins[h]
-	a.gs.mu.Unlock()
-	if !scanned {
+	if _, scanned := a.gs.origin(h); !scanned {
 		a.gs.register(h, blobOrigin{commit: -1, path: p})
 		if o, err := a.g.rd.Object(h); err != nil {
 			blobFailed(a.r, h, err, false)

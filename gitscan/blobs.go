@@ -140,7 +140,7 @@ func (g *gitRepo) scanBlobsOneByOne(ctx context.Context, r *scanner.Run, gs *git
 		}
 		scanBlob(ctx, r, w, h, o)
 	})
-	missing.report(r, gs)
+	missing.report(ctx, r, gs)
 }
 
 // scanUnswept scans the objects a sweep of everything did not deliver, and
@@ -226,16 +226,26 @@ func (m *missingBlobs) add(h plumbing.Hash) bool {
 	return true
 }
 
-func (m *missingBlobs) report(r *scanner.Run, gs *gitSink) {
+func (m *missingBlobs) report(ctx context.Context, r *scanner.Run, gs *gitSink) {
 	if len(m.blobs) == 0 {
 		return
 	}
-	var paths []string
-	gs.mu.Lock()
-	for _, h := range m.blobs {
-		paths = append(paths, gs.origins[h].path)
+	if gs.walk != nil {
+		gs.walk.originsOf(m.blobs)
 	}
-	gs.mu.Unlock()
+	var paths []string
+	n := 0
+	for _, h := range m.blobs {
+		if gs.notNew(ctx, h) {
+			continue // a boundary commit's: not read by the walk it replaced either
+		}
+		n++
+		o, _ := gs.origin(h)
+		paths = append(paths, o.path)
+	}
+	if n == 0 {
+		return
+	}
 	slices.Sort(paths)
 	paths = slices.Compact(paths)
 	const show = 3
@@ -244,5 +254,5 @@ func (m *missingBlobs) report(r *scanner.Run, gs *gitSink) {
 		more = fmt.Sprintf(" and %d more paths", len(paths)-show)
 		paths = paths[:show]
 	}
-	r.FailMany(int64(len(m.blobs)), "", "partial clone: %d blob(s) were left out by the clone's filter and were not scanned (%s%s); to scan them, run 'git fetch --refetch' without a filter first, or scan the remote's URL", len(m.blobs), strings.Join(paths, ", "), more)
+	r.FailMany(int64(n), "", "partial clone: %d blob(s) were left out by the clone's filter and were not scanned (%s%s); to scan them, run 'git fetch --refetch' without a filter first, or scan the remote's URL", n, strings.Join(paths, ", "), more)
 }

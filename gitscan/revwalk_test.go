@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -49,6 +50,8 @@ func randomHistory(t testing.TB, seed uint64, n int, sk skew, keyEvery int) (*te
 	}
 	branches := []*branch{{name: "main"}}
 	var marks []int
+	var contents []string
+	state := map[int]map[string]string{} // each commit's files
 	for i := 1; i <= n; i++ {
 		// Sometimes a new branch from a random commit, or a new root.
 		if i > 1 && rng.IntN(12) == 0 {
@@ -82,15 +85,65 @@ func randomHistory(t testing.TB, seed uint64, n int, sk skew, keyEvery int) (*te
 				}
 			}
 		}
+		// The tree: the first parent's, as fast-import makes it, changed.
+		files := map[string]string{}
+		for p, c := range state[b.head] {
+			files[p] = c
+		}
 		f := rng.IntN(20)
 		content := fmt.Sprintf("file %d, commit %d\n", f, i)
 		if keyEvery > 0 && i%keyEvery == 0 {
 			content += "LOFTY_API_KEY=" + gitTestKey(fmt.Sprintf("random-%d-%d", seed, i)) + "\n"
 		}
-		fmt.Fprintf(w, "M 100644 inline d%d/f%d.txt\ndata %d\n%s\n", f%4, f, len(content), content)
-		if rng.IntN(15) == 0 {
-			fmt.Fprintf(w, "D d%d/f%d.txt\n", (f+1)%4, f+1)
+		if len(contents) > 0 && rng.IntN(6) == 0 {
+			content = contents[rng.IntN(len(contents))] // back to an older version: a blob met again
 		}
+		contents = append(contents, content)
+		name := fmt.Sprintf("d%d/f%d.txt", f%4, f)
+		fmt.Fprintf(w, "M 100644 inline %s\ndata %d\n%s\n", name, len(content), content)
+		files[name] = content
+		// Now and then a file deleted, a folder renamed or copied, a file
+		// moved: trees and blobs met again under other paths.
+		var paths []string
+		for p := range files {
+			paths = append(paths, p)
+		}
+		slices.Sort(paths)
+		pick := paths[rng.IntN(len(paths))]
+		dir := path.Dir(pick)
+		switch rng.IntN(12) {
+		case 0:
+			fmt.Fprintf(w, "D %s\n", pick)
+			delete(files, pick)
+		case 1, 2:
+			to := fmt.Sprintf("e%d", rng.IntN(3))
+			if rng.IntN(2) == 0 {
+				to = dir + "/sub"
+			}
+			if !strings.HasPrefix(to, dir+"/") && !hasDir(files, to) {
+				fmt.Fprintf(w, "C %s %s\n", dir, to)
+				for p, c := range files {
+					if strings.HasPrefix(p, dir+"/") {
+						files[to+p[len(dir):]] = c
+					}
+				}
+			}
+		case 3:
+			to := fmt.Sprintf("r%d", i)
+			fmt.Fprintf(w, "R %s %s\n", dir, to)
+			for p, c := range files {
+				if strings.HasPrefix(p, dir+"/") {
+					delete(files, p)
+					files[to+p[len(dir):]] = c
+				}
+			}
+		case 4:
+			to := fmt.Sprintf("moved/m%d.txt", i)
+			fmt.Fprintf(w, "R %s %s\n", pick, to)
+			files[to] = files[pick]
+			delete(files, pick)
+		}
+		state[i] = files
 		b.head = i
 		marks = append(marks, i)
 		if rng.IntN(25) == 0 {
@@ -115,6 +168,16 @@ func randomHistory(t testing.TB, seed uint64, n int, sk skew, keyEvery int) (*te
 		commits[m-1] = h
 	}
 	return r, commits
+}
+
+// hasDir reports whether a path in files is under folder dir.
+func hasDir(files map[string]string, dir string) bool {
+	for p := range files {
+		if strings.HasPrefix(p, dir+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // revList runs git rev-list and returns the commits it lists, as a set.
