@@ -65,11 +65,12 @@ type revWalk struct {
 	// live counts the queued nodes that may still be selected or lead to
 	// one: not excluded and, with since, not known to be older.
 	live    int
-	parents []int // scratch for the commit-graph
+	parents []int          // scratch for the commit-graph
+	rd      *gitobj.Reader // commits are read once each: no cache
 }
 
 func newRevWalk(ctx context.Context, g *gitRepo, r *scanner.Run, set revSet, shallow map[plumbing.Hash]bool) *revWalk {
-	w := &revWalk{ctx: ctx, g: g, r: r, graph: g.store.CommitGraph(), index: map[plumbing.Hash]int32{}, shallow: shallow, since: math.MinInt64}
+	w := &revWalk{ctx: ctx, g: g, r: r, graph: g.store.CommitGraph(), index: map[plumbing.Hash]int32{}, shallow: shallow, since: math.MinInt64, rd: g.store.Reader(0)}
 	if !set.since.IsZero() {
 		// Whole seconds, as commits have them: a commit at since's second
 		// is before since only when since has a fraction of one.
@@ -118,7 +119,7 @@ func (w *revWalk) load(i int32) bool {
 		}
 	}
 	if !ok {
-		typ, data, err := w.g.crd.Read(h)
+		typ, data, err := w.rd.Read(h)
 		if err == nil && typ != plumbing.CommitObject {
 			err = plumbing.ErrObjectNotFound // as go-git says
 		}

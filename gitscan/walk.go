@@ -3,6 +3,8 @@ package gitscan
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"math/bits"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -53,7 +55,7 @@ type historyWalk struct {
 
 func newHistoryWalk(g *gitRepo, r *scanner.Run, sel *selection) *historyWalk {
 	w := &historyWalk{g: g, r: r, sel: sel, skip: r.Options().Skip, table: g.store.NewTable(), paths: map[plumbing.Hash]string{}}
-	w.diff = treeDiff{g: g, r: r}
+	w.diff = treeDiff{g: g, r: r, memo: &treeMemo{}}
 	return w
 }
 
@@ -146,7 +148,7 @@ func (w *historyWalk) pathsOf(c int, hs []plumbing.Hash) {
 	for _, h := range hs {
 		v.want[h] = true
 	}
-	d := treeDiff{g: w.g} // no r: what the walk reported is not reported again
+	d := treeDiff{g: w.g, memo: w.diff.memo} // no r: what the walk reported is not reported again
 	d.commit(w.sel, c, v)
 	for _, h := range hs {
 		if _, ok := w.paths[h]; !ok {
@@ -221,7 +223,9 @@ type treeDiff struct {
 	path  []byte
 	stack []diffFrame
 	bases [][]byte // the parents' folders of each frame, in frame order
-	deep  bool     // the depth bound was reported
+	match []plumbing.Hash
+	deep  bool // the depth bound was reported
+	memo  *treeMemo
 }
 
 // diffFrame is an open folder: its entries not looked at yet, and its
@@ -231,6 +235,23 @@ type diffFrame struct {
 	data        []byte
 	base, nbase int
 	dir         int // the length of the folder's path in path, "/" included
+	// With one parent: how many bytes data starts with that its parent's
+	// version starts with too, and ends with that it ends with too. A
+	// commit most often changes a file or two of a folder: the entries
+	// before them are skipped without a comparison, and once what is left
+	// of both is the common end, the folder is done.
+	prefix, suffix int
+}
+
+// newFrame opens a folder whose parents' versions are bases[base:].
+func (d *treeDiff) newFrame(data []byte, base, dir int) diffFrame {
+	f := diffFrame{data: data, base: base, nbase: len(d.bases) - base, dir: dir}
+	if f.nbase == 1 {
+		b := d.bases[base]
+		f.prefix = commonPrefix(data, b)
+		f.suffix = commonSuffix(data[f.prefix:], b[f.prefix:])
+	}
+	return f
 }
 
 // commit compares commit c's tree with its parents' trees.
@@ -253,13 +274,47 @@ func (d *treeDiff) commit(sel *selection, c int, v treeVisitor) {
 	for _, p := range cn.parents {
 		d.bases = append(d.bases, d.readBase(sel.parent(p).tree))
 	}
-	d.stack = append(d.stack, diffFrame{data: data, nbase: len(cn.parents)})
+	d.stack = append(d.stack, d.newFrame(data, 0, 0))
 	d.run(v)
+}
+
+// treeMemoSize is how many trees the walk keeps by name, most recent
+// first in each slot: a commit's folders are read again as the parents'
+// versions when its children are walked, most often next.
+const treeMemoSize = 4096
+
+// treeMemo keeps recently read trees by name, in slots by the name's
+// first bytes; an old tree in a slot gives way to a new one.
+type treeMemo struct {
+	slots [treeMemoSize]struct {
+		h    plumbing.Hash
+		data []byte
+	}
+}
+
+func (m *treeMemo) slot(h plumbing.Hash) int {
+	return int(binary.LittleEndian.Uint16(h[:2])) % treeMemoSize
+}
+
+func (m *treeMemo) get(h plumbing.Hash) ([]byte, bool) {
+	s := &m.slots[m.slot(h)]
+	if s.h == h && s.data != nil {
+		return s.data, true
+	}
+	return nil, false
+}
+
+func (m *treeMemo) put(h plumbing.Hash, data []byte) {
+	s := &m.slots[m.slot(h)]
+	s.h, s.data = h, data
 }
 
 // read reads tree l, a folder of the selection at dir. One that cannot be
 // read is reported: the files in it are not scanned.
 func (d *treeDiff) read(l gitobj.Loc, dir string) ([]byte, bool) {
+	if data, ok := d.memo.get(l.Hash()); ok {
+		return data, true
+	}
 	typ, data, err := d.g.rd.ReadLoc(l)
 	if err == nil && typ != plumbing.TreeObject {
 		err = plumbing.ErrObjectNotFound // not a tree, as go-git says
@@ -270,16 +325,21 @@ func (d *treeDiff) read(l gitobj.Loc, dir string) ([]byte, bool) {
 		}
 		return nil, false
 	}
+	d.memo.put(l.Hash(), data)
 	return data, true
 }
 
 // readBase reads a parent's version of a folder; one that cannot be read
 // counts as empty: everything in the commit's version is looked at.
 func (d *treeDiff) readBase(h plumbing.Hash) []byte {
+	if data, ok := d.memo.get(h); ok {
+		return data
+	}
 	typ, data, err := d.g.rd.Read(h)
 	if err != nil || typ != plumbing.TreeObject {
 		return nil
 	}
+	d.memo.put(h, data)
 	return data
 }
 
@@ -295,6 +355,23 @@ func (d *treeDiff) run(v treeVisitor) {
 				d.path = d.path[:d.stack[len(d.stack)-1].dir]
 			}
 			continue
+		}
+		if top.nbase == 1 {
+			b := d.bases[top.base]
+			if len(top.data) == len(b) && len(b) <= top.suffix {
+				top.data = nil // the rest is the parent's
+				continue
+			}
+			if top.prefix > 0 {
+				// An entry within the common start is the parent's.
+				nul := bytes.IndexByte(top.data, 0)
+				if end := nul + 1 + hashLen; nul >= 0 && end <= top.prefix {
+					top.data, d.bases[top.base] = top.data[end:], b[end:]
+					top.prefix -= end
+					continue
+				}
+				top.prefix = 0
+			}
 		}
 		e, rest, ok := nextEntry(top.data)
 		if !ok {
@@ -334,44 +411,52 @@ func (d *treeDiff) run(v treeVisitor) {
 			base := len(d.bases)
 			for k := range top.nbase {
 				var sub []byte
-				if b := d.bases[top.base+k]; len(b) > 0 {
-					if be, _, ok := nextEntry(b); ok && be.mode == filemode.Dir && bytes.Equal(be.name, e.name) {
-						sub = d.readBase(be.hash)
-					}
+				if m := d.match[k]; !m.IsZero() {
+					sub = d.readBase(m)
 				}
 				d.bases = append(d.bases, sub)
 			}
 			d.path = append(d.path, '/')
-			d.stack = append(d.stack, diffFrame{data: data, base: base, nbase: top.nbase, dir: len(d.path)})
+			d.stack = append(d.stack, d.newFrame(data, base, len(d.path)))
 		}
 		// Submodules (gitlinks) are other repositories: not read.
 	}
 }
 
 // inBase reports whether a parent's version of the folder has entry e as
-// it is (same name, same object). It moves each parent's entries on to
-// the first not before e, in git's tree order.
+// it is (same name, same object). It moves each parent's entries on past
+// e, in git's tree order, and notes in match the folder each parent has
+// under e's name (the zero hash for none).
 func (d *treeDiff) inBase(f *diffFrame, e treeEntry) bool {
 	same := false
+	d.match = d.match[:0]
+	eDir := e.mode == filemode.Dir
 	for k := range f.nbase {
 		b := d.bases[f.base+k]
+		var m plumbing.Hash
 		for len(b) > 0 {
 			be, rest, ok := nextEntry(b)
 			if !ok {
 				b = nil
 				break
 			}
-			c := compareEntries(be.name, be.mode == filemode.Dir, e.name, e.mode == filemode.Dir)
-			if c < 0 {
-				b = rest
-				continue
+			bDir := be.mode == filemode.Dir
+			c := compareEntries(be.name, bDir, e.name, eDir)
+			if c > 0 {
+				break
 			}
-			if c == 0 && be.hash == e.hash {
-				same = true
+			b = rest
+			if c == 0 {
+				if be.hash == e.hash {
+					same = true
+				} else if bDir {
+					m = be.hash
+				}
+				break
 			}
-			break
 		}
 		d.bases[f.base+k] = b
+		d.match = append(d.match, m)
 	}
 	return same
 }
@@ -432,4 +517,35 @@ func compareEntries(a []byte, aDir bool, b []byte, bDir bool) int {
 		return 1
 	}
 	return 0
+}
+
+const hashLen = 20
+
+// commonPrefix returns how many bytes a and b start with alike.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for ; i < n && a[i] == b[i]; i++ {
+	}
+	return i
+}
+
+// commonSuffix returns how many bytes a and b end with alike.
+func commonSuffix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x := binary.LittleEndian.Uint64(a[len(a)-i-8:]) ^ binary.LittleEndian.Uint64(b[len(b)-i-8:])
+		if x != 0 {
+			return i + bits.LeadingZeros64(x)/8
+		}
+	}
+	for ; i < n && a[len(a)-1-i] == b[len(b)-1-i]; i++ {
+	}
+	return i
 }

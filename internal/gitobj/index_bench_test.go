@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // BenchmarkIndexFind looks up every object of a pack index, in a random
@@ -63,4 +64,27 @@ func benchIndex(b *testing.B) *packIndex {
 		}
 	}
 	return syntheticIndex(1_000_000)
+}
+
+// BenchmarkIndexFindHashed is BenchmarkIndexFind with the hash table a
+// long walk builds.
+func BenchmarkIndexFindHashed(b *testing.B) {
+	x := benchIndex(b)
+	start := time.Now()
+	x.hashed.Store(newNameTable(x))
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "build-ms")
+	names := make([][]byte, x.count)
+	for i := range names {
+		names[i] = x.name((i * 7919) % x.count)
+	}
+	k := 0
+	b.ResetTimer()
+	for b.Loop() {
+		if x.find(names[k]) < 0 {
+			b.Fatal("not found")
+		}
+		if k++; k == len(names) {
+			k = 0
+		}
+	}
 }

@@ -54,6 +54,15 @@ func TestIndexFind(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{0, 1, 2, 3, 17, 256, 1000, 40_000} {
 		x := syntheticIndex(n)
+		checkFind(t, x, n)
+		x.hashed.Store(newNameTable(x)) // as after many lookups
+		checkFind(t, x, n)
+	}
+}
+
+func checkFind(t *testing.T, x *packIndex, n int) {
+	t.Helper()
+	{
 		for i := range x.count {
 			name := x.name(i)
 			if got := x.find(name); got != i {
