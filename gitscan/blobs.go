@@ -35,7 +35,8 @@ func (g *gitRepo) scanBlobs(ctx context.Context, r *scanner.Run, gs *gitSink, bl
 	}
 	r.AddTotal(int64(len(blobs)))
 	var res *gitobj.SweepResult
-	if g.shouldSweep(len(blobs)) {
+	switch {
+	case g.shouldSweep(len(blobs)):
 		index := make(map[plumbing.Hash]struct{}, len(blobs))
 		for _, h := range blobs {
 			index[h] = struct{}{}
@@ -44,8 +45,24 @@ func (g *gitRepo) scanBlobs(ctx context.Context, r *scanner.Run, gs *gitSink, bl
 			_, ok := index[plumbing.Hash(name)]
 			return ok
 		}, nil, nil)
+	case g.tune.mode != readOneByOne && g.store.Packed() > 0:
+		// A few blobs: a sweep of their delta chains only.
+		workers := g.scanWorkers(r)
+		o := gitobj.SweepOptions{Workers: len(workers), Types: gitobj.TypesOf(plumbing.BlobObject), MaxSize: g.tune.sweepMax}
+		res = g.store.SweepObjects(ctx, blobs, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
+			scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
+		})
 	}
 	g.scanRest(ctx, r, gs, blobs, res, nil)
+}
+
+// scanWorkers makes a scanner.Worker for each of the scan's workers.
+func (g *gitRepo) scanWorkers(r *scanner.Run) []*scanner.Worker {
+	workers := make([]*scanner.Worker, r.Workers())
+	for i := range workers {
+		workers[i] = r.NewWorker()
+	}
+	return workers
 }
 
 // shouldSweep says whether n blobs are worth a sweep of the packs.
@@ -66,10 +83,7 @@ func (g *gitRepo) shouldSweep(n int) bool {
 //
 // planned, when set, gets the sweep's plan (gitobj.SweepOptions.Planned).
 func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types, want func(name []byte) bool, holes *holeFinder, planned func([8]int)) *gitobj.SweepResult {
-	workers := make([]*scanner.Worker, r.Workers())
-	for i := range workers {
-		workers[i] = r.NewWorker()
-	}
+	workers := g.scanWorkers(r)
 	o := gitobj.SweepOptions{Workers: len(workers), Types: types, Want: want, MaxSize: g.tune.sweepMax, Planned: planned}
 	return g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 		if typ == plumbing.BlobObject {

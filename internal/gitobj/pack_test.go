@@ -260,6 +260,22 @@ func TestPackCrafted(t *testing.T) {
 			t.Errorf("object %d: swept %v, delivered %v, want %v", i, got[n], res.Delivered(n), ok)
 		}
 	}
+	// The same, asking for each object by name.
+	clear(got)
+	res = s.SweepObjects(context.Background(), names, SweepOptions{Workers: 2, Types: TypesOf(plumbing.BlobObject)}, func(_ int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
+		if testgit.ObjectName(plumbing.BlobObject, data) != h {
+			t.Errorf("sweep of some gave %s bytes that are not it", h)
+		}
+		mu.Lock()
+		got[h] = true
+		mu.Unlock()
+	})
+	for i, n := range names {
+		_, ok := good[n]
+		if got[n] != ok || res.Delivered(n) != ok {
+			t.Errorf("object %d: swept by name %v, delivered %v, want %v", i, got[n], res.Delivered(n), ok)
+		}
+	}
 }
 
 // TestPackDeepChain reads a chain of deltas longer than the sweep holds

@@ -154,6 +154,38 @@ func checkReader(t *testing.T, r *testgit.Repo, wantRefDeltas bool) {
 	if len(s.Loose()) < loose {
 		t.Errorf("%d loose blobs, but Loose lists %d objects", loose, len(s.Loose()))
 	}
+	// A sweep of some objects only: every third blob, and one that is not
+	// there. Each is delivered once, with its bytes, or left for the caller.
+	var some []plumbing.Hash
+	for i, h := range blobs {
+		if i%3 == 0 {
+			some = append(some, h)
+		}
+	}
+	some = append(some, plumbing.NewHash("0123456789012345678901234567890123456789"))
+	clear(got)
+	res = s.SweepObjects(context.Background(), some, SweepOptions{Workers: 2, Types: TypesOf(plumbing.BlobObject)}, func(_ int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
+		if testgit.ObjectName(plumbing.BlobObject, data) != h {
+			t.Errorf("sweep of some: %s has the wrong bytes", h)
+		}
+		mu.Lock()
+		got[h]++
+		mu.Unlock()
+	})
+	undelivered := map[plumbing.Hash]bool{}
+	for _, h := range res.Undelivered() {
+		undelivered[h] = true
+	}
+	for i, h := range some {
+		packed, _ := s.locate(h)
+		switch {
+		case packed >= 0 && (got[h] != 1 || !res.Delivered(h) || undelivered[h]):
+			t.Errorf("sweep of some: %s delivered %d times", h, got[h])
+		case packed < 0 && (got[h] != 0 || res.Delivered(h)):
+			t.Errorf("sweep of some: %s (%d), not in a pack, delivered", h, i)
+		}
+	}
+
 	t.Logf("%d objects, %d blobs (%d loose), %d packs, %d reference deltas", len(allObjects(t, r)), len(blobs), loose, len(s.packs), refDeltas)
 
 	// Where files cannot be mapped (mapFile fails), packs are read with

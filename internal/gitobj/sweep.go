@@ -38,7 +38,8 @@ type sweepPlan struct {
 	need  []bool  // want, or an object below it is wanted
 	kids  []int32 // children of object i: kids[start[i]:start[i+1]]
 	start []int32
-	inv   []int32               // pack order of each index position
+	inv   []int32               // pack order of each index position; nil in a plan of some objects
+	node  map[int32]int32       // in a plan of some objects: the node of each wanted index position
 	types []plumbing.ObjectType // what each object resolves to; 0 when unknown
 	done  []atomic.Bool         // delivered to visit, in pack order
 	roots []int32
@@ -191,7 +192,133 @@ func (res *SweepResult) Delivered(h plumbing.Hash) bool {
 		return false
 	}
 	pl := res.plans[pi]
+	if pl.inv == nil {
+		i, ok := pl.node[int32(pos)]
+		return ok && pl.done[i].Load()
+	}
 	return pl.done[pl.inv[pos]].Load()
+}
+
+// planObjects builds the delta forest of the wanted objects of pack pi
+// (by index position) and of the objects their delta chains go through,
+// and no more: the headers of those chains are read, not the pack's. The
+// plan's nodes are numbered in the order met, not in pack order.
+func (s *Store) planObjects(pi int, positions []int32) *sweepPlan {
+	p := s.packs[pi]
+	pl := &sweepPlan{pi: pi, p: p, node: map[int32]int32{}}
+	byOff := map[int64]int32{} // node of each object met, by offset
+	var parent []int32
+	add := func(off int64, pos int32) int32 {
+		i := int32(len(pl.offs))
+		byOff[off] = i
+		pl.offs = append(pl.offs, off)
+		pl.pos = append(pl.pos, pos)
+		pl.want = append(pl.want, false)
+		parent = append(parent, -3)
+		return i
+	}
+	for _, pos := range positions {
+		off := p.idx.offset(int(pos))
+		if off < 0 {
+			continue
+		}
+		i, met := byOff[off]
+		if !met {
+			i = add(off, pos)
+		}
+		pl.want[i] = true
+		pl.pos[i] = pos
+		pl.node[pos] = i
+		// Up the delta chain to a whole object, or to one met before.
+		for depth := 0; !met && depth <= maxDeltaChain; depth++ {
+			h, err := p.header(off)
+			if err != nil {
+				break
+			}
+			var base int64
+			switch h.typ {
+			case plumbing.OFSDeltaObject:
+				base = h.baseOff
+			case plumbing.REFDeltaObject:
+				bp := p.idx.find(h.base[:])
+				if bp < 0 {
+					parent[i] = -2 // a base in another pack: resolved whole
+					met = true
+					continue
+				}
+				base = p.idx.offset(bp)
+			default:
+				parent[i] = -1
+				met = true
+				continue
+			}
+			j, ok := byOff[base]
+			if !ok {
+				j = add(base, -1)
+			}
+			parent[i] = j
+			i, off, met = j, base, ok
+		}
+	}
+	n := len(pl.offs)
+	pl.start = make([]int32, n+1)
+	for _, par := range parent {
+		if par >= 0 {
+			pl.start[par+1]++
+		}
+	}
+	for i := range n {
+		pl.start[i+1] += pl.start[i]
+	}
+	pl.kids = make([]int32, pl.start[n])
+	fill := slices.Clone(pl.start[:n])
+	for i, par := range parent {
+		if par >= 0 {
+			pl.kids[fill[par]] = int32(i)
+			fill[par]++
+		}
+	}
+	// What the roots lead to is read; a chain that could not be read to
+	// its end (a bad header, a cycle of reference deltas) is not: its
+	// wanted objects are left undelivered.
+	pl.need = make([]bool, n)
+	for i, par := range parent {
+		if par == -1 || par == -2 {
+			pl.roots = append(pl.roots, int32(i))
+		}
+	}
+	stack := slices.Clone(pl.roots)
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		pl.need[i] = true
+		stack = append(stack, pl.kids[pl.start[i]:pl.start[i+1]]...)
+	}
+	pl.done = make([]atomic.Bool, n)
+	return pl
+}
+
+// SweepObjects reads the objects named, as Sweep does, but plans only their
+// delta chains: for a few hundred objects of a pack of millions (the blobs
+// of a range), each object of their chains is inflated once, where reading
+// them one by one inflates a chain's objects again for every object on it.
+// The objects it does not deliver (loose, too big, damaged, missing) are
+// for the caller to read another way.
+func (s *Store) SweepObjects(ctx context.Context, names []plumbing.Hash, o SweepOptions, visit func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte)) *SweepResult {
+	byPack := make([][]int32, len(s.packs))
+	for _, h := range names {
+		if pi, pos := s.locate(h); pi >= 0 {
+			byPack[pi] = append(byPack[pi], int32(pos))
+		}
+	}
+	res := &SweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
+	for pi, positions := range byPack {
+		if len(positions) > 0 {
+			res.plans[pi] = s.planObjects(pi, positions)
+		}
+	}
+	s.runSweep(ctx, res, o, visit)
+	return res
 }
 
 // sweepTask is one delta tree to read.
@@ -241,9 +368,8 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 		o.MaxSize = bigBlob
 	}
 	res := &SweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
-	var tasks []sweepTask
 	for pi := range s.packs {
-		pl := s.planSweep(pi, o.Types, func(name []byte) bool {
+		res.plans[pi] = s.planSweep(pi, o.Types, func(name []byte) bool {
 			for _, q := range s.packs[:pi] {
 				if q.idx.find(name) >= 0 {
 					return false // read from the earlier pack
@@ -251,10 +377,21 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 			}
 			return o.Want == nil || o.Want(name)
 		})
+	}
+	s.runSweep(ctx, res, o, visit)
+	return res
+}
+
+// runSweep reads the delta trees of the plans on o.Workers goroutines.
+func (s *Store) runSweep(ctx context.Context, res *SweepResult, o SweepOptions, visit func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte)) {
+	if o.MaxSize <= 0 {
+		o.MaxSize = bigBlob
+	}
+	var tasks []sweepTask
+	for _, pl := range res.plans {
 		if pl == nil {
 			continue
 		}
-		res.plans[pi] = pl
 		for _, r := range pl.roots {
 			tasks = append(tasks, sweepTask{plan: pl, root: r, weight: pl.weight(r)})
 		}
@@ -293,7 +430,6 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 		}()
 	}
 	wg.Wait()
-	return res
 }
 
 // weight estimates the work of the tree under root: its compressed bytes
