@@ -85,11 +85,14 @@ func (g *gitRepo) shouldSweep(n int) bool {
 func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types, want func(name []byte) bool, holes *holeFinder, planned func([8]int)) *gitobj.SweepResult {
 	workers := g.scanWorkers(r)
 	o := gitobj.SweepOptions{Workers: len(workers), Types: types, Want: want, MaxSize: g.tune.sweepMax, Planned: planned}
+	if holes != nil {
+		o.Tree = func(_ int, _ plumbing.Hash, data []byte, fresh []int32) { holes.tree(data, fresh) }
+	}
 	return g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 		if typ == plumbing.BlobObject {
 			scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
 		} else if holes != nil {
-			holes.object(w, typ, h, data)
+			holes.object(typ, data)
 		}
 	})
 }
@@ -168,7 +171,6 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 		complete atomic.Bool
 	)
 	complete.Store(true)
-	var hmu sync.Mutex // the hole finder's lookups are per sweep worker: one at a time here
 	g.readEach(ctx, r, names, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
 		o, err := rd.Object(h)
 		switch {
@@ -180,9 +182,7 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 			mu.Unlock()
 			scanBlob(ctx, r, w, h, o)
 		case holes != nil:
-			hmu.Lock()
-			holes.object(0, o.Type, h, o.Data)
-			hmu.Unlock()
+			holes.object(o.Type, o.Data)
 		}
 	})
 	return scanned, complete.Load()

@@ -125,7 +125,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	var holes *holeFinder
 	types := gitobj.TypesOf(plumbing.BlobObject)
 	if g.isPartialClone() {
-		holes = newHoleFinder(g.store, r.Workers())
+		holes = newHoleFinder(g.store)
 		types = gitobj.TypesOf(plumbing.BlobObject, plumbing.TreeObject, plumbing.CommitObject)
 	}
 	// The progress display's total: the blobs of the packs, as planned,

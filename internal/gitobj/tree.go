@@ -21,6 +21,16 @@ var errBadTree = errors.New("malformed tree")
 // mode> <name>\x00<20-byte hash>", repeated. The name is only valid during
 // the call.
 func ParseTree(data []byte, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash)) error {
+	return parseEntries(data, fn, false)
+}
+
+// ParseTreeEntry calls fn with the first entry of data, the rest of a
+// tree object's content from where an entry starts.
+func ParseTreeEntry(data []byte, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash)) error {
+	return parseEntries(data, fn, true)
+}
+
+func parseEntries(data []byte, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash), one bool) error {
 	for len(data) > 0 {
 		sp := bytes.IndexByte(data, ' ')
 		if sp <= 0 || sp > 7 {
@@ -42,6 +52,9 @@ func ParseTree(data []byte, fn func(name []byte, mode filemode.FileMode, h plumb
 		copy(h[:], data[nul+1:nul+1+hashLen])
 		fn(data[:nul], filemode.FileMode(mode), h)
 		data = data[nul+1+hashLen:]
+		if one {
+			break
+		}
 	}
 	return nil
 }
