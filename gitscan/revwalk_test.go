@@ -113,8 +113,10 @@ func randomHistory(t testing.TB, seed uint64, n int, sk skew, keyEvery int) (*te
 		dir := path.Dir(pick)
 		switch rng.IntN(12) {
 		case 0:
-			fmt.Fprintf(w, "D %s\n", pick)
-			delete(files, pick)
+			if pick != name { // deleting what the commit writes would leave its blob unreachable
+				fmt.Fprintf(w, "D %s\n", pick)
+				delete(files, pick)
+			}
 		case 1, 2:
 			to := fmt.Sprintf("e%d", rng.IntN(3))
 			if rng.IntN(2) == 0 {

@@ -2,6 +2,7 @@ package gitobj
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -188,14 +189,14 @@ func (s *Store) listLoose() {
 // WithPrefix lists the objects whose name starts with the hexadecimal
 // prefix hex (of any length up to 40), in the packs and loose, up to limit
 // of them: enough to tell a unique abbreviation from an ambiguous one.
-func (s *Store) WithPrefix(hex string, limit int) []plumbing.Hash {
-	hex = strings.ToLower(hex)
-	if len(hex) == 0 || len(hex) > 40 || strings.Trim(hex, "0123456789abcdef") != "" {
+func (s *Store) WithPrefix(hexPrefix string, limit int) []plumbing.Hash {
+	hexPrefix = strings.ToLower(hexPrefix)
+	if len(hexPrefix) == 0 || len(hexPrefix) > 40 || strings.Trim(hexPrefix, "0123456789abcdef") != "" {
 		return nil
 	}
 	// The names from lo (the prefix padded with zeros) to hi (with f's).
-	lo := plumbing.NewHash(hex + strings.Repeat("0", 40-len(hex)))
-	hi := plumbing.NewHash(hex + strings.Repeat("f", 40-len(hex)))
+	lo := plumbing.NewHash(hexPrefix + strings.Repeat("0", 40-len(hexPrefix)))
+	hi := plumbing.NewHash(hexPrefix + strings.Repeat("f", 40-len(hexPrefix)))
 	seen := map[plumbing.Hash]bool{}
 	var out []plumbing.Hash
 	add := func(h plumbing.Hash) bool {
@@ -222,6 +223,22 @@ func (s *Store) WithPrefix(hex string, limit int) []plumbing.Hash {
 		}
 		if bytes.Compare(h[:], lo[:]) >= 0 && bytes.Compare(h[:], hi[:]) <= 0 {
 			add(h)
+		}
+	}
+	// What the store does not read itself, go-git lists (loading its
+	// indexes): a pack that did not open, or every object when the store
+	// reads everything through go-git.
+	type prefixLister interface {
+		HashesWithPrefix(prefix []byte) ([]plumbing.Hash, error)
+	}
+	if pl, ok := s.fallback.(prefixLister); ok && !s.complete && len(out) < limit {
+		even, _ := hex.DecodeString(hexPrefix[:len(hexPrefix)&^1])
+		if hs, err := pl.HashesWithPrefix(even); err == nil {
+			for _, h := range hs {
+				if strings.HasPrefix(h.String(), hexPrefix) && !add(h) {
+					break
+				}
+			}
 		}
 	}
 	return out
