@@ -24,21 +24,32 @@ import (
 // 400,000 commits keeps 400,000 of them, so they hold no more than the
 // tree walk needs (see describe for what a report shows).
 type commitNode struct {
-	hash    plumbing.Hash
-	tree    plumbing.Hash
-	when    int64   // committer time, Unix seconds: the order of the walk
-	parents []int32 // where each parent is: i >= 0 is commits[i], i < 0 boundary[-1-i]; parents in neither (missing, cut by a shallow clone) are left out
+	hash   plumbing.Hash
+	tree   plumbing.Hash
+	when   int64 // committer time, Unix seconds: the order of the walk
+	pstart int32 // its parents: the selection's edges[pstart:pstart+pcount]
+	pcount int32
 }
 
 // selection is the commits a scan reads, oldest first, and the commits
-// just outside it whose content is not reported as new.
+// just outside it whose content is not reported as new. Its nodes hold no
+// pointers: the collector need not look into them.
 type selection struct {
 	commits  []commitNode // parents before children, then oldest committer time first
 	boundary []commitNode // parents of selected commits that are not selected
 	shallow  int          // selected commits whose parents were cut by a shallow clone
+	// edges are where each selected commit's parents are: i >= 0 is
+	// commits[i], i < 0 boundary[-1-i]; parents in neither (missing, cut
+	// by a shallow clone) are left out.
+	edges []int32
 }
 
-// parent returns the commit a parents entry names.
+// parents returns where commit c's parents are (see edges).
+func (s *selection) parents(c *commitNode) []int32 {
+	return s.edges[c.pstart : c.pstart+c.pcount]
+}
+
+// parent returns the commit an edge names.
 func (s *selection) parent(p int32) *commitNode {
 	if p >= 0 {
 		return &s.commits[p]
@@ -191,16 +202,16 @@ func (w *revWalk) selection() *selection {
 	sel := &selection{commits: make([]commitNode, len(order))}
 	total := 0
 	for _, i := range order {
-		total += len(w.nodes[i].parents)
+		total += int(w.nodes[i].pcount)
 	}
-	flat := make([]int32, 0, total) // every commit's parents, in one allocation
+	flat := make([]int32, 0, total)
 	for k, i := range order {
 		n := &w.nodes[i]
 		if n.flags&nodeShallow != 0 {
 			sel.shallow++
 		}
 		start := len(flat)
-		for _, p := range n.parents {
+		for _, p := range w.parentsOf(i) {
 			switch {
 			case where[p] > 0:
 				flat = append(flat, where[p]-1)
@@ -213,8 +224,9 @@ func (w *revWalk) selection() *selection {
 				flat = append(flat, where[p])
 			}
 		}
-		sel.commits[k] = commitNode{hash: n.hash, tree: n.tree, when: n.when, parents: flat[start:len(flat):len(flat)]}
+		sel.commits[k] = commitNode{hash: n.hash, tree: n.tree, when: n.when, pstart: int32(start), pcount: int32(len(flat) - start)}
 	}
+	sel.edges = flat
 	return sel
 }
 
@@ -231,7 +243,7 @@ func (w *revWalk) topoOrder(chosen []int32) []int32 {
 	pending := make([]int32, len(chosen))
 	start := make([]int32, len(chosen)+1) // children of chosen[k]: kids[start[k]:start[k+1]]
 	for k, i := range chosen {
-		for _, p := range w.nodes[i].parents {
+		for _, p := range w.parentsOf(i) {
 			if in[p] > 0 {
 				pending[k]++
 				start[in[p]]++
@@ -244,7 +256,7 @@ func (w *revWalk) topoOrder(chosen []int32) []int32 {
 	kids := make([]int32, start[len(chosen)])
 	fill := append([]int32(nil), start[:len(chosen)]...)
 	for k, i := range chosen {
-		for _, p := range w.nodes[i].parents {
+		for _, p := range w.parentsOf(i) {
 			if q := in[p]; q > 0 {
 				kids[fill[q-1]] = int32(k)
 				fill[q-1]++

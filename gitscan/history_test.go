@@ -310,15 +310,16 @@ func TestGitCommitCount(t *testing.T) {
 	if len(sel.commits) != wantN {
 		t.Errorf("walked %d commits, git rev-list lists %d", len(sel.commits), wantN)
 	}
-	assertTopological(t, sel.commits)
+	assertTopological(t, sel)
 }
 
-func assertTopological(t *testing.T, commits []commitNode) {
+func assertTopological(t *testing.T, sel *selection) {
 	t.Helper()
-	for i, c := range commits {
-		for _, p := range c.parents {
+	for i := range sel.commits {
+		c := &sel.commits[i]
+		for _, p := range sel.parents(c) {
 			if p >= int32(i) {
-				t.Fatalf("commit %s comes before its parent %s", c.hash, commits[p].hash)
+				t.Fatalf("commit %s comes before its parent %s", c.hash, sel.commits[p].hash)
 			}
 		}
 	}
@@ -434,5 +435,5 @@ func TestGitCommitCountExternal(t *testing.T) {
 	if len(sel.commits) != wantN {
 		t.Errorf("walked %d commits, git rev-list lists %d", len(sel.commits), wantN)
 	}
-	assertTopological(t, sel.commits)
+	assertTopological(t, sel)
 }

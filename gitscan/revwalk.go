@@ -31,14 +31,16 @@ import (
 // reads when dates, not generations, order it (git's SLOP).
 const slop = 5
 
-// walkNode is a commit the walk met.
+// walkNode is a commit the walk met. It holds no pointers, so that the
+// collector need not look into the nodes of a walk of 400,000 commits.
 type walkNode struct {
-	hash    plumbing.Hash
-	tree    plumbing.Hash
-	parents []int32 // nodes, once loaded
-	when    int64   // committer time, Unix seconds
-	gen     uint64  // generation in the commit-graph; 0: not in it (infinite)
-	flags   uint8
+	hash   plumbing.Hash
+	tree   plumbing.Hash
+	when   int64  // committer time, Unix seconds
+	gen    uint64 // generation in the commit-graph; 0: not in it (infinite)
+	pstart int32  // its parents, once loaded: the walk's edges[pstart:pstart+pcount]
+	pcount int32
+	flags  uint8
 }
 
 const (
@@ -65,8 +67,10 @@ type revWalk struct {
 	// live counts the queued nodes that may still be selected or lead to
 	// one: not excluded and, with since, not known to be older.
 	live    int
-	parents []int          // scratch for the commit-graph
-	rd      *gitobj.Reader // commits are read once each: no cache
+	edges   []int32         // the parents of the loaded nodes, as nodes
+	parents []int           // scratch for the commit-graph
+	phash   []plumbing.Hash // scratch for a commit's parents
+	rd      *gitobj.Reader  // commits are read once each: no cache
 }
 
 func newRevWalk(ctx context.Context, g *gitRepo, r *scanner.Run, set revSet, shallow map[plumbing.Hash]bool) *revWalk {
@@ -103,7 +107,7 @@ func (w *revWalk) load(i int32) bool {
 		return n.flags&nodeLoaded != 0
 	}
 	h := n.hash
-	var parents []plumbing.Hash
+	parents := w.phash[:0]
 	ok := false
 	if w.graph != nil {
 		if pos, found := w.graph.Find(h); found {
@@ -125,7 +129,7 @@ func (w *revWalk) load(i int32) bool {
 		}
 		var c gitobj.CommitHead
 		if err == nil {
-			c, err = gitobj.ParseCommit(data)
+			c, err = gitobj.ParseCommitInto(data, parents)
 		}
 		if err != nil {
 			n.flags |= nodeBroken
@@ -137,16 +141,18 @@ func (w *revWalk) load(i int32) bool {
 			n.when = c.When.Unix()
 		}
 	}
+	w.phash = parents
 	n.flags |= nodeLoaded
 	if w.shallow[h] {
 		n.flags |= nodeShallow
 		return true
 	}
-	ps := make([]int32, len(parents))
-	for k, p := range parents {
-		ps[k] = w.node(p) // may grow w.nodes: n is stale from here
+	start := int32(len(w.edges))
+	for _, p := range parents {
+		w.edges = append(w.edges, w.node(p)) // may grow w.nodes: n is stale from here
 	}
-	w.nodes[i].parents = ps
+	w.nodes[i].pstart, w.nodes[i].pcount = start, int32(len(parents))
+	ps := w.parentsOf(i)
 	// An excluded commit's parents are excluded as soon as they are known,
 	// as git marks them when it parses the commit: a parent newer than
 	// the commit (clock skew) may be read first.
@@ -156,6 +162,13 @@ func (w *revWalk) load(i int32) bool {
 		}
 	}
 	return true
+}
+
+// parentsOf returns node i's parents; the slice is valid until the next
+// node is loaded.
+func (w *revWalk) parentsOf(i int32) []int32 {
+	n := &w.nodes[i]
+	return w.edges[n.pstart : n.pstart+n.pcount]
 }
 
 // mayLead reports whether node n, queued, may be selected or lead to a
@@ -213,7 +226,7 @@ func (w *revWalk) exclude(i int32) {
 			w.live--
 		}
 		n.flags |= nodeExcluded
-		stack = append(stack, n.parents...)
+		stack = append(stack, w.parentsOf(i)...)
 	}
 }
 
@@ -242,7 +255,7 @@ func (w *revWalk) run(include, exclude []plumbing.Hash) error {
 		// none that is not.
 		pruned := old && n.gen != 0 && w.graph.HasCorrectedDates() && n.gen < uint64(max(w.since, 0))
 		if !pruned {
-			for _, p := range n.parents {
+			for _, p := range w.parentsOf(i) {
 				if excluded {
 					w.exclude(p)
 				}

@@ -269,7 +269,7 @@ func checkSelection(t *testing.T, what string, sel *selection, want map[string]b
 		h := c.hash.String()
 		placed[h] = i
 		var ps []string
-		for _, p := range c.parents {
+		for _, p := range sel.parents(&c) {
 			pc := sel.parent(p)
 			ps = append(ps, pc.hash.String())
 			if p >= 0 && int(p) >= i {

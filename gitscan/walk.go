@@ -257,7 +257,7 @@ func (d *treeDiff) newFrame(data []byte, base, dir int) diffFrame {
 // commit compares commit c's tree with its parents' trees.
 func (d *treeDiff) commit(sel *selection, c int, v treeVisitor) {
 	cn := &sel.commits[c]
-	for _, p := range cn.parents {
+	for _, p := range sel.parents(cn) {
 		if sel.parent(p).tree == cn.tree {
 			return // a parent's tree: nothing new
 		}
@@ -271,7 +271,7 @@ func (d *treeDiff) commit(sel *selection, c int, v treeVisitor) {
 		return
 	}
 	d.path, d.stack, d.bases = d.path[:0], d.stack[:0], d.bases[:0]
-	for _, p := range cn.parents {
+	for _, p := range sel.parents(cn) {
 		d.bases = append(d.bases, d.readBase(sel.parent(p).tree))
 	}
 	d.stack = append(d.stack, d.newFrame(data, 0, 0))
