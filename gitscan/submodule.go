@@ -120,8 +120,11 @@ func ScanSubmodules(ctx context.Context, s *scanner.Scanner, repo *Repository, r
 		return r.Stats(), nil // the repository itself was scanned: go on
 	}
 	// The inner scans' counts add up; this run's own clock spans them all.
+	// It reads nothing itself: the files and bytes its Stats may show are
+	// the inner scans', when they share the Scanner's Progress.
 	done := func(total finding.Stats) finding.Stats {
 		own := r.Stats()
+		own.Files, own.Bytes = 0, 0
 		total = total.Add(own)
 		total.Duration = own.Duration
 		return total

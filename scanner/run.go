@@ -25,9 +25,13 @@ type Run struct {
 	sink     Sink
 	start    time.Time
 	progress *Progress // files and bytes, shared with Options.Progress
-	skipped  atomic.Int64
-	errs     atomic.Int64
-	warnings atomic.Int64
+	// The shared counters when the run started: runs of one Scanner one
+	// after another (a history, then its submodules) share Progress, and
+	// each run's Stats count only its own files and bytes.
+	files0, bytes0 int64
+	skipped        atomic.Int64
+	errs           atomic.Int64
+	warnings       atomic.Int64
 }
 
 // Start begins a scan whose findings and warnings go to sink. The Run
@@ -37,7 +41,7 @@ func (s *Scanner) Start(sink Sink) *Run {
 	if p == nil {
 		p = &Progress{}
 	}
-	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p}
+	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p, files0: p.Files.Load(), bytes0: p.Bytes.Load()}
 }
 
 // Options returns the options the scan runs with.
@@ -54,8 +58,8 @@ func (r *Run) AddTotal(n int64) { r.progress.Total.Add(n) }
 // finding.Stats.Count.
 func (r *Run) Stats() finding.Stats {
 	return finding.Stats{
-		Files:    r.progress.Files.Load(),
-		Bytes:    r.progress.Bytes.Load(),
+		Files:    r.progress.Files.Load() - r.files0,
+		Bytes:    r.progress.Bytes.Load() - r.bytes0,
 		Duration: time.Since(r.start),
 		Skipped:  r.skipped.Load(),
 		Errors:   r.errs.Load(),
