@@ -48,6 +48,9 @@ Environment:
                           longer histories (it takes 5 minutes on 46,000
                           commits); ranges and staged keep it
   LOFTYSCAN=path          the binary to measure (default: built from this tree)
+  LOFTYSCAN_BASE=path     another build (say, of main) timed in the same
+                          rounds, in a "loftyscan (base)" row: a change's
+                          gain measured side by side
   GITLEAKS=path|none      default: gitleaks on PATH, else ~/go/bin/gitleaks;
                           none leaves its rows out
   LOFTYSCAN_BENCH_CACHE=  where built inputs are kept between runs
@@ -130,6 +133,17 @@ add() {
   twall[$name]="" tcpu[$name]="" trss[$name]=0 texit[$name]=""
 }
 
+# add_loftyscan LABEL ARGS...: registers loftyscan with ARGS (then
+# --format json --output FILE) and, with LOFTYSCAN_BASE, the base build.
+add_loftyscan() {
+  local label="$1"
+  shift
+  add loftyscan "$label" "$RUNS" "$LOFTYSCAN" "$@" --format json --output "$work/loftyscan.json"
+  if [ -n "${LOFTYSCAN_BASE:-}" ]; then
+    add base "$label (base)" "$RUNS" "$LOFTYSCAN_BASE" "$@" --format json --output "$work/base.json"
+  fi
+}
+
 # once NAME: runs the command once and records wall, user+sys, RSS, exit.
 once() {
   local n="$1" t u s m x
@@ -179,6 +193,9 @@ run() {
   echo
   if [ -n "${tcmd[gitleaks]:-}" ] && [ -n "${tcmd[loftyscan]:-}" ]; then
     echo "loftyscan vs gitleaks: $(ratio "${mwall[gitleaks]}" "${mwall[loftyscan]}")x less wall time, $(ratio "${mcpu[gitleaks]}" "${mcpu[loftyscan]}")x less CPU"
+  fi
+  if [ -n "${tcmd[base]:-}" ]; then
+    echo "loftyscan vs base: wall $(ratio "${mwall[loftyscan]}" "${mwall[base]}")x, CPU $(ratio "${mcpu[loftyscan]}" "${mcpu[base]}")x of the base build's"
   fi
   for n in "${tools[@]}"; do
     if grep -qiE '(^|[^a-z])(err|error|fatal|panic)([^a-z]|$)' "$work/stderr.$n"; then
@@ -388,7 +405,7 @@ bench_git() {
   read -r blobs bytes < <(git -C "$repo" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |
     awk '$1 == "blob" {n++; s += $2} END {printf "%d %.0f\n", n, s}')
   add cat-file "git cat-file" "$RUNS" git -C "$repo" cat-file --batch-all-objects --batch --unordered
-  add loftyscan "loftyscan git" "$RUNS" "$LOFTYSCAN" git "$repo" --format json --output "$work/loftyscan.json"
+  add_loftyscan "loftyscan git" git "$repo"
   if ((have_gitleaks && commits > GITLEAKS_MAX_COMMITS)); then
     echo "note: gitleaks left out: $commits commits > GITLEAKS_MAX_COMMITS=$GITLEAKS_MAX_COMMITS"
   elif ((have_gitleaks)); then
@@ -409,7 +426,7 @@ bench_range() {
       continue
     }
     add rev-list "git rev-list" "$RUNS" git -C "$repo" rev-list "HEAD~$n..HEAD"
-    add loftyscan "loftyscan --range" "$RUNS" "$LOFTYSCAN" git "$repo" --range "HEAD~$n..HEAD" --format json --output "$work/loftyscan.json"
+    add_loftyscan "loftyscan --range" git "$repo" --range "HEAD~$n..HEAD"
     ((have_gitleaks)) && add gitleaks "gitleaks --log-opts" "$GITLEAKS_RUNS" \
       "$GITLEAKS" git "$(gitleaks_repo "$repo")" --log-opts "HEAD~$n..HEAD" --no-banner --log-level error -r "$work/gitleaks.json"
     run "range HEAD~$n..HEAD: $repo ($(git -C "$repo" rev-list --all --count) commits in all)"
@@ -420,7 +437,7 @@ bench_staged() {
   local wt
   wt="$(staged_clone "$1")"
   add diff "git diff --cached" "$RUNS" git -C "$wt" diff --cached
-  add loftyscan "loftyscan --staged" "$RUNS" "$LOFTYSCAN" git "$wt" --staged --format json --output "$work/loftyscan.json"
+  add_loftyscan "loftyscan --staged" git "$wt" --staged
   ((have_gitleaks)) && add gitleaks "gitleaks --staged" "$GITLEAKS_RUNS" \
     "$GITLEAKS" git "$wt" --pre-commit --staged --no-banner --log-level error -r "$work/gitleaks.json"
   run "staged: 3 files ($(git -C "$wt" diff --cached --shortstat | sed 's/^ *//')) in a clone of $1 (HEAD has $(git -C "$wt" rev-list --count HEAD) commits)"
@@ -435,7 +452,7 @@ bench_dir() {
   ((have_rg)) && add rg "rg" "$RUNS" rg -uuu -a -c eyJ "$dir"
   # shellcheck disable=SC2016 # $1 is the inner shell's
   add cat "find -exec cat" "$RUNS" sh -c 'find "$1" -type f -exec cat {} + >/dev/null' sh "$dir"
-  add loftyscan "loftyscan dir" "$RUNS" "$LOFTYSCAN" dir "$dir" --format json --output "$work/loftyscan.json"
+  add_loftyscan "loftyscan dir" dir "$dir"
   ((have_gitleaks)) && add gitleaks "gitleaks dir" "$GITLEAKS_RUNS" \
     "$GITLEAKS" dir "$dir" --no-banner --log-level error -r "$work/gitleaks.json"
   run "$title: $dir ($(find "$dir" -type f | wc -l) files, $(du -sm --apparent-size "$dir" | cut -f1) MB)"
