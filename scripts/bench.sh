@@ -227,7 +227,7 @@ if l is not None:
     ls = "%d (stats: %d files/blobs, %.2f GB, %d errors)" % (len(l["findings"]), s["files"], s["bytes"] / 1e9, s["errors"])
 gs = "-" if g is None else str(len(g))
 print("findings: loftyscan %s; gitleaks %s (its own rules: not comparable)" % (ls, gs))
-print("(files/blobs and GB as loftyscan's stats report them: on main a whole-history git scan counts them twice)")
+print("(files/blobs and GB as loftyscan's stats report them: builds before the fix of stats shared between runs counted a whole-history git scan's twice)")
 PY
   rm -f "$work/loftyscan.json" "$work/gitleaks.json"
 }
