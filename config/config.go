@@ -40,6 +40,7 @@ import (
 	"strings"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -195,9 +196,10 @@ func find(root, name string) (string, bool) {
 	return "", false
 }
 
-// Load reads and checks the configuration file at path.
+// Load reads and checks the configuration file at path. A named pipe there
+// does not block the open (see package nonblock).
 func Load(path string) (*Config, error) {
-	f, err := os.Open(path)
+	f, err := nonblock.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, finding.DropPath(err))
 	}

@@ -469,6 +469,43 @@ func TestAction(t *testing.T) {
 		}
 	})
 
+	t.Run("a sarif file in the workspace is never taken for the report", func(t *testing.T) {
+		t.Parallel()
+		ws := t.TempDir()
+		f.checkout(t, ws, 0, "refs/pull/1/merge")
+		pr := prEvent(f.base, f.head, f.merge)
+		precious := filepath.Join(t.TempDir(), "runner-file")
+		if err := os.WriteFile(precious, []byte("precious"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The sarif input names a file of the workspace, which the change
+		// under review controls (the default is in RUNNER_TEMP).
+		sarif := filepath.Join(ws, "loftyscan.sarif")
+		// A link where the report goes: replaced by the report, its target
+		// untouched.
+		if err := os.Symlink(precious, sarif); err != nil {
+			t.Fatal(err)
+		}
+		res := f.use(t, bin, ws, map[string]string{"sarif": sarif}, "pull_request", pr, nil)
+		res.want(t, 1, f.bp+".."+f.head, "app/new.env")
+		if fi, err := os.Lstat(sarif); err != nil || !fi.Mode().IsRegular() {
+			t.Errorf("loftyscan.sarif is %v (%v), want the report in place of the link", fi.Mode(), err)
+		}
+		// A report from before (or committed by the change) with no results,
+		// and a scan that fails: no report is left for the upload step.
+		if err := os.WriteFile(sarif, []byte(`{"version":"2.1.0","runs":[{"results":[]}]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res = f.use(t, bin, ws, map[string]string{"sarif": sarif, "args": "--config " + filepath.Join(t.TempDir(), "missing.toml")}, "pull_request", pr, nil)
+		res.want(t, 2, "")
+		if _, err := os.Lstat(sarif); !os.IsNotExist(err) {
+			t.Errorf("a SARIF file is left for the upload step after a failed scan: %v", err)
+		}
+		if b, _ := os.ReadFile(precious); string(b) != "precious" {
+			t.Errorf("the link's target was written: %q", b)
+		}
+	})
+
 	t.Run("inputs", func(t *testing.T) {
 		t.Parallel()
 		ws := t.TempDir()

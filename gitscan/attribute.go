@@ -29,10 +29,12 @@ type gitSink struct {
 	commits []commitNode // the selection, to name commits in warnings
 
 	// Where blobs were met: the history walk (walk.go), once it is done,
-	// which works out paths on demand, one goroutine at a time; and
-	// blobs registered by hand (a staged scan's, those read only to
-	// compare), which may be asked from any goroutine, under mu.
-	walk *historyWalk
+	// which works out paths on demand, one goroutine at a time (under
+	// walkMu: a worker a stopped scan left behind, see readEach, may still
+	// warn); and blobs registered by hand (a staged scan's, those read
+	// only to compare), which may be asked from any goroutine, under mu.
+	walk   *historyWalk
+	walkMu sync.Mutex
 
 	mu      sync.Mutex
 	origins map[plumbing.Hash]blobOrigin
@@ -76,15 +78,13 @@ func (s *gitSink) release(ctx context.Context) {
 	pending := s.pending
 	s.held, s.pending = false, nil
 	s.mu.Unlock()
-	if s.walk != nil {
-		var hs []plumbing.Hash
-		for _, w := range pending {
-			if isBlobLabel(w.Path) {
-				hs = append(hs, plumbing.NewHash(w.Path[:40]))
-			}
+	var hs []plumbing.Hash
+	for _, w := range pending {
+		if isBlobLabel(w.Path) {
+			hs = append(hs, plumbing.NewHash(w.Path[:40]))
 		}
-		s.walk.originsOf(hs)
 	}
+	s.originsOf(hs)
 	for _, w := range pending {
 		if h, _, _, ok := s.split(w.Path); ok && !s.notNew(ctx, h) {
 			s.Warning(w)
@@ -95,7 +95,23 @@ func (s *gitSink) release(ctx context.Context) {
 // notNew reports whether blob h, met by the walk, is content a boundary
 // commit already had.
 func (s *gitSink) notNew(ctx context.Context, h plumbing.Hash) bool {
-	return s.walk != nil && s.walk.inBoundary(ctx, h)
+	if s.walk == nil {
+		return false
+	}
+	s.walkMu.Lock()
+	defer s.walkMu.Unlock()
+	return s.walk.inBoundary(ctx, h)
+}
+
+// originsOf has the walk work out the origins of many blobs at once (see
+// historyWalk.originsOf), before origin asks for each.
+func (s *gitSink) originsOf(hs []plumbing.Hash) {
+	if s.walk == nil || len(hs) == 0 {
+		return
+	}
+	s.walkMu.Lock()
+	defer s.walkMu.Unlock()
+	s.walk.originsOf(hs)
 }
 
 func newGitSink(out scanner.Sink) *gitSink {
@@ -118,6 +134,8 @@ func (s *gitSink) origin(h plumbing.Hash) (blobOrigin, bool) {
 	if ok || s.walk == nil {
 		return o, ok
 	}
+	s.walkMu.Lock()
+	defer s.walkMu.Unlock()
 	return s.walk.origin(h)
 }
 
@@ -203,30 +221,7 @@ type occurrence struct {
 }
 
 func (a *attributor) attribute(ctx context.Context) []finding.Finding {
-	a.gs.mu.Lock()
-	found := make(map[plumbing.Hash][]finding.Finding, len(a.gs.found))
-	for h, fs := range a.gs.found {
-		found[h] = fs
-	}
-	a.gs.mu.Unlock()
-	if a.gs.walk != nil {
-		hs := make([]plumbing.Hash, 0, len(found))
-		for h := range found {
-			hs = append(hs, h)
-		}
-		a.gs.walk.originsOf(hs)
-	}
-	var occs []occurrence
-	for hash, fs := range found {
-		o, ok := a.gs.origin(hash)
-		if !ok || o.commit < 0 || a.gs.notNew(ctx, hash) {
-			continue // a blob no selected commit introduced, or one read to compare
-		}
-		for _, f := range fs {
-			f.Path = o.path + f.Path
-			occs = append(occs, occurrence{f: f, origin: o})
-		}
-	}
+	occs, _ := a.occurrences(ctx, true)
 	if len(occs) == 0 {
 		return nil
 	}
@@ -248,8 +243,58 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 		occs = kept
 	}
 
-	// One finding per key: where it first appeared. Within that commit,
-	// every place it appeared is reported.
+	out, paths := a.first(occs)
+	inHead := a.headKeys(ctx, out, paths)
+	for i := range out {
+		b := inHead[out[i].Fingerprint]
+		out[i].InHead = &b
+	}
+	finding.Sort(out)
+	return out
+}
+
+// occurrences lists the findings of the scanned blobs that the selection
+// introduced, each at its blob's first commit and path, and the blobs with
+// findings whose origin the walk had not met (only a stopped scan has
+// those). With boundary set, blobs a boundary commit already held are left
+// out (gitSink.notNew: a walk of the boundary's trees, which a stopped
+// scan does not make).
+func (a *attributor) occurrences(ctx context.Context, boundary bool) (occs []occurrence, unmet map[plumbing.Hash][]finding.Finding) {
+	a.gs.mu.Lock()
+	found := make(map[plumbing.Hash][]finding.Finding, len(a.gs.found))
+	for h, fs := range a.gs.found {
+		found[h] = fs
+	}
+	a.gs.mu.Unlock()
+	hs := make([]plumbing.Hash, 0, len(found))
+	for h := range found {
+		hs = append(hs, h)
+	}
+	a.gs.originsOf(hs)
+	for hash, fs := range found {
+		o, ok := a.gs.origin(hash)
+		if !ok {
+			if unmet == nil {
+				unmet = map[plumbing.Hash][]finding.Finding{}
+			}
+			unmet[hash] = fs
+			continue
+		}
+		if o.commit < 0 || (boundary && a.gs.notNew(ctx, hash)) {
+			continue // a blob no selected commit introduced, or one read to compare
+		}
+		for _, f := range fs {
+			f.Path = o.path + f.Path
+			occs = append(occs, occurrence{f: f, origin: o})
+		}
+	}
+	return occs, unmet
+}
+
+// first keeps one finding per key: where it first appeared, with its
+// commit. Within that commit, every place it appeared is kept. paths[i] is
+// the path of out[i]'s blob.
+func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []string) {
 	first := map[string]int{}
 	for _, o := range occs {
 		if c, ok := first[o.f.Fingerprint]; !ok || o.origin.commit < c {
@@ -261,8 +306,6 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 		line, col     int
 	}
 	seen := map[place]bool{}
-	var out []finding.Finding
-	var paths []string // the path of each finding's blob
 	for _, o := range occs {
 		if o.origin.commit != first[o.f.Fingerprint] {
 			continue
@@ -283,11 +326,29 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 		out = append(out, f)
 		paths = append(paths, o.origin.path)
 	}
+	return out, paths
+}
 
-	inHead := a.headKeys(ctx, out, paths)
-	for i := range out {
-		b := inHead[out[i].Fingerprint]
-		out[i].InHead = &b
+// stopped is attribute for a scan that was stopped (a signal, --timeout):
+// it reports what was found without reading more than the commits named.
+// A key is reported at the first commit and path the walk met its blob at,
+// with in_head unknown, and without the check that the commits just
+// outside a range did not already hold it. A key in a blob the walk had
+// not met yet is named in a warning: its path and commit are unknown.
+func (a *attributor) stopped() []finding.Finding {
+	occs, unmet := a.occurrences(context.Background(), false)
+	var out []finding.Finding
+	if a.sel != nil {
+		out, _ = a.first(occs)
+	}
+	for h, fs := range unmet {
+		fps := map[string]bool{}
+		for _, f := range fs {
+			if !fps[f.Fingerprint] {
+				fps[f.Fingerprint] = true
+				a.r.Warn("", "blob %s holds a key (fingerprint %s), not in the report: the scan was stopped before a commit holding the blob was found; 'git log --all --find-object=%s' names it", h, f.Fingerprint, h)
+			}
+		}
 	}
 	finding.Sort(out)
 	return out

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/internal/gitobj"
@@ -117,14 +119,22 @@ func (g *gitRepo) scanRest(ctx context.Context, r *scanner.Run, gs *gitSink, blo
 // readEach calls fn with each object name on the scan's workers, each with
 // its own scanner.Worker and object reader (with a small cache for the
 // delta bases objects share). A panic becomes a warning about the object.
-func (g *gitRepo) readEach(ctx context.Context, r *scanner.Run, names []plumbing.Hash, fn func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash)) {
+//
+// Stopped (a signal, --timeout), it waits for its workers readStopGrace at
+// most: a worker blocked where no context reaches (an object file that is
+// a named pipe, a hung network file system) is left behind, so that the
+// scan can still report, within the second the CLI gives it, the keys the
+// other workers found. It reports whether every worker returned.
+func (g *gitRepo) readEach(ctx context.Context, r *scanner.Run, names []plumbing.Hash, fn func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash)) bool {
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
 	)
 	for range min(r.Workers(), len(names)) {
 		wg.Add(1)
+		g.busy.Add(1)
 		go func() {
+			defer g.busy.Done()
 			defer wg.Done()
 			w := r.NewWorker()
 			rd := g.store.Reader(16 << 20)
@@ -138,7 +148,39 @@ func (g *gitRepo) readEach(ctx context.Context, r *scanner.Run, names []plumbing
 			}
 		}()
 	}
-	wg.Wait()
+	all := waitOrAbandon(ctx, &wg, readStopGrace)
+	if !all {
+		g.left.Store(true)
+	}
+	return all
+}
+
+// readStopGrace is how long a stopped readEach waits for its workers: with
+// the walk's grace (stoppedWalkGrace), that keeps a stopped scan within the
+// CLI's second.
+const readStopGrace = 200 * time.Millisecond
+
+// waitOrAbandon waits for wg, or, once ctx has ended, for grace more at
+// most. It reports whether wg finished.
+func waitOrAbandon(ctx context.Context, wg *sync.WaitGroup, grace time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // scanBlobsOneByOne reads blobs by name on the workers.
@@ -171,7 +213,7 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 		complete atomic.Bool
 	)
 	complete.Store(true)
-	g.readEach(ctx, r, names, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
+	all := g.readEach(ctx, r, names, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
 		o, err := rd.Object(h)
 		switch {
 		case err != nil:
@@ -185,6 +227,12 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 			holes.object(o.Type, o.Data)
 		}
 	})
+	if !all {
+		// A worker left behind may still add to scanned.
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(scanned), false
+	}
 	return scanned, complete.Load()
 }
 
@@ -241,15 +289,16 @@ func (m *missingBlobs) add(h plumbing.Hash) bool {
 }
 
 func (m *missingBlobs) report(ctx context.Context, r *scanner.Run, gs *gitSink) {
-	if len(m.blobs) == 0 {
+	m.mu.Lock() // a worker left behind by a stop may still add
+	blobs := slices.Clone(m.blobs)
+	m.mu.Unlock()
+	if len(blobs) == 0 {
 		return
 	}
-	if gs.walk != nil {
-		gs.walk.originsOf(m.blobs)
-	}
+	gs.originsOf(blobs)
 	var paths []string
 	n := 0
-	for _, h := range m.blobs {
+	for _, h := range blobs {
 		if gs.notNew(ctx, h) {
 			continue // a boundary commit's: not read by the walk it replaced either
 		}

@@ -5,6 +5,7 @@
 // has the object store (internal/gitobj) read them and the engine (package
 // scanner, through its exported API only) scan them, and attributes each
 // key to the commit and path that introduced it. It also scans what the
-// commit being made adds (ScanStaged) and the submodules of HEAD, and
+// commit being made adds (ScanStaged), what a push adds to a server, from
+// git's quarantine (ScanPreReceive), and the submodules of HEAD, and
 // finds where git runs a repository's hooks from (HooksDir).
 package gitscan

@@ -162,15 +162,23 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 		gs.release(ctx)
 		return r.Stats(), nil
 	}
-	sel, err := g.selectCommits(ctx, r, set)
+	// The walk attributes what the sweep found. Stopped (a signal,
+	// --timeout) with findings in hand, it gets a short while more, so that
+	// the report can say where they are.
+	wctx, cancelWalk := graceAfter(ctx, stoppedWalkGrace)
+	defer cancelWalk()
+	sel, err := g.selectCommits(wctx, r, set)
 	if err != nil {
 		if res == nil {
 			cancel()
 			<-swept
 		}
+		if ctx.Err() != nil {
+			return finish(ctx, g, r, gs, nil, sink)
+		}
 		return r.Stats(), err
 	}
-	w := g.walkHistory(ctx, r, gs, sel)
+	w := g.walkHistory(wctx, r, gs, sel)
 	if res == nil {
 		res = <-swept
 	}
@@ -181,16 +189,35 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	return finish(ctx, g, r, gs, sel, sink)
 }
 
+// stoppedWalkGrace is how long the walk that attributes findings may go on
+// once the scan is stopped: well within the second the CLI gives a stopped
+// scan to return.
+const stoppedWalkGrace = 300 * time.Millisecond
+
+// graceAfter returns a context that ends d after ctx does.
+func graceAfter(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(d, cancel) })
+	return gctx, func() {
+		stop()
+		cancel()
+	}
+}
+
 func warnShallow(r *scanner.Run, cut int) {
 	r.Warn("", "shallow clone: history is cut at %d commit(s), so older commits were not scanned; run 'git fetch --unshallow' to scan all of it", cut)
 }
 
-// finish attributes the findings and reports them.
+// finish attributes the findings and reports them. A stopped scan still
+// reports what it found, as far as it can tell where (attributor.stopped).
 func finish(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, sel *selection, sink scanner.Sink) (finding.Stats, error) {
+	a := &attributor{g: g, r: r, gs: gs, sel: sel, w: r.NewWorker()}
 	if err := ctx.Err(); err != nil {
+		for _, f := range a.stopped() {
+			sink.Finding(f)
+		}
 		return r.Stats(), err
 	}
-	a := &attributor{g: g, r: r, gs: gs, sel: sel, w: r.NewWorker()}
 	for _, f := range a.attribute(ctx) {
 		sink.Finding(f)
 	}

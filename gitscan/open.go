@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
@@ -36,6 +38,11 @@ type gitRepo struct {
 	tune  tuning
 
 	described map[plumbing.Hash]commitInfo // see describe
+
+	// busy counts readEach's workers; left is set once a stopped readEach
+	// has left one behind, still reading (see close).
+	busy sync.WaitGroup
+	left atomic.Bool
 }
 
 // tuning is how a scan reads objects: the defaults, or a way a test
@@ -76,6 +83,13 @@ const treeCacheBytes = 64 << 20
 const commitCacheBytes = 8 << 20
 
 func (r *Repository) open(t tuning) (*gitRepo, error) {
+	return r.openObjects(t, nil)
+}
+
+// openObjects opens the repository with its objects read from the object
+// folders dirs (see gitobj.OpenDirs) instead of its own: a pre-receive
+// hook's quarantine and the repository's folder.
+func (r *Repository) openObjects(t tuning, dirs []string) (*gitRepo, error) {
 	st := r.storage(cache.DefaultMaxSize)
 	var wt billy.Filesystem
 	if r.WorkTree != "" {
@@ -93,14 +107,31 @@ func (r *Repository) open(t tuning) (*gitRepo, error) {
 	if t.mode == readGoGit {
 		objects = "" // every object through go-git
 	}
-	g := &gitRepo{loc: r, st: st, repo: repo, store: gitobj.Open(objects, st), tune: t}
+	var store *gitobj.Store
+	if dirs != nil {
+		store = gitobj.OpenDirs(dirs, st)
+	} else {
+		store = gitobj.Open(objects, st)
+	}
+	g := &gitRepo{loc: r, st: st, repo: repo, store: store, tune: t}
 	g.rd = g.store.Reader(treeCacheBytes)
 	g.crd = g.store.Reader(commitCacheBytes)
 	g.objs = g.rd.Storer()
 	return g, nil
 }
 
+// close releases the repository's files: at once, or, when a stopped scan
+// left workers behind still reading them (readEach), once they are done,
+// so that none reads a file closed under it.
 func (g *gitRepo) close() error {
+	if g.left.Load() {
+		go func() {
+			g.busy.Wait()
+			g.store.Close()
+			g.st.Close()
+		}()
+		return nil
+	}
 	g.store.Close()
 	return g.st.Close()
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -169,6 +170,10 @@ func cloneWithGoGit(ctx context.Context, rawURL, dir string) (*Repository, error
 	return RepositoryAt(dir, "")
 }
 
+// cloneWaitDelay is how long a stopped clone waits for git's output to
+// close once git is killed.
+const cloneWaitDelay = 200 * time.Millisecond
+
 // cloneErrTail is how much of git's error output a failed clone keeps:
 // the end, where git says what went wrong, whatever the remote sent before.
 const cloneErrTail = 4 << 10
@@ -178,6 +183,11 @@ const cloneErrTail = 4 << 10
 // policy refuses ext:: and other command-running transports.
 func cloneWithGit(ctx context.Context, gitBin, rawURL, dir string) (*Repository, error) {
 	cmd := exec.CommandContext(ctx, gitBin, "clone", "--mirror", "--quiet", "--", rawURL, dir)
+	// Stopped (a signal, --timeout), git and its helpers are killed, and
+	// the clone returns at once, even if a helper still held git's error
+	// output open.
+	killGroupOnCancel(cmd)
+	cmd.WaitDelay = cloneWaitDelay
 	stderr := &tailBuffer{max: cloneErrTail}
 	cmd.Stderr = stderr
 	if err := cmd.Run(); err != nil {

@@ -34,11 +34,43 @@ func benchTree(b *testing.B) string {
 	return dir
 }
 
+// smallTree writes n files of 100-1,500 bytes of source-like text in
+// folders of 100, and one key: the per-file costs of a walk.
+func smallTree(n int) func(b *testing.B) string {
+	return func(b *testing.B) string {
+		dir := b.TempDir()
+		line := []byte("\tlog.Printf(\"request %s from %s\", r.URL.Path, r.RemoteAddr) // eyJ is not a key\n")
+		for i := range n {
+			data := bytes.Repeat(line, 1+i%20)
+			if i == n/2 {
+				data = append(data, "LOFTY_API_KEY="+keyN(i)+"\n"...)
+			}
+			writeFixture(b, dir, filepath.Join("d"+strconv.Itoa(i/100), "f"+strconv.Itoa(i)+".go"), data)
+		}
+		return dir
+	}
+}
+
+// emptyTree writes n empty files in folders of 1,000: a walk's cost with
+// nothing to read.
+func emptyTree(n int) func(b *testing.B) string {
+	return func(b *testing.B) string {
+		dir := b.TempDir()
+		for i := range n {
+			writeFixture(b, dir, filepath.Join("d"+strconv.Itoa(i/1000), strconv.Itoa(i)), nil)
+		}
+		return dir
+	}
+}
+
 // BenchmarkScanPaths measures the directory scan, with MB/s: over a
-// generated tree, and over the Go distribution's net package when present.
+// generated tree, 5,000 small files, 20,000 empty files, and the Go
+// distribution's net package when present.
 func BenchmarkScanPaths(b *testing.B) {
 	roots := map[string]func(*testing.B) string{
 		"generated": benchTree,
+		"small":     smallTree(5000),
+		"empty":     emptyTree(20000),
 		"goroot-net": func(b *testing.B) string {
 			out, err := exec.Command("go", "env", "GOROOT").Output()
 			dir := filepath.Join(strings.TrimSpace(string(out)), "src", "net")
@@ -51,7 +83,7 @@ func BenchmarkScanPaths(b *testing.B) {
 			return dir
 		},
 	}
-	for _, name := range []string{"generated", "goroot-net"} {
+	for _, name := range []string{"generated", "small", "empty", "goroot-net"} {
 		b.Run(name, func(b *testing.B) {
 			dir := roots[name](b)
 			opts := testOptions()

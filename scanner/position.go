@@ -32,7 +32,7 @@ func (p *position) skipBOM(head []byte) {
 
 // advance consumes b, the bytes that follow what was consumed before.
 func (p *position) advance(b []byte) {
-	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+	if i := lastNewline(b); i >= 0 {
 		p.line += bytes.Count(b[:i+1], []byte{'\n'})
 		p.lineStart = p.off + int64(i) + 1
 		p.chars = countChars(b[i+1:])
@@ -40,6 +40,22 @@ func (p *position) advance(b []byte) {
 		p.chars += countChars(b)
 	}
 	p.off += int64(len(b))
+}
+
+// lastNewline is bytes.LastIndexByte(b, '\n'), which goes back a byte at
+// a time: through a long stretch with no line break (a binary file, the
+// zeros of a sparse tar entry) that cost more than the search for keys.
+// It goes back a block at a time instead, and looks a byte at a time only
+// in the block that holds the last line break.
+func lastNewline(b []byte) int {
+	const block = 512
+	for end := len(b); end > 0; end -= block {
+		start := max(0, end-block)
+		if bytes.IndexByte(b[start:end], '\n') >= 0 {
+			return start + bytes.LastIndexByte(b[start:end], '\n')
+		}
+	}
+	return -1
 }
 
 // lineCol returns the 1-based line and column of the offset consumed last.

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -76,6 +77,25 @@ func TestCountCharsWords(t *testing.T) {
 		for j := i; j <= len(all) && j < i+40; j++ {
 			if got, want := countChars(all[i:j]), slow(all[i:j]); got != want {
 				t.Fatalf("countChars(all[%d:%d]) = %d, want %d", i, j, got, want)
+			}
+		}
+	}
+}
+
+// lastNewline finds the last line break as bytes.LastIndexByte does,
+// whatever the blocks it looks through.
+func TestLastNewline(t *testing.T) {
+	for _, size := range []int{0, 1, 511, 512, 513, 1024, 1025, 5000} {
+		for _, at := range []int{-1, 0, 1, 510, 511, 512, 513, size - 513, size - 512, size - 1} {
+			b := bytes.Repeat([]byte{'x'}, size)
+			if at >= 0 && at < size {
+				b[at] = '\n'
+				if at > 3 {
+					b[at/2] = '\n' // an earlier one, not the last
+				}
+			}
+			if got, want := lastNewline(b), bytes.LastIndexByte(b, '\n'); got != want {
+				t.Errorf("size %d, break at %d: %d, want %d", size, at, got, want)
 			}
 		}
 	}

@@ -144,6 +144,10 @@ func (r *Run) Pool(ctx context.Context, jobs <-chan func(context.Context, *Worke
 type Worker struct {
 	r  *Run
 	st *streamer
+	// lastEmpty says the last file the worker opened in a folder was
+	// empty: then the next is looked up before it is opened, in case it
+	// is empty too (scanFileIn on Unix).
+	lastEmpty bool
 }
 
 // NewWorker returns a Worker for one goroutine.
@@ -178,4 +182,17 @@ func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size in
 		err = w.r.scanEntry(ctx, w.st, rd, ra, size, path, 0, newBudget(w.r.opts.Limits.TotalBytes))
 	})
 	return err
+}
+
+// scanHeld scans data, a whole file already read into the worker's stream
+// buffer and not an archive, as scan would: without reader layers, a copy,
+// or a second read.
+func (w *Worker) scanHeld(data []byte, path string) {
+	r := w.r
+	defer r.progress.Done.Add(1)
+	r.Safely(path, func() {
+		r.noteUnopened(path, data[:min(len(data), sniffLen)])
+		r.progress.Files.Add(1)
+		r.addBytes(w.st, w.st.scanHeld(data, path, r.emit))
+	})
 }

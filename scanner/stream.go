@@ -1,12 +1,13 @@
 package scanner
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/loftyscan/loftyscan/finding"
@@ -33,10 +34,22 @@ type streamer struct {
 	buf      []byte
 	progress *Progress       // when set, bytes are counted here as they are read
 	inflate  inflate.Decoder // small deflated members, decoded whole (inflate.go)
+	// report's hits, kept from call to call with the function that
+	// gathers them, and the positions it keeps: a closure and a slice
+	// made per call were two of the seven allocations a small file cost.
+	hits     []hit
+	gather   func(hit)
+	from, to int
 }
 
 func newStreamer(f finder) *streamer {
-	return &streamer{find: f, buf: make([]byte, bufSize)}
+	s := &streamer{find: f, buf: make([]byte, bufSize)}
+	s.gather = func(h hit) {
+		if h.pos >= s.from && h.pos < s.to {
+			s.hits = append(s.hits, h)
+		}
+	}
+	return s
 }
 
 // scan reads r to its end and reports every finding in it under path. It
@@ -84,6 +97,21 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 	}
 }
 
+// scanHeld is scan for a stream held whole in s.buf: data is s.buf[:n]
+// for an n short of the buffer's size, as if one read gave it all.
+func (s *streamer) scanHeld(data []byte, path string, emit func(finding.Finding)) int64 {
+	if s.progress != nil {
+		s.progress.Bytes.Add(int64(len(data)))
+	}
+	if len(data) == 0 {
+		return 0 // nothing to search: an empty file costs a count
+	}
+	var pos position
+	pos.skipBOM(data)
+	s.report(data, 0, len(data), &pos, path, emit)
+	return int64(len(data))
+}
+
 // readFull reads into b until b is full or r fails. Unlike io.ReadFull it
 // passes r's errors on as they are: io.EOF is the end of the stream, while
 // an io.ErrUnexpectedEOF from r itself (a truncated gzip stream or tar
@@ -108,20 +136,23 @@ func readFull(r io.Reader, b []byte) (int, error) {
 // report finds the keys in buf whose position is in buf[from:to], turns
 // them into findings in order, and advances pos to to.
 func (s *streamer) report(buf []byte, from, to int, pos *position, path string, emit func(finding.Finding)) {
-	var hits []hit
-	s.find.find(buf, false, 0, func(h hit) {
-		if h.pos >= from && h.pos < to {
-			hits = append(hits, h)
-		}
-	})
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].pos < hits[j].pos })
+	s.hits, s.from, s.to = s.hits[:0], from, to
+	s.find.find(buf, false, 0, s.gather)
+	hits := s.hits
+	defer clear(hits) // the tokens are not kept past the call
+	if len(hits) > 1 {
+		slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(a.pos, b.pos) })
+	}
 	cur := from
 	type place struct {
 		pos int
 		tok string
 	}
-	seen := map[place]bool{}
+	var seen map[place]bool // made for the first hit: most buffers have none
 	for _, h := range hits {
+		if seen == nil {
+			seen = map[place]bool{}
+		}
 		key := place{h.pos, h.match.Token}
 		if seen[key] {
 			continue // the same token reached by two decoding paths

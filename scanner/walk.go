@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/loftyscan/loftyscan/finding"
@@ -75,9 +76,9 @@ func walkRoots(ctx context.Context, r *Run, roots []string, infos []fs.FileInfo,
 			if real, err := filepath.EvalSymlinks(root); err == nil {
 				w.visited[real] = true
 			}
-			w.walkDir(ctx, root, display)
+			w.walkDir(ctx, root, display, true)
 		} else {
-			w.file(root, display)
+			w.fileByPath(root, display)
 		}
 	}
 }
@@ -112,13 +113,21 @@ func (r *Run) countWalk(ctx context.Context, roots []string, infos []fs.FileInfo
 	return n
 }
 
-// walker walks directory trees and queues their files.
+// batchFiles is how many files of one folder go to a worker as one job.
+// Handing files over one by one cost a goroutine wake-up each, more than
+// opening a small file; a batch is still small enough that the workers
+// share a folder of large files.
+const batchFiles = 32
+
+// walker walks directory trees and queues their files, a batch of one
+// folder's files to a job.
 type walker struct {
 	run     *Run
 	count   *int64 // when set, files are counted here, not queued
 	jobs    chan<- func(context.Context, *Worker)
 	visited map[string]bool // real paths of directories entered, against symlink loops
 	prefix  string          // how the root shows in paths: "" for a lone root
+	dirBuf  []byte          // for listing folders
 }
 
 // skipped reports whether Options.Skip excludes the path rel (as shown in
@@ -142,38 +151,139 @@ func (w *walker) skipped(rel string, isDir bool) bool {
 	return false
 }
 
-func (w *walker) walkDir(ctx context.Context, dir, display string) {
+// walkDir queues the regular files of dir in batches, then walks its
+// subfolders. The folder stays open (dirHandle) until its last batch is
+// done, so that workers open its files by name in it rather than by a
+// path the kernel walks again; it is closed before the walk goes deeper,
+// so open folders are bounded by the jobs in flight, not by the depth.
+// follow says whether dir may itself be a symbolic link (a root, or a
+// link followed on purpose); below, a folder that turned into a link
+// between the listing and the open is not entered.
+func (w *walker) walkDir(ctx context.Context, dir, display string, follow bool) {
 	if ctx.Err() != nil {
 		return
 	}
-	entries, err := os.ReadDir(dir)
+	if w.dirBuf == nil {
+		w.dirBuf = make([]byte, 32<<10)
+	}
+	d, entries, err := readDir(dir, display, follow, w.dirBuf)
 	if err != nil {
 		w.run.Fail(displayName(display, dir), "cannot read directory: %v", finding.DropPath(err))
-		// ReadDir returns what it read before the error: go on with it.
+		// What was read before the error is still walked.
 	}
+	type sub struct{ abs, rel string }
+	var subdirs []sub
+	var b batch
 	for _, e := range entries {
-		name := e.Name()
-		abs := filepath.Join(dir, name)
+		name := e.name
 		rel := joinDisplay(display, name)
 		if !utf8.ValidString(name) {
 			w.run.Warn(finding.ValidPath(rel), "file name is not valid UTF-8; shown with U+FFFD in place of the invalid bytes")
 			rel = finding.ValidPath(rel)
 		}
-		if w.skipped(rel, e.IsDir()) {
+		if w.skipped(rel, e.typ.IsDir()) {
 			continue
 		}
-		switch t := e.Type(); {
+		switch t := e.typ; {
 		case t.IsDir():
-			if name == ".git" {
-				continue
+			if name != ".git" {
+				subdirs = append(subdirs, sub{filepath.Join(dir, name), rel})
 			}
-			w.walkDir(ctx, abs, rel)
 		case t&fs.ModeSymlink != 0:
-			w.symlink(ctx, abs, rel)
+			w.flush(&b)
+			w.symlink(ctx, filepath.Join(dir, name), rel)
+		case t.IsRegular() && w.count != nil:
+			*w.count++
 		case t.IsRegular():
-			w.file(abs, rel)
+			if b.dir == nil {
+				b = batch{dir: d.hold(), names: make([]string, 0, batchFiles), rels: make([]string, 0, batchFiles)}
+			}
+			b.names = append(b.names, name)
+			b.rels = append(b.rels, rel)
+			if len(b.names) == batchFiles {
+				w.flush(&b)
+			}
 		default:
 			w.run.Skip(rel, "%s, not read", describeMode(t))
+		}
+	}
+	w.flush(&b)
+	if d != nil {
+		d.release()
+	}
+	for _, s := range subdirs {
+		w.walkDir(ctx, s.abs, s.rel, false)
+	}
+}
+
+// readDir opens dir, keeping it open for its files to be opened in it, and
+// returns its entries sorted by name, as os.ReadDir does; buf is for
+// readEntries. On an error it
+// returns the entries read before it (none, and no handle, when the folder
+// could not be opened).
+func readDir(dir, display string, follow bool, buf []byte) (*dirHandle, []dirEntry, error) {
+	d, err := openDir(dir, follow)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.rel = display
+	entries, err := readEntries(d, buf)
+	slices.SortFunc(entries, func(a, b dirEntry) int { return strings.Compare(a.name, b.name) })
+	return d, entries, err
+}
+
+// dirEntry is a name in a folder and its type, as the listing gives it.
+type dirEntry struct {
+	name string
+	typ  fs.FileMode // type bits only
+}
+
+// dirHandle is a folder held open while its files are read: the walker
+// holds it while it lists the folder, each queued batch while it waits and
+// runs; the last to let go closes it.
+type dirHandle struct {
+	f    *os.File
+	fd   int    // f's descriptor, for openat (Unix)
+	path string // as the walker opened it
+	rel  string // as it shows in findings
+	// exactSizes says the folder's file system reports file sizes that a
+	// read can stop at (a disk, not /proc, whose files say 0 and are not).
+	exactSizes bool
+	refs       atomic.Int32
+}
+
+func (d *dirHandle) hold() *dirHandle {
+	d.refs.Add(1)
+	return d
+}
+
+func (d *dirHandle) release() {
+	if d.refs.Add(-1) == 0 {
+		d.f.Close()
+	}
+}
+
+// batch is some files of one folder, queued as one job.
+type batch struct {
+	dir   *dirHandle
+	names []string // names in dir
+	rels  []string // as they show in findings
+}
+
+// flush queues the files gathered in b, if any, and empties b.
+func (w *walker) flush(b *batch) {
+	if b.dir == nil {
+		return
+	}
+	job := *b
+	*b = batch{}
+	w.jobs <- func(ctx context.Context, wk *Worker) {
+		defer job.dir.release()
+		for i, name := range job.names {
+			if ctx.Err() != nil {
+				return
+			}
+			wk.scanFileIn(ctx, job.dir, name, job.rels[i])
 		}
 	}
 }
@@ -196,48 +306,66 @@ func (w *walker) symlink(ctx context.Context, abs, rel string) {
 			return
 		}
 		w.visited[real] = true
-		w.walkDir(ctx, abs, rel)
+		w.walkDir(ctx, abs, rel, true)
 	case fi.Mode().IsRegular():
-		w.file(abs, rel)
+		w.fileByPath(abs, rel)
 	default:
 		w.run.Skip(rel, "symbolic link to a %s, not read", describeMode(fi.Mode().Type()))
 	}
 }
 
-func (w *walker) file(abs, rel string) {
+// fileByPath queues one file opened by its path, following a symbolic
+// link: a root, or a link followed on purpose.
+func (w *walker) fileByPath(abs, rel string) {
 	if w.count != nil {
 		*w.count++
 		return
 	}
-	r := w.run
-	w.jobs <- func(ctx context.Context, wk *Worker) {
-		f, err := openNoBlock(abs)
-		if err != nil {
-			r.Fail(rel, "cannot open: %v", finding.DropPath(err))
-			return
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			r.Fail(rel, "cannot stat: %v", finding.DropPath(err))
-			return
-		}
-		if !fi.Mode().IsRegular() {
-			r.Skip(rel, "%s, not read", describeMode(fi.Mode().Type()))
-			return
-		}
-		err = wk.scan(ctx, f, f, fi.Size(), rel)
-		if err != nil && !isContextErr(err) {
-			r.Fail(rel, "read error, the rest of the file was not scanned: %v", finding.DropPath(err))
-		}
+	w.jobs <- func(ctx context.Context, wk *Worker) { wk.scanFilePath(ctx, abs, rel) }
+}
+
+// scanFilePath opens the file at abs without blocking (a path that turned
+// into a FIFO since the walk listed it must not hang the scan), checks that
+// it is a regular file, and scans it, reporting it as rel.
+func (wk *Worker) scanFilePath(ctx context.Context, abs, rel string) {
+	r := wk.r
+	f, err := openNoBlock(abs)
+	if err != nil {
+		r.Fail(rel, "cannot open: %v", finding.DropPath(err))
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		r.Fail(rel, "cannot stat: %v", finding.DropPath(err))
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		r.Skip(rel, "%s, not read", describeMode(fi.Mode().Type()))
+		return
+	}
+	wk.scanOpenFile(ctx, f, fi.Size(), rel)
+}
+
+// scanOpenFile scans the regular file f of the given size from its start,
+// streaming it chunk by chunk and opening the archive it may be.
+func (wk *Worker) scanOpenFile(ctx context.Context, f *os.File, size int64, rel string) {
+	err := wk.scan(ctx, f, f, size, rel)
+	if err != nil && !isContextErr(err) {
+		wk.r.Fail(rel, "read error, the rest of the file was not scanned: %v", finding.DropPath(err))
 	}
 }
 
+// joinDisplay joins a folder's path as shown in findings (clean and
+// slash-separated) and a name in it, as path.Join would.
 func joinDisplay(dir, name string) string {
-	if dir == "" {
+	switch {
+	case dir == "" || dir == ".":
 		return name
+	case strings.HasSuffix(dir, "/"):
+		return dir + name
 	}
-	return path.Join(dir, name)
+	return dir + "/" + name
 }
 
 func displayName(display, abs string) string {

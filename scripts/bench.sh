@@ -31,7 +31,8 @@ History (reference: git cat-file --batch-all-objects --batch --unordered):
   history N KEYS    git, range and staged on that synthetic history
 
 Folders (reference: rg -uuu -a -c eyJ DIR, which opens and searches every file):
-  dir [DIR]         loftyscan dir, gitleaks dir, rg, find DIR -type f -exec cat;
+  dir [DIR]         loftyscan dir, gitleaks dir, rg, rg -z (which decompresses
+                    gzip, bzip2, xz and zstd files too), find DIR -type f -exec cat;
                     without DIR, a copy of $(go env GOROOT)/src with 3 keys
   dir-small         100,000 small files (100-1,500 bytes), 3 keys
   dir-jwt           1,000 JSON fixtures of 100 generic (non-Lofty) JWTs, 3 keys
@@ -450,6 +451,9 @@ bench_dir() {
     add find "find -type f" "$RUNS" find "$dir" -type f
   fi
   ((have_rg)) && add rg "rg" "$RUNS" rg -uuu -a -c eyJ "$dir"
+  # rg -z also decompresses what loftyscan opens (gzip, bzip2, xz, zstd),
+  # with the external tools it runs; the reference stays plain rg.
+  [ "${3:-}" = find ] || { ((have_rg)) && add rgz "rg -z" "$RUNS" rg -z -uuu -a -c eyJ "$dir"; }
   # shellcheck disable=SC2016 # $1 is the inner shell's
   add cat "find -exec cat" "$RUNS" sh -c 'find "$1" -type f -exec cat {} + >/dev/null' sh "$dir"
   add_loftyscan "loftyscan dir" dir "$dir"

@@ -51,25 +51,83 @@ type env struct {
 }
 
 // Run executes the command line args (without the program's name) and
-// returns the exit code.
+// returns the exit code. It is the process's entry: it handles the stop
+// signals (stop.go).
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runEnv(context.Background(), args, env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+	ctx, stop := withSignals(context.Background(), stderr)
+	defer stop()
+	return runEnv(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
 }
 
+// runEnv runs the command line with ctx, which a signal cancels.
 func runEnv(ctx context.Context, args []string, e env) int {
 	root, o := newRootCommand(e)
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	err := root.ExecuteContext(ctx)
-	return exitCode(err, e.stderr, o.exitCode)
+	o.stops = newStopWatch()
+	o.watch(ctx)
+	defer func() { o.release() }() // o.release grows with --timeout
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	return o.wait(e, done)
 }
 
+// wait returns the exit code of the command once it returns on done. A run
+// that is stopped (a signal, --timeout) and still busy hardStopGrace later,
+// outside report writing, is blocked where no context reaches (a read from
+// a pipe or a network file system): the run's temporary files are removed
+// and the process is left to exit without a report.
+func (o *outputFlags) wait(e env, done <-chan error) int {
+	select {
+	case err := <-done:
+		return exitCode(err, e.stderr, o.exitCode)
+	case <-o.stops.ch:
+	}
+	t := time.NewTimer(hardStopGrace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return exitCode(err, e.stderr, o.exitCode)
+	case <-t.C:
+	}
+	reporting, cause := o.stops.state()
+	if reporting {
+		return exitCode(<-done, e.stderr, o.exitCode)
+	}
+	leftovers.removeAll()
+	err := fmt.Errorf("loftyscan did not stop within %s of %s (blocked reading or writing a file, a pipe or the network): exiting without a report", hardStopGrace, describeStop(cause, o.timeout))
+	return exitCode(&cliError{err: stopError{err, cause}}, e.stderr, o.exitCode)
+}
+
+// describeStop names what stopped a run, for messages.
+func describeStop(cause error, timeout time.Duration) string {
+	var ie *interruptedError
+	if errors.As(cause, &ie) {
+		return "being " + ie.Error()
+	}
+	return fmt.Sprintf("--timeout %s running out", timeout)
+}
+
+// stopError is an error of a run that was stopped: it unwraps to the cause
+// too, so that exitCode finds the signal.
+type stopError struct {
+	err   error
+	cause error
+}
+
+func (e stopError) Error() string   { return e.err.Error() }
+func (e stopError) Unwrap() []error { return []error{e.err, e.cause} }
+
 // exitCode is the one place errors become exit codes. findingsCode is
-// --exit-code (exitFindings unless given).
+// --exit-code (exitFindings unless given). A run a signal stopped exits 128
+// plus the signal's number, once its report is written.
 func exitCode(err error, stderr io.Writer, findingsCode int) int {
-	var ce *cliError
+	var (
+		ce *cliError
+		ie *interruptedError
+	)
 	switch {
 	case err == nil:
 		return exitClean
@@ -78,6 +136,9 @@ func exitCode(err error, stderr io.Writer, findingsCode int) int {
 	case errors.As(err, &ce):
 		printError(stderr, ce.err.Error())
 		printHint(stderr, ce.hint)
+		if errors.As(err, &ie) {
+			return ie.code()
+		}
 		return exitError
 	default:
 		// Cobra's own errors: unknown command or flag, wrong arguments.
@@ -141,7 +202,9 @@ loftyscan decodes every JWS it finds, reports the ones that carry that scope
 (lofty-api-key), and the ones without it that sit next to a Lofty name
 (lofty-unconfirmed-token). Other JWTs are not reported.
 
-Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal error.`
+Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 usage or fatal
+error or --timeout, 128+N stopped by signal N (130 for Ctrl-C), after writing
+the report of what was found.`
 
 func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 	root := &cobra.Command{
@@ -167,7 +230,7 @@ func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 	root.SetVersionTemplate(versionLine(v, c, d))
 	o := &outputFlags{}
 	o.register(root)
-	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newVersionCommand(e), newManCommand(e))
+	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newRemediateCommand(e, o), newVersionCommand(e), newManCommand(e))
 	return root, o
 }
 
@@ -184,9 +247,22 @@ type outputFlags struct {
 	noProgress  bool
 	timeout     time.Duration
 	failOnError bool
-	timedOut    bool // the scan was stopped by --timeout: the report is partial
 	triage      triageFlags
-	ctx         context.Context // the running command's, for --verify
+
+	stops   *stopWatch // closed when the run is stopped, for the hard-stop watchdog
+	release func()     // stops watching and frees the --timeout timer
+}
+
+// watch makes the end of ctx (a signal, --timeout) stop the run.
+func (o *outputFlags) watch(ctx context.Context) {
+	unwatch := o.stops.watch(ctx)
+	prev := o.release
+	o.release = func() {
+		unwatch()
+		if prev != nil {
+			prev()
+		}
+	}
 }
 
 func (o *outputFlags) register(root *cobra.Command) {
@@ -218,10 +294,18 @@ func (o *outputFlags) register(root *cobra.Command) {
 		}
 		if o.timeout > 0 {
 			ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
-			_ = cancel // released when the process exits
+			if o.stops != nil {
+				o.watch(ctx)
+			}
+			release := o.release
+			o.release = func() {
+				if release != nil {
+					release()
+				}
+				cancel()
+			}
 			cmd.SetContext(ctx)
 		}
-		o.ctx = cmd.Context()
 		if err := o.triage.validate(); err != nil {
 			return err
 		}

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/loftyscan/loftyscan/finding"
@@ -72,6 +70,8 @@ type gitFlags struct {
 	recurse      bool
 	settingsFrom string
 	gh           githubFlags
+
+	preReceive preReceiveFlags
 }
 
 func newGitCommand(e env, o *outputFlags) *cobra.Command {
@@ -85,10 +85,17 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 			return "scan one repository at a time; to scan files and folders, run 'loftyscan dir " + shellWords(args) + "'"
 		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := gf.preReceive.check(&gf, cmd.Flags().Changed); err != nil {
+				return err
+			}
+			if gf.preReceive.on {
+				return gf.runPreReceive(cmd.Context(), e, o, &sf, args)
+			}
 			return gf.run(cmd.Context(), e, o, &sf, args)
 		},
 	}
 	sf.register(cmd, true)
+	gf.preReceive.register(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&gf.rng, "range", "", "scan only what the commits in `A..B` introduced: reachable from B, not from A (a pull request: base..head)")
 	f.StringVar(&gf.since, "since", "", "scan only what commits made at or after `DATE` introduced: 2024-01-31, \"2 weeks ago\", yesterday, \"last monday\" (as git reads dates; a named day from midnight)")
@@ -173,7 +180,10 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	}
 	var updates []gitscan.RefUpdate
 	if gf.prePush {
-		if updates, err = prePushUpdates(e); err != nil {
+		if updates, err = prePushUpdates(ctx, e); err != nil {
+			if cause := stopCause(ctx); cause != nil {
+				return o.stoppedError(cause, "reading the refs being pushed", "nothing was scanned and no report was written", "raise --timeout; git closes the hook's standard input once it has written the refs")
+			}
 			return err
 		}
 	}
@@ -192,10 +202,6 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 		return err
 	}
 
-	// Ctrl-C stops the scan and still removes a temporary clone; a second
-	// one kills.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	mode := reporters.ModeHistory
 	switch {
 	case gf.staged:
@@ -271,12 +277,18 @@ func openRepo(e env, args []string) (*gitscan.Repository, error) {
 }
 
 // cloneRepo clones url bare into a temporary folder that cleanup removes.
+// The folder is one of the run's leftovers until then: a second Ctrl-C,
+// SIGQUIT or the hard-stop watchdog remove it even while the clone runs.
 func cloneRepo(ctx context.Context, e env, url string) (*gitscan.Repository, func(), error) {
 	dir, err := os.MkdirTemp(e.getenv("TMPDIR"), "loftyscan-clone-")
 	if err != nil {
 		return nil, nil, &cliError{err: fmt.Errorf("cannot make a temporary folder for the clone: %w", err), hint: "check TMPDIR and free space"}
 	}
-	cleanup := func() { os.RemoveAll(dir) }
+	forget := leftovers.add(dir)
+	cleanup := func() {
+		removeHard(dir)
+		forget()
+	}
 	printNote(e.stderr, "cloning "+finding.RedactURL(url)+" (bare, all refs) into a temporary folder")
 	repo, err := gitscan.CloneRepository(ctx, url, dir)
 	if err != nil {
@@ -332,7 +344,7 @@ func parseRange(s string) (exclude, include []string, err error) {
 // prePushUpdates reads what a push sends: from the pre-commit framework's
 // variables when it runs the hook, else from git's pre-push lines on
 // standard input.
-func prePushUpdates(e env) ([]gitscan.RefUpdate, error) {
+func prePushUpdates(ctx context.Context, e env) ([]gitscan.RefUpdate, error) {
 	if to := e.getenv("PRE_COMMIT_TO_REF"); to != "" {
 		return []gitscan.RefUpdate{{LocalHash: to, RemoteHash: e.getenv("PRE_COMMIT_FROM_REF")}}, nil
 	}
@@ -344,7 +356,7 @@ func prePushUpdates(e env) ([]gitscan.RefUpdate, error) {
 	if isTerminal(e.stdin) {
 		return nil, &cliError{err: errors.New("--pre-push reads git's pre-push lines from standard input, which is a terminal"), hint: "install it as a hook with 'loftyscan hook install --pre-push'; to scan commits yourself use --range A..B"}
 	}
-	updates, err := gitscan.ParsePrePush(e.stdin)
+	updates, err := gitscan.ParsePrePush(readerWithContext(ctx, e.stdin, nil))
 	if err != nil {
 		return nil, &cliError{err: err, hint: "--pre-push expects the lines git gives a pre-push hook"}
 	}

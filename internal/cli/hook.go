@@ -37,18 +37,29 @@ For the pre-commit framework, use the hooks in loftyscan's
 }
 
 func newHookInstallCommand(e env) *cobra.Command {
-	var prePush, force bool
+	var prePush, preReceive, force bool
 	cmd := &cobra.Command{
-		Use:   "install [REPO]",
-		Short: "Install the pre-commit hook (or with --pre-push, the pre-push hook)",
+		Use:   "install [REPO] [-- PRE-RECEIVE FLAGS...]",
+		Short: "Install the pre-commit hook (or with --pre-push, the pre-push hook; --pre-receive, a server's)",
 		Long: `Install a git hook that runs loftyscan: by default the pre-commit hook,
 which blocks commits that add a Lofty API key; with --pre-push the pre-push
-hook, which blocks pushes that send one.
+hook, which blocks pushes that send one; with --pre-receive, in a server's
+repository, the pre-receive hook, which rejects pushes that add one.
 
-The hook calls loftyscan by the path it is installed from (falling back to
-loftyscan on PATH). An existing hook that loftyscan did not write is left
-alone unless --force: it is then kept as <hook>.before-loftyscan and run
-first. 'loftyscan hook uninstall' puts it back.
+The hook calls loftyscan by the path it is installed from (the pre-commit
+and pre-push hooks fall back to loftyscan on PATH; the pre-receive hook
+rejects pushes while that loftyscan is missing). An existing hook that
+loftyscan did not write is left alone unless --force: it is then kept as
+<hook>.before-loftyscan and run first. 'loftyscan hook uninstall' puts it
+back. Where the hooks folder has a pre-receive.d folder (Gitea and Forgejo
+run every script in it), the pre-receive hook goes there as
+pre-receive.d/loftyscan.
+
+Flags after -- are written into the pre-receive hook, after
+'loftyscan git --pre-receive':
+
+  loftyscan hook install --pre-receive /srv/git/app.git -- \
+      --ignore-file /etc/loftyscan/ignore --bypass-log /var/log/loftyscan-bypass.log
 
 When core.hooksPath points at a folder other repositories or other people
 share (a folder of the work tree, which is committed, or one outside the
@@ -56,15 +67,25 @@ repository, such as a global hooks folder), install refuses: a hook naming
 this machine's loftyscan would run, or fail, for all of them. Use the
 pre-commit framework there, or commit a hook that runs loftyscan from
 PATH; --force writes such a hook, which calls loftyscan from PATH.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: hookArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k := hookKindFor(prePush)
+			k, err := hookKindFor(prePush, preReceive)
+			if err != nil {
+				return err
+			}
+			args, extra := splitAtDash(cmd, args)
+			if len(extra) > 0 && !k.server {
+				return &cliError{err: errors.New("flags after -- go into the pre-receive hook only"), hint: "add --pre-receive, or leave out what follows --"}
+			}
+			if err := checkHookFlags(e, extra); err != nil {
+				return err
+			}
 			repo, dir, err := hookRepoDir(e, args)
 			if err != nil {
 				return err
 			}
 			var exe string
-			if why := sharedHooksDir(repo, dir); why != "" {
+			if why := sharedHooksDir(repo, dir); why != "" && !k.server {
 				if !force {
 					return &cliError{
 						err: fmt.Errorf("core.hooksPath points at %s, %s: a hook there naming this machine's loftyscan would run, or fail, for everyone who uses that folder", dir, why),
@@ -73,10 +94,10 @@ PATH; --force writes such a hook, which calls loftyscan from PATH.`,
 					}
 				}
 				printNote(e.stderr, fmt.Sprintf("core.hooksPath points at %s, %s: the hook runs loftyscan from PATH", dir, why))
-			} else {
-				exe = hookExecutable(e)
+			} else if exe = hookExecutable(e); exe == "" && k.server {
+				return &cliError{err: errors.New("cannot tell where this loftyscan is"), hint: "run the loftyscan installed on the server by its full path"}
 			}
-			path, kept, err := installHook(dir, k, exe, force)
+			path, kept, err := installHook(dir, k, exe, extra, force)
 			if err != nil {
 				var ce *cliError
 				if errors.As(err, &ce) {
@@ -92,12 +113,59 @@ PATH; --force writes such a hook, which calls loftyscan from PATH.`,
 		},
 	}
 	cmd.Flags().BoolVar(&prePush, "pre-push", false, "install the pre-push hook, which scans the commits being pushed")
+	cmd.Flags().BoolVar(&preReceive, "pre-receive", false, "install a server's pre-receive hook, which scans what each push adds")
 	cmd.Flags().BoolVar(&force, "force", false, "replace a hook loftyscan did not write, keeping it to run first; in a shared core.hooksPath folder, write a hook that runs loftyscan from PATH")
 	return cmd
 }
 
+// hookArgs allows a repository before --, and anything after it.
+func hookArgs(cmd *cobra.Command, args []string) error {
+	before, _ := splitAtDash(cmd, args)
+	if len(before) > 1 {
+		return fmt.Errorf("accepts at most 1 repository, received %d", len(before))
+	}
+	return nil
+}
+
+// splitAtDash splits the arguments at --: the repository, then the flags
+// for the hook.
+func splitAtDash(cmd *cobra.Command, args []string) ([]string, []string) {
+	if i := cmd.ArgsLenAtDash(); i >= 0 {
+		return args[:i], args[i:]
+	}
+	return args, nil
+}
+
+// checkHookFlags parses the flags to write into a pre-receive hook as
+// 'loftyscan git --pre-receive' will, so that a mistake fails now rather
+// than on every push.
+func checkHookFlags(e env, extra []string) error {
+	if len(extra) == 0 {
+		return nil
+	}
+	root, _ := newRootCommand(e)
+	git, _, err := root.Find([]string{"git"})
+	if err == nil {
+		err = git.ParseFlags(extra)
+	}
+	if err == nil && len(git.Flags().Args()) > 0 {
+		err = fmt.Errorf("%q is not a flag: the hook scans the repository it runs in", git.Flags().Args()[0])
+	}
+	if err == nil {
+		for _, name := range []string{"pre-receive", "staged", "pre-push", "range", "ref", "since", "format", "output"} {
+			if git.Flags().Changed(name) {
+				err = fmt.Errorf("--%s cannot go into the pre-receive hook", name)
+			}
+		}
+	}
+	if err != nil {
+		return &cliError{err: fmt.Errorf("the flags for the hook: %w", err), hint: "give flags of 'loftyscan git --pre-receive' after --, e.g. -- --ignore-file /etc/loftyscan/ignore"}
+	}
+	return nil
+}
+
 func newHookUninstallCommand(e env) *cobra.Command {
-	var prePush bool
+	var prePush, preReceive bool
 	cmd := &cobra.Command{
 		Use:   "uninstall [REPO]",
 		Short: "Remove loftyscan's pre-commit hook (or with --pre-push, its pre-push hook)",
@@ -105,7 +173,10 @@ func newHookUninstallCommand(e env) *cobra.Command {
 kept. A hook loftyscan did not write is left alone.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k := hookKindFor(prePush)
+			k, err := hookKindFor(prePush, preReceive)
+			if err != nil {
+				return err
+			}
 			_, dir, err := hookRepoDir(e, args)
 			if err != nil {
 				return err
@@ -127,14 +198,20 @@ kept. A hook loftyscan did not write is left alone.`,
 		},
 	}
 	cmd.Flags().BoolVar(&prePush, "pre-push", false, "remove the pre-push hook instead of the pre-commit one")
+	cmd.Flags().BoolVar(&preReceive, "pre-receive", false, "remove the pre-receive hook instead of the pre-commit one")
 	return cmd
 }
 
-func hookKindFor(prePush bool) hookKind {
-	if prePush {
-		return prePushHook
+func hookKindFor(prePush, preReceive bool) (hookKind, error) {
+	switch {
+	case prePush && preReceive:
+		return hookKind{}, &cliError{err: errors.New("--pre-push and --pre-receive do not go together"), hint: "--pre-push is a clone's hook, --pre-receive a server's: pick one"}
+	case prePush:
+		return prePushHook, nil
+	case preReceive:
+		return preReceiveHook, nil
 	}
-	return preCommitHook
+	return preCommitHook, nil
 }
 
 // hookRepoDir finds the repository given, or the one here, and the

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/loftyscan/loftyscan/internal/atomicfile"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 )
 
 // Git hooks that run loftyscan. A hook is a small sh script that calls
@@ -31,11 +35,13 @@ type hookKind struct {
 	flag    string // how to choose it on 'loftyscan hook install'
 	verb    string // the git command it checks
 	purpose string
+	server  bool // a server's hook: no --no-verify, and no loftyscan but the one installed
 }
 
 var (
-	preCommitHook = hookKind{name: "pre-commit", args: "git --staged", verb: "commit", purpose: "Blocks commits that add a Lofty API key."}
-	prePushHook   = hookKind{name: "pre-push", args: "git --pre-push", stdin: true, flag: " --pre-push", verb: "push", purpose: "Blocks pushes that send a commit with a Lofty API key."}
+	preCommitHook  = hookKind{name: "pre-commit", args: "git --staged", verb: "commit", purpose: "Blocks commits that add a Lofty API key."}
+	prePushHook    = hookKind{name: "pre-push", args: "git --pre-push", stdin: true, flag: " --pre-push", verb: "push", purpose: "Blocks pushes that send a commit with a Lofty API key."}
+	preReceiveHook = hookKind{name: "pre-receive", args: "git --pre-receive", stdin: true, flag: " --pre-receive", verb: "push", purpose: "Rejects pushes that add a commit with a Lofty API key.", server: true}
 )
 
 // executable is os.Executable, replaced in tests.
@@ -52,10 +58,14 @@ func shellQuote(s string) string {
 func (k hookKind) command() string { return "loftyscan " + k.args }
 
 // hookScript is the hook that runs loftyscan at exe, or with exe "" the
-// loftyscan on PATH. The kept hook, if any, is found from $0, so the script
-// names no path but exe. The PATH lookup is `command -v` of a bare name:
-// never a file of the work tree, where git runs hooks from.
-func hookScript(k hookKind, exe string) string {
+// loftyscan on PATH; a server's hook takes extra arguments (already
+// checked) after its own. The kept hook, if any, is found from $0, so the
+// script names no path but exe. The PATH lookup is `command -v` of a bare
+// name: never a file of the work tree, where git runs hooks from.
+func hookScript(k hookKind, exe string, extra []string) string {
+	if k.server {
+		return serverHookScript(k, exe, extra)
+	}
 	run := `if [ -x "$0` + keptSuffix + `" ]; then
 	"$0` + keptSuffix + `" "$@" || exit $?
 fi
@@ -94,6 +104,33 @@ func indent(s string) string {
 	return "\t" + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n\t") + "\n"
 }
 
+// serverHookScript is a server's hook: it runs the loftyscan installed
+// and no other (a server's PATH may hold an older one), and rejects every
+// push while that loftyscan is missing, saying so.
+func serverHookScript(k hookKind, exe string, extra []string) string {
+	args := k.args
+	for _, a := range extra {
+		args += " " + shellQuote(a)
+	}
+	return "#!/bin/sh\n" +
+		hookMarker + " " + k.name + " v1\n" +
+		"# " + k.purpose + "\n" +
+		"# Written by 'loftyscan hook install" + k.flag + "'; remove it with 'loftyscan hook uninstall" + k.flag + "'.\n" +
+		"# A key a team has decided to accept: git push -o loftyscan.allow=FINGERPRINT (where the server accepts\n" +
+		"# push options), or its fingerprint in the ignore file named by --ignore-file. Both are logged.\n" +
+		"loftyscan=" + shellQuote(exe) + "\n" +
+		`if [ ! -x "$loftyscan" ]; then
+	echo "loftyscan: error: push rejected: the ` + k.name + ` hook cannot find loftyscan at $loftyscan" >&2
+	echo "loftyscan: hint: the server's administrator must install loftyscan there, or run 'loftyscan hook install` + k.flag + `' again" >&2
+	exit 1
+fi
+input=$(cat)
+if [ -x "$0` + keptSuffix + `" ]; then
+	printf '%s\n' "$input" | "$0` + keptSuffix + `" "$@" || exit $?
+fi
+printf '%s\n' "$input" | "$loftyscan" ` + args + "\n"
+}
+
 // isOurs reports whether a hook file is one loftyscan wrote.
 func isOurs(script []byte) bool {
 	return bytes.Contains(script, []byte("\n"+hookMarker+" "))
@@ -102,13 +139,13 @@ func isOurs(script []byte) bool {
 // installHook writes loftyscan's hook of kind k into dir. A hook loftyscan
 // wrote is replaced; another is kept and run first only with force. It
 // returns the hook's path and whether a previous hook is kept.
-func installHook(dir string, k hookKind, exe string, force bool) (string, bool, error) {
+func installHook(dir string, k hookKind, exe string, extra []string, force bool) (string, bool, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", false, fmt.Errorf("cannot create the hooks folder: %w", err)
 	}
-	path := filepath.Join(dir, k.name)
+	path := hookPath(dir, k)
 	kept := path + keptSuffix
-	old, err := os.ReadFile(path)
+	old, err := readHook(path)
 	switch {
 	case err == nil && isOurs(old):
 		// An update of loftyscan's own hook: a kept hook stays kept.
@@ -131,18 +168,10 @@ func installHook(dir string, k hookKind, exe string, force bool) (string, bool, 
 	case !errors.Is(err, fs.ErrNotExist):
 		return path, false, fmt.Errorf("cannot read the existing hook: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+k.name+".loftyscan-*")
-	if err != nil {
-		return path, false, fmt.Errorf("cannot write the hook: %w", err)
-	}
-	_, werr := tmp.WriteString(hookScript(k, exe))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o755)); err != nil {
-		os.Remove(tmp.Name())
-		return path, false, fmt.Errorf("cannot write the hook: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
+	// Through a temporary file renamed into place: never half a hook, and a
+	// link at path (core.hooksPath may be a folder of the repository) is
+	// replaced, not written through.
+	if err := atomicfile.WriteFile(path, []byte(hookScript(k, exe, extra)), 0o755); err != nil {
 		return path, false, fmt.Errorf("cannot write the hook: %w", err)
 	}
 	_, kerr := os.Lstat(kept)
@@ -153,8 +182,8 @@ func installHook(dir string, k hookKind, exe string, force bool) (string, bool, 
 // the hook it had kept. It leaves any other hook alone. It returns the
 // hook's path and whether there was one of loftyscan's to remove.
 func uninstallHook(dir string, k hookKind) (string, bool, error) {
-	path := filepath.Join(dir, k.name)
-	old, err := os.ReadFile(path)
+	path := hookPath(dir, k)
+	old, err := readHook(path)
 	if errors.Is(err, fs.ErrNotExist) && !isSymlink(path) {
 		return path, false, nil
 	}
@@ -179,7 +208,45 @@ func uninstallHook(dir string, k hookKind) (string, bool, error) {
 	return path, true, nil
 }
 
+// hookPath is where the hook of kind k goes in the hooks folder dir: the
+// file named after it, or, for a server's hook where the folder has a
+// <hook>.d folder (Gitea and Forgejo run every script in it from their own
+// hook), a script named loftyscan in that folder.
+func hookPath(dir string, k hookKind) string {
+	if k.server {
+		d := filepath.Join(dir, k.name+".d")
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			return filepath.Join(d, "loftyscan")
+		}
+	}
+	return filepath.Join(dir, k.name)
+}
+
 func isSymlink(path string) bool {
 	fi, err := os.Lstat(path)
 	return err == nil && fi.Mode()&fs.ModeSymlink != 0
+}
+
+// maxHookRead is how much of an existing hook is read to tell whether
+// loftyscan wrote it: its marker is on the second line.
+const maxHookRead = 64 << 10
+
+// readHook reads the start of the hook at path. It follows a link, as git
+// does when it runs the hook, but never blocks or reads without end: a hook
+// that is a FIFO, or a link to one or to a device (core.hooksPath can name
+// a folder of the repository), reads as empty, and a large one is cut.
+func readHook(path string) ([]byte, error) {
+	f, err := nonblock.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil
+	}
+	return io.ReadAll(io.LimitReader(f, maxHookRead))
 }

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/loftyscan/loftyscan/scanner"
+	"github.com/loftyscan/loftyscan/verify"
 )
 
 // scan is one scan a command runs: what scanThenReport needs of it.
@@ -40,7 +43,9 @@ type scan struct {
 // scan; the scan runs with a progress line; then triage decides what
 // counts, and every report is rendered from the one scan and written.
 // A report file is put in place only once it is whole: a scan that fails
-// leaves the previous one.
+// leaves the previous one. A scan stopped by a signal or --timeout still
+// writes every report with what it found; a run stopped before its scan
+// began (during a clone) writes none, since it found nothing.
 func (o *outputFlags) scanThenReport(ctx context.Context, e env, sc scan) error {
 	outs, err := o.openReports(e)
 	if err != nil {
@@ -58,21 +63,25 @@ func (o *outputFlags) scanThenReport(ctx context.Context, e env, sc scan) error 
 	if sc.prepare != nil {
 		cleanup, err := sc.prepare(ctx)
 		if err != nil {
+			if cause := stopCause(ctx); cause != nil {
+				return o.stoppedError(cause, "the clone", "nothing was scanned, no report was written, and the temporary clone is removed", "raise --timeout, or clone the repository yourself and scan the clone")
+			}
 			return err
 		}
 		defer cleanup()
 	}
 	announce(e, sc.settings)
 	pl, warn := o.startScan(e, &sc.opts, sc.unit)
-	c := &scanner.Collector{OnWarning: warn, OnSkip: o.onSkip(e, pl)}
-	stats, err := sc.run(ctx, scanner.New(sc.opts), c)
+	sink := &reportSink{c: scanner.Collector{OnWarning: warn, OnSkip: o.onSkip(e, pl)}}
+	stats, err := runScan(ctx, e, sc, sink)
 	pl.stop()
-	if err != nil && !o.stopped(err) {
+	scanStop := stopCause(ctx)
+	if err != nil && scanStop == nil {
 		return sc.fail(err)
 	}
 	stats.Warnings += int64(len(sc.settings.warnings) + len(sc.settings.notices))
 	ok = true
-	return o.report(e, outs, c.Sorted(), stats, sc.root(), sc.mode, sc.settings)
+	return o.report(ctx, e, outs, sink.freeze(), stats, sc.root(), sc.mode, sc.settings, scanStop)
 }
 
 // announce prints, before the scan, what the settings say a reviewer must
@@ -91,6 +100,83 @@ func announce(e env, st *settings) {
 	}
 }
 
+// runScan runs the scan. Stopped, a scan returns within scanStopGrace as
+// a rule; one that does not is blocked where its context does not reach,
+// and is left behind: the findings it had made are reported without it.
+func runScan(ctx context.Context, e env, sc scan, sink *reportSink) (finding.Stats, error) {
+	type result struct {
+		stats finding.Stats
+		err   error
+	}
+	start := time.Now()
+	done := make(chan result, 1)
+	go func() {
+		stats, err := sc.run(ctx, scanner.New(sc.opts), sink)
+		done <- result{stats, err}
+	}()
+	select {
+	case r := <-done:
+		return r.stats, r.err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(scanStopGrace)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.stats, r.err
+	case <-t.C:
+	}
+	printWarning(e.stderr, fmt.Sprintf("the scan did not stop within %s (a read blocked where it cannot be interrupted): the report lists what it had found, and its counts of skipped and unreadable files may be short", scanStopGrace))
+	p := sc.opts.Progress
+	return finding.Stats{Files: p.Files.Load(), Bytes: p.Bytes.Load(), Duration: time.Since(start), Warnings: sink.warnings()}, ctx.Err()
+}
+
+// reportSink collects what a scan finds. It is frozen when the report is
+// made: whatever a scan left behind finds after that is dropped.
+type reportSink struct {
+	mu     sync.Mutex
+	c      scanner.Collector
+	frozen bool
+}
+
+func (s *reportSink) Finding(f finding.Finding) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.frozen {
+		s.c.Finding(f)
+	}
+}
+
+func (s *reportSink) Warning(w finding.Warning) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.frozen {
+		s.c.Warning(w)
+	}
+}
+
+func (s *reportSink) Skipped(w finding.Warning) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.frozen {
+		s.c.Skipped(w)
+	}
+}
+
+func (s *reportSink) warnings() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.c.Warnings))
+}
+
+// freeze ends collection and returns the findings in report order.
+func (s *reportSink) freeze() []finding.Finding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.frozen = true
+	return s.c.Sorted()
+}
+
 // useColor decides colour for the terminal format: only on a terminal, and
 // never with --no-color or NO_COLOR (https://no-color.org).
 func (o *outputFlags) useColor(e env, w io.Writer) bool {
@@ -101,9 +187,11 @@ func (o *outputFlags) useColor(e env, w io.Writer) bool {
 }
 
 // report triages the findings, writes every report and turns findings
-// into errFindings.
-func (o *outputFlags) report(e env, outs []*reportOut, findings []finding.Finding, stats finding.Stats, root string, mode reporters.Mode, st *settings) error {
-	shown, err := o.triage.apply(o.ctx, e, findings, &stats, st)
+// into errFindings. scanStop is why the scan was stopped, if it was; ctx
+// ending during verification (a signal, --timeout) leaves the keys not yet
+// checked unknown, and the reports are written all the same.
+func (o *outputFlags) report(ctx context.Context, e env, outs []*reportOut, findings []finding.Finding, stats finding.Stats, root string, mode reporters.Mode, st *settings, scanStop error) error {
+	shown, err := o.triage.apply(ctx, e, findings, &stats, st)
 	if err != nil {
 		abortReports(outs)
 		return err
@@ -113,12 +201,21 @@ func (o *outputFlags) report(e env, outs []*reportOut, findings []finding.Findin
 			root = abs
 		}
 	}
+	if o.stops != nil {
+		o.stops.setReporting(true)
+		defer o.stops.setReporting(false)
+	}
 	if err := o.writeReports(e, outs, reporters.Report{Findings: shown, Stats: stats, Root: root, Notices: st.notices, Mode: mode}); err != nil {
 		return err
 	}
+	unchecked, verified := unverified(findings)
 	switch {
-	case o.timedOut:
-		return &cliError{err: fmt.Errorf("the scan was stopped by --timeout %s: the report lists only what was found before", o.timeout), hint: "raise --timeout, or scan less at once (a folder, a --range)"}
+	case scanStop != nil:
+		return o.stoppedError(scanStop, "the scan", "the report lists only what was found before", "raise --timeout, or scan less at once (a folder, a --range)")
+	case unchecked > 0 && stopCause(ctx) != nil:
+		return o.stoppedError(stopCause(ctx), "live verification",
+			fmt.Sprintf("%d of %d verified findings were not checked (verification \"unknown\", with the reason); the report lists every finding", unchecked, verified),
+			"raise --timeout; keys whose verification is unknown may be live")
 	case o.failOnError && stats.Errors > 0:
 		return &cliError{err: fmt.Errorf("%d files or objects could not be read (see the warnings above)", stats.Errors), hint: "fix or skip them, or leave out --fail-on-error to let the findings decide the exit code"}
 	case stats.Findings > 0:
@@ -127,12 +224,29 @@ func (o *outputFlags) report(e env, outs []*reportOut, findings []finding.Findin
 	return nil
 }
 
-// stopped reports whether a scan error is --timeout running out, in which
-// case the command reports what was found and then fails.
-func (o *outputFlags) stopped(err error) bool {
-	if o.timeout > 0 && errors.Is(err, context.DeadlineExceeded) {
-		o.timedOut = true
-		return true
+// unverified counts the findings whose verification a stop cut short, and
+// those verification looked at.
+func unverified(findings []finding.Finding) (unchecked, verified int) {
+	for _, f := range findings {
+		if f.Verification == "" {
+			continue
+		}
+		verified++
+		switch f.VerificationReason {
+		case verify.ReasonInterrupted, verify.ReasonTimeoutBefore, verify.ReasonTimeoutDuring:
+			unchecked++
+		}
 	}
-	return false
+	return unchecked, verified
+}
+
+// stoppedError says that what (a phase: "the scan") was stopped, by a
+// signal or by --timeout, and then what that means; timeoutHint is the
+// hint for --timeout. A signal's error exits 128 plus its number.
+func (o *outputFlags) stoppedError(cause error, what, then, timeoutHint string) error {
+	var ie *interruptedError
+	if errors.As(cause, &ie) {
+		return &cliError{err: stopError{fmt.Errorf("%s was %s: %s", what, ie.Error(), then), ie}}
+	}
+	return &cliError{err: fmt.Errorf("%s was stopped by --timeout %s: %s", what, o.timeout, then), hint: timeoutHint}
 }

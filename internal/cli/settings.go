@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/loftyscan/loftyscan/config"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/gitscan"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 )
 
 // Where a scan's settings come from. The files that decide what is
@@ -314,9 +314,11 @@ func (s *settingsSource) anyTipHas(p string) bool {
 	return false
 }
 
-// readDiskFile reads a file, at most limit bytes of it.
+// readDiskFile reads a file, at most limit bytes of it. A named pipe
+// (planted in a scanned folder as .loftyscan.toml, say) does not block the
+// open, and reads as empty when nothing writes to it.
 func readDiskFile(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
+	f, err := nonblock.Open(p)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"io"
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/reporters"
@@ -40,7 +41,10 @@ Findings are reported under the path given by --path (default "stdin").`,
 				mode: reporters.ModeFiles,
 				opts: opts,
 				run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
-					return s.ScanReader(ctx, name, e.stdin, sink)
+					// Stopped (a signal, --timeout), standard input ends
+					// there: what was read is still scanned, though the read
+					// under way may never return (a pipe never closed).
+					return s.ScanReader(context.WithoutCancel(ctx), name, readerWithContext(ctx, e.stdin, io.EOF), sink)
 				},
 				fail:     func(err error) error { return &cliError{err: err} },
 				root:     func() string { return "" },

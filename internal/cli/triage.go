@@ -16,13 +16,14 @@ import (
 // known (a baseline, .loftyscanignore, an inline loftyscan:allow) are
 // suppressed, and --verify asks Lofty which keys are live.
 type triageFlags struct {
-	baseline       string
-	ignoreFile     string // --ignore-file: a path, "none", or "" for .loftyscanignore
-	noInlineAllow  bool
-	showSuppressed bool
-	verify         bool
-	verifyRate     int
-	verifyTimeout  time.Duration
+	baseline          string
+	ignoreFile        string // --ignore-file: a path, "none", or "" for .loftyscanignore
+	noInlineAllow     bool
+	showSuppressed    bool
+	verify            bool
+	verifyUnconfirmed bool
+	verifyRate        int
+	verifyTimeout     time.Duration
 }
 
 func (t *triageFlags) register(f *pflag.FlagSet) {
@@ -31,13 +32,17 @@ func (t *triageFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&t.noInlineAllow, "no-inline-allow", false, "count findings on lines with a loftyscan:allow comment, as if it were not there")
 	f.BoolVar(&t.showSuppressed, "show-suppressed", false, "list suppressed findings (baseline, .loftyscanignore, loftyscan:allow) too")
 	f.BoolVar(&t.verify, "verify", false, "ask Lofty's API whether each key is live (sends each key to LOFTY_BASE_URL or https://api.lofty.com)")
-	f.IntVar(&t.verifyRate, "verify-rate", verify.DefaultRequestsPerMinute, "at most `N` verification requests per minute")
+	f.BoolVar(&t.verifyUnconfirmed, "verify-unconfirmed", false, "with --verify, also send tokens that lack the Lofty scope (they may be another service's secrets)")
+	f.IntVar(&t.verifyRate, "verify-rate", verify.DefaultRequestsPerMinute, "at most `N` verification requests in any 60 seconds")
 	f.DurationVar(&t.verifyTimeout, "verify-timeout", verify.DefaultTimeout, "time limit for each verification request")
 }
 
 func (t *triageFlags) validate() error {
 	if t.verifyRate < 1 {
 		return &cliError{err: fmt.Errorf("--verify-rate %d is below 1", t.verifyRate), hint: "Lofty allows about 100 requests per minute"}
+	}
+	if t.verifyUnconfirmed && !t.verify {
+		return &cliError{err: errors.New("--verify-unconfirmed needs --verify"), hint: "add --verify to check keys with Lofty"}
 	}
 	if t.verifyTimeout <= 0 {
 		return &cliError{err: fmt.Errorf("--verify-timeout %s is not positive", t.verifyTimeout), hint: "use a duration such as 10s"}
@@ -91,10 +96,18 @@ func (t *triageFlags) apply(ctx context.Context, e env, findings []finding.Findi
 
 // verifyAll asks Lofty about each distinct key once. Suppressed findings
 // and keys expired by their own claims are not sent: a key that is known
-// or already dead need not travel again.
+// or already dead need not travel again; nor are unconfirmed tokens unless
+// --verify-unconfirmed. When ctx ends (a signal, --timeout) the keys not
+// yet checked are unknown with the reason; the caller tells the user.
 func (t *triageFlags) verifyAll(ctx context.Context, e env, findings []finding.Finding) error {
 	base := e.getenv("LOFTY_BASE_URL")
-	v, err := verify.New(verify.Options{BaseURL: base, RequestsPerMinute: t.verifyRate, Timeout: t.verifyTimeout, UserAgent: "loftyscan/" + versionString()})
+	v, err := verify.New(verify.Options{
+		BaseURL:           base,
+		RequestsPerMinute: t.verifyRate,
+		Timeout:           t.verifyTimeout,
+		SendUnconfirmed:   t.verifyUnconfirmed,
+		UserAgent:         "loftyscan/" + versionString(),
+	})
 	if err != nil {
 		return &cliError{err: err, hint: "unset LOFTY_BASE_URL to use https://api.lofty.com"}
 	}
@@ -116,9 +129,6 @@ func (t *triageFlags) verifyAll(ctx context.Context, e env, findings []finding.F
 		case f.Suppressed == "" && f.Status == rules.StatusExpired:
 			f.Verification, f.VerificationReason = finding.Unknown, "expired by its claims: not sent"
 		}
-	}
-	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
-		return &cliError{err: err}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/loftyscan/loftyscan/internal/testtoken"
+	"github.com/loftyscan/loftyscan/verify"
 )
 
 // TestVerifyFlag runs --verify against a local server that mimics Lofty's
@@ -111,5 +112,52 @@ func TestVerifyRefusesPlainHTTPElsewhere(t *testing.T) {
 	})
 	if code != 2 || !strings.Contains(errb.String(), "https") {
 		t.Errorf("exit %d, stderr %q; want 2 and a message about https", code, errb.String())
+	}
+}
+
+// An unconfirmed token (no Lofty scope: maybe another service's secret) is
+// sent only with --verify-unconfirmed.
+func TestVerifyUnconfirmed(t *testing.T) {
+	t.Parallel()
+	generic := scriptKeys["GENERIC"]
+	var mu sync.Mutex
+	sent := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		sent[strings.TrimPrefix(r.Header.Get("Authorization"), "token ")]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.env"), []byte("LOFTY_TOKEN="+generic+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, stderr := runWithBase(t, srv.URL, strings.NewReader(""), "dir", dir, "--verify", "--format", "json")
+	fs := readJSONReport(t, []byte(stdout))
+	if code != 1 || len(fs) != 1 || fs[0].Verification != "unknown" || fs[0].VerificationReason != verify.ReasonUnconfirmed {
+		t.Errorf("without --verify-unconfirmed: exit %d, findings %+v; stderr:\n%s", code, fs, stderr)
+	}
+	mu.Lock()
+	if sent[generic] != 0 {
+		t.Errorf("the unconfirmed token was sent %d times without --verify-unconfirmed", sent[generic])
+	}
+	mu.Unlock()
+
+	code, stdout, stderr = runWithBase(t, srv.URL, strings.NewReader(""), "dir", dir, "--verify", "--verify-unconfirmed", "--format", "json")
+	fs = readJSONReport(t, []byte(stdout))
+	if code != 1 || len(fs) != 1 || fs[0].Verification != "invalid" {
+		t.Errorf("with --verify-unconfirmed: exit %d, findings %+v; stderr:\n%s", code, fs, stderr)
+	}
+	mu.Lock()
+	if sent[generic] != 1 {
+		t.Errorf("the unconfirmed token was sent %d times with --verify-unconfirmed, want once", sent[generic])
+	}
+	mu.Unlock()
+
+	code, _, stderr = runWithBase(t, srv.URL, strings.NewReader(""), "dir", dir, "--verify-unconfirmed")
+	if code != 2 || !strings.Contains(stderr, "--verify-unconfirmed needs --verify") {
+		t.Errorf("--verify-unconfirmed alone: exit %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -85,19 +85,18 @@ var reporterExceptions = map[string]string{
 // cliWriters are the functions of package internal/cli allowed to write
 // to an io.Writer themselves.
 var cliWriters = map[string]string{
-	"printError":         "a message helper: sanitizes the whole message",
-	"printWarning":       "a message helper: sanitizes the whole message",
-	"printHint":          "a message helper: sanitizes the whole message",
-	"printNote":          "a message helper: sanitizes the whole message",
-	"printSkipped":       "a message helper (--verbose's skips): sanitizes the whole message",
-	"printAnnotation":    "a message helper for GitHub Actions: sanitizes each line, then escapes the message as a workflow command's data",
-	"writeStepOutput":    "writes loftyscan's own value (a commit range) to $GITHUB_OUTPUT, refusing line breaks",
-	"progressLine.draw":  "counts and loftyscan's own terminal codes, no data",
-	"progressLine.clear": "loftyscan's own terminal codes",
-	"newVersionCommand":  "the binary's own build information",
-	"writeMan":           "the man page: loftyscan's help text",
-	"installHook":        "writes the hook script into its file, not to the terminal",
-	"reportFile.Write":   "writes a report the reporters rendered into its file",
+	"printError":               "a message helper: sanitizes the whole message",
+	"printWarning":             "a message helper: sanitizes the whole message",
+	"printHint":                "a message helper: sanitizes the whole message",
+	"printNote":                "a message helper: sanitizes the whole message",
+	"printSkipped":             "a message helper (--verbose's skips): sanitizes the whole message",
+	"printAnnotation":          "a message helper for GitHub Actions: sanitizes each line, then escapes the message as a workflow command's data",
+	"writeStepOutput":          "writes loftyscan's own value (a commit range) to $GITHUB_OUTPUT, refusing line breaks",
+	"progressLine.draw":        "counts and loftyscan's own terminal codes, no data",
+	"progressLine.clear":       "loftyscan's own terminal codes",
+	"newVersionCommand":        "the binary's own build information",
+	"writeMan":                 "the man page: loftyscan's help text",
+	"remediateFlags.writePlan": "the remediation plan: internal/remediate escapes and redacts every string from the repository (Plan.Write, its own tests); the keys are only in its 0600 replacements file",
 }
 
 // A Problem is a place that bypasses the redaction point.

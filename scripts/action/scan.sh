@@ -4,7 +4,8 @@
 # every report from the one scan: the findings in the log (terminal), an
 # annotation per finding (github), the job summary (markdown), the counts
 # as step outputs (counts) and the SARIF file for code scanning. It exits
-# as loftyscan did: 0 clean, 1 findings, 2 error.
+# as loftyscan did: 0 clean, 1 findings, 2 error, 128+N stopped by signal N
+# (the reports then hold what was found before).
 #
 #   LOFTYSCAN_BIN           the binary (prepare.sh's bin output)
 #   INPUT_PATH              the repository's folder (default .)

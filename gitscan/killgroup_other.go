@@ -1,0 +1,10 @@
+//go:build !unix
+
+package gitscan
+
+import "os/exec"
+
+// killGroupOnCancel: outside Unix, the context's end kills git alone
+// (exec.CommandContext's default); WaitDelay keeps its helpers from
+// holding the clone up.
+func killGroupOnCancel(*exec.Cmd) {}

@@ -1,0 +1,267 @@
+package gitscan
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtoken"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+func TestParsePreReceive(t *testing.T) {
+	t.Parallel()
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	zero := strings.Repeat("0", 40)
+	got, err := ParsePreReceive(strings.NewReader(zero + " " + a + " refs/heads/main\n\n" + a + " " + zero + " refs/tags/v1 with space\n" + b + " " + a + " refs/heads/x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PushedRef{{zero, a, "refs/heads/main"}, {a, zero, "refs/tags/v1 with space"}, {b, a, "refs/heads/x"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	if !got[1].Deleted() || got[0].Deleted() {
+		t.Error("Deleted is wrong")
+	}
+	for _, bad := range []string{a + " " + b, a + " " + b + " ", "xyz " + b + " refs/heads/m", a[:39] + " " + b + " r", strings.ToUpper(a) + " " + b + " r"} {
+		if _, err := ParsePreReceive(strings.NewReader(bad + "\n")); err == nil || errors.Is(err, ErrSHA256) {
+			t.Errorf("%q: err %v, want a parse error", bad, err)
+		}
+	}
+	if _, err := ParsePreReceive(strings.NewReader(strings.Repeat("0", 64) + " " + strings.Repeat("c", 64) + " refs/heads/main\n")); !errors.Is(err, ErrSHA256) {
+		t.Errorf("SHA-256 names: %v", err)
+	}
+}
+
+// The alternates list is split as git splits it: git itself reads objects
+// through each list here, so a folder name with the separator in it,
+// quoted, is checked against git.
+func TestParseAlternatesAsGitDoes(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	src := testgit.New(t, filepath.Join(base, `with:colon "q"`))
+	src.Write("a.txt", "alternate\n")
+	commit := src.Commit("in the alternate")
+	objects := filepath.Join(src.Dir, ".git", "objects")
+	other := testgit.New(t, filepath.Join(base, "other"))
+	list := `"` + strings.ReplaceAll(strings.ReplaceAll(objects, `\`, `\\`), `"`, `\"`) + `":` + filepath.Join(other.Dir, ".git", "objects")
+
+	got, err := parseAlternates(list, ':')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != objects || got[1] != filepath.Join(other.Dir, ".git", "objects") {
+		t.Fatalf("parseAlternates(%q) = %q", list, got)
+	}
+	if out, err := other.Cmd("", []string{"GIT_ALTERNATE_OBJECT_DIRECTORIES=" + list}, "cat-file", "-e", commit).CombinedOutput(); err != nil {
+		t.Fatalf("git does not read the list the same way: %v\n%s", err, out)
+	}
+	for _, bad := range []string{`"unterminated`, `"a"b`} {
+		if _, err := parseAlternates(bad, ':'); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	if got, _ := parseAlternates("a::b:", ':'); len(got) != 2 {
+		t.Errorf("empty entries: %q", got)
+	}
+}
+
+// quarantinePush pushes from c to srv with a pre-receive hook that keeps a
+// copy of git's quarantine, its input and its environment, then rejects
+// the push. It returns what the hook saw.
+func quarantinePush(t *testing.T, srv, c *testgit.Repo, refspecs ...string) (Quarantine, []PushedRef) {
+	t.Helper()
+	keep := t.TempDir()
+	hook := "#!/bin/sh\ncat > '" + keep + "/input'\ncp -R \"$GIT_QUARANTINE_PATH\" '" + keep + "/quarantine'\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(srv.Dir, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.Cmd("", nil, append([]string{"push", srv.Dir}, refspecs...)...).CombinedOutput(); err == nil {
+		t.Fatalf("the push went through:\n%s", out)
+	}
+	in, err := os.Open(filepath.Join(keep, "input"))
+	if err != nil {
+		t.Fatalf("the hook did not run: %v", err)
+	}
+	defer in.Close()
+	updates, err := ParsePreReceive(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Quarantine{ObjectDir: filepath.Join(keep, "quarantine"), Alternates: []string{filepath.Join(srv.Dir, "objects")}}, updates
+}
+
+// ScanPreReceive reads a push from git's quarantine, loose (a small push)
+// or packed (receive.unpackLimit), and reports what it adds only.
+func TestScanPreReceiveReadsTheQuarantine(t *testing.T) {
+	t.Parallel()
+	for _, packed := range []bool{false, true} {
+		name := "loose"
+		if packed {
+			name = "packed"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+			if packed {
+				srv.Git("config", "receive.unpackLimit", "1")
+			}
+			c := testgit.New(t, "")
+			old := testtoken.Key("old", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+			c.Write("old.env", "LOFTY_API_KEY="+old+"\n")
+			c.Commit("before")
+			c.Git("push", "-q", srv.Dir, "main")
+
+			key := testtoken.Key("new", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+			c.Write("old.env", "DEBUG=1\nLOFTY_API_KEY="+old+"\n")
+			c.Write("cfg/new.env", "x\nlofty_token="+key+"\n")
+			commit := c.Commit("add a key")
+			c.Write("other.txt", "clean\n")
+			c.Commit("after")
+			q, updates := quarantinePush(t, srv, c, "main", "main:refs/heads/copy")
+			if packed {
+				if m, _ := filepath.Glob(filepath.Join(q.ObjectDir, "pack", "*.pack")); len(m) == 0 {
+					t.Fatal("the quarantine holds no pack")
+				}
+			}
+
+			repo := repoAt(t, srv.Dir)
+			collect := &scanner.Collector{}
+			res, err := ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repo, updates, PreReceiveOptions{Quarantine: q}, collect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs := collect.Sorted()
+			if len(fs) != 1 || fs[0].Commit != commit || fs[0].Path != "cfg/new.env" || fs[0].Line != 2 || !res.Found || res.Commits != 2 {
+				t.Fatalf("findings %+v, result %+v; warnings %v", fs, res, collect.Warnings)
+			}
+			if refs := res.Refs[commit]; strings.Join(refs, ",") != "refs/heads/copy,refs/heads/main" {
+				t.Errorf("refs of the commit: %v", refs)
+			}
+
+			// Outside the quarantine the pushed objects are nowhere.
+			_, err = ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repo, updates, PreReceiveOptions{}, &scanner.Collector{})
+			if err == nil || !strings.Contains(err.Error(), "cannot be read") {
+				t.Errorf("without the quarantine: %v", err)
+			}
+		})
+	}
+}
+
+// A ref set to a blob or a tree (a tag of one) has it scanned whole.
+func TestScanPreReceiveTagOfATreeOrBlob(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	c.Git("push", "-q", srv.Dir, "main")
+	key := testtoken.Key("tree", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.Write("dir/k.env", "LOFTY_API_KEY="+key+"\n")
+	c.Git("add", "-A")
+	tree := c.Git("write-tree")
+	blob := c.Git("rev-parse", tree+":dir/k.env")
+	c.Git("tag", "-a", "-m", "a tree", "t-tree", tree)
+	c.Git("tag", "t-blob", blob)
+	q, updates := quarantinePush(t, srv, c, "t-tree", "t-blob")
+	collect := &scanner.Collector{}
+	res, err := ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir), updates, PreReceiveOptions{Quarantine: q}, collect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range collect.Sorted() {
+		paths = append(paths, f.Path)
+	}
+	if !res.Found || strings.Join(paths, ",") != "refs/tags/t-blob,refs/tags/t-tree:dir/k.env" {
+		t.Fatalf("found %v at %v", res.Found, paths)
+	}
+}
+
+// A pushed object that cannot be read is counted, with a warning: what it
+// holds was not scanned.
+func TestScanPreReceiveCountsUnreadObjects(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	c.Write("a.txt", "a\n")
+	c.Write("b.env", "b\n")
+	c.Commit("first")
+	blob := c.Git("rev-parse", "HEAD:b.env")
+	q, updates := quarantinePush(t, srv, c, "main")
+	loose := filepath.Join(q.ObjectDir, blob[:2], blob[2:])
+	if err := os.Chmod(loose, 0o644); err != nil {
+		t.Fatalf("the push was not unpacked into loose objects: %v", err)
+	}
+	if err := os.WriteFile(loose, []byte("not zlib"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	collect := &scanner.Collector{}
+	res, err := ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir), updates, PreReceiveOptions{Quarantine: q}, collect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unread != 1 || len(collect.Warnings) != 1 || !strings.Contains(collect.Warnings[0].String(), blob) {
+		t.Fatalf("unread %d, warnings %v", res.Unread, collect.Warnings)
+	}
+}
+
+// A deadline already past stops the scan and says what was left.
+func TestScanPreReceiveDeadline(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	q, updates := quarantinePush(t, srv, c, "main")
+	res, err := ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir), updates,
+		PreReceiveOptions{Quarantine: q, Deadline: time.Now().Add(-time.Second)}, &scanner.Collector{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unfinished == "" {
+		t.Fatalf("no word of what was left: %+v", res)
+	}
+}
+
+// Outside a quarantine (a hook run by hand, git before 2.11) the new
+// commits are walked: the pushed objects are in the repository already,
+// and only the refs have not moved.
+func TestScanPreReceiveWithoutQuarantine(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	old := testtoken.Key("old", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.Write("old.env", "LOFTY_API_KEY="+old+"\n")
+	base := c.Commit("before")
+	c.Git("push", "-q", srv.Dir, "main")
+	key := testtoken.Key("walked", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.Write("old.env", "DEBUG=1\nLOFTY_API_KEY="+old+"\n")
+	c.Write("new.env", "lofty_token="+key+"\n")
+	commit := c.Commit("a key")
+	// The objects go in under a ref that is then deleted.
+	c.Git("push", "-q", srv.Dir, "main:refs/tmp/x")
+	srv.Git("update-ref", "-d", "refs/tmp/x")
+
+	collect := &scanner.Collector{}
+	res, err := ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir),
+		[]PushedRef{{Old: base, New: commit, Ref: "refs/heads/main"}}, PreReceiveOptions{}, collect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := collect.Sorted()
+	if len(fs) != 1 || fs[0].Path != "new.env" || fs[0].Commit != commit || res.Commits != 1 {
+		t.Fatalf("findings %+v, result %+v", fs, res)
+	}
+}

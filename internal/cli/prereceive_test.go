@@ -1,0 +1,643 @@
+package cli
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
+)
+
+// The pre-receive tests push for real: git push into a bare repository
+// with the hook installed by 'loftyscan hook install --pre-receive', over
+// file:// and over HTTP (git http-backend behind net/http/cgi on
+// loopback). git runs the hook, which runs loftyscan (the test binary, as
+// hook_test.go explains), with the pushed objects in git's quarantine. A
+// rejected push must leave every ref where it was and no pushed object in
+// the repository.
+
+// server is a bare repository with loftyscan's pre-receive hook.
+type server struct {
+	*testgit.Repo
+	url string
+}
+
+// newServer makes the bare repository, sets its git config (key=value),
+// and installs the hook with hookArgs after --.
+func newServer(t *testing.T, gitConfig []string, hookArgs ...string) *server {
+	t.Helper()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	for _, kv := range gitConfig {
+		k, v, _ := strings.Cut(kv, "=")
+		srv.Git("config", k, v)
+	}
+	args := []string{"hook", "install", "--pre-receive", srv.Dir}
+	if len(hookArgs) > 0 {
+		args = append(append(args, "--"), hookArgs...)
+	}
+	if code, _, stderr := runGit(t, nil, "", args...); code != 0 {
+		t.Fatalf("hook install --pre-receive: exit %d\n%s", code, stderr)
+	}
+	return &server{Repo: srv, url: "file://" + srv.Dir}
+}
+
+// ref is what the server's ref points at, or "" when it has none.
+func (s *server) ref(name string) string {
+	out, ok := s.Try("", "rev-parse", "--verify", "-q", name)
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(out)
+}
+
+// refs lists every ref of the server.
+func (s *server) refs() string { return s.Git("for-each-ref", "--format=%(refname) %(objectname)") }
+
+// has reports whether the server's repository holds object h.
+func (s *server) has(h string) bool {
+	_, ok := s.Try("", "cat-file", "-e", h)
+	return ok
+}
+
+// newClient makes a work repository whose origin is url.
+func newClient(t *testing.T, url string) *testgit.Repo {
+	c := testgit.New(t, "")
+	c.Git("remote", "add", "origin", url)
+	return c
+}
+
+// push runs git push with extra environment variables; it returns git's
+// output and whether the push went through.
+func push(c *testgit.Repo, env []string, args ...string) (string, bool) {
+	c.T.Helper()
+	out, err := c.Cmd("", env, append([]string{"push"}, args...)...).CombinedOutput()
+	return string(out), err == nil
+}
+
+// remoteLines are the lines git shows from the hook.
+func remoteLines(out string) []string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if l, ok := strings.CutPrefix(sc.Text(), "remote: "); ok {
+			lines = append(lines, strings.TrimRight(l, " "))
+		}
+	}
+	return lines
+}
+
+func fingerprintOf(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// mustReject checks a push was rejected by the hook, that git shows the
+// hook's message as remote: lines naming each want, and that nothing of it
+// reached the server: the refs are as they were, and the commit is not
+// in the repository.
+func mustReject(t *testing.T, s *server, refsBefore, commit, out string, ok bool, wants ...string) {
+	t.Helper()
+	if ok {
+		t.Fatalf("the push went through:\n%s", out)
+	}
+	if !strings.Contains(out, "pre-receive hook declined") {
+		t.Errorf("git does not say the hook declined the push:\n%s", out)
+	}
+	lines := remoteLines(out)
+	msg := strings.Join(lines, "\n")
+	for _, l := range lines {
+		if l != "loftyscan:" && !strings.HasPrefix(l, "loftyscan: ") {
+			t.Errorf("a remote line not from loftyscan: %q", l)
+		}
+		for _, r := range l {
+			if r > 126 || (r < 32 && r != '\t') {
+				t.Errorf("a remote line is not plain ASCII: %q", l)
+				break
+			}
+		}
+	}
+	for _, w := range wants {
+		if !strings.Contains(msg, w) {
+			t.Errorf("the message does not say %q:\n%s", w, msg)
+		}
+	}
+	if strings.Contains(msg, "eyJhbGciOi") {
+		t.Errorf("the message holds a key:\n%s", msg)
+	}
+	if got := s.refs(); got != refsBefore {
+		t.Errorf("the refs moved:\n%s\nwere:\n%s", got, refsBefore)
+	}
+	if commit != "" && s.has(commit) {
+		t.Errorf("commit %s entered the repository", commit)
+	}
+}
+
+// keyAdvice is what every rejection says to do.
+var keyAdvice = []string{"push rejected", "revoke it in Lofty", "Settings > Integrations > API", "git commit --amend", "git rebase -i"}
+
+func mustAccept(t *testing.T, out string, ok bool, wants ...string) {
+	t.Helper()
+	if !ok {
+		t.Fatalf("the push was rejected:\n%s", out)
+	}
+	msg := strings.Join(remoteLines(out), "\n")
+	for _, w := range wants {
+		if !strings.Contains(msg, w) {
+			t.Errorf("the message does not say %q:\n%s", w, msg)
+		}
+	}
+}
+
+func TestPreReceiveBranches(t *testing.T) {
+	hookBinary(t)
+	var shown string
+	s := newServer(t, nil)
+	c := newClient(t, s.url)
+
+	// A clean first push goes through.
+	c.Write("README.md", "# app\n")
+	c.Write("app.env", "DEBUG=1\n")
+	c.Commit("first")
+	out, ok := push(c, nil, "origin", "main")
+	mustAccept(t, out, ok, "checked 1 new commit: no Lofty API key")
+	if testing.Verbose() {
+		defer func() { t.Logf("a rejection:\n%s", shown) }()
+	}
+
+	// A commit with a key is rejected, with where and what to do.
+	key := gitKey("branch")
+	c.Write("app.env", "DEBUG=1\nLOFTY_API_KEY="+key+"\n")
+	bad := c.Commit("configure the client")
+	before := s.refs()
+	out, ok = push(c, nil, "origin", "main")
+	wants := append([]string{
+		"it adds 1 Lofty API key",
+		"commit " + bad[:12] + " (refs/heads/main) \"configure the client\"",
+		"app.env:2:15",
+		"eyJ..." + key[len(key)-4:] + "#" + fingerprintOf(key)[:8],
+		"fingerprint " + fingerprintOf(key),
+		"expires 2099-01-01",
+	}, keyAdvice...)
+	mustReject(t, s, before, bad, out, ok, wants...)
+	shown = out
+
+	// The same commit as a new branch: rejected too.
+	out, ok = push(c, nil, "origin", "main:refs/heads/topic")
+	mustReject(t, s, before, bad, out, ok, "(refs/heads/topic)", "app.env:2:15")
+
+	// Fixed with --amend: goes through.
+	c.Write("app.env", "DEBUG=1\nLOFTY_API_KEY=${LOFTY_API_KEY}\n")
+	c.Git("commit", "-q", "-a", "--amend", "--no-verify", "-m", "configure the client")
+	c.Tick()
+	out, ok = push(c, nil, "origin", "main")
+	mustAccept(t, out, ok, "checked 1 new commit")
+
+	// A new branch that only points at commits the server has: nothing new.
+	out, ok = push(c, nil, "origin", "main:refs/heads/release")
+	mustAccept(t, out, ok, "checked 0 new commits")
+	// A branch moved back to an older known commit: nothing new either.
+	out, ok = push(c, nil, "--force", "origin", "main~1:refs/heads/release")
+	mustAccept(t, out, ok, "checked 0 new commits")
+
+	// A force push that puts a key in place of main's history.
+	c.Git("checkout", "-q", "-b", "rewrite", "main~1")
+	c.Write("other.env", "lofty_token="+gitKey("force")+"\n")
+	forced := c.Commit("rewritten")
+	before = s.refs()
+	out, ok = push(c, nil, "--force", "origin", "rewrite:main")
+	mustReject(t, s, before, forced, out, ok, append([]string{"other.env:1:13", "(refs/heads/main)"}, keyAdvice...)...)
+
+	// Deleting a branch scans nothing and goes through.
+	out, ok = push(c, nil, "origin", ":refs/heads/release")
+	mustAccept(t, out, ok)
+	if s.ref("refs/heads/release") != "" {
+		t.Error("the branch was not deleted")
+	}
+}
+
+func TestPreReceiveKeysAlreadyThereAndMessages(t *testing.T) {
+	hookBinary(t)
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := newClient(t, "file://"+srv.Dir)
+	old := gitKey("old")
+	c.Write("config/app.env", "LOFTY_API_KEY="+old+"\n")
+	c.Commit("before the hook")
+	if out, ok := push(c, nil, "origin", "main"); !ok {
+		t.Fatal(out)
+	}
+	// The hook comes after a key was pushed.
+	if code, _, stderr := runGit(t, nil, "", "hook", "install", "--pre-receive", srv.Dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	s := &server{Repo: srv, url: "file://" + srv.Dir}
+
+	// Another line of that file: the key is not new, the push goes through.
+	c.Write("config/app.env", "DEBUG=1\nLOFTY_API_KEY="+old+"\n")
+	c.Commit("debug")
+	out, ok := push(c, nil, "origin", "main")
+	mustAccept(t, out, ok, "checked 1 new commit: no Lofty API key")
+
+	// An inline allow in a pushed file is the pusher's say, not the
+	// server's: still rejected.
+	key := gitKey("inline")
+	c.Write("src/client.py", "TOKEN = \""+key+"\"  # loftyscan:allow\n")
+	bad := c.Commit("inline allow")
+	before := s.refs()
+	out, ok = push(c, nil, "origin", "main")
+	mustReject(t, s, before, bad, out, ok, "src/client.py:1:10")
+
+	// Settings files that come with the push, or lie in the server's
+	// repository folder, are not the hook's: still rejected.
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+	if err := os.WriteFile(filepath.Join(srv.Dir, ".loftyscan.toml"), []byte("skip = [\"**\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(srv.Dir, ".loftyscanignore"), []byte(fingerprintOf(key)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Write(".loftyscanignore", fingerprintOf(key)+" # accepted by the pusher\n")
+	c.Write(".loftyscan.toml", "skip = [\"**\"]\n")
+	c.Write("src/client.py", "TOKEN = \""+key+"\"\n")
+	bad = c.Commit("bring my own settings")
+	out, ok = push(c, nil, "origin", "main")
+	mustReject(t, s, before, bad, out, ok, "src/client.py:1:10")
+
+	// A path and a subject that try to drive the terminal, and a key in a
+	// file name, reach the pusher escaped and redacted.
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+	name := "evil\x1b[31m" + gitKey("in-name") + ".env"
+	c.Write(name, "lofty_token="+gitKey("named")+"\n")
+	c.Git("add", "-A")
+	c.Git("commit", "-q", "--no-verify", "-m", "subject \x1b]0;title\x07 ü")
+	c.Tick()
+	out, ok = push(c, nil, "origin", "main")
+	mustReject(t, s, before, "", out, ok, `evil\x1b[31meyJ...`, `\x1b]0;title\x07 \u00fc`)
+}
+
+func TestPreReceiveTagsAndManyRefs(t *testing.T) {
+	hookBinary(t)
+	s := newServer(t, nil)
+	c := newClient(t, s.url)
+	c.Write("a.txt", "a\n")
+	base := c.Commit("first")
+	if out, ok := push(c, nil, "origin", "main"); !ok {
+		t.Fatal(out)
+	}
+
+	// A tag of a commit the server has: nothing new.
+	c.Git("tag", "v0", base)
+	c.Git("tag", "-a", "-m", "release 0.1", "v0.1", base)
+	out, ok := push(c, nil, "origin", "v0", "v0.1")
+	mustAccept(t, out, ok, "checked 0 new commits")
+
+	// A lightweight tag of a new commit with a key.
+	c.Git("checkout", "-q", "-b", "rel", base)
+	c.Write("light.env", "LOFTY_API_KEY="+gitKey("light")+"\n")
+	light := c.Commit("light")
+	c.Git("tag", "v1", light)
+	before := s.refs()
+	out, ok = push(c, nil, "origin", "v1")
+	mustReject(t, s, before, light, out, ok, "(refs/tags/v1)", "light.env:1:15")
+
+	// An annotated tag of one.
+	c.Git("tag", "-a", "-m", "release 2", "v2", light)
+	out, ok = push(c, nil, "origin", "v2")
+	mustReject(t, s, before, light, out, ok, "(refs/tags/v2)", "light.env:1:15")
+
+	// Many refs in one push, one with a key: the whole push is rejected,
+	// and the message names that ref.
+	c.Git("checkout", "-q", "-b", "clean-a", base)
+	c.Write("b.txt", "b\n")
+	cleanA := c.Commit("clean a")
+	c.Git("checkout", "-q", "-b", "clean-b", base)
+	c.Write("c.txt", "c\n")
+	c.Commit("clean b")
+	out, ok = push(c, nil, "origin", "clean-a", "clean-b", "rel", "v1")
+	mustReject(t, s, before, light, out, ok, "(refs/heads/rel, refs/tags/v1)", "light.env:1:15")
+	if s.has(cleanA) {
+		t.Error("a clean branch of the rejected push entered the repository")
+	}
+	for _, l := range remoteLines(out) {
+		if strings.Contains(l, "clean-a") || strings.Contains(l, "clean-b") {
+			t.Errorf("the message blames a clean branch: %q", l)
+		}
+	}
+	// Without the bad refs, the rest goes through.
+	out, ok = push(c, nil, "origin", "clean-a", "clean-b")
+	mustAccept(t, out, ok, "checked 2 new commits")
+}
+
+// The push option lets a key through only where the server accepts push
+// options, names it by its whole fingerprint, and logs it; so does the
+// server's ignore file.
+func TestPreReceiveBypasses(t *testing.T) {
+	hookBinary(t)
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "bypass.log")
+	ignore := filepath.Join(dir, "ignore")
+	accepted := gitKey("accepted")
+	if err := os.WriteFile(ignore, []byte("# revoked 2026-01-02, kept for the client tests (SEC-7)\n"+fingerprintOf(accepted)+" testdata/**\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--ignore-file", ignore, "--bypass-log", logFile)
+	c := newClient(t, s.url)
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	if out, ok := push(c, nil, "origin", "main"); !ok {
+		t.Fatal(out)
+	}
+	who := []string{"GL_USERNAME=mallory-admin"}
+
+	key := gitKey("optioned")
+	fp := fingerprintOf(key)
+	c.Write("fixtures/key.env", "LOFTY_API_KEY="+key+"\n")
+	commit := c.Commit("a fixture")
+	before := s.refs()
+
+	// A prefix of the fingerprint is not enough.
+	out, ok := push(c, who, "-o", "loftyscan.allow="+fp[:16], "origin", "main")
+	mustReject(t, s, before, commit, out, ok, "does not name a key", "git push -o loftyscan.allow=<fingerprint>")
+	// Another key's fingerprint lets nothing through.
+	out, ok = push(c, who, "-o", "loftyscan.allow="+fingerprintOf(accepted), "origin", "main")
+	mustReject(t, s, before, commit, out, ok, "fixtures/key.env:1:15")
+	if _, err := os.Stat(logFile); !os.IsNotExist(err) {
+		t.Errorf("a rejected push wrote the bypass log: %v", err)
+	}
+
+	// The whole fingerprint lets it through, logged.
+	out, ok = push(c, who, "-o", "ci.skip", "-o", "loftyscan.allow="+fp, "origin", "main")
+	mustAccept(t, out, ok, "let through (push-option): key eyJ..."+key[len(key)-4:]+"#"+fp[:8]+" in commit "+commit[:12]+", fixtures/key.env:1, pushed by mallory-admin")
+	if s.ref("refs/heads/main") != commit {
+		t.Error("main did not move")
+	}
+	recs := readBypassLog(t, logFile)
+	if len(recs) != 1 {
+		t.Fatalf("the log has %d records, want 1", len(recs))
+	}
+	r := recs[0]
+	if r["via"] != "push-option" || r["fingerprint"] != fp || r["commit"] != commit || r["pusher"] != "mallory-admin" ||
+		r["pusher_from"] != "GL_USERNAME" || r["path"] != "fixtures/key.env" || r["time"] == "" || !strings.HasSuffix(r["repository"].(string), "srv.git") {
+		t.Errorf("log record: %v", r)
+	}
+	if refs, _ := r["refs"].([]any); len(refs) != 1 || refs[0] != "refs/heads/main" {
+		t.Errorf("log record refs: %v", r["refs"])
+	}
+
+	// The server's ignore file: only at the paths it names.
+	c.Write("testdata/old.env", "LOFTY_API_KEY="+accepted+"\n")
+	ignored := c.Commit("an accepted key in testdata")
+	out, ok = push(c, who, "origin", "main")
+	mustAccept(t, out, ok, "let through (ignore-file)", "testdata/old.env:1")
+	if recs = readBypassLog(t, logFile); len(recs) != 2 || recs[1]["via"] != "ignore-file" || recs[1]["commit"] != ignored ||
+		!strings.Contains(recs[1]["reason"].(string), "SEC-7") {
+		t.Errorf("log after the ignore file: %v", recs)
+	}
+	c.Write("src/leak.env", "lofty_key: "+accepted+"\n")
+	leak := c.Commit("the same key elsewhere")
+	before = s.refs()
+	out, ok = push(c, who, "origin", "main")
+	mustReject(t, s, before, leak, out, ok, "src/leak.env:1:12")
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+
+	// The hook can refuse push options altogether.
+	s2 := newServer(t, []string{"receive.advertisePushOptions=true"}, "--allow-push-option=false")
+	c2 := newClient(t, s2.url)
+	c2.Write("k.env", "LOFTY_API_KEY="+key+"\n")
+	k2 := c2.Commit("key")
+	out, ok = push(c2, nil, "-o", "loftyscan.allow="+fp, "origin", "main")
+	mustReject(t, s2, s2.refs(), k2, out, ok, "lets no key through by push option", "ask the server's administrator")
+
+	// A server that does not accept push options: git refuses the option
+	// before the hook runs, and without it the key is rejected.
+	s3 := newServer(t, nil)
+	c3 := newClient(t, s3.url)
+	c3.Write("k.env", "LOFTY_API_KEY="+key+"\n")
+	k3 := c3.Commit("key")
+	out, ok = push(c3, nil, "-o", "loftyscan.allow="+fp, "origin", "main")
+	if ok || !strings.Contains(out, "does not support push options") || s3.has(k3) {
+		t.Fatalf("push -o to a server without push options: ok=%v\n%s", ok, out)
+	}
+	out, ok = push(c3, nil, "origin", "main")
+	mustReject(t, s3, s3.refs(), k3, out, ok, "k.env:1:15")
+}
+
+func readBypassLog(t *testing.T, name string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(name); fi.Mode().Perm() != 0o600 {
+		t.Errorf("the bypass log has mode %v, want 0600", fi.Mode().Perm())
+	}
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// A bypass that cannot be logged does not happen.
+func TestPreReceiveUnwritableLogRejects(t *testing.T) {
+	hookBinary(t)
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "no-such-folder", "bypass.log")
+	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--bypass-log", logFile)
+	c := newClient(t, s.url)
+	key := gitKey("unlogged")
+	c.Write("k.env", "LOFTY_API_KEY="+key+"\n")
+	k := c.Commit("key")
+	out, ok := push(c, nil, "-o", "loftyscan.allow="+fingerprintOf(key), "origin", "main")
+	mustReject(t, s, s.refs(), k, out, ok, "cannot be logged")
+}
+
+// The budget: a scan that cannot finish in time rejects the push, or
+// with --pre-receive-fail-open accepts it with a warning. A budget of 1ns
+// has run out before the scan starts, whatever the machine's speed.
+func TestPreReceiveBudget(t *testing.T) {
+	hookBinary(t)
+	closed := newServer(t, nil, "--pre-receive-budget", "1ns")
+	c := newClient(t, closed.url)
+	c.Write("a.txt", "a\n")
+	first := c.Commit("first")
+	out, ok := push(c, nil, "origin", "main")
+	mustReject(t, closed, closed.refs(), first, out, ok, "ran out of its 1ns budget", "push fewer commits", "--pre-receive-budget")
+
+	open := newServer(t, nil, "--pre-receive-budget", "1ns", "--pre-receive-fail-open")
+	c.Git("remote", "add", "open", open.url)
+	out, ok = push(c, nil, "open", "main")
+	mustAccept(t, out, ok, "push accepted without a whole scan", "ran out of its 1ns budget")
+	if open.ref("refs/heads/main") != first {
+		t.Error("main did not move")
+	}
+}
+
+// A pushed object loftyscan cannot read rejects the push (or, failing
+// open, lets it through with a warning): what it holds was not scanned.
+// The damage is real: a hook that runs before loftyscan's (kept by
+// 'hook install --force') overwrites one loose object of git's quarantine.
+func TestPreReceiveUnreadableObject(t *testing.T) {
+	hookBinary(t)
+	for _, failOpen := range []bool{false, true} {
+		var flags []string
+		if failOpen {
+			flags = []string{"--pre-receive-fail-open"}
+		}
+		srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+		c := newClient(t, "file://"+srv.Dir)
+		c.Write("a.txt", "a\n")
+		c.Write("b.env", "LOFTY_REGION=eu\n")
+		first := c.Commit("first")
+		blob := c.Git("rev-parse", "HEAD:b.env")
+		damage := "#!/bin/sh\ncat >/dev/null\nf=\"$GIT_QUARANTINE_PATH/" + blob[:2] + "/" + blob[2:] + "\"\nchmod u+w \"$f\" && printf 'not zlib' > \"$f\"\n"
+		if err := os.WriteFile(filepath.Join(srv.Dir, "hooks", "pre-receive"), []byte(damage), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"hook", "install", "--force", "--pre-receive", srv.Dir, "--"}, flags...)
+		if code, _, stderr := runGit(t, nil, "", args...); code != 0 {
+			t.Fatal(stderr)
+		}
+		s := &server{Repo: srv, url: "file://" + srv.Dir}
+		out, ok := push(c, nil, "origin", "main")
+		if failOpen {
+			mustAccept(t, out, ok, "push accepted without a whole scan", "1 object of the push could not be read", blob)
+			continue
+		}
+		mustReject(t, s, "", first, out, ok, "1 object of the push could not be read", blob, "git fsck", "--pre-receive-fail-open")
+	}
+}
+
+// A SHA-256 repository is refused with a message that says why.
+func TestPreReceiveSHA256(t *testing.T) {
+	hookBinary(t)
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare", "--object-format=sha256")
+	if code, _, stderr := runGit(t, nil, "", "hook", "install", "--pre-receive", srv.Dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	s := &server{Repo: srv, url: "file://" + srv.Dir}
+	c := testgit.New(t, "", "--object-format=sha256")
+	c.Git("remote", "add", "origin", s.url)
+	c.Write("a.txt", "a\n")
+	h := c.Commit("first")
+	out, ok := push(c, nil, "origin", "main")
+	mustReject(t, s, s.refs(), h, out, ok, "SHA-256", "--pre-receive-fail-open")
+}
+
+// Over HTTP: git http-backend behind net/http/cgi on loopback, as a web
+// server runs it, with the pusher in REMOTE_USER.
+func TestPreReceiveOverHTTP(t *testing.T) {
+	hookBinary(t)
+	gitPath := testtool.Need(t, "git")
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "bypass.log")
+	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--bypass-log", logFile)
+	env := []string{"GIT_PROJECT_ROOT=" + filepath.Dir(s.Dir), "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=alice", "HOME=" + s.Home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull}
+	if p := os.Getenv("PATH"); p != "" {
+		env = append(env, "PATH="+p)
+	}
+	h := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"}, Env: env}
+	ts := httptest.NewServer(http.StripPrefix("/git", h))
+	defer ts.Close()
+	c := newClient(t, ts.URL+"/git/srv.git")
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	out, ok := push(c, nil, "origin", "main")
+	mustAccept(t, out, ok, "checked 1 new commit")
+
+	key := gitKey("http")
+	c.Write("deploy/.env", "LOFTY_CUSTOMER_KEY="+key+"\n")
+	bad := c.Commit("deploy settings")
+	out, ok = push(c, nil, "origin", "main")
+	mustReject(t, s, s.refs(), bad, out, ok, append([]string{"deploy/.env:1:20", "(refs/heads/main)"}, keyAdvice...)...)
+
+	out, ok = push(c, nil, "-o", "loftyscan.allow="+fingerprintOf(key), "origin", "main")
+	mustAccept(t, out, ok, "let through (push-option)", "pushed by alice")
+	if recs := readBypassLog(t, logFile); len(recs) != 1 || recs[0]["pusher"] != "alice" || recs[0]["pusher_from"] != "REMOTE_USER" {
+		t.Errorf("log: %v", recs)
+	}
+}
+
+func TestPreReceiveFlags(t *testing.T) {
+	r := testgit.New(t, "", "--bare")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"git", "--bypass-log", "x", r.Dir}, "--bypass-log works with --pre-receive only"},
+		{[]string{"git", "--pre-receive", "--range", "a..b", r.Dir}, "does not take"},
+		{[]string{"git", "--pre-receive", "--format", "json", r.Dir}, "takes no --format or --output"},
+		{[]string{"git", "--pre-receive", "--pre-receive-budget", "-1s", r.Dir}, "is negative"},
+		{[]string{"hook", "install", "--pre-receive", r.Dir, "--", "--no-such-flag"}, "the flags for the hook"},
+		{[]string{"hook", "install", "--pre-receive", r.Dir, "--", "--range", "a..b"}, "cannot go into the pre-receive hook"},
+		{[]string{"hook", "install", r.Dir, "--", "--ignore-file", "x"}, "go into the pre-receive hook only"},
+		{[]string{"hook", "install", "--pre-push", "--pre-receive", r.Dir}, "do not go together"},
+	} {
+		code, _, stderr := runGit(t, nil, "", tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, want 2 with %q:\n%s", tc.args, code, tc.want, stderr)
+		}
+	}
+	// Bad input from git: rejected, with a message.
+	code, _, stderr := runGit(t, map[string]string{"GIT_DIR": r.Dir}, "not a line\n", "git", "--pre-receive")
+	if code != 2 || !strings.Contains(stderr, "push rejected") {
+		t.Errorf("bad input: exit %d\n%s", code, stderr)
+	}
+}
+
+// The hook goes into pre-receive.d where the server runs such a folder
+// (Gitea, Forgejo), and uninstall takes it away.
+func TestPreReceiveHookFolder(t *testing.T) {
+	exe := hookBinary(t)
+	srv := testgit.New(t, "", "--bare")
+	d := filepath.Join(srv.Dir, "hooks", "pre-receive.d")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runGit(t, nil, "", "hook", "install", "--pre-receive", srv.Dir, "--", "--pre-receive-budget", "3s")
+	if code != 0 || !strings.Contains(stdout, filepath.Join(d, "loftyscan")) {
+		t.Fatalf("install: exit %d\n%s%s", code, stdout, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(d, "loftyscan"))
+	if !strings.Contains(string(b), "loftyscan="+shellQuote(exe)+"\n") || !strings.Contains(string(b), "git --pre-receive '--pre-receive-budget' '3s'\n") {
+		t.Errorf("hook:\n%s", b)
+	}
+	if out, err := exec.Command("sh", "-n", filepath.Join(d, "loftyscan")).CombinedOutput(); err != nil {
+		t.Errorf("sh -n: %v\n%s", err, out)
+	}
+	if code, _, stderr := runGit(t, nil, "", "hook", "uninstall", "--pre-receive", srv.Dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, err := os.Stat(filepath.Join(d, "loftyscan")); !os.IsNotExist(err) {
+		t.Errorf("the hook is still there: %v", err)
+	}
+}
+
+// The message's ASCII form keeps every string escaped and redacted.
+func TestASCIISafe(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"plain":                  "plain",
+		"eyJ…abcd#12345678":      "eyJ...abcd#12345678",
+		"caf\u00e9/\U0001F600":   `caf\u00e9/\U0001f600`,
+		finding.Sanitize("\x1b"): `\x1b`,
+	} {
+		if got := asciiSafe(in); got != want {
+			t.Errorf("asciiSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

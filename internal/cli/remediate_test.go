@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
+)
+
+// remediateRepo is a clone whose history holds keys in a branch, a file
+// deleted on another branch, a lightweight tag, an annotated tag's message
+// and a commit message, pushed to a bare origin; and one key the
+// repository's .loftyscanignore accepts. It returns the clone, the origin,
+// the keys to remove by name, and the accepted key.
+func remediateRepo(t *testing.T, base string) (*testgit.Repo, *testgit.Repo, map[string]string, string) {
+	origin := testgit.New(t, filepath.Join(base, "origin.git"), "--bare")
+	r := testgit.New(t, filepath.Join(base, "repo"))
+	keys := map[string]string{}
+	for _, name := range []string{"main", "deleted", "light-tag", "tag-message", "commit-message"} {
+		keys[name] = gitKey("remediate-" + name)
+	}
+	accepted := gitKey("remediate-accepted")
+	r.Write("README.md", "# app\n")
+	r.Write("config/app.env", "DEBUG=1\nLOFTY_API_KEY="+keys["main"]+"\nREGION=eu\n")
+	r.Write("testdata/fixture.env", "LOFTY_API_KEY="+accepted+"\n")
+	r.Write(".loftyscanignore", fingerprintOf(accepted)+" testdata/** # revoked, kept for the client tests\n")
+	r.Commit("first")
+	r.Git("checkout", "-q", "-b", "dev")
+	r.Write("dev/settings.json", `{"lofty": {"token": "`+keys["deleted"]+`"}}`+"\n")
+	r.Commit("dev settings")
+	r.Git("rm", "-q", "dev/settings.json")
+	r.Commit("remove the settings")
+	r.Git("checkout", "-q", "main")
+	r.Write("src/main.go", "package main\n")
+	r.Commit("configure the client\n\nThe demo account's key is " + keys["commit-message"] + ".")
+	r.Git("checkout", "-q", "-b", "release", "main")
+	r.Write("release.env", "lofty_token="+keys["light-tag"]+"\n")
+	r.Commit("release")
+	r.Git("tag", "v1.0")
+	r.Git("tag", "-a", "v1.1", "-m", "Release 1.1\n\nSmoke-tested with "+keys["tag-message"]+".")
+	r.Git("checkout", "-q", "main")
+	r.Git("branch", "-q", "-D", "release")
+	r.Git("remote", "add", "origin", origin.Dir)
+	r.Git("push", "-q", "origin", "main", "dev", "--tags")
+	r.Git("fetch", "-q", "origin")
+	return r, origin, keys, accepted
+}
+
+// shBlocks returns the shell blocks of a Markdown plan between two
+// headings.
+func shBlocks(t *testing.T, plan, from, to string) []string {
+	t.Helper()
+	i, j := strings.Index(plan, from), len(plan)
+	if to != "" {
+		j = strings.Index(plan, to)
+	}
+	if i < 0 || j < i {
+		t.Fatalf("the plan has no %q section before %q:\n%s", from, to, plan)
+	}
+	var blocks []string
+	for _, part := range strings.Split(plan[i:j], "```sh\n")[1:] {
+		body, _, ok := strings.Cut(part, "\n```")
+		if !ok {
+			t.Fatalf("an unclosed block:\n%s", part)
+		}
+		blocks = append(blocks, body)
+	}
+	return blocks
+}
+
+// The real command end to end: it scans, writes a Markdown plan, and the
+// plan's own commands, run as they are with the real git filter-repo,
+// remove every planned key from every branch, tag and message of the
+// clone and of its origin; its checks pass; the other files stay as they
+// were; the key the repository accepts is left alone.
+func TestRemediateEndToEnd(t *testing.T) {
+	testtool.Need(t, "git-filter-repo")
+	hookBinary(t)
+	base := t.TempDir()
+	r, origin, keys, accepted := remediateRepo(t, base)
+	planParent := filepath.Join(base, "plans")
+	if err := os.Mkdir(planParent, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	planFile := filepath.Join(base, "plan.md")
+	code, stdout, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", planParent, "-f", "markdown", "-o", planFile)
+	if code != 0 {
+		t.Fatalf("remediate: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "wrote the plan for 5 keys") {
+		t.Errorf("remediate says: %s", stderr)
+	}
+	b, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := string(b)
+	for name, k := range keys {
+		if strings.Contains(plan, k) || strings.Contains(stderr, k) {
+			t.Errorf("the plan prints key %s", name)
+		}
+		if !strings.Contains(plan, fingerprintOf(k)[:12]) {
+			t.Errorf("the plan does not name key %s", name)
+		}
+	}
+	if strings.Contains(plan, fingerprintOf(accepted)[:12]) {
+		t.Error("the plan includes the key .loftyscanignore accepts")
+	}
+	for _, want := range []string{"Settings → Integrations → API", "git filter-repo", "force", "v1.0", "v1.1", "dev", "Forks and other clones", "re-clone"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("the plan does not say %q", want)
+		}
+	}
+	readme := r.Git("show", "main:README.md")
+
+	run := func(what string, blocks []string) {
+		t.Helper()
+		for _, blk := range blocks {
+			cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", blk)
+			cmd.Dir = base
+			cmd.Env = r.Env()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s\n%s", what, err, blk, out)
+			}
+		}
+	}
+	run("rewrite", shBlocks(t, plan, "## 2. Rewrite", "## 3. Check"))
+	run("check", shBlocks(t, plan, "## 3. Check", "")) // each check fails on a key
+
+	// Nothing planned is left, here or in a fresh clone of origin.
+	if code, out, errOut := runGit(t, nil, "", "git", r.Dir, "--format", "json"); code != 0 {
+		t.Errorf("the rescan finds keys: exit %d\n%s%s", code, out, errOut)
+	}
+	clone := filepath.Join(base, "fresh")
+	r.GitIn(base, "clone", "-q", "--mirror", "--no-local", origin.Dir, clone)
+	objects := r.GitIn(clone, "cat-file", "--batch-all-objects", "--batch")
+	mine := r.Git("cat-file", "--batch-all-objects", "--batch")
+	for name, k := range keys {
+		if strings.Contains(objects, k) {
+			t.Errorf("key %s is still in a fresh clone of origin", name)
+		}
+		if strings.Contains(mine, k) {
+			t.Errorf("key %s is still in the repository", name)
+		}
+	}
+	if !strings.Contains(mine, accepted) {
+		t.Error("the accepted key was rewritten too")
+	}
+	if got := r.Git("show", "main:README.md"); got != readme {
+		t.Errorf("README.md changed: %q", got)
+	}
+	if got := r.Git("show", "main:config/app.env"); !strings.HasPrefix(got, "DEBUG=1\nLOFTY_API_KEY=***REMOVED-LOFTY-KEY-") || !strings.HasSuffix(got, "\nREGION=eu") {
+		t.Errorf("config/app.env after the rewrite: %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(planParent)); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(planParent); len(left) != 0 {
+		t.Errorf("the plan folder is still there: %v", left)
+	}
+}
+
+// --key picks keys by their fingerprint's start, a suppressed one too;
+// --from-report by a JSON report; a bad selection says why.
+func TestRemediateSelection(t *testing.T) {
+	base := t.TempDir()
+	r, _, keys, accepted := remediateRepo(t, base)
+	plans := filepath.Join(base, "plans")
+	if err := os.Mkdir(plans, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans, "--key", fingerprintOf(accepted)[:10], "--key", fingerprintOf(keys["deleted"])[:8])
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, fingerprintOf(accepted)[:12]) || !strings.Contains(stdout, fingerprintOf(keys["deleted"])[:12]) || strings.Contains(stdout, fingerprintOf(keys["main"])[:12]) {
+		t.Errorf("the plan is not of the two keys named:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "dev/settings.json") || strings.Contains(stdout, accepted) {
+		t.Errorf("text plan:\n%s", stdout)
+	}
+
+	report := filepath.Join(base, "report.json")
+	if code, _, stderr := runGit(t, nil, "", "git", r.Dir, "--range", "main..v1.0", "--format", "json", "--output", report); code != 1 {
+		t.Fatalf("report: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr = runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans, "--from-report", report)
+	if code != 0 {
+		t.Fatalf("--from-report: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, fingerprintOf(keys["light-tag"])[:12]) || strings.Contains(stdout, fingerprintOf(keys["main"])[:12]) || strings.Contains(stdout, fingerprintOf(keys["deleted"])[:12]) {
+		t.Errorf("--from-report planned keys the report does not list:\n%s", stdout)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--key", "abc"}, "at least 8 hex digits"},
+		{[]string{"--key", "00000000"}, "no key with fingerprint"},
+		{[]string{"-f", "json"}, "unknown plan format"},
+		{[]string{"--plan-dir", r.Dir}, "outside"},
+		{[]string{"--from-report", filepath.Join(base, "none.json")}, "cannot read the report"},
+	} {
+		code, _, stderr := runGit(t, nil, "", append([]string{"remediate", r.Dir}, tc.args...)...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q:\n%s", tc.args, code, tc.want, stderr)
+		}
+	}
+	if code, _, stderr := runGit(t, nil, "", "remediate", "https://example.com/r.git"); code != 2 || !strings.Contains(stderr, "a plan rewrites a clone") {
+		t.Errorf("a URL: exit %d\n%s", code, stderr)
+	}
+	// -o into the repository, as the README does: a link planted at the
+	// path is replaced by the plan, not followed.
+	victim := filepath.Join(base, "victim.txt")
+	if err := os.WriteFile(victim, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(r.Dir, "plan.md")
+	if err := os.Symlink(victim, planted); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans, "-o", planted); code != 0 {
+		t.Fatalf("-o over a link: exit %d\n%s", code, stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
+		t.Errorf("the plan was written through the planted link: %q", b)
+	}
+	if fi, err := os.Lstat(planted); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the plan file: %v %v", fi, err)
+	} else if b, _ := os.ReadFile(planted); !strings.Contains(string(b), fingerprintOf(keys["main"])[:12]) {
+		t.Errorf("the plan file does not hold the plan:\n%s", b)
+	}
+
+	clean := testgit.New(t, "")
+	clean.Write("a.txt", "a\n")
+	clean.Commit("clean")
+	if code, _, stderr := runGit(t, nil, "", "remediate", clean.Dir); code != 0 || !strings.Contains(stderr, "nothing to remediate") {
+		t.Errorf("a clean repository: exit %d\n%s", code, stderr)
+	}
+}

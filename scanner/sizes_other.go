@@ -1,0 +1,6 @@
+//go:build unix && !linux
+
+package scanner
+
+// exactSizes reports false: outside Linux every file is read to its end.
+func exactSizes(fd int) bool { return false }
