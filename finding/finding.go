@@ -44,8 +44,23 @@ type Finding struct {
 	Author  string
 	Email   string
 	Date    time.Time
-	Message string // first line of the commit message
+	Message string // first line of the commit message, redacted
 	InHead  *bool  // nil outside git scans
+
+	// Location says where in a repository the key is: in a file (the
+	// zero value), or in the message of Commit or of the annotated tag Tag.
+	Location Location
+	// Tag is the name of the annotated tag whose message holds the key
+	// ("v1.0" for refs/tags/v1.0), for Location InTagMessage.
+	Tag string
+	// Unreachable is true when no ref, HEAD or reflog reaches the key: it
+	// is in a commit, tag or blob kept only in the object database (a
+	// copied .git folder carries it until git gc prunes it).
+	Unreachable bool
+	// Exposure says where a key found in history went: the refs that hold
+	// it, whether each tip still does, how many commits carry it. Nil
+	// outside history scans.
+	Exposure *Exposure
 }
 
 // SuppressedInline is Finding.Suppressed for a token whose line carries the
@@ -111,6 +126,18 @@ type Shown struct {
 	Author             string
 	Email              string
 	Message            string
+	Tag                string
+	// Artifact is Path, or for a key in a message the path that stands
+	// for it (see Finding.artifactPath).
+	Artifact string
+	// Refs are the names of Exposure.Refs, in the same order.
+	Refs []ShownRef
+}
+
+// ShownRef is a ref's name as reports print it, sanitized.
+type ShownRef struct {
+	Name  string // the full name: refs/heads/main
+	Short string // as people write it: main, origin/main, v1.0
 }
 
 // Shown returns the finding's printable text. Reporters read a finding's
@@ -127,14 +154,28 @@ func (f Finding) Shown() Shown {
 		Author:             Sanitize(f.Author),
 		Email:              Sanitize(f.Email),
 		Message:            Sanitize(f.Message),
+		Tag:                Sanitize(f.Tag),
+		Artifact:           Sanitize(f.artifactPath()),
+		Refs:               shownRefs(f.Exposure),
 	}
 }
 
-// PathForURI is the finding's path for a format that percent-encodes it
-// into a URI (SARIF's artifactLocation): token-shaped parts redacted, other
-// characters kept, so that the URI still names the file whenever no key is
-// in its name. See RedactPath.
-func (f Finding) PathForURI() string { return RedactPath(f.Path) }
+func shownRefs(e *Exposure) []ShownRef {
+	if e == nil {
+		return nil
+	}
+	out := make([]ShownRef, len(e.Refs))
+	for i, r := range e.Refs {
+		out[i] = ShownRef{Name: Sanitize(r.Name), Short: Sanitize(r.Short())}
+	}
+	return out
+}
+
+// PathForURI is the finding's artifact path (artifactPath) for a format
+// that percent-encodes it into a URI (SARIF's artifactLocation):
+// token-shaped parts redacted, other characters kept, so that the URI
+// still names the file whenever no key is in its name. See RedactPath.
+func (f Finding) PathForURI() string { return RedactPath(f.artifactPath()) }
 
 // Stats counts what a scan read and what it could not.
 type Stats struct {

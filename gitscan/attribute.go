@@ -43,6 +43,9 @@ type gitSink struct {
 	pending []finding.Warning
 	trigger chan struct{} // closed at the first finding or held warning
 	fired   bool
+
+	messages map[msgKey][]finding.Finding // findings of commit and tag messages (messages.go)
+	heads    blobHeads                    // to name what compressed blobs hold (naming.go)
 }
 
 // fire closes trigger, once; s.mu is held.
@@ -126,6 +129,20 @@ func (s *gitSink) register(h plumbing.Hash, o blobOrigin) {
 	s.mu.Unlock()
 }
 
+// met reports whether blob h has an origin: registered by hand, or met by
+// the history walk. Unlike origin, it works out no path.
+func (s *gitSink) met(h plumbing.Hash) bool {
+	s.mu.Lock()
+	_, ok := s.origins[h]
+	s.mu.Unlock()
+	if ok || s.walk == nil {
+		return ok
+	}
+	s.walkMu.Lock()
+	defer s.walkMu.Unlock()
+	return s.walk.met(h)
+}
+
 // origin returns where blob h was first met.
 func (s *gitSink) origin(h plumbing.Hash) (blobOrigin, bool) {
 	s.mu.Lock()
@@ -153,6 +170,9 @@ func (s *gitSink) split(p string) (h plumbing.Hash, rest string, o blobOrigin, o
 // Finding keeps f under its blob's hash. The blob's origin may not be
 // known yet: a sweep can read a blob before the tree walk meets it.
 func (s *gitSink) Finding(f finding.Finding) {
+	if s.messageFinding(f) {
+		return
+	}
 	if !isBlobLabel(f.Path) {
 		s.out.Finding(f) // not from a blob; cannot happen
 		return
@@ -166,6 +186,10 @@ func (s *gitSink) Finding(f finding.Finding) {
 }
 
 func (s *gitSink) Warning(w finding.Warning) {
+	if mw, ok := messageWarning(w); ok {
+		s.out.Warning(mw)
+		return
+	}
 	s.mu.Lock()
 	if s.held && isBlobLabel(w.Path) {
 		s.pending = append(s.pending, w)
@@ -174,8 +198,8 @@ func (s *gitSink) Warning(w finding.Warning) {
 		return
 	}
 	s.mu.Unlock()
-	if _, rest, o, ok := s.split(w.Path); ok {
-		w.Path = o.path + rest
+	if h, rest, o, ok := s.split(w.Path); ok {
+		w.Path = s.placeOf(h, o.path, rest)
 		if o.commit >= 0 && o.commit < len(s.commits) {
 			w.Message += " (in commit " + shortHash(s.commits[o.commit].hash) + ")"
 		}
@@ -284,7 +308,7 @@ func (a *attributor) occurrences(ctx context.Context, boundary bool) (occs []occ
 			continue // a blob no selected commit introduced, or one read to compare
 		}
 		for _, f := range fs {
-			f.Path = o.path + f.Path
+			f.Path = a.gs.placeOf(hash, o.path, f.Path)
 			occs = append(occs, occurrence{f: f, origin: o})
 		}
 	}
@@ -322,7 +346,7 @@ func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []st
 		f.Author = d.author
 		f.Email = d.email
 		f.Date = d.date
-		f.Message = d.subject
+		f.Message = finding.RedactText(d.subject)
 		out = append(out, f)
 		paths = append(paths, o.origin.path)
 	}

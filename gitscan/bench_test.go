@@ -197,6 +197,7 @@ func fastImport(r *testgit.Repo, feed func(*bufio.Writer)) error {
 
 // feedCmd runs cmd with what feed writes as its standard input.
 func feedCmd(cmd *exec.Cmd, feed func(*bufio.Writer)) error {
+	cmd.Stdin = nil // testgit's Cmd sets an empty one
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err

@@ -80,8 +80,9 @@ func (g *gitRepo) shouldSweep(n int) bool {
 }
 
 // sweep sweeps the packs for the objects of the types given that want
-// accepts (nil: all): it scans the blobs and shows the trees and commits
-// to holes.
+// accepts (nil: all): it scans the blobs, scans the messages of commits
+// and tags and lists them (g.notes), and shows the trees and commits to
+// holes.
 //
 // planned, when set, gets the sweep's plan (gitobj.SweepOptions.Planned).
 func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types, want func(name []byte) bool, holes *holeFinder, planned func([8]int)) *gitobj.SweepResult {
@@ -93,7 +94,10 @@ func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types,
 	return g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 		if typ == plumbing.BlobObject {
 			scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
-		} else if holes != nil {
+			return
+		}
+		g.notes.object(ctx, r, workers[w], typ, h, data)
+		if holes != nil {
 			holes.object(typ, data)
 		}
 	})
@@ -203,7 +207,8 @@ func (g *gitRepo) scanBlobsOneByOne(ctx context.Context, r *scanner.Run, gs *git
 }
 
 // scanUnswept scans the objects a sweep of everything did not deliver, and
-// the loose objects, that turn out to be blobs. It says which it scanned,
+// the loose objects, that turn out to be blobs, and the messages of those
+// that are commits and tags. It says which blobs it scanned,
 // and whether every object could be read: one that could not may be a
 // blob the history holds, which only a walk of the trees can tell.
 func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumbing.Hash, holes *holeFinder) (map[plumbing.Hash]bool, bool) {
@@ -223,6 +228,11 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 			scanned[h] = true
 			mu.Unlock()
 			scanBlob(ctx, r, w, h, o)
+		case o.Type == plumbing.CommitObject || o.Type == plumbing.TagObject:
+			g.notes.object(ctx, r, w, o.Type, h, o.Data)
+			if holes != nil && o.Type == plumbing.CommitObject {
+				holes.object(o.Type, o.Data)
+			}
 		case holes != nil:
 			holes.object(o.Type, o.Data)
 		}

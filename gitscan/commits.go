@@ -1,13 +1,10 @@
 package gitscan
 
 import (
-	"bufio"
 	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,6 +26,7 @@ type commitNode struct {
 	when   int64 // committer time, Unix seconds: the order of the walk
 	pstart int32 // its parents: the selection's edges[pstart:pstart+pcount]
 	pcount int32
+	reach  reachKind // what reaches it: a ref, only a reflog, nothing (reflog.go)
 }
 
 // selection is the commits a scan reads, oldest first, and the commits
@@ -59,8 +57,8 @@ func (s *selection) parent(p int32) *commitNode {
 
 // tips lists the commits every ref points at, for a scan of everything:
 // branches, remote-tracking branches, tags (annotated ones peeled), notes,
-// refs/stash and the older stash entries in its reflog, and a detached
-// HEAD.
+// refs/stash, and a detached HEAD. The older stash entries, and every
+// other commit a reflog names, come after (walkHidden).
 func (g *gitRepo) tips(remotesOnly bool) ([]plumbing.Hash, error) {
 	refs, err := g.st.IterReferences()
 	if err != nil {
@@ -91,27 +89,7 @@ func (g *gitRepo) tips(remotesOnly bool) ([]plumbing.Hash, error) {
 	if h, err := g.head(); err == nil && !h.IsZero() {
 		out = append(out, h)
 	}
-	out = append(out, g.stashes()...)
 	return out, nil
-}
-
-// stashes reads the stash's reflog: refs/stash is only the newest entry.
-func (g *gitRepo) stashes() []plumbing.Hash {
-	f, err := os.Open(filepath.Join(g.loc.CommonDir, "logs", "refs", "stash"))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []plumbing.Hash
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && plumbing.IsHash(fields[1]) && !isZeroID(fields[1]) {
-			out = append(out, plumbing.NewHash(fields[1]))
-		}
-	}
-	return out
 }
 
 // commitTree returns the tree of commit h.

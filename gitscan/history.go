@@ -59,6 +59,7 @@ func scanHistoryTuned(ctx context.Context, s *scanner.Scanner, repo *Repository,
 			return finding.Stats{}, err
 		}
 		set.include = append(set.include, h)
+		set.tags = append(set.tags, g.tagChain(rev)...)
 	}
 	for _, rev := range opts.Exclude {
 		h, err := g.resolve(rev)
@@ -80,6 +81,7 @@ type revSet struct {
 	exclude        []plumbing.Hash
 	excludeRemotes bool
 	since          time.Time
+	tags           []plumbing.Hash // annotated tags named by include's revisions: their messages are scanned too
 }
 
 // scanHistory scans the blobs the commits of set introduced and reports
@@ -90,6 +92,7 @@ type revSet struct {
 // attributed to commits.
 func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet, sink scanner.Sink) (finding.Stats, error) {
 	gs := newGitSink(sink)
+	gs.heads.s = g.store
 	r := s.Start(gs)
 	if g.tune.mode == readAuto && g.store.Packed() > 0 && set.all && len(set.exclude) == 0 &&
 		!set.excludeRemotes && set.since.IsZero() && r.Options().Skip == nil {
@@ -101,20 +104,43 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 		return r.Stats(), err
 	}
 	w := g.walkHistory(ctx, r, gs, sel)
+	if !set.all {
+		g.scanCommitMessages(ctx, r, sel.commits, set.tags)
+	}
 	if ctx.Err() == nil {
 		g.scanBlobs(ctx, r, gs, w.blobs)
 	}
+	if set.all && ctx.Err() == nil {
+		// Then every commit and tag of the object database (their
+		// messages, and the commits no ref reaches) and the blobs of the
+		// commits only a reflog or nothing reaches: after the refs'
+		// blobs, so that an object that cannot be read (a loose object
+		// that blocks) costs none of the refs' findings.
+		g.listObjects(ctx, r)
+		hidden := g.walkHidden(ctx, r, gs, sel, set.since, g.notes.commits)
+		if ctx.Err() == nil {
+			g.scanBlobs(ctx, r, gs, hidden)
+		}
+	}
+	// The warnings about blobs of selected commits, now that the walks
+	// know where each is; those of blobs no commit holds pass on at once,
+	// under the blob's hash.
 	gs.release(ctx)
-	return finish(ctx, g, r, gs, sel, sink)
+	if everything(set, r) && ctx.Err() == nil {
+		g.scanUnreachableBlobs(ctx, r, gs)
+	}
+	return finish(ctx, g, r, gs, sel, set, sink)
 }
 
 // scanEverything scans a whole repository, history and garbage alike: a
 // scan of every ref reads nearly every blob of the packs anyway, so it
-// sweeps them all at once, and walks the commits and trees only when it
-// must: to attribute a finding, to name the path of a warning, or to list
-// the blobs a partial clone lacks. A repository without keys is scanned in
-// about the time git takes to read its objects. Findings and warnings of
-// blobs no commit holds (garbage not yet pruned) are dropped.
+// sweeps them all at once, with every commit and tag for their messages,
+// and walks the commits and trees only when it must: to attribute a
+// finding, to name the path of a warning, or to list the blobs a partial
+// clone lacks. A repository without keys is scanned in about the time git
+// takes to read its objects. Keys in objects no commit reaches are
+// reported as unreachable (unreachable.go); warnings about blobs no commit
+// holds are dropped.
 func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, set revSet, sink scanner.Sink) (finding.Stats, error) {
 	gs.hold()
 	sctx, cancel := context.WithCancel(ctx)
@@ -123,10 +149,10 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	// In a partial clone the sweep reads the trees and commits too, to
 	// find what the clone's filter left out (partial.go).
 	var holes *holeFinder
-	types := gitobj.TypesOf(plumbing.BlobObject)
+	types := gitobj.TypesOf(plumbing.BlobObject, plumbing.CommitObject, plumbing.TagObject)
 	if g.isPartialClone() {
 		holes = newHoleFinder(g.store)
-		types = gitobj.TypesOf(plumbing.BlobObject, plumbing.TreeObject, plumbing.CommitObject)
+		types = gitobj.TypesOf(plumbing.BlobObject, plumbing.TreeObject, plumbing.CommitObject, plumbing.TagObject)
 	}
 	// The progress display's total: the blobs of the packs, as planned,
 	// and the loose objects, some of which are blobs.
@@ -174,19 +200,24 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 			<-swept
 		}
 		if ctx.Err() != nil {
-			return finish(ctx, g, r, gs, nil, sink)
+			return finish(ctx, g, r, gs, nil, set, sink)
 		}
 		return r.Stats(), err
 	}
 	w := g.walkHistory(wctx, r, gs, sel)
 	if res == nil {
 		res = <-swept
+		// The loose objects and the big ones: blobs, and commits and tags
+		// for their messages and for the list of commits.
+		scanned, _ = g.scanUnswept(ctx, r, append(res.Undelivered(), loose...), nil)
 	}
+	// The sweep has listed every commit: those no ref reaches come now.
+	w.blobs = append(w.blobs, g.walkHidden(ctx, r, gs, sel, set.since, g.notes.commits)...)
 	if ctx.Err() == nil {
 		g.scanRest(ctx, r, gs, w.blobs, res, scanned)
 	}
 	gs.release(ctx)
-	return finish(ctx, g, r, gs, sel, sink)
+	return finish(ctx, g, r, gs, sel, set, sink)
 }
 
 // stoppedWalkGrace is how long the walk that attributes findings may go on
@@ -208,9 +239,10 @@ func warnShallow(r *scanner.Run, cut int) {
 	r.Warn("", "shallow clone: history is cut at %d commit(s), so older commits were not scanned; run 'git fetch --unshallow' to scan all of it", cut)
 }
 
-// finish attributes the findings and reports them. A stopped scan still
-// reports what it found, as far as it can tell where (attributor.stopped).
-func finish(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, sel *selection, sink scanner.Sink) (finding.Stats, error) {
+// finish attributes the findings, says where each key went, and reports
+// them. A stopped scan still reports what it found, as far as it can tell
+// where (attributor.stopped).
+func finish(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, sel *selection, set revSet, sink scanner.Sink) (finding.Stats, error) {
 	a := &attributor{g: g, r: r, gs: gs, sel: sel, w: r.NewWorker()}
 	if err := ctx.Err(); err != nil {
 		for _, f := range a.stopped() {
@@ -218,7 +250,10 @@ func finish(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, sel *s
 		}
 		return r.Stats(), err
 	}
-	for _, f := range a.attribute(ctx) {
+	fs := a.attribute(ctx)
+	fs = append(fs, a.extraFindings(ctx, set, fs)...)
+	a.expose(ctx, fs, !everything(set, r))
+	for _, f := range fs {
 		sink.Finding(f)
 	}
 	return r.Stats(), ctx.Err()

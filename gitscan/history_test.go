@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/scanner"
 )
@@ -172,8 +173,15 @@ func TestGitBare(t *testing.T) {
 		t.Errorf("bare repository with work tree %q", repo.WorkTree)
 	}
 	got, _, _ := scanGit(t, repo, HistoryOptions{})
-	// A clone has no stash.
-	checkGitFindings(t, got, f.all()[:9]...)
+	// A clone has no stash, but a local clone copies every object: the
+	// stash's commits are there, and nothing reaches them.
+	checkGitFindings(t, got, f.all()...)
+	for _, g := range got {
+		stash := strings.HasPrefix(g.Path, "stash")
+		if g.Unreachable != stash || g.Exposure == nil || (g.Exposure.ReachableFrom == finding.ReachNothing) != stash {
+			t.Errorf("%s: unreachable %v, exposure %+v", g.Path, g.Unreachable, g.Exposure)
+		}
+	}
 }
 
 func TestGitShallow(t *testing.T) {
@@ -303,10 +311,14 @@ func TestGitCommitCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.close()
-	sel, err := g.selectCommits(context.Background(), scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{}), revSet{all: true})
+	gs := newGitSink(&scanner.Collector{})
+	run := scanner.New(scanner.DefaultOptions()).Start(gs)
+	sel, err := g.selectCommits(context.Background(), run, revSet{all: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.walkHistory(context.Background(), run, gs, sel)
+	g.walkHidden(context.Background(), run, gs, sel, time.Time{}, nil) // the stash's older entries
 	if len(sel.commits) != wantN {
 		t.Errorf("walked %d commits, git rev-list lists %d", len(sel.commits), wantN)
 	}

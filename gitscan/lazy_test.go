@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
@@ -54,14 +55,17 @@ func TestGitLazy(t *testing.T) {
 		t.Parallel()
 		r := testgit.New(t, "")
 		quietHistory(r, 5, "kept")
-		r.Write("oops.env", "LOFTY_API_KEY="+gitTestKey("lazy-garbage")+"\n")
-		r.Commit("oops")
+		k := gitTestKey("lazy-garbage")
+		r.Write("oops.env", "LOFTY_API_KEY="+k+"\n")
+		oops := r.Commit("oops")
 		r.Git("reset", "-q", "--hard", "HEAD~1")
 		r.Git("repack", "-a", "-d", "-q") // keeps what the reflog reaches
 		got, c, _ := scanGit(t, repoOf(r), HistoryOptions{})
-		if len(got) != 0 || len(c.Warnings) != 0 {
-			t.Errorf("a key no ref reaches: findings %v, warnings %v", got, c.Warnings)
+		checkGitFindings(t, got, gitWant{key: k, path: "oops.env", commit: oops, inHead: false})
+		if len(c.Warnings) != 0 || got[0].Exposure == nil || got[0].Exposure.ReachableFrom != finding.ReachReflog {
+			t.Errorf("a key only the reflog reaches: exposure %+v, warnings %v", got[0].Exposure, c.Warnings)
 		}
+		checkFastMatchesSlow(t, repoOf(r), HistoryOptions{}, 0)
 	})
 	t.Run("shallow", func(t *testing.T) {
 		t.Parallel()

@@ -41,8 +41,9 @@ type gitRepo struct {
 
 	// busy counts readEach's workers; left is set once a stopped readEach
 	// has left one behind, still reading (see close).
-	busy sync.WaitGroup
-	left atomic.Bool
+	busy  sync.WaitGroup
+	left  atomic.Bool
+	notes objectNotes // the commits and tags a scan of everything met (messages.go)
 }
 
 // tuning is how a scan reads objects: the defaults, or a way a test

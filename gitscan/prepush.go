@@ -51,6 +51,8 @@ func isZeroID(id string) bool {
 // commit and not from the remote's old one. A new branch (remote sha all
 // zeros), or a remote commit this clone does not have, is measured
 // against every remote-tracking branch instead. Deletions send nothing.
+// The messages of the commits sent are scanned, and that of an annotated
+// tag pushed.
 func ScanPush(ctx context.Context, s *scanner.Scanner, repo *Repository, updates []RefUpdate, sink scanner.Sink) (finding.Stats, error) {
 	g, err := repo.open(tuning{})
 	if err != nil {
@@ -67,6 +69,9 @@ func ScanPush(ctx context.Context, s *scanner.Scanner, repo *Repository, updates
 			return finding.Stats{}, err
 		}
 		set.include = append(set.include, h)
+		if u.LocalHash != u.RemoteHash {
+			set.tags = append(set.tags, g.tagChain(u.LocalHash)...) // an annotated tag sends its message
+		}
 		if isZeroID(u.RemoteHash) {
 			set.excludeRemotes = true
 			continue

@@ -44,6 +44,7 @@ func ScanStaged(ctx context.Context, s *scanner.Scanner, repo *Repository, index
 	defer g.close()
 
 	gs := newGitSink(sink)
+	gs.heads.s = g.store
 	r := s.Start(gs)
 	idx, cached, err := readIndex(indexFile)
 	if err != nil {
@@ -91,7 +92,7 @@ func ScanStaged(ctx context.Context, s *scanner.Scanner, repo *Repository, index
 	for hash, fs := range gs.found {
 		if o := gs.origins[hash]; o.commit == 0 {
 			for _, f := range fs {
-				f.Path = o.path + f.Path
+				f.Path = gs.placeOf(hash, o.path, f.Path)
 				occs = append(occs, occurrence{f: f, origin: o})
 			}
 		}

@@ -44,7 +44,7 @@ func TestStoppedScanReportsWhatItFound(t *testing.T) {
 
 	stopped, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = finish(stopped, g, run, gs, sel, c)
+	_, err = finish(stopped, g, run, gs, sel, revSet{all: true}, c)
 	if err != context.Canceled {
 		t.Errorf("finish: %v, want the context's error", err)
 	}

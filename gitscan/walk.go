@@ -111,6 +111,11 @@ func (v *walkVisitor) blob(l gitobj.Loc, path []byte) bool {
 	return false
 }
 
+// met reports whether the walk registered blob h.
+func (w *historyWalk) met(h plumbing.Hash) bool {
+	return w.table.Get(w.g.store.Locate(h)) > 0
+}
+
 // origin returns where blob h was first met: its commit and path.
 func (w *historyWalk) origin(h plumbing.Hash) (blobOrigin, bool) {
 	v := w.table.Get(w.g.store.Locate(h))

@@ -29,8 +29,12 @@ import (
 // they do not count.
 //
 // The message names the rule, the redacted token, the expiry, what
-// --verify learnt, the commit that introduced a key found in history, the
-// fingerprint, and what to do. Tokens are always redacted, whatever
+// --verify learnt, the commit that introduced a key found in history (or
+// the commit or tag whose message holds it), where the key went (the refs
+// that hold it, whether it was pushed, or that only a reflog or nothing
+// reaches it), the fingerprint, and what to do. A key in a message is
+// annotated at the path that stands for the message
+// (".git/commits/<hash>/message"), as in SARIF: no file of the diff. Tokens are always redacted, whatever
 // Options.ShowSecrets says: annotations are shown to everyone who can see
 // the run. Text from the scanned content is read through Finding.Shown
 // (the redaction and escaping point) and then escaped by ghaction's rules,
@@ -75,7 +79,7 @@ func githubAnnotation(f finding.Finding, g group) ghaction.Annotation {
 	return ghaction.Annotation{
 		Level:   level,
 		Title:   title,
-		File:    f.Shown().Path,
+		File:    f.Shown().Artifact,
 		Line:    f.Line,
 		Col:     f.Column,
 		Message: githubMessage(f, g),
@@ -94,7 +98,10 @@ func githubMessage(f finding.Finding, g group) string {
 	if f.Encoding != "" {
 		b.WriteString(" Encoded as " + s.Encoding + ".")
 	}
-	if f.Commit != "" {
+	switch {
+	case f.Location != finding.InFile:
+		fmt.Fprintf(&b, "\nIn %s, line %d.", describePlace(f), f.Line)
+	case f.Commit != "":
 		fmt.Fprintf(&b, "\nIntroduced in commit %s", shortCommit(f.Commit))
 		if f.Author != "" {
 			b.WriteString(" by " + s.Author)
@@ -106,6 +113,9 @@ func githubMessage(f finding.Finding, g group) string {
 			b.WriteString("; no longer in HEAD, only in history")
 		}
 		b.WriteString(".")
+	}
+	if w := whereItWent(f); w != "" {
+		b.WriteString("\n" + w)
 	}
 	b.WriteString("\n" + githubAdvice[g])
 	b.WriteString("\nFingerprint " + f.Fingerprint + " (for .loftyscanignore).")

@@ -145,6 +145,8 @@ type (
 		Encoding     *gitlabDetail `json:"encoding,omitempty"`
 		Commit       *gitlabDetail `json:"commit,omitempty"`
 		InHead       *gitlabDetail `json:"in_head,omitempty"`
+		Location     *gitlabDetail `json:"location,omitempty"`
+		Exposure     *gitlabDetail `json:"exposure,omitempty"`
 	}
 	gitlabDetail struct {
 		Name  string `json:"name"`
@@ -240,7 +242,7 @@ func (g *gitlabReporter) Report(w io.Writer, r Report) error {
 func gitlabVulnerabilityFor(f finding.Finding) gitlabVulnerability {
 	s := f.Shown()
 	line := max(1, f.Line)
-	loc := gitlabLocation{File: s.Path, StartLine: line, EndLine: line, Commit: gitlabCommit{SHA: noCommit}}
+	loc := gitlabLocation{File: s.Artifact, StartLine: line, EndLine: line, Commit: gitlabCommit{SHA: noCommit}}
 	details := gitlabDetails{
 		Token:       gitlabDetail{Name: "Token (redacted)", Type: "text", Value: f.Redacted()},
 		Status:      gitlabDetail{Name: "Status", Type: "text", Value: describeExpiry(f)},
@@ -260,13 +262,19 @@ func gitlabVulnerabilityFor(f finding.Finding) gitlabVulnerability {
 			SHA:     f.Commit,
 		}
 		details.Commit = &gitlabDetail{Name: "Introduced in commit", Type: "commit", Value: f.Commit}
-		if f.InHead != nil {
+		if f.InHead != nil && f.Location == finding.InFile {
 			inHead := "no, only in history"
 			if *f.InHead {
 				inHead = "yes"
 			}
 			details.InHead = &gitlabDetail{Name: "Still in HEAD", Type: "text", Value: inHead}
 		}
+	}
+	if f.Location != finding.InFile {
+		details.Location = &gitlabDetail{Name: "Found in", Type: "text", Value: describePlace(f)}
+	}
+	if s := exposureSummary(f); s != "" {
+		details.Exposure = &gitlabDetail{Name: "Where the key went", Type: "text", Value: s}
 	}
 	l := label(f.RuleID)
 	v := gitlabVulnerability{
@@ -324,7 +332,11 @@ func gitlabSeverity(severity finding.Severity) string {
 // over the first 16 bytes of a SHA-256.
 func gitlabID(f finding.Finding) string {
 	h := sha256.New()
-	for _, s := range []string{idNamespace, f.Fingerprint, f.Path, strconv.Itoa(f.Line), strconv.Itoa(f.Column), f.Commit} {
+	fields := []string{idNamespace, f.Fingerprint, f.Path, strconv.Itoa(f.Line), strconv.Itoa(f.Column), f.Commit}
+	if f.Location != finding.InFile { // a file's id stays as it was
+		fields = append(fields, string(f.Location), f.Tag)
+	}
+	for _, s := range fields {
 		// Length-prefixed, so that no two lists of fields hash alike.
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(s))))
 		io.WriteString(h, s)

@@ -23,6 +23,8 @@ var (
 	messageKey = testtoken.Key("in-a-commit-message", time.Time{})
 	authorKey  = testtoken.Generic("in-an-author")
 	reasonKey  = testtoken.Key("in-a-reason", time.Time{})
+	tagKey     = testtoken.Key("in-a-tag-name", time.Time{})
+	refKey     = testtoken.Key("in-a-ref-name", time.Time{})
 )
 
 // injection is what a hostile name adds: a terminal title, a bell, and a
@@ -56,9 +58,20 @@ func hostileReport() Report {
 	sup := f
 	sup.Path = "s/" + nameKey + injection
 	sup.Suppressed = ".loftyscanignore:3: " + reasonKey + injection
+	// A key in the message of a tag whose name holds a key, on refs whose
+	// names hold keys: the tag's name and the refs' names are scanned
+	// data too.
+	tag := f
+	tag.Path, tag.Line, tag.Column = "", 2, 1
+	tag.Location, tag.Tag = finding.InTagMessage, "v1/"+tagKey+"/"+injection
+	tag.Exposure = &finding.Exposure{ReachableFrom: finding.ReachRefs, Commits: 2, Pushed: true, RefCount: 3, Refs: []finding.RefExposure{
+		{Name: "refs/heads/" + refKey + "/" + injection, ContainsCommit: true, InTip: true},
+		{Name: "refs/remotes/origin/" + refKey + "/" + injection, ContainsCommit: true},
+		{Name: "refs/tags/v1/" + tagKey + "/" + injection, ContainsCommit: true, InTip: true},
+	}}
 	return Report{
-		Findings: []finding.Finding{f, sup},
-		Stats:    finding.Stats{Files: 2, Findings: 1, Suppressed: 1},
+		Findings: []finding.Finding{f, sup, tag},
+		Stats:    finding.Stats{Files: 3, Findings: 2, Suppressed: 1},
 		Root:     "/src/repo",
 	}
 }
@@ -86,7 +99,7 @@ func TestHostileData(t *testing.T) {
 				if (format == FormatJSON || format == FormatSARIF || format == FormatGitLab) && !json.Valid(out) {
 					t.Fatalf("%s output is not JSON", format)
 				}
-				for _, planted := range []string{nameKey, messageKey, authorKey, reasonKey} {
+				for _, planted := range []string{nameKey, messageKey, authorKey, reasonKey, tagKey, refKey} {
 					for _, s := range append(texts, string(out)) {
 						if l := testleak.Leaked(s, planted); l != "" {
 							t.Fatalf("%s of a planted key in the report:\n%s", l, out)
@@ -102,6 +115,12 @@ func TestHostileData(t *testing.T) {
 				}
 				for _, s := range texts {
 					testleak.CheckDisplaySafe(t, format, s)
+				}
+				if !testleak.Shows(texts, finding.Redact(tagKey)) && format != FormatCounts {
+					t.Errorf("the tag's name is not shown with its key redacted as %s:\n%s", finding.Redact(tagKey), out)
+				}
+				if !testleak.Shows(texts, finding.Redact(refKey)) && (format == FormatJSON || format == FormatSARIF || format == FormatTerminal || format == FormatMarkdown || format == FormatGitHub) {
+					t.Errorf("the refs' names are not shown with their keys redacted as %s:\n%s", finding.Redact(refKey), out)
 				}
 				if format == FormatSARIF {
 					checkSARIFURIs(t, out)

@@ -60,14 +60,34 @@ import (
 // Findings from git history add:
 //
 //	commit       full hash of the commit that introduced the token at that path
-//	author       its author's name
+//	             (for a tag message, the commit the tag points at); omitted for a
+//	             blob no commit holds
+//	author       its author's name (for a tag message, the tagger's)
 //	email        its author's email
 //	date         its author date, RFC 3339 in UTC
-//	message      the first line of its message
+//	message      the first line of its message, with any key in it redacted
+//	location     "file", "commit-message" (the whole message of commit, from its
+//	             subject, line 1, on; path is "") or "tag-message" (the message of
+//	             the annotated tag named by tag; path is "")
+//	tag          the annotated tag's name, for a tag message
 //	in_head      whether the token is still in HEAD; omitted when unknown
+//	unreachable  true when no ref, HEAD or reflog reaches the commit, tag or blob:
+//	             only the object database keeps it (a copied .git folder); omitted
+//	             otherwise. A blob no commit holds has no commit, and the path an
+//	             index names it under, or its hash
+//	exposure     where the key went: reachable_from ("refs", "reflog" or
+//	             "nothing"); commits (how many commits reachable from a ref carry
+//	             the key: their tree holds it, or their message for a commit
+//	             message); last_commit (the newest commit of HEAD's first-parent
+//	             line that carries it; omitted when none); pushed (a
+//	             remote-tracking branch carries it); ref_count and refs (the refs
+//	             whose history carries it, at most 100: name, kind "branch",
+//	             "remote-tracking", "tag", "stash", "notes" or "other",
+//	             contains_commit, in_tip, last_commit)
 //
 // Every string that comes from scanned data (path, subject, alg,
-// suppressed, verification_reason, author, email, message) is as
+// suppressed, verification_reason, author, email, message, tag, the names
+// of exposure's refs) is as
 // finding.Sanitize shows it: a JWS-shaped part is in its redacted form, and
 // control, bidirectional and other invisible characters are written as
 // \xNN or \uNNNN, so that a script that prints a field cannot leak a key or
@@ -141,12 +161,20 @@ type jsonFinding struct {
 }
 
 type jsonGit struct {
+	*jsonCommit               // nil for a blob no commit holds
+	Location    string        `json:"location"`
+	Tag         string        `json:"tag,omitempty"`
+	InHead      *bool         `json:"in_head,omitempty"`
+	Unreachable bool          `json:"unreachable,omitempty"`
+	Exposure    *jsonExposure `json:"exposure,omitempty"`
+}
+
+type jsonCommit struct {
 	Commit  string `json:"commit"`
 	Author  string `json:"author"`
 	Email   string `json:"email"`
 	Date    string `json:"date"`
 	Message string `json:"message"`
-	InHead  *bool  `json:"in_head,omitempty"`
 }
 
 type jsonStats struct {
@@ -204,14 +232,22 @@ func (j *jsonReporter) Report(w io.Writer, r Report) error {
 			s := rfc3339(f.ExpiresAt)
 			jf.ExpiresAt = &s
 		}
-		if f.Commit != "" {
+		if fromGit(f) {
 			jf.jsonGit = &jsonGit{
-				Commit:  f.Commit,
-				Author:  s.Author,
-				Email:   s.Email,
-				Date:    rfc3339(f.Date),
-				Message: s.Message,
-				InHead:  f.InHead,
+				Location:    f.Location.Name(),
+				Tag:         s.Tag,
+				InHead:      f.InHead,
+				Unreachable: f.Unreachable,
+				Exposure:    exposureJSON(f),
+			}
+			if f.Commit != "" {
+				jf.jsonCommit = &jsonCommit{
+					Commit:  f.Commit,
+					Author:  s.Author,
+					Email:   s.Email,
+					Date:    rfc3339(f.Date),
+					Message: s.Message,
+				}
 			}
 		}
 		if j.opts.ShowSecrets {

@@ -41,7 +41,7 @@ func TestJSONFields(t *testing.T) {
 	t.Parallel()
 	base := []string{"alg", "column", "confirmed", "expires_at", "fingerprint", "line", "path",
 		"redacted", "rule_id", "severity", "status"}
-	git := []string{"author", "commit", "date", "email", "in_head", "message"}
+	git := []string{"author", "commit", "date", "email", "in_head", "location", "message"}
 	verified := []string{"verification", "verification_reason"}
 	extra := [][]string{ // the keys each finding of sampleReport adds to base
 		{"subject"},

@@ -131,10 +131,9 @@ func (j *junitReporter) Report(w io.Writer, r Report) error {
 
 func junitTestcaseFor(f finding.Finding) junitTestcase {
 	s := f.Shown()
-	path := s.Path
 	tc := junitTestcase{
-		Classname: path,
-		Name:      fmt.Sprintf("%s at %s:%d:%d", f.RuleID, path, f.Line, f.Column),
+		Classname: s.Artifact,
+		Name:      f.RuleID + " at " + placeLine(f),
 	}
 	if f.Suppressed != "" {
 		tc.Skipped = &junitSkipped{Message: "suppressed: " + s.Suppressed}

@@ -22,8 +22,11 @@ import (
 //   - the notices for a reviewer (the scanned change edits the scanner's
 //     settings...), each as a list item;
 //   - one table row per finding, most urgent first: severity, rule,
-//     path:line, commit, redacted key, status and what --verify learnt
-//     (which may quote a server);
+//     path:line (or the commit or tag whose message holds the key), commit,
+//     redacted key, status and what --verify learnt (which may quote a
+//     server), and for a history scan where the key went (the refs that
+//     hold it, whether it was pushed, how many commits carry it, or that
+//     only a reflog or nothing reaches it);
 //   - the keys the scanned change allows inline (a loftyscan:allow on the
 //     line it adds), which do not count but need a look, in a table of
 //     their own;
@@ -85,14 +88,29 @@ func (m *markdownReporter) Report(w io.Writer, r Report) error {
 	}
 
 	if len(counted) > 0 {
-		bw.WriteString("\n| severity | rule | location | commit | key | status |\n|---|---|---|---|---|---|\n")
+		git := false // a history scan: a column says where each key went
+		for _, f := range counted {
+			git = git || whereItWent(f) != ""
+		}
+		bw.WriteString("\n| severity | rule | location | commit | key | status |")
+		if git {
+			bw.WriteString(" where it went |\n|---|---|---|---|---|---|---|\n")
+		} else {
+			bw.WriteString("\n|---|---|---|---|---|---|\n")
+		}
 		writeMarkdownRows(bw, len(counted), func(i int) string {
 			f := counted[i]
 			status := describeExpiry(f)
 			if v := describeVerification(f); v != "" {
 				status += "; " + v
 			}
-			return string(f.Severity()) + " | " + markdownRow(f) + " | " + markdownCode(status)
+			row := string(f.Severity()) + " | " + markdownRow(f) + " | " + markdownCode(status)
+			if w := whereItWent(f); w != "" {
+				row += " | " + markdownCode(w)
+			} else if git {
+				row += " | "
+			}
+			return row
 		})
 	}
 	if len(allowed) > 0 {
@@ -138,13 +156,21 @@ func writeMarkdownRows(w *bufio.Writer, n int, row func(i int) string) {
 }
 
 // markdownRow is the cells every row has: rule, location, commit and key.
+// A key in a message is located in words ("message of tag v1.0, line 3");
+// a blob no commit holds has "none (unreachable)" for its commit.
 func markdownRow(f finding.Finding) string {
 	commit := ""
-	if f.Commit != "" {
+	switch {
+	case f.Commit != "":
 		commit = markdownCode(shortCommit(f.Commit))
+	case f.Unreachable:
+		commit = "none (unreachable)"
 	}
-	return markdownCell(f.RuleID) + " | " + markdownCode(fmt.Sprintf("%s:%d", f.Shown().Path, f.Line)) + " | " +
-		commit + " | " + markdownCode(f.Redacted())
+	place := fmt.Sprintf("%s:%d", f.Shown().Path, f.Line)
+	if f.Location != finding.InFile {
+		place = fmt.Sprintf("%s, line %d", strings.TrimPrefix(describePlace(f), "the "), f.Line)
+	}
+	return markdownCell(f.RuleID) + " | " + markdownCode(place) + " | " + commit + " | " + markdownCode(f.Redacted())
 }
 
 // markdownCode is text from the scanned data (a path, a commit, a key, a

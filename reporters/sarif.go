@@ -43,6 +43,16 @@ import (
 // the skip list skips everything) are the run's invocation's
 // toolExecutionNotifications, level "warning", with the notice's kind as
 // the descriptor's id and its file as the location.
+//
+// A key in a commit's or an annotated tag's message has no file. GitHub
+// needs an artifact location all the same, so its result is located at a
+// path under .git/ that no tracked file can have,
+// ".git/commits/<hash>/message" or ".git/tags/<name>/message"
+// (finding.Finding.ArtifactPath), with the line and column in the message,
+// and a logical location of kind "text" that names the message ("commit
+// <hash>", "tag <name>"); properties.location says "commit-message" or
+// "tag-message". Git findings carry properties.location, and
+// properties.exposure (as in the JSON report) says where the key went.
 type sarifReporter struct {
 	opts Options
 }
@@ -127,7 +137,13 @@ type (
 		Justification string `json:"justification"`
 	}
 	sarifLocation struct {
-		PhysicalLocation sarifPhysicalLocation `json:"physicalLocation"`
+		PhysicalLocation sarifPhysicalLocation  `json:"physicalLocation"`
+		LogicalLocations []sarifLogicalLocation `json:"logicalLocations,omitempty"`
+	}
+	sarifLogicalLocation struct {
+		Name               string `json:"name"`
+		FullyQualifiedName string `json:"fullyQualifiedName"`
+		Kind               string `json:"kind"`
 	}
 	sarifPhysicalLocation struct {
 		ArtifactLocation sarifArtifactLoc `json:"artifactLocation"`
@@ -143,17 +159,21 @@ type (
 		EndColumn   int `json:"endColumn,omitempty"`
 	}
 	sarifResultProperty struct {
-		Status             string `json:"status"`
-		ExpiresAt          string `json:"expires_at,omitempty"`
-		Encoding           string `json:"encoding,omitempty"`
-		Verification       string `json:"verification,omitempty"`
-		VerificationReason string `json:"verification_reason,omitempty"`
-		Commit             string `json:"commit,omitempty"`
-		Author             string `json:"author,omitempty"`
-		Email              string `json:"email,omitempty"`
-		Date               string `json:"date,omitempty"`
-		Message            string `json:"message,omitempty"`
-		InHead             *bool  `json:"in_head,omitempty"`
+		Status             string        `json:"status"`
+		ExpiresAt          string        `json:"expires_at,omitempty"`
+		Encoding           string        `json:"encoding,omitempty"`
+		Verification       string        `json:"verification,omitempty"`
+		VerificationReason string        `json:"verification_reason,omitempty"`
+		Commit             string        `json:"commit,omitempty"`
+		Author             string        `json:"author,omitempty"`
+		Email              string        `json:"email,omitempty"`
+		Date               string        `json:"date,omitempty"`
+		Message            string        `json:"message,omitempty"`
+		InHead             *bool         `json:"in_head,omitempty"`
+		Location           string        `json:"location,omitempty"`
+		Tag                string        `json:"tag,omitempty"`
+		Unreachable        bool          `json:"unreachable,omitempty"`
+		Exposure           *jsonExposure `json:"exposure,omitempty"`
 	}
 )
 
@@ -311,7 +331,13 @@ func sarifResultFor(f finding.Finding) sarifResult {
 		props.Email = s.Email
 		props.Date = rfc3339(f.Date)
 		props.Message = s.Message
+	}
+	if fromGit(f) {
 		props.InHead = f.InHead
+		props.Location = f.Location.Name()
+		props.Tag = s.Tag
+		props.Unreachable = f.Unreachable
+		props.Exposure = exposureJSON(f)
 	}
 	var suppressions []sarifSuppression
 	if f.Suppressed != "" {
@@ -326,14 +352,29 @@ func sarifResultFor(f finding.Finding) sarifResult {
 		RuleIndex: idx,
 		Level:     sarifLevel(f.Severity()),
 		Message:   sarifText{Text: sarifMessage(f)},
-		Locations: []sarifLocation{{PhysicalLocation: sarifPhysicalLocation{
-			ArtifactLocation: sarifArtifactLoc{URI: escapePath(f.PathForURI()), URIBaseID: srcRoot},
-			Region:           region,
-		}}},
+		Locations: []sarifLocation{{
+			PhysicalLocation: sarifPhysicalLocation{
+				ArtifactLocation: sarifArtifactLoc{URI: escapePath(f.PathForURI()), URIBaseID: srcRoot},
+				Region:           region,
+			},
+			LogicalLocations: sarifMessageLocation(f),
+		}},
 		PartialFingerprints: map[string]string{fingerprintKey: f.Fingerprint},
 		Suppressions:        suppressions,
 		Properties:          props,
 	}
+}
+
+// sarifMessageLocation names the message a key is in, for SARIF's
+// logical locations; nil for a key in a file.
+func sarifMessageLocation(f finding.Finding) []sarifLogicalLocation {
+	switch f.Location {
+	case finding.InCommitMessage:
+		return []sarifLogicalLocation{{Name: "message", FullyQualifiedName: "commit " + f.Commit, Kind: "text"}}
+	case finding.InTagMessage:
+		return []sarifLogicalLocation{{Name: "message", FullyQualifiedName: "tag " + f.Shown().Tag, Kind: "text"}}
+	}
+	return nil
 }
 
 // sarifVersion returns the tool version in the form SARIF validators expect
@@ -375,10 +416,19 @@ func sarifMessage(f finding.Finding) string {
 		b.WriteString(", " + f.Shown().Encoding + " encoded")
 	}
 	b.WriteString(", " + describeExpiry(f))
-	if f.Commit != "" {
+	switch {
+	case f.Location != finding.InFile:
+		b.WriteString(", in " + describePlace(f))
+	case f.Commit != "":
 		b.WriteString(", introduced in commit " + shortCommit(f.Commit))
 	}
+	if f.Unreachable {
+		b.WriteString(", which no ref or reflog reaches")
+	}
 	b.WriteString(".")
+	if s := exposureSummary(f); s != "" && !f.Unreachable {
+		b.WriteString(" " + s)
+	}
 	switch f.Verification {
 	case "":
 	case finding.Live:

@@ -292,6 +292,7 @@ func TestWriteSARIFSamples(t *testing.T) {
 		"findings":         {Options{Version: "1.0.0"}, sampleReport()},
 		"findings-no-root": {Options{ShowSecrets: true}, noRoot},
 		"clean":            {Options{Version: "1.0.0"}, cleanReport()},
+		"git":              {Options{Version: "1.0.0"}, gitSampleReport()},
 	}
 	for name, s := range samples {
 		file := filepath.Join(dir, name+".sarif")

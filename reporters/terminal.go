@@ -21,7 +21,10 @@ import (
 // rejected, then expired ones, and last, with --show-suppressed, the
 // suppressed ones and why. Each finding is one block: where it is, the
 // redacted token, the account, when it expires in plain words, what Lofty
-// said of it, and for git findings the commit. A summary line and what to
+// said of it, and for git findings the commit (or tag) and where the key
+// went: the branches, remote-tracking branches and tags that hold it and
+// whether each still does, how many commits carry it, or that only a
+// reflog or nothing reaches it. A summary line and what to
 // do next, fitted to what was found, end the report.
 type terminalReporter struct {
 	opts Options
@@ -205,7 +208,7 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 	}
 	s := f.Shown()
 	fmt.Fprintf(w, "%s%s %s (%s)\n", indent, c.Sprintf("[%s]", f.Severity()), label(f.RuleID), f.RuleID)
-	fmt.Fprintf(w, "%s%s\n", indent, t.path.Sprintf("%s:%d:%d", s.Path, f.Line, f.Column))
+	fmt.Fprintf(w, "%s%s\n", indent, t.path.Sprint(placeLine(f)))
 
 	// Each field is a name in a column of its own and a value wrapped
 	// below itself, so that the block fits lineWidth: the longest name,
@@ -243,7 +246,22 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 		t.writeField(w, indent, "verified", v, c)
 	}
 	field("fingerprint", f.Fingerprint)
-	if f.Commit != "" {
+	if f.Location == finding.InTagMessage {
+		tag := s.Tag
+		if f.Author != "" || f.Email != "" {
+			tag += " by " + strings.TrimSpace(s.Author+" <"+s.Email+">")
+		}
+		if !f.Date.IsZero() {
+			tag += ", " + f.Date.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		field("tag", tag)
+		if f.Commit != "" {
+			field("tags commit", shortCommit(f.Commit))
+		}
+		if f.Message != "" {
+			field("message", s.Message)
+		}
+	} else if f.Commit != "" {
 		commit := shortCommit(f.Commit)
 		if f.Author != "" || f.Email != "" {
 			commit += " by " + strings.TrimSpace(s.Author+" <"+s.Email+">")
@@ -255,13 +273,19 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 		if f.Message != "" {
 			field("message", s.Message)
 		}
-		if f.InHead != nil {
+		if f.InHead != nil && f.Location == finding.InFile {
 			inHead := "no, only in history"
 			if *f.InHead {
 				inHead = "yes"
 			}
 			field("in HEAD", inHead)
 		}
+	}
+	if f.Unreachable && f.Commit == "" {
+		field("commit", "none: no commit holds this blob (staged and replaced before a commit, or written by hand)")
+	}
+	for _, l := range exposureLines(f) {
+		field(l[0], l[1])
 	}
 }
 

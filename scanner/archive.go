@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 )
 
@@ -178,10 +177,7 @@ func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 		content, name = gz, gz.Name
 	}
 	if name == "" || strings.ContainsAny(name, "/\\") {
-		name = strings.TrimSuffix(strings.TrimSuffix(path.Base(p), ".gz"), ".tgz")
-		if strings.HasSuffix(p, ".tgz") {
-			name += ".tar"
-		}
+		name = innerName(p, gzipSuffixes)
 	}
 	inner := p + "!" + name
 	cr := r.capped(content, b, 0, counted)

@@ -19,12 +19,19 @@ import (
 const gitLong = `Scan a git repository for Lofty API keys.
 
 By default every commit reachable from every ref is read: branches,
-remote-tracking branches, tags, notes and the stash. Each unique file content
-(blob) is scanned once, however many commits hold it, and each key is
+remote-tracking branches, tags, notes and the stash; then the commits only a
+reflog reaches (amended, reset, old stash entries), then every other commit,
+blob and annotated tag the object database still holds. Each unique file
+content (blob) is scanned once, however many commits hold it, and each key is
 reported once, at the commit that introduced it and the path it had there,
-with the commit's author, date and subject. in_head says whether the key is
-still in the checked-out HEAD: a key only in history needs revoking and a
-history rewrite; a key in HEAD needs a fix now as well.
+with the commit's author, date and subject. The messages of commits and
+annotated tags are scanned too (location commit-message or tag-message).
+in_head says whether the key is still in the checked-out HEAD; exposure says
+which branches, remote-tracking branches and tags hold it, whether each tip
+still does, and how many commits carry it. A key only in history needs
+revoking and a history rewrite; a key in HEAD needs a fix now as well.
+--range, --ref and --pre-push read only the commits they name (and the
+annotated tags --ref names), never reflogs or unreachable objects.
 
 REPO is a work tree (or any folder in it), a bare repository, or a URL
 (https, ssh, git@host:path, file://): a URL is cloned bare into a temporary

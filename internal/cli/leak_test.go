@@ -11,14 +11,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,7 +54,7 @@ var planted = func() map[string]string {
 	for _, place := range []string{
 		"folder", "file", "entry", "corrupt-entry", "fifo", "symlink", "ignore-reason",
 		"config-value", "ignore-glob", "missing-path", "stdin-path",
-		"git-file", "subject", "body", "author", "email", "branch", "tag", "tag-message", "missing-tree", "git-zip-entry", "ref",
+		"git-file", "author", "email", "branch", "remote-branch", "tag", "reflog-message", "missing-tree", "git-zip-entry", "ref",
 		"staged-file", "url-user", "url-path", "url-query", "url-fragment", "remote-body",
 	} {
 		// A short subject and no expiry: a key of 170 characters, which
@@ -67,6 +70,25 @@ var (
 	contentKey    = testtoken.Key("content", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
 	suppressedKey = testtoken.Key("suppressed content", time.Time{})
 )
+
+// messageKeys are keys in a commit's subject and body and in an annotated
+// tag's message. Messages are scanned, so each is a finding of its own,
+// whose token --show-secrets prints in full like a content key; but a
+// message is also a field of the findings of its commit, where it is
+// always redacted (checked in the JSON report's message fields).
+var messageKeys = map[string]string{
+	"subject":     testtoken.Key("in a subject", time.Time{}),
+	"body":        testtoken.Key("in a body", time.Time{}),
+	"tag-message": testtoken.Key("in a tag message", time.Time{}),
+}
+
+// placeKey is the key planted in place, or put in a message.
+func placeKey(place string) string {
+	if k, ok := messageKeys[place]; ok {
+		return k
+	}
+	return planted[place]
+}
 
 // leakRun is one command of the leak test.
 type leakRun struct {
@@ -107,10 +129,10 @@ func TestNothingLeaks(t *testing.T) {
 		{name: "stdin", args: []string{"stdin", "--path", planted["stdin-path"] + ".txt" + inject}, stdin: "LOFTY_API_KEY=" + contentKey + "\n", wantCode: 1,
 			inReport: []string{"stdin-path"}},
 		{name: "git", args: []string{"git", history}, wantCode: 1,
-			inReport: []string{"git-file", "subject", "author", "email"},
+			inReport: []string{"git-file", "subject", "body", "tag-message", "author", "email", "branch", "remote-branch", "tag"},
 			onStderr: []string{"git-zip-entry", "missing-tree"}},
 		{name: "git --range", args: []string{"git", "--range", "main.." + planted["branch"], history}, wantCode: 1,
-			inReport: []string{"git-file", "subject", "author", "email"}},
+			inReport: []string{"git-file", "subject", "body", "author", "email", "branch"}},
 		{name: "git --ref", args: []string{"git", "--ref", planted["ref"] + ".a.b" + inject, history}, wantCode: 2,
 			onStderr: []string{"ref"}},
 		{name: "git --staged", args: []string{"git", "--staged", staged}, wantCode: 1,
@@ -123,7 +145,7 @@ func TestNothingLeaks(t *testing.T) {
 			inReport: []string{"folder", "file", "entry"},
 			onStderr: []string{"corrupt-entry", "fifo"}},
 		{name: "git --pre-push", push: leakPush(t), wantCode: 1, output: "report",
-			inReport: []string{"git-file", "subject", "author", "email"}},
+			inReport: []string{"git-file", "subject", "body", "author", "email"}},
 	}
 	for _, run := range runs {
 		for _, format := range reporters.Formats() {
@@ -196,12 +218,15 @@ func checkLeakRun(t *testing.T, run leakRun, format string, show bool) {
 				t.Errorf("%s holds %s planted in the %s:\n%s", name, l, place, b)
 			}
 		}
-		for _, key := range []string{contentKey, suppressedKey} {
+		for _, key := range append([]string{contentKey, suppressedKey}, slices.Collect(maps.Values(messageKeys))...) {
 			allowed := secretsAllowed && (name == "stdout" && output == "" || name == output)
 			if l := testleak.Leaked(string(b), key); l != "" && !allowed {
 				t.Errorf("%s holds %s of a finding without --show-secrets in a format that shows it:\n%s", name, l, b)
 			}
 		}
+	}
+	if reportFormat == reporters.FormatJSON && run.name != "baseline create" && run.wantCode == 1 {
+		checkJSONMessages(t, report)
 	}
 
 	testleak.CheckDisplaySafe(t, "stderr", string(stderr))
@@ -211,14 +236,38 @@ func checkLeakRun(t *testing.T, run leakRun, format string, show bool) {
 	}
 	if reportFormat == reporters.FormatTerminal || reportFormat == reporters.FormatJSON {
 		for _, place := range run.inReport {
-			if !testleak.Shows(texts, finding.Redact(planted[place])) {
-				t.Errorf("the report does not show the %s's key in its redacted form %s: the test no longer reaches it\n%s", place, finding.Redact(planted[place]), report)
+			_, isMessage := messageKeys[place]
+			whole := secretsAllowed && isMessage && testleak.Shows(texts, placeKey(place)) // its own finding's token, asked for
+			if !testleak.Shows(texts, finding.Redact(placeKey(place))) && !whole {
+				t.Errorf("the report does not show the %s's key in its redacted form %s: the test no longer reaches it\n%s", place, finding.Redact(placeKey(place)), report)
 			}
 		}
 	}
 	for _, place := range run.onStderr {
 		if !strings.Contains(string(stderr), finding.Redact(planted[place])) {
 			t.Errorf("stderr does not show the %s's key in its redacted form %s: the test no longer reaches it\n%s", place, finding.Redact(planted[place]), stderr)
+		}
+	}
+}
+
+// checkJSONMessages checks that the message field of every finding of a
+// JSON report holds no message key in full, even with --show-secrets:
+// only a finding's own secret field may.
+func checkJSONMessages(t *testing.T, report []byte) {
+	t.Helper()
+	var doc struct {
+		Findings []struct {
+			Message string `json:"message"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(report, &doc); err != nil {
+		t.Fatalf("the JSON report: %v\n%s", err, report)
+	}
+	for _, f := range doc.Findings {
+		for place, key := range messageKeys {
+			if l := testleak.Leaked(f.Message, key); l != "" {
+				t.Errorf("a message field holds %s planted in the %s: %q", l, place, f.Message)
+			}
 		}
 	}
 }
@@ -310,9 +359,13 @@ func leakHistory(t *testing.T, missingTree bool) string {
 		"GIT_AUTHOR_NAME=Eve " + planted["author"] + "\x1b]0;PWNED\x07\u202e",
 		"GIT_AUTHOR_EMAIL=" + planted["email"] + "@example.com",
 	}, "commit", "-q", "--no-verify", "-m",
-		"add LOFTY_API_KEY="+planted["subject"]+" \x1b]0;PWNED\x07\u202egpj\n\nbody "+planted["body"]+"\n::error title=x::injected")
+		"add LOFTY_API_KEY="+messageKeys["subject"]+" \x1b]0;PWNED\x07\u202egpj\n\nbody "+messageKeys["body"]+"\n::error title=x::injected")
 	r.Tick()
-	r.Git("tag", "-a", planted["tag"], "-m", "release "+planted["tag-message"]+"\n::error::x")
+	r.Git("tag", "-a", planted["tag"], "-m", "release "+messageKeys["tag-message"]+"\n::error::x")
+	// A remote-tracking branch named by a key (what exposure lists as
+	// "pushed to"), and a reflog entry whose message holds one.
+	r.Git("update-ref", "refs/remotes/"+planted["remote-branch"]+"/main", "HEAD")
+	r.Git("update-ref", "-m", "moved "+planted["reflog-message"]+" \x1b]0;PWNED\x07", "HEAD", "HEAD")
 	if missingTree {
 		h := r.Git("rev-parse", "HEAD:"+planted["missing-tree"]+".d")
 		must(t, os.Remove(filepath.Join(r.Dir, ".git", "objects", h[:2], h[2:])))
@@ -361,6 +414,9 @@ func leakPush(t *testing.T) func(*testing.T, string, bool, string) (int, []byte)
 	return func(t *testing.T, format string, show bool, output string) (int, []byte) {
 		dir := leakHistory(t, false)
 		r := testgit.Open(t, dir)
+		// A remote-tracking ref holding the commits would tell the hook
+		// they were pushed already.
+		r.Git("update-ref", "-d", "refs/remotes/"+planted["remote-branch"]+"/main")
 		bare := testgit.New(t, "", "--bare")
 		r.Git("remote", "add", "origin", bare.Dir)
 		flags := "--format " + format

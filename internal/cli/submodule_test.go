@@ -31,14 +31,14 @@ func TestGitSubmodules(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "vendor/lib: submodule not scanned: run with --recurse-submodules") {
 		t.Errorf("without --recurse-submodules: exit %d, stderr %q; want 0 and a warning", code, stderr)
 	}
-	superFiles, superBytes := blobStats(super)
-	libFiles, libBytes := blobStats(lib)
+	superFiles, superBytes := scannedStats(super)
+	libFiles, libBytes := scannedStats(lib)
 	rep := parseReport(t, stdout)
 	if len(rep.Findings) != 0 {
 		t.Errorf("without --recurse-submodules: findings %+v, want none", rep.Findings)
 	}
 	if rep.Stats.Files != superFiles || rep.Stats.Bytes != superBytes {
-		t.Errorf("without --recurse-submodules: stats %d files, %d bytes; want the superproject's %d blobs, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles, superBytes)
+		t.Errorf("without --recurse-submodules: stats %d files, %d bytes; want the superproject's %d blobs and messages, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles, superBytes)
 	}
 	code, stdout, stderr = runGit(t, nil, "", "git", "--recurse-submodules", "--format", "json", super.Dir)
 	if code != 1 {
@@ -46,7 +46,7 @@ func TestGitSubmodules(t *testing.T) {
 	}
 	rep = parseReport(t, stdout)
 	if rep.Stats.Files != superFiles+libFiles || rep.Stats.Bytes != superBytes+libBytes {
-		t.Errorf("with --recurse-submodules: stats %d files, %d bytes; want both repositories' %d blobs, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles+libFiles, superBytes+libBytes)
+		t.Errorf("with --recurse-submodules: stats %d files, %d bytes; want both repositories' %d blobs and messages, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles+libFiles, superBytes+libBytes)
 	}
 	if len(rep.Findings) != 1 || rep.Findings[0].Path != "vendor/lib/secret.env" || rep.Findings[0].Message != "add a key to the library" {
 		t.Errorf("findings %+v; want one at vendor/lib/secret.env from the library's commit", rep.Findings)
@@ -56,15 +56,28 @@ func TestGitSubmodules(t *testing.T) {
 	}
 }
 
-// blobStats counts the blobs of r's objects and their bytes, as git does.
-func blobStats(r *testgit.Repo) (n, size int64) {
-	for _, line := range strings.Split(r.Git("cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectsize)"), "\n") {
+// scannedStats counts what a scan of every ref reads in r's objects, as
+// git lists them: each blob, and the message of each commit and annotated
+// tag (what follows the headers' blank line), with their bytes.
+func scannedStats(r *testgit.Repo) (n, size int64) {
+	for _, line := range strings.Split(r.Git("cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname) %(objectsize)"), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
 		var sz int64
-		if typ, num, ok := strings.Cut(line, " "); ok && typ == "blob" {
-			if _, err := fmt.Sscan(num, &sz); err != nil {
-				r.T.Fatalf("cat-file: %q: %v", line, err)
-			}
+		if _, err := fmt.Sscan(f[2], &sz); err != nil {
+			r.T.Fatalf("cat-file: %q: %v", line, err)
+		}
+		switch f[0] {
+		case "blob":
 			n, size = n+1, size+sz
+		case "commit", "tag":
+			// The message's length from the object's (git's output is
+			// trimmed): all but the headers and the blank line.
+			if head, _, ok := strings.Cut(r.Git("cat-file", f[0], f[1]), "\n\n"); ok && sz > int64(len(head))+2 {
+				n, size = n+1, size+sz-int64(len(head))-2
+			}
 		}
 	}
 	return n, size

@@ -58,13 +58,17 @@ const (
 // loftyscanFields are the string fields of finding's types that loftyscan
 // makes itself, which hold nothing read from scanned data.
 var loftyscanFields = map[string]string{
-	"Finding.RuleID":       "one of the rules' constant ids",
-	"Finding.Fingerprint":  "hex SHA-256 computed by loftyscan",
-	"Finding.Commit":       "hex object name computed by git's hashing",
-	"Finding.Status":       "one of rules.Status's constants",
-	"Finding.Verification": "one of finding.Verification's constants",
-	"Options.Version":      "loftyscan's own version, from its build",
-	"Notice.Kind":          "one of finding's Notice* constants",
+	"Finding.RuleID":         "one of the rules' constant ids",
+	"Finding.Fingerprint":    "hex SHA-256 computed by loftyscan",
+	"Finding.Commit":         "hex object name computed by git's hashing",
+	"Finding.Status":         "one of rules.Status's constants",
+	"Finding.Verification":   "one of finding.Verification's constants",
+	"Options.Version":        "loftyscan's own version, from its build",
+	"Notice.Kind":            "one of finding's Notice* constants",
+	"Finding.Location":       "one of finding.Location's constants",
+	"Exposure.ReachableFrom": "one of finding.Reach's constants",
+	"Exposure.LastCommit":    "hex object name computed by git's hashing",
+	"RefExposure.LastCommit": "hex object name computed by git's hashing",
 }
 
 // sanitizers are the functions of package finding whose result is safe to
@@ -78,6 +82,7 @@ var reporterExceptions = map[string]string{
 	"jsonReporter.Report Finding.Secret":           "the secret field, only when Options.ShowSecrets asks for it",
 	"sarifResultFor Finding.Secret":                "only its length, for the region's end column",
 	"gitlabID Finding.Path":                        "hashed into the vulnerability id, never printed",
+	"gitlabID Finding.Tag":                         "hashed into the vulnerability id, never printed",
 	"suppressedInSource Finding.Suppressed":        "a prefix test; nothing printed",
 	"sarifReporter.Report Report.Root":             "the scan root is the user's folder, not scanned data, and becomes a percent-encoded file URI",
 }
@@ -244,7 +249,7 @@ func guarded(info *types.Info, sel *ast.SelectorExpr) (string, bool) {
 	}
 	pkg, name := named.Obj().Pkg().Path(), named.Obj().Name()
 	switch {
-	case pkg == findingPkg && name == "Shown":
+	case pkg == findingPkg && (name == "Shown" || name == "ShownRef"):
 		return "", false // sanitized already
 	case pkg == findingPkg, pkg == reportersPkg && named.Obj().Exported():
 		// finding's types, and what reporters take in (Report, Options)

@@ -1,0 +1,546 @@
+package gitscan
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/loftyscan/loftyscan/finding"
+)
+
+// Exposure: where each key went (finding.Exposure). It is worked out after
+// the scan, for the keys found only: a scan that finds nothing does none
+// of it. The commits every ref reaches are loaded (those the scan selected
+// are reused), each commit is asked whether it carries each key found (its
+// tree holds a blob with the key, or its message holds the key), and the
+// answers flow from parents to children, so that each ref knows which
+// keys its history carries and which finding commits it contains.
+//
+// Which blobs hold a key is known for every blob the scan read. A scan of
+// everything read every blob, and the trees of every commit are walked to
+// find them. A scan of a range or of some refs read only the blobs its
+// commits introduced: only the paths keys were found at are followed, and
+// the versions of those files the scan did not read are read now (a key
+// moved to another file outside the range is not followed, and messages
+// outside the range are not read). That keeps a pre-push hook that found
+// a key quick: it walks no tree but the folders on those paths.
+
+// maxExposureDepth bounds the folders followed into when a tree is asked
+// whether it holds a key: git itself refuses trees deeper than 2048
+// (core.maxTreeDepth).
+const maxExposureDepth = 4096
+
+// expose sets the Exposure of each finding. partial says whether the scan
+// read fewer blobs than the refs hold (see watch).
+func (a *attributor) expose(ctx context.Context, fs []finding.Finding, partial bool) {
+	if len(fs) == 0 || ctx.Err() != nil {
+		return
+	}
+	x := newExposer(a, fs)
+	if x == nil {
+		return
+	}
+	x.partialScan = partial
+	x.loadGraph(ctx)
+	x.findCarriers(ctx)
+	x.flow()
+	for i := range fs {
+		fs[i].Exposure = x.exposureOf(&fs[i])
+		if fs[i].Exposure.ReachableFrom == finding.ReachNothing {
+			fs[i].Unreachable = true
+		}
+	}
+}
+
+// exposer holds the work of expose.
+type exposer struct {
+	a           *attributor
+	partialScan bool // the scan did not read every blob (see watch)
+
+	keys    map[string]int        // bit of each key: "f"+fingerprint for files, "m"+fingerprint for commit messages
+	commits map[plumbing.Hash]int // bit of each finding's commit
+	sets    bitsets
+
+	// The commit graph of the refs, in an order where parents come first.
+	order []*graphCommit
+	index map[plumbing.Hash]int // position in order
+	carry []int32               // the keys each commit carries
+	anc   []int32               // the keys its history carries
+	finds []int32               // the finding commits its history contains
+	count []int                 // by key bit: the commits that carry it
+
+	refs []refTip
+	head plumbing.Hash
+
+	blobBits map[plumbing.Hash]int32 // the file keys of each blob with findings
+	watched  map[string]bool         // paths whose other versions are read now (partial scans)
+	dirs     map[string]bool         // the folders on the way to watched paths
+	treeMemo map[plumbing.Hash]int32
+	pathMemo map[treeAt]int32
+}
+
+// refTip is a ref and the commit it points at.
+type refTip struct {
+	name   string // full name, redacted for reports
+	commit plumbing.Hash
+	tags   []plumbing.Hash // the annotated tags on the way, for tag messages
+}
+
+// treeAt is a tree at a path: the memo key for folders on watched paths.
+type treeAt struct {
+	tree plumbing.Hash
+	dir  string
+}
+
+func newExposer(a *attributor, fs []finding.Finding) *exposer {
+	x := &exposer{a: a, keys: map[string]int{}, commits: map[plumbing.Hash]int{}, index: map[plumbing.Hash]int{}}
+	x.sets.init()
+	any := false
+	for _, f := range fs {
+		if k := keyID(f); k != "" {
+			if _, ok := x.keys[k]; !ok {
+				x.keys[k] = len(x.keys)
+			}
+		}
+		if f.Commit != "" && f.Location != finding.InTagMessage {
+			h := plumbing.NewHash(f.Commit)
+			if _, ok := x.commits[h]; !ok {
+				x.commits[h] = len(x.commits)
+			}
+		}
+		any = any || f.Commit != "" || f.Unreachable
+	}
+	if !any {
+		return nil
+	}
+	return x
+}
+
+// keyID names the key of a finding in the exposer's bit sets: files and
+// commit messages are carried differently, tag messages not by commits.
+func keyID(f finding.Finding) string {
+	switch f.Location {
+	case finding.InFile:
+		return "f" + f.Fingerprint
+	case finding.InCommitMessage:
+		return "m" + f.Fingerprint
+	}
+	return ""
+}
+
+// loadGraph loads the commits the refs and HEAD reach, reusing those the
+// scan loaded, and lists the refs.
+func (x *exposer) loadGraph(ctx context.Context) {
+	g := x.a.g
+	// The selection's boundary is not reused: its parents are not known.
+	known := x.a.sel.graphCommits()
+	x.refs = g.refTips()
+	var tips []plumbing.Hash
+	for _, t := range x.refs {
+		if !t.commit.IsZero() {
+			tips = append(tips, t.commit)
+		}
+	}
+	if h, err := g.head(); err == nil && !h.IsZero() {
+		x.head = h
+		tips = append(tips, h)
+	}
+	nodes := map[plumbing.Hash]*graphCommit{}
+	stack := tips
+	for len(stack) > 0 && ctx.Err() == nil {
+		h := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if nodes[h] != nil {
+			continue
+		}
+		c := known[h]
+		if c == nil {
+			var err error
+			if c, err = g.loadCommit(h); err != nil {
+				continue // missing: the scan has said so, or the ref is broken
+			}
+		}
+		nodes[h] = c
+		if !c.shallow {
+			stack = append(stack, c.parents...)
+		}
+	}
+	// Parents first, oldest first among the rest, as the history walk goes:
+	// neighbouring versions of a tree come one after the other, and the
+	// reader's cache holds the bases of their deltas.
+	x.order = topoOrder(nodes)
+	for i, c := range x.order {
+		x.index[c.hash] = i
+	}
+}
+
+// refTips lists the refs that point at commits or annotated tags (not the
+// symbolic ones, such as refs/remotes/origin/HEAD), with the commit each
+// reaches.
+func (g *gitRepo) refTips() []refTip {
+	refs, err := g.st.IterReferences()
+	if err != nil {
+		return nil
+	}
+	var out []refTip
+	refs.ForEach(func(ref *plumbing.Reference) error {
+		if ref.Type() != plumbing.HashReference {
+			return nil
+		}
+		t := refTip{name: finding.RedactText(finding.ValidPath(ref.Name().String()))}
+		h := ref.Hash()
+		for range 32 {
+			tag, err := g.decodeTag(h)
+			if err != nil {
+				break
+			}
+			t.tags = append(t.tags, h)
+			h = tag.Target
+		}
+		if c, err := g.peelToCommit(h); err == nil {
+			t.commit = c
+		}
+		out = append(out, t)
+		return nil
+	})
+	return out
+}
+
+// findCarriers works out which keys each commit of the graph carries.
+func (x *exposer) findCarriers(ctx context.Context) {
+	x.blobFileKeys()
+	x.watch()
+	x.treeMemo = map[plumbing.Hash]int32{}
+	x.pathMemo = map[treeAt]int32{}
+	msgs := x.messageKeys()
+	x.carry = make([]int32, len(x.order))
+	for i, c := range x.order {
+		if ctx.Err() != nil {
+			return
+		}
+		s := x.treeKeys(ctx, c.tree, "", 0)
+		if m, ok := msgs[c.hash]; ok {
+			s = x.sets.union(s, m)
+		}
+		x.carry[i] = s
+	}
+}
+
+// blobFileKeys maps each blob with findings to the file keys in it.
+func (x *exposer) blobFileKeys() {
+	gs := x.a.gs
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	x.blobBits = make(map[plumbing.Hash]int32, len(gs.found))
+	for h, fs := range gs.found {
+		x.blobBits[h] = x.fileBits(fs)
+	}
+}
+
+// fileBits is the set of the file keys among the findings of one blob.
+func (x *exposer) fileBits(fs []finding.Finding) int32 {
+	var bits []int
+	for _, f := range fs {
+		if b, ok := x.keys["f"+f.Fingerprint]; ok {
+			bits = append(bits, b)
+		}
+	}
+	return x.sets.of(bits...)
+}
+
+// watch lists the paths whose versions the scan may not have read: those
+// of the file findings, in a scan that did not read every blob.
+func (x *exposer) watch() {
+	if !x.partial() {
+		return
+	}
+	x.watched, x.dirs = map[string]bool{}, map[string]bool{"": true}
+	x.a.gs.mu.Lock()
+	found := maps.Clone(x.a.gs.found)
+	x.a.gs.mu.Unlock()
+	for h, fs := range found {
+		o, ok := x.a.gs.origin(h)
+		if !ok || o.commit < 0 || len(fs) == 0 {
+			continue
+		}
+		x.watched[o.path] = true
+		for dir := o.path; ; {
+			i := strings.LastIndexByte(dir, '/')
+			if i < 0 {
+				break
+			}
+			dir = dir[:i]
+			x.dirs[dir+"/"] = true
+		}
+	}
+}
+
+// partial reports whether the scan read fewer blobs than the refs hold: a
+// range, some refs, --since or --skip.
+func (x *exposer) partial() bool { return x.partialScan }
+
+// messageKeys maps each commit whose message holds keys to those keys.
+func (x *exposer) messageKeys() map[plumbing.Hash]int32 {
+	gs := x.a.gs
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	out := map[plumbing.Hash]int32{}
+	for k, fs := range gs.messages {
+		if k.loc != finding.InCommitMessage {
+			continue
+		}
+		var bits []int
+		for _, f := range fs {
+			if b, ok := x.keys["m"+f.Fingerprint]; ok {
+				bits = append(bits, b)
+			}
+		}
+		if len(bits) > 0 {
+			out[k.obj] = x.sets.of(bits...)
+		}
+	}
+	return out
+}
+
+// treeKeys returns the file keys tree h holds, at folder dir.
+func (x *exposer) treeKeys(ctx context.Context, h plumbing.Hash, dir string, depth int) int32 {
+	if x.watched != nil {
+		return x.pathKeys(ctx, h, dir, depth)
+	}
+	if s, ok := x.treeMemo[h]; ok {
+		return s
+	}
+	s := int32(0)
+	if depth < maxExposureDepth && ctx.Err() == nil {
+		// Every blob was scanned: where a tree is does not matter, and
+		// its folders are read as they come, with nothing allocated.
+		x.a.g.treeEntries(h, func(_ []byte, mode filemode.FileMode, eh plumbing.Hash) {
+			switch {
+			case mode == filemode.Dir:
+				s = x.sets.union(s, x.treeKeys(ctx, eh, "", depth+1))
+			case mode.IsFile():
+				s = x.sets.union(s, x.blobBits[eh])
+			}
+		})
+	}
+	x.treeMemo[h] = s
+	return s
+}
+
+// pathKeys is treeKeys for a partial scan: it follows the folders on the
+// paths keys were found at, and reads the files at those paths.
+func (x *exposer) pathKeys(ctx context.Context, h plumbing.Hash, dir string, depth int) int32 {
+	if s, ok := x.pathMemo[treeAt{h, dir}]; ok {
+		return s
+	}
+	s := int32(0)
+	if depth < maxExposureDepth && ctx.Err() == nil {
+		type entry struct {
+			path string
+			dir  bool
+			h    plumbing.Hash
+		}
+		var entries []entry
+		x.a.g.treeEntries(h, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
+			switch p := dir + string(name); {
+			case mode == filemode.Dir && x.dirs[p+"/"]:
+				entries = append(entries, entry{p + "/", true, eh})
+			case mode.IsFile() && x.watched[p]:
+				entries = append(entries, entry{p, false, eh})
+			}
+		})
+		for _, e := range entries { // the blobs read here may evict the tree read above
+			if e.dir {
+				s = x.sets.union(s, x.pathKeys(ctx, e.h, e.path, depth+1))
+			} else {
+				s = x.sets.union(s, x.watchedBlob(ctx, e.h, e.path))
+			}
+		}
+	}
+	x.pathMemo[treeAt{h, dir}] = s
+	return s
+}
+
+// watchedBlob returns the file keys of blob h at a watched path, reading
+// it when the scan did not.
+func (x *exposer) watchedBlob(ctx context.Context, h plumbing.Hash, p string) int32 {
+	if s, ok := x.blobBits[h]; ok {
+		return s
+	}
+	x.a.fingerprints(ctx, h, p)
+	x.a.gs.mu.Lock()
+	s := x.fileBits(x.a.gs.found[h])
+	x.a.gs.mu.Unlock()
+	x.blobBits[h] = s
+	return s
+}
+
+// flow works out, for each commit, the keys its history carries and the
+// finding commits it contains, parents first, and counts the carriers.
+func (x *exposer) flow() {
+	n := len(x.order)
+	x.anc, x.finds = make([]int32, n), make([]int32, n)
+	x.count = make([]int, len(x.keys))
+	for i, c := range x.order {
+		anc := x.carry[i]
+		var finds int32
+		if b, ok := x.commits[c.hash]; ok {
+			finds = x.sets.of(b)
+		}
+		for _, p := range c.parents {
+			if j, ok := x.index[p]; ok {
+				anc = x.sets.union(anc, x.anc[j])
+				finds = x.sets.union(finds, x.finds[j])
+			}
+		}
+		x.anc[i], x.finds[i] = anc, finds
+		for _, b := range x.sets.members(x.carry[i]) {
+			x.count[b]++
+		}
+	}
+}
+
+// exposureOf says where the key of f went.
+func (x *exposer) exposureOf(f *finding.Finding) *finding.Exposure {
+	e := &finding.Exposure{ReachableFrom: finding.ReachRefs, Refs: []finding.RefExposure{}}
+	if f.Location == finding.InTagMessage {
+		return x.tagExposure(f, e)
+	}
+	if f.Commit == "" {
+		e.ReachableFrom = finding.ReachNothing
+		return e
+	}
+	commit := plumbing.NewHash(f.Commit)
+	if _, ok := x.index[commit]; !ok {
+		e.ReachableFrom = x.reachOf(commit)
+	}
+	key, ok := x.keys[keyID(*f)]
+	if !ok {
+		return e
+	}
+	e.Commits = x.count[key]
+	cbit := x.commits[commit]
+	var refs []finding.RefExposure
+	for _, t := range x.refs {
+		i, ok := x.index[t.commit]
+		if !ok || !x.sets.has(x.anc[i], key) {
+			continue
+		}
+		refs = append(refs, finding.RefExposure{
+			Name:           t.name,
+			ContainsCommit: x.sets.has(x.finds[i], cbit),
+			InTip:          x.sets.has(x.carry[i], key),
+			LastCommit:     x.lastOnLine(t.commit, key),
+		})
+	}
+	if !x.head.IsZero() {
+		e.LastCommit = x.lastOnLine(x.head, key)
+	}
+	return x.listRefs(e, refs)
+}
+
+// listRefs puts refs in the report's order and bounds them.
+func (x *exposer) listRefs(e *finding.Exposure, refs []finding.RefExposure) *finding.Exposure {
+	rank := map[string]int{"branch": 0, "remote-tracking": 1, "tag": 2}
+	slices.SortFunc(refs, func(a, b finding.RefExposure) int {
+		ra, ok := rank[a.Kind()]
+		if !ok {
+			ra = 3
+		}
+		rb, ok := rank[b.Kind()]
+		if !ok {
+			rb = 3
+		}
+		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(a.Name, b.Name))
+	})
+	for _, r := range refs {
+		if r.Kind() == "remote-tracking" {
+			e.Pushed = true
+		}
+	}
+	e.RefCount = len(refs)
+	if len(refs) > finding.MaxExposureRefs {
+		refs = refs[:finding.MaxExposureRefs]
+	}
+	e.Refs = refs
+	return e
+}
+
+// lastOnLine returns the newest commit of the first-parent history of tip
+// that carries key, or "" when none does. It stops as soon as no commit
+// behind the one it is at carries the key.
+func (x *exposer) lastOnLine(tip plumbing.Hash, key int) string {
+	for h := tip; ; {
+		i, ok := x.index[h]
+		if !ok || !x.sets.has(x.anc[i], key) {
+			return ""
+		}
+		if x.sets.has(x.carry[i], key) {
+			return h.String()
+		}
+		c := x.order[i]
+		if len(c.parents) == 0 {
+			return ""
+		}
+		h = c.parents[0]
+	}
+}
+
+// reachOf says what reaches a commit no ref reaches: the selection knows
+// for a scan of everything; else a reflog, or nothing.
+func (x *exposer) reachOf(h plumbing.Hash) finding.Reach {
+	for _, c := range x.a.sel.commits[x.firstHidden():] {
+		if c.hash == h {
+			return c.reach.reach()
+		}
+	}
+	for _, t := range x.a.g.reflogTips() {
+		if t == h {
+			return finding.ReachReflog
+		}
+	}
+	return finding.ReachNothing
+}
+
+// firstHidden is the index of the first selected commit no ref reaches:
+// walkHidden puts them last.
+func (x *exposer) firstHidden() int {
+	cs := x.a.sel.commits
+	return sort.Search(len(cs), func(i int) bool { return cs[i].reach != reachRefs })
+}
+
+// tagExposure is the exposure of a key in an annotated tag's message: the
+// refs that reach the tag object.
+func (x *exposer) tagExposure(f *finding.Finding, e *finding.Exposure) *finding.Exposure {
+	if f.Unreachable {
+		e.ReachableFrom = finding.ReachNothing
+		return e
+	}
+	var refs []finding.RefExposure
+	for _, t := range x.refs {
+		for _, tag := range t.tags {
+			if x.tagHolds(tag, f) {
+				refs = append(refs, finding.RefExposure{Name: t.name, InTip: true})
+				break
+			}
+		}
+	}
+	return x.listRefs(e, refs)
+}
+
+// tagHolds reports whether the message of tag object h holds f's key.
+func (x *exposer) tagHolds(h plumbing.Hash, f *finding.Finding) bool {
+	x.a.gs.mu.Lock()
+	defer x.a.gs.mu.Unlock()
+	for _, mf := range x.a.gs.messages[msgKey{finding.InTagMessage, h}] {
+		if mf.Fingerprint == f.Fingerprint {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,310 @@
+package gitscan
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// Messages. A key pasted into `git commit -m` or `git tag -a -m` is in
+// every clone, as much as one in a file. The message of a commit or an
+// annotated tag (all of it, from the subject on, with a tag's signature)
+// is scanned under a label of its own, "commit:<hash>" or "tag:<hash>",
+// and reported with Location InCommitMessage or InTagMessage, a line
+// counted from the subject (line 1) and an empty path.
+
+// maxMessageBytes is how much of one message is scanned. Git sets no
+// limit; a message longer than this is cut, with a warning that says how
+// to scan the rest.
+const maxMessageBytes = 1 << 20
+
+// Labels of messages.
+const (
+	commitLabel = "commit:"
+	tagLabel    = "tag:"
+)
+
+// msgKey names one message: of a commit or of a tag object.
+type msgKey struct {
+	loc finding.Location
+	obj plumbing.Hash
+}
+
+// messageLabel is the label a message is scanned under.
+func messageLabel(loc finding.Location, h plumbing.Hash) string {
+	if loc == finding.InTagMessage {
+		return tagLabel + h.String()
+	}
+	return commitLabel + h.String()
+}
+
+// parseMessageLabel splits a message label into the message and what
+// follows the hash ("" or, in the unlikely case of an archive in a
+// message, "!inner").
+func parseMessageLabel(p string) (msgKey, string, bool) {
+	var k msgKey
+	switch {
+	case strings.HasPrefix(p, commitLabel):
+		k.loc, p = finding.InCommitMessage, p[len(commitLabel):]
+	case strings.HasPrefix(p, tagLabel):
+		k.loc, p = finding.InTagMessage, p[len(tagLabel):]
+	default:
+		return k, "", false
+	}
+	if !isBlobLabel(p) {
+		return k, "", false
+	}
+	k.obj = plumbing.NewHash(p[:40])
+	return k, p[40:], true
+}
+
+// messageOf returns the message of a commit or tag object's content:
+// what follows the first blank line. Header lines that go on (a gpgsig)
+// start with a space, so they hold no blank line.
+func messageOf(data []byte) []byte {
+	if bytes.HasPrefix(data, []byte("\n")) {
+		return data[1:]
+	}
+	if i := bytes.Index(data, []byte("\n\n")); i >= 0 {
+		return data[i+2:]
+	}
+	return nil
+}
+
+// scanMessage scans the message of commit or tag object h, whose content
+// is data, on worker w.
+func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, typ plumbing.ObjectType, h plumbing.Hash, data []byte) {
+	loc := finding.InCommitMessage
+	if typ == plumbing.TagObject {
+		loc = finding.InTagMessage
+	}
+	msg := messageOf(data)
+	if len(msg) == 0 {
+		return
+	}
+	if len(msg) > maxMessageBytes {
+		r.Fail("", "%s %s: the message is %d bytes long; only the first %d were scanned; to scan all of it, run 'git cat-file %s %s | loftyscan stdin'",
+			typ, h, len(msg), maxMessageBytes, typ, h)
+		msg = msg[:maxMessageBytes]
+	}
+	if err := w.ScanText(ctx, messageLabel(loc, h), msg); err != nil && !stopped(err) {
+		r.Fail("", "%s %s: the message could not be scanned (%v)", typ, h, err)
+	}
+}
+
+// objectNotes lists the commits and annotated tags a scan of a whole
+// repository met in its object database, reachable or not, and scans
+// their messages as it meets them. Its methods are safe for concurrent
+// use.
+type objectNotes struct {
+	mu      sync.Mutex
+	commits []plumbing.Hash
+	tags    []plumbing.Hash
+}
+
+// object scans the message of a commit or tag and lists it.
+func (n *objectNotes) object(ctx context.Context, r *scanner.Run, w *scanner.Worker, typ plumbing.ObjectType, h plumbing.Hash, data []byte) {
+	if typ != plumbing.CommitObject && typ != plumbing.TagObject {
+		return
+	}
+	scanMessage(ctx, r, w, typ, h, data)
+	n.mu.Lock()
+	if typ == plumbing.CommitObject {
+		n.commits = append(n.commits, h)
+	} else {
+		n.tags = append(n.tags, h)
+	}
+	n.mu.Unlock()
+}
+
+// scanCommitMessages reads the selected commits again and scans their
+// messages: for a scan of a range or of some refs, which reads no other
+// commit. tags are annotated tags the refs given name, whose messages are
+// scanned too.
+func (g *gitRepo) scanCommitMessages(ctx context.Context, r *scanner.Run, commits []commitNode, tags []plumbing.Hash) {
+	names := make([]plumbing.Hash, 0, len(commits)+len(tags))
+	for _, c := range commits {
+		names = append(names, c.hash)
+	}
+	names = append(names, tags...)
+	g.readEach(ctx, r, names, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
+		typ, data, err := rd.Read(h)
+		if err != nil {
+			r.Fail("", "%s: cannot read its message (%v); run 'git fsck' to check the repository", h, err)
+			return
+		}
+		scanMessage(ctx, r, w, typ, h, data)
+	})
+}
+
+// tagChain returns the annotated tags rev names, when it is the name of a
+// ref to one: the tag and any tags it tags in turn.
+func (g *gitRepo) tagChain(rev string) []plumbing.Hash {
+	ref, err := g.repo.Reference(plumbing.ReferenceName(rev), true)
+	if err != nil {
+		for _, p := range []string{"refs/tags/", "refs/heads/", "refs/remotes/", "refs/"} {
+			if ref, err = g.repo.Reference(plumbing.ReferenceName(p+rev), true); err == nil {
+				break
+			}
+		}
+	}
+	var h plumbing.Hash
+	switch {
+	case err == nil:
+		h = ref.Hash()
+	case plumbing.IsHash(rev):
+		h = plumbing.NewHash(rev)
+	default:
+		return nil
+	}
+	var out []plumbing.Hash
+	for range 32 {
+		t, err := g.decodeTag(h)
+		if err != nil {
+			break
+		}
+		out = append(out, h)
+		h = t.Target
+	}
+	return out
+}
+
+// decodeTag reads tag object h.
+func (g *gitRepo) decodeTag(h plumbing.Hash) (*object.Tag, error) {
+	obj, err := g.objs.EncodedObject(plumbing.TagObject, h)
+	if err != nil {
+		return nil, err
+	}
+	return object.DecodeTag(g.objs, obj)
+}
+
+// messageFinding keeps a finding of a message, by message, and reports
+// whether f was one.
+func (s *gitSink) messageFinding(f finding.Finding) bool {
+	k, rest, ok := parseMessageLabel(f.Path)
+	if !ok {
+		return false
+	}
+	f.Path = strings.TrimPrefix(rest, "!")
+	f.Location = k.loc
+	s.mu.Lock()
+	if s.messages == nil {
+		s.messages = map[msgKey][]finding.Finding{}
+	}
+	s.messages[k] = append(s.messages[k], f)
+	s.fire()
+	s.mu.Unlock()
+	return true
+}
+
+// messageWarning names the message a warning about one is about.
+func messageWarning(w finding.Warning) (finding.Warning, bool) {
+	k, rest, ok := parseMessageLabel(w.Path)
+	if !ok {
+		return w, false
+	}
+	w.Path = strings.TrimPrefix(rest, "!")
+	what := "commit " + shortHash(k.obj)
+	if k.loc == finding.InTagMessage {
+		what = "tag " + shortHash(k.obj)
+	}
+	w.Message += " (in the message of " + what + ")"
+	return w, true
+}
+
+// messageFindings turns the findings of messages into one finding per key
+// and kind of message: at the first selected commit whose message holds
+// it (the selection lists commits reachable from refs first, then those
+// only a reflog reaches, then the rest), and at one annotated tag. Only
+// the messages of selected commits and of tags are reported: a scan with
+// --since leaves out the older commits the sweep read.
+func (a *attributor) messageFindings(set revSet) []finding.Finding {
+	a.gs.mu.Lock()
+	found := a.gs.messages
+	a.gs.mu.Unlock()
+	if len(found) == 0 {
+		return nil
+	}
+	tags := a.g.newTagSet(set)
+	index := make(map[plumbing.Hash]int, len(a.sel.commits))
+	for i, c := range a.sel.commits {
+		index[c.hash] = i
+	}
+	type best struct {
+		k    msgKey
+		rank int
+	}
+	first := map[string]best{} // by kind and fingerprint
+	for k, fs := range found {
+		rank, ok := a.messageRank(k, index, tags)
+		if !ok {
+			continue
+		}
+		for _, f := range fs {
+			id := string(k.loc) + f.Fingerprint
+			if b, seen := first[id]; !seen || rank < b.rank || rank == b.rank && k.obj.String() < b.k.obj.String() {
+				first[id] = best{k, rank}
+			}
+		}
+	}
+	var out []finding.Finding
+	seen := map[string]bool{}
+	for k, fs := range found {
+		for _, f := range fs {
+			if b := first[string(k.loc)+f.Fingerprint]; b.k != k {
+				continue
+			}
+			place := fmt.Sprint(f.Fingerprint, f.Path, f.Line, f.Column, f.Encoding, k.obj)
+			if seen[place] {
+				continue
+			}
+			seen[place] = true
+			if k.loc == finding.InTagMessage {
+				a.describeTag(&f, k.obj, tags)
+			} else {
+				c := &a.sel.commits[index[k.obj]]
+				d := a.g.describe(c.hash)
+				f.Commit, f.Author, f.Email, f.Date, f.Message = c.hash.String(), d.author, d.email, d.date, finding.RedactText(d.subject)
+				f.Unreachable = c.reach == reachNothing
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// messageRank orders the messages that hold a key: the lower, the better
+// the place to report it. It reports false for a message not to report.
+func (a *attributor) messageRank(k msgKey, index map[plumbing.Hash]int, tags *tagSet) (int, bool) {
+	if k.loc == finding.InTagMessage {
+		t, ok := tags.info(a.g, k.obj)
+		if !ok {
+			return 0, false
+		}
+		if t.unreachable {
+			return 1, true
+		}
+		return 0, true
+	}
+	i, ok := index[k.obj]
+	return i, ok
+}
+
+// describeTag fills in the git fields of a finding in the message of tag
+// object h: the tag's name, the tagger as author, the tagged commit.
+func (a *attributor) describeTag(f *finding.Finding, h plumbing.Hash, tags *tagSet) {
+	t, _ := tags.info(a.g, h)
+	f.Tag = finding.RedactText(t.name)
+	f.Commit = t.commit
+	f.Author, f.Email, f.Date = t.tagger, t.email, t.date
+	f.Message = finding.RedactText(t.subject)
+	f.Unreachable = t.unreachable
+}

@@ -1,0 +1,273 @@
+package gitscan
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// Commits no ref reaches. An amended commit, a branch reset past its old
+// tip, an old stash entry: git keeps them while a reflog names them (90
+// days by default), and every commit, reachable or not, until git gc
+// prunes it. A copied .git folder (a backup, a Docker build context)
+// carries them all. A scan of everything reads them after the commits
+// refs reach, in two layers: those a reflog reaches, then the rest of the
+// commits in the object database. A key is reported at a commit of a
+// later layer only when no commit of an earlier one holds it.
+
+// reachKind says what reaches a selected commit.
+type reachKind uint8
+
+const (
+	reachRefs    reachKind = iota // a ref or HEAD
+	reachReflog                   // only a reflog entry
+	reachNothing                  // nothing: kept only in the object database
+)
+
+// reach names k as finding.Reach does.
+func (k reachKind) reach() finding.Reach {
+	switch k {
+	case reachReflog:
+		return finding.ReachReflog
+	case reachNothing:
+		return finding.ReachNothing
+	}
+	return finding.ReachRefs
+}
+
+// maxReflogLine bounds the part of a reflog line that is read: the two
+// object names come first, and the message after them can be any length.
+const maxReflogLine = 4 << 10
+
+// reflogTips lists the commits the reflogs name, both the old and the new
+// side of each entry: logs/HEAD and every log under logs/refs of the
+// repository, and each linked worktree's logs/HEAD. Entries whose commit is
+// gone (a reflog older than a prune) are left out.
+func (g *gitRepo) reflogTips() []plumbing.Hash {
+	seen := map[plumbing.Hash]bool{}
+	var out []plumbing.Hash
+	add := func(h plumbing.Hash) {
+		if h.IsZero() || seen[h] {
+			return
+		}
+		seen[h] = true
+		if c, err := g.peelToCommit(h); err == nil && !c.IsZero() {
+			out = append(out, c)
+		}
+	}
+	var files []string
+	dirs := []string{filepath.Join(g.loc.CommonDir, "logs")}
+	if g.loc.GitDir != g.loc.CommonDir {
+		files = append(files, filepath.Join(g.loc.GitDir, "logs", "HEAD"))
+	}
+	if wts, err := os.ReadDir(filepath.Join(g.loc.CommonDir, "worktrees")); err == nil {
+		for _, wt := range wts {
+			files = append(files, filepath.Join(g.loc.CommonDir, "worktrees", wt.Name(), "logs", "HEAD"))
+		}
+	}
+	for _, d := range dirs {
+		filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && e.Type().IsRegular() {
+				files = append(files, p)
+			}
+			return nil
+		})
+	}
+	for _, name := range files {
+		readReflog(name, add)
+	}
+	return out
+}
+
+// readReflog calls add with the object names of each entry of the reflog
+// file name: "<old> <new> <who> <when>\t<message>" a line. A line that is
+// not one is skipped.
+func readReflog(name string, add func(plumbing.Hash)) {
+	f, err := os.Open(name)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, maxReflogLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) >= 82 && line[40] == ' ' && line[81] == ' ' {
+			for _, id := range [][]byte{line[:40], line[41:81]} {
+				if plumbing.IsHash(string(id)) {
+					add(plumbing.NewHash(string(id)))
+				}
+			}
+		}
+		for errors.Is(err, bufio.ErrBufferFull) { // the rest of a long line
+			_, err = br.ReadSlice('\n')
+		}
+		if err != nil { // io.EOF, or a read error: the rest is not read
+			return
+		}
+	}
+}
+
+// walkHidden adds the commits no ref reaches to the selection, after the
+// others: those a reflog reaches, then the commits in dangling that
+// nothing reaches (the object database's commits, for a scan of
+// everything; nil otherwise). It walks their trees and registers, under
+// the first hidden commit that holds it, each blob no selected commit
+// registered. It returns those blobs, to scan.
+func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, since time.Time, dangling []plumbing.Hash) []plumbing.Hash {
+	known := sel.graphCommits()
+	selected := make(map[plumbing.Hash]bool, len(sel.commits))
+	for h := range known {
+		selected[h] = true
+	}
+	for _, c := range sel.boundary {
+		if known[c.hash] == nil {
+			known[c.hash] = &graphCommit{hash: c.hash, tree: c.tree, when: time.Unix(c.when, 0)}
+		}
+	}
+	shallow := map[plumbing.Hash]bool{}
+	if hs, err := g.st.Shallow(); err == nil {
+		for _, h := range hs {
+			shallow[h] = true
+		}
+	}
+	var blobs []plumbing.Hash
+	for _, layer := range []struct {
+		kind reachKind
+		tips []plumbing.Hash
+	}{{reachReflog, g.reflogTips()}, {reachNothing, dangling}} {
+		if ctx.Err() != nil {
+			break
+		}
+		found := g.reachHidden(ctx, r, layer.tips, known, shallow)
+		chosen := map[plumbing.Hash]*graphCommit{}
+		for h, c := range found {
+			known[h] = c
+			if since.IsZero() || !c.when.Before(since) {
+				c.reach = layer.kind
+				chosen[h] = c
+				selected[h] = true
+			}
+		}
+		if len(chosen) == 0 {
+			continue
+		}
+		from := len(sel.commits)
+		order := topoOrder(chosen)
+		gs.mu.Lock()
+		sel.appendCommits(order)
+		gs.commits = sel.commits
+		gs.mu.Unlock()
+		blobs = append(blobs, g.walkLayer(ctx, r, gs, sel, from, order, chosen, known, selected)...)
+	}
+	return blobs
+}
+
+// reachHidden loads the commits reachable from tips that are not known,
+// as reach does. A commit that cannot be read is reported once.
+func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbing.Hash, known map[plumbing.Hash]*graphCommit, shallow map[plumbing.Hash]bool) map[plumbing.Hash]*graphCommit {
+	found := map[plumbing.Hash]*graphCommit{}
+	broken := map[plumbing.Hash]bool{}
+	stack := append([]plumbing.Hash(nil), tips...)
+	for len(stack) > 0 && ctx.Err() == nil {
+		h := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if known[h] != nil || found[h] != nil || broken[h] {
+			continue
+		}
+		c, err := g.loadCommit(h)
+		if err != nil {
+			broken[h] = true
+			r.Fail("", "commit %s is missing or corrupt (%v): it and the history behind it were not scanned; run 'git fsck' to check the repository", h, err)
+			continue
+		}
+		c.shallow = shallow[h]
+		found[h] = c
+		if !c.shallow {
+			stack = append(stack, c.parents...)
+		}
+	}
+	return found
+}
+
+// walkLayer walks the trees of sel.commits[from:], the commits of one
+// hidden layer (layer, in that order; chosen by name), after the trees of
+// their parents outside the layer, which are marked seen: only what the
+// layer's commits introduced is registered, and only when no earlier
+// commit registered it (gitSink.met: by hand, or met by the history walk).
+func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, from int, layer []*graphCommit, chosen, known map[plumbing.Hash]*graphCommit, selected map[plumbing.Hash]bool) []plumbing.Hash {
+	seenTrees := map[plumbing.Hash]bool{}
+	seenBlobs := map[plumbing.Hash]bool{}
+	skip := r.Options().Skip
+	commit := -1
+	var blobs []plumbing.Hash
+	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
+		switch {
+		case mode.IsFile():
+			if seenBlobs[h] {
+				return false
+			}
+			p := dir + string(name)
+			if skip != nil && commit >= 0 && skip(p, false) {
+				r.SkipQuietly(p, "file excluded (--skip or the config's skip)")
+				return false
+			}
+			seenBlobs[h] = true
+			if commit < 0 {
+				return false
+			}
+			if !gs.met(h) {
+				gs.register(h, blobOrigin{commit: commit, path: finding.ValidPath(p)})
+				blobs = append(blobs, h)
+			}
+		case mode == filemode.Dir:
+			if seenTrees[h] || skip != nil && commit >= 0 && skip(dir+string(name), true) {
+				return false
+			}
+			seenTrees[h] = true
+			return true
+		}
+		return false
+	}, broken: func(dir string, h plumbing.Hash, err error) {
+		if commit >= 0 {
+			r.Fail(dir, "tree %s is missing or corrupt (%v): its files were not scanned; run 'git fsck' to check the repository", h, err)
+		}
+	}}
+	root := func(t plumbing.Hash) {
+		if !seenTrees[t] {
+			seenTrees[t] = true
+			w.walk(ctx, t, "")
+		}
+	}
+	inBoundary := map[plumbing.Hash]bool{}
+	for _, c := range layer {
+		for _, p := range c.parents {
+			if chosen[p] != nil || inBoundary[p] {
+				continue
+			}
+			inBoundary[p] = true
+			b := known[p]
+			if b == nil {
+				continue // missing: reported when it was reached
+			}
+			root(b.tree)
+			if !selected[p] {
+				// Older than --since: its keys are not new.
+				sel.boundary = append(sel.boundary, commitNode{hash: b.hash, tree: b.tree, when: b.when.Unix()})
+			}
+		}
+	}
+	for i := from; i < len(sel.commits) && ctx.Err() == nil; i++ {
+		commit = i
+		root(sel.commits[i].tree)
+	}
+	return blobs
+}

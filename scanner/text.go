@@ -1,0 +1,35 @@
+package scanner
+
+import (
+	"context"
+
+	"github.com/loftyscan/loftyscan/rules"
+)
+
+// ScanText is ScanBytes for a short text that is not a file, such as a
+// commit's message, and is counted the same way. A history holds as many
+// messages as commits, and nearly none holds anything a key could be in:
+// when the text is no archive or compressed stream and the rules' searcher
+// finds no form of a key in it (the one place the engine's findings in
+// plain content start from), it is passed over without setting up the
+// engine, several times faster.
+func (w *Worker) ScanText(ctx context.Context, path string, text []byte) error {
+	head := text[:min(len(text), sniffLen)]
+	if sniff(head) != plain || unopenedFormat(head) != "" || mayHoldKey(text) {
+		return w.ScanBytes(ctx, path, text)
+	}
+	w.r.progress.Files.Add(1)
+	w.r.progress.Bytes.Add(int64(len(text)))
+	return nil
+}
+
+// mayHoldKey reports whether the searcher finds any form of a key, or any
+// run of encoded text, in text.
+func mayHoldKey(text []byte) bool {
+	found := false
+	rules.DefaultSearcher().Search(text, func(rules.Hit) int {
+		found = true
+		return len(text) + 1 // no more hits of this form wanted
+	})
+	return found
+}
