@@ -57,15 +57,72 @@ func isTokenAuth(before []byte) bool {
 }
 
 // containsFold is bytes.Contains ignoring ASCII case; name must be lower
-// case and not empty.
+// case and not empty. It jumps with bytes.IndexByte from one place of the
+// name's rarest letter (either case) to the next and compares the name
+// around it: the window around every JWT is searched, and a loop over its
+// bytes cost more than judging the JWT.
 func containsFold(s []byte, name string) bool {
 	n := len(name)
-	for i := 0; i+n <= len(s); i++ {
-		if toLower(s[i]) == name[0] && equalFold(s[i:i+n], name) {
+	if n > len(s) {
+		return false
+	}
+	k := rarestByte(name)
+	lo, up := name[k], toUpper(name[k])
+	hay := s[k : len(s)-n+k+1] // where name[k] can be
+	for i := 0; i < len(hay); {
+		j := indexEither(hay[i:], lo, up)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if equalFold(s[i:i+n], name) {
 			return true
 		}
+		i++
 	}
 	return false
+}
+
+// rarestByte returns the index of the byte of name least common in text.
+func rarestByte(name string) int {
+	k := 0
+	for i := 1; i < len(name); i++ {
+		if freqFold(name[i]) < freqFold(name[k]) {
+			k = i
+		}
+	}
+	return k
+}
+
+// freqFold is how common c is in text in either case; a byte byteFreq
+// does not list (punctuation) counts as common.
+func freqFold(c byte) uint32 {
+	if f := byteFreq[c] + byteFreq[toUpper(c)]; f > 0 {
+		return f
+	}
+	return 20000
+}
+
+func toUpper(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+// indexEither returns the index of the first a or b in s, or -1.
+func indexEither(s []byte, a, b byte) int {
+	i := bytes.IndexByte(s, a)
+	if a == b {
+		return i
+	}
+	if i >= 0 {
+		s = s[:i]
+	}
+	if j := bytes.IndexByte(s, b); j >= 0 {
+		return j
+	}
+	return i
 }
 
 func toLower(c byte) byte {

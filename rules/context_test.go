@@ -194,3 +194,26 @@ func TestHasLoftyContextWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestContainsFold checks the skipping search against a plain loop over
+// every offset.
+func TestContainsFold(t *testing.T) {
+	t.Parallel()
+	naive := func(s []byte, name string) bool {
+		for i := 0; i+len(name) <= len(s); i++ {
+			if equalFold(s[i:i+len(name)], name) {
+				return true
+			}
+		}
+		return false
+	}
+	texts := []string{"", "l", "lofty", "LOFTY", "xLoFtY", "loft", "lofyt", "yyyyylofty", "lof ty", "ofty lofty",
+		"LOFTYLOFTY", "a.lofty.com", "api.Lofty.COM/v1", "chime", "xCHIMEx", "chim", "hhhhchime", "c h i m e"}
+	for _, s := range texts {
+		for _, name := range []string{"lofty", "chime", "api.lofty.com", "x", "ty"} {
+			if got, want := containsFold([]byte(s), name), naive([]byte(s), name); got != want {
+				t.Errorf("containsFold(%q, %q) = %v, want %v", s, name, got, want)
+			}
+		}
+	}
+}

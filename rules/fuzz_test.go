@@ -39,7 +39,8 @@ func plantAt(data []byte, offset uint, sep, key string) ([]byte, int) {
 // FuzzFind runs the detector over arbitrary bytes. Every match must be the
 // token at its offsets, in order, parse, carry the scope exactly when its
 // rule says so, and be one the candidate search specifies; Find without
-// outer context must report a subset of Find with it. Then a key planted at
+// outer context must report a subset of Find with it, and both must be
+// what the full judgement of every JWS (the oracle) reports. Then a key planted at
 // any offset, on its own line or between spaces, must be found exactly.
 func FuzzFind(f *testing.F) {
 	for _, s := range findSeeds() {
@@ -50,6 +51,10 @@ func FuzzFind(f *testing.F) {
 		checkFindMatches(t, data, all)
 		plain := cfg.Find(data)
 		checkFindMatches(t, data, plain)
+		// The pre-judgement changes no result: the full judgement of
+		// every JWS is the oracle.
+		sameMatches(t, "with outer context", all, oracle.FindWithContext(data, true))
+		sameMatches(t, "without", plain, oracle.Find(data))
 		for i, j := 0, 0; i < len(plain); i++ {
 			for j < len(all) && all[j].Start != plain[i].Start {
 				j++

@@ -206,6 +206,32 @@ func (s *Searcher) search(buf []byte, next func(buf []byte, start, runFrom int) 
 	give(len(buf) + 1)
 }
 
+// Any reports whether Search would call fn at least once on buf: whether
+// buf holds a form or a run at all. A caller that decodes a short text to
+// search it (a JWT's payload, a hash) learns with it, at the cost of one
+// pass and no calls, that there is nothing inside.
+func (s *Searcher) Any(buf []byte) bool {
+	start, runFrom := 0, 0
+	for {
+		pos, kind := s.next(buf, start, runFrom)
+		switch kind {
+		case eventNone:
+			return false
+		case eventPair:
+			for bs := s.bucketsAt(buf, pos); bs != 0; bs &= bs - 1 {
+				for _, fi := range s.buckets[bits.TrailingZeros8(bs)] {
+					if f := &s.forms[fi]; f.matchAt(buf, pos-f.fp) {
+						return true
+					}
+				}
+			}
+			start = pos + 1
+		default:
+			return true
+		}
+	}
+}
+
 // insertHit inserts h into the sorted hits: by position, runs first, then
 // forms in their order.
 func insertHit(hits []Hit, h Hit, forms []Form) []Hit {

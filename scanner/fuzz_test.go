@@ -230,6 +230,10 @@ func FuzzDecode(f *testing.F) {
 		for _, h := range hits {
 			checkHit(t, data, h)
 		}
+		// Runs decoded in windows only, without quickLine: the same hits.
+		if slow := findAll(&finder{cfg: rules.Config{Now: refNow}, windowsOnly: true}, data); !sameHits(slow, hits) {
+			t.Fatalf("decoding every run in windows gave %d hits, with quickLine %d", len(slow), len(hits))
+		}
 		again := findAll(reused, data)
 		if len(again) != len(hits) {
 			t.Fatalf("a reused finder gave %d hits, a fresh one %d", len(again), len(hits))
@@ -356,6 +360,19 @@ func sameFindings(a, b []finding.Finding) bool {
 		return x.Path == y.Path && x.Line == y.Line && x.Column == y.Column && x.Fingerprint == y.Fingerprint &&
 			x.Encoding == y.Encoding && x.RuleID == y.RuleID && x.Suppressed == y.Suppressed
 	})
+}
+
+// sameHits reports whether a and b are the same hits, in order.
+func sameHits(a, b []hit) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].pos != b[i].pos || a[i].encoding != b[i].encoding || a[i].match != b[i].match {
+			return false
+		}
+	}
+	return true
 }
 
 // FuzzScan scans arbitrary bytes with ScanReader, archives opened under
