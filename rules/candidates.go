@@ -62,10 +62,7 @@ func candidateAt(buf []byte, start int) (Candidate, int, bool) {
 	// The header's base64url run, read to its end: any "eyJ" before
 	// runEnd has the same run end, the same tail and so the same token
 	// end, and differs only in length.
-	runEnd := start + len(prefix)
-	for runEnd < len(buf) && b64url[buf[runEnd]] {
-		runEnd++
-	}
+	runEnd := skipB64url(buf, start+len(prefix), len(buf))
 	// A token starting at or before runEnd-len(prefix) can be at most
 	// MaxTokenLen long, so its tail needs no reading past that.
 	limit := min(len(buf), runEnd-len(prefix)+MaxTokenLen+1)
@@ -82,6 +79,23 @@ func candidateAt(buf []byte, start int) (Candidate, int, bool) {
 	return Candidate{}, runEnd, false
 }
 
+// skipB64url returns the end of the run of base64url bytes at buf[i:],
+// reading no further than limit. Eight bytes are tested per step: the runs
+// are the JWTs' segments, read for every candidate.
+func skipB64url(buf []byte, i, limit int) int {
+	for ; i+8 <= limit; i += 8 {
+		b := buf[i : i+8 : i+8]
+		if !(b64url[b[0]] && b64url[b[1]] && b64url[b[2]] && b64url[b[3]] &&
+			b64url[b[4]] && b64url[b[5]] && b64url[b[6]] && b64url[b[7]]) {
+			break
+		}
+	}
+	for i < limit && b64url[buf[i]] {
+		i++
+	}
+	return i
+}
+
 // sigPadding is how many '=' a base64 segment of length n needs, by n%4.
 var sigPadding = [4]int{0, 0, 2, 1}
 
@@ -95,9 +109,7 @@ func cutTail(buf []byte, i, limit int) (int, bool) {
 	for seg := 0; seg < 3; seg++ {
 		s := i
 		if seg > 0 {
-			for i < limit && b64url[buf[i]] {
-				i++
-			}
+			i = skipB64url(buf, i, limit)
 			if i == s {
 				return 0, false // empty payload or signature
 			}

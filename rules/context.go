@@ -15,9 +15,11 @@ const (
 
 // DefaultContextNames are the names that tie a token to Lofty when they
 // appear on its line, matched without regard to ASCII case: LOFTY_API_KEY,
-// lofty_token, loftyKey and api.lofty.com all contain "lofty"; "chime" is
-// the old brand.
-var DefaultContextNames = []string{"lofty", "chime"}
+// lofty_token, loftyKey and api.lofty.com all contain "lofty". "chime", the
+// old brand, is also Amazon Chime's name: it counts only where it names the
+// CRM (CHIME_API_KEY, chime_token, chime.me; see chimeContext), wherever it
+// is listed.
+var DefaultContextNames = []string{"lofty", oldBrand}
 
 // HasLoftyContext reports whether the token at buf[start:end] sits in a
 // Lofty context: a Lofty name on the same line (within a bounded window), or
@@ -29,11 +31,18 @@ func HasLoftyContext(buf []byte, start, end int, names []string) bool {
 	lo, hi := lineWindow(buf, start, end)
 	before, after := buf[lo:start], buf[end:hi]
 	for _, n := range names {
-		if n == "" {
+		switch {
+		case n == "":
 			continue // matches everything: a configuration slip, not context
+		case len(n) == len(oldBrand) && equalFold([]byte(n), oldBrand):
+			if chimeContext(before, after) {
+				return true
+			}
+			continue
 		}
 		n = strings.ToLower(n)
-		if containsFold(before, n) || containsFold(after, n) {
+		k := rarestByte(n)
+		if indexFold(before, 0, n, k) >= 0 || indexFold(after, 0, n, k) >= 0 {
 			return true
 		}
 	}
@@ -57,30 +66,33 @@ func isTokenAuth(before []byte) bool {
 }
 
 // containsFold is bytes.Contains ignoring ASCII case; name must be lower
-// case and not empty. It jumps with bytes.IndexByte from one place of the
-// name's rarest letter (either case) to the next and compares the name
+// case and not empty.
+func containsFold(s []byte, name string) bool { return indexFold(s, 0, name, rarestByte(name)) >= 0 }
+
+// indexFold returns the first index at or after from where name (lower
+// case, not empty) is in s, ignoring ASCII case, or -1; k is the index of
+// name's rarest byte (see rarestByte). It jumps with bytes.IndexByte from
+// one place of that byte (either case) to the next and compares the name
 // around it: the window around every JWT is searched, and a loop over its
 // bytes cost more than judging the JWT.
-func containsFold(s []byte, name string) bool {
+func indexFold(s []byte, from int, name string, k int) int {
 	n := len(name)
-	if n > len(s) {
-		return false
+	if from+n > len(s) {
+		return -1
 	}
-	k := rarestByte(name)
 	lo, up := name[k], toUpper(name[k])
-	hay := s[k : len(s)-n+k+1] // where name[k] can be
-	for i := 0; i < len(hay); {
-		j := indexEither(hay[i:], lo, up)
+	for i := from + k; i <= len(s)-n+k; {
+		j := indexEither(s[i:len(s)-n+k+1], lo, up)
 		if j < 0 {
-			return false
+			return -1
 		}
 		i += j
-		if equalFold(s[i:i+n], name) {
-			return true
+		if equalFold(s[i-k:i-k+n], name) {
+			return i - k
 		}
 		i++
 	}
-	return false
+	return -1
 }
 
 // rarestByte returns the index of the byte of name least common in text.
