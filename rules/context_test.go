@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -213,6 +214,28 @@ func TestContainsFold(t *testing.T) {
 		for _, name := range []string{"lofty", "chime", "api.lofty.com", "x", "ty"} {
 			if got, want := containsFold([]byte(s), name), naive([]byte(s), name); got != want {
 				t.Errorf("containsFold(%q, %q) = %v, want %v", s, name, got, want)
+			}
+		}
+	}
+}
+
+// TestLastNewline checks the word-at-a-time search against the standard
+// library's.
+func TestLastNewline(t *testing.T) {
+	t.Parallel()
+	for n := range 40 {
+		for _, at := range []int{-1, 0, 1, 7, 8, 9, 15, 16, 17, 30, 39} {
+			for _, filler := range []byte{'a', 0, 0x0b, 0x8a, 0xff, 0x09} {
+				s := bytes.Repeat([]byte{filler}, n)
+				if at >= 0 && at < n {
+					s[at] = '\n'
+					if at > 2 {
+						s[at-2] = '\n'
+					}
+				}
+				if got, want := lastNewline(s), bytes.LastIndexByte(s, '\n'); got != want {
+					t.Fatalf("lastNewline(%q) = %d, want %d", s, got, want)
+				}
 			}
 		}
 	}

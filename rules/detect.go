@@ -183,10 +183,10 @@ func lastPrefix(buf []byte, cand Candidate) (Candidate, bool) {
 	if i := bytes.IndexByte(hdr, '.'); i >= 0 {
 		hdr = hdr[:i]
 	}
-	i := bytes.LastIndex(hdr, prefix)
-	if i < 0 {
+	if bytes.Index(hdr, prefix) < 0 { // the common case, and a faster search
 		return Candidate{}, false
 	}
+	i := bytes.LastIndex(hdr, prefix)
 	return Candidate{cand.Start + 1 + i, cand.End}, true
 }
 

@@ -36,7 +36,7 @@ func chimeContext(before, after []byte) bool {
 // anyCRMChime reports whether some "chime" in s (any case) names the CRM;
 // tokenAfter says that the token follows s.
 func anyCRMChime(s []byte, tokenAfter bool) bool {
-	k := rarestByte(oldBrand)
+	k := oldBrandRarest
 	for i := 0; ; i++ {
 		j := indexFold(s, i, oldBrand, k)
 		if j < 0 {
