@@ -40,19 +40,28 @@ type Candidate struct {
 // the run and its tail are read once for all of them, not once each (4 MB of
 // "eyJeyJ..." would otherwise cost MaxTokenLen per byte).
 func FindCandidates(buf []byte) []Candidate {
+	out, _ := findCandidates(buf)
+	return out
+}
+
+// findCandidates is FindCandidates that also returns the bytes its
+// candidates read, all together: the work that tests check is linear.
+func findCandidates(buf []byte) ([]Candidate, int) {
 	var out []Candidate
+	work := 0
 	for i := 0; i < len(buf); {
 		j := Index(buf[i:], prefix)
 		if j < 0 {
 			break
 		}
-		c, next, ok := candidateAt(buf, i+j)
+		c, next, stop, ok := readCandidate(buf, i+j)
+		work += stop + 2 - (i + j) // the candidate reads up to the byte after its stop
 		if ok {
 			out = append(out, c)
 		}
 		i = next
 	}
-	return out
+	return out, work
 }
 
 // candidateAt returns the candidate of the base64url run that holds the
