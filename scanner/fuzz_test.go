@@ -140,7 +140,16 @@ func checkHit(t *testing.T, buf []byte, h hit) {
 	}
 	checkEncoding(t, h.encoding)
 	outer, inner, _ := strings.Cut(h.encoding, "/")
+	// A key split across string literals is joined from pieces: its
+	// text spans more than the token (in whatever text the rules read).
+	if h.match.End-h.match.Start != len(tok) {
+		inner = "joined"
+	}
 	switch {
+	case h.encoding == "" && inner == "joined":
+		if !bytes.HasPrefix(buf[h.pos:], []byte(tok[:3])) || !subsequence(tok, buf[h.pos:min(len(buf), h.pos+h.match.End-h.match.Start)]) {
+			t.Fatalf("joined hit at %d is not the token's pieces there", h.pos)
+		}
 	case h.encoding == "":
 		if !bytes.HasPrefix(buf[h.pos:], []byte(tok)) {
 			t.Fatalf("plain hit at %d is not the token there", h.pos)
@@ -194,6 +203,17 @@ func checkHit(t *testing.T, buf []byte, h hit) {
 			}
 		}
 	}
+}
+
+// subsequence reports whether the bytes of tok are in text, in order.
+func subsequence(tok string, text []byte) bool {
+	i := 0
+	for _, c := range text {
+		if i < len(tok) && c == tok[i] {
+			i++
+		}
+	}
+	return i == len(tok)
 }
 
 // findAll runs a finder over buf and returns its hits in order.
@@ -542,6 +562,9 @@ func decodeSeeds() []fuzzSeed {
 		fuzzSeed{name: "base64-of-hex-wrapped", data: wrapLines(b64([]byte(hex.EncodeToString([]byte(k)))), 76, "\n"), offset: 77},
 		fuzzSeed{name: "utf16-of-base64-of-base64", data: string(encodeUTF16("v="+b64([]byte(b64([]byte(k)))), false, true)), offset: 4},
 		fuzzSeed{name: "hex-repeated", data: strings.Repeat("65794a", 1000), offset: 2},
+		fuzzSeed{name: "split-literals", data: "KEY = (\"" + k[:40] + "\"\n  \"" + k[40:] + "\")\n", offset: 1},
+		fuzzSeed{name: "base64-of-split-literals", data: "s: " + b64([]byte("k = '"+k[:90]+"' +\n '"+k[90:]+"'")) + "\n", offset: 3},
+		fuzzSeed{name: "continued-lines-repeated", data: strings.Repeat("\"eyJ\" \\\n", 500), offset: 9},
 	)
 	return out
 }
