@@ -49,6 +49,9 @@ Environment:
                           longer histories (it takes 5 minutes on 46,000
                           commits); ranges and staged keep it
   LOFTYSCAN=path          the binary to measure (default: built from this tree)
+  LOFTYSCAN_BASE=path     a second loftyscan (an older build, say) timed in the
+                          same rounds as a row of its own: before and after
+                          side by side in one run
   GITLEAKS=path|none      default: gitleaks on PATH, else ~/go/bin/gitleaks;
                           none leaves its rows out
   LOFTYSCAN_BENCH_CACHE=  where built inputs are kept between runs
@@ -181,6 +184,9 @@ run() {
   if [ -n "${tcmd[gitleaks]:-}" ] && [ -n "${tcmd[loftyscan]:-}" ]; then
     echo "loftyscan vs gitleaks: $(ratio "${mwall[gitleaks]}" "${mwall[loftyscan]}")x less wall time, $(ratio "${mcpu[gitleaks]}" "${mcpu[loftyscan]}")x less CPU"
   fi
+  if [ -n "${tcmd[base]:-}" ] && [ -n "${tcmd[loftyscan]:-}" ]; then
+    echo "loftyscan vs base: wall ×$(ratio "${mwall[loftyscan]}" "${mwall[base]}"), CPU ×$(ratio "${mcpu[loftyscan]}" "${mcpu[base]}")"
+  fi
   for n in "${tools[@]}"; do
     if grep -qiE '(^|[^a-z])(err|error|fatal|panic)([^a-z]|$)' "$work/stderr.$n"; then
       echo "note: ${tlabel[$n]} wrote errors: $(grep -iE 'err|fatal|panic' "$work/stderr.$n" | head -1 | cut -c1-160)"
@@ -226,7 +232,7 @@ machine() {
     # A go-installed gitleaks does not know its version; its module does.
     [[ "$gl" =~ ^v?[0-9] ]] || gl="$(go version -m "$GITLEAKS" 2>/dev/null | awk '$1 == "mod" {print $3}' || true)"
   fi
-  echo "tools: $("$LOFTYSCAN" version 2>/dev/null | sed -n 1p) ($LOFTYSCAN), gitleaks ${gl:--}, $( ((have_rg)) && rg --version | sed -n 1p), $(git --version), $(go version | cut -d' ' -f3); RUNS=$RUNS GITLEAKS_RUNS=$GITLEAKS_RUNS"
+  echo "tools: $("$LOFTYSCAN" version 2>/dev/null | sed -n 1p) ($LOFTYSCAN)${LOFTYSCAN_BASE:+, base $LOFTYSCAN_BASE}, gitleaks ${gl:--}, $( ((have_rg)) && rg --version | sed -n 1p), $(git --version), $(go version | cut -d' ' -f3); RUNS=$RUNS GITLEAKS_RUNS=$GITLEAKS_RUNS"
 }
 
 # ---- inputs -------------------------------------------------------------
@@ -390,6 +396,7 @@ bench_git() {
     awk '$1 == "blob" {n++; s += $2} END {printf "%d %.0f\n", n, s}')
   add cat-file "git cat-file" "$RUNS" git -C "$repo" cat-file --batch-all-objects --batch --unordered
   add loftyscan "loftyscan git" "$RUNS" "$LOFTYSCAN" git "$repo" --format json --output "$work/loftyscan.json"
+  [ -n "${LOFTYSCAN_BASE:-}" ] && add base "loftyscan git (base)" "$RUNS" "$LOFTYSCAN_BASE" git "$repo" --format json --output "$work/base.json"
   if ((have_gitleaks && commits > GITLEAKS_MAX_COMMITS)); then
     echo "note: gitleaks left out: $commits commits > GITLEAKS_MAX_COMMITS=$GITLEAKS_MAX_COMMITS"
   elif ((have_gitleaks)); then
@@ -440,6 +447,7 @@ bench_dir() {
   # shellcheck disable=SC2016 # $1 is the inner shell's
   add cat "find -exec cat" "$RUNS" sh -c 'find "$1" -type f -exec cat {} + >/dev/null' sh "$dir"
   add loftyscan "loftyscan dir" "$RUNS" "$LOFTYSCAN" dir "$dir" --format json --output "$work/loftyscan.json"
+  [ -n "${LOFTYSCAN_BASE:-}" ] && add base "loftyscan dir (base)" "$RUNS" "$LOFTYSCAN_BASE" dir "$dir" --format json --output "$work/base.json"
   ((have_gitleaks)) && add gitleaks "gitleaks dir" "$GITLEAKS_RUNS" \
     "$GITLEAKS" dir "$dir" --no-banner --log-level error -r "$work/gitleaks.json"
   run "$title: $dir ($(find "$dir" -type f | wc -l) files, $(du -sm --apparent-size "$dir" | cut -f1) MB)"
