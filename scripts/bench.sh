@@ -195,7 +195,7 @@ run() {
   if [ -n "${tcmd[gitleaks]:-}" ] && [ -n "${tcmd[loftyscan]:-}" ]; then
     echo "loftyscan vs gitleaks: $(ratio "${mwall[gitleaks]}" "${mwall[loftyscan]}")x less wall time, $(ratio "${mcpu[gitleaks]}" "${mcpu[loftyscan]}")x less CPU"
   fi
-  if [ -n "${tcmd[base]:-}" ]; then
+  if [ -n "${tcmd[base]:-}" ] && [ -n "${tcmd[loftyscan]:-}" ]; then
     echo "loftyscan vs base: wall $(ratio "${mwall[loftyscan]}" "${mwall[base]}")x, CPU $(ratio "${mcpu[loftyscan]}" "${mcpu[base]}")x of the base build's"
   fi
   for n in "${tools[@]}"; do
@@ -243,7 +243,7 @@ machine() {
     # A go-installed gitleaks does not know its version; its module does.
     [[ "$gl" =~ ^v?[0-9] ]] || gl="$(go version -m "$GITLEAKS" 2>/dev/null | awk '$1 == "mod" {print $3}' || true)"
   fi
-  echo "tools: $("$LOFTYSCAN" version 2>/dev/null | sed -n 1p) ($LOFTYSCAN), gitleaks ${gl:--}, $( ((have_rg)) && rg --version | sed -n 1p), $(git --version), $(go version | cut -d' ' -f3); RUNS=$RUNS GITLEAKS_RUNS=$GITLEAKS_RUNS"
+  echo "tools: $("$LOFTYSCAN" version 2>/dev/null | sed -n 1p) ($LOFTYSCAN)${LOFTYSCAN_BASE:+, base $LOFTYSCAN_BASE}, gitleaks ${gl:--}, $( ((have_rg)) && rg --version | sed -n 1p), $(git --version), $(go version | cut -d' ' -f3); RUNS=$RUNS GITLEAKS_RUNS=$GITLEAKS_RUNS"
 }
 
 # ---- inputs -------------------------------------------------------------
