@@ -225,7 +225,7 @@ func TestHostileMemory(t *testing.T) {
 			top := r.DeepTree(30_000, looseBlob(t, r, "LOFTY_API_KEY="+deepKey+"\n"))
 			msg := filepath.Join(t.TempDir(), "msg")
 			os.WriteFile(msg, []byte("deep trees\n"), 0o644)
-			r.CommitTree(top, msg)
+			r.CommitOnHead(top, msg)
 			r.CommitFiles("a key after them", map[string]plumbing.Hash{"later.env": looseBlob(t, r, "LOFTY_API_KEY="+laterKey+"\n")})
 			return []string{"git", "--format", "json", "--range", first + "..HEAD", r.Dir}, want{code: 1,
 				stdout: []string{"later.env", laterKey[len(laterKey)-4:]}, stderr: []string{"nested more than 4096"}}
@@ -238,7 +238,7 @@ func TestHostileMemory(t *testing.T) {
 			if err := os.WriteFile(msg, []byte(long), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			c := r.CommitTree(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: looseBlob(t, r, "LOFTY_API_KEY="+msgKey+"\n"), Name: "k.env"}), msg)
+			c := r.CommitOnHead(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: looseBlob(t, r, "LOFTY_API_KEY="+msgKey+"\n"), Name: "k.env"}), msg)
 			return []string{"git", "--format", "json", r.Dir}, want{code: 1,
 				stdout:    []string{key[len(key)-4:], msgKey[len(msgKey)-4:], early[len(early)-4:], "long long"},
 				notStdout: []string{late[len(late)-4:]},

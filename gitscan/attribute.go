@@ -22,10 +22,19 @@ type blobOrigin struct {
 }
 
 // gitSink keeps the findings of blobs scanned under their hash, by blob,
-// and passes warnings on at once with the blob's path and commit.
+// and the warnings about blobs until the walk has said where each blob
+// was first met (release); other warnings pass on at once.
 type gitSink struct {
 	out     scanner.Sink
-	commits []*commitNode // the selection, to name commits in warnings
+	commits []commitNode // the selection, to name commits in warnings
+
+	// Where blobs were met: the history walk (walk.go), once it is done,
+	// which works out paths on demand, one goroutine at a time (under
+	// walkMu: a worker a stopped scan left behind, see readEach, may still
+	// warn); and blobs registered by hand (a staged scan's, those read
+	// only to compare), which may be asked from any goroutine, under mu.
+	walk   *historyWalk
+	walkMu sync.Mutex
 
 	mu      sync.Mutex
 	origins map[plumbing.Hash]blobOrigin
@@ -55,7 +64,8 @@ func (s *gitSink) triggered() bool {
 }
 
 // hold keeps the warnings about blobs until release: a blob read before
-// the tree walk met it has no path yet to report them under.
+// the tree walk met it has no path yet to report them under, and paths are
+// worked out by one goroutine.
 func (s *gitSink) hold() {
 	s.mu.Lock()
 	s.held = true
@@ -63,29 +73,87 @@ func (s *gitSink) hold() {
 }
 
 // release passes the held warnings on, with their blobs' paths, and drops
-// those of blobs the walk never met: no selected commit holds them.
-func (s *gitSink) release() {
+// those of blobs no selected commit introduced: garbage not yet pruned,
+// or content a boundary commit already had. It is called once the walk is
+// done, from the goroutine that made it.
+func (s *gitSink) release(ctx context.Context) {
 	s.mu.Lock()
 	pending := s.pending
 	s.held, s.pending = false, nil
 	s.mu.Unlock()
+	var hs []plumbing.Hash
 	for _, w := range pending {
-		if _, _, _, ok := s.split(w.Path); ok {
+		if isBlobLabel(w.Path) {
+			hs = append(hs, plumbing.NewHash(w.Path[:40]))
+		}
+	}
+	s.originsOf(hs)
+	for _, w := range pending {
+		if h, _, _, ok := s.split(w.Path); ok && !s.notNew(ctx, h) {
 			s.Warning(w)
 		}
 	}
+}
+
+// notNew reports whether blob h, met by the walk, is content a boundary
+// commit already had.
+func (s *gitSink) notNew(ctx context.Context, h plumbing.Hash) bool {
+	if s.walk == nil {
+		return false
+	}
+	s.walkMu.Lock()
+	defer s.walkMu.Unlock()
+	return s.walk.inBoundary(ctx, h)
+}
+
+// originsOf has the walk work out the origins of many blobs at once (see
+// historyWalk.originsOf), before origin asks for each.
+func (s *gitSink) originsOf(hs []plumbing.Hash) {
+	if s.walk == nil || len(hs) == 0 {
+		return
+	}
+	s.walkMu.Lock()
+	defer s.walkMu.Unlock()
+	s.walk.originsOf(hs)
 }
 
 func newGitSink(out scanner.Sink) *gitSink {
 	return &gitSink{out: out, origins: map[plumbing.Hash]blobOrigin{}, found: map[plumbing.Hash][]finding.Finding{}, trigger: make(chan struct{})}
 }
 
-// register records where a blob was first met. The blob is scanned under
-// its hash, in hex, as its label.
+// register records where a blob was met, for blobs the walk does not
+// register. The blob is scanned under its hash, in hex, as its label.
 func (s *gitSink) register(h plumbing.Hash, o blobOrigin) {
 	s.mu.Lock()
 	s.origins[h] = o
 	s.mu.Unlock()
+}
+
+// met reports whether blob h has an origin: registered by hand, or met by
+// the history walk. Unlike origin, it works out no path.
+func (s *gitSink) met(h plumbing.Hash) bool {
+	s.mu.Lock()
+	_, ok := s.origins[h]
+	s.mu.Unlock()
+	if ok || s.walk == nil {
+		return ok
+	}
+	s.walkMu.Lock()
+	defer s.walkMu.Unlock()
+	return s.walk.met(h)
+}
+
+// origin returns where blob h was first met.
+func (s *gitSink) origin(h plumbing.Hash) (blobOrigin, bool) {
+	s.mu.Lock()
+	o, ok := s.origins[h]
+	s.mu.Unlock()
+	if ok || s.walk == nil {
+		return o, ok
+	}
+	s.walkMu.Lock()
+	defer s.walkMu.Unlock()
+	return s.walk.origin(h)
 }
 
 // split parses a label-based path: the blob hash, what follows it, and
@@ -95,9 +163,7 @@ func (s *gitSink) split(p string) (h plumbing.Hash, rest string, o blobOrigin, o
 		return h, "", blobOrigin{}, false
 	}
 	h = plumbing.NewHash(p[:40])
-	s.mu.Lock()
-	o, ok = s.origins[h]
-	s.mu.Unlock()
+	o, ok = s.origin(h)
 	return h, p[40:], o, ok
 }
 
@@ -179,7 +245,7 @@ type occurrence struct {
 }
 
 func (a *attributor) attribute(ctx context.Context) []finding.Finding {
-	occs, _ := a.occurrences()
+	occs, _ := a.occurrences(ctx, true)
 	if len(occs) == 0 {
 		return nil
 	}
@@ -212,14 +278,25 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 }
 
 // occurrences lists the findings of the scanned blobs that the selection
-// holds, each at its blob's first commit and path, and the blobs with
+// introduced, each at its blob's first commit and path, and the blobs with
 // findings whose origin the walk had not met (only a stopped scan has
-// those).
-func (a *attributor) occurrences() (occs []occurrence, unmet map[plumbing.Hash][]finding.Finding) {
+// those). With boundary set, blobs a boundary commit already held are left
+// out (gitSink.notNew: a walk of the boundary's trees, which a stopped
+// scan does not make).
+func (a *attributor) occurrences(ctx context.Context, boundary bool) (occs []occurrence, unmet map[plumbing.Hash][]finding.Finding) {
 	a.gs.mu.Lock()
-	defer a.gs.mu.Unlock()
-	for hash, fs := range a.gs.found {
-		o, ok := a.gs.origins[hash]
+	found := make(map[plumbing.Hash][]finding.Finding, len(a.gs.found))
+	for h, fs := range a.gs.found {
+		found[h] = fs
+	}
+	a.gs.mu.Unlock()
+	hs := make([]plumbing.Hash, 0, len(found))
+	for h := range found {
+		hs = append(hs, h)
+	}
+	a.gs.originsOf(hs)
+	for hash, fs := range found {
+		o, ok := a.gs.origin(hash)
 		if !ok {
 			if unmet == nil {
 				unmet = map[plumbing.Hash][]finding.Finding{}
@@ -227,8 +304,8 @@ func (a *attributor) occurrences() (occs []occurrence, unmet map[plumbing.Hash][
 			unmet[hash] = fs
 			continue
 		}
-		if o.commit < 0 {
-			continue // a blob no selected commit holds, or one read to compare
+		if o.commit < 0 || (boundary && a.gs.notNew(ctx, hash)) {
+			continue // a blob no selected commit introduced, or one read to compare
 		}
 		for _, f := range fs {
 			f.Path = a.gs.placeOf(hash, o.path, f.Path)
@@ -262,14 +339,14 @@ func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []st
 			continue
 		}
 		seen[k] = true
-		c := a.sel.commits[o.origin.commit]
-		a.g.describe(c)
+		c := &a.sel.commits[o.origin.commit]
+		d := a.g.describe(c.hash)
 		f := o.f
 		f.Commit = c.hash.String()
-		f.Author = c.author
-		f.Email = c.email
-		f.Date = c.date
-		f.Message = finding.RedactText(c.subject)
+		f.Author = d.author
+		f.Email = d.email
+		f.Date = d.date
+		f.Message = finding.RedactText(d.subject)
 		out = append(out, f)
 		paths = append(paths, o.origin.path)
 	}
@@ -283,7 +360,7 @@ func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []st
 // outside a range did not already hold it. A key in a blob the walk had
 // not met yet is named in a warning: its path and commit are unknown.
 func (a *attributor) stopped() []finding.Finding {
-	occs, unmet := a.occurrences()
+	occs, unmet := a.occurrences(context.Background(), false)
 	var out []finding.Finding
 	if a.sel != nil {
 		out, _ = a.first(occs)
@@ -310,12 +387,12 @@ func (a *attributor) headKeys(ctx context.Context, findings []finding.Finding, p
 	if err != nil || head.IsZero() {
 		return keys
 	}
-	c, err := a.g.loadCommit(head)
+	tree, err := a.g.commitTree(head)
 	if err != nil {
 		return keys
 	}
 	blobs := map[plumbing.Hash]bool{}
-	a.g.treeBlobs(ctx, c.tree, blobs)
+	a.g.treeBlobs(ctx, tree, blobs)
 	a.gs.mu.Lock()
 	for h, fs := range a.gs.found {
 		if blobs[h] {
@@ -326,7 +403,7 @@ func (a *attributor) headKeys(ctx context.Context, findings []finding.Finding, p
 	}
 	a.gs.mu.Unlock()
 	for i, f := range findings {
-		if !keys[f.Fingerprint] && a.inAny(ctx, []plumbing.Hash{c.tree}, paths[i], f.Fingerprint) {
+		if !keys[f.Fingerprint] && a.inAny(ctx, []plumbing.Hash{tree}, paths[i], f.Fingerprint) {
 			keys[f.Fingerprint] = true
 		}
 	}
@@ -350,10 +427,7 @@ func (a *attributor) inAny(ctx context.Context, trees []plumbing.Hash, p, fp str
 
 // fingerprints returns the keys in a blob, scanning it if it was not.
 func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string) map[string]bool {
-	a.gs.mu.Lock()
-	_, scanned := a.gs.origins[h]
-	a.gs.mu.Unlock()
-	if !scanned {
+	if _, scanned := a.gs.origin(h); !scanned {
 		a.gs.register(h, blobOrigin{commit: -1, path: p})
 		if o, err := a.g.rd.Object(h); err != nil {
 			blobFailed(a.r, h, err, false)

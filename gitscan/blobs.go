@@ -37,7 +37,8 @@ func (g *gitRepo) scanBlobs(ctx context.Context, r *scanner.Run, gs *gitSink, bl
 	}
 	r.AddTotal(int64(len(blobs)))
 	var res *gitobj.SweepResult
-	if g.shouldSweep(len(blobs)) {
+	switch {
+	case g.shouldSweep(len(blobs)):
 		index := make(map[plumbing.Hash]struct{}, len(blobs))
 		for _, h := range blobs {
 			index[h] = struct{}{}
@@ -46,8 +47,24 @@ func (g *gitRepo) scanBlobs(ctx context.Context, r *scanner.Run, gs *gitSink, bl
 			_, ok := index[plumbing.Hash(name)]
 			return ok
 		}, nil, nil)
+	case g.tune.mode != readOneByOne && g.store.Packed() > 0:
+		// A few blobs: a sweep of their delta chains only.
+		workers := g.scanWorkers(r)
+		o := gitobj.SweepOptions{Workers: len(workers), Types: gitobj.TypesOf(plumbing.BlobObject), MaxSize: g.tune.sweepMax}
+		res = g.store.SweepObjects(ctx, blobs, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
+			scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
+		})
 	}
 	g.scanRest(ctx, r, gs, blobs, res, nil)
+}
+
+// scanWorkers makes a scanner.Worker for each of the scan's workers.
+func (g *gitRepo) scanWorkers(r *scanner.Run) []*scanner.Worker {
+	workers := make([]*scanner.Worker, r.Workers())
+	for i := range workers {
+		workers[i] = r.NewWorker()
+	}
+	return workers
 }
 
 // shouldSweep says whether n blobs are worth a sweep of the packs.
@@ -69,11 +86,11 @@ func (g *gitRepo) shouldSweep(n int) bool {
 //
 // planned, when set, gets the sweep's plan (gitobj.SweepOptions.Planned).
 func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types, want func(name []byte) bool, holes *holeFinder, planned func([8]int)) *gitobj.SweepResult {
-	workers := make([]*scanner.Worker, r.Workers())
-	for i := range workers {
-		workers[i] = r.NewWorker()
-	}
+	workers := g.scanWorkers(r)
 	o := gitobj.SweepOptions{Workers: len(workers), Types: types, Want: want, MaxSize: g.tune.sweepMax, Planned: planned}
+	if holes != nil {
+		o.Tree = func(_ int, _ plumbing.Hash, data []byte, fresh []int32) { holes.tree(data, fresh) }
+	}
 	return g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 		if typ == plumbing.BlobObject {
 			scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
@@ -81,7 +98,7 @@ func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types,
 		}
 		g.notes.object(ctx, r, workers[w], h, gitobj.Object{Type: typ, Size: int64(len(data)), Data: data})
 		if holes != nil {
-			holes.object(w, typ, h, data)
+			holes.object(typ, data)
 		}
 	})
 }
@@ -188,7 +205,7 @@ func (g *gitRepo) scanBlobsOneByOne(ctx context.Context, r *scanner.Run, gs *git
 		}
 		scanBlob(ctx, r, w, h, o)
 	})
-	missing.report(r, gs)
+	missing.report(ctx, r, gs)
 }
 
 // scanUnswept scans the objects a sweep of everything did not deliver, and
@@ -203,7 +220,6 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 		complete atomic.Bool
 	)
 	complete.Store(true)
-	var hmu sync.Mutex // the hole finder's lookups are per sweep worker: one at a time here
 	all := g.readEach(ctx, r, names, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
 		o, err := rd.Open(h) // a big commit or tree is streamed: not held to learn its type
 		if err == nil && o.Stream != nil && o.Type != plumbing.BlobObject {
@@ -224,14 +240,10 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 		case o.Type == plumbing.CommitObject || o.Type == plumbing.TagObject:
 			g.notes.object(ctx, r, w, h, o)
 			if holes != nil && o.Type == plumbing.CommitObject {
-				hmu.Lock()
-				holes.object(0, o.Type, h, o.Data)
-				hmu.Unlock()
+				holes.object(o.Type, o.Data)
 			}
 		case holes != nil:
-			hmu.Lock()
-			holes.object(0, o.Type, h, o.Data)
-			hmu.Unlock()
+			holes.object(o.Type, o.Data)
 		}
 	})
 	if !all {
@@ -295,19 +307,27 @@ func (m *missingBlobs) add(h plumbing.Hash) bool {
 	return true
 }
 
-func (m *missingBlobs) report(r *scanner.Run, gs *gitSink) {
+func (m *missingBlobs) report(ctx context.Context, r *scanner.Run, gs *gitSink) {
 	m.mu.Lock() // a worker left behind by a stop may still add
 	blobs := slices.Clone(m.blobs)
 	m.mu.Unlock()
 	if len(blobs) == 0 {
 		return
 	}
+	gs.originsOf(blobs)
 	var paths []string
-	gs.mu.Lock()
+	n := 0
 	for _, h := range blobs {
-		paths = append(paths, gs.origins[h].path)
+		if gs.notNew(ctx, h) {
+			continue // a boundary commit's: not read by the walk it replaced either
+		}
+		n++
+		o, _ := gs.origin(h)
+		paths = append(paths, o.path)
 	}
-	gs.mu.Unlock()
+	if n == 0 {
+		return
+	}
 	slices.Sort(paths)
 	paths = slices.Compact(paths)
 	const show = 3
@@ -316,5 +336,5 @@ func (m *missingBlobs) report(r *scanner.Run, gs *gitSink) {
 		more = fmt.Sprintf(" and %d more paths", len(paths)-show)
 		paths = paths[:show]
 	}
-	r.FailMany(int64(len(blobs)), "", "partial clone: %d blob(s) were left out by the clone's filter and were not scanned (%s%s); to scan them, run 'git fetch --refetch' without a filter first, or scan the remote's URL", len(blobs), strings.Join(paths, ", "), more)
+	r.FailMany(int64(n), "", "partial clone: %d blob(s) were left out by the clone's filter and were not scanned (%s%s); to scan them, run 'git fetch --refetch' without a filter first, or scan the remote's URL", n, strings.Join(paths, ", "), more)
 }

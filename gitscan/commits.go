@@ -16,27 +16,42 @@ import (
 // Commit selection: which commits a scan reads, from the refs and
 // revisions given, in the order the walk takes them (parents first).
 
-// commitNode is what a scan keeps of a commit.
+// commitNode is what a scan keeps of a selected commit: a history of
+// 400,000 commits keeps 400,000 of them, so they hold no more than the
+// tree walk needs (see describe for what a report shows).
 type commitNode struct {
-	hash      plumbing.Hash
-	tree      plumbing.Hash
-	parents   []plumbing.Hash
-	when      time.Time // committer time: the order of the walk
-	author    string
-	email     string
-	date      time.Time // author time: what git log shows
-	subject   string    // first line of the message
-	described bool      // author, date and subject are read
-	shallow   bool      // the clone was cut here: its parents are not in the repository
-	reach     reachKind // what reaches it: a ref, only a reflog, nothing (reflog.go)
+	hash   plumbing.Hash
+	tree   plumbing.Hash
+	when   int64 // committer time, Unix seconds: the order of the walk
+	pstart int32 // its parents: the selection's edges[pstart:pstart+pcount]
+	pcount int32
+	reach  reachKind // what reaches it: a ref, only a reflog, nothing (reflog.go)
 }
 
 // selection is the commits a scan reads, oldest first, and the commits
-// just outside it whose content is not reported as new.
+// just outside it whose content is not reported as new. Its nodes hold no
+// pointers: the collector need not look into them.
 type selection struct {
-	commits  []*commitNode // parents before children, then oldest committer time first
-	boundary []*commitNode // parents of selected commits that are not selected
-	shallow  int           // selected commits whose parents were cut by a shallow clone
+	commits  []commitNode // parents before children, then oldest committer time first
+	boundary []commitNode // parents of selected commits that are not selected
+	shallow  int          // selected commits whose parents were cut by a shallow clone
+	// edges are where each selected commit's parents are: i >= 0 is
+	// commits[i], i < 0 boundary[-1-i]; parents in neither (missing, cut
+	// by a shallow clone) are left out.
+	edges []int32
+}
+
+// parents returns where commit c's parents are (see edges).
+func (s *selection) parents(c *commitNode) []int32 {
+	return s.edges[c.pstart : c.pstart+c.pcount]
+}
+
+// parent returns the commit an edge names.
+func (s *selection) parent(p int32) *commitNode {
+	if p >= 0 {
+		return &s.commits[p]
+	}
+	return &s.boundary[-1-p]
 }
 
 // tips lists the commits every ref points at, for a scan of everything:
@@ -70,29 +85,18 @@ func (g *gitRepo) tips(r *scanner.Run, remotesOnly bool) ([]plumbing.Hash, error
 	return out, nil
 }
 
-// loadCommit reads what a walk needs of a commit: its tree, parents and
-// committer time. describe adds what a report shows. Commits are read
-// through a cache of their own: they are read once, all before the trees,
-// and would push the trees out of theirs.
-func (g *gitRepo) loadCommit(h plumbing.Hash) (*commitNode, error) {
-	data, err := g.commitHead(h)
-	if err != nil {
-		return nil, err
-	}
-	return parseCommitHead(h, data)
-}
-
 // commitHeadMax is how much of a big commit is read: its headers (tree,
 // parents, author, committer, a signature) and the start of its message.
 // A message can be any size, and a commit of a hundred megabytes is not
 // held; its headers end well before this.
 const commitHeadMax = 1 << 20
 
-// commitHead returns commit h's content, or for a big one (over 32 MiB,
-// streamed by the store) its first commitHeadMax bytes, which must hold
-// all its headers.
-func (g *gitRepo) commitHead(h plumbing.Hash) ([]byte, error) {
-	o, err := g.crd.Open(h)
+// readCommitHead returns commit h's content read with rd, or for one too
+// big to hold (streamed by the store) its first commitHeadMax bytes, which
+// must hold all its headers: what parsing its tree, parents, author and
+// subject needs. A commit is read this way wherever it is walked.
+func readCommitHead(rd *gitobj.Reader, h plumbing.Hash) ([]byte, error) {
+	o, err := rd.Open(h)
 	if err != nil {
 		return nil, err
 	}
@@ -106,75 +110,56 @@ func (g *gitRepo) commitHead(h plumbing.Hash) ([]byte, error) {
 		return o.Data, nil
 	}
 	head := make([]byte, commitHeadMax)
-	if _, err := io.ReadFull(o.Stream, head); err != nil {
+	n, err := io.ReadFull(o.Stream, head)
+	if err != nil && err != io.ErrUnexpectedEOF {
 		return nil, err
 	}
+	head = head[:n]
 	if !bytes.Contains(head, []byte("\n\n")) {
 		return nil, fmt.Errorf("commit of %d bytes whose headers take more than %d", o.Size, commitHeadMax)
 	}
 	return head, nil
 }
 
-// parseCommitHead reads what loadCommit returns from a commit's bytes.
-func parseCommitHead(h plumbing.Hash, data []byte) (*commitNode, error) {
-	c, err := gitobj.ParseCommit(data)
+// commitHead is readCommitHead with the commits' reader.
+func (g *gitRepo) commitHead(h plumbing.Hash) ([]byte, error) { return readCommitHead(g.crd, h) }
+
+// commitTree returns the tree of commit h.
+func (g *gitRepo) commitTree(h plumbing.Hash) (plumbing.Hash, error) {
+	data, err := g.commitHead(h)
 	if err != nil {
-		return nil, err
+		return plumbing.ZeroHash, err
 	}
-	return &commitNode{hash: h, tree: c.Tree, parents: c.Parents, when: c.When}, nil
+	c, err := gitobj.ParseCommit(data)
+	return c.Tree, err
 }
 
-// describe fills in the author, date and subject of a commit loaded by
-// loadCommit: only commits with findings need them. The subject is cut
-// at gitobj.MaxSubject bytes: a message is any size.
-func (g *gitRepo) describe(c *commitNode) {
-	if c.described {
-		return
+// commitInfo is what a report shows of a commit.
+type commitInfo struct {
+	author, email, subject string
+	date                   time.Time // author time: what git log shows
+}
+
+// describe reads what a report shows of commit h (only commits with
+// findings need it), once, from its head: the subject is cut at
+// gitobj.MaxSubject bytes, as a message is any size.
+func (g *gitRepo) describe(h plumbing.Hash) commitInfo {
+	if d, ok := g.described[h]; ok {
+		return d
 	}
-	c.described = true
-	if data, err := g.commitHead(c.hash); err == nil {
+	var d commitInfo
+	if data, err := g.commitHead(h); err == nil {
 		info := gitobj.ParseCommitInfo(data)
-		c.author, c.email, c.date, c.subject = info.Author, info.Email, info.When, info.Subject
+		d = commitInfo{author: info.Author, email: info.Email, date: info.When, subject: info.Subject}
 	}
+	if g.described == nil {
+		g.described = map[plumbing.Hash]commitInfo{}
+	}
+	g.described[h] = d
+	return d
 }
 
-// reach loads every commit reachable from tips by a walk over parents,
-// leaving out those in stop. A commit that cannot be read is reported once
-// and its history is not followed.
-func (g *gitRepo) reach(ctx context.Context, r *scanner.Run, tips []plumbing.Hash, stop map[plumbing.Hash]*commitNode, shallow map[plumbing.Hash]bool, broken map[plumbing.Hash]bool) (map[plumbing.Hash]*commitNode, error) {
-	seen := map[plumbing.Hash]*commitNode{}
-	queue := append([]plumbing.Hash(nil), tips...)
-	for len(queue) > 0 {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		h := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		if _, ok := seen[h]; ok {
-			continue
-		}
-		if _, ok := stop[h]; ok {
-			continue
-		}
-		if broken[h] {
-			continue
-		}
-		c, err := g.loadCommit(h)
-		if err != nil {
-			broken[h] = true
-			r.Fail("", "commit %s is missing or corrupt (%v): it and the history behind it were not scanned; run 'git fsck' to check the repository", h, err)
-			continue
-		}
-		c.shallow = shallow[h]
-		seen[h] = c
-		if !c.shallow {
-			queue = append(queue, c.parents...)
-		}
-	}
-	return seen, nil
-}
-
-// selectCommits lists the commits of set, oldest first.
+// selectCommits lists the commits of set, oldest first (see revwalk.go).
 func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet) (*selection, error) {
 	shallow := map[plumbing.Hash]bool{}
 	if hs, err := g.st.Shallow(); err == nil {
@@ -198,94 +183,132 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 		}
 		exclude = append(exclude, tips...)
 	}
-	broken := map[plumbing.Hash]bool{}
-	excluded, err := g.reach(ctx, r, exclude, nil, shallow, broken)
-	if err != nil {
+	w := newRevWalk(ctx, g, r, set, shallow)
+	if err := w.run(include, exclude); err != nil {
 		return nil, err
 	}
-	reached, err := g.reach(ctx, r, include, excluded, shallow, broken)
-	if err != nil {
-		return nil, err
-	}
-	sel := &selection{}
-	chosen := map[plumbing.Hash]*commitNode{}
-	for h, c := range reached {
-		if set.since.IsZero() || !c.when.Before(set.since) {
-			chosen[h] = c
-			if c.shallow {
-				sel.shallow++
-			}
-		}
-	}
-	sel.commits = topoOrder(chosen)
-	inBoundary := map[plumbing.Hash]bool{}
-	for _, c := range sel.commits {
-		for _, p := range c.parents {
-			if _, ok := chosen[p]; ok || inBoundary[p] {
-				continue
-			}
-			b := reached[p]
-			if b == nil {
-				b = excluded[p]
-			}
-			if b != nil {
-				inBoundary[p] = true
-				sel.boundary = append(sel.boundary, b)
-			}
-		}
-	}
-	return sel, nil
+	return w.selection(), nil
 }
 
-// topoOrder sorts commits so that parents come before their children and,
+// selection lists the selected nodes in topological order, and the
+// boundary.
+func (w *revWalk) selection() *selection {
+	var chosen []int32
+	for i := range w.nodes {
+		if n := &w.nodes[i]; n.flags&(nodeSelected|nodeExcluded) == nodeSelected {
+			chosen = append(chosen, int32(i))
+		}
+	}
+	order := w.topoOrder(chosen)
+	// where[i] is node i's place: k+1 for commits[k], -(k+1) for boundary[k].
+	where := make([]int32, len(w.nodes))
+	for k, i := range order {
+		where[i] = int32(k + 1)
+	}
+	sel := &selection{commits: make([]commitNode, len(order))}
+	total := 0
+	for _, i := range order {
+		total += int(w.nodes[i].pcount)
+	}
+	flat := make([]int32, 0, total)
+	for k, i := range order {
+		n := &w.nodes[i]
+		if n.flags&nodeShallow != 0 {
+			sel.shallow++
+		}
+		start := len(flat)
+		for _, p := range w.parentsOf(i) {
+			switch {
+			case where[p] > 0:
+				flat = append(flat, where[p]-1)
+			case where[p] < 0:
+				flat = append(flat, where[p])
+			case w.nodes[p].flags&nodeLoaded != 0:
+				b := &w.nodes[p]
+				sel.boundary = append(sel.boundary, commitNode{hash: b.hash, tree: b.tree, when: b.when})
+				where[p] = -int32(len(sel.boundary))
+				flat = append(flat, where[p])
+			}
+		}
+		sel.commits[k] = commitNode{hash: n.hash, tree: n.tree, when: n.when, pstart: int32(start), pcount: int32(len(flat) - start)}
+	}
+	sel.edges = flat
+	return sel
+}
+
+// topoOrder sorts nodes so that parents come before their children and,
 // among the commits free to come next, the oldest committer time first
 // (then the hash, so that the order is the same on every run). Clock skew
 // cannot put a child before its parent.
-func topoOrder(nodes map[plumbing.Hash]*commitNode) []*commitNode {
-	pending := make(map[plumbing.Hash]int, len(nodes))
-	children := make(map[plumbing.Hash][]*commitNode, len(nodes))
-	for _, c := range nodes {
-		for _, p := range c.parents {
-			if _, ok := nodes[p]; ok {
-				pending[c.hash]++
-				children[p] = append(children[p], c)
+func (w *revWalk) topoOrder(chosen []int32) []int32 {
+	// in[i]: node i's place in chosen, +1; 0 for nodes not chosen.
+	in := make([]int32, len(w.nodes))
+	for k, i := range chosen {
+		in[i] = int32(k + 1)
+	}
+	pending := make([]int32, len(chosen))
+	start := make([]int32, len(chosen)+1) // children of chosen[k]: kids[start[k]:start[k+1]]
+	for k, i := range chosen {
+		for _, p := range w.parentsOf(i) {
+			if in[p] > 0 {
+				pending[k]++
+				start[in[p]]++
 			}
 		}
 	}
-	ready := &commitHeap{}
-	for _, c := range nodes {
-		if pending[c.hash] == 0 {
-			*ready = append(*ready, c)
+	for k := range chosen {
+		start[k+1] += start[k]
+	}
+	kids := make([]int32, start[len(chosen)])
+	fill := append([]int32(nil), start[:len(chosen)]...)
+	for k, i := range chosen {
+		for _, p := range w.parentsOf(i) {
+			if q := in[p]; q > 0 {
+				kids[fill[q-1]] = int32(k)
+				fill[q-1]++
+			}
+		}
+	}
+	ready := &readyQueue{w: w, chosen: chosen}
+	for k := range chosen {
+		if pending[k] == 0 {
+			ready.ks = append(ready.ks, int32(k))
 		}
 	}
 	heap.Init(ready)
-	out := make([]*commitNode, 0, len(nodes))
+	out := make([]int32, 0, len(chosen))
 	for ready.Len() > 0 {
-		c := heap.Pop(ready).(*commitNode)
-		out = append(out, c)
-		for _, ch := range children[c.hash] {
-			if pending[ch.hash]--; pending[ch.hash] == 0 {
-				heap.Push(ready, ch)
+		k := heap.Pop(ready).(int32)
+		out = append(out, chosen[k])
+		for _, c := range kids[start[k]:start[k+1]] {
+			if pending[c]--; pending[c] == 0 {
+				heap.Push(ready, c)
 			}
 		}
 	}
 	return out
 }
 
-type commitHeap []*commitNode
-
-func (h commitHeap) Len() int { return len(h) }
-func (h commitHeap) Less(i, j int) bool {
-	if !h[i].when.Equal(h[j].when) {
-		return h[i].when.Before(h[j].when)
-	}
-	return h[i].hash.String() < h[j].hash.String()
+// readyQueue holds the chosen commits whose parents are all placed,
+// oldest first.
+type readyQueue struct {
+	w      *revWalk
+	chosen []int32
+	ks     []int32
 }
-func (h commitHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *commitHeap) Push(x any)   { *h = append(*h, x.(*commitNode)) }
-func (h *commitHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return c
+
+func (q *readyQueue) Len() int { return len(q.ks) }
+func (q *readyQueue) Less(a, b int) bool {
+	x, y := &q.w.nodes[q.chosen[q.ks[a]]], &q.w.nodes[q.chosen[q.ks[b]]]
+	if x.when != y.when {
+		return x.when < y.when
+	}
+	return bytes.Compare(x.hash[:], y.hash[:]) < 0
+}
+func (q *readyQueue) Swap(a, b int) { q.ks[a], q.ks[b] = q.ks[b], q.ks[a] }
+func (q *readyQueue) Push(x any)    { q.ks = append(q.ks, x.(int32)) }
+func (q *readyQueue) Pop() any {
+	k := q.ks[len(q.ks)-1]
+	q.ks = q.ks[:len(q.ks)-1]
+	return k
 }

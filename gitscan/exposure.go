@@ -3,6 +3,7 @@ package gitscan
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -66,7 +67,7 @@ type exposer struct {
 	sets    bitsets
 
 	// The commit graph of the refs, in an order where parents come first.
-	order []*commitNode
+	order []*graphCommit
 	index map[plumbing.Hash]int // position in order
 	carry []int32               // the keys each commit carries
 	anc   []int32               // the keys its history carries
@@ -136,13 +137,8 @@ func keyID(f finding.Finding) string {
 // scan loaded, and lists the refs.
 func (x *exposer) loadGraph(ctx context.Context) {
 	g := x.a.g
-	known := map[plumbing.Hash]*commitNode{}
-	for _, c := range x.a.sel.boundary {
-		known[c.hash] = c
-	}
-	for _, c := range x.a.sel.commits {
-		known[c.hash] = c
-	}
+	// The selection's boundary is not reused: its parents are not known.
+	known := x.a.sel.graphCommits()
 	x.refs = g.refTips()
 	var tips []plumbing.Hash
 	for _, t := range x.refs {
@@ -154,7 +150,7 @@ func (x *exposer) loadGraph(ctx context.Context) {
 		x.head = h
 		tips = append(tips, h)
 	}
-	nodes := map[plumbing.Hash]*commitNode{}
+	nodes := map[plumbing.Hash]*graphCommit{}
 	stack := tips
 	for len(stack) > 0 && ctx.Err() == nil {
 		h := stack[len(stack)-1]
@@ -265,9 +261,10 @@ func (x *exposer) watch() {
 	}
 	x.watched, x.dirs = map[string]bool{}, map[string]bool{"": true}
 	x.a.gs.mu.Lock()
-	defer x.a.gs.mu.Unlock()
-	for h, fs := range x.a.gs.found {
-		o, ok := x.a.gs.origins[h]
+	found := maps.Clone(x.a.gs.found)
+	x.a.gs.mu.Unlock()
+	for h, fs := range found {
+		o, ok := x.a.gs.origin(h)
 		if !ok || o.commit < 0 || len(fs) == 0 {
 			continue
 		}

@@ -95,16 +95,17 @@ func (f *FileReader) RemoteDefault() (commit, name string, ok bool) {
 // when there is nothing at path. A folder, symbolic link or submodule at
 // path is an error that wraps ErrNotFile.
 func (f *FileReader) Blob(commit, path string) (blob string, ok bool, err error) {
-	c, err := f.g.loadCommit(plumbing.NewHash(commit))
+	ch := plumbing.NewHash(commit)
+	tree, err := f.g.commitTree(ch)
 	if err != nil {
 		return "", false, fmt.Errorf("cannot read commit %s: %w", commit, err)
 	}
-	mode, h, found := f.g.findEntry(c.tree, path)
+	mode, h, found := f.g.findEntry(tree, path)
 	switch {
 	case !found:
 		return "", false, nil
 	case mode != filemode.Regular && mode != filemode.Executable && mode != filemode.Deprecated:
-		return "", false, fmt.Errorf("%s in commit %s: %w", path, shortHash(c.hash), ErrNotFile)
+		return "", false, fmt.Errorf("%s in commit %s: %w", path, shortHash(ch), ErrNotFile)
 	}
 	return h.String(), true, nil
 }

@@ -2,11 +2,9 @@ package gitscan
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/scanner"
@@ -101,6 +99,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 		!set.excludeRemotes && set.since.IsZero() && r.Options().Skip == nil {
 		return scanEverything(ctx, g, r, gs, set, sink)
 	}
+	gs.hold()
 	sel, err := g.selectCommits(ctx, r, set)
 	if err != nil {
 		return r.Stats(), err
@@ -124,6 +123,10 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 			g.scanBlobs(ctx, r, gs, hidden)
 		}
 	}
+	// The warnings about blobs of selected commits, now that the walks
+	// know where each is; those of blobs no commit holds pass on at once,
+	// under the blob's hash.
+	gs.release(ctx)
 	if everything(set, r) && ctx.Err() == nil {
 		g.scanUnreachableBlobs(ctx, r, gs)
 	}
@@ -149,7 +152,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	var holes *holeFinder
 	types := gitobj.TypesOf(plumbing.BlobObject, plumbing.CommitObject, plumbing.TagObject)
 	if g.isPartialClone() {
-		holes = newHoleFinder(g.store, r.Workers())
+		holes = newHoleFinder(g.store)
 		types = gitobj.TypesOf(plumbing.BlobObject, plumbing.TreeObject, plumbing.CommitObject, plumbing.TagObject)
 	}
 	// The progress display's total: the blobs of the packs, as planned,
@@ -183,7 +186,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 		if hs, err := g.st.Shallow(); err == nil && len(hs) > 0 {
 			warnShallow(r, len(hs))
 		}
-		gs.release()
+		gs.release(ctx)
 		return r.Stats(), nil
 	}
 	// The walk attributes what the sweep found. Stopped (a signal,
@@ -214,7 +217,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	if ctx.Err() == nil {
 		g.scanRest(ctx, r, gs, w.blobs, res, scanned)
 	}
-	gs.release()
+	gs.release(ctx)
 	return finish(ctx, g, r, gs, sel, set, sink)
 }
 
@@ -255,99 +258,4 @@ func finish(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, sel *s
 		sink.Finding(f)
 	}
 	return r.Stats(), ctx.Err()
-}
-
-// walkHistory walks the trees of the selection, each once, oldest commit
-// first, and registers each blob the selection introduced.
-func (g *gitRepo) walkHistory(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection) *historyWalk {
-	gs.commits = sel.commits
-	if sel.shallow > 0 {
-		warnShallow(r, sel.shallow)
-	}
-	w := newHistoryWalk(g, r, gs)
-	// Content the boundary commits already had is not new in the selection:
-	// mark it seen without scanning it.
-	w.commit = -1
-	for _, b := range sel.boundary {
-		w.root(ctx, b.tree)
-	}
-	for i, c := range sel.commits {
-		if ctx.Err() != nil {
-			break
-		}
-		w.commit = i
-		w.root(ctx, c.tree)
-	}
-	w.seenTrees, w.seenBlobs = nil, nil // free them before the blobs are read
-	return w
-}
-
-// historyWalk walks commit trees, each tree once, and lists every blob it
-// has not met before, registering the first commit and path that reached
-// it.
-type historyWalk struct {
-	treeWalk
-	r         *scanner.Run
-	gs        *gitSink
-	skip      func(string, bool) bool
-	commit    int // the commit walked: its index in the selection, or -1 for a boundary commit, whose blobs are marked seen, not scanned
-	seenTrees map[plumbing.Hash]struct{}
-	seenBlobs map[plumbing.Hash]struct{}
-	blobs     []plumbing.Hash // to scan, in the order met
-}
-
-func newHistoryWalk(g *gitRepo, r *scanner.Run, gs *gitSink) *historyWalk {
-	w := &historyWalk{r: r, gs: gs, skip: r.Options().Skip, seenTrees: map[plumbing.Hash]struct{}{}, seenBlobs: map[plumbing.Hash]struct{}{}}
-	w.treeWalk = treeWalk{g: g, entry: w.entry, broken: w.broken}
-	return w
-}
-
-// root walks a commit's tree.
-func (w *historyWalk) root(ctx context.Context, h plumbing.Hash) {
-	if _, ok := w.seenTrees[h]; ok {
-		return
-	}
-	w.seenTrees[h] = struct{}{}
-	w.walk(ctx, h, "")
-}
-
-func (w *historyWalk) entry(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
-	switch {
-	case mode.IsFile():
-		if _, ok := w.seenBlobs[h]; ok {
-			return false
-		}
-		p := dir + string(name)
-		if w.skip != nil && w.commit >= 0 && w.skip(p, false) {
-			w.r.SkipQuietly(p, "file excluded (--skip or the config's skip)") // not marked seen: the blob may come again at another path
-			return false
-		}
-		w.seenBlobs[h] = struct{}{}
-		if w.commit >= 0 {
-			w.gs.register(h, blobOrigin{commit: w.commit, path: finding.ValidPath(p)})
-			w.blobs = append(w.blobs, h)
-		}
-	case mode == filemode.Dir:
-		if _, seen := w.seenTrees[h]; seen {
-			return false
-		}
-		if w.skip != nil && w.commit >= 0 && w.skip(dir+string(name), true) {
-			w.r.SkipQuietly(dir+string(name), "folder excluded (--skip or the config's skip)")
-			return false
-		}
-		w.seenTrees[h] = struct{}{}
-		return true
-	}
-	// Submodules (gitlinks) are other repositories: not read.
-	return false
-}
-
-func (w *historyWalk) broken(dir string, h plumbing.Hash, err error) {
-	switch {
-	case w.commit < 0:
-	case errors.Is(err, errTooDeep):
-		w.r.Fail(dir, "tree %s: %v; the files below it were not scanned", h, err)
-	default:
-		w.r.Fail(dir, "tree %s is missing or corrupt (%v): its files were not scanned; run 'git fsck' to check the repository", h, err)
-	}
 }

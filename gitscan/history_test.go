@@ -322,19 +322,16 @@ func TestGitCommitCount(t *testing.T) {
 	if len(sel.commits) != wantN {
 		t.Errorf("walked %d commits, git rev-list lists %d", len(sel.commits), wantN)
 	}
-	assertTopological(t, sel.commits)
+	assertTopological(t, sel)
 }
 
-func assertTopological(t *testing.T, commits []*commitNode) {
+func assertTopological(t *testing.T, sel *selection) {
 	t.Helper()
-	pos := map[string]int{}
-	for i, c := range commits {
-		pos[c.hash.String()] = i
-	}
-	for i, c := range commits {
-		for _, p := range c.parents {
-			if j, ok := pos[p.String()]; ok && j > i {
-				t.Fatalf("commit %s comes before its parent %s", c.hash, p)
+	for i := range sel.commits {
+		c := &sel.commits[i]
+		for _, p := range sel.parents(c) {
+			if p >= int32(i) {
+				t.Fatalf("commit %s comes before its parent %s", c.hash, sel.commits[p].hash)
 			}
 		}
 	}
@@ -450,5 +447,5 @@ func TestGitCommitCountExternal(t *testing.T) {
 	if len(sel.commits) != wantN {
 		t.Errorf("walked %d commits, git rev-list lists %d", len(sel.commits), wantN)
 	}
-	assertTopological(t, sel.commits)
+	assertTopological(t, sel)
 }

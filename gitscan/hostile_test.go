@@ -141,7 +141,7 @@ func TestHostileDeepTree(t *testing.T) {
 	top := r.DeepTree(30_000, leaf)
 	msg := filepath.Join(t.TempDir(), "msg")
 	os.WriteFile(msg, []byte("trees nested 30,000 deep\n"), 0o644)
-	r.CommitTree(top, msg)
+	r.CommitOnHead(top, msg)
 	// git itself crashes on a commit after such trees: the next commit
 	// is made with its plumbing too.
 	later := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+laterKey+"\n")), strings.NewReader("LOFTY_API_KEY="+laterKey+"\n"))
@@ -185,7 +185,7 @@ func TestHostileCommitMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	blob := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+key+"\n")), strings.NewReader("LOFTY_API_KEY="+key+"\n"))
-	c := r.CommitTree(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"}), msg)
+	c := r.CommitOnHead(r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"}), msg)
 	for _, opts := range []HistoryOptions{{}, {Refs: []string{"HEAD"}, Exclude: []string{base}}} {
 		got, col, mem := scanBounded(t, repoOf(r), opts)
 		keys := keysFound(got)

@@ -165,7 +165,7 @@ func (n *objectNotes) object(ctx context.Context, r *scanner.Run, w *scanner.Wor
 // messages: for a scan of a range or of some refs, which reads no other
 // commit. tags are annotated tags the refs given name, whose messages are
 // scanned too.
-func (g *gitRepo) scanCommitMessages(ctx context.Context, r *scanner.Run, commits []*commitNode, tags []plumbing.Hash) {
+func (g *gitRepo) scanCommitMessages(ctx context.Context, r *scanner.Run, commits []commitNode, tags []plumbing.Hash) {
 	names := make([]plumbing.Hash, 0, len(commits)+len(tags))
 	for _, c := range commits {
 		names = append(names, c.hash)
@@ -322,9 +322,9 @@ func (a *attributor) messageFindings(set revSet) []finding.Finding {
 			if k.loc == finding.InTagMessage {
 				a.describeTag(&f, k.obj, tags)
 			} else {
-				c := a.sel.commits[index[k.obj]]
-				a.g.describe(c)
-				f.Commit, f.Author, f.Email, f.Date, f.Message = c.hash.String(), c.author, c.email, c.date, finding.RedactText(c.subject)
+				c := &a.sel.commits[index[k.obj]]
+				d := a.g.describe(c.hash)
+				f.Commit, f.Author, f.Email, f.Date, f.Message = c.hash.String(), d.author, d.email, d.date, finding.RedactText(d.subject)
 				f.Unreachable = c.reach == reachNothing
 			}
 			out = append(out, f)

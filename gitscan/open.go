@@ -38,6 +38,8 @@ type gitRepo struct {
 	objs  storer.EncodedObjectStorer // rd for go-git's decoders
 	tune  tuning
 
+	described map[plumbing.Hash]commitInfo // see describe
+
 	// busy counts readEach's workers; left is set once a stopped readEach
 	// has left one behind, still reading (see close).
 	busy  sync.WaitGroup
@@ -236,44 +238,4 @@ func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
 		}
 	}
 	return plumbing.ZeroHash, fmt.Errorf("tag %s: too many tags of tags", h)
-}
-
-// resolve turns a revision the user gave (a branch, tag, remote-tracking
-// branch, full ref, commit hash or prefix, with ~ and ^ suffixes) into a
-// commit hash.
-func (g *gitRepo) resolve(rev string) (plumbing.Hash, error) {
-	if len(rev) == 40 {
-		if h := plumbing.NewHash(rev); h.String() == strings.ToLower(rev) {
-			if c, err := g.peelToCommit(h); err == nil && !c.IsZero() {
-				return c, nil
-			}
-		}
-	}
-	if c, ok := g.resolveRef(rev); ok {
-		return c, nil
-	}
-	h, err := g.repo.ResolveRevision(plumbing.Revision(rev))
-	if err != nil || h == nil || h.IsZero() {
-		return plumbing.ZeroHash, fmt.Errorf("%q: %w", rev, ErrUnknownRevision)
-	}
-	return *h, nil
-}
-
-// resolveRef resolves a revision that is the name of a ref, looked up as
-// git does, to the commit it points at, without reading that commit whole
-// (go-git's ResolveRevision decodes it: a message of a hundred megabytes).
-// Other revisions (with ~ or ^, hashes) are left to go-git.
-func (g *gitRepo) resolveRef(rev string) (plumbing.Hash, bool) {
-	if rev == "" || strings.ContainsAny(rev, "~^@:{ ") {
-		return plumbing.ZeroHash, false
-	}
-	for _, name := range []string{rev, "refs/" + rev, "refs/tags/" + rev, "refs/heads/" + rev, "refs/remotes/" + rev, "refs/remotes/" + rev + "/HEAD"} {
-		ref, err := g.repo.Reference(plumbing.ReferenceName(name), true)
-		if err != nil {
-			continue
-		}
-		c, err := g.peelToCommit(ref.Hash())
-		return c, err == nil && !c.IsZero()
-	}
-	return plumbing.ZeroHash, false
 }

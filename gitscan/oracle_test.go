@@ -3,11 +3,14 @@ package gitscan
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -124,5 +127,37 @@ func TestGitFastMatchesSlow(t *testing.T) {
 				checkFastMatchesSlow(t, repoOf(f.repo), opts, 0)
 			}
 		})
+	}
+}
+
+// TestGitFastMatchesSlowRandom compares the readers on a random history
+// with keys (merges, octopus merges, roots, renamed and copied folders,
+// files back to older contents, clock skew within git's slop), for the
+// whole history, random ranges, --since and single refs, with a
+// commit-graph and without.
+func TestGitFastMatchesSlowRandom(t *testing.T) {
+	t.Parallel()
+	r, commits := randomHistory(t, 5, 160, mildSkew, 9)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var selections []HistoryOptions
+	selections = append(selections, HistoryOptions{})
+	for range 4 {
+		// Long ranges: A among the older half, B among the newer.
+		n := len(commits)
+		a, b := commits[rng.IntN(n/2)], commits[n/2+rng.IntN(n/2)]
+		selections = append(selections, HistoryOptions{Exclude: []string{a}, Refs: []string{b}})
+	}
+	selections = append(selections,
+		HistoryOptions{Refs: []string{"main"}},
+		HistoryOptions{Since: testgit.Epoch.Add(time.Duration(rng.IntN(160)*600) * time.Second)},
+		HistoryOptions{Refs: []string{commits[len(commits)/2][:10]}, Since: testgit.Epoch.Add(time.Duration(rng.IntN(80)*600) * time.Second)},
+	)
+	for _, graph := range []bool{false, true} {
+		if graph {
+			r.Git("commit-graph", "write", "--reachable")
+		}
+		for _, opts := range selections {
+			checkFastMatchesSlow(t, repoOf(r), opts, 0)
+		}
 	}
 }

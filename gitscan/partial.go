@@ -27,11 +27,13 @@ import (
 
 // holeFinder collects the objects the trees and commits it is shown refer
 // to and the repository lacks. Its methods are called from the sweep's
-// workers, each with its own w.
+// workers at once. Of a tree stored as a delta of another, only the
+// entries the delta does not copy whole from the other are looked up
+// (gitobj.SweepOptions.Tree): what the base tree refers to was looked up
+// with it.
 type holeFinder struct {
 	s      *gitobj.Store
-	seen   []map[plumbing.Hash]struct{} // per worker: looked up already
-	broken atomic.Bool                  // a tree or commit did not parse: the walk must say where
+	broken atomic.Bool // a tree or commit did not parse: the walk must say where
 
 	mu      sync.Mutex
 	missing map[plumbing.Hash]hole
@@ -43,19 +45,11 @@ type hole struct {
 	name string
 }
 
-func newHoleFinder(s *gitobj.Store, workers int) *holeFinder {
-	hf := &holeFinder{s: s, missing: map[plumbing.Hash]hole{}}
-	for range max(workers, 1) {
-		hf.seen = append(hf.seen, map[plumbing.Hash]struct{}{})
-	}
-	return hf
+func newHoleFinder(s *gitobj.Store) *holeFinder {
+	return &holeFinder{s: s, missing: map[plumbing.Hash]hole{}}
 }
 
-func (hf *holeFinder) check(w int, h plumbing.Hash, tree bool, name []byte) {
-	if _, ok := hf.seen[w][h]; ok {
-		return
-	}
-	hf.seen[w][h] = struct{}{}
+func (hf *holeFinder) check(h plumbing.Hash, tree bool, name []byte) {
 	if hf.s.Has(h) {
 		return
 	}
@@ -66,28 +60,44 @@ func (hf *holeFinder) check(w int, h plumbing.Hash, tree bool, name []byte) {
 	hf.mu.Unlock()
 }
 
-// object looks up what a tree or commit refers to.
-func (hf *holeFinder) object(w int, typ plumbing.ObjectType, h plumbing.Hash, data []byte) {
-	switch typ {
-	case plumbing.TreeObject:
-		err := gitobj.ParseTree(data, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
-			switch {
-			case mode.IsFile():
-				hf.check(w, eh, false, name)
-			case mode == filemode.Dir:
-				hf.check(w, eh, true, name)
-			}
-		})
-		if err != nil {
+// entry looks up what one tree entry refers to.
+func (hf *holeFinder) entry(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
+	switch {
+	case mode.IsFile():
+		hf.check(eh, false, name)
+	case mode == filemode.Dir:
+		hf.check(eh, true, name)
+	}
+}
+
+// tree looks up what a tree's entries at the offsets fresh refer to (all
+// of them when fresh is nil).
+func (hf *holeFinder) tree(data []byte, fresh []int32) {
+	if fresh == nil {
+		if err := gitobj.ParseTree(data, hf.entry); err != nil {
 			hf.broken.Store(true)
 		}
+		return
+	}
+	for _, off := range fresh {
+		if err := gitobj.ParseTreeEntry(data[off:], hf.entry); err != nil {
+			hf.broken.Store(true)
+		}
+	}
+}
+
+// object looks up what a tree or commit refers to.
+func (hf *holeFinder) object(typ plumbing.ObjectType, data []byte) {
+	switch typ {
+	case plumbing.TreeObject:
+		hf.tree(data, nil)
 	case plumbing.CommitObject:
 		c, err := gitobj.ParseCommit(data)
 		if err != nil {
 			hf.broken.Store(true)
 			return
 		}
-		hf.check(w, c.Tree, true, nil)
+		hf.check(c.Tree, true, nil)
 	}
 }
 

@@ -411,7 +411,7 @@ func (p *pushScan) walkNew() error {
 // needs a path) turns up are the new commits walked, to say where.
 func (p *pushScan) sweepQuarantine(dir string) error {
 	p.gs.hold()
-	defer p.gs.release()
+	defer func() { p.gs.release(p.actx) }()
 	qs := gitobj.OpenDirs([]string{dir}, nil) // the quarantine alone: what the push sent
 	defer qs.Close()
 	loose := quarantineLoose(dir)
@@ -478,42 +478,40 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 // pushed tips reach through commits it sent. Their parents outside it are
 // in the repository already, the boundary whose content is not new. It
 // reads the commits the push sent, and never the repository's history,
-// whatever its length.
+// whatever its length. The nodes and the order are the revision walk's
+// (revwalk.go), without its queue: what is new is known already.
 func (p *pushScan) selectSent(sent map[plumbing.Hash]bool) error {
-	chosen := map[plumbing.Hash]*commitNode{}
-	queue := slices.Clone(p.set.include)
-	for len(queue) > 0 {
+	w := newRevWalk(p.bctx, p.g, p.r, revSet{}, nil)
+	var stack []int32
+	for _, h := range p.set.include {
+		stack = append(stack, w.node(h))
+	}
+	var chosen []int32
+	for len(stack) > 0 {
 		if err := p.bctx.Err(); err != nil {
 			p.res.Unfinished = "it did not finish finding which commits are new"
 			return nil
 		}
-		h := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		if _, ok := chosen[h]; ok || !sent[h] {
-			continue
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if w.nodes[i].flags&nodeSelected != 0 || !sent[w.nodes[i].hash] || !w.load(i) {
+			continue // taken, or the repository's, or reported by load
 		}
-		c, err := p.g.loadCommit(h)
-		if err != nil {
-			p.r.Fail("", "commit %s cannot be read (%v): the keys of its files may not be named", h, err)
-			continue
-		}
-		chosen[h] = c
-		queue = append(queue, c.parents...)
+		w.nodes[i].flags |= nodeSelected
+		chosen = append(chosen, i)
+		stack = append(stack, w.parentsOf(i)...)
 	}
-	sel := &selection{commits: topoOrder(chosen)}
-	inBoundary := map[plumbing.Hash]bool{}
-	for _, c := range sel.commits {
-		for _, parent := range c.parents {
-			if _, ok := chosen[parent]; ok || inBoundary[parent] {
-				continue
-			}
-			inBoundary[parent] = true
-			if b, err := p.g.loadCommit(parent); err == nil {
-				sel.boundary = append(sel.boundary, b)
+	// The boundary: the parents the push did not send, read so that the
+	// selection keeps them. One the repository does not have is left out,
+	// as a shallow clone's cut is.
+	for _, i := range chosen {
+		for _, parent := range slices.Clone(w.parentsOf(i)) { // load grows the edges
+			if n := &w.nodes[parent]; n.flags&nodeSelected == 0 && p.g.store.Has(n.hash) {
+				w.load(parent)
 			}
 		}
 	}
-	p.sel = sel
+	p.sel = w.selection()
 	return nil
 }
 
@@ -565,9 +563,11 @@ func refsReaching(sel *selection, tipRefs map[plumbing.Hash][]string, found []fi
 		return nil
 	}
 	children := map[plumbing.Hash][]plumbing.Hash{}
-	for _, c := range sel.commits {
-		for _, p := range c.parents {
-			children[p] = append(children[p], c.hash)
+	for i := range sel.commits {
+		c := &sel.commits[i]
+		for _, p := range sel.parents(c) {
+			ph := sel.parent(p).hash
+			children[ph] = append(children[ph], c.hash)
 		}
 	}
 	out := map[string][]string{}

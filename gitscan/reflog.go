@@ -123,14 +123,15 @@ func readReflog(name string, add func(plumbing.Hash)) {
 // the first hidden commit that holds it, each blob no selected commit
 // registered. It returns those blobs, to scan.
 func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, since time.Time, dangling []plumbing.Hash) []plumbing.Hash {
-	known := make(map[plumbing.Hash]*commitNode, len(sel.commits)+len(sel.boundary))
+	known := sel.graphCommits()
 	selected := make(map[plumbing.Hash]bool, len(sel.commits))
-	for _, c := range sel.boundary {
-		known[c.hash] = c
+	for h := range known {
+		selected[h] = true
 	}
-	for _, c := range sel.commits {
-		known[c.hash] = c
-		selected[c.hash] = true
+	for _, c := range sel.boundary {
+		if known[c.hash] == nil {
+			known[c.hash] = &graphCommit{hash: c.hash, tree: c.tree, when: time.Unix(c.when, 0)}
+		}
 	}
 	shallow := map[plumbing.Hash]bool{}
 	if hs, err := g.st.Shallow(); err == nil {
@@ -147,7 +148,7 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 			break
 		}
 		found := g.reachHidden(ctx, r, layer.tips, known, shallow)
-		chosen := map[plumbing.Hash]*commitNode{}
+		chosen := map[plumbing.Hash]*graphCommit{}
 		for h, c := range found {
 			known[h] = c
 			if since.IsZero() || !c.when.Before(since) {
@@ -160,19 +161,20 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 			continue
 		}
 		from := len(sel.commits)
+		order := topoOrder(chosen)
 		gs.mu.Lock()
-		sel.commits = append(sel.commits, topoOrder(chosen)...)
+		sel.appendCommits(order)
 		gs.commits = sel.commits
 		gs.mu.Unlock()
-		blobs = append(blobs, g.walkLayer(ctx, r, gs, sel, from, chosen, known, selected)...)
+		blobs = append(blobs, g.walkLayer(ctx, r, gs, sel, from, order, chosen, known, selected)...)
 	}
 	return blobs
 }
 
 // reachHidden loads the commits reachable from tips that are not known,
 // as reach does. A commit that cannot be read is reported once.
-func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbing.Hash, known map[plumbing.Hash]*commitNode, shallow map[plumbing.Hash]bool) map[plumbing.Hash]*commitNode {
-	found := map[plumbing.Hash]*commitNode{}
+func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbing.Hash, known map[plumbing.Hash]*graphCommit, shallow map[plumbing.Hash]bool) map[plumbing.Hash]*graphCommit {
+	found := map[plumbing.Hash]*graphCommit{}
 	broken := map[plumbing.Hash]bool{}
 	stack := append([]plumbing.Hash(nil), tips...)
 	for len(stack) > 0 && ctx.Err() == nil {
@@ -197,10 +199,11 @@ func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbi
 }
 
 // walkLayer walks the trees of sel.commits[from:], the commits of one
-// hidden layer (chosen), after the trees of their parents outside the
-// layer, which are marked seen: only what the layer's commits introduced
-// is registered, and only when no earlier commit registered it.
-func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, from int, chosen, known map[plumbing.Hash]*commitNode, selected map[plumbing.Hash]bool) []plumbing.Hash {
+// hidden layer (layer, in that order; chosen by name), after the trees of
+// their parents outside the layer, which are marked seen: only what the
+// layer's commits introduced is registered, and only when no earlier
+// commit registered it (gitSink.met: by hand, or met by the history walk).
+func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, from int, layer []*graphCommit, chosen, known map[plumbing.Hash]*graphCommit, selected map[plumbing.Hash]bool) []plumbing.Hash {
 	seenTrees := map[plumbing.Hash]bool{}
 	seenBlobs := map[plumbing.Hash]bool{}
 	skip := r.Options().Skip
@@ -221,13 +224,8 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 			if commit < 0 {
 				return false
 			}
-			gs.mu.Lock()
-			_, registered := gs.origins[h]
-			if !registered {
-				gs.origins[h] = blobOrigin{commit: commit, path: finding.ValidPath(p)}
-			}
-			gs.mu.Unlock()
-			if !registered {
+			if !gs.met(h) {
+				gs.register(h, blobOrigin{commit: commit, path: finding.ValidPath(p)})
 				blobs = append(blobs, h)
 			}
 		case mode == filemode.Dir:
@@ -250,7 +248,7 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 		}
 	}
 	inBoundary := map[plumbing.Hash]bool{}
-	for _, c := range sel.commits[from:] {
+	for _, c := range layer {
 		for _, p := range c.parents {
 			if chosen[p] != nil || inBoundary[p] {
 				continue
@@ -262,7 +260,8 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 			}
 			root(b.tree)
 			if !selected[p] {
-				sel.boundary = append(sel.boundary, b) // older than --since: its keys are not new
+				// Older than --since: its keys are not new.
+				sel.boundary = append(sel.boundary, commitNode{hash: b.hash, tree: b.tree, when: b.when.Unix()})
 			}
 		}
 	}

@@ -56,17 +56,17 @@ func ScanStaged(ctx context.Context, s *scanner.Scanner, repo *Repository, index
 	}
 	var headTree *plumbing.Hash
 	if !head.IsZero() {
-		c, err := g.loadCommit(head)
+		tree, err := g.commitTree(head)
 		if err != nil {
 			return r.Stats(), fmt.Errorf("cannot read HEAD's commit %s: %w", head, err)
 		}
-		if typ, _, err := g.rd.Read(c.tree); err != nil || typ != plumbing.TreeObject {
+		if typ, _, err := g.rd.Read(tree); err != nil || typ != plumbing.TreeObject {
 			if err == nil {
 				err = plumbing.ErrObjectNotFound
 			}
-			return r.Stats(), fmt.Errorf("cannot read HEAD's tree %s: %w", c.tree, err)
+			return r.Stats(), fmt.Errorf("cannot read HEAD's tree %s: %w", tree, err)
 		}
-		headTree = &c.tree
+		headTree = &tree
 	}
 	d := stagedDiff(ctx, g, headTree, idx, cached, r.Options().Skip)
 

@@ -40,7 +40,7 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, int, er
 	if err != nil || head.IsZero() {
 		return nil, 0, err
 	}
-	c, err := g.loadCommit(head)
+	tree, err := g.commitTree(head)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -62,7 +62,7 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, int, er
 			broken = fmt.Errorf("tree %s of %s: %w", h, dir, err)
 		}
 	}}
-	w.walk(ctx, c.tree, "")
+	w.walk(ctx, tree, "")
 	if broken != nil {
 		return out, 0, broken
 	}
@@ -171,8 +171,11 @@ func ScanSubmodules(ctx context.Context, s *scanner.Scanner, repo *Repository, r
 		r.Warn(".gitmodules", "%d of its entries cannot be read: the submodules they name are looked for under their paths", bad)
 	}
 	// The inner scans' counts add up; this run's own clock spans them all.
+	// It reads nothing itself: the files and bytes its Stats may show are
+	// the inner scans', when they share the Scanner's Progress.
 	done := func(total finding.Stats) finding.Stats {
 		own := r.Stats()
+		own.Files, own.Bytes = 0, 0
 		total = total.Add(own)
 		total.Duration = own.Duration
 		return total

@@ -147,7 +147,13 @@ func (g *gitRepo) treeData(h plumbing.Hash) ([]byte, error) {
 
 // treeBlobs adds every blob under tree h to blobs.
 func (g *gitRepo) treeBlobs(ctx context.Context, h plumbing.Hash, blobs map[plumbing.Hash]bool) {
-	trees := map[plumbing.Hash]bool{h: true}
+	g.treeBlobsSeen(ctx, h, blobs, map[plumbing.Hash]bool{h: true})
+}
+
+// treeBlobsSeen adds every blob under tree h to blobs, but for those
+// under the trees in trees (walked before).
+func (g *gitRepo) treeBlobsSeen(ctx context.Context, h plumbing.Hash, blobs, trees map[plumbing.Hash]bool) {
+	trees[h] = true
 	w := &treeWalk{g: g, entry: func(_ string, _ []byte, mode filemode.FileMode, h plumbing.Hash) bool {
 		switch {
 		case mode.IsFile():

@@ -3,6 +3,7 @@ package gitscan
 import (
 	"context"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -42,13 +43,7 @@ func (g *gitRepo) listObjects(ctx context.Context, r *scanner.Run) {
 // selected commit holds (registered in gs): for a scan of everything that
 // did not sweep them already.
 func (g *gitRepo) scanUnreachableBlobs(ctx context.Context, r *scanner.Run, gs *gitSink) {
-	registered := func(h plumbing.Hash) bool {
-		gs.mu.Lock()
-		defer gs.mu.Unlock()
-		_, ok := gs.origins[h]
-		return ok
-	}
-	g.eachObject(ctx, r, gitobj.TypesOf(plumbing.BlobObject), registered, func(w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
+	g.eachObject(ctx, r, gitobj.TypesOf(plumbing.BlobObject), gs.met, func(w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
 		scanBlob(ctx, r, w, h, o)
 	})
 }
@@ -132,13 +127,14 @@ func typeIn(types gitobj.Types, t plumbing.ObjectType) bool {
 // else at the blob's hash.
 func (a *attributor) orphanFindings(known map[string]bool) []finding.Finding {
 	a.gs.mu.Lock()
+	found := maps.Clone(a.gs.found)
+	a.gs.mu.Unlock()
 	orphans := map[plumbing.Hash][]finding.Finding{}
-	for h, fs := range a.gs.found {
-		if _, ok := a.gs.origins[h]; !ok {
+	for h, fs := range found {
+		if !a.gs.met(h) {
 			orphans[h] = fs
 		}
 	}
-	a.gs.mu.Unlock()
 	if len(orphans) == 0 {
 		return nil
 	}

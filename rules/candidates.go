@@ -40,66 +40,96 @@ type Candidate struct {
 // the run and its tail are read once for all of them, not once each (4 MB of
 // "eyJeyJ..." would otherwise cost MaxTokenLen per byte).
 func FindCandidates(buf []byte) []Candidate {
+	out, _ := findCandidates(buf)
+	return out
+}
+
+// findCandidates is FindCandidates that also returns the bytes its
+// candidates read, all together: the work that tests check is linear.
+func findCandidates(buf []byte) ([]Candidate, int) {
 	var out []Candidate
+	work := 0
 	for i := 0; i < len(buf); {
 		j := Index(buf[i:], prefix)
 		if j < 0 {
 			break
 		}
-		c, next, ok := candidateAt(buf, i+j)
+		c, next, stop, ok := readCandidate(buf, i+j)
+		work += stop + 2 - (i + j) // the candidate reads up to the byte after its stop
 		if ok {
 			out = append(out, c)
 		}
 		i = next
 	}
-	return out
+	return out, work
 }
 
 // candidateAt returns the candidate of the base64url run that holds the
 // "eyJ" at buf[start:], if there is one, and where the search for the next
 // "eyJ" resumes: no "eyJ" before it starts another candidate.
 func candidateAt(buf []byte, start int) (Candidate, int, bool) {
+	c, next, _, ok := readCandidate(buf, start)
+	return c, next, ok
+}
+
+// readCandidate is candidateAt that also returns where the reading
+// stopped: the token's end, or the byte that ended the candidate (a quote
+// closing a string literal that goes on in the next: see joinAt).
+func readCandidate(buf []byte, start int) (c Candidate, next, stop int, ok bool) {
 	// The header's base64url run, read to its end: any "eyJ" before
 	// runEnd has the same run end, the same tail and so the same token
 	// end, and differs only in length.
-	runEnd := start + len(prefix)
-	for runEnd < len(buf) && b64url[buf[runEnd]] {
-		runEnd++
-	}
+	runEnd := skipB64url(buf, start+len(prefix), len(buf))
 	// A token starting at or before runEnd-len(prefix) can be at most
 	// MaxTokenLen long, so its tail needs no reading past that.
 	limit := min(len(buf), runEnd-len(prefix)+MaxTokenLen+1)
 	end, ok := cutTail(buf, runEnd, limit)
 	if !ok {
-		return Candidate{}, runEnd, false
+		return Candidate{}, runEnd, end, false
 	}
 	// The first "eyJ" of the run whose token fits in MaxTokenLen, as if
 	// each had been tried in turn.
 	lo := max(start, end-MaxTokenLen)
 	if k := bytes.Index(buf[lo:runEnd], prefix); k >= 0 {
-		return Candidate{lo + k, end}, end, true
+		return Candidate{lo + k, end}, end, end, true
 	}
-	return Candidate{}, runEnd, false
+	return Candidate{}, runEnd, end, false
+}
+
+// skipB64url returns the end of the run of base64url bytes at buf[i:],
+// reading no further than limit. Eight bytes are tested per step: the runs
+// are the JWTs' segments, read for every candidate.
+func skipB64url(buf []byte, i, limit int) int {
+	for ; i+8 <= limit; i += 8 {
+		b := buf[i : i+8 : i+8]
+		if !(b64url[b[0]] && b64url[b[1]] && b64url[b[2]] && b64url[b[3]] &&
+			b64url[b[4]] && b64url[b[5]] && b64url[b[6]] && b64url[b[7]]) {
+			break
+		}
+	}
+	for i < limit && b64url[buf[i]] {
+		i++
+	}
+	return i
 }
 
 // sigPadding is how many '=' a base64 segment of length n needs, by n%4.
 var sigPadding = [4]int{0, 0, 2, 1}
 
 // cutTail reads the rest of header.payload.signature from buf[i], just after
-// the header's base64url run, and returns the token's end offset. It reads
-// no further than limit. Each segment is base64url with optional '='
-// padding (see below); the payload must not be empty, and neither may the
-// signature (an unsigned or cut-off token). A fourth segment (a JWE or some
-// other dotted identifier) disqualifies the whole run.
+// the header's base64url run, and returns the token's end offset, or where
+// it stopped when there is no token. It reads no further than limit. Each
+// segment is base64url with optional '=' padding (see below); the payload
+// must not be empty, and neither may the signature (an unsigned or cut-off
+// token). A fourth segment (a JWE or some other dotted identifier)
+// disqualifies the whole run.
 func cutTail(buf []byte, i, limit int) (int, bool) {
 	for seg := 0; seg < 3; seg++ {
 		s := i
 		if seg > 0 {
-			for i < limit && b64url[buf[i]] {
-				i++
-			}
+			i = skipB64url(buf, i, limit)
 			if i == s {
-				return 0, false // empty payload or signature
+				return i, false // empty payload or signature
 			}
 		}
 		// Padding: up to two '=' before the '.' of the header and payload
@@ -116,16 +146,16 @@ func cutTail(buf []byte, i, limit int) (int, bool) {
 		}
 		if seg < 2 {
 			if i >= limit || buf[i] != '.' {
-				return 0, false
+				return i, false
 			}
 			i++
 		}
 	}
 	if i >= limit && limit < len(buf) {
-		return 0, false // longer than MaxTokenLen
+		return i, false // longer than MaxTokenLen
 	}
 	if i+1 < len(buf) && buf[i] == '.' && b64url[buf[i+1]] {
-		return 0, false // four or more segments: not a compact JWS
+		return i, false // four or more segments: not a compact JWS
 	}
 	return i, true
 }

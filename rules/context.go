@@ -2,6 +2,8 @@ package rules
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strings"
 )
 
@@ -15,9 +17,11 @@ const (
 
 // DefaultContextNames are the names that tie a token to Lofty when they
 // appear on its line, matched without regard to ASCII case: LOFTY_API_KEY,
-// lofty_token, loftyKey and api.lofty.com all contain "lofty"; "chime" is
-// the old brand.
-var DefaultContextNames = []string{"lofty", "chime"}
+// lofty_token, loftyKey and api.lofty.com all contain "lofty". "chime", the
+// old brand, is also Amazon Chime's name: it counts only where it names the
+// CRM (CHIME_API_KEY, chime_token, chime.me; see chimeContext), wherever it
+// is listed.
+var DefaultContextNames = []string{"lofty", oldBrand}
 
 // HasLoftyContext reports whether the token at buf[start:end] sits in a
 // Lofty context: a Lofty name on the same line (within a bounded window), or
@@ -29,11 +33,21 @@ func HasLoftyContext(buf []byte, start, end int, names []string) bool {
 	lo, hi := lineWindow(buf, start, end)
 	before, after := buf[lo:start], buf[end:hi]
 	for _, n := range names {
-		if n == "" {
+		switch {
+		case n == "":
 			continue // matches everything: a configuration slip, not context
+		case len(n) == len(oldBrand) && equalFold([]byte(n), oldBrand):
+			if chimeContext(before, after) {
+				return true
+			}
+			continue
 		}
 		n = strings.ToLower(n)
-		if containsFold(before, n) || containsFold(after, n) {
+		k := loftyRarest
+		if n != DefaultContextNames[0] {
+			k = rarestByte(n)
+		}
+		if indexFold(before, 0, n, k) >= 0 || indexFold(after, 0, n, k) >= 0 {
 			return true
 		}
 	}
@@ -58,14 +72,80 @@ func isTokenAuth(before []byte) bool {
 
 // containsFold is bytes.Contains ignoring ASCII case; name must be lower
 // case and not empty.
-func containsFold(s []byte, name string) bool {
+func containsFold(s []byte, name string) bool { return indexFold(s, 0, name, rarestByte(name)) >= 0 }
+
+// indexFold returns the first index at or after from where name (lower
+// case, not empty) is in s, ignoring ASCII case, or -1; k is the index of
+// name's rarest byte (see rarestByte). It jumps with bytes.IndexByte from
+// one place of that byte (either case) to the next and compares the name
+// around it: the window around every JWT is searched, and a loop over its
+// bytes cost more than judging the JWT.
+func indexFold(s []byte, from int, name string, k int) int {
 	n := len(name)
-	for i := 0; i+n <= len(s); i++ {
-		if toLower(s[i]) == name[0] && equalFold(s[i:i+n], name) {
-			return true
+	if from+n > len(s) {
+		return -1
+	}
+	lo, up := name[k], toUpper(name[k])
+	for i := from + k; i <= len(s)-n+k; {
+		j := indexEither(s[i:len(s)-n+k+1], lo, up)
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if equalFold(s[i-k:i-k+n], name) {
+			return i - k
+		}
+		i++
+	}
+	return -1
+}
+
+// loftyRarest and oldBrandRarest are rarestByte of the default names.
+var (
+	loftyRarest    = rarestByte(DefaultContextNames[0])
+	oldBrandRarest = rarestByte(oldBrand)
+)
+
+// rarestByte returns the index of the byte of name least common in text.
+func rarestByte(name string) int {
+	k := 0
+	for i := 1; i < len(name); i++ {
+		if freqFold(name[i]) < freqFold(name[k]) {
+			k = i
 		}
 	}
-	return false
+	return k
+}
+
+// freqFold is how common c is in text in either case; a byte byteFreq
+// does not list (punctuation) counts as common.
+func freqFold(c byte) uint32 {
+	if f := byteFreq[c] + byteFreq[toUpper(c)]; f > 0 {
+		return f
+	}
+	return 20000
+}
+
+func toUpper(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+// indexEither returns the index of the first a or b in s, or -1.
+func indexEither(s []byte, a, b byte) int {
+	i := bytes.IndexByte(s, a)
+	if a == b {
+		return i
+	}
+	if i >= 0 {
+		s = s[:i]
+	}
+	if j := bytes.IndexByte(s, b); j >= 0 {
+		return j
+	}
+	return i
 }
 
 func toLower(c byte) byte {
@@ -100,7 +180,7 @@ func HasAllowComment(buf []byte, start, end int) bool {
 // contextBefore bytes before start and contextAfter bytes after end.
 func lineWindow(buf []byte, start, end int) (int, int) {
 	lo := max(0, start-contextBefore)
-	if i := bytes.LastIndexByte(buf[lo:start], '\n'); i >= 0 {
+	if i := lastNewline(buf[lo:start]); i >= 0 {
 		lo += i + 1
 	}
 	hi := min(len(buf), end+contextAfter)
@@ -108,4 +188,22 @@ func lineWindow(buf []byte, start, end int) (int, int) {
 		hi = end + i
 	}
 	return lo, hi
+}
+
+// lastNewline is bytes.LastIndexByte(s, '\n') eight bytes at a time (the
+// standard library's is a loop over bytes): the line before every JWT is
+// searched back to its start.
+func lastNewline(s []byte) int {
+	const nl = '\n' * lsb
+	i := len(s)
+	for ; i >= 8; i -= 8 {
+		x := binary.LittleEndian.Uint64(s[i-8:]) ^ nl
+		// The high bit of each zero byte of x, exactly: no borrow
+		// reaches across bytes.
+		z := ^((x&^msb + ^uint64(msb)) | x | ^uint64(msb))
+		if z != 0 {
+			return i - 8 + (63-bits.LeadingZeros64(z))>>3
+		}
+	}
+	return bytes.LastIndexByte(s[:i], '\n')
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +193,50 @@ func TestHasLoftyContextWindow(t *testing.T) {
 				t.Errorf("Find: %s, want reported = %v", describe(got), tt.want)
 			}
 		})
+	}
+}
+
+// TestContainsFold checks the skipping search against a plain loop over
+// every offset.
+func TestContainsFold(t *testing.T) {
+	t.Parallel()
+	naive := func(s []byte, name string) bool {
+		for i := 0; i+len(name) <= len(s); i++ {
+			if equalFold(s[i:i+len(name)], name) {
+				return true
+			}
+		}
+		return false
+	}
+	texts := []string{"", "l", "lofty", "LOFTY", "xLoFtY", "loft", "lofyt", "yyyyylofty", "lof ty", "ofty lofty",
+		"LOFTYLOFTY", "a.lofty.com", "api.Lofty.COM/v1", "chime", "xCHIMEx", "chim", "hhhhchime", "c h i m e"}
+	for _, s := range texts {
+		for _, name := range []string{"lofty", "chime", "api.lofty.com", "x", "ty"} {
+			if got, want := containsFold([]byte(s), name), naive([]byte(s), name); got != want {
+				t.Errorf("containsFold(%q, %q) = %v, want %v", s, name, got, want)
+			}
+		}
+	}
+}
+
+// TestLastNewline checks the word-at-a-time search against the standard
+// library's.
+func TestLastNewline(t *testing.T) {
+	t.Parallel()
+	for n := range 40 {
+		for _, at := range []int{-1, 0, 1, 7, 8, 9, 15, 16, 17, 30, 39} {
+			for _, filler := range []byte{'a', 0, 0x0b, 0x8a, 0xff, 0x09} {
+				s := bytes.Repeat([]byte{filler}, n)
+				if at >= 0 && at < n {
+					s[at] = '\n'
+					if at > 2 {
+						s[at-2] = '\n'
+					}
+				}
+				if got, want := lastNewline(s), bytes.LastIndexByte(s, '\n'); got != want {
+					t.Fatalf("lastNewline(%q) = %d, want %d", s, got, want)
+				}
+			}
+		}
 	}
 }

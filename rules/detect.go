@@ -28,13 +28,21 @@ type Config struct {
 	// NoUnconfirmed turns RuleUnconfirmed off: only scope-confirmed keys
 	// are reported.
 	NoUnconfirmed bool
+
+	// fullJudge turns off the pre-judgement (see payloadMayHoldScope): the
+	// tests' oracle, which decodes every JWS in full.
+	fullJudge bool
 }
 
 // Match is a token the rules report.
 type Match struct {
-	Rule       string // RuleAPIKey or RuleUnconfirmed
-	Token      string // the full token: handle with care, print only on request
-	Start, End int    // byte offsets of the token in the searched buffer
+	Rule  string // RuleAPIKey or RuleUnconfirmed
+	Token string // the full token: handle with care, print only on request
+	// Start and End are the byte offsets of the token in the searched
+	// buffer. For a key split across string literals ("eyJ..." + "...")
+	// they bound the text from its first piece to its last, and Token is
+	// the pieces joined.
+	Start, End int
 	Alg        string
 	Subject    string    // the sub claim, when it is a string or number
 	ExpiresAt  time.Time // zero when the key has no expiry
@@ -74,18 +82,92 @@ func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 // FindWithContext does, for a caller that searches for "eyJ" itself (among
 // other forms: see Searcher). It returns the match, whether there is one,
 // and the offset before which no other "eyJ" needs judging.
+//
+// When the candidate's text ends at the close of a string literal that
+// the source code continues with another ("eyJ..." + "..."), the pieces
+// are joined and judged as one token first (see joiner).
 func (c Config) FindAt(buf []byte, start int, outerContext bool) (Match, bool, int) {
-	cand, next, ok := candidateAt(buf, start)
+	cand, next, stop, ok := readCandidate(buf, start)
+	if stop < len(buf) && (isQuote(buf[stop]) || buf[stop] == '\\') {
+		m, found, joinedNext := c.findJoined(buf, start, stop, outerContext)
+		next = max(next, joinedNext)
+		if found {
+			return m, true, next
+		}
+	}
 	if !ok {
 		return Match{}, false, next
 	}
-	m, ok := c.judge(buf, cand, outerContext)
+	m, ok := c.judgeCandidate(buf, buf, cand, nil, outerContext)
+	return m, ok, next
+}
+
+// findJoined judges the token that the pieces of string literals joined
+// from buf[start:] make, the first piece ending at buf[stop]. It returns
+// the match, whether there is one, and the offset in buf before which no
+// other "eyJ" needs judging: as in one text, every "eyJ" in the joined
+// header's run, or in the joined token, would end where this one does.
+func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Match, bool, int) {
+	var j joiner
+	if !j.begin(buf, start, stop) {
+		return Match{}, false, 0
+	}
+	// Read as much of the joined text as the candidate needs: a reading
+	// that reaches the end of what is joined so far asks for twice as
+	// much, so the work is linear in what the candidate reads.
+	want := stop - start + 16
+	var (
+		cand     Candidate
+		next, at int
+		found    bool
+	)
+	for {
+		j.fill(want)
+		cand, next, at, found = readCandidate(j.text, 0)
+		if j.done || at+2 <= len(j.text) {
+			break
+		}
+		want *= 2
+	}
+	if j.endAtWholeSignature() {
+		cand, next, _, found = readCandidate(j.text, 0)
+	}
+	next = j.sourceEnd(next)
+	if !found {
+		return Match{}, false, next
+	}
+	m, ok := c.judgeCandidate(buf, j.text, cand, &j, outerContext)
+	return m, ok, next
+}
+
+// judgeCandidate judges cand, a candidate of text, and when it is not
+// reported the candidate at the last "eyJ" of its header. text is buf, or
+// the text j joined from buf.
+func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool) (Match, bool) {
+	m, ok := c.judge(buf, tokenIn(text, cand, j), outerContext)
 	if !ok {
-		if alt, found := lastPrefix(buf, cand); found {
-			m, ok = c.judge(buf, alt, outerContext)
+		if alt, found := lastPrefix(text, cand); found {
+			m, ok = c.judge(buf, tokenIn(text, alt, j), outerContext)
 		}
 	}
-	return m, ok, next
+	return m, ok
+}
+
+// writtenToken is what judge is given: a token's text, and the bounds of
+// the text that holds it in the searched buffer (the same bytes, unless it
+// was joined from pieces).
+type writtenToken struct {
+	text       []byte
+	start, end int
+}
+
+// tokenIn returns the token cand of text: of buf itself, or of the text j
+// joined from buf.
+func tokenIn(text []byte, cand Candidate, j *joiner) writtenToken {
+	if j == nil {
+		return writtenToken{text[cand.Start:cand.End], cand.Start, cand.End}
+	}
+	return writtenToken{text[cand.Start:cand.End], j.source(cand.Start), j.sourceEnd(cand.End)}
 }
 
 // lastPrefix returns the candidate that starts at the last "eyJ" of cand's
@@ -101,16 +183,29 @@ func lastPrefix(buf []byte, cand Candidate) (Candidate, bool) {
 	if i := bytes.IndexByte(hdr, '.'); i >= 0 {
 		hdr = hdr[:i]
 	}
-	i := bytes.LastIndex(hdr, prefix)
-	if i < 0 {
+	if bytes.Index(hdr, prefix) < 0 { // the common case, and a faster search
 		return Candidate{}, false
 	}
+	i := bytes.LastIndex(hdr, prefix)
 	return Candidate{cand.Start + 1 + i, cand.End}, true
 }
 
-// judge decides whether one candidate in buf is reported, and how.
-func (c Config) judge(buf []byte, cand Candidate, outerContext bool) (Match, bool) {
-	raw := string(buf[cand.Start:cand.End])
+// judge decides whether a token written in buf is reported, and how. A
+// token whose payload cannot hold a scope value and that has no Lofty
+// context is turned down without decoding its JSON; the rest are decoded
+// in full.
+func (c Config) judge(buf []byte, t writtenToken, outerContext bool) (Match, bool) {
+	if !c.fullJudge && !outerContext && !payloadMayHoldScope(t.text, c.Scopes) &&
+		!HasLoftyContext(buf, t.start, t.end, c.ContextNames) {
+		return Match{}, false
+	}
+	return c.judgeFull(buf, t, outerContext)
+}
+
+// judgeFull is judge by decoding the JWS: the header, the claims' JSON, the
+// signature's base64url.
+func (c Config) judgeFull(buf []byte, t writtenToken, outerContext bool) (Match, bool) {
+	raw := string(t.text)
 	tok, err := ParseToken(raw)
 	if err != nil {
 		return Match{}, false
@@ -120,7 +215,7 @@ func (c Config) judge(buf []byte, cand Candidate, outerContext bool) (Match, boo
 		if c.NoUnconfirmed {
 			return Match{}, false
 		}
-		if !outerContext && !HasLoftyContext(buf, cand.Start, cand.End, c.ContextNames) {
+		if !outerContext && !HasLoftyContext(buf, t.start, t.end, c.ContextNames) {
 			return Match{}, false
 		}
 		rule = RuleUnconfirmed
@@ -133,8 +228,8 @@ func (c Config) judge(buf []byte, cand Candidate, outerContext bool) (Match, boo
 	m := Match{
 		Rule:    rule,
 		Token:   raw,
-		Start:   cand.Start,
-		End:     cand.End,
+		Start:   t.start,
+		End:     t.end,
 		Alg:     tok.Alg(),
 		Subject: subject(tok.Claims),
 		Status:  StatusAt(exp, hasExp, now),

@@ -6,7 +6,10 @@
 // it; it may over-report but must never miss. The confirmation step
 // ([ParseToken], [Config.Find]) decodes the JWS without verifying it (the
 // HS256 secret is Lofty's, not ours), checks that the claims carry the
-// THIRD_PARTY_OPERATION scope, and reads the expiry.
+// THIRD_PARTY_OPERATION scope, and reads the expiry. A JWS whose payload
+// cannot hold the scope and that has no Lofty context is turned down
+// before its JSON is decoded (prejudge.go), and a key split across string
+// literals is joined before it is judged (split.go).
 //
 // The package is pure: it reads only the bytes it is given, imports nothing
 // of loftyscan's, and never puts a token into an error message.

@@ -21,8 +21,9 @@ import (
 // nested key needs a long run: base64 of base64 of the shortest key is
 // already 200 characters, and a run of 63 or more always holds a whole block.
 // On amd64 with AVX2 all of this is done 32 positions at a time; elsewhere
-// one position at a time. Only where a bucket answers are its forms compared
-// in full: a false answer costs a check, never a miss.
+// (and with the purego build tag) eight bytes at a time in plain Go (see
+// nextScalar). Only where a bucket answers are its forms compared in full: a
+// false answer costs a check, never a miss.
 //
 // A Searcher is immutable and safe for concurrent use.
 type Searcher struct {
@@ -30,6 +31,7 @@ type Searcher struct {
 	buckets [8][]int // indexes in forms of each bucket's forms
 	tabs    nibbleTables
 	maxFP   int // the largest fingerprint offset: how far a hit's start is behind its pair
+	scalar  scalarTables
 }
 
 // nibbleTables are the lookup tables of the search, each 16 entries
@@ -108,6 +110,7 @@ func newSearcher(forms []Form) *Searcher {
 	for i := range s.tabs.mask {
 		s.tabs.mask[i] = 0x0f
 	}
+	s.scalar = newScalarTables(&s.tabs)
 	return s
 }
 
@@ -206,6 +209,32 @@ func (s *Searcher) search(buf []byte, next func(buf []byte, start, runFrom int) 
 	give(len(buf) + 1)
 }
 
+// Any reports whether Search would call fn at least once on buf: whether
+// buf holds a form or a run at all. A caller that decodes a short text to
+// search it (a JWT's payload, a hash) learns with it, at the cost of one
+// pass and no calls, that there is nothing inside.
+func (s *Searcher) Any(buf []byte) bool {
+	start, runFrom := 0, 0
+	for {
+		pos, kind := s.next(buf, start, runFrom)
+		switch kind {
+		case eventNone:
+			return false
+		case eventPair:
+			for bs := s.bucketsAt(buf, pos); bs != 0; bs &= bs - 1 {
+				for _, fi := range s.buckets[bits.TrailingZeros8(bs)] {
+					if f := &s.forms[fi]; f.matchAt(buf, pos-f.fp) {
+						return true
+					}
+				}
+			}
+			start = pos + 1
+		default:
+			return true
+		}
+	}
+}
+
 // insertHit inserts h into the sorted hits: by position, runs first, then
 // forms in their order.
 func insertHit(hits []Hit, h Hit, forms []Form) []Hit {
@@ -248,42 +277,4 @@ func (s *Searcher) next(buf []byte, start, runFrom int) (int, int) {
 		return s.nextScalar(buf, max(start, pos), max(runFrom, pos))
 	}
 	return s.nextScalar(buf, start, runFrom)
-}
-
-// nextScalar is next one position at a time: the reference of the vector
-// code, the tail it leaves, and the search on other architectures.
-func (s *Searcher) nextScalar(buf []byte, start, runFrom int) (int, int) {
-	for b := start &^ (RunBlock - 1); b < len(buf); b += RunBlock {
-		if b >= runFrom && b+RunBlock <= len(buf) {
-			if kind := s.blockKind(buf[b : b+RunBlock]); kind != eventNone {
-				return b, kind
-			}
-		}
-		for p := max(b, start); p < b+RunBlock && p+1 < len(buf); p++ {
-			if s.bucketsAt(buf, p) != 0 {
-				return p, eventPair
-			}
-		}
-	}
-	return len(buf), eventNone
-}
-
-// blockKind says whether a block of RunBlock bytes is base64 text, ASCII
-// UTF-16 text (a zero at every other byte and nowhere else), or neither.
-func (s *Searcher) blockKind(block []byte) int {
-	b64 := true
-	var zeros uint32
-	for i, c := range block {
-		b64 = b64 && s.inB64Run(c)
-		if c == 0 {
-			zeros |= 1 << i
-		}
-	}
-	switch {
-	case b64:
-		return eventB64
-	case zeros == 0xAAAAAAAA || zeros == 0x55555555:
-		return eventUTF16
-	}
-	return eventNone
 }

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // func scanVector(buf []byte, start, runFrom int, t *nibbleTables) (pos, kind int)

@@ -95,7 +95,7 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 
 // scanPlain streams content through the rules.
 func (r *Run) scanPlain(ctx context.Context, st *streamer, rd io.Reader, p string) error {
-	r.count.files(1)
+	r.progress.Files.Add(1)
 	read, err := st.scan(ctx, rd, p, r.emit)
 	r.addBytes(st, read)
 	return err
@@ -114,7 +114,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 			if err == nil {
 				r.Fail(p, "zip archive larger than the %s cap per archive entry: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
 			}
-			r.count.files(1)
+			r.progress.Files.Add(1)
 			read, serr := st.scan(ctx, io.MultiReader(h.section(), rd), p, r.emit)
 			r.addBytes(st, read)
 			if err != nil {
@@ -128,7 +128,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 	zr, err := zip.NewReader(rec, size)
 	if err != nil {
 		r.Fail(p, "not a readable zip archive (%v): scanned as plain bytes", err)
-		r.count.files(1)
+		r.progress.Files.Add(1)
 		read, err := st.scan(ctx, io.NewSectionReader(ra, 0, size), p, r.emit)
 		r.addBytes(st, read)
 		return err
@@ -369,7 +369,7 @@ func human(n int64) string {
 // addBytes counts what a streamer read, unless it already counted it
 // chunk by chunk.
 func (r *Run) addBytes(st *streamer, read int64) {
-	if st.count == nil {
-		r.count.bytes(read)
+	if st.progress == nil {
+		r.progress.Bytes.Add(read)
 	}
 }

@@ -53,6 +53,10 @@ type finder struct {
 	// work a scan does, which tests check grows linearly with the input,
 	// whatever the input.
 	searched int64
+	scratch  []byte // the text quickLine decodes
+	// windowsOnly turns quickLine off, so that every run is decoded in
+	// windows: the tests' oracle for it.
+	windowsOnly bool
 }
 
 // window returns an empty window, reused when one is free.
@@ -212,8 +216,11 @@ func (d *decodeState) decodeRun(pos int) {
 		if isHexRun(buf, start) {
 			c = &hexCodec
 		}
-		end := c.segmentEnd(buf, start)
-		d.decodeSegment(start, end, c)
+		end, done := d.quickLine(start, c)
+		if !done {
+			end = c.segmentEnd(buf, start)
+			d.decodeSegment(start, end, c)
+		}
 		d.runDone = max(d.runDone, end)
 		start = end
 	}
@@ -267,6 +274,79 @@ func (d *decodeState) decodeSegment(start, end int, c *codec) {
 		h, prevWhole = w.at(i), w.whole
 		d.f.release(w)
 	}
+}
+
+// quickSegment is the longest segment quickLine decodes: a JWT's payload
+// or signature, a hash, a short base64 value. Longer runs are rare and go
+// through windows.
+const quickSegment = 2048
+
+// quickLine decodes the run of c's text at buf[start:] up to the end of its
+// line, and reports where it ends and whether that line is a whole segment
+// (see segmentEnd) in whose decoded text the searcher finds nothing: then
+// decoding it window by window would find nothing either, and it is done.
+// Most runs are of this kind (every JWT's payload is a run), and a window,
+// its offsets and a search of its own cost several times the decoding. It
+// decodes as decodeWindowTo does from start with no phase; when the text
+// before start would join the window (text of c, or a line break) or a
+// line break follows, it says no, and segmentEnd and the windows decide.
+func (d *decodeState) quickLine(start int, c *codec) (int, bool) {
+	buf := d.buf
+	if d.f.windowsOnly || start > 0 && (c.val[buf[start-1]] != 0xff || buf[start-1] == '\n' || buf[start-1] == '\r') {
+		return 0, false
+	}
+	dec, n := decodeLine(c, buf[start:min(len(buf), start+quickSegment+1)], d.f.scratch[:0])
+	d.f.scratch = dec
+	end := start + n
+	if n > quickSegment || end < len(buf) && (buf[end] == '\n' || buf[end] == '\r') {
+		return 0, false
+	}
+	if n < 16 {
+		return end, true // too short for a window (see decodeWindowTo)
+	}
+	d.f.searched += int64(len(dec))
+	if d.depth+1 >= maxDecodeDepth {
+		return end, rules.Index(dec, []byte("eyJ")) < 0
+	}
+	return end, !rules.DefaultSearcher().Any(dec)
+}
+
+// decodeLine decodes the characters of c at the start of s, appended to
+// dst, as a window decodes them from its first: whole units, then the
+// bytes a cut unit's characters make. It returns the decoded bytes and how
+// many characters it read (it stops at the first byte not of c).
+func decodeLine(c *codec, s, dst []byte) ([]byte, int) {
+	val := c.val
+	k := 0
+	if c.unit == 4 {
+		for ; k+4 <= len(s); k += 4 {
+			a, b, e, f := val[s[k]], val[s[k+1]], val[s[k+2]], val[s[k+3]]
+			if a|b|e|f == 0xff {
+				break
+			}
+			x := uint32(a)<<18 | uint32(b)<<12 | uint32(e)<<6 | uint32(f)
+			dst = append(dst, byte(x>>16), byte(x>>8), byte(x))
+		}
+	} else {
+		for ; k+2 <= len(s); k += 2 {
+			a, b := val[s[k]], val[s[k+1]]
+			if a|b == 0xff {
+				break
+			}
+			dst = append(dst, a<<4|b)
+		}
+	}
+	var acc uint32
+	var bits uint
+	for ; k < len(s) && val[s[k]] != 0xff; k++ {
+		acc = acc<<c.bits | uint32(val[s[k]])
+		bits += c.bits
+		if bits >= 8 {
+			bits -= 8
+			dst = append(dst, byte(acc>>bits))
+		}
+	}
+	return dst, k
 }
 
 // inRun reports whether c can be part of a base64 or hex run, line breaks

@@ -240,9 +240,31 @@ func TestGenericJWT(t *testing.T) {
 		{"supabase anon key", []byte("SUPABASE_ANON_KEY=" + jwtGeneric + "\n"), nil},
 		{"lofty on another line", []byte("# lofty settings\nTOKEN=" + jwtGeneric + "\n"), nil},
 		{"lofty name on the line", []byte("x\nLOFTY_API_KEY=" + jwtGeneric + "\n"), unconfirmed(2, 15)},
-		{"old brand after the token", []byte("token: " + jwtGeneric + " # chime\n"), unconfirmed(1, 8)},
+		{"old brand after the token", []byte("token: " + jwtGeneric + " # chime token\n"), unconfirmed(1, 8)},
+		{"Amazon Chime after the token", []byte("token: " + jwtGeneric + " // await chime.createMeeting()\n"), nil},
 		{"authorization token header", []byte("curl -H 'Authorization: token " + jwtGeneric + "'\n"), unconfirmed(1, 31)},
 		{"key and generic JWT side by side", []byte("SUPABASE=" + jwtGeneric + "\nKEY=" + keyActive + "\n"),
 			[]wantFinding{{Line: 2, Column: 5, Token: keyActive}}},
+	})
+}
+
+// TestSplitKeys: a key split across string literals is found whole in a
+// file, at its first piece's line and column, also when the source file is
+// itself base64-encoded, and across a chunk boundary.
+func TestSplitKeys(t *testing.T) {
+	t.Parallel()
+	k := keyActive
+	d1 := strings.IndexByte(k, '.')
+	py := "import os\n\nKEY = (\n    \"" + k[:d1+1] + "\"\n    \"" + k[d1+1:d1+40] + "\"  # payload\n    \"" + k[d1+40:] + "\"\n)\n"
+	js := "const key = '" + k[:50] + "' +\n  '" + k[50:] + "';\n"
+	sh := "export LOFTY_KEY=\"" + k[:60] + "\\\n" + k[60:] + "\"\n"
+	long := strings.Repeat("x = 1\n", (chunkSize-10)/6) + js
+	b64py := "script: " + base64.StdEncoding.EncodeToString([]byte(py)) + "\n"
+	runDecodeCases(t, []decodeCase{
+		{"python adjacent literals", []byte(py), []wantFinding{{Line: 4, Column: 6, Token: k}}},
+		{"javascript plus", []byte(js), []wantFinding{{Line: 1, Column: 14, Token: k}}},
+		{"shell continuation", []byte(sh), []wantFinding{{Line: 1, Column: 19, Token: k}}},
+		{"across a chunk boundary", []byte(long), []wantFinding{{Line: (chunkSize-10)/6 + 1, Column: 14, Token: k}}},
+		{"base64 of python", []byte(b64py), []wantFinding{{Line: 1, Column: 9 + 4*(strings.Index(py, "eyJ")/3), Encoding: "base64", Token: k}}},
 	})
 }

@@ -140,7 +140,16 @@ func checkHit(t *testing.T, buf []byte, h hit) {
 	}
 	checkEncoding(t, h.encoding)
 	outer, inner, _ := strings.Cut(h.encoding, "/")
+	// A key split across string literals is joined from pieces: its
+	// text spans more than the token (in whatever text the rules read).
+	if h.match.End-h.match.Start != len(tok) {
+		inner = "joined"
+	}
 	switch {
+	case h.encoding == "" && inner == "joined":
+		if !bytes.HasPrefix(buf[h.pos:], []byte(tok[:3])) || !subsequence(tok, buf[h.pos:min(len(buf), h.pos+h.match.End-h.match.Start)]) {
+			t.Fatalf("joined hit at %d is not the token's pieces there", h.pos)
+		}
 	case h.encoding == "":
 		if !bytes.HasPrefix(buf[h.pos:], []byte(tok)) {
 			t.Fatalf("plain hit at %d is not the token there", h.pos)
@@ -196,6 +205,17 @@ func checkHit(t *testing.T, buf []byte, h hit) {
 	}
 }
 
+// subsequence reports whether the bytes of tok are in text, in order.
+func subsequence(tok string, text []byte) bool {
+	i := 0
+	for _, c := range text {
+		if i < len(tok) && c == tok[i] {
+			i++
+		}
+	}
+	return i == len(tok)
+}
+
 // findAll runs a finder over buf and returns its hits in order.
 func findAll(f *finder, buf []byte) []hit {
 	var hits []hit
@@ -229,6 +249,10 @@ func FuzzDecode(f *testing.F) {
 		hits := findAll(fresh, data)
 		for _, h := range hits {
 			checkHit(t, data, h)
+		}
+		// Runs decoded in windows only, without quickLine: the same hits.
+		if slow := findAll(&finder{cfg: rules.Config{Now: refNow}, windowsOnly: true}, data); !sameHits(slow, hits) {
+			t.Fatalf("decoding every run in windows gave %d hits, with quickLine %d", len(slow), len(hits))
 		}
 		again := findAll(reused, data)
 		if len(again) != len(hits) {
@@ -356,6 +380,19 @@ func sameFindings(a, b []finding.Finding) bool {
 		return x.Path == y.Path && x.Line == y.Line && x.Column == y.Column && x.Fingerprint == y.Fingerprint &&
 			x.Encoding == y.Encoding && x.RuleID == y.RuleID && x.Suppressed == y.Suppressed
 	})
+}
+
+// sameHits reports whether a and b are the same hits, in order.
+func sameHits(a, b []hit) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].pos != b[i].pos || a[i].encoding != b[i].encoding || a[i].match != b[i].match {
+			return false
+		}
+	}
+	return true
 }
 
 // FuzzScan scans arbitrary bytes with ScanReader, archives opened under
@@ -525,6 +562,9 @@ func decodeSeeds() []fuzzSeed {
 		fuzzSeed{name: "base64-of-hex-wrapped", data: wrapLines(b64([]byte(hex.EncodeToString([]byte(k)))), 76, "\n"), offset: 77},
 		fuzzSeed{name: "utf16-of-base64-of-base64", data: string(encodeUTF16("v="+b64([]byte(b64([]byte(k)))), false, true)), offset: 4},
 		fuzzSeed{name: "hex-repeated", data: strings.Repeat("65794a", 1000), offset: 2},
+		fuzzSeed{name: "split-literals", data: "KEY = (\"" + k[:40] + "\"\n  \"" + k[40:] + "\")\n", offset: 1},
+		fuzzSeed{name: "base64-of-split-literals", data: "s: " + b64([]byte("k = '"+k[:90]+"' +\n '"+k[90:]+"'")) + "\n", offset: 3},
+		fuzzSeed{name: "continued-lines-repeated", data: strings.Repeat("\"eyJ\" \\\n", 500), offset: 9},
 	)
 	return out
 }

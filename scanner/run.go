@@ -24,11 +24,15 @@ type Run struct {
 	opts     Options
 	sink     Sink
 	start    time.Time
-	count    *counter    // files and bytes: this run's, and Options.Progress
+	progress *Progress   // files and bytes, shared with Options.Progress
 	windows  *windowGate // slots for big decoder dictionaries (window.go)
-	skipped  atomic.Int64
-	errs     atomic.Int64
-	warnings atomic.Int64
+	// The shared counters when the run started: runs of one Scanner one
+	// after another (a history, then its submodules) share Progress, and
+	// each run's Stats count only its own files and bytes.
+	files0, bytes0 int64
+	skipped        atomic.Int64
+	errs           atomic.Int64
+	warnings       atomic.Int64
 }
 
 // Start begins a scan whose findings and warnings go to sink. The Run
@@ -38,7 +42,7 @@ func (s *Scanner) Start(sink Sink) *Run {
 	if p == nil {
 		p = &Progress{}
 	}
-	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), count: &counter{shared: p}, windows: newWindowGate()}
+	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p, files0: p.Files.Load(), bytes0: p.Bytes.Load(), windows: newWindowGate()}
 }
 
 // Options returns the options the scan runs with.
@@ -49,14 +53,14 @@ func (r *Run) Workers() int { return r.opts.workers() }
 
 // AddTotal adds n to the number of streams the scan will hand to
 // Worker.Scan or ScanBytes, for a progress display (Progress.Total).
-func (r *Run) AddTotal(n int64) { r.count.shared.Total.Add(n) }
+func (r *Run) AddTotal(n int64) { r.progress.Total.Add(n) }
 
 // Stats returns the counts so far. Findings are not counted here: see
 // finding.Stats.Count.
 func (r *Run) Stats() finding.Stats {
 	return finding.Stats{
-		Files:    r.count.own.Files.Load(),
-		Bytes:    r.count.own.Bytes.Load(),
+		Files:    r.progress.Files.Load() - r.files0,
+		Bytes:    r.progress.Bytes.Load() - r.bytes0,
 		Duration: time.Since(r.start),
 		Skipped:  r.skipped.Load(),
 		Errors:   r.errs.Load(),
@@ -116,25 +120,6 @@ func (r *Run) Safely(path string, job func()) {
 	job()
 }
 
-// counter counts the files and bytes a run reads: its own, for its Stats,
-// and in the Progress of the display, which several runs in turn may
-// share (a repository's history, then its submodules'): each run's Stats
-// count what it read, once.
-type counter struct {
-	own    Progress
-	shared *Progress // never nil; also Done and Total, for the display
-}
-
-func (c *counter) files(n int64) {
-	c.own.Files.Add(n)
-	c.shared.Files.Add(n)
-}
-
-func (c *counter) bytes(n int64) {
-	c.own.Bytes.Add(n)
-	c.shared.Bytes.Add(n)
-}
-
 // Pool runs jobs on Workers() goroutines, each with a Worker of its own,
 // until jobs is closed; once ctx is done the rest are drained unrun.
 func (r *Run) Pool(ctx context.Context, jobs <-chan func(context.Context, *Worker)) {
@@ -169,7 +154,7 @@ type Worker struct {
 // NewWorker returns a Worker for one goroutine.
 func (r *Run) NewWorker() *Worker {
 	st := newStreamer(finder{cfg: r.opts.Rules})
-	st.count = r.count
+	st.progress = r.progress
 	st.windows.gate = r.windows
 	return &Worker{r: r, st: st}
 }
@@ -194,7 +179,7 @@ func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error 
 // scan scans one file, archive or stream with a budget of its own. ra and
 // size give random access when there is (zip needs it); else size is -1.
 func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size int64, path string) (err error) {
-	defer w.r.count.shared.Done.Add(1)
+	defer w.r.progress.Done.Add(1)
 	w.st.places.reset()
 	w.st.windows.reset()
 	w.r.Safely(path, func() {
@@ -217,11 +202,11 @@ func (w *Worker) warnDropped(path string) {
 // or a second read.
 func (w *Worker) scanHeld(data []byte, path string) {
 	r := w.r
-	defer r.count.shared.Done.Add(1)
+	defer r.progress.Done.Add(1)
 	w.st.places.reset()
 	r.Safely(path, func() {
 		r.noteUnopened(path, data[:min(len(data), sniffLen)])
-		r.count.files(1)
+		r.progress.Files.Add(1)
 		r.addBytes(w.st, w.st.scanHeld(data, path, r.emit))
 	})
 	w.warnDropped(path)

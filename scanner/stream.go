@@ -30,12 +30,12 @@ const (
 
 // streamer scans one stream at a time; each worker owns one.
 type streamer struct {
-	find    finder
-	buf     []byte
-	count   *counter        // when set, bytes are counted here as they are read
-	inflate inflate.Decoder // small deflated members, decoded whole (inflate.go)
-	places  placeLimit      // the findings of the file being scanned
-	windows windows         // what this worker's open decoders hold of dictionaries (window.go)
+	find     finder
+	buf      []byte
+	progress *Progress       // when set, bytes are counted here as they are read
+	inflate  inflate.Decoder // small deflated members, decoded whole (inflate.go)
+	places   placeLimit      // the findings of the file being scanned
+	windows  windows         // what this worker's open decoders hold of dictionaries (window.go)
 	// report's hits, kept from call to call with the function that
 	// gathers them, and the positions it keeps: a closure and a slice
 	// made per call were two of the seven allocations a small file cost.
@@ -71,8 +71,8 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 		m, err := readFull(r, s.buf[n:])
 		n += m
 		total += int64(m)
-		if s.count != nil {
-			s.count.bytes(int64(m))
+		if s.progress != nil {
+			s.progress.Bytes.Add(int64(m))
 		}
 		if owned == 0 {
 			pos.skipBOM(s.buf[:n]) // the first read: owned is 0 only then
@@ -102,8 +102,8 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 // scanHeld is scan for a stream held whole in s.buf: data is s.buf[:n]
 // for an n short of the buffer's size, as if one read gave it all.
 func (s *streamer) scanHeld(data []byte, path string, emit func(finding.Finding)) int64 {
-	if s.count != nil {
-		s.count.bytes(int64(len(data)))
+	if s.progress != nil {
+		s.progress.Bytes.Add(int64(len(data)))
 	}
 	if len(data) == 0 {
 		return 0 // nothing to search: an empty file costs a count

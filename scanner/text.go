@@ -18,8 +18,8 @@ func (w *Worker) ScanText(ctx context.Context, path string, text []byte) error {
 	if sniff(head) != plain || unopenedFormat(head) != "" || mayHoldKey(text) {
 		return w.ScanBytes(ctx, path, text)
 	}
-	w.r.count.files(1)
-	w.r.count.bytes(int64(len(text)))
+	w.r.progress.Files.Add(1)
+	w.r.progress.Bytes.Add(int64(len(text)))
 	return nil
 }
 

@@ -95,7 +95,7 @@ func (r *Run) countFiles(ctx context.Context, roots []string, infos []fs.FileInf
 		defer close(done)
 		n := r.countWalk(ctx, roots, infos)
 		if ctx.Err() == nil {
-			r.count.shared.Total.Store(n)
+			r.progress.Total.Store(n)
 		}
 	}()
 	return func() {
@@ -107,7 +107,7 @@ func (r *Run) countFiles(ctx context.Context, roots []string, infos []fs.FileInf
 // countWalk walks roots as the scan does and counts the files it would
 // queue.
 func (r *Run) countWalk(ctx context.Context, roots []string, infos []fs.FileInfo) int64 {
-	quiet := &Run{opts: r.opts, sink: &lockedSink{sink: discard{}}, count: &counter{shared: &Progress{}}}
+	quiet := &Run{opts: r.opts, sink: &lockedSink{sink: discard{}}, progress: &Progress{}}
 	var n int64
 	walkRoots(ctx, quiet, roots, infos, func(w *walker) { w.count = &n })
 	return n

@@ -49,6 +49,9 @@ Environment:
                           longer histories (it takes 5 minutes on 46,000
                           commits); ranges and staged keep it
   LOFTYSCAN=path          the binary to measure (default: built from this tree)
+  LOFTYSCAN_BASE=path     another build (say, of main) timed in the same
+                          rounds, in a "loftyscan (base)" row: a change's
+                          gain measured side by side
   GITLEAKS=path|none      default: gitleaks on PATH, else ~/go/bin/gitleaks;
                           none leaves its rows out
   LOFTYSCAN_BENCH_CACHE=  where built inputs are kept between runs
@@ -131,6 +134,17 @@ add() {
   twall[$name]="" tcpu[$name]="" trss[$name]=0 texit[$name]=""
 }
 
+# add_loftyscan LABEL ARGS...: registers loftyscan with ARGS (then
+# --format json --output FILE) and, with LOFTYSCAN_BASE, the base build.
+add_loftyscan() {
+  local label="$1"
+  shift
+  add loftyscan "$label" "$RUNS" "$LOFTYSCAN" "$@" --format json --output "$work/loftyscan.json"
+  if [ -n "${LOFTYSCAN_BASE:-}" ]; then
+    add base "$label (base)" "$RUNS" "$LOFTYSCAN_BASE" "$@" --format json --output "$work/base.json"
+  fi
+}
+
 # once NAME: runs the command once and records wall, user+sys, RSS, exit.
 once() {
   local n="$1" t u s m x
@@ -181,6 +195,9 @@ run() {
   if [ -n "${tcmd[gitleaks]:-}" ] && [ -n "${tcmd[loftyscan]:-}" ]; then
     echo "loftyscan vs gitleaks: $(ratio "${mwall[gitleaks]}" "${mwall[loftyscan]}")x less wall time, $(ratio "${mcpu[gitleaks]}" "${mcpu[loftyscan]}")x less CPU"
   fi
+  if [ -n "${tcmd[base]:-}" ] && [ -n "${tcmd[loftyscan]:-}" ]; then
+    echo "loftyscan vs base: wall $(ratio "${mwall[loftyscan]}" "${mwall[base]}")x, CPU $(ratio "${mcpu[loftyscan]}" "${mcpu[base]}")x of the base build's"
+  fi
   for n in "${tools[@]}"; do
     if grep -qiE '(^|[^a-z])(err|error|fatal|panic)([^a-z]|$)' "$work/stderr.$n"; then
       echo "note: ${tlabel[$n]} wrote errors: $(grep -iE 'err|fatal|panic' "$work/stderr.$n" | head -1 | cut -c1-160)"
@@ -211,7 +228,7 @@ if l is not None:
     ls = "%d (stats: %d files/blobs, %.2f GB, %d errors)" % (len(l["findings"]), s["files"], s["bytes"] / 1e9, s["errors"])
 gs = "-" if g is None else str(len(g))
 print("findings: loftyscan %s; gitleaks %s (its own rules: not comparable)" % (ls, gs))
-print("(files/blobs and GB as loftyscan's stats report them: on main a whole-history git scan counts them twice)")
+print("(files/blobs and GB as loftyscan's stats report them: builds before the fix of stats shared between runs counted a whole-history git scan's twice)")
 PY
   rm -f "$work/loftyscan.json" "$work/gitleaks.json"
 }
@@ -226,7 +243,7 @@ machine() {
     # A go-installed gitleaks does not know its version; its module does.
     [[ "$gl" =~ ^v?[0-9] ]] || gl="$(go version -m "$GITLEAKS" 2>/dev/null | awk '$1 == "mod" {print $3}' || true)"
   fi
-  echo "tools: $("$LOFTYSCAN" version 2>/dev/null | sed -n 1p) ($LOFTYSCAN), gitleaks ${gl:--}, $( ((have_rg)) && rg --version | sed -n 1p), $(git --version), $(go version | cut -d' ' -f3); RUNS=$RUNS GITLEAKS_RUNS=$GITLEAKS_RUNS"
+  echo "tools: $("$LOFTYSCAN" version 2>/dev/null | sed -n 1p) ($LOFTYSCAN)${LOFTYSCAN_BASE:+, base $LOFTYSCAN_BASE}, gitleaks ${gl:--}, $( ((have_rg)) && rg --version | sed -n 1p), $(git --version), $(go version | cut -d' ' -f3); RUNS=$RUNS GITLEAKS_RUNS=$GITLEAKS_RUNS"
 }
 
 # ---- inputs -------------------------------------------------------------
@@ -389,7 +406,7 @@ bench_git() {
   read -r blobs bytes < <(git -C "$repo" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |
     awk '$1 == "blob" {n++; s += $2} END {printf "%d %.0f\n", n, s}')
   add cat-file "git cat-file" "$RUNS" git -C "$repo" cat-file --batch-all-objects --batch --unordered
-  add loftyscan "loftyscan git" "$RUNS" "$LOFTYSCAN" git "$repo" --format json --output "$work/loftyscan.json"
+  add_loftyscan "loftyscan git" git "$repo"
   if ((have_gitleaks && commits > GITLEAKS_MAX_COMMITS)); then
     echo "note: gitleaks left out: $commits commits > GITLEAKS_MAX_COMMITS=$GITLEAKS_MAX_COMMITS"
   elif ((have_gitleaks)); then
@@ -410,7 +427,7 @@ bench_range() {
       continue
     }
     add rev-list "git rev-list" "$RUNS" git -C "$repo" rev-list "HEAD~$n..HEAD"
-    add loftyscan "loftyscan --range" "$RUNS" "$LOFTYSCAN" git "$repo" --range "HEAD~$n..HEAD" --format json --output "$work/loftyscan.json"
+    add_loftyscan "loftyscan --range" git "$repo" --range "HEAD~$n..HEAD"
     ((have_gitleaks)) && add gitleaks "gitleaks --log-opts" "$GITLEAKS_RUNS" \
       "$GITLEAKS" git "$(gitleaks_repo "$repo")" --log-opts "HEAD~$n..HEAD" --no-banner --log-level error -r "$work/gitleaks.json"
     run "range HEAD~$n..HEAD: $repo ($(git -C "$repo" rev-list --all --count) commits in all)"
@@ -421,7 +438,7 @@ bench_staged() {
   local wt
   wt="$(staged_clone "$1")"
   add diff "git diff --cached" "$RUNS" git -C "$wt" diff --cached
-  add loftyscan "loftyscan --staged" "$RUNS" "$LOFTYSCAN" git "$wt" --staged --format json --output "$work/loftyscan.json"
+  add_loftyscan "loftyscan --staged" git "$wt" --staged
   ((have_gitleaks)) && add gitleaks "gitleaks --staged" "$GITLEAKS_RUNS" \
     "$GITLEAKS" git "$wt" --pre-commit --staged --no-banner --log-level error -r "$work/gitleaks.json"
   run "staged: 3 files ($(git -C "$wt" diff --cached --shortstat | sed 's/^ *//')) in a clone of $1 (HEAD has $(git -C "$wt" rev-list --count HEAD) commits)"
@@ -439,7 +456,7 @@ bench_dir() {
   [ "${3:-}" = find ] || { ((have_rg)) && add rgz "rg -z" "$RUNS" rg -z -uuu -a -c eyJ "$dir"; }
   # shellcheck disable=SC2016 # $1 is the inner shell's
   add cat "find -exec cat" "$RUNS" sh -c 'find "$1" -type f -exec cat {} + >/dev/null' sh "$dir"
-  add loftyscan "loftyscan dir" "$RUNS" "$LOFTYSCAN" dir "$dir" --format json --output "$work/loftyscan.json"
+  add_loftyscan "loftyscan dir" dir "$dir"
   ((have_gitleaks)) && add gitleaks "gitleaks dir" "$GITLEAKS_RUNS" \
     "$GITLEAKS" dir "$dir" --no-banner --log-level error -r "$work/gitleaks.json"
   run "$title: $dir ($(find "$dir" -type f | wc -l) files, $(du -sm --apparent-size "$dir" | cut -f1) MB)"

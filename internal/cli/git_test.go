@@ -41,7 +41,9 @@ type jsonReport struct {
 		InHead  *bool  `json:"in_head"`
 	} `json:"findings"`
 	Stats struct {
-		Findings int `json:"findings"`
+		Findings int   `json:"findings"`
+		Files    int64 `json:"files"`
+		Bytes    int64 `json:"bytes"`
 	} `json:"stats"`
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,18 +31,54 @@ func TestGitSubmodules(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "vendor/lib: submodule not scanned: run with --recurse-submodules") {
 		t.Errorf("without --recurse-submodules: exit %d, stderr %q; want 0 and a warning", code, stderr)
 	}
-	if rep := parseReport(t, stdout); len(rep.Findings) != 0 {
+	superFiles, superBytes := scannedStats(super)
+	libFiles, libBytes := scannedStats(lib)
+	rep := parseReport(t, stdout)
+	if len(rep.Findings) != 0 {
 		t.Errorf("without --recurse-submodules: findings %+v, want none", rep.Findings)
+	}
+	if rep.Stats.Files != superFiles || rep.Stats.Bytes != superBytes {
+		t.Errorf("without --recurse-submodules: stats %d files, %d bytes; want the superproject's %d blobs and messages, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles, superBytes)
 	}
 	code, stdout, stderr = runGit(t, nil, "", "git", "--recurse-submodules", "--format", "json", super.Dir)
 	if code != 1 {
 		t.Fatalf("with --recurse-submodules: exit %d, want 1; stderr %s", code, stderr)
 	}
-	rep := parseReport(t, stdout)
+	rep = parseReport(t, stdout)
+	if rep.Stats.Files != superFiles+libFiles || rep.Stats.Bytes != superBytes+libBytes {
+		t.Errorf("with --recurse-submodules: stats %d files, %d bytes; want both repositories' %d blobs and messages, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles+libFiles, superBytes+libBytes)
+	}
 	if len(rep.Findings) != 1 || rep.Findings[0].Path != "vendor/lib/secret.env" || rep.Findings[0].Message != "add a key to the library" {
 		t.Errorf("findings %+v; want one at vendor/lib/secret.env from the library's commit", rep.Findings)
 	}
 	if f := rep.Findings; len(f) == 1 && (f[0].InHead == nil || *f[0].InHead) {
 		t.Errorf("in_head = %v, want false: the key was removed in the submodule", f[0].InHead)
 	}
+}
+
+// scannedStats counts what a scan of every ref reads in r's objects, as
+// git lists them: each blob, and the message of each commit and annotated
+// tag (what follows the headers' blank line), with their bytes.
+func scannedStats(r *testgit.Repo) (n, size int64) {
+	for _, line := range strings.Split(r.Git("cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname) %(objectsize)"), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		var sz int64
+		if _, err := fmt.Sscan(f[2], &sz); err != nil {
+			r.T.Fatalf("cat-file: %q: %v", line, err)
+		}
+		switch f[0] {
+		case "blob":
+			n, size = n+1, size+sz
+		case "commit", "tag":
+			// The message's length from the object's (git's output is
+			// trimmed): all but the headers and the blank line.
+			if head, _, ok := strings.Cut(r.Git("cat-file", f[0], f[1]), "\n\n"); ok && sz > int64(len(head))+2 {
+				n, size = n+1, size+sz-int64(len(head))-2
+			}
+		}
+	}
+	return n, size
 }

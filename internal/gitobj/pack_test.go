@@ -198,10 +198,18 @@ func TestParsePackIndex(t *testing.T) {
 			b[8+3] = 0xff // fan-out[0] > fan-out[255]
 			return b
 		}(),
-		"a large offset with no table": func() []byte {
-			b := bytes.Clone(idx)
-			b[idxFanoutEnd+2*(hashLen+4)] |= 0x80
-			return b
+		"more large offsets than objects": func() []byte {
+			b := bytes.Clone(idx[:len(idx)-40])
+			b = append(b, make([]byte, 16)...)
+			return append(b, idx[len(idx)-40:]...)
+		}(),
+		"32-byte names": func() []byte {
+			b := bytes.Clone(idx[:idxFanoutEnd])
+			for range 2 {
+				b = append(b, make([]byte, 32)...)
+			}
+			b = append(b, idx[idxFanoutEnd+2*hashLen:len(idx)-40]...)
+			return append(b, make([]byte, 64)...)
 		}(),
 		"too many objects": func() []byte {
 			b := bytes.Clone(idx)
@@ -215,6 +223,13 @@ func TestParsePackIndex(t *testing.T) {
 		if _, err := parsePackIndex(b); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	// A large offset with no table to point into opens, as in git, and
+	// fails when it is used.
+	b := bytes.Clone(idx)
+	b[idxFanoutEnd+2*(hashLen+4)] |= 0x80
+	if x, err := parsePackIndex(b); err != nil || x.offset(0) != -1 {
+		t.Errorf("a large offset with no table: %v", err)
 	}
 }
 
@@ -280,6 +295,22 @@ func TestPackCrafted(t *testing.T) {
 		_, ok := good[n]
 		if got[n] != ok || res.Delivered(n) != ok {
 			t.Errorf("object %d: swept %v, delivered %v, want %v", i, got[n], res.Delivered(n), ok)
+		}
+	}
+	// The same, asking for each object by name.
+	clear(got)
+	res = s.SweepObjects(context.Background(), names, SweepOptions{Workers: 2, Types: TypesOf(plumbing.BlobObject)}, func(_ int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
+		if testgit.ObjectName(plumbing.BlobObject, data) != h {
+			t.Errorf("sweep of some gave %s bytes that are not it", h)
+		}
+		mu.Lock()
+		got[h] = true
+		mu.Unlock()
+	})
+	for i, n := range names {
+		_, ok := good[n]
+		if got[n] != ok || res.Delivered(n) != ok {
+			t.Errorf("object %d: swept by name %v, delivered %v, want %v", i, got[n], res.Delivered(n), ok)
 		}
 	}
 }

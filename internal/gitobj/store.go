@@ -2,6 +2,7 @@ package gitobj
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,6 +31,9 @@ type Store struct {
 	looseOnce sync.Once
 	loose     []plumbing.Hash
 	looseSet  map[plumbing.Hash]bool
+
+	graphOnce sync.Once
+	graph     *CommitGraph
 }
 
 // Open opens the packs of the object folder objectsDir and of the folders
@@ -102,12 +106,26 @@ func (s *Store) add(dir string, depth int) {
 // pack and saying why.
 func (s *Store) Damaged() []error { return s.damaged }
 
-// Close unmaps and closes the packs.
+// Close unmaps and closes the packs and the commit-graph.
 func (s *Store) Close() {
 	for _, p := range s.packs {
 		p.close()
 	}
 	s.packs = nil
+	s.graph.Close()
+	s.graph = nil
+}
+
+// CommitGraph returns the commit-graph of the repository's own object
+// folder, opened at the first call, or nil when it has none (or none that
+// parses, or the store reads everything through go-git).
+func (s *Store) CommitGraph() *CommitGraph {
+	s.graphOnce.Do(func() {
+		if len(s.dirs) > 0 {
+			s.graph = OpenCommitGraph(s.dirs[0])
+		}
+	})
+	return s.graph
 }
 
 // Packed returns how many objects the packs hold.
@@ -194,4 +212,62 @@ func (s *Store) listLoose() {
 			}
 		}
 	})
+}
+
+// WithPrefix lists the objects whose name starts with the hexadecimal
+// prefix hex (of any length up to 40), in the packs and loose, up to limit
+// of them: enough to tell a unique abbreviation from an ambiguous one.
+func (s *Store) WithPrefix(hexPrefix string, limit int) []plumbing.Hash {
+	hexPrefix = strings.ToLower(hexPrefix)
+	if len(hexPrefix) == 0 || len(hexPrefix) > 40 || strings.Trim(hexPrefix, "0123456789abcdef") != "" {
+		return nil
+	}
+	// The names from lo (the prefix padded with zeros) to hi (with f's).
+	lo := plumbing.NewHash(hexPrefix + strings.Repeat("0", 40-len(hexPrefix)))
+	hi := plumbing.NewHash(hexPrefix + strings.Repeat("f", 40-len(hexPrefix)))
+	seen := map[plumbing.Hash]bool{}
+	var out []plumbing.Hash
+	add := func(h plumbing.Hash) bool {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+		return len(out) < limit
+	}
+	for _, p := range s.packs {
+		x := p.idx
+		for i := x.lowerBound(lo[:]); i < x.count; i++ {
+			var h plumbing.Hash
+			copy(h[:], x.name(i))
+			if bytes.Compare(h[:], hi[:]) > 0 || !add(h) {
+				break
+			}
+		}
+	}
+	s.listLoose()
+	for _, h := range s.loose {
+		if len(out) >= limit {
+			break
+		}
+		if bytes.Compare(h[:], lo[:]) >= 0 && bytes.Compare(h[:], hi[:]) <= 0 {
+			add(h)
+		}
+	}
+	// When the store reads everything through go-git, go-git lists them
+	// (loading its indexes). A pack that did not open is not handed to
+	// go-git (see mayFallBack): its objects are missing.
+	type prefixLister interface {
+		HashesWithPrefix(prefix []byte) ([]plumbing.Hash, error)
+	}
+	if pl, ok := s.fallback.(prefixLister); ok && s.viaGoGit && len(out) < limit {
+		even, _ := hex.DecodeString(hexPrefix[:len(hexPrefix)&^1])
+		if hs, err := pl.HashesWithPrefix(even); err == nil {
+			for _, h := range hs {
+				if strings.HasPrefix(h.String(), hexPrefix) && !add(h) {
+					break
+				}
+			}
+		}
+	}
+	return out
 }

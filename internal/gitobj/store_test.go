@@ -3,6 +3,7 @@ package gitobj
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/loftyscan/loftyscan/internal/testgit"
@@ -154,6 +156,40 @@ func checkReader(t *testing.T, r *testgit.Repo, wantRefDeltas bool) {
 	if len(s.Loose()) < loose {
 		t.Errorf("%d loose blobs, but Loose lists %d objects", loose, len(s.Loose()))
 	}
+	checkFreshSweep(t, r, s)
+
+	// A sweep of some objects only: every third blob, and one that is not
+	// there. Each is delivered once, with its bytes, or left for the caller.
+	var some []plumbing.Hash
+	for i, h := range blobs {
+		if i%3 == 0 {
+			some = append(some, h)
+		}
+	}
+	some = append(some, plumbing.NewHash("0123456789012345678901234567890123456789"))
+	clear(got)
+	res = s.SweepObjects(context.Background(), some, SweepOptions{Workers: 2, Types: TypesOf(plumbing.BlobObject)}, func(_ int, h plumbing.Hash, _ plumbing.ObjectType, data []byte) {
+		if testgit.ObjectName(plumbing.BlobObject, data) != h {
+			t.Errorf("sweep of some: %s has the wrong bytes", h)
+		}
+		mu.Lock()
+		got[h]++
+		mu.Unlock()
+	})
+	undelivered := map[plumbing.Hash]bool{}
+	for _, h := range res.Undelivered() {
+		undelivered[h] = true
+	}
+	for i, h := range some {
+		packed, _ := s.locate(h)
+		switch {
+		case packed >= 0 && (got[h] != 1 || !res.Delivered(h) || undelivered[h]):
+			t.Errorf("sweep of some: %s delivered %d times", h, got[h])
+		case packed < 0 && (got[h] != 0 || res.Delivered(h)):
+			t.Errorf("sweep of some: %s (%d), not in a pack, delivered", h, i)
+		}
+	}
+
 	t.Logf("%d objects, %d blobs (%d loose), %d packs, %d reference deltas", len(allObjects(t, r)), len(blobs), loose, len(s.packs), refDeltas)
 
 	// Where files cannot be mapped (mapFile fails), packs are read with
@@ -183,6 +219,92 @@ func checkReader(t *testing.T, r *testgit.Repo, wantRefDeltas bool) {
 	if n != len(blobs)-loose {
 		t.Errorf("unmapped sweep: %d blobs, want %d", n, len(blobs)-loose)
 	}
+}
+
+// checkFreshSweep sweeps the trees of r's packs, each with its fresh
+// entries only, and checks that every object some tree refers to is given
+// fresh at least once. It returns how many trees came as deltas.
+func checkFreshSweep(t *testing.T, r *testgit.Repo, s *Store) int {
+	t.Helper()
+	rd := s.Reader(1 << 20)
+	var mu sync.Mutex
+	// A sweep of the trees that gives each tree's fresh entries only
+	// still gives every object some tree refers to at least once.
+	all, fresh := map[plumbing.Hash]bool{}, map[plumbing.Hash]bool{}
+	for _, h := range allObjects(t, r) {
+		if typ, data, err := rd.Read(h); err == nil && typ == plumbing.TreeObject {
+			ParseTree(data, func(_ []byte, _ filemode.FileMode, eh plumbing.Hash) { all[eh] = true })
+		}
+	}
+	partial := 0
+	s.Sweep(context.Background(), SweepOptions{Workers: 2, Types: TypesOf(plumbing.TreeObject),
+		Tree: func(_ int, h plumbing.Hash, data []byte, offs []int32) {
+			mu.Lock()
+			defer mu.Unlock()
+			if testgit.ObjectName(plumbing.TreeObject, data) != h {
+				t.Errorf("sweep of trees: %s has the wrong bytes", h)
+			}
+			if offs == nil {
+				ParseTree(data, func(_ []byte, _ filemode.FileMode, eh plumbing.Hash) { fresh[eh] = true })
+				return
+			}
+			partial++
+			for _, off := range offs {
+				ParseTreeEntry(data[off:], func(_ []byte, _ filemode.FileMode, eh plumbing.Hash) { fresh[eh] = true })
+			}
+		}}, func(int, plumbing.Hash, plumbing.ObjectType, []byte) { t.Error("a tree given to the visitor") })
+	for h := range all {
+		if !fresh[h] && !looseTreeRef(t, s, h) {
+			t.Errorf("sweep of trees: %s, which a tree refers to, never fresh", h)
+		}
+	}
+	t.Logf("%d of the trees were deltas compared with their base", partial)
+	return partial
+
+}
+
+// TestSweepFreshEntries sweeps the trees of a history of a big folder
+// edited a file at a time, packed with deltas between trees.
+func TestSweepFreshEntries(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "", "--bare")
+	var script strings.Builder
+	for c := range 300 {
+		fmt.Fprintf(&script, "commit refs/heads/main\ncommitter A <a@b> %d +0000\ndata 1\nx\n", 1_700_000_000+c)
+		for f := range 200 {
+			if c == 0 || (c*37+f)%97 == 0 {
+				fmt.Fprintf(&script, "M 100644 inline dir/sub%d/f%03d.txt\ndata 8\n%08d\n", f%3, f, c)
+			}
+		}
+		if c%50 == 49 {
+			fmt.Fprintf(&script, "D dir/sub1/f%03d.txt\n", c%200)
+		}
+	}
+	if out, err := r.Cmd(script.String(), nil, "fast-import", "--quiet").CombinedOutput(); err != nil {
+		t.Fatalf("fast-import: %v\n%s", err, out)
+	}
+	r.Git("repack", "-a", "-d", "-f", "-q", "--depth=50", "--window=50")
+	s := Open(filepath.Join(r.Dir, "objects"), nil)
+	defer s.Close()
+	if n := checkFreshSweep(t, r, s); n < 100 {
+		t.Errorf("only %d trees came as deltas: the test does not test much", n)
+	}
+}
+
+// looseTreeRef reports whether h is referred to by a loose tree only: the
+// sweep reads packs.
+func looseTreeRef(t *testing.T, s *Store, h plumbing.Hash) bool {
+	rd := s.Reader(0)
+	for _, l := range s.Loose() {
+		if typ, data, err := rd.Read(l); err == nil && typ == plumbing.TreeObject {
+			found := false
+			ParseTree(data, func(_ []byte, _ filemode.FileMode, eh plumbing.Hash) { found = found || eh == h })
+			if found {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestPackLayouts(t *testing.T) {

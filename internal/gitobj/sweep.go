@@ -1,6 +1,7 @@
 package gitobj
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"math/bits"
@@ -39,7 +40,8 @@ type sweepPlan struct {
 	need  []bool  // want, or an object below it is wanted
 	kids  []int32 // children of object i: kids[start[i]:start[i+1]]
 	start []int32
-	inv   []int32               // pack order of each index position
+	inv   []int32               // pack order of each index position; nil in a plan of some objects
+	node  map[int32]int32       // in a plan of some objects: the node of each wanted index position
 	types []plumbing.ObjectType // what each object resolves to; 0 when unknown
 	done  []atomic.Bool         // delivered to visit, in pack order
 	roots []int32
@@ -200,7 +202,133 @@ func (res *SweepResult) Delivered(h plumbing.Hash) bool {
 		return false
 	}
 	pl := res.plans[pi]
+	if pl.inv == nil {
+		i, ok := pl.node[int32(pos)]
+		return ok && pl.done[i].Load()
+	}
 	return pl.done[pl.inv[pos]].Load()
+}
+
+// planObjects builds the delta forest of the wanted objects of pack pi
+// (by index position) and of the objects their delta chains go through,
+// and no more: the headers of those chains are read, not the pack's. The
+// plan's nodes are numbered in the order met, not in pack order.
+func (s *Store) planObjects(pi int, positions []int32) *sweepPlan {
+	p := s.packs[pi]
+	pl := &sweepPlan{pi: pi, p: p, node: map[int32]int32{}}
+	byOff := map[int64]int32{} // node of each object met, by offset
+	var parent []int32
+	add := func(off int64, pos int32) int32 {
+		i := int32(len(pl.offs))
+		byOff[off] = i
+		pl.offs = append(pl.offs, off)
+		pl.pos = append(pl.pos, pos)
+		pl.want = append(pl.want, false)
+		parent = append(parent, -3)
+		return i
+	}
+	for _, pos := range positions {
+		off := p.idx.offset(int(pos))
+		if off < 0 {
+			continue
+		}
+		i, met := byOff[off]
+		if !met {
+			i = add(off, pos)
+		}
+		pl.want[i] = true
+		pl.pos[i] = pos
+		pl.node[pos] = i
+		// Up the delta chain to a whole object, or to one met before.
+		for depth := 0; !met && depth <= maxDeltaChain; depth++ {
+			h, err := p.header(off)
+			if err != nil {
+				break
+			}
+			var base int64
+			switch h.typ {
+			case plumbing.OFSDeltaObject:
+				base = h.baseOff
+			case plumbing.REFDeltaObject:
+				bp := p.idx.find(h.base[:])
+				if bp < 0 {
+					parent[i] = -2 // a base in another pack: resolved whole
+					met = true
+					continue
+				}
+				base = p.idx.offset(bp)
+			default:
+				parent[i] = -1
+				met = true
+				continue
+			}
+			j, ok := byOff[base]
+			if !ok {
+				j = add(base, -1)
+			}
+			parent[i] = j
+			i, off, met = j, base, ok
+		}
+	}
+	n := len(pl.offs)
+	pl.start = make([]int32, n+1)
+	for _, par := range parent {
+		if par >= 0 {
+			pl.start[par+1]++
+		}
+	}
+	for i := range n {
+		pl.start[i+1] += pl.start[i]
+	}
+	pl.kids = make([]int32, pl.start[n])
+	fill := slices.Clone(pl.start[:n])
+	for i, par := range parent {
+		if par >= 0 {
+			pl.kids[fill[par]] = int32(i)
+			fill[par]++
+		}
+	}
+	// What the roots lead to is read; a chain that could not be read to
+	// its end (a bad header, a cycle of reference deltas) is not: its
+	// wanted objects are left undelivered.
+	pl.need = make([]bool, n)
+	for i, par := range parent {
+		if par == -1 || par == -2 {
+			pl.roots = append(pl.roots, int32(i))
+		}
+	}
+	stack := slices.Clone(pl.roots)
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		pl.need[i] = true
+		stack = append(stack, pl.kids[pl.start[i]:pl.start[i+1]]...)
+	}
+	pl.done = make([]atomic.Bool, n)
+	return pl
+}
+
+// SweepObjects reads the objects named, as Sweep does, but plans only their
+// delta chains: for a few hundred objects of a pack of millions (the blobs
+// of a range), each object of their chains is inflated once, where reading
+// them one by one inflates a chain's objects again for every object on it.
+// The objects it does not deliver (loose, too big, damaged, missing) are
+// for the caller to read another way.
+func (s *Store) SweepObjects(ctx context.Context, names []plumbing.Hash, o SweepOptions, visit func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte)) *SweepResult {
+	byPack := make([][]int32, len(s.packs))
+	for _, h := range names {
+		if pi, pos := s.locate(h); pi >= 0 {
+			byPack[pi] = append(byPack[pi], int32(pos))
+		}
+	}
+	res := &SweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
+	for pi, positions := range byPack {
+		if len(positions) > 0 {
+			res.plans[pi] = s.planObjects(pi, positions)
+		}
+	}
+	s.runSweep(ctx, res, o, visit)
+	return res
 }
 
 // sweepTask is one delta tree to read.
@@ -238,6 +366,12 @@ type SweepOptions struct {
 	// deliver (a progress display's total). The index is the object's
 	// type; objects whose type the headers do not tell are not counted.
 	Planned func(byType [8]int)
+	// Tree, when set, is given the trees (of Types) instead of the
+	// visitor, with the offsets in data of the entries that are not an
+	// entry of the tree it is a delta of, copied whole (nil: every entry
+	// is): a walk of every tree's references looks only at what each adds
+	// (see freshEntries).
+	Tree func(w int, h plumbing.Hash, data []byte, fresh []int32)
 }
 
 // Sweep reads the wanted objects of every pack and calls visit with each
@@ -251,9 +385,8 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 		o.MaxSize = share(o.Workers)
 	}
 	res := &SweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
-	var tasks []sweepTask
 	for pi := range s.packs {
-		pl := s.planSweep(ctx, pi, o.Types, func(name []byte) bool {
+		res.plans[pi] = s.planSweep(ctx, pi, o.Types, func(name []byte) bool {
 			for _, q := range s.packs[:pi] {
 				if q.idx.find(name) >= 0 {
 					return false // read from the earlier pack
@@ -261,16 +394,27 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 			}
 			return o.Want == nil || o.Want(name)
 		})
+	}
+	s.runSweep(ctx, res, o, visit)
+	return res
+}
+
+// runSweep reads the delta trees of the plans on o.Workers goroutines.
+func (s *Store) runSweep(ctx context.Context, res *SweepResult, o SweepOptions, visit func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte)) {
+	if o.MaxSize <= 0 {
+		o.MaxSize = bigBlob
+	}
+	var tasks []sweepTask
+	for _, pl := range res.plans {
 		if pl == nil {
 			continue
 		}
-		res.plans[pi] = pl
 		for _, r := range pl.roots {
 			tasks = append(tasks, sweepTask{plan: pl, root: r, weight: pl.weight(r)})
 		}
 	}
 	if ctx.Err() != nil {
-		return res // stopped while planning: nothing is visited
+		return // stopped while planning: nothing is visited
 	}
 	if o.Planned != nil {
 		var byType [8]int
@@ -300,6 +444,9 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 			sw := &sweeper{rd: rd, kinds: o.Types, maxSize: o.MaxSize, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) }}
 			sw.maxHeld = max(sweepHeldBytes/int64(max(o.Workers, 1)), o.MaxSize)
 			sw.maxFree = freeKept / int64(max(o.Workers, 1))
+			if o.Tree != nil {
+				sw.tree = func(h plumbing.Hash, b []byte, fresh []int32) { o.Tree(w, h, b, fresh) }
+			}
 			for ctx.Err() == nil {
 				k := next.Add(1) - 1
 				if k >= int64(len(tasks)) {
@@ -310,7 +457,6 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 		}()
 	}
 	wg.Wait()
-	return res
 }
 
 // weight estimates the work of the tree under root: its compressed bytes
@@ -345,18 +491,24 @@ type sweeper struct {
 	maxHeld   int64 // this worker's share of sweepHeldBytes
 	maxFree   int64 // and of freeKept
 	visit     func(plumbing.Hash, plumbing.ObjectType, []byte)
-	free      [][][]byte // buffers to reuse, by size class
+	tree      func(plumbing.Hash, []byte, []int32) // SweepOptions.Tree, for this worker
+	free      [][][]byte                           // buffers to reuse, by size class
 	freeBytes int64
 	delta     []byte // scratch for inflated deltas
+	lastDelta []byte // the delta child applied last
 	held      int64
 	stack     []sweepFrame
+	fresh     []int32    // scratch for SweepOptions.Tree
+	copies    []copySpan // scratch for SweepOptions.Tree
+	bits      [][]uint64 // entry-start bit sets to reuse
 }
 
 type sweepFrame struct {
-	node int32
-	data []byte // nil once dropped to stay under maxHeld
-	next int32  // next child to look at
-	typ  plumbing.ObjectType
+	node   int32
+	starts []uint64 // for a tree with SweepOptions.Tree: where its entries start, a bit a byte; nil until known
+	data   []byte   // nil once dropped to stay under maxHeld
+	next   int32    // next child to look at
+	typ    plumbing.ObjectType
 }
 
 // Buffers come in power-of-two size classes, so that one freed by an
@@ -453,6 +605,7 @@ func (sw *sweeper) child(pl *sweepPlan, c int32, parent []byte) ([]byte, bool) {
 	if err := sw.rd.z.inflate(pl.p, h.data, delta); err != nil {
 		return nil, false
 	}
+	sw.lastDelta = delta
 	_, size, _, err := deltaSizes(delta)
 	if err != nil || size > uint64(sw.maxSize) {
 		return nil, false
@@ -471,6 +624,15 @@ func (sw *sweeper) emit(pl *sweepPlan, i int32, typ plumbing.ObjectType, data []
 	}
 }
 
+// emitTree passes a tree to SweepOptions.Tree with the offsets of its
+// fresh entries (nil: all are).
+func (sw *sweeper) emitTree(pl *sweepPlan, i int32, data []byte, fresh []int32) {
+	if pl.want[i] && sw.kinds.has(plumbing.TreeObject) {
+		sw.tree(sw.name(pl, i), data, fresh)
+		pl.done[i].Store(true)
+	}
+}
+
 // run reads one delta tree depth first. A frame keeps its object's bytes
 // while children remain; the last child takes over its parent's place,
 // so that a plain chain holds one object at a time.
@@ -480,7 +642,11 @@ func (sw *sweeper) run(ctx context.Context, t sweepTask) {
 	if !ok {
 		return
 	}
-	sw.emit(pl, t.root, typ, data)
+	if typ == plumbing.TreeObject && sw.tree != nil {
+		sw.emitTree(pl, t.root, data, nil)
+	} else {
+		sw.emit(pl, t.root, typ, data)
+	}
 	sw.stack = append(sw.stack[:0], sweepFrame{node: t.root, data: data, next: pl.start[t.root], typ: typ})
 	sw.held = int64(len(data))
 	for len(sw.stack) > 0 {
@@ -520,19 +686,36 @@ func (sw *sweeper) run(ctx context.Context, t sweepTask) {
 		}
 		cdata, ok := sw.child(pl, c, top.data)
 		ctyp := top.typ
+		var cstarts []uint64
+		if ok && ctyp == plumbing.TreeObject && sw.tree != nil {
+			// Compared with its parent while the parent is held.
+			if top.starts == nil {
+				top.starts = entryStarts(top.data, nil)
+			}
+			var bits []uint64
+			if n := len(sw.bits); n > 0 {
+				bits, sw.bits = sw.bits[n-1], sw.bits[:n-1]
+			}
+			sw.copies = deltaCopies(sw.lastDelta, sw.copies[:0])
+			sw.fresh, cstarts = freshEntries(cdata, top.data, top.starts, sw.copies, sw.fresh[:0], bits)
+		}
 		if last {
 			sw.pop()
 		}
 		if !ok {
 			continue
 		}
-		sw.emit(pl, c, ctyp, cdata)
+		if ctyp == plumbing.TreeObject && sw.tree != nil {
+			sw.emitTree(pl, c, cdata, sw.fresh)
+		} else {
+			sw.emit(pl, c, ctyp, cdata)
+		}
 		if pl.start[c] == pl.start[c+1] || len(sw.stack) >= maxDeltaChain {
 			sw.release(cdata)
 			continue
 		}
 		sw.held += int64(len(cdata))
-		sw.stack = append(sw.stack, sweepFrame{node: c, data: cdata, next: pl.start[c], typ: ctyp})
+		sw.stack = append(sw.stack, sweepFrame{node: c, data: cdata, next: pl.start[c], typ: ctyp, starts: cstarts})
 		// Over the bound: drop the held parents, oldest first; they are
 		// read again if more of their children come.
 		for k := 0; sw.held > sw.maxHeld && k < len(sw.stack)-1; k++ {
@@ -554,5 +737,127 @@ func (sw *sweeper) pop() {
 		sw.held -= int64(len(top.data))
 		sw.release(top.data)
 	}
+	if top.starts != nil && len(sw.bits) < 64 {
+		sw.bits = append(sw.bits, top.starts)
+	}
 	sw.stack = sw.stack[:len(sw.stack)-1]
+}
+
+// Fresh entries. A tree stored as a delta of another tree is mostly copied
+// from it: a commit changes a file or two of a folder. An entry of the
+// result that one copy instruction copied whole, from where an entry of
+// the base starts, is that entry of the base: same mode, name and object.
+// What a tree refers to is then what its base refers to plus its fresh
+// entries, and a sweep that looks at every tree's references (the objects
+// a partial clone lacks) looks at the fresh entries only. An entry is
+// found fresh by its bytes, not trusted from the delta's intent: a crafted
+// delta that copies part of one entry and part of another makes an entry
+// no copy holds whole, which is fresh.
+
+// entryStarts sets a bit for the offset of each entry of tree data, in
+// bits (reused when big enough).
+func entryStarts(data []byte, bits []uint64) []uint64 {
+	bits = growBits(bits, len(data))
+	for off := 0; off < len(data); {
+		end := entryEnd(data, off)
+		if end < 0 {
+			break
+		}
+		bits[off>>6] |= 1 << (off & 63)
+		off = end
+	}
+	return bits
+}
+
+func growBits(bits []uint64, n int) []uint64 {
+	words := n/64 + 1
+	if cap(bits) < words {
+		return make([]uint64, words)
+	}
+	bits = bits[:words]
+	clear(bits)
+	return bits
+}
+
+// entryEnd returns where the tree entry at off ends ("<mode> <name>\x00"
+// and 20 bytes), or -1 when it runs past the end.
+func entryEnd(data []byte, off int) int {
+	nul := bytes.IndexByte(data[off:], 0)
+	if nul < 0 || off+nul+1+hashLen > len(data) {
+		return -1
+	}
+	return off + nul + 1 + hashLen
+}
+
+// freshEntries compares tree data, the result of applying a delta (its
+// copy instructions in copies) to base, whose entries start where
+// baseStarts says: it appends to fresh the offset of each entry of data
+// that is not copied whole from an entry of base, and returns where data's
+// entries start (in bits, reused when big enough).
+func freshEntries(data, base []byte, baseStarts []uint64, copies []copySpan, fresh []int32, bits []uint64) ([]int32, []uint64) {
+	starts := growBits(bits, len(data))
+	k := 0
+	for off := 0; off < len(data); {
+		end := entryEnd(data, off)
+		if end < 0 {
+			fresh = append(fresh, int32(off)) // malformed: the reader of the entry says so
+			break
+		}
+		starts[off>>6] |= 1 << (off & 63)
+		for k < len(copies) && copies[k].out+copies[k].n <= off {
+			k++
+		}
+		known := false
+		if k < len(copies) && copies[k].out <= off && end <= copies[k].out+copies[k].n {
+			src := copies[k].src + (off - copies[k].out)
+			known = src < len(base) && baseStarts[src>>6]&(1<<(src&63)) != 0
+		}
+		if !known {
+			fresh = append(fresh, int32(off))
+		}
+		off = end
+	}
+	return fresh, starts
+}
+
+// copySpan is a delta's copy instruction: n bytes of the base at src to
+// the result at out.
+type copySpan struct{ out, src, n int }
+
+// deltaCopies appends a delta's copy instructions to out, in the order of
+// the result. The delta has been applied: its instructions are well formed.
+func deltaCopies(delta []byte, out []copySpan) []copySpan {
+	_, _, ops, err := deltaSizes(delta)
+	if err != nil {
+		return out
+	}
+	o := 0
+	for i := 0; i < len(ops); {
+		cmd := ops[i]
+		i++
+		if cmd&0x80 == 0 {
+			o += int(cmd)
+			i += int(cmd)
+			continue
+		}
+		var off, n int
+		for bit := range 4 {
+			if cmd&(1<<bit) != 0 && i < len(ops) {
+				off |= int(ops[i]) << (8 * bit)
+				i++
+			}
+		}
+		for bit := range 3 {
+			if cmd&(0x10<<bit) != 0 && i < len(ops) {
+				n |= int(ops[i]) << (8 * bit)
+				i++
+			}
+		}
+		if n == 0 {
+			n = 0x10000
+		}
+		out = append(out, copySpan{out: o, src: off, n: n})
+		o += n
+	}
+	return out
 }

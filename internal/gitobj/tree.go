@@ -2,6 +2,7 @@ package gitobj
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -23,6 +24,16 @@ var errBadTree = errors.New("malformed tree")
 // mode> <name>\x00<20-byte hash>", repeated. The name is only valid during
 // the call.
 func ParseTree(data []byte, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash)) error {
+	return parseEntries(data, fn, false)
+}
+
+// ParseTreeEntry calls fn with the first entry of data, the rest of a
+// tree object's content from where an entry starts.
+func ParseTreeEntry(data []byte, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash)) error {
+	return parseEntries(data, fn, true)
+}
+
+func parseEntries(data []byte, fn func(name []byte, mode filemode.FileMode, h plumbing.Hash), one bool) error {
 	for len(data) > 0 {
 		name, mode, h, rest, err := NextTreeEntry(data)
 		if err != nil {
@@ -30,6 +41,9 @@ func ParseTree(data []byte, fn func(name []byte, mode filemode.FileMode, h plumb
 		}
 		fn(name, mode, h)
 		data = rest
+		if one {
+			break
+		}
 	}
 	return nil
 }
@@ -71,7 +85,13 @@ type CommitHead struct {
 // go-git's decoder does: the tree first, then the parents, each a full
 // hash; the author, then the committer, only in those places.
 func ParseCommit(data []byte) (CommitHead, error) {
-	var c CommitHead
+	return ParseCommitInto(data, nil)
+}
+
+// ParseCommitInto is ParseCommit with the parents appended to
+// parents[:0]: a walk of many commits reuses one slice.
+func ParseCommitInto(data []byte, parents []plumbing.Hash) (CommitHead, error) {
+	c := CommitHead{Parents: parents[:0]}
 	next := func() []byte {
 		nl := bytes.IndexByte(data, '\n')
 		if nl < 0 {
@@ -85,20 +105,30 @@ func ParseCommit(data []byte) (CommitHead, error) {
 	}
 	header := func(line []byte) (string, []byte) {
 		k, v, _ := bytes.Cut(line, []byte{' '})
-		return string(k), v
+		switch string(k) { // no copy: the names compared are constants
+		case "tree":
+			return "tree", v
+		case "parent":
+			return "parent", v
+		case "author":
+			return "author", v
+		case "committer":
+			return "committer", v
+		}
+		return "", v
 	}
 	line := next()
 	k, v := header(line)
-	if k != "tree" || !plumbing.IsHash(string(v)) {
+	if k != "tree" || !hexHash(v, &c.Tree) {
 		return c, fmt.Errorf("%w: no tree first", errBadCommit)
 	}
-	c.Tree = plumbing.NewHash(string(v))
 	line = next()
 	for k, v = header(line); k == "parent" && len(line) > 0; k, v = header(line) {
-		if !plumbing.IsHash(string(v)) {
+		var p plumbing.Hash
+		if !hexHash(v, &p) {
 			return c, fmt.Errorf("%w: bad parent", errBadCommit)
 		}
-		c.Parents = append(c.Parents, plumbing.NewHash(string(v)))
+		c.Parents = append(c.Parents, p)
 		line = next()
 	}
 	if k == "author" && len(line) > 0 {
@@ -178,4 +208,14 @@ func ParseCommitInfo(data []byte) CommitInfo {
 		c.Subject = string(data)
 	}
 	return c
+}
+
+// hexHash decodes 40 lowercase or uppercase hex digits into h, as
+// plumbing.IsHash accepts them, without allocating.
+func hexHash(v []byte, h *plumbing.Hash) bool {
+	if len(v) != 2*hashLen {
+		return false
+	}
+	_, err := hex.Decode(h[:], v)
+	return err == nil
 }

@@ -56,10 +56,10 @@ func (r *Repo) MkTree(entries ...TreeEntry) plumbing.Hash {
 	return plumbing.NewHash(strings.TrimSpace(string(out)))
 }
 
-// CommitTree commits tree on top of HEAD, its message read from the file
+// CommitOnHead commits tree on top of HEAD, its message read from the file
 // msgFile (any size), and moves HEAD's branch to it; it returns the
 // commit. Nothing is checked out.
-func (r *Repo) CommitTree(tree plumbing.Hash, msgFile string) string {
+func (r *Repo) CommitOnHead(tree plumbing.Hash, msgFile string) string {
 	r.T.Helper()
 	c := r.Git("commit-tree", tree.String(), "-p", "HEAD", "-F", msgFile)
 	r.Git("update-ref", "HEAD", c)
@@ -68,7 +68,7 @@ func (r *Repo) CommitTree(tree plumbing.Hash, msgFile string) string {
 }
 
 // CommitFiles commits a tree of blobs (name → object) on top of HEAD with
-// the message msg, as CommitTree does.
+// the message msg, as CommitOnHead does.
 func (r *Repo) CommitFiles(msg string, files map[string]plumbing.Hash) string {
 	r.T.Helper()
 	var entries []TreeEntry
@@ -79,7 +79,7 @@ func (r *Repo) CommitFiles(msg string, files map[string]plumbing.Hash) string {
 	if err := os.WriteFile(p, []byte(msg+"\n"), 0o644); err != nil {
 		r.T.Fatal(err)
 	}
-	return r.CommitTree(r.MkTree(entries...), p)
+	return r.CommitOnHead(r.MkTree(entries...), p)
 }
 
 // DeltaBomb writes a pack of two objects into the repository: base, and a

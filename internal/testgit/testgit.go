@@ -167,3 +167,20 @@ func (r *Repo) Commit(msg string) string {
 	r.tick += 60
 	return r.Git("rev-parse", "HEAD")
 }
+
+// CommitTree makes a commit of tree with the parents given, committed at
+// the Unix time when (which may go backwards: clock skew), without
+// touching any ref or the work tree; it returns its hash. With tree empty
+// the commit has the empty tree.
+func (r *Repo) CommitTree(tree string, parents []string, when int64, msg string) string {
+	r.T.Helper()
+	if tree == "" {
+		tree = r.Git("hash-object", "-t", "tree", "-w", "--stdin")
+	}
+	args := []string{"commit-tree", tree, "-m", msg}
+	for _, p := range parents {
+		args = append(args, "-p", p)
+	}
+	date := fmt.Sprintf("GIT_COMMITTER_DATE=@%d +0000", when)
+	return r.GitEnv([]string{date, "GIT_AUTHOR_DATE=" + strings.TrimPrefix(date, "GIT_COMMITTER_DATE=")}, args...)
+}

@@ -1,0 +1,555 @@
+package gitscan
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// The history walk: which blobs the selected commits introduced, and the
+// first commit that held each. Each commit's tree is compared with its
+// parents' trees, folder by folder, and only the entries that differ from
+// every parent's at the same path are looked at: a commit that changes
+// one file of a tree of thousands costs the folders on that file's path,
+// not the tree. A blob is new when no commit before it in the selection's
+// order held it; it is registered then, with that commit, in a table by
+// object (gitobj.Table: 4 bytes an object, no map of blobs or trees), and
+// its path is worked out again, by the same comparison, only for the few
+// blobs a report names.
+//
+// Content the boundary commits (just outside the selection) had is not
+// new, and a file that differs from its parent's is all the walk looks at:
+// a blob a boundary commit held at another path (a rename out of the
+// range's base) is read again. Whether a boundary commit holds a blob is
+// asked only of blobs with findings or warnings (inBoundary), by a walk of
+// the boundary's whole trees that a scan without findings never makes.
+
+// The walk follows nested folders maxTreeDepth deep (tree.go), as git's
+// core.maxTreeDepth bounds them: a crafted tree nested deeper is reported
+// and not followed.
+
+// walkTreeSeen marks, in the walk's table, a tree already walked.
+const walkTreeSeen = -1
+
+// historyWalk walks the trees of a selection.
+type historyWalk struct {
+	g     *gitRepo
+	r     *scanner.Run
+	sel   *selection
+	skip  func(string, bool) bool
+	table *gitobj.Table // blob: its first commit + 1; tree walked: walkTreeSeen
+	blobs []plumbing.Hash
+	diff  treeDiff
+
+	paths    map[plumbing.Hash]string // paths worked out (pathOf)
+	boundary map[plumbing.Hash]bool   // blobs the boundary's trees hold, once asked
+}
+
+func newHistoryWalk(g *gitRepo, r *scanner.Run, sel *selection) *historyWalk {
+	w := &historyWalk{g: g, r: r, sel: sel, skip: r.Options().Skip, table: g.store.NewTable(), paths: map[plumbing.Hash]string{}}
+	w.diff = treeDiff{g: g, r: r, memo: &treeMemo{}}
+	return w
+}
+
+// walkHistory walks the trees of the selection, oldest commit first, and
+// registers each blob the selection introduced.
+func (g *gitRepo) walkHistory(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection) *historyWalk {
+	gs.commits = sel.commits
+	if sel.shallow > 0 {
+		warnShallow(r, sel.shallow)
+	}
+	w := newHistoryWalk(g, r, sel)
+	v := walkVisitor{w: w}
+	for i := range sel.commits {
+		if ctx.Err() != nil {
+			break
+		}
+		v.commit = int32(i)
+		w.diff.commit(w.sel, i, &v)
+	}
+	gs.walk = w
+	return w
+}
+
+// walkVisitor registers what one commit introduced.
+type walkVisitor struct {
+	w      *historyWalk
+	commit int32
+}
+
+func (v *walkVisitor) tree(l gitobj.Loc, path []byte) bool {
+	if v.w.table.Get(l) == walkTreeSeen {
+		return false
+	}
+	if len(path) > 0 && v.w.skip != nil && v.w.skip(string(path), true) {
+		v.w.r.SkipQuietly(string(path), "folder excluded (--skip or the config's skip)")
+		return false
+	}
+	v.w.table.Set(l, walkTreeSeen)
+	return true
+}
+
+func (v *walkVisitor) blob(l gitobj.Loc, path []byte) bool {
+	if v.w.table.Get(l) != 0 {
+		return false
+	}
+	if v.w.skip != nil && v.w.skip(string(path), false) {
+		// Not marked: the blob may come again at another path.
+		v.w.r.SkipQuietly(string(path), "file excluded (--skip or the config's skip)")
+		return false
+	}
+	v.w.table.Set(l, v.commit+1)
+	v.w.blobs = append(v.w.blobs, l.Hash())
+	return false
+}
+
+// met reports whether the walk registered blob h.
+func (w *historyWalk) met(h plumbing.Hash) bool {
+	return w.table.Get(w.g.store.Locate(h)) > 0
+}
+
+// origin returns where blob h was first met: its commit and path.
+func (w *historyWalk) origin(h plumbing.Hash) (blobOrigin, bool) {
+	v := w.table.Get(w.g.store.Locate(h))
+	if v <= 0 {
+		return blobOrigin{}, false
+	}
+	p, ok := w.paths[h]
+	if !ok {
+		w.pathsOf(int(v-1), []plumbing.Hash{h})
+		p = w.paths[h]
+	}
+	return blobOrigin{commit: int(v - 1), path: p}, true
+}
+
+// originsOf works out the origins of many blobs, walking each commit once.
+func (w *historyWalk) originsOf(hs []plumbing.Hash) {
+	byCommit := map[int][]plumbing.Hash{}
+	for _, h := range hs {
+		if _, ok := w.paths[h]; ok {
+			continue
+		}
+		if v := w.table.Get(w.g.store.Locate(h)); v > 0 {
+			byCommit[int(v-1)] = append(byCommit[int(v-1)], h)
+		}
+	}
+	for c, hs := range byCommit {
+		w.pathsOf(c, hs)
+	}
+}
+
+// pathsOf compares commit c's tree with its parents' again, as the walk
+// did, and notes the path where each of hs first appears.
+func (w *historyWalk) pathsOf(c int, hs []plumbing.Hash) {
+	v := &pathVisitor{want: map[plumbing.Hash]bool{}, seen: map[plumbing.Hash]bool{}, paths: w.paths, left: len(hs), skip: w.skip}
+	for _, h := range hs {
+		v.want[h] = true
+	}
+	d := treeDiff{g: w.g, memo: w.diff.memo} // no r: what the walk reported is not reported again
+	d.commit(w.sel, c, v)
+	for _, h := range hs {
+		if _, ok := w.paths[h]; !ok {
+			w.paths[h] = "" // not found again: cannot happen
+		}
+	}
+}
+
+// pathVisitor looks for blobs in one commit's new entries, leaving out
+// what the walk left out.
+type pathVisitor struct {
+	want  map[plumbing.Hash]bool
+	seen  map[plumbing.Hash]bool // trees walked in this commit
+	paths map[plumbing.Hash]string
+	left  int
+	skip  func(string, bool) bool
+}
+
+func (v *pathVisitor) tree(l gitobj.Loc, path []byte) bool {
+	if v.seen[l.Hash()] || (len(path) > 0 && v.skip != nil && v.skip(string(path), true)) {
+		return false
+	}
+	v.seen[l.Hash()] = true
+	return true
+}
+
+func (v *pathVisitor) blob(l gitobj.Loc, path []byte) bool {
+	h := l.Hash()
+	if v.want[h] && (v.skip == nil || !v.skip(string(path), false)) {
+		if _, ok := v.paths[h]; !ok {
+			v.paths[h] = finding.ValidPath(string(path))
+			v.left--
+		}
+	}
+	return v.left == 0
+}
+
+// inBoundary reports whether a boundary commit's tree holds blob h: then
+// h is not new, wherever the selection has it.
+func (w *historyWalk) inBoundary(ctx context.Context, h plumbing.Hash) bool {
+	if len(w.sel.boundary) == 0 {
+		return false
+	}
+	if w.boundary == nil {
+		w.boundary = map[plumbing.Hash]bool{}
+		trees := map[plumbing.Hash]bool{}
+		for _, b := range w.sel.boundary {
+			if !trees[b.tree] {
+				trees[b.tree] = true
+				w.g.treeBlobsSeen(ctx, b.tree, w.boundary, trees)
+			}
+		}
+	}
+	return w.boundary[h]
+}
+
+// treeVisitor is told of each entry of a commit's tree that differs from
+// its parents' at the same path, with its path (valid during the call):
+// tree says whether to walk into a folder, blob is given a file and says
+// whether to stop.
+type treeVisitor interface {
+	tree(l gitobj.Loc, path []byte) bool
+	blob(l gitobj.Loc, path []byte) bool
+}
+
+// treeDiff compares a commit's tree with its parents', folder by folder,
+// without recursion: a frame per folder open, the folder's path in one
+// buffer.
+type treeDiff struct {
+	g     *gitRepo
+	r     *scanner.Run // reports trees that cannot be read; nil: not reported
+	path  []byte
+	stack []diffFrame
+	bases [][]byte // the parents' folders of each frame, in frame order
+	match []plumbing.Hash
+	deep  bool // the depth bound was reported
+	memo  *treeMemo
+}
+
+// diffFrame is an open folder: its entries not looked at yet, and its
+// parents' versions of it (bases[base:base+nbase]; nil for a parent that
+// has no such folder).
+type diffFrame struct {
+	data        []byte
+	base, nbase int
+	dir         int // the length of the folder's path in path, "/" included
+	// With one parent: how many bytes data starts with that its parent's
+	// version starts with too, and ends with that it ends with too. A
+	// commit most often changes a file or two of a folder: the entries
+	// before them are skipped without a comparison, and once what is left
+	// of both is the common end, the folder is done.
+	prefix, suffix int
+}
+
+// newFrame opens a folder whose parents' versions are bases[base:].
+func (d *treeDiff) newFrame(data []byte, base, dir int) diffFrame {
+	f := diffFrame{data: data, base: base, nbase: len(d.bases) - base, dir: dir}
+	if f.nbase == 1 {
+		b := d.bases[base]
+		f.prefix = commonPrefix(data, b)
+		f.suffix = commonSuffix(data[f.prefix:], b[f.prefix:])
+	}
+	return f
+}
+
+// commit compares commit c's tree with its parents' trees.
+func (d *treeDiff) commit(sel *selection, c int, v treeVisitor) {
+	cn := &sel.commits[c]
+	for _, p := range sel.parents(cn) {
+		if sel.parent(p).tree == cn.tree {
+			return // a parent's tree: nothing new
+		}
+	}
+	root := d.g.store.Locate(cn.tree)
+	if !v.tree(root, nil) {
+		return
+	}
+	data, ok := d.read(root, "")
+	if !ok {
+		return
+	}
+	d.path, d.stack, d.bases = d.path[:0], d.stack[:0], d.bases[:0]
+	for _, p := range sel.parents(cn) {
+		d.bases = append(d.bases, d.readBase(sel.parent(p).tree))
+	}
+	d.stack = append(d.stack, d.newFrame(data, 0, 0))
+	d.run(v)
+}
+
+// treeMemoSize is how many trees the walk keeps by name, most recent
+// first in each slot: a commit's folders are read again as the parents'
+// versions when its children are walked, most often next.
+const treeMemoSize = 4096
+
+// treeMemo keeps recently read trees by name, in slots by the name's
+// first bytes; an old tree in a slot gives way to a new one.
+type treeMemo struct {
+	slots [treeMemoSize]struct {
+		h    plumbing.Hash
+		data []byte
+	}
+}
+
+func (m *treeMemo) slot(h plumbing.Hash) int {
+	return int(binary.LittleEndian.Uint16(h[:2])) % treeMemoSize
+}
+
+func (m *treeMemo) get(h plumbing.Hash) ([]byte, bool) {
+	s := &m.slots[m.slot(h)]
+	if s.h == h && s.data != nil {
+		return s.data, true
+	}
+	return nil, false
+}
+
+func (m *treeMemo) put(h plumbing.Hash, data []byte) {
+	s := &m.slots[m.slot(h)]
+	s.h, s.data = h, data
+}
+
+// read reads tree l, a folder of the selection at dir. One that cannot be
+// read is reported: the files in it are not scanned.
+func (d *treeDiff) read(l gitobj.Loc, dir string) ([]byte, bool) {
+	if data, ok := d.memo.get(l.Hash()); ok {
+		return data, true
+	}
+	typ, data, err := d.g.rd.ReadLoc(l)
+	if err == nil && typ != plumbing.TreeObject {
+		err = plumbing.ErrObjectNotFound // not a tree, as go-git says
+	}
+	if err != nil {
+		if d.r != nil {
+			d.r.Fail(dir, "tree %s is missing or corrupt (%v): its files were not scanned; run 'git fsck' to check the repository", l.Hash(), err)
+		}
+		return nil, false
+	}
+	d.memo.put(l.Hash(), data)
+	return data, true
+}
+
+// readBase reads a parent's version of a folder; one that cannot be read
+// counts as empty: everything in the commit's version is looked at.
+func (d *treeDiff) readBase(h plumbing.Hash) []byte {
+	if data, ok := d.memo.get(h); ok {
+		return data
+	}
+	typ, data, err := d.g.rd.Read(h)
+	if err != nil || typ != plumbing.TreeObject {
+		return nil
+	}
+	d.memo.put(h, data)
+	return data
+}
+
+// run walks the frames on the stack until none is left or v says stop.
+func (d *treeDiff) run(v treeVisitor) {
+	for len(d.stack) > 0 {
+		top := &d.stack[len(d.stack)-1]
+		if len(top.data) == 0 {
+			d.path = d.path[:top.dir]
+			d.bases = d.bases[:top.base]
+			d.stack = d.stack[:len(d.stack)-1]
+			if len(d.stack) > 0 {
+				d.path = d.path[:d.stack[len(d.stack)-1].dir]
+			}
+			continue
+		}
+		if top.nbase == 1 {
+			b := d.bases[top.base]
+			if len(top.data) == len(b) && len(b) <= top.suffix {
+				top.data = nil // the rest is the parent's
+				continue
+			}
+			if top.prefix > 0 {
+				// An entry within the common start is the parent's.
+				nul := bytes.IndexByte(top.data, 0)
+				if end := nul + 1 + hashLen; nul >= 0 && end <= top.prefix {
+					top.data, d.bases[top.base] = top.data[end:], b[end:]
+					top.prefix -= end
+					continue
+				}
+				top.prefix = 0
+			}
+		}
+		e, rest, ok := nextEntry(top.data)
+		if !ok {
+			// A malformed tree: what parsed was looked at.
+			top.data = nil
+			continue
+		}
+		top.data = rest
+		if d.inBase(top, e) {
+			continue
+		}
+		switch {
+		case e.mode.IsFile():
+			d.path = append(d.path[:top.dir], e.name...)
+			if v.blob(d.g.store.Locate(e.hash), d.path) {
+				d.stack = d.stack[:0]
+				return
+			}
+		case e.mode == filemode.Dir:
+			d.path = append(d.path[:top.dir], e.name...)
+			l := d.g.store.Locate(e.hash)
+			if !v.tree(l, d.path) {
+				continue
+			}
+			if len(d.stack) >= maxTreeDepth {
+				if !d.deep && d.r != nil {
+					d.deep = true
+					d.r.Fail(finding.ValidPath(string(d.path)), "tree nested more than %d folders deep: the folders below were not scanned", maxTreeDepth)
+				}
+				continue
+			}
+			data, ok := d.read(l, finding.ValidPath(string(d.path)))
+			if !ok {
+				continue
+			}
+			// The parents' versions of this folder.
+			base := len(d.bases)
+			for k := range top.nbase {
+				var sub []byte
+				if m := d.match[k]; !m.IsZero() {
+					sub = d.readBase(m)
+				}
+				d.bases = append(d.bases, sub)
+			}
+			d.path = append(d.path, '/')
+			d.stack = append(d.stack, d.newFrame(data, base, len(d.path)))
+		}
+		// Submodules (gitlinks) are other repositories: not read.
+	}
+}
+
+// inBase reports whether a parent's version of the folder has entry e as
+// it is (same name, same object). It moves each parent's entries on past
+// e, in git's tree order, and notes in match the folder each parent has
+// under e's name (the zero hash for none).
+func (d *treeDiff) inBase(f *diffFrame, e treeEntry) bool {
+	same := false
+	d.match = d.match[:0]
+	eDir := e.mode == filemode.Dir
+	for k := range f.nbase {
+		b := d.bases[f.base+k]
+		var m plumbing.Hash
+		for len(b) > 0 {
+			be, rest, ok := nextEntry(b)
+			if !ok {
+				b = nil
+				break
+			}
+			bDir := be.mode == filemode.Dir
+			c := compareEntries(be.name, bDir, e.name, eDir)
+			if c > 0 {
+				break
+			}
+			b = rest
+			if c == 0 {
+				if be.hash == e.hash {
+					same = true
+				} else if bDir {
+					m = be.hash
+				}
+				break
+			}
+		}
+		d.bases[f.base+k] = b
+		d.match = append(d.match, m)
+	}
+	return same
+}
+
+// treeEntry is one entry of a tree object.
+type treeEntry struct {
+	mode filemode.FileMode
+	name []byte
+	hash plumbing.Hash
+}
+
+// nextEntry parses the first entry of a tree's bytes: "<octal mode>
+// <name>\x00<20-byte hash>".
+func nextEntry(b []byte) (treeEntry, []byte, bool) {
+	var e treeEntry
+	sp := bytes.IndexByte(b, ' ')
+	if sp <= 0 || sp > 7 {
+		return e, nil, false
+	}
+	var mode uint32
+	for _, c := range b[:sp] {
+		if c < '0' || c > '7' {
+			return e, nil, false
+		}
+		mode = mode<<3 | uint32(c-'0')
+	}
+	b = b[sp+1:]
+	nul := bytes.IndexByte(b, 0)
+	if nul < 0 || len(b) < nul+21 {
+		return e, nil, false
+	}
+	e.mode, e.name = filemode.FileMode(mode), b[:nul]
+	copy(e.hash[:], b[nul+1:nul+21])
+	return e, b[nul+21:], true
+}
+
+// compareEntries orders tree entries as git sorts them: by name, a folder's
+// as if it ended in "/".
+func compareEntries(a []byte, aDir bool, b []byte, bDir bool) int {
+	n := min(len(a), len(b))
+	if c := bytes.Compare(a[:n], b[:n]); c != 0 {
+		return c
+	}
+	next := func(name []byte, dir bool) int {
+		if len(name) > n {
+			return int(name[n])
+		}
+		if dir {
+			return '/'
+		}
+		return 0
+	}
+	x, y := next(a, aDir), next(b, bDir)
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+const hashLen = 20
+
+// commonPrefix returns how many bytes a and b start with alike.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for ; i < n && a[i] == b[i]; i++ {
+	}
+	return i
+}
+
+// commonSuffix returns how many bytes a and b end with alike.
+func commonSuffix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x := binary.LittleEndian.Uint64(a[len(a)-i-8:]) ^ binary.LittleEndian.Uint64(b[len(b)-i-8:])
+		if x != 0 {
+			return i + bits.LeadingZeros64(x)/8
+		}
+	}
+	for ; i < n && a[len(a)-1-i] == b[len(b)-1-i]; i++ {
+	}
+	return i
+}

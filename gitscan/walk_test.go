@@ -1,0 +1,182 @@
+package gitscan
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// The walk is checked against the walk it replaced (referenceWalk): every
+// tree of every selected commit, each once, a map entry per tree and
+// blob, the boundary's trees first. Both must find the same new blobs,
+// each at the same commit and path.
+
+// referenceWalk registers every blob the selection introduced: the first
+// commit, in the selection's order, and path, in tree order, that held it,
+// for blobs no boundary commit holds.
+func referenceWalk(t testing.TB, g *gitRepo, sel *selection, skip func(string, bool) bool) map[plumbing.Hash]blobOrigin {
+	t.Helper()
+	seenTrees := map[plumbing.Hash]bool{}
+	seenBlobs := map[plumbing.Hash]bool{}
+	out := map[plumbing.Hash]blobOrigin{}
+	commit := -1
+	var walk func(h plumbing.Hash, dir string)
+	walk = func(h plumbing.Hash, dir string) {
+		g.treeEntries(h, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
+			p := dir + string(name)
+			switch {
+			case mode.IsFile():
+				if seenBlobs[eh] || (commit >= 0 && skip != nil && skip(p, false)) {
+					return
+				}
+				seenBlobs[eh] = true
+				if commit >= 0 {
+					out[eh] = blobOrigin{commit: commit, path: finding.ValidPath(p)}
+				}
+			case mode == filemode.Dir:
+				if seenTrees[eh] || (commit >= 0 && skip != nil && skip(p, true)) {
+					return
+				}
+				seenTrees[eh] = true
+				walk(eh, p+"/")
+			}
+		})
+	}
+	root := func(h plumbing.Hash) {
+		if !seenTrees[h] {
+			seenTrees[h] = true
+			walk(h, "")
+		}
+	}
+	for _, b := range sel.boundary {
+		root(b.tree)
+	}
+	for i := range sel.commits {
+		commit = i
+		root(sel.commits[i].tree)
+	}
+	return out
+}
+
+// checkWalk compares the walk of set with the reference walk.
+func checkWalk(t *testing.T, what string, r *testgit.Repo, set revSet, skip func(string, bool) bool) {
+	t.Helper()
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	o := scanner.DefaultOptions()
+	o.Skip = skip
+	c := &scanner.Collector{}
+	run := scanner.New(o).Start(c)
+	sel, err := g.selectCommits(context.Background(), run, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := referenceWalk(t, g, sel, skip)
+	gs := newGitSink(c)
+	w := g.walkHistory(context.Background(), run, gs, sel)
+	ctx := context.Background()
+	got := map[plumbing.Hash]bool{}
+	for _, h := range w.blobs {
+		if got[h] {
+			t.Errorf("%s: blob %s registered twice", what, h)
+		}
+		got[h] = true
+	}
+	extra := 0
+	for h := range got {
+		if _, ok := want[h]; ok {
+			continue
+		}
+		if !w.inBoundary(ctx, h) {
+			o, _ := w.origin(h)
+			t.Errorf("%s: blob %s at %s (commit %d) is new to the walk only", what, h, o.path, o.commit)
+		}
+		extra++
+	}
+	w.originsOf(w.blobs)
+	for h, wo := range want {
+		if !got[h] {
+			t.Errorf("%s: blob %s at %s (commit %d) not registered", what, h, wo.path, wo.commit)
+			continue
+		}
+		if o, ok := w.origin(h); !ok || o != wo {
+			t.Errorf("%s: blob %s at %s (commit %d), want %s (commit %d)", what, h, o.path, o.commit, wo.path, wo.commit)
+		}
+		if w.inBoundary(ctx, h) {
+			t.Errorf("%s: blob %s is new, but in the boundary", what, h)
+		}
+	}
+	if len(c.Warnings) > 0 {
+		t.Errorf("%s: warnings %v", what, c.Warnings)
+	}
+	t.Logf("%s: %d commits, %d blobs, %d of them a boundary commit's", what, len(sel.commits), len(want), extra)
+}
+
+// TestWalkMatchesReference walks random histories (merges, octopus merges,
+// roots, renames of folders, reverts) whole, by ranges and by --since,
+// with and without a filter of paths.
+func TestWalkMatchesReference(t *testing.T) {
+	t.Parallel()
+	r, commits := walkHistoryFixture(t, 11, 250)
+	rng := rand.New(rand.NewPCG(11, 2))
+	skip := func(p string, dir bool) bool {
+		return strings.HasSuffix(p, "f3.txt") || (dir && path.Base(p) == "d2")
+	}
+	for _, sk := range []func(string, bool) bool{nil, skip} {
+		name := "no filter"
+		if sk != nil {
+			name = "filter"
+		}
+		checkWalk(t, name+": all", r, revSet{all: true}, sk)
+		for range 15 {
+			a, b := commits[rng.IntN(len(commits))], commits[rng.IntN(len(commits))]
+			checkWalk(t, fmt.Sprintf("%s: %.7s..%.7s", name, a, b), r, revSet{include: []plumbing.Hash{plumbing.NewHash(b)}, exclude: []plumbing.Hash{plumbing.NewHash(a)}}, sk)
+		}
+		for range 5 {
+			since := time.Unix(testgit.Epoch.Unix()+int64(rng.IntN(250))*600, 0)
+			checkWalk(t, fmt.Sprintf("%s: since %v", name, since), r, revSet{all: true, since: since}, sk)
+		}
+	}
+}
+
+// walkHistoryFixture is a random history in which folders are renamed and
+// files go back to older contents, so that trees and blobs come again
+// under other paths and commits.
+func walkHistoryFixture(t testing.TB, seed uint64, n int) (*testgit.Repo, []string) {
+	r, commits := randomHistory(t, seed, n, mildSkew, 17)
+	// On top, commits that move a folder, bring back an old file and
+	// copy one folder into another.
+	wt := t.TempDir() + "/wt"
+	r.GitIn(t.TempDir(), "clone", "-q", r.Dir, wt)
+	w := r.At(t, wt)
+	w.Git("checkout", "-q", "-B", "work", commits[len(commits)-1])
+	files := strings.Fields(w.Git("ls-files"))
+	if len(files) > 0 {
+		dir := path.Dir(files[0])
+		w.Git("mv", dir, "moved-"+path.Base(dir))
+		w.Commit("move a folder")
+		w.Git("checkout", commits[n/3], "--", ".")
+		w.Commit("bring back old contents")
+		w.Git("rm", "-r", "-q", "--cached", ".")
+		w.Git("checkout", commits[n/2], "--", ".")
+		w.Commit("back again")
+	}
+	w.Git("push", "-q", "origin", "work")
+	for _, c := range strings.Fields(w.Git("rev-list", "-3", "work")) {
+		commits = append(commits, c)
+	}
+	return r, commits
+}

@@ -1,0 +1,104 @@
+package gitobj
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/binary"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// syntheticIndex makes a version 2 pack index of n names (SHA-1s of the
+// numbers from 0), at offsets 12, 13, ...
+func syntheticIndex(n int) *packIndex {
+	names := make([][]byte, n)
+	for i := range names {
+		s := sha1.Sum([]byte(strconv.Itoa(i)))
+		names[i] = s[:]
+	}
+	x, err := parsePackIndex(indexBytes(names))
+	if err != nil {
+		panic(err)
+	}
+	return x
+}
+
+// indexBytes lays out a version 2 pack index of names.
+func indexBytes(names [][]byte) []byte {
+	names = slices.Clone(names)
+	slices.SortFunc(names, bytes.Compare)
+	b := []byte("\xfftOc\x00\x00\x00\x02")
+	var fan [256]uint32
+	for _, n := range names {
+		fan[n[0]]++
+	}
+	sum := uint32(0)
+	for _, c := range fan {
+		sum += c
+		b = binary.BigEndian.AppendUint32(b, sum)
+	}
+	for _, n := range names {
+		b = append(b, n...)
+	}
+	b = append(b, make([]byte, 4*len(names))...) // CRC-32s
+	for i := range names {
+		b = binary.BigEndian.AppendUint32(b, uint32(12+i))
+	}
+	return append(b, make([]byte, 2*hashLen)...)
+}
+
+// TestIndexFind looks up every name of indexes of many sizes, and names
+// that are not there: next to each name, and at the ends of the range.
+func TestIndexFind(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 2, 3, 17, 256, 1000, 40_000} {
+		x := syntheticIndex(n)
+		checkFind(t, x, n)
+		x.hashed.Store(newNameTable(x)) // as after many lookups
+		checkFind(t, x, n)
+	}
+}
+
+func checkFind(t *testing.T, x *packIndex, n int) {
+	t.Helper()
+	{
+		for i := range x.count {
+			name := x.name(i)
+			if got := x.find(name); got != i {
+				t.Fatalf("%d names: name %d found at %d", n, i, got)
+			}
+			for _, d := range []int{-1, 1} {
+				near := bytes.Clone(name)
+				k := hashLen - 1
+				for ; k >= 0; k-- { // name ± 1, as a 160-bit number
+					near[k] += byte(d)
+					if (d == 1 && near[k] != 0) || (d == -1 && near[k] != 0xff) {
+						break
+					}
+				}
+				if k < 0 {
+					continue
+				}
+				want := -1
+				if i+d >= 0 && i+d < x.count && bytes.Equal(x.name(i+d), near) {
+					want = i + d
+				}
+				if got := x.find(near); got != want {
+					t.Fatalf("%d names: %x found at %d, want %d", n, near, got, want)
+				}
+			}
+		}
+		for _, h := range [][]byte{make([]byte, hashLen), bytes.Repeat([]byte{0xff}, hashLen), bytes.Repeat([]byte{0x80}, hashLen)} {
+			want := -1
+			for i := range x.count {
+				if bytes.Equal(x.name(i), h) {
+					want = i
+				}
+			}
+			if got := x.find(h); got != want {
+				t.Errorf("%d names: %x found at %d, want %d", n, h, got, want)
+			}
+		}
+	}
+}

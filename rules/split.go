@@ -1,0 +1,333 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+)
+
+// Keys split across string literals. People split long strings, and
+// linters and formatters do it for them:
+//
+//	KEY = ("eyJhbGciOiJIUzI1NiJ9."          # Python: adjacent literals
+//	       "eyJzdWIiOiJhZ2VudC0xIn0.sig")
+//	const key = 'eyJhbGciOiJIUzI1NiJ9.' +    // JS, TS, Java, C#, Go
+//	    'eyJzdWIiOiJhZ2VudC0xIn0.sig';
+//	export KEY="eyJhbGciOiJIUzI1NiJ9.\
+//	eyJzdWIiOiJhZ2VudC0xIn0.sig"            # shell: a continued line
+//
+// A joiner reads such a token's text as the language would join it: when
+// a piece's base64url text reaches the quote that closes its literal, and
+// only concatenation follows (blanks, line ends, one operator: + . .. & ||,
+// a backslash line continuation, comments) up to the quote that opens
+// another literal whose text goes on with base64url, the text goes on
+// there; a backslash that ends a line goes on at the next line's first
+// byte. Anything else ends the text. The work is bounded: the joined text
+// is at most maxJoinText bytes, the pieces lie within maxJoinSpan bytes of
+// the first, and the text between two pieces is at most maxJoinGap bytes.
+//
+// A literal that follows a whole key is not part of it ("token": "<key>"
+// on one line of a YAML file, "user": "bob" on the next): where the
+// signature is as long as its alg makes signatures when a piece ends, the
+// token ends there (see endAtWholeSignature).
+
+// Bounds of a join. The span fits in the overlap of the scanner's chunks
+// (64 KiB), so a joined key is whole in the chunk where it starts.
+const (
+	maxJoinText = 2*MaxTokenLen + 8
+	maxJoinSpan = 32 << 10
+	maxJoinGap  = 1 << 10
+)
+
+// tokenByte marks the bytes a token's text is made of: base64url, '.', '='.
+var tokenByte = func() (t [256]bool) {
+	t = b64url
+	t['.'], t['='] = true, true
+	return t
+}()
+
+func isQuote(c byte) bool { return c == '"' || c == '\'' || c == '`' }
+
+// A joiner reads the text of a token written in pieces.
+type joiner struct {
+	buf    []byte
+	text   []byte  // the token's text joined so far
+	pieces []piece // where each piece of text is in buf
+	pos    int     // where reading goes on in buf
+	quote  byte    // the quote of the literal being read, or 0
+	limit  int     // the span's end in buf
+	done   bool    // the text has ended
+}
+
+// A piece is a stretch of text read from one place of buf.
+type piece struct{ text, buf int }
+
+// begin starts the text of the token that starts at buf[start:] and whose
+// first piece stopped at buf[stop]. It reports false unless a piece
+// follows: stop is a quote that closes the literal start is in (the
+// nearest quote before start on its line), followed by concatenation and
+// a literal, or a backslash that ends the line.
+func (j *joiner) begin(buf []byte, start, stop int) bool {
+	*j = joiner{buf: buf, quote: openingQuote(buf, start), limit: min(len(buf), start+maxJoinSpan)}
+	if stop >= j.limit {
+		return false
+	}
+	next, ok := j.continues(stop)
+	if !ok {
+		return false
+	}
+	j.text = append(make([]byte, 0, 2*(stop-start)+64), buf[start:stop]...)
+	j.pieces = append(j.pieces, piece{0, start}, piece{len(j.text), next})
+	j.pos = next
+	return true
+}
+
+// openingQuote returns the quote that opens the literal holding
+// buf[start:]: the nearest quote before start on its line (within the
+// context window), or 0.
+func openingQuote(buf []byte, start int) byte {
+	for i := start - 1; i >= 0 && start-i <= contextBefore; i-- {
+		switch c := buf[i]; {
+		case c == '\n':
+			return 0
+		case isQuote(c):
+			return c
+		}
+	}
+	return 0
+}
+
+// continues reports where the text goes on when the current piece stops
+// at buf[i], a byte that is not of a token, and whether it does.
+func (j *joiner) continues(i int) (int, bool) {
+	buf := j.buf
+	if n := lineContinuation(buf, i); n > 0 {
+		if i+n < j.limit && tokenByte[buf[i+n]] {
+			return i + n, true
+		}
+		return 0, false
+	}
+	if j.quote == 0 || buf[i] != j.quote {
+		return 0, false
+	}
+	k, ok := skipConcatenation(buf, i+1, min(j.limit, i+1+maxJoinGap))
+	if !ok {
+		return 0, false
+	}
+	k, q := openLiteral(buf, k, j.limit)
+	if q == 0 || k >= j.limit || !tokenByte[buf[k]] {
+		return 0, false
+	}
+	j.quote = q
+	return k, true
+}
+
+// lineContinuation returns the length of a backslash that ends a line at
+// buf[i:] (backslash, optional CR, LF), or 0.
+func lineContinuation(buf []byte, i int) int {
+	if i+1 < len(buf) && buf[i] == '\\' {
+		if buf[i+1] == '\n' {
+			return 2
+		}
+		if buf[i+1] == '\r' && i+2 < len(buf) && buf[i+2] == '\n' {
+			return 3
+		}
+	}
+	return 0
+}
+
+// skipConcatenation returns the end of the text at buf[i:limit] that can
+// stand between two string literals joined into one: blanks, line ends,
+// backslash line continuations, comments (// # -- to the end of the line,
+// /* */), and at most one concatenation operator (+ . .. & ||). ok is
+// false when other text comes first, or the limit.
+func skipConcatenation(buf []byte, i, limit int) (int, bool) {
+	op := false
+	for i < limit {
+		c := buf[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+			i++
+		case lineContinuation(buf, i) > 0:
+			i += lineContinuation(buf, i)
+		case c == '#' || hasAt(buf, i, "//") || hasAt(buf, i, "--"):
+			for i < limit && buf[i] != '\n' {
+				i++
+			}
+		case hasAt(buf, i, "/*"):
+			end := indexAt(buf[:limit], i+2, "*/")
+			if end < 0 {
+				return 0, false
+			}
+			i = end + 2
+		case !op && (hasAt(buf, i, "||") || hasAt(buf, i, "..")):
+			op, i = true, i+2
+		case !op && (c == '+' || c == '.' || c == '&'):
+			op, i = true, i+1
+		default:
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// openLiteral reads the opening of a string literal at buf[i:]: an
+// optional prefix of up to two letters (Python's r b u f, C's L u8,
+// C#'s @ $) and a quote. It returns where the literal's text starts and
+// its quote, or a zero quote.
+func openLiteral(buf []byte, i, limit int) (int, byte) {
+	for n := 0; n <= 2 && i+n < limit; n++ {
+		c := buf[i+n]
+		if isQuote(c) {
+			return i + n + 1, c
+		}
+		if !isLiteralPrefix(c) {
+			break
+		}
+	}
+	return 0, 0
+}
+
+func isLiteralPrefix(c byte) bool {
+	switch c {
+	case 'r', 'R', 'b', 'B', 'u', 'U', 'f', 'F', 'L', '8', '@', '$':
+		return true
+	}
+	return false
+}
+
+func hasAt(buf []byte, i int, s string) bool {
+	return i+len(s) <= len(buf) && string(buf[i:i+len(s)]) == s
+}
+
+// indexAt returns the index of s in buf at or after i, or -1.
+func indexAt(buf []byte, i int, s string) int {
+	for ; i+len(s) <= len(buf); i++ {
+		if string(buf[i:i+len(s)]) == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// joinRead counts the bytes of buf that joins have read, for the test of
+// their bound.
+var joinRead atomic.Int64
+
+// fill reads the joined text until it is n bytes long or has ended.
+func (j *joiner) fill(n int) {
+	from := j.pos
+	defer func() { joinRead.Add(int64(j.pos - from)) }()
+	n = min(n, maxJoinText)
+	for !j.done && len(j.text) < n {
+		i := j.pos
+		end := min(j.limit, i+n-len(j.text))
+		for i < end && tokenByte[j.buf[i]] {
+			i++
+		}
+		j.text = append(j.text, j.buf[j.pos:i]...)
+		j.pos = i
+		if len(j.text) >= maxJoinText {
+			j.done = true
+			return
+		}
+		if i == end && end < j.limit {
+			return // n bytes read: the rest when asked
+		}
+		if i >= j.limit {
+			j.done = true
+			return
+		}
+		next, ok := j.continues(i)
+		if !ok {
+			j.done = true
+			return
+		}
+		j.pos = next
+		j.pieces = append(j.pieces, piece{len(j.text), next})
+	}
+}
+
+// sourceEnd returns the offset in buf just after the byte at text[t-1]:
+// the end in buf of the text before text[t].
+func (j *joiner) sourceEnd(t int) int {
+	if t == 0 {
+		return j.pieces[0].buf
+	}
+	return j.source(t-1) + 1
+}
+
+// source returns the offset in buf of the byte at text[t].
+func (j *joiner) source(t int) int {
+	p := j.pieces[0]
+	for _, q := range j.pieces[1:] {
+		if q.text > t {
+			break
+		}
+		p = q
+	}
+	return p.buf + t - p.text
+}
+
+// sigLengths are the lengths in bytes of the signatures each alg makes;
+// for RSA, those of 1024- to 4096-bit keys.
+var sigLengths = map[string][]int{
+	"HS256": {32}, "HS384": {48}, "HS512": {64},
+	"ES256": {64}, "ES384": {96}, "ES512": {132},
+	"EdDSA": {64, 114}, "Ed25519": {64}, "Ed448": {114},
+	"RS256": {128, 256, 384, 512}, "RS384": {128, 256, 384, 512}, "RS512": {128, 256, 384, 512},
+	"PS256": {128, 256, 384, 512}, "PS384": {128, 256, 384, 512}, "PS512": {128, 256, 384, 512},
+}
+
+// endAtWholeSignature ends the joined text where a piece ends and the
+// signature is whole, as long as its header's alg makes signatures (the
+// header from the text's first "eyJ", or from the last one before the
+// first '.', as lastPrefix tries), and reports whether it cut the text. A
+// literal after a whole key goes on with other text, not with the key.
+func (j *joiner) endAtWholeSignature() bool {
+	d1 := bytes.IndexByte(j.text, '.')
+	if d1 < 0 {
+		return false
+	}
+	d2 := bytes.IndexByte(j.text[d1+1:], '.')
+	if d2 < 0 {
+		return false
+	}
+	sig := d1 + 1 + d2 + 1
+	lengths := sigLengths[headerAlg(j.text[:d1])]
+	if last := bytes.LastIndex(j.text[1:d1], prefix); last >= 0 {
+		lengths = append(lengths[:len(lengths):len(lengths)], sigLengths[headerAlg(j.text[1+last:d1])]...)
+	}
+	if len(lengths) == 0 {
+		return false
+	}
+	for _, p := range j.pieces[1:] {
+		if p.text <= sig || p.text >= len(j.text) {
+			continue
+		}
+		for _, n := range lengths {
+			if p.text-sig == base64.RawURLEncoding.EncodedLen(n) {
+				j.text, j.done = j.text[:p.text], true
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// headerAlg returns the alg of a JWS header segment, or "".
+func headerAlg(seg []byte) string {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(string(seg), "="))
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(b, &h) != nil {
+		return ""
+	}
+	return h.Alg
+}

@@ -1,0 +1,229 @@
+package rules
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testtoken"
+)
+
+// splitKey cuts a key into pieces at the given offsets.
+func splitKey(k string, at ...int) []string {
+	var out []string
+	last := 0
+	for _, a := range at {
+		out = append(out, k[last:a])
+		last = a
+	}
+	return append(out, k[last:])
+}
+
+// TestSplitLiterals: a key split across string literals the way each
+// language joins them is found whole, at its first piece.
+func TestSplitLiterals(t *testing.T) {
+	t.Parallel()
+	k := planted
+	dot1 := strings.IndexByte(k, '.')
+	dot2 := dot1 + 1 + strings.IndexByte(k[dot1+1:], '.')
+	cuts := map[string][]int{
+		"after the header's dot":   {dot1 + 1},
+		"before the header's dot":  {dot1},
+		"in the header":            {7},
+		"in the payload and after": {dot1 + 20, dot2 + 1},
+		"in the signature":         {dot2 + 10},
+		"every 40 bytes":           {40, 80, 120, 160},
+	}
+	layouts := []struct {
+		name   string
+		before string
+		join   func([]string) string
+		after  string
+	}{
+		{"python adjacent", "KEY = (", func(p []string) string { return `"` + strings.Join(p, "\"\n       \"") + `"` }, ")\n"},
+		{"python with comments", "KEY = (\n    ", func(p []string) string { return `'` + strings.Join(p, "'  # part\n    '") + `'` }, "\n)\n"},
+		{"python prefixes", "KEY = (", func(p []string) string { return `r"` + strings.Join(p, "\" f\"") + `"` }, ")\n"},
+		{"python continuation", "KEY = ", func(p []string) string { return `"` + strings.Join(p, "\" \\\n    \"") + `"` }, "\n"},
+		{"js plus", "const key = ", func(p []string) string { return `'` + strings.Join(p, "' +\n  '") + `'` }, ";\n"},
+		{"js template", "const key = ", func(p []string) string { return "`" + strings.Join(p, "` + `") + "`" }, ";\n"},
+		{"java block comment", "String key = ", func(p []string) string { return `"` + strings.Join(p, "\" /* split */ + \"") + `"` }, ";\n"},
+		{"go", "const key = ", func(p []string) string { return `"` + strings.Join(p, "\" +\n\t\"") + `"` }, "\n"},
+		{"c#", "var key = ", func(p []string) string { return `@"` + strings.Join(p, "\" + @\"") + `"` }, ";\n"},
+		{"c adjacent", "static const char *key = ", func(p []string) string { return `"` + strings.Join(p, "\"\r\n    \"") + `"` }, ";\r\n"},
+		{"php", "$key = ", func(p []string) string { return `'` + strings.Join(p, "' . '") + `'` }, ";\n"},
+		{"lua", "local key = ", func(p []string) string { return `"` + strings.Join(p, `" .. "`) + `"` }, "\n"},
+		{"sql", "SELECT ", func(p []string) string { return `'` + strings.Join(p, "' || '") + `'` }, ";\n"},
+		{"shell in quotes", "export KEY=", func(p []string) string { return `"` + strings.Join(p, "\\\n") + `"` }, "\n"},
+		{"shell unquoted", "KEY=", func(p []string) string { return strings.Join(p, "\\\n") }, "\n"},
+		{"shell adjacent quotes", "KEY=", func(p []string) string { return `"` + strings.Join(p, "\"\\\n\"") + `"` }, "\n"},
+		{"string continuation", "key = '", func(p []string) string { return strings.Join(p, "\\\r\n") }, "'\n"},
+	}
+	for cname, at := range cuts {
+		for _, l := range layouts {
+			t.Run(l.name+"/"+cname, func(t *testing.T) {
+				t.Parallel()
+				text := l.before + l.join(splitKey(k, at...)) + l.after
+				buf := []byte("line one\n" + text + "last line\n")
+				got := cfg.Find(buf)
+				first := 9 + len(l.before) + strings.Index(l.join([]string{"X"}), "X")
+				if len(got) != 1 || got[0].Token != k || got[0].Start != first || got[0].Rule != RuleAPIKey {
+					t.Fatalf("in %q: got %s, want the key at %d", text, describe(got), first)
+				}
+				if got[0].End != bytes.LastIndexByte(buf, k[len(k)-1])+1 {
+					t.Errorf("match ends at %d, after its last piece at %d", got[0].End, bytes.LastIndexByte(buf, k[len(k)-1])+1)
+				}
+				sameMatches(t, text, got, oracle.Find(buf))
+			})
+		}
+	}
+}
+
+// TestSplitContext: a generic JWT split across literals is judged whole:
+// reported in a Lofty context (on its first or last piece's line), not
+// without.
+func TestSplitContext(t *testing.T) {
+	t.Parallel()
+	gen := testtoken.Generic("split")
+	p := splitKey(gen, 30, 90)
+	joined := `"` + strings.Join(p, "\"\n    \"") + `"`
+	for _, tt := range []struct {
+		text string
+		want bool
+	}{
+		{"LOFTY_API_KEY = (" + joined + ")\n", true},
+		{"KEY = (" + joined + ")  # lofty\n", true},
+		{"KEY = (" + joined + ")\n", false},
+		{"SUPABASE_KEY = (" + joined + ")\n", false},
+	} {
+		got := cfg.Find([]byte(tt.text))
+		if (len(got) == 1 && got[0].Token == gen && got[0].Rule == RuleUnconfirmed) != tt.want || len(got) > 1 {
+			t.Errorf("%q: got %s, want reported %v", tt.text, describe(got), tt.want)
+		}
+	}
+}
+
+// TestSplitNotJoined: literals that the language does not join, or that
+// hold separate tokens, are not joined; each whole token is still found.
+func TestSplitNotJoined(t *testing.T) {
+	t.Parallel()
+	k, k2 := planted, key(map[string]any{"sub": "other"})
+	half := len(k) / 2
+	tests := []struct {
+		name string
+		text string
+		want []string // tokens found, in order
+	}{
+		{"comma", `keys = ["` + k[:half] + `", "` + k[half:] + `"]`, nil},
+		{"two keys in a list", `keys = ["` + k + `", "` + k2 + `"]`, []string{k, k2}},
+		{"two keys adjacent", `keys = ("` + k + `" "` + k2 + `")`, []string{k, k2}},
+		{"key plus a path", `url = "` + k + `" + "/v1.0/me"`, []string{k}},
+		{"key plus a query", `url = '` + k + `' + '&x=1'`, []string{k}},
+		{"method call", `s = "` + k[:half] + `".strip("` + k[half:] + `")`, nil},
+		{"two operators", `s = "` + k[:half] + `" + + "` + k[half:] + `"`, nil},
+		{"assignment between", `a = "` + k[:half] + `"; b = "` + k[half:] + `"`, nil},
+		{"mismatched quote", `a = "` + k[:half] + `' + '` + k[half:] + `"`, nil},
+		{"unterminated block comment", `a = "` + k[:half] + `" /* + "` + k[half:] + `"`, nil},
+		{"no opening quote", `a = ` + k[:half] + `" + "` + k[half:] + `"`, nil},
+		{"blank after continuation", "KEY=" + k[:half] + "\\\n " + k[half:], nil},
+		{"gap too long", `a = ("` + k[:half] + `"` + strings.Repeat(" ", maxJoinGap) + `"` + k[half:] + `")`, nil},
+		{"escaped newline in the literal", `a = "` + k + `\n"`, []string{k}},
+		{"quoted keys of YAML", `"token": "` + k + "\"\n\"user\": \"bob\"", []string{k}},
+		{"a literal after a key", `KEY = ("` + k + `"` + "\n" + `"abc.def")`, []string{k}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			buf := []byte(tt.text + "\n")
+			got := cfg.Find(buf)
+			var toks []string
+			for _, m := range got {
+				toks = append(toks, m.Token)
+			}
+			if strings.Join(toks, " ") != strings.Join(tt.want, " ") {
+				t.Fatalf("got %d tokens %s, want %d", len(toks), describe(got), len(tt.want))
+			}
+			sameMatches(t, tt.name, got, oracle.Find(buf))
+		})
+	}
+}
+
+// TestSplitBounded: hostile inputs made of literal after literal cost
+// work linear in their size: the joined text each "eyJ" reads is bounded,
+// and what one join has read is not read again by the next.
+//
+// It does not run in parallel: it counts the bytes all joins read.
+func TestSplitBounded(t *testing.T) {
+	units := []string{
+		`"eyJ" `, `"eyJ." `, `"eyJa.b" + `, `'eyJa.b.c' + `, "eyJ\\\n", `"eyJ" /* */ `, `"A" "eyJ" "A" `,
+		`"eyJ=" `, `"eyJa.eyJb.eyJc" "` + strings.Repeat("A", 500) + `" `,
+	}
+	for _, u := range units {
+		small := countJoinRead(bytes.Repeat([]byte(u), (64<<10)/len(u)))
+		large := countJoinRead(bytes.Repeat([]byte(u), (640<<10)/len(u)))
+		if large > 12*small+(64<<10) || large > 4*(640<<10) {
+			t.Errorf("%q: joined %d bytes for 64 KiB, %d for 640 KiB: not linear", u, small, large)
+		}
+		t.Logf("%q: %d bytes joined for 64 KiB, %d for 640 KiB", u, small, large)
+		if got := cfg.Find(bytes.Repeat([]byte(u), 1000)); len(got) != 0 {
+			t.Errorf("%q: reported %s", u, describe(got))
+		}
+	}
+}
+
+// countJoinRead runs Find over buf and returns how many bytes of joined
+// text it read, all joins together.
+func countJoinRead(buf []byte) int {
+	before := joinRead.Load()
+	cfg.Find(buf)
+	return int(joinRead.Load() - before)
+}
+
+// splitSeps are the ways FuzzSplit joins pieces: each closes a literal,
+// concatenates and opens the next (or continues a line).
+var splitSeps = []struct{ open, sep, close string }{
+	{`"`, `" "`, `"`},
+	{`"`, "\"\n    \"", `"`},
+	{`'`, "' +\n  '", `'`},
+	{"`", "` + `", "`"},
+	{`"`, `" . "`, `"`},
+	{`"`, "\" # c\n \"", `"`},
+	{`"`, "\" /* c */ + \"", `"`},
+	{`"`, "\\\n", `"`},
+	{``, "\\\r\n", ``},
+	{`'`, `' || '`, `'`},
+}
+
+// FuzzSplit cuts the planted key into up to four pieces at fuzzed places,
+// joins them one of the ways of splitSeps, and puts the result in fuzzed
+// text: the key must be found whole where its first piece starts, and the
+// results must be those of the full judgement.
+func FuzzSplit(f *testing.F) {
+	f.Add([]byte("KEY = (\n"), []byte(")\n"), uint64(0x3050a0), uint8(1))
+	f.Add([]byte(`x = "eyJa.`), []byte(`" + "eyJ"`), uint64(0x10), uint8(2))
+	f.Add([]byte("eyJ\\\n"), []byte("\\\n"), uint64(0xffffffff), uint8(8))
+	f.Fuzz(func(t *testing.T, before, after []byte, cuts uint64, sep uint8) {
+		k := planted
+		var at []int
+		for c := cuts; c != 0 && len(at) < 3; c >>= 16 {
+			// The first piece holds the "eyJ" the search finds.
+			p := int(c&0xffff) % len(k)
+			if p >= len(prefix) && (len(at) == 0 || p > at[len(at)-1]) {
+				at = append(at, p)
+			}
+		}
+		s := splitSeps[int(sep)%len(splitSeps)]
+		text := s.open + strings.Join(splitKey(k, at...), s.sep) + s.close
+		buf := append(append(append(append([]byte{}, before...), '\n'), text...), '\n')
+		buf = append(buf, after...)
+		first := len(before) + 1 + len(s.open)
+		got := cfg.Find(buf)
+		sameMatches(t, "split key", got, oracle.Find(buf))
+		checkFindMatches(t, buf, got)
+		for _, m := range got {
+			if m.Start == first && m.Token == k && m.Rule == RuleAPIKey {
+				return
+			}
+		}
+		t.Fatalf("key in %d pieces at %d not found: %s", len(at)+1, first, describe(got))
+	})
+}
