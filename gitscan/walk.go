@@ -287,13 +287,20 @@ func (d *treeDiff) commit(sel *selection, c int, v treeVisitor) {
 // versions when its children are walked, most often next.
 const treeMemoSize = 4096
 
+// treeMemoBytes bounds what the memo holds: 4096 trees of a crafted
+// repository (a few bytes each in a pack, as deltas of one another) may be
+// megabytes each.
+const treeMemoBytes = 32 << 20
+
 // treeMemo keeps recently read trees by name, in slots by the name's
-// first bytes; an old tree in a slot gives way to a new one.
+// first bytes; an old tree in a slot gives way to a new one. A tree that
+// would take the memo past treeMemoBytes is not kept.
 type treeMemo struct {
 	slots [treeMemoSize]struct {
 		h    plumbing.Hash
 		data []byte
 	}
+	held int // bytes of the trees in the slots
 }
 
 func (m *treeMemo) slot(h plumbing.Hash) int {
@@ -310,7 +317,13 @@ func (m *treeMemo) get(h plumbing.Hash) ([]byte, bool) {
 
 func (m *treeMemo) put(h plumbing.Hash, data []byte) {
 	s := &m.slots[m.slot(h)]
+	m.held -= len(s.data)
+	s.h, s.data = plumbing.ZeroHash, nil
+	if m.held+len(data) > treeMemoBytes {
+		return
+	}
 	s.h, s.data = h, data
+	m.held += len(data)
 }
 
 // read reads tree l, a folder of the selection at dir. One that cannot be
