@@ -3,8 +3,10 @@ package gitobj
 import (
 	"bufio"
 	"compress/zlib"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,9 +45,12 @@ func (o *looseObject) content() io.Reader {
 func (s *Store) openLoose(h plumbing.Hash) (*looseObject, error) {
 	hex := h.String()
 	for _, dir := range s.dirs {
-		f, err := os.Open(filepath.Join(dir, hex[:2], hex[2:]))
-		if err != nil {
+		f, _, err := openRegular(filepath.Join(dir, hex[:2], hex[2:]))
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("loose object %s: %w", hex, err)
 		}
 		o, err := readLooseHeader(f)
 		if err != nil {

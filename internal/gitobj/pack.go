@@ -47,12 +47,8 @@ func openPack(idxName string) (*packFile, error) {
 		p.close()
 		return nil, fmt.Errorf("%s: %w", idxName, err)
 	}
-	if p.f, err = os.Open(p.name); err != nil {
-		p.close()
-		return nil, err
-	}
-	fi, err := p.f.Stat()
-	if err != nil {
+	var fi os.FileInfo
+	if p.f, fi, err = openRegular(p.name); err != nil {
 		p.close()
 		return nil, err
 	}
@@ -83,15 +79,11 @@ func openPack(idxName string) (*packFile, error) {
 
 // mapOrRead maps a whole file, or reads it where mapping is not possible.
 func mapOrRead(name string) ([]byte, bool, error) {
-	f, err := os.Open(name)
+	f, fi, err := openRegular(name)
 	if err != nil {
 		return nil, false, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, false, err
-	}
 	if b, err := mapFile(f, fi.Size()); err == nil {
 		return b, true, nil
 	}
