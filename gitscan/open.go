@@ -19,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -73,9 +74,9 @@ const (
 // reference mode (readGoGit): it holds in memory none bigger than the
 // store holds whole, and streams the rest.
 func (r *Repository) storage(cacheSize cache.FileSize) *filesystem.Storage {
-	var dot billy.Filesystem = osfs.New(r.GitDir)
+	var dot billy.Filesystem = regularFS{osfs.New(r.GitDir)}
 	if r.CommonDir != r.GitDir {
-		dot = dotgit.NewRepositoryFilesystem(dot, osfs.New(r.CommonDir))
+		dot = dotgit.NewRepositoryFilesystem(dot, regularFS{osfs.New(r.CommonDir)})
 	}
 	return filesystem.NewStorageWithOptions(dot, cache.NewObjectLRU(cacheSize), filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: 32 << 20})
 }
@@ -185,7 +186,7 @@ func (g *gitRepo) close() error {
 // repository was cloned with a filter (git clone --filter=blob:none), so
 // it has a promisor remote and .promisor packs.
 func (g *gitRepo) isPartialClone() bool {
-	if b, err := os.ReadFile(filepath.Join(g.loc.CommonDir, "config")); err == nil {
+	if b, err := nonblock.ReadRegular(filepath.Join(g.loc.CommonDir, "config")); err == nil {
 		low := strings.ToLower(string(b))
 		if strings.Contains(low, "partialclone") || strings.Contains(low, "promisor = true") || strings.Contains(low, "promisor=true") {
 			return true
@@ -238,4 +239,24 @@ func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
 		}
 	}
 	return plumbing.ZeroHash, fmt.Errorf("tag %s: too many tags of tags", h)
+}
+
+// regularFS is the repository's folder as go-git reads it, refusing to open
+// for reading anything that is not a regular file or a folder. A named pipe
+// planted as config, packed-refs or a ref (a copied .git folder, an unpacked
+// tarball) would block go-git's open until a writer came, which may be
+// never; Stat does not block, so the pipe is refused before it is opened.
+type regularFS struct{ billy.Filesystem }
+
+func (f regularFS) Open(name string) (billy.File, error) {
+	return f.OpenFile(name, os.O_RDONLY, 0)
+}
+
+func (f regularFS) OpenFile(name string, flag int, perm os.FileMode) (billy.File, error) {
+	if flag&(os.O_WRONLY|os.O_RDWR) == 0 {
+		if fi, err := f.Filesystem.Stat(name); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+			return nil, &os.PathError{Op: "open", Path: name, Err: fmt.Errorf("not a regular file (%s): skipped", fi.Mode().Type())}
+		}
+	}
+	return f.Filesystem.OpenFile(name, flag, perm)
 }

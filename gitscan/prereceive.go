@@ -22,6 +22,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -700,7 +701,7 @@ func (c *countingSink) Finding(f finding.Finding) {
 // sets extensions.objectFormat to sha256: go-git and the object store read
 // SHA-1 names only.
 func checkObjectFormat(repo *Repository) error {
-	b, err := os.ReadFile(filepath.Join(repo.CommonDir, "config"))
+	b, err := nonblock.ReadRegular(filepath.Join(repo.CommonDir, "config"))
 	if err != nil {
 		return nil // no config: SHA-1, git's default
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -92,7 +93,7 @@ func (g *gitRepo) reflogTips() []plumbing.Hash {
 // file name: "<old> <new> <who> <when>\t<message>" a line. A line that is
 // not one is skipped.
 func readReflog(name string, add func(plumbing.Hash)) {
-	f, err := os.Open(name)
+	f, _, err := nonblock.OpenRegular(name)
 	if err != nil {
 		return
 	}

@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -82,7 +82,7 @@ func (g *gitRepo) readRefs() ([]*plumbing.Reference, int) {
 // readPackedRefs adds the refs of the packed-refs file at p to refs, and
 // returns how many lines held none.
 func readPackedRefs(p string, refs map[plumbing.ReferenceName]plumbing.Hash) int {
-	f, err := os.Open(p)
+	f, _, err := nonblock.OpenRegular(p)
 	if err != nil {
 		return 0
 	}
@@ -115,7 +115,7 @@ func readPackedRefs(p string, refs map[plumbing.ReferenceName]plumbing.Hash) int
 
 // readLooseRef reads a loose ref file: a hash (a symbolic ref is not one).
 func readLooseRef(p string) (plumbing.Hash, bool) {
-	f, err := os.Open(p)
+	f, _, err := nonblock.OpenRegular(p)
 	if err != nil {
 		return plumbing.ZeroHash, false
 	}

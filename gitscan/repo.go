@@ -15,6 +15,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -94,7 +95,7 @@ func RepositoryAt(gitDir, workTree string) (*Repository, error) {
 		return nil, fmt.Errorf("%s: %w", gitDir, ErrNotRepository)
 	}
 	repo := &Repository{GitDir: gd, CommonDir: gd}
-	if b, err := os.ReadFile(filepath.Join(gd, "commondir")); err == nil {
+	if b, err := nonblock.ReadRegular(filepath.Join(gd, "commondir")); err == nil {
 		common := strings.TrimSpace(string(b))
 		if !filepath.IsAbs(common) {
 			common = filepath.Join(gd, common)
@@ -124,7 +125,7 @@ func isGitDir(dir string) bool {
 
 // readGitFile reads a .git file ("gitdir: PATH"), relative to its folder.
 func readGitFile(name string) (string, error) {
-	b, err := os.ReadFile(name)
+	b, err := nonblock.ReadRegular(name)
 	if err != nil {
 		return "", err
 	}

@@ -3,7 +3,6 @@ package gitscan
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 )
 
 // Revisions the user names (--ref, --range A..B, what a push updates) are
@@ -187,7 +187,7 @@ func (g *gitRepo) reflogEntry(name string, n int) (plumbing.Hash, error) {
 		if !strings.HasPrefix(full, "refs/") {
 			dir = g.loc.GitDir // HEAD and the like are per worktree
 		}
-		b, err := os.ReadFile(filepath.Join(dir, "logs", filepath.FromSlash(full)))
+		b, err := nonblock.ReadRegular(filepath.Join(dir, "logs", filepath.FromSlash(full)))
 		if err != nil {
 			continue
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -229,7 +229,7 @@ func indexPath(repo *Repository, indexFile string) string {
 
 func readIndex(name string) (*index.Index, map[string]plumbing.Hash, error) {
 	idx := &index.Index{}
-	b, err := os.ReadFile(name)
+	b, err := nonblock.ReadRegular(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return idx, nil, nil
 	}

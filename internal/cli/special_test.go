@@ -182,3 +182,50 @@ func TestGitScanLooseObjectIsAPipe(t *testing.T) {
 		t.Errorf("findings %+v, want the key at app.env; stderr:\n%s", fs, stderr)
 	}
 }
+
+// Named pipes planted elsewhere in .git (a ref, packed-refs, the config,
+// the alternates file, the index) never block a scan: each is refused as
+// not a regular file, and where the repository can still be read, the key
+// its history holds is reported. A hang fails this test by go test's own
+// timeout: before, the open of each pipe never returned.
+func TestGitScanPipesInGitFolder(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		file string // below .git
+		args []string
+		code int    // 1: the key reported; 2: the repository cannot be read
+		say  string // in stderr
+	}{
+		{"packed-refs", nil, 1, "not a regular file"},
+		{"refs/heads/planted", nil, 1, "not a regular file"},
+		{"objects/info/alternates", nil, 1, ""},
+		{"config", nil, 2, "not a regular file"},
+		{"index", []string{"--staged"}, 2, "not a regular file"},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			t.Parallel()
+			r := testgit.New(t, "")
+			r.Write("app.env", "LOFTY_API_KEY="+gitKey("pipes-"+c.file)+"\n")
+			r.Commit("add a key")
+			name := filepath.Join(r.Dir, ".git", filepath.FromSlash(c.file))
+			os.Remove(name)
+			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Mkfifo(name, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"git", r.Dir, "--format", "json"}, c.args...)
+			code, stdout, stderr := runGit(t, nil, "", args...)
+			if code != c.code || !strings.Contains(stderr, c.say) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr, c.code, c.say)
+			}
+			if c.code == 1 {
+				if fs := readJSONReport(t, []byte(stdout)); len(fs) != 1 || fs[0].Path != "app.env" {
+					t.Errorf("findings %+v, want the key at app.env", fs)
+				}
+			}
+		})
+	}
+}

@@ -6,11 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 )
 
 // Commit-graph files. git keeps, beside the packs, a table of every commit
@@ -83,7 +83,7 @@ func OpenCommitGraph(objectsDir string) *CommitGraph {
 	if g, err := openGraphFiles([]string{filepath.Join(info, "commit-graph")}); err == nil {
 		return g
 	}
-	chain, err := os.ReadFile(filepath.Join(info, "commit-graphs", "commit-graph-chain"))
+	chain, err := nonblock.ReadRegular(filepath.Join(info, "commit-graphs", "commit-graph-chain"))
 	if err != nil {
 		return nil
 	}

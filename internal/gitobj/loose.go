@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 )
 
 // Loose objects: one zlib stream of "<type> <size>\x00" and the content
@@ -45,7 +46,7 @@ func (o *looseObject) content() io.Reader {
 func (s *Store) openLoose(h plumbing.Hash) (*looseObject, error) {
 	hex := h.String()
 	for _, dir := range s.dirs {
-		f, _, err := openRegular(filepath.Join(dir, hex[:2], hex[2:]))
+		f, _, err := nonblock.OpenRegular(filepath.Join(dir, hex[:2], hex[2:]))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/internal/inflate"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 )
 
 // Pack files. A .pack holds objects one after another, each a header (its
@@ -48,7 +49,7 @@ func openPack(idxName string) (*packFile, error) {
 		return nil, fmt.Errorf("%s: %w", idxName, err)
 	}
 	var fi os.FileInfo
-	if p.f, fi, err = openRegular(p.name); err != nil {
+	if p.f, fi, err = nonblock.OpenRegular(p.name); err != nil {
 		p.close()
 		return nil, err
 	}
@@ -79,7 +80,7 @@ func openPack(idxName string) (*packFile, error) {
 
 // mapOrRead maps a whole file, or reads it where mapping is not possible.
 func mapOrRead(name string) ([]byte, bool, error) {
-	f, fi, err := openRegular(name)
+	f, fi, err := nonblock.OpenRegular(name)
 	if err != nil {
 		return nil, false, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
 )
 
 // Store is a repository's object folder (and those its alternates name):
@@ -86,7 +87,7 @@ func (s *Store) add(dir string, depth int) {
 	if depth >= 5 {
 		return
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "info", "alternates"))
+	b, err := nonblock.ReadRegular(filepath.Join(dir, "info", "alternates"))
 	if err != nil {
 		return
 	}
