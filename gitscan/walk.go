@@ -31,9 +31,13 @@ import (
 // asked only of blobs with findings or warnings (inBoundary), by a walk of
 // the boundary's whole trees that a scan without findings never makes.
 
-// The walk follows nested folders maxTreeDepth deep (tree.go), as git's
-// core.maxTreeDepth bounds them: a crafted tree nested deeper is reported
-// and not followed.
+// The walk follows nested folders maxTreeDepth deep, to paths of
+// maxDirPath bytes (tree.go), as git and file systems bound them: a
+// crafted tree nested deeper, or with longer names, is reported and not
+// followed. The folders on the way, and their parents' versions, are held
+// up to treesHeld bytes in all: past that the oldest are dropped and read
+// again when the walk comes back to them, so a crafted chain of trees of
+// megabytes each costs reads, not memory.
 
 // walkTreeSeen marks, in the walk's table, a tree already walked.
 const walkTreeSeen = -1
@@ -230,15 +234,29 @@ type treeDiff struct {
 	match []plumbing.Hash
 	deep  bool // the depth bound was reported
 	memo  *treeMemo
+	held  int // bytes of the trees the frames hold (not dropped)
+	// Of each entry of bases: the tree's name (zero: none) and length,
+	// to read it again when its frame was dropped.
+	baseHash []plumbing.Hash
+	baseLen  []int
 }
 
 // diffFrame is an open folder: its entries not looked at yet, and its
 // parents' versions of it (bases[base:base+nbase]; nil for a parent that
 // has no such folder).
 type diffFrame struct {
+	h           plumbing.Hash // the folder's tree
 	data        []byte
+	size        int // the tree's length
 	base, nbase int
 	dir         int // the length of the folder's path in path, "/" included
+	// held is the bytes of the tree and its bases when read; a dropped
+	// frame (data and bases nil) notes in skip how far it had come in
+	// data, and in bases' skips how far in each base.
+	held    int
+	dropped bool
+	skip    int
+	skips   []int
 	// With one parent: how many bytes data starts with that its parent's
 	// version starts with too, and ends with that it ends with too. A
 	// commit most often changes a file or two of a folder: the entries
@@ -247,9 +265,12 @@ type diffFrame struct {
 	prefix, suffix int
 }
 
-// newFrame opens a folder whose parents' versions are bases[base:].
-func (d *treeDiff) newFrame(data []byte, base, dir int) diffFrame {
-	f := diffFrame{data: data, base: base, nbase: len(d.bases) - base, dir: dir}
+// newFrame opens folder h whose parents' versions are bases[base:].
+func (d *treeDiff) newFrame(h plumbing.Hash, data []byte, base, dir int) diffFrame {
+	f := diffFrame{h: h, data: data, size: len(data), base: base, nbase: len(d.bases) - base, dir: dir, held: len(data)}
+	for _, b := range d.bases[base:] {
+		f.held += len(b)
+	}
 	if f.nbase == 1 {
 		b := d.bases[base]
 		f.prefix = commonPrefix(data, b)
@@ -274,12 +295,90 @@ func (d *treeDiff) commit(sel *selection, c int, v treeVisitor) {
 	if !ok {
 		return
 	}
-	d.path, d.stack, d.bases = d.path[:0], d.stack[:0], d.bases[:0]
+	d.path, d.stack, d.held = d.path[:0], d.stack[:0], 0
+	d.bases, d.baseHash, d.baseLen = d.bases[:0], d.baseHash[:0], d.baseLen[:0]
 	for _, p := range sel.parents(cn) {
-		d.bases = append(d.bases, d.readBase(sel.parent(p).tree))
+		d.addBase(sel.parent(p).tree)
 	}
-	d.stack = append(d.stack, d.newFrame(data, 0, 0))
+	d.push(d.newFrame(cn.tree, data, 0, 0))
 	d.run(v)
+	clear(d.stack[:cap(d.stack)]) // no tree stays held by the frames
+	clear(d.bases[:cap(d.bases)])
+}
+
+// addBase reads a parent's version of a folder (h; zero for none) into
+// bases.
+func (d *treeDiff) addBase(h plumbing.Hash) {
+	var data []byte
+	if !h.IsZero() {
+		data = d.readBase(h)
+	}
+	d.bases, d.baseHash, d.baseLen = append(d.bases, data), append(d.baseHash, h), append(d.baseLen, len(data))
+}
+
+// push opens frame f, then drops the oldest frames until the trees held
+// are within treesHeld (or only f is left).
+func (d *treeDiff) push(f diffFrame) {
+	d.stack = append(d.stack, f)
+	d.held += f.held
+	for i := 0; d.held > treesHeld && i < len(d.stack)-1; i++ {
+		if g := &d.stack[i]; !g.dropped {
+			d.drop(g)
+		}
+	}
+}
+
+// drop lets go of frame f's tree and bases, noting how far it had come.
+func (d *treeDiff) drop(f *diffFrame) {
+	f.skip, f.data = f.size-len(f.data), nil
+	f.skips = f.skips[:0]
+	for k := range f.nbase {
+		i := f.base + k
+		f.skips = append(f.skips, d.baseLen[i]-len(d.bases[i]))
+		d.bases[i] = nil
+	}
+	f.dropped = true
+	d.held -= f.held
+}
+
+// reread reads dropped frame f's tree and bases again, back where it had
+// come. A tree that cannot be read again as it was ends the frame.
+func (d *treeDiff) reread(f *diffFrame) {
+	f.dropped = false
+	d.held += f.held
+	if f.skip == f.size {
+		f.data = nil // done: only to be closed
+		return
+	}
+	data, ok := d.read(d.g.store.Locate(f.h), finding.ValidPath(string(d.path[:max(f.dir-1, 0)])))
+	if !ok || len(data) != f.size {
+		f.data = nil
+		return
+	}
+	f.data = data[f.skip:]
+	for k := range f.nbase {
+		i := f.base + k
+		if d.baseHash[i].IsZero() {
+			continue
+		}
+		b := d.readBase(d.baseHash[i])
+		if len(b) != d.baseLen[i] {
+			b = nil // cannot happen: a tree's bytes are its name's
+		}
+		d.bases[i] = b[min(f.skips[k], len(b)):]
+	}
+}
+
+// pop closes the top frame.
+func (d *treeDiff) pop() {
+	top := &d.stack[len(d.stack)-1]
+	if !top.dropped {
+		d.held -= top.held
+	}
+	clear(d.bases[top.base:])
+	d.bases, d.baseHash, d.baseLen = d.bases[:top.base], d.baseHash[:top.base], d.baseLen[:top.base]
+	*top = diffFrame{skips: top.skips[:0]}
+	d.stack = d.stack[:len(d.stack)-1]
 }
 
 // treeMemoSize is how many trees the walk keeps by name, most recent
@@ -364,10 +463,11 @@ func (d *treeDiff) readBase(h plumbing.Hash) []byte {
 func (d *treeDiff) run(v treeVisitor) {
 	for len(d.stack) > 0 {
 		top := &d.stack[len(d.stack)-1]
+		if top.dropped {
+			d.reread(top)
+		}
 		if len(top.data) == 0 {
-			d.path = d.path[:top.dir]
-			d.bases = d.bases[:top.base]
-			d.stack = d.stack[:len(d.stack)-1]
+			d.pop()
 			if len(d.stack) > 0 {
 				d.path = d.path[:d.stack[len(d.stack)-1].dir]
 			}
@@ -413,10 +513,10 @@ func (d *treeDiff) run(v treeVisitor) {
 			if !v.tree(l, d.path) {
 				continue
 			}
-			if len(d.stack) >= maxTreeDepth {
+			if len(d.stack) >= maxTreeDepth || len(d.path) >= maxDirPath {
 				if !d.deep && d.r != nil {
 					d.deep = true
-					d.r.Fail(finding.ValidPath(string(d.path)), "tree nested more than %d folders deep: the folders below were not scanned", maxTreeDepth)
+					d.r.Fail(finding.ValidPath(string(d.path)), "tree %s nested more than %d folders deep or with a path longer than %d bytes, as only a crafted tree is: the folders below were not scanned", e.hash, maxTreeDepth, maxDirPath)
 				}
 				continue
 			}
@@ -427,14 +527,10 @@ func (d *treeDiff) run(v treeVisitor) {
 			// The parents' versions of this folder.
 			base := len(d.bases)
 			for k := range top.nbase {
-				var sub []byte
-				if m := d.match[k]; !m.IsZero() {
-					sub = d.readBase(m)
-				}
-				d.bases = append(d.bases, sub)
+				d.addBase(d.match[k])
 			}
 			d.path = append(d.path, '/')
-			d.stack = append(d.stack, d.newFrame(data, base, len(d.path)))
+			d.push(d.newFrame(e.hash, data, base, len(d.path)))
 		}
 		// Submodules (gitlinks) are other repositories: not read.
 	}
