@@ -91,6 +91,7 @@ func (w *treeWalk) walk(ctx context.Context, h plumbing.Hash, dir string) {
 	}
 	pop := func() {
 		held -= stack[len(stack)-1].size
+		stack[len(stack)-1] = walkFrame{} // its tree is not held past its end
 		stack = stack[:len(stack)-1]
 	}
 	push(h, dir)
@@ -100,6 +101,7 @@ func (w *treeWalk) walk(ctx context.Context, h plumbing.Hash, dir string) {
 			data, err := w.g.treeData(f.h)
 			if err != nil || len(data) != f.size {
 				w.fail(f.dir, f.h, err)
+				*f = walkFrame{}
 				stack = stack[:len(stack)-1]
 				continue
 			}
