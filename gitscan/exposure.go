@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 )
 
 // Exposure: where each key went (finding.Exposure). It is worked out after
@@ -315,21 +316,97 @@ func (x *exposer) treeKeys(ctx context.Context, h plumbing.Hash, dir string, dep
 	if s, ok := x.treeMemo[h]; ok {
 		return s
 	}
-	s := int32(0)
-	if depth < maxExposureDepth && ctx.Err() == nil {
-		// Every blob was scanned: where a tree is does not matter, and
-		// its folders are read as they come, with nothing allocated.
-		x.a.g.treeEntries(h, func(_ []byte, mode filemode.FileMode, eh plumbing.Hash) {
-			switch {
-			case mode == filemode.Dir:
-				s = x.sets.union(s, x.treeKeys(ctx, eh, "", depth+1))
-			case mode.IsFile():
-				s = x.sets.union(s, x.blobBits[eh])
-			}
-		})
+	return x.wholeTreeKeys(ctx, h, depth)
+}
+
+// keysFrame is a folder wholeTreeKeys is in: its entries not yet read and
+// the keys of those read. A frame dropped to stay under treesHeld is read
+// again, from skip.
+type keysFrame struct {
+	h          plumbing.Hash
+	rest       []byte
+	size, skip int
+	depth      int
+	dropped    bool
+	s          int32
+}
+
+// wholeTreeKeys is treeKeys for a scan that read every blob: where a tree
+// is does not matter. It is iterative, and holds the trees on its way up
+// to treesHeld bytes: past that the oldest are dropped and read again when
+// the walk comes back to them (a crafted chain of trees of megabytes each
+// costs reads, not memory).
+func (x *exposer) wholeTreeKeys(ctx context.Context, root plumbing.Hash, depth int) int32 {
+	var stack []keysFrame
+	held := 0
+	var out int32
+	// done gives folder h's keys to the folder it is in.
+	done := func(h plumbing.Hash, s int32) {
+		x.treeMemo[h] = s
+		if len(stack) == 0 {
+			out = s
+			return
+		}
+		f := &stack[len(stack)-1]
+		f.s = x.sets.union(f.s, s)
 	}
-	x.treeMemo[h] = s
-	return s
+	open := func(h plumbing.Hash, depth int) {
+		if depth >= maxExposureDepth || ctx.Err() != nil {
+			done(h, 0)
+			return
+		}
+		data, err := x.a.g.treeData(h)
+		if err != nil {
+			done(h, 0)
+			return
+		}
+		stack = append(stack, keysFrame{h: h, rest: data, size: len(data), depth: depth})
+		held += len(data)
+		for i := 0; held > treesHeld && i < len(stack)-1; i++ {
+			if f := &stack[i]; !f.dropped {
+				held -= f.size
+				f.skip, f.rest, f.dropped = f.size-len(f.rest), nil, true
+			}
+		}
+	}
+	open(root, depth)
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.dropped {
+			f.dropped = false
+			held += f.size
+			data, err := x.a.g.treeData(f.h)
+			if err != nil || len(data) != f.size {
+				data = nil // cannot happen: a tree's bytes are its name's
+			}
+			f.rest = data[min(f.skip, len(data)):]
+		}
+		if len(f.rest) == 0 {
+			h, s := f.h, f.s
+			held -= f.size
+			*f = keysFrame{}
+			stack = stack[:len(stack)-1]
+			done(h, s)
+			continue
+		}
+		_, mode, eh, rest, err := gitobj.NextTreeEntry(f.rest)
+		if err != nil {
+			f.rest = nil // a malformed tree: what parsed counts
+			continue
+		}
+		f.rest = rest
+		switch {
+		case mode == filemode.Dir:
+			if s, ok := x.treeMemo[eh]; ok {
+				f.s = x.sets.union(f.s, s)
+			} else {
+				open(eh, f.depth+1)
+			}
+		case mode.IsFile():
+			f.s = x.sets.union(f.s, x.blobBits[eh])
+		}
+	}
+	return out
 }
 
 // pathKeys is treeKeys for a partial scan: it follows the folders on the
