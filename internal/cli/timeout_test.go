@@ -104,7 +104,7 @@ func TestTimeoutDuringVerification(t *testing.T) {
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
-		t.Fatalf("no report: %v", err)
+		t.Fatalf("no report: %v; exit %d, stderr:\n%s", err, code, stderr)
 	}
 	fs := readJSONReport(t, data)
 	if len(fs) != 6 {
