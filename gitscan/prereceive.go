@@ -291,6 +291,9 @@ func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 		if err != nil {
 			return res, fmt.Errorf("%s: the pushed object %s cannot be read: %w", u.Ref, h, err)
 		}
+		if target != h {
+			p.set.tags = append(p.set.tags, h) // an annotated tag: its message is scanned
+		}
 		if typ == plumbing.CommitObject {
 			p.set.include = append(p.set.include, target)
 			p.tipRefs[target] = append(p.tipRefs[target], u.Ref)
@@ -301,6 +304,9 @@ func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 
 	p.gs = newGitSink(sink)
 	p.r = s.Start(p.gs)
+	if len(p.set.tags) > 0 {
+		p.g.scanCommitMessages(p.bctx, p.r, nil, p.set.tags)
+	}
 	if q := opts.Quarantine.ObjectDir; q != "" {
 		err = p.sweepQuarantine(absFrom(q))
 	} else {
@@ -401,6 +407,7 @@ func (p *pushScan) walkNew() error {
 		return nil
 	}
 	p.g.scanBlobs(p.bctx, p.r, p.gs, w.blobs)
+	p.g.scanCommitMessages(p.bctx, p.r, p.sel.commits, nil)
 	if p.bctx.Err() != nil {
 		p.res.Unfinished = fmt.Sprintf("it scanned %d of the %d files the %d new commits added", min(p.r.Stats().Files, int64(len(w.blobs))), len(w.blobs), len(p.sel.commits))
 	}
@@ -435,6 +442,10 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 		func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 			if typ == plumbing.CommitObject {
 				addCommit(h)
+				p.reading(h, func() bool {
+					scanMessage(p.bctx, p.r, workers[w], h, gitobj.Object{Type: typ, Data: data})
+					return true
+				})
 				return
 			}
 			p.reading(h, func() bool { return p.scanBlob(workers[w], h, gitobj.Object{Type: typ, Data: data}) })
@@ -453,6 +464,11 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 				return p.scanBlob(w, h, o)
 			case o.Type == plumbing.CommitObject:
 				addCommit(h)
+				scanMessage(p.bctx, p.r, w, h, o)
+			default:
+				if o.Stream != nil {
+					o.Stream.Close()
+				}
 			}
 			return true
 		})
@@ -541,19 +557,45 @@ func quarantineLoose(dir string) []plumbing.Hash {
 // had it is not known.
 func (p *pushScan) attribute() {
 	p.gs.mu.Lock()
-	rawFound := len(p.gs.found) > 0
+	rawFound := len(p.gs.found) > 0 || len(p.gs.messages) > 0
 	p.gs.mu.Unlock()
+	var found []finding.Finding
 	if p.sel == nil || len(p.sel.commits) == 0 {
-		p.res.Found = p.res.Found || (rawFound && p.res.Unfinished != "")
+		// No new commit (a tag or branch set to a commit the repository
+		// has): only the messages of the annotated tags pushed can be new.
+		a := &attributor{g: p.g, r: p.r, gs: p.gs, sel: &selection{}}
+		found = p.messageFindings(a)
+		for _, f := range found {
+			p.sink.Finding(f)
+		}
+		p.res.Found = p.res.Found || len(found) > 0 || (rawFound && p.res.Unfinished != "")
 		return
 	}
 	a := &attributor{g: p.g, r: p.r, gs: p.gs, sel: p.sel, w: p.r.NewWorker()}
-	found := a.attribute(p.actx)
+	found = a.attribute(p.actx)
+	found = append(found, p.messageFindings(a)...)
 	p.res.Refs = refsReaching(p.sel, p.tipRefs, found)
 	for _, f := range found {
 		p.sink.Finding(f)
 	}
 	p.res.Found = p.res.Found || len(found) > 0 || (rawFound && (p.actx.Err() != nil || p.res.Unfinished != ""))
+}
+
+// messageFindings are the keys in the messages of the new commits and of
+// the annotated tags the push sets refs to. A pushed tag is not yet in the
+// repository's refs, which the tag set names tags by: it is reachable (the
+// push is adding a ref to it), not an unreachable object.
+func (p *pushScan) messageFindings(a *attributor) []finding.Finding {
+	if p.actx.Err() != nil {
+		return nil
+	}
+	found := a.messageFindings(p.set)
+	for i := range found {
+		if found[i].Location == finding.InTagMessage {
+			found[i].Unreachable = false
+		}
+	}
+	return found
 }
 
 // refsReaching names, for each commit of the findings, the pushed refs

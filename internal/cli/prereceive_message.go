@@ -42,7 +42,7 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 	if res.Unfinished != "" {
 		line("(loftyscan ran out of time before it had scanned all of the push, so there may be more: " + res.Unfinished + ")")
 	}
-	commit := ""
+	commit, inMessage := "", false
 	for _, f := range counted {
 		sh := f.Shown()
 		if f.Commit != commit {
@@ -57,7 +57,16 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 			}
 			line(head)
 		}
-		line(fmt.Sprintf("  %s:%d:%d  %s", sh.Path, f.Line, f.Column, f.Redacted()))
+		switch f.Location {
+		case finding.InCommitMessage:
+			line(fmt.Sprintf("  the commit's message, line %d, column %d  %s", f.Line, f.Column, f.Redacted()))
+			inMessage = true
+		case finding.InTagMessage:
+			line(fmt.Sprintf("  the message of tag %s, line %d, column %d  %s", sh.Tag, f.Line, f.Column, f.Redacted()))
+			inMessage = true
+		default:
+			line(fmt.Sprintf("  %s:%d:%d  %s", sh.Path, f.Line, f.Column, f.Redacted()))
+		}
 		line("    " + describeKey(f, sh))
 		line("    fingerprint " + f.Fingerprint)
 	}
@@ -67,6 +76,9 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 	line("- Remove it from every commit above, then push again. Read the key from the environment instead.")
 	line("  In the last commit: edit the file, 'git add' it, 'git commit --amend'.")
 	line("  In older commits: 'git rebase -i <commit>~1', mark each commit 'edit', fix the file, 'git commit --amend', 'git rebase --continue'.")
+	if inMessage {
+		line("  In a commit's message: 'git commit --amend' (the last commit), or 'git rebase -i <commit>~1' and mark it 'reword'; a tag: 'git tag -f -a <name>' with a new message.")
+	}
 	if options {
 		line("- A key your team has decided to accept (revoked, or a test key): git push -o " + bypass.Option + "=<fingerprint>")
 		line("  (where the server accepts push options; every key let through is logged), or ask the server's administrator to list it in the ignore file.")

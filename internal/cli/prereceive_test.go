@@ -641,3 +641,45 @@ func TestASCIISafe(t *testing.T) {
 		}
 	}
 }
+
+// A key pasted into a commit message or an annotated tag's message is in
+// every clone the push makes possible: the hook rejects both, on a branch
+// with new commits and on a tag pushed alone (no new commit), naming the
+// message, and lets through a message without one.
+func TestPreReceiveMessages(t *testing.T) {
+	hookBinary(t)
+	s := newServer(t, nil)
+	c := newClient(t, s.url)
+	c.Write("README", "clean\n")
+	c.Commit("start")
+	out, ok := push(c, nil, "origin", "main")
+	mustAccept(t, out, ok, "no Lofty API key")
+
+	key := gitKey("commit-message")
+	c.Git("commit", "-q", "--allow-empty", "-m", "ci: set the token\n\nLOFTY_API_KEY="+key)
+	bad := strings.TrimSpace(c.Git("rev-parse", "HEAD"))
+	before := s.refs()
+	out, ok = push(c, nil, "origin", "main")
+	mustReject(t, s, before, bad, out, ok, append([]string{"the commit's message, line 3, column 15", "'reword'"}, keyAdvice...)...)
+
+	// Over the same push, a new branch: the same.
+	out, ok = push(c, nil, "origin", "HEAD:refs/heads/topic")
+	mustReject(t, s, before, bad, out, ok, "the commit's message, line 3")
+
+	// A tag of a commit the server has, pushed alone: no new commit, the
+	// tag's message is what the push adds.
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+	c.Git("tag", "-a", "v1", "-m", "release\n\nlofty token "+gitKey("tag-message"))
+	out, ok = push(c, nil, "origin", "v1")
+	mustReject(t, s, before, "", out, ok, "the message of tag v1, line 3", "git tag -f -a")
+	if s.ref("refs/tags/v1") != "" {
+		t.Errorf("the tag reached the server")
+	}
+
+	// Messages without keys go through.
+	c.Git("tag", "-d", "v1")
+	c.Git("tag", "-a", "v1", "-m", "release notes, no secrets")
+	c.Git("commit", "-q", "--allow-empty", "-m", "a subject without a key")
+	out, ok = push(c, nil, "origin", "main", "v1")
+	mustAccept(t, out, ok, "no Lofty API key")
+}
