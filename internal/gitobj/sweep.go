@@ -110,24 +110,7 @@ func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(na
 			pl.types[i] = h.typ
 		}
 	}
-	// Children lists, in pack order.
-	pl.start = make([]int32, n+1)
-	for _, par := range parent {
-		if par >= 0 {
-			pl.start[par+1]++
-		}
-	}
-	for i := range n {
-		pl.start[i+1] += pl.start[i]
-	}
-	pl.kids = make([]int32, pl.start[n])
-	fill := slices.Clone(pl.start[:n])
-	for i, par := range parent {
-		if par >= 0 {
-			pl.kids[fill[par]] = int32(i)
-			fill[par]++
-		}
-	}
+	pl.setKids(parent)
 	// Breadth first from the roots, then need flows back up. Objects not
 	// reached (a cycle of reference deltas, a broken base) stay unread.
 	order := make([]int32, 0, n)
@@ -271,23 +254,7 @@ func (s *Store) planObjects(pi int, positions []int32) *sweepPlan {
 		}
 	}
 	n := len(pl.offs)
-	pl.start = make([]int32, n+1)
-	for _, par := range parent {
-		if par >= 0 {
-			pl.start[par+1]++
-		}
-	}
-	for i := range n {
-		pl.start[i+1] += pl.start[i]
-	}
-	pl.kids = make([]int32, pl.start[n])
-	fill := slices.Clone(pl.start[:n])
-	for i, par := range parent {
-		if par >= 0 {
-			pl.kids[fill[par]] = int32(i)
-			fill[par]++
-		}
-	}
+	pl.setKids(parent)
 	// What the roots lead to is read; a chain that could not be read to
 	// its end (a bad header, a cycle of reference deltas) is not: its
 	// wanted objects are left undelivered.
@@ -462,6 +429,29 @@ func (s *Store) runSweep(ctx context.Context, res *SweepResult, o SweepOptions, 
 // weight estimates the work of the tree under root: its compressed bytes
 // and, for each wanted object, the size of the root (deltas mostly make
 // objects about the size of their base).
+// setKids lists each object's children (the deltas whose base it is), in
+// pack order, from parent: an object's base index, or < 0 for none.
+func (pl *sweepPlan) setKids(parent []int32) {
+	n := len(parent)
+	pl.start = make([]int32, n+1)
+	for _, par := range parent {
+		if par >= 0 {
+			pl.start[par+1]++
+		}
+	}
+	for i := range n {
+		pl.start[i+1] += pl.start[i]
+	}
+	pl.kids = make([]int32, pl.start[n])
+	fill := slices.Clone(pl.start[:n])
+	for i, par := range parent {
+		if par >= 0 {
+			pl.kids[fill[par]] = int32(i)
+			fill[par]++
+		}
+	}
+}
+
 func (pl *sweepPlan) weight(root int32) int64 {
 	var w int64
 	rootSize := int64(0)
