@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // kind is what the first bytes of some content say it is.
@@ -112,7 +114,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 			// Too big to hold, or cut short by damage: what was read is
 			// still scanned, as plain bytes. The caller reports err.
 			if err == nil {
-				r.Fail(p, "zip archive larger than the %s cap per archive entry: scanned as plain bytes", human(r.opts.Limits.EntryBytes))
+				r.Fail(p, "zip archive larger than the %s cap per archive entry: scanned as plain bytes", finding.HumanBytes(r.opts.Limits.EntryBytes))
 			}
 			r.progress.Files.Add(1)
 			read, serr := st.scan(ctx, io.MultiReader(h.section(), rd), p, r.emit)
@@ -310,12 +312,12 @@ func (c *capReader) Read(p []byte) (int, error) {
 	}
 	switch {
 	case c.max > 0 && c.n >= c.max:
-		c.hit = &capError{msg: fmt.Sprintf("decompresses past the %s cap per entry: scanned the first %s", human(c.max), human(c.n))}
+		c.hit = &capError{msg: fmt.Sprintf("decompresses past the %s cap per entry: scanned the first %s", finding.HumanBytes(c.max), finding.HumanBytes(c.n))}
 	case c.b != nil && c.b.left <= 0:
 		c.hit = &capError{msg: "archives in this file decompress past the total cap per file: the rest was not scanned", silent: c.b.reported}
 		c.b.reported = true
 	case c.ratio > 0 && c.n > ratioFloor && c.compressedSoFar() > 0 && c.n/c.compressedSoFar() > c.ratio:
-		c.hit = &capError{msg: fmt.Sprintf("compression ratio above %d:1 (a zip bomb?): scanned the first %s", c.ratio, human(c.n))}
+		c.hit = &capError{msg: fmt.Sprintf("compression ratio above %d:1 (a zip bomb?): scanned the first %s", c.ratio, finding.HumanBytes(c.n))}
 	}
 	if c.hit != nil {
 		return 0, c.hit
@@ -351,19 +353,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// human formats a byte count for messages.
-func human(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // addBytes counts what a streamer read, unless it already counted it

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/ulikunitz/xz"
 )
 
@@ -238,14 +239,14 @@ type windowError struct {
 func (e *windowError) Error() string {
 	if e.around > 0 {
 		return fmt.Sprintf("%s needs a window of %s, and the compressed files around it hold %s: more than the %s loftyscan gives nested decompressors together (a crafted file?); decompress it with its own tool to scan it",
-			e.what, human(e.claim), human(e.around), human(maxWindow))
+			e.what, finding.HumanBytes(e.claim), finding.HumanBytes(e.around), finding.HumanBytes(maxWindow))
 	}
 	claim := ""
 	if e.claim > 0 {
-		claim = human(e.claim) + ", "
+		claim = finding.HumanBytes(e.claim) + ", "
 	}
 	return fmt.Sprintf("%s needs a window of %smore than the %s loftyscan gives one decompressor (a crafted header?); decompress it with its own tool to scan it",
-		e.what, claim, human(maxWindow))
+		e.what, claim, finding.HumanBytes(maxWindow))
 }
 
 // scanCompressed decompresses a bzip2, xz or zstd stream and scans what it

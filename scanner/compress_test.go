@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // The compressors are tested on files their real tools write: bzip2, xz,
@@ -426,7 +428,7 @@ func TestCraftedWindowsMemory(t *testing.T) {
 		t.Errorf("%d warnings, want one a file: %q", len(c.Warnings), c.Warnings)
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
-		t.Errorf("scanning %d crafted headers allocated %s, want under 64 MiB", len(cases), human(int64(alloc)))
+		t.Errorf("scanning %d crafted headers allocated %s, want under 64 MiB", len(cases), finding.HumanBytes(int64(alloc)))
 	}
 }
 

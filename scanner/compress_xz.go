@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // xzGuard passes an xz file through unchanged, reading ahead of the decoder
@@ -233,7 +235,7 @@ func (g *xzGuard) checkBlockHeader(h []byte) error {
 			}
 			if g.dicts += dict; g.dicts > xzDictFree+xzDictPerByte*g.read {
 				return xzWalkError(fmt.Sprintf("xz blocks claim %s of dictionaries for %s of data (a crafted file?); decompress it with xz to scan it",
-					human(g.dicts), human(g.read)))
+					finding.HumanBytes(g.dicts), finding.HumanBytes(g.read)))
 			}
 		}
 	}

@@ -1,6 +1,10 @@
 package gitobj
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/loftyscan/loftyscan/finding"
+)
 
 // Memory bounds. A repository is anyone's: an object header, a delta or a
 // loose object may claim any size, and a few hundred bytes of a pack can
@@ -69,25 +73,12 @@ type TooBigError struct {
 
 func (e *TooBigError) Error() string {
 	if e.Chain {
-		return fmt.Sprintf("its delta chain holds big versions of more than %s in all, the most resolved for one object", human(e.Limit))
+		return fmt.Sprintf("its delta chain holds big versions of more than %s in all, the most resolved for one object", finding.HumanBytes(e.Limit))
 	}
-	return fmt.Sprintf("object of %s, more than the %s read into memory", human(e.Size), human(e.Limit))
+	return fmt.Sprintf("object of %s, more than the %s read into memory", finding.HumanBytes(e.Size), finding.HumanBytes(e.Limit))
 }
 
 // Is makes errors.Is(err, errTooBig) hold.
 func (e *TooBigError) Is(target error) bool { return target == errTooBig }
 
 func tooBig(size, limit int64) error { return &TooBigError{Size: size, Limit: limit} }
-
-// human formats a byte count for messages.
-func human(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // Big objects. Read and Object resolve objects in memory (readPacked,
@@ -236,5 +237,5 @@ type AmplifiedError struct {
 }
 
 func (e *AmplifiedError) Error() string {
-	return fmt.Sprintf("a delta that expands %s of base and instructions into %s, as only a crafted pack does: only its first %s was read", human(e.From), human(e.Size), human(e.Read))
+	return fmt.Sprintf("a delta that expands %s of base and instructions into %s, as only a crafted pack does: only its first %s was read", finding.HumanBytes(e.From), finding.HumanBytes(e.Size), finding.HumanBytes(e.Read))
 }
