@@ -11,7 +11,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/loftyscan/loftyscan/finding"
-	"github.com/loftyscan/loftyscan/internal/gitobj"
 )
 
 // Exposure: where each key went (finding.Exposure). It is worked out after
@@ -70,10 +69,15 @@ type exposer struct {
 	// The commit graph of the refs, in an order where parents come first.
 	order []*graphCommit
 	index map[plumbing.Hash]int // position in order
-	carry []int32               // the keys each commit carries
-	anc   []int32               // the keys its history carries
-	finds []int32               // the finding commits its history contains
-	count []int                 // by key bit: the commits that carry it
+	// Each commit's first parent (-1: none in the graph) and its parents
+	// (pedges[pstart[i]:pstart[i+1]]), by position in order.
+	first  []int32
+	pstart []int32
+	pedges []int32
+	carry  []int32 // the keys each commit carries
+	anc    []int32 // the keys its history carries
+	finds  []int32 // the finding commits its history contains
+	count  []int   // by key bit: the commits that carry it
 
 	refs []refTip
 	head plumbing.Hash
@@ -81,7 +85,6 @@ type exposer struct {
 	blobBits map[plumbing.Hash]int32 // the file keys of each blob with findings
 	watched  map[string]bool         // paths whose other versions are read now (partial scans)
 	dirs     map[string]bool         // the folders on the way to watched paths
-	treeMemo map[plumbing.Hash]int32
 	pathMemo map[treeAt]int32
 }
 
@@ -178,7 +181,37 @@ func (x *exposer) loadGraph(ctx context.Context) {
 	for i, c := range x.order {
 		x.index[c.hash] = i
 	}
+	x.linkParents()
 }
+
+// linkParents notes each commit's parents by their place in the order,
+// so that walks along the graph look up no name.
+func (x *exposer) linkParents() {
+	n := len(x.order)
+	x.first = make([]int32, n)
+	x.pstart = make([]int32, n+1)
+	for i, c := range x.order {
+		x.first[i] = -1
+		for k, p := range c.parents {
+			j, ok := x.index[p]
+			if !ok {
+				continue
+			}
+			if k == 0 {
+				x.first[i] = int32(j)
+			}
+			x.pedges = append(x.pedges, int32(j))
+		}
+		x.pstart[i+1] = int32(len(x.pedges))
+	}
+}
+
+// firstParent is the place of commit i's first parent in the order, or
+// -1 when it has none in the graph.
+func (x *exposer) firstParent(i int) int { return int(x.first[i]) }
+
+// parentsOf lists the places of commit i's parents in the graph.
+func (x *exposer) parentsOf(i int) []int32 { return x.pedges[x.pstart[i]:x.pstart[i+1]] }
 
 // refTips lists the refs that point at commits or annotated tags (not the
 // symbolic ones, such as refs/remotes/origin/HEAD), with the commit each
@@ -216,19 +249,25 @@ func (g *gitRepo) refTips() []refTip {
 func (x *exposer) findCarriers(ctx context.Context) {
 	x.blobFileKeys()
 	x.watch()
-	x.treeMemo = map[plumbing.Hash]int32{}
-	x.pathMemo = map[treeAt]int32{}
 	msgs := x.messageKeys()
-	x.carry = make([]int32, len(x.order))
+	var files []int32
+	if x.watched != nil {
+		x.pathMemo = map[treeAt]int32{}
+		files = make([]int32, len(x.order))
+		for i, c := range x.order {
+			if ctx.Err() != nil {
+				break
+			}
+			files[i] = x.pathKeys(ctx, c.tree, "", 0)
+		}
+	} else {
+		files = x.commitCounts(ctx)
+	}
+	x.carry = files
 	for i, c := range x.order {
-		if ctx.Err() != nil {
-			return
-		}
-		s := x.treeKeys(ctx, c.tree, "", 0)
 		if m, ok := msgs[c.hash]; ok {
-			s = x.sets.union(s, m)
+			x.carry[i] = x.sets.union(x.carry[i], m)
 		}
-		x.carry[i] = s
 	}
 }
 
@@ -308,105 +347,16 @@ func (x *exposer) messageKeys() map[plumbing.Hash]int32 {
 	return out
 }
 
-// treeKeys returns the file keys tree h holds, at folder dir.
-func (x *exposer) treeKeys(ctx context.Context, h plumbing.Hash, dir string, depth int) int32 {
-	if x.watched != nil {
-		return x.pathKeys(ctx, h, dir, depth)
-	}
-	if s, ok := x.treeMemo[h]; ok {
-		return s
-	}
-	return x.wholeTreeKeys(ctx, h, depth)
-}
-
-// keysFrame is a folder wholeTreeKeys is in: its entries not yet read and
-// the keys of those read. A frame dropped to stay under treesHeld is read
-// again, from skip.
+// keysFrame is a folder wholeCounts is in: its entries not yet read and
+// the counts of those read. A frame dropped to stay under treesHeld is
+// read again, from skip.
 type keysFrame struct {
 	h          plumbing.Hash
 	rest       []byte
 	size, skip int
 	depth      int
 	dropped    bool
-	s          int32
-}
-
-// wholeTreeKeys is treeKeys for a scan that read every blob: where a tree
-// is does not matter. It is iterative, and holds the trees on its way up
-// to treesHeld bytes: past that the oldest are dropped and read again when
-// the walk comes back to them (a crafted chain of trees of megabytes each
-// costs reads, not memory).
-func (x *exposer) wholeTreeKeys(ctx context.Context, root plumbing.Hash, depth int) int32 {
-	var stack []keysFrame
-	held := 0
-	var out int32
-	// done gives folder h's keys to the folder it is in.
-	done := func(h plumbing.Hash, s int32) {
-		x.treeMemo[h] = s
-		if len(stack) == 0 {
-			out = s
-			return
-		}
-		f := &stack[len(stack)-1]
-		f.s = x.sets.union(f.s, s)
-	}
-	open := func(h plumbing.Hash, depth int) {
-		if depth >= maxExposureDepth || ctx.Err() != nil {
-			done(h, 0)
-			return
-		}
-		data, err := x.a.g.treeData(h)
-		if err != nil {
-			done(h, 0)
-			return
-		}
-		stack = append(stack, keysFrame{h: h, rest: data, size: len(data), depth: depth})
-		held += len(data)
-		for i := 0; held > treesHeld && i < len(stack)-1; i++ {
-			if f := &stack[i]; !f.dropped {
-				held -= f.size
-				f.skip, f.rest, f.dropped = f.size-len(f.rest), nil, true
-			}
-		}
-	}
-	open(root, depth)
-	for len(stack) > 0 {
-		f := &stack[len(stack)-1]
-		if f.dropped {
-			f.dropped = false
-			held += f.size
-			data, err := x.a.g.treeData(f.h)
-			if err != nil || len(data) != f.size {
-				data = nil // cannot happen: a tree's bytes are its name's
-			}
-			f.rest = data[min(f.skip, len(data)):]
-		}
-		if len(f.rest) == 0 {
-			h, s := f.h, f.s
-			held -= f.size
-			*f = keysFrame{}
-			stack = stack[:len(stack)-1]
-			done(h, s)
-			continue
-		}
-		_, mode, eh, rest, err := gitobj.NextTreeEntry(f.rest)
-		if err != nil {
-			f.rest = nil // a malformed tree: what parsed counts
-			continue
-		}
-		f.rest = rest
-		switch {
-		case mode == filemode.Dir:
-			if s, ok := x.treeMemo[eh]; ok {
-				f.s = x.sets.union(f.s, s)
-			} else {
-				open(eh, f.depth+1)
-			}
-		case mode.IsFile():
-			f.s = x.sets.union(f.s, x.blobBits[eh])
-		}
-	}
-	return out
+	c          keyCounts
 }
 
 // pathKeys is treeKeys for a partial scan: it follows the folders on the
@@ -469,11 +419,9 @@ func (x *exposer) flow() {
 		if b, ok := x.commits[c.hash]; ok {
 			finds = x.sets.of(b)
 		}
-		for _, p := range c.parents {
-			if j, ok := x.index[p]; ok {
-				anc = x.sets.union(anc, x.anc[j])
-				finds = x.sets.union(finds, x.finds[j])
-			}
+		for _, j := range x.parentsOf(i) {
+			anc = x.sets.union(anc, x.anc[j])
+			finds = x.sets.union(finds, x.finds[j])
 		}
 		x.anc[i], x.finds[i] = anc, finds
 		for _, b := range x.sets.members(x.carry[i]) {
@@ -552,20 +500,17 @@ func (x *exposer) listRefs(e *finding.Exposure, refs []finding.RefExposure) *fin
 // that carries key, or "" when none does. It stops as soon as no commit
 // behind the one it is at carries the key.
 func (x *exposer) lastOnLine(tip plumbing.Hash, key int) string {
-	for h := tip; ; {
-		i, ok := x.index[h]
-		if !ok || !x.sets.has(x.anc[i], key) {
-			return ""
-		}
-		if x.sets.has(x.carry[i], key) {
-			return h.String()
-		}
-		c := x.order[i]
-		if len(c.parents) == 0 {
-			return ""
-		}
-		h = c.parents[0]
+	i, ok := x.index[tip]
+	if !ok {
+		return ""
 	}
+	for i >= 0 && x.sets.has(x.anc[i], key) {
+		if x.sets.has(x.carry[i], key) {
+			return x.order[i].hash.String()
+		}
+		i = x.firstParent(i)
+	}
+	return ""
 }
 
 // reachOf says what reaches a commit no ref reaches: the selection knows

@@ -1,0 +1,395 @@
+package gitscan
+
+import (
+	"bytes"
+	"context"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// Which keys each commit's tree holds, for a scan that read every blob.
+// A commit's tree is compared with its first parent's, folder by folder,
+// as the history walk compares them (walk.go): a commit that changes one
+// file of a tree of thousands costs the folders on that file's path. What
+// a tree holds is kept as a count of the files holding each key, so that
+// a file removed takes its keys away only when no other file still holds
+// them: the commit's counts are its parent's, plus what the entries only
+// the commit has hold, less what the entries only the parent has hold.
+// A folder that only one side has is counted whole, once by its name.
+//
+// That holds whatever the trees hold, sorted or not: each entry of either
+// side is counted once, paired with the other side's entry of the same
+// name or alone, so the counts are the whole tree's, as if each tree had
+// been counted from its root (the oracle in exposure_test.go does that).
+
+// keyCount is how many files of a tree hold key (a bit of the exposer's
+// key sets).
+type keyCount struct{ key, n int32 }
+
+// keyCounts is a tree's counts, sorted by key, without zero counts; nil
+// for a tree that holds no key (most trees).
+type keyCounts []keyCount
+
+// add returns c + sign×d, leaving out the keys whose count is no longer
+// positive. Neither c nor d is changed.
+func (c keyCounts) add(d keyCounts, sign int32) keyCounts {
+	if len(d) == 0 {
+		return c
+	}
+	out := make(keyCounts, 0, len(c)+len(d))
+	i, j := 0, 0
+	for i < len(c) || j < len(d) {
+		switch {
+		case j == len(d) || (i < len(c) && c[i].key < d[j].key):
+			out = append(out, c[i])
+			i++
+		case i == len(c) || d[j].key < c[i].key:
+			if n := sign * d[j].n; n > 0 {
+				out = append(out, keyCount{d[j].key, n})
+			}
+			j++
+		default:
+			if n := c[i].n + sign*d[j].n; n > 0 {
+				out = append(out, keyCount{c[i].key, n})
+			}
+			i, j = i+1, j+1
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// carryDiff works out the counts of each commit of the exposer's order.
+type carryDiff struct {
+	x      *exposer
+	ctx    context.Context
+	memo   treeMemo                    // recently read trees by name
+	whole  map[plumbing.Hash]keyCounts // folders counted whole
+	blobs  map[int32]keyCounts         // the counts of one file, by its key set
+	delta  map[int32]int32             // the commit being compared: key → change
+	stack  []pairFrame
+	held   int
+	frames []keysFrame // wholeCounts' stack, kept between calls
+}
+
+// pairFrame is a folder being compared: the commit's version (a) and the
+// parent's (b), the entries of each not looked at yet. A frame dropped to
+// stay under treesHeld is read again from where it was.
+type pairFrame struct {
+	a, b             plumbing.Hash
+	ad, bd           []byte
+	asize, bsize     int
+	askip, bskip     int
+	prefix, suffix   int
+	depth            int
+	dropped, aborted bool
+}
+
+// commitCounts sets x.counts and the file part of x.carry for every
+// commit of the order, parents first.
+func (x *exposer) commitCounts(ctx context.Context) []int32 {
+	d := &carryDiff{x: x, ctx: ctx, whole: map[plumbing.Hash]keyCounts{}, blobs: map[int32]keyCounts{}, delta: map[int32]int32{}}
+	counts := make([]keyCounts, len(x.order))
+	files := make([]int32, len(x.order))
+	for i, c := range x.order {
+		if ctx.Err() != nil {
+			break
+		}
+		p := x.firstParent(i)
+		switch {
+		case p < 0:
+			counts[i] = d.wholeCounts(c.tree, 0)
+		case x.order[p].tree == c.tree:
+			counts[i], files[i] = counts[p], files[p]
+			continue
+		default:
+			counts[i] = d.diff(counts[p], c.tree, x.order[p].tree)
+			if len(counts[i]) == len(counts[p]) && (len(counts[i]) == 0 || &counts[i][0] == &counts[p][0]) {
+				files[i] = files[p]
+				continue
+			}
+		}
+		files[i] = x.setOf(counts[i])
+	}
+	return files
+}
+
+// setOf is the exposer's set of the keys counted in c.
+func (x *exposer) setOf(c keyCounts) int32 {
+	if len(c) == 0 {
+		return 0
+	}
+	bits := make([]int, len(c))
+	for i, kc := range c {
+		bits[i] = int(kc.key)
+	}
+	return x.sets.of(bits...)
+}
+
+// blobCounts is what one file holds: one of each key of blob h.
+func (d *carryDiff) blobCounts(h plumbing.Hash) keyCounts {
+	s := d.x.blobBits[h]
+	if s == 0 {
+		return nil
+	}
+	if c, ok := d.blobs[s]; ok {
+		return c
+	}
+	var c keyCounts
+	for _, b := range d.x.sets.members(s) {
+		c = append(c, keyCount{int32(b), 1})
+	}
+	d.blobs[s] = c
+	return c
+}
+
+// entryCounts is what one entry of a tree holds, counted whole.
+func (d *carryDiff) entryCounts(e treeEntry, depth int) keyCounts {
+	switch {
+	case e.mode.IsFile():
+		return d.blobCounts(e.hash)
+	case e.mode == filemode.Dir:
+		return d.wholeCounts(e.hash, depth)
+	}
+	return nil // a submodule: another repository
+}
+
+// change adds sign×c to the commit's delta.
+func (d *carryDiff) change(c keyCounts, sign int32) {
+	for _, kc := range c {
+		d.delta[kc.key] += sign * kc.n
+	}
+}
+
+// diff returns the counts of tree a, whose first parent's tree b has
+// counts base.
+func (d *carryDiff) diff(base keyCounts, a, b plumbing.Hash) keyCounts {
+	clear(d.delta)
+	d.stack, d.held = d.stack[:0], 0
+	d.open(a, b, 0)
+	for len(d.stack) > 0 && d.ctx.Err() == nil {
+		d.step()
+	}
+	clear(d.stack[:cap(d.stack)]) // no tree stays held
+	d.stack = d.stack[:0]
+	if len(d.delta) == 0 {
+		return base
+	}
+	var change keyCounts
+	for k, n := range d.delta {
+		if n != 0 {
+			change = append(change, keyCount{k, n})
+		}
+	}
+	if len(change) == 0 {
+		return base
+	}
+	slices.SortFunc(change, func(p, q keyCount) int { return int(p.key) - int(q.key) })
+	return base.add(change, 1)
+}
+
+// open pushes the comparison of folder a with its parent's version b.
+func (d *carryDiff) open(a, b plumbing.Hash, depth int) {
+	if depth >= maxExposureDepth {
+		return // a crafted tree: the folders below are not counted
+	}
+	ad, aok := d.read(a)
+	bd, bok := d.read(b)
+	if !aok || !bok {
+		// A tree that cannot be read counts as empty, as when counted whole.
+		if aok {
+			d.change(d.wholeCounts(a, depth), 1)
+		}
+		if bok {
+			d.change(d.wholeCounts(b, depth), -1)
+		}
+		return
+	}
+	f := pairFrame{a: a, b: b, ad: ad, bd: bd, asize: len(ad), bsize: len(bd), depth: depth}
+	f.prefix = commonPrefix(ad, bd)
+	f.suffix = commonSuffix(ad[f.prefix:], bd[f.prefix:])
+	d.stack = append(d.stack, f)
+	d.held += f.asize + f.bsize
+	for i := 0; d.held > treesHeld && i < len(d.stack)-1; i++ {
+		if g := &d.stack[i]; !g.dropped {
+			g.askip, g.bskip = g.asize-len(g.ad), g.bsize-len(g.bd)
+			g.ad, g.bd, g.dropped = nil, nil, true
+			d.held -= g.asize + g.bsize
+		}
+	}
+}
+
+// read reads tree h; a zero or unreadable name is not a tree.
+func (d *carryDiff) read(h plumbing.Hash) ([]byte, bool) {
+	if data, ok := d.memo.get(h); ok {
+		return data, true
+	}
+	data, err := d.x.a.g.treeData(h)
+	if err != nil {
+		return nil, false
+	}
+	d.memo.put(h, data)
+	return data, true
+}
+
+// step looks at the next entries of the top frame.
+func (d *carryDiff) step() {
+	f := &d.stack[len(d.stack)-1]
+	if f.dropped {
+		d.reread(f)
+	}
+	if len(f.ad) == len(f.bd) && len(f.ad) <= f.suffix {
+		// The rest is the parent's (or both are done).
+		d.held -= f.asize + f.bsize
+		d.stack[len(d.stack)-1] = pairFrame{}
+		d.stack = d.stack[:len(d.stack)-1]
+		return
+	}
+	if f.prefix > 0 {
+		// An entry within the common start is the parent's.
+		nul := bytes.IndexByte(f.ad, 0)
+		if end := nul + 1 + hashLen; nul >= 0 && end <= f.prefix {
+			f.ad, f.bd, f.prefix = f.ad[end:], f.bd[end:], f.prefix-end
+			return
+		}
+		f.prefix = 0
+	}
+	ae, arest, aok := nextEntry(f.ad)
+	be, brest, bok := nextEntry(f.bd)
+	if !aok {
+		f.ad, arest = nil, nil // a malformed tree: what parsed counts
+	}
+	if !bok {
+		f.bd, brest = nil, nil
+	}
+	depth := f.depth + 1
+	switch c := d.order(ae, aok, be, bok); {
+	case c < 0: // only the commit has it
+		f.ad = arest
+		d.change(d.entryCounts(ae, depth), 1)
+	case c > 0: // only the parent has it
+		f.bd = brest
+		d.change(d.entryCounts(be, depth), -1)
+	case c == 0 && aok:
+		f.ad, f.bd = arest, brest
+		switch {
+		case ae.hash == be.hash && ae.mode.IsFile() == be.mode.IsFile() && (ae.mode == filemode.Dir) == (be.mode == filemode.Dir):
+		case ae.mode == filemode.Dir && be.mode == filemode.Dir:
+			d.open(ae.hash, be.hash, depth) // f may move: not used after
+		default:
+			d.change(d.entryCounts(ae, depth), 1)
+			d.change(d.entryCounts(be, depth), -1)
+		}
+	}
+}
+
+// order says which of the next entries of a folder's two versions comes
+// first (negative: a's), with an entry that is not there after the rest;
+// 0 when both have it (or neither has an entry left).
+func (d *carryDiff) order(a treeEntry, aok bool, b treeEntry, bok bool) int {
+	switch {
+	case !aok && !bok:
+		return 0
+	case !aok:
+		return 1
+	case !bok:
+		return -1
+	}
+	return compareEntries(a.name, a.mode == filemode.Dir, b.name, b.mode == filemode.Dir)
+}
+
+// reread reads dropped frame f's trees again, back where it was.
+func (d *carryDiff) reread(f *pairFrame) {
+	f.dropped = false
+	d.held += f.asize + f.bsize
+	ad, aok := d.read(f.a)
+	bd, bok := d.read(f.b)
+	if !aok || !bok || len(ad) != f.asize || len(bd) != f.bsize {
+		f.ad, f.bd, f.suffix = nil, nil, 0 // cannot happen: a tree's bytes are its name's
+		return
+	}
+	f.ad, f.bd = ad[f.askip:], bd[f.bskip:]
+}
+
+// wholeCounts counts tree h whole, once by its name. It is iterative and
+// holds the trees on its way up to treesHeld bytes, as wholeTreeKeys
+// did: a crafted chain of big trees costs reads, not memory.
+func (d *carryDiff) wholeCounts(root plumbing.Hash, depth int) keyCounts {
+	if c, ok := d.whole[root]; ok {
+		return c
+	}
+	stack := d.frames[:0]
+	held := 0
+	var out keyCounts
+	done := func(h plumbing.Hash, c keyCounts) {
+		d.whole[h] = c
+		if len(stack) == 0 {
+			out = c
+			return
+		}
+		f := &stack[len(stack)-1]
+		f.c = f.c.add(c, 1)
+	}
+	open := func(h plumbing.Hash, depth int) {
+		if depth >= maxExposureDepth || d.ctx.Err() != nil {
+			done(h, nil)
+			return
+		}
+		data, ok := d.read(h)
+		if !ok {
+			done(h, nil)
+			return
+		}
+		stack = append(stack, keysFrame{h: h, rest: data, size: len(data), depth: depth})
+		held += len(data)
+		for i := 0; held > treesHeld && i < len(stack)-1; i++ {
+			if f := &stack[i]; !f.dropped {
+				held -= f.size
+				f.skip, f.rest, f.dropped = f.size-len(f.rest), nil, true
+			}
+		}
+	}
+	open(root, depth)
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.dropped {
+			f.dropped = false
+			held += f.size
+			data, ok := d.read(f.h)
+			if !ok || len(data) != f.size {
+				data = nil // cannot happen: a tree's bytes are its name's
+			}
+			f.rest = data[min(f.skip, len(data)):]
+		}
+		if len(f.rest) == 0 {
+			h, c := f.h, f.c
+			held -= f.size
+			*f = keysFrame{}
+			stack = stack[:len(stack)-1]
+			done(h, c)
+			continue
+		}
+		e, rest, ok := nextEntry(f.rest)
+		if !ok {
+			f.rest = nil // a malformed tree: what parsed counts
+			continue
+		}
+		f.rest = rest
+		switch {
+		case e.mode == filemode.Dir:
+			if c, ok := d.whole[e.hash]; ok {
+				f.c = f.c.add(c, 1)
+			} else {
+				open(e.hash, f.depth+1)
+			}
+		case e.mode.IsFile():
+			f.c = f.c.add(d.blobCounts(e.hash), 1)
+		}
+	}
+	d.frames = stack[:0]
+	return out
+}

@@ -1,0 +1,177 @@
+package gitscan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// exposerAfterScan scans repo's whole history and returns the exposer
+// the scan's findings make, its graph loaded and its blobs' keys known,
+// as expose has them before working out the carriers.
+func exposerAfterScan(t *testing.T, repo *Repository) *exposer {
+	t.Helper()
+	ctx := context.Background()
+	g, err := repo.open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.close() })
+	gs := newGitSink(&scanner.Collector{})
+	r := scanner.New(scanner.DefaultOptions()).Start(gs)
+	sel, err := g.selectCommits(ctx, r, revSet{all: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := g.walkHistory(ctx, r, gs, sel)
+	g.scanBlobs(ctx, r, gs, w.blobs)
+	a := &attributor{g: g, r: r, gs: gs, sel: sel, w: r.NewWorker()}
+	fs := a.attribute(ctx)
+	if len(fs) == 0 {
+		t.Fatal("the scan found no key")
+	}
+	x := newExposer(a, fs)
+	x.loadGraph(ctx)
+	x.blobFileKeys()
+	return x
+}
+
+// oracleCarry is the file keys each commit of x's order holds, each tree
+// counted from its root, recursively, with no memo and no comparison.
+func oracleCarry(t *testing.T, x *exposer) [][]int {
+	t.Helper()
+	var keysOf func(h plumbing.Hash, depth int) []int
+	keysOf = func(h plumbing.Hash, depth int) []int {
+		var out []int
+		if depth >= maxExposureDepth {
+			return nil
+		}
+		x.a.g.treeEntries(h, func(_ []byte, mode filemode.FileMode, eh plumbing.Hash) {
+			switch {
+			case mode == filemode.Dir:
+				out = append(out, keysOf(eh, depth+1)...)
+			case mode.IsFile():
+				out = append(out, x.sets.members(x.blobBits[eh])...)
+			}
+		})
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	want := make([][]int, len(x.order))
+	for i, c := range x.order {
+		want[i] = keysOf(c.tree, 0)
+	}
+	return want
+}
+
+// checkCarryOracle compares the carriers the comparison with first
+// parents works out with the oracle's.
+func checkCarryOracle(t *testing.T, name string, x *exposer) (carriers int) {
+	t.Helper()
+	got := x.commitCounts(context.Background())
+	want := oracleCarry(t, x)
+	for i := range x.order {
+		g := x.sets.members(got[i])
+		if len(g) > 0 {
+			carriers++
+		}
+		if !slices.Equal(g, want[i]) {
+			t.Errorf("%s: commit %s (%d of %d) carries keys %v, want %v", name, x.order[i].hash, i, len(x.order), g, want[i])
+		}
+	}
+	return carriers
+}
+
+// TestExposureCarryMatchesOracle checks, on random histories with merges,
+// deletions, folders renamed and copied and blobs met again, that the
+// keys each commit's tree holds, worked out by comparing it with its
+// first parent's, are those counted from its root.
+func TestExposureCarryMatchesOracle(t *testing.T) {
+	t.Parallel()
+	for _, seed := range []uint64{3, 11} {
+		r, _ := randomHistory(t, seed, 160, mildSkew, 7)
+		x := exposerAfterScan(t, repoOf(r))
+		if n := checkCarryOracle(t, fmt.Sprint("seed ", seed), x); n == 0 {
+			t.Errorf("seed %d: no commit carries a key: the history does not test the comparison", seed)
+		}
+	}
+}
+
+// TestExposureCarryCraftedTrees checks the comparison on trees git would
+// not write: entries out of order, names twice, a folder and a file of
+// the same name, a file turned into a folder, a malformed tree, a
+// submodule where a key was.
+func TestExposureCarryCraftedTrees(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	blob := func(s string) plumbing.Hash {
+		out, err := r.Cmd(s, nil, "hash-object", "-w", "--stdin").CombinedOutput()
+		if err != nil {
+			t.Fatalf("hash-object: %v\n%s", err, out)
+		}
+		return plumbing.NewHash(strings.TrimSpace(string(out)))
+	}
+	key1 := blob("LOFTY_API_KEY=" + gitTestKey("carry-1") + "\n")
+	key2 := blob("LOFTY_API_KEY=" + gitTestKey("carry-2") + "\n")
+	plain := blob("nothing here\n")
+	type ent struct {
+		mode string
+		name string
+		h    plumbing.Hash
+	}
+	// raw writes a tree of entries as given, in that order, unchecked.
+	raw := func(es ...ent) plumbing.Hash {
+		var b strings.Builder
+		for _, e := range es {
+			b.WriteString(e.mode + " " + e.name + "\x00")
+			b.Write(e.h[:])
+		}
+		out, err := r.Cmd(b.String(), nil, "hash-object", "-t", "tree", "-w", "--literally", "--stdin").CombinedOutput()
+		if err != nil {
+			t.Fatalf("hash-object tree: %v\n%s", err, out)
+		}
+		return plumbing.NewHash(strings.TrimSpace(string(out)))
+	}
+	sub1 := raw(ent{"100644", "k", key1})
+	sub2 := raw(ent{"100644", "k", key2}, ent{"100644", "p", plain})
+	trees := []plumbing.Hash{
+		raw(ent{"100644", "a", key1}, ent{"100644", "b", plain}),
+		raw(ent{"100644", "b", plain}, ent{"100644", "a", key1}, ent{"100644", "a", key2}), // out of order, a twice
+		raw(ent{"100644", "a", key2}, ent{"40000", "a", sub1}),                             // a file and a folder named a
+		raw(ent{"40000", "a", sub2}, ent{"40000", "a", sub2}),                              // a folder twice
+		raw(ent{"40000", "a", sub1}, ent{"100644", "z", key2}),
+		raw(ent{"160000", "a", key1}, ent{"100644", "z", key2}), // a submodule where the folder was
+		raw(ent{"100644", "z", key2}, ent{"100755", "z", key2}), // the same file twice, modes differ
+	}
+	// A malformed tree: an entry cut short after a good one.
+	good := raw(ent{"100644", "a", key1})
+	broken := []byte("100644 a\x00")
+	broken = append(broken, key1[:]...)
+	broken = append(broken, []byte("100644 b\x00abc")...)
+	out, err := r.Cmd(string(broken), nil, "hash-object", "-t", "tree", "-w", "--literally", "--stdin").CombinedOutput()
+	if err != nil {
+		t.Fatalf("hash-object: %v\n%s", err, out)
+	}
+	trees = append(trees, plumbing.NewHash(strings.TrimSpace(string(out))), good, raw())
+	parent := ""
+	for i, tr := range trees {
+		var ps []string
+		if parent != "" {
+			ps = []string{parent}
+		}
+		parent = r.CommitTree(tr.String(), ps, testgit.Epoch.Unix()+int64(i)*60, fmt.Sprint("crafted ", i))
+	}
+	r.Git("update-ref", "refs/heads/main", parent)
+	r.Git("symbolic-ref", "HEAD", "refs/heads/main")
+	x := exposerAfterScan(t, repoOf(r))
+	if n := checkCarryOracle(t, "crafted", x); n == 0 {
+		t.Error("no commit carries a key")
+	}
+}
