@@ -78,6 +78,9 @@ func (g *gitRepo) walkHistory(ctx context.Context, r *scanner.Run, gs *gitSink, 
 		v.commit = int32(i)
 		w.diff.commit(w.sel, i, &v)
 	}
+	// The trees read stay no longer than the walk: the report's paths
+	// (pathsOf) read the few they need again.
+	w.diff.memo = &treeMemo{}
 	gs.walk = w
 	return w
 }
