@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/loftyscan/loftyscan/finding"
 )
 
@@ -85,7 +84,6 @@ type exposer struct {
 	blobBits map[plumbing.Hash]int32 // the file keys of each blob with findings
 	watched  map[string]bool         // paths whose other versions are read now (partial scans)
 	dirs     map[string]bool         // the folders on the way to watched paths
-	pathMemo map[treeAt]int32
 }
 
 // refTip is a ref and the commit it points at.
@@ -250,20 +248,7 @@ func (x *exposer) findCarriers(ctx context.Context) {
 	x.blobFileKeys()
 	x.watch()
 	msgs := x.messageKeys()
-	var files []int32
-	if x.watched != nil {
-		x.pathMemo = map[treeAt]int32{}
-		files = make([]int32, len(x.order))
-		for i, c := range x.order {
-			if ctx.Err() != nil {
-				break
-			}
-			files[i] = x.pathKeys(ctx, c.tree, "", 0)
-		}
-	} else {
-		files = x.commitCounts(ctx)
-	}
-	x.carry = files
+	x.carry = x.commitCounts(ctx)
 	for i, c := range x.order {
 		if m, ok := msgs[c.hash]; ok {
 			x.carry[i] = x.sets.union(x.carry[i], m)
@@ -357,40 +342,6 @@ type keysFrame struct {
 	depth      int
 	dropped    bool
 	c          keyCounts
-}
-
-// pathKeys is treeKeys for a partial scan: it follows the folders on the
-// paths keys were found at, and reads the files at those paths.
-func (x *exposer) pathKeys(ctx context.Context, h plumbing.Hash, dir string, depth int) int32 {
-	if s, ok := x.pathMemo[treeAt{h, dir}]; ok {
-		return s
-	}
-	s := int32(0)
-	if depth < maxExposureDepth && ctx.Err() == nil {
-		type entry struct {
-			path string
-			dir  bool
-			h    plumbing.Hash
-		}
-		var entries []entry
-		x.a.g.treeEntries(h, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
-			switch p := dir + string(name); {
-			case mode == filemode.Dir && x.dirs[p+"/"]:
-				entries = append(entries, entry{p + "/", true, eh})
-			case mode.IsFile() && x.watched[p]:
-				entries = append(entries, entry{p, false, eh})
-			}
-		})
-		for _, e := range entries { // the blobs read here may evict the tree read above
-			if e.dir {
-				s = x.sets.union(s, x.pathKeys(ctx, e.h, e.path, depth+1))
-			} else {
-				s = x.sets.union(s, x.watchedBlob(ctx, e.h, e.path))
-			}
-		}
-	}
-	x.pathMemo[treeAt{h, dir}] = s
-	return s
 }
 
 // watchedBlob returns the file keys of blob h at a watched path, reading

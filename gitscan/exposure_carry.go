@@ -19,6 +19,12 @@ import (
 // the commit has hold, less what the entries only the parent has hold.
 // A folder that only one side has is counted whole, once by its name.
 //
+// A scan that did not read every blob (a range, a push) follows only the
+// paths its keys were found at (exposure.go: watch): the entries off
+// those paths count for nothing, folders counted whole are remembered by
+// name and path, and the files at those paths the scan did not read are
+// read now.
+//
 // That holds whatever the trees hold, sorted or not: each entry of either
 // side is counted once, paired with the other side's entry of the same
 // name or alone, so the counts are the whole tree's, as if each tree had
@@ -65,34 +71,36 @@ func (c keyCounts) add(d keyCounts, sign int32) keyCounts {
 
 // carryDiff works out the counts of each commit of the exposer's order.
 type carryDiff struct {
-	x      *exposer
-	ctx    context.Context
-	memo   treeMemo                    // recently read trees by name
-	whole  map[plumbing.Hash]keyCounts // folders counted whole
-	blobs  map[int32]keyCounts         // the counts of one file, by its key set
-	delta  map[int32]int32             // the commit being compared: key → change
-	stack  []pairFrame
-	held   int
-	frames []keysFrame // wholeCounts' stack, kept between calls
+	x       *exposer
+	ctx     context.Context
+	memo    treeMemo                    // recently read trees by name
+	whole   map[plumbing.Hash]keyCounts // folders counted whole
+	wholeAt map[treeAt]keyCounts        // the same, by path, for a partial scan
+	blobs   map[int32]keyCounts         // the counts of one file, by its key set
+	delta   map[int32]int32             // the commit being compared: key → change
+	stack   []pairFrame
+	held    int
+	frames  []keysFrame // wholeCounts' stack, kept between calls
 }
 
 // pairFrame is a folder being compared: the commit's version (a) and the
 // parent's (b), the entries of each not looked at yet. A frame dropped to
 // stay under treesHeld is read again from where it was.
 type pairFrame struct {
-	a, b             plumbing.Hash
-	ad, bd           []byte
-	asize, bsize     int
-	askip, bskip     int
-	prefix, suffix   int
-	depth            int
-	dropped, aborted bool
+	a, b           plumbing.Hash
+	ad, bd         []byte
+	asize, bsize   int
+	askip, bskip   int
+	prefix, suffix int
+	depth          int
+	dir            string // the folder's path, "/" included ("" for the root)
+	dropped        bool
 }
 
 // commitCounts sets x.counts and the file part of x.carry for every
 // commit of the order, parents first.
 func (x *exposer) commitCounts(ctx context.Context) []int32 {
-	d := &carryDiff{x: x, ctx: ctx, whole: map[plumbing.Hash]keyCounts{}, blobs: map[int32]keyCounts{}, delta: map[int32]int32{}}
+	d := &carryDiff{x: x, ctx: ctx, whole: map[plumbing.Hash]keyCounts{}, wholeAt: map[treeAt]keyCounts{}, blobs: map[int32]keyCounts{}, delta: map[int32]int32{}}
 	counts := make([]keyCounts, len(x.order))
 	files := make([]int32, len(x.order))
 	for i, c := range x.order {
@@ -102,7 +110,7 @@ func (x *exposer) commitCounts(ctx context.Context) []int32 {
 		p := x.firstParent(i)
 		switch {
 		case p < 0:
-			counts[i] = d.wholeCounts(c.tree, 0)
+			counts[i] = d.treeCounts(c.tree, "", 0)
 		case x.order[p].tree == c.tree:
 			counts[i], files[i] = counts[p], files[p]
 			continue
@@ -132,7 +140,11 @@ func (x *exposer) setOf(c keyCounts) int32 {
 
 // blobCounts is what one file holds: one of each key of blob h.
 func (d *carryDiff) blobCounts(h plumbing.Hash) keyCounts {
-	s := d.x.blobBits[h]
+	return d.setCounts(d.x.blobBits[h])
+}
+
+// setCounts is one of each key of set s.
+func (d *carryDiff) setCounts(s int32) keyCounts {
 	if s == 0 {
 		return nil
 	}
@@ -147,8 +159,17 @@ func (d *carryDiff) blobCounts(h plumbing.Hash) keyCounts {
 	return c
 }
 
-// entryCounts is what one entry of a tree holds, counted whole.
-func (d *carryDiff) entryCounts(e treeEntry, depth int) keyCounts {
+// entryCounts is what entry e of folder dir holds, counted whole.
+func (d *carryDiff) entryCounts(e treeEntry, dir string, depth int) keyCounts {
+	if d.x.watched != nil {
+		switch p := dir + string(e.name); {
+		case e.mode.IsFile() && d.x.watched[p]:
+			return d.setCounts(d.x.watchedBlob(d.ctx, e.hash, p))
+		case e.mode == filemode.Dir && d.x.dirs[p+"/"]:
+			return d.treeCounts(e.hash, p+"/", depth)
+		}
+		return nil // off the paths followed
+	}
 	switch {
 	case e.mode.IsFile():
 		return d.blobCounts(e.hash)
@@ -156,6 +177,45 @@ func (d *carryDiff) entryCounts(e treeEntry, depth int) keyCounts {
 		return d.wholeCounts(e.hash, depth)
 	}
 	return nil // a submodule: another repository
+}
+
+// treeCounts is what tree h, folder dir, holds, counted whole.
+func (d *carryDiff) treeCounts(h plumbing.Hash, dir string, depth int) keyCounts {
+	if d.x.watched == nil {
+		return d.wholeCounts(h, depth)
+	}
+	return d.pathCounts(h, dir, depth)
+}
+
+// pathCounts is treeCounts for a partial scan: it follows the folders on
+// the paths keys were found at (few, and bounded in depth: recursion is
+// fine), and counts the files at those paths.
+func (d *carryDiff) pathCounts(h plumbing.Hash, dir string, depth int) keyCounts {
+	if c, ok := d.wholeAt[treeAt{h, dir}]; ok {
+		return c
+	}
+	var c keyCounts
+	if depth < maxExposureDepth && d.ctx.Err() == nil {
+		var on []treeEntry
+		if data, ok := d.read(h); ok {
+			for len(data) > 0 {
+				e, rest, ok := nextEntry(data)
+				if !ok {
+					break // a malformed tree: what parsed counts
+				}
+				data = rest
+				p := dir + string(e.name)
+				if (e.mode.IsFile() && d.x.watched[p]) || (e.mode == filemode.Dir && d.x.dirs[p+"/"]) {
+					on = append(on, e)
+				}
+			}
+		}
+		for _, e := range on { // the files read here may evict the tree read above
+			c = c.add(d.entryCounts(e, dir, depth+1), 1)
+		}
+	}
+	d.wholeAt[treeAt{h, dir}] = c
+	return c
 }
 
 // change adds sign×c to the commit's delta.
@@ -170,7 +230,7 @@ func (d *carryDiff) change(c keyCounts, sign int32) {
 func (d *carryDiff) diff(base keyCounts, a, b plumbing.Hash) keyCounts {
 	clear(d.delta)
 	d.stack, d.held = d.stack[:0], 0
-	d.open(a, b, 0)
+	d.open(a, b, "", 0)
 	for len(d.stack) > 0 && d.ctx.Err() == nil {
 		d.step()
 	}
@@ -192,8 +252,9 @@ func (d *carryDiff) diff(base keyCounts, a, b plumbing.Hash) keyCounts {
 	return base.add(change, 1)
 }
 
-// open pushes the comparison of folder a with its parent's version b.
-func (d *carryDiff) open(a, b plumbing.Hash, depth int) {
+// open pushes the comparison of folder a with its parent's version b, at
+// dir.
+func (d *carryDiff) open(a, b plumbing.Hash, dir string, depth int) {
 	if depth >= maxExposureDepth {
 		return // a crafted tree: the folders below are not counted
 	}
@@ -202,14 +263,14 @@ func (d *carryDiff) open(a, b plumbing.Hash, depth int) {
 	if !aok || !bok {
 		// A tree that cannot be read counts as empty, as when counted whole.
 		if aok {
-			d.change(d.wholeCounts(a, depth), 1)
+			d.change(d.treeCounts(a, dir, depth), 1)
 		}
 		if bok {
-			d.change(d.wholeCounts(b, depth), -1)
+			d.change(d.treeCounts(b, dir, depth), -1)
 		}
 		return
 	}
-	f := pairFrame{a: a, b: b, ad: ad, bd: bd, asize: len(ad), bsize: len(bd), depth: depth}
+	f := pairFrame{a: a, b: b, ad: ad, bd: bd, asize: len(ad), bsize: len(bd), depth: depth, dir: dir}
 	f.prefix = commonPrefix(ad, bd)
 	f.suffix = commonSuffix(ad[f.prefix:], bd[f.prefix:])
 	d.stack = append(d.stack, f)
@@ -266,23 +327,26 @@ func (d *carryDiff) step() {
 	if !bok {
 		f.bd, brest = nil, nil
 	}
-	depth := f.depth + 1
+	depth, dir := f.depth+1, f.dir
 	switch c := d.order(ae, aok, be, bok); {
 	case c < 0: // only the commit has it
 		f.ad = arest
-		d.change(d.entryCounts(ae, depth), 1)
+		d.change(d.entryCounts(ae, dir, depth), 1)
 	case c > 0: // only the parent has it
 		f.bd = brest
-		d.change(d.entryCounts(be, depth), -1)
+		d.change(d.entryCounts(be, dir, depth), -1)
 	case c == 0 && aok:
 		f.ad, f.bd = arest, brest
 		switch {
 		case ae.hash == be.hash && ae.mode.IsFile() == be.mode.IsFile() && (ae.mode == filemode.Dir) == (be.mode == filemode.Dir):
 		case ae.mode == filemode.Dir && be.mode == filemode.Dir:
-			d.open(ae.hash, be.hash, depth) // f may move: not used after
+			p := dir + string(ae.name) + "/"
+			if d.x.watched == nil || d.x.dirs[p] {
+				d.open(ae.hash, be.hash, p, depth) // f may move: not used after
+			}
 		default:
-			d.change(d.entryCounts(ae, depth), 1)
-			d.change(d.entryCounts(be, depth), -1)
+			d.change(d.entryCounts(ae, dir, depth), 1)
+			d.change(d.entryCounts(be, dir, depth), -1)
 		}
 	}
 }

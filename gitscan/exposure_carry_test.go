@@ -15,8 +15,9 @@ import (
 
 // exposerAfterScan scans repo's whole history and returns the exposer
 // the scan's findings make, its graph loaded and its blobs' keys known,
-// as expose has them before working out the carriers.
-func exposerAfterScan(t *testing.T, repo *Repository) *exposer {
+// as expose has them before working out the carriers. With partial, it
+// follows only the paths keys were found at, as for a range.
+func exposerAfterScan(t *testing.T, repo *Repository, partial bool) *exposer {
 	t.Helper()
 	ctx := context.Background()
 	g, err := repo.open(tuning{})
@@ -38,8 +39,13 @@ func exposerAfterScan(t *testing.T, repo *Repository) *exposer {
 		t.Fatal("the scan found no key")
 	}
 	x := newExposer(a, fs)
+	x.partialScan = partial
 	x.loadGraph(ctx)
 	x.blobFileKeys()
+	x.watch()
+	if partial && len(x.watched) == 0 {
+		t.Fatal("no path followed")
+	}
 	return x
 }
 
@@ -47,18 +53,21 @@ func exposerAfterScan(t *testing.T, repo *Repository) *exposer {
 // counted from its root, recursively, with no memo and no comparison.
 func oracleCarry(t *testing.T, x *exposer) [][]int {
 	t.Helper()
-	var keysOf func(h plumbing.Hash, depth int) []int
-	keysOf = func(h plumbing.Hash, depth int) []int {
+	var keysOf func(h plumbing.Hash, dir string, depth int) []int
+	keysOf = func(h plumbing.Hash, dir string, depth int) []int {
 		var out []int
 		if depth >= maxExposureDepth {
 			return nil
 		}
-		x.a.g.treeEntries(h, func(_ []byte, mode filemode.FileMode, eh plumbing.Hash) {
+		x.a.g.treeEntries(h, func(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
+			p := dir + string(name)
 			switch {
-			case mode == filemode.Dir:
-				out = append(out, keysOf(eh, depth+1)...)
-			case mode.IsFile():
+			case mode == filemode.Dir && (x.watched == nil || x.dirs[p+"/"]):
+				out = append(out, keysOf(eh, p+"/", depth+1)...)
+			case mode.IsFile() && x.watched == nil:
 				out = append(out, x.sets.members(x.blobBits[eh])...)
+			case mode.IsFile() && x.watched[p]:
+				out = append(out, x.sets.members(x.watchedBlob(context.Background(), eh, p))...)
 			}
 		})
 		slices.Sort(out)
@@ -66,7 +75,7 @@ func oracleCarry(t *testing.T, x *exposer) [][]int {
 	}
 	want := make([][]int, len(x.order))
 	for i, c := range x.order {
-		want[i] = keysOf(c.tree, 0)
+		want[i] = keysOf(c.tree, "", 0)
 	}
 	return want
 }
@@ -97,9 +106,12 @@ func TestExposureCarryMatchesOracle(t *testing.T) {
 	t.Parallel()
 	for _, seed := range []uint64{3, 11} {
 		r, _ := randomHistory(t, seed, 160, mildSkew, 7)
-		x := exposerAfterScan(t, repoOf(r))
-		if n := checkCarryOracle(t, fmt.Sprint("seed ", seed), x); n == 0 {
-			t.Errorf("seed %d: no commit carries a key: the history does not test the comparison", seed)
+		for _, partial := range []bool{false, true} {
+			x := exposerAfterScan(t, repoOf(r), partial)
+			name := fmt.Sprintf("seed %d, paths followed %v", seed, partial)
+			if n := checkCarryOracle(t, name, x); n == 0 {
+				t.Errorf("%s: no commit carries a key: the history does not test the comparison", name)
+			}
 		}
 	}
 }
@@ -170,8 +182,10 @@ func TestExposureCarryCraftedTrees(t *testing.T) {
 	}
 	r.Git("update-ref", "refs/heads/main", parent)
 	r.Git("symbolic-ref", "HEAD", "refs/heads/main")
-	x := exposerAfterScan(t, repoOf(r))
-	if n := checkCarryOracle(t, "crafted", x); n == 0 {
-		t.Error("no commit carries a key")
+	for _, partial := range []bool{false, true} {
+		x := exposerAfterScan(t, repoOf(r), partial)
+		if n := checkCarryOracle(t, fmt.Sprint("crafted, paths followed ", partial), x); n == 0 {
+			t.Error("no commit carries a key")
+		}
 	}
 }

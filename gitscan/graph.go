@@ -28,9 +28,14 @@ type graphCommit struct {
 }
 
 // loadCommit reads what a graph needs of a commit: its tree, parents and
-// committer time. Commits are read through a cache of their own, which
-// keeps the trees out of theirs.
+// committer time, from the commit-graph file when the repository has one
+// that holds it (as the selection's walk does: revwalk.go), else from the
+// commit. Commits are read through a cache of their own, which keeps the
+// trees out of theirs.
 func (g *gitRepo) loadCommit(h plumbing.Hash) (*graphCommit, error) {
+	if c, ok := g.graphCommit(h); ok {
+		return c, nil
+	}
 	data, err := g.commitHead(h) // a big commit: its head
 	if err != nil {
 		return nil, err
@@ -40,6 +45,31 @@ func (g *gitRepo) loadCommit(h plumbing.Hash) (*graphCommit, error) {
 		return nil, err
 	}
 	return &graphCommit{hash: h, tree: c.Tree, parents: c.Parents, when: c.When}, nil
+}
+
+// graphCommit reads commit h from the commit-graph file, if it holds it.
+func (g *gitRepo) graphCommit(h plumbing.Hash) (*graphCommit, bool) {
+	cg := g.store.CommitGraph()
+	if cg == nil {
+		return nil, false
+	}
+	pos, found := cg.Find(h)
+	if !found {
+		return nil, false
+	}
+	c, err := cg.Commit(pos, nil)
+	if err != nil {
+		return nil, false
+	}
+	n := &graphCommit{hash: h, tree: c.Tree, when: time.Unix(c.When, 0), parents: make([]plumbing.Hash, 0, len(c.Parents))}
+	for _, p := range c.Parents {
+		ph, ok := cg.Hash(p)
+		if !ok {
+			return nil, false
+		}
+		n.parents = append(n.parents, ph)
+	}
+	return n, true
 }
 
 // graphCommits returns the selected commits as graph nodes, by name, with
