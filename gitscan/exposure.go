@@ -65,18 +65,11 @@ type exposer struct {
 	commits map[plumbing.Hash]int // bit of each finding's commit
 	sets    bitsets
 
-	// The commit graph of the refs, in an order where parents come first.
-	order []*graphCommit
-	index map[plumbing.Hash]int // position in order
-	// Each commit's first parent (-1: none in the graph) and its parents
-	// (pedges[pstart[i]:pstart[i+1]]), by position in order.
-	first  []int32
-	pstart []int32
-	pedges []int32
-	carry  []int32 // the keys each commit carries
-	anc    []int32 // the keys its history carries
-	finds  []int32 // the finding commits its history contains
-	count  []int   // by key bit: the commits that carry it
+	graph *refGraph // the commits of the refs, parents first
+	carry []int32   // the keys each commit carries
+	anc   []int32   // the keys its history carries
+	finds []int32   // the finding commits its history contains
+	count []int     // by key bit: the commits that carry it
 
 	refs []refTip
 	head plumbing.Hash
@@ -100,7 +93,7 @@ type treeAt struct {
 }
 
 func newExposer(a *attributor, fs []finding.Finding) *exposer {
-	x := &exposer{a: a, keys: map[string]int{}, commits: map[plumbing.Hash]int{}, index: map[plumbing.Hash]int{}}
+	x := &exposer{a: a, keys: map[string]int{}, commits: map[plumbing.Hash]int{}}
 	x.sets.init()
 	any := false
 	for _, f := range fs {
@@ -139,8 +132,6 @@ func keyID(f finding.Finding) string {
 // scan loaded, and lists the refs.
 func (x *exposer) loadGraph(ctx context.Context) {
 	g := x.a.g
-	// The selection's boundary is not reused: its parents are not known.
-	known := x.a.sel.graphCommits()
 	x.refs = g.refTips()
 	var tips []plumbing.Hash
 	for _, t := range x.refs {
@@ -152,64 +143,17 @@ func (x *exposer) loadGraph(ctx context.Context) {
 		x.head = h
 		tips = append(tips, h)
 	}
-	nodes := map[plumbing.Hash]*graphCommit{}
-	stack := tips
-	for len(stack) > 0 && ctx.Err() == nil {
-		h := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if nodes[h] != nil {
-			continue
-		}
-		c := known[h]
-		if c == nil {
-			var err error
-			if c, err = g.loadCommit(h); err != nil {
-				continue // missing: the scan has said so, or the ref is broken
-			}
-		}
-		nodes[h] = c
-		if !c.shallow {
-			stack = append(stack, c.parents...)
-		}
-	}
-	// Parents first, oldest first among the rest, as the history walk goes:
-	// neighbouring versions of a tree come one after the other, and the
-	// reader's cache holds the bases of their deltas.
-	x.order = topoOrder(nodes)
-	for i, c := range x.order {
-		x.index[c.hash] = i
-	}
-	x.linkParents()
+	x.graph = loadRefGraph(ctx, g, x.a.sel, tips)
 }
 
-// linkParents notes each commit's parents by their place in the order,
-// so that walks along the graph look up no name.
-func (x *exposer) linkParents() {
-	n := len(x.order)
-	x.first = make([]int32, n)
-	x.pstart = make([]int32, n+1)
-	for i, c := range x.order {
-		x.first[i] = -1
-		for k, p := range c.parents {
-			j, ok := x.index[p]
-			if !ok {
-				continue
-			}
-			if k == 0 {
-				x.first[i] = int32(j)
-			}
-			x.pedges = append(x.pedges, int32(j))
-		}
-		x.pstart[i+1] = int32(len(x.pedges))
-	}
-}
-
-// firstParent is the place of commit i's first parent in the order, or
-// -1 when it has none in the graph.
-func (x *exposer) firstParent(i int) int { return int(x.first[i]) }
+// firstParent is the place of commit i's first parent in the graph, or
+// -1 when it has none there.
+func (x *exposer) firstParent(i int) int { return int(x.graph.first[i]) }
 
 // parentsOf lists the places of commit i's parents in the graph.
-func (x *exposer) parentsOf(i int) []int32 { return x.pedges[x.pstart[i]:x.pstart[i+1]] }
+func (x *exposer) parentsOf(i int) []int32 {
+	return x.graph.pedges[x.graph.pstart[i]:x.graph.pstart[i+1]]
+}
 
 // refTips lists the refs that point at commits or annotated tags (not the
 // symbolic ones, such as refs/remotes/origin/HEAD), with the commit each
@@ -249,8 +193,8 @@ func (x *exposer) findCarriers(ctx context.Context) {
 	x.watch()
 	msgs := x.messageKeys()
 	x.carry = x.commitCounts(ctx)
-	for i, c := range x.order {
-		if m, ok := msgs[c.hash]; ok {
+	for i, h := range x.graph.hash {
+		if m, ok := msgs[h]; ok {
 			x.carry[i] = x.sets.union(x.carry[i], m)
 		}
 	}
@@ -361,13 +305,13 @@ func (x *exposer) watchedBlob(ctx context.Context, h plumbing.Hash, p string) in
 // flow works out, for each commit, the keys its history carries and the
 // finding commits it contains, parents first, and counts the carriers.
 func (x *exposer) flow() {
-	n := len(x.order)
+	n := x.graph.len()
 	x.anc, x.finds = make([]int32, n), make([]int32, n)
 	x.count = make([]int, len(x.keys))
-	for i, c := range x.order {
+	for i, h := range x.graph.hash {
 		anc := x.carry[i]
 		var finds int32
-		if b, ok := x.commits[c.hash]; ok {
+		if b, ok := x.commits[h]; ok {
 			finds = x.sets.of(b)
 		}
 		for _, j := range x.parentsOf(i) {
@@ -392,7 +336,7 @@ func (x *exposer) exposureOf(f *finding.Finding) *finding.Exposure {
 		return e
 	}
 	commit := plumbing.NewHash(f.Commit)
-	if _, ok := x.index[commit]; !ok {
+	if _, ok := x.graph.find(commit); !ok {
 		e.ReachableFrom = x.reachOf(commit)
 	}
 	key, ok := x.keys[keyID(*f)]
@@ -403,7 +347,7 @@ func (x *exposer) exposureOf(f *finding.Finding) *finding.Exposure {
 	cbit := x.commits[commit]
 	var refs []finding.RefExposure
 	for _, t := range x.refs {
-		i, ok := x.index[t.commit]
+		i, ok := x.graph.find(t.commit)
 		if !ok || !x.sets.has(x.anc[i], key) {
 			continue
 		}
@@ -451,13 +395,13 @@ func (x *exposer) listRefs(e *finding.Exposure, refs []finding.RefExposure) *fin
 // that carries key, or "" when none does. It stops as soon as no commit
 // behind the one it is at carries the key.
 func (x *exposer) lastOnLine(tip plumbing.Hash, key int) string {
-	i, ok := x.index[tip]
+	i, ok := x.graph.find(tip)
 	if !ok {
 		return ""
 	}
 	for i >= 0 && x.sets.has(x.anc[i], key) {
 		if x.sets.has(x.carry[i], key) {
-			return x.order[i].hash.String()
+			return x.graph.hash[i].String()
 		}
 		i = x.firstParent(i)
 	}

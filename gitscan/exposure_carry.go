@@ -101,21 +101,22 @@ type pairFrame struct {
 // commit of the order, parents first.
 func (x *exposer) commitCounts(ctx context.Context) []int32 {
 	d := &carryDiff{x: x, ctx: ctx, whole: map[plumbing.Hash]keyCounts{}, wholeAt: map[treeAt]keyCounts{}, blobs: map[int32]keyCounts{}, delta: map[int32]int32{}}
-	counts := make([]keyCounts, len(x.order))
-	files := make([]int32, len(x.order))
-	for i, c := range x.order {
+	trees := x.graph.tree
+	counts := make([]keyCounts, len(trees))
+	files := make([]int32, len(trees))
+	for i, tree := range trees {
 		if ctx.Err() != nil {
 			break
 		}
 		p := x.firstParent(i)
 		switch {
 		case p < 0:
-			counts[i] = d.treeCounts(c.tree, "", 0)
-		case x.order[p].tree == c.tree:
+			counts[i] = d.treeCounts(tree, "", 0)
+		case trees[p] == tree:
 			counts[i], files[i] = counts[p], files[p]
 			continue
 		default:
-			counts[i] = d.diff(counts[p], c.tree, x.order[p].tree)
+			counts[i] = d.diff(counts[p], tree, trees[p])
 			if len(counts[i]) == len(counts[p]) && (len(counts[i]) == 0 || &counts[i][0] == &counts[p][0]) {
 				files[i] = files[p]
 				continue

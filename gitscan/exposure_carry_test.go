@@ -73,9 +73,9 @@ func oracleCarry(t *testing.T, x *exposer) [][]int {
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
-	want := make([][]int, len(x.order))
-	for i, c := range x.order {
-		want[i] = keysOf(c.tree, "", 0)
+	want := make([][]int, x.graph.len())
+	for i, tree := range x.graph.tree {
+		want[i] = keysOf(tree, "", 0)
 	}
 	return want
 }
@@ -86,13 +86,13 @@ func checkCarryOracle(t *testing.T, name string, x *exposer) (carriers int) {
 	t.Helper()
 	got := x.commitCounts(context.Background())
 	want := oracleCarry(t, x)
-	for i := range x.order {
+	for i := range x.graph.hash {
 		g := x.sets.members(got[i])
 		if len(g) > 0 {
 			carriers++
 		}
 		if !slices.Equal(g, want[i]) {
-			t.Errorf("%s: commit %s (%d of %d) carries keys %v, want %v", name, x.order[i].hash, i, len(x.order), g, want[i])
+			t.Errorf("%s: commit %s (%d of %d) carries keys %v, want %v", name, x.graph.hash[i], i, x.graph.len(), g, want[i])
 		}
 	}
 	return carriers
@@ -186,6 +186,73 @@ func TestExposureCarryCraftedTrees(t *testing.T) {
 		x := exposerAfterScan(t, repoOf(r), partial)
 		if n := checkCarryOracle(t, fmt.Sprint("crafted, paths followed ", partial), x); n == 0 {
 			t.Error("no commit carries a key")
+		}
+	}
+}
+
+// TestRefGraphMatchesGit checks the graph exposure walks against git: the
+// commits every ref and HEAD reach (git rev-list --all HEAD), each after
+// its parents, with git's first parent, whether the selection held all of
+// them (a whole history) or a few (a range: the rest loaded, from the
+// commit-graph file or from the commits).
+func TestRefGraphMatchesGit(t *testing.T) {
+	t.Parallel()
+	r, commits := randomHistory(t, 21, 120, wildSkew, 0)
+	for _, graphFile := range []bool{false, true} {
+		if graphFile {
+			r.Git("commit-graph", "write", "--reachable")
+		}
+		want := strings.Fields(r.Git("rev-list", "--all", "HEAD"))
+		firsts := map[string]string{}
+		for _, line := range strings.Split(r.Git("rev-list", "--all", "HEAD", "--parents"), "\n") {
+			if f := strings.Fields(line); len(f) > 1 {
+				firsts[f[0]] = f[1]
+			}
+		}
+		ranges := []revSet{{all: true}, {include: []plumbing.Hash{plumbing.NewHash(commits[len(commits)-1])}, exclude: []plumbing.Hash{plumbing.NewHash(commits[len(commits)/2])}}}
+		for _, set := range ranges {
+			name := fmt.Sprintf("commit-graph %v, all %v", graphFile, set.all)
+			g, err := repoOf(r).open(tuning{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{})
+			sel, err := g.selectCommits(context.Background(), run, set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tips []plumbing.Hash
+			for _, tip := range g.refTips() {
+				tips = append(tips, tip.commit)
+			}
+			head, _ := g.head()
+			rg := loadRefGraph(context.Background(), g, sel, append(tips, head))
+			g.close()
+			var got []string
+			for i, h := range rg.hash {
+				got = append(got, h.String())
+				for _, p := range rg.pedges[rg.pstart[i]:rg.pstart[i+1]] {
+					if int(p) >= i {
+						t.Errorf("%s: commit %s comes before its parent %s", name, h, rg.hash[p])
+					}
+				}
+				wantFirst, hasFirst := firsts[h.String()]
+				switch f := rg.first[i]; {
+				case f < 0 && hasFirst:
+					t.Errorf("%s: commit %s has no first parent, want %s", name, h, wantFirst)
+				case f >= 0 && rg.hash[f].String() != wantFirst:
+					t.Errorf("%s: commit %s has first parent %s, want %s", name, h, rg.hash[f], wantFirst)
+				}
+				if j, ok := rg.find(h); !ok || j != i {
+					t.Errorf("%s: find(%s) = %d, %v; want %d", name, h, j, ok, i)
+				}
+			}
+			slices.Sort(got)
+			w := slices.Clone(want)
+			slices.Sort(w)
+			if !slices.Equal(got, w) {
+				t.Errorf("%s: %d commits, want the %d of git rev-list --all HEAD", name, len(got), len(w))
+			}
 		}
 	}
 }

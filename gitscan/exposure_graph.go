@@ -1,0 +1,259 @@
+package gitscan
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// refGraph is the graph of the commits the refs and HEAD reach, in an
+// order where parents come first, held flat: a name, a tree and parents
+// by position for each commit, no node or map per commit. A scan of a
+// whole history has selected every one of them already (their order is
+// the selection's); a scan of a range or of a push loads the others, from
+// the commit-graph file when there is one.
+type refGraph struct {
+	hash []plumbing.Hash
+	tree []plumbing.Hash
+	// Each commit's first parent (-1: none in the graph) and its parents
+	// (pedges[pstart[i]:pstart[i+1]]), by position.
+	first  []int32
+	pstart []int32
+	pedges []int32
+	byHash []int32 // positions sorted by name, for find
+}
+
+// len is the number of commits.
+func (r *refGraph) len() int { return len(r.hash) }
+
+// find returns the position of commit h.
+func (r *refGraph) find(h plumbing.Hash) (int, bool) {
+	i, ok := slices.BinarySearchFunc(r.byHash, h, func(p int32, h plumbing.Hash) int {
+		return bytes.Compare(r.hash[p][:], h[:])
+	})
+	if !ok {
+		return -1, false
+	}
+	return int(r.byHash[i]), true
+}
+
+// graphNodes are the commits found from the tips, before they are put in
+// order: the selected ones by their place in the selection, the others
+// as loaded.
+type graphNodes struct {
+	sel      *selection
+	selAt    map[plumbing.Hash]int32 // selected commit → its place in sel.commits
+	visited  []bool                  // by place in sel.commits
+	extra    []*graphCommit
+	extraAt  map[plumbing.Hash]int32 // loaded commit → its place in extra; -1: cannot be read
+	selected int                     // selected commits visited
+}
+
+// loadRefGraph finds the commits tips reach, reusing the selection's.
+func loadRefGraph(ctx context.Context, g *gitRepo, sel *selection, tips []plumbing.Hash) *refGraph {
+	n := &graphNodes{sel: sel, selAt: make(map[plumbing.Hash]int32, len(sel.commits)), visited: make([]bool, len(sel.commits)), extraAt: map[plumbing.Hash]int32{}}
+	for i := range sel.commits {
+		n.selAt[sel.commits[i].hash] = int32(i)
+	}
+	stack := slices.Clone(tips)
+	for len(stack) > 0 && ctx.Err() == nil {
+		h := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if i, ok := n.selAt[h]; ok {
+			if !n.visited[i] {
+				n.visited[i] = true
+				n.selected++
+				// The parents the selection knows; its boundary's are not
+				// known: those are loaded.
+				for _, e := range sel.parents(&sel.commits[i]) {
+					stack = append(stack, sel.parent(e).hash)
+				}
+			}
+			continue
+		}
+		if _, ok := n.extraAt[h]; ok {
+			continue
+		}
+		c, err := g.loadCommit(h)
+		if err != nil {
+			n.extraAt[h] = -1 // missing: the scan has said so, or the ref is broken
+			continue
+		}
+		n.extraAt[h] = int32(len(n.extra))
+		n.extra = append(n.extra, c)
+		if !c.shallow {
+			stack = append(stack, c.parents...)
+		}
+	}
+	return n.graph()
+}
+
+// graph puts the nodes in order, parents first, and links them.
+func (n *graphNodes) graph() *refGraph {
+	// Node k: the selected commits visited, in the selection's order (parents
+	// first already), then the loaded ones.
+	var sels []int32
+	nodeOfSel := make([]int32, len(n.sel.commits))
+	for i, v := range n.visited {
+		nodeOfSel[i] = -1
+		if v {
+			nodeOfSel[i] = int32(len(sels))
+			sels = append(sels, int32(i))
+		}
+	}
+	total := len(sels) + len(n.extra)
+	hash := make([]plumbing.Hash, total)
+	tree := make([]plumbing.Hash, total)
+	when := make([]int64, total)
+	pstart := make([]int32, total+1)
+	var pedges []int32
+	node := func(h plumbing.Hash) (int32, bool) {
+		if i, ok := n.selAt[h]; ok && nodeOfSel[i] >= 0 {
+			return nodeOfSel[i], true
+		}
+		if j, ok := n.extraAt[h]; ok && j >= 0 {
+			return int32(len(sels)) + j, true
+		}
+		return -1, false
+	}
+	first := make([]int32, total)
+	for k := range total {
+		first[k] = -1
+		var parents []plumbing.Hash
+		if k < len(sels) {
+			c := &n.sel.commits[sels[k]]
+			hash[k], tree[k], when[k] = c.hash, c.tree, c.when
+			for _, e := range n.sel.parents(c) {
+				parents = append(parents, n.sel.parent(e).hash)
+			}
+		} else {
+			c := n.extra[k-len(sels)]
+			hash[k], tree[k], when[k] = c.hash, c.tree, c.when.Unix()
+			if !c.shallow {
+				parents = c.parents
+			}
+		}
+		for i, p := range parents {
+			if j, ok := node(p); ok {
+				if i == 0 {
+					first[k] = j
+				}
+				pedges = append(pedges, j)
+			}
+		}
+		pstart[k+1] = int32(len(pedges))
+	}
+	r := &refGraph{hash: hash, tree: tree, first: first, pstart: pstart, pedges: pedges}
+	if len(n.extra) > 0 {
+		// A loaded commit may be the parent of a selected one (the
+		// selection's boundary): sort them all.
+		r.reorder(topoPositions(r, when))
+	}
+	r.byHash = make([]int32, total)
+	for i := range r.byHash {
+		r.byHash[i] = int32(i)
+	}
+	slices.SortFunc(r.byHash, func(a, b int32) int { return bytes.Compare(r.hash[a][:], r.hash[b][:]) })
+	return r
+}
+
+// topoPositions orders r's commits parents first, the oldest committer
+// time first among those free to come next (then the name), as topoOrder
+// does: perm[k] is the commit that comes k-th.
+func topoPositions(r *refGraph, when []int64) []int32 {
+	total := r.len()
+	pending := make([]int32, total)
+	start := make([]int32, total+1)
+	for k := range total {
+		for _, p := range r.pedges[r.pstart[k]:r.pstart[k+1]] {
+			pending[k]++
+			start[p+1]++
+		}
+	}
+	for k := range total {
+		start[k+1] += start[k]
+	}
+	children := make([]int32, start[total])
+	next := slices.Clone(start[:total])
+	for k := range total {
+		for _, p := range r.pedges[r.pstart[k]:r.pstart[k+1]] {
+			children[next[p]] = int32(k)
+			next[p]++
+		}
+	}
+	ready := &positionHeap{hash: r.hash, when: when}
+	for k := range total {
+		if pending[k] == 0 {
+			ready.at = append(ready.at, int32(k))
+		}
+	}
+	heap.Init(ready)
+	perm := make([]int32, 0, total)
+	for ready.Len() > 0 {
+		k := heap.Pop(ready).(int32)
+		perm = append(perm, k)
+		for _, ch := range children[start[k]:start[k+1]] {
+			if pending[ch]--; pending[ch] == 0 {
+				heap.Push(ready, ch)
+			}
+		}
+	}
+	return perm
+}
+
+// reorder puts the commits in the order perm gives (perm[k]: the commit
+// that comes k-th). A commit perm leaves out (a cycle, which only a
+// crafted commit-graph could make) is dropped, with the edges to it.
+func (r *refGraph) reorder(perm []int32) {
+	at := make([]int32, r.len())
+	for i := range at {
+		at[i] = -1
+	}
+	for k, old := range perm {
+		at[old] = int32(k)
+	}
+	hash := make([]plumbing.Hash, len(perm))
+	tree := make([]plumbing.Hash, len(perm))
+	first := make([]int32, len(perm))
+	pstart := make([]int32, len(perm)+1)
+	pedges := make([]int32, 0, len(r.pedges))
+	for k, old := range perm {
+		hash[k], tree[k], first[k] = r.hash[old], r.tree[old], -1
+		if f := r.first[old]; f >= 0 {
+			first[k] = at[f]
+		}
+		for _, p := range r.pedges[r.pstart[old]:r.pstart[old+1]] {
+			if at[p] >= 0 {
+				pedges = append(pedges, at[p])
+			}
+		}
+		pstart[k+1] = int32(len(pedges))
+	}
+	r.hash, r.tree, r.first, r.pstart, r.pedges = hash, tree, first, pstart, pedges
+}
+
+// positionHeap holds the commits free to come next, oldest first.
+type positionHeap struct {
+	hash []plumbing.Hash
+	when []int64
+	at   []int32
+}
+
+func (h *positionHeap) Len() int { return len(h.at) }
+func (h *positionHeap) Less(i, j int) bool {
+	a, b := h.at[i], h.at[j]
+	if h.when[a] != h.when[b] {
+		return h.when[a] < h.when[b]
+	}
+	return bytes.Compare(h.hash[a][:], h.hash[b][:]) < 0
+}
+func (h *positionHeap) Swap(i, j int) { h.at[i], h.at[j] = h.at[j], h.at[i] }
+func (h *positionHeap) Push(x any)    { h.at = append(h.at, x.(int32)) }
+func (h *positionHeap) Pop() any {
+	k := h.at[len(h.at)-1]
+	h.at = h.at[:len(h.at)-1]
+	return k
+}
