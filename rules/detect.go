@@ -87,6 +87,31 @@ func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 // the source code continues with another ("eyJ..." + "..."), the pieces
 // are joined and judged as one token first (see joiner).
 func (c Config) FindAt(buf []byte, start int, outerContext bool) (Match, bool, int) {
+	return c.FindAtPayload(buf, start, outerContext, nil)
+}
+
+// Payload is the decoded payload of a candidate that FindAtPayload
+// pre-judged, kept for a caller that would otherwise decode it again: the
+// scanner searches every run of base64 for keys nested in it, and a JWT's
+// payload is such a run.
+type Payload struct {
+	// Start and End bound the payload's base64url text in the buffer
+	// searched, its '=' padding left out; End is 0 when FindAtPayload
+	// decoded no payload of a candidate written whole in the buffer (joined
+	// from pieces, judged in an outer context, not base64url).
+	Start, End int
+	// Text is what the base64url text decodes to: the bytes a decoder of
+	// either alphabet that reads whole quanta, then the bytes of the last
+	// cut one, makes of it. Its array is reused by the next call.
+	Text []byte
+}
+
+// FindAtPayload is FindAt that, when p is not nil, leaves in p the decoded
+// payload of the candidate the pre-judgement read (see Payload).
+func (c Config) FindAtPayload(buf []byte, start int, outerContext bool, p *Payload) (Match, bool, int) {
+	if p != nil {
+		p.End = 0
+	}
 	cand, next, stop, ok := readCandidate(buf, start)
 	if stop < len(buf) && (isQuote(buf[stop]) || buf[stop] == '\\') {
 		m, found, joinedNext := c.findJoined(buf, start, stop, outerContext)
@@ -98,7 +123,7 @@ func (c Config) FindAt(buf []byte, start int, outerContext bool) (Match, bool, i
 	if !ok {
 		return Match{}, false, next
 	}
-	m, ok := c.judgeCandidate(buf, buf, cand, nil, outerContext)
+	m, ok := c.judgeCandidate(buf, buf, cand, nil, outerContext, p)
 	return m, ok, next
 }
 
@@ -136,18 +161,19 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 	if !found {
 		return Match{}, false, next
 	}
-	m, ok := c.judgeCandidate(buf, j.text, cand, &j, outerContext)
+	m, ok := c.judgeCandidate(buf, j.text, cand, &j, outerContext, nil)
 	return m, ok, next
 }
 
 // judgeCandidate judges cand, a candidate of text, and when it is not
 // reported the candidate at the last "eyJ" of its header. text is buf, or
-// the text j joined from buf.
-func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool) (Match, bool) {
-	m, ok := c.judge(buf, tokenIn(text, cand, j), outerContext)
+// the text j joined from buf. p, when not nil, is given the decoded payload
+// (both candidates have the same).
+func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, p *Payload) (Match, bool) {
+	m, ok := c.judge(buf, tokenIn(text, cand, j), outerContext, p)
 	if !ok {
 		if alt, found := lastPrefix(text, cand); found {
-			m, ok = c.judge(buf, tokenIn(text, alt, j), outerContext)
+			m, ok = c.judge(buf, tokenIn(text, alt, j), outerContext, nil)
 		}
 	}
 	return m, ok
@@ -193,13 +219,26 @@ func lastPrefix(buf []byte, cand Candidate) (Candidate, bool) {
 // judge decides whether a token written in buf is reported, and how. A
 // token whose payload cannot hold a scope value and that has no Lofty
 // context is turned down without decoding its JSON; the rest are decoded
-// in full.
-func (c Config) judge(buf []byte, t writtenToken, outerContext bool) (Match, bool) {
-	if !c.fullJudge && !outerContext && !payloadMayHoldScope(t.text, c.Scopes) &&
+// in full. p, when not nil, is given the payload the pre-judgement decoded.
+func (c Config) judge(buf []byte, t writtenToken, outerContext bool, p *Payload) (Match, bool) {
+	if !c.fullJudge && !outerContext && !c.prejudge(t, p) &&
 		!HasLoftyContext(buf, t.start, t.end, c.ContextNames) {
 		return Match{}, false
 	}
 	return c.judgeFull(buf, t, outerContext)
+}
+
+// prejudge is payloadMayHoldScope of t, which leaves the decoded payload
+// in p when p is not nil.
+func (c Config) prejudge(t writtenToken, p *Payload) bool {
+	if p == nil {
+		return payloadMayHoldScope(t.text, c.Scopes)
+	}
+	may, text, start, end := payloadMayHoldScopeIn(t.text, c.Scopes, p.Text)
+	if end > 0 {
+		p.Start, p.End, p.Text = t.start+start, t.start+end, text
+	}
+	return may
 }
 
 // judgeFull is judge by decoding the JWS: the header, the claims' JSON, the

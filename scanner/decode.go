@@ -54,8 +54,11 @@ type finder struct {
 	// whatever the input.
 	searched int64
 	scratch  []byte // the text quickLine decodes
-	// windowsOnly turns quickLine off, so that every run is decoded in
-	// windows: the tests' oracle for it.
+	// payload is the decoded payload of the last JWT the rules judged:
+	// the run of base64 it is written in is not decoded again.
+	payload rules.Payload
+	// windowsOnly turns quickLine and the reuse of payloads off, so that
+	// every run is decoded in windows: the tests' oracle for both.
 	windowsOnly bool
 }
 
@@ -148,9 +151,16 @@ func (d *decodeState) releaseAll() {
 func (d *decodeState) hit(h rules.Hit) int {
 	switch {
 	case h.Form.Layer == rules.Plain:
-		m, ok, next := d.f.cfg.FindAt(d.buf, h.Pos, d.outer())
+		p := &d.f.payload
+		if d.f.windowsOnly {
+			p = nil
+		}
+		m, ok, next := d.f.cfg.FindAtPayload(d.buf, h.Pos, d.outer(), p)
 		if ok {
 			d.emit(hit{pos: m.Start, match: m})
+		}
+		if p != nil && p.End > 0 {
+			d.payloadRun(p)
 		}
 		return next
 	case h.Form == rules.RunBase64:
@@ -227,6 +237,30 @@ func (d *decodeState) decodeRun(pos int) {
 	d.runDone = max(d.runDone, start, pos+rules.RunBlock)
 }
 
+// payloadRun does for the base64url text of a JWT's payload, decoded by the
+// rules as p, what decodeRun would do when the searcher reaches the run it
+// is: when quickLine would decode the run (as p.Text) and find it holds
+// nothing, the run is marked done, so that it is not decoded again. Any
+// other run is left to decodeRun. A payload with no whole block of the
+// search in it is no run the searcher reports, and is left alone.
+func (d *decodeState) payloadRun(p *rules.Payload) {
+	buf, start, end := d.buf, p.Start, p.End
+	first := (start + rules.RunBlock - 1) / rules.RunBlock * rules.RunBlock
+	if first+rules.RunBlock > end || start < d.runDone || end-start > quickSegment {
+		return
+	}
+	// decodeRun would start at start (the byte before is a '.', and its
+	// first block is less than 2*RunBlock on), read base64 (not hex) up to
+	// end (a '.' or '=' follows), and quickLine would decode it as p.Text.
+	if start == 0 || buf[start-1] != '.' || end >= len(buf) || inRun(buf[end]) || isHexRun(buf, start) {
+		return
+	}
+	if !d.quickDone(p.Text, end-start) {
+		return
+	}
+	d.runDone = max(d.runDone, end)
+}
+
 // segmentEnd returns the end of the text of c at buf[start:] that is one
 // encoded text: its line, and the lines after it that continue it.
 func (c *codec) segmentEnd(buf []byte, start int) int {
@@ -301,14 +335,20 @@ func (d *decodeState) quickLine(start int, c *codec) (int, bool) {
 	if n > quickSegment || end < len(buf) && (buf[end] == '\n' || buf[end] == '\r') {
 		return 0, false
 	}
+	return end, d.quickDone(dec, n)
+}
+
+// quickDone reports whether dec, a whole run of n characters decoded from
+// its first, holds nothing to search for at the next depth.
+func (d *decodeState) quickDone(dec []byte, n int) bool {
 	if n < 16 {
-		return end, true // too short for a window (see decodeWindowTo)
+		return true // too short for a window (see decodeWindowTo)
 	}
 	d.f.searched += int64(len(dec))
 	if d.depth+1 >= maxDecodeDepth {
-		return end, rules.Index(dec, []byte("eyJ")) < 0
+		return rules.Index(dec, []byte("eyJ")) < 0
 	}
-	return end, !rules.DefaultSearcher().Any(dec)
+	return !rules.DefaultSearcher().Any(dec)
 }
 
 // decodeLine decodes the characters of c at the start of s, appended to
