@@ -30,6 +30,12 @@ func HasLoftyContext(buf []byte, start, end int, names []string) bool {
 	if len(names) == 0 {
 		names = DefaultContextNames
 	}
+	return mayHaveContext(buf, start, end, names) && searchContext(buf, start, end, names)
+}
+
+// searchContext is HasLoftyContext without mayHaveContext: it searches the
+// line window for each name. names is not empty.
+func searchContext(buf []byte, start, end int, names []string) bool {
 	lo, hi := lineWindow(buf, start, end)
 	before, after := buf[lo:start], buf[end:hi]
 	for _, n := range names {
@@ -54,6 +60,93 @@ func HasLoftyContext(buf []byte, start, end int, names []string) bool {
 	return isTokenAuth(before)
 }
 
+// The context check is made for every JWT that is not a key, and most
+// lines hold no Lofty name. Every name it looks for is matched at its
+// rarest byte first (indexFold), "chime" too (anyCRMChime), and the token
+// scheme needs "authorization" before the token: a line window that holds
+// none of those bytes, in either case, can hold no context. mayHaveContext
+// reads the window once for them, with the line ends, instead of searching
+// it once for each name.
+
+// The classes of bytes in an anchor table.
+const (
+	plainByte  = iota
+	anchorByte // the rarest byte of a name, in either case
+	lineEnd    // '\n': the window stops there
+)
+
+// anchorTable is the class of each byte for names.
+type anchorTable [256]uint8
+
+// defaultAnchors is anchorsOf(DefaultContextNames), made once.
+var defaultAnchors = anchorsOf(DefaultContextNames)
+
+// anchorsOf returns the table of the bytes HasLoftyContext matches names
+// at: each name's rarest byte (see HasLoftyContext), "chime"'s, and
+// "authorization"'s.
+func anchorsOf(names []string) *anchorTable {
+	var t anchorTable
+	mark := func(c byte) {
+		t[c], t[toUpper(c)], t[toLower(c)] = anchorByte, anchorByte, anchorByte
+	}
+	for _, n := range names {
+		switch {
+		case n == "":
+		case len(n) == len(oldBrand) && equalFold([]byte(n), oldBrand):
+			mark(oldBrand[oldBrandRarest])
+		default:
+			n = strings.ToLower(n)
+			mark(n[rarestByte(n)])
+		}
+	}
+	mark(authorization[rarestByte(authorization)])
+	t['\n'] = lineEnd
+	return &t
+}
+
+// mayHaveContext reports whether the line window of the token at
+// buf[start:end] (see lineWindow) holds an anchor byte of names: when it
+// does not, HasLoftyContext is false.
+func mayHaveContext(buf []byte, start, end int, names []string) bool {
+	t := defaultAnchors
+	if len(names) != len(DefaultContextNames) || &names[0] != &DefaultContextNames[0] {
+		t = anchorsOf(names)
+	}
+	// Eight bytes a step while none of them is of a class (the common
+	// case), then byte by byte to find which.
+	i, lo := start, max(0, start-contextBefore)
+	for ; i-8 >= lo; i -= 8 {
+		b := buf[i-8 : i : i]
+		if t[b[0]]|t[b[1]]|t[b[2]]|t[b[3]]|t[b[4]]|t[b[5]]|t[b[6]]|t[b[7]] != plainByte {
+			break
+		}
+	}
+	for i--; i >= lo; i-- {
+		if c := t[buf[i]]; c != plainByte {
+			if c == anchorByte {
+				return true
+			}
+			break
+		}
+	}
+	i, hi := end, min(len(buf), end+contextAfter)
+	for ; i+8 <= hi; i += 8 {
+		b := buf[i : i+8 : i+8]
+		if t[b[0]]|t[b[1]]|t[b[2]]|t[b[3]]|t[b[4]]|t[b[5]]|t[b[6]]|t[b[7]] != plainByte {
+			break
+		}
+	}
+	for ; i < hi; i++ {
+		if c := t[buf[i]]; c != plainByte {
+			return c == anchorByte
+		}
+	}
+	return false
+}
+
+// authorization is the header name of the token scheme (isTokenAuth).
+const authorization = "authorization"
+
 // isTokenAuth reports whether the text before a token ends with the token
 // scheme of an Authorization header ("Authorization: token ", also inside
 // quotes or after '=' as in headers={"Authorization": "token ...").
@@ -66,8 +159,7 @@ func isTokenAuth(before []byte) bool {
 		return false
 	}
 	t = bytes.TrimRight(t[:len(t)-5], " \t\"'`:=,")
-	const name = "authorization"
-	return len(t) >= len(name) && equalFold(t[len(t)-len(name):], name)
+	return len(t) >= len(authorization) && equalFold(t[len(t)-len(authorization):], authorization)
 }
 
 // containsFold is bytes.Contains ignoring ASCII case; name must be lower
