@@ -113,7 +113,7 @@ func (c Config) FindAtPayload(buf []byte, start int, outerContext bool, p *Paylo
 		p.End = 0
 	}
 	cand, next, stop, ok := readCandidate(buf, start)
-	if stop < len(buf) && (isQuote(buf[stop]) || buf[stop] == '\\') {
+	if mayContinue(buf, stop) {
 		m, found, joinedNext := c.findJoined(buf, start, stop, outerContext)
 		next = max(next, joinedNext)
 		if found {

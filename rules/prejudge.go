@@ -50,7 +50,7 @@ func payloadHolds(payload []byte, scopes []string) bool {
 		scopes = defaultScopes
 	}
 	for _, s := range scopes {
-		if !searchable(s) {
+		if s != Scope && !searchable(s) {
 			return true
 		}
 		if s != "" && bytes.Contains(payload, []byte(s)) {

@@ -84,6 +84,35 @@ func (j *joiner) begin(buf []byte, start, stop int) bool {
 	return true
 }
 
+// mayContinue reports whether the text of a token whose first piece
+// stopped at buf[stop] may go on in another piece: whether joiner.begin may
+// say yes. It says no at once for what ends most tokens in JSON and code, a
+// quote followed by a byte that neither concatenation text (see
+// skipConcatenation) nor a literal's opening (see openLiteral) starts with:
+// "<jwt>", "<jwt>"} "<jwt>")
+func mayContinue(buf []byte, stop int) bool {
+	if stop >= len(buf) {
+		return false
+	}
+	if c := buf[stop]; c == '\\' {
+		return true
+	} else if !isQuote(c) || stop+1 >= len(buf) {
+		return false
+	}
+	return !endsConcatenation[buf[stop+1]]
+}
+
+// endsConcatenation marks the bytes at which skipConcatenation stops at
+// once and that open no literal: after a closing quote, one of them means
+// no other literal follows.
+var endsConcatenation = func() (t [256]bool) {
+	for c := range t {
+		b := byte(c)
+		t[c] = !strings.ContainsRune(" \t\n\r\f\\#/-|.+&", rune(b)) && !isQuote(b) && !isLiteralPrefix(b)
+	}
+	return t
+}()
+
 // openingQuote returns the quote that opens the literal holding
 // buf[start:]: the nearest quote before start on its line (within the
 // context window), or 0.

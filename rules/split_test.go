@@ -227,3 +227,29 @@ func FuzzSplit(f *testing.F) {
 		t.Fatalf("key in %d pieces at %d not found: %s", len(at)+1, first, describe(got))
 	})
 }
+
+// TestMayContinue: the quick look after a piece's closing quote says no
+// only where the joiner says no, for every byte after the quote and what
+// may follow it (a literal, an operator and a literal, a comment); and it
+// says no for the ends of most tokens in JSON and code.
+func TestMayContinue(t *testing.T) {
+	t.Parallel()
+	first := `x = "` + planted[:40]
+	start, stop := len(`x = "`), len(first)
+	for _, q := range []string{`"`, `'`, "`", `\`, "x"} {
+		for c := range 256 {
+			for _, rest := range []string{"", `"eyJ.a.b"`, ` + "abc"`, `r"abc"`, "\n'abc'", `/* c */ "abc"`, "\\\n\"abc\""} {
+				buf := []byte(first + q + string([]byte{byte(c)}) + rest)
+				var j joiner
+				if !mayContinue(buf, stop) && j.begin(buf, start, stop) {
+					t.Fatalf("%q: mayContinue says no, the joiner joins", buf)
+				}
+			}
+		}
+	}
+	for _, end := range []string{`",`, `"}`, `")`, `"]`, `";`, `":`, `"` + "\xc3"} {
+		if mayContinue([]byte(first+end), stop) {
+			t.Errorf("%q: mayContinue says yes", end)
+		}
+	}
+}
