@@ -155,3 +155,45 @@ func FuzzPrejudge(f *testing.F) {
 		}
 	})
 }
+
+// TestContainsAt: containsAt is bytes.Contains, whichever byte of the
+// needle it jumps to first: every text of up to 7 bytes over a small
+// alphabet against every needle of up to 3, at every anchor.
+func TestContainsAt(t *testing.T) {
+	t.Parallel()
+	const alpha = "abY"
+	var all func(n int) []string
+	all = func(n int) []string {
+		if n == 0 {
+			return []string{""}
+		}
+		var out []string
+		for _, s := range all(n - 1) {
+			for _, c := range alpha {
+				out = append(out, s+string(c))
+			}
+		}
+		return out
+	}
+	var texts, needles []string
+	for n := 0; n <= 7; n++ {
+		texts = append(texts, all(n)...)
+	}
+	for n := 1; n <= 3; n++ {
+		needles = append(needles, all(n)...)
+	}
+	for _, s := range texts {
+		for _, sub := range needles {
+			want := strings.Contains(s, sub)
+			for k := range len(sub) {
+				if got := containsAt([]byte(s), sub, k); got != want {
+					t.Fatalf("containsAt(%q, %q, %d) = %v", s, sub, k, got)
+				}
+			}
+		}
+	}
+	if containsAt([]byte(`{"scope":"THIRD_PARTY_OPERATIO"}`), Scope, anchorOf(Scope)) ||
+		!containsAt([]byte(`{"scope":"`+Scope+`"}`), Scope, anchorOf(Scope)) {
+		t.Error("the scope")
+	}
+}
