@@ -123,8 +123,11 @@ func (c Config) FindAtPayload(buf []byte, start int, outerContext bool, p *Paylo
 	if !ok {
 		return Match{}, false, next
 	}
-	m, ok := c.judgeCandidate(buf, buf, cand, nil, outerContext, p)
-	return m, ok, next
+	var m Match
+	if !c.judgeCandidate(buf, buf, cand, nil, outerContext, p, &m) {
+		return Match{}, false, next
+	}
+	return m, true, next
 }
 
 // findJoined judges the token that the pieces of string literals joined
@@ -161,22 +164,25 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 	if !found {
 		return Match{}, false, next
 	}
-	m, ok := c.judgeCandidate(buf, j.text, cand, &j, outerContext, nil)
+	var m Match
+	ok := c.judgeCandidate(buf, j.text, cand, &j, outerContext, nil, &m)
 	return m, ok, next
 }
 
 // judgeCandidate judges cand, a candidate of text, and when it is not
 // reported the candidate at the last "eyJ" of its header. text is buf, or
 // the text j joined from buf. p, when not nil, is given the decoded payload
-// (both candidates have the same).
-func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, p *Payload) (Match, bool) {
-	m, ok := c.judge(buf, tokenIn(text, cand, j), outerContext, p)
-	if !ok {
-		if alt, found := lastPrefix(text, cand); found {
-			m, ok = c.judge(buf, tokenIn(text, alt, j), outerContext, nil)
-		}
+// (both candidates have the same). The match, when there is one, is left in
+// *m: most candidates are turned down, and a Match returned through each
+// call would be copied, empty, at each.
+func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, p *Payload, m *Match) bool {
+	if c.judge(buf, tokenIn(text, cand, j), outerContext, p, m) {
+		return true
 	}
-	return m, ok
+	if alt, found := lastPrefix(text, cand); found {
+		return c.judge(buf, tokenIn(text, alt, j), outerContext, nil, m)
+	}
+	return false
 }
 
 // writtenToken is what judge is given: a token's text, and the bounds of
@@ -220,12 +226,17 @@ func lastPrefix(buf []byte, cand Candidate) (Candidate, bool) {
 // token whose payload cannot hold a scope value and that has no Lofty
 // context is turned down without decoding its JSON; the rest are decoded
 // in full. p, when not nil, is given the payload the pre-judgement decoded.
-func (c Config) judge(buf []byte, t writtenToken, outerContext bool, p *Payload) (Match, bool) {
+// The match is left in *m.
+func (c Config) judge(buf []byte, t writtenToken, outerContext bool, p *Payload, m *Match) bool {
 	if !c.fullJudge && !outerContext && !c.prejudge(t, p) &&
 		!HasLoftyContext(buf, t.start, t.end, c.ContextNames) {
-		return Match{}, false
+		return false
 	}
-	return c.judgeFull(buf, t, outerContext)
+	found, ok := c.judgeFull(buf, t, outerContext)
+	if ok {
+		*m = found
+	}
+	return ok
 }
 
 // prejudge is payloadMayHoldScope of t, which leaves the decoded payload

@@ -68,13 +68,15 @@ func TestJudge(t *testing.T) {
 	if len(cands) != 2 {
 		t.Fatalf("%d candidates, want 2", len(cands))
 	}
-	if m, ok := cfg.judge(buf, tokenIn(buf, cands[0], nil), false, nil); !ok || m.Rule != RuleUnconfirmed {
+	var m Match
+	if ok := cfg.judge(buf, tokenIn(buf, cands[0], nil), false, nil, &m); !ok || m.Rule != RuleUnconfirmed {
 		t.Errorf("first: %v %q, want unconfirmed", ok, m.Rule)
 	}
-	if _, ok := cfg.judge(buf, tokenIn(buf, cands[1], nil), false, nil); ok {
+	if ok := cfg.judge(buf, tokenIn(buf, cands[1], nil), false, nil, &Match{}); ok {
 		t.Error("second (no context) reported")
 	}
-	if m, ok := cfg.judge(buf, tokenIn(buf, cands[1], nil), true, nil); !ok || m.Rule != RuleUnconfirmed {
+	m = Match{}
+	if ok := cfg.judge(buf, tokenIn(buf, cands[1], nil), true, nil, &m); !ok || m.Rule != RuleUnconfirmed {
 		t.Errorf("second with outer context: %v %q, want unconfirmed", ok, m.Rule)
 	}
 }
