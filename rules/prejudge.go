@@ -148,7 +148,7 @@ func decodePayload(tok, dst []byte) (payload []byte, start, end int, ok bool) {
 		dst = make([]byte, 0, n)
 	}
 	dst = dst[:n]
-	m, err := base64.RawURLEncoding.Decode(dst, seg)
+	m, err := decodeRawURL(dst, seg)
 	if err != nil {
 		return nil, 0, 0, false
 	}

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -195,5 +197,37 @@ func TestContainsAt(t *testing.T) {
 	if containsAt([]byte(`{"scope":"THIRD_PARTY_OPERATIO"}`), Scope, anchorOf(Scope)) ||
 		!containsAt([]byte(`{"scope":"`+Scope+`"}`), Scope, anchorOf(Scope)) {
 		t.Error("the scope")
+	}
+}
+
+// TestDecodeRawURL: decodeRawURL gives what base64.RawURLEncoding.Decode
+// gives, bytes and error, for base64url of every length and for text it
+// leaves to it: the other alphabet's characters, padding, line breaks, a
+// last quantum of one character, other bytes, at every place.
+func TestDecodeRawURL(t *testing.T) {
+	t.Parallel()
+	var inputs []string
+	for n := range 40 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*73 + n*151)
+		}
+		enc := base64.RawURLEncoding.EncodeToString(b)
+		inputs = append(inputs, enc)
+		for i := range len(enc) {
+			for _, c := range []byte{'+', '/', '=', '\n', '\r', '.', ' ', 0, 0xff} {
+				inputs = append(inputs, enc[:i]+string([]byte{c})+enc[i+1:])
+			}
+		}
+		inputs = append(inputs, enc+"A")
+	}
+	for _, in := range inputs {
+		want := make([]byte, base64.RawURLEncoding.DecodedLen(len(in)))
+		got := make([]byte, len(want))
+		wn, werr := base64.RawURLEncoding.Decode(want, []byte(in))
+		gn, gerr := decodeRawURL(got, []byte(in))
+		if gn != wn || !bytes.Equal(got[:gn], want[:wn]) || (gerr == nil) != (werr == nil) {
+			t.Fatalf("%q: %d bytes %x, %v; the standard library %d bytes %x, %v", in, gn, got[:gn], gerr, wn, want[:wn], werr)
+		}
 	}
 }
