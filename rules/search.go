@@ -214,6 +214,42 @@ func (s *Searcher) search(buf []byte, next func(buf []byte, start, runFrom int) 
 // search it (a JWT's payload, a hash) learns with it, at the cost of one
 // pass and no calls, that there is nothing inside.
 func (s *Searcher) Any(buf []byte) bool {
+	if useVector && len(buf) <= maxPadded {
+		// Short texts (a JWT's payload or signature, decoded) would be
+		// searched mostly by the plain Go code, which reads what the vector
+		// code leaves: blocks without 33 bytes in buf. Padded with a byte
+		// that no form, run or pair holds, the vector code reads all of
+		// them; its events are buf's and, at most, a block it takes for
+		// UTF-16 where the padding starts. So no event there means none in
+		// buf, and an event (rare) is checked on buf itself.
+		var pad [maxPadded + RunBlock + 1]byte
+		n := copy(pad[:], buf)
+		end := (n+RunBlock-1)&^(RunBlock-1) + 1
+		copy(pad[n:end], noFormBytes[:])
+		if !s.any(pad[:end]) {
+			return false
+		}
+	}
+	return s.any(buf)
+}
+
+// maxPadded is the longest text Any searches padded (see Any).
+const maxPadded = 128
+
+// noFormByte is in no form, is neither base64 nor a zero: no pair, form or
+// run of base64 holds it.
+const noFormByte = 0xff
+
+// noFormBytes is the padding of Any, a block of noFormByte.
+var noFormBytes = func() (b [RunBlock]byte) {
+	for i := range b {
+		b[i] = noFormByte
+	}
+	return b
+}()
+
+// any is Any without the padding of short texts.
+func (s *Searcher) any(buf []byte) bool {
 	start, runFrom := 0, 0
 	for {
 		pos, kind := s.next(buf, start, runFrom)

@@ -51,6 +51,9 @@ func collect(s *Searcher, buf []byte, next func([]byte, int, int) (int, int)) []
 func checkSearch(t *testing.T, s *Searcher, buf []byte) {
 	t.Helper()
 	want := refSearch(s, buf)
+	if got := s.Any(buf); got != (len(want) > 0) {
+		t.Fatalf("Any(%q) = %v, the search has %d hits", buf, got, len(want))
+	}
 	for name, next := range map[string]func([]byte, int, int) (int, int){"scalar": s.nextScalar, "default": s.next} {
 		if got := collect(s, buf, next); !slices.Equal(got, want) {
 			t.Fatalf("%s search of %q:\n got %v\nwant %v", name, buf, got, want)
@@ -170,6 +173,22 @@ func TestSearchSpec(t *testing.T) {
 	for n := range 100 {
 		checkSearch(t, s, bytes.Repeat([]byte("Z"), n))
 		checkSearch(t, s, bytes.Repeat([]byte("yJ"), n))
+		// UTF-16 in either byte order, cut at every length: where the
+		// padding of Any starts inside a block, the block may look like
+		// UTF-16 to the vector code though it is not whole in buf.
+		checkSearch(t, s, bytes.Repeat([]byte("\x00a"), 80)[:n])
+		checkSearch(t, s, bytes.Repeat([]byte("a\x00"), 80)[:n])
+		checkSearch(t, s, []byte(strings.Repeat("x", n)+"eyJ"))
+	}
+	for _, f := range s.forms {
+		for _, set := range f.sets {
+			if set.has(noFormByte) {
+				t.Fatalf("form %s holds noFormByte, with which Any pads", f.Stack)
+			}
+		}
+	}
+	if s.inB64Run(noFormByte) || noFormByte == 0 {
+		t.Fatal("noFormByte is of a run")
 	}
 }
 
