@@ -359,14 +359,21 @@ func decodeLine(c *codec, s, dst []byte) ([]byte, int) {
 	val := c.val
 	k := 0
 	if c.unit == 4 {
+		// Whole quanta through tables that hold each character's bits in
+		// place (one test a quantum), written into room made once.
+		dst = slices.Grow(dst, len(s)/4*3)
+		n, out := len(dst), dst[:cap(dst)]
 		for ; k+4 <= len(s); k += 4 {
-			a, b, e, f := val[s[k]], val[s[k+1]], val[s[k+2]], val[s[k+3]]
-			if a|b|e|f == 0xff {
+			q := s[k : k+4 : k+4]
+			x := b64q0[q[0]] | b64q1[q[1]] | b64q2[q[2]] | b64q3[q[3]]
+			if x&notBase64 != 0 {
 				break
 			}
-			x := uint32(a)<<18 | uint32(b)<<12 | uint32(e)<<6 | uint32(f)
-			dst = append(dst, byte(x>>16), byte(x>>8), byte(x))
+			o := out[n : n+3 : n+3]
+			o[0], o[1], o[2] = byte(x>>16), byte(x>>8), byte(x)
+			n += 3
 		}
+		dst = out[:n]
 	} else {
 		for ; k+2 <= len(s); k += 2 {
 			a, b := val[s[k]], val[s[k+1]]
@@ -388,6 +395,22 @@ func decodeLine(c *codec, s, dst []byte) ([]byte, int) {
 	}
 	return dst, k
 }
+
+// notBase64 is the bit b64q0..3 set for a byte that is not base64.
+const notBase64 = 1 << 31
+
+// b64q0..3 hold the 6 bits of each base64 character (either alphabet)
+// shifted to their place in a quantum's 24 bits, or notBase64.
+var b64q0, b64q1, b64q2, b64q3 = func() (t0, t1, t2, t3 [256]uint32) {
+	for c, v := range b64val {
+		if v == 0xff {
+			t0[c], t1[c], t2[c], t3[c] = notBase64, notBase64, notBase64, notBase64
+			continue
+		}
+		t0[c], t1[c], t2[c], t3[c] = uint32(v)<<18, uint32(v)<<12, uint32(v)<<6, uint32(v)
+	}
+	return
+}()
 
 // inRun reports whether c can be part of a base64 or hex run, line breaks
 // included.

@@ -118,3 +118,44 @@ func TestPayloadRunMarked(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeLine: decodeLine gives what decoding a character at a time
+// gives (the bits of each character in turn, a byte for every eight), and
+// stops at the same place, for base64 of both alphabets and hex, with any
+// byte at any place and after text already in dst.
+func TestDecodeLine(t *testing.T) {
+	t.Parallel()
+	ref := func(c *codec, s, dst []byte) ([]byte, int) {
+		var acc uint32
+		var bits uint
+		k := 0
+		for ; k < len(s) && c.val[s[k]] != 0xff; k++ {
+			acc = acc<<c.bits | uint32(c.val[s[k]])
+			bits += c.bits
+			if bits >= 8 {
+				bits -= 8
+				dst = append(dst, byte(acc>>bits))
+			}
+		}
+		return dst, k
+	}
+	for _, text := range []string{
+		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo+/-_0123456789abcdefghijklmnopqrstuvwxyz",
+		hex.EncodeToString([]byte("a hex text of some length to decode")),
+	} {
+		for _, c := range []*codec{&base64Codec, &hexCodec} {
+			for cut := range len(text) + 1 {
+				for _, b := range []byte{'=', '.', '\n', ' ', 0, 0xff, 'A', 'f'} {
+					s := []byte(text[:cut] + string([]byte{b}) + text[cut:])
+					for _, prefix := range []string{"", "xyz"} {
+						got, gn := decodeLine(c, s, []byte(prefix))
+						want, wn := ref(c, s, []byte(prefix))
+						if gn != wn || string(got) != string(want) {
+							t.Fatalf("%s of %q: %d characters to %x, want %d to %x", c.name, s, gn, got, wn, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
