@@ -90,6 +90,9 @@ func readCandidate(buf []byte, start int) (c Candidate, next, stop int, ok bool)
 	// The first "eyJ" of the run whose token fits in MaxTokenLen, as if
 	// each had been tried in turn.
 	lo := max(start, end-MaxTokenLen)
+	if lo == start && bytes.HasPrefix(buf[start:runEnd], prefix) {
+		return Candidate{start, end}, end, end, true // the common case, without a search
+	}
 	if k := bytes.Index(buf[lo:runEnd], prefix); k >= 0 {
 		return Candidate{lo + k, end}, end, end, true
 	}
