@@ -171,6 +171,10 @@ func (s *Searcher) search(buf []byte, next func(buf []byte, start, runFrom int) 
 			}
 			n++
 		}
+		if n == len(pend) { // the common case, without a copy
+			pend = pend[:0]
+			return
+		}
 		pend = append(pend[:0], pend[n:]...)
 	}
 	start, runFrom := 0, 0
