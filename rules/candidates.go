@@ -76,6 +76,13 @@ func candidateAt(buf []byte, start int) (Candidate, int, bool) {
 // stopped: the token's end, or the byte that ended the candidate (a quote
 // closing a string literal that goes on in the next: see joinAt).
 func readCandidate(buf []byte, start int) (c Candidate, next, stop int, ok bool) {
+	c, next, stop, ok, _ = readCandidateDecoding(buf, start, nil, false)
+	return c, next, stop, ok
+}
+
+// readCandidateDecoding is readCandidate that, when decode is true, decodes
+// the candidate's payload into dst as it reads it (see payloadDecoding).
+func readCandidateDecoding(buf []byte, start int, dst []byte, decode bool) (c Candidate, next, stop int, ok bool, dec payloadDecoding) {
 	// The header's base64url run, read to its end: any "eyJ" before
 	// runEnd has the same run end, the same tail and so the same token
 	// end, and differs only in length.
@@ -83,20 +90,20 @@ func readCandidate(buf []byte, start int) (c Candidate, next, stop int, ok bool)
 	// A token starting at or before runEnd-len(prefix) can be at most
 	// MaxTokenLen long, so its tail needs no reading past that.
 	limit := min(len(buf), runEnd-len(prefix)+MaxTokenLen+1)
-	end, ok := cutTail(buf, runEnd, limit)
+	end, ok, dec := cutTail(buf, runEnd, limit, dst, decode)
 	if !ok {
-		return Candidate{}, runEnd, end, false
+		return Candidate{}, runEnd, end, false, dec
 	}
 	// The first "eyJ" of the run whose token fits in MaxTokenLen, as if
 	// each had been tried in turn.
 	lo := max(start, end-MaxTokenLen)
 	if lo == start && bytes.HasPrefix(buf[start:runEnd], prefix) {
-		return Candidate{start, end}, end, end, true // the common case, without a search
+		return Candidate{start, end}, end, end, true, dec // the common case, without a search
 	}
 	if k := bytes.Index(buf[lo:runEnd], prefix); k >= 0 {
-		return Candidate{lo + k, end}, end, end, true
+		return Candidate{lo + k, end}, end, end, true, dec
 	}
-	return Candidate{}, runEnd, end, false
+	return Candidate{}, runEnd, end, false, dec
 }
 
 // skipB64url returns the end of the run of base64url bytes at buf[i:],
@@ -116,23 +123,70 @@ func skipB64url(buf []byte, i, limit int) int {
 	return i
 }
 
+// payloadDecoding is a candidate's payload, decoded while the candidate is
+// read: the pre-judgement needs every payload decoded, and reading its
+// base64url once to find its end and again to decode it cost twice.
+type payloadDecoding struct {
+	text       []byte // what the payload decodes to
+	start, end int    // the payload's base64url run in the buffer read
+	ok         bool   // it decodes: its length is not 4n+1
+	seen       bool   // a payload was read
+}
+
+// decodeRun decodes the run of base64url at buf[i:limit] into dst[:0]:
+// the run ends where skipB64url says, and its bytes are what
+// base64.RawURLEncoding.Decode makes of it (see decodeRawURL).
+func decodeRun(buf []byte, i, limit int, dst []byte) payloadDecoding {
+	d := payloadDecoding{start: i, seen: true}
+	out := dst[:0]
+	for ; i+4 <= limit; i += 4 {
+		q := buf[i : i+4 : i+4]
+		x := quantum0[q[0]] | quantum1[q[1]] | quantum2[q[2]] | quantum3[q[3]]
+		if x&notURL != 0 {
+			break
+		}
+		out = append(out, byte(x>>16), byte(x>>8), byte(x))
+	}
+	// The last quantum, cut: the characters before the first byte that is
+	// not base64url, or the limit.
+	var x uint32
+	n := 0
+	for ; n < 3 && i+n < limit && b64url[buf[i+n]]; n++ {
+		x |= quantum0[buf[i+n]] >> (6 * n)
+	}
+	switch n {
+	case 2:
+		out = append(out, byte(x>>16))
+	case 3:
+		out = append(out, byte(x>>16), byte(x>>8))
+	}
+	d.text, d.end, d.ok = out, i+n, n != 1
+	return d
+}
+
 // sigPadding is how many '=' a base64 segment of length n needs, by n%4.
 var sigPadding = [4]int{0, 0, 2, 1}
 
 // cutTail reads the rest of header.payload.signature from buf[i], just after
-// the header's base64url run, and returns the token's end offset, or where
+// the header's base64url run (decoding the payload into dec when it is not
+// nil), and returns the token's end offset, or where
 // it stopped when there is no token. It reads no further than limit. Each
 // segment is base64url with optional '=' padding (see below); the payload
 // must not be empty, and neither may the signature (an unsigned or cut-off
 // token). A fourth segment (a JWE or some other dotted identifier)
 // disqualifies the whole run.
-func cutTail(buf []byte, i, limit int) (int, bool) {
+func cutTail(buf []byte, i, limit int, dst []byte, decode bool) (end int, ok bool, dec payloadDecoding) {
 	for seg := 0; seg < 3; seg++ {
 		s := i
-		if seg > 0 {
+		if seg == 1 && decode {
+			dec = decodeRun(buf, i, limit, dst)
+			i = dec.end
+		} else if seg > 0 {
 			i = skipB64url(buf, i, limit)
+		}
+		if seg > 0 {
 			if i == s {
-				return i, false // empty payload or signature
+				return i, false, dec // empty payload or signature
 			}
 		}
 		// Padding: up to two '=' before the '.' of the header and payload
@@ -149,16 +203,16 @@ func cutTail(buf []byte, i, limit int) (int, bool) {
 		}
 		if seg < 2 {
 			if i >= limit || buf[i] != '.' {
-				return i, false
+				return i, false, dec
 			}
 			i++
 		}
 	}
 	if i >= limit && limit < len(buf) {
-		return i, false // longer than MaxTokenLen
+		return i, false, dec // longer than MaxTokenLen
 	}
 	if i+1 < len(buf) && buf[i] == '.' && b64url[buf[i+1]] {
-		return i, false // four or more segments: not a compact JWS
+		return i, false, dec // four or more segments: not a compact JWS
 	}
-	return i, true
+	return i, true, dec
 }

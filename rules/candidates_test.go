@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"encoding/base64"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -354,5 +355,27 @@ func TestPathological(t *testing.T) {
 			// The specification is slow: compare on a slice.
 			checkSameCandidates(t, buf[:MaxTokenLen+4096])
 		})
+	}
+}
+
+// TestDecodeRun: the payload decoded while it is read ends where
+// skipB64url says and holds what base64.RawURLEncoding.Decode makes of the
+// run, or says it does not decode, for runs of every length cut by any
+// byte or by the limit.
+func TestDecodeRun(t *testing.T) {
+	t.Parallel()
+	text := base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"user-1","scope":"x","n":12345678901234567890}`)) + "-_"
+	for n := range len(text) + 1 {
+		for _, stop := range []string{"", ".", "=", "+", "/", "\n", "\xff"} {
+			buf := []byte(text[:n] + stop + "abc")
+			for limit := 0; limit <= len(buf); limit++ {
+				d := decodeRun(buf, 0, limit, nil)
+				end := skipB64url(buf, 0, limit)
+				want, err := base64.RawURLEncoding.DecodeString(string(buf[:end]))
+				if d.end != end || d.ok != (err == nil) || d.ok && string(d.text) != string(want) {
+					t.Fatalf("%q to %d: end %d ok %v %x; want %d %v %x", buf, limit, d.end, d.ok, d.text, end, err == nil, want)
+				}
+			}
+		}
 	}
 }

@@ -87,7 +87,9 @@ func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 // the source code continues with another ("eyJ..." + "..."), the pieces
 // are joined and judged as one token first (see joiner).
 func (c Config) FindAt(buf []byte, start int, outerContext bool) (Match, bool, int) {
-	return c.FindAtPayload(buf, start, outerContext, nil)
+	var stack [512]byte
+	m, ok, next, _ := c.findAt(buf, start, outerContext, stack[:0])
+	return m, ok, next
 }
 
 // Payload is the decoded payload of a candidate that FindAtPayload
@@ -109,25 +111,43 @@ type Payload struct {
 // FindAtPayload is FindAt that, when p is not nil, leaves in p the decoded
 // payload of the candidate the pre-judgement read (see Payload).
 func (c Config) FindAtPayload(buf []byte, start int, outerContext bool, p *Payload) (Match, bool, int) {
-	if p != nil {
-		p.End = 0
+	if p == nil {
+		return c.FindAt(buf, start, outerContext)
 	}
-	cand, next, stop, ok := readCandidate(buf, start)
+	m, found, next, dec := c.findAt(buf, start, outerContext, p.Text[:0])
+	p.End = 0
+	if dec.seen && dec.ok {
+		p.Start, p.End, p.Text = dec.start, dec.end, dec.text
+	}
+	return m, found, next
+}
+
+// findAt is FindAt with the candidate's payload decoded into dst as it is
+// read, for the pre-judgement, when it is to be made. It returns the
+// decoding when the candidate written whole in buf was pre-judged (seen is
+// false when not).
+func (c Config) findAt(buf []byte, start int, outerContext bool, dst []byte) (Match, bool, int, payloadDecoding) {
+	decode := !c.fullJudge && !outerContext
+	cand, next, stop, ok, dec := readCandidateDecoding(buf, start, dst, decode)
 	if mayContinue(buf, stop) {
 		m, found, joinedNext := c.findJoined(buf, start, stop, outerContext)
 		next = max(next, joinedNext)
 		if found {
-			return m, true, next
+			return m, true, next, payloadDecoding{}
 		}
 	}
 	if !ok {
-		return Match{}, false, next
+		return Match{}, false, next, payloadDecoding{}
+	}
+	var pd *payloadDecoding
+	if decode {
+		pd = &dec
 	}
 	var m Match
-	if !c.judgeCandidate(buf, buf, cand, nil, outerContext, p, &m) {
-		return Match{}, false, next
+	if !c.judgeCandidate(buf, buf, cand, nil, outerContext, pd, &m) {
+		return Match{}, false, next, dec
 	}
-	return m, true, next
+	return m, true, next, dec
 }
 
 // findJoined judges the token that the pieces of string literals joined
@@ -171,16 +191,20 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 
 // judgeCandidate judges cand, a candidate of text, and when it is not
 // reported the candidate at the last "eyJ" of its header. text is buf, or
-// the text j joined from buf. p, when not nil, is given the decoded payload
-// (both candidates have the same). The match, when there is one, is left in
-// *m: most candidates are turned down, and a Match returned through each
-// call would be copied, empty, at each.
-func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, p *Payload, m *Match) bool {
-	if c.judge(buf, tokenIn(text, cand, j), outerContext, p, m) {
+// the text j joined from buf. dec, when not nil, is the candidate's payload
+// decoded (both candidates have the same). The match, when there is one, is
+// left in *m: most candidates are turned down, and a Match returned through
+// each call would be copied, empty, at each.
+func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec *payloadDecoding, m *Match) bool {
+	t := tokenIn(text, cand, j)
+	t.payload = dec
+	if c.judge(buf, t, outerContext, m) {
 		return true
 	}
 	if alt, found := lastPrefix(text, cand); found {
-		return c.judge(buf, tokenIn(text, alt, j), outerContext, nil, m)
+		t := tokenIn(text, alt, j)
+		t.payload = dec
+		return c.judge(buf, t, outerContext, m)
 	}
 	return false
 }
@@ -191,15 +215,16 @@ func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, oute
 type writtenToken struct {
 	text       []byte
 	start, end int
+	payload    *payloadDecoding // its payload, decoded; nil when not
 }
 
 // tokenIn returns the token cand of text: of buf itself, or of the text j
 // joined from buf.
 func tokenIn(text []byte, cand Candidate, j *joiner) writtenToken {
 	if j == nil {
-		return writtenToken{text[cand.Start:cand.End], cand.Start, cand.End}
+		return writtenToken{text: text[cand.Start:cand.End], start: cand.Start, end: cand.End}
 	}
-	return writtenToken{text[cand.Start:cand.End], j.source(cand.Start), j.sourceEnd(cand.End)}
+	return writtenToken{text: text[cand.Start:cand.End], start: j.source(cand.Start), end: j.sourceEnd(cand.End)}
 }
 
 // lastPrefix returns the candidate that starts at the last "eyJ" of cand's
@@ -225,10 +250,9 @@ func lastPrefix(buf []byte, cand Candidate) (Candidate, bool) {
 // judge decides whether a token written in buf is reported, and how. A
 // token whose payload cannot hold a scope value and that has no Lofty
 // context is turned down without decoding its JSON; the rest are decoded
-// in full. p, when not nil, is given the payload the pre-judgement decoded.
-// The match is left in *m.
-func (c Config) judge(buf []byte, t writtenToken, outerContext bool, p *Payload, m *Match) bool {
-	if !c.fullJudge && !outerContext && !c.prejudge(t, p) &&
+// in full. The match is left in *m.
+func (c Config) judge(buf []byte, t writtenToken, outerContext bool, m *Match) bool {
+	if !c.fullJudge && !outerContext && !c.prejudge(t) &&
 		!HasLoftyContext(buf, t.start, t.end, c.ContextNames) {
 		return false
 	}
@@ -239,17 +263,13 @@ func (c Config) judge(buf []byte, t writtenToken, outerContext bool, p *Payload,
 	return ok
 }
 
-// prejudge is payloadMayHoldScope of t, which leaves the decoded payload
-// in p when p is not nil.
-func (c Config) prejudge(t writtenToken, p *Payload) bool {
-	if p == nil {
-		return payloadMayHoldScope(t.text, c.Scopes)
+// prejudge is payloadMayHoldScope of t, of the payload decoded already
+// when there is one.
+func (c Config) prejudge(t writtenToken) bool {
+	if d := t.payload; d != nil {
+		return !d.ok || payloadHolds(d.text, c.Scopes) // one that does not decode: see payloadMayHoldScope
 	}
-	may, text, start, end := payloadMayHoldScopeIn(t.text, c.Scopes, p.Text)
-	if end > 0 {
-		p.Start, p.End, p.Text = t.start+start, t.start+end, text
-	}
-	return may
+	return payloadMayHoldScope(t.text, c.Scopes)
 }
 
 // judgeFull is judge by decoding the JWS: the header, the claims' JSON, the

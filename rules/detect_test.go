@@ -69,14 +69,14 @@ func TestJudge(t *testing.T) {
 		t.Fatalf("%d candidates, want 2", len(cands))
 	}
 	var m Match
-	if ok := cfg.judge(buf, tokenIn(buf, cands[0], nil), false, nil, &m); !ok || m.Rule != RuleUnconfirmed {
+	if ok := cfg.judge(buf, tokenIn(buf, cands[0], nil), false, &m); !ok || m.Rule != RuleUnconfirmed {
 		t.Errorf("first: %v %q, want unconfirmed", ok, m.Rule)
 	}
-	if ok := cfg.judge(buf, tokenIn(buf, cands[1], nil), false, nil, &Match{}); ok {
+	if ok := cfg.judge(buf, tokenIn(buf, cands[1], nil), false, &Match{}); ok {
 		t.Error("second (no context) reported")
 	}
 	m = Match{}
-	if ok := cfg.judge(buf, tokenIn(buf, cands[1], nil), true, nil, &m); !ok || m.Rule != RuleUnconfirmed {
+	if ok := cfg.judge(buf, tokenIn(buf, cands[1], nil), true, &m); !ok || m.Rule != RuleUnconfirmed {
 		t.Errorf("second with outer context: %v %q, want unconfirmed", ok, m.Rule)
 	}
 }

@@ -27,20 +27,11 @@ import (
 // in any string claim, array element or separated item is found.
 func payloadMayHoldScope(tok []byte, scopes []string) bool {
 	var stack [512]byte
-	may, _, _, _ := payloadMayHoldScopeIn(tok, scopes, stack[:0])
-	return may
-}
-
-// payloadMayHoldScopeIn is payloadMayHoldScope that decodes the payload
-// into dst (a new array when too small) and returns it and the bounds of
-// its base64url text in tok, padding left out; end is 0 when the payload
-// does not decode.
-func payloadMayHoldScopeIn(tok []byte, scopes []string, dst []byte) (may bool, payload []byte, start, end int) {
-	payload, start, end, ok := decodePayload(tok, dst[:0])
+	payload, ok := decodePayload(tok, stack[:0])
 	if !ok {
-		return true, dst, 0, 0 // let the full judgement say why it is not a JWS
+		return true // let the full judgement say why it is not a JWS
 	}
-	return payloadHolds(payload, scopes), payload, start, end
+	return payloadHolds(payload, scopes)
 }
 
 // payloadHolds reports whether a decoded payload may carry one of scopes
@@ -126,21 +117,20 @@ func searchable(s string) bool {
 }
 
 // decodePayload returns the payload segment of tok decoded from base64url
-// (padding allowed), appended to dst, and the bounds of its text in tok
-// without the padding; ok is false when tok has no payload segment or it
-// does not decode. The bytes are those encoding/json reads in
+// (padding allowed), appended to dst; ok is false when tok has no payload
+// segment or it does not decode. The bytes are those encoding/json reads in
 // the full judgement: golang-jwt pads the segment and decodes it with the
 // padded URL alphabet, which gives the same bytes as the unpadded alphabet
 // on the segment without its '='.
-func decodePayload(tok, dst []byte) (payload []byte, start, end int, ok bool) {
+func decodePayload(tok, dst []byte) ([]byte, bool) {
 	i := bytes.IndexByte(tok, '.')
 	if i < 0 {
-		return nil, 0, 0, false
+		return nil, false
 	}
 	seg := tok[i+1:]
 	j := bytes.IndexByte(seg, '.')
 	if j < 0 {
-		return nil, 0, 0, false
+		return nil, false
 	}
 	seg = bytes.TrimRight(seg[:j], "=")
 	n := base64.RawURLEncoding.DecodedLen(len(seg))
@@ -150,9 +140,9 @@ func decodePayload(tok, dst []byte) (payload []byte, start, end int, ok bool) {
 	dst = dst[:n]
 	m, err := decodeRawURL(dst, seg)
 	if err != nil {
-		return nil, 0, 0, false
+		return nil, false
 	}
-	return dst[:m], i + 1, i + 1 + len(seg), true
+	return dst[:m], true
 }
 
 // unescapeJSON appends s to dst with every JSON string escape undone as
