@@ -99,8 +99,9 @@ func (c Config) FindAt(buf []byte, start int, outerContext bool) (Match, bool, i
 type Payload struct {
 	// Start and End bound the payload's base64url text in the buffer
 	// searched, its '=' padding left out; End is 0 when FindAtPayload
-	// decoded no payload of a candidate written whole in the buffer (joined
-	// from pieces, judged in an outer context, not base64url).
+	// decoded no payload of a candidate written whole in the buffer (none
+	// there, joined from pieces, judged in an outer context, or 4n+1
+	// characters long, which do not decode).
 	Start, End int
 	// Text is what the base64url text decodes to: the bytes a decoder of
 	// either alphabet that reads whole quanta, then the bytes of the last
