@@ -76,13 +76,12 @@ func candidateAt(buf []byte, start int) (Candidate, int, bool) {
 // stopped: the token's end, or the byte that ended the candidate (a quote
 // closing a string literal that goes on in the next: see joinAt).
 func readCandidate(buf []byte, start int) (c Candidate, next, stop int, ok bool) {
-	c, next, stop, ok, _ = readCandidateDecoding(buf, start, nil, false)
-	return c, next, stop, ok
+	return readCandidateDecoding(buf, start, nil, nil)
 }
 
-// readCandidateDecoding is readCandidate that, when decode is true, decodes
-// the candidate's payload into dst as it reads it (see payloadDecoding).
-func readCandidateDecoding(buf []byte, start int, dst []byte, decode bool) (c Candidate, next, stop int, ok bool, dec payloadDecoding) {
+// readCandidateDecoding is readCandidate that, when d is not nil, decodes
+// the candidate's payload into room as it reads it (see payloadSpan).
+func readCandidateDecoding(buf []byte, start int, room []byte, d *payloadSpan) (c Candidate, next, stop int, ok bool) {
 	// The header's base64url run, read to its end: any "eyJ" before
 	// runEnd has the same run end, the same tail and so the same token
 	// end, and differs only in length.
@@ -90,20 +89,20 @@ func readCandidateDecoding(buf []byte, start int, dst []byte, decode bool) (c Ca
 	// A token starting at or before runEnd-len(prefix) can be at most
 	// MaxTokenLen long, so its tail needs no reading past that.
 	limit := min(len(buf), runEnd-len(prefix)+MaxTokenLen+1)
-	end, ok, dec := cutTail(buf, runEnd, limit, dst, decode)
+	end, ok := cutTail(buf, runEnd, limit, room, d)
 	if !ok {
-		return Candidate{}, runEnd, end, false, dec
+		return Candidate{}, runEnd, end, false
 	}
 	// The first "eyJ" of the run whose token fits in MaxTokenLen, as if
 	// each had been tried in turn.
 	lo := max(start, end-MaxTokenLen)
 	if lo == start && bytes.HasPrefix(buf[start:runEnd], prefix) {
-		return Candidate{start, end}, end, end, true, dec // the common case, without a search
+		return Candidate{start, end}, end, end, true // the common case, without a search
 	}
 	if k := bytes.Index(buf[lo:runEnd], prefix); k >= 0 {
-		return Candidate{lo + k, end}, end, end, true, dec
+		return Candidate{lo + k, end}, end, end, true
 	}
-	return Candidate{}, runEnd, end, false, dec
+	return Candidate{}, runEnd, end, false
 }
 
 // skipB64url returns the end of the run of base64url bytes at buf[i:],
@@ -123,70 +122,84 @@ func skipB64url(buf []byte, i, limit int) int {
 	return i
 }
 
-// payloadDecoding is a candidate's payload, decoded while the candidate is
-// read: the pre-judgement needs every payload decoded, and reading its
-// base64url once to find its end and again to decode it cost twice.
-type payloadDecoding struct {
-	text       []byte // what the payload decodes to
-	start, end int    // the payload's base64url run in the buffer read
-	ok         bool   // it decodes: its length is not 4n+1
-	seen       bool   // a payload was read
+// payloadSpan is what reading a candidate learnt of its payload, decoded
+// as it was read: the pre-judgement needs every payload decoded, and
+// reading its base64url once to find its end and again to decode it cost
+// twice. It holds no pointer (the bytes are in the room the reader was
+// given), so that it lives on the stack of whoever asks.
+type payloadSpan struct {
+	start, end int  // the payload's base64url run in the buffer read
+	n          int  // the bytes it decodes to, at the start of the room
+	ok         bool // it decodes: its length is not 4n+1
+	seen       bool // it was read and decoded whole into the room
 }
 
-// decodeRun decodes the run of base64url at buf[i:limit] into dst[:0]:
-// the run ends where skipB64url says, and its bytes are what
-// base64.RawURLEncoding.Decode makes of it (see decodeRawURL).
-func decodeRun(buf []byte, i, limit int, dst []byte) payloadDecoding {
-	d := payloadDecoding{start: i, seen: true}
-	out := dst[:0]
+// decodeRun decodes the run of base64url at buf[i:limit] into room and
+// returns its end: what skipB64url returns. The bytes are what
+// base64.RawURLEncoding.Decode makes of the run (see decodeRawURL). A run
+// whose bytes do not fit in room is only read (d.seen is false).
+func decodeRun(buf []byte, i, limit int, room []byte, d *payloadSpan) int {
+	d.start, d.seen = i, false
+	n := 0
 	for ; i+4 <= limit; i += 4 {
 		q := buf[i : i+4 : i+4]
 		x := quantum0[q[0]] | quantum1[q[1]] | quantum2[q[2]] | quantum3[q[3]]
 		if x&notURL != 0 {
 			break
 		}
-		out = append(out, byte(x>>16), byte(x>>8), byte(x))
+		if n+3 > len(room) {
+			d.end = skipB64url(buf, i, limit)
+			return d.end
+		}
+		o := room[n : n+3 : n+3]
+		o[0], o[1], o[2] = byte(x>>16), byte(x>>8), byte(x)
+		n += 3
 	}
 	// The last quantum, cut: the characters before the first byte that is
 	// not base64url, or the limit.
 	var x uint32
-	n := 0
-	for ; n < 3 && i+n < limit && b64url[buf[i+n]]; n++ {
-		x |= quantum0[buf[i+n]] >> (6 * n)
+	k := 0
+	for ; k < 3 && i+k < limit && b64url[buf[i+k]]; k++ {
+		x |= quantum0[buf[i+k]] >> (6 * k)
 	}
-	switch n {
+	if n+2 > len(room) {
+		d.end = i + k
+		return d.end
+	}
+	switch k {
 	case 2:
-		out = append(out, byte(x>>16))
+		room[n] = byte(x >> 16)
+		n++
 	case 3:
-		out = append(out, byte(x>>16), byte(x>>8))
+		room[n], room[n+1] = byte(x>>16), byte(x>>8)
+		n += 2
 	}
-	d.text, d.end, d.ok = out, i+n, n != 1
-	return d
+	d.end, d.n, d.ok, d.seen = i+k, n, k != 1, true
+	return d.end
 }
 
 // sigPadding is how many '=' a base64 segment of length n needs, by n%4.
 var sigPadding = [4]int{0, 0, 2, 1}
 
 // cutTail reads the rest of header.payload.signature from buf[i], just after
-// the header's base64url run (decoding the payload into dec when it is not
+// the header's base64url run (decoding the payload into room when d is not
 // nil), and returns the token's end offset, or where
 // it stopped when there is no token. It reads no further than limit. Each
 // segment is base64url with optional '=' padding (see below); the payload
 // must not be empty, and neither may the signature (an unsigned or cut-off
 // token). A fourth segment (a JWE or some other dotted identifier)
 // disqualifies the whole run.
-func cutTail(buf []byte, i, limit int, dst []byte, decode bool) (end int, ok bool, dec payloadDecoding) {
+func cutTail(buf []byte, i, limit int, room []byte, d *payloadSpan) (int, bool) {
 	for seg := 0; seg < 3; seg++ {
 		s := i
-		if seg == 1 && decode {
-			dec = decodeRun(buf, i, limit, dst)
-			i = dec.end
+		if seg == 1 && d != nil {
+			i = decodeRun(buf, i, limit, room, d)
 		} else if seg > 0 {
 			i = skipB64url(buf, i, limit)
 		}
 		if seg > 0 {
 			if i == s {
-				return i, false, dec // empty payload or signature
+				return i, false // empty payload or signature
 			}
 		}
 		// Padding: up to two '=' before the '.' of the header and payload
@@ -203,16 +216,16 @@ func cutTail(buf []byte, i, limit int, dst []byte, decode bool) (end int, ok boo
 		}
 		if seg < 2 {
 			if i >= limit || buf[i] != '.' {
-				return i, false, dec
+				return i, false
 			}
 			i++
 		}
 	}
 	if i >= limit && limit < len(buf) {
-		return i, false, dec // longer than MaxTokenLen
+		return i, false // longer than MaxTokenLen
 	}
 	if i+1 < len(buf) && buf[i] == '.' && b64url[buf[i+1]] {
-		return i, false, dec // four or more segments: not a compact JWS
+		return i, false // four or more segments: not a compact JWS
 	}
-	return i, true, dec
+	return i, true
 }

@@ -369,11 +369,22 @@ func TestDecodeRun(t *testing.T) {
 		for _, stop := range []string{"", ".", "=", "+", "/", "\n", "\xff"} {
 			buf := []byte(text[:n] + stop + "abc")
 			for limit := 0; limit <= len(buf); limit++ {
-				d := decodeRun(buf, 0, limit, nil)
 				end := skipB64url(buf, 0, limit)
 				want, err := base64.RawURLEncoding.DecodeString(string(buf[:end]))
-				if d.end != end || d.ok != (err == nil) || d.ok && string(d.text) != string(want) {
-					t.Fatalf("%q to %d: end %d ok %v %x; want %d %v %x", buf, limit, d.end, d.ok, d.text, end, err == nil, want)
+				// Room enough, and too little (the run is only read).
+				for _, room := range []int{len(text), len(want) + 2, len(want) + 1, len(want), 0} {
+					var d payloadSpan
+					r := make([]byte, room)
+					got := decodeRun(buf, 0, limit, r, &d)
+					if got != end || d.end != end || d.start != 0 {
+						t.Fatalf("%q to %d, room %d: end %d %d; want %d", buf, limit, room, got, d.end, end)
+					}
+					if !d.seen && room >= len(want)+2 {
+						t.Fatalf("%q to %d, room %d: not decoded", buf, limit, room)
+					}
+					if d.seen && (d.ok != (err == nil) || d.ok && string(r[:d.n]) != string(want)) {
+						t.Fatalf("%q to %d, room %d: ok %v %x; want %v %x", buf, limit, room, d.ok, r[:d.n], err == nil, want)
+					}
 				}
 			}
 		}

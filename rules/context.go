@@ -84,7 +84,7 @@ var defaultAnchors = anchorsOf(DefaultContextNames)
 // anchorsOf returns the table of the bytes HasLoftyContext matches names
 // at: each name's rarest byte (see HasLoftyContext), "chime"'s, and
 // "authorization"'s.
-func anchorsOf(names []string) *anchorTable {
+func anchorsOf(names []string) anchorTable {
 	var t anchorTable
 	mark := func(c byte) {
 		t[c], t[toUpper(c)], t[toLower(c)] = anchorByte, anchorByte, anchorByte
@@ -101,16 +101,17 @@ func anchorsOf(names []string) *anchorTable {
 	}
 	mark(authorization[rarestByte(authorization)])
 	t['\n'] = lineEnd
-	return &t
+	return t
 }
 
 // mayHaveContext reports whether the line window of the token at
 // buf[start:end] (see lineWindow) holds an anchor byte of names: when it
 // does not, HasLoftyContext is false.
 func mayHaveContext(buf []byte, start, end int, names []string) bool {
-	t := defaultAnchors
+	t := &defaultAnchors
 	if len(names) != len(DefaultContextNames) || &names[0] != &DefaultContextNames[0] {
-		t = anchorsOf(names)
+		own := anchorsOf(names) // on the stack: custom names are rare
+		t = &own
 	}
 	// Eight bytes a step while none of them is of a class (the common
 	// case), then byte by byte to find which.

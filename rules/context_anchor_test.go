@@ -90,3 +90,15 @@ func FuzzContextAnchors(f *testing.F) {
 		contextAgrees(t, buf, s, e, []string{name, "lofty"})
 	})
 }
+
+// TestContextAllocs: the context check of a token costs no allocation,
+// with the default names or custom ones.
+func TestContextAllocs(t *testing.T) {
+	buf := []byte(`    {"id": 1, "user": "u@example.com", "token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}` + "\n")
+	start := strings.Index(string(buf), "eyJ")
+	for _, names := range [][]string{nil, {"acme", "CHIME"}} {
+		if n := testing.AllocsPerRun(20, func() { HasLoftyContext(buf, start, start+41, names) }); n != 0 {
+			t.Errorf("names %q: %v allocations a check", names, n)
+		}
+	}
+}

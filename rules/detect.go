@@ -64,12 +64,14 @@ func (c Config) Find(buf []byte) []Match {
 // (a Kubernetes Secret's LOFTY_API_KEY: <base64>, say).
 func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 	var out []Match
+	var room [512]byte // the payloads' decoding (a longer one is decoded apart)
+	var d payloadSpan
 	for i := 0; i < len(buf); {
 		j := Index(buf[i:], prefix)
 		if j < 0 {
 			break
 		}
-		m, ok, next := c.FindAt(buf, i+j, outerContext)
+		m, ok, next := c.findAt(buf, i+j, outerContext, room[:], &d)
 		if ok {
 			out = append(out, m)
 		}
@@ -87,9 +89,9 @@ func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 // the source code continues with another ("eyJ..." + "..."), the pieces
 // are joined and judged as one token first (see joiner).
 func (c Config) FindAt(buf []byte, start int, outerContext bool) (Match, bool, int) {
-	var stack [512]byte
-	m, ok, next, _ := c.findAt(buf, start, outerContext, stack[:0])
-	return m, ok, next
+	var room [512]byte
+	var d payloadSpan
+	return c.findAt(buf, start, outerContext, room[:], &d)
 }
 
 // Payload is the decoded payload of a candidate that FindAtPayload
@@ -115,40 +117,64 @@ func (c Config) FindAtPayload(buf []byte, start int, outerContext bool, p *Paylo
 	if p == nil {
 		return c.FindAt(buf, start, outerContext)
 	}
-	m, found, next, dec := c.findAt(buf, start, outerContext, p.Text[:0])
+	if cap(p.Text) < maxPayload {
+		p.Text = make([]byte, 0, maxPayload)
+	}
+	var d payloadSpan
+	m, found, next := c.findAt(buf, start, outerContext, p.Text[:cap(p.Text)], &d)
 	p.End = 0
-	if dec.seen && dec.ok {
-		p.Start, p.End, p.Text = dec.start, dec.end, dec.text
+	if d.seen && d.ok {
+		p.Start, p.End, p.Text = d.start, d.end, p.Text[:d.n]
 	}
 	return m, found, next
 }
 
-// findAt is FindAt with the candidate's payload decoded into dst as it is
-// read, for the pre-judgement, when it is to be made. It returns the
-// decoding when the candidate written whole in buf was pre-judged (seen is
-// false when not).
-func (c Config) findAt(buf []byte, start int, outerContext bool, dst []byte) (Match, bool, int, payloadDecoding) {
-	decode := !c.fullJudge && !outerContext
-	cand, next, stop, ok, dec := readCandidateDecoding(buf, start, dst, decode)
+// maxPayload is room for the decoded payload of the longest token.
+const maxPayload = MaxTokenLen*3/4 + 3
+
+// findAt is FindAt with the candidate's payload decoded into room as it is
+// read, for the pre-judgement, when it is to be made. d.seen says, after,
+// whether the candidate written whole in buf was pre-judged with its
+// payload decoded into room.
+func (c Config) findAt(buf []byte, start int, outerContext bool, room []byte, d *payloadSpan) (Match, bool, int) {
+	d.seen = false
+	if c.fullJudge || outerContext {
+		d = nil
+	}
+	cand, next, stop, ok := readCandidateDecoding(buf, start, room, d)
 	if mayContinue(buf, stop) {
 		m, found, joinedNext := c.findJoined(buf, start, stop, outerContext)
 		next = max(next, joinedNext)
 		if found {
-			return m, true, next, payloadDecoding{}
+			if d != nil {
+				d.seen = false
+			}
+			return m, true, next
 		}
 	}
 	if !ok {
-		return Match{}, false, next, payloadDecoding{}
+		if d != nil {
+			d.seen = false
+		}
+		return Match{}, false, next
 	}
-	var pd *payloadDecoding
-	if decode {
-		pd = &dec
+	var dp decodedPayload
+	if d != nil && d.seen {
+		dp = decodedPayload{text: room[:d.n], ok: d.ok, has: true}
 	}
 	var m Match
-	if !c.judgeCandidate(buf, buf, cand, nil, outerContext, pd, &m) {
-		return Match{}, false, next, dec
+	if !c.judgeCandidate(buf, buf, cand, nil, outerContext, dp, &m) {
+		return Match{}, false, next
 	}
-	return m, true, next, dec
+	return m, true, next
+}
+
+// decodedPayload is a candidate's payload decoded while it was read, when
+// has is true.
+type decodedPayload struct {
+	text []byte
+	ok   bool // it decodes: when not, text is empty
+	has  bool
 }
 
 // findJoined judges the token that the pieces of string literals joined
@@ -186,7 +212,7 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 		return Match{}, false, next
 	}
 	var m Match
-	ok := c.judgeCandidate(buf, j.text, cand, &j, outerContext, nil, &m)
+	ok := c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, &m)
 	return m, ok, next
 }
 
@@ -196,7 +222,7 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 // decoded (both candidates have the same). The match, when there is one, is
 // left in *m: most candidates are turned down, and a Match returned through
 // each call would be copied, empty, at each.
-func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec *payloadDecoding, m *Match) bool {
+func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
 	t := tokenIn(text, cand, j)
 	t.payload = dec
 	if c.judge(buf, t, outerContext, m) {
@@ -216,7 +242,7 @@ func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, oute
 type writtenToken struct {
 	text       []byte
 	start, end int
-	payload    *payloadDecoding // its payload, decoded; nil when not
+	payload    decodedPayload // its payload, when decoded already
 }
 
 // tokenIn returns the token cand of text: of buf itself, or of the text j
@@ -267,7 +293,7 @@ func (c Config) judge(buf []byte, t writtenToken, outerContext bool, m *Match) b
 // prejudge is payloadMayHoldScope of t, of the payload decoded already
 // when there is one.
 func (c Config) prejudge(t writtenToken) bool {
-	if d := t.payload; d != nil {
+	if d := t.payload; d.has {
 		return !d.ok || payloadHolds(d.text, c.Scopes) // one that does not decode: see payloadMayHoldScope
 	}
 	return payloadMayHoldScope(t.text, c.Scopes)
