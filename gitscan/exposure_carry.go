@@ -1,7 +1,6 @@
 package gitscan
 
 import (
-	"bytes"
 	"context"
 	"slices"
 
@@ -312,11 +311,13 @@ func (d *carryDiff) step() {
 		return
 	}
 	if f.prefix > 0 {
-		// An entry within the common start is the parent's.
-		nul := bytes.IndexByte(f.ad, 0)
-		if end := nul + 1 + hashLen; nul >= 0 && end <= f.prefix {
-			f.ad, f.bd, f.prefix = f.ad[end:], f.bd[end:], f.prefix-end
-			return
+		// An entry within the common start is the parent's. One that does
+		// not parse is not skipped: counted whole, a tree ends there.
+		if _, rest, ok := nextEntry(f.ad); ok {
+			if end := len(f.ad) - len(rest); end <= f.prefix {
+				f.ad, f.bd, f.prefix = f.ad[end:], f.bd[end:], f.prefix-end
+				return
+			}
 		}
 		f.prefix = 0
 	}
