@@ -80,6 +80,7 @@ type carryDiff struct {
 	stack   []pairFrame
 	held    int
 	frames  []keysFrame // wholeCounts' stack, kept between calls
+	work    int         // entries looked at, for tests
 }
 
 // pairFrame is a folder being compared: the commit's version (a) and the
@@ -96,10 +97,19 @@ type pairFrame struct {
 	dropped        bool
 }
 
-// commitCounts sets x.counts and the file part of x.carry for every
-// commit of the order, parents first.
+// commitCounts returns the file keys of every commit of the order.
 func (x *exposer) commitCounts(ctx context.Context) []int32 {
-	d := &carryDiff{x: x, ctx: ctx, whole: map[plumbing.Hash]keyCounts{}, wholeAt: map[treeAt]keyCounts{}, blobs: map[int32]keyCounts{}, delta: map[int32]int32{}}
+	return newCarryDiff(x, ctx).commitFiles()
+}
+
+func newCarryDiff(x *exposer, ctx context.Context) *carryDiff {
+	return &carryDiff{x: x, ctx: ctx, whole: map[plumbing.Hash]keyCounts{}, wholeAt: map[treeAt]keyCounts{}, blobs: map[int32]keyCounts{}, delta: map[int32]int32{}}
+}
+
+// commitFiles works out the file keys of every commit of the order,
+// parents first.
+func (d *carryDiff) commitFiles() []int32 {
+	x, ctx := d.x, d.ctx
 	trees := x.graph.tree
 	counts := make([]keyCounts, len(trees))
 	files := make([]int32, len(trees))
@@ -108,12 +118,16 @@ func (x *exposer) commitCounts(ctx context.Context) []int32 {
 			break
 		}
 		p := x.firstParent(i)
+		c, counted := d.whole[tree]
+		counted = counted && x.watched == nil
 		switch {
 		case p < 0:
 			counts[i] = d.treeCounts(tree, "", 0)
 		case trees[p] == tree:
 			counts[i], files[i] = counts[p], files[p]
 			continue
+		case counted: // counted whole before, as a folder or a root
+			counts[i] = c
 		default:
 			counts[i] = d.diff(counts[p], tree, trees[p])
 			if len(counts[i]) == len(counts[p]) && (len(counts[i]) == 0 || &counts[i][0] == &counts[p][0]) {
@@ -225,14 +239,33 @@ func (d *carryDiff) change(c keyCounts, sign int32) {
 	}
 }
 
+// carryBudget bounds the entries one comparison with a first parent
+// looks at before the tree is counted whole instead. The history walk
+// reads each tree once; a comparison reads the folders that differ, met
+// before or not: a crafted history of trees met again, each commit's tree
+// a folder of its parent's or two big folders in turn, would make every
+// commit compare thousands of entries (or folders to the depth bound).
+// Counted whole, a tree's folders are kept by name (wholeCounts), and a
+// tree or pair of folders counted before is not compared again: the work
+// is the trees' once, as the history walk's, and at most carryBudget
+// entries a commit.
+const carryBudget = 4096
+
 // diff returns the counts of tree a, whose first parent's tree b has
 // counts base.
 func (d *carryDiff) diff(base keyCounts, a, b plumbing.Hash) keyCounts {
 	clear(d.delta)
 	d.stack, d.held = d.stack[:0], 0
 	d.open(a, b, "", 0)
-	for len(d.stack) > 0 && d.ctx.Err() == nil {
+	for steps := 0; len(d.stack) > 0 && d.ctx.Err() == nil; steps++ {
+		if steps == carryBudget && d.x.watched == nil {
+			// Counted whole instead: see carryBudget.
+			clear(d.stack[:cap(d.stack)])
+			d.stack = d.stack[:0]
+			return d.wholeCounts(a, 0)
+		}
 		d.step()
+		d.work++
 	}
 	clear(d.stack[:cap(d.stack)]) // no tree stays held
 	d.stack = d.stack[:0]
@@ -343,6 +376,9 @@ func (d *carryDiff) step() {
 		case ae.hash == be.hash && ae.mode.IsFile() == be.mode.IsFile() && (ae.mode == filemode.Dir) == (be.mode == filemode.Dir):
 		case ae.mode == filemode.Dir && be.mode == filemode.Dir:
 			p := dir + string(ae.name) + "/"
+			if d.x.watched == nil && d.countedPair(ae.hash, be.hash) {
+				break
+			}
 			if d.x.watched == nil || d.x.dirs[p] {
 				d.open(ae.hash, be.hash, p, depth) // f may move: not used after
 			}
@@ -351,6 +387,22 @@ func (d *carryDiff) step() {
 			d.change(d.entryCounts(be, dir, depth), -1)
 		}
 	}
+}
+
+// countedPair counts the change from folder b to a when both were
+// counted whole before (see carryBudget), and reports whether it did.
+func (d *carryDiff) countedPair(a, b plumbing.Hash) bool {
+	ca, ok := d.whole[a]
+	if !ok {
+		return false
+	}
+	cb, ok := d.whole[b]
+	if !ok {
+		return false
+	}
+	d.change(ca, 1)
+	d.change(cb, -1)
+	return true
 }
 
 // order says which of the next entries of a folder's two versions comes
@@ -421,6 +473,7 @@ func (d *carryDiff) wholeCounts(root plumbing.Hash, depth int) keyCounts {
 	}
 	open(root, depth)
 	for len(stack) > 0 {
+		d.work++
 		f := &stack[len(stack)-1]
 		if f.dropped {
 			f.dropped = false

@@ -1,6 +1,7 @@
 package gitscan
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -72,6 +73,76 @@ func TestExposureCarryMalformedCommonEntry(t *testing.T) {
 		x := exposerAfterScan(t, repoOf(r), partial)
 		if n := checkCarryOracle(t, fmt.Sprint("malformed common entry, paths followed ", partial), x); n == 0 {
 			t.Error("no commit carries the key")
+		}
+	}
+}
+
+// slidingChain writes, in one pack, a chain of trees nested length deep
+// (each holds a folder "d" with the next; the deepest holds key as
+// "leaf.txt") and commits: a first one whose tree holds key as "key.env"
+// and the chain as "d", then one for each of n trees of the chain in turn from the start-th,
+// each on the one before. Each commit's tree is a folder of its parent's:
+// compared with its parent's, every folder on the way differs, to the
+// depth bound.
+func slidingChain(t *testing.T, r *testgit.Repo, start, n, length int, key []byte) {
+	t.Helper()
+	entry := func(mode, name string, h plumbing.Hash) []byte {
+		return append([]byte(mode+" "+name+"\x00"), h[:]...)
+	}
+	kh := testgit.ObjectName(plumbing.BlobObject, key)
+	objs := []testgit.Object{{Type: plumbing.BlobObject, Data: key}}
+	chain := make([]plumbing.Hash, length)
+	data := entry("100644", "leaf.txt", kh)
+	for k := length - 1; k >= 0; k-- {
+		objs = append(objs, testgit.Object{Type: plumbing.TreeObject, Data: data})
+		chain[k] = testgit.ObjectName(plumbing.TreeObject, data)
+		data = entry("40000", "d", chain[k])
+	}
+	first := append(entry("40000", "d", chain[0]), entry("100644", "key.env", kh)...)
+	objs = append(objs, testgit.Object{Type: plumbing.TreeObject, Data: first})
+	commit := func(tree, parent plumbing.Hash, i int) plumbing.Hash {
+		s := "tree " + tree.String() + "\n"
+		if !parent.IsZero() {
+			s += "parent " + parent.String() + "\n"
+		}
+		when := testgit.Epoch.Unix() + int64(i)*60
+		s += fmt.Sprintf("author A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\nc %d\n", when, when, i)
+		objs = append(objs, testgit.Object{Type: plumbing.CommitObject, Data: []byte(s)})
+		return testgit.ObjectName(plumbing.CommitObject, []byte(s))
+	}
+	c := commit(testgit.ObjectName(plumbing.TreeObject, first), plumbing.ZeroHash, 0)
+	for i := range n {
+		c = commit(chain[start+i], c, i+1)
+	}
+	testgit.WritePack(t, r.ObjectsDir(), objs)
+	r.Git("update-ref", "refs/heads/main", c.String())
+	r.Git("symbolic-ref", "HEAD", "refs/heads/main")
+}
+
+// TestExposureCarrySlidingChainBounded checks that a crafted history
+// whose every commit's tree is a folder of its parent's does not make the
+// comparison with first parents walk the whole depth bound at each
+// commit: the work stays within a few steps per tree and commit, as the
+// history walk's (which walks a tree once). Near the top of the chain,
+// the first commit counted the trees whole; deeper, it did not.
+func TestExposureCarrySlidingChainBounded(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	for _, start := range []int{1, maxExposureDepth + 100} {
+		r := testgit.New(t, "")
+		trees := start + n + maxExposureDepth + 100
+		slidingChain(t, r, start, n, trees, []byte("LOFTY_API_KEY="+gitTestKey("sliding")+"\n"))
+		x := exposerAfterScan(t, repoOf(r), false)
+		d := newCarryDiff(x, context.Background())
+		files := d.commitFiles()
+		if limit := 8 * (trees + x.graph.len()); d.work > limit {
+			t.Errorf("start %d: %d steps for %d commits and %d trees; want at most %d", start, d.work, x.graph.len(), trees, limit)
+		}
+		// The key is in the first commit only: below the others' depth bound.
+		for i := range files {
+			if want := i == 0; (files[i] != 0) != want {
+				t.Errorf("start %d: commit %d of %d carries keys %v, want the key %v", start, i, len(files), x.sets.members(files[i]), want)
+			}
 		}
 	}
 }
