@@ -118,8 +118,7 @@ func (d *carryDiff) commitFiles() []int32 {
 			break
 		}
 		p := x.firstParent(i)
-		c, counted := d.whole[tree]
-		counted = counted && x.watched == nil
+		c, counted := d.counted(tree, "")
 		switch {
 		case p < 0:
 			counts[i] = d.treeCounts(tree, "", 0)
@@ -243,13 +242,15 @@ func (d *carryDiff) change(c keyCounts, sign int32) {
 // looks at before the tree is counted whole instead. The history walk
 // reads each tree once; a comparison reads the folders that differ, met
 // before or not: a crafted history of trees met again, each commit's tree
-// a folder of its parent's or two big folders in turn, would make every
+// a folder of its parent's or two big trees in turn, would make every
 // commit compare thousands of entries (or folders to the depth bound).
-// Counted whole, a tree's folders are kept by name (wholeCounts), and a
-// tree or pair of folders counted before is not compared again: the work
-// is the trees' once, as the history walk's, and at most carryBudget
-// entries a commit.
-const carryBudget = 4096
+// Counted whole, a tree's folders are kept by name (wholeCounts; by name
+// and path when following paths), and a tree or pair of folders counted
+// before is not compared again: the work is the trees' once, as the
+// history walk's, and at most carryBudget entries a commit. No commit of
+// gitleaks, go-git, amazon-chime-sdk-js or the benchmark's synthetic
+// history reaches it (120 entries a commit at most on average).
+const carryBudget = 1024
 
 // diff returns the counts of tree a, whose first parent's tree b has
 // counts base.
@@ -258,11 +259,11 @@ func (d *carryDiff) diff(base keyCounts, a, b plumbing.Hash) keyCounts {
 	d.stack, d.held = d.stack[:0], 0
 	d.open(a, b, "", 0)
 	for steps := 0; len(d.stack) > 0 && d.ctx.Err() == nil; steps++ {
-		if steps == carryBudget && d.x.watched == nil {
+		if steps == carryBudget {
 			// Counted whole instead: see carryBudget.
 			clear(d.stack[:cap(d.stack)])
 			d.stack = d.stack[:0]
-			return d.wholeCounts(a, 0)
+			return d.treeCounts(a, "", 0)
 		}
 		d.step()
 		d.work++
@@ -376,10 +377,7 @@ func (d *carryDiff) step() {
 		case ae.hash == be.hash && ae.mode.IsFile() == be.mode.IsFile() && (ae.mode == filemode.Dir) == (be.mode == filemode.Dir):
 		case ae.mode == filemode.Dir && be.mode == filemode.Dir:
 			p := dir + string(ae.name) + "/"
-			if d.x.watched == nil && d.countedPair(ae.hash, be.hash) {
-				break
-			}
-			if d.x.watched == nil || d.x.dirs[p] {
+			if (d.x.watched == nil || d.x.dirs[p]) && !d.countedPair(ae.hash, be.hash, p) {
 				d.open(ae.hash, be.hash, p, depth) // f may move: not used after
 			}
 		default:
@@ -389,14 +387,25 @@ func (d *carryDiff) step() {
 	}
 }
 
-// countedPair counts the change from folder b to a when both were
-// counted whole before (see carryBudget), and reports whether it did.
-func (d *carryDiff) countedPair(a, b plumbing.Hash) bool {
-	ca, ok := d.whole[a]
+// counted returns the counts of tree h, folder dir, when it was counted
+// whole before (by name; by name and path for a partial scan).
+func (d *carryDiff) counted(h plumbing.Hash, dir string) (keyCounts, bool) {
+	if d.x.watched == nil {
+		c, ok := d.whole[h]
+		return c, ok
+	}
+	c, ok := d.wholeAt[treeAt{h, dir}]
+	return c, ok
+}
+
+// countedPair counts the change from folder b to a, at dir, when both
+// were counted whole before (see carryBudget), and reports whether it did.
+func (d *carryDiff) countedPair(a, b plumbing.Hash, dir string) bool {
+	ca, ok := d.counted(a, dir)
 	if !ok {
 		return false
 	}
-	cb, ok := d.whole[b]
+	cb, ok := d.counted(b, dir)
 	if !ok {
 		return false
 	}

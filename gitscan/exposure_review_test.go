@@ -146,3 +146,55 @@ func TestExposureCarrySlidingChainBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestExposureCarryAlternatingTreesBounded checks a crafted history whose
+// commits have, in turn, one of two trees of many files that all differ:
+// the history walk reads each tree once, and so must the comparison with
+// first parents, whether it counts every file or follows the paths keys
+// were found at.
+func TestExposureCarryAlternatingTreesBounded(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	const files, n = 2000, 200
+	key := []byte("LOFTY_API_KEY=" + gitTestKey("alternating") + "\n")
+	objs := []testgit.Object{{Type: plumbing.BlobObject, Data: key}}
+	var trees [2]plumbing.Hash
+	for side := range trees {
+		var data []byte
+		for i := range files {
+			blob := []byte(fmt.Sprintf("side %d file %d\n", side, i))
+			objs = append(objs, testgit.Object{Type: plumbing.BlobObject, Data: blob})
+			data = append(data, rawEntry("100644", fmt.Sprintf("f%04d", i), testgit.ObjectName(plumbing.BlobObject, blob))...)
+		}
+		data = append(data, rawEntry("100644", "key.env", testgit.ObjectName(plumbing.BlobObject, key))...)
+		objs = append(objs, testgit.Object{Type: plumbing.TreeObject, Data: data})
+		trees[side] = testgit.ObjectName(plumbing.TreeObject, data)
+	}
+	var c plumbing.Hash
+	for i := range n {
+		s := "tree " + trees[i%2].String() + "\n"
+		if !c.IsZero() {
+			s += "parent " + c.String() + "\n"
+		}
+		when := testgit.Epoch.Unix() + int64(i)*60
+		s += fmt.Sprintf("author A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\nc %d\n", when, when, i)
+		objs = append(objs, testgit.Object{Type: plumbing.CommitObject, Data: []byte(s)})
+		c = testgit.ObjectName(plumbing.CommitObject, []byte(s))
+	}
+	testgit.WritePack(t, r.ObjectsDir(), objs)
+	r.Git("update-ref", "refs/heads/main", c.String())
+	r.Git("symbolic-ref", "HEAD", "refs/heads/main")
+	for _, partial := range []bool{false, true} {
+		x := exposerAfterScan(t, repoOf(r), partial)
+		d := newCarryDiff(x, context.Background())
+		got := d.commitFiles()
+		if limit := 8 * (2*files + n); d.work > limit {
+			t.Errorf("paths followed %v: %d steps for %d commits of two trees of %d files; want at most %d", partial, d.work, n, files, limit)
+		}
+		for i := range got {
+			if got[i] == 0 {
+				t.Errorf("paths followed %v: commit %d does not carry the key", partial, i)
+			}
+		}
+	}
+}
