@@ -48,7 +48,14 @@ func (a *attributor) expose(ctx context.Context, fs []finding.Finding, partial b
 	x.loadGraph(ctx)
 	x.findCarriers(ctx)
 	x.flow()
-	for i := range fs {
+	// The findings of one key one after the other: lastOnLine works out
+	// each key's lines once.
+	order := make([]int, len(fs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(keyID(fs[i]), keyID(fs[j])) })
+	for _, i := range order {
 		fs[i].Exposure = x.exposureOf(&fs[i])
 		if fs[i].Exposure.ReachableFrom == finding.ReachNothing {
 			fs[i].Unreachable = true
@@ -74,6 +81,9 @@ type exposer struct {
 	refs []refTip
 	head plumbing.Hash
 
+	lineKey int     // the key last holds the lines of; -1: none yet
+	last    []int32 // by commit: the newest carrier of lineKey on its first-parent line, or -1
+
 	blobBits map[plumbing.Hash]int32 // the file keys of each blob with findings
 	watched  map[string]bool         // paths whose other versions are read now (partial scans)
 	dirs     map[string]bool         // the folders on the way to watched paths
@@ -93,7 +103,7 @@ type treeAt struct {
 }
 
 func newExposer(a *attributor, fs []finding.Finding) *exposer {
-	x := &exposer{a: a, keys: map[string]int{}, commits: map[plumbing.Hash]int{}}
+	x := &exposer{a: a, keys: map[string]int{}, commits: map[plumbing.Hash]int{}, lineKey: -1}
 	x.sets.init()
 	any := false
 	for _, f := range fs {
@@ -392,18 +402,33 @@ func (x *exposer) listRefs(e *finding.Exposure, refs []finding.RefExposure) *fin
 }
 
 // lastOnLine returns the newest commit of the first-parent history of tip
-// that carries key, or "" when none does. It stops as soon as no commit
-// behind the one it is at carries the key.
+// that carries key, or "" when none does. The answers for every commit
+// are worked out at once for a key, parents first (a ref's line may be
+// hundreds of thousands of commits long, and a repository may have
+// thousands of tags on it), and kept for the next call with that key.
 func (x *exposer) lastOnLine(tip plumbing.Hash, key int) string {
 	i, ok := x.graph.find(tip)
 	if !ok {
 		return ""
 	}
-	for i >= 0 && x.sets.has(x.anc[i], key) {
-		if x.sets.has(x.carry[i], key) {
-			return x.graph.hash[i].String()
+	if x.lineKey != key {
+		x.lineKey = key
+		x.last = slices.Grow(x.last[:0], x.graph.len())[:x.graph.len()]
+		for k := range x.last {
+			switch p := x.firstParent(k); {
+			case !x.sets.has(x.anc[k], key):
+				x.last[k] = -1 // no commit behind it carries the key
+			case x.sets.has(x.carry[k], key):
+				x.last[k] = int32(k)
+			case p >= 0 && p < k:
+				x.last[k] = x.last[p]
+			default:
+				x.last[k] = -1
+			}
 		}
-		i = x.firstParent(i)
+	}
+	if l := x.last[i]; l >= 0 {
+		return x.graph.hash[l].String()
 	}
 	return ""
 }

@@ -198,3 +198,38 @@ func TestExposureCarryAlternatingTreesBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestExposureLastOnLine checks the newest carrier of each key on each
+// commit's first-parent line, worked out at once for a key, against a
+// walk down that line, on random histories with merges.
+func TestExposureLastOnLine(t *testing.T) {
+	t.Parallel()
+	r, _ := randomHistory(t, 5, 160, mildSkew, 5)
+	x := exposerAfterScan(t, repoOf(r), false)
+	x.carry = x.commitCounts(context.Background())
+	x.flow()
+	found := 0
+	for _, key := range []int{0, 1, 0, 2, 1} { // keys met again after another
+		if key >= len(x.keys) {
+			continue
+		}
+		for i, h := range x.graph.hash {
+			want := ""
+			for j := i; j >= 0; j = x.firstParent(j) {
+				if x.sets.has(x.carry[j], key) {
+					want = x.graph.hash[j].String()
+					break
+				}
+			}
+			if got := x.lastOnLine(h, key); got != want {
+				t.Errorf("key %d, commit %s: last on line %q, want %q", key, h, got, want)
+			}
+			if want != "" {
+				found++
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("no commit has a carrier on its line: the history does not test it")
+	}
+}
