@@ -219,6 +219,9 @@ func (d *carryDiff) pathCounts(h plumbing.Hash, dir string, depth int) keyCounts
 				data = rest
 				p := dir + string(e.name)
 				if (e.mode.IsFile() && d.x.watched[p]) || (e.mode == filemode.Dir && d.x.dirs[p+"/"]) {
+					// A copy of the name: the folders below must not hold
+					// this tree (a path thousands deep, a big tree at each).
+					e.name = append([]byte(nil), e.name...)
 					on = append(on, e)
 				}
 			}
