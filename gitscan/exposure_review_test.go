@@ -233,3 +233,60 @@ func TestExposureLastOnLine(t *testing.T) {
 		t.Error("no commit has a carrier on its line: the history does not test it")
 	}
 }
+
+// TestExposureCarryMissingObjects checks the comparison against the
+// oracle where trees are missing from the repository (a folder, a whole
+// commit's tree) and where a merge's first parent is: the commit is then
+// compared with the parent that is there (the selection leaves the other
+// out, as before), and a missing tree counts as empty on either side.
+func TestExposureCarryMissingObjects(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	out, err := r.Cmd("LOFTY_API_KEY="+gitTestKey("missing")+"\n", nil, "hash-object", "-w", "--stdin").CombinedOutput()
+	if err != nil {
+		t.Fatalf("hash-object: %v\n%s", err, out)
+	}
+	key := plumbing.NewHash(strings.TrimSpace(string(out)))
+	gone := plumbing.NewHash("00000000000000000000000000000000000000aa")
+	sub := r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: key, Name: "k.env"})
+	trees := []plumbing.Hash{
+		r.MkTree(testgit.TreeEntry{Mode: "040000", Hash: sub, Name: "a"}, testgit.TreeEntry{Mode: "100644", Hash: key, Name: "z.env"}),
+		r.MkTree(testgit.TreeEntry{Mode: "040000", Hash: gone, Name: "a"}, testgit.TreeEntry{Mode: "100644", Hash: key, Name: "z.env"}), // a's tree missing
+		gone, // the whole tree missing
+		r.MkTree(testgit.TreeEntry{Mode: "040000", Hash: sub, Name: "a"}),
+		r.MkTree(testgit.TreeEntry{Mode: "040000", Hash: gone, Name: "a"}, testgit.TreeEntry{Mode: "040000", Hash: sub, Name: "b"}),
+	}
+	// Commits written raw: git commit-tree refuses a missing tree or parent.
+	rawCommit := func(tree string, parents []string, i int) string {
+		s := "tree " + tree + "\n"
+		for _, p := range parents {
+			s += "parent " + p + "\n"
+		}
+		when := testgit.Epoch.Unix() + int64(i)*60
+		s += fmt.Sprintf("author A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\nc %d\n", when, when, i)
+		out, err := r.Cmd(s, nil, "hash-object", "-t", "commit", "-w", "--literally", "--stdin").CombinedOutput()
+		if err != nil {
+			t.Fatalf("hash-object commit: %v\n%s", err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	var parents []string
+	for i, tr := range trees {
+		c := rawCommit(tr.String(), parents, i)
+		parents = []string{c}
+	}
+	r.Git("update-ref", "refs/heads/main", parents[0])
+	r.Git("symbolic-ref", "HEAD", "refs/heads/main")
+	// A merge whose first parent is not in the repository.
+	merge := rawCommit(trees[3].String(), []string{"00000000000000000000000000000000000000bb", parents[0]}, len(trees))
+	r.Git("update-ref", "refs/heads/side", merge)
+	for _, partial := range []bool{false, true} {
+		x := exposerAfterScan(t, repoOf(r), partial)
+		if n := checkCarryOracle(t, fmt.Sprint("missing objects, paths followed ", partial), x); n == 0 {
+			t.Error("no commit carries the key")
+		}
+		if _, ok := x.graph.find(plumbing.NewHash(merge)); !ok {
+			t.Errorf("paths followed %v: the merge is not in the graph", partial)
+		}
+	}
+}
