@@ -3,9 +3,11 @@ package gitscan
 import (
 	"context"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // Which keys each commit's tree holds, for a scan that read every blob.
@@ -176,9 +178,9 @@ func (d *carryDiff) setCounts(s int32) keyCounts {
 func (d *carryDiff) entryCounts(e treeEntry, dir string, depth int) keyCounts {
 	if d.x.watched != nil {
 		switch p := dir + string(e.name); {
-		case e.mode.IsFile() && d.x.watched[p]:
+		case e.mode.IsFile() && d.x.watched[shownPath(p)]:
 			return d.setCounts(d.x.watchedBlob(d.ctx, e.hash, p))
-		case e.mode == filemode.Dir && d.x.dirs[p+"/"]:
+		case e.mode == filemode.Dir && d.x.dirs[shownPath(p+"/")]:
 			return d.treeCounts(e.hash, p+"/", depth)
 		}
 		return nil // off the paths followed
@@ -200,6 +202,17 @@ func (d *carryDiff) treeCounts(h plumbing.Hash, dir string, depth int) keyCounts
 	return d.pathCounts(h, dir, depth)
 }
 
+// shownPath is path p as the paths followed have it: as the scan's
+// findings show it (finding.ValidPath), the bytes that are not UTF-8
+// replaced. Two names may then look alike: the files at both are read,
+// and only those that hold a key count.
+func shownPath(p string) string {
+	if utf8.ValidString(p) {
+		return p
+	}
+	return finding.ValidPath(p)
+}
+
 // pathCounts is treeCounts for a partial scan: it follows the folders on
 // the paths keys were found at (few, and bounded in depth: recursion is
 // fine), and counts the files at those paths.
@@ -218,7 +231,7 @@ func (d *carryDiff) pathCounts(h plumbing.Hash, dir string, depth int) keyCounts
 				}
 				data = rest
 				p := dir + string(e.name)
-				if (e.mode.IsFile() && d.x.watched[p]) || (e.mode == filemode.Dir && d.x.dirs[p+"/"]) {
+				if (e.mode.IsFile() && d.x.watched[shownPath(p)]) || (e.mode == filemode.Dir && d.x.dirs[shownPath(p+"/")]) {
 					// A copy of the name: the folders below must not hold
 					// this tree (a path thousands deep, a big tree at each).
 					e.name = append([]byte(nil), e.name...)
@@ -380,7 +393,7 @@ func (d *carryDiff) step() {
 		case ae.hash == be.hash && ae.mode.IsFile() == be.mode.IsFile() && (ae.mode == filemode.Dir) == (be.mode == filemode.Dir):
 		case ae.mode == filemode.Dir && be.mode == filemode.Dir:
 			p := dir + string(ae.name) + "/"
-			if (d.x.watched == nil || d.x.dirs[p]) && !d.countedPair(ae.hash, be.hash, p) {
+			if (d.x.watched == nil || d.x.dirs[shownPath(p)]) && !d.countedPair(ae.hash, be.hash, p) {
 				d.open(ae.hash, be.hash, p, depth) // f may move: not used after
 			}
 		default:

@@ -290,3 +290,24 @@ func TestExposureCarryMissingObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestExposureRangeInvalidUTF8Path checks a scan of a range that finds a
+// key in a file whose name (and folder's) is not valid UTF-8: the paths
+// followed are the tree's names, not the report's (which shows U+FFFD).
+func TestExposureRangeInvalidUTF8Path(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("README.md", "hello\n")
+	root := r.Commit("first")
+	key := gitTestKey("invalid-utf8")
+	r.Write("caf\xe9/k\xff.env", "LOFTY_API_KEY="+key+"\n")
+	added := r.Commit("add")
+	r.Write("README.md", "hello again\n")
+	r.Commit("more")
+	got, _, _ := scanGit(t, repoOf(r), HistoryOptions{Refs: []string{added}, Exclude: []string{root}})
+	f := findingOf(t, got, key)
+	e := f.Exposure
+	if e == nil || e.Commits != 2 || e.RefCount != 1 || len(e.Refs) != 1 || !e.Refs[0].InTip {
+		t.Errorf("exposure %+v: want 2 commits carrying the key, and main holding it in its tip", e)
+	}
+}
