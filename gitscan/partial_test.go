@@ -1,0 +1,131 @@
+package gitscan
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
+)
+
+// The count of what a partial clone left out, made by the pass over the
+// trees of the packs (partial.go), which looks only at what each tree
+// stored as a delta adds to its base, is checked against git's own count
+// and against the walk, on clones whose packs hold chains of tree deltas.
+
+// treeHistory commits n changes to a tree of nested folders: files
+// edited, added and removed, a few at a time, so that git stores most
+// trees as deltas of others. Every version of every file is its own blob,
+// of its own size (some big, for a filter by size), with its path in it.
+func treeHistory(r *testgit.Repo, n int, rng *rand.Rand) {
+	var paths []string
+	for d := range 4 {
+		for f := range 25 {
+			paths = append(paths, fmt.Sprintf("d%d/s%d/file-%02d.txt", d, f%3, f))
+		}
+	}
+	version := map[string]int{}
+	write := func(p string) {
+		version[p]++
+		size := 20 + rng.IntN(3)*700 // 20, 720 or 1420 lines
+		r.Write(p, string(testgit.Lines(fmt.Sprintf("%s v%d", p, version[p]), size)))
+	}
+	for _, p := range paths {
+		write(p)
+	}
+	r.Commit("start")
+	for i := range n {
+		for range 1 + rng.IntN(3) {
+			p := paths[rng.IntN(len(paths))]
+			switch rng.IntN(8) {
+			case 0:
+				os.Remove(filepath.Join(r.Dir, filepath.FromSlash(p)))
+			case 1:
+				write(fmt.Sprintf("%s-new%d", p, i))
+			default:
+				write(p)
+			}
+		}
+		r.Commit(fmt.Sprintf("change %d", i))
+	}
+}
+
+// treeDeltas counts the trees a repository's packs store as deltas.
+func treeDeltas(t *testing.T, r *testgit.Repo) int {
+	t.Helper()
+	packs, _ := filepath.Glob(filepath.Join(r.Dir, "objects", "pack", "*.idx"))
+	n := 0
+	for _, p := range packs {
+		for _, line := range strings.Split(r.Git("verify-pack", "-v", p), "\n") {
+			// "<hash> tree <size> <size in pack> <offset> <depth> <base>"
+			if f := strings.Fields(line); len(f) == 7 && f[1] == "tree" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestPartialCloneHolesMatchGit scans partial clones whose packs hold
+// chains of tree deltas: every blob the filter left out is counted, as
+// git counts them, by the pass over the trees on one worker and on
+// several, and by the walk; the warning is the same whatever the number
+// of workers.
+func TestPartialCloneHolesMatchGit(t *testing.T) {
+	t.Parallel()
+	up := testgit.New(t, "")
+	treeHistory(up, 120, rand.New(rand.NewPCG(7, 8)))
+	up.Write("d1/s0/app.env", "LOFTY_API_KEY="+gitTestKey("partial-holes")+"\n")
+	up.Commit("key")
+	up.Git("repack", "-a", "-d", "-f", "-q", "--depth=50", "--window=50")
+	up.Git("config", "uploadpack.allowFilter", "true")
+	for _, tc := range []struct {
+		name, filter string
+		findings     int // found in the blobs the clone holds
+	}{
+		{name: "blob-none", filter: "blob:none"},
+		{name: "blob-limit", filter: "blob:limit=20k", findings: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), tc.name+".git")
+			up.GitIn(filepath.Dir(dir), "clone", "-q", "--bare", "--filter="+tc.filter, "file://"+up.Dir, dir)
+			clone := up.At(t, dir)
+			if n := treeDeltas(t, clone); n < 50 {
+				t.Fatalf("the clone's pack stores %d trees as deltas: the test needs chains of them", n)
+			}
+			missing := strings.Count(clone.Git("rev-list", "--objects", "--all", "--missing=print"), "?")
+			if missing < 100 {
+				t.Fatalf("git says %d objects are missing: the filter left out too little", missing)
+			}
+			t.Logf("%d tree deltas, %d missing", treeDeltas(t, clone), missing)
+			repo := repoAt(t, dir)
+			var warnings []string
+			for _, tune := range []tuning{{}, {sweepMax: 4 << 10}, {mode: readOneByOne}} {
+				for _, workers := range []int{1, 4} {
+					name := fmt.Sprintf("mode %d, sweepMax %d, %d workers", tune.mode, tune.sweepMax, workers)
+					got, c, st := scanWith(t, repo, HistoryOptions{}, tune, workers)
+					if len(got) != tc.findings {
+						t.Errorf("%s: %d findings, want %d", name, len(got), tc.findings)
+					}
+					if st.Errors != int64(missing) {
+						t.Errorf("%s: %d objects counted missing, git says %d", name, st.Errors, missing)
+					}
+					if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "partial clone") {
+						t.Fatalf("%s: want one partial clone warning, got %v", name, c.Warnings)
+					}
+					if tune == (tuning{}) {
+						warnings = append(warnings, c.Warnings[0].String())
+					}
+				}
+			}
+			if len(slices.Compact(warnings)) != 1 {
+				t.Errorf("the warning depends on the number of workers: %q", warnings)
+			}
+		})
+	}
+}
