@@ -89,7 +89,7 @@ func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types,
 	workers := g.scanWorkers(r)
 	o := gitobj.SweepOptions{Workers: len(workers), Types: types, Want: want, MaxSize: g.tune.sweepMax, Planned: planned}
 	if holes != nil {
-		o.Tree = func(_ int, _ plumbing.Hash, data []byte, fresh []int32) { holes.tree(data, fresh) }
+		o.Tree = func(_ int, data []byte, fresh []int32) { holes.tree(data, fresh) }
 	}
 	return g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 		if typ == plumbing.BlobObject {

@@ -2,11 +2,18 @@ package gitobj
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha1"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
@@ -101,7 +108,8 @@ func TestFreshEntries(t *testing.T) {
 		for _, e := range entriesOf(t, base) {
 			baseEntries[e] = true
 		}
-		fresh, starts := freshEntries(result, base, entryStarts(base, nil), deltaCopies(delta, nil), nil, nil)
+		fresh, m := freshEntries(result, mapEntries(base, nil), deltaCopies(delta, nil), nil, nil, true)
+		starts := m.bits
 		isFresh := map[int]bool{}
 		for _, off := range fresh {
 			isFresh[int(off)] = true
@@ -126,6 +134,212 @@ func TestFreshEntries(t *testing.T) {
 					t.Fatalf("round %d: entry at %d within the copied start found fresh", round, off)
 				}
 			}
+		}
+	}
+}
+
+// freshByEntry is freshEntries as it first was, the oracle of the one that
+// skips copied runs: every entry of data parsed, and found fresh unless
+// the copy that holds its start holds all of it, from where an entry of
+// base starts.
+func freshByEntry(data, base []byte, copies []copySpan) []int32 {
+	baseMap := mapEntries(base, nil)
+	var fresh []int32
+	k := 0
+	for off := 0; off < len(data); {
+		end := entryEnd(data, off)
+		if end < 0 {
+			fresh = append(fresh, int32(off))
+			break
+		}
+		for k < len(copies) && copies[k].out+copies[k].n <= off {
+			k++
+		}
+		known := false
+		if k < len(copies) && copies[k].out <= off && end <= copies[k].out+copies[k].n {
+			src := copies[k].src + (off - copies[k].out)
+			known = src < len(base) && baseMap.bits[src>>6]&(1<<(src&63)) != 0
+		}
+		if !known {
+			fresh = append(fresh, int32(off))
+		}
+		off = end
+	}
+	return fresh
+}
+
+// garble damages a tree at random: a byte changed (a NUL gone or added),
+// or the end cut, so that entries are malformed from some place on.
+func garble(rng *rand.Rand, tree []byte) []byte {
+	tree = bytes.Clone(tree)
+	if len(tree) == 0 {
+		return tree
+	}
+	switch rng.IntN(3) {
+	case 0:
+		tree[rng.IntN(len(tree))] = 0
+	case 1:
+		from := rng.IntN(len(tree))
+		if i := bytes.IndexByte(tree[from:], 0); i >= 0 {
+			tree[from+i] = 'x'
+		}
+	default:
+		tree = tree[:rng.IntN(len(tree))]
+	}
+	return tree
+}
+
+// TestFreshEntriesMatchByEntry compares freshEntries with the entry by
+// entry oracle on trees of many sizes (maps of several words), deltas cut
+// at random or as git makes them, and damaged bases and results; and the
+// map it makes of the result with a map made from the result's bytes.
+func TestFreshEntriesMatchByEntry(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 2000 {
+		var names []string
+		version := map[string]int{}
+		for i := range 1 + rng.IntN(200) {
+			names = append(names, fmt.Sprintf("f%0*d", 1+rng.IntN(12), i*3))
+		}
+		base := treeBytes(names, version)
+		next := map[string]int{}
+		var edited []string
+		for _, n := range names {
+			switch rng.IntN(20) {
+			case 0:
+				continue
+			case 1:
+				next[n] = 1
+			case 2:
+				edited = append(edited, n+"-new")
+			}
+			edited = append(edited, n)
+		}
+		result := treeBytes(edited, next)
+		if round%7 == 3 {
+			base = garble(rng, base)
+		}
+		if round%5 == 4 {
+			result = garble(rng, result)
+		}
+		var delta []byte
+		switch round % 3 {
+		case 0:
+			delta = testgit.MakeDelta(base, result)
+		default:
+			delta = randomDelta(rng, base, result)
+		}
+		if out, err := applyDelta(base, delta, nil, 1<<20); err != nil || !bytes.Equal(out, result) {
+			t.Fatalf("round %d: delta does not make the result: %v", round, err)
+		}
+		copies := deltaCopies(delta, nil)
+		want := freshByEntry(result, base, copies)
+		// Reused bits, dirty, as the sweep passes them.
+		dirty := make([]uint64, rng.IntN(len(result)/64+3))
+		for i := range dirty {
+			dirty[i] = rng.Uint64()
+		}
+		got, m := freshEntries(result, mapEntries(base, dirty), copies, nil, slices.Clone(dirty), true)
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: fresh %v, entry by entry %v", round, got, want)
+		}
+		if got2, m2 := freshEntries(result, mapEntries(base, nil), copies, nil, nil, false); !slices.Equal(got2, want) || m2.mapped() {
+			t.Fatalf("round %d: unmapped: fresh %v, entry by entry %v", round, got2, want)
+		}
+		if w := mapEntries(result, nil); m.end != w.end || !slices.Equal(m.bits, w.bits) {
+			t.Fatalf("round %d: map ends at %d, by bytes %d; bits equal: %v", round, m.end, w.end, slices.Equal(m.bits, w.bits))
+		}
+	}
+}
+
+// TestSweepTreeFresh sweeps the trees of a real pack, with chains of tree
+// deltas as git makes them, on one worker and several: every tree is
+// given once; one stored whole has no fresh list; of one stored as a
+// delta, every entry left out of the list is an entry of its base (as
+// git verify-pack names it), byte for byte, and most are left out.
+func TestSweepTreeFresh(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	rng := rand.New(rand.NewPCG(9, 10))
+	var paths []string
+	for i := range 120 {
+		paths = append(paths, fmt.Sprintf("d%d/s%d/file-%03d.txt", i%4, i%3, i))
+	}
+	for i := range 80 {
+		for k, p := range paths {
+			if i == 0 || rng.IntN(60) == 0 {
+				r.Write(p, fmt.Sprintf("%s %d\n", p, i))
+			} else if rng.IntN(200) == 0 {
+				os.Remove(filepath.Join(r.Dir, filepath.FromSlash(p)))
+				paths[k] = p + "-again"
+			}
+		}
+		r.Commit(fmt.Sprint("commit ", i))
+	}
+	r.Git("repack", "-a", "-d", "-f", "-q", "--depth=50", "--window=50")
+	packs, _ := filepath.Glob(filepath.Join(r.ObjectsDir(), "pack", "*.idx"))
+	bases := map[plumbing.Hash]plumbing.Hash{} // tree: its base, or zero
+	for _, line := range strings.Split(r.Git("verify-pack", "-v", packs[0]), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 5 && f[1] == "tree" {
+			var base plumbing.Hash
+			if len(f) == 7 {
+				base = plumbing.NewHash(f[6])
+			}
+			bases[plumbing.NewHash(f[0])] = base
+		}
+	}
+	s := Open(r.ObjectsDir(), nil)
+	defer s.Close()
+	rd := s.Reader(1 << 20)
+	for _, workers := range []int{1, 3} {
+		var mu sync.Mutex
+		fresh := map[plumbing.Hash][]int32{}
+		data := map[plumbing.Hash][]byte{}
+		s.Sweep(context.Background(), SweepOptions{Workers: workers, Types: TypesOf(plumbing.TreeObject),
+			Tree: func(_ int, b []byte, f []int32) {
+				h := testgit.ObjectName(plumbing.TreeObject, b)
+				mu.Lock()
+				defer mu.Unlock()
+				if _, ok := data[h]; ok {
+					t.Errorf("tree %s given twice", h)
+				}
+				data[h], fresh[h] = bytes.Clone(b), slices.Clone(f)
+			}}, func(int, plumbing.Hash, plumbing.ObjectType, []byte) { t.Error("a tree given to the visitor") })
+		if len(data) != len(bases) {
+			t.Fatalf("%d workers: %d trees given, the pack has %d", workers, len(data), len(bases))
+		}
+		var deltas, entries, kept int
+		for h, base := range bases {
+			if base.IsZero() {
+				if fresh[h] != nil {
+					t.Errorf("tree %s stored whole has a fresh list", h)
+				}
+				continue
+			}
+			deltas++
+			typ, bdata, err := rd.Read(base)
+			if err != nil || typ != plumbing.TreeObject {
+				t.Fatalf("base %s: %v %v", base, typ, err)
+			}
+			inBase := map[string]bool{}
+			for _, e := range entriesOf(t, bdata) {
+				inBase[e] = true
+			}
+			for off, e := range entriesOf(t, data[h]) {
+				entries++
+				if slices.Contains(fresh[h], int32(off)) {
+					continue
+				}
+				kept++
+				if !inBase[e] {
+					t.Errorf("%d workers: tree %s: entry at %d left out, but base %s has no such entry", workers, h, off, base)
+				}
+			}
+		}
+		if deltas < 50 || kept < entries*3/4 {
+			t.Errorf("%d workers: %d trees stored as deltas, %d of their %d entries found in the base: too few", workers, deltas, kept, entries)
 		}
 	}
 }

@@ -238,11 +238,11 @@ func checkFreshSweep(t *testing.T, r *testgit.Repo, s *Store) int {
 	}
 	partial := 0
 	s.Sweep(context.Background(), SweepOptions{Workers: 2, Types: TypesOf(plumbing.TreeObject),
-		Tree: func(_ int, h plumbing.Hash, data []byte, offs []int32) {
+		Tree: func(_ int, data []byte, offs []int32) {
 			mu.Lock()
 			defer mu.Unlock()
-			if testgit.ObjectName(plumbing.TreeObject, data) != h {
-				t.Errorf("sweep of trees: %s has the wrong bytes", h)
+			if h := testgit.ObjectName(plumbing.TreeObject, data); !all[h] && !isTree(rd, h) {
+				t.Errorf("sweep of trees: %s, given, is not a tree of the repository", h)
 			}
 			if offs == nil {
 				ParseTree(data, func(_ []byte, _ filemode.FileMode, eh plumbing.Hash) { fresh[eh] = true })
@@ -261,6 +261,11 @@ func checkFreshSweep(t *testing.T, r *testgit.Repo, s *Store) int {
 	t.Logf("%d of the trees were deltas compared with their base", partial)
 	return partial
 
+}
+
+func isTree(rd *Reader, h plumbing.Hash) bool {
+	typ, _, err := rd.Read(h)
+	return err == nil && typ == plumbing.TreeObject
 }
 
 // TestSweepFreshEntries sweeps the trees of a history of a big folder

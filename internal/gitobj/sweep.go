@@ -1,7 +1,6 @@
 package gitobj
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"math/bits"
@@ -337,8 +336,9 @@ type SweepOptions struct {
 	// visitor, with the offsets in data of the entries that are not an
 	// entry of the tree it is a delta of, copied whole (nil: every entry
 	// is): a walk of every tree's references looks only at what each adds
-	// (see freshEntries).
-	Tree func(w int, h plumbing.Hash, data []byte, fresh []int32)
+	// (see freshEntries). It is not told the tree's name, which would
+	// cost a read of the pack index for each.
+	Tree func(w int, data []byte, fresh []int32)
 }
 
 // Sweep reads the wanted objects of every pack and calls visit with each
@@ -412,7 +412,7 @@ func (s *Store) runSweep(ctx context.Context, res *SweepResult, o SweepOptions, 
 			sw.maxHeld = max(sweepHeldBytes/int64(max(o.Workers, 1)), o.MaxSize)
 			sw.maxFree = freeKept / int64(max(o.Workers, 1))
 			if o.Tree != nil {
-				sw.tree = func(h plumbing.Hash, b []byte, fresh []int32) { o.Tree(w, h, b, fresh) }
+				sw.tree = func(b []byte, fresh []int32) { o.Tree(w, b, fresh) }
 			}
 			for ctx.Err() == nil {
 				k := next.Add(1) - 1
@@ -481,8 +481,8 @@ type sweeper struct {
 	maxHeld   int64 // this worker's share of sweepHeldBytes
 	maxFree   int64 // and of freeKept
 	visit     func(plumbing.Hash, plumbing.ObjectType, []byte)
-	tree      func(plumbing.Hash, []byte, []int32) // SweepOptions.Tree, for this worker
-	free      [][][]byte                           // buffers to reuse, by size class
+	tree      func([]byte, []int32) // SweepOptions.Tree, for this worker
+	free      [][][]byte            // buffers to reuse, by size class
 	freeBytes int64
 	delta     []byte // scratch for inflated deltas
 	lastDelta []byte // the delta child applied last
@@ -490,15 +490,15 @@ type sweeper struct {
 	stack     []sweepFrame
 	fresh     []int32    // scratch for SweepOptions.Tree
 	copies    []copySpan // scratch for SweepOptions.Tree
-	bits      [][]uint64 // entry-start bit sets to reuse
+	bits      [][]uint64 // entry maps' bits to reuse
 }
 
 type sweepFrame struct {
-	node   int32
-	starts []uint64 // for a tree with SweepOptions.Tree: where its entries start, a bit a byte; nil until known
-	data   []byte   // nil once dropped to stay under maxHeld
-	next   int32    // next child to look at
-	typ    plumbing.ObjectType
+	node    int32
+	entries entryMap // for a tree with SweepOptions.Tree: its entries; unmapped until a child needs them
+	data    []byte   // nil once dropped to stay under maxHeld
+	next    int32    // next child to look at
+	typ     plumbing.ObjectType
 }
 
 // Buffers come in power-of-two size classes, so that one freed by an
@@ -618,7 +618,7 @@ func (sw *sweeper) emit(pl *sweepPlan, i int32, typ plumbing.ObjectType, data []
 // fresh entries (nil: all are).
 func (sw *sweeper) emitTree(pl *sweepPlan, i int32, data []byte, fresh []int32) {
 	if pl.want[i] && sw.kinds.has(plumbing.TreeObject) {
-		sw.tree(sw.name(pl, i), data, fresh)
+		sw.tree(data, fresh)
 		pl.done[i].Store(true)
 	}
 }
@@ -676,18 +676,21 @@ func (sw *sweeper) run(ctx context.Context, t sweepTask) {
 		}
 		cdata, ok := sw.child(pl, c, top.data)
 		ctyp := top.typ
-		var cstarts []uint64
+		// A child with children of its own is pushed, unless the chain is
+		// too long; pushed, a tree's entries are mapped for its children.
+		push := ok && pl.start[c] != pl.start[c+1] && len(sw.stack)-b2i(last) < maxDeltaChain
+		var centries entryMap
 		if ok && ctyp == plumbing.TreeObject && sw.tree != nil {
 			// Compared with its parent while the parent is held.
-			if top.starts == nil {
-				top.starts = entryStarts(top.data, nil)
-			}
-			var bits []uint64
-			if n := len(sw.bits); n > 0 {
-				bits, sw.bits = sw.bits[n-1], sw.bits[:n-1]
+			if !top.entries.mapped() {
+				top.entries = mapEntries(top.data, sw.takeBits())
 			}
 			sw.copies = deltaCopies(sw.lastDelta, sw.copies[:0])
-			sw.fresh, cstarts = freshEntries(cdata, top.data, top.starts, sw.copies, sw.fresh[:0], bits)
+			var bits []uint64
+			if push {
+				bits = sw.takeBits()
+			}
+			sw.fresh, centries = freshEntries(cdata, top.entries, sw.copies, sw.fresh[:0], bits, push)
 		}
 		if last {
 			sw.pop()
@@ -700,12 +703,12 @@ func (sw *sweeper) run(ctx context.Context, t sweepTask) {
 		} else {
 			sw.emit(pl, c, ctyp, cdata)
 		}
-		if pl.start[c] == pl.start[c+1] || len(sw.stack) >= maxDeltaChain {
+		if !push {
 			sw.release(cdata)
 			continue
 		}
 		sw.held += int64(len(cdata))
-		sw.stack = append(sw.stack, sweepFrame{node: c, data: cdata, next: pl.start[c], typ: ctyp, starts: cstarts})
+		sw.stack = append(sw.stack, sweepFrame{node: c, data: cdata, next: pl.start[c], typ: ctyp, entries: centries})
 		// Over the bound: drop the held parents, oldest first; they are
 		// read again if more of their children come.
 		for k := 0; sw.held > sw.maxHeld && k < len(sw.stack)-1; k++ {
@@ -727,127 +730,31 @@ func (sw *sweeper) pop() {
 		sw.held -= int64(len(top.data))
 		sw.release(top.data)
 	}
-	if top.starts != nil && len(sw.bits) < 64 {
-		sw.bits = append(sw.bits, top.starts)
-	}
+	sw.putBits(top.entries.bits)
 	sw.stack = sw.stack[:len(sw.stack)-1]
 }
 
-// Fresh entries. A tree stored as a delta of another tree is mostly copied
-// from it: a commit changes a file or two of a folder. An entry of the
-// result that one copy instruction copied whole, from where an entry of
-// the base starts, is that entry of the base: same mode, name and object.
-// What a tree refers to is then what its base refers to plus its fresh
-// entries, and a sweep that looks at every tree's references (the objects
-// a partial clone lacks) looks at the fresh entries only. An entry is
-// found fresh by its bytes, not trusted from the delta's intent: a crafted
-// delta that copies part of one entry and part of another makes an entry
-// no copy holds whole, which is fresh.
-
-// entryStarts sets a bit for the offset of each entry of tree data, in
-// bits (reused when big enough).
-func entryStarts(data []byte, bits []uint64) []uint64 {
-	bits = growBits(bits, len(data))
-	for off := 0; off < len(data); {
-		end := entryEnd(data, off)
-		if end < 0 {
-			break
-		}
-		bits[off>>6] |= 1 << (off & 63)
-		off = end
+// takeBits returns bits to reuse for an entry map, or nil.
+func (sw *sweeper) takeBits() []uint64 {
+	n := len(sw.bits)
+	if n == 0 {
+		return nil
 	}
-	return bits
+	b := sw.bits[n-1]
+	sw.bits = sw.bits[:n-1]
+	return b
 }
 
-func growBits(bits []uint64, n int) []uint64 {
-	words := n/64 + 1
-	if cap(bits) < words {
-		return make([]uint64, words)
+// putBits keeps an entry map's bits for reuse.
+func (sw *sweeper) putBits(b []uint64) {
+	if b != nil && len(sw.bits) < 64 {
+		sw.bits = append(sw.bits, b)
 	}
-	bits = bits[:words]
-	clear(bits)
-	return bits
 }
 
-// entryEnd returns where the tree entry at off ends ("<mode> <name>\x00"
-// and 20 bytes), or -1 when it runs past the end.
-func entryEnd(data []byte, off int) int {
-	nul := bytes.IndexByte(data[off:], 0)
-	if nul < 0 || off+nul+1+hashLen > len(data) {
-		return -1
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	return off + nul + 1 + hashLen
-}
-
-// freshEntries compares tree data, the result of applying a delta (its
-// copy instructions in copies) to base, whose entries start where
-// baseStarts says: it appends to fresh the offset of each entry of data
-// that is not copied whole from an entry of base, and returns where data's
-// entries start (in bits, reused when big enough).
-func freshEntries(data, base []byte, baseStarts []uint64, copies []copySpan, fresh []int32, bits []uint64) ([]int32, []uint64) {
-	starts := growBits(bits, len(data))
-	k := 0
-	for off := 0; off < len(data); {
-		end := entryEnd(data, off)
-		if end < 0 {
-			fresh = append(fresh, int32(off)) // malformed: the reader of the entry says so
-			break
-		}
-		starts[off>>6] |= 1 << (off & 63)
-		for k < len(copies) && copies[k].out+copies[k].n <= off {
-			k++
-		}
-		known := false
-		if k < len(copies) && copies[k].out <= off && end <= copies[k].out+copies[k].n {
-			src := copies[k].src + (off - copies[k].out)
-			known = src < len(base) && baseStarts[src>>6]&(1<<(src&63)) != 0
-		}
-		if !known {
-			fresh = append(fresh, int32(off))
-		}
-		off = end
-	}
-	return fresh, starts
-}
-
-// copySpan is a delta's copy instruction: n bytes of the base at src to
-// the result at out.
-type copySpan struct{ out, src, n int }
-
-// deltaCopies appends a delta's copy instructions to out, in the order of
-// the result. The delta has been applied: its instructions are well formed.
-func deltaCopies(delta []byte, out []copySpan) []copySpan {
-	_, _, ops, err := deltaSizes(delta)
-	if err != nil {
-		return out
-	}
-	o := 0
-	for i := 0; i < len(ops); {
-		cmd := ops[i]
-		i++
-		if cmd&0x80 == 0 {
-			o += int(cmd)
-			i += int(cmd)
-			continue
-		}
-		var off, n int
-		for bit := range 4 {
-			if cmd&(1<<bit) != 0 && i < len(ops) {
-				off |= int(ops[i]) << (8 * bit)
-				i++
-			}
-		}
-		for bit := range 3 {
-			if cmd&(0x10<<bit) != 0 && i < len(ops) {
-				n |= int(ops[i]) << (8 * bit)
-				i++
-			}
-		}
-		if n == 0 {
-			n = 0x10000
-		}
-		out = append(out, copySpan{out: o, src: off, n: n})
-		o += n
-	}
-	return out
+	return 0
 }
