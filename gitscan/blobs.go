@@ -89,18 +89,22 @@ func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types,
 	workers := g.scanWorkers(r)
 	o := gitobj.SweepOptions{Workers: len(workers), Types: types, Want: want, MaxSize: g.tune.sweepMax, Planned: planned}
 	if holes != nil {
-		o.Tree = func(_ int, data []byte, fresh []int32) { holes.tree(data, fresh) }
+		o.Tree = holes.tree
 	}
-	return g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
+	res := g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 		if typ == plumbing.BlobObject {
 			scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
 			return
 		}
 		g.notes.object(ctx, r, workers[w], h, gitobj.Object{Type: typ, Size: int64(len(data)), Data: data})
 		if holes != nil {
-			holes.object(typ, data)
+			holes.object(w, typ, data)
 		}
 	})
+	if holes != nil {
+		holes.flush()
+	}
+	return res
 }
 
 // scanRest scans the blobs a sweep did not deliver (all of them when res
@@ -240,10 +244,10 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 		case o.Type == plumbing.CommitObject || o.Type == plumbing.TagObject:
 			g.notes.object(ctx, r, w, h, o)
 			if holes != nil && o.Type == plumbing.CommitObject {
-				holes.object(o.Type, o.Data)
+				holes.object(-1, o.Type, o.Data)
 			}
 		case holes != nil:
-			holes.object(o.Type, o.Data)
+			holes.object(-1, o.Type, o.Data)
 		}
 	})
 	if !all {

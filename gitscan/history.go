@@ -152,7 +152,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	var holes *holeFinder
 	types := gitobj.TypesOf(plumbing.BlobObject, plumbing.CommitObject, plumbing.TagObject)
 	if g.isPartialClone() {
-		holes = newHoleFinder(g.store)
+		holes = newHoleFinder(g.store, r.Workers())
 		types = gitobj.TypesOf(plumbing.BlobObject, plumbing.TreeObject, plumbing.CommitObject, plumbing.TagObject)
 	}
 	// The progress display's total: the blobs of the packs, as planned,

@@ -30,10 +30,12 @@ import (
 // workers at once. Of a tree stored as a delta of another, only the
 // entries the delta does not copy whole from the other are looked up
 // (gitobj.SweepOptions.Tree): what the base tree refers to was looked up
-// with it.
+// with it. Each sweep worker gathers what it is to look up in a batch,
+// looked up in order of the objects' names (see holeBatch).
 type holeFinder struct {
-	s      *gitobj.Store
-	broken atomic.Bool // a tree or commit did not parse: the walk must say where
+	s       *gitobj.Store
+	broken  atomic.Bool  // a tree or commit did not parse: the walk must say where
+	batches []*holeBatch // by sweep worker
 
 	mu      sync.Mutex
 	missing map[plumbing.Hash]hole
@@ -45,14 +47,32 @@ type hole struct {
 	name string
 }
 
-func newHoleFinder(s *gitobj.Store) *holeFinder {
-	return &holeFinder{s: s, missing: map[plumbing.Hash]hole{}}
+// newHoleFinder returns a holeFinder for a sweep on workers workers.
+func newHoleFinder(s *gitobj.Store, workers int) *holeFinder {
+	hf := &holeFinder{s: s, missing: map[plumbing.Hash]hole{}, batches: make([]*holeBatch, workers)}
+	size := max(holeBatchRefs/max(workers, 1), 1<<10)
+	for w := range hf.batches {
+		hf.batches[w] = newHoleBatch(size)
+	}
+	return hf
 }
 
-func (hf *holeFinder) check(h plumbing.Hash, tree bool, name []byte) {
-	if hf.s.Has(h) {
+// check looks up h, met in a tree under name (nil: a commit's tree), for
+// sweep worker w (-1: another goroutine, which looks it up at once).
+func (hf *holeFinder) check(w int, h plumbing.Hash, tree bool, name []byte) {
+	if w < 0 || w >= len(hf.batches) {
+		if !hf.s.Has(h) {
+			hf.add(h, tree, name)
+		}
 		return
 	}
+	if b := hf.batches[w]; b.add(h, tree, name) {
+		b.lookUp(hf)
+	}
+}
+
+// add records h as missing, unless it is already.
+func (hf *holeFinder) add(h plumbing.Hash, tree bool, name []byte) {
 	hf.mu.Lock()
 	if _, ok := hf.missing[h]; !ok {
 		hf.missing[h] = hole{tree: tree, name: finding.ValidPath(string(name))}
@@ -60,44 +80,56 @@ func (hf *holeFinder) check(h plumbing.Hash, tree bool, name []byte) {
 	hf.mu.Unlock()
 }
 
-// entry looks up what one tree entry refers to.
-func (hf *holeFinder) entry(name []byte, mode filemode.FileMode, eh plumbing.Hash) {
-	switch {
-	case mode.IsFile():
-		hf.check(eh, false, name)
-	case mode == filemode.Dir:
-		hf.check(eh, true, name)
+// flush looks up what the batches hold, once the sweep is over.
+func (hf *holeFinder) flush() {
+	for _, b := range hf.batches {
+		b.lookUp(hf)
 	}
 }
 
-// tree looks up what a tree's entries at the offsets fresh refer to (all
-// of them when fresh is nil).
-func (hf *holeFinder) tree(data []byte, fresh []int32) {
+// entry looks up what the tree entry data starts with refers to, and
+// returns the rest of the tree.
+func (hf *holeFinder) entry(w int, data []byte) []byte {
+	name, mode, eh, rest, err := gitobj.NextTreeEntry(data)
+	switch {
+	case err != nil:
+		hf.broken.Store(true)
+		return nil
+	case mode.IsFile():
+		hf.check(w, eh, false, name)
+	case mode == filemode.Dir:
+		hf.check(w, eh, true, name)
+	}
+	return rest
+}
+
+// tree looks up, for sweep worker w, what a tree's entries at the
+// offsets fresh refer to (all of them when fresh is nil).
+func (hf *holeFinder) tree(w int, data []byte, fresh []int32) {
 	if fresh == nil {
-		if err := gitobj.ParseTree(data, hf.entry); err != nil {
-			hf.broken.Store(true)
+		for len(data) > 0 {
+			data = hf.entry(w, data)
 		}
 		return
 	}
 	for _, off := range fresh {
-		if err := gitobj.ParseTreeEntry(data[off:], hf.entry); err != nil {
-			hf.broken.Store(true)
-		}
+		hf.entry(w, data[off:])
 	}
 }
 
-// object looks up what a tree or commit refers to.
-func (hf *holeFinder) object(typ plumbing.ObjectType, data []byte) {
+// object looks up, for sweep worker w (-1: another goroutine), what a
+// tree or commit refers to.
+func (hf *holeFinder) object(w int, typ plumbing.ObjectType, data []byte) {
 	switch typ {
 	case plumbing.TreeObject:
-		hf.tree(data, nil)
+		hf.tree(w, data, nil)
 	case plumbing.CommitObject:
 		c, err := gitobj.ParseCommit(data)
 		if err != nil {
 			hf.broken.Store(true)
 			return
 		}
-		hf.check(c.Tree, true, nil)
+		hf.check(w, c.Tree, true, nil)
 	}
 }
 

@@ -1,7 +1,9 @@
 package gitscan
 
 import (
+	"crypto/sha1"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
@@ -127,5 +131,40 @@ func TestPartialCloneHolesMatchGit(t *testing.T) {
 				t.Errorf("the warning depends on the number of workers: %q", warnings)
 			}
 		})
+	}
+}
+
+// TestHoleBatchFirstName checks the batched lookups of one sweep worker
+// against lookups one by one: thousands of references, over several
+// batches, to objects the repository has and lacks, each met several
+// times under several names: every missing object is recorded once, as a
+// tree or a blob and under the name it was first met under.
+func TestHoleBatchFirstName(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	deltaHistory(r, 4, "batch")
+	s := gitobj.Open(filepath.Join(r.Dir, ".git", "objects"), nil)
+	defer s.Close()
+	var have []plumbing.Hash
+	for _, line := range strings.Fields(r.Git("cat-file", "--batch-all-objects", "--batch-check=%(objectname)")) {
+		have = append(have, plumbing.NewHash(line))
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	hf := newHoleFinder(s, 1)
+	want := map[plumbing.Hash]hole{}
+	for i := range 5000 {
+		h := have[rng.IntN(len(have))]
+		if rng.IntN(2) == 0 {
+			h = plumbing.Hash(sha1.Sum(fmt.Appendf(nil, "lacking %d", rng.IntN(1500))))
+		}
+		tree, name := rng.IntN(3) == 0, fmt.Sprintf("name-%d", i)
+		if _, ok := want[h]; !ok && !s.Has(h) {
+			want[h] = hole{tree: tree, name: name}
+		}
+		hf.check(0, h, tree, []byte(name))
+	}
+	hf.flush()
+	if len(want) < 1000 || !maps.Equal(hf.missing, want) {
+		t.Errorf("batched: %d missing, one by one %d (or their names differ)", len(hf.missing), len(want))
 	}
 }

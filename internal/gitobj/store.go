@@ -148,6 +148,30 @@ func (s *Store) locate(h plumbing.Hash) (int, int) {
 	return -1, -1
 }
 
+// Absent calls absent with the index of each of names that no pack and
+// no loose object holds. Sorted, the names are looked up front to back in
+// each pack's index, each search near the one before, in memory a cache
+// holds: in a big index that saves the cache misses of lookups in any
+// order (Has), a miss or two a name. It does not ask go-git.
+func (s *Store) Absent(names []plumbing.Hash, absent func(i int)) {
+	for i := range names {
+		h := names[i][:]
+		found := false
+		for _, p := range s.packs {
+			if searchNames(&p.idx.fanout, p.idx.names, h) >= 0 {
+				found = true
+				break
+			}
+		}
+		if !found {
+			s.listLoose()
+			if !s.looseSet[names[i]] {
+				absent(i)
+			}
+		}
+	}
+}
+
 // Has reports whether a pack or a loose object holds h. It does not ask
 // go-git.
 func (s *Store) Has(h plumbing.Hash) bool {

@@ -3,10 +3,12 @@ package gitobj
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -318,6 +320,41 @@ func TestPackLayouts(t *testing.T) {
 		t.Run(l.Name, func(t *testing.T) {
 			t.Parallel()
 			checkReader(t, l.Build(t, deltaHistory), l.RefDeltas)
+		})
+	}
+}
+
+// TestAbsent looks up, in each layout (loose objects, several packs), every
+// object and names no object has, in order and in any order: Absent names
+// just those Has says no to.
+func TestAbsent(t *testing.T) {
+	t.Parallel()
+	for _, l := range testgit.Layouts() {
+		t.Run(l.Name, func(t *testing.T) {
+			t.Parallel()
+			r := l.Build(t, deltaHistory)
+			s := Open(r.ObjectsDir(), nil)
+			defer s.Close()
+			names := allObjects(t, r)
+			for i := range 50 {
+				names = append(names, plumbing.Hash(sha1.Sum(fmt.Appendf(nil, "absent %d", i))))
+			}
+			names = append(names, plumbing.ZeroHash, names[0], names[len(names)-1])
+			for _, order := range []string{"as listed", "sorted"} {
+				if order == "sorted" {
+					slices.SortFunc(names, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+				}
+				var got, want []int
+				s.Absent(names, func(i int) { got = append(got, i) })
+				for i, h := range names {
+					if !s.Has(h) {
+						want = append(want, i)
+					}
+				}
+				if !slices.Equal(got, want) || len(want) != 52 {
+					t.Errorf("%s: absent %v, Has says %v", order, got, want)
+				}
+			}
 		})
 	}
 }
