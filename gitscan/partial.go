@@ -41,7 +41,8 @@ type holeFinder struct {
 	missing map[plumbing.Hash]hole
 }
 
-// hole is a missing object: what it is and the name it was met under.
+// hole is a missing object: what it is and, for a blob, the name it was
+// met under.
 type hole struct {
 	tree bool
 	name string
@@ -57,7 +58,7 @@ func newHoleFinder(s *gitobj.Store, workers int) *holeFinder {
 	return hf
 }
 
-// check looks up h, met in a tree under name (nil: a commit's tree), for
+// check looks up h, met in a tree under name (nil: unnamed), for
 // sweep worker w (-1: another goroutine, which looks it up at once).
 func (hf *holeFinder) check(w int, h plumbing.Hash, tree bool, name []byte) {
 	if w < 0 || w >= len(hf.batches) {
@@ -98,7 +99,7 @@ func (hf *holeFinder) entry(w int, data []byte) []byte {
 	case mode.IsFile():
 		hf.check(w, eh, false, name)
 	case mode == filemode.Dir:
-		hf.check(w, eh, true, name)
+		hf.check(w, eh, true, nil) // the report names the files only
 	}
 	return rest
 }
