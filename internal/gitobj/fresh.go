@@ -2,6 +2,7 @@ package gitobj
 
 import (
 	"bytes"
+	"fmt"
 	"math/bits"
 )
 
@@ -110,19 +111,32 @@ func entryEnd(data []byte, off int) int {
 // to fresh the offset of each entry of data that is not copied whole from
 // an entry of the base. With keep, it maps data's entries too (in bits,
 // reused when big enough), for the deltas whose base data is.
-//
-// An entry copied from where a base entry starts, by a copy that reaches
-// as far as the base entry's end, has the base entry's bytes, so the same
-// end: a run of such entries is crossed at once, to the last entry
-// boundary of the base the copy reaches.
 func freshEntries(data []byte, base entryMap, copies []copySpan, fresh []int32, bits []uint64, keep bool) ([]int32, entryMap) {
 	var m entryMap
 	if keep {
 		m.bits = growBits(bits, len(data))
 	}
+	m.end = walkFresh(len(data), base, copies, &m, func(off int) int { return entryEnd(data, off) }, func(off, _ int) {
+		fresh = append(fresh, int32(off))
+	})
+	return fresh, m
+}
+
+// walkFresh walks the entries of a tree of size bytes, made by a delta
+// (its copy instructions in copies) from a base tree mapped by base:
+// entryEnd says where the entry at an offset ends (-1: malformed). It
+// calls fresh with each entry not copied whole from an entry of the base,
+// and the malformed one that ends the walk (end -1); it maps the entries
+// in m when m.bits is set, and returns where the well-formed entries end.
+//
+// An entry copied from where a base entry starts, by a copy that reaches
+// as far as the base entry's end, has the base entry's bytes, so the same
+// end: a run of such entries is crossed at once, to the last entry
+// boundary of the base the copy reaches.
+func walkFresh(size int, base entryMap, copies []copySpan, m *entryMap, entryEnd func(off int) int, fresh func(off, end int)) int {
 	k := 0
 	off := 0
-	for off < len(data) {
+	for off < size {
 		for k < len(copies) && copies[k].out+copies[k].n <= off {
 			k++
 		}
@@ -131,7 +145,7 @@ func freshEntries(data []byte, base entryMap, copies []copySpan, fresh []int32, 
 			src := c.src + off - c.out
 			if base.isStart(src) {
 				if b := base.lastBoundary(src, min(c.src+c.n, base.end)); b > src {
-					if keep {
+					if m.bits != nil {
 						copyBits(m.bits, off, base.bits, src, b-src)
 					}
 					off += b - src
@@ -141,19 +155,170 @@ func freshEntries(data []byte, base entryMap, copies []copySpan, fresh []int32, 
 		}
 		// Not in a copy, copied from within a base entry, or past the
 		// copy's end: fresh.
-		end := entryEnd(data, off)
+		end := entryEnd(off)
+		fresh(off, end)
 		if end < 0 {
-			fresh = append(fresh, int32(off)) // malformed: the reader of the entry says so
-			break
+			break // malformed: the reader of the entry says so
 		}
-		if keep {
+		if m.bits != nil {
 			m.set(off)
 		}
-		fresh = append(fresh, int32(off))
 		off = end
 	}
-	m.end = off
-	return fresh, m
+	return off
+}
+
+// Trees left unmade. A tree that is a leaf of the delta forest (no delta
+// is made from it) is needed for its fresh entries only: most of its
+// bytes are copies of its base the walk crosses without reading. Rather
+// than applying its delta, the sweep checks the delta as applying it
+// would, and reads the bytes of the fresh entries where the instructions
+// say they are.
+
+// deltaSpan is an instruction of a delta: n bytes of the result at out,
+// copied from the base at src, or, lit, inserted from the delta's
+// instructions at src.
+type deltaSpan struct {
+	out, src, n int
+	lit         bool
+}
+
+// unmade is the result of a delta, unmade: read where needed.
+type unmade struct {
+	base, ops []byte
+	spans     []deltaSpan
+	copies    []copySpan // the spans that are copies, for walkFresh
+	size      int
+	k         int // the span the last read was in
+}
+
+// parse checks delta against base exactly as applyDelta does, with the
+// same errors (a result over limit bytes is errBig), and lists its
+// instructions.
+func (u *unmade) parse(base, delta []byte, limit int) error {
+	baseSize, size, ops, err := deltaSizes(delta)
+	if err != nil {
+		return err
+	}
+	if baseSize != uint64(len(base)) {
+		return fmt.Errorf("%w: made for a base of %d bytes, not %d", errBadDelta, baseSize, len(base))
+	}
+	if size > uint64(limit) {
+		return errBig
+	}
+	u.base, u.ops, u.size, u.k = base, ops, int(size), 0
+	u.spans, u.copies = u.spans[:0], u.copies[:0]
+	o := 0
+	for i := 0; i < len(ops); {
+		cmd := ops[i]
+		i++
+		switch {
+		case cmd&0x80 != 0: // copy from the base
+			var off, n uint64
+			for bit := range 4 {
+				if cmd&(1<<bit) != 0 {
+					if i >= len(ops) {
+						return fmt.Errorf("%w: truncated copy", errBadDelta)
+					}
+					off |= uint64(ops[i]) << (8 * bit)
+					i++
+				}
+			}
+			for bit := range 3 {
+				if cmd&(0x10<<bit) != 0 {
+					if i >= len(ops) {
+						return fmt.Errorf("%w: truncated copy", errBadDelta)
+					}
+					n |= uint64(ops[i]) << (8 * bit)
+					i++
+				}
+			}
+			if n == 0 {
+				n = 0x10000
+			}
+			if off+n > uint64(len(base)) || n > uint64(u.size-o) {
+				return fmt.Errorf("%w: copy out of bounds", errBadDelta)
+			}
+			u.spans = append(u.spans, deltaSpan{out: o, src: int(off), n: int(n)})
+			u.copies = append(u.copies, copySpan{out: o, src: int(off), n: int(n)})
+			o += int(n)
+		case cmd != 0: // insert the next cmd bytes
+			n := int(cmd)
+			if n > len(ops)-i || n > u.size-o {
+				return fmt.Errorf("%w: insert out of bounds", errBadDelta)
+			}
+			u.spans = append(u.spans, deltaSpan{out: o, src: i, n: n, lit: true})
+			i += n
+			o += n
+		default:
+			return fmt.Errorf("%w: reserved instruction 0", errBadDelta)
+		}
+	}
+	if o != u.size {
+		return fmt.Errorf("%w: result is %d bytes, not the %d declared", errBadDelta, o, u.size)
+	}
+	return nil
+}
+
+// span returns the index of the span that holds offset off of the
+// result (< size); reads go forward, mostly.
+func (u *unmade) span(off int) int {
+	if u.k >= len(u.spans) || u.spans[u.k].out > off {
+		u.k = 0
+	}
+	for u.spans[u.k].out+u.spans[u.k].n <= off {
+		u.k++
+	}
+	return u.k
+}
+
+func (u *unmade) bytes(s deltaSpan) []byte {
+	if s.lit {
+		return u.ops[s.src : s.src+s.n]
+	}
+	return u.base[s.src : s.src+s.n]
+}
+
+// entryEnd is entryEnd on the result.
+func (u *unmade) entryEnd(off int) int {
+	for k := u.span(off); k < len(u.spans); k++ {
+		s := u.spans[k]
+		from := max(off-s.out, 0)
+		if i := bytes.IndexByte(u.bytes(s)[from:], 0); i >= 0 {
+			if end := s.out + from + i + 1 + hashLen; end <= u.size {
+				return end
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// appendRange appends the bytes of the result from off to end.
+func (u *unmade) appendRange(dst []byte, off, end int) []byte {
+	for k := u.span(off); off < end; k++ {
+		s := u.spans[k]
+		from := off - s.out
+		n := min(s.n-from, end-off)
+		dst = append(dst, u.bytes(s)[from:from+n]...)
+		off += n
+	}
+	return dst
+}
+
+// freshUnmade is freshEntries for the result of u, unmade: it appends the
+// bytes of the fresh entries to out, one after another (the malformed
+// one that ends a tree, if any, to the tree's end), and their offsets in
+// out to fresh.
+func freshUnmade(u *unmade, base entryMap, out []byte, fresh []int32) ([]byte, []int32) {
+	walkFresh(u.size, base, u.copies, &entryMap{}, u.entryEnd, func(off, end int) {
+		fresh = append(fresh, int32(len(out)))
+		if end < 0 {
+			end = u.size
+		}
+		out = u.appendRange(out, off, end)
+	})
+	return out, fresh
 }
 
 // copySpan is a delta's copy instruction: n bytes of the base at src to

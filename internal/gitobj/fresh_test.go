@@ -250,14 +250,34 @@ func TestFreshEntriesMatchByEntry(t *testing.T) {
 		if w := mapEntries(result, nil); m.end != w.end || !slices.Equal(m.bits, w.bits) {
 			t.Fatalf("round %d: map ends at %d, by bytes %d; bits equal: %v", round, m.end, w.end, slices.Equal(m.bits, w.bits))
 		}
+		// Unmade, the same entries, their bytes read from the delta.
+		var u unmade
+		if err := u.parse(base, delta, 1<<20); err != nil {
+			t.Fatalf("round %d: unmade: %v", round, err)
+		}
+		var wantBytes []byte
+		var wantOffs []int32
+		for _, off := range want {
+			end := entryEnd(result, int(off))
+			if end < 0 {
+				end = len(result)
+			}
+			wantOffs = append(wantOffs, int32(len(wantBytes)))
+			wantBytes = append(wantBytes, result[off:end]...)
+		}
+		gotBytes, offs := freshUnmade(&u, mapEntries(base, nil), nil, nil)
+		if !bytes.Equal(gotBytes, wantBytes) || !slices.Equal(offs, wantOffs) {
+			t.Fatalf("round %d: unmade: fresh bytes %q at %v, made %q at %v", round, gotBytes, offs, wantBytes, wantOffs)
+		}
 	}
 }
 
 // TestSweepTreeFresh sweeps the trees of a real pack, with chains of tree
 // deltas as git makes them, on one worker and several: every tree is
-// given once; one stored whole has no fresh list; of one stored as a
-// delta, every entry left out of the list is an entry of its base (as
-// git verify-pack names it), byte for byte, and most are left out.
+// given once; one stored whole comes whole, with no fresh list; of those
+// stored as deltas (the leaves of the delta forest unmade, their fresh
+// entries only), every entry that is not an entry of the tree's base (as
+// git verify-pack names it) is given fresh, and most entries are not.
 func TestSweepTreeFresh(t *testing.T) {
 	t.Parallel()
 	r := testgit.New(t, "")
@@ -293,53 +313,108 @@ func TestSweepTreeFresh(t *testing.T) {
 	s := Open(r.ObjectsDir(), nil)
 	defer s.Close()
 	rd := s.Reader(1 << 20)
+	// What git's deltas add: the entries of each delta tree its base lacks.
+	added := map[string]int{}
+	var deltas, entries int
+	for h, base := range bases {
+		if base.IsZero() {
+			continue
+		}
+		deltas++
+		_, data, err := rd.Read(h)
+		_, bdata, berr := rd.Read(base)
+		if err != nil || berr != nil {
+			t.Fatalf("tree %s or its base: %v %v", h, err, berr)
+		}
+		inBase := map[string]bool{}
+		for _, e := range entriesOf(t, bdata) {
+			inBase[e] = true
+		}
+		for _, e := range entriesOf(t, data) {
+			entries++
+			if !inBase[e] {
+				added[e]++
+			}
+		}
+	}
 	for _, workers := range []int{1, 3} {
 		var mu sync.Mutex
-		fresh := map[plumbing.Hash][]int32{}
-		data := map[plumbing.Hash][]byte{}
+		whole := map[plumbing.Hash]bool{}
+		fresh := map[string]int{}
+		calls, given := 0, 0
 		s.Sweep(context.Background(), SweepOptions{Workers: workers, Types: TypesOf(plumbing.TreeObject),
 			Tree: func(_ int, b []byte, f []int32) {
-				h := testgit.ObjectName(plumbing.TreeObject, b)
 				mu.Lock()
 				defer mu.Unlock()
-				if _, ok := data[h]; ok {
-					t.Errorf("tree %s given twice", h)
+				calls++
+				if f == nil {
+					h := testgit.ObjectName(plumbing.TreeObject, b)
+					if base, ok := bases[h]; !ok || !base.IsZero() || whole[h] {
+						t.Errorf("tree %s given whole: stored as a delta, not the pack's, or twice", h)
+					}
+					whole[h] = true
+					return
 				}
-				data[h], fresh[h] = bytes.Clone(b), slices.Clone(f)
+				for _, off := range f {
+					end := entryEnd(b, int(off))
+					if end < 0 {
+						t.Fatalf("a malformed fresh entry at %d", off)
+					}
+					fresh[string(b[off:end])]++
+					given++
+				}
 			}}, func(int, plumbing.Hash, plumbing.ObjectType, []byte) { t.Error("a tree given to the visitor") })
-		if len(data) != len(bases) {
-			t.Fatalf("%d workers: %d trees given, the pack has %d", workers, len(data), len(bases))
+		if calls != len(bases) || len(whole) != len(bases)-deltas {
+			t.Fatalf("%d workers: %d trees given (%d whole), the pack has %d (%d deltas)", workers, calls, len(whole), len(bases), deltas)
 		}
-		var deltas, entries, kept int
-		for h, base := range bases {
-			if base.IsZero() {
-				if fresh[h] != nil {
-					t.Errorf("tree %s stored whole has a fresh list", h)
-				}
-				continue
-			}
-			deltas++
-			typ, bdata, err := rd.Read(base)
-			if err != nil || typ != plumbing.TreeObject {
-				t.Fatalf("base %s: %v %v", base, typ, err)
-			}
-			inBase := map[string]bool{}
-			for _, e := range entriesOf(t, bdata) {
-				inBase[e] = true
-			}
-			for off, e := range entriesOf(t, data[h]) {
-				entries++
-				if slices.Contains(fresh[h], int32(off)) {
-					continue
-				}
-				kept++
-				if !inBase[e] {
-					t.Errorf("%d workers: tree %s: entry at %d left out, but base %s has no such entry", workers, h, off, base)
-				}
+		for e, n := range added {
+			if fresh[e] < n {
+				t.Errorf("%d workers: entry %q added by %d deltas, given fresh %d times", workers, e[:strings.IndexByte(e, 0)], n, fresh[e])
 			}
 		}
-		if deltas < 50 || kept < entries*3/4 {
-			t.Errorf("%d workers: %d trees stored as deltas, %d of their %d entries found in the base: too few", workers, deltas, kept, entries)
+		if deltas < 50 || given > entries/4 {
+			t.Errorf("%d workers: %d trees stored as deltas, %d of their %d entries given fresh: too many", workers, deltas, given, entries)
 		}
+	}
+}
+
+// TestUnmadeChecksAsApplyDelta damages deltas at random: unmade.parse
+// refuses exactly those applyDelta refuses, with the same error.
+func TestUnmadeChecksAsApplyDelta(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(13, 14))
+	base := treeBytes([]string{"a", "bb", "ccc", "dddd", "eeeee"}, nil)
+	result := treeBytes([]string{"a", "ccc", "dddd", "new", "eeeee"}, map[string]int{"dddd": 1})
+	refused := 0
+	for round := range 3000 {
+		delta := testgit.MakeDelta(base, result)
+		if round%2 == 1 {
+			delta = randomDelta(rng, base, result)
+		}
+		delta = bytes.Clone(delta)
+		switch rng.IntN(4) {
+		case 0:
+			delta[rng.IntN(len(delta))] = byte(rng.IntN(256))
+		case 1:
+			delta = delta[:rng.IntN(len(delta))]
+		case 2:
+			delta = append(delta, byte(rng.IntN(256)))
+		}
+		limit := 1 << 20
+		if round%10 == 0 {
+			limit = len(result) - 1
+		}
+		_, aerr := applyDelta(base, delta, nil, limit)
+		var u unmade
+		uerr := u.parse(base, delta, limit)
+		if fmt.Sprint(aerr) != fmt.Sprint(uerr) {
+			t.Fatalf("round %d: applyDelta says %v, unmade %v", round, aerr, uerr)
+		}
+		if aerr != nil {
+			refused++
+		}
+	}
+	if refused < 500 {
+		t.Errorf("only %d damaged deltas refused: the test damages too little", refused)
 	}
 }

@@ -336,9 +336,11 @@ type SweepOptions struct {
 	// Tree, when set, is given the trees (of Types) instead of the
 	// visitor, with the offsets in data of the entries that are not an
 	// entry of the tree it is a delta of, copied whole (nil: every entry
-	// is): a walk of every tree's references looks only at what each adds
-	// (see freshEntries). It is not told the tree's name, which would
-	// cost a read of the pack index for each.
+	// is, and data is the tree): a walk of every tree's references looks
+	// only at what each adds (see freshEntries). Of a tree stored as a
+	// delta, data may hold only those entries, one after another (see
+	// unmade). It is not told the tree's name, which would cost a read of
+	// the pack index for each.
 	Tree func(w int, data []byte, fresh []int32)
 }
 
@@ -412,7 +414,8 @@ func (s *Store) runSweep(ctx context.Context, res *SweepResult, o SweepOptions, 
 			defer wg.Done()
 			rd := s.Reader(0)
 			rd.limit = int(o.MaxSize)
-			sw := &sweeper{rd: rd, kinds: o.Types, maxSize: o.MaxSize, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) }}
+			sw := &sweeper{rd: rd, kinds: o.Types, maxSize: o.MaxSize, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) },
+				fresh: make([]int32, 0, 64)} // not nil: nil would say every entry is fresh
 			sw.maxHeld = max(sweepHeldBytes/int64(max(o.Workers, 1)), o.MaxSize)
 			sw.maxFree = freeKept / int64(max(o.Workers, 1))
 			if o.Tree != nil {
@@ -479,22 +482,24 @@ func (pl *sweepPlan) weight(root int32) int64 {
 
 // sweeper is one sweep worker.
 type sweeper struct {
-	rd        *Reader
-	kinds     Types
-	maxSize   int64 // the largest object held
-	maxHeld   int64 // this worker's share of sweepHeldBytes
-	maxFree   int64 // and of freeKept
-	visit     func(plumbing.Hash, plumbing.ObjectType, []byte)
-	tree      func([]byte, []int32) // SweepOptions.Tree, for this worker
-	free      [][][]byte            // buffers to reuse, by size class
-	freeBytes int64
-	delta     []byte // scratch for inflated deltas
-	lastDelta []byte // the delta child applied last
-	held      int64
-	stack     []sweepFrame
-	fresh     []int32    // scratch for SweepOptions.Tree
-	copies    []copySpan // scratch for SweepOptions.Tree
-	bits      [][]uint64 // entry maps' bits to reuse
+	rd         *Reader
+	kinds      Types
+	maxSize    int64 // the largest object held
+	maxHeld    int64 // this worker's share of sweepHeldBytes
+	maxFree    int64 // and of freeKept
+	visit      func(plumbing.Hash, plumbing.ObjectType, []byte)
+	tree       func([]byte, []int32) // SweepOptions.Tree, for this worker
+	free       [][][]byte            // buffers to reuse, by size class
+	freeBytes  int64
+	delta      []byte // scratch for inflated deltas
+	lastDelta  []byte // the delta child applied last
+	held       int64
+	stack      []sweepFrame
+	fresh      []int32    // scratch for SweepOptions.Tree
+	copies     []copySpan // scratch for SweepOptions.Tree
+	unmade     unmade     // a leaf tree, for SweepOptions.Tree
+	freshBytes []byte     // the bytes of its fresh entries
+	bits       [][]uint64 // entry maps' bits to reuse
 }
 
 type sweepFrame struct {
@@ -586,6 +591,23 @@ func (sw *sweeper) resolve(pl *sweepPlan, i int32) (plumbing.ObjectType, []byte,
 
 // child reads object c, a delta against parent's data.
 func (sw *sweeper) child(pl *sweepPlan, c int32, parent []byte) ([]byte, bool) {
+	delta, ok := sw.childDelta(pl, c)
+	if !ok {
+		return nil, false
+	}
+	_, size, _, err := deltaSizes(delta)
+	if err != nil || size > uint64(sw.maxSize) {
+		return nil, false
+	}
+	out, err := applyDelta(parent, delta, sw.buf(int64(size)), int(sw.maxSize))
+	if err != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+// childDelta inflates the delta of object c, in sw.delta.
+func (sw *sweeper) childDelta(pl *sweepPlan, c int32) ([]byte, bool) {
 	h, err := pl.p.header(pl.offs[c])
 	// A delta is about the size of what it makes, or smaller; a bigger one
 	// is left to the one-by-one reader, which streams it.
@@ -600,15 +622,29 @@ func (sw *sweeper) child(pl *sweepPlan, c int32, parent []byte) ([]byte, bool) {
 		return nil, false
 	}
 	sw.lastDelta = delta
-	_, size, _, err := deltaSizes(delta)
-	if err != nil || size > uint64(sw.maxSize) {
-		return nil, false
+	return delta, true
+}
+
+// leafTree gives SweepOptions.Tree tree c, a delta of the tree on top of
+// the stack that is no delta's base, unmade: the bytes of its fresh
+// entries only (see unmade). It fails where child would.
+func (sw *sweeper) leafTree(pl *sweepPlan, c int32) bool {
+	top := &sw.stack[len(sw.stack)-1]
+	delta, ok := sw.childDelta(pl, c)
+	if !ok {
+		return false
 	}
-	out, err := applyDelta(parent, delta, sw.buf(int64(size)), int(sw.maxSize))
-	if err != nil {
-		return nil, false
+	if _, size, _, err := deltaSizes(delta); err != nil || size > uint64(sw.maxSize) {
+		return false
 	}
-	return out, true
+	if sw.unmade.parse(top.data, delta, int(sw.maxSize)) != nil {
+		return false
+	}
+	if !top.entries.mapped() {
+		top.entries = mapEntries(top.data, sw.takeBits())
+	}
+	sw.freshBytes, sw.fresh = freshUnmade(&sw.unmade, top.entries, sw.freshBytes[:0], sw.fresh[:0])
+	return true
 }
 
 func (sw *sweeper) emit(pl *sweepPlan, i int32, typ plumbing.ObjectType, data []byte) {
@@ -678,11 +714,22 @@ func (sw *sweeper) run(ctx context.Context, t sweepTask) {
 			}
 			sw.held += int64(len(top.data))
 		}
-		cdata, ok := sw.child(pl, c, top.data)
 		ctyp := top.typ
 		// A child with children of its own is pushed, unless the chain is
 		// too long; pushed, a tree's entries are mapped for its children.
-		push := ok && pl.start[c] != pl.start[c+1] && len(sw.stack)-b2i(last) < maxDeltaChain
+		push := pl.start[c] != pl.start[c+1] && len(sw.stack)-b2i(last) < maxDeltaChain
+		if ctyp == plumbing.TreeObject && sw.tree != nil && !push {
+			ok := sw.leafTree(pl, c)
+			if last {
+				sw.pop()
+			}
+			if ok {
+				sw.emitTree(pl, c, sw.freshBytes, sw.fresh)
+			}
+			continue
+		}
+		cdata, ok := sw.child(pl, c, top.data)
+		push = push && ok
 		var centries entryMap
 		if ok && ctyp == plumbing.TreeObject && sw.tree != nil {
 			// Compared with its parent while the parent is held.
