@@ -125,12 +125,12 @@ func (hf *holeFinder) object(w int, typ plumbing.ObjectType, data []byte) {
 	case plumbing.TreeObject:
 		hf.tree(w, data, nil)
 	case plumbing.CommitObject:
-		c, err := gitobj.ParseCommit(data)
+		tree, err := gitobj.CommitTree(data)
 		if err != nil {
 			hf.broken.Store(true)
 			return
 		}
-		hf.check(w, c.Tree, true, nil)
+		hf.check(w, tree, true, nil)
 	}
 }
 

@@ -91,6 +91,20 @@ func ParseCommit(data []byte) (CommitHead, error) {
 // ParseCommitInto is ParseCommit with the parents appended to
 // parents[:0]: a walk of many commits reuses one slice.
 func ParseCommitInto(data []byte, parents []plumbing.Hash) (CommitHead, error) {
+	return parseCommit(data, parents, true)
+}
+
+// CommitTree reads a commit's tree as ParseCommit does, and fails where
+// ParseCommit fails (the parents are checked, not kept), without reading
+// the rest: for a pass that needs only the trees of every commit.
+func CommitTree(data []byte) (plumbing.Hash, error) {
+	c, err := parseCommit(data, nil, false)
+	return c.Tree, err
+}
+
+// parseCommit is ParseCommitInto; without full it stops after the
+// parents, which it checks without keeping.
+func parseCommit(data []byte, parents []plumbing.Hash, full bool) (CommitHead, error) {
 	c := CommitHead{Parents: parents[:0]}
 	next := func() []byte {
 		nl := bytes.IndexByte(data, '\n')
@@ -128,8 +142,13 @@ func ParseCommitInto(data []byte, parents []plumbing.Hash) (CommitHead, error) {
 		if !hexHash(v, &p) {
 			return c, fmt.Errorf("%w: bad parent", errBadCommit)
 		}
-		c.Parents = append(c.Parents, p)
+		if full {
+			c.Parents = append(c.Parents, p)
+		}
 		line = next()
+	}
+	if !full {
+		return c, nil
 	}
 	if k == "author" && len(line) > 0 {
 		line = next()

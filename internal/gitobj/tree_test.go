@@ -1,6 +1,7 @@
 package gitobj
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -98,6 +99,9 @@ func TestParseCommit(t *testing.T) {
 		obj.Write([]byte(body))
 		want, werr := object.DecodeCommit(nil, obj)
 		got, gerr := ParseCommit([]byte(body))
+		if tree, err := CommitTree([]byte(body)); tree != got.Tree || fmt.Sprint(err) != fmt.Sprint(gerr) {
+			t.Errorf("%q: CommitTree %s %v, ParseCommit %s %v", body, tree, err, got.Tree, gerr)
+		}
 		if (werr != nil) != (gerr != nil) {
 			t.Errorf("%q: error %v, go-git %v", body, gerr, werr)
 			continue
