@@ -37,7 +37,7 @@ type holeRef struct {
 type holeBatch struct {
 	refs   []holeRef
 	names  []byte
-	groups []int32         // where each group of sorted starts, by the first bits of the names
+	groups []int32         // how many refs each group has (at groups[k+1]); then, in sort, where each group starts
 	shift  uint            // 16 less the bits of a group's number
 	sorted []plumbing.Hash // the names of refs, by group
 	order  []int32         // for each of sorted, its reference
@@ -53,6 +53,7 @@ func (b *holeBatch) add(h plumbing.Hash, tree bool, name []byte) bool {
 	start := len(b.names)
 	b.names = append(b.names, name...)
 	b.refs = append(b.refs, holeRef{h: h, tree: tree, name: uint32(start), end: uint32(len(b.names))})
+	b.groups[b.group(h)+1]++ // counted for sort
 	return len(b.refs) == cap(b.refs) || len(b.names) >= holeBatchNames
 }
 
@@ -73,6 +74,7 @@ func (b *holeBatch) lookUp(hf *holeFinder) {
 		hf.add(r.h, r.tree, b.names[r.name:r.end])
 	})
 	b.refs, b.names = b.refs[:0], b.names[:0]
+	clear(b.groups)
 }
 
 // sort places the names of the references in b.sorted in groups by their
@@ -81,10 +83,6 @@ func (b *holeBatch) lookUp(hf *holeFinder) {
 // index, whatever its size: the lookups go through it front to back. The
 // order within a group does not matter to them.
 func (b *holeBatch) sort() {
-	clear(b.groups)
-	for _, r := range b.refs {
-		b.groups[b.group(r.h)+1]++
-	}
 	for k := 1; k < len(b.groups); k++ {
 		b.groups[k] += b.groups[k-1]
 	}

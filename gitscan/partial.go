@@ -51,7 +51,8 @@ type hole struct {
 // newHoleFinder returns a holeFinder for a sweep on workers workers.
 func newHoleFinder(s *gitobj.Store, workers int) *holeFinder {
 	hf := &holeFinder{s: s, missing: map[plumbing.Hash]hole{}, batches: make([]*holeBatch, workers)}
-	size := max(holeBatchRefs/max(workers, 1), 1<<10)
+	// Batches about the size of the index do as well as bigger ones.
+	size := max(min(holeBatchRefs, s.Packed())/max(workers, 1), 1<<10)
 	for w := range hf.batches {
 		hf.batches[w] = newHoleBatch(size)
 	}
