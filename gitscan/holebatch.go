@@ -58,18 +58,13 @@ func (b *holeBatch) add(h plumbing.Hash, tree bool, name []byte) bool {
 }
 
 // lookUp looks up what the batch holds, records the objects missing
-// (each under the first name the batch met it under, as a lookup at each
-// reference would: the sort keeps the order they were met in) and
-// empties the batch.
+// (holeFinder.add) and empties the batch.
 func (b *holeBatch) lookUp(hf *holeFinder) {
 	if len(b.refs) == 0 {
 		return
 	}
 	b.sort()
 	hf.s.Absent(b.sorted, func(i int) {
-		if i > 0 && b.sorted[i-1] == b.sorted[i] {
-			return // recorded already
-		}
 		r := b.refs[b.order[i]]
 		hf.add(r.h, r.tree, b.names[r.name:r.end])
 	})
@@ -78,8 +73,7 @@ func (b *holeBatch) lookUp(hf *holeFinder) {
 }
 
 // sort places the names of the references in b.sorted in groups by their
-// first bits, the groups in order, each in the order its references were
-// met (a counting sort). Names of about one group lie together in a pack
+// first bits, the groups in order (a counting sort). Names of about one group lie together in a pack
 // index, whatever its size: the lookups go through it front to back. The
 // order within a group does not matter to them.
 func (b *holeBatch) sort() {

@@ -42,7 +42,7 @@ type holeFinder struct {
 }
 
 // hole is a missing object: what it is and, for a blob, the name it was
-// met under.
+// met under (as stored: the report makes it valid to show).
 type hole struct {
 	tree bool
 	name string
@@ -73,11 +73,18 @@ func (hf *holeFinder) check(w int, h plumbing.Hash, tree bool, name []byte) {
 	}
 }
 
-// add records h as missing, unless it is already.
+// add records h, met under name, as missing. An object met as a blob is
+// a blob, named by the least of the names it was met under: what the
+// report says does not depend on the order the workers met them in.
 func (hf *holeFinder) add(h plumbing.Hash, tree bool, name []byte) {
 	hf.mu.Lock()
-	if _, ok := hf.missing[h]; !ok {
-		hf.missing[h] = hole{tree: tree, name: finding.ValidPath(string(name))}
+	m, ok := hf.missing[h]
+	switch {
+	case !ok:
+		hf.missing[h] = hole{tree: tree, name: string(name)}
+	case tree:
+	case m.tree || string(name) < m.name:
+		hf.missing[h] = hole{name: string(name)}
 	}
 	hf.mu.Unlock()
 }
@@ -148,7 +155,7 @@ func (hf *holeFinder) report(r *scanner.Run) {
 			trees++
 		} else {
 			blobs++
-			versions[m.name]++
+			versions[finding.ValidPath(m.name)]++
 		}
 	}
 	names := slices.Collect(maps.Keys(versions))
