@@ -37,7 +37,7 @@ type holeRef struct {
 type holeBatch struct {
 	refs   []holeRef
 	names  []byte
-	groups []int32         // how many refs each group has (at groups[k+1]); then, in sort, where each group starts
+	groups []int32         // in sort: how many refs each group has (at groups[k+1]), then where each starts; zero between
 	shift  uint            // 16 less the bits of a group's number
 	sorted []plumbing.Hash // the names of refs, by group
 	order  []int32         // for each of sorted, its reference
@@ -53,7 +53,6 @@ func (b *holeBatch) add(h plumbing.Hash, tree bool, name []byte) bool {
 	start := len(b.names)
 	b.names = append(b.names, name...)
 	b.refs = append(b.refs, holeRef{h: h, tree: tree, name: uint32(start), end: uint32(len(b.names))})
-	b.groups[b.group(h)+1]++ // counted for sort
 	return len(b.refs) == cap(b.refs) || len(b.names) >= holeBatchNames
 }
 
@@ -77,6 +76,9 @@ func (b *holeBatch) lookUp(hf *holeFinder) {
 // index, whatever its size: the lookups go through it front to back. The
 // order within a group does not matter to them.
 func (b *holeBatch) sort() {
+	for _, r := range b.refs {
+		b.groups[b.group(r.h)+1]++ // counted together: the counts stay in cache
+	}
 	for k := 1; k < len(b.groups); k++ {
 		b.groups[k] += b.groups[k-1]
 	}
