@@ -34,8 +34,10 @@ const (
 	distBits  = 7 // of the distance table
 	maxCodeLn = 15
 
-	entLenShift = 16      // an entry: symbol (or subtable start) | length<<16 | flags
-	entSub      = 1 << 24 // the entry points to a subtable
+	// An entry: symbol | length<<16 for a code, or subtable start |
+	// subtable bits<<16 | entSub for a prefix of longer codes.
+	entLenShift = 16
+	entSub      = 1 << 24
 )
 
 // huffTable decodes one Huffman code: a first-level table indexed by the
@@ -49,21 +51,22 @@ type huffTable struct {
 }
 
 // build makes the table for code lengths lens (0: symbol unused). Codes
-// must be complete (a full binary tree), except a code of at most one
-// symbol, as compress/flate accepts.
+// must be complete (a full binary tree), except a code of one symbol of
+// length 1, or none, as compress/flate accepts.
 //
 // A complete code fills every entry, so the tables are not cleared first:
 // codes are assigned in canonical order (by length, then symbol), in which
 // the long codes sharing a first-level prefix come one after another, so
-// each subtable is made when its prefix first appears.
+// each subtable is made when its prefix first appears. A subtable is as
+// big as the longest code under its prefix needs, no bigger (as zlib and
+// libdeflate make them): objects are small, and building the tables of a
+// dynamic block is a good part of inflating one; a subtable of the
+// longest possible code would be written 2^(15-bits) entries for every
+// prefix, whatever its codes.
 func (t *huffTable) build(lens []uint8, tableBits uint) error {
-	var count [maxCodeLn + 1]int
-	for _, l := range lens {
-		count[l&15]++ // lengths are 0-15 by construction
-	}
-	count[0] = 0
+	count := countLengths(lens)
 	left := 1
-	n := 0
+	n, maxLen := 0, 0
 	for l := 1; l <= maxCodeLn; l++ {
 		left <<= 1
 		left -= count[l]
@@ -71,8 +74,11 @@ func (t *huffTable) build(lens []uint8, tableBits uint) error {
 			return ErrCorrupt // over-subscribed
 		}
 		n += count[l]
+		if count[l] > 0 {
+			maxLen = l
+		}
 	}
-	if left > 0 && n > 1 {
+	if left > 0 && (n > 1 || maxLen > 1) {
 		return ErrCorrupt // incomplete
 	}
 	t.bits = tableBits
@@ -106,40 +112,96 @@ func (t *huffTable) build(lens []uint8, tableBits uint) error {
 			offs[l]++
 		}
 	}
-	subBits := uint(maxCodeLn) - tableBits
+	// The first level, libdeflate's way: the codes of each length l are
+	// written once, at their bit-reversed code in the first 2^l entries,
+	// which are then doubled for the next length: a code of length l
+	// fills every entry whose low l bits are its code.
 	code, k := 0, 0
-	prefix, base := -1, 0
-	for l := uint(1); l <= maxCodeLn; l++ {
+	l := uint(1)
+	for ; l <= tableBits && int(l) <= maxLen; l++ {
+		if l > 1 {
+			copy(first[1<<(l-1):1<<l], first[:1<<(l-1)])
+		}
 		for range count[l] {
-			e := uint32(sorted[k]) | uint32(l)<<entLenShift
+			first[bits.Reverse16(uint16(code))>>(16-l)] = uint32(sorted[k]) | uint32(l)<<entLenShift
 			k++
+			code++
+		}
+		code <<= 1
+	}
+	for n := 1 << (l - 1); n < size; n <<= 1 {
+		copy(first[n:2*n], first[:n])
+	}
+	if int(l) > maxLen {
+		return nil
+	}
+	t.buildSub(sorted[k:], count, code, l, maxLen)
+	return nil
+}
+
+// countLengths counts the codes of each length in lens (0-15 each, by
+// construction; count[0] is left 0), in four sets of counters added up at
+// the end: lengths mostly repeat, and one set would make each increment
+// wait for the last.
+func countLengths(lens []uint8) [maxCodeLn + 1]int {
+	var c [4][16]uint16
+	i := 0
+	for ; i+4 <= len(lens); i += 4 {
+		c[0][lens[i]&15]++
+		c[1][lens[i+1]&15]++
+		c[2][lens[i+2]&15]++
+		c[3][lens[i+3]&15]++
+	}
+	for ; i < len(lens); i++ {
+		c[0][lens[i]&15]++
+	}
+	var count [maxCodeLn + 1]int
+	for l := 1; l <= maxCodeLn; l++ {
+		count[l] = int(c[0][l]) + int(c[1][l]) + int(c[2][l]) + int(c[3][l])
+	}
+	return count
+}
+
+// buildSub makes the subtables of the codes longer than the first level:
+// syms in canonical order, the first of length l with the canonical code
+// code; count says how many codes each length has.
+func (t *huffTable) buildSub(syms []uint16, count [maxCodeLn + 1]int, code int, l uint, maxLen int) {
+	tableBits := t.bits
+	first := t.first
+	k := 0
+	prefix, base, subBits := -1, 0, uint(0)
+	for ; int(l) <= maxLen; l++ {
+		for range count[l] {
+			e := uint32(syms[k]) | uint32(l)<<entLenShift
+			k++
+			count[l]-- // count now says how many codes of each length are left
 			rev := int(bits.Reverse16(uint16(code)) >> (16 - l))
-			if l <= tableBits {
-				for i := rev; i < size; i += 1 << l {
-					first[i] = e
+			if p := code >> (l - tableBits); p != prefix {
+				// The subtable takes the bits of the longest code under
+				// this prefix: add bits while the codes left of the next
+				// length do not fill what is left of it.
+				subBits = l - tableBits
+				room := 1<<subBits - 1 - count[l]
+				for int(tableBits+subBits) < maxLen && room > 0 {
+					subBits++
+					room = room<<1 - count[tableBits+subBits]
 				}
-			} else {
-				if p := code >> (l - tableBits); p != prefix {
-					prefix, base = p, len(t.sub)
-					if cap(t.sub)-base < 1<<subBits {
-						t.sub = append(t.sub, make([]uint32, 1<<subBits)...)
-					} else {
-						t.sub = t.sub[:base+1<<subBits]
-					}
-					if left > 0 {
-						clear(t.sub[base:])
-					}
-					first[rev&(size-1)] = uint32(base) | entSub
+				prefix, base = p, len(t.sub)
+				if cap(t.sub)-base < 1<<subBits {
+					t.sub = append(t.sub, make([]uint32, 1<<subBits)...)
+				} else {
+					t.sub = t.sub[:base+1<<subBits]
 				}
-				for i := rev >> tableBits; i < 1<<subBits; i += 1 << (l - tableBits) {
-					t.sub[base+i] = e
-				}
+				first[rev&(1<<tableBits-1)] = uint32(base) | uint32(subBits)<<entLenShift | entSub
+			}
+			sub := t.sub[base : base+1<<subBits]
+			for i := rev >> tableBits; i < len(sub); i += 1 << (l - tableBits) {
+				sub[i] = e
 			}
 			code++
 		}
 		code <<= 1
 	}
-	return nil
 }
 
 var (
@@ -231,7 +293,7 @@ func (b *bitReader) take(n uint) uint32 {
 func (b *bitReader) decode(t *huffTable) (int, bool) {
 	e := t.first[b.buf&(1<<t.bits-1)]
 	if e&entSub != 0 {
-		e = t.sub[int(e&0xffff)+int((b.buf>>t.bits)&(1<<(maxCodeLn-t.bits)-1))]
+		e = t.sub[subIndex(e, b.buf>>t.bits)]
 	}
 	n := uint(e>>entLenShift) & 0xff
 	if n == 0 {
@@ -240,6 +302,12 @@ func (b *bitReader) decode(t *huffTable) (int, bool) {
 	b.buf >>= n
 	b.nbits -= n
 	return int(e & 0xffff), true
+}
+
+// subIndex is where in the subtables the code goes on whose first-level
+// entry is e, and whose bits past the first level are rest.
+func subIndex(e uint32, rest uint64) int {
+	return int(e&0xffff) + int(rest&(1<<((e>>entLenShift)&0xff)-1))
 }
 
 // consumed is how many bytes of the input the bits read so far took.
@@ -324,12 +392,36 @@ func (d *Decoder) tables(b *bitReader) error {
 		return ErrCorrupt
 	}
 	lens := d.lens[:nlit+ndist]
+	if err := d.readLengths(b, lens); err != nil {
+		return err
+	}
+	if b.corrupt || lens[256] == 0 {
+		return ErrCorrupt
+	}
+	if err := d.lit.build(lens[:nlit], litBits); err != nil {
+		return err
+	}
+	return d.dist.build(lens[nlit:], distBits)
+}
+
+// readLengths reads the code lengths of a dynamic block's two codes with
+// the code-length code in d.cl, whose codes are at most 7 bits (no
+// subtables): a symbol and its repeat count take at most 14 bits, so
+// that one refill serves several.
+func (d *Decoder) readLengths(b *bitReader, lens []uint8) error {
+	clFirst := d.cl.first[:1<<7]
 	for i := 0; i < len(lens); {
-		b.refill()
-		sym, ok := b.decode(&d.cl)
-		if !ok {
+		if b.nbits < 14 {
+			b.refill()
+		}
+		e := clFirst[b.buf&(1<<7-1)]
+		n := uint(e>>entLenShift) & 0xff
+		if n == 0 {
 			return ErrCorrupt
 		}
+		b.buf >>= n
+		b.nbits -= n
+		sym := e & 0xffff
 		if sym < 16 {
 			lens[i] = uint8(sym)
 			i++
@@ -356,13 +448,7 @@ func (d *Decoder) tables(b *bitReader) error {
 			i++
 		}
 	}
-	if b.corrupt || lens[256] == 0 {
-		return ErrCorrupt
-	}
-	if err := d.lit.build(lens[:nlit], litBits); err != nil {
-		return err
-	}
-	return d.dist.build(lens[nlit:], distBits)
+	return nil
 }
 
 // block decodes one compressed block into dst from o, and returns where
@@ -373,7 +459,6 @@ func (d *Decoder) block(b *bitReader, dst []byte, o int, lit, dist *huffTable) (
 	litFirst, litSub, litBits := lit.first, lit.sub, lit.bits
 	distFirst, distSub, dBits := dist.first, dist.sub, dist.bits
 	litMask, distMask := uint64(1)<<litBits-1, uint64(1)<<dBits-1
-	litSubMask, distSubMask := uint64(1)<<(maxCodeLn-litBits)-1, uint64(1)<<(maxCodeLn-dBits)-1
 	save := func() { b.pos, b.buf, b.nbits = pos, buf, nbits }
 	for {
 		if pos+8 <= len(in) {
@@ -390,7 +475,7 @@ func (d *Decoder) block(b *bitReader, dst []byte, o int, lit, dist *huffTable) (
 		}
 		e := litFirst[buf&litMask]
 		if e&entSub != 0 {
-			e = litSub[int(e&0xffff)+int((buf>>litBits)&litSubMask)]
+			e = litSub[subIndex(e, buf>>litBits)]
 		}
 		n := uint(e>>entLenShift) & 0xff
 		if n == 0 {
@@ -412,7 +497,7 @@ func (d *Decoder) block(b *bitReader, dst []byte, o int, lit, dist *huffTable) (
 			}
 			e = litFirst[buf&litMask]
 			if e&entSub != 0 {
-				e = litSub[int(e&0xffff)+int((buf>>litBits)&litSubMask)]
+				e = litSub[subIndex(e, buf>>litBits)]
 			}
 			n = uint(e>>entLenShift) & 0xff
 			if n == 0 {
@@ -439,7 +524,7 @@ func (d *Decoder) block(b *bitReader, dst []byte, o int, lit, dist *huffTable) (
 		nbits -= x
 		e = distFirst[buf&distMask]
 		if e&entSub != 0 {
-			e = distSub[int(e&0xffff)+int((buf>>dBits)&distSubMask)]
+			e = distSub[subIndex(e, buf>>dBits)]
 		}
 		n = uint(e>>entLenShift) & 0xff
 		ds := int(e & 0xffff)
