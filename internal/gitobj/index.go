@@ -2,11 +2,9 @@ package gitobj
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"sync/atomic"
 )
@@ -251,25 +249,4 @@ func (x *packIndex) offset(i int) int64 {
 		return -1
 	}
 	return int64(off)
-}
-
-// byOffset returns the positions of all objects, ordered by pack offset,
-// and their offsets in the same order. An entry with an invalid offset
-// gets -1 and sorts first.
-func (x *packIndex) byOffset() (pos []int32, offs []int64) {
-	type entry struct {
-		off int64
-		pos int32
-	}
-	es := make([]entry, x.count)
-	for i := range es {
-		es[i] = entry{x.offset(i), int32(i)}
-	}
-	slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.off, b.off) })
-	pos = make([]int32, x.count)
-	offs = make([]int64, x.count)
-	for i, e := range es {
-		pos[i], offs[i] = e.pos, e.off
-	}
-	return pos, offs
 }

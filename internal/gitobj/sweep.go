@@ -57,7 +57,7 @@ type sweepPlan struct {
 func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(name []byte) bool) *sweepPlan {
 	p := s.packs[pi]
 	pl := &sweepPlan{pi: pi, p: p}
-	pl.pos, pl.offs = p.idx.byOffset()
+	pl.pos, pl.offs = p.packOrder()
 	n := len(pl.pos)
 	pl.want = make([]bool, n)
 	any := false

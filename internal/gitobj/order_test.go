@@ -1,0 +1,182 @@
+package gitobj
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
+)
+
+// indexWithOffsets lays out a version 2 pack index of n names whose
+// objects are at offs (by index position): those past 2 GiB go to the
+// large-offset table; a negative one becomes an entry pointing past that
+// table (an invalid offset).
+func indexWithOffsets(offs []int64) []byte {
+	b := []byte("\xfftOc\x00\x00\x00\x02")
+	var fan [256]uint32
+	names := make([]byte, 0, hashLen*len(offs))
+	for i := range offs {
+		// Names in order: the first byte spreads them over the fan-out.
+		var name [hashLen]byte
+		name[0] = byte(i * 256 / len(offs))
+		binary.BigEndian.PutUint64(name[1:], uint64(i))
+		names = append(names, name[:]...)
+		fan[name[0]]++
+	}
+	sum := uint32(0)
+	for _, c := range fan {
+		sum += c
+		b = binary.BigEndian.AppendUint32(b, sum)
+	}
+	b = append(b, names...)
+	b = append(b, make([]byte, 4*len(offs))...) // CRC-32s
+	var large []byte
+	for _, off := range offs {
+		switch {
+		case off < 0:
+			b = binary.BigEndian.AppendUint32(b, 0x80000000|uint32(len(offs)+5))
+		case off >= 1<<31:
+			b = binary.BigEndian.AppendUint32(b, 0x80000000|uint32(len(large)/8))
+			large = binary.BigEndian.AppendUint64(large, uint64(off))
+		default:
+			b = binary.BigEndian.AppendUint32(b, uint32(off))
+		}
+	}
+	b = append(b, large...)
+	return append(b, make([]byte, 2*hashLen)...)
+}
+
+// TestByOffset sorts the objects of indexes by offset, radix sort against
+// comparison sort: small and big packs, offsets past 4 GiB, and invalid
+// ones, which come first.
+func TestByOffset(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		n       int
+		maxOff  int64
+		invalid int
+	}{{1, 100, 0}, {2, 100, 1}, {1000, 1 << 20, 0}, {5000, 1 << 33, 3}, {70000, 1 << 40, 10}, {3000, 3000 * 40, 0}} {
+		offs := make([]int64, c.n)
+		seen := map[int64]bool{}
+		for i := range offs {
+			for {
+				offs[i] = 12 + rng.Int64N(c.maxOff)
+				if !seen[offs[i]] {
+					seen[offs[i]] = true
+					break
+				}
+			}
+		}
+		for range c.invalid {
+			offs[rng.IntN(c.n)] = -1
+		}
+		x, err := parsePackIndex(indexWithOffsets(offs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos, got := x.byOffset()
+		wantPos, want := x.byOffsetSorted()
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d objects: offsets not in order", c.n)
+		}
+		for i := range pos {
+			if got[i] >= 0 && pos[i] != wantPos[i] || offs[pos[i]] != got[i] && got[i] >= 0 {
+				t.Fatalf("%d objects: entry %d is position %d, want %d", c.n, i, pos[i], wantPos[i])
+			}
+		}
+		slices.Sort(pos)
+		for i, p := range pos {
+			if int(p) != i {
+				t.Fatalf("%d objects: positions are not each there once", c.n)
+			}
+		}
+	}
+}
+
+// TestRadixSort sorts random keys on bit ranges against slices.Sort.
+func TestRadixSort(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, width := range []uint{1, 5, 11, 12, 22, 23, 40, 53} {
+		const lo = 14 // below: the key's index, ascending: the sort is stable
+		keys := make([]uint64, 10000)
+		for i := range keys {
+			keys[i] = (rng.Uint64()&(1<<width-1))<<lo | uint64(i)
+		}
+		want := slices.Clone(keys)
+		slices.Sort(want)
+		if got := radixSort(keys, lo, width); !slices.Equal(got, want) {
+			t.Fatalf("%d bits: not sorted", width)
+		}
+	}
+}
+
+// TestPackOrder reads a pack's order from the .rev file git writes, and
+// falls back to sorting when the file is missing, of another pack, too
+// short, or not a permutation in pack order.
+func TestPackOrder(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	for i := range 30 {
+		for f := range 3 {
+			os.WriteFile(filepath.Join(r.Dir, fmt.Sprintf("f%d.txt", f)), testgit.Lines(fmt.Sprintf("file %d version %d", f, i), 40+i), 0o644)
+		}
+		r.Git("add", ".")
+		r.Git("commit", "-q", "-m", fmt.Sprint("commit ", i))
+	}
+	r.Git("-c", "pack.writeReverseIndex=true", "repack", "-adq")
+	revs, _ := filepath.Glob(filepath.Join(r.Dir, ".git", "objects", "pack", "*.rev"))
+	if len(revs) != 1 {
+		t.Fatalf("git wrote %d .rev files", len(revs))
+	}
+	good, err := os.ReadFile(revs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Open(filepath.Join(r.Dir, ".git", "objects"), nil)
+	defer s.Close()
+	p := s.packs[0]
+	wantPos, wantOffs := p.idx.byOffsetSorted()
+	check := func(name string, rev []byte, fromRev bool) {
+		t.Helper()
+		os.Remove(revs[0])
+		if rev != nil {
+			if err := os.WriteFile(revs[0], rev, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, ok := p.readRev(); ok != fromRev {
+			t.Errorf("%s: read from the .rev file: %v, want %v", name, ok, fromRev)
+		}
+		pos, offs := p.packOrder()
+		if !slices.Equal(pos, wantPos) || !slices.Equal(offs, wantOffs) {
+			t.Errorf("%s: not the pack's order", name)
+		}
+	}
+	check("git's .rev", good, true)
+	check("no .rev", nil, false)
+	swapped := bytes.Clone(good)
+	copy(swapped[12:16], good[16:20])
+	copy(swapped[16:20], good[12:16])
+	check("two entries swapped", swapped, false)
+	same := bytes.Clone(good)
+	copy(same[16:20], good[12:16])
+	check("one position twice", same, false)
+	big := bytes.Clone(good)
+	binary.BigEndian.PutUint32(big[12:], uint32(p.idx.count))
+	check("a position past the end", big, false)
+	other := bytes.Clone(good)
+	other[len(other)-2*hashLen] ^= 1
+	check("another pack's checksum", other, false)
+	check("too short", good[:len(good)-1], false)
+	version := bytes.Clone(good)
+	version[7] = 2
+	check("version 2", version, false)
+}
