@@ -544,8 +544,17 @@ func (d *Decoder) block(b *bitReader, dst []byte, o int, lit, dist *huffTable) (
 			return 0, ErrTooLong
 		}
 		switch {
+		case dd >= 8 && length <= 40 && len(dst)-o >= 48:
+			// Most matches are short, and most far enough back for
+			// 8-byte words: each word is read from bytes written before
+			// it; the last may write up to 7 bytes past the match, which
+			// the bytes after it overwrite (the room is checked).
+			for j := o; j < o+length; j += 8 {
+				binary.LittleEndian.PutUint64(dst[j:], binary.LittleEndian.Uint64(dst[j-dd:]))
+			}
+			o += length
 		case length <= 16:
-			// Most matches are short: a byte loop beats a call to
+			// A byte loop beats a call to
 			// memmove, and copying forwards repeats an overlap rightly.
 			src, out := dst[o-dd:o-dd+length], dst[o:o+length]
 			for j := range out {
