@@ -2,14 +2,17 @@ package gitobj
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
@@ -179,4 +182,68 @@ func TestPackOrder(t *testing.T) {
 	version := bytes.Clone(good)
 	version[7] = 2
 	check("version 2", version, false)
+}
+
+// TestClaim hands out every task once: one a ticket before cut, then in
+// groups.
+func TestClaim(t *testing.T) {
+	t.Parallel()
+	for _, c := range [][2]int{{0, 0}, {0, 1}, {1, 1}, {0, 64}, {0, 65}, {3, 200}, {200, 200}, {10, 1000}} {
+		cut, n := c[0], c[1]
+		seen := make([]int, n)
+		for ticket := int64(0); ; ticket++ {
+			lo, hi := claim(ticket, cut, n)
+			if lo >= n {
+				break
+			}
+			if hi <= lo || (lo < cut && hi != lo+1) || hi-lo > groupSize {
+				t.Fatalf("cut %d of %d: ticket %d gets [%d, %d)", cut, n, ticket, lo, hi)
+			}
+			for i := lo; i < hi; i++ {
+				seen[i]++
+			}
+		}
+		for i, k := range seen {
+			if k != 1 {
+				t.Fatalf("cut %d of %d: task %d handed out %d times", cut, n, i, k)
+			}
+		}
+	}
+}
+
+// TestSweepGroups sweeps a pack of many small delta trees, which go to the
+// workers in groups whose names are read ahead: every object comes once,
+// under its own name.
+func TestSweepGroups(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	for i := range 4 {
+		for f := range 150 {
+			os.WriteFile(filepath.Join(r.Dir, fmt.Sprintf("f%03d.txt", f)), testgit.Lines(fmt.Sprintf("file %d version %d", f, i), 20+f%7+i), 0o644)
+		}
+		r.Git("add", ".")
+		r.Git("commit", "-q", "-m", fmt.Sprint("commit ", i))
+	}
+	r.Git("repack", "-adq")
+	s := Open(filepath.Join(r.Dir, ".git", "objects"), nil)
+	defer s.Close()
+	all := TypesOf(plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject)
+	var mu sync.Mutex
+	got := map[plumbing.Hash]int{}
+	res := s.Sweep(context.Background(), SweepOptions{Workers: 2, Types: all}, func(_ int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
+		if testgit.ObjectName(typ, data) != h {
+			t.Errorf("%s: the bytes of another object", h)
+		}
+		mu.Lock()
+		got[h]++
+		mu.Unlock()
+	})
+	if n := s.packs[0].idx.count; len(got) != n || len(res.Undelivered()) != 0 {
+		t.Fatalf("%d of %d objects delivered", len(got), n)
+	}
+	for h, k := range got {
+		if k != 1 {
+			t.Errorf("%s delivered %d times", h, k)
+		}
+	}
 }
