@@ -289,21 +289,6 @@ func (b *bitReader) take(n uint) uint32 {
 	return v
 }
 
-// decode reads one symbol of table t; the caller has refilled.
-func (b *bitReader) decode(t *huffTable) (int, bool) {
-	e := t.first[b.buf&(1<<t.bits-1)]
-	if e&entSub != 0 {
-		e = t.sub[subIndex(e, b.buf>>t.bits)]
-	}
-	n := uint(e>>entLenShift) & 0xff
-	if n == 0 {
-		return 0, false // a code the table does not have
-	}
-	b.buf >>= n
-	b.nbits -= n
-	return int(e & 0xffff), true
-}
-
 // subIndex is where in the subtables the code goes on whose first-level
 // entry is e, and whose bits past the first level are rest.
 func subIndex(e uint32, rest uint64) int {
