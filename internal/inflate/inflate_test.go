@@ -5,7 +5,9 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -85,6 +87,24 @@ func FuzzInflate(f *testing.F) {
 	}
 	f.Add([]byte{0x01, 0x00, 0x00, 0xff, 0xff})
 	f.Add([]byte{0x03, 0x00})
+	// Dynamic blocks of codes up to 15 bits (subtables of every size),
+	// after a fixed block: what compress/flate's writer does not make.
+	rng := rand.New(rand.NewPCG(13, 14))
+	for range 3 {
+		var w bitWriter
+		w.bits(0, 1)
+		w.bits(1, 2)
+		w.bits(uint64(bits.Reverse8(0x30+'x')), 8)
+		w.bits(0, 7)
+		lit := randomLengths(rng, 286)
+		if lit[256] == 0 {
+			i := slices.IndexFunc(lit, func(l uint8) bool { return l > 0 })
+			lit[i], lit[256] = lit[256], lit[i]
+		}
+		dist := randomLengths(rng, 30)
+		dynamicBlock(&w, true, lit, dist, randomTokens(rng, lit, dist, 60, 1))
+		f.Add(w.bytes())
+	}
 	var d Decoder
 	f.Fuzz(func(t *testing.T, src []byte) {
 		want, werr := stdInflate(src)
