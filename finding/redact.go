@@ -214,10 +214,13 @@ func Unsafe(r rune) bool {
 	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || r == 0xFFFE || r == 0xFFFF
 }
 
-// Sanitize is Escape(RedactText(s)): the form in which any string from
-// scanned data is printed.
+// Sanitize is Escape(RedactText(s)), redacted again: the form in which
+// any string from scanned data is printed. Escaping can make a token's
+// start: the byte 0xfe before "yJ" is written "\xfe", whose "e" then
+// begins "eyJ" (found by FuzzSanitize); the second pass redacts what the
+// escapes made. Its own output needs no escaping.
 func Sanitize(s string) string {
-	return Escape(RedactText(s))
+	return RedactText(Escape(RedactText(s)))
 }
 
 // RedactPath is p with its token-shaped parts redacted and bytes that are
