@@ -75,49 +75,66 @@ func applyDelta(base, delta, buf []byte, limit int) ([]byte, error) {
 	}
 	o := 0
 	for i := 0; i < len(ops); {
-		cmd := ops[i]
-		i++
-		switch {
-		case cmd&0x80 != 0: // copy from the base
-			var off, n uint64
-			for bit := range 4 {
-				if cmd&(1<<bit) != 0 {
-					if i >= len(ops) {
-						return nil, fmt.Errorf("%w: truncated copy", errBadDelta)
-					}
-					off |= uint64(ops[i]) << (8 * bit)
-					i++
-				}
-			}
-			for bit := range 3 {
-				if cmd&(0x10<<bit) != 0 {
-					if i >= len(ops) {
-						return nil, fmt.Errorf("%w: truncated copy", errBadDelta)
-					}
-					n |= uint64(ops[i]) << (8 * bit)
-					i++
-				}
-			}
-			if n == 0 {
-				n = 0x10000
-			}
-			if off+n > uint64(len(base)) || n > uint64(len(out)-o) {
-				return nil, fmt.Errorf("%w: copy out of bounds", errBadDelta)
-			}
-			o += copy(out[o:], base[off:off+n])
-		case cmd != 0: // insert the next cmd bytes
-			n := int(cmd)
-			if n > len(ops)-i || n > len(out)-o {
-				return nil, fmt.Errorf("%w: insert out of bounds", errBadDelta)
-			}
-			o += copy(out[o:], ops[i:i+n])
-			i += n
-		default:
-			return nil, fmt.Errorf("%w: reserved instruction 0", errBadDelta)
+		op, next, err := nextDeltaOp(ops, i, o, len(out), len(base))
+		if err != nil {
+			return nil, err
 		}
+		if op.lit {
+			copy(out[o:], ops[op.src:op.src+op.n])
+		} else {
+			copy(out[o:], base[op.src:op.src+op.n])
+		}
+		o, i = o+op.n, next
 	}
 	if o != len(out) {
 		return nil, fmt.Errorf("%w: result is %d bytes, not the %d declared", errBadDelta, o, len(out))
 	}
 	return out, nil
+}
+
+// nextDeltaOp decodes the instruction of a delta at ops[i], the result
+// having o of its size bytes written, over a base of baseLen bytes, and
+// checks it as git does: a copy within the base, an insert within the
+// instructions, neither past the result's size. It returns where the
+// next instruction starts. applyDelta, the unmade leaf trees of a sweep
+// and deltaCopies all read instructions through it.
+func nextDeltaOp(ops []byte, i, o, size, baseLen int) (deltaSpan, int, error) {
+	cmd := ops[i]
+	i++
+	switch {
+	case cmd&0x80 != 0: // copy from the base
+		var off, n int
+		for bit := range 4 {
+			if cmd&(1<<bit) != 0 {
+				if i >= len(ops) {
+					return deltaSpan{}, i, fmt.Errorf("%w: truncated copy", errBadDelta)
+				}
+				off |= int(ops[i]) << (8 * bit)
+				i++
+			}
+		}
+		for bit := range 3 {
+			if cmd&(0x10<<bit) != 0 {
+				if i >= len(ops) {
+					return deltaSpan{}, i, fmt.Errorf("%w: truncated copy", errBadDelta)
+				}
+				n |= int(ops[i]) << (8 * bit)
+				i++
+			}
+		}
+		if n == 0 {
+			n = 0x10000
+		}
+		if off+n > baseLen || n > size-o {
+			return deltaSpan{}, i, fmt.Errorf("%w: copy out of bounds", errBadDelta)
+		}
+		return deltaSpan{out: o, src: off, n: n}, i, nil
+	case cmd != 0: // insert the next cmd bytes
+		n := int(cmd)
+		if n > len(ops)-i || n > size-o {
+			return deltaSpan{}, i, fmt.Errorf("%w: insert out of bounds", errBadDelta)
+		}
+		return deltaSpan{out: o, src: i, n: n, lit: true}, i + n, nil
+	}
+	return deltaSpan{}, i, fmt.Errorf("%w: reserved instruction 0", errBadDelta)
 }

@@ -210,49 +210,15 @@ func (u *unmade) parse(base, delta []byte, limit int) error {
 	u.spans, u.copies = u.spans[:0], u.copies[:0]
 	o := 0
 	for i := 0; i < len(ops); {
-		cmd := ops[i]
-		i++
-		switch {
-		case cmd&0x80 != 0: // copy from the base
-			var off, n uint64
-			for bit := range 4 {
-				if cmd&(1<<bit) != 0 {
-					if i >= len(ops) {
-						return fmt.Errorf("%w: truncated copy", errBadDelta)
-					}
-					off |= uint64(ops[i]) << (8 * bit)
-					i++
-				}
-			}
-			for bit := range 3 {
-				if cmd&(0x10<<bit) != 0 {
-					if i >= len(ops) {
-						return fmt.Errorf("%w: truncated copy", errBadDelta)
-					}
-					n |= uint64(ops[i]) << (8 * bit)
-					i++
-				}
-			}
-			if n == 0 {
-				n = 0x10000
-			}
-			if off+n > uint64(len(base)) || n > uint64(u.size-o) {
-				return fmt.Errorf("%w: copy out of bounds", errBadDelta)
-			}
-			u.spans = append(u.spans, deltaSpan{out: o, src: int(off), n: int(n)})
-			u.copies = append(u.copies, copySpan{out: o, src: int(off), n: int(n)})
-			o += int(n)
-		case cmd != 0: // insert the next cmd bytes
-			n := int(cmd)
-			if n > len(ops)-i || n > u.size-o {
-				return fmt.Errorf("%w: insert out of bounds", errBadDelta)
-			}
-			u.spans = append(u.spans, deltaSpan{out: o, src: i, n: n, lit: true})
-			i += n
-			o += n
-		default:
-			return fmt.Errorf("%w: reserved instruction 0", errBadDelta)
+		op, next, err := nextDeltaOp(ops, i, o, u.size, len(base))
+		if err != nil {
+			return err
 		}
+		u.spans = append(u.spans, op)
+		if !op.lit {
+			u.copies = append(u.copies, copySpan{out: o, src: op.src, n: op.n})
+		}
+		o, i = o+op.n, next
 	}
 	if o != u.size {
 		return fmt.Errorf("%w: result is %d bytes, not the %d declared", errBadDelta, o, u.size)
@@ -328,37 +294,20 @@ type copySpan struct{ out, src, n int }
 // deltaCopies appends a delta's copy instructions to out, in the order of
 // the result. The delta has been applied: its instructions are well formed.
 func deltaCopies(delta []byte, out []copySpan) []copySpan {
-	_, _, ops, err := deltaSizes(delta)
+	baseSize, size, ops, err := deltaSizes(delta)
 	if err != nil {
 		return out
 	}
 	o := 0
 	for i := 0; i < len(ops); {
-		cmd := ops[i]
-		i++
-		if cmd&0x80 == 0 {
-			o += int(cmd)
-			i += int(cmd)
-			continue
+		op, next, err := nextDeltaOp(ops, i, o, int(size), int(baseSize))
+		if err != nil {
+			return out
 		}
-		var off, n int
-		for bit := range 4 {
-			if cmd&(1<<bit) != 0 && i < len(ops) {
-				off |= int(ops[i]) << (8 * bit)
-				i++
-			}
+		if !op.lit {
+			out = append(out, copySpan{out: o, src: op.src, n: op.n})
 		}
-		for bit := range 3 {
-			if cmd&(0x10<<bit) != 0 && i < len(ops) {
-				n |= int(ops[i]) << (8 * bit)
-				i++
-			}
-		}
-		if n == 0 {
-			n = 0x10000
-		}
-		out = append(out, copySpan{out: o, src: off, n: n})
-		o += n
+		o, i = o+op.n, next
 	}
 	return out
 }
