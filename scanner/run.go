@@ -171,8 +171,15 @@ func (w *Worker) Scan(ctx context.Context, path string, rd io.Reader) error {
 }
 
 // ScanBytes is Scan for content held in memory, which a zip archive needs
-// to be opened in place.
+// to be opened in place. Plain content shorter than the worker's buffer
+// (most blobs of a history) is searched where it lies, as scan would
+// search it after one read: without copying it into the buffer, or the
+// reader layers around it.
 func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error {
+	if len(data) < len(w.st.buf) && ctx.Err() == nil && sniff(data[:min(len(data), sniffLen)]) == plain {
+		w.scanHeld(data, path)
+		return nil
+	}
 	return w.scan(ctx, bytes.NewReader(data), bytes.NewReader(data), int64(len(data)), path)
 }
 
@@ -197,9 +204,9 @@ func (w *Worker) warnDropped(path string) {
 	}
 }
 
-// scanHeld scans data, a whole file already read into the worker's stream
-// buffer and not an archive, as scan would: without reader layers, a copy,
-// or a second read.
+// scanHeld scans data, a whole file shorter than the worker's stream
+// buffer (read into it, or held in memory) and not an archive, as scan
+// would: without reader layers, a copy, or a second read.
 func (w *Worker) scanHeld(data []byte, path string) {
 	r := w.r
 	defer r.progress.Done.Add(1)

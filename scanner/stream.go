@@ -99,8 +99,8 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 	}
 }
 
-// scanHeld is scan for a stream held whole in s.buf: data is s.buf[:n]
-// for an n short of the buffer's size, as if one read gave it all.
+// scanHeld is scan for a stream held whole, shorter than s.buf (read into
+// it, or held in memory), as if one read gave it all.
 func (s *streamer) scanHeld(data []byte, path string, emit func(finding.Finding)) int64 {
 	if s.progress != nil {
 		s.progress.Bytes.Add(int64(len(data)))
