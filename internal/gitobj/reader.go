@@ -124,48 +124,73 @@ func (r *Reader) readDepth(h plumbing.Hash, depth int) (plumbing.ObjectType, []b
 	return r.readLoose(h)
 }
 
+// chainEnd is where a delta chain in a pack ends: an object in the cache,
+// one stored whole in the pack, or a base outside the pack (a thin pack's,
+// in another pack or loose).
+type chainEnd struct {
+	cached  bool
+	typ     plumbing.ObjectType // cached
+	data    []byte              // cached
+	whole   objHeader           // neither cached nor outside
+	outside bool
+	base    plumbing.Hash // outside
+}
+
+// chainDown follows the delta chain of the object at off in pack pi down
+// to its end, and returns the deltas on the way (the object's own first)
+// after chain's. depth is how many deltas above the object the read has
+// already followed: a chain longer than maxDeltaChain in all, or a cycle,
+// is an error. readPacked and resolvePacked share it, and differ in what
+// they make of the end and of each delta back up (bytes in memory, or
+// streams and temporary files).
+func (r *Reader) chainDown(pi int, off int64, depth int, chain []objHeader) ([]objHeader, chainEnd, error) {
+	p := r.s.packs[pi]
+	for {
+		if depth+len(chain) > maxDeltaChain {
+			return chain, chainEnd{}, fmt.Errorf("%w: delta chain longer than %d, or a cycle", errBadPack, maxDeltaChain)
+		}
+		if t, b, ok := r.cache.get(pi, off); ok {
+			return chain, chainEnd{cached: true, typ: t, data: b}, nil
+		}
+		h, err := p.header(off)
+		if err != nil {
+			return chain, chainEnd{}, err
+		}
+		switch h.typ {
+		case plumbing.OFSDeltaObject:
+			chain = append(chain, h)
+			off = h.baseOff
+		case plumbing.REFDeltaObject:
+			chain = append(chain, h)
+			pos := p.idx.find(h.base[:])
+			if pos < 0 {
+				return chain, chainEnd{outside: true, base: h.base}, nil
+			}
+			off = p.idx.offset(pos)
+		default:
+			return chain, chainEnd{whole: h}, nil
+		}
+	}
+}
+
 // readPacked resolves the object at off in pack pi: it follows the delta
 // chain down to a whole object (or one in the cache), then applies the
 // deltas back up.
 func (r *Reader) readPacked(pi int, off int64, depth int) (plumbing.ObjectType, []byte, error) {
 	p := r.s.packs[pi]
-	var chain []objHeader
-	var (
-		typ  plumbing.ObjectType
-		base []byte
-	)
-	for {
-		if depth+len(chain) > maxDeltaChain {
-			return 0, nil, fmt.Errorf("%w: delta chain longer than %d, or a cycle", errBadPack, maxDeltaChain)
-		}
-		if r.cache != nil {
-			if t, b, ok := r.cache.get(pi, off); ok {
-				typ, base = t, b
-				break
-			}
-		}
-		h, err := p.header(off)
+	chain, end, err := r.chainDown(pi, off, depth, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	typ, base := end.typ, end.data
+	switch {
+	case end.outside:
+		typ, base, err = r.readDepth(end.base, depth+len(chain))
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, fmt.Errorf("base %s of a delta: %w", end.base, err)
 		}
-		if h.typ == plumbing.OFSDeltaObject {
-			chain = append(chain, h)
-			off = h.baseOff
-			continue
-		}
-		if h.typ == plumbing.REFDeltaObject {
-			chain = append(chain, h)
-			if pos := p.idx.find(h.base[:]); pos >= 0 {
-				off = p.idx.offset(pos)
-				continue
-			}
-			// A thin pack's base in another pack, or loose.
-			typ, base, err = r.readDepth(h.base, depth+len(chain))
-			if err != nil {
-				return 0, nil, fmt.Errorf("base %s of a delta: %w", h.base, err)
-			}
-			break
-		}
+	case !end.cached:
+		h := end.whole
 		if err := r.fits(p, h); err != nil {
 			return 0, nil, err
 		}
@@ -174,8 +199,7 @@ func (r *Reader) readPacked(pi int, off int64, depth int) (plumbing.ObjectType, 
 			return 0, nil, err
 		}
 		typ = h.typ
-		r.cache.put(pi, off, typ, base)
-		break
+		r.cache.put(pi, h.off, typ, base)
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		h := chain[i]

@@ -83,53 +83,32 @@ func (r *Reader) resolve(h plumbing.Hash, depth int, m mode, budget *spillBudget
 // the deltas back up, each streamed.
 func (r *Reader) resolvePacked(pi int, off int64, depth int, m mode, budget *spillBudget) (resolved, error) {
 	p := r.s.packs[pi]
-	var (
-		chain []objHeader
-		base  resolved
-	)
-	for {
-		if depth+len(chain) > maxDeltaChain {
-			return base, fmt.Errorf("%w: delta chain longer than %d, or a cycle", errBadPack, maxDeltaChain)
+	chain, end, err := r.chainDown(pi, off, depth, nil)
+	if err != nil {
+		return resolved{}, err
+	}
+	var base resolved
+	switch {
+	case end.cached:
+		base = resolved{typ: end.typ, size: int64(len(end.data)), data: end.data}
+	case end.outside:
+		if base, err = r.resolve(end.base, depth+len(chain), modeSource, budget); err != nil {
+			return base, fmt.Errorf("base %s of a delta: %w", end.base, err)
 		}
-		if t, b, ok := r.cache.get(pi, off); ok {
-			base = resolved{typ: t, size: int64(len(b)), data: b}
-			break
-		}
-		h, err := p.header(off)
-		if err != nil {
-			return base, err
-		}
-		if h.typ == plumbing.OFSDeltaObject {
-			chain = append(chain, h)
-			off = h.baseOff
-			continue
-		}
-		if h.typ == plumbing.REFDeltaObject {
-			chain = append(chain, h)
-			if pos := p.idx.find(h.base[:]); pos >= 0 {
-				off = p.idx.offset(pos)
-				continue
-			}
-			if base, err = r.resolve(h.base, depth+len(chain), modeSource, budget); err != nil {
-				return base, fmt.Errorf("base %s of a delta: %w", h.base, err)
-			}
-			break
-		}
+	default:
 		wm := m
 		if len(chain) > 0 {
 			wm = modeSource
 		}
-		if base, err = r.wholePacked(p, h, wm, budget); err != nil {
+		if base, err = r.wholePacked(p, end.whole, wm, budget); err != nil {
 			return base, err
 		}
-		break
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		dm := m
 		if i > 0 {
 			dm = modeSource
 		}
-		var err error
 		if base, err = r.applyBig(p, chain[i], base, dm, budget); err != nil {
 			return base, err
 		}
