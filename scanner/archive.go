@@ -4,13 +4,13 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/loftyscan/loftyscan/finding"
 )
 
@@ -135,6 +135,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		r.addBytes(st, read)
 		return err
 	}
+	zr.RegisterDecompressor(zip.Deflate, newFlateReader)
 	for i, f := range zr.File {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -2,7 +2,6 @@ package gitobj
 
 import (
 	"bufio"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/klauspost/compress/flate"
 	"github.com/loftyscan/loftyscan/internal/inflate"
 	"github.com/loftyscan/loftyscan/internal/nonblock"
 )
@@ -192,7 +192,7 @@ func (p *packFile) header(off int64) (objHeader, error) {
 // inflater inflates the zlib streams of pack objects for one goroutine,
 // reusing its state. The 2-byte zlib header is checked, then the deflate
 // data is decoded: from a mapped pack by internal/inflate,
-// else streamed through compress/flate. The Adler-32 checksum after the
+// else streamed through klauspost's flate. The Adler-32 checksum after the
 // stream is not verified, which saves a pass over every byte; damage still
 // shows, as the stream must decode to exactly the size the object's header
 // declares (git fsck is the tool that verifies checksums).

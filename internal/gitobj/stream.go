@@ -3,10 +3,11 @@ package gitobj
 import (
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Streams. An object too big to hold (bigObject or more) is read as a
