@@ -112,8 +112,12 @@ func (s *objectStorage) HashesWithPrefix(prefix []byte) ([]plumbing.Hash, error)
 
 // treeCacheBytes is the cache of resolved objects for the tree walk: trees
 // are stored as chains of deltas, and a walk in commit order reads
-// neighbouring versions one after the other.
-const treeCacheBytes = 64 << 20
+// neighbouring versions one after the other. 16 MiB costs no more CPU than
+// 64 did, and 60 to 190 MiB less memory at the peak: on a synthetic history
+// of 400,000 commits with 50 keys, the trufflehog, go-git and
+// amazon-chime-sdk-js mirrors with keys planted, and 400 versions of a root
+// tree of 20,000 files (800 KB each), whose chains thrash either size.
+const treeCacheBytes = 16 << 20
 
 // commitCacheBytes is the cache for commits, which are deltas of one
 // another far less often.
