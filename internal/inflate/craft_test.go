@@ -74,21 +74,7 @@ type token struct {
 // lengths are sent with a code-length code of 16 symbols of 4 bits, which
 // is complete. Tokens must only use symbols that have codes.
 func dynamicBlock(w *bitWriter, final bool, lit, dist []uint8, toks []token) {
-	w.bits(b2u(final), 1)
-	w.bits(2, 2)
-	w.bits(uint64(len(lit)-257), 5)
-	w.bits(uint64(len(dist)-1), 5)
-	w.bits(uint64(19-4), 4)
-	for _, sym := range clOrder {
-		if sym < 16 {
-			w.bits(4, 3)
-		} else {
-			w.bits(0, 3)
-		}
-	}
-	for _, l := range append(append([]uint8{}, lit...), dist...) {
-		w.bits(uint64(bits.Reverse8(l)>>4), 4) // symbol l's code is l
-	}
+	dynamicHeader(w, final, lit, dist)
 	litCodes, distCodes := canonical(lit), canonical(dist)
 	for _, t := range toks {
 		if t.lit >= 0 {
@@ -112,6 +98,26 @@ func dynamicBlock(w *bitWriter, final bool, lit, dist []uint8, toks []token) {
 		w.bits(uint64(t.dist-int(distBase[ds])), uint(distExtra[ds]))
 	}
 	w.bits(litCodes[256], uint(lit[256]))
+}
+
+// dynamicHeader writes the header of a dynamic block: what dynamicBlock
+// writes before the tokens.
+func dynamicHeader(w *bitWriter, final bool, lit, dist []uint8) {
+	w.bits(b2u(final), 1)
+	w.bits(2, 2)
+	w.bits(uint64(len(lit)-257), 5)
+	w.bits(uint64(len(dist)-1), 5)
+	w.bits(uint64(19-4), 4)
+	for _, sym := range clOrder {
+		if sym < 16 {
+			w.bits(4, 3)
+		} else {
+			w.bits(0, 3)
+		}
+	}
+	for _, l := range append(append([]uint8{}, lit...), dist...) {
+		w.bits(uint64(bits.Reverse8(l)>>4), 4) // symbol l's code is l
+	}
 }
 
 func b2u(b bool) uint64 {
@@ -320,5 +326,53 @@ func TestInflateBadCodes(t *testing.T) {
 			}
 		}
 		checkStream(t, &d, w.bytes(), want, c.name)
+	}
+}
+
+// TestInflateOneCodeUnused reads the bits a code of one symbol of 1 bit
+// leaves unused, in a literal/length set of only the end of block and in
+// a distance set of one code: compress/flate refuses the stream, and Into
+// returns ErrCorrupt (not ErrTooLong: the output has room), while the
+// used bit decodes.
+func TestInflateOneCodeUnused(t *testing.T) {
+	t.Parallel()
+	var d Decoder
+	endOnly := make([]uint8, 257)
+	endOnly[256] = 1
+	// 'a' of 1 bit (code 0), end of block and length 3 of 2 bits (10, 11).
+	short := make([]uint8, 258)
+	short['a'], short[256], short[257] = 1, 2, 2
+	oneDist := []uint8{1}
+	for _, c := range []struct {
+		name string
+		lit  []uint8
+		body func(w *bitWriter)
+		want []byte
+	}{
+		{"end of block only, bit 0", endOnly, func(w *bitWriter) { w.bits(0, 1) }, []byte{}},
+		{"end of block only, bit 1", endOnly, func(w *bitWriter) { w.bits(1, 1) }, nil},
+		{"one distance code, bit 0", short, func(w *bitWriter) {
+			w.bits(0, 1)    // 'a'
+			w.bits(0b11, 2) // length 3
+			w.bits(0, 1)    // distance 1
+			w.bits(0b01, 2) // end of block
+		}, []byte("aaaa")},
+		{"one distance code, bit 1", short, func(w *bitWriter) {
+			w.bits(0, 1)
+			w.bits(0b11, 2)
+			w.bits(1, 1) // no distance has this code
+			w.bits(0b01, 2)
+		}, nil},
+	} {
+		var w bitWriter
+		dynamicHeader(&w, true, c.lit, oneDist)
+		c.body(&w)
+		src := w.bytes()
+		checkStream(t, &d, src, c.want, c.name)
+		if c.want == nil {
+			if _, err := d.Into(make([]byte, 64), src); err != ErrCorrupt {
+				t.Errorf("%s: Into: %v, want ErrCorrupt", c.name, err)
+			}
+		}
 	}
 }

@@ -34,10 +34,21 @@ const (
 	distBits  = 7 // of the distance table
 	maxCodeLn = 15
 
-	// An entry: symbol | length<<16 for a code, or subtable start |
-	// subtable bits<<16 | entSub for a prefix of longer codes.
-	entLenShift = 16
-	entSub      = 1 << 24
+	// An entry: length | symbol<<16 for a code, or subtable bits |
+	// entSub | subtable start<<16 for a prefix of longer codes. The
+	// length is in the low bits so that the decoder shifts the bit buffer
+	// by the entry itself (x86 takes a shift count mod 64: buf >> (e&63)
+	// is one instruction), the step that every symbol waits for.
+	entLenMask  = 0xff
+	entSub      = 1 << 8
+	entSymShift = 16
+	// entInvalid fills the entries of the bits no code starts with (a
+	// code of one symbol, or none): a length of 0 and a symbol that is no
+	// literal, length or distance, so that the checks that reject a bad
+	// symbol reject it too.
+	entInvalid = 0xffff << entSymShift
+	// litLimit: a literal's entry is below it.
+	litLimit = 256 << entSymShift
 )
 
 // huffTable decodes one Huffman code: a first-level table indexed by the
@@ -91,8 +102,10 @@ func (t *huffTable) build(lens []uint8, tableBits uint) error {
 	t.first = first
 	t.sub = t.sub[:0]
 	if left > 0 {
-		// No code, or one: most entries stay invalid (0).
-		clear(first)
+		// No code, or one: most entries stay invalid.
+		for i := range first {
+			first[i] = entInvalid
+		}
 	}
 	if n == 0 {
 		return nil
@@ -123,7 +136,7 @@ func (t *huffTable) build(lens []uint8, tableBits uint) error {
 			copy(first[1<<(l-1):1<<l], first[:1<<(l-1)])
 		}
 		for range count[l] {
-			first[bits.Reverse16(uint16(code))>>(16-l)] = uint32(sorted[k]) | uint32(l)<<entLenShift
+			first[bits.Reverse16(uint16(code))>>(16-l)] = uint32(sorted[k])<<entSymShift | uint32(l)
 			k++
 			code++
 		}
@@ -172,7 +185,7 @@ func (t *huffTable) buildSub(syms []uint16, count [maxCodeLn + 1]int, code int, 
 	prefix, base, subBits := -1, 0, uint(0)
 	for ; int(l) <= maxLen; l++ {
 		for range count[l] {
-			e := uint32(syms[k]) | uint32(l)<<entLenShift
+			e := uint32(syms[k])<<entSymShift | uint32(l)
 			k++
 			count[l]-- // count now says how many codes of each length are left
 			rev := int(bits.Reverse16(uint16(code)) >> (16 - l))
@@ -192,7 +205,7 @@ func (t *huffTable) buildSub(syms []uint16, count [maxCodeLn + 1]int, code int, 
 				} else {
 					t.sub = t.sub[:base+1<<subBits]
 				}
-				first[rev&(1<<tableBits-1)] = uint32(base) | uint32(subBits)<<entLenShift | entSub
+				first[rev&(1<<tableBits-1)] = uint32(base)<<entSymShift | uint32(subBits) | entSub
 			}
 			sub := t.sub[base : base+1<<subBits]
 			for i := rev >> tableBits; i < len(sub); i += 1 << (l - tableBits) {
@@ -292,7 +305,7 @@ func (b *bitReader) take(n uint) uint32 {
 // subIndex is where in the subtables the code goes on whose first-level
 // entry is e, and whose bits past the first level are rest.
 func subIndex(e uint32, rest uint64) int {
-	return int(e&0xffff) + int(rest&(1<<((e>>entLenShift)&0xff)-1))
+	return int(e>>entSymShift) + int(rest&(1<<(e&entLenMask&63)-1))
 }
 
 // consumed is how many bytes of the input the bits read so far took.
@@ -400,13 +413,13 @@ func (d *Decoder) readLengths(b *bitReader, lens []uint8) error {
 			b.refill()
 		}
 		e := clFirst[b.buf&(1<<7-1)]
-		n := uint(e>>entLenShift) & 0xff
+		n := uint(e & entLenMask)
 		if n == 0 {
 			return ErrCorrupt
 		}
 		b.buf >>= n
 		b.nbits -= n
-		sym := e & 0xffff
+		sym := e >> entSymShift
 		if sym < 16 {
 			lens[i] = uint8(sym)
 			i++
@@ -438,89 +451,78 @@ func (d *Decoder) readLengths(b *bitReader, lens []uint8) error {
 
 // block decodes one compressed block into dst from o, and returns where
 // it ended. It is the decoder's inner loop: the bit reader's state is kept
-// in locals, and every symbol is checked before it is used.
+// in locals, and every symbol is checked before it is used. The tables'
+// first levels are arrays (their bits are constants), so that indexing
+// them by masked bits needs no bounds check.
 func (d *Decoder) block(b *bitReader, dst []byte, o int, lit, dist *huffTable) (int, error) {
 	in, pos, buf, nbits := b.in, b.pos, b.buf, b.nbits
-	litFirst, litSub, litBits := lit.first, lit.sub, lit.bits
-	distFirst, distSub, dBits := dist.first, dist.sub, dist.bits
-	litMask, distMask := uint64(1)<<litBits-1, uint64(1)<<dBits-1
-	save := func() { b.pos, b.buf, b.nbits = pos, buf, nbits }
+	litFirst, litSub := (*[1 << litBits]uint32)(lit.first), lit.sub
+	distFirst, distSub := (*[1 << distBits]uint32)(dist.first), dist.sub
 	for {
 		if pos+8 <= len(in) {
 			buf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
 			pos += int(63-nbits) >> 3
 			nbits |= 56
 		} else {
-			save()
+			b.pos, b.buf, b.nbits = pos, buf, nbits
 			b.refillSlow()
 			if b.corrupt {
 				return 0, ErrCorrupt
 			}
 			pos, buf, nbits = b.pos, b.buf, b.nbits
 		}
-		e := litFirst[buf&litMask]
+		e := litFirst[buf&(1<<litBits-1)]
 		if e&entSub != 0 {
 			e = litSub[subIndex(e, buf>>litBits)]
 		}
-		n := uint(e>>entLenShift) & 0xff
-		if n == 0 {
-			return 0, ErrCorrupt
-		}
-		sym := int(e & 0xffff)
 		// Literals, while the buffer holds a whole code: a refill takes
-		// more than a literal.
-		for sym < 256 {
+		// more than a literal. An invalid entry is no literal.
+		for e < litLimit {
 			if o >= len(dst) {
 				return 0, ErrTooLong
 			}
-			dst[o] = byte(sym)
+			dst[o] = byte(e >> entSymShift)
 			o++
-			buf >>= n
-			nbits -= n
+			buf >>= e & 63
+			nbits -= uint(e & entLenMask)
 			if nbits < maxCodeLn {
 				break
 			}
-			e = litFirst[buf&litMask]
+			e = litFirst[buf&(1<<litBits-1)]
 			if e&entSub != 0 {
 				e = litSub[subIndex(e, buf>>litBits)]
 			}
-			n = uint(e>>entLenShift) & 0xff
-			if n == 0 {
-				return 0, ErrCorrupt
-			}
-			sym = int(e & 0xffff)
 		}
-		if sym < 256 || nbits < 48 {
+		if e < litLimit || nbits < 48 {
 			continue // refill, and read the symbol again
 		}
-		buf >>= n
-		nbits -= n
-		if sym == 256 {
-			save()
+		buf >>= e & 63
+		nbits -= uint(e & entLenMask)
+		sym := uint(e>>entSymShift) - 257
+		if sym == ^uint(0) { // 256: end of block
+			b.pos, b.buf, b.nbits = pos, buf, nbits
 			return o, nil
 		}
-		sym -= 257
-		if sym >= len(lengthBase) {
+		if sym >= uint(len(lengthBase)) {
 			return 0, ErrCorrupt
 		}
 		x := uint(lengthExtra[sym])
-		length := int(lengthBase[sym]) + int(buf&(1<<x-1))
-		buf >>= x
+		length := int(lengthBase[sym]) + int(buf&(1<<(x&63)-1))
+		buf >>= x & 63
 		nbits -= x
-		e = distFirst[buf&distMask]
+		e = distFirst[buf&(1<<distBits-1)]
 		if e&entSub != 0 {
-			e = distSub[subIndex(e, buf>>dBits)]
+			e = distSub[subIndex(e, buf>>distBits)]
 		}
-		n = uint(e>>entLenShift) & 0xff
-		ds := int(e & 0xffff)
-		if n == 0 || ds >= len(distBase) {
+		ds := uint(e >> entSymShift)
+		if ds >= uint(len(distBase)) {
 			return 0, ErrCorrupt
 		}
-		buf >>= n
-		nbits -= n
+		buf >>= e & 63
+		nbits -= uint(e & entLenMask)
 		x = uint(distExtra[ds])
-		dd := int(distBase[ds]) + int(buf&(1<<x-1))
-		buf >>= x
+		dd := int(distBase[ds]) + int(buf&(1<<(x&63)-1))
+		buf >>= x & 63
 		nbits -= x
 		if dd > o {
 			return 0, ErrCorrupt
