@@ -376,3 +376,46 @@ func TestInflateOneCodeUnused(t *testing.T) {
 		}
 	}
 }
+
+// TestInflateMatchCopies decodes matches of every length at distances
+// around the copy paths' edges (overlapping or not, one word apart or
+// more), after random literals, up to the end of the output: the fast
+// path writes whole words past a match, and must do so only where the
+// output has room and the bytes are written again after.
+func TestInflateMatchCopies(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(15, 16))
+	// Complete codes of every symbol: 226 literal/length codes of 8 bits
+	// and 60 of 9; 28 distance codes of 5 bits and 2 of 4.
+	lit := make([]uint8, 286)
+	for i := range lit {
+		lit[i] = 8
+		if i >= 226 {
+			lit[i] = 9
+		}
+	}
+	dist := make([]uint8, 30)
+	for i := range dist {
+		dist[i] = 5
+		if i >= 28 {
+			dist[i] = 4
+		}
+	}
+	dists := []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 39, 40, 41, 47, 48, 49, 64, 100}
+	var d Decoder
+	for length := 3; length <= 258; length++ {
+		var toks []token
+		for range 100 {
+			toks = append(toks, token{lit: rng.IntN(256)})
+		}
+		for _, i := range rng.Perm(len(dists)) {
+			toks = append(toks, token{lit: -1, length: length, dist: dists[i]})
+			if rng.IntN(2) == 0 {
+				toks = append(toks, token{lit: rng.IntN(256)})
+			}
+		}
+		var w bitWriter
+		dynamicBlock(&w, true, lit, dist, toks)
+		checkStream(t, &d, w.bytes(), expand(toks), fmt.Sprintf("matches of %d bytes", length))
+	}
+}

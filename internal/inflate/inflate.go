@@ -536,8 +536,15 @@ func (d *Decoder) block(b *bitReader, dst []byte, o int, lit, dist *huffTable) (
 			// 8-byte words: each word is read from bytes written before
 			// it; the last may write up to 7 bytes past the match, which
 			// the bytes after it overwrite (the room is checked).
-			for j := o; j < o+length; j += 8 {
-				binary.LittleEndian.PutUint64(dst[j:], binary.LittleEndian.Uint64(dst[j-dd:]))
+			// Two words, or five: fixed counts, so that the branch
+			// predicts better than a loop's exit would.
+			from, to := dst[o-dd:][:40], dst[o:][:40]
+			binary.LittleEndian.PutUint64(to, binary.LittleEndian.Uint64(from))
+			binary.LittleEndian.PutUint64(to[8:], binary.LittleEndian.Uint64(from[8:]))
+			if length > 16 {
+				binary.LittleEndian.PutUint64(to[16:], binary.LittleEndian.Uint64(from[16:]))
+				binary.LittleEndian.PutUint64(to[24:], binary.LittleEndian.Uint64(from[24:]))
+				binary.LittleEndian.PutUint64(to[32:], binary.LittleEndian.Uint64(from[32:]))
 			}
 			o += length
 		case length <= 16:
