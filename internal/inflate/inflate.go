@@ -534,10 +534,10 @@ func (d *Decoder) block(b *bitReader, dst []byte, o int, lit, dist *huffTable) (
 		case dd >= 8 && length <= 40 && len(dst)-o >= 48:
 			// Most matches are short, and most far enough back for
 			// 8-byte words: each word is read from bytes written before
-			// it; the last may write up to 7 bytes past the match, which
-			// the bytes after it overwrite (the room is checked).
-			// Two words, or five: fixed counts, so that the branch
-			// predicts better than a loop's exit would.
+			// it. Two words are written, or five: fixed counts, which
+			// the branch predicts better than a loop's exit. Those past
+			// the match are overwritten by the bytes after it (the room
+			// is checked).
 			from, to := dst[o-dd:][:40], dst[o:][:40]
 			binary.LittleEndian.PutUint64(to, binary.LittleEndian.Uint64(from))
 			binary.LittleEndian.PutUint64(to[8:], binary.LittleEndian.Uint64(from[8:]))
