@@ -167,8 +167,10 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 // raw, when not nil, rereads the file when its gzip header is unreadable.
 func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) error {
 	counted := &countingReader{r: rd}
-	content, name, ok := st.inflateGzip(raw)
-	if !ok {
+	content, name, release, ok := st.inflateGzip(ctx, raw, depth)
+	if ok {
+		defer release()
+	} else {
 		// A stream cannot be reread: what reading the header takes is
 		// kept, to scan as plain bytes if the header is bad, as a file is.
 		keep := &replay{r: counted, max: replayMax}

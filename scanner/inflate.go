@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"io"
@@ -11,11 +12,13 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-// Small deflated members, decoded whole. A zip entry's central directory
+// Deflated members decoded whole. A zip entry's central directory
 // declares its sizes, and a gzip file's trailer its decoded size: when the
 // compressed bytes are at hand and the decoded ones are no more than
-// smallMember, internal/inflate decodes them in one call, for about 70% of
-// compress/flate's CPU (BenchmarkInflate in internal/gitobj).
+// smallMember (or, for a gzip file that is the file or blob itself, no more
+// than bigMember: see gzipFits), internal/inflate decodes them in one call,
+// for about half the CPU of the streaming decoders (BenchmarkInflate in
+// internal/gitobj).
 // Anything unusual (sizes that do not match, a checksum that fails, a gzip
 // file of several members, damage) goes the streaming way instead, which
 // scans what can be read and names the damage: the results are the same
@@ -34,6 +37,58 @@ func newFlateReader(r io.Reader) io.ReadCloser { return flate.NewReader(r) }
 // than the size past which the ratio cap is checked (ratioFloor), so that
 // the cap cannot tell the two ways apart.
 const smallMember = 1 << 20
+
+// Big gzip files. Histories hold gzip files that decode to megabytes
+// (prometheus's source maps: 2–7 MB each, 8% of its scan when streamed),
+// so a gzip file that is the file or blob being scanned (depth 0), not a
+// member of an archive, is decoded whole up to bigMember, compressed and
+// decoded, while its worker holds one of its Run's wholeSlots: the run
+// holds at most wholeSlots×2×bigMember (64 MiB) for them, whatever the
+// number of workers, and a worker waits for a slot while others hold them.
+// Whether a file is decoded whole depends only on the file and the
+// Limits, never on the number of workers or on timing.
+//
+// It must also be within the entry cap and, past ratioFloor, within the
+// ratio cap as a whole; a bomb goes the streaming way, which stops it at
+// the cap as it reads. The streaming way checks the ratio of what it has
+// read so far: a crafted file whose first MiB alone is past the ratio,
+// and the whole not, stops there when streamed but is read to its end
+// (at most bigMember) when decoded whole.
+//
+// A worker takes a slot only at depth 0, at the start of a file, when no
+// decoder of it holds a dictionary slot (window.go): it may wait for a
+// dictionary slot while it holds a whole slot, never the other way
+// round, so the two kinds of slots cannot deadlock.
+const (
+	bigMember  = 8 << 20
+	wholeSlots = 4
+)
+
+// wholeGate holds the slots of a Run for big gzip files.
+type wholeGate struct{ slots chan struct{} }
+
+func newWholeGate() *wholeGate { return &wholeGate{slots: make(chan struct{}, wholeSlots)} }
+
+// gzipFits reports whether a gzip file of the declared decoded size,
+// compressed into compressed bytes, depth archives deep, is decoded whole,
+// and takes a slot when it must (release gives it back).
+func (st *streamer) gzipFits(ctx context.Context, decoded, compressed uint64, depth int) (release func(), ok bool) {
+	if decoded <= smallMember && compressed <= smallMember {
+		return func() {}, true
+	}
+	if depth > 0 || st.whole == nil || decoded > bigMember || compressed > bigMember || decoded > uint64(max(st.entryCap, 0)) {
+		return nil, false
+	}
+	if st.ratio > 0 && decoded > ratioFloor && decoded/max(compressed, 1) > uint64(st.ratio) {
+		return nil, false
+	}
+	select {
+	case st.whole.slots <- struct{}{}:
+		return func() { <-st.whole.slots }, true
+	case <-ctx.Done():
+		return nil, false
+	}
+}
 
 // openZipEntry opens a zip entry's content: decoded whole when it is a
 // small deflated one, else streamed by archive/zip.
@@ -65,15 +120,36 @@ func (st *streamer) inflateZip(f *zip.File) ([]byte, bool) {
 	return data, true
 }
 
-// inflateGzip decodes a small gzip file whole when raw gives random access
-// to all of it (a file on disk, a blob in memory), checking its trailer as
-// compress/gzip does. It returns the content and the name the header
-// gives; ok is false when it does not apply.
-func (st *streamer) inflateGzip(raw io.Reader) (content io.Reader, name string, ok bool) {
+// inflateGzip decodes a gzip file whole when raw gives random access to
+// all of it (a file on disk, a blob in memory) and it fits (gzipFits),
+// checking its trailer as compress/gzip does. It returns the content, the
+// name the header gives, and what gives its slot back; ok is false when it
+// does not apply.
+func (st *streamer) inflateGzip(ctx context.Context, raw io.Reader, depth int) (content io.Reader, name string, release func(), ok bool) {
 	sr, isSection := raw.(*io.SectionReader)
-	if !isSection || sr.Size() > smallMember {
-		return nil, "", false
+	if !isSection || sr.Size() < 8 {
+		return nil, "", nil, false
 	}
+	var trailer [8]byte
+	if _, err := sr.ReadAt(trailer[:], sr.Size()-8); err != nil {
+		return nil, "", nil, false
+	}
+	size := binary.LittleEndian.Uint32(trailer[4:])
+	release, fits := st.gzipFits(ctx, uint64(size), uint64(sr.Size()), depth)
+	if !fits {
+		return nil, "", nil, false
+	}
+	content, name, ok = st.inflateGzipWhole(sr, size)
+	if !ok {
+		release()
+		return nil, "", nil, false
+	}
+	return content, name, release, true
+}
+
+// inflateGzipWhole decodes the gzip file sr, of the decoded size its
+// trailer declares, in one call.
+func (st *streamer) inflateGzipWhole(sr *io.SectionReader, size uint32) (content io.Reader, name string, ok bool) {
 	file := make([]byte, sr.Size())
 	if _, err := sr.ReadAt(file, 0); err != nil {
 		return nil, "", false
@@ -88,10 +164,6 @@ func (st *streamer) inflateGzip(raw io.Reader) (content io.Reader, name string, 
 	}
 	start, end := len(file)-br.Len(), len(file)-8
 	if end < start {
-		return nil, "", false
-	}
-	size := binary.LittleEndian.Uint32(file[end+4:])
-	if size > smallMember {
 		return nil, "", false
 	}
 	data := make([]byte, size)

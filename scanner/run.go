@@ -26,6 +26,7 @@ type Run struct {
 	start    time.Time
 	progress *Progress   // files and bytes, shared with Options.Progress
 	windows  *windowGate // slots for big decoder dictionaries (window.go)
+	whole    *wholeGate  // slots for big gzip files decoded whole (inflate.go)
 	// The shared counters when the run started: runs of one Scanner one
 	// after another (a history, then its submodules) share Progress, and
 	// each run's Stats count only its own files and bytes.
@@ -42,7 +43,7 @@ func (s *Scanner) Start(sink Sink) *Run {
 	if p == nil {
 		p = &Progress{}
 	}
-	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p, files0: p.Files.Load(), bytes0: p.Bytes.Load(), windows: newWindowGate()}
+	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p, files0: p.Files.Load(), bytes0: p.Bytes.Load(), windows: newWindowGate(), whole: newWholeGate()}
 }
 
 // Options returns the options the scan runs with.
@@ -156,6 +157,7 @@ func (r *Run) NewWorker() *Worker {
 	st := newStreamer(finder{cfg: r.opts.Rules})
 	st.progress = r.progress
 	st.windows.gate = r.windows
+	st.whole, st.entryCap, st.ratio = r.whole, r.opts.Limits.EntryBytes, r.opts.Limits.Ratio
 	return &Worker{r: r, st: st}
 }
 

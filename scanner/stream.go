@@ -33,9 +33,14 @@ type streamer struct {
 	find     finder
 	buf      []byte
 	progress *Progress       // when set, bytes are counted here as they are read
-	inflate  inflate.Decoder // small deflated members, decoded whole (inflate.go)
-	places   placeLimit      // the findings of the file being scanned
-	windows  windows         // what this worker's open decoders hold of dictionaries (window.go)
+	inflate  inflate.Decoder // deflated members decoded whole (inflate.go)
+	// whole, entryCap and ratio decide which gzip files are decoded whole
+	// (gzipFits): the Run's slots for big ones (nil outside a Run: small
+	// ones only), and the Limits' caps.
+	whole           *wholeGate
+	entryCap, ratio int64
+	places          placeLimit // the findings of the file being scanned
+	windows         windows    // what this worker's open decoders hold of dictionaries (window.go)
 	// report's hits, kept from call to call with the function that
 	// gathers them, and the positions it keeps: a closure and a slice
 	// made per call were two of the seven allocations a small file cost.
