@@ -32,10 +32,11 @@ import (
 // decompressor would use compress/flate.
 func newFlateReader(r io.Reader) io.ReadCloser { return flate.NewReader(r) }
 
-// smallMember is the most a member may decode to, or take compressed, to be
-// decoded whole: a chunk, what a worker's buffer holds anyway, and no more
-// than the size past which the ratio cap is checked (ratioFloor), so that
-// the cap cannot tell the two ways apart.
+// smallMember is the most a member of an archive may decode to, or take
+// compressed, to be decoded whole (and a gzip file without taking a slot):
+// a chunk, what a worker's buffer holds anyway, and no more than the size
+// past which the ratio cap is checked (ratioFloor), so that the cap cannot
+// tell the two ways apart for them.
 const smallMember = 1 << 20
 
 // Big gzip files. Histories hold gzip files that decode to megabytes
