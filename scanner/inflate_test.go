@@ -213,11 +213,7 @@ func bigGzip(t *testing.T, tarred bool) []byte {
 		tw.Close()
 		data = tb.Bytes()
 	}
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Write(data)
-	zw.Close()
-	return b.Bytes()
+	return gzipBytes(t, "", data)
 }
 
 // TestBigGzipWholeMatchesStream scans big gzip files decoded whole
@@ -292,15 +288,12 @@ func TestBigGzipCompressiblePrefix(t *testing.T) {
 	content.Write(make([]byte, 3<<20))
 	content.Write(textLines(rand.New(rand.NewPCG(11, 12)), 2<<20))
 	content.WriteString("\nLOFTY_API_KEY=" + keyActive + "\n")
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Write(content.Bytes())
-	zw.Close()
+	file := gzipBytes(t, "", content.Bytes())
 	for _, workers := range []int{1, 16} {
 		opts := testOptions()
 		opts.Workers = workers
 		c := &Collector{}
-		if err := New(opts).Start(c).NewWorker().ScanBytes(context.Background(), "prefix.gz", b.Bytes()); err != nil {
+		if err := New(opts).Start(c).NewWorker().ScanBytes(context.Background(), "prefix.gz", file); err != nil {
 			t.Fatal(err)
 		}
 		if len(c.Findings) != 1 || len(c.Warnings) != 0 {
@@ -308,7 +301,7 @@ func TestBigGzipCompressiblePrefix(t *testing.T) {
 		}
 	}
 	c := &Collector{}
-	New(testOptions()).Start(c).NewWorker().Scan(context.Background(), "prefix.gz", bytes.NewReader(b.Bytes()))
+	New(testOptions()).Start(c).NewWorker().Scan(context.Background(), "prefix.gz", bytes.NewReader(file))
 	if len(c.Findings) != 0 || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "ratio") {
 		t.Errorf("streamed: %d findings, warnings %v; want the ratio cap's warning", len(c.Findings), c.Warnings)
 	}

@@ -2,14 +2,12 @@ package scanner
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"reflect"
 	"testing"
-	"unicode/utf16"
 
 	"github.com/loftyscan/loftyscan/finding"
 )
@@ -45,16 +43,6 @@ type scanOutcome struct {
 	Bytes    int64
 }
 
-func utf16le(s string) []byte {
-	var b bytes.Buffer
-	b.Write([]byte{0xff, 0xfe})
-	for _, u := range utf16.Encode([]rune(s)) {
-		b.WriteByte(byte(u))
-		b.WriteByte(byte(u >> 8))
-	}
-	return b.Bytes()
-}
-
 // TestScanBytesHeldMatchesStream checks that content ScanBytes searches in
 // place, without the reader layers, gives what the general way gives: the
 // same findings in the same order with the same lines, columns and
@@ -68,16 +56,12 @@ func TestScanBytesHeldMatchesStream(t *testing.T) {
 		"bom":     append([]byte("\xef\xbb\xbf"), line...),
 		"base64":  []byte("secret: " + base64.StdEncoding.EncodeToString([]byte(line)) + "\n"),
 		"hex":     []byte("blob=" + hex.EncodeToString([]byte(line)) + "\n"),
-		"utf16":   utf16le("x=1\r\n" + line),
+		"utf16":   encodeUTF16("x=1\r\n"+line, false, true),
 		"json":    []byte(`{"lofty":{"api_key":"` + keyExpired + `"},"n":1}`),
 		"generic": []byte("token: " + jwtGeneric + "\nLOFTY=" + keyForever + "\n"),
 		"empty":   nil,
 	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte(line))
-	zw.Close()
-	forms["gzip"] = gz.Bytes()
+	forms["gzip"] = gzipBytes(t, "", []byte(line))
 
 	pad := func(n int, tail []byte) []byte {
 		b := bytes.Repeat([]byte("abcdefghij klmnopqrs\n"), n/21+1)[:n]
