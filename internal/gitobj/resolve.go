@@ -93,7 +93,7 @@ func (r *Reader) resolvePacked(pi int, off int64, depth int, m mode, budget *spi
 		base = resolved{typ: end.typ, size: int64(len(end.data)), data: end.data}
 	case end.outside:
 		if base, err = r.resolve(end.base, depth+len(chain), modeSource, budget); err != nil {
-			return base, fmt.Errorf("base %s of a delta: %w", end.base, err)
+			return base, baseFailed(end.base, err)
 		}
 	default:
 		wm := m
