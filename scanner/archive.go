@@ -190,6 +190,9 @@ func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 	}
 	inner := p + "!" + name
 	cr := r.capped(content, b, 0, counted)
+	if depth == 0 {
+		cr.floor = gzipRatioFloor
+	}
 	head := make([]byte, sniffLen)
 	n, herr := io.ReadFull(cr, head)
 	head = head[:n]
@@ -298,16 +301,23 @@ type capReader struct {
 	compressed int64           // known compressed size, or 0
 	counted    *countingReader // compressed bytes read so far, or nil
 	ratio      int64
+	floor      int64 // decompressed bytes before the ratio is checked
 	hit        *capError
 }
 
 func (r *Run) capped(rd io.Reader, b *budget, compressed int64, counted *countingReader) *capReader {
-	return &capReader{r: rd, max: r.opts.Limits.EntryBytes, b: b, compressed: compressed, counted: counted, ratio: r.opts.Limits.Ratio}
+	return &capReader{r: rd, max: r.opts.Limits.EntryBytes, b: b, compressed: compressed, counted: counted, ratio: r.opts.Limits.Ratio, floor: ratioFloor}
 }
 
 // ratioFloor is the decompressed size below which the ratio is not checked:
 // small files of one repeated byte compress 1000:1 innocently.
 const ratioFloor = 1 << 20
+
+// gzipRatioFloor is ratioFloor for a gzip file that is the file or blob
+// scanned (depth 0): the most it may decode to and be decoded whole
+// (bigMember, inflate.go), so that the ratio cap stops it at the same
+// place whether it is decoded whole or streamed.
+const gzipRatioFloor = bigMember
 
 func (c *capReader) Read(p []byte) (int, error) {
 	if c.hit != nil {
@@ -319,7 +329,7 @@ func (c *capReader) Read(p []byte) (int, error) {
 	case c.b != nil && c.b.left <= 0:
 		c.hit = &capError{msg: "archives in this file decompress past the total cap per file: the rest was not scanned", silent: c.b.reported}
 		c.b.reported = true
-	case c.ratio > 0 && c.n > ratioFloor && c.compressedSoFar() > 0 && c.n/c.compressedSoFar() > c.ratio:
+	case c.ratio > 0 && c.n > c.floor && c.compressedSoFar() > 0 && c.n/c.compressedSoFar() > c.ratio:
 		c.hit = &capError{msg: fmt.Sprintf("compression ratio above %d:1 (a zip bomb?): scanned the first %s", c.ratio, finding.HumanBytes(c.n))}
 	}
 	if c.hit != nil {

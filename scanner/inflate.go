@@ -49,12 +49,13 @@ const smallMember = 1 << 20
 // Whether a file is decoded whole depends only on the file and the
 // Limits, never on the number of workers or on timing.
 //
-// It must also be within the entry cap and, past ratioFloor, within the
-// ratio cap as a whole; a bomb goes the streaming way, which stops it at
-// the cap as it reads. The streaming way checks the ratio of what it has
-// read so far: a crafted file whose first MiB alone is past the ratio,
-// and the whole not, stops there when streamed but is read to its end
-// (at most bigMember) when decoded whole.
+// It must also be within the entry cap. The ratio cap is checked on a
+// gzip file itself past bigMember (gzipRatioFloor), not ratioFloor, so
+// that a file within bigMember is read to its end whether it is decoded
+// whole or streamed (from stdin, or a blob over a worker's share of
+// memory, which depends on the number of workers). Checked past
+// ratioFloor, the stream stopped a file whose first MiB alone is past the
+// ratio, and the whole not, that the whole way read to its end.
 //
 // A worker takes a slot only at depth 0, at the start of a file, when no
 // decoder of it holds a dictionary slot (window.go): it may wait for a
@@ -78,9 +79,6 @@ func (st *streamer) gzipFits(ctx context.Context, decoded, compressed uint64, de
 		return func() {}, true
 	}
 	if depth > 0 || st.whole == nil || decoded > bigMember || compressed > bigMember || decoded > uint64(max(st.entryCap, 0)) {
-		return nil, false
-	}
-	if st.ratio > 0 && decoded > ratioFloor && decoded/max(compressed, 1) > uint64(st.ratio) {
 		return nil, false
 	}
 	select {

@@ -128,8 +128,9 @@ func TestInflateGzipMatchesCompressGzip(t *testing.T) {
 	}
 	section := func(b []byte) io.Reader { return io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b))) }
 	// Big ones only as the file itself (depth 0) of a Run: the gate holds
-	// slots for them.
-	bigOK := map[string]bool{"3 MiB of text": true}
+	// slots for them. Those past the ratio cap too: the ratio of a gzip
+	// file itself is checked past bigMember (gzipRatioFloor).
+	bigOK := map[string]bool{"3 MiB of text": true, "1 MiB + 1": true, "2 MiB of zeros": true}
 	ctx := context.Background()
 	for name, data := range memberContents() {
 		for _, tc := range []struct {
@@ -280,8 +281,10 @@ func TestBigGzipSlots(t *testing.T) {
 
 // TestBigGzipCompressiblePrefix: a gzip file whose first MiB alone is
 // past the ratio cap (3 MiB of zeros) and whose whole is not (text
-// follows) is read to its end when decoded whole, the same with any
-// number of workers; streamed, the ratio check stops it at the first MiB.
+// follows) is read to its end, decoded whole or streamed (the ratio of a
+// gzip file itself is checked past bigMember: a blob is streamed or held
+// depending on the number of workers), and the same with any number of
+// workers. A bomb is stopped past bigMember either way.
 func TestBigGzipCompressiblePrefix(t *testing.T) {
 	t.Parallel()
 	var content bytes.Buffer
@@ -300,9 +303,13 @@ func TestBigGzipCompressiblePrefix(t *testing.T) {
 			t.Errorf("%d workers, decoded whole: %d findings, warnings %v; want the key and no warning", workers, len(c.Findings), c.Warnings)
 		}
 	}
-	c := &Collector{}
-	New(testOptions()).Start(c).NewWorker().Scan(context.Background(), "prefix.gz", bytes.NewReader(file))
-	if len(c.Findings) != 0 || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "ratio") {
-		t.Errorf("streamed: %d findings, warnings %v; want the ratio cap's warning", len(c.Findings), c.Warnings)
+	held, streamed := scanBoth(t, "prefix.gz", file)
+	if !reflect.DeepEqual(held, streamed) {
+		t.Errorf("decoded whole\n%+v\nstreamed\n%+v", held, streamed)
+	}
+	bomb := gzipBytes(t, "", append([]byte("LOFTY_API_KEY="+keyActive+"\n"), make([]byte, 3*bigMember)...))
+	held, streamed = scanBoth(t, "bomb.gz", bomb)
+	if !reflect.DeepEqual(held, streamed) || len(held.Findings) != 1 || len(held.Warnings) != 1 || !strings.Contains(held.Warnings[0].Message, "ratio") || held.Bytes > bigMember+chunkSize {
+		t.Errorf("a bomb: decoded whole\n%+v\nstreamed\n%+v\nwant the key and the ratio cap's warning past %d bytes", held, streamed, bigMember)
 	}
 }

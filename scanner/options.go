@@ -35,7 +35,7 @@ type Limits struct {
 	ArchiveDepth int   // archive layers opened inside one another (zip, tar, gzip)
 	EntryBytes   int64 // decompressed bytes read from one archive entry or gzip stream
 	TotalBytes   int64 // decompressed bytes read from one file's archives, all layers together
-	Ratio        int64 // decompressed:compressed bytes, checked past the first MiB
+	Ratio        int64 // decompressed:compressed bytes, checked past the first MiB (8 MiB for a gzip file itself)
 	Entries      int   // entries read from one archive
 }
 

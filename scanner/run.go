@@ -157,7 +157,7 @@ func (r *Run) NewWorker() *Worker {
 	st := newStreamer(finder{cfg: r.opts.Rules})
 	st.progress = r.progress
 	st.windows.gate = r.windows
-	st.whole, st.entryCap, st.ratio = r.whole, r.opts.Limits.EntryBytes, r.opts.Limits.Ratio
+	st.whole, st.entryCap = r.whole, r.opts.Limits.EntryBytes
 	return &Worker{r: r, st: st}
 }
 

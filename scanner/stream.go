@@ -34,13 +34,13 @@ type streamer struct {
 	buf      []byte
 	progress *Progress       // when set, bytes are counted here as they are read
 	inflate  inflate.Decoder // deflated members decoded whole (inflate.go)
-	// whole, entryCap and ratio decide which gzip files are decoded whole
+	// whole and entryCap decide which gzip files are decoded whole
 	// (gzipFits): the Run's slots for big ones (nil outside a Run: small
-	// ones only), and the Limits' caps.
-	whole           *wholeGate
-	entryCap, ratio int64
-	places          placeLimit // the findings of the file being scanned
-	windows         windows    // what this worker's open decoders hold of dictionaries (window.go)
+	// ones only), and the Limits' cap per entry.
+	whole    *wholeGate
+	entryCap int64
+	places   placeLimit // the findings of the file being scanned
+	windows  windows    // what this worker's open decoders hold of dictionaries (window.go)
 	// report's hits, kept from call to call with the function that
 	// gathers them, and the positions it keeps: a closure and a slice
 	// made per call were two of the seven allocations a small file cost.

@@ -42,7 +42,7 @@ func (s *scanFlags) register(cmd *cobra.Command, workers bool) {
 	f.IntVar(&s.archiveDepth, "archive-depth", d.ArchiveDepth, "open archives (zip, tar, gzip) nested up to `N` deep; 0 scans them as plain bytes")
 	f.StringVar(&s.entryBytes, "max-entry-bytes", "256MiB", "read at most `SIZE` decompressed bytes from one archive entry")
 	f.StringVar(&s.totalBytes, "max-total-bytes", "1GiB", "read at most `SIZE` decompressed bytes from one file's archives")
-	f.Int64Var(&s.ratio, "max-ratio", d.Ratio, "stop an entry that decompresses more than `N` times its size (past 1 MiB; 0: no check)")
+	f.Int64Var(&s.ratio, "max-ratio", d.Ratio, "stop an entry that decompresses more than `N` times its size (past 1 MiB, 8 MiB for a gzip file itself; 0: no check)")
 	f.IntVar(&s.entries, "max-entries", d.Entries, "read at most `N` entries of one archive")
 	f.BoolVar(&s.noUnconfirm, "no-unconfirmed", false, "do not report lofty-unconfirmed-token findings, tokens without the Lofty scope beside a Lofty name (config: [rules] unconfirmed = false)")
 	if workers {
