@@ -40,12 +40,18 @@ func (a *attributor) expose(ctx context.Context, fs []finding.Finding, partial b
 	if len(fs) == 0 || ctx.Err() != nil {
 		return
 	}
-	x := newExposer(a, fs)
-	if x == nil {
-		return
+	var early *earlyExposure
+	if a.gs.walk != nil {
+		early = a.gs.walk.early
 	}
-	x.partialScan = partial
-	x.loadGraph(ctx)
+	x := early.exposer(fs, partial)
+	if x == nil {
+		if x = newExposer(a, fs); x == nil {
+			return
+		}
+		x.partialScan = partial
+		x.loadGraph(ctx)
+	}
 	x.findCarriers(ctx)
 	x.flow()
 	// The findings of one key one after the other: lastOnLine works out
@@ -103,8 +109,22 @@ type treeAt struct {
 }
 
 func newExposer(a *attributor, fs []finding.Finding) *exposer {
+	x := emptyExposer(a)
+	if !x.add(fs) {
+		return nil
+	}
+	return x
+}
+
+func emptyExposer(a *attributor) *exposer {
 	x := &exposer{a: a, keys: map[string]int{}, commits: map[plumbing.Hash]int{}, lineKey: -1}
 	x.sets.init()
+	return x
+}
+
+// add gives the keys and commits of fs their bits, and reports whether any
+// finding is in a commit or unreachable (else there is nothing to expose).
+func (x *exposer) add(fs []finding.Finding) bool {
 	any := false
 	for _, f := range fs {
 		if k := keyID(f); k != "" {
@@ -120,10 +140,7 @@ func newExposer(a *attributor, fs []finding.Finding) *exposer {
 		}
 		any = any || f.Commit != "" || f.Unreachable
 	}
-	if !any {
-		return nil
-	}
-	return x
+	return any
 }
 
 // keyID names the key of a finding in the exposer's bit sets: files and
@@ -202,7 +219,9 @@ func (x *exposer) findCarriers(ctx context.Context) {
 	x.blobFileKeys()
 	x.watch()
 	msgs := x.messageKeys()
-	x.carry = x.commitCounts(ctx)
+	if x.carry == nil {
+		x.carry = x.commitCounts(ctx)
+	}
 	for i, h := range x.graph.hash {
 		if m, ok := msgs[h]; ok {
 			x.carry[i] = x.sets.union(x.carry[i], m)
@@ -212,13 +231,19 @@ func (x *exposer) findCarriers(ctx context.Context) {
 
 // blobFileKeys maps each blob with findings to the file keys in it.
 func (x *exposer) blobFileKeys() {
+	x.blobBits = x.foundBits()
+}
+
+// foundBits maps each blob with findings so far to the file keys in it.
+func (x *exposer) foundBits() map[plumbing.Hash]int32 {
 	gs := x.a.gs
 	gs.mu.Lock()
 	defer gs.mu.Unlock()
-	x.blobBits = make(map[plumbing.Hash]int32, len(gs.found))
+	bits := make(map[plumbing.Hash]int32, len(gs.found))
 	for h, fs := range gs.found {
-		x.blobBits[h] = x.fileBits(fs)
+		bits[h] = x.fileBits(fs)
 	}
+	return bits
 }
 
 // fileBits is the set of the file keys among the findings of one blob.

@@ -74,7 +74,7 @@ func (c keyCounts) add(d keyCounts, sign int32) keyCounts {
 type carryDiff struct {
 	x       *exposer
 	ctx     context.Context
-	memo    treeMemo                    // recently read trees by name
+	memo    *treeMemo                   // recently read trees by name (the walk's, in step with it)
 	whole   map[plumbing.Hash]keyCounts // folders counted whole
 	wholeAt map[treeAt]keyCounts        // the same, by path, for a partial scan
 	blobs   map[int32]keyCounts         // the counts of one file, by its key set
@@ -105,40 +105,47 @@ func (x *exposer) commitCounts(ctx context.Context) []int32 {
 }
 
 func newCarryDiff(x *exposer, ctx context.Context) *carryDiff {
-	return &carryDiff{x: x, ctx: ctx, whole: map[plumbing.Hash]keyCounts{}, wholeAt: map[treeAt]keyCounts{}, blobs: map[int32]keyCounts{}, delta: map[int32]int32{}}
+	return &carryDiff{x: x, ctx: ctx, memo: &treeMemo{}, whole: map[plumbing.Hash]keyCounts{}, wholeAt: map[treeAt]keyCounts{}, blobs: map[int32]keyCounts{}, delta: map[int32]int32{}}
 }
 
 // commitFiles works out the file keys of every commit of the order,
 // parents first.
 func (d *carryDiff) commitFiles() []int32 {
-	x, ctx := d.x, d.ctx
-	trees := x.graph.tree
-	counts := make([]keyCounts, len(trees))
-	files := make([]int32, len(trees))
-	for i, tree := range trees {
-		if ctx.Err() != nil {
+	n := len(d.x.graph.tree)
+	counts := make([]keyCounts, n)
+	files := make([]int32, n)
+	for i := range n {
+		if d.ctx.Err() != nil {
 			break
 		}
-		p := x.firstParent(i)
-		c, counted := d.counted(tree, "")
-		switch {
-		case p < 0:
-			counts[i] = d.treeCounts(tree, "", 0)
-		case trees[p] == tree:
-			counts[i], files[i] = counts[p], files[p]
-			continue
-		case counted: // counted whole before, as a folder or a root
-			counts[i] = c
-		default:
-			counts[i] = d.diff(counts[p], tree, trees[p])
-			if len(counts[i]) == len(counts[p]) && (len(counts[i]) == 0 || &counts[i][0] == &counts[p][0]) {
-				files[i] = files[p]
-				continue
-			}
-		}
-		files[i] = x.setOf(counts[i])
+		d.commitAt(i, counts, files)
 	}
 	return files
+}
+
+// commitAt works out the counts and file keys of commit i of the order,
+// whose parents' are worked out.
+func (d *carryDiff) commitAt(i int, counts []keyCounts, files []int32) {
+	x, trees := d.x, d.x.graph.tree
+	tree := trees[i]
+	p := x.firstParent(i)
+	c, counted := d.counted(tree, "")
+	switch {
+	case p < 0:
+		counts[i] = d.treeCounts(tree, "", 0)
+	case trees[p] == tree:
+		counts[i], files[i] = counts[p], files[p]
+		return
+	case counted: // counted whole before, as a folder or a root
+		counts[i] = c
+	default:
+		counts[i] = d.diff(counts[p], tree, trees[p])
+		if len(counts[i]) == len(counts[p]) && (len(counts[i]) == 0 || &counts[i][0] == &counts[p][0]) {
+			files[i] = files[p]
+			return
+		}
+	}
+	files[i] = x.setOf(counts[i])
 }
 
 // setOf is the exposer's set of the keys counted in c.

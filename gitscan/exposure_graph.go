@@ -24,6 +24,7 @@ type refGraph struct {
 	pstart []int32
 	pedges []int32
 	byHash []int32 // positions sorted by name, for find
+	loaded int     // commits the selection did not have, loaded
 }
 
 // len is the number of commits.
@@ -146,7 +147,7 @@ func (n *graphNodes) graph() *refGraph {
 		}
 		pstart[k+1] = int32(len(pedges))
 	}
-	r := &refGraph{hash: hash, tree: tree, first: first, pstart: pstart, pedges: pedges}
+	r := &refGraph{hash: hash, tree: tree, first: first, pstart: pstart, pedges: pedges, loaded: len(n.extra)}
 	if len(n.extra) > 0 {
 		// A loaded commit may be the parent of a selected one (the
 		// selection's boundary): sort them all.

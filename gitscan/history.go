@@ -162,20 +162,12 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	swept := make(chan *gitobj.SweepResult, 1)
 	go func() { swept <- g.sweep(sctx, r, types, nil, holes, planned) }()
 
-	walk := false
-	var (
-		res     *gitobj.SweepResult
-		scanned map[plumbing.Hash]bool
-	)
-	select {
-	case <-gs.trigger:
-		walk = true // a finding: walk while the sweep goes on
-	case res = <-swept:
-		// Big blobs the sweep leaves, and loose objects.
-		var complete bool
-		scanned, complete = g.scanUnswept(ctx, r, append(res.Undelivered(), loose...), holes)
-		walk = !complete || gs.triggered() || (holes != nil && holes.broken.Load())
-	}
+	// The sweep and the blobs it leaves are scanned before the walk, so
+	// that the walk knows every key the packs hold: exposure then compares
+	// the trees in step with it (exposure_early.go).
+	res := <-swept
+	scanned, complete := g.scanUnswept(ctx, r, append(res.Undelivered(), loose...), holes)
+	walk := !complete || gs.triggered() || (holes != nil && holes.broken.Load())
 	if !walk {
 		if err := ctx.Err(); err != nil {
 			return r.Stats(), err
@@ -196,22 +188,12 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	defer cancelWalk()
 	sel, err := g.selectCommits(wctx, r, set)
 	if err != nil {
-		if res == nil {
-			cancel()
-			<-swept
-		}
 		if ctx.Err() != nil {
 			return finish(ctx, g, r, gs, nil, set, sink)
 		}
 		return r.Stats(), err
 	}
-	w := g.walkHistory(wctx, r, gs, sel)
-	if res == nil {
-		res = <-swept
-		// The loose objects and the big ones: blobs, and commits and tags
-		// for their messages and for the list of commits.
-		scanned, _ = g.scanUnswept(ctx, r, append(res.Undelivered(), loose...), nil)
-	}
+	w := g.walkHistoryExposing(wctx, r, gs, sel, g.startExposure(wctx, r, gs, sel))
 	// The sweep has listed every commit: those no ref reaches come now.
 	w.blobs = append(w.blobs, g.walkHidden(ctx, r, gs, sel, set.since, g.notes.commits)...)
 	if ctx.Err() == nil {

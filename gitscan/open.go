@@ -56,6 +56,16 @@ type gitRepo struct {
 type tuning struct {
 	mode     readMode
 	sweepMax int64 // the largest object a sweep holds; 0: the store's default
+	// exposeAfter has exposure compare the trees after the walk, never in
+	// step with it: the reference exposure_early.go is checked against.
+	exposeAfter bool
+	// seen, when not nil, notes what the scan did, for the tests.
+	seen *tuneSeen
+}
+
+// tuneSeen is what a scan did that its results do not show.
+type tuneSeen struct {
+	exposedInStep bool // exposure used the comparison made in step with the walk
 }
 
 // readMode chooses how a scan reads blobs. Only tests choose: they check

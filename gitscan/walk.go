@@ -54,6 +54,7 @@ type historyWalk struct {
 
 	paths    map[plumbing.Hash]string // paths worked out (pathOf)
 	boundary map[plumbing.Hash]bool   // blobs the boundary's trees hold, once asked
+	early    *earlyExposure           // exposure's comparison, made in step (nil: not made)
 }
 
 func newHistoryWalk(g *gitRepo, r *scanner.Run, sel *selection) *historyWalk {
@@ -65,6 +66,12 @@ func newHistoryWalk(g *gitRepo, r *scanner.Run, sel *selection) *historyWalk {
 // walkHistory walks the trees of the selection, oldest commit first, and
 // registers each blob the selection introduced.
 func (g *gitRepo) walkHistory(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection) *historyWalk {
+	return g.walkHistoryExposing(ctx, r, gs, sel, nil)
+}
+
+// walkHistoryExposing is walkHistory with exposure's comparison of the
+// trees made in step with it (exposure_early.go), when early is not nil.
+func (g *gitRepo) walkHistoryExposing(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, early *earlyExposure) *historyWalk {
 	gs.commits = sel.commits
 	if sel.shallow > 0 {
 		warnShallow(r, sel.shallow)
@@ -77,7 +84,10 @@ func (g *gitRepo) walkHistory(ctx context.Context, r *scanner.Run, gs *gitSink, 
 		}
 		v.commit = int32(i)
 		w.diff.commit(w.sel, i, &v)
+		early.commit(sel, i, w.diff.memo)
 	}
+	early.finish()
+	w.early = early
 	// The trees read stay no longer than the walk: the report's paths
 	// (pathsOf) read the few they need again.
 	w.diff.memo = &treeMemo{}

@@ -1,0 +1,152 @@
+package gitscan
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/finding"
+)
+
+// exposureKeys is each finding with its exposure, as JSON, sorted.
+func exposureKeys(t *testing.T, fs []finding.Finding) []string {
+	t.Helper()
+	var out []string
+	for _, f := range fs {
+		b, err := json.Marshal(struct {
+			Key string
+			Exp *finding.Exposure
+			Unr bool
+		}{findingKey(f), f.Exposure, f.Unreachable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkExposureInStep scans repo with exposure in step with the walk and
+// after it, on one and four workers, and compares the findings and their
+// exposure; it reports whether the scan used the comparison made in step.
+func checkExposureInStep(t *testing.T, name string, repo *Repository) bool {
+	t.Helper()
+	want, _, _ := scanWith(t, repo, HistoryOptions{}, tuning{exposeAfter: true}, 1)
+	if len(want) == 0 {
+		t.Fatalf("%s: no finding", name)
+	}
+	exposed := 0
+	for _, f := range want {
+		if f.Exposure != nil && f.Exposure.Commits > 0 {
+			exposed++
+		}
+	}
+	if exposed == 0 {
+		t.Fatalf("%s: no finding is carried by a commit: the history does not test exposure", name)
+	}
+	inStep := true
+	for _, workers := range []int{1, 4} {
+		seen := &tuneSeen{}
+		got, _, _ := scanWith(t, repo, HistoryOptions{}, tuning{seen: seen}, workers)
+		if w, g := exposureKeys(t, want), exposureKeys(t, got); !slices.Equal(w, g) {
+			t.Errorf("%s, %d workers: in step\n  %s\nafter the walk\n  %s", name, workers, strings.Join(g, "\n  "), strings.Join(w, "\n  "))
+		}
+		inStep = inStep && seen.exposedInStep
+	}
+	return inStep
+}
+
+// TestExposureInStepMatchesAfter checks that exposure worked out in step
+// with the history walk, sharing its trees, is the exposure worked out
+// after it, on random packed histories (merges, roots, deletions, folders
+// renamed and copied, blobs met again) and on a clone with remote-tracking
+// branches, tags, a stash and loose objects.
+func TestExposureInStepMatchesAfter(t *testing.T) {
+	t.Parallel()
+	for _, seed := range []uint64{3, 11, 23} {
+		r, _ := randomHistory(t, seed, 160, mildSkew, 7)
+		name := fmt.Sprintf("seed %d", seed)
+		if !checkExposureInStep(t, name, repoOf(r)) {
+			t.Errorf("%s: exposure was not worked out in step with the walk", name)
+		}
+	}
+
+	x := buildExposureRepo(t)
+	c := x.clone
+	c.Write("stash.env", "LOFTY_API_KEY="+gitTestKey("exposure-stash")+"\n")
+	c.Git("add", "stash.env")
+	c.Git("stash", "-q")
+	if !checkExposureInStep(t, "clone, loose objects", repoOf(c)) {
+		t.Error("clone, loose objects: exposure was not worked out in step with the walk")
+	}
+	dir := filepath.Join(t.TempDir(), "packed")
+	c.GitIn(filepath.Dir(dir), "clone", "-q", "--mirror", c.Dir, dir)
+	p := c.At(t, dir)
+	p.Git("repack", "-a", "-d", "-q")
+	if !checkExposureInStep(t, "mirror, packed", repoOf(p)) {
+		t.Error("mirror, packed: exposure was not worked out in step with the walk")
+	}
+}
+
+// TestExposureInStepFallsBack checks that what was counted in step is not
+// used when the findings exposure is asked about hold other file keys, or
+// other blobs hold them, than the walk knew: exposure then compares the
+// trees again.
+func TestExposureInStepFallsBack(t *testing.T) {
+	t.Parallel()
+	r, _ := randomHistory(t, 5, 80, mildSkew, 7)
+	seen := &tuneSeen{}
+	fs, _, _ := scanWith(t, repoOf(r), HistoryOptions{}, tuning{seen: seen}, 2)
+	if !seen.exposedInStep {
+		t.Fatal("the scan did not expose in step")
+	}
+	one := fs[:1]
+	var two []finding.Finding
+	for _, f := range fs {
+		if f.Fingerprint != one[0].Fingerprint {
+			two = []finding.Finding{one[0], f}
+			break
+		}
+	}
+	if two == nil {
+		t.Fatal("the history holds one key: it does not test a key the walk did not know")
+	}
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	counted := func() *earlyExposure {
+		e := &earlyExposure{x: emptyExposer(&attributor{g: g, gs: newGitSink(nil)}), fileKeys: 1}
+		e.x.keys["f"+one[0].Fingerprint] = 0
+		e.bits = e.x.foundBits()
+		return e
+	}
+	if counted().exposer(one, false) == nil {
+		t.Fatal("the key counted: the comparison made in step was not used")
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(e *earlyExposure)
+		fs     []finding.Finding
+	}{
+		{"a key the walk did not know", func(*earlyExposure) {}, two},
+		{"a key counted that is not reported", func(e *earlyExposure) { e.fileKeys = 2 }, one},
+		{"a blob found after the walk", func(e *earlyExposure) { e.bits[plumbing.ZeroHash] = 1 }, one},
+		{"a comparison that stopped", func(e *earlyExposure) { e.failed = true }, one},
+	} {
+		e := counted()
+		tc.change(e)
+		if e.exposer(tc.fs, false) != nil {
+			t.Errorf("%s: the comparison made in step was used", tc.name)
+		}
+	}
+	if counted().exposer(one, true) != nil {
+		t.Error("a scan that follows paths: the comparison made in step was used")
+	}
+}
