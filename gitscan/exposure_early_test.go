@@ -65,7 +65,7 @@ func checkExposureInStep(t *testing.T, name string, repo *Repository) bool {
 // with the history walk, sharing its trees, is the exposure worked out
 // after it, on random packed histories (merges, roots, deletions, folders
 // renamed and copied, blobs met again) and on a clone with remote-tracking
-// branches, tags, a stash and loose objects.
+// branches, tags, a stash, a commit only a reflog holds and loose objects.
 func TestExposureInStepMatchesAfter(t *testing.T) {
 	t.Parallel()
 	for _, seed := range []uint64{3, 11, 23} {
@@ -81,6 +81,9 @@ func TestExposureInStepMatchesAfter(t *testing.T) {
 	c.Write("stash.env", "LOFTY_API_KEY="+gitTestKey("exposure-stash")+"\n")
 	c.Git("add", "stash.env")
 	c.Git("stash", "-q")
+	c.Write("gone.env", "LOFTY_API_KEY="+gitTestKey("exposure-reflog")+"\n")
+	c.Commit("only a reflog will remember this")
+	c.Git("reset", "-q", "--hard", "HEAD~1")
 	if !checkExposureInStep(t, "clone, loose objects", repoOf(c)) {
 		t.Error("clone, loose objects: exposure was not worked out in step with the walk")
 	}
