@@ -429,7 +429,7 @@ func (a *attributor) inAny(ctx context.Context, trees []plumbing.Hash, p, fp str
 func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string) map[string]bool {
 	if _, scanned := a.gs.origin(h); !scanned {
 		a.gs.register(h, blobOrigin{commit: -1, path: p})
-		if o, err := a.g.rd.Object(h); err != nil {
+		if o, err := readForScan(a.g.rd, h); err != nil {
 			blobFailed(a.r, h, err, false)
 		} else {
 			scanBlob(ctx, a.r, a.w, h, o)

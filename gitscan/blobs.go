@@ -197,8 +197,11 @@ func waitOrAbandon(ctx context.Context, wg *sync.WaitGroup, grace time.Duration)
 func (g *gitRepo) scanBlobsOneByOne(ctx context.Context, r *scanner.Run, gs *gitSink, blobs []plumbing.Hash) {
 	missing := newMissingBlobs(g)
 	g.readEach(ctx, r, blobs, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
-		o, err := rd.Object(h)
+		o, err := readForScan(rd, h)
 		if err == nil && o.Type != plumbing.BlobObject {
+			if o.Stream != nil {
+				o.Stream.Close()
+			}
 			err = plumbing.ErrObjectNotFound // no blob of that name
 		}
 		if err != nil {
@@ -257,6 +260,29 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 		return maps.Clone(scanned), false
 	}
 	return scanned, complete.Load()
+}
+
+// readForScan reads object h to scan it: held in memory, or streamed when
+// big. A damaged blob that fails to decode in memory is streamed, and so
+// read up to the damage, as it is when it is over the worker's share of
+// memory: what a scan finds in it does not depend on the number of
+// workers.
+func readForScan(rd *gitobj.Reader, h plumbing.Hash) (gitobj.Object, error) {
+	o, err := rd.Object(h)
+	if err == nil || errors.Is(err, plumbing.ErrObjectNotFound) {
+		return o, err
+	}
+	so, serr := rd.OpenStream(h)
+	if serr != nil {
+		return o, err
+	}
+	if so.Type != plumbing.BlobObject {
+		if so.Stream != nil {
+			so.Stream.Close()
+		}
+		return o, err
+	}
+	return so, nil
 }
 
 // scanBlob scans blob h, read as o: held in memory, or streamed when big.

@@ -455,7 +455,7 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 	rest := append(swept.Undelivered(), loose...)
 	p.g.readEach(p.bctx, p.r, rest, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
 		p.reading(h, func() bool {
-			o, err := rd.Object(h)
+			o, err := readForScan(rd, h)
 			switch {
 			case err != nil:
 				blobFailed(p.r, h, err, false)

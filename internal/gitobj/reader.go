@@ -117,6 +117,18 @@ func (r *Reader) Open(h plumbing.Hash) (Object, error) {
 	return Object{}, err
 }
 
+// OpenStream returns object h streamed, whatever its size, as Open
+// returns a big one: for an object whose decoding in memory failed, so
+// that what its damaged data holds before the damage is read as it is
+// when the object is over the reader's share (which depends on the
+// number of workers).
+func (r *Reader) OpenStream(h plumbing.Hash) (Object, error) {
+	limit := r.limit
+	r.limit = 0 // nothing held whole
+	defer func() { r.limit = limit }()
+	return r.resolveBig(h, modeStream)
+}
+
 func (r *Reader) readDepth(h plumbing.Hash, depth int) (plumbing.ObjectType, []byte, error) {
 	if pi, pos := r.s.locate(h); pi >= 0 {
 		return r.readPacked(pi, r.s.packs[pi].idx.offset(pos), depth)
