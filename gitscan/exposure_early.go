@@ -36,9 +36,11 @@ type earlyExposure struct {
 // startExposure prepares exposure's comparison in step with the walk of
 // sel, a scan of everything: nil when no blob holds a key yet, or when the
 // commits the refs reach are not all selected (then they are not in the
-// walk's order).
+// walk's order), or when the scan is stopped. ctx is the scan's, not the
+// walk's: a stopped scan reports no exposure, so the comparison stops with
+// the scan, and leaves the walk's short grace to attribute the keys.
 func (g *gitRepo) startExposure(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection) *earlyExposure {
-	if g.tune.exposeAfter {
+	if g.tune.exposeAfter || ctx.Err() != nil {
 		return nil
 	}
 	x := emptyExposer(&attributor{g: g, r: r, gs: gs, sel: sel})
@@ -96,6 +98,9 @@ func (e *earlyExposure) finish() {
 	}
 	if e.next != e.x.graph.len() || e.d.ctx.Err() != nil {
 		e.failed = true
+	}
+	if seen := e.x.a.g.tune.seen; seen != nil {
+		seen.comparedInStep = e.next
 	}
 	e.d, e.counts = nil, nil
 }

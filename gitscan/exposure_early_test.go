@@ -1,6 +1,7 @@
 package gitscan
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // exposureKeys is each finding with its exposure, as JSON, sorted.
@@ -151,5 +154,45 @@ func TestExposureInStepFallsBack(t *testing.T) {
 	}
 	if counted().exposer(one, true) != nil {
 		t.Error("a scan that follows paths: the comparison made in step was used")
+	}
+}
+
+// TestExposureInStepStopsWithTheScan checks that a scan stopped while its
+// history walk goes on compares no more trees for exposure: the walk's
+// short grace (stoppedWalkGrace) is for attributing the keys found, and a
+// stopped scan reports no exposure. The scan is stopped as the walk meets
+// its first commit, a root older than the rest whose folder is missing.
+func TestExposureInStepStopsWithTheScan(t *testing.T) {
+	t.Parallel()
+	r, _ := randomHistory(t, 13, 60, noSkew, 5)
+	gone := plumbing.NewHash("0123456789abcdef0123456789abcdef01234567")
+	broken := r.MkTree(testgit.TreeEntry{Mode: "040000", Hash: gone, Name: "lost"})
+	r.Git("update-ref", "refs/heads/broken", r.CommitTree(broken.String(), nil, testgit.Epoch.Unix()-86400, "a root older than the rest"))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := &scanner.Collector{OnWarning: func(w finding.Warning) {
+		if strings.Contains(w.Message, "missing or corrupt") {
+			cancel()
+		}
+	}}
+	o := scanner.DefaultOptions()
+	o.Workers = 1
+	seen := &tuneSeen{}
+	_, err := scanHistoryTuned(ctx, scanner.New(o), repoOf(r), HistoryOptions{}, c, tuning{seen: seen})
+	if err != context.Canceled {
+		t.Fatalf("scan: %v, want it stopped", err)
+	}
+	named := 0 // keys the walk had not met when its grace ended
+	for _, w := range c.Warnings {
+		if strings.Contains(w.Message, "holds a key") {
+			named++
+		}
+	}
+	if len(c.Findings)+named == 0 {
+		t.Error("the stopped scan reported no key")
+	}
+	if seen.comparedInStep != 0 {
+		t.Errorf("%d commits compared in step with the walk once the scan was stopped, want none", seen.comparedInStep)
 	}
 }

@@ -193,7 +193,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 		}
 		return r.Stats(), err
 	}
-	w := g.walkHistoryExposing(wctx, r, gs, sel, g.startExposure(wctx, r, gs, sel))
+	w := g.walkHistoryExposing(wctx, r, gs, sel, g.startExposure(ctx, r, gs, sel))
 	// The sweep has listed every commit: those no ref reaches come now.
 	w.blobs = append(w.blobs, g.walkHidden(ctx, r, gs, sel, set.since, g.notes.commits)...)
 	if ctx.Err() == nil {

@@ -65,7 +65,8 @@ type tuning struct {
 
 // tuneSeen is what a scan did that its results do not show.
 type tuneSeen struct {
-	exposedInStep bool // exposure used the comparison made in step with the walk
+	exposedInStep  bool // exposure used the comparison made in step with the walk
+	comparedInStep int  // commits exposure compared in step with the walk
 }
 
 // readMode chooses how a scan reads blobs. Only tests choose: they check
