@@ -68,7 +68,8 @@ func checkExposureInStep(t *testing.T, name string, repo *Repository) bool {
 // with the history walk, sharing its trees, is the exposure worked out
 // after it, on random packed histories (merges, roots, deletions, folders
 // renamed and copied, blobs met again) and on a clone with remote-tracking
-// branches, tags, a stash, a commit only a reflog holds and loose objects.
+// branches, tags, a stash, a commit only a reflog holds and loose objects,
+// then refs of every kind.
 func TestExposureInStepMatchesAfter(t *testing.T) {
 	t.Parallel()
 	for _, seed := range []uint64{3, 11, 23} {
@@ -96,6 +97,26 @@ func TestExposureInStepMatchesAfter(t *testing.T) {
 	p.Git("repack", "-a", "-d", "-q")
 	if !checkExposureInStep(t, "mirror, packed", repoOf(p)) {
 		t.Error("mirror, packed: exposure was not worked out in step with the walk")
+	}
+
+	// Refs of every kind: a tag of a tag, refs to a tree and to a blob, a
+	// replace ref, a note holding a key, HEAD detached at a commit no
+	// branch has, two stash entries, and a commit-graph file.
+	c.Git("tag", "-a", "v2", "-m", "a tag of a tag", "v1")
+	c.Git("update-ref", "refs/trees/head", c.Git("rev-parse", "HEAD^{tree}"))
+	c.Git("update-ref", "refs/blobs/config", c.Git("rev-parse", "v1:config.env"))
+	c.Git("replace", x.commits["topic"], x.commits["local"])
+	c.Git("notes", "add", "-m", "LOFTY_API_KEY="+gitTestKey("exposure-note"), x.commits["edited"])
+	c.Git("checkout", "-q", "--detach")
+	c.Write("detached.env", "LOFTY_API_KEY="+gitTestKey("exposure-detached")+"\n")
+	c.Commit("on no branch")
+	c.Write("stash2.env", "LOFTY_API_KEY="+gitTestKey("exposure-stash2")+"\n")
+	c.Git("add", "stash2.env")
+	c.Git("stash", "-q")
+	c.Git("repack", "-a", "-d", "-q")
+	c.Git("commit-graph", "write", "--reachable")
+	if !checkExposureInStep(t, "refs of every kind", repoOf(c)) {
+		t.Error("refs of every kind: exposure was not worked out in step with the walk")
 	}
 }
 
