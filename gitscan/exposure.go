@@ -46,6 +46,9 @@ func (a *attributor) expose(ctx context.Context, fs []finding.Finding, partial b
 	}
 	x := early.exposer(fs, partial)
 	if x == nil {
+		if early != nil {
+			a.gs.walk.early = nil // not used: its graph and counts go before exposure makes its own
+		}
 		if x = newExposer(a, fs); x == nil {
 			return
 		}

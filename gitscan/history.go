@@ -2,6 +2,8 @@ package gitscan
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -162,13 +164,21 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	swept := make(chan *gitobj.SweepResult, 1)
 	go func() { swept <- g.sweep(sctx, r, types, nil, holes, planned) }()
 
-	// The sweep and the blobs it leaves are scanned before the walk, so
-	// that the walk knows every key the packs hold: exposure then compares
-	// the trees in step with it (exposure_early.go).
+	// The commits are selected from the first finding on, beside the
+	// sweep: what they are does not depend on what it finds. The walk
+	// waits for the sweep and the blobs it leaves, so that it knows every
+	// key the packs hold: exposure then compares the trees in step with it
+	// (exposure_early.go). Stopped (a signal, --timeout) with findings in
+	// hand, the selection and the walk get a short while more, so that
+	// the report can say where the keys are.
+	wctx, cancelWalk := graceAfter(ctx, stoppedWalkGrace)
+	defer cancelWalk()
+	selecting := g.selectAtFinding(wctx, sctx, r, gs, set)
 	res := <-swept
 	scanned, complete := g.scanUnswept(ctx, r, append(res.Undelivered(), loose...), holes)
 	walk := !complete || gs.triggered() || (holes != nil && holes.broken.Load())
 	if !walk {
+		selecting.settle()
 		if err := ctx.Err(); err != nil {
 			return r.Stats(), err
 		}
@@ -181,12 +191,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 		gs.release(ctx)
 		return r.Stats(), nil
 	}
-	// The walk attributes what the sweep found. Stopped (a signal,
-	// --timeout) with findings in hand, it gets a short while more, so that
-	// the report can say where they are.
-	wctx, cancelWalk := graceAfter(ctx, stoppedWalkGrace)
-	defer cancelWalk()
-	sel, err := g.selectCommits(wctx, r, set)
+	sel, err := selecting.wait()
 	if err != nil {
 		if ctx.Err() != nil {
 			return finish(ctx, g, r, gs, nil, set, sink)
@@ -201,6 +206,57 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	}
 	gs.release(ctx)
 	return finish(ctx, g, r, gs, sel, set, sink)
+}
+
+// pendingSelection is the selection of a scan of everything: started at
+// the first finding, beside the sweep, or when the walk asks for it.
+type pendingSelection struct {
+	once    sync.Once
+	started atomic.Bool
+	done    chan struct{}
+	sel     *selection
+	err     error
+	run     func()
+}
+
+// selectAtFinding starts selecting the commits of set, with ctx, when gs
+// gets its first finding or held warning, unless sweeping (sctx) ends first.
+func (g *gitRepo) selectAtFinding(ctx, sctx context.Context, r *scanner.Run, gs *gitSink, set revSet) *pendingSelection {
+	p := &pendingSelection{done: make(chan struct{})}
+	p.run = func() { p.sel, p.err = g.selectCommits(ctx, r, set) }
+	go func() {
+		select {
+		case <-gs.trigger:
+			p.start()
+		case <-sctx.Done():
+		}
+	}()
+	return p
+}
+
+func (p *pendingSelection) start() {
+	p.once.Do(func() {
+		p.started.Store(true)
+		go func() {
+			defer close(p.done)
+			p.run()
+		}()
+	})
+}
+
+// wait returns the selection, starting it if no finding did.
+func (p *pendingSelection) wait() (*selection, error) {
+	p.start()
+	<-p.done
+	return p.sel, p.err
+}
+
+// settle waits for a selection that was started, before the repository
+// it reads is closed.
+func (p *pendingSelection) settle() {
+	if p.started.Load() {
+		<-p.done
+	}
 }
 
 // stoppedWalkGrace is how long the walk that attributes findings may go on

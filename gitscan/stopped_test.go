@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/finding"
@@ -57,5 +58,50 @@ func TestStoppedScanReportsWhatItFound(t *testing.T) {
 	}
 	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "blob "+unmet.String()+" holds a key (fingerprint ab12)") {
 		t.Errorf("warnings %+v, want one naming the blob the walk had not met", c.Warnings)
+	}
+}
+
+// TestSelectionStartsAtFirstFinding checks that a scan of everything
+// selects its commits from the first finding on, beside the sweep (so
+// that a scan stopped during the sweep has them, and its walk a head
+// start), and only when asked when nothing was found.
+func TestSelectionStartsAtFirstFinding(t *testing.T) {
+	r := testgit.New(t, "")
+	for i := range 5 {
+		r.Write("f.txt", strings.Repeat("x", i+1))
+		r.Commit("commit")
+	}
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	ctx := context.Background()
+	for _, finding := range []bool{true, false} {
+		gs := newGitSink(&scanner.Collector{})
+		run := scanner.New(scanner.DefaultOptions()).Start(gs)
+		sctx, sweepDone := context.WithCancel(ctx)
+		p := g.selectAtFinding(ctx, sctx, run, gs, revSet{all: true})
+		if finding {
+			gs.mu.Lock()
+			gs.fire()
+			gs.mu.Unlock()
+			select {
+			case <-p.done: // selected without being asked
+			case <-time.After(30 * time.Second):
+				t.Fatal("the first finding did not start the selection")
+			}
+		} else {
+			sweepDone()
+			if p.started.Load() {
+				t.Error("the selection started with no finding")
+			}
+		}
+		sel, err := p.wait()
+		sweepDone()
+		if err != nil || len(sel.commits) != 5 {
+			t.Errorf("finding %v: selection %v, %v; want the 5 commits", finding, sel, err)
+		}
+		p.settle()
 	}
 }
