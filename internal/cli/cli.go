@@ -48,19 +48,26 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// temps are the run's leftovers (stop.go): its own, so that runs in
+	// one process (the tests') never remove one another's files.
+	temps *tempPaths
 }
 
 // Run executes the command line args (without the program's name) and
 // returns the exit code. It is the process's entry: it handles the stop
 // signals (stop.go).
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := withSignals(context.Background(), stderr)
+	temps := newTempPaths()
+	ctx, stop := withSignals(context.Background(), stderr, temps)
 	defer stop()
-	return runEnv(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+	return runEnv(ctx, args, env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, temps: temps})
 }
 
 // runEnv runs the command line with ctx, which a signal cancels.
 func runEnv(ctx context.Context, args []string, e env) int {
+	if e.temps == nil {
+		e.temps = newTempPaths()
+	}
 	root, o := newRootCommand(e)
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
@@ -96,7 +103,7 @@ func (o *outputFlags) wait(e env, done <-chan error) int {
 	if reporting {
 		return exitCode(<-done, e.stderr, o.exitCode)
 	}
-	leftovers.removeAll()
+	e.temps.removeAll()
 	err := fmt.Errorf("loftyscan did not stop within %s of %s (blocked reading or writing a file, a pipe or the network): exiting without a report", hardStopGrace, describeStop(cause, o.timeout))
 	return exitCode(&cliError{err: stopError{err, cause}}, e.stderr, o.exitCode)
 }

@@ -291,7 +291,7 @@ func cloneRepo(ctx context.Context, e env, url string) (*gitscan.Repository, fun
 	if err != nil {
 		return nil, nil, &cliError{err: fmt.Errorf("cannot make a temporary folder for the clone: %w", err), hint: "check TMPDIR and free space"}
 	}
-	forget := leftovers.add(dir)
+	forget := e.temps.add(dir)
 	cleanup := func() {
 		removeHard(dir)
 		forget()

@@ -314,7 +314,7 @@ func (rf *remediateFlags) writePlan(e env, plan *remediate.Plan) error {
 		}
 		return nil
 	}
-	f, err := createReportFile(rf.output, 0o600)
+	f, err := createReportFile(e.temps, rf.output, 0o600)
 	if err != nil {
 		return &cliError{err: fmt.Errorf("cannot write the plan: %w", err), hint: "check that the folder of --output exists and is writable"}
 	}

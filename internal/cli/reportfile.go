@@ -30,18 +30,18 @@ import (
 // to the files the Actions runner names (see openReports).
 type reportFile struct {
 	*atomicfile.File
-	forget func() // unregisters the temporary file from leftovers
+	forget func() // unregisters the temporary file from the run's leftovers
 }
 
-// createReportFile starts a report to path. A new file gets mode perm; a
-// file replaced keeps its mode, less what perm denies to group and others
-// (atomicfile.CreateMode).
-func createReportFile(path string, perm fs.FileMode) (*reportFile, error) {
+// createReportFile starts a report to path, its temporary file one of
+// temps. A new file gets mode perm; a file replaced keeps its mode, less
+// what perm denies to group and others (atomicfile.CreateMode).
+func createReportFile(temps *tempPaths, path string, perm fs.FileMode) (*reportFile, error) {
 	f, err := atomicfile.CreateMode(path, perm)
 	if err != nil {
 		return nil, err
 	}
-	return &reportFile{File: f, forget: leftovers.add(f.TempName())}, nil
+	return &reportFile{File: f, forget: temps.add(f.TempName())}, nil
 }
 
 // tempPath is the temporary file's path, which a walk of the folder must

@@ -156,7 +156,7 @@ func (o *outputFlags) openReports(e env) ([]*reportOut, error) {
 			if o.showSecrets && (s.format == reporters.FormatTerminal || s.format == reporters.FormatJSON) {
 				perm = 0o600 // it holds full keys
 			}
-			rf, err := createReportFile(s.path, perm)
+			rf, err := createReportFile(e.temps, s.path, perm)
 			if err != nil {
 				return fail(reportError(s, err))
 			}

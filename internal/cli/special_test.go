@@ -111,9 +111,16 @@ func TestHookInstallOverFIFO(t *testing.T) {
 
 // A run blocked where no context reaches (here: --output names a FIFO no
 // one reads, whose open blocks) ends hardStopGrace after it is stopped,
-// without a report, and says so.
+// without a report, and says so. It removes its own temporary files, not
+// those of another run in the same process (a report another test was
+// writing went missing when the runs shared them).
 func TestHardStop(t *testing.T) {
 	t.Parallel()
+	other := newTempPaths()
+	report, err := createReportFile(other, filepath.Join(t.TempDir(), "other.json"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir, _ := keyTree(t)
 	fifo := filepath.Join(t.TempDir(), "report.fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -137,6 +144,9 @@ func TestHardStop(t *testing.T) {
 	// Release the open left behind.
 	if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
 		f.Close()
+	}
+	if err := report.commit(); err != nil {
+		t.Errorf("another run's report, written while this one stopped hard: %v", err)
 	}
 }
 

@@ -94,7 +94,7 @@ func stopCause(ctx context.Context) error {
 // exits at once. SIGPIPE no longer kills: a write to a closed standard
 // output fails like any write, and the run cleans up as for any error.
 // stop releases the signals.
-func withSignals(parent context.Context, stderr io.Writer) (ctx context.Context, stop func()) {
+func withSignals(parent context.Context, stderr io.Writer, temps *tempPaths) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, stopSignals...)
@@ -108,7 +108,7 @@ func withSignals(parent context.Context, stderr io.Writer) (ctx context.Context,
 				return
 			case sig := <-ch:
 				if stopped || isQuit(sig) || runStopped.Load() {
-					exitNow(stderr, sig, stopped)
+					exitNow(stderr, sig, stopped, temps)
 				}
 				stopped = true
 				printNote(stderr, fmt.Sprintf("%s: stopping; the report will list what was found so far (%s again to exit at once, without a report)", signalName(sig), signalKey(sig)))
@@ -125,8 +125,8 @@ func withSignals(parent context.Context, stderr io.Writer) (ctx context.Context,
 
 // exitNow ends the process on a second signal or SIGQUIT: temporary files
 // and folders go, the report (not yet renamed into place) with them.
-func exitNow(stderr io.Writer, sig os.Signal, again bool) {
-	leftovers.removeAll()
+func exitNow(stderr io.Writer, sig os.Signal, again bool, temps *tempPaths) {
+	temps.removeAll()
 	what := signalName(sig)
 	if again {
 		what += " again"
@@ -140,15 +140,16 @@ func exitNow(stderr io.Writer, sig os.Signal, again bool) {
 	os.Exit(signalExitCode(sig))
 }
 
-// leftovers are the temporary files and folders of the runs under way
-// (a clone, a report not yet renamed into place), removed by whatever ends
-// the process.
-var leftovers = &tempPaths{paths: map[string]int{}}
-
+// tempPaths are a run's leftovers: its temporary files and folders under
+// way (a clone, a report not yet renamed into place), removed by whatever
+// ends the run at once. Each run has its own (env.temps): a run that gives
+// up must not remove the files of another run in the same process.
 type tempPaths struct {
 	mu    sync.Mutex
 	paths map[string]int
 }
+
+func newTempPaths() *tempPaths { return &tempPaths{paths: map[string]int{}} }
 
 // add registers path; forget unregisters it once its owner has removed it
 // or renamed it into place.
