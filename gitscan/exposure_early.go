@@ -23,14 +23,13 @@ import (
 // scanned after the walk, or a finding dropped, changes them); else
 // exposure compares the trees again, as it does when not in step.
 type earlyExposure struct {
-	x        *exposer
-	d        *carryDiff
-	bits     map[plumbing.Hash]int32 // the file keys of each blob with findings, as counted
-	fileKeys int                     // how many file keys were counted
-	counts   []keyCounts             // by graph position, while the walk goes on
-	files    []int32                 // the file keys each commit carries
-	next     int                     // the graph position the walk comes to next
-	failed   bool                    // stopped, or the graph is not the selection's order
+	x      *exposer
+	d      *carryDiff
+	bits   map[plumbing.Hash]int32 // the file keys of each blob with findings, as counted
+	counts []keyCounts             // by graph position, while the walk goes on
+	files  []int32                 // the file keys each commit carries
+	next   int                     // the graph position the walk comes to next
+	failed bool                    // stopped, or the graph is not the selection's order
 }
 
 // startExposure prepares exposure's comparison in step with the walk of
@@ -64,7 +63,7 @@ func (g *gitRepo) startExposure(ctx context.Context, r *scanner.Run, gs *gitSink
 	if x.graph.loaded > 0 {
 		return nil
 	}
-	e := &earlyExposure{x: x, bits: x.foundBits(), fileKeys: len(keys)}
+	e := &earlyExposure{x: x, bits: x.foundBits()}
 	x.blobBits = e.bits
 	e.counts = make([]keyCounts, x.graph.len())
 	e.files = make([]int32, x.graph.len())
@@ -121,7 +120,7 @@ func (e *earlyExposure) exposer(fs []finding.Finding, partial bool) *exposer {
 			seen[k] = true
 		}
 	}
-	if len(seen) != e.fileKeys || !maps.Equal(x.foundBits(), e.bits) {
+	if len(seen) != len(x.keys) || !maps.Equal(x.foundBits(), e.bits) { // x.keys: the file keys counted
 		return nil
 	}
 	if !x.add(fs) {

@@ -149,7 +149,7 @@ func TestExposureInStepFallsBack(t *testing.T) {
 	}
 	defer g.close()
 	counted := func() *earlyExposure {
-		e := &earlyExposure{x: emptyExposer(&attributor{g: g, gs: newGitSink(nil)}), fileKeys: 1}
+		e := &earlyExposure{x: emptyExposer(&attributor{g: g, gs: newGitSink(nil)})}
 		e.x.keys["f"+one[0].Fingerprint] = 0
 		e.bits = e.x.foundBits()
 		return e
@@ -163,7 +163,7 @@ func TestExposureInStepFallsBack(t *testing.T) {
 		fs     []finding.Finding
 	}{
 		{"a key the walk did not know", func(*earlyExposure) {}, two},
-		{"a key counted that is not reported", func(e *earlyExposure) { e.fileKeys = 2 }, one},
+		{"a key counted that is not reported", func(e *earlyExposure) { e.x.keys["f"+two[1].Fingerprint] = 1 }, one},
 		{"a blob found after the walk", func(e *earlyExposure) { e.bits[plumbing.ZeroHash] = 1 }, one},
 		{"a comparison that stopped", func(e *earlyExposure) { e.failed = true }, one},
 	} {
