@@ -1003,7 +1003,7 @@ func TestActionHostileRepository(t *testing.T) {
 	if res.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", res.code, res.log)
 	}
-	if !strings.Contains(res.log, `evil\x1b]0;PWNED\x07\x0a::error title=x::injected`) || !strings.Contains(res.log, `a #\x23[error]legacy injected`) {
+	if !strings.Contains(res.log, `evil\x1B]0;PWNED\x07\x0A::error title=x::injected`) || !strings.Contains(res.log, `a #\x23[error]legacy injected`) {
 		t.Errorf("the warnings do not name the entries escaped:\n%s", res.log)
 	}
 	for _, line := range strings.Split(res.log, "\n") {

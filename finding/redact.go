@@ -178,7 +178,8 @@ func tokenAt(s string, start int) (end, runEnd int) {
 // each rune that could move the cursor, recolour or retitle a terminal,
 // start a new log line (and so a CI workflow command), or reorder or hide
 // text is written as \xNN (below U+0100) or \uNNNN, and each byte that is
-// not UTF-8 as \xNN. Everything else is kept as it is.
+// not UTF-8 as \xNN, in upper-case hex (see Sanitize). Everything else is
+// kept as it is.
 func Escape(s string) string {
 	if utf8.ValidString(s) && strings.IndexFunc(s, Unsafe) < 0 {
 		return s
@@ -189,13 +190,13 @@ func Escape(s string) string {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
+			fmt.Fprintf(&b, `\x%02X`, s[i])
 		case Unsafe(r) && r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
+			fmt.Fprintf(&b, `\x%02X`, r)
 		case Unsafe(r) && r <= 0xFFFF:
-			fmt.Fprintf(&b, `\u%04x`, r)
+			fmt.Fprintf(&b, `\u%04X`, r)
 		case Unsafe(r):
-			fmt.Fprintf(&b, `\U%08x`, r)
+			fmt.Fprintf(&b, `\U%08X`, r)
 		default:
 			b.WriteString(s[i : i+n])
 		}
@@ -215,10 +216,12 @@ func Unsafe(r rune) bool {
 }
 
 // Sanitize is Escape(RedactText(s)), redacted again: the form in which
-// any string from scanned data is printed. Escaping can make a token's
-// start: the byte 0xfe before "yJ" is written "\xfe", whose "e" then
-// begins "eyJ" (found by FuzzSanitize); the second pass redacts what the
-// escapes made. Its own output needs no escaping.
+// any string from scanned data is printed. Escapes write hex digits in
+// upper case so that none ends in the "e" of an "eyJ": with lower case,
+// the byte 0xfe before "yJ" became "\xfe" and so a token's start, and
+// 0xde before a key's payload without its "e" showed the payload (both
+// found by FuzzSanitize). The second pass is a guard should an escape ever
+// make a token again. Its own output needs no escaping.
 func Sanitize(s string) string {
 	return RedactText(Escape(RedactText(s)))
 }

@@ -83,7 +83,7 @@ func TestGitHubAnnotations(t *testing.T) {
 			t.Errorf("line %d does not name finding %s's fingerprint and redacted key: %q", i, f.Path, c.data)
 		}
 	}
-	if !strings.Contains(lines[3], "Introduced in commit ffeeddc by Eve\\x0a::add-mask::x") {
+	if !strings.Contains(lines[3], "Introduced in commit ffeeddc by Eve\\x0A::add-mask::x") {
 		t.Errorf("the author's line break is not escaped: %q", lines[3])
 	}
 	if strings.Contains(out, "\n::add-mask") || strings.Contains(out, "\n::error file=evil") {

@@ -133,7 +133,7 @@ func TestJUnitFindings(t *testing.T) {
 	// The hostile commit message of the last finding comes out as escapes,
 	// as in the terminal: no escape byte, no bidi override.
 	last := s.Testcases[3].Failure.Text
-	if strings.ContainsAny(last, "\x1b\u202e") || !strings.Contains(last, `\x1b[31mred\u202e`) {
+	if strings.ContainsAny(last, "\x1b\u202e") || !strings.Contains(last, `\x1B[31mred\u202E`) {
 		t.Errorf("commit message not sanitized:\n%s", last)
 	}
 }
@@ -158,7 +158,7 @@ func TestJUnitEscapes(t *testing.T) {
 	r.Findings[0].Path = `a<b>&"c'/]]>d` + "\x00\x01\x7f\xff\ufffe.env"
 	out := render(t, FormatJUnit, Options{}, r)
 	tc := parseJUnit(t, out).Suites[0].Testcases[0]
-	want := `a<b>&"c'/]]>d\x00\x01\x7f\xff\ufffe.env`
+	want := `a<b>&"c'/]]>d\x00\x01\x7F\xFF\uFFFE.env`
 	if tc.Classname != want {
 		t.Errorf("classname %q, want %q", tc.Classname, want)
 	}

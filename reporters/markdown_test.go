@@ -112,7 +112,7 @@ func TestMarkdownHostileText(t *testing.T) {
 	}
 	// Each location shows the path as it is, but redacted and with the
 	// line break escaped, inside <code>.
-	want := strings.ReplaceAll(hostile(finding.Redact(token)), "\n", `\x0a`)
+	want := strings.ReplaceAll(hostile(finding.Redact(token)), "\n", `\x0A`)
 	var shown int
 	for _, c := range elements(doc, atom.Code) {
 		if strings.HasPrefix(text(c), want) {

@@ -77,7 +77,7 @@ func TestTerminalSanitizes(t *testing.T) {
 			t.Errorf("output holds %q from scanned content", bad)
 		}
 	}
-	for _, want := range []string{`\x1b[31mred\u202e`, `agent\x1b[8m`, `\x1b]0;title\x07`, `\u202ereversed`} {
+	for _, want := range []string{`\x1B[31mred\u202E`, `agent\x1B[8m`, `\x1B]0;title\x07`, `\u202Ereversed`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("escaped text %s missing:\n%s", want, out)
 		}

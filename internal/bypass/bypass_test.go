@@ -101,7 +101,7 @@ func TestRecordIsSanitized(t *testing.T) {
 	if err := json.Unmarshal(line, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back["time"] != "2026-01-02T02:04:05Z" || back["reason"] != `ok\x0aforged line` || back["via"] != "ignore-file" {
+	if back["time"] != "2026-01-02T02:04:05Z" || back["reason"] != `ok\x0Aforged line` || back["via"] != "ignore-file" {
 		t.Errorf("record: %v", back)
 	}
 }

@@ -125,7 +125,8 @@ func quoteSubject(s string) string {
 }
 
 // asciiSafe writes s, already sanitized, in ASCII: the redacted form's
-// ellipsis as "...", any other rune outside ASCII as \uNNNN.
+// ellipsis as "...", any other rune outside ASCII as \uNNNN in upper-case
+// hex, so that no escape ends in the "e" of an "eyJ" (see finding.Sanitize).
 func asciiSafe(s string) string {
 	ascii := true
 	for i := 0; i < len(s); i++ {
@@ -145,9 +146,9 @@ func asciiSafe(s string) string {
 		case r < utf8.RuneSelf:
 			b.WriteRune(r)
 		case r <= 0xFFFF:
-			fmt.Fprintf(&b, `\u%04x`, r)
+			fmt.Fprintf(&b, `\u%04X`, r)
 		default:
-			fmt.Fprintf(&b, `\U%08x`, r)
+			fmt.Fprintf(&b, `\U%08X`, r)
 		}
 	}
 	return b.String()

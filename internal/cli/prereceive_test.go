@@ -282,7 +282,7 @@ func TestPreReceiveKeysAlreadyThereAndMessages(t *testing.T) {
 	c.Git("commit", "-q", "--no-verify", "-m", "subject \x1b]0;title\x07 ü")
 	c.Tick()
 	out, ok = push(c, nil, "origin", "main")
-	mustReject(t, s, before, "", out, ok, `evil\x1b[31meyJ...`, `\x1b]0;title\x07 \u00fc`)
+	mustReject(t, s, before, "", out, ok, `evil\x1B[31meyJ...`, `\x1B]0;title\x07 \u00FC`)
 }
 
 func TestPreReceiveTagsAndManyRefs(t *testing.T) {
@@ -633,8 +633,9 @@ func TestASCIISafe(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain":                  "plain",
 		"eyJ…abcd#12345678":      "eyJ...abcd#12345678",
-		"caf\u00e9/\U0001F600":   `caf\u00e9/\U0001f600`,
-		finding.Sanitize("\x1b"): `\x1b`,
+		"caf\u00e9/\U0001F600":   `caf\u00E9/\U0001F600`,
+		finding.Sanitize("\x1b"): `\x1B`,
+		"\u00feyJhbGci.eyJ.x":    `\u00FEyJhbGci.eyJ.x`, // no escape ends in the "e" of an "eyJ"
 	} {
 		if got := asciiSafe(in); got != want {
 			t.Errorf("asciiSafe(%q) = %q, want %q", in, got, want)

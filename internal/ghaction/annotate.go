@@ -98,8 +98,9 @@ func (a Annotation) String() string {
 // EscapeData escapes a workflow command's data (the text after the second
 // "::") by GitHub's rules: % as %25, CR as %0D, LF as %0A. Other control
 // characters and bidirectional overrides, which the rules let through but
-// which could recolour or reorder the log, are shown as \xNN or \uNNNN;
-// bytes that are not UTF-8 as U+FFFD.
+// which could recolour or reorder the log, are shown as \xNN or \uNNNN
+// (upper-case hex, as finding.Escape writes them); bytes that are not
+// UTF-8 as U+FFFD.
 func EscapeData(s string) string {
 	return escape(s, false)
 }
@@ -128,9 +129,9 @@ func escape(s string, property bool) string {
 		case r == '\t':
 			b.WriteRune(r)
 		case unicode.IsControl(r) && r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
+			fmt.Fprintf(&b, `\x%02X`, r)
 		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029':
-			fmt.Fprintf(&b, `\u%04x`, r)
+			fmt.Fprintf(&b, `\u%04X`, r)
 		default:
 			b.WriteRune(r)
 		}

@@ -146,7 +146,7 @@ func TestAnnotationString(t *testing.T) {
 		},
 		{Annotation{Message: "two\r\nlines\n"}, "::error::two%0D%0Alines%0A"},
 		{Annotation{Message: "esc \x1b[31mred\x1b[0m, bell \a, del \x7f, nel \u0085, rlo \u202e, ls \u2028, tab \t"},
-			`::error::esc \x1b[31mred\x1b[0m, bell \x07, del \x7f, nel \x85, rlo \u202e, ls \u2028, tab ` + "\t"},
+			`::error::esc \x1B[31mred\x1B[0m, bell \x07, del \x7F, nel \x85, rlo \u202E, ls \u2028, tab ` + "\t"},
 		{Annotation{Message: "bad \xff utf-8"}, "::error::bad \ufffd utf-8"},
 	} {
 		if got := c.a.String(); got != c.want {

@@ -33,7 +33,8 @@ func dropPasswords(s string) string { return urlPassword.ReplaceAllString(s, "$1
 // shellWord quotes one argument for a POSIX shell, after clean: as is when
 // it holds only safe characters, in single quotes otherwise, and as bash's
 // $'...' when it holds bytes a person cannot type (so what is shown is
-// still exactly the argument).
+// still exactly the argument). Its escapes use upper-case hex, as
+// finding.Escape does, so that none ends in the "e" of an "eyJ".
 func shellWord(arg string) string {
 	arg = dropPasswords(finding.RedactText(arg))
 	if arg != "" && strings.IndexFunc(arg, func(r rune) bool { return !shellSafe(r) }) < 0 {
@@ -48,11 +49,11 @@ func shellWord(arg string) string {
 		r, n := utf8.DecodeRuneInString(arg[i:])
 		switch {
 		case r == utf8.RuneError && n <= 1, finding.Unsafe(r) && r < 0x80:
-			fmt.Fprintf(&b, `\x%02x`, arg[i])
+			fmt.Fprintf(&b, `\x%02X`, arg[i])
 		case finding.Unsafe(r) && r <= 0xFFFF:
-			fmt.Fprintf(&b, `\u%04x`, r)
+			fmt.Fprintf(&b, `\u%04X`, r)
 		case finding.Unsafe(r):
-			fmt.Fprintf(&b, `\U%08x`, r)
+			fmt.Fprintf(&b, `\U%08X`, r)
 		case r == '\\' || r == '\'':
 			b.WriteByte('\\')
 			b.WriteRune(r)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // fakeRepo makes the folders of a repository for plans that read no blob.
@@ -235,7 +237,7 @@ func TestPlanEscapesWhatComesFromTheRepository(t *testing.T) {
 				t.Errorf("%s: the plan holds %q", format, bad)
 			}
 		}
-		for _, want := range []string{`\x1b`, `\u202e`, `\xff`, "https://ada@gitlab.example/x/y.git", "GitLab"} {
+		for _, want := range []string{`\x1B`, `\u202E`, `\xFF`, "https://ada@gitlab.example/x/y.git", "GitLab"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s: the plan lacks %q", format, want)
 			}
@@ -261,6 +263,12 @@ func TestShellWordRoundTripsThroughAShell(t *testing.T) {
 		if got := shellWord(arg); strings.ContainsAny(got, "\n\t\x01\xff") {
 			t.Errorf("shellWord(%q) = %q holds a raw control byte", arg, got)
 		}
+	}
+	// A byte escaped before a key without its "e" must not write that "e"
+	// (lower-case hex would: "\x0e" + "yJhbGci...").
+	secret, _ := testKey("no-e")
+	if got := shellWord("\x0e" + secret[1:]); finding.RedactText(got) != got {
+		t.Errorf("shellWord escaped a byte into a token's start: %q", got)
 	}
 	// The oracle: bash reads each word back as the argument.
 	args := []string{"plain", "it's", "a b", "$(x)`y`", "tab\there", "nl\nx", "ctl\x01", "bad\xff", "back\\slash'",
