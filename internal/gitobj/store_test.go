@@ -155,6 +155,16 @@ func checkReader(t *testing.T, r *testgit.Repo, wantRefDeltas bool) {
 			t.Errorf("sweep: %s delivered %d times", h, got[h])
 		}
 	}
+	// A finished sweep keeps a bit per object, not its plans: the history
+	// walk that follows holds the result.
+	if res.plans != nil {
+		t.Error("a finished sweep keeps its plans")
+	}
+	for pi, bits := range res.delivered {
+		if bits != nil && len(bits) != (s.packs[pi].idx.count+63)/64 {
+			t.Errorf("pack %d: %d words of bits for %d objects", pi, len(bits), s.packs[pi].idx.count)
+		}
+	}
 	if len(s.Loose()) < loose {
 		t.Errorf("%d loose blobs, but Loose lists %d objects", loose, len(s.Loose()))
 	}
