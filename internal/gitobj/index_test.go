@@ -60,6 +60,44 @@ func TestIndexFind(t *testing.T) {
 	}
 }
 
+// TestNameTableCraftedNames: names that share the bytes the table hashes
+// (an index file is data, and can be crafted so) leave an index without
+// the table, and lookups with the binary search, rather than make
+// building the table quadratic and every lookup walk every name.
+func TestNameTableCraftedNames(t *testing.T) {
+	t.Parallel()
+	const n = 50_000
+	same := make([][]byte, n) // bytes 4 to 12 the same
+	spread := make([][]byte, n)
+	for i := range n {
+		same[i] = make([]byte, hashLen)
+		binary.BigEndian.PutUint32(same[i], uint32(i)*7919)
+		binary.BigEndian.PutUint32(same[i][16:], uint32(i))
+		// Low halves that fall on consecutive first slots: one run of
+		// every name, though no name is placed past its first slot.
+		spread[i] = bytes.Clone(same[i])
+		slots := uint64(n + n/2 + 1)
+		binary.LittleEndian.PutUint32(spread[i][4:], uint32((uint64(i)<<32+slots-1)/slots))
+	}
+	for name, names := range map[string][][]byte{"same bytes": same, "consecutive slots": spread} {
+		x, err := parsePackIndex(indexBytes(names))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tab := newNameTable(x); tab != nil {
+			t.Errorf("%s: a table of names that do not spread was built", name)
+		}
+		for i := 0; i < x.count+hashAfter; i++ { // past the point the table is built at
+			if got := x.find(x.name(i % x.count)); got != i%x.count {
+				t.Fatalf("%s: name %d found at %d", name, i%x.count, got)
+			}
+		}
+	}
+	if newNameTable(syntheticIndex(n)) == nil {
+		t.Error("no table for real names")
+	}
+}
+
 func checkFind(t *testing.T, x *packIndex, n int) {
 	t.Helper()
 	{
