@@ -225,8 +225,8 @@ func (x *exposer) findCarriers(ctx context.Context) {
 	if x.carry == nil {
 		x.carry = x.commitCounts(ctx)
 	}
-	for i, h := range x.graph.hash {
-		if m, ok := msgs[h]; ok {
+	for i := range x.graph.len() {
+		if m, ok := msgs[x.graph.hash(i)]; ok {
 			x.carry[i] = x.sets.union(x.carry[i], m)
 		}
 	}
@@ -346,7 +346,8 @@ func (x *exposer) flow() {
 	n := x.graph.len()
 	x.anc, x.finds = make([]int32, n), make([]int32, n)
 	x.count = make([]int, len(x.keys))
-	for i, h := range x.graph.hash {
+	for i := range x.graph.len() {
+		h := x.graph.hash(i)
 		anc := x.carry[i]
 		var finds int32
 		if b, ok := x.commits[h]; ok {
@@ -456,7 +457,7 @@ func (x *exposer) lastOnLine(tip plumbing.Hash, key int) string {
 		}
 	}
 	if l := x.last[i]; l >= 0 {
-		return x.graph.hash[l].String()
+		return x.graph.hash(int(l)).String()
 	}
 	return ""
 }

@@ -74,8 +74,8 @@ func oracleCarry(t *testing.T, x *exposer) [][]int {
 		return slices.Compact(out)
 	}
 	want := make([][]int, x.graph.len())
-	for i, tree := range x.graph.tree {
-		want[i] = keysOf(tree, "", 0)
+	for i := range x.graph.len() {
+		want[i] = keysOf(x.graph.tree(i), "", 0)
 	}
 	return want
 }
@@ -86,13 +86,13 @@ func checkCarryOracle(t *testing.T, name string, x *exposer) (carriers int) {
 	t.Helper()
 	got := x.commitCounts(context.Background())
 	want := oracleCarry(t, x)
-	for i := range x.graph.hash {
+	for i := range x.graph.len() {
 		g := x.sets.members(got[i])
 		if len(g) > 0 {
 			carriers++
 		}
 		if !slices.Equal(g, want[i]) {
-			t.Errorf("%s: commit %s (%d of %d) carries keys %v, want %v", name, x.graph.hash[i], i, x.graph.len(), g, want[i])
+			t.Errorf("%s: commit %s (%d of %d) carries keys %v, want %v", name, x.graph.hash(i), i, x.graph.len(), g, want[i])
 		}
 	}
 	return carriers
@@ -229,19 +229,20 @@ func TestRefGraphMatchesGit(t *testing.T) {
 			rg := loadRefGraph(context.Background(), g, sel, append(tips, head))
 			g.close()
 			var got []string
-			for i, h := range rg.hash {
+			for i := range rg.len() {
+				h := rg.hash(i)
 				got = append(got, h.String())
 				for _, p := range rg.pedges[rg.pstart[i]:rg.pstart[i+1]] {
 					if int(p) >= i {
-						t.Errorf("%s: commit %s comes before its parent %s", name, h, rg.hash[p])
+						t.Errorf("%s: commit %s comes before its parent %s", name, h, rg.hash(int(p)))
 					}
 				}
 				wantFirst, hasFirst := firsts[h.String()]
 				switch f := rg.first[i]; {
 				case f < 0 && hasFirst:
 					t.Errorf("%s: commit %s has no first parent, want %s", name, h, wantFirst)
-				case f >= 0 && rg.hash[f].String() != wantFirst:
-					t.Errorf("%s: commit %s has first parent %s, want %s", name, h, rg.hash[f], wantFirst)
+				case f >= 0 && rg.hash(int(f)).String() != wantFirst:
+					t.Errorf("%s: commit %s has first parent %s, want %s", name, h, rg.hash(int(f)), wantFirst)
 				}
 				if j, ok := rg.find(h); !ok || j != i {
 					t.Errorf("%s: find(%s) = %d, %v; want %d", name, h, j, ok, i)
@@ -254,5 +255,42 @@ func TestRefGraphMatchesGit(t *testing.T) {
 				t.Errorf("%s: %d commits, want the %d of git rev-list --all HEAD", name, len(got), len(w))
 			}
 		}
+	}
+}
+
+// TestRefGraphFindsNamesSharingTheirStart: the names are sorted by their
+// first 8 bytes, then whole; names that share those bytes (which only
+// crafted objects do) are found as the others.
+func TestRefGraphFindsNamesSharingTheirStart(t *testing.T) {
+	t.Parallel()
+	var names []plumbing.Hash
+	for i := range 40 {
+		var h plumbing.Hash
+		h[0], h[7], h[19] = byte(i%3), 0xee, byte(255-i) // three starts, many names each
+		names = append(names, h)
+	}
+	sel := &selection{}
+	for _, h := range names[:25] {
+		sel.commits = append(sel.commits, commitNode{hash: h})
+	}
+	r := &refGraph{sel: sel}
+	for i := range names {
+		if i < 25 {
+			r.at = append(r.at, int32(i))
+		} else {
+			r.extra = append(r.extra, hashTree{hash: names[i]})
+			r.at = append(r.at, int32(-len(r.extra)))
+		}
+	}
+	r.byHash = sortByName(r)
+	for i, h := range names {
+		if k, ok := r.find(h); !ok || k != i {
+			t.Errorf("find(%s) = %d, %v; want %d", h, k, ok, i)
+		}
+	}
+	var missing plumbing.Hash
+	missing[7], missing[19] = 0xee, 1
+	if k, ok := r.find(missing); ok {
+		t.Errorf("find(%s) = %d, found", missing, k)
 	}
 }

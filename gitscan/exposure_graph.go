@@ -2,8 +2,10 @@ package gitscan
 
 import (
 	"bytes"
+	"cmp"
 	"container/heap"
 	"context"
+	"encoding/binary"
 	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -16,8 +18,12 @@ import (
 // the selection's); a scan of a range or of a push loads the others, from
 // the commit-graph file when there is one.
 type refGraph struct {
-	hash []plumbing.Hash
-	tree []plumbing.Hash
+	// Commit k's name and root tree are not copied (at 400,000 commits
+	// that would be 16 MB of the walk's live heap): at[k] >= 0 is its
+	// place in sel.commits, -(j+1) that in extra, the commits loaded.
+	sel   *selection
+	at    []int32
+	extra []hashTree
 	// Each commit's first parent (-1: none in the graph) and its parents
 	// (pedges[pstart[i]:pstart[i+1]]), by position.
 	first  []int32
@@ -27,13 +33,33 @@ type refGraph struct {
 	loaded int     // commits the selection did not have, loaded
 }
 
+// hashTree is a loaded commit's name and root tree.
+type hashTree struct{ hash, tree plumbing.Hash }
+
 // len is the number of commits.
-func (r *refGraph) len() int { return len(r.hash) }
+func (r *refGraph) len() int { return len(r.at) }
+
+// hash is the name of commit k.
+func (r *refGraph) hash(k int) plumbing.Hash {
+	if a := r.at[k]; a >= 0 {
+		return r.sel.commits[a].hash
+	}
+	return r.extra[-1-r.at[k]].hash
+}
+
+// tree is the root tree of commit k.
+func (r *refGraph) tree(k int) plumbing.Hash {
+	if a := r.at[k]; a >= 0 {
+		return r.sel.commits[a].tree
+	}
+	return r.extra[-1-r.at[k]].tree
+}
 
 // find returns the position of commit h.
 func (r *refGraph) find(h plumbing.Hash) (int, bool) {
 	i, ok := slices.BinarySearchFunc(r.byHash, h, func(p int32, h plumbing.Hash) int {
-		return bytes.Compare(r.hash[p][:], h[:])
+		ph := r.hash(int(p))
+		return bytes.Compare(ph[:], h[:])
 	})
 	if !ok {
 		return -1, false
@@ -106,8 +132,8 @@ func (n *graphNodes) graph() *refGraph {
 		}
 	}
 	total := len(sels) + len(n.extra)
-	hash := make([]plumbing.Hash, total)
-	tree := make([]plumbing.Hash, total)
+	at := make([]int32, total)
+	extra := make([]hashTree, len(n.extra))
 	when := make([]int64, total)
 	pstart := make([]int32, total+1)
 	var pedges []int32
@@ -126,13 +152,14 @@ func (n *graphNodes) graph() *refGraph {
 		var parents []plumbing.Hash
 		if k < len(sels) {
 			c := &n.sel.commits[sels[k]]
-			hash[k], tree[k], when[k] = c.hash, c.tree, c.when
+			at[k], when[k] = sels[k], c.when
 			for _, e := range n.sel.parents(c) {
 				parents = append(parents, n.sel.parent(e).hash)
 			}
 		} else {
-			c := n.extra[k-len(sels)]
-			hash[k], tree[k], when[k] = c.hash, c.tree, c.when.Unix()
+			j := k - len(sels)
+			c := n.extra[j]
+			at[k], extra[j], when[k] = int32(-1-j), hashTree{c.hash, c.tree}, c.when.Unix()
 			if !c.shallow {
 				parents = c.parents
 			}
@@ -147,18 +174,42 @@ func (n *graphNodes) graph() *refGraph {
 		}
 		pstart[k+1] = int32(len(pedges))
 	}
-	r := &refGraph{hash: hash, tree: tree, first: first, pstart: pstart, pedges: pedges, loaded: len(n.extra)}
+	r := &refGraph{sel: n.sel, at: at, extra: extra, first: first, pstart: pstart, pedges: pedges, loaded: len(n.extra)}
 	if len(n.extra) > 0 {
 		// A loaded commit may be the parent of a selected one (the
 		// selection's boundary): sort them all.
 		r.reorder(topoPositions(r, when))
 	}
-	r.byHash = make([]int32, total)
-	for i := range r.byHash {
-		r.byHash[i] = int32(i)
-	}
-	slices.SortFunc(r.byHash, func(a, b int32) int { return bytes.Compare(r.hash[a][:], r.hash[b][:]) })
+	r.byHash = sortByName(r)
 	return r
+}
+
+// sortByName lists r's positions in the order of their names. It sorts
+// the names' first 8 bytes beside each position, which a comparison
+// reads in place, rather than fetch two whole names from the selection
+// for each of the 7.6 million comparisons of 400,000 commits.
+func sortByName(r *refGraph) []int32 {
+	type keyed struct {
+		head uint64
+		pos  int32
+	}
+	ks := make([]keyed, r.len())
+	for i := range ks {
+		h := r.hash(i)
+		ks[i] = keyed{binary.BigEndian.Uint64(h[:8]), int32(i)}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if c := cmp.Compare(a.head, b.head); c != 0 {
+			return c
+		}
+		ha, hb := r.hash(int(a.pos)), r.hash(int(b.pos))
+		return bytes.Compare(ha[:], hb[:])
+	})
+	out := make([]int32, len(ks))
+	for i, k := range ks {
+		out[i] = k.pos
+	}
+	return out
 }
 
 // topoPositions orders r's commits parents first, the oldest committer
@@ -185,7 +236,7 @@ func topoPositions(r *refGraph, when []int64) []int32 {
 			next[p]++
 		}
 	}
-	ready := &positionHeap{hash: r.hash, when: when}
+	ready := &positionHeap{r: r, when: when}
 	for k := range total {
 		if pending[k] == 0 {
 			ready.at = append(ready.at, int32(k))
@@ -216,13 +267,12 @@ func (r *refGraph) reorder(perm []int32) {
 	for k, old := range perm {
 		at[old] = int32(k)
 	}
-	hash := make([]plumbing.Hash, len(perm))
-	tree := make([]plumbing.Hash, len(perm))
+	at2 := make([]int32, len(perm))
 	first := make([]int32, len(perm))
 	pstart := make([]int32, len(perm)+1)
 	pedges := make([]int32, 0, len(r.pedges))
 	for k, old := range perm {
-		hash[k], tree[k], first[k] = r.hash[old], r.tree[old], -1
+		at2[k], first[k] = r.at[old], -1
 		if f := r.first[old]; f >= 0 {
 			first[k] = at[f]
 		}
@@ -233,12 +283,12 @@ func (r *refGraph) reorder(perm []int32) {
 		}
 		pstart[k+1] = int32(len(pedges))
 	}
-	r.hash, r.tree, r.first, r.pstart, r.pedges = hash, tree, first, pstart, pedges
+	r.at, r.first, r.pstart, r.pedges = at2, first, pstart, pedges
 }
 
 // positionHeap holds the commits free to come next, oldest first.
 type positionHeap struct {
-	hash []plumbing.Hash
+	r    *refGraph
 	when []int64
 	at   []int32
 }
@@ -249,7 +299,8 @@ func (h *positionHeap) Less(i, j int) bool {
 	if h.when[a] != h.when[b] {
 		return h.when[a] < h.when[b]
 	}
-	return bytes.Compare(h.hash[a][:], h.hash[b][:]) < 0
+	ha, hb := h.r.hash(int(a)), h.r.hash(int(b))
+	return bytes.Compare(ha[:], hb[:]) < 0
 }
 func (h *positionHeap) Swap(i, j int) { h.at[i], h.at[j] = h.at[j], h.at[i] }
 func (h *positionHeap) Push(x any)    { h.at = append(h.at, x.(int32)) }

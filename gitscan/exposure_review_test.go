@@ -213,11 +213,12 @@ func TestExposureLastOnLine(t *testing.T) {
 		if key >= len(x.keys) {
 			continue
 		}
-		for i, h := range x.graph.hash {
+		for i := range x.graph.len() {
+			h := x.graph.hash(i)
 			want := ""
 			for j := i; j >= 0; j = x.firstParent(j) {
 				if x.sets.has(x.carry[j], key) {
-					want = x.graph.hash[j].String()
+					want = x.graph.hash(j).String()
 					break
 				}
 			}
