@@ -385,11 +385,9 @@ func (d *carryDiff) step() {
 	if f.prefix > 0 {
 		// An entry within the common start is the parent's. One that does
 		// not parse is not skipped: counted whole, a tree ends there.
-		if _, rest, ok := nextEntry(f.ad); ok {
-			if end := len(f.ad) - len(rest); end <= f.prefix {
-				f.ad, f.bd, f.prefix = f.ad[end:], f.bd[end:], f.prefix-end
-				return
-			}
+		if end, ok := entryLen(f.ad); ok && end <= f.prefix {
+			f.ad, f.bd, f.prefix = f.ad[end:], f.bd[end:], f.prefix-end
+			return
 		}
 		f.prefix = 0
 	}

@@ -180,3 +180,22 @@ func walkHistoryFixture(t testing.TB, seed uint64, n int) (*testgit.Repo, []stri
 	}
 	return r, commits
 }
+
+// FuzzEntryLen: entryLen says where nextEntry's entry ends, and fails
+// where it fails, whatever the bytes (a crafted tree).
+func FuzzEntryLen(f *testing.F) {
+	for _, s := range []string{
+		"100644 a.env\x00" + strings.Repeat("\x01", 20) + "40000 d\x00" + strings.Repeat("\x02", 20),
+		"40000 \x00" + strings.Repeat("x", 20), "1006448 a\x00" + strings.Repeat("y", 20), " a\x00",
+		"100644 a\x00short", "10a644 b\x00" + strings.Repeat("z", 20), "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, rest, ok := nextEntry(b)
+		n, lok := entryLen(b)
+		if ok != lok || (ok && n != len(b)-len(rest)) {
+			t.Errorf("entryLen(%q) = %d, %v; nextEntry parses %d, %v", b, n, lok, len(b)-len(rest), ok)
+		}
+	})
+}
