@@ -10,6 +10,7 @@
 package bypass
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +39,7 @@ func PushOptions(getenv func(string) string) ([]string, bool, error) {
 	}
 	n, err := strconv.Atoi(cs)
 	if err != nil || n < 0 {
-		return nil, true, fmt.Errorf("GIT_PUSH_OPTION_COUNT is %q, not a count", finding.Sanitize(cs))
+		return nil, true, fmt.Errorf("GIT_PUSH_OPTION_COUNT is %s, not a count", quote(cs))
 	}
 	if n > maxOptions {
 		return nil, true, fmt.Errorf("the push has %d push options; at most %d are read", n, maxOptions)
@@ -49,6 +50,12 @@ func PushOptions(getenv func(string) string) ([]string, bool, error) {
 	}
 	return out, true, nil
 }
+
+// quote writes s from the push in double quotes, through the redaction
+// point and nothing after it: %q would write a rune that Sanitize keeps
+// but strconv does not print (the private-use U+E00E) as "\ue00e", whose
+// "e" can begin an "eyJ" and make a token again.
+func quote(s string) string { return `"` + finding.Sanitize(s) + `"` }
 
 // Allowed returns the fingerprints the push options name with Option,
 // and a problem for each such option that does not name one: only a
@@ -66,7 +73,7 @@ func Allowed(opts []string) (map[string]bool, []string) {
 		}
 		fp := strings.ToLower(strings.TrimSpace(value))
 		if !ok || !IsFingerprint(fp) {
-			problems = append(problems, fmt.Sprintf("push option %q does not name a key: give %s=<fingerprint>, the 64 hex digits the rejection message prints", finding.Sanitize(o), Option))
+			problems = append(problems, fmt.Sprintf("push option %s does not name a key: give %s=<fingerprint>, the 64 hex digits the rejection message prints", quote(o), Option))
 			continue
 		}
 		allowed[fp] = true
@@ -155,11 +162,13 @@ func (r Record) sanitized() Record {
 // JSONLine is the record as one line of the log: JSON, sanitized, ending in a
 // newline.
 func (r Record) JSONLine() ([]byte, error) {
-	b, err := json.Marshal(r.sanitized())
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // "\u003e" for '>' would end in the "e" of an "eyJ"
+	if err := enc.Encode(r.sanitized()); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
 }
 
 // Append adds records to the log file at path, one JSON line each,

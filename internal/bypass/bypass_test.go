@@ -58,6 +58,13 @@ func TestAllowedTakesWholeFingerprintsOnly(t *testing.T) {
 	if len(problems) != 1 || strings.Contains(problems[0], key) {
 		t.Errorf("a key in a push option: %q", problems)
 	}
+	// Quoting adds no escape after the redaction point: %q wrote the
+	// private-use U+E00E, which Sanitize keeps, as "\ue00e", whose "e"
+	// made the key again from the rest of it.
+	_, problems = Allowed([]string{"loftyscan.allow=\ue00e" + key[1:]})
+	if len(problems) != 1 || strings.Contains(problems[0], key) {
+		t.Errorf("a key without its e after U+E00E in a push option: %q", problems)
+	}
 }
 
 func TestPusherFromEnv(t *testing.T) {
@@ -100,6 +107,13 @@ func TestRecordIsSanitized(t *testing.T) {
 	var back map[string]any
 	if err := json.Unmarshal(line, &back); err != nil {
 		t.Fatal(err)
+	}
+	// The JSON adds no escape after the redaction point: json.Marshal
+	// wrote '>' as "\u003e", whose "e" made the key again from the rest
+	// of it, in the line a person reads.
+	r.Path = "x>" + key[1:]
+	if line, err = r.JSONLine(); err != nil || strings.Contains(string(line), key) {
+		t.Errorf("a path holding a key without its e after '>': %s %v", line, err)
 	}
 	if back["time"] != "2026-01-02T02:04:05Z" || back["reason"] != `ok\x0Aforged line` || back["via"] != "ignore-file" {
 		t.Errorf("record: %v", back)
