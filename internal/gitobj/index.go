@@ -82,7 +82,10 @@ func (x *packIndex) name(i int) []byte { return x.names[i*hashLen : (i+1)*hashLe
 // find returns the position of the object named h, or -1.
 func (x *packIndex) find(h []byte) int {
 	if t := x.hashed.Load(); t != nil {
-		return t.find(x, h)
+		if pos, ok := t.find(x, h); ok {
+			return pos
+		}
+		return searchNames(&x.fanout, x.names, h)
 	}
 	if x.lookups.Add(1) == int64(x.count/4)+hashAfter {
 		x.hashed.Store(newNameTable(x)) // nil when the names do not spread
@@ -108,22 +111,40 @@ type nameTable struct {
 	slots []uint64
 }
 
-// maxRun is the longest run of filled slots a table may have. Real names
-// are uniform: at a load of two thirds the longest run in a table of
-// millions of slots is a few hundred. Names crafted to share bytes 4 to
-// 12 (an index file is data) would make every lookup walk them all, and
-// building the table quadratic: such an index keeps its binary search.
-const maxRun = 4096
+// Names crafted to share bytes 4 to 12 (an index file is data) can make
+// the table slow in three ways, each bounded:
+//
+//   - building it: names that share a first slot each walk past the ones
+//     placed before them, quadratic in their number. Real names are
+//     uniform, and at a load of two thirds they are placed about one slot
+//     past their first slot on average (one in 50,000 more than 64 past
+//     it): past buildProbes slots in all, the index keeps its binary search;
+//   - a run of filled slots longer than maxRun (real names: 125 at most
+//     in 6 million slots) leaves the index without its table too;
+//   - a lookup, which could still walk a run of names whose high half is
+//     its own, comparing whole names at each slot, reads maxProbe slots at
+//     most, then searches. A name in another pack is looked up in every
+//     pack before it, so such a run in a small pack would slow the lookups
+//     of a big one.
+const (
+	maxRun   = 4096
+	maxProbe = 64
+)
+
+// buildProbes is the most slots building the table of n names may walk
+// past, all together (see maxRun).
+func buildProbes(n int) int { return 2*n + maxRun }
 
 // newNameTable builds x's table, or returns nil when its names do not
-// spread (maxRun).
+// spread (maxRun, buildProbes).
 func newNameTable(x *packIndex) *nameTable {
 	t := &nameTable{slots: make([]uint64, x.count+x.count/2+1)} // at least one slot stays empty
+	probes, most := 0, buildProbes(x.count)
 	for i := range x.count {
 		key := binary.LittleEndian.Uint64(x.names[i*hashLen+4:])
-		k, probes := t.first(key), 0
+		k := t.first(key)
 		for t.slots[k] != 0 {
-			if probes++; probes > maxRun {
+			if probes++; probes > most {
 				return nil
 			}
 			k = t.next(k)
@@ -155,20 +176,24 @@ func (t *nameTable) next(k int) int {
 }
 
 // find returns the position of h, comparing whole names only where the
-// slot's half agrees.
-func (t *nameTable) find(x *packIndex, h []byte) int {
+// slot's half agrees; ok is false when it read maxProbe slots without an
+// answer, and the caller searches.
+func (t *nameTable) find(x *packIndex, h []byte) (pos int, ok bool) {
 	key := binary.LittleEndian.Uint64(h[4:12])
-	for k := t.first(key); ; k = t.next(k) {
+	k := t.first(key)
+	for range maxProbe {
 		e := t.slots[k]
 		if e == 0 {
-			return -1
+			return -1, true
 		}
 		if e&^0xffffffff == key&^0xffffffff {
 			if i := int(e&0xffffffff) - 1; bytes.Equal(x.name(i), h[:hashLen]) {
-				return i
+				return i, true
 			}
 		}
+		k = t.next(k)
 	}
+	return -1, false
 }
 
 // searchNames returns the position of h among names (20 bytes each,

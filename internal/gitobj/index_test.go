@@ -98,6 +98,91 @@ func TestNameTableCraftedNames(t *testing.T) {
 	}
 }
 
+// craftedNames returns n names whose bytes 4 to 12 are key(i), the rest
+// told apart by i.
+func craftedNames(n int, key func(i int) (low, high uint32)) [][]byte {
+	names := make([][]byte, n)
+	for i := range n {
+		names[i] = make([]byte, hashLen)
+		binary.BigEndian.PutUint32(names[i], uint32(i)*7919)
+		binary.BigEndian.PutUint32(names[i][16:], uint32(i))
+		low, high := key(i)
+		binary.LittleEndian.PutUint32(names[i][4:], low)
+		binary.LittleEndian.PutUint32(names[i][8:], high)
+	}
+	return names
+}
+
+// lowFor returns the low half whose first slot is slot, in a table of an
+// index of n names.
+func lowFor(slot, n int) uint32 {
+	slots := uint64(n + n/2 + 1)
+	return uint32((uint64(slot)<<32 + slots - 1) / slots)
+}
+
+// TestNameTableCraftedGroups: names crafted in groups that share bytes 4
+// to 12, a group's first slot far from the next one's, keep every run and
+// every probe under maxRun, yet building the table costs n times a
+// group's size, and a lookup walks half a group, comparing whole names at
+// each slot. The table is not built: its probes all together are bounded.
+func TestNameTableCraftedGroups(t *testing.T) {
+	t.Parallel()
+	const n, group = 40_000, 1000
+	x, err := parsePackIndex(indexBytes(craftedNames(n, func(i int) (uint32, uint32) {
+		return lowFor(i/group*group*3/2, n), 0xdeadbeef
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newNameTable(x) != nil {
+		t.Error("a table of names crafted in groups was built")
+	}
+	for i := 0; i < x.count+hashAfter; i++ { // past the point the table is built at
+		if got := x.find(x.name(i % x.count)); got != i%x.count {
+			t.Fatalf("name %d found at %d", i%x.count, got)
+		}
+	}
+}
+
+// TestNameTableLookupIsBounded: a run of names on consecutive first slots
+// that share the high half of bytes 4 to 12 costs the build nothing, but a
+// name that is not there (it is in another pack: every pack before it is
+// asked first) whose bytes 4 to 12 fall at the run's start would walk the
+// whole run, comparing whole names at each slot. A lookup reads maxProbe
+// slots at most, then searches.
+func TestNameTableLookupIsBounded(t *testing.T) {
+	t.Parallel()
+	const n, run = 8000, 4000
+	names := craftedNames(n, func(i int) (uint32, uint32) {
+		if i >= run {
+			i += run / 2 // a second run, after a gap
+		}
+		return lowFor(i, n), 0xdeadbeef
+	})
+	x, err := parsePackIndex(indexBytes(names))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := newNameTable(x)
+	if tab == nil {
+		t.Fatal("no table for names that never probe")
+	}
+	x.hashed.Store(tab)
+	elsewhere := craftedNames(1, func(int) (uint32, uint32) { return lowFor(0, n), 0xdeadbeef })[0]
+	elsewhere[19] ^= 0xff // not any name of the index
+	if _, ok := tab.find(x, elsewhere); ok {
+		t.Errorf("a lookup walked a run of %d slots", run)
+	}
+	if got := x.find(elsewhere); got != -1 {
+		t.Errorf("a name not in the index found at %d", got)
+	}
+	for i := range x.count {
+		if got := x.find(x.name(i)); got != i {
+			t.Fatalf("name %d found at %d", i, got)
+		}
+	}
+}
+
 func checkFind(t *testing.T, x *packIndex, n int) {
 	t.Helper()
 	{
