@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -223,5 +224,32 @@ func checkFind(t *testing.T, x *packIndex, n int) {
 				t.Errorf("%d names: %x found at %d, want %d", n, h, got, want)
 			}
 		}
+	}
+}
+
+// TestIndexFindWhileHashing: the goroutines of a scan look names up while
+// one of them builds the table (run with -race); each finds every name,
+// before the table, while it is built and after.
+func TestIndexFindWhileHashing(t *testing.T) {
+	t.Parallel()
+	const n, workers = 4000, 4
+	x := syntheticIndex(n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n/4 + hashAfter {
+				k := (i*7 + w) % n
+				if got := x.find(x.name(k)); got != k {
+					t.Errorf("name %d found at %d", k, got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if x.hashed.Load() == nil {
+		t.Error("no table after many lookups")
 	}
 }
