@@ -199,6 +199,59 @@ func TestExposureCarryAlternatingTreesBounded(t *testing.T) {
 	}
 }
 
+// stopsAfter is a context whose Err reports it done from its n-th call on.
+type stopsAfter struct {
+	context.Context
+	calls, n int
+}
+
+func (c *stopsAfter) Err() error {
+	if c.calls++; c.calls >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestExposureCarryStopsAfterARead: the comparison asks its context once
+// every 256 steps, but a step may read a tree, which a crafted one makes
+// costly: a read from the store has the next step ask, so that a stopped
+// scan reads one more tree pair at most, not a few hundred.
+func TestExposureCarryStopsAfterARead(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	const n = 300
+	key := []byte("LOFTY_API_KEY=" + gitTestKey("stops") + "\n")
+	objs := []testgit.Object{{Type: plumbing.BlobObject, Data: key}}
+	var c plumbing.Hash
+	for i := range n {
+		blob := []byte(fmt.Sprintf("file %d\n", i))
+		sub := rawEntry("100644", "f", testgit.ObjectName(plumbing.BlobObject, blob))
+		root := append(rawEntry("40000", "d", testgit.ObjectName(plumbing.TreeObject, sub)), rawEntry("100644", "key.env", testgit.ObjectName(plumbing.BlobObject, key))...)
+		objs = append(objs, testgit.Object{Type: plumbing.BlobObject, Data: blob},
+			testgit.Object{Type: plumbing.TreeObject, Data: sub}, testgit.Object{Type: plumbing.TreeObject, Data: root})
+		s := "tree " + testgit.ObjectName(plumbing.TreeObject, root).String() + "\n"
+		if !c.IsZero() {
+			s += "parent " + c.String() + "\n"
+		}
+		when := testgit.Epoch.Unix() + int64(i)*60
+		s += fmt.Sprintf("author A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\nc %d\n", when, when, i)
+		objs = append(objs, testgit.Object{Type: plumbing.CommitObject, Data: []byte(s)})
+		c = testgit.ObjectName(plumbing.CommitObject, []byte(s))
+	}
+	testgit.WritePack(t, r.ObjectsDir(), objs)
+	r.Git("update-ref", "refs/heads/main", c.String())
+	r.Git("symbolic-ref", "HEAD", "refs/heads/main")
+	x := exposerAfterScan(t, repoOf(r), false)
+	d := newCarryDiff(x, &stopsAfter{Context: context.Background(), n: 2}) // done from its second ask
+	d.commitFiles()
+	if d.reads > 4 {
+		t.Errorf("%d trees read once the scan was stopped, want a pair or two", d.reads)
+	}
+	if all := newCarryDiff(x, context.Background()); all.commitFiles() != nil && all.reads < n {
+		t.Errorf("%d trees read by a whole comparison of %d commits: the test reads too few to tell", all.reads, n)
+	}
+}
+
 // TestExposureLastOnLine checks the newest carrier of each key on each
 // commit's first-parent line, worked out at once for a key, against a
 // walk down that line, on random histories with merges.
