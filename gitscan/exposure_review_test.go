@@ -100,22 +100,39 @@ func slidingChain(t *testing.T, r *testgit.Repo, start, n, length int, key []byt
 	}
 	first := append(entry("40000", "d", chain[0]), entry("100644", "key.env", kh)...)
 	objs = append(objs, testgit.Object{Type: plumbing.TreeObject, Data: first})
-	commit := func(tree, parent plumbing.Hash, i int) plumbing.Hash {
-		s := "tree " + tree.String() + "\n"
-		if !parent.IsZero() {
-			s += "parent " + parent.String() + "\n"
-		}
-		when := testgit.Epoch.Unix() + int64(i)*60
-		s += fmt.Sprintf("author A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\nc %d\n", when, when, i)
-		objs = append(objs, testgit.Object{Type: plumbing.CommitObject, Data: []byte(s)})
-		return testgit.ObjectName(plumbing.CommitObject, []byte(s))
-	}
-	c := commit(testgit.ObjectName(plumbing.TreeObject, first), plumbing.ZeroHash, 0)
+	var c plumbing.Hash
+	objs, c = appendCommit(objs, testgit.ObjectName(plumbing.TreeObject, first), c, 0)
 	for i := range n {
-		c = commit(chain[start+i], c, i+1)
+		objs, c = appendCommit(objs, chain[start+i], c, i+1)
 	}
+	packOnMain(t, r, objs, c)
+}
+
+// commitText is a commit object's text: tree, parents (zero hashes left
+// out), and the i-th minute after testgit.Epoch as its times.
+func commitText(tree plumbing.Hash, i int, parents ...plumbing.Hash) []byte {
+	s := "tree " + tree.String() + "\n"
+	for _, p := range parents {
+		if !p.IsZero() {
+			s += "parent " + p.String() + "\n"
+		}
+	}
+	when := testgit.Epoch.Unix() + int64(i)*60
+	s += fmt.Sprintf("author A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\nc %d\n", when, when, i)
+	return []byte(s)
+}
+
+// appendCommit adds the i-th commit of a chain, of tree on parent, to objs.
+func appendCommit(objs []testgit.Object, tree, parent plumbing.Hash, i int) ([]testgit.Object, plumbing.Hash) {
+	data := commitText(tree, i, parent)
+	return append(objs, testgit.Object{Type: plumbing.CommitObject, Data: data}), testgit.ObjectName(plumbing.CommitObject, data)
+}
+
+// packOnMain writes objs as a pack and points main, and HEAD, at tip.
+func packOnMain(t *testing.T, r *testgit.Repo, objs []testgit.Object, tip plumbing.Hash) {
+	t.Helper()
 	testgit.WritePack(t, r.ObjectsDir(), objs)
-	r.Git("update-ref", "refs/heads/main", c.String())
+	r.Git("update-ref", "refs/heads/main", tip.String())
 	r.Git("symbolic-ref", "HEAD", "refs/heads/main")
 }
 
@@ -172,18 +189,9 @@ func TestExposureCarryAlternatingTreesBounded(t *testing.T) {
 	}
 	var c plumbing.Hash
 	for i := range n {
-		s := "tree " + trees[i%2].String() + "\n"
-		if !c.IsZero() {
-			s += "parent " + c.String() + "\n"
-		}
-		when := testgit.Epoch.Unix() + int64(i)*60
-		s += fmt.Sprintf("author A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\nc %d\n", when, when, i)
-		objs = append(objs, testgit.Object{Type: plumbing.CommitObject, Data: []byte(s)})
-		c = testgit.ObjectName(plumbing.CommitObject, []byte(s))
+		objs, c = appendCommit(objs, trees[i%2], c, i)
 	}
-	testgit.WritePack(t, r.ObjectsDir(), objs)
-	r.Git("update-ref", "refs/heads/main", c.String())
-	r.Git("symbolic-ref", "HEAD", "refs/heads/main")
+	packOnMain(t, r, objs, c)
 	for _, partial := range []bool{false, true} {
 		x := exposerAfterScan(t, repoOf(r), partial)
 		d := newCarryDiff(x, context.Background())
@@ -229,18 +237,9 @@ func TestExposureCarryStopsAfterARead(t *testing.T) {
 		root := append(rawEntry("40000", "d", testgit.ObjectName(plumbing.TreeObject, sub)), rawEntry("100644", "key.env", testgit.ObjectName(plumbing.BlobObject, key))...)
 		objs = append(objs, testgit.Object{Type: plumbing.BlobObject, Data: blob},
 			testgit.Object{Type: plumbing.TreeObject, Data: sub}, testgit.Object{Type: plumbing.TreeObject, Data: root})
-		s := "tree " + testgit.ObjectName(plumbing.TreeObject, root).String() + "\n"
-		if !c.IsZero() {
-			s += "parent " + c.String() + "\n"
-		}
-		when := testgit.Epoch.Unix() + int64(i)*60
-		s += fmt.Sprintf("author A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\nc %d\n", when, when, i)
-		objs = append(objs, testgit.Object{Type: plumbing.CommitObject, Data: []byte(s)})
-		c = testgit.ObjectName(plumbing.CommitObject, []byte(s))
+		objs, c = appendCommit(objs, testgit.ObjectName(plumbing.TreeObject, root), c, i)
 	}
-	testgit.WritePack(t, r.ObjectsDir(), objs)
-	r.Git("update-ref", "refs/heads/main", c.String())
-	r.Git("symbolic-ref", "HEAD", "refs/heads/main")
+	packOnMain(t, r, objs, c)
 	x := exposerAfterScan(t, repoOf(r), false)
 	d := newCarryDiff(x, &stopsAfter{Context: context.Background(), n: 2}) // done from its second ask
 	d.commitFiles()
@@ -312,13 +311,11 @@ func TestExposureCarryMissingObjects(t *testing.T) {
 	}
 	// Commits written raw: git commit-tree refuses a missing tree or parent.
 	rawCommit := func(tree string, parents []string, i int) string {
-		s := "tree " + tree + "\n"
+		var ps []plumbing.Hash
 		for _, p := range parents {
-			s += "parent " + p + "\n"
+			ps = append(ps, plumbing.NewHash(p))
 		}
-		when := testgit.Epoch.Unix() + int64(i)*60
-		s += fmt.Sprintf("author A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\nc %d\n", when, when, i)
-		out, err := r.Cmd(s, nil, "hash-object", "-t", "commit", "-w", "--literally", "--stdin").CombinedOutput()
+		out, err := r.Cmd(string(commitText(plumbing.NewHash(tree), i, ps...)), nil, "hash-object", "-t", "commit", "-w", "--literally", "--stdin").CombinedOutput()
 		if err != nil {
 			t.Fatalf("hash-object commit: %v\n%s", err, out)
 		}
