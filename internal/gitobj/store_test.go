@@ -431,3 +431,15 @@ func TestStorerDecode(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestUndeliveredIsTheCallersToAppendTo: what one caller appends to the
+// list does not show in the next caller's.
+func TestUndeliveredIsTheCallersToAppendTo(t *testing.T) {
+	t.Parallel()
+	res := &SweepResult{undelivered: make([]plumbing.Hash, 1, 8)}
+	a := append(res.Undelivered(), plumbing.NewHash("aa"))
+	b := append(res.Undelivered(), plumbing.NewHash("bb"))
+	if a[1] != plumbing.NewHash("aa") || b[1] != plumbing.NewHash("bb") {
+		t.Errorf("appends share the result's list: %v, %v", a, b)
+	}
+}

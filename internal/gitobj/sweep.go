@@ -153,8 +153,10 @@ func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(na
 }
 
 // Undelivered lists the objects the sweep wanted and did not deliver: too
-// big for it, damaged, or of a type it could not tell.
-func (res *SweepResult) Undelivered() []plumbing.Hash { return res.undelivered }
+// big for it, damaged, or of a type it could not tell. Callers append to
+// it: the list is clipped, so an append copies it rather than write into
+// the result's own.
+func (res *SweepResult) Undelivered() []plumbing.Hash { return slices.Clip(res.undelivered) }
 
 // SweepResult says which objects a sweep delivered. Once the sweep is over
 // it keeps only that, a bit per object of each pack it read, and the list
