@@ -72,44 +72,22 @@ func (g *gitRepo) graphCommit(h plumbing.Hash) (*graphCommit, bool) {
 	return n, true
 }
 
-// graphCommits returns the selected commits as graph nodes, by name, with
-// the parents the selection knows (a parent it could not read, or one a
-// shallow clone cut, is left out).
-func (s *selection) graphCommits() map[plumbing.Hash]*graphCommit {
-	out := make(map[plumbing.Hash]*graphCommit, len(s.commits))
-	for i := range s.commits {
-		c := &s.commits[i]
-		n := &graphCommit{hash: c.hash, tree: c.tree, when: time.Unix(c.when, 0), reach: c.reach}
-		for _, p := range s.parents(c) {
-			n.parents = append(n.parents, s.parent(p).hash)
-		}
-		out[c.hash] = n
-	}
-	return out
-}
-
 // appendCommits adds cs, in their order, to the selection, with their
 // parents as edges to the selection's commits and boundary (a parent in
-// neither is left out, as the walk leaves out one it cannot read).
-func (s *selection) appendCommits(cs []*graphCommit) {
-	where := make(map[plumbing.Hash]int32, len(s.commits)+len(s.boundary)+len(cs))
-	for i := range s.boundary {
-		where[s.boundary[i].hash] = -1 - int32(i)
-	}
-	for i := range s.commits {
-		where[s.commits[i].hash] = int32(i)
-	}
+// neither is left out, as the walk leaves out one it cannot read), and
+// indexes them in x, the selection's index.
+func (s *selection) appendCommits(cs []*graphCommit, x *selIndex) {
 	for _, c := range cs {
 		start := int32(len(s.edges))
 		if !c.shallow {
 			for _, p := range c.parents {
-				if e, ok := where[p]; ok {
+				if e, ok := x.get(p); ok {
 					s.edges = append(s.edges, e)
 				}
 			}
 		}
-		where[c.hash] = int32(len(s.commits))
 		s.commits = append(s.commits, commitNode{hash: c.hash, tree: c.tree, when: c.when.Unix(), pstart: start, pcount: int32(len(s.edges)) - start, reach: c.reach})
+		x.set(int32(len(s.commits) - 1))
 	}
 }
 

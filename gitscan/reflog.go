@@ -124,16 +124,7 @@ func readReflog(name string, add func(plumbing.Hash)) {
 // the first hidden commit that holds it, each blob no selected commit
 // registered. It returns those blobs, to scan.
 func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, since time.Time, dangling []plumbing.Hash) []plumbing.Hash {
-	known := sel.graphCommits()
-	selected := make(map[plumbing.Hash]bool, len(sel.commits))
-	for h := range known {
-		selected[h] = true
-	}
-	for _, c := range sel.boundary {
-		if known[c.hash] == nil {
-			known[c.hash] = &graphCommit{hash: c.hash, tree: c.tree, when: time.Unix(c.when, 0)}
-		}
-	}
+	known := &knownCommits{sel: sel, index: newSelIndex(sel), hidden: map[plumbing.Hash]*graphCommit{}}
 	shallow := map[plumbing.Hash]bool{}
 	if hs, err := g.st.Shallow(); err == nil {
 		for _, h := range hs {
@@ -151,11 +142,10 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 		found := g.reachHidden(ctx, r, layer.tips, known, shallow)
 		chosen := map[plumbing.Hash]*graphCommit{}
 		for h, c := range found {
-			known[h] = c
+			known.hidden[h] = c
 			if since.IsZero() || !c.when.Before(since) {
 				c.reach = layer.kind
 				chosen[h] = c
-				selected[h] = true
 			}
 		}
 		if len(chosen) == 0 {
@@ -164,24 +154,55 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 		from := len(sel.commits)
 		order := topoOrder(chosen)
 		gs.mu.Lock()
-		sel.appendCommits(order)
+		sel.appendCommits(order, known.index)
 		gs.commits = sel.commits
 		gs.mu.Unlock()
-		blobs = append(blobs, g.walkLayer(ctx, r, gs, sel, from, order, chosen, known, selected)...)
+		blobs = append(blobs, g.walkLayer(ctx, r, gs, sel, from, order, chosen, known)...)
 	}
 	return blobs
 }
 
+// knownCommits is what walkHidden knows of commits: the selection's and
+// its boundary's, through the selection's index (a hidden commit chosen
+// is added to the selection, and to the index), and the hidden commits it
+// loaded, chosen or not (older than --since).
+type knownCommits struct {
+	sel    *selection
+	index  *selIndex
+	hidden map[plumbing.Hash]*graphCommit
+}
+
+// has reports whether commit h is known.
+func (k *knownCommits) has(h plumbing.Hash) bool {
+	if _, ok := k.index.get(h); ok {
+		return true
+	}
+	return k.hidden[h] != nil
+}
+
+// get returns known commit h's tree and committer time, and whether it is
+// selected (not in the boundary, not a hidden commit left out).
+func (k *knownCommits) get(h plumbing.Hash) (tree plumbing.Hash, when int64, selected, ok bool) {
+	if e, found := k.index.get(h); found {
+		c := k.sel.parent(e)
+		return c.tree, c.when, e >= 0, true
+	}
+	if c := k.hidden[h]; c != nil {
+		return c.tree, c.when.Unix(), false, true
+	}
+	return plumbing.ZeroHash, 0, false, false
+}
+
 // reachHidden loads the commits reachable from tips that are not known,
 // as reach does. A commit that cannot be read is reported once.
-func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbing.Hash, known map[plumbing.Hash]*graphCommit, shallow map[plumbing.Hash]bool) map[plumbing.Hash]*graphCommit {
+func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbing.Hash, known *knownCommits, shallow map[plumbing.Hash]bool) map[plumbing.Hash]*graphCommit {
 	found := map[plumbing.Hash]*graphCommit{}
 	broken := map[plumbing.Hash]bool{}
 	stack := append([]plumbing.Hash(nil), tips...)
 	for len(stack) > 0 && ctx.Err() == nil {
 		h := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if known[h] != nil || found[h] != nil || broken[h] {
+		if found[h] != nil || broken[h] || known.has(h) {
 			continue
 		}
 		c, err := g.loadCommit(h)
@@ -204,7 +225,7 @@ func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbi
 // their parents outside the layer, which are marked seen: only what the
 // layer's commits introduced is registered, and only when no earlier
 // commit registered it (gitSink.met: by hand, or met by the history walk).
-func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, from int, layer []*graphCommit, chosen, known map[plumbing.Hash]*graphCommit, selected map[plumbing.Hash]bool) []plumbing.Hash {
+func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, from int, layer []*graphCommit, chosen map[plumbing.Hash]*graphCommit, known *knownCommits) []plumbing.Hash {
 	seenTrees := map[plumbing.Hash]bool{}
 	seenBlobs := map[plumbing.Hash]bool{}
 	skip := r.Options().Skip
@@ -255,14 +276,15 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 				continue
 			}
 			inBoundary[p] = true
-			b := known[p]
-			if b == nil {
+			tree, when, selected, ok := known.get(p)
+			if !ok {
 				continue // missing: reported when it was reached
 			}
-			root(b.tree)
-			if !selected[p] {
+			root(tree)
+			if !selected {
 				// Older than --since: its keys are not new.
-				sel.boundary = append(sel.boundary, commitNode{hash: b.hash, tree: b.tree, when: b.when.Unix()})
+				sel.boundary = append(sel.boundary, commitNode{hash: p, tree: tree, when: when})
+				known.index.set(-int32(len(sel.boundary)))
 			}
 		}
 	}
