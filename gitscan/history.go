@@ -146,6 +146,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 // holds are dropped.
 func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, set revSet, sink scanner.Sink) (finding.Stats, error) {
 	gs.hold()
+	defer paceCollector()()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	loose := g.store.Loose()

@@ -1,0 +1,91 @@
+package gitscan
+
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+)
+
+// A scan of a big repository holds tables of a slot per object and a
+// node per commit for as long as it runs (the sweep's plan, the pack
+// index's name table, the selection, the walk's marks): at 1.6 million
+// objects (400,000 commits) about 200 MB live, at 4 million about 230
+// MiB. By default the collector lets the heap grow by as much as was live
+// at its last cycle before it runs again, so the process held about twice
+// that: RSS beyond the pack's mapping grew with the history, 495 MiB at 4
+// million objects. Those tables hold no pointers, so a cycle costs little
+// more than the garbage it frees; and a small repository's scan, with
+// little live, runs many cycles for its few megabytes of growth.
+//
+// So while a history is scanned the collector is paced by headroom: after
+// each cycle, the heap may grow by a quarter of what is live, but by no
+// less than minHeadroom, before the next. A big history's heap stays
+// within a quarter of its live data; a small one's runs fewer cycles than
+// the default would make it.
+
+// minHeadroom is the least the heap may grow by between two cycles.
+const minHeadroom = 64 << 20
+
+// minGCPercent is the collector's percent for a heap of more than four
+// times minHeadroom live: it grows by a quarter.
+const minGCPercent = 25
+
+// pace is the pacing's state: the collector is the process's, and scans
+// of several repositories may run at once (tests do).
+var pace struct {
+	sync.Mutex
+	scans int // being paced
+	old   int // the percent before the first
+	gen   int // the pacing's run: a finalizer of an earlier one stops
+}
+
+// paceCollector paces the collector (see above) until the returned
+// function is called, unless GOGC was set by the person running the scan,
+// whose setting is left as it is.
+func paceCollector() (stop func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	pace.Lock()
+	defer pace.Unlock()
+	if pace.scans++; pace.scans == 1 {
+		pace.gen++
+		pace.old = debug.SetGCPercent(100)
+		setPercentLocked(pace.gen)
+	}
+	return func() {
+		pace.Lock()
+		defer pace.Unlock()
+		if pace.scans--; pace.scans == 0 {
+			debug.SetGCPercent(pace.old)
+		}
+	}
+}
+
+// gcSentinel is an object made only to be found unreachable: its
+// finalizer runs after the cycle that found it so.
+type gcSentinel struct {
+	gen int
+	_   *byte // a pointer: not in the allocator's tiny blocks, whose objects may never be freed
+}
+
+// setPercentLocked sets the collector's percent from what is live now,
+// and arranges to be called again after the next cycle, while pacing run
+// gen goes on. pace is locked.
+func setPercentLocked(gen int) {
+	if pace.scans == 0 || pace.gen != gen {
+		return
+	}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if live := s[0].Value.Uint64(); live > 0 {
+		debug.SetGCPercent(int(max(minGCPercent, minHeadroom*100/live)))
+	}
+	runtime.SetFinalizer(&gcSentinel{gen: gen}, func(s *gcSentinel) {
+		pace.Lock()
+		defer pace.Unlock()
+		setPercentLocked(s.gen)
+	})
+}
