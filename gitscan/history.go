@@ -199,9 +199,13 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 		}
 		return r.Stats(), err
 	}
-	w := g.walkHistoryExposing(wctx, r, gs, sel, g.startExposure(ctx, r, gs, sel))
-	// The sweep has listed every commit: those no ref reaches come now.
-	w.blobs = append(w.blobs, g.walkHidden(ctx, r, gs, sel, set.since, g.notes.commits)...)
+	// The sweep has listed every commit; those no ref reaches are walked
+	// after the others. The list is cut to them first, so as not to hold
+	// a name for every commit through the walk.
+	dangling := unselected(sel, g.notes.commits)
+	g.notes.commits = nil
+	w := g.walkHistoryExposing(wctx, r, gs, sel, g.startExposure(ctx, r, gs, sel), res.DeliveredAt)
+	w.blobs = append(w.blobs, g.walkHidden(ctx, r, gs, sel, set.since, dangling)...)
 	if ctx.Err() == nil {
 		g.scanRest(ctx, r, gs, w.blobs, res, scanned)
 	}

@@ -162,6 +162,19 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 	return blobs
 }
 
+// unselected returns the commits of cs that neither sel nor its boundary
+// holds, in their order: what walkHidden would look further at.
+func unselected(sel *selection, cs []plumbing.Hash) []plumbing.Hash {
+	x := newSelIndex(sel)
+	var out []plumbing.Hash
+	for _, h := range cs {
+		if _, ok := x.get(h); !ok {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // knownCommits is what walkHidden knows of commits: the selection's and
 // its boundary's, through the selection's index (a hidden commit chosen
 // is added to the selection, and to the index), and the hidden commits it

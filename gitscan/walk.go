@@ -48,8 +48,12 @@ type historyWalk struct {
 	r     *scanner.Run
 	sel   *selection
 	skip  func(string, bool) bool
-	table *gitobj.Table // blob: its first commit + 1; tree walked: walkTreeSeen
-	blobs []plumbing.Hash
+	table *gitobj.Table   // blob: its first commit + 1; tree walked: walkTreeSeen
+	blobs []plumbing.Hash // the blobs registered that are still to scan
+	// swept, when not nil, says which blobs were scanned already (by the
+	// sweep): they are registered but not listed in blobs, which would
+	// otherwise hold a name for every blob of the history.
+	swept func(gitobj.Loc) bool
 	diff  treeDiff
 
 	paths    map[plumbing.Hash]string // paths worked out (pathOf)
@@ -66,17 +70,19 @@ func newHistoryWalk(g *gitRepo, r *scanner.Run, sel *selection) *historyWalk {
 // walkHistory walks the trees of the selection, oldest commit first, and
 // registers each blob the selection introduced.
 func (g *gitRepo) walkHistory(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection) *historyWalk {
-	return g.walkHistoryExposing(ctx, r, gs, sel, nil)
+	return g.walkHistoryExposing(ctx, r, gs, sel, nil, nil)
 }
 
 // walkHistoryExposing is walkHistory with exposure's comparison of the
-// trees made in step with it (exposure_early.go), when early is not nil.
-func (g *gitRepo) walkHistoryExposing(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, early *earlyExposure) *historyWalk {
+// trees made in step with it (exposure_early.go), when early is not nil,
+// and with the blobs swept (when not nil) left out of the walk's list.
+func (g *gitRepo) walkHistoryExposing(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, early *earlyExposure, swept func(gitobj.Loc) bool) *historyWalk {
 	gs.commits = sel.commits
 	if sel.shallow > 0 {
 		warnShallow(r, sel.shallow)
 	}
 	w := newHistoryWalk(g, r, sel)
+	w.swept = swept
 	v := walkVisitor{w: w}
 	for i := range sel.commits {
 		if ctx.Err() != nil {
@@ -123,7 +129,9 @@ func (v *walkVisitor) blob(l gitobj.Loc, path []byte) bool {
 		return false
 	}
 	v.w.table.Set(l, v.commit+1)
-	v.w.blobs = append(v.w.blobs, l.Hash())
+	if v.w.swept == nil || !v.w.swept(l) {
+		v.w.blobs = append(v.w.blobs, l.Hash())
+	}
 	return false
 }
 

@@ -214,6 +214,14 @@ func (res *SweepResult) Delivered(h plumbing.Hash) bool {
 	return res.delivered[pi][pos/64]>>(pos%64)&1 != 0
 }
 
+// DeliveredAt is Delivered of the object at l, found already.
+func (res *SweepResult) DeliveredAt(l Loc) bool {
+	if l.pack < 0 || int(l.pack) >= len(res.delivered) || res.delivered[l.pack] == nil {
+		return false
+	}
+	return res.delivered[l.pack][l.pos/64]>>(l.pos%64)&1 != 0
+}
+
 // planObjects builds the delta forest of the wanted objects of pack pi
 // (by index position) and of the objects their delta chains go through,
 // and no more: the headers of those chains are read, not the pack's. The
