@@ -3,6 +3,7 @@ package gitobj
 import (
 	"cmp"
 	"context"
+	"math"
 	"math/bits"
 	"slices"
 	"sync"
@@ -42,7 +43,7 @@ type sweepPlan struct {
 	inv   []int32               // pack order of each index position; nil in a plan of some objects
 	node  map[int32]int32       // in a plan of some objects: the node of each wanted index position
 	types []plumbing.ObjectType // what each object resolves to; 0 when unknown
-	done  []atomic.Bool         // delivered to visit, in pack order
+	done  doneBits              // delivered to visit, in pack order
 	roots []int32
 }
 
@@ -148,9 +149,19 @@ func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(na
 			pl.roots = append(pl.roots, int32(i))
 		}
 	}
-	pl.done = make([]atomic.Bool, n)
+	pl.done = newDoneBits(n)
 	return pl
 }
+
+// doneBits is a bit an object, set by the workers as they deliver it: at 4
+// million objects, half a megabyte where a flag an object took 16 MB.
+type doneBits []atomic.Uint64
+
+func newDoneBits(n int) doneBits { return make(doneBits, (n+63)/64) }
+
+func (d doneBits) set(i int32) { d[i/64].Or(1 << (i % 64)) }
+
+func (d doneBits) has(i int32) bool { return d[i/64].Load()>>(i%64)&1 != 0 }
 
 // Undelivered lists the objects the sweep wanted and did not deliver: too
 // big for it, damaged, or of a type it could not tell. Callers append to
@@ -180,7 +191,7 @@ func (res *SweepResult) settle() {
 		}
 		bits := make([]uint64, (pl.p.idx.count+63)/64)
 		mark := func(pos, i int32) {
-			if pos >= 0 && pl.done[i].Load() {
+			if pos >= 0 && pl.done.has(i) {
 				bits[pos/64] |= 1 << (pos % 64)
 			}
 		}
@@ -194,7 +205,7 @@ func (res *SweepResult) settle() {
 			}
 		}
 		for i := range pl.want {
-			if pl.want[i] && !pl.done[i].Load() {
+			if pl.want[i] && !pl.done.has(int32(i)) {
 				var h plumbing.Hash
 				copy(h[:], pl.p.idx.name(int(pl.pos[i])))
 				res.undelivered = append(res.undelivered, h)
@@ -301,7 +312,7 @@ func (s *Store) planObjects(pi int, positions []int32) *sweepPlan {
 		pl.need[i] = true
 		stack = append(stack, pl.kids[pl.start[i]:pl.start[i+1]]...)
 	}
-	pl.done = make([]atomic.Bool, n)
+	pl.done = newDoneBits(n)
 	return pl
 }
 
@@ -329,12 +340,13 @@ func (s *Store) SweepObjects(ctx context.Context, names []plumbing.Hash, o Sweep
 	return res
 }
 
-// sweepTask is one delta tree to read.
+// sweepTask is one delta tree to read. A sweep of a big history has
+// millions (two at 4 million objects), all held while it runs: 12 bytes
+// each.
 type sweepTask struct {
-	plan   *sweepPlan
+	weight uint32 // the tree's weight (see weight), at most math.MaxUint32
+	pack   int32  // its plan's place in the sweep's plans
 	root   int32
-	seq    int32 // its place in the packs' order
-	weight int64
 }
 
 // Types is a set of object types.
@@ -408,13 +420,14 @@ func (s *Store) runSweep(ctx context.Context, res *SweepResult, o SweepOptions, 
 		o.MaxSize = bigBlob
 	}
 	var tasks []sweepTask
-	for _, pl := range res.plans {
+	for pi, pl := range res.plans {
 		if pl == nil {
 			continue
 		}
 		for _, r := range pl.roots {
-			tasks = append(tasks, sweepTask{plan: pl, root: r, weight: pl.weight(r), seq: int32(len(tasks))})
+			tasks = append(tasks, sweepTask{weight: uint32(min(pl.weight(r), math.MaxUint32)), pack: int32(pi), root: r})
 		}
+		pl.roots = nil // the tasks hold them
 	}
 	if ctx.Err() != nil {
 		return // stopped while planning: nothing is visited
@@ -438,7 +451,9 @@ func (s *Store) runSweep(ctx context.Context, res *SweepResult, o SweepOptions, 
 	// Ties keep the order of the packs (the sort is not stable, a stable
 	// one takes several times as long on the tens of thousands of trees a
 	// sweep of trees as well as blobs has).
-	slices.SortFunc(tasks, func(a, b sweepTask) int { return cmp.Or(cmp.Compare(b.weight, a.weight), cmp.Compare(a.seq, b.seq)) })
+	slices.SortFunc(tasks, func(a, b sweepTask) int {
+		return cmp.Or(cmp.Compare(b.weight, a.weight), cmp.Compare(a.pack, b.pack), cmp.Compare(a.root, b.root))
+	})
 	// The small trees, most of a pack's, go out in groups whose names are
 	// read together (sweeper.gather); the big ones one by one.
 	cut := len(tasks)
@@ -453,7 +468,7 @@ func (s *Store) runSweep(ctx context.Context, res *SweepResult, o SweepOptions, 
 			defer wg.Done()
 			rd := s.Reader(0)
 			rd.limit = int(o.MaxSize)
-			sw := &sweeper{rd: rd, kinds: o.Types, maxSize: o.MaxSize, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) },
+			sw := &sweeper{plans: res.plans, rd: rd, kinds: o.Types, maxSize: o.MaxSize, visit: func(h plumbing.Hash, t plumbing.ObjectType, b []byte) { visit(w, h, t, b) },
 				fresh: make([]int32, 0, 64)} // not nil: nil would say every entry is fresh
 			sw.maxHeld = max(sweepHeldBytes/int64(max(o.Workers, 1)), o.MaxSize)
 			sw.maxFree = freeKept / int64(max(o.Workers, 1))
@@ -520,7 +535,7 @@ type groupName struct {
 func (sw *sweeper) gather(group []sweepTask) {
 	sw.names, sw.cursor = sw.names[:0], 0
 	for _, t := range group {
-		pl := t.plan
+		pl := sw.plans[t.pack]
 		stack := append(sw.order[:0], t.root)
 		for len(stack) > 0 && len(sw.names) < 16*groupSize {
 			i := stack[len(stack)-1]
@@ -594,10 +609,11 @@ func (pl *sweepPlan) weight(root int32) int64 {
 
 // sweeper is one sweep worker.
 type sweeper struct {
-	names      []groupName // read ahead by gather
-	cursor     int         // the next of names
-	order      []int32     // scratch for gather
-	touched    byte        // what gather's reads of the pack add up to, kept so that they are made
+	plans      []*sweepPlan // the sweep's, by pack: a task names its plan by its place
+	names      []groupName  // read ahead by gather
+	cursor     int          // the next of names
+	order      []int32      // scratch for gather
+	touched    byte         // what gather's reads of the pack add up to, kept so that they are made
 	rd         *Reader
 	kinds      Types
 	maxSize    int64 // the largest object held
@@ -789,7 +805,7 @@ func (sw *sweeper) leafTree(pl *sweepPlan, c int32) bool {
 func (sw *sweeper) emit(pl *sweepPlan, i int32, name plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 	if pl.want[i] && sw.kinds.has(typ) {
 		sw.visit(name, typ, data)
-		pl.done[i].Store(true)
+		pl.done.set(i)
 	}
 }
 
@@ -798,7 +814,7 @@ func (sw *sweeper) emit(pl *sweepPlan, i int32, name plumbing.Hash, typ plumbing
 func (sw *sweeper) emitTree(pl *sweepPlan, i int32, data []byte, fresh []int32) {
 	if pl.want[i] && sw.kinds.has(plumbing.TreeObject) {
 		sw.tree(data, fresh)
-		pl.done[i].Store(true)
+		pl.done.set(i)
 	}
 }
 
@@ -806,7 +822,7 @@ func (sw *sweeper) emitTree(pl *sweepPlan, i int32, data []byte, fresh []int32) 
 // while children remain; the last child takes over its parent's place,
 // so that a plain chain holds one object at a time.
 func (sw *sweeper) run(ctx context.Context, t sweepTask) {
-	pl := t.plan
+	pl := sw.plans[t.pack]
 	name := sw.wantedName(pl, t.root)
 	typ, data, ok := sw.resolve(pl, t.root)
 	if !ok {
