@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -93,32 +94,127 @@ var b64url = func() (t [256]bool) {
 //     add fewer than minSecret characters past the one before it is left
 //     out: a key's signature is longer (HS256's has 43), and what it would
 //     add is a file extension ("<key>.tar.gz" also holds the token
-//     "<payload>.<signature>.tar").
+//     "<payload>.<signature>.tar");
+//   - a token split by characters that output escapes or cannot show
+//     (ESC, a zero-width space, a bidi override, a line break, a byte that
+//     is not UTF-8, U+FFFD) is a token to whoever reads the output, who
+//     drops the "\x1B" and has the key: such characters are skipped when
+//     looking for tokens (see invisible), and a token found across them is
+//     redacted whole, as the key without them.
 //
 // It runs in time linear in len(s): tokens that start in the same run end
 // at the same place, so each run starts one token at most.
 func RedactText(s string) string {
+	if allVisible(s) {
+		return redactSpans(s, tokenSpans(s, nil))
+	}
+	// Both the tokens of s as it is and those its visible text holds: a
+	// key in s may be cut by hiding what starts a sequence ("\x1b[e..."),
+	// and each must be redacted.
+	vis, at := visible(s)
+	return redactSpans(s, mergeSpans(s, tokenSpans(s, nil), tokenSpans(vis, at)))
+}
+
+// allVisible reports whether s is UTF-8 with no invisible rune; printable
+// ASCII, the usual case, is told apart byte by byte.
+func allVisible(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return utf8.ValidString(s[i:]) && strings.IndexFunc(s[i:], invisible) < 0
+		}
+	}
+	return true
+}
+
+// invisible reports whether r is skipped when RedactText looks for tokens:
+// a rune Escape escapes, or U+FFFD, which stands for bytes that were not
+// UTF-8 (ValidPath).
+func invisible(r rune) bool { return Unsafe(r) || r == utf8.RuneError }
+
+// visible returns s without its invisible runes, bytes that are not UTF-8
+// and terminal escape sequences (ESC and what a terminal reads with it: a
+// colour's "\x1b[31m" splits a key as much as the ESC alone), and the
+// offset in s of each byte it keeps.
+func visible(s string) (string, []int) {
 	var b strings.Builder
-	written := 0       // s[:written] is in b
+	b.Grow(len(s))
+	at := make([]int, 0, len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 0x1b {
+			n = escapeLen(s[i:])
+		}
+		if !invisible(r) {
+			b.WriteString(s[i : i+n])
+			for k := range n {
+				at = append(at, i+k)
+			}
+		}
+		i += n
+	}
+	return b.String(), at
+}
+
+// escapeLen is the length of the terminal escape sequence at the start of
+// s, which starts with ESC: a control sequence (ESC '[', parameters and
+// intermediates, a final byte), or an operating system command or string
+// (ESC ']', 'P', '_', '^' or 'X', up to BEL or ESC '\\'); else the ESC
+// alone, since the character after it is shown after "\x1B". A sequence
+// cut short by the end of s runs to the end.
+func escapeLen(s string) int {
+	if len(s) < 2 {
+		return len(s)
+	}
+	switch s[1] {
+	case '[':
+		i := 2
+		for i < len(s) && s[i] >= 0x20 && s[i] <= 0x3f {
+			i++
+		}
+		if i < len(s) && s[i] >= 0x40 && s[i] <= 0x7e {
+			i++
+		}
+		return i
+	case ']', 'P', '_', '^', 'X':
+		for i := 2; i < len(s); i++ {
+			if s[i] == 0x07 {
+				return i + 1
+			}
+			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+				return i + 2
+			}
+		}
+		return len(s)
+	}
+	return 1
+}
+
+// span is a stretch of a string, [from, to), that RedactText redacts.
+type span struct{ from, to int }
+
+// tokenSpans returns where the tokens of vis are (see RedactText), merged
+// where they overlap. vis is a string s without its hidden runes, and
+// at[i] the offset in s of vis[i]; with a nil at, vis is s. The spans are
+// offsets in s, in order.
+func tokenSpans(vis string, at []int) []span {
+	var spans []span
 	from, to := -1, -1 // the tokens found so far that overlap, merged
 	flush := func() {
-		if from < 0 {
-			return
+		switch {
+		case from < 0:
+		case at == nil:
+			spans = append(spans, span{from, to})
+		default:
+			spans = append(spans, span{at[from], at[to-1] + 1})
 		}
-		if b.Len() == 0 {
-			b.Grow(len(s))
-		}
-		b.WriteString(s[written:from])
-		b.WriteString(Redact(s[from:to]))
-		written = to
 	}
-	for i := 0; i < len(s); {
-		j := strings.Index(s[i:], "eyJ")
+	for i := 0; i < len(vis); {
+		j := strings.Index(vis[i:], "eyJ")
 		if j < 0 {
 			break
 		}
 		start := i + j
-		end, runEnd := tokenAt(s, start)
+		end, runEnd := tokenAt(vis, start)
 		i = runEnd // any "eyJ" before runEnd has the same run end, and so the same tail
 		switch {
 		case end < 0:
@@ -129,10 +225,61 @@ func RedactText(s string) string {
 			to = end
 		}
 	}
-	if from < 0 {
+	flush()
+	return spans
+}
+
+// mergeSpans returns two lists of spans of s in order as one, in order,
+// with overlapping spans joined as tokenSpans joins tokens: a span that
+// adds fewer than minSecret visible characters past the one before it is
+// left out (the key's span in the visible text and the token
+// "<payload>.<signature>.env" of s as it is are one key).
+func mergeSpans(s string, a, b []span) []span {
+	all := append(a, b...)
+	// Of spans that start together, the shortest first: a key followed
+	// by hidden runes and then text ("<key>\x1b]0;x\x07gpj") is a token
+	// of s, and the visible text's token ("<key>gpj") only adds the text
+	// after it.
+	slices.SortFunc(all, func(x, y span) int {
+		if x.from != y.from {
+			return x.from - y.from
+		}
+		return x.to - y.to
+	})
+	var out []span
+	for _, sp := range all {
+		n := len(out)
+		switch {
+		case n == 0 || sp.from >= out[n-1].to:
+			out = append(out, sp)
+		case sp.to > out[n-1].to:
+			if added, _ := visible(s[out[n-1].to:sp.to]); len(added) >= minSecret {
+				out[n-1].to = sp.to
+			}
+		}
+	}
+	return out
+}
+
+// redactSpans writes s with each of spans (in order, apart) in its redacted
+// form: the redacted form of its visible text, which for a key split by
+// hidden runes is the key's own.
+func redactSpans(s string, spans []span) string {
+	if len(spans) == 0 {
 		return s
 	}
-	flush()
+	var b strings.Builder
+	b.Grow(len(s))
+	written := 0 // s[:written] is in b
+	for _, sp := range spans {
+		b.WriteString(s[written:sp.from])
+		tok := s[sp.from:sp.to]
+		if !allVisible(tok) {
+			tok, _ = visible(tok)
+		}
+		b.WriteString(Redact(tok))
+		written = sp.to
+	}
 	b.WriteString(s[written:])
 	return b.String()
 }

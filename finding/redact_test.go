@@ -107,6 +107,35 @@ func TestRedactText(t *testing.T) {
 	}
 }
 
+// TestRedactTextAcrossHiddenRunes: a key split by characters the output
+// escapes or cannot show (ESC, a zero-width space, a bidi override, a byte
+// that is not UTF-8) is still a key to whoever reads the output: they drop
+// the "\x1B" and have it. Such a key is redacted whole, as if the hidden
+// characters were not there.
+func TestRedactTextAcrossHiddenRunes(t *testing.T) {
+	t.Parallel()
+	for _, hidden := range []string{"\x1b", "\x1b[31m", "\u200b", "\u202e", "\x00", "\xff", "\ufffd", "\r\n"} {
+		for _, cut := range []int{1, 3, 20, 21, 60, len(keyA) - 1} {
+			in := "d/" + keyA[:cut] + hidden + keyA[cut:] + ".env"
+			for name, out := range map[string]string{"RedactText": RedactText(in), "Sanitize": Sanitize(in), "RedactPath": RedactPath(in)} {
+				shown := strings.NewReplacer(hidden, "", Escape(hidden), "", "\ufffd", "", `\uFFFD`, "").Replace(out)
+				if l := leaks(shown, keyA); l != "" {
+					t.Errorf("%s(key split by %q at %d) = %q shows %s", name, hidden, cut, out, l)
+				}
+				// Cut near its end, the key's last characters may be taken
+				// for text after it: the key is still redacted.
+				if cut < len(keyA)-minSecret && !strings.Contains(out, Redact(keyA)) {
+					t.Errorf("%s(key split by %q at %d) = %q, want the key's redacted form %s", name, hidden, cut, out, Redact(keyA))
+				}
+			}
+		}
+	}
+	// Text around the key keeps its hidden characters, for Escape to show.
+	if got, want := RedactText("\x1b[2J"+keyA[:9]+"\u200b"+keyA[9:]+"\x07"), "\x1b[2J"+Redact(keyA)+"\x07"; got != want {
+		t.Errorf("RedactText = %q, want %q", got, want)
+	}
+}
+
 func TestEscape(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{

@@ -56,6 +56,7 @@ var planted = func() map[string]string {
 		"config-value", "ignore-glob", "missing-path", "stdin-path",
 		"git-file", "author", "email", "branch", "remote-branch", "tag", "reflog-message", "missing-tree", "git-zip-entry", "ref",
 		"staged-file", "url-user", "url-path", "url-query", "url-fragment", "remote-body",
+		"split-file", "split-author",
 	} {
 		// A short subject and no expiry: a key of 170 characters, which
 		// leaves room in a 255-byte file name for what follows it.
@@ -118,7 +119,7 @@ func TestNothingLeaks(t *testing.T) {
 		// --skip: the ignore file's key would be a finding of its own,
 		// printed with --show-secrets; here it is only in a reason.
 		{name: "dir", args: []string{"dir", "--follow-symlinks", "--show-suppressed", "--skip", ".loftyscanignore", tree}, wantCode: 1,
-			inReport: []string{"folder", "file", "entry", "ignore-reason"},
+			inReport: []string{"folder", "file", "entry", "ignore-reason", "split-file"},
 			onStderr: []string{"corrupt-entry", "fifo", "symlink"}},
 		{name: "dir with a config value", args: []string{"dir", "--config", leakConfig(t), tree}, wantCode: 2,
 			onStderr: []string{"config-value"}},
@@ -129,10 +130,10 @@ func TestNothingLeaks(t *testing.T) {
 		{name: "stdin", args: []string{"stdin", "--path", planted["stdin-path"] + ".txt" + inject}, stdin: "LOFTY_API_KEY=" + contentKey + "\n", wantCode: 1,
 			inReport: []string{"stdin-path"}},
 		{name: "git", args: []string{"git", history}, wantCode: 1,
-			inReport: []string{"git-file", "subject", "body", "tag-message", "author", "email", "branch", "remote-branch", "tag"},
+			inReport: []string{"git-file", "split-author", "subject", "body", "tag-message", "author", "email", "branch", "remote-branch", "tag"},
 			onStderr: []string{"git-zip-entry", "missing-tree"}},
 		{name: "git --range", args: []string{"git", "--range", "main.." + planted["branch"], history}, wantCode: 1,
-			inReport: []string{"git-file", "subject", "body", "author", "email", "branch"}},
+			inReport: []string{"git-file", "split-author", "subject", "body", "author", "email", "branch"}},
 		{name: "git --ref", args: []string{"git", "--ref", planted["ref"] + ".a.b" + inject, history}, wantCode: 2,
 			onStderr: []string{"ref"}},
 		{name: "git --staged", args: []string{"git", "--staged", staged}, wantCode: 1,
@@ -283,6 +284,7 @@ func leakTree(t *testing.T) string {
 	must(t, os.MkdirAll(dir, 0o755))
 	content := []byte("LOFTY_API_KEY=" + contentKey + "\n")
 	must(t, os.WriteFile(filepath.Join(dir, planted["file"]+".env"+inject), content, 0o644))
+	must(t, os.WriteFile(filepath.Join(root, splitKey(planted["split-file"], "\x1b[1m")+".env"), content, 0o644))
 	must(t, os.WriteFile(filepath.Join(root, "archive.zip"), leakZip(t, planted["entry"]+".a.b"+inject+".env", planted["corrupt-entry"]), 0o644))
 	must(t, syscall.Mkfifo(filepath.Join(root, planted["fifo"]+".tar.gz"+inject), 0o644))
 	must(t, os.Symlink("no such target", filepath.Join(root, planted["symlink"]+".lnk"+inject)))
@@ -290,6 +292,14 @@ func leakTree(t *testing.T) string {
 	must(t, os.WriteFile(filepath.Join(root, ".loftyscanignore"),
 		[]byte(fingerprint(suppressedKey)+" # revoked "+planted["ignore-reason"]+"\x1b]0;PWNED\x07\u202egpj\n"), 0o644))
 	return root
+}
+
+// splitKey is key with hide inserted in its payload: a name that is no
+// token as it is, but shows the key to whoever drops what hides it from the
+// output (the "\x1B" the escaping writes for an ESC).
+func splitKey(key, hide string) string {
+	cut := strings.Index(key, ".") + 20
+	return key[:cut] + hide + key[cut:]
 }
 
 // leakZip is a zip archive with a key in an entry named name, and an
@@ -356,7 +366,7 @@ func leakHistory(t *testing.T, missingTree bool) string {
 	r.Write(planted["missing-tree"]+".d/x.txt", "x\n")
 	r.Git("add", "-A")
 	r.GitEnv([]string{
-		"GIT_AUTHOR_NAME=Eve " + planted["author"] + "\x1b]0;PWNED\x07\u202e",
+		"GIT_AUTHOR_NAME=Eve " + planted["author"] + "\x1b]0;PWNED\x07\u202e " + splitKey(planted["split-author"], "\u200b"),
 		"GIT_AUTHOR_EMAIL=" + planted["email"] + "@example.com",
 	}, "commit", "-q", "--no-verify", "-m",
 		"add LOFTY_API_KEY="+messageKeys["subject"]+" \x1b]0;PWNED\x07\u202egpj\n\nbody "+messageKeys["body"]+"\n::error title=x::injected")
