@@ -271,18 +271,12 @@ func (c *codec) segmentEnd(buf []byte, start int) int {
 			i++
 		}
 		lineLen := i - lineStart
-		next := i
-		if next < len(buf) && buf[next] == '\r' {
-			next++
-		}
-		if next >= len(buf) || buf[next] != '\n' || next+1 >= len(buf) || c.val[buf[next+1]] == 0xff {
-			return i
-		}
-		if !c.continues(buf, next+1, lineLen, prevLen) {
+		next, ok := nextLine(buf, i, len(buf))
+		if !ok || c.val[buf[next]] == 0xff || !c.continues(buf, next, lineLen, prevLen) {
 			return i
 		}
 		prevLen = lineLen
-		i = next + 1
+		i = next
 	}
 }
 

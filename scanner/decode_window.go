@@ -116,6 +116,47 @@ func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
 	return j == len(buf) || buf[j] == '\n' || buf[j] == '\r'
 }
 
+// maxIndent is the most blanks a wrapped line may start with and still
+// continue the line before: encoded text in a YAML block scalar (Helm
+// values, a Secret's multi-line value) or an indented heredoc is wrapped
+// and indented, and its indentation is not part of it.
+const maxIndent = 32
+
+// nextLine reports whether buf[i:] starts a line break (LF or CRLF), and
+// where the next line's text starts after it and its indentation; that
+// text starts before end.
+func nextLine(buf []byte, i, end int) (int, bool) {
+	switch {
+	case i < end && buf[i] == '\n':
+		i++
+	case i+1 < end && buf[i] == '\r' && buf[i+1] == '\n':
+		i += 2
+	default:
+		return 0, false
+	}
+	for n := 0; i < end && n < maxIndent && (buf[i] == ' ' || buf[i] == '\t'); n++ {
+		i++
+	}
+	return i, i < end
+}
+
+// prevLine is nextLine backwards: whether the text at buf[lo:] starts a
+// line (after its indentation) that follows a line break, and where that
+// line break starts.
+func prevLine(buf []byte, lo int) (int, bool) {
+	for n := 0; lo > 0 && n < maxIndent && (buf[lo-1] == ' ' || buf[lo-1] == '\t'); n++ {
+		lo--
+	}
+	if lo == 0 || buf[lo-1] != '\n' {
+		return 0, false
+	}
+	lo--
+	if lo > 0 && buf[lo-1] == '\r' {
+		lo--
+	}
+	return lo, true
+}
+
 // decodeWindow decodes the run of c's text around the character at buf[h:],
 // aligned so that h is phase characters into its unit. Single line breaks
 // between lines that continue the text are joined. It returns nil when the
@@ -129,21 +170,16 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 	// Walk back over characters and single line breaks.
 	lo := h
 	for n := 0; lo > 0 && n < b64Back; {
-		ch := buf[lo-1]
-		if c.val[ch] != 0xff {
+		if c.val[buf[lo-1]] != 0xff {
 			lo--
 			n++
 			continue
 		}
-		if ch == '\n' && lo >= 2 && c.val[buf[lo-2]] != 0xff {
-			lo--
-			continue
+		brk, ok := prevLine(buf, lo)
+		if !ok || brk == 0 || c.val[buf[brk-1]] == 0xff {
+			break
 		}
-		if ch == '\n' && lo >= 3 && buf[lo-2] == '\r' && c.val[buf[lo-3]] != 0xff {
-			lo -= 2
-			continue
-		}
-		break
+		lo = brk
 	}
 	w := f.window()
 	w.codec = c
@@ -167,13 +203,8 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 			n++
 			continue
 		}
-		next := i + 1 // where the next line starts, if this is a line break
-		if ch == '\r' && i+1 < len(buf) && buf[i+1] == '\n' {
-			next++
-		} else if ch != '\n' {
-			break
-		}
-		if next >= end || c.val[buf[next]] == 0xff {
+		next, ok := nextLine(buf, i, end) // where the next line's text starts, if this is a line break
+		if !ok || c.val[buf[next]] == 0xff {
 			break
 		}
 		lineLen := len(w.off) - lineStart
