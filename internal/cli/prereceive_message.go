@@ -50,7 +50,11 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 			line("")
 			head := "commit " + shortCommit(f.Commit)
 			if refs := res.Refs[f.Commit]; len(refs) > 0 {
-				head += " (" + strings.Join(refs, ", ") + ")"
+				shown := make([]string, len(refs))
+				for i, r := range refs {
+					shown[i] = finding.Sanitize(r) // a ref name may hold a key
+				}
+				head += " (" + strings.Join(shown, ", ") + ")"
 			}
 			if sh.Message != "" {
 				head += " " + quoteSubject(sh.Message)

@@ -196,6 +196,12 @@ func TestPreReceiveBranches(t *testing.T) {
 	out, ok = push(c, nil, "origin", "main:refs/heads/topic")
 	mustReject(t, s, before, bad, out, ok, "(refs/heads/topic)", "app.env:2:15")
 
+	// And on a branch named by a key: the ref is shown redacted, in ASCII
+	// like every remote line.
+	refKey := gitKey("ref name")
+	out, ok = push(c, nil, "origin", "main:refs/heads/x/"+refKey)
+	mustReject(t, s, before, bad, out, ok, "(refs/heads/x/eyJ..."+refKey[len(refKey)-4:]+"#"+fingerprintOf(refKey)[:8]+")", "app.env:2:15")
+
 	// Fixed with --amend: goes through.
 	c.Write("app.env", "DEBUG=1\nLOFTY_API_KEY=${LOFTY_API_KEY}\n")
 	c.Git("commit", "-q", "-a", "--amend", "--no-verify", "-m", "configure the client")
