@@ -13,6 +13,8 @@
 //
 // A key is replaced in every form loftyscan decodes, wherever it is (see
 // keyForms), by a text of its own length (see replacementText), so files
-// keep their layout; base64 wrapped across lines inside a key is read back
-// from its blob and replaced where it was found (see locateBase64).
+// keep their layout; base64 wrapped across lines inside a key, and a key
+// written in pieces (string literals joined, a continued or wrapped line),
+// are read back from their blob and replaced where they were found (see
+// locateBase64, locateSplit).
 package remediate

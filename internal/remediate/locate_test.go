@@ -112,3 +112,55 @@ func TestLocateBase64SaysWhenTheKeyIsNotThere(t *testing.T) {
 		t.Errorf("error %v is not errNotLocated", err)
 	}
 }
+
+// A key written in pieces (string literals the language joins, a continued
+// or hard-wrapped line) is located at the scan's line and column and each
+// of its characters replaced there, the text between the pieces kept: the
+// rescan finds nothing, and the file is the same but for the key.
+func TestLocateSplitReplacesEveryPiece(t *testing.T) {
+	secret, fp := testKey("2003")
+	rep := replacementText(fp, len(secret))
+	cut := func(s string, at ...int) []string {
+		var out []string
+		last := 0
+		for _, a := range at {
+			out = append(out, s[last:a])
+			last = a
+		}
+		return append(out, s[last:])
+	}
+	for name, join := range map[string]func([]string) string{
+		"python adjacent":  func(p []string) string { return "KEY = (\"" + strings.Join(p, "\"\n       \"") + "\")\n" },
+		"js plus":          func(p []string) string { return "const k = '" + strings.Join(p, "' +\r\n  '") + "';\n" },
+		"shell":            func(p []string) string { return "export KEY=\"" + strings.Join(p, "\\\n") + "\"\n" },
+		"hard-wrapped":     func(p []string) string { return "key: " + strings.Join(p, "\n") + "\n" },
+		"indented wrapped": func(p []string) string { return "key: |\n    " + strings.Join(p, "\n    ") + "\n" },
+	} {
+		for _, at := range [][]int{{30}, {50, 130}, {3, 21, 100}} {
+			t.Run(fmt.Sprint(name, at), func(t *testing.T) {
+				blob := []byte("# config\n" + join(cut(secret, at...)) + "OTHER=1\n")
+				want := []byte("# config\n" + join(cut(rep, at...)) + "OTHER=1\n")
+				keys := scanText(t, "app.py", blob)
+				if len(keys) != 1 || len(keys[0].Occurrences) != 1 {
+					t.Fatalf("the scanner found %d keys: the case tests nothing", len(keys))
+				}
+				o := keys[0].Occurrences[0]
+				seg, ok, err := locateSplit(bytes.NewReader(blob), o.Line, o.Column, secret, fp)
+				if err != nil || !ok {
+					t.Fatalf("not located: %v", err)
+				}
+				if len(seg.old) != len(seg.new) || bytes.Count(blob, seg.old) != 1 {
+					t.Fatalf("segment of %d bytes (replacement %d) found %d times", len(seg.old), len(seg.new), bytes.Count(blob, seg.old))
+				}
+				if got := bytes.Replace(blob, seg.old, seg.new, 1); !bytes.Equal(got, want) {
+					t.Fatalf("rewritten:\n%s\nwant:\n%s", got, want)
+				}
+			})
+		}
+	}
+	// A key written whole is left to the forms.
+	blob := []byte("KEY=" + secret + "\n")
+	if _, ok, err := locateSplit(bytes.NewReader(blob), 1, 5, secret, fp); ok || err != nil {
+		t.Errorf("a whole key: located %v, %v", ok, err)
+	}
+}

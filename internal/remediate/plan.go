@@ -141,7 +141,7 @@ func BuildPlan(ctx context.Context, keys []Key, facts Facts, opts Options) (*Pla
 		return nil, fmt.Errorf("writing the blob callback: %w", err)
 	}
 	p.RewriteNotes = []string{
-		"The replacements file holds each key in every form loftyscan decodes: plain, UTF-16, hex, and base64 of the key or of its UTF-16 text at each of base64's three alignments, in both alphabets, wherever it is; and base64 wrapped across lines inside a key, exactly as stored where the scan found it. Never print it or copy it into the repository.",
+		"The replacements file holds each key in every form loftyscan decodes: plain, UTF-16, hex, and base64 of the key or of its UTF-16 text at each of base64's three alignments, in both alphabets, wherever it is; and base64 wrapped across lines inside a key and keys written in pieces (string literals joined, a continued or wrapped line), exactly as stored where the scan found them. Never print it or copy it into the repository.",
 		"--replace-text applies it to files, --replace-message to commit and tag messages, and the blob callback to the files --replace-text skips (a zero byte in their first 8 KiB: UTF-16 text, databases, compiled files).",
 		"Each key becomes ***REMOVED-LOFTY-KEY-<first 8 of its fingerprint>*** padded with * to the key's length, so every file keeps its size and layout; every other byte is left as it was.",
 		"Rewriting changes the hash of every commit from the first one with a key on: everyone re-clones afterwards.",
@@ -153,8 +153,9 @@ func BuildPlan(ctx context.Context, keys []Key, facts Facts, opts Options) (*Pla
 }
 
 // placeOccurrence decides how an occurrence is rewritten: by the key's
-// forms (nothing to return), by a segment located in its blob, or by hand
-// (a ManualStep). A base64 occurrence that cannot be located is left to
+// forms (nothing to return), by a segment located in its blob (base64
+// wrapped inside the key, a key written in pieces), or by hand (a
+// ManualStep). A base64 occurrence that cannot be located is left to
 // the forms, which cover it unless its base64 is wrapped inside the key:
 // the check step shows whether they did.
 func placeOccurrence(ctx context.Context, blobs BlobReader, k Key, o Occurrence) (*ManualStep, *segment) {
@@ -178,6 +179,9 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, k Key, o Occurrence)
 			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", "--path", o.Path}},
 		}, nil
 	}
+	if o.Encoding == "" {
+		return nil, locatedSplit(ctx, blobs, k, o)
+	}
 	inner, isB64 := base64Layers(o.Encoding)
 	if !isB64 {
 		return nil, nil
@@ -192,6 +196,22 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, k Key, o Occurrence)
 		return nil, nil
 	}
 	return nil, &seg
+}
+
+// locatedSplit is the segment of a key written in pieces at o (see
+// locateSplit), or nil: a key written whole there is left to the forms,
+// as is one that cannot be read back (the check step shows it).
+func locatedSplit(ctx context.Context, blobs BlobReader, k Key, o Occurrence) *segment {
+	rd, err := blobs.ReadBlob(ctx, o.Commit, o.Path)
+	if err != nil {
+		return nil
+	}
+	defer rd.Close()
+	seg, ok, err := locateSplit(rd, o.Line, o.Column, k.Secret, k.Fingerprint)
+	if err != nil || !ok {
+		return nil
+	}
+	return &seg
 }
 
 // handledByForms reports whether keyForms covers an encoding wherever it

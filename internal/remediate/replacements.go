@@ -32,11 +32,12 @@ func (r *ruleSet) addLiteral(f form) {
 	r.literals = append(r.literals, f)
 }
 
-// addSegment adds the rule for a located base64 segment: a literal when it
-// is on one line, else a regular expression.
+// addSegment adds the rule for a located segment (base64 wrapped inside a
+// key, a key in pieces): a literal when it is on one line, else a regular
+// expression.
 func (r *ruleSet) addSegment(s segment) {
 	if !s.wrapped() {
-		r.addLiteral(form{old: s.old, new: s.new, what: "located base64"})
+		r.addLiteral(form{old: s.old, new: s.new, what: "located segment"})
 		return
 	}
 	if r.seen == nil {
