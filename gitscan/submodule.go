@@ -25,6 +25,25 @@ type submodule struct {
 	Name   string      // its name in .gitmodules ("" when .gitmodules lacks it)
 	Commit string      // the commit HEAD's tree pins
 	Repo   *Repository // its own repository under .git/modules, nil when not checked out
+	// Crafted is set for a path git never checks out (see craftedPath): its
+	// repository is not looked for.
+	Crafted bool
+}
+
+// craftedPath reports whether p, a path from a tree, has a part git
+// refuses to check out: empty, ".", "..", ".git" in any case, or one with
+// a backslash (a separator on Windows). git fsck rejects such trees, but
+// git mktree and a push without fsck let them in, and such a path would
+// point the lookup of a submodule's repository (.git/modules/<path>) and
+// its work tree at another repository on the same disk
+// ("../../../../other/.git").
+func craftedPath(p string) bool {
+	for _, part := range strings.Split(p, "/") {
+		if part == "" || part == "." || part == ".." || strings.EqualFold(part, ".git") || strings.ContainsRune(part, '\\') {
+			return true
+		}
+	}
+	return false
 }
 
 // listSubmodules returns the submodules in HEAD's tree, in path order, with
@@ -74,6 +93,10 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, int, er
 		}
 	}
 	for i := range out {
+		if craftedPath(out[i].Path) {
+			out[i].Crafted = true
+			continue
+		}
 		out[i].Name = names[out[i].Path]
 		out[i].Repo = submoduleRepo(repo, out[i])
 	}
@@ -183,6 +206,8 @@ func ScanSubmodules(ctx context.Context, s *scanner.Scanner, repo *Repository, r
 	total := finding.Stats{}
 	for _, sm := range subs {
 		switch {
+		case sm.Crafted:
+			r.Warn(sm.Path, "submodule path has a part git never checks out ('..', '.', '.git'): a crafted tree; not scanned, and no repository outside this one is opened for it")
 		case !recurse:
 			r.Skip(sm.Path, "submodule not scanned: run with --recurse-submodules to scan its history too")
 		case sm.Repo == nil:

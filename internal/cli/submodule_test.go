@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,4 +82,45 @@ func scannedStats(r *testgit.Repo) (n, size int64) {
 		}
 	}
 	return n, size
+}
+
+// TestGitSubmodulePathOutsideRepository: a tree entry named ".." (git fsck
+// refuses it; git mktree and a push without fsck let it in) can put a
+// submodule's path outside the repository, "../../../other/.git". Its
+// repository is looked for under .git/modules/<path>, which is then another
+// repository on the same disk: it must not be opened, and its keys must
+// not reach this repository's report.
+func TestGitSubmodulePathOutsideRepository(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	other := testgit.New(t, filepath.Join(root, "other"))
+	other.Write("secret.env", "LOFTY_API_KEY="+gitKey("another repository")+"\n")
+	other.Commit("a key of another repository")
+
+	if err := os.Mkdir(filepath.Join(root, "a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	evil := testgit.New(t, filepath.Join(root, "a", "evil"))
+	mktree := func(entry string) string {
+		out, ok := evil.Try(entry+"\n", "mktree")
+		if !ok {
+			t.Fatalf("git mktree: %s", out)
+		}
+		return strings.TrimSpace(out)
+	}
+	tree := mktree("160000 commit " + other.Git("rev-parse", "HEAD")[:40] + "\t.git")
+	tree = mktree("040000 tree " + tree + "\tother")
+	for range 4 { // .git/modules/../../../.. is root
+		tree = mktree("040000 tree " + tree + "\t..")
+	}
+	evil.Git("update-ref", "refs/heads/main", evil.CommitTree(tree, nil, 0, "a submodule outside"))
+
+	code, stdout, stderr := runGit(t, nil, "", "git", "--recurse-submodules", "--format", "json", evil.Dir)
+	rep := parseReport(t, stdout)
+	if code != 0 || len(rep.Findings) != 0 {
+		t.Errorf("exit %d, findings %+v: the scan read a repository outside the one scanned\n%s", code, rep.Findings, stderr)
+	}
+	if !strings.Contains(stderr, "../../../../other/.git: ") || !strings.Contains(stderr, "not scanned") {
+		t.Errorf("stderr %q: want a warning naming the submodule as not scanned", stderr)
+	}
 }
