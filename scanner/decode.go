@@ -271,8 +271,8 @@ func (c *codec) segmentEnd(buf []byte, start int) int {
 			i++
 		}
 		lineLen := i - lineStart
-		next, ok := nextLine(buf, i, len(buf))
-		if !ok || c.val[buf[next]] == 0xff || !c.continues(buf, next, lineLen, prevLen) {
+		next, indented, ok := nextLine(buf, i, len(buf))
+		if !ok || c.val[buf[next]] == 0xff || !c.continues(buf, next, lineLen, prevLen) || indented && !c.wrapped(lineLen, prevLen) {
 			return i
 		}
 		prevLen = lineLen

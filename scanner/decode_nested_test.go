@@ -113,6 +113,15 @@ func TestNestedEncodings(t *testing.T) {
 	}, indentedB64(76, "\n", "    "), std, layer{"", func(s string) string { return s }, func(off int) int { return off }}))
 	tests[len(tests)-1].want[0].Encoding = "base64/base64"
 
+	// An indented value after a line that ends in letters, or in a token's
+	// signature, is decoded from its own start (FuzzScan's seed
+	// 01436226e0ceda78: joined to the line before, a nested key was missed).
+	for _, before := range []string{"The key below, encoded twice", "sig: x.y.41yQCTFAM6GEpibLmS01U66D5poLdQuxJxDL8cSTxpU"} {
+		tests = append(tests, nestedCase("indented after "+before[:3], keyActive, []string{
+			before + "\n    %s\n", "%s",
+		}, std, hexLower))
+	}
+
 	// A Secret whose value is a base64 .env file holding a base64 key.
 	for pad := range 3 {
 		tests = append(tests, nestedCase("secret of an env file alignment "+string(rune('0'+pad)), keyForever, []string{

@@ -96,7 +96,7 @@ func (w *window) covers(h, phase int) bool {
 // codec's characters to its end: up to a line break, the end, or (base64)
 // '=' padding.
 func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
-	if lineLen == prevLen || slices.Contains(c.widths, lineLen) {
+	if c.wrapped(lineLen, prevLen) {
 		return true
 	}
 	if c == &hexCodec {
@@ -119,32 +119,49 @@ func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
 // maxIndent is the most blanks a wrapped line may start with and still
 // continue the line before: encoded text in a YAML block scalar (Helm
 // values, a Secret's multi-line value) or an indented heredoc is wrapped
-// and indented, and its indentation is not part of it.
+// and indented, and its indentation is not part of it. An indented line
+// continues only a line as long as a wrapped one (wrapped): other text
+// that ends in letters or digits ("the key, encoded twice" then an
+// indented base64 value, or a token's signature) would otherwise be glued
+// to the value's start, and a key nested in it decoded from the wrong
+// place and missed.
 const maxIndent = 32
 
 // nextLine reports whether buf[i:] starts a line break (LF or CRLF), and
 // where the next line's text starts after it and its indentation; that
-// text starts before end.
-func nextLine(buf []byte, i, end int) (int, bool) {
+// text starts before end. indented says the next line is indented.
+func nextLine(buf []byte, i, end int) (next int, indented, ok bool) {
 	switch {
 	case i < end && buf[i] == '\n':
 		i++
 	case i+1 < end && buf[i] == '\r' && buf[i+1] == '\n':
 		i += 2
 	default:
-		return 0, false
+		return 0, false, false
 	}
-	for n := 0; i < end && n < maxIndent && (buf[i] == ' ' || buf[i] == '\t'); n++ {
+	k := 0
+	for ; i < end && k < maxIndent && (buf[i] == ' ' || buf[i] == '\t'); k++ {
 		i++
 	}
-	return i, i < end
+	return i, k > 0, i < end
 }
 
-// prevLine is nextLine backwards: whether the text at buf[lo:] starts a
-// line (after its indentation) that follows a line break, and where that
-// line break starts.
-func prevLine(buf []byte, lo int) (int, bool) {
-	for n := 0; lo > 0 && n < maxIndent && (buf[lo-1] == ' ' || buf[lo-1] == '\t'); n++ {
+// wrapped reports whether a line of lineLen characters of c, after one of
+// prevLen (or -1), is as long as a wrapped line: a width c's tools wrap
+// at, or the line before's.
+func (c *codec) wrapped(lineLen, prevLen int) bool {
+	return lineLen == prevLen || slices.Contains(c.widths, lineLen)
+}
+
+// prevLine is nextLine backwards for c's text: whether the text at buf[lo:]
+// starts a line (after its indentation) that follows a line break, and
+// where that line break starts. An indented line follows only a line of
+// c's text as long as a wrapped one, or as long as itself (its text is
+// read at most b64Back characters back and forth).
+func prevLine(buf []byte, lo int, c *codec) (int, bool) {
+	text := lo
+	k := 0
+	for ; lo > 0 && k < maxIndent && (buf[lo-1] == ' ' || buf[lo-1] == '\t'); k++ {
 		lo--
 	}
 	if lo == 0 || buf[lo-1] != '\n' {
@@ -153,6 +170,19 @@ func prevLine(buf []byte, lo int) (int, bool) {
 	lo--
 	if lo > 0 && buf[lo-1] == '\r' {
 		lo--
+	}
+	if k > 0 {
+		p := lo
+		for p > 0 && lo-p < b64Back && c.val[buf[p-1]] != 0xff {
+			p--
+		}
+		q := text
+		for q < len(buf) && q-text < b64Back && c.val[buf[q]] != 0xff {
+			q++
+		}
+		if !c.wrapped(lo-p, q-text) {
+			return 0, false
+		}
 	}
 	return lo, true
 }
@@ -175,7 +205,7 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 			n++
 			continue
 		}
-		brk, ok := prevLine(buf, lo)
+		brk, ok := prevLine(buf, lo, c)
 		if !ok || brk == 0 || c.val[buf[brk-1]] == 0xff {
 			break
 		}
@@ -203,12 +233,12 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 			n++
 			continue
 		}
-		next, ok := nextLine(buf, i, end) // where the next line's text starts, if this is a line break
+		next, indented, ok := nextLine(buf, i, end) // where the next line's text starts, if this is a line break
 		if !ok || c.val[buf[next]] == 0xff {
 			break
 		}
 		lineLen := len(w.off) - lineStart
-		if i > h && !c.continues(buf, next, lineLen, prevLen) {
+		if i > h && (!c.continues(buf, next, lineLen, prevLen) || indented && !c.wrapped(lineLen, prevLen)) {
 			break
 		}
 		lineStart, prevLen = len(w.off), lineLen
