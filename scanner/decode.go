@@ -272,7 +272,7 @@ func (c *codec) segmentEnd(buf []byte, start int) int {
 		}
 		lineLen := i - lineStart
 		next, indented, ok := nextLine(buf, i, len(buf))
-		if !ok || c.val[buf[next]] == 0xff || !c.continues(buf, next, lineLen, prevLen) || indented && !c.wrapped(lineLen, prevLen) {
+		if !ok || c.val[buf[next]] == 0xff || !c.continues(buf, next, lineLen, prevLen) || indented && !c.indentedContinues(buf, next, lineLen, prevLen) {
 			return i
 		}
 		prevLen = lineLen

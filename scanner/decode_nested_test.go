@@ -143,6 +143,10 @@ func TestNestedEncodings(t *testing.T) {
 		{"wrapped crlf/url", []layer{wrappedB64(64, "\r\n"), url}},
 		{"wrapped indented/std", []layer{indentedB64(76, "\n", "  "), std}},
 		{"wrapped indented crlf/hex", []layer{indentedB64(64, "\r\n", "\t"), hexLower}},
+		// Wrapped at a width no base64 tool has (fold -w 60, an editor's
+		// 80 columns): the lines are as long as each other.
+		{"wrapped indented 60/std", []layer{indentedB64(60, "\n", "    "), std}},
+		{"wrapped indented 80 crlf/hex", []layer{indentedB64(80, "\r\n", "  "), hexLower}},
 		{"utf-16/base64", []layer{utf16LE, std}},
 		{"base64/utf-16", []layer{std, utf16LE}},
 		{"hex/utf-16", []layer{hexLower, utf16LE}},

@@ -153,6 +153,25 @@ func (c *codec) wrapped(lineLen, prevLen int) bool {
 	return lineLen == prevLen || slices.Contains(c.widths, lineLen)
 }
 
+// indentedContinues reports whether the indented line of c's text at
+// buf[next:] continues a line of lineLen characters after one of prevLen
+// (or -1): the line is as long as a wrapped one (wrapped), or it is the
+// first of its run and the next is as long as it, text wrapped at a width
+// other than c's tools' (fold -w 60, an editor's 80 columns).
+func (c *codec) indentedContinues(buf []byte, next, lineLen, prevLen int) bool {
+	if c.wrapped(lineLen, prevLen) {
+		return true
+	}
+	if prevLen >= 0 {
+		return false
+	}
+	j := next
+	for j < len(buf) && j-next <= lineLen && c.val[buf[j]] != 0xff {
+		j++
+	}
+	return j-next == lineLen
+}
+
 // prevLine is nextLine backwards for c's text: whether the text at buf[lo:]
 // starts a line (after its indentation) that follows a line break, and
 // where that line break starts. An indented line follows only a line of
@@ -238,7 +257,7 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 			break
 		}
 		lineLen := len(w.off) - lineStart
-		if i > h && (!c.continues(buf, next, lineLen, prevLen) || indented && !c.wrapped(lineLen, prevLen)) {
+		if i > h && (!c.continues(buf, next, lineLen, prevLen) || indented && !c.indentedContinues(buf, next, lineLen, prevLen)) {
 			break
 		}
 		lineStart, prevLen = len(w.off), lineLen
