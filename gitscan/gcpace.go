@@ -42,8 +42,9 @@ var pace struct {
 }
 
 // paceCollector paces the collector (see above) until the returned
-// function is called, unless GOGC was set by the person running the scan,
-// whose setting is left as it is.
+// function is called (once or more: the first ends this scan's share),
+// unless GOGC was set by the person running the scan, whose setting is
+// left as it is.
 func paceCollector() (stop func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
@@ -55,12 +56,15 @@ func paceCollector() (stop func()) {
 		pace.old = debug.SetGCPercent(100)
 		setPercentLocked(pace.gen)
 	}
+	var once sync.Once
 	return func() {
-		pace.Lock()
-		defer pace.Unlock()
-		if pace.scans--; pace.scans == 0 {
-			debug.SetGCPercent(pace.old)
-		}
+		once.Do(func() {
+			pace.Lock()
+			defer pace.Unlock()
+			if pace.scans--; pace.scans == 0 {
+				debug.SetGCPercent(pace.old)
+			}
+		})
 	}
 }
 

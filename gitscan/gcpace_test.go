@@ -45,6 +45,12 @@ func TestPaceCollector(t *testing.T) {
 	waitPercent(t, func(p int) bool { return p == minGCPercent })
 	runtime.KeepAlive(live)
 	live = nil
+	other := paceCollector() // another scan, ended first, and whose stop is called twice
+	other()
+	other()
+	if p := gcPercent(); p == 150 {
+		t.Fatal("a second scan's end, its stop called twice, ended the first's pacing")
+	}
 	stop()
 	if p := gcPercent(); p != 150 {
 		t.Fatalf("percent %d after the scan, want the 150 set before it", p)
