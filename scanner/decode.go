@@ -271,12 +271,18 @@ func (c *codec) segmentEnd(buf []byte, start int) int {
 			i++
 		}
 		lineLen := i - lineStart
-		next, indented, ok := nextLine(buf, i, len(buf))
-		if !ok || c.val[buf[next]] == 0xff || !c.continues(buf, next, lineLen, prevLen) || indented && !c.indentedContinues(buf, next, lineLen, prevLen) {
+		next := i
+		if next < len(buf) && buf[next] == '\r' {
+			next++
+		}
+		if next >= len(buf) || buf[next] != '\n' || next+1 >= len(buf) || c.val[buf[next+1]] == 0xff {
+			return i
+		}
+		if !c.continues(buf, next+1, lineLen, prevLen) {
 			return i
 		}
 		prevLen = lineLen
-		i = next
+		i = next + 1
 	}
 }
 

@@ -2,7 +2,6 @@ package scanner
 
 import (
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,25 +129,6 @@ func TestBase64(t *testing.T) {
 			tests = append(tests, decodeCase{"wrapped at 76 " + map[string]string{"\n": "LF", "\r\n": "CRLF"}[eol] + " alignment " + string(rune('0'+off%3)),
 				[]byte("begin\n" + wrapped + "end\n"),
 				[]wantFinding{{Line: 2 + i/76, Column: 1 + i%76, Encoding: "base64", Token: keyActive}}})
-		}
-	}
-
-	// Wrapped and indented, as a YAML block scalar holds it (Helm values,
-	// a Secret's multi-line value): the indentation is not part of the text.
-	for _, indent := range []string{"  ", "    ", "\t"} {
-		for _, width := range []int{64, 76} {
-			for _, eol := range []string{"\n", "\r\n"} {
-				for pad := range 3 {
-					text := strings.Repeat("#", pad) + "LOFTY_API_KEY=" + keyActive + "\n"
-					off := strings.Index(text, keyActive)
-					lines := strings.SplitAfter(wrapLines(base64.StdEncoding.EncodeToString([]byte(text)), width, eol), eol)
-					block := "values:\n  secret: |" + eol + indent + strings.Join(lines[:len(lines)-1], indent) + "  next: 1" + eol
-					i := off / 3 * 4
-					tests = append(tests, decodeCase{fmt.Sprintf("wrapped at %d, indented %q, %q, alignment %d", width, indent, eol, off%3),
-						[]byte(block),
-						[]wantFinding{{Line: 3 + i/width, Column: len(indent) + 1 + i%width, Encoding: "base64", Token: keyActive}}})
-				}
-			}
 		}
 	}
 

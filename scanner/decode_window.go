@@ -96,7 +96,7 @@ func (w *window) covers(h, phase int) bool {
 // codec's characters to its end: up to a line break, the end, or (base64)
 // '=' padding.
 func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
-	if c.wrapped(lineLen, prevLen) {
+	if lineLen == prevLen || slices.Contains(c.widths, lineLen) {
 		return true
 	}
 	if c == &hexCodec {
@@ -116,96 +116,6 @@ func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
 	return j == len(buf) || buf[j] == '\n' || buf[j] == '\r'
 }
 
-// maxIndent is the most blanks a wrapped line may start with and still
-// continue the line before: encoded text in a YAML block scalar (Helm
-// values, a Secret's multi-line value) or an indented heredoc is wrapped
-// and indented, and its indentation is not part of it. An indented line
-// continues only a line as long as a wrapped one (wrapped): other text
-// that ends in letters or digits ("the key, encoded twice" then an
-// indented base64 value, or a token's signature) would otherwise be glued
-// to the value's start, and a key nested in it decoded from the wrong
-// place and missed.
-const maxIndent = 32
-
-// nextLine reports whether buf[i:] starts a line break (LF or CRLF), and
-// where the next line's text starts after it and its indentation; that
-// text starts before end. indented says the next line is indented.
-func nextLine(buf []byte, i, end int) (next int, indented, ok bool) {
-	switch {
-	case i < end && buf[i] == '\n':
-		i++
-	case i+1 < end && buf[i] == '\r' && buf[i+1] == '\n':
-		i += 2
-	default:
-		return 0, false, false
-	}
-	k := 0
-	for ; i < end && k < maxIndent && (buf[i] == ' ' || buf[i] == '\t'); k++ {
-		i++
-	}
-	return i, k > 0, i < end
-}
-
-// wrapped reports whether a line of lineLen characters of c, after one of
-// prevLen (or -1), is as long as a wrapped line: a width c's tools wrap
-// at, or the line before's.
-func (c *codec) wrapped(lineLen, prevLen int) bool {
-	return lineLen == prevLen || slices.Contains(c.widths, lineLen)
-}
-
-// indentedContinues reports whether the indented line of c's text at
-// buf[next:] continues a line of lineLen characters after one of prevLen
-// (or -1): the line is as long as a wrapped one (wrapped), or it is the
-// first of its run and the next is as long as it, text wrapped at a width
-// other than c's tools' (fold -w 60, an editor's 80 columns).
-func (c *codec) indentedContinues(buf []byte, next, lineLen, prevLen int) bool {
-	if c.wrapped(lineLen, prevLen) {
-		return true
-	}
-	if prevLen >= 0 {
-		return false
-	}
-	j := next
-	for j < len(buf) && j-next <= lineLen && c.val[buf[j]] != 0xff {
-		j++
-	}
-	return j-next == lineLen
-}
-
-// prevLine is nextLine backwards for c's text: whether the text at buf[lo:]
-// starts a line (after its indentation) that follows a line break, and
-// where that line break starts. An indented line follows only a line of
-// c's text as long as a wrapped one, or as long as itself (its text is
-// read at most b64Back characters back and forth).
-func prevLine(buf []byte, lo int, c *codec) (int, bool) {
-	text := lo
-	k := 0
-	for ; lo > 0 && k < maxIndent && (buf[lo-1] == ' ' || buf[lo-1] == '\t'); k++ {
-		lo--
-	}
-	if lo == 0 || buf[lo-1] != '\n' {
-		return 0, false
-	}
-	lo--
-	if lo > 0 && buf[lo-1] == '\r' {
-		lo--
-	}
-	if k > 0 {
-		p := lo
-		for p > 0 && lo-p < b64Back && c.val[buf[p-1]] != 0xff {
-			p--
-		}
-		q := text
-		for q < len(buf) && q-text < b64Back && c.val[buf[q]] != 0xff {
-			q++
-		}
-		if !c.wrapped(lo-p, q-text) {
-			return 0, false
-		}
-	}
-	return lo, true
-}
-
 // decodeWindow decodes the run of c's text around the character at buf[h:],
 // aligned so that h is phase characters into its unit. Single line breaks
 // between lines that continue the text are joined. It returns nil when the
@@ -219,16 +129,21 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 	// Walk back over characters and single line breaks.
 	lo := h
 	for n := 0; lo > 0 && n < b64Back; {
-		if c.val[buf[lo-1]] != 0xff {
+		ch := buf[lo-1]
+		if c.val[ch] != 0xff {
 			lo--
 			n++
 			continue
 		}
-		brk, ok := prevLine(buf, lo, c)
-		if !ok || brk == 0 || c.val[buf[brk-1]] == 0xff {
-			break
+		if ch == '\n' && lo >= 2 && c.val[buf[lo-2]] != 0xff {
+			lo--
+			continue
 		}
-		lo = brk
+		if ch == '\n' && lo >= 3 && buf[lo-2] == '\r' && c.val[buf[lo-3]] != 0xff {
+			lo -= 2
+			continue
+		}
+		break
 	}
 	w := f.window()
 	w.codec = c
@@ -252,12 +167,17 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 			n++
 			continue
 		}
-		next, indented, ok := nextLine(buf, i, end) // where the next line's text starts, if this is a line break
-		if !ok || c.val[buf[next]] == 0xff {
+		next := i + 1 // where the next line starts, if this is a line break
+		if ch == '\r' && i+1 < len(buf) && buf[i+1] == '\n' {
+			next++
+		} else if ch != '\n' {
+			break
+		}
+		if next >= end || c.val[buf[next]] == 0xff {
 			break
 		}
 		lineLen := len(w.off) - lineStart
-		if i > h && (!c.continues(buf, next, lineLen, prevLen) || indented && !c.indentedContinues(buf, next, lineLen, prevLen)) {
+		if i > h && !c.continues(buf, next, lineLen, prevLen) {
 			break
 		}
 		lineStart, prevLen = len(w.off), lineLen

@@ -18,10 +18,6 @@ import (
 // replacement text spliced into the same bits. The text around it decodes
 // as before.
 
-// maxIndent is the most blanks a wrapped line may start with, as the
-// scanner reads wrapped base64 (scanner's maxIndent).
-const maxIndent = 32
-
 // segment is the stored text of one encoded occurrence and what replaces
 // it: the same number of bytes, with line breaks where they were.
 type segment struct {
@@ -65,8 +61,7 @@ func locateBase64(r io.Reader, line, column int, secret, fp string, inner string
 	}
 	// The longest text base64 of the key can take: 4 characters for 3
 	// bytes, a group either side, and up to 2 bytes of line break after
-	// every character (a window too short only fails to locate; lines
-	// that wrap at 64 or 76 leave room for their indentation).
+	// every character (a window too short only fails to locate).
 	n := (len(olds[0])+6)/3*4 + 8
 	const back = 16 // read from a little before the column: a column counted differently
 	before, win, err := readWindow(bufio.NewReaderSize(r, 64<<10), line, column, back, 3*n)
@@ -170,15 +165,7 @@ func spliceAt(text []byte, s int, old, rep []byte) (segment, bool) {
 		if text[j] == '\r' && j+1 < len(text) && text[j+1] == '\n' {
 			j++
 		}
-		if text[j] != '\n' {
-			break
-		}
-		// The next line's indentation, as the scanner skips it (a YAML
-		// block scalar indents wrapped base64).
-		for n := 0; j+1 < len(text) && n < maxIndent && (text[j+1] == ' ' || text[j+1] == '\t'); n++ {
-			j++
-		}
-		if j+1 >= len(text) || b64value[text[j+1]] == 0xff {
+		if text[j] != '\n' || j+1 >= len(text) || b64value[text[j+1]] == 0xff {
 			break
 		}
 		i = j
