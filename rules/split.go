@@ -24,12 +24,7 @@ import (
 // a backslash line continuation, comments) up to the quote that opens
 // another literal whose text goes on with base64url, the text goes on
 // there; a backslash that ends a line goes on at the next line's first
-// byte. A key hard-wrapped across lines with nothing to join them (fold, a
-// mail body, a YAML block scalar) goes on at the next line's text, after
-// its indentation, where the line break cuts the key short: before its
-// signature, or before the signature is as long as its alg makes them (see
-// cutShort); a whole token is never joined with the line after it.
-// Anything else ends the text. The work is bounded: the joined text
+// byte. Anything else ends the text. The work is bounded: the joined text
 // is at most maxJoinText bytes, the pieces lie within maxJoinSpan bytes of
 // the first, and the text between two pieces is at most maxJoinGap bytes.
 //
@@ -75,14 +70,11 @@ type piece struct{ text, buf int }
 // nearest quote before start on its line), followed by concatenation and
 // a literal, or a backslash that ends the line.
 func (j *joiner) begin(buf []byte, start, stop int) bool {
-	if stop < len(buf) && (buf[stop] == '\n' || buf[stop] == '\r') && !cutShort(buf[start:stop]) {
-		return false // the common case of a whole token at a line's end, at once
-	}
 	*j = joiner{buf: buf, quote: openingQuote(buf, start), limit: min(len(buf), start+maxJoinSpan)}
 	if stop >= j.limit {
 		return false
 	}
-	next, ok := j.continuesAfter(buf[start:stop], stop)
+	next, ok := j.continues(stop)
 	if !ok {
 		return false
 	}
@@ -104,9 +96,6 @@ func mayContinue(buf []byte, stop int) bool {
 	}
 	if c := buf[stop]; c == '\\' {
 		return true
-	} else if c == '\n' || c == '\r' {
-		_, ok := wrappedLine(buf, stop, len(buf))
-		return ok
 	} else if !isQuote(c) || stop+1 >= len(buf) {
 		return false
 	}
@@ -141,20 +130,11 @@ func openingQuote(buf []byte, start int) byte {
 
 // continues reports where the text goes on when the current piece stops
 // at buf[i], a byte that is not of a token, and whether it does.
-func (j *joiner) continues(i int) (int, bool) { return j.continuesAfter(j.text, i) }
-
-// continuesAfter is continues with text the token's text so far.
-func (j *joiner) continuesAfter(text []byte, i int) (int, bool) {
+func (j *joiner) continues(i int) (int, bool) {
 	buf := j.buf
 	if n := lineContinuation(buf, i); n > 0 {
 		if i+n < j.limit && tokenByte[buf[i+n]] {
 			return i + n, true
-		}
-		return 0, false
-	}
-	if next, ok := wrappedLine(buf, i, j.limit); ok {
-		if cutShort(text) {
-			return next, true
 		}
 		return 0, false
 	}
@@ -171,123 +151,6 @@ func (j *joiner) continuesAfter(text []byte, i int) (int, bool) {
 	}
 	j.quote = q
 	return k, true
-}
-
-// maxIndent is the most blanks a wrapped line of a key may start with.
-const maxIndent = 32
-
-// wrappedLine reports whether buf[i:] is a line break (LF or CRLF) after
-// which the next line's text, past up to maxIndent blanks, starts with a
-// byte of a token before limit, and where that text starts.
-func wrappedLine(buf []byte, i, limit int) (int, bool) {
-	switch {
-	case i < limit && buf[i] == '\n':
-		i++
-	case i+1 < limit && buf[i] == '\r' && buf[i+1] == '\n':
-		i += 2
-	default:
-		return 0, false
-	}
-	for n := 0; i < limit && n < maxIndent && (buf[i] == ' ' || buf[i] == '\t'); n++ {
-		i++
-	}
-	return i, i < limit && tokenByte[buf[i]]
-}
-
-// cutShort reports whether text, a token's text up to a line break, is
-// cut short by it, so that the token goes on at the next line: its header
-// (from its first "eyJ" or its last) is a JWS header's start ({" and a
-// letter) not yet ended, or a whole header whose alg is known (from its
-// first "eyJ" or its last, as endAtWholeSignature reads it) and the text
-// has not reached its signature, or the signature is shorter than the
-// longest that alg makes and not as long as any. A header of no known alg
-// may be text joined before the key ("eyJ.x" and a continued line): the
-// token from the next "eyJ" is tried, three at most. Anything else (a
-// whole token, "eyJ" alone) ends at the line break.
-func cutShort(text []byte) bool {
-	from := 0
-	for range 4 {
-		short, known := cutShortFrom(text[from:])
-		if known {
-			return short
-		}
-		i := bytes.Index(text[from+1:], prefix)
-		if i < 0 {
-			return false
-		}
-		from += 1 + i
-	}
-	return false
-}
-
-// minHeader is the length of the shortest JWS header, {"alg":"x"}, in
-// base64url characters.
-const minHeader = 15
-
-// cutShortFrom is cutShort for the token whose header starts text; known
-// is false when its header is whole and of no alg known.
-func cutShortFrom(text []byte) (short, known bool) {
-	d1 := bytes.IndexByte(text, '.')
-	if d1 < 0 {
-		last := bytes.LastIndex(text, prefix)
-		return headerStart(text) || last > 0 && headerStart(text[last:]), true
-	}
-	sig := -1 // no signature yet
-	if d2 := bytes.IndexByte(text[d1+1:], '.'); d2 >= 0 {
-		sig = len(bytes.TrimRight(text[d1+1+d2+1:], "="))
-		if d1 >= minHeader && wholeSigLength[sig] {
-			return false, true // whole for some alg: most tokens, without decoding a header
-		}
-	}
-	lengths := sigLengths[algOf(text[:d1])]
-	if last := bytes.LastIndex(text[1:d1], prefix); last >= 0 {
-		lengths = append(lengths[:len(lengths):len(lengths)], sigLengths[algOf(text[1+last:d1])]...)
-	}
-	if len(lengths) == 0 {
-		return false, false
-	}
-	longest := 0
-	for _, n := range lengths {
-		longest = max(longest, base64.RawURLEncoding.EncodedLen(n))
-	}
-	return sig < longest, true
-}
-
-// wholeSigLength marks the lengths of the signatures of every alg of
-// sigLengths, in base64url characters.
-var wholeSigLength = func() map[int]bool {
-	m := map[int]bool{}
-	for _, ns := range sigLengths {
-		for _, n := range ns {
-			m[base64.RawURLEncoding.EncodedLen(n)] = true
-		}
-	}
-	return m
-}()
-
-// headerStart reports whether text begins as a JWS header does: its first
-// four characters decode to {" and a letter, or it is "eyJ" ({").
-func headerStart(text []byte) bool {
-	var b [3]byte
-	if len(text) < 4 {
-		return string(text) == string(prefix)
-	}
-	if _, err := base64.RawURLEncoding.Decode(b[:], text[:4]); err != nil {
-		return false
-	}
-	c := b[2] | 0x20
-	return b[0] == '{' && b[1] == '"' && c >= 'a' && c <= 'z'
-}
-
-// loftyHeader is the header segment of Lofty's keys, {"alg":"HS256"}.
-const loftyHeader = "eyJhbGciOiJIUzI1NiJ9"
-
-// algOf is headerAlg, without decoding the header of Lofty's keys.
-func algOf(seg []byte) string {
-	if string(seg) == loftyHeader {
-		return "HS256"
-	}
-	return headerAlg(seg)
 }
 
 // lineContinuation returns the length of a backslash that ends a line at

@@ -14,7 +14,7 @@
 // A key is replaced in every form loftyscan decodes, wherever it is (see
 // keyForms), by a text of its own length (see replacementText), so files
 // keep their layout; base64 wrapped across lines inside a key, and a key
-// written in pieces (string literals joined, a continued or wrapped line),
+// written in pieces (string literals joined, a continued line),
 // are read back from their blob and replaced where they were found (see
 // locateBase64, locateSplit).
 package remediate

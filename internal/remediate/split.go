@@ -7,8 +7,7 @@ import (
 )
 
 // Keys written in pieces: string literals the language joins ("eyJ..."
-// "eyJ..."), a line continued with a backslash, a key hard-wrapped across
-// lines. The scanner joins them and reports the key at its first piece;
+// "eyJ..."), a line continued with a backslash. The scanner joins them and reports the key at its first piece;
 // the key is not in the file as one string, so no form of it matches. The
 // occurrence is read back from its blob at that line and column, and each
 // of the key's characters is replaced where it is, the text between the
