@@ -163,7 +163,10 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 }
 
 // unselected returns the commits of cs that neither sel nor its boundary
-// holds, in their order: what walkHidden would look further at.
+// holds, in their order: what walkHidden would look further at. Its index
+// of sel is not kept for walkHidden: held through the walk, it would cost
+// the memory cutting the list saves (walkHidden builds its own, about a
+// tenth of a second at a million commits).
 func unselected(sel *selection, cs []plumbing.Hash) []plumbing.Hash {
 	x := newSelIndex(sel)
 	var out []plumbing.Hash

@@ -119,22 +119,11 @@ func TestWalkHiddenHoldsNoNodePerCommit(t *testing.T) {
 	d3 := commitTree()
 	all = append(all, d3, d2, d1)
 
-	repo, err := FindRepository(r.Dir)
-	if err != nil {
-		t.Fatal(err)
+	g, gs, run, sel := selectEverything(t, r)
+	if len(sel.commits) != n {
+		t.Fatalf("selection: %d commits, want %d", len(sel.commits), n)
 	}
-	g, err := repo.open(tuning{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.close() })
-	gs := newGitSink(&scanner.Collector{})
-	run := scanner.New(scanner.DefaultOptions()).Start(gs)
 	ctx := context.Background()
-	sel, err := g.selectCommits(ctx, run, revSet{all: true})
-	if err != nil || len(sel.commits) != n {
-		t.Fatalf("selection: %d commits, %v", len(sel.commits), err)
-	}
 	dangling := make([]plumbing.Hash, len(all))
 	for i, h := range all {
 		dangling[i] = plumbing.NewHash(h)
@@ -184,22 +173,8 @@ func TestWalkListsOnlyUnsweptBlobs(t *testing.T) {
 		r.Write(fmt.Sprintf("f%d.txt", i), fmt.Sprintf("content %d\n", i))
 		r.Commit(fmt.Sprintf("commit %d", i))
 	}
-	repo, err := FindRepository(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := repo.open(tuning{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.close() })
+	g, gs, run, sel := selectEverything(t, r)
 	ctx := context.Background()
-	gs := newGitSink(&scanner.Collector{})
-	run := scanner.New(scanner.DefaultOptions()).Start(gs)
-	sel, err := g.selectCommits(ctx, run, revSet{all: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	all := g.walkHistoryExposing(ctx, run, gs, sel, nil, nil)
 	if len(all.blobs) != 5 {
 		t.Fatalf("%d blobs listed with nothing swept, want 5", len(all.blobs))
@@ -214,4 +189,22 @@ func TestWalkListsOnlyUnsweptBlobs(t *testing.T) {
 			t.Errorf("blob %s swept: its origin is not registered (%v, %v)", h, o, ok)
 		}
 	}
+}
+
+// selectEverything opens r, closed when the test ends, and selects every
+// commit its refs reach, as a scan of everything does.
+func selectEverything(t *testing.T, r *testgit.Repo) (*gitRepo, *gitSink, *scanner.Run, *selection) {
+	t.Helper()
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.close() })
+	gs := newGitSink(&scanner.Collector{})
+	run := scanner.New(scanner.DefaultOptions()).Start(gs)
+	sel, err := g.selectCommits(context.Background(), run, revSet{all: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, gs, run, sel
 }

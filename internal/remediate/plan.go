@@ -141,7 +141,7 @@ func BuildPlan(ctx context.Context, keys []Key, facts Facts, opts Options) (*Pla
 		return nil, fmt.Errorf("writing the blob callback: %w", err)
 	}
 	p.RewriteNotes = []string{
-		"The replacements file holds each key in every form loftyscan decodes: plain, UTF-16, hex, and base64 of the key or of its UTF-16 text at each of base64's three alignments, in both alphabets, wherever it is; and base64 wrapped across lines inside a key and keys written in pieces (string literals joined, a continued or wrapped line), exactly as stored where the scan found them. Never print it or copy it into the repository.",
+		"The replacements file holds each key in every form loftyscan decodes: plain, UTF-16, hex, and base64 of the key or of its UTF-16 text at each of base64's three alignments, in both alphabets, wherever it is; and base64 wrapped across lines inside a key and keys written in pieces (string literals joined, a continued line), exactly as stored where the scan found them. Never print it or copy it into the repository.",
 		"--replace-text applies it to files, --replace-message to commit and tag messages, and the blob callback to the files --replace-text skips (a zero byte in their first 8 KiB: UTF-16 text, databases, compiled files).",
 		"Each key becomes ***REMOVED-LOFTY-KEY-<first 8 of its fingerprint>*** padded with * to the key's length, so every file keeps its size and layout; every other byte is left as it was.",
 		"Rewriting changes the hash of every commit from the first one with a key on: everyone re-clones afterwards.",

@@ -7,8 +7,9 @@ import (
 )
 
 // Keys written in pieces: string literals the language joins ("eyJ..."
-// "eyJ..."), a line continued with a backslash. The scanner joins them and reports the key at its first piece;
-// the key is not in the file as one string, so no form of it matches. The
+// "eyJ..."), a line continued with a backslash. The scanner joins them
+// and reports the key at its first piece; the key is not in the file as
+// one string, so no form of it matches. The
 // occurrence is read back from its blob at that line and column, and each
 // of the key's characters is replaced where it is, the text between the
 // pieces (quotes, operators, line breaks, indentation) kept.
