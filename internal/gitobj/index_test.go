@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // syntheticIndex makes a version 2 pack index of n names (SHA-1s of the
@@ -56,8 +57,14 @@ func TestIndexFind(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 3, 17, 256, 1000, 40_000} {
 		x := syntheticIndex(n)
 		checkFind(t, x, n)
-		x.hashed.Store(newNameTable(x)) // as after many lookups
+		tab := newNameTable(x)
+		x.hashed.Store(tab) // as after many lookups
 		checkFind(t, x, n)
+		// 6 bytes an object: at a million commits (4 million objects)
+		// the table is a quarter of what a scan holds at its peak.
+		if size := len(tab.slots) * int(unsafe.Sizeof(tab.slots[0])); size > 6*n+4 {
+			t.Errorf("%d names: a table of %d bytes", n, size)
+		}
 	}
 }
 
