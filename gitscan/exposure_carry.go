@@ -131,7 +131,7 @@ func newCarryDiff(x *exposer, ctx context.Context) *carryDiff {
 // parents first.
 func (d *carryDiff) commitFiles() []int32 {
 	n := d.x.graph.len()
-	counts := make([]keyCounts, n)
+	counts := newCommitCounts(n)
 	files := make([]int32, n)
 	for i := range n {
 		if d.stopped() {
@@ -144,27 +144,61 @@ func (d *carryDiff) commitFiles() []int32 {
 
 // commitAt works out the counts and file keys of commit i of the order,
 // whose parents' are worked out.
-func (d *carryDiff) commitAt(i int, counts []keyCounts, files []int32) {
+func (d *carryDiff) commitAt(i int, counts *commitCounts, files []int32) {
 	x := d.x
 	tree := x.graph.tree(i)
 	p := x.firstParent(i)
 	c, counted := d.counted(tree, "")
 	switch {
 	case p < 0:
-		counts[i] = d.treeCounts(tree, "", 0)
+		counts.set(i, d.treeCounts(tree, "", 0))
 	case x.graph.tree(p) == tree:
-		counts[i], files[i] = counts[p], files[p]
+		counts.same(i, p)
+		files[i] = files[p]
 		return
 	case counted: // counted whole before, as a folder or a root
-		counts[i] = c
+		counts.set(i, c)
 	default:
-		counts[i] = d.diff(counts[p], tree, x.graph.tree(p))
-		if len(counts[i]) == len(counts[p]) && (len(counts[i]) == 0 || &counts[i][0] == &counts[p][0]) {
+		pc := counts.of(p)
+		c := d.diff(pc, tree, x.graph.tree(p))
+		if len(c) == len(pc) && (len(c) == 0 || &c[0] == &pc[0]) {
+			counts.same(i, p)
 			files[i] = files[p]
 			return
 		}
+		counts.set(i, c)
 	}
-	files[i] = x.setOf(counts[i])
+	files[i] = x.setOf(counts.of(i))
+}
+
+// commitCounts is the counts of each commit of the order, kept until the
+// walk is done with its children. Most commits change no file with a key
+// and carry their parent's counts: each commit holds the 4-byte number of
+// its counts among the different ones, not a slice of 24 bytes (24 MB at
+// a million commits).
+type commitCounts struct {
+	at       []int32     // by position in the order: an index into distinct
+	distinct []keyCounts // distinct[0] is no key
+}
+
+func newCommitCounts(n int) *commitCounts {
+	return &commitCounts{at: make([]int32, n), distinct: []keyCounts{nil}}
+}
+
+// of returns the counts of commit i.
+func (cc *commitCounts) of(i int) keyCounts { return cc.distinct[cc.at[i]] }
+
+// same gives commit i the counts of commit p.
+func (cc *commitCounts) same(i, p int) { cc.at[i] = cc.at[p] }
+
+// set gives commit i counts c.
+func (cc *commitCounts) set(i int, c keyCounts) {
+	if len(c) == 0 {
+		cc.at[i] = 0
+		return
+	}
+	cc.at[i] = int32(len(cc.distinct))
+	cc.distinct = append(cc.distinct, c)
 }
 
 // setOf is the exposer's set of the keys counted in c.

@@ -26,7 +26,7 @@ type earlyExposure struct {
 	x      *exposer
 	d      *carryDiff
 	bits   map[plumbing.Hash]int32 // the file keys of each blob with findings, as counted
-	counts []keyCounts             // by graph position, while the walk goes on
+	counts *commitCounts           // by graph position, while the walk goes on
 	files  []int32                 // the file keys each commit carries
 	next   int                     // the graph position the walk comes to next
 	failed bool                    // stopped, or the graph is not the selection's order
@@ -65,7 +65,7 @@ func (g *gitRepo) startExposure(ctx context.Context, r *scanner.Run, gs *gitSink
 	}
 	e := &earlyExposure{x: x, bits: x.foundBits()}
 	x.blobBits = e.bits
-	e.counts = make([]keyCounts, x.graph.len())
+	e.counts = newCommitCounts(x.graph.len())
 	e.files = make([]int32, x.graph.len())
 	e.d = newCarryDiff(x, ctx)
 	return e
@@ -100,6 +100,7 @@ func (e *earlyExposure) finish() {
 	}
 	if seen := e.x.a.g.tune.seen; seen != nil {
 		seen.comparedInStep = e.next
+		seen.distinctCounts = len(e.counts.distinct)
 	}
 	e.d, e.counts = nil, nil
 }

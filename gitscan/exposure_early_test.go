@@ -1,6 +1,7 @@
 package gitscan
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -117,6 +118,42 @@ func TestExposureInStepMatchesAfter(t *testing.T) {
 	c.Git("commit-graph", "write", "--reachable")
 	if !checkExposureInStep(t, "refs of every kind", repoOf(c)) {
 		t.Error("refs of every kind: exposure was not worked out in step with the walk")
+	}
+}
+
+// TestExposureCountsShared checks that the commits of a long history in
+// which few commits change a file with a key hold few counts: a commit
+// that changes none shares its parent's (a slice of them by commit was 24
+// bytes each, 24 MB of a scan of a million commits at its peak).
+func TestExposureCountsShared(t *testing.T) {
+	t.Parallel()
+	const n = 3000
+	r := testgit.New(t, "", "--bare")
+	base := testgit.Epoch.Unix()
+	key := map[int]string{100: "shared-a", 1500: "shared-b", 2500: "shared-c"}
+	err := feedCmd(r.Cmd("", nil, "fast-import", "--quiet"), func(w *bufio.Writer) {
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(w, "commit refs/heads/main\nmark :%d\ncommitter C <c@example.com> %d +0000\ndata 2\nc\n", i, base+int64(i))
+			if i > 1 {
+				fmt.Fprintf(w, "from :%d\n", i-1)
+			}
+			fmt.Fprintf(w, "M 100644 inline f%d.txt\ndata 5\n%04d\n", i%40, i)
+			if k, ok := key[i]; ok {
+				body := "LOFTY_API_KEY=" + gitTestKey(k) + "\n"
+				fmt.Fprintf(w, "M 100644 inline keys/%s.env\ndata %d\n%s", k, len(body), body)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := &tuneSeen{}
+	fs, _, _ := scanWith(t, repoOf(r), HistoryOptions{}, tuning{seen: seen}, 2)
+	if len(fs) != len(key) || !seen.exposedInStep || seen.comparedInStep != n {
+		t.Fatalf("%d findings, exposure in step %v over %d commits: the test does not test the counts", len(fs), seen.exposedInStep, seen.comparedInStep)
+	}
+	if seen.distinctCounts > 2*len(key)+1 {
+		t.Errorf("%d commits, %d of them adding a key: %d counts held", n, len(key), seen.distinctCounts)
 	}
 }
 

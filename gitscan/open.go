@@ -67,6 +67,7 @@ type tuning struct {
 type tuneSeen struct {
 	exposedInStep  bool // exposure used the comparison made in step with the walk
 	comparedInStep int  // commits exposure compared in step with the walk
+	distinctCounts int  // the different counts the commits compared in step had
 }
 
 // readMode chooses how a scan reads blobs. Only tests choose: they check
