@@ -18,13 +18,18 @@ import (
 
 // commitNode is what a scan keeps of a selected commit: a history of
 // 400,000 commits keeps 400,000 of them, so they hold no more than the
-// tree walk needs (see describe for what a report shows).
+// tree walk needs (see describe for what a report shows). The revision
+// walk's nodes are commitNodes too, so that the selection is made in the
+// walk's own nodes (placeInOrder); gen and flags are the walk's, and 0
+// in a selection.
 type commitNode struct {
 	hash   plumbing.Hash
 	tree   plumbing.Hash
-	when   int64 // committer time, Unix seconds: the order of the walk
-	pstart int32 // its parents: the selection's edges[pstart:pstart+pcount]
+	when   int64  // committer time, Unix seconds: the order of the walk
+	gen    uint64 // the walk's: generation in the commit-graph; 0: not in it (infinite)
+	pstart int32  // its parents: the selection's edges[pstart:pstart+pcount] (the walk's edges in the walk)
 	pcount int32
+	flags  uint8     // the walk's (revwalk.go)
 	reach  reachKind // what reaches it: a ref, only a reflog, nothing (reflog.go)
 }
 
@@ -191,8 +196,12 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 }
 
 // selection lists the selected nodes in topological order, and the
-// boundary.
+// boundary. It is the walk's last step: the walk's nodes become the
+// selection's commits.
 func (w *revWalk) selection() *selection {
+	// The walk is over: its index of names goes before the selection is
+	// made, which would otherwise hold it to the end.
+	w.index, w.shallow = nil, nil
 	var chosen []int32
 	for i := range w.nodes {
 		if n := &w.nodes[i]; n.flags&(nodeSelected|nodeExcluded) == nodeSelected {
@@ -200,18 +209,19 @@ func (w *revWalk) selection() *selection {
 		}
 	}
 	order := w.topoOrder(chosen)
+	chosen = nil
 	// where[i] is node i's place: k+1 for commits[k], -(k+1) for boundary[k].
 	where := make([]int32, len(w.nodes))
 	for k, i := range order {
 		where[i] = int32(k + 1)
 	}
-	sel := &selection{commits: make([]commitNode, len(order))}
+	sel := &selection{}
 	total := 0
 	for _, i := range order {
 		total += int(w.nodes[i].pcount)
 	}
 	flat := make([]int32, 0, total)
-	for k, i := range order {
+	for _, i := range order {
 		n := &w.nodes[i]
 		if n.flags&nodeShallow != 0 {
 			sel.shallow++
@@ -230,10 +240,66 @@ func (w *revWalk) selection() *selection {
 				flat = append(flat, where[p])
 			}
 		}
-		sel.commits[k] = commitNode{hash: n.hash, tree: n.tree, when: n.when, pstart: int32(start), pcount: int32(len(flat) - start)}
+		// Its parents in the selection, from here on: node i is not
+		// asked about its parents in the walk again.
+		n.pstart, n.pcount = int32(start), int32(len(flat)-start)
 	}
+	w.edges = nil
 	sel.edges = flat
+	sel.commits = w.placeInOrder(order, where)
 	return sel
+}
+
+// placeInOrder returns the nodes of order, in that order (where is each
+// node's place, as selection has it), and ends the walk. A selection
+// that is most of the walk's nodes (a scan of everything) is made in
+// their own memory: a copy beside them was the peak of a scan's memory
+// at a million commits (a node is 72 bytes a commit). One that is a
+// small part of them (a range) is copied, so that they can go.
+func (w *revWalk) placeInOrder(order, where []int32) []commitNode {
+	nodes, k := w.nodes, len(order)
+	w.nodes = nil
+	var out []commitNode
+	if cap(nodes)-k > k/4 {
+		out = make([]commitNode, k)
+		for j, i := range order {
+			out[j] = nodes[i]
+		}
+	} else {
+		permuteInto(nodes, where)
+		out = nodes[:k:k]
+	}
+	for j := range out {
+		out[j].gen, out[j].flags = 0, 0
+	}
+	return out
+}
+
+// permuteInto moves each node i with where[i] > 0 to where[i]-1, in
+// place; what the other places hold after is not defined. Each node is
+// carried along a chain: the node it displaces goes next to its own
+// place, until a chain meets a node that has none, or has moved.
+func permuteInto(nodes []commitNode, where []int32) {
+	moved := make([]uint64, (len(nodes)+63)/64)
+	isMoved := func(i int) bool { return moved[i>>6]&(1<<(i&63)) != 0 }
+	for i := range nodes {
+		if where[i] <= 0 || isMoved(i) {
+			continue
+		}
+		cur, ci := nodes[i], i
+		moved[i>>6] |= 1 << (i & 63)
+		for {
+			d := int(where[ci]) - 1
+			next, fresh := nodes[d], !isMoved(d)
+			nodes[d] = cur
+			if !fresh || where[d] <= 0 {
+				moved[d>>6] |= 1 << (d & 63)
+				break
+			}
+			moved[d>>6] |= 1 << (d & 63)
+			cur, ci = next, d
+		}
+	}
 }
 
 // topoOrder sorts nodes so that parents come before their children and,

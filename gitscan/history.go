@@ -161,7 +161,10 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	// The progress display's total: the blobs of the packs, as planned,
 	// and the loose objects, some of which are blobs.
 	r.AddTotal(int64(len(loose)))
-	planned := func(byType [8]int) { r.AddTotal(int64(byType[plumbing.BlobObject])) }
+	planned := func(byType [8]int) {
+		r.AddTotal(int64(byType[plumbing.BlobObject]))
+		g.packedCommits.Store(int64(byType[plumbing.CommitObject]))
+	}
 	swept := make(chan *gitobj.SweepResult, 1)
 	go func() { swept <- g.sweep(sctx, r, types, nil, holes, planned) }()
 

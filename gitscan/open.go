@@ -46,6 +46,10 @@ type gitRepo struct {
 	busy  sync.WaitGroup
 	left  atomic.Bool
 	notes objectNotes // the commits and tags a scan of everything met (messages.go)
+	// packedCommits is how many commits the packs hold, once a sweep has
+	// planned: the revision walk of everything makes room for them all
+	// at once (newRevWalk).
+	packedCommits atomic.Int64
 
 	refList  []*plumbing.Reference // the refs, once read (refs.go)
 	refsRead bool
@@ -68,6 +72,7 @@ type tuneSeen struct {
 	exposedInStep  bool // exposure used the comparison made in step with the walk
 	comparedInStep int  // commits exposure compared in step with the walk
 	distinctCounts int  // the different counts the commits compared in step had
+	walkGrown      int  // times the revision walk's nodes were grown (a copy)
 }
 
 // readMode chooses how a scan reads blobs. Only tests choose: they check

@@ -31,17 +31,9 @@ import (
 // reads when dates, not generations, order it (git's SLOP).
 const slop = 5
 
-// walkNode is a commit the walk met. It holds no pointers, so that the
-// collector need not look into the nodes of a walk of 400,000 commits.
-type walkNode struct {
-	hash   plumbing.Hash
-	tree   plumbing.Hash
-	when   int64  // committer time, Unix seconds
-	gen    uint64 // generation in the commit-graph; 0: not in it (infinite)
-	pstart int32  // its parents, once loaded: the walk's edges[pstart:pstart+pcount]
-	pcount int32
-	flags  uint8
-}
+// The walk's nodes are commitNodes (commits.go), with their gen and
+// flags: a node holds no pointers, so that the collector need not look
+// into the nodes of a walk of 400,000 commits.
 
 const (
 	nodeLoaded   = 1 << iota
@@ -59,8 +51,8 @@ type revWalk struct {
 	g       *gitRepo
 	r       *scanner.Run
 	graph   *gitobj.CommitGraph
-	nodes   []walkNode
-	index   map[plumbing.Hash]int32
+	nodes   []commitNode
+	index   *nameIndex[*revWalk] // node i is i+1
 	queue   nodeQueue
 	shallow map[plumbing.Hash]bool
 	since   int64 // commits before it are not selected; math.MinInt64 for none
@@ -74,7 +66,16 @@ type revWalk struct {
 }
 
 func newRevWalk(ctx context.Context, g *gitRepo, r *scanner.Run, set revSet, shallow map[plumbing.Hash]bool) *revWalk {
-	w := &revWalk{ctx: ctx, g: g, r: r, graph: g.store.CommitGraph(), index: map[plumbing.Hash]int32{}, shallow: shallow, since: math.MinInt64, rd: g.store.Reader(0)}
+	w := &revWalk{ctx: ctx, g: g, r: r, graph: g.store.CommitGraph(), shallow: shallow, since: math.MinInt64, rd: g.store.Reader(0)}
+	// A walk of everything, its nodes made room for at once: grown as it
+	// goes, the last copy held the old nodes beside the new, the peak of
+	// a scan's memory at a million commits, and left a quarter of them
+	// unused for the selection made in them (placeInOrder).
+	if n := int(g.packedCommits.Load()); set.all && n > 0 {
+		n += n/64 + 64 // and loose ones
+		w.nodes = make([]commitNode, 0, n)
+	}
+	w.index = newNameIndex(w, cap(w.nodes))
 	if !set.since.IsZero() {
 		// Whole seconds, as commits have them: a commit at since's second
 		// is before since only when since has a fraction of one.
@@ -89,14 +90,18 @@ func newRevWalk(ctx context.Context, g *gitRepo, r *scanner.Run, set revSet, sha
 
 // node returns the node of commit h, made (not loaded) when new.
 func (w *revWalk) node(h plumbing.Hash) int32 {
-	if i, ok := w.index[h]; ok {
-		return i
+	if v, ok := w.index.get(&h); ok {
+		return v - 1
 	}
-	i := int32(len(w.nodes))
-	w.nodes = append(w.nodes, walkNode{hash: h})
-	w.index[h] = i
-	return i
+	if len(w.nodes) == cap(w.nodes) && w.g.tune.seen != nil {
+		w.g.tune.seen.walkGrown++
+	}
+	w.nodes = append(w.nodes, commitNode{hash: h})
+	w.index.set(int32(len(w.nodes)))
+	return int32(len(w.nodes) - 1)
 }
+
+func (w *revWalk) nameOf(v int32) *plumbing.Hash { return &w.nodes[v-1].hash }
 
 // load reads commit i: from the commit-graph when it has it, else from its
 // object. A commit that cannot be read is reported once and left out with
@@ -171,7 +176,7 @@ func (w *revWalk) parentsOf(i int32) []int32 {
 // mayLead reports whether node n, queued, may be selected or lead to a
 // commit that may be: it is not excluded, and with since, it or (by its
 // corrected commit date) one of its ancestors is not older.
-func (w *revWalk) mayLead(n *walkNode) bool {
+func (w *revWalk) mayLead(n *commitNode) bool {
 	if n.flags&nodeExcluded != 0 {
 		return false
 	}

@@ -412,3 +412,110 @@ func TestRevWalkRanges(t *testing.T) {
 		})
 	}
 }
+
+// TestPermuteInto moves random parts of random node lists to random
+// places, in place, and compares with a copy.
+func TestPermuteInto(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 9))
+	for round := range 500 {
+		n := rng.IntN(200) + 1
+		nodes := make([]commitNode, n)
+		for i := range nodes {
+			nodes[i].hash = randomHash(rng)
+		}
+		k := rng.IntN(n + 1)
+		if round%5 == 0 {
+			k = n // all of them, as a scan of everything
+		}
+		order := rng.Perm(n)[:k]
+		where := make([]int32, n)
+		for j, i := range order {
+			where[i] = int32(j + 1)
+		}
+		for i := range where {
+			if where[i] == 0 && rng.IntN(3) == 0 {
+				where[i] = -1 - int32(rng.IntN(5)) // a boundary node: not moved
+			}
+		}
+		want := make([]plumbing.Hash, k)
+		for j, i := range order {
+			want[j] = nodes[i].hash
+		}
+		permuteInto(nodes, where)
+		for j := range k {
+			if nodes[j].hash != want[j] {
+				t.Fatalf("round %d (%d of %d nodes): place %d holds the wrong node", round, k, n, j)
+			}
+		}
+	}
+}
+
+// TestSelectionInWalkNodes checks that the selection of everything is
+// made in the revision walk's own nodes (a copy beside them was the peak
+// of a scan of a million commits), and that it is the selection a copy
+// makes.
+func TestSelectionInWalkNodes(t *testing.T) {
+	t.Parallel()
+	r, _ := randomHistory(t, 5, 300, mildSkew, 7)
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	run := scanner.New(scanner.DefaultOptions()).Start(newGitSink(&scanner.Collector{}))
+	var sels [2]*selection
+	for i, spare := range []int{0, 10_000} {
+		w := newRevWalk(context.Background(), g, run, revSet{all: true}, nil)
+		tips, err := g.tips(run, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.run(tips, nil); err != nil {
+			t.Fatal(err)
+		}
+		w.nodes = slices.Clip(w.nodes)
+		w.nodes = slices.Grow(w.nodes, spare) // room to spare: copied
+		first := &w.nodes[0]
+		sels[i] = w.selection()
+		if inPlace := &sels[i].commits[0] == first; inPlace != (spare == 0) {
+			t.Errorf("%d nodes to spare: made in the walk's nodes %v", spare, inPlace)
+		}
+	}
+	a, b := sels[0], sels[1]
+	if len(a.commits) < 300 || !slices.Equal(a.commits, b.commits) || !slices.Equal(a.boundary, b.boundary) || !slices.Equal(a.edges, b.edges) || a.shallow != b.shallow {
+		t.Errorf("the selection made in place (%d commits) is not the one copied (%d)", len(a.commits), len(b.commits))
+	}
+}
+
+// TestWalkOfEverythingMadeRoomFor checks that the revision walk of a scan
+// of everything makes room for every commit the packs hold at once: grown
+// as it went, the last copy held the old nodes beside the new (at a
+// million commits, the peak of a scan's memory).
+func TestWalkOfEverythingMadeRoomFor(t *testing.T) {
+	t.Parallel()
+	r, _ := randomHistory(t, 9, 400, mildSkew, 7)
+	r.Git("repack", "-a", "-d", "-q")
+	seen := &tuneSeen{}
+	fs, _, _ := scanWith(t, repoOf(r), HistoryOptions{}, tuning{seen: seen}, 2)
+	if len(fs) == 0 {
+		t.Fatal("no finding: the history is not walked")
+	}
+	if seen.walkGrown != 0 {
+		t.Errorf("the walk of everything grew its nodes %d times", seen.walkGrown)
+	}
+	// A walk that does not know the count grows them: the check can fail.
+	seen = &tuneSeen{}
+	g, err := repoOf(r).open(tuning{seen: seen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	run := scanner.New(scanner.DefaultOptions()).Start(newGitSink(&scanner.Collector{}))
+	if _, err := g.selectCommits(context.Background(), run, revSet{all: true}); err != nil {
+		t.Fatal(err)
+	}
+	if seen.walkGrown == 0 {
+		t.Error("a walk of 400 commits with no room made grew its nodes 0 times")
+	}
+}

@@ -76,8 +76,8 @@ func TestSelIndex(t *testing.T) {
 		x.set(int32(len(sel.commits) - 1))
 	}
 	check()
-	if x.n != len(sel.commits)+len(sel.boundary)-1 {
-		t.Fatalf("%d names indexed, want %d", x.n, len(sel.commits)+len(sel.boundary)-1)
+	if x.x.n != len(sel.commits)+len(sel.boundary)-1 {
+		t.Fatalf("%d names indexed, want %d", x.x.n, len(sel.commits)+len(sel.boundary)-1)
 	}
 }
 
