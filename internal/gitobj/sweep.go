@@ -34,8 +34,8 @@ const sweepHeldBytes = 192 << 20
 type sweepPlan struct {
 	pi    int
 	p     *packFile
-	pos   []int32 // index position of each object, in pack order
-	offs  []int64 // pack offset of each object, in pack order
+	pos   []int32     // index position of each object, in pack order
+	offs  packOffsets // pack offset of each object, in pack order
 	want  []bool
 	need  []bool  // want, or an object below it is wanted
 	kids  []int32 // children of object i: kids[start[i]:start[i+1]]
@@ -58,7 +58,8 @@ type sweepPlan struct {
 func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(name []byte) bool) *sweepPlan {
 	p := s.packs[pi]
 	pl := &sweepPlan{pi: pi, p: p}
-	pl.pos, pl.offs = p.packOrder()
+	pos, offs := p.packOrder()
+	pl.pos, pl.offs = pos, newPackOffsets(offs)
 	n := len(pl.pos)
 	pl.want = make([]bool, n)
 	any := false
@@ -86,16 +87,17 @@ func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(na
 			return nil
 		}
 		parent[i] = -3
-		if pl.offs[i] < 0 {
+		off := pl.offs.at(int32(i))
+		if off < 0 {
 			continue
 		}
-		h, err := p.header(pl.offs[i])
+		h, err := p.header(off)
 		if err != nil {
 			continue
 		}
 		switch h.typ {
 		case plumbing.OFSDeltaObject:
-			j, ok := slices.BinarySearch(pl.offs, h.baseOff)
+			j, ok := pl.offs.search(h.baseOff)
 			if ok {
 				parent[i] = int32(j)
 			}
@@ -243,9 +245,9 @@ func (s *Store) planObjects(pi int, positions []int32) *sweepPlan {
 	byOff := map[int64]int32{} // node of each object met, by offset
 	var parent []int32
 	add := func(off int64, pos int32) int32 {
-		i := int32(len(pl.offs))
+		i := int32(pl.offs.len())
 		byOff[off] = i
-		pl.offs = append(pl.offs, off)
+		pl.offs.add(off)
 		pl.pos = append(pl.pos, pos)
 		pl.want = append(pl.want, false)
 		parent = append(parent, -3)
@@ -294,7 +296,7 @@ func (s *Store) planObjects(pi int, positions []int32) *sweepPlan {
 			i, off, met = j, base, ok
 		}
 	}
-	n := len(pl.offs)
+	n := pl.offs.len()
 	pl.setKids(parent)
 	// What the roots lead to is read; a chain that could not be read to
 	// its end (a bad header, a cycle of reference deltas) is not: its
@@ -540,7 +542,7 @@ func (sw *sweeper) gather(group []sweepTask) {
 		for len(stack) > 0 && len(sw.names) < 16*groupSize {
 			i := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if off := pl.offs[i]; pl.p.data != nil && off >= 0 && off < int64(len(pl.p.data)) {
+			if off := pl.offs.at(i); pl.p.data != nil && off >= 0 && off < int64(len(pl.p.data)) {
 				sw.touched += pl.p.data[off]
 			}
 			if sw.needsName(pl, i) {
@@ -589,7 +591,7 @@ func (pl *sweepPlan) setKids(parent []int32) {
 func (pl *sweepPlan) weight(root int32) int64 {
 	var w int64
 	rootSize := int64(0)
-	if h, err := pl.p.header(pl.offs[root]); err == nil {
+	if h, err := pl.p.header(pl.offs.at(root)); err == nil {
 		rootSize = h.size
 	}
 	stack := []int32{root}
@@ -717,13 +719,13 @@ func (sw *sweeper) wantedName(pl *sweepPlan, i int32) plumbing.Hash {
 // resolve reads object i of the plan whole, by itself: a root, or an
 // object whose parent was dropped.
 func (sw *sweeper) resolve(pl *sweepPlan, i int32) (plumbing.ObjectType, []byte, bool) {
-	h, err := pl.p.header(pl.offs[i])
+	h, err := pl.p.header(pl.offs.at(i))
 	if err != nil {
 		return 0, nil, false
 	}
 	switch h.typ {
 	case plumbing.OFSDeltaObject, plumbing.REFDeltaObject:
-		typ, data, err := sw.rd.readPacked(pl.pi, pl.offs[i], 0)
+		typ, data, err := sw.rd.readPacked(pl.pi, pl.offs.at(i), 0)
 		if err != nil || int64(len(data)) > sw.maxSize {
 			return 0, nil, false
 		}
@@ -761,7 +763,7 @@ func (sw *sweeper) child(pl *sweepPlan, c int32, parent []byte) ([]byte, bool) {
 
 // childDelta inflates the delta of object c, in sw.delta.
 func (sw *sweeper) childDelta(pl *sweepPlan, c int32) ([]byte, bool) {
-	h, err := pl.p.header(pl.offs[c])
+	h, err := pl.p.header(pl.offs.at(c))
 	// A delta is about the size of what it makes, or smaller; a bigger one
 	// is left to the one-by-one reader, which streams it.
 	if err != nil || h.size > sw.maxSize+sw.maxSize/8+64 || pl.p.plausible(h) != nil {
