@@ -40,7 +40,7 @@ type sweepPlan struct {
 	need  []bool  // want, or an object below it is wanted
 	kids  []int32 // children of object i: kids[start[i]:start[i+1]]
 	start []int32
-	inv   []int32               // pack order of each index position; nil in a plan of some objects
+	whole bool                  // a plan of the whole pack, in pack order (else of some objects)
 	node  map[int32]int32       // in a plan of some objects: the node of each wanted index position
 	types []plumbing.ObjectType // what each object resolves to; 0 when unknown
 	done  doneBits              // delivered to visit, in pack order
@@ -77,11 +77,13 @@ func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(na
 	// cannot be read.
 	parent := make([]int32, n)
 	pl.types = make([]plumbing.ObjectType, n)
-	inv := make([]int32, n) // index position → pack order
+	// The pack order of each index position, for reference deltas: not
+	// kept after planning (4 bytes an object through the sweep).
+	inv := make([]int32, n)
 	for i, ps := range pl.pos {
 		inv[ps] = int32(i)
 	}
-	pl.inv = inv
+	pl.whole = true
 	for i := range n {
 		if i%4096 == 0 && ctx.Err() != nil {
 			return nil
@@ -197,7 +199,7 @@ func (res *SweepResult) settle() {
 				bits[pos/64] |= 1 << (pos % 64)
 			}
 		}
-		if pl.inv != nil {
+		if pl.whole {
 			for i, pos := range pl.pos {
 				mark(pos, int32(i))
 			}
