@@ -171,14 +171,17 @@ func (d *carryDiff) commitAt(i int, counts *commitCounts, files []int32) {
 	files[i] = x.setOf(counts.of(i))
 }
 
-// commitCounts is the counts of each commit of the order, kept until the
-// walk is done with its children. Most commits change no file with a key
-// and carry their parent's counts: each commit holds the 4-byte number of
-// its counts among the different ones, not a slice of 24 bytes (24 MB at
-// a million commits).
+// commitCounts is the counts of each commit of the order: a commit's
+// children start from them. Most commits change no file with a key and
+// carry their parent's counts: each commit holds the 4-byte number of its
+// counts among those worked out, not a slice of 24 bytes (24 MB at a
+// million commits). Counts are added each time a commit's are worked out
+// anew (a root, a change to the keys its tree holds, a tree counted
+// whole), not looked up among those held: the same counts may be held
+// twice, and a history whose every commit changes them holds one a commit.
 type commitCounts struct {
 	at       []int32     // by position in the order: an index into distinct
-	distinct []keyCounts // distinct[0] is no key
+	distinct []keyCounts // distinct[0] is no key; the others, as worked out
 }
 
 func newCommitCounts(n int) *commitCounts {

@@ -171,7 +171,7 @@ func newNameTable(x *packIndex) *nameTable {
 	return t
 }
 
-// tag is the part of a slot key decides: the high bits of its high half
+// tag is the part of a slot that key decides: the high bits of its high half
 // that the position leaves free (none in an index of 2^32-1 objects,
 // when every filled slot's name is compared).
 func (t *nameTable) tag(key uint64) uint32 {
