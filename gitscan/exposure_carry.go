@@ -180,16 +180,16 @@ func (d *carryDiff) commitAt(i int, counts *commitCounts, files []int32) {
 // whole), not looked up among those held: the same counts may be held
 // twice, and a history whose every commit changes them holds one a commit.
 type commitCounts struct {
-	at       []int32     // by position in the order: an index into distinct
-	distinct []keyCounts // distinct[0] is no key; the others, as worked out
+	at   []int32     // by position in the order: an index into held
+	held []keyCounts // held[0] is no key; the others, as worked out
 }
 
 func newCommitCounts(n int) *commitCounts {
-	return &commitCounts{at: make([]int32, n), distinct: []keyCounts{nil}}
+	return &commitCounts{at: make([]int32, n), held: []keyCounts{nil}}
 }
 
 // of returns the counts of commit i.
-func (cc *commitCounts) of(i int) keyCounts { return cc.distinct[cc.at[i]] }
+func (cc *commitCounts) of(i int) keyCounts { return cc.held[cc.at[i]] }
 
 // same gives commit i the counts of commit p.
 func (cc *commitCounts) same(i, p int) { cc.at[i] = cc.at[p] }
@@ -200,8 +200,8 @@ func (cc *commitCounts) set(i int, c keyCounts) {
 		cc.at[i] = 0
 		return
 	}
-	cc.at[i] = int32(len(cc.distinct))
-	cc.distinct = append(cc.distinct, c)
+	cc.at[i] = int32(len(cc.held))
+	cc.held = append(cc.held, c)
 }
 
 // setOf is the exposer's set of the keys counted in c.

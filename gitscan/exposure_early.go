@@ -100,7 +100,7 @@ func (e *earlyExposure) finish() {
 	}
 	if seen := e.x.a.g.tune.seen; seen != nil {
 		seen.comparedInStep = e.next
-		seen.distinctCounts = len(e.counts.distinct)
+		seen.countsHeld = len(e.counts.held)
 	}
 	e.d, e.counts = nil, nil
 }

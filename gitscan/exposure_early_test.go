@@ -152,8 +152,8 @@ func TestExposureCountsShared(t *testing.T) {
 	if len(fs) != len(key) || !seen.exposedInStep || seen.comparedInStep != n {
 		t.Fatalf("%d findings, exposure in step %v over %d commits: the test does not test the counts", len(fs), seen.exposedInStep, seen.comparedInStep)
 	}
-	if seen.distinctCounts > 2*len(key)+1 {
-		t.Errorf("%d commits, %d of them adding a key: %d counts held", n, len(key), seen.distinctCounts)
+	if seen.countsHeld > 2*len(key)+1 {
+		t.Errorf("%d commits, %d of them adding a key: %d counts held", n, len(key), seen.countsHeld)
 	}
 }
 

@@ -71,7 +71,7 @@ type tuning struct {
 type tuneSeen struct {
 	exposedInStep  bool // exposure used the comparison made in step with the walk
 	comparedInStep int  // commits exposure compared in step with the walk
-	distinctCounts int  // the different counts the commits compared in step had
+	countsHeld     int  // the counts held for the commits compared in step
 	walkGrown      int  // times the revision walk's nodes were grown (a copy)
 }
 
