@@ -78,9 +78,8 @@ func (v *Verifier) do(ctx context.Context, token string) (Result, http.Header) {
 	if err != nil {
 		return Result{Status: Unknown, Reason: v.errorReason(ctx, err)}, nil
 	}
-	// Only the status code matters, whatever the code. Read a little so a
-	// small body lets the connection be reused, but never a large one; a
-	// body that stalls is cut by reqCtx.
+	// Only the status code matters, whatever the code. Read a little of
+	// the body, never a large one; a body that stalls is cut by reqCtx.
 	_, _ = io.CopyN(io.Discard, resp.Body, maxBodyRead)
 	resp.Body.Close()
 	return statusResult(resp.StatusCode), resp.Header

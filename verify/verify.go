@@ -27,11 +27,13 @@ package verify
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -105,8 +107,8 @@ const (
 )
 
 const (
-	// maxBodyRead is how much of a response body is read (and discarded) so
-	// the connection can be reused; the body itself carries no answer.
+	// maxBodyRead is how much of a response body is read (and discarded)
+	// before the connection is closed; the body itself carries no answer.
 	maxBodyRead = 4 << 10
 	// maxHeaderBytes caps the response headers the transport reads;
 	// net/http's default allows 10 MiB per response.
@@ -145,7 +147,9 @@ type Options struct {
 	// HTTPClient sends the requests, a client using a clone of
 	// http.DefaultTransport if nil. It is copied, never modified; the copy
 	// follows no redirects and, when its Transport is an *http.Transport,
-	// uses a clone of it that reads at most 64 KiB of response headers.
+	// uses a clone of it that reads at most 64 KiB of response headers and
+	// sends each request once (HTTP/1.1, a connection per request, so the
+	// transport never resends a request the rate limit did not count).
 	// Cancellation relies on the transport honoring the request context,
 	// as http.Transport does.
 	HTTPClient *http.Client
@@ -233,9 +237,33 @@ func boundedClient(c *http.Client) *http.Client {
 		if t.MaxResponseHeaderBytes <= 0 || t.MaxResponseHeaderBytes > maxHeaderBytes {
 			t.MaxResponseHeaderBytes = maxHeaderBytes
 		}
+		oneSendPerRequest(t)
 		client.Transport = t
 	}
 	return &client
+}
+
+// oneSendPerRequest makes t send each request once. net/http resends a
+// GET by itself when a reused keep-alive connection is hung up after the
+// request was written, and HTTP/2 resends a refused stream up to six
+// times; either would put the key on the wire again without taking a slot
+// of the rate limit, and a server could ask for it as often as it likes.
+// A connection per request over HTTP/1.1 leaves nothing to resend on; at
+// a hundred keys a minute the extra handshakes cost nothing that matters.
+func oneSendPerRequest(t *http.Transport) {
+	t.DisableKeepAlives = true
+	t.ForceAttemptHTTP2 = false
+	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	if t.TLSClientConfig != nil {
+		// A client configured for HTTP/2 offers it in the TLS handshake;
+		// offer only what is spoken.
+		t.TLSClientConfig = t.TLSClientConfig.Clone()
+		t.TLSClientConfig.NextProtos = slices.DeleteFunc(slices.Clone(t.TLSClientConfig.NextProtos),
+			func(p string) bool { return p == "h2" })
+	}
+	var p http.Protocols
+	p.SetHTTP1(true)
+	t.Protocols = &p
 }
 
 // parseBaseURL checks base and returns the URL of /v1.0/me under it.
