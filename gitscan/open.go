@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -125,6 +127,40 @@ func (s *objectStorage) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 
 func (s *objectStorage) HashesWithPrefix(prefix []byte) ([]plumbing.Hash, error) {
 	return s.objs.(prefixLister).HashesWithPrefix(prefix)
+}
+
+// readerNeutralExtensions are the repository extensions that change
+// nothing a reader of objects and refs sees: per-worktree config files
+// (set by `git sparse-checkout` and `git worktree` users), a ban on
+// pruning, and the legacy partial-clone marker (missing objects are
+// counted by the scan). go-git refuses to open a repository that sets
+// any extension it does not implement, so `loftyscan git`, --staged and
+// the hooks failed in every sparse checkout; the others (a SHA-256 or
+// reftable repository, ones yet to come) still fail, since reading past
+// them would scan the wrong thing or nothing.
+var readerNeutralExtensions = map[string]bool{
+	"worktreeconfig":  true,
+	"preciousobjects": true,
+	"partialclone":    true,
+}
+
+// Config is the repository's config without the extensions that change
+// nothing for a reader (readerNeutralExtensions), so that go-git opens it.
+func (s *objectStorage) Config() (*gitconfig.Config, error) {
+	cfg, err := s.Storage.Config()
+	if err != nil || cfg.Raw == nil || !cfg.Raw.HasSection("extensions") {
+		return cfg, err
+	}
+	ext := cfg.Raw.Section("extensions")
+	for _, o := range slices.Clone(ext.Options) {
+		if readerNeutralExtensions[strings.ToLower(o.Key)] {
+			ext.RemoveOption(o.Key)
+		}
+	}
+	if len(ext.Options) == 0 {
+		cfg.Raw.RemoveSection("extensions")
+	}
+	return cfg, nil
 }
 
 // treeCacheBytes is the cache of resolved objects for the tree walk: trees
