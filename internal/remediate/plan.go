@@ -152,6 +152,11 @@ func BuildPlan(ctx context.Context, keys []Key, facts Facts, opts Options) (*Pla
 	return p, nil
 }
 
+// pathArg is filter-repo's --path option for path, in one argument: a
+// path that starts with "-" given as a separate argument is read by
+// filter-repo's option parser as an option, and the command fails.
+func pathArg(path string) string { return "--path=" + path }
+
 // placeOccurrence decides how an occurrence is rewritten: by the key's
 // forms (nothing to return), by a segment located in its blob (base64
 // wrapped inside the key, a key written in pieces), or by hand (a
@@ -168,7 +173,7 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, k Key, o Occurrence)
 			Key: fp, Occurrence: o,
 			Why:     "it is inside an archive or compressed file, where a text replacement does not reach",
 			Do:      "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it deletes the archive from every commit; add it back rebuilt without the key if it is needed",
-			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", "--path", outer}},
+			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", pathArg(outer)}},
 		}, nil
 	}
 	if !handledByForms(o.Encoding) {
@@ -176,7 +181,7 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, k Key, o Occurrence)
 			Key: fp, Occurrence: o,
 			Why:     "it is stored as " + o.Encoding + ", which the replacements do not cover",
 			Do:      "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it deletes the file from every commit; or rewrite the file by hand in each commit that holds it",
-			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", "--path", o.Path}},
+			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", pathArg(o.Path)}},
 		}, nil
 	}
 	if o.Encoding == "" {

@@ -163,10 +163,10 @@ func TestPlanListsWhatItCannotRewrite(t *testing.T) {
 	if len(p.Manual) != 2 {
 		t.Fatalf("%d manual steps, want the archive and the utf-16le/base64 ones: %+v", len(p.Manual), p.Manual)
 	}
-	if got := strings.Join(p.Manual[0].Command.Args, " "); got != "git filter-repo --invert-paths --path dist/app.zip" {
+	if got := strings.Join(p.Manual[0].Command.Args, " "); got != "git filter-repo --invert-paths --path=dist/app.zip" {
 		t.Errorf("archive: %s", got)
 	}
-	if got := strings.Join(p.Manual[1].Command.Args, " "); got != "git filter-repo --invert-paths --path ps/run.txt" {
+	if got := strings.Join(p.Manual[1].Command.Args, " "); got != "git filter-repo --invert-paths --path=ps/run.txt" {
 		t.Errorf("encoding: %s", got)
 	}
 	var out bytes.Buffer

@@ -1,0 +1,89 @@
+package remediate
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/loftyscan/loftyscan/gitscan"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// TestManualStepsRemovePathsThatLookLikeOptions: the by-hand step for a
+// key in an archive deletes the archive with git filter-repo --path. An
+// archive whose name starts with "-" was passed as "--path -evil.zip",
+// which filter-repo's option parser reads as a missing argument ("expected
+// one argument"): the step failed and the key stayed. Run for real, each
+// manual step's command must remove its file from every commit.
+func TestManualStepsRemovePathsThatLookLikeOptions(t *testing.T) {
+	requireFilterRepo(t)
+	ctx := context.Background()
+	base := t.TempDir()
+	r := newRepo(t, filepath.Join(base, "repo"))
+	r.commit("add the archives", map[string]string{
+		"-evil.zip":        zipOfKey(t, "dash"),
+		"--force/then.zip": zipOfKey(t, "force"),
+		"src/main.go":      "package main\n",
+	})
+
+	repo, err := gitscan.FindRepository(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c scanner.Collector
+	if _, err := gitscan.ScanHistory(ctx, scanner.New(scanner.DefaultOptions()), repo, gitscan.HistoryOptions{}, &c); err != nil {
+		t.Fatal(err)
+	}
+	keys := keysFromFindings(c.Sorted())
+	facts, err := ReadFacts(ctx, r.dir, occurrenceCommits(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Manual) != 2 {
+		t.Fatalf("%d manual steps, want one for each archive: %+v", len(p.Manual), p.Manual)
+	}
+	for _, m := range p.Manual {
+		args := append(append([]string{}, m.Command.Args[1:]...), "--force") // this is not a fresh clone
+		cmd := exec.Command("git", args...)
+		cmd.Dir = r.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", shellLine(*m.Command), err, out)
+		}
+	}
+	files := r.git("log", "--all", "--format=", "--name-only")
+	for _, f := range []string{"-evil.zip", "--force/then.zip"} {
+		if strings.Contains(files, f) {
+			t.Errorf("%s is still in the history after the plan's by-hand steps", f)
+		}
+	}
+	if !strings.Contains(files, "src/main.go") {
+		t.Errorf("the other files went too:\n%s", files)
+	}
+}
+
+// zipOfKey is a zip archive holding an .env file with the key for sub.
+func zipOfKey(t *testing.T, sub string) string {
+	t.Helper()
+	secret, _ := testKey(sub)
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, err := zw.Create("config/.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("LOFTY_API_KEY=" + secret + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return zb.String()
+}
