@@ -488,7 +488,7 @@ func checkSteps(p *Plan, facts Facts, loftyscan string) ([]Step, Step) {
 			{Args: []string{"git", "-C", facts.Dir, "for-each-ref", "--format=%(contents)", "refs/tags"}, Pipe: []string{loftyscan, "stdin", "--path", "tag-messages"}, Expect: clean},
 		},
 		Notes: []string{
-			"A scan reports each key once, where it first appeared, so a copy elsewhere in a form the replacements missed (base64 wrapped across lines) shows up only now: if anything is found, make a new plan from the rewritten repository and run it too.",
+			"A scan reports each key once, where it first appeared, and each file once, at one of its paths, so a copy elsewhere in a form the replacements missed (base64 wrapped across lines), or the same archive or file removed by hand above at another path, shows up only now: if anything is found, make a new plan from the rewritten repository and run it too.",
 		},
 	}
 	steps := []Step{local}
