@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -28,40 +27,15 @@ func newSilentServer(t *testing.T) *silentServer {
 		t.Fatal(err)
 	}
 	s := &silentServer{url: "http://" + ln.Addr().String(), received: make(chan struct{}, 100)}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
+	serveConns(t, ln, func(c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+			s.count.Add(1)
+			s.received <- struct{}{}
 		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
-					s.count.Add(1)
-					s.received <- struct{}{}
-				}
-				// Hold the connection open, say nothing, until the client
-				// or the cleanup closes it.
-				var b [1]byte
-				c.Read(b[:])
-			})
-		}
+		// Hold the connection open, say nothing, until the client or the
+		// cleanup closes it.
+		var b [1]byte
+		c.Read(b[:])
 	})
 	return s
 }

@@ -119,24 +119,9 @@ func rawServer(t *testing.T, response string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-					return
-				}
-				c.Write([]byte(response))
-			})
+	serveConns(t, ln, func(c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+			c.Write([]byte(response))
 		}
 	})
 	return "http://" + ln.Addr().String()
@@ -208,4 +193,41 @@ func TestTLSReasons(t *testing.T) {
 		}
 		checkReasonText(t, r)
 	}
+}
+
+// serveConns serves each connection ln accepts with serve until the test
+// ends, then closes every connection it accepted (a client's idle ones
+// included) and waits for the handlers: the raw TCP servers of the tests
+// send what no well-behaved HTTP server would.
+func serveConns(t *testing.T, ln net.Listener, serve func(net.Conn)) {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
+				defer c.Close()
+				serve(c)
+			})
+		}
+	})
 }

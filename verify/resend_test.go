@@ -8,49 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2"
 )
-
-// countingListener serves each accepted connection with serve on loopback
-// until the test ends, then closes every connection it accepted (a client's
-// idle connections included) and waits for the handlers.
-func countingListener(t *testing.T, ln net.Listener, serve func(net.Conn)) {
-	t.Helper()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				serve(c)
-			})
-		}
-	})
-}
 
 // hangUpServer answers the first request on each connection with 200 and
 // keeps the connection open; every later request on that connection is
@@ -66,7 +29,7 @@ func hangUpServer(t *testing.T) (string, *atomic.Int64) {
 		t.Fatal(err)
 	}
 	var arrivals atomic.Int64
-	countingListener(t, ln, func(c net.Conn) {
+	serveConns(t, ln, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		for i := 0; ; i++ {
 			if _, err := http.ReadRequest(br); err != nil {
@@ -104,7 +67,7 @@ func refusingH2Server(t *testing.T) (string, *http.Client, *atomic.Int64) {
 		t.Fatal(err)
 	}
 	var arrivals atomic.Int64
-	countingListener(t, ln, func(c net.Conn) {
+	serveConns(t, ln, func(c net.Conn) {
 		if tc, ok := c.(*tls.Conn); !ok || tc.Handshake() != nil || tc.ConnectionState().NegotiatedProtocol != "h2" {
 			// An HTTP/1.1 client: count its request and refuse it too.
 			if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {

@@ -3,13 +3,11 @@ package remediate
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/loftyscan/loftyscan/gitscan"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -21,7 +19,6 @@ import (
 // manual step's command must remove its file from every commit.
 func TestManualStepsRemovePathsThatLookLikeOptions(t *testing.T) {
 	requireFilterRepo(t)
-	ctx := context.Background()
 	base := t.TempDir()
 	r := newRepo(t, filepath.Join(base, "repo"))
 	r.commit("add the archives", map[string]string{
@@ -30,23 +27,8 @@ func TestManualStepsRemovePathsThatLookLikeOptions(t *testing.T) {
 		"src/main.go":      "package main\n",
 	})
 
-	repo, err := gitscan.FindRepository(r.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c scanner.Collector
-	if _, err := gitscan.ScanHistory(ctx, scanner.New(scanner.DefaultOptions()), repo, gitscan.HistoryOptions{}, &c); err != nil {
-		t.Fatal(err)
-	}
-	keys := keysFromFindings(c.Sorted())
-	facts, err := ReadFacts(ctx, r.dir, occurrenceCommits(keys))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: base})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Default options, as the CLI has them: archives are opened.
+	p := buildPlan(t, r.dir, base, scanRepoWith(t, r.dir, scanner.DefaultOptions()))
 	if len(p.Manual) != 2 {
 		t.Fatalf("%d manual steps, want one for each archive: %+v", len(p.Manual), p.Manual)
 	}

@@ -2,7 +2,6 @@ package remediate
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -72,7 +71,6 @@ func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 // every ref and message and leaves every other byte as it was.
 func TestPlanRemovesEveryKeyWithFilterRepo(t *testing.T) {
 	requireFilterRepo(t)
-	ctx := context.Background()
 	base := t.TempDir()
 	r, keyPaths := plantedRepo(t, filepath.Join(base, "repo"))
 
@@ -90,14 +88,7 @@ func TestPlanRemovesEveryKeyWithFilterRepo(t *testing.T) {
 		t.Fatalf("the scan did not report the encoded keys as such: %v", encodings)
 	}
 
-	facts, err := ReadFacts(ctx, r.dir, occurrenceCommits(keys))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: base})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := buildPlan(t, r.dir, base, keys)
 	checkPlanFiles(t, p, r.dir, keys)
 	if len(p.Manual) != 0 {
 		t.Errorf("manual steps for keys the replacements reach: %+v", p.Manual)

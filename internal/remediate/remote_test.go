@@ -1,7 +1,6 @@
 package remediate
 
 import (
-	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -47,20 +46,11 @@ func newRemoteSetup(t *testing.T) remoteSetup {
 // plan scans the clone and builds its plan.
 func (s remoteSetup) plan(t *testing.T) (*Plan, []Key) {
 	t.Helper()
-	ctx := context.Background()
 	keys := scanRepo(t, s.local.dir)
 	if len(keys) != 4 {
 		t.Fatalf("the scan found %d keys, want 4:\n%s", len(keys), describeKeys(keys))
 	}
-	facts, err := ReadFacts(ctx, s.local.dir, occurrenceCommits(keys))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: s.base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, keys
+	return buildPlan(t, s.local.dir, s.base, keys), keys
 }
 
 // The plan rewrites each remote from a fresh clone of it and force-pushes

@@ -1,7 +1,7 @@
 package remediate
 
-// The only file that calls the scanner: when git scanning moves to gitscan
-// and Finding to finding, these two helpers are what changes.
+// The only file that calls the scanner: when the scanner's API changes,
+// these helpers are what changes.
 
 import (
 	"context"
@@ -19,18 +19,40 @@ import (
 // fingerprint, with every place the scan reported).
 func scanRepo(t testing.TB, dir string) []Key {
 	t.Helper()
+	return scanRepoWith(t, dir, scanner.Options{})
+}
+
+// scanRepoWith is scanRepo with the scanner's options o.
+func scanRepoWith(t testing.TB, dir string, o scanner.Options) []Key {
+	t.Helper()
 	repo, err := gitscan.FindRepository(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c scanner.Collector
-	if _, err := gitscan.ScanHistory(context.Background(), scanner.New(scanner.Options{}), repo, gitscan.HistoryOptions{}, &c); err != nil {
+	if _, err := gitscan.ScanHistory(context.Background(), scanner.New(o), repo, gitscan.HistoryOptions{}, &c); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range c.Warnings {
 		t.Errorf("scan warning: %s", w)
 	}
 	return keysFromFindings(c.Sorted())
+}
+
+// buildPlan reads the facts of the repository at dir and builds the plan
+// for keys, its folder made in base.
+func buildPlan(t testing.TB, dir, base string, keys []Key) *Plan {
+	t.Helper()
+	ctx := context.Background()
+	facts, err := ReadFacts(ctx, dir, occurrenceCommits(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := BuildPlan(ctx, keys, facts, Options{PlanDir: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // scanText scans data as a file named path and returns its findings' places.
