@@ -45,7 +45,8 @@ const (
 	nodeShallow  // a shallow clone cut its parents
 )
 
-// revWalk is one walk. Its nodes live until the selection is made.
+// revWalk is one walk. Its nodes become the selection (placeInOrder), or
+// go once it is made.
 type revWalk struct {
 	ctx     context.Context
 	g       *gitRepo
