@@ -188,6 +188,58 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	}
 }
 
+// The same signal twice in a row is one stop, not "again: exit now":
+// coreutils' timeout(1) sends its signal to the program and then to its
+// whole process group, so `timeout 10m loftyscan ...` delivers SIGTERM
+// twice within microseconds (and Ctrl-C under timeout, SIGINT two or three
+// times). The report must still be written. The second signal here comes
+// well within a second of the first; the report is being written to a full
+// pipe, so the run is still busy when it arrives.
+func TestRepeatedSignalFromTimeoutKeepsTheReport(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			var sb strings.Builder
+			for i := range 400 { // a report far larger than a pipe's 64 KiB
+				sb.WriteString("LOFTY_API_KEY=" + bulkKeys[i%len(bulkKeys)] + "\n")
+			}
+			if err := os.WriteFile(filepath.Join(dir, "many.env"), []byte(sb.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			c := startChild(t, dir, nil, w, nil, "dir", ".", "--format", "json")
+			w.Close()
+			waitFilled(t, r) // the report is being written, and the pipe is full
+			c.signal(sig)
+			time.Sleep(50 * time.Millisecond) // the first one is taken in: not coalesced with the next by the kernel
+			c.signal(sig)
+			report := make(chan []byte, 1)
+			go func() {
+				var b bytes.Buffer
+				b.ReadFrom(r)
+				report <- b.Bytes()
+			}()
+			// The scan had finished: the stop finds only the report to write.
+			if code := c.wait(); code != 1 && code != 128+int(sig) {
+				t.Errorf("exit %d, want 1 (keys found) or %d; stderr:\n%s", code, 128+int(sig), c.stderr)
+			}
+			if strings.Contains(c.stderr.String(), "again: exiting now") {
+				t.Errorf("the repeated %v was taken as a second stop:\n%s", sig, c.stderr)
+			}
+			// The pipe already held the report's start before the signals.
+			if fs := readJSONReport(t, <-report); len(fs) != 400 {
+				t.Errorf("%d findings in the report, want 400", len(fs))
+			}
+		})
+	}
+}
+
 // SIGQUIT during verification, with --output: the report is not written,
 // and its temporary file is removed.
 func TestQuitRemovesTheTemporaryReport(t *testing.T) {

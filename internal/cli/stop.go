@@ -23,6 +23,8 @@ import (
 // SIGTERM, 129 for SIGHUP), as a shell reports a program a signal ended.
 // --timeout cancels the same way and exits 2. A second signal (or any
 // signal once --timeout has stopped the run), or SIGQUIT, exits at once
+// (the same signal within repeatGrace of the first is the same stop: see
+// absorbRepeats)
 // with no report: temporary files and folders are removed first, and
 // SIGQUIT also prints every goroutine's stack, as Go does by default, so a
 // hang can still be diagnosed. SIGPIPE does not kill: a closed standard
@@ -111,8 +113,11 @@ func withSignals(parent context.Context, stderr io.Writer, temps *tempPaths) (ct
 					exitNow(stderr, sig, stopped, temps)
 				}
 				stopped = true
-				printNote(stderr, fmt.Sprintf("%s: stopping; the report will list what was found so far (%s again to exit at once, without a report)", signalName(sig), signalKey(sig)))
 				cancel(&interruptedError{sig})
+				if !absorbRepeats(ch, done, sig, stderr, temps) {
+					return
+				}
+				printNote(stderr, fmt.Sprintf("%s: stopping; the report will list what was found so far (%s again to exit at once, without a report)", signalName(sig), signalKey(sig)))
 			}
 		}
 	}()
@@ -120,6 +125,36 @@ func withSignals(parent context.Context, stderr io.Writer, temps *tempPaths) (ct
 		signal.Stop(ch)
 		close(done)
 		cancel(nil)
+	}
+}
+
+// repeatGrace is how long after a stop signal the same signal again is
+// taken as the same stop. coreutils' timeout(1) sends its signal to the
+// program and then to the program's process group, so
+// `timeout 10m loftyscan ...` gets SIGTERM twice within microseconds (and
+// Ctrl-C under timeout, SIGINT two or three times); taken as "again: exit
+// now", they would lose the report. A stopped scan is given up after
+// scanStopGrace anyway, so a second signal sooner than that would gain
+// nothing.
+const repeatGrace = scanStopGrace
+
+// absorbRepeats waits repeatGrace after the stop signal sig, dropping sig
+// again meanwhile; another signal ends the process at once, as a second
+// stop does. It returns false when the run ended (done) first.
+func absorbRepeats(ch <-chan os.Signal, done <-chan struct{}, sig os.Signal, stderr io.Writer, temps *tempPaths) bool {
+	t := time.NewTimer(repeatGrace)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return false
+		case <-t.C:
+			return true
+		case again := <-ch:
+			if again != sig {
+				exitNow(stderr, again, !isQuit(again), temps)
+			}
+		}
 	}
 }
 
