@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -348,12 +349,39 @@ func (wk *Worker) scanFilePath(ctx context.Context, abs, rel string) {
 }
 
 // scanOpenFile scans the regular file f of the given size from its start,
-// streaming it chunk by chunk and opening the archive it may be.
+// streaming it chunk by chunk and opening the archive it may be. On a file
+// system whose sizes are exact, the read stops at size, what fstat said
+// when the file was opened: a file another writer keeps extending faster
+// than the scan reads (a log, a disk image being allocated) would
+// otherwise never end the scan. What it grew by is named in a warning.
 func (wk *Worker) scanOpenFile(ctx context.Context, f *os.File, size int64, rel string) {
-	err := wk.scan(ctx, f, f, size, rel)
+	var err error
+	if fileExactSize(f) {
+		sr := io.NewSectionReader(f, 0, size)
+		err = wk.scan(ctx, sr, sr, size, rel)
+		if fi, serr := f.Stat(); serr == nil && fi.Size() > size && ctx.Err() == nil {
+			wk.r.Warn(rel, "grew while it was read: its first %d bytes (its size when the scan opened it) were scanned, not the %d added since; scan it again once it stops growing", size, fi.Size()-size)
+		}
+	} else {
+		err = wk.scan(ctx, f, f, size, rel)
+	}
 	if err != nil && !isContextErr(err) {
 		wk.r.Fail(rel, "read error, the rest of the file was not scanned: %v", finding.DropPath(err))
 	}
+}
+
+// fileExactSize reports whether f's file system reports sizes as they are
+// (exactSizes).
+func fileExactSize(f *os.File) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	exact := false
+	if rc.Control(func(fd uintptr) { exact = exactSizes(int(fd)) }) != nil {
+		return false
+	}
+	return exact
 }
 
 // joinDisplay joins a folder's path as shown in findings (clean and

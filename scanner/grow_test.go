@@ -1,0 +1,86 @@
+package scanner
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFileGrowingWhileRead scans a folder holding a file that another
+// writer keeps extending (a log being written, a disk image being
+// allocated) faster than any scan reads: the scan must end, at the size the
+// file had when it was opened, with one warning saying so, and report the
+// key of the folder's other file. The writer extends the file 16 MiB at a
+// time, every millisecond or so, with truncate (sparse: no disk space),
+// far faster than a scan reads; read to its end, as before,
+// the scan never finished.
+func TestFileGrowingWhileRead(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.env"), []byte("LOFTY_API_KEY="+keyActive+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	grow := filepath.Join(dir, "grow.log")
+	start := int64(8 << 20) // past the worker's buffer: streamed
+	if err := os.WriteFile(grow, make([]byte, start), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	writer := make(chan struct{})
+	go func() {
+		defer close(writer)
+		for size := start; ; size += 16 << 20 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := os.Truncate(grow, size); err != nil {
+				<-stop // the file system's largest file: it stays this big
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	defer func() { close(stop); <-writer }()
+	for {
+		if fi, err := os.Stat(grow); err != nil || fi.Size() > start {
+			break // growing
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	c := &Collector{}
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		_, err := New(testOptions()).ScanPaths(ctx, []string{dir}, c)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute): // a hang, not a speed check: the read is of a few GiB at most
+		cancel()
+		<-done
+		t.Fatal("the scan did not end while a file it reads kept growing")
+	}
+	if len(c.Findings) != 1 || c.Findings[0].Path != "a.env" {
+		t.Errorf("findings %+v, want the key of a.env", c.Findings)
+	}
+	var grew int
+	for _, w := range c.Warnings {
+		if strings.Contains(w.String(), "grow.log: grew while it was read") {
+			grew++
+		}
+	}
+	if grew != 1 {
+		t.Errorf("warnings %v, want one saying grow.log grew while it was read", c.Warnings)
+	}
+}
