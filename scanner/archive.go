@@ -144,7 +144,10 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 			r.Fail(p, "zip archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
 			break
 		}
-		if f.FileInfo().IsDir() || !f.Mode().IsRegular() {
+		// Only folders are passed over: an entry whose mode says named
+		// pipe (zip reading a pipe records one), device or link still
+		// holds the bytes unzip writes out (a link's target).
+		if f.FileInfo().IsDir() {
 			continue
 		}
 		inner := p + "!" + f.Name
@@ -244,7 +247,7 @@ func (r *Run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p st
 			r.Fail(p, "tar archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
 			return
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeGNUSparse {
+		if !tarHasContent(hdr.Typeflag) {
 			continue
 		}
 		inner := p + "!" + strings.TrimPrefix(hdr.Name, "./")
@@ -255,6 +258,20 @@ func (r *Run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p st
 			return // the tar stream itself is damaged: Next would only fail again
 		}
 	}
+}
+
+// tarHasContent reports whether a tar entry of type typ holds a file's
+// content. Only the types that are a header alone are passed over (folders,
+// links, devices, named pipes; archive/tar reads no data for them) and PAX
+// global headers; regular and sparse files, contiguous files ('7') and
+// types GNU tar does not know, which it extracts as regular files, are
+// scanned.
+func tarHasContent(typ byte) bool {
+	switch typ {
+	case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo, tar.TypeXGlobalHeader:
+		return false
+	}
+	return true
 }
 
 // reportEntryError turns the end of an entry's read into a warning: a cap
