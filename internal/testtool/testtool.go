@@ -30,6 +30,8 @@ var installHints = map[string]string{
 	"goreleaser":      "go install github.com/goreleaser/goreleaser/v2@v2.15.1",
 	"git":             "apt-get install git",
 	"unzip":           "apt-get install unzip",
+	"zip":             "apt-get install zip",
+	"tar":             "apt-get install tar",
 	"time":            "apt-get install time (GNU time, /usr/bin/time)",
 }
 
