@@ -83,7 +83,7 @@ func (wk *Worker) scanFileIn(ctx context.Context, d *dirHandle, name, rel string
 		r.Fail(rel, "read error, the rest of the file was not scanned: %v", finding.DropPath(err))
 		return
 	}
-	wk.scanOpenFile(ctx, f, st.Size, rel)
+	wk.scanOpenFile(ctx, f, st.Size, d.exactSizes, rel)
 }
 
 // scanEmptyIn counts the file name of folder d as read, without opening

@@ -345,18 +345,19 @@ func (wk *Worker) scanFilePath(ctx context.Context, abs, rel string) {
 		r.Skip(rel, "%s, not read", describeMode(fi.Mode().Type()))
 		return
 	}
-	wk.scanOpenFile(ctx, f, fi.Size(), rel)
+	wk.scanOpenFile(ctx, f, fi.Size(), fileExactSize(f), rel)
 }
 
 // scanOpenFile scans the regular file f of the given size from its start,
 // streaming it chunk by chunk and opening the archive it may be. On a file
-// system whose sizes are exact, the read stops at size, what fstat said
+// system whose sizes are exact (exact, as the caller knows it), the read
+// stops at size, what fstat said
 // when the file was opened: a file another writer keeps extending faster
 // than the scan reads (a log, a disk image being allocated) would
 // otherwise never end the scan. What it grew by is named in a warning.
-func (wk *Worker) scanOpenFile(ctx context.Context, f *os.File, size int64, rel string) {
+func (wk *Worker) scanOpenFile(ctx context.Context, f *os.File, size int64, exact bool, rel string) {
 	var err error
-	if fileExactSize(f) {
+	if exact {
 		sr := io.NewSectionReader(f, 0, size)
 		err = wk.scan(ctx, sr, sr, size, rel)
 		if fi, serr := f.Stat(); serr == nil && fi.Size() > size && ctx.Err() == nil {
