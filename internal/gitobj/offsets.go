@@ -64,15 +64,7 @@ func (o *packOffsets) search(off int64) (int, bool) {
 	return slices.BinarySearch(o.big, off)
 }
 
-// add appends an object at off (a plan of some objects, built in the
-// order they are met).
-func (o *packOffsets) add(off int64) {
-	if o.small != nil {
-		o.big = make([]int64, len(o.small), len(o.small)+1)
-		for i := range o.small {
-			o.big[i] = o.at(int32(i))
-		}
-		o.small = nil
-	}
-	o.big = append(o.big, off)
-}
+// add appends an object at off to a plan of some objects (planObjects),
+// which starts empty and lists them in the order they are met, not in pack
+// order: its offsets are kept in 8 bytes.
+func (o *packOffsets) add(off int64) { o.big = append(o.big, off) }
