@@ -155,10 +155,12 @@ var bulkKeys = func() []string {
 	return out
 }()
 
-// A second Ctrl-C exits at once, even while the report is being written
-// to a standard output nobody reads.
-func TestSecondSignalExitsAtOnce(t *testing.T) {
-	t.Parallel()
+// startBlockedReport starts a scan of a folder with 400 findings whose
+// JSON report goes to a pipe nobody reads yet, and returns once the pipe
+// is full: the run is busy writing its report. r is the pipe's read end,
+// closed when the test ends.
+func startBlockedReport(t *testing.T) (c *child, r *os.File) {
+	t.Helper()
 	dir := t.TempDir()
 	var sb strings.Builder
 	for i := range 400 { // a report far larger than a pipe's 64 KiB
@@ -171,10 +173,18 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	c := startChild(t, dir, nil, w, nil, "dir", ".", "--format", "json")
+	t.Cleanup(func() { r.Close() })
+	c = startChild(t, dir, nil, w, nil, "dir", ".", "--format", "json")
 	w.Close()
 	waitFilled(t, r) // the report is being written, and the pipe is full
+	return c, r
+}
+
+// A second Ctrl-C exits at once, even while the report is being written
+// to a standard output nobody reads.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
+	c, _ := startBlockedReport(t)
 	c.signal(syscall.SIGINT)
 	if !c.stderr.waitFor("SIGINT: stopping") {
 		t.Fatalf("the first SIGINT was not acknowledged:\n%s", c.stderr)
@@ -200,22 +210,7 @@ func TestRepeatedSignalFromTimeoutKeepsTheReport(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			var sb strings.Builder
-			for i := range 400 { // a report far larger than a pipe's 64 KiB
-				sb.WriteString("LOFTY_API_KEY=" + bulkKeys[i%len(bulkKeys)] + "\n")
-			}
-			if err := os.WriteFile(filepath.Join(dir, "many.env"), []byte(sb.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			c := startChild(t, dir, nil, w, nil, "dir", ".", "--format", "json")
-			w.Close()
-			waitFilled(t, r) // the report is being written, and the pipe is full
+			c, r := startBlockedReport(t)
 			c.signal(sig)
 			time.Sleep(50 * time.Millisecond) // the first one is taken in: not coalesced with the next by the kernel
 			c.signal(sig)
