@@ -426,13 +426,11 @@ func (d *carryDiff) step() {
 		return
 	}
 	if f.prefix > 0 {
-		// An entry within the common start is the parent's. One that does
-		// not parse is not skipped: counted whole, a tree ends there.
-		if end, ok := entryLen(f.ad); ok && end <= f.prefix {
-			f.ad, f.bd, f.prefix = f.ad[end:], f.bd[end:], f.prefix-end
-			return
-		}
-		f.prefix = 0
+		// The entries within the common start are the parent's. One that
+		// does not parse is not skipped: counted whole, a tree ends there.
+		n := parsedWithin(f.ad, f.prefix)
+		f.ad, f.bd, f.prefix = f.ad[n:], f.bd[n:], 0
+		return
 	}
 	ae, arest, aok := nextEntry(f.ad)
 	be, brest, bok := nextEntry(f.bd)

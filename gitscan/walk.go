@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"math/bits"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -501,14 +500,11 @@ func (d *treeDiff) run(v treeVisitor) {
 				continue
 			}
 			if top.prefix > 0 {
-				// An entry within the common start is the parent's.
-				nul := bytes.IndexByte(top.data, 0)
-				if end := nul + 1 + hashLen; nul >= 0 && end <= top.prefix {
-					top.data, d.bases[top.base] = top.data[end:], b[end:]
-					top.prefix -= end
-					continue
-				}
+				// The entries within the common start are the parent's.
+				n := entriesWithin(top.data, top.prefix)
+				top.data, d.bases[top.base] = top.data[n:], b[n:]
 				top.prefix = 0
+				continue
 			}
 		}
 		e, rest, ok := nextEntry(top.data)
@@ -676,32 +672,3 @@ func compareEntries(a []byte, aDir bool, b []byte, bDir bool) int {
 }
 
 const hashLen = 20
-
-// commonPrefix returns how many bytes a and b start with alike.
-func commonPrefix(a, b []byte) int {
-	n := min(len(a), len(b))
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
-			return i + bits.TrailingZeros64(x)/8
-		}
-	}
-	for ; i < n && a[i] == b[i]; i++ {
-	}
-	return i
-}
-
-// commonSuffix returns how many bytes a and b end with alike.
-func commonSuffix(a, b []byte) int {
-	n := min(len(a), len(b))
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		x := binary.LittleEndian.Uint64(a[len(a)-i-8:]) ^ binary.LittleEndian.Uint64(b[len(b)-i-8:])
-		if x != 0 {
-			return i + bits.LeadingZeros64(x)/8
-		}
-	}
-	for ; i < n && a[len(a)-1-i] == b[len(b)-1-i]; i++ {
-	}
-	return i
-}
