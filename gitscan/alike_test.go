@@ -1,6 +1,7 @@
 package gitscan
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -140,4 +141,21 @@ func bytesIndexZero(b []byte) int {
 		}
 	}
 	return -1
+}
+
+// BenchmarkParsedWithin skips the entries of a folder of a hundred
+// folders, as exposure's comparison does on each commit of a history
+// whose root holds a hundred folders.
+func BenchmarkParsedWithin(b *testing.B) {
+	var tree []byte
+	for i := range 100 {
+		tree = append(tree, fmt.Sprintf("40000 dir%02d\x00", i)...)
+		tree = append(tree, make([]byte, hashLen)...)
+	}
+	b.SetBytes(int64(len(tree)))
+	for b.Loop() {
+		if parsedWithin(tree, len(tree)) != len(tree) {
+			b.Fatal("not every entry parsed")
+		}
+	}
 }

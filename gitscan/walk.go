@@ -629,14 +629,18 @@ func nextEntry(b []byte) (treeEntry, []byte, bool) {
 // two thirds of its time in some builds (stores of the entry then read
 // back).
 func entryLen(b []byte) (int, bool) {
-	sp := bytes.IndexByte(b, ' ')
-	if sp <= 0 || sp > 7 {
-		return 0, false
-	}
-	for _, c := range b[:sp] {
-		if c < '0' || c > '7' {
+	// The mode: one to seven octal digits, then a space, read in one loop
+	// (a search for the space, then a loop over the digits, made
+	// exposure's skip over a folder take 1.8 times as long:
+	// BenchmarkParsedWithin).
+	sp := 0
+	for ; sp < len(b) && sp < 8 && b[sp] != ' '; sp++ {
+		if c := b[sp]; c < '0' || c > '7' {
 			return 0, false
 		}
+	}
+	if sp == 0 || sp > 7 || sp == len(b) {
+		return 0, false
 	}
 	nul := bytes.IndexByte(b[sp+1:], 0)
 	if nul < 0 || len(b) < sp+1+nul+21 {
