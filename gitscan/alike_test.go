@@ -1,6 +1,7 @@
 package gitscan
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -156,6 +157,32 @@ func BenchmarkParsedWithin(b *testing.B) {
 	for b.Loop() {
 		if parsedWithin(tree, len(tree)) != len(tree) {
 			b.Fatal("not every entry parsed")
+		}
+	}
+}
+
+// TestNulIndex compares nulIndex with bytes.IndexByte where a word's
+// arithmetic could go wrong: a NUL at every place of the first 80 bytes,
+// after bytes 0x01 and 0x80 (which borrow and mark a byte falsely), none
+// at all, and past the words looked at one at a time.
+func TestNulIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	fill := []byte{0x01, 0x80, 0x81, 0xff, 'a'}
+	for n := 0; n <= 90; n++ {
+		for trial := 0; trial < 40; trial++ {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = fill[rng.IntN(len(fill))]
+			}
+			if n > 0 && trial%4 != 0 {
+				b[rng.IntN(n)] = 0
+			}
+			if n > 1 && trial%4 == 2 {
+				b[rng.IntN(n)] = 0
+			}
+			if got, want := nulIndex(b), bytes.IndexByte(b, 0); got != want {
+				t.Fatalf("nulIndex(%x) = %d, want %d", b, got, want)
+			}
 		}
 	}
 }

@@ -591,64 +591,6 @@ func (d *treeDiff) inBase(f *diffFrame, e treeEntry) bool {
 	return same
 }
 
-// treeEntry is one entry of a tree object.
-type treeEntry struct {
-	mode filemode.FileMode
-	name []byte
-	hash plumbing.Hash
-}
-
-// nextEntry parses the first entry of a tree's bytes: "<octal mode>
-// <name>\x00<20-byte hash>".
-func nextEntry(b []byte) (treeEntry, []byte, bool) {
-	var e treeEntry
-	sp := bytes.IndexByte(b, ' ')
-	if sp <= 0 || sp > 7 {
-		return e, nil, false
-	}
-	var mode uint32
-	for _, c := range b[:sp] {
-		if c < '0' || c > '7' {
-			return e, nil, false
-		}
-		mode = mode<<3 | uint32(c-'0')
-	}
-	b = b[sp+1:]
-	nul := bytes.IndexByte(b, 0)
-	if nul < 0 || len(b) < nul+21 {
-		return e, nil, false
-	}
-	e.mode, e.name = filemode.FileMode(mode), b[:nul]
-	copy(e.hash[:], b[nul+1:nul+21])
-	return e, b[nul+21:], true
-}
-
-// entryLen returns the length of b's first tree entry when nextEntry
-// parses one: the comparison's skip over the entries two trees start
-// with alike needs no more, and copying out each entry there cost it
-// two thirds of its time in some builds (stores of the entry then read
-// back).
-func entryLen(b []byte) (int, bool) {
-	// The mode: one to seven octal digits, then a space, read in one loop
-	// (a search for the space, then a loop over the digits, made
-	// exposure's skip over a folder take 1.8 times as long:
-	// BenchmarkParsedWithin).
-	sp := 0
-	for ; sp < len(b) && sp < 8 && b[sp] != ' '; sp++ {
-		if c := b[sp]; c < '0' || c > '7' {
-			return 0, false
-		}
-	}
-	if sp == 0 || sp > 7 || sp == len(b) {
-		return 0, false
-	}
-	nul := bytes.IndexByte(b[sp+1:], 0)
-	if nul < 0 || len(b) < sp+1+nul+21 {
-		return 0, false
-	}
-	return sp + 1 + nul + 21, true
-}
-
 // compareEntries orders tree entries as git sorts them: by name, a folder's
 // as if it ended in "/".
 func compareEntries(a []byte, aDir bool, b []byte, bDir bool) int {

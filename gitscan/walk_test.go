@@ -1,10 +1,12 @@
 package gitscan
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"path"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,10 +194,35 @@ func FuzzEntryLen(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, rest, ok := nextEntry(b)
+		want, wantLen, wantOK := specEntry(b)
+		e, rest, ok := nextEntry(b)
+		if ok != wantOK || (ok && (len(b)-len(rest) != wantLen || e.mode != want.mode || string(e.name) != string(want.name) || e.hash != want.hash)) {
+			t.Errorf("nextEntry(%q) = %v %d %v; the format says %v %d %v", b, e, len(b)-len(rest), ok, want, wantLen, wantOK)
+		}
 		n, lok := entryLen(b)
-		if ok != lok || (ok && n != len(b)-len(rest)) {
-			t.Errorf("entryLen(%q) = %d, %v; nextEntry parses %d, %v", b, n, lok, len(b)-len(rest), ok)
+		if lok != wantOK || (lok && n != wantLen) {
+			t.Errorf("entryLen(%q) = %d, %v; the format says %d, %v", b, n, lok, wantLen, wantOK)
 		}
 	})
+}
+
+// specEntry parses a tree entry as plainly as its format reads: "<one to
+// seven octal digits> <name>\x00<20-byte hash>".
+func specEntry(b []byte) (treeEntry, int, bool) {
+	var e treeEntry
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 1 || sp > 7 {
+		return e, 0, false
+	}
+	m, err := strconv.ParseUint(string(b[:sp]), 8, 32)
+	if err != nil || strings.ContainsAny(string(b[:sp]), "+-_") {
+		return e, 0, false
+	}
+	nul := bytes.IndexByte(b[sp+1:], 0)
+	if nul < 0 || len(b) < sp+1+nul+1+hashLen {
+		return e, 0, false
+	}
+	e.mode, e.name = filemode.FileMode(m), b[sp+1:sp+1+nul]
+	copy(e.hash[:], b[sp+1+nul+1:])
+	return e, sp + 1 + nul + 1 + hashLen, true
 }
