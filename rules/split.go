@@ -23,8 +23,8 @@ import (
 // only concatenation follows (blanks, line ends, one operator: + . .. & ||,
 // a backslash line continuation, comments) up to the quote that opens
 // another literal whose text goes on with base64url, the text goes on
-// there; a backslash that ends a line goes on at the next line's first
-// byte. Anything else ends the text. The work is bounded: the joined text
+// there; a backslash that ends a line goes on after the next line's
+// indentation. Anything else ends the text. The work is bounded: the joined text
 // is at most maxJoinText bytes, the pieces lie within maxJoinSpan bytes of
 // the first, and the text between two pieces is at most maxJoinGap bytes.
 //
@@ -133,8 +133,9 @@ func openingQuote(buf []byte, start int) byte {
 func (j *joiner) continues(i int) (int, bool) {
 	buf := j.buf
 	if n := lineContinuation(buf, i); n > 0 {
-		if i+n < j.limit && tokenByte[buf[i+n]] {
-			return i + n, true
+		k := skipIndent(buf, i+n, min(j.limit, i+n+maxJoinGap))
+		if k < j.limit && tokenByte[buf[k]] {
+			return k, true
 		}
 		return 0, false
 	}
@@ -165,6 +166,18 @@ func lineContinuation(buf []byte, i int) int {
 		}
 	}
 	return 0
+}
+
+// skipIndent returns the end of the blanks (spaces, tabs) at buf[i:limit].
+// A line continued with a backslash goes on after the next line's
+// indentation: Java .properties, YAML double-quoted scalars and TOML
+// multi-line strings drop it, and where a language keeps it (a shell) the
+// key was pasted whole all the same.
+func skipIndent(buf []byte, i, limit int) int {
+	for i < limit && (buf[i] == ' ' || buf[i] == '\t') {
+		i++
+	}
+	return i
 }
 
 // skipConcatenation returns the end of the text at buf[i:limit] that can

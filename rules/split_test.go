@@ -57,6 +57,9 @@ func TestSplitLiterals(t *testing.T) {
 		{"shell unquoted", "KEY=", func(p []string) string { return strings.Join(p, "\\\n") }, "\n"},
 		{"shell adjacent quotes", "KEY=", func(p []string) string { return `"` + strings.Join(p, "\"\\\n\"") + `"` }, "\n"},
 		{"string continuation", "key = '", func(p []string) string { return strings.Join(p, "\\\r\n") }, "'\n"},
+		{"java properties", "lofty.api.key=", func(p []string) string { return strings.Join(p, "\\\n    ") }, "\n"},
+		{"yaml double-quoted", "key: \"", func(p []string) string { return strings.Join(p, "\\\n  ") }, "\"\n"},
+		{"toml multi-line", "key = \"\"\"\\\n  ", func(p []string) string { return strings.Join(p, "\\\r\n\t") }, "\"\"\"\n"},
 	}
 	for cname, at := range cuts {
 		for _, l := range layouts {
@@ -124,7 +127,8 @@ func TestSplitNotJoined(t *testing.T) {
 		{"mismatched quote", `a = "` + k[:half] + `' + '` + k[half:] + `"`, nil},
 		{"unterminated block comment", `a = "` + k[:half] + `" /* + "` + k[half:] + `"`, nil},
 		{"no opening quote", `a = ` + k[:half] + `" + "` + k[half:] + `"`, nil},
-		{"blank after continuation", "KEY=" + k[:half] + "\\\n " + k[half:], nil},
+		{"empty line after continuation", "KEY=" + k[:half] + "\\\n\n" + k[half:], nil},
+		{"text after continuation", "KEY=" + k[:half] + "\\\n  x " + k[half:], nil},
 		{"gap too long", `a = ("` + k[:half] + `"` + strings.Repeat(" ", maxJoinGap) + `"` + k[half:] + `")`, nil},
 		{"escaped newline in the literal", `a = "` + k + `\n"`, []string{k}},
 		{"quoted keys of YAML", `"token": "` + k + "\"\n\"user\": \"bob\"", []string{k}},
@@ -190,6 +194,7 @@ var splitSeps = []struct{ open, sep, close string }{
 	{`"`, "\" /* c */ + \"", `"`},
 	{`"`, "\\\n", `"`},
 	{``, "\\\r\n", ``},
+	{``, "\\\n    ", ``},
 	{`'`, `' || '`, `'`},
 }
 
