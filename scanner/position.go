@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"strings"
 )
 
 // position turns byte offsets of one stream into lines and columns. It is fed
@@ -16,7 +17,26 @@ type position struct {
 	chars     int   // characters between lineStart and off
 	bom8      int   // 1 when the stream starts with a UTF-8 byte order mark
 	bom16     int64 // 2 when it starts with a UTF-16 byte order mark
+	order     unitOrder
+	unitLine  int   // with order: 0-based line of off, counted in code units
+	unitStart int64 // offset where that line starts
+	prev      byte  // the last byte consumed, for a code unit cut between pieces
 }
+
+// unitOrder is the byte order of a stream that starts with a UTF-16 byte
+// order mark. For the keys found in its UTF-16 text, a line break is the
+// code unit U+000A, two bytes at an even offset, and not a byte 0x0A inside
+// another character's code unit (上 is 0A 4E in UTF-16LE, 《 is 0A 30):
+// counting those put every line after them one further down. A key
+// written in single bytes (text appended by a program that does not write
+// UTF-16) is placed by the bytes 0x0A, as in any other stream.
+type unitOrder uint8
+
+const (
+	bytesOrder unitOrder = iota // not UTF-16: a line break is the byte 0x0A
+	littleEndian
+	bigEndian
+)
 
 // skipBOM makes the columns of the first line leave out a byte order mark
 // at the start of head, the stream's first bytes: editors do not show it,
@@ -25,13 +45,18 @@ func (p *position) skipBOM(head []byte) {
 	switch {
 	case bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")):
 		p.bom8 = 1
-	case bytes.HasPrefix(head, []byte("\xFF\xFE")), bytes.HasPrefix(head, []byte("\xFE\xFF")):
-		p.bom16 = 2
+	case bytes.HasPrefix(head, []byte("\xFF\xFE")):
+		p.bom16, p.order = 2, littleEndian
+	case bytes.HasPrefix(head, []byte("\xFE\xFF")):
+		p.bom16, p.order = 2, bigEndian
 	}
 }
 
 // advance consumes b, the bytes that follow what was consumed before.
 func (p *position) advance(b []byte) {
+	if p.order != bytesOrder {
+		p.advanceUnits(b)
+	}
 	if i := lastNewline(b); i >= 0 {
 		p.line += bytes.Count(b[:i+1], []byte{'\n'})
 		p.lineStart = p.off + int64(i) + 1
@@ -40,6 +65,67 @@ func (p *position) advance(b []byte) {
 		p.chars += countChars(b)
 	}
 	p.off += int64(len(b))
+}
+
+// advanceUnits counts the code units U+000A in b, the bytes after off, of
+// a UTF-16 stream; a unit may be cut between b and the bytes before.
+func (p *position) advanceUnits(b []byte) {
+	if len(b) > 0 && p.order == littleEndian && p.prev == '\n' && p.off%2 == 1 && b[0] == 0 {
+		p.unitLine++ // the unit's 0x0A ended the bytes consumed before
+		p.unitStart = p.off + 1
+	}
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j
+		if end, ok := p.unitEnd(b, i); ok {
+			p.unitLine++
+			p.unitStart = end
+		}
+		i++
+	}
+	if len(b) > 0 {
+		p.prev = b[len(b)-1]
+	}
+}
+
+// unitEnd reports whether the byte 0x0A at b[i] is part of the code unit
+// U+000A, and the stream offset just after that unit. A unit cut between
+// two pieces is counted with the piece that holds its second byte.
+func (p *position) unitEnd(b []byte, i int) (int64, bool) {
+	at := p.off + int64(i)
+	if p.order == bigEndian {
+		if at%2 == 0 {
+			return 0, false
+		}
+		before := p.prev
+		if i > 0 {
+			before = b[i-1]
+		}
+		return at + 1, before == 0
+	}
+	if at%2 != 0 || i+1 >= len(b) || b[i+1] != 0 {
+		return 0, false
+	}
+	return at + 2, true
+}
+
+// orderOf returns enc, a finding's encodings outermost first, with the
+// byte order of the stream's byte order mark when UTF-16 is outermost: the
+// decoder guesses the order from the ends of a run of ASCII (see
+// decodeUTF16), and a character such as 上 (4E 0A in UTF-16BE) before the
+// run looks like the zero byte of a little-endian unit.
+func (p *position) orderOf(enc string) string {
+	if p.order == bytesOrder || !strings.HasPrefix(enc, "utf-16") || len(enc) < len("utf-16le") {
+		return enc
+	}
+	order := "utf-16le"
+	if p.order == bigEndian {
+		order = "utf-16be"
+	}
+	return order + enc[len(order):]
 }
 
 // lastNewline is bytes.LastIndexByte(b, '\n'), which goes back a byte at
@@ -60,8 +146,16 @@ func lastNewline(b []byte) int {
 
 // lineCol returns the 1-based line and column of the offset consumed last.
 // Columns count characters: bytes that do not continue a UTF-8 sequence, or
-// UTF-16 code units (two bytes each) when utf16 is true.
+// UTF-16 code units (two bytes each) when utf16 is true (and lines too,
+// when the stream starts with a UTF-16 byte order mark).
 func (p *position) lineCol(utf16 bool) (int, int) {
+	if utf16 && p.order != bytesOrder {
+		start := p.unitStart
+		if p.unitLine == 0 {
+			start += p.bom16
+		}
+		return p.unitLine + 1, int(p.off-start)/2 + 1
+	}
 	if utf16 {
 		start := p.lineStart
 		if p.line == 0 {

@@ -100,3 +100,42 @@ func TestLastNewline(t *testing.T) {
 		}
 	}
 }
+
+// TestUTF16LinesCut: in a stream with a UTF-16 byte order mark, a line
+// break is the code unit U+000A, counted once wherever the pieces fed to
+// position cut it, and a byte 0x0A in another character (上 is U+4E0A,
+// Њ U+040A) is none.
+func TestUTF16LinesCut(t *testing.T) {
+	t.Parallel()
+	text := "上\nЊ\r\nab上\n上cd"
+	for _, be := range []bool{false, true} {
+		s := encodeUTF16(text, be, true)
+		for cut := range len(s) + 1 {
+			var p position
+			p.skipBOM(s)
+			p.advance(s[:cut])
+			p.advance(s[cut:])
+			if line, col := p.lineCol(true); line != 4 || col != 4 {
+				t.Errorf("big-endian %v, cut at %d: line %d, column %d, want 4, 4", be, cut, line, col)
+			}
+		}
+	}
+}
+
+// TestUTF16LinesStreamed: the lines of a UTF-16 file larger than the
+// stream's buffer, whose every line holds 上, are counted as the text's.
+func TestUTF16LinesStreamed(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for b.Len() < 3*bufSize/2 {
+		b.WriteString("# 上 《注意》 Њ\r\n")
+	}
+	b.WriteString("$env:LOFTY_API_KEY = \"" + keyActive + "\"\r\n")
+	text := b.String()
+	line, _ := refLineCol([]byte(text), strings.Index(text, keyActive))
+	for _, be := range []bool{false, true} {
+		enc := map[bool]string{false: "utf-16le", true: "utf-16be"}[be]
+		runDecodeCases(t, []decodeCase{{enc + " streamed", encodeUTF16(text, be, true),
+			[]wantFinding{{Line: line, Column: 23, Encoding: enc, Token: keyActive}}}})
+	}
+}

@@ -169,6 +169,7 @@ func (s *streamer) report(buf []byte, from, to int, pos *position, path string, 
 		cur = h.pos
 		line, col := pos.lineCol(strings.HasPrefix(h.encoding, "utf-16"))
 		f := newFinding(h, path, line, col)
+		f.Encoding = pos.orderOf(f.Encoding)
 		if !s.places.keep(f.Fingerprint) {
 			continue
 		}
