@@ -199,15 +199,10 @@ func TestUTF16(t *testing.T) {
 				// é is one code unit, 🔑 two (a surrogate pair).
 				decodeCase{name + " non-ASCII before the key", encodeUTF16("a\nclé🔑="+keyForever, be, bom),
 					[]wantFinding{{Line: 2, Column: 7, Encoding: enc, Token: keyForever}}},
-			)
-			if bom {
 				// 上 is U+4E0A, 《 U+300A, Њ U+040A: a byte 0x0A in a code
-				// unit that is not a line break (a file with a byte order
-				// mark: without one, see README's Known limits).
-				tests = append(tests, decodeCase{name + " 0x0A bytes in other characters", encodeUTF16("# 上《注意》Њ\r\nLOFTY_API_KEY="+keyActive+"\r\n上 k="+keyExpired, be, bom),
-					[]wantFinding{{Line: 2, Column: 15, Encoding: enc, Token: keyActive}, {Line: 3, Column: 5, Encoding: enc, Token: keyExpired}}})
-			}
-			tests = append(tests,
+				// unit that is not a line break.
+				decodeCase{name + " 0x0A bytes in other characters", encodeUTF16("# 上《注意》Њ\r\nLOFTY_API_KEY="+keyActive+"\r\n上 k="+keyExpired, be, bom),
+					[]wantFinding{{Line: 2, Column: 15, Encoding: enc, Token: keyActive}, {Line: 3, Column: 5, Encoding: enc, Token: keyExpired}}},
 				decodeCase{name + " generic JWT", encodeUTF16("x\ntoken="+jwtGeneric+"\n", be, bom), nil},
 				decodeCase{name + " generic JWT in Lofty context", encodeUTF16("x\nLOFTY_TOKEN="+jwtGeneric+"\n", be, bom),
 					[]wantFinding{{Line: 2, Column: 13, Encoding: enc, Token: jwtGeneric, Rule: rules.RuleUnconfirmed, Status: rules.StatusNoExpiry}}},

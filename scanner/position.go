@@ -24,7 +24,7 @@ type position struct {
 }
 
 // unitOrder is the byte order of a stream that starts with a UTF-16 byte
-// order mark. For the keys found in its UTF-16 text, a line break is the
+// order mark, or with two ASCII characters in UTF-16. For the keys found in its UTF-16 text, a line break is the
 // code unit U+000A, two bytes at an even offset, and not a byte 0x0A inside
 // another character's code unit (上 is 0A 4E in UTF-16LE, 《 is 0A 30):
 // counting those put every line after them one further down. A key
@@ -49,7 +49,25 @@ func (p *position) skipBOM(head []byte) {
 		p.bom16, p.order = 2, littleEndian
 	case bytes.HasPrefix(head, []byte("\xFE\xFF")):
 		p.bom16, p.order = 2, bigEndian
+	default:
+		p.order = unmarkedOrder(head)
 	}
+}
+
+// unmarkedOrder returns the byte order of a stream with no byte order mark
+// that starts with two ASCII characters in UTF-16 (a file written by .NET
+// or PowerShell without one), or bytesOrder.
+func unmarkedOrder(head []byte) unitOrder {
+	ascii := func(c byte) bool { return c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' }
+	switch {
+	case len(head) < 4:
+		return bytesOrder
+	case ascii(head[0]) && head[1] == 0 && ascii(head[2]) && head[3] == 0:
+		return littleEndian
+	case head[0] == 0 && ascii(head[1]) && head[2] == 0 && ascii(head[3]):
+		return bigEndian
+	}
+	return bytesOrder
 }
 
 // advance consumes b, the bytes that follow what was consumed before.
@@ -113,7 +131,7 @@ func (p *position) unitEnd(b []byte, i int) (int64, bool) {
 }
 
 // orderOf returns enc, a finding's encodings outermost first, with the
-// byte order of the stream's byte order mark when UTF-16 is outermost: the
+// byte order the stream starts in when UTF-16 is outermost: the
 // decoder guesses the order from the ends of a run of ASCII (see
 // decodeUTF16), and a character such as 上 (4E 0A in UTF-16BE) before the
 // run looks like the zero byte of a little-endian unit.
@@ -147,7 +165,7 @@ func lastNewline(b []byte) int {
 // lineCol returns the 1-based line and column of the offset consumed last.
 // Columns count characters: bytes that do not continue a UTF-8 sequence, or
 // UTF-16 code units (two bytes each) when utf16 is true (and lines too,
-// when the stream starts with a UTF-16 byte order mark).
+// when the stream starts as UTF-16 text: see unitOrder).
 func (p *position) lineCol(utf16 bool) (int, int) {
 	if utf16 && p.order != bytesOrder {
 		start := p.unitStart
