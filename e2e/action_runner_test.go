@@ -465,7 +465,7 @@ func copyTree(t *testing.T, src, dst string, names ...string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, fi.Mode().Perm()); err != nil {
+		if err := writeExecutable(filepath.Join(dst, e.Name()), data, fi.Mode().Perm()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -61,7 +61,7 @@ func runGitLabJob(t *testing.T, job *gitlabJob, bin, dir string, vars map[string
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(gopath, "bin", filepath.Base(bin)), data, 0o755); err != nil {
+	if err := writeExecutable(filepath.Join(gopath, "bin", filepath.Base(bin)), data, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	script := "set -eo pipefail\n"

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -79,7 +78,7 @@ func TestReadmePreReceiveScripts(t *testing.T) {
 			s := strings.ReplaceAll(script, "/usr/local/bin/loftyscan", loftyscan)
 			s = strings.ReplaceAll(s, "/var/log/gitlab/loftyscan-bypass.log", filepath.Join(dir, "bypass.log"))
 			hook := filepath.Join(srv.Dir, "hooks", "pre-receive")
-			if err := os.WriteFile(hook, []byte(s), 0o755); err != nil {
+			if err := writeExecutable(hook, []byte(s), 0o755); err != nil {
 				t.Fatal(err)
 			}
 			if out, err := exec.Command("sh", "-n", hook).CombinedOutput(); err != nil {
