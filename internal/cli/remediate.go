@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -100,6 +101,12 @@ func (rf *remediateFlags) run(ctx context.Context, e env, o *outputFlags, sf *sc
 	gitDir := repo.WorkTree
 	if gitDir == "" {
 		gitDir = repo.GitDir
+	}
+	if err := remediate.CheckComplete(ctx, gitDir); err != nil {
+		if errors.Is(err, remediate.ErrIncomplete) {
+			return &cliError{err: fmt.Errorf("cannot plan for %s: %w", repo.GitDir, err), hint: "make the plan in a fresh 'git clone --mirror' of the server (without --depth or --filter); in a shallow clone, 'git fetch --unshallow' also brings the whole history"}
+		}
+		return &cliError{err: fmt.Errorf("cannot read the repository: %w", err), hint: "check that git is installed and can read the repository"}
 	}
 
 	// Settings as for a scan of the whole history.

@@ -243,3 +243,48 @@ func TestRemediateSelection(t *testing.T) {
 		t.Errorf("a clean repository: exit %d\n%s", code, stderr)
 	}
 }
+
+// A shallow or a partial clone lacks part of the history, and so the keys
+// in it: a plan made from it would rewrite the remotes' whole histories for
+// the keys it saw only, and a new plan after the check would miss the rest
+// again. remediate refuses it and says how to get a whole clone; a whole
+// clone of the same remote plans for both keys.
+func TestRemediateRefusesIncompleteClones(t *testing.T) {
+	base := t.TempDir()
+	origin := testgit.New(t, filepath.Join(base, "origin"))
+	old, recent := gitKey("remediate-old"), gitKey("remediate-recent")
+	origin.Write("old.env", "LOFTY_API_KEY="+old+"\n")
+	origin.Commit("old key")
+	origin.Git("rm", "-q", "old.env")
+	origin.Commit("remove it")
+	origin.Write("new.env", "LOFTY_API_KEY="+recent+"\n")
+	origin.Commit("new key")
+	origin.Git("config", "uploadpack.allowFilter", "true")
+	url := "file://" + filepath.ToSlash(origin.Dir)
+	plans := filepath.Join(base, "plans")
+	if err := os.Mkdir(plans, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"shallow", []string{"--depth", "1"}, "it is a shallow clone"},
+		{"partial", []string{"--filter=blob:none"}, "it is a partial clone"},
+		{"whole", nil, ""},
+	} {
+		dir := filepath.Join(base, tc.name)
+		origin.GitIn(base, append(append([]string{"clone", "-q"}, tc.args...), url, dir)...)
+		code, stdout, stderr := runGit(t, nil, "", "remediate", dir, "--plan-dir", plans)
+		if tc.want == "" {
+			if code != 0 || !strings.Contains(stdout, fingerprintOf(old)[:12]) || !strings.Contains(stdout, fingerprintOf(recent)[:12]) {
+				t.Errorf("%s clone: exit %d, want a plan for both keys:\n%s\n%s", tc.name, code, stdout, stderr)
+			}
+			continue
+		}
+		if code != 2 || stdout != "" || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "git clone --mirror") {
+			t.Errorf("%s clone: exit %d, want 2, no plan, and an error saying %q with a hint:\nstdout:\n%s\nstderr:\n%s", tc.name, code, tc.want, stdout, stderr)
+		}
+	}
+}

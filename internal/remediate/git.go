@@ -3,6 +3,7 @@ package remediate
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -102,6 +103,42 @@ func ReadFacts(ctx context.Context, dir string, commits []string) (Facts, error)
 	return f, err
 }
 
+// ErrIncomplete is wrapped by CheckComplete's errors.
+var ErrIncomplete = errors.New("the repository lacks part of its history")
+
+var errPartial = fmt.Errorf("%w: it is a partial clone, made with --filter, whose left-out files were not scanned, so their keys would be missing from the plan", ErrIncomplete)
+
+// CheckComplete refuses a repository that lacks part of its history on
+// purpose: a shallow clone (older commits cut) or a partial clone (files
+// left out by a filter). A scan of it cannot see the keys in what it
+// lacks, so a plan made from it would rewrite the remotes' full histories
+// for the keys it knows only, and a new plan made after the check finds
+// the others would miss them again.
+func CheckComplete(ctx context.Context, dir string) error {
+	shallow, err := gitOut(ctx, dir, "rev-parse", "--is-shallow-repository")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(shallow) == "true" {
+		return fmt.Errorf("%w: it is a shallow clone, whose older commits are not here, so their keys would be missing from the plan", ErrIncomplete)
+	}
+	// A partial clone has extensions.partialClone (git 2.20 on) or a
+	// promisor remote.
+	if v, ok, err := gitConfig(ctx, dir, "--get", "extensions.partialClone"); err != nil {
+		return err
+	} else if ok && v != "" {
+		return errPartial
+	}
+	v, ok, err := gitConfig(ctx, dir, "--type=bool", "--get-regexp", `^remote\..*\.promisor$`)
+	if err != nil {
+		return err
+	}
+	if ok && slices.ContainsFunc(strings.Split(v, "\n"), func(l string) bool { return strings.HasSuffix(l, " true") }) {
+		return errPartial
+	}
+	return nil
+}
+
 // refsContaining lists the refs that contain any of commits.
 func refsContaining(ctx context.Context, dir string, commits []string) ([]Ref, error) {
 	byName := map[string]*Ref{}
@@ -160,6 +197,20 @@ func remotes(ctx context.Context, dir string) ([]Remote, error) {
 		rs = append(rs, Remote{Name: name, FetchURL: strings.TrimSpace(fetch), PushURL: strings.TrimSpace(push)})
 	}
 	return rs, nil
+}
+
+// gitConfig runs git config in dir: its output, and false when git found
+// no such key (exit code 1).
+func gitConfig(ctx context.Context, dir string, args ...string) (string, bool, error) {
+	out, err := exec.CommandContext(ctx, "git", append([]string{"-C", dir, "config"}, args...)...).Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("git config: %w", err)
+	}
+	return strings.TrimSpace(string(out)), true, nil
 }
 
 // gitOut runs git in dir and returns its standard output; the error says
