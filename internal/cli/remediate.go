@@ -144,6 +144,13 @@ func (rf *remediateFlags) run(ctx context.Context, e env, o *outputFlags, sf *sc
 	}
 	if len(keys) == 0 {
 		printNote(e.stderr, "no Lofty API key in the history or messages of "+repo.GitDir+": nothing to remediate")
+		subs, err := remediate.Submodules(ctx, gitDir)
+		if err != nil {
+			return &cliError{err: fmt.Errorf("cannot list the submodules: %w", err), hint: "check that git is installed and can read the repository"}
+		}
+		for _, sm := range subs {
+			printNote(e.stderr, remediate.SubmoduleNote(sm))
+		}
 		return nil
 	}
 	if o.triage.verify {

@@ -288,3 +288,36 @@ func TestRemediateRefusesIncompleteClones(t *testing.T) {
 		}
 	}
 }
+
+// A submodule's history is a repository of its own: remediate neither
+// scans nor rewrites it, and says so (a clean superproject's "nothing to
+// remediate" does not hide a key in the submodule, and a plan lists each
+// submodule among what it does not reach).
+func TestRemediateNamesSubmodules(t *testing.T) {
+	base := t.TempDir()
+	lib := testgit.New(t, filepath.Join(base, "lib"))
+	lib.Write("lib.env", "LOFTY_API_KEY="+gitKey("remediate-submodule")+"\n")
+	lib.Commit("key")
+	lib.Git("rm", "-q", "lib.env")
+	lib.Commit("remove it")
+	super := testgit.New(t, filepath.Join(base, "super"))
+	super.Write("README.md", "# app\n")
+	super.Commit("first")
+	super.Git("submodule", "add", "-q", lib.Dir, "vendor/lib")
+	super.Commit("add lib")
+	plans := filepath.Join(base, "plans")
+	if err := os.Mkdir(plans, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const note = "Submodule vendor/lib is a repository of its own"
+	code, stdout, stderr := runGit(t, nil, "", "remediate", super.Dir, "--plan-dir", plans)
+	if code != 0 || !strings.Contains(stderr, "nothing to remediate") || !strings.Contains(stderr, note) || stdout != "" {
+		t.Errorf("clean superproject: exit %d, want 0 and a note naming the submodule:\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	super.Write("app.env", "LOFTY_API_KEY="+gitKey("remediate-super")+"\n")
+	super.Commit("key")
+	code, stdout, stderr = runGit(t, nil, "", "remediate", super.Dir, "--plan-dir", plans)
+	if code != 0 || !strings.Contains(stdout, note) {
+		t.Errorf("superproject with a key: exit %d, want a plan naming the submodule:\n%s\n%s", code, stdout, stderr)
+	}
+}

@@ -99,6 +99,9 @@ func ReadFacts(ctx context.Context, dir string, commits []string) (Facts, error)
 	if f.Refs, err = refsContaining(ctx, dir, commits); err != nil {
 		return f, err
 	}
+	if f.Submodules, err = Submodules(ctx, dir); err != nil {
+		return f, err
+	}
 	f.Remotes, err = remotes(ctx, dir)
 	return f, err
 }
@@ -137,6 +140,27 @@ func CheckComplete(ctx context.Context, dir string) error {
 		return errPartial
 	}
 	return nil
+}
+
+// Submodules lists the submodules of HEAD's tree by path. A submodule's
+// history is a repository of its own: the scan does not read it and the
+// rewrite does not change it, so the plan names each one.
+func Submodules(ctx context.Context, dir string) ([]string, error) {
+	if _, err := gitOut(ctx, dir, "rev-parse", "--verify", "--quiet", "HEAD^{tree}"); err != nil {
+		return nil, nil // no commit yet
+	}
+	out, err := gitOut(ctx, dir, "ls-tree", "-r", "-z", "--full-tree", "HEAD")
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, rec := range strings.Split(out, "\x00") {
+		meta, path, ok := strings.Cut(rec, "\t")
+		if ok && strings.HasPrefix(meta, "160000 commit ") {
+			paths = append(paths, path)
+		}
+	}
+	return paths, nil
 }
 
 // refsContaining lists the refs that contain any of commits.

@@ -56,6 +56,9 @@ type Facts struct {
 	// occurrences: local branches, tags and remote-tracking branches.
 	Refs    []Ref
 	Remotes []Remote
+	// Submodules are the paths of HEAD's submodules: repositories of their
+	// own, which the plan neither scans nor rewrites.
+	Submodules []string
 }
 
 // Ref is a ref that contains commits with keys.

@@ -458,6 +458,9 @@ func unreachable(facts Facts) []string {
 		"CI logs, artifacts, caches and container images built from the old commits; package registries.",
 		"Copies outside git: chat, tickets, wikis, backups, the plan folder's backup.",
 	}
+	for _, sm := range facts.Submodules {
+		out = append(out, SubmoduleNote(sm))
+	}
 	hosts := map[string]bool{}
 	for _, r := range facts.Remotes {
 		u := strings.ToLower(r.FetchURL + " " + r.PushURL)
@@ -474,6 +477,12 @@ func unreachable(facts Facts) []string {
 		out = append(out, "On a hosted service (GitHub, GitLab), ask for cached views to be purged: GitHub Support; GitLab's Repository cleanup with filter-repo/commit-map.")
 	}
 	return out
+}
+
+// SubmoduleNote says what to do about the submodule at path, whose
+// history no plan of the superproject scans or rewrites.
+func SubmoduleNote(path string) string {
+	return "Submodule " + path + " is a repository of its own: remediate neither scans nor rewrites its history. Scan it with 'loftyscan git --recurse-submodules' here, and if it holds a key, run 'loftyscan remediate' in a clone of the submodule's repository."
 }
 
 // checkSteps rescans the rewritten repository, its messages and a fresh
