@@ -242,15 +242,28 @@ func keysOf(findings []finding.Finding, wanted []string) []remediate.Key {
 				Status:      string(f.Status),
 			})
 		}
-		keys[i].Occurrences = append(keys[i].Occurrences, remediate.Occurrence{
-			Commit: f.Commit, Path: f.Path, Line: f.Line, Column: f.Column, Encoding: f.Encoding,
-		})
+		o := remediate.Occurrence{Commit: f.Commit, Path: f.Path, Line: f.Line, Column: f.Column, Encoding: f.Encoding}
+		if f.Location != finding.InFile {
+			// A message: a place of its own, not a file with no name.
+			o = remediate.Occurrence{Commit: f.Commit, InMessage: true, Tag: f.Tag}
+		}
+		keys[i].Occurrences = append(keys[i].Occurrences, o)
 	}
 	return keys
 }
 
+// sameMessage reports whether two occurrences are the same message: the
+// same tag's (the scan names it by the commit it tags, MessageKeys by the
+// tag object), or the same commit's.
+func sameMessage(a, b remediate.Occurrence) bool {
+	if !a.InMessage || !b.InMessage || a.Tag != b.Tag {
+		return false
+	}
+	return a.Tag != "" || a.Commit == b.Commit
+}
+
 // mergeKeys adds the keys of more to keys: a key in both gets the places
-// of both.
+// of both, each message once.
 func mergeKeys(keys, more []remediate.Key) []remediate.Key {
 	at := map[string]int{}
 	for i, k := range keys {
@@ -258,7 +271,11 @@ func mergeKeys(keys, more []remediate.Key) []remediate.Key {
 	}
 	for _, k := range more {
 		if i, ok := at[k.Fingerprint]; ok {
-			keys[i].Occurrences = append(keys[i].Occurrences, k.Occurrences...)
+			for _, o := range k.Occurrences {
+				if !slices.ContainsFunc(keys[i].Occurrences, func(p remediate.Occurrence) bool { return sameMessage(o, p) }) {
+					keys[i].Occurrences = append(keys[i].Occurrences, o)
+				}
+			}
 			continue
 		}
 		at[k.Fingerprint] = len(keys)

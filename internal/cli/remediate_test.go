@@ -321,3 +321,27 @@ func TestRemediateNamesSubmodules(t *testing.T) {
 		t.Errorf("superproject with a key: exit %d, want a plan naming the submodule:\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// A key in a commit or tag message is listed once, as a message: the scan
+// and the message pass both find it, and the scan's finding used to be
+// listed a second time as a file with no name ("commit 1a2b3c,  line 3").
+func TestRemediateListsMessagesOnce(t *testing.T) {
+	base := t.TempDir()
+	r, _, keys, _ := remediateRepo(t, base)
+	plans := filepath.Join(base, "plans")
+	if err := os.Mkdir(plans, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, name := range []string{"commit-message", "tag-message"} {
+		_, rest, _ := strings.Cut(stdout, fingerprintOf(keys[name])[:12])
+		found, _, _ := strings.Cut(rest, "- In:")
+		places := strings.Count(found, "\n      - ")
+		if places != 1 || strings.Count(found, "in its message") != 1 || strings.Contains(found, ",  line") {
+			t.Errorf("the %s key is listed at %d places, want its message once:\n%s", name, places, found)
+		}
+	}
+}
