@@ -3,6 +3,7 @@ package scanner
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/bzip2"
 	"context"
 	"encoding/binary"
@@ -79,16 +80,30 @@ func sniffCompressed(head []byte) kind {
 var unopened = []struct {
 	magic []byte
 	what  string
+	do    string // how to scan what it holds; "" for extractDo
 }{
-	{[]byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, "7z archive"},
-	{[]byte("Rar!\x1a\x07\x00"), "RAR archive"},
-	{[]byte("Rar!\x1a\x07\x01\x00"), "RAR archive"},
-	{[]byte{0x04, 0x22, 0x4d, 0x18}, "LZ4 file"},
-	{[]byte{0x02, 0x21, 0x4c, 0x18}, "LZ4 file (legacy format)"},
-	{[]byte("LZIP"), "lzip file"},
-	{[]byte{0x1f, 0x9d}, "compress (.Z) file"},
-	{[]byte("MSCF\x00\x00\x00\x00"), "Microsoft cabinet (.cab)"},
+	{[]byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, "7z archive", ""},
+	{[]byte("Rar!\x1a\x07\x00"), "RAR archive", ""},
+	{[]byte("Rar!\x1a\x07\x01\x00"), "RAR archive", ""},
+	{[]byte{0x04, 0x22, 0x4d, 0x18}, "LZ4 file", ""},
+	{[]byte{0x02, 0x21, 0x4c, 0x18}, "LZ4 file (legacy format)", ""},
+	{[]byte("LZIP"), "lzip file", ""},
+	{[]byte{0x1f, 0x9d}, "compress (.Z) file", ""},
+	{[]byte("MSCF\x00\x00\x00\x00"), "Microsoft cabinet (.cab)", ""},
+	// git's own formats (a backup bundle or a pack committed as a file):
+	// their objects are zlib streams and deltas of one another.
+	{[]byte("# v2 git bundle\n"), "git bundle", bundleDo},
+	{[]byte("# v3 git bundle\n"), "git bundle", bundleDo},
+	{[]byte("PACK\x00\x00\x00\x02"), "git pack file", packDo},
+	{[]byte("PACK\x00\x00\x00\x03"), "git pack file", packDo},
 }
+
+// What to do with an unopened file, by format.
+const (
+	extractDo = "extract it and scan the extracted files"
+	bundleDo  = "clone it ('git clone FILE DIR') and scan the clone with 'loftyscan git DIR'"
+	packDo    = "unpack it into a new repository ('git init DIR && git -C DIR unpack-objects < FILE') and scan that with 'loftyscan git DIR', which reads every object it holds"
+)
 
 // unopenedFirst marks the first bytes of the unopened formats' magic.
 var unopenedFirst = func() (first [256]bool) {
@@ -99,25 +114,26 @@ var unopenedFirst = func() (first [256]bool) {
 }()
 
 // unopenedFormat names the format of head if it is one loftyscan
-// recognises but does not open, or returns "".
-func unopenedFormat(head []byte) string {
+// recognises but does not open, and what to do to scan what it holds; or
+// returns "".
+func unopenedFormat(head []byte) (what, do string) {
 	if len(head) == 0 || !unopenedFirst[head[0]] {
-		return "" // most files: one look at one byte
+		return "", "" // most files: one look at one byte
 	}
 	for _, u := range unopened {
 		if bytes.HasPrefix(head, u.magic) {
-			return u.what
+			return u.what, cmp.Or(u.do, extractDo)
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // noteUnopened warns when plain content is an archive or compressed file in
 // a format loftyscan does not open: its raw bytes are scanned, which finds
 // keys stored uncompressed and misses compressed ones.
 func (r *Run) noteUnopened(p string, head []byte) {
-	if what := unopenedFormat(head); what != "" {
-		r.Fail(p, "%s: loftyscan does not open this format, only its raw bytes were scanned; extract it and scan the extracted files", what)
+	if what, do := unopenedFormat(head); what != "" {
+		r.Fail(p, "%s: loftyscan does not open this format, only its raw bytes were scanned; %s", what, do)
 	}
 }
 

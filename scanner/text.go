@@ -15,7 +15,7 @@ import (
 // engine, several times faster.
 func (w *Worker) ScanText(ctx context.Context, path string, text []byte) error {
 	head := text[:min(len(text), sniffLen)]
-	if sniff(head) != plain || unopenedFormat(head) != "" || mayHoldKey(text) {
+	if what, _ := unopenedFormat(head); sniff(head) != plain || what != "" || mayHoldKey(text) {
 		return w.ScanBytes(ctx, path, text)
 	}
 	w.r.progress.Files.Add(1)
