@@ -374,7 +374,27 @@ func remoteStep(p *Plan, facts Facts, rem remoteRewrite, n int) Step {
 		st.Notes = append(st.Notes, "Tags that hold a key: "+strings.Join(tags, ", ")+". The clone has only the remote's own tags, so pushing them all rewrites those it has and creates none.")
 		st.Commands = append(st.Commands, Command{Args: []string{"git", "-C", work, "push", "--force", "--tags", "--", push}})
 	}
+	if dir, ok := localRepo(push); ok {
+		st.Notes = append(st.Notes, "The remote is a repository on this machine: a force push leaves the old commits in its object store, where a scan of it, anyone who can read its folder and any web view of it still find the keys, until git prunes them (two weeks at the earliest). Once every push above went through, prune them now.")
+		st.Commands = append(st.Commands,
+			Command{Args: []string{"git", "-C", dir, "reflog", "expire", "--expire=now", "--all"}},
+			Command{Args: []string{"git", "-C", dir, "gc", "--prune=now", "--quiet"}},
+		)
+	}
 	return st
+}
+
+// localRepo is the folder of a remote URL that names a repository on this
+// machine (an absolute path, as resolveURL makes it, or a file:// URL), for
+// the commands that prune it.
+func localRepo(u string) (string, bool) {
+	if p, ok := strings.CutPrefix(u, "file://"); ok {
+		u = p
+	}
+	if !filepath.IsAbs(u) {
+		return "", false
+	}
+	return u, true
 }
 
 // localStep rewrites this repository in place: its local branches, tags,
@@ -476,6 +496,13 @@ func unreachable(facts Facts) []string {
 	if !hosts["github"] && !hosts["gitlab"] {
 		out = append(out, "On a hosted service (GitHub, GitLab), ask for cached views to be purged: GitHub Support; GitLab's Repository cleanup with filter-repo/commit-map.")
 	}
+	for _, r := range facts.Remotes {
+		u := cmp.Or(r.PushURL, r.FetchURL)
+		low := strings.ToLower(u)
+		if _, local := localRepo(resolveURL(u, facts.Dir)); !local && !strings.Contains(low, "github") && !strings.Contains(low, "gitlab") {
+			out = append(out, "Remote "+r.Name+" ("+u+"): if it is a server you run (a bare repository over SSH, Gitea, Forgejo), the old commits stay in its object store until it prunes them: once every push went through, run 'git reflog expire --expire=now --all' and 'git gc --prune=now' in its repository on the server.")
+		}
+	}
 	return out
 }
 
@@ -511,6 +538,11 @@ func checkSteps(p *Plan, facts Facts, loftyscan string) ([]Step, Step) {
 				{Args: []string{loftyscan, "git", dir}, Expect: clean},
 			},
 		})
+		if local, ok := localRepo(resolveURL(cmp.Or(rem.PushURL, rem.FetchURL), facts.Dir)); ok {
+			// Every object it holds, the pruned ones' absence included.
+			last := &steps[len(steps)-1]
+			last.Commands = append(last.Commands, Command{Args: []string{loftyscan, "git", local}, Expect: clean})
+		}
 	}
 	cleanup := Step{
 		Title:    "Delete the plan folder",

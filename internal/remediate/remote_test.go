@@ -161,3 +161,31 @@ func TestPlanPushRefusesWhenTheRemoteMoved(t *testing.T) {
 		t.Errorf("origin's main is %s, was %s", got, theirs)
 	}
 }
+
+// A remote that is a repository on this machine keeps the old commits in
+// its object store after the force pushes, where a scan of it (which reads
+// every object) still finds every key: the plan prunes them, and its check
+// scans that repository itself, not only a fresh clone of it.
+func TestPlanPrunesARemoteOnThisMachine(t *testing.T) {
+	requireFilterRepo(t)
+	s := newRemoteSetup(t)
+	p, keys := s.plan(t)
+	runCommands(t, s.base, p.Rewrite)
+	runChecks(t, s.base, p.Check)
+	for _, remote := range []string{s.origin, s.mirror} {
+		if left := scanRepo(t, remote); len(left) > 0 {
+			t.Errorf("%s still holds keys after the plan:\n%s", filepath.Base(remote), describeKeys(left))
+		}
+		objects := git(t, remote, "cat-file", "--batch-all-objects", "--batch")
+		assertNoSecretIn(t, filepath.Base(remote)+"'s objects", objects, keys)
+		scanned := false
+		for _, st := range p.Check {
+			for _, c := range st.Commands {
+				scanned = scanned || len(c.Args) == 3 && c.Args[1] == "git" && c.Args[2] == remote
+			}
+		}
+		if !scanned {
+			t.Errorf("no check scans %s itself", filepath.Base(remote))
+		}
+	}
+}
