@@ -136,11 +136,16 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 			recs = append(recs, p.record(e, repo, res, findings[i], bypass.ViaBaseline, f.Suppressed))
 		}
 	}
-	if err := p.logBypasses(e, recs); err != nil {
+	rejected := stats.Findings > 0 || (res.Found && len(findings) == 0)
+	// A bypass is logged only when the push goes through: a push rejected
+	// for another key, or for what it could not scan, lets nothing through.
+	accepted := res.Unfinished == "" && res.Unread == 0 || p.failOpen
+	if rejected {
+		accepted = o.exitCode == 0 // --exit-code 0 reports and lets the push through
+	}
+	if err := p.logBypasses(e, recs, accepted); err != nil {
 		return err
 	}
-
-	rejected := stats.Findings > 0 || (res.Found && len(findings) == 0)
 	switch {
 	case rejected:
 		writeRejection(e, findings, res, o.exitCode == 0, p.pushOption)
@@ -252,16 +257,22 @@ func (p *preReceiveFlags) record(e env, repo *gitscan.Repository, res gitscan.Pu
 
 // logBypasses says on standard error, which the pusher sees, which keys
 // went through and how, and appends them to --bypass-log. A bypass that
-// cannot be logged is not allowed: the push is rejected.
-func (p *preReceiveFlags) logBypasses(e env, recs []bypass.Record) error {
+// cannot be logged is not allowed: the push is rejected. When the push is
+// rejected anyway, the pusher is told which keys would have been let
+// through, and nothing is logged: none went through.
+func (p *preReceiveFlags) logBypasses(e env, recs []bypass.Record, accepted bool) error {
 	for _, r := range recs {
-		msg := fmt.Sprintf("let through (%s): key %s in commit %s, %s:%d", r.Via, r.Redacted, shortCommit(r.Commit), r.Path, r.Line)
+		verb := "let through"
+		if !accepted {
+			verb = "would be let through, but the push is rejected"
+		}
+		msg := fmt.Sprintf("%s (%s): key %s in commit %s, %s:%d", verb, r.Via, r.Redacted, shortCommit(r.Commit), r.Path, r.Line)
 		if r.Pusher != "" {
 			msg += ", pushed by " + r.Pusher
 		}
 		printNote(e.stderr, asciiSafe(msg))
 	}
-	if p.bypassLog == "" || len(recs) == 0 {
+	if p.bypassLog == "" || len(recs) == 0 || !accepted {
 		return nil
 	}
 	if err := bypass.Append(p.bypassLog, recs); err != nil {

@@ -690,3 +690,40 @@ func TestPreReceiveMessages(t *testing.T) {
 	out, ok = push(c, nil, "origin", "main", "v1")
 	mustAccept(t, out, ok, "no Lofty API key")
 }
+
+// A push rejected for another key lets nothing through: the key its push
+// option names is not logged as let through, and the pusher is told it
+// would have been. Pushed again without the other key, it is logged once.
+func TestPreReceiveRejectedPushLogsNoBypass(t *testing.T) {
+	hookBinary(t)
+	logFile := filepath.Join(t.TempDir(), "bypass.log")
+	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--bypass-log", logFile)
+	c := newClient(t, s.url)
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	if out, ok := push(c, nil, "origin", "main"); !ok {
+		t.Fatal(out)
+	}
+	allowed := gitKey("allowed-by-option")
+	c.Write("fixtures/allowed.env", "LOFTY_API_KEY="+allowed+"\n")
+	first := c.Commit("an accepted fixture")
+	c.Write("src/leak.env", "LOFTY_API_KEY="+gitKey("not-allowed")+"\n")
+	leak := c.Commit("a leak")
+	before := s.refs()
+	out, ok := push(c, nil, "-o", "loftyscan.allow="+fingerprintOf(allowed), "origin", "main")
+	mustReject(t, s, before, leak, out, ok, "src/leak.env:1:15", "would be let through, but the push is rejected (push-option)")
+	if strings.Contains(out, "loftyscan: let through") {
+		t.Errorf("a rejected push says a key was let through:\n%s", out)
+	}
+	if _, err := os.Stat(logFile); !os.IsNotExist(err) {
+		b, _ := os.ReadFile(logFile)
+		t.Errorf("a rejected push wrote the bypass log (%v):\n%s", err, b)
+	}
+
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+	out, ok = push(c, nil, "-o", "loftyscan.allow="+fingerprintOf(allowed), "origin", "main")
+	mustAccept(t, out, ok, "let through (push-option)")
+	if recs := readBypassLog(t, logFile); len(recs) != 1 || recs[0]["commit"] != first {
+		t.Errorf("the log after the accepted push: %v", recs)
+	}
+}
