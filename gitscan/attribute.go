@@ -432,7 +432,7 @@ func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string
 		if o, err := readForScan(a.g.rd, h); err != nil {
 			blobFailed(a.r, h, err, false)
 		} else {
-			scanBlob(ctx, a.r, a.w, h, o)
+			a.g.scanBlob(ctx, a.r, a.w, h, o)
 		}
 	}
 	a.gs.mu.Lock()

@@ -52,7 +52,7 @@ func (g *gitRepo) scanBlobs(ctx context.Context, r *scanner.Run, gs *gitSink, bl
 		workers := g.scanWorkers(r)
 		o := gitobj.SweepOptions{Workers: len(workers), Types: gitobj.TypesOf(plumbing.BlobObject), MaxSize: g.tune.sweepMax}
 		res = g.store.SweepObjects(ctx, blobs, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
-			scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
+			g.scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
 		})
 	}
 	g.scanRest(ctx, r, gs, blobs, res, nil)
@@ -93,7 +93,7 @@ func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types,
 	}
 	res := g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 		if typ == plumbing.BlobObject {
-			scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
+			g.scanBlob(ctx, r, workers[w], h, gitobj.Object{Type: typ, Data: data})
 			return
 		}
 		g.notes.object(ctx, r, workers[w], h, gitobj.Object{Type: typ, Size: int64(len(data)), Data: data})
@@ -210,7 +210,7 @@ func (g *gitRepo) scanBlobsOneByOne(ctx context.Context, r *scanner.Run, gs *git
 			}
 			return
 		}
-		scanBlob(ctx, r, w, h, o)
+		g.scanBlob(ctx, r, w, h, o)
 	})
 	missing.report(ctx, r, gs)
 }
@@ -243,7 +243,7 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 			mu.Lock()
 			scanned[h] = true
 			mu.Unlock()
-			scanBlob(ctx, r, w, h, o)
+			g.scanBlob(ctx, r, w, h, o)
 		case o.Type == plumbing.CommitObject || o.Type == plumbing.TagObject:
 			g.notes.object(ctx, r, w, h, o)
 			if holes != nil && o.Type == plumbing.CommitObject {
@@ -285,9 +285,10 @@ func readForScan(rd *gitobj.Reader, h plumbing.Hash) (gitobj.Object, error) {
 	return so, nil
 }
 
-// scanBlob scans blob h, read as o: held in memory, or streamed when big.
-// Its label is its hash, which the gitSink turns into its path.
-func scanBlob(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
+// scanBlob scans blob h, read as o: held in memory, or streamed when big;
+// and, for a Git LFS pointer, the contents it names (see scanLFS). Its
+// label is its hash, which the gitSink turns into its path.
+func (g *gitRepo) scanBlob(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
 	var err error
 	if o.Stream != nil {
 		err = w.Scan(ctx, h.String(), o.Stream)
@@ -297,6 +298,10 @@ func scanBlob(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing
 	}
 	if err != nil && !stopped(err) {
 		blobFailed(r, h, err, true)
+		return
+	}
+	if o.Stream == nil {
+		g.scanLFS(ctx, r, w, h, o.Data)
 	}
 }
 

@@ -55,6 +55,8 @@ type gitRepo struct {
 
 	refList  []*plumbing.Reference // the refs, once read (refs.go)
 	refsRead bool
+
+	lfsMissing sync.Once // the one warning about Git LFS contents this clone lacks (lfs.go)
 }
 
 // tuning is how a scan reads objects: the defaults, or a way a test

@@ -44,7 +44,7 @@ func (g *gitRepo) listObjects(ctx context.Context, r *scanner.Run) {
 // did not sweep them already.
 func (g *gitRepo) scanUnreachableBlobs(ctx context.Context, r *scanner.Run, gs *gitSink) {
 	g.eachObject(ctx, r, gitobj.TypesOf(plumbing.BlobObject), gs.met, func(w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
-		scanBlob(ctx, r, w, h, o)
+		g.scanBlob(ctx, r, w, h, o)
 	})
 }
 

@@ -22,6 +22,7 @@ const RequireEnv = "LOFTYSCAN_REQUIRE_TOOLS"
 var installHints = map[string]string{
 	"pre-commit":      "apt-get install pre-commit (or pip install pre-commit)",
 	"git-filter-repo": "apt-get install git-filter-repo (or pip install git-filter-repo)",
+	"git-lfs":         "apt-get install git-lfs",
 	"bzip2":           "apt-get install bzip2",
 	"xz":              "apt-get install xz-utils",
 	"zstd":            "apt-get install zstd",

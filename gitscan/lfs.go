@@ -1,0 +1,71 @@
+package gitscan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/nonblock"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// Git LFS. A file git-lfs tracks (a database, an archive, a big
+// configuration file) is stored in git as a pointer: a few lines naming the
+// SHA-256 of the contents, which git-lfs keeps outside git's objects, in
+// <common dir>/lfs/objects/<2>/<2>/<oid> for the versions this clone
+// fetched (and `git add` of a tracked file puts there before the commit
+// exists), on the LFS server for the rest. A scan of the pointers alone
+// would call a key in such a file clean, in history and in the staged
+// files the pre-commit hook checks. So the contents of a pointer are
+// scanned as the pointer is, under its label: a key in them is reported at
+// the pointer's commit and path.
+
+// lfsPointerStart is how every pointer git-lfs writes begins (the spec's
+// first line).
+var lfsPointerStart = []byte("version https://git-lfs.github.com/spec/v1\n")
+
+// lfsPointerMax is git-lfs's own limit: a bigger blob is not a pointer.
+const lfsPointerMax = 1024
+
+// lfsOID returns the SHA-256 a pointer names, lower-case hex, or false when
+// data is not a pointer.
+func lfsOID(data []byte) (string, bool) {
+	if len(data) > lfsPointerMax || !bytes.HasPrefix(data, lfsPointerStart) {
+		return "", false
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		oid, ok := bytes.CutPrefix(line, []byte("oid sha256:"))
+		if ok && len(oid) == 64 && bytes.IndexFunc(oid, func(r rune) bool { return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') }) < 0 {
+			return string(oid), true
+		}
+	}
+	return "", false
+}
+
+// scanLFS scans the contents a pointer blob h names, when data is one and
+// this clone has them; contents it does not have are named in one warning
+// a scan, since git-lfs fetches only some versions by default.
+func (g *gitRepo) scanLFS(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, data []byte) {
+	oid, ok := lfsOID(data)
+	if !ok {
+		return
+	}
+	f, _, err := nonblock.OpenRegular(filepath.Join(g.loc.CommonDir, "lfs", "objects", oid[:2], oid[2:4], oid))
+	if errors.Is(err, fs.ErrNotExist) {
+		g.lfsMissing.Do(func() {
+			r.Warn(h.String(), "a Git LFS file whose contents (sha256 %s) this clone does not have: not scanned, nor any other LFS file's version it lacks; run 'git lfs fetch --all' and scan again", oid)
+		})
+		return
+	}
+	if err != nil {
+		r.Fail(h.String(), "cannot read the contents of this Git LFS file (%v): not scanned", err)
+		return
+	}
+	defer f.Close()
+	if err := w.Scan(ctx, h.String(), f); err != nil && !stopped(err) {
+		r.Fail(h.String(), "the contents of this Git LFS file (sha256 %s) could not be wholly read (%v)", oid, err)
+	}
+}

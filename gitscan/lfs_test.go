@@ -1,0 +1,60 @@
+package gitscan
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// A file Git LFS tracks is a pointer in git and its contents in
+// .git/lfs/objects: a key in the contents is reported at the pointer's
+// commit and path, in history and when staged (the pre-commit hook's
+// scan); contents the clone does not have are named in one warning.
+func TestGitLFSContentsAreScanned(t *testing.T) {
+	testtool.Need(t, "git-lfs")
+	r := testgit.New(t, "")
+	r.Git("lfs", "install", "--local")
+	r.Write(".gitattributes", "*.db filter=lfs diff=lfs merge=lfs -text\n")
+	r.Write("README.md", "# app\n")
+	r.Commit("first")
+	committed := gitTestKey("lfs-committed")
+	r.Write("data/app.db", "SQLite format 3\x00settings\x00lofty_token\x00"+committed+"\x00")
+	commit := r.Commit("add the database")
+	if got := r.Git("cat-file", "-p", "HEAD:data/app.db"); !strings.HasPrefix(got, "version https://git-lfs.github.com/spec/v1") {
+		t.Fatalf("git-lfs did not store a pointer: %q", got)
+	}
+	repo := repoOf(r)
+	found, c, _ := scanGit(t, repo, HistoryOptions{})
+	checkGitFindings(t, found, gitWant{key: committed, path: "data/app.db", commit: commit, inHead: true})
+	if len(c.Warnings) != 0 {
+		t.Errorf("warnings: %v", c.Warnings)
+	}
+
+	staged := gitTestKey("lfs-staged")
+	r.Write("data/new.db", "lofty_token="+staged+"\n")
+	r.Git("add", "data/new.db")
+	sc := &scanner.Collector{}
+	if _, err := ScanStaged(context.Background(), scanner.New(scanner.DefaultOptions()), repo, "", sc); err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.Sorted(); len(got) != 1 || got[0].Secret != staged || got[0].Path != "data/new.db" {
+		t.Errorf("the staged LFS file: %d findings %v", len(got), got)
+	}
+	r.Git("reset", "-q")
+
+	// A clone that lacks the contents (git lfs fetches only some
+	// versions): one warning, naming the file and what to run.
+	if err := os.RemoveAll(filepath.Join(r.Dir, ".git", "lfs", "objects")); err != nil {
+		t.Fatal(err)
+	}
+	found, c, _ = scanGit(t, repo, HistoryOptions{})
+	if len(found) != 0 || len(c.Warnings) != 1 || c.Warnings[0].Path != "data/app.db" || !strings.Contains(c.Warnings[0].Message, "git lfs fetch --all") {
+		t.Errorf("without the contents: %d findings, warnings %v", len(found), c.Warnings)
+	}
+}
