@@ -30,9 +30,10 @@ var lfsPointerStart = []byte("version https://git-lfs.github.com/spec/v1\n")
 // lfsPointerMax is git-lfs's own limit: a bigger blob is not a pointer.
 const lfsPointerMax = 1024
 
-// lfsOID returns the SHA-256 a pointer names, lower-case hex, or false when
-// data is not a pointer.
-func lfsOID(data []byte) (string, bool) {
+// LFSPointer returns the SHA-256 of the contents a Git LFS pointer names,
+// lower-case hex, or false when data is not a pointer. The contents are at
+// LFSObjectPath in the clone that fetched them.
+func LFSPointer(data []byte) (string, bool) {
 	if len(data) > lfsPointerMax || !bytes.HasPrefix(data, lfsPointerStart) {
 		return "", false
 	}
@@ -45,15 +46,21 @@ func lfsOID(data []byte) (string, bool) {
 	return "", false
 }
 
+// LFSObjectPath is where git-lfs keeps the contents oid (from LFSPointer)
+// in the repository whose common dir (its .git folder) is commonDir.
+func LFSObjectPath(commonDir, oid string) string {
+	return filepath.Join(commonDir, "lfs", "objects", oid[:2], oid[2:4], oid)
+}
+
 // scanLFS scans the contents a pointer blob h names, when data is one and
 // this clone has them; contents it does not have are named in one warning
 // a scan, since git-lfs fetches only some versions by default.
 func (g *gitRepo) scanLFS(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, data []byte) {
-	oid, ok := lfsOID(data)
+	oid, ok := LFSPointer(data)
 	if !ok {
 		return
 	}
-	f, _, err := nonblock.OpenRegular(filepath.Join(g.loc.CommonDir, "lfs", "objects", oid[:2], oid[2:4], oid))
+	f, _, err := nonblock.OpenRegular(LFSObjectPath(g.loc.CommonDir, oid))
 	if errors.Is(err, fs.ErrNotExist) {
 		g.lfsMissing.Do(func() {
 			r.Warn(h.String(), "a Git LFS file whose contents (sha256 %s) this clone does not have: not scanned, nor any other LFS file's version it lacks; run 'git lfs fetch --all' and scan again", oid)

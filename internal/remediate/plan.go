@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/loftyscan/loftyscan/gitscan"
 )
 
 // Options are the choices of the person asking for the plan.
@@ -117,7 +120,7 @@ func BuildPlan(ctx context.Context, keys []Key, facts Facts, opts Options) (*Pla
 	var deferred []form // the keys' forms, after every located segment
 	for _, k := range keys {
 		for _, o := range k.Occurrences {
-			m, seg := placeOccurrence(ctx, blobs, k, o)
+			m, seg := placeOccurrence(ctx, blobs, facts.GitDir, k, o)
 			if m != nil {
 				p.Manual = append(p.Manual, *m)
 			}
@@ -163,12 +166,21 @@ func pathArg(path string) string { return "--path=" + path }
 // ManualStep). A base64 occurrence that cannot be located is left to
 // the forms, which cover it unless its base64 is wrapped inside the key:
 // the check step shows whether they did.
-func placeOccurrence(ctx context.Context, blobs BlobReader, k Key, o Occurrence) (*ManualStep, *segment) {
+func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key, o Occurrence) (*ManualStep, *segment) {
 	fp := shortFP(k.Fingerprint)
 	if o.InMessage {
 		return nil, nil // --replace-message, with the plain form
 	}
-	if outer, _, ok := strings.Cut(o.Path, "!"); ok {
+	outer, _, inArchive := strings.Cut(o.Path, "!")
+	if oid, ok := lfsPointerAt(ctx, blobs, o.Commit, outer); ok {
+		return &ManualStep{
+			Key: fp, Occurrence: o,
+			Why:     "it is in a file Git LFS stores: git holds only a pointer, and the contents are in " + gitscan.LFSObjectPath(gitDir, oid) + " and on the LFS server, where a text replacement does not reach",
+			Do:      "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it deletes the file from every commit (add it back without the key if it is needed); then delete " + gitscan.LFSObjectPath(gitDir, oid) + " here, and the object sha256:" + oid + " on the LFS server (GitHub removes it only with the repository, or through GitHub Support; GitLab: remove the repository's orphaned LFS files)",
+			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", pathArg(outer)}},
+		}, nil
+	}
+	if inArchive {
 		return &ManualStep{
 			Key: fp, Occurrence: o,
 			Why:     "it is inside an archive or compressed file, where a text replacement does not reach",
@@ -202,6 +214,22 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, k Key, o Occurrence)
 	}
 	return nil, &seg
 }
+
+// lfsPointerAt returns the contents a Git LFS pointer at commit:path
+// names, or false when the file there is not a pointer (or cannot be read).
+func lfsPointerAt(ctx context.Context, blobs BlobReader, commit, path string) (string, bool) {
+	rd, err := blobs.ReadBlob(ctx, commit, path)
+	if err != nil {
+		return "", false
+	}
+	defer rd.Close()
+	head, _ := io.ReadAll(io.LimitReader(rd, lfsPointerRead))
+	return gitscan.LFSPointer(head)
+}
+
+// lfsPointerRead is one byte past the biggest pointer: a blob that long is
+// none.
+const lfsPointerRead = 1025
 
 // locatedSplit is the segment of a key written in pieces at o (see
 // locateSplit), or nil: a key written whole there is left to the forms,
