@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -68,4 +69,49 @@ func zipOfKey(t *testing.T, sub string) string {
 		t.Fatal(err)
 	}
 	return zb.String()
+}
+
+// A path that holds a key-shaped part (a backup named after a token) is
+// printed redacted, as every argument of the plan is: a step printed as
+// --path=<redacted> named no file, so run as printed it deleted nothing and
+// the key stayed. Such a path goes into a file of the plan folder that
+// --paths-from-file reads; each command, run through a shell exactly as the
+// plan prints it, removes its archive.
+func TestManualStepsRemovePathsThatHoldAKey(t *testing.T) {
+	requireFilterRepo(t)
+	base := t.TempDir()
+	r := newRepo(t, filepath.Join(base, "repo"))
+	lofty, _ := testKey("in-a-name")
+	paths := []string{"backups/keys-" + lofty + ".zip", "fixtures/" + testtoken.Generic("sample") + ".zip"}
+	r.commit("add the archives", map[string]string{
+		paths[0]:      zipOfKey(t, "named"),
+		paths[1]:      zipOfKey(t, "generic-named"),
+		"src/main.go": "package main\n",
+	})
+	p := buildPlan(t, r.dir, base, scanRepoWith(t, r.dir, scanner.DefaultOptions()))
+	if len(p.Manual) != 2 {
+		t.Fatalf("%d manual steps, want one for each archive: %+v", len(p.Manual), p.Manual)
+	}
+	var text bytes.Buffer
+	p.Write(&text, FormatText)
+	if strings.Contains(text.String(), lofty) {
+		t.Fatal("the plan prints the key of a path")
+	}
+	for _, m := range p.Manual {
+		line := shellLine(*m.Command) + " --force" // this is not a fresh clone
+		cmd := exec.Command("bash", "-c", line)
+		cmd.Dir = r.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", line, err, out)
+		}
+	}
+	files := r.git("log", "--all", "--format=", "--name-only")
+	for _, f := range paths {
+		if strings.Contains(files, f) {
+			t.Errorf("%s is still in the history after the plan's by-hand steps, run as printed", clean(f))
+		}
+	}
+	if !strings.Contains(files, "src/main.go") {
+		t.Errorf("the other files went too:\n%s", files)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/gitscan"
 )
 
@@ -134,6 +135,11 @@ func BuildPlan(ctx context.Context, keys []Key, facts Facts, opts Options) (*Pla
 	for _, f := range deferred {
 		rs.addLiteral(f)
 	}
+	for i := range p.Manual {
+		if err := p.usePathsFile(&p.Manual[i], i+1); err != nil {
+			return nil, fmt.Errorf("writing a paths file: %w", err)
+		}
+	}
 	slices.SortStableFunc(p.Keys, func(a, b KeyPlan) int {
 		return cmp.Or(cmp.Compare(urgencyRank(a), urgencyRank(b)), strings.Compare(a.Fingerprint, b.Fingerprint))
 	})
@@ -213,6 +219,30 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key
 		return nil, nil
 	}
 	return nil, &seg
+}
+
+// usePathsFile makes the command of step m, number n, name its path in a
+// file of the plan folder (mode 0600) that filter-repo's --paths-from-file
+// reads, when the path holds a key-shaped part: the plan prints every
+// argument redacted, and a --path=... printed so would name no file, so
+// the command would delete nothing. A path that cannot be a line of that
+// file (a line break, "==>") keeps its --path, and the check shows what is
+// left.
+func (p *Plan) usePathsFile(m *ManualStep, n int) error {
+	if m.Command == nil {
+		return nil
+	}
+	args := m.Command.Args
+	path, ok := strings.CutPrefix(args[len(args)-1], "--path=")
+	if !ok || finding.RedactText(path) == path || strings.ContainsAny(path, "\r\n") || strings.Contains(path, "==>") {
+		return nil
+	}
+	file := filepath.Join(p.Dir, fmt.Sprintf("paths-%d.txt", n))
+	if err := writePrivate(file, []byte("literal:"+path+"\n")); err != nil {
+		return err
+	}
+	m.Command.Args = append(slices.Clone(args[:len(args)-1]), "--paths-from-file", file)
+	return nil
 }
 
 // lfsPointerAt returns the contents a Git LFS pointer at commit:path
