@@ -218,9 +218,26 @@ func remotes(ctx context.Context, dir string) ([]Remote, error) {
 		if err != nil {
 			return nil, err
 		}
-		rs = append(rs, Remote{Name: name, FetchURL: strings.TrimSpace(fetch), PushURL: strings.TrimSpace(push)})
+		specs, _, err := gitConfig(ctx, dir, "--get-all", "remote."+name+".fetch")
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, Remote{Name: name, FetchURL: strings.TrimSpace(fetch), PushURL: strings.TrimSpace(push), Mirror: mirrors(specs)})
 	}
 	return rs, nil
+}
+
+// mirrors reports whether one of a remote's fetch refspecs (one a line)
+// fetches its branches into this repository's own: +refs/*:refs/*, as git
+// clone --mirror writes, or +refs/heads/*:refs/heads/*.
+func mirrors(specs string) bool {
+	for _, spec := range strings.Split(specs, "\n") {
+		_, dst, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(spec), "+"), ":")
+		if dst == "refs/*" || dst == "refs/heads/*" {
+			return true
+		}
+	}
+	return false
 }
 
 // gitConfig runs git config in dir: its output, and false when git found

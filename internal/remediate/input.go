@@ -75,6 +75,11 @@ type Remote struct {
 	Name     string
 	FetchURL string
 	PushURL  string // the same as FetchURL unless remote.<name>.pushurl is set
+	// Mirror is set when its fetch refspec maps the remote's branches onto
+	// this repository's own (git clone --mirror: +refs/*:refs/*): its
+	// branches are then this repository's refs/heads/*, not
+	// refs/remotes/<name>/*.
+	Mirror bool
 }
 
 // Kind says what a ref is, from its name: "branch", "tag",

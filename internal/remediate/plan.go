@@ -368,16 +368,25 @@ func rewriteSteps(p *Plan, facts Facts) []Step {
 }
 
 // remoteRewrite is a remote whose history holds keys: the branches known
-// to hold them, by their remote-tracking refs.
+// to hold them, by the refs that track them here.
 type remoteRewrite struct {
 	Remote
-	branches []Ref // refs/remotes/<name>/<branch>
+	branches []remoteBranch
 }
 
-// remotesToRewrite lists the remotes to rewrite: those with a
-// remote-tracking branch that contains a key, and, when a tag contains
-// one, every remote (a tag's remote is not recorded; a fresh clone of a
-// remote has only that remote's tags, so pushing them creates none).
+// remoteBranch is a branch of a remote: its name there, and the ref that
+// tracks it here (refs/remotes/<remote>/<name>, or refs/heads/<name> in a
+// mirror), whose hash is what the remote had when this clone last fetched.
+type remoteBranch struct {
+	name string
+	ref  Ref
+}
+
+// remotesToRewrite lists the remotes to rewrite: those with a branch that
+// contains a key (a remote-tracking branch, or for a mirror clone a branch
+// of its own), and, when a tag contains one, every remote (a tag's remote
+// is not recorded; a fresh clone of a remote has only that remote's tags,
+// so pushing them creates none).
 func remotesToRewrite(facts Facts) []remoteRewrite {
 	tags := slices.ContainsFunc(facts.Refs, func(r Ref) bool { return r.Kind() == "tag" })
 	var out []remoteRewrite
@@ -385,8 +394,11 @@ func remotesToRewrite(facts Facts) []remoteRewrite {
 		rr := remoteRewrite{Remote: rem}
 		prefix := "refs/remotes/" + rem.Name + "/"
 		for _, r := range facts.Refs {
-			if strings.HasPrefix(r.Name, prefix) && r.Name != prefix+"HEAD" {
-				rr.branches = append(rr.branches, r)
+			switch {
+			case strings.HasPrefix(r.Name, prefix) && r.Name != prefix+"HEAD":
+				rr.branches = append(rr.branches, remoteBranch{strings.TrimPrefix(r.Name, prefix), r})
+			case rem.Mirror && r.Kind() == "branch":
+				rr.branches = append(rr.branches, remoteBranch{r.Short(), r})
 			}
 		}
 		if len(rr.branches) > 0 || tags {
@@ -417,10 +429,9 @@ func remoteStep(p *Plan, facts Facts, rem remoteRewrite, n int) Step {
 		args := []string{"git", "-C", work, "push"}
 		var refs []string
 		for _, b := range rem.branches {
-			branch := strings.TrimPrefix(b.Name, "refs/remotes/"+rem.Name+"/")
-			names = append(names, branch)
-			args = append(args, "--force-with-lease=refs/heads/"+branch+":"+b.Hash)
-			refs = append(refs, "refs/heads/"+branch)
+			names = append(names, b.name)
+			args = append(args, "--force-with-lease=refs/heads/"+b.name+":"+b.ref.Hash)
+			refs = append(refs, "refs/heads/"+b.name)
 		}
 		args = append(append(args, "--", push), refs...)
 		st.Notes = append(st.Notes, "Branches that hold a key: "+strings.Join(names, ", ")+". Each is pushed only if the remote still has the commit this clone last fetched (--force-with-lease); if a push is refused as \"stale info\", someone pushed since: fetch, scan again and make a new plan.")

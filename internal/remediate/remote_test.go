@@ -189,3 +189,38 @@ func TestPlanPrunesARemoteOnThisMachine(t *testing.T) {
 		}
 	}
 }
+
+// The README's way to make a plan is a fresh git clone --mirror of the
+// server. A mirror has no remote-tracking branches: its branches are the
+// server's, under refs/heads. The plan rewrote the mirror alone and pushed
+// nothing, so the server kept every key while the checks of the mirror
+// came back clean. It rewrites and force-pushes the server's branches.
+func TestPlanFromAMirrorCloneRewritesTheServer(t *testing.T) {
+	requireFilterRepo(t)
+	k := func(sub string) string { s, _ := testKey(sub); return s }
+	base := t.TempDir()
+	server := filepath.Join(base, "server.git")
+	git(t, base, "init", "-q", "--bare", server)
+	dev := newRepo(t, filepath.Join(base, "dev"))
+	dev.commit("config", map[string]string{"app.env": "LOFTY_API_KEY=" + k("mirror-main") + "\n"})
+	dev.git("checkout", "-q", "-b", "feature")
+	dev.commit("feature", map[string]string{"feature.env": "LOFTY_API_KEY=" + k("mirror-feature") + "\n"})
+	dev.git("tag", "-a", "v1", "-m", "first release") // the check scans tag messages
+	dev.git("push", "-q", server, "main", "feature", "v1")
+	mirror := filepath.Join(base, "mirror.git")
+	git(t, base, "clone", "-q", "--mirror", server, mirror)
+
+	keys := scanRepo(t, mirror)
+	if len(keys) != 2 {
+		t.Fatalf("the scan found %d keys, want 2:\n%s", len(keys), describeKeys(keys))
+	}
+	p := buildPlan(t, mirror, base, keys)
+	runCommands(t, base, p.Rewrite)
+	runChecks(t, base, p.Check)
+	if left := scanRepo(t, server); len(left) > 0 {
+		t.Errorf("the server still holds keys after the plan:\n%s", describeKeys(left))
+	}
+	if got := git(t, server, "for-each-ref", "--format=%(refname)"); got != "refs/heads/feature\nrefs/heads/main\nrefs/tags/v1\n" {
+		t.Errorf("the server's refs:\n%s", got)
+	}
+}
