@@ -550,6 +550,11 @@ func unreachable(facts Facts) []string {
 	for _, sm := range facts.Submodules {
 		out = append(out, SubmoduleNote(sm))
 	}
+	for _, r := range facts.Refs {
+		if r.Kind() == "other" && r.Name != "refs/stash" && !strings.HasPrefix(r.Name, "refs/replace/") {
+			out = append(out, "Ref "+r.Name+" holds a key, and no push above sends it (only branches and tags are pushed): on each remote that has it, after the rewrite, push this clone's rewritten one over it ('git push --force REMOTE "+r.Name+"') or delete it ('git push REMOTE :"+r.Name+"').")
+		}
+	}
 	hosts := map[string]bool{}
 	for _, r := range facts.Remotes {
 		u := strings.ToLower(r.FetchURL + " " + r.PushURL)

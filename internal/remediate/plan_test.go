@@ -342,3 +342,35 @@ func TestResolveURL(t *testing.T) {
 		}
 	}
 }
+
+// A key in a ref the plan does not push (notes, a custom ref: only branches
+// and tags are pushed) stayed on the remotes that have it, and the plan did
+// not say so; it names each such ref and what to do. Local-only refs (the
+// stash, replace refs) are rewritten in place and need nothing more.
+func TestPlanNamesRefsItDoesNotPush(t *testing.T) {
+	facts := fakeRepo(t)
+	k := plainKey("other-refs")
+	in := []string{strings.Repeat("a", 40)}
+	facts.Refs = []Ref{
+		{Name: "refs/heads/main", Hash: strings.Repeat("1", 40), Contains: in},
+		{Name: "refs/notes/commits", Hash: strings.Repeat("2", 40), Contains: in},
+		{Name: "refs/keep/ci-1", Hash: strings.Repeat("3", 40), Contains: in},
+		{Name: "refs/stash", Hash: strings.Repeat("4", 40), Contains: in},
+		{Name: "refs/replace/" + strings.Repeat("5", 40), Hash: strings.Repeat("6", 40), Contains: in},
+	}
+	p, err := BuildPlan(context.Background(), []Key{k}, facts, Options{PlanDir: t.TempDir(), Blobs: noBlobs{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(p.Unreachable, "\n")
+	for _, ref := range []string{"refs/notes/commits", "refs/keep/ci-1"} {
+		if !strings.Contains(all, "Ref "+ref+" holds a key, and no push above sends it") || !strings.Contains(all, "git push --force REMOTE "+ref) {
+			t.Errorf("the plan does not say what to do about %s:\n%s", ref, all)
+		}
+	}
+	for _, ref := range []string{"Ref refs/stash", "Ref refs/replace/"} {
+		if strings.Contains(all, ref) {
+			t.Errorf("the plan asks to push a local-only ref (%s):\n%s", ref, all)
+		}
+	}
+}
