@@ -102,6 +102,9 @@ func ReadFacts(ctx context.Context, dir string, commits []string) (Facts, error)
 	if f.Submodules, err = Submodules(ctx, dir); err != nil {
 		return f, err
 	}
+	if f.Worktrees, err = otherWorktrees(ctx, dir, f.Dir); err != nil {
+		return f, err
+	}
 	f.Remotes, err = remotes(ctx, dir)
 	return f, err
 }
@@ -161,6 +164,39 @@ func Submodules(ctx context.Context, dir string) ([]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// otherWorktrees lists the work trees of the repository at dir besides
+// the one at top (none for a bare repository's own entry), leaving out
+// those whose folder is gone.
+func otherWorktrees(ctx context.Context, dir, top string) ([]string, error) {
+	// -z (git 2.36 on) keeps a path with a line break whole; older git
+	// lists one field a line.
+	sep := "\x00"
+	out, err := gitOut(ctx, dir, "worktree", "list", "--porcelain", "-z")
+	if err != nil {
+		sep = "\n"
+		if out, err = gitOut(ctx, dir, "worktree", "list", "--porcelain"); err != nil {
+			return nil, err
+		}
+	}
+	var wts []string
+	for _, rec := range strings.Split(out, sep+sep) {
+		var path string
+		gone := false
+		for _, field := range strings.Split(rec, sep) {
+			switch {
+			case strings.HasPrefix(field, "worktree "):
+				path = strings.TrimPrefix(field, "worktree ")
+			case field == "bare" || strings.HasPrefix(field, "prunable"):
+				gone = true
+			}
+		}
+		if path != "" && !gone && path != top {
+			wts = append(wts, path)
+		}
+	}
+	return wts, nil
 }
 
 // refsContaining lists the refs that contain any of commits.

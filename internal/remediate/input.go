@@ -59,6 +59,9 @@ type Facts struct {
 	// Submodules are the paths of HEAD's submodules: repositories of their
 	// own, which the plan neither scans nor rewrites.
 	Submodules []string
+	// Worktrees are the repository's other work trees (git worktree add),
+	// whose files and index the rewrite leaves as they were.
+	Worktrees []string
 }
 
 // Ref is a ref that contains commits with keys.

@@ -487,6 +487,16 @@ func localStep(p *Plan, facts Facts) Step {
 			{Args: []string{"git", "-C", facts.Dir, "remote", "rename", aside, "origin"}},
 		}
 	}
+	if len(facts.Worktrees) > 0 {
+		st.Notes = append(st.Notes, "filter-repo resets only this work tree. Each other work tree of the repository keeps the old files, and its index the old blobs with the keys (a commit there would bring them back): each is reset to its rewritten HEAD, which discards its uncommitted changes (commit or copy them away first), and the blobs its index held are pruned.")
+		for _, wt := range facts.Worktrees {
+			st.Commands = append(st.Commands, Command{Args: []string{"git", "-C", wt, "reset", "--hard", "--quiet"}})
+		}
+		st.Commands = append(st.Commands,
+			Command{Args: []string{"git", "-C", facts.Dir, "reflog", "expire", "--expire=now", "--all"}},
+			Command{Args: []string{"git", "-C", facts.Dir, "gc", "--prune=now", "--quiet"}},
+		)
+	}
 	return st
 }
 
