@@ -429,13 +429,21 @@ func remoteStep(p *Plan, facts Facts, rem remoteRewrite, n int) Step {
 		args := []string{"git", "-C", work, "push"}
 		var refs []string
 		for _, b := range rem.branches {
+			if finding.RedactText(b.name) != b.name {
+				// Printed redacted, the name would match no branch and
+				// fail the whole push: left to a step by hand.
+				st.Notes = append(st.Notes, "Branch "+b.name+" is not pushed here: its name holds a key-shaped text, which the plan prints redacted, so a command naming it would name no branch. Its name itself shows the text to whoever can list the remote's branches: revoke it if it is a key, push the branch's rewritten commits under a new name ('git -C WORK-CLONE push REMOTE refs/heads/OLD-NAME:refs/heads/NEW-NAME', WORK-CLONE being the clone above), and delete the old name on the remote and here.")
+				continue
+			}
 			names = append(names, b.name)
 			args = append(args, "--force-with-lease=refs/heads/"+b.name+":"+b.ref.Hash)
 			refs = append(refs, "refs/heads/"+b.name)
 		}
-		args = append(append(args, "--", push), refs...)
-		st.Notes = append(st.Notes, "Branches that hold a key: "+strings.Join(names, ", ")+". Each is pushed only if the remote still has the commit this clone last fetched (--force-with-lease); if a push is refused as \"stale info\", someone pushed since: fetch, scan again and make a new plan.")
-		st.Commands = append(st.Commands, Command{Args: args})
+		if len(refs) > 0 {
+			args = append(append(args, "--", push), refs...)
+			st.Notes = append(st.Notes, "Branches that hold a key: "+strings.Join(names, ", ")+". Each is pushed only if the remote still has the commit this clone last fetched (--force-with-lease); if a push is refused as \"stale info\", someone pushed since: fetch, scan again and make a new plan.")
+			st.Commands = append(st.Commands, Command{Args: args})
+		}
 	} else {
 		st.Notes = append(st.Notes, "No branch of this remote is known to hold a key (this clone's remote-tracking branches hold none); its tags may.")
 	}

@@ -224,3 +224,43 @@ func TestPlanFromAMirrorCloneRewritesTheServer(t *testing.T) {
 		t.Errorf("the server's refs:\n%s", got)
 	}
 }
+
+// A remote branch whose name holds a key-shaped text is printed redacted, so
+// a push naming it names no branch, and git refused the whole push: no
+// branch of the remote was rewritten. The other branches are pushed, and
+// the plan says what to do by hand about the one whose name it cannot print.
+func TestPlanPushesTheOtherBranchesWhenANameHoldsAKey(t *testing.T) {
+	requireFilterRepo(t)
+	k := func(sub string) string { s, _ := testKey(sub); return s }
+	base := t.TempDir()
+	server := filepath.Join(base, "server.git")
+	git(t, base, "init", "-q", "--bare", server)
+	local := filepath.Join(base, "local")
+	git(t, base, "clone", "-q", server, local)
+	r := &repo{t: t, dir: local}
+	secret := k("named-branch-body")
+	r.commit("config", map[string]string{"app.env": "LOFTY_API_KEY=" + secret + "\n"})
+	r.git("tag", "-a", "v1", "-m", "first release") // the check scans tag messages
+	named := "refs/heads/" + k("in-a-branch-name")
+	r.git("push", "-q", "origin", "main", "v1", "main:"+named)
+	r.git("fetch", "-q", "origin")
+
+	keys := scanRepo(t, local)
+	p := buildPlan(t, local, base, keys)
+	var text strings.Builder
+	p.Write(&text, FormatText)
+	if !strings.Contains(text.String(), "is not pushed here: its name holds a key-shaped text") {
+		t.Errorf("the plan does not say what to do about the branch it cannot name:\n%s", text.String())
+	}
+	// As a person runs them: the printed lines, through a shell.
+	for _, st := range p.Rewrite {
+		for _, c := range st.Commands {
+			cmd := exec.Command("bash", "-c", shellLine(c))
+			cmd.Dir = base
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("step %q: %s: %v\n%s", st.Title, shellLine(c), err, out)
+			}
+		}
+	}
+	assertNoSecretIn(t, "the server's main", git(t, server, "show", "main:app.env"), keys)
+}
