@@ -11,6 +11,7 @@ import (
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/gitscan"
 	"github.com/loftyscan/loftyscan/internal/bypass"
+	"github.com/loftyscan/loftyscan/rules"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/pflag"
 )
@@ -109,6 +110,9 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	if err != nil {
 		return err
 	}
+	if err := refNameKeys(e, updates, opts.Rules, o.exitCode == 0); err != nil {
+		return err
+	}
 
 	popts := gitscan.PreReceiveOptions{Quarantine: q}
 	if p.budget > 0 {
@@ -156,6 +160,27 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 		return p.unreadable(e, res.Unread)
 	}
 	printNote(e.stderr, fmt.Sprintf("checked %s: no Lofty API key", plural(res.Commits, "new commit")))
+	return nil
+}
+
+// refNameKeys rejects a push that creates or moves a ref whose name holds
+// a key: the server keeps the name and shows it to everyone who lists its
+// refs, and no scan of files or rewrite of them reaches it. A push that
+// deletes such a ref goes through; with --exit-code 0 the hook only warns.
+func refNameKeys(e env, updates []gitscan.PushedRef, cfg rules.Config, reportOnly bool) error {
+	for _, u := range updates {
+		ms := cfg.Find([]byte(u.Ref))
+		if u.Deleted() || len(ms) == 0 {
+			continue
+		}
+		msg := "push rejected: the name of ref " + asciiSafe(finding.Sanitize(u.Ref)) + " holds a Lofty API key"
+		hint := "push under a name without the key ('git push origin HEAD:refs/heads/NEW-NAME'), and revoke the key in Lofty (Settings > Integrations > API): the name has left your machine"
+		if reportOnly {
+			printWarning(e.stderr, strings.Replace(msg, "push rejected: ", "", 1)+" (--exit-code 0: the push goes through)")
+			continue
+		}
+		return &cliError{err: errors.New(msg), hint: hint}
+	}
 	return nil
 }
 

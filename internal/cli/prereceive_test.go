@@ -727,3 +727,28 @@ func TestPreReceiveRejectedPushLogsNoBypass(t *testing.T) {
 		t.Errorf("the log after the accepted push: %v", recs)
 	}
 }
+
+// A ref whose name holds a key leaks it to everyone who lists the server's
+// refs, and no scan of files sees it: the push that creates or moves it is
+// rejected (a branch and a tag); one that deletes it goes through.
+func TestPreReceiveRejectsAKeyInARefName(t *testing.T) {
+	hookBinary(t)
+	s := newServer(t, nil)
+	c := newClient(t, s.url)
+	c.Write("a.txt", "a\n")
+	commit := c.Commit("first")
+	if out, ok := push(c, nil, "origin", "main"); !ok {
+		t.Fatal(out)
+	}
+	key := gitKey("in-a-ref-name")
+	for _, ref := range []string{"refs/heads/" + key, "refs/tags/backup-" + key} {
+		before := s.refs()
+		out, ok := push(c, nil, "origin", "main:"+ref)
+		mustReject(t, s, before, "", out, ok, "the name of ref refs/", "holds a Lofty API key", "push under a name without the key")
+	}
+	// Made on the server before the hook: deleting it is the fix.
+	s.Git("update-ref", "refs/heads/"+key, commit)
+	if out, ok := push(c, nil, "origin", "--delete", "refs/heads/"+key); !ok {
+		t.Errorf("deleting the ref was rejected:\n%s", out)
+	}
+}
