@@ -110,9 +110,7 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	if err != nil {
 		return err
 	}
-	if err := refNameKeys(e, updates, opts.Rules, o.exitCode == 0); err != nil {
-		return err
-	}
+	badNames := refNameKeys(updates, opts.Rules)
 
 	popts := gitscan.PreReceiveOptions{Quarantine: q}
 	if p.budget > 0 {
@@ -150,10 +148,18 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	if err := p.logBypasses(e, recs, accepted); err != nil {
 		return err
 	}
+	for _, msg := range badNames {
+		// Named first: a rejection for keys in files follows.
+		if rejected || o.exitCode == 0 {
+			printWarning(e.stderr, msg)
+		}
+	}
 	switch {
 	case rejected:
 		writeRejection(e, findings, res, o.exitCode == 0, p.pushOption)
 		return errFindings
+	case len(badNames) > 0 && o.exitCode != 0:
+		return &cliError{err: errors.New("push rejected: " + badNames[0]), hint: "push under a name without the key ('git push origin HEAD:refs/heads/NEW-NAME'), and revoke the key in Lofty (Settings > Integrations > API): the name has left your machine"}
 	case res.Unfinished != "":
 		return p.unfinished(e, res)
 	case res.Unread > 0:
@@ -163,25 +169,18 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	return nil
 }
 
-// refNameKeys rejects a push that creates or moves a ref whose name holds
-// a key: the server keeps the name and shows it to everyone who lists its
-// refs, and no scan of files or rewrite of them reaches it. A push that
-// deletes such a ref goes through; with --exit-code 0 the hook only warns.
-func refNameKeys(e env, updates []gitscan.PushedRef, cfg rules.Config, reportOnly bool) error {
+// refNameKeys says which refs the push creates or moves have a name that
+// holds a key: the server keeps the name and shows it to everyone who
+// lists its refs, and no scan of files or rewrite of them reaches it, so
+// such a push is rejected. A push that deletes such a ref goes through.
+func refNameKeys(updates []gitscan.PushedRef, cfg rules.Config) []string {
+	var out []string
 	for _, u := range updates {
-		ms := cfg.Find([]byte(u.Ref))
-		if u.Deleted() || len(ms) == 0 {
-			continue
+		if !u.Deleted() && len(cfg.Find([]byte(u.Ref))) > 0 {
+			out = append(out, "the name of ref "+asciiSafe(finding.Sanitize(u.Ref))+" holds a Lofty API key")
 		}
-		msg := "push rejected: the name of ref " + asciiSafe(finding.Sanitize(u.Ref)) + " holds a Lofty API key"
-		hint := "push under a name without the key ('git push origin HEAD:refs/heads/NEW-NAME'), and revoke the key in Lofty (Settings > Integrations > API): the name has left your machine"
-		if reportOnly {
-			printWarning(e.stderr, strings.Replace(msg, "push rejected: ", "", 1)+" (--exit-code 0: the push goes through)")
-			continue
-		}
-		return &cliError{err: errors.New(msg), hint: hint}
 	}
-	return nil
+	return out
 }
 
 // preReceiveRepo is the repository the hook runs in: GIT_DIR (git sets
