@@ -97,6 +97,9 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	gs.heads.s = g.store
 	r := s.Start(gs)
 	g.warnDamaged(r)
+	if set.all {
+		g.warnKeyedRefNames(r)
+	}
 	if g.tune.mode == readAuto && g.store.Packed() > 0 && set.all && len(set.exclude) == 0 &&
 		!set.excludeRemotes && set.since.IsZero() && r.Options().Skip == nil {
 		return scanEverything(ctx, g, r, gs, set, sink)

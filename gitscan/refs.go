@@ -32,6 +32,20 @@ func (g *gitRepo) refs(r *scanner.Run) []*plumbing.Reference {
 	return g.refList
 }
 
+// warnKeyedRefNames names each ref whose name holds a key (a branch named
+// after a pasted key): the name is no file, so no finding reports it, and
+// no rewrite of files removes it, while everyone who can list the
+// repository's refs (and every remote it was pushed to) sees it.
+func (g *gitRepo) warnKeyedRefNames(r *scanner.Run) {
+	cfg := r.Options().Rules
+	for _, ref := range g.refs(r) {
+		name := ref.Name().String()
+		if len(cfg.Find([]byte(name))) > 0 {
+			r.Fail(name, "the name of this ref holds a Lofty API key, which everyone who can list the repository's refs sees: revoke the key, then give the ref a name without it and delete this one here and on every remote it was pushed to ('git push REMOTE --delete' it)")
+		}
+	}
+}
+
 func (g *gitRepo) listRefs(r *scanner.Run) []*plumbing.Reference {
 	iter, err := g.st.IterReferences()
 	if err == nil {

@@ -1,10 +1,14 @@
 package remediate
 
 import (
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/gitscan"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // remoteSetup is a clone with two remotes (bare repositories on disk):
@@ -245,7 +249,19 @@ func TestPlanPushesTheOtherBranchesWhenANameHoldsAKey(t *testing.T) {
 	r.git("push", "-q", "origin", "main", "v1", "main:"+named)
 	r.git("fetch", "-q", "origin")
 
-	keys := scanRepo(t, local)
+	// The scan names the ref in a warning (its name is no file).
+	repo, err := gitscan.FindRepository(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c scanner.Collector
+	if _, err := gitscan.ScanHistory(context.Background(), scanner.New(scanner.Options{}), repo, gitscan.HistoryOptions{}, &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "the name of this ref holds a Lofty API key") {
+		t.Errorf("scan warnings: %v", c.Warnings)
+	}
+	keys := keysFromFindings(c.Sorted())
 	p := buildPlan(t, local, base, keys)
 	var text strings.Builder
 	p.Write(&text, FormatText)
