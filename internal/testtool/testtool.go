@@ -22,7 +22,6 @@ const RequireEnv = "LOFTYSCAN_REQUIRE_TOOLS"
 var installHints = map[string]string{
 	"pre-commit":      "apt-get install pre-commit (or pip install pre-commit)",
 	"git-filter-repo": "apt-get install git-filter-repo (or pip install git-filter-repo)",
-	"git-lfs":         "apt-get install git-lfs",
 	"bzip2":           "apt-get install bzip2",
 	"xz":              "apt-get install xz-utils",
 	"zstd":            "apt-get install zstd",
@@ -30,6 +29,7 @@ var installHints = map[string]string{
 	"dpkg":            "apt-get install dpkg (Debian and Ubuntu have it)",
 	"goreleaser":      "go install github.com/goreleaser/goreleaser/v2@v2.15.1",
 	"git":             "apt-get install git",
+	"git-lfs":         "apt-get install git-lfs",
 	"unzip":           "apt-get install unzip",
 	"zip":             "apt-get install zip",
 	"tar":             "apt-get install tar",
