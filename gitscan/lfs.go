@@ -23,9 +23,12 @@ import (
 // scanned as the pointer is, under its label: a key in them is reported at
 // the pointer's commit and path.
 
-// lfsPointerStart is how every pointer git-lfs writes begins (the spec's
-// first line).
-var lfsPointerStart = []byte("version https://git-lfs.github.com/spec/v1\n")
+// lfsPointerStarts are the first lines a pointer starts with: the spec's,
+// and the one of git-lfs's first releases, which git-lfs still reads.
+var lfsPointerStarts = [][]byte{
+	[]byte("version https://git-lfs.github.com/spec/v1\n"),
+	[]byte("version https://hawser.github.com/spec/v1\n"),
+}
 
 // lfsPointerMax is git-lfs's own limit: a bigger blob is not a pointer.
 const lfsPointerMax = 1024
@@ -34,7 +37,7 @@ const lfsPointerMax = 1024
 // lower-case hex, or false when data is not a pointer. The contents are at
 // LFSObjectPath in the clone that fetched them.
 func LFSPointer(data []byte) (string, bool) {
-	if len(data) > lfsPointerMax || !bytes.HasPrefix(data, lfsPointerStart) {
+	if len(data) > lfsPointerMax || !(bytes.HasPrefix(data, lfsPointerStarts[0]) || bytes.HasPrefix(data, lfsPointerStarts[1])) {
 		return "", false
 	}
 	for _, line := range bytes.Split(data, []byte("\n")) {

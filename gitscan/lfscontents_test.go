@@ -58,3 +58,31 @@ func TestGitLFSContentsAreScanned(t *testing.T) {
 		t.Errorf("without the contents: %d findings, warnings %v", len(found), c.Warnings)
 	}
 }
+
+// TestLFSPointer checks which blobs name an LFS file: only 64 lower-case
+// hex digits after "oid sha256:" in a pointer (either first line git-lfs
+// reads) of at most lfsPointerMax bytes, since the name becomes a path.
+func TestLFSPointer(t *testing.T) {
+	t.Parallel()
+	const v = "version https://git-lfs.github.com/spec/v1\n"
+	hex := strings.Repeat("ab", 32)
+	for _, tt := range []struct {
+		blob string
+		want string
+	}{
+		{v + "oid sha256:" + hex + "\nsize 12\n", hex},
+		{"version https://hawser.github.com/spec/v1\noid sha256:" + hex + "\nsize 12\n", hex},
+		{v + "ext-0-foo sha256:" + strings.Repeat("cd", 32) + "\noid sha256:" + hex + "\nsize 12\n", hex},
+		{v + "oid sha256:" + strings.ToUpper(hex) + "\nsize 12\n", ""},
+		{v + "oid sha256:../../../../etc/passwd\nsize 12\n", ""},
+		{v + "oid sha256:" + hex[:62] + "/x\nsize 12\n", ""},
+		{v + "oid sha256:" + hex + "0\nsize 12\n", ""},
+		{v + "oid md5:" + hex[:32] + "\nsize 12\n", ""},
+		{"oid sha256:" + hex + "\n", ""},
+		{v + "oid sha256:" + hex + "\nsize 12\n" + strings.Repeat("x", lfsPointerMax), ""},
+	} {
+		if got, _ := LFSPointer([]byte(tt.blob)); got != tt.want {
+			t.Errorf("%q: oid %q, want %q", tt.blob, got, tt.want)
+		}
+	}
+}
