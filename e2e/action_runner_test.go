@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loftyscan/loftyscan/internal/testtool"
 	"gopkg.in/yaml.v3"
 )
 
@@ -465,7 +466,7 @@ func copyTree(t *testing.T, src, dst string, names ...string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := writeExecutable(filepath.Join(dst, e.Name()), data, fi.Mode().Perm()); err != nil {
+		if err := testtool.WriteExecutable(filepath.Join(dst, e.Name()), data, fi.Mode().Perm()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -300,7 +300,7 @@ func TestAction(t *testing.T) {
 		wrapDir, calls := t.TempDir(), filepath.Join(t.TempDir(), "calls.log")
 		wrapper := filepath.Join(wrapDir, "loftyscan")
 		script := "#!/bin/sh\nprintf '%s\\n' \"$*\" >> " + shellQuote(calls) + "\nexec " + shellQuote(bin) + " \"$@\"\n"
-		if err := writeExecutable(wrapper, []byte(script), 0o755); err != nil {
+		if err := testtool.WriteExecutable(wrapper, []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		res := f.use(t, wrapper, ws, nil, "pull_request", prEvent(f.base, f.head, f.merge), nil)
@@ -685,7 +685,7 @@ func recordingGo(t *testing.T, goBin string) (dir, log string) {
 	dir = t.TempDir()
 	log = filepath.Join(t.TempDir(), "go-commands.log")
 	script := "#!/bin/sh\nprintf '%s\\n' \"$*\" >> " + shellQuote(log) + "\nexec " + shellQuote(goBin) + " \"$@\"\n"
-	if err := writeExecutable(filepath.Join(dir, "go"), []byte(script), 0o755); err != nil {
+	if err := testtool.WriteExecutable(filepath.Join(dir, "go"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return dir, log
@@ -731,7 +731,7 @@ func TestActionGoOfTheRunner(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(oldGo), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeExecutable(oldGo, []byte("#!/bin/sh\necho go1.20.14\n"), 0o755); err != nil {
+	if err := testtool.WriteExecutable(oldGo, []byte("#!/bin/sh\necho go1.20.14\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	unchanged := func(t *testing.T, res actionResult) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/internal/testtool"
 	"gopkg.in/yaml.v3"
 )
 
@@ -61,7 +62,7 @@ func runGitLabJob(t *testing.T, job *gitlabJob, bin, dir string, vars map[string
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeExecutable(filepath.Join(gopath, "bin", filepath.Base(bin)), data, 0o755); err != nil {
+	if err := testtool.WriteExecutable(filepath.Join(gopath, "bin", filepath.Base(bin)), data, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	script := "set -eo pipefail\n"

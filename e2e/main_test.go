@@ -8,24 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 )
-
-// writeExecutable writes a program a test runs next (a copy of the binary,
-// a wrapper script, a hook). It holds syscall.ForkLock while the file is
-// open for writing: a child another parallel test forks meanwhile would hold
-// the descriptor until its own exec, and running the program then fails
-// with "text file busy" (ETXTBSY, golang.org/issue/22315), as TestAction
-// and TestExamples did on a busy machine.
-func writeExecutable(name string, data []byte, perm os.FileMode) error {
-	syscall.ForkLock.RLock()
-	defer syscall.ForkLock.RUnlock()
-	return os.WriteFile(name, data, perm)
-}
 
 // loftyscan is the binary the tests run, built once by TestMain.
 var loftyscan string

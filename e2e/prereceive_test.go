@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
 )
 
 // The README's push-protection examples, run as written: the install
@@ -78,7 +79,7 @@ func TestReadmePreReceiveScripts(t *testing.T) {
 			s := strings.ReplaceAll(script, "/usr/local/bin/loftyscan", loftyscan)
 			s = strings.ReplaceAll(s, "/var/log/gitlab/loftyscan-bypass.log", filepath.Join(dir, "bypass.log"))
 			hook := filepath.Join(srv.Dir, "hooks", "pre-receive")
-			if err := writeExecutable(hook, []byte(s), 0o755); err != nil {
+			if err := testtool.WriteExecutable(hook, []byte(s), 0o755); err != nil {
 				t.Fatal(err)
 			}
 			if out, err := exec.Command("sh", "-n", hook).CombinedOutput(); err != nil {

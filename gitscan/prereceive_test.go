@@ -11,6 +11,7 @@ import (
 
 	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
+	"github.com/loftyscan/loftyscan/internal/testtool"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -84,7 +85,7 @@ func quarantinePush(t *testing.T, srv, c *testgit.Repo, refspecs ...string) (Qua
 	t.Helper()
 	keep := t.TempDir()
 	hook := "#!/bin/sh\ncat > '" + keep + "/input'\ncp -R \"$GIT_QUARANTINE_PATH\" '" + keep + "/quarantine'\nexit 1\n"
-	if err := os.WriteFile(filepath.Join(srv.Dir, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+	if err := testtool.WriteExecutable(filepath.Join(srv.Dir, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := c.Cmd("", nil, append([]string{"push", srv.Dir}, refspecs...)...).CombinedOutput(); err == nil {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
 )
 
 // The hook tests run git commit and git push with the hooks installed, so
@@ -30,19 +30,11 @@ func hookBinary(t *testing.T) string {
 		t.Fatal(err)
 	}
 	exe := filepath.Join(dir, "loftyscan")
-	in, err := os.Open(src)
+	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
-	out, err := os.OpenFile(exe, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
+	if err := testtool.WriteExecutable(exe, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	old := executable
@@ -162,7 +154,7 @@ func TestHookForce(t *testing.T) {
 	r.Commit("first")
 	hook := filepath.Join(r.Dir, ".git", "hooks", "pre-commit")
 	previous := "#!/bin/sh\necho previous hook ran >> previous-ran.log\nexit ${PREVIOUS_EXIT:-0}\n"
-	if err := os.WriteFile(hook, []byte(previous), 0o755); err != nil {
+	if err := testtool.WriteExecutable(hook, []byte(previous), 0o755); err != nil {
 		t.Fatal(err)
 	}
 
@@ -290,8 +282,10 @@ func TestHookSharedHooksPath(t *testing.T) {
 	}
 	r := testgit.New(t, "")
 	team := "#!/bin/sh\necho team hook ran >> team-ran.log\n"
-	r.Write(".githooks/pre-commit", team)
-	if err := os.Chmod(filepath.Join(r.Dir, ".githooks", "pre-commit"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(r.Dir, ".githooks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := testtool.WriteExecutable(filepath.Join(r.Dir, ".githooks", "pre-commit"), []byte(team), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	r.Commit("the team's hooks")

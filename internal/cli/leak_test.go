@@ -31,6 +31,7 @@ import (
 	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testleak"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
+	"github.com/loftyscan/loftyscan/internal/testtool"
 	"github.com/loftyscan/loftyscan/reporters"
 )
 
@@ -434,7 +435,7 @@ func leakPush(t *testing.T) func(*testing.T, string, bool, string) (int, []byte)
 			flags += " --show-secrets"
 		}
 		hook := "#!/bin/sh\nexec " + shellQuote(exe) + " git --pre-push " + flags + " --output " + shellQuote(output) + "\n"
-		must(t, os.WriteFile(filepath.Join(dir, ".git", "hooks", "pre-push"), []byte(hook), 0o755))
+		must(t, testtool.WriteExecutable(filepath.Join(dir, ".git", "hooks", "pre-push"), []byte(hook), 0o755))
 		out, err := r.Cmd("", nil, "push", "-q", "origin", planted["branch"]).CombinedOutput()
 		code := 0
 		if err != nil {

@@ -511,7 +511,7 @@ func TestPreReceiveUnreadableObject(t *testing.T) {
 		first := c.Commit("first")
 		blob := c.Git("rev-parse", "HEAD:b.env")
 		damage := "#!/bin/sh\ncat >/dev/null\nf=\"$GIT_QUARANTINE_PATH/" + blob[:2] + "/" + blob[2:] + "\"\nchmod u+w \"$f\" && printf 'not zlib' > \"$f\"\n"
-		if err := os.WriteFile(filepath.Join(srv.Dir, "hooks", "pre-receive"), []byte(damage), 0o755); err != nil {
+		if err := testtool.WriteExecutable(filepath.Join(srv.Dir, "hooks", "pre-receive"), []byte(damage), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		args := append([]string{"hook", "install", "--force", "--pre-receive", srv.Dir, "--"}, flags...)

@@ -10,6 +10,7 @@ package testtool
 import (
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 )
 
@@ -60,4 +61,16 @@ func Need(t testing.TB, tool string) string {
 	}
 	t.Skip(msg + " (set " + RequireEnv + "=1 to make this a failure)")
 	return ""
+}
+
+// WriteExecutable writes a program a test runs next (a copy of the binary,
+// a wrapper script, a hook git runs). It holds syscall.ForkLock while the
+// file is open for writing: a child another parallel test forks meanwhile
+// would hold the descriptor until its own exec, and running the program
+// then fails with "text file busy" (ETXTBSY, golang.org/issue/22315), as
+// e2e's TestAction and TestExamples did on a busy machine.
+func WriteExecutable(name string, data []byte, perm os.FileMode) error {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	return os.WriteFile(name, data, perm)
 }

@@ -1,4 +1,4 @@
-package e2e
+package testtool
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// TestWriteExecutableNotBusy: a program written with writeExecutable runs
+// TestWriteExecutableNotBusy: a program written with WriteExecutable runs
 // at once while other goroutines fork and exec, as parallel tests do. Written
 // with a plain os.WriteFile, about one run in ten failed with "text file
 // busy" on a 2-core machine.
@@ -32,7 +32,7 @@ func TestWriteExecutableNotBusy(t *testing.T) {
 	busy := 0
 	for i := range 200 {
 		p := filepath.Join(dir, "prog"+strconv.Itoa(i))
-		if err := writeExecutable(p, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		if err := WriteExecutable(p, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := exec.Command(p).Run(); errors.Is(err, syscall.ETXTBSY) {
