@@ -11,12 +11,16 @@ import (
 
 // TestFileGrowingWhileRead scans a folder holding a file that another
 // writer keeps extending (a log being written, a disk image being
-// allocated) faster than any scan reads: the scan must end, at the size the
-// file had when it was opened, with one warning saying so, and report the
-// key of the folder's other file. The writer extends the file 16 MiB at a
-// time, every millisecond or so, with truncate (sparse: no disk space),
-// far faster than a scan reads; read to its end, as before,
-// the scan never finished.
+// allocated) while it is read: the scan must end, at the size the file had
+// when it was opened, with one warning saying so, and report the key of the
+// folder's other file. The writer grows the file 16 MiB a millisecond with
+// truncate (sparse: no disk space), to 64 MiB before a scan opens it and
+// 256 MiB more each time one does (it looks for a descriptor on it in
+// /proc/self/fd; by the clock where there is none): growth bounded so, the
+// size at open stays small however late a busy machine lets the scan open
+// the file (a writer growing it by the clock alone made it tens of GiB by
+// the second scan, which did not end within the test's minute under
+// -race), and read to its end, as before, the scan reports no growth.
 func TestFileGrowingWhileRead(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -30,25 +34,38 @@ func TestFileGrowingWhileRead(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	writer := make(chan struct{})
+	const ahead, more = 64 << 20, 256 << 20
 	go func() {
 		defer close(writer)
-		for size := start; ; size += 16 << 20 {
+		size, limit, wasOpen := start, int64(start+ahead), false
+		for {
 			select {
 			case <-stop:
 				return
 			default:
 			}
-			if err := os.Truncate(grow, size); err != nil {
-				<-stop // the file system's largest file: it stays this big
-				return
+			open, ok := openHere(grow)
+			switch {
+			case !ok:
+				limit = size + 16<<20 // no /proc: grow by the clock
+			case open && !wasOpen:
+				limit = size + more // a scan opened it: grow while it reads, that much
+			}
+			wasOpen = open
+			if size < limit {
+				size += 16 << 20
+				if err := os.Truncate(grow, size); err != nil {
+					<-stop // the file system's largest file: it stays this big
+					return
+				}
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}()
 	defer func() { close(stop); <-writer }()
 	for {
-		if fi, err := os.Stat(grow); err != nil || fi.Size() > start {
-			break // growing
+		if fi, err := os.Stat(grow); err != nil || fi.Size() >= start+ahead {
+			break // as far ahead as it goes before a scan opens it
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -90,4 +107,19 @@ func TestFileGrowingWhileRead(t *testing.T) {
 			t.Errorf("%s: warnings %v, want one saying grow.log grew while it was read", tc.path, c.Warnings)
 		}
 	}
+}
+
+// openHere says whether this process has the file at path open, and
+// false where /proc/self does not say.
+func openHere(path string) (open, ok bool) {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return false, false
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && target == path {
+			return true, true
+		}
+	}
+	return false, true
 }
