@@ -1019,7 +1019,7 @@ func TestActionHostileRepository(t *testing.T) {
 		files = append(files, c.props["file"])
 	}
 	slices.Sort(files)
-	if len(files) != 2 || files[0] != "##[warning]name.env" || !strings.HasSuffix(files[1], ".tar.env") {
+	if len(files) != 2 || files[0] != `#\x23[warning]name.env` || !strings.HasSuffix(files[1], ".tar.env") {
 		t.Errorf("annotations on %q", files)
 	}
 	if strings.Contains(res.log, nameKey) || strings.Contains(res.summary, nameKey) {

@@ -23,7 +23,9 @@ import (
 //   - control characters (ESC, CR, LF, BEL...), invisible format characters
 //     (bidirectional overrides such as U+202E, zero-width characters), line
 //     and paragraph separators and the noncharacters U+FFFE and U+FFFF are
-//     written as \xNN or \uNNNN, and bytes that are not UTF-8 as \xNN.
+//     written as \xNN or \uNNNN, and bytes that are not UTF-8 as \xNN;
+//   - what the GitHub Actions runner reads as a workflow command is broken
+//     up (see noWorkflowCommand): "##[" anywhere, and "::" at the start.
 //
 // internal/leakcheck checks statically that the reporters and the CLI
 // print scanned data only through this file.
@@ -370,7 +372,25 @@ func Unsafe(r rune) bool {
 // found by FuzzSanitize). The second pass is a guard should an escape ever
 // make a token again. Its own output needs no escaping.
 func Sanitize(s string) string {
-	return RedactText(Escape(RedactText(s)))
+	return noWorkflowCommand(RedactText(Escape(RedactText(s))))
+}
+
+// noWorkflowCommand keeps s from being read as a GitHub Actions workflow
+// command wherever it is printed: alone on a line (a script printing a
+// report's field, a report line that starts with a path) or inside one.
+// The runner (actions/runner ActionCommand.cs) reads a line that starts,
+// after white space, with "::NAME" and holds a second "::" as a command,
+// and failing that "##[NAME]" anywhere in it: a file named "::set-output
+// name=findings::0" or "x ##[error]y" would otherwise set a step output or
+// forge an annotation from the terminal report. So "##[" is written
+// "#\x23[", and a leading "::" as "\x3A:", as Escape writes escapes.
+func noWorkflowCommand(s string) string {
+	s = strings.ReplaceAll(s, "##[", `#\x23[`)
+	if rest := strings.TrimLeftFunc(s, unicode.IsSpace); strings.HasPrefix(rest, "::") {
+		i := len(s) - len(rest)
+		s = s[:i] + `\x3A` + s[i+1:]
+	}
+	return s
 }
 
 // RedactPath is p with its token-shaped parts redacted and bytes that are

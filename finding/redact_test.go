@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/loftyscan/loftyscan/internal/testtoken"
@@ -175,6 +176,7 @@ func sanitizeSeeds() []string {
 		// Escaping 0xde writes "\xde" when hex digits are lower case, and
 		// its "e" then starts key B's payload (found by FuzzSanitize).
 		"\xde" + testtoken.Segments(keyB)[1][1:] + keyA + "00" + keyB,
+		" ::set-output name=x::" + keyA + " ##[error]" + keyB,
 	}
 }
 
@@ -186,6 +188,9 @@ func checkSanitized(t *testing.T, in string) {
 	}
 	if i := strings.IndexFunc(out, Unsafe); i >= 0 {
 		t.Errorf("Sanitize(%q) = %q keeps an unsafe rune at %d", in, out, i)
+	}
+	if strings.Contains(out, "##[") || strings.HasPrefix(strings.TrimLeftFunc(out, unicode.IsSpace), "::") {
+		t.Errorf("Sanitize(%q) = %q is a workflow command", in, out)
 	}
 	for i := 0; i < len(out); i++ {
 		if strings.HasPrefix(out[i:], "eyJ") {
@@ -265,6 +270,31 @@ func TestRedactURLIn(t *testing.T) {
 			if strings.Contains(got, s) {
 				t.Errorf("RedactURLIn left %s in %s", s, got)
 			}
+		}
+	}
+}
+
+// TestSanitizeWorkflowCommands: what GitHub's runner reads as a workflow
+// command (a line starting, after white space, with "::", or holding
+// "##[" anywhere) does not survive Sanitize, so that a report line that
+// starts with a file's name, or a script printing a field alone, cannot
+// set a step output or forge an annotation.
+func TestSanitizeWorkflowCommands(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"::set-output name=findings::0":   `\x3A:set-output name=findings::0`,
+		"  \u00a0::warning file=x::pwned": "  \u00a0" + `\x3A:warning file=x::pwned`,
+		"a ##[error]v1 ###[warning]x":     `a #\x23[error]v1 ##\x23[warning]x`,
+		"d/::error::not at the start":     "d/::error::not at the start",
+		":single":                         ":single",
+		"\n::error::x":                    `\x0A::error::x`,
+	} {
+		got := Sanitize(in)
+		if got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+		if Sanitize(got) != got {
+			t.Errorf("Sanitize is not idempotent on %q", in)
 		}
 	}
 }

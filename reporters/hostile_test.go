@@ -162,3 +162,40 @@ func checkSARIFURIs(t *testing.T, out []byte) {
 		}
 	}
 }
+
+// TestWorkflowCommandsInNames: a file named like a workflow command, and
+// the runner's older "##[name]" syntax in every other field. The terminal
+// and JUnit reports start a line with the path, and a script printing a
+// JSON field prints it alone on a line: no line of any report, and no
+// string a consumer reads from it, is a command GitHub's runner would run
+// (a step output set, an annotation forged) but the github format's own.
+func TestWorkflowCommandsInNames(t *testing.T) {
+	t.Parallel()
+	const v1 = " ##[error]forged ##[set-output name=findings]0"
+	r := hostileReport()
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		f.Path = "::set-output name=findings::0" + v1
+		f.Message, f.Author, f.Subject = "fix"+v1, "Eve"+v1, "sub"+v1
+		if f.Tag != "" {
+			f.Tag = "::warning::v1" + v1
+		}
+		if f.Exposure != nil {
+			for j := range f.Exposure.Refs {
+				f.Exposure.Refs[j].Name += v1
+			}
+		}
+	}
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			out := render(t, format, Options{Now: fixedNow, Version: "1.0.0"}, r)
+			if format != FormatGitHub { // whose lines are commands, checked as texts
+				testleak.CheckDisplaySafe(t, format, string(out))
+			}
+			for _, s := range testleak.Texts(t, out) {
+				testleak.CheckDisplaySafe(t, format+" text", s)
+			}
+		})
+	}
+}

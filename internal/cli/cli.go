@@ -187,13 +187,11 @@ func printSkipped(w io.Writer, msg string) {
 	fmt.Fprintf(w, "loftyscan: skipped: %s\n", logSafe(msg))
 }
 
-// logSafe is finding.Sanitize for a line of the log: a line cannot start a
-// "::name::" workflow command, as it starts with "loftyscan: ", but the
-// GitHub Actions runner also reads the older "##[name]data" syntax
-// anywhere in a line that is not one, so "##[" is written "#\x23[" ('#'
-// escaped as Escape escapes).
+// logSafe is finding.Sanitize for a line of the log, which also breaks up
+// what GitHub's runner would read as a workflow command ("##[name]" anywhere
+// in a line; the line itself starts with "loftyscan: ").
 func logSafe(msg string) string {
-	return strings.ReplaceAll(finding.Sanitize(msg), "##[", `#\x23[`)
+	return finding.Sanitize(msg)
 }
 
 // isTerminal reports whether f is a terminal (a console on Windows).

@@ -40,8 +40,8 @@ func Leaked(s, key string) string {
 // CheckDisplaySafe fails on what could drive a terminal or a CI log:
 // control characters other than line breaks and tabs (the output's own
 // layout), format characters such as bidirectional overrides, bytes that
-// are not UTF-8, and a line that starts with "::", which GitHub's runner
-// reads as a workflow command.
+// are not UTF-8, and a line that starts with "::" or holds "##[", which
+// GitHub's runner reads as a workflow command.
 func CheckDisplaySafe(t testing.TB, what, s string) {
 	t.Helper()
 	if !utf8.ValidString(s) {
@@ -55,7 +55,7 @@ func CheckDisplaySafe(t testing.TB, what, s string) {
 		}
 	}
 	for line := range strings.SplitSeq(s, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "::") {
+		if strings.HasPrefix(strings.TrimSpace(line), "::") || strings.Contains(line, "##[") {
 			t.Errorf("%s: a line a CI runner would read as a command: %q", what, line)
 		}
 	}
