@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -65,10 +66,14 @@ func (s *selection) parent(p int32) *commitNode {
 // other commit a reflog names, come after (walkHidden). The refs are read
 // as refs.go reads them: a damaged packed-refs is warned about, and the
 // refs it still names are kept.
-func (g *gitRepo) tips(r *scanner.Run, remotesOnly bool) ([]plumbing.Hash, error) {
+//
+// With remotesOnly, it lists only the remote-tracking branches: those of
+// the remote named remote (refs/remotes/<remote>/...), or of every remote
+// when remote is "".
+func (g *gitRepo) tips(r *scanner.Run, remotesOnly bool, remote string) ([]plumbing.Hash, error) {
 	var out []plumbing.Hash
 	for _, ref := range g.refs(r) {
-		if remotesOnly && !ref.Name().IsRemote() {
+		if remotesOnly && (!ref.Name().IsRemote() || remote != "" && !strings.HasPrefix(ref.Name().String(), "refs/remotes/"+remote+"/")) {
 			continue
 		}
 		h, err := g.peelToCommit(ref.Hash())
@@ -174,7 +179,7 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 	}
 	include := set.include
 	if set.all {
-		tips, err := g.tips(r, false)
+		tips, err := g.tips(r, false, "")
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +187,7 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 	}
 	exclude := set.exclude
 	if set.excludeRemotes {
-		tips, err := g.tips(r, true)
+		tips, err := g.tips(r, true, set.remote)
 		if err != nil {
 			return nil, err
 		}

@@ -377,7 +377,7 @@ func (p *pushScan) scanBlob(w *scanner.Worker, h plumbing.Hash, o gitobj.Object)
 // selectNew lists the new commits: reachable from the pushed tips and from
 // no ref the repository has.
 func (p *pushScan) selectNew() error {
-	tips, err := p.g.tips(p.r, false)
+	tips, err := p.g.tips(p.r, false, "")
 	if err != nil {
 		return err
 	}

@@ -467,7 +467,7 @@ func TestSelectionInWalkNodes(t *testing.T) {
 	var sels [2]*selection
 	for i, spare := range []int{0, 10_000} {
 		w := newRevWalk(context.Background(), g, run, revSet{all: true}, nil)
-		tips, err := g.tips(run, false)
+		tips, err := g.tips(run, false, "")
 		if err != nil {
 			t.Fatal(err)
 		}

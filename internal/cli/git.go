@@ -48,7 +48,10 @@ folder, scanned and removed.
 --staged reads the index (GIT_INDEX_FILE when git sets it, as for
 'git commit -a'), not the work tree, and reports only keys the commit adds.
 --pre-push reads git's pre-push lines from standard input or, under the
-pre-commit framework, PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF.
+pre-commit framework, PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF. A new
+branch is checked against what the remote the push goes to has
+(--pre-push-remote NAME, which the installed hook passes, or
+PRE_COMMIT_REMOTE_NAME): its remote-tracking branches.
 
 Settings: a scan of a change (--range, --pre-push, --staged) reads
 .loftyscan.toml, .loftyscanignore and files that --config, --ignore-file and
@@ -74,6 +77,7 @@ type gitFlags struct {
 	refs         []string
 	staged       bool
 	prePush      bool
+	pushRemote   string // --pre-push-remote: the remote the push goes to
 	recurse      bool
 	settingsFrom string
 	gh           githubFlags
@@ -110,6 +114,7 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check)")
 	f.BoolVar(&gf.recurse, "recurse-submodules", false, "also scan the whole history of each checked-out submodule (paths below the submodule's path)")
 	f.BoolVar(&gf.prePush, "pre-push", false, "scan the commits a push sends: git's pre-push lines on standard input, or PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF")
+	f.StringVar(&gf.pushRemote, "pre-push-remote", "", "with --pre-push, the remote the push goes to (`NAME`, git's first argument to the hook, which the installed hook passes): a new branch is checked against what that remote's tracking branches hold")
 	f.StringVar(&gf.settingsFrom, "settings-from", "", "read .loftyscan.toml and .loftyscanignore from commit `REV` (none: from nowhere) instead of the range's base or the work tree")
 	f.BoolVar(&gf.gh.event, "github-event", false, "in a GitHub Actions job, scan what the event that started the workflow adds (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH), as the action does; --range then also takes one revision (its whole history)")
 	f.StringVar(&gf.gh.base, "github-base", "", "with --github-event, scan from the merge-base of `REV` and the head instead of the event's base")
@@ -124,6 +129,8 @@ func (gf *gitFlags) check(args []string) error {
 		return &cliError{err: errors.New("--staged and --pre-push do not go together"), hint: "--staged is the pre-commit check, --pre-push the pre-push one: pick one"}
 	case gf.staged && history:
 		return &cliError{err: errors.New("--staged does not take --range, --since or --ref"), hint: "--staged scans the index; for commits use --range A..B"}
+	case gf.pushRemote != "" && !gf.prePush:
+		return &cliError{err: errors.New("--pre-push-remote goes with --pre-push"), hint: "the pre-push hook passes git's remote name: loftyscan git --pre-push --pre-push-remote=\"$1\""}
 	case gf.prePush && (gf.rng != "" || len(gf.refs) > 0):
 		return &cliError{err: errors.New("--pre-push does not take --range or --ref"), hint: "--pre-push reads the refs being pushed from git; use --range A..B to name commits yourself"}
 	case gf.rng != "" && len(gf.refs) > 0:
@@ -225,7 +232,7 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 			case gf.staged:
 				return gitscan.ScanStaged(ctx, s, repo, e.getenv("GIT_INDEX_FILE"), sink)
 			case gf.prePush:
-				return gitscan.ScanPush(ctx, s, repo, updates, sink)
+				return gitscan.ScanPush(ctx, s, repo, gf.pushRemoteName(e), updates, sink)
 			case plan != nil && plan.Kind == ghaction.Nothing:
 				return finding.Stats{}, nil
 			}
@@ -346,6 +353,17 @@ func parseRange(s string) (exclude, include []string, err error) {
 		b = "HEAD"
 	}
 	return []string{a}, []string{b}, nil
+}
+
+// pushRemoteName is the remote a push goes to: --pre-push-remote, which
+// the installed hook passes, or the pre-commit framework's
+// PRE_COMMIT_REMOTE_NAME. "" when neither says: every remote-tracking
+// branch then stands for what the remote has.
+func (gf *gitFlags) pushRemoteName(e env) string {
+	if gf.pushRemote != "" {
+		return gf.pushRemote
+	}
+	return e.getenv("PRE_COMMIT_REMOTE_NAME")
 }
 
 // prePushUpdates reads what a push sends: from the pre-commit framework's

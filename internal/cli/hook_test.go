@@ -243,6 +243,56 @@ func TestHookPrePush(t *testing.T) {
 	}
 }
 
+// TestHookPrePushNewRemote: a history pushed to one remote, then to
+// another that has none of it, sends its keys there too (a private
+// repository mirrored to a public one). The installed hook passes git's
+// remote name, and a new branch is measured against that remote's
+// tracking branches only, not against origin's.
+func TestHookPrePushNewRemote(t *testing.T) {
+	hookBinary(t)
+	r := testgit.New(t, "")
+	private := testgit.New(t, "", "--bare")
+	public := testgit.New(t, "", "--bare")
+	r.Write("a.env", "LOFTY_API_KEY="+gitKey("mirrored")+"\n")
+	r.Commit("a key")
+	r.Git("rm", "-q", "a.env")
+	r.Commit("remove it")
+	r.Git("remote", "add", "origin", private.Dir)
+	r.Git("push", "-q", "origin", "main")
+	if code, _, stderr := runGit(t, nil, "", "hook", "install", "--pre-push", r.Dir); code != 0 {
+		t.Fatalf("install --pre-push: exit %d; %s", code, stderr)
+	}
+	r.Git("remote", "add", "public", public.Dir)
+	// Under the pre-commit framework, which names the remote in
+	// PRE_COMMIT_REMOTE_NAME (here a push of the whole branch, its root
+	// included, which pre-commit hands over as PRE_COMMIT_LOCAL_BRANCH).
+	for remote, want := range map[string]int{"public": 1, "origin": 0} {
+		vars := map[string]string{"PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main", "PRE_COMMIT_REMOTE_NAME": remote}
+		if code, _, stderr := runGit(t, vars, "", "git", "--pre-push", r.Dir); code != want {
+			t.Errorf("pre-commit's push to %s: exit %d, want %d; %s", remote, code, want, stderr)
+		}
+	}
+	if code, _, stderr := runGit(t, nil, "", "git", "--pre-push-remote=public", r.Dir); code != 2 || !strings.Contains(stderr, "goes with --pre-push") {
+		t.Errorf("--pre-push-remote alone: exit %d; %s", code, stderr)
+	}
+	out, ok := r.Try("", "push", "-q", "public", "main")
+	if ok || !strings.Contains(out, "a.env") {
+		t.Fatalf("the history with a key went to a new remote: ok=%v\n%s", ok, out)
+	}
+	if got := r.Git("ls-remote", public.Dir); got != "" {
+		t.Errorf("the public remote got refs: %s", got)
+	}
+	// Once the remote has the history, a new branch on it is measured
+	// against what it has: its own commits only.
+	r.Git("push", "-q", "--no-verify", "public", "main")
+	r.Git("checkout", "-q", "-b", "topic")
+	r.Write("c.txt", "c\n")
+	r.Commit("clean topic")
+	if out, ok := r.Try("", "push", "-q", "public", "topic"); !ok {
+		t.Fatalf("a clean new branch on the public remote was blocked:\n%s", out)
+	}
+}
+
 // TestShellQuote runs quoted strings through sh.
 func TestShellQuote(t *testing.T) {
 	t.Parallel()

@@ -40,7 +40,7 @@ type hookKind struct {
 
 var (
 	preCommitHook  = hookKind{name: "pre-commit", args: "git --staged", verb: "commit", purpose: "Blocks commits that add a Lofty API key."}
-	prePushHook    = hookKind{name: "pre-push", args: "git --pre-push", stdin: true, flag: " --pre-push", verb: "push", purpose: "Blocks pushes that send a commit with a Lofty API key."}
+	prePushHook    = hookKind{name: "pre-push", args: `git --pre-push --pre-push-remote="$1"`, stdin: true, flag: " --pre-push", verb: "push", purpose: "Blocks pushes that send a commit with a Lofty API key."}
 	preReceiveHook = hookKind{name: "pre-receive", args: "git --pre-receive", stdin: true, flag: " --pre-receive", verb: "push", purpose: "Rejects pushes that add a commit with a Lofty API key.", server: true}
 )
 
