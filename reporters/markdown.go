@@ -33,10 +33,13 @@ import (
 //   - the other suppressed findings (with --show-suppressed) in a
 //     collapsed <details> section, each with why it is suppressed.
 //
-// At most maxMarkdownRows findings are listed, in each of the two tables:
-// a job summary is cut at 1 MiB and a note at 1,000,000 characters, and a
-// longer list is read in the JSON or SARIF report anyway. The counts are
-// always whole.
+// At most maxMarkdownRows findings are listed, in each of the two tables,
+// and no row once the report holds maxMarkdownBytes: GitHub refuses a job
+// summary over 1 MiB whole (the step's summary is then lost) and GitLab a
+// note over 1,000,000 characters, and a row's path has no bound of its own
+// (a tree's paths can be any length, and escaping doubles them). A longer
+// list is read in the JSON or SARIF report anyway. The counts are always
+// whole.
 //
 // Tokens are always redacted, whatever Options.ShowSecrets says: a job
 // summary is shown to everyone who can see the run. Every cell that holds
@@ -51,8 +54,15 @@ type markdownReporter struct {
 // maxMarkdownRows is the most findings one table lists.
 const maxMarkdownRows = 500
 
+// maxMarkdownBytes is the most a report holds once its rows are written:
+// under GitHub's 1 MiB for a job summary and GitLab's 1,000,000 characters
+// for a note, with room for what follows the rows (the notes on rows left
+// out, the headings of the other tables).
+const maxMarkdownBytes = 960_000
+
 func (m *markdownReporter) Report(w io.Writer, r Report) error {
-	bw := bufio.NewWriter(w)
+	cw := &countingWriter{w: w}
+	bw := bufio.NewWriter(cw)
 	g := byGroup(r.Findings)
 	var counted []finding.Finding
 	for _, fs := range g[:firstUncounted] {
@@ -98,7 +108,7 @@ func (m *markdownReporter) Report(w io.Writer, r Report) error {
 		} else {
 			bw.WriteString("\n|---|---|---|---|---|---|\n")
 		}
-		writeMarkdownRows(bw, len(counted), func(i int) string {
+		writeMarkdownRows(cw, bw, len(counted), func(i int) string {
 			f := counted[i]
 			status := describeExpiry(f)
 			if v := describeVerification(f); v != "" {
@@ -116,12 +126,12 @@ func (m *markdownReporter) Report(w io.Writer, r Report) error {
 	if len(allowed) > 0 {
 		bw.WriteString("\n**Allowed by the scanned change**: keys the change adds on lines with a loftyscan:allow comment. " +
 			"They do not fail the scan; review each.\n\n| rule | location | commit | key |\n|---|---|---|---|\n")
-		writeMarkdownRows(bw, len(allowed), func(i int) string { return markdownRow(allowed[i]) })
+		writeMarkdownRows(cw, bw, len(allowed), func(i int) string { return markdownRow(allowed[i]) })
 	}
 	if fs := g[groupSuppressed]; len(fs) > 0 {
 		fmt.Fprintf(bw, "\n<details><summary>%s, not counted</summary>\n\n", plural(int64(len(fs)), "suppressed finding", "suppressed findings"))
 		bw.WriteString("| rule | location | commit | key | suppressed by |\n|---|---|---|---|---|\n")
-		writeMarkdownRows(bw, len(fs), func(i int) string {
+		writeMarkdownRows(cw, bw, len(fs), func(i int) string {
 			return markdownRow(fs[i]) + " | " + markdownCode(fs[i].Shown().Suppressed)
 		})
 		bw.WriteString("\n</details>\n")
@@ -142,17 +152,31 @@ func markdownScanned(s finding.Stats, suppressed int64, clean bool) string {
 	return out
 }
 
-// writeMarkdownRows writes the rows of n findings, up to maxMarkdownRows,
-// with the cells row returns for the i-th, then says how many more there
-// are.
-func writeMarkdownRows(w *bufio.Writer, n int, row func(i int) string) {
+// writeMarkdownRows writes the rows of n findings, up to maxMarkdownRows
+// and while the report written through cw and w stays within
+// maxMarkdownBytes, with the cells row returns for the i-th, then says how
+// many more there are.
+func writeMarkdownRows(cw *countingWriter, w *bufio.Writer, n int, row func(i int) string) {
 	for i := range n {
-		if i == maxMarkdownRows {
+		line := "| " + row(i) + " |\n"
+		if i == maxMarkdownRows || cw.n+int64(w.Buffered()+len(line)) > maxMarkdownBytes {
 			fmt.Fprintf(w, "\n%d more not listed here: see the JSON or SARIF report.\n", n-i)
 			return
 		}
-		w.WriteString("| " + row(i) + " |\n")
+		w.WriteString(line)
 	}
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // markdownRow is the cells every row has: rule, location, commit and key.

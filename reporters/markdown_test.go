@@ -212,3 +212,30 @@ func TestMarkdownRowCap(t *testing.T) {
 		t.Errorf("the count or the note on the rest is missing")
 	}
 }
+
+// A list of findings in files with long paths (a tree's paths have no
+// length limit, and each character is escaped) is cut before the report
+// passes what GitHub takes as a job summary (1 MiB: a bigger one is refused
+// whole) and GitLab as a note (1,000,000 characters), the counts whole.
+func TestMarkdownSizeCap(t *testing.T) {
+	t.Parallel()
+	r := sampleReport()
+	base := r.Findings[1]
+	r.Findings = nil
+	for i := range maxMarkdownRows {
+		f := base
+		f.Path = fmt.Sprintf("%s/file%d.env", strings.Repeat("deep.folder/", 300), i)
+		r.Findings = append(r.Findings, f)
+		sup := f
+		sup.Suppressed = "inline loftyscan:allow, added by the scanned change"
+		r.Findings = append(r.Findings, sup)
+	}
+	r.Stats.Suppressed = maxMarkdownRows
+	md := render(t, FormatMarkdown, Options{}, r)
+	if len(md) > 1_000_000 {
+		t.Errorf("the report holds %d bytes, more than a job summary or a note takes", len(md))
+	}
+	if !strings.Contains(text(elements(renderMarkdown(t, md), atom.Table)[0]), fmt.Sprint(maxMarkdownRows)) || !strings.Contains(string(md), "more not listed here") {
+		t.Errorf("the count or the note on the rest is missing")
+	}
+}
