@@ -186,7 +186,7 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 		include = append(include, tips...)
 	}
 	exclude := set.exclude
-	if set.excludeRemotes {
+	if set.excludeRemotes && !set.noRemote {
 		tips, err := g.tips(r, true, set.remote)
 		if err != nil {
 			return nil, err

@@ -76,13 +76,15 @@ func scanHistoryTuned(ctx context.Context, s *scanner.Scanner, repo *Repository,
 // revSet is a set of commits in git's terms: reachable from include (or
 // from every ref when all is set) and not from exclude (nor from any
 // remote-tracking branch when excludeRemotes is set: remote's only, when
-// remote names one), committed at or after since.
+// remote names one, and none when noRemote is set), committed at or after
+// since.
 type revSet struct {
 	all            bool
 	include        []plumbing.Hash
 	exclude        []plumbing.Hash
 	excludeRemotes bool
 	remote         string
+	noRemote       bool
 	since          time.Time
 	tags           []plumbing.Hash // annotated tags named by include's revisions: their messages are scanned too
 }

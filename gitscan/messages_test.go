@@ -207,7 +207,7 @@ func TestGitPushMessages(t *testing.T) {
 		{"tag of a commit the remote has", []RefUpdate{{"refs/tags/v1.0", tagObj, "refs/tags/v1.0", zero}, {"refs/heads/main", m.commits["subject"], "refs/heads/main", m.commits["merge"]}}, []string{"tag", "subject"}},
 	} {
 		c := &scanner.Collector{}
-		if _, err := ScanPush(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(m.r), "", tc.updates, c); err != nil {
+		if _, err := ScanPush(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(m.r), PushRemote{}, tc.updates, c); err != nil {
 			t.Fatal(err)
 		}
 		by := m.byKey(t, c.Sorted())

@@ -46,26 +46,34 @@ func isZeroID(id string) bool {
 	return id == "" || strings.Trim(id, "0") == ""
 }
 
+// PushRemote is what a pre-push hook knows of where a push goes. The zero
+// value knows nothing (a hook installed by an older loftyscan, which does
+// not pass git's arguments on).
+type PushRemote struct {
+	Name string // the remote's name: git's first argument to the hook
+	URL  bool   // a push to a URL, not to a named remote
+}
+
 // ScanPush scans the commits a push would send, given git's pre-push
 // updates: for each updated ref, the commits reachable from its new local
 // commit and not from the remote's old one. A new branch (remote sha all
 // zeros), or a remote commit this clone does not have, is measured
-// against the remote-tracking branches of remote, the remote the push
-// goes to (git's first pre-push argument): what this clone knows that
-// remote has. Another remote's branches say nothing of it: a history
-// pushed to origin, then to a new remote, sends its keys there too. A
-// push to a URL, or to a remote never fetched, has no remote-tracking
-// branch, and its new branches are scanned whole. With remote "" (a hook
-// installed by an older loftyscan, which does not pass it) every
-// remote-tracking branch counts. Deletions send nothing. The messages of
-// the commits sent are scanned, and that of an annotated tag pushed.
-func ScanPush(ctx context.Context, s *scanner.Scanner, repo *Repository, remote string, updates []RefUpdate, sink scanner.Sink) (finding.Stats, error) {
+// against the remote-tracking branches of the remote the push goes to
+// (refs/remotes/<name>/): what this clone knows that remote has. Another
+// remote's branches say nothing of it: a history pushed to origin, then
+// to a new remote, sends its keys there too. A push to a URL, or to a
+// remote never fetched, has no remote-tracking branch, and its new
+// branches are scanned whole. When to says nothing, every remote-tracking
+// branch counts, as before hooks passed it. Deletions send nothing. The
+// messages of the commits sent are scanned, and that of an annotated tag
+// pushed.
+func ScanPush(ctx context.Context, s *scanner.Scanner, repo *Repository, to PushRemote, updates []RefUpdate, sink scanner.Sink) (finding.Stats, error) {
 	g, err := repo.open(tuning{})
 	if err != nil {
 		return finding.Stats{}, err
 	}
 	defer g.close()
-	set := revSet{remote: remote}
+	set := revSet{remote: to.Name, noRemote: to.URL}
 	for _, u := range updates {
 		if isZeroID(u.LocalHash) {
 			continue

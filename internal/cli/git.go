@@ -51,7 +51,8 @@ folder, scanned and removed.
 pre-commit framework, PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF. A new
 branch is checked against what the remote the push goes to has
 (--pre-push-remote NAME, which the installed hook passes, or
-PRE_COMMIT_REMOTE_NAME): its remote-tracking branches.
+PRE_COMMIT_REMOTE_NAME): its remote-tracking branches. A push to a URL
+(--pre-push-remote "") has none: its new branches are scanned whole.
 
 Settings: a scan of a change (--range, --pre-push, --staged) reads
 .loftyscan.toml, .loftyscanignore and files that --config, --ignore-file and
@@ -78,6 +79,7 @@ type gitFlags struct {
 	staged       bool
 	prePush      bool
 	pushRemote   string // --pre-push-remote: the remote the push goes to
+	pushToURL    bool   // --pre-push-remote given empty: a push to a URL
 	recurse      bool
 	settingsFrom string
 	gh           githubFlags
@@ -99,6 +101,7 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 			if err := gf.preReceive.check(&gf, cmd.Flags().Changed); err != nil {
 				return err
 			}
+			gf.pushToURL = cmd.Flags().Changed("pre-push-remote") && gf.pushRemote == ""
 			if gf.preReceive.on {
 				return gf.runPreReceive(cmd.Context(), e, o, &sf, args)
 			}
@@ -114,7 +117,7 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check)")
 	f.BoolVar(&gf.recurse, "recurse-submodules", false, "also scan the whole history of each checked-out submodule (paths below the submodule's path)")
 	f.BoolVar(&gf.prePush, "pre-push", false, "scan the commits a push sends: git's pre-push lines on standard input, or PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF")
-	f.StringVar(&gf.pushRemote, "pre-push-remote", "", "with --pre-push, the remote the push goes to (`NAME`, git's first argument to the hook, which the installed hook passes): a new branch is checked against what that remote's tracking branches hold")
+	f.StringVar(&gf.pushRemote, "pre-push-remote", "", "with --pre-push, the remote the push goes to (`NAME`, git's first argument to the hook, which the installed hook passes; empty for a push to a URL): a new branch is checked against what that remote's tracking branches hold")
 	f.StringVar(&gf.settingsFrom, "settings-from", "", "read .loftyscan.toml and .loftyscanignore from commit `REV` (none: from nowhere) instead of the range's base or the work tree")
 	f.BoolVar(&gf.gh.event, "github-event", false, "in a GitHub Actions job, scan what the event that started the workflow adds (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH), as the action does; --range then also takes one revision (its whole history)")
 	f.StringVar(&gf.gh.base, "github-base", "", "with --github-event, scan from the merge-base of `REV` and the head instead of the event's base")
@@ -129,7 +132,7 @@ func (gf *gitFlags) check(args []string) error {
 		return &cliError{err: errors.New("--staged and --pre-push do not go together"), hint: "--staged is the pre-commit check, --pre-push the pre-push one: pick one"}
 	case gf.staged && history:
 		return &cliError{err: errors.New("--staged does not take --range, --since or --ref"), hint: "--staged scans the index; for commits use --range A..B"}
-	case gf.pushRemote != "" && !gf.prePush:
+	case (gf.pushRemote != "" || gf.pushToURL) && !gf.prePush:
 		return &cliError{err: errors.New("--pre-push-remote goes with --pre-push"), hint: "the pre-push hook passes git's remote name: loftyscan git --pre-push --pre-push-remote=\"$1\""}
 	case gf.prePush && (gf.rng != "" || len(gf.refs) > 0):
 		return &cliError{err: errors.New("--pre-push does not take --range or --ref"), hint: "--pre-push reads the refs being pushed from git; use --range A..B to name commits yourself"}
@@ -232,7 +235,7 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 			case gf.staged:
 				return gitscan.ScanStaged(ctx, s, repo, e.getenv("GIT_INDEX_FILE"), sink)
 			case gf.prePush:
-				return gitscan.ScanPush(ctx, s, repo, gf.pushRemoteName(e), updates, sink)
+				return gitscan.ScanPush(ctx, s, repo, gf.pushRemoteTo(e), updates, sink)
 			case plan != nil && plan.Kind == ghaction.Nothing:
 				return finding.Stats{}, nil
 			}
@@ -355,15 +358,18 @@ func parseRange(s string) (exclude, include []string, err error) {
 	return []string{a}, []string{b}, nil
 }
 
-// pushRemoteName is the remote a push goes to: --pre-push-remote, which
-// the installed hook passes, or the pre-commit framework's
-// PRE_COMMIT_REMOTE_NAME. "" when neither says: every remote-tracking
-// branch then stands for what the remote has.
-func (gf *gitFlags) pushRemoteName(e env) string {
-	if gf.pushRemote != "" {
-		return gf.pushRemote
+// pushRemote is where a push goes: --pre-push-remote, which the installed
+// hook passes (empty for a push to a URL, which is not passed on: it may
+// hold credentials), or the pre-commit framework's PRE_COMMIT_REMOTE_NAME.
+// Neither: every remote-tracking branch stands for what the remote has.
+func (gf *gitFlags) pushRemoteTo(e env) gitscan.PushRemote {
+	switch {
+	case gf.pushToURL:
+		return gitscan.PushRemote{URL: true}
+	case gf.pushRemote != "":
+		return gitscan.PushRemote{Name: gf.pushRemote}
 	}
-	return e.getenv("PRE_COMMIT_REMOTE_NAME")
+	return gitscan.PushRemote{Name: e.getenv("PRE_COMMIT_REMOTE_NAME")}
 }
 
 // prePushUpdates reads what a push sends: from the pre-commit framework's

@@ -282,6 +282,13 @@ func TestHookPrePushNewRemote(t *testing.T) {
 	if got := r.Git("ls-remote", public.Dir); got != "" {
 		t.Errorf("the public remote got refs: %s", got)
 	}
+	// A push to a URL names no remote: nothing says what it has, and the
+	// whole history of a new branch is checked. The URL, which may hold
+	// credentials, is not passed on.
+	byURL := testgit.New(t, "", "--bare")
+	if out, ok := r.Try("", "push", "-q", "file://"+byURL.Dir, "main"); ok || !strings.Contains(out, "a.env") {
+		t.Fatalf("the history with a key went to a URL: ok=%v\n%s", ok, out)
+	}
 	// Once the remote has the history, a new branch on it is measured
 	// against what it has: its own commits only.
 	r.Git("push", "-q", "--no-verify", "public", "main")

@@ -36,11 +36,12 @@ type hookKind struct {
 	verb    string // the git command it checks
 	purpose string
 	server  bool // a server's hook: no --no-verify, and no loftyscan but the one installed
+	remote  bool // git gives the hook the remote's name and URL: the name goes on to loftyscan
 }
 
 var (
 	preCommitHook  = hookKind{name: "pre-commit", args: "git --staged", verb: "commit", purpose: "Blocks commits that add a Lofty API key."}
-	prePushHook    = hookKind{name: "pre-push", args: `git --pre-push --pre-push-remote="$1"`, stdin: true, flag: " --pre-push", verb: "push", purpose: "Blocks pushes that send a commit with a Lofty API key."}
+	prePushHook    = hookKind{name: "pre-push", args: "git --pre-push", stdin: true, remote: true, flag: " --pre-push", verb: "push", purpose: "Blocks pushes that send a commit with a Lofty API key."}
 	preReceiveHook = hookKind{name: "pre-receive", args: "git --pre-receive", stdin: true, flag: " --pre-receive", verb: "push", purpose: "Rejects pushes that add a commit with a Lofty API key.", server: true}
 )
 
@@ -76,6 +77,17 @@ if [ -x "$0` + keptSuffix + `" ]; then
 	printf '%s\n' "$input" | "$0` + keptSuffix + `" "$@" || exit $?
 fi
 printf '%s\n' "$input" | "$loftyscan" ` + k.args + "\n"
+	}
+	if k.remote {
+		// --pre-push-remote: what the remote already has is what its
+		// tracking branches hold. A push to a URL (git then gives the URL
+		// twice) has no name, and the URL, which may hold credentials, is
+		// not passed on.
+		run = `remote=$1
+if [ "$1" = "$2" ]; then
+	remote=
+fi
+` + strings.Replace(run, k.args+"\n", k.args+` --pre-push-remote="$remote"`+"\n", 1)
 	}
 	head := "#!/bin/sh\n" +
 		hookMarker + " " + k.name + " v1\n" +
