@@ -245,7 +245,7 @@ func TestHostileErrorBody(t *testing.T) {
 	}{
 		{"go-git", cloneWithGoGit, 4 << 10},
 		{"git", func(ctx context.Context, url, dir string) (*Repository, error) {
-			return cloneWithGit(ctx, gitBin, url, dir)
+			return cloneWithGit(ctx, gitBin, url, dir, CloneOptions{})
 		}, cloneErrTail + 1<<10},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

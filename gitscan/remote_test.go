@@ -49,7 +49,7 @@ func TestCloneFileURL(t *testing.T) {
 	t.Parallel()
 	f := sharedHistory(t)
 	dir := filepath.Join(t.TempDir(), "clone")
-	repo, err := CloneRepository(context.Background(), "file://"+f.repo.Dir, dir)
+	repo, err := CloneRepository(context.Background(), "file://"+f.repo.Dir, dir, CloneOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestCloneFileURL(t *testing.T) {
 // (installed here) and with go-git (when it is not).
 var cloners = map[string]func(ctx context.Context, rawURL, dir string) (*Repository, error){
 	"git": func(ctx context.Context, rawURL, dir string) (*Repository, error) {
-		return cloneWithGit(ctx, "git", rawURL, dir)
+		return cloneWithGit(ctx, "git", rawURL, dir, CloneOptions{})
 	},
 	"go-git": cloneWithGoGit,
 }
@@ -128,7 +128,7 @@ func TestCloneCredentialHelper(t *testing.T) {
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	t.Setenv("GIT_TERMINAL_PROMPT", "0")
 
-	repo, err := CloneRepository(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "clone"))
+	repo, err := CloneRepository(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "clone"), CloneOptions{})
 	if err != nil {
 		t.Fatalf("clone with the credential helper: %v", err)
 	}
@@ -139,7 +139,7 @@ func TestCloneCredentialHelper(t *testing.T) {
 		t.Error("go-git cloned without credentials: the server asks for none")
 	}
 	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
-	_, err = CloneRepository(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "y"))
+	_, err = CloneRepository(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "y"), CloneOptions{})
 	if err == nil || !strings.Contains(err.Error(), "git clone:") {
 		t.Errorf("no credentials: %v, want git's error", err)
 	}
@@ -189,13 +189,13 @@ func TestCloneWithoutGit(t *testing.T) {
 	if _, err := exec.LookPath("git"); err == nil {
 		t.Fatal("git is still on PATH")
 	}
-	repo, err := CloneRepository(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "clone"))
+	repo, err := CloneRepository(context.Background(), srv.URL+"/repo", filepath.Join(t.TempDir(), "clone"), CloneOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _, _ := scanGit(t, repo, HistoryOptions{})
 	checkGitFindings(t, got, f.mirrorWants()...)
-	_, err = CloneRepository(context.Background(), srv.URL+"/none", filepath.Join(t.TempDir(), "x"))
+	_, err = CloneRepository(context.Background(), srv.URL+"/none", filepath.Join(t.TempDir(), "x"), CloneOptions{})
 	if err == nil || strings.Contains(err.Error(), "git clone:") {
 		t.Errorf("a missing repository without git: %v, want go-git's error", err)
 	}

@@ -150,11 +150,23 @@ func readGitFile(name string) (string, error) {
 // Errors never contain the URL's credentials, nor more than the first 2
 // KiB of what a server says with an HTTP error. An empty remote gives an
 // empty repository, not an error.
-func CloneRepository(ctx context.Context, rawURL, dir string) (*Repository, error) {
+func CloneRepository(ctx context.Context, rawURL, dir string, opts CloneOptions) (*Repository, error) {
 	if gitBin, err := exec.LookPath("git"); err == nil {
-		return cloneWithGit(ctx, gitBin, rawURL, dir)
+		return cloneWithGit(ctx, gitBin, rawURL, dir, opts)
 	}
 	return cloneWithGoGit(ctx, rawURL, dir)
+}
+
+// CloneOptions are how a clone is watched.
+type CloneOptions struct {
+	// Running, when not nil, is given, while git runs, a function that
+	// kills git and the helpers it started (git-remote-https, ssh) at
+	// once, and returns what to call once git has exited. A process that
+	// exits without waiting for ctx (a second signal, SIGQUIT) kills them
+	// first: else they would outlive it, downloading the repository into a
+	// folder it has removed, with the URL and its credentials in their
+	// command lines.
+	Running func(kill func()) (done func())
 }
 
 // cloneWithGoGit clones with go-git: no credential helper, no SSH config.
@@ -184,7 +196,7 @@ const cloneErrTail = 4 << 10
 // cloneWithGit clones with the git command, in the user's environment.
 // "--" keeps a URL from being read as an option; git's own protocol
 // policy refuses ext:: and other command-running transports.
-func cloneWithGit(ctx context.Context, gitBin, rawURL, dir string) (*Repository, error) {
+func cloneWithGit(ctx context.Context, gitBin, rawURL, dir string, opts CloneOptions) (*Repository, error) {
 	cmd := exec.CommandContext(ctx, gitBin, "clone", "--mirror", "--quiet", "--", rawURL, dir)
 	// Stopped (a signal, --timeout), git and its helpers are killed, and
 	// the clone returns at once, even if a helper still held git's error
@@ -193,7 +205,15 @@ func cloneWithGit(ctx context.Context, gitBin, rawURL, dir string) (*Repository,
 	cmd.WaitDelay = cloneWaitDelay
 	stderr := &tailBuffer{max: cloneErrTail}
 	cmd.Stderr = stderr
-	if err := cmd.Run(); err != nil {
+	err := cmd.Start()
+	if err == nil {
+		if opts.Running != nil {
+			done := opts.Running(func() { killGroup(cmd) })
+			defer done()
+		}
+		err = cmd.Wait()
+	}
+	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()

@@ -87,21 +87,25 @@ func runEnv(ctx context.Context, args []string, e env) int {
 // a pipe or a network file system): the run's temporary files are removed
 // and the process is left to exit without a report.
 func (o *outputFlags) wait(e env, done <-chan error) int {
+	finished := func(err error) int {
+		e.temps.holdIfExiting() // a signal is ending the process: it exits
+		return exitCode(err, e.stderr, o.exitCode)
+	}
 	select {
 	case err := <-done:
-		return exitCode(err, e.stderr, o.exitCode)
+		return finished(err)
 	case <-o.stops.ch:
 	}
 	t := time.NewTimer(hardStopGrace)
 	defer t.Stop()
 	select {
 	case err := <-done:
-		return exitCode(err, e.stderr, o.exitCode)
+		return finished(err)
 	case <-t.C:
 	}
 	reporting, cause := o.stops.state()
 	if reporting {
-		return exitCode(<-done, e.stderr, o.exitCode)
+		return finished(<-done)
 	}
 	e.temps.removeAll()
 	err := fmt.Errorf("loftyscan did not stop within %s of %s (blocked reading or writing a file, a pipe or the network): exiting without a report", hardStopGrace, describeStop(cause, o.timeout))

@@ -295,7 +295,8 @@ func openRepo(e env, args []string) (*gitscan.Repository, error) {
 
 // cloneRepo clones url bare into a temporary folder that cleanup removes.
 // The folder is one of the run's leftovers until then: a second Ctrl-C,
-// SIGQUIT or the hard-stop watchdog remove it even while the clone runs.
+// SIGQUIT or the hard-stop watchdog remove it even while the clone runs,
+// once they have killed git.
 func cloneRepo(ctx context.Context, e env, url string) (*gitscan.Repository, func(), error) {
 	dir, err := os.MkdirTemp(e.getenv("TMPDIR"), "loftyscan-clone-")
 	if err != nil {
@@ -307,7 +308,9 @@ func cloneRepo(ctx context.Context, e env, url string) (*gitscan.Repository, fun
 		forget()
 	}
 	printNote(e.stderr, "cloning "+finding.RedactURL(url)+" (bare, all refs) into a temporary folder")
-	repo, err := gitscan.CloneRepository(ctx, url, dir)
+	// A second signal or SIGQUIT exits without waiting for the clone:
+	// git and its helpers are killed before the folder goes.
+	repo, err := gitscan.CloneRepository(ctx, url, dir, gitscan.CloneOptions{Running: e.temps.addKill})
 	if err != nil {
 		cleanup()
 		if ctx.Err() != nil {

@@ -26,15 +26,29 @@ const childDeadline = 2 * time.Minute
 // path as it arrives.
 func hangingServer(t *testing.T) (string, <-chan string) {
 	t.Helper()
-	got := make(chan string, 100)
+	url, got, _ := watchedHangingServer(t)
+	return url, got
+}
+
+// watchedHangingServer is hangingServer that also says, on gone, each time
+// a client hangs up a request the server was holding: the client process
+// was killed or gave up.
+func watchedHangingServer(t *testing.T) (url string, got <-chan string, gone <-chan struct{}) {
+	t.Helper()
+	paths := make(chan string, 100)
+	hangups := make(chan struct{}, 100)
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case got <- r.URL.Path:
+		case paths <- r.URL.Path:
 		default:
 		}
 		select {
 		case <-r.Context().Done():
+			select {
+			case hangups <- struct{}{}:
+			default:
+			}
 		case <-release:
 		}
 	}))
@@ -42,7 +56,7 @@ func hangingServer(t *testing.T) (string, <-chan string) {
 		close(release)
 		srv.Close()
 	})
-	return srv.URL, got
+	return srv.URL, paths, hangups
 }
 
 // waitRequest waits for the server's first request.

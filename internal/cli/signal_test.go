@@ -110,7 +110,9 @@ func TestSignalWhileStdinIsHeldOpen(t *testing.T) {
 
 // A clone in progress (the server never answers) is removed whatever the
 // signal: SIGHUP and SIGINT stop the run, SIGQUIT exits at once with the
-// goroutines' stacks. Nothing was scanned, so no report is written.
+// goroutines' stacks. Nothing was scanned, so no report is written. The
+// clone's git and its helper are gone too: none is left connected to the
+// server (after SIGQUIT they were, downloading into the removed folder).
 func TestSignalDuringClone(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -124,7 +126,7 @@ func TestSignalDuringClone(t *testing.T) {
 	} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
 			t.Parallel()
-			url, got := hangingServer(t)
+			url, got, gone := watchedHangingServer(t)
 			out := filepath.Join(t.TempDir(), "report.json")
 			c := startChild(t, t.TempDir(), nil, nil, nil, "git", url+"/repo.git", "--format", "json", "--output", out)
 			waitRequest(t, got)
@@ -141,6 +143,11 @@ func TestSignalDuringClone(t *testing.T) {
 			}
 			c.noLeftovers()
 			onlyFiles(t, filepath.Dir(out))
+			select {
+			case <-gone:
+			case <-time.After(childDeadline):
+				t.Errorf("the clone's git still holds its request %s after loftyscan exited: it was left running", childDeadline)
+			}
 		})
 	}
 }

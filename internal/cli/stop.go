@@ -161,6 +161,7 @@ func absorbRepeats(ch <-chan os.Signal, done <-chan struct{}, sig os.Signal, std
 // exitNow ends the process on a second signal or SIGQUIT: temporary files
 // and folders go, the report (not yet renamed into place) with them.
 func exitNow(stderr io.Writer, sig os.Signal, again bool, temps *tempPaths) {
+	temps.markExiting()
 	temps.removeAll()
 	what := signalName(sig)
 	if again {
@@ -177,14 +178,54 @@ func exitNow(stderr io.Writer, sig os.Signal, again bool, temps *tempPaths) {
 
 // tempPaths are a run's leftovers: its temporary files and folders under
 // way (a clone, a report not yet renamed into place), removed by whatever
-// ends the run at once. Each run has its own (env.temps): a run that gives
-// up must not remove the files of another run in the same process.
+// ends the run at once, and the processes writing into them (a clone's
+// git and its helpers), killed first. Each run has its own (env.temps): a
+// run that gives up must not remove the files of another run in the same
+// process.
 type tempPaths struct {
 	mu    sync.Mutex
 	paths map[string]int
+	kills map[int]func() // by a number of their own
+	next  int
+
+	// exiting is closed once a signal ends the process at once (exitNow):
+	// the run, whose clone exitNow kills, must not then report that error
+	// and exit first, with its own code.
+	exiting  chan struct{}
+	exitOnce sync.Once
 }
 
-func newTempPaths() *tempPaths { return &tempPaths{paths: map[string]int{}} }
+func newTempPaths() *tempPaths {
+	return &tempPaths{paths: map[string]int{}, kills: map[int]func(){}, exiting: make(chan struct{})}
+}
+
+// markExiting says that the process is ending at once (exitNow).
+func (t *tempPaths) markExiting() { t.exitOnce.Do(func() { close(t.exiting) }) }
+
+// holdIfExiting blocks for good once the process is ending at once:
+// exitNow exits it.
+func (t *tempPaths) holdIfExiting() {
+	select {
+	case <-t.exiting:
+		select {}
+	default:
+	}
+}
+
+// addKill registers kill, which stops at once a process that writes into
+// one of the paths; forget unregisters it once the process has exited.
+func (t *tempPaths) addKill(kill func()) (forget func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next++
+	n := t.next
+	t.kills[n] = kill
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		delete(t.kills, n)
+	}
+}
 
 // add registers path; forget unregisters it once its owner has removed it
 // or renamed it into place.
@@ -207,11 +248,16 @@ func (t *tempPaths) add(path string) (forget func()) {
 	}
 }
 
-// removeAll removes every registered path. A clone still being written can
-// add files while its folder is removed, so each removal is retried.
+// removeAll kills every registered process, then removes every
+// registered path. A clone still being written can add files while its
+// folder is removed, so each removal is retried.
 func (t *tempPaths) removeAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for n, kill := range t.kills {
+		kill()
+		delete(t.kills, n)
+	}
 	for p := range t.paths {
 		removeHard(p)
 		delete(t.paths, p)
