@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -423,6 +424,17 @@ func TestPreReceiveBypasses(t *testing.T) {
 	k2 := c2.Commit("key")
 	out, ok = push(c2, nil, "-o", "loftyscan.allow="+fp, "origin", "main")
 	mustReject(t, s2, s2.refs(), k2, out, ok, "lets no key through by push option", "ask the server's administrator")
+	// That hook reads no push option, so many of them (GitLab's
+	// ci.variable=..., merge_request.label=...) do not reject a clean push.
+	c4 := newClient(t, s2.url)
+	c4.Write("clean.txt", "clean\n")
+	c4.Commit("clean")
+	opts := []string{}
+	for i := range 101 {
+		opts = append(opts, "-o", "ci.variable=V"+strconv.Itoa(i)+"=x")
+	}
+	out, ok = push(c4, nil, append(opts, "origin", "main")...)
+	mustAccept(t, out, ok, "no Lofty API key")
 
 	// A server that does not accept push options: git refuses the option
 	// before the hook runs, and without it the key is rejected.
