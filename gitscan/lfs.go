@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -63,7 +65,15 @@ func (g *gitRepo) scanLFS(ctx context.Context, r *scanner.Run, w *scanner.Worker
 	if !ok {
 		return
 	}
-	f, _, err := nonblock.OpenRegular(LFSObjectPath(g.loc.CommonDir, oid))
+	path := LFSObjectPath(g.loc.CommonDir, oid)
+	// git-lfs writes its objects as regular files: a link there (to
+	// /proc/self/pagemap, to a file outside the repository) is the
+	// scanned repository's, and is not followed.
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		r.Fail(h.String(), "the contents of this Git LFS file (sha256 %s) are not a regular file in the clone's LFS store (%v): not scanned", oid, fi.Mode().Type())
+		return
+	}
+	f, fi, err := nonblock.OpenRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		g.lfsMissing.Do(func() {
 			r.Warn(h.String(), "a Git LFS file whose contents (sha256 %s) this clone does not have: not scanned, nor any other LFS file's version it lacks; run 'git lfs fetch --all' and scan again", oid)
@@ -75,7 +85,7 @@ func (g *gitRepo) scanLFS(ctx context.Context, r *scanner.Run, w *scanner.Worker
 		return
 	}
 	defer f.Close()
-	if err := w.Scan(ctx, h.String(), f); err != nil && !stopped(err) {
+	if err := w.Scan(ctx, h.String(), io.LimitReader(f, fi.Size())); err != nil && !stopped(err) {
 		r.Fail(h.String(), "the contents of this Git LFS file (sha256 %s) could not be wholly read (%v)", oid, err)
 	}
 }

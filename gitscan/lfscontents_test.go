@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testtool"
 	"github.com/loftyscan/loftyscan/scanner"
@@ -83,6 +85,47 @@ func TestLFSPointer(t *testing.T) {
 	} {
 		if got, _ := LFSPointer([]byte(tt.blob)); got != tt.want {
 			t.Errorf("%q: oid %q, want %q", tt.blob, got, tt.want)
+		}
+	}
+}
+
+// TestLFSObjectsThatAreLinks: the LFS store is the scanned repository's,
+// so an object there that is a link (to /proc/self/pagemap, which reads as
+// a regular file of endless zeros, or to a file of the person scanning
+// outside the repository) is not followed: one failure naming the
+// pointer's file, no finding from outside, and the scan ends. Pointers
+// written by hand: git-lfs is not needed.
+func TestLFSObjectsThatAreLinks(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "mine.env")
+	if err := os.WriteFile(outside, []byte("LOFTY_API_KEY="+gitTestKey("lfs-outside")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"/proc/self/pagemap", outside} {
+		r := testgit.New(t, "")
+		oid := strings.Repeat("ec", 32)
+		r.Write("data.bin", "version https://git-lfs.github.com/spec/v1\noid sha256:"+oid+"\nsize 12\n")
+		r.Commit("a pointer")
+		obj := LFSObjectPath(filepath.Join(r.Dir, ".git"), oid)
+		if err := os.MkdirAll(filepath.Dir(obj), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, obj); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		var found []finding.Finding
+		var c *scanner.Collector
+		go func() {
+			defer close(done)
+			found, c, _ = scanGit(t, repoOf(r), HistoryOptions{})
+		}()
+		select {
+		case <-done:
+		case <-time.After(time.Minute): // a hang, not a speed check
+			t.Fatalf("%s: the scan of a repository whose LFS object links there did not end", target)
+		}
+		if len(found) != 0 || len(c.Warnings) != 1 || c.Warnings[0].Path != "data.bin" || !strings.Contains(c.Warnings[0].Message, "not a regular file") {
+			t.Errorf("%s: %d findings %v, warnings %v", target, len(found), found, c.Warnings)
 		}
 	}
 }
