@@ -546,7 +546,10 @@ func resolveURL(u, repo string) string {
 
 // fileSafe makes a remote's name usable as a file name.
 func fileSafe(s string) string {
-	b := []byte(s)
+	// Redacted first: with its dots made underscores, a key in a remote's
+	// name no longer looks like one to the redaction of the plan's
+	// arguments, and was printed whole.
+	b := []byte(finding.RedactText(s))
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			b[i] = '_'

@@ -215,8 +215,14 @@ func TestPlanEscapesWhatComesFromTheRepository(t *testing.T) {
 	facts.Refs = []Ref{
 		{Name: "refs/heads/main", Hash: strings.Repeat("1", 40), Contains: []string{strings.Repeat("a", 40)}},
 		{Name: "refs/remotes/up/it's-$(rm -rf ~)", Hash: strings.Repeat("2", 40), Contains: []string{strings.Repeat("a", 40)}},
+		{Name: "refs/remotes/r" + other + "/main", Hash: strings.Repeat("3", 40), Contains: []string{strings.Repeat("a", 40)}},
 	}
-	facts.Remotes = []Remote{{Name: "up", FetchURL: "https://ada:hunter2@gitlab.example/x/y.git", PushURL: "https://ada:hunter2@gitlab.example/x/y.git"}}
+	facts.Remotes = []Remote{
+		{Name: "up", FetchURL: "https://ada:hunter2@gitlab.example/x/y.git", PushURL: "https://ada:hunter2@gitlab.example/x/y.git"},
+		// A remote named with a key: its work and check folders are named
+		// after it (with its dots made underscores, it was printed whole).
+		{Name: "r" + other, FetchURL: "https://gitlab.example/x/z.git"},
+	}
 	odd := filepath.Join(t.TempDir(), "plan\nx")
 	if err := os.Mkdir(odd, 0o700); err != nil {
 		t.Fatal(err)
