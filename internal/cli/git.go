@@ -12,6 +12,7 @@ import (
 	"github.com/loftyscan/loftyscan/gitscan"
 	"github.com/loftyscan/loftyscan/internal/ghaction"
 	"github.com/loftyscan/loftyscan/reporters"
+	"github.com/loftyscan/loftyscan/rules"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/cobra"
 )
@@ -218,6 +219,11 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	if err != nil {
 		return err
 	}
+	if gf.prePush {
+		if err := pushedNamesClean(e, updates, opts.Rules); err != nil {
+			return err
+		}
+	}
 
 	mode := reporters.ModeHistory
 	switch {
@@ -395,4 +401,24 @@ func prePushUpdates(ctx context.Context, e env) ([]gitscan.RefUpdate, error) {
 		return nil, &cliError{err: err, hint: "--pre-push expects the lines git gives a pre-push hook"}
 	}
 	return updates, nil
+}
+
+// pushedNamesClean stops a push that would create or move a ref on the
+// remote under a name that holds a key (as the pre-receive hook rejects
+// one): the remote keeps the name and lists it to everyone.
+func pushedNamesClean(e env, updates []gitscan.RefUpdate, cfg rules.Config) error {
+	var names []string
+	for _, u := range updates {
+		if strings.Trim(u.LocalHash, "0") != "" { // not a deletion
+			names = append(names, u.RemoteRef)
+		}
+	}
+	bad := keyedNames(names, cfg)
+	for _, msg := range bad {
+		printWarning(e.stderr, msg)
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &cliError{err: errors.New("push stopped: " + bad[0]), hint: "push under a name without the key ('git push REMOTE HEAD:refs/heads/NEW-NAME'), rename the branch ('git branch -m NEW-NAME'), and revoke the key in Lofty (Settings > Integrations > API) if the name has been shared"}
 }

@@ -326,3 +326,37 @@ func TestGitCommandVerbose(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+// TestPrePushStopsAKeyInARefName: a push that would create or move a ref
+// on the remote under a name holding a key is stopped before it leaves
+// (the pre-receive hook rejects one too), the name shown redacted; a
+// deletion of such a ref, and a push under a clean name, go through.
+func TestPrePushStopsAKeyInARefName(t *testing.T) {
+	t.Parallel()
+	r, _, _ := historyRepo(t)
+	head := r.Git("rev-parse", "HEAD")
+	key := gitKey("in-a-branch-name")
+	zero := strings.Repeat("0", 40)
+	for _, tc := range []struct {
+		name, stdin string
+		code        int
+	}{
+		{"new branch named with a key", "refs/heads/main " + head + " refs/heads/x-" + key + " " + zero + "\n", 2},
+		{"moved", "refs/heads/main " + head + " refs/tags/" + key + " " + head + "\n", 2},
+		{"deleted", "(delete) " + zero + " refs/heads/x-" + key + " " + head + "\n", 0},
+		{"clean name", "refs/heads/main " + head + " refs/heads/feature " + head + "\n", 0},
+	} {
+		code, stdout, stderr := runGit(t, nil, tc.stdin, "git", "--pre-push", r.Dir)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d\n%s", tc.name, code, tc.code, stderr)
+		}
+		if tc.code != 0 && !strings.Contains(stderr, "holds a Lofty API key") {
+			t.Errorf("%s: stderr does not name the ref:\n%s", tc.name, stderr)
+		}
+		for _, part := range strings.Split(key, ".")[1:] {
+			if strings.Contains(stdout+stderr, part) {
+				t.Errorf("%s: the output holds the key", tc.name)
+			}
+		}
+	}
+}

@@ -174,10 +174,23 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 // lists its refs, and no scan of files or rewrite of them reaches it, so
 // such a push is rejected. A push that deletes such a ref goes through.
 func refNameKeys(updates []gitscan.PushedRef, cfg rules.Config) []string {
-	var out []string
+	var names []string
 	for _, u := range updates {
-		if !u.Deleted() && len(cfg.Find([]byte(u.Ref))) > 0 {
-			out = append(out, "the name of ref "+asciiSafe(finding.Sanitize(u.Ref))+" holds a Lofty API key")
+		if !u.Deleted() {
+			names = append(names, u.Ref)
+		}
+	}
+	return keyedNames(names, cfg)
+}
+
+// keyedNames returns a message for each ref name that holds a Lofty API
+// key, redacted: no scan of files sees a name, and a push of such a ref
+// hands the name to the server, which lists it to everyone who fetches.
+func keyedNames(names []string, cfg rules.Config) []string {
+	var out []string
+	for _, n := range names {
+		if len(cfg.Find([]byte(n))) > 0 {
+			out = append(out, "the name of ref "+asciiSafe(finding.Sanitize(n))+" holds a Lofty API key")
 		}
 	}
 	return out
