@@ -72,8 +72,9 @@ func (s *selection) parent(p int32) *commitNode {
 // when remote is "".
 func (g *gitRepo) tips(r *scanner.Run, remotesOnly bool, remote string) ([]plumbing.Hash, error) {
 	var out []plumbing.Hash
+	nested := g.remotesUnder(remote)
 	for _, ref := range g.refs(r) {
-		if remotesOnly && (!ref.Name().IsRemote() || remote != "" && !strings.HasPrefix(ref.Name().String(), "refs/remotes/"+remote+"/")) {
+		if remotesOnly && (!ref.Name().IsRemote() || remote != "" && !trackedBy(ref.Name().String(), remote, nested)) {
 			continue
 		}
 		h, err := g.peelToCommit(ref.Hash())
@@ -93,6 +94,40 @@ func (g *gitRepo) tips(r *scanner.Run, remotesOnly bool, remote string) ([]plumb
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// remotesUnder returns the configured remotes whose names start with
+// remote's and a slash ("a/b" for "a"): their tracking branches are in a
+// folder of remote's (refs/remotes/a/b/...) but are not remote's.
+func (g *gitRepo) remotesUnder(remote string) []string {
+	if remote == "" {
+		return nil
+	}
+	cfg, err := g.repo.Config()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for name := range cfg.Remotes {
+		if strings.HasPrefix(name, remote+"/") {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// trackedBy reports whether ref is a tracking branch of remote, not of
+// one of the remotes nested under its name (remotesUnder).
+func trackedBy(ref, remote string, nested []string) bool {
+	if !strings.HasPrefix(ref, "refs/remotes/"+remote+"/") {
+		return false
+	}
+	for _, n := range nested {
+		if strings.HasPrefix(ref, "refs/remotes/"+n+"/") {
+			return false
+		}
+	}
+	return true
 }
 
 // commitHeadMax is how much of a big commit is read: its headers (tree,

@@ -453,3 +453,30 @@ func TestHookSharedHooksPath(t *testing.T) {
 		}
 	}
 }
+
+// TestPrePushRemoteNamedLikeAFolder: remotes "a" and "a/b" both keep
+// their tracking branches under refs/remotes/a/: a history only "a/b"
+// has is new to "a", and its key is found when pushed there.
+func TestPrePushRemoteNamedLikeAFolder(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	a, ab := testgit.New(t, "", "--bare"), testgit.New(t, "", "--bare")
+	r.Write("README.md", "# app\n")
+	r.Commit("first")
+	r.Git("remote", "add", "a", a.Dir)
+	r.Git("remote", "add", "a/b", ab.Dir)
+	r.Git("push", "-q", "a", "main")
+	r.Git("checkout", "-q", "-b", "feat")
+	r.Write("a.env", "LOFTY_API_KEY="+gitKey("only-on-a-b")+"\n")
+	head := r.Commit("a key")
+	r.Git("push", "-q", "a/b", "feat")
+	if got := r.Git("rev-parse", "refs/remotes/a/b/feat"); got != head {
+		t.Fatalf("refs/remotes/a/b/feat is %q, want %s", got, head)
+	}
+	stdin := "refs/heads/feat " + head + " refs/heads/feat " + strings.Repeat("0", 40) + "\n"
+	for remote, want := range map[string]int{"a": 1, "a/b": 0} {
+		if code, _, stderr := runGit(t, nil, stdin, "git", "--pre-push", "--pre-push-remote", remote, r.Dir); code != want {
+			t.Errorf("a push of feat to %s: exit %d, want %d; %s", remote, code, want, stderr)
+		}
+	}
+}
