@@ -219,10 +219,9 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	if err != nil {
 		return err
 	}
+	var keyedRefs []string
 	if gf.prePush {
-		if err := pushedNamesClean(e, updates, opts.Rules); err != nil {
-			return err
-		}
+		keyedRefs = pushedKeyedNames(updates, opts.Rules)
 	}
 
 	mode := reporters.ModeHistory
@@ -263,6 +262,12 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 		}
 	}
 	err = o.scanThenReport(ctx, e, sc)
+	for _, msg := range keyedRefs {
+		printWarning(e.stderr, msg)
+	}
+	if err == nil && len(keyedRefs) > 0 {
+		return &cliError{err: errors.New("push stopped: " + keyedRefs[0]), hint: "push under a name without the key ('git push REMOTE HEAD:refs/heads/NEW-NAME'), rename the branch ('git branch -m NEW-NAME'), and revoke the key in Lofty (Settings > Integrations > API) if the name has been shared"}
+	}
 	if errors.Is(err, errFindings) {
 		switch {
 		case gf.staged:
@@ -403,22 +408,16 @@ func prePushUpdates(ctx context.Context, e env) ([]gitscan.RefUpdate, error) {
 	return updates, nil
 }
 
-// pushedNamesClean stops a push that would create or move a ref on the
+// pushedKeyedNames names each ref a push would create or move on the
 // remote under a name that holds a key (as the pre-receive hook rejects
-// one): the remote keeps the name and lists it to everyone.
-func pushedNamesClean(e env, updates []gitscan.RefUpdate, cfg rules.Config) error {
+// one): the remote keeps the name and lists it to everyone. The push is
+// stopped after the scan of what it sends is reported.
+func pushedKeyedNames(updates []gitscan.RefUpdate, cfg rules.Config) []string {
 	var names []string
 	for _, u := range updates {
 		if strings.Trim(u.LocalHash, "0") != "" { // not a deletion
 			names = append(names, u.RemoteRef)
 		}
 	}
-	bad := keyedNames(names, cfg)
-	for _, msg := range bad {
-		printWarning(e.stderr, msg)
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	return &cliError{err: errors.New("push stopped: " + bad[0]), hint: "push under a name without the key ('git push REMOTE HEAD:refs/heads/NEW-NAME'), rename the branch ('git branch -m NEW-NAME'), and revoke the key in Lofty (Settings > Integrations > API) if the name has been shared"}
+	return keyedNames(names, cfg)
 }

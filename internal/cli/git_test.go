@@ -329,8 +329,9 @@ func TestGitCommandVerbose(t *testing.T) {
 
 // TestPrePushStopsAKeyInARefName: a push that would create or move a ref
 // on the remote under a name holding a key is stopped before it leaves
-// (the pre-receive hook rejects one too), the name shown redacted; a
-// deletion of such a ref, and a push under a clean name, go through.
+// (the pre-receive hook rejects one too), the name shown redacted, after
+// the keys of what it sends (exit 1 for those); a deletion of such a ref,
+// and a push under a clean name, go through.
 func TestPrePushStopsAKeyInARefName(t *testing.T) {
 	t.Parallel()
 	r, _, _ := historyRepo(t)
@@ -341,7 +342,7 @@ func TestPrePushStopsAKeyInARefName(t *testing.T) {
 		name, stdin string
 		code        int
 	}{
-		{"new branch named with a key", "refs/heads/main " + head + " refs/heads/x-" + key + " " + zero + "\n", 2},
+		{"new branch named with a key", "refs/heads/main " + head + " refs/heads/x-" + key + " " + zero + "\n", 1}, // its history's keys first
 		{"moved", "refs/heads/main " + head + " refs/tags/" + key + " " + head + "\n", 2},
 		{"deleted", "(delete) " + zero + " refs/heads/x-" + key + " " + head + "\n", 0},
 		{"clean name", "refs/heads/main " + head + " refs/heads/feature " + head + "\n", 0},
