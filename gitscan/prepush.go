@@ -20,6 +20,9 @@ type RefUpdate struct {
 	LocalRef, LocalHash, RemoteRef, RemoteHash string
 }
 
+// Deleted reports whether the push deletes the remote ref.
+func (u RefUpdate) Deleted() bool { return isZeroID(u.LocalHash) }
+
 // ParsePrePush reads the lines git writes to a pre-push hook's standard
 // input, "<local ref> <local sha> <remote ref> <remote sha>", one per ref
 // pushed. Blank lines are skipped.
@@ -75,7 +78,7 @@ func ScanPush(ctx context.Context, s *scanner.Scanner, repo *Repository, to Push
 	defer g.close()
 	set := revSet{remote: to.Name, noRemote: to.URL}
 	for _, u := range updates {
-		if isZeroID(u.LocalHash) {
+		if u.Deleted() {
 			continue
 		}
 		h, err := g.resolve(u.LocalHash)

@@ -415,7 +415,7 @@ func prePushUpdates(ctx context.Context, e env) ([]gitscan.RefUpdate, error) {
 func pushedKeyedNames(updates []gitscan.RefUpdate, cfg rules.Config) []string {
 	var names []string
 	for _, u := range updates {
-		if strings.Trim(u.LocalHash, "0") != "" { // not a deletion
+		if !u.Deleted() {
 			names = append(names, u.RemoteRef)
 		}
 	}
