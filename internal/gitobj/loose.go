@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/internal/nonblock"
@@ -47,7 +46,15 @@ func (o *looseObject) close() {
 // tables), and a repository of many loose objects (recent commits, tags
 // fetched one by one) allocated them for each: 30,000 loose tags spent a
 // quarter of a scan's CPU there and in the collector.
-var looseReaders sync.Pool
+//
+// It is a bounded free list, not a sync.Pool: a pool is emptied by each
+// garbage collection and, under the race detector, drops a quarter of
+// what it is given, so reuse came and went with the collector's timing.
+// At most maxLooseReaders are kept (about 1 MB), more than the objects
+// the scan's workers hold open at once.
+var looseReaders = make(chan *looseReader, maxLooseReaders)
+
+const maxLooseReaders = 16
 
 type looseReader struct {
 	br *bufio.Reader
@@ -57,27 +64,32 @@ type looseReader struct {
 // newLooseReader returns the zlib stream of the file f, reusing a closed
 // object's readers when there is one.
 func newLooseReader(f *os.File) (*bufio.Reader, io.ReadCloser, error) {
-	if lr, ok := looseReaders.Get().(*looseReader); ok {
+	select {
+	case lr := <-looseReaders:
 		lr.br.Reset(f)
 		if err := lr.zr.(zlib.Resetter).Reset(lr.br, nil); err != nil {
-			lr.br.Reset(nil)
-			looseReaders.Put(lr)
+			putLooseReader(lr.br, lr.zr)
 			return nil, nil, err
 		}
 		return lr.br, lr.zr, nil
+	default:
 	}
 	br := bufio.NewReaderSize(f, 32<<10)
 	zr, err := zlib.NewReader(br)
 	return br, zr, err
 }
 
-// putLooseReader keeps a closed object's readers for the next one.
+// putLooseReader keeps a closed object's readers for the next one, when
+// the list has room.
 func putLooseReader(br *bufio.Reader, zr io.ReadCloser) {
 	if br == nil {
 		return
 	}
 	br.Reset(nil) // the closed file is not held
-	looseReaders.Put(&looseReader{br: br, zr: zr})
+	select {
+	case looseReaders <- &looseReader{br: br, zr: zr}:
+	default:
+	}
 }
 
 // content reads the content, exactly size bytes: a stream that goes on
