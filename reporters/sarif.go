@@ -1,10 +1,13 @@
 package reporters
 
 import (
+	"cmp"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -42,7 +45,9 @@ import (
 // The report's notices (the scanned change edits the scanner's settings;
 // the skip list skips everything) are the run's invocation's
 // toolExecutionNotifications, level "warning", with the notice's kind as
-// the descriptor's id and its file as the location.
+// the descriptor's id and its file as the location. A scan with more than
+// 25,000 findings, which GitHub would refuse whole, keeps the 25,000 most
+// severe and says so in one more notification ("results-left-out").
 //
 // A key in a commit's or an annotated tag's message has no file. GitHub
 // needs an artifact location all the same, so its result is located at a
@@ -279,12 +284,19 @@ func (s *sarifReporter) Report(w io.Writer, r Report) error {
 	if base, ok := rootURI(r.Root); ok {
 		run.OriginalURIBaseIDs = map[string]sarifArtifactLoc{srcRoot: {URI: base}}
 	}
-	for _, f := range r.Findings {
+	kept, left := sarifKept(r.Findings)
+	for _, f := range kept {
 		run.Results = append(run.Results, sarifResultFor(f))
 	}
-	if len(r.Notices) > 0 {
+	notices := r.Notices
+	if left > 0 {
+		notices = append(slices.Clone(notices), finding.Notice{Kind: noticeResultsLeftOut, Message: fmt.Sprintf(
+			"%d of %d findings are left out of this file, the least severe first: GitHub code scanning rejects a run of more than %d results. The json and terminal reports list them all.",
+			left, len(r.Findings), maxSarifResults)})
+	}
+	if len(notices) > 0 {
 		inv := sarifInvocation{ExecutionSuccessful: true}
-		for _, n := range r.Notices {
+		for _, n := range notices {
 			sn := sarifNotification{Level: "warning", Message: sarifText{Text: finding.Sanitize(n.Message)}, Descriptor: sarifDescriptorRef{ID: n.Kind}}
 			if n.Path != "" {
 				var loc sarifNoticeLocation
@@ -299,6 +311,40 @@ func (s *sarifReporter) Report(w io.Writer, r Report) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// maxSarifResults is the most results a run holds: GitHub code scanning
+// rejects an upload with more ("Analysis SARIF file rejected due to result
+// limits"), so a scan with more findings would show none of them there.
+const maxSarifResults = 25_000
+
+// noticeResultsLeftOut is the notification of a run that holds only
+// maxSarifResults of the findings.
+const noticeResultsLeftOut = "results-left-out"
+
+// sarifKept returns the findings a run holds, in their order, and how
+// many are left out: when there are more than maxSarifResults, the most
+// severe are kept (live, then active, then unconfirmed keys, then
+// expired ones, then those that do not count), as the terminal report
+// groups them.
+func sarifKept(findings []finding.Finding) ([]finding.Finding, int) {
+	if len(findings) <= maxSarifResults {
+		return findings, 0
+	}
+	idx := make([]int, len(findings))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		return cmp.Compare(groupOf(findings[a]), groupOf(findings[b]))
+	})
+	idx = idx[:maxSarifResults]
+	slices.Sort(idx)
+	kept := make([]finding.Finding, len(idx))
+	for i, j := range idx {
+		kept[i] = findings[j]
+	}
+	return kept, len(findings) - len(kept)
 }
 
 func sarifResultFor(f finding.Finding) sarifResult {

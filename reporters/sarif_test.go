@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -315,5 +316,80 @@ func TestSARIFVersion(t *testing.T) {
 		if got := sarifVersion(tt.in); got != tt.want {
 			t.Errorf("sarifVersion(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestSARIFResultLimit: GitHub code scanning rejects a run of more than
+// 25,000 results, which would show none of the findings there. A scan with
+// more keeps the 25,000 most severe, in their order, and says how many are
+// left out; one with exactly 25,000 keeps all and says nothing.
+func TestSARIFResultLimit(t *testing.T) {
+	t.Parallel()
+	sample := sampleReport().Findings
+	active, expired := sample[0], sample[2]
+	if groupOf(active) >= groupOf(expired) {
+		t.Fatal("the sample's active key does not sort before its expired one")
+	}
+	many := func(n int) Report {
+		r := sampleReport()
+		r.Findings = nil
+		for i := range n {
+			f := expired
+			f.Line = i + 1
+			r.Findings = append(r.Findings, f)
+		}
+		return r
+	}
+	if kept, left := sarifKept(many(maxSarifResults).Findings); len(kept) != maxSarifResults || left != 0 {
+		t.Errorf("%d findings: %d kept, %d left out; want all kept", maxSarifResults, len(kept), left)
+	}
+
+	over := many(maxSarifResults)
+	for i := range 3 { // the most severe come last: they must be kept
+		f := active
+		f.Line = maxSarifResults + 1 + i
+		over.Findings = append(over.Findings, f)
+	}
+	out := render(t, FormatSARIF, Options{}, over)
+	// Read without a decoder: decoding 25,000 results by reflection takes
+	// most of a minute under the race detector on a busy machine.
+	results := bytes.Split(out, []byte(`"ruleId": `))[1:]
+	if len(results) != maxSarifResults {
+		t.Fatalf("%d findings: %d results, want %d", len(over.Findings), len(results), maxSarifResults)
+	}
+	prev, errors := 0, 0
+	for i, res := range results {
+		_, after, _ := bytes.Cut(res, []byte(`"startLine": `))
+		digits, _, _ := bytes.Cut(after, []byte(","))
+		line, err := strconv.Atoi(string(digits))
+		if err != nil || line <= prev {
+			t.Fatalf("result %d at line %q after line %d: not in the findings' order", i, digits, prev)
+		}
+		prev = line
+		if bytes.Contains(res, []byte(`"level": "error"`)) {
+			errors++
+		}
+	}
+	if errors != 3 || prev != len(over.Findings) {
+		t.Errorf("%d active keys kept (want 3), last result at line %d (want %d)", errors, prev, len(over.Findings))
+	}
+	var run struct {
+		Invocations []struct {
+			Notifications []struct {
+				Message    struct{ Text string }
+				Descriptor struct{ ID string }
+			} `json:"toolExecutionNotifications"`
+		}
+	}
+	_, inv, _ := bytes.Cut(out, []byte(`"invocations": `))
+	if err := json.NewDecoder(bytes.NewReader(inv)).Decode(&run.Invocations); err != nil {
+		t.Fatalf("the run's invocations: %v\n%s", err, inv)
+	}
+	if len(run.Invocations) != 1 || len(run.Invocations[0].Notifications) != 1 {
+		t.Fatalf("invocations %+v, want one notification", run.Invocations)
+	}
+	n := run.Invocations[0].Notifications[0]
+	if n.Descriptor.ID != noticeResultsLeftOut || !strings.HasPrefix(n.Message.Text, "3 of 25003 findings are left out") {
+		t.Errorf("notification %+v", n)
 	}
 }
