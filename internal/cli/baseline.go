@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/loftyscan/loftyscan/scanner"
@@ -26,6 +27,14 @@ Later scans with --baseline FILE do not report a finding whose fingerprint
 (the SHA-256 of the key) is in it, wherever the key has moved. Record a
 baseline only for keys you have revoked or accepted: a baseline hides them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Flags every scan command takes but a baseline cannot honour:
+			// said, not silently dropped.
+			if o.format != reporters.FormatJSON && cmd.Flags().Changed("format") {
+				printWarning(e.stderr, fmt.Sprintf("--format %s ignored: a baseline is always a JSON report, which later scans read with --baseline", o.format))
+			}
+			if o.showSecrets {
+				printWarning(e.stderr, "--show-secrets ignored: a baseline never holds keys, only their fingerprints, which is all --baseline needs")
+			}
 			if len(o.reports) > 0 {
 				return &cliError{err: errors.New("'baseline create' writes one JSON file and takes no --report"), hint: "choose where it goes with --output FILE (default " + defaultBaseline + ")"}
 			}
@@ -49,5 +58,6 @@ baseline only for keys you have revoked or accepted: a baseline hides them.`,
 	}
 	sf.register(create, true)
 	cmd.AddCommand(create)
+	requireSubcommand(e, cmd, "to record today's findings, run 'loftyscan baseline create'")
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes: the contract CI jobs and hooks rely on.
@@ -71,8 +73,6 @@ func runEnv(ctx context.Context, args []string, e env) int {
 	root, o := newRootCommand(e)
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
-	root.SetOut(e.stdout)
-	root.SetErr(e.stderr)
 	o.stops = newStopWatch()
 	o.watch(ctx)
 	defer func() { o.release() }() // o.release grows with --timeout
@@ -230,8 +230,12 @@ func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 			return &cliError{err: errors.New("no command given"), hint: "to scan this folder, run 'loftyscan dir .'"}
 		},
 	}
+	root.Args = unknownSubcommand
+	// Before the completion command is made: it keeps the writer it finds.
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &cliError{err: err, hint: fmt.Sprintf("run '%s --help' for the flags", cmd.CommandPath())}
+		return &cliError{err: plainFlagError(err), hint: fmt.Sprintf("run '%s --help' for the flags", cmd.CommandPath())}
 	})
 	// --version prints what `loftyscan version` prints.
 	v, c, d := buildInfo()
@@ -240,7 +244,71 @@ func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 	o := &outputFlags{}
 	o.register(root)
 	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newRemediateCommand(e, o), newVersionCommand(e), newManCommand(e))
+	// cobra adds `completion` when the run starts; made now, it can be told
+	// to fail on a shell it does not know instead of printing its help.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			requireSubcommand(e, c, "name the shell: loftyscan completion bash|zsh|fish|powershell")
+		}
+	}
 	return root, o
+}
+
+// requireSubcommand makes a command that only groups others (baseline,
+// completion) fail when it is run alone or with a name it does not know.
+// cobra would print its help and exit 0, so a mistyped
+// `loftyscan baseline creat` in a CI step would pass having done nothing.
+func requireSubcommand(e env, cmd *cobra.Command, hint string) {
+	cmd.Args = unknownSubcommand
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		c.SetOut(e.stderr)
+		_ = c.Help()
+		return &cliError{err: fmt.Errorf("'%s' needs a command", c.CommandPath()), hint: hint}
+	}
+}
+
+// unknownSubcommand is the argument check of the commands that group
+// others (and of the root): an argument can only be a mistyped command,
+// named on one line with cobra's nearest suggestion as the hint.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's own default, set only where it prints them itself
+	}
+	path := cmd.CommandPath()
+	hint := fmt.Sprintf("run '%s --help' for its commands", path)
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = fmt.Sprintf("did you mean '%s %s'? %s", path, s[0], hint)
+	}
+	return &cliError{err: fmt.Errorf("unknown command %q for '%s'", args[0], path), hint: hint}
+}
+
+// plainFlagError says in words what is wrong with a flag's value, instead
+// of the parser's own error ("strconv.ParseInt: parsing \"x\": invalid
+// syntax", "time: missing unit in duration \"5\"").
+func plainFlagError(err error) error {
+	var bad *pflag.InvalidValueError
+	if !errors.As(err, &bad) {
+		return err
+	}
+	var want string
+	switch bad.GetFlag().Value.Type() {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		want = "a whole number"
+		if errors.Is(err, strconv.ErrRange) {
+			want = "a whole number in range"
+		}
+	case "bool":
+		want = "true or false"
+	case "duration":
+		want = "a duration with its unit, such as 30s, 10m or 1h"
+	default:
+		return err
+	}
+	return fmt.Errorf("--%s %q is not %s", bad.GetFlag().Name, bad.GetValue(), want)
 }
 
 // outputFlags are the flags every scan command shares.

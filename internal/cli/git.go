@@ -353,6 +353,16 @@ func gitError(err error) error {
 	return &cliError{err: err}
 }
 
+// notRepoHint gives a command other than 'loftyscan git' its own hint when
+// the folder is not a repository: gitError's speaks of 'loftyscan git'.
+func notRepoHint(err error, hint string) error {
+	var ce *cliError
+	if errors.Is(err, gitscan.ErrNotRepository) && errors.As(err, &ce) {
+		return &cliError{err: ce.err, hint: hint}
+	}
+	return err
+}
+
 // parseRange splits git's A..B into what to leave out and what to scan.
 // An empty end is HEAD, as for git.
 func parseRange(s string) (exclude, include []string, err error) {

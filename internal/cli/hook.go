@@ -25,7 +25,7 @@ folder.
 
 For the pre-commit framework, use the hooks in loftyscan's
 .pre-commit-hooks.yaml instead (ids loftyscan and loftyscan-pre-push).`,
-		Args: cobra.NoArgs,
+		Args: unknownSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cmd.SetOut(e.stderr)
 			_ = cmd.Help()
@@ -222,7 +222,7 @@ func hookRepoDir(e env, args []string) (*gitscan.Repository, string, error) {
 	}
 	repo, err := openRepo(e, args)
 	if err != nil {
-		return nil, "", err
+		return nil, "", notRepoHint(err, "run it inside the repository, or give the repository's path: 'loftyscan hook install path/to/repo' (or uninstall)")
 	}
 	dir, err := gitscan.HooksDir(repo, e.getenv)
 	if err != nil {

@@ -96,7 +96,7 @@ func (rf *remediateFlags) run(ctx context.Context, e env, o *outputFlags, sf *sc
 	}
 	repo, err := openRepo(e, args)
 	if err != nil {
-		return err
+		return notRepoHint(err, "run it inside the repository, or give the repository's path: 'loftyscan remediate path/to/repo'")
 	}
 	gitDir := repo.WorkTree
 	if gitDir == "" {

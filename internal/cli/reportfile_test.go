@@ -135,7 +135,7 @@ func TestReportErrors(t *testing.T) {
 	}{
 		{"/dev/full", "no space left on device"},
 		{t.TempDir(), "is a folder"},
-		{filepath.Join(dir, "no", "such", "report.json"), "no such file or directory"},
+		{filepath.Join(dir, "no", "such", "report.json"), "the folder " + filepath.Join(dir, "no", "such") + " does not exist"},
 	} {
 		code, _, stderr := runInProcess(t, "", "dir", dir, "--output", tc.output)
 		if code != 2 || !strings.Contains(stderr, "cannot write the report") || !strings.Contains(stderr, tc.says) {

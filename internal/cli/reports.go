@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,8 +175,18 @@ func (o *outputFlags) openReports(e env) ([]*reportOut, error) {
 	return outs, nil
 }
 
+// reportError says why the report cannot go to s.path, naming that path
+// rather than the temporary file beside it that the error is about.
 func reportError(s reportSpec, err error) error {
-	return &cliError{err: fmt.Errorf("cannot write the report (%s): %w", s.format, err), hint: "check that the folder of " + s.path + " exists and is writable"}
+	dir := filepath.Dir(s.path)
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &cliError{err: fmt.Errorf("cannot write the report (%s) to %s: the folder %s does not exist", s.format, s.path, dir), hint: "create the folder first (mkdir -p " + dir + "), or write the report into a folder that exists"}
+	case errors.As(err, &pe) && pe.Path != s.path:
+		err = pe.Err
+	}
+	return &cliError{err: fmt.Errorf("cannot write the report (%s) to %s: %w", s.format, s.path, err), hint: "check that the folder of " + s.path + " exists and is writable"}
 }
 
 // abortReports drops reports that will not be written.

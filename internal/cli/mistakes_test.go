@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCommonMistakes: what a newcomer or a CI engineer types wrong gets exit
+// 2, one error line that says what happened and a hint that says what to do,
+// in words: no parser's own error (strconv, time), no multi-line cobra text
+// escaped onto one line, no temporary file's name, no hint about another
+// command. A command that only groups others (baseline, completion) must
+// fail when mistyped: its help and exit 0 would pass a CI step that did
+// nothing.
+func TestCommonMistakes(t *testing.T) {
+	t.Parallel()
+	dir, _ := keyTree(t)
+	notRepo := t.TempDir()
+	missing := filepath.Join(t.TempDir(), "reports", "out")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		error string // in the error line
+		hint  string // in the hint line
+	}{
+		{"mistyped command", []string{"dri", dir}, `unknown command "dri" for 'loftyscan'`, "did you mean 'loftyscan dir'?"},
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`, "run 'loftyscan --help' for its commands"},
+		{"mistyped subcommand", []string{"baseline", "creat"}, `unknown command "creat" for 'loftyscan baseline'`, "did you mean 'loftyscan baseline create'?"},
+		{"group alone", []string{"baseline"}, "'loftyscan baseline' needs a command", "loftyscan baseline create"},
+		{"hook mistyped", []string{"hook", "instal"}, `unknown command "instal" for 'loftyscan hook'`, "did you mean 'loftyscan hook install'?"},
+		{"completion of an unknown shell", []string{"completion", "tcsh"}, `unknown command "tcsh" for 'loftyscan completion'`, "--help"},
+		{"completion alone", []string{"completion"}, "'loftyscan completion' needs a command", "bash|zsh|fish|powershell"},
+		{"exit code not a number", []string{"dir", "--exit-code", "abc", dir}, `--exit-code "abc" is not a whole number`, "loftyscan dir --help"},
+		{"workers not a number", []string{"dir", "-j", "two", dir}, `--workers "two" is not a whole number`, "loftyscan dir --help"},
+		{"number too big", []string{"dir", "--exit-code", "99999999999999999999", dir}, "is not a whole number in range", "--help"},
+		{"duration without unit", []string{"dir", "--timeout", "5", dir}, `--timeout "5" is not a duration with its unit, such as 30s`, "--help"},
+		{"bool not a bool", []string{"dir", "--no-color=maybe", dir}, `--no-color "maybe" is not true or false`, "--help"},
+		{"report into a missing folder", []string{"dir", "--output", missing, dir}, "to " + missing + ": the folder " + filepath.Dir(missing) + " does not exist", "mkdir -p " + filepath.Dir(missing)},
+		{"--report into a missing folder", []string{"dir", "--report", "sarif=" + missing, dir}, "cannot write the report (sarif) to " + missing, "mkdir -p"},
+		{"hook install outside a repository", []string{"hook", "install", notRepo}, "not a git repository", "'loftyscan hook install path/to/repo'"},
+		{"hook uninstall outside a repository", []string{"hook", "uninstall", notRepo}, "not a git repository", "(or uninstall)"},
+		{"remediate outside a repository", []string{"remediate", notRepo}, "not a git repository", "'loftyscan remediate path/to/repo'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runInProcess(t, "", tc.args...)
+			if code != exitError {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitError, stderr)
+			}
+			var errLine, hintLine string
+			for _, line := range strings.Split(stderr, "\n") {
+				if s, ok := strings.CutPrefix(line, "loftyscan: error: "); ok && errLine == "" {
+					errLine = s
+				}
+				if s, ok := strings.CutPrefix(line, "loftyscan: hint: "); ok && hintLine == "" {
+					hintLine = s
+				}
+			}
+			if !strings.Contains(errLine, tc.error) {
+				t.Errorf("error line %q, want it to hold %q; stderr:\n%s", errLine, tc.error, stderr)
+			}
+			if !strings.Contains(hintLine, tc.hint) {
+				t.Errorf("hint line %q, want it to hold %q; stderr:\n%s", hintLine, tc.hint, stderr)
+			}
+			for _, raw := range []string{"strconv.", "time: ", `\x0A`, ".tmp", "'loftyscan git' inside"} {
+				if strings.Contains(stderr, raw) {
+					t.Errorf("stderr holds %q, which means nothing to a user:\n%s", raw, stderr)
+				}
+			}
+			if stdout != "" {
+				t.Errorf("a failed command printed to stdout:\n%s", stdout)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(filepath.Dir(missing))); len(entries) != 0 {
+		t.Errorf("a failed report left %d files behind", len(entries))
+	}
+}
+
+// TestBaselineIgnoredFlagsSaid: baseline create writes JSON without keys
+// whatever --format and --show-secrets say, and says that it ignored them
+// (a baseline.sarif asked for and silently written as JSON surprises).
+func TestBaselineIgnoredFlagsSaid(t *testing.T) {
+	t.Parallel()
+	dir, key := keyTree(t)
+	out := filepath.Join(t.TempDir(), "b.sarif")
+	code, _, stderr := runInProcess(t, "", "baseline", "create", "--format", "sarif", "--show-secrets", "--output", out, dir)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"loftyscan: warning: --format sarif ignored: a baseline is always a JSON report", "loftyscan: warning: --show-secrets ignored"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(b), `"fingerprint"`) || strings.Contains(string(b), key) {
+		t.Errorf("baseline %s (%v) is not JSON without the key:\n%s", out, err, b)
+	}
+}
+
+// TestGroupCommandsStillWork: the checks above leave the real subcommands
+// alone.
+func TestGroupCommandsStillWork(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runInProcess(t, "", "completion", "bash")
+	if code != 0 || !strings.Contains(stdout, "bash completion") {
+		t.Errorf("completion bash: exit %d, stdout %.80q, stderr:\n%s", code, stdout, stderr)
+	}
+	dir, _ := keyTree(t)
+	out := filepath.Join(t.TempDir(), "b.json")
+	code, _, stderr = runInProcess(t, "", "baseline", "create", "--format", "JSON", "--output", out, dir)
+	if code != 0 {
+		t.Fatalf("baseline create --format JSON: exit %d, stderr:\n%s", code, stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || !strings.Contains(string(b), `"fingerprint"`) {
+		t.Errorf("baseline %s: %v\n%s", out, err, b)
+	}
+}
