@@ -7,6 +7,7 @@ package e2e
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -110,5 +111,67 @@ func TestTestScriptIsWhatCIAndReadmeRun(t *testing.T) {
 	info, err := os.Stat(filepath.Join(root, "scripts", "test.sh"))
 	if err != nil || info.Mode()&0o111 == 0 {
 		t.Errorf("scripts/test.sh is not executable (%v)", err)
+	}
+}
+
+// TestTestScriptFindsEveryMissingProgram runs scripts/test.sh on a PATH that
+// holds only what it needs to start (bash, go, dirname, id) and no apt-get:
+// it must name the package of every program of its list, since none is on
+// that PATH. `command -v time` finds bash's time keyword, so a machine without
+// GNU time (a fresh Debian has none) was never given it, and the memory tests
+// that run /usr/bin/time failed under LOFTYSCAN_REQUIRE_TOOLS=1. With -race
+// it must ask for gcc too.
+func TestTestScriptFindsEveryMissingProgram(t *testing.T) {
+	t.Parallel()
+	goTool := testtool.Need(t, "go")
+	root := releaseRepoRoot(t)
+	script, err := os.ReadFile(filepath.Join(root, "scripts", "test.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(goTool, filepath.Join(bin, "go")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"bash", "dirname", "id"} { // on every machine that runs the script
+		target, err := exec.LookPath(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := os.Symlink(target, filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed := func(args ...string) (map[string]bool, string) {
+		cmd := exec.Command(filepath.Join(bin, "bash"), append([]string{filepath.Join(root, "scripts", "test.sh")}, args...)...)
+		cmd.Env = append(os.Environ(), "PATH="+bin)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "test.sh: missing programs; install these packages (Debian/Ubuntu names): ") {
+			t.Fatalf("scripts/test.sh %v with an empty PATH: %v, want it to stop and name what is missing:\n%s", args, err, out)
+		}
+		_, line, _ := strings.Cut(string(out), "(Debian/Ubuntu names): ")
+		line, _, _ = strings.Cut(line, "\n")
+		missing := map[string]bool{}
+		for _, pkg := range strings.Fields(line) {
+			missing[pkg] = true
+		}
+		return missing, string(out)
+	}
+	missing, out := listed()
+	_, rest, _ := strings.Cut(string(script), "\nneeded=\"")
+	list, _, _ := strings.Cut(rest, "\"")
+	for _, pair := range strings.Fields(list) {
+		program, pkg, _ := strings.Cut(pair, ":")
+		if !missing[pkg] {
+			t.Errorf("%s is not on PATH, but scripts/test.sh does not ask for %s; it said:\n%s", program, pkg, out)
+		}
+	}
+	// -race links with cgo: without a C compiler go test says only
+	// "-race requires cgo".
+	if missing["gcc"] {
+		t.Errorf("scripts/test.sh asks for gcc without -race:\n%s", out)
+	}
+	if missing, out := listed("-race", "-count=1"); !missing["gcc"] {
+		t.Errorf("scripts/test.sh -race does not ask for gcc, which the race detector needs:\n%s", out)
 	}
 }

@@ -22,9 +22,14 @@ export PATH="$gobin:$PATH"
 needed="git:git git-lfs:git-lfs pre-commit:pre-commit git-filter-repo:git-filter-repo rg:ripgrep dpkg:dpkg xxd:xxd unzip:unzip zip:zip tar:tar time:time
         bzip2:bzip2 xz:xz-utils zstd:zstd lz4:lz4 lzip:lzip compress:ncompress 7zz:7zip gcab:gcab"
 
+# The race detector links with cgo: `-race` needs a C compiler.
+case " $* " in *" -race "*) needed="$needed gcc:gcc" ;; esac
+
+# type -P looks for a file on PATH only: `command -v time` finds bash's time
+# keyword, and GNU time (/usr/bin/time) would never be installed.
 missing=()
 for pair in $needed; do
-  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  type -P "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
