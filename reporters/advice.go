@@ -42,20 +42,24 @@ var modeAdvice = map[Mode]struct {
 			"history (git filter-repo --replace-text) and force-push.",
 		accept: "to accept a finding you have checked (a revoked key, a test fixture), add its fingerprint to " +
 			".loftyscanignore with a comment saying why; to accept all of today's, write a baseline with " +
-			"'loftyscan git --report json=.loftyscan-baseline.json' and scan with --baseline .loftyscan-baseline.json",
+			"'loftyscan git --report json=.loftyscan-baseline.json' and scan with --baseline .loftyscan-baseline.json. " +
+			"A scan of a range (a pull request, CI) reads both from the range's base: land the entry on the base branch first",
 	},
 	ModeStaged: {
 		remove: "Remove the key from the file, read it from the environment instead, and stage the file again. " +
 			"Nothing is committed yet. If the key was ever pushed or shared, also revoke it in Lofty → Settings → " +
 			"Integrations → API and create a new one.",
-		accept: "for a test fixture, end the key's line with a " + rules.AllowMarker + " comment, or add its " +
-			"fingerprint to .loftyscanignore with a comment saying why",
+		accept: "for a test fixture, end the key's line with a " + rules.AllowMarker + " comment, or commit its " +
+			"fingerprint to .loftyscanignore (with a comment saying why) in a commit of its own first: a commit " +
+			"is checked against HEAD's .loftyscanignore, not the one it adds",
 	},
 	ModePrePush: {
 		revoke: revokeStep + ": it is committed, and may be in other clones already.",
 		remove: "Remove it from the commits before pushing (git rebase -i, or git filter-repo --replace-text), " +
 			"and read keys from the environment instead.",
-		accept: "for a test fixture, add its fingerprint to .loftyscanignore with a comment saying why",
+		accept: "for a test fixture, end the key's line with a " + rules.AllowMarker + " comment, or add its " +
+			"fingerprint to .loftyscanignore (with a comment saying why) and push that commit first, on its own: " +
+			"a push is checked against the .loftyscanignore the remote already has",
 	},
 }
 

@@ -215,11 +215,12 @@ func TestTerminalNextSteps(t *testing.T) {
 		// report of its own, and a commit being made is fixed before it
 		// is committed.
 		{"history", pick(ModeHistory, 0), []string{revoke + ": every clone", "git filter-repo --replace-text) and force-push", ignore,
-			"'loftyscan git --report json=.loftyscan-baseline.json' and scan with --baseline .loftyscan-baseline.json"}, []string{accept, "finds the commits"}},
+			"'loftyscan git --report json=.loftyscan-baseline.json' and scan with --baseline .loftyscan-baseline.json",
+			"land the entry on the base branch first"}, []string{accept, "finds the commits"}},
 		{"staged", pick(ModeStaged, 0), []string{"1. Remove the key from the file, read it from the environment instead, and stage the file again.",
-			"Nothing is committed yet.", "If the key was ever pushed or shared, also revoke it", "loftyscan:allow comment", ignore}, []string{revoke, accept, "history"}},
+			"Nothing is committed yet.", "If the key was ever pushed or shared, also revoke it", "loftyscan:allow comment", "commit its fingerprint to .loftyscanignore", "in a commit of its own first"}, []string{revoke, accept, "history"}},
 		{"staged unconfirmed", unverified(pick(ModeStaged, 1)), []string{"1. " + whoseAll, "2. Remove the key from the file"}, []string{revoke, accept}},
-		{"pre-push", pick(ModePrePush, 0), []string{revoke + ": it is committed", "2. Remove it from the commits before pushing (git rebase -i", ignore}, []string{accept, "stage the file"}},
+		{"pre-push", pick(ModePrePush, 0), []string{revoke + ": it is committed", "2. Remove it from the commits before pushing (git rebase -i", ignore, "push that commit first", "loftyscan:allow comment"}, []string{accept, "stage the file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
