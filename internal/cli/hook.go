@@ -84,6 +84,10 @@ PATH; --force writes such a hook, which calls loftyscan from PATH.`,
 			if err != nil {
 				return err
 			}
+			if repo.WorkTree == "" && !k.server && !prePush {
+				return &cliError{err: fmt.Errorf("%s is a bare repository: no commit is made in it, so a pre-commit hook there would never run", repo.GitDir),
+					hint: "install it in a clone where commits are made; on a server, 'loftyscan hook install --pre-receive' rejects the pushes that add a key"}
+			}
 			var exe string
 			if why := sharedHooksDir(repo, dir); why != "" && !k.server {
 				if !force {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
 // TestCommonMistakes: what a newcomer or a CI engineer types wrong gets exit
@@ -19,6 +21,7 @@ func TestCommonMistakes(t *testing.T) {
 	dir, _ := keyTree(t)
 	notRepo := t.TempDir()
 	missing := filepath.Join(t.TempDir(), "reports", "out")
+	bare := testgit.New(t, "", "--bare").Dir
 	for _, tc := range []struct {
 		name  string
 		args  []string
@@ -41,6 +44,7 @@ func TestCommonMistakes(t *testing.T) {
 		{"--report into a missing folder", []string{"dir", "--report", "sarif=" + missing, dir}, "cannot write the report (sarif) to " + missing, "mkdir -p"},
 		{"hook install outside a repository", []string{"hook", "install", notRepo}, "not a git repository", "'loftyscan hook install path/to/repo'"},
 		{"hook uninstall outside a repository", []string{"hook", "uninstall", notRepo}, "not a git repository", "(or uninstall)"},
+		{"pre-commit hook in a bare repository", []string{"hook", "install", bare}, bare + " is a bare repository: no commit is made in it", "--pre-receive"},
 		{"remediate outside a repository", []string{"remediate", notRepo}, "not a git repository", "'loftyscan remediate path/to/repo'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,6 +80,9 @@ func TestCommonMistakes(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(filepath.Dir(missing))); len(entries) != 0 {
 		t.Errorf("a failed report left %d files behind", len(entries))
+	}
+	if _, err := os.Stat(filepath.Join(bare, "hooks", "pre-commit")); !os.IsNotExist(err) {
+		t.Errorf("a pre-commit hook was written into the bare repository (%v)", err)
 	}
 }
 
