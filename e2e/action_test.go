@@ -627,7 +627,7 @@ func TestActionCache(t *testing.T) {
 		})
 	}
 	use := func() actionResult {
-		r := &actionRun{t: t, action: readActionFile(t), cache: cache, workspace: ws, path: append([]string{shim}, pathWithoutGo()...), vars: vars}
+		r := &actionRun{t: t, action: readActionFile(t), cache: cache, workspace: ws, path: append([]string{shim}, pathWithoutGo(t)...), vars: vars}
 		return r.run()
 	}
 	goCommands := func() []string {
@@ -694,16 +694,69 @@ func recordingGo(t *testing.T, goBin string) (dir, log string) {
 // shellQuote quotes s for sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// pathWithoutGo is the test's PATH without the folders that hold a go
-// command: a runner with no Go of its own.
-func pathWithoutGo() []string {
+// pathWithoutGo is the test's PATH without a go command: a runner with no
+// Go of its own. A folder that holds go among other programs (/usr/bin, where
+// a distribution's golang package puts it) is replaced by a folder of links to
+// the others: dropped whole, it took bash, git and coreutils with it, and the
+// action's steps failed with "bash: command not found".
+func pathWithoutGo(t testing.TB) []string {
+	t.Helper()
+	return pathWithout(t, os.Getenv("PATH"), "go", "gofmt")
+}
+
+// pathWithout is the folders of path, without the programs named.
+func pathWithout(t testing.TB, path string, programs ...string) []string {
+	t.Helper()
 	var dirs []string
-	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
-		if _, err := os.Stat(filepath.Join(d, "go")); err != nil {
-			dirs = append(dirs, d)
+	for _, d := range filepath.SplitList(path) {
+		holds := false
+		for _, p := range programs {
+			if _, err := os.Stat(filepath.Join(d, p)); err == nil {
+				holds = true
+			}
 		}
+		if !holds {
+			dirs = append(dirs, d)
+			continue
+		}
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		links := t.TempDir()
+		for _, e := range entries {
+			if !slices.Contains(programs, e.Name()) {
+				if err := os.Symlink(filepath.Join(d, e.Name()), filepath.Join(links, e.Name())); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		dirs = append(dirs, links)
 	}
 	return dirs
+}
+
+// TestPathWithoutGo: a folder that holds go and bash loses go only.
+func TestPathWithoutGo(t *testing.T) {
+	t.Parallel()
+	bin, other := t.TempDir(), t.TempDir()
+	for _, p := range []string{filepath.Join(bin, "go"), filepath.Join(bin, "gofmt"), filepath.Join(bin, "bash"), filepath.Join(other, "git")} {
+		if err := testtool.WriteExecutable(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dirs := pathWithout(t, bin+string(filepath.ListSeparator)+other, "go", "gofmt")
+	find := func(name string) bool {
+		for _, d := range dirs {
+			if _, err := os.Stat(filepath.Join(d, name)); err == nil {
+				return true
+			}
+		}
+		return false
+	}
+	if find("go") || find("gofmt") || !find("bash") || !find("git") {
+		t.Errorf("PATH %v: want bash and git without go and gofmt", dirs)
+	}
 }
 
 // TestActionGoOfTheRunner: with no go on PATH, the action builds with a Go
@@ -751,7 +804,7 @@ func TestActionGoOfTheRunner(t *testing.T) {
 		if err := os.Symlink(goRoot, version); err != nil {
 			t.Fatal(err)
 		}
-		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, with: noCache, vars: vars, path: pathWithoutGo(), toolCache: tools}
+		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, with: noCache, vars: vars, path: pathWithoutGo(t), toolCache: tools}
 		res := r.run()
 		res.want(t, 1, f.base+".."+f.p2, "config/push.env")
 		if !strings.Contains(res.log, "building loftyscan with "+filepath.Join(version, "bin", "go")+" (go1.") {
@@ -765,7 +818,7 @@ func TestActionGoOfTheRunner(t *testing.T) {
 
 	t.Run("none", func(t *testing.T) {
 		t.Parallel()
-		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, with: noCache, vars: vars, path: pathWithoutGo(), toolCache: oldTools}
+		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, with: noCache, vars: vars, path: pathWithoutGo(t), toolCache: oldTools}
 		res := r.run()
 		if res.code != 2 || res.failed != "build" || !strings.Contains(res.log, "::error title=loftyscan::no Go 1.21 or later on PATH or in the runner's tool cache") ||
 			!strings.Contains(res.log, "actions/setup-go before this action") {
@@ -776,7 +829,7 @@ func TestActionGoOfTheRunner(t *testing.T) {
 
 	t.Run("none, warm cache", func(t *testing.T) {
 		t.Parallel()
-		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, vars: vars, path: pathWithoutGo(), toolCache: oldTools, bin: loftyscan}
+		r := &actionRun{t: t, action: readActionFile(t), workspace: ws, vars: vars, path: pathWithoutGo(t), toolCache: oldTools, bin: loftyscan}
 		res := r.run()
 		res.want(t, 1, f.base+".."+f.p2, "config/push.env")
 		if slices.Contains(res.ran, "build") {
@@ -822,7 +875,7 @@ func TestActionPrepareScript(t *testing.T) {
 		}
 		return readStepOutputs(t, out)
 	}
-	noGo := pathWithoutGo()
+	noGo := pathWithoutGo(t)
 	first := prepare(noGo, nil)
 	if !regexp.MustCompile(`^loftyscan-Linux-X64-[0-9a-f]{64}$`).MatchString(first["key"]) || len(first) != 3 ||
 		first["bin"] != filepath.Join(first["dir"], "loftyscan") {

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -43,13 +44,18 @@ var (
 func releaseGoEnv(t *testing.T) []string {
 	t.Helper()
 	goEnvOnce.Do(func() {
-		out, err := exec.Command("go", "env", "GOMODCACHE", "GOCACHE", "GOFLAGS").Output()
+		// -json: an empty GOFLAGS (the usual case) is an empty last line,
+		// which splitting the plain output lost (index out of range).
+		out, err := exec.Command("go", "env", "-json", "GOMODCACHE", "GOCACHE", "GOFLAGS").Output()
 		if err != nil {
 			goEnvErr = err
 			return
 		}
-		v := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-		goEnvVals = []string{"GOMODCACHE=" + v[0], "GOCACHE=" + v[1], "GOFLAGS=" + v[2]}
+		var v map[string]string
+		if goEnvErr = json.Unmarshal(out, &v); goEnvErr != nil {
+			return
+		}
+		goEnvVals = []string{"GOMODCACHE=" + v["GOMODCACHE"], "GOCACHE=" + v["GOCACHE"], "GOFLAGS=" + v["GOFLAGS"]}
 	})
 	if goEnvErr != nil {
 		t.Fatalf("go env: %v", goEnvErr)
