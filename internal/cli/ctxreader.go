@@ -16,6 +16,8 @@ const maxPendingRead = 1 << 20
 // from a pipe or a terminal without changing the descriptor's mode, which
 // the process shares with the shell.
 //
+// Once the reader has returned io.EOF, every Read returns it.
+//
 // The read under way fills a buffer of the contextReader's own, copied out
 // when it returns, so that a read left behind never writes into a buffer
 // its caller has got back.
@@ -75,6 +77,12 @@ func (c *contextReader) Read(p []byte) (int, error) {
 	}()
 	select {
 	case r := <-c.done:
+		if r.err == io.EOF {
+			// The end stays the end: a terminal gives one EOF per Ctrl-D
+			// and reads on after it, so a caller that reads again after
+			// EOF (the scanner does) would wait for a second Ctrl-D.
+			c.err = io.EOF
+		}
 		return copy(p, buf[:r.n]), r.err
 	case <-c.ctx.Done():
 		return 0, c.stop()

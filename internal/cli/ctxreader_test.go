@@ -70,3 +70,32 @@ func (a *announcingReader) Read(p []byte) (int, error) {
 	a.started <- struct{}{}
 	return a.r.Read(p)
 }
+
+// eofThenMore ends once, then has more: a terminal after a Ctrl-D.
+type eofThenMore struct{ reads int }
+
+func (r *eofThenMore) Read(p []byte) (int, error) {
+	r.reads++
+	if r.reads == 1 {
+		return 0, io.EOF
+	}
+	return copy(p, "more\n"), nil
+}
+
+// TestContextReaderEOFStays: after the first EOF every Read returns EOF and
+// the reader is not read again, so one Ctrl-D ends 'loftyscan stdin' typed
+// at a terminal (it took two).
+func TestContextReaderEOFStays(t *testing.T) {
+	t.Parallel()
+	src := &eofThenMore{}
+	r := readerWithContext(context.Background(), src, nil)
+	buf := make([]byte, 16)
+	for i := range 3 {
+		if n, err := r.Read(buf); n != 0 || err != io.EOF {
+			t.Fatalf("read %d after the end: %d bytes, %v; want 0, EOF", i+1, n, err)
+		}
+	}
+	if src.reads != 1 {
+		t.Errorf("the reader was read %d times, want once", src.reads)
+	}
+}

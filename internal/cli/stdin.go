@@ -36,6 +36,10 @@ Findings are reported under the path given by --path (default "stdin").`,
 			if err != nil {
 				return err
 			}
+			if isTerminal(e.stdin) {
+				// Typed at a prompt, 'loftyscan stdin' otherwise just waits.
+				printNote(e.stderr, "reading standard input from the terminal: paste the text and end it with Ctrl-D, or pipe it in (cat FILE | loftyscan stdin)")
+			}
 			return o.scanThenReport(cmd.Context(), e, scan{
 				unit: "files",
 				mode: reporters.ModeFiles,
