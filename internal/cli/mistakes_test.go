@@ -22,6 +22,10 @@ func TestCommonMistakes(t *testing.T) {
 	notRepo := t.TempDir()
 	missing := filepath.Join(t.TempDir(), "reports", "out")
 	bare := testgit.New(t, "", "--bare").Dir
+	plan := testgit.New(t, "")
+	plan.Write("app.env", "LOFTY_API_KEY="+gitKey("plan")+"\n")
+	plan.Commit("init")
+	planRepo := plan.Dir
 	for _, tc := range []struct {
 		name  string
 		args  []string
@@ -45,6 +49,7 @@ func TestCommonMistakes(t *testing.T) {
 		{"hook install outside a repository", []string{"hook", "install", notRepo}, "not a git repository", "'loftyscan hook install path/to/repo'"},
 		{"hook uninstall outside a repository", []string{"hook", "uninstall", notRepo}, "not a git repository", "(or uninstall)"},
 		{"pre-commit hook in a bare repository", []string{"hook", "install", bare}, bare + " is a bare repository: no commit is made in it", "--pre-receive"},
+		{"plan into a missing folder", []string{"remediate", "--output", missing, planRepo}, "cannot write the plan to " + missing + ": the folder " + filepath.Dir(missing) + " does not exist", "mkdir -p"},
 		{"remediate outside a repository", []string{"remediate", notRepo}, "not a git repository", "'loftyscan remediate path/to/repo'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

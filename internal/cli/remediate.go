@@ -347,7 +347,7 @@ func (rf *remediateFlags) writePlan(e env, plan *remediate.Plan) error {
 	}
 	f, err := createReportFile(e.temps, rf.output, 0o600)
 	if err != nil {
-		return &cliError{err: fmt.Errorf("cannot write the plan: %w", err), hint: "check that the folder of --output exists and is writable"}
+		return outputFileError("the plan", rf.output, err)
 	}
 	if err := plan.Write(f, rf.format); err != nil {
 		f.abort()

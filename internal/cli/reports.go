@@ -175,18 +175,24 @@ func (o *outputFlags) openReports(e env) ([]*reportOut, error) {
 	return outs, nil
 }
 
-// reportError says why the report cannot go to s.path, naming that path
-// rather than the temporary file beside it that the error is about.
+// reportError says why the report cannot go to s.path.
 func reportError(s reportSpec, err error) error {
-	dir := filepath.Dir(s.path)
+	return outputFileError(fmt.Sprintf("the report (%s)", s.format), s.path, err)
+}
+
+// outputFileError says why what (a report, a plan) cannot be written to
+// path, naming path rather than the temporary file beside it that err is
+// about, and saying so in words when its folder does not exist.
+func outputFileError(what, path string, err error) error {
+	dir := filepath.Dir(path)
 	var pe *fs.PathError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return &cliError{err: fmt.Errorf("cannot write the report (%s) to %s: the folder %s does not exist", s.format, s.path, dir), hint: "create the folder first (mkdir -p " + dir + "), or write the report into a folder that exists"}
-	case errors.As(err, &pe) && pe.Path != s.path:
+		return &cliError{err: fmt.Errorf("cannot write %s to %s: the folder %s does not exist", what, path, dir), hint: "create the folder first (mkdir -p " + dir + "), or write into a folder that exists"}
+	case errors.As(err, &pe) && pe.Path != path:
 		err = pe.Err
 	}
-	return &cliError{err: fmt.Errorf("cannot write the report (%s) to %s: %w", s.format, s.path, err), hint: "check that the folder of " + s.path + " exists and is writable"}
+	return &cliError{err: fmt.Errorf("cannot write %s to %s: %w", what, path, err), hint: "check that the folder of " + path + " exists and is writable"}
 }
 
 // abortReports drops reports that will not be written.
