@@ -193,6 +193,20 @@ const cloneWaitDelay = 200 * time.Millisecond
 // the end, where git says what went wrong, whatever the remote sent before.
 const cloneErrTail = 4 << 10
 
+// oneLine joins the lines of git's error output with "; ": printed as one
+// line of loftyscan's error, its line breaks were escaped (\x0A\x0A) into
+// text that means nothing to a user. Other control characters are left to
+// the output's escaping.
+func oneLine(s string) string {
+	var lines []string
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
+}
+
 // cloneWithGit clones with the git command, in the user's environment.
 // "--" keeps a URL from being read as an option; git's own protocol
 // policy refuses ext:: and other command-running transports.
@@ -214,7 +228,7 @@ func cloneWithGit(ctx context.Context, gitBin, rawURL, dir string, opts CloneOpt
 		err = cmd.Wait()
 	}
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
+		msg := oneLine(stderr.String())
 		if msg == "" {
 			msg = err.Error()
 		}
