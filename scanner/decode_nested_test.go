@@ -162,7 +162,7 @@ func TestHex(t *testing.T) {
 		"LOFTY_API_KEY=" + keyActive + "\n",
 		longText(97) + "token " + keyExpired + "\n" + longText(50),
 	} {
-		cmd := exec.Command("xxd", "-p")
+		cmd := exec.Command(tool(t, "xxd"), "-p")
 		cmd.Stdin = strings.NewReader(text)
 		out, err := cmd.Output()
 		if err != nil {

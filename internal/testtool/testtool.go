@@ -35,6 +35,13 @@ var installHints = map[string]string{
 	"zip":             "apt-get install zip",
 	"tar":             "apt-get install tar",
 	"time":            "apt-get install time (GNU time, /usr/bin/time)",
+	"xxd":             "apt-get install xxd",
+	"gzip":            "apt-get install gzip",
+	"7zz":             "apt-get install 7zip",
+	"lz4":             "apt-get install lz4",
+	"lzip":            "apt-get install lzip",
+	"compress":        "apt-get install ncompress",
+	"gcab":            "apt-get install gcab",
 }
 
 // InstallHint returns the command that installs tool, or a generic hint for
