@@ -1,11 +1,13 @@
 package gitscan
 
 import (
+	"bufio"
 	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,15 +132,25 @@ func trackedBy(ref, remote string, nested []string) bool {
 	return true
 }
 
-// commitHeadMax is how much of a big commit is read: its headers (tree,
-// parents, author, committer, a signature) and the start of its message.
-// A message can be any size, and a commit of a hundred megabytes is not
-// held; its headers end well before this.
+// commitHeadMax is how much of a big commit's headers is kept whole: its
+// tree, parents, author, committer, and the start of a signature. A
+// message can be any size, and a commit of a hundred megabytes is not
+// held.
 const commitHeadMax = 1 << 20
 
+// commitHeadsMax bounds the headers kept of a big commit: a commit of a
+// million parents (48 MB of "parent" lines) is one git reads, and is read
+// whole as a tree or tag would be (maxWhole, the README's 64 MiB), not
+// more.
+const commitHeadsMax = 64 << 20
+
+// commitSubjectRead is how much of a big commit's message readCommitHead
+// reads after its headers: the subject a report shows (MaxSubject bytes).
+const commitSubjectRead = 64 << 10
+
 // readCommitHead returns commit h's content read with rd, or for one too
-// big to hold (streamed by the store) its first commitHeadMax bytes, which
-// must hold all its headers: what parsing its tree, parents, author and
+// big to hold (streamed by the store) its headers and the start of its
+// message (readStreamedHead): what parsing its tree, parents, author and
 // subject needs. A commit is read this way wherever it is walked.
 func readCommitHead(rd *gitobj.Reader, h plumbing.Hash) ([]byte, error) {
 	o, err := rd.Open(h)
@@ -154,16 +166,53 @@ func readCommitHead(rd *gitobj.Reader, h plumbing.Hash) ([]byte, error) {
 	if o.Stream == nil {
 		return o.Data, nil
 	}
-	head := make([]byte, commitHeadMax)
-	n, err := io.ReadFull(o.Stream, head)
-	if err != nil && err != io.ErrUnexpectedEOF {
-		return nil, err
+	head, _, err := readStreamedHead(o.Stream, o.Size, commitSubjectRead)
+	return head, err
+}
+
+// readStreamedHead reads a streamed commit or tag of size bytes from r: its
+// header lines, then up to msgMax bytes of its message. A signature
+// (gpgsig, a merged tag) of any size is no reason to miss a commit's tree
+// or message: past commitHeadMax, the lines that go on a header's value (a
+// signature's, which start with a blank) are read and dropped, and skipped
+// counts them. Other header lines are kept up to commitHeadsMax in all; a
+// commit whose headers need more is an error that says so.
+func readStreamedHead(r io.Reader, size int64, msgMax int) (head []byte, skipped int64, err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head = make([]byte, 0, commitHeadMax+msgMax)
+	lineStart, drop := true, false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if lineStart {
+			if len(chunk) > 0 && chunk[0] == '\n' {
+				head = append(head, '\n')
+				break // the blank line before the message
+			}
+			drop = len(head) >= commitHeadMax && len(chunk) > 0 && chunk[0] == ' '
+		}
+		if drop {
+			skipped += int64(len(chunk))
+		} else {
+			if len(head)+len(chunk) > commitHeadsMax {
+				return nil, 0, fmt.Errorf("object of %d bytes whose headers take more than %d", size, commitHeadsMax)
+			}
+			head = append(head, chunk...)
+		}
+		lineStart = err == nil
+		switch {
+		case err == io.EOF:
+			return head, skipped, nil // no message
+		case err != nil && err != bufio.ErrBufferFull:
+			return nil, 0, err
+		}
 	}
-	head = head[:n]
-	if !bytes.Contains(head, []byte("\n\n")) {
-		return nil, fmt.Errorf("commit of %d bytes whose headers take more than %d", o.Size, commitHeadMax)
+	n := len(head)
+	head = slices.Grow(head, msgMax)[:n+msgMax]
+	m, err := io.ReadFull(br, head[n:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, 0, err
 	}
-	return head, nil
+	return head[:n+m], skipped, nil
 }
 
 // commitHead is readCommitHead with the commits' reader.

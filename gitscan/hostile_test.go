@@ -3,6 +3,7 @@ package gitscan
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -271,4 +272,50 @@ func allocatedBy(fn func()) uint64 {
 	fn()
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestHostileCommitHeaders: a commit of 40 MiB, as git makes and reads
+// one: an author line of 1.1 MB (as a commit of 22,000 parents has 1 MB of
+// headers before its author) and a signature of 40 MiB, then a message
+// holding a key; its tree holds another. Both keys are reported, in a scan of every ref and of a
+// range, with no warning and without holding the commit: its headers
+// were once read only up to their first MiB, so the walk said the commit
+// was "missing or corrupt" and skipped it and the history behind it (a
+// range that held only it reported nothing, exit 0), and its message was
+// not scanned.
+func TestHostileCommitHeaders(t *testing.T) {
+	r, kept, base := hostileRepo(t)
+	inTree, inMessage := gitTestKey("tree of a signed commit"), gitTestKey("message of a signed commit")
+	blob := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+inTree+"\n")), strings.NewReader("LOFTY_API_KEY="+inTree+"\n"))
+	tree := r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"})
+	const sigLines = 40 << 20 / 64
+	head := "tree " + tree.String() + "\nparent " + base + "\nauthor " + strings.Repeat("A", 1100_000) +
+		" <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n"
+	sigLine := " " + strings.Repeat("A", 62) + "\n"
+	tail := " -----END PGP SIGNATURE-----\n\nsigned commit\n\nLOFTY_API_KEY=" + inMessage + "\n"
+	size := len(head) + sigLines*len(sigLine) + len(tail)
+	content := io.MultiReader(strings.NewReader(head), strings.NewReader(strings.Repeat(sigLine, sigLines)), strings.NewReader(tail))
+	c := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", size), content)
+	r.Git("update-ref", "HEAD", c.String())
+	if got := r.Git("log", "-1", "--format=%s", "HEAD"); strings.TrimSpace(got) != "signed commit" {
+		t.Fatalf("git log reads the commit's subject as %q", got)
+	}
+	for _, opts := range []HistoryOptions{{}, {Refs: []string{"HEAD"}, Exclude: []string{base}}} {
+		got, col, mem := scanBounded(t, repoOf(r), opts)
+		keys := keysFound(got)
+		if keys[inTree] != 1 || keys[inMessage] != 1 || keys[kept] != boolInt(len(opts.Exclude) == 0) {
+			t.Errorf("%+v: findings %v; want the signed commit's two keys", opts, keys)
+		}
+		for _, f := range got {
+			if f.Secret != kept && (f.Commit != c.String() || f.Message != "signed commit") {
+				t.Errorf("%+v: key in %s of commit %s %q; want commit %s, \"signed commit\"", opts, f.Location, f.Commit, f.Message, c)
+			}
+		}
+		if len(col.Warnings) != 0 {
+			t.Errorf("%+v: warnings %v; want none", opts, col.Warnings)
+		}
+		if mem > 32<<20 {
+			t.Errorf("%+v: allocated %d MiB for a 40 MiB commit", opts, mem>>20)
+		}
+	}
 }

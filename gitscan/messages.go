@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 
@@ -80,22 +79,18 @@ func messageOf(data []byte) []byte {
 	return nil
 }
 
-// maxMessageRead is the most of a commit or tag too big for a worker to
-// hold (streamed by the store) that is read to scan its message: its
-// headers, which commitHeadMax bounds, and maxMessageBytes of the message.
-// A message of a hundred megabytes is never held.
-const maxMessageRead = commitHeadMax + maxMessageBytes
-
 // messageContent returns the content of a commit or tag object, or of a
-// streamed one its first maxMessageRead bytes, and the object's whole
-// size. It closes the stream.
+// streamed one its headers and the first maxMessageBytes+1 bytes of its
+// message (readStreamedHead), and the object's size less the signature
+// lines dropped from its headers. It closes the stream. A message of a
+// hundred megabytes is never held.
 func messageContent(o gitobj.Object) ([]byte, int64, error) {
 	if o.Stream == nil {
 		return o.Data, int64(len(o.Data)), nil
 	}
 	defer o.Stream.Close()
-	data, err := io.ReadAll(io.LimitReader(o.Stream, maxMessageRead))
-	return data, max(o.Size, int64(len(data))), err
+	data, skipped, err := readStreamedHead(o.Stream, o.Size, maxMessageBytes+1)
+	return data, max(o.Size-skipped, int64(len(data))), err
 }
 
 // scanMessage scans the message of commit or tag object o, named h, on
