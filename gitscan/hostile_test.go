@@ -288,14 +288,7 @@ func TestHostileCommitHeaders(t *testing.T) {
 	inTree, inMessage := gitTestKey("tree of a signed commit"), gitTestKey("message of a signed commit")
 	blob := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+inTree+"\n")), strings.NewReader("LOFTY_API_KEY="+inTree+"\n"))
 	tree := r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"})
-	const sigLines = 40 << 20 / 64
-	head := "tree " + tree.String() + "\nparent " + base + "\nauthor " + strings.Repeat("A", 1100_000) +
-		" <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n"
-	sigLine := " " + strings.Repeat("A", 62) + "\n"
-	tail := " -----END PGP SIGNATURE-----\n\nsigned commit\n\nLOFTY_API_KEY=" + inMessage + "\n"
-	size := len(head) + sigLines*len(sigLine) + len(tail)
-	content := io.MultiReader(strings.NewReader(head), strings.NewReader(strings.Repeat(sigLine, sigLines)), strings.NewReader(tail))
-	c := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", size), content)
+	c := writeSignedCommit(t, r, base, tree, inMessage)
 	r.Git("update-ref", "HEAD", c.String())
 	if got := r.Git("log", "-1", "--format=%s", "HEAD"); strings.TrimSpace(got) != "signed commit" {
 		t.Fatalf("git log reads the commit's subject as %q", got)
@@ -318,4 +311,19 @@ func TestHostileCommitHeaders(t *testing.T) {
 			t.Errorf("%+v: allocated %d MiB for a 40 MiB commit", opts, mem>>20)
 		}
 	}
+}
+
+// writeSignedCommit writes, loose in r, a commit of tree on parent whose
+// author line is 1.1 MB and whose signature is 40 MiB, with the subject
+// "signed commit" and the key in its message's body.
+func writeSignedCommit(t *testing.T, r *testgit.Repo, parent string, tree plumbing.Hash, key string) plumbing.Hash {
+	t.Helper()
+	const sigLines = 40 << 20 / 64
+	head := "tree " + tree.String() + "\nparent " + parent + "\nauthor " + strings.Repeat("A", 1100_000) +
+		" <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n"
+	sigLine := " " + strings.Repeat("A", 62) + "\n"
+	tail := " -----END PGP SIGNATURE-----\n\nsigned commit\n\nLOFTY_API_KEY=" + key + "\n"
+	size := len(head) + sigLines*len(sigLine) + len(tail)
+	content := io.MultiReader(strings.NewReader(head), strings.NewReader(strings.Repeat(sigLine, sigLines)), strings.NewReader(tail))
+	return testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", size), content)
 }

@@ -3,6 +3,7 @@ package gitscan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,6 +158,36 @@ func TestScanPreReceiveReadsTheQuarantine(t *testing.T) {
 				t.Errorf("without the quarantine: %v", err)
 			}
 		})
+	}
+}
+
+// A pushed commit of 40 MiB whose headers pass their first MiB (a long
+// author line, a big signature) is read as git reads it: the keys of its
+// tree and of its message are reported. Its headers were once read only
+// up to their first MiB, so the hook said the commit was "missing or
+// corrupt", found no key and let the push through.
+func TestScanPreReceiveSignedCommit(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	c.Write("readme", "clean\n")
+	base := c.Commit("base")
+	c.Git("push", "-q", srv.Dir, "main")
+
+	inTree, inMessage := gitTestKey("pushed tree"), gitTestKey("pushed message")
+	blob := testgit.WriteLoose(t, c.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+inTree+"\n")), strings.NewReader("LOFTY_API_KEY="+inTree+"\n"))
+	signed := writeSignedCommit(t, c, base, c.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"}), inMessage)
+	c.Git("update-ref", "refs/heads/main", signed.String())
+	q, updates := quarantinePush(t, srv, c, "main")
+
+	collect := &scanner.Collector{}
+	res, err := ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir), updates, PreReceiveOptions{Quarantine: q}, collect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := keysFound(collect.Sorted())
+	if !res.Found || keys[inTree] != 1 || keys[inMessage] != 1 || len(collect.Warnings) != 0 {
+		t.Fatalf("result %+v, findings %v, warnings %v; want both keys of the signed commit", res, keys, collect.Warnings)
 	}
 }
 
