@@ -68,3 +68,27 @@ func TestWorkerShare(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLocOverShare: a tree bigger than a worker's share (a folder of
+// 30,000 files is 1.1 MB, over the 1 MiB share of one of 128 workers; a
+// folder of a million files, 37 MB, is over the 32 MiB of one of 2) is
+// read by ReadLoc, as Read reads it, whole: a walk reads trees by their
+// place. ReadLoc once gave the "too large" error, and a walk called the
+// tree missing or corrupt and scanned none of its files.
+func TestReadLocOverShare(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "objects")
+	var tree []byte
+	for i := range 30_000 {
+		tree = fmt.Appendf(tree, "100644 f%08d\x00%s", i, bytes.Repeat([]byte{byte(i)}, 20))
+	}
+	h := testgit.WritePack(t, dir, []testgit.Object{{Type: plumbing.TreeObject, Data: tree}})[0]
+	s := Open(dir, nil)
+	defer s.Close()
+	for _, workers := range []int{2, 128} {
+		r := s.WorkerReader(0, workers)
+		typ, data, err := r.ReadLoc(s.Locate(h))
+		if err != nil || typ != plumbing.TreeObject || !bytes.Equal(data, tree) {
+			t.Errorf("%d workers: %v, %d bytes, %v; want the tree's %d bytes", workers, typ, len(data), err, len(tree))
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package gitobj
 
-import "github.com/go-git/go-git/v5/plumbing"
+import (
+	"errors"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
 
 // Tables by object: a walk of a history keeps a little for every object
 // it meets (seen or not, the commit that first held a blob), and a map
@@ -82,9 +86,15 @@ func (r *Reader) ReadLoc(l Loc) (plumbing.ObjectType, []byte, error) {
 		return r.Read(l.h)
 	}
 	typ, data, err := r.readPacked(int(l.pack), r.s.packs[l.pack].idx.offset(int(l.pos)), 0)
-	if err == nil || !r.s.mayFallBack(err) {
-		return typ, data, err
+	switch {
+	case err == nil:
+		return typ, data, nil
+	case errors.Is(err, errBig): // over the reader's share: read as Read reads it
+		o, err := r.resolveBig(l.h, modeWhole)
+		return o.Type, o.Data, err
+	case r.s.mayFallBack(err):
+		o, err := r.s.readFallback(l.h, err, false)
+		return o.Type, o.Data, err
 	}
-	o, err := r.s.readFallback(l.h, err, false)
-	return o.Type, o.Data, err
+	return typ, data, err
 }
