@@ -21,9 +21,10 @@ import (
 //
 // So while a history is scanned the collector is paced by headroom: after
 // each cycle, the heap may grow by a quarter of what is live, but by no
-// less than minHeadroom, before the next. A big history's heap stays
-// within a quarter of its live data; a small one's runs fewer cycles than
-// the default would make it.
+// less than minHeadroom (nor more than maxGCPercent of what is live),
+// before the next. A big history's heap stays within a quarter of its
+// live data; a small one's runs fewer cycles than the default would make
+// it.
 
 // minHeadroom is the least the heap may grow by between two cycles.
 const minHeadroom = 64 << 20
@@ -31,6 +32,15 @@ const minHeadroom = 64 << 20
 // minGCPercent is the collector's percent for a heap of more than four
 // times minHeadroom live: it grows by a quarter.
 const minGCPercent = 25
+
+// maxGCPercent caps the percent when little is live. The percent is set
+// from the live heap of one cycle and applies to the next: minHeadroom
+// over a live heap of 0.2 MiB was 32,000%, so a next cycle that found 1
+// MiB live let the heap grow to 320 MiB before the one after (a reflog of
+// 10 million lines, 1 MiB live, peaked at 400 MiB), and one that found 40
+// MiB live to 13 GB. Capped, the heap grows by at most four times what a
+// cycle found live (and at least by the runtime's 4 MiB).
+const maxGCPercent = 400
 
 // pace is the pacing's state: the collector is the process's, and scans
 // of several repositories may run at once (tests do).
@@ -85,11 +95,18 @@ func setPercentLocked(gen int) {
 	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
 	if live := s[0].Value.Uint64(); live > 0 {
-		debug.SetGCPercent(int(max(minGCPercent, minHeadroom*100/live)))
+		debug.SetGCPercent(pacePercent(live))
 	}
 	runtime.SetFinalizer(&gcSentinel{gen: gen}, func(s *gcSentinel) {
 		pace.Lock()
 		defer pace.Unlock()
 		setPercentLocked(s.gen)
 	})
+}
+
+// pacePercent is the collector's percent for live bytes live: the heap
+// may grow by minHeadroom, but by no less than a quarter of live and no
+// more than maxGCPercent of it.
+func pacePercent(live uint64) int {
+	return int(min(maxGCPercent, max(minGCPercent, minHeadroom*100/max(live, 1))))
 }

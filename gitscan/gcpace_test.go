@@ -38,8 +38,8 @@ func TestPaceCollector(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(150))
 
 	stop := paceCollector()
-	if p := waitPercent(t, func(p int) bool { return p > 100 && p != 150 }); p < 100 {
-		t.Fatalf("percent %d with little live", p)
+	if p := waitPercent(t, func(p int) bool { return p > 100 && p != 150 }); p < 100 || p > maxGCPercent {
+		t.Fatalf("percent %d with little live; want it over the default's 100, at most %d", p, maxGCPercent)
 	}
 	live := make([]byte, 300<<20) // pointer-free, as the scan's tables are
 	waitPercent(t, func(p int) bool { return p == minGCPercent })
@@ -69,4 +69,19 @@ func TestPaceCollector(t *testing.T) {
 		t.Fatalf("percent %d with GOGC set, want it left at 150", p)
 	}
 	stop()
+}
+
+// TestPacePercent: the heap may grow by minHeadroom between two cycles,
+// by at least a quarter of what is live, and by no more than four times
+// it, whatever is live: the percent set from one cycle's live heap
+// applies to the next cycle's, which may be far bigger.
+func TestPacePercent(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{{0, maxGCPercent}, {1, maxGCPercent}, {200 << 10, maxGCPercent}, {16 << 20, 400}, {32 << 20, 200}, {128 << 20, 50}, {256 << 20, 25}, {4 << 30, 25}} {
+		if got := pacePercent(c.live); got != c.want {
+			t.Errorf("pacePercent(%d) = %d, want %d", c.live, got, c.want)
+		}
+	}
 }
