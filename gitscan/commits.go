@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -83,9 +84,13 @@ func (g *gitRepo) tips(r *scanner.Run, remotesOnly bool, remote string) ([]plumb
 		if err == nil && !h.IsZero() {
 			out = append(out, h)
 		}
-		// A ref to a missing object is reported when the walk reaches it,
-		// and not at all when it points at a tree or blob.
-		if err != nil {
+		// A chain of tags too long is named here; a ref to a missing
+		// object is reported when the walk reaches it, and not at all
+		// when it points at a tree or blob.
+		switch {
+		case errors.Is(err, errTagChain):
+			r.Fail(ref.Name().String(), "%v: the history this ref tags was not scanned from it", err)
+		case err != nil:
 			out = append(out, ref.Hash())
 		}
 	}

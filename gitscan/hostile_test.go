@@ -327,3 +327,41 @@ func writeSignedCommit(t *testing.T, r *testgit.Repo, parent string, tree plumbi
 	content := io.MultiReader(strings.NewReader(head), strings.NewReader(strings.Repeat(sigLine, sigLines)), strings.NewReader(tail))
 	return testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", size), content)
 }
+
+// TestHostileTagChain: a ref to a tag of a tag of ... 40 deep, which git
+// follows (git log reads it). loftyscan stops at maxTagChain; a scan of
+// every ref says so in a warning that names the ref, where it once called
+// the tag a commit "missing or corrupt (object not found)", and still
+// reports the tagged commit's key (the sweep reads every object); a
+// scan of the ref alone says why it cannot resolve it.
+func TestHostileTagChain(t *testing.T) {
+	r, kept, _ := hostileRepo(t)
+	key := gitTestKey("behind 40 tags")
+	r.Git("checkout", "-q", "-b", "side")
+	r.Write("deep.env", "LOFTY_API_KEY="+key+"\n")
+	target := r.Commit("tagged deep")
+	r.Git("checkout", "-q", "main")
+	r.Git("branch", "-D", "side")
+	prev := target
+	for i := range 40 {
+		r.Git("tag", "-a", "-m", "tag", fmt.Sprintf("t%d", i), prev)
+		prev = fmt.Sprintf("t%d", i)
+	}
+	for i := range 39 { // the tag objects stay; only the last keeps a ref
+		r.Git("update-ref", "-d", fmt.Sprintf("refs/tags/t%d", i))
+	}
+	if got := strings.TrimSpace(r.Git("rev-parse", "t39^{commit}")); got != target {
+		t.Fatalf("git peels t39 to %s, want %s", got, target)
+	}
+	got, col, _ := scanBounded(t, repoOf(r), HistoryOptions{})
+	if keys := keysFound(got); keys[key] != 1 || keys[kept] != 1 {
+		t.Errorf("findings %v; want both keys", keys)
+	}
+	if w := warned(col, "refs/tags/t39", "more than 32 tags of tags"); len(w) != 1 || len(warned(col, "missing or corrupt")) != 0 {
+		t.Errorf("warnings %v; want one that names refs/tags/t39 and its chain of tags", col.Warnings)
+	}
+	_, err := ScanHistory(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{Refs: []string{"t39"}}, &scanner.Collector{})
+	if err == nil || !strings.Contains(err.Error(), "more than 32 tags of tags") {
+		t.Errorf("a scan of t39: %v; want an error about its chain of tags", err)
+	}
+}

@@ -268,10 +268,20 @@ func (g *gitRepo) head() (plumbing.Hash, error) {
 	return g.peelToCommit(ref.Hash())
 }
 
+// maxTagChain is how many tags of tags peelToCommit follows. Git follows
+// any number, but a repository of 100,000 tags each of the one before,
+// each with its ref, would cost 5 billion reads to peel every ref.
+const maxTagChain = 32
+
+// errTagChain is peelToCommit's error for a chain of more than
+// maxTagChain tags.
+var errTagChain = fmt.Errorf("more than %d tags of tags, where loftyscan stops (git follows any number)", maxTagChain)
+
 // peelToCommit follows annotated tags (tags of tags too) to what they tag.
 // It returns the zero hash, and no error, when that is not a commit.
 func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
-	for range 32 {
+	start := h
+	for range maxTagChain {
 		if o, err := g.crd.Open(h); err == nil {
 			if o.Stream != nil {
 				o.Stream.Close() // a big commit is not read whole to learn its type
@@ -297,7 +307,7 @@ func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
 			return plumbing.ZeroHash, nil
 		}
 	}
-	return plumbing.ZeroHash, fmt.Errorf("tag %s: too many tags of tags", h)
+	return plumbing.ZeroHash, fmt.Errorf("tag %s: %w", start, errTagChain)
 }
 
 // regularFS is the repository's folder as go-git reads it, refusing to open

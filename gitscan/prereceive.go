@@ -647,7 +647,8 @@ type pushedObject struct {
 // peel follows annotated tags to what they tag, and returns it and its
 // type.
 func (g *gitRepo) peel(h plumbing.Hash) (plumbing.Hash, plumbing.ObjectType, error) {
-	for range 32 {
+	start := h
+	for range maxTagChain {
 		typ, data, err := g.crd.Read(h)
 		if err != nil {
 			return h, 0, err
@@ -664,7 +665,7 @@ func (g *gitRepo) peel(h plumbing.Hash) (plumbing.Hash, plumbing.ObjectType, err
 		}
 		h = tag.Target
 	}
-	return h, 0, fmt.Errorf("tag %s: too many tags of tags", h)
+	return h, 0, fmt.Errorf("tag %s: %w", start, errTagChain)
 }
 
 // scanTargets scans the trees and blobs refs are set to, whole, under the

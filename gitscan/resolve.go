@@ -155,6 +155,9 @@ func (g *gitRepo) resolveBase(base string, reflog int) (plumbing.Hash, error) {
 			continue
 		}
 		c, err := g.peelToCommit(ref.Hash())
+		if errors.Is(err, errTagChain) {
+			return plumbing.ZeroHash, fmt.Errorf("%w: %s: %v", ErrUnknownRevision, name, err)
+		}
 		if err != nil || c.IsZero() {
 			return plumbing.ZeroHash, fmt.Errorf("%w: %s does not name a commit", ErrUnknownRevision, name)
 		}
