@@ -365,3 +365,36 @@ func TestHostileTagChain(t *testing.T) {
 		t.Errorf("a scan of t39: %v; want an error about its chain of tags", err)
 	}
 }
+
+// TestHostileConfigSections: a repository config of 40,000 remote
+// sections (a 2.6 MB file git reads at once, as a copied .git folder may
+// hold) took go-git's parser 8 s of CPU, 2 million sections hours, before
+// the scan began. Past maxConfigSections the scan now stops at once with
+// an error that names the file; a config of a few hundred sections is
+// read and the key reported.
+func TestHostileConfigSections(t *testing.T) {
+	r, kept, _ := hostileRepo(t)
+	cfg := filepath.Join(r.Dir, ".git", "config")
+	appendSections := func(from, to int) {
+		f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := from; i < to; i++ {
+			fmt.Fprintf(f, "[remote \"r%d\"]\n\turl = https://example.com/%d\n", i, i)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendSections(0, 300)
+	got, _, _ := scanBounded(t, repoOf(r), HistoryOptions{})
+	if keys := keysFound(got); keys[kept] != 1 {
+		t.Fatalf("with 300 remotes: findings %v; want the key", keys)
+	}
+	appendSections(300, 40_000)
+	_, err := ScanHistory(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{}, &scanner.Collector{})
+	if err == nil || !strings.Contains(err.Error(), cfg+" holds more than 10000 sections") {
+		t.Fatalf("with 40,000 remotes: %v; want an error that names the config", err)
+	}
+}

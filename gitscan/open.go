@@ -186,6 +186,9 @@ func (r *Repository) open(t tuning) (*gitRepo, error) {
 // folders dirs (see gitobj.OpenDirs) instead of its own: a pre-receive
 // hook's quarantine and the repository's folder.
 func (r *Repository) openObjects(t tuning, dirs []string) (*gitRepo, error) {
+	if err := checkConfigSections(r.CommonDir); err != nil {
+		return nil, fmt.Errorf("cannot open the repository at %s: %w", r.GitDir, err)
+	}
 	st := r.storage(cache.DefaultMaxSize)
 	var wt billy.Filesystem
 	if r.WorkTree != "" {

@@ -744,6 +744,9 @@ func (c *countingSink) Finding(f finding.Finding) {
 // sets extensions.objectFormat to sha256: go-git and the object store read
 // SHA-1 names only.
 func checkObjectFormat(repo *Repository) error {
+	if err := checkConfigSections(repo.CommonDir); err != nil {
+		return err
+	}
 	b, err := nonblock.ReadRegular(filepath.Join(repo.CommonDir, "config"))
 	if err != nil {
 		return nil // no config: SHA-1, git's default
