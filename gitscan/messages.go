@@ -177,24 +177,28 @@ func (g *gitRepo) scanCommitMessages(ctx context.Context, r *scanner.Run, commit
 }
 
 // tagChain returns the annotated tags rev names, when it is the name of a
-// ref to one: the tag and any tags it tags in turn.
+// ref to one, or a full object name (git takes 40 hex digits as one before
+// any ref): the tag and any tags it tags in turn. A full name is not
+// looked up as a ref: go-git reads the whole packed-refs file for each
+// name it does not find, five names a pushed ref, so that a pre-push of
+// 500 tags in a repository of 300,000 refs took 207 s of CPU.
 func (g *gitRepo) tagChain(rev string) []plumbing.Hash {
-	ref, err := g.repo.Reference(plumbing.ReferenceName(rev), true)
-	if err != nil {
-		for _, p := range []string{"refs/tags/", "refs/heads/", "refs/remotes/", "refs/"} {
-			if ref, err = g.repo.Reference(plumbing.ReferenceName(p+rev), true); err == nil {
-				break
+	var h plumbing.Hash
+	if len(rev) == 40 && plumbing.IsHash(rev) {
+		h = plumbing.NewHash(rev)
+	} else {
+		ref, err := g.repo.Reference(plumbing.ReferenceName(rev), true)
+		if err != nil {
+			for _, p := range []string{"refs/tags/", "refs/heads/", "refs/remotes/", "refs/"} {
+				if ref, err = g.repo.Reference(plumbing.ReferenceName(p+rev), true); err == nil {
+					break
+				}
 			}
 		}
-	}
-	var h plumbing.Hash
-	switch {
-	case err == nil:
+		if err != nil {
+			return nil
+		}
 		h = ref.Hash()
-	case plumbing.IsHash(rev):
-		h = plumbing.NewHash(rev)
-	default:
-		return nil
 	}
 	var out []plumbing.Hash
 	for range 32 {
