@@ -403,9 +403,9 @@ func TestHostileConfigSections(t *testing.T) {
 // 20,000 refs scans each tag's message, without reading packed-refs again
 // for each: go-git read the whole file for every name it did not find,
 // five a pushed ref (the tag's object name looked up as a ref), so the
-// bytes allocated grew with pushed refs times refs (1.8 GB here, 0.24
-// after; a pre-push of 500
-// tags in a clone of 300,000 refs took 207 s of CPU, 4.7 s now).
+// bytes allocated grew with pushed refs times refs (1.6 GiB here, 0.24
+// GiB now; a pre-push of 500 tags in a clone of 300,000 refs took 207 s
+// of CPU, 4.7 s now).
 func TestHostilePushManyRefs(t *testing.T) {
 	r, kept, _ := hostileRepo(t)
 	key := gitTestKey("in a tag message")
