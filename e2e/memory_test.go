@@ -204,7 +204,7 @@ func TestHostileMemory(t *testing.T) {
 			r.CommitFiles("a crafted blob", map[string]plumbing.Hash{"bomb.bin": bomb})
 			return []string{"git", "--format", "json", r.Dir}, want{code: 1,
 				stdout: []string{"kept.env", "bomb.bin", key[len(key)-4:], bombKey[len(bombKey)-4:]},
-				stderr: []string{bomb.String(), "as only a crafted pack does", "more findings of the same keys"}}
+				stderr: []string{bomb.String(), "as only a crafted pack does", "are more places of keys already reported"}}
 		}},
 		{"a loose blob of 1 GiB of zeros", func(t *testing.T) ([]string, want) {
 			r, key, _ := ordinaryRepo(t)

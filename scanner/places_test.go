@@ -8,7 +8,9 @@ import (
 
 // TestFindingsPerFile scans a file with one key on 500 lines, and one with
 // more distinct keys than a file may report: each gives its first places,
-// a warning that counts the rest, and the same keys as before.
+// a warning that counts the rest (saying which are more places of keys
+// already reported and which are of keys reported nowhere), and the same
+// keys as before.
 func TestFindingsPerFile(t *testing.T) {
 	t.Parallel()
 	repeated := strings.Repeat("LOFTY_API_KEY="+keyActive+"\n", 500)
@@ -22,8 +24,10 @@ func TestFindingsPerFile(t *testing.T) {
 		findings int
 		dropped  string
 	}{
-		{"one key 500 times", repeated, maxPlacesPerKey, "400 more findings"},
-		{"too many keys", many.String(), maxFindingsPerFile, "50 more findings"},
+		{"one key 500 times", repeated, maxPlacesPerKey, "400 more findings were not reported: 400 are more places of keys already reported"},
+		// Keys past the cap were reported nowhere: the warning must not
+		// call them more places of keys already shown.
+		{"too many keys", many.String(), maxFindingsPerFile, "50 more findings were not reported: 50 are of keys reported nowhere else"},
 	} {
 		c := &Collector{}
 		w := New(testOptions()).Start(c).NewWorker()

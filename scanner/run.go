@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,9 +202,18 @@ func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size in
 // warnDropped says how many findings of the file at path were not
 // reported (placeLimit).
 func (w *Worker) warnDropped(path string) {
-	if n := w.st.places.dropped; n > 0 {
-		w.r.Warn(path, "%d more findings of the same keys were not reported: a file gives at most %d places of each key and %d findings in all", n, maxPlacesPerKey, maxFindingsPerFile)
+	l := &w.st.places
+	if l.dropped == 0 {
+		return
 	}
+	var why []string
+	if seen := l.dropped - l.unseen; seen > 0 {
+		why = append(why, fmt.Sprintf("%d are more places of keys already reported (a file gives at most %d places of each key)", seen, maxPlacesPerKey))
+	}
+	if l.unseen > 0 {
+		why = append(why, fmt.Sprintf("%d are of keys reported nowhere else in the file, past its first %d findings: look through the file by hand, it holds more keys than are listed", l.unseen, maxFindingsPerFile))
+	}
+	w.r.Warn(path, "%d more findings were not reported: %s", l.dropped, strings.Join(why, "; "))
 }
 
 // scanHeld scans data, a whole file shorter than the worker's stream

@@ -193,14 +193,17 @@ const (
 
 // placeLimit counts the findings of the file being scanned.
 type placeLimit struct {
-	perKey  map[string]int
-	total   int
-	dropped int64
+	perKey map[string]int
+	total  int
+	// dropped counts the findings left out; unseen those of them whose key
+	// the file reported nowhere (past maxFindingsPerFile), which the
+	// warning must not call more places of keys already shown.
+	dropped, unseen int64
 }
 
 func (l *placeLimit) reset() {
 	clear(l.perKey)
-	l.total, l.dropped = 0, 0
+	l.total, l.dropped, l.unseen = 0, 0, 0
 }
 
 // keep reports whether a finding of the key with fingerprint fp is within
@@ -209,8 +212,11 @@ func (l *placeLimit) keep(fp string) bool {
 	if l.perKey == nil {
 		l.perKey = map[string]int{}
 	}
-	if l.total >= maxFindingsPerFile || l.perKey[fp] >= maxPlacesPerKey {
+	if n := l.perKey[fp]; l.total >= maxFindingsPerFile || n >= maxPlacesPerKey {
 		l.dropped++
+		if n == 0 {
+			l.unseen++
+		}
 		return false
 	}
 	l.perKey[fp]++
