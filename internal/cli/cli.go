@@ -244,6 +244,7 @@ func newRootCommand(e env) (*cobra.Command, *outputFlags) {
 	o := &outputFlags{}
 	o.register(root)
 	root.AddCommand(newDirCommand(e, o), newStdinCommand(e, o), newGitCommand(e, o), newHookCommand(e), newBaselineCommand(e, o), newRemediateCommand(e, o), newVersionCommand(e), newManCommand(e))
+	root.SetHelpCommand(newHelpCommand(e))
 	// cobra adds `completion` when the run starts; made now, it can be told
 	// to fail on a shell it does not know instead of printing its help.
 	root.InitDefaultCompletionCmd()
@@ -265,6 +266,44 @@ func requireSubcommand(e env, cmd *cobra.Command, hint string) {
 		c.SetOut(e.stderr)
 		_ = c.Help()
 		return &cliError{err: fmt.Errorf("'%s' needs a command", c.CommandPath()), hint: hint}
+	}
+}
+
+// newHelpCommand is `loftyscan help [command]`: cobra's own prints the
+// root's help and exits 0 for a topic it does not know, so a mistyped
+// `loftyscan help dri` read as an answer. It fails as a mistyped command
+// does, with cobra's nearest suggestion.
+func newHelpCommand(e env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			root := c.Root()
+			cmd, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				parent := root
+				if cmd != nil && err == nil {
+					parent = cmd
+				}
+				return unknownSubcommand(parent, rest[len(rest)-min(len(rest), 1):])
+			}
+			cmd.SetOut(e.stdout)
+			return cmd.Help()
+		},
+		// Completes the names of the commands under those typed so far.
+		ValidArgsFunction: func(c *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []string
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), prefix) {
+					names = append(names, sub.Name()+"\t"+sub.Short)
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
 	}
 }
 

@@ -34,6 +34,8 @@ func TestCommonMistakes(t *testing.T) {
 	}{
 		{"mistyped command", []string{"dri", dir}, `unknown command "dri" for 'loftyscan'`, "did you mean 'loftyscan dir'?"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`, "run 'loftyscan --help' for its commands"},
+		{"help of a mistyped command", []string{"help", "dri"}, `unknown command "dri" for 'loftyscan'`, "did you mean 'loftyscan dir'?"},
+		{"help of a mistyped subcommand", []string{"help", "baseline", "creat"}, `unknown command "creat" for 'loftyscan baseline'`, "did you mean 'loftyscan baseline create'?"},
 		{"mistyped subcommand", []string{"baseline", "creat"}, `unknown command "creat" for 'loftyscan baseline'`, "did you mean 'loftyscan baseline create'?"},
 		{"group alone", []string{"baseline"}, "'loftyscan baseline' needs a command", "loftyscan baseline create"},
 		{"hook mistyped", []string{"hook", "instal"}, `unknown command "instal" for 'loftyscan hook'`, "did you mean 'loftyscan hook install'?"},
@@ -130,5 +132,28 @@ func TestGroupCommandsStillWork(t *testing.T) {
 	}
 	if b, err := os.ReadFile(out); err != nil || !strings.Contains(string(b), `"fingerprint"`) {
 		t.Errorf("baseline %s: %v\n%s", out, err, b)
+	}
+}
+
+// TestHelpCommand: `loftyscan help X` prints X's help on stdout and exits
+// 0 for a command that exists (the failing topics are in
+// TestCommonMistakes), and its completion offers the commands under what
+// is typed.
+func TestHelpCommand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help"}, "Available Commands:"},
+		{[]string{"help", "dir"}, "Scan files and folders"},
+		{[]string{"help", "baseline", "create"}, "loftyscan baseline create"},
+		{[]string{"__complete", "help", "ba"}, "baseline\t"},
+		{[]string{"__complete", "help", "baseline", ""}, "create\t"},
+	} {
+		code, stdout, stderr := runInProcess(t, "", tc.args...)
+		if code != 0 || !strings.Contains(stdout, tc.want) {
+			t.Errorf("%q: exit %d, stdout lacks %q:\n%s\nstderr:\n%s", tc.args, code, tc.want, stdout, stderr)
+		}
 	}
 }

@@ -46,7 +46,7 @@ func (s *scanFlags) register(cmd *cobra.Command, workers bool) {
 	f.IntVar(&s.entries, "max-entries", d.Entries, "read at most `N` entries of one archive")
 	f.BoolVar(&s.noUnconfirm, "no-unconfirmed", false, "do not report lofty-unconfirmed-token findings, tokens without the Lofty scope beside a Lofty name (config: [rules] unconfirmed = false)")
 	if workers {
-		f.IntVarP(&s.workers, "workers", "j", 0, fmt.Sprintf("files scanned at once, 1 to %d (default: one per CPU)", scanner.MaxWorkers))
+		f.IntVarP(&s.workers, "workers", "j", 0, fmt.Sprintf("files scanned at once, 1 to %d (default, or 0: one per CPU)", scanner.MaxWorkers))
 	}
 }
 
