@@ -366,6 +366,45 @@ func TestHostileTagChain(t *testing.T) {
 	}
 }
 
+// TestTagChainAtLimit: a chain of exactly maxTagChain tags of tags is
+// within the limit the README and the error give ("more than 32"): a
+// scan of its ref, of every ref, and a push of it read the tagged commit.
+// The loops once counted the commit at the chain's end as one of the 32,
+// so that 32 tags were refused as "more than 32".
+func TestTagChainAtLimit(t *testing.T) {
+	r, kept, _ := hostileRepo(t)
+	key := gitTestKey("behind 32 tags")
+	r.Write("deep.env", "LOFTY_API_KEY="+key+"\n")
+	r.Commit("tagged deep")
+	prev := "HEAD"
+	for i := range maxTagChain {
+		r.Git("tag", "-a", "-m", "tag", fmt.Sprintf("t%d", i), prev)
+		prev = fmt.Sprintf("t%d", i)
+	}
+	last := fmt.Sprintf("refs/tags/t%d", maxTagChain-1)
+	got, col, _ := scanBounded(t, repoOf(r), HistoryOptions{Refs: []string{last}})
+	if keys := keysFound(got); keys[key] != 1 || keys[kept] != 1 {
+		t.Errorf("a scan of %s found %v; want both keys", last, keys)
+	}
+	if w := warned(col, "tags of tags"); len(w) != 0 {
+		t.Errorf("warnings %v; want none for a chain of %d tags", w, maxTagChain)
+	}
+	_, col, _ = scanBounded(t, repoOf(r), HistoryOptions{})
+	if w := warned(col, "tags of tags"); len(w) != 0 {
+		t.Errorf("a scan of every ref warned %v; want nothing for a chain of %d tags", w, maxTagChain)
+	}
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, typ, err := g.peel(plumbing.NewHash(strings.TrimSpace(r.Git("rev-parse", last)))); err != nil || typ != plumbing.CommitObject {
+		t.Errorf("peel of a push of %s: %v, %v; want the commit", last, typ, err)
+	}
+	if n := len(g.tagChain(last)); n != maxTagChain {
+		t.Errorf("tagChain(%s) holds %d tags, want %d", last, n, maxTagChain)
+	}
+}
+
 // TestHostileConfigSections: a repository config of 40,000 remote
 // sections (a 2.6 MB file git reads at once, as a copied .git folder may
 // hold) took go-git's parser 8 s of CPU, 2 million sections hours, before

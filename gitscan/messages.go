@@ -201,7 +201,7 @@ func (g *gitRepo) tagChain(rev string) []plumbing.Hash {
 		h = ref.Hash()
 	}
 	var out []plumbing.Hash
-	for range 32 {
+	for range maxTagChain {
 		t, err := g.decodeTag(h)
 		if err != nil {
 			break

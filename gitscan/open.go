@@ -284,7 +284,7 @@ var errTagChain = fmt.Errorf("more than %d tags of tags, where loftyscan stops (
 // It returns the zero hash, and no error, when that is not a commit.
 func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
 	start := h
-	for range maxTagChain {
+	for range maxTagChain + 1 { // the tags, then what the last one tags
 		if o, err := g.crd.Open(h); err == nil {
 			if o.Stream != nil {
 				o.Stream.Close() // a big commit is not read whole to learn its type

@@ -648,7 +648,7 @@ type pushedObject struct {
 // type.
 func (g *gitRepo) peel(h plumbing.Hash) (plumbing.Hash, plumbing.ObjectType, error) {
 	start := h
-	for range maxTagChain {
+	for range maxTagChain + 1 { // the tags, then what the last one tags
 		typ, data, err := g.crd.Read(h)
 		if err != nil {
 			return h, 0, err
