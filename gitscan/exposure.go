@@ -200,7 +200,7 @@ func (g *gitRepo) refTips() []refTip {
 		}
 		t := refTip{name: finding.RedactText(finding.ValidPath(ref.Name().String()))}
 		h := ref.Hash()
-		for range 32 {
+		for range maxTagChain {
 			tag, err := g.decodeTag(h)
 			if err != nil {
 				break

@@ -62,7 +62,7 @@ func (g *gitRepo) newTagSet(set revSet) *tagSet {
 	})
 	for _, n := range names {
 		h := hashes[n]
-		for range 32 {
+		for range maxTagChain {
 			tag, err := g.decodeTag(h)
 			if err != nil {
 				break
