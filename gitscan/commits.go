@@ -171,7 +171,7 @@ func readCommitHead(rd *gitobj.Reader, h plumbing.Hash) ([]byte, error) {
 	if o.Stream == nil {
 		return o.Data, nil
 	}
-	head, _, err := readStreamedHead(o.Stream, o.Size, commitSubjectRead)
+	head, _, err := readStreamedHead(o.Stream, o.Size, commitSubjectRead, true)
 	return head, err
 }
 
@@ -180,27 +180,36 @@ func readCommitHead(rd *gitobj.Reader, h plumbing.Hash) ([]byte, error) {
 // (gpgsig, a merged tag) of any size is no reason to miss a commit's tree
 // or message: past commitHeadMax, the lines that go on a header's value (a
 // signature's, which start with a blank) are read and dropped, and skipped
-// counts them. Other header lines are kept up to commitHeadsMax in all; a
-// commit whose headers need more is an error that says so.
-func readStreamedHead(r io.Reader, size int64, msgMax int) (head []byte, skipped int64, err error) {
+// counts them. With keepHeaders (a walk, which parses the parents and
+// author), other header lines are kept up to commitHeadsMax in all, and a
+// commit whose headers need more is an error that says so; without it (a
+// message scan, which needs only where the message starts), nothing past
+// commitHeadMax is kept: every worker scans messages at once, and 64 MiB
+// of headers each would grow with -j.
+func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool) (head []byte, skipped int64, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head = make([]byte, 0, commitHeadMax+msgMax)
-	lineStart, drop := true, false
+	lineStart, drop, full := true, false, false
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if lineStart {
 			if len(chunk) > 0 && chunk[0] == '\n' {
+				if n := len(head); n > 0 && head[n-1] != '\n' {
+					head = append(head, '\n') // the end of a line dropped
+					skipped--
+				}
 				head = append(head, '\n')
 				break // the blank line before the message
 			}
 			drop = len(head) >= commitHeadMax && len(chunk) > 0 && chunk[0] == ' '
 		}
-		if drop {
+		full = full || !keepHeaders && len(head)+len(chunk) > commitHeadMax
+		switch {
+		case drop || full:
 			skipped += int64(len(chunk))
-		} else {
-			if len(head)+len(chunk) > commitHeadsMax {
-				return nil, 0, fmt.Errorf("object of %d bytes whose headers take more than %d", size, commitHeadsMax)
-			}
+		case len(head)+len(chunk) > commitHeadsMax:
+			return nil, 0, fmt.Errorf("object of %d bytes whose headers take more than %d", size, commitHeadsMax)
+		default:
 			head = append(head, chunk...)
 		}
 		lineStart = err == nil

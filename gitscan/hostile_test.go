@@ -477,3 +477,47 @@ func TestHostilePushManyRefs(t *testing.T) {
 		t.Errorf("allocated %d MiB to push 100 tags among 20,000 refs", mem>>20)
 	}
 }
+
+// TestMessageOfHugeHeaders: a message scan holds at most the first MiB
+// of a streamed commit's headers, whatever they are, and still finds the
+// message and its exact length. Every worker scans messages at once
+// (-j up to 256), so the 64 MiB of header lines the walk keeps of a commit
+// of a million parents (readCommitHead, one commit at a time) must not be
+// kept by each of them: eight commits of 62 MB of parent lines, a 3 MB
+// repository, once took 1.2 GB with -j 8. Here the author line (not a
+// signature's, which was always dropped) is 20 MiB.
+func TestMessageOfHugeHeaders(t *testing.T) {
+	r, _, base := hostileRepo(t)
+	key := gitTestKey("message after a 20 MiB author")
+	tree := strings.TrimSpace(r.Git("rev-parse", base+"^{tree}"))
+	msg := "big author\n\nLOFTY_API_KEY=" + key + "\n"
+	content := "tree " + tree + "\nparent " + base + "\nauthor " + strings.Repeat("A", 20<<20) +
+		" <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n\n" + msg
+	h := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", len(content)), strings.NewReader(content))
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := g.store.WorkerReader(0, scanner.MaxWorkers)
+	var data []byte
+	var size int64
+	mem := allocatedBy(func() {
+		o, err := rd.Open(h)
+		if err != nil || o.Stream == nil {
+			t.Fatalf("open: %v, streamed %v; want a stream", err, o.Stream != nil)
+		}
+		data, size, err = messageContent(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if got := string(messageOf(data)); got != msg {
+		t.Errorf("message %.80q; want %q", got, msg)
+	}
+	if length := int64(len(messageOf(data))) + size - int64(len(data)); length != int64(len(msg)) {
+		t.Errorf("message length %d; want %d", length, len(msg))
+	}
+	if mem > 4<<20 {
+		t.Errorf("a message scan allocated %.1f MiB for a commit of 20 MiB headers; want under 4", float64(mem)/(1<<20))
+	}
+}

@@ -80,16 +80,16 @@ func messageOf(data []byte) []byte {
 }
 
 // messageContent returns the content of a commit or tag object, or of a
-// streamed one its headers and the first maxMessageBytes+1 bytes of its
-// message (readStreamedHead), and the object's size less the signature
-// lines dropped from its headers. It closes the stream. A message of a
-// hundred megabytes is never held.
+// streamed one the first MiB of its headers and the first
+// maxMessageBytes+1 bytes of its message (readStreamedHead), and the
+// object's size less the header bytes dropped. It closes the stream.
+// Neither a message nor headers of a hundred megabytes are held.
 func messageContent(o gitobj.Object) ([]byte, int64, error) {
 	if o.Stream == nil {
 		return o.Data, int64(len(o.Data)), nil
 	}
 	defer o.Stream.Close()
-	data, skipped, err := readStreamedHead(o.Stream, o.Size, maxMessageBytes+1)
+	data, skipped, err := readStreamedHead(o.Stream, o.Size, maxMessageBytes+1, false)
 	return data, max(o.Size-skipped, int64(len(data))), err
 }
 
