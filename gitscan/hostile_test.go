@@ -438,6 +438,43 @@ func TestHostileConfigSections(t *testing.T) {
 	}
 }
 
+// TestHostileConfigLines: a config under the section cap can still cost
+// go-git sections times lines: each option line looks its section (and
+// subsection) up by a linear search from the last one, so 9,990 remotes
+// and then the first reopened with 200,000 option lines under it (a 1.5
+// MB file) took 3.3 s of CPU, and 100 MB of them would take most of an
+// hour and a GB of memory. Past maxConfigLines lines the scan stops at
+// once with an error that names the file, as past maxConfigSections.
+func TestHostileConfigLines(t *testing.T) {
+	r, kept, _ := hostileRepo(t)
+	cfg := filepath.Join(r.Dir, ".git", "config")
+	var b strings.Builder
+	for i := range 9_990 {
+		fmt.Fprintf(&b, "[remote \"r%d\"]\n", i)
+	}
+	b.WriteString("[remote \"r0\"]\n")
+	withLines := func(n int) string { return b.String() + strings.Repeat("\tx = y\n", n) }
+	orig, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := string(orig)
+	if err := os.WriteFile(cfg, []byte(base+withLines(20_000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := scanBounded(t, repoOf(r), HistoryOptions{})
+	if keys := keysFound(got); keys[kept] != 1 {
+		t.Fatalf("with 30,000 lines: findings %v; want the key", keys)
+	}
+	if err := os.WriteFile(cfg, []byte(base+withLines(200_000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ScanHistory(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{}, &scanner.Collector{})
+	if err == nil || !strings.Contains(err.Error(), cfg+" holds more than 50000 lines") {
+		t.Fatalf("with 210,000 lines: %v; want an error that names the config", err)
+	}
+}
+
 // TestHostilePushManyRefs: a pre-push of 100 annotated tags in a clone of
 // 20,000 refs scans each tag's message, without reading packed-refs again
 // for each: go-git read the whole file for every name it did not find,
