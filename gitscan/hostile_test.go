@@ -13,9 +13,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testtool"
 	"github.com/loftyscan/loftyscan/scanner"
@@ -556,5 +558,39 @@ func TestMessageOfHugeHeaders(t *testing.T) {
 	}
 	if mem > 4<<20 {
 		t.Errorf("a message scan allocated %.1f MiB for a commit of 20 MiB headers; want under 4", float64(mem)/(1<<20))
+	}
+}
+
+// TestHostileAuthorLength: a finding's author and email are cut at
+// gitobj.MaxAuthor bytes, as its subject is at MaxSubject: git writes a
+// commit whose author is 2 MB (and the walk reads one of up to 64 MiB),
+// and every finding of the commit once carried all of it into every
+// report, a 2 MB JSON field for each key.
+func TestHostileAuthorLength(t *testing.T) {
+	r, _, base := hostileRepo(t)
+	key := gitTestKey("under a long author")
+	r.Write("deep.env", "LOFTY_API_KEY="+key+"\n")
+	r.Git("add", "deep.env")
+	tree := strings.TrimSpace(r.Git("write-tree"))
+	content := "tree " + tree + "\nparent " + base + "\nauthor " + strings.Repeat("é", 1<<20) + " <" + strings.Repeat("e", 1<<20) +
+		"@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n\nlong author\n"
+	h := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", len(content)), strings.NewReader(content))
+	r.Git("update-ref", "HEAD", h.String())
+	got, _, _ := scanBounded(t, repoOf(r), HistoryOptions{})
+	n := 0
+	for _, f := range got {
+		if f.Secret != key {
+			continue
+		}
+		n++
+		if len(f.Author) > gitobj.MaxAuthor+len("…") || len(f.Email) > gitobj.MaxAuthor+len("…") || !utf8.ValidString(f.Author) {
+			t.Errorf("author of %d bytes, email of %d; want at most %d each, cut between characters", len(f.Author), len(f.Email), gitobj.MaxAuthor)
+		}
+		if !strings.HasPrefix(f.Author, "éé") || !strings.HasSuffix(f.Author, "…") {
+			t.Errorf("author %.20q…; want its start and a mark that it was cut", f.Author)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d findings of the key; want 1", n)
 	}
 }

@@ -182,6 +182,12 @@ func signatureTime(b []byte) time.Time {
 // bytes: a message is any size, and a report shows its first line.
 const MaxSubject = 1000
 
+// MaxAuthor is the most of a commit's author name, and of its email, that
+// ParseCommitInfo keeps, in bytes: git writes any length (a commit whose
+// author is megabytes is read), and every finding of the commit carries
+// them into every report.
+const MaxAuthor = 1000
+
 // CommitInfo is what a report shows of a commit.
 type CommitInfo struct {
 	Author  string
@@ -209,24 +215,28 @@ func ParseCommitInfo(data []byte) CommitInfo {
 		if v, ok := bytes.CutPrefix(line, []byte("author ")); ok {
 			var s object.Signature
 			s.Decode(v)
-			c.Author, c.Email, c.When = s.Name, s.Email, s.When
+			c.Author, c.Email, c.When = cutText(s.Name, MaxAuthor), cutText(s.Email, MaxAuthor), s.When
 		}
 	}
 	data = bytes.TrimLeft(data, "\n")
 	if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
 		data = data[:nl]
 	}
-	data = bytes.TrimSpace(data)
-	if len(data) > MaxSubject {
-		cut := MaxSubject
-		for cut > 0 && !utf8.RuneStart(data[cut]) {
-			cut--
-		}
-		c.Subject = string(data[:cut]) + "…"
-	} else {
-		c.Subject = string(data)
-	}
+	c.Subject = cutText(string(bytes.TrimSpace(data)), MaxSubject)
 	return c
+}
+
+// cutText returns s cut at n bytes, at the start of a character, with
+// "…" added when it was cut.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // hexHash decodes 40 lowercase or uppercase hex digits into h, as
