@@ -594,3 +594,32 @@ func TestHostileAuthorLength(t *testing.T) {
 		t.Errorf("%d findings of the key; want 1", n)
 	}
 }
+
+// TestHostileTagTextLength: a finding in an annotated tag's message shows
+// the tagger, email and subject cut as a commit's are (gitobj.MaxAuthor,
+// MaxSubject): a tag whose subject line is 200 KB once carried it whole
+// into every report, as it did a tagger of 100 KB.
+func TestHostileTagTextLength(t *testing.T) {
+	r, _, _ := hostileRepo(t)
+	key := gitTestKey("in a tag with a long subject")
+	msg := filepath.Join(t.TempDir(), "msg")
+	if err := os.WriteFile(msg, []byte(strings.Repeat("s", 200_000)+"\n\nLOFTY_API_KEY="+key+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("T", 100_000)
+	r.GitEnv([]string{"GIT_COMMITTER_NAME=" + long, "GIT_COMMITTER_EMAIL=" + long + "@example.com"}, "tag", "-a", "-F", msg, "long")
+	got, _, _ := scanBounded(t, repoOf(r), HistoryOptions{})
+	n := 0
+	for _, f := range got {
+		if f.Secret != key {
+			continue
+		}
+		n++
+		if len(f.Message) > gitobj.MaxSubject+len("…") || len(f.Author) > gitobj.MaxAuthor+len("…") || len(f.Email) > gitobj.MaxAuthor+len("…") {
+			t.Errorf("subject of %d bytes, tagger of %d, email of %d; want at most %d, %d, %d", len(f.Message), len(f.Author), len(f.Email), gitobj.MaxSubject, gitobj.MaxAuthor, gitobj.MaxAuthor)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d findings of the key; want 1", n)
+	}
+}

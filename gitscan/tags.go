@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 )
 
 // tagSet is the annotated tags whose messages a scan reports, and what a
@@ -94,7 +95,14 @@ func (t *tagSet) info(g *gitRepo, h plumbing.Hash) (tagInfo, bool) {
 		name = tag.Name
 	}
 	subject, _, _ := strings.Cut(strings.TrimLeft(tag.Message, "\n"), "\n")
-	i := tagInfo{name: name, tagger: tag.Tagger.Name, email: tag.Tagger.Email, subject: strings.TrimSpace(subject), date: tag.Tagger.When, unreachable: !reached}
+	i := tagInfo{ // cut as a commit's are: a report shows them for each finding
+		name:        name,
+		tagger:      gitobj.CutText(tag.Tagger.Name, gitobj.MaxAuthor),
+		email:       gitobj.CutText(tag.Tagger.Email, gitobj.MaxAuthor),
+		subject:     gitobj.CutText(strings.TrimSpace(subject), gitobj.MaxSubject),
+		date:        tag.Tagger.When,
+		unreachable: !reached,
+	}
 	if c, err := g.peelToCommit(tag.Target); err == nil && !c.IsZero() {
 		i.commit = c.String()
 	}

@@ -215,20 +215,20 @@ func ParseCommitInfo(data []byte) CommitInfo {
 		if v, ok := bytes.CutPrefix(line, []byte("author ")); ok {
 			var s object.Signature
 			s.Decode(v)
-			c.Author, c.Email, c.When = cutText(s.Name, MaxAuthor), cutText(s.Email, MaxAuthor), s.When
+			c.Author, c.Email, c.When = CutText(s.Name, MaxAuthor), CutText(s.Email, MaxAuthor), s.When
 		}
 	}
 	data = bytes.TrimLeft(data, "\n")
 	if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
 		data = data[:nl]
 	}
-	c.Subject = cutText(string(bytes.TrimSpace(data)), MaxSubject)
+	c.Subject = CutText(string(bytes.TrimSpace(data)), MaxSubject)
 	return c
 }
 
-// cutText returns s cut at n bytes, at the start of a character, with
+// CutText returns s cut at n bytes, at the start of a character, with
 // "…" added when it was cut.
-func cutText(s string, n int) string {
+func CutText(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
