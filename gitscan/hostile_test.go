@@ -623,3 +623,27 @@ func TestHostileTagTextLength(t *testing.T) {
 		t.Errorf("%d findings of the key; want 1", n)
 	}
 }
+
+// TestHostileTagNameLength: the name of a tag no ref reaches is the one its
+// object holds, any length: a finding in its message shows it cut at
+// gitobj.MaxSubject bytes, as its subject.
+func TestHostileTagNameLength(t *testing.T) {
+	r, _, base := hostileRepo(t)
+	key := gitTestKey("in a tag with a long name")
+	content := "object " + base + "\ntype commit\ntag " + strings.Repeat("n", 200_000) +
+		"\ntagger T <t@example.com> 1700000000 +0000\n\nlong name\n\nLOFTY_API_KEY=" + key + "\n"
+	testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("tag %d", len(content)), strings.NewReader(content))
+	got, _, _ := scanBounded(t, repoOf(r), HistoryOptions{})
+	n := 0
+	for _, f := range got {
+		if f.Secret == key {
+			n++
+			if len(f.Tag) > gitobj.MaxSubject+len("…") || !strings.HasPrefix(f.Tag, "nnn") {
+				t.Errorf("tag name of %d bytes; want its start, at most %d", len(f.Tag), gitobj.MaxSubject)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d findings of the key; want 1", n)
+	}
+}

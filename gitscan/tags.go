@@ -92,7 +92,7 @@ func (t *tagSet) info(g *gitRepo, h plumbing.Hash) (tagInfo, bool) {
 	}
 	name, reached := t.names[h]
 	if !reached {
-		name = tag.Name
+		name = gitobj.CutText(tag.Name, gitobj.MaxSubject) // the object's own, any length
 	}
 	subject, _, _ := strings.Cut(strings.TrimLeft(tag.Message, "\n"), "\n")
 	i := tagInfo{ // cut as a commit's are: a report shows them for each finding
