@@ -189,15 +189,9 @@ func (x *exposer) parentsOf(i int) []int32 {
 // symbolic ones, such as refs/remotes/origin/HEAD), with the commit each
 // reaches.
 func (g *gitRepo) refTips() []refTip {
-	refs, err := g.st.IterReferences()
-	if err != nil {
-		return nil
-	}
+	refs, _ := g.listedRefs() // those it could list
 	var out []refTip
-	refs.ForEach(func(ref *plumbing.Reference) error {
-		if ref.Type() != plumbing.HashReference {
-			return nil
-		}
+	for _, ref := range refs {
 		t := refTip{name: finding.RedactText(finding.ValidPath(ref.Name().String()))}
 		h := ref.Hash()
 		for range maxTagChain {
@@ -212,8 +206,7 @@ func (g *gitRepo) refTips() []refTip {
 			t.commit = c
 		}
 		out = append(out, t)
-		return nil
-	})
+	}
 	return out
 }
 

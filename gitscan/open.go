@@ -53,6 +53,7 @@ type gitRepo struct {
 	// at once (newRevWalk).
 	packedCommits atomic.Int64
 
+	refsMu   sync.Mutex
 	refList  []*plumbing.Reference // the refs, once read (refs.go)
 	refsRead bool
 

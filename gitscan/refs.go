@@ -26,10 +26,38 @@ const maxRefLine = 64 << 10
 // out: they name other refs). When go-git cannot list them, it warns, once,
 // and lists what it can read itself.
 func (g *gitRepo) refs(r *scanner.Run) []*plumbing.Reference {
+	g.refsMu.Lock()
+	defer g.refsMu.Unlock()
 	if !g.refsRead {
 		g.refList, g.refsRead = g.listRefs(r), true
 	}
 	return g.refList
+}
+
+// listedRefs returns the refs that point at an object as refs listed them
+// when the scan has, or else as go-git lists them (an error when it cannot,
+// with no warning, and those listed before it). go-git reads all of packed-refs for each listing: a
+// million refs cost a second and a few hundred MB a time, and exposure and
+// the tags of messages each listed them once more.
+func (g *gitRepo) listedRefs() ([]*plumbing.Reference, error) {
+	g.refsMu.Lock()
+	read, list := g.refsRead, g.refList
+	g.refsMu.Unlock()
+	if read {
+		return list, nil
+	}
+	iter, err := g.st.IterReferences()
+	if err != nil {
+		return nil, err
+	}
+	var out []*plumbing.Reference
+	err = iter.ForEach(func(ref *plumbing.Reference) error {
+		if ref.Type() == plumbing.HashReference {
+			out = append(out, ref)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // warnKeyedRefNames names each ref whose name holds a key (a branch named

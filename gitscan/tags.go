@@ -38,19 +38,13 @@ func (g *gitRepo) newTagSet(set revSet) *tagSet {
 			t.selected[h] = true
 		}
 	}
-	refs, err := g.st.IterReferences()
-	if err != nil {
-		return t
-	}
+	refs, _ := g.listedRefs() // those it could list
 	var names []plumbing.ReferenceName
 	hashes := map[plumbing.ReferenceName]plumbing.Hash{}
-	refs.ForEach(func(ref *plumbing.Reference) error {
-		if ref.Type() == plumbing.HashReference {
-			names = append(names, ref.Name())
-			hashes[ref.Name()] = ref.Hash()
-		}
-		return nil
-	})
+	for _, ref := range refs {
+		names = append(names, ref.Name())
+		hashes[ref.Name()] = ref.Hash()
+	}
 	slices.SortFunc(names, func(a, b plumbing.ReferenceName) int {
 		at, bt := a.IsTag(), b.IsTag()
 		switch {
