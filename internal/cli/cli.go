@@ -281,11 +281,15 @@ func newHelpCommand(e env) *cobra.Command {
 			root := c.Root()
 			cmd, rest, err := root.Find(args)
 			if err != nil || len(rest) > 0 {
-				parent := root
-				if cmd != nil && err == nil {
-					parent = cmd
+				// The first word no command has, under the deepest one
+				// found: "help baseline creat x" is about "creat".
+				if err != nil || cmd == nil {
+					cmd = root
 				}
-				return unknownSubcommand(parent, rest[len(rest)-min(len(rest), 1):])
+				if len(rest) == 0 {
+					rest = args
+				}
+				return unknownSubcommand(cmd, rest)
 			}
 			cmd.SetOut(e.stdout)
 			return cmd.Help()

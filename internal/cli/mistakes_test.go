@@ -35,6 +35,8 @@ func TestCommonMistakes(t *testing.T) {
 		{"mistyped command", []string{"dri", dir}, `unknown command "dri" for 'loftyscan'`, "did you mean 'loftyscan dir'?"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`, "run 'loftyscan --help' for its commands"},
 		{"help of a mistyped command", []string{"help", "dri"}, `unknown command "dri" for 'loftyscan'`, "did you mean 'loftyscan dir'?"},
+		{"help of a mistyped command, more words", []string{"help", "dri", "x"}, `unknown command "dri" for 'loftyscan'`, "did you mean 'loftyscan dir'?"},
+		{"help of a mistyped subcommand, more words", []string{"help", "baseline", "creat", "x"}, `unknown command "creat" for 'loftyscan baseline'`, "did you mean 'loftyscan baseline create'?"},
 		{"help of a mistyped subcommand", []string{"help", "baseline", "creat"}, `unknown command "creat" for 'loftyscan baseline'`, "did you mean 'loftyscan baseline create'?"},
 		{"mistyped subcommand", []string{"baseline", "creat"}, `unknown command "creat" for 'loftyscan baseline'`, "did you mean 'loftyscan baseline create'?"},
 		{"group alone", []string{"baseline"}, "'loftyscan baseline' needs a command", "loftyscan baseline create"},
