@@ -46,6 +46,12 @@ func (g *gitRepo) listedRefs() ([]*plumbing.Reference, error) {
 	if read {
 		return list, nil
 	}
+	return g.goGitRefs()
+}
+
+// goGitRefs lists the refs that point at an object as go-git reads them,
+// with its error and those listed before it.
+func (g *gitRepo) goGitRefs() ([]*plumbing.Reference, error) {
 	iter, err := g.st.IterReferences()
 	if err != nil {
 		return nil, err
@@ -75,18 +81,9 @@ func (g *gitRepo) warnKeyedRefNames(r *scanner.Run) {
 }
 
 func (g *gitRepo) listRefs(r *scanner.Run) []*plumbing.Reference {
-	iter, err := g.st.IterReferences()
+	out, err := g.goGitRefs()
 	if err == nil {
-		var out []*plumbing.Reference
-		err = iter.ForEach(func(ref *plumbing.Reference) error {
-			if ref.Type() == plumbing.HashReference {
-				out = append(out, ref)
-			}
-			return nil
-		})
-		if err == nil {
-			return out
-		}
+		return out
 	}
 	refs, bad := g.readRefs()
 	r.Fail("", "cannot read every ref (%v): scanned the history of the %d ref(s) that read, loose or in packed-refs, and left out %d line(s) of packed-refs that did not; run 'git fsck' to check the repository", err, len(refs), bad)
