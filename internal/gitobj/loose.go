@@ -52,7 +52,7 @@ func (o *looseObject) close() {
 // what it is given, so reuse came and went with the collector's timing.
 // At most maxLooseReaders are kept (about 1 MB), more than the objects
 // the scan's workers hold open at once.
-var looseReaders = make(chan *looseReader, maxLooseReaders)
+var looseReaders = make(chan looseReader, maxLooseReaders)
 
 const maxLooseReaders = 16
 
@@ -87,7 +87,7 @@ func putLooseReader(br *bufio.Reader, zr io.ReadCloser) {
 	}
 	br.Reset(nil) // the closed file is not held
 	select {
-	case looseReaders <- &looseReader{br: br, zr: zr}:
+	case looseReaders <- looseReader{br: br, zr: zr}:
 	default:
 	}
 }
