@@ -647,3 +647,53 @@ func TestHostileTagNameLength(t *testing.T) {
 		t.Errorf("%d findings of the key; want 1", n)
 	}
 }
+
+// TestHostileRepeatedParents: a commit that names its parents many times
+// over (git fsck does not object) has each of them once in every walk. Kept
+// whole, 30 commits of 64 MiB headers that named a hundred thousand
+// commits thirteen times each (a 100 MB pack, as deltas of each other)
+// made 39 million edges: 760 MB and 44 s of CPU to scan, against 396 MB
+// and 34 s (git rev-list --all --objects: 378 MB, 21 s) with each once.
+func TestHostileRepeatedParents(t *testing.T) {
+	r, key, base := hostileRepo(t)
+	other := gitTestKey("in the commit of repeated parents")
+	r.Write("other.env", "LOFTY_API_KEY="+other+"\n")
+	r.Git("add", "other.env")
+	tree := strings.TrimSpace(r.Git("write-tree"))
+	second := r.Commit("a second parent")
+	const repeats = 50_000
+	content := "tree " + tree + "\n" + strings.Repeat("parent "+base+"\nparent "+second+"\n", repeats) +
+		"author A <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n\nrepeated parents\n"
+	h := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", len(content)), strings.NewReader(content))
+	r.Git("update-ref", "refs/heads/main", h.String())
+
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	if c, err := g.loadCommit(h); err != nil || len(c.parents) != 2 {
+		t.Fatalf("the commit graph's node: %v, %d parents; want 2", err, len(c.parents))
+	}
+	sel, err := g.selectCommits(context.Background(), scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{}), revSet{all: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sel.commits {
+		if c := &sel.commits[i]; c.hash == h && c.pcount != 2 {
+			t.Errorf("the selection's node has %d parents; want 2", c.pcount)
+		}
+	}
+	if len(sel.edges) != 3 {
+		t.Errorf("the selection has %d edges; want 3 (2 of the crafted commit, 1 of %s)", len(sel.edges), second)
+	}
+	for _, opts := range []HistoryOptions{{}, {Refs: []string{h.String()}, Exclude: []string{base}}} {
+		got, c, _ := scanBounded(t, repoOf(r), opts)
+		if n := keysFound(got); n[other] != 1 || (opts.Refs == nil && n[key] != 1) {
+			t.Errorf("%+v: keys found %v; want the one in the crafted commit's tree once (and the first commit's in a full scan)", opts, n)
+		}
+		if len(c.Warnings) > 0 {
+			t.Errorf("%+v: warnings %v", opts, c.Warnings)
+		}
+	}
+}

@@ -285,6 +285,7 @@ func (g *CommitGraph) Commit(pos int, parents []int) (GraphCommit, error) {
 			}
 		}
 	}
+	c.Parents = firstOfEach(c.Parents) // as ParseCommit reads the commit
 	for _, p := range c.Parents {
 		if p >= g.count {
 			return c, fmt.Errorf("%w: parent position %d of %d commits", errBadGraph, p, g.count)

@@ -134,6 +134,52 @@ func TestCommitGraph(t *testing.T) {
 	}
 }
 
+// TestCommitGraphRepeatedParents: git writes a commit that names a parent
+// more than once into its commit-graph as it is, and Commit gives each
+// parent once, as ParseCommit does for the commit's object: a walk must
+// see the same parents from either.
+func TestCommitGraphRepeatedParents(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "", "--bare")
+	a := r.CommitTree("", nil, testgit.Epoch.Unix(), "a")
+	b := r.CommitTree("", []string{a}, testgit.Epoch.Unix()+60, "b")
+	tree := strings.TrimSpace(r.Git("show", "-s", "--format=%T", b))
+	body := "tree " + tree + "\n" + strings.Repeat("parent "+b+"\nparent "+a+"\n", 20) + "parent " + b + "\n" +
+		"author A <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n\nrepeated\n"
+	c := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", len(body)), strings.NewReader(body))
+	r.Git("branch", "main", c.String())
+	r.Git("commit-graph", "write", "--reachable")
+	if got := strings.Fields(r.Git("show", "-s", "--format=%P", c.String())); len(got) != 41 {
+		t.Fatalf("git reads %d parents; the test wants git to keep all 41", len(got))
+	}
+	g := OpenCommitGraph(filepath.Join(r.Dir, "objects"))
+	if g == nil {
+		t.Fatal("no commit-graph opened")
+	}
+	defer g.Close()
+	pos, ok := g.Find(c)
+	if !ok {
+		t.Fatal("the crafted commit is not in the graph")
+	}
+	gc, err := g.Commit(pos, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []string
+	for _, p := range gc.Parents {
+		h, _ := g.Hash(p)
+		ps = append(ps, h.String())
+	}
+	parsed, err := ParseCommit([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{b, a}
+	if !slices.Equal(ps, want) || len(parsed.Parents) != 2 || parsed.Parents[0].String() != b || parsed.Parents[1].String() != a {
+		t.Errorf("parents from the graph %v, from the object %v; want %v", ps, parsed.Parents, want)
+	}
+}
+
 // TestCommitGraphCrafted opens damaged commit-graphs: each is refused, or
 // opens and gives errors, never reads out of bounds.
 func TestCommitGraphCrafted(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -83,7 +84,8 @@ type CommitHead struct {
 
 // ParseCommit reads a commit's tree, parents and committer time the way
 // go-git's decoder does: the tree first, then the parents, each a full
-// hash; the author, then the committer, only in those places.
+// hash, each once (firstOfEach); the author, then the committer, only in
+// those places.
 func ParseCommit(data []byte) (CommitHead, error) {
 	return ParseCommitInto(data, nil)
 }
@@ -92,6 +94,41 @@ func ParseCommit(data []byte) (CommitHead, error) {
 // parents[:0]: a walk of many commits reuses one slice.
 func ParseCommitInto(data []byte, parents []plumbing.Hash) (CommitHead, error) {
 	return parseCommit(data, parents, true)
+}
+
+// firstOfEach drops every element of s that an earlier one equals,
+// keeping the order of the rest. A commit naming one parent many times
+// (git fsck does not object) is the commit with that parent once, for
+// every walk of a history; kept whole, 30 commits of 64 MiB headers that
+// repeat a few parents (compressed to 100 MB, as deltas of each other)
+// made 39 million edges and took 760 MB and 44 s of CPU to scan.
+func firstOfEach[T comparable](s []T) []T {
+	switch {
+	case len(s) < 2:
+		return s
+	case len(s) == 2: // a merge: the common case past one parent
+		if s[0] == s[1] {
+			return s[:1]
+		}
+		return s
+	case len(s) <= 16:
+		out := s[:1]
+		for _, v := range s[1:] {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	seen := make(map[T]struct{}, min(len(s), 1<<16))
+	out := s[:0]
+	for _, v := range s {
+		if _, dup := seen[v]; !dup {
+			seen[v] = struct{}{}
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // CommitTree reads a commit's tree as ParseCommit does, and fails where
@@ -150,6 +187,7 @@ func parseCommit(data []byte, parents []plumbing.Hash, full bool) (CommitHead, e
 	if !full {
 		return c, nil
 	}
+	c.Parents = firstOfEach(c.Parents)
 	if k == "author" && len(line) > 0 {
 		line = next()
 		k, v = header(line)
