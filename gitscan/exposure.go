@@ -174,6 +174,9 @@ func (x *exposer) loadGraph(ctx context.Context) {
 		tips = append(tips, h)
 	}
 	x.graph = loadRefGraph(ctx, g, x.a.sel, tips)
+	if c := x.graph.refused; c != nil {
+		g.refuseOctopus(x.a.r, c.hash, len(c.parents), x.graph.err)
+	}
 }
 
 // firstParent is the place of commit i's first parent in the graph, or

@@ -6,6 +6,7 @@ import (
 	"container/heap"
 	"context"
 	"encoding/binary"
+	"errors"
 	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -31,6 +32,10 @@ type refGraph struct {
 	pedges []int32
 	byHash []int32 // positions sorted by name, for find
 	loaded int     // commits the selection did not have, loaded
+	// refused is the first commit left out for countParents, and err
+	// why (refuseOctopus reports it).
+	refused *graphCommit
+	err     error
 }
 
 // hashTree is a loaded commit's name and root tree.
@@ -77,6 +82,8 @@ type graphNodes struct {
 	extra    []*graphCommit
 	extraAt  map[plumbing.Hash]int32 // loaded commit → its place in extra; -1: cannot be read
 	selected int                     // selected commits visited
+	refused  *graphCommit            // the first commit left out for countParents, and why
+	err      error
 }
 
 // loadRefGraph finds the commits tips reach, reusing the selection's.
@@ -105,6 +112,10 @@ func loadRefGraph(ctx context.Context, g *gitRepo, sel *selection, tips []plumbi
 			continue
 		}
 		c, err := g.loadCommit(h)
+		if errors.Is(err, errOctopusLinks) && n.refused == nil {
+			n.refused = c // the first: reported by the exposer
+			n.err = err
+		}
 		if err != nil {
 			n.extraAt[h] = -1 // missing: the scan has said so, or the ref is broken
 			continue

@@ -3,11 +3,13 @@ package gitscan
 import (
 	"bytes"
 	"container/heap"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/internal/gitobj"
+	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // Commit graphs beside the selection: the commits no ref reaches
@@ -27,12 +29,58 @@ type graphCommit struct {
 	reach   reachKind // what reaches it (reflog.go)
 }
 
+// maxOctopusLinks is how many parents past each commit's second (the
+// parents of octopus merges) a scan's walks read in all. Each walk keeps
+// every parent link it reads until it ends, 4 to 20 bytes each, and the
+// links of a history are not bounded by its size: a commit naming 100,000
+// commits is a delta of 100 bytes against another that names them too,
+// so a crafted pack of a few megabytes can name billions. Real histories
+// name a few thousand (the Linux kernel's largest merge has 66 parents).
+const maxOctopusLinks = 4 << 20
+
+// errOctopusLinks is the error of a walk that reached maxOctopusLinks.
+var errOctopusLinks = fmt.Errorf("the history's merges name more than %d parents past each one's second, as only a history crafted to exhaust memory does (list them with 'git rev-list --min-parents=3 --all')", maxOctopusLinks)
+
+// countParents counts the parents of a commit a walk has read against
+// maxOctopusLinks: an error once the scan's walks have read more.
+func (g *gitRepo) countParents(n int) error {
+	if n <= 2 {
+		return nil
+	}
+	limit := int64(maxOctopusLinks)
+	if g.tune.octopusLinks != 0 {
+		limit = g.tune.octopusLinks
+	}
+	if g.octopusLinks.Add(int64(n-2)) > limit {
+		return errOctopusLinks
+	}
+	return nil
+}
+
+// refuseOctopus reports commit h, of n parents, left out of a walk by
+// countParents: the first such commit of a scan, counted as an error,
+// for all of them (a crafted history may hold thousands).
+func (g *gitRepo) refuseOctopus(r *scanner.Run, h plumbing.Hash, n int, err error) {
+	if g.octopusRefused.Add(1) == 1 {
+		r.Fail("", "commit %s names %d parents, and %v: it, any merge of more than two parents met after it, and the history only they reach were not scanned", h, n, err)
+	}
+}
+
 // loadCommit reads what a graph needs of a commit: its tree, parents and
 // committer time, from the commit-graph file when the repository has one
 // that holds it (as the selection's walk does: revwalk.go), else from the
 // commit. Commits are read through a cache of their own, which keeps the
 // trees out of theirs.
 func (g *gitRepo) loadCommit(h plumbing.Hash) (*graphCommit, error) {
+	c, err := g.readGraphCommit(h)
+	if err != nil {
+		return nil, err
+	}
+	return c, g.countParents(len(c.parents))
+}
+
+// readGraphCommit is loadCommit without the count of its parents.
+func (g *gitRepo) readGraphCommit(h plumbing.Hash) (*graphCommit, error) {
 	if c, ok := g.graphCommit(h); ok {
 		return c, nil
 	}

@@ -52,6 +52,10 @@ type gitRepo struct {
 	// planned: the revision walk of everything makes room for them all
 	// at once (newRevWalk).
 	packedCommits atomic.Int64
+	// octopusLinks counts the parents past each commit's second that the
+	// scan's walks have read (countParents).
+	octopusLinks   atomic.Int64
+	octopusRefused atomic.Int64 // commits left out for it (refuseOctopus)
 
 	refsMu   sync.Mutex
 	refList  []*plumbing.Reference // the refs, once read (refs.go)
@@ -68,6 +72,8 @@ type tuning struct {
 	// exposeAfter has exposure compare the trees after the walk, never in
 	// step with it: the reference exposure_early.go is checked against.
 	exposeAfter bool
+	// octopusLinks replaces maxOctopusLinks when not 0: a test's budget.
+	octopusLinks int64
 	// seen, when not nil, notes what the scan did, for the tests.
 	seen *tuneSeen
 }

@@ -222,6 +222,11 @@ func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbi
 			continue
 		}
 		c, err := g.loadCommit(h)
+		if errors.Is(err, errOctopusLinks) {
+			broken[h] = true
+			g.refuseOctopus(r, h, len(c.parents), err)
+			continue
+		}
 		if err != nil {
 			broken[h] = true
 			r.Fail("", "commit %s is missing or corrupt (%v): it and the history behind it were not scanned; run 'git fsck' to check the repository", h, err)

@@ -145,6 +145,14 @@ func (w *revWalk) load(i int32) bool {
 		}
 	}
 	w.phash = parents
+	if err := w.g.countParents(len(parents)); err != nil {
+		// Left out as a commit that cannot be read is: a range selects
+		// one commit too many (an excluded commit's parents are not
+		// marked), never one too few.
+		n.flags |= nodeBroken
+		w.g.refuseOctopus(w.r, h, len(parents), err)
+		return false
+	}
 	n.flags |= nodeLoaded
 	if w.shallow[h] {
 		n.flags |= nodeShallow
