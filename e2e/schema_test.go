@@ -42,15 +42,11 @@ func encodingShapes(t *testing.T) (string, []string) {
 // and checks the JSON report the binary writes against the published schema
 // (schemas/report.schema.json), which scripts and outside checks validate
 // reports with: its encoding pattern once left out hex, so a report with a
-// hex finding broke it.
+// hex finding broke it. The SARIF and GitLab reports of the same scan are
+// checked against their official schemas too (validReport).
 func TestReportMatchesSchema(t *testing.T) {
 	dir, encodings := encodingShapes(t)
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	sch, err := c.Compile("schemas/report.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sch := officialSchema(t, "schemas/report.schema.json")
 	out := validReport(t, sch, "dir", dir)
 	var rep struct {
 		Findings []struct {
@@ -73,10 +69,33 @@ func TestReportMatchesSchema(t *testing.T) {
 }
 
 // validReport runs loftyscan with args and --format json, expects exit 1
-// (keys found), and checks the report against sch.
+// (keys found), and checks the report against sch; then its SARIF and
+// GitLab reports of the same scan against their official schemas.
 func validReport(t *testing.T, sch *jsonschema.Schema, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(loftyscan, append(args, "--format", "json")...)
+	out := reportIn(t, sch, "json", args)
+	reportIn(t, officialSchema(t, "reporters/testdata/sarif-schema-2.1.0.json"), "sarif", args)
+	reportIn(t, officialSchema(t, "reporters/testdata/gitlab-secret-detection-report-format-15.2.1.json"), "gitlab", args)
+	return out
+}
+
+// officialSchema compiles the schema at path (from the module's top).
+func officialSchema(t *testing.T, path string) *jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	sch, err := c.Compile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
+}
+
+// reportIn runs loftyscan with args and --format format, expects exit 1,
+// and checks the report against sch.
+func reportIn(t *testing.T, sch *jsonschema.Schema, format string, args []string) []byte {
+	t.Helper()
+	cmd := exec.Command(loftyscan, append(slices.Clone(args), "--format", format)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -88,7 +107,7 @@ func validReport(t *testing.T, sch *jsonschema.Schema, args ...string) []byte {
 		t.Fatal(err)
 	}
 	if err := sch.Validate(doc); err != nil {
-		t.Errorf("%v: the report breaks the schema: %v\n%s", args, err, out)
+		t.Errorf("%v: the %s report breaks its schema: %v\n%s", args, format, err, out)
 	}
 	return out
 }
@@ -98,12 +117,7 @@ func validReport(t *testing.T, sch *jsonschema.Schema, args ...string) []byte {
 // an annotated tag's message, a commit no ref reaches), against the
 // published schema, in a full scan and a range.
 func TestGitReportMatchesSchema(t *testing.T) {
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	sch, err := c.Compile("schemas/report.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sch := officialSchema(t, "schemas/report.schema.json")
 	dir := t.TempDir()
 	git := func(args ...string) string {
 		t.Helper()
