@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -35,7 +36,12 @@ func encodingShapes(t *testing.T) (string, []string) {
 		le = append(le, byte(c), byte(c>>8))
 	}
 	write("utf16.txt", le)
-	return dir, []string{"", "base64", "hex", "base64/hex", "utf-16le"}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("LOFTY_API_KEY=" + gitKey("gzip") + "\n"))
+	zw.Close()
+	write("userdata.tf", []byte("user_data_base64 = \""+b64(b64(string(gz.Bytes())))+"\"\n"))
+	return dir, []string{"", "base64", "hex", "base64/hex", "utf-16le", "base64/base64/gzip"}
 }
 
 // TestReportMatchesSchema scans a key in every encoding a finding can name
@@ -157,7 +163,7 @@ func TestGitReportMatchesSchema(t *testing.T) {
 		}
 		slices.Sort(places)
 		places = slices.Compact(places)
-		n, want := 8, []string{"commit-message", "file", "tag-message"} // 5 files, 2 messages (1 unreachable), 1 tag
+		n, want := 9, []string{"commit-message", "file", "tag-message"} // 6 files, 2 messages (1 unreachable), 1 tag
 		if len(args) > 2 {
 			n, want = 1, []string{"commit-message"} // the range holds one commit
 		}

@@ -60,6 +60,7 @@ type finder struct {
 	// windowsOnly turns quickLine and the reuse of payloads off, so that
 	// every run is decoded in windows: the tests' oracle for both.
 	windowsOnly bool
+	gz          gzipState // gzip streams in base64 (decode_gzip.go)
 }
 
 // window returns an empty window, reused when one is free.
@@ -85,6 +86,9 @@ func (f *finder) release(w *window) {
 // rules.Searcher finds every place to decode; each decoded text is searched
 // again for the layers inside.
 func (f *finder) find(buf []byte, outerCtx bool, depth int, emit func(hit)) {
+	if depth == 0 {
+		f.gz.left = gzipPerByte*int64(len(buf)) + gzipBase
+	}
 	f.findIn(buf, func() bool { return outerCtx }, depth, emit)
 }
 
@@ -225,6 +229,12 @@ func (d *decodeState) decodeRun(pos int) {
 		c := &base64Codec
 		if isHexRun(buf, start) {
 			c = &hexCodec
+		} else if gzipPrefix(buf[start:]) {
+			if end := c.segmentEnd(buf, start); d.decodeGzip(start, end) {
+				d.runDone = max(d.runDone, end)
+				start = end
+				continue
+			}
 		}
 		end, done := d.quickLine(start, c)
 		if !done {

@@ -73,7 +73,7 @@ func plantAt(data []byte, offset uint, sep, text string) ([]byte, int) {
 }
 
 // encodings are the labels a finding's encoding is made of.
-var encodings = []string{"base64", "hex", "utf-16le", "utf-16be"}
+var encodings = []string{"base64", "hex", "gzip", "utf-16le", "utf-16be"}
 
 // checkEncoding checks that enc is "" or at most maxDecodeDepth known
 // labels joined by "/".
@@ -83,8 +83,10 @@ func checkEncoding(t *testing.T, enc string) {
 		return
 	}
 	parts := strings.Split(enc, "/")
-	if len(parts) > maxDecodeDepth {
-		t.Fatalf("encoding %q is deeper than %d", enc, maxDecodeDepth)
+	// gzip is no layer of text: base64 of gzip of base64 of base64 is
+	// three.
+	if n := len(parts) - strings.Count(enc, "gzip"); n > maxDecodeDepth || parts[0] == "gzip" {
+		t.Fatalf("encoding %q is deeper than %d, or starts with gzip", enc, maxDecodeDepth)
 	}
 	for _, p := range parts {
 		if !slices.Contains(encodings, p) {
@@ -403,6 +405,10 @@ func FuzzScan(f *testing.F) {
 	for _, s := range scanSeeds(f) {
 		f.Add([]byte(s.data), s.offset)
 	}
+	// gzip in base64, and in base64 of base64, with a key in base64 in it.
+	gz := gzipBytes(f, "", []byte("a: "+base64.StdEncoding.EncodeToString([]byte("LOFTY_API_KEY="+keyActive))+"\n"))
+	f.Add([]byte("x: "+base64.StdEncoding.EncodeToString(gz)+"\n"), uint(0))
+	f.Add([]byte("y: "+base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString(gz)))+"\n"), uint(3))
 	withArchives, plain := fuzzScanner(true), fuzzScanner(false)
 	f.Fuzz(func(t *testing.T, data []byte, offset uint) {
 		whole := scanFuzz(t, withArchives, data, false)

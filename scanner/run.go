@@ -155,7 +155,7 @@ type Worker struct {
 
 // NewWorker returns a Worker for one goroutine.
 func (r *Run) NewWorker() *Worker {
-	st := newStreamer(finder{cfg: r.opts.Rules})
+	st := newStreamer(finder{cfg: r.opts.Rules, gz: gzipState{on: r.opts.Limits.ArchiveDepth > 0}})
 	st.progress = r.progress
 	st.windows.gate = r.windows
 	st.whole, st.entryCap = r.whole, r.opts.Limits.EntryBytes
@@ -191,12 +191,22 @@ func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error 
 func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size int64, path string) (err error) {
 	defer w.r.progress.Done.Add(1)
 	w.st.places.reset()
+	w.st.find.gz.cut = 0
 	w.st.windows.reset()
 	w.r.Safely(path, func() {
 		err = w.r.scanEntry(ctx, w.st, rd, ra, size, path, 0, newBudget(w.r.opts.Limits.TotalBytes))
 	})
 	w.warnDropped(path)
+	w.warnGzipCut(path)
 	return err
+}
+
+// warnGzipCut says how many gzip streams in base64 in the file at path
+// were searched in part (decode_gzip.go).
+func (w *Worker) warnGzipCut(path string) {
+	if n := w.st.find.gz.cut; n > 0 {
+		w.r.Warn(path, "%d gzip streams written in base64 were searched only in part: damaged, cut by the file's %d MiB stretches, or inflating to more than %d times their text (or %d MiB); decode them by hand (base64 -d | gunzip) and scan the result", n, chunkSize>>20, gzipPerByte, gzipRunMax>>20)
+	}
 }
 
 // warnDropped says how many findings of the file at path were not
@@ -223,10 +233,12 @@ func (w *Worker) scanHeld(data []byte, path string) {
 	r := w.r
 	defer r.progress.Done.Add(1)
 	w.st.places.reset()
+	w.st.find.gz.cut = 0
 	r.Safely(path, func() {
 		r.noteUnopened(path, data[:min(len(data), sniffLen)])
 		r.progress.Files.Add(1)
 		r.addBytes(w.st, w.st.scanHeld(data, path, r.emit))
 	})
 	w.warnDropped(path)
+	w.warnGzipCut(path)
 }

@@ -1,0 +1,148 @@
+package scanner
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Gzip inside base64. Tools that embed a file in text compress it first: a
+// Helm release Secret is base64 (Kubernetes's) of base64 of gzip of the
+// release, values and all; Terraform's base64gzip, cloud-init user data
+// and CI variables are base64 of gzip. Compressed, a key has no form to
+// find it by. A gzip stream starts with 1f 8b 08, which base64 writes as
+// "H4sI" at the start of a run, and base64 of that as "SDRzS": such a run
+// is decoded whole (one or two layers of base64), inflated within a
+// budget, and the text searched as any other, a stretch at a time. A key
+// found there is reported where the run starts, its encodings
+// "base64/gzip" (or "base64/base64/gzip") before its own.
+//
+// The budget keeps the work linear in the input whatever the streams
+// claim: what one search of a buffer inflates, in all its runs, is at most
+// gzipPerByte times the buffer plus gzipBase (a Helm release's JSON is
+// about 6 times its double base64; deflate can claim 1,032 times). Past
+// it, or past a stream's gzipRunMax, a stream is searched in part, and the
+// file gets a warning. Memory is one stretch per worker.
+const (
+	gzipPerByte = 64
+	gzipBase    = 1 << 20
+	gzipRunMax  = 64 << 20
+	gzipStretch = 1 << 20 // searched at a time, with the overlap that follows it
+)
+
+// gzipState is a finder's: its budget and buffers.
+type gzipState struct {
+	on   bool  // archives are opened (Limits.ArchiveDepth > 0)
+	left int64 // inflated bytes the buffer being searched may still cost
+	// cut counts the streams of the file being scanned searched in part
+	// (over the budget, or damaged: truncated by a chunk's end, say).
+	cut int
+	// The buffers of each depth: a stream's text may hold another.
+	bufs [maxDecodeDepth]gzipBufs
+}
+
+// gzipBufs are the buffers one stream is decoded in.
+type gzipBufs struct {
+	text    []byte // the base64 characters of a run, line breaks left out
+	decoded []byte // the stream
+	out     []byte // a stretch of inflated text
+}
+
+// gzipPrefix reports whether the base64 text at s starts a gzip stream:
+// "H4sI", or base64 of it.
+func gzipPrefix(s []byte) bool {
+	return bytes.HasPrefix(s, []byte("H4sI")) || bytes.HasPrefix(s, []byte("SDRzS"))
+}
+
+// decodeGzip searches the gzip stream that the base64 text buf[start:end]
+// (a segment: see segmentEnd) holds, and reports whether it held one:
+// then the run needs no other decoding, its bytes being compressed.
+func (d *decodeState) decodeGzip(start, end int) bool {
+	f := d.f
+	depth, layers := d.depth+1, "base64/gzip"
+	if !f.gz.on || depth >= maxDecodeDepth {
+		return false
+	}
+	b := &f.gz.bufs[d.depth]
+	b.decoded = decodeText(d.buf[start:end], &b.text, b.decoded[:0])
+	if bytes.HasPrefix(b.decoded, []byte("H4sI")) && depth+1 < maxDecodeDepth {
+		inner := decodeText(b.decoded, &b.text, nil)
+		b.decoded = append(b.decoded[:0], inner...)
+		depth, layers = depth+1, "base64/base64/gzip"
+	}
+	if len(b.decoded) < 18 || b.decoded[0] != 0x1f || b.decoded[1] != 0x8b || b.decoded[2] != 8 {
+		return false
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b.decoded))
+	if err != nil {
+		f.gz.cut++
+		return true
+	}
+	outer := f.lineContext(d.outer, d.buf, start, end)
+	emit := func(in hit) {
+		in.pos = start
+		in.encoding = joinEncoding(layers, in.encoding)
+		d.emit(in)
+	}
+	if !f.searchInflated(zr, b, outer, depth, emit) {
+		f.gz.cut++
+	}
+	return true
+}
+
+// searchInflated searches what zr inflates, a stretch at a time with the
+// overlap that follows it, within the budget; it reports whether it read
+// the stream to its end.
+func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, depth int, emit func(hit)) bool {
+	if cap(b.out) < gzipStretch+overlap {
+		b.out = make([]byte, gzipStretch+overlap)
+	}
+	buf := b.out[:gzipStretch+overlap]
+	left := min(f.gz.left, gzipRunMax)
+	n, total := 0, int64(0)
+	for {
+		m, err := readFull(zr, buf[n:n+int(min(int64(len(buf)-n), left-total))])
+		n += m
+		total += int64(m)
+		f.findIn(buf[:n], outer, depth, emit)
+		switch {
+		case errors.Is(err, io.EOF):
+			f.gz.left -= total
+			return true
+		case err != nil: // damaged
+			f.gz.left -= total
+			return false
+		case total >= left:
+			f.gz.left -= total
+			return probeEOF(zr)
+		}
+		// Keep the overlap, searched again with what follows it: a key
+		// cut by the stretch's end is whole there.
+		copy(buf, buf[n-overlap:n])
+		n = overlap
+	}
+}
+
+// probeEOF reports whether zr has nothing more to give.
+func probeEOF(zr io.Reader) bool {
+	var b [1]byte
+	m, err := zr.Read(b[:])
+	return m == 0 && errors.Is(err, io.EOF)
+}
+
+// decodeText decodes base64 text, either alphabet, line breaks left out
+// (a run wrapped at 76 columns is one text), appended to dst; text is the
+// scratch the characters are gathered in.
+func decodeText(s []byte, text *[]byte, dst []byte) []byte {
+	t := (*text)[:0]
+	for _, c := range s {
+		if c != '\n' && c != '\r' {
+			t = append(t, c)
+		}
+	}
+	*text = t
+	dst, _ = decodeLine(&base64Codec, t, dst)
+	return dst
+}

@@ -1,0 +1,137 @@
+package scanner
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// b64 is standard base64 with padding.
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// helmRelease is a Helm 3 release Secret (kubectl get secret -o yaml) whose
+// values hold key, after a chart of templates big enough that its double
+// base64 is several of a window's lengths.
+func helmRelease(t *testing.T, key string) string {
+	rng := rand.New(rand.NewPCG(3, 4))
+	tpl := make([]byte, 120<<10)
+	for i := range tpl {
+		tpl[i] = "abcdefghijklmnopqrstuvwxyz {}\n"[rng.IntN(30)]
+	}
+	release, err := json.Marshal(map[string]any{
+		"name":   "crm-sync",
+		"chart":  map[string]any{"metadata": map[string]string{"name": "crm-sync"}, "templates": []any{map[string]string{"name": "templates/deploy.yaml", "data": b64(tpl)}}},
+		"config": map[string]any{"lofty": map[string]string{"apiKey": key}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := b64(gzipBytes(t, "", release)) // Helm's encoding
+	return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sh.helm.release.v1.crm-sync.v1\ntype: helm.sh/release.v1\ndata:\n  release: " +
+		b64([]byte(inner)) + "\n" // Kubernetes's
+}
+
+// TestGzipInBase64: a key in a gzip stream written in base64 (one layer or
+// two, either alphabet, on one line or wrapped) is found where the run
+// starts, its encodings "base64/gzip" before its own; with archives off
+// (Limits.ArchiveDepth 0) it is not decoded.
+func TestGzipInBase64(t *testing.T) {
+	t.Parallel()
+	k, k2 := keyActive, keyForever
+	env := []byte("# prod\nLOFTY_API_KEY=" + k + "\n")
+	gz := gzipBytes(t, "", env)
+	twoMembers := append(gzipBytes(t, "", []byte("nothing here\n")), gzipBytes(t, "", env)...)
+	type want = wantFinding
+	cases := []struct {
+		name    string
+		content string
+		want    []wantFinding
+	}{
+		{"one line", "USER_DATA=" + b64(gz) + "\n", []want{{Line: 1, Column: 11, Encoding: "base64/gzip", Token: k}}},
+		{"wrapped at 76 columns", "data: |\n" + wrapLines(b64(gz), 76, "\n") + "\nnext: 1\n", []want{{Line: 2, Column: 1, Encoding: "base64/gzip", Token: k}}},
+		{"URL alphabet, no padding", "x=" + base64.RawURLEncoding.EncodeToString(gz) + "\n", []want{{Line: 1, Column: 3, Encoding: "base64/gzip", Token: k}}},
+		{"two members", "blob: " + b64(twoMembers) + "\n", []want{{Line: 1, Column: 7, Encoding: "base64/gzip", Token: k}}},
+		{"base64 inside the stream", "blob: " + b64(gzipBytes(t, "", []byte("secret: "+b64([]byte("LOFTY_API_KEY="+k))+"\n"))) + "\n",
+			[]want{{Line: 1, Column: 7, Encoding: "base64/gzip/base64", Token: k}}},
+		{"two streams", "a: " + b64(gz) + "\nb: " + b64(gzipBytes(t, "", []byte("token="+k2))) + "\n",
+			[]want{{Line: 1, Column: 4, Encoding: "base64/gzip", Token: k}, {Line: 2, Column: 4, Encoding: "base64/gzip", Token: k2}}},
+		{"Helm release Secret", helmRelease(t, k), []want{{Line: 7, Column: 12, Encoding: "base64/base64/gzip", Token: k}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			writeFixture(t, dir, "f.txt", []byte(tc.content))
+			for i := range tc.want {
+				tc.want[i].Path = "f.txt"
+			}
+			c, _ := scanPaths(t, testOptions(), dir)
+			checkFound(t, c.Findings, tc.want...)
+			checkWarnings(t, c.Warnings)
+			// Read as a stream too (standard input), and in a file past
+			// the size that is held whole.
+			c, _ = scanData(t, testOptions(), []byte(tc.content+strings.Repeat("padding line\n", 200_000)))
+			for i := range tc.want {
+				tc.want[i].Path = "in"
+			}
+			checkFound(t, c.Findings, tc.want...)
+			checkWarnings(t, c.Warnings)
+
+			off := testOptions()
+			off.Limits.ArchiveDepth = 0
+			if c, _ := scanData(t, off, []byte(tc.content)); len(c.Findings) != 0 {
+				t.Errorf("with archives off: %d findings, want none", len(c.Findings))
+			}
+		})
+	}
+}
+
+// TestGzipInBase64Budget: a gzip stream in base64 that inflates past the
+// budget (gzipPerByte times the text, plus gzipBase) is searched up to it,
+// with a warning; a damaged one up to the damage, with a warning; the
+// file's other keys are found all the same, and the work stays within the
+// budget.
+func TestGzipInBase64Budget(t *testing.T) {
+	t.Parallel()
+	k, late, after := keyActive, keyForever, keyExpired
+	var bomb bytes.Buffer
+	bomb.WriteString("LOFTY_API_KEY=" + k + "\n")
+	bomb.Write(make([]byte, 200<<20))
+	bomb.WriteString("\nLOFTY_API_KEY=" + late + "\n")
+	bombGz := gzipBytes(t, "", bomb.Bytes())
+	content := "bomb: " + b64(bombGz) + "\nLOFTY_API_KEY=" + after + "\n"
+	c := &Collector{}
+	s := New(testOptions())
+	st, err := s.ScanReader(t.Context(), "in", strings.NewReader(content), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFound(t, c.Findings,
+		wantFinding{Path: "in", Line: 1, Column: 7, Encoding: "base64/gzip", Token: k},
+		wantFinding{Path: "in", Line: 2, Column: 15, Token: after})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip streams written in base64 were searched only in part"})
+	if st.Bytes != int64(len(content)) {
+		t.Errorf("scanned %d bytes of %d", st.Bytes, len(content))
+	}
+
+	// Work: what the finder searched, against the budget of a file this
+	// size (one chunk: the whole of it).
+	f := finder{cfg: testOptions().Rules, gz: gzipState{on: true}}
+	var hits int
+	f.find([]byte(content), false, 0, func(hit) { hits++ })
+	if budget := int64(gzipPerByte*len(content) + gzipBase); f.searched > len64(content)+budget*11/10 {
+		t.Errorf("searched %d bytes for %d of input; the budget is %d", f.searched, len(content), budget)
+	}
+
+	// Damaged: the stream cut in half. The key near its start is found.
+	gz := gzipBytes(t, "", []byte("LOFTY_API_KEY="+k+"\n"+strings.Repeat("filler text that compresses poorly? no, but it is long\n", 2000)))
+	cut := "half: " + b64(gz[:len(gz)/2]) + "\n"
+	c, _ = scanData(t, testOptions(), []byte(cut))
+	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 1, Column: 7, Encoding: "base64/gzip", Token: k})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "searched only in part"})
+}
+
+func len64(s string) int64 { return int64(len(s)) }
