@@ -275,6 +275,7 @@ func (d *decodeState) payloadRun(p *rules.Payload) {
 // encoded text: its line, and the lines after it that continue it.
 func (c *codec) segmentEnd(buf []byte, start int) int {
 	i, prevLen := start, -1
+	indent := lineIndent(buf, start)
 	for {
 		lineStart := i
 		for i < len(buf) && c.val[buf[i]] != 0xff {
@@ -285,14 +286,15 @@ func (c *codec) segmentEnd(buf []byte, start int) int {
 		if next < len(buf) && buf[next] == '\r' {
 			next++
 		}
-		if next >= len(buf) || buf[next] != '\n' || next+1 >= len(buf) || c.val[buf[next+1]] == 0xff {
+		if next >= len(buf) || buf[next] != '\n' {
 			return i
 		}
-		if !c.continues(buf, next+1, lineLen, prevLen) {
+		next = c.lineAfter(buf, next+1, indent, len(buf))
+		if next < 0 || !c.continues(buf, next, lineLen, prevLen) {
 			return i
 		}
 		prevLen = lineLen
-		i = next + 1
+		i = next
 	}
 }
 

@@ -132,13 +132,13 @@ func probeEOF(zr io.Reader) bool {
 	return m == 0 && errors.Is(err, io.EOF)
 }
 
-// decodeText decodes base64 text, either alphabet, line breaks left out
-// (a run wrapped at 76 columns is one text), appended to dst; text is the
-// scratch the characters are gathered in.
+// decodeText decodes base64 text, either alphabet, line breaks and
+// indentation left out (a run wrapped at 76 columns is one text), appended
+// to dst; text is the scratch the characters are gathered in.
 func decodeText(s []byte, text *[]byte, dst []byte) []byte {
 	t := (*text)[:0]
 	for _, c := range s {
-		if c != '\n' && c != '\r' {
+		if c != '\n' && c != '\r' && !isBlank(c) { // a segment holds blanks only as indentation
 			t = append(t, c)
 		}
 	}

@@ -135,3 +135,70 @@ func TestGzipInBase64Budget(t *testing.T) {
 }
 
 func len64(s string) int64 { return int64(len(s)) }
+
+// indentBlock wraps s at width and indents every line by indent, each line
+// ended by eol.
+func indentBlock(s string, width int, indent, eol string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		n := min(width, len(s))
+		b.WriteString(indent + s[:n] + eol)
+		s = s[n:]
+	}
+	return b.String()
+}
+
+// TestIndentedBase64: base64 wrapped on lines that share an indentation (a
+// YAML block scalar, a list) is one text, as wrapped lines without
+// indentation are: a key anywhere in it is found where its encoded text
+// starts. A line indented otherwise, or text before the first line's
+// base64, ends it; so does a line break into less indentation.
+func TestIndentedBase64(t *testing.T) {
+	t.Parallel()
+	k := keyActive
+	text := "# synced from the vault\nLOFTY_API_KEY=" + k + "\nREGION=us\n"
+	enc := b64([]byte(text))
+	// The key's encoded text starts e characters into enc.
+	e := b64Column(0, strings.Index(text, k))
+	at := func(firstLine, indent, width int) wantFinding {
+		return wantFinding{Path: "in", Line: firstLine + e/width, Column: indent + 1 + e%width, Encoding: "base64", Token: k}
+	}
+	gz := b64(gzipBytes(t, "", []byte(text)))
+	cases := []struct {
+		name    string
+		content string
+		want    []wantFinding
+	}{
+		{"YAML block, 4 spaces, 76 columns", "data:\n  app.env: |\n" + indentBlock(enc, 76, "    ", "\n") + "  other: 1\n", []wantFinding{at(3, 4, 76)}},
+		{"tabs, 64 columns, CRLF", "env: |\r\n" + indentBlock(enc, 64, "\t\t", "\r\n"), []wantFinding{at(2, 2, 64)}},
+		{"followed by a line indented less that looks like base64", "v: |\n" + indentBlock(enc, 76, "      ", "\n") + "  abcdefghABCDEFGH0123456789abcdefghABCDEFGH0123456789abcdefgh\n", []wantFinding{at(2, 6, 76)}},
+		{"followed by a line indented more", "v: |\n" + indentBlock(enc, 76, "  ", "\n") + "      abcdefghABCDEFGH0123456789abcdefghABCDEFGH0123456789abcdefgh\n", []wantFinding{at(2, 2, 76)}},
+		{"the key ends the block, a line indented less follows", func() string {
+			tail := "LOFTY_API_KEY=" + k
+			for len(tail)%3 != 0 {
+				tail = " " + tail
+			}
+			return "v: |\n" + indentBlock(b64([]byte(tail)), 76, "    ", "\n") + "  QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ego\n"
+		}(), []wantFinding{{Path: "in", Line: 2, Column: 5 + b64Column(0, len("LOFTY_API_KEY=")+(3-len("LOFTY_API_KEY="+k)%3)%3), Encoding: "base64", Token: k}}},
+		{"gzip in an indented block", "data:\n  release: |\n" + indentBlock(gz, 76, "    ", "\n"), []wantFinding{{Path: "in", Line: 3, Column: 5, Encoding: "base64/gzip", Token: k}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := scanData(t, testOptions(), []byte(tc.content))
+			checkFound(t, c.Findings, tc.want...)
+			checkWarnings(t, c.Warnings)
+			// The windows alone (no quick decoding of lines) find the same.
+			f := finder{cfg: testOptions().Rules, windowsOnly: true, gz: gzipState{on: true}}
+			var n int
+			f.find([]byte(tc.content), false, 0, func(h hit) {
+				if h.match.Token == k {
+					n++
+				}
+			})
+			if n == 0 {
+				t.Error("the windows alone do not find the key")
+			}
+		})
+	}
+}

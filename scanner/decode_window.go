@@ -116,6 +116,72 @@ func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
 	return j == len(buf) || buf[j] == '\n' || buf[j] == '\r'
 }
 
+// Indented text. Base64 pasted into a YAML block scalar (`data: |`) or a
+// list is wrapped on lines that share an indentation: a line break and the
+// blanks that indent the next line as far as the text's line are joined as
+// a bare line break is. A line indented otherwise ends the text, as does
+// one indented past maxIndent or a line before it longer than maxJoinLine.
+const (
+	maxIndent   = 64
+	maxJoinLine = 4096
+)
+
+// isBlank reports whether c indents a line: a space or a tab.
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// lineIndent returns how many blanks come before buf[i] on its line when
+// only blanks do (up to maxIndent), or 0: text before it on its line, as
+// in "key: <base64>", whose continuation lines are not indented.
+func lineIndent(buf []byte, i int) int {
+	k := i
+	for k > 0 && i-k <= maxIndent && isBlank(buf[k-1]) {
+		k--
+	}
+	if i-k <= maxIndent && (k == 0 || buf[k-1] == '\n') {
+		return i - k
+	}
+	return 0
+}
+
+// lineAfter returns where the text that continues a line of c's text
+// indented by indent starts, given next, the start of the line after its
+// line break: past indent blanks, when the line is indented by exactly
+// that many and c's text follows them before end; else -1.
+func (c *codec) lineAfter(buf []byte, next, indent, end int) int {
+	n := 0
+	for next+n < len(buf) && n <= indent && isBlank(buf[next+n]) {
+		n++
+	}
+	if n != indent || next+n >= end || c.val[buf[next+n]] == 0xff {
+		return -1
+	}
+	return next + n
+}
+
+// lineBefore is lineAfter backwards, for an indented line: given lo, the
+// first character of a line of c's text indented by blanks, it returns
+// the end of the line before (past its last character) when that line is
+// c's text indented alike up to its line break; else -1.
+func (c *codec) lineBefore(buf []byte, lo int) int {
+	indent := lineIndent(buf, lo)
+	k := lo - indent // the line's start
+	if indent == 0 || k < 2 || buf[k-1] != '\n' {
+		return -1
+	}
+	e := k - 1
+	if buf[e-1] == '\r' {
+		e--
+	}
+	p := e
+	for p > 0 && e-p <= maxJoinLine && c.val[buf[p-1]] != 0xff {
+		p--
+	}
+	if p == e || e-p > maxJoinLine || lineIndent(buf, p) != indent {
+		return -1
+	}
+	return e
+}
+
 // decodeWindow decodes the run of c's text around the character at buf[h:],
 // aligned so that h is phase characters into its unit. Single line breaks
 // between lines that continue the text are joined. It returns nil when the
@@ -143,8 +209,15 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 			lo -= 2
 			continue
 		}
+		if isBlank(ch) {
+			if e := c.lineBefore(buf, lo); e >= 0 {
+				lo = e
+				continue
+			}
+		}
 		break
 	}
+	indent := lineIndent(buf, lo)
 	w := f.window()
 	w.codec = c
 	// Size the offsets for the run's first line, which is all of it
@@ -173,7 +246,7 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 		} else if ch != '\n' {
 			break
 		}
-		if next >= end || c.val[buf[next]] == 0xff {
+		if next = c.lineAfter(buf, next, indent, end); next < 0 {
 			break
 		}
 		lineLen := len(w.off) - lineStart

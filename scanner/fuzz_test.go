@@ -99,13 +99,24 @@ func checkEncoding(t *testing.T, enc string) {
 func isB64(c byte) bool { return b64val[c] != 0xff }
 
 // refBase64At decodes the base64 text at buf[pos:] as the decoder reads it
-// (single line breaks joined), at most n characters, pos starting a quantum.
+// (single line breaks joined, with the blanks that indent the next line),
+// at most n characters, pos starting a quantum.
 func refBase64At(buf []byte, pos, n int) []byte {
 	var out []byte
 	var acc uint32
 	var bits uint
 	for i := pos; i < len(buf) && n > 0; i++ {
 		c := buf[i]
+		if c == '\n' {
+			j := i + 1
+			for j < len(buf) && isBlank(buf[j]) {
+				j++
+			}
+			if j > i+1 && j < len(buf) && isB64(buf[j]) {
+				i = j - 1
+				continue
+			}
+		}
 		switch {
 		case isB64(c):
 			acc = acc<<6 | uint32(b64val[c])

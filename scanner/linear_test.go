@@ -146,6 +146,14 @@ var linearInputs = []linearInput{
 	{"base64-utf16", repeated("ZQB5AEoA"), 0},
 	// UTF-16LE "eyJ" repeated: one UTF-16 run as long as the input.
 	{"utf16", repeated("e\x00y\x00J\x00"), 0},
+	// Base64 of "eyJ" on indented lines, one indented block as long as
+	// the input (every line joined to the one before), and short lines
+	// indented alike whose hits each walk back over the lines before.
+	{"base64-indented", repeated("    " + strings.Repeat("ZXlK", 19) + "\n"), 0},
+	{"base64-indented-short", repeated("\t\tZXlKZXlK\n"), 0},
+	// gzip in base64 that is not gzip: each run decoded whole, then let
+	// go to the windows.
+	{"base64-not-gzip", repeated("H4sI" + strings.Repeat("ZXlK", 30) + "\n"), 0},
 	// A long run of base64 of random bytes.
 	{"base64-random", func(n int) io.Reader {
 		return &randomBase64Reader{rng: rand.New(rand.NewPCG(1, 2)), n: n}
