@@ -158,6 +158,19 @@ func (c *codec) lineAfter(buf []byte, next, indent, end int) int {
 	return next + n
 }
 
+// textIndent returns the indentation of the text of c that ends at
+// buf[e] (lineIndent of its first character), 0 past maxJoinLine.
+func (c *codec) textIndent(buf []byte, e int) int {
+	p := e
+	for p > 0 && e-p <= maxJoinLine && c.val[buf[p-1]] != 0xff {
+		p--
+	}
+	if e-p > maxJoinLine {
+		return 0
+	}
+	return lineIndent(buf, p)
+}
+
 // lineBefore is lineAfter backwards, for an indented line: given lo, the
 // first character of a line of c's text indented by blanks, it returns
 // the end of the line before (past its last character) when that line is
@@ -172,11 +185,7 @@ func (c *codec) lineBefore(buf []byte, lo int) int {
 	if buf[e-1] == '\r' {
 		e--
 	}
-	p := e
-	for p > 0 && e-p <= maxJoinLine && c.val[buf[p-1]] != 0xff {
-		p--
-	}
-	if p == e || e-p > maxJoinLine || lineIndent(buf, p) != indent {
+	if e < 1 || c.val[buf[e-1]] == 0xff || c.textIndent(buf, e) != indent {
 		return -1
 	}
 	return e
@@ -201,11 +210,11 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 			n++
 			continue
 		}
-		if ch == '\n' && lo >= 2 && c.val[buf[lo-2]] != 0xff {
+		if ch == '\n' && lo >= 2 && c.val[buf[lo-2]] != 0xff && c.textIndent(buf, lo-1) == 0 {
 			lo--
 			continue
 		}
-		if ch == '\n' && lo >= 3 && buf[lo-2] == '\r' && c.val[buf[lo-3]] != 0xff {
+		if ch == '\n' && lo >= 3 && buf[lo-2] == '\r' && c.val[buf[lo-3]] != 0xff && c.textIndent(buf, lo-2) == 0 {
 			lo -= 2
 			continue
 		}
