@@ -36,9 +36,10 @@ const (
 type gzipState struct {
 	on   bool  // archives are opened (Limits.ArchiveDepth > 0)
 	left int64 // inflated bytes the buffer being searched may still cost
-	// cut counts the streams of the file being scanned searched in part
-	// (over the budget, or damaged: truncated by a chunk's end, say).
-	cut int
+	// damaged and over count the streams of the file being scanned
+	// searched in part: damaged (corrupt, or truncated: by a stretch's
+	// end, say), or inflating past the budget.
+	damaged, over int
 	// The buffers of each depth: a stream's text may hold another.
 	bufs [maxDecodeDepth]gzipBufs
 }
@@ -77,7 +78,7 @@ func (d *decodeState) decodeGzip(start, end int) bool {
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(b.decoded))
 	if err != nil {
-		f.gz.cut++
+		f.gz.damaged++
 		return true
 	}
 	outer := f.lineContext(d.outer, d.buf, start, end)
@@ -86,22 +87,21 @@ func (d *decodeState) decodeGzip(start, end int) bool {
 		in.encoding = joinEncoding(layers, in.encoding)
 		d.emit(in)
 	}
-	if !f.searchInflated(zr, b, outer, depth, emit) {
-		f.gz.cut++
-	}
+	f.searchInflated(zr, b, outer, depth, emit)
 	return true
 }
 
 // searchInflated searches what zr inflates, a stretch at a time with the
-// overlap that follows it, within the budget; it reports whether it read
-// the stream to its end.
-func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, depth int, emit func(hit)) bool {
+// overlap that follows it, within the budget, and counts the stream as
+// damaged or over the budget when it could not read it to its end.
+func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, depth int, emit func(hit)) {
 	if cap(b.out) < gzipStretch+overlap {
 		b.out = make([]byte, gzipStretch+overlap)
 	}
 	buf := b.out[:gzipStretch+overlap]
 	left := min(f.gz.left, gzipRunMax)
 	n, total := 0, int64(0)
+	defer func() { f.gz.left -= total }()
 	for {
 		m, err := readFull(zr, buf[n:n+int(min(int64(len(buf)-n), left-total))])
 		n += m
@@ -109,14 +109,15 @@ func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, de
 		f.findIn(buf[:n], outer, depth, emit)
 		switch {
 		case errors.Is(err, io.EOF):
-			f.gz.left -= total
-			return true
-		case err != nil: // damaged
-			f.gz.left -= total
-			return false
+			return
+		case err != nil:
+			f.gz.damaged++
+			return
 		case total >= left:
-			f.gz.left -= total
-			return probeEOF(zr)
+			if !probeEOF(zr) {
+				f.gz.over++
+			}
+			return
 		}
 		// Keep the overlap, searched again with what follows it: a key
 		// cut by the stretch's end is whole there.

@@ -191,7 +191,7 @@ func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error 
 func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size int64, path string) (err error) {
 	defer w.r.progress.Done.Add(1)
 	w.st.places.reset()
-	w.st.find.gz.cut = 0
+	w.st.find.gz.damaged, w.st.find.gz.over = 0, 0
 	w.st.windows.reset()
 	w.r.Safely(path, func() {
 		err = w.r.scanEntry(ctx, w.st, rd, ra, size, path, 0, newBudget(w.r.opts.Limits.TotalBytes))
@@ -202,10 +202,14 @@ func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size in
 }
 
 // warnGzipCut says how many gzip streams in base64 in the file at path
-// were searched in part (decode_gzip.go).
+// were searched only in part (decode_gzip.go).
 func (w *Worker) warnGzipCut(path string) {
-	if n := w.st.find.gz.cut; n > 0 {
-		w.r.Warn(path, "%d gzip streams written in base64 were searched only in part: damaged, cut by the file's %d MiB stretches, or inflating to more than %d times their text (or %d MiB); decode them by hand (base64 -d | gunzip) and scan the result", n, chunkSize>>20, gzipPerByte, gzipRunMax>>20)
+	g := &w.st.find.gz
+	if g.damaged > 0 {
+		w.r.Warn(path, "%d gzip streams written in base64 are damaged (corrupt, or cut short: by the end of a %d MiB stretch of a long file, say) and were searched up to the damage", g.damaged, chunkSize>>20)
+	}
+	if g.over > 0 {
+		w.r.Warn(path, "%d gzip streams written in base64 inflate past what a scan decodes of them (%d times the text searched plus %d MiB, at most %d MiB a stream) and were searched up to there; to search the rest, decode them by hand (base64 -d | gunzip) and scan that", g.over, gzipPerByte, gzipBase>>20, gzipRunMax>>20)
 	}
 }
 
@@ -233,7 +237,7 @@ func (w *Worker) scanHeld(data []byte, path string) {
 	r := w.r
 	defer r.progress.Done.Add(1)
 	w.st.places.reset()
-	w.st.find.gz.cut = 0
+	w.st.find.gz.damaged, w.st.find.gz.over = 0, 0
 	r.Safely(path, func() {
 		r.noteUnopened(path, data[:min(len(data), sniffLen)])
 		r.progress.Files.Add(1)
