@@ -93,27 +93,29 @@ func (d *decodeState) decodeGzip(start, end int) bool {
 
 // searchInflated searches what zr inflates, a stretch at a time with the
 // overlap that follows it, within the budget, and counts the stream as
-// damaged or over the budget when it could not read it to its end.
+// damaged or over the budget when it could not read it to its end. What it
+// inflates is taken from the budget as it is read, before the stretch is
+// searched: the streams nested in the stretch have only what is left of it.
 func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, depth int, emit func(hit)) {
 	if cap(b.out) < gzipStretch+overlap {
 		b.out = make([]byte, gzipStretch+overlap)
 	}
 	buf := b.out[:gzipStretch+overlap]
-	left := min(f.gz.left, gzipRunMax)
 	n, total := 0, int64(0)
-	defer func() { f.gz.left -= total }()
 	for {
-		m, err := readFull(zr, buf[n:n+int(min(int64(len(buf)-n), left-total))])
+		room := max(0, min(int64(len(buf)-n), f.gz.left, gzipRunMax-total))
+		m, err := readFull(zr, buf[n:n+int(room)])
 		n += m
 		total += int64(m)
+		f.gz.left -= int64(m)
 		f.findIn(buf[:n], outer, depth, emit)
 		switch {
 		case errors.Is(err, io.EOF):
 			return
-		case err != nil:
+		case err != nil, m < int(room): // readFull stops short only with an error
 			f.gz.damaged++
 			return
-		case total >= left:
+		case f.gz.left <= 0 || total >= gzipRunMax:
 			if !probeEOF(zr) {
 				f.gz.over++
 			}

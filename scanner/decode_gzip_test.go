@@ -202,3 +202,27 @@ func TestIndentedBase64(t *testing.T) {
 		})
 	}
 }
+
+// TestGzipInBase64NestedBudget: a stream whose text holds another stream
+// (a bomb in a bomb) shares one budget with it: what the inner one inflates
+// is taken from what the outer one may, not added to it. The outer one's
+// bytes used to be taken from the budget only at its end, so the inner ones
+// had it whole again (twice the budget), and the budget went below zero: the
+// next stream sliced its buffer with a negative length, a panic that lost
+// the rest of the file (the key after the bombs).
+func TestGzipInBase64NestedBudget(t *testing.T) {
+	t.Parallel()
+	inner := "x: " + b64(gzipBytes(t, "", make([]byte, 8<<20))) + "\n"
+	bombs := "a: " + b64(gzipBytes(t, "", append([]byte(inner), make([]byte, 4<<20)...))) + "\n"
+
+	f := finder{cfg: testOptions().Rules, gz: gzipState{on: true}}
+	f.find([]byte(bombs), false, 0, func(hit) {})
+	if budget := int64(gzipPerByte*len(bombs) + gzipBase); f.searched > len64(bombs)+budget*11/10 {
+		t.Errorf("searched %d bytes for %d of input; the budget is %d", f.searched, len(bombs), budget)
+	}
+
+	content := bombs + "b: " + b64(gzipBytes(t, "", []byte("nothing here but "+jwtGeneric+"\n"))) + "\nLOFTY_API_KEY=" + keyActive + "\n"
+	c, _ := scanData(t, testOptions(), []byte(content))
+	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 3, Column: 15, Token: keyActive})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "inflate past what a scan decodes of them"})
+}
