@@ -47,8 +47,14 @@ type gzipState struct {
 // gzipBufs are the buffers one stream is decoded in.
 type gzipBufs struct {
 	text    []byte // the base64 characters of a run, line breaks left out
+	inner   []byte // the text of the inner layer, for base64 of base64
 	decoded []byte // the stream
 	out     []byte // a stretch of inflated text
+	// The reader of the stream and its source, reset for each stream: a
+	// new gzip reader allocates about 40 KB, which thousands of short
+	// runs made 150 times the input in garbage.
+	src bytes.Reader
+	zr  *gzip.Reader
 }
 
 // gzipPrefix reports whether the base64 text at s starts a gzip stream:
@@ -69,15 +75,19 @@ func (d *decodeState) decodeGzip(start, end int) bool {
 	b := &f.gz.bufs[d.depth]
 	b.decoded = decodeText(d.buf[start:end], &b.text, b.decoded[:0])
 	if bytes.HasPrefix(b.decoded, []byte("H4sI")) && depth+1 < maxDecodeDepth {
-		inner := decodeText(b.decoded, &b.text, nil)
-		b.decoded = append(b.decoded[:0], inner...)
+		b.inner = decodeText(b.decoded, &b.text, b.inner[:0])
+		b.decoded = append(b.decoded[:0], b.inner...)
 		depth, layers = depth+1, "base64/base64/gzip"
 	}
 	if len(b.decoded) < 18 || b.decoded[0] != 0x1f || b.decoded[1] != 0x8b || b.decoded[2] != 8 {
 		return false
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b.decoded))
-	if err != nil {
+	b.src.Reset(b.decoded)
+	if b.zr == nil {
+		b.zr = new(gzip.Reader)
+	}
+	zr := b.zr
+	if err := zr.Reset(&b.src); err != nil {
 		f.gz.damaged++
 		return true
 	}
