@@ -87,9 +87,19 @@ func (f *finder) release(w *window) {
 // again for the layers inside.
 func (f *finder) find(buf []byte, outerCtx bool, depth int, emit func(hit)) {
 	if depth == 0 {
-		f.gz.left = gzipPerByte*int64(len(buf)) + gzipBase
+		f.findOwned(buf, 0, len(buf), emit)
+		return
 	}
 	f.findIn(buf, func() bool { return outerCtx }, depth, emit)
+}
+
+// findOwned is find for a chunk of a stream that owns buf[from:to]: the
+// gzip streams in base64 that start before from or at to or after are
+// left to the chunks that own them.
+func (f *finder) findOwned(buf []byte, from, to int, emit func(hit)) {
+	f.gz.left = gzipPerByte*int64(len(buf)) + gzipBase
+	f.gz.from, f.gz.to = from, to
+	f.findIn(buf, func() bool { return false }, 0, emit)
 }
 
 // findIn is find with the enclosing text's context computed only when a

@@ -36,6 +36,10 @@ const (
 type gzipState struct {
 	on   bool  // archives are opened (Limits.ArchiveDepth > 0)
 	left int64 // inflated bytes the buffer being searched may still cost
+	// from and to bound where the streams of the buffer searched start
+	// (at depth 0): a chunk's streams, not those of the bytes it shares
+	// with the chunks before and after it, which they search.
+	from, to int
 	// damaged and over count the streams of the file being scanned
 	// searched in part: damaged (corrupt, or truncated: by a stretch's
 	// end, say), or inflating past the budget.
@@ -71,6 +75,9 @@ func (d *decodeState) decodeGzip(start, end int) bool {
 	depth, layers := d.depth+1, "base64/gzip"
 	if !f.gz.on || depth >= maxDecodeDepth {
 		return false
+	}
+	if d.depth == 0 && (start < f.gz.from || start >= f.gz.to) {
+		return true // another chunk's: searched there (whole, or grown to it: see gzipRunTo)
 	}
 	b := &f.gz.bufs[d.depth]
 	b.decoded = decodeText(d.buf[start:end], &b.text, b.decoded[:0])
@@ -136,6 +143,39 @@ func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, de
 		copy(buf, buf[n-overlap:n])
 		n = overlap
 	}
+}
+
+// gzipTextMax is how long a run of base64 that starts a gzip stream may be
+// for a streamed file's chunk to grow to hold it whole (gzipRunTo): a
+// Kubernetes Secret, a Helm release's, holds at most 1 MiB, 1.4 MiB in
+// base64; user data and CI variables far less.
+const gzipTextMax = 2 << 20
+
+// gzipRunTo returns where the run of base64 that starts a gzip stream at or
+// after from, before to, and reaches the end of buf starts, or -1 if there
+// is none: a chunk of a stream whose buffer ends in such a run must read on
+// to hold it whole. The work is linear in the bytes from the run to the
+// buffer's end.
+func gzipRunTo(buf []byte, from, to int) int {
+	n := len(buf)
+	i := n
+	for i > from && inRun(buf[i-1]) {
+		i--
+	}
+	for i < to {
+		for i < n && (buf[i] == '\n' || buf[i] == '\r') {
+			i++
+		}
+		if i >= to {
+			break
+		}
+		e := base64Codec.segmentEnd(buf, i)
+		if e == n && gzipPrefix(buf[i:]) {
+			return i
+		}
+		i = max(e, i+1)
+	}
+	return -1
 }
 
 // probeEOF reports whether zr has nothing more to give.

@@ -263,3 +263,47 @@ func TestGzipInBase64Alloc(t *testing.T) {
 		t.Errorf("finding in %d bytes of short gzip streams allocated %d bytes (%.0f a byte), over the %d allowed", len(buf), alloc, float64(alloc)/float64(len(buf)), allocPerByte)
 	}
 }
+
+// TestGzipInBase64Streamed: in a stream read in chunks (standard input, a
+// file over 1 MiB), a run that starts a gzip stream and crosses the end of
+// a chunk's buffer (a Helm release Secret in `kubectl get secrets -A -o
+// yaml`) is read whole: the chunk grows to hold it. It used to be inflated
+// up to the cut, with a warning, and the key in the release's values,
+// after its chart, was missed. A run that starts in the overlap a chunk
+// shares with the next is the next one's: it gave a warning though the
+// next chunk searched it whole. Positions after a grown chunk are those of
+// the file.
+func TestGzipInBase64Streamed(t *testing.T) {
+	t.Parallel()
+	helm := helmRelease(t, keyActive) // 7 lines, the run on line 7 at column 12
+	rng := rand.New(rand.NewPCG(7, 8))
+	noise := make([]byte, 90<<10) // compresses poorly: a run of 120 KB
+	for i := range noise {
+		noise[i] = byte(rng.Uint32())
+	}
+	long := "r: " + b64(gzipBytes(t, "", append([]byte("LOFTY_API_KEY="+keyForever+"\n"), noise...))) + "\n"
+	for _, at := range []int{chunkSize - 100<<10, chunkSize + back - 20<<10, chunkSize + back + overlap - 30<<10} {
+		pad := strings.Repeat("p\n", at/2)
+		lines := at / 2
+		content := pad + helm + long + "LOFTY_API_KEY=" + keyExpired + "\n" + strings.Repeat("q\n", 1<<20) + "LOFTY_API_KEY=" + keyExpired + "\n"
+		c, _ := scanData(t, testOptions(), []byte(content))
+		checkFound(t, c.Findings,
+			wantFinding{Path: "in", Line: lines + 7, Column: 12, Encoding: "base64/base64/gzip", Token: keyActive},
+			wantFinding{Path: "in", Line: lines + 8, Column: 4, Encoding: "base64/gzip", Token: keyForever},
+			// The noise made deflate store the block: the key's bytes are there as they are.
+			wantFinding{Path: "in", Line: lines + 8, Column: 40, Encoding: "base64", Token: keyForever},
+			wantFinding{Path: "in", Line: lines + 9, Column: 15, Token: keyExpired},
+			wantFinding{Path: "in", Line: lines + 9 + 1<<20 + 1, Column: 15, Token: keyExpired})
+		checkWarnings(t, c.Warnings)
+	}
+
+	// A run longer than gzipTextMax is cut, with a warning.
+	big := make([]byte, gzipTextMax)
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	content := strings.Repeat("p\n", 1000) + "r: " + b64(gzipBytes(t, "", big)) + "\n" + "LOFTY_API_KEY=" + keyExpired + "\n"
+	c, _ := scanData(t, testOptions(), []byte(content))
+	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 1002, Column: 15, Token: keyExpired})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip streams written in base64 are damaged"})
+}

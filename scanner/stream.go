@@ -88,19 +88,64 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 			s.report(s.buf[:n], owned, n, &pos, path, emit)
 			return total, err
 		}
+		base := s.buf
+		if !eof && s.find.gz.on {
+			// A gzip stream in base64 that starts in the chunk and runs
+			// past its buffer is read whole: the chunk grows to hold it.
+			if start := gzipRunTo(s.buf[:n], owned, n-overlap); start >= 0 {
+				var m int
+				n, m, err = s.grow(r, start, n)
+				total += int64(m)
+				if eof = errors.Is(err, io.EOF); err != nil && !eof {
+					s.report(s.buf[:n], owned, n, &pos, path, emit)
+					s.buf = base
+					return total, err
+				}
+			}
+		}
 		end := n
 		if !eof {
 			end = n - overlap
 		}
 		s.report(s.buf[:n], owned, end, &pos, path, emit)
 		if eof {
+			s.buf = base
 			return total, nil
 		}
 		// Keep the back bytes before end, and the overlap after it.
 		keep := n - (end - back)
-		copy(s.buf, s.buf[n-keep:n])
+		copy(base, s.buf[n-keep:n])
+		s.buf = base
 		owned = back
 		n = keep
+	}
+}
+
+// grow reads on into a bigger buffer, in place of s.buf until the chunk is
+// reported, until the run of base64 at buf[start:n] ends before the overlap
+// that follows it, or is gzipTextMax long. It returns the bytes the buffer
+// holds, the bytes read and the read's error.
+func (s *streamer) grow(r io.Reader, start, n int) (int, int, error) {
+	read := 0
+	for {
+		size := min(n+chunkSize, start+gzipTextMax+overlap)
+		if size <= n {
+			return n, read, nil
+		}
+		if len(s.buf) < size {
+			b := make([]byte, size)
+			copy(b, s.buf[:n])
+			s.buf = b
+		}
+		m, err := readFull(r, s.buf[n:size])
+		n += m
+		read += m
+		if s.progress != nil {
+			s.progress.Bytes.Add(int64(m))
+		}
+		if err != nil || base64Codec.segmentEnd(s.buf[:n], start)+overlap <= n {
+			return n, read, err
+		}
 	}
 }
 
@@ -144,7 +189,7 @@ func readFull(r io.Reader, b []byte) (int, error) {
 // them into findings in order, and advances pos to to.
 func (s *streamer) report(buf []byte, from, to int, pos *position, path string, emit func(finding.Finding)) {
 	s.hits, s.from, s.to = s.hits[:0], from, to
-	s.find.find(buf, false, 0, s.gather)
+	s.find.findOwned(buf, from, to, s.gather)
 	hits := s.hits
 	defer clear(hits) // the tokens are not kept past the call
 	if len(hits) > 1 {
