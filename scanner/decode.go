@@ -232,6 +232,16 @@ func (d *decodeState) decodeRun(pos int) {
 	for start > 0 && start > pos-2*rules.RunBlock && inRun(buf[start-1]) {
 		start--
 	}
+	if start > 0 && buf[start-1] == '\\' && d.f.gz.on {
+		// A run whose '/' are written "\/" (JSON) that starts a gzip stream
+		// further back: the walk stops at runDone, so it is linear.
+		if g := gzipRunStart(buf, max(d.runDone, 0), start); gzipPrefix(buf[g:]) {
+			if end := gzipSegmentEnd(buf, g); end > start && d.decodeGzip(g, end) {
+				d.runDone = max(d.runDone, end)
+				start = end
+			}
+		}
+	}
 	for start < len(buf) && inRun(buf[start]) {
 		for start < len(buf) && (buf[start] == '\n' || buf[start] == '\r') {
 			start++
@@ -240,7 +250,7 @@ func (d *decodeState) decodeRun(pos int) {
 		if isHexRun(buf, start) {
 			c = &hexCodec
 		} else if gzipPrefix(buf[start:]) {
-			if end := c.segmentEnd(buf, start); d.decodeGzip(start, end) {
+			if end := gzipSegmentEnd(buf, start); d.decodeGzip(start, end) {
 				d.runDone = max(d.runDone, end)
 				start = end
 				continue

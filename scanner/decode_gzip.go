@@ -158,10 +158,7 @@ const gzipTextMax = 2 << 20
 // buffer's end.
 func gzipRunTo(buf []byte, from, to int) int {
 	n := len(buf)
-	i := n
-	for i > from && inRun(buf[i-1]) {
-		i--
-	}
+	i := gzipRunStart(buf, from, n)
 	for i < to {
 		for i < n && (buf[i] == '\n' || buf[i] == '\r') {
 			i++
@@ -170,12 +167,44 @@ func gzipRunTo(buf []byte, from, to int) int {
 			break
 		}
 		e := base64Codec.segmentEnd(buf, i)
+		if gzipPrefix(buf[i:]) {
+			e = gzipSegmentEnd(buf, i)
+		}
 		if e == n && gzipPrefix(buf[i:]) {
 			return i
 		}
 		i = max(e, i+1)
 	}
 	return -1
+}
+
+// gzipSegmentEnd is segmentEnd for a run that starts a gzip stream, read
+// on across "\/": JSON encoders (PHP's by default) escape the '/' of the
+// standard alphabet, which a gzip header written by Go has at its 13th
+// character (H4sIAAAAAAAA/).
+func gzipSegmentEnd(buf []byte, start int) int {
+	e := base64Codec.segmentEnd(buf, start)
+	for e+1 < len(buf) && buf[e] == '\\' && buf[e+1] == '/' {
+		e = base64Codec.segmentEnd(buf, e+1)
+	}
+	return e
+}
+
+// gzipRunStart returns where the run of base64 that reaches pos starts, no
+// lower than lo, read across "\\/" (see gzipSegmentEnd).
+func gzipRunStart(buf []byte, lo, pos int) int {
+	i := pos
+	for i > lo {
+		switch {
+		case inRun(buf[i-1]):
+			i--
+		case buf[i-1] == '\\' && i < len(buf) && buf[i] == '/' && i-1 > lo && b64val[buf[i-2]] != 0xff:
+			i--
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // probeEOF reports whether zr has nothing more to give.
@@ -186,12 +215,14 @@ func probeEOF(zr io.Reader) bool {
 }
 
 // decodeText decodes base64 text, either alphabet, line breaks and
-// indentation left out (a run wrapped at 76 columns is one text), appended
-// to dst; text is the scratch the characters are gathered in.
+// indentation left out (a run wrapped at 76 columns is one text) and "\/"
+// read as '/', appended to dst; text is the scratch the characters are
+// gathered in.
 func decodeText(s []byte, text *[]byte, dst []byte) []byte {
 	t := (*text)[:0]
-	for _, c := range s {
-		if c != '\n' && c != '\r' && !isBlank(c) { // a segment holds blanks only as indentation
+	for i, c := range s {
+		// A segment holds blanks only as indentation.
+		if c != '\n' && c != '\r' && !isBlank(c) && (c != '\\' || i+1 == len(s) || s[i+1] != '/') {
 			t = append(t, c)
 		}
 	}

@@ -60,6 +60,8 @@ func TestGzipInBase64(t *testing.T) {
 			[]want{{Line: 1, Column: 7, Encoding: "base64/gzip/base64", Token: k}}},
 		{"two streams", "a: " + b64(gz) + "\nb: " + b64(gzipBytes(t, "", []byte("token="+k2))) + "\n",
 			[]want{{Line: 1, Column: 4, Encoding: "base64/gzip", Token: k}, {Line: 2, Column: 4, Encoding: "base64/gzip", Token: k2}}},
+		// PHP's json_encode writes '/' as "\/"; Go's gzip header has one.
+		{"JSON with escaped slashes", `{"user_data":"` + strings.ReplaceAll(b64(gz), "/", `\/`) + `"}`, []want{{Line: 1, Column: 15, Encoding: "base64/gzip", Token: k}}},
 		{"Helm release Secret", helmRelease(t, k), []want{{Line: 7, Column: 12, Encoding: "base64/base64/gzip", Token: k}}},
 	}
 	for _, tc := range cases {
@@ -297,13 +299,32 @@ func TestGzipInBase64Streamed(t *testing.T) {
 		checkWarnings(t, c.Warnings)
 	}
 
+	// The same run in JSON whose '/' are escaped ("\/"), read whole: its
+	// findings are those of the run alone, lines down.
+	letters := make([]byte, 200<<10) // compressed by half: no stored block shows the key
+	for i := range letters {
+		letters[i] = byte('a' + rng.IntN(16))
+	}
+	run := b64(gzipBytes(t, "", append([]byte("LOFTY_API_KEY="+keyForever+"\n"), letters...)))
+	esc := `{"r":"` + strings.ReplaceAll(run, "/", `\/`) + "\"}\n"
+	alone, _ := scanData(t, testOptions(), []byte(esc))
+	checkFound(t, alone.Findings, wantFinding{Path: "in", Line: 1, Column: 7, Encoding: "base64/gzip", Token: keyForever})
+	at := chunkSize - 50<<10
+	c, _ := scanData(t, testOptions(), []byte(strings.Repeat("p\n", at/2)+esc+strings.Repeat("q\n", 1<<20)))
+	var want []wantFinding
+	for _, f := range alone.Findings {
+		want = append(want, wantFinding{Path: "in", Line: at/2 + f.Line, Column: f.Column, Encoding: f.Encoding, Token: f.Secret})
+	}
+	checkFound(t, c.Findings, want...)
+	checkWarnings(t, c.Warnings)
+
 	// A run longer than gzipTextMax is cut, with a warning.
 	big := make([]byte, gzipTextMax)
 	for i := range big {
 		big[i] = byte(rng.Uint32())
 	}
 	content := strings.Repeat("p\n", 1000) + "r: " + b64(gzipBytes(t, "", big)) + "\n" + "LOFTY_API_KEY=" + keyExpired + "\n"
-	c, _ := scanData(t, testOptions(), []byte(content))
+	c, _ = scanData(t, testOptions(), []byte(content))
 	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 1002, Column: 15, Token: keyExpired})
 	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip streams written in base64 are damaged"})
 }

@@ -143,7 +143,7 @@ func (s *streamer) grow(r io.Reader, start, n int) (int, int, error) {
 		if s.progress != nil {
 			s.progress.Bytes.Add(int64(m))
 		}
-		if err != nil || base64Codec.segmentEnd(s.buf[:n], start)+overlap <= n {
+		if err != nil || gzipSegmentEnd(s.buf[:n], start)+overlap <= n {
 			return n, read, err
 		}
 	}
