@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // b64 is standard base64 with padding.
@@ -327,4 +329,21 @@ func TestGzipInBase64Streamed(t *testing.T) {
 	c, _ = scanData(t, testOptions(), []byte(content))
 	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 1002, Column: 15, Token: keyExpired})
 	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip streams written in base64 are damaged"})
+}
+
+// TestGzipInBase64Allow: an allow comment at the end of a long run's line
+// (a Helm release's, one line of 260 KB) suppresses the keys in the run:
+// the lines checked were those of the length of the key from the run's
+// start, not the run's. A comment on the next line does not.
+func TestGzipInBase64Allow(t *testing.T) {
+	t.Parallel()
+	h := strings.TrimSuffix(helmRelease(t, keyActive), "\n")
+	c, _ := scanData(t, testOptions(), []byte(h+" # loftyscan:allow\n"))
+	if len(c.Findings) != 1 || c.Findings[0].Suppressed != finding.SuppressedInline {
+		t.Errorf("allow comment after the run: %d findings, want one suppressed: %v", len(c.Findings), c.Findings)
+	}
+	c, _ = scanData(t, testOptions(), []byte(h+"\nnext: 1 # loftyscan:allow\n"))
+	if len(c.Findings) != 1 || c.Findings[0].Suppressed != "" {
+		t.Errorf("allow comment on the next line: %d findings, want one not suppressed: %v", len(c.Findings), c.Findings)
+	}
 }

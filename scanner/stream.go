@@ -201,6 +201,7 @@ func (s *streamer) report(buf []byte, from, to int, pos *position, path string, 
 		tok string
 	}
 	var seen map[place]bool // made for the first hit: most buffers have none
+	var allow allowCheck
 	for _, h := range hits {
 		if seen == nil {
 			seen = map[place]bool{}
@@ -218,7 +219,7 @@ func (s *streamer) report(buf []byte, from, to int, pos *position, path string, 
 		if !s.places.keep(f.Fingerprint) {
 			continue
 		}
-		if rules.HasAllowComment(buf, h.pos, h.pos+storedLen(h)) {
+		if allow.check(buf, h) {
 			f.Suppressed = finding.SuppressedInline
 		}
 		emit(f)
@@ -284,6 +285,28 @@ func newFinding(h hit, path string, line, col int) finding.Finding {
 		Subject:     h.match.Subject,
 		Secret:      h.match.Token,
 	}
+}
+
+// allowCheck checks a hit's lines for an allow comment. A key in a gzip
+// stream in base64 is on every line of the run, whose end no length of the
+// key tells (a Helm release's run is one line of up to 1.4 MB, the comment
+// after it): the lines are those of the whole run, checked once for all its
+// keys.
+type allowCheck struct {
+	pos     int // the run last checked, +1 (0: none)
+	allowed bool
+}
+
+func (a *allowCheck) check(buf []byte, h hit) bool {
+	end := h.pos + storedLen(h)
+	if !strings.Contains(h.encoding, "gzip") {
+		return rules.HasAllowComment(buf, h.pos, end)
+	}
+	if a.pos != h.pos+1 {
+		a.pos = h.pos + 1
+		a.allowed = rules.HasAllowComment(buf, h.pos, max(end, gzipSegmentEnd(buf, h.pos)))
+	}
+	return a.allowed
 }
 
 // storedLen estimates how many bytes a hit's token takes in the buffer, so
