@@ -40,10 +40,11 @@ type gzipState struct {
 	// (at depth 0): a chunk's streams, not those of the bytes it shares
 	// with the chunks before and after it, which they search.
 	from, to int
-	// damaged and over count the streams of the file being scanned
-	// searched in part: damaged (corrupt, or truncated: by a stretch's
-	// end, say), or inflating past the budget.
-	damaged, over int
+	// cut counts the streams of the file being scanned searched in part,
+	// damaged (truncated by a chunk's end, say) or over the budget; double
+	// is whether one of them was base64 of base64 (see warnGzipCut).
+	cut    gzipCut
+	double bool
 	// The buffers of each depth: a stream's text may hold another.
 	bufs [maxDecodeDepth]gzipBufs
 }
@@ -95,7 +96,7 @@ func (d *decodeState) decodeGzip(start, end int) bool {
 	}
 	zr := b.zr
 	if err := zr.Reset(&b.src); err != nil {
-		f.gz.damaged++
+		f.gz.cutOne(cutDamaged, depth > d.depth+1)
 		return true
 	}
 	outer := f.lineContext(d.outer, d.buf, start, end)
@@ -104,16 +105,32 @@ func (d *decodeState) decodeGzip(start, end int) bool {
 		in.encoding = joinEncoding(layers, in.encoding)
 		d.emit(in)
 	}
-	f.searchInflated(zr, b, outer, depth, emit)
+	if why := f.searchInflated(zr, b, outer, depth, emit); why != cutNone {
+		f.gz.cutOne(why, depth > d.depth+1)
+	}
 	return true
 }
 
+// Why a stream was searched in part.
+const (
+	cutNone = iota - 1
+	cutDamaged
+	cutBudget
+)
+
+type gzipCut [2]int // streams searched in part, by why
+
+func (g *gzipState) cutOne(why int, double bool) {
+	g.cut[why]++
+	g.double = g.double || double
+}
+
 // searchInflated searches what zr inflates, a stretch at a time with the
-// overlap that follows it, within the budget, and counts the stream as
-// damaged or over the budget when it could not read it to its end. What it
-// inflates is taken from the budget as it is read, before the stretch is
-// searched: the streams nested in the stretch have only what is left of it.
-func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, depth int, emit func(hit)) {
+// overlap that follows it, within the budget; it reports whether it read
+// the stream to its end (cutNone), or why not. What it inflates is taken from the budget as it is
+// read, before the stretch is searched: the streams nested in the stretch
+// have only what is left of it.
+func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, depth int, emit func(hit)) int {
 	if cap(b.out) < gzipStretch+overlap {
 		b.out = make([]byte, gzipStretch+overlap)
 	}
@@ -128,15 +145,14 @@ func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, de
 		f.findIn(buf[:n], outer, depth, emit)
 		switch {
 		case errors.Is(err, io.EOF):
-			return
+			return cutNone
 		case err != nil, m < int(room): // readFull stops short only with an error
-			f.gz.damaged++
-			return
+			return cutDamaged
 		case f.gz.left <= 0 || total >= gzipRunMax:
-			if !probeEOF(zr) {
-				f.gz.over++
+			if probeEOF(zr) {
+				return cutNone
 			}
-			return
+			return cutBudget
 		}
 		// Keep the overlap, searched again with what follows it: a key
 		// cut by the stretch's end is whole there.

@@ -118,7 +118,7 @@ func TestGzipInBase64Budget(t *testing.T) {
 	checkFound(t, c.Findings,
 		wantFinding{Path: "in", Line: 1, Column: 7, Encoding: "base64/gzip", Token: k},
 		wantFinding{Path: "in", Line: 2, Column: 15, Token: after})
-	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip streams written in base64 inflate past what a scan decodes of them"})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip stream written in base64 inflates past what a scan decodes of it (64 times the text searched plus 1 MiB, at most 64 MiB a stream) and was searched up to there, a key past it missed; to search the rest, decode it by hand (base64 -d | gunzip) and scan that"})
 	if st.Bytes != int64(len(content)) {
 		t.Errorf("scanned %d bytes of %d", st.Bytes, len(content))
 	}
@@ -137,7 +137,14 @@ func TestGzipInBase64Budget(t *testing.T) {
 	cut := "half: " + b64(gz[:len(gz)/2]) + "\n"
 	c, _ = scanData(t, testOptions(), []byte(cut))
 	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 1, Column: 7, Encoding: "base64/gzip", Token: k})
-	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip streams written in base64 are damaged"})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip stream written in base64 is damaged (corrupt, or cut short"})
+
+	// A Helm release cut short, with another stream: the warning says how
+	// to decode base64 of base64 too.
+	helm := helmRelease(t, k)
+	c, _ = scanData(t, testOptions(), []byte(cut+helm[:len(helm)/2]+"\n"))
+	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 1, Column: 7, Encoding: "base64/gzip", Token: k})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "2 gzip streams written in base64 are damaged (corrupt, or cut short: past 2 MiB of base64 in a file read in stretches, or 64 KiB past a 1 MiB stretch of inflated text) and were searched up to the damage, a key past it missed; to search the rest, decode them by hand (base64 -d | gunzip; base64 of base64, as in a Helm release: base64 -d | base64 -d | gunzip) and scan that"})
 }
 
 func len64(s string) int64 { return int64(len(s)) }
@@ -230,7 +237,7 @@ func TestGzipInBase64NestedBudget(t *testing.T) {
 	content := bombs + "b: " + b64(gzipBytes(t, "", []byte("nothing here but "+jwtGeneric+"\n"))) + "\nLOFTY_API_KEY=" + keyActive + "\n"
 	c, _ := scanData(t, testOptions(), []byte(content))
 	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 3, Column: 15, Token: keyActive})
-	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "inflate past what a scan decodes of them"})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "3 gzip streams written in base64 inflate past what a scan decodes of them"})
 }
 
 // TestGzipInBase64Alloc: thousands of short gzip streams in base64, one a
@@ -328,7 +335,7 @@ func TestGzipInBase64Streamed(t *testing.T) {
 	content := strings.Repeat("p\n", 1000) + "r: " + b64(gzipBytes(t, "", big)) + "\n" + "LOFTY_API_KEY=" + keyExpired + "\n"
 	c, _ = scanData(t, testOptions(), []byte(content))
 	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 1002, Column: 15, Token: keyExpired})
-	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip streams written in base64 are damaged"})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip stream written in base64 is damaged"})
 }
 
 // TestGzipInBase64Allow: an allow comment at the end of a long run's line

@@ -191,7 +191,7 @@ func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error 
 func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size int64, path string) (err error) {
 	defer w.r.progress.Done.Add(1)
 	w.st.places.reset()
-	w.st.find.gz.damaged, w.st.find.gz.over = 0, 0
+	w.st.find.gz.cut, w.st.find.gz.double = gzipCut{}, false
 	w.st.windows.reset()
 	w.r.Safely(path, func() {
 		err = w.r.scanEntry(ctx, w.st, rd, ra, size, path, 0, newBudget(w.r.opts.Limits.TotalBytes))
@@ -202,15 +202,35 @@ func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size in
 }
 
 // warnGzipCut says how many gzip streams in base64 in the file at path
-// were searched only in part (decode_gzip.go).
+// were searched only in part (decode_gzip.go), why, and what to do.
 func (w *Worker) warnGzipCut(path string) {
 	g := &w.st.find.gz
-	if g.damaged > 0 {
-		w.r.Warn(path, "%d gzip streams written in base64 are damaged (corrupt, or cut short: by the end of a %d MiB stretch of a long file, say) and were searched up to the damage", g.damaged, chunkSize>>20)
+	how := "base64 -d | gunzip"
+	if g.double {
+		how += "; base64 of base64, as in a Helm release: base64 -d | base64 -d | gunzip"
 	}
-	if g.over > 0 {
-		w.r.Warn(path, "%d gzip streams written in base64 inflate past what a scan decodes of them (%d times the text searched plus %d MiB, at most %d MiB a stream) and were searched up to there; to search the rest, decode them by hand (base64 -d | gunzip) and scan that", g.over, gzipPerByte, gzipBase>>20, gzipRunMax>>20)
+	if n := g.cut[cutDamaged]; n > 0 {
+		streams, is, was, it := gzipStreams(n)
+		w.r.Warn(path, "%s written in base64 %s damaged (corrupt, or cut short: past %d MiB of base64 in a file read in stretches, or %d KiB past a %d MiB stretch of inflated text) and %s searched up to the damage, a key past it missed; to search the rest, decode %s by hand (%s) and scan that",
+			streams, is, gzipTextMax>>20, overlap>>10, gzipStretch>>20, was, it, how)
 	}
+	if n := g.cut[cutBudget]; n > 0 {
+		streams, _, was, it := gzipStreams(n)
+		inflate := "inflate"
+		if n == 1 {
+			inflate = "inflates"
+		}
+		w.r.Warn(path, "%s written in base64 %s past what a scan decodes of %s (%d times the text searched plus %d MiB, at most %d MiB a stream) and %s searched up to there, a key past it missed; to search the rest, decode %s by hand (%s) and scan that",
+			streams, inflate, it, gzipPerByte, gzipBase>>20, gzipRunMax>>20, was, it, how)
+	}
+}
+
+// gzipStreams returns "n gzip streams" and the words that go with it.
+func gzipStreams(n int) (streams, is, was, it string) {
+	if n == 1 {
+		return "1 gzip stream", "is", "was", "it"
+	}
+	return fmt.Sprintf("%d gzip streams", n), "are", "were", "them"
 }
 
 // warnDropped says how many findings of the file at path were not
@@ -237,7 +257,7 @@ func (w *Worker) scanHeld(data []byte, path string) {
 	r := w.r
 	defer r.progress.Done.Add(1)
 	w.st.places.reset()
-	w.st.find.gz.damaged, w.st.find.gz.over = 0, 0
+	w.st.find.gz.cut, w.st.find.gz.double = gzipCut{}, false
 	r.Safely(path, func() {
 		r.noteUnopened(path, data[:min(len(data), sniffLen)])
 		r.progress.Files.Add(1)
