@@ -98,14 +98,21 @@ func (f *finder) find(buf []byte, outerCtx bool, depth int, emit func(hit)) {
 // left to the chunks that own them.
 func (f *finder) findOwned(buf []byte, from, to int, emit func(hit)) {
 	f.gz.left = gzipPerByte*int64(len(buf)) + gzipBase
-	f.gz.from, f.gz.to = from, to
-	f.findIn(buf, func() bool { return false }, 0, emit)
+	f.findStretch(buf, from, to, func() bool { return false }, 0, emit)
 }
 
 // findIn is find with the enclosing text's context computed only when a
 // token needs it: checking the line of every one of thousands of short
 // runs on one long line cost more than decoding them.
 func (f *finder) findIn(buf []byte, outer func() bool, depth int, emit func(hit)) {
+	f.findStretch(buf, 0, len(buf), outer, depth, emit)
+}
+
+// findStretch is findIn for a stretch of a longer text (a chunk of a
+// stream, or of an inflated gzip stream) that owns buf[from:to]: the gzip
+// streams in base64 that start outside it are left to the stretches that
+// own them, which hold them whole when they fit.
+func (f *finder) findStretch(buf []byte, from, to int, outer func() bool, depth int, emit func(hit)) {
 	f.searched += int64(len(buf))
 	if depth >= maxDecodeDepth {
 		if rules.Index(buf, []byte("eyJ")) < 0 {
@@ -116,7 +123,7 @@ func (f *finder) findIn(buf []byte, outer func() bool, depth int, emit func(hit)
 		}
 		return
 	}
-	d := decodeState{f: f, buf: buf, outer: outer, depth: depth, emit: emit, u16Done: -1, runDone: -1}
+	d := decodeState{f: f, buf: buf, outer: outer, depth: depth, emit: emit, u16Done: -1, runDone: -1, gzFrom: from, gzTo: to}
 	rules.DefaultSearcher().Search(buf, d.hit)
 	d.releaseAll()
 }
@@ -151,6 +158,9 @@ type decodeState struct {
 	live    []*window // base64 and hex windows that may cover a hit to come
 	u16Done int       // UTF-16 decoded up to here
 	runDone int       // base64 and hex runs decoded up to here
+	// gzFrom and gzTo bound where the gzip streams in base64 that buf's
+	// search inflates start (see findStretch).
+	gzFrom, gzTo int
 }
 
 func (d *decodeState) releaseAll() {

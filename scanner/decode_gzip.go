@@ -36,15 +36,14 @@ const (
 type gzipState struct {
 	on   bool  // archives are opened (Limits.ArchiveDepth > 0)
 	left int64 // inflated bytes the buffer being searched may still cost
-	// from and to bound where the streams of the buffer searched start
-	// (at depth 0): a chunk's streams, not those of the bytes it shares
-	// with the chunks before and after it, which they search.
-	from, to int
 	// cut counts the streams of the file being scanned searched in part,
 	// damaged (truncated by a chunk's end, say) or over the budget; double
 	// is whether one of them was base64 of base64 (see warnGzipCut).
 	cut    gzipCut
 	double bool
+	// deferred counts the streams left to the stretch after the one
+	// searched (see findStretch).
+	deferred int
 	// The buffers of each depth: a stream's text may hold another.
 	bufs [maxDecodeDepth]gzipBufs
 }
@@ -77,8 +76,11 @@ func (d *decodeState) decodeGzip(start, end int) bool {
 	if !f.gz.on || depth >= maxDecodeDepth {
 		return false
 	}
-	if d.depth == 0 && (start < f.gz.from || start >= f.gz.to) {
-		return true // another chunk's: searched there (whole, or grown to it: see gzipRunTo)
+	if start < d.gzFrom || start >= d.gzTo {
+		if start >= d.gzTo {
+			f.gz.deferred++
+		}
+		return true // another stretch's: searched there (see findStretch)
 	}
 	b := &f.gz.bufs[d.depth]
 	b.decoded = decodeText(d.buf[start:end], &b.text, b.decoded[:0])
@@ -142,14 +144,23 @@ func (f *finder) searchInflated(zr io.Reader, b *gzipBufs, outer func() bool, de
 		n += m
 		total += int64(m)
 		f.gz.left -= int64(m)
-		f.findIn(buf[:n], outer, depth, emit)
+		// The streams nested in the stretch that start in the overlap at
+		// its end are the next stretch's, unless this one is the last.
+		owned := n
+		if err == nil && f.gz.left > 0 && total < gzipRunMax {
+			owned = max(n-overlap, 0)
+		}
+		deferred := f.gz.deferred
+		f.findStretch(buf[:n], 0, owned, outer, depth, emit)
 		switch {
 		case errors.Is(err, io.EOF):
 			return cutNone
 		case err != nil, m < int(room): // readFull stops short only with an error
 			return cutDamaged
 		case f.gz.left <= 0 || total >= gzipRunMax:
-			if probeEOF(zr) {
+			// Streams left to the next stretch are not searched now
+			// that the budget is spent: this one is searched in part.
+			if probeEOF(zr) && f.gz.deferred == deferred {
 				return cutNone
 			}
 			return cutBudget

@@ -327,6 +327,20 @@ func TestGzipInBase64Streamed(t *testing.T) {
 	checkFound(t, c.Findings, want...)
 	checkWarnings(t, c.Warnings)
 
+	// The same in the inflated text, searched in stretches: a stream nested
+	// in it that starts in the overlap at a stretch's end is the next
+	// stretch's, searched whole there (it gave a warning, being cut in the
+	// first).
+	secret := make([]byte, 100<<10) // compressed by half: about 70 KB of base64
+	for i := range secret {
+		secret[i] = byte('a' + rng.IntN(16))
+	}
+	nested := b64(gzipBytes(t, "", append([]byte("LOFTY_API_KEY="+keyActive+"\n"), secret...)))
+	text := strings.Repeat("z", gzipStretch+30<<10) + "\nr: " + nested + "\n"
+	c, _ = scanData(t, testOptions(), []byte("s: "+b64(gzipBytes(t, "", []byte(text)))+"\n"))
+	checkFound(t, c.Findings, wantFinding{Path: "in", Line: 1, Column: 4, Encoding: "base64/gzip/base64/gzip", Token: keyActive})
+	checkWarnings(t, c.Warnings)
+
 	// A run longer than gzipTextMax is cut, with a warning.
 	big := make([]byte, gzipTextMax)
 	for i := range big {
