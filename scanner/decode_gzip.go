@@ -185,6 +185,9 @@ const gzipTextMax = 2 << 20
 // buffer's end.
 func gzipRunTo(buf []byte, from, to int) int {
 	n := len(buf)
+	if w := buf[from:min(to+4, n)]; !bytes.Contains(w, []byte("H4sI")) && !bytes.Contains(w, []byte("SDRzS")) {
+		return -1 // most chunks: no walk over their runs
+	}
 	i := gzipRunStart(buf, from, n)
 	for i < to {
 		for i < n && (buf[i] == '\n' || buf[i] == '\r') {
