@@ -221,7 +221,8 @@ func gzipSegmentEnd(buf []byte, start int) int {
 }
 
 // gzipRunStart returns where the run of base64 that reaches pos starts, no
-// lower than lo, read across "\\/" (see gzipSegmentEnd).
+// lower than lo, read across "\/" and the indentation of the lines of a
+// block (see gzipSegmentEnd).
 func gzipRunStart(buf []byte, lo, pos int) int {
 	i := pos
 	for i > lo {
@@ -230,6 +231,15 @@ func gzipRunStart(buf []byte, lo, pos int) int {
 			i--
 		case buf[i-1] == '\\' && i < len(buf) && buf[i] == '/' && i-1 > lo && b64val[buf[i-2]] != 0xff:
 			i--
+		case buf[i-1] == ' ':
+			k := i - 1
+			for k > lo && buf[k-1] == ' ' {
+				k--
+			}
+			if k-1 <= lo || buf[k-1] != '\n' || i == len(buf) || base64Codec.val[buf[i]] == 0xff {
+				return i
+			}
+			i = k
 		default:
 			return i
 		}

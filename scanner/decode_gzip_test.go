@@ -64,6 +64,11 @@ func TestGzipInBase64(t *testing.T) {
 			[]want{{Line: 1, Column: 4, Encoding: "base64/gzip", Token: k}, {Line: 2, Column: 4, Encoding: "base64/gzip", Token: k2}}},
 		// PHP's json_encode writes '/' as "\/"; Go's gzip header has one.
 		{"JSON with escaped slashes", `{"user_data":"` + strings.ReplaceAll(b64(gz), "/", `\/`) + `"}`, []want{{Line: 1, Column: 15, Encoding: "base64/gzip", Token: k}}},
+		// A YAML block scalar (cloud-init's `content: |`, PyYAML's `!!binary |`).
+		{"indented block", "files:\n- encoding: gz+b64\n  content: |\n    " + wrapLines(b64(gz), 76, "\n    ") + "\n  path: /etc/x.env\n",
+			[]want{{Line: 4, Column: 5, Encoding: "base64/gzip", Token: k}}},
+		{"indented block, CRLF", "content: !!binary |\r\n  " + wrapLines(b64(twoMembers), 76, "\r\n  ") + "\r\nnext: 1\r\n",
+			[]want{{Line: 2, Column: 3, Encoding: "base64/gzip", Token: k}}},
 		{"Helm release Secret", helmRelease(t, k), []want{{Line: 7, Column: 12, Encoding: "base64/base64/gzip", Token: k}}},
 	}
 	for _, tc := range cases {
@@ -315,17 +320,22 @@ func TestGzipInBase64Streamed(t *testing.T) {
 		letters[i] = byte('a' + rng.IntN(16))
 	}
 	run := b64(gzipBytes(t, "", append([]byte("LOFTY_API_KEY="+keyForever+"\n"), letters...)))
-	esc := `{"r":"` + strings.ReplaceAll(run, "/", `\/`) + "\"}\n"
-	alone, _ := scanData(t, testOptions(), []byte(esc))
-	checkFound(t, alone.Findings, wantFinding{Path: "in", Line: 1, Column: 7, Encoding: "base64/gzip", Token: keyForever})
-	at := chunkSize - 50<<10
-	c, _ := scanData(t, testOptions(), []byte(strings.Repeat("p\n", at/2)+esc+strings.Repeat("q\n", 1<<20)))
-	var want []wantFinding
-	for _, f := range alone.Findings {
-		want = append(want, wantFinding{Path: "in", Line: at/2 + f.Line, Column: f.Column, Encoding: f.Encoding, Token: f.Secret})
+	forms := []struct {
+		text      string
+		line, col int
+	}{
+		{`{"r":"` + strings.ReplaceAll(run, "/", `\/`) + "\"}\n", 1, 7},
+		{"content: |\n    " + wrapLines(run, 76, "\n    ") + "\npath: x\n", 2, 5}, // and in a YAML block
 	}
-	checkFound(t, c.Findings, want...)
-	checkWarnings(t, c.Warnings)
+	var c *Collector
+	for _, form := range forms {
+		alone, _ := scanData(t, testOptions(), []byte(form.text))
+		checkFound(t, alone.Findings, wantFinding{Path: "in", Line: form.line, Column: form.col, Encoding: "base64/gzip", Token: keyForever})
+		at := chunkSize - 50<<10
+		c, _ = scanData(t, testOptions(), []byte(strings.Repeat("p\n", at/2)+form.text+strings.Repeat("q\n", 1<<20)))
+		checkFound(t, c.Findings, wantFinding{Path: "in", Line: at/2 + form.line, Column: form.col, Encoding: "base64/gzip", Token: keyForever})
+		checkWarnings(t, c.Warnings)
+	}
 
 	// The same in the inflated text, searched in stretches: a stream nested
 	// in it that starts in the overlap at a stretch's end is the next
