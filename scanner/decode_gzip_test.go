@@ -313,6 +313,27 @@ func TestGzipInBase64Streamed(t *testing.T) {
 		checkWarnings(t, c.Warnings)
 	}
 
+	// Releases one after another (kubectl get secrets -A -o yaml): after
+	// a chunk grew to hold one, the next that crosses its new end is the
+	// next chunk's, read whole there (it was cut, and its key missed).
+	// The first crosses the first buffer's end, which grows by a chunk;
+	// the sixth starts 150 KB before the grown buffer's end.
+	pad := (bufSize + chunkSize - 5*len(helm) - 150<<10) / 2 * 2
+	if pad+len(helm) <= bufSize || pad >= bufSize-overlap || len(helm) < 150<<10 {
+		t.Fatalf("a release of %d bytes: the test's layout does not hold", len(helm))
+	}
+	var dump strings.Builder
+	dump.WriteString(strings.Repeat("p\n", pad/2))
+	var releases []wantFinding
+	for range 8 {
+		lines := strings.Count(dump.String(), "\n")
+		dump.WriteString(helm)
+		releases = append(releases, wantFinding{Path: "in", Line: lines + 7, Column: 12, Encoding: "base64/base64/gzip", Token: keyActive})
+	}
+	c, _ := scanData(t, testOptions(), []byte(dump.String()))
+	checkFound(t, c.Findings, releases...)
+	checkWarnings(t, c.Warnings)
+
 	// The same run in JSON whose '/' are escaped ("\/"), read whole: its
 	// findings are those of the run alone, lines down.
 	letters := make([]byte, 200<<10) // compressed by half: no stored block shows the key
@@ -327,7 +348,6 @@ func TestGzipInBase64Streamed(t *testing.T) {
 		{`{"r":"` + strings.ReplaceAll(run, "/", `\/`) + "\"}\n", 1, 7},
 		{"content: |\n    " + wrapLines(run, 76, "\n    ") + "\npath: x\n", 2, 5}, // and in a YAML block
 	}
-	var c *Collector
 	for _, form := range forms {
 		alone, _ := scanData(t, testOptions(), []byte(form.text))
 		checkFound(t, alone.Findings, wantFinding{Path: "in", Line: form.line, Column: form.col, Encoding: "base64/gzip", Token: keyForever})

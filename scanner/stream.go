@@ -88,10 +88,12 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 			s.report(s.buf[:n], owned, n, &pos, path, emit)
 			return total, err
 		}
-		base := s.buf
+		base, runEnd := s.buf, -1
 		if !eof && s.find.gz.on {
 			// A gzip stream in base64 that starts in the chunk and runs
-			// past its buffer is read whole: the chunk grows to hold it.
+			// past its buffer is read whole: the chunk grows to hold it,
+			// and ends where it ends (a run after it, past the buffer,
+			// is the next chunk's).
 			if start := gzipRunTo(s.buf[:n], owned, n-overlap); start >= 0 {
 				var m int
 				n, m, err = s.grow(r, start, n)
@@ -101,11 +103,17 @@ func (s *streamer) scan(ctx context.Context, r io.Reader, path string, emit func
 					s.buf = base
 					return total, err
 				}
+				if e := gzipSegmentEnd(s.buf[:n], start); e+overlap <= n {
+					runEnd = e
+				}
 			}
 		}
 		end := n
 		if !eof {
 			end = n - overlap
+			if runEnd >= 0 {
+				end = max(runEnd, n-len(base)+back) // what follows fits in base
+			}
 		}
 		s.report(s.buf[:n], owned, end, &pos, path, emit)
 		if eof {
