@@ -247,6 +247,11 @@ const AttributeGrace = 500 * time.Millisecond
 // key in it is not new. Outside a quarantine (git before 2.11, or a hook
 // run by hand) the new commits are walked to list their blobs.
 func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, updates []PushedRef, opts PreReceiveOptions, sink scanner.Sink) (PushScan, error) {
+	return scanPreReceive(ctx, s, repo, updates, opts, sink, tuning{})
+}
+
+// scanPreReceive is ScanPreReceive, tuned.
+func scanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, updates []PushedRef, opts PreReceiveOptions, sink scanner.Sink, tune tuning) (PushScan, error) {
 	var res PushScan
 	if err := checkObjectFormat(repo); err != nil {
 		return res, err
@@ -260,7 +265,7 @@ func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 	if len(news) == 0 {
 		return res, nil // deletions only: nothing is added
 	}
-	g, err := repo.openObjects(tuning{}, opts.Quarantine.dirs(repo))
+	g, err := repo.openObjects(tune, opts.Quarantine.dirs(repo))
 	if err != nil {
 		return res, err
 	}
@@ -326,7 +331,11 @@ func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 	}
 	p.attribute()
 	res.Stats = res.Stats.Add(p.r.Stats())
-	res.Unread += p.unread.Load()
+	// A merge the walk left out (countParents) hides the new commits
+	// only it reaches: what they hold was not scanned, or a key found in
+	// the blobs the push sent could not be named, so the push is not
+	// wholly scanned.
+	res.Unread += p.unread.Load() + g.octopusRefused.Load()
 	return res, nil
 }
 
@@ -578,7 +587,10 @@ func (p *pushScan) attribute() {
 	for _, f := range found {
 		p.sink.Finding(f)
 	}
-	p.res.Found = p.res.Found || len(found) > 0 || (rawFound && (p.actx.Err() != nil || p.res.Unfinished != ""))
+	// A key found in the blobs the push sent, whose commit a merge left
+	// out of the walk (countParents) may hide, is found all the same.
+	cut := p.g.octopusRefused.Load() > 0
+	p.res.Found = p.res.Found || len(found) > 0 || (rawFound && (p.actx.Err() != nil || p.res.Unfinished != "" || cut))
 }
 
 // messageFindings are the keys in the messages of the new commits and of

@@ -297,3 +297,63 @@ func TestScanPreReceiveWithoutQuarantine(t *testing.T) {
 		t.Fatalf("findings %+v, result %+v", fs, res)
 	}
 }
+
+// A push whose key sits behind merges past the budget of octopus links
+// (countParents; here 6) is rejected: the sweep finds the key in the blobs
+// the push sent, but the walk leaves out the merge past the budget and
+// the commits only it reaches, so the key cannot be named. The hook used
+// to count it as not found and let the push through ("checked 5301 new
+// commits: no Lofty API key", for 4,300 merges of 1,000 parents, a 643 KB
+// pack, with the default budget). Outside a quarantine the commits behind
+// the merge are not scanned at all: the push is not wholly read.
+func TestScanPreReceiveOctopusBudget(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	c.Write("a.txt", "a\n")
+	base := c.Commit("base")
+	c.Git("push", "-q", srv.Dir, "main")
+	key := gitTestKey("behind the merges")
+	c.Write("key.env", "LOFTY_API_KEY="+key+"\n")
+	c.Commit("a key")
+	c.Git("rm", "-q", "key.env")
+	prev := c.Commit("no key")
+	tree := c.Git("rev-parse", "HEAD^{tree}")
+	var sides []string
+	for i := range 4 {
+		sides = append(sides, c.CommitTree(tree, []string{base}, 1700000000+int64(i), fmt.Sprintf("side %d", i)))
+	}
+	for i := range 4 { // 3 links each
+		prev = c.CommitTree(tree, append([]string{prev}, sides...), 1700001000+int64(i), fmt.Sprintf("merge %d", i))
+	}
+	c.Git("update-ref", "refs/heads/main", prev)
+	q, updates := quarantinePush(t, srv, c, "main")
+	// For the scan outside a quarantine, the objects go in under a ref
+	// that is then deleted.
+	if err := os.Remove(filepath.Join(srv.Dir, "hooks", "pre-receive")); err != nil {
+		t.Fatal(err)
+	}
+	c.Git("push", "-q", srv.Dir, "main:refs/tmp/x")
+	srv.Git("update-ref", "-d", "refs/tmp/x")
+
+	for _, quarantined := range []bool{true, false} {
+		for _, budget := range []int64{0, 6} {
+			opts := PreReceiveOptions{Quarantine: q}
+			if !quarantined {
+				opts = PreReceiveOptions{}
+			}
+			collect := &scanner.Collector{}
+			res, err := scanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir), updates, opts, collect, tuning{octopusLinks: budget})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := keysFound(collect.Sorted())
+			switch {
+			case budget == 0 && (n[key] != 1 || !res.Found || res.Unread != 0):
+				t.Errorf("quarantine %v, the default budget: keys %v, %+v; warnings %v", quarantined, n, res, collect.Warnings)
+			case budget != 0 && (res.Unread == 0 || quarantined && !res.Found):
+				t.Errorf("quarantine %v, budget %d: %+v, keys %v; want the push not wholly read, the key found; warnings %v", quarantined, budget, res, n, collect.Warnings)
+			}
+		}
+	}
+}

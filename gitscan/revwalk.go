@@ -146,9 +146,10 @@ func (w *revWalk) load(i int32) bool {
 	}
 	w.phash = parents
 	if err := w.g.countParents(len(parents)); err != nil {
-		// Left out as a commit that cannot be read is: a range selects
-		// one commit too many (an excluded commit's parents are not
-		// marked), never one too few.
+		// Left out as a commit that cannot be read is: past an excluded
+		// one a range selects commits too many (its parents are not
+		// marked), past an included one it leaves out those only it
+		// reaches (the warning says so; a push is rejected).
 		n.flags |= nodeBroken
 		w.g.refuseOctopus(w.r, h, len(parents), err)
 		return false

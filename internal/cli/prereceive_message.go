@@ -34,8 +34,14 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 		verdict = "this hook only reports (--exit-code 0): the push goes through, but"
 	}
 	if len(counted) == 0 {
-		line(verdict + ": it adds a Lofty API key, found as the time ran out, before loftyscan could say in which commit and file")
-		line("run 'loftyscan git --range <old>..<new>' on your clone to see where, then remove it as below")
+		if res.Unfinished != "" {
+			line(verdict + ": it adds a Lofty API key, found as the time ran out, before loftyscan could say in which commit and file")
+			line("run 'loftyscan git --range <old>..<new>' on your clone to see where, then remove it as below")
+		} else {
+			// The walk left out commits (see the warnings): a range would too.
+			line(verdict + ": it adds a Lofty API key, in a commit loftyscan could not walk to (see the warnings above), so it cannot say in which commit and file")
+			line("run 'loftyscan git' on your clone to see where, then remove it as below")
+		}
 	} else {
 		line(fmt.Sprintf("%s: it adds %s", verdict, plural(len(counted), "Lofty API key")))
 	}
