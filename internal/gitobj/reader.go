@@ -17,8 +17,9 @@ const maxDeltaChain = 5000
 type Reader struct {
 	s     *Store
 	z     inflater
-	cache *objCache // resolved objects by pack and offset; nil for none
-	limit int       // the largest object resolved in memory; bigger ones are resolved the big way (resolve.go)
+	cache *objCache  // resolved objects by pack and offset; nil for none
+	memo  *chainMemo // big objects resolved on delta chains, as checkpoints; nil for none
+	limit int        // the largest object resolved in memory; bigger ones are resolved the big way (resolve.go)
 	// spillMax and amplifiedFloor are maxSpill and amplifiedFloor, which
 	// tests lower.
 	spillMax, amplifiedFloor int64
@@ -31,6 +32,7 @@ func (s *Store) Reader(cacheBytes int64) *Reader {
 	r := &Reader{s: s, limit: bigObject, spillMax: maxSpill, amplifiedFloor: amplifiedFloor}
 	if cacheBytes > 0 {
 		r.cache = newObjCache(cacheBytes)
+		r.memo = newChainMemo(4 * cacheBytes)
 	}
 	return r
 }
@@ -42,6 +44,7 @@ func (s *Store) Reader(cacheBytes int64) *Reader {
 func (s *Store) WorkerReader(cacheBytes int64, workers int) *Reader {
 	r := s.Reader(min(cacheBytes, cacheBudget/int64(max(workers, 1))))
 	r.limit = int(share(workers))
+	r.memo = nil // workers read each blob once
 	return r
 }
 
@@ -140,10 +143,14 @@ func (r *Reader) readDepth(h plumbing.Hash, depth int) (plumbing.ObjectType, []b
 // one stored whole in the pack, or a base outside the pack (a thin pack's,
 // in another pack or loose).
 type chainEnd struct {
-	cached  bool
-	typ     plumbing.ObjectType // cached
-	data    []byte              // cached
-	whole   objHeader           // neither cached nor outside
+	cached bool
+	typ    plumbing.ObjectType // cached
+	data   []byte              // cached
+	// root and depth place the end on its chain for the memo: the end of
+	// the chain (its offset) and how many deltas above it the end is.
+	root    int64
+	depth   int
+	whole   objHeader // neither cached nor outside
 	outside bool
 	base    plumbing.Hash // outside
 }
@@ -162,7 +169,10 @@ func (r *Reader) chainDown(pi int, off int64, depth int, chain []objHeader) ([]o
 			return chain, chainEnd{}, fmt.Errorf("%w: delta chain longer than %d, or a cycle", errBadPack, maxDeltaChain)
 		}
 		if t, b, ok := r.cache.get(pi, off); ok {
-			return chain, chainEnd{cached: true, typ: t, data: b}, nil
+			return chain, chainEnd{cached: true, typ: t, data: b, root: off}, nil
+		}
+		if e, ok := r.memo.get(pi, off); ok {
+			return chain, chainEnd{cached: true, typ: e.typ, data: e.data, root: e.root, depth: e.depth}, nil
 		}
 		h, err := p.header(off)
 		if err != nil {
@@ -180,7 +190,7 @@ func (r *Reader) chainDown(pi int, off int64, depth int, chain []objHeader) ([]o
 			}
 			off = p.idx.offset(pos)
 		default:
-			return chain, chainEnd{whole: h}, nil
+			return chain, chainEnd{whole: h, root: off}, nil
 		}
 	}
 }
@@ -218,8 +228,10 @@ func (r *Reader) readPacked(pi int, off int64, depth int) (plumbing.ObjectType, 
 		return 0, nil, err
 	}
 	typ, base := end.typ, end.data
+	root, from := end.root, end.depth
 	switch {
 	case end.outside:
+		root = chain[len(chain)-1].off // the base is in another pack
 		typ, base, err = r.readDepth(end.base, depth+len(chain))
 		if err != nil {
 			return 0, nil, baseFailed(end.base, err)
@@ -236,6 +248,8 @@ func (r *Reader) readPacked(pi int, off int64, depth int) (plumbing.ObjectType, 
 		typ = h.typ
 		r.cache.put(pi, h.off, typ, base)
 	}
+	top := from + len(chain)
+	var keep []memoEntry // big objects kept as checkpoints
 	for i := len(chain) - 1; i >= 0; i-- {
 		h := chain[i]
 		if err := r.fits(p, h); err != nil {
@@ -251,6 +265,19 @@ func (r *Reader) readPacked(pi int, off int64, depth int) (plumbing.ObjectType, 
 		}
 		base = out
 		r.cache.put(pi, h.off, typ, base)
+		if depth := top - i; r.memo != nil && int64(len(base)) > r.cache.max/4 && keeps(from, depth, top) {
+			below := from
+			if n := len(keep); n > 0 {
+				below = keep[n-1].depth
+			}
+			keep = append(keep, memoEntry{pack: pi, off: h.off, root: root, depth: depth, below: below, typ: typ, data: base})
+		}
+	}
+	if len(keep) > 0 {
+		r.memo.dropAbove(pi, root, top)
+		for _, e := range keep {
+			r.memo.put(e, chain[0].off)
+		}
 	}
 	return typ, base, nil
 }
