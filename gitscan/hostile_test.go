@@ -752,3 +752,35 @@ func TestHostileOctopusLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileRefsToBigTree: refs to a big tree (here 30 tags of one tree
+// of 60,000 files, 3.5 MB) are told from refs to commits by the object's
+// header, as git tells them: the walks that list the refs' commits and
+// tags read each such tree whole, five times a ref (1,000 tags of the
+// versions of a 6 MB tree, a 1.75 MB pack, took 24 s of CPU, git 6.9 s;
+// now 2.9 s). Both keys are still found.
+func TestHostileRefsToBigTree(t *testing.T) {
+	r, kept, _ := hostileRepo(t)
+	key := gitTestKey("in a big tree")
+	text := "LOFTY_API_KEY=" + key + "\n"
+	blob := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len(text)), strings.NewReader(text))
+	entries := make([]testgit.TreeEntry, 60000)
+	for i := range entries {
+		entries[i] = testgit.TreeEntry{Mode: "100644", Hash: blob, Name: fmt.Sprintf("file-with-a-longer-name-%06d.env", i)}
+	}
+	tree := r.MkTree(entries...).String()
+	var refs strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&refs, "create refs/tags/tree-%d %s\n", i, tree)
+	}
+	if out, err := r.Cmd(refs.String(), nil, "update-ref", "--stdin").CombinedOutput(); err != nil {
+		t.Fatalf("update-ref: %v\n%s", err, out)
+	}
+	got, c, mem := scanBounded(t, repoOf(r), HistoryOptions{})
+	if n := keysFound(got); n[kept] != 1 || n[key] != 1 {
+		t.Errorf("keys found %v; want each once (warnings %v)", n, c.Warnings)
+	}
+	if mem > 64<<20 {
+		t.Errorf("allocated %d MiB for refs to a tree of 3.5 MB", mem>>20)
+	}
+}

@@ -217,6 +217,10 @@ func (g *gitRepo) tagChain(rev string) []plumbing.Hash {
 // is not read whole to learn it, and a big tag's message is cut as a
 // scan of it is (messageContent).
 func (g *gitRepo) decodeTag(h plumbing.Hash) (*object.Tag, error) {
+	if typ, err := g.crd.Type(h); err == nil && typ != plumbing.TagObject {
+		// Known from its header: a ref to a big tree is not read whole.
+		return nil, plumbing.ErrObjectNotFound // as go-git says
+	}
 	o, err := g.crd.Open(h)
 	if err != nil {
 		return nil, err

@@ -292,13 +292,14 @@ var errTagChain = fmt.Errorf("more than %d tags of tags, where loftyscan stops (
 func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
 	start := h
 	for range maxTagChain + 1 { // the tags, then what the last one tags
-		if o, err := g.crd.Open(h); err == nil {
-			if o.Stream != nil {
-				o.Stream.Close() // a big commit is not read whole to learn its type
-			}
-			if o.Type == plumbing.CommitObject {
-				return h, nil // most refs; the walk reads it again, from the cache
-			}
+		// Its type from its header: a ref to a big tree (a tag of each
+		// version of a 6 MB one) is not read whole, twice, to learn it.
+		switch typ, err := g.crd.Type(h); {
+		case err != nil, typ == plumbing.TagObject:
+		case typ == plumbing.CommitObject:
+			return h, nil // most refs
+		default:
+			return plumbing.ZeroHash, nil
 		}
 		obj, err := g.objs.EncodedObject(plumbing.AnyObject, h)
 		if err != nil {

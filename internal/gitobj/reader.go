@@ -69,6 +69,42 @@ func (r *Reader) Read(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 	return typ, data, err
 }
 
+// Type returns the type of object h without resolving its content, as
+// git's object info does: a delta's is the type at its chain's end. A
+// walk that only asks what a ref points to (a commit, or a tree of
+// 100,000 files whose versions are a chain of deltas) reads a few
+// headers, not megabytes. Errors are Read's, or that h is not in the
+// store's own folders (read it with Read).
+func (r *Reader) Type(h plumbing.Hash) (plumbing.ObjectType, error) {
+	return r.typeDepth(h, 0)
+}
+
+func (r *Reader) typeDepth(h plumbing.Hash, depth int) (plumbing.ObjectType, error) {
+	pi, pos := r.s.locate(h)
+	if pi < 0 {
+		o, err := r.s.openLoose(h)
+		if err != nil {
+			return 0, err
+		}
+		defer o.close()
+		return o.typ, nil
+	}
+	chain, end, err := r.chainDown(pi, r.s.packs[pi].idx.offset(pos), depth, nil)
+	switch {
+	case err != nil:
+		return 0, err
+	case end.cached:
+		return end.typ, nil
+	case end.outside:
+		typ, err := r.typeDepth(end.base, depth+len(chain))
+		if err != nil {
+			return 0, baseFailed(end.base, err)
+		}
+		return typ, nil
+	}
+	return end.whole.typ, nil
+}
+
 // Object is an object's content: in Data, or for a big object (over 32
 // MiB, or a WorkerReader's share) in Stream, for the caller to read and close. Data may be shared
 // with the Reader's cache: it must not be modified.
