@@ -2,6 +2,7 @@ package gitscan
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,6 +110,16 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	}
 	gs.hold()
 	sel, err := g.selectCommits(ctx, r, set)
+	if err == nil && g.octopusRefused.Load() > 0 {
+		// This scan reads only what its walk selects (a range, a ref,
+		// --since, a push, a repository of loose objects): it would pass
+		// over the commits only the refused merges reach.
+		how := "scan the whole repository with 'loftyscan git' (without --range, --ref or --since), which reads every object"
+		if set.all && set.since.IsZero() {
+			how = "this scan reads only what its walk selects (the repository's objects are loose, or paths are skipped): pack them with 'git repack -ad' and scan without skipped paths, which reads every object"
+		}
+		err = fmt.Errorf("%w: the commits only those merges reach would be left out, so the scan stopped; %s", errOctopusLinks, how)
+	}
 	if err != nil {
 		return r.Stats(), err
 	}
