@@ -236,7 +236,14 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 	for line < end && line-lo < b64Back+b64Ahead && c.val[buf[line]] != 0xff {
 		line++
 	}
-	w.lo, w.off, w.decoded = lo, slices.Grow(w.off[:0], line-lo), w.decoded[:0]
+	size := line - lo
+	if line < end && (buf[line] == '\n' || buf[line] == '\r') {
+		// Wrapped: room for as much as a window holds, or the text
+		// left, at once (appending a line at a time allocated 35 times
+		// an indented block's size).
+		size = min(end-lo, b64Back+b64Ahead)
+	}
+	w.lo, w.off, w.decoded = lo, slices.Grow(w.off[:0], size), w.decoded[:0]
 	hitIdx := -1
 	lineStart, prevLen := 0, -1 // index in off of the line's first character; length of the line before
 	for i, n := lo, 0; i < end && n < b64Back+b64Ahead; i++ {
