@@ -22,12 +22,16 @@ import (
 // The budget keeps the work linear in the input whatever the streams
 // claim: what one search of a buffer inflates, in all its runs, is at most
 // gzipPerByte times the buffer plus gzipBase (a Helm release's JSON is
-// about 6 times its double base64; deflate can claim 1,032 times). Past
-// it, or past a stream's gzipRunMax, a stream is searched in part, and the
-// file gets a warning. Memory is one stretch per worker.
+// about 6 times its double base64, a gzipped .env under 1 KiB; deflate can
+// claim 1,032 times). The inflated text may be as costly to search as text
+// can be ("ZXlK" over and over: 20 MB/s), so the budget is what real
+// streams need: at 64 times plus 1 MiB, 100 files of 87 KB of such bombs
+// (8.6 MB) took 32.7 s of CPU. Past it, or past a stream's gzipRunMax, a
+// stream is searched in part, and the file gets a warning. Memory is one
+// stretch per worker.
 const (
-	gzipPerByte = 64
-	gzipBase    = 1 << 20
+	gzipPerByte = 16
+	gzipBase    = 256 << 10
 	gzipRunMax  = 64 << 20
 	gzipStretch = 1 << 20 // searched at a time, with the overlap that follows it
 )

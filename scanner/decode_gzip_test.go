@@ -123,7 +123,7 @@ func TestGzipInBase64Budget(t *testing.T) {
 	checkFound(t, c.Findings,
 		wantFinding{Path: "in", Line: 1, Column: 7, Encoding: "base64/gzip", Token: k},
 		wantFinding{Path: "in", Line: 2, Column: 15, Token: after})
-	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip stream written in base64 inflates past what a scan decodes of it (64 times the text searched plus 1 MiB, at most 64 MiB a stream) and was searched up to there, a key past it missed; to search the rest, decode it by hand (base64 -d | gunzip) and scan that"})
+	checkWarnings(t, c.Warnings, wantWarning{Path: "in", Contains: "1 gzip stream written in base64 inflates past what a scan decodes of it (16 times the text searched plus 256 KiB, at most 64 MiB a stream) and was searched up to there, a key past it missed; to search the rest, decode it by hand (base64 -d | gunzip) and scan that"})
 	if st.Bytes != int64(len(content)) {
 		t.Errorf("scanned %d bytes of %d", st.Bytes, len(content))
 	}

@@ -220,8 +220,8 @@ func (w *Worker) warnGzipCut(path string) {
 		if n == 1 {
 			inflate = "inflates"
 		}
-		w.r.Warn(path, "%s written in base64 %s past what a scan decodes of %s (%d times the text searched plus %d MiB, at most %d MiB a stream) and %s searched up to there, a key past it missed; to search the rest, decode %s by hand (%s) and scan that",
-			streams, inflate, it, gzipPerByte, gzipBase>>20, gzipRunMax>>20, was, it, how)
+		w.r.Warn(path, "%s written in base64 %s past what a scan decodes of %s (%d times the text searched plus %d KiB, at most %d MiB a stream) and %s searched up to there, a key past it missed; to search the rest, decode %s by hand (%s) and scan that",
+			streams, inflate, it, gzipPerByte, gzipBase>>10, gzipRunMax>>20, was, it, how)
 	}
 }
 
