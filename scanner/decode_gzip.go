@@ -55,7 +55,7 @@ type gzipState struct {
 // gzipBufs are the buffers one stream is decoded in.
 type gzipBufs struct {
 	text    []byte // the base64 characters of a run, line breaks left out
-	inner   []byte // the text of the inner layer, for base64 of base64
+	inner   []byte // base64 of base64: the inner layer, decoded, then swapped with decoded
 	decoded []byte // the stream
 	out     []byte // a stretch of inflated text
 	// The reader of the stream and its source, reset for each stream: a
@@ -90,7 +90,7 @@ func (d *decodeState) decodeGzip(start, end int) bool {
 	b.decoded = decodeText(d.buf[start:end], &b.text, b.decoded[:0])
 	if bytes.HasPrefix(b.decoded, []byte("H4sI")) && depth+1 < maxDecodeDepth {
 		b.inner = decodeText(b.decoded, &b.text, b.inner[:0])
-		b.decoded = append(b.decoded[:0], b.inner...)
+		b.decoded, b.inner = b.inner, b.decoded
 		depth, layers = depth+1, "base64/base64/gzip"
 	}
 	if len(b.decoded) < 18 || b.decoded[0] != 0x1f || b.decoded[1] != 0x8b || b.decoded[2] != 8 {
@@ -125,6 +125,9 @@ const (
 )
 
 type gzipCut [2]int // streams searched in part, by why
+
+// newFile forgets the streams searched in part of the file before.
+func (g *gzipState) newFile() { g.cut, g.double = gzipCut{}, false }
 
 func (g *gzipState) cutOne(why int, double bool) {
 	g.cut[why]++
@@ -235,9 +238,9 @@ func gzipRunStart(buf []byte, lo, pos int) int {
 			i--
 		case buf[i-1] == '\\' && i < len(buf) && buf[i] == '/' && i-1 > lo && b64val[buf[i-2]] != 0xff:
 			i--
-		case buf[i-1] == ' ':
+		case isBlank(buf[i-1]):
 			k := i - 1
-			for k > lo && buf[k-1] == ' ' {
+			for k > lo && isBlank(buf[k-1]) {
 				k--
 			}
 			if k-1 <= lo || buf[k-1] != '\n' || i == len(buf) || base64Codec.val[buf[i]] == 0xff {

@@ -347,6 +347,7 @@ func TestGzipInBase64Streamed(t *testing.T) {
 	}{
 		{`{"r":"` + strings.ReplaceAll(run, "/", `\/`) + "\"}\n", 1, 7},
 		{"content: |\n    " + wrapLines(run, 76, "\n    ") + "\npath: x\n", 2, 5}, // and in a YAML block
+		{"content: |\n\t\t" + wrapLines(run, 76, "\n\t\t") + "\npath: x\n", 2, 3}, // indented with tabs
 	}
 	for _, form := range forms {
 		alone, _ := scanData(t, testOptions(), []byte(form.text))

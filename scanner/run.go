@@ -191,7 +191,7 @@ func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error 
 func (w *Worker) scan(ctx context.Context, rd io.Reader, ra io.ReaderAt, size int64, path string) (err error) {
 	defer w.r.progress.Done.Add(1)
 	w.st.places.reset()
-	w.st.find.gz.cut, w.st.find.gz.double = gzipCut{}, false
+	w.st.find.gz.newFile()
 	w.st.windows.reset()
 	w.r.Safely(path, func() {
 		err = w.r.scanEntry(ctx, w.st, rd, ra, size, path, 0, newBudget(w.r.opts.Limits.TotalBytes))
@@ -257,7 +257,7 @@ func (w *Worker) scanHeld(data []byte, path string) {
 	r := w.r
 	defer r.progress.Done.Add(1)
 	w.st.places.reset()
-	w.st.find.gz.cut, w.st.find.gz.double = gzipCut{}, false
+	w.st.find.gz.newFile()
 	r.Safely(path, func() {
 		r.noteUnopened(path, data[:min(len(data), sniffLen)])
 		r.progress.Files.Add(1)
