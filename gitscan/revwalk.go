@@ -149,7 +149,8 @@ func (w *revWalk) load(i int32) bool {
 		// Left out as a commit that cannot be read is: past an excluded
 		// one a range selects commits too many (its parents are not
 		// marked), past an included one it leaves out those only it
-		// reaches (the warning says so; a push is rejected).
+		// reaches: a scan that reads only what its walk selects then
+		// stops (scanHistory), and a push is rejected.
 		n.flags |= nodeBroken
 		w.g.refuseOctopus(w.r, h, len(parents), err)
 		return false
