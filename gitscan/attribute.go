@@ -235,6 +235,11 @@ type attributor struct {
 	gs  *gitSink
 	sel *selection
 	w   *scanner.Worker // for the few blobs read after the walk, to compare against
+	// For a selection whose boundary holds commits left out for their
+	// age (selection.aged): the boundary commits each selected commit
+	// descends from, and the blobs of each one's tree, once asked.
+	lineage map[int][]int32
+	held    map[int32]map[plumbing.Hash]bool
 }
 
 // occurrence is one finding in one scanned blob, at the blob's first
@@ -260,6 +265,12 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 		}
 		kept := occs[:0]
 		for _, o := range occs {
+			if a.sel.aged {
+				trees = trees[:0]
+				for _, b := range a.boundaryOf(o.origin.commit) {
+					trees = append(trees, a.sel.parent(b).tree)
+				}
+			}
 			if !a.inAny(ctx, trees, o.origin.path, o.f.Fingerprint) {
 				kept = append(kept, o)
 			}
@@ -304,7 +315,7 @@ func (a *attributor) occurrences(ctx context.Context, boundary bool) (occs []occ
 			unmet[hash] = fs
 			continue
 		}
-		if o.commit < 0 || (boundary && a.gs.notNew(ctx, hash)) {
+		if o.commit < 0 || (boundary && a.gs.notNew(ctx, hash) && a.heldBefore(ctx, o.commit, hash)) {
 			continue // a blob no selected commit introduced, or one read to compare
 		}
 		for _, f := range fs {
@@ -313,6 +324,70 @@ func (a *attributor) occurrences(ctx context.Context, boundary bool) (occs []occ
 		}
 	}
 	return occs, unmet
+}
+
+// heldBefore reports whether a boundary commit that selected commit c
+// descends from held blob h, which some boundary commit holds
+// (gitSink.notNew): any of them, unless the selection is aged.
+//
+// A --since selection's boundary holds the commits left out for their age
+// wherever they are (on another branch, in a reflog, unreachable): the
+// content one of them held is not new to the commits that descend from it
+// (an edit of another line of a file with an old key does not report the
+// key), but it is to a commit that adds it on a line of history of its
+// own, as 'git log --since -p' shows it adding it. A boundary of commits
+// an excluded one reaches (a range, a push) is what the base or the server
+// already has, whichever commit descends from it.
+func (a *attributor) heldBefore(ctx context.Context, c int, h plumbing.Hash) bool {
+	if !a.sel.aged {
+		return true
+	}
+	for _, b := range a.boundaryOf(c) {
+		blobs, ok := a.held[b]
+		if !ok {
+			if a.held == nil {
+				a.held = map[int32]map[plumbing.Hash]bool{}
+			}
+			blobs = map[plumbing.Hash]bool{}
+			a.g.treeBlobsSeen(ctx, a.sel.parent(b).tree, blobs, map[plumbing.Hash]bool{})
+			a.held[b] = blobs
+		}
+		if blobs[h] {
+			return true
+		}
+	}
+	return false
+}
+
+// boundaryOf returns the boundary commits (as edges: negative) that
+// selected commit c descends from through selected commits.
+func (a *attributor) boundaryOf(c int) []int32 {
+	if bs, ok := a.lineage[c]; ok {
+		return bs
+	}
+	if a.lineage == nil {
+		a.lineage = map[int][]int32{}
+	}
+	var out []int32
+	seen := map[int32]bool{int32(c): true}
+	stack := []int32{int32(c)}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, p := range a.sel.parents(&a.sel.commits[i]) {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			if p < 0 {
+				out = append(out, p)
+			} else {
+				stack = append(stack, p)
+			}
+		}
+	}
+	a.lineage[c] = out
+	return out
 }
 
 // first keeps one finding per key: where it first appeared, with its

@@ -43,7 +43,11 @@ type commitNode struct {
 type selection struct {
 	commits  []commitNode // parents before children, then oldest committer time first
 	boundary []commitNode // parents of selected commits that are not selected
-	shallow  int          // selected commits whose parents were cut by a shallow clone
+	// aged says the boundary holds commits left out as older than
+	// --since, not only commits an excluded one reaches: their content is
+	// not new only to the commits that descend from them (heldBefore).
+	aged    bool
+	shallow int // selected commits whose parents were cut by a shallow clone
 	// edges are where each selected commit's parents are: i >= 0 is
 	// commits[i], i < 0 boundary[-1-i]; parents in neither (missing, cut
 	// by a shallow clone) are left out.
@@ -295,7 +299,9 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 	if err := w.run(include, exclude); err != nil {
 		return nil, err
 	}
-	return w.selection(), nil
+	sel := w.selection()
+	sel.aged = !set.since.IsZero()
+	return sel, nil
 }
 
 // selection lists the selected nodes in topological order, and the

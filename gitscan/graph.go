@@ -27,6 +27,9 @@ type graphCommit struct {
 	when    time.Time // committer time
 	shallow bool      // the clone was cut here: its parents are not in the repository
 	reach   reachKind // what reaches it (reflog.go)
+	// fromGraph says it was read from the commit-graph, which keeps 34
+	// bits of when (objectTime)
+	fromGraph bool
 }
 
 // maxOctopusLinks is how many parents past each commit's second (the
@@ -109,7 +112,7 @@ func (g *gitRepo) graphCommit(h plumbing.Hash) (*graphCommit, bool) {
 	if err != nil {
 		return nil, false
 	}
-	n := &graphCommit{hash: h, tree: c.Tree, when: time.Unix(c.When, 0), parents: make([]plumbing.Hash, 0, len(c.Parents))}
+	n := &graphCommit{hash: h, tree: c.Tree, when: time.Unix(c.When, 0), parents: make([]plumbing.Hash, 0, len(c.Parents)), fromGraph: true}
 	for _, p := range c.Parents {
 		ph, ok := cg.Hash(p)
 		if !ok {

@@ -143,6 +143,9 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 		chosen := map[plumbing.Hash]*graphCommit{}
 		for h, c := range found {
 			known.hidden[h] = c
+			if !since.IsZero() && c.when.Before(since) && c.fromGraph {
+				c.when = time.Unix(objectTime(g.crd, h, c.when.Unix()), 0)
+			}
 			if since.IsZero() || !c.when.Before(since) {
 				c.reach = layer.kind
 				chosen[h] = c
@@ -154,6 +157,7 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 		from := len(sel.commits)
 		order := topoOrder(chosen)
 		gs.mu.Lock()
+		sel.addAgedParents(order, chosen, known)
 		sel.appendCommits(order, known.index)
 		gs.commits = sel.commits
 		gs.mu.Unlock()
@@ -207,6 +211,28 @@ func (k *knownCommits) get(h plumbing.Hash) (tree plumbing.Hash, when int64, sel
 		return c.tree, c.when.Unix(), false, true
 	}
 	return plumbing.ZeroHash, 0, false, false
+}
+
+// addAgedParents adds to sel's boundary, and to known's index, the
+// parents of the layer's commits (cs; chosen by name) that were loaded and
+// left out as older than --since: their keys are not new to the commits
+// that descend from them. Made before the layer's commits are appended,
+// so that their edges name them.
+func (s *selection) addAgedParents(cs []*graphCommit, chosen map[plumbing.Hash]*graphCommit, known *knownCommits) {
+	for _, c := range cs {
+		for _, p := range c.parents {
+			if chosen[p] != nil {
+				continue
+			}
+			if _, ok := known.index.get(p); ok {
+				continue // selected, or in the boundary already
+			}
+			if h := known.hidden[p]; h != nil {
+				s.boundary = append(s.boundary, commitNode{hash: p, tree: h.tree, when: h.when.Unix()})
+				known.index.set(-int32(len(s.boundary)))
+			}
+		}
+	}
 }
 
 // reachHidden loads the commits reachable from tips that are not known,
@@ -297,16 +323,11 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 				continue
 			}
 			inBoundary[p] = true
-			tree, when, selected, ok := known.get(p)
+			tree, _, _, ok := known.get(p)
 			if !ok {
 				continue // missing: reported when it was reached
 			}
 			root(tree)
-			if !selected {
-				// Older than --since: its keys are not new.
-				sel.boundary = append(sel.boundary, commitNode{hash: p, tree: tree, when: when})
-				known.index.set(-int32(len(sel.boundary)))
-			}
 		}
 	}
 	for i := from; i < len(sel.commits) && ctx.Err() == nil; i++ {

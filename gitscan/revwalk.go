@@ -120,6 +120,9 @@ func (w *revWalk) load(i int32) bool {
 			if c, err := w.graph.Commit(pos, w.parents); err == nil {
 				w.parents = c.Parents
 				n.tree, n.when, n.gen = c.Tree, c.When, max(c.Generation, 1)
+				if n.when < w.since {
+					n.when = objectTime(w.rd, h, n.when)
+				}
 				for _, p := range c.Parents {
 					ph, _ := w.graph.Hash(p)
 					parents = append(parents, ph)
@@ -175,6 +178,23 @@ func (w *revWalk) load(i int32) bool {
 		}
 	}
 	return true
+}
+
+// objectTime returns the later of when, a commit-graph's committer time
+// for commit h, and the time its object gives. The graph keeps 34 bits of
+// a date (git drops the rest), so a date git reads from the object as
+// past 2514 (or as 2^63, 2^64-1: "-1") can read there as an old one, as
+// 0 say; --since reads the object of a commit the graph calls older.
+func objectTime(rd *gitobj.Reader, h plumbing.Hash, when int64) int64 {
+	data, err := readCommitHead(rd, h)
+	if err != nil {
+		return when
+	}
+	c, err := gitobj.ParseCommit(data)
+	if err != nil || c.When.IsZero() {
+		return when
+	}
+	return max(when, c.When.Unix())
 }
 
 // parentsOf returns node i's parents; the slice is valid until the next

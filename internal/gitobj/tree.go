@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -79,7 +78,7 @@ var errBadCommit = errors.New("malformed commit")
 type CommitHead struct {
 	Tree    plumbing.Hash
 	Parents []plumbing.Hash
-	When    time.Time // the committer's time; zero when it does not parse
+	When    time.Time // the committer's time as git compares it (signatureTime); zero when it has none
 }
 
 // ParseCommit reads a commit's tree, parents and committer time the way
@@ -198,23 +197,60 @@ func parseCommit(data []byte, parents []plumbing.Hash, full bool) (CommitHead, e
 	return c, nil
 }
 
-// signatureTime reads the time of "Name <email> 1700000000 +0100", as
-// go-git's Signature.Decode does; the zone does not matter for ordering.
+// signatureTime reads the time of "Name <email> 1700000000 +0100" as git
+// reads a committer's date to compare it (--since, --until, the order of
+// a walk), so that no commit git takes for a recent one reads as older
+// here: the digits after a '>', blanks before them skipped and anything
+// after them ignored. Where git versions differ, the later date is kept:
+// git 2.39 and older read from the first '>', later ones from the last;
+// git 2.39 reads "-1" or a number past 2^64 as far in the future
+// (strtoumax), later ones as 1970; both are MaxWhen here, as is a number
+// past MaxWhen. No '>', or no digits after it, gives the zero Time, which
+// git reads as 1970 (0).
 func signatureTime(b []byte) time.Time {
-	open, close := bytes.LastIndexByte(b, '<'), bytes.LastIndexByte(b, '>')
-	if open < 0 || close < open || close+2 >= len(b) {
+	first, last := bytes.IndexByte(b, '>'), bytes.LastIndexByte(b, '>')
+	if first < 0 {
 		return time.Time{}
 	}
-	b = b[close+2:]
-	if sp := bytes.IndexByte(b, ' '); sp >= 0 {
-		b = b[:sp]
-	}
-	ts, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
+	t1, ok1 := timeAfter(b[first+1:])
+	t2, ok2 := timeAfter(b[last+1:])
+	if !ok1 && !ok2 {
 		return time.Time{}
 	}
-	return time.Unix(ts, 0)
+	return time.Unix(max(t1, t2), 0)
 }
+
+// timeAfter reads the number at the start of b as signatureTime does, and
+// whether there is one.
+func timeAfter(b []byte) (int64, bool) {
+	b = bytes.TrimLeft(b, " \t\v\f\r")
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg, b = b[0] == '-', b[1:]
+	}
+	var ts int64
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		n++
+		if ts > (MaxWhen-int64(c-'0'))/10 {
+			return MaxWhen, true
+		}
+		ts = ts*10 + int64(c-'0')
+	}
+	if neg && ts != 0 {
+		return MaxWhen, true
+	}
+	return ts, n > 0
+}
+
+// MaxWhen is the latest committer time a commit is read with, in Unix
+// seconds (146 billion years from now): later ones, and those git reads
+// as later, are read as it. time.Time cannot compare times past int64's
+// seconds less its own offset, and git's commit-graph keeps 34 bits.
+const MaxWhen = 1 << 62
 
 // MaxSubject is the most of a commit's subject ParseCommitInfo keeps, in
 // bytes: a message is any size, and a report shows its first line.

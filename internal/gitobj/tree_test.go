@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -148,6 +149,45 @@ func TestParseCommit(t *testing.T) {
 		}
 		if got.Tree != want.TreeHash || !slices.Equal(got.Parents, keepFirst(want.ParentHashes)) || !got.When.Equal(want.Committer.When) {
 			t.Errorf("%q: tree %s parents %v when %v; go-git %s %v %v", body, got.Tree, got.Parents, got.When, want.TreeHash, want.ParentHashes, want.Committer.When)
+		}
+	}
+}
+
+// TestSignatureTimeAsGit checks the committer dates read where go-git's
+// reading differs from git's: git skips any blanks after the '>' and
+// ignores what follows the digits; git 2.39 reads "-1" and numbers past
+// 2^64 as far in the future, which MaxWhen stands for.
+func TestSignatureTimeAsGit(t *testing.T) {
+	t.Parallel()
+	for line, want := range map[string]int64{
+		"Cy <c@x> 1700000000 +0000":              1700000000,
+		"Cy <c@x>  1700000000 +0000":             1700000000,
+		"Cy <c@x>\t1700000000 +0000":             1700000000,
+		"Cy <c@x> \t1700000000 +0000":            1700000000,
+		"Cy <c@x>1700000000 +0000":               1700000000,
+		"Cy <c@x> 1700000000abc +0000":           1700000000,
+		"Cy <c@x> 1700000000 +0000 >":            1700000000, // git 2.39: from the first '>'
+		"Cy <c@x> 5 +0000 > 1700000000":          1700000000, // later git: from the last
+		"Cy <c@x> +1700000000 +0000":             1700000000,
+		"Cy <c@x> -1 +0000":                      MaxWhen,
+		"Cy <c@x> -0 +0000":                      0,
+		"Cy <c@x> 0 +0000":                       0,
+		"Cy <c@x> 9223372036854775807 +0000":     MaxWhen,
+		"Cy <c@x> 18446744073709551615 +0000":    MaxWhen,
+		"Cy <c@x> 99999999999999999999999 +0000": MaxWhen,
+		"Cy <c@x> 4611686018427387903 +0000":     MaxWhen - 1,
+	} {
+		got := signatureTime([]byte(line))
+		if got.Unix() != want {
+			t.Errorf("%q: %d, want %d", line, got.Unix(), want)
+		}
+		if want == MaxWhen && !got.After(time.Now().AddDate(1000, 0, 0)) {
+			t.Errorf("%q: %v does not compare as after now", line, got)
+		}
+	}
+	for _, line := range []string{"Cy <c@x>", "Cy <c@x> abc +0000", "Cy c@x 1700000000 +0000", "Cy <c@x> - +0000"} {
+		if got := signatureTime([]byte(line)); !got.IsZero() {
+			t.Errorf("%q: %v, want the zero time", line, got)
 		}
 	}
 }
