@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 )
 
 // treeEntry is one entry of a tree object.
@@ -33,7 +34,7 @@ func nextEntry(b []byte) (treeEntry, []byte, bool) {
 	if nul < 0 || len(b) < nul+21 {
 		return e, nil, false
 	}
-	e.mode, e.name = filemode.FileMode(mode), b[:nul]
+	e.mode, e.name = gitobj.CanonMode(mode), b[:nul]
 	copy(e.hash[:], b[nul+1:nul+21])
 	return e, b[nul+21:], true
 }

@@ -69,7 +69,30 @@ func NextTreeEntry(data []byte) (name []byte, mode filemode.FileMode, h plumbing
 		return nil, 0, h, nil, errBadTree
 	}
 	copy(h[:], data[nul+1:nul+1+hashLen])
-	return data[:nul], filemode.FileMode(m), h, data[nul+1+hashLen:], nil
+	return data[:nul], CanonMode(m), h, data[nul+1+hashLen:], nil
+}
+
+// CanonMode is the mode git gives a tree entry whatever its tree says
+// (canon_mode in git's cache.h, applied by every walk of a tree): a file
+// is 100644, or 100755 when the owner may run it; a link, 120000; a
+// folder, 040000; anything else a submodule, 160000. A crafted tree's
+// "100600 app.env" or "40755 config" is a file or folder git lists, checks
+// out and archives, and so one a scan reads: taken as it was written, it
+// was no file nor folder to the walk, and its keys were missed (a push of
+// one went through the pre-receive hook).
+func CanonMode(m uint32) filemode.FileMode {
+	switch m & 0o170000 {
+	case 0o100000:
+		if m&0o100 != 0 {
+			return filemode.Executable
+		}
+		return filemode.Regular
+	case 0o120000:
+		return filemode.Symlink
+	case 0o040000:
+		return filemode.Dir
+	}
+	return filemode.Submodule
 }
 
 var errBadCommit = errors.New("malformed commit")

@@ -191,3 +191,20 @@ func TestSignatureTimeAsGit(t *testing.T) {
 		}
 	}
 }
+
+// TestCanonMode checks the modes tree entries are read with: git's
+// canon_mode, what 'git ls-tree' prints for them.
+func TestCanonMode(t *testing.T) {
+	t.Parallel()
+	for m, want := range map[uint32]filemode.FileMode{
+		0o100644: filemode.Regular, 0o100600: filemode.Regular, 0o100000: filemode.Regular, 0o100664: filemode.Regular,
+		0o100755: filemode.Executable, 0o100777: filemode.Executable, 0o107777: filemode.Executable, 0o100100: filemode.Executable,
+		0o120000: filemode.Symlink, 0o120777: filemode.Symlink,
+		0o040000: filemode.Dir, 0o040755: filemode.Dir, 0o041777: filemode.Dir,
+		0o160000: filemode.Submodule, 0o160644: filemode.Submodule, 0: filemode.Submodule, 0o777: filemode.Submodule, 0o060000: filemode.Submodule,
+	} {
+		if got := CanonMode(m); got != want {
+			t.Errorf("%o: %v, want %v", m, got, want)
+		}
+	}
+}
