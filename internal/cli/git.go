@@ -364,7 +364,10 @@ func notRepoHint(err error, hint string) error {
 }
 
 // parseRange splits git's A..B into what to leave out and what to scan.
-// An empty end is HEAD, as for git.
+// An empty end is HEAD, as for git. An empty start is an error, where git
+// reads HEAD: in CI, --range "$BASE..$HEAD" with both variables unset (or
+// the start alone) would be HEAD..HEAD, which selects no commit, and the
+// job would pass having scanned nothing.
 func parseRange(s string) (exclude, include []string, err error) {
 	if strings.Contains(s, "...") {
 		return nil, nil, &cliError{err: fmt.Errorf("--range %q: the symmetric difference A...B is not supported", s), hint: "use A..B: what B has and A has not, as a pull request's base..head"}
@@ -374,7 +377,7 @@ func parseRange(s string) (exclude, include []string, err error) {
 		return nil, nil, &cliError{err: fmt.Errorf("--range %q is not of the form A..B", s), hint: "for a pull request: --range origin/main..HEAD; for one ref's whole history: --ref NAME"}
 	}
 	if a == "" {
-		a = "HEAD"
+		return nil, nil, &cliError{err: fmt.Errorf("--range %q has no start (the A of A..B is empty), so it would select no commit", s), hint: "is a variable unset? Give the commit to scan from (--range origin/main..HEAD), write HEAD..B if you mean it, or use --ref B for the whole history of B"}
 	}
 	if b == "" {
 		b = "HEAD"

@@ -55,6 +55,8 @@ func TestCommonMistakes(t *testing.T) {
 		{"pre-commit hook in a bare repository", []string{"hook", "install", bare}, bare + " is a bare repository: no commit is made in it", "--pre-receive"},
 		{"plan into a missing folder", []string{"remediate", "--output", missing, planRepo}, "cannot write the plan to " + missing + ": the folder " + filepath.Dir(missing) + " does not exist", "mkdir -p"},
 		{"clone of a URL that holds no repository", []string{"git", "file://" + filepath.Join(notRepo, "app.git")}, "does not appear to be a git repository; fatal: Could not read from remote repository.; Please make sure", "check the URL"},
+		{"range of two unset variables", []string{"git", "--range", "..", planRepo}, `--range ".." has no start`, "is a variable unset?"},
+		{"range with an unset start", []string{"git", "--range", "..HEAD", planRepo}, `--range "..HEAD" has no start`, "--ref B"},
 		{"remediate outside a repository", []string{"remediate", notRepo}, "not a git repository", "'loftyscan remediate path/to/repo'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
