@@ -170,6 +170,21 @@ func TestPreCommitFrameworkHooks(t *testing.T) {
 			t.Errorf("the remote has the blocked branch at %s", got)
 		}
 	})
+
+	// CI runs pre-commit over a change with --from-ref and --to-ref: the
+	// commit-stage hook scans those commits, not the clean index.
+	// (pre-commit runs a hook only when a changed file is in the work tree.)
+	t.Run("run from-ref to-ref", func(t *testing.T) {
+		p.git("checkout", "-q", "main")
+		out, err := releaseRun(p.dir, p.env, "pre-commit", "run", "--from-ref", "main~1", "--to-ref", "main")
+		if err == nil {
+			t.Fatalf("pre-commit run over a commit that adds a key passed:\n%s", out)
+		}
+		checkBlocked(t, out, "loftyscan", "deploy.env", pushKey)
+		if out, err := releaseRun(p.dir, p.env, "pre-commit", "run", "--from-ref", "main~2", "--to-ref", "main~1"); err != nil {
+			t.Fatalf("pre-commit run over clean commits failed:\n%s", out)
+		}
+	})
 }
 
 // TestPreCommitValidatesHooksFile asks the installed pre-commit whether it

@@ -115,7 +115,7 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 	f.StringVar(&gf.rng, "range", "", "scan only what the commits in `A..B` introduced: reachable from B, not from A (a pull request: base..head)")
 	f.StringVar(&gf.since, "since", "", "scan only what commits made at or after `DATE` introduced: 2024-01-31, \"2 weeks ago\", yesterday, \"last monday\" (as git reads dates; a named day from midnight)")
 	f.StringArrayVar(&gf.refs, "ref", nil, "scan only the history of `NAME` (branch, tag, remote-tracking branch or commit); repeatable")
-	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check)")
+	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check; under pre-commit run --from-ref A --to-ref B, the commits A..B)")
 	f.BoolVar(&gf.recurse, "recurse-submodules", false, "also scan the whole history of each checked-out submodule (paths below the submodule's path)")
 	f.BoolVar(&gf.prePush, "pre-push", false, "scan the commits a push sends: git's pre-push lines on standard input, or PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF")
 	f.StringVar(&gf.pushRemote, "pre-push-remote", "", "with --pre-push, the remote the push goes to (`NAME`, git's first argument to the hook, which the installed hook passes; empty for a push to a URL): a new branch is checked against what that remote's tracking branches hold")
@@ -158,6 +158,7 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	if err := gf.check(args); err != nil {
 		return err
 	}
+	gf.preCommitRange(e)
 	// A local repository is found first: its settings are read before the
 	// scan (see gitSettings). A URL is cloned only once the flags are known
 	// to be right; its scan reads the current folder's settings.
@@ -361,6 +362,22 @@ func notRepoHint(err error, hint string) error {
 		return &cliError{err: ce.err, hint: hint}
 	}
 	return err
+}
+
+// preCommitRange turns --staged into --range FROM..TO when the pre-commit
+// framework runs the hook as `pre-commit run --from-ref FROM --to-ref TO`,
+// the way CI runs pre-commit over a pull request: it asks for the files
+// those commits changed, and the index, a clean checkout's HEAD, holds
+// nothing to report. Only that command sets both variables for a hook of
+// the commit stage (a pre-push run sets them for push-stage hooks).
+func (gf *gitFlags) preCommitRange(e env) {
+	from, to := e.getenv("PRE_COMMIT_FROM_REF"), e.getenv("PRE_COMMIT_TO_REF")
+	if !gf.staged || from == "" || to == "" {
+		return
+	}
+	gf.staged = false
+	gf.rng = from + ".." + to
+	printNote(e.stderr, "pre-commit run --from-ref --to-ref: scanning the commits "+gf.rng+", not the staged change")
 }
 
 // parseRange splits git's A..B into what to leave out and what to scan.

@@ -276,6 +276,47 @@ func TestGitCommandPrePush(t *testing.T) {
 	}
 }
 
+// TestGitCommandStagedPreCommitRange: `pre-commit run --from-ref A --to-ref
+// B`, how CI runs pre-commit over a change, runs the commit-stage hook
+// (git --staged) with PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF set and a
+// clean index: the hook scans A..B. It scanned the index and passed.
+func TestGitCommandStagedPreCommitRange(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("a.txt", "a\n")
+	base := r.Commit("base")
+	r.Write("b.env", "LOFTY_API_KEY="+gitKey("ci-range")+"\n")
+	head := r.Commit("add a key")
+	r.Write("c.txt", "c\n")
+	r.Commit("after the key")
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want int
+	}{
+		{"pre-commit run --from-ref --to-ref", map[string]string{"PRE_COMMIT": "1", "PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": "HEAD"}, 1},
+		{"a range without the key", map[string]string{"PRE_COMMIT": "1", "PRE_COMMIT_FROM_REF": head, "PRE_COMMIT_TO_REF": "HEAD"}, 0},
+		{"a commit: the index", map[string]string{"PRE_COMMIT": "1"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runGit(t, tc.vars, "", "git", "--staged", "--format", "json", r.Dir)
+			if code != tc.want {
+				t.Fatalf("exit %d, want %d; stderr %s", code, tc.want, stderr)
+			}
+			if code == 1 {
+				rep := parseReport(t, stdout)
+				if len(rep.Findings) != 1 || rep.Findings[0].Commit != head || rep.Findings[0].Path != "b.env" {
+					t.Errorf("findings %s", stdout)
+				}
+				if !strings.Contains(stderr, "scanning the commits "+base+"..HEAD") {
+					t.Errorf("stderr does not say what was scanned:\n%s", stderr)
+				}
+			}
+		})
+	}
+}
+
 // The terminal report's advice fits what was scanned: history is accepted
 // with a JSON report as its baseline ('baseline create' scans folders), a
 // commit being made is fixed before it is committed, a push before it
