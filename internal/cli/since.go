@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +13,8 @@ import (
 // the forms people write:
 //
 //   - a date, 2024-01-31 (from local midnight), a date and time
-//     (2024-01-31 12:00, 2024-01-31T12:00:00), RFC 3339, or @UNIX-SECONDS;
+//     (2024-01-31 12:00, 2024-01-31T12:00:00), RFC 3339, or @UNIX-SECONDS
+//     (see numericDate for 2024-1-5, 2024/01/31 and a bare number);
 //   - a time ago: "2 weeks ago", "2.weeks.ago", "2.weeks" (ago is
 //     optional, as for git), "1 year 2 months ago", "three days ago",
 //     "a week ago", "last week", "last month"; units from seconds to years;
@@ -37,12 +39,58 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 			return t, nil
 		}
 	}
+	if t, ok, err := numericDate(s, now); ok || err != nil {
+		return t, err
+	}
 	t, err := approxidate(strings.ToLower(s), now)
 	if err != nil {
 		return time.Time{}, &cliError{err: fmt.Errorf("--since %q is not a date: %w", s, err),
 			hint: `use a date (2024-01-31), a time ago ("2 weeks ago", "3.days"), or yesterday, today, "last monday"`}
 	}
 	return t, nil
+}
+
+var (
+	ymdDate     = regexp.MustCompile(`^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$`)
+	dayMonthish = regexp.MustCompile(`^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$`)
+	allDigits   = regexp.MustCompile(`^\d+$`)
+)
+
+// numericDate reads the forms of a date written in digits that the
+// layouts of parseSince do not take: a year-month-day with one-digit month
+// or day, or slashes (2024-1-5, 2024/01/31), and seconds since 1970 as a
+// bare number of 9 digits or more, as git reads them. A day of no calendar
+// (2024-13-45), a day and month in either order (01/02/2024: git reads it
+// as January 2nd, and 01.02.2024 as February 1st) and a shorter number are
+// errors that say how to write the date. ok is false for anything else.
+func numericDate(s string, now time.Time) (t time.Time, ok bool, err error) {
+	fail := func(why, hint string) (time.Time, bool, error) {
+		return time.Time{}, false, &cliError{err: fmt.Errorf("--since %q is not a date: %s", s, why), hint: hint}
+	}
+	const ymdHint = "write the day as YYYY-MM-DD (2024-01-31), optionally with a time (2024-01-31 12:00)"
+	switch {
+	case ymdDate.MatchString(s):
+		m := ymdDate.FindStringSubmatch(s)
+		y, _ := strconv.Atoi(m[1])
+		mon, _ := strconv.Atoi(m[2])
+		d, _ := strconv.Atoi(m[3])
+		t := time.Date(y, time.Month(mon), d, 0, 0, 0, 0, now.Location())
+		if mon < 1 || mon > 12 || t.Day() != d {
+			return fail("no month has that day (it reads as year-month-day)", ymdHint)
+		}
+		return t, true, nil
+	case dayMonthish.MatchString(s):
+		return fail("the order of day and month differs from place to place", ymdHint)
+	case allDigits.MatchString(s):
+		if len(s) >= 9 {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err == nil {
+				return time.Unix(n, 0), true, nil
+			}
+		}
+		return fail("a number alone is not a day", ymdHint+"; or seconds since 1970 as @SECONDS (@1706659200)")
+	}
+	return time.Time{}, false, nil
 }
 
 // approxidate reads the relative forms of parseSince.

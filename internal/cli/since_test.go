@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -46,6 +47,12 @@ func TestParseSince(t *testing.T) {
 		"last saturday":        day(6, 8, 0), // today is a Saturday: the one before
 		"fri":                  day(6, 14, 0),
 		" 2 days ago ":         now.AddDate(0, 0, -2),
+		// Digits git reads too: a one-digit month or day, slashes, and a
+		// bare number of seconds since 1970 (9 digits or more).
+		"2024-1-5":   day(1, 5, 0),
+		"2024/01/31": day(1, 31, 0),
+		"2024-2-29":  day(2, 29, 0),
+		"1706659200": time.Unix(1706659200, 0),
 	}
 	for in, want := range tests {
 		got, err := parseSince(in, now)
@@ -59,6 +66,34 @@ func TestParseSince(t *testing.T) {
 			t.Errorf("parseSince(%q) = %v, want an error", bad, got)
 		} else if !strings.Contains(err.Error(), "is not a date") {
 			t.Errorf("parseSince(%q): %v", bad, err)
+		}
+	}
+}
+
+// TestParseSinceDigitsSayWhy: a date in digits that is not one says what is
+// wrong with it and how to write it, not that "13" is not a unit of time.
+func TestParseSinceDigitsSayWhy(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 6, 15, 15, 30, 0, 0, time.UTC)
+	for in, why := range map[string]string{
+		"2024-13-45": "no month has that day",
+		"2024-02-30": "no month has that day",
+		"2023-2-29":  "no month has that day",
+		"31/01/2024": "the order of day and month",
+		"01.02.2024": "the order of day and month",
+		"20240131":   "a number alone is not a day",
+	} {
+		_, err := parseSince(in, now)
+		var ce *cliError
+		if !errors.As(err, &ce) {
+			t.Errorf("parseSince(%q): %v, want a cliError", in, err)
+			continue
+		}
+		if want := "--since " + strconv.Quote(in) + " is not a date: " + why; !strings.Contains(ce.err.Error(), want) {
+			t.Errorf("parseSince(%q): %q, want it to hold %q", in, ce.err, want)
+		}
+		if !strings.Contains(ce.hint, "YYYY-MM-DD") {
+			t.Errorf("parseSince(%q): hint %q does not say how to write a date", in, ce.hint)
 		}
 	}
 }
@@ -92,6 +127,7 @@ func TestParseSinceAgainstGit(t *testing.T) {
 		{"1 year 2 months ago", false}, {"three days ago", false}, {"last week", false}, {"last month", false},
 		{"10 minutes ago", false}, {"1.day.ago", false}, {"5 hours ago", false}, {"4 years ago", false},
 		{"yesterday", true}, {"last monday", true}, {"last friday", true},
+		{"2024-1-5", true}, {"2024/01/31", true}, {"1706659200", false},
 	} {
 		before := time.Now().UTC()
 		git := gitSince(c.expr)
