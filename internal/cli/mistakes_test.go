@@ -26,6 +26,11 @@ func TestCommonMistakes(t *testing.T) {
 	plan.Write("app.env", "LOFTY_API_KEY="+gitKey("plan")+"\n")
 	plan.Commit("init")
 	planRepo := plan.Dir
+	folder := t.TempDir()
+	aFile := filepath.Join(t.TempDir(), "app.env")
+	if err := os.WriteFile(aFile, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name  string
 		args  []string
@@ -49,6 +54,8 @@ func TestCommonMistakes(t *testing.T) {
 		{"duration without unit", []string{"dir", "--timeout", "5", dir}, `--timeout "5" is not a duration with its unit, such as 30s`, "--help"},
 		{"bool not a bool", []string{"dir", "--no-color=maybe", dir}, `--no-color "maybe" is not true or false`, "--help"},
 		{"report into a missing folder", []string{"dir", "--output", missing, dir}, "to " + missing + ": the folder " + filepath.Dir(missing) + " does not exist", "mkdir -p " + filepath.Dir(missing)},
+		{"report onto a folder", []string{"dir", "--output", folder, dir}, "to " + folder + ": it is a folder", "give the path of a file, such as " + filepath.Join(folder, "loftyscan-report")},
+		{"report below a file", []string{"dir", "--report", "json=" + filepath.Join(aFile, "r.json"), dir}, aFile + " is a file, not a folder", "remove or rename " + aFile},
 		{"--report into a missing folder", []string{"dir", "--report", "sarif=" + missing, dir}, "cannot write the report (sarif) to " + missing, "mkdir -p"},
 		{"hook install outside a repository", []string{"hook", "install", notRepo}, "not a git repository", "'loftyscan hook install path/to/repo'"},
 		{"hook uninstall outside a repository", []string{"hook", "uninstall", notRepo}, "not a git repository", "(or uninstall)"},

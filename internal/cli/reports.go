@@ -186,6 +186,12 @@ func reportError(s reportSpec, err error) error {
 func outputFileError(what, path string, err error) error {
 	dir := filepath.Dir(path)
 	var pe *fs.PathError
+	if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+		return &cliError{err: fmt.Errorf("cannot write %s to %s: it is a folder", what, path), hint: "give the path of a file, such as " + filepath.Join(path, "loftyscan-report")}
+	}
+	if file := fileAbove(path); file != "" {
+		return &cliError{err: fmt.Errorf("cannot write %s to %s: %s is a file, not a folder", what, path, file), hint: "write into a folder that exists, or remove or rename " + file + " first"}
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return &cliError{err: fmt.Errorf("cannot write %s to %s: the folder %s does not exist", what, path, dir), hint: "create the folder first (mkdir -p " + dir + "), or write into a folder that exists"}
@@ -193,6 +199,26 @@ func outputFileError(what, path string, err error) error {
 		err = pe.Err
 	}
 	return &cliError{err: fmt.Errorf("cannot write %s to %s: %w", what, path, err), hint: "check that the folder of " + path + " exists and is writable"}
+}
+
+// fileAbove returns the nearest folder of path, up to the first that
+// exists, when that one is not a folder but a file (--output app.env/r.json),
+// or "".
+func fileAbove(path string) string {
+	for dir := filepath.Dir(path); ; {
+		fi, err := os.Stat(dir)
+		if err == nil {
+			if fi.IsDir() {
+				return ""
+			}
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }
 
 // abortReports drops reports that will not be written.
