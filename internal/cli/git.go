@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -169,6 +170,7 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 		if repo, err = openRepo(e, args); err != nil {
 			return err
 		}
+		noteFileArg(e, args, repo)
 	}
 	var gopts gitscan.HistoryOptions
 	var plan *githubPlan
@@ -304,6 +306,28 @@ func openRepo(e env, args []string) (*gitscan.Repository, error) {
 	}
 	return repo, nil
 }
+
+// noteFileArg says, when `loftyscan git` is given a file, that the file
+// stands for the repository that holds it, as a folder does: `loftyscan git
+// app.env` reads like a scan of one file's history, and scans every file
+// of every commit.
+func noteFileArg(e env, args []string, repo *gitscan.Repository) {
+	if len(args) != 1 || isGitFile(args[0]) {
+		return
+	}
+	if fi, err := os.Stat(args[0]); err != nil || fi.IsDir() {
+		return
+	}
+	root := repo.WorkTree
+	if root == "" {
+		root = repo.GitDir
+	}
+	printNote(e.stderr, args[0]+" is a file: scanning the history of the whole repository that holds it, "+root+" (to scan only the file as it is now: loftyscan dir "+args[0]+")")
+}
+
+// isGitFile reports whether path is a .git file (a linked worktree's or a
+// submodule's), which names a repository.
+func isGitFile(path string) bool { return filepath.Base(path) == ".git" }
 
 // cloneRepo clones url bare into a temporary folder that cleanup removes.
 // The folder is one of the run's leftovers until then: a second Ctrl-C,

@@ -276,6 +276,31 @@ func TestGitCommandPrePush(t *testing.T) {
 	}
 }
 
+// TestGitCommandFileSaysWhatItScans: `loftyscan git app.env` scans the
+// whole history of the repository that holds app.env, and says so: it
+// reads like a scan of one file's history.
+func TestGitCommandFileSaysWhatItScans(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("app.env", "A=1\n")
+	r.Write("b.env", "LOFTY_API_KEY="+gitKey("other-file")+"\n")
+	r.Commit("init")
+	code, stdout, stderr := runGit(t, nil, "", "git", "--format", "json", filepath.Join(r.Dir, "app.env"))
+	if code != 1 || len(parseReport(t, stdout).Findings) != 1 {
+		t.Fatalf("exit %d, want 1 with the key of b.env; stderr %s", code, stderr)
+	}
+	if want := "app.env is a file: scanning the history of the whole repository that holds it"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+	if _, _, stderr := runGit(t, nil, "", "git", r.Dir); strings.Contains(stderr, "is a file") {
+		t.Errorf("a folder is called a file:\n%s", stderr)
+	}
+	// Other commands that take a repository say nothing of a scan.
+	if code, _, stderr := runGit(t, nil, "", "hook", "install", filepath.Join(r.Dir, "app.env")); code != 0 || strings.Contains(stderr, "scanning") {
+		t.Errorf("hook install: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
 // TestGitCommandStagedPreCommitRange: `pre-commit run --from-ref A --to-ref
 // B`, how CI runs pre-commit over a change, runs the commit-stage hook
 // (git --staged) with PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF set and a
