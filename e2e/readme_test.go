@@ -14,6 +14,7 @@ import (
 
 	"github.com/loftyscan/loftyscan/config"
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtool"
 	"gopkg.in/yaml.v3"
 )
 
@@ -76,6 +77,28 @@ func commandLines(block string) []string {
 		}
 	}
 	return out
+}
+
+// TestReadmeQuickStartFromClone runs the README's one command for a clone
+// in a snapshot of this working tree, with GOBIN set and an empty GOPATH:
+// it must install loftyscan and scan the clone with the binary it just
+// installed. "$(go env GOPATH)/bin/loftyscan" failed there (or ran an older
+// binary left in GOPATH).
+func TestReadmeQuickStartFromClone(t *testing.T) {
+	t.Parallel()
+	testtool.Need(t, "git")
+	block := strings.TrimSpace(readmeBlock(t, "go install . &&"))
+	env := releaseEnv(t, "GOBIN="+t.TempDir(), "GOPATH="+t.TempDir(), "CI=true")
+	clone, _ := snapshotWorkTree(t, env)
+	cmd := exec.Command("bash", "-c", block)
+	cmd.Dir, cmd.Env = clone, env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", block, err, out)
+	}
+	if !strings.Contains(string(out), "no Lofty keys found in") {
+		t.Errorf("%s did not scan the clone:\n%s", block, out)
+	}
 }
 
 // TestReadmeConfigExample scans a folder with the README's .loftyscan.toml
