@@ -34,7 +34,11 @@ func dropPasswords(s string) string { return urlPassword.ReplaceAllString(s, "$1
 // it holds only safe characters, in single quotes otherwise, and as bash's
 // $'...' when it holds bytes a person cannot type (so what is shown is
 // still exactly the argument). Its escapes use upper-case hex, as
-// finding.Escape does, so that none ends in the "e" of an "eyJ".
+// finding.Escape does, so that none ends in the "e" of an "eyJ". A
+// character past ASCII is written as its UTF-8 bytes (\xE2\x80\xAE), never
+// as \u202E: bash decodes \u only in a UTF-8 locale, and in the C locale of
+// a container or a cron job it kept "\u202E" as those six characters, so
+// the command named another file.
 func shellWord(arg string) string {
 	arg = dropPasswords(finding.RedactText(arg))
 	if arg != "" && strings.IndexFunc(arg, func(r rune) bool { return !shellSafe(r) }) < 0 {
@@ -48,12 +52,10 @@ func shellWord(arg string) string {
 	for i := 0; i < len(arg); {
 		r, n := utf8.DecodeRuneInString(arg[i:])
 		switch {
-		case r == utf8.RuneError && n <= 1, finding.Unsafe(r) && r < 0x80:
-			fmt.Fprintf(&b, `\x%02X`, arg[i])
-		case finding.Unsafe(r) && r <= 0xFFFF:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		case finding.Unsafe(r):
-			fmt.Fprintf(&b, `\U%08X`, r)
+		case r == utf8.RuneError && n <= 1, finding.Unsafe(r):
+			for _, c := range []byte(arg[i : i+n]) {
+				fmt.Fprintf(&b, `\x%02X`, c)
+			}
 		case r == '\\' || r == '\'':
 			b.WriteByte('\\')
 			b.WriteRune(r)

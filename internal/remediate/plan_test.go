@@ -283,9 +283,20 @@ func TestShellWordRoundTripsThroughAShell(t *testing.T) {
 	for _, a := range args {
 		words = append(words, shellWord(a))
 	}
-	out := runBash(t, `printf '%s\0' `+strings.Join(words, " "))
-	if got := strings.Split(strings.TrimSuffix(out, "\x00"), "\x00"); strings.Join(got, "|") != strings.Join(args, "|") {
-		t.Errorf("bash read back %q, want %q", got, args)
+	// In the locale of the test and in the C locale (a container, cron, a
+	// CI image without LANG), where bash leaves \u202E undecoded.
+	for _, locale := range []string{"", "C"} {
+		cmd := exec.Command("bash", "-c", `printf '%s\0' `+strings.Join(words, " "))
+		if locale != "" {
+			cmd.Env = append(os.Environ(), "LC_ALL="+locale)
+		}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("bash: %v", err)
+		}
+		if got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00"); strings.Join(got, "|") != strings.Join(args, "|") {
+			t.Errorf("bash (LC_ALL=%s) read back %q, want %q", locale, got, args)
+		}
 	}
 }
 
