@@ -230,6 +230,13 @@ func (g *gitRepo) step(h plumbing.Hash, op revOp) (plumbing.Hash, error) {
 		}
 		h = c.Parents[nth]
 	}
+	// The parent a commit names may not be here: a shallow clone's history
+	// stops at commits whose parents it never fetched (HEAD~1 with
+	// fetch-depth 1), as a partial copy's may. git says the revision is
+	// unknown; so do we, rather than fail later reading it.
+	if _, err := g.readCommit(h); err != nil {
+		return plumbing.ZeroHash, err
+	}
 	return h, nil
 }
 

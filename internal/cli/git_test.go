@@ -301,6 +301,33 @@ func TestGitCommandFileSaysWhatItScans(t *testing.T) {
 	}
 }
 
+// TestGitCommandRangeInShallowClone: --range HEAD~1..HEAD in a clone of
+// depth 1 (actions/checkout's default) names a commit the clone does not
+// have: an unknown revision, with the hint to fetch it. It failed reading
+// the base's settings, with a hint about --config.
+func TestGitCommandRangeInShallowClone(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("a.txt", "a\n")
+	r.Commit("base")
+	r.Write("b.txt", "b\n")
+	r.Commit("head")
+	shallow := filepath.Join(t.TempDir(), "shallow")
+	r.Git("clone", "-q", "--depth", "1", "file://"+r.Dir, shallow)
+	code, _, stderr := runGit(t, nil, "", "git", "--range", "HEAD~1..HEAD", shallow)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{`loftyscan: error: "HEAD~1": unknown revision: commit `, " is missing", "fetch-depth: 0"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "--config") {
+		t.Errorf("the hint speaks of --config:\n%s", stderr)
+	}
+}
+
 // TestGitCommandStagedPreCommitRange: `pre-commit run --from-ref A --to-ref
 // B`, how CI runs pre-commit over a change, runs the commit-stage hook
 // (git --staged) with PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF set and a
