@@ -420,10 +420,20 @@ func parseRange(s string) (exclude, include []string, err error) {
 	if a == "" {
 		return nil, nil, &cliError{err: fmt.Errorf("--range %q has no start (the A of A..B is empty), so it would select no commit", s), hint: "is a variable unset? Give the commit to scan from (--range origin/main..HEAD), write HEAD..B if you mean it, or use --ref B for the whole history of B"}
 	}
+	if len(a) >= 40 && isZeroHash(a) {
+		return nil, nil, &cliError{err: fmt.Errorf("--range %q starts at the all-zero commit, which CI gives as the base of a push that creates a branch (github.event.before, CI_COMMIT_BEFORE_SHA)", s), hint: "scan the new branch's history with --ref " + orHead(b) + " (and --settings-from origin/main for the default branch's settings), or in GitHub Actions use --github-event, which does so"}
+	}
 	if b == "" {
 		b = "HEAD"
 	}
 	return []string{a}, []string{b}, nil
+}
+
+func orHead(rev string) string {
+	if rev == "" {
+		return "HEAD"
+	}
+	return rev
 }
 
 // pushRemote is where a push goes: --pre-push-remote, which the installed

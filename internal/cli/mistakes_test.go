@@ -64,6 +64,7 @@ func TestCommonMistakes(t *testing.T) {
 		{"clone of a URL that holds no repository", []string{"git", "file://" + filepath.Join(notRepo, "app.git")}, "does not appear to be a git repository; fatal: Could not read from remote repository.; Please make sure", "check the URL"},
 		{"range of two unset variables", []string{"git", "--range", "..", planRepo}, `--range ".." has no start`, "is a variable unset?"},
 		{"range with an unset start", []string{"git", "--range", "..HEAD", planRepo}, `--range "..HEAD" has no start`, "--ref B"},
+		{"range from the zero commit of a new branch", []string{"git", "--range", strings.Repeat("0", 40) + "..HEAD", planRepo}, "starts at the all-zero commit", "--ref HEAD"},
 		{"remediate outside a repository", []string{"remediate", notRepo}, "not a git repository", "'loftyscan remediate path/to/repo'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
