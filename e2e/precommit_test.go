@@ -185,6 +185,26 @@ func TestPreCommitFrameworkHooks(t *testing.T) {
 			t.Fatalf("pre-commit run over clean commits failed:\n%s", out)
 		}
 	})
+
+	// pre-commit run --all-files, as CI and the pre-commit action run it:
+	// the index of a clean checkout adds nothing to HEAD, so the hook scans
+	// every file it holds, and finds the key main's last commit added.
+	t.Run("run all-files", func(t *testing.T) {
+		p.git("checkout", "-q", "main")
+		out, err := releaseRun(p.dir, p.env, "pre-commit", "run", "--all-files")
+		if err == nil {
+			t.Fatalf("pre-commit run --all-files passed with a key in the checkout:\n%s", out)
+		}
+		checkBlocked(t, out, "loftyscan", "deploy.env", pushKey)
+		if !strings.Contains(out, "every file it holds was scanned") {
+			t.Errorf("the hook does not say it scanned every file:\n%s", out)
+		}
+		p.git("checkout", "-q", "main~1")
+		defer p.git("checkout", "-q", "main")
+		if out, err := releaseRun(p.dir, p.env, "pre-commit", "run", "--all-files"); err != nil {
+			t.Fatalf("pre-commit run --all-files over a clean checkout failed:\n%s", out)
+		}
+	})
 }
 
 // TestPreCommitValidatesHooksFile asks the installed pre-commit whether it

@@ -33,13 +33,29 @@ import (
 // for the repository's own, and relative to the top of the work tree, where
 // git runs hooks, when not absolute.
 func ScanStaged(ctx context.Context, s *scanner.Scanner, repo *Repository, indexFile string, sink scanner.Sink) (finding.Stats, error) {
+	st, _, err := scanIndex(ctx, s, repo, indexFile, false, sink)
+	return st, err
+}
+
+// ScanStagedOrIndex is ScanStaged for a run of the pre-commit framework
+// outside a commit: `pre-commit run --all-files`, which CI runs (the
+// pre-commit action does), asks to check every file, but in a clean
+// checkout the index adds nothing to HEAD, and the hook passed having
+// checked nothing. When the index adds nothing, every file it holds is
+// scanned instead, as before the first commit, and whole says so.
+func ScanStagedOrIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexFile string, sink scanner.Sink) (st finding.Stats, whole bool, err error) {
+	return scanIndex(ctx, s, repo, indexFile, true, sink)
+}
+
+// scanIndex is ScanStaged and, with orIndex, ScanStagedOrIndex.
+func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexFile string, orIndex bool, sink scanner.Sink) (_ finding.Stats, whole bool, _ error) {
 	if repo.WorkTree == "" && indexFile == "" {
-		return finding.Stats{}, ErrNoWorkTree
+		return finding.Stats{}, false, ErrNoWorkTree
 	}
 	indexFile = indexPath(repo, indexFile)
 	g, err := repo.open(tuning{})
 	if err != nil {
-		return finding.Stats{}, err
+		return finding.Stats{}, false, err
 	}
 	defer g.close()
 
@@ -48,27 +64,31 @@ func ScanStaged(ctx context.Context, s *scanner.Scanner, repo *Repository, index
 	r := s.Start(gs)
 	idx, cached, err := readIndex(indexFile)
 	if err != nil {
-		return r.Stats(), err
+		return r.Stats(), false, err
 	}
 	head, err := g.head()
 	if err != nil {
-		return r.Stats(), err
+		return r.Stats(), false, err
 	}
 	var headTree *plumbing.Hash
 	if !head.IsZero() {
 		tree, err := g.commitTree(head)
 		if err != nil {
-			return r.Stats(), fmt.Errorf("cannot read HEAD's commit %s: %w", head, err)
+			return r.Stats(), false, fmt.Errorf("cannot read HEAD's commit %s: %w", head, err)
 		}
 		if typ, _, err := g.rd.Read(tree); err != nil || typ != plumbing.TreeObject {
 			if err == nil {
 				err = plumbing.ErrObjectNotFound
 			}
-			return r.Stats(), fmt.Errorf("cannot read HEAD's tree %s: %w", tree, err)
+			return r.Stats(), false, fmt.Errorf("cannot read HEAD's tree %s: %w", tree, err)
 		}
 		headTree = &tree
 	}
 	d := stagedDiff(ctx, g, headTree, idx, cached, r.Options().Skip)
+	if orIndex && headTree != nil && len(d.changed) == 0 {
+		headTree, whole = nil, true
+		d = stagedDiff(ctx, g, nil, idx, cached, r.Options().Skip)
+	}
 
 	var blobs []plumbing.Hash
 	seen := map[plumbing.Hash]bool{}
@@ -82,7 +102,7 @@ func ScanStaged(ctx context.Context, s *scanner.Scanner, repo *Repository, index
 	}
 	g.scanBlobs(ctx, r, gs, blobs)
 	if err := ctx.Err(); err != nil {
-		return r.Stats(), err
+		return r.Stats(), false, err
 	}
 
 	// Drop the keys HEAD already had where the change found them.
@@ -108,7 +128,7 @@ func ScanStaged(ctx context.Context, s *scanner.Scanner, repo *Repository, index
 	for _, f := range out {
 		sink.Finding(f)
 	}
-	return r.Stats(), nil
+	return r.Stats(), whole, nil
 }
 
 // staged is how the index differs from HEAD.

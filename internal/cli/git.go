@@ -48,7 +48,9 @@ folder, scanned and removed.
   loftyscan git --pre-push                  what a push sends (in a pre-push hook)
 
 --staged reads the index (GIT_INDEX_FILE when git sets it, as for
-'git commit -a'), not the work tree, and reports only keys the commit adds.
+'git commit -a'), not the work tree, and reports only keys the commit adds;
+run by 'pre-commit run --all-files' (outside a commit) with nothing staged,
+it scans every file the index holds.
 --pre-push reads git's pre-push lines from standard input or, under the
 pre-commit framework, PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF. A new
 branch is checked against what the remote the push goes to has
@@ -116,7 +118,7 @@ func newGitCommand(e env, o *outputFlags) *cobra.Command {
 	f.StringVar(&gf.rng, "range", "", "scan only what the commits in `A..B` introduced: reachable from B, not from A (a pull request: base..head)")
 	f.StringVar(&gf.since, "since", "", "scan only what commits made at or after `DATE` introduced: 2024-01-31, \"2 weeks ago\", yesterday, \"last monday\" (as git reads dates; a named day from midnight)")
 	f.StringArrayVar(&gf.refs, "ref", nil, "scan only the history of `NAME` (branch, tag, remote-tracking branch or commit); repeatable")
-	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check; under pre-commit run --from-ref A --to-ref B, the commits A..B)")
+	f.BoolVar(&gf.staged, "staged", false, "scan what the commit being made would add: the index against HEAD (the pre-commit check; under pre-commit run --from-ref A --to-ref B, the commits A..B; under pre-commit run --all-files with nothing staged, the whole index)")
 	f.BoolVar(&gf.recurse, "recurse-submodules", false, "also scan the whole history of each checked-out submodule (paths below the submodule's path)")
 	f.BoolVar(&gf.prePush, "pre-push", false, "scan the commits a push sends: git's pre-push lines on standard input, or PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF")
 	f.StringVar(&gf.pushRemote, "pre-push-remote", "", "with --pre-push, the remote the push goes to (`NAME`, git's first argument to the hook, which the installed hook passes; empty for a push to a URL): a new branch is checked against what that remote's tracking branches hold")
@@ -240,6 +242,12 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 		opts: opts,
 		run: func(ctx context.Context, s *scanner.Scanner, sink scanner.Sink) (finding.Stats, error) {
 			switch {
+			case gf.staged && preCommitRunOutsideCommit(e):
+				st, whole, err := gitscan.ScanStagedOrIndex(ctx, s, repo, "", sink)
+				if whole {
+					printNote(e.stderr, "pre-commit run outside a commit (--all-files, or --files): the index adds nothing to HEAD, so every file it holds was scanned")
+				}
+				return st, err
 			case gf.staged:
 				return gitscan.ScanStaged(ctx, s, repo, e.getenv("GIT_INDEX_FILE"), sink)
 			case gf.prePush:
@@ -402,6 +410,15 @@ func (gf *gitFlags) preCommitRange(e env) {
 	gf.staged = false
 	gf.rng = from + ".." + to
 	printNote(e.stderr, "pre-commit run --from-ref --to-ref: scanning the commits "+gf.rng+", not the staged change")
+}
+
+// preCommitRunOutsideCommit reports whether the pre-commit framework runs
+// the hook from its own command (pre-commit run --all-files, as CI and the
+// pre-commit action run it), not from git commit: pre-commit sets
+// PRE_COMMIT for every hook, and git sets GIT_INDEX_FILE for the hooks of
+// every commit (git commit -a and git commit PATH name a temporary index).
+func preCommitRunOutsideCommit(e env) bool {
+	return e.getenv("PRE_COMMIT") != "" && e.getenv("GIT_INDEX_FILE") == ""
 }
 
 // parseRange splits git's A..B into what to leave out and what to scan.

@@ -348,7 +348,12 @@ func TestGitCommandStagedPreCommitRange(t *testing.T) {
 	}{
 		{"pre-commit run --from-ref --to-ref", map[string]string{"PRE_COMMIT": "1", "PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": "HEAD"}, 1},
 		{"a range without the key", map[string]string{"PRE_COMMIT": "1", "PRE_COMMIT_FROM_REF": head, "PRE_COMMIT_TO_REF": "HEAD"}, 0},
-		{"a commit: the index", map[string]string{"PRE_COMMIT": "1"}, 0},
+		{"a commit: the index", map[string]string{"PRE_COMMIT": "1", "GIT_INDEX_FILE": ".git/index"}, 0},
+		{"a commit -a: a temporary index", map[string]string{"PRE_COMMIT": "1", "GIT_INDEX_FILE": filepath.Join(r.Dir, ".git", "index")}, 0},
+		{"git commit without pre-commit", map[string]string{}, 0},
+		// pre-commit run --all-files sets neither the refs nor the index:
+		// the index adds nothing, so every file it holds is scanned.
+		{"pre-commit run --all-files", map[string]string{"PRE_COMMIT": "1"}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -358,10 +363,14 @@ func TestGitCommandStagedPreCommitRange(t *testing.T) {
 			}
 			if code == 1 {
 				rep := parseReport(t, stdout)
-				if len(rep.Findings) != 1 || rep.Findings[0].Commit != head || rep.Findings[0].Path != "b.env" {
+				commit, said := head, "scanning the commits "+base+"..HEAD"
+				if tc.vars["PRE_COMMIT_TO_REF"] == "" {
+					commit, said = "", "every file it holds was scanned"
+				}
+				if len(rep.Findings) != 1 || rep.Findings[0].Commit != commit || rep.Findings[0].Path != "b.env" {
 					t.Errorf("findings %s", stdout)
 				}
-				if !strings.Contains(stderr, "scanning the commits "+base+"..HEAD") {
+				if !strings.Contains(stderr, said) {
 					t.Errorf("stderr does not say what was scanned:\n%s", stderr)
 				}
 			}
