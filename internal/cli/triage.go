@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -24,6 +23,7 @@ type triageFlags struct {
 	verifyUnconfirmed bool
 	verifyRate        int
 	verifyTimeout     time.Duration
+	flags             *pflag.FlagSet // to know which flags were given
 }
 
 // The ranges of the verification flags: past them a value is a slip (a
@@ -35,6 +35,7 @@ const (
 )
 
 func (t *triageFlags) register(f *pflag.FlagSet) {
+	t.flags = f
 	f.StringVar(&t.baseline, "baseline", "", "do not report findings whose fingerprint is in `FILE`, a previous JSON report")
 	f.StringVar(&t.ignoreFile, "ignore-file", "", "read accepted findings from `PATH` instead of .loftyscanignore; none reads none")
 	f.BoolVar(&t.noInlineAllow, "no-inline-allow", false, "count findings on lines with a loftyscan:allow comment, as if it were not there")
@@ -49,13 +50,31 @@ func (t *triageFlags) validate() error {
 	if t.verifyRate < 1 || t.verifyRate > maxVerifyRate {
 		return &cliError{err: fmt.Errorf("--verify-rate %d is out of range", t.verifyRate), hint: fmt.Sprintf("use 1 to %d requests per minute; Lofty allows about 100", maxVerifyRate)}
 	}
-	if t.verifyUnconfirmed && !t.verify {
-		return &cliError{err: errors.New("--verify-unconfirmed needs --verify"), hint: "add --verify to check keys with Lofty"}
+	if name := t.verifyFlagAlone(); name != "" {
+		return &cliError{err: fmt.Errorf("--%s needs --verify: without it no key is sent to Lofty", name), hint: "add --verify to check keys with Lofty"}
 	}
 	if t.verifyTimeout <= 0 || t.verifyTimeout > maxVerifyTimeout {
 		return &cliError{err: fmt.Errorf("--verify-timeout %s is out of range", t.verifyTimeout), hint: "use a duration such as 10s, up to " + maxVerifyTimeout.String()}
 	}
 	return nil
+}
+
+// verifyFlagAlone names a flag that sets how keys are verified, given
+// without --verify (a slip: the person meant them verified), or "".
+func (t *triageFlags) verifyFlagAlone() string {
+	switch {
+	case t.verify:
+		return ""
+	case t.verifyUnconfirmed:
+		return "verify-unconfirmed"
+	case t.flags == nil:
+		return ""
+	case t.flags.Changed("verify-rate"):
+		return "verify-rate"
+	case t.flags.Changed("verify-timeout"):
+		return "verify-timeout"
+	}
+	return ""
 }
 
 // apply marks suppressed findings, verifies the rest when asked, counts

@@ -156,8 +156,22 @@ func TestVerifyUnconfirmed(t *testing.T) {
 	}
 	mu.Unlock()
 
-	code, _, stderr = runWithBase(t, srv.URL, strings.NewReader(""), "dir", dir, "--verify-unconfirmed")
-	if code != 2 || !strings.Contains(stderr, "--verify-unconfirmed needs --verify") {
-		t.Errorf("--verify-unconfirmed alone: exit %d, stderr:\n%s", code, stderr)
+	// A flag that sets how keys are verified, given without --verify, is
+	// a slip: the person meant them verified (--verify-rate and
+	// --verify-timeout were ignored without a word).
+	for _, flag := range []string{"--verify-unconfirmed", "--verify-rate=20", "--verify-timeout=5s"} {
+		name, _, _ := strings.Cut(flag, "=")
+		code, _, stderr = runWithBase(t, srv.URL, strings.NewReader(""), "dir", dir, flag)
+		if code != 2 || !strings.Contains(stderr, name+" needs --verify") || !strings.Contains(stderr, "add --verify") {
+			t.Errorf("%s alone: exit %d, stderr:\n%s", flag, code, stderr)
+		}
+	}
+	if code, _, stderr = runWithBase(t, srv.URL, strings.NewReader(""), "dir", dir, "--verify-rate=20", "--verify-timeout=5s", "--verify", "--format", "json"); code != 1 {
+		t.Errorf("--verify-rate and --verify-timeout with --verify: exit %d, stderr:\n%s", code, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if sent[generic] != 1 {
+		t.Errorf("the unconfirmed token was sent %d times in all, want once", sent[generic])
 	}
 }
