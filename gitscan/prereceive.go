@@ -243,9 +243,13 @@ const AttributeGrace = 500 * time.Millisecond
 // the commits are walked only when a key is found, to name its commit and
 // path. A push of a whole history costs about the time to read its blobs,
 // and a push of a few commits to a big repository the time to read what
-// it sent. A blob the repository already held is not sent again, and a
-// key in it is not new. Outside a quarantine (git before 2.11, or a hook
-// run by hand) the new commits are walked to list their blobs.
+// it sent. Then the commits the push sent are walked, their trees compared
+// with their parents': a file they add that the push did not send, because
+// the repository held the blob already (unreachable, on another branch,
+// in an older commit), is read from the repository and scanned, since the
+// push makes it reachable all the same. Outside a quarantine (git before
+// 2.11, or a hook run by hand) the new commits are walked to list their
+// blobs.
 func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, updates []PushedRef, opts PreReceiveOptions, sink scanner.Sink) (PushScan, error) {
 	return scanPreReceive(ctx, s, repo, updates, opts, sink, tuning{})
 }
@@ -487,17 +491,90 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 		p.res.Unfinished = fmt.Sprintf("it had scanned %d files when it stopped, of a push of %d objects", p.r.Stats().Files, total)
 		return nil
 	}
-	if !p.gs.triggered() {
-		return nil // nothing found: no walk needed
-	}
+	// The new commits are walked whatever the sweep found: a file they
+	// add that the push did not send is content the repository holds
+	// already (an unreachable blob a deleted branch left, a file of
+	// another branch, an older commit's file put back by a revert), which
+	// git does not store again, and the push makes it reachable from its
+	// refs all the same. The walk compares each commit's tree with its
+	// parents' (walk.go), the folders on the paths changed: a push of a
+	// few commits costs a few trees.
 	if err := p.selectSent(sent); err != nil || p.sel == nil {
 		return err
 	}
-	p.g.walkHistory(p.bctx, p.r, p.gs, p.sel)
+	w := p.g.walkHistoryExposing(p.bctx, p.r, p.gs, p.sel, nil, func(l gitobj.Loc) bool { return qs.Has(l.Hash()) })
 	if p.bctx.Err() != nil {
-		p.res.Unfinished = fmt.Sprintf("it found a key but did not finish walking the %d new commits to say where", len(p.sel.commits))
+		if p.gs.triggered() {
+			p.res.Unfinished = fmt.Sprintf("it found a key but did not finish walking the %d new commits to say where", len(p.sel.commits))
+		} else {
+			p.res.Unfinished = fmt.Sprintf("it did not finish walking the %d new commits to list the files they add that the push did not send", len(p.sel.commits))
+		}
+		return nil
+	}
+	if len(w.blobs) > 0 {
+		before := p.r.Stats().Files
+		p.scanHeld(w.blobs)
+		if p.bctx.Err() != nil {
+			p.res.Unfinished = fmt.Sprintf("it had scanned %d of the %d files the new commits add that the repository held already when it stopped", min(p.r.Stats().Files-before, int64(len(w.blobs))), len(w.blobs))
+		}
 	}
 	return nil
+}
+
+// scanHeld scans the blobs the new commits add that the push did not
+// send, from the repository's objects: many with a sweep of the packs
+// (as scanBlobs chooses), a few with a sweep of their delta chains, and
+// what no sweep delivered one by one. A blob that cannot be read wholly
+// is counted unread, as a pushed one is.
+func (p *pushScan) scanHeld(blobs []plumbing.Hash) {
+	g := p.g
+	p.r.AddTotal(int64(len(blobs)))
+	workers := g.scanWorkers(p.r)
+	visit := func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
+		p.reading(h, func() bool { return p.scanBlob(workers[w], h, gitobj.Object{Type: typ, Data: data}) })
+	}
+	var res *gitobj.SweepResult
+	if g.tune.mode != readOneByOne && g.store.Packed() > 0 {
+		o := gitobj.SweepOptions{Workers: len(workers), Types: gitobj.TypesOf(plumbing.BlobObject), MaxSize: g.tune.sweepMax}
+		if g.shouldSweep(len(blobs)) {
+			index := make(map[plumbing.Hash]struct{}, len(blobs))
+			for _, h := range blobs {
+				index[h] = struct{}{}
+			}
+			o.Want = func(name []byte) bool {
+				_, ok := index[plumbing.Hash(name)]
+				return ok
+			}
+			res = g.store.Sweep(p.bctx, o, visit)
+		} else {
+			res = g.store.SweepObjects(p.bctx, blobs, o, visit)
+		}
+	}
+	var rest []plumbing.Hash
+	for _, h := range blobs {
+		if res == nil || !res.Delivered(h) {
+			rest = append(rest, h)
+		}
+	}
+	if len(rest) == 0 || p.bctx.Err() != nil {
+		return
+	}
+	g.readEach(p.bctx, p.r, rest, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
+		p.reading(h, func() bool {
+			o, err := readForScan(rd, h)
+			if err == nil && o.Type != plumbing.BlobObject {
+				if o.Stream != nil {
+					o.Stream.Close()
+				}
+				err = plumbing.ErrObjectNotFound // no blob of that name
+			}
+			if err != nil {
+				blobFailed(p.r, h, err, false)
+				return false
+			}
+			return p.scanBlob(w, h, o)
+		})
+	})
 }
 
 // selectSent lists the new commits from those the push sent: the ones the

@@ -191,6 +191,57 @@ func TestScanPreReceiveSignedCommit(t *testing.T) {
 	}
 }
 
+// What the pushed commits add to their parents' trees that git did not
+// store again (the repository held it: an unreachable blob, a file of
+// another branch) is read from the repository and scanned, by each way
+// of reading: a sweep of the packs, of the blobs' delta chains, one by
+// one. The quarantine lacks both blobs here, and the hook used to find
+// nothing.
+func TestScanPreReceiveContentTheRepositoryHad(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	for i := range 100 { // a pack big enough that two blobs are read by their delta chains
+		c.Write(fmt.Sprintf("src/f%03d.txt", i), fmt.Sprintf("file %d\n", i))
+	}
+	c.Commit("first")
+	onBranch, unreachable := gitTestKey("on a branch"), gitTestKey("unreachable")
+	c.Git("checkout", "-q", "-b", "keyed")
+	c.Write("keys/app.env", "LOFTY_API_KEY="+onBranch+"\n")
+	c.Commit("a key on a branch")
+	c.Git("checkout", "-q", "main")
+	c.Git("push", "-q", srv.Dir, "main", "keyed")
+	srv.Git("repack", "-q", "-a", "-d")
+	if out, ok := srv.Try("LOFTY_API_KEY="+unreachable+"\n", "hash-object", "-w", "--stdin"); !ok {
+		t.Fatal(out)
+	}
+	c.Write("copy.env", "LOFTY_API_KEY="+onBranch+"\n")
+	c.Write("leak.env", "LOFTY_API_KEY="+unreachable+"\n")
+	commit := c.Commit("both keys")
+	c.Write("src/f000.txt", "changed\n")
+	c.Commit("after")
+	q, updates := quarantinePush(t, srv, c, "main")
+	for _, blob := range []string{c.Git("rev-parse", "HEAD:copy.env"), c.Git("rev-parse", "HEAD:leak.env")} {
+		if _, err := os.Stat(filepath.Join(q.ObjectDir, blob[:2], blob[2:])); err == nil {
+			t.Fatalf("the quarantine holds %s", blob)
+		}
+	}
+	for _, mode := range []readMode{readAuto, readSweep, readOneByOne} {
+		collect := &scanner.Collector{}
+		res, err := scanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir), updates, PreReceiveOptions{Quarantine: q}, collect, tuning{mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range collect.Sorted() {
+			got = append(got, f.Path+"@"+f.Commit[:7])
+		}
+		if want := "copy.env@" + commit[:7] + ",leak.env@" + commit[:7]; strings.Join(got, ",") != want || !res.Found || res.Unread != 0 || res.Commits != 2 {
+			t.Errorf("mode %d: found %v, want %s; %+v, warnings %v", mode, got, want, res, collect.Warnings)
+		}
+	}
+}
+
 // A ref set to a blob or a tree (a tag of one) has it scanned whole.
 func TestScanPreReceiveTagOfATreeOrBlob(t *testing.T) {
 	t.Parallel()

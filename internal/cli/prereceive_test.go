@@ -764,3 +764,85 @@ func TestPreReceiveRejectsAKeyInARefName(t *testing.T) {
 		t.Errorf("deleting the ref was rejected:\n%s", out)
 	}
 }
+
+// A push that adds content the server has already, unreachable (a blob
+// left by a branch deleted before the hook, or by any push) or reachable
+// elsewhere (another branch, an older commit of the same branch), is
+// rejected: git does not write again an object its store has, so the
+// quarantine lacks the blob, and the hook used to say "checked 1 new
+// commit: no Lofty API key" while the push made the key reachable. What
+// the pushed commits add to their parents' trees is read from the
+// repository and scanned, under the server's ignore file as the rest. A
+// push that does not add the content (a new commit on a branch whose
+// history has the key) goes through as before.
+func TestPreReceiveContentTheServerHad(t *testing.T) {
+	hookBinary(t)
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := newClient(t, "file://"+srv.Dir)
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	// Before the hook: a branch with keys, and a key added then removed on
+	// main.
+	onBranch, ignored, reverted, unreachable := gitKey("on a branch"), gitKey("ignored"), gitKey("reverted"), gitKey("unreachable")
+	c.Write("old.env", "LOFTY_API_KEY="+reverted+"\n")
+	c.Commit("a key")
+	c.Git("rm", "-q", "old.env")
+	c.Commit("no key")
+	c.Git("checkout", "-q", "-b", "keyed")
+	c.Write("keys/app.env", "LOFTY_API_KEY="+onBranch+"\n")
+	c.Write("keys/ok.env", "LOFTY_API_KEY="+ignored+"\n")
+	c.Commit("keys on a branch")
+	if out, ok := push(c, nil, "origin", "main", "keyed"); !ok {
+		t.Fatal(out)
+	}
+	c.Git("checkout", "-q", "main")
+	srv.Git("config", "receive.unpackLimit", "100") // git's default: a small push is unpacked, each object the store has left out
+	hidden := "LOFTY_API_KEY=" + unreachable + "\n"
+	if out, ok := srv.Try(hidden, "hash-object", "-w", "--stdin"); !ok {
+		t.Fatal(out)
+	}
+	ignore := filepath.Join(t.TempDir(), "ignore")
+	if err := os.WriteFile(ignore, []byte(fingerprintOf(ignored)+" # an old test key\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runGit(t, nil, "", "hook", "install", "--pre-receive", srv.Dir, "--", "--ignore-file", ignore); code != 0 {
+		t.Fatal(stderr)
+	}
+	s := &server{Repo: srv, url: "file://" + srv.Dir}
+	before := s.refs()
+
+	// (a) An unreachable blob made reachable.
+	c.Write("leak.env", hidden)
+	bad := c.Commit("the unreachable key")
+	out, ok := push(c, nil, "origin", "main")
+	mustReject(t, s, before, bad, out, ok, append([]string{"it adds 1 Lofty API key", "commit " + bad[:12], "leak.env:1:15"}, keyAdvice...)...)
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+
+	// (b) A key another branch has, copied onto main.
+	c.Write("copy.env", "LOFTY_API_KEY="+onBranch+"\n")
+	bad = c.Commit("a key from another branch")
+	out, ok = push(c, nil, "origin", "main")
+	mustReject(t, s, before, bad, out, ok, "copy.env:1:15", "fingerprint "+fingerprintOf(onBranch))
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+
+	// A revert that puts back a key main's history had.
+	c.Git("revert", "--no-edit", "HEAD")
+	bad = c.Git("rev-parse", "HEAD")
+	out, ok = push(c, nil, "origin", "main")
+	mustReject(t, s, before, bad, out, ok, "old.env:1:15", "fingerprint "+fingerprintOf(reverted))
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+
+	// The server's ignore file lets such a key through, as any other.
+	c.Write("fixtures/ok.env", "LOFTY_API_KEY="+ignored+"\n")
+	c.Commit("an ignored key from another branch")
+	out, ok = push(c, nil, "origin", "main")
+	mustAccept(t, out, ok, "let through (ignore-file)", "fixtures/ok.env:1")
+
+	// (c) A new commit on the branch with the keys, touching another file:
+	// the keys are not new.
+	c.Git("checkout", "-q", "keyed")
+	c.Write("keys/README", "rotated\n")
+	c.Commit("a note")
+	out, ok = push(c, nil, "origin", "keyed")
+	mustAccept(t, out, ok, "checked 1 new commit: no Lofty API key")
+}
