@@ -375,3 +375,91 @@ func zipOf(t *testing.T, name string, data []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// A ref file is a hash and a newline, or "ref: " and a name: one of 256
+// MiB (a sparse file: it costs the disk nothing) at refs/heads, or as
+// HEAD, is a malformed ref, named in a warning and not read, and the
+// rest of the repository is scanned. go-git read them whole: a 1 GB
+// refs/heads/big took 2.2 GB, a 1 GB HEAD was killed past 23 GB. Refs
+// in folders nested past the longest path are left out with a warning.
+// The name of a ref reaches stderr escaped, as every scanned string.
+func TestHugeRefFiles(t *testing.T) {
+	const size = 256 << 20
+	const maxPeak = 128 << 20
+	sparse := func(t *testing.T, name string) {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(name, size); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name   string
+		setup  func(t *testing.T, gitDir string)
+		stderr []string
+	}{
+		{"a loose ref", func(t *testing.T, gitDir string) {
+			sparse(t, filepath.Join(gitDir, "refs", "heads", "big\x1b[31m"))
+		}, []string{`refs/heads/big\x1B[31m`, "a ref file of more than 8192 bytes"}},
+		{"HEAD", func(t *testing.T, gitDir string) {
+			sparse(t, filepath.Join(gitDir, "HEAD"))
+		}, []string{"HEAD: a ref file of 268435456 bytes", "the other refs were scanned"}},
+		{"folders nested past the longest path", func(t *testing.T, gitDir string) {
+			// Made a folder at a time, each from the one before (os.Root):
+			// the whole path is too long to name.
+			tip, err := os.ReadFile(filepath.Join(gitDir, "refs", "heads", "main"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			root, err := os.OpenRoot(filepath.Join(gitDir, "refs", "tags"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 20 {
+				d := strings.Repeat("d", 250)
+				if err := root.Mkdir(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				next, err := root.OpenRoot(d)
+				root.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				root = next
+			}
+			defer root.Close()
+			if err := root.WriteFile("tip", tip, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"cannot read every ref", "file name too long"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, key, _ := ordinaryRepo(t)
+			tc.setup(t, filepath.Join(r.Dir, ".git"))
+			m := runMeasured(t, t.TempDir(), "git", "--format", "json", r.Dir)
+			t.Logf("peak RSS %d MiB, CPU %s, exit %d", m.peak>>20, m.cpu, m.code)
+			if m.killed != "" {
+				t.Fatalf("%s; stderr: %.500s", m.killed, m.stderr)
+			}
+			if m.peak > maxPeak {
+				t.Errorf("peak RSS %d MiB, over %d MiB", m.peak>>20, maxPeak>>20)
+			}
+			if m.code != 1 || !strings.Contains(m.stdout, key[len(key)-4:]) || !strings.Contains(m.stdout, "kept.env") {
+				t.Errorf("exit %d, want 1 and the key of kept.env; stderr: %.1000s", m.code, m.stderr)
+			}
+			for _, s := range tc.stderr {
+				if !strings.Contains(m.stderr, s) {
+					t.Errorf("stderr lacks %q: %.1000s", s, m.stderr)
+				}
+			}
+			if strings.Contains(m.stderr, "\x1b") {
+				t.Errorf("stderr holds an escape character: %q", m.stderr)
+			}
+		})
+	}
+}

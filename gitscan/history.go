@@ -101,6 +101,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	gs.heads.s = g.store
 	r := s.Start(gs)
 	g.warnDamaged(r)
+	g.warnBigHead(r)
 	if set.all {
 		g.warnKeyedRefNames(r)
 	}

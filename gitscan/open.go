@@ -1,8 +1,10 @@
 package gitscan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -326,6 +328,7 @@ func (g *gitRepo) peelToCommit(h plumbing.Hash) (plumbing.Hash, error) {
 // planted as config, packed-refs or a ref (a copied .git folder, an unpacked
 // tarball) would block go-git's open until a writer came, which may be
 // never; Stat does not block, so the pipe is refused before it is opened.
+// A ref file is read up to maxRefFile bytes.
 type regularFS struct{ billy.Filesystem }
 
 func (f regularFS) Open(name string) (billy.File, error) {
@@ -333,10 +336,97 @@ func (f regularFS) Open(name string) (billy.File, error) {
 }
 
 func (f regularFS) OpenFile(name string, flag int, perm os.FileMode) (billy.File, error) {
-	if flag&(os.O_WRONLY|os.O_RDWR) == 0 {
-		if fi, err := f.Filesystem.Stat(name); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
-			return nil, &os.PathError{Op: "open", Path: name, Err: fmt.Errorf("not a regular file (%s): skipped", fi.Mode().Type())}
-		}
+	if flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		return f.Filesystem.OpenFile(name, flag, perm)
 	}
-	return f.Filesystem.OpenFile(name, flag, perm)
+	fi, err := f.Filesystem.Stat(name)
+	if err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return nil, &os.PathError{Op: "open", Path: name, Err: fmt.Errorf("not a regular file (%s): skipped", fi.Mode().Type())}
+	}
+	if !isRefFile(name) || (err == nil && fi.IsDir()) {
+		return f.Filesystem.OpenFile(name, flag, perm)
+	}
+	if err == nil && fi.Size() > maxRefFile {
+		if filepath.Clean(name) == "HEAD" {
+			return &headFile{Reader: bytes.NewReader([]byte(unreadableHead)), name: name}, nil
+		}
+		return nil, &os.PathError{Op: "open", Path: filepath.ToSlash(name), Err: errBigRef}
+	}
+	file, err := f.Filesystem.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &refFile{File: file, left: maxRefFile}, nil
+}
+
+// maxRefFile bounds what is read of a loose ref, HEAD or another ref file
+// at the top of the git folder (ORIG_HEAD...). go-git reads one whole, and
+// so does git, though a ref is a hash and a newline (41 bytes) or
+// "ref: " and a ref's name, a file's path, which file systems bound to
+// 4096 bytes: a 1 GB file planted at refs/heads/big took 2 GB to read.
+// A bigger one is a malformed ref: go-git's listing of the refs fails
+// on it, and the scan reads the others itself (listRefs), with a warning
+// that names it.
+const maxRefFile = 8 << 10
+
+// errBigRef is the error of a ref file over maxRefFile.
+var errBigRef = fmt.Errorf("a ref file of more than %d bytes, as only a damaged or crafted repository has: not read", maxRefFile)
+
+// isRefFile reports whether name, relative to a git folder, is a ref file:
+// under refs/, or at the top and named like HEAD.
+func isRefFile(name string) bool {
+	name = filepath.ToSlash(filepath.Clean(name))
+	return strings.HasPrefix(name, "refs/") || (!strings.Contains(name, "/") && strings.HasSuffix(name, "HEAD"))
+}
+
+// unreadableHead is what a HEAD over maxRefFile reads as: a symbolic ref
+// to a name no ref has (git refuses a space in one). go-git then opens the
+// repository, where it would say there is none, HEAD counts as a branch
+// with no commit yet, as for a HEAD that names a missing branch, and
+// every other ref is scanned, as 'git rev-list --all' reads them; the
+// scan of the history names HEAD in a warning (warnBigHead).
+const unreadableHead = "ref: refs/heads/HEAD over the size of a ref\n"
+
+// headFile is the HEAD go-git reads in place of one over maxRefFile.
+type headFile struct {
+	*bytes.Reader
+	name string
+}
+
+func (f *headFile) Name() string                { return f.name }
+func (f *headFile) Write(p []byte) (int, error) { return 0, os.ErrPermission }
+func (f *headFile) Close() error                { return nil }
+func (f *headFile) Lock() error                 { return nil }
+func (f *headFile) Unlock() error               { return nil }
+func (f *headFile) Truncate(int64) error        { return os.ErrPermission }
+
+// warnBigHead names HEAD in a warning when it is over maxRefFile, and so
+// was not read (unreadableHead).
+func (g *gitRepo) warnBigHead(r *scanner.Run) {
+	if fi, err := os.Stat(filepath.Join(g.loc.GitDir, "HEAD")); err == nil && fi.Mode().IsRegular() && fi.Size() > maxRefFile {
+		r.Fail("HEAD", "a ref file of %d bytes, more than the %d loftyscan reads of one (a ref is a hash or a ref's name), as only a damaged or crafted repository has: not read, so HEAD names no commit; the other refs were scanned; run 'git fsck' to check the repository", fi.Size(), maxRefFile)
+	}
+}
+
+// refFile is a ref file that fails past maxRefFile bytes read: one that
+// grew since it was looked at.
+type refFile struct {
+	billy.File
+	left int64
+}
+
+func (f *refFile) Read(p []byte) (int, error) {
+	if f.left <= 0 {
+		var one [1]byte
+		if n, _ := f.File.Read(one[:]); n > 0 {
+			return 0, &os.PathError{Op: "read", Path: filepath.ToSlash(f.Name()), Err: errBigRef}
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > f.left {
+		p = p[:f.left]
+	}
+	n, err := f.File.Read(p)
+	f.left -= int64(n)
+	return n, err
 }
