@@ -79,7 +79,9 @@ func TestFindLocations(t *testing.T) {
 
 // TestFindTrailingEquals: '=' after a token is taken as padding only as far
 // as the signature's length allows, so the token still decodes and is
-// reported; the rest is left as text.
+// reported; the rest is left as text. After a signature as long as the
+// alg's (HS256: 43 characters) none is kept: a JWS is never padded, and
+// the key keeps the fingerprint it has without them.
 func TestFindTrailingEquals(t *testing.T) {
 	t.Parallel()
 	h, p := b64(`{"alg":"HS256"}`), b64(`{"scope":"`+Scope+`"}`)
@@ -88,14 +90,15 @@ func TestFindTrailingEquals(t *testing.T) {
 		name, tok, after, want string
 	}{
 		{"len%4=3, no padding", sig(43), "\n", sig(43)},
-		{"len%4=3, one =", sig(43), "=\n", sig(43) + "="},
-		{"len%4=3, two =", sig(43), "==\n", sig(43) + "="},
-		{"len%4=3, three =", sig(43), "===\n", sig(43) + "="},
+		{"len%4=3, one =", sig(43), "=\n", sig(43)},
+		{"len%4=3, two =", sig(43), "==\n", sig(43)},
+		{"len%4=3, three =", sig(43), "===\n", sig(43)},
 		{"len%4=2, one =", sig(42), "=;", sig(42) + "="},
 		{"len%4=2, two =", sig(42), "==;", sig(42) + "=="},
 		{"len%4=2, three =", sig(42), "===;", sig(42) + "=="},
-		{"len%4=0, two =", sig(44), "==&", sig(44)},
-		{"testtoken key, two =", key(nil), "==", key(nil) + "="},
+		{"len%4=0, two = (a whole signature and one more character)", sig(44), "==&", sig(43)},
+		{"testtoken key, two =", key(nil), "==", key(nil)},
+		{"unknown alg, len%4=3, one =", b64(`{"alg":"XYZ"}`) + "." + p + "." + strings.Repeat("Q", 43), "=\n", b64(`{"alg":"XYZ"}`) + "." + p + "." + strings.Repeat("Q", 43) + "="},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,6 +107,54 @@ func TestFindTrailingEquals(t *testing.T) {
 			d.buf = append(d.buf[:len("KEY=")], tt.tok+tt.after...)
 			checkMatches(t, d, cfg.Find(d.buf), want{RuleAPIKey, StatusNoExpiry, time.Time{}})
 		})
+	}
+}
+
+// TestFindGluedAfter: a key glued to the bytes after it, as binary formats
+// write it, is reported as the key itself, ending where its alg's
+// signature ends: not as the key with those bytes (another fingerprint,
+// and a live check of a token that is not the key), and not missed when
+// they make the signature undecodable.
+func TestFindGluedAfter(t *testing.T) {
+	t.Parallel()
+	k := key(map[string]any{"exp": future.Unix()})
+	active := want{RuleAPIKey, StatusActive, time.Unix(future.Unix(), 0)}
+	rs := rawJWS(`{"alg":"RS256","kid":"k1"}`, scopePayload, b64(strings.Repeat("\x9f", 256)))
+	es := rawJWS(`{"alg":"ES256"}`, scopePayload, b64(strings.Repeat("\x9f", 64)))
+	hs512 := rawJWS(`{"alg":"HS512","typ":"JWT"}`, scopePayload, b64(strings.Repeat("\x9f", 64)))
+	api := want{RuleAPIKey, StatusNoExpiry, time.Time{}}
+	tests := []struct {
+		name string
+		doc  *doc
+		w    want
+	}{
+		// marshal: the string's type and length, then None and the end of the tuple
+		{".pyc constants", new(doc).text("\x02z\xb3").tok(k).text("N)\x01\xda\x03KEY"), active},
+		// Java serialization: TC_STRING 't' and its length before each string, TC_NULL 'p'
+		{"Java serialized string then string", new(doc).text("xpt\x00\xb3").tok(k).text("t\x00\x11agent@example.com"), active},
+		{"Java serialized string then null", new(doc).text("xpt\x00\xb3").tok(k).text("p"), active},
+		// SQLite: a row's columns one after the other
+		{"SQLite row", new(doc).text("\x05\x00\x81\x71\x1f").tok(k).text("lofty-prod\x0f"), active},
+		// protobuf: the next field's tag, field 6 length-delimited, is '2'
+		{"protobuf", new(doc).text("\x0a\xb3\x01").tok(k).text("2\x0512345"), active},
+		{"two characters, undecodable with them", new(doc).text("\x00").tok(k).text("ZZ\x00"), active},
+		{"text", new(doc).text("cp ").tok(k).text("_backup-old ~/keys"), active},
+		{"RS256", new(doc).text("t\x01\x55").tok(rs).text("t\x00\x01x"), api},
+		{"ES256", new(doc).tok(es).text("Q"), api},
+		{"HS512", new(doc).tok(hs512).text("abc"), api},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkMatches(t, tt.doc, cfg.Find(tt.doc.buf), tt.w)
+			checkMatches(t, tt.doc, oracle.Find(tt.doc.buf), tt.w)
+		})
+	}
+	// In pieces joined, the last glued to more: cut in the piece.
+	buf := []byte(`KEY = ("` + k[:100] + `" "` + k[100:] + `N")`)
+	got := cfg.Find(buf)
+	if len(got) != 1 || got[0].Token != k || got[0].End != strings.Index(string(buf), `N")`) {
+		t.Errorf("split key glued to N: %s", describe(got))
 	}
 }
 

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"bytes"
+	"encoding/base64"
+	"slices"
 	"time"
 )
 
@@ -223,18 +225,69 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 // left in *m: most candidates are turned down, and a Match returned through
 // each call would be copied, empty, at each.
 func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
-	t := tokenIn(text, cand, j)
+	t := tokenIn(text, wholeSignature(text, cand), j)
 	t.payload = dec
 	if c.judge(buf, t, outerContext, m) {
 		return true
 	}
 	if alt, found := lastPrefix(text, cand); found {
-		t := tokenIn(text, alt, j)
+		t := tokenIn(text, wholeSignature(text, alt), j)
 		t.payload = dec
 		return c.judge(buf, t, outerContext, m)
 	}
 	return false
 }
+
+// wholeSignature returns cand ending where its signature is as long as its
+// header's alg makes signatures, when more follows in the candidate: a key
+// glued to the bytes after it is read as one run with them. In binary files
+// that is the common case, not the odd one: Python's marshal writes None
+// ('N') after a .pyc's last constant, Java's serialization starts every
+// string with 't' and null with 'p', a SQLite row puts its next column's
+// text right after the key, a protobuf field's tag can be a letter or a
+// digit. Read with them, the key was reported as a token that is not the
+// key (another fingerprint, and a live check that calls it invalid), or not
+// at all when they made the signature undecodable. '=' padding after a
+// whole signature goes too: a JWS is never padded, and the key keeps one
+// fingerprint wherever it is written. A signature of a length some alg
+// makes is left as it is without decoding the header, the only case a JWT
+// library writes (so a key glued to 21 more characters, as long as an
+// HS384 signature, is still read with them). That is known from the
+// candidate's end alone: the common case costs a few comparisons.
+func wholeSignature(text []byte, cand Candidate) Candidate {
+	tok := text[cand.Start:cand.End]
+	for _, e := range sigEncodedLengths {
+		if e < len(tok) && tok[len(tok)-1-e] == '.' {
+			return cand // (or a payload and signature e long together, left as they were)
+		}
+	}
+	dot := bytes.LastIndexByte(tok, '.')
+	chars := len(bytes.TrimRight(tok[dot+1:], "="))
+	cut := 0
+	for _, l := range sigLengths[headerAlg(tok[:bytes.IndexByte(tok, '.')])] {
+		if e := base64.RawURLEncoding.EncodedLen(l); e <= chars && e > cut {
+			cut = e
+		}
+	}
+	if cut > 0 {
+		cand.End = cand.Start + dot + 1 + cut
+	}
+	return cand
+}
+
+// sigEncodedLengths are the lengths of the signatures the algs of
+// sigLengths make, written in base64url without padding, HS256's first.
+var sigEncodedLengths = func() []int {
+	out := []int{base64.RawURLEncoding.EncodedLen(sigLengths["HS256"][0])}
+	for _, ls := range sigLengths {
+		for _, l := range ls {
+			if e := base64.RawURLEncoding.EncodedLen(l); !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}()
 
 // writtenToken is what judge is given: a token's text, and the bounds of
 // the text that holds it in the searched buffer (the same bytes, unless it
