@@ -239,7 +239,14 @@ func (d *decodeState) decodeRun(pos int) {
 	}
 	buf := d.buf
 	start := pos
-	for start > 0 && start > pos-2*rules.RunBlock && inRun(buf[start-1]) {
+	for start > 0 && start > pos-2*rules.RunBlock {
+		if k := escapedBreakBefore(buf, start+1); k > 0 && start+1-k > 0 && inRun(buf[start-k]) {
+			start -= k - 1 // start is at the escape's 'n'
+			continue
+		}
+		if !inRun(buf[start-1]) {
+			break
+		}
 		start--
 	}
 	if start > 0 && buf[start-1] == '\\' && d.f.gz.on {
@@ -252,8 +259,15 @@ func (d *decodeState) decodeRun(pos int) {
 			}
 		}
 	}
-	for start < len(buf) && inRun(buf[start]) {
-		for start < len(buf) && (buf[start] == '\n' || buf[start] == '\r') {
+	for start < len(buf) && (inRun(buf[start]) || escapedBreak(buf, start) > 0) {
+		for start < len(buf) && (buf[start] == '\n' || buf[start] == '\r' || buf[start] == '\\') {
+			if buf[start] == '\\' {
+				k := escapedBreak(buf, start)
+				if k == 0 {
+					break
+				}
+				start += k - 1
+			}
 			start++
 		}
 		c := &base64Codec
@@ -313,13 +327,18 @@ func (c *codec) segmentEnd(buf []byte, start int) int {
 		}
 		lineLen := i - lineStart
 		next := i
-		if next < len(buf) && buf[next] == '\r' {
+		if k := escapedBreak(buf, i); k > 0 {
+			next = i + k
+		} else {
+			if next < len(buf) && buf[next] == '\r' {
+				next++
+			}
+			if next >= len(buf) || buf[next] != '\n' {
+				return i
+			}
 			next++
 		}
-		if next >= len(buf) || buf[next] != '\n' {
-			return i
-		}
-		next = c.lineAfter(buf, next+1, indent, len(buf))
+		next = c.lineAfter(buf, next, indent, len(buf))
 		if next < 0 || !c.continues(buf, next, lineLen, prevLen) {
 			return i
 		}
@@ -368,13 +387,13 @@ const quickSegment = 2048
 // line break follows, it says no, and segmentEnd and the windows decide.
 func (d *decodeState) quickLine(start int, c *codec) (int, bool) {
 	buf := d.buf
-	if d.f.windowsOnly || start > 0 && (c.val[buf[start-1]] != 0xff || buf[start-1] == '\n' || buf[start-1] == '\r') {
+	if d.f.windowsOnly || start > 0 && (c.val[buf[start-1]] != 0xff || buf[start-1] == '\n' || buf[start-1] == '\r' || escapedBreakBefore(buf, start) > 0) {
 		return 0, false
 	}
 	dec, n := decodeLine(c, buf[start:min(len(buf), start+quickSegment+1)], d.f.scratch[:0])
 	d.f.scratch = dec
 	end := start + n
-	if n > quickSegment || end < len(buf) && (buf[end] == '\n' || buf[end] == '\r') {
+	if n > quickSegment || end < len(buf) && (buf[end] == '\n' || buf[end] == '\r' || escapedBreak(buf, end) > 0) {
 		return 0, false
 	}
 	return end, d.quickDone(dec, n)

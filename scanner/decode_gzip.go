@@ -235,6 +235,10 @@ func gzipRunStart(buf []byte, lo, pos int) int {
 	for i > lo {
 		switch {
 		case inRun(buf[i-1]):
+			if k := escapedBreakBefore(buf, i); k > 0 && i-k > lo && inRun(buf[i-k-1]) {
+				i -= k
+				continue
+			}
 			i--
 		case buf[i-1] == '\\' && i < len(buf) && buf[i] == '/' && i-1 > lo && b64val[buf[i-2]] != 0xff:
 			i--
@@ -267,7 +271,14 @@ func probeEOF(zr io.Reader) bool {
 // gathered in.
 func decodeText(s []byte, text *[]byte, dst []byte) []byte {
 	t := (*text)[:0]
-	for i, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' {
+			if k := escapedBreak(s, i); k > 0 {
+				i += k - 1 // an escaped line break (see escapedBreak)
+				continue
+			}
+		}
 		// A segment holds blanks only as indentation.
 		if c != '\n' && c != '\r' && !isBlank(c) && (c != '\\' || i+1 == len(s) || s[i+1] != '/') {
 			t = append(t, c)

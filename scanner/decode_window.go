@@ -113,7 +113,7 @@ func (c *codec) continues(buf []byte, next, lineLen, prevLen int) bool {
 		}
 		return j == len(buf) || c.val[buf[j]] == 0xff
 	}
-	return j == len(buf) || buf[j] == '\n' || buf[j] == '\r'
+	return j == len(buf) || buf[j] == '\n' || buf[j] == '\r' || escapedBreak(buf, j) > 0
 }
 
 // Indented text. Base64 pasted into a YAML block scalar (`data: |`) or a
@@ -128,6 +128,77 @@ const (
 
 // isBlank reports whether c indents a line: a space or a tab.
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// Escaped line breaks. Text wrapped on lines (the base64 command's 76
+// columns, openssl's 64, xxd's 60) and then written into a JSON or YAML
+// string has its line breaks written as escapes: "ZXlK...\nZXlK...", from
+// `jq --arg`, a secrets manager's or a CI variable's export, Python's
+// json.dumps of base64.encodebytes. They join lines as line breaks do.
+// Read as text, the 'n' of the escape, a base64 character, was glued to
+// the next line and shifted every line after the first by one, and a key
+// across them was missed.
+
+// maxEscapes is how many backslashes an escaped line break may have: one,
+// and twice as many for each time the string was escaped again.
+const maxEscapes = 8
+
+// escapedBreak returns the length of the escaped line break at buf[i:]:
+// "\n" or "\r\n", with 1 to maxEscapes backslashes before each letter
+// (alike for both), or 0.
+func escapedBreak(buf []byte, i int) int {
+	b := backslashes(buf, i)
+	if b == 0 {
+		return 0
+	}
+	j := i + b
+	if j < len(buf) && buf[j] == 'r' {
+		if backslashes(buf, j+1) != b {
+			return 0
+		}
+		j += 1 + b
+	}
+	if j < len(buf) && buf[j] == 'n' {
+		return j + 1 - i
+	}
+	return 0
+}
+
+// backslashes returns how many backslashes start buf[i:], or 0 past
+// maxEscapes.
+func backslashes(buf []byte, i int) int {
+	n := 0
+	for i+n < len(buf) && buf[i+n] == '\\' {
+		if n++; n > maxEscapes {
+			return 0
+		}
+	}
+	return n
+}
+
+// escapedBreakBefore returns the length of the escaped line break that
+// ends at buf[e] (its 'n' at buf[e-1]), or 0.
+func escapedBreakBefore(buf []byte, e int) int {
+	if e < 2 || buf[e-1] != 'n' || buf[e-2] != '\\' {
+		return 0
+	}
+	i := e - 1
+	for i > 0 && e-1-i < maxEscapes && buf[i-1] == '\\' {
+		i--
+	}
+	if i >= 2 && buf[i-1] == 'r' {
+		k := i - 1
+		for k > 0 && i-1-k < maxEscapes && buf[k-1] == '\\' {
+			k--
+		}
+		if n := escapedBreak(buf, k); n == e-k {
+			return n
+		}
+	}
+	if n := escapedBreak(buf, i); n == e-i {
+		return n
+	}
+	return 0
+}
 
 // lineIndent returns how many blanks come before buf[i] on its line when
 // only blanks do (up to maxIndent), or 0: text before it on its line, as
@@ -205,6 +276,12 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 	lo := h
 	for n := 0; lo > 0 && n < b64Back; {
 		ch := buf[lo-1]
+		if ch == 'n' && lo >= 3 && buf[lo-2] == '\\' {
+			if k := escapedBreakBefore(buf, lo); k > 0 && lo-k >= 1 && c.val[buf[lo-k-1]] != 0xff && c.textIndent(buf, lo-k) == 0 {
+				lo -= k
+				continue
+			}
+		}
 		if c.val[ch] != 0xff {
 			lo--
 			n++
@@ -237,7 +314,7 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 		line++
 	}
 	size := line - lo
-	if line < end && (buf[line] == '\n' || buf[line] == '\r') {
+	if line < end && (buf[line] == '\n' || buf[line] == '\r' || buf[line] == '\\') {
 		// Wrapped: room for as much as a window holds, or the text
 		// left, at once (appending a line at a time allocated 35 times
 		// an indented block's size).
@@ -259,6 +336,12 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 		next := i + 1 // where the next line starts, if this is a line break
 		if ch == '\r' && i+1 < len(buf) && buf[i+1] == '\n' {
 			next++
+		} else if ch == '\\' {
+			k := escapedBreak(buf, i)
+			if k == 0 {
+				break
+			}
+			next = i + k
 		} else if ch != '\n' {
 			break
 		}

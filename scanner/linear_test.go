@@ -151,6 +151,12 @@ var linearInputs = []linearInput{
 	// indented alike whose hits each walk back over the lines before.
 	{"base64-indented", repeated("    " + strings.Repeat("ZXlK", 19) + "\n"), 0},
 	{"base64-indented-short", repeated("\t\tZXlKZXlK\n"), 0},
+	// Lines joined by escaped line breaks (a JSON string of wrapped
+	// base64): short ones, each hit walking back over the lines before,
+	// and escapes of the most backslashes allowed, and one more.
+	{"base64-escaped-breaks", repeated(`ZXlKZXlK\n`), 0},
+	{"base64-escaped-breaks-long", repeated(strings.Repeat("ZXlK", 19) + `\r\n`), 0},
+	{"base64-escaped-backslashes", repeated(`ZXlK\\\\\\\\r\\\\\\\\nZXlK\\\\\\\\\n`), 0},
 	// gzip in base64 that is not gzip: each run decoded whole, then let
 	// go to the windows.
 	{"base64-not-gzip", repeated("H4sI" + strings.Repeat("ZXlK", 30) + "\n"), 0},
