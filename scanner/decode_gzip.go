@@ -235,7 +235,7 @@ func gzipRunStart(buf []byte, lo, pos int) int {
 	for i > lo {
 		switch {
 		case inRun(buf[i-1]):
-			if k := escapedBreakBefore(buf, i); k > 0 && i-k > lo && inRun(buf[i-k-1]) {
+			if k := escapedBreakBefore(buf, i); k > 0 && i-k > lo && inRun(buf[i-k-1]) && i < len(buf) && b64val[buf[i]] != 0xff {
 				i -= k
 				continue
 			}

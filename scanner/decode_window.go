@@ -276,7 +276,9 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 	lo := h
 	for n := 0; lo > 0 && n < b64Back; {
 		ch := buf[lo-1]
-		if ch == 'n' && lo >= 3 && buf[lo-2] == '\\' {
+		// An escaped line break between c's text before it and after it
+		// (not before a line break: the window does not go on over two).
+		if ch == 'n' && lo >= 3 && buf[lo-2] == '\\' && lo < len(buf) && c.val[buf[lo]] != 0xff {
 			if k := escapedBreakBefore(buf, lo); k > 0 && lo-k >= 1 && c.val[buf[lo-k-1]] != 0xff && c.textIndent(buf, lo-k) == 0 {
 				lo -= k
 				continue

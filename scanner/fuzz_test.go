@@ -132,10 +132,30 @@ func refBase64At(buf []byte, pos, n int) []byte {
 			continue
 		case c == '\n' && i+1 < len(buf) && isB64(buf[i+1]):
 			continue
+		case c == '\\':
+			if k := refEscapedBreak(buf[i:]); k > 0 && i+k < len(buf) && isB64(buf[i+k]) {
+				i += k - 1
+				continue
+			}
 		}
 		break
 	}
 	return out
+}
+
+// refEscapedBreak is escapedBreak written out: the length of the escape of
+// a line break, "\n" or "\r\n" with the same 1 to 8 backslashes before
+// each letter, that s starts with, or 0.
+func refEscapedBreak(s []byte) int {
+	for b := maxEscapes; b >= 1; b-- {
+		e := strings.Repeat(`\`, b)
+		for _, brk := range []string{e + "n", e + "r" + e + "n"} {
+			if bytes.HasPrefix(s, []byte(brk)) {
+				return len(brk)
+			}
+		}
+	}
+	return 0
 }
 
 // checkHit checks one hit of the finder over buf: its token parses, its
@@ -186,6 +206,10 @@ func checkHit(t *testing.T, buf []byte, h hit) {
 			for i := h.pos; i+1 < len(buf) && len(dec) < len(tok); {
 				if buf[i] == '\n' || buf[i] == '\r' {
 					i++
+					continue
+				}
+				if k := refEscapedBreak(buf[i:]); k > 0 {
+					i += k
 					continue
 				}
 				if hexval[buf[i]] == 0xff || hexval[buf[i+1]] == 0xff {
@@ -560,6 +584,7 @@ func decodeSeeds() []fuzzSeed {
 	out = append(out,
 		fuzzSeed{name: "plain", data: "LOFTY_API_KEY=" + k + "\n"},
 		fuzzSeed{name: "base64-wrapped-crlf", data: wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 76, "\r\n"), offset: 80},
+		fuzzSeed{name: "base64-wrapped-escaped", data: `{"d": "` + strings.ReplaceAll(wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 76, "\n"), "\n", `\n`) + `"}`, offset: 90},
 		fuzzSeed{name: "base64-truncated", data: enc[:len(enc)/2], offset: 1},
 		fuzzSeed{name: "base64-two-lines", data: b64([]byte(k+"\n")) + "\n" + b64([]byte(k+"\n")) + "\n", offset: 4},
 		fuzzSeed{name: "base64-unpadded-then-var", data: "KEY_B64=" + b64([]byte(planted3)) + "\nOTHER=1\n", offset: 8},
