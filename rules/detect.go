@@ -225,7 +225,10 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 // left in *m: most candidates are turned down, and a Match returned through
 // each call would be copied, empty, at each.
 func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
-	t := tokenIn(text, wholeSignature(text, cand), j)
+	if !hasHS256Signature(text, cand) {
+		cand = wholeSignature(text, cand)
+	}
+	t := tokenIn(text, cand, j)
 	t.payload = dec
 	if c.judge(buf, t, outerContext, m) {
 		return true
@@ -255,8 +258,11 @@ func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, oute
 // HS384 signature, is still read with them). That is known from the
 // candidate's end alone: the common case costs a few comparisons.
 func wholeSignature(text []byte, cand Candidate) Candidate {
+	if hasHS256Signature(text, cand) {
+		return cand
+	}
 	tok := text[cand.Start:cand.End]
-	for _, e := range sigEncodedLengths {
+	for _, e := range sigEncodedLengths[1:] {
 		if e < len(tok) && tok[len(tok)-1-e] == '.' {
 			return cand // (or a payload and signature e long together, left as they were)
 		}
@@ -275,8 +281,20 @@ func wholeSignature(text []byte, cand Candidate) Candidate {
 	return cand
 }
 
+// hasHS256Signature reports whether cand ends in a signature as long as
+// HS256's, as Lofty's keys and most JWTs do: the test judgeCandidate makes
+// inline before it calls wholeSignature.
+func hasHS256Signature(text []byte, cand Candidate) bool {
+	d := cand.End - hs256Sig - 1
+	return d > cand.Start && text[d] == '.'
+}
+
+// hs256Sig is the length of an HS256 signature in base64url.
+const hs256Sig = 43
+
 // sigEncodedLengths are the lengths of the signatures the algs of
-// sigLengths make, written in base64url without padding, HS256's first.
+// sigLengths make, written in base64url without padding, HS256's
+// (hs256Sig) first.
 var sigEncodedLengths = func() []int {
 	out := []int{base64.RawURLEncoding.EncodedLen(sigLengths["HS256"][0])}
 	for _, ls := range sigLengths {

@@ -240,9 +240,11 @@ func (d *decodeState) decodeRun(pos int) {
 	buf := d.buf
 	start := pos
 	for start > 0 && start > pos-2*rules.RunBlock {
-		if k := escapedBreakBefore(buf, start+1); k > 0 && start+1-k > 0 && inRun(buf[start-k]) && start+1 < len(buf) && b64val[buf[start+1]] != 0xff {
-			start -= k - 1 // start is at the escape's 'n'
-			continue
+		if buf[start] == 'n' && buf[start-1] == '\\' && start+1 < len(buf) && b64val[buf[start+1]] != 0xff {
+			if k := escapedBreakBefore(buf, start+1); k > 0 && start+1-k > 0 && inRun(buf[start-k]) {
+				start -= k - 1 // start is at the escape's 'n'
+				continue
+			}
 		}
 		if !inRun(buf[start-1]) {
 			break

@@ -235,9 +235,11 @@ func gzipRunStart(buf []byte, lo, pos int) int {
 	for i > lo {
 		switch {
 		case inRun(buf[i-1]):
-			if k := escapedBreakBefore(buf, i); k > 0 && i-k > lo && inRun(buf[i-k-1]) && i < len(buf) && b64val[buf[i]] != 0xff {
-				i -= k
-				continue
+			if buf[i-1] == 'n' && i < len(buf) && b64val[buf[i]] != 0xff {
+				if k := escapedBreakBefore(buf, i); k > 0 && i-k > lo && inRun(buf[i-k-1]) {
+					i -= k
+					continue
+				}
 			}
 			i--
 		case buf[i-1] == '\\' && i < len(buf) && buf[i] == '/' && i-1 > lo && b64val[buf[i-2]] != 0xff:
