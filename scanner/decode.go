@@ -239,17 +239,19 @@ func (d *decodeState) decodeRun(pos int) {
 	}
 	buf := d.buf
 	start := pos
-	for start > 0 && start > pos-2*rules.RunBlock {
-		if buf[start] == 'n' && buf[start-1] == '\\' && start+1 < len(buf) && b64val[buf[start+1]] != 0xff {
+	for {
+		for start > 0 && start > pos-2*rules.RunBlock && inRun(buf[start-1]) {
+			start--
+		}
+		// On over an escaped line break, its 'n' taken as base64, between
+		// base64 (or a line break) and base64.
+		if start > 0 && start > pos-2*rules.RunBlock && buf[start-1] == '\\' && buf[start] == 'n' && start+1 < len(buf) && b64val[buf[start+1]] != 0xff {
 			if k := escapedBreakBefore(buf, start+1); k > 0 && start+1-k > 0 && inRun(buf[start-k]) {
-				start -= k - 1 // start is at the escape's 'n'
+				start -= k - 1
 				continue
 			}
 		}
-		if !inRun(buf[start-1]) {
-			break
-		}
-		start--
+		break
 	}
 	if start > 0 && buf[start-1] == '\\' && d.f.gz.on {
 		// A run whose '/' are written "\/" (JSON) that starts a gzip stream

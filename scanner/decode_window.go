@@ -276,18 +276,19 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 	lo := h
 	for n := 0; lo > 0 && n < b64Back; {
 		ch := buf[lo-1]
-		// An escaped line break between c's text before it and after it
-		// (not before a line break: the window does not go on over two).
-		if ch == 'n' && lo >= 3 && buf[lo-2] == '\\' && lo < len(buf) && c.val[buf[lo]] != 0xff {
-			if k := escapedBreakBefore(buf, lo); k > 0 && lo-k >= 1 && c.val[buf[lo-k-1]] != 0xff && c.textIndent(buf, lo-k) == 0 {
-				lo -= k
-				continue
-			}
-		}
 		if c.val[ch] != 0xff {
 			lo--
 			n++
 			continue
+		}
+		// An escaped line break between c's text before it and after it
+		// (not before a line break: the window does not go on over two).
+		// Its 'n', a base64 character, was taken as one: given back.
+		if ch == '\\' && lo+1 < len(buf) && buf[lo] == 'n' && c.val[buf[lo+1]] != 0xff {
+			if k := escapedBreakBefore(buf, lo+1); k > 0 && lo+1-k >= 1 && c.val[buf[lo-k]] != 0xff && c.textIndent(buf, lo+1-k) == 0 {
+				lo, n = lo+1-k, n-1
+				continue
+			}
 		}
 		if ch == '\n' && lo >= 2 && c.val[buf[lo-2]] != 0xff && c.textIndent(buf, lo-1) == 0 {
 			lo--
