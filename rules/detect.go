@@ -225,10 +225,10 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 // left in *m: most candidates are turned down, and a Match returned through
 // each call would be copied, empty, at each.
 func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
-	if !hasHS256Signature(text, cand) {
-		cand = wholeSignature(text, cand)
-	}
 	t := tokenIn(text, cand, j)
+	if !hasHS256Signature(text, cand) {
+		t = tokenIn(text, wholeSignature(text, cand), j)
+	}
 	t.payload = dec
 	if c.judge(buf, t, outerContext, m) {
 		return true
