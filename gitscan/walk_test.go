@@ -222,7 +222,26 @@ func specEntry(b []byte) (treeEntry, int, bool) {
 	if nul < 0 || len(b) < sp+1+nul+1+hashLen {
 		return e, 0, false
 	}
-	e.mode, e.name = filemode.FileMode(m), b[sp+1:sp+1+nul]
+	e.mode, e.name = specCanonMode(m), b[sp+1:sp+1+nul]
 	copy(e.hash[:], b[sp+1+nul+1:])
 	return e, sp + 1 + nul + 1 + hashLen, true
+}
+
+// specCanonMode is git's canon_mode (cache.h), which every walk of a tree
+// applies to the mode an entry is written with: the type bits decide, and
+// a file is executable when its owner may run it.
+func specCanonMode(m uint64) filemode.FileMode {
+	const typeBits, regular, link, dir = 0o170000, 0o100000, 0o120000, 0o040000
+	switch m & typeBits {
+	case regular:
+		if m&0o100 != 0 {
+			return 0o100755
+		}
+		return 0o100644
+	case link:
+		return 0o120000
+	case dir:
+		return 0o040000
+	}
+	return 0o160000
 }
