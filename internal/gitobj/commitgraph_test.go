@@ -278,3 +278,27 @@ func FuzzCommitGraph(f *testing.F) {
 		}
 	})
 }
+
+// A store's commit-graph is the first of its object folders' that has
+// one, as git looks for it: a pre-receive hook's store starts with git's
+// quarantine folder, which has none, and the repository's graph was left
+// unread, so each walk there read every commit object it met (a branch
+// from an old commit of go-git/go-git: 60 ms of CPU, 20 ms with the
+// graph).
+func TestCommitGraphOfAnAlternate(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "", "--bare")
+	a := r.CommitTree("", nil, testgit.Epoch.Unix(), "a")
+	r.Git("branch", "main", a)
+	r.Git("commit-graph", "write", "--reachable")
+	quarantine := t.TempDir()
+	s := OpenDirs([]string{quarantine, r.ObjectsDir()}, nil)
+	defer s.Close()
+	g := s.CommitGraph()
+	if g == nil {
+		t.Fatal("no commit-graph: the repository's was not looked for past the first folder")
+	}
+	if _, ok := g.Find(plumbing.NewHash(a)); !ok {
+		t.Error("the graph does not hold the repository's commit")
+	}
+}

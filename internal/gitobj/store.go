@@ -117,13 +117,19 @@ func (s *Store) Close() {
 	s.graph = nil
 }
 
-// CommitGraph returns the commit-graph of the repository's own object
-// folder, opened at the first call, or nil when it has none (or none that
-// parses, or the store reads everything through go-git).
+// CommitGraph returns the commit-graph of the first object folder that
+// has one, the repository's own then its alternates, as git looks for it
+// (a pre-receive hook's store starts with git's quarantine, which has
+// none, then the repository's folder); it is opened at the first call,
+// and nil when no folder has one (or none that parses, or the store reads
+// everything through go-git). A commit it does not hold is read from its
+// object; a commit it holds has its parents in it too.
 func (s *Store) CommitGraph() *CommitGraph {
 	s.graphOnce.Do(func() {
-		if len(s.dirs) > 0 {
-			s.graph = OpenCommitGraph(s.dirs[0])
+		for _, d := range s.dirs {
+			if s.graph = OpenCommitGraph(d); s.graph != nil {
+				return
+			}
 		}
 	})
 	return s.graph
