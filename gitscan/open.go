@@ -86,6 +86,7 @@ type tuneSeen struct {
 	comparedInStep int  // commits exposure compared in step with the walk
 	countsHeld     int  // the counts held for the commits compared in step
 	walkGrown      int  // times the revision walk's nodes were grown (a copy)
+	commitsLoaded  int  // commits the revision walks read (from the commit-graph or their objects)
 }
 
 // readMode chooses how a scan reads blobs. Only tests choose: they check

@@ -187,9 +187,10 @@ func absFrom(p string) string {
 // PushScan is what a pre-receive scan did.
 type PushScan struct {
 	Stats finding.Stats
-	// Commits counts the new commits: in a quarantine, those the push
-	// sent; outside one, those reachable from what the push sets refs to
-	// and from no ref the repository has.
+	// Commits counts the new commits: reachable from what the push sets
+	// refs to and from no ref the repository has, whether the push sent
+	// them or the repository held them unreachable. In a quarantine whose
+	// new commits all rest on what refs pointed at, those the push sent.
 	Commits int
 	// Unfinished says what the scan could not do before its deadline; ""
 	// when it finished. Whatever it found before is reported all the
@@ -247,9 +248,11 @@ const AttributeGrace = 500 * time.Millisecond
 // with their parents': a file they add that the push did not send, because
 // the repository held the blob already (unreachable, on another branch,
 // in an older commit), is read from the repository and scanned, since the
-// push makes it reachable all the same. Outside a quarantine (git before
-// 2.11, or a hook run by hand) the new commits are walked to list their
-// blobs.
+// push makes it reachable all the same. So are the commits the push did
+// not send that no ref reached (the repository held them unreachable:
+// git does not store a commit again), found by selectSent. Outside a
+// quarantine (git before 2.11, or a hook run by hand) the new commits are
+// walked to list their blobs.
 func ScanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, updates []PushedRef, opts PreReceiveOptions, sink scanner.Sink) (PushScan, error) {
 	return scanPreReceive(ctx, s, repo, updates, opts, sink, tuning{})
 }
@@ -502,6 +505,16 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 	if err := p.selectSent(sent); err != nil || p.sel == nil {
 		return err
 	}
+	// The messages of the new commits the push did not send.
+	var held []commitNode
+	for _, c := range p.sel.commits {
+		if !sent[c.hash] {
+			held = append(held, c)
+		}
+	}
+	if len(held) > 0 {
+		p.g.scanCommitMessages(p.bctx, p.r, held, nil)
+	}
 	w := p.g.walkHistoryExposing(p.bctx, p.r, p.gs, p.sel, nil, func(l gitobj.Loc) bool { return qs.Has(l.Hash()) })
 	if p.bctx.Err() != nil {
 		if p.gs.triggered() {
@@ -578,11 +591,19 @@ func (p *pushScan) scanHeld(blobs []plumbing.Hash) {
 }
 
 // selectSent lists the new commits from those the push sent: the ones the
-// pushed tips reach through commits it sent. Their parents outside it are
-// in the repository already, the boundary whose content is not new. It
-// reads the commits the push sent, and never the repository's history,
-// whatever its length. The nodes and the order are the revision walk's
-// (revwalk.go), without its queue: what is new is known already.
+// pushed tips reach through commits it sent. The commits at their edge,
+// the parents the push did not send and the pushed tips it did not send,
+// are the repository's already; when each is what a ref pointed at before
+// the push (the old tip of the branch pushed onto, the tip a new branch
+// starts from), no ref's content is new there, and the walk reads the
+// commits the push sent and never the repository's history, whatever its
+// length. An edge commit no ref pointed at may be one the repository
+// holds unreachable (a branch deleted before the hook, the objects of a
+// push an update hook turned down): git does not store it again, so the
+// push did not send it, and it is new all the same. Then the new commits
+// are found as git finds them, those the pushed tips reach and no ref
+// does (selectNew): a walk that stops where only commits the refs reach
+// are left. The nodes and the order are the revision walk's (revwalk.go).
 func (p *pushScan) selectSent(sent map[plumbing.Hash]bool) error {
 	w := newRevWalk(p.bctx, p.g, p.r, revSet{}, nil)
 	var stack []int32
@@ -604,9 +625,27 @@ func (p *pushScan) selectSent(sent map[plumbing.Hash]bool) error {
 		chosen = append(chosen, i)
 		stack = append(stack, w.parentsOf(i)...)
 	}
-	// The boundary: the parents the push did not send, read so that the
-	// selection keeps them. One the repository does not have is left out,
-	// as a shallow clone's cut is.
+	// The edge. A commit the push sent that could not be read is not in
+	// it: load reported it, and the push is not wholly scanned.
+	var edge []plumbing.Hash
+	for _, h := range p.set.include {
+		if !sent[h] {
+			edge = append(edge, h)
+		}
+	}
+	for _, i := range chosen {
+		for _, parent := range w.parentsOf(i) {
+			if h := w.nodes[parent].hash; !sent[h] {
+				edge = append(edge, h)
+			}
+		}
+	}
+	if !p.refTips(edge) {
+		return p.selectNew()
+	}
+	// The boundary: the edge's parents, read so that the selection keeps
+	// them. One the repository does not have is left out, as a shallow
+	// clone's cut is.
 	for _, i := range chosen {
 		for _, parent := range slices.Clone(w.parentsOf(i)) { // load grows the edges
 			if n := &w.nodes[parent]; n.flags&nodeSelected == 0 && p.g.store.Has(n.hash) {
@@ -616,6 +655,35 @@ func (p *pushScan) selectSent(sent map[plumbing.Hash]bool) error {
 	}
 	p.sel = w.selection()
 	return nil
+}
+
+// refTips reports whether each of commits is what a ref pointed at before
+// the push, or is missing from the repository (a shallow clone's cut,
+// whose content the repository does not have). The refs are read from the
+// repository, as they are: the old values git gives the hook are the
+// pusher's word, which git checks only when it moves the refs (a push
+// that names a held commit as the old value of a ref it cannot move would
+// otherwise pass it off as reachable for its other refs).
+func (p *pushScan) refTips(commits []plumbing.Hash) bool {
+	var all map[plumbing.Hash]bool
+	for _, h := range commits {
+		if !p.g.store.Has(h) {
+			continue
+		}
+		if all == nil {
+			all = map[plumbing.Hash]bool{}
+			for _, ref := range p.g.refs(p.r) {
+				all[ref.Hash()] = true
+			}
+			if head, err := p.g.head(); err == nil {
+				all[head] = true
+			}
+		}
+		if !all[h] {
+			return false
+		}
+	}
+	return true
 }
 
 // quarantineLoose lists the loose objects of the quarantine folder dir

@@ -242,6 +242,101 @@ func TestScanPreReceiveContentTheRepositoryHad(t *testing.T) {
 	}
 }
 
+// A push that sets a ref to a commit the repository holds unreachable, or
+// builds on one, adds what that commit adds: git does not store it again,
+// so the quarantine lacks it, and the hook used to find no new commit.
+// The commits no ref reached are walked whether the push sent them or
+// not. A push onto the old tip of its branch, or a new branch from a ref's
+// tip, reads the commits it sent and their parents, not the history.
+func TestScanPreReceiveUnreachableCommits(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	c.Write("old.env", "LOFTY_API_KEY="+gitTestKey("old on main")+"\n")
+	oldCommit := c.Commit("an old key")
+	c.Git("rm", "-q", "old.env")
+	for i := range 30 {
+		c.Write("a.txt", fmt.Sprintf("a %d\n", i))
+		c.Commit(fmt.Sprintf("main %d", i))
+	}
+	c.Git("checkout", "-q", "-b", "tmp")
+	c.Write("keys/app.env", "LOFTY_API_KEY="+gitTestKey("unreachable")+"\n")
+	keyed := c.Commit("a key on a branch deleted later")
+	c.Write("msg.txt", "x\n")
+	c.Git("add", "msg.txt")
+	c.Git("commit", "-q", "--no-verify", "-m", "a key in a message "+gitTestKey("message"))
+	inMessage := c.Git("rev-parse", "HEAD")
+	c.Git("push", "-q", srv.Dir, "main", "tmp")
+	srv.Git("update-ref", "-d", "refs/heads/tmp")
+	c.Git("checkout", "-q", "main")
+
+	c.Git("branch", "child", keyed)
+	c.Git("checkout", "-q", "child")
+	c.Write("b.txt", "b\n")
+	c.Commit("a child of the unreachable commit")
+	c.Git("checkout", "-q", "main")
+	c.Write("a.txt", "next\n")
+	c.Commit("next")
+	c.Write("a.txt", "next again\n")
+	c.Commit("next again")
+
+	scan := func(t *testing.T, refspec string, extra ...PushedRef) (PushScan, []string, *tuneSeen) {
+		t.Helper()
+		q, updates := quarantinePush(t, srv, c, refspec)
+		updates = append(updates, extra...)
+		collect := &scanner.Collector{}
+		seen := &tuneSeen{}
+		res, err := scanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir), updates, PreReceiveOptions{Quarantine: q}, collect, tuning{seen: seen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range collect.Sorted() {
+			got = append(got, f.Path+"@"+f.Commit[:7])
+		}
+		return res, got, seen
+	}
+	keyedAt := []string{"keys/app.env@" + keyed[:7]}
+	for _, tc := range []struct {
+		name, refspec string
+		want          []string
+		commits       int
+	}{
+		{"a branch at it", keyed + ":refs/heads/back", keyedAt, 1},
+		{"a child of it", "child", keyedAt, 2},
+		{"a tag of it", keyed + ":refs/tags/light", keyedAt, 1},
+		{"its message", inMessage + ":refs/heads/msg", append([]string{"@" + inMessage[:7]}, keyedAt...), 2},
+		{"an old commit of main", oldCommit + ":refs/heads/old", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, got, _ := scan(t, tc.refspec)
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") || res.Found != (len(tc.want) > 0) || res.Commits != tc.commits || res.Unfinished != "" {
+				t.Errorf("found %v, want %v; %+v", got, tc.want, res)
+			}
+		})
+	}
+	// The old values of the pre-receive lines are the pusher's word: git
+	// checks them only when it moves each ref, so a line that names the
+	// held commit as a ref's old value (that ref's update then fails)
+	// does not make it reachable for the others.
+	liar := PushedRef{Old: keyed, New: srv.Git("rev-parse", "main"), Ref: "refs/heads/main"}
+	if res, got, _ := scan(t, "child", liar); strings.Join(got, ",") != strings.Join(keyedAt, ",") || !res.Found || res.Commits != 2 {
+		t.Errorf("a child of it, named as an old value: found %v, want %v; %+v", got, keyedAt, res)
+	}
+	// Pushes whose edge is what a ref pointed at: no walk of the history.
+	for _, refspec := range []string{"main", "main~2:refs/heads/topic"} {
+		res, got, seen := scan(t, refspec)
+		if len(got) != 0 || res.Found {
+			t.Errorf("%s: found %v", refspec, got)
+		}
+		if seen.commitsLoaded > 3 {
+			t.Errorf("%s: the walks read %d commits, want the 2 pushed and their parent at most", refspec, seen.commitsLoaded)
+		}
+	}
+}
+
 // A ref set to a blob or a tree (a tag of one) has it scanned whole.
 func TestScanPreReceiveTagOfATreeOrBlob(t *testing.T) {
 	t.Parallel()

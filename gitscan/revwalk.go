@@ -115,6 +115,9 @@ func (w *revWalk) load(i int32) bool {
 	h := n.hash
 	parents := w.phash[:0]
 	ok := false
+	if w.g.tune.seen != nil {
+		w.g.tune.seen.commitsLoaded++
+	}
 	if w.graph != nil {
 		if pos, found := w.graph.Find(h); found {
 			if c, err := w.graph.Commit(pos, w.parents); err == nil {

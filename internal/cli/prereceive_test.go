@@ -846,3 +846,93 @@ func TestPreReceiveContentTheServerHad(t *testing.T) {
 	out, ok = push(c, nil, "origin", "keyed")
 	mustAccept(t, out, ok, "checked 1 new commit: no Lofty API key")
 }
+
+// A push that points a ref at a commit the server holds unreachable (a
+// branch deleted before the hook was installed, not gc'ed; the objects of
+// a push an update hook turned down), or that builds on one, is rejected
+// when that commit adds a key: git does not store the commit again, so the
+// quarantine lacks it, and the hook used to say "checked 0 new commits"
+// while the push made the key reachable. Commits no ref reached before
+// the push are new, whether the push sent them or not. A branch set to an
+// old commit of main adds nothing: main reaches its key already.
+func TestPreReceiveUnreachableCommits(t *testing.T) {
+	hookBinary(t)
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := newClient(t, "file://"+srv.Dir)
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	old := gitKey("old on main")
+	c.Write("old.env", "LOFTY_API_KEY="+old+"\n")
+	oldCommit := c.Commit("an old key")
+	c.Git("rm", "-q", "old.env")
+	c.Commit("no key")
+	// Before the hook: a branch with a key, pushed then deleted; its
+	// commit stays in the server's store, unreachable.
+	c.Git("checkout", "-q", "-b", "tmp")
+	key := gitKey("unreachable")
+	c.Write("keys/app.env", "LOFTY_API_KEY="+key+"\n")
+	keyed := c.Commit("a key on a branch deleted later")
+	if out, ok := push(c, nil, "origin", "main", "tmp"); !ok {
+		t.Fatal(out)
+	}
+	if out, ok := push(c, nil, "origin", ":refs/heads/tmp"); !ok {
+		t.Fatal(out)
+	}
+	// A push an update hook turns down: git moved its objects out of the
+	// quarantine before it ran the hook, and they stay.
+	c.Git("checkout", "-q", "-b", "refused", "main")
+	refusedKey := gitKey("refused by the update hook")
+	c.Write("refused.env", "LOFTY_API_KEY="+refusedKey+"\n")
+	refused := c.Commit("a key an update hook turns down")
+	if err := testtool.WriteExecutable(filepath.Join(srv.Dir, "hooks", "update"), []byte("#!/bin/sh\n[ \"$1\" != refs/heads/refused ]\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := push(c, nil, "origin", "refused"); ok || !strings.Contains(out, "hook declined") {
+		t.Fatalf("the update hook did not turn the push down:\n%s", out)
+	}
+	c.Git("checkout", "-q", "main")
+	c.Git("branch", "-q", "-D", "tmp", "refused")
+	if code, _, stderr := runGit(t, nil, "", "hook", "install", "--pre-receive", srv.Dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	s := &server{Repo: srv, url: "file://" + srv.Dir}
+	for _, h := range []string{keyed, refused} {
+		if !s.has(h) || s.Git("for-each-ref", "--contains", h) != "" {
+			t.Fatalf("commit %s is not held unreachable", h)
+		}
+	}
+	before := s.refs()
+	wants := append([]string{"it adds 1 Lofty API key", "commit " + keyed[:12], "keys/app.env:1:15", "fingerprint " + fingerprintOf(key)}, keyAdvice...)
+
+	// (a) A branch set to it.
+	out, ok := push(c, nil, "origin", keyed+":refs/heads/back")
+	mustReject(t, s, before, "", out, ok, append(wants, "(refs/heads/back)")...)
+
+	// (b) A new commit on it.
+	c.Git("checkout", "-q", "-b", "child", keyed)
+	c.Write("b.txt", "b\n")
+	child := c.Commit("a child of the unreachable commit")
+	out, ok = push(c, nil, "origin", "child")
+	mustReject(t, s, before, child, out, ok, append(wants, "(refs/heads/child)")...)
+	// git dropped the quarantine of the push rejected (mustReject checks
+	// the child is not in the repository): the same push again is as new.
+	out, ok = push(c, nil, "origin", "child")
+	mustReject(t, s, before, child, out, ok, append(wants, "(refs/heads/child)")...)
+	c.Git("checkout", "-q", "main")
+
+	// A branch at the commit the update hook turned down.
+	out, ok = push(c, nil, "origin", refused+":refs/heads/again")
+	mustReject(t, s, before, "", out, ok, "commit "+refused[:12], "refused.env:1:15", "fingerprint "+fingerprintOf(refusedKey))
+
+	// (d) A tag of it, lightweight or annotated.
+	out, ok = push(c, nil, "origin", keyed+":refs/tags/light")
+	mustReject(t, s, before, "", out, ok, append(wants, "(refs/tags/light)")...)
+	c.Git("tag", "-a", "-m", "a release", "annotated", keyed)
+	out, ok = push(c, nil, "origin", "refs/tags/annotated")
+	mustReject(t, s, before, "", out, ok, append(wants, "(refs/tags/annotated)")...)
+
+	// (c) A branch at an old commit of main, whose key main's history
+	// holds: nothing new.
+	out, ok = push(c, nil, "origin", oldCommit+":refs/heads/old")
+	mustAccept(t, out, ok, "checked 0 new commits")
+}
