@@ -95,7 +95,11 @@ func RepositoryAt(gitDir, workTree string) (*Repository, error) {
 		return nil, fmt.Errorf("%s: %w", gitDir, ErrNotRepository)
 	}
 	repo := &Repository{GitDir: gd, CommonDir: gd}
-	if b, err := nonblock.ReadRegular(filepath.Join(gd, "commondir")); err == nil {
+	b, err := nonblock.ReadRegularMax(filepath.Join(gd, "commondir"), maxPathFile)
+	if tooBig := (*nonblock.TooBigError)(nil); errors.As(err, &tooBig) {
+		return nil, fmt.Errorf("%s: %w: its commondir file holds %d bytes, and a commondir is the path of a folder (at most %d bytes): the repository it belongs to cannot be found", gitDir, ErrNotRepository, tooBig.Size, maxPathFile)
+	}
+	if err == nil {
 		common := strings.TrimSpace(string(b))
 		if !filepath.IsAbs(common) {
 			common = filepath.Join(gd, common)
@@ -109,6 +113,13 @@ func RepositoryAt(gitDir, workTree string) (*Repository, error) {
 	}
 	return repo, nil
 }
+
+// maxPathFile bounds what is read of a file of the git folder that holds
+// one path: commondir, a .git file ("gitdir: " and a path). A path is at
+// most 4096 bytes (PATH_MAX); git reads either whole (a .git file up to 1
+// MiB), and a commondir planted at 256 MiB took loftyscan 6 GB and 30 s
+// of CPU to read and look up.
+const maxPathFile = 8 << 10
 
 // isGitDir is git's test for a git folder: a HEAD, and objects of its own
 // or a commondir that has them.
@@ -125,7 +136,10 @@ func isGitDir(dir string) bool {
 
 // readGitFile reads a .git file ("gitdir: PATH"), relative to its folder.
 func readGitFile(name string) (string, error) {
-	b, err := nonblock.ReadRegular(name)
+	b, err := nonblock.ReadRegularMax(name, maxPathFile)
+	if tooBig := (*nonblock.TooBigError)(nil); errors.As(err, &tooBig) {
+		return "", fmt.Errorf("%s: %w: a .git file of %d bytes, and one holds \"gitdir:\" and the path of a folder (at most %d bytes; git refuses one over 1 MiB)", name, ErrNotRepository, tooBig.Size, maxPathFile)
+	}
 	if err != nil {
 		return "", err
 	}

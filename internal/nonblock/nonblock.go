@@ -9,6 +9,7 @@
 package nonblock
 
 import (
+	"fmt"
 	"io"
 	"os"
 )
@@ -61,6 +62,39 @@ func ReadRegular(name string) ([]byte, error) {
 			b = append(b, 0)[:len(b)]
 		}
 	}
+}
+
+// TooBigError is ReadRegularMax's error for a file over its cap: the file
+// is not read.
+type TooBigError struct {
+	Name      string
+	Size, Max int64
+}
+
+func (e *TooBigError) Error() string {
+	return fmt.Sprintf("%s: %d bytes, more than the %d read of such a file", e.Name, e.Size, e.Max)
+}
+
+// ReadRegularMax reads a regular file of at most max bytes, as
+// ReadRegular does. A bigger one (or one that grows past max while it is
+// read) is not read: the error is a *TooBigError. Files a repository
+// holds that name a path or a few hashes (commondir, a .git file, the
+// alternates) are read with it, so that one planted at a gigabyte costs
+// nothing.
+func ReadRegularMax(name string, max int64) ([]byte, error) {
+	f, fi, err := OpenRegular(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi.Size() > max {
+		return nil, &TooBigError{Name: name, Size: fi.Size(), Max: max}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if int64(len(b)) > max {
+		return nil, &TooBigError{Name: name, Size: int64(len(b)), Max: max}
+	}
+	return b, err
 }
 
 // errNotRegular says what a refused file was instead.
