@@ -63,6 +63,9 @@ type gitRepo struct {
 	refList  []*plumbing.Reference // the refs, once read (refs.go)
 	refsRead bool
 
+	shallowOnce sync.Once
+	shallow     map[plumbing.Hash]bool // shallowCommits
+
 	lfsMissing sync.Once // the one warning about Git LFS contents this clone lacks (lfs.go)
 }
 
@@ -236,6 +239,9 @@ func (g *gitRepo) warnDamaged(r *scanner.Run) {
 	for _, err := range g.store.Damaged() {
 		r.Fail("", "%v: the objects only this pack holds were not scanned; run 'git fsck' to check the repository", err)
 	}
+	for _, err := range g.store.Unread() {
+		r.Fail("", "%v; run 'git fsck' to check the repository", err)
+	}
 }
 
 // close releases the repository's files: at once, or, when a stopped scan
@@ -258,7 +264,7 @@ func (g *gitRepo) close() error {
 // repository was cloned with a filter (git clone --filter=blob:none), so
 // it has a promisor remote and .promisor packs.
 func (g *gitRepo) isPartialClone() bool {
-	if b, err := nonblock.ReadRegular(filepath.Join(g.loc.CommonDir, "config")); err == nil {
+	if b, err := nonblock.ReadRegularMax(filepath.Join(g.loc.CommonDir, "config"), maxConfigBytes); err == nil {
 		low := strings.ToLower(string(b))
 		if strings.Contains(low, "partialclone") || strings.Contains(low, "promisor = true") || strings.Contains(low, "promisor=true") {
 			return true

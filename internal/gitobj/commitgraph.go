@@ -83,7 +83,9 @@ func OpenCommitGraph(objectsDir string) *CommitGraph {
 	if g, err := openGraphFiles([]string{filepath.Join(info, "commit-graph")}); err == nil {
 		return g
 	}
-	chain, err := nonblock.ReadRegular(filepath.Join(info, "commit-graphs", "commit-graph-chain"))
+	// A line a layer: a hash and a line break. A bigger chain is not
+	// read (one of 256 MiB took 280 MB): the walk reads the commits.
+	chain, err := nonblock.ReadRegularMax(filepath.Join(info, "commit-graphs", "commit-graph-chain"), maxGraphLayers*(hashLen*2+2))
 	if err != nil {
 		return nil
 	}

@@ -1,9 +1,12 @@
 package gitobj
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,6 +25,7 @@ type Store struct {
 	packs   []*packFile
 	dirs    []string // object folders, for loose objects
 	damaged []error  // packs that did not open, and why
+	unread  []error  // what alternates files named that was not read (readAlternates)
 
 	// viaGoGit is set for a store without an object folder of its own:
 	// every object is read through fallback, go-git's storage.
@@ -87,14 +91,10 @@ func (s *Store) add(dir string, depth int) {
 	if depth >= 5 {
 		return
 	}
-	b, err := nonblock.ReadRegular(filepath.Join(dir, "info", "alternates"))
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
-			continue
+	for _, line := range s.readAlternates(filepath.Join(dir, "info", "alternates")) {
+		if len(s.dirs) >= maxObjectDirs {
+			s.unread = append(s.unread, fmt.Errorf("%s: more than %d object folders in all, as only a crafted repository names: the rest were not read", filepath.Join(dir, "info", "alternates"), maxObjectDirs))
+			return
 		}
 		if !filepath.IsAbs(line) {
 			line = filepath.Join(dir, line)
@@ -103,9 +103,63 @@ func (s *Store) add(dir string, depth int) {
 	}
 }
 
+// maxAlternatesFile bounds what is read of an alternates file, a few
+// paths of object folders (git's own hold one): git reads it whole, and
+// a 256 MiB file planted there took 1.9 GB and 40 s of CPU, its one line
+// joined to a path for each of the 256 folders of loose objects.
+const maxAlternatesFile = 1 << 20
+
+// maxAlternateLine bounds a line of an alternates file: a path (PATH_MAX
+// is 4096 bytes).
+const maxAlternateLine = 4 << 10
+
+// maxObjectDirs bounds the object folders a store reads, its own and
+// those alternates name.
+const maxObjectDirs = 100
+
+// readAlternates returns the paths of the alternates file name, read a
+// line at a time, up to maxAlternatesFile bytes; what it leaves out is
+// noted in s.unread. A missing file names none.
+func (s *Store) readAlternates(name string) []string {
+	f, fi, err := nonblock.OpenRegular(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if fi.Size() > maxAlternatesFile {
+		s.unread = append(s.unread, fmt.Errorf("%s: %d bytes, more than the %d loftyscan reads of a list of object folders: the folders named past that were not read", name, fi.Size(), maxAlternatesFile))
+	}
+	br := bufio.NewReaderSize(io.LimitReader(f, maxAlternatesFile), maxAlternateLine+2)
+	var out []string
+	long := 0
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long++
+			for errors.Is(err, bufio.ErrBufferFull) { // the rest of a long line
+				_, err = br.ReadSlice('\n')
+			}
+		} else if l := strings.TrimSpace(string(line)); l != "" && l[0] != '#' {
+			out = append(out, l)
+		}
+		if err != nil { // io.EOF, or a read error: the rest is not read
+			break
+		}
+	}
+	if long > 0 {
+		s.unread = append(s.unread, fmt.Errorf("%s: %d line(s) over %d bytes, longer than a path: not read", name, long, maxAlternateLine))
+	}
+	return out
+}
+
 // Damaged lists the packs that could not be opened, each error naming the
 // pack and saying why.
 func (s *Store) Damaged() []error { return s.damaged }
+
+// Unread lists what the alternates files named that the store did not
+// read (a file or a line too long, too many folders), each error naming
+// the file: objects only those folders hold are missing.
+func (s *Store) Unread() []error { return s.unread }
 
 // Close unmaps and closes the packs and the commit-graph.
 func (s *Store) Close() {
