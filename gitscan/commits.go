@@ -273,12 +273,7 @@ func (g *gitRepo) describe(h plumbing.Hash) commitInfo {
 
 // selectCommits lists the commits of set, oldest first (see revwalk.go).
 func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet) (*selection, error) {
-	shallow := map[plumbing.Hash]bool{}
-	if hs, err := g.st.Shallow(); err == nil {
-		for _, h := range hs {
-			shallow[h] = true
-		}
-	}
+	shallow := g.shallowCommits()
 	include := set.include
 	if set.all {
 		tips, err := g.tips(r, false, "")

@@ -207,8 +207,8 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 		if holes != nil {
 			holes.report(r)
 		}
-		if hs, err := g.st.Shallow(); err == nil && len(hs) > 0 {
-			warnShallow(r, len(hs))
+		if n := len(g.shallowCommits()); n > 0 {
+			warnShallow(r, n)
 		}
 		gs.release(ctx)
 		return r.Stats(), nil

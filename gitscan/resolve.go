@@ -1,8 +1,10 @@
 package gitscan
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -190,16 +192,17 @@ func (g *gitRepo) reflogEntry(name string, n int) (plumbing.Hash, error) {
 		if !strings.HasPrefix(full, "refs/") {
 			dir = g.loc.GitDir // HEAD and the like are per worktree
 		}
-		b, err := nonblock.ReadRegular(filepath.Join(dir, "logs", filepath.FromSlash(full)))
+		name := filepath.Join(dir, "logs", filepath.FromSlash(full))
+		count, _, err := reflogLine(name, -1)
 		if err != nil {
 			continue
 		}
-		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		if n >= len(lines) {
-			return plumbing.ZeroHash, fmt.Errorf("%w: the reflog of %s has only %d entries", ErrUnknownRevision, full, len(lines))
+		if n >= count {
+			return plumbing.ZeroHash, fmt.Errorf("%w: the reflog of %s has only %d entries", ErrUnknownRevision, full, count)
 		}
-		f := strings.Fields(lines[len(lines)-1-n])
-		if len(f) < 2 || !plumbing.IsHash(f[1]) {
+		_, line, err := reflogLine(name, count-1-n)
+		f := strings.Fields(line)
+		if err != nil || len(f) < 2 || !plumbing.IsHash(f[1]) {
 			return plumbing.ZeroHash, fmt.Errorf("%w: entry %d of the reflog of %s does not parse", ErrUnknownRevision, n, full)
 		}
 		c, err := g.peelToCommit(plumbing.NewHash(f[1]))
@@ -209,6 +212,37 @@ func (g *gitRepo) reflogEntry(name string, n int) (plumbing.Hash, error) {
 		return c, nil
 	}
 	return plumbing.ZeroHash, fmt.Errorf("%w: no reflog for %s", ErrUnknownRevision, name)
+}
+
+// reflogLine reads the reflog file name a line at a time: it returns how
+// many lines it has, and the start of line i (0 the oldest; up to
+// maxReflogLine bytes, which hold the object names). A reflog can hold
+// millions of entries: it is never read whole.
+func reflogLine(name string, i int) (count int, line string, err error) {
+	f, _, err := nonblock.OpenRegular(name)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, maxReflogLine)
+	for {
+		b, err := br.ReadSlice('\n')
+		if count == i {
+			line = string(b)
+		}
+		for errors.Is(err, bufio.ErrBufferFull) { // the rest of a long line
+			_, err = br.ReadSlice('\n')
+		}
+		if len(b) > 0 {
+			count++
+		}
+		if err == io.EOF {
+			return count, line, nil
+		}
+		if err != nil {
+			return count, line, err
+		}
+	}
 }
 
 // step applies one suffix to commit h.
