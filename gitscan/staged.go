@@ -1,11 +1,14 @@
 package gitscan
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -230,8 +233,6 @@ func stagedDiff(ctx context.Context, g *gitRepo, headTree *plumbing.Hash, idx *i
 	return d
 }
 
-// readIndex decodes an index file, and its cached trees by folder. A
-// missing index is an empty one, as for git.
 // indexPath is the index file git's GIT_INDEX_FILE names (empty for the
 // repository's own): relative to the top of the work tree, where git runs
 // hooks, when not absolute.
@@ -247,80 +248,175 @@ func indexPath(repo *Repository, indexFile string) string {
 	return indexFile
 }
 
+// readIndex decodes an index file, and its cached trees by folder. A
+// missing index is an empty one, as for git. The file is read as a
+// stream, three times: its checksum first, as git checks it before it
+// reads an entry, so that a damaged or crafted file (zeros, or an entry
+// count of billions) is refused without holding anything; then go-git
+// decodes it, holding its entries (as git does); then its TREE extension
+// is read. It was read whole: a 256 MiB index took 280 MB to refuse.
 func readIndex(name string) (*index.Index, map[string]plumbing.Hash, error) {
 	idx := &index.Index{}
-	b, err := nonblock.ReadRegular(name)
+	f, fi, err := nonblock.OpenRegular(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return idx, nil, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot read the index: %w", err)
 	}
-	if err := index.NewDecoder(bytes.NewReader(b)).Decode(idx); err != nil {
+	defer f.Close()
+	if err := checkIndexFile(f, fi.Size()); err != nil {
+		return nil, nil, fmt.Errorf("cannot read the index %s: %w", name, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, nil, fmt.Errorf("cannot read the index %s: %w", name, err)
+	}
+	if err := index.NewDecoder(f).Decode(idx); err != nil {
 		if errors.Is(err, index.ErrUnknownExtension) {
 			return nil, nil, fmt.Errorf("cannot read the index %s: it uses a format extension loftyscan does not read (split index or sparse index?): %w", name, err)
 		}
 		return nil, nil, fmt.Errorf("cannot read the index %s: %w", name, err)
 	}
-	return idx, cacheTree(b), nil
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return idx, nil, nil
+	}
+	return idx, cacheTree(f, fi.Size()), nil
 }
+
+// checkIndexFile checks an index file's header and checksum, as git does
+// before it reads an entry: the signature, a version from 2 to 4, and the
+// SHA-1 of what precedes the checksum (unless it is all zeros, which
+// git's index.skipHash writes).
+func checkIndexFile(f io.Reader, size int64) error {
+	const hashLen = 20
+	br := bufio.NewReaderSize(f, 64<<10)
+	hdr, err := br.Peek(12)
+	if err != nil || size < 12+hashLen {
+		return errors.New("too short to be an index (damaged?); 'git status' says whether git can read it")
+	}
+	if string(hdr[:4]) != "DIRC" {
+		return errors.New("malformed index signature (damaged?); 'git status' says whether git can read it")
+	}
+	if v := binary.BigEndian.Uint32(hdr[4:8]); v < 2 || v > 4 {
+		return fmt.Errorf("unsupported index version %d; 'git status' says whether git can read it", v)
+	}
+	// An entry takes at least 62 bytes of stat data, object name and
+	// flags, and a NUL: go-git makes room for each as it reads it, so a
+	// crafted count (4 billion, with a trailer of zeros) held 772 MB of
+	// empty entries read from a 256 MiB file of zeros.
+	if n := int64(binary.BigEndian.Uint32(hdr[8:12])); n > (size-12-hashLen)/63 {
+		return fmt.Errorf("it claims %d entries, more than its %d bytes hold (damaged?); 'git status' says whether git can read it", n, size)
+	}
+	h := sha1.New()
+	if _, err := io.CopyN(h, br, size-hashLen); err != nil {
+		return err
+	}
+	var sum [hashLen]byte
+	if _, err := io.ReadFull(br, sum[:]); err != nil {
+		return err
+	}
+	if sum != [hashLen]byte{} && !bytes.Equal(sum[:], h.Sum(nil)) {
+		return errors.New("its checksum does not match its content (damaged?); 'git status' says whether git can read it")
+	}
+	return nil
+}
+
+// maxCacheTree bounds the TREE extension read: a few dozen bytes a
+// folder. A bigger one is not read (the cache is only a shortcut).
+const maxCacheTree = 64 << 20
 
 // cacheTree parses the index's TREE extension into the tree hash of each
 // folder whose entry is valid ("" is the root). go-git's decoder drops the
 // invalid entries, and with them the shape of the tree, so the extension
-// is read here from the raw file. It returns nil when the file has no such
-// extension or does not parse: the cache is only a shortcut.
-func cacheTree(b []byte) map[string]plumbing.Hash {
+// is read here from the raw file, r, of size bytes, a stream. It returns
+// nil when the file has no such extension or does not parse: the cache is
+// only a shortcut.
+func cacheTree(r io.Reader, size int64) map[string]plumbing.Hash {
 	const hashLen = 20
-	if len(b) < 12+hashLen {
+	if size < 12+hashLen {
 		return nil
 	}
-	version := binary.BigEndian.Uint32(b[4:8])
-	count := binary.BigEndian.Uint32(b[8:12])
-	off := 12
-	end := len(b) - hashLen
+	br := bufio.NewReaderSize(r, 64<<10)
+	var hdr [12]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		return nil
+	}
+	version := binary.BigEndian.Uint32(hdr[4:8])
+	count := binary.BigEndian.Uint32(hdr[8:12])
+	off := int64(12)
+	end := size - hashLen
 	for range count {
 		const fixed = 62 // stat data, mode, sizes, object name and flags
+		var e [fixed]byte
 		if off+fixed > end {
 			return nil
 		}
-		flags := binary.BigEndian.Uint16(b[off+60 : off+62])
-		start := off + fixed
+		if _, err := io.ReadFull(br, e[:]); err != nil {
+			return nil
+		}
+		flags := binary.BigEndian.Uint16(e[60:62])
+		n := int64(fixed)
 		if version >= 3 && flags&0x4000 != 0 {
-			start += 2
-		}
-		if version == 4 {
-			for start < end && b[start]&0x80 != 0 { // the prefix length, a varint
-				start++
+			if _, err := br.Discard(2); err != nil {
+				return nil
 			}
-			start++
-		}
-		if start > end {
-			return nil
-		}
-		nul := bytes.IndexByte(b[start:end], 0)
-		if nul < 0 {
-			return nil
+			n += 2
 		}
 		if version == 4 {
-			off = start + nul + 1
-		} else {
-			off += (start - off + nul + 8) &^ 7 // NUL-padded to a multiple of 8
+			for { // the prefix length, a varint
+				c, err := br.ReadByte()
+				if err != nil {
+					return nil
+				}
+				n++
+				if c&0x80 == 0 {
+					break
+				}
+			}
+		}
+		name, err := br.ReadSlice(0) // a path: a buffer holds it
+		if err != nil {
+			return nil
+		}
+		nul := int64(len(name) - 1)
+		used := n + nul + 1
+		if version != 4 {
+			padded := (n + nul + 8) &^ 7 // NUL-padded to a multiple of 8
+			if _, err := br.Discard(int(padded - used)); err != nil {
+				return nil
+			}
+			used = padded
+		}
+		if off += used; off > end {
+			return nil
 		}
 	}
 	for off+8 <= end {
-		sig := string(b[off : off+4])
-		size := int(binary.BigEndian.Uint32(b[off+4 : off+8]))
-		off += 8
-		if size < 0 || off+size > end {
+		var ext [8]byte
+		if _, err := io.ReadFull(br, ext[:]); err != nil {
 			return nil
 		}
-		if sig == "TREE" {
+		size := int64(binary.BigEndian.Uint32(ext[4:8]))
+		off += 8
+		if off+size > end {
+			return nil
+		}
+		if string(ext[:4]) == "TREE" {
+			if size > maxCacheTree {
+				return nil
+			}
+			b := make([]byte, size)
+			if _, err := io.ReadFull(br, b); err != nil {
+				return nil
+			}
 			out := map[string]plumbing.Hash{}
-			if _, ok := parseCacheTree(b[off:off+size], "", out); !ok {
+			if _, ok := parseCacheTree(b, "", out); !ok {
 				return nil
 			}
 			return out
+		}
+		if _, err := br.Discard(int(size)); err != nil {
+			return nil
 		}
 		off += size
 	}

@@ -1,6 +1,7 @@
 package gitscan
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -169,7 +170,7 @@ func TestCacheTree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := cacheTree(b)
+		got := cacheTree(bytes.NewReader(b), int64(len(b)))
 		for _, dir := range []string{"", "a", "a/b", "a/b/c", "d", "a-b"} {
 			want := r.Git("rev-parse", "HEAD:"+dir)
 			if got[dir].String() != want {
@@ -185,7 +186,7 @@ func TestCacheTree(t *testing.T) {
 	r.Write("a/b/new.env", "LOFTY_API_KEY="+k+"\n")
 	r.Git("add", "a/b/new.env")
 	b, _ := os.ReadFile(filepath.Join(r.Dir, ".git", "index"))
-	got := cacheTree(b)
+	got := cacheTree(bytes.NewReader(b), int64(len(b)))
 	for _, dir := range []string{"", "a", "a/b"} {
 		if _, ok := got[dir]; ok {
 			t.Errorf("cached tree of %q is still valid after a change below it", dir)
