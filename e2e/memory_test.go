@@ -463,3 +463,136 @@ func TestHugeRefFiles(t *testing.T) {
 		})
 	}
 }
+
+// The other files of a git folder a scan reads are small when git writes
+// them: a path (commondir, a .git file, the alternates), hashes a line
+// (shallow, the commit-graph chain, reflogs), a config of a few KB, an
+// index of a hundred bytes a file. Each planted big (256 MiB, a sparse
+// file; the files of text a fraction of that) costs the scan a small
+// constant: loftyscan read most whole (a 256 MiB commondir took 6 GB, an
+// alternates file 1.9 GB and 40 s, a config of one long line 3.2 GB, a
+// reflog of 2,000,000 entries naming missing objects 386 MB and 22 s).
+// The file is named in a warning and the rest scanned; where the file
+// says where the repository is (commondir, .git) or how to read it
+// (config, the index of --staged), the scan stops with an error naming
+// it, as git does for some of them.
+func TestHugeGitFolderFiles(t *testing.T) {
+	const size = 256 << 20
+	const maxPeak = 128 << 20
+	sparse := func(t *testing.T, name, head string) {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(head), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(name, size); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// lines writes n bytes of lines made by line(i) to name.
+	lines := func(t *testing.T, name string, n int, line func(i int) string) {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for i := 0; b.Len() < n; i++ {
+			b.WriteString(line(i))
+		}
+		if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fakeHash := func(i int) string { return fmt.Sprintf("%040x", uint64(i)*0x9e3779b97f4a7c15) }
+	textSize := 128 << 20
+	if raceBuild {
+		textSize = 32 << 20 // the race detector slows the run tenfold; the fix is still checked
+	}
+	cases := []struct {
+		name   string
+		args   []string // after "git --format json"
+		setup  func(t *testing.T, r *testgit.Repo, gitDir string)
+		code   int // 1: the key found; 2: an error naming the file
+		stderr []string
+	}{
+		{"commondir", nil, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			sparse(t, filepath.Join(gitDir, "commondir"), "")
+		}, 2, []string{"commondir file holds 268435456 bytes"}},
+		{"a .git file", nil, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			real := filepath.Join(r.Dir, "real\x1b[31m")
+			if err := os.Rename(gitDir, real); err != nil {
+				t.Fatal(err)
+			}
+			sparse(t, gitDir, "gitdir: "+real+"\n")
+		}, 2, []string{"a .git file of 268435456 bytes"}},
+		{"alternates", nil, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			sparse(t, filepath.Join(gitDir, "objects", "info", "alternates"), "/nowhere\x1b[31m\n")
+		}, 1, []string{`objects/info/alternates: 268435456 bytes`, "line(s) over 4096 bytes"}},
+		{"config", nil, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			cfg, err := os.ReadFile(filepath.Join(gitDir, "config"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sparse(t, filepath.Join(gitDir, "config"), string(cfg)+"\t#")
+		}, 2, []string{"config holds more than 4194304 bytes"}},
+		{"commit-graph chain", nil, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			sparse(t, filepath.Join(gitDir, "objects", "info", "commit-graphs", "commit-graph-chain"), "")
+		}, 1, nil},
+		{"index", []string{"--staged"}, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			sparse(t, filepath.Join(gitDir, "index"), "DIRC\x00\x00\x00\x02\xff\xff\xff\xff")
+		}, 2, []string{"cannot read the index", "it claims 4294967295 entries"}},
+		{"index, its checksum wrong", []string{"--staged"}, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			sparse(t, filepath.Join(gitDir, "index"), "DIRC\x00\x00\x00\x02\x00\x00\x00\x01")
+			f, err := os.OpenFile(filepath.Join(gitDir, "index"), os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt([]byte{1}, size-1); err != nil {
+				t.Fatal(err)
+			}
+		}, 2, []string{"cannot read the index", "checksum does not match"}},
+		{"shallow", nil, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			lines(t, filepath.Join(gitDir, "shallow"), textSize, func(i int) string { return fakeHash(i) + "\n" })
+		}, 1, nil},
+		{"reflog naming missing objects", nil, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			lines(t, filepath.Join(gitDir, "logs", "refs", "heads", "main"), textSize, func(i int) string {
+				return fakeHash(2*i) + " " + fakeHash(2*i+1) + " A U Thor <a@example.com> 1700000000 +0000\tcommit: x\n"
+			})
+		}, 1, nil},
+		{"reflog entry by number", []string{"--ref", "main@{1}"}, func(t *testing.T, r *testgit.Repo, gitDir string) {
+			tip := strings.TrimSpace(r.Git("rev-parse", "HEAD"))
+			lines(t, filepath.Join(gitDir, "logs", "refs", "heads", "main"), textSize, func(int) string {
+				return tip + " " + tip + " A U Thor <a@example.com> 1700000000 +0000\tcommit: x\n"
+			})
+		}, 1, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, key, _ := ordinaryRepo(t)
+			tc.setup(t, r, filepath.Join(r.Dir, ".git"))
+			m := runMeasured(t, r.Dir, append([]string{"git", "--format", "json"}, append(tc.args, r.Dir)...)...)
+			t.Logf("peak RSS %d MiB, CPU %s, exit %d", m.peak>>20, m.cpu, m.code)
+			if m.killed != "" {
+				t.Fatalf("%s; stderr: %.500s", m.killed, m.stderr)
+			}
+			if m.peak > maxPeak {
+				t.Errorf("peak RSS %d MiB, over %d MiB", m.peak>>20, maxPeak>>20)
+			}
+			if m.code != tc.code {
+				t.Errorf("exit %d, want %d; stderr: %.1000s", m.code, tc.code, m.stderr)
+			}
+			if tc.code == 1 && (!strings.Contains(m.stdout, key[len(key)-4:]) || !strings.Contains(m.stdout, "kept.env")) {
+				t.Errorf("the key of kept.env is not reported; stderr: %.1000s", m.stderr)
+			}
+			for _, s := range tc.stderr {
+				if !strings.Contains(m.stderr, s) {
+					t.Errorf("stderr lacks %q: %.1000s", s, m.stderr)
+				}
+			}
+			if strings.Contains(m.stderr, "\x1b") {
+				t.Errorf("stderr holds an escape character: %q", m.stderr)
+			}
+		})
+	}
+}
