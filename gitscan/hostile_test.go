@@ -400,8 +400,8 @@ func TestTagChainAtLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, typ, err := g.peel(plumbing.NewHash(strings.TrimSpace(r.Git("rev-parse", last)))); err != nil || typ != plumbing.CommitObject {
-		t.Errorf("peel of a push of %s: %v, %v; want the commit", last, typ, err)
+	if _, typ, tags, err := g.peel(plumbing.NewHash(strings.TrimSpace(r.Git("rev-parse", last)))); err != nil || typ != plumbing.CommitObject || len(tags) != maxTagChain {
+		t.Errorf("peel of a push of %s: %v, %d tags, %v; want the commit and %d tags", last, typ, len(tags), err, maxTagChain)
 	}
 	if n := len(g.tagChain(last)); n != maxTagChain {
 		t.Errorf("tagChain(%s) holds %d tags, want %d", last, n, maxTagChain)

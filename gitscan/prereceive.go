@@ -290,6 +290,7 @@ func scanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 
 	// What each ref is set to. A push of every ref of a big mirror sets
 	// tens of thousands: the deadline is checked for each.
+	tagSeen := map[plumbing.Hash]bool{}
 	for i, u := range news {
 		if p.bctx.Err() != nil {
 			if ctx.Err() != nil {
@@ -299,12 +300,18 @@ func scanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 			return res, nil
 		}
 		h := plumbing.NewHash(u.New)
-		target, typ, err := g.peel(h)
+		target, typ, tags, err := g.peel(h)
 		if err != nil {
 			return res, fmt.Errorf("%s: the pushed object %s cannot be read: %w", u.Ref, h, err)
 		}
-		if target != h {
-			p.set.tags = append(p.set.tags, h) // an annotated tag: its message is scanned
+		// Annotated tags: their messages are scanned, each of a chain (a
+		// tag of a tag: the push makes the inner one reachable too, sent
+		// or held unreachable by the repository).
+		for _, t := range tags {
+			if !tagSeen[t] {
+				tagSeen[t] = true
+				p.set.tags = append(p.set.tags, t)
+			}
 		}
 		if typ == plumbing.CommitObject {
 			p.set.include = append(p.set.include, target)
@@ -801,28 +808,30 @@ type pushedObject struct {
 	typ  plumbing.ObjectType
 }
 
-// peel follows annotated tags to what they tag, and returns it and its
-// type.
-func (g *gitRepo) peel(h plumbing.Hash) (plumbing.Hash, plumbing.ObjectType, error) {
+// peel follows annotated tags to what they tag, and returns it, its type
+// and the tags of the chain, outermost first.
+func (g *gitRepo) peel(h plumbing.Hash) (plumbing.Hash, plumbing.ObjectType, []plumbing.Hash, error) {
 	start := h
+	var tags []plumbing.Hash
 	for range maxTagChain + 1 { // the tags, then what the last one tags
 		typ, data, err := g.crd.Read(h)
 		if err != nil {
-			return h, 0, err
+			return h, 0, tags, err
 		}
 		if typ != plumbing.TagObject {
-			return h, typ, nil
+			return h, typ, tags, nil
 		}
 		obj := &plumbing.MemoryObject{}
 		obj.SetType(typ)
 		obj.Write(data)
 		tag, err := object.DecodeTag(g.objs, obj)
 		if err != nil {
-			return h, 0, err
+			return h, 0, tags, err
 		}
+		tags = append(tags, h)
 		h = tag.Target
 	}
-	return h, 0, fmt.Errorf("tag %s: %w", start, errTagChain)
+	return h, 0, tags, fmt.Errorf("tag %s: %w", start, errTagChain)
 }
 
 // scanTargets scans the trees and blobs refs are set to, whole, under the

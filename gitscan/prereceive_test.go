@@ -367,6 +367,43 @@ func TestScanPreReceiveTagOfATreeOrBlob(t *testing.T) {
 	}
 }
 
+// A tag of a tag (git tag -a outer inner) makes the inner tag reachable
+// too: its message is scanned, whether the push sent it or the repository
+// held it unreachable. Only the outer tag's message was.
+func TestScanPreReceiveTagOfATag(t *testing.T) {
+	t.Parallel()
+	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare")
+	c := testgit.New(t, "")
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	c.Git("push", "-q", srv.Dir, "main")
+	key := testtoken.Key("inner tag", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.Git("tag", "-a", "-m", "inner "+key, "inner", "main")
+	c.Git("tag", "-a", "-m", "outer", "outer", "inner")
+	held := c.Git("rev-parse", "inner")
+	if out, ok := srv.Try(c.Git("cat-file", "tag", held)+"\n", "hash-object", "-t", "tag", "-w", "--stdin"); !ok || strings.TrimSpace(out) != held {
+		t.Fatalf("the server does not hold the inner tag: %s", out)
+	}
+	// Packed, the push keeps the inner tag in its quarantine; unpacked,
+	// git does not write again an object the repository has.
+	for _, sent := range []bool{true, false} {
+		srv.Git("config", "receive.unpackLimit", map[bool]string{true: "1", false: "100"}[sent])
+		q, updates := quarantinePush(t, srv, c, "refs/tags/outer")
+		collect := &scanner.Collector{}
+		res, err := ScanPreReceive(context.Background(), scanner.New(scanner.DefaultOptions()), repoAt(t, srv.Dir), updates, PreReceiveOptions{Quarantine: q}, collect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tags []string
+		for _, f := range collect.Sorted() {
+			tags = append(tags, f.Tag)
+		}
+		if !res.Found || strings.Join(tags, ",") != "inner" {
+			t.Errorf("inner tag sent %v: found %v in the messages of tags %v; %+v", sent, res.Found, tags, res)
+		}
+	}
+}
+
 // A pushed object that cannot be read is counted, with a warning: what it
 // holds was not scanned.
 func TestScanPreReceiveCountsUnreadObjects(t *testing.T) {
