@@ -271,7 +271,10 @@ func readIndex(name string) (*index.Index, map[string]plumbing.Hash, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, nil, fmt.Errorf("cannot read the index %s: %w", name, err)
 	}
-	if err := index.NewDecoder(f).Decode(idx); err != nil {
+	// go-git reads through a bufio.Reader of 4 KiB unless given a bigger
+	// one: 4,000 reads for an index of 200,000 files (16 MB), which cost
+	// the staged check a fifth more CPU than reading the file whole did.
+	if err := index.NewDecoder(bufio.NewReaderSize(f, indexReadBuffer)).Decode(idx); err != nil {
 		if errors.Is(err, index.ErrUnknownExtension) {
 			return nil, nil, fmt.Errorf("cannot read the index %s: it uses a format extension loftyscan does not read (split index or sparse index?): %w", name, err)
 		}
@@ -283,13 +286,16 @@ func readIndex(name string) (*index.Index, map[string]plumbing.Hash, error) {
 	return idx, cacheTree(f, fi.Size()), nil
 }
 
+// indexReadBuffer is how much of the index each read asks for.
+const indexReadBuffer = 1 << 20
+
 // checkIndexFile checks an index file's header and checksum, as git does
 // before it reads an entry: the signature, a version from 2 to 4, and the
 // SHA-1 of what precedes the checksum (unless it is all zeros, which
 // git's index.skipHash writes).
 func checkIndexFile(f io.Reader, size int64) error {
 	const hashLen = 20
-	br := bufio.NewReaderSize(f, 64<<10)
+	br := bufio.NewReaderSize(f, indexReadBuffer)
 	hdr, err := br.Peek(12)
 	if err != nil || size < 12+hashLen {
 		return errors.New("too short to be an index (damaged?); 'git status' says whether git can read it")
@@ -321,6 +327,11 @@ func checkIndexFile(f io.Reader, size int64) error {
 	return nil
 }
 
+// entryPeek is how much of an index entry cacheTree looks at at once: the
+// fixed part, the extended flags, a prefix length, and a path of up to
+// 4 KiB.
+const entryPeek = 62 + 2 + 10 + 4096
+
 // maxCacheTree bounds the TREE extension read: a few dozen bytes a
 // folder. A bigger one is not read (the cache is only a shortcut).
 const maxCacheTree = 64 << 20
@@ -336,7 +347,7 @@ func cacheTree(r io.Reader, size int64) map[string]plumbing.Hash {
 	if size < 12+hashLen {
 		return nil
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, indexReadBuffer)
 	var hdr [12]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
 		return nil
@@ -345,49 +356,54 @@ func cacheTree(r io.Reader, size int64) map[string]plumbing.Hash {
 	count := binary.BigEndian.Uint32(hdr[8:12])
 	off := int64(12)
 	end := size - hashLen
+	// Each entry is read from a peek at its bytes, then skipped: reading
+	// its fields one call each cost the staged check of an index of
+	// 200,000 files 6% of its CPU. A path too long for the peek is read
+	// on its own.
+	const fixed = 62 // stat data, mode, sizes, object name and flags
 	for range count {
-		const fixed = 62 // stat data, mode, sizes, object name and flags
-		var e [fixed]byte
 		if off+fixed > end {
 			return nil
 		}
-		if _, err := io.ReadFull(br, e[:]); err != nil {
+		head, _ := br.Peek(int(min(entryPeek, end-off)))
+		if len(head) < fixed {
 			return nil
 		}
-		flags := binary.BigEndian.Uint16(e[60:62])
-		n := int64(fixed)
+		flags := binary.BigEndian.Uint16(head[60:62])
+		n := fixed
 		if version >= 3 && flags&0x4000 != 0 {
-			if _, err := br.Discard(2); err != nil {
-				return nil
-			}
 			n += 2
 		}
 		if version == 4 {
-			for { // the prefix length, a varint
-				c, err := br.ReadByte()
-				if err != nil {
-					return nil
-				}
+			for n < len(head) && head[n]&0x80 != 0 { // the prefix length, a varint
 				n++
-				if c&0x80 == 0 {
-					break
-				}
 			}
+			n++
 		}
-		name, err := br.ReadSlice(0) // a path: a buffer holds it
-		if err != nil {
+		if n > len(head) {
 			return nil
 		}
-		nul := int64(len(name) - 1)
-		used := n + nul + 1
-		if version != 4 {
-			padded := (n + nul + 8) &^ 7 // NUL-padded to a multiple of 8
-			if _, err := br.Discard(int(padded - used)); err != nil {
+		nul := bytes.IndexByte(head[n:], 0)
+		read := 0    // of the entry, already
+		if nul < 0 { // a path longer than the peek: a buffer holds it
+			if _, err := br.Discard(n); err != nil {
 				return nil
 			}
-			used = padded
+			name, err := br.ReadSlice(0)
+			if err != nil {
+				return nil
+			}
+			nul = len(name) - 1
+			read = n + nul + 1
 		}
-		if off += used; off > end {
+		used := n + nul + 1
+		if version != 4 {
+			used = (n + nul + 8) &^ 7 // NUL-padded to a multiple of 8
+		}
+		if off += int64(used); off > end {
+			return nil
+		}
+		if _, err := br.Discard(used - read); err != nil {
 			return nil
 		}
 	}

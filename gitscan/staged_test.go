@@ -181,6 +181,25 @@ func TestCacheTree(t *testing.T) {
 			t.Errorf("v%s: %d cached trees, want 6", version, len(got))
 		}
 	}
+	// A path longer than cacheTree's peek at an entry (git takes one of
+	// any length into the index), in each version.
+	long := strings.Repeat(strings.Repeat("p", 200)+"/", 25) + "long.txt"
+	blob := r.Git("rev-parse", "HEAD:top.txt")
+	r.Git("update-index", "--add", "--cacheinfo", "100644,"+blob+","+long)
+	for _, version := range []string{"2", "3", "4"} {
+		r.Git("update-index", "--index-version", version)
+		tree := r.Git("write-tree")
+		b, err := os.ReadFile(filepath.Join(r.Dir, ".git", "index"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cacheTree(bytes.NewReader(b), int64(len(b)))
+		if got[""].String() != tree || got["d"].String() != r.Git("rev-parse", "HEAD:d") || len(got) != 6+25 {
+			t.Errorf("v%s with a path of %d bytes: root %s (want %s), %d cached trees (want 31)", version, len(long), got[""], tree, len(got))
+		}
+	}
+	r.Git("update-index", "--force-remove", long)
+
 	// A change invalidates the folders above it; the others stay valid.
 	k := gitTestKey("cache")
 	r.Write("a/b/new.env", "LOFTY_API_KEY="+k+"\n")
