@@ -250,9 +250,10 @@ func indexPath(repo *Repository, indexFile string) string {
 
 // readIndex decodes an index file, and its cached trees by folder. A
 // missing index is an empty one, as for git. The file is read as a
-// stream, three times: its checksum first, as git checks it before it
-// reads an entry, so that a damaged or crafted file (zeros, or an entry
-// count of billions) is refused without holding anything; then go-git
+// stream, three times: its header and checksum first (go-git's decoder
+// checks the checksum too, and git fsck does), so that a damaged or
+// crafted file (zeros, or an entry count of billions) is refused without
+// holding anything; then go-git
 // decodes it, holding its entries (as git does); then its TREE extension
 // is read. It was read whole: a 256 MiB index took 280 MB to refuse.
 func readIndex(name string) (*index.Index, map[string]plumbing.Hash, error) {
@@ -289,10 +290,13 @@ func readIndex(name string) (*index.Index, map[string]plumbing.Hash, error) {
 // indexReadBuffer is how much of the index each read asks for.
 const indexReadBuffer = 1 << 20
 
-// checkIndexFile checks an index file's header and checksum, as git does
-// before it reads an entry: the signature, a version from 2 to 4, and the
-// SHA-1 of what precedes the checksum (unless it is all zeros, which
-// git's index.skipHash writes).
+// checkIndexFile checks an index file's header as git does before it
+// reads an entry (the signature, a version from 2 to 4), an entry count
+// the file can hold, and the SHA-1 of what precedes the checksum, unless
+// it is all zeros, which git's index.skipHash writes. git checks that
+// SHA-1 only in git fsck (since 2.13), go-git's decoder always: a file
+// whose checksum alone is wrong is one git reads and we cannot, and the
+// error says how to have git write it anew.
 func checkIndexFile(f io.Reader, size int64) error {
 	const hashLen = 20
 	br := bufio.NewReaderSize(f, indexReadBuffer)
@@ -322,7 +326,7 @@ func checkIndexFile(f io.Reader, size int64) error {
 		return err
 	}
 	if sum != [hashLen]byte{} && !bytes.Equal(sum[:], h.Sum(nil)) {
-		return errors.New("its checksum does not match its content (damaged?); 'git status' says whether git can read it")
+		return errors.New("its checksum does not match its content (damaged, or written by a tool that did not update it); 'git fsck' says whether anything else is wrong, and if nothing is, 'git update-index --force-write-index' writes it anew")
 	}
 	return nil
 }
