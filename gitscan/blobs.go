@@ -197,13 +197,7 @@ func waitOrAbandon(ctx context.Context, wg *sync.WaitGroup, grace time.Duration)
 func (g *gitRepo) scanBlobsOneByOne(ctx context.Context, r *scanner.Run, gs *gitSink, blobs []plumbing.Hash) {
 	missing := newMissingBlobs(g)
 	g.readEach(ctx, r, blobs, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
-		o, err := readForScan(rd, h)
-		if err == nil && o.Type != plumbing.BlobObject {
-			if o.Stream != nil {
-				o.Stream.Close()
-			}
-			err = plumbing.ErrObjectNotFound // no blob of that name
-		}
+		o, err := readBlobForScan(rd, h)
 		if err != nil {
 			if !errors.Is(err, plumbing.ErrObjectNotFound) || !missing.add(h) {
 				blobFailed(r, h, err, false)
@@ -283,6 +277,19 @@ func readForScan(rd *gitobj.Reader, h plumbing.Hash) (gitobj.Object, error) {
 		return o, err
 	}
 	return so, nil
+}
+
+// readBlobForScan is readForScan of an object that must be a blob: any
+// other object of that name is no blob of it (plumbing.ErrObjectNotFound).
+func readBlobForScan(rd *gitobj.Reader, h plumbing.Hash) (gitobj.Object, error) {
+	o, err := readForScan(rd, h)
+	if err == nil && o.Type != plumbing.BlobObject {
+		if o.Stream != nil {
+			o.Stream.Close()
+		}
+		return gitobj.Object{}, plumbing.ErrObjectNotFound
+	}
+	return o, err
 }
 
 // scanBlob scans blob h, read as o: held in memory, or streamed when big;

@@ -581,13 +581,7 @@ func (p *pushScan) scanHeld(blobs []plumbing.Hash) {
 	}
 	g.readEach(p.bctx, p.r, rest, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
 		p.reading(h, func() bool {
-			o, err := readForScan(rd, h)
-			if err == nil && o.Type != plumbing.BlobObject {
-				if o.Stream != nil {
-					o.Stream.Close()
-				}
-				err = plumbing.ErrObjectNotFound // no blob of that name
-			}
+			o, err := readBlobForScan(rd, h)
 			if err != nil {
 				blobFailed(p.r, h, err, false)
 				return false

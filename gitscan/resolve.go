@@ -1,10 +1,8 @@
 package gitscan
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -224,25 +222,13 @@ func reflogLine(name string, i int) (count int, line string, err error) {
 		return 0, "", err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, maxReflogLine)
-	for {
-		b, err := br.ReadSlice('\n')
+	err = eachLine(f, func(b []byte) {
 		if count == i {
 			line = string(b)
 		}
-		for errors.Is(err, bufio.ErrBufferFull) { // the rest of a long line
-			_, err = br.ReadSlice('\n')
-		}
-		if len(b) > 0 {
-			count++
-		}
-		if err == io.EOF {
-			return count, line, nil
-		}
-		if err != nil {
-			return count, line, err
-		}
-	}
+		count++
+	})
+	return count, line, err
 }
 
 // step applies one suffix to commit h.

@@ -1,8 +1,6 @@
 package gitscan
 
 import (
-	"bufio"
-	"errors"
 	"path/filepath"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -25,21 +23,13 @@ func (g *gitRepo) shallowCommits() map[plumbing.Hash]bool {
 			return
 		}
 		defer f.Close()
-		br := bufio.NewReaderSize(f, maxReflogLine)
-		for {
-			line, err := br.ReadSlice('\n')
+		_ = eachLine(f, func(line []byte) { // a read error: the rest is not read
 			if len(line) >= 40 && (len(line) == 40 || line[40] == '\n' || line[40] == '\r') && plumbing.IsHash(string(line[:40])) {
 				if h := plumbing.NewHash(string(line[:40])); g.has(h) {
 					g.shallow[h] = true
 				}
 			}
-			for errors.Is(err, bufio.ErrBufferFull) { // the rest of a long line
-				_, err = br.ReadSlice('\n')
-			}
-			if err != nil { // io.EOF, or a read error: the rest is not read
-				return
-			}
-		}
+		})
 	})
 	return g.shallow
 }
