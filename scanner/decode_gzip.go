@@ -203,12 +203,13 @@ func gzipRunTo(buf []byte, from, to int) int {
 		if i >= to {
 			break
 		}
-		e := base64Codec.segmentEnd(buf, i)
+		var e int
 		if gzipPrefix(buf[i:]) {
-			e = gzipSegmentEnd(buf, i)
-		}
-		if e == n && gzipPrefix(buf[i:]) {
-			return i
+			if e = gzipSegmentEnd(buf, i); e == n {
+				return i
+			}
+		} else {
+			e = base64Codec.segmentEnd(buf, i)
 		}
 		i = max(e, i+1)
 	}
