@@ -85,12 +85,8 @@ func (f *finder) release(w *window) {
 // maxDecodeDepth-depth layers of base64, hex and UTF-16. One pass of
 // rules.Searcher finds every place to decode; each decoded text is searched
 // again for the layers inside.
-func (f *finder) find(buf []byte, outerCtx bool, depth int, emit func(hit)) {
-	if depth == 0 {
-		f.findOwned(buf, 0, len(buf), emit)
-		return
-	}
-	f.findIn(buf, func() bool { return outerCtx }, depth, emit)
+func (f *finder) find(buf []byte, emit func(hit)) {
+	f.findOwned(buf, 0, len(buf), emit)
 }
 
 // findOwned is find for a chunk of a stream that owns buf[from:to]: the

@@ -132,7 +132,7 @@ func TestGzipInBase64Budget(t *testing.T) {
 	// size (one chunk: the whole of it).
 	f := finder{cfg: testOptions().Rules, gz: gzipState{on: true}}
 	var hits int
-	f.find([]byte(content), false, 0, func(hit) { hits++ })
+	f.find([]byte(content), func(hit) { hits++ })
 	if budget := int64(gzipPerByte*len(content) + gzipBase); f.searched > len64(content)+budget*11/10 {
 		t.Errorf("searched %d bytes for %d of input; the budget is %d", f.searched, len(content), budget)
 	}
@@ -209,7 +209,7 @@ func TestIndentedBase64(t *testing.T) {
 			// The windows alone (no quick decoding of lines) find the same.
 			f := finder{cfg: testOptions().Rules, windowsOnly: true, gz: gzipState{on: true}}
 			var n int
-			f.find([]byte(tc.content), false, 0, func(h hit) {
+			f.find([]byte(tc.content), func(h hit) {
 				if h.match.Token == k {
 					n++
 				}
@@ -234,7 +234,7 @@ func TestGzipInBase64NestedBudget(t *testing.T) {
 	bombs := "a: " + b64(gzipBytes(t, "", append([]byte(inner), make([]byte, 2<<20)...))) + "\n"
 
 	f := finder{cfg: testOptions().Rules, gz: gzipState{on: true}}
-	f.find([]byte(bombs), false, 0, func(hit) {})
+	f.find([]byte(bombs), func(hit) {})
 	if budget := int64(gzipPerByte*len(bombs) + gzipBase); f.searched > len64(bombs)+budget*11/10 {
 		t.Errorf("searched %d bytes for %d of input; the budget is %d", f.searched, len(bombs), budget)
 	}
@@ -269,11 +269,11 @@ func TestGzipInBase64Alloc(t *testing.T) {
 	in.WriteString(strings.Repeat("H4sIAAAAAAAC"+strings.Repeat("A", 64)+"\n", 1000)) // headers cut short
 	buf := in.Bytes()
 	f := &finder{cfg: testOptions().Rules, gz: gzipState{on: true}}
-	f.find(buf[:4<<10], false, 0, func(hit) {}) // the buffers of one stretch, made once per worker
+	f.find(buf[:4<<10], func(hit) {}) // the buffers of one stretch, made once per worker
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	f.find(buf, false, 0, func(hit) {})
+	f.find(buf, func(hit) {})
 	runtime.ReadMemStats(&after)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > allocPerByte*uint64(len(buf)) {
 		t.Errorf("finding in %d bytes of short gzip streams allocated %d bytes (%.0f a byte), over the %d allowed", len(buf), alloc, float64(alloc)/float64(len(buf)), allocPerByte)

@@ -256,7 +256,7 @@ func subsequence(tok string, text []byte) bool {
 // findAll runs a finder over buf and returns its hits in order.
 func findAll(f *finder, buf []byte) []hit {
 	var hits []hit
-	f.find(buf, false, 0, func(h hit) { hits = append(hits, h) })
+	f.find(buf, func(h hit) { hits = append(hits, h) })
 	return hits
 }
 

@@ -320,7 +320,7 @@ func TestDecodeAllocBounded(t *testing.T) {
 		f := &finder{cfg: testOptions().Rules}
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		f.find(buf, false, 0, func(hit) {})
+		f.find(buf, func(hit) {})
 		runtime.ReadMemStats(&after)
 		alloc := after.TotalAlloc - before.TotalAlloc
 		t.Logf("%-40s %8d bytes: allocated %9d (%.1fx)", name, len(buf), alloc, float64(alloc)/float64(len(buf)))
