@@ -1,10 +1,8 @@
 package gitscan
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -104,7 +102,7 @@ func readReflog(name string, add func(plumbing.Hash)) {
 		return
 	}
 	defer f.Close()
-	_ = eachLine(f, func(line []byte) { // a read error: the rest is not read
+	_ = nonblock.EachLine(f, maxReflogLine, func(line []byte, _ bool) { // a read error: the rest is not read
 		if len(line) >= 82 && line[40] == ' ' && line[81] == ' ' {
 			for _, id := range [][]byte{line[:40], line[41:81]} {
 				if plumbing.IsHash(string(id)) {
@@ -113,30 +111,6 @@ func readReflog(name string, add func(plumbing.Hash)) {
 			}
 		}
 	})
-}
-
-// eachLine calls fn with the start of each line of r, its line break
-// included: up to maxReflogLine bytes, the rest of a longer line read and
-// dropped, so that a file of any size or shape is read in that much
-// memory. fn's line is valid only until it returns. eachLine returns the
-// error that stopped the reading, nil at the end of r.
-func eachLine(r io.Reader, fn func(line []byte)) error {
-	br := bufio.NewReaderSize(r, maxReflogLine)
-	for {
-		b, err := br.ReadSlice('\n')
-		if len(b) > 0 {
-			fn(b)
-		}
-		for errors.Is(err, bufio.ErrBufferFull) { // the rest of a long line
-			_, err = br.ReadSlice('\n')
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 // walkHidden adds the commits no ref reaches to the selection, after the

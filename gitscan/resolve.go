@@ -222,7 +222,7 @@ func reflogLine(name string, i int) (count int, line string, err error) {
 		return 0, "", err
 	}
 	defer f.Close()
-	err = eachLine(f, func(b []byte) {
+	err = nonblock.EachLine(f, maxReflogLine, func(b []byte, _ bool) {
 		if count == i {
 			line = string(b)
 		}

@@ -23,7 +23,7 @@ func (g *gitRepo) shallowCommits() map[plumbing.Hash]bool {
 			return
 		}
 		defer f.Close()
-		_ = eachLine(f, func(line []byte) { // a read error: the rest is not read
+		_ = nonblock.EachLine(f, maxReflogLine, func(line []byte, _ bool) { // a read error: the rest is not read
 			if len(line) >= 40 && (len(line) == 40 || line[40] == '\n' || line[40] == '\r') && plumbing.IsHash(string(line[:40])) {
 				if h := plumbing.NewHash(string(line[:40])); g.has(h) {
 					g.shallow[h] = true

@@ -1,10 +1,8 @@
 package gitobj
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -129,23 +127,16 @@ func (s *Store) readAlternates(name string) []string {
 	if fi.Size() > maxAlternatesFile {
 		s.unread = append(s.unread, fmt.Errorf("%s: %d bytes, more than the %d loftyscan reads of a list of object folders: the folders named past that were not read", name, fi.Size(), maxAlternatesFile))
 	}
-	br := bufio.NewReaderSize(io.LimitReader(f, maxAlternatesFile), maxAlternateLine+2)
 	var out []string
 	long := 0
-	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
+	// A read error: the rest is not read.
+	_ = nonblock.EachLine(io.LimitReader(f, maxAlternatesFile), maxAlternateLine+2, func(line []byte, cut bool) {
+		if cut {
 			long++
-			for errors.Is(err, bufio.ErrBufferFull) { // the rest of a long line
-				_, err = br.ReadSlice('\n')
-			}
 		} else if l := strings.TrimSpace(string(line)); l != "" && l[0] != '#' {
 			out = append(out, l)
 		}
-		if err != nil { // io.EOF, or a read error: the rest is not read
-			break
-		}
-	}
+	})
 	if long > 0 {
 		s.unread = append(s.unread, fmt.Errorf("%s: %d line(s) over %d bytes, longer than a path: not read", name, long, maxAlternateLine))
 	}

@@ -9,6 +9,8 @@
 package nonblock
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -95,6 +97,32 @@ func ReadRegularMax(name string, max int64) ([]byte, error) {
 		return nil, &TooBigError{Name: name, Size: int64(len(b)), Max: max}
 	}
 	return b, err
+}
+
+// EachLine calls fn with the start of each line of r, its line break
+// included: up to max bytes, the rest of a longer line read and dropped
+// (cut is then true), so that a file of the git folder of any size or
+// shape (a reflog, the shallow file, alternates) is read in that much
+// memory. fn's line is valid only until it returns. EachLine returns the
+// error that stopped the reading, nil at the end of r.
+func EachLine(r io.Reader, max int, fn func(line []byte, cut bool)) error {
+	br := bufio.NewReaderSize(r, max)
+	for {
+		b, err := br.ReadSlice('\n')
+		cut := errors.Is(err, bufio.ErrBufferFull)
+		if len(b) > 0 {
+			fn(b, cut)
+		}
+		for errors.Is(err, bufio.ErrBufferFull) { // the rest of a long line
+			_, err = br.ReadSlice('\n')
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // errNotRegular says what a refused file was instead.
