@@ -1,7 +1,6 @@
 package gitscan
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"io/fs"
@@ -127,15 +126,10 @@ func readPackedRefs(p string, refs map[plumbing.ReferenceName]plumbing.Hash) int
 	}
 	defer f.Close()
 	bad := 0
-	br := bufio.NewReaderSize(f, maxRefLine)
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
+	_ = nonblock.EachLine(f, maxRefLine, func(line []byte, cut bool) { // a read error: the rest is not read
+		if cut {
 			bad++
-			for err == bufio.ErrBufferFull { // skip the rest of a long line
-				_, err = br.ReadSlice('\n')
-			}
-			continue
+			return
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) > 0 && line[0] != '#' && line[0] != '^' {
@@ -146,10 +140,8 @@ func readPackedRefs(p string, refs map[plumbing.ReferenceName]plumbing.Hash) int
 				bad++
 			}
 		}
-		if err != nil {
-			return bad
-		}
-	}
+	})
+	return bad
 }
 
 // readLooseRef reads a loose ref file: a hash (a symbolic ref is not one).
