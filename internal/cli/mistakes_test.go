@@ -26,6 +26,12 @@ func TestCommonMistakes(t *testing.T) {
 	plan.Write("app.env", "LOFTY_API_KEY="+gitKey("plan")+"\n")
 	plan.Commit("init")
 	planRepo := plan.Dir
+	plans := t.TempDir() // must stay empty: a plan not delivered leaves no key behind
+	t.Cleanup(func() {
+		if left, _ := os.ReadDir(plans); len(left) > 0 {
+			t.Errorf("a remediate run that wrote no plan left %d entries in --plan-dir, the first %s", len(left), left[0].Name())
+		}
+	})
 	folder := t.TempDir()
 	aFile := filepath.Join(t.TempDir(), "app.env")
 	if err := os.WriteFile(aFile, []byte("x\n"), 0o644); err != nil {
@@ -60,7 +66,7 @@ func TestCommonMistakes(t *testing.T) {
 		{"hook install outside a repository", []string{"hook", "install", notRepo}, "not a git repository", "'loftyscan hook install path/to/repo'"},
 		{"hook uninstall outside a repository", []string{"hook", "uninstall", notRepo}, "not a git repository", "(or uninstall)"},
 		{"pre-commit hook in a bare repository", []string{"hook", "install", bare}, bare + " is a bare repository: no commit is made in it", "--pre-receive"},
-		{"plan into a missing folder", []string{"remediate", "--output", missing, planRepo}, "cannot write the plan to " + missing + ": the folder " + filepath.Dir(missing) + " does not exist", "mkdir -p"},
+		{"plan into a missing folder", []string{"remediate", "--plan-dir", plans, "--output", missing, planRepo}, "cannot write the plan to " + missing + ": the folder " + filepath.Dir(missing) + " does not exist", "mkdir -p"},
 		{"clone of a URL that holds no repository", []string{"git", "file://" + filepath.Join(notRepo, "app.git")}, "does not appear to be a git repository; fatal: Could not read from remote repository.; Please make sure", "check the URL"},
 		{"range of two unset variables", []string{"git", "--range", "..", planRepo}, `--range ".." has no start`, "is a variable unset?"},
 		{"range with an unset start", []string{"git", "--range", "..HEAD", planRepo}, `--range "..HEAD" has no start`, "--ref B"},

@@ -170,13 +170,25 @@ func (rf *remediateFlags) run(ctx context.Context, e env, o *outputFlags, sf *sc
 	if err != nil {
 		self = "loftyscan"
 	}
-	plan, err := remediate.BuildPlan(ctx, keys, facts, remediate.Options{PlanDir: rf.planDir, Loftyscan: self})
+	dir, err := remediate.MakePlanDir(rf.planDir, facts)
 	if err != nil {
 		return &cliError{err: err, hint: "give --plan-dir an existing folder outside the repository"}
 	}
-	if err := rf.writePlan(e, plan); err != nil {
+	// Until the plan is written, the plan folder (the keys in full) is one
+	// of the run's leftovers: a failure or a signal removes it.
+	forget := e.temps.add(dir)
+	plan, err := remediate.BuildPlan(ctx, keys, facts, remediate.Options{Dir: dir, Loftyscan: self})
+	if err == nil {
+		err = rf.writePlan(e, plan)
+	} else {
+		err = &cliError{err: err, hint: "check that the plan folder's file system has room and is writable"}
+	}
+	if err != nil {
+		removeHard(dir)
+		forget()
 		return err
 	}
+	forget()
 	printNote(e.stderr, fmt.Sprintf("wrote the plan for %s; the keys are in %s (mode 0600): never print or share it, and delete the plan folder once the checks are clean", plural(len(keys), "key"), plan.ReplacementsFile))
 	return nil
 }

@@ -13,11 +13,13 @@ import (
 // cache with the work tree. And it must be private: git writes the backup
 // and the clones with the user's umask.
 
-// planDir makes the plan folder: a new folder with mode 0700 inside
+// MakePlanDir makes the plan folder: a new folder with mode 0700 inside
 // parent (the system's temporary folder when empty), so that the backup and
 // the work clones git writes into it, with the keys in them, are private
-// whatever parent's mode. Neither may be inside the repository.
-func planDir(parent string, f Facts) (string, error) {
+// whatever parent's mode. Neither may be inside the repository. A caller
+// that makes it (to remove it if the run is stopped) gives it to BuildPlan
+// in Options.Dir and removes it when no plan is delivered.
+func MakePlanDir(parent string, f Facts) (string, error) {
 	if parent == "" {
 		parent = os.TempDir()
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,6 +23,10 @@ type Options struct {
 	// clones. It must exist and be outside the repository. Empty: the
 	// system's temporary folder.
 	PlanDir string
+	// Dir is a plan folder MakePlanDir made, which BuildPlan fills and the
+	// caller removes if it delivers no plan. Empty: BuildPlan makes one in
+	// PlanDir and removes it if it fails.
+	Dir string
 	// Blobs reads files of commits, to locate keys stored as base64.
 	// Nil: git cat-file in the repository.
 	Blobs BlobReader
@@ -96,6 +101,9 @@ const revokeWhere = "Lofty: Settings → Integrations → API, signed in as the 
 // plan folder and returns the plan. It reads the blobs of base64
 // occurrences (to locate them) and nothing else of the repository; it runs
 // no command of the plan.
+//
+// A plan folder it made is removed if it fails: the replacements file
+// holds the keys in full, and no plan points at it.
 func BuildPlan(ctx context.Context, keys []Key, facts Facts, opts Options) (*Plan, error) {
 	if err := validate(keys); err != nil {
 		return nil, err
@@ -103,10 +111,23 @@ func BuildPlan(ctx context.Context, keys []Key, facts Facts, opts Options) (*Pla
 	if facts.Dir == "" {
 		return nil, errors.New("no repository: Facts.Dir is empty")
 	}
-	dir, err := planDir(opts.PlanDir, facts)
+	if opts.Dir != "" {
+		return fillPlan(ctx, keys, facts, opts, opts.Dir)
+	}
+	dir, err := MakePlanDir(opts.PlanDir, facts)
 	if err != nil {
 		return nil, err
 	}
+	p, err := fillPlan(ctx, keys, facts, opts, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return p, err
+}
+
+// fillPlan writes the replacements file and the blob callback into dir
+// and returns the plan.
+func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir string) (*Plan, error) {
 	blobs := opts.Blobs
 	if blobs == nil {
 		blobs = GitBlobs{GitDir: facts.GitDir}
