@@ -68,12 +68,13 @@ func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 	var out []Match
 	var room [512]byte // the payloads' decoding (a longer one is decoded apart)
 	var d payloadSpan
+	var m Match
 	for i := 0; i < len(buf); {
 		j := Index(buf[i:], prefix)
 		if j < 0 {
 			break
 		}
-		m, ok, next := c.findAt(buf, i+j, outerContext, room[:], &d)
+		ok, next := c.findAt(buf, i+j, outerContext, room[:], &d, &m)
 		if ok {
 			out = append(out, m)
 		}
@@ -93,7 +94,9 @@ func (c Config) FindWithContext(buf []byte, outerContext bool) []Match {
 func (c Config) FindAt(buf []byte, start int, outerContext bool) (Match, bool, int) {
 	var room [512]byte
 	var d payloadSpan
-	return c.findAt(buf, start, outerContext, room[:], &d)
+	var m Match
+	ok, next := c.findAt(buf, start, outerContext, room[:], &d, &m)
+	return m, ok, next
 }
 
 // Payload is the decoded payload of a candidate that FindAtPayload
@@ -114,21 +117,27 @@ type Payload struct {
 }
 
 // FindAtPayload is FindAt that, when p is not nil, leaves in p the decoded
-// payload of the candidate the pre-judgement read (see Payload).
-func (c Config) FindAtPayload(buf []byte, start int, outerContext bool, p *Payload) (Match, bool, int) {
+// payload of the candidate the pre-judgement read (see Payload). The match,
+// when there is one, is left in *m, which is otherwise left as it was: the
+// scanner calls it for every "eyJ", most are turned down, and a Match (and
+// a Config) passed by value was copied at each call, 5% of the time of a
+// scan of text dense with JWTs.
+func (c *Config) FindAtPayload(buf []byte, start int, outerContext bool, p *Payload, m *Match) (bool, int) {
 	if p == nil {
-		return c.FindAt(buf, start, outerContext)
+		var room [512]byte
+		var d payloadSpan
+		return c.findAt(buf, start, outerContext, room[:], &d, m)
 	}
 	if cap(p.Text) < maxPayload {
 		p.Text = make([]byte, 0, maxPayload)
 	}
 	var d payloadSpan
-	m, found, next := c.findAt(buf, start, outerContext, p.Text[:cap(p.Text)], &d)
+	found, next := c.findAt(buf, start, outerContext, p.Text[:cap(p.Text)], &d, m)
 	p.End = 0
 	if d.seen && d.ok {
 		p.Start, p.End, p.Text = d.start, d.end, p.Text[:d.n]
 	}
-	return m, found, next
+	return found, next
 }
 
 // maxPayload is room for the decoded payload of the longest token.
@@ -138,37 +147,33 @@ const maxPayload = MaxTokenLen*3/4 + 3
 // read, for the pre-judgement, when it is to be made. d.seen says, after,
 // whether the candidate written whole in buf was pre-judged with its
 // payload decoded into room.
-func (c Config) findAt(buf []byte, start int, outerContext bool, room []byte, d *payloadSpan) (Match, bool, int) {
+func (c *Config) findAt(buf []byte, start int, outerContext bool, room []byte, d *payloadSpan, m *Match) (bool, int) {
 	d.seen = false
 	if c.fullJudge || outerContext {
 		d = nil
 	}
 	cand, next, stop, ok := readCandidateDecoding(buf, start, room, d)
 	if mayContinue(buf, stop) {
-		m, found, joinedNext := c.findJoined(buf, start, stop, outerContext)
+		found, joinedNext := c.findJoined(buf, start, stop, outerContext, m)
 		next = max(next, joinedNext)
 		if found {
 			if d != nil {
 				d.seen = false
 			}
-			return m, true, next
+			return true, next
 		}
 	}
 	if !ok {
 		if d != nil {
 			d.seen = false
 		}
-		return Match{}, false, next
+		return false, next
 	}
 	var dp decodedPayload
 	if d != nil && d.seen {
 		dp = decodedPayload{text: room[:d.n], ok: d.ok, has: true}
 	}
-	var m Match
-	if !c.judgeCandidate(buf, buf, cand, nil, outerContext, dp, &m) {
-		return Match{}, false, next
-	}
-	return m, true, next
+	return c.judgeCandidate(buf, buf, cand, nil, outerContext, dp, m), next
 }
 
 // decodedPayload is a candidate's payload decoded while it was read, when
@@ -181,13 +186,13 @@ type decodedPayload struct {
 
 // findJoined judges the token that the pieces of string literals joined
 // from buf[start:] make, the first piece ending at buf[stop]. It returns
-// the match, whether there is one, and the offset in buf before which no
-// other "eyJ" needs judging: as in one text, every "eyJ" in the joined
+// whether there is a match (left in *m), and the offset in buf before which
+// no other "eyJ" needs judging: as in one text, every "eyJ" in the joined
 // header's run, or in the joined token, would end where this one does.
-func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Match, bool, int) {
+func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *Match) (bool, int) {
 	var j joiner
 	if !j.begin(buf, start, stop) {
-		return Match{}, false, 0
+		return false, 0
 	}
 	// Read as much of the joined text as the candidate needs: a reading
 	// that reaches the end of what is joined so far asks for twice as
@@ -211,11 +216,9 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 	}
 	next = j.sourceEnd(next)
 	if !found {
-		return Match{}, false, next
+		return false, next
 	}
-	var m Match
-	ok := c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, &m)
-	return m, ok, next
+	return c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m), next
 }
 
 // judgeCandidate judges cand, a candidate of text, and when it is not
@@ -224,7 +227,7 @@ func (c Config) findJoined(buf []byte, start, stop int, outerContext bool) (Matc
 // decoded (both candidates have the same). The match, when there is one, is
 // left in *m: most candidates are turned down, and a Match returned through
 // each call would be copied, empty, at each.
-func (c Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
+func (c *Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
 	t := tokenIn(text, cand, j)
 	if !hasHS256Signature(text, cand) {
 		t = tokenIn(text, wholeSignature(text, cand), j)
@@ -349,7 +352,7 @@ func lastPrefix(buf []byte, cand Candidate) (Candidate, bool) {
 // token whose payload cannot hold a scope value and that has no Lofty
 // context is turned down without decoding its JSON; the rest are decoded
 // in full. The match is left in *m.
-func (c Config) judge(buf []byte, t writtenToken, outerContext bool, m *Match) bool {
+func (c *Config) judge(buf []byte, t writtenToken, outerContext bool, m *Match) bool {
 	if !c.fullJudge && !outerContext && !c.prejudge(t) &&
 		!HasLoftyContext(buf, t.start, t.end, c.ContextNames) {
 		return false
@@ -363,7 +366,7 @@ func (c Config) judge(buf []byte, t writtenToken, outerContext bool, m *Match) b
 
 // prejudge is payloadMayHoldScope of t, of the payload decoded already
 // when there is one.
-func (c Config) prejudge(t writtenToken) bool {
+func (c *Config) prejudge(t writtenToken) bool {
 	if d := t.payload; d.has {
 		return !d.ok || payloadHolds(d.text, c.Scopes) // one that does not decode: see payloadMayHoldScope
 	}
@@ -372,7 +375,7 @@ func (c Config) prejudge(t writtenToken) bool {
 
 // judgeFull is judge by decoding the JWS: the header, the claims' JSON, the
 // signature's base64url.
-func (c Config) judgeFull(buf []byte, t writtenToken, outerContext bool) (Match, bool) {
+func (c *Config) judgeFull(buf []byte, t writtenToken, outerContext bool) (Match, bool) {
 	raw := string(t.text)
 	tok, err := ParseToken(raw)
 	if err != nil {

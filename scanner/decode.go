@@ -57,6 +57,7 @@ type finder struct {
 	// payload is the decoded payload of the last JWT the rules judged:
 	// the run of base64 it is written in is not decoded again.
 	payload rules.Payload
+	match   rules.Match // what FindAtPayload found last
 	// windowsOnly turns quickLine and the reuse of payloads off, so that
 	// every run is decoded in windows: the tests' oracle for both.
 	windowsOnly bool
@@ -175,9 +176,9 @@ func (d *decodeState) hit(h rules.Hit) int {
 		if d.f.windowsOnly {
 			p = nil
 		}
-		m, ok, next := d.f.cfg.FindAtPayload(d.buf, h.Pos, d.outer(), p)
+		ok, next := d.f.cfg.FindAtPayload(d.buf, h.Pos, d.outer(), p, &d.f.match)
 		if ok {
-			d.emit(hit{pos: m.Start, match: m})
+			d.emit(hit{pos: d.f.match.Start, match: d.f.match})
 		}
 		if p != nil && p.End > 0 {
 			d.payloadRun(p)
