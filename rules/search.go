@@ -27,11 +27,10 @@ import (
 //
 // A Searcher is immutable and safe for concurrent use.
 type Searcher struct {
-	forms   []Form
-	buckets [8][]int // indexes in forms of each bucket's forms
-	tabs    nibbleTables
-	maxFP   int // the largest fingerprint offset: how far a hit's start is behind its pair
-	scalar  scalarTables
+	forms  []Form // form i is bucket i's only form: at most 8
+	tabs   nibbleTables
+	maxFP  int // the largest fingerprint offset: how far a hit's start is behind its pair
+	scalar scalarTables
 }
 
 // nibbleTables are the lookup tables of the search, each 16 entries
@@ -73,13 +72,12 @@ func (s *Searcher) Forms() []Form { return s.forms }
 
 func newSearcher(forms []Form) *Searcher {
 	s := &Searcher{forms: forms}
-	if len(forms) > len(s.buckets) {
+	if len(forms) > 8 {
 		panic("rules: more forms than buckets")
 	}
 	for i := range forms {
 		f := &forms[i]
 		f.rank = i
-		s.buckets[i] = []int{i}
 		s.maxFP = max(s.maxFP, f.fp)
 		bit := byte(1) << i
 		f.sets[f.fp].each(func(c byte) { s.tabs.lo0[c&15] |= bit; s.tabs.hi0[c>>4] |= bit })
@@ -189,11 +187,10 @@ func (s *Searcher) search(buf []byte, next func(buf []byte, start, runFrom int) 
 		switch kind {
 		case eventPair:
 			for bs := s.bucketsAt(buf, pos); bs != 0; bs &= bs - 1 {
-				for _, fi := range s.buckets[bits.TrailingZeros8(bs)] {
-					f := &s.forms[fi]
-					if at := pos - f.fp; at >= skip[fi] && f.matchAt(buf, at) {
-						pend = insertHit(pend, Hit{at, f}, s.forms)
-					}
+				fi := bits.TrailingZeros8(bs)
+				f := &s.forms[fi]
+				if at := pos - f.fp; at >= skip[fi] && f.matchAt(buf, at) {
+					pend = insertHit(pend, Hit{at, f}, s.forms)
 				}
 			}
 			start = pos + 1
@@ -262,10 +259,8 @@ func (s *Searcher) any(buf []byte) bool {
 			return false
 		case eventPair:
 			for bs := s.bucketsAt(buf, pos); bs != 0; bs &= bs - 1 {
-				for _, fi := range s.buckets[bits.TrailingZeros8(bs)] {
-					if f := &s.forms[fi]; f.matchAt(buf, pos-f.fp) {
-						return true
-					}
+				if f := &s.forms[bits.TrailingZeros8(bs)]; f.matchAt(buf, pos-f.fp) {
+					return true
 				}
 			}
 			start = pos + 1
