@@ -153,7 +153,7 @@ func (c *Config) findAt(buf []byte, start int, outerContext bool, room []byte, d
 		d = nil
 	}
 	cand, next, stop, ok := readCandidateDecoding(buf, start, room, d)
-	if mayContinue(buf, stop) {
+	if mayContinue(buf, start, stop, ok) {
 		found, joinedNext := c.findJoined(buf, start, stop, outerContext, m)
 		next = max(next, joinedNext)
 		if found {

@@ -18,13 +18,23 @@ import (
 //	export KEY="eyJhbGciOiJIUzI1NiJ9.\
 //	eyJzdWIiOiJhZ2VudC0xIn0.sig"            # shell: a continued line
 //
+//	KEY = ''.join([                          # a list joined: Python, JS's
+//	    "eyJhbGciOiJIUzI1NiJ9.",             # [...].join(''), Go's strings.Join,
+//	    "eyJzdWIiOiJhZ2VudC0xIn0.sig"])      # Rust's concat!, SQL's CONCAT
+//	Key: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJh=  # a quoted-printable mail body:
+//	Z2VudC0xIn0.sig                          # a soft line break
+//
 // A joiner reads such a token's text as the language would join it: when
 // a piece's base64url text reaches the quote that closes its literal, and
-// only concatenation follows (blanks, line ends, one operator: + . .. & ||,
-// a backslash line continuation, comments) up to the quote that opens
-// another literal whose text goes on with base64url, the text goes on
-// there; a backslash that ends a line goes on after the next line's
-// indentation. Anything else ends the text. The work is bounded: the joined text
+// only concatenation follows (blanks, line ends, one operator: + . .. & ||
+// or a comma, a backslash line continuation or PowerShell's backtick one,
+// comments) up to the quote that opens another literal whose text goes on
+// with base64url, the text goes on there; a backslash that ends a line
+// goes on after the next line's indentation, and a quoted-printable soft
+// line break ('=' at the end of a line) at the start of the next line,
+// without the '='. Anything else ends the text. A piece that holds a whole
+// token (two dots and a signature as long as the shortest alg's) followed
+// by a comma is not joined: that is a list of tokens, as JSON writes them. The work is bounded: the joined text
 // is at most maxJoinText bytes, the pieces lie within maxJoinSpan bytes of
 // the first, and the text between two pieces is at most maxJoinGap bytes.
 //
@@ -74,32 +84,69 @@ func (j *joiner) begin(buf []byte, start, stop int) bool {
 	if stop >= j.limit {
 		return false
 	}
-	next, ok := j.continues(stop)
+	next, drop, ok := j.continues(stop, stop > start && buf[stop-1] == '=')
 	if !ok {
 		return false
 	}
 	j.text = append(make([]byte, 0, 2*(stop-start)+64), buf[start:stop]...)
+	if drop {
+		j.text = j.text[:len(j.text)-1]
+	}
 	j.pieces = append(j.pieces, piece{0, start}, piece{len(j.text), next})
 	j.pos = next
 	return true
 }
 
 // mayContinue reports whether the text of a token whose first piece
-// stopped at buf[stop] may go on in another piece: whether joiner.begin may
-// say yes. It says no at once for what ends most tokens in JSON and code, a
-// quote followed by a byte that neither concatenation text (see
-// skipConcatenation) nor a literal's opening (see openLiteral) starts with:
-// "<jwt>", "<jwt>"} "<jwt>")
-func mayContinue(buf []byte, stop int) bool {
+// buf[start:stop] stopped at buf[stop] may go on in another piece: whether
+// joiner.begin may say yes. It says no at once for what ends most tokens in
+// JSON and code, a quote followed by a byte that neither concatenation text
+// (see skipConcatenation) nor a literal's opening (see openLiteral) starts
+// with: "<jwt>"} "<jwt>"), and for a comma after a whole token, one that
+// whole says has three segments (the candidate read from start ended at
+// stop) and whose signature is at least as long as the shortest alg's:
+// "<jwt>", is an item of a list, as JSON writes them, not a piece of a
+// longer literal.
+func mayContinue(buf []byte, start, stop int, whole bool) bool {
 	if stop >= len(buf) {
 		return false
 	}
 	if c := buf[stop]; c == '\\' {
 		return true
+	} else if n, _ := softBreak(buf, stop, stop > start && buf[stop-1] == '='); n > 0 {
+		return true
 	} else if !isQuote(c) || stop+1 >= len(buf) {
 		return false
 	}
+	if buf[stop+1] == ',' {
+		return !whole || stop-start <= minSignature || bytes.IndexByte(buf[stop-minSignature:stop], '.') >= 0
+	}
 	return !endsConcatenation[buf[stop+1]]
+}
+
+// minSignature is the length of the shortest signature any alg makes, in
+// base64url (HS256's 32 bytes).
+var minSignature = base64.RawURLEncoding.EncodedLen(32)
+
+// softBreak returns the length of a quoted-printable soft line break at
+// buf[i:] ('=', an optional CR and a LF), or when eq says the '=' is the
+// byte before i (read into the text already), of the line break at
+// buf[i:]; drop says the text's last byte is that '='.
+func softBreak(buf []byte, i int, eq bool) (n int, drop bool) {
+	j := i
+	if !eq {
+		if i >= len(buf) || buf[i] != '=' {
+			return 0, false
+		}
+		j++
+	}
+	if j < len(buf) && buf[j] == '\r' {
+		j++
+	}
+	if j >= len(buf) || buf[j] != '\n' {
+		return 0, false
+	}
+	return j + 1 - i, eq
 }
 
 // endsConcatenation marks the bytes at which skipConcatenation stops at
@@ -108,7 +155,7 @@ func mayContinue(buf []byte, stop int) bool {
 var endsConcatenation = func() (t [256]bool) {
 	for c := range t {
 		b := byte(c)
-		t[c] = !strings.ContainsRune(" \t\n\r\f\\#/-|.+&", rune(b)) && !isQuote(b) && !isLiteralPrefix(b)
+		t[c] = !strings.ContainsRune(" \t\n\r\f\\#/-|.+&,", rune(b)) && !isQuote(b) && !isLiteralPrefix(b)
 	}
 	return t
 }()
@@ -129,29 +176,38 @@ func openingQuote(buf []byte, start int) byte {
 }
 
 // continues reports where the text goes on when the current piece stops
-// at buf[i], a byte that is not of a token, and whether it does.
-func (j *joiner) continues(i int) (int, bool) {
+// at buf[i], a byte that is not of a token (or an '=' of one), and whether
+// it does; eq says the piece's text ends with an '=', and drop that it is
+// a soft line break's, to leave out of the text.
+func (j *joiner) continues(i int, eq bool) (next int, drop, ok bool) {
 	buf := j.buf
 	if n := lineContinuation(buf, i); n > 0 {
 		k := skipIndent(buf, i+n, min(j.limit, i+n+maxJoinGap))
 		if k < j.limit && tokenByte[buf[k]] {
-			return k, true
+			return k, false, true
 		}
-		return 0, false
+		return 0, false, false
+	}
+	if n, drop := softBreak(buf, i, eq); n > 0 {
+		// A quoted-printable line goes on at the start of the next line.
+		if k := i + n; k < j.limit && tokenByte[buf[k]] {
+			return k, drop, true
+		}
+		return 0, false, false
 	}
 	if j.quote == 0 || buf[i] != j.quote {
-		return 0, false
+		return 0, false, false
 	}
 	k, ok := skipConcatenation(buf, i+1, min(j.limit, i+1+maxJoinGap))
 	if !ok {
-		return 0, false
+		return 0, false, false
 	}
 	k, q := openLiteral(buf, k, j.limit)
 	if q == 0 || k >= j.limit || !tokenByte[buf[k]] {
-		return 0, false
+		return 0, false, false
 	}
 	j.quote = q
-	return k, true
+	return k, false, true
 }
 
 // lineContinuation returns the length of a backslash that ends a line at
@@ -182,9 +238,10 @@ func skipIndent(buf []byte, i, limit int) int {
 
 // skipConcatenation returns the end of the text at buf[i:limit] that can
 // stand between two string literals joined into one: blanks, line ends,
-// backslash line continuations, comments (// # -- to the end of the line,
-// /* */), and at most one concatenation operator (+ . .. & ||). ok is
-// false when other text comes first, or the limit.
+// backslash or backtick (PowerShell) line continuations, comments (// # --
+// to the end of the line, /* */), and at most one concatenation operator
+// (+ . .. & ||) or list comma. ok is false when other text comes first, or
+// the limit.
 func skipConcatenation(buf []byte, i, limit int) (int, bool) {
 	op := false
 	for i < limit {
@@ -194,6 +251,8 @@ func skipConcatenation(buf []byte, i, limit int) (int, bool) {
 			i++
 		case lineContinuation(buf, i) > 0:
 			i += lineContinuation(buf, i)
+		case c == '`' && (hasAt(buf, i+1, "\n") || hasAt(buf, i+1, "\r\n")):
+			i++
 		case c == '#' || hasAt(buf, i, "//") || hasAt(buf, i, "--"):
 			for i < limit && buf[i] != '\n' {
 				i++
@@ -206,7 +265,7 @@ func skipConcatenation(buf []byte, i, limit int) (int, bool) {
 			i = end + 2
 		case !op && (hasAt(buf, i, "||") || hasAt(buf, i, "..")):
 			op, i = true, i+2
-		case !op && (c == '+' || c == '.' || c == '&'):
+		case !op && (c == '+' || c == '.' || c == '&' || c == ','):
 			op, i = true, i+1
 		default:
 			return i, true
@@ -282,10 +341,13 @@ func (j *joiner) fill(n int) {
 			j.done = true
 			return
 		}
-		next, ok := j.continues(i)
+		next, drop, ok := j.continues(i, i > j.pieces[len(j.pieces)-1].buf && j.buf[i-1] == '=')
 		if !ok {
 			j.done = true
 			return
+		}
+		if drop {
+			j.text = j.text[:len(j.text)-1]
 		}
 		j.pos = next
 		j.pieces = append(j.pieces, piece{len(j.text), next})

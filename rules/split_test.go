@@ -60,6 +60,13 @@ func TestSplitLiterals(t *testing.T) {
 		{"java properties", "lofty.api.key=", func(p []string) string { return strings.Join(p, "\\\n    ") }, "\n"},
 		{"yaml double-quoted", "key: \"", func(p []string) string { return strings.Join(p, "\\\n  ") }, "\"\n"},
 		{"toml multi-line", "key = \"\"\"\\\n  ", func(p []string) string { return strings.Join(p, "\\\r\n\t") }, "\"\"\"\n"},
+		{"python list joined", "KEY = ''.join([\n    ", func(p []string) string { return `'` + strings.Join(p, "',\n    '") + `'` }, ",\n])\n"},
+		{"js array joined", "const key = [", func(p []string) string { return `'` + strings.Join(p, "', '") + `'` }, "].join('');\n"},
+		{"rust concat!", "const KEY: &str = concat!(", func(p []string) string { return `"` + strings.Join(p, "\",\n    \"") + `"` }, ");\n"},
+		{"powershell backtick", "$key = ", func(p []string) string { return `"` + strings.Join(p, "\" + `\r\n    \"") + `"` }, "\r\n"},
+		{"powershell backtick before +", "$key = ", func(p []string) string { return `"` + strings.Join(p, "\" `\r\n    + \"") + `"` }, "\r\n"},
+		{"quoted-printable", "Key: ", func(p []string) string { return strings.Join(p, "=\r\n") }, "\r\n"},
+		{"quoted-printable, LF", "<a href=3D\"https://x/?t=3D", func(p []string) string { return strings.Join(p, "=\n") }, "\">\n"},
 	}
 	for cname, at := range cuts {
 		for _, l := range layouts {
@@ -116,7 +123,10 @@ func TestSplitNotJoined(t *testing.T) {
 		text string
 		want []string // tokens found, in order
 	}{
-		{"comma", `keys = ["` + k[:half] + `", "` + k[half:] + `"]`, nil},
+		{"a key, a comma, a piece", `keys = ["` + k + `", "` + k2[:half] + `"]`, []string{k}},
+		{"method call with a comma", `s = "` + k[:half] + `".replace("` + k[half:] + `", "")`, nil},
+		{"quoted-printable, next line indented", "Key: " + k[:half] + "=\n " + k[half:], nil},
+		{"quoted-printable, blank line", "Key: " + k[:half] + "=\n\n" + k[half:], nil},
 		{"two keys in a list", `keys = ["` + k + `", "` + k2 + `"]`, []string{k, k2}},
 		{"two keys adjacent", `keys = ("` + k + `" "` + k2 + `")`, []string{k, k2}},
 		{"key plus a path", `url = "` + k + `" + "/v1.0/me"`, []string{k}},
@@ -160,6 +170,7 @@ func TestSplitBounded(t *testing.T) {
 	units := []string{
 		`"eyJ" `, `"eyJ." `, `"eyJa.b" + `, `'eyJa.b.c' + `, "eyJ\\\n", `"eyJ" /* */ `, `"A" "eyJ" "A" `,
 		`"eyJ=" `, `"eyJa.eyJb.eyJc" "` + strings.Repeat("A", 500) + `" `,
+		`"eyJa.b", `, "eyJ=\n", "eyJa.b=\r\n", "`\"eyJ\" + `\n",
 	}
 	for _, u := range units {
 		small := countJoinRead(bytes.Repeat([]byte(u), (64<<10)/len(u)))
@@ -196,6 +207,10 @@ var splitSeps = []struct{ open, sep, close string }{
 	{``, "\\\r\n", ``},
 	{``, "\\\n    ", ``},
 	{`'`, `' || '`, `'`},
+	{`'`, "',\n    '", `'`},
+	{`"`, "\" + `\r\n    \"", `"`},
+	{``, "=\r\n", ``},
+	{``, "=\n", ``},
 }
 
 // FuzzSplit cuts the planted key into up to four pieces at fuzzed places,
@@ -241,20 +256,29 @@ func TestMayContinue(t *testing.T) {
 	t.Parallel()
 	first := `x = "` + planted[:40]
 	start, stop := len(`x = "`), len(first)
-	for _, q := range []string{`"`, `'`, "`", `\`, "x"} {
+	for _, q := range []string{`"`, `'`, "`", `\`, "=", "x"} {
 		for c := range 256 {
 			for _, rest := range []string{"", `"eyJ.a.b"`, ` + "abc"`, `r"abc"`, "\n'abc'", `/* c */ "abc"`, "\\\n\"abc\""} {
 				buf := []byte(first + q + string([]byte{byte(c)}) + rest)
 				var j joiner
-				if !mayContinue(buf, stop) && j.begin(buf, start, stop) {
+				if !mayContinue(buf, start, stop, false) && j.begin(buf, start, stop) {
 					t.Fatalf("%q: mayContinue says no, the joiner joins", buf)
 				}
 			}
 		}
 	}
-	for _, end := range []string{`",`, `"}`, `")`, `"]`, `";`, `":`, `"` + "\xc3"} {
-		if mayContinue([]byte(first+end), stop) {
+	for _, end := range []string{`"}`, `")`, `"]`, `";`, `":`, `"` + "\xc3"} {
+		if mayContinue([]byte(first+end), start, stop, false) {
 			t.Errorf("%q: mayContinue says yes", end)
 		}
+	}
+	// A comma after a whole token ends a list item (JSON's "<jwt>",); after
+	// a piece it may go on with the list's next literal.
+	whole := `x = "` + planted
+	if mayContinue([]byte(whole+`",`), start, len(whole), true) {
+		t.Errorf("a comma after a whole token: mayContinue says yes")
+	}
+	if !mayContinue([]byte(first+`",`), start, stop, false) {
+		t.Errorf("a comma after a piece: mayContinue says no")
 	}
 }

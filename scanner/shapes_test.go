@@ -68,6 +68,12 @@ func TestLeakShapes(t *testing.T) {
 		plain("CI log with colours", "\x1b[32mtoken:\x1b[0m "+k+"\x1b[0m\n"),
 		plain("process environment", "HOME=/root\x00LOFTY_API_KEY="+k+"\x00"),
 		plainFrom("Java .properties continued on an indented line", "lofty.api.key="+k[:100]+"\\\n    "+k[100:]+"\n", k[:100]),
+		plainFrom("Python list joined over lines", "KEY = ''.join([\n    '"+k[:90]+"',\n    '"+k[90:]+"',\n])\n", k[:90]),
+		plainFrom("Rust concat!", "const KEY: &str = concat!(\""+k[:90]+"\", \""+k[90:]+"\");\n", k[:90]),
+		plainFrom("MySQL CONCAT", "UPDATE creds SET k = CONCAT('"+k[:90]+"', '"+k[90:]+"');\n", k[:90]),
+		plainFrom("PowerShell backtick continuation", "$key = \""+k[:90]+"\" + `\r\n       \""+k[90:]+"\"\r\n", k[:90]),
+		plainFrom("quoted-printable mail body", "Content-Transfer-Encoding: quoted-printable\r\n\r\nKey: "+k[:71]+"=\r\n"+k[71:147]+"=\r\n"+k[147:]+"\r\n", k[:71]),
+		plainFrom("quoted-printable HTML part", "Content-Transfer-Encoding: quoted-printable\n\n<a href=3D\"https://x.example/?t=3D"+k[:40]+"=\n"+k[40:115]+"=\n"+k[115:]+"\">x</a>\n", k[:40]),
 		wrapped("inline source map", "var a=1;\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,", sourceMap, 1<<20, "\n", ""),
 		wrapped("mail body in base64", "Subject: key\r\nContent-Transfer-Encoding: base64\r\n\r\n", "Hi,\r\nyour key: "+k+"\r\n", 76, "\r\n", ""),
 		wrapped("certutil -encode", "-----BEGIN CERTIFICATE-----\r\n", "key="+k, 64, "\r\n", "-----END CERTIFICATE-----\r\n"),
@@ -79,6 +85,8 @@ func TestLeakShapes(t *testing.T) {
 		{"OAuth token in a HAR", strings.NewReplacer(k, jwtGeneric, "token ", "Bearer ", "api.lofty.com", "api.example.com").Replace(har)},
 		{"JWT in .properties continued on an indented line", "auth.token=" + jwtGeneric[:40] + "\\\n    " + jwtGeneric[40:] + "\n"},
 		{"placeholder", "LOFTY_API_KEY=eyJhbGciOiJIUzI1NiJ9...\n"},
+		{"JWT pieces joined in a list", "KEY = ''.join([\n    '" + jwtGeneric[:90] + "',\n    '" + jwtGeneric[90:] + "',\n])\n"},
+		{"JWT in a quoted-printable body", "Token: " + jwtGeneric[:71] + "=\r\n" + jwtGeneric[71:] + "\r\n"},
 	} {
 		tests = append(tests, decodeCase{silent.name, []byte(silent.content), nil})
 	}
