@@ -111,17 +111,24 @@ func mayContinue(buf []byte, start, stop int, whole bool) bool {
 	if stop >= len(buf) {
 		return false
 	}
-	if c := buf[stop]; c == '\\' {
-		return true
-	} else if n, _ := softBreak(buf, stop, stop > start && buf[stop-1] == '='); n > 0 {
-		return true
-	} else if !isQuote(c) || stop+1 >= len(buf) {
+	c := buf[stop]
+	if !isQuote(c) {
+		return c == '\\' || mayBreakSoftly(buf, start, stop)
+	}
+	if stop+1 >= len(buf) {
 		return false
 	}
 	if buf[stop+1] == ',' {
 		return !whole || stop-start <= minSignature || bytes.IndexByte(buf[stop-minSignature:stop], '.') >= 0
 	}
 	return !endsConcatenation[buf[stop+1]]
+}
+
+// mayBreakSoftly reports whether a piece that stopped at buf[stop] ends
+// with a quoted-printable soft line break.
+func mayBreakSoftly(buf []byte, start, stop int) bool {
+	n, _ := softBreak(buf, stop, stop > start && buf[stop-1] == '=')
+	return n > 0
 }
 
 // minSignature is the length of the shortest signature any alg makes, in
