@@ -74,7 +74,11 @@ func candidateAt(buf []byte, start int) (Candidate, int, bool) {
 
 // readCandidate is candidateAt that also returns where the reading
 // stopped: the token's end, or the byte that ended the candidate (a quote
-// closing a string literal that goes on in the next: see joinAt).
+// closing a string literal that goes on in the next: see joinAt). When a
+// fourth segment follows three whole ones, ok is false and c is the
+// candidate the three would be on their own (c.End is the fourth
+// segment's dot): a key glued to a dot and more text (see findAt);
+// otherwise, when ok is false, c is zero.
 func readCandidate(buf []byte, start int) (c Candidate, next, stop int, ok bool) {
 	return readCandidateDecoding(buf, start, nil, nil)
 }
@@ -89,20 +93,24 @@ func readCandidateDecoding(buf []byte, start int, room []byte, d *payloadSpan) (
 	// A token starting at or before runEnd-len(prefix) can be at most
 	// MaxTokenLen long, so its tail needs no reading past that.
 	limit := min(len(buf), runEnd-len(prefix)+MaxTokenLen+1)
-	end, ok := cutTail(buf, runEnd, limit, room, d)
-	if !ok {
+	end, ok, more := cutTail(buf, runEnd, limit, room, d)
+	if !ok && !more {
 		return Candidate{}, runEnd, end, false
 	}
 	// The first "eyJ" of the run whose token fits in MaxTokenLen, as if
 	// each had been tried in turn.
 	lo := max(start, end-MaxTokenLen)
 	if lo == start && bytes.HasPrefix(buf[start:runEnd], prefix) {
-		return Candidate{start, end}, end, end, true // the common case, without a search
+		c = Candidate{start, end} // the common case, without a search
+	} else if k := bytes.Index(buf[lo:runEnd], prefix); k >= 0 {
+		c = Candidate{lo + k, end}
+	} else {
+		return Candidate{}, runEnd, end, false
 	}
-	if k := bytes.Index(buf[lo:runEnd], prefix); k >= 0 {
-		return Candidate{lo + k, end}, end, end, true
+	if more {
+		return c, runEnd, end, false
 	}
-	return Candidate{}, runEnd, end, false
+	return c, end, end, true
 }
 
 // skipB64url returns the end of the run of base64url bytes at buf[i:],
@@ -187,9 +195,11 @@ var sigPadding = [4]int{0, 0, 2, 1}
 // it stopped when there is no token. It reads no further than limit. Each
 // segment is base64url with optional '=' padding (see below); the payload
 // must not be empty, and neither may the signature (an unsigned or cut-off
-// token). A fourth segment (a JWE or some other dotted identifier)
-// disqualifies the whole run.
-func cutTail(buf []byte, i, limit int, room []byte, d *payloadSpan) (int, bool) {
+// token). A fourth segment (a JWE, some other dotted identifier, or a key
+// glued to ".json") disqualifies the whole run as a candidate: ok is false,
+// and more says the three segments before it were whole, ending at the
+// returned offset.
+func cutTail(buf []byte, i, limit int, room []byte, d *payloadSpan) (end int, ok, more bool) {
 	for seg := 0; seg < 3; seg++ {
 		s := i
 		if seg == 1 && d != nil {
@@ -199,7 +209,7 @@ func cutTail(buf []byte, i, limit int, room []byte, d *payloadSpan) (int, bool) 
 		}
 		if seg > 0 {
 			if i == s {
-				return i, false // empty payload or signature
+				return i, false, false // empty payload or signature
 			}
 		}
 		// Padding: up to two '=' before the '.' of the header and payload
@@ -216,16 +226,16 @@ func cutTail(buf []byte, i, limit int, room []byte, d *payloadSpan) (int, bool) 
 		}
 		if seg < 2 {
 			if i >= limit || buf[i] != '.' {
-				return i, false
+				return i, false, false
 			}
 			i++
 		}
 	}
 	if i >= limit && limit < len(buf) {
-		return i, false // longer than MaxTokenLen
+		return i, false, false // longer than MaxTokenLen
 	}
 	if i+1 < len(buf) && buf[i] == '.' && b64url[buf[i+1]] {
-		return i, false // four or more segments: not a compact JWS
+		return i, false, true // four or more segments: not a compact JWS
 	}
-	return i, true
+	return i, true, false
 }

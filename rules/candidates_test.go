@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loftyscan/loftyscan/internal/testtoken"
 )
 
 // randomBytes returns n bytes from a fixed seed, none of which starts a
@@ -155,6 +157,114 @@ func TestFindGluedAfter(t *testing.T) {
 	got := cfg.Find(buf)
 	if len(got) != 1 || got[0].Token != k || got[0].End != strings.Index(string(buf), `N")`) {
 		t.Errorf("split key glued to N: %s", describe(got))
+	}
+}
+
+// TestFindGluedDot: a key glued to a dot and more base64url text, as a
+// path or a URL writes it (/cache/<key>.json), is read as four segments or
+// more, never a compact JWS: the first three are judged as one, its
+// signature cut at its alg's length, and reported as the key itself (the
+// token, and so the fingerprint, of the key written alone).
+func TestFindGluedDot(t *testing.T) {
+	t.Parallel()
+	k := key(map[string]any{"exp": future.Unix()})
+	k2 := signHeader(t, map[string]any{"typ": "JWT"}, map[string]any{"sub": "agent-2", "scope": Scope})
+	active := want{RuleAPIKey, StatusActive, time.Unix(future.Unix(), 0)}
+	api := want{RuleAPIKey, StatusNoExpiry, time.Time{}}
+	rs := rawJWS(`{"alg":"RS256","kid":"k1"}`, scopePayload, b64(strings.Repeat("\x9f", 256)))
+	xyz := rawJWS(`{"alg":"XYZ"}`, scopePayload, b64(strings.Repeat("\x9f", 20)))
+	gen := testtoken.Generic("glued")
+	unconfirmed := want{RuleUnconfirmed, StatusNoExpiry, time.Time{}}
+	tests := []struct {
+		name  string
+		doc   *doc
+		wants []want
+	}{
+		{"path", new(doc).text("GET /cache/").tok(k).text(".json HTTP/1.1\n"), []want{active}},
+		{"file name", new(doc).text("mv ").tok(k).text(".txt keys/\n"), []want{active}},
+		{"URL with a query", new(doc).text("https://x.example/k/").tok(k).text(".json?v=1&a=b\n"), []want{active}},
+		{"more dotted segments", new(doc).text("s3://bucket/").tok(k).text(".tar.gz.part1\n"), []want{active}},
+		{"a whole signature glued to more", new(doc).tok(k).text("xyz.json "), []want{active}},
+		{"two keys joined by a dot", new(doc).tok(k).text(".").tok(k2).text("\n"), []want{active, api}},
+		{"two keys joined by a dot and glued to more", new(doc).tok(k2).text(".").tok(k).text(".json\n"), []want{api, active}},
+		{"RS256", new(doc).text("/").tok(rs).text(".pem\n"), []want{api}},
+		{"unknown alg: the whole third segment", new(doc).text("/").tok(xyz).text(".json\n"), []want{api}},
+		{"a generic JWT in a Lofty context", new(doc).text("lofty cache: /c/").tok(gen).text(".json\n"), []want{unconfirmed}},
+		{"after eyJ", new(doc).text("/eyJabc").tok(k).text(".json\n"), []want{active}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkMatches(t, tt.doc, cfg.Find(tt.doc.buf), tt.wants...)
+			checkMatches(t, tt.doc, oracle.Find(tt.doc.buf), tt.wants...)
+		})
+	}
+	// Judged whole, the four segments are no JWS.
+	if _, err := ParseToken(k + ".json"); err == nil {
+		t.Errorf("ParseToken accepts four segments")
+	}
+	// In pieces joined, the last glued to ".json": the key, cut in the piece.
+	buf := []byte(`path = ("/cache/` + k[:100] + `" "` + k[100:] + `.json")`)
+	got := cfg.Find(buf)
+	if len(got) != 1 || got[0].Token != k || got[0].End != strings.Index(string(buf), `.json")`) {
+		t.Errorf("split key glued to .json: %s", describe(got))
+	}
+	// Silent: a JWT without the scope away from a Lofty name, a JWE (whose
+	// header names an "enc") even with a claims set where its encrypted key
+	// goes, and dotted text that starts like a header.
+	for _, text := range []string{
+		"/cache/" + gen + ".json\n",
+		"lofty: " + b64(`{"alg":"RSA-OAEP","enc":"A256GCM"}`) + "." + b64(scopePayload) + "." + b64("iv-iv-iv-iv") + "." + b64("ciphertext") + "." + b64("tag") + "\n",
+		"lofty: " + b64(`{"alg":"dir","enc":"A256GCM"}`) + "." + b64(scopePayload) + "." + fakeSig + ".json\n",
+		"lofty: eyJfoo.bar.baz.qux eyJhbGciOiJIUzI1NiJ9.e30.c2ln.json eyJ.a.b.c\n",
+		"lofty: " + b64(`{"typ":"JWT"}`) + "." + b64(scopePayload) + "." + fakeSig + ".json\n",
+	} {
+		if got := cfg.Find([]byte(text)); len(got) != 0 {
+			t.Errorf("%.40q...: reported %s", text, describe(got))
+		}
+		if got := oracle.Find([]byte(text)); len(got) != 0 {
+			t.Errorf("%.40q...: the oracle reported %s", text, describe(got))
+		}
+	}
+}
+
+// TestFindGluedKeys: keys glued with nothing between them are each found,
+// at their own offsets: the first one's signature, cut at its alg's
+// length, ends where the second one's "eyJ" starts (as one run, the
+// signature and the next header are one segment of five).
+func TestFindGluedKeys(t *testing.T) {
+	t.Parallel()
+	k := key(map[string]any{"exp": future.Unix()})
+	k2 := signHeader(t, map[string]any{"typ": "JWT"}, map[string]any{"sub": "agent-2", "scope": Scope})
+	k3 := key(map[string]any{"sub": "agent-3"})
+	es := rawJWS(`{"alg":"ES256"}`, scopePayload, b64(strings.Repeat("\x9f", 64)))
+	active := want{RuleAPIKey, StatusActive, time.Unix(future.Unix(), 0)}
+	api := want{RuleAPIKey, StatusNoExpiry, time.Time{}}
+	gen := testtoken.Generic("glued")
+	tests := []struct {
+		name  string
+		doc   *doc
+		wants []want
+	}{
+		{"two", new(doc).tok(k).tok(k2), []want{active, api}},
+		{"two, quoted", new(doc).text(`keys = "`).tok(k2).tok(k).text(`"`), []want{api, active}},
+		{"the same twice", new(doc).text("\x00").tok(k).tok(k).text("\x00"), []want{active, active}},
+		{"three", new(doc).text("K=").tok(k).tok(k2).tok(k3).text("\n"), []want{active, api, api}},
+		{"ES256 then HS256", new(doc).tok(es).tok(k).text(" "), []want{api, active}},
+		{"two, glued to .json", new(doc).text("/").tok(k).tok(k2).text(".json\n"), []want{active, api}},
+		{"after a generic JWT", new(doc).text(gen).tok(k).text("\n"), []want{active}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkMatches(t, tt.doc, cfg.Find(tt.doc.buf), tt.wants...)
+			checkMatches(t, tt.doc, oracle.Find(tt.doc.buf), tt.wants...)
+		})
+	}
+	// A key glued before a generic JWT: the key, and the JWT is not reported.
+	buf := []byte(k + gen + "\n")
+	if got := cfg.Find(buf); len(got) != 1 || got[0].Token != k || got[0].Start != 0 {
+		t.Errorf("key glued before a generic JWT: %s", describe(got))
 	}
 }
 
@@ -375,6 +485,9 @@ var pathological = []struct {
 	{"padding", "="},
 	{"base64url", "A"},
 	{"small JWS", "eyJhbGciOiJIUzI1NiJ9.e30.c2ln "},
+	// Each run of four segments or more judges its first three.
+	{"small JWS glued to a dot", "eyJhbGciOiJIUzI1NiJ9.e30.c2ln."},
+	{"JWS glued to the next", "eyJhbGciOiJIUzI1NiJ9.e30." + strings.Repeat("Q", 43)},
 }
 
 // pathologicalInput returns 4 MB of unit repeated.

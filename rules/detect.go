@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -163,17 +164,28 @@ func (c *Config) findAt(buf []byte, start int, outerContext bool, room []byte, d
 			return true, next
 		}
 	}
-	if !ok {
-		if d != nil {
-			d.seen = false
-		}
-		return false, next
-	}
 	var dp decodedPayload
 	if d != nil && d.seen {
 		dp = decodedPayload{text: room[:d.n], ok: d.ok, has: true}
 	}
-	return c.judgeCandidate(buf, buf, cand, nil, outerContext, dp, m), next
+	if !ok {
+		if d != nil {
+			d.seen = false
+		}
+		if cand.End == 0 {
+			return false, next
+		}
+		// A fourth segment follows: a key glued to a dot and more text
+		// (/cache/<key>.json, <key>.txt), or the first of two keys glued
+		// together (the second's header runs on from the first's
+		// signature). The first three segments are judged as a JWS, its
+		// signature cut at its alg's length; the rest is text.
+		if c.judgeCandidate(buf, buf, cand, nil, outerContext, dp, m, true) {
+			return true, max(next, m.End)
+		}
+		return false, next
+	}
+	return c.judgeCandidate(buf, buf, cand, nil, outerContext, dp, m, false), next
 }
 
 // decodedPayload is a candidate's payload decoded while it was read, when
@@ -216,9 +228,13 @@ func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *M
 	}
 	next = j.sourceEnd(next)
 	if !found {
+		// A fourth segment: judged as in findAt.
+		if cand.End > 0 && c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, true) {
+			return true, max(next, m.End)
+		}
 		return false, next
 	}
-	return c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m), next
+	return c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, false), next
 }
 
 // judgeCandidate judges cand, a candidate of text, and when it is not
@@ -226,8 +242,12 @@ func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *M
 // the text j joined from buf. dec, when not nil, is the candidate's payload
 // decoded (both candidates have the same). The match, when there is one, is
 // left in *m: most candidates are turned down, and a Match returned through
-// each call would be copied, empty, at each.
-func (c *Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
+// each call would be copied, empty, at each. dotted says a fourth segment
+// follows cand (see judgeDotted).
+func (c *Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match, dotted bool) bool {
+	if dotted {
+		return c.judgeDotted(buf, text, cand, j, outerContext, dec, m)
+	}
 	t := tokenIn(text, cand, j)
 	if !hasHS256Signature(text, cand) {
 		t = tokenIn(text, wholeSignature(text, cand), j)
@@ -242,6 +262,86 @@ func (c *Config) judgeCandidate(buf, text []byte, cand Candidate, j *joiner, out
 		return c.judge(buf, t, outerContext, m)
 	}
 	return false
+}
+
+// judgeDotted is judgeCandidate of the first three segments of a longer
+// dotted text, and when they are not reported of those from the last "eyJ"
+// of the header. Most such text is no JWS (a JWE, a name, a hostile run of
+// "eyJa.b.eyJa.b..."), so it is turned down before the full judgement
+// unless its payload decodes and its header is a JWS's: JSON naming an alg
+// and no "enc" (a JWE's header names both: five segments, whose second, an
+// encrypted key, is never a claims set, but need not be said to be).
+func (c *Config) judgeDotted(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
+	if dec.has && !dec.ok || bytes.IndexByte(text[cand.Start:cand.End], '.') < minHeaderLen {
+		return false // (the header from the last "eyJ" is shorter still)
+	}
+	if c.judgeDottedAt(buf, text, cand, j, outerContext, dec, m) {
+		return true
+	}
+	if alt, found := lastPrefix(text, cand); found {
+		return c.judgeDottedAt(buf, text, alt, j, outerContext, dec, m)
+	}
+	return false
+}
+
+// judgeDottedAt is judgeDotted of one candidate. Its signature is cut at
+// its alg's length in every case: the shortcut of wholeSignature, which
+// keeps a signature as long as some alg makes, is no help here, where the
+// signature runs into the text after it (the next key's header, "json")
+// and the candidate's end says nothing. A signature shorter than its alg's
+// is no key's: a dotted name that starts like a header
+// (eyJhbGciOiJIUzI1NiJ9.e30.c2ln.json) is not reported.
+func (c *Config) judgeDottedAt(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
+	tok := text[cand.Start:cand.End]
+	alg, ok := jwsAlg(tok[:bytes.IndexByte(tok, '.')])
+	if !ok {
+		return false
+	}
+	cut, ok := algSignature(text, cand, alg)
+	if !ok {
+		return false
+	}
+	t := tokenIn(text, cut, j)
+	t.payload = dec
+	return c.judge(buf, t, outerContext, m)
+}
+
+// jwsAlg returns the alg a JWS header segment names, and whether it is
+// one: its base64url decodes to a JSON object with a non-empty string
+// "alg" and no "enc". Shorter than the shortest such header
+// ({"alg":"X"}) or not ending in '}', the segment is turned down without
+// a JSON decode: the junk of hostile runs ("eyJ.eyJ.eyJ.eyJ...") costs a
+// comparison or a decode of a few bytes.
+func jwsAlg(seg []byte) (string, bool) {
+	seg = trimPadding(seg)
+	if len(seg) < minHeaderLen {
+		return "", false
+	}
+	dst := make([]byte, base64.RawURLEncoding.DecodedLen(len(seg)))
+	n, err := decodeRawURL(dst, seg)
+	if hdr := bytes.TrimRight(dst[:n], " \t\r\n"); err != nil || len(hdr) == 0 || hdr[len(hdr)-1] != '}' {
+		return "", false
+	}
+	var h struct {
+		Alg string          `json:"alg"`
+		Enc json.RawMessage `json:"enc"`
+	}
+	if json.Unmarshal(dst[:n], &h) != nil || h.Alg == "" || h.Enc != nil {
+		return "", false
+	}
+	return h.Alg, true
+}
+
+// minHeaderLen is the length of the shortest JWS header, {"alg":"X"}, in
+// base64url.
+var minHeaderLen = base64.RawURLEncoding.EncodedLen(len(`{"alg":"X"}`))
+
+// trimPadding returns seg without the '=' at its end.
+func trimPadding(seg []byte) []byte {
+	for len(seg) > 0 && seg[len(seg)-1] == '=' {
+		seg = seg[:len(seg)-1]
+	}
+	return seg
 }
 
 // wholeSignature returns cand ending where its signature is as long as its
@@ -270,10 +370,21 @@ func wholeSignature(text []byte, cand Candidate) Candidate {
 			return cand // (or a payload and signature e long together, left as they were)
 		}
 	}
+	cut, _ := algSignature(text, cand, headerAlg(tok[:bytes.IndexByte(tok, '.')]))
+	return cut
+}
+
+// algSignature returns cand ending where its signature is as long as alg
+// makes signatures (the longest that fits), and true; or cand as it is,
+// and whether alg is one whose lengths are not known (the whole signature
+// is then taken as it is).
+func algSignature(text []byte, cand Candidate, alg string) (Candidate, bool) {
+	tok := text[cand.Start:cand.End]
 	dot := bytes.LastIndexByte(tok, '.')
-	chars := len(bytes.TrimRight(tok[dot+1:], "="))
+	chars := len(trimPadding(tok[dot+1:]))
 	cut := 0
-	for _, l := range sigLengths[headerAlg(tok[:bytes.IndexByte(tok, '.')])] {
+	lengths := sigLengths[alg]
+	for _, l := range lengths {
 		if e := base64.RawURLEncoding.EncodedLen(l); e <= chars && e > cut {
 			cut = e
 		}
@@ -281,7 +392,7 @@ func wholeSignature(text []byte, cand Candidate) Candidate {
 	if cut > 0 {
 		cand.End = cand.Start + dot + 1 + cut
 	}
-	return cand
+	return cand, cut > 0 || len(lengths) == 0
 }
 
 // hasHS256Signature reports whether cand ends in a signature as long as

@@ -53,7 +53,12 @@ func notKeys() []struct{ name, tok string } {
 		{"header JSON null", rawJWS(`null`, scopePayload, fakeSig)},
 		{"five-part JWE", b64(`{"alg":"RSA-OAEP","enc":"A256GCM"}`) + "." + b64("xxxx") + "." + b64("yyyy") + "." + b64("zzzz") + "." + b64("wwww")},
 		{"five-part JWE, literal", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.xxxx.yyyy.zzzz.wwww"},
-		{"four segments", h + "." + p + "." + fakeSig + "." + fakeSig},
+		// Four segments or more: the first three are judged as a JWS (a key
+		// glued to ".json": TestFindGluedDot), and these are none.
+		{"four segments, header without alg", rawJWS(`{"typ":"JWT"}`, scopePayload, fakeSig) + "." + fakeSig},
+		{"four segments, signature length 1 mod 4", h + "." + p + "." + lenMod4Is1(fakeSig[:30]) + "." + fakeSig},
+		{"five-part JWE whose encrypted key is a claims set", b64(`{"alg":"RSA-OAEP","enc":"A256GCM"}`) + "." + p + "." + fakeSig + "." + b64("zzzz") + "." + b64("wwww")},
+		{"four segments, JWE header", b64(`{"alg":"dir","enc":"A128GCM","zip":"DEF"}`) + "." + p + "." + fakeSig + "." + fakeSig},
 		{"bare scope word", Scope},
 	}
 }

@@ -74,6 +74,10 @@ func TestLeakShapes(t *testing.T) {
 		plainFrom("PowerShell backtick continuation", "$key = \""+k[:90]+"\" + `\r\n       \""+k[90:]+"\"\r\n", k[:90]),
 		plainFrom("quoted-printable mail body", "Content-Transfer-Encoding: quoted-printable\r\n\r\nKey: "+k[:71]+"=\r\n"+k[71:147]+"=\r\n"+k[147:]+"\r\n", k[:71]),
 		plainFrom("quoted-printable HTML part", "Content-Transfer-Encoding: quoted-printable\n\n<a href=3D\"https://x.example/?t=3D"+k[:40]+"=\n"+k[40:115]+"=\n"+k[115:]+"\">x</a>\n", k[:40]),
+		plain("path of a cached key", "GET /cache/"+k+".json HTTP/1.1\n"),
+		plain("file name", "$ ls keys/\n"+k+".txt  old/\n"),
+		plain("URL with a query", "https://crm.example/keys/"+k+".json?v=2\n"),
+		plain("key glued to the next one", "KEYS="+k+keyForever+"\n"),
 		wrapped("inline source map", "var a=1;\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,", sourceMap, 1<<20, "\n", ""),
 		wrapped("mail body in base64", "Subject: key\r\nContent-Transfer-Encoding: base64\r\n\r\n", "Hi,\r\nyour key: "+k+"\r\n", 76, "\r\n", ""),
 		wrapped("certutil -encode", "-----BEGIN CERTIFICATE-----\r\n", "key="+k, 64, "\r\n", "-----END CERTIFICATE-----\r\n"),
@@ -85,10 +89,21 @@ func TestLeakShapes(t *testing.T) {
 		{"OAuth token in a HAR", strings.NewReplacer(k, jwtGeneric, "token ", "Bearer ", "api.lofty.com", "api.example.com").Replace(har)},
 		{"JWT in .properties continued on an indented line", "auth.token=" + jwtGeneric[:40] + "\\\n    " + jwtGeneric[40:] + "\n"},
 		{"placeholder", "LOFTY_API_KEY=eyJhbGciOiJIUzI1NiJ9...\n"},
+		{"JWT in a cache path", "GET /cache/" + jwtGeneric + ".json\n"},
+		{"JWE in a Lofty config", "lofty_payload: " + base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RSA-OAEP","enc":"A256GCM"}`)) + "." +
+			strings.Split(k, ".")[1] + "." + strings.Split(k, ".")[2] + ".eA.dA\n"},
+		{"dotted name like a header", "lofty: eyJhbGciOiJIUzI1NiJ9.e30.c2ln.json\n"},
 		{"JWT pieces joined in a list", "KEY = ''.join([\n    '" + jwtGeneric[:90] + "',\n    '" + jwtGeneric[90:] + "',\n])\n"},
 		{"JWT in a quoted-printable body", "Token: " + jwtGeneric[:71] + "=\r\n" + jwtGeneric[71:] + "\r\n"},
 	} {
 		tests = append(tests, decodeCase{silent.name, []byte(silent.content), nil})
+	}
+	// A key glued to the next: both found, each at its own column with its
+	// own fingerprint.
+	for i := range tests {
+		if tests[i].name == "key glued to the next one" {
+			tests[i].want = append(tests[i].want, wantFinding{Line: 1, Column: 6 + len(k), Token: keyForever})
+		}
 	}
 	runDecodeCases(t, tests)
 }
