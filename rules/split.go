@@ -24,6 +24,11 @@ import (
 //	Key: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJh=  # a quoted-printable mail body:
 //	Z2VudC0xIn0.sig                          # a soft line break
 //
+//	"source": [                              # a Jupyter notebook: the cell's
+//	 "KEY = (\"eyJhbGciOiJIUzI1NiJ9.\"\n",   # lines are JSON strings, the
+//	 "       \"eyJzdWIiOiJhZ2VudC0xIn0.sig\")" # literal's quotes escaped
+//	]
+//
 // A joiner reads such a token's text as the language would join it: when
 // a piece's base64url text reaches the quote that closes its literal, and
 // only concatenation follows (blanks, line ends, one operator: + . .. & ||
@@ -32,7 +37,14 @@ import (
 // with base64url, the text goes on there; a backslash that ends a line
 // goes on after the next line's indentation, and a quoted-printable soft
 // line break ('=' at the end of a line) at the start of the next line,
-// without the '='. Anything else ends the text. A piece that holds a whole
+// without the '='. In a literal whose quote is written \" (a string
+// literal of code held in a JSON string: a notebook's cell), the closing
+// quote is \" too, and between it and the next literal the JSON string's
+// escaped line breaks and tabs (\n \r \t) are blanks and the end of one
+// string of a list and the start of the next (", ") are nothing: a
+// notebook stores each line of a cell as a string of a list. So it is for
+// a literal in single quotes or backticks, which JSON does not escape.
+// Anything else ends the text. A piece that holds a whole
 // token (two dots and a signature as long as the shortest alg's) followed
 // by a comma is not joined: that is a list of tokens, as JSON writes them. The work is bounded: the joined text
 // is at most maxJoinText bytes, the pieces lie within maxJoinSpan bytes of
@@ -62,13 +74,14 @@ func isQuote(c byte) bool { return c == '"' || c == '\'' || c == '`' }
 
 // A joiner reads the text of a token written in pieces.
 type joiner struct {
-	buf    []byte
-	text   []byte  // the token's text joined so far
-	pieces []piece // where each piece of text is in buf
-	pos    int     // where reading goes on in buf
-	quote  byte    // the quote of the literal being read, or 0
-	limit  int     // the span's end in buf
-	done   bool    // the text has ended
+	buf     []byte
+	text    []byte  // the token's text joined so far
+	pieces  []piece // where each piece of text is in buf
+	pos     int     // where reading goes on in buf
+	quote   byte    // the quote of the literal being read, or 0
+	escaped bool    // the quote is written \" (see openingQuote)
+	limit   int     // the span's end in buf
+	done    bool    // the text has ended
 }
 
 // A piece is a stretch of text read from one place of buf.
@@ -80,7 +93,8 @@ type piece struct{ text, buf int }
 // nearest quote before start on its line), followed by concatenation and
 // a literal, or a backslash that ends the line.
 func (j *joiner) begin(buf []byte, start, stop int) bool {
-	*j = joiner{buf: buf, quote: openingQuote(buf, start), limit: min(len(buf), start+maxJoinSpan)}
+	q, esc := openingQuote(buf, start)
+	*j = joiner{buf: buf, quote: q, escaped: esc, limit: min(len(buf), start+maxJoinSpan)}
 	if stop >= j.limit {
 		return false
 	}
@@ -113,7 +127,14 @@ func mayContinue(buf []byte, start, stop int, whole bool) bool {
 	}
 	c := buf[stop]
 	if !isQuote(c) {
-		return c == '\\' || mayBreakSoftly(buf, start, stop)
+		if c == '\\' {
+			// An escaped quote and a comma: a list item, as above.
+			if stop+2 < len(buf) && buf[stop+1] == '"' && buf[stop+2] == ',' {
+				return !whole || stop-start <= minSignature || bytes.IndexByte(buf[stop-minSignature:stop], '.') >= 0
+			}
+			return true
+		}
+		return mayBreakSoftly(buf, start, stop)
 	}
 	if stop+1 >= len(buf) {
 		return false
@@ -169,17 +190,23 @@ var endsConcatenation = func() (t [256]bool) {
 
 // openingQuote returns the quote that opens the literal holding
 // buf[start:]: the nearest quote before start on its line (within the
-// context window), or 0.
-func openingQuote(buf []byte, start int) byte {
+// context window), or 0; and whether it is a double quote escaped with a
+// backslash (\", after an odd number of them), as JSON writes a quote in
+// a string.
+func openingQuote(buf []byte, start int) (byte, bool) {
 	for i := start - 1; i >= 0 && start-i <= contextBefore; i-- {
 		switch c := buf[i]; {
 		case c == '\n':
-			return 0
+			return 0, false
 		case isQuote(c):
-			return c
+			n := 0
+			for k := i - 1; k >= 0 && buf[k] == '\\' && n <= contextBefore; k-- {
+				n++
+			}
+			return c, c == '"' && n%2 == 1
 		}
 	}
-	return 0
+	return 0, false
 }
 
 // continues reports where the text goes on when the current piece stops
@@ -202,18 +229,27 @@ func (j *joiner) continues(i int, eq bool) (next int, drop, ok bool) {
 		}
 		return 0, false, false
 	}
-	if j.quote == 0 || buf[i] != j.quote {
+	after := i + 1
+	switch {
+	case j.escaped:
+		if !hasAt(buf, i, `\"`) {
+			return 0, false, false
+		}
+		after = i + 2
+	case j.quote == 0 || buf[i] != j.quote:
 		return 0, false, false
 	}
-	k, ok := skipConcatenation(buf, i+1, min(j.limit, i+1+maxJoinGap))
+	// A literal in \" is in a JSON string; one in ' or ` may be.
+	inJSON := j.escaped || j.quote != '"'
+	k, ok := skipConcatenation(buf, after, min(j.limit, after+maxJoinGap), inJSON)
 	if !ok {
 		return 0, false, false
 	}
-	k, q := openLiteral(buf, k, j.limit)
+	k, q, esc := openLiteral(buf, k, j.limit, inJSON, j.escaped)
 	if q == 0 || k >= j.limit || !tokenByte[buf[k]] {
 		return 0, false, false
 	}
-	j.quote = q
+	j.quote, j.escaped = q, esc
 	return k, false, true
 }
 
@@ -248,11 +284,20 @@ func skipIndent(buf []byte, i, limit int) int {
 // backslash or backtick (PowerShell) line continuations, comments (// # --
 // to the end of the line, /* */), and at most one concatenation operator
 // (+ . .. & ||) or list comma. ok is false when other text comes first, or
-// the limit.
-func skipConcatenation(buf []byte, i, limit int) (int, bool) {
+// the limit. inJSON says the text may be in a JSON string (see
+// skipJSONGap): its escaped line breaks are blanks, its comments end at
+// one, and the end of a string of a list and the start of the next are
+// nothing.
+func skipConcatenation(buf []byte, i, limit int, inJSON bool) (int, bool) {
 	op := false
 	for i < limit {
 		c := buf[i]
+		if inJSON && (c == '\\' || c == '"') {
+			if n := skipJSONGap(buf, i, limit); n > 0 {
+				i += n
+				continue
+			}
+		}
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
 			i++
@@ -261,6 +306,10 @@ func skipConcatenation(buf []byte, i, limit int) (int, bool) {
 		case c == '`' && (hasAt(buf, i+1, "\n") || hasAt(buf, i+1, "\r\n")):
 			i++
 		case c == '#' || hasAt(buf, i, "//") || hasAt(buf, i, "--"):
+			if inJSON {
+				i = jsonLineEnd(buf, i, limit)
+				continue
+			}
 			for i < limit && buf[i] != '\n' {
 				i++
 			}
@@ -281,21 +330,89 @@ func skipConcatenation(buf []byte, i, limit int) (int, bool) {
 	return 0, false
 }
 
+// skipJSONGap returns the length of what, in a JSON string, stands
+// between two literals of the code it holds at buf[i:limit], or 0: an
+// escaped line break or tab (\n \r \t), a backslash line continuation
+// written in JSON (\\ then \n), or the end of a string of a list and the
+// start of the next: a quote, blanks, a comma, blanks and a quote (a
+// notebook cell's lines, and the blanks its indentation puts between).
+func skipJSONGap(buf []byte, i, limit int) int {
+	if buf[i] == '\\' {
+		if i+1 < limit {
+			switch buf[i+1] {
+			case 'n', 'r', 't':
+				return 2
+			case '\\':
+				if hasAt(buf[:limit], i+2, `\n`) || hasAt(buf[:limit], i+2, `\r`) {
+					return 2
+				}
+			}
+		}
+		return 0
+	}
+	k := skipBlanks(buf, i+1, limit)
+	if k >= limit || buf[k] != ',' {
+		return 0
+	}
+	k = skipBlanks(buf, k+1, limit)
+	if k >= limit || buf[k] != '"' {
+		return 0
+	}
+	return k + 1 - i
+}
+
+// skipBlanks returns the end of the blanks and line breaks at buf[i:limit].
+func skipBlanks(buf []byte, i, limit int) int {
+	for i < limit && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// jsonLineEnd returns where a comment at buf[i:limit] in a JSON string
+// ends: at the escaped line break (\n) that ends the code's line, or at
+// the end of the string (a quote) or of the JSON line.
+func jsonLineEnd(buf []byte, i, limit int) int {
+	for i < limit {
+		switch buf[i] {
+		case '\\':
+			if i+1 < limit && buf[i+1] == 'n' {
+				return i
+			}
+			i += 2
+		case '"', '\n':
+			return i
+		default:
+			i++
+		}
+	}
+	return limit
+}
+
 // openLiteral reads the opening of a string literal at buf[i:]: an
 // optional prefix of up to two letters (Python's r b u f, C's L u8,
-// C#'s @ $) and a quote. It returns where the literal's text starts and
-// its quote, or a zero quote.
-func openLiteral(buf []byte, i, limit int) (int, byte) {
+// C#'s @ $) and a quote. It returns where the literal's text starts, its
+// quote, or a zero quote, and whether the quote is \": as JSON escapes it,
+// read when inJSON says the text may be in a JSON string. In one that
+// surely is (after a literal in \"), a bare " ends the string, and opens
+// no literal.
+func openLiteral(buf []byte, i, limit int, inJSON, surely bool) (int, byte, bool) {
 	for n := 0; n <= 2 && i+n < limit; n++ {
 		c := buf[i+n]
+		if inJSON && c == '\\' && i+n+1 < limit && buf[i+n+1] == '"' {
+			return i + n + 2, '"', true
+		}
 		if isQuote(c) {
-			return i + n + 1, c
+			if c == '"' && surely {
+				break
+			}
+			return i + n + 1, c, false
 		}
 		if !isLiteralPrefix(c) {
 			break
 		}
 	}
-	return 0, 0
+	return 0, 0, false
 }
 
 func isLiteralPrefix(c byte) bool {

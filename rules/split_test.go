@@ -67,6 +67,16 @@ func TestSplitLiterals(t *testing.T) {
 		{"powershell backtick before +", "$key = ", func(p []string) string { return `"` + strings.Join(p, "\" `\r\n    + \"") + `"` }, "\r\n"},
 		{"quoted-printable", "Key: ", func(p []string) string { return strings.Join(p, "=\r\n") }, "\r\n"},
 		{"quoted-printable, LF", "<a href=3D\"https://x/?t=3D", func(p []string) string { return strings.Join(p, "=\n") }, "\">\n"},
+		// A Jupyter notebook's cell: each line of code a JSON string of a
+		// list, the code's double quotes escaped.
+		{"notebook python adjacent", "{\"source\": [\n    \"KEY = (\\\"", func(p []string) string { return strings.Join(p, "\\\"\\n\",\n    \"       \\\"") }, "\\\")\\n\"\n]}\n"},
+		{"notebook compact", `{"source":["KEY = (\"`, func(p []string) string { return strings.Join(p, `\"\n","       \"`) }, `\")\n"]}` + "\n"},
+		{"notebook one line", `{"source":["KEY = (\"`, func(p []string) string { return strings.Join(p, `\" \"`) }, `\")"]}` + "\n"},
+		{"notebook plus", `{"source":["key = \"`, func(p []string) string { return strings.Join(p, `\" +\r\n", "\t\"`) }, `\"\n"]}` + "\n"},
+		{"notebook continuation", `{"source":["KEY = \"`, func(p []string) string { return strings.Join(p, `\" \\\n", "    \"`) }, `\"\n"]}` + "\n"},
+		{"notebook comments", `{"source":["KEY = (\"`, func(p []string) string { return strings.Join(p, `\"  # a \"part\"\n", "  # more\n", "  f\"`) }, `\")\n"]}` + "\n"},
+		{"notebook single quotes", "{\"source\": [\n    \"KEY = ('", func(p []string) string { return strings.Join(p, "'\\n\",\n    \"       '") }, "')\\n\"\n]}\n"},
+		{"notebook list joined", `{"source":["KEY = ''.join([\n", "    '`, func(p []string) string { return strings.Join(p, `',\n", "    '`) }, `',\n", "])\n"]}` + "\n"},
 	}
 	for cname, at := range cuts {
 		for _, l := range layouts {
@@ -143,6 +153,17 @@ func TestSplitNotJoined(t *testing.T) {
 		{"escaped newline in the literal", `a = "` + k + `\n"`, []string{k}},
 		{"quoted keys of YAML", `"token": "` + k + "\"\n\"user\": \"bob\"", []string{k}},
 		{"a literal after a key", `KEY = ("` + k + `"` + "\n" + `"abc.def")`, []string{k}},
+		// In JSON strings (a notebook's cell, JSON in JSON).
+		{"notebook: a literal after a key", `{"source":["KEY = (\"` + k + `\"\n", "  \"abc.def\")"]}`, []string{k}},
+		{"JSON in JSON: two keys in a list", `{"body":"{\"keys\":[\"` + k + `\",\"` + k2 + `\"]}"}`, []string{k, k2}},
+		{"JSON in JSON: two keys adjacent", `{"src":"K = (\"` + k + `\" \"` + k2 + `\")"}`, []string{k, k2}},
+		{"notebook: escaped quote opens, bare quote closes", `{"source":["a = \"` + k[:half] + `", "\"` + k[half:] + `\""]}`, nil},
+		{"notebook: bare quote opens the next", `{"source":["a = (\"` + k[:half] + `\"\n", "` + k[half:] + `\")"]}`, nil},
+		{"notebook: two lists", `{"a":["x = (\"` + k[:half] + `\"\n"], "b":["\"` + k[half:] + `\")"]}`, nil},
+		{"notebook: text between the strings", `{"source":["x = (\"` + k[:half] + `\"\n", 1, "\"` + k[half:] + `\")"]}`, nil},
+		{"notebook: output lines are not literals", `{"text":["` + k[:half] + `\n", "` + k[half:] + `\n"]}`, nil},
+		{"notebook: a call between", `{"source":["x = f(\"` + k[:half] + `\")\n", "g(\"` + k[half:] + `\")"]}`, nil},
+		{"notebook: escaped backslash before the quote", `{"source":["x = (\\\\"` + k[:half] + `\\\\" \"` + k[half:] + `\")"]}`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,6 +192,8 @@ func TestSplitBounded(t *testing.T) {
 		`"eyJ" `, `"eyJ." `, `"eyJa.b" + `, `'eyJa.b.c' + `, "eyJ\\\n", `"eyJ" /* */ `, `"A" "eyJ" "A" `,
 		`"eyJ=" `, `"eyJa.eyJb.eyJc" "` + strings.Repeat("A", 500) + `" `,
 		`"eyJa.b", `, "eyJ=\n", "eyJa.b=\r\n", "`\"eyJ\" + `\n",
+		`\"eyJ\" `, "\\\"eyJ\\\"\\n\",\n  \"", `'eyJ'\n", "`, `\"eyJa.b\", `, `\"eyJ\" # c\n", "`, `\"eyJ\" # c`,
+		`\"eyJ\" \\\n", "`, `\"eyJ\"\n", "", "`,
 	}
 	for _, u := range units {
 		small := countJoinRead(bytes.Repeat([]byte(u), (64<<10)/len(u)))
@@ -211,6 +234,8 @@ var splitSeps = []struct{ open, sep, close string }{
 	{`"`, "\" + `\r\n    \"", `"`},
 	{``, "=\r\n", ``},
 	{``, "=\n", ``},
+	{`\"`, "\\\"\\n\",\n    \"    \\\"", `\"`},
+	{`'`, `'\n", "  # c\n", "'`, `'`},
 }
 
 // FuzzSplit cuts the planted key into up to four pieces at fuzzed places,
@@ -221,6 +246,8 @@ func FuzzSplit(f *testing.F) {
 	f.Add([]byte("KEY = (\n"), []byte(")\n"), uint64(0x3050a0), uint8(1))
 	f.Add([]byte(`x = "eyJa.`), []byte(`" + "eyJ"`), uint64(0x10), uint8(2))
 	f.Add([]byte("eyJ\\\n"), []byte("\\\n"), uint64(0xffffffff), uint8(8))
+	f.Add([]byte(`{"source": ["KEY = (`), []byte(`)\n"]}`), uint64(0x2000500030), uint8(15))
+	f.Add([]byte(`{"source": ["x = \"eyJa.`), []byte(`\"\n", "\"eyJ\"`), uint64(0x60), uint8(16))
 	f.Fuzz(func(t *testing.T, before, after []byte, cuts uint64, sep uint8) {
 		k := planted
 		var at []int
@@ -280,5 +307,13 @@ func TestMayContinue(t *testing.T) {
 	}
 	if !mayContinue([]byte(first+`",`), start, stop, false) {
 		t.Errorf("a comma after a piece: mayContinue says no")
+	}
+	// The same with the quote escaped, as JSON in JSON writes it.
+	escWhole := `x = \"` + planted
+	if mayContinue([]byte(escWhole+`\",`), len(`x = \"`), len(escWhole), true) {
+		t.Errorf("an escaped quote and a comma after a whole token: mayContinue says yes")
+	}
+	if !mayContinue([]byte(`x = \"`+planted[:40]+`\",`), len(`x = \"`), len(`x = \"`)+40, false) {
+		t.Errorf("an escaped quote and a comma after a piece: mayContinue says no")
 	}
 }

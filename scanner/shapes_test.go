@@ -44,6 +44,17 @@ func TestLeakShapes(t *testing.T) {
 		"source":    []string{"import lofty\n", "client = lofty.Client(\"" + k + "\")\n"},
 		"outputs":   []any{map[string]any{"output_type": "display_data", "data": map[string]any{"image/png": base64.StdEncoding.EncodeToString([]byte(strings.Repeat("\x89PNG\x00\xff", 500)))}}},
 	}}})
+	// A literal on two lines of a cell: Python joins the pieces.
+	splitCell := func(src ...string) string {
+		return mustJSON(map[string]any{"nbformat": 4, "cells": []any{map[string]any{"cell_type": "code", "source": src}}})
+	}
+	splitCellIndented := func(src ...string) string {
+		b, err := json.MarshalIndent(map[string]any{"cells": []any{map[string]any{"cell_type": "code", "source": src}}}, "", " ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
 	sourceMap := mustJSON(map[string]any{"version": 3, "sources": []string{"src/lofty.ts"}, "mappings": "AAAA",
 		"sourcesContent": []string{"export const client = new Lofty(\"" + k + "\");\n"}})
 	har := mustJSON(map[string]any{"log": map[string]any{"entries": []any{map[string]any{"request": map[string]any{
@@ -74,6 +85,9 @@ func TestLeakShapes(t *testing.T) {
 		plainFrom("PowerShell backtick continuation", "$key = \""+k[:90]+"\" + `\r\n       \""+k[90:]+"\"\r\n", k[:90]),
 		plainFrom("quoted-printable mail body", "Content-Transfer-Encoding: quoted-printable\r\n\r\nKey: "+k[:71]+"=\r\n"+k[71:147]+"=\r\n"+k[147:]+"\r\n", k[:71]),
 		plainFrom("quoted-printable HTML part", "Content-Transfer-Encoding: quoted-printable\n\n<a href=3D\"https://x.example/?t=3D"+k[:40]+"=\n"+k[40:115]+"=\n"+k[115:]+"\">x</a>\n", k[:40]),
+		plainFrom("Jupyter notebook, literal on two lines", splitCell("import lofty\n", "KEY = (\""+k[:90]+"\"\n", "       \""+k[90:]+"\")\n"), k[:90]),
+		plainFrom("Jupyter notebook, indented, single quotes", splitCellIndented("client = lofty.Client(\n", "    '"+k[:60]+"'  # part one\n", "    '"+k[60:]+"'\n", ")\n"), k[:60]),
+		plainFrom("Jupyter notebook, + on one line", splitCell("KEY = \""+k[:100]+"\" + \""+k[100:]+"\"\n"), k[:100]),
 		plain("path of a cached key", "GET /cache/"+k+".json HTTP/1.1\n"),
 		plain("file name", "$ ls keys/\n"+k+".txt  old/\n"),
 		plain("URL with a query", "https://crm.example/keys/"+k+".json?v=2\n"),
@@ -89,6 +103,7 @@ func TestLeakShapes(t *testing.T) {
 		{"OAuth token in a HAR", strings.NewReplacer(k, jwtGeneric, "token ", "Bearer ", "api.lofty.com", "api.example.com").Replace(har)},
 		{"JWT in .properties continued on an indented line", "auth.token=" + jwtGeneric[:40] + "\\\n    " + jwtGeneric[40:] + "\n"},
 		{"placeholder", "LOFTY_API_KEY=eyJhbGciOiJIUzI1NiJ9...\n"},
+		{"JWT on two lines of a notebook cell", splitCell("TOKEN = (\""+jwtGeneric[:60]+"\"\n", "    \""+jwtGeneric[60:]+"\")\n")},
 		{"JWT in a cache path", "GET /cache/" + jwtGeneric + ".json\n"},
 		{"JWE in a Lofty config", "lofty_payload: " + base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RSA-OAEP","enc":"A256GCM"}`)) + "." +
 			strings.Split(k, ".")[1] + "." + strings.Split(k, ".")[2] + ".eA.dA\n"},
