@@ -559,3 +559,31 @@ func headerAlg(seg []byte) string {
 	}
 	return h.Alg
 }
+
+// JoinedAt returns the offset in buf of each byte of secret when secret
+// starts the text that the pieces of string literals from buf[start:] on
+// join into, as the scanner joins them (a key written in pieces): what a
+// rewrite replaces, the text between the pieces left as it is. buf must
+// hold the line before start, up to 512 bytes (the context the scanner
+// reads before a token), where the first piece's quote is. ok is false
+// when no piece follows the first or the joined text does not start with
+// secret.
+func JoinedAt(buf []byte, start int, secret string) (at []int, ok bool) {
+	stop := start
+	for stop < len(buf) && tokenByte[buf[stop]] {
+		stop++
+	}
+	var j joiner
+	if !j.begin(buf, start, stop) {
+		return nil, false
+	}
+	j.fill(len(secret))
+	if len(j.text) < len(secret) || string(j.text[:len(secret)]) != secret {
+		return nil, false
+	}
+	at = make([]int, len(secret))
+	for t := range at {
+		at[t] = j.source(t)
+	}
+	return at, true
+}

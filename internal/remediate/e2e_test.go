@@ -43,6 +43,10 @@ func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 		"data/app.db":     "SQLite format 3\x00\x10\x00\x01\x01" + strings.Repeat("\x00", 64) + "settings\x00lofty_token\x00" + k("binary") + "\x00\x00\x07",
 		// A key in pieces: Python's adjacent literals.
 		"src/client.py": "KEY = (\"" + k("split")[:40] + "\"\n       \"" + k("split")[40:] + "\")\n",
+		// The same in a notebook cell (the pieces' quotes and the line
+		// break JSON escapes), and a key a quoted-printable mail broke.
+		"notebooks/explore.ipynb": `{"cells": [{"cell_type": "code", "source": ["key = (\"` + k("notebook")[:50] + `\"\n",` + "\n" + `    "       \"` + k("notebook")[50:] + `\")\n"]}]}` + "\n",
+		"mail/setup.eml":          "Content-Transfer-Encoding: quoted-printable\r\n\r\nYour key: " + k("mail")[:70] + "=\r\n" + k("mail")[70:] + "\r\n",
 	})
 
 	r.git("checkout", "-q", "-b", "dev", "HEAD~3")
@@ -61,7 +65,7 @@ func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 	r.git("branch", "-q", "-D", "release-1", "release-2")
 
 	keyPaths := map[string]bool{}
-	for _, p := range []string{"config/.env", "k8s/secret.yaml", ".env.b64", "old/creds.txt", "new/creds.txt", "win/profile.ps1", "data/app.db", "dev/settings.json", "light.txt", "annotated.txt", "src/client.py"} {
+	for _, p := range []string{"config/.env", "k8s/secret.yaml", ".env.b64", "old/creds.txt", "new/creds.txt", "win/profile.ps1", "data/app.db", "dev/settings.json", "light.txt", "annotated.txt", "src/client.py", "notebooks/explore.ipynb", "mail/setup.eml"} {
 		keyPaths[p] = true
 	}
 	return r, keyPaths
@@ -75,8 +79,8 @@ func TestPlanRemovesEveryKeyWithFilterRepo(t *testing.T) {
 	r, keyPaths := plantedRepo(t, filepath.Join(base, "repo"))
 
 	keys := mergeKeys(scanRepo(t, r.dir), messageKeys(t, r.dir))
-	if len(keys) != 11 {
-		t.Fatalf("the scans found %d keys, want the 11 planted:\n%s", len(keys), describeKeys(keys))
+	if len(keys) != 13 {
+		t.Fatalf("the scans found %d keys, want the 13 planted:\n%s", len(keys), describeKeys(keys))
 	}
 	encodings := map[string]bool{}
 	for _, k := range keys {

@@ -133,6 +133,15 @@ func TestLocateSplitReplacesEveryPiece(t *testing.T) {
 		"python adjacent": func(p []string) string { return "KEY = (\"" + strings.Join(p, "\"\n       \"") + "\")\n" },
 		"js plus":         func(p []string) string { return "const k = '" + strings.Join(p, "' +\r\n  '") + "';\n" },
 		"shell":           func(p []string) string { return "export KEY=\"" + strings.Join(p, "\\\n") + "\"\n" },
+		// Layouts the scanner joins with rules' joiner, whose text between
+		// the pieces holds base64 characters (the n of \n, a quoted-printable
+		// soft break's =): located with rules.JoinedAt.
+		"notebook cell": func(p []string) string {
+			return `{"source": ["key = (\"` + strings.Join(p, `\"\n",`+"\n"+`    "       \"`) + `\")\n"]}` + "\n"
+		},
+		"python list joined":  func(p []string) string { return "KEY = ''.join([\n    '" + strings.Join(p, "',\n    '") + "',\n])\n" },
+		"powershell backtick": func(p []string) string { return `$key = "` + strings.Join(p, "\" + `\r\n    \"") + "\"\r\n" },
+		"quoted-printable":    func(p []string) string { return "Key: " + strings.Join(p, "=\r\n") + "\r\n" },
 	} {
 		for _, at := range [][]int{{30}, {50, 130}, {3, 21, 100}} {
 			t.Run(fmt.Sprint(name, at), func(t *testing.T) {
