@@ -76,9 +76,12 @@ func (r *refGraph) find(h plumbing.Hash) (int, bool) {
 // order: the selected ones by their place in the selection, the others
 // as loaded.
 type graphNodes struct {
-	sel      *selection
-	selAt    map[plumbing.Hash]int32 // selected commit → its place in sel.commits
-	visited  []bool                  // by place in sel.commits
+	sel *selection
+	// selAt finds a selected commit's place in sel.commits by name, in 4
+	// bytes a slot: a map was 109 MB at two million commits, the peak
+	// of a scan's memory as exposure started.
+	selAt    *selIndex
+	visited  []bool // by place in sel.commits
 	extra    []*graphCommit
 	extraAt  map[plumbing.Hash]int32 // loaded commit → its place in extra; -1: cannot be read
 	selected int                     // selected commits visited
@@ -88,15 +91,12 @@ type graphNodes struct {
 
 // loadRefGraph finds the commits tips reach, reusing the selection's.
 func loadRefGraph(ctx context.Context, g *gitRepo, sel *selection, tips []plumbing.Hash) *refGraph {
-	n := &graphNodes{sel: sel, selAt: make(map[plumbing.Hash]int32, len(sel.commits)), visited: make([]bool, len(sel.commits)), extraAt: map[plumbing.Hash]int32{}}
-	for i := range sel.commits {
-		n.selAt[sel.commits[i].hash] = int32(i)
-	}
+	n := &graphNodes{sel: sel, selAt: newSelIndex(sel), visited: make([]bool, len(sel.commits)), extraAt: map[plumbing.Hash]int32{}}
 	stack := slices.Clone(tips)
 	for len(stack) > 0 && ctx.Err() == nil {
 		h := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if i, ok := n.selAt[h]; ok {
+		if i, ok := n.place(h); ok {
 			if !n.visited[i] {
 				n.visited[i] = true
 				n.selected++
@@ -129,11 +129,17 @@ func loadRefGraph(ctx context.Context, g *gitRepo, sel *selection, tips []plumbi
 	return n.graph()
 }
 
+// selected returns the place in sel.commits of commit h, when selected.
+func (n *graphNodes) place(h plumbing.Hash) (int32, bool) {
+	e, ok := n.selAt.get(h)
+	return e, ok && e >= 0
+}
+
 // graph puts the nodes in order, parents first, and links them.
 func (n *graphNodes) graph() *refGraph {
 	// Node k: the selected commits visited, in the selection's order (parents
 	// first already), then the loaded ones.
-	var sels []int32
+	sels := make([]int32, 0, n.selected)
 	nodeOfSel := make([]int32, len(n.sel.commits))
 	for i, v := range n.visited {
 		nodeOfSel[i] = -1
@@ -142,49 +148,72 @@ func (n *graphNodes) graph() *refGraph {
 			sels = append(sels, int32(i))
 		}
 	}
+	n.visited = nil
 	total := len(sels) + len(n.extra)
 	at := make([]int32, total)
 	extra := make([]hashTree, len(n.extra))
-	when := make([]int64, total)
+	var when []int64 // only to sort the loaded commits in (topoPositions)
+	if len(n.extra) > 0 {
+		when = make([]int64, total)
+	}
 	pstart := make([]int32, total+1)
-	var pedges []int32
-	node := func(h plumbing.Hash) (int32, bool) {
-		if i, ok := n.selAt[h]; ok && nodeOfSel[i] >= 0 {
-			return nodeOfSel[i], true
-		}
+	pedges := make([]int32, 0, len(n.sel.edges)) // what the selected hold, at most: no copy as it grows
+	loaded := func(h plumbing.Hash) (int32, bool) {
 		if j, ok := n.extraAt[h]; ok && j >= 0 {
 			return int32(len(sels)) + j, true
 		}
 		return -1, false
 	}
+	// A selected commit's parents are found by its edges, a loaded
+	// one's by name.
+	node := func(h plumbing.Hash) (int32, bool) {
+		if i, ok := n.place(h); ok {
+			return nodeOfSel[i], nodeOfSel[i] >= 0
+		}
+		return loaded(h)
+	}
+	edge := func(e int32) (int32, bool) {
+		if e >= 0 {
+			return nodeOfSel[e], nodeOfSel[e] >= 0
+		}
+		return loaded(n.sel.parent(e).hash)
+	}
 	first := make([]int32, total)
+	link := func(k, i int, j int32, ok bool) {
+		if ok {
+			if i == 0 {
+				first[k] = j
+			}
+			pedges = append(pedges, j)
+		}
+	}
 	for k := range total {
 		first[k] = -1
-		var parents []plumbing.Hash
 		if k < len(sels) {
 			c := &n.sel.commits[sels[k]]
-			at[k], when[k] = sels[k], c.when
-			for _, e := range n.sel.parents(c) {
-				parents = append(parents, n.sel.parent(e).hash)
+			at[k] = sels[k]
+			if when != nil {
+				when[k] = c.when
+			}
+			for i, e := range n.sel.parents(c) {
+				j, ok := edge(e)
+				link(k, i, j, ok)
 			}
 		} else {
 			j := k - len(sels)
 			c := n.extra[j]
-			at[k], extra[j], when[k] = int32(-1-j), hashTree{c.hash, c.tree}, c.when.Unix()
+			at[k], extra[j] = int32(-1-j), hashTree{c.hash, c.tree}
+			when[k] = c.when.Unix()
 			if !c.shallow {
-				parents = c.parents
-			}
-		}
-		for i, p := range parents {
-			if j, ok := node(p); ok {
-				if i == 0 {
-					first[k] = j
+				for i, p := range c.parents {
+					j, ok := node(p)
+					link(k, i, j, ok)
 				}
-				pedges = append(pedges, j)
 			}
 		}
 		pstart[k+1] = int32(len(pedges))
 	}
+	n.selAt = nil
 	r := &refGraph{sel: n.sel, at: at, extra: extra, first: first, pstart: pstart, pedges: pedges, loaded: len(n.extra)}
 	if len(n.extra) > 0 {
 		// A loaded commit may be the parent of a selected one (the

@@ -1,0 +1,75 @@
+package gitscan
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// The tables a scan of a whole history keeps grow with its commits: at
+// two million commits every byte a commit is 2 MB. These tests hold the
+// bytes a commit of each table to what it is now, counted as allocated
+// (not as resident, which the collector's timing moves).
+
+// tablesRepo is a synthetic history of tablesCommits commits, built once.
+const tablesCommits = 10_000
+
+func tablesRepo(t *testing.T) *Repository {
+	t.Helper()
+	testgit.Require(t)
+	dir, err := buildSyntheticRepo(t.TempDir(), tablesCommits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &testgit.Repo{T: t, Dir: dir, Home: filepath.Join(filepath.Dir(dir), "home")}
+	return repoOf(r)
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestRefGraphBytesPerCommit: exposure's graph of what the refs reach
+// finds the selected commits by name in 4-byte slots and follows their
+// edges, about 52 bytes a commit in all; with a map of every selected
+// name (109 MB at two million commits, the peak of the scan's memory)
+// and a time for each commit it allocated 142.
+func TestRefGraphBytesPerCommit(t *testing.T) {
+	repo := tablesRepo(t)
+	g, err := repo.open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	run := scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{})
+	sel, err := g.selectCommits(context.Background(), run, revSet{all: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel.commits) != tablesCommits {
+		t.Fatalf("selected %d commits, want %d", len(sel.commits), tablesCommits)
+	}
+	var tips []plumbing.Hash
+	for _, tip := range g.refTips() {
+		tips = append(tips, tip.commit)
+	}
+	var rg *refGraph
+	perCommit := allocated(func() { rg = loadRefGraph(context.Background(), g, sel, tips) }) / tablesCommits
+	if rg.len() != tablesCommits {
+		t.Fatalf("graph of %d commits, want %d", rg.len(), tablesCommits)
+	}
+	if perCommit > 64 {
+		t.Errorf("the graph of %d commits allocated %d bytes a commit, want at most 64", tablesCommits, perCommit)
+	}
+	t.Logf("%d bytes a commit", perCommit)
+}
