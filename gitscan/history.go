@@ -182,6 +182,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	planned := func(byType [8]int) {
 		r.AddTotal(int64(byType[plumbing.BlobObject]))
 		g.packedCommits.Store(int64(byType[plumbing.CommitObject]))
+		g.notes.expect(byType[plumbing.CommitObject])
 	}
 	swept := make(chan *gitobj.SweepResult, 1)
 	go func() { swept <- g.sweep(sctx, r, types, nil, holes, planned) }()
