@@ -31,9 +31,10 @@ import (
 // reads when dates, not generations, order it (git's SLOP).
 const slop = 5
 
-// The walk's nodes are commitNodes (commits.go), with their gen and
-// flags: a node holds no pointers, so that the collector need not look
-// into the nodes of a walk of 400,000 commits.
+// The walk's nodes are commitNodes (commits.go), with their flags: a
+// node holds no pointers, so that the collector need not look into the
+// nodes of a walk of 400,000 commits. Generations are kept beside them,
+// only when there is a commit-graph (gens).
 
 const (
 	nodeLoaded   = 1 << iota
@@ -48,11 +49,16 @@ const (
 // revWalk is one walk. Its nodes become the selection (placeInOrder), or
 // go once it is made.
 type revWalk struct {
-	ctx     context.Context
-	g       *gitRepo
-	r       *scanner.Run
-	graph   *gitobj.CommitGraph
-	nodes   []commitNode
+	ctx   context.Context
+	g     *gitRepo
+	r     *scanner.Run
+	graph *gitobj.CommitGraph
+	nodes []commitNode
+	// gens is each node's generation in the commit-graph (0: not in it,
+	// infinite), nil without a graph: not a field of the nodes, which
+	// become the selection and would keep it to the scan's end (8 bytes
+	// a commit, 16 MB at two million commits).
+	gens    []uint64
 	index   *nameIndex[*revWalk] // node i is i+1
 	queue   nodeQueue
 	shallow map[plumbing.Hash]bool
@@ -75,6 +81,9 @@ func newRevWalk(ctx context.Context, g *gitRepo, r *scanner.Run, set revSet, sha
 	if n := int(g.packedCommits.Load()); set.all && n > 0 {
 		n += n/64 + 64 // and loose ones
 		w.nodes = make([]commitNode, 0, n)
+		if w.graph != nil {
+			w.gens = make([]uint64, 0, n)
+		}
 	}
 	w.index = newNameIndex(w, cap(w.nodes))
 	if !set.since.IsZero() {
@@ -98,11 +107,22 @@ func (w *revWalk) node(h plumbing.Hash) int32 {
 		w.g.tune.seen.walkGrown++
 	}
 	w.nodes = append(w.nodes, commitNode{hash: h})
+	if w.graph != nil {
+		w.gens = append(w.gens, 0)
+	}
 	w.index.set(int32(len(w.nodes)))
 	return int32(len(w.nodes) - 1)
 }
 
 func (w *revWalk) nameOf(v int32) *plumbing.Hash { return &w.nodes[v-1].hash }
+
+// gen is node i's generation in the commit-graph; 0 when not in it.
+func (w *revWalk) gen(i int32) uint64 {
+	if w.gens == nil {
+		return 0
+	}
+	return w.gens[i]
+}
 
 // load reads commit i: from the commit-graph when it has it, else from its
 // object. A commit that cannot be read is reported once and left out with
@@ -122,7 +142,7 @@ func (w *revWalk) load(i int32) bool {
 		if pos, found := w.graph.Find(h); found {
 			if c, err := w.graph.Commit(pos, w.parents); err == nil {
 				w.parents = c.Parents
-				n.tree, n.when, n.gen = c.Tree, c.When, max(c.Generation, 1)
+				n.tree, n.when, w.gens[i] = c.Tree, c.When, max(c.Generation, 1)
 				if n.when < w.since {
 					n.when = objectTime(w.rd, h, n.when)
 				}
@@ -207,18 +227,19 @@ func (w *revWalk) parentsOf(i int32) []int32 {
 	return w.edges[n.pstart : n.pstart+n.pcount]
 }
 
-// mayLead reports whether node n, queued, may be selected or lead to a
+// mayLead reports whether node i, queued, may be selected or lead to a
 // commit that may be: it is not excluded, and with since, it or (by its
 // corrected commit date) one of its ancestors is not older.
-func (w *revWalk) mayLead(n *commitNode) bool {
+func (w *revWalk) mayLead(i int32) bool {
+	n := &w.nodes[i]
 	if n.flags&nodeExcluded != 0 {
 		return false
 	}
 	if w.since == math.MinInt64 {
 		return true
 	}
-	if n.gen != 0 && w.graph.HasCorrectedDates() {
-		return n.gen >= uint64(max(w.since, 0))
+	if gen := w.gen(i); gen != 0 && w.graph.HasCorrectedDates() {
+		return gen >= uint64(max(w.since, 0))
 	}
 	return n.when >= w.since
 }
@@ -231,7 +252,7 @@ func (w *revWalk) push(i int32) {
 	}
 	n = &w.nodes[i]
 	n.flags |= nodeAdded | nodeQueued
-	if w.mayLead(n) {
+	if w.mayLead(i) {
 		w.live++
 	}
 	heap.Push(&w.queue, i)
@@ -240,11 +261,10 @@ func (w *revWalk) push(i int32) {
 // pop takes the newest queued node.
 func (w *revWalk) pop() int32 {
 	i := heap.Pop(&w.queue).(int32)
-	n := &w.nodes[i]
-	if w.mayLead(n) {
+	if w.mayLead(i) {
 		w.live--
 	}
-	n.flags &^= nodeQueued
+	w.nodes[i].flags &^= nodeQueued
 	return i
 }
 
@@ -258,7 +278,7 @@ func (w *revWalk) exclude(i int32) {
 		if n.flags&nodeExcluded != 0 {
 			continue
 		}
-		if n.flags&nodeQueued != 0 && w.mayLead(n) {
+		if n.flags&nodeQueued != 0 && w.mayLead(i) {
 			w.live--
 		}
 		n.flags |= nodeExcluded
@@ -289,7 +309,8 @@ func (w *revWalk) run(include, exclude []plumbing.Hash) error {
 		old := n.when < w.since
 		// A commit older than since whose corrected date is too leads to
 		// none that is not.
-		pruned := old && n.gen != 0 && w.graph.HasCorrectedDates() && n.gen < uint64(max(w.since, 0))
+		gen := w.gen(i)
+		pruned := old && gen != 0 && w.graph.HasCorrectedDates() && gen < uint64(max(w.since, 0))
 		if !pruned {
 			for _, p := range w.parentsOf(i) {
 				if excluded {
@@ -319,12 +340,13 @@ func (w *revWalk) stillLive(last int64, left int) int {
 	if w.queue.Len() == 0 {
 		return 0
 	}
-	if top := &w.nodes[w.queue.nodes[0]]; top.gen != 0 {
+	top := w.queue.nodes[0]
+	if w.gen(top) != 0 {
 		if w.live > 0 {
 			return slop
 		}
 		return 0
-	} else if last <= top.when {
+	} else if last <= w.nodes[top].when {
 		return slop
 	}
 	if w.live > 0 {
@@ -345,11 +367,11 @@ func (q *nodeQueue) Len() int { return len(q.nodes) }
 func (q *nodeQueue) Less(a, b int) bool {
 	i, j := q.nodes[a], q.nodes[b]
 	x, y := &q.w.nodes[i], &q.w.nodes[j]
-	if (x.gen == 0) != (y.gen == 0) {
-		return x.gen == 0
-	}
-	if x.gen != y.gen {
-		return x.gen > y.gen
+	if gx, gy := q.w.gen(i), q.w.gen(j); gx != gy {
+		if gx == 0 || gy == 0 {
+			return gx == 0
+		}
+		return gx > gy
 	}
 	if x.when != y.when {
 		return x.when > y.when

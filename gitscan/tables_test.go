@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/internal/testgit"
@@ -72,4 +73,13 @@ func TestRefGraphBytesPerCommit(t *testing.T) {
 		t.Errorf("the graph of %d commits allocated %d bytes a commit, want at most 64", tablesCommits, perCommit)
 	}
 	t.Logf("%d bytes a commit", perCommit)
+}
+
+// TestCommitNodeSize: a scan keeps a commitNode a commit, in the walk and
+// then in the selection, to its end: 72 bytes with the walk's generation
+// in it, 64 with it beside the nodes.
+func TestCommitNodeSize(t *testing.T) {
+	if n := unsafe.Sizeof(commitNode{}); n > 64 {
+		t.Errorf("a commitNode takes %d bytes, want at most 64", n)
+	}
 }
