@@ -181,12 +181,10 @@ func (x *exposer) loadGraph(ctx context.Context) {
 
 // firstParent is the place of commit i's first parent in the graph, or
 // -1 when it has none there.
-func (x *exposer) firstParent(i int) int { return int(x.graph.first[i]) }
+func (x *exposer) firstParent(i int) int { return int(x.graph.firstParent(i)) }
 
 // parentsOf lists the places of commit i's parents in the graph.
-func (x *exposer) parentsOf(i int) []int32 {
-	return x.graph.pedges[x.graph.pstart[i]:x.graph.pstart[i+1]]
-}
+func (x *exposer) parentsOf(i int) []int32 { return x.graph.parents(i) }
 
 // refTips lists the refs that point at commits or annotated tags (not the
 // symbolic ones, such as refs/remotes/origin/HEAD), with the commit each

@@ -232,13 +232,13 @@ func TestRefGraphMatchesGit(t *testing.T) {
 			for i := range rg.len() {
 				h := rg.hash(i)
 				got = append(got, h.String())
-				for _, p := range rg.pedges[rg.pstart[i]:rg.pstart[i+1]] {
+				for _, p := range rg.parents(i) {
 					if int(p) >= i {
 						t.Errorf("%s: commit %s comes before its parent %s", name, h, rg.hash(int(p)))
 					}
 				}
 				wantFirst, hasFirst := firsts[h.String()]
-				switch f := rg.first[i]; {
+				switch f := rg.firstParent(i); {
 				case f < 0 && hasFirst:
 					t.Errorf("%s: commit %s has no first parent, want %s", name, h, wantFirst)
 				case f >= 0 && rg.hash(int(f)).String() != wantFirst:
@@ -282,6 +282,7 @@ func TestRefGraphFindsNamesSharingTheirStart(t *testing.T) {
 			r.at = append(r.at, int32(-len(r.extra)))
 		}
 	}
+	r.n = len(r.at)
 	r.byHash = sortByName(r)
 	for i, h := range names {
 		if k, ok := r.find(h); !ok || k != i {

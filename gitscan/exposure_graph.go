@@ -22,7 +22,15 @@ type refGraph struct {
 	// Commit k's name and root tree are not copied (at 400,000 commits
 	// that would be 16 MB of the walk's live heap): at[k] >= 0 is its
 	// place in sel.commits, -(j+1) that in extra, the commits loaded.
+	//
+	// When the refs reach every selected commit and nothing else (a scan
+	// of everything), the graph is the selection itself: at, first,
+	// pstart and pedges are nil, commit k is sel.commits[k] and its
+	// parents are its edges, and n says how many there are (a walk of
+	// what only reflogs reach adds commits to the selection later). The
+	// four tables were 32 MB at two million commits.
 	sel   *selection
+	n     int
 	at    []int32
 	extra []hashTree
 	// Each commit's first parent (-1: none in the graph) and its parents
@@ -42,10 +50,16 @@ type refGraph struct {
 type hashTree struct{ hash, tree plumbing.Hash }
 
 // len is the number of commits.
-func (r *refGraph) len() int { return len(r.at) }
+func (r *refGraph) len() int { return r.n }
+
+// isSelection says the graph is the selection's first n commits.
+func (r *refGraph) isSelection() bool { return r.at == nil }
 
 // hash is the name of commit k.
 func (r *refGraph) hash(k int) plumbing.Hash {
+	if r.isSelection() {
+		return r.sel.commits[k].hash
+	}
 	if a := r.at[k]; a >= 0 {
 		return r.sel.commits[a].hash
 	}
@@ -54,10 +68,33 @@ func (r *refGraph) hash(k int) plumbing.Hash {
 
 // tree is the root tree of commit k.
 func (r *refGraph) tree(k int) plumbing.Hash {
+	if r.isSelection() {
+		return r.sel.commits[k].tree
+	}
 	if a := r.at[k]; a >= 0 {
 		return r.sel.commits[a].tree
 	}
 	return r.extra[-1-r.at[k]].tree
+}
+
+// parents lists the places of commit k's parents.
+func (r *refGraph) parents(k int) []int32 {
+	if r.isSelection() {
+		return r.sel.parents(&r.sel.commits[k])
+	}
+	return r.pedges[r.pstart[k]:r.pstart[k+1]]
+}
+
+// firstParent is the place of commit k's first parent, or -1 when it has
+// none in the graph.
+func (r *refGraph) firstParent(k int) int32 {
+	if r.isSelection() {
+		if ps := r.parents(k); len(ps) > 0 {
+			return ps[0]
+		}
+		return -1
+	}
+	return r.first[k]
 }
 
 // find returns the position of commit h.
@@ -137,6 +174,11 @@ func (n *graphNodes) place(h plumbing.Hash) (int32, bool) {
 
 // graph puts the nodes in order, parents first, and links them.
 func (n *graphNodes) graph() *refGraph {
+	if len(n.extra) == 0 && len(n.sel.boundary) == 0 && n.selected == len(n.sel.commits) {
+		r := &refGraph{sel: n.sel, n: len(n.sel.commits)}
+		r.byHash = sortByName(r)
+		return r
+	}
 	// Node k: the selected commits visited, in the selection's order (parents
 	// first already), then the loaded ones.
 	sels := make([]int32, 0, n.selected)
@@ -214,7 +256,7 @@ func (n *graphNodes) graph() *refGraph {
 		pstart[k+1] = int32(len(pedges))
 	}
 	n.selAt = nil
-	r := &refGraph{sel: n.sel, at: at, extra: extra, first: first, pstart: pstart, pedges: pedges, loaded: len(n.extra)}
+	r := &refGraph{sel: n.sel, n: total, at: at, extra: extra, first: first, pstart: pstart, pedges: pedges, loaded: len(n.extra)}
 	if len(n.extra) > 0 {
 		// A loaded commit may be the parent of a selected one (the
 		// selection's boundary): sort them all.
@@ -323,7 +365,7 @@ func (r *refGraph) reorder(perm []int32) {
 		}
 		pstart[k+1] = int32(len(pedges))
 	}
-	r.at, r.first, r.pstart, r.pedges = at2, first, pstart, pedges
+	r.n, r.at, r.first, r.pstart, r.pedges = len(perm), at2, first, pstart, pedges
 }
 
 // positionHeap holds the commits free to come next, oldest first.
