@@ -306,14 +306,7 @@ func (w *revWalk) selection() *selection {
 	// The walk is over: its index of names goes before the selection is
 	// made, which would otherwise hold it to the end.
 	w.index, w.shallow, w.gens = nil, nil, nil
-	var chosen []int32
-	for i := range w.nodes {
-		if n := &w.nodes[i]; n.flags&(nodeSelected|nodeExcluded) == nodeSelected {
-			chosen = append(chosen, int32(i))
-		}
-	}
-	order := w.topoOrder(chosen)
-	chosen = nil
+	order := w.topoOrder()
 	// where[i] is node i's place: k+1 for commits[k], -(k+1) for boundary[k].
 	where := make([]int32, len(w.nodes))
 	for k, i := range order {
@@ -406,51 +399,67 @@ func permuteInto(nodes []commitNode, where []int32) {
 	}
 }
 
-// topoOrder sorts nodes so that parents come before their children and,
-// among the commits free to come next, the oldest committer time first
-// (then the hash, so that the order is the same on every run). Clock skew
-// cannot put a child before its parent.
-func (w *revWalk) topoOrder(chosen []int32) []int32 {
-	// in[i]: node i's place in chosen, +1; 0 for nodes not chosen.
-	in := make([]int32, len(w.nodes))
-	for k, i := range chosen {
-		in[i] = int32(k + 1)
-	}
-	pending := make([]int32, len(chosen))
-	start := make([]int32, len(chosen)+1) // children of chosen[k]: kids[start[k]:start[k+1]]
-	for k, i := range chosen {
+// chosen reports whether node i is selected.
+func (w *revWalk) chosen(i int32) bool {
+	return w.nodes[i].flags&(nodeSelected|nodeExcluded) == nodeSelected
+}
+
+// topoOrder lists the selected nodes so that parents come before their
+// children and, among the commits free to come next, the oldest committer
+// time first (then the hash, so that the order is the same on every run).
+// Clock skew cannot put a child before its parent. Its tables are by node,
+// as the selected are nearly all of them in a walk of everything: a list
+// of the selected (grown as found), a map from node to place in it and a
+// second copy of where each node's children start were about 40 MB more
+// at two million commits, made while the sweep's tables are held.
+func (w *revWalk) topoOrder() []int32 {
+	n := int32(len(w.nodes))
+	pending := make([]int32, n) // parents not placed yet
+	start := make([]int32, n+1) // children of node i: kids[start[i]:start[i+1]]
+	count := 0
+	for i := range n {
+		if !w.chosen(i) {
+			continue
+		}
+		count++
 		for _, p := range w.parentsOf(i) {
-			if in[p] > 0 {
-				pending[k]++
-				start[in[p]]++
+			if w.chosen(p) {
+				pending[i]++
+				start[p+1]++
 			}
 		}
 	}
-	for k := range chosen {
-		start[k+1] += start[k]
+	for i := range n {
+		start[i+1] += start[i]
 	}
-	kids := make([]int32, start[len(chosen)])
-	fill := append([]int32(nil), start[:len(chosen)]...)
-	for k, i := range chosen {
+	kids := make([]int32, start[n])
+	for i := range n {
+		if !w.chosen(i) {
+			continue
+		}
 		for _, p := range w.parentsOf(i) {
-			if q := in[p]; q > 0 {
-				kids[fill[q-1]] = int32(k)
-				fill[q-1]++
+			if w.chosen(p) {
+				kids[start[p]] = i
+				start[p]++
 			}
 		}
 	}
-	ready := &readyQueue{w: w, chosen: chosen}
-	for k := range chosen {
-		if pending[k] == 0 {
-			ready.ks = append(ready.ks, int32(k))
+	// Each start[i] has moved to where node i's children end, which is
+	// where node i+1's start.
+	copy(start[1:], start[:n])
+	start[0] = 0
+	ready := &readyQueue{w: w}
+	for i := range n {
+		if w.chosen(i) && pending[i] == 0 {
+			ready.ks = append(ready.ks, i)
 		}
 	}
 	heap.Init(ready)
-	out := make([]int32, 0, len(chosen))
+	out := make([]int32, 0, count)
 	for ready.Len() > 0 {
-		k := heap.Pop(ready).(int32)
-		out = append(out, chosen[k])
-		for _, c := range kids[start[k]:start[k+1]] {
+		i := heap.Pop(ready).(int32)
+		out = append(out, i)
+		for _, c := range kids[start[i]:start[i+1]] {
 			if pending[c]--; pending[c] == 0 {
 				heap.Push(ready, c)
 			}
@@ -459,17 +468,16 @@ func (w *revWalk) topoOrder(chosen []int32) []int32 {
 	return out
 }
 
-// readyQueue holds the chosen commits whose parents are all placed,
+// readyQueue holds the selected nodes whose parents are all placed,
 // oldest first.
 type readyQueue struct {
-	w      *revWalk
-	chosen []int32
-	ks     []int32
+	w  *revWalk
+	ks []int32
 }
 
 func (q *readyQueue) Len() int { return len(q.ks) }
 func (q *readyQueue) Less(a, b int) bool {
-	x, y := &q.w.nodes[q.chosen[q.ks[a]]], &q.w.nodes[q.chosen[q.ks[b]]]
+	x, y := &q.w.nodes[q.ks[a]], &q.w.nodes[q.ks[b]]
 	if x.when != y.when {
 		return x.when < y.when
 	}
