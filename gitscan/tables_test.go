@@ -22,6 +22,9 @@ const tablesCommits = 10_000
 
 func tablesRepo(t *testing.T) *Repository {
 	t.Helper()
+	if raceBuild {
+		t.Skip("the race detector changes what is allocated")
+	}
 	testgit.Require(t)
 	dir, err := buildSyntheticRepo(t.TempDir(), tablesCommits)
 	if err != nil {
