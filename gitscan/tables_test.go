@@ -23,7 +23,7 @@ const tablesCommits = 10_000
 func tablesRepo(t *testing.T) *Repository {
 	t.Helper()
 	if raceBuild {
-		t.Skip("the race detector changes what is allocated")
+		t.Skip("the race detector changes what is allocated: .ci/run runs this test without it")
 	}
 	testgit.Require(t)
 	dir, err := buildSyntheticRepo(t.TempDir(), tablesCommits)
