@@ -290,7 +290,11 @@ func (c *Config) judgeDotted(buf, text []byte, cand Candidate, j *joiner, outerC
 // signature runs into the text after it (the next key's header, "json")
 // and the candidate's end says nothing. A signature shorter than its alg's
 // is no key's: a dotted name that starts like a header
-// (eyJhbGciOiJIUzI1NiJ9.e30.c2ln.json) is not reported.
+// (eyJhbGciOiJIUzI1NiJ9.e30.c2ln.json) is not reported. Only a key whose
+// scope is confirmed is: the text may be read from a later "eyJ" too
+// ("h1.h2.payload.sig", a header before a key), and a generic JWT read
+// from the first would hide the key read from the second, in a Lofty
+// context only (FuzzFind: Find must report a subset of FindWithContext).
 func (c *Config) judgeDottedAt(buf, text []byte, cand Candidate, j *joiner, outerContext bool, dec decodedPayload, m *Match) bool {
 	tok := text[cand.Start:cand.End]
 	alg, ok := jwsAlg(tok[:bytes.IndexByte(tok, '.')])
@@ -303,7 +307,15 @@ func (c *Config) judgeDottedAt(buf, text []byte, cand Candidate, j *joiner, oute
 	}
 	t := tokenIn(text, cut, j)
 	t.payload = dec
-	return c.judge(buf, t, outerContext, m)
+	was := *m
+	if !c.judge(buf, t, outerContext, m) {
+		return false
+	}
+	if m.Rule != RuleAPIKey {
+		*m = was
+		return false
+	}
+	return true
 }
 
 // jwsAlg returns the alg a JWS header segment names, and whether it is
