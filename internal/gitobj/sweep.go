@@ -1,6 +1,7 @@
 package gitobj
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"math"
@@ -48,14 +49,15 @@ type sweepPlan struct {
 }
 
 // planSweep reads the headers of every object in pack pi and builds the
-// delta forest. want is asked about each object's name (it is called
-// from one goroutine). It returns nil when no object is wanted.
+// delta forest. want is asked about each object, by its index position
+// and name (it is called from one goroutine). It returns nil when no
+// object is wanted.
 //
 // It reads the header of every object of the pack, which takes a while on
 // a big one (about half a second of CPU for 356,000 objects): once ctx is
 // done it stops and returns nil, so that a caller with a deadline (a
 // pre-receive hook) is not held past it.
-func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(name []byte) bool) *sweepPlan {
+func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(pos int32, name []byte) bool) *sweepPlan {
 	p := s.packs[pi]
 	pl := &sweepPlan{pi: pi, p: p}
 	pos, offs := p.packOrder()
@@ -64,7 +66,10 @@ func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(na
 	pl.want = make([]bool, n)
 	any := false
 	for i := range n {
-		if want(p.idx.name(int(pl.pos[i]))) {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return nil
+		}
+		if want(pl.pos[i], p.idx.name(int(pl.pos[i]))) {
 			pl.want[i] = true
 			any = true
 		}
@@ -403,12 +408,11 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 		o.MaxSize = share(o.Workers)
 	}
 	res := &SweepResult{s: s, plans: make([]*sweepPlan, len(s.packs))}
+	copies := s.laterCopies(ctx)
 	for pi := range s.packs {
-		res.plans[pi] = s.planSweep(ctx, pi, o.Types, func(name []byte) bool {
-			for _, q := range s.packs[:pi] {
-				if q.idx.find(name) >= 0 {
-					return false // read from the earlier pack
-				}
+		res.plans[pi] = s.planSweep(ctx, pi, o.Types, func(pos int32, name []byte) bool {
+			if c := copies[pi]; c != nil && c[pos/64]>>(pos%64)&1 != 0 {
+				return false // read from the earlier pack
 			}
 			return o.Want == nil || o.Want(name)
 		})
@@ -416,6 +420,81 @@ func (s *Store) Sweep(ctx context.Context, o SweepOptions, visit func(w int, h p
 	s.runSweep(ctx, res, o, visit)
 	res.settle()
 	return res
+}
+
+// laterCopies returns, for each pack, a bit by index position set on each
+// object an earlier pack also lists (nil for a pack with none), which the
+// sweep reads from the earlier one. It merges the packs' sorted lists of
+// names, in time N log P for N objects in P packs: looking each name up in
+// every pack before its own took N × P/2 lookups, and a folder of 10,000
+// packs of 100 objects (an 80 MB .git) did not finish in 300 s of CPU (git
+// cat-file --batch-all-objects took 160 s). A crafted index whose names
+// are not sorted only makes the merge miss some copies: those objects are
+// read twice, as a lookup in it could miss them too.
+func (s *Store) laterCopies(ctx context.Context) [][]uint64 {
+	copies := make([][]uint64, len(s.packs))
+	if len(s.packs) < 2 {
+		return copies
+	}
+	// A heap of the packs by their next name, then pack: of equal names
+	// the earliest pack's comes out first.
+	type cursor struct{ pi, pos int }
+	h := make([]cursor, 0, len(s.packs))
+	less := func(a, b cursor) bool {
+		if c := bytes.Compare(s.packs[a.pi].idx.name(a.pos), s.packs[b.pi].idx.name(b.pos)); c != 0 {
+			return c < 0
+		}
+		return a.pi < b.pi
+	}
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(h) {
+				return
+			}
+			if r := l + 1; r < len(h) && less(h[r], h[l]) {
+				l = r
+			}
+			if !less(h[l], h[i]) {
+				return
+			}
+			h[i], h[l] = h[l], h[i]
+			i = l
+		}
+	}
+	for pi, p := range s.packs {
+		if p.idx.count > 0 {
+			h = append(h, cursor{pi, 0})
+		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	var last []byte // the name last taken, and the first pack that had it
+	lastPack := -1
+	for n := 0; len(h) > 0; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return copies
+		}
+		c := h[0]
+		name := s.packs[c.pi].idx.name(c.pos)
+		if lastPack >= 0 && c.pi != lastPack && bytes.Equal(name, last) {
+			if copies[c.pi] == nil {
+				copies[c.pi] = make([]uint64, (s.packs[c.pi].idx.count+63)/64)
+			}
+			copies[c.pi][c.pos/64] |= 1 << (c.pos % 64)
+		} else if !bytes.Equal(name, last) {
+			last, lastPack = name, c.pi
+		}
+		if c.pos+1 < s.packs[c.pi].idx.count {
+			h[0].pos++
+		} else {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		down(0)
+	}
+	return copies
 }
 
 // runSweep reads the delta trees of the plans on o.Workers goroutines.

@@ -44,7 +44,7 @@ func BenchmarkPlanSweep(b *testing.B) {
 	b.Run("plan", func(b *testing.B) {
 		cpuLoop(b, func() {
 			for pi := range s.packs {
-				s.planSweep(context.Background(), pi, all, func([]byte) bool { return true })
+				s.planSweep(context.Background(), pi, all, func(int32, []byte) bool { return true })
 			}
 		})
 	})
