@@ -192,8 +192,15 @@ func (x *exposer) parentsOf(i int) []int32 { return x.graph.parents(i) }
 func (g *gitRepo) refTips() []refTip {
 	refs, _ := g.listedRefs() // those it could list
 	var out []refTip
+	seen := map[plumbing.Hash]refTip{} // by target: many refs may share one
 	for _, ref := range refs {
-		t := refTip{name: finding.RedactText(finding.ValidPath(ref.Name().String()))}
+		name := finding.RedactText(finding.ValidPath(ref.Name().String()))
+		if t, ok := seen[ref.Hash()]; ok {
+			t.name = name
+			out = append(out, t)
+			continue
+		}
+		t := refTip{name: name}
 		h := ref.Hash()
 		for range maxTagChain {
 			tag, err := g.decodeTag(h)
@@ -206,6 +213,7 @@ func (g *gitRepo) refTips() []refTip {
 		if c, err := g.peelToCommit(h); err == nil {
 			t.commit = c
 		}
+		seen[ref.Hash()] = t
 		out = append(out, t)
 	}
 	return out
