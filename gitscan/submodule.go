@@ -2,6 +2,7 @@ package gitscan
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -68,14 +69,19 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, int, er
 		modules plumbing.Hash // .gitmodules
 		broken  error
 	)
+	links := g.linkTrees(ctx, tree)
 	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
 		switch {
 		case mode == filemode.Submodule:
+			if len(out) == maxSubmodules {
+				broken = cmp.Or(broken, fmt.Errorf("HEAD's tree holds more than %d submodules (gitlinks)", maxSubmodules))
+				return false
+			}
 			out = append(out, submodule{Path: dir + string(name), Commit: h.String()})
 		case dir == "" && string(name) == ".gitmodules" && mode.IsFile():
 			modules = h
 		}
-		return mode == filemode.Dir
+		return mode == filemode.Dir && links[h]
 	}, broken: func(dir string, h plumbing.Hash, err error) {
 		if broken == nil {
 			broken = fmt.Errorf("tree %s of %s: %w", h, dir, err)
@@ -102,6 +108,68 @@ func listSubmodules(ctx context.Context, repo *Repository) ([]submodule, int, er
 	}
 	slices.SortFunc(out, func(a, b submodule) int { return strings.Compare(a.Path, b.Path) })
 	return out, bad, nil
+}
+
+// maxSubmodules is how many submodules listSubmodules lists: the paths
+// to them can be as many as the tree's folders can be combined (linkTrees).
+const maxSubmodules = 100_000
+
+// linkTrees tells, of each tree under root (root too), whether it holds a
+// gitlink at any depth, reading each tree once; a tree that cannot be read
+// counts as one that does, for the walk to go in and report it. The walk
+// that lists submodules by path goes only into those: a tree is a graph,
+// and one whose folders each hold the next one twice lists 2^20 paths
+// with 21 trees (a 1 KB repository took 18 s of CPU to list, 2^24 was
+// 5 minutes, and 2^40 would never end), where git's own listing of
+// submodules reads the index.
+func (g *gitRepo) linkTrees(ctx context.Context, root plumbing.Hash) map[plumbing.Hash]bool {
+	has := map[plumbing.Hash]bool{} // every tree met, and whether it holds a gitlink
+	type frame struct {
+		h    plumbing.Hash
+		kids []plumbing.Hash // its folders not yet looked at
+		link bool
+	}
+	var stack []frame
+	open := func(h plumbing.Hash) {
+		f := frame{h: h}
+		err := g.treeEntries(h, func(_ []byte, mode filemode.FileMode, eh plumbing.Hash) {
+			switch mode {
+			case filemode.Submodule:
+				f.link = true
+			case filemode.Dir:
+				f.kids = append(f.kids, eh)
+			}
+		})
+		if err != nil {
+			f.link, f.kids = true, nil
+		}
+		has[h] = false // in the walk: a crafted tree that holds itself holds nothing more
+		stack = append(stack, f)
+	}
+	open(root)
+	for len(stack) > 0 && ctx.Err() == nil {
+		f := &stack[len(stack)-1]
+		if len(f.kids) == 0 {
+			has[f.h] = f.link
+			stack = stack[:len(stack)-1]
+			if f.link && len(stack) > 0 {
+				stack[len(stack)-1].link = true
+			}
+			continue
+		}
+		k := f.kids[len(f.kids)-1]
+		f.kids = f.kids[:len(f.kids)-1]
+		if link, met := has[k]; met {
+			f.link = f.link || link
+			continue
+		}
+		if len(stack) >= maxTreeDepth {
+			f.link = true // for the walk to go in and report it
+			continue
+		}
+		open(k)
+	}
+	return has
 }
 
 // moduleNames reads the name of each submodule path from .gitmodules, and
