@@ -167,6 +167,10 @@ func stagedDiff(ctx context.Context, g *gitRepo, headTree *plumbing.Hash, idx *i
 	}
 	files := map[string]headFile{}
 	same := map[string]bool{} // folders (root "") whose index entries are HEAD's
+	d := &staged{removed: map[string]plumbing.Hash{}}
+	headBlobs := map[plumbing.Hash]bool{}
+	inIndexDirs := indexFolders(idx)
+	gone := &removedFolders{g: g, d: d, headBlobs: headBlobs}
 	// A tree that cannot be read leaves every staged file below it to be
 	// compared as new.
 	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
@@ -174,9 +178,14 @@ func stagedDiff(ctx context.Context, g *gitRepo, headTree *plumbing.Hash, idx *i
 		switch {
 		case mode.IsFile():
 			files[p] = headFile{h, mode}
+			headBlobs[h] = true
 		case mode == filemode.Dir:
 			if c, ok := cached[p]; ok && c == h {
 				same[p] = true
+				return false
+			}
+			if !inIndexDirs[p] {
+				gone.add(ctx, h, p+"/")
 				return false
 			}
 			return true
@@ -200,11 +209,6 @@ func stagedDiff(ctx context.Context, g *gitRepo, headTree *plumbing.Hash, idx *i
 			}
 		}
 	}
-	headBlobs := map[plumbing.Hash]bool{}
-	for _, f := range files {
-		headBlobs[f.hash] = true
-	}
-	d := &staged{removed: map[string]plumbing.Hash{}}
 	inIndex := map[string]bool{}
 	for _, e := range idx.Entries {
 		if underSame(e.Name) {
@@ -231,6 +235,61 @@ func stagedDiff(ctx context.Context, g *gitRepo, headTree *plumbing.Hash, idx *i
 		}
 	}
 	return d
+}
+
+// indexFolders returns the folders that hold the index's entries, at any
+// depth: the folders of HEAD's tree the staged check walks by path. A
+// folder of HEAD's that holds none is removed whole, and read by tree
+// (removedFolders), not by path: a crafted tree whose folders each hold
+// the next twice has 2^n paths for n trees, and a walk by path of 40 of
+// them would never end.
+func indexFolders(idx *index.Index) map[string]bool {
+	dirs := map[string]bool{}
+	for _, e := range idx.Entries {
+		for dir := path.Dir(e.Name); dir != "." && !dirs[dir]; dir = path.Dir(dir) {
+			dirs[dir] = true
+		}
+	}
+	return dirs
+}
+
+// removedFolders reads the folders of HEAD the index holds nothing of:
+// each tree once, whatever number of paths it is at. Their blobs are
+// HEAD's (a staged copy of one is no new content), and each is a removed
+// file at the first path it was met at: a rename source, where hadKey
+// looks for the key a staged file brings.
+type removedFolders struct {
+	g         *gitRepo
+	d         *staged
+	headBlobs map[plumbing.Hash]bool
+	seen      map[plumbing.Hash]bool // trees read
+	blobs     map[plumbing.Hash]bool // blobs named in d.removed
+}
+
+// add reads the folder whose tree is h and whose path is dir.
+func (r *removedFolders) add(ctx context.Context, h plumbing.Hash, dir string) {
+	if r.seen == nil {
+		r.seen, r.blobs = map[plumbing.Hash]bool{}, map[plumbing.Hash]bool{}
+	}
+	if r.seen[h] {
+		return
+	}
+	r.seen[h] = true
+	w := &treeWalk{g: r.g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
+		switch {
+		case mode.IsFile():
+			r.headBlobs[h] = true
+			if !r.blobs[h] {
+				r.blobs[h] = true
+				r.d.removed[dir+string(name)] = h
+			}
+		case mode == filemode.Dir && !r.seen[h]:
+			r.seen[h] = true
+			return true
+		}
+		return false
+	}}
+	w.walk(ctx, h, dir)
 }
 
 // indexPath is the index file git's GIT_INDEX_FILE names (empty for the
