@@ -126,8 +126,9 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		}
 		ra, size = h.ra, h.size
 	}
-	rec := &recordingReaderAt{ReaderAt: ra}
-	zr, err := zip.NewReader(rec, size)
+	view, viewSize, cut := cutCentralDirectory(ra, size, r.opts.Limits.Entries)
+	rec := &recordingReaderAt{ReaderAt: view}
+	zr, err := zip.NewReader(rec, viewSize)
 	if err != nil {
 		r.Fail(p, "not a readable zip archive (%v): scanned as plain bytes", err)
 		r.progress.Files.Add(1)
@@ -161,6 +162,9 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		rc.Close()
 		r.reportEntryError(inner, "zip entry", cr, err)
 		r.scanLocalMethod(ctx, st, rec, f, inner, depth+1, b)
+	}
+	if cut {
+		r.Fail(p, "zip archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
 	}
 	return nil
 }
