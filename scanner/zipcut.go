@@ -29,10 +29,10 @@ const (
 
 // cutCentralDirectory returns ra, or a view of it whose central directory
 // holds only its first max records when it has more, and the view's size.
-// A directory it cannot follow (damaged, or not where its end record
-// says) is left as it is, for archive/zip to read or refuse.
+// A directory it cannot follow (damaged, or where archive/zip would not
+// look for it) is left as it is, for archive/zip to read or refuse.
 func cutCentralDirectory(ra io.ReaderAt, size int64, max int) (io.ReaderAt, int64, bool) {
-	start, ok := centralDirectoryStart(ra, size)
+	start, recorded, ok := centralDirectoryStart(ra, size)
 	if !ok {
 		return ra, size, false
 	}
@@ -47,7 +47,9 @@ func cutCentralDirectory(ra io.ReaderAt, size int64, max int) (io.ReaderAt, int6
 	if _, err := ra.ReadAt(h[:4], end); err != nil || binary.LittleEndian.Uint32(h[:]) != zipDirHeaderSig {
 		return ra, size, false // exactly max records
 	}
-	tail := zip64End(uint64(n), uint64(end-start), uint64(start), uint64(end))
+	// The new end records start where the cut directory ends, and keep
+	// its recorded offset: archive/zip works out the same start from them.
+	tail := zip64End(uint64(n), uint64(end-start), uint64(recorded), uint64(end))
 	return &cutView{ra: ra, end: end, tail: tail}, end + int64(len(tail)), true
 }
 
@@ -86,45 +88,55 @@ func (v *cutView) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// centralDirectoryStart returns where the central directory starts, by
-// the end record (zip64's when it has one): the offset it gives, which
-// must hold a directory record.
-func centralDirectoryStart(ra io.ReaderAt, size int64) (int64, bool) {
-	at, ok := findDirEnd(ra, size)
+// centralDirectoryStart returns where the central directory starts and
+// the offset its end record gives (zip64's when it has one), worked out as
+// archive/zip does: the directory ends where its end record starts, and
+// data before the zip proper (a self-extracting archive's program) moves
+// every offset by as much, unless a directory record is at the offset as
+// given.
+func centralDirectoryStart(ra io.ReaderAt, size int64) (start, recorded int64, ok bool) {
+	end, ok := findDirEnd(ra, size)
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
 	var e [zipDirEndLen]byte
-	if _, err := ra.ReadAt(e[:], at); err != nil {
-		return 0, false
+	if _, err := ra.ReadAt(e[:], end); err != nil {
+		return 0, 0, false
 	}
-	start := int64(binary.LittleEndian.Uint32(e[16:]))
-	if start == 0xffffffff || binary.LittleEndian.Uint16(e[10:]) == 0xffff {
+	le := binary.LittleEndian
+	dirSize, recorded := int64(le.Uint32(e[12:])), int64(le.Uint32(e[16:]))
+	if le.Uint16(e[10:]) == 0xffff || le.Uint32(e[12:]) == 0xffff || recorded == 0xffffffff {
 		var l [zip64LocatorLen]byte
-		if at < zip64LocatorLen {
-			return 0, false
-		}
-		if _, err := ra.ReadAt(l[:], at-zip64LocatorLen); err != nil || binary.LittleEndian.Uint32(l[:]) != zip64LocatorSig {
-			return 0, false
-		}
 		var z [zip64DirEndLen]byte
-		off := binary.LittleEndian.Uint64(l[8:])
-		if off > uint64(size) {
-			return 0, false
+		if end >= zip64LocatorLen {
+			if _, err := ra.ReadAt(l[:], end-zip64LocatorLen); err == nil && le.Uint32(l[:]) == zip64LocatorSig {
+				if p := le.Uint64(l[8:]); p < uint64(size) {
+					if _, err := ra.ReadAt(z[:], int64(p)); err == nil && le.Uint32(z[:]) == zip64DirEndSig {
+						end, dirSize, recorded = int64(p), int64(le.Uint64(z[40:])), int64(le.Uint64(z[48:]))
+					}
+				}
+			}
 		}
-		if _, err := ra.ReadAt(z[:], int64(off)); err != nil || binary.LittleEndian.Uint32(z[:]) != zip64DirEndSig {
-			return 0, false
-		}
-		start = int64(binary.LittleEndian.Uint64(z[48:]))
 	}
+	if dirSize < 0 || recorded < 0 {
+		return 0, 0, false
+	}
+	base := end - dirSize - recorded
+	if base > 0 && dirRecordAt(ra, recorded) {
+		base = 0
+	}
+	if start = base + recorded; start < 0 || start >= size || !dirRecordAt(ra, start) {
+		return 0, 0, false
+	}
+	return start, recorded, true
+}
+
+// dirRecordAt reports whether a central directory record's signature is
+// at off.
+func dirRecordAt(ra io.ReaderAt, off int64) bool {
 	var sig [4]byte
-	if start < 0 || start >= size {
-		return 0, false
-	}
-	if _, err := ra.ReadAt(sig[:], start); err != nil || binary.LittleEndian.Uint32(sig[:]) != zipDirHeaderSig {
-		return 0, false
-	}
-	return start, true
+	_, err := ra.ReadAt(sig[:], off)
+	return err == nil && binary.LittleEndian.Uint32(sig[:]) == zipDirHeaderSig
 }
 
 // findDirEnd returns the offset of the end record: the last signature in
