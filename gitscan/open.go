@@ -80,17 +80,20 @@ type tuning struct {
 	exposeAfter bool
 	// octopusLinks replaces maxOctopusLinks when not 0: a test's budget.
 	octopusLinks int64
+	// selectAfter replaces selectAfterSweep when not 0.
+	selectAfter int64
 	// seen, when not nil, notes what the scan did, for the tests.
 	seen *tuneSeen
 }
 
 // tuneSeen is what a scan did that its results do not show.
 type tuneSeen struct {
-	exposedInStep  bool // exposure used the comparison made in step with the walk
-	comparedInStep int  // commits exposure compared in step with the walk
-	countsHeld     int  // the counts held for the commits compared in step
-	walkGrown      int  // times the revision walk's nodes were grown (a copy)
-	commitsLoaded  int  // commits the revision walks read (from the commit-graph or their objects)
+	exposedInStep  bool        // exposure used the comparison made in step with the walk
+	comparedInStep int         // commits exposure compared in step with the walk
+	countsHeld     int         // the counts held for the commits compared in step
+	walkGrown      int         // times the revision walk's nodes were grown (a copy)
+	commitsLoaded  int         // commits the revision walks read (from the commit-graph or their objects)
+	selectedBeside atomic.Bool // a scan of everything started its selection beside the sweep
 }
 
 // readMode chooses how a scan reads blobs. Only tests choose: they check

@@ -121,3 +121,27 @@ func TestSelectionBytesPerCommit(t *testing.T) {
 	}
 	t.Logf("%d bytes a commit", perCommit)
 }
+
+// TestSelectionAfterSweep: a scan of everything selects its commits
+// beside the sweep from the first finding on, but in a history of
+// selectAfterSweep commits or more after the sweep, once its plan is
+// gone: made at once, the plan and the selection's walk were the peak of
+// the scan's memory at two million commits (1,188 MiB, 1,153 after).
+// Here the threshold is lowered to the history's commits.
+func TestSelectionAfterSweep(t *testing.T) {
+	t.Parallel()
+	r, _ := randomHistory(t, 5, 80, mildSkew, 7)
+	seen := &tuneSeen{}
+	want, _, _ := scanWith(t, repoOf(r), HistoryOptions{}, tuning{seen: seen}, 2)
+	if len(want) == 0 || !seen.selectedBeside.Load() {
+		t.Fatalf("%d findings, selected beside the sweep %v: the test does not test the threshold", len(want), seen.selectedBeside.Load())
+	}
+	seen = &tuneSeen{}
+	got, _, _ := scanWith(t, repoOf(r), HistoryOptions{}, tuning{seen: seen, selectAfter: 80}, 2)
+	if seen.selectedBeside.Load() {
+		t.Error("a history of the threshold's commits was selected beside the sweep")
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d findings after the sweep, %d beside it", len(got), len(want))
+	}
+}
