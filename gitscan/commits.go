@@ -30,9 +30,9 @@ import (
 type commitNode struct {
 	hash   plumbing.Hash
 	tree   plumbing.Hash
-	when   int64 // committer time, Unix seconds: the order of the walk
-	pstart int32 // its parents: the selection's edges[pstart:pstart+pcount] (the walk's edges in the walk)
-	pcount int32
+	when   int64     // committer time, Unix seconds: the order of the walk
+	pstart int32     // its parents: the selection's edges[pstart:pstart+pcount] (the walk's edges in the walk)
+	pcount uint16    // wideParents: the count is in the selection's (the walk's) wide, by pstart
 	flags  uint8     // the walk's (revwalk.go)
 	reach  reachKind // what reaches it: a ref, only a reflog, nothing (reflog.go)
 }
@@ -52,11 +52,43 @@ type selection struct {
 	// commits[i], i < 0 boundary[-1-i]; parents in neither (missing, cut
 	// by a shallow clone) are left out.
 	edges []int32
+	// wide holds the parent counts that do not fit in a node (wideParents).
+	wide map[int32]int32
 }
 
 // parents returns where commit c's parents are (see edges).
 func (s *selection) parents(c *commitNode) []int32 {
-	return s.edges[c.pstart : c.pstart+c.pcount]
+	return s.edges[c.pstart : c.pstart+parentCount(c, s.wide)]
+}
+
+// wideParents is the pcount of a commit of 65,535 parents or more (an
+// octopus merge a history crafted to exhaust memory may hold, up to
+// maxOctopusLinks of them): its count is kept by pstart in a table beside
+// the nodes. Real merges have a few parents: a 2-byte count keeps a node
+// in 56 bytes, 16 MB less at two million commits than a 4-byte one.
+const wideParents = 1<<16 - 1
+
+// setParents sets where node n's parents are, edges[start:start+count],
+// noting a count that does not fit in pcount in *wide.
+func setParents(n *commitNode, start, count int32, wide *map[int32]int32) {
+	n.pstart = start
+	if count < wideParents {
+		n.pcount = uint16(count)
+		return
+	}
+	if *wide == nil {
+		*wide = map[int32]int32{}
+	}
+	(*wide)[start] = count
+	n.pcount = wideParents
+}
+
+// parentCount returns how many parents node n has (see setParents).
+func parentCount(n *commitNode, wide map[int32]int32) int32 {
+	if n.pcount == wideParents {
+		return wide[n.pstart]
+	}
+	return int32(n.pcount)
 }
 
 // parent returns the commit an edge names.
@@ -315,7 +347,7 @@ func (w *revWalk) selection() *selection {
 	sel := &selection{}
 	total := 0
 	for _, i := range order {
-		total += int(w.nodes[i].pcount)
+		total += int(parentCount(&w.nodes[i], w.wide))
 	}
 	flat := make([]int32, 0, total)
 	for _, i := range order {
@@ -339,9 +371,9 @@ func (w *revWalk) selection() *selection {
 		}
 		// Its parents in the selection, from here on: node i is not
 		// asked about its parents in the walk again.
-		n.pstart, n.pcount = int32(start), int32(len(flat)-start)
+		setParents(n, int32(start), int32(len(flat)-start), &sel.wide)
 	}
-	w.edges = nil
+	w.edges, w.wide = nil, nil
 	sel.edges = flat
 	sel.commits = w.placeInOrder(order, where)
 	return sel

@@ -67,6 +67,7 @@ type revWalk struct {
 	// one: not excluded and, with since, not known to be older.
 	live    int
 	edges   []int32         // the parents of the loaded nodes, as nodes
+	wide    map[int32]int32 // parent counts that do not fit in a node (wideParents)
 	parents []int           // scratch for the commit-graph
 	phash   []plumbing.Hash // scratch for a commit's parents
 	rd      *gitobj.Reader  // commits are read once each: no cache
@@ -190,7 +191,7 @@ func (w *revWalk) load(i int32) bool {
 	for _, p := range parents {
 		w.edges = append(w.edges, w.node(p)) // may grow w.nodes: n is stale from here
 	}
-	w.nodes[i].pstart, w.nodes[i].pcount = start, int32(len(parents))
+	setParents(&w.nodes[i], start, int32(len(parents)), &w.wide)
 	ps := w.parentsOf(i)
 	// An excluded commit's parents are excluded as soon as they are known,
 	// as git marks them when it parses the commit: a parent newer than
@@ -224,7 +225,7 @@ func objectTime(rd *gitobj.Reader, h plumbing.Hash, when int64) int64 {
 // node is loaded.
 func (w *revWalk) parentsOf(i int32) []int32 {
 	n := &w.nodes[i]
-	return w.edges[n.pstart : n.pstart+n.pcount]
+	return w.edges[n.pstart : n.pstart+parentCount(n, w.wide)]
 }
 
 // mayLead reports whether node i, queued, may be selected or lead to a

@@ -1,7 +1,9 @@
 package gitscan
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -83,10 +85,11 @@ func TestRefGraphBytesPerCommit(t *testing.T) {
 
 // TestCommitNodeSize: a scan keeps a commitNode a commit, in the walk and
 // then in the selection, to its end: 72 bytes with the walk's generation
-// in it, 64 with it beside the nodes.
+// in it, 64 with it beside the nodes, 56 with a 2-byte parent count
+// (TestWideOctopusParents).
 func TestCommitNodeSize(t *testing.T) {
-	if n := unsafe.Sizeof(commitNode{}); n > 64 {
-		t.Errorf("a commitNode takes %d bytes, want at most 64", n)
+	if n := unsafe.Sizeof(commitNode{}); n > 56 {
+		t.Errorf("a commitNode takes %d bytes, want at most 56", n)
 	}
 }
 
@@ -143,5 +146,63 @@ func TestSelectionAfterSweep(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("%d findings after the sweep, %d beside it", len(got), len(want))
+	}
+}
+
+// TestWideOctopusParents: a node's parent count takes 2 bytes (a node of
+// 56 bytes, TestCommitNodeSize); a merge of 65,535 parents or more keeps
+// its count in a table beside the nodes, in the walk and in the
+// selection. Here a merge of 66,000 commits, each of them selected.
+func TestWideOctopusParents(t *testing.T) {
+	if raceBuild {
+		t.Skip("66,000 commits: slow under the race detector, and the code is the same")
+	}
+	testgit.Require(t)
+	r := testgit.New(t, "")
+	const n = 66_000
+	key := gitTestKey("in the wide octopus")
+	err := feedCmd(r.Cmd("", nil, "fast-import", "--quiet"), func(w *bufio.Writer) {
+		when := testgit.Epoch.Unix()
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(w, "commit refs/heads/side\nmark :%d\ncommitter A <a@example.com> %d +0000\ndata 4\nc%03d\n", i, when+int64(i), i%1000)
+		}
+		body := "LOFTY_API_KEY=" + key + "\n"
+		fmt.Fprintf(w, "commit refs/heads/main\ncommitter A <a@example.com> %d +0000\ndata 7\noctopus\n", when+n+1)
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(w, "merge :%d\n", i)
+		}
+		fmt.Fprintf(w, "M 100644 inline octopus.env\ndata %d\n%s\n", len(body), body)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	run := scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{})
+	sel, err := g.selectCommits(context.Background(), run, revSet{all: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel.commits) != n+1 {
+		t.Fatalf("selected %d commits, want %d", len(sel.commits), n+1)
+	}
+	octopus := &sel.commits[n] // the newest, a child of every other
+	ps := sel.parents(octopus)
+	if octopus.pcount != wideParents || len(ps) != n {
+		t.Fatalf("the merge's node counts %d, and has %d parents; want %d", octopus.pcount, len(ps), n)
+	}
+	seen := make([]bool, n)
+	for _, p := range ps {
+		if p < 0 || int(p) >= n || seen[p] {
+			t.Fatalf("the merge's parent %d: not one of the other commits, or twice", p)
+		}
+		seen[p] = true
+	}
+	fs, _, _ := scanWith(t, repoOf(r), HistoryOptions{}, tuning{}, 2)
+	if len(fs) != 1 || fs[0].Secret != key {
+		t.Errorf("%d findings, want the key in the merge's tree", len(fs))
 	}
 }
