@@ -89,6 +89,10 @@ func TestByOffset(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("%d objects: offsets not in order", c.n)
 		}
+		ppos, packed := x.byOffsetPacked()
+		if !slices.Equal(ppos, pos) || !samePackOffsets(packed, got) {
+			t.Fatalf("%d objects: byOffsetPacked is not byOffset", c.n)
+		}
 		for i := range pos {
 			if got[i] >= 0 && pos[i] != wantPos[i] || offs[pos[i]] != got[i] && got[i] >= 0 {
 				t.Fatalf("%d objects: entry %d is position %d, want %d", c.n, i, pos[i], wantPos[i])
@@ -161,6 +165,9 @@ func TestPackOrder(t *testing.T) {
 		pos, offs := p.packOrder()
 		if !slices.Equal(pos, wantPos) || !slices.Equal(offs, wantOffs) {
 			t.Errorf("%s: not the pack's order", name)
+		}
+		if pos, offs := p.packOrderPacked(); !slices.Equal(pos, wantPos) || !samePackOffsets(offs, wantOffs) {
+			t.Errorf("%s: packOrderPacked is not the pack's order", name)
 		}
 	}
 	check("git's .rev", good, true)
@@ -307,4 +314,17 @@ func TestSweepManyPacks(t *testing.T) {
 			t.Fatalf("%s: Delivered is false", h)
 		}
 	}
+}
+
+// samePackOffsets reports whether o holds offs.
+func samePackOffsets(o packOffsets, offs []int64) bool {
+	if o.len() != len(offs) {
+		return false
+	}
+	for i, off := range offs {
+		if o.at(int32(i)) != off {
+			return false
+		}
+	}
+	return true
 }
