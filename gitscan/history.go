@@ -256,7 +256,10 @@ type pendingSelection struct {
 // commits, over the 1,084 of its pack's mapping and 256 MiB; one after
 // the other, the peak is the larger of them. Below it, the selection is
 // made beside the sweep, on the core the sweep's workers leave, for the
-// wall time: a million commits peak at 645 MiB, under their 669.
+// wall time: a million commits peak at 645 MiB, under their 669. The
+// cost above it: a scan stopped (a signal, --timeout) during the sweep
+// has only the walk's short grace to select, so its report may not say
+// where the keys it found are.
 const selectAfterSweep = 1 << 20
 
 // selectAtFinding starts selecting the commits of set, with ctx, when gs
