@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/loftyscan/loftyscan/rules"
@@ -284,12 +285,38 @@ func (d *decodeState) decodeRun(pos int) {
 		end, done := d.quickLine(start, c)
 		if !done {
 			end = c.segmentEnd(buf, start)
+			if c == &base64Codec && d.f.gz.on {
+				end = gzipLineIn(buf, start, end)
+			}
 			d.decodeSegment(start, end, c)
 		}
 		d.runDone = max(d.runDone, end)
 		start = end
 	}
 	d.runDone = max(d.runDone, start, pos+rules.RunBlock)
+}
+
+// gzipLineIn returns where the segment buf[start:end] ends when a line
+// of it after the first starts a gzip stream ("H4sI", or base64 of it):
+// the line break before that line, so that the stream is read from its
+// own first line. Lines of base64 letters before a block ("payload", a
+// column of "p") are read as continuing it, and their text would shift
+// every quantum of the stream. Otherwise end.
+func gzipLineIn(buf []byte, start, end int) int {
+	for i := start; i < end; {
+		j := bytes.IndexByte(buf[i:end], '\n')
+		if j < 0 {
+			break
+		}
+		if k := i + j + 1; k < end && gzipPrefix(buf[k:]) {
+			if i+j > start && buf[i+j-1] == '\r' {
+				return i + j - 1
+			}
+			return i + j
+		}
+		i += j + 1
+	}
+	return end
 }
 
 // payloadRun does for the base64url text of a JWT's payload, decoded by the

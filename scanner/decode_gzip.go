@@ -209,7 +209,7 @@ func gzipRunTo(buf []byte, from, to int) int {
 				return i
 			}
 		} else {
-			e = base64Codec.segmentEnd(buf, i)
+			e = gzipLineIn(buf, i, base64Codec.segmentEnd(buf, i)) // as decodeRun reads it
 		}
 		i = max(e, i+1)
 	}

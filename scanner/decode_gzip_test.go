@@ -70,6 +70,11 @@ func TestGzipInBase64(t *testing.T) {
 		{"indented block, CRLF", "content: !!binary |\r\n  " + wrapLines(b64(twoMembers), 76, "\r\n  ") + "\r\nnext: 1\r\n",
 			[]want{{Line: 2, Column: 3, Encoding: "base64/gzip", Token: k}}},
 		{"Helm release Secret", helmRelease(t, k), []want{{Line: 7, Column: 12, Encoding: "base64/base64/gzip", Token: k}}},
+		// A label whose letters are all base64 on the line before the
+		// block: the run started there, and the stream was not seen.
+		{"a word on the line before", "payload\n" + wrapLines(b64(gz), 76, "\n") + "\n", []want{{Line: 2, Column: 1, Encoding: "base64/gzip", Token: k}}},
+		{"a word of 8 on the line before, CRLF", "userdata\r\n" + wrapLines(b64(gz), 76, "\r\n") + "\r\n", []want{{Line: 2, Column: 1, Encoding: "base64/gzip", Token: k}}},
+		{"base64 of base64 after a word", "release\n" + wrapLines(b64([]byte(b64(gz))), 76, "\n") + "\n", []want{{Line: 2, Column: 1, Encoding: "base64/base64/gzip", Token: k}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,6 +315,26 @@ func TestGzipInBase64Streamed(t *testing.T) {
 			wantFinding{Path: "in", Line: lines + 8, Column: 40, Encoding: "base64", Token: keyForever},
 			wantFinding{Path: "in", Line: lines + 9, Column: 15, Token: keyExpired},
 			wantFinding{Path: "in", Line: lines + 9 + 1<<18 + 1, Column: 15, Token: keyExpired})
+		checkWarnings(t, c.Warnings)
+	}
+	// A label line ("payload") before a wrapped block that crosses a
+	// chunk's end: the chunk grows to hold the stream's run, read from
+	// the line after the label as decodeRun reads it.
+	words := make([]byte, 90<<10) // compresses: the key is in the stream only
+	for i := range words {
+		words[i] = byte('a' + rng.IntN(26))
+	}
+	wrapped := "payload\n" + wrapLines(b64(gzipBytes(t, "", append([]byte("LOFTY_API_KEY="+keyForever+"\n"), words...))), 76, "\n") + "\n"
+	for _, at := range []int{chunkSize - 40<<10, chunkSize + back - 20<<10} {
+		pad := strings.Repeat("p\n", at/2)
+		c, _ := scanData(t, testOptions(), []byte(pad+wrapped+strings.Repeat("q\n", 1<<18)))
+		found := false
+		for _, f := range c.Findings {
+			found = found || f.Secret == keyForever && f.Encoding == "base64/gzip" && f.Line == at/2+2 && f.Column == 1
+		}
+		if !found {
+			t.Errorf("a wrapped stream after a label at %d: not found at line %d (%d findings)", at, at/2+2, len(c.Findings))
+		}
 		checkWarnings(t, c.Warnings)
 	}
 
