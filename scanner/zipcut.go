@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"io"
@@ -32,19 +33,27 @@ const (
 // A directory it cannot follow (damaged, or where archive/zip would not
 // look for it) is left as it is, for archive/zip to read or refuse.
 func cutCentralDirectory(ra io.ReaderAt, size int64, max int) (io.ReaderAt, int64, bool) {
+	if size/zipDirHeaderLen <= int64(max) {
+		return ra, size, false // no room for more records than the cap: most zips
+	}
 	start, recorded, ok := centralDirectoryStart(ra, size)
 	if !ok {
 		return ra, size, false
 	}
 	end, n := start, 0
+	dir := bufio.NewReaderSize(io.NewSectionReader(ra, start, size-start), 64<<10)
 	var h [zipDirHeaderLen]byte
 	for ; n < max; n++ {
-		if _, err := ra.ReadAt(h[:], end); err != nil || binary.LittleEndian.Uint32(h[:]) != zipDirHeaderSig {
+		if _, err := io.ReadFull(dir, h[:]); err != nil || binary.LittleEndian.Uint32(h[:]) != zipDirHeaderSig {
 			return ra, size, false // fewer records than the cap: nothing to cut
 		}
-		end += zipDirHeaderLen + int64(binary.LittleEndian.Uint16(h[28:])) + int64(binary.LittleEndian.Uint16(h[30:])) + int64(binary.LittleEndian.Uint16(h[32:]))
+		rest := int(binary.LittleEndian.Uint16(h[28:])) + int(binary.LittleEndian.Uint16(h[30:])) + int(binary.LittleEndian.Uint16(h[32:]))
+		if _, err := dir.Discard(rest); err != nil {
+			return ra, size, false
+		}
+		end += zipDirHeaderLen + int64(rest)
 	}
-	if _, err := ra.ReadAt(h[:4], end); err != nil || binary.LittleEndian.Uint32(h[:]) != zipDirHeaderSig {
+	if _, err := io.ReadFull(dir, h[:4]); err != nil || binary.LittleEndian.Uint32(h[:]) != zipDirHeaderSig {
 		return ra, size, false // exactly max records
 	}
 	// The new end records start where the cut directory ends, and keep
