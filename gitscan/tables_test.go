@@ -19,10 +19,13 @@ import (
 // bytes a commit of each table to what it is now, counted as allocated
 // (not as resident, which the collector's timing moves).
 
-// tablesRepo is a synthetic history of tablesCommits commits, built once.
+// tablesCommits is the length of the synthetic history the tests of bytes
+// a commit measure.
 const tablesCommits = 10_000
 
-func tablesRepo(t *testing.T) *Repository {
+// tablesRepo opens a new synthetic history of tablesCommits commits, and
+// starts a run to walk it with.
+func tablesRepo(t *testing.T) (*gitRepo, *scanner.Run) {
 	t.Helper()
 	if raceBuild {
 		t.Skip("the race detector changes what is allocated: .ci/run runs this test without it")
@@ -33,7 +36,12 @@ func tablesRepo(t *testing.T) *Repository {
 		t.Fatal(err)
 	}
 	r := &testgit.Repo{T: t, Dir: dir, Home: filepath.Join(filepath.Dir(dir), "home")}
-	return repoOf(r)
+	g, err := repoOf(r).open(tuning{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.close() })
+	return g, scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{})
 }
 
 // allocated returns the bytes f allocates.
@@ -54,13 +62,7 @@ func allocated(f func()) uint64 {
 // time for each commit it allocated 142; with its own copy of the
 // selection's edges, 52.
 func TestRefGraphBytesPerCommit(t *testing.T) {
-	repo := tablesRepo(t)
-	g, err := repo.open(tuning{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.close()
-	run := scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{})
+	g, run := tablesRepo(t)
 	sel, err := g.selectCommits(context.Background(), run, revSet{all: true})
 	if err != nil {
 		t.Fatal(err)
@@ -99,13 +101,7 @@ func TestCommitNodeSize(t *testing.T) {
 // and a second copy of where each node's children start, 54 (about 40 MB
 // more at two million commits, made while the sweep's tables are held).
 func TestSelectionBytesPerCommit(t *testing.T) {
-	repo := tablesRepo(t)
-	g, err := repo.open(tuning{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.close()
-	run := scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{})
+	g, run := tablesRepo(t)
 	tips, err := g.tips(run, false, "")
 	if err != nil {
 		t.Fatal(err)
