@@ -130,7 +130,7 @@ func mayContinue(buf []byte, start, stop int, whole bool) bool {
 		if c == '\\' {
 			// An escaped quote and a comma: a list item, as above.
 			if stop+2 < len(buf) && buf[stop+1] == '"' && buf[stop+2] == ',' {
-				return !whole || stop-start <= minSignature || bytes.IndexByte(buf[stop-minSignature:stop], '.') >= 0
+				return !wholeKey(buf, start, stop, whole)
 			}
 			return true
 		}
@@ -140,9 +140,16 @@ func mayContinue(buf []byte, start, stop int, whole bool) bool {
 		return false
 	}
 	if buf[stop+1] == ',' {
-		return !whole || stop-start <= minSignature || bytes.IndexByte(buf[stop-minSignature:stop], '.') >= 0
+		return !wholeKey(buf, start, stop, whole)
 	}
 	return !endsConcatenation[buf[stop+1]]
+}
+
+// wholeKey reports whether the piece buf[start:stop] is a whole token
+// (whole: three segments) whose signature is at least as long as the
+// shortest alg's: followed by a comma, it is an item of a list.
+func wholeKey(buf []byte, start, stop int, whole bool) bool {
+	return whole && stop-start > minSignature && bytes.IndexByte(buf[stop-minSignature:stop], '.') < 0
 }
 
 // mayBreakSoftly reports whether a piece that stopped at buf[stop] ends
