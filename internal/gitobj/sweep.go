@@ -3,6 +3,7 @@ package gitobj
 import (
 	"bytes"
 	"cmp"
+	"container/heap"
 	"context"
 	"math"
 	"math/bits"
@@ -442,45 +443,20 @@ func (s *Store) laterCopies(ctx context.Context) [][]uint64 {
 	}
 	// A heap of the packs by their next name, then pack: of equal names
 	// the earliest pack's comes out first.
-	type cursor struct{ pi, pos int }
-	h := make([]cursor, 0, len(s.packs))
-	less := func(a, b cursor) bool {
-		if c := bytes.Compare(s.packs[a.pi].idx.name(a.pos), s.packs[b.pi].idx.name(b.pos)); c != 0 {
-			return c < 0
-		}
-		return a.pi < b.pi
-	}
-	down := func(i int) {
-		for {
-			l := 2*i + 1
-			if l >= len(h) {
-				return
-			}
-			if r := l + 1; r < len(h) && less(h[r], h[l]) {
-				l = r
-			}
-			if !less(h[l], h[i]) {
-				return
-			}
-			h[i], h[l] = h[l], h[i]
-			i = l
-		}
-	}
+	h := &nameHeap{s: s}
 	for pi, p := range s.packs {
 		if p.idx.count > 0 {
-			h = append(h, cursor{pi, 0})
+			h.c = append(h.c, nameCursor{pi, 0})
 		}
 	}
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		down(i)
-	}
+	heap.Init(h)
 	var last []byte // the name last taken, and the first pack that had it
 	lastPack := -1
-	for n := 0; len(h) > 0; n++ {
+	for n := 0; h.Len() > 0; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return copies
 		}
-		c := h[0]
+		c := h.c[0]
 		name := s.packs[c.pi].idx.name(c.pos)
 		if lastPack >= 0 && c.pi != lastPack && bytes.Equal(name, last) {
 			if copies[c.pi] == nil {
@@ -491,14 +467,38 @@ func (s *Store) laterCopies(ctx context.Context) [][]uint64 {
 			last, lastPack = name, c.pi
 		}
 		if c.pos+1 < s.packs[c.pi].idx.count {
-			h[0].pos++
+			h.c[0].pos++
+			heap.Fix(h, 0)
 		} else {
-			h[0] = h[len(h)-1]
-			h = h[:len(h)-1]
+			heap.Pop(h)
 		}
-		down(0)
 	}
 	return copies
+}
+
+// nameCursor is a pack and the index position of its next name.
+type nameCursor struct{ pi, pos int }
+
+// nameHeap orders the packs' cursors by their next name, then by pack.
+type nameHeap struct {
+	s *Store
+	c []nameCursor
+}
+
+func (h *nameHeap) Len() int { return len(h.c) }
+func (h *nameHeap) Less(i, j int) bool {
+	a, b := h.c[i], h.c[j]
+	if c := bytes.Compare(h.s.packs[a.pi].idx.name(a.pos), h.s.packs[b.pi].idx.name(b.pos)); c != 0 {
+		return c < 0
+	}
+	return a.pi < b.pi
+}
+func (h *nameHeap) Swap(i, j int) { h.c[i], h.c[j] = h.c[j], h.c[i] }
+func (h *nameHeap) Push(x any)    { h.c = append(h.c, x.(nameCursor)) }
+func (h *nameHeap) Pop() any {
+	x := h.c[len(h.c)-1]
+	h.c = h.c[:len(h.c)-1]
+	return x
 }
 
 // runSweep reads the delta trees of the plans on o.Workers goroutines.
