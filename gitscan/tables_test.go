@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"unsafe"
 
@@ -44,15 +43,6 @@ func tablesRepo(t *testing.T) (*gitRepo, *scanner.Run) {
 	return g, scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{})
 }
 
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // TestRefGraphBytesPerCommit: exposure's graph of what the refs reach
 // finds the selected commits by name in 4-byte slots, and when the refs
 // reach every selected commit and nothing else (here) it is the selection
@@ -75,7 +65,7 @@ func TestRefGraphBytesPerCommit(t *testing.T) {
 		tips = append(tips, tip.commit)
 	}
 	var rg *refGraph
-	perCommit := allocated(func() { rg = loadRefGraph(context.Background(), g, sel, tips) }) / tablesCommits
+	perCommit := allocatedBy(func() { rg = loadRefGraph(context.Background(), g, sel, tips) }) / tablesCommits
 	if rg.len() != tablesCommits {
 		t.Fatalf("graph of %d commits, want %d", rg.len(), tablesCommits)
 	}
@@ -111,7 +101,7 @@ func TestSelectionBytesPerCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sel *selection
-	perCommit := allocated(func() { sel = w.selection() }) / tablesCommits
+	perCommit := allocatedBy(func() { sel = w.selection() }) / tablesCommits
 	if len(sel.commits) != tablesCommits {
 		t.Fatalf("selected %d commits, want %d", len(sel.commits), tablesCommits)
 	}
