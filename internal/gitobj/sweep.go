@@ -125,23 +125,9 @@ func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(po
 		}
 	}
 	pl.setKids(parent)
-	// Breadth first from the roots, then need flows back up. Objects not
+	// Each delta takes its base's type, down from the roots; objects not
 	// reached (a cycle of reference deltas, a broken base) stay unread.
-	order := make([]int32, 0, n)
-	for i, par := range parent {
-		if par == -1 || par == -2 {
-			order = append(order, int32(i))
-		}
-	}
-	for k := 0; k < len(order); k++ {
-		i := order[k]
-		order = append(order, pl.kids[pl.start[i]:pl.start[i+1]]...)
-	}
-	for _, i := range order {
-		if par := parent[i]; par >= 0 {
-			pl.types[i] = pl.types[par]
-		}
-	}
+	reached := pl.resolveTypes(parent)
 	// Deltas are only ever against objects of their own type: a delta
 	// tree of a kind not asked for is not read.
 	for i, t := range pl.types {
@@ -149,13 +135,16 @@ func (s *Store) planSweep(ctx context.Context, pi int, kinds Types, want func(po
 			pl.want[i] = false
 		}
 	}
+	// Need flows up from each wanted object its roots reach: a walk up
+	// stops at an object needed already, which is wanted (its own walk
+	// goes on from it) or was passed by one, so each is passed once.
 	pl.need = slices.Clone(pl.want)
-	for k := len(order) - 1; k >= 0; k-- {
-		i := order[k]
-		if pl.need[i] {
-			if par := parent[i]; par >= 0 {
-				pl.need[par] = true
-			}
+	for i, w := range pl.want {
+		if !w || !reached.has(int32(i)) {
+			continue
+		}
+		for par := parent[i]; par >= 0 && !pl.need[par]; par = parent[par] {
+			pl.need[par] = true
 		}
 	}
 	for i, par := range parent {
@@ -660,7 +649,10 @@ func (sw *sweeper) gather(group []sweepTask) {
 // and, for each wanted object, the size of the root (deltas mostly make
 // objects about the size of their base).
 // setKids lists each object's children (the deltas whose base it is), in
-// pack order, from parent: an object's base index, or < 0 for none.
+// pack order, from parent: an object's base index, or < 0 for none. The
+// lists are filled from the back, each object's from its end, so that no
+// table of where each list is filled to is made beside start (4 bytes an
+// object, 32 MB at 8 million).
 func (pl *sweepPlan) setKids(parent []int32) {
 	n := len(parent)
 	pl.start = make([]int32, n+1)
@@ -673,13 +665,42 @@ func (pl *sweepPlan) setKids(parent []int32) {
 		pl.start[i+1] += pl.start[i]
 	}
 	pl.kids = make([]int32, pl.start[n])
-	fill := slices.Clone(pl.start[:n])
-	for i, par := range parent {
-		if par >= 0 {
-			pl.kids[fill[par]] = int32(i)
-			fill[par]++
+	// start[par+1] is where par's list ends; filled last first, it comes
+	// down to where par's list starts, which start[par] must hold.
+	for i := n - 1; i >= 0; i-- {
+		if par := parent[i]; par >= 0 {
+			pl.start[par+1]--
+			pl.kids[pl.start[par+1]] = int32(i)
 		}
 	}
+	copy(pl.start[:n], pl.start[1:])
+	pl.start[n] = int32(len(pl.kids))
+}
+
+// resolveTypes gives each delta its base's type, depth first from the
+// roots (parent -1 and -2), and returns which objects they reach. The
+// stack holds the children still to visit: as many as the deltas of the
+// objects on one chain, not a list of every object (32 MB at 8 million).
+func (pl *sweepPlan) resolveTypes(parent []int32) doneBits {
+	reached := newDoneBits(len(parent))
+	var stack []int32
+	for r, par := range parent {
+		if par != -1 && par != -2 {
+			continue
+		}
+		reached.set(int32(r))
+		stack = append(stack[:0], int32(r))
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, k := range pl.kids[pl.start[i]:pl.start[i+1]] {
+				pl.types[k] = pl.types[i]
+				reached.set(k)
+				stack = append(stack, k)
+			}
+		}
+	}
+	return reached
 }
 
 func (pl *sweepPlan) weight(root int32) int64 {
