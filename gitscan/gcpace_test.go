@@ -31,7 +31,7 @@ func waitPercent(t *testing.T, ok func(int) bool) int {
 
 // TestPaceCollector checks the pacing of a history scan: with little live
 // the heap may grow by minHeadroom (a percent above the default's 100),
-// with much live by a quarter of it; the setting before is restored after,
+// with much live by an eighth of it; the setting before is restored after,
 // and GOGC set by the person running the scan is left alone.
 func TestPaceCollector(t *testing.T) {
 	t.Setenv("GOGC", "")
@@ -41,8 +41,8 @@ func TestPaceCollector(t *testing.T) {
 	if p := waitPercent(t, func(p int) bool { return p > 100 && p != 150 }); p < 100 || p > maxGCPercent {
 		t.Fatalf("percent %d with little live; want it over the default's 100, at most %d", p, maxGCPercent)
 	}
-	live := make([]byte, 300<<20) // pointer-free, as the scan's tables are
-	waitPercent(t, func(p int) bool { return p == minGCPercent })
+	live := make([]byte, 300<<20)                       // pointer-free, as the scan's tables are
+	waitPercent(t, func(p int) bool { return p == 12 }) // an eighth
 	runtime.KeepAlive(live)
 	live = nil
 	other := paceCollector() // another scan, ended first, and whose stop is called twice
@@ -72,14 +72,14 @@ func TestPaceCollector(t *testing.T) {
 }
 
 // TestPacePercent: the heap may grow by minHeadroom between two cycles,
-// by at least a quarter of what is live, and by no more than four times
-// it, whatever is live: the percent set from one cycle's live heap
-// applies to the next cycle's, which may be far bigger.
+// by no more than four times what is live (the percent set from one
+// cycle's live heap applies to the next cycle's, which may be far
+// bigger), and from bigLive by an eighth of it, no less than bigHeadroom.
 func TestPacePercent(t *testing.T) {
 	for _, c := range []struct {
 		live uint64
 		want int
-	}{{0, maxGCPercent}, {1, maxGCPercent}, {200 << 10, maxGCPercent}, {16 << 20, 400}, {32 << 20, 200}, {128 << 20, 50}, {256 << 20, 25}, {4 << 30, 25}} {
+	}{{0, maxGCPercent}, {1, maxGCPercent}, {200 << 10, maxGCPercent}, {16 << 20, 400}, {32 << 20, 200}, {100 << 20, 64}, {127 << 20, 50}, {128 << 20, 25}, {190 << 20, 16}, {256 << 20, 12}, {4 << 30, 12}} {
 		if got := pacePercent(c.live); got != c.want {
 			t.Errorf("pacePercent(%d) = %d, want %d", c.live, got, c.want)
 		}
