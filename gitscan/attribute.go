@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -27,6 +28,7 @@ type blobOrigin struct {
 type gitSink struct {
 	out     scanner.Sink
 	commits []commitNode // the selection, to name commits in warnings
+	names   *gitobj.Names
 
 	// Where blobs were met: the history walk (walk.go), once it is done,
 	// which works out paths on demand, one goroutine at a time (under
@@ -201,7 +203,7 @@ func (s *gitSink) Warning(w finding.Warning) {
 	if h, rest, o, ok := s.split(w.Path); ok {
 		w.Path = s.placeOf(h, o.path, rest)
 		if o.commit >= 0 && o.commit < len(s.commits) {
-			w.Message += " (in commit " + shortHash(s.commits[o.commit].hash) + ")"
+			w.Message += " (in commit " + shortHash(s.names.Hash(s.commits[o.commit].hash)) + ")"
 		}
 	}
 	s.out.Warning(w)
@@ -261,14 +263,14 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 	if len(a.sel.boundary) > 0 {
 		var trees []plumbing.Hash
 		for _, b := range a.sel.boundary {
-			trees = append(trees, b.tree)
+			trees = append(trees, a.sel.tree(&b))
 		}
 		kept := occs[:0]
 		for _, o := range occs {
 			if a.sel.aged {
 				trees = trees[:0]
 				for _, b := range a.boundaryOf(o.origin.commit) {
-					trees = append(trees, a.sel.parent(b).tree)
+					trees = append(trees, a.sel.tree(a.sel.parent(b)))
 				}
 			}
 			if !a.inAny(ctx, trees, o.origin.path, o.f.Fingerprint) {
@@ -349,7 +351,7 @@ func (a *attributor) heldBefore(ctx context.Context, c int, h plumbing.Hash) boo
 				a.held = map[int32]map[plumbing.Hash]bool{}
 			}
 			blobs = map[plumbing.Hash]bool{}
-			a.g.treeBlobsSeen(ctx, a.sel.parent(b).tree, blobs, map[plumbing.Hash]bool{})
+			a.g.treeBlobsSeen(ctx, a.sel.tree(a.sel.parent(b)), blobs, map[plumbing.Hash]bool{})
 			a.held[b] = blobs
 		}
 		if blobs[h] {
@@ -415,9 +417,10 @@ func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []st
 		}
 		seen[k] = true
 		c := &a.sel.commits[o.origin.commit]
-		d := a.g.describe(c.hash)
+		h := a.sel.hash(c)
+		d := a.g.describe(h)
 		f := o.f
-		f.Commit = c.hash.String()
+		f.Commit = h.String()
 		f.Author = d.author
 		f.Email = d.email
 		f.Date = d.date

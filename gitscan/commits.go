@@ -2,7 +2,6 @@ package gitscan
 
 import (
 	"bufio"
-	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -25,16 +24,17 @@ import (
 // tree walk needs (see describe for what a report shows). The revision
 // walk's nodes are commitNodes too, so that the selection is made in the
 // walk's own nodes (placeInOrder); flags are the walk's, and 0 in a
-// selection. It is 64 bytes (TestCommitNodeSize): every byte is 2 MB at
-// two million commits.
+// selection. It is 24 bytes (TestCommitNodeSize): every byte is 2 MB at
+// two million commits, and so names are NameRefs, 4 bytes each, into the
+// pack index that holds them already (gitobj.Names).
 type commitNode struct {
-	hash   plumbing.Hash
-	tree   plumbing.Hash
-	when   int64     // committer time, Unix seconds: the order of the walk
-	pstart int32     // its parents: the selection's edges[pstart:pstart+pcount] (the walk's edges in the walk)
-	pcount uint16    // wideParents: the count is in the selection's (the walk's) wide, by pstart
-	flags  uint8     // the walk's (revwalk.go)
-	reach  reachKind // what reaches it: a ref, only a reflog, nothing (reflog.go)
+	hash   gitobj.NameRef // the commit's name (gitRepo.names)
+	tree   gitobj.NameRef // its tree's: 0 until the commit is read
+	when   int64          // committer time, Unix seconds: the order of the walk
+	pstart int32          // its parents: the selection's edges[pstart:pstart+pcount] (the walk's edges in the walk)
+	pcount uint16         // wideParents: the count is in the selection's (the walk's) wide, by pstart
+	flags  uint8          // the walk's (revwalk.go)
+	reach  reachKind      // what reaches it: a ref, only a reflog, nothing (reflog.go)
 }
 
 // selection is the commits a scan reads, oldest first, and the commits
@@ -54,7 +54,15 @@ type selection struct {
 	edges []int32
 	// wide holds the parent counts that do not fit in a node (wideParents).
 	wide map[int32]int32
+	// names are what the nodes' hash and tree stand for.
+	names *gitobj.Names
 }
+
+// hash is the name of commit c.
+func (s *selection) hash(c *commitNode) plumbing.Hash { return s.names.Hash(c.hash) }
+
+// tree is the name of commit c's tree.
+func (s *selection) tree(c *commitNode) plumbing.Hash { return s.names.Hash(c.tree) }
 
 // parents returns where commit c's parents are (see edges).
 func (s *selection) parents(c *commitNode) []int32 {
@@ -344,7 +352,7 @@ func (w *revWalk) selection() *selection {
 	for k, i := range order {
 		where[i] = int32(k + 1)
 	}
-	sel := &selection{}
+	sel := &selection{names: w.g.names}
 	total := 0
 	for _, i := range order {
 		total += int(parentCount(&w.nodes[i], w.wide))
@@ -513,7 +521,7 @@ func (q *readyQueue) Less(a, b int) bool {
 	if x.when != y.when {
 		return x.when < y.when
 	}
-	return bytes.Compare(x.hash[:], y.hash[:]) < 0
+	return q.w.g.names.Compare(x.hash, y.hash) < 0
 }
 func (q *readyQueue) Swap(a, b int) { q.ks[a], q.ks[b] = q.ks[b], q.ks[a] }
 func (q *readyQueue) Push(x any)    { q.ks = append(q.ks, x.(int32)) }

@@ -227,10 +227,17 @@ func (x *exposer) findCarriers(ctx context.Context) {
 	if x.carry == nil {
 		x.carry = x.commitCounts(ctx)
 	}
-	for i := range x.graph.len() {
-		if m, ok := msgs[x.graph.hash(i)]; ok {
-			x.carry[i] = x.sets.union(x.carry[i], m)
+	// By position, in the graph's order: a commit's name is in the pack
+	// index, and reading every commit's there costs a cache miss each.
+	at := make([]int, 0, len(msgs))
+	for h := range msgs {
+		if i, ok := x.graph.find(h); ok {
+			at = append(at, i)
 		}
+	}
+	slices.Sort(at)
+	for _, i := range at {
+		x.carry[i] = x.sets.union(x.carry[i], msgs[x.graph.hash(i)])
 	}
 }
 
@@ -348,11 +355,16 @@ func (x *exposer) flow() {
 	n := x.graph.len()
 	x.anc, x.finds = make([]int32, n), make([]int32, n)
 	x.count = make([]int, len(x.keys))
+	bitAt := make(map[int]int, len(x.commits)) // the finding commits' bits by position
+	for h, b := range x.commits {
+		if i, ok := x.graph.find(h); ok {
+			bitAt[i] = b
+		}
+	}
 	for i := range x.graph.len() {
-		h := x.graph.hash(i)
 		anc := x.carry[i]
 		var finds int32
-		if b, ok := x.commits[h]; ok {
+		if b, ok := bitAt[i]; ok {
 			finds = x.sets.of(b)
 		}
 		for _, j := range x.parentsOf(i) {
@@ -468,7 +480,7 @@ func (x *exposer) lastOnLine(tip plumbing.Hash, key int) string {
 // for a scan of everything; else a reflog, or nothing.
 func (x *exposer) reachOf(h plumbing.Hash) finding.Reach {
 	for _, c := range x.a.sel.commits[x.firstHidden():] {
-		if c.hash == h {
+		if x.a.sel.hash(&c) == h {
 			return c.reach.reach()
 		}
 	}

@@ -227,7 +227,6 @@ func TestRefGraphMatchesGit(t *testing.T) {
 			}
 			head, _ := g.head()
 			rg := loadRefGraph(context.Background(), g, sel, append(tips, head))
-			g.close()
 			var got []string
 			for i := range rg.len() {
 				h := rg.hash(i)
@@ -254,13 +253,15 @@ func TestRefGraphMatchesGit(t *testing.T) {
 			if !slices.Equal(got, w) {
 				t.Errorf("%s: %d commits, want the %d of git rev-list --all HEAD", name, len(got), len(w))
 			}
+			g.close() // after the graph's names are read: they are in its pack index
 		}
 	}
 }
 
-// TestRefGraphFindsNamesSharingTheirStart: the names are sorted by their
-// first 8 bytes, then whole; names that share those bytes (which only
-// crafted objects do) are found as the others.
+// TestRefGraphFindsNamesSharingTheirStart: the positions are sorted by
+// NameRef, one for each name; names that share their first bytes (which
+// only crafted objects do), selected or loaded, are each found at their
+// own position.
 func TestRefGraphFindsNamesSharingTheirStart(t *testing.T) {
 	t.Parallel()
 	var names []plumbing.Hash
@@ -269,21 +270,21 @@ func TestRefGraphFindsNamesSharingTheirStart(t *testing.T) {
 		h[0], h[7], h[19] = byte(i%3), 0xee, byte(255-i) // three starts, many names each
 		names = append(names, h)
 	}
-	sel := &selection{}
+	sel := &selection{names: testNames()}
 	for _, h := range names[:25] {
-		sel.commits = append(sel.commits, commitNode{hash: h})
+		sel.commits = append(sel.commits, commitNode{hash: sel.names.Ref(h)})
 	}
 	r := &refGraph{sel: sel}
 	for i := range names {
 		if i < 25 {
 			r.at = append(r.at, int32(i))
 		} else {
-			r.extra = append(r.extra, hashTree{hash: names[i]})
+			r.extra = append(r.extra, hashTree{hash: names[i], ref: sel.names.Ref(names[i])})
 			r.at = append(r.at, int32(-len(r.extra)))
 		}
 	}
 	r.n = len(r.at)
-	r.byHash = sortByName(r)
+	r.byRef = sortByRef(r)
 	for i, h := range names {
 		if k, ok := r.find(h); !ok || k != i {
 			t.Errorf("find(%s) = %d, %v; want %d", h, k, ok, i)

@@ -78,7 +78,7 @@ func (e *earlyExposure) commit(sel *selection, i int, memo *treeMemo) {
 		return
 	}
 	g := e.x.graph
-	if e.next >= g.len() || g.hash(e.next) != sel.commits[i].hash {
+	if e.next >= g.len() || !g.isCommit(e.next, sel, i) {
 		return // a commit only a stash entry or a reflog reaches
 	}
 	if e.d.ctx.Err() != nil {

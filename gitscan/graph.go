@@ -137,7 +137,7 @@ func (s *selection) appendCommits(cs []*graphCommit, x *selIndex) {
 				}
 			}
 		}
-		s.commits = append(s.commits, commitNode{hash: c.hash, tree: c.tree, when: c.when.Unix(), reach: c.reach})
+		s.commits = append(s.commits, commitNode{hash: s.names.Ref(c.hash), tree: s.names.Ref(c.tree), when: c.when.Unix(), reach: c.reach})
 		setParents(&s.commits[len(s.commits)-1], start, int32(len(s.edges))-start, &s.wide)
 		x.set(int32(len(s.commits) - 1))
 	}

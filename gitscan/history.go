@@ -138,7 +138,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 		// blobs, so that an object that cannot be read (a loose object
 		// that blocks) costs none of the refs' findings.
 		g.listObjects(ctx, r)
-		hidden := g.walkHidden(ctx, r, gs, sel, set.since, g.notes.commits)
+		hidden := g.walkHidden(ctx, r, gs, sel, set.since, unselected(sel, g.notes.commits))
 		if ctx.Err() == nil {
 			g.scanBlobs(ctx, r, gs, hidden)
 		}

@@ -331,7 +331,7 @@ func assertTopological(t *testing.T, sel *selection) {
 		c := &sel.commits[i]
 		for _, p := range sel.parents(c) {
 			if p >= int32(i) {
-				t.Fatalf("commit %s comes before its parent %s", c.hash, sel.commits[p].hash)
+				t.Fatalf("commit %s comes before its parent %s", sel.hash(c), sel.hash(&sel.commits[p]))
 			}
 		}
 	}

@@ -38,6 +38,7 @@ type gitRepo struct {
 	st    *filesystem.Storage
 	repo  *git.Repository
 	store *gitobj.Store
+	names *gitobj.Names              // commit and tree names in the walk's nodes
 	rd    *gitobj.Reader             // trees and blobs, with a cache for the walk
 	crd   *gitobj.Reader             // commits, with a cache of their own
 	objs  storer.EncodedObjectStorer // rd for go-git's decoders
@@ -222,6 +223,8 @@ func (r *Repository) openObjects(t tuning, dirs []string) (*gitRepo, error) {
 		store = gitobj.Open(objects, st)
 	}
 	g := &gitRepo{loc: r, st: st, store: store, tune: t}
+	g.names = g.store.Names()
+	g.notes.names = g.names
 	g.rd = g.store.Reader(treeCacheBytes)
 	g.crd = g.store.Reader(commitCacheBytes)
 	g.objs = g.rd.Storer()

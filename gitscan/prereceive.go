@@ -515,7 +515,7 @@ func (p *pushScan) sweepQuarantine(dir string) error {
 	// The messages of the new commits the push did not send.
 	var held []commitNode
 	for _, c := range p.sel.commits {
-		if !sent[c.hash] {
+		if !sent[p.sel.hash(&c)] {
 			held = append(held, c)
 		}
 	}
@@ -619,7 +619,7 @@ func (p *pushScan) selectSent(sent map[plumbing.Hash]bool) error {
 		}
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if w.nodes[i].flags&nodeSelected != 0 || !sent[w.nodes[i].hash] || !w.load(i) {
+		if w.nodes[i].flags&nodeSelected != 0 || !sent[p.g.names.Hash(w.nodes[i].hash)] || !w.load(i) {
 			continue // taken, or the repository's, or reported by load
 		}
 		w.nodes[i].flags |= nodeSelected
@@ -636,7 +636,7 @@ func (p *pushScan) selectSent(sent map[plumbing.Hash]bool) error {
 	}
 	for _, i := range chosen {
 		for _, parent := range w.parentsOf(i) {
-			if h := w.nodes[parent].hash; !sent[h] {
+			if h := p.g.names.Hash(w.nodes[parent].hash); !sent[h] {
 				edge = append(edge, h)
 			}
 		}
@@ -649,7 +649,7 @@ func (p *pushScan) selectSent(sent map[plumbing.Hash]bool) error {
 	// clone's cut is.
 	for _, i := range chosen {
 		for _, parent := range slices.Clone(w.parentsOf(i)) { // load grows the edges
-			if n := &w.nodes[parent]; n.flags&nodeSelected == 0 && p.g.store.Has(n.hash) {
+			if n := &w.nodes[parent]; n.flags&nodeSelected == 0 && p.g.store.Has(p.g.names.Hash(n.hash)) {
 				w.load(parent)
 			}
 		}
@@ -718,7 +718,7 @@ func (p *pushScan) attribute() {
 	if p.sel == nil || len(p.sel.commits) == 0 {
 		// No new commit (a tag or branch set to a commit the repository
 		// has): only the messages of the annotated tags pushed can be new.
-		a := &attributor{g: p.g, r: p.r, gs: p.gs, sel: &selection{}}
+		a := &attributor{g: p.g, r: p.r, gs: p.gs, sel: &selection{names: p.g.names}}
 		found = p.messageFindings(a)
 		for _, f := range found {
 			p.sink.Finding(f)
@@ -767,8 +767,8 @@ func refsReaching(sel *selection, tipRefs map[plumbing.Hash][]string, found []fi
 	for i := range sel.commits {
 		c := &sel.commits[i]
 		for _, p := range sel.parents(c) {
-			ph := sel.parent(p).hash
-			children[ph] = append(children[ph], c.hash)
+			ph := sel.hash(sel.parent(p))
+			children[ph] = append(children[ph], sel.hash(c))
 		}
 	}
 	out := map[string][]string{}

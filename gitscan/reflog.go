@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/internal/nonblock"
 	"github.com/loftyscan/loftyscan/scanner"
 )
@@ -150,7 +151,7 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 		gs.mu.Lock()
 		sel.addAgedParents(order, chosen, known)
 		sel.appendCommits(order, known.index)
-		gs.commits = sel.commits
+		gs.commits, gs.names = sel.commits, sel.names
 		gs.mu.Unlock()
 		blobs = append(blobs, g.walkLayer(ctx, r, gs, sel, from, order, chosen, known)...)
 	}
@@ -162,12 +163,12 @@ func (g *gitRepo) walkHidden(ctx context.Context, r *scanner.Run, gs *gitSink, s
 // of sel is not kept for walkHidden: held through the walk, it would cost
 // the memory cutting the list saves (walkHidden builds its own, about a
 // tenth of a second at a million commits).
-func unselected(sel *selection, cs []plumbing.Hash) []plumbing.Hash {
+func unselected(sel *selection, cs []gitobj.NameRef) []plumbing.Hash {
 	x := newSelIndex(sel)
 	var out []plumbing.Hash
-	for _, h := range cs {
-		if _, ok := x.get(h); !ok {
-			out = append(out, h)
+	for _, c := range cs {
+		if _, ok := x.getRef(c); !ok {
+			out = append(out, sel.names.Hash(c))
 		}
 	}
 	return out
@@ -196,7 +197,7 @@ func (k *knownCommits) has(h plumbing.Hash) bool {
 func (k *knownCommits) get(h plumbing.Hash) (tree plumbing.Hash, when int64, selected, ok bool) {
 	if e, found := k.index.get(h); found {
 		c := k.sel.parent(e)
-		return c.tree, c.when, e >= 0, true
+		return k.sel.tree(c), c.when, e >= 0, true
 	}
 	if c := k.hidden[h]; c != nil {
 		return c.tree, c.when.Unix(), false, true
@@ -219,7 +220,7 @@ func (s *selection) addAgedParents(cs []*graphCommit, chosen map[plumbing.Hash]*
 				continue // selected, or in the boundary already
 			}
 			if h := known.hidden[p]; h != nil {
-				s.boundary = append(s.boundary, commitNode{hash: p, tree: h.tree, when: h.when.Unix()})
+				s.boundary = append(s.boundary, commitNode{hash: s.names.Ref(p), tree: s.names.Ref(h.tree), when: h.when.Unix()})
 				known.index.set(-int32(len(s.boundary)))
 			}
 		}
@@ -323,7 +324,7 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 	}
 	for i := from; i < len(sel.commits) && ctx.Err() == nil; i++ {
 		commit = i
-		root(sel.commits[i].tree)
+		root(sel.tree(&sel.commits[i]))
 	}
 	return blobs
 }

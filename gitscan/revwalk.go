@@ -100,14 +100,17 @@ func newRevWalk(ctx context.Context, g *gitRepo, r *scanner.Run, set revSet, sha
 }
 
 // node returns the node of commit h, made (not loaded) when new.
-func (w *revWalk) node(h plumbing.Hash) int32 {
-	if v, ok := w.index.get(&h); ok {
+func (w *revWalk) node(h plumbing.Hash) int32 { return w.nodeOf(w.g.names.Ref(h)) }
+
+// nodeOf is node of the commit r names.
+func (w *revWalk) nodeOf(r gitobj.NameRef) int32 {
+	if v, ok := w.index.get(r); ok {
 		return v - 1
 	}
 	if len(w.nodes) == cap(w.nodes) && w.g.tune.seen != nil {
 		w.g.tune.seen.walkGrown++
 	}
-	w.nodes = append(w.nodes, commitNode{hash: h})
+	w.nodes = append(w.nodes, commitNode{hash: r})
 	if w.graph != nil {
 		w.gens = append(w.gens, 0)
 	}
@@ -115,7 +118,7 @@ func (w *revWalk) node(h plumbing.Hash) int32 {
 	return int32(len(w.nodes) - 1)
 }
 
-func (w *revWalk) nameOf(v int32) *plumbing.Hash { return &w.nodes[v-1].hash }
+func (w *revWalk) nameOf(v int32) gitobj.NameRef { return w.nodes[v-1].hash }
 
 // gen is node i's generation in the commit-graph; 0 when not in it.
 func (w *revWalk) gen(i int32) uint64 {
@@ -133,7 +136,7 @@ func (w *revWalk) load(i int32) bool {
 	if n.flags&(nodeLoaded|nodeBroken) != 0 {
 		return n.flags&nodeLoaded != 0
 	}
-	h := n.hash
+	h := w.g.names.Hash(n.hash)
 	parents := w.phash[:0]
 	ok := false
 	if w.g.tune.seen != nil {
@@ -143,7 +146,7 @@ func (w *revWalk) load(i int32) bool {
 		if pos, found := w.graph.Find(h); found {
 			if c, err := w.graph.Commit(pos, w.parents); err == nil {
 				w.parents = c.Parents
-				n.tree, n.when, w.gens[i] = c.Tree, c.When, max(c.Generation, 1)
+				n.tree, n.when, w.gens[i] = w.g.names.Ref(c.Tree), c.When, max(c.Generation, 1)
 				if n.when < w.since {
 					n.when = objectTime(w.rd, h, n.when)
 				}
@@ -166,7 +169,7 @@ func (w *revWalk) load(i int32) bool {
 			w.r.Fail("", "commit %s is missing or corrupt (%v): it and the history behind it were not scanned; run 'git fsck' to check the repository", h, err)
 			return false
 		}
-		n.tree, parents = c.Tree, c.Parents
+		n.tree, parents = w.g.names.Ref(c.Tree), c.Parents
 		if !c.When.IsZero() {
 			n.when = c.When.Unix()
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/scanner"
 )
@@ -218,7 +219,8 @@ func selectFor(t testing.TB, r *testgit.Repo, set revSet) (*selection, []string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.close()
+	// Open until the test ends: the selection's names are in its packs.
+	t.Cleanup(func() { g.close() })
 	c := &scanner.Collector{}
 	sel, err := g.selectCommits(context.Background(), scanner.New(scanner.DefaultOptions()).Start(c), set)
 	if err != nil {
@@ -237,7 +239,7 @@ func checkSelection(t *testing.T, what string, sel *selection, want map[string]b
 	t.Helper()
 	got := map[string]bool{}
 	for _, c := range sel.commits {
-		got[c.hash.String()] = true
+		got[sel.hash(&c).String()] = true
 	}
 	if len(got) != len(sel.commits) {
 		t.Errorf("%s: a commit selected twice", what)
@@ -262,18 +264,18 @@ func checkSelection(t *testing.T, what string, sel *selection, want map[string]b
 	placed := map[string]int{}
 	boundary := map[string]bool{}
 	for _, b := range sel.boundary {
-		boundary[b.hash.String()] = true
+		boundary[sel.hash(&b).String()] = true
 	}
 	wantBoundary := map[string]bool{}
 	for i, c := range sel.commits {
-		h := c.hash.String()
+		h := sel.hash(&c).String()
 		placed[h] = i
 		var ps []string
 		for _, p := range sel.parents(&c) {
 			pc := sel.parent(p)
-			ps = append(ps, pc.hash.String())
+			ps = append(ps, sel.hash(pc).String())
 			if p >= 0 && int(p) >= i {
-				t.Fatalf("%s: %s comes before its parent %s", what, h[:7], pc.hash.String()[:7])
+				t.Fatalf("%s: %s comes before its parent %s", what, h[:7], sel.hash(pc).String()[:7])
 			}
 		}
 		if !slices.Equal(ps, parents[h]) {
@@ -353,7 +355,7 @@ func TestRevWalkRanges(t *testing.T) {
 					// it does not; and it selects what git does.
 					got := map[string]bool{}
 					for _, c := range sel.commits {
-						got[c.hash.String()] = true
+						got[sel.hash(&c).String()] = true
 					}
 					for h := range exact {
 						if !got[h] {
@@ -422,7 +424,7 @@ func TestPermuteInto(t *testing.T) {
 		n := rng.IntN(200) + 1
 		nodes := make([]commitNode, n)
 		for i := range nodes {
-			nodes[i].hash = randomHash(rng)
+			nodes[i].hash = gitobj.NameRef(rng.Uint32())
 		}
 		k := rng.IntN(n + 1)
 		if round%5 == 0 {
@@ -438,7 +440,7 @@ func TestPermuteInto(t *testing.T) {
 				where[i] = -1 - int32(rng.IntN(5)) // a boundary node: not moved
 			}
 		}
-		want := make([]plumbing.Hash, k)
+		want := make([]gitobj.NameRef, k)
 		for j, i := range order {
 			want[j] = nodes[i].hash
 		}

@@ -1,36 +1,38 @@
 package gitscan
 
 import (
-	"hash/maphash"
+	"math/rand/v2"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 )
 
 // nameIndex finds things by the commit name each holds, in 4-byte slots:
 // a slot holds a thing's number, never 0, and names reads the name it
 // holds where the thing is kept, so the index holds no name of its own.
+// Names are the store's NameRefs (gitobj.Names), one for each name.
 // A Go map of a name to a 4-byte number costs about 45 bytes an entry; at
 // a million commits the revision walk's was 45 MB and the selection's
 // (below) 240 MB, each the peak of a scan's memory in its turn.
 //
 // The slots are probed linearly from a seeded hash of the name: the names
 // come from the repository (a crafted pack index can give its objects any
-// names), and with a seed the process chooses, no set of names can be
-// made to pile up in one run of slots.
+// names, and so any NameRefs to its commits), and with a seed the process
+// chooses, no set of names can be made to pile up in one run of slots.
 type nameIndex[N namer] struct {
 	names N
-	seed  maphash.Seed
+	seed  uint64
 	slots []int32
 	n     int // filled slots
 }
 
 // namer gives the name of the thing numbered v (not 0).
 type namer interface {
-	nameOf(v int32) *plumbing.Hash
+	nameOf(v int32) gitobj.NameRef
 }
 
 func newNameIndex[N namer](names N, n int) *nameIndex[N] {
-	x := &nameIndex[N]{names: names, seed: maphash.MakeSeed()}
+	x := &nameIndex[N]{names: names, seed: rand.Uint64()}
 	x.grow(n)
 	return x
 }
@@ -67,7 +69,7 @@ func (x *nameIndex[N]) set(v int32) {
 			x.n++
 			return
 		}
-		if *x.names.nameOf(s) == *h {
+		if x.names.nameOf(s) == h {
 			x.slots[k] = v
 			return
 		}
@@ -75,21 +77,29 @@ func (x *nameIndex[N]) set(v int32) {
 }
 
 // get returns the thing named h; ok is false when none is.
-func (x *nameIndex[N]) get(h *plumbing.Hash) (v int32, ok bool) {
+func (x *nameIndex[N]) get(h gitobj.NameRef) (v int32, ok bool) {
 	mask := len(x.slots) - 1
 	for k := x.first(h); ; k = (k + 1) & mask {
 		s := x.slots[k]
 		if s == 0 {
 			return 0, false
 		}
-		if *x.names.nameOf(s) == *h {
+		if x.names.nameOf(s) == h {
 			return s, true
 		}
 	}
 }
 
-func (x *nameIndex[N]) first(h *plumbing.Hash) int {
-	return int(maphash.Bytes(x.seed, h[:])) & (len(x.slots) - 1)
+// first is where the probes for h start: a seeded mix of its bits
+// (murmur3's finalizer), whose high bits decide.
+func (x *nameIndex[N]) first(h gitobj.NameRef) int {
+	k := uint64(h) ^ x.seed
+	k ^= k >> 33
+	k *= 0xff51afd7ed558ccd
+	k ^= k >> 33
+	k *= 0xc4ceb9fe1a85ec53
+	k ^= k >> 33
+	return int(k & uint64(len(x.slots)-1))
 }
 
 // selIndex finds the commits of a selection and of its boundary by name.
@@ -101,16 +111,17 @@ func (x *nameIndex[N]) first(h *plumbing.Hash) int {
 // commits[i], i < 0 boundary[-1-i]), plus one for commits so that none is
 // 0.
 type selIndex struct {
-	x *nameIndex[*selection]
+	x     *nameIndex[*selection]
+	names *gitobj.Names
 }
 
-func (s *selection) nameOf(v int32) *plumbing.Hash { return &s.parent(edgeOf(v)).hash }
+func (s *selection) nameOf(v int32) gitobj.NameRef { return s.parent(edgeOf(v)).hash }
 
 // newSelIndex indexes sel's boundary, then its commits: a name in both
 // (which the selection does not make) is found as the commit, as the maps
 // this index replaced had it.
 func newSelIndex(sel *selection) *selIndex {
-	x := &selIndex{newNameIndex(sel, len(sel.commits)+len(sel.boundary))}
+	x := &selIndex{newNameIndex(sel, len(sel.commits)+len(sel.boundary)), sel.names}
 	for i := range sel.boundary {
 		x.set(-1 - int32(i))
 	}
@@ -142,6 +153,15 @@ func (x *selIndex) set(e int32) { x.x.set(slotValue(e)) }
 // get returns where commit h is: an edge, as set; ok is false when h is
 // neither selected nor in the boundary.
 func (x *selIndex) get(h plumbing.Hash) (e int32, ok bool) {
-	v, ok := x.x.get(&h)
+	r, ok := x.names.Find(h)
+	if !ok {
+		return 0, false
+	}
+	return x.getRef(r)
+}
+
+// getRef is get of the commit r names.
+func (x *selIndex) getRef(r gitobj.NameRef) (e int32, ok bool) {
+	v, ok := x.x.get(r)
 	return edgeOf(v), ok
 }

@@ -76,7 +76,7 @@ func (g *gitRepo) walkHistory(ctx context.Context, r *scanner.Run, gs *gitSink, 
 // trees made in step with it (exposure_early.go), when early is not nil,
 // and with the blobs swept (when not nil) left out of the walk's list.
 func (g *gitRepo) walkHistoryExposing(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, early *earlyExposure, swept func(gitobj.Loc) bool) *historyWalk {
-	gs.commits = sel.commits
+	gs.commits, gs.names = sel.commits, sel.names
 	if sel.shallow > 0 {
 		warnShallow(r, sel.shallow)
 	}
@@ -223,10 +223,10 @@ func (w *historyWalk) inBoundary(ctx context.Context, h plumbing.Hash) bool {
 	if w.boundary == nil {
 		w.boundary = map[plumbing.Hash]bool{}
 		trees := map[plumbing.Hash]bool{}
-		for _, b := range w.sel.boundary {
-			if !trees[b.tree] {
-				trees[b.tree] = true
-				w.g.treeBlobsSeen(ctx, b.tree, w.boundary, trees)
+		for i := range w.sel.boundary {
+			if t := w.sel.tree(&w.sel.boundary[i]); !trees[t] {
+				trees[t] = true
+				w.g.treeBlobsSeen(ctx, t, w.boundary, trees)
 			}
 		}
 	}
@@ -307,7 +307,7 @@ func (d *treeDiff) commit(sel *selection, c int, v treeVisitor) {
 			return // a parent's tree: nothing new
 		}
 	}
-	root := d.g.store.Locate(cn.tree)
+	root := sel.names.Loc(cn.tree)
 	if !v.tree(root, nil) {
 		return
 	}
@@ -318,9 +318,9 @@ func (d *treeDiff) commit(sel *selection, c int, v treeVisitor) {
 	d.path, d.stack, d.held = d.path[:0], d.stack[:0], 0
 	d.bases, d.baseHash, d.baseLen = d.bases[:0], d.baseHash[:0], d.baseLen[:0]
 	for _, p := range sel.parents(cn) {
-		d.addBase(sel.parent(p).tree)
+		d.addBase(sel.tree(sel.parent(p)))
 	}
-	d.push(d.newFrame(cn.tree, data, 0, 0))
+	d.push(d.newFrame(root.Hash(), data, 0, 0))
 	d.run(v)
 	clear(d.stack[:cap(d.stack)]) // no tree stays held by the frames
 	clear(d.bases[:cap(d.bases)])

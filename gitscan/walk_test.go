@@ -61,11 +61,11 @@ func referenceWalk(t testing.TB, g *gitRepo, sel *selection, skip func(string, b
 		}
 	}
 	for _, b := range sel.boundary {
-		root(b.tree)
+		root(sel.tree(&b))
 	}
 	for i := range sel.commits {
 		commit = i
-		root(sel.commits[i].tree)
+		root(sel.tree(&sel.commits[i]))
 	}
 	return out
 }
