@@ -142,8 +142,24 @@ const (
 func buildProbes(n int) int { return 2*n + maxRun }
 
 // newNameTable builds x's table, or returns nil when its names do not
-// spread (maxRun, buildProbes).
+// spread (maxRun, buildProbes) or are not in strictly ascending order.
+//
+// A name an index lists twice (git's index-pack lets a pack hold an
+// object twice, and git fsck passes it) is found by the table at its
+// first place, by the search at either; names out of order (a crafted
+// index) are found by the table where the search cannot find them. Both
+// would make find's answer for a name change once the table is built,
+// and a NameRef (Names) is the place find gives: one object would get two
+// refs, and the revision walk, the selection's index and exposure would
+// take it for two. Such an index keeps its search: its answer for a name
+// never changes, and the places of the names it finds are in their order
+// (Names.Compare compares the places of one pack's names).
 func newNameTable(x *packIndex) *nameTable {
+	for i := hashLen; i < len(x.names); i += hashLen {
+		if !ascending(x.names[i-hashLen:], x.names[i:]) {
+			return nil
+		}
+	}
 	t := &nameTable{
 		slots:   make([]uint32, x.count+x.count/2+1), // at least one slot stays empty
 		posBits: uint(bits.Len(uint(x.count))),
@@ -169,6 +185,15 @@ func newNameTable(x *packIndex) *nameTable {
 		}
 	}
 	return t
+}
+
+// ascending reports whether the name at a sorts before the one at b: the
+// first eight bytes decide nearly always.
+func ascending(a, b []byte) bool {
+	if ka, kb := binary.BigEndian.Uint64(a), binary.BigEndian.Uint64(b); ka != kb {
+		return ka < kb
+	}
+	return bytes.Compare(a[8:hashLen], b[8:hashLen]) < 0
 }
 
 // tag is the part of a slot that key decides: the high bits of its high half

@@ -30,6 +30,12 @@ func syntheticIndex(n int) *packIndex {
 func indexBytes(names [][]byte) []byte {
 	names = slices.Clone(names)
 	slices.SortFunc(names, bytes.Compare)
+	return indexBytesAsIs(names)
+}
+
+// indexBytesAsIs lays out a version 2 pack index of names in the order
+// given, sorted or not (a crafted index).
+func indexBytesAsIs(names [][]byte) []byte {
 	b := []byte("\xfftOc\x00\x00\x00\x02")
 	var fan [256]uint32
 	for _, n := range names {

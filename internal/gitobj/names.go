@@ -57,7 +57,9 @@ func (s *Store) Names() *Names {
 	return n
 }
 
-// Ref returns h's NameRef.
+// Ref returns h's NameRef: the place the first pack that holds h gives it,
+// which must be the same at every lookup (newNameTable keeps it so for an
+// index that lists a name twice or out of order).
 func (n *Names) Ref(h plumbing.Hash) NameRef {
 	if h.IsZero() {
 		return 0
