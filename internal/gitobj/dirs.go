@@ -23,5 +23,6 @@ func OpenDirs(dirs []string, fallback storer.EncodedObjectStorer) *Store {
 			s.add(filepath.Clean(d), 0)
 		}
 	}
+	s.opened()
 	return s
 }

@@ -155,10 +155,8 @@ func buildProbes(n int) int { return 2*n + maxRun }
 // never changes, and the places of the names it finds are in their order
 // (Names.Compare compares the places of one pack's names).
 func newNameTable(x *packIndex) *nameTable {
-	for i := hashLen; i < len(x.names); i += hashLen {
-		if !ascending(x.names[i-hashLen:], x.names[i:]) {
-			return nil
-		}
+	if !x.ascending() {
+		return nil
 	}
 	t := &nameTable{
 		slots:   make([]uint32, x.count+x.count/2+1), // at least one slot stays empty
@@ -185,6 +183,16 @@ func newNameTable(x *packIndex) *nameTable {
 		}
 	}
 	return t
+}
+
+// ascending reports whether x's names are in strictly ascending order.
+func (x *packIndex) ascending() bool {
+	for i := hashLen; i < len(x.names); i += hashLen {
+		if !ascending(x.names[i-hashLen:], x.names[i:]) {
+			return false
+		}
+	}
+	return true
 }
 
 // ascending reports whether the name at a sorts before the one at b: the

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -37,6 +38,12 @@ type Store struct {
 
 	graphOnce sync.Once
 	graph     *CommitGraph
+
+	// A store of multiPacks packs or more looks names up in one table of
+	// all of them (multiTable), built after multiAfter lookups.
+	multiAfter int64
+	lookups    atomic.Int64 // lookups so far, until multi is built
+	multi      atomic.Pointer[multiTable]
 }
 
 // Open opens the packs of the object folder objectsDir and of the folders
@@ -52,7 +59,19 @@ func Open(objectsDir string, fallback storer.EncodedObjectStorer) *Store {
 	if objectsDir != "" {
 		s.add(filepath.Clean(objectsDir), 0)
 	}
+	s.opened()
 	return s
+}
+
+// opened sets what depends on the packs once they are open: when the
+// table of all their names is built (multiTable). A lookup asks every
+// pack before the one that holds the name, and every pack for a name
+// none holds: the table is built once the lookups have cost about what
+// building it does, fewer the more packs there are.
+func (s *Store) opened() {
+	if len(s.packs) >= multiPacks {
+		s.multiAfter = int64(s.Packed()/4+hashAfter) / int64(len(s.packs))
+	}
 }
 
 // add opens the packs of an object folder, then its alternates.
@@ -158,6 +177,8 @@ func (s *Store) Close() {
 		p.close()
 	}
 	s.packs = nil
+	s.multiAfter = 0
+	s.multi.Store(nil)
 	s.graph.Close()
 	s.graph = nil
 }
@@ -189,8 +210,17 @@ func (s *Store) Packed() int {
 	return n
 }
 
-// locate finds the pack and position that hold h.
+// locate finds the first pack that holds h, and its position there.
 func (s *Store) locate(h plumbing.Hash) (int, int) {
+	if s.multiAfter > 0 {
+		if t := s.multi.Load(); t != nil {
+			if pi, pos, ok := t.find(s, h[:]); ok {
+				return pi, pos
+			}
+		} else if s.lookups.Add(1) == s.multiAfter {
+			s.multi.Store(newMultiTable(s)) // nil when the names do not spread
+		}
+	}
 	for i, p := range s.packs {
 		if pos := p.idx.find(h[:]); pos >= 0 {
 			return i, pos
