@@ -276,17 +276,23 @@ func (g *gitRepo) selectAtFinding(ctx, sctx context.Context, r *scanner.Run, gs 
 	go func() {
 		select {
 		case <-gs.trigger:
-			// The sweep plans before it delivers anything, so the count
-			// is known by the first finding.
-			if g.packedCommits.Load() >= after {
+		case <-sctx.Done():
+			// Both may be ready by the time this runs (a loaded machine),
+			// and select takes either: a finding made while sweeping
+			// still starts the selection here.
+			if !gs.triggered() {
 				return
 			}
-			if seen := g.tune.seen; seen != nil {
-				seen.selectedBeside.Store(true)
-			}
-			p.start()
-		case <-sctx.Done():
 		}
+		// The sweep plans before it delivers anything, so the count is
+		// known by the first finding.
+		if g.packedCommits.Load() >= after {
+			return
+		}
+		if seen := g.tune.seen; seen != nil {
+			seen.selectedBeside.Store(true)
+		}
+		p.start()
 	}()
 	return p
 }
