@@ -174,15 +174,23 @@ func newNameTable(x *packIndex) *nameTable {
 		}
 		t.slots[k] = t.tag(key) | uint32(i+1)
 	}
+	if !t.spreads() {
+		return nil
+	}
+	return t
+}
+
+// spreads reports whether no run of filled slots is longer than maxRun.
+func (t *nameTable) spreads() bool {
 	run := 0
 	for _, e := range t.slots {
 		if e == 0 {
 			run = 0
 		} else if run++; run > maxRun {
-			return nil
+			return false
 		}
 	}
-	return t
+	return true
 }
 
 // ascending reports whether x's names are in strictly ascending order.

@@ -71,13 +71,8 @@ func newMultiTable(s *Store) *multiTable {
 			}
 		}
 	}
-	run := 0
-	for _, e := range t.slots {
-		if e == 0 {
-			run = 0
-		} else if run++; run > maxRun {
-			return nil
-		}
+	if !t.spreads() {
+		return nil
 	}
 	return t
 }
