@@ -213,16 +213,7 @@ func TestWideOctopusParents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := repoOf(r).open(tuning{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.close()
-	run := scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{})
-	sel, err := g.selectCommits(context.Background(), run, revSet{all: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sel, _ := selectFor(t, r, revSet{all: true})
 	if len(sel.commits) != n+1 {
 		t.Fatalf("selected %d commits, want %d", len(sel.commits), n+1)
 	}
