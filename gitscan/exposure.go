@@ -229,15 +229,19 @@ func (x *exposer) findCarriers(ctx context.Context) {
 	}
 	// By position, in the graph's order: a commit's name is in the pack
 	// index, and reading every commit's there costs a cache miss each.
-	at := make([]int, 0, len(msgs))
-	for h := range msgs {
+	type placed struct {
+		i    int
+		keys int32
+	}
+	at := make([]placed, 0, len(msgs))
+	for h, m := range msgs {
 		if i, ok := x.graph.find(h); ok {
-			at = append(at, i)
+			at = append(at, placed{i, m})
 		}
 	}
-	slices.Sort(at)
-	for _, i := range at {
-		x.carry[i] = x.sets.union(x.carry[i], msgs[x.graph.hash(i)])
+	slices.SortFunc(at, func(a, b placed) int { return cmp.Compare(a.i, b.i) })
+	for _, p := range at {
+		x.carry[p.i] = x.sets.union(x.carry[p.i], p.keys)
 	}
 }
 

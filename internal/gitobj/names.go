@@ -61,13 +61,8 @@ func (s *Store) Names() *Names {
 // which must be the same at every lookup (newNameTable keeps it so for an
 // index that lists a name twice or out of order).
 func (n *Names) Ref(h plumbing.Hash) NameRef {
-	if h.IsZero() {
-		return 0
-	}
-	if n.bases != nil {
-		if pi, pos := n.s.locate(h); pi >= 0 {
-			return NameRef(n.bases[pi] + uint32(pos) + 1)
-		}
+	if r, ok := n.Find(h); ok {
+		return r
 	}
 	return n.otherRef(h)
 }
@@ -97,19 +92,15 @@ func (n *Names) RefOf(l Loc) NameRef {
 	return n.Ref(l.h)
 }
 
+// otherRef gives h, which no pack holds, a NameRef beside the packs' (or
+// the one another goroutine gave it since Find looked).
 func (n *Names) otherRef(h plumbing.Hash) NameRef {
-	n.mu.RLock()
-	r, ok := n.at[h]
-	n.mu.RUnlock()
-	if ok {
-		return r
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if r, ok := n.at[h]; ok {
 		return r
 	}
-	r = NameRef(n.end + uint32(len(n.other)))
+	r := NameRef(n.end + uint32(len(n.other)))
 	n.other = append(n.other, h)
 	n.at[h] = r
 	return r
@@ -152,7 +143,9 @@ func (n *Names) Compare(a, b NameRef) int {
 		return 0
 	}
 	if a != 0 && b != 0 && uint32(a) < n.end && uint32(b) < n.end {
-		if pa, _ := n.packOf(a); pa == func() int { pb, _ := n.packOf(b); return pb }() {
+		pa, _ := n.packOf(a)
+		pb, _ := n.packOf(b)
+		if pa == pb {
 			return cmp.Compare(a, b) // one pack's index is in name order
 		}
 	}
