@@ -1,0 +1,63 @@
+package bzip2
+
+import "io"
+
+// bitReader reads a bzip2 stream's bits, most significant first.
+//
+// Past the end of the input it reads zeros and keeps the error (an
+// unexpected EOF) for its caller to check at the end of a header, a block
+// or a stream: every loop of the block decoder ends on zeros (a zero bit
+// ends each unary count, and the symbol loop is bounded by the block's
+// size and its table selectors).
+type bitReader struct {
+	r   io.ByteReader
+	v   uint64 // the last n bits read are the low bits
+	n   uint
+	err error
+}
+
+// fill makes at least k ≤ 56 bits available.
+func (b *bitReader) fill(k uint) {
+	for b.n < k {
+		c, err := b.r.ReadByte()
+		if err != nil {
+			if b.err == nil {
+				b.err = noEOF(err)
+			}
+			c = 0
+		}
+		b.v = b.v<<8 | uint64(c)
+		b.n += 8
+	}
+}
+
+// bits reads k ≤ 32 bits.
+func (b *bitReader) bits(k uint) uint32 {
+	b.fill(k)
+	b.n -= k
+	return uint32(b.v>>b.n) & uint32(1<<k-1)
+}
+
+func (b *bitReader) bits48() uint64 {
+	b.fill(48)
+	b.n -= 48
+	return b.v >> b.n & (1<<48 - 1)
+}
+
+func (b *bitReader) bit() bool { return b.bits(1) == 1 }
+
+// align drops the bits up to the next byte boundary (a stream's end).
+func (b *bitReader) align() { b.n -= b.n % 8 }
+
+// byte reads a whole byte at a byte boundary: io.EOF when the input ends
+// there.
+func (b *bitReader) byte() (byte, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.n >= 8 {
+		b.n -= 8
+		return byte(b.v >> b.n), nil
+	}
+	return b.r.ReadByte()
+}
