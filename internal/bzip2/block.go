@@ -165,7 +165,13 @@ func (z *reader) readSymbols(h []huffman, sel []uint8, mtf *[256]byte, alpha int
 		}
 		k := v - 1
 		b := mtf[k]
-		copy(mtf[1:k+1], mtf[:k])
+		if k < 16 { // most are: a loop costs less than a call to memmove
+			for j := k; j > 0; j-- {
+				mtf[j] = mtf[j-1]
+			}
+		} else {
+			copy(mtf[1:k+1], mtf[:k])
+		}
 		mtf[0] = b
 		tt[n] = b
 		counts[b]++

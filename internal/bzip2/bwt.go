@@ -1,5 +1,7 @@
 package bzip2
 
+import "bytes"
+
 // The inverse Burrows–Wheeler transform, walked along several chains at
 // once.
 //
@@ -94,15 +96,24 @@ func (u *unBWT) order(n int, counts *[256]int32, origPtr int) []byte {
 		c[b] = sum
 		sum += k
 	}
-	for i, b := range last {
-		x := uint32(i)<<8 | uint32(b)
-		if i&(1<<shift-1) == 0 || i == origPtr {
-			x |= startFlag
-		}
-		tt[c[b]] = x
+	// Stride by stride, so that the loop over each byte tests nothing.
+	for lo := 0; lo < n; lo += 1 << shift {
+		b := last[lo]
+		tt[c[b]] = uint32(lo)<<8 | uint32(b) | startFlag
 		c[b]++
+		hi := min(lo+1<<shift, n)
+		for i := lo + 1; i < hi; i++ {
+			b := last[i]
+			tt[c[b]] = uint32(i)<<8 | uint32(b)
+			c[b]++
+		}
 	}
+	// The entry that links to origPtr is origPtr's occurrence of its byte:
+	// as many rows into those starting with it as that byte occurs before
+	// origPtr in the last column.
 	first := uint32(origPtr)
+	b := last[origPtr]
+	tt[c[b]-counts[b]+int32(bytes.Count(last[:origPtr], []byte{b}))] |= startFlag
 
 	// Pieces 0..strides-1 start at multiples of the stride; the first
 	// position, if it is none, starts piece strides.

@@ -24,7 +24,7 @@
 package bzip2
 
 import (
-	"bufio"
+	"encoding/binary"
 	"io"
 )
 
@@ -61,15 +61,10 @@ type reader struct {
 	rep     int    // copies of runByte still to deliver
 }
 
-// NewReader returns a reader of the bzip2 data r holds. If r is not an
-// io.ByteReader it is read through a bufio.Reader, which may read past the
-// end of the data.
+// NewReader returns a reader of the bzip2 data r holds. It reads r in
+// blocks of 16 KiB, and so may read past the end of the data.
 func NewReader(r io.Reader) io.Reader {
-	br, ok := r.(io.ByteReader)
-	if !ok {
-		br = bufio.NewReader(r)
-	}
-	return &reader{br: bitReader{r: br}}
+	return &reader{br: bitReader{r: r}}
 }
 
 func (z *reader) Read(p []byte) (int, error) {
@@ -192,10 +187,24 @@ func (z *reader) unrun(p []byte) int {
 			z.rep -= k
 			continue
 		}
-		// The common case: bytes that start no run of four. The state is
-		// kept in locals in this loop, which every byte goes through.
+		// Byte by byte, with the state in locals; where six bytes ahead
+		// complete no run of four, they are copied at once (noRun).
 		out, i, same, runByte := z.out, z.i, z.same, z.runByte
-		for i < len(out) && n < len(p) {
+		for try := i; i < len(out) && n < len(p); {
+			if i >= try && same < 4 {
+				if k := noRun(out, i, p[n:]); k > 0 {
+					i, n = i+k, n+k
+					runByte, same = out[i-1], 1
+					if out[i-2] == runByte {
+						same++
+						if out[i-3] == runByte {
+							same++
+						}
+					}
+					continue
+				}
+				try = i + 6 // not here: some bytes one by one first
+			}
 			b := out[i]
 			i++
 			if same == 4 {
@@ -227,4 +236,30 @@ func fill(p []byte, b byte) {
 	for k := 1; k < len(p); k *= 2 {
 		copy(p[k:], p[:k])
 	}
+}
+
+// noRun copies out[i:] to p six bytes at a time for as long as no run of
+// four equal bytes ends in the six (the three before i included), and
+// returns how many it copied. Where none ends, the run-length step leaves
+// the bytes as they are; a count byte follows a run of four, so there is
+// none among them either.
+func noRun(out []byte, i int, p []byte) int {
+	if i < 3 {
+		return 0
+	}
+	k := 0
+	for i+k+6 <= len(out) && k+8 <= len(p) {
+		// Byte j of eq is 0x80 where out[i-3+k+j] == out[i-2+k+j] (j < 8).
+		w := binary.LittleEndian.Uint64(out[i-3+k:])
+		x := w ^ binary.LittleEndian.Uint64(out[i-2+k:])
+		eq := ^((x&0x7f7f7f7f7f7f7f7f + 0x7f7f7f7f7f7f7f7f) | x | 0x7f7f7f7f7f7f7f7f)
+		// Three equal pairs in a row from byte j: a run of four ending at
+		// out[i+k+j], j < 6.
+		if eq&(eq>>8)&(eq>>16)&0x808080808080 != 0 {
+			break
+		}
+		binary.LittleEndian.PutUint64(p[k:], binary.LittleEndian.Uint64(out[i+k-2:])>>16)
+		k += 6
+	}
+	return k
 }

@@ -237,3 +237,55 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// unrunRef is the run-length step as bzip2 1.0.8 undoes it: after four
+// equal bytes the next is a count of further copies, and the byte after
+// the count starts afresh.
+func unrunRef(in []byte) []byte {
+	var out []byte
+	same, last := 0, -1
+	for _, b := range in {
+		if same == 4 {
+			out = append(out, bytes.Repeat([]byte{byte(last)}, int(b))...)
+			same, last = 0, -1
+			continue
+		}
+		if int(b) == last {
+			same++
+		} else {
+			same, last = 1, int(b)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// TestUnrunMatchesReference undoes the run-length step on blocks of few
+// byte values (runs of every length, counts equal to the bytes around
+// them) in reads of every size, against unrunRef.
+func TestUnrunMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for round := range 300 {
+		values := 1 + rng.IntN(4)
+		block := make([]byte, rng.IntN(3000))
+		for i := range block {
+			block[i] = byte('a' + rng.IntN(values))
+			if rng.IntN(50) == 0 {
+				block[i] = byte(rng.IntN(8)) // small counts
+			}
+		}
+		z := &reader{out: block}
+		var got []byte
+		buf := make([]byte, 64)
+		for {
+			n := z.unrun(buf[:1+rng.IntN(len(buf))])
+			if n == 0 {
+				break
+			}
+			got = append(got, buf[:n]...)
+		}
+		if want := unrunRef(block); !bytes.Equal(got, want) {
+			t.Fatalf("round %d (%q): got %q, want %q", round, block, got, want)
+		}
+	}
+}
