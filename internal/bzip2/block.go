@@ -122,7 +122,8 @@ func (z *reader) readTables(alpha int) ([]huffman, []uint8, error) {
 // length.
 func (z *reader) readSymbols(h []huffman, sel []uint8, mtf *[256]byte, alpha int) (int, *[256]int32, error) {
 	br := &z.br
-	tt := z.bwt.lastColumn(z.blockMax)
+	limit := z.blockMax
+	last := z.bwt.column(0, 0, limit)
 	counts := &z.bwt.counts
 	*counts = [256]int32{}
 	eob := alpha - 1
@@ -148,20 +149,26 @@ func (z *reader) readSymbols(h []huffman, sel []uint8, mtf *[256]byte, alpha int
 			continue
 		}
 		if run > 0 {
-			if run > len(tt)-n {
+			if run > limit-n {
 				return 0, nil, StructuralError("repeats past end of block")
+			}
+			if n+run > len(last) {
+				last = z.bwt.column(n, n+run, limit)
 			}
 			b := mtf[0]
 			counts[b] += int32(run)
-			fill(tt[n:n+run], b)
+			fill(last[n:n+run], b)
 			n += run
 			run, runBit = 0, 1
 		}
 		if v == eob {
 			return n, counts, nil
 		}
-		if n == len(tt) {
+		if n == limit {
 			return 0, nil, StructuralError("data exceeds block size")
+		}
+		if n == len(last) {
+			last = z.bwt.column(n, n+1, limit)
 		}
 		k := v - 1
 		b := mtf[k]
@@ -173,7 +180,7 @@ func (z *reader) readSymbols(h []huffman, sel []uint8, mtf *[256]byte, alpha int
 			copy(mtf[1:k+1], mtf[:k])
 		}
 		mtf[0] = b
-		tt[n] = b
+		last[n] = b
 		counts[b]++
 		n++
 	}

@@ -65,19 +65,24 @@ func strideShift(n int) uint {
 	return s
 }
 
-// lastColumn returns room for a block's last column, up to max bytes.
-// It is out's: the block before has been delivered when the next one is
-// read, and order is done with the column before it writes out.
-func (u *unBWT) lastColumn(max int) []byte {
-	if cap(u.out) < max {
-		u.out = make([]byte, max)
-		u.tt = make([]uint32, max+1) // +1: see walk
+// column returns room for a block's last column: at least need bytes, the
+// first n of them kept from the room returned before, and no more than
+// limit unless the room was bigger already. It is out's (the block before
+// has been delivered when the next one is read, and order is done with the
+// column before it writes out), grown as a block turns out to need it, so
+// that a small file is not given a whole block's 4.5 MB up front.
+func (u *unBWT) column(n, need, limit int) []byte {
+	if need <= cap(u.out) {
+		return u.out[:cap(u.out)]
 	}
-	return u.out[:max]
+	out := make([]byte, min(limit, max(need, 2*cap(u.out), 64<<10)))
+	copy(out, u.out[:n])
+	u.out = out
+	return out
 }
 
 // order returns the block's bytes in order from its last column (the
-// first n bytes of lastColumn, with counts of each byte value), origPtr
+// first n bytes of column's room, with counts of each byte value), origPtr
 // being the row of the original text.
 //
 // The table links each row (a rotation of the text) to the row that starts
@@ -88,6 +93,9 @@ func (u *unBWT) lastColumn(max int) []byte {
 // which keeps the last column's byte, adds the link to an entry already
 // written: a load from a row far away for each byte.
 func (u *unBWT) order(n int, counts *[256]int32, origPtr int) []byte {
+	if cap(u.tt) < n+1 {
+		u.tt = make([]uint32, cap(u.out)+1) // +1: see walk
+	}
 	last, tt := u.out[:n], u.tt[:n]
 	shift := strideShift(n)
 	var c [256]int32
