@@ -142,8 +142,11 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	// A bypass is logged only when the push goes through: a push rejected
 	// for another key, or for what it could not scan, lets nothing through.
 	accepted := res.Unfinished == "" && res.Unread == 0 || p.failOpen
-	if rejected {
+	switch {
+	case rejected:
 		accepted = o.exitCode == 0 // --exit-code 0 reports and lets the push through
+	case len(badNames) > 0 && o.exitCode != 0:
+		accepted = false // rejected for a key in a ref's name
 	}
 	if err := p.logBypasses(e, recs, accepted); err != nil {
 		return err

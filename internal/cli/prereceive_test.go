@@ -740,6 +740,33 @@ func TestPreReceiveRejectedPushLogsNoBypass(t *testing.T) {
 	}
 }
 
+// A push rejected for a key in a ref's name lets nothing through either:
+// the key its push option names was reported as let through and appended
+// to the bypass log, though no ref moved.
+func TestPreReceiveRefNameRejectionLogsNoBypass(t *testing.T) {
+	hookBinary(t)
+	logFile := filepath.Join(t.TempDir(), "bypass.log")
+	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--bypass-log", logFile)
+	c := newClient(t, s.url)
+	c.Write("a.txt", "a\n")
+	c.Commit("first")
+	if out, ok := push(c, nil, "origin", "main"); !ok {
+		t.Fatal(out)
+	}
+	allowed := gitKey("allowed-fixture")
+	c.Write("fixtures/allowed.env", "LOFTY_API_KEY="+allowed+"\n")
+	commit := c.Commit("an accepted fixture")
+	before := s.refs()
+	out, ok := push(c, nil, "-o", "loftyscan.allow="+fingerprintOf(allowed), "origin", "main:refs/heads/copy-"+gitKey("in-a-ref-name"))
+	mustReject(t, s, before, commit, out, ok, "holds a Lofty API key", "would be let through, but the push is rejected (push-option)")
+	if strings.Contains(out, "loftyscan: let through") {
+		t.Errorf("a rejected push says a key was let through:\n%s", out)
+	}
+	if b, err := os.ReadFile(logFile); !os.IsNotExist(err) {
+		t.Errorf("a rejected push wrote the bypass log (%v):\n%s", err, b)
+	}
+}
+
 // A ref whose name holds a key leaks it to everyone who lists the server's
 // refs, and no scan of files sees it: the push that creates or moves it is
 // rejected (a branch and a tag); one that deletes it goes through.
