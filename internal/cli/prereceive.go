@@ -118,6 +118,13 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	}
 	c := &scanner.Collector{}
 	res, err := gitscan.ScanPreReceive(ctx, scanner.New(opts), repo, updates, popts, c)
+	if cause := stopCause(ctx); cause != nil {
+		// A signal (or --timeout) stops the hook as it stops any run, with
+		// its exit code, and git rejects the push: --pre-receive-fail-open
+		// accepts what the budget or an unreadable object left unscanned,
+		// not a hook its server or administrator stopped.
+		return o.stoppedError(cause, "push rejected: loftyscan", "the push was not wholly scanned", "raise --timeout, or use --pre-receive-budget, which --pre-receive-fail-open applies to")
+	}
 	if err != nil {
 		return p.cannotScan(e, err)
 	}

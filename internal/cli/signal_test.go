@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/verify"
@@ -417,4 +419,71 @@ func TestStoppedRunWritesEveryReport(t *testing.T) {
 			c.noLeftovers()
 		})
 	}
+}
+
+// A pre-receive hook stopped by a signal (a server's timeout, an
+// administrator) while it scans rejects the push with 128+N, as every run a
+// signal stops exits, even with --pre-receive-fail-open: that flag accepts
+// what the budget or an unreadable object kept from being scanned, and
+// the hook exited 0 ("push accepted without a scan ...: context
+// canceled"), letting through a push it had not scanned and any key it had
+// already found.
+func TestSignalDuringPreReceive(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := testgit.New(t, "")
+			srv.Write("a.txt", "a\n")
+			parent := srv.Commit("first")
+			// 256 MiB of tokens to decode, from a pack of a few KiB: its
+			// scan lasts far longer than the test.
+			line := "lofty_token=" + testtoken.Generic("candidate") + "\n"
+			base := []byte(strings.Repeat(line, 0x10000/len(line)))
+			bomb := srv.DeltaBomb(base, 256<<20)
+			pushed := srv.CommitFiles("a big file", map[string]plumbing.Hash{"big.txt": bomb})
+			srv.Git("update-ref", "HEAD", parent) // the push's commit is new to the server
+			stdin := filepath.Join(t.TempDir(), "stdin")
+			if err := os.WriteFile(stdin, []byte(parent+" "+pushed+" refs/heads/main\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			in, err := os.Open(stdin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			c := startChild(t, srv.Dir, in, nil, []string{"GIT_DIR=" + filepath.Join(srv.Dir, ".git")},
+				"git", "--pre-receive", "--pre-receive-fail-open", "--pre-receive-budget", "0")
+			waitBusy(t, c)
+			c.signal(sig)
+			if code := c.wait(); code != 128+int(sig) {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, 128+int(sig), c.stderr)
+			}
+			if s := c.stderr.String(); strings.Contains(s, "push accepted") || !strings.Contains(s, "push rejected") {
+				t.Errorf("stderr does not say the push is rejected:\n%s", s)
+			}
+		})
+	}
+}
+
+// waitBusy waits until the child has used 100 ms of CPU, so that it is
+// past its start (its signal handlers installed) and at work.
+func waitBusy(t *testing.T, c *child) {
+	t.Helper()
+	stat := fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid)
+	for deadline := time.Now().Add(childDeadline); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		data, err := os.ReadFile(stat)
+		if err != nil {
+			t.Fatalf("the child ended early: %v; stderr:\n%s", err, c.stderr)
+		}
+		// Fields after the command's name, in parentheses: utime and
+		// stime are the 12th and 13th, in clock ticks (100 a second).
+		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+		utime, _ := strconv.Atoi(f[11])
+		stime, _ := strconv.Atoi(f[12])
+		if utime+stime >= 10 {
+			return
+		}
+	}
+	t.Fatalf("the child did not get to work; stderr:\n%s", c.stderr)
 }
