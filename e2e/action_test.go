@@ -445,17 +445,17 @@ func TestAction(t *testing.T) {
 		}
 
 		// A branch that merged another branch not yet on main joins the
-		// scanned history at two commits. Both are left out: the scan reads
-		// the branch's own commits, and feature's key, already on a branch
-		// of its own, is not reported again.
+		// default branch at two commits. Only the default branch counts as
+		// scanned: feature's key is reported again (a branch pushed with
+		// this one would otherwise count as scanned without having been).
 		ws = t.TempDir()
 		f.checkout(t, ws, 0, "refs/heads/topic2")
 		res = f.use(t, bin, ws, nil, "push", pushEvent("refs/heads/topic2", zeroSHA, f.t2), nil)
-		if !strings.HasPrefix(res.outputs["range"], f.t2+" ^") || !strings.Contains(res.outputs["range"], " ^"+f.p2) || !strings.Contains(res.outputs["range"], " ^"+f.head) {
-			t.Errorf("range output %q, want %s ^%s ^%s in some order", res.outputs["range"], f.t2, f.p2, f.head)
+		if !strings.HasPrefix(res.outputs["range"], f.t2+" ^") || !strings.Contains(res.outputs["range"], " ^"+f.p2) || !strings.Contains(res.outputs["range"], " ^"+f.bp) {
+			t.Errorf("range output %q, want %s ^%s ^%s in some order", res.outputs["range"], f.t2, f.p2, f.bp)
 		}
-		res.want(t, 1, res.outputs["range"], "topic2.env")
-		if !strings.Contains(res.log, "join the other branches at 2 commits") {
+		res.want(t, 1, res.outputs["range"], "app/new.env", "topic2.env")
+		if !strings.Contains(res.log, "join the default branch at 2 commits") {
 			t.Errorf("log:\n%s", res.log)
 		}
 

@@ -19,8 +19,9 @@
 //	merge_group                         merge-base(base_sha, head_sha)..head_sha
 //	push                                before..after; a new branch or tag, or a
 //	                                    force-push whose old commit is gone: the
-//	                                    commits no other remote-tracking branch
-//	                                    has; a deletion: nothing
+//	                                    commits the default branch lacks (all
+//	                                    for the default branch itself); a
+//	                                    deletion: nothing
 //	anything else                       every ref
 //
 // Every commit name and ref name that comes from the event is checked

@@ -267,8 +267,8 @@ func (c *computer) mergeRange(base, head, what string) (Result, error) {
 }
 
 // push is before..after. A new branch or tag, or a force-push whose old
-// commit is not in the clone, is the commits no other remote-tracking
-// branch has; a deletion is nothing.
+// commit is not in the clone, is the commits the default branch lacks
+// (newCommits); a deletion is nothing.
 func (c *computer) push(in Inputs) (Result, error) {
 	p, err := c.event()
 	if err != nil {
@@ -310,7 +310,7 @@ func (c *computer) push(in Inputs) (Result, error) {
 		if err := c.needFullClone(before, "the commit before the push"); err != nil {
 			return Result{}, err
 		}
-		c.warn("the commit before the push, %s, is not in this clone (a force-push replaced it): scanning the commits of %s that no other branch has", before, after)
+		c.warn("the commit before the push, %s, is not in this clone (a force-push replaced it): scanning the commits of %s that the default branch lacks", before, after)
 		return c.newCommits(after, ref)
 	}
 	return c.done(Range{Kind: Commits, Include: []string{after}, Exclude: []string{full}})
@@ -335,20 +335,29 @@ func (c *computer) created(after, ref string) (Result, error) {
 	if shallow {
 		return Result{}, &Error{
 			Kind:    ErrShallowClone,
-			Message: fmt.Sprintf("the push created %s, and this clone is shallow, so the commits no other branch has cannot be told apart", or(ref, "a ref")),
+			Message: fmt.Sprintf("the push created %s, and this clone is shallow, so the commits the default branch lacks cannot be told apart", or(ref, "a ref")),
 			Hint:    fetchHint,
 		}
 	}
-	c.note("the push created %s: scanning the commits no other branch has", or(ref, "a ref"))
+	c.note("the push created %s: scanning the commits the default branch lacks", or(ref, "a ref"))
 	return c.newCommits(after, ref)
 }
 
-// newCommits is the commits of after that no remote-tracking branch has,
-// other than ref's own (a push of a new branch makes origin/BRANCH point
-// at after already). They are excluded through the boundary, the commits
-// where the new history joins the others: the same commits, named by the
-// fewest exclusions (one in the usual case, so the range reads B..after).
+// newCommits is the commits of after that the default branch lacks (its
+// remote-tracking branch): the default branch's commits were scanned as
+// they were pushed or merged. Other branches do not count: a push of two
+// new branches at one commit (or a new branch beside a force-push) starts
+// a run for each, which would each leave the commits out as the other
+// branch's, and neither would scan them. A push that creates or
+// force-pushes the default branch itself, or an event that names no
+// default branch, scans all of after's history. The default branch is
+// excluded through the boundary, the commits where the new history joins
+// it.
 func (c *computer) newCommits(after, ref string) (Result, error) {
+	def, err := DefaultBranch(c.env)
+	if err != nil {
+		return Result{}, err
+	}
 	remotes, err := c.git.Remotes(c.ctx)
 	if err != nil {
 		return Result{}, gitFailed(err)
@@ -357,16 +366,16 @@ func (c *computer) newCommits(after, ref string) (Result, error) {
 	if err != nil {
 		return Result{}, gitFailed(err)
 	}
-	own := map[string]bool{}
-	if b, ok := strings.CutPrefix(ref, "refs/heads/"); ok {
+	scanned := map[string]bool{}
+	if def != "" && ref != "refs/heads/"+def {
 		for _, r := range remotes {
-			own["refs/remotes/"+r+"/"+b] = true
+			scanned["refs/remotes/"+r+"/"+def] = true
 		}
 	}
 	var exclude []string
 	seen := map[string]bool{}
 	for _, b := range branches {
-		if !own[b.Ref] && !seen[b.Commit] {
+		if scanned[b.Ref] && !seen[b.Commit] {
 			seen[b.Commit] = true
 			exclude = append(exclude, b.Commit)
 		}
@@ -377,14 +386,14 @@ func (c *computer) newCommits(after, ref string) (Result, error) {
 	}
 	switch {
 	case n == 0:
-		c.note("every commit of %s is on another branch already: nothing new to scan", after)
+		c.note("every commit of %s is on the default branch already: nothing new to scan", after)
 		return c.done(Range{Kind: Nothing, Include: []string{after}, Exclude: []string{after}})
 	case len(boundary) == 0:
-		c.note("no commit of %s is on another branch: scanning its whole history (%d commits)", after, n)
+		c.note("no commit of %s is on the default branch (%s): scanning its whole history (%d commits)", after, defaultBranchNote(def, ref), n)
 	case len(boundary) == 1:
 		c.note("%d new commits, from %s", n, boundary[0])
 	default:
-		c.note("%d new commits, which join the other branches at %d commits: %s", n, len(boundary), strings.Join(boundary, " "))
+		c.note("%d new commits, which join the default branch at %d commits: %s", n, len(boundary), strings.Join(boundary, " "))
 	}
 	return c.done(Range{Kind: Commits, Include: []string{after}, Exclude: boundary})
 }
@@ -459,6 +468,20 @@ func gitFailed(err error) error {
 		Hint:    "check that git can read the repository in this job (a container job may need git config --global --add safe.directory)",
 		Err:     err,
 	}
+}
+
+// defaultBranchNote names the default branch for a note, or says why no
+// commit counts as scanned before.
+func defaultBranchNote(def, ref string) string {
+	switch def {
+	case "":
+		return "the event names none"
+	case strings.TrimPrefix(ref, "refs/heads/"):
+		if strings.HasPrefix(ref, "refs/heads/") {
+			return "the push is to " + def + " itself"
+		}
+	}
+	return def
 }
 
 func or(s, otherwise string) string {

@@ -266,21 +266,32 @@ func TestComputePush(t *testing.T) {
 
 	t.Run("new branch that merged another", func(t *testing.T) {
 		t.Parallel()
-		// topic2 joins the scanned history at p2 and at feature's head:
-		// both are excluded, so neither feature's commits nor main's are
-		// scanned again (range.sh could exclude only one, and scanned
-		// p2..t2, feature's commits included).
+		// topic2 joins main at p2, and feature at bp: feature's commits
+		// are not on the default branch, so they are scanned again.
 		r := f.checkout(t, 0, "refs/heads/topic2")
 		res, err := compute(t, r, event(t, "push", pushEvent("refs/heads/topic2", zero40, f.t2)), Inputs{})
-		wantRange(t, r, res, err, Commits, []string{f.t2}, []string{f.p2, f.head}, f.t2, f.t2m)
-		wantText(t, "note", res.Notes, "2 new commits, which join the other branches at 2 commits")
+		wantRange(t, r, res, err, Commits, []string{f.t2}, []string{f.p2, f.bp}, f.t2, f.t2m, f.head, f.f1)
+		wantText(t, "note", res.Notes, "4 new commits, which join the default branch at 2 commits")
+	})
+
+	t.Run("two new branches at one commit", func(t *testing.T) {
+		t.Parallel()
+		// git push origin t1:topic t1:twin starts two runs, one a branch.
+		// Each run's clone has the other branch: counted as scanned, it
+		// left t1 out of both runs, and the key in it was never scanned.
+		r := f.checkout(t, 0, "refs/heads/topic")
+		r.git("update-ref", "refs/remotes/origin/twin", f.t1)
+		for _, ref := range []string{"refs/heads/topic", "refs/heads/twin"} {
+			res, err := compute(t, r, event(t, "push", pushEvent(ref, zero40, f.t1)), Inputs{})
+			wantRange(t, r, res, err, Commits, []string{f.t1}, []string{f.p2}, f.t1)
+		}
 	})
 
 	t.Run("new branch with nothing new", func(t *testing.T) {
 		t.Parallel()
 		res, err := compute(t, mainClone, event(t, "push", pushEvent("refs/heads/copy", zero40, f.p1)), Inputs{})
 		wantRange(t, mainClone, res, err, Nothing, []string{f.p1}, []string{f.p1})
-		wantText(t, "note", res.Notes, "every commit of "+f.p1+" is on another branch already")
+		wantText(t, "note", res.Notes, "every commit of "+f.p1+" is on the default branch already")
 	})
 
 	t.Run("new branch, no other branch", func(t *testing.T) {
@@ -294,7 +305,7 @@ func TestComputePush(t *testing.T) {
 		}
 		res, err := compute(t, r, event(t, "push", pushEvent("refs/heads/main", zero40, f.p2)), Inputs{})
 		wantRange(t, r, res, err, Commits, []string{f.p2}, nil, f.p2, f.p1, f.base, f.rm, f.bp, f.c1)
-		wantText(t, "note", res.Notes, "no commit of "+f.p2+" is on another branch: scanning its whole history (6 commits)")
+		wantText(t, "note", res.Notes, "no commit of "+f.p2+" is on the default branch (the push is to main itself): scanning its whole history (6 commits)")
 	})
 
 	t.Run("tags", func(t *testing.T) {

@@ -27,9 +27,10 @@ func TestRangesScan(t *testing.T) {
 		// point, is not the pull request's.
 		{"pull request", pr, event(t, "pull_request", prEvent(f.base, f.head)), []string{"app/new.env"}},
 		{"push", pr, event(t, "push", pushEvent("refs/heads/main", f.base, f.p2)), []string{"push.env"}},
-		// The branch's own key only: feature's, which it merged, is on
-		// origin/feature already (range.sh reported it again).
-		{"new branch that merged another", topic2, event(t, "push", pushEvent("refs/heads/topic2", zero40, f.t2)), []string{"topic2.env"}},
+		// feature's key too, which it merged: feature is not on the
+		// default branch, and a branch pushed at the same time as this one
+		// would count as scanned without having been.
+		{"new branch that merged another", topic2, event(t, "push", pushEvent("refs/heads/topic2", zero40, f.t2)), []string{"app/new.env", "topic2.env"}},
 		{"deletion", pr, event(t, "push", pushEvent("refs/heads/gone", f.p1, zero40)), nil},
 		{"every ref", pr, event(t, "schedule", nil), []string{"app/new.env", "old.env", "push.env", "topic.env", "topic2.env"}},
 	} {
