@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,6 +224,25 @@ func TestExamples(t *testing.T) {
 			if c.code == 1 && !strings.Contains(out, "ACTIVE KEYS") {
 				t.Errorf("%s: no terminal report in the log:\n%s", c.name, out)
 			}
+		}
+
+		// LOFTYSCAN_ARGS is split on white space, never expanded as a
+		// glob against the work tree, which the merge request fills: with
+		// "--skip *.lock" and two empty files it adds, "!x.lock" and
+		// "--scope=none.lock", the job ran "--skip !x.lock
+		// --scope=none.lock", no key had the Lofty scope, and it passed.
+		dir := t.TempDir()
+		f.checkout(t, dir, 0, "refs/heads/feature")
+		for _, name := range []string{"!x.lock", "--scope=none.lock"} {
+			if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		vars := maps.Clone(mr)
+		vars["LOFTYSCAN_ARGS"] = "--skip *.lock"
+		code, out := runGitLabJob(t, &job, bin, dir, vars)
+		if files, _ := gitlabFiles(t, dir, &job); code != 1 || !strings.Contains(out, "ACTIVE KEYS") || strings.Join(files, " ") != "app/new.env" {
+			t.Errorf("LOFTYSCAN_ARGS with a glob, beside files named as flags: exit status %d, report %q, want 1 and app/new.env:\n%s", code, files, out)
 		}
 	})
 
