@@ -8,6 +8,9 @@ var (
 	// ErrShallowClone: the commits the range needs are cut off by a shallow
 	// clone (actions/checkout's default fetch-depth: 1).
 	ErrShallowClone = errors.New("the clone is shallow")
+	// ErrPartialClone: the clone was made with a filter (actions/checkout's
+	// filter input), so blobs of the commits to scan may be missing.
+	ErrPartialClone = errors.New("the clone is partial")
 	// ErrMissingCommit: a commit the range needs is not in a full clone.
 	ErrMissingCommit = errors.New("a commit is not in the clone")
 	// ErrEvent: the event file is missing, unreadable, not JSON, too large,

@@ -26,6 +26,9 @@ type Git interface {
 	MergeBase(ctx context.Context, a, b string) (string, bool, error)
 	// IsShallow reports whether the clone is shallow.
 	IsShallow(ctx context.Context) (bool, error)
+	// IsPartial reports whether the clone is partial: made or fetched
+	// with a filter, which leaves blobs out.
+	IsPartial(ctx context.Context) (bool, error)
 	// Remotes lists the configured remotes' names.
 	Remotes(ctx context.Context) ([]string, error)
 	// RemoteBranches lists the remote-tracking branches (refs/remotes/...)
@@ -127,6 +130,32 @@ func (g *GitCLI) IsShallow(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	return strings.TrimSpace(out) == "true", nil
+}
+
+// IsPartial implements Git with git config: a clone made or fetched with
+// a filter (git clone --filter, actions/checkout's filter input) names its
+// remote a promisor, or the repository's partial-clone remote.
+func (g *GitCLI) IsPartial(ctx context.Context) (bool, error) {
+	out, err := g.output(ctx, nil, "config", "--get-regexp", `^(extensions\.partialclone|remote\..*\.promisor)$`)
+	if code, ok := exitCode(err); ok && code == 1 {
+		return false, nil // no such setting
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, line := range strings.Split(out, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch k = strings.ToLower(k); {
+		case k == "extensions.partialclone" && v != "":
+			return true, nil
+		case strings.HasSuffix(k, ".promisor"):
+			switch strings.ToLower(v) {
+			case "", "true", "yes", "on", "1":
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // Remotes implements Git with git remote.

@@ -97,7 +97,24 @@ func (c *computer) warn(format string, args ...any) {
 	c.res.Warnings = append(c.res.Warnings, fmt.Sprintf(format, args...))
 }
 
+// done is the range r, once the clone is known to hold every blob of it:
+// a partial clone's missing blobs would be warned about and skipped, and a
+// key in one would pass the job, as a shallow clone's missing commits
+// would.
 func (c *computer) done(r Range) (Result, error) {
+	if r.Kind != Nothing {
+		partial, err := c.git.IsPartial(c.ctx)
+		if err != nil {
+			return Result{}, gitFailed(err)
+		}
+		if partial {
+			return Result{}, &Error{
+				Kind:    ErrPartialClone,
+				Message: "this clone is partial (made with a filter, such as actions/checkout's filter: blob:none): the blobs the filter left out cannot be scanned, and a key in one would pass",
+				Hint:    "remove the filter input from actions/checkout (keep fetch-depth: 0)",
+			}
+		}
+	}
 	c.res.Range = r
 	return c.res, nil
 }

@@ -522,3 +522,37 @@ func TestDefaultBranch(t *testing.T) {
 		t.Errorf("no event file: %q, %v", got, err)
 	}
 }
+
+// A partial clone (actions/checkout's filter: blob:none, with fetch-depth:
+// 0) has the commits but not the blobs of those the checkout did not need:
+// the scan warned about them and passed, so a pull request that adds a key
+// in one commit and removes it in the next passed the job. The range is
+// refused, as a shallow clone's is.
+func TestComputePartialClone(t *testing.T) {
+	f := newFixture(t)
+	origin := &repo{t: t, dir: f.origin, home: t.TempDir()}
+	origin.git("config", "uploadpack.allowFilter", "true")
+	r := newRepo(t, filepath.Join(t.TempDir(), "ws"))
+	r.git("remote", "add", "origin", "file://"+filepath.ToSlash(f.origin))
+	r.git("fetch", "-q", "--no-tags", "--filter=blob:none", "origin", "+refs/heads/*:refs/remotes/origin/*")
+	r.git("checkout", "-q", "--detach", "refs/remotes/origin/feature")
+	for name, env := range map[string]Env{
+		"pull_request": event(t, "pull_request", prEvent(f.base, f.head)),
+		"push":         event(t, "push", pushEvent("refs/heads/feature", f.f1, f.head)),
+		"schedule":     event(t, "schedule", nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := compute(t, r, env, Inputs{})
+			wantError(t, err, ErrPartialClone, "this clone is partial", "remove the filter input")
+		})
+	}
+	// A deletion scans nothing, and a full clone is not partial.
+	res, err := compute(t, r, event(t, "push", pushEvent("refs/heads/gone", f.p1, zero40)), Inputs{})
+	if err != nil || res.Kind != Nothing {
+		t.Errorf("a deletion in a partial clone: %v, %v", res.Range, err)
+	}
+	full := f.checkout(t, 0, "refs/heads/feature")
+	if partial, err := full.cli(t).IsPartial(context.Background()); partial || err != nil {
+		t.Errorf("a full clone: partial %v, %v", partial, err)
+	}
+}
