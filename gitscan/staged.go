@@ -336,7 +336,7 @@ func readIndex(name string) (*index.Index, map[string]plumbing.Hash, error) {
 	// the staged check a fifth more CPU than reading the file whole did.
 	if err := index.NewDecoder(bufio.NewReaderSize(f, indexReadBuffer)).Decode(idx); err != nil {
 		if errors.Is(err, index.ErrUnknownExtension) {
-			return nil, nil, fmt.Errorf("cannot read the index %s: it uses a format extension loftyscan does not read (split index or sparse index?): %w", name, err)
+			return nil, nil, fmt.Errorf("cannot read the index %s: it uses a format extension loftyscan does not read (split index or sparse index?): %w; write it whole and try again: for a split index, 'git config core.splitIndex false' and 'git update-index --no-split-index'; for a sparse index, 'git sparse-checkout init --no-sparse-index'", name, err)
 		}
 		return nil, nil, fmt.Errorf("cannot read the index %s: %w", name, err)
 	}

@@ -247,3 +247,26 @@ func TestCacheTree(t *testing.T) {
 	}
 	checkStaged(t, scanStaged(t, repoOf(r), ""), map[string][]string{"a/b/new.env": {k}})
 }
+
+// TestStagedSplitIndex: a split index (core.splitIndex) is one the staged
+// check cannot read. The commit is blocked, and the error says how to turn
+// the extension off, after which the staged key is found: it named the
+// index and "unknown extension", and a user of the pre-commit hook was left
+// unable to commit with no way on but --no-verify.
+func TestStagedSplitIndex(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("a.txt", "a\n")
+	r.Commit("first")
+	r.Write("app.env", "LOFTY_API_KEY="+gitTestKey("split")+"\n")
+	r.Git("-c", "core.splitIndex=true", "add", "app.env")
+	r.Git("update-index", "--split-index")
+	_, err := ScanStaged(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(r), "", &scanner.Collector{})
+	if err == nil || !strings.Contains(err.Error(), "git update-index --no-split-index") {
+		t.Fatalf("err %v, want the command that turns the split index off", err)
+	}
+	r.Git("update-index", "--no-split-index")
+	if got := scanStaged(t, repoOf(r), ""); len(got["app.env"]) != 1 {
+		t.Errorf("after --no-split-index: %v", got)
+	}
+}
