@@ -59,7 +59,9 @@ func LFSObjectPath(commonDir, oid string) string {
 
 // scanLFS scans the contents a pointer blob h names, when data is one and
 // this clone has them; contents it does not have are named in one warning
-// a scan, since git-lfs fetches only some versions by default.
+// a scan, since git-lfs fetches only some versions by default, counted as
+// an error: they were not read, and a key in them would pass a scan that
+// fails on what it could not read (--fail-on-error).
 func (g *gitRepo) scanLFS(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, data []byte) {
 	oid, ok := LFSPointer(data)
 	if !ok {
@@ -76,7 +78,7 @@ func (g *gitRepo) scanLFS(ctx context.Context, r *scanner.Run, w *scanner.Worker
 	f, fi, err := nonblock.OpenRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		g.lfsMissing.Do(func() {
-			r.Warn(h.String(), "a Git LFS file whose contents (sha256 %s) this clone does not have: not scanned, nor any other LFS file's version it lacks; run 'git lfs fetch --all' and scan again", oid)
+			r.Fail(h.String(), "a Git LFS file whose contents (sha256 %s) this clone does not have: not scanned, nor any other LFS file's version it lacks (counted as one error); run 'git lfs fetch --all' and scan again", oid)
 		})
 		return
 	}

@@ -51,13 +51,19 @@ func TestGitLFSContentsAreScanned(t *testing.T) {
 	r.Git("reset", "-q")
 
 	// A clone that lacks the contents (git lfs fetches only some
-	// versions): one warning, naming the file and what to run.
+	// versions): one warning, naming the file and what to run, counted as
+	// an error (what --fail-on-error and a gate's errors count look at):
+	// it was a bare warning, so a key a change routed through Git LFS
+	// passed a scan that fails on what it could not read.
 	if err := os.RemoveAll(filepath.Join(r.Dir, ".git", "lfs", "objects")); err != nil {
 		t.Fatal(err)
 	}
-	found, c, _ = scanGit(t, repo, HistoryOptions{})
+	found, c, st := scanGit(t, repo, HistoryOptions{})
 	if len(found) != 0 || len(c.Warnings) != 1 || c.Warnings[0].Path != "data/app.db" || !strings.Contains(c.Warnings[0].Message, "git lfs fetch --all") {
 		t.Errorf("without the contents: %d findings, warnings %v", len(found), c.Warnings)
+	}
+	if st.Errors != 1 {
+		t.Errorf("without the contents: %d errors, want 1", st.Errors)
 	}
 }
 
