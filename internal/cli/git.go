@@ -246,6 +246,9 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 				st, whole, err := gitscan.ScanStagedOrIndex(ctx, s, repo, "", sink)
 				if whole {
 					printNote(e.stderr, "pre-commit run outside a commit (--all-files, or --files): the index adds nothing to HEAD, so every file it holds was scanned")
+					// No change is scanned, so there is no base: the settings
+					// are HEAD's, which in CI is the change itself.
+					printWarning(e.stderr, "the settings (.loftyscan.toml, .loftyscanignore) were read from HEAD, the checkout: in CI that is the change being checked, which can accept its own keys; check a pull request with 'pre-commit run --from-ref BASE --to-ref HEAD', which reads them from BASE")
 				}
 				return st, err
 			case gf.staged:

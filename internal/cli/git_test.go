@@ -373,6 +373,13 @@ func TestGitCommandStagedPreCommitRange(t *testing.T) {
 				if !strings.Contains(stderr, said) {
 					t.Errorf("stderr does not say what was scanned:\n%s", stderr)
 				}
+				// The whole index has no base: its settings are the
+				// checkout's, which in CI is the change, and the run says
+				// so (a pull request's .loftyscanignore accepted its key
+				// without a word).
+				if warned := strings.Contains(stderr, "were read from HEAD, the checkout: in CI that is the change being checked"); warned != (commit == "") {
+					t.Errorf("warned about HEAD's settings: %v; stderr:\n%s", warned, stderr)
+				}
 			}
 		})
 	}
