@@ -222,3 +222,53 @@ func TestGitPushMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestPushOfABlobOrTree: a push that sets a ref to a blob or a tree (git
+// tag NAME BLOB; git push origin NAME) sends it whole, and the pre-push
+// hook scans it as the pre-receive hook does. It stopped every such push
+// with '"<hash>": unknown revision'. An annotated tag of one is still
+// refused: its message would go unscanned.
+func TestPushOfABlobOrTree(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("a.txt", "a\n")
+	r.Commit("first")
+	gitIn := func(stdin string, args ...string) string {
+		out, ok := r.Try(stdin, args...)
+		if !ok {
+			t.Fatalf("git %v: %s", args, out)
+		}
+		return strings.TrimSpace(out)
+	}
+	hashOf := func(content string) string { return gitIn(content, "hash-object", "-w", "--stdin") }
+	blob := hashOf("LOFTY_API_KEY=" + gitTestKey("pushed-blob") + "\n")
+	clean := hashOf("nothing here\n")
+	tree := gitIn("100644 blob "+blob+"\tx.env\n", "mktree")
+	r.Git("tag", "-a", "-m", "a tag of a blob", "annotated", blob)
+	zero := strings.Repeat("0", 40)
+	for _, tc := range []struct {
+		name, hash, ref string
+		want            []string
+	}{
+		{"blob", blob, "refs/tags/b", []string{"refs/tags/b"}},
+		{"tree", tree, "refs/tags/t", []string{"refs/tags/t:x.env"}},
+		{"clean blob", clean, "refs/tags/c", nil},
+	} {
+		c := &scanner.Collector{}
+		u := []RefUpdate{{tc.ref, tc.hash, tc.ref, zero}}
+		if _, err := ScanPush(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(r), PushRemote{}, u, c); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var got []string
+		for _, f := range c.Sorted() {
+			got = append(got, f.Path)
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s: findings at %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	u := []RefUpdate{{"refs/tags/annotated", r.Git("rev-parse", "annotated"), "refs/tags/annotated", zero}}
+	if _, err := ScanPush(context.Background(), scanner.New(scanner.DefaultOptions()), repoOf(r), PushRemote{}, u, &scanner.Collector{}); err == nil {
+		t.Error("an annotated tag of a blob was not refused")
+	}
+}

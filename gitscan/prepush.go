@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/scanner"
 )
@@ -77,12 +78,17 @@ func ScanPush(ctx context.Context, s *scanner.Scanner, repo *Repository, to Push
 	}
 	defer g.close()
 	set := revSet{remote: to.Name, noRemote: to.URL}
+	var others []pushedObject // refs set to a tree or a blob (git tag NAME BLOB)
 	for _, u := range updates {
 		if u.Deleted() {
 			continue
 		}
 		h, err := g.resolve(u.LocalHash)
 		if err != nil {
+			if o, ok := g.pushedTarget(u); ok {
+				others = append(others, o)
+				continue
+			}
 			return finding.Stats{}, err
 		}
 		set.include = append(set.include, h)
@@ -99,8 +105,35 @@ func ScanPush(ctx context.Context, s *scanner.Scanner, repo *Repository, to Push
 			set.excludeRemotes = true
 		}
 	}
-	if len(set.include) == 0 {
-		return finding.Stats{}, nil
+	var st finding.Stats
+	if len(set.include) > 0 {
+		if st, err = scanHistory(ctx, s, g, set, sink); err != nil {
+			return st, err
+		}
 	}
-	return scanHistory(ctx, s, g, set, sink)
+	if len(others) > 0 {
+		var res PushScan
+		g.scanTargets(ctx, s, others, sink, &res)
+		st = st.Add(res.Stats)
+		if res.Unread > 0 && ctx.Err() == nil {
+			return st, fmt.Errorf("%d of the trees and blobs the push sets refs to could not be read (the warnings above say which)", res.Unread)
+		}
+	}
+	return st, nil
+}
+
+// pushedTarget is what a pushed ref is set to when it is a tree or a blob
+// itself, which the push sends whole (git tag NAME BLOB, then git push):
+// it was refused as an unknown revision, and the push could not be made.
+// An annotated tag of one is still refused (its message would go
+// unscanned), as before.
+func (g *gitRepo) pushedTarget(u RefUpdate) (pushedObject, bool) {
+	if len(u.LocalHash) != 40 || !plumbing.IsHash(u.LocalHash) {
+		return pushedObject{}, false
+	}
+	target, typ, tags, err := g.peel(plumbing.NewHash(u.LocalHash))
+	if err != nil || len(tags) > 0 || (typ != plumbing.BlobObject && typ != plumbing.TreeObject) {
+		return pushedObject{}, false
+	}
+	return pushedObject{ref: u.RemoteRef, hash: target, typ: typ}, true
 }
