@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -84,6 +86,11 @@ PATH; --force writes such a hook, which calls loftyscan from PATH.`,
 			if err != nil {
 				return err
 			}
+			if k.server && len(extra) > 0 {
+				if err := tryHookFlags(repo, extra); err != nil {
+					return err
+				}
+			}
 			if repo.WorkTree == "" && !k.server && !prePush {
 				return &cliError{err: fmt.Errorf("%s is a bare repository: no commit is made in it, so a pre-commit hook there would never run", repo.GitDir),
 					hint: "install it in a clone where commits are made; on a server, 'loftyscan hook install --pre-receive' rejects the pushes that add a key"}
@@ -166,6 +173,37 @@ func checkHookFlags(e env, extra []string) error {
 		return &cliError{err: fmt.Errorf("the flags for the hook: %w", err), hint: "give flags of 'loftyscan git --pre-receive' after --, e.g. -- --ignore-file /etc/loftyscan/ignore"}
 	}
 	return nil
+}
+
+// tryHookFlags runs the pre-receive hook's command in repo on a push of
+// nothing, as git would, so that the values of its flags (a negative
+// budget) and the files they name (an ignore file not written yet, a
+// config with an unknown key) are checked now: the hook rejected every
+// push until they were fixed.
+func tryHookFlags(repo *gitscan.Repository, extra []string) error {
+	var out bytes.Buffer
+	args := append(append([]string{"git", "--pre-receive"}, extra...), repo.GitDir)
+	code := runEnv(context.Background(), args, env{
+		stdin: strings.NewReader(""), stdout: &out, stderr: &out,
+		getenv: func(string) string { return "" },
+	})
+	if code == 0 {
+		return nil
+	}
+	var why, hints []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if msg, ok := strings.CutPrefix(l, "loftyscan: error: "); ok {
+			why = append(why, msg)
+		}
+		if msg, ok := strings.CutPrefix(l, "loftyscan: hint: "); ok {
+			hints = append(hints, msg)
+		}
+	}
+	hints = append(hints, "fix the flags after --, or create the files they name first (an empty ignore file accepts nothing), then install again")
+	return &cliError{
+		err:  fmt.Errorf("the hook would reject every push (exit %d): %s", code, strings.Join(why, "; ")),
+		hint: strings.Join(hints, "; "),
+	}
 }
 
 func newHookUninstallCommand(e env) *cobra.Command {

@@ -592,6 +592,10 @@ func TestPreReceiveOverHTTP(t *testing.T) {
 
 func TestPreReceiveFlags(t *testing.T) {
 	r := testgit.New(t, "", "--bare")
+	badConfig := filepath.Join(t.TempDir(), "loftyscan.toml")
+	if err := os.WriteFile(badConfig, []byte("no_such_key = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -604,11 +608,27 @@ func TestPreReceiveFlags(t *testing.T) {
 		{[]string{"hook", "install", "--pre-receive", r.Dir, "--", "--range", "a..b"}, "cannot go into the pre-receive hook"},
 		{[]string{"hook", "install", r.Dir, "--", "--ignore-file", "x"}, "go into the pre-receive hook only"},
 		{[]string{"hook", "install", "--pre-push", "--pre-receive", r.Dir}, "do not go together"},
+		// Values and files the hook would refuse on every push are
+		// refused now: the hook was written, and rejected every push.
+		{[]string{"hook", "install", "--pre-receive", r.Dir, "--", "--pre-receive-budget", "-1s"}, "the hook would reject every push (exit 2): --pre-receive-budget -1s is negative"},
+		{[]string{"hook", "install", "--pre-receive", r.Dir, "--", "--ignore-file", filepath.Join(r.Dir, "not-yet")}, "the hook would reject every push (exit 2): --ignore-file "},
+		{[]string{"hook", "install", "--pre-receive", r.Dir, "--", "--config", badConfig}, "the hook would reject every push (exit 2): "},
 	} {
 		code, _, stderr := runGit(t, nil, "", tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, want 2 with %q:\n%s", tc.args, code, tc.want, stderr)
 		}
+		if _, err := os.Stat(filepath.Join(r.Dir, "hooks", "pre-receive")); err == nil {
+			t.Fatalf("%v: the hook was written", tc.args)
+		}
+	}
+	// Flags the hook takes, and files that are there, install it.
+	ignore := filepath.Join(t.TempDir(), "ignore")
+	if err := os.WriteFile(ignore, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runGit(t, nil, "", "hook", "install", "--pre-receive", r.Dir, "--", "--ignore-file", ignore, "--bypass-log", filepath.Join(t.TempDir(), "bypass.log")); code != 0 {
+		t.Fatalf("install: exit %d\n%s", code, stderr)
 	}
 	// Bad input from git: rejected, with a message.
 	code, _, stderr := runGit(t, map[string]string{"GIT_DIR": r.Dir}, "not a line\n", "git", "--pre-receive")
