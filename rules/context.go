@@ -30,7 +30,8 @@ func HasLoftyContext(buf []byte, start, end int, names []string) bool {
 	if len(names) == 0 {
 		names = DefaultContextNames
 	}
-	return mayHaveContext(buf, start, end, names) && searchContext(buf, start, end, names)
+	return mayHaveContext(buf, start, end, names) && searchContext(buf, start, end, names) ||
+		isTokenAuthPair(buf, start)
 }
 
 // searchContext is HasLoftyContext without mayHaveContext: it searches the
@@ -160,6 +161,26 @@ func isTokenAuth(before []byte) bool {
 		return false
 	}
 	t = bytes.TrimRight(t[:len(t)-5], " \t\"'`:=,")
+	return len(t) >= len(authorization) && equalFold(t[len(t)-len(authorization):], authorization)
+}
+
+// isTokenAuthPair reports whether the token at buf[start:] is the value of
+// an Authorization header written as a name/value pair, as HAR files
+// ({"name": "Authorization", "value": "token <key>"}) and Postman
+// collections ("key" for "name") write headers: pretty-printed, the name is
+// on the line before, where the line-bound search does not look. Only
+// quotes, ':', ',' and blanks, line breaks included, may stand between the
+// name and "value", within the context window.
+func isTokenAuthPair(buf []byte, start int) bool {
+	t := bytes.TrimRight(buf[max(0, start-contextBefore):start], " \t")
+	if len(t) == start-max(0, start-contextBefore) || len(t) < 5 || !equalFold(t[len(t)-5:], "token") {
+		return false
+	}
+	t = bytes.TrimRight(t[:len(t)-5], " \t\"':")
+	if len(t) < 5 || !equalFold(t[len(t)-5:], "value") {
+		return false
+	}
+	t = bytes.TrimRight(t[:len(t)-5], " \t\r\n\"',")
 	return len(t) >= len(authorization) && equalFold(t[len(t)-len(authorization):], authorization)
 }
 
