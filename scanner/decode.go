@@ -155,7 +155,10 @@ type decodeState struct {
 
 	live    []*window // base64 and hex windows that may cover a hit to come
 	u16Done int       // UTF-16 decoded up to here
-	runDone int       // base64 and hex runs decoded up to here
+	// unmarked is where the stretch of text of the last hit that
+	// markedLine found on no marked line ends.
+	unmarked int
+	runDone  int // base64 and hex runs decoded up to here
 	// gzFrom and gzTo bound where the gzip streams in base64 that buf's
 	// search inflates start (see findStretch).
 	gzFrom, gzTo int
@@ -207,21 +210,43 @@ func (d *decodeState) hit(h rules.Hit) int {
 // decodeAround decodes the text of codec c around a form at buf[pos:],
 // phase characters into its unit, unless a window decoded already covers it.
 func (d *decodeState) decodeAround(pos, phase int, c *codec) {
-	covered := false
+	covered, coveredMarked := false, false
 	d.live = slices.DeleteFunc(d.live, func(w *window) bool {
 		if w.whole < pos { // covers no hit from here on
 			d.f.release(w)
 			return true
 		}
-		covered = covered || w.codec == c && w.covers(pos, phase)
+		if w.codec == c && w.covers(pos, phase) {
+			if w.mark == 0 {
+				covered = true
+			} else {
+				coveredMarked = true
+			}
+		}
 		return false
 	})
-	if covered {
+	if !covered {
+		if w := d.f.decodeWindow(d.buf, pos, phase, c); w != nil {
+			d.live = append(d.live, w)
+			d.searchWindow(w, -1)
+		}
+	}
+	// The lines may also be marked (see markedLine): their text is
+	// decoded without the marks too. A hit on a line found unmarked is
+	// not looked at again.
+	if coveredMarked || pos < d.unmarked {
 		return
 	}
-	if w := d.f.decodeWindow(d.buf, pos, phase, c); w != nil {
+	m, e, ts := c.markedLine(d.buf, pos)
+	if m.mark == 0 {
+		d.unmarked = e
+		return
+	}
+	if w := d.f.decodeMarkedWindow(d.buf, pos, phase, c, len(d.buf), m, ts); w != nil {
 		d.live = append(d.live, w)
 		d.searchWindow(w, -1)
+	} else {
+		d.unmarked = e
 	}
 }
 

@@ -55,6 +55,7 @@ type window struct {
 	quantum int     // index in off where decoding started
 	decoded []byte  // what it decoded to
 	whole   int     // buffer offset up to which a token starting there was decoded whole
+	mark    byte    // the mark its lines start with (see markedLine), or 0
 }
 
 // at returns the buffer offset of the i-th character.
@@ -262,6 +263,122 @@ func (c *codec) lineBefore(buf []byte, lo int) int {
 	return e
 }
 
+// Marked lines. A unified diff writes each added line after a '+' and each
+// removed one after a '-' (a .patch file, `git diff` in a CI log, a pull
+// request pasted into an issue), and a quoted reply or a Markdown quote
+// each line after a '>': base64 wrapped on such lines (a Kubernetes
+// Secret's block scalar in a diff, `base64 app.env` quoted in a mail) is one
+// text whose lines each start with the mark and the same blanks. '+' and
+// '-' are base64 characters: read as text, each line's mark shifted the
+// lines after it by one, and a key across them was missed. A window of
+// marked lines drops each line's mark and blanks as an indented block drops
+// its blanks. Text whose lines start with '+' by chance (binary data in
+// base64: a line of base64 text starts with '+' only where its byte is
+// 0xf8 to 0xfb) is decoded as it is too.
+
+// isLineMark reports whether c is a mark that may start the lines of a
+// wrapped text: a diff's '+' or '-', a quote's '>'.
+func isLineMark(c byte) bool { return c == '+' || c == '-' || c == '>' }
+
+// lineMark is the mark and the blanks after it that start each line of a
+// marked text.
+type lineMark struct {
+	mark   byte // 0: the lines are not marked
+	indent int  // blanks after the mark
+}
+
+// markedLine returns the mark of the line holding buf[h], when the line
+// starts with a mark, blanks (up to maxIndent), then c's text up to h, and
+// the line before it or the one after it starts with the same mark and
+// blanks then c's text: a wrapped text, not one line after a '+'. The
+// second result is the end of the stretch of c's text around h that
+// markedLine has read (a later hit before it is on the same line); the
+// third says where the text of h's line starts. It reads at most
+// maxJoinLine characters back and forth.
+func (c *codec) markedLine(buf []byte, h int) (lineMark, int, int) {
+	k := h
+	for k > 0 && h-k <= maxJoinLine && c.val[buf[k-1]] != 0xff {
+		if isLineMark(buf[k-1]) && (k == 1 || buf[k-2] == '\n') {
+			break // a mark at the start of the line, a base64 character
+		}
+		k--
+	}
+	e := h
+	for e < len(buf) && e-h <= maxJoinLine && c.val[buf[e]] != 0xff {
+		e++
+	}
+	j := k
+	for j > 0 && k-j <= maxIndent && isBlank(buf[j-1]) {
+		j--
+	}
+	if h-k > maxJoinLine || k-j > maxIndent || j == 0 || !isLineMark(buf[j-1]) || (j > 1 && buf[j-2] != '\n') {
+		return lineMark{}, e, -1
+	}
+	m := lineMark{mark: buf[j-1], indent: k - j}
+	// The line before: its text ends at the line break before the mark.
+	if _, end := c.markedLineBefore(buf, j-1, m); end >= 0 {
+		return m, e, k
+	}
+	// The line after.
+	n := e
+	if n < len(buf) && buf[n] == '\r' {
+		n++
+	}
+	if n < len(buf) && buf[n] == '\n' && c.markedLineAfter(buf, n+1, m, len(buf)) >= 0 {
+		return m, e, k
+	}
+	return lineMark{}, e, -1
+}
+
+// markedLineAfter returns where the text of the line at buf[next:] starts
+// when the line starts with m's mark and blanks and c's text follows them
+// before end; else -1.
+func (c *codec) markedLineAfter(buf []byte, next int, m lineMark, end int) int {
+	if next >= len(buf) || buf[next] != m.mark {
+		return -1
+	}
+	next++
+	n := 0
+	for next+n < len(buf) && n <= m.indent && isBlank(buf[next+n]) {
+		n++
+	}
+	if n != m.indent || next+n >= end || c.val[buf[next+n]] == 0xff {
+		return -1
+	}
+	return next + n
+}
+
+// markedLineBefore returns the start and end of the text of the line
+// before the line that starts at buf[ls], when that line starts with m's
+// mark and blanks and holds c's text from there to its line break (of at
+// most maxJoinLine characters); else -1, -1.
+func (c *codec) markedLineBefore(buf []byte, ls int, m lineMark) (int, int) {
+	if ls < 2 || buf[ls-1] != '\n' {
+		return -1, -1
+	}
+	e := ls - 1
+	if buf[e-1] == '\r' {
+		e--
+	}
+	s := e
+	for s > 0 && e-s <= maxJoinLine && c.val[buf[s-1]] != 0xff && !(isLineMark(buf[s-1]) && (s == 1 || buf[s-2] == '\n')) {
+		s--
+	}
+	if s == e || e-s > maxJoinLine {
+		return -1, -1
+	}
+	for range m.indent {
+		if s == 0 || !isBlank(buf[s-1]) {
+			return -1, -1
+		}
+		s--
+	}
+	if s == 0 || buf[s-1] != m.mark || (s > 1 && buf[s-2] != '\n') {
+		return -1, -1
+	}
+	return s + m.indent, e
+}
+
 // decodeWindow decodes the run of c's text around the character at buf[h:],
 // aligned so that h is phase characters into its unit. Single line breaks
 // between lines that continue the text are joined. It returns nil when the
@@ -272,9 +389,31 @@ func (f *finder) decodeWindow(buf []byte, h, phase int, c *codec) *window {
 
 // decodeWindowTo is decodeWindow reading no further than end.
 func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *window {
-	// Walk back over characters and single line breaks.
+	return f.decodeMarkedWindow(buf, h, phase, c, end, lineMark{}, 0)
+}
+
+// decodeMarkedWindow is decodeWindowTo for the text of lines marked with m
+// (see markedLine), whose text on h's line starts at ts; with no mark, it
+// is decodeWindowTo.
+func (f *finder) decodeMarkedWindow(buf []byte, h, phase int, c *codec, end int, m lineMark, ts int) *window {
 	lo := h
-	for n := 0; lo > 0 && n < b64Back; {
+	if m.mark != 0 {
+		// Walk back line by line over the lines marked alike.
+		lo = ts
+		for n := h - ts; n < b64Back; {
+			s, e := c.markedLineBefore(buf, lo-m.indent-1, m)
+			if s < 0 {
+				break
+			}
+			if n+e-s > b64Back {
+				lo = e - (b64Back - n)
+				break
+			}
+			lo, n = s, n+e-s
+		}
+	}
+	// Walk back over characters and single line breaks.
+	for n := 0; m.mark == 0 && lo > 0 && n < b64Back; {
 		ch := buf[lo-1]
 		if c.val[ch] != 0xff {
 			lo--
@@ -308,7 +447,7 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 	}
 	indent := lineIndent(buf, lo)
 	w := f.window()
-	w.codec = c
+	w.codec, w.mark = c, m.mark
 	// Size the offsets for the run's first line, which is all of it
 	// unless it is wrapped: growing them by appending allocated twice
 	// what they hold.
@@ -348,7 +487,12 @@ func (f *finder) decodeWindowTo(buf []byte, h, phase int, c *codec, end int) *wi
 		} else if ch != '\n' {
 			break
 		}
-		if next = c.lineAfter(buf, next, indent, end); next < 0 {
+		if m.mark != 0 {
+			next = c.markedLineAfter(buf, next, m, end)
+		} else {
+			next = c.lineAfter(buf, next, indent, end)
+		}
+		if next < 0 {
 			break
 		}
 		lineLen := len(w.off) - lineStart

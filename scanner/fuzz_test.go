@@ -101,6 +101,32 @@ func isB64(c byte) bool { return b64val[c] != 0xff }
 // refBase64At decodes the base64 text at buf[pos:] as the decoder reads it
 // (single line breaks joined, with the blanks that indent the next line),
 // at most n characters, pos starting a quantum.
+// refDropMarks returns the base64 text at the start of s with the mark
+// ('+', '-' or '>') and the blanks that start each line after the first
+// dropped, as a window of marked lines reads it (see markedLine), and its
+// line breaks kept.
+func refDropMarks(s []byte) []byte {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\n':
+			out = append(out, c)
+			if i+1 < len(s) && strings.IndexByte("+->", s[i+1]) >= 0 {
+				i++
+				for i+1 < len(s) && isBlank(s[i+1]) {
+					i++
+				}
+			}
+		case c == '\r' || isB64(c):
+			out = append(out, c)
+		default:
+			return out
+		}
+	}
+	return out
+}
+
 func refBase64At(buf []byte, pos, n int) []byte {
 	var out []byte
 	var acc uint32
@@ -194,6 +220,10 @@ func checkHit(t *testing.T, buf []byte, h hit) {
 		if inner == "" {
 			dec := refBase64At(buf, h.pos, len(tok)/3*4+8)
 			if i := bytes.Index(dec, []byte(tok)); i < 0 || i > 2 {
+				// Lines that each start with a mark (see markedLine).
+				dec = refBase64At(refDropMarks(buf[h.pos:]), 0, len(tok)/3*4+8)
+			}
+			if i := bytes.Index(dec, []byte(tok)); i < 0 || i > 2 {
 				t.Fatalf("base64 at %d does not decode to the token in its first quantum (index %d)", h.pos, i)
 			}
 		}
@@ -206,6 +236,11 @@ func checkHit(t *testing.T, buf []byte, h hit) {
 			for i := h.pos; i+1 < len(buf) && len(dec) < len(tok); {
 				if buf[i] == '\n' || buf[i] == '\r' {
 					i++
+					if buf[i-1] == '\n' && i < len(buf) && strings.IndexByte("+->", buf[i]) >= 0 {
+						// A line that starts with a mark (see markedLine).
+						for i++; i < len(buf) && isBlank(buf[i]); i++ {
+						}
+					}
 					continue
 				}
 				if k := refEscapedBreak(buf[i:]); k > 0 {
@@ -585,6 +620,8 @@ func decodeSeeds() []fuzzSeed {
 		fuzzSeed{name: "plain", data: "LOFTY_API_KEY=" + k + "\n"},
 		fuzzSeed{name: "base64-wrapped-crlf", data: wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 76, "\r\n"), offset: 80},
 		fuzzSeed{name: "base64-wrapped-escaped", data: `{"d": "` + strings.ReplaceAll(wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 76, "\n"), "\n", `\n`) + `"}`, offset: 90},
+		fuzzSeed{name: "base64-wrapped-diff", data: "@@ -0,0 +1,4 @@\n+" + strings.ReplaceAll(wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 76, "\n"), "\n", "\n+"), offset: 90},
+		fuzzSeed{name: "base64-wrapped-quoted", data: "> " + strings.ReplaceAll(wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 64, "\r\n"), "\n", "\n> "), offset: 70},
 		fuzzSeed{name: "base64-truncated", data: enc[:len(enc)/2], offset: 1},
 		fuzzSeed{name: "base64-two-lines", data: b64([]byte(k+"\n")) + "\n" + b64([]byte(k+"\n")) + "\n", offset: 4},
 		fuzzSeed{name: "base64-unpadded-then-var", data: "KEY_B64=" + b64([]byte(planted3)) + "\nOTHER=1\n", offset: 8},
