@@ -31,7 +31,7 @@ func HasLoftyContext(buf []byte, start, end int, names []string) bool {
 		names = DefaultContextNames
 	}
 	return mayHaveContext(buf, start, end, names) && searchContext(buf, start, end, names) ||
-		isTokenAuthPair(buf, start)
+		isTokenAuthPair(buf, start) || pairContext(buf, start, names)
 }
 
 // searchContext is HasLoftyContext without mayHaveContext: it searches the
@@ -39,6 +39,12 @@ func HasLoftyContext(buf []byte, start, end int, names []string) bool {
 func searchContext(buf []byte, start, end int, names []string) bool {
 	lo, hi := lineWindow(buf, start, end)
 	before, after := buf[lo:start], buf[end:hi]
+	return hasName(before, after, names) || isTokenAuth(before)
+}
+
+// hasName reports whether one of names is in the text before or after a
+// token. names is not empty.
+func hasName(before, after []byte, names []string) bool {
 	for _, n := range names {
 		switch {
 		case n == "":
@@ -58,7 +64,77 @@ func searchContext(buf []byte, start, end int, names []string) bool {
 			return true
 		}
 	}
-	return isTokenAuth(before)
+	return false
+}
+
+// pairContext reports whether the token at buf[start:] is the value of a
+// name/value pair written over two lines whose name is a Lofty name (see
+// pairName).
+func pairContext(buf []byte, start int, names []string) bool {
+	name := pairName(buf, start)
+	return name != nil && hasName(name, nil, names)
+}
+
+// pairName returns the name of the name/value pair whose value is the token
+// at buf[start:], when the pair is written over two lines, as Kubernetes
+// env lists, ECS task definitions and Postman environments write it:
+// "- name: LOFTY_API_KEY" (or "key": "lofty_token",) on one line, and only
+// "value: " (or "value": ") before the token on the next. Else nil.
+func pairName(buf []byte, start int) []byte {
+	lo := max(0, start-contextBefore)
+	nl := lastNewline(buf[lo:start])
+	if nl < 0 {
+		return nil
+	}
+	ls := lo + nl + 1 // the token's line
+	if !onlyKey(buf[ls:start], "value") {
+		return nil
+	}
+	e := ls - 1 // the line break that ends the line before
+	if e > 0 && buf[e-1] == '\r' {
+		e--
+	}
+	pl := max(0, e-contextBefore)
+	if i := lastNewline(buf[pl:e]); i >= 0 {
+		pl += i + 1
+	} else if pl > 0 {
+		return nil // longer than the window
+	}
+	p := bytes.TrimLeft(buf[pl:e], " \t-{")
+	p = bytes.TrimLeft(p, "\"'")
+	switch {
+	case len(p) >= 4 && equalFold(p, "name"):
+		p = p[4:]
+	case len(p) >= 3 && equalFold(p, "key"):
+		p = p[3:]
+	default:
+		return nil
+	}
+	p = bytes.TrimLeft(p, "\"' \t")
+	if len(p) == 0 || p[0] != ':' && p[0] != '=' {
+		return nil
+	}
+	p = bytes.TrimRight(bytes.Trim(p[1:], " \t"), ",")
+	p = bytes.Trim(p, " \t\"'")
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+// onlyKey reports whether s, the text of a line before a token, is the key
+// key of a YAML or JSON mapping and nothing else: blanks, a list's '-', a
+// '{' or a ',', the key quoted or not, ':' or '=', and the value's quote.
+func onlyKey(s []byte, key string) bool {
+	t := bytes.TrimRight(s, " \t\"'")
+	if len(t) == 0 || t[len(t)-1] != ':' && t[len(t)-1] != '=' {
+		return false
+	}
+	t = bytes.TrimRight(t[:len(t)-1], " \t\"'")
+	if len(t) < len(key) || !equalFold(t[len(t)-len(key):], key) {
+		return false
+	}
+	return len(bytes.TrimLeft(bytes.TrimRight(t[:len(t)-len(key)], "\"'"), " \t-{,")) == 0
 }
 
 // The context check is made for every JWT that is not a key, and most
