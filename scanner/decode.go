@@ -274,6 +274,13 @@ func (d *decodeState) decodeRun(pos int) {
 				continue
 			}
 		}
+		// Over the end of a list's string and the start of the next.
+		if start > 0 && start > pos-2*rules.RunBlock && buf[start-1] == '"' {
+			if k := listBreakBefore(buf, start); k > 0 && start-k > 0 && inRun(buf[start-k-1]) {
+				start -= k
+				continue
+			}
+		}
 		break
 	}
 	if start > 0 && buf[start-1] == '\\' && d.f.gz.on {
@@ -440,7 +447,7 @@ const quickSegment = 2048
 // line break follows, it says no, and segmentEnd and the windows decide.
 func (d *decodeState) quickLine(start int, c *codec) (int, bool) {
 	buf := d.buf
-	if d.f.windowsOnly || start > 0 && (c.val[buf[start-1]] != 0xff || buf[start-1] == '\n' || buf[start-1] == '\r' || escapedBreakBefore(buf, start) > 0) {
+	if d.f.windowsOnly || start > 0 && (c.val[buf[start-1]] != 0xff || buf[start-1] == '\n' || buf[start-1] == '\r' || escapedBreakBefore(buf, start) > 0 || listBreakBefore(buf, start) > 0) {
 		return 0, false
 	}
 	dec, n := decodeLine(c, buf[start:min(len(buf), start+quickSegment+1)], d.f.scratch[:0])

@@ -119,3 +119,45 @@ func TestEscapedBreak(t *testing.T) {
 		t.Errorf("escapedBreakBefore of a bare n = %d", got)
 	}
 }
+
+// TestListLines: base64 wrapped on lines that a JSON list holds one a
+// string, each line's escaped line break ending its string, is one text:
+// a notebook stores each line of a cell's output as a string of a list
+// (`!base64 app.env`, print(base64.encodebytes(...).decode())), and
+// nbformat writes it indented, one string a line. The end of one string and
+// the start of the next ("\n",<blanks>") join the lines as an escaped line
+// break does, and a key across them is found where its encoded text starts.
+func TestListLines(t *testing.T) {
+	t.Parallel()
+	var tests []decodeCase
+	add := func(name, before, enc string, at, width int, sep, after, encoding string) {
+		wrapped, offs := wrapEscaped(enc, width, sep)
+		content := before + wrapped + after
+		line, col := refLineCol([]byte(content), len(before)+offs[at])
+		tests = append(tests, decodeCase{name, []byte(content), []wantFinding{{Line: line, Column: col, Encoding: encoding, Token: keyActive}}})
+	}
+	for pad := range 3 {
+		text := "# app settings" + strings.Repeat("#", pad) + "\nDATABASE_URL=postgres://app@db/app\nLOFTY_API_KEY=" + keyActive + "\n"
+		at := b64Column(0, strings.Index(text, keyActive))
+		enc := base64.StdEncoding.EncodeToString([]byte(text))
+		p := ", alignment " + string(rune('0'+pad))
+		add("notebook output"+p, "{\n \"cells\": [{\n   \"outputs\": [{\n     \"name\": \"stdout\",\n     \"text\": [\n      \"", enc, at, 76,
+			"\\n\",\n      \"", "\\n\"\n     ]\n   }]\n }]\n}\n", "base64")
+		add("compact list, CRLF escapes"+p, `{"text":["`, enc, at, 76, `\r\n","`, `\r\n"]}`, "base64")
+		add("list, pretty-printed with CRLF"+p, "[\r\n  \"", enc, at, 64, "\\n\",\r\n  \"", "\\n\"\r\n]\r\n", "base64")
+	}
+	// hex, as xxd -p prints it
+	hx := hex.EncodeToString([]byte("LOFTY_API_KEY=" + keyActive + "\n"))
+	add("notebook output, hex", `{"text": ["`, hx, 2*len("LOFTY_API_KEY="), 60, "\\n\",\n \"", "\\n\"]}\n", "hex")
+	runDecodeCases(t, tests)
+
+	// quickLine says no where a list's line break joins a run to the
+	// next: the hits are those of decoding every run in windows.
+	for _, tt := range tests {
+		slow := findAll(&finder{cfg: rules.Config{Now: refNow}, windowsOnly: true}, tt.content)
+		quick := findAll(&finder{cfg: rules.Config{Now: refNow}}, tt.content)
+		if !sameHits(quick, slow) {
+			t.Errorf("%s: %d hits with quickLine, %d decoding in windows", tt.name, len(quick), len(slow))
+		}
+	}
+}

@@ -143,10 +143,89 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 // and twice as many for each time the string was escaped again.
 const maxEscapes = 8
 
+// A line of a list. A JSON list whose strings are lines, each ending with
+// an escaped line break, holds text wrapped on lines as one string does: a
+// notebook stores each line of a cell's output so (`!base64 app.env`), and
+// nbformat writes one string a line, indented. The end of a string, the
+// comma and the start of the next (`\n",` then blanks and line breaks,
+// then `"`) are part of the escaped line break that ends its line.
+
+// maxListGap is how many blanks and line breaks may stand around the comma
+// between two strings of a list: a line break and an indentation.
+const maxListGap = maxIndent + 4
+
 // escapedBreak returns the length of the escaped line break at buf[i:]:
 // "\n" or "\r\n", with 1 to maxEscapes backslashes before each letter
-// (alike for both), or 0.
+// (alike for both), and, after one backslash, the end of its string and
+// the start of the next string of a list (see listGap); or 0.
 func escapedBreak(buf []byte, i int) int {
+	n := escapeLen(buf, i)
+	if n > 0 && backslashes(buf, i) == 1 {
+		n += listGap(buf, i+n)
+	}
+	return n
+}
+
+// listGap returns the length of the text at buf[i:] between two strings of
+// a JSON list, from the quote that ends one to the quote that starts the
+// next, both included, when it is no more than that; else 0.
+func listGap(buf []byte, i int) int {
+	if i >= len(buf) || buf[i] != '"' {
+		return 0
+	}
+	j := skipListBlanks(buf, i+1)
+	if j >= len(buf) || buf[j] != ',' {
+		return 0
+	}
+	j = skipListBlanks(buf, j+1)
+	if j >= len(buf) || buf[j] != '"' {
+		return 0
+	}
+	return j + 1 - i
+}
+
+// skipListBlanks returns the end of the blanks and line breaks at buf[i:],
+// up to maxListGap of them.
+func skipListBlanks(buf []byte, i int) int {
+	for n := 0; i < len(buf) && n < maxListGap && (isBlank(buf[i]) || buf[i] == '\n' || buf[i] == '\r'); n++ {
+		i++
+	}
+	return i
+}
+
+// listBreakBefore returns the length of the escaped line break of a list's
+// line (see listGap) that ends at buf[e], the start of the next string's
+// text, or 0.
+func listBreakBefore(buf []byte, e int) int {
+	if e < 1 || buf[e-1] != '"' {
+		return 0
+	}
+	i := e - 1
+	for n := 0; i > 0 && n < maxListGap && (isBlank(buf[i-1]) || buf[i-1] == '\n' || buf[i-1] == '\r'); n++ {
+		i--
+	}
+	if i == 0 || buf[i-1] != ',' {
+		return 0
+	}
+	i--
+	for n := 0; i > 0 && n < maxListGap && (isBlank(buf[i-1]) || buf[i-1] == '\n' || buf[i-1] == '\r'); n++ {
+		i--
+	}
+	if i == 0 || buf[i-1] != '"' {
+		return 0
+	}
+	i--
+	k := escapedBreakBefore(buf, i)
+	if k == 0 || escapedBreak(buf, i-k) != e-(i-k) {
+		return 0
+	}
+	return e - (i - k)
+}
+
+// escapeLen returns the length of the escape of a line break at buf[i:]:
+// "\n" or "\r\n", with 1 to maxEscapes backslashes before each letter
+// (alike for both), or 0.
+func escapeLen(buf []byte, i int) int {
 	b := backslashes(buf, i)
 	if b == 0 {
 		return 0
@@ -191,11 +270,11 @@ func escapedBreakBefore(buf []byte, e int) int {
 		for k > 0 && i-1-k < maxEscapes && buf[k-1] == '\\' {
 			k--
 		}
-		if n := escapedBreak(buf, k); n == e-k {
+		if n := escapeLen(buf, k); n == e-k {
 			return n
 		}
 	}
-	if n := escapedBreak(buf, i); n == e-i {
+	if n := escapeLen(buf, i); n == e-i {
 		return n
 	}
 	return 0
@@ -426,6 +505,13 @@ func (f *finder) decodeMarkedWindow(buf []byte, h, phase int, c *codec, end int,
 		if ch == '\\' && lo+1 < len(buf) && buf[lo] == 'n' && c.val[buf[lo+1]] != 0xff {
 			if k := escapedBreakBefore(buf, lo+1); k > 0 && lo+1-k >= 1 && c.val[buf[lo-k]] != 0xff && c.textIndent(buf, lo+1-k) == 0 {
 				lo, n = lo+1-k, n-1
+				continue
+			}
+		}
+		// The end of a list's string and the start of the next.
+		if ch == '"' {
+			if k := listBreakBefore(buf, lo); k > 0 && lo-k >= 1 && c.val[buf[lo-k-1]] != 0xff && c.textIndent(buf, lo-k) == 0 {
+				lo -= k
 				continue
 			}
 		}

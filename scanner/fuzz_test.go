@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -177,11 +178,29 @@ func refEscapedBreak(s []byte) int {
 		e := strings.Repeat(`\`, b)
 		for _, brk := range []string{e + "n", e + "r" + e + "n"} {
 			if bytes.HasPrefix(s, []byte(brk)) {
+				if b == 1 {
+					return len(brk) + refListGap(s[len(brk):])
+				}
 				return len(brk)
 			}
 		}
 	}
 	return 0
+}
+
+// refListGap is listGap written out: the length of `",` then `"` with up
+// to maxListGap blanks and line breaks on each side of the comma that s
+// starts with, or 0.
+func refListGap(s []byte) int {
+	m := regexp.MustCompile(`^"[ \t\r\n]*,[ \t\r\n]*"`).Find(s)
+	if m == nil {
+		return 0
+	}
+	gap := bytes.IndexByte(m, ',') - 1
+	if gap > maxListGap || len(m)-gap-3 > maxListGap {
+		return 0
+	}
+	return len(m)
 }
 
 // checkHit checks one hit of the finder over buf: its token parses, its
@@ -622,6 +641,7 @@ func decodeSeeds() []fuzzSeed {
 		fuzzSeed{name: "base64-wrapped-escaped", data: `{"d": "` + strings.ReplaceAll(wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 76, "\n"), "\n", `\n`) + `"}`, offset: 90},
 		fuzzSeed{name: "base64-wrapped-diff", data: "@@ -0,0 +1,4 @@\n+" + strings.ReplaceAll(wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 76, "\n"), "\n", "\n+"), offset: 90},
 		fuzzSeed{name: "base64-wrapped-quoted", data: "> " + strings.ReplaceAll(wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 64, "\r\n"), "\n", "\n> "), offset: 70},
+		fuzzSeed{name: "base64-wrapped-list", data: `{"text": ["` + strings.ReplaceAll(wrapLines(b64([]byte("LOFTY_API_KEY="+k+"\n")), 76, "\n"), "\n", "\\n\",\n  \"") + `"]}`, offset: 100},
 		fuzzSeed{name: "base64-truncated", data: enc[:len(enc)/2], offset: 1},
 		fuzzSeed{name: "base64-two-lines", data: b64([]byte(k+"\n")) + "\n" + b64([]byte(k+"\n")) + "\n", offset: 4},
 		fuzzSeed{name: "base64-unpadded-then-var", data: "KEY_B64=" + b64([]byte(planted3)) + "\nOTHER=1\n", offset: 8},
