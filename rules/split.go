@@ -166,7 +166,9 @@ var minSignature = base64.RawURLEncoding.EncodedLen(32)
 // softBreak returns the length of a quoted-printable soft line break at
 // buf[i:] ('=', an optional CR and a LF), or when eq says the '=' is the
 // byte before i (read into the text already), of the line break at
-// buf[i:]; drop says the text's last byte is that '='.
+// buf[i:]; drop says the text's last byte is that '='. The line break may
+// be written as a JSON string's escapes, "\r\n" or "\n": a mail held in
+// JSON (a mail API's or a webhook's stored message, a HAR file).
 func softBreak(buf []byte, i int, eq bool) (n int, drop bool) {
 	j := i
 	if !eq {
@@ -174,6 +176,12 @@ func softBreak(buf []byte, i int, eq bool) (n int, drop bool) {
 			return 0, false
 		}
 		j++
+	}
+	if hasAt(buf, j, `\r\n`) {
+		return j + 4 - i, eq
+	}
+	if hasAt(buf, j, `\n`) {
+		return j + 2 - i, eq
 	}
 	if j < len(buf) && buf[j] == '\r' {
 		j++

@@ -67,6 +67,8 @@ func TestSplitLiterals(t *testing.T) {
 		{"powershell backtick before +", "$key = ", func(p []string) string { return `"` + strings.Join(p, "\" `\r\n    + \"") + `"` }, "\r\n"},
 		{"quoted-printable", "Key: ", func(p []string) string { return strings.Join(p, "=\r\n") }, "\r\n"},
 		{"quoted-printable, LF", "<a href=3D\"https://x/?t=3D", func(p []string) string { return strings.Join(p, "=\n") }, "\">\n"},
+		{"quoted-printable in a JSON string", `{"raw": "Subject: key\r\n\r\nKey: `, func(p []string) string { return strings.Join(p, `=\r\n`) }, `\r\n"}` + "\n"},
+		{"quoted-printable in a JSON string, LF", `{"body-mime":"Key: `, func(p []string) string { return strings.Join(p, `=\n`) }, `\n"}` + "\n"},
 		// A Jupyter notebook's cell: each line of code a JSON string of a
 		// list, the code's double quotes escaped.
 		{"notebook python adjacent", "{\"source\": [\n    \"KEY = (\\\"", func(p []string) string { return strings.Join(p, "\\\"\\n\",\n    \"       \\\"") }, "\\\")\\n\"\n]}\n"},
