@@ -137,6 +137,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		return err
 	}
 	zr.RegisterDecompressor(zip.Deflate, newFlateReader)
+	zr.RegisterDecompressor(zipBzip2, newBzip2Reader)
 	for i, f := range zr.File {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -159,6 +159,8 @@ func TestCompressors(t *testing.T) {
 			want: []wantFinding{{Path: "two.xz!two", Line: 4, Column: 15, Token: keyActive}}, files: 1},
 		{name: "xz in blocks", file: "blocks.xz", content: blocks,
 			want: []wantFinding{{Path: "blocks.xz!blocks", Line: 1002, Column: 15, Token: keyActive}}, files: 1},
+		{name: "zip entry compressed with bzip2", file: "z.zip", content: compressWith(t, bytes.NewReader(env), "zip", "-q", "-Z", "bzip2", "-", "-"),
+			want: []wantFinding{{Path: "z.zip!-", Line: 2, Column: 15, Token: keyActive}}, files: 1},
 		{name: "empty bzip2", file: "e.bz2", content: bzip2Of(t, nil), files: 1},
 		{name: "empty xz", file: "e.xz", content: xzOf(t, nil), files: 1},
 		{name: "empty zstd", file: "e.zst", content: zstdOf(t, nil), files: 1},

@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/loftyscan/loftyscan/internal/bzip2"
 )
 
 // Deflated members decoded whole. A zip entry's central directory
@@ -31,6 +32,13 @@ import (
 // every object of a pack). compress/gzip and archive/zip's own
 // decompressor would use compress/flate.
 func newFlateReader(r io.Reader) io.ReadCloser { return flate.NewReader(r) }
+
+// zipBzip2 is the zip method of an entry compressed with bzip2 (`zip -Z
+// bzip2`, 7-Zip's option), which archive/zip does not know.
+const zipBzip2 = 12
+
+// newBzip2Reader decodes a zip entry compressed with bzip2.
+func newBzip2Reader(r io.Reader) io.ReadCloser { return io.NopCloser(bzip2.NewReader(r)) }
 
 // smallMember is the most a member of an archive may decode to, or take
 // compressed, to be decoded whole (and a gzip file without taking a slot):
