@@ -83,6 +83,8 @@ type tuning struct {
 	octopusLinks int64
 	// selectAfter replaces selectAfterSweep when not 0.
 	selectAfter int64
+	// partialWalks replaces maxPartialWalks when not 0: a test's budget.
+	partialWalks int
 	// seen, when not nil, notes what the scan did, for the tests.
 	seen *tuneSeen
 }

@@ -265,11 +265,30 @@ func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbi
 // layer's commits introduced is registered, and only when no earlier
 // commit registered it (gitSink.met: by hand, or met by the history walk).
 func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, from int, layer []*graphCommit, chosen map[plumbing.Hash]*graphCommit, known *knownCommits) []plumbing.Hash {
-	seenTrees := map[plumbing.Hash]bool{}
+	seenTrees := map[plumbing.Hash]int8{} // walkTreeSeen, or walkTreePartial (skiptrees.go)
 	seenBlobs := map[plumbing.Hash]bool{}
 	skip := r.Options().Skip
 	commit := -1
 	var blobs []plumbing.Hash
+	// With skip globs: the trees open on the walk's way, by their
+	// folders' paths, which a skip below makes partial.
+	var (
+		open    map[string]plumbing.Hash
+		partial = newPartialTrees(g)
+	)
+	if skip != nil {
+		open = map[string]plumbing.Hash{}
+	}
+	skipped := func(p string) {
+		for i := len(p) - 1; i >= 0; i-- {
+			if p[i] == '/' && seenTrees[open[p[:i+1]]] == walkTreeSeen {
+				seenTrees[open[p[:i+1]]] = walkTreePartial
+			}
+		}
+		if seenTrees[open[""]] == walkTreeSeen {
+			seenTrees[open[""]] = walkTreePartial
+		}
+	}
 	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
 		switch {
 		case mode.IsFile():
@@ -279,6 +298,7 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 			p := dir + string(name)
 			if skip != nil && commit >= 0 && skip(p, false) {
 				r.SkipQuietly(p, "file excluded (--skip or the config's skip)")
+				skipped(p)
 				return false
 			}
 			seenBlobs[h] = true
@@ -290,10 +310,22 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 				blobs = append(blobs, h)
 			}
 		case mode == filemode.Dir:
-			if seenTrees[h] || skip != nil && commit >= 0 && skip(dir+string(name), true) {
+			switch seenTrees[h] {
+			case walkTreeSeen:
+				return false
+			case walkTreePartial:
+				if !partial.again(r) {
+					return false
+				}
+			}
+			if p := dir + string(name); skip != nil && commit >= 0 && skip(p, true) {
+				skipped(p)
 				return false
 			}
-			seenTrees[h] = true
+			seenTrees[h] = walkTreeSeen
+			if open != nil {
+				open[dir+string(name)+"/"] = h
+			}
 			return true
 		}
 		return false
@@ -303,10 +335,19 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 		}
 	}}
 	root := func(t plumbing.Hash) {
-		if !seenTrees[t] {
-			seenTrees[t] = true
-			w.walk(ctx, t, "")
+		switch seenTrees[t] {
+		case walkTreeSeen:
+			return
+		case walkTreePartial:
+			if !partial.again(r) {
+				return
+			}
 		}
+		seenTrees[t] = walkTreeSeen
+		if open != nil {
+			open[""] = t
+		}
+		w.walk(ctx, t, "")
 	}
 	inBoundary := map[plumbing.Hash]bool{}
 	for _, c := range layer {

@@ -38,8 +38,13 @@ import (
 // again when the walk comes back to them, so a crafted chain of trees of
 // megabytes each costs reads, not memory.
 
-// walkTreeSeen marks, in the walk's table, a tree already walked.
-const walkTreeSeen = -1
+// walkTreeSeen marks, in the walk's table, a tree already walked;
+// walkTreePartial one walked where a skip glob left out part of it, to
+// walk again where it comes again (skiptrees.go).
+const (
+	walkTreeSeen    = -1
+	walkTreePartial = -2
+)
 
 // historyWalk walks the trees of a selection.
 type historyWalk struct {
@@ -47,8 +52,10 @@ type historyWalk struct {
 	r     *scanner.Run
 	sel   *selection
 	skip  func(string, bool) bool
-	table *gitobj.Table   // blob: its first commit + 1; tree walked: walkTreeSeen
-	blobs []plumbing.Hash // the blobs registered that are still to scan
+	table *gitobj.Table // blob: its first commit + 1; tree walked: walkTreeSeen or walkTreePartial
+	// partial notes where skip globs left something out.
+	partial partialTrees
+	blobs   []plumbing.Hash // the blobs registered that are still to scan
 	// swept, when not nil, says which blobs were scanned already (by the
 	// sweep): they are registered but not listed in blobs, which would
 	// otherwise hold a name for every blob of the history.
@@ -61,7 +68,7 @@ type historyWalk struct {
 }
 
 func newHistoryWalk(g *gitRepo, r *scanner.Run, sel *selection) *historyWalk {
-	w := &historyWalk{g: g, r: r, sel: sel, skip: r.Options().Skip, table: g.store.NewTable(), paths: map[plumbing.Hash]string{}}
+	w := &historyWalk{g: g, r: r, sel: sel, skip: r.Options().Skip, table: g.store.NewTable(), paths: map[plumbing.Hash]string{}, partial: newPartialTrees(g)}
 	w.diff = treeDiff{g: g, r: r, memo: &treeMemo{}}
 	return w
 }
@@ -107,14 +114,24 @@ type walkVisitor struct {
 }
 
 func (v *walkVisitor) tree(l gitobj.Loc, path []byte) bool {
-	if v.w.table.Get(l) == walkTreeSeen {
+	switch v.w.table.Get(l) {
+	case walkTreeSeen:
 		return false
+	case walkTreePartial:
+		if !v.w.partial.again(v.w.r) {
+			return false
+		}
 	}
 	if len(path) > 0 && v.w.skip != nil && v.w.skip(string(path), true) {
 		v.w.r.SkipQuietly(string(path), "folder excluded (--skip or the config's skip)")
+		v.w.skipped(path)
 		return false
 	}
-	v.w.table.Set(l, walkTreeSeen)
+	if v.w.partial.holds(path) {
+		v.w.table.Set(l, walkTreePartial)
+	} else {
+		v.w.table.Set(l, walkTreeSeen)
+	}
 	return true
 }
 
@@ -125,6 +142,7 @@ func (v *walkVisitor) blob(l gitobj.Loc, path []byte) bool {
 	if v.w.skip != nil && v.w.skip(string(path), false) {
 		// Not marked: the blob may come again at another path.
 		v.w.r.SkipQuietly(string(path), "file excluded (--skip or the config's skip)")
+		v.w.skipped(path)
 		return false
 	}
 	v.w.table.Set(l, v.commit+1)
@@ -132,6 +150,17 @@ func (v *walkVisitor) blob(l gitobj.Loc, path []byte) bool {
 		v.w.blobs = append(v.w.blobs, l.Hash())
 	}
 	return false
+}
+
+// skipped notes that a glob left out path: the trees open above it,
+// marked seen when the walk entered them, are partial.
+func (w *historyWalk) skipped(path []byte) {
+	w.partial.skipped(path)
+	for i := range w.diff.stack {
+		if l := w.g.store.Locate(w.diff.stack[i].h); w.table.Get(l) == walkTreeSeen {
+			w.table.Set(l, walkTreePartial)
+		}
+	}
 }
 
 // met reports whether the walk registered blob h.
@@ -172,11 +201,12 @@ func (w *historyWalk) originsOf(hs []plumbing.Hash) {
 // pathsOf compares commit c's tree with its parents' again, as the walk
 // did, and notes the path where each of hs first appears.
 func (w *historyWalk) pathsOf(c int, hs []plumbing.Hash) {
-	v := &pathVisitor{want: map[plumbing.Hash]bool{}, seen: map[plumbing.Hash]bool{}, paths: w.paths, left: len(hs), skip: w.skip}
+	v := &pathVisitor{want: map[plumbing.Hash]bool{}, seen: map[plumbing.Hash]int8{}, paths: w.paths, left: len(hs), skip: w.skip, partial: &w.partial}
 	for _, h := range hs {
 		v.want[h] = true
 	}
 	d := treeDiff{g: w.g, memo: w.diff.memo} // no r: what the walk reported is not reported again
+	v.diff = &d
 	d.commit(w.sel, c, v)
 	for _, h := range hs {
 		if _, ok := w.paths[h]; !ok {
@@ -189,29 +219,61 @@ func (w *historyWalk) pathsOf(c int, hs []plumbing.Hash) {
 // what the walk left out.
 type pathVisitor struct {
 	want  map[plumbing.Hash]bool
-	seen  map[plumbing.Hash]bool // trees walked in this commit
+	seen  map[plumbing.Hash]int8 // trees walked in this commit: walkTreeSeen or walkTreePartial
 	paths map[plumbing.Hash]string
 	left  int
 	skip  func(string, bool) bool
+	// partial is the walk's: where globs left something out, and how
+	// many partial trees were walked again.
+	partial *partialTrees
+	diff    *treeDiff
 }
 
 func (v *pathVisitor) tree(l gitobj.Loc, path []byte) bool {
-	if v.seen[l.Hash()] || (len(path) > 0 && v.skip != nil && v.skip(string(path), true)) {
+	switch v.seen[l.Hash()] {
+	case walkTreeSeen:
+		return false
+	case walkTreePartial:
+		if !v.partial.again(nil) {
+			return false
+		}
+	}
+	if len(path) > 0 && v.skip != nil && v.skip(string(path), true) {
+		v.skipped(path)
 		return false
 	}
-	v.seen[l.Hash()] = true
+	if v.partial.holds(path) {
+		v.seen[l.Hash()] = walkTreePartial
+	} else {
+		v.seen[l.Hash()] = walkTreeSeen
+	}
 	return true
 }
 
 func (v *pathVisitor) blob(l gitobj.Loc, path []byte) bool {
 	h := l.Hash()
-	if v.want[h] && (v.skip == nil || !v.skip(string(path), false)) {
-		if _, ok := v.paths[h]; !ok {
-			v.paths[h] = finding.ValidPath(string(path))
-			v.left--
-		}
+	if !v.want[h] {
+		return false
+	}
+	if v.skip != nil && v.skip(string(path), false) {
+		v.skipped(path)
+		return false
+	}
+	if _, ok := v.paths[h]; !ok {
+		v.paths[h] = finding.ValidPath(string(path))
+		v.left--
 	}
 	return v.left == 0
+}
+
+// skipped notes that a glob left out path, as historyWalk.skipped does.
+func (v *pathVisitor) skipped(path []byte) {
+	v.partial.skipped(path)
+	for i := range v.diff.stack {
+		if h := v.diff.stack[i].h; v.seen[h] == walkTreeSeen {
+			v.seen[h] = walkTreePartial
+		}
+	}
 }
 
 // inBoundary reports whether a boundary commit's tree holds blob h: then

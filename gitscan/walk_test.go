@@ -46,7 +46,9 @@ func referenceWalk(t testing.TB, g *gitRepo, sel *selection, skip func(string, b
 					out[eh] = blobOrigin{commit: commit, path: finding.ValidPath(p)}
 				}
 			case mode == filemode.Dir:
-				if seenTrees[eh] || (commit >= 0 && skip != nil && skip(p, true)) {
+				// With a filter, every path of a tree is walked: what
+				// it skips depends on the path.
+				if (seenTrees[eh] && (skip == nil || commit < 0)) || (commit >= 0 && skip != nil && skip(p, true)) {
 					return
 				}
 				seenTrees[eh] = true
@@ -55,7 +57,7 @@ func referenceWalk(t testing.TB, g *gitRepo, sel *selection, skip func(string, b
 		})
 	}
 	root := func(h plumbing.Hash) {
-		if !seenTrees[h] {
+		if !seenTrees[h] || (skip != nil && commit >= 0) {
 			seenTrees[h] = true
 			walk(h, "")
 		}
