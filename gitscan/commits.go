@@ -335,6 +335,19 @@ func (g *gitRepo) selectCommits(ctx context.Context, r *scanner.Run, set revSet)
 		return nil, err
 	}
 	sel := w.selection()
+	if w.looped && w.graph != nil {
+		// Only a commit-graph that does not match the commits, or commit
+		// objects that do not match their names, make a commit its own
+		// ancestor. Walked again from the objects, as git walks without
+		// a commit-graph.
+		r.Fail("", "the commit-graph makes a commit its own ancestor, as no history can: it was not used, and the commits were read from their objects; run 'git commit-graph verify', and 'git commit-graph write --reachable' to write it again")
+		w = newRevWalk(ctx, g, r, set, shallow)
+		w.graph, w.gens = nil, nil
+		if err := w.run(include, exclude); err != nil {
+			return nil, err
+		}
+		sel = w.selection()
+	}
 	sel.aged = !set.since.IsZero()
 	return sel, nil
 }
@@ -347,6 +360,9 @@ func (w *revWalk) selection() *selection {
 	// made, which would otherwise hold it to the end.
 	w.index, w.shallow, w.gens = nil, nil, nil
 	order := w.topoOrder()
+	if w.looped && w.graph == nil {
+		w.r.Fail("", "commits that are their own ancestors, as only objects whose content does not match their names can be: each loop was read from its oldest commit left, without its link back; run 'git fsck' to check the repository")
+	}
 	// where[i] is node i's place: k+1 for commits[k], -(k+1) for boundary[k].
 	where := make([]int32, len(w.nodes))
 	for k, i := range order {
@@ -366,6 +382,8 @@ func (w *revWalk) selection() *selection {
 		start := len(flat)
 		for _, p := range w.parentsOf(i) {
 			switch {
+			case where[p] > where[i]:
+				// A loop's link back (topoOrder): parents come first.
 			case where[p] > 0:
 				flat = append(flat, where[p]-1)
 			case where[p] < 0:
@@ -496,16 +514,31 @@ func (w *revWalk) topoOrder() []int32 {
 	}
 	heap.Init(ready)
 	out := make([]int32, 0, count)
-	for ready.Len() > 0 {
-		i := heap.Pop(ready).(int32)
-		out = append(out, i)
-		for _, c := range kids[start[i]:start[i+1]] {
-			if pending[c]--; pending[c] == 0 {
-				heap.Push(ready, c)
+	next := int32(0) // where to look for a loop's commit
+	for {
+		for ready.Len() > 0 {
+			i := heap.Pop(ready).(int32)
+			out = append(out, i)
+			for _, c := range kids[start[i]:start[i+1]] {
+				if pending[c]--; pending[c] == 0 {
+					heap.Push(ready, c)
+				}
 			}
 		}
+		if len(out) == count {
+			return out
+		}
+		// The commits left are in a loop or behind one: a commit-graph
+		// or commit objects that lie (see selectCommits). The first left
+		// goes next, as if its parents were placed (selection drops its
+		// links to them); every selected commit is placed.
+		w.looped = true
+		for !w.chosen(next) || pending[next] <= 0 {
+			next++
+		}
+		pending[next] = 0
+		heap.Push(ready, next)
 	}
-	return out
 }
 
 // readyQueue holds the selected nodes whose parents are all placed,

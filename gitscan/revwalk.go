@@ -71,6 +71,8 @@ type revWalk struct {
 	parents []int           // scratch for the commit-graph
 	phash   []plumbing.Hash // scratch for a commit's parents
 	rd      *gitobj.Reader  // commits are read once each: no cache
+	// looped is set when the selected commits hold a loop (topoOrder).
+	looped bool
 }
 
 func newRevWalk(ctx context.Context, g *gitRepo, r *scanner.Run, set revSet, shallow map[plumbing.Hash]bool) *revWalk {
