@@ -382,7 +382,7 @@ func (w *revWalk) selection() *selection {
 		start := len(flat)
 		for _, p := range w.parentsOf(i) {
 			switch {
-			case where[p] > where[i]:
+			case where[p] >= where[i]:
 				// A loop's link back (topoOrder): parents come first.
 			case where[p] > 0:
 				flat = append(flat, where[p]-1)

@@ -63,7 +63,7 @@ func findingPaths(fs []finding.Finding) []string {
 
 // TestLoopOfLyingCommits: two loose commits, each written under a name
 // that is not its content's, each the other's parent; the second adds a
-// key.
+// key, and the first, its own parent too, another.
 func TestLoopOfLyingCommits(t *testing.T) {
 	t.Parallel()
 	r := testgit.New(t, t.TempDir())
@@ -71,13 +71,14 @@ func TestLoopOfLyingCommits(t *testing.T) {
 	base := r.Commit("base")
 	key := plumbing.NewHash(strings.TrimSpace(mustOutput(t, r, "LOFTY_API_KEY="+gitTestKey("loop-objects")+"\n", "hash-object", "-w", "--stdin")))
 	keyTree := r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: key, Name: "k.env"})
-	baseTree := r.Git("rev-parse", "HEAD^{tree}")
+	key2 := plumbing.NewHash(strings.TrimSpace(mustOutput(t, r, "LOFTY_API_KEY="+gitTestKey("loop-self")+"\n", "hash-object", "-w", "--stdin")))
+	selfTree := r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: key, Name: "k.env"}, testgit.TreeEntry{Mode: "100644", Hash: key2, Name: "self.env"})
 	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
 	commit := func(tree, parents, msg string, when int64) string {
 		return fmt.Sprintf("tree %s\n%sauthor Ada Author <ada@example.com> %d +0000\ncommitter Ada Author <ada@example.com> %d +0000\n\n%s\n", tree, parents, when, when, msg)
 	}
 	now := testgit.Epoch.Unix() + 3600
-	writeLooseAs(t, r.ObjectsDir(), a, "commit", commit(baseTree, "parent "+b+"\n", "a", now+60))
+	writeLooseAs(t, r.ObjectsDir(), a, "commit", commit(selfTree.String(), "parent "+b+"\nparent "+a+"\n", "a", now+60))
 	writeLooseAs(t, r.ObjectsDir(), b, "commit", commit(keyTree.String(), "parent "+a+"\nparent "+base+"\n", "b", now))
 	// Written by hand: git checks the object it is given.
 	ref := filepath.Join(r.Dir, ".git", filepath.FromSlash(r.Git("symbolic-ref", "HEAD")))
@@ -85,6 +86,7 @@ func TestLoopOfLyingCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	scanLoops(t, r, base, "loop-objects", "k.env", "commits that are their own ancestors")
+	scanLoops(t, r, base, "loop-self", "self.env", "commits that are their own ancestors")
 }
 
 // TestLoopInCommitGraph: a commit-graph that gives a commit in the middle
