@@ -265,30 +265,14 @@ func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbi
 // layer's commits introduced is registered, and only when no earlier
 // commit registered it (gitSink.met: by hand, or met by the history walk).
 func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, sel *selection, from int, layer []*graphCommit, chosen map[plumbing.Hash]*graphCommit, known *knownCommits) []plumbing.Hash {
-	seenTrees := map[plumbing.Hash]int8{} // walkTreeSeen, or walkTreePartial (skiptrees.go)
 	seenBlobs := map[plumbing.Hash]bool{}
 	skip := r.Options().Skip
+	trees := newTreeMarks(g, skip) // skiptrees.go
 	commit := -1
 	var blobs []plumbing.Hash
-	// With skip globs: the trees open on the walk's way, by their
-	// folders' paths, which a skip below makes partial.
-	var (
-		open    map[string]plumbing.Hash
-		partial = newPartialTrees(g)
-	)
-	if skip != nil {
-		open = map[string]plumbing.Hash{}
-	}
-	skipped := func(p string) {
-		for i := len(p) - 1; i >= 0; i-- {
-			if p[i] == '/' && seenTrees[open[p[:i+1]]] == walkTreeSeen {
-				seenTrees[open[p[:i+1]]] = walkTreePartial
-			}
-		}
-		if seenTrees[open[""]] == walkTreeSeen {
-			seenTrees[open[""]] = walkTreePartial
-		}
-	}
+	// The parents' trees are read as the layer's are, skip globs
+	// included: a blob a parent holds only at a skipped path is new to
+	// the layer at another.
 	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
 		switch {
 		case mode.IsFile():
@@ -296,9 +280,11 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 				return false
 			}
 			p := dir + string(name)
-			if skip != nil && commit >= 0 && skip(p, false) {
-				r.SkipQuietly(p, "file excluded (--skip or the config's skip)")
-				skipped(p)
+			if skip != nil && skip(p, false) {
+				if commit >= 0 {
+					r.SkipQuietly(p, "file excluded (--skip or the config's skip)")
+				}
+				trees.skipped(p)
 				return false
 			}
 			seenBlobs[h] = true
@@ -310,22 +296,14 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 				blobs = append(blobs, h)
 			}
 		case mode == filemode.Dir:
-			switch seenTrees[h] {
-			case walkTreeSeen:
-				return false
-			case walkTreePartial:
-				if !partial.again(r) {
-					return false
-				}
-			}
-			if p := dir + string(name); skip != nil && commit >= 0 && skip(p, true) {
-				skipped(p)
+			if trees.done(r, h) {
 				return false
 			}
-			seenTrees[h] = walkTreeSeen
-			if open != nil {
-				open[dir+string(name)+"/"] = h
+			if p := dir + string(name); skip != nil && skip(p, true) {
+				trees.skipped(p)
+				return false
 			}
+			trees.enter(h, dir+string(name)+"/")
 			return true
 		}
 		return false
@@ -335,19 +313,10 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 		}
 	}}
 	root := func(t plumbing.Hash) {
-		switch seenTrees[t] {
-		case walkTreeSeen:
-			return
-		case walkTreePartial:
-			if !partial.again(r) {
-				return
-			}
+		if !trees.done(r, t) {
+			trees.enter(t, "")
+			w.walk(ctx, t, "")
 		}
-		seenTrees[t] = walkTreeSeen
-		if open != nil {
-			open[""] = t
-		}
-		w.walk(ctx, t, "")
 	}
 	inBoundary := map[plumbing.Hash]bool{}
 	for _, c := range layer {

@@ -135,3 +135,31 @@ func TestSkipBelowEveryPath(t *testing.T) {
 		}
 	}
 }
+
+// TestBoundaryHeldOnlySkipped: content a range's base holds only at paths
+// a glob skips is new where the range puts it at another (a key under a
+// skipped testdata/, copied into config/): the scan never saw it there.
+// Likewise for a commit only a reflog holds, whose parent a branch holds.
+func TestBoundaryHeldOnlySkipped(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, t.TempDir())
+	key := "LOFTY_API_KEY=" + gitTestKey("boundary-skipped") + "\n"
+	r.Write("testdata/k.env", key)
+	base := r.Commit("base: a key where the glob skips")
+	r.Write("config/prod.env", key)
+	added := r.Commit("the same file where it does not")
+	o := scanner.DefaultOptions()
+	o.Skip = func(p string, dir bool) bool { return dir && p == "testdata" }
+	check := func(what string, opts HistoryOptions) {
+		c := &scanner.Collector{}
+		if _, err := ScanHistory(context.Background(), scanner.New(o), repoOf(r), opts, c); err != nil {
+			t.Fatal(err)
+		}
+		if fs := c.Sorted(); len(fs) != 1 || fs[0].Path != "config/prod.env" || fs[0].Commit != added {
+			t.Errorf("%s: findings %v, want config/prod.env@%s", what, findingPaths(fs), added)
+		}
+	}
+	check("range", HistoryOptions{Refs: []string{"HEAD"}, Exclude: []string{base}})
+	r.Git("reset", "-q", "--hard", base)
+	check("reflog", HistoryOptions{})
+}

@@ -277,7 +277,9 @@ func (v *pathVisitor) skipped(path []byte) {
 }
 
 // inBoundary reports whether a boundary commit's tree holds blob h: then
-// h is not new, wherever the selection has it.
+// h is not new, wherever the selection has it. A blob a boundary commit
+// holds only at paths the skip globs skip is new: the scan never saw it
+// there (a copy into config/ of a key under a skipped testdata/).
 func (w *historyWalk) inBoundary(ctx context.Context, h plumbing.Hash) bool {
 	if len(w.sel.boundary) == 0 {
 		return false
@@ -285,9 +287,17 @@ func (w *historyWalk) inBoundary(ctx context.Context, h plumbing.Hash) bool {
 	if w.boundary == nil {
 		w.boundary = map[plumbing.Hash]bool{}
 		trees := map[plumbing.Hash]bool{}
+		var roots []plumbing.Hash
 		for i := range w.sel.boundary {
 			if t := w.sel.tree(&w.sel.boundary[i]); !trees[t] {
 				trees[t] = true
+				roots = append(roots, t)
+			}
+		}
+		if w.skip != nil {
+			w.g.unskippedBlobs(ctx, w.r, roots, w.skip, w.boundary)
+		} else {
+			for _, t := range roots {
 				w.g.treeBlobsSeen(ctx, t, w.boundary, trees)
 			}
 		}

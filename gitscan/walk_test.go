@@ -25,7 +25,7 @@ import (
 
 // referenceWalk registers every blob the selection introduced: the first
 // commit, in the selection's order, and path, in tree order, that held it,
-// for blobs no boundary commit holds.
+// for blobs no boundary commit holds (at a path skip does not skip).
 func referenceWalk(t testing.TB, g *gitRepo, sel *selection, skip func(string, bool) bool) map[plumbing.Hash]blobOrigin {
 	t.Helper()
 	seenTrees := map[plumbing.Hash]bool{}
@@ -38,7 +38,7 @@ func referenceWalk(t testing.TB, g *gitRepo, sel *selection, skip func(string, b
 			p := dir + string(name)
 			switch {
 			case mode.IsFile():
-				if seenBlobs[eh] || (commit >= 0 && skip != nil && skip(p, false)) {
+				if seenBlobs[eh] || (skip != nil && skip(p, false)) {
 					return
 				}
 				seenBlobs[eh] = true
@@ -48,7 +48,7 @@ func referenceWalk(t testing.TB, g *gitRepo, sel *selection, skip func(string, b
 			case mode == filemode.Dir:
 				// With a filter, every path of a tree is walked: what
 				// it skips depends on the path.
-				if (seenTrees[eh] && (skip == nil || commit < 0)) || (commit >= 0 && skip != nil && skip(p, true)) {
+				if (seenTrees[eh] && skip == nil) || (skip != nil && skip(p, true)) {
 					return
 				}
 				seenTrees[eh] = true
@@ -57,7 +57,7 @@ func referenceWalk(t testing.TB, g *gitRepo, sel *selection, skip func(string, b
 		})
 	}
 	root := func(h plumbing.Hash) {
-		if !seenTrees[h] || (skip != nil && commit >= 0) {
+		if !seenTrees[h] || skip != nil {
 			seenTrees[h] = true
 			walk(h, "")
 		}
