@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -45,5 +46,34 @@ func TestFindingsPerFile(t *testing.T) {
 		if err := w.ScanBytes(context.Background(), "one.env", []byte("LOFTY_API_KEY="+keyActive+"\n")); err != nil || len(c.Findings) != 1 || len(c.Warnings) != 0 {
 			t.Errorf("%s: the next file: %d findings, %v, %v", tc.name, len(c.Findings), c.Warnings, err)
 		}
+	}
+}
+
+// TestFindingsPerRun scans files that each hold fewer distinct keys than a
+// file may report, and more than a scan may in all: a scan reports its
+// first maxFindingsPerRun findings, and one warning, counted as an error,
+// says there were more. A commit of a few megabytes of such files,
+// compressed, made a git scan of a million findings peak at 8 GB.
+func TestFindingsPerRun(t *testing.T) {
+	t.Parallel()
+	c := &Collector{}
+	r := New(testOptions()).Start(c)
+	w := r.NewWorker()
+	key := 0
+	for f := 0; key <= maxFindingsPerRun; f++ {
+		var b strings.Builder
+		for range maxFindingsPerFile / 2 {
+			b.WriteString("LOFTY_API_KEY=" + keyN(key) + "\n")
+			key++
+		}
+		if err := w.ScanBytes(context.Background(), fmt.Sprintf("keys%d.env", f), []byte(b.String())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(c.Findings) != maxFindingsPerRun {
+		t.Errorf("%d findings of %d keys, want %d", len(c.Findings), key, maxFindingsPerRun)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, fmt.Sprintf("more than %d findings", maxFindingsPerRun)) || r.Stats().Errors != 1 {
+		t.Errorf("warnings %v, %d errors; want one saying there were more, counted as an error", c.Warnings, r.Stats().Errors)
 	}
 }

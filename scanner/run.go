@@ -35,6 +35,9 @@ type Run struct {
 	skipped        atomic.Int64
 	errs           atomic.Int64
 	warnings       atomic.Int64
+	// emitted counts the findings reported, and those past
+	// maxFindingsPerRun that were not.
+	emitted atomic.Int64
 }
 
 // Start begins a scan whose findings and warnings go to sink. The Run
@@ -70,8 +73,17 @@ func (r *Run) Stats() finding.Stats {
 	}
 }
 
-// emit reports a finding.
-func (r *Run) emit(f finding.Finding) { r.sink.Finding(f) }
+// emit reports a finding, within maxFindingsPerRun; the first past it
+// gives a warning.
+func (r *Run) emit(f finding.Finding) {
+	if n := r.emitted.Add(1); n > maxFindingsPerRun {
+		if n == maxFindingsPerRun+1 {
+			r.Fail("", "more than %d findings: the scan's further findings were not reported (each would be held to the end and printed); what was scanned holds more keys, or more places of them, than are listed: look through it by hand", maxFindingsPerRun)
+		}
+		return
+	}
+	r.sink.Finding(f)
+}
 
 // Warn reports something the user should know that did not lose content.
 // The path and the message are redacted: either may quote content.

@@ -245,6 +245,14 @@ const (
 	maxFindingsPerFile = 10_000
 )
 
+// maxFindingsPerRun bounds the findings of a whole scan (Run.emit): files
+// of a few thousand keys each add up, and each finding is held to the end
+// and printed (a git scan holds a few kilobytes of each: a commit of 126
+// MB of distinct keys, 2.5 MB compressed, peaked at 8 GB for its million
+// findings). Past it, findings are not reported, and one warning, counted
+// as an error, says so.
+const maxFindingsPerRun = 20_000
+
 // placeLimit counts the findings of the file being scanned.
 type placeLimit struct {
 	perKey map[string]int
