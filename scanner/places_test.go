@@ -50,28 +50,43 @@ func TestFindingsPerFile(t *testing.T) {
 }
 
 // TestFindingsPerRun scans files that each hold fewer distinct keys than a
-// file may report, and more than a scan may in all: a scan reports its
-// first maxFindingsPerRun findings, and one warning, counted as an error,
-// says there were more. A commit of a few megabytes of such files,
-// compressed, made a git scan of a million findings peak at 8 GB.
+// file may report, and more than a scan may report in all: the scan
+// reports its first maxFindingsPerRun findings; past them, more places of
+// keys it showed and keys allowed inline are not reported, with one
+// warning counted as an error, but a key not shown yet is (allowed keys
+// must not crowd out the key a change adds and make its report clean).
 func TestFindingsPerRun(t *testing.T) {
 	t.Parallel()
 	c := &Collector{}
 	r := New(testOptions()).Start(c)
 	w := r.NewWorker()
-	key := 0
-	for f := 0; key <= maxFindingsPerRun; f++ {
-		var b strings.Builder
-		for range maxFindingsPerFile / 2 {
-			b.WriteString("LOFTY_API_KEY=" + keyN(key) + "\n")
-			key++
-		}
-		if err := w.ScanBytes(context.Background(), fmt.Sprintf("keys%d.env", f), []byte(b.String())); err != nil {
+	scan := func(name string, lines []string) {
+		if err := w.ScanBytes(context.Background(), name, []byte(strings.Join(lines, "\n")+"\n")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(c.Findings) != maxFindingsPerRun {
-		t.Errorf("%d findings of %d keys, want %d", len(c.Findings), key, maxFindingsPerRun)
+	key := 0
+	for f := 0; key < maxFindingsPerRun; f++ {
+		var lines []string
+		for range maxFindingsPerFile / 2 {
+			lines = append(lines, "LOFTY_API_KEY="+keyN(key))
+			key++
+		}
+		scan(fmt.Sprintf("keys%d.env", f), lines)
+	}
+	scan("again.env", []string{"LOFTY_API_KEY=" + keyN(0), "LOFTY_API_KEY=" + keyN(1)})
+	var allowed []string
+	for range 30 {
+		allowed = append(allowed, "LOFTY_API_KEY="+keyN(key)+" # loftyscan:allow test fixture")
+		key++
+	}
+	scan("allowed.env", allowed)
+	scan("new.env", []string{"LOFTY_API_KEY=" + keyN(key)})
+	if len(c.Findings) != maxFindingsPerRun+1 {
+		t.Errorf("%d findings, want %d", len(c.Findings), maxFindingsPerRun+1)
+	}
+	if last := c.Findings[len(c.Findings)-1]; last.Path != "new.env" || last.Suppressed != "" {
+		t.Errorf("the last finding is at %s (suppressed %q), want the key of new.env", last.Path, last.Suppressed)
 	}
 	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, fmt.Sprintf("more than %d findings", maxFindingsPerRun)) || r.Stats().Errors != 1 {
 		t.Errorf("warnings %v, %d errors; want one saying there were more, counted as an error", c.Warnings, r.Stats().Errors)

@@ -35,9 +35,12 @@ type Run struct {
 	skipped        atomic.Int64
 	errs           atomic.Int64
 	warnings       atomic.Int64
-	// emitted counts the findings reported, and those past
-	// maxFindingsPerRun that were not.
-	emitted atomic.Int64
+	capMu          sync.Mutex // the findings' bound (emit)
+	// emitted counts the findings reported; counted holds the keys of
+	// those that count (not suppressed), past reports those reported past
+	// maxFindingsPerRun, dropped those not.
+	emitted, past, dropped int
+	counted                map[string]bool
 }
 
 // Start begins a scan whose findings and warnings go to sink. The Run
@@ -73,16 +76,38 @@ func (r *Run) Stats() finding.Stats {
 	}
 }
 
-// emit reports a finding, within maxFindingsPerRun; the first past it
-// gives a warning.
+// emit reports a finding, within maxFindingsPerRun (see there).
 func (r *Run) emit(f finding.Finding) {
-	if n := r.emitted.Add(1); n > maxFindingsPerRun {
-		if n == maxFindingsPerRun+1 {
-			r.Fail("", "more than %d findings: the scan's further findings were not reported (each would be held to the end and printed); what was scanned holds more keys, or more places of them, than are listed: look through it by hand", maxFindingsPerRun)
-		}
+	if !r.withinCap(f) {
 		return
 	}
 	r.sink.Finding(f)
+}
+
+// withinCap reports whether finding f is to be reported, and counts it.
+func (r *Run) withinCap(f finding.Finding) bool {
+	r.capMu.Lock()
+	defer r.capMu.Unlock()
+	counts := f.Suppressed == ""
+	if r.counted == nil {
+		r.counted = map[string]bool{}
+	}
+	if r.emitted < maxFindingsPerRun {
+		r.emitted++
+		if counts {
+			r.counted[f.Fingerprint] = true
+		}
+		return true
+	}
+	if counts && !r.counted[f.Fingerprint] && r.past < maxNewKeysPastCap {
+		r.past++
+		r.counted[f.Fingerprint] = true
+		return true
+	}
+	if r.dropped++; r.dropped == 1 {
+		r.Fail("", "more than %d findings: further findings were not reported, but for those of keys not shown yet (each is held to the end and printed); what was scanned holds more keys, or more places of them, than are listed: look through it by hand", maxFindingsPerRun)
+	}
+	return false
 }
 
 // Warn reports something the user should know that did not lose content.

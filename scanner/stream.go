@@ -248,10 +248,16 @@ const (
 // maxFindingsPerRun bounds the findings of a whole scan (Run.emit): files
 // of a few thousand keys each add up, and each finding is held to the end
 // and printed (a git scan holds a few kilobytes of each: a commit of 126
-// MB of distinct keys, 2.5 MB compressed, peaked at 8 GB for its million
-// findings). Past it, findings are not reported, and one warning, counted
-// as an error, says so.
-const maxFindingsPerRun = 20_000
+// MB of distinct keys, 2.5 MB compressed, peaked at 8.3 GB for its million
+// findings). Past it, a finding is not reported, with one warning counted
+// as an error, unless it counts (is not suppressed inline) and is of a key
+// no finding that counts has shown yet, up to maxNewKeysPastCap such keys
+// more: a scanned change cannot crowd out the key it adds with keys it
+// allows inline (loftyscan:allow), and make the report clean.
+const (
+	maxFindingsPerRun = 20_000
+	maxNewKeysPastCap = 20_000
+)
 
 // placeLimit counts the findings of the file being scanned.
 type placeLimit struct {
