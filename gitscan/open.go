@@ -293,7 +293,12 @@ func (g *gitRepo) head() (plumbing.Hash, error) {
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("cannot read HEAD: %w", err)
 	}
-	return g.peelToCommit(ref.Hash())
+	c, err := g.peelToCommit(ref.Hash())
+	if err != nil {
+		// The object's error alone ("object not found") named nothing.
+		return plumbing.ZeroHash, fmt.Errorf("cannot read HEAD (%s, commit %s): %w", ref.Name(), ref.Hash(), err)
+	}
+	return c, nil
 }
 
 // maxTagChain is how many tags of tags peelToCommit follows. Git follows

@@ -124,7 +124,8 @@ func (gf *gitFlags) baseSettings(e env, repo *gitscan.Repository, files *gitscan
 	// A bare repository scanned whole: the settings its HEAD holds.
 	head, err := files.Head()
 	if err != nil {
-		return nil, gitError(err)
+		return nil, &cliError{err: fmt.Errorf("cannot read the settings of this bare repository, which come from its HEAD: %w", err),
+			hint: "run 'git fsck' to check the repository; 'loftyscan git --settings-from none' (or --settings-from REV) scans it with no settings (or a commit's)"}
 	}
 	if head == "" {
 		return noSettings("nowhere: the bare repository has no HEAD commit"), nil

@@ -22,6 +22,13 @@ func TestCommonMistakes(t *testing.T) {
 	notRepo := t.TempDir()
 	missing := filepath.Join(t.TempDir(), "reports", "out")
 	bare := testgit.New(t, "", "--bare").Dir
+	// A bare repository whose HEAD names a commit it does not have: the
+	// scan's settings come from HEAD, and the error named nothing.
+	badHead := testgit.New(t, "", "--bare")
+	badHead.Git("symbolic-ref", "HEAD", "refs/heads/main")
+	if err := os.WriteFile(filepath.Join(badHead.Dir, "refs", "heads", "main"), []byte(strings.Repeat("12", 20)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	plan := testgit.New(t, "")
 	plan.Write("app.env", "LOFTY_API_KEY="+gitKey("plan")+"\n")
 	plan.Commit("init")
@@ -43,6 +50,7 @@ func TestCommonMistakes(t *testing.T) {
 		error string // in the error line
 		hint  string // in the hint line
 	}{
+		{"bare repository whose HEAD cannot be read", []string{"git", badHead.Dir}, "cannot read HEAD (refs/heads/main, commit " + strings.Repeat("12", 20) + "): object not found", "--settings-from none"},
 		{"mistyped command", []string{"dri", dir}, `unknown command "dri" for 'loftyscan'`, "did you mean 'loftyscan dir'?"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`, "run 'loftyscan --help' for its commands"},
 		{"help of a mistyped command", []string{"help", "dri"}, `unknown command "dri" for 'loftyscan'`, "did you mean 'loftyscan dir'?"},
