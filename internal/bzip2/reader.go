@@ -1,6 +1,11 @@
 // Package bzip2 reads bzip2 streams: the same bytes compress/bzip2 gives
-// for every stream it reads, with a block's inverse Burrows–Wheeler
-// transform walked along several chains at once.
+// for every stream a bzip2 compressor writes, with a block's inverse
+// Burrows–Wheeler transform walked along several chains at once. On a
+// crafted block where a run's count of 0 is followed by the run's byte
+// again, which no compressor writes, the two differ: this reader starts a
+// new run there, as bzip2 1.0.8 does (unrun), where compress/bzip2 counts
+// the byte into the run before; each then checks its bytes against the
+// block's CRC, so a stream written for one fails the other.
 //
 // Why its own reader: compress/bzip2 spends about nine tenths of its time
 // in that transform, which follows one pointer per output byte through a
