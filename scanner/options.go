@@ -26,6 +26,12 @@ type Options struct {
 	// it knows. It costs a second listing of every folder, so it is for
 	// a display a person watches.
 	CountFirst bool
+	// NoInlineAllow has a finding on a line with a loftyscan:allow
+	// comment count as any other (--no-inline-allow; a pre-receive hook,
+	// where an allow in a pushed file counts for nothing): it is not
+	// marked suppressed, so that past maxFindingsPerRun, where only
+	// findings that count are still reported, it is.
+	NoInlineAllow bool
 }
 
 // Limits cap what archives and compressed files may cost. A zip bomb or a

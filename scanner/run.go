@@ -78,6 +78,9 @@ func (r *Run) Stats() finding.Stats {
 
 // emit reports a finding, within maxFindingsPerRun (see there).
 func (r *Run) emit(f finding.Finding) {
+	if r.opts.NoInlineAllow && f.Suppressed == finding.SuppressedInline {
+		f.Suppressed = ""
+	}
 	if !r.withinCap(f) {
 		return
 	}

@@ -94,11 +94,11 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	// Settings come from the hook's flags and the files they name, never
 	// from the repository; an inline allow in a pushed file counts for
 	// nothing.
+	o.triage.noInlineAllow = true
 	st, err := loadSettings(noSettings("the server's hook flags only"), sf, &o.triage)
 	if err != nil {
 		return err
 	}
-	o.triage.noInlineAllow = true
 	opts, err := sf.options(st)
 	if err != nil {
 		return err

@@ -59,6 +59,7 @@ func (s *scanFlags) changed(name string) bool {
 // skip list that skips every path adds a notice to st.
 func (s *scanFlags) options(st *settings) (scanner.Options, error) {
 	opts := scanner.DefaultOptions()
+	opts.NoInlineAllow = st.noInlineAllow
 	cfg := st.config
 	skip, from := cfg.Skip, cfg.Path
 	if s.changed("skip") {

@@ -108,12 +108,16 @@ type settings struct {
 	// inChange: the scan is of a change, so an inline allow it reports
 	// suppresses a key the change adds, and is listed.
 	inChange bool
+	// noInlineAllow: an inline allow suppresses nothing (--no-inline-allow,
+	// a pre-receive hook); the scan is told, so that its findings cap
+	// counts such findings (scanner.Options.NoInlineAllow).
+	noInlineAllow bool
 }
 
 // loadSettings reads the configuration, ignore file and baseline from src
 // and the flags, and compares the change's versions of them with src's.
 func loadSettings(src *settingsSource, sf *scanFlags, t *triageFlags) (*settings, error) {
-	st := &settings{}
+	st := &settings{noInlineAllow: t.noInlineAllow}
 	var watch []string // repository paths of the settings files, to compare across the change
 	if src.files != nil {
 		watch = append(watch, config.FileName, config.IgnoreFileName)

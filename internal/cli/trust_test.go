@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -462,5 +463,43 @@ func TestFileCapsCeilings(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, args[0]) {
 			t.Errorf("%v: exit %d\n%s", args, code, stderr)
 		}
+	}
+}
+
+// TestNoInlineAllowPastFindingsCap: with --no-inline-allow an inline allow
+// suppresses nothing, and the scan's findings cap knows it: a key on an
+// allow-marked line met past the scan's 20,000 findings (here, places of a
+// key the ignore file accepts) was dropped as if suppressed, and the scan
+// exited 0 without it. A pre-receive hook, where an allow in a pushed file
+// counts for nothing, sets the same.
+func TestNoInlineAllowPastFindingsCap(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	accepted, key := gitKey("accepted-fixture"), gitKey("allowed-inline")
+	var lines strings.Builder
+	for range 100 { // a file gives at most 100 places of a key
+		lines.WriteString("LOFTY_API_KEY=" + accepted + "\n")
+	}
+	for _, d := range []string{"a", "z"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 200 {
+		if err := os.WriteFile(filepath.Join(dir, "a", fmt.Sprintf("f%03d.env", i)), []byte(fmt.Sprintf("# %d\n", i)+lines.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "z", "k.env"), []byte("LOFTY_API_KEY="+key+" # loftyscan:allow\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ignore := filepath.Join(t.TempDir(), "ignore")
+	if err := os.WriteFile(ignore, []byte(fingerprint(accepted)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// One worker: the walk reads a/ before z/.
+	code, stdout, stderr := runGit(t, nil, "", "dir", "-j", "1", "--no-inline-allow", "--ignore-file", ignore, "--format", "json", dir)
+	if code != 1 || !strings.Contains(stdout, `"path": "z/k.env"`) {
+		t.Errorf("exit %d, want 1 with the key of z/k.env reported\n%s", code, stderr)
 	}
 }
