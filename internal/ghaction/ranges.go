@@ -19,7 +19,7 @@ const (
 	// empty, as GitOptions wants them for that.
 	EveryRef
 	// Nothing: there is nothing to scan (a deleted branch, a new branch
-	// whose commits are all on other branches). Include and Exclude name
+	// whose commits are all on the default branch). Include and Exclude name
 	// the same commit when one is known, so that a scan of them, should a
 	// caller run one, reads nothing.
 	Nothing
