@@ -210,6 +210,12 @@ type PushScan struct {
 	// a key file's content that is itself damaged (a corrupt archive) is
 	// a warning only.
 	Unread int64
+	// Dropped counts the findings the scan did not report past its cap on
+	// findings (scanner.Run.FindingsDropped): they are more places of keys
+	// reported already, and a key an ignore entry accepts at one path
+	// would hide the same key at another among them, so the push is
+	// rejected.
+	Dropped int
 }
 
 // PreReceiveOptions are how a pre-receive scan runs.
@@ -345,6 +351,7 @@ func scanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 	}
 	p.attribute()
 	res.Stats = res.Stats.Add(p.r.Stats())
+	res.Dropped = p.r.FindingsDropped()
 	// A merge the walk left out (countParents) hides the new commits
 	// only it reaches: what they hold was not scanned, or a key found in
 	// the blobs the push sent could not be named, so the push is not

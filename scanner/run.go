@@ -113,6 +113,15 @@ func (r *Run) withinCap(f finding.Finding) bool {
 	return false
 }
 
+// FindingsDropped returns how many findings the scan has not reported
+// past its cap (maxFindingsPerRun): a gate that must know every key the
+// scan met (a pre-receive hook) rejects what it cannot list.
+func (r *Run) FindingsDropped() int {
+	r.capMu.Lock()
+	defer r.capMu.Unlock()
+	return r.dropped
+}
+
 // Warn reports something the user should know that did not lose content.
 // The path and the message are redacted: either may quote content.
 func (r *Run) Warn(path, format string, args ...any) {

@@ -146,14 +146,17 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 		}
 	}
 	rejected := stats.Findings > 0 || (res.Found && len(findings) == 0)
+	// Findings past the scan's cap were not listed, so not triaged: one
+	// of them could be a key no setting accepts.
+	capped := !rejected && res.Dropped > 0 && o.exitCode != 0
 	// A bypass is logged only when the push goes through: a push rejected
 	// for another key, or for what it could not scan, lets nothing through.
 	accepted := res.Unfinished == "" && res.Unread == 0 || p.failOpen
 	switch {
 	case rejected:
 		accepted = o.exitCode == 0 // --exit-code 0 reports and lets the push through
-	case len(badNames) > 0 && o.exitCode != 0:
-		accepted = false // rejected for a key in a ref's name
+	case len(badNames) > 0 && o.exitCode != 0, capped:
+		accepted = false // rejected for a key in a ref's name, or for findings not listed
 	}
 	if err := p.logBypasses(e, recs, accepted); err != nil {
 		return err
@@ -168,6 +171,11 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	case rejected:
 		writeRejection(e, findings, res, o.exitCode == 0, p.pushOption)
 		return errFindings
+	case capped:
+		return &cliError{
+			err:  fmt.Errorf("push rejected: it holds more findings than one scan lists (%d were not listed), and they were not all checked against the settings that accept keys", res.Dropped),
+			hint: "push it in smaller parts, or see every finding with 'loftyscan git --range OLD..NEW --format json' in a clone of it",
+		}
 	case len(badNames) > 0 && o.exitCode != 0:
 		return &cliError{err: errors.New("push rejected: " + badNames[0]), hint: "push under a name without the key ('git push origin HEAD:refs/heads/NEW-NAME'), and revoke the key in Lofty (Settings > Integrations > API): the name has left your machine"}
 	case res.Unfinished != "":

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -982,4 +983,29 @@ func TestPreReceiveUnreachableCommits(t *testing.T) {
 	// holds: nothing new.
 	out, ok = push(c, nil, "origin", oldCommit+":refs/heads/old")
 	mustAccept(t, out, ok, "checked 0 new commits")
+}
+
+// TestPreReceiveFindingsPastCap: a push with more findings than a scan
+// lists (20,000) is rejected when the ones it lists are all accepted: the
+// ones past the cap were never checked against the settings, and one could
+// be a key an ignore entry accepts only at other paths. Here every place
+// is of one key the server's ignore file accepts, 201 files of 100 places
+// (a file gives at most 100 places of a key), so the push went through
+// whatever order the scan met the files in.
+func TestPreReceiveFindingsPastCap(t *testing.T) {
+	hookBinary(t)
+	accepted := gitKey("accepted-fixture")
+	ignore := filepath.Join(t.TempDir(), "ignore")
+	if err := os.WriteFile(ignore, []byte(fingerprintOf(accepted)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t, nil, "--ignore-file", ignore)
+	c := newClient(t, s.url)
+	places := strings.Repeat("LOFTY_API_KEY="+accepted+"\n", 100)
+	for i := range 201 {
+		c.Write(fmt.Sprintf("fixtures/f%03d.env", i), fmt.Sprintf("# %d\n", i)+places)
+	}
+	k := c.Commit("fixtures")
+	out, ok := push(c, nil, "origin", "main")
+	mustReject(t, s, s.refs(), k, out, ok, "holds more findings than one scan lists", "smaller parts")
 }
