@@ -86,7 +86,7 @@ PATH; --force writes such a hook, which calls loftyscan from PATH.`,
 			if err != nil {
 				return err
 			}
-			if k.server && len(extra) > 0 {
+			if k.server {
 				if err := tryHookFlags(repo, extra); err != nil {
 					return err
 				}
@@ -177,9 +177,10 @@ func checkHookFlags(e env, extra []string) error {
 
 // tryHookFlags runs the pre-receive hook's command in repo on a push of
 // nothing, as git would, so that the values of its flags (a negative
-// budget) and the files they name (an ignore file not written yet, a
-// config with an unknown key) are checked now: the hook rejected every
-// push until they were fixed.
+// budget), the files they name (an ignore file not written yet, a config
+// with an unknown key) and the repository itself (SHA-256, which the hook
+// does not read) are checked now: the hook rejected every push until they
+// were fixed. It runs with no flags too: a SHA-256 repository needs one.
 func tryHookFlags(repo *gitscan.Repository, extra []string) error {
 	var out bytes.Buffer
 	args := append(append([]string{"git", "--pre-receive"}, extra...), repo.GitDir)

@@ -545,8 +545,27 @@ func TestPreReceiveUnreadableObject(t *testing.T) {
 func TestPreReceiveSHA256(t *testing.T) {
 	hookBinary(t)
 	srv := testgit.New(t, filepath.Join(t.TempDir(), "srv.git"), "--bare", "--object-format=sha256")
-	if code, _, stderr := runGit(t, nil, "", "hook", "install", "--pre-receive", srv.Dir); code != 0 {
+	// Install refuses it, with or without other flags: the hook would
+	// reject every push.
+	for _, extra := range [][]string{nil, {"--", "--pre-receive-budget", "10s"}} {
+		args := append([]string{"hook", "install", "--pre-receive", srv.Dir}, extra...)
+		code, _, stderr := runGit(t, nil, "", args...)
+		if code != 2 || !strings.Contains(stderr, "SHA-256") || !strings.Contains(stderr, "would reject every push") {
+			t.Errorf("%q: exit %d, want 2 naming SHA-256:\n%s", args, code, stderr)
+		}
+	}
+	// A hook installed failing open, then edited to fail closed, rejects
+	// the push and says why.
+	if code, _, stderr := runGit(t, nil, "", "hook", "install", "--pre-receive", srv.Dir, "--", "--pre-receive-fail-open"); code != 0 {
 		t.Fatal(stderr)
+	}
+	hookFile := filepath.Join(srv.Dir, "hooks", "pre-receive")
+	script, err := os.ReadFile(hookFile)
+	if err != nil || !strings.Contains(string(script), " '--pre-receive-fail-open'") {
+		t.Fatalf("the hook does not pass --pre-receive-fail-open (%v):\n%s", err, script)
+	}
+	if err := testtool.WriteExecutable(hookFile, []byte(strings.Replace(string(script), " '--pre-receive-fail-open'", "", 1)), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	s := &server{Repo: srv, url: "file://" + srv.Dir}
 	c := testgit.New(t, "", "--object-format=sha256")
