@@ -62,10 +62,7 @@ type tables struct {
 // group of 50 symbols, and each table's code lengths.
 func (z *reader) readTables(alpha int) ([]huffman, []uint8, error) {
 	br := &z.br
-	if z.bwt.tables == nil {
-		z.bwt.tables = new(tables)
-	}
-	t := z.bwt.tables
+	t := &z.tables
 	nt := int(br.bits(3))
 	if nt < 2 || nt > 6 {
 		return nil, nil, StructuralError("invalid number of Huffman trees")

@@ -46,7 +46,6 @@ type run struct {
 type unBWT struct {
 	tt     []uint32 // one entry longer than a block: the idle lanes' loop
 	counts [256]int32
-	tables *tables
 	pieces []piece
 	runs   []run
 	data   []byte // the pieces' bytes, in the order they were read

@@ -55,7 +55,8 @@ type reader struct {
 	wantCRC   uint32 // the current block's stored CRC
 	crc       uint32 // the CRC of what the block has delivered, not inverted
 
-	bwt unBWT // the current block's table and its bytes in order
+	tables tables // the current block's code tables
+	bwt    unBWT  // the current block's table and its bytes in order
 
 	// The run-length step (bzip2's first): four equal bytes are followed by
 	// a count of further copies.
