@@ -27,6 +27,16 @@ func wrapEscaped(enc string, width int, sep string) (string, []int) {
 	return b.String(), offs
 }
 
+// escapedCase is a case of enc (encoding text, in which the key's encoding
+// starts at character at) wrapped at width, with sep, between before and
+// after: the key is found where its encoded text starts.
+func escapedCase(name, before, enc string, at, width int, sep, after, encoding string) decodeCase {
+	wrapped, offs := wrapEscaped(enc, width, sep)
+	content := before + wrapped + after
+	line, col := refLineCol([]byte(content), len(before)+offs[at])
+	return decodeCase{name, []byte(content), []wantFinding{{Line: line, Column: col, Encoding: encoding, Token: keyActive}}}
+}
+
 // TestEscapedLineBreaks: base64 or hex wrapped on lines and then written
 // into a JSON or YAML string has its line breaks written as escapes ("\n",
 // "\r\n", doubled when the string was escaped again): the lines are one
@@ -36,13 +46,8 @@ func wrapEscaped(enc string, width int, sep string) (string, []int) {
 func TestEscapedLineBreaks(t *testing.T) {
 	t.Parallel()
 	var tests []decodeCase
-	// add writes enc (encoding text, in which the key's encoding starts
-	// at character at) wrapped at width, with sep, between before and after.
 	add := func(name, before, enc string, at, width int, sep, after, encoding string) {
-		wrapped, offs := wrapEscaped(enc, width, sep)
-		content := before + wrapped + after
-		line, col := refLineCol([]byte(content), len(before)+offs[at])
-		tests = append(tests, decodeCase{name, []byte(content), []wantFinding{{Line: line, Column: col, Encoding: encoding, Token: keyActive}}})
+		tests = append(tests, escapedCase(name, before, enc, at, width, sep, after, encoding))
 	}
 	for pad := range 3 {
 		// cloud-init user data, say, base64 wrapped at 76 columns
@@ -131,10 +136,7 @@ func TestListLines(t *testing.T) {
 	t.Parallel()
 	var tests []decodeCase
 	add := func(name, before, enc string, at, width int, sep, after, encoding string) {
-		wrapped, offs := wrapEscaped(enc, width, sep)
-		content := before + wrapped + after
-		line, col := refLineCol([]byte(content), len(before)+offs[at])
-		tests = append(tests, decodeCase{name, []byte(content), []wantFinding{{Line: line, Column: col, Encoding: encoding, Token: keyActive}}})
+		tests = append(tests, escapedCase(name, before, enc, at, width, sep, after, encoding))
 	}
 	for pad := range 3 {
 		text := "# app settings" + strings.Repeat("#", pad) + "\nDATABASE_URL=postgres://app@db/app\nLOFTY_API_KEY=" + keyActive + "\n"

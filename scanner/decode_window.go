@@ -184,11 +184,24 @@ func listGap(buf []byte, i int) int {
 	return j + 1 - i
 }
 
+// isListBlank reports whether c may stand around the comma between two
+// strings of a list: a blank or a line break.
+func isListBlank(c byte) bool { return isBlank(c) || c == '\n' || c == '\r' }
+
 // skipListBlanks returns the end of the blanks and line breaks at buf[i:],
 // up to maxListGap of them.
 func skipListBlanks(buf []byte, i int) int {
-	for n := 0; i < len(buf) && n < maxListGap && (isBlank(buf[i]) || buf[i] == '\n' || buf[i] == '\r'); n++ {
+	for n := 0; i < len(buf) && n < maxListGap && isListBlank(buf[i]); n++ {
 		i++
+	}
+	return i
+}
+
+// skipListBlanksBefore returns the start of the blanks and line breaks
+// that end at buf[i], up to maxListGap of them.
+func skipListBlanksBefore(buf []byte, i int) int {
+	for n := 0; i > 0 && n < maxListGap && isListBlank(buf[i-1]); n++ {
+		i--
 	}
 	return i
 }
@@ -200,17 +213,11 @@ func listBreakBefore(buf []byte, e int) int {
 	if e < 1 || buf[e-1] != '"' {
 		return 0
 	}
-	i := e - 1
-	for n := 0; i > 0 && n < maxListGap && (isBlank(buf[i-1]) || buf[i-1] == '\n' || buf[i-1] == '\r'); n++ {
-		i--
-	}
+	i := skipListBlanksBefore(buf, e-1)
 	if i == 0 || buf[i-1] != ',' {
 		return 0
 	}
-	i--
-	for n := 0; i > 0 && n < maxListGap && (isBlank(buf[i-1]) || buf[i-1] == '\n' || buf[i-1] == '\r'); n++ {
-		i--
-	}
+	i = skipListBlanksBefore(buf, i-1)
 	if i == 0 || buf[i-1] != '"' {
 		return 0
 	}
