@@ -743,10 +743,10 @@ func TestPreReceiveMessages(t *testing.T) {
 	mustAccept(t, out, ok, "no Lofty API key")
 }
 
-// A push rejected for another key lets nothing through: the key its push
-// option names is not logged as let through, and the pusher is told it
-// would have been. Pushed again without the other key, it is logged once.
-func TestPreReceiveRejectedPushLogsNoBypass(t *testing.T) {
+// bypassServer starts a server that takes push options and logs bypasses
+// to the file it returns, and a client that has pushed a first commit.
+func bypassServer(t *testing.T) (*server, *testgit.Repo, string) {
+	t.Helper()
 	hookBinary(t)
 	logFile := filepath.Join(t.TempDir(), "bypass.log")
 	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--bypass-log", logFile)
@@ -756,6 +756,26 @@ func TestPreReceiveRejectedPushLogsNoBypass(t *testing.T) {
 	if out, ok := push(c, nil, "origin", "main"); !ok {
 		t.Fatal(out)
 	}
+	return s, c, logFile
+}
+
+// mustLetNothingThrough checks that a rejected push neither said that a
+// key was let through nor wrote the bypass log.
+func mustLetNothingThrough(t *testing.T, out, logFile string) {
+	t.Helper()
+	if strings.Contains(out, "loftyscan: let through") {
+		t.Errorf("a rejected push says a key was let through:\n%s", out)
+	}
+	if b, err := os.ReadFile(logFile); !os.IsNotExist(err) {
+		t.Errorf("a rejected push wrote the bypass log (%v):\n%s", err, b)
+	}
+}
+
+// A push rejected for another key lets nothing through: the key its push
+// option names is not logged as let through, and the pusher is told it
+// would have been. Pushed again without the other key, it is logged once.
+func TestPreReceiveRejectedPushLogsNoBypass(t *testing.T) {
+	s, c, logFile := bypassServer(t)
 	allowed := gitKey("allowed-by-option")
 	c.Write("fixtures/allowed.env", "LOFTY_API_KEY="+allowed+"\n")
 	first := c.Commit("an accepted fixture")
@@ -764,13 +784,7 @@ func TestPreReceiveRejectedPushLogsNoBypass(t *testing.T) {
 	before := s.refs()
 	out, ok := push(c, nil, "-o", "loftyscan.allow="+fingerprintOf(allowed), "origin", "main")
 	mustReject(t, s, before, leak, out, ok, "src/leak.env:1:15", "would be let through, but the push is rejected (push-option)")
-	if strings.Contains(out, "loftyscan: let through") {
-		t.Errorf("a rejected push says a key was let through:\n%s", out)
-	}
-	if _, err := os.Stat(logFile); !os.IsNotExist(err) {
-		b, _ := os.ReadFile(logFile)
-		t.Errorf("a rejected push wrote the bypass log (%v):\n%s", err, b)
-	}
+	mustLetNothingThrough(t, out, logFile)
 
 	c.Git("reset", "-q", "--hard", "HEAD~1")
 	out, ok = push(c, nil, "-o", "loftyscan.allow="+fingerprintOf(allowed), "origin", "main")
@@ -784,27 +798,14 @@ func TestPreReceiveRejectedPushLogsNoBypass(t *testing.T) {
 // the key its push option names was reported as let through and appended
 // to the bypass log, though no ref moved.
 func TestPreReceiveRefNameRejectionLogsNoBypass(t *testing.T) {
-	hookBinary(t)
-	logFile := filepath.Join(t.TempDir(), "bypass.log")
-	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--bypass-log", logFile)
-	c := newClient(t, s.url)
-	c.Write("a.txt", "a\n")
-	c.Commit("first")
-	if out, ok := push(c, nil, "origin", "main"); !ok {
-		t.Fatal(out)
-	}
+	s, c, logFile := bypassServer(t)
 	allowed := gitKey("allowed-fixture")
 	c.Write("fixtures/allowed.env", "LOFTY_API_KEY="+allowed+"\n")
 	commit := c.Commit("an accepted fixture")
 	before := s.refs()
 	out, ok := push(c, nil, "-o", "loftyscan.allow="+fingerprintOf(allowed), "origin", "main:refs/heads/copy-"+gitKey("in-a-ref-name"))
 	mustReject(t, s, before, commit, out, ok, "holds a Lofty API key", "would be let through, but the push is rejected (push-option)")
-	if strings.Contains(out, "loftyscan: let through") {
-		t.Errorf("a rejected push says a key was let through:\n%s", out)
-	}
-	if b, err := os.ReadFile(logFile); !os.IsNotExist(err) {
-		t.Errorf("a rejected push wrote the bypass log (%v):\n%s", err, b)
-	}
+	mustLetNothingThrough(t, out, logFile)
 }
 
 // A ref whose name holds a key leaks it to everyone who lists the server's
