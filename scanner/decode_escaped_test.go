@@ -27,6 +27,20 @@ func wrapEscaped(enc string, width int, sep string) (string, []int) {
 	return b.String(), offs
 }
 
+// quickAgreesWithWindows checks that quickLine says no where a line break
+// written as an escape joins a run to the next: the hits of each case are
+// those of decoding every run in windows.
+func quickAgreesWithWindows(t *testing.T, tests []decodeCase) {
+	t.Helper()
+	for _, tt := range tests {
+		slow := findAll(&finder{cfg: rules.Config{Now: refNow}, windowsOnly: true}, tt.content)
+		quick := findAll(&finder{cfg: rules.Config{Now: refNow}}, tt.content)
+		if !sameHits(quick, slow) {
+			t.Errorf("%s: %d hits with quickLine, %d decoding in windows", tt.name, len(quick), len(slow))
+		}
+	}
+}
+
 // escapedCase is a case of enc (encoding text, in which the key's encoding
 // starts at character at) wrapped at width, with sep, between before and
 // after: the key is found where its encoded text starts.
@@ -90,13 +104,7 @@ func TestEscapedLineBreaks(t *testing.T) {
 
 	// quickLine says no where an escaped line break joins a run to the
 	// next: the hits are those of decoding every run in windows.
-	for _, tt := range tests {
-		slow := findAll(&finder{cfg: rules.Config{Now: refNow}, windowsOnly: true}, tt.content)
-		quick := findAll(&finder{cfg: rules.Config{Now: refNow}}, tt.content)
-		if !sameHits(quick, slow) {
-			t.Errorf("%s: %d hits with quickLine, %d decoding in windows", tt.name, len(quick), len(slow))
-		}
-	}
+	quickAgreesWithWindows(t, tests)
 }
 
 // TestEscapedBreak: the escapes read as line breaks, and what is not one.
@@ -155,11 +163,5 @@ func TestListLines(t *testing.T) {
 
 	// quickLine says no where a list's line break joins a run to the
 	// next: the hits are those of decoding every run in windows.
-	for _, tt := range tests {
-		slow := findAll(&finder{cfg: rules.Config{Now: refNow}, windowsOnly: true}, tt.content)
-		quick := findAll(&finder{cfg: rules.Config{Now: refNow}}, tt.content)
-		if !sameHits(quick, slow) {
-			t.Errorf("%s: %d hits with quickLine, %d decoding in windows", tt.name, len(quick), len(slow))
-		}
-	}
+	quickAgreesWithWindows(t, tests)
 }
