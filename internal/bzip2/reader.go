@@ -5,7 +5,11 @@
 // again, which no compressor writes, the two differ: this reader starts a
 // new run there, as bzip2 1.0.8 does (unrun), where compress/bzip2 counts
 // the byte into the run before; each then checks its bytes against the
-// block's CRC, so a stream written for one fails the other.
+// block's CRC, so a stream written for one fails the other. Likewise a
+// code table that leaves codes unused (no compressor writes one either):
+// a code no symbol has is an error here, as in bzip2 1.0.8, where
+// compress/bzip2 reads the table as a tree with levels left out and may
+// decode what bzip2 -t calls damaged (FuzzReader's seeds hold one).
 //
 // Why its own reader: compress/bzip2 spends about nine tenths of its time
 // in that transform, which follows one pointer per output byte through a

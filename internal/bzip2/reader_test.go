@@ -161,6 +161,19 @@ func TestBadStreams(t *testing.T) {
 	}
 }
 
+// refusedByBzip2 reports whether the bzip2 tool (bzip2 1.0.8, the
+// reference decoder) finds stream z damaged.
+func refusedByBzip2(t *testing.T, z []byte) bool {
+	cmd := exec.Command(testtool.Need(t, "bzip2"), "-t")
+	cmd.Stdin = bytes.NewReader(z)
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("bzip2 -t: %v", err)
+	}
+	return err != nil
+}
+
 // naiveOrder is the reference decoder's walk: n steps from the first
 // position, one after the other.
 func naiveOrder(last []byte, origPtr int) []byte {
@@ -217,7 +230,11 @@ func TestOrderMatchesNaiveWalk(t *testing.T) {
 
 // FuzzReader compares this reader with compress/bzip2: where both read a
 // stream they give the same bytes, and whatever compress/bzip2 reads this
-// reader reads too.
+// reader reads too, unless the bzip2 tool itself refuses the stream:
+// compress/bzip2 reads a code table that leaves codes unused as a tree with
+// levels left out, and so decodes some streams bzip2 1.0.8 calls damaged
+// (testdata/fuzz/FuzzReader/d5d02a429021bfb3: compress/bzip2 reads 6
+// bytes, bzip2 -t says "data integrity error"); this reader follows bzip2.
 func FuzzReader(f *testing.F) {
 	for _, name := range []string{"runs", "all bytes", "five equal", "one byte"} {
 		f.Add(compress(f, inputs()[name], 1))
@@ -226,8 +243,8 @@ func FuzzReader(f *testing.F) {
 		const limit = 8 << 20
 		got, err := io.ReadAll(io.LimitReader(NewReader(bytes.NewReader(z)), limit))
 		std, stdErr := io.ReadAll(io.LimitReader(stdbzip2.NewReader(bytes.NewReader(z)), limit))
-		if stdErr == nil && (err != nil || !bytes.Equal(got, std)) {
-			t.Fatalf("compress/bzip2 reads %d bytes; this reader %d (%v)", len(std), len(got), err)
+		if stdErr == nil && err != nil && !refusedByBzip2(t, z) {
+			t.Fatalf("compress/bzip2 and bzip2 -t read it; this reader %d bytes (%v)", len(got), err)
 		}
 		if err == nil && stdErr == nil && !bytes.Equal(got, std) {
 			t.Fatal("different bytes")
