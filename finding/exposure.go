@@ -3,8 +3,9 @@ package finding
 import "strings"
 
 // Location says where in a git repository a key was found: in a file, or
-// in a message, which no file holds and which a rewrite of files alone
-// leaves in place.
+// in a commit's or an annotated tag's own text (its message, or the
+// header lines above it), which no file holds and which a rewrite of
+// files alone leaves in place.
 type Location string
 
 // The locations. The zero value is a file, as every finding outside git is.
@@ -12,10 +13,17 @@ const (
 	InFile          Location = ""
 	InCommitMessage Location = "commit-message" // the whole message of Finding.Commit, from its subject (line 1) on
 	InTagMessage    Location = "tag-message"    // the message of the annotated tag Finding.Tag
+	// The header lines of a commit or tag object, above its message: the
+	// author and committer (or tagger), and any other header, such as the
+	// whole tag object a merge of a signed tag copies into its commit
+	// (mergetag) or one a tool writes. Line 1 is the object's first line
+	// (tree, or object for a tag).
+	InCommitHeader Location = "commit-header"
+	InTagHeader    Location = "tag-header"
 )
 
-// Name is the location as reports spell it: "file", "commit-message" or
-// "tag-message".
+// Name is the location as reports spell it: "file", "commit-message",
+// "commit-header", "tag-message" or "tag-header".
 func (l Location) Name() string {
 	if l == InFile {
 		return "file"
@@ -23,25 +31,47 @@ func (l Location) Name() string {
 	return string(l)
 }
 
+// OfCommit reports whether l is a commit's own text: its message or its
+// headers.
+func (l Location) OfCommit() bool { return l == InCommitMessage || l == InCommitHeader }
+
+// OfTag reports whether l is an annotated tag's own text: its message or
+// its headers.
+func (l Location) OfTag() bool { return l == InTagMessage || l == InTagHeader }
+
+// Part names the part of a commit or tag object l is: "message" or
+// "headers"; "" for a file.
+func (l Location) Part() string {
+	switch l {
+	case InCommitMessage, InTagMessage:
+		return "message"
+	case InCommitHeader, InTagHeader:
+		return "headers"
+	}
+	return ""
+}
+
 // artifactPath is the path that stands for where f is, in the formats that
 // need a file (SARIF's artifact location, GitLab's location.file, JUnit's
 // class name, GitHub's annotations). A key in a file is at Path. A key in a
-// commit's or an annotated tag's message has no file, and gets a path under
-// .git/, which no tracked file can have:
+// commit's or an annotated tag's own text has no file, and gets a path
+// under .git/, which no tracked file can have:
 //
 //	.git/commits/<full hash>/message   a commit's message
+//	.git/commits/<full hash>/headers   a commit's header lines
 //	.git/tags/<tag name>/message       an annotated tag's message
+//	.git/tags/<tag name>/headers       an annotated tag's header lines
 //
 // A message's Path is "", or the submodule's folder ("lib/") for a commit
 // of a submodule scanned with --recurse-submodules, which comes first.
 // It is raw scanned data (a tag's name): reports print it through
 // Shown.Artifact or PathForURI.
 func (f Finding) artifactPath() string {
-	switch f.Location {
-	case InCommitMessage:
-		return f.Path + ".git/commits/" + f.Commit + "/message"
-	case InTagMessage:
-		return f.Path + ".git/tags/" + f.Tag + "/message"
+	switch {
+	case f.Location.OfCommit():
+		return f.Path + ".git/commits/" + f.Commit + "/" + f.Location.Part()
+	case f.Location.OfTag():
+		return f.Path + ".git/tags/" + f.Tag + "/" + f.Location.Part()
 	}
 	return f.Path
 }

@@ -48,10 +48,12 @@ type Finding struct {
 	InHead  *bool  // nil outside git scans
 
 	// Location says where in a repository the key is: in a file (the
-	// zero value), or in the message of Commit or of the annotated tag Tag.
+	// zero value), or in the message or header lines of Commit or of the
+	// annotated tag Tag.
 	Location Location
-	// Tag is the name of the annotated tag whose message holds the key
-	// ("v1.0" for refs/tags/v1.0), for Location InTagMessage.
+	// Tag is the name of the annotated tag whose message or headers hold
+	// the key ("v1.0" for refs/tags/v1.0), for Location InTagMessage and
+	// InTagHeader.
 	Tag string
 	// Unreachable is true when no ref, HEAD or reflog reaches the key: it
 	// is in a commit, tag or blob kept only in the object database (a

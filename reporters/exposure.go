@@ -94,7 +94,7 @@ func exposureLines(f finding.Finding) [][2]string {
 	if e.RefCount == 0 {
 		out = append(out, [2]string{"refs", "none: no branch or tag holds it"})
 	}
-	if f.Location != finding.InTagMessage {
+	if !f.Location.OfTag() {
 		carried := plural(int64(e.Commits), "commit carries it", "commits carry it")
 		if e.LastCommit != "" {
 			carried += "; the last on the main line is " + shortCommit(e.LastCommit)
@@ -109,7 +109,7 @@ func exposureLines(f finding.Finding) [][2]string {
 // sanitized (finding.ShownRef).
 func describeRef(f finding.Finding, r finding.RefExposure, name string) string {
 	switch {
-	case f.Location != finding.InFile: // a message stays where it is
+	case f.Location != finding.InFile: // a message or header stays where it is
 		return name
 	case r.InTip:
 		return name + " (still there)"
@@ -151,7 +151,7 @@ func exposureSummary(f finding.Finding) string {
 	} else {
 		s += " (not on any remote-tracking branch)"
 	}
-	if f.Location != finding.InTagMessage {
+	if !f.Location.OfTag() {
 		s += "; " + plural(int64(e.Commits), "commit carries", "commits carry") + " it"
 	}
 	return s + "."

@@ -75,6 +75,15 @@ func gitSampleReport() Report {
 			Exposure: &finding.Exposure{ReachableFrom: finding.ReachNothing, Refs: []finding.RefExposure{}}}, lost),
 		git(finding.Finding{Path: blob, Line: 1, Column: 15, Subject: "blob", Secret: key("blob"), InHead: &no, Unreachable: true,
 			Exposure: &finding.Exposure{ReachableFrom: finding.ReachNothing, Refs: []finding.RefExposure{}}}, ""),
+		git(finding.Finding{Location: finding.InCommitHeader, Line: 5, Column: 2, Subject: "in-header", Secret: key("in-header"),
+			Exposure: &finding.Exposure{ReachableFrom: finding.ReachRefs, Commits: 1, LastCommit: msg, RefCount: 1, Refs: []finding.RefExposure{
+				{Name: "refs/heads/main", ContainsCommit: true, LastCommit: msg},
+			}}}, msg),
+		git(finding.Finding{Location: finding.InTagHeader, Tag: "v1.0", Line: 3, Column: 5, Subject: "in-tag-header", Secret: key("in-tag-header"),
+			Message: "Release 1.0",
+			Exposure: &finding.Exposure{ReachableFrom: finding.ReachRefs, RefCount: 1, Refs: []finding.RefExposure{
+				{Name: "refs/tags/v1.0", InTip: true},
+			}}}, tagged),
 	}
 	for i := range fs {
 		sum := sha256.Sum256([]byte(fs[i].Secret))
@@ -187,7 +196,10 @@ func TestGitLocations(t *testing.T) {
 	if err := json.Unmarshal(render(t, FormatJSON, Options{}, r), &doc); err != nil {
 		t.Fatal(err)
 	}
-	wantLoc := []string{"file", "commit-message", "tag-message", "file", "file", "file"}
+	wantLoc := []string{"file", "commit-message", "tag-message", "file", "file", "file", "commit-header", "tag-header"}
+	if len(doc.Findings) != len(wantLoc) {
+		t.Fatalf("%d findings, want %d", len(doc.Findings), len(wantLoc))
+	}
 	for i, f := range doc.Findings {
 		if f["location"] != wantLoc[i] {
 			t.Errorf("finding %d: location %v, want %s", i, f["location"], wantLoc[i])
@@ -213,6 +225,16 @@ func TestGitLocations(t *testing.T) {
 	if res[2].Properties["tag"] != "v1.0" || !strings.Contains(res[2].Message.Text, "in the message of tag v1.0") {
 		t.Errorf("tag message result: %+v", res[2])
 	}
+	for i, want := range map[int]struct{ uri, text, logical string }{
+		6: {".git/commits/" + r.Findings[1].Commit + "/headers", "in the headers of commit 4d5e6f7", "commit " + r.Findings[1].Commit},
+		7: {".git/tags/v1.0/headers", "in the headers of tag v1.0", "tag v1.0"},
+	} {
+		got := res[i]
+		if got.Locations[0].PhysicalLocation.ArtifactLocation.URI != want.uri || !strings.Contains(got.Message.Text, want.text) ||
+			len(got.Locations[0].LogicalLocations) != 1 || got.Locations[0].LogicalLocations[0].Name != "headers" || got.Locations[0].LogicalLocations[0].FullyQualifiedName != want.logical {
+			t.Errorf("header result %d: %+v; want at %s, %q, a logical location %q named headers", i, got, want.uri, want.text, want.logical)
+		}
+	}
 	if e, ok := res[0].Properties["exposure"].(map[string]any); !ok || e["pushed"] != true || e["commits"] != 4.0 {
 		t.Errorf("exposure property: %v", res[0].Properties["exposure"])
 	}
@@ -221,6 +243,8 @@ func TestGitLocations(t *testing.T) {
 	for _, want := range []string{
 		"message of commit 4d5e6f7, line 3, column 1",
 		"message of tag v1.0, line 3, column 17",
+		"headers of commit 4d5e6f7, line 5, column 2",
+		"headers of tag v1.0, line 3, column 5",
 		"pushed to   origin/feature (still there)",
 		"branches    feature (still there), main (removed; last in 2b3c4d5)",
 		"history     4 commits carry it; the last on the main line is 2b3c4d5",
@@ -245,6 +269,7 @@ func TestGitLocations(t *testing.T) {
 		"| where it went |",
 		"<code>message of commit 4d5e6f7, line 3</code>",
 		"<code>message of tag v1.0, line 3</code>",
+		"<code>headers of commit 4d5e6f7, line 5</code>",
 		"<code>On 5 refs (pushed: origin/feature); 4 commits carry it.</code>",
 		"<code>Reached by only a reflog",
 		"| none (unreachable) |",

@@ -67,9 +67,11 @@ import (
 //	date         its author date, RFC 3339 in UTC
 //	message      the first line of its message, with any key in it redacted
 //	location     "file", "commit-message" (the whole message of commit, from its
-//	             subject, line 1, on; path is "") or "tag-message" (the message of
-//	             the annotated tag named by tag; path is "")
-//	tag          the annotated tag's name, for a tag message
+//	             subject, line 1, on; path is ""), "commit-header" (its header
+//	             lines, from the object's first line, tree, line 1, on; path is
+//	             ""), "tag-message" (the message of the annotated tag named by
+//	             tag; path is "") or "tag-header" (its header lines)
+//	tag          the annotated tag's name, for a tag's message or headers
 //	in_head      whether the token is still in HEAD; omitted when unknown
 //	unreachable  true when no ref, HEAD or reflog reaches the commit, tag or blob:
 //	             only the object database keeps it (a copied .git folder); omitted

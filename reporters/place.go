@@ -16,7 +16,7 @@ import (
 // path: the one an index names it under, or its hash.
 
 // describePlace says where f is, in words, without its line: "config/.env",
-// "the message of commit 1a2b3c4", "the message of tag v1.0". It is
+// "the message of commit 1a2b3c4", "the headers of tag v1.0". It is
 // sanitized.
 func describePlace(f finding.Finding) string {
 	s := f.Shown()
@@ -24,11 +24,11 @@ func describePlace(f finding.Finding) string {
 	if s.Path != "" {
 		in = " in " + s.Path
 	}
-	switch f.Location {
-	case finding.InCommitMessage:
-		return "the message of commit " + shortCommit(f.Commit) + in
-	case finding.InTagMessage:
-		return "the message of tag " + s.Tag + in
+	switch {
+	case f.Location.OfCommit():
+		return "the " + f.Location.Part() + " of commit " + shortCommit(f.Commit) + in
+	case f.Location.OfTag():
+		return "the " + f.Location.Part() + " of tag " + s.Tag + in
 	}
 	return s.Path
 }

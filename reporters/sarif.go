@@ -49,14 +49,15 @@ import (
 // 25,000 findings, which GitHub would refuse whole, keeps the 25,000 most
 // severe and says so in one more notification ("results-left-out").
 //
-// A key in a commit's or an annotated tag's message has no file. GitHub
-// needs an artifact location all the same, so its result is located at a
-// path under .git/ that no tracked file can have,
-// ".git/commits/<hash>/message" or ".git/tags/<name>/message"
-// (finding.Finding.ArtifactPath), with the line and column in the message,
-// and a logical location of kind "text" that names the message ("commit
-// <hash>", "tag <name>"); properties.location says "commit-message" or
-// "tag-message". Git findings carry properties.location, and
+// A key in a commit's or an annotated tag's message or header lines has no
+// file. GitHub needs an artifact location all the same, so its result is
+// located at a path under .git/ that no tracked file can have,
+// ".git/commits/<hash>/message" or ".git/tags/<name>/headers"
+// (finding.Finding.ArtifactPath), with the line and column in the message
+// or headers, and a logical location of kind "text" that names them
+// ("commit <hash>", "tag <name>"; named "message" or "headers");
+// properties.location says "commit-message", "commit-header",
+// "tag-message" or "tag-header". Git findings carry properties.location, and
 // properties.exposure (as in the JSON report) says where the key went.
 type sarifReporter struct {
 	opts Options
@@ -411,14 +412,14 @@ func sarifResultFor(f finding.Finding) sarifResult {
 	}
 }
 
-// sarifMessageLocation names the message a key is in, for SARIF's
-// logical locations; nil for a key in a file.
+// sarifMessageLocation names the message or headers a key is in, for
+// SARIF's logical locations; nil for a key in a file.
 func sarifMessageLocation(f finding.Finding) []sarifLogicalLocation {
-	switch f.Location {
-	case finding.InCommitMessage:
-		return []sarifLogicalLocation{{Name: "message", FullyQualifiedName: "commit " + f.Commit, Kind: "text"}}
-	case finding.InTagMessage:
-		return []sarifLogicalLocation{{Name: "message", FullyQualifiedName: "tag " + f.Shown().Tag, Kind: "text"}}
+	switch {
+	case f.Location.OfCommit():
+		return []sarifLogicalLocation{{Name: f.Location.Part(), FullyQualifiedName: "commit " + f.Commit, Kind: "text"}}
+	case f.Location.OfTag():
+		return []sarifLogicalLocation{{Name: f.Location.Part(), FullyQualifiedName: "tag " + f.Shown().Tag, Kind: "text"}}
 	}
 	return nil
 }

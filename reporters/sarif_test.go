@@ -94,6 +94,11 @@ type sarifDoc struct {
 						StartLine, StartColumn, EndColumn int
 					} `json:"region"`
 				} `json:"physicalLocation"`
+				LogicalLocations []struct {
+					Name               string `json:"name"`
+					FullyQualifiedName string `json:"fullyQualifiedName"`
+					Kind               string `json:"kind"`
+				} `json:"logicalLocations"`
 			} `json:"locations"`
 		} `json:"results"`
 	} `json:"runs"`

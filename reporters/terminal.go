@@ -246,7 +246,7 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 		t.writeField(w, indent, "verified", v, c)
 	}
 	field("fingerprint", f.Fingerprint)
-	if f.Location == finding.InTagMessage {
+	if f.Location.OfTag() {
 		tag := s.Tag
 		if f.Author != "" || f.Email != "" {
 			tag += " by " + strings.TrimSpace(s.Author+" <"+s.Email+">")
