@@ -2,12 +2,14 @@ package scanner
 
 import (
 	"context"
+	"io"
 
 	"github.com/loftyscan/loftyscan/rules"
 )
 
 // ScanText is ScanBytes for a short text that is not a file, such as a
-// commit's message, and is counted the same way. A history holds as many
+// commit's message, and is counted the same way, but for the progress's
+// Done, which counts the files of its Total. A history holds as many
 // messages as commits, and nearly none holds anything a key could be in:
 // when the text is no archive or compressed stream and the rules' searcher
 // finds no form of a key in it (the one place the engine's findings in
@@ -16,6 +18,7 @@ import (
 func (w *Worker) ScanText(ctx context.Context, path string, text []byte) error {
 	head := text[:min(len(text), sniffLen)]
 	if what, _ := unopenedFormat(head); sniff(head) != plain || what != "" || mayHoldKey(text) {
+		defer w.r.progress.Done.Add(-1) // ScanBytes counts one
 		return w.ScanBytes(ctx, path, text)
 	}
 	w.r.progress.Files.Add(1)
@@ -32,4 +35,12 @@ func mayHoldKey(text []byte) bool {
 		return len(text) + 1 // no more hits of this form wanted
 	})
 	return found
+}
+
+// ScanTextFrom is ScanText for a text too long to hold, read from rd (the
+// header lines of a commit of a hundred megabytes): Scan, counted as
+// ScanText counts.
+func (w *Worker) ScanTextFrom(ctx context.Context, path string, rd io.Reader) error {
+	defer w.r.progress.Done.Add(-1) // scan counts one
+	return w.Scan(ctx, path, rd)
 }
