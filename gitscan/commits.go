@@ -2,6 +2,7 @@ package gitscan
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -215,7 +216,7 @@ func readCommitHead(rd *gitobj.Reader, h plumbing.Hash) ([]byte, error) {
 	if o.Stream == nil {
 		return o.Data, nil
 	}
-	head, _, err := readStreamedHead(o.Stream, o.Size, commitSubjectRead, true)
+	head, _, err := readStreamedHead(o.Stream, o.Size, commitSubjectRead, true, nil)
 	return head, err
 }
 
@@ -229,8 +230,10 @@ func readCommitHead(rd *gitobj.Reader, h plumbing.Hash) ([]byte, error) {
 // commit whose headers need more is an error that says so; without it (a
 // message scan, which needs only where the message starts), nothing past
 // commitHeadMax is kept: every worker scans messages at once, and 64 MiB
-// of headers each would grow with -j.
-func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool) (head []byte, skipped int64, err error) {
+// of headers each would grow with -j. A message scan passes tail, which
+// is handed the headers past commitHeadMax as a stream, to scan them
+// without holding them, and the number of lines before them.
+func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool, tail func(io.Reader, int)) (head []byte, skipped int64, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head = make([]byte, 0, commitHeadMax+msgMax)
 	lineStart, drop, full := true, false, false
@@ -238,14 +241,27 @@ func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool) (he
 		chunk, err := br.ReadSlice('\n')
 		if lineStart {
 			if len(chunk) > 0 && chunk[0] == '\n' {
-				if n := len(head); n > 0 && head[n-1] != '\n' {
-					head = append(head, '\n') // the end of a line dropped
-					skipped--
-				}
-				head = append(head, '\n')
+				head = endHeaders(head, &skipped)
 				break // the blank line before the message
 			}
 			drop = len(head) >= commitHeadMax && len(chunk) > 0 && chunk[0] == ' '
+		}
+		if !keepHeaders && tail != nil && len(head)+len(chunk) > commitHeadMax {
+			t := &headerTail{br: br, pending: chunk, lineStart: err == nil, err: err}
+			if err == bufio.ErrBufferFull {
+				t.err = nil
+			}
+			tail(t, bytes.Count(head, []byte("\n")))
+			io.Copy(io.Discard, t)
+			skipped += t.n
+			switch {
+			case t.err == io.EOF:
+				return head, skipped, nil // no message
+			case t.err != nil:
+				return nil, 0, t.err
+			}
+			head = endHeaders(head, &skipped)
+			break
 		}
 		full = full || !keepHeaders && len(head)+len(chunk) > commitHeadMax
 		switch {
@@ -271,6 +287,54 @@ func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool) (he
 		return nil, 0, err
 	}
 	return head[:n+m], skipped, nil
+}
+
+// endHeaders ends the headers kept of a streamed object with the blank
+// line before its message, and a newline first when the last line kept
+// was cut (its end is among the skipped bytes).
+func endHeaders(head []byte, skipped *int64) []byte {
+	if n := len(head); n > 0 && head[n-1] != '\n' {
+		head = append(head, '\n') // the end of a line dropped
+		*skipped--
+	}
+	return append(head, '\n')
+}
+
+// headerTail reads a streamed object's header lines from where its
+// reader is, starting with pending (what was read last), up to the blank
+// line before its message, which it reads and leaves out. n counts the
+// bytes it gave; err is io.EOF when the object ended with no message.
+type headerTail struct {
+	br        *bufio.Reader
+	pending   []byte // read from br and not given yet; valid until br's next read
+	lineStart bool   // pending's end ends a line
+	end       bool   // the blank line was read
+	err       error
+	n         int64
+}
+
+func (t *headerTail) Read(p []byte) (int, error) {
+	for len(t.pending) == 0 {
+		switch {
+		case t.end || t.err == io.EOF:
+			return 0, io.EOF
+		case t.err != nil:
+			return 0, t.err
+		}
+		chunk, err := t.br.ReadSlice('\n')
+		if t.lineStart && len(chunk) > 0 && chunk[0] == '\n' {
+			t.end = true
+			return 0, io.EOF
+		}
+		t.pending, t.lineStart = chunk, err == nil
+		if err != bufio.ErrBufferFull {
+			t.err = err
+		}
+	}
+	n := copy(p, t.pending)
+	t.pending = t.pending[n:]
+	t.n += int64(n)
+	return n, nil
 }
 
 // commitHead is readCommitHead with the commits' reader.

@@ -77,7 +77,7 @@ type exposer struct {
 	a           *attributor
 	partialScan bool // the scan did not read every blob (see watch)
 
-	keys    map[string]int        // bit of each key: "f"+fingerprint for files, "m"+fingerprint for commit messages
+	keys    map[string]int        // bit of each key: "f"+fingerprint for files, "m" or "h" for commit messages or headers (keyID)
 	commits map[plumbing.Hash]int // bit of each finding's commit
 	sets    bitsets
 
@@ -135,7 +135,7 @@ func (x *exposer) add(fs []finding.Finding) bool {
 				x.keys[k] = len(x.keys)
 			}
 		}
-		if f.Commit != "" && f.Location != finding.InTagMessage {
+		if f.Commit != "" && !f.Location.OfTag() {
 			h := plumbing.NewHash(f.Commit)
 			if _, ok := x.commits[h]; !ok {
 				x.commits[h] = len(x.commits)
@@ -146,14 +146,17 @@ func (x *exposer) add(fs []finding.Finding) bool {
 	return any
 }
 
-// keyID names the key of a finding in the exposer's bit sets: files and
-// commit messages are carried differently, tag messages not by commits.
+// keyID names the key of a finding in the exposer's bit sets: files,
+// commit messages and commit headers are carried differently, a tag's text
+// not by commits.
 func keyID(f finding.Finding) string {
 	switch f.Location {
 	case finding.InFile:
 		return "f" + f.Fingerprint
 	case finding.InCommitMessage:
 		return "m" + f.Fingerprint
+	case finding.InCommitHeader:
+		return "h" + f.Fingerprint
 	}
 	return ""
 }
@@ -304,19 +307,20 @@ func (x *exposer) watch() {
 // range, some refs, --since or --skip.
 func (x *exposer) partial() bool { return x.partialScan }
 
-// messageKeys maps each commit whose message holds keys to those keys.
+// messageKeys maps each commit whose message or headers hold keys to those
+// keys.
 func (x *exposer) messageKeys() map[plumbing.Hash]int32 {
 	gs := x.a.gs
 	gs.mu.Lock()
 	defer gs.mu.Unlock()
 	out := map[plumbing.Hash]int32{}
 	for k, fs := range gs.messages {
-		if k.loc != finding.InCommitMessage {
+		if !k.loc.OfCommit() {
 			continue
 		}
 		var bits []int
 		for _, f := range fs {
-			if b, ok := x.keys["m"+f.Fingerprint]; ok {
+			if b, ok := x.keys[keyID(f)]; ok {
 				bits = append(bits, b)
 			}
 		}
@@ -385,7 +389,7 @@ func (x *exposer) flow() {
 // exposureOf says where the key of f went.
 func (x *exposer) exposureOf(f *finding.Finding) *finding.Exposure {
 	e := &finding.Exposure{ReachableFrom: finding.ReachRefs, Refs: []finding.RefExposure{}}
-	if f.Location == finding.InTagMessage {
+	if f.Location.OfTag() {
 		return x.tagExposure(f, e)
 	}
 	if f.Commit == "" {
@@ -522,11 +526,12 @@ func (x *exposer) tagExposure(f *finding.Finding, e *finding.Exposure) *finding.
 	return x.listRefs(e, refs)
 }
 
-// tagHolds reports whether the message of tag object h holds f's key.
+// tagHolds reports whether tag object h holds f's key where f has it (its
+// message or its headers).
 func (x *exposer) tagHolds(h plumbing.Hash, f *finding.Finding) bool {
 	x.a.gs.mu.Lock()
 	defer x.a.gs.mu.Unlock()
-	for _, mf := range x.a.gs.messages[msgKey{finding.InTagMessage, h}] {
+	for _, mf := range x.a.gs.messages[msgKey{f.Location, h}] {
 		if mf.Fingerprint == f.Fingerprint {
 			return true
 		}

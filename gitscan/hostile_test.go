@@ -279,19 +279,21 @@ func allocatedBy(fn func()) uint64 {
 
 // TestHostileCommitHeaders: a commit of 40 MiB, as git makes and reads
 // one: an author line of 1.1 MB (as a commit of 22,000 parents has 1 MB of
-// headers before its author) and a signature of 40 MiB, then a message
-// holding a key; its tree holds another. Both keys are reported, in a scan of every ref and of a
-// range, with no warning and without holding the commit: its headers
-// were once read only up to their first MiB, so the walk said the commit
-// was "missing or corrupt" and skipped it and the history behind it (a
-// range that held only it reported nothing, exit 0), and its message was
-// not scanned.
+// headers before its author) and a signature of 40 MiB, then a header
+// and a message each holding a key; its tree holds another. The three
+// keys are reported, in a scan of every ref and of a range, with no
+// warning and without holding the commit: its headers were once read
+// only up to their first MiB, so the walk said the commit was "missing or
+// corrupt" and skipped it and the history behind it (a range that held
+// only it reported nothing, exit 0), and its message was not scanned;
+// then the headers past their first MiB were not scanned, and the key
+// after the signature was missed.
 func TestHostileCommitHeaders(t *testing.T) {
 	r, kept, base := hostileRepo(t)
-	inTree, inMessage := gitTestKey("tree of a signed commit"), gitTestKey("message of a signed commit")
+	inTree, inMessage, inHeader := gitTestKey("tree of a signed commit"), gitTestKey("message of a signed commit"), gitTestKey("header of a signed commit")
 	blob := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+inTree+"\n")), strings.NewReader("LOFTY_API_KEY="+inTree+"\n"))
 	tree := r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"})
-	c := writeSignedCommit(t, r, base, tree, inMessage)
+	c := writeSignedCommit(t, r, base, tree, inMessage, inHeader)
 	r.Git("update-ref", "HEAD", c.String())
 	if got := r.Git("log", "-1", "--format=%s", "HEAD"); strings.TrimSpace(got) != "signed commit" {
 		t.Fatalf("git log reads the commit's subject as %q", got)
@@ -299,12 +301,15 @@ func TestHostileCommitHeaders(t *testing.T) {
 	for _, opts := range []HistoryOptions{{}, {Refs: []string{"HEAD"}, Exclude: []string{base}}} {
 		got, col, mem := scanBounded(t, repoOf(r), opts)
 		keys := keysFound(got)
-		if keys[inTree] != 1 || keys[inMessage] != 1 || keys[kept] != boolInt(len(opts.Exclude) == 0) {
-			t.Errorf("%+v: findings %v; want the signed commit's two keys", opts, keys)
+		if keys[inTree] != 1 || keys[inMessage] != 1 || keys[inHeader] != 1 || keys[kept] != boolInt(len(opts.Exclude) == 0) {
+			t.Errorf("%+v: findings %v; want the signed commit's three keys", opts, keys)
 		}
 		for _, f := range got {
 			if f.Secret != kept && (f.Commit != c.String() || f.Message != "signed commit") {
 				t.Errorf("%+v: key in %s of commit %s %q; want commit %s, \"signed commit\"", opts, f.Location, f.Commit, f.Message, c)
+			}
+			if f.Secret == inHeader && (f.Location != finding.InCommitHeader || f.Line != signedHeaderLine || f.Column != 8) {
+				t.Errorf("%+v: the key after the signature at %s line %d column %d; want %s line %d column 8", opts, f.Location, f.Line, f.Column, finding.InCommitHeader, signedHeaderLine)
 			}
 		}
 		if len(col.Warnings) != 0 {
@@ -316,16 +321,29 @@ func TestHostileCommitHeaders(t *testing.T) {
 	}
 }
 
+// signedSigLines is how many lines the signature of writeSignedCommit's
+// commit has between its first and last, and signedHeaderLine the line
+// of the header after it.
+const (
+	signedSigLines   = 40 << 20 / 64
+	signedHeaderLine = 5 + signedSigLines + 2
+)
+
 // writeSignedCommit writes, loose in r, a commit of tree on parent whose
 // author line is 1.1 MB and whose signature is 40 MiB, with the subject
-// "signed commit" and the key in its message's body.
-func writeSignedCommit(t *testing.T, r *testgit.Repo, parent string, tree plumbing.Hash, key string) plumbing.Hash {
+// "signed commit" and the key in its message's body; with headerKey, a
+// header after the signature holds it, at signedHeaderLine, column 8.
+func writeSignedCommit(t *testing.T, r *testgit.Repo, parent string, tree plumbing.Hash, key, headerKey string) plumbing.Hash {
 	t.Helper()
-	const sigLines = 40 << 20 / 64
+	const sigLines = signedSigLines
 	head := "tree " + tree.String() + "\nparent " + parent + "\nauthor " + strings.Repeat("A", 1100_000) +
 		" <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n"
 	sigLine := " " + strings.Repeat("A", 62) + "\n"
-	tail := " -----END PGP SIGNATURE-----\n\nsigned commit\n\nLOFTY_API_KEY=" + key + "\n"
+	tail := " -----END PGP SIGNATURE-----\n"
+	if headerKey != "" {
+		tail += "x-note " + headerKey + "\n"
+	}
+	tail += "\nsigned commit\n\nLOFTY_API_KEY=" + key + "\n"
 	size := len(head) + sigLines*len(sigLine) + len(tail)
 	content := io.MultiReader(strings.NewReader(head), strings.NewReader(strings.Repeat(sigLine, sigLines)), strings.NewReader(tail))
 	return testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", size), content)
@@ -546,7 +564,7 @@ func TestMessageOfHugeHeaders(t *testing.T) {
 		if err != nil || o.Stream == nil {
 			t.Fatalf("open: %v, streamed %v; want a stream", err, o.Stream != nil)
 		}
-		data, size, err = messageContent(o)
+		data, size, err = messageContent(o, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -21,50 +23,132 @@ import (
 // is scanned under a label of its own, "commit:<hash>" or "tag:<hash>",
 // and reported with Location InCommitMessage or InTagMessage, a line
 // counted from the subject (line 1) and an empty path.
+//
+// So are the header lines above it, reported with Location InCommitHeader
+// or InTagHeader and a line counted from the object's first: a merge of a
+// signed tag copies the whole tag, message and all, into a mergetag
+// header of its commit, which stays when the tag is deleted; tools write
+// headers of their own; and an author's name is whatever user.name says.
+// The headers and the message are scanned as one text, from the first
+// line that is not a tree or parent line (which hold nothing but a hash,
+// and would send every commit down the scanner's slow path for a run of
+// hex): "commit:<hash>+<f>:<n>" labels the text that starts f lines into
+// the object and whose message starts after its first n lines (headers
+// and the blank line). The headers past the first MiB of a streamed
+// object are scanned as a stream of their own, labelled
+// "commit-header:<hash>+<f>" when f lines come before them.
 
 // maxMessageBytes is how much of one message is scanned. Git sets no
 // limit; a message longer than this is cut, with a warning that says how
 // to scan the rest.
 const maxMessageBytes = 1 << 20
 
-// Labels of messages.
+// Labels of messages and headers.
 const (
-	commitLabel = "commit:"
-	tagLabel    = "tag:"
+	commitLabel       = "commit:"
+	tagLabel          = "tag:"
+	commitHeaderLabel = "commit-header:"
+	tagHeaderLabel    = "tag-header:"
 )
 
-// msgKey names one message: of a commit or of a tag object.
+// labels maps each location in a commit or tag object to its label.
+var labels = []struct {
+	loc   finding.Location
+	label string
+}{
+	{finding.InCommitMessage, commitLabel},
+	{finding.InTagMessage, tagLabel},
+	{finding.InCommitHeader, commitHeaderLabel},
+	{finding.InTagHeader, tagHeaderLabel},
+}
+
+// msgKey names one message or block of headers: of a commit or of a tag
+// object.
 type msgKey struct {
 	loc finding.Location
 	obj plumbing.Hash
 }
 
-// messageLabel is the label a message is scanned under.
+// messageLabel is the label a message or its headers are scanned under.
 func messageLabel(loc finding.Location, h plumbing.Hash) string {
-	if loc == finding.InTagMessage {
-		return tagLabel + h.String()
+	for _, l := range labels {
+		if l.loc == loc {
+			return l.label + h.String()
+		}
 	}
-	return commitLabel + h.String()
+	panic("gitscan: no label for location " + string(loc))
 }
 
-// parseMessageLabel splits a message label into the message and what
-// follows the hash ("" or, in the unlikely case of an archive in a
-// message, "!inner").
-func parseMessageLabel(p string) (msgKey, string, bool) {
+// parseMessageLabel splits a message label into the text it names, where
+// that text is (see textAt), and what follows ("" or, in the unlikely
+// case of an archive in a message, "!inner").
+func parseMessageLabel(p string) (msgKey, textAt, string, bool) {
 	var k msgKey
-	switch {
-	case strings.HasPrefix(p, commitLabel):
-		k.loc, p = finding.InCommitMessage, p[len(commitLabel):]
-	case strings.HasPrefix(p, tagLabel):
-		k.loc, p = finding.InTagMessage, p[len(tagLabel):]
-	default:
-		return k, "", false
+	var at textAt
+	found := false
+	for _, l := range labels {
+		if strings.HasPrefix(p, l.label) {
+			k.loc, p, found = l.loc, p[len(l.label):], true
+			break
+		}
 	}
-	if !isBlobLabel(p) {
-		return k, "", false
+	if !found || len(p) < 40 {
+		return k, at, "", false
 	}
-	k.obj = plumbing.NewHash(p[:40])
-	return k, p[40:], true
+	hash, p := p[:40], p[40:]
+	ok := true
+	if rest, cut := strings.CutPrefix(p, "+"); cut {
+		at.first, p, ok = leadingNumber(rest)
+		if rest, cut := strings.CutPrefix(p, ":"); cut && ok {
+			at.before, p, ok = leadingNumber(rest)
+		}
+	}
+	if !ok || !isBlobLabel(hash+p) {
+		return k, at, "", false
+	}
+	k.obj = plumbing.NewHash(hash)
+	return k, at, p, true
+}
+
+// leadingNumber parses the decimal number s starts with, of up to nine
+// digits, and returns what follows it.
+func leadingNumber(s string) (int, string, bool) {
+	n, i := 0, 0
+	for i < len(s) && i < 9 && s[i] >= '0' && s[i] <= '9' {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	return n, s[i:], i > 0
+}
+
+// textAt says where the text scanned under a message label is in its
+// object: first lines of the object come before it, and before lines of
+// it come before the message (its headers and the blank line; 0 for a
+// header label).
+type textAt struct{ first, before int }
+
+// place turns a line of the text scanned under a message label into its
+// location and its line in the object (for headers) or in the message.
+func (at textAt) place(loc finding.Location, line int) (finding.Location, int) {
+	switch loc {
+	case finding.InCommitHeader, finding.InTagHeader:
+		return loc, line + at.first
+	case finding.InCommitMessage, finding.InTagMessage:
+		if line < at.before {
+			return headerOf(loc), line + at.first
+		}
+		return loc, max(1, line-at.before)
+	}
+	return loc, line
+}
+
+// headerOf is the location of the headers of the object whose message is
+// at loc.
+func headerOf(loc finding.Location) finding.Location {
+	if loc == finding.InTagMessage {
+		return finding.InTagHeader
+	}
+	return finding.InCommitHeader
 }
 
 // messageOf returns the message of a commit or tag object's content:
@@ -80,51 +164,122 @@ func messageOf(data []byte) []byte {
 	return nil
 }
 
+// hashLines returns how many bytes and lines the lines that name objects
+// at the start of a commit's or tag's content take (tree and parents, or
+// the tagged object): each a name and a hash.
+func hashLines(data []byte, typ plumbing.ObjectType) (n, lines int) {
+	names := []string{"tree ", "parent "}
+	if typ == plumbing.TagObject {
+		names = []string{"object "}
+	}
+	for _, name := range names {
+		for {
+			rest, ok := bytes.CutPrefix(data[n:], []byte(name))
+			if !ok {
+				break
+			}
+			h := bytes.IndexByte(rest, '\n')
+			if h != 40 && h != 64 || !isLowerHex(rest[:h]) {
+				return n, lines
+			}
+			n += len(name) + h + 1
+			lines++
+			if name != "parent " {
+				break
+			}
+		}
+	}
+	return n, lines
+}
+
+// isLowerHex reports whether b is lowercase hex digits, as git writes
+// object names.
+func isLowerHex(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// linesBefore returns how many lines of a commit or tag object's content
+// come before its message: the header lines and the blank line after
+// them; one more than the lines of data when it has no blank line.
+func linesBefore(data []byte) int {
+	if bytes.HasPrefix(data, []byte("\n")) {
+		return 1
+	}
+	hdr := data
+	if i := bytes.Index(data, []byte("\n\n")); i >= 0 {
+		hdr = data[:i+1]
+	} else if len(data) > 0 && data[len(data)-1] != '\n' {
+		return bytes.Count(data, []byte("\n")) + 2
+	}
+	return bytes.Count(hdr, []byte("\n")) + 1
+}
+
 // messageContent returns the content of a commit or tag object, or of a
 // streamed one the first MiB of its headers and the first
-// maxMessageBytes+1 bytes of its message (readStreamedHead), and the
-// object's size less the header bytes dropped. It closes the stream.
-// Neither a message nor headers of a hundred megabytes are held.
-func messageContent(o gitobj.Object) ([]byte, int64, error) {
+// maxMessageBytes+1 bytes of its message (readStreamedHead, which hands
+// the rest of the headers to tail, when given), and the object's size
+// less the header bytes dropped. It closes the stream. Neither a message
+// nor headers of a hundred megabytes are held.
+func messageContent(o gitobj.Object, tail func(io.Reader, int)) ([]byte, int64, error) {
 	if o.Stream == nil {
 		return o.Data, int64(len(o.Data)), nil
 	}
 	defer o.Stream.Close()
-	data, skipped, err := readStreamedHead(o.Stream, o.Size, maxMessageBytes+1, false)
+	data, skipped, err := readStreamedHead(o.Stream, o.Size, maxMessageBytes+1, false, tail)
 	return data, max(o.Size-skipped, int64(len(data))), err
 }
 
-// scanMessage scans the message of commit or tag object o, named h, on
-// worker w: up to maxMessageBytes of it, with a warning that names the
-// object when it is longer.
+// scanMessage scans the text of commit or tag object o, named h, on
+// worker w: its header lines and up to maxMessageBytes of its message, in
+// one piece, with a warning that names the object when the message is
+// longer. The headers of a streamed object past their first MiB are
+// scanned as a stream (scanHeaderTail), never held.
 func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
 	typ := o.Type
 	loc := finding.InCommitMessage
 	if typ == plumbing.TagObject {
 		loc = finding.InTagMessage
 	}
-	data, size, err := messageContent(o)
+	data, size, err := messageContent(o, func(tail io.Reader, lines int) {
+		scanHeaderTail(ctx, r, w, h, typ, tail, lines)
+	})
 	if err != nil {
 		r.Fail("", "%s %s: cannot read its message (%v); run 'git fsck' to check the repository", typ, h, err)
 		return
 	}
 	msg := messageOf(data)
-	if msg == nil && int64(len(data)) < size {
-		r.Fail("", "%s %s: its headers take more than %d of its %d bytes; the message was not scanned; to scan it, run 'git cat-file %s %s | loftyscan stdin'",
-			typ, h, len(data), size, typ, h)
-		return
-	}
-	length := int64(len(msg)) + size - int64(len(data)) // the whole message, read or not
-	if length == 0 {
-		return
-	}
-	if length > maxMessageBytes {
+	text := data
+	if length := int64(len(msg)) + size - int64(len(data)); length > maxMessageBytes { // the whole message, read or not
 		r.Fail("", "%s %s: the message is %d bytes long; only the first %d were scanned; to scan all of it, run 'git cat-file %s %s | loftyscan stdin'",
 			typ, h, length, maxMessageBytes, typ, h)
-		msg = msg[:min(len(msg), maxMessageBytes)]
+		text = data[:len(data)-len(msg)+min(len(msg), maxMessageBytes)]
 	}
-	if err := w.ScanText(ctx, messageLabel(loc, h), msg); err != nil && !stopped(err) {
-		r.Fail("", "%s %s: the message could not be scanned (%v)", typ, h, err)
+	skip, lines := hashLines(text, typ)
+	text = text[skip:]
+	if len(text) == 0 {
+		return
+	}
+	label := messageLabel(loc, h) + "+" + strconv.Itoa(lines) + ":" + strconv.Itoa(linesBefore(text))
+	if err := w.ScanText(ctx, label, text); err != nil && !stopped(err) {
+		r.Fail("", "%s %s: its message and headers could not be scanned (%v)", typ, h, err)
+	}
+}
+
+// scanHeaderTail scans the header lines of streamed commit or tag object h
+// past their first MiB, read from tail, lines lines into the object.
+func scanHeaderTail(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, typ plumbing.ObjectType, tail io.Reader, lines int) {
+	loc := finding.InCommitHeader
+	if typ == plumbing.TagObject {
+		loc = finding.InTagHeader
+	}
+	label := messageLabel(loc, h) + "+" + strconv.Itoa(lines)
+	if err := w.ScanTextFrom(ctx, label, tail); err != nil && !stopped(err) {
+		r.Fail("", "%s %s: its headers past the first %d bytes could not be scanned (%v)", typ, h, commitHeadMax, err)
 	}
 }
 
@@ -246,7 +401,7 @@ func (g *gitRepo) decodeTag(h plumbing.Hash) (*object.Tag, error) {
 		}
 		return nil, plumbing.ErrObjectNotFound // as go-git says
 	}
-	data, _, err := messageContent(o)
+	data, _, err := messageContent(o, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -259,11 +414,14 @@ func (g *gitRepo) decodeTag(h plumbing.Hash) (*object.Tag, error) {
 // messageFinding keeps a finding of a message, by message, and reports
 // whether f was one.
 func (s *gitSink) messageFinding(f finding.Finding) bool {
-	k, rest, ok := parseMessageLabel(f.Path)
+	k, at, rest, ok := parseMessageLabel(f.Path)
 	if !ok {
 		return false
 	}
 	f.Path = strings.TrimPrefix(rest, "!")
+	if rest == "" { // in an archive, the line is the inner file's
+		k.loc, f.Line = at.place(k.loc, f.Line)
+	}
 	f.Location = k.loc
 	s.mu.Lock()
 	if s.messages == nil {
@@ -277,16 +435,20 @@ func (s *gitSink) messageFinding(f finding.Finding) bool {
 
 // messageWarning names the message a warning about one is about.
 func messageWarning(w finding.Warning) (finding.Warning, bool) {
-	k, rest, ok := parseMessageLabel(w.Path)
+	k, at, rest, ok := parseMessageLabel(w.Path)
 	if !ok {
 		return w, false
 	}
 	w.Path = strings.TrimPrefix(rest, "!")
 	what := "commit " + shortHash(k.obj)
-	if k.loc == finding.InTagMessage {
+	if k.loc.OfTag() {
 		what = "tag " + shortHash(k.obj)
 	}
-	w.Message += " (in the message of " + what + ")"
+	part := k.loc.Part()
+	if part == "message" && at.before > 0 {
+		part = "headers or message"
+	}
+	w.Message += " (in the " + part + " of " + what + ")"
 	return w, true
 }
 
@@ -337,7 +499,7 @@ func (a *attributor) messageFindings(set revSet) []finding.Finding {
 				continue
 			}
 			seen[place] = true
-			if k.loc == finding.InTagMessage {
+			if k.loc.OfTag() {
 				a.describeTag(&f, k.obj, tags)
 			} else {
 				c := &a.sel.commits[index[k.obj]]
@@ -355,7 +517,7 @@ func (a *attributor) messageFindings(set revSet) []finding.Finding {
 // messageRank orders the messages that hold a key: the lower, the better
 // the place to report it. It reports false for a message not to report.
 func (a *attributor) messageRank(k msgKey, index map[plumbing.Hash]int, tags *tagSet) (int, bool) {
-	if k.loc == finding.InTagMessage {
+	if k.loc.OfTag() {
 		t, ok := tags.info(a.g, k.obj)
 		if !ok {
 			return 0, false

@@ -756,7 +756,7 @@ func (p *pushScan) messageFindings(a *attributor) []finding.Finding {
 	}
 	found := a.messageFindings(p.set)
 	for i := range found {
-		if found[i].Location == finding.InTagMessage {
+		if found[i].Location.OfTag() {
 			found[i].Unreachable = false
 		}
 	}

@@ -174,9 +174,9 @@ func TestScanPreReceiveSignedCommit(t *testing.T) {
 	base := c.Commit("base")
 	c.Git("push", "-q", srv.Dir, "main")
 
-	inTree, inMessage := gitTestKey("pushed tree"), gitTestKey("pushed message")
+	inTree, inMessage, inHeader := gitTestKey("pushed tree"), gitTestKey("pushed message"), gitTestKey("pushed header")
 	blob := testgit.WriteLoose(t, c.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+inTree+"\n")), strings.NewReader("LOFTY_API_KEY="+inTree+"\n"))
-	signed := writeSignedCommit(t, c, base, c.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"}), inMessage)
+	signed := writeSignedCommit(t, c, base, c.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob, Name: "k.env"}), inMessage, inHeader)
 	c.Git("update-ref", "refs/heads/main", signed.String())
 	q, updates := quarantinePush(t, srv, c, "main")
 
@@ -186,8 +186,8 @@ func TestScanPreReceiveSignedCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := keysFound(collect.Sorted())
-	if !res.Found || keys[inTree] != 1 || keys[inMessage] != 1 || len(collect.Warnings) != 0 {
-		t.Fatalf("result %+v, findings %v, warnings %v; want both keys of the signed commit", res, keys, collect.Warnings)
+	if !res.Found || keys[inTree] != 1 || keys[inMessage] != 1 || keys[inHeader] != 1 || len(collect.Warnings) != 0 {
+		t.Fatalf("result %+v, findings %v, warnings %v; want the three keys of the signed commit", res, keys, collect.Warnings)
 	}
 }
 

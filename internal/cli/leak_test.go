@@ -55,7 +55,7 @@ var planted = func() map[string]string {
 	for _, place := range []string{
 		"folder", "file", "entry", "corrupt-entry", "fifo", "symlink", "ignore-reason",
 		"config-value", "ignore-glob", "missing-path", "stdin-path",
-		"git-file", "author", "email", "branch", "remote-branch", "tag", "reflog-message", "missing-tree", "git-zip-entry", "ref",
+		"git-file", "branch", "remote-branch", "reflog-message", "missing-tree", "git-zip-entry", "ref",
 		"staged-file", "url-user", "url-path", "url-query", "url-fragment", "remote-body",
 		"split-file", "split-author",
 	} {
@@ -73,15 +73,20 @@ var (
 	suppressedKey = testtoken.Key("suppressed content", time.Time{})
 )
 
-// messageKeys are keys in a commit's subject and body and in an annotated
-// tag's message. Messages are scanned, so each is a finding of its own,
-// whose token --show-secrets prints in full like a content key; but a
-// message is also a field of the findings of its commit, where it is
-// always redacted (checked in the JSON report's message fields).
+// messageKeys are keys in a commit's or an annotated tag's own text: a
+// commit's subject and body, its author's name and email, a tag's message
+// and name. Messages and headers are scanned, so each is a finding of its
+// own, whose token --show-secrets prints in full like a content key; but
+// each is also a field of the findings of its commit or tag, where it is
+// always redacted (checked in the JSON report's message fields; the
+// author, email and tag fields by the runs without --show-secrets).
 var messageKeys = map[string]string{
 	"subject":     testtoken.Key("in a subject", time.Time{}),
 	"body":        testtoken.Key("in a body", time.Time{}),
 	"tag-message": testtoken.Key("in a tag message", time.Time{}),
+	"author":      testtoken.Key("in an author", time.Time{}),
+	"email":       testtoken.Key("in an email", time.Time{}),
+	"tag":         testtoken.Key("in a tag name", time.Time{}),
 }
 
 // placeKey is the key planted in place, or put in a message.
@@ -367,12 +372,12 @@ func leakHistory(t *testing.T, missingTree bool) string {
 	r.Write(planted["missing-tree"]+".d/x.txt", "x\n")
 	r.Git("add", "-A")
 	r.GitEnv([]string{
-		"GIT_AUTHOR_NAME=Eve " + planted["author"] + "\x1b]0;PWNED\x07\u202e " + splitKey(planted["split-author"], "\u200b"),
-		"GIT_AUTHOR_EMAIL=" + planted["email"] + "@example.com",
+		"GIT_AUTHOR_NAME=Eve " + messageKeys["author"] + "\x1b]0;PWNED\x07\u202e " + splitKey(planted["split-author"], "\u200b"),
+		"GIT_AUTHOR_EMAIL=" + messageKeys["email"] + "@example.com",
 	}, "commit", "-q", "--no-verify", "-m",
 		"add LOFTY_API_KEY="+messageKeys["subject"]+" \x1b]0;PWNED\x07\u202egpj\n\nbody "+messageKeys["body"]+"\n::error title=x::injected")
 	r.Tick()
-	r.Git("tag", "-a", planted["tag"], "-m", "release "+messageKeys["tag-message"]+"\n::error::x")
+	r.Git("tag", "-a", messageKeys["tag"], "-m", "release "+messageKeys["tag-message"]+"\n::error::x")
 	// A remote-tracking branch named by a key (what exposure lists as
 	// "pushed to"), and a reflog entry whose message holds one.
 	r.Git("update-ref", "refs/remotes/"+planted["remote-branch"]+"/main", "HEAD")

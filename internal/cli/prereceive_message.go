@@ -48,7 +48,7 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 	if res.Unfinished != "" {
 		line("(loftyscan ran out of time before it had scanned all of the push, so there may be more: " + res.Unfinished + ")")
 	}
-	commit, inMessage := "", false
+	commit, inMessage, inHeaders := "", false, false
 	for _, f := range counted {
 		sh := f.Shown()
 		if f.Commit != commit {
@@ -67,13 +67,13 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 			}
 			line(head)
 		}
-		switch f.Location {
-		case finding.InCommitMessage:
-			line(fmt.Sprintf("  the commit's message, line %d, column %d  %s", f.Line, f.Column, f.Redacted()))
-			inMessage = true
-		case finding.InTagMessage:
-			line(fmt.Sprintf("  the message of tag %s, line %d, column %d  %s", sh.Tag, f.Line, f.Column, f.Redacted()))
-			inMessage = true
+		inMessage = inMessage || f.Location.Part() == "message"
+		inHeaders = inHeaders || f.Location.Part() == "headers"
+		switch {
+		case f.Location.OfCommit():
+			line(fmt.Sprintf("  the commit's %s, line %d, column %d  %s", f.Location.Part(), f.Line, f.Column, f.Redacted()))
+		case f.Location.OfTag():
+			line(fmt.Sprintf("  the %s of tag %s, line %d, column %d  %s", f.Location.Part(), sh.Tag, f.Line, f.Column, f.Redacted()))
 		default:
 			line(fmt.Sprintf("  %s:%d:%d  %s", sh.Path, f.Line, f.Column, f.Redacted()))
 		}
@@ -88,6 +88,9 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 	line("  In older commits: 'git rebase -i <commit>~1', mark each commit 'edit', fix the file, 'git commit --amend', 'git rebase --continue'.")
 	if inMessage {
 		line("  In a commit's message: 'git commit --amend' (the last commit), or 'git rebase -i <commit>~1' and mark it 'reword'; a tag: 'git tag -f -a <name>' with a new message.")
+	}
+	if inHeaders {
+		line("  In a commit's headers ('git cat-file -p <commit>' shows them): an author or committer: set user.name and user.email, then 'git commit --amend --reset-author'; a merge of a signed tag (mergetag) or a tool's header, which --amend keeps: make the commit again (merge the tag's commit, '<tag>^{commit}', not the tag); a tag's name or tagger: delete the tag and make it again.")
 	}
 	if options {
 		line("- A key your team has decided to accept (revoked, or a test key): git push -o " + bypass.Option + "=<fingerprint>")

@@ -704,7 +704,9 @@ func TestASCIISafe(t *testing.T) {
 // A key pasted into a commit message or an annotated tag's message is in
 // every clone the push makes possible: the hook rejects both, on a branch
 // with new commits and on a tag pushed alone (no new commit), naming the
-// message, and lets through a message without one.
+// message, and lets through a message without one. So is a key in a
+// commit's header lines (a mergetag, an author's name), named as the
+// commit's headers.
 func TestPreReceiveMessages(t *testing.T) {
 	hookBinary(t)
 	s := newServer(t, nil)
@@ -735,8 +737,26 @@ func TestPreReceiveMessages(t *testing.T) {
 		t.Errorf("the tag reached the server")
 	}
 
-	// Messages without keys go through.
+	// A merge of a signed tag copies the tag, message and all, into a
+	// mergetag header of its commit; a tool may write a header of its own.
+	// Both are the commit's headers, which --amend keeps.
 	c.Git("tag", "-d", "v1")
+	head := strings.TrimSpace(c.Git("rev-parse", "HEAD"))
+	merge := writeCommit(t, c, "tree "+strings.TrimSpace(c.Git("rev-parse", "HEAD^{tree}"))+"\nparent "+head+
+		"\nauthor A <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n"+
+		"mergetag object "+head+"\n type commit\n tag v0\n tagger A <a@example.com> 1700000000 +0000\n \n token "+gitKey("mergetag")+"\n"+
+		"\nMerge tag 'v0'\n")
+	c.Git("update-ref", "refs/heads/merged", merge)
+	out, ok = push(c, nil, "origin", "merged")
+	mustReject(t, s, before, merge, out, ok, "the commit's headers, line 10, column 8", "--amend keeps")
+	// An author's name is whatever user.name says.
+	c.GitEnv([]string{"GIT_AUTHOR_NAME=Dev " + gitKey("author")}, "commit", "-q", "--allow-empty", "-m", "a commit")
+	authored := strings.TrimSpace(c.Git("rev-parse", "HEAD"))
+	out, ok = push(c, nil, "origin", "HEAD:refs/heads/authored")
+	mustReject(t, s, before, authored, out, ok, "the commit's headers, line 3, column 12", "--reset-author")
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+
+	// Messages without keys go through.
 	c.Git("tag", "-a", "v1", "-m", "release notes, no secrets")
 	c.Git("commit", "-q", "--allow-empty", "-m", "a subject without a key")
 	out, ok = push(c, nil, "origin", "main", "v1")
@@ -1028,4 +1048,10 @@ func TestPreReceiveFindingsPastCap(t *testing.T) {
 	k := c.Commit("fixtures")
 	out, ok := push(c, nil, "origin", "main")
 	mustReject(t, s, s.refs(), k, out, ok, "holds more findings than one scan lists", "smaller parts")
+}
+
+// writeCommit writes a commit object whose text is text into r, byte for
+// byte, and returns its name.
+func writeCommit(t *testing.T, r *testgit.Repo, text string) string {
+	return testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", len(text)), strings.NewReader(text)).String()
 }

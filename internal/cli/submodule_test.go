@@ -39,7 +39,7 @@ func TestGitSubmodules(t *testing.T) {
 		t.Errorf("without --recurse-submodules: findings %+v, want none", rep.Findings)
 	}
 	if rep.Stats.Files != superFiles || rep.Stats.Bytes != superBytes {
-		t.Errorf("without --recurse-submodules: stats %d files, %d bytes; want the superproject's %d blobs and messages, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles, superBytes)
+		t.Errorf("without --recurse-submodules: stats %d files, %d bytes; want the superproject's %d blobs and commits, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles, superBytes)
 	}
 	code, stdout, stderr = runGit(t, nil, "", "git", "--recurse-submodules", "--format", "json", super.Dir)
 	if code != 1 {
@@ -47,7 +47,7 @@ func TestGitSubmodules(t *testing.T) {
 	}
 	rep = parseReport(t, stdout)
 	if rep.Stats.Files != superFiles+libFiles || rep.Stats.Bytes != superBytes+libBytes {
-		t.Errorf("with --recurse-submodules: stats %d files, %d bytes; want both repositories' %d blobs and messages, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles+libFiles, superBytes+libBytes)
+		t.Errorf("with --recurse-submodules: stats %d files, %d bytes; want both repositories' %d blobs and commits, %d bytes", rep.Stats.Files, rep.Stats.Bytes, superFiles+libFiles, superBytes+libBytes)
 	}
 	if len(rep.Findings) != 1 || rep.Findings[0].Path != "vendor/lib/secret.env" || rep.Findings[0].Message != "add a key to the library" {
 		t.Errorf("findings %+v; want one at vendor/lib/secret.env from the library's commit", rep.Findings)
@@ -74,11 +74,9 @@ func scannedStats(r *testgit.Repo) (n, size int64) {
 		case "blob":
 			n, size = n+1, size+sz
 		case "commit", "tag":
-			// The message's length from the object's (git's output is
-			// trimmed): all but the headers and the blank line.
-			if head, _, ok := strings.Cut(r.Git("cat-file", f[0], f[1]), "\n\n"); ok && sz > int64(len(head))+2 {
-				n, size = n+1, size+sz-int64(len(head))-2
-			}
+			// The object's text from its author or tag line (git's output
+			// is trimmed, its first lines are not).
+			n, size = n+1, size+sz-int64(hashLinesLen(r.Git("cat-file", f[0], f[1])))
 		}
 	}
 	return n, size

@@ -1,0 +1,111 @@
+package gitscan
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// TestKeysInHeaders: keys in the header lines of a commit (its author, a
+// mergetag header, which a merge of a signed tag fills with the whole tag,
+// message and all, and a header of a tool's own) and of an annotated tag
+// (its name) are found, in a scan of every ref and of a range, at the
+// header's line counted from the object's first, with the commit's
+// message still counted from its subject. They were once not scanned at
+// all: only what follows the blank line was.
+func TestKeysInHeaders(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("README", "hello\n")
+	base := r.Commit("init")
+	keys := map[string]string{}
+	for _, place := range []string{"author", "mergetag", "custom", "message", "tag name"} {
+		keys[place] = gitTestKey("in a " + place)
+	}
+	tree := strings.TrimSpace(r.Git("rev-parse", base+"^{tree}"))
+	commit := writeObject(r, "commit", "tree "+tree+"\nparent "+base+"\n"+
+		"author Eve "+keys["author"]+" <eve@example.com> 1700000000 +0000\n"+ // line 3
+		"committer Eve <eve@example.com> 1700000000 +0000\n"+
+		"mergetag object "+base+"\n type commit\n tag v0\n tagger T <t@example.com> 1700000000 +0000\n \n"+
+		" release notes LOFTY_API_KEY="+keys["mergetag"]+"\n"+ // line 10
+		"x-ci-token "+keys["custom"]+"\n"+ // line 11
+		"\nsubject with no key\n\nbody LOFTY_API_KEY="+keys["message"]+"\n") // message line 3
+	tag := writeObject(r, "tag", "object "+commit+"\ntype commit\ntag "+keys["tag name"]+"\n"+ // line 3
+		"tagger T <t@example.com> 1700000000 +0000\n\nrelease\n")
+	r.Git("update-ref", "refs/heads/main", commit)
+	r.Git("update-ref", "refs/tags/rel", tag)
+	if err := r.Cmd("", nil, "fsck", "--strict").Run(); err != nil {
+		t.Fatalf("git fsck refuses the test's objects: %v", err)
+	}
+	want := map[string]struct {
+		loc  finding.Location
+		line int
+	}{
+		"author":   {finding.InCommitHeader, 3},
+		"mergetag": {finding.InCommitHeader, 10},
+		"custom":   {finding.InCommitHeader, 11},
+		"message":  {finding.InCommitMessage, 3},
+		"tag name": {finding.InTagHeader, 3},
+	}
+	for _, opts := range []HistoryOptions{{}, {Refs: []string{"main", "rel"}, Exclude: []string{base}}} {
+		c := &scanner.Collector{}
+		if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), opts, c); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Warnings) != 0 {
+			t.Errorf("%+v: warnings %v", opts, c.Warnings)
+		}
+		got := map[string]finding.Finding{}
+		for _, f := range c.Sorted() {
+			got[f.Secret] = f
+		}
+		for place, w := range want {
+			f, ok := got[keys[place]]
+			switch {
+			case !ok:
+				t.Errorf("%+v: the key in the %s is not found", opts, place)
+			case f.Location != w.loc || f.Line != w.line || f.Commit != commit:
+				t.Errorf("%+v: the key in the %s at %s line %d of commit %.7s; want %s line %d of %.7s", opts, place, f.Location, f.Line, f.Commit, w.loc, w.line, commit)
+			}
+		}
+		if f := got[keys["tag name"]]; f.Tag != "rel" {
+			t.Errorf("%+v: the tag object named by a key is reported as tag %q; want rel, the ref's name", opts, f.Tag)
+		}
+		if len(got) != len(want) {
+			t.Errorf("%+v: %d keys found; want %d", opts, len(got), len(want))
+		}
+	}
+}
+
+// TestHashLines: the tree and parent lines a commit's text starts with, and
+// the object line of a tag, are left out of the text scanned; any other
+// line, or one of them that is not a name and a whole hash, is not.
+func TestHashLines(t *testing.T) {
+	t.Parallel()
+	h40, h64 := strings.Repeat("a1", 20), strings.Repeat("0f", 32)
+	for _, c := range []struct {
+		text  string
+		typ   string
+		n     int
+		lines int
+	}{
+		{"tree " + h40 + "\nparent " + h40 + "\nparent " + h40 + "\nauthor x\n", "commit", 46 + 2*48, 3},
+		{"tree " + h64 + "\nauthor x\n", "commit", 70, 1},
+		{"tree " + h40 + "\ntree " + h40 + "\n", "commit", 46, 1},
+		{"tree " + strings.ToUpper(h40) + "\nparent " + h40 + "\n", "commit", 0, 0},
+		{"tree " + h40[:39] + "\n", "commit", 0, 0},
+		{"tree " + h40, "commit", 0, 0},
+		{"parent " + h40 + "\n", "commit", 48, 1},
+		{"object " + h40 + "\ntype commit\n", "tag", 48, 1},
+		{"tree " + h40 + "\n", "tag", 0, 0},
+	} {
+		typ := map[string]plumbing.ObjectType{"commit": plumbing.CommitObject, "tag": plumbing.TagObject}[c.typ]
+		if n, lines := hashLines([]byte(c.text), typ); n != c.n || lines != c.lines {
+			t.Errorf("hashLines(%.30q, %s) = %d, %d; want %d, %d", c.text, c.typ, n, lines, c.n, c.lines)
+		}
+	}
+}
