@@ -254,12 +254,7 @@ func keysOf(findings []finding.Finding, wanted []string) []remediate.Key {
 				Status:      string(f.Status),
 			})
 		}
-		o := remediate.Occurrence{Commit: f.Commit, Path: f.Path, Line: f.Line, Column: f.Column, Encoding: f.Encoding}
-		if f.Location != finding.InFile {
-			// A message: a place of its own, not a file with no name.
-			o = remediate.Occurrence{Commit: f.Commit, InMessage: true, Tag: f.Tag}
-		}
-		keys[i].Occurrences = append(keys[i].Occurrences, o)
+		keys[i].Occurrences = append(keys[i].Occurrences, remediate.OccurrenceOf(f))
 	}
 	return keys
 }
@@ -268,7 +263,7 @@ func keysOf(findings []finding.Finding, wanted []string) []remediate.Key {
 // same tag's (the scan names it by the commit it tags, MessageKeys by the
 // tag object), or the same commit's.
 func sameMessage(a, b remediate.Occurrence) bool {
-	if !a.InMessage || !b.InMessage || a.Tag != b.Tag {
+	if !a.InMessage || !b.InMessage || a.Tag != b.Tag { // headers are not in MessageKeys
 		return false
 	}
 	return a.Tag != "" || a.Commit == b.Commit

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // Key is one leaked key, as the plan needs it: what to revoke and where it
@@ -36,9 +38,21 @@ type Occurrence struct {
 	// InMessage is true when the key is in the message of Commit (a commit
 	// or an annotated tag) rather than in a file.
 	InMessage bool
-	// Tag is the name of the annotated tag whose message holds the key; ""
-	// for a commit message or a file.
+	// InHeaders is true when the key is in the header lines of Commit (a
+	// commit or an annotated tag): an author, a mergetag, a tag's name.
+	InHeaders bool
+	// Tag is the name of the annotated tag whose message or headers hold
+	// the key; "" for a commit's or a file.
 	Tag string
+}
+
+// OccurrenceOf is where finding f of a history scan is, as a plan needs it.
+func OccurrenceOf(f finding.Finding) Occurrence {
+	if f.Location != finding.InFile {
+		// A message or headers: a place of its own, not a file with no name.
+		return Occurrence{Commit: f.Commit, InMessage: f.Location.Part() == "message", InHeaders: f.Location.Part() == "headers", Tag: f.Tag}
+	}
+	return Occurrence{Commit: f.Commit, Path: f.Path, Line: f.Line, Column: f.Column, Encoding: f.Encoding}
 }
 
 // Facts are what the plan needs to know about the repository besides the

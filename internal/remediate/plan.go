@@ -182,6 +182,27 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 	return p, nil
 }
 
+// headersStep is what to do about a key in the header lines of a commit
+// or tag, which no replacement reaches. git filter-repo makes each commit
+// again with only its author and committer among its headers: a key in a
+// mergetag (a merged signed tag), a signature or a tool's own header goes
+// with the rewrite, one in an author's or committer's name or email does
+// not. git commit --amend keeps every header but the signature.
+func headersStep(fp string, o Occurrence) *ManualStep {
+	if o.Tag != "" {
+		return &ManualStep{
+			Key: fp, Occurrence: o,
+			Why: "it is in the header lines of the annotated tag (its name as the tag object records it, or its tagger), where the replacements do not reach",
+			Do:  "delete the tag (git tag -d, and git push --delete on each remote that has it) and make it again with git tag -a, with a name and a tagger that hold no key",
+		}
+	}
+	return &ManualStep{
+		Key: fp, Occurrence: o,
+		Why: "it is in the header lines of the commit (its author or committer, or a header such as the mergetag a merge of a signed tag writes), where the replacements do not reach",
+		Do:  "the rewrite above makes each commit again with only its author and committer among its headers, which removes a key in any other header (git commit --amend would keep it); for a key in an author's or committer's name or email, write a mailmap file with a line 'New Name <new@example.com> <the old email>' and run 'git filter-repo --mailmap <that file>' in each repository rewritten above; then check as below",
+	}
+}
+
 // pathArg is filter-repo's --path option for path, in one argument: a
 // path that starts with "-" given as a separate argument is read by
 // filter-repo's option parser as an option, and the command fails.
@@ -197,6 +218,9 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key
 	fp := shortFP(k.Fingerprint)
 	if o.InMessage {
 		return nil, nil // --replace-message, with the plain form
+	}
+	if o.InHeaders {
+		return headersStep(fp, o), nil
 	}
 	outer, _, inArchive := strings.Cut(o.Path, "!")
 	if oid, ok := lfsPointerAt(ctx, blobs, o.Commit, outer); ok {

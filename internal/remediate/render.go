@@ -138,12 +138,16 @@ func describeExpiry(k KeyPlan) string {
 // describeOccurrence names a place: the commit, then the file and position
 // or the message, and the encoding.
 func describeOccurrence(o Occurrence) string {
+	part := "message"
+	if o.InHeaders {
+		part = "header lines"
+	}
 	if o.Tag != "" {
-		return "tag " + o.Tag + " (" + shortHash(o.Commit) + "), in its message"
+		return "tag " + o.Tag + " (" + shortHash(o.Commit) + "), in its " + part
 	}
 	s := "commit " + shortHash(o.Commit)
-	if o.InMessage {
-		return s + ", in its message"
+	if o.InMessage || o.InHeaders {
+		return s + ", in its " + part
 	}
 	s += ", " + o.Path
 	if o.Line > 0 {

@@ -84,9 +84,7 @@ func keysFromFindings(fs []finding.Finding) []Key {
 				VerificationReason: f.VerificationReason,
 			})
 		}
-		keys[i].Occurrences = append(keys[i].Occurrences, Occurrence{
-			Commit: f.Commit, Path: f.Path, Line: f.Line, Column: f.Column, Encoding: f.Encoding,
-		})
+		keys[i].Occurrences = append(keys[i].Occurrences, OccurrenceOf(f))
 	}
 	return keys
 }
