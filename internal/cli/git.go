@@ -26,8 +26,9 @@ reflog reaches (amended, reset, old stash entries), then every other commit,
 blob and annotated tag the object database still holds. Each unique file
 content (blob) is scanned once, however many commits hold it, and each key is
 reported once, at the commit that introduced it and the path it had there,
-with the commit's author, date and subject. The messages of commits and
-annotated tags are scanned too (location commit-message or tag-message).
+with the commit's author, date and subject. The messages and header lines
+of commits and annotated tags are scanned too (location commit-message,
+commit-header, tag-message or tag-header).
 in_head says whether the key is still in the checked-out HEAD; exposure says
 which branches, remote-tracking branches and tags hold it, whether each tip
 still does, and how many commits carry it. A key only in history needs
