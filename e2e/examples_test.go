@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testtool"
 	"gopkg.in/yaml.v3"
 )
@@ -243,6 +244,27 @@ func TestExamples(t *testing.T) {
 		code, out := runGitLabJob(t, &job, bin, dir, vars)
 		if files, _ := gitlabFiles(t, dir, &job); code != 1 || !strings.Contains(out, "ACTIVE KEYS") || strings.Join(files, " ") != "app/new.env" {
 			t.Errorf("LOFTYSCAN_ARGS with a glob, beside files named as flags: exit status %d, report %q, want 1 and app/new.env:\n%s", code, files, out)
+		}
+	})
+
+	// A partial clone lacks blobs: the job refuses it, as the action does,
+	// before it scans anything.
+	t.Run("examples/gitlab-ci.yml partial clone", func(t *testing.T) {
+		t.Parallel()
+		var doc map[string]gitlabJob
+		readYAML(t, "examples/gitlab-ci.yml", &doc, true)
+		job := doc["loftyscan"]
+		r := testgit.New(t, t.TempDir())
+		r.Git("remote", "add", "origin", "file://"+filepath.ToSlash(f.origin))
+		r.Git("-c", "uploadpack.allowFilter=true", "fetch", "-q", "--no-tags", "--filter=blob:none", "origin", "+refs/heads/*:refs/remotes/origin/*")
+		r.Git("checkout", "-q", "--detach", "refs/remotes/origin/feature")
+		vars := map[string]string{
+			"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BEFORE_SHA": zeroSHA,
+			"CI_MERGE_REQUEST_DIFF_BASE_SHA": f.bp, "CI_COMMIT_SHA": f.head,
+		}
+		code, out := runGitLabJob(t, &job, bin, r.Dir, vars)
+		if code != 2 || !strings.Contains(out, "this clone is partial") || strings.Contains(out, "loftyscan git ") {
+			t.Errorf("a partial clone: exit status %d, want 2, a message saying the clone is partial, and no scan:\n%s", code, out)
 		}
 	})
 
