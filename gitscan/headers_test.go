@@ -109,3 +109,76 @@ func TestHashLines(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedCommits: a commit's signature, an armored block of base64
+// lines as git writes it last among the headers, is left out of the text
+// scanned, and the lines around it are still found where they are; a
+// signature with any other line in it (an armor header holding a key) is
+// scanned whole.
+func TestSignedCommits(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("README", "hello\n")
+	base := r.Commit("init")
+	tree := strings.TrimSpace(r.Git("rev-parse", base+"^{tree}"))
+	sig := "gpgsig -----BEGIN PGP SIGNATURE-----\n \n " + strings.Repeat("wsBcBAABCAAQBQJh", 4) + "\n =AbCd\n -----END PGP SIGNATURE-----\n"
+	author, inMessage, inComment := gitTestKey("signed author"), gitTestKey("signed message"), gitTestKey("signature comment")
+	signed := writeObject(r, "commit", "tree "+tree+"\nparent "+base+"\nauthor Eve "+author+" <e@example.com> 1700000000 +0000\n"+
+		"committer Eve <e@example.com> 1700000000 +0000\n"+sig+"\nsubject\n\nLOFTY_API_KEY="+inMessage+"\n")
+	commented := writeObject(r, "commit", "tree "+tree+"\nparent "+signed+"\nauthor Eve <e@example.com> 1700000000 +0000\n"+
+		"committer Eve <e@example.com> 1700000000 +0000\n"+strings.Replace(sig, " \n", " Comment: "+inComment+"\n \n", 1)+"\nsecond\n")
+	r.Git("update-ref", "refs/heads/main", commented)
+	c := &scanner.Collector{}
+	if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{}, c); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]finding.Finding{}
+	for _, f := range c.Sorted() {
+		got[f.Secret] = f
+	}
+	for key, w := range map[string]struct {
+		commit string
+		loc    finding.Location
+		line   int
+	}{
+		author:    {signed, finding.InCommitHeader, 3},
+		inMessage: {signed, finding.InCommitMessage, 3},
+		inComment: {commented, finding.InCommitHeader, 6},
+	} {
+		if f, ok := got[key]; !ok || f.Commit != w.commit || f.Location != w.loc || f.Line != w.line {
+			t.Errorf("finding %+v (found %v); want %s line %d of %.7s", f, ok, w.loc, w.line, w.commit)
+		}
+	}
+	if len(got) != 3 || len(c.Warnings) != 0 {
+		t.Errorf("%d keys, warnings %v; want 3 and none", len(got), c.Warnings)
+	}
+}
+
+// TestSignatureSpan: what is a signature left out of the text scanned.
+func TestSignatureSpan(t *testing.T) {
+	t.Parallel()
+	const head = "author A <a@example.com> 1 +0000\ncommitter A <a@example.com> 1 +0000\n"
+	for _, c := range []struct {
+		name, sig string
+		skipped  bool
+	}{
+		{"PGP", "gpgsig -----BEGIN PGP SIGNATURE-----\n \n wsBcBAAB+/==\n =AbCd\n -----END PGP SIGNATURE-----\n", true},
+		{"PGP, as GitHub writes it", "gpgsig -----BEGIN PGP SIGNATURE-----\n \n wsFcBAAB\n =mP29\n -----END PGP SIGNATURE-----\n \n", true},
+		{"a line after END", "gpgsig -----BEGIN PGP SIGNATURE-----\n wsFc\n -----END PGP SIGNATURE-----\n wsFc\n", false},
+		{"SSH, SHA-256", "gpgsig-sha256 -----BEGIN SSH SIGNATURE-----\n U1NIU0lH\n -----END SSH SIGNATURE-----\n", true},
+		{"X.509", "gpgsig -----BEGIN SIGNED MESSAGE-----\n MIAGCSqG\n -----END SIGNED MESSAGE-----\n", true},
+		{"armor header", "gpgsig -----BEGIN PGP SIGNATURE-----\n Comment: x\n \n wsBc\n -----END PGP SIGNATURE-----\n", false},
+		{"END of another kind", "gpgsig -----BEGIN PGP SIGNATURE-----\n wsBc\n -----END SSH SIGNATURE-----\n", false},
+		{"no END", "gpgsig -----BEGIN PGP SIGNATURE-----\n wsBc\n", false},
+		{"a header after it", "gpgsig -----BEGIN PGP SIGNATURE-----\n wsBc\n -----END PGP SIGNATURE-----\nx-note y\n", false},
+		{"a long line", "gpgsig -----BEGIN PGP SIGNATURE-----\n " + strings.Repeat("A", 81) + "\n -----END PGP SIGNATURE-----\n", false},
+		{"another header's name", "gpgsigx -----BEGIN PGP SIGNATURE-----\n wsBc\n -----END PGP SIGNATURE-----\n", false},
+		{"no signature", "", false},
+	} {
+		text := head + c.sig + "\nsubject\n"
+		s, e, ok := signatureSpan([]byte(text))
+		if ok != c.skipped || ok && text[s:e] != c.sig {
+			t.Errorf("%s: span %q, %v; want skipped %v", c.name, text[s:e], ok, c.skipped)
+		}
+	}
+}
