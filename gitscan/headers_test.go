@@ -160,7 +160,7 @@ func TestSignatureSpan(t *testing.T) {
 	const head = "author A <a@example.com> 1 +0000\ncommitter A <a@example.com> 1 +0000\n"
 	for _, c := range []struct {
 		name, sig string
-		skipped  bool
+		skipped   bool
 	}{
 		{"PGP", "gpgsig -----BEGIN PGP SIGNATURE-----\n \n wsBcBAAB+/==\n =AbCd\n -----END PGP SIGNATURE-----\n", true},
 		{"PGP, as GitHub writes it", "gpgsig -----BEGIN PGP SIGNATURE-----\n \n wsFcBAAB\n =mP29\n -----END PGP SIGNATURE-----\n \n", true},
