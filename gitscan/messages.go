@@ -199,7 +199,7 @@ func hashLines(data []byte, typ plumbing.ObjectType) (n, lines int) {
 // lines. Such a header is left out of the text scanned: it holds no key
 // (base64 of a signature's bytes, lines of at most 80 characters), and
 // every one of its lines, which start with a blank as a diff's context
-// lines do, would be decoded as base64 on a marked line; 70% of go-git's
+// lines do, would be decoded as base64 on a marked line; 60% of go-git's
 // commits are signed, and scanning their signatures cost 8% more
 // instructions on its whole history. Any other line in it (an armor
 // header such as Comment:), or another header after it, and it is
