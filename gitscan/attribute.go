@@ -42,9 +42,13 @@ type gitSink struct {
 	origins map[plumbing.Hash]blobOrigin
 	found   map[plumbing.Hash][]finding.Finding // Path holds what follows the hash in the label ("" or "!inner/file")
 	held    bool                                // keep the warnings of blobs until release
-	pending []finding.Warning
-	trigger chan struct{} // closed at the first finding or held warning
-	fired   bool
+	// orphanPath, when set, is the path of a blob no commit holds, at
+	// which its warnings are passed on: as orphanFindings places its
+	// keys. Safe for concurrent use.
+	orphanPath func(plumbing.Hash) string
+	pending    []finding.Warning
+	trigger    chan struct{} // closed at the first finding or held warning
+	fired      bool
 
 	messages map[msgKey][]finding.Finding // findings of commit and tag messages (messages.go)
 	heads    blobHeads                    // to name what compressed blobs hold (naming.go)
@@ -75,9 +79,11 @@ func (s *gitSink) hold() {
 }
 
 // release passes the held warnings on, with their blobs' paths, and drops
-// those of blobs no selected commit introduced: garbage not yet pruned,
-// or content a boundary commit already had. It is called once the walk is
-// done, from the goroutine that made it.
+// those of blobs a boundary commit already had. Those of blobs no commit
+// holds (garbage not yet pruned) are passed on at orphanPath's path, when
+// it is set (a scan of everything, which reports their keys too), and
+// else dropped. It is called once the walk is done, from the goroutine
+// that made it.
 func (s *gitSink) release(ctx context.Context) {
 	s.mu.Lock()
 	pending := s.pending
@@ -91,10 +97,26 @@ func (s *gitSink) release(ctx context.Context) {
 	}
 	s.originsOf(hs)
 	for _, w := range pending {
-		if h, _, _, ok := s.split(w.Path); ok && !s.notNew(ctx, h) {
+		h, rest, _, ok := s.split(w.Path)
+		switch {
+		case ok && !s.notNew(ctx, h):
 			s.Warning(w)
+		case !ok && s.orphanPath != nil && isBlobLabel(w.Path):
+			s.out.Warning(s.orphanWarning(w, h, rest, ctx.Err() == nil))
 		}
 	}
+}
+
+// orphanWarning is warning w about blob h, which no commit the walk met
+// holds, at orphanPath's path (rest is what follows the blob's label:
+// the path inside it); sure says that the walk was not cut short, so that
+// no commit holds the blob.
+func (s *gitSink) orphanWarning(w finding.Warning, h plumbing.Hash, rest string, sure bool) finding.Warning {
+	w.Path = s.placeOf(h, s.orphanPath(h), rest)
+	if sure {
+		w.Message += " (a blob no commit holds)"
+	}
+	return w
 }
 
 // notNew reports whether blob h, met by the walk, is content a boundary
@@ -205,6 +227,8 @@ func (s *gitSink) Warning(w finding.Warning) {
 		if o.commit >= 0 && o.commit < len(s.commits) {
 			w.Message += " (in commit " + shortHash(s.names.Hash(s.commits[o.commit].hash)) + ")"
 		}
+	} else if isBlobLabel(w.Path) && s.orphanPath != nil {
+		w = s.orphanWarning(w, h, rest, true) // the walk is over
 	}
 	s.out.Warning(w)
 }
@@ -508,7 +532,7 @@ func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string
 	if _, scanned := a.gs.origin(h); !scanned {
 		a.gs.register(h, blobOrigin{commit: -1, path: p})
 		if o, err := readForScan(a.g.rd, h); err != nil {
-			blobFailed(a.r, h, err, false)
+			a.g.blobFailed(a.r, h, err, false)
 		} else {
 			a.g.scanBlob(ctx, a.r, a.w, h, o)
 		}

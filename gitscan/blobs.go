@@ -200,7 +200,7 @@ func (g *gitRepo) scanBlobsOneByOne(ctx context.Context, r *scanner.Run, gs *git
 		o, err := readBlobForScan(rd, h)
 		if err != nil {
 			if !errors.Is(err, plumbing.ErrObjectNotFound) || !missing.add(h) {
-				blobFailed(r, h, err, false)
+				g.blobFailed(r, h, err, false)
 			}
 			return
 		}
@@ -232,7 +232,15 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 		}
 		switch {
 		case err != nil:
+			// Damaged (or a delta whose base is missing): a blob is
+			// scanned up to the damage; the walk this calls for names
+			// its path, or what else it is (damaged.go).
 			complete.Store(false)
+			if g.readDamaged(ctx, r, w, rd, h, gitobj.TypesOf(plumbing.BlobObject), err) {
+				mu.Lock()
+				scanned[h] = true
+				mu.Unlock()
+			}
 		case o.Type == plumbing.BlobObject:
 			mu.Lock()
 			scanned[h] = true
@@ -294,8 +302,9 @@ func readBlobForScan(rd *gitobj.Reader, h plumbing.Hash) (gitobj.Object, error) 
 
 // scanBlob scans blob h, read as o: held in memory, or streamed when big;
 // and, for a Git LFS pointer, the contents it names (see scanLFS). Its
-// label is its hash, which the gitSink turns into its path.
-func (g *gitRepo) scanBlob(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
+// label is its hash, which the gitSink turns into its path. It reports
+// false when the blob could not be read wholly (a warning says so).
+func (g *gitRepo) scanBlob(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, o gitobj.Object) bool {
 	var err error
 	if o.Stream != nil {
 		err = w.Scan(ctx, h.String(), o.Stream)
@@ -304,22 +313,33 @@ func (g *gitRepo) scanBlob(ctx context.Context, r *scanner.Run, w *scanner.Worke
 		err = w.ScanBytes(ctx, h.String(), o.Data)
 	}
 	if err != nil && !stopped(err) {
-		blobFailed(r, h, err, true)
-		return
+		g.blobFailed(r, h, err, true)
+		return false
 	}
 	if o.Stream == nil {
 		g.scanLFS(ctx, r, w, h, o.Data)
 	}
+	return true
+}
+
+// blobFailed is blobFailed, and records that a warning named h.
+func (g *gitRepo) blobFailed(r *scanner.Run, h plumbing.Hash, err error, partly bool) {
+	g.damage.name(h)
+	blobFailed(r, h, err, partly)
 }
 
 // blobFailed reports blob h, which could not be read (or, partly, not
-// wholly) because of err.
+// wholly) because of err: a damaged blob is scanned up to the damage. A
+// loose blob whose zlib checksum alone is wrong was scanned whole.
 func blobFailed(r *scanner.Run, h plumbing.Hash, err error, partly bool) {
-	if partly {
-		r.Fail(h.String(), "blob %s is corrupt (%v): not wholly scanned", h, err)
-		return
+	switch {
+	case partly && isChecksum(err):
+		r.Fail(h.String(), "blob %s: its zlib checksum does not match its content (%v), which was scanned whole but may be damaged; run 'git fsck' to check the repository", h, err)
+	case partly:
+		r.Fail(h.String(), "blob %s is corrupt (%v): not wholly scanned, only what it holds before the damage; run 'git fsck' to check the repository", h, err)
+	default:
+		r.Fail(h.String(), "blob %s is missing or corrupt (%v): not scanned; run 'git fsck' to check the repository", h, err)
 	}
-	r.Fail(h.String(), "blob %s is missing or corrupt (%v): not scanned; run 'git fsck' to check the repository", h, err)
 }
 
 // stopped reports whether err is the scan's context ending.

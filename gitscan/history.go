@@ -150,6 +150,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	if everything(set, r) && ctx.Err() == nil {
 		g.scanUnreachableBlobs(ctx, r, gs)
 	}
+	g.reportDamaged(r)
 	return finish(ctx, g, r, gs, sel, set, sink)
 }
 
@@ -160,10 +161,12 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 // finding, to name the path of a warning, or to list the blobs a partial
 // clone lacks. A repository without keys is scanned in about the time git
 // takes to read its objects. Keys in objects no commit reaches are
-// reported as unreachable (unreachable.go); warnings about blobs no commit
-// holds are dropped.
+// reported as unreachable (unreachable.go), and so are warnings about
+// blobs no commit holds; objects that cannot be read wholly are named
+// whether a commit reaches them or not (damaged.go).
 func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, set revSet, sink scanner.Sink) (finding.Stats, error) {
 	gs.hold()
+	gs.orphanPath = g.orphanPlace()
 	defer paceCollector()()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -233,6 +236,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 		g.scanRest(ctx, r, gs, w.blobs, res, scanned)
 	}
 	gs.release(ctx)
+	g.reportDamaged(r)
 	return finish(ctx, g, r, gs, sel, set, sink)
 }
 

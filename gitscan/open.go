@@ -69,6 +69,8 @@ type gitRepo struct {
 	shallow     map[plumbing.Hash]bool // shallowCommits
 
 	lfsMissing sync.Once // the one warning about Git LFS contents this clone lacks (lfs.go)
+
+	damage damage // the objects found damaged, and those a warning named (damaged.go)
 }
 
 // tuning is how a scan reads objects: the defaults, or a way a test

@@ -247,6 +247,7 @@ func (g *gitRepo) reachHidden(ctx context.Context, r *scanner.Run, tips []plumbi
 		}
 		if err != nil {
 			broken[h] = true
+			g.damage.name(h)
 			r.Fail("", "commit %s is missing or corrupt (%v): it and the history behind it were not scanned; run 'git fsck' to check the repository", h, err)
 			continue
 		}
@@ -309,6 +310,7 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 		return false
 	}, broken: func(dir string, h plumbing.Hash, err error) {
 		if commit >= 0 {
+			g.damage.name(h)
 			r.Fail(dir, "tree %s is missing or corrupt (%v): its files were not scanned; run 'git fsck' to check the repository", h, err)
 		}
 	}}

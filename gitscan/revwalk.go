@@ -168,6 +168,7 @@ func (w *revWalk) load(i int32) bool {
 		}
 		if err != nil {
 			n.flags |= nodeBroken
+			w.g.damage.name(h)
 			w.r.Fail("", "commit %s is missing or corrupt (%v): it and the history behind it were not scanned; run 'git fsck' to check the repository", h, err)
 			return false
 		}

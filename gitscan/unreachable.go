@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -43,6 +44,7 @@ func (g *gitRepo) listObjects(ctx context.Context, r *scanner.Run) {
 // selected commit holds (registered in gs): for a scan of everything that
 // did not sweep them already.
 func (g *gitRepo) scanUnreachableBlobs(ctx context.Context, r *scanner.Run, gs *gitSink) {
+	gs.orphanPath = g.orphanPlace() // their warnings come after the walk, not held
 	g.eachObject(ctx, r, gitobj.TypesOf(plumbing.BlobObject), gs.met, func(w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
 		g.scanBlob(ctx, r, w, h, o)
 	})
@@ -52,7 +54,9 @@ func (g *gitRepo) scanUnreachableBlobs(ctx context.Context, r *scanner.Run, gs *
 // database, except those skip accepts, on the scan's workers: a sweep of
 // the packs, then the objects it did not deliver and the loose ones one by
 // one. An object too big for a worker to hold reaches fn as a stream,
-// which fn must close. A repository read only through go-git (a test's
+// which fn must close. A damaged object does not reach fn: a blob is
+// scanned up to the damage, and any other is recorded for reportDamaged
+// (damaged.go). A repository read only through go-git (a test's
 // reference) is listed through go-git.
 func (g *gitRepo) eachObject(ctx context.Context, r *scanner.Run, types gitobj.Types, skip func(plumbing.Hash) bool, fn func(w *scanner.Worker, h plumbing.Hash, o gitobj.Object)) {
 	if g.tune.mode == readGoGit {
@@ -76,9 +80,12 @@ func (g *gitRepo) eachObject(ctx context.Context, r *scanner.Run, types gitobj.T
 	}
 	g.readEach(ctx, r, rest, func(w *scanner.Worker, rd *gitobj.Reader, h plumbing.Hash) {
 		o, err := rd.Open(h) // streamed when big: fn reads what it needs and closes it
-		if err == nil && typeIn(types, o.Type) {
+		switch {
+		case err != nil:
+			g.readDamaged(ctx, r, w, rd, h, types, err)
+		case typeIn(types, o.Type):
 			fn(w, h, o)
-		} else if o.Stream != nil {
+		case o.Stream != nil:
 			o.Stream.Close()
 		}
 	})
@@ -160,6 +167,23 @@ func (a *attributor) orphanFindings(known map[string]bool) []finding.Finding {
 		}
 	}
 	return out
+}
+
+// orphanPlace returns the path of a blob no commit holds, as
+// orphanFindings gives it: where an index of the repository names it, or
+// else its hash. The indexes are read at its first call.
+func (g *gitRepo) orphanPlace() func(plumbing.Hash) string {
+	var (
+		once  sync.Once
+		names map[plumbing.Hash]string
+	)
+	return func(h plumbing.Hash) string {
+		once.Do(func() { names = g.indexNames() })
+		if p, ok := names[h]; ok {
+			return p
+		}
+		return h.String()
+	}
 }
 
 // indexNames maps each blob the repository's indexes (its own and each

@@ -529,6 +529,7 @@ func (d *treeDiff) read(l gitobj.Loc, dir string) ([]byte, bool) {
 	}
 	if err != nil {
 		if d.r != nil {
+			d.g.damage.name(l.Hash())
 			d.r.Fail(dir, "tree %s is missing or corrupt (%v): its files were not scanned; run 'git fsck' to check the repository", l.Hash(), err)
 		}
 		return nil, false
