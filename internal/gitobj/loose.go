@@ -20,6 +20,9 @@ import (
 // per file, under objects/xx/ by the first byte of the name. The header's
 // size is checked against what the file's bytes can inflate to before it
 // decides anything, and the content must come out exactly that size.
+// compress/zlib verifies the stream's Adler-32 checksum once the content
+// is read (zlib.ErrChecksum): a loose object is few and small, and unlike
+// a packed one (pack.go) is checked.
 
 // looseObject is an open loose object, its header read.
 type looseObject struct {

@@ -192,10 +192,15 @@ func (p *packFile) header(off int64) (objHeader, error) {
 // inflater inflates the zlib streams of pack objects for one goroutine,
 // reusing its state. The 2-byte zlib header is checked, then the deflate
 // data is decoded: from a mapped pack by internal/inflate,
-// else streamed through klauspost's flate. The Adler-32 checksum after the
-// stream is not verified, which saves a pass over every byte; damage still
-// shows, as the stream must decode to exactly the size the object's header
-// declares (git fsck is the tool that verifies checksums).
+// else streamed through klauspost's flate. The stream must decode to
+// exactly the size the object's header declares, which most damage
+// breaks; the Adler-32 checksum after it is not verified, so damage that
+// leaves the stream whole (a flipped literal byte) goes unnoticed.
+// Verifying it is a pass over every inflated byte: 6 to 17% more CPU for
+// the inflater (BenchmarkInto), and 3% more for a whole scan of go-git's
+// or gitleaks' history (user+sys, 40 runs each, alternating builds), more
+// than it is worth to a scanner: git fsck is the tool that verifies
+// checksums. A loose object's is verified (compress/zlib does; loose.go).
 type inflater struct {
 	d   inflate.Decoder
 	fr  io.ReadCloser // for packs read with ReadAt

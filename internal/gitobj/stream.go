@@ -17,8 +17,9 @@ import (
 // come.
 
 // zstream returns the inflated bytes of the zlib stream at start in pack
-// p: exactly size of them (see exactReader). It does not share the
-// Reader's inflater, so it may outlive the call that made it.
+// p: exactly size of them (see exactReader); as the inflater, it does not
+// verify the stream's checksum. It does not share the Reader's inflater,
+// so it may outlive the call that made it.
 func (p *packFile) zstream(start, size int64) (io.Reader, error) {
 	var src io.Reader
 	if p.data != nil {
