@@ -225,6 +225,22 @@ func TestGitDamagedObjects(t *testing.T) {
 			check(t, got, c, st)
 		})
 	}
+	// A range reads only the commits it selects: the damaged blob of one
+	// is named at its path, nothing else is read.
+	t.Run("range", func(t *testing.T) {
+		got, c, st := scanWith(t, repo, HistoryOptions{Refs: []string{"broken-blob"}, Exclude: []string{base}}, tuning{}, 2)
+		for _, m := range all {
+			if m.c.reach != "tree" {
+				continue
+			}
+			if len(got) != 1 || got[0].Secret != m.before || got[0].Path != "broken.env" {
+				t.Errorf("findings %v; want the key before the damage at broken.env", got)
+			}
+			if len(c.Warnings) != 1 || c.Warnings[0].Path != "broken.env" || !strings.Contains(c.Warnings[0].Message, m.h.String()) || st.Errors != 1 {
+				t.Errorf("warnings %v, %d errors; want one about %s at broken.env", c.Warnings, st.Errors, m.h)
+			}
+		}
+	})
 	// --since reads no blob that no commit holds; it still names the
 	// damaged objects it reads: every commit and tag, the loose objects.
 	t.Run("since", func(t *testing.T) {
@@ -245,4 +261,41 @@ func TestGitDamagedObjects(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDamagedOrphanBlobWorkers is TestDamagedBlobWorkers for a blob no
+// commit holds: damaged past its key, 4.5 MiB, held in memory by one
+// worker (its decoding fails, and it is read again as a stream) and
+// streamed at once by 64 (over a worker's share). Either way the key before
+// the damage is reported, at the blob's hash, with the same one warning.
+func TestDamagedOrphanBlobWorkers(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("a.txt", "nothing\n")
+	r.Commit("one")
+	r.Git("repack", "-a", "-d", "-q")
+	key := gitTestKey("orphan-big")
+	head := []byte("LOFTY_API_KEY=" + key + "\n")
+	var tail bytes.Buffer
+	for tail.Len() < 9<<19 {
+		fmt.Fprintf(&tail, "line %d after the damage\n", tail.Len())
+	}
+	content := append(slices.Clip(head), tail.Bytes()...)
+	h := testgit.ObjectName(plumbing.BlobObject, content)
+	testgit.WritePack(t, filepath.Join(r.Dir, ".git", "objects"), []testgit.Object{
+		{Type: plumbing.BlobObject, Name: h, Size: int64(len(content)), Raw: damagedZlib(head, tail.Bytes(), "mid")},
+	})
+	repo := repoOf(r)
+	one, c1, st1 := scanWith(t, repo, HistoryOptions{}, tuning{}, 1)
+	if len(one) != 1 || one[0].Secret != key || one[0].Path != h.String() || !one[0].Unreachable {
+		t.Errorf("1 worker: findings %v; want the key before the damage, at %s", one, h)
+	}
+	if w := warningKeys(c1); len(w) != 1 || !strings.Contains(w[0], h.String()+": blob "+h.String()+" is corrupt") || st1.Errors != 1 {
+		t.Errorf("1 worker: warnings %q, %d errors; want one that names the blob", w, st1.Errors)
+	}
+	many, c64, _ := scanWith(t, repo, HistoryOptions{}, tuning{}, 64)
+	compareFindings(t, "64 workers against 1", one, many)
+	if w1, w64 := warningKeys(c1), warningKeys(c64); !slices.Equal(w1, w64) {
+		t.Errorf("warnings differ: 1 worker %q, 64 workers %q", w1, w64)
+	}
 }
