@@ -188,6 +188,11 @@ func trackedBy(ref, remote string, nested []string) bool {
 // held.
 const commitHeadMax = 1 << 20
 
+// tailBack is how much of the headers a message scan keeps (commitHeadMax)
+// it scans again with the rest, which it streams (readStreamedHead): the
+// scanner's overlap between two stretches of a stream.
+const tailBack = 64 << 10
+
 // commitHeadsMax bounds the headers kept of a big commit: a commit of a
 // million parents (48 MB of "parent" lines) is one git reads, and is read
 // whole as a tree or tag would be (maxWhole, the README's 64 MiB), not
@@ -231,8 +236,10 @@ func readCommitHead(rd *gitobj.Reader, h plumbing.Hash) ([]byte, error) {
 // message scan, which needs only where the message starts), nothing past
 // commitHeadMax is kept: every worker scans messages at once, and 64 MiB
 // of headers each would grow with -j. A message scan passes tail, which
-// is handed the headers past commitHeadMax as a stream, to scan them
-// without holding them, and the number of lines before them.
+// is handed the headers past the whole lines of the first commitHeadMax
+// bytes as a stream (with the lines of up to tailBack bytes before them
+// again), to scan them without holding them, and the number of lines
+// before the stream.
 func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool, tail func(io.Reader, int)) (head []byte, skipped int64, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head = make([]byte, 0, commitHeadMax+msgMax)
@@ -247,13 +254,24 @@ func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool, tai
 			drop = len(head) >= commitHeadMax && len(chunk) > 0 && chunk[0] == ' '
 		}
 		if !keepHeaders && tail != nil && len(head)+len(chunk) > commitHeadMax {
+			// The head keeps its whole lines: a line cut here would put
+			// the start of a key in one text and its end in the other.
+			// The tail starts at a line's start (so that its lines and
+			// columns are the object's), tailBack bytes or more before
+			// the cut: the lines of a key encoded over several lines
+			// (base64 wrapped at 64 columns) that starts just before the
+			// cut are all in the tail. A key in both texts is reported
+			// once (messageFindings).
+			keep := bytes.LastIndexByte(head, '\n') + 1
+			from := bytes.LastIndexByte(head[:max(keep-tailBack, 0)], '\n') + 1
 			t := &headerTail{br: br, pending: chunk, lineStart: err == nil, err: err}
 			if err == bufio.ErrBufferFull {
 				t.err = nil
 			}
-			tail(t, bytes.Count(head, []byte("\n")))
+			tail(io.MultiReader(bytes.NewReader(head[from:]), t), bytes.Count(head[:from], []byte("\n")))
 			io.Copy(io.Discard, t)
-			skipped += t.n
+			skipped += t.n + int64(len(head)-keep)
+			head = head[:keep]
 			switch {
 			case t.err == io.EOF:
 				return head, skipped, nil // no message

@@ -1,6 +1,8 @@
 package gitscan
 
 import (
+	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -179,6 +181,97 @@ func TestSignatureSpan(t *testing.T) {
 		s, e, ok := signatureSpan([]byte(text))
 		if ok != c.skipped || ok && text[s:e] != c.sig {
 			t.Errorf("%s: span %q, %v; want skipped %v", c.name, text[s:e], ok, c.skipped)
+		}
+	}
+}
+
+// TestHeaderTailCut: the headers of a streamed commit past the first MiB
+// a message scan holds are scanned as a stream of their own, and a key
+// across that cut is found whole, at its line and column in the object:
+// on a line longer than the cut (the head once ended inside the line, so
+// a key across the cut was missed, and one after it was given a column
+// counted from the cut), and in base64 wrapped over header lines the cut
+// falls between (the head held its first lines, the stream the rest). A
+// key on a whole line just before the cut is reported once. The workers'
+// number makes each hold at most 1 MiB of an object: a commit of 1.5 MB
+// is streamed.
+func TestHeaderTailCut(t *testing.T) {
+	t.Parallel()
+	r, _, base := hostileRepo(t)
+	tree := strings.TrimSpace(r.Git("rev-parse", base+"^{tree}"))
+	head := "tree " + tree + "\nparent " + base + "\nauthor A <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n"
+	type place struct{ line, column int }
+	want, names := map[string]place{}, map[string]string{}
+	var commits []string
+	write := func(content string) {
+		h := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", len(content)), strings.NewReader(content))
+		commits = append(commits, h.String())
+	}
+
+	// One line of 1.4 MB, read 64 KiB at a time (readStreamedHead's
+	// buffer): the head stops at the last 64 KiB of it that fit in its MiB.
+	across, after := gitTestKey("across the cut"), gitTestKey("after the cut")
+	names[across], names[after] = "across the cut", "after the cut"
+	line := "x-pad "
+	cut := (commitHeadMax - len(head)) / (64 << 10) * (64 << 10) // where the head stops, in the line
+	line += strings.Repeat(" ", cut-20-len(line)) + across + " " + strings.Repeat("word ", 100) + after + strings.Repeat(" more", 80_000)
+	want[across] = place{5, strings.Index(line, across) + 1}
+	want[after] = place{5, strings.Index(line, after) + 1}
+	write(head + line + "\n\nlong line\n")
+
+	// Lines of 1,000 bytes, then base64 wrapped at 76 columns, its second
+	// line the last the head holds; a key on a line 10 KB before.
+	wrapped, before := gitTestKey("wrapped across the cut"), gitTestKey("before the cut")
+	names[wrapped], names[before] = "in base64 across the cut", "before the cut"
+	var b strings.Builder
+	b.WriteString(head)
+	for b.Len() < commitHeadMax-20_000 {
+		b.WriteString("x-fill " + strings.Repeat("w", 1000-len("x-fill \n")) + "\n")
+	}
+	want[before] = place{strings.Count(b.String(), "\n") + 1, 8}
+	b.WriteString("x-note " + before + "\n")
+	// Written as a signature is: a header's name, then the lines of its
+	// value, each after a space.
+	enc := base64.StdEncoding.EncodeToString([]byte("LOFTY_API_KEY=" + wrapped))
+	pad := commitHeadMax - b.Len() - len("x-b64\n") - 2*78
+	b.WriteString("x-fill " + strings.Repeat("w", pad-len("x-fill \n")) + "\n")
+	b.WriteString("x-b64\n")
+	want[wrapped] = place{strings.Count(b.String(), "\n") + 1, 2 + len("LOFTY_API_KEY=")/3*4}
+	for i := 0; enc != ""; i++ {
+		b.WriteString(" " + enc[:min(76, len(enc))] + "\n")
+		enc = enc[min(76, len(enc)):]
+		if i == 1 && b.Len() != commitHeadMax {
+			t.Fatalf("the head ends %d bytes after the base64's second line; want 0", commitHeadMax-b.Len())
+		}
+	}
+	for b.Len() < commitHeadMax+500_000 {
+		b.WriteString("x-fill " + strings.Repeat("w", 1000-len("x-fill \n")) + "\n")
+	}
+	write(b.String() + "\nwrapped\n")
+
+	for i, c := range commits {
+		r.Git("update-ref", fmt.Sprintf("refs/heads/c%d", i), c)
+	}
+	o := scanner.DefaultOptions()
+	o.Workers = scanner.MaxWorkers // each holds objects of up to 1 MiB
+	for _, opts := range []HistoryOptions{{}, {Refs: []string{"c0", "c1"}, Exclude: []string{base}}} {
+		c := &scanner.Collector{}
+		if _, err := ScanHistory(t.Context(), scanner.New(o), repoOf(r), opts, c); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Warnings) != 0 {
+			t.Errorf("%+v: warnings %v", opts, c.Warnings)
+		}
+		got := map[string][]place{}
+		for _, f := range c.Sorted() {
+			if f.Location == finding.InCommitHeader {
+				got[f.Secret] = append(got[f.Secret], place{f.Line, f.Column})
+			}
+		}
+		for key, w := range want {
+			if g := got[key]; len(g) != 1 || g[0] != w {
+				t.Errorf("%+v: the key %s in the headers at %v; want once, at line %d column %d", opts, names[key], g, w.line, w.column)
+			}
 		}
 	}
 }

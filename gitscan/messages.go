@@ -34,9 +34,10 @@ import (
 // and would send every commit down the scanner's slow path for a run of
 // hex), less a commit's signature (signatureSpan): "commit:<hash>+<f>:<n>" labels the text that starts f lines into
 // the object and whose message starts after its first n lines (headers
-// and the blank line). The headers past the first MiB of a streamed
-// object are scanned as a stream of their own, labelled
-// "commit-header:<hash>+<f>" when f lines come before them.
+// and the blank line). The headers past the whole lines of the first MiB
+// of a streamed object are scanned as a stream of their own, from a
+// line's start up to 64 KiB before them (tailBack), labelled
+// "commit-header:<hash>+<f>" when f lines come before it.
 
 // maxMessageBytes is how much of one message is scanned. Git sets no
 // limit; a message longer than this is cut, with a warning that says how
