@@ -238,9 +238,9 @@ func readCommitHead(rd *gitobj.Reader, h plumbing.Hash) ([]byte, error) {
 // of headers each would grow with -j. A message scan passes tail, which
 // is handed the headers past the whole lines of the first commitHeadMax
 // bytes as a stream (with the lines of up to tailBack bytes before them
-// again), to scan them without holding them, and the number of lines
-// before the stream.
-func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool, tail func(io.Reader, int)) (head []byte, skipped int64, err error) {
+// again), to scan them without holding them, the number of lines before
+// the stream, and the number of bytes at its start the head keeps.
+func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool, tail func(rd io.Reader, lines, again int)) (head []byte, skipped int64, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head = make([]byte, 0, commitHeadMax+msgMax)
 	lineStart, drop, full := true, false, false
@@ -268,7 +268,7 @@ func readStreamedHead(r io.Reader, size int64, msgMax int, keepHeaders bool, tai
 			if err == bufio.ErrBufferFull {
 				t.err = nil
 			}
-			tail(io.MultiReader(bytes.NewReader(head[from:]), t), bytes.Count(head[:from], []byte("\n")))
+			tail(io.MultiReader(bytes.NewReader(head[from:]), t), bytes.Count(head[:from], []byte("\n")), keep-from)
 			io.Copy(io.Discard, t)
 			skipped += t.n + int64(len(head)-keep)
 			head = head[:keep]

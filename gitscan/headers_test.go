@@ -275,3 +275,28 @@ func TestHeaderTailCut(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderTailCounts: a streamed commit whose headers pass the first
+// MiB is one text in the scan's counts, as any commit is (a file, and its
+// bytes from the author line on), though its headers are scanned in two
+// parts that share up to 64 KiB: it counted as two files, and the bytes
+// both parts read twice were counted twice.
+func TestHeaderTailCounts(t *testing.T) {
+	t.Parallel()
+	r, _, base := hostileRepo(t)
+	tree := strings.TrimSpace(r.Git("rev-parse", base+"^{tree}"))
+	hashes := "tree " + tree + "\nparent " + base + "\n"
+	content := hashes + "author A <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n" +
+		strings.Repeat("x-fill "+strings.Repeat("w", 992)+"\n", 1500) + "\nsubject\n\nbody\n"
+	h := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", len(content)), strings.NewReader(content))
+	r.Git("update-ref", "refs/heads/big", h.String())
+	o := scanner.DefaultOptions()
+	o.Workers = scanner.MaxWorkers // each holds objects of up to 1 MiB
+	stats, err := ScanHistory(t.Context(), scanner.New(o), repoOf(r), HistoryOptions{Refs: []string{"big"}, Exclude: []string{base}}, &scanner.Collector{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(len(content) - len(hashes)); stats.Files != 1 || stats.Bytes != want {
+		t.Errorf("a commit of %d bytes counted as %d files of %d bytes; want 1 of %d", len(content), stats.Files, stats.Bytes, want)
+	}
+}

@@ -298,7 +298,7 @@ func linesBefore(data []byte) int {
 // the rest of the headers to tail, when given), and the object's size
 // less the header bytes dropped. It closes the stream. Neither a message
 // nor headers of a hundred megabytes are held.
-func messageContent(o gitobj.Object, tail func(io.Reader, int)) ([]byte, int64, error) {
+func messageContent(o gitobj.Object, tail func(rd io.Reader, lines, again int)) ([]byte, int64, error) {
 	if o.Stream == nil {
 		return o.Data, int64(len(o.Data)), nil
 	}
@@ -318,8 +318,8 @@ func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumb
 	if typ == plumbing.TagObject {
 		loc = finding.InTagMessage
 	}
-	data, size, err := messageContent(o, func(tail io.Reader, lines int) {
-		scanHeaderTail(ctx, r, w, h, typ, tail, lines)
+	data, size, err := messageContent(o, func(tail io.Reader, lines, again int) {
+		scanHeaderTail(ctx, r, w, h, typ, tail, lines, again)
 	})
 	if err != nil {
 		r.Fail("", "%s %s: cannot read its message (%v); run 'git fsck' to check the repository", typ, h, err)
@@ -347,14 +347,15 @@ func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumb
 }
 
 // scanHeaderTail scans the header lines of streamed commit or tag object h
-// past their first MiB, read from tail, lines lines into the object.
-func scanHeaderTail(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, typ plumbing.ObjectType, tail io.Reader, lines int) {
+// past their first MiB, read from tail, lines lines into the object; the
+// first again bytes of tail are scanned with the message too.
+func scanHeaderTail(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, typ plumbing.ObjectType, tail io.Reader, lines, again int) {
 	loc := finding.InCommitHeader
 	if typ == plumbing.TagObject {
 		loc = finding.InTagHeader
 	}
 	label := messageLabel(loc, h) + "+" + strconv.Itoa(lines)
-	if err := w.ScanTextFrom(ctx, label, tail); err != nil && !stopped(err) {
+	if err := w.ScanTextFrom(ctx, label, tail, int64(again)); err != nil && !stopped(err) {
 		r.Fail("", "%s %s: its headers past the first %d bytes could not be scanned (%v)", typ, h, commitHeadMax, err)
 	}
 }

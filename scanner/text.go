@@ -37,10 +37,17 @@ func mayHoldKey(text []byte) bool {
 	return found
 }
 
-// ScanTextFrom is ScanText for a text too long to hold, read from rd (the
-// header lines of a commit of a hundred megabytes): Scan, counted as
-// ScanText counts.
-func (w *Worker) ScanTextFrom(ctx context.Context, path string, rd io.Reader) error {
-	defer w.r.progress.Done.Add(-1) // scan counts one
-	return w.Scan(ctx, path, rd)
+// ScanTextFrom scans the rest of a text too long to hold, read from rd
+// (the header lines of a commit of a hundred megabytes, past those
+// ScanText scanned), with Scan. It is counted as part of that text, not
+// as a file of its own; its first again bytes are the end of that part,
+// read again, and are not counted twice.
+func (w *Worker) ScanTextFrom(ctx context.Context, path string, rd io.Reader, again int64) error {
+	err := w.Scan(ctx, path, rd)
+	w.r.progress.Done.Add(-1) // Scan counts one
+	w.r.progress.Files.Add(-1)
+	if err == nil {
+		w.r.progress.Bytes.Add(-again)
+	}
+	return err
 }
