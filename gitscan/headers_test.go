@@ -1,8 +1,12 @@
 package gitscan
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -299,4 +303,68 @@ func TestHeaderTailCounts(t *testing.T) {
 	if want := int64(len(content) - len(hashes)); stats.Files != 1 || stats.Bytes != want {
 		t.Errorf("a commit of %d bytes counted as %d files of %d bytes; want 1 of %d", len(content), stats.Files, stats.Bytes, want)
 	}
+}
+
+// TestCompressedMessage: a message that is a compressed file, which git
+// takes for a tag (git tag -a -F notes.gz) and a crafted commit holds, is
+// opened as a file is and the key in it found, at the line of the text it
+// holds, in the message, with no path. Scanned from the author line on,
+// with the headers, a message was no longer seen to start a compressed
+// stream, and such keys were missed.
+func TestCompressedMessage(t *testing.T) {
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("README", "hello\n")
+	base := r.Commit("init")
+	inCommit, inTag := gitTestKey("in a gzip commit message"), gitTestKey("in a gzip tag message")
+	commitMsg := gzipText(t, "notes\nLOFTY_API_KEY="+inCommit+"\n")
+	tree := strings.TrimSpace(r.Git("rev-parse", base+"^{tree}"))
+	commit := writeObject(r, "commit", "tree "+tree+"\nparent "+base+"\nauthor A <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n\n"+commitMsg)
+	r.Git("update-ref", "refs/heads/main", commit)
+	notes := filepath.Join(t.TempDir(), "notes.gz")
+	if err := os.WriteFile(notes, []byte(gzipText(t, "release\n\nLOFTY_API_KEY="+inTag+"\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Git("tag", "-a", "--cleanup=verbatim", "-F", notes, "v1") // stripping its trailing blank lines would cut the stream
+	want := map[string]struct {
+		loc  finding.Location
+		line int
+	}{inCommit: {finding.InCommitMessage, 2}, inTag: {finding.InTagMessage, 3}}
+	for _, opts := range []HistoryOptions{{}, {Refs: []string{"main", "v1"}, Exclude: []string{base}}} {
+		c := &scanner.Collector{}
+		if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), opts, c); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]finding.Finding{}
+		for _, f := range c.Sorted() {
+			got[f.Secret] = f
+		}
+		for key, w := range want {
+			f, ok := got[key]
+			switch {
+			case !ok:
+				t.Errorf("%+v: the key in the compressed %s is not found", opts, w.loc)
+			case f.Location != w.loc || f.Line != w.line || f.Path != "" || f.Commit != commit:
+				t.Errorf("%+v: the key in the compressed %s found in %s at %q line %d, commit %.7s; want line %d, no path, commit %.7s",
+					opts, w.loc, f.Location, f.Path, f.Line, f.Commit, w.line, commit)
+			}
+		}
+		if len(c.Warnings) != 0 {
+			t.Errorf("%+v: warnings %v", opts, c.Warnings)
+		}
+	}
+}
+
+// gzipText is text compressed with gzip.
+func gzipText(t *testing.T, text string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

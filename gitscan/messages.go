@@ -337,6 +337,15 @@ func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumb
 	if len(text) == 0 {
 		return
 	}
+	if body := messageOf(text); scanner.Opens(body) {
+		// A message that is a compressed file or an archive (git takes
+		// 'git tag -a -F notes.gz') is opened only when scanned from its
+		// start, as a file: on its own, under the message's label.
+		if err := w.ScanText(ctx, messageLabel(loc, h), body); err != nil && !stopped(err) {
+			r.Fail("", "%s %s: its message could not be scanned (%v)", typ, h, err)
+		}
+		text = text[:len(text)-len(body)]
+	}
 	if s, e, ok := signatureSpan(text); ok && typ == plumbing.CommitObject {
 		text = append(text[:s:s], text[e:]...) // a copy: data may be shared
 	}
@@ -495,7 +504,7 @@ func (s *gitSink) messageFinding(f finding.Finding) bool {
 	if !ok {
 		return false
 	}
-	f.Path = strings.TrimPrefix(rest, "!")
+	f.Path = innerPath(k, rest)
 	if rest == "" { // in an archive, the line is the inner file's
 		k.loc, f.Line = at.place(k.loc, f.Line)
 	}
@@ -510,13 +519,26 @@ func (s *gitSink) messageFinding(f finding.Finding) bool {
 	return true
 }
 
+// innerPath is the path inside a message that rest, what follows the
+// message's label, names: "" for the message itself, and for the stream a
+// compressed message holds when its header gives no name (the scan names
+// it after the label, as a file "x.gz" holds "x": scanner.InnerName); an
+// archive's entry by its name.
+func innerPath(k msgKey, rest string) string {
+	p := strings.TrimPrefix(rest, "!")
+	if q, ok := strings.CutPrefix(p, messageLabel(k.loc, k.obj)); ok && (q == "" || q[0] == '!') {
+		p = strings.TrimPrefix(q, "!")
+	}
+	return p
+}
+
 // messageWarning names the message a warning about one is about.
 func messageWarning(w finding.Warning) (finding.Warning, bool) {
 	k, at, rest, ok := parseMessageLabel(w.Path)
 	if !ok {
 		return w, false
 	}
-	w.Path = strings.TrimPrefix(rest, "!")
+	w.Path = innerPath(k, rest)
 	what := "commit " + shortHash(k.obj)
 	if k.loc.OfTag() {
 		what = "tag " + shortHash(k.obj)

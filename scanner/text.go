@@ -26,6 +26,17 @@ func (w *Worker) ScanText(ctx context.Context, path string, text []byte) error {
 	return nil
 }
 
+// Opens reports whether content that starts with head is an archive or a
+// compressed stream, which a scan opens, or a format it names in a warning
+// (7z, RAR...): a text that holds such content after a part of another
+// kind (a commit's message after its headers) scans it as a text of its
+// own, as a file, since a scan tells the format from a text's start.
+func Opens(head []byte) bool {
+	head = head[:min(len(head), sniffLen)]
+	what, _ := unopenedFormat(head)
+	return sniff(head) != plain || what != ""
+}
+
 // mayHoldKey reports whether the searcher finds any form of a key, or any
 // run of encoded text, in text.
 func mayHoldKey(text []byte) bool {
