@@ -129,18 +129,23 @@ const (
 // reasons come from the push or from files, and the log is read in
 // terminals.
 type Record struct {
-	Time        time.Time `json:"time"`
-	Pusher      string    `json:"pusher"`
-	PusherFrom  string    `json:"pusher_from,omitempty"`
-	Repository  string    `json:"repository"`
-	Refs        []string  `json:"refs"`
-	Commit      string    `json:"commit"`
-	Path        string    `json:"path"`
-	Line        int       `json:"line"`
-	Fingerprint string    `json:"fingerprint"`
-	Redacted    string    `json:"redacted"`
-	Via         string    `json:"via"`
-	Reason      string    `json:"reason,omitempty"`
+	Time       time.Time `json:"time"`
+	Pusher     string    `json:"pusher"`
+	PusherFrom string    `json:"pusher_from,omitempty"`
+	Repository string    `json:"repository"`
+	Refs       []string  `json:"refs"`
+	Commit     string    `json:"commit"`
+	// Location is where in the commit the key is, as a report's location
+	// ("file", "commit-message", "commit-header", "tag-message",
+	// "tag-header"); Path is the file's path, "" for the others, and Line
+	// the line in the file, message or headers.
+	Location    string `json:"location"`
+	Path        string `json:"path"`
+	Line        int    `json:"line"`
+	Fingerprint string `json:"fingerprint"`
+	Redacted    string `json:"redacted"`
+	Via         string `json:"via"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // sanitized returns r with every string from the push or from files

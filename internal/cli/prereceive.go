@@ -306,6 +306,7 @@ func (p *preReceiveFlags) record(e env, repo *gitscan.Repository, res gitscan.Pu
 		Repository:  repo.GitDir,
 		Refs:        res.Refs[f.Commit],
 		Commit:      f.Commit,
+		Location:    f.Location.Name(),
 		Path:        f.Path,
 		Line:        f.Line,
 		Fingerprint: f.Fingerprint,
@@ -326,7 +327,11 @@ func (p *preReceiveFlags) logBypasses(e env, recs []bypass.Record, accepted bool
 		if !accepted {
 			verb = "would be let through, but the push is rejected"
 		}
-		msg := fmt.Sprintf("%s (%s): key %s in commit %s, %s:%d", verb, r.Via, r.Redacted, shortCommit(r.Commit), r.Path, r.Line)
+		where := fmt.Sprintf("%s:%d", r.Path, r.Line)
+		if r.Location != finding.InFile.Name() {
+			where = fmt.Sprintf("%s, line %d", r.Location, r.Line)
+		}
+		msg := fmt.Sprintf("%s (%s): key %s in commit %s, %s", verb, r.Via, r.Redacted, shortCommit(r.Commit), where)
 		if r.Pusher != "" {
 			msg += ", pushed by " + r.Pusher
 		}

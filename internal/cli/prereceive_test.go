@@ -402,13 +402,25 @@ func TestPreReceiveBypasses(t *testing.T) {
 		t.Errorf("log record refs: %v", r["refs"])
 	}
 
+	// A key in a commit's headers (its author's name) let through is
+	// logged with where it is: a line of the headers, not of a file.
+	authorKey := gitKey("optioned author")
+	c.GitEnv([]string{"GIT_AUTHOR_NAME=Dev " + authorKey}, "commit", "-q", "--allow-empty", "-m", "authored")
+	authored := strings.TrimSpace(c.Git("rev-parse", "HEAD"))
+	out, ok = push(c, who, "-o", "loftyscan.allow="+fingerprintOf(authorKey), "origin", "main")
+	mustAccept(t, out, ok, "let through (push-option): key eyJ..."+authorKey[len(authorKey)-4:]+"#"+fingerprintOf(authorKey)[:8]+" in commit "+authored[:12]+", commit-header, line 3, pushed by")
+	if recs = readBypassLog(t, logFile); len(recs) != 2 || recs[1]["commit"] != authored || recs[1]["location"] != "commit-header" ||
+		recs[1]["path"] != "" || recs[1]["line"] != 3.0 || recs[0]["location"] != "file" {
+		t.Errorf("log after a key in an author's name: %v", recs)
+	}
+
 	// The server's ignore file: only at the paths it names.
 	c.Write("testdata/old.env", "LOFTY_API_KEY="+accepted+"\n")
 	ignored := c.Commit("an accepted key in testdata")
 	out, ok = push(c, who, "origin", "main")
 	mustAccept(t, out, ok, "let through (ignore-file)", "testdata/old.env:1")
-	if recs = readBypassLog(t, logFile); len(recs) != 2 || recs[1]["via"] != "ignore-file" || recs[1]["commit"] != ignored ||
-		!strings.Contains(recs[1]["reason"].(string), "SEC-7") {
+	if recs = readBypassLog(t, logFile); len(recs) != 3 || recs[2]["via"] != "ignore-file" || recs[2]["commit"] != ignored ||
+		!strings.Contains(recs[2]["reason"].(string), "SEC-7") {
 		t.Errorf("log after the ignore file: %v", recs)
 	}
 	c.Write("src/leak.env", "lofty_key: "+accepted+"\n")
