@@ -1,7 +1,10 @@
 package scanner
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/hex"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -271,4 +274,97 @@ func TestSplitKeys(t *testing.T) {
 		{"across a chunk boundary", []byte(long), []wantFinding{{Line: (chunkSize-10)/6 + 1, Column: 14, Token: k}}},
 		{"base64 of python", []byte(b64py), []wantFinding{{Line: 1, Column: 9 + 4*(strings.Index(py, "eyJ")/3), Encoding: "base64", Token: k}}},
 	})
+}
+
+// TestIsHexRunMatchesReference: isHexRun, which keeps what it read for the
+// next call, answers as hexRunRef, which reads from start each time, for
+// calls at every position of random runs of digits, hex and base64
+// letters, line breaks and other bytes, forward and now and then back; and
+// over every line of a file of numbers it reads each character about
+// once, where it once read 64 KiB from each line (109 KB of numbers took a
+// second of CPU).
+func TestIsHexRunMatchesReference(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("0123456789abcdefABCDEFgzGZ+/\n\r. ")
+	for round := range 300 {
+		n := 1 + rng.IntN(3000)
+		if round%50 == 0 {
+			n = b64Back + b64Ahead + rng.IntN(5000) // past what a window reads
+		}
+		buf := make([]byte, n)
+		hexOnly := rng.IntN(3) == 0
+		for i := range buf {
+			if hexOnly && rng.IntN(40) != 0 {
+				buf[i] = "0123456789abcdef\n"[rng.IntN(17)]
+			} else {
+				buf[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		d := decodeState{buf: buf}
+		for start := 0; start < n; start += 1 + rng.IntN(8) {
+			if rng.IntN(20) == 0 {
+				start -= rng.IntN(min(start, 100) + 1) // back: the memory starts again
+			}
+			if got, want := d.isHexRun(start), hexRunRef(buf, start); got != want {
+				t.Fatalf("round %d, %d bytes: isHexRun(%d) = %v, want %v", round, n, start, got, want)
+			}
+		}
+	}
+	var b []byte
+	for i := 1; len(b) < 200_000; i++ {
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, '\n')
+	}
+	d := decodeState{buf: b}
+	for start := 0; start < len(b); {
+		d.isHexRun(start)
+		start += bytes.IndexByte(b[start:], '\n') + 1
+	}
+	if d.hex.read > 2*len(b) {
+		t.Errorf("isHexRun read %d characters over the lines of %d bytes of numbers; want at most twice that", d.hex.read, len(b))
+	}
+}
+
+// TestHexAmongNumbers: among numbers, one a line (a run of digits and line
+// breaks as long as the file, each line a segment of its own), a key in
+// hex on a line of its own, or wrapped at 16 columns or more (however
+// wide, and with a short last line), is found; hex wrapped at fewer
+// columns than minHexLine is not read, as the README says.
+func TestHexAmongNumbers(t *testing.T) {
+	t.Parallel()
+	var numbers strings.Builder
+	for i := 1; i <= 3000; i++ {
+		numbers.WriteString(strconv.Itoa(i*7919%100000) + "\n")
+	}
+	h := hex.EncodeToString([]byte("LOFTY_API_KEY=" + keyActive))
+	wrap := func(s string, w int) string {
+		var b strings.Builder
+		for len(s) > w {
+			b.WriteString(s[:w] + "\n")
+			s = s[w:]
+		}
+		return b.String() + s + "\n"
+	}
+	for _, c := range []struct {
+		name  string
+		text  string
+		found bool
+	}{
+		{"one line", h + "\n", true},
+		{"16 columns", wrap(h, 16), true},
+		{"50 columns", wrap(h, 50), true},
+		{"64 columns", wrap(h, 64), true},
+		{"8 columns", wrap(h, 8), false},
+	} {
+		data := numbers.String() + c.text + numbers.String()
+		col, _ := scanData(t, testOptions(), []byte(data))
+		found := false
+		for _, f := range col.Findings {
+			found = found || f.Secret == keyActive
+		}
+		if found != c.found {
+			t.Errorf("%s: %d findings; want the key found: %v", c.name, len(col.Findings), c.found)
+		}
+	}
 }

@@ -119,6 +119,16 @@ func nestedReader(n int) io.Reader {
 		&cycleReader{unit: []byte("\n"), n: max(0, n-len(head)-len(tail)-8*units)})
 }
 
+// numbersReader is n bytes of the numbers from 1 up, one a line.
+func numbersReader(n int) io.Reader {
+	var b bytes.Buffer
+	for i := 1; b.Len() < n; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('\n')
+	}
+	return bytes.NewReader(b.Bytes()[:n])
+}
+
 // linearInputs are the hostile inputs.
 var linearInputs = []linearInput{
 	// The prefix of every candidate, millions of times: no token.
@@ -160,6 +170,13 @@ var linearInputs = []linearInput{
 	// gzip in base64 that is not gzip: each run decoded whole, then let
 	// go to the windows.
 	{"base64-not-gzip", repeated("H4sI" + strings.Repeat("ZXlK", 30) + "\n"), 0},
+	// Numbers, one a line, and hex values of many lengths: digits and
+	// line breaks make one run as long as the input, each line a segment
+	// of its own (hex lines of unequal length do not continue each
+	// other); each had a window with the b64Back characters before it,
+	// 85 bytes searched a byte of input (see minHexLine).
+	{"numbers", numbersReader, 0},
+	{"hex-lines", repeated("1f\n2e3\n4d5c\n6b7a8\n9f8e7d\nc6b5a49\n38271605\nfedcba987\n"), 0},
 	// A long run of base64 of random bytes.
 	{"base64-random", func(n int) io.Reader {
 		return &randomBase64Reader{rng: rand.New(rand.NewPCG(1, 2)), n: n}
