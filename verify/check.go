@@ -80,7 +80,13 @@ func (v *Verifier) do(ctx context.Context, token string) (Result, http.Header) {
 	}
 	// Only the status code matters, whatever the code. Read a little of
 	// the body, never a large one; a body that stalls is cut by reqCtx.
+	// The transport cuts it for an ordinary body, but a 101 with Upgrade
+	// headers hands the connection over as the body and the transport
+	// stops watching reqCtx: closing the body at reqCtx's end is what
+	// ends that read.
+	stop := context.AfterFunc(reqCtx, func() { resp.Body.Close() })
 	_, _ = io.CopyN(io.Discard, resp.Body, maxBodyRead)
+	stop()
 	resp.Body.Close()
 	return statusResult(resp.StatusCode), resp.Header
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"log"
 	"net"
@@ -230,4 +231,50 @@ func serveConns(t *testing.T, ln net.Listener, serve func(net.Conn)) {
 			})
 		}
 	})
+}
+
+// TestSwitchingProtocolsCannotHoldTheCheck: a 101 with Upgrade headers
+// hands the connection to the caller, and net/http no longer watches the
+// request's context; reading its "body" waited for bytes the server never
+// sent, past --verify-timeout, --timeout and a signal (the run exited
+// without a report, or never). The read ends with the request's time.
+func TestSwitchingProtocolsCannotHoldTheCheck(t *testing.T) {
+	t.Parallel()
+	const response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + testKey + "\r\nConnection: Upgrade\r\n\r\n"
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration // the request's
+		stop    func(context.CancelFunc)
+	}{
+		{"request timeout", 100 * time.Millisecond, nil},
+		{"caller canceled", time.Hour, func(cancel context.CancelFunc) { time.AfterFunc(100*time.Millisecond, cancel) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			serveConns(t, ln, func(c net.Conn) {
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					c.Write([]byte(response))
+					io.Copy(io.Discard, c) // silent until the test ends
+				}
+			})
+			v, err := New(Options{BaseURL: "http://" + ln.Addr().String(), Timeout: tc.timeout, MaxRetries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			if tc.stop != nil {
+				tc.stop(cancel)
+			}
+			var r Result
+			returns(t, func() { r = v.Verify(ctx, lofty(testKey)) })
+			// The status line arrived: the answer is the 101.
+			check(t, r, Unknown, "HTTP 101", 101)
+			checkReasonText(t, r)
+		})
+	}
 }
