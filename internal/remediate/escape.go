@@ -15,20 +15,31 @@ import (
 
 // clean escapes what could act on a terminal or hide text (control
 // characters, bidirectional overrides, bytes that are not UTF-8), drops
-// the password of a URL (git asks for it when the command runs) and
+// the credentials of a URL (git asks for them when the command runs) and
 // redacts anything shaped like a key: finding's one point (Sanitize), and
-// the password.
+// the credentials.
 func clean(s string) string {
-	return finding.Escape(dropPasswords(finding.RedactText(s)))
+	return finding.Escape(dropCredentials(finding.RedactText(s)))
 }
 
 // redactToken is a key's printable form (finding.Redact).
 func redactToken(tok string) string { return finding.Redact(tok) }
 
-// urlPassword matches the password of a URL's user information.
-var urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*):[^/@\s]*@`)
+// The credentials of a URL: on the web schemes its whole user
+// information, since a user name alone can be a token
+// (https://<token>@github.com is how GitHub documents a personal access
+// token, https://oauth2:<token>@ GitLab's); elsewhere the password, since
+// ssh://git@host names the account to log in as. Up to the last "@"
+// before the path, as a URL parser reads "user:p@ss@host".
+var (
+	webUserInfo = regexp.MustCompile(`(?i)\b((?:https?|ftps?)://)[^/?#\s]*@`)
+	urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s:]*):[^/?#\s]*@`)
+)
 
-func dropPasswords(s string) string { return urlPassword.ReplaceAllString(s, "$1@") }
+// dropCredentials removes the credentials of every URL in s.
+func dropCredentials(s string) string {
+	return urlPassword.ReplaceAllString(webUserInfo.ReplaceAllString(s, "$1"), "$1@")
+}
 
 // shellWord quotes one argument for a POSIX shell, after clean: as is when
 // it holds only safe characters, in single quotes otherwise, and as bash's
@@ -40,7 +51,7 @@ func dropPasswords(s string) string { return urlPassword.ReplaceAllString(s, "$1
 // a container or a cron job it kept "\u202E" as those six characters, so
 // the command named another file.
 func shellWord(arg string) string {
-	arg = dropPasswords(finding.RedactText(arg))
+	arg = dropCredentials(finding.RedactText(arg))
 	if arg != "" && strings.IndexFunc(arg, func(r rune) bool { return !shellSafe(r) }) < 0 {
 		return arg
 	}
