@@ -618,7 +618,10 @@ func unreachable(facts Facts) []string {
 	}
 	for _, r := range facts.Refs {
 		if r.Kind() == "other" && r.Name != "refs/stash" && !strings.HasPrefix(r.Name, "refs/replace/") {
-			out = append(out, "Ref "+r.Name+" holds a key, and no push above sends it (only branches and tags are pushed): on each remote that has it, after the rewrite, push this clone's rewritten one over it ('git push --force REMOTE "+r.Name+"') or delete it ('git push REMOTE :"+r.Name+"').")
+			// The commands quote the name as the plan's commands do: a ref
+			// name may hold $(...), backticks and quotes, and a person
+			// copies these too.
+			out = append(out, "Ref "+r.Name+" holds a key, and no push above sends it (only branches and tags are pushed): on each remote that has it, after the rewrite, push this clone's rewritten one over it (git push --force REMOTE "+shellWord(r.Name)+") or delete it (git push REMOTE "+shellWord(":"+r.Name)+"), REMOTE being the remote's name.")
 		}
 	}
 	hosts := map[string]bool{}

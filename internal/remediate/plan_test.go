@@ -391,3 +391,51 @@ func TestPlanNamesRefsItDoesNotPush(t *testing.T) {
 		}
 	}
 }
+
+// The commands the plan suggests for a ref it does not push name the ref
+// quoted, as its other commands do: a ref name may hold $(...), backticks,
+// semicolons and quotes (git allows them), and pasted unquoted, the
+// suggested push ran what the name held.
+func TestPlanQuotesTheRefsItDoesNotPush(t *testing.T) {
+	facts := fakeRepo(t)
+	k := plainKey("odd-refs")
+	in := []string{strings.Repeat("a", 40)}
+	names := []string{"refs/custom/$(touch${IFS}pwned)", "refs/notes/x'$(touch${IFS}pwned)'", "refs/keep/`touch${IFS}pwned`;touch${IFS}pwned"}
+	for i, n := range names {
+		facts.Refs = append(facts.Refs, Ref{Name: n, Hash: strings.Repeat(string(rune('1'+i)), 40), Contains: in})
+	}
+	p, err := BuildPlan(context.Background(), []Key{k}, facts, Options{PlanDir: t.TempDir(), Blobs: noBlobs{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := p.Write(&out, FormatText); err != nil {
+		t.Fatal(err)
+	}
+	cwd := t.TempDir()
+	for _, n := range names {
+		_, rest, ok := strings.Cut(out.String(), "- Ref "+n+" holds a key")
+		if !ok {
+			t.Fatalf("the plan does not name %s:\n%s", n, out.String())
+		}
+		rest, _, _ = strings.Cut(rest, "\n")
+		for _, cmd := range []struct{ before, after, want string }{
+			{"(git push --force REMOTE ", ") or delete it (", n},
+			{"(git push REMOTE ", "), REMOTE being", ":" + n},
+		} {
+			_, word, _ := strings.Cut(rest, cmd.before)
+			word, _, _ = strings.Cut(word, cmd.after)
+			// As a person pastes it: the shell reads the word back as the
+			// ref's name, and runs nothing.
+			sh := exec.Command("bash", "-c", "printf '%s\\0' "+word)
+			sh.Dir = cwd
+			got, err := sh.Output()
+			if err != nil || string(got) != cmd.want+"\x00" {
+				t.Errorf("%s: the shell reads %q as %q (%v), want %q", n, word, got, err, cmd.want)
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(cwd); len(entries) > 0 {
+		t.Errorf("pasting the suggested commands ran what the ref names hold: %s made", entries[0].Name())
+	}
+}
