@@ -105,7 +105,7 @@ func ReadFacts(ctx context.Context, dir string, commits []string) (Facts, error)
 	if f.Worktrees, err = otherWorktrees(ctx, dir, f.Dir); err != nil {
 		return f, err
 	}
-	f.Remotes, err = remotes(ctx, dir)
+	f.Remotes, err = remotes(ctx, dir, f.Bare)
 	return f, err
 }
 
@@ -239,7 +239,10 @@ func refsContaining(ctx context.Context, dir string, commits []string) ([]Ref, e
 }
 
 // remotes lists the configured remotes with their fetch and push URLs.
-func remotes(ctx context.Context, dir string) ([]Remote, error) {
+// In a bare repository, a remote with no fetch refspec is the one git
+// clone --bare cloned: its branches are this repository's own, as in a
+// mirror.
+func remotes(ctx context.Context, dir string, bare bool) ([]Remote, error) {
 	out, err := gitOut(ctx, dir, "remote")
 	if err != nil {
 		return nil, err
@@ -258,7 +261,7 @@ func remotes(ctx context.Context, dir string) ([]Remote, error) {
 		if err != nil {
 			return nil, err
 		}
-		rs = append(rs, Remote{Name: name, FetchURL: strings.TrimSpace(fetch), PushURL: strings.TrimSpace(push), Mirror: mirrors(specs)})
+		rs = append(rs, Remote{Name: name, FetchURL: strings.TrimSpace(fetch), PushURL: strings.TrimSpace(push), Mirror: mirrors(specs) || bare && specs == ""})
 	}
 	return rs, nil
 }

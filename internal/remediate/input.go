@@ -93,9 +93,10 @@ type Remote struct {
 	FetchURL string
 	PushURL  string // the same as FetchURL unless remote.<name>.pushurl is set
 	// Mirror is set when its fetch refspec maps the remote's branches onto
-	// this repository's own (git clone --mirror: +refs/*:refs/*): its
-	// branches are then this repository's refs/heads/*, not
-	// refs/remotes/<name>/*.
+	// this repository's own (git clone --mirror: +refs/*:refs/*), or when
+	// the repository is bare and the remote has no fetch refspec (git
+	// clone --bare): its branches are then this repository's
+	// refs/heads/*, not refs/remotes/<name>/*.
 	Mirror bool
 }
 

@@ -199,8 +199,17 @@ func TestPlanPrunesARemoteOnThisMachine(t *testing.T) {
 // server's, under refs/heads. The plan rewrote the mirror alone and pushed
 // nothing, so the server kept every key while the checks of the mirror
 // came back clean. It rewrites and force-pushes the server's branches.
+// The same holds for a git clone --bare, whose remote has no fetch refspec
+// at all: the plan rewrote the clone alone, said nothing of the server,
+// and its checks came back clean.
 func TestPlanFromAMirrorCloneRewritesTheServer(t *testing.T) {
 	requireFilterRepo(t)
+	for _, how := range []string{"--mirror", "--bare"} {
+		t.Run(how, func(t *testing.T) { testPlanFromACloneRewritesTheServer(t, how) })
+	}
+}
+
+func testPlanFromACloneRewritesTheServer(t *testing.T, how string) {
 	k := func(sub string) string { s, _ := testKey(sub); return s }
 	base := t.TempDir()
 	server := filepath.Join(base, "server.git")
@@ -212,7 +221,7 @@ func TestPlanFromAMirrorCloneRewritesTheServer(t *testing.T) {
 	dev.git("tag", "-a", "v1", "-m", "first release") // the check scans tag messages
 	dev.git("push", "-q", server, "main", "feature", "v1")
 	mirror := filepath.Join(base, "mirror.git")
-	git(t, base, "clone", "-q", "--mirror", server, mirror)
+	git(t, base, "clone", "-q", how, server, mirror)
 
 	keys := scanRepo(t, mirror)
 	if len(keys) != 2 {
