@@ -115,3 +115,48 @@ func TestManualStepsRemovePathsThatHoldAKey(t *testing.T) {
 		t.Errorf("the other files went too:\n%s", files)
 	}
 }
+
+// A scan names a place inside an archive "outer!inner", and "!" is also a
+// character a file's name can hold. A key in plain text in the file
+// "src!x.env" was read as a key inside the archive "src", and the plan's
+// step by hand deleted the folder src, with every file in it, from every
+// commit. A file is taken for an archive only when the part before a "!"
+// is a file of the commit; the archive "a!b.zip" is still deleted whole.
+func TestManualStepsDeleteNoFolderForAnExclamationMark(t *testing.T) {
+	requireFilterRepo(t)
+	base := t.TempDir()
+	r := newRepo(t, filepath.Join(base, "repo"))
+	secret, _ := testKey("bang")
+	r.commit("add", map[string]string{
+		"src/main.go":    "package main\n",
+		"src!x.env":      "LOFTY_API_KEY=" + secret + "\n",
+		"docs/a!b.zip":   zipOfKey(t, "bang-archive"),
+		"docs/guide.md":  "# guide\n",
+		"docs/a/keep.md": "kept\n",
+	})
+	p := buildPlan(t, r.dir, base, scanRepoWith(t, r.dir, scanner.DefaultOptions()))
+	if len(p.Manual) != 1 || shellLine(*p.Manual[0].Command) != "git filter-repo --invert-paths '--path=docs/a!b.zip'" {
+		t.Fatalf("manual steps %+v, want one deleting docs/a!b.zip", p.Manual)
+	}
+	runCommands(t, base, p.Rewrite)
+	for _, m := range p.Manual {
+		line := shellLine(*m.Command) + " --force" // this is not a fresh clone
+		cmd := exec.Command("bash", "-c", line)
+		cmd.Dir = r.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", line, err, out)
+		}
+	}
+	files := r.git("log", "--all", "--format=", "--name-only")
+	for _, f := range []string{"src/main.go", "src!x.env", "docs/guide.md", "docs/a/keep.md"} {
+		if !strings.Contains(files, f+"\n") {
+			t.Errorf("%s went from the history:\n%s", f, files)
+		}
+	}
+	if strings.Contains(files, "docs/a!b.zip") {
+		t.Errorf("the archive is still in the history")
+	}
+	if left := scanRepo(t, r.dir); len(left) > 0 {
+		t.Errorf("keys left:\n%s", describeKeys(left))
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // The repository facts and blobs are read with the git CLI: the plan is
@@ -43,19 +44,47 @@ func (g GitBlobs) ReadBlob(ctx context.Context, commit, path string) (io.ReadClo
 	return &cmdReader{r: out, cmd: cmd, cancel: cancel}, nil
 }
 
-// cmdReader is a child's standard output; Close stops the child.
+// cmdReader is a child's standard output; Close stops the child. Its end
+// is an error when the child failed: a path that is no file of the commit
+// (none, or a folder) reads as an error, not as an empty file.
 type cmdReader struct {
 	r      io.Reader
 	cmd    *exec.Cmd
 	cancel context.CancelFunc
+	once   sync.Once
+	err    error
 }
 
-func (c *cmdReader) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *cmdReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		if werr := c.wait(); werr != nil {
+			return n, fmt.Errorf("git cat-file: %w", werr)
+		}
+	}
+	return n, err
+}
+
+func (c *cmdReader) wait() error {
+	c.once.Do(func() { c.err = c.cmd.Wait() })
+	return c.err
+}
 
 func (c *cmdReader) Close() error {
 	c.cancel() // the rest of the blob is not wanted
-	c.cmd.Wait()
+	c.wait()
 	return nil
+}
+
+// isFile reports whether path is a file of commit.
+func isFile(ctx context.Context, blobs BlobReader, commit, path string) bool {
+	rd, err := blobs.ReadBlob(ctx, commit, path)
+	if err != nil {
+		return false
+	}
+	defer rd.Close()
+	n, err := rd.Read(make([]byte, 1))
+	return n > 0 || err == io.EOF
 }
 
 // limitedBuffer keeps the first max bytes written to it: a child's error

@@ -222,7 +222,7 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key
 	if o.InHeaders {
 		return headersStep(fp, o), nil
 	}
-	outer, _, inArchive := strings.Cut(o.Path, "!")
+	outer, inArchive := fileOf(ctx, blobs, o)
 	if oid, ok := lfsPointerAt(ctx, blobs, o.Commit, outer); ok {
 		return &ManualStep{
 			Key: fp, Occurrence: o,
@@ -264,6 +264,28 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key
 		return nil, nil
 	}
 	return nil, &seg
+}
+
+// fileOf is the file of the commit an occurrence is in, and whether the
+// occurrence is inside that file (an archive, a compressed file) rather
+// than in its text. A scan names a place inside an archive "outer!inner",
+// but "!" is also a character of file names: the file "src!x.env" was
+// taken for the archive "src", and the step by hand deleted the folder
+// src from every commit. So the file is the path itself when the commit
+// has a file there, else the shortest part before a "!" that is a file of
+// the commit; when the commit cannot be read, the part before the first
+// "!", as the scan writes archives.
+func fileOf(ctx context.Context, blobs BlobReader, o Occurrence) (string, bool) {
+	if !strings.Contains(o.Path, "!") || isFile(ctx, blobs, o.Commit, o.Path) {
+		return o.Path, false
+	}
+	for i := range len(o.Path) {
+		if o.Path[i] == '!' && isFile(ctx, blobs, o.Commit, o.Path[:i]) {
+			return o.Path[:i], true
+		}
+	}
+	outer, _, _ := strings.Cut(o.Path, "!")
+	return outer, true
 }
 
 // usePathsFile makes the command of step m, number n, name its path in a
