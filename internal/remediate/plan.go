@@ -36,7 +36,8 @@ type Options struct {
 
 // Plan is what a person does to get rid of leaked keys: revoke each one,
 // rewrite history without them, and check that nothing is left. Its
-// strings are as found (paths, refs, subjects): renderers escape and
+// strings are as found (paths, refs, subjects), but for any form of its
+// keys they held, which is replaced (see hider): renderers escape and
 // redact them. It holds no secret; the keys are in ReplacementsFile only.
 type Plan struct {
 	Repo             string // the repository, as commands name it
@@ -138,6 +139,7 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 		ReplacementsFile: filepath.Join(dir, "replacements.txt"),
 		CallbackFile:     filepath.Join(dir, "blob-callback.py"),
 	}
+	h := newHider(keys)
 	var rs ruleSet
 	var deferred []form // the keys' forms, after every located segment
 	for _, k := range keys {
@@ -156,8 +158,11 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 	for _, f := range deferred {
 		rs.addLiteral(f)
 	}
+	if err := p.addNameSteps(ctx, blobs, keys, h); err != nil {
+		return nil, fmt.Errorf("writing a paths file: %w", err)
+	}
 	for i := range p.Manual {
-		if err := p.usePathsFile(&p.Manual[i], i+1); err != nil {
+		if err := p.usePathsFile(&p.Manual[i], i+1, h); err != nil {
 			return nil, fmt.Errorf("writing a paths file: %w", err)
 		}
 	}
@@ -176,9 +181,10 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 		"Each key becomes ***REMOVED-LOFTY-KEY-<first 8 of its fingerprint>*** padded with * to the key's length, so every file keeps its size and layout; every other byte is left as it was.",
 		"Rewriting changes the hash of every commit from the first one with a key on: everyone re-clones afterwards.",
 	}
-	p.Rewrite = rewriteSteps(p, facts)
+	p.Rewrite = rewriteSteps(p, facts, h)
 	p.Unreachable = unreachable(facts)
-	p.Check, p.Cleanup = checkSteps(p, facts, cmp.Or(opts.Loftyscan, "loftyscan"))
+	p.Check, p.Cleanup = checkSteps(p, facts, cmp.Or(opts.Loftyscan, "loftyscan"), h)
+	p.hideAll(h)
 	return p, nil
 }
 
@@ -266,6 +272,54 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key
 	return nil, &seg
 }
 
+// addNameSteps adds a step by hand for each file whose name holds a form
+// of a key: the replacements rewrite what files hold, never their names,
+// and a scan does not search names, so neither the rewrite nor the check
+// would touch it. Its command renames the file in every commit, the key
+// replaced in its name as in a file, from a paths file of the plan folder
+// (mode 0600: the old name holds the key). A file a step by hand deletes
+// needs none.
+func (p *Plan) addNameSteps(ctx context.Context, blobs BlobReader, keys []Key, h hider) error {
+	done := map[string]bool{}
+	for _, m := range p.Manual {
+		if m.Command != nil {
+			if path, ok := strings.CutPrefix(m.Command.Args[len(m.Command.Args)-1], "--path="); ok {
+				done[path] = true
+			}
+		}
+	}
+	for _, k := range keys {
+		for _, o := range k.Occurrences {
+			if o.InMessage || o.InHeaders {
+				continue
+			}
+			file, _ := fileOf(ctx, blobs, o)
+			if done[file] || !h.holds(file) {
+				continue
+			}
+			done[file] = true
+			renamed := h.rewrite(file)
+			m := ManualStep{
+				Key: shortFP(k.Fingerprint), Occurrence: o,
+				Why: "the name of the file " + file + " holds a key, and the replacements rewrite what files hold, never their names (nor does a scan search names: the check does not show it)",
+			}
+			if strings.ContainsAny(file, "\r\n") || strings.Contains(file, "==>") {
+				m.Do = "rename the file in every commit by hand, in each repository rewritten above (git filter-repo --path-rename), to a name without the key"
+				p.Manual = append(p.Manual, m)
+				continue
+			}
+			list := filepath.Join(p.Dir, fmt.Sprintf("rename-%d.txt", len(p.Manual)+1))
+			if err := writePrivate(list, []byte("literal:"+file+"==>"+renamed+"\n")); err != nil {
+				return err
+			}
+			m.Do = "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it renames the file in every commit to " + renamed + ", the key in its name replaced as in the files (the old name is in the file the command reads)"
+			m.Command = &Command{Args: []string{"git", "filter-repo", "--paths-from-file", list}}
+			p.Manual = append(p.Manual, m)
+		}
+	}
+	return nil
+}
+
 // fileOf is the file of the commit an occurrence is in, and whether the
 // occurrence is inside that file (an archive, a compressed file) rather
 // than in its text. A scan names a place inside an archive "outer!inner",
@@ -290,18 +344,18 @@ func fileOf(ctx context.Context, blobs BlobReader, o Occurrence) (string, bool) 
 
 // usePathsFile makes the command of step m, number n, name its path in a
 // file of the plan folder (mode 0600) that filter-repo's --paths-from-file
-// reads, when the path holds a key-shaped part: the plan prints every
-// argument redacted, and a --path=... printed so would name no file, so
-// the command would delete nothing. A path that cannot be a line of that
-// file (a line break, "==>") keeps its --path, and the check shows what is
-// left.
-func (p *Plan) usePathsFile(m *ManualStep, n int) error {
+// reads, when the path holds a key-shaped part or a form of a key: the
+// plan prints every argument redacted, and a --path=... printed so would
+// name no file, so the command would delete nothing. A path that cannot
+// be a line of that file (a line break, "==>") keeps its --path, and the
+// check shows what is left.
+func (p *Plan) usePathsFile(m *ManualStep, n int, h hider) error {
 	if m.Command == nil {
 		return nil
 	}
 	args := m.Command.Args
 	path, ok := strings.CutPrefix(args[len(args)-1], "--path=")
-	if !ok || finding.RedactText(path) == path || strings.ContainsAny(path, "\r\n") || strings.Contains(path, "==>") {
+	if !ok || finding.RedactText(path) == path && !h.holds(path) || strings.ContainsAny(path, "\r\n") || strings.Contains(path, "==>") {
 		return nil
 	}
 	file := filepath.Join(p.Dir, fmt.Sprintf("paths-%d.txt", n))
@@ -417,7 +471,7 @@ func filterRepoArgs(p *Plan) []string {
 // rewriteSteps are the commands that remove the keys: a backup, then each
 // remote that holds them through a fresh clone of its own, then this
 // repository in place.
-func rewriteSteps(p *Plan, facts Facts) []Step {
+func rewriteSteps(p *Plan, facts Facts, h hider) []Step {
 	backup := filepath.Join(p.Dir, "backup.git")
 	steps := []Step{{
 		Title: "Back up the repository as it is",
@@ -428,7 +482,7 @@ func rewriteSteps(p *Plan, facts Facts) []Step {
 		Commands: []Command{{Args: []string{"git", "clone", "--mirror", "--no-local", "--", facts.Dir, backup}}},
 	}}
 	for i, rem := range remotesToRewrite(facts) {
-		steps = append(steps, remoteStep(p, facts, rem, i+1))
+		steps = append(steps, remoteStep(p, facts, rem, i+1, h))
 	}
 	steps = append(steps, localStep(p, facts))
 	return steps
@@ -477,8 +531,8 @@ func remotesToRewrite(facts Facts) []remoteRewrite {
 
 // remoteStep rewrites one remote: a fresh bare clone (what filter-repo
 // expects), the rewrite, and the force pushes.
-func remoteStep(p *Plan, facts Facts, rem remoteRewrite, n int) Step {
-	work := filepath.Join(p.Dir, "work", fmt.Sprintf("%d-%s.git", n, fileSafe(rem.Name)))
+func remoteStep(p *Plan, facts Facts, rem remoteRewrite, n int, h hider) Step {
+	work := filepath.Join(p.Dir, "work", fmt.Sprintf("%d-%s.git", n, fileSafe(h.hide(rem.Name))))
 	fetch := resolveURL(rem.FetchURL, facts.Dir)
 	push := resolveURL(cmp.Or(rem.PushURL, rem.FetchURL), facts.Dir)
 	st := Step{
@@ -496,10 +550,10 @@ func remoteStep(p *Plan, facts Facts, rem remoteRewrite, n int) Step {
 		args := []string{"git", "-C", work, "push"}
 		var refs []string
 		for _, b := range rem.branches {
-			if finding.RedactText(b.name) != b.name {
+			if finding.RedactText(b.name) != b.name || h.holds(b.name) {
 				// Printed redacted, the name would match no branch and
 				// fail the whole push: left to a step by hand.
-				st.Notes = append(st.Notes, "Branch "+b.name+" is not pushed here: its name holds a key-shaped text, which the plan prints redacted, so a command naming it would name no branch. Its name itself shows the text to whoever can list the remote's branches: revoke it if it is a key, push the branch's rewritten commits under a new name ('git -C WORK-CLONE push REMOTE refs/heads/OLD-NAME:refs/heads/NEW-NAME', WORK-CLONE being the clone above), and delete the old name on the remote and here.")
+				st.Notes = append(st.Notes, "Branch "+b.name+" is not pushed here: its name holds a key-shaped text or a key's encoding, which the plan prints redacted, so a command naming it would name no branch. Its name itself shows the text to whoever can list the remote's branches: revoke it if it is a key, push the branch's rewritten commits under a new name ('git -C WORK-CLONE push REMOTE refs/heads/OLD-NAME:refs/heads/NEW-NAME', WORK-CLONE being the clone above), and delete the old name on the remote and here.")
 				continue
 			}
 			names = append(names, b.name)
@@ -679,7 +733,7 @@ func SubmoduleNote(path string) string {
 
 // checkSteps rescans the rewritten repository, its messages and a fresh
 // clone of each rewritten remote; then the plan folder is deleted.
-func checkSteps(p *Plan, facts Facts, loftyscan string) ([]Step, Step) {
+func checkSteps(p *Plan, facts Facts, loftyscan string, h hider) ([]Step, Step) {
 	clean := "no Lofty keys found (exit code 0)"
 	local := Step{
 		Title: "Scan the rewritten repository, its commit messages and its tag messages",
@@ -694,7 +748,7 @@ func checkSteps(p *Plan, facts Facts, loftyscan string) ([]Step, Step) {
 	}
 	steps := []Step{local}
 	for i, rem := range remotesToRewrite(facts) {
-		dir := filepath.Join(p.Dir, "check", fmt.Sprintf("%d-%s", i+1, fileSafe(rem.Name)))
+		dir := filepath.Join(p.Dir, "check", fmt.Sprintf("%d-%s", i+1, fileSafe(h.hide(rem.Name))))
 		steps = append(steps, Step{
 			Title: fmt.Sprintf("Scan a fresh clone of remote %s", rem.Name),
 			Commands: []Command{

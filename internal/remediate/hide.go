@@ -1,0 +1,129 @@
+package remediate
+
+import (
+	"bytes"
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// A plan prints names from the repository: paths, refs, remotes, URLs.
+// finding.RedactText redacts what is shaped like a key, but a name can
+// hold a key in another form (a file named after the base64 of the key,
+// a branch named after its hex), and the plan knows each of its keys: so
+// it looks for every form of them in what it prints.
+
+// hider finds the plan's keys in text: every form the replacements match
+// (keyForms: plain, UTF-16, hex, base64 in both alphabets at each
+// alignment), and the key without its header, which is the same for
+// every key, so that the rest is the key.
+type hider struct{ texts []hidden }
+
+// hidden is one form of a key: its bytes, what the rewrite makes of them
+// (as long), and what the plan prints instead.
+type hidden struct {
+	old, new []byte
+	shown    string
+}
+
+func newHider(keys []Key) hider {
+	var h hider
+	for _, k := range keys {
+		red := redactToken(k.Secret)
+		for _, f := range keyForms(k.Secret, k.Fingerprint) {
+			shown := red
+			if f.what != "plain" {
+				shown = "[key " + red + " as " + f.what + "]"
+			}
+			h.texts = append(h.texts, hidden{f.old, f.new, shown})
+		}
+		if dot := strings.IndexByte(k.Secret, '.'); dot > 0 {
+			rep := replacementText(k.Fingerprint, len(k.Secret))
+			h.texts = append(h.texts, hidden{[]byte(k.Secret[dot+1:]), []byte(rep[dot+1:]), "[key " + red + " without its header]"})
+		}
+	}
+	// Longer first: the key without its header is inside the key.
+	slices.SortStableFunc(h.texts, func(a, b hidden) int { return cmp.Compare(len(b.old), len(a.old)) })
+	return h
+}
+
+// holds reports whether s holds a form of a key.
+func (h hider) holds(s string) bool {
+	return slices.ContainsFunc(h.texts, func(t hidden) bool { return strings.Contains(s, string(t.old)) })
+}
+
+// hide is s as the plan prints it: each form of a key replaced by what
+// says which key it is.
+func (h hider) hide(s string) string {
+	for _, t := range h.texts {
+		if strings.Contains(s, string(t.old)) {
+			s = strings.ReplaceAll(s, string(t.old), t.shown)
+		}
+	}
+	return s
+}
+
+// rewrite is s as the rewrite leaves a text that holds it: each form of a
+// key replaced by the same form of its replacement.
+func (h hider) rewrite(s string) string {
+	b := []byte(s)
+	for _, t := range h.texts {
+		b = bytes.ReplaceAll(b, t.old, t.new)
+	}
+	return string(b)
+}
+
+// hideAll replaces every form of a key in the plan's strings by what the
+// plan prints instead, once the plan is built: a command naming such a
+// name then names none, as with a key-shaped name, which finding's
+// redaction hides (the steps whose commands must name it, deleting or
+// renaming a file, read it from a file of the plan folder instead).
+func (p *Plan) hideAll(h hider) {
+	s := func(p *string) { *p = h.hide(*p) }
+	all := func(ss []string) {
+		for i := range ss {
+			s(&ss[i])
+		}
+	}
+	occ := func(o *Occurrence) { s(&o.Path); s(&o.Tag) }
+	cmd := func(c *Command) { all(c.Args); all(c.Pipe); s(&c.Expect) }
+	step := func(st *Step) {
+		s(&st.Title)
+		all(st.Notes)
+		for i := range st.Commands {
+			cmd(&st.Commands[i])
+		}
+	}
+	s(&p.Repo)
+	s(&p.Dir)
+	s(&p.ReplacementsFile)
+	s(&p.CallbackFile)
+	for i := range p.Keys {
+		k := &p.Keys[i]
+		s(&k.Subject)
+		for j := range k.Occurrences {
+			occ(&k.Occurrences[j])
+		}
+		for j := range k.Refs {
+			s(&k.Refs[j].Name)
+		}
+	}
+	all(p.RewriteNotes)
+	for i := range p.Rewrite {
+		step(&p.Rewrite[i])
+	}
+	for i := range p.Manual {
+		m := &p.Manual[i]
+		occ(&m.Occurrence)
+		s(&m.Why)
+		s(&m.Do)
+		if m.Command != nil {
+			cmd(m.Command)
+		}
+	}
+	all(p.Unreachable)
+	for i := range p.Check {
+		step(&p.Check[i])
+	}
+	step(&p.Cleanup)
+}
