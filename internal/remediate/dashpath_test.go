@@ -160,3 +160,43 @@ func TestManualStepsDeleteNoFolderForAnExclamationMark(t *testing.T) {
 		t.Errorf("keys left:\n%s", describeKeys(left))
 	}
 }
+
+// A scan reports a path as UTF-8, each byte that is not replaced by U+FFFD
+// (finding.ValidPath), and the by-hand step named that path: for an
+// archive named "latin\xE9\xFF.zip" it deleted "latin\uFFFD\uFFFD.zip",
+// no file, and the key stayed. The step names the path as the commit
+// stores it, and run as printed, it removes the archive.
+func TestManualStepsRemovePathsThatAreNotUTF8(t *testing.T) {
+	requireFilterRepo(t)
+	base := t.TempDir()
+	r := newRepo(t, filepath.Join(base, "repo"))
+	r.commit("add", map[string]string{
+		"latin\xe9\xff.zip":  zipOfKey(t, "latin"),
+		"dir\xfe/inner.zip":  zipOfKey(t, "latin-dir"),
+		"latin\xe9\xfe.keep": "kept\n",
+		"src/main.go":        "package main\n",
+	})
+	p := buildPlan(t, r.dir, base, scanRepoWith(t, r.dir, scanner.DefaultOptions()))
+	if len(p.Manual) != 2 {
+		t.Fatalf("%d manual steps, want one for each archive: %+v", len(p.Manual), p.Manual)
+	}
+	for _, m := range p.Manual {
+		line := shellLine(*m.Command) + " --force" // this is not a fresh clone
+		cmd := exec.Command("bash", "-c", line)
+		cmd.Dir = r.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", line, err, out)
+		}
+	}
+	files := r.git("-c", "core.quotePath=false", "log", "--all", "--format=", "--name-only")
+	for _, f := range []string{"latin\xe9\xff.zip", "dir\xfe/inner.zip"} {
+		if strings.Contains(files, f) {
+			t.Errorf("%s is still in the history after the plan's by-hand steps, run as printed", clean(f))
+		}
+	}
+	for _, f := range []string{"src/main.go", "latin\xe9\xfe.keep"} {
+		if !strings.Contains(files, f) {
+			t.Errorf("%s went too:\n%s", clean(f), clean(files))
+		}
+	}
+}

@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -74,6 +75,19 @@ func (c *cmdReader) Close() error {
 	c.cancel() // the rest of the blob is not wanted
 	c.wait()
 	return nil
+}
+
+// ListFiles lists the paths of commit's files as git stores them, bytes
+// that are not UTF-8 included.
+func (g GitBlobs) ListFiles(ctx context.Context, commit string) ([]string, error) {
+	cmd := exec.CommandContext(ctx, "git", "--git-dir="+g.GitDir, "ls-tree", "-r", "-z", "--name-only", "--full-tree", commit)
+	var stderr bytes.Buffer
+	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 4 << 10}
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git ls-tree: %s", cmp.Or(strings.TrimSpace(stderr.String()), err.Error()))
+	}
+	return strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00"), nil
 }
 
 // isFile reports whether path is a file of commit.

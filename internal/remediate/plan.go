@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/gitscan"
@@ -139,6 +140,7 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 		ReplacementsFile: filepath.Join(dir, "replacements.txt"),
 		CallbackFile:     filepath.Join(dir, "blob-callback.py"),
 	}
+	keys = storedPaths(ctx, blobs, keys)
 	h := newHider(keys)
 	var rs ruleSet
 	var deferred []form // the keys' forms, after every located segment
@@ -270,6 +272,52 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key
 		return nil, nil
 	}
 	return nil, &seg
+}
+
+// fileLister lists a commit's files as git stores them (GitBlobs does).
+type fileLister interface {
+	ListFiles(ctx context.Context, commit string) ([]string, error)
+}
+
+// storedPaths gives the keys' occurrences their paths as the commits store
+// them. A scan reports a path as UTF-8, each byte that is not replaced by
+// U+FFFD (finding.ValidPath): a command naming that path names no file,
+// and the step by hand for an archive named "latin\xE9.zip" deleted
+// nothing. The file of the commit whose path reads so is the one, when
+// only one does; otherwise the path is left as reported (the check shows
+// what is left).
+func storedPaths(ctx context.Context, blobs BlobReader, keys []Key) []Key {
+	lister, ok := blobs.(fileLister)
+	if !ok {
+		return keys
+	}
+	files := map[string][]string{} // by commit
+	// The caller's keys are left as they are.
+	keys = slices.Clone(keys)
+	for i := range keys {
+		k := &keys[i]
+		k.Occurrences = slices.Clone(k.Occurrences)
+		for j, o := range k.Occurrences {
+			if !strings.ContainsRune(o.Path, utf8.RuneError) || o.InMessage || o.InHeaders {
+				continue
+			}
+			list, ok := files[o.Commit]
+			if !ok {
+				list, _ = lister.ListFiles(ctx, o.Commit)
+				files[o.Commit] = list
+			}
+			stored, n := "", 0
+			for _, f := range list {
+				if v := finding.ValidPath(f); v != f && (v == o.Path || strings.HasPrefix(o.Path, v+"!")) {
+					stored, n = f+o.Path[len(v):], n+1
+				}
+			}
+			if n == 1 {
+				k.Occurrences[j].Path = stored
+			}
+		}
+	}
+	return keys
 }
 
 // addNameSteps adds a step by hand for each file whose name holds a form
