@@ -93,7 +93,10 @@ type ManualStep struct {
 	Occurrence Occurrence
 	Why        string
 	Do         string
-	Command    *Command // a command that removes the file from history, when that is the way
+	// Command removes (or renames) the file in every commit, when that is
+	// the way: the rewrite steps run it in each repository they rewrite,
+	// with git -C, before they push.
+	Command *Command
 }
 
 // Revocation page in Lofty, where a key is deleted.
@@ -190,6 +193,31 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 	return p, nil
 }
 
+// byHandInRewrite starts what a step by hand with a command says: the
+// rewrite steps run the command in each repository they rewrite, before
+// they push (a step printed after them came after the pushes, and a
+// second push was refused as stale), and in this repository while origin
+// is renamed (filter-repo turns origin's remote-tracking branches into
+// local branches and removes the remote, each time it runs).
+const byHandInRewrite = "each rewrite step above runs the command that does it in its repository, before any push: "
+
+// byHandCommands are the commands of the steps by hand, run in the
+// repository dir (with --force when it is not a fresh clone).
+func byHandCommands(p *Plan, dir string, force bool) []Command {
+	var out []Command
+	for _, m := range p.Manual {
+		if m.Command == nil {
+			continue
+		}
+		args := append([]string{"git", "-C", dir}, m.Command.Args[1:]...)
+		if force {
+			args = append(args, "--force")
+		}
+		out = append(out, Command{Args: args})
+	}
+	return out
+}
+
 // headersStep is what to do about a key in the header lines of a commit
 // or tag, which no replacement reaches. git filter-repo makes each commit
 // again with only its author and committer among its headers: a key in a
@@ -235,7 +263,7 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key
 		return &ManualStep{
 			Key: fp, Occurrence: o,
 			Why:     "it is in a file Git LFS stores: git holds only a pointer, and the contents are in " + gitscan.LFSObjectPath(gitDir, oid) + " and on the LFS server, where a text replacement does not reach",
-			Do:      "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it deletes the file from every commit (add it back without the key if it is needed); then delete " + gitscan.LFSObjectPath(gitDir, oid) + " here, and the object sha256:" + oid + " on the LFS server (GitHub removes it only with the repository, or through GitHub Support; GitLab: remove the repository's orphaned LFS files)",
+			Do:      byHandInRewrite + "it deletes the file from every commit (add it back without the key if it is needed); then delete " + gitscan.LFSObjectPath(gitDir, oid) + " here, and the object sha256:" + oid + " on the LFS server (GitHub removes it only with the repository, or through GitHub Support; GitLab: remove the repository's orphaned LFS files)",
 			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", pathArg(outer)}},
 		}, nil
 	}
@@ -243,7 +271,7 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key
 		return &ManualStep{
 			Key: fp, Occurrence: o,
 			Why:     "it is inside an archive or compressed file, where a text replacement does not reach",
-			Do:      "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it deletes the archive from every commit; add it back rebuilt without the key if it is needed",
+			Do:      byHandInRewrite + "it deletes the archive from every commit; add it back rebuilt without the key if it is needed",
 			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", pathArg(outer)}},
 		}, nil
 	}
@@ -251,7 +279,7 @@ func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key
 		return &ManualStep{
 			Key: fp, Occurrence: o,
 			Why:     "it is stored as " + o.Encoding + ", which the replacements do not cover",
-			Do:      "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it deletes the file from every commit; or rewrite the file by hand in each commit that holds it",
+			Do:      byHandInRewrite + "it deletes the file from every commit; add it back without the key if it is needed",
 			Command: &Command{Args: []string{"git", "filter-repo", "--invert-paths", pathArg(o.Path)}},
 		}, nil
 	}
@@ -360,7 +388,7 @@ func (p *Plan) addNameSteps(ctx context.Context, blobs BlobReader, keys []Key, h
 			if err := writePrivate(list, []byte("literal:"+file+"==>"+renamed+"\n")); err != nil {
 				return err
 			}
-			m.Do = "before pushing, run the command below in each repository rewritten above (each work clone, and this one with --force): it renames the file in every commit to " + renamed + ", the key in its name replaced as in the files (the old name is in the file the command reads)"
+			m.Do = byHandInRewrite + "it renames the file in every commit to " + renamed + ", the key in its name replaced as in the files (the old name is in the file the command reads)"
 			m.Command = &Command{Args: []string{"git", "filter-repo", "--paths-from-file", list}}
 			p.Manual = append(p.Manual, m)
 		}
@@ -588,10 +616,10 @@ func remoteStep(p *Plan, facts Facts, rem remoteRewrite, n int, h hider) Step {
 		Notes: []string{
 			"A fresh bare clone of the remote is rewritten and pushed back: filter-repo wants a fresh clone, and the remote's branches and tags are rewritten as the remote has them, whatever this clone has.",
 		},
-		Commands: []Command{
+		Commands: append([]Command{
 			{Args: []string{"git", "clone", "--bare", "--no-local", "--", fetch, work}},
 			{Args: append([]string{"git", "-C", work}, filterRepoArgs(p)...)},
-		},
+		}, byHandCommands(p, work, false)...),
 	}
 	if len(rem.branches) > 0 {
 		var names []string
@@ -652,17 +680,15 @@ func localStep(p *Plan, facts Facts) Step {
 			"--force: this is not a fresh clone. filter-repo expires the reflogs, prunes the old objects, and ends with git reset --hard: commit or copy away uncommitted changes first.",
 		},
 	}
-	rewrite := Command{Args: append([]string{"git", "-C", facts.Dir}, append(filterRepoArgs(p), "--force")...)}
+	rewrite := append([]Command{{Args: append([]string{"git", "-C", facts.Dir}, append(filterRepoArgs(p), "--force")...)}},
+		byHandCommands(p, facts.Dir, true)...)
 	if !slices.ContainsFunc(facts.Remotes, func(r Remote) bool { return r.Name == "origin" }) {
-		st.Commands = []Command{rewrite}
+		st.Commands = rewrite
 	} else {
 		aside := asideName(facts)
-		st.Notes = append(st.Notes, "filter-repo turns origin's remote-tracking branches into local branches and removes the origin remote; renaming origin for the rewrite keeps both as they are, and the branches' upstreams. The rewritten commits are the same as the remotes' (filter-repo is deterministic), so a later fetch finds nothing new.")
-		st.Commands = []Command{
-			{Args: []string{"git", "-C", facts.Dir, "remote", "rename", "origin", aside}},
-			rewrite,
-			{Args: []string{"git", "-C", facts.Dir, "remote", "rename", aside, "origin"}},
-		}
+		st.Notes = append(st.Notes, "filter-repo turns origin's remote-tracking branches into local branches and removes the origin remote, each time it runs; renaming origin for the rewrite keeps both as they are, and the branches' upstreams. The rewritten commits are the same as the remotes' (filter-repo is deterministic), so a later fetch finds nothing new.")
+		st.Commands = append(append([]Command{{Args: []string{"git", "-C", facts.Dir, "remote", "rename", "origin", aside}}}, rewrite...),
+			Command{Args: []string{"git", "-C", facts.Dir, "remote", "rename", aside, "origin"}})
 	}
 	if len(facts.Worktrees) > 0 {
 		st.Notes = append(st.Notes, "filter-repo resets only this work tree. Each other work tree of the repository keeps the old files, and its index the old blobs with the keys (a commit there would bring them back): each is reset to its rewritten HEAD, which discards its uncommitted changes (commit or copy them away first), and the blobs its index held are pruned.")

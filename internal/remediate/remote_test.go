@@ -289,3 +289,43 @@ func TestPlanPushesTheOtherBranchesWhenANameHoldsAKey(t *testing.T) {
 	}
 	assertNoSecretIn(t, "the server's main", git(t, server, "show", "main:app.env"), keys)
 }
+
+// The steps by hand that have a command (deleting an archive, renaming a
+// file named after a key) were printed after the rewrite steps, which push:
+// read top to bottom, the plan had pushed each remote before the reader
+// got to them, and a second push was refused as stale (--force-with-lease
+// names the old commit), so the remote kept the archive. Each rewrite
+// step now runs them in its repository before it pushes: the plan's
+// rewrite, run in order, leaves nothing on the remote.
+func TestPlanRunInOrderRemovesArchivesFromTheRemote(t *testing.T) {
+	requireFilterRepo(t)
+	k := func(sub string) string { s, _ := testKey(sub); return s }
+	base := t.TempDir()
+	server := filepath.Join(base, "server.git")
+	git(t, base, "init", "-q", "--bare", server)
+	r := newRepo(t, filepath.Join(base, "repo"))
+	r.commit("add", map[string]string{
+		"dist/bundle.zip": zipOfKey(t, "in-order-archive"),
+		"app.env":         "LOFTY_API_KEY=" + k("in-order-text") + "\n",
+		"src/main.go":     "package main\n",
+	})
+	r.git("tag", "-a", "v1", "-m", "first release") // the check scans tag messages
+	r.git("remote", "add", "origin", server)
+	r.git("push", "-q", "origin", "main", "v1")
+	r.git("fetch", "-q", "origin")
+
+	p := buildPlan(t, r.dir, base, scanRepoWith(t, r.dir, scanner.DefaultOptions()))
+	if len(p.Manual) != 1 {
+		t.Fatalf("%d steps by hand, want the archive's: %+v", len(p.Manual), p.Manual)
+	}
+	runCommands(t, base, p.Rewrite)
+	runChecks(t, base, p.Check)
+	for _, dir := range []string{server, r.dir} {
+		if left := scanRepoWith(t, dir, scanner.DefaultOptions()); len(left) > 0 {
+			t.Errorf("%s still holds keys after the plan's rewrite, run in order:\n%s", filepath.Base(dir), describeKeys(left))
+		}
+		if files := git(t, dir, "log", "--all", "--format=", "--name-only"); !strings.Contains(files, "src/main.go") {
+			t.Errorf("%s lost its other files:\n%s", filepath.Base(dir), files)
+		}
+	}
+}

@@ -68,11 +68,11 @@ func (p *Plan) render(d doc) {
 	}
 	if len(p.Manual) > 0 {
 		d.heading(3, "Not reached by the replacements: do these by hand")
+		// A step's command is printed in the rewrite steps, which run it
+		// in each repository before they push, and not again here: run
+		// here, after the pushes, it reached no remote.
 		for _, m := range p.Manual {
 			d.item(0, fmt.Sprintf("key %s at %s: %s. Do: %s.", m.Key, clean(describeOccurrence(m.Occurrence)), clean(m.Why), clean(m.Do)))
-			if m.Command != nil {
-				d.commands([]Command{*m.Command})
-			}
 		}
 	}
 	d.heading(3, "What a rewrite cannot reach")
