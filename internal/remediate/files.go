@@ -16,7 +16,9 @@ import (
 // MakePlanDir makes the plan folder: a new folder with mode 0700 inside
 // parent (the system's temporary folder when empty), so that the backup and
 // the work clones git writes into it, with the keys in them, are private
-// whatever parent's mode. Neither may be inside the repository. A caller
+// whatever parent's mode. Neither may be inside the repository, nor in any
+// of its work trees (a git add -A in another work tree commits what is
+// there as much as one in this one). A caller
 // that makes it (to remove it if the run is stopped) gives it to BuildPlan
 // in Options.Dir and removes it when no plan is delivered.
 func MakePlanDir(parent string, f Facts) (string, error) {
@@ -27,11 +29,14 @@ func MakePlanDir(parent string, f Facts) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("plan folder: %w", err)
 	}
-	for _, repo := range []string{f.Dir, f.GitDir} {
+	for i, repo := range append([]string{f.Dir, f.GitDir}, f.Worktrees...) {
 		if repo == "" {
 			continue
 		}
 		r, err := realPath(repo)
+		if err != nil && i >= 2 {
+			continue // a work tree whose folder is gone holds nothing
+		}
 		if err != nil {
 			return "", fmt.Errorf("repository: %w", err)
 		}

@@ -1,8 +1,10 @@
 package remediate
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +36,37 @@ func TestPlanResetsTheOtherWorktrees(t *testing.T) {
 		assertNoSecretIn(t, wt+"/app.env", string(b), keys)
 		if st := git(t, wt, "status", "--porcelain"); st != "" {
 			t.Errorf("%s is not clean after the plan:\n%s", filepath.Base(wt), st)
+		}
+	}
+}
+
+// The plan folder holds the keys in full and must be outside the
+// repository, where nothing can commit it; another work tree of the
+// repository is the repository too (a git add -A there committed the
+// folder). From the main work tree or from a linked one, a plan folder in
+// any of them is refused.
+func TestPlanFolderMustBeOutsideEveryWorktree(t *testing.T) {
+	base := t.TempDir()
+	r := newRepo(t, filepath.Join(base, "repo"))
+	r.commit("initial", map[string]string{"README.md": "# demo\n"})
+	side := filepath.Join(base, "side")
+	r.git("worktree", "add", "-q", "-b", "side", side)
+	for _, from := range []string{r.dir, side} {
+		facts, err := ReadFacts(context.Background(), from, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, parent := range []string{r.dir, side, filepath.Join(side, "sub")} {
+			os.MkdirAll(parent, 0o755)
+			dir, err := MakePlanDir(parent, facts)
+			if err == nil || !strings.Contains(err.Error(), "inside the repository") {
+				t.Errorf("from %s, a plan folder in %s: %q, %v", filepath.Base(from), parent, dir, err)
+			}
+		}
+	}
+	for _, wt := range []string{r.dir, side} {
+		if st := git(t, wt, "status", "--porcelain", "--untracked-files=all"); st != "" {
+			t.Errorf("the plan wrote into %s:\n%s", filepath.Base(wt), st)
 		}
 	}
 }
