@@ -291,7 +291,11 @@ func remotes(ctx context.Context, dir string, bare bool) ([]Remote, error) {
 		return nil, err
 	}
 	var rs []Remote
-	for _, name := range strings.Fields(out) {
+	// A name a line: git remote add refuses spaces, a config file does not.
+	for _, name := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if name == "" {
+			continue
+		}
 		fetch, err := gitOut(ctx, dir, "remote", "get-url", "--", name)
 		if err != nil {
 			return nil, err

@@ -70,3 +70,21 @@ func TestPlanFolderMustBeOutsideEveryWorktree(t *testing.T) {
 		}
 	}
 }
+
+// git remote add refuses a name with a space, but a repository's config
+// can hold one ([remote "a b"]), and git lists it. The remotes were read
+// as words: "a" and "b", which git did not know, and the plan failed
+// ("cannot read the repository's refs and remotes"). Each line is a name.
+func TestReadFactsReadsARemoteNamedWithASpace(t *testing.T) {
+	base := t.TempDir()
+	r := newRepo(t, filepath.Join(base, "repo"))
+	r.commit("initial", map[string]string{"README.md": "# demo\n"})
+	r.git("config", "remote.a b.url", "https://example.invalid/x.git")
+	facts, err := ReadFacts(context.Background(), r.dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(facts.Remotes) != 1 || facts.Remotes[0].Name != "a b" || facts.Remotes[0].FetchURL != "https://example.invalid/x.git" {
+		t.Errorf("remotes %+v, want the one named \"a b\"", facts.Remotes)
+	}
+}
