@@ -96,20 +96,25 @@ func (g *gitRepo) readDamaged(ctx context.Context, r *scanner.Run, w *scanner.Wo
 
 // reportDamaged names the damaged objects no warning named: those no walk
 // met (a commit, tree or tag no commit of the scan leads to) and those it
-// read without naming.
+// read without naming. They are copied under the lock: a scan stopped by
+// a signal or --timeout leaves behind a worker blocked in a read
+// (readEach), which may still add one while this runs.
 func (g *gitRepo) reportDamaged(r *scanner.Run) {
+	type named struct {
+		h plumbing.Hash
+		damagedObject
+	}
+	var objs []named
 	g.damage.mu.Lock()
-	var hs []plumbing.Hash
-	for h := range g.damage.pending {
+	for h, o := range g.damage.pending {
 		if !g.damage.named[h] {
-			hs = append(hs, h)
+			objs = append(objs, named{h, o})
 		}
 	}
-	pending := g.damage.pending
 	g.damage.mu.Unlock()
-	slices.SortFunc(hs, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
-	for _, h := range hs {
-		o := pending[h]
+	slices.SortFunc(objs, func(a, b named) int { return bytes.Compare(a.h[:], b.h[:]) })
+	for _, o := range objs {
+		h := o.h
 		switch o.typ {
 		case plumbing.CommitObject, plumbing.TagObject:
 			r.Fail("", "%s %s cannot be read wholly (%v): its message and headers were not scanned; run 'git fsck' to check the repository", o.typ, h, o.err)

@@ -299,3 +299,32 @@ func TestDamagedOrphanBlobWorkers(t *testing.T) {
 		t.Errorf("warnings differ: 1 worker %q, 64 workers %q", w1, w64)
 	}
 }
+
+// TestReportDamagedWhileAWorkerAdds: a scan stopped by a signal or
+// --timeout leaves behind a worker blocked in a read (readEach), which may
+// find a damaged object and record it while reportDamaged names the
+// others; reportDamaged read the list outside its lock (a data race under
+// -race; without it, now and then "concurrent map read and map write",
+// which ends the process before any report).
+func TestReportDamagedWhileAWorkerAdds(t *testing.T) {
+	t.Parallel()
+	g := &gitRepo{}
+	for i := range 100 {
+		g.damage.add(plumbing.Hash{0, byte(i)}, plumbing.CommitObject, fmt.Errorf("damaged %d", i))
+	}
+	done := make(chan struct{})
+	go func() { // the worker left behind
+		defer close(done)
+		for i := range 2000 {
+			g.damage.add(plumbing.Hash{1, byte(i), byte(i >> 8)}, plumbing.TagObject, fmt.Errorf("damaged %d", i))
+		}
+	}()
+	c := &scanner.Collector{}
+	for range 20 {
+		g.reportDamaged(scanner.New(scanner.DefaultOptions()).Start(c))
+	}
+	<-done
+	if len(c.Warnings) < 20*100 {
+		t.Errorf("%d warnings; want each of the first 100 objects named in each of 20 reports", len(c.Warnings))
+	}
+}
