@@ -295,6 +295,7 @@ func (d *decodeState) decodeRun(pos int) {
 		}
 	}
 	shortHex := false // the segment before was a short line of hex
+	oddHex := false   // the segment before was hex of an odd number of characters
 	for start < len(buf) && (inRun(buf[start]) || escapedBreak(buf, start) > 0) {
 		for start < len(buf) && (buf[start] == '\n' || buf[start] == '\r' || buf[start] == '\\') {
 			if buf[start] == '\\' {
@@ -323,10 +324,14 @@ func (d *decodeState) decodeRun(pos int) {
 				end = gzipLineIn(buf, start, end)
 			}
 			if !shortHex || end-start >= minHexLine {
-				d.decodeSegment(start, end, c)
+				d.decodeSegment(start, end, c, 0)
+				if c == &hexCodec && oddHex {
+					d.decodeSegment(start, end, c, 1)
+				}
 			}
 		}
 		shortHex = c == &hexCodec && end-start < minHexLine
+		oddHex = c == &hexCodec && hexChars(buf[start:end])%2 == 1
 		d.runDone = max(d.runDone, end)
 		start = end
 	}
@@ -342,6 +347,17 @@ func (d *decodeState) decodeRun(pos int) {
 // 47 allocated, for each byte of input, 0.7 MB/s. A key's hex is hundreds
 // of characters; hex wrapped at fewer columns than this is not read.
 const minHexLine = 16
+
+// hexChars returns how many hex digits s holds.
+func hexChars(s []byte) int {
+	n := 0
+	for _, c := range s {
+		if hexval[c] != 0xff {
+			n++
+		}
+	}
+	return n
+}
 
 // gzipLineIn returns where the segment buf[start:end] ends when a line
 // of it after the first starts a gzip stream ("H4sI", or base64 of it):
@@ -423,11 +439,26 @@ func (c *codec) segmentEnd(buf []byte, start int) int {
 }
 
 // decodeSegment decodes one encoded text from its start, window after
-// window.
-func (d *decodeState) decodeSegment(start, end int, c *codec) {
+// window, its start phase characters into its first unit.
+//
+// A segment's first window holds the lines before it too, aligned on the
+// segment's start. Hex wrapped at an odd width (a key's hex on lines of
+// 17 characters, the last one shorter) starts every other line in the
+// middle of a byte: decodeRun decodes a hex segment after one of an odd
+// number of characters at both alignments (phase 1 as well), so that the
+// window of the line a key ends on reads it whatever the parity of the
+// lines before. Read at one, a key whose hex started an odd number of
+// characters before that line was found only by a window of a later line
+// of the other parity, when there was one (before short lines of hex were
+// passed over: see minHexLine).
+func (d *decodeState) decodeSegment(start, end int, c *codec, phase int) {
 	h, prevWhole := start, -1
-	for {
-		w := d.f.decodeWindowTo(d.buf, h, 0, c, end)
+	for first := true; ; first = false {
+		p := 0
+		if first {
+			p = phase
+		}
+		w := d.f.decodeWindowTo(d.buf, h, p, c, end)
 		if w == nil {
 			return
 		}

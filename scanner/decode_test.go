@@ -5,11 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/rules"
 )
 
@@ -365,6 +367,40 @@ func TestHexAmongNumbers(t *testing.T) {
 		}
 		if found != c.found {
 			t.Errorf("%s: %d findings; want the key found: %v", c.name, len(col.Findings), c.found)
+		}
+	}
+}
+
+// TestHexAtOddWidths: a key in hex wrapped at an odd width (every other
+// line starts in the middle of a byte), after a prefix of any length,
+// among numbers, one a line, is found whatever the parity of the lines
+// before the one it ends on. A segment's window was aligned on its own
+// start only: such a key was found by the window of a later line of the
+// right parity, and once short lines of hex were passed over
+// (minHexLine), by none.
+func TestHexAtOddWidths(t *testing.T) {
+	t.Parallel()
+	var numbers strings.Builder
+	for i := 1; i <= 300; i++ {
+		numbers.WriteString(strconv.Itoa(i*7919%100000) + "\n")
+	}
+	wrap := func(s string, w int) string {
+		var b strings.Builder
+		for len(s) > w {
+			b.WriteString(s[:w] + "\n")
+			s = s[w:]
+		}
+		return b.String() + s + "\n"
+	}
+	for _, key := range []string{keyActive, keyExpired, keyForever} {
+		for _, prefix := range []string{"", "K=", "KEY=", "LOFTY="} {
+			for width := 17; width < 40; width += 2 {
+				text := numbers.String() + wrap(hex.EncodeToString([]byte(prefix+key)), width) + numbers.String()
+				col, _ := scanData(t, testOptions(), []byte(text))
+				if !slices.ContainsFunc(col.Findings, func(f finding.Finding) bool { return f.Secret == key }) {
+					t.Errorf("key of %d characters after %q in hex wrapped at %d columns: not found (%d findings)", len(key), prefix, width, len(col.Findings))
+				}
+			}
 		}
 	}
 }
