@@ -296,6 +296,7 @@ func (d *decodeState) decodeRun(pos int) {
 	}
 	shortHex := false // the segment before was a short line of hex
 	oddHex := false   // the segment before was hex of an odd number of characters
+	prevHex := false  // the segment before was hex
 	for start < len(buf) && (inRun(buf[start]) || escapedBreak(buf, start) > 0) {
 		for start < len(buf) && (buf[start] == '\n' || buf[start] == '\r' || buf[start] == '\\') {
 			if buf[start] == '\\' {
@@ -308,7 +309,9 @@ func (d *decodeState) decodeRun(pos int) {
 			start++
 		}
 		c := &base64Codec
-		if d.isHexRun(start) {
+		if d.isHexRun(start) || prevHex && d.hex.end == hexEnd {
+			// The second case: the last lines of a hex text, fewer than
+			// 16 digits before the run ends, which are hex only after hex.
 			c = &hexCodec
 		} else if gzipPrefix(buf[start:]) {
 			if end := gzipSegmentEnd(buf, start); d.decodeGzip(start, end) {
@@ -332,6 +335,7 @@ func (d *decodeState) decodeRun(pos int) {
 		}
 		shortHex = c == &hexCodec && end-start < minHexLine
 		oddHex = c == &hexCodec && hexChars(buf[start:end])%2 == 1
+		prevHex = c == &hexCodec
 		d.runDone = max(d.runDone, end)
 		start = end
 	}

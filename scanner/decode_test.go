@@ -404,3 +404,36 @@ func TestHexAtOddWidths(t *testing.T) {
 		}
 	}
 }
+
+// TestHexLastLineShort: a key in hex wrapped at 16 columns or more is
+// found when the last line of its hex, shorter than 16 characters, ends
+// the run (the file's end, or a character that is neither hex nor
+// base64). Those lines were read as base64 (a run is hex when 16 digits or
+// more follow), so no window of hex held the key's end.
+func TestHexLastLineShort(t *testing.T) {
+	t.Parallel()
+	wrap := func(s string, w int) string {
+		var b strings.Builder
+		for len(s) > w {
+			b.WriteString(s[:w] + "\n")
+			s = s[w:]
+		}
+		return b.String() + s + "\n"
+	}
+	for _, key := range []string{keyActive, keyExpired, keyForever} {
+		for _, prefix := range []string{"", "K=", "KEY=", "LOFTY="} {
+			for width := 16; width <= 40; width++ {
+				h := hex.EncodeToString([]byte(prefix + key))
+				if len(h)%width == 0 || len(h)%width >= 16 {
+					continue // no short last line
+				}
+				for _, end := range []string{"", "\"\n"} {
+					col, _ := scanData(t, testOptions(), []byte(wrap(h, width)+end))
+					if !slices.ContainsFunc(col.Findings, func(f finding.Finding) bool { return f.Secret == key }) {
+						t.Errorf("key of %d characters after %q in hex wrapped at %d columns, then %q: not found (%d findings)", len(key), prefix, width, end, len(col.Findings))
+					}
+				}
+			}
+		}
+	}
+}
