@@ -322,7 +322,8 @@ func (g *gitRepo) scanBlob(ctx context.Context, r *scanner.Run, w *scanner.Worke
 	return true
 }
 
-// blobFailed is blobFailed, and records that a warning named h.
+// blobFailed reports blob h as the function blobFailed does, and records
+// that a warning named it, so that reportDamaged does not name it again.
 func (g *gitRepo) blobFailed(r *scanner.Run, h plumbing.Hash, err error, partly bool) {
 	g.damage.name(h)
 	blobFailed(r, h, err, partly)

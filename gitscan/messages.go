@@ -20,8 +20,7 @@ import (
 // Messages. A key pasted into `git commit -m` or `git tag -a -m` is in
 // every clone, as much as one in a file. The message of a commit or an
 // annotated tag (all of it, from the subject on, with a tag's signature)
-// is scanned under a label of its own, "commit:<hash>" or "tag:<hash>",
-// and reported with Location InCommitMessage or InTagMessage, a line
+// is reported with Location InCommitMessage or InTagMessage, a line
 // counted from the subject (line 1) and an empty path.
 //
 // So are the header lines above it, reported with Location InCommitHeader
@@ -32,12 +31,14 @@ import (
 // The headers and the message are scanned as one text, from the first
 // line that is not a tree or parent line (which hold nothing but a hash,
 // and would send every commit down the scanner's slow path for a run of
-// hex), less a commit's signature (signatureSpan): "commit:<hash>+<f>:<n>" labels the text that starts f lines into
-// the object and whose message starts after its first n lines (headers
-// and the blank line). The headers past the whole lines of the first MiB
-// of a streamed object are scanned as a stream of their own, from a
-// line's start up to 64 KiB before them (tailBack), labelled
-// "commit-header:<hash>+<f>" when f lines come before it.
+// hex), less a commit's signature (signatureSpan), under the label
+// "commit:<hash>+<f>:<n>" (or "tag:"): the text starts f lines into the
+// object, and its message after its first n lines (headers and the blank
+// line). A message that is an archive or a compressed file is scanned on
+// its own, as a file, under "commit:<hash>". The headers past the whole
+// lines of the first MiB of a streamed object are scanned as a stream of
+// their own, from a line's start up to 64 KiB before them (tailBack),
+// labelled "commit-header:<hash>+<f>" when f lines come before it.
 
 // maxMessageBytes is how much of one message is scanned. Git sets no
 // limit; a message longer than this is cut, with a warning that says how
@@ -141,6 +142,15 @@ func (at textAt) place(loc finding.Location, line int) (finding.Location, int) {
 		return loc, max(1, line-at.before)
 	}
 	return loc, line
+}
+
+// messageLoc is the location of the message of an object of type typ, a
+// commit or a tag.
+func messageLoc(typ plumbing.ObjectType) finding.Location {
+	if typ == plumbing.TagObject {
+		return finding.InTagMessage
+	}
+	return finding.InCommitMessage
 }
 
 // headerOf is the location of the headers of the object whose message is
@@ -314,10 +324,7 @@ func messageContent(o gitobj.Object, tail func(rd io.Reader, lines, again int)) 
 // scanned as a stream (scanHeaderTail), never held.
 func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
 	typ := o.Type
-	loc := finding.InCommitMessage
-	if typ == plumbing.TagObject {
-		loc = finding.InTagMessage
-	}
+	loc := messageLoc(typ)
 	data, size, err := messageContent(o, func(tail io.Reader, lines, again int) {
 		scanHeaderTail(ctx, r, w, h, typ, tail, lines, again)
 	})
@@ -359,11 +366,7 @@ func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumb
 // past their first MiB, read from tail, lines lines into the object; the
 // first again bytes of tail are scanned with the message too.
 func scanHeaderTail(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumbing.Hash, typ plumbing.ObjectType, tail io.Reader, lines, again int) {
-	loc := finding.InCommitHeader
-	if typ == plumbing.TagObject {
-		loc = finding.InTagHeader
-	}
-	label := messageLabel(loc, h) + "+" + strconv.Itoa(lines)
+	label := messageLabel(headerOf(messageLoc(typ)), h) + "+" + strconv.Itoa(lines)
 	if err := w.ScanTextFrom(ctx, label, tail, int64(again)); err != nil && !stopped(err) {
 		r.Fail("", "%s %s: its headers past the first %d bytes could not be scanned (%v)", typ, h, commitHeadMax, err)
 	}
