@@ -329,10 +329,10 @@ func TestIsHexRunMatchesReference(t *testing.T) {
 }
 
 // TestHexAmongNumbers: among numbers, one a line (a run of digits and line
-// breaks as long as the file, each line a segment of its own), a key in
-// hex on a line of its own, or wrapped at 16 columns or more (however
-// wide, and with a short last line), is found; hex wrapped at fewer
-// columns than minHexLine is not read, as the README says.
+// breaks as long as the file, each line a segment of its own, whose short
+// lines get no window: minHexLine), a key in hex on a line of its own, or
+// wrapped at 16 columns or more (however wide, and with a short last
+// line), is found.
 func TestHexAmongNumbers(t *testing.T) {
 	t.Parallel()
 	var numbers strings.Builder
@@ -348,16 +348,11 @@ func TestHexAmongNumbers(t *testing.T) {
 		}
 		return b.String() + s + "\n"
 	}
-	for _, c := range []struct {
-		name  string
-		text  string
-		found bool
-	}{
-		{"one line", h + "\n", true},
-		{"16 columns", wrap(h, 16), true},
-		{"50 columns", wrap(h, 50), true},
-		{"64 columns", wrap(h, 64), true},
-		{"8 columns", wrap(h, 8), false},
+	for _, c := range []struct{ name, text string }{
+		{"one line", h + "\n"},
+		{"16 columns", wrap(h, 16)},
+		{"50 columns", wrap(h, 50)},
+		{"64 columns", wrap(h, 64)},
 	} {
 		data := numbers.String() + c.text + numbers.String()
 		col, _ := scanData(t, testOptions(), []byte(data))
@@ -365,8 +360,8 @@ func TestHexAmongNumbers(t *testing.T) {
 		for _, f := range col.Findings {
 			found = found || f.Secret == keyActive
 		}
-		if found != c.found {
-			t.Errorf("%s: %d findings; want the key found: %v", c.name, len(col.Findings), c.found)
+		if !found {
+			t.Errorf("%s: %d findings; want the key among them", c.name, len(col.Findings))
 		}
 	}
 }
