@@ -48,7 +48,7 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 	if res.Unfinished != "" {
 		line("(loftyscan ran out of time before it had scanned all of the push, so there may be more: " + res.Unfinished + ")")
 	}
-	commit, inMessage, inHeaders := "", false, false
+	commit, inFile, inMessage, inHeaders := "", false, false, false
 	for _, f := range counted {
 		sh := f.Shown()
 		if f.Commit != commit {
@@ -67,6 +67,7 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 			}
 			line(head)
 		}
+		inFile = inFile || f.Location == finding.InFile
 		inMessage = inMessage || f.Location.Part() == "message"
 		inHeaders = inHeaders || f.Location.Part() == "headers"
 		switch {
@@ -84,8 +85,10 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 	line("What to do:")
 	line("- If the key ever left your machine (another push, a share, a CI log), revoke it in Lofty first: Settings > Integrations > API.")
 	line("- Remove it from every commit above, then push again. Read the key from the environment instead.")
-	line("  In the last commit: edit the file, 'git add' it, 'git commit --amend'.")
-	line("  In older commits: 'git rebase -i <commit>~1', mark each commit 'edit', fix the file, 'git commit --amend', 'git rebase --continue'.")
+	if inFile || !inMessage && !inHeaders { // a file, or no place named
+		line("  In the last commit: edit the file, 'git add' it, 'git commit --amend'.")
+		line("  In older commits: 'git rebase -i <commit>~1', mark each commit 'edit', fix the file, 'git commit --amend', 'git rebase --continue'.")
+	}
 	if inMessage {
 		line("  In a commit's message: 'git commit --amend' (the last commit), or 'git rebase -i <commit>~1' and mark it 'reword'; a tag: 'git tag -f -a <name>' with a new message.")
 	}

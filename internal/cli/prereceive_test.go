@@ -761,6 +761,9 @@ func TestPreReceiveMessages(t *testing.T) {
 	c.Git("update-ref", "refs/heads/merged", merge)
 	out, ok = push(c, nil, "origin", "merged")
 	mustReject(t, s, before, merge, out, ok, "the commit's headers, line 10, column 8", "--amend keeps")
+	if strings.Contains(out, "edit the file") {
+		t.Errorf("a key in headers alone: the hook says to edit a file:\n%s", out)
+	}
 	// An author's name is whatever user.name says.
 	c.GitEnv([]string{"GIT_AUTHOR_NAME=Dev " + gitKey("author")}, "commit", "-q", "--allow-empty", "-m", "a commit")
 	authored := strings.TrimSpace(c.Git("rev-parse", "HEAD"))
