@@ -335,26 +335,15 @@ func TestIsHexRunMatchesReference(t *testing.T) {
 // line), is found.
 func TestHexAmongNumbers(t *testing.T) {
 	t.Parallel()
-	var numbers strings.Builder
-	for i := 1; i <= 3000; i++ {
-		numbers.WriteString(strconv.Itoa(i*7919%100000) + "\n")
-	}
+	numbers := numberLines(3000)
 	h := hex.EncodeToString([]byte("LOFTY_API_KEY=" + keyActive))
-	wrap := func(s string, w int) string {
-		var b strings.Builder
-		for len(s) > w {
-			b.WriteString(s[:w] + "\n")
-			s = s[w:]
-		}
-		return b.String() + s + "\n"
-	}
 	for _, c := range []struct{ name, text string }{
 		{"one line", h + "\n"},
-		{"16 columns", wrap(h, 16)},
-		{"50 columns", wrap(h, 50)},
-		{"64 columns", wrap(h, 64)},
+		{"16 columns", wrapLines(h, 16, "\n")},
+		{"50 columns", wrapLines(h, 50, "\n")},
+		{"64 columns", wrapLines(h, 64, "\n")},
 	} {
-		data := numbers.String() + c.text + numbers.String()
+		data := numbers + c.text + numbers
 		col, _ := scanData(t, testOptions(), []byte(data))
 		found := false
 		for _, f := range col.Findings {
@@ -375,22 +364,11 @@ func TestHexAmongNumbers(t *testing.T) {
 // (minHexLine), by none.
 func TestHexAtOddWidths(t *testing.T) {
 	t.Parallel()
-	var numbers strings.Builder
-	for i := 1; i <= 300; i++ {
-		numbers.WriteString(strconv.Itoa(i*7919%100000) + "\n")
-	}
-	wrap := func(s string, w int) string {
-		var b strings.Builder
-		for len(s) > w {
-			b.WriteString(s[:w] + "\n")
-			s = s[w:]
-		}
-		return b.String() + s + "\n"
-	}
+	numbers := numberLines(300)
 	for _, key := range []string{keyActive, keyExpired, keyForever} {
 		for _, prefix := range []string{"", "K=", "KEY=", "LOFTY="} {
 			for width := 17; width < 40; width += 2 {
-				text := numbers.String() + wrap(hex.EncodeToString([]byte(prefix+key)), width) + numbers.String()
+				text := numbers + wrapLines(hex.EncodeToString([]byte(prefix+key)), width, "\n") + numbers
 				col, _ := scanData(t, testOptions(), []byte(text))
 				if !slices.ContainsFunc(col.Findings, func(f finding.Finding) bool { return f.Secret == key }) {
 					t.Errorf("key of %d characters after %q in hex wrapped at %d columns: not found (%d findings)", len(key), prefix, width, len(col.Findings))
@@ -407,14 +385,6 @@ func TestHexAtOddWidths(t *testing.T) {
 // more follow), so no window of hex held the key's end.
 func TestHexLastLineShort(t *testing.T) {
 	t.Parallel()
-	wrap := func(s string, w int) string {
-		var b strings.Builder
-		for len(s) > w {
-			b.WriteString(s[:w] + "\n")
-			s = s[w:]
-		}
-		return b.String() + s + "\n"
-	}
 	for _, key := range []string{keyActive, keyExpired, keyForever} {
 		for _, prefix := range []string{"", "K=", "KEY=", "LOFTY="} {
 			for width := 16; width <= 40; width++ {
@@ -423,7 +393,7 @@ func TestHexLastLineShort(t *testing.T) {
 					continue // no short last line
 				}
 				for _, end := range []string{"", "\"\n"} {
-					col, _ := scanData(t, testOptions(), []byte(wrap(h, width)+end))
+					col, _ := scanData(t, testOptions(), []byte(wrapLines(h, width, "\n")+end))
 					if !slices.ContainsFunc(col.Findings, func(f finding.Finding) bool { return f.Secret == key }) {
 						t.Errorf("key of %d characters after %q in hex wrapped at %d columns, then %q: not found (%d findings)", len(key), prefix, width, end, len(col.Findings))
 					}
@@ -431,4 +401,13 @@ func TestHexLastLineShort(t *testing.T) {
 			}
 		}
 	}
+}
+
+// numberLines is n numbers of up to five digits, one a line.
+func numberLines(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		b.WriteString(strconv.Itoa(i*7919%100000) + "\n")
+	}
+	return b.String()
 }
