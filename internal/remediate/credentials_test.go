@@ -1,7 +1,6 @@
 package remediate
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -35,12 +34,7 @@ func TestPlanPrintsNoURLCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, format := range Formats() {
-			var out bytes.Buffer
-			if err := p.Write(&out, format); err != nil {
-				t.Fatal(err)
-			}
-			s := out.String()
+		for format, s := range renderedPlans(t, p) {
 			if tc.secret != "" && strings.Contains(s, tc.secret) {
 				t.Errorf("%s: the %s plan prints the credential of %s", tc.url, format, tc.url)
 			}

@@ -52,6 +52,21 @@ func TestManualStepsRemovePathsThatLookLikeOptions(t *testing.T) {
 	}
 }
 
+// runManualAsPrinted runs the command of each step by hand of p through
+// bash, as its plan prints it, in the repository at dir (with --force:
+// this is not a fresh clone).
+func runManualAsPrinted(t *testing.T, dir string, p *Plan) {
+	t.Helper()
+	for _, m := range p.Manual {
+		line := shellLine(*m.Command) + " --force"
+		cmd := exec.Command("bash", "-c", line)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", line, err, out)
+		}
+	}
+}
+
 // zipOfKey is a zip archive holding an .env file with the key for sub.
 func zipOfKey(t *testing.T, sub string) string {
 	t.Helper()
@@ -97,14 +112,7 @@ func TestManualStepsRemovePathsThatHoldAKey(t *testing.T) {
 	if strings.Contains(text.String(), lofty) {
 		t.Fatal("the plan prints the key of a path")
 	}
-	for _, m := range p.Manual {
-		line := shellLine(*m.Command) + " --force" // this is not a fresh clone
-		cmd := exec.Command("bash", "-c", line)
-		cmd.Dir = r.dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: %v\n%s", line, err, out)
-		}
-	}
+	runManualAsPrinted(t, r.dir, p)
 	files := r.git("log", "--all", "--format=", "--name-only")
 	for _, f := range paths {
 		if strings.Contains(files, f) {
@@ -139,14 +147,7 @@ func TestManualStepsDeleteNoFolderForAnExclamationMark(t *testing.T) {
 		t.Fatalf("manual steps %+v, want one deleting docs/a!b.zip", p.Manual)
 	}
 	runCommands(t, base, p.Rewrite)
-	for _, m := range p.Manual {
-		line := shellLine(*m.Command) + " --force" // this is not a fresh clone
-		cmd := exec.Command("bash", "-c", line)
-		cmd.Dir = r.dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: %v\n%s", line, err, out)
-		}
-	}
+	runManualAsPrinted(t, r.dir, p)
 	files := r.git("log", "--all", "--format=", "--name-only")
 	for _, f := range []string{"src/main.go", "src!x.env", "docs/guide.md", "docs/a/keep.md"} {
 		if !strings.Contains(files, f+"\n") {
@@ -180,14 +181,7 @@ func TestManualStepsRemovePathsThatAreNotUTF8(t *testing.T) {
 	if len(p.Manual) != 2 {
 		t.Fatalf("%d manual steps, want one for each archive: %+v", len(p.Manual), p.Manual)
 	}
-	for _, m := range p.Manual {
-		line := shellLine(*m.Command) + " --force" // this is not a fresh clone
-		cmd := exec.Command("bash", "-c", line)
-		cmd.Dir = r.dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: %v\n%s", line, err, out)
-		}
-	}
+	runManualAsPrinted(t, r.dir, p)
 	files := r.git("-c", "core.quotePath=false", "log", "--all", "--format=", "--name-only")
 	for _, f := range []string{"latin\xe9\xff.zip", "dir\xfe/inner.zip"} {
 		if strings.Contains(files, f) {

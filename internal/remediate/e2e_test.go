@@ -97,14 +97,10 @@ func TestPlanRemovesEveryKeyWithFilterRepo(t *testing.T) {
 	if len(p.Manual) != 0 {
 		t.Errorf("manual steps for keys the replacements reach: %+v", p.Manual)
 	}
-	for _, format := range Formats() {
-		var out bytes.Buffer
-		if err := p.Write(&out, format); err != nil {
-			t.Fatal(err)
-		}
-		assertNoSecretIn(t, "the "+format+" plan", out.String(), keys)
+	for format, out := range renderedPlans(t, p) {
+		assertNoSecretIn(t, "the "+format+" plan", out, keys)
 		for _, want := range []string{"v1.0", "v2.0", "dev", "filter-repo", "force", "Settings → Integrations → API"} {
-			if !strings.Contains(out.String(), want) {
+			if !strings.Contains(out, want) {
 				t.Errorf("the %s plan does not mention %q", format, want)
 			}
 		}

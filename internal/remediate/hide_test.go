@@ -39,13 +39,9 @@ func TestPlanPrintsNoFormOfAKeyAndRenamesFilesNamedAfterOne(t *testing.T) {
 
 	p := buildPlan(t, r.dir, base, scanRepo(t, r.dir))
 	h := newHider([]Key{{Secret: secret, Fingerprint: fingerprint(secret)}, {Secret: other, Fingerprint: fingerprint(other)}})
-	for _, format := range Formats() {
-		var out bytes.Buffer
-		if err := p.Write(&out, format); err != nil {
-			t.Fatal(err)
-		}
-		if h.holds(strings.ReplaceAll(out.String(), `\`, "")) {
-			t.Errorf("the %s plan prints a form of the key:\n%s", format, out.String())
+	for format, out := range renderedPlans(t, p) {
+		if h.holds(strings.ReplaceAll(out, `\`, "")) {
+			t.Errorf("the %s plan prints a form of the key:\n%s", format, out)
 		}
 	}
 	var text bytes.Buffer

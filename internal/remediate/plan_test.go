@@ -231,12 +231,7 @@ func TestPlanEscapesWhatComesFromTheRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, format := range Formats() {
-		var out bytes.Buffer
-		if err := p.Write(&out, format); err != nil {
-			t.Fatal(err)
-		}
-		s := out.String()
+	for format, s := range renderedPlans(t, p) {
 		assertNoSecretIn(t, format, s, []Key{k, {Secret: other, Fingerprint: fingerprint(other)}})
 		for _, bad := range []string{"\x1b", "\x07", "\u202e", "\xff", "hunter2", "\nbreak", "plan\nx"} {
 			if strings.Contains(s, bad) {
@@ -438,4 +433,18 @@ func TestPlanQuotesTheRefsItDoesNotPush(t *testing.T) {
 	if entries, _ := os.ReadDir(cwd); len(entries) > 0 {
 		t.Errorf("pasting the suggested commands ran what the ref names hold: %s made", entries[0].Name())
 	}
+}
+
+// renderedPlans is p written in each format, by format.
+func renderedPlans(t testing.TB, p *Plan) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, format := range Formats() {
+		var b bytes.Buffer
+		if err := p.Write(&b, format); err != nil {
+			t.Fatal(err)
+		}
+		out[format] = b.String()
+	}
+	return out
 }
