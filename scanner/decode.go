@@ -595,7 +595,7 @@ func inRun(c byte) bool { return b64val[c] != 0xff || c == '\n' || c == '\r' }
 func (d *decodeState) isHexRun(start int) bool {
 	s, buf := &d.hex, d.buf
 	if start < s.at || start > s.to {
-		*s = hexScan{from: start, to: start, at: start}
+		*s = hexScan{to: start, at: start}
 	}
 	for ; s.at < start; s.at++ {
 		if hexval[buf[s.at]] != 0xff {
@@ -632,16 +632,17 @@ func (d *decodeState) isHexRun(start int) bool {
 	return n >= 16 // the run ended
 }
 
-// hexScan is what isHexRun read of a run: buf[from:to] is hex digits and
-// line breaks, digits of them, atDigits of them before at, and end says
-// what buf[to] is. Every line of a file of numbers is a segment of one
+// hexScan is what isHexRun read of a run since it last started again:
+// buf[at:to] is hex digits and line breaks, digits counts the digits read
+// up to to and atDigits those up to at (digits-atDigits are ahead of at),
+// and end says what buf[to] is. Every line of a file of numbers is a segment of one
 // run, and isHexRun reads as far as a window reads (64 KiB of digits)
 // from each: 109 KB of numbers, one a line, took a second. Kept, it reads
 // each character once.
 type hexScan struct {
-	from, to, digits, at, atDigits int
-	end                            int8
-	read                           int // characters read, for the tests
+	to, digits, at, atDigits int
+	end                      int8
+	read                     int // characters read, for the tests
 }
 
 // What buf[hexScan.to] is.
