@@ -20,16 +20,24 @@ const (
 	// (tree, or object for a tag).
 	InCommitHeader Location = "commit-header"
 	InTagHeader    Location = "tag-header"
+	// A name in Finding.Path: of a file, a folder, a link or an archive
+	// entry (the path's last element), as a scan of folders or of a
+	// stream searches them. Line and column are the key's in that name.
+	InPath Location = "path"
 )
 
-// Name is the location as reports spell it: "file", "commit-message",
-// "commit-header", "tag-message" or "tag-header".
+// Name is the location as reports spell it: "file", "path",
+// "commit-message", "commit-header", "tag-message" or "tag-header".
 func (l Location) Name() string {
 	if l == InFile {
 		return "file"
 	}
 	return string(l)
 }
+
+// OfObject reports whether l is a commit's or an annotated tag's own
+// text (its message or headers), which no file holds.
+func (l Location) OfObject() bool { return l.OfCommit() || l.OfTag() }
 
 // OfCommit reports whether l is a commit's own text: its message or its
 // headers.

@@ -138,6 +138,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 	}
 	zr.RegisterDecompressor(zip.Deflate, newFlateReader)
 	zr.RegisterDecompressor(zipBzip2, newBzip2Reader)
+	names := map[string]bool{}
 	for i, f := range zr.File {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -149,6 +150,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		// Only folders are passed over: an entry whose mode says named
 		// pipe (zip reading a pipe records one), device or link still
 		// holds the bytes unzip writes out (a link's target).
+		st.scanEntryNames(p, f.Name, names, r.emit)
 		if f.FileInfo().IsDir() {
 			continue
 		}
@@ -193,6 +195,9 @@ func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 		defer gz.Close()
 		content, name = gz, gz.Name
 	}
+	if name != "" {
+		st.scanEntryNames(p, name, map[string]bool{}, r.emit)
+	}
 	if name == "" || strings.ContainsAny(name, "/\\") {
 		name = innerName(p, gzipSuffixes)
 	}
@@ -223,6 +228,7 @@ func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 // layer.
 func (r *Run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) {
 	tr := tar.NewReader(rd)
+	names := map[string]bool{}
 	for i := 0; ; i++ {
 		if ctx.Err() != nil {
 			return
@@ -252,6 +258,7 @@ func (r *Run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p st
 			r.Fail(p, "tar archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
 			return
 		}
+		st.scanEntryNames(p, hdr.Name, names, r.emit)
 		if !tarHasContent(hdr.Typeflag) {
 			continue
 		}

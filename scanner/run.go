@@ -41,6 +41,9 @@ type Run struct {
 	// maxFindingsPerRun, dropped those not.
 	emitted, past, dropped int
 	counted                map[string]bool
+	// names says the names of files, folders and archive entries are
+	// searched for keys (names.go): a scan of folders or a stream.
+	names bool
 }
 
 // Start begins a scan whose findings and warnings go to sink. The Run
@@ -208,6 +211,7 @@ func (r *Run) NewWorker() *Worker {
 	st.progress = r.progress
 	st.windows.gate = r.windows
 	st.whole, st.entryCap = r.whole, r.opts.Limits.EntryBytes
+	st.searchNames = r.names
 	return &Worker{r: r, st: st}
 }
 

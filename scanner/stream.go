@@ -40,7 +40,11 @@ type streamer struct {
 	whole    *wholeGate
 	entryCap int64
 	places   placeLimit // the findings of the file being scanned
-	windows  windows    // what this worker's open decoders hold of dictionaries (window.go)
+	// searchNames says archive entries' names are searched for keys
+	// (names.go), with names, the streamer they are searched with.
+	searchNames bool
+	names       *streamer
+	windows     windows // what this worker's open decoders hold of dictionaries (window.go)
 	// report's hits, kept from call to call with the function that
 	// gathers them, and the positions it keeps: a closure and a slice
 	// made per call were two of the seven allocations a small file cost.
@@ -49,8 +53,12 @@ type streamer struct {
 	from, to int
 }
 
-func newStreamer(f finder) *streamer {
-	s := &streamer{find: f, buf: make([]byte, bufSize)}
+func newStreamer(f finder) *streamer { return newStreamerOf(f, bufSize) }
+
+// newStreamerOf returns a streamer with a buffer of size bytes: none for
+// one that only searches text held in memory (names.go).
+func newStreamerOf(f finder, size int) *streamer {
+	s := &streamer{find: f, buf: make([]byte, size)}
 	s.gather = func(h hit) {
 		if h.pos >= s.from && h.pos < s.to {
 			s.hits = append(s.hits, h)

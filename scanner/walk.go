@@ -43,6 +43,7 @@ func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (fin
 		infos[i] = fi
 	}
 	r := s.Start(sink)
+	r.names = true
 	if s.opts.CountFirst {
 		stop := r.countFiles(ctx, roots, infos)
 		defer stop()
@@ -184,6 +185,11 @@ func (w *walker) walkDir(ctx context.Context, dir, display string, follow bool) 
 		}
 		if w.skipped(rel, e.typ.IsDir()) {
 			continue
+		}
+		if w.count == nil && w.run.names && mayHoldKey(stringBytes(name)) {
+			w.jobs <- func(_ context.Context, wk *Worker) {
+				w.run.Safely(rel, func() { wk.st.scanName(rel, name, w.run.emit) })
+			}
 		}
 		switch t := e.typ; {
 		case t.IsDir():
