@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf16"
 
@@ -41,7 +42,8 @@ func encodingShapes(t *testing.T) (string, []string) {
 	zw.Write([]byte("LOFTY_API_KEY=" + gitKey("gzip") + "\n"))
 	zw.Close()
 	write("userdata.tf", []byte("user_data_base64 = \""+b64(b64(string(gz.Bytes())))+"\"\n"))
-	return dir, []string{"", "base64", "hex", "base64/hex", "utf-16le", "base64/base64/gzip"}
+	write("saved-"+gitKey("name"), nil) // location "path"
+	return dir, []string{"", "", "base64", "hex", "base64/hex", "utf-16le", "base64/base64/gzip"}
 }
 
 // TestReportMatchesSchema scans a key in every encoding a finding can name
@@ -58,14 +60,26 @@ func TestReportMatchesSchema(t *testing.T) {
 		Findings []struct {
 			Path     string `json:"path"`
 			Encoding string `json:"encoding"`
+			Location string `json:"location"`
+			Column   int    `json:"column"`
 		} `json:"findings"`
 	}
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
+	names := 0
 	for _, f := range rep.Findings {
 		got = append(got, f.Encoding)
+		if f.Location == "path" {
+			names++
+			if !strings.HasPrefix(f.Path, "saved-eyJ") || f.Column != 7 {
+				t.Errorf("key in a name at %q, column %d; want saved-eyJ…, column 7", f.Path, f.Column)
+			}
+		}
+	}
+	if names != 1 {
+		t.Errorf("%d findings at location path, want 1", names)
 	}
 	slices.Sort(got)
 	slices.Sort(encodings)

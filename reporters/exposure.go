@@ -109,7 +109,7 @@ func exposureLines(f finding.Finding) [][2]string {
 // sanitized (finding.ShownRef).
 func describeRef(f finding.Finding, r finding.RefExposure, name string) string {
 	switch {
-	case f.Location != finding.InFile: // a message or header stays where it is
+	case f.Location.OfObject(): // a message or header stays where it is
 		return name
 	case r.InTip:
 		return name + " (still there)"

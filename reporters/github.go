@@ -99,7 +99,9 @@ func githubMessage(f finding.Finding, g group) string {
 		b.WriteString(" Encoded as " + s.Encoding + ".")
 	}
 	switch {
-	case f.Location != finding.InFile:
+	case f.Location == finding.InPath:
+		fmt.Fprintf(&b, "\nIn %s.", describePlace(f))
+	case f.Location.OfObject():
 		fmt.Fprintf(&b, "\nIn %s, line %d.", describePlace(f), f.Line)
 	case f.Commit != "":
 		fmt.Fprintf(&b, "\nIntroduced in commit %s", shortCommit(f.Commit))

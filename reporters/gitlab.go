@@ -262,7 +262,7 @@ func gitlabVulnerabilityFor(f finding.Finding) gitlabVulnerability {
 			SHA:     f.Commit,
 		}
 		details.Commit = &gitlabDetail{Name: "Introduced in commit", Type: "commit", Value: f.Commit}
-		if f.InHead != nil && f.Location == finding.InFile {
+		if f.InHead != nil && !f.Location.OfObject() {
 			inHead := "no, only in history"
 			if *f.InHead {
 				inHead = "yes"

@@ -35,6 +35,10 @@ import (
 //	alg          the JWS header's alg
 //	encoding     the wrapping the token was found in ("base64", "utf-16le"...); omitted for plain text
 //	subject      the sub claim; omitted when there is none
+//	location     "path" when the key is in the name of the file, folder, link or
+//	             archive entry at path (its last element; line and column are the
+//	             key's in that name), in a scan of folders or standard input;
+//	             omitted for a key in a file outside git (git findings: below)
 //
 // With --verify, a finding adds what Lofty answered:
 //
@@ -233,6 +237,9 @@ func (j *jsonReporter) Report(w io.Writer, r Report) error {
 		if !f.ExpiresAt.IsZero() {
 			s := rfc3339(f.ExpiresAt)
 			jf.ExpiresAt = &s
+		}
+		if f.Location == finding.InPath && !fromGit(f) {
+			jf.jsonGit = &jsonGit{Location: f.Location.Name()}
 		}
 		if fromGit(f) {
 			jf.jsonGit = &jsonGit{

@@ -191,7 +191,10 @@ func markdownRow(f finding.Finding) string {
 		commit = "none (unreachable)"
 	}
 	place := fmt.Sprintf("%s:%d", f.Shown().Path, f.Line)
-	if f.Location != finding.InFile {
+	switch {
+	case f.Location == finding.InPath:
+		place = strings.TrimPrefix(describePlace(f), "the ")
+	case f.Location.OfObject():
 		place = fmt.Sprintf("%s, line %d", strings.TrimPrefix(describePlace(f), "the "), f.Line)
 	}
 	return markdownCell(f.RuleID) + " | " + markdownCode(place) + " | " + commit + " | " + markdownCode(f.Redacted())

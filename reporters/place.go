@@ -29,15 +29,22 @@ func describePlace(f finding.Finding) string {
 		return "the " + f.Location.Part() + " of commit " + shortCommit(f.Commit) + in
 	case f.Location.OfTag():
 		return "the " + f.Location.Part() + " of tag " + s.Tag + in
+	case f.Location == finding.InPath:
+		return "the file or folder name " + s.Path
 	}
 	return s.Path
 }
 
 // placeLine is where f is, with its line and column: "config/.env:2:15",
-// "message of commit 1a2b3c4, line 3, column 1". It is sanitized.
+// "message of commit 1a2b3c4, line 3, column 1", "file or folder name
+// tmp/eyJ…, column 5" (a name's line only past its first). It is
+// sanitized.
 func placeLine(f finding.Finding) string {
-	if f.Location == finding.InFile {
+	switch {
+	case f.Location == finding.InFile:
 		return fmt.Sprintf("%s:%d:%d", f.Shown().Path, f.Line, f.Column)
+	case f.Location == finding.InPath && f.Line == 1:
+		return fmt.Sprintf("%s, column %d", strings.TrimPrefix(describePlace(f), "the "), f.Column)
 	}
 	return fmt.Sprintf("%s, line %d, column %d", strings.TrimPrefix(describePlace(f), "the "), f.Line, f.Column)
 }
@@ -61,5 +68,5 @@ func describeReach(f finding.Finding) string {
 // fromGit reports whether f was found in a git repository's history (it
 // has the git fields), rather than in a file on disk.
 func fromGit(f finding.Finding) bool {
-	return f.Commit != "" || f.Location != finding.InFile || f.Unreachable || f.Exposure != nil || f.InHead != nil
+	return f.Commit != "" || f.Location.OfObject() || f.Unreachable || f.Exposure != nil || f.InHead != nil
 }

@@ -386,6 +386,9 @@ func sarifResultFor(f finding.Finding) sarifResult {
 		props.Unreachable = f.Unreachable
 		props.Exposure = exposureJSON(f)
 	}
+	if f.Location == finding.InPath {
+		props.Location = f.Location.Name()
+	}
 	var suppressions []sarifSuppression
 	if f.Suppressed != "" {
 		kind := "external"
@@ -466,6 +469,9 @@ func sarifMessage(f finding.Finding) string {
 	switch {
 	case f.Location != finding.InFile:
 		b.WriteString(", in " + describePlace(f))
+		if f.Location == finding.InPath && f.Commit != "" {
+			b.WriteString(", introduced in commit " + shortCommit(f.Commit))
+		}
 	case f.Commit != "":
 		b.WriteString(", introduced in commit " + shortCommit(f.Commit))
 	}

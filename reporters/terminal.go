@@ -273,7 +273,7 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 		if f.Message != "" {
 			field("message", s.Message)
 		}
-		if f.InHead != nil && f.Location == finding.InFile {
+		if f.InHead != nil && !f.Location.OfObject() {
 			inHead := "no, only in history"
 			if *f.InHead {
 				inHead = "yes"

@@ -23,7 +23,9 @@ func newDirCommand(e env, o *outputFlags) *cobra.Command {
 Every regular file is read, text or binary; .git folders are skipped (use
 'loftyscan git' for history). Keys wrapped in base64 or UTF-16, and keys in
 zip, tar, tar.gz and gzip files, are found and reported where the wrapped text
-starts; inside archives the path reads outer.zip!inner/file.`,
+starts; inside archives the path reads outer.zip!inner/file. The names of
+files, folders, links and archive entries are searched too: a key in one is
+reported at its path with location "path".`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.scanPaths(cmd.Context(), e, &sf, args, func(opts *scanner.Options) { opts.FollowSymlinks = follow })
 		},

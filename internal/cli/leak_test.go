@@ -108,6 +108,10 @@ type leakRun struct {
 	// so that a run that no longer reaches a place fails, rather than
 	// passing by printing nothing.
 	inReport, onStderr []string
+	// namesFound are the places whose keys the run finds in names (a
+	// scan of folders searches the names of files, folders, links and
+	// archive entries): findings, whose token --show-secrets prints.
+	namesFound []string
 	// output, when set, is where the run writes its report (--output, or
 	// baseline create's file); otherwise it is stdout.
 	output string
@@ -125,8 +129,9 @@ func TestNothingLeaks(t *testing.T) {
 		// --skip: the ignore file's key would be a finding of its own,
 		// printed with --show-secrets; here it is only in a reason.
 		{name: "dir", args: []string{"dir", "--follow-symlinks", "--show-suppressed", "--skip", ".loftyscanignore", tree}, wantCode: 1,
-			inReport: []string{"folder", "file", "entry", "ignore-reason", "split-file"},
-			onStderr: []string{"corrupt-entry", "fifo", "symlink"}},
+			inReport:   []string{"folder", "file", "entry", "ignore-reason", "split-file", "corrupt-entry", "fifo", "symlink"},
+			onStderr:   []string{"corrupt-entry", "fifo", "symlink"},
+			namesFound: []string{"folder", "file", "entry", "corrupt-entry", "fifo", "symlink"}},
 		{name: "dir with a config value", args: []string{"dir", "--config", leakConfig(t), tree}, wantCode: 2,
 			onStderr: []string{"config-value"}},
 		{name: "dir with an ignore glob", args: []string{"dir", leakIgnoreGlob(t)}, wantCode: 2,
@@ -149,8 +154,9 @@ func TestNothingLeaks(t *testing.T) {
 		{name: "git URL, the remote's answer", args: []string{"git", remote + "/x.git"}, wantCode: 2,
 			onStderr: []string{"url-path", "remote-body"}},
 		{name: "baseline create", args: []string{"baseline", "create", "--skip", ".loftyscanignore", tree}, wantCode: 0, output: "baseline.json",
-			inReport: []string{"folder", "file", "entry"},
-			onStderr: []string{"corrupt-entry", "fifo"}},
+			inReport:   []string{"folder", "file", "entry"},
+			namesFound: []string{"folder", "file", "entry", "corrupt-entry", "fifo", "symlink"},
+			onStderr:   []string{"corrupt-entry", "fifo"}},
 		{name: "git --pre-push", push: leakPush(t), wantCode: 1, output: "report",
 			inReport: []string{"git-file", "subject", "body", "author", "email"}},
 	}
@@ -221,7 +227,8 @@ func checkLeakRun(t *testing.T, run leakRun, format string, show bool) {
 	secretsAllowed := show && (reportFormat == reporters.FormatTerminal || reportFormat == reporters.FormatJSON) && run.name != "baseline create"
 	for name, b := range streams {
 		for place, key := range planted {
-			if l := testleak.Leaked(string(b), key); l != "" {
+			allowed := secretsAllowed && (name == "stdout" && output == "" || name == output) && slices.Contains(run.namesFound, place)
+			if l := testleak.Leaked(string(b), key); l != "" && !allowed {
 				t.Errorf("%s holds %s planted in the %s:\n%s", name, l, place, b)
 			}
 		}
@@ -234,6 +241,9 @@ func checkLeakRun(t *testing.T, run leakRun, format string, show bool) {
 	}
 	if reportFormat == reporters.FormatJSON && run.name != "baseline create" && run.wantCode == 1 {
 		checkJSONMessages(t, report)
+	}
+	if reportFormat == reporters.FormatJSON && run.name != "baseline create" && len(run.namesFound) > 0 {
+		checkNamesFound(t, report, run.namesFound)
 	}
 
 	testleak.CheckDisplaySafe(t, "stderr", string(stderr))
@@ -468,5 +478,29 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkNamesFound checks that the JSON report lists the key of each place
+// in places as a finding at location "path".
+func checkNamesFound(t *testing.T, report []byte, places []string) {
+	t.Helper()
+	var r struct {
+		Findings []struct {
+			Fingerprint string `json:"fingerprint"`
+			Location    string `json:"location"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(report, &r); err != nil {
+		t.Fatalf("JSON report: %v", err)
+	}
+	for _, place := range places {
+		found := false
+		for _, f := range r.Findings {
+			found = found || f.Fingerprint == fingerprint(planted[place]) && f.Location == "path"
+		}
+		if !found {
+			t.Errorf("the key in the %s's name is no finding at location path", place)
+		}
 	}
 }
