@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/remediate"
 	"github.com/loftyscan/loftyscan/reporters"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/loftyscan/loftyscan/verify"
@@ -196,6 +197,7 @@ func (o *outputFlags) report(ctx context.Context, e env, outs []*reportOut, find
 		abortReports(outs)
 		return err
 	}
+	remediate.HideEncodedNames(shown)
 	if root != "" {
 		if abs, err := filepath.Abs(root); err == nil {
 			root = abs

@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/loftyscan/loftyscan/finding"
 )
 
 // A plan prints names from the repository: paths, refs, remotes, URLs.
@@ -126,4 +128,27 @@ func (p *Plan) hideAll(h hider) {
 		step(&p.Check[i])
 	}
 	step(&p.Cleanup)
+}
+
+// HideEncodedNames hides, in the path of each finding of fs, every form
+// of the keys a name holds encoded (findings at location path with an
+// encoding: a file named after a key's base64 or hex), as a plan hides
+// its keys: finding's redaction sees only what is shaped like a key, so
+// such a name, and every path below it, would print the key whole.
+func HideEncodedNames(fs []finding.Finding) {
+	var keys []Key
+	seen := map[string]bool{}
+	for _, f := range fs {
+		if f.Location == finding.InPath && f.Encoding != "" && !seen[f.Fingerprint] {
+			seen[f.Fingerprint] = true
+			keys = append(keys, Key{Fingerprint: f.Fingerprint, Secret: f.Secret})
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	h := newHider(keys)
+	for i := range fs {
+		fs[i].Path = h.hide(fs[i].Path)
+	}
 }
