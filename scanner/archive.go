@@ -138,7 +138,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 	}
 	zr.RegisterDecompressor(zip.Deflate, newFlateReader)
 	zr.RegisterDecompressor(zipBzip2, newBzip2Reader)
-	names := map[string]bool{}
+	names := &entryNames{}
 	for i, f := range zr.File {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -196,7 +196,7 @@ func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 		content, name = gz, gz.Name
 	}
 	if name != "" {
-		st.scanEntryNames(p, name, map[string]bool{}, r.emit)
+		st.scanEntryNames(p, name, &entryNames{}, r.emit)
 	}
 	if name == "" || strings.ContainsAny(name, "/\\") {
 		name = innerName(p, gzipSuffixes)
@@ -228,7 +228,7 @@ func (r *Run) scanGzip(ctx context.Context, st *streamer, rd, raw io.Reader, p s
 // layer.
 func (r *Run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p string, depth int, b *budget) {
 	tr := tar.NewReader(rd)
-	names := map[string]bool{}
+	names := &entryNames{}
 	for i := 0; ; i++ {
 		if ctx.Err() != nil {
 			return

@@ -49,10 +49,12 @@ func (s *streamer) scanName(p, name string, emit func(finding.Finding)) {
 
 // scanEntryNames searches the names in an archive entry's path entry
 // (slash-separated: "dir/sub/file") for keys, each folder's name once per
-// archive (seen holds those searched), and reports them under p, the
+// archive (seen holds the folders met), and reports them under p, the
 // archive's path, joined to the entry's with "!". A path none of whose
-// bytes may hold a key costs one search.
-func (s *streamer) scanEntryNames(p, entry string, seen map[string]bool, emit func(finding.Finding)) {
+// bytes may hold a key costs one search; one that may costs a search of
+// each new part and a lookup of each part, never of a whole prefix, so
+// that a crafted archive of long paths costs in proportion to its size.
+func (s *streamer) scanEntryNames(p, entry string, seen *entryNames, emit func(finding.Finding)) {
 	if !s.searchNames {
 		return
 	}
@@ -60,22 +62,58 @@ func (s *streamer) scanEntryNames(p, entry string, seen map[string]bool, emit fu
 	if entry == "" || !mayHoldKey(stringBytes(entry)) {
 		return
 	}
-	start := 0
-	for start <= len(entry) {
+	if len(entry) > maxNamePath {
+		// Longer than any path a system takes (a crafted PAX header can
+		// name a megabyte): searched once, whole, as one name.
+		s.scanName(p+"!"+entry, entry, emit)
+		return
+	}
+	if seen.m == nil || len(seen.m) >= maxSeenNames || seen.held >= maxSeenBytes {
+		// A folder's key may then be reported again: memory stays bounded.
+		seen.m, seen.held = map[entryName]int32{}, 0
+	}
+	parent := int32(0)
+	for start := 0; start <= len(entry); {
 		end := strings.IndexByte(entry[start:], '/')
 		if end < 0 {
 			end = len(entry)
 		} else {
 			end += start
 		}
-		prefix := entry[:end]
-		if !seen[prefix] {
-			seen[prefix] = true
-			s.scanName(p+"!"+prefix, entry[start:end], emit)
+		k := entryName{parent, entry[start:end]}
+		id, ok := seen.m[k]
+		if !ok {
+			s.scanName(p+"!"+entry[:end], k.name, emit)
+			k.name = strings.Clone(k.name) // not the whole path it is cut from
+			id = int32(len(seen.m) + 1)
+			seen.m[k] = id
+			seen.held += len(k.name)
 		}
-		start = end + 1
+		parent, start = id, end+1
 	}
 }
+
+// entryNames are the folders and files an archive's scan has met, each
+// under its folder's number (0 for the archive's top), so that a folder's
+// name is searched once however many entries are below it.
+type entryNames struct {
+	m    map[entryName]int32
+	held int // bytes of the names in m
+}
+
+type entryName struct {
+	parent int32
+	name   string
+}
+
+// maxNamePath is the longest archive entry path whose names are searched
+// one by one (Linux's PATH_MAX); maxSeenNames and maxSeenBytes bound the
+// names an archive's scan remembers as searched.
+const (
+	maxNamePath  = 4096
+	maxSeenNames = 1 << 16
+	maxSeenBytes = 4 << 20
+)
 
 // stringBytes is s's bytes, for a search that only reads them: no copy
 // of every name the walk meets.

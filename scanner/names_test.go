@@ -5,8 +5,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -182,5 +184,45 @@ func TestNamesWithoutKeys(t *testing.T) {
 		if f.Line != 1 || f.Column != 3 {
 			t.Errorf("%s: %d:%d, want 1:3", f.Path, f.Line, f.Column)
 		}
+	}
+}
+
+// TestHostileEntryNames: an archive of long paths of base64-looking parts
+// (each may hold a key, so each is looked at) costs in proportion to its
+// size, not to the square of a path's length; a folder's key below many
+// entries is reported once; a key in a PAX path of half a megabyte, longer
+// than any path a system takes, is found in it, searched whole.
+func TestHostileEntryNames(t *testing.T) {
+	k1, k2 := shortKey(t, "deep"), shortKey(t, "pax")
+	part := strings.Repeat("QUJD", 12) // 48 base64 characters
+	var tbuf bytes.Buffer
+	tw := tar.NewWriter(&tbuf)
+	add := func(name string, format tar.Format) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, ModTime: time.Unix(0, 0), Format: format}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 2000 {
+		parts := []string{"top", k1}
+		for j := range 20 {
+			parts = append(parts, fmt.Sprintf("%s%d-%d", part, i, j))
+		}
+		add(strings.Join(parts, "/"), tar.FormatPAX)
+	}
+	add(strings.Repeat("x/", 1<<18)+"saved-"+k2, tar.FormatPAX)
+	tw.Close()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "names.tar"), tbuf.Bytes())
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c, _ := scanPaths(t, testOptions(), dir)
+	runtime.ReadMemStats(&after)
+	got := namePlaces(t, c, 0)
+	if len(got) != 2 || got[0] != (namePlace{"names.tar!top/" + k1, 1, k1}) || got[1].key != k2 {
+		t.Errorf("got %d findings; want the deep folder's key once and the PAX path's", len(got))
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 40*uint64(tbuf.Len()) {
+		t.Errorf("a %d-byte archive of long names allocated %d bytes", tbuf.Len(), alloc)
 	}
 }
