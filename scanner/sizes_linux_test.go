@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // TestProcSizesNotTrusted scans /proc/PID of a process whose environment
@@ -22,6 +23,18 @@ func TestProcSizesNotTrusted(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	dir := "/proc/" + strconv.Itoa(cmd.Process.Pid)
+	// Until the child has run exec, its environ is the test's own: wait
+	// for its command line to be sleep's.
+	for {
+		b, err := os.ReadFile(dir + "/cmdline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) == "sleep\x0060\x00" {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if fi, err := os.Stat(dir + "/environ"); err != nil || fi.Size() != 0 {
 		t.Fatalf("/proc's environ: %v, size %v; the test expects /proc to say 0", err, fi)
 	}
