@@ -51,7 +51,11 @@ type gitSink struct {
 	fired      bool
 
 	messages map[msgKey][]finding.Finding // findings of commit and tag messages (messages.go)
-	heads    blobHeads                    // to name what compressed blobs hold (naming.go)
+	// searchNames says the scan searches the names its walk meets, and
+	// nameHits holds the keys found in them (names.go).
+	searchNames bool
+	nameHits    []nameHit
+	heads       blobHeads // to name what compressed blobs hold (naming.go)
 }
 
 // fire closes trigger, once; s.mu is held.
@@ -194,7 +198,7 @@ func (s *gitSink) split(p string) (h plumbing.Hash, rest string, o blobOrigin, o
 // Finding keeps f under its blob's hash. The blob's origin may not be
 // known yet: a sweep can read a blob before the tree walk meets it.
 func (s *gitSink) Finding(f finding.Finding) {
-	if s.messageFinding(f) {
+	if s.messageFinding(f) || s.nameFinding(f) {
 		return
 	}
 	if !isBlobLabel(f.Path) {

@@ -27,6 +27,11 @@ type HistoryOptions struct {
 	// Since leaves out commits whose committer date is before it; what the
 	// older commits held is not reported as introduced by the newer ones.
 	Since time.Time
+	// Names has a scan of every ref search the names its commits add too
+	// (names.go), as a scan that selects commits does: it then walks every
+	// tree of the history instead of sweeping the packs (remediate's scan,
+	// which must see every place of a key).
+	Names bool
 }
 
 // ScanHistory scans the history of a repository: every blob reachable from the
@@ -55,7 +60,7 @@ func scanHistoryTuned(ctx context.Context, s *scanner.Scanner, repo *Repository,
 		return finding.Stats{}, err
 	}
 	defer g.close()
-	set := revSet{all: len(opts.Refs) == 0, since: opts.Since}
+	set := revSet{all: len(opts.Refs) == 0, since: opts.Since, names: opts.Names}
 	for _, rev := range opts.Refs {
 		h, err := g.resolve(rev)
 		if err != nil {
@@ -88,6 +93,7 @@ type revSet struct {
 	noRemote       bool
 	since          time.Time
 	tags           []plumbing.Hash // annotated tags named by include's revisions: their messages are scanned too
+	names          bool            // search names in a scan of everything too (HistoryOptions.Names)
 }
 
 // scanHistory scans the blobs the commits of set introduced and reports
@@ -105,7 +111,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	if set.all {
 		g.warnKeyedRefNames(r)
 	}
-	if g.tune.mode == readAuto && g.store.Packed() > 0 && set.all && len(set.exclude) == 0 &&
+	if g.tune.mode == readAuto && g.store.Packed() > 0 && set.all && !set.names && len(set.exclude) == 0 &&
 		!set.excludeRemotes && set.since.IsZero() && r.Options().Skip == nil {
 		return scanEverything(ctx, g, r, gs, set, sink)
 	}
@@ -124,6 +130,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	if err != nil {
 		return r.Stats(), err
 	}
+	gs.searchNames = !set.all || !set.since.IsZero() || set.names
 	w := g.walkHistory(ctx, r, gs, sel)
 	if !set.all {
 		g.scanCommitMessages(ctx, r, sel.commits, set.tags)
@@ -351,7 +358,7 @@ func warnShallow(r *scanner.Run, cut int) {
 func finish(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, sel *selection, set revSet, sink scanner.Sink) (finding.Stats, error) {
 	a := &attributor{g: g, r: r, gs: gs, sel: sel, w: r.NewWorker()}
 	if err := ctx.Err(); err != nil {
-		for _, f := range a.stopped() {
+		for _, f := range append(a.stopped(), a.nameFindings()...) {
 			sink.Finding(f)
 		}
 		return r.Stats(), err
@@ -359,6 +366,7 @@ func finish(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink, sel *s
 	fs := a.attribute(ctx)
 	fs = append(fs, a.extraFindings(ctx, set, fs)...)
 	a.expose(ctx, fs, !everything(set, r))
+	fs = append(fs, a.nameFindings()...)
 	for _, f := range fs {
 		sink.Finding(f)
 	}

@@ -328,6 +328,7 @@ func scanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 	}
 
 	p.gs = newGitSink(sink)
+	p.gs.searchNames = true
 	p.r = s.Start(p.gs)
 	if len(p.set.tags) > 0 {
 		p.g.scanCommitMessages(p.bctx, p.r, nil, p.set.tags)
@@ -719,7 +720,7 @@ func quarantineLoose(dir string) []plumbing.Hash {
 // had it is not known.
 func (p *pushScan) attribute() {
 	p.gs.mu.Lock()
-	rawFound := len(p.gs.found) > 0 || len(p.gs.messages) > 0
+	rawFound := len(p.gs.found) > 0 || len(p.gs.messages) > 0 || len(p.gs.nameHits) > 0
 	p.gs.mu.Unlock()
 	var found []finding.Finding
 	if p.sel == nil || len(p.sel.commits) == 0 {
@@ -736,6 +737,9 @@ func (p *pushScan) attribute() {
 	a := &attributor{g: p.g, r: p.r, gs: p.gs, sel: p.sel, w: p.r.NewWorker()}
 	found = a.attribute(p.actx)
 	found = append(found, p.messageFindings(a)...)
+	if p.actx.Err() == nil {
+		found = append(found, a.nameFindings()...)
+	}
 	p.res.Refs = refsReaching(p.sel, p.tipRefs, found)
 	for _, f := range found {
 		p.sink.Finding(f)

@@ -94,8 +94,10 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 	}
 
 	var blobs []plumbing.Hash
+	var paths []string
 	seen := map[plumbing.Hash]bool{}
 	for _, e := range d.changed {
+		paths = append(paths, e.Name)
 		if seen[e.Hash] {
 			continue // a new file staged under two names is one blob
 		}
@@ -104,6 +106,7 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 		blobs = append(blobs, e.Hash)
 	}
 	g.scanBlobs(ctx, r, gs, blobs)
+	g.searchStagedNames(r, headTree, paths)
 	if err := ctx.Err(); err != nil {
 		return r.Stats(), false, err
 	}
@@ -127,6 +130,7 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 			out = append(out, o.f)
 		}
 	}
+	out = append(out, a.nameFindings()...)
 	finding.Sort(out)
 	for _, f := range out {
 		sink.Finding(f)

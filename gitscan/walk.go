@@ -65,6 +65,11 @@ type historyWalk struct {
 	paths    map[plumbing.Hash]string // paths worked out (pathOf)
 	boundary map[plumbing.Hash]bool   // blobs the boundary's trees hold, once asked
 	early    *earlyExposure           // exposure's comparison, made in step (nil: not made)
+
+	// searchNames says the names the walk meets are searched for keys
+	// (names.go), with nameWorker.
+	searchNames bool
+	nameWorker  *scanner.Worker
 }
 
 func newHistoryWalk(g *gitRepo, r *scanner.Run, sel *selection) *historyWalk {
@@ -89,6 +94,7 @@ func (g *gitRepo) walkHistoryExposing(ctx context.Context, r *scanner.Run, gs *g
 	}
 	w := newHistoryWalk(g, r, sel)
 	w.swept = swept
+	w.searchNames = gs.searchNames
 	v := walkVisitor{w: w}
 	for i := range sel.commits {
 		if ctx.Err() != nil {
@@ -114,6 +120,7 @@ type walkVisitor struct {
 }
 
 func (v *walkVisitor) tree(l gitobj.Loc, path []byte) bool {
+	v.w.searchName(v.commit, path)
 	switch v.w.table.Get(l) {
 	case walkTreeSeen:
 		return false
@@ -136,6 +143,7 @@ func (v *walkVisitor) tree(l gitobj.Loc, path []byte) bool {
 }
 
 func (v *walkVisitor) blob(l gitobj.Loc, path []byte) bool {
+	v.w.searchName(v.commit, path)
 	if v.w.table.Get(l) != 0 {
 		return false
 	}

@@ -17,9 +17,9 @@ import (
 // anything a key could be in, and the rules' searcher says so first
 // (mayHoldKey), so a name costs one search of its bytes.
 //
-// A history scan (package gitscan) does not search names yet: its names
-// are in trees, which a scan of a complete clone without keys does not
-// read.
+// A history scan (package gitscan) searches the names its walk of the
+// trees meets itself, with ScanName; archive entries inside blobs are not
+// searched there.
 
 // nameStreamer returns the streamer a streamer's names are searched with:
 // one of their own, made at the first name that may hold a key, so that
@@ -119,4 +119,18 @@ const (
 // of every name the walk meets.
 func stringBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// MayHoldKey reports whether the rules' searcher finds any form of a key,
+// or any run of encoded text, in name: a source that meets names by the
+// million (the trees of a history) asks it before ScanName.
+func MayHoldKey(name []byte) bool { return mayHoldKey(name) }
+
+// ScanName searches name, the last element of a path, for keys, and
+// reports each at location finding.InPath under label (which the source
+// maps to the path and its commit), as a finding of the Run. A source
+// that meets names itself (a history's trees) scans them with it; a scan
+// of folders or of a stream searches its names on its own.
+func (w *Worker) ScanName(label, name string) {
+	w.r.Safely(label, func() { w.st.scanName(label, name, w.r.emit) })
 }

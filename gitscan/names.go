@@ -1,0 +1,156 @@
+package gitscan
+
+import (
+	"bytes"
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/scanner"
+)
+
+// Names. A key can be a name in a tree: a file saved under the token, a
+// folder named after it. A scan that selects commits (a range, --ref,
+// --since, a push, a staged change) walks their trees and meets every
+// name a commit adds, so it searches each (nearly none may hold a key,
+// and the rules' searcher says so first) and reports a key in one at
+// location finding.InPath: at the commit that added the name, under the
+// path of the file or folder so named, with its author and date. A scan
+// of the whole repository sweeps the packs and reads no tree unless it
+// must, so it searches no names: reading every tree would cost every scan
+// of a history without keys the inflating of all its trees.
+
+// nameHit is a key found in a name: the commit that added the name (its
+// index in the selection; -1 for a staged change) and the finding, whose
+// Path is the named file's or folder's.
+type nameHit struct {
+	commit int
+	f      finding.Finding
+}
+
+// nameLabel is the label the name at path p, added by commit c, is
+// scanned under: the sink takes the two back (gitSink.nameFinding).
+func nameLabel(c int, p string) string { return strconv.Itoa(c) + ":" + p }
+
+// searchName searches the last element of path, which commit c added, for
+// keys, when the walk searches names.
+func (w *historyWalk) searchName(c int32, path []byte) {
+	if !w.searchNames {
+		return
+	}
+	name := path[bytes.LastIndexByte(path, '/')+1:]
+	if !scanner.MayHoldKey(name) {
+		return
+	}
+	if w.nameWorker == nil {
+		w.nameWorker = w.r.NewWorker()
+	}
+	w.nameWorker.ScanName(nameLabel(int(c), finding.ValidPath(string(path))), string(name))
+}
+
+// nameFinding keeps a finding of a name under its commit, and reports
+// whether f was one.
+func (s *gitSink) nameFinding(f finding.Finding) bool {
+	if f.Location != finding.InPath {
+		return false
+	}
+	c, p, ok := strings.Cut(f.Path, ":")
+	n, err := strconv.Atoi(c)
+	if !ok || err != nil {
+		return false
+	}
+	f.Path = p
+	s.mu.Lock()
+	s.nameHits = append(s.nameHits, nameHit{n, f})
+	s.fire()
+	s.mu.Unlock()
+	return true
+}
+
+// nameFindings turns the keys found in names into findings: each key at
+// each path once, at the first commit that added it there, with that
+// commit's author, date and subject, and whether HEAD's tree still has
+// the path. A staged change's have no commit. They carry no exposure:
+// where a name went is not counted.
+func (a *attributor) nameFindings() []finding.Finding {
+	a.gs.mu.Lock()
+	hits := slices.Clone(a.gs.nameHits)
+	a.gs.mu.Unlock()
+	if len(hits) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(hits, func(x, y nameHit) int { return cmp.Compare(x.commit, y.commit) })
+	var head plumbing.Hash
+	if h, err := a.g.head(); err == nil && !h.IsZero() {
+		if t, err := a.g.commitTree(h); err == nil {
+			head = t
+		}
+	}
+	type place struct {
+		fp, path  string
+		line, col int
+	}
+	seen := map[place]bool{}
+	var out []finding.Finding
+	for _, hit := range hits {
+		f := hit.f
+		if k := (place{f.Fingerprint, f.Path, f.Line, f.Column}); seen[k] {
+			continue
+		} else {
+			seen[k] = true
+		}
+		if a.sel != nil && hit.commit >= 0 && hit.commit < len(a.sel.commits) {
+			c := &a.sel.commits[hit.commit]
+			h := a.sel.hash(c)
+			d := a.g.describe(h)
+			f.Commit, f.Author, f.Email, f.Date, f.Message = h.String(), d.author, d.email, d.date, finding.RedactText(d.subject)
+			f.Unreachable = c.reach == reachNothing
+			_, _, in := a.g.findEntry(head, f.Path)
+			in = in && !head.IsZero()
+			f.InHead = &in
+		}
+		out = append(out, f)
+	}
+	finding.Sort(out)
+	return out
+}
+
+// searchStagedNames searches the names a staged change adds: each part of
+// the path of each changed file that HEAD's tree (head, nil before the
+// first commit) does not have, once.
+func (g *gitRepo) searchStagedNames(r *scanner.Run, head *plumbing.Hash, changed []string) {
+	var wk *scanner.Worker
+	searched := map[string]bool{}
+	for _, p := range changed {
+		if !scanner.MayHoldKey([]byte(p)) {
+			continue
+		}
+		for start := 0; start <= len(p); {
+			end := strings.IndexByte(p[start:], '/')
+			if end < 0 {
+				end = len(p)
+			} else {
+				end += start
+			}
+			prefix, name := p[:end], p[start:end]
+			start = end + 1
+			if searched[prefix] || !scanner.MayHoldKey([]byte(name)) {
+				continue
+			}
+			searched[prefix] = true
+			if head != nil {
+				if _, _, had := g.findEntry(*head, prefix); had {
+					continue
+				}
+			}
+			if wk == nil {
+				wk = r.NewWorker()
+			}
+			wk.ScanName(nameLabel(-1, finding.ValidPath(prefix)), name)
+		}
+	}
+}
