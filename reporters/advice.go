@@ -88,6 +88,10 @@ func advise(mode Mode, byGroup [numGroups][]finding.Finding) advice {
 		a.steps = append(a.steps, "Find out whose each unconfirmed token is. If it is another service's, rotate it there; "+
 			"if it is a Lofty key, revoke it in Lofty → Settings → Integrations → API and create a new one.", m.remove)
 	}
+	if inName(byGroup) {
+		a.notes = append(a.notes, "A key in a file's or folder's name is removed by renaming it (git mv, then "+
+			"commit; in commits already made, git filter-repo --path-rename OLD:NEW or an interactive rebase).")
+	}
 	var dead []string
 	if len(byGroup[groupRejected]) > 0 {
 		dead = append(dead, "rejected")
@@ -122,4 +126,16 @@ func writeAdvice(w *bufio.Writer, a advice) {
 	for _, h := range a.hints {
 		w.WriteString(wrapString(h, lineWidth, "hint: ", "      "))
 	}
+}
+
+// inName reports whether any finding is a key in a name (location path).
+func inName(byGroup [numGroups][]finding.Finding) bool {
+	for _, fs := range byGroup {
+		for _, f := range fs {
+			if f.Location == finding.InPath {
+				return true
+			}
+		}
+	}
+	return false
 }

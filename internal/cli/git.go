@@ -28,7 +28,9 @@ content (blob) is scanned once, however many commits hold it, and each key is
 reported once, at the commit that introduced it and the path it had there,
 with the commit's author, date and subject. The messages and header lines
 of commits and annotated tags are scanned too (location commit-message,
-commit-header, tag-message or tag-header).
+commit-header, tag-message or tag-header). A scan that selects commits
+(--range, --ref, --since, --staged, a push) also searches the names of the
+files and folders they add (location path); a scan of everything does not.
 in_head says whether the key is still in the checked-out HEAD; exposure says
 which branches, remote-tracking branches and tags hold it, whether each tip
 still does, and how many commits carry it. A key only in history needs
@@ -286,7 +288,7 @@ func (gf *gitFlags) run(ctx context.Context, e env, o *outputFlags, sf *scanFlag
 	if errors.Is(err, errFindings) {
 		switch {
 		case gf.staged:
-			printHint(e.stderr, "the commit adds a Lofty API key. Remove it from the file, read it from the environment instead, and stage the file again. A key that was ever pushed or shared must be revoked in Lofty (Settings → Integrations → API). Only once it is revoked, or if it is not a real key, commit with 'git commit --no-verify'.")
+			printHint(e.stderr, "the commit adds a Lofty API key. Remove it from the file (or rename the file or folder named after it), read it from the environment instead, and stage the file again. A key that was ever pushed or shared must be revoked in Lofty (Settings → Integrations → API). Only once it is revoked, or if it is not a real key, commit with 'git commit --no-verify'.")
 		case gf.prePush:
 			printHint(e.stderr, "the push sends a Lofty API key. Revoke it in Lofty (Settings → Integrations → API), then remove it from the commits (git rebase -i, or git filter-repo --replace-text). Only once it is revoked, or if it is not a real key, push with 'git push --no-verify'.")
 		}

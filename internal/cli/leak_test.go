@@ -144,11 +144,13 @@ func TestNothingLeaks(t *testing.T) {
 			inReport: []string{"git-file", "split-author", "subject", "body", "tag-message", "author", "email", "branch", "remote-branch", "tag"},
 			onStderr: []string{"git-zip-entry", "missing-tree"}},
 		{name: "git --range", args: []string{"git", "--range", "main.." + planted["branch"], history}, wantCode: 1,
-			inReport: []string{"git-file", "split-author", "subject", "body", "author", "email", "branch"}},
+			inReport:   []string{"git-file", "split-author", "subject", "body", "author", "email", "branch"},
+			namesFound: []string{"git-file", "missing-tree"}},
 		{name: "git --ref", args: []string{"git", "--ref", planted["ref"] + ".a.b" + inject, history}, wantCode: 2,
 			onStderr: []string{"ref"}},
 		{name: "git --staged", args: []string{"git", "--staged", staged}, wantCode: 1,
-			inReport: []string{"staged-file"}},
+			inReport:   []string{"staged-file"},
+			namesFound: []string{"staged-file"}},
 		{name: "git URL", args: []string{"git", remote + "/x.git?a=" + planted["url-query"] + "#" + planted["url-fragment"]}, wantCode: 2,
 			onStderr: []string{"url-path"}},
 		{name: "git URL, the remote's answer", args: []string{"git", remote + "/x.git"}, wantCode: 2,
@@ -158,7 +160,8 @@ func TestNothingLeaks(t *testing.T) {
 			namesFound: []string{"folder", "file", "entry", "corrupt-entry", "fifo", "symlink"},
 			onStderr:   []string{"corrupt-entry", "fifo"}},
 		{name: "git --pre-push", push: leakPush(t), wantCode: 1, output: "report",
-			inReport: []string{"git-file", "subject", "body", "author", "email"}},
+			inReport:   []string{"git-file", "subject", "body", "author", "email"},
+			namesFound: []string{"git-file", "missing-tree"}},
 	}
 	for _, run := range runs {
 		for _, format := range reporters.Formats() {

@@ -48,7 +48,7 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 	if res.Unfinished != "" {
 		line("(loftyscan ran out of time before it had scanned all of the push, so there may be more: " + res.Unfinished + ")")
 	}
-	commit, inFile, inMessage, inHeaders := "", false, false, false
+	commit, inFile, inMessage, inHeaders, inName := "", false, false, false, false
 	for _, f := range counted {
 		sh := f.Shown()
 		if f.Commit != commit {
@@ -68,6 +68,7 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 			line(head)
 		}
 		inFile = inFile || f.Location == finding.InFile
+		inName = inName || f.Location == finding.InPath
 		inMessage = inMessage || f.Location.Part() == "message"
 		inHeaders = inHeaders || f.Location.Part() == "headers"
 		switch {
@@ -75,6 +76,8 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 			line(fmt.Sprintf("  the commit's %s, line %d, column %d  %s", f.Location.Part(), f.Line, f.Column, f.Redacted()))
 		case f.Location.OfTag():
 			line(fmt.Sprintf("  the %s of tag %s, line %d, column %d  %s", f.Location.Part(), sh.Tag, f.Line, f.Column, f.Redacted()))
+		case f.Location == finding.InPath:
+			line(fmt.Sprintf("  the file or folder name %s, column %d  %s", sh.Path, f.Column, f.Redacted()))
 		default:
 			line(fmt.Sprintf("  %s:%d:%d  %s", sh.Path, f.Line, f.Column, f.Redacted()))
 		}
@@ -85,7 +88,10 @@ func writeRejection(e env, findings []finding.Finding, res gitscan.PushScan, rep
 	line("What to do:")
 	line("- If the key ever left your machine (another push, a share, a CI log), revoke it in Lofty first: Settings > Integrations > API.")
 	line("- Remove it from every commit above, then push again. Read the key from the environment instead.")
-	if inFile || !inMessage && !inHeaders { // a file, or no place named
+	if inName {
+		line("  In a file's or folder's name: 'git mv' it to a name without the key, then 'git commit --amend' (the last commit) or 'git rebase -i <commit>~1' for older ones.")
+	}
+	if inFile || !inMessage && !inHeaders && !inName { // a file, or no place named
 		line("  In the last commit: edit the file, 'git add' it, 'git commit --amend'.")
 		line("  In older commits: 'git rebase -i <commit>~1', mark each commit 'edit', fix the file, 'git commit --amend', 'git rebase --continue'.")
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
+	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/internal/testtool"
 )
 
@@ -1069,4 +1070,32 @@ func TestPreReceiveFindingsPastCap(t *testing.T) {
 // byte, and returns its name.
 func writeCommit(t *testing.T, r *testgit.Repo, text string) string {
 	return testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("commit %d", len(text)), strings.NewReader(text)).String()
+}
+
+// A file or folder named after a key is in every clone the push makes
+// possible: the hook rejects a push that adds one, naming it (redacted)
+// and saying to rename it; renamed, the push goes through.
+func TestPreReceiveNames(t *testing.T) {
+	hookBinary(t)
+	s := newServer(t, nil)
+	c := newClient(t, s.url)
+	c.Write("README", "clean\n")
+	c.Commit("start")
+	out, ok := push(c, nil, "origin", "main")
+	mustAccept(t, out, ok, "no Lofty API key")
+
+	key := testtoken.Sign(map[string]any{"sub": "a name", "scope": "THIRD_PARTY_OPERATION"})
+	c.Write("cache-"+key+"/data.json", "{}\n")
+	bad := c.Commit("add a cache")
+	before := s.refs()
+	out, ok = push(c, nil, "origin", "main")
+	mustReject(t, s, before, bad, out, ok, "the file or folder name cache-eyJ", "column 7", "'git mv'")
+	if strings.Contains(out, key) {
+		t.Errorf("the hook's message holds the key:\n%s", out)
+	}
+	// Renamed in the same commit, the push goes through.
+	c.Git("mv", "cache-"+key, "cache")
+	c.Git("commit", "-q", "--amend", "-m", "add a cache")
+	out, ok = push(c, nil, "origin", "main")
+	mustAccept(t, out, ok, "no Lofty API key")
 }
