@@ -48,7 +48,7 @@ type Occurrence struct {
 
 // OccurrenceOf is where finding f of a history scan is, as a plan needs it.
 func OccurrenceOf(f finding.Finding) Occurrence {
-	if f.Location != finding.InFile {
+	if f.Location.OfObject() {
 		// A message or headers: a place of its own, not a file with no name.
 		return Occurrence{Commit: f.Commit, InMessage: f.Location.Part() == "message", InHeaders: f.Location.Part() == "headers", Tag: f.Tag}
 	}

@@ -377,7 +377,7 @@ func (p *Plan) addNameSteps(ctx context.Context, blobs BlobReader, keys []Key, h
 			renamed := h.rewrite(file)
 			m := ManualStep{
 				Key: shortFP(k.Fingerprint), Occurrence: o,
-				Why: "the name of the file " + file + " holds a key, and the replacements rewrite what files hold, never their names (nor does a scan search names: the check does not show it)",
+				Why: "the name of the file " + file + " holds a key, and the replacements rewrite what files hold, never their names (nor does the check's scan of the whole repository search names: it does not show it)",
 			}
 			if strings.ContainsAny(file, "\r\n") || strings.Contains(file, "==>") {
 				m.Do = "rename the file in every commit by hand, in each repository rewritten above (git filter-repo --path-rename), to a name without the key"
