@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,62 @@ func TestEncodedNamesHidden(t *testing.T) {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("json: no %s in\n%s", want, out.String())
 				}
+			}
+		}
+	}
+}
+
+// TestEncodedNamesHiddenEverywhere: a folder named after a key's base64
+// stays hidden where TestEncodedNamesHidden does not look: in the paths of
+// warnings (a broken link below it) and of --verbose's skips, printed as
+// the scan meets them, and in the path of a key below it when the name's
+// own finding is accepted by .loftyscanignore (the report then holds no
+// finding of the name to hide it by).
+func TestEncodedNamesHiddenEverywhere(t *testing.T) {
+	nameKey := testtoken.Key("named", time.Time{})
+	b64 := base64.URLEncoding.EncodeToString([]byte(nameKey))
+	root := t.TempDir()
+	dir := filepath.Join(root, b64)
+	must(t, os.MkdirAll(filepath.Join(dir, "skipped"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "token.env"), []byte("LOFTY_API_KEY="+testtoken.Key("in the file", time.Time{})+"\n"), 0o644))
+	must(t, os.Symlink(filepath.Join(root, "nowhere"), filepath.Join(dir, "link")))
+	run := func(args ...string) (string, string) {
+		var out, errb bytes.Buffer
+		code := runEnv(context.Background(), append([]string{"dir", root}, args...), env{
+			stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+			getenv: func(string) string { return "" },
+		})
+		if code != 1 {
+			t.Fatalf("%v: exit %d, want 1\n%s", args, code, errb.String())
+		}
+		return out.String(), errb.String()
+	}
+	out, _ := run("--format", "json")
+	var rep struct {
+		Findings []struct{ Fingerprint, Location string }
+	}
+	must(t, json.Unmarshal([]byte(out), &rep))
+	var fp string
+	for _, f := range rep.Findings {
+		if f.Location == "path" {
+			fp = f.Fingerprint
+		}
+	}
+	if fp == "" {
+		t.Fatalf("no finding at location path:\n%s", out)
+	}
+	must(t, os.WriteFile(filepath.Join(root, ".loftyscanignore"), []byte(fp+"\n"), 0o644))
+	for _, format := range reporters.Formats() {
+		out, errb := run("--format", format, "-v", "--skip", "skipped/")
+		for _, want := range []string{"link", "skipped"} {
+			if !strings.Contains(errb, want) {
+				t.Errorf("%s: no warning names %s:\n%s", format, want, errb)
+			}
+		}
+		for _, s := range []string{b64, b64[10 : len(b64)-10]} {
+			if strings.Contains(out, s) || strings.Contains(errb, s) {
+				t.Errorf("%s: the name that holds the key as base64 is printed:\n%s\n%s", format, out, errb)
+				break
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/gitscan"
 	"github.com/loftyscan/loftyscan/internal/bypass"
+	"github.com/loftyscan/loftyscan/internal/remediate"
 	"github.com/loftyscan/loftyscan/rules"
 	"github.com/loftyscan/loftyscan/scanner"
 	"github.com/spf13/pflag"
@@ -128,10 +129,14 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	if err != nil {
 		return p.cannotScan(e, err)
 	}
-	for _, w := range c.Warnings {
-		printWarning(e.stderr, w.String())
-	}
 	findings := c.Sorted()
+	// A name can hold a key encoded (a folder named after its base64),
+	// which redaction does not see: the warnings, the bypasses and the
+	// rejection hide every form of the keys found encoded.
+	hide := remediate.HideEncoded(findings)
+	for _, w := range c.Warnings {
+		printWarning(e.stderr, hide(w.String()))
+	}
 	var recs []bypass.Record
 	markBypasses(findings, st.ignore, allowed, func(f finding.Finding, via, reason string) {
 		recs = append(recs, p.record(e, repo, res, f, via, reason))
@@ -158,6 +163,10 @@ func (gf *gitFlags) runPreReceive(ctx context.Context, e env, o *outputFlags, sf
 	case len(badNames) > 0 && o.exitCode != 0, capped:
 		accepted = false // rejected for a key in a ref's name, or for findings not listed
 	}
+	for i := range recs {
+		recs[i].Path = hide(recs[i].Path)
+	}
+	remediate.HideEncodedNames(findings, findings)
 	if err := p.logBypasses(e, recs, accepted); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -1098,4 +1099,48 @@ func TestPreReceiveNames(t *testing.T) {
 	c.Git("commit", "-q", "--amend", "-m", "add a cache")
 	out, ok = push(c, nil, "origin", "main")
 	mustAccept(t, out, ok, "no Lofty API key")
+}
+
+// TestPreReceiveEncodedNames: a folder named after a key's base64 is
+// named by the hook without that base64, in the rejection (the folder's
+// own finding and the path of a key below it) and in the bypass log and
+// its message once both keys are let through: redaction sees only
+// key-shaped text, and the report's hiding of encoded names did not reach
+// the hook.
+func TestPreReceiveEncodedNames(t *testing.T) {
+	hookBinary(t)
+	logFile := filepath.Join(t.TempDir(), "bypass.jsonl")
+	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--bypass-log", logFile)
+	c := newClient(t, s.url)
+	c.Write("README", "clean\n")
+	c.Commit("start")
+	if out, ok := push(c, nil, "origin", "main"); !ok {
+		t.Fatal(out)
+	}
+	nameKey := testtoken.Sign(map[string]any{"sub": "a name", "scope": "THIRD_PARTY_OPERATION"})
+	fileKey := testtoken.Sign(map[string]any{"sub": "a file", "scope": "THIRD_PARTY_OPERATION"})
+	b64 := base64.StdEncoding.EncodeToString([]byte(nameKey))
+	c.Write(b64+"/app.env", "LOFTY_API_KEY="+fileKey+"\n")
+	bad := c.Commit("add a cache")
+	before := s.refs()
+	leaks := func(out string) bool {
+		return strings.Contains(out, b64[8:len(b64)-8]) || strings.Contains(out, nameKey[20:len(nameKey)-20])
+	}
+	out, ok := push(c, nil, "origin", "main")
+	mustReject(t, s, before, bad, out, ok, "the file or folder name [key eyJ", "as base64]", "/app.env:1:15")
+	if leaks(out) {
+		t.Errorf("the hook's message holds the key as base64:\n%s", out)
+	}
+	out, ok = push(c, nil, "-o", "loftyscan.allow="+fingerprintOf(nameKey), "-o", "loftyscan.allow="+fingerprintOf(fileKey), "origin", "main")
+	mustAccept(t, out, ok, "let through (push-option)", "as base64]")
+	if leaks(out) {
+		t.Errorf("the hook's message holds the key as base64:\n%s", out)
+	}
+	log, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(readBypassLog(t, logFile)) != 2 || leaks(string(log)) {
+		t.Errorf("the bypass log holds the key as base64, or not two records:\n%s", log)
+	}
 }

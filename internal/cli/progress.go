@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/remediate"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -164,28 +166,53 @@ func (pl *progressLine) stop() {
 // the display (nil when not shown) and the warning printer to hand the
 // scanner's Collector. Call stop on the display when the scan ends.
 func (o *outputFlags) startScan(e env, opts *scanner.Options, unit string) (*progressLine, func(finding.Warning)) {
+	hide := encodedKeyHider(*opts)
 	p := &scanner.Progress{}
 	opts.Progress = p
 	pl := startProgress(e, o.noProgress, p, unit)
 	// A walk counts its files for the display's percentage; a scan nobody
 	// watches does not pay for the second listing.
 	opts.CountFirst = pl != nil
-	return pl, func(w finding.Warning) { pl.printWarning(e.stderr, w.String()) }
+	return pl, func(w finding.Warning) { pl.printWarning(e.stderr, hide(w.String())) }
 }
 
 // onSkip is the scan's Collector.OnSkip: with --verbose, each thing the
 // scan skipped quietly is listed on stderr, once per path and reason
 // (history meets a skipped path in many trees); without it, nil.
-func (o *outputFlags) onSkip(e env, pl *progressLine) func(finding.Warning) {
+func (o *outputFlags) onSkip(e env, pl *progressLine, opts scanner.Options) func(finding.Warning) {
 	if !o.verbose {
 		return nil
 	}
+	hide := encodedKeyHider(opts)
 	seen := map[finding.Warning]bool{}
 	return func(w finding.Warning) {
 		if seen[w] {
 			return
 		}
 		seen[w] = true
-		pl.print(func() { printSkipped(e.stderr, w.String()) })
+		pl.print(func() { printSkipped(e.stderr, hide(w.String())) })
+	}
+}
+
+// encodedKeyHider returns what a warning's text goes through before it is
+// printed, for a scan with opts: a warning names a path, and a name can
+// hold a key encoded (a folder named after the key's base64), which
+// finding's redaction does not see. Warnings are printed as the scan
+// meets them, before its findings are known, so a text that may hold a
+// key is searched on its own, each element of a path on a line of its
+// own, and every form of a key found encoded in it is hidden.
+func encodedKeyHider(opts scanner.Options) func(string) string {
+	opts.Progress, opts.CountFirst = nil, false
+	s := scanner.New(opts)
+	split := strings.NewReplacer("/", "\n", "!", "\n", ": ", "\n")
+	return func(text string) string {
+		if !scanner.MayHoldKey([]byte(text)) {
+			return text
+		}
+		var c scanner.Collector
+		if _, err := s.ScanReader(context.Background(), "", strings.NewReader(split.Replace(text)), &c); err != nil {
+			return text
+		}
+		return remediate.HideEncoded(c.Findings)(text)
 	}
 }

@@ -73,7 +73,7 @@ func (o *outputFlags) scanThenReport(ctx context.Context, e env, sc scan) error 
 	}
 	announce(e, sc.settings)
 	pl, warn := o.startScan(e, &sc.opts, sc.unit)
-	sink := &reportSink{c: scanner.Collector{OnWarning: warn, OnSkip: o.onSkip(e, pl)}}
+	sink := &reportSink{c: scanner.Collector{OnWarning: warn, OnSkip: o.onSkip(e, pl, sc.opts)}}
 	stats, err := runScan(ctx, e, sc, sink)
 	pl.stop()
 	scanStop := stopCause(ctx)
@@ -197,7 +197,7 @@ func (o *outputFlags) report(ctx context.Context, e env, outs []*reportOut, find
 		abortReports(outs)
 		return err
 	}
-	remediate.HideEncodedNames(shown)
+	remediate.HideEncodedNames(findings, shown)
 	if root != "" {
 		if abs, err := filepath.Abs(root); err == nil {
 			root = abs

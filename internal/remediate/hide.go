@@ -130,25 +130,48 @@ func (p *Plan) hideAll(h hider) {
 	step(&p.Cleanup)
 }
 
-// HideEncodedNames hides, in the path of each finding of fs, every form
-// of the keys a name holds encoded (findings at location path with an
-// encoding: a file named after a key's base64 or hex), as a plan hides
-// its keys: finding's redaction sees only what is shaped like a key, so
-// such a name, and every path below it, would print the key whole.
-func HideEncodedNames(fs []finding.Finding) {
+// HideEncodedNames hides, in the path of each finding of shown, every
+// form of the keys a name holds encoded among the findings of all
+// (findings at location path with an encoding: a file named after a key's
+// base64 or hex), as a plan hides its keys: finding's redaction sees only
+// what is shaped like a key, so such a name, and every path below it,
+// would print the key whole. all holds the findings not shown too: a
+// name whose finding an ignore file or a baseline accepts still holds the
+// key, and a finding below it names it.
+func HideEncodedNames(all, shown []finding.Finding) {
+	h, ok := encodedHider(all, true)
+	if !ok {
+		return
+	}
+	for i := range shown {
+		shown[i].Path = h.hide(shown[i].Path)
+	}
+}
+
+// HideEncoded returns what hides, in a text, every form of the keys the
+// findings of fs found encoded (a base64 or hex name, a line of a
+// warning), as a plan hides them.
+func HideEncoded(fs []finding.Finding) func(string) string {
+	h, ok := encodedHider(fs, false)
+	if !ok {
+		return func(s string) string { return s }
+	}
+	return h.hide
+}
+
+// encodedHider hides the keys of the findings of fs that found them
+// encoded, only those at location path when names is set.
+func encodedHider(fs []finding.Finding, names bool) (hider, bool) {
 	var keys []Key
 	seen := map[string]bool{}
 	for _, f := range fs {
-		if f.Location == finding.InPath && f.Encoding != "" && !seen[f.Fingerprint] {
+		if (f.Location == finding.InPath || !names) && f.Encoding != "" && f.Secret != "" && !seen[f.Fingerprint] {
 			seen[f.Fingerprint] = true
 			keys = append(keys, Key{Fingerprint: f.Fingerprint, Secret: f.Secret})
 		}
 	}
 	if len(keys) == 0 {
-		return
+		return hider{}, false
 	}
-	h := newHider(keys)
-	for i := range fs {
-		fs[i].Path = h.hide(fs[i].Path)
-	}
+	return newHider(keys), true
 }
