@@ -145,3 +145,25 @@ func TestStagedNames(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+// TestKeysInGitlinkNames: a submodule's name (a gitlink in the tree) is a
+// name a commit adds like a file's: a key in it is reported, at the
+// commit that added it, though the submodule's repository is not read.
+func TestKeysInGitlinkNames(t *testing.T) {
+	t.Parallel()
+	k := nameKey(t, "submodule")
+	r := testgit.New(t, "")
+	r.Write("README", "hello\n")
+	base := r.Commit("init")
+	r.Git("update-index", "--add", "--cacheinfo", "160000,"+base+",vendor/sub-"+k)
+	r.Git("commit", "-q", "-m", "add a submodule")
+	added := strings.TrimSpace(r.Git("rev-parse", "HEAD"))
+	c := &scanner.Collector{}
+	if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{Refs: []string{"HEAD"}, Exclude: []string{base}}, c); err != nil {
+		t.Fatal(err)
+	}
+	want := []nameFinding{{"vendor/sub-" + k, added, 5, true}}
+	if got := nameFindings(t, c); !slices.Equal(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+}

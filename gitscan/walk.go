@@ -142,6 +142,9 @@ func (v *walkVisitor) tree(l gitobj.Loc, path []byte) bool {
 	return true
 }
 
+// gitlink searches the name of a submodule the commit adds.
+func (v *walkVisitor) gitlink(path []byte) { v.w.searchName(v.commit, path) }
+
 func (v *walkVisitor) blob(l gitobj.Loc, path []byte) bool {
 	v.w.searchName(v.commit, path)
 	if v.w.table.Get(l) != 0 {
@@ -629,9 +632,21 @@ func (d *treeDiff) run(v treeVisitor) {
 			}
 			d.path = append(d.path, '/')
 			d.push(d.newFrame(e.hash, data, base, len(d.path)))
+		default:
+			// Submodules (gitlinks) are other repositories: not read, but
+			// their names are the tree's (a key can be one).
+			if nv, ok := v.(linkVisitor); ok {
+				d.path = append(d.path[:top.dir], e.name...)
+				nv.gitlink(d.path)
+			}
 		}
-		// Submodules (gitlinks) are other repositories: not read.
 	}
+}
+
+// linkVisitor is a treeVisitor that also meets the gitlinks a commit
+// adds (their names only).
+type linkVisitor interface {
+	gitlink(path []byte)
 }
 
 // inBase reports whether a parent's version of the folder has entry e as
