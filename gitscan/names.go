@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/scanner"
@@ -74,7 +75,8 @@ func (s *gitSink) nameFinding(f finding.Finding) bool {
 // nameFindings turns the keys found in names into findings: each key at
 // each path once, at the first commit that added it there, with that
 // commit's author, date and subject, and whether HEAD's tree still has
-// the path. A staged change's have no commit. They carry no exposure:
+// the name, at that path or another (a folder renamed or copied whole is
+// one tree the walk does not enter again). A staged change's have no commit. They carry no exposure:
 // where a name went is not counted.
 func (a *attributor) nameFindings() []finding.Finding {
 	a.gs.mu.Lock()
@@ -89,6 +91,14 @@ func (a *attributor) nameFindings() []finding.Finding {
 		if t, err := a.g.commitTree(h); err == nil {
 			head = t
 		}
+	}
+	wanted := map[string]bool{}
+	for _, hit := range hits {
+		wanted[hit.f.Path[strings.LastIndexByte(hit.f.Path, '/')+1:]] = true
+	}
+	var inHead map[string]bool
+	if a.sel != nil {
+		inHead = a.g.namesIn(head, wanted)
 	}
 	type place struct {
 		fp, path  string
@@ -109,8 +119,7 @@ func (a *attributor) nameFindings() []finding.Finding {
 			d := a.g.describe(h)
 			f.Commit, f.Author, f.Email, f.Date, f.Message = h.String(), d.author, d.email, d.date, finding.RedactText(d.subject)
 			f.Unreachable = c.reach == reachNothing
-			_, _, in := a.g.findEntry(head, f.Path)
-			in = in && !head.IsZero()
+			in := inHead[f.Path[strings.LastIndexByte(f.Path, '/')+1:]]
 			f.InHead = &in
 		}
 		out = append(out, f)
@@ -153,4 +162,33 @@ func (g *gitRepo) searchStagedNames(r *scanner.Run, head *plumbing.Hash, changed
 			wk.ScanName(nameLabel(-1, finding.ValidPath(prefix)), name)
 		}
 	}
+}
+
+// namesIn returns which of the names wanted tree (zero: none) holds, at
+// any depth: each tree read once, to the depth git itself takes.
+func (g *gitRepo) namesIn(tree plumbing.Hash, wanted map[string]bool) map[string]bool {
+	found := map[string]bool{}
+	if tree.IsZero() || len(wanted) == 0 {
+		return found
+	}
+	type level struct {
+		h     plumbing.Hash
+		depth int
+	}
+	seen := map[plumbing.Hash]bool{tree: true}
+	stack := []level{{tree, 0}}
+	for len(stack) > 0 && len(found) < len(wanted) {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		g.treeEntries(t.h, func(name []byte, mode filemode.FileMode, h plumbing.Hash) {
+			if wanted[string(name)] {
+				found[string(name)] = true
+			}
+			if mode == filemode.Dir && !seen[h] && t.depth < maxTreeDepth {
+				seen[h] = true
+				stack = append(stack, level{h, t.depth + 1})
+			}
+		})
+	}
+	return found
 }

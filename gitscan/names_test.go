@@ -167,3 +167,34 @@ func TestKeysInGitlinkNames(t *testing.T) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
 }
+
+// TestNameInHeadAfterFolderRename: a folder renamed whole is the same
+// tree, which the walk does not enter again, so the key-named file in it
+// is reported at its first path; HEAD still has the name (elsewhere), so
+// in_head is true. Deleted, it is false.
+func TestNameInHeadAfterFolderRename(t *testing.T) {
+	t.Parallel()
+	k := nameKey(t, "moved")
+	r := testgit.New(t, "")
+	r.Write("README", "hello\n")
+	base := r.Commit("init")
+	r.Write("d/"+k, "x\n")
+	added := r.Commit("add")
+	r.Git("mv", "d", "e")
+	r.Commit("move the folder")
+	scan := func() []nameFinding {
+		c := &scanner.Collector{}
+		if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{Refs: []string{"HEAD"}, Exclude: []string{base}}, c); err != nil {
+			t.Fatal(err)
+		}
+		return nameFindings(t, c)
+	}
+	if got, want := scan(), []nameFinding{{"d/" + k, added, 1, true}}; !slices.Equal(got, want) {
+		t.Errorf("after the move:\n got %v\nwant %v", got, want)
+	}
+	r.Git("rm", "-q", "-r", "e")
+	r.Commit("delete")
+	if got, want := scan(), []nameFinding{{"d/" + k, added, 1, false}}; !slices.Equal(got, want) {
+		t.Errorf("after the delete:\n got %v\nwant %v", got, want)
+	}
+}
