@@ -113,12 +113,13 @@ func TestKeysInTreeNames(t *testing.T) {
 	}
 }
 
-// TestStagedNames: the staged check reports a key in the name of a file
-// or folder the change adds, once, and not in a name HEAD already has
-// (a file so named edited again).
+// TestStagedNames: the staged check reports a key in the name of a file,
+// folder or submodule the change adds, once, and not in a name HEAD
+// already has (a file so named edited again).
 func TestStagedNames(t *testing.T) {
 	t.Parallel()
 	k1, k2, old := nameKey(t, "staged folder"), nameKey(t, "staged file"), nameKey(t, "committed")
+	k3 := nameKey(t, "staged submodule")
 	r := testgit.New(t, "")
 	r.Write(old+".txt", "x\n")
 	r.Commit("a file named after a key, committed before")
@@ -129,6 +130,7 @@ func TestStagedNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Git("add", "-A")
+	r.Git("update-index", "--add", "--cacheinfo", "160000,"+strings.Repeat("ab", 20)+",sub-"+k3)
 	c := &scanner.Collector{}
 	if _, err := ScanStaged(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), "", c); err != nil {
 		t.Fatal(err)
@@ -140,7 +142,7 @@ func TestStagedNames(t *testing.T) {
 		}
 		got = append(got, f.Path+" "+strings.Repeat("^", f.Column))
 	}
-	want := []string{"new-" + k1 + " ^^^^^", "tok=" + k2 + " ^^^^^"}
+	want := []string{"new-" + k1 + " ^^^^^", "sub-" + k3 + " ^^^^^", "tok=" + k2 + " ^^^^^"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}

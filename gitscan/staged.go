@@ -106,6 +106,11 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 		blobs = append(blobs, e.Hash)
 	}
 	g.scanBlobs(ctx, r, gs, blobs)
+	for _, e := range idx.Entries {
+		if e.Mode == filemode.Submodule {
+			paths = append(paths, e.Name) // a submodule's name: searched, its repository not read
+		}
+	}
 	g.searchStagedNames(r, headTree, paths)
 	if err := ctx.Err(); err != nil {
 		return r.Stats(), false, err
