@@ -76,8 +76,8 @@ func (s *gitSink) nameFinding(f finding.Finding) bool {
 // each path once, at the first commit that added it there, with that
 // commit's author, date and subject, and whether HEAD's tree still has
 // the name, at that path or another (a folder renamed or copied whole is
-// one tree the walk does not enter again). A staged change's have no commit. They carry no exposure:
-// where a name went is not counted.
+// one tree the walk does not enter again). A staged change's have no
+// commit. They carry no exposure: where a name went is not counted.
 func (a *attributor) nameFindings() []finding.Finding {
 	a.gs.mu.Lock()
 	hits := slices.Clone(a.gs.nameHits)
@@ -138,15 +138,7 @@ func (g *gitRepo) searchStagedNames(r *scanner.Run, head *plumbing.Hash, changed
 		if !scanner.MayHoldKey([]byte(p)) {
 			continue
 		}
-		for start := 0; start <= len(p); {
-			end := strings.IndexByte(p[start:], '/')
-			if end < 0 {
-				end = len(p)
-			} else {
-				end += start
-			}
-			prefix, name := p[:end], p[start:end]
-			start = end + 1
+		for prefix, name := range scanner.PathParts(p) {
 			if searched[prefix] || !scanner.MayHoldKey([]byte(name)) {
 				continue
 			}

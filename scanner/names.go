@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"iter"
 	"strings"
 	"unsafe"
 
@@ -73,23 +74,38 @@ func (s *streamer) scanEntryNames(p, entry string, seen *entryNames, emit func(f
 		seen.m, seen.held = map[entryName]int32{}, 0
 	}
 	parent := int32(0)
-	for start := 0; start <= len(entry); {
-		end := strings.IndexByte(entry[start:], '/')
-		if end < 0 {
-			end = len(entry)
-		} else {
-			end += start
-		}
-		k := entryName{parent, entry[start:end]}
+	for prefix, name := range PathParts(entry) {
+		k := entryName{parent, name}
 		id, ok := seen.m[k]
 		if !ok {
-			s.scanName(p+"!"+entry[:end], k.name, emit)
+			s.scanName(p+"!"+prefix, k.name, emit)
 			k.name = strings.Clone(k.name) // not the whole path it is cut from
 			id = int32(len(seen.m) + 1)
 			seen.m[k] = id
 			seen.held += len(k.name)
 		}
-		parent, start = id, end+1
+		parent = id
+	}
+}
+
+// PathParts yields each folder of the slash-separated path p and then p
+// itself, each as its path from p's start and its own name: "a/b" gives
+// ("a", "a") and ("a/b", "b").
+func PathParts(p string) iter.Seq2[string, string] {
+	return func(yield func(prefix, name string) bool) {
+		start := 0
+		for {
+			end := strings.IndexByte(p[start:], '/')
+			if end < 0 {
+				yield(p, p[start:])
+				return
+			}
+			end += start
+			if !yield(p[:end], p[start:end]) {
+				return
+			}
+			start = end + 1
+		}
 	}
 }
 

@@ -226,3 +226,20 @@ func TestHostileEntryNames(t *testing.T) {
 		t.Errorf("a %d-byte archive of long names allocated %d bytes", tbuf.Len(), alloc)
 	}
 }
+
+// TestPathParts: each folder, then the path itself, with its own name.
+func TestPathParts(t *testing.T) {
+	for p, want := range map[string][]string{
+		"a":      {"a a"},
+		"a/b/cd": {"a a", "a/b b", "a/b/cd cd"},
+		"a//b":   {"a a", "a/ ", "a//b b"},
+	} {
+		var got []string
+		for prefix, name := range PathParts(p) {
+			got = append(got, prefix+" "+name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("PathParts(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
