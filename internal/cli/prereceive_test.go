@@ -722,19 +722,13 @@ func TestASCIISafe(t *testing.T) {
 // commit's header lines (a mergetag, an author's name), named as the
 // commit's headers.
 func TestPreReceiveMessages(t *testing.T) {
-	hookBinary(t)
-	s := newServer(t, nil)
-	c := newClient(t, s.url)
-	c.Write("README", "clean\n")
-	c.Commit("start")
-	out, ok := push(c, nil, "origin", "main")
-	mustAccept(t, out, ok, "no Lofty API key")
+	s, c := pushedServer(t)
 
 	key := gitKey("commit-message")
 	c.Git("commit", "-q", "--allow-empty", "-m", "ci: set the token\n\nLOFTY_API_KEY="+key)
 	bad := strings.TrimSpace(c.Git("rev-parse", "HEAD"))
 	before := s.refs()
-	out, ok = push(c, nil, "origin", "main")
+	out, ok := push(c, nil, "origin", "main")
 	mustReject(t, s, before, bad, out, ok, append([]string{"the commit's message, line 3, column 15", "'reword'"}, keyAdvice...)...)
 
 	// Over the same push, a new branch: the same.
@@ -778,6 +772,20 @@ func TestPreReceiveMessages(t *testing.T) {
 	c.Git("commit", "-q", "--allow-empty", "-m", "a subject without a key")
 	out, ok = push(c, nil, "origin", "main", "v1")
 	mustAccept(t, out, ok, "no Lofty API key")
+}
+
+// pushedServer starts a server with the hook and a client that has
+// pushed a first commit, which the hook accepted.
+func pushedServer(t *testing.T) (*server, *testgit.Repo) {
+	t.Helper()
+	hookBinary(t)
+	s := newServer(t, nil)
+	c := newClient(t, s.url)
+	c.Write("README", "clean\n")
+	c.Commit("start")
+	out, ok := push(c, nil, "origin", "main")
+	mustAccept(t, out, ok, "no Lofty API key")
+	return s, c
 }
 
 // bypassServer starts a server that takes push options and logs bypasses
@@ -1077,19 +1085,12 @@ func writeCommit(t *testing.T, r *testgit.Repo, text string) string {
 // possible: the hook rejects a push that adds one, naming it (redacted)
 // and saying to rename it; renamed, the push goes through.
 func TestPreReceiveNames(t *testing.T) {
-	hookBinary(t)
-	s := newServer(t, nil)
-	c := newClient(t, s.url)
-	c.Write("README", "clean\n")
-	c.Commit("start")
-	out, ok := push(c, nil, "origin", "main")
-	mustAccept(t, out, ok, "no Lofty API key")
-
+	s, c := pushedServer(t)
 	key := testtoken.Sign(map[string]any{"sub": "a name", "scope": "THIRD_PARTY_OPERATION"})
 	c.Write("cache-"+key+"/data.json", "{}\n")
 	bad := c.Commit("add a cache")
 	before := s.refs()
-	out, ok = push(c, nil, "origin", "main")
+	out, ok := push(c, nil, "origin", "main")
 	mustReject(t, s, before, bad, out, ok, "the file or folder name cache-eyJ", "column 7", "'git mv'")
 	if strings.Contains(out, key) {
 		t.Errorf("the hook's message holds the key:\n%s", out)
@@ -1108,15 +1109,7 @@ func TestPreReceiveNames(t *testing.T) {
 // key-shaped text, and the report's hiding of encoded names did not reach
 // the hook.
 func TestPreReceiveEncodedNames(t *testing.T) {
-	hookBinary(t)
-	logFile := filepath.Join(t.TempDir(), "bypass.jsonl")
-	s := newServer(t, []string{"receive.advertisePushOptions=true"}, "--bypass-log", logFile)
-	c := newClient(t, s.url)
-	c.Write("README", "clean\n")
-	c.Commit("start")
-	if out, ok := push(c, nil, "origin", "main"); !ok {
-		t.Fatal(out)
-	}
+	s, c, logFile := bypassServer(t)
 	nameKey := testtoken.Sign(map[string]any{"sub": "a name", "scope": "THIRD_PARTY_OPERATION"})
 	fileKey := testtoken.Sign(map[string]any{"sub": "a file", "scope": "THIRD_PARTY_OPERATION"})
 	b64 := base64.StdEncoding.EncodeToString([]byte(nameKey))
