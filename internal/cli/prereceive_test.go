@@ -1086,7 +1086,7 @@ func writeCommit(t *testing.T, r *testgit.Repo, text string) string {
 // and saying to rename it; renamed, the push goes through.
 func TestPreReceiveNames(t *testing.T) {
 	s, c := pushedServer(t)
-	key := testtoken.Sign(map[string]any{"sub": "a name", "scope": "THIRD_PARTY_OPERATION"})
+	key := testtoken.Short("a name")
 	c.Write("cache-"+key+"/data.json", "{}\n")
 	bad := c.Commit("add a cache")
 	before := s.refs()
@@ -1110,8 +1110,8 @@ func TestPreReceiveNames(t *testing.T) {
 // the hook.
 func TestPreReceiveEncodedNames(t *testing.T) {
 	s, c, logFile := bypassServer(t)
-	nameKey := testtoken.Sign(map[string]any{"sub": "a name", "scope": "THIRD_PARTY_OPERATION"})
-	fileKey := testtoken.Sign(map[string]any{"sub": "a file", "scope": "THIRD_PARTY_OPERATION"})
+	nameKey := testtoken.Short("a name")
+	fileKey := testtoken.Short("a file")
 	b64 := base64.StdEncoding.EncodeToString([]byte(nameKey))
 	c.Write(b64+"/app.env", "LOFTY_API_KEY="+fileKey+"\n")
 	bad := c.Commit("add a cache")

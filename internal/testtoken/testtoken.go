@@ -36,6 +36,13 @@ func Key(sub string, exp time.Time) string {
 	return Sign(c)
 }
 
+// Short returns a synthetic Lofty API key for sub with only the scope
+// claim: short enough (about 120 characters for a short sub) to be a
+// file's name, which a file system caps at 255 bytes.
+func Short(sub string) string {
+	return Sign(map[string]any{"sub": sub, "scope": "THIRD_PARTY_OPERATION"})
+}
+
 // Generic returns a JWT that is not a Lofty key (no Lofty scope), like the
 // Supabase anon keys and OAuth tokens that fill real repositories.
 func Generic(sub string) string {
