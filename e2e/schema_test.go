@@ -177,7 +177,7 @@ func TestGitReportMatchesSchema(t *testing.T) {
 		}
 		slices.Sort(places)
 		places = slices.Compact(places)
-		n, want := 9, []string{"commit-message", "file", "tag-message"} // 6 files, 2 messages (1 unreachable), 1 tag
+		n, want := 10, []string{"commit-message", "file", "path", "tag-message"} // 6 files, 1 file's name, 2 messages (1 unreachable), 1 tag
 		if len(args) > 2 {
 			n, want = 1, []string{"commit-message"} // the range holds one commit
 		}

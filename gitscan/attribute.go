@@ -51,11 +51,8 @@ type gitSink struct {
 	fired      bool
 
 	messages map[msgKey][]finding.Finding // findings of commit and tag messages (messages.go)
-	// searchNames says the scan searches the names its walk meets, and
-	// nameHits holds the keys found in them (names.go).
-	searchNames bool
-	nameHits    []nameHit
-	heads       blobHeads // to name what compressed blobs hold (naming.go)
+	nameHits []nameHit                    // the keys found in the names the walk meets (names.go)
+	heads    blobHeads                    // to name what compressed blobs hold (naming.go)
 }
 
 // fire closes trigger, once; s.mu is held.

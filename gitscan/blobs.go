@@ -85,11 +85,12 @@ func (g *gitRepo) shouldSweep(n int) bool {
 // holes.
 //
 // planned, when set, gets the sweep's plan (gitobj.SweepOptions.Planned).
-func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types, want func(name []byte) bool, holes *holeFinder, planned func([8]int)) *gitobj.SweepResult {
+func (g *gitRepo) sweep(ctx context.Context, r *scanner.Run, types gitobj.Types, want func(name []byte) bool, trees *sweptTrees, planned func([8]int)) *gitobj.SweepResult {
 	workers := g.scanWorkers(r)
 	o := gitobj.SweepOptions{Workers: len(workers), Types: types, Want: want, MaxSize: g.tune.sweepMax, Planned: planned}
-	if holes != nil {
-		o.Tree = holes.tree
+	var holes *holeFinder
+	if trees != nil {
+		o.Tree, holes = trees.tree(workers), trees.holes
 	}
 	res := g.store.Sweep(ctx, o, func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 		if typ == plumbing.BlobObject {
@@ -211,10 +212,12 @@ func (g *gitRepo) scanBlobsOneByOne(ctx context.Context, r *scanner.Run, gs *git
 
 // scanUnswept scans the objects a sweep of everything did not deliver, and
 // the loose objects, that turn out to be blobs, and the messages of those
-// that are commits and tags. It says which blobs it scanned,
+// that are commits and tags; trees and commits go to trees, as the sweep's
+// do. It says which blobs it scanned,
 // and whether every object could be read: one that could not may be a
 // blob the history holds, which only a walk of the trees can tell.
-func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumbing.Hash, holes *holeFinder) (map[plumbing.Hash]bool, bool) {
+func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumbing.Hash, trees *sweptTrees) (map[plumbing.Hash]bool, bool) {
+	holes := trees.holes
 	var (
 		mu       sync.Mutex
 		scanned  = map[plumbing.Hash]bool{}
@@ -227,6 +230,7 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 			if holes != nil {
 				complete.Store(false) // too big to look into for holes: the walk will
 			}
+			trees.unswept(w, o.Type, nil)
 			g.notes.object(ctx, r, w, h, o) // the start of a big commit's or tag's message; closes the stream
 			return
 		}
@@ -248,11 +252,11 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 			g.scanBlob(ctx, r, w, h, o)
 		case o.Type == plumbing.CommitObject || o.Type == plumbing.TagObject:
 			g.notes.object(ctx, r, w, h, o)
-			if holes != nil && o.Type == plumbing.CommitObject {
-				holes.object(-1, o.Type, o.Data)
+			if o.Type == plumbing.CommitObject {
+				trees.unswept(w, o.Type, o.Data)
 			}
-		case holes != nil:
-			holes.object(-1, o.Type, o.Data)
+		default:
+			trees.unswept(w, o.Type, o.Data)
 		}
 	})
 	if !all {

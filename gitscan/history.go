@@ -27,11 +27,6 @@ type HistoryOptions struct {
 	// Since leaves out commits whose committer date is before it; what the
 	// older commits held is not reported as introduced by the newer ones.
 	Since time.Time
-	// Names has a scan of every ref search the names its commits add too
-	// (names.go), as a scan that selects commits does: it then walks every
-	// tree of the history instead of sweeping the packs (remediate's scan,
-	// which must see every place of a key).
-	Names bool
 }
 
 // ScanHistory scans the history of a repository: every blob reachable from the
@@ -60,7 +55,7 @@ func scanHistoryTuned(ctx context.Context, s *scanner.Scanner, repo *Repository,
 		return finding.Stats{}, err
 	}
 	defer g.close()
-	set := revSet{all: len(opts.Refs) == 0, since: opts.Since, names: opts.Names}
+	set := revSet{all: len(opts.Refs) == 0, since: opts.Since}
 	for _, rev := range opts.Refs {
 		h, err := g.resolve(rev)
 		if err != nil {
@@ -93,7 +88,6 @@ type revSet struct {
 	noRemote       bool
 	since          time.Time
 	tags           []plumbing.Hash // annotated tags named by include's revisions: their messages are scanned too
-	names          bool            // search names in a scan of everything too (HistoryOptions.Names)
 }
 
 // scanHistory scans the blobs the commits of set introduced and reports
@@ -111,7 +105,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	if set.all {
 		g.warnKeyedRefNames(r)
 	}
-	if g.tune.mode == readAuto && g.store.Packed() > 0 && set.all && !set.names && len(set.exclude) == 0 &&
+	if g.tune.mode == readAuto && g.store.Packed() > 0 && set.all && len(set.exclude) == 0 &&
 		!set.excludeRemotes && set.since.IsZero() && r.Options().Skip == nil {
 		return scanEverything(ctx, g, r, gs, set, sink)
 	}
@@ -130,7 +124,6 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	if err != nil {
 		return r.Stats(), err
 	}
-	gs.searchNames = !set.all || !set.since.IsZero() || set.names
 	w := g.walkHistory(ctx, r, gs, sel)
 	if !set.all {
 		g.scanCommitMessages(ctx, r, sel.commits, set.tags)
@@ -178,14 +171,15 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	loose := g.store.Loose()
-	// In a partial clone the sweep reads the trees and commits too, to
-	// find what the clone's filter left out (partial.go).
-	var holes *holeFinder
-	types := gitobj.TypesOf(plumbing.BlobObject, plumbing.CommitObject, plumbing.TagObject)
+	// The sweep reads the trees too, for the keys in their names
+	// (names.go), and in a partial clone to find what the clone's filter
+	// left out (partial.go).
+	trees := &sweptTrees{}
 	if g.isPartialClone() {
-		holes = newHoleFinder(g.store, r.Workers())
-		types = gitobj.TypesOf(plumbing.BlobObject, plumbing.TreeObject, plumbing.CommitObject, plumbing.TagObject)
+		trees.holes = newHoleFinder(g.store, r.Workers())
 	}
+	holes := trees.holes
+	types := gitobj.TypesOf(plumbing.BlobObject, plumbing.TreeObject, plumbing.CommitObject, plumbing.TagObject)
 	// The progress display's total: the blobs of the packs, as planned,
 	// and the loose objects, some of which are blobs.
 	r.AddTotal(int64(len(loose)))
@@ -195,7 +189,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 		g.notes.expect(byType[plumbing.CommitObject])
 	}
 	swept := make(chan *gitobj.SweepResult, 1)
-	go func() { swept <- g.sweep(sctx, r, types, nil, holes, planned) }()
+	go func() { swept <- g.sweep(sctx, r, types, nil, trees, planned) }()
 
 	// The commits are selected from the first finding on, beside the
 	// sweep: what they are does not depend on what it finds (in a history
@@ -209,8 +203,8 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	defer cancelWalk()
 	selecting := g.selectAtFinding(wctx, sctx, r, gs, set)
 	res := <-swept
-	scanned, complete := g.scanUnswept(ctx, r, append(res.Undelivered(), loose...), holes)
-	walk := !complete || gs.triggered() || (holes != nil && holes.broken.Load())
+	scanned, complete := g.scanUnswept(ctx, r, append(res.Undelivered(), loose...), trees)
+	walk := !complete || gs.triggered() || trees.named.Load() || (holes != nil && holes.broken.Load())
 	if !walk {
 		selecting.settle()
 		if err := ctx.Err(); err != nil {

@@ -11,19 +11,23 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 
 	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
 // Names. A key can be a name in a tree: a file saved under the token, a
-// folder named after it. A scan that selects commits (a range, --ref,
-// --since, a push, a staged change) walks their trees and meets every
-// name a commit adds, so it searches each (nearly none may hold a key,
-// and the rules' searcher says so first) and reports a key in one at
-// location finding.InPath: at the commit that added the name, under the
-// path of the file or folder so named, with its author and date. A scan
-// of the whole repository sweeps the packs and reads no tree unless it
-// must, so it searches no names: reading every tree would cost every scan
-// of a history without keys the inflating of all its trees.
+// folder named after it. A walk of commits' trees (a range, --ref,
+// --since, a push, a staged change, the commits only a reflog or nothing
+// reaches) meets every name a commit adds, so it searches each (nearly
+// none may hold a key, and the rules' searcher says so first) and reports
+// a key in one at location finding.InPath: at the commit that added the
+// name, under the path of the file or folder so named, with its author
+// and date. A scan of the whole repository sweeps the packs and walks no
+// commit unless it must: the sweep reads every tree too, and searches the
+// names each tree adds to the tree it is stored as a delta of
+// (treeNamesHoldKey); a key in one calls for the walk, which finds it
+// again where it was added. Reading the trees costs such a scan of a
+// history without keys about 2% of its CPU (prometheus: 153,057 trees).
 
 // nameHit is a key found in a name: the commit that added the name (its
 // index in the selection; -1 for a staged change) and the finding, whose
@@ -37,20 +41,61 @@ type nameHit struct {
 // scanned under: the sink takes the two back (gitSink.nameFinding).
 func nameLabel(c int, p string) string { return strconv.Itoa(c) + ":" + p }
 
-// searchName searches the last element of path, which commit c added, for
-// keys, when the walk searches names.
-func (w *historyWalk) searchName(c int32, path []byte) {
-	if !w.searchNames {
-		return
-	}
+// nameSearch searches the names a walk meets for keys, but not those of
+// the paths the scan skips (as a scan of folders does not), with a worker
+// of its own made at the first name that may hold one.
+type nameSearch struct {
+	r      *scanner.Run
+	worker *scanner.Worker
+}
+
+// search searches the last element of path, which commit c added, for
+// keys; dir says it names a folder.
+func (n *nameSearch) search(c int32, path []byte, dir bool) {
 	name := path[bytes.LastIndexByte(path, '/')+1:]
 	if !scanner.MayHoldKey(name) {
 		return
 	}
-	if w.nameWorker == nil {
-		w.nameWorker = w.r.NewWorker()
+	if skip := n.r.Options().Skip; skip != nil && skip(string(path), dir) {
+		return
 	}
-	w.nameWorker.ScanName(nameLabel(int(c), finding.ValidPath(string(path))), string(name))
+	if n.worker == nil {
+		n.worker = n.r.NewWorker()
+	}
+	n.worker.ScanName(nameLabel(int(c), finding.ValidPath(string(path))), string(name))
+}
+
+// treeNamesHoldKey reports whether a name among the entries of tree data
+// at the offsets fresh (all of them when fresh is nil) holds a key, for
+// worker w of the sweep of a whole repository (see Names). A tree whose
+// entries do not parse holds none: the walk, when a key in a blob calls
+// for it, says what is wrong with it.
+func treeNamesHoldKey(w *scanner.Worker, data []byte, fresh []int32) bool {
+	if fresh == nil {
+		// One search of the whole tree says whether any name may hold a
+		// key: nearly none do.
+		if !scanner.MayHoldKey(data) {
+			return false
+		}
+		for len(data) > 0 {
+			name, _, _, rest, err := gitobj.NextTreeEntry(data)
+			if err != nil {
+				return false
+			}
+			if w.NameHoldsKey(name) {
+				return true
+			}
+			data = rest
+		}
+		return false
+	}
+	for _, off := range fresh {
+		name, _, _, _, err := gitobj.NextTreeEntry(data[off:])
+		if err == nil && w.NameHoldsKey(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // nameFinding keeps a finding of a name under its commit, and reports

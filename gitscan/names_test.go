@@ -1,6 +1,8 @@
 package gitscan
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,9 +55,9 @@ func nameFindings(t *testing.T, c *scanner.Collector) []nameFinding {
 // that added the name, under its path, with whether HEAD still has it; a
 // folder's key is not reported again for each file below it, nor when a
 // later commit edits a file in it; a rename to another name with the key
-// is a new finding. A scan of the whole repository searches no names (it
-// reads no tree of a history without keys), in a packed repository and a
-// loose one alike, unless asked to (HistoryOptions.Names, remediate's).
+// is a new finding. A scan of the whole repository finds the same, in a
+// loose repository (which it walks) and a packed one (whose sweep reads
+// the trees and calls for the walk).
 func TestKeysInTreeNames(t *testing.T) {
 	t.Parallel()
 	k1, k2 := nameKey(t, "folder"), nameKey(t, "file")
@@ -99,16 +101,8 @@ func TestKeysInTreeNames(t *testing.T) {
 		if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{}, c); err != nil {
 			t.Fatal(err)
 		}
-		if len(c.Findings) != 0 {
-			t.Errorf("a scan of everything (packed %v) searched names: %d findings", packed, len(c.Findings))
-		}
-		// Remediate's scan asks for names: it walks every tree instead.
-		c = &scanner.Collector{}
-		if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{Names: true}, c); err != nil {
-			t.Fatal(err)
-		}
-		if got := nameFindings(t, c); !slices.Equal(got, want) {
-			t.Errorf("Names, packed %v:\n got %v\nwant %v", packed, got, want)
+		if got := nameFindings(t, c); !slices.Equal(got, want) || len(c.Findings) != len(want) {
+			t.Errorf("a scan of everything, packed %v:\n got %v\nwant %v", packed, got, want)
 		}
 	}
 }
@@ -198,5 +192,140 @@ func TestNameInHeadAfterFolderRename(t *testing.T) {
 	r.Commit("delete")
 	if got, want := scan(), []nameFinding{{"d/" + k, added, 1, false}}; !slices.Equal(got, want) {
 		t.Errorf("after the delete:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestNamesInScanOfEverything: the sweep of a packed repository reads its
+// trees and finds a key in a name whatever else the history holds: in a
+// file of a big folder, whose tree git stores as a delta of the folder's
+// tree after the file's removal (the sweep sees only the entries the
+// delta adds), in a commit only a reflog reaches, and in a loose commit
+// nothing reaches. A skipped path's name is not reported, as a folder
+// scan does not report it.
+func TestNamesInScanOfEverything(t *testing.T) {
+	t.Parallel()
+	k1, k2, k3 := nameKey(t, "in a big folder"), nameKey(t, "only in the reflog"), nameKey(t, "skipped")
+	k4 := nameKey(t, "dangling")
+	r := testgit.New(t, "")
+	for i := range 60 {
+		r.Write(fmt.Sprintf("data/file-%02d.txt", i), fmt.Sprintf("line %d\n", i))
+	}
+	r.Write("data/"+k1, "x\n")
+	r.Write("vendor/"+k3, "y\n")
+	added := r.Commit("a big folder with a key-named file")
+	r.Git("rm", "-q", "data/"+k1)
+	for i := 60; i < 70; i++ { // git makes the bigger tree the base
+		r.Write(fmt.Sprintf("data/file-%02d.txt", i), fmt.Sprintf("line %d\n", i))
+	}
+	r.Commit("the key-named file removed, more added")
+	r.Write("top-"+k2, "z\n")
+	inReflog := r.Commit("a key-named file, then reset away")
+	r.Git("reset", "-q", "--hard", "HEAD~1")
+	r.Git("repack", "-adq", "--window=250", "--depth=50")
+	if !treeIsDelta(t, r, added+":data") {
+		t.Fatalf("git stored the folder's tree with the key-named file whole: the sweep's delta path is not tested")
+	}
+	r.Write("loose-"+k4, "w\n")
+	r.Git("add", "-A")
+	dangling := r.CommitTree(r.Git("write-tree"), []string{r.Git("rev-parse", "HEAD")}, r.Now().Unix(), "nothing reaches this")
+	r.Git("rm", "-q", "--cached", "loose-"+k4)
+
+	opts := scanner.DefaultOptions()
+	opts.Skip = func(p string, _ bool) bool { return strings.HasPrefix(p, "vendor/") }
+	c := &scanner.Collector{}
+	if _, err := ScanHistory(t.Context(), scanner.New(opts), repoOf(r), HistoryOptions{}, c); err != nil {
+		t.Fatal(err)
+	}
+	type place struct {
+		commit      string
+		unreachable bool
+	}
+	got := map[string]place{}
+	for _, f := range c.Findings {
+		if f.Location != finding.InPath {
+			t.Errorf("unexpected finding at %s (%s)", f.Path, f.Location)
+			continue
+		}
+		got[f.Path] = place{f.Commit, f.Unreachable}
+	}
+	want := map[string]place{
+		"data/" + k1:  {added, false},
+		"top-" + k2:   {inReflog, false},
+		"loose-" + k4: {dangling, true},
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+}
+
+// treeIsDelta reports whether git stores the object rev names as a delta.
+func treeIsDelta(t *testing.T, r *testgit.Repo, rev string) bool {
+	t.Helper()
+	h := strings.TrimSpace(r.Git("rev-parse", rev))
+	packs, _ := filepath.Glob(filepath.Join(r.ObjectsDir(), "pack", "*.idx"))
+	for _, p := range packs {
+		for _, line := range strings.Split(r.Git("verify-pack", "-v", p), "\n") {
+			if f := strings.Fields(line); len(f) == 7 && f[0] == h {
+				return true // name, type, size, packed size, offset, depth, base
+			}
+		}
+	}
+	return false
+}
+
+// TestTreeNamesHoldKey: of a tree stored as a delta, only the entries the
+// delta adds are searched, and a key in the name of one is found; a tree
+// given whole is searched whole.
+func TestTreeNamesHoldKey(t *testing.T) {
+	k := nameKey(t, "tree entry")
+	var data []byte
+	var offs []int32
+	for _, name := range []string{"a.txt", "b-" + k, "c.txt"} {
+		offs = append(offs, int32(len(data)))
+		data = append(data, "100644 "+name+"\x00"...)
+		data = append(data, strings.Repeat("\x01", 20)...)
+	}
+	w := scanner.New(scanner.DefaultOptions()).Start(&scanner.Collector{}).NewWorker()
+	for _, c := range []struct {
+		fresh []int32
+		want  bool
+	}{
+		{nil, true},
+		{offs, true},
+		{[]int32{offs[1]}, true},
+		{[]int32{offs[0], offs[2]}, false},
+		{[]int32{}, false},
+	} {
+		if got := treeNamesHoldKey(w, data, c.fresh); got != c.want {
+			t.Errorf("fresh %v: %v, want %v", c.fresh, got, c.want)
+		}
+	}
+	if treeNamesHoldKey(w, []byte("100644 "+k), nil) {
+		t.Error("a tree cut short in its first entry holds a key")
+	}
+}
+
+// TestStagedRenameNames: a file renamed or copied to a name holding a key
+// keeps a blob HEAD has, and the staged check still reports its name.
+func TestStagedRenameNames(t *testing.T) {
+	t.Parallel()
+	k1, k2 := nameKey(t, "renamed"), nameKey(t, "copied")
+	r := testgit.New(t, "")
+	r.Write("notes.txt", "nothing\n")
+	r.Write("other.txt", "else\n")
+	r.Commit("init")
+	r.Git("mv", "notes.txt", "n-"+k1)
+	r.Write("c-"+k2, "else\n")
+	r.Git("add", "-A")
+	c := &scanner.Collector{}
+	if _, err := ScanStaged(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), "", c); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range c.Sorted() {
+		got = append(got, string(f.Location)+" "+f.Path)
+	}
+	if want := []string{"path c-" + k2, "path n-" + k1}; !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
 	}
 }

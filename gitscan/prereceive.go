@@ -328,7 +328,6 @@ func scanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 	}
 
 	p.gs = newGitSink(sink)
-	p.gs.searchNames = true
 	p.r = s.Start(p.gs)
 	if len(p.set.tags) > 0 {
 		p.g.scanCommitMessages(p.bctx, p.r, nil, p.set.tags)

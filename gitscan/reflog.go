@@ -271,10 +271,15 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 	trees := newTreeMarks(g, skip) // skiptrees.go
 	commit := -1
 	var blobs []plumbing.Hash
+	names := nameSearch{r: r}
 	// The parents' trees are read as the layer's are, skip globs
 	// included: a blob a parent holds only at a skipped path is new to
-	// the layer at another.
+	// the layer at another. The names of the entries of each tree first
+	// met in a commit of the layer are searched.
 	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
+		if commit >= 0 && scanner.MayHoldKey(name) {
+			names.search(int32(commit), []byte(dir+string(name)), mode == filemode.Dir)
+		}
 		switch {
 		case mode.IsFile():
 			if seenBlobs[h] {

@@ -66,10 +66,7 @@ type historyWalk struct {
 	boundary map[plumbing.Hash]bool   // blobs the boundary's trees hold, once asked
 	early    *earlyExposure           // exposure's comparison, made in step (nil: not made)
 
-	// searchNames says the names the walk meets are searched for keys
-	// (names.go), with nameWorker.
-	searchNames bool
-	nameWorker  *scanner.Worker
+	names nameSearch // of the names the walk meets (names.go)
 }
 
 func newHistoryWalk(g *gitRepo, r *scanner.Run, sel *selection) *historyWalk {
@@ -94,7 +91,7 @@ func (g *gitRepo) walkHistoryExposing(ctx context.Context, r *scanner.Run, gs *g
 	}
 	w := newHistoryWalk(g, r, sel)
 	w.swept = swept
-	w.searchNames = gs.searchNames
+	w.names = nameSearch{r: r}
 	v := walkVisitor{w: w}
 	for i := range sel.commits {
 		if ctx.Err() != nil {
@@ -120,7 +117,7 @@ type walkVisitor struct {
 }
 
 func (v *walkVisitor) tree(l gitobj.Loc, path []byte) bool {
-	v.w.searchName(v.commit, path)
+	v.w.names.search(v.commit, path, true)
 	switch v.w.table.Get(l) {
 	case walkTreeSeen:
 		return false
@@ -143,10 +140,10 @@ func (v *walkVisitor) tree(l gitobj.Loc, path []byte) bool {
 }
 
 // gitlink searches the name of a submodule the commit adds.
-func (v *walkVisitor) gitlink(path []byte) { v.w.searchName(v.commit, path) }
+func (v *walkVisitor) gitlink(path []byte) { v.w.names.search(v.commit, path, false) }
 
 func (v *walkVisitor) blob(l gitobj.Loc, path []byte) bool {
-	v.w.searchName(v.commit, path)
+	v.w.names.search(v.commit, path, false)
 	if v.w.table.Get(l) != 0 {
 		return false
 	}

@@ -150,3 +150,22 @@ func MayHoldKey(name []byte) bool { return mayHoldKey(name) }
 func (w *Worker) ScanName(label, name string) {
 	w.r.Safely(label, func() { w.st.scanName(label, name, w.r.emit) })
 }
+
+// NameHoldsKey reports whether ScanName would report a key in name,
+// suppressed or not, and reports nothing: a source that meets names
+// before it knows where they are (the sweep of a whole history, which
+// reads trees without their commits or paths) asks it to learn whether
+// to look. A name it panics on holds one, for ScanName to say what
+// failed.
+func (w *Worker) NameHoldsKey(name []byte) (found bool) {
+	if len(name) == 0 || !mayHoldKey(name) {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			found = true
+		}
+	}()
+	w.st.scanName("", string(name), func(finding.Finding) { found = true })
+	return found
+}

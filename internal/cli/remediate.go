@@ -220,7 +220,7 @@ func (rf *remediateFlags) wanted() ([]string, error) {
 func (o *outputFlags) scanHistoryForPlan(ctx context.Context, e env, repo *gitscan.Repository, opts scanner.Options, st *settings) ([]finding.Finding, error) {
 	pl, warn := o.startScan(e, &opts, "blobs")
 	c := &scanner.Collector{OnWarning: warn}
-	stats, err := gitscan.ScanHistory(ctx, scanner.New(opts), repo, gitscan.HistoryOptions{Names: true}, c)
+	stats, err := gitscan.ScanHistory(ctx, scanner.New(opts), repo, gitscan.HistoryOptions{}, c)
 	pl.stop()
 	if err != nil {
 		return nil, gitError(err)
