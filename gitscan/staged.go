@@ -94,10 +94,8 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 	}
 
 	var blobs []plumbing.Hash
-	var paths []string
 	seen := map[plumbing.Hash]bool{}
 	for _, e := range d.changed {
-		paths = append(paths, e.Name)
 		if seen[e.Hash] {
 			continue // a new file staged under two names is one blob
 		}
@@ -106,6 +104,7 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 		blobs = append(blobs, e.Hash)
 	}
 	g.scanBlobs(ctx, r, gs, blobs)
+	paths := d.named
 	for _, e := range idx.Entries {
 		if e.Mode == filemode.Submodule {
 			paths = append(paths, e.Name) // a submodule's name: searched, its repository not read
@@ -147,6 +146,10 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 type staged struct {
 	changed []*index.Entry           // staged files whose blob HEAD does not have at that path
 	removed map[string]plumbing.Hash // HEAD's files the index no longer has: rename sources
+	// named are the staged files at a path HEAD's tree lacks that may
+	// hold a key, whatever their content (a file renamed keeps its blob):
+	// their names are searched.
+	named []string
 }
 
 // hadKey reports whether HEAD held the key fp at p or in a removed file.
@@ -227,8 +230,12 @@ func stagedDiff(ctx context.Context, g *gitRepo, headTree *plumbing.Hash, idx *i
 		if e.Stage != 0 || e.IntentToAdd || !e.Mode.IsFile() {
 			continue // conflicts cannot be committed; gitlinks are other repositories
 		}
-		if f, ok := files[e.Name]; ok && f.hash == e.Hash {
+		f, had := files[e.Name]
+		if had && f.hash == e.Hash {
 			continue
+		}
+		if !had && scanner.MayHoldKey([]byte(e.Name)) && (skip == nil || !skip(e.Name, false)) {
+			d.named = append(d.named, e.Name)
 		}
 		if headBlobs[e.Hash] {
 			continue // a copy or move of content HEAD already has
