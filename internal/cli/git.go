@@ -28,9 +28,8 @@ content (blob) is scanned once, however many commits hold it, and each key is
 reported once, at the commit that introduced it and the path it had there,
 with the commit's author, date and subject. The messages and header lines
 of commits and annotated tags are scanned too (location commit-message,
-commit-header, tag-message or tag-header). A scan that selects commits
-(--range, --ref, --since, --staged, a push) also searches the names of the
-files and folders they add (location path); a scan of everything does not.
+commit-header, tag-message or tag-header), and so are the names of the
+files and folders the commits add (location path).
 in_head says whether the key is still in the checked-out HEAD; exposure says
 which branches, remote-tracking branches and tags hold it, whether each tip
 still does, and how many commits carry it. A key only in history needs
