@@ -329,3 +329,40 @@ func TestStagedRenameNames(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+// TestHiddenCommitNamesNotAgain: a commit only a reflog reaches, which
+// edits a file beside a key-named one its parent has (in a folder copied
+// whole, so that its tree is new), does not report that name again: the
+// name is reported once, at the commit that added it.
+func TestHiddenCommitNamesNotAgain(t *testing.T) {
+	t.Parallel()
+	k := nameKey(t, "hidden again")
+	r := testgit.New(t, "")
+	r.Write("d1/"+k, "x\n")
+	r.Write("d1/o.txt", "o\n")
+	added := r.Commit("A")
+	r.Write("d2/"+k, "x\n")
+	r.Write("d2/o.txt", "o\n")
+	r.Commit("B: d1 copied whole to d2")
+	r.Write("d2/o.txt", "o\nc\n")
+	r.Commit("C: edits d2/o.txt, then reset away")
+	r.Git("reset", "-q", "--hard", "HEAD~1")
+	for _, packed := range []bool{false, true} {
+		if packed {
+			r.Git("gc", "-q")
+		}
+		c := &scanner.Collector{}
+		if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{}, c); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range c.Sorted() {
+			got = append(got, f.Path+" "+f.Commit)
+		}
+		// d2 is d1's tree, which the walk does not enter again (as a
+		// file's key stays at its first path): one finding.
+		if want := []string{"d1/" + k + " " + added}; !slices.Equal(got, want) {
+			t.Errorf("packed %v:\n got %q\nwant %q", packed, got, want)
+		}
+	}
+}

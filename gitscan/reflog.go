@@ -274,17 +274,21 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 	names := nameSearch{r: r}
 	// The parents' trees are read as the layer's are, skip globs
 	// included: a blob a parent holds only at a skipped path is new to
-	// the layer at another. The names of the entries of each tree first
-	// met in a commit of the layer are searched.
-	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
+	// the layer at another. The names of the files and folders a commit
+	// of the layer brings (a blob or tree no earlier commit had) are
+	// searched: not those of what a parent had, nor a submodule's.
+	search := func(dir string, name []byte, isDir bool) {
 		if commit >= 0 && scanner.MayHoldKey(name) {
-			names.search(int32(commit), []byte(dir+string(name)), mode == filemode.Dir)
+			names.search(int32(commit), []byte(dir+string(name)), isDir)
 		}
+	}
+	w := &treeWalk{g: g, entry: func(dir string, name []byte, mode filemode.FileMode, h plumbing.Hash) bool {
 		switch {
 		case mode.IsFile():
 			if seenBlobs[h] {
 				return false
 			}
+			search(dir, name, false)
 			p := dir + string(name)
 			if skip != nil && skip(p, false) {
 				if commit >= 0 {
@@ -305,6 +309,7 @@ func (g *gitRepo) walkLayer(ctx context.Context, r *scanner.Run, gs *gitSink, se
 			if trees.done(r, h) {
 				return false
 			}
+			search(dir, name, true)
 			if p := dir + string(name); skip != nil && skip(p, true) {
 				trees.skipped(p)
 				return false
