@@ -466,8 +466,10 @@ func TestSignalDuringPreReceive(t *testing.T) {
 	}
 }
 
-// waitBusy waits until the child has used 100 ms of CPU, so that it is
-// past its start (its signal handlers installed) and at work.
+// waitBusy waits until the child has used a second of CPU, so that it is
+// past its start (its signal handlers installed) and at work: a binary
+// built with -race spends 0.1 s of CPU on `loftyscan version` alone, and
+// at 100 ms this test once signalled a child still starting, under load.
 func waitBusy(t *testing.T, c *child) {
 	t.Helper()
 	stat := fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid)
@@ -481,7 +483,7 @@ func waitBusy(t *testing.T, c *child) {
 		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
 		utime, _ := strconv.Atoi(f[11])
 		stime, _ := strconv.Atoi(f[12])
-		if utime+stime >= 10 {
+		if utime+stime >= 100 {
 			return
 		}
 	}
