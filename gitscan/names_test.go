@@ -97,10 +97,7 @@ func TestKeysInTreeNames(t *testing.T) {
 		if packed {
 			r.Git("gc", "-q")
 		}
-		c := &scanner.Collector{}
-		if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{}, c); err != nil {
-			t.Fatal(err)
-		}
+		c := scanEverythingOf(t, r)
 		if got := nameFindings(t, c); !slices.Equal(got, want) || len(c.Findings) != len(want) {
 			t.Errorf("a scan of everything, packed %v:\n got %v\nwant %v", packed, got, want)
 		}
@@ -258,6 +255,16 @@ func TestNamesInScanOfEverything(t *testing.T) {
 	}
 }
 
+// scanEverythingOf scans every ref of r with the default options.
+func scanEverythingOf(t *testing.T, r *testgit.Repo) *scanner.Collector {
+	t.Helper()
+	c := &scanner.Collector{}
+	if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{}, c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // treeIsDelta reports whether git stores the object rev names as a delta.
 func treeIsDelta(t *testing.T, r *testgit.Repo, rev string) bool {
 	t.Helper()
@@ -351,10 +358,7 @@ func TestHiddenCommitNamesNotAgain(t *testing.T) {
 		if packed {
 			r.Git("gc", "-q")
 		}
-		c := &scanner.Collector{}
-		if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{}, c); err != nil {
-			t.Fatal(err)
-		}
+		c := scanEverythingOf(t, r)
 		var got []string
 		for _, f := range c.Sorted() {
 			got = append(got, f.Path+" "+f.Commit)
