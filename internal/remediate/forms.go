@@ -38,6 +38,9 @@ func replacementLabel(fp string) string {
 type form struct {
 	old, new []byte
 	what     string // "plain", "utf-16", "base64", "hex"...: for tests and messages
+	// cutEnd is set for a base64 form whose key ends inside a character:
+	// the character after old holds up to 4 bits of the key's last byte.
+	cutEnd bool
 }
 
 // keyForms returns every form of the key that does not depend on what
@@ -57,10 +60,10 @@ func keyForms(secret, fp string) []form {
 	old := []byte(secret)
 	rep := []byte(replacementText(fp, len(secret)))
 	out := []form{
-		{old, rep, "plain"},
-		{utf16Core(old), utf16Core(rep), "utf-16"},
-		{[]byte(hex.EncodeToString(old)), []byte(hex.EncodeToString(rep)), "hex"},
-		{[]byte(strings.ToUpper(hex.EncodeToString(old))), []byte(strings.ToUpper(hex.EncodeToString(rep))), "hex"},
+		{old, rep, "plain", false},
+		{utf16Core(old), utf16Core(rep), "utf-16", false},
+		{[]byte(hex.EncodeToString(old)), []byte(hex.EncodeToString(rep)), "hex", false},
+		{[]byte(strings.ToUpper(hex.EncodeToString(old))), []byte(strings.ToUpper(hex.EncodeToString(rep))), "hex", false},
 	}
 	inner := []struct {
 		old, new []byte
@@ -73,9 +76,10 @@ func keyForms(secret, fp string) []form {
 	for _, in := range inner {
 		for align := range 3 {
 			o, n := base64Core(in.old, align), base64Core(in.new, align)
-			out = append(out, form{o, n, in.what})
+			cut := (align+len(in.old))%3 != 0
+			out = append(out, form{o, n, in.what, cut})
 			if u := toURLAlphabet(o); !bytes.Equal(u, o) {
-				out = append(out, form{u, n, in.what})
+				out = append(out, form{u, n, in.what, cut})
 			}
 		}
 	}

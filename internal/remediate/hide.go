@@ -26,6 +26,7 @@ type hider struct{ texts []hidden }
 type hidden struct {
 	old, new []byte
 	shown    string
+	cutEnd   bool // form.cutEnd: hide swallows the character after old too
 }
 
 func newHider(keys []Key) hider {
@@ -37,11 +38,11 @@ func newHider(keys []Key) hider {
 			if f.what != "plain" {
 				shown = "[key " + red + " as " + f.what + "]"
 			}
-			h.texts = append(h.texts, hidden{f.old, f.new, shown})
+			h.texts = append(h.texts, hidden{f.old, f.new, shown, f.cutEnd})
 		}
 		if dot := strings.IndexByte(k.Secret, '.'); dot > 0 {
 			rep := replacementText(k.Fingerprint, len(k.Secret))
-			h.texts = append(h.texts, hidden{[]byte(k.Secret[dot+1:]), []byte(rep[dot+1:]), "[key " + red + " without its header]"})
+			h.texts = append(h.texts, hidden{[]byte(k.Secret[dot+1:]), []byte(rep[dot+1:]), "[key " + red + " without its header]", false})
 		}
 	}
 	// Longer first: the key without its header is inside the key.
@@ -58,11 +59,48 @@ func (h hider) holds(s string) bool {
 // says which key it is.
 func (h hider) hide(s string) string {
 	for _, t := range h.texts {
-		if strings.Contains(s, string(t.old)) {
-			s = strings.ReplaceAll(s, string(t.old), t.shown)
+		if !strings.Contains(s, string(t.old)) {
+			continue
 		}
+		if !t.cutEnd {
+			s = strings.ReplaceAll(s, string(t.old), t.shown)
+			continue
+		}
+		s = hideCutEnd(s, string(t.old), t.shown)
 	}
 	return s
+}
+
+// hideCutEnd replaces each old in s by shown, with the base64 character
+// after it and the '=' padding after that: old is a base64 form whose
+// key ends inside a character, and that character holds up to 4 bits of
+// the key's last byte ("…as base64]w==" showed them). When the key ends
+// on a character boundary the one swallowed is the text's own: a
+// redactor may hide too much, never too little.
+func hideCutEnd(s, old, shown string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(shown)
+		j := i + len(old)
+		if j < len(s) && isBase64Char(s[j]) {
+			j++
+		}
+		for k := 0; k < 2 && j < len(s) && s[j] == '='; k++ {
+			j++
+		}
+		s = s[j:]
+	}
+}
+
+// isBase64Char reports whether c is in either base64 alphabet.
+func isBase64Char(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("+/-_", c) >= 0
 }
 
 // rewrite is s as the rewrite leaves a text that holds it: each form of a

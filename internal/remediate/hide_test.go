@@ -66,3 +66,26 @@ func TestPlanPrintsNoFormOfAKeyAndRenamesFilesNamedAfterOne(t *testing.T) {
 		t.Error("a key is still in the repository's objects")
 	}
 }
+
+// A base64 form is the characters made of the key's bits alone; when the
+// key ends inside a character, the one after the form holds up to 4 bits
+// of the key's last byte, and "…as base64]w==" printed them. hide now
+// swallows it and the padding, at every alignment and in both alphabets,
+// and leaves what follows the padding. (At the alignment where the key
+// ends on a character boundary nothing follows it but the text's own.)
+func TestHideSwallowsTheKeysLastCharacter(t *testing.T) {
+	secret := testtoken.Key("n", time.Time{})
+	h := newHider([]Key{{Secret: secret, Fingerprint: fingerprint(secret)}})
+	for align := range 3 {
+		pre := []byte("ab")[:align]
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			e := enc.EncodeToString(append(append([]byte{}, pre...), secret...))
+			lo := (8*align + 5) / 6
+			core := e[lo:]
+			out := h.hide("name-" + core + ".env")
+			if !strings.HasPrefix(out, "name-[key eyJ") || !strings.HasSuffix(out, "as base64].env") {
+				t.Errorf("align %d: %q hides as %q, want the key's last character and padding gone", align, core, out)
+			}
+		}
+	}
+}
