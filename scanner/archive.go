@@ -138,6 +138,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 	}
 	zr.RegisterDecompressor(zip.Deflate, newFlateReader)
 	zr.RegisterDecompressor(zipBzip2, newBzip2Reader)
+	registerZipMethods(ctx, st, zr)
 	names := &entryNames{}
 	for i, f := range zr.File {
 		if ctx.Err() != nil {
@@ -155,6 +156,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 			continue
 		}
 		inner := p + "!" + f.Name
+		r.lzmaFor(ctx, st, zr, f)
 		rc, err := st.openZipEntry(f)
 		if err != nil {
 			r.Fail(inner, "cannot read zip entry: %v", err)
