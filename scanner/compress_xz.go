@@ -2,23 +2,24 @@ package scanner
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
-	"fmt"
+	"hash/crc32"
 	"io"
-
-	"github.com/loftyscan/loftyscan/finding"
 )
 
-// xzGuard passes an xz file through unchanged, reading ahead of the decoder
-// the structure that says how much memory decoding takes: the dictionary
-// size in each block header. github.com/ulikunitz/xz allocates whatever a
-// block header claims, up to 4 GiB (its ReaderConfig.DictCap is a floor for
-// xz files, not a cap), and allocates it anew, zeroed, for every block. So
-// a block that claims more than max is stopped here, before the decoder
-// sees its header; and so are blocks whose dictionaries add up to far more
-// than their data could use (xzDictFree, then xzDictPerByte for each byte
-// of the file): thousands of tiny blocks each claiming max would otherwise
-// cost seconds each of clearing memory.
+// xzGuard passes an xz file through, reading ahead of the decoder the
+// structure that says how much memory decoding takes: the dictionary size
+// in each block header. github.com/ulikunitz/xz allocates whatever a block
+// header claims, up to 4 GiB (its ReaderConfig.DictCap is a floor for xz
+// files, not a cap), and allocates it anew, zeroed, for every block. So a
+// block's header is held until its first xzLookahead bytes are read: a
+// block that ends there gets the dictionary its data can use, written into
+// its header (shrinkDict; the only bytes the guard changes), and a block
+// whose dictionary is still more than max is stopped before the decoder
+// sees its header. Thousands of tiny blocks or files each claiming max
+// would otherwise cost milliseconds each of clearing memory; a block that
+// keeps a big dictionary has at least xzLookahead bytes of data.
 //
 // To find every block header the guard walks the container as the xz
 // format (tukaani.org/xz/xz-file-format.txt) lays it out: stream header,
@@ -35,20 +36,11 @@ type xzGuard struct {
 	check  int64                      // bytes of the check after each block, from the stream flags
 	size   int64                      // bytes of the current block's data, or of the index, so far
 	read   int64                      // bytes read from src
-	dicts  int64                      // the dictionary sizes of the blocks so far, added up
 	grow   func(from, to int64) error // see share; nil: not counted
 	shrink func(int64)
 	claim  int64 // the dictionary this decoder holds, as counted
+	keep   bool  // pass every byte unchanged (tests: the walk without shrinkDict)
 }
-
-// The dictionaries all blocks of one xz file may claim together: xzDictFree,
-// and xzDictPerByte more for each byte of the file. xz -T0 writes blocks of
-// three times the dictionary, so its files claim a few dictionary bytes for
-// each byte of data; a crafted file of tiny blocks claims millions.
-const (
-	xzDictFree    = 2 * maxWindow
-	xzDictPerByte = 1024
-)
 
 func newXzGuard(src io.Reader, max int64) *xzGuard {
 	return &xzGuard{src: src, max: max, next: (*xzGuard).streamStart}
@@ -169,8 +161,10 @@ func (g *xzGuard) streamStart() error {
 	return nil
 }
 
-// blockOrIndex reads a block header, and checks the dictionary size of its
-// LZMA2 filter, or the start of the index.
+// blockOrIndex reads a block header, or the start of the index. Before
+// the decoder sees a header, the block's first xzLookahead bytes are read
+// too (lookahead), and the dictionary its LZMA2 filter claims is cut to
+// what the block can use (shrinkDict), then checked against max.
 func (g *xzGuard) blockOrIndex() error {
 	b, err := g.take(1)
 	if err != nil {
@@ -181,67 +175,144 @@ func (g *xzGuard) blockOrIndex() error {
 		g.next = (*xzGuard).index
 		return nil
 	}
+	at := len(g.out) - 1
 	hdr, err := g.take(int(b[0])*4 + 3) // the header is (b+1)*4 bytes, this one included
 	if err != nil {
 		return err
 	}
-	return g.checkBlockHeader(hdr[:len(hdr)-4]) // the last 4 are its CRC32
+	dictAt, err := blockDictAt(hdr[:len(hdr)-4]) // the last 4 are its CRC32
+	if err != nil {
+		return err
+	}
+	g.size = 0
+	g.next = (*xzGuard).chunk
+	if dictAt < 0 {
+		return nil
+	}
+	dictAt += at + 1
+	used, whole, lerr := g.lookahead(at)
+	if (whole || lerr != nil) && !g.keep {
+		g.shrinkDict(at, dictAt, used)
+	}
+	if err := g.checkDict(xzDictSize(g.out[dictAt] & 0x3f)); err != nil {
+		g.pass = 0 // the decoder never sees this header, nor what follows it
+		return err
+	}
+	if lerr != nil {
+		// What came before a damaged or missing chunk passes first, as
+		// it did without the lookahead: the decoder reads up to there.
+		g.next = func(*xzGuard) error { return lerr }
+	}
+	return nil
 }
 
-// checkBlockHeader reads the block flags, the optional sizes and the filter
-// flags (all after the size byte), and stops an LZMA2 dictionary over max.
-func (g *xzGuard) checkBlockHeader(h []byte) error {
+// xzLookahead is how much of a block the guard reads before passing its
+// header on: a block that ends within it gets the dictionary its data can
+// use. The xz tool writes the dictionary of its preset whatever the size
+// of the data (xz -9: 64 MiB for a 6-byte file), and the decoder
+// allocates it whole and zeroed: 500 files of 60 bytes, each claiming 128
+// MiB, took 6.6 s (a history of 100,000 such blobs, half an hour). Half
+// of replayMax: a stream whose header is then refused is still kept whole
+// to be scanned as plain bytes.
+const xzLookahead = replayMax / 2
+
+// lookahead reads the chunks of the block whose header starts at out[at]
+// into out, until the block ends (whole) or out holds xzLookahead bytes of
+// it; used is the most its chunks decode to, the one being read included.
+func (g *xzGuard) lookahead(at int) (used int64, whole bool, err error) {
+	for len(g.out)-at < xzLookahead {
+		n, unpacked, end, err := g.chunkHeader()
+		if err != nil {
+			return used, false, err
+		}
+		if end {
+			g.pass = n
+			return used, true, nil
+		}
+		used += unpacked
+		if _, err := g.take(int(n)); err != nil {
+			return used, false, err
+		}
+		g.pass = 0
+	}
+	return used, false, nil
+}
+
+// shrinkDict lowers the dictionary size at out[dictAt], in the block
+// header at out[at], to the smallest that holds used bytes (at least 4
+// KiB, the least LZMA2 has), and writes the header's CRC32 again: no
+// match reaches further back than the start of the block, so the decoder
+// reads the same. The header keeps its size.
+func (g *xzGuard) shrinkDict(at, dictAt int, used int64) {
+	code := g.out[dictAt] & 0x3f
+	var c byte
+	for c < code && xzDictSize(c) < used {
+		c++
+	}
+	if c >= code {
+		return
+	}
+	g.out[dictAt] = c
+	end := at + (int(g.out[at])+1)*4
+	binary.LittleEndian.PutUint32(g.out[end-4:end], crc32.ChecksumIEEE(g.out[at:end-4]))
+}
+
+// checkDict stops a block whose dictionary is over max, and counts it with
+// the worker's other decoders.
+func (g *xzGuard) checkDict(dict int64) error {
+	if dict > g.max {
+		return &windowError{what: "xz block", claim: dict}
+	}
+	if g.grow != nil && dict > g.claim {
+		if err := g.grow(g.claim, dict); err != nil {
+			return err
+		}
+		g.claim = dict
+	}
+	return nil
+}
+
+// blockDictAt reads the block flags, the optional sizes and the filter
+// flags (all after the size byte) and returns where in h the LZMA2
+// filter's dictionary size is, or -1 when it has none.
+func blockDictAt(h []byte) (int, error) {
+	all := len(h)
 	if len(h) == 0 {
-		return errXzHeader
+		return 0, errXzHeader
 	}
 	flags, h := h[0], h[1:]
 	if flags&0x3c != 0 {
-		return errXzHeader // reserved bits
+		return 0, errXzHeader // reserved bits
 	}
 	var err error
 	for _, bit := range []byte{0x40, 0x80} { // compressed, then uncompressed size
 		if flags&bit != 0 {
 			if _, h, err = headerVarint(h); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
+	dictAt := -1
 	for range int(flags&3) + 1 {
 		var id, n int64
 		if id, h, err = headerVarint(h); err != nil {
-			return err
+			return 0, err
 		}
 		if n, h, err = headerVarint(h); err != nil {
-			return err
+			return 0, err
 		}
 		if n > int64(len(h)) {
-			return errXzHeader
+			return 0, errXzHeader
 		}
-		props := h[:n]
-		h = h[n:]
 		if id == 0x21 { // LZMA2: one byte, the dictionary size
-			if n != 1 || props[0]&0x3f > 40 {
-				return errXzHeader
+			if n != 1 || h[0]&0x3f > 40 {
+				return 0, errXzHeader
 			}
-			dict := xzDictSize(props[0] & 0x3f)
-			if dict > g.max {
-				return &windowError{what: "xz block", claim: dict}
-			}
-			if g.grow != nil && dict > g.claim {
-				if err := g.grow(g.claim, dict); err != nil {
-					return err
-				}
-				g.claim = dict
-			}
-			if g.dicts += dict; g.dicts > xzDictFree+xzDictPerByte*g.read {
-				return xzWalkError(fmt.Sprintf("xz blocks claim %s of dictionaries for %s of data (a crafted file?); decompress it with xz to scan it",
-					finding.HumanBytes(g.dicts), finding.HumanBytes(g.read)))
-			}
+			dictAt = all - len(h)
 		}
+		h = h[n:]
 	}
-	g.size = 0
-	g.next = (*xzGuard).chunk
-	return nil
+	return dictAt, nil
 }
 
 // xzDictSize decodes an LZMA2 dictionary size: 2 or 3 times a power of two,
@@ -268,39 +339,49 @@ func headerVarint(h []byte) (int64, []byte, error) {
 // chunk reads the header of an LZMA2 chunk and lets its data pass; after
 // the end marker, the block padding and the check.
 func (g *xzGuard) chunk() error {
+	n, _, _, err := g.chunkHeader()
+	g.pass = n
+	return err
+}
+
+// chunkHeader reads the header of an LZMA2 chunk: n is the size of its
+// data, unpacked what it decodes to. At the end marker (end) it sets what
+// passes next: the block padding and the check.
+func (g *xzGuard) chunkHeader() (n, unpacked int64, end bool, err error) {
 	b, err := g.take(1)
 	if err != nil {
-		return err
+		return 0, 0, false, err
 	}
 	c := b[0]
 	g.size++
 	switch {
 	case c == 0: // end of the block's data
-		g.pass = (4-g.size%4)%4 + g.check
 		g.next = (*xzGuard).blockOrIndex
-		return nil
+		return (4-g.size%4)%4 + g.check, 0, true, nil
 	case c == 1 || c == 2: // uncompressed chunk
 		s, err := g.take(2)
 		if err != nil {
-			return err
+			return 0, 0, false, err
 		}
-		g.pass = int64(s[0])<<8 | int64(s[1]) + 1
+		n = int64(s[0])<<8 | int64(s[1]) + 1
+		unpacked = n
 	case c >= 0x80: // LZMA chunk, with new properties from 0xc0 on
-		n := 4
+		h := 4
 		if c >= 0xc0 {
-			n = 5
+			h = 5
 		}
-		s, err := g.take(n)
+		s, err := g.take(h)
 		if err != nil {
-			return err
+			return 0, 0, false, err
 		}
-		g.pass = int64(s[2])<<8 | int64(s[3]) + 1
-		g.size += int64(n - 2)
+		unpacked = int64(c&0x1f)<<16 | int64(s[0])<<8 | int64(s[1]) + 1
+		n = int64(s[2])<<8 | int64(s[3]) + 1
+		g.size += int64(h - 2)
 	default:
-		return errXzChunk
+		return 0, 0, false, errXzChunk
 	}
-	g.size += 2 + g.pass
-	return nil
+	g.size += 2 + n
+	return n, unpacked, false, nil
 }
 
 // index reads the index after the blocks: the number of records, each

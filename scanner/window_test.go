@@ -4,25 +4,30 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
 
 // TestNestedXzDictionaries: an xz whose block claims a 128 MiB dictionary,
-// inside another such xz, made by the xz tool. The two would hold 256 MiB:
-// the inner one is refused with a warning that says why, and scanned as
-// plain bytes, in a file and on a stream. Nested xz files of the default
-// dictionary (8 MiB) are read through: the key in the innermost is found.
+// inside another such xz, made by the xz tool, each with more data than
+// the guard's lookahead (so that each keeps its dictionary). The two would
+// hold 256 MiB: the inner one is refused with a warning that says why,
+// and scanned as plain bytes, in a file and on a stream. Nested xz files
+// of the default dictionary (8 MiB), and small ones of 128 MiB (which get
+// the dictionary their data uses), are read through: the key in the
+// innermost is found.
 func TestNestedXzDictionaries(t *testing.T) {
 	t.Parallel()
 	text := []byte("LOFTY_API_KEY=" + keyActive + "\n")
-	nest := func(dict string) []byte {
-		inner := compressWith(t, bytes.NewReader(text), "xz", "-c", "--lzma2=dict="+dict)
-		return compressWith(t, bytes.NewReader(inner), "xz", "-c", "--lzma2=dict="+dict)
+	nest := func(data []byte, dict string) []byte {
+		inner := compressWith(t, bytes.NewReader(data), "xz", "-c", "-T1", "--lzma2=dict="+dict)
+		return compressWith(t, bytes.NewReader(inner), "xz", "-c", "-T1", "--lzma2=dict="+dict)
 	}
-	big, small := nest("128MiB"), nest("8MiB")
+	big := nest(binaryBytes(13, xzLookahead+xzLookahead/4), "128MiB")
 	c, _ := scanData(t, testOptions(), big)
 	if len(c.Findings) != 0 || len(c.Warnings) != 1 || c.Warnings[0].Path != "in!in" ||
 		!strings.Contains(c.Warnings[0].Message, "the compressed files around it hold 128.0 MiB") {
@@ -37,9 +42,11 @@ func TestNestedXzDictionaries(t *testing.T) {
 	if len(c.Findings) != 0 || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "nested decompressors together") {
 		t.Errorf("128 MiB in 128 MiB in a file: findings %v, warnings %v; want the inner one refused", c.Findings, c.Warnings)
 	}
-	c, _ = scanData(t, testOptions(), small)
-	if len(c.Findings) != 1 || c.Findings[0].Path != "in!in!in" || len(c.Warnings) != 0 {
-		t.Errorf("8 MiB in 8 MiB: findings %v, warnings %v; want the key", c.Findings, c.Warnings)
+	for _, dict := range []string{"8MiB", "128MiB"} {
+		c, _ = scanData(t, testOptions(), nest(text, dict))
+		if len(c.Findings) != 1 || c.Findings[0].Path != "in!in!in" || len(c.Warnings) != 0 {
+			t.Errorf("%s in %s, small: findings %v, warnings %v; want the key", dict, dict, c.Findings, c.Warnings)
+		}
 	}
 }
 
@@ -112,5 +119,39 @@ func TestWindowSlots(t *testing.T) {
 	}
 	if err := late.grow(ctx, smallWindow, 64<<20); err != nil || !late.slot {
 		t.Fatalf("once a slot is free: %v, slot %v", err, late.slot)
+	}
+}
+
+// TestXzDictionaryShrunk: the xz tool writes its preset's dictionary
+// whatever the size of the data, and the decoder allocates what a block
+// claims, whole and zeroed: 500 files of 60 bytes each claiming 128 MiB
+// took 6.6 s, and a block crafted to claim 4 GiB was refused though its
+// data is a line. A block that ends within the guard's lookahead now gets
+// the dictionary its data uses: each file's key is found, and the scan
+// allocates a few KiB a file, not 128 MiB. Not parallel: the allocation
+// counter is the process's.
+func TestXzDictionaryShrunk(t *testing.T) {
+	const files = 100
+	dir := t.TempDir()
+	for i := range files {
+		env := []byte("LOFTY_API_KEY=" + keyN(i) + "\n")
+		data := compressWith(t, bytes.NewReader(env), "xz", "-c", "-T1", "--lzma2=dict=128MiB")
+		if i == 0 {
+			data = withXzDict(t, data, xzBlockOffsets(t, data)[0], 40) // 4 GiB - 1
+		}
+		writeFixture(t, dir, fmt.Sprintf("k%d.env.xz", i), data)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c := &Collector{}
+	if _, err := New(testOptions()).ScanPaths(context.Background(), []string{dir}, c); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if len(c.Findings) != files || len(c.Warnings) != 0 {
+		t.Errorf("%d findings, warnings %v; want the %d keys and no warning", len(c.Findings), c.Warnings, files)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > files<<20 {
+		t.Errorf("allocated %d MiB for %d files, want under %d MiB (each claims 128 MiB)", got>>20, files, files)
 	}
 }

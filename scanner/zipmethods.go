@@ -45,24 +45,30 @@ func (r *Run) lzmaFor(ctx context.Context, st *streamer, zr *zip.Reader, f *zip.
 // read here: no match reaches back past the start of what it decodes to,
 // and archive/zip stops an entry past its recorded size, the per-entry cap
 // past EntryBytes, the ratio cap past Ratio times its compressed size (or
-// xzDictPerByte times, with the ratio cap off). The decoder allocates its
-// dictionary whole and zeroed when opened: without this, a 226 KB zip of
-// 2,000 tiny entries each claiming 128 MiB took 33 s of clearing memory.
-// An entry may decode to ratioFloor unchecked, but a match as far back as
-// that from a few compressed bytes is what a crafted stream makes; one
-// that reaches past the bound fails with a warning, never unread.
+// lzmaDictPerByte times, with the ratio cap off), and lzmaDictFloor
+// whatever its compressed size. The decoder allocates its dictionary whole
+// and zeroed when opened: without this, a 226 KB zip of 2,000 tiny entries
+// each claiming 128 MiB took 33 s of clearing memory (with a floor of 1
+// MiB, what an entry may decode to before the ratio cap is checked, 1.9
+// s; zip allows 100,000 entries). A stream that reaches back further (a
+// long repeat in data that compresses over 200:1) fails with a warning
+// that names the entry: never read as clean.
 func lzmaDictMost(f *zip.File, l Limits) int64 {
 	most := int64(min(f.UncompressedSize64, 1<<40))
 	if l.EntryBytes > 0 {
 		most = min(most, l.EntryBytes)
 	}
-	per := int64(xzDictPerByte)
+	per := int64(lzmaDictPerByte)
 	if l.Ratio > 0 {
 		per = int64(l.Ratio)
 	}
 	byData := max(lzmaDictFloor, per*int64(min(f.CompressedSize64, 1<<40)))
 	return max(min(most, byData), lzma.MinDictCap)
 }
+
+// lzmaDictPerByte bounds an LZMA entry's dictionary by its compressed size
+// when the ratio cap is off: far more than any real stream needs.
+const lzmaDictPerByte = 1024
 
 // lzmaDictFloor is the dictionary an LZMA entry may have whatever its
 // compressed size: clearing it costs microseconds.
