@@ -1,7 +1,6 @@
 package scanner
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -166,8 +165,7 @@ func openZstd(ctx context.Context, st *streamer, rd io.Reader) (io.ReadCloser, e
 	// The decoder allocates the window the frame header claims: counted
 	// with the worker's other decoders (window.go) before it sees it, and
 	// no later frame may claim more (past smallWindow).
-	br := bufio.NewReaderSize(rd, 64)
-	head, _ := br.Peek(zstdHeadMax)
+	br, head, _, _ := lookZstd(rd) // a read error comes at the first Read
 	claim, ok := zstdWindow(head)
 	if !ok || claim < smallWindow {
 		claim = smallWindow

@@ -347,20 +347,23 @@ func zstdClaimingSize(tb testing.TB, data []byte) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if frame[4] != 0x24 { // single segment, checksum, 1-byte content size
-		tb.Fatalf("zstd wrote frame header % x, want single segment with a 1-byte size", frame[:6])
+	fhd := frame[4]
+	if fhd&0x23 != 0x20 { // single segment, no dictionary
+		tb.Fatalf("zstd wrote frame header % x, want single segment", frame[:6])
 	}
-	out := append(bytes.Clone(frame[:4]), 0xe4) // 8-byte content size
+	out := append(bytes.Clone(frame[:4]), 0xe0|fhd&0x0f) // 8-byte content size
 	out = binary.LittleEndian.AppendUint64(out, 1<<40)
-	return append(out, frame[6:]...)
+	return append(out, frame[5+[4]int{1, 2, 4, 8}[fhd>>6]:]...)
 }
 
 // craftedWindows are files whose headers claim more decoding memory than
 // maxWindow, each with its expected finding and warning. The xz blocks
-// that claim it hold more than xzLookahead: a smaller block gets the
-// dictionary its data can use (TestXzDictionaryShrunk).
+// and zstd frames that claim it hold more than the lookahead: a smaller
+// one gets the window its data can use (TestXzDictionaryShrunk,
+// TestZstdWindowShrunk).
 func craftedWindows(t *testing.T) []archiveCase {
 	env := []byte("LOFTY_API_KEY=" + keyActive + "\n")
+	big := binaryBytes(14, zstdLookahead+zstdLookahead/4)
 	one := compressWith(t, bytes.NewReader(binaryBytes(11, xzLookahead+xzLookahead/4)), "xz", "-c", "-T1", "-0")
 	long := append(append([]byte(nil), env...), bytes.Repeat([]byte("filler line\n"), 1000)...)
 	long = append(long, binaryBytes(12, xzLookahead+xzLookahead/4)...)
@@ -380,13 +383,13 @@ func craftedWindows(t *testing.T) []archiveCase {
 			warnings: []wantWarning{{"m.xz!m", "corrupt xz data (xz block needs a window of 1.5 GiB"}}, files: 1, errs: 1},
 		{name: "xz in a tar claiming 4 GiB", file: "t.tar", content: tarBytes(t, entry{Name: "big.xz", Data: withXzDict(t, one, xzBlockOffsets(t, one)[0], 40)}),
 			warnings: []wantWarning{{"t.tar!big.xz", plainBytes}}, files: 1, errs: 1},
-		{name: "zstd window of 256 MiB", file: "w.zst", content: zstdWithWindow(t, env, 28),
+		{name: "zstd window of 256 MiB", file: "w.zst", content: zstdWithWindow(t, big, 28),
 			warnings: []wantWarning{{"w.zst", "zstd frame needs a window of more than the 128.0 MiB"}}, files: 1, errs: 1},
-		{name: "zstd window of 2 TiB", file: "w.zst", content: zstdWithWindow(t, env, 41),
+		{name: "zstd window of 2 TiB", file: "w.zst", content: zstdWithWindow(t, big, 41),
 			warnings: []wantWarning{{"w.zst", "zstd frame needs a window of more than the 128.0 MiB"}}, files: 1, errs: 1},
-		{name: "zstd single segment of 1 TiB", file: "s.zst", content: zstdClaimingSize(t, env),
+		{name: "zstd single segment of 1 TiB", file: "s.zst", content: zstdClaimingSize(t, big),
 			warnings: []wantWarning{{"s.zst", "zstd frame needs a window of more than the 128.0 MiB"}}, files: 1, errs: 1},
-		{name: "zstd in a tar with a 2 TiB window", file: "t.tar", content: tarBytes(t, entry{Name: "w.zst", Data: zstdWithWindow(t, env, 41)}),
+		{name: "zstd in a tar with a 2 TiB window", file: "t.tar", content: tarBytes(t, entry{Name: "w.zst", Data: zstdWithWindow(t, big, 41)}),
 			warnings: []wantWarning{{"t.tar!w.zst", plainBytes}}, files: 1, errs: 1},
 	}
 }

@@ -3,8 +3,14 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/klauspost/compress/zstd"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -51,16 +57,17 @@ func TestNestedXzDictionaries(t *testing.T) {
 }
 
 // TestNestedZstdWindows: the same with zstd, whose frame header claims the
-// window: a --long=27 frame (128 MiB) in another is refused, default
-// frames in one another are read through.
+// window: a --long=27 frame (128 MiB) of more than the lookahead in
+// another is refused; default frames in one another, and small --long=27
+// frames (which get the window their data uses), are read through.
 func TestNestedZstdWindows(t *testing.T) {
 	t.Parallel()
 	text := []byte("LOFTY_API_KEY=" + keyActive + "\n")
-	nest := func(args ...string) []byte {
-		inner := compressWith(t, bytes.NewReader(text), "zstd", append([]string{"-q", "-c"}, args...)...)
+	nest := func(data []byte, args ...string) []byte {
+		inner := compressWith(t, bytes.NewReader(data), "zstd", append([]string{"-q", "-c"}, args...)...)
 		return compressWith(t, bytes.NewReader(inner), "zstd", append([]string{"-q", "-c"}, args...)...)
 	}
-	long := nest("--long=27")
+	long := nest(binaryBytes(15, zstdLookahead+zstdLookahead/4), "--long=27")
 	if w, ok := zstdWindow(long); !ok || w != 128<<20 {
 		t.Fatalf("zstd --long=27 from a pipe claims %d (%v); want 128 MiB", w, ok)
 	}
@@ -69,9 +76,11 @@ func TestNestedZstdWindows(t *testing.T) {
 		!strings.Contains(c.Warnings[0].Message, "zstd frame needs a window of 128.0 MiB, and the compressed files around it hold 128.0 MiB") {
 		t.Errorf("128 MiB in 128 MiB: findings %v, warnings %v; want the inner one refused", c.Findings, c.Warnings)
 	}
-	c, _ = scanData(t, testOptions(), nest())
-	if len(c.Findings) != 1 || c.Findings[0].Path != "in!in!in" || len(c.Warnings) != 0 {
-		t.Errorf("default frames nested: findings %v, warnings %v; want the key", c.Findings, c.Warnings)
+	for _, args := range [][]string{nil, {"--long=27"}} {
+		c, _ = scanData(t, testOptions(), nest(text, args...))
+		if len(c.Findings) != 1 || c.Findings[0].Path != "in!in!in" || len(c.Warnings) != 0 {
+			t.Errorf("frames %v nested: findings %v, warnings %v; want the key", args, c.Findings, c.Warnings)
+		}
 	}
 	// A single-segment frame claims its content size.
 	if w, ok := zstdWindow([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x60, 0x10, 0x00}); !ok || w != 256+16 {
@@ -154,4 +163,111 @@ func TestXzDictionaryShrunk(t *testing.T) {
 	if got := after.TotalAlloc - before.TotalAlloc; got > files<<20 {
 		t.Errorf("allocated %d MiB for %d files, want under %d MiB (each claims 128 MiB)", got>>20, files, files)
 	}
+}
+
+// TestZstdWindowShrunk: zstd --long=27 reading a pipe claims a 128 MiB
+// window whatever the size of the data, and a single-segment frame claims
+// its content size; the decoder allocates the claim: 500 files of 60
+// bytes each took 9.6 s. A stream that ends within the lookahead now gets
+// the window its blocks use: each file's key is found, and the scan
+// allocates a little a file. A single-segment frame that claims 100 MiB
+// of content for one line is read too (the content size is dropped with
+// the claim). Not parallel: the allocation counter is the process's.
+func TestZstdWindowShrunk(t *testing.T) {
+	const files = 50
+	dir := t.TempDir()
+	for i := range files {
+		env := []byte("LOFTY_API_KEY=" + keyN(i) + "\n")
+		var data []byte
+		if i == 0 {
+			data = binary.LittleEndian.AppendUint32(nil, 0xfd2fb528)
+			data = append(data, 0xa0) // single segment, 4-byte content size
+			data = binary.LittleEndian.AppendUint32(data, 100<<20)
+			h := len(env)<<3 | 1 // one raw block, the last
+			data = append(append(data, byte(h), byte(h>>8), byte(h>>16)), env...)
+		} else {
+			data = compressWith(t, bytes.NewReader(env), "zstd", "-q", "-c", "--long=27")
+		}
+		writeFixture(t, dir, fmt.Sprintf("k%d.env.zst", i), data)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c := &Collector{}
+	if _, err := New(testOptions()).ScanPaths(context.Background(), []string{dir}, c); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if len(c.Findings) != files || len(c.Warnings) != 0 {
+		t.Errorf("%d findings, warnings %v; want the %d keys and no warning", len(c.Findings), c.Warnings, files)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > files<<20 {
+		t.Errorf("allocated %d MiB for %d files, want under %d MiB (each claims 100 or 128 MiB)", got>>20, files, files)
+	} else {
+		t.Logf("allocated %d MiB", got>>20)
+	}
+}
+
+// TestShrinkZstdWindowsOracle: streams the zstd tool writes (frames with
+// and without content size and checksum, several frames, skippable frames,
+// --long, raw and RLE blocks) read the same with zstd -d once shrunk, and
+// frames that claim no more than their blocks use are left as they are.
+func TestShrinkZstdWindowsOracle(t *testing.T) {
+	t.Parallel()
+	var text []byte
+	for i := 0; len(text) < 150<<10; i++ {
+		text = append(text, []byte("line "+strconv.Itoa(i)+"\n")...)
+	}
+	text = append(append(text, binaryBytes(16, 3000)...), bytes.Repeat([]byte{'z'}, 5000)...)
+	skippable := append(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 0x184d2a5e), 3), "abc"...)
+	for _, args := range [][]string{{}, {"--long=27"}, {"-19"}, {"--no-check"}, {"-1", "--no-content-size"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			one := compressWith(t, bytes.NewReader(text), "zstd", append([]string{"-q", "-c"}, args...)...)
+			data := append(append(append(bytes.Clone(one), skippable...), one...), compressWith(t, bytes.NewReader(nil), "zstd", "-q", "-c")...)
+			shrunk := shrinkZstdWindows(bytes.Clone(data))
+			want := append(bytes.Clone(text), text...)
+			if got := compressWith(t, bytes.NewReader(shrunk), "zstd", "-d", "-c", "-q"); !bytes.Equal(got, want) {
+				t.Fatalf("zstd -d gave %d bytes of the shrunk stream, want %d", len(got), len(want))
+			}
+			if w, _ := zstdWindow(shrunk); w > 8<<20 {
+				t.Errorf("the first frame still claims %d bytes", w)
+			}
+		})
+	}
+	// From a file: a single-segment frame, whose window is its content size.
+	tiny := compressWith(t, nil, "zstd", "-q", "-c", writeFixture(t, t.TempDir(), "x", []byte("x\n")))
+	if !bytes.Equal(shrinkZstdWindows(bytes.Clone(tiny)), tiny) || tiny[4]&0x20 == 0 {
+		t.Errorf("a frame whose window is its 2 bytes of content was rewritten, or is not single-segment: % x", tiny)
+	}
+}
+
+// FuzzShrinkZstdWindows: whatever the stream, where the decoder reads it
+// as it is, it reads the same once shrunk.
+func FuzzShrinkZstdWindows(f *testing.F) {
+	for _, s := range []string{"28b52ffda00000400619000068690a", "28b52ffd0058510000106869"} {
+		b, _ := hex.DecodeString(s)
+		f.Add(b)
+	}
+	f.Add(compressWith(f, bytes.NewReader([]byte("LOFTY_API_KEY="+planted+"\n")), "zstd", "-q", "-c", "--long=27"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, err := zstdDecodeAll(data)
+		if err != nil {
+			return
+		}
+		got, err := zstdDecodeAll(shrinkZstdWindows(bytes.Clone(data)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("decoded %d bytes shrunk (error %v), %d as it is", len(got), err, len(want))
+		}
+	})
+}
+
+// zstdDecodeAll decodes a zstd stream with the scan's limits.
+func zstdDecodeAll(data []byte) ([]byte, error) {
+	d, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(maxWindow), zstd.WithDecoderMaxMemory(maxWindow))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return io.ReadAll(io.LimitReader(d, 16<<20))
 }
