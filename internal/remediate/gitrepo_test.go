@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -174,8 +175,12 @@ func runChecks(t testing.TB, cwd string, steps []Step) {
 		for _, c := range st.Commands {
 			switch {
 			case c.Args[0] == "loftyscan" && c.Args[1] == "git":
-				if keys := scanRepo(t, c.Args[2]); len(keys) > 0 {
-					t.Errorf("check %q: %d keys left in %s", st.Title, len(keys), c.Args[2])
+				if !slices.Contains(c.Args, "--fail-on-error") {
+					t.Errorf("check %q: %v passes on what it cannot read", st.Title, c.Args)
+				}
+				dir := c.Args[len(c.Args)-1]
+				if keys := scanRepo(t, dir); len(keys) > 0 {
+					t.Errorf("check %q: %d keys left in %s", st.Title, len(keys), dir)
 				}
 			case c.Args[0] == "git":
 				cmd := exec.Command(c.Args[0], c.Args[1:]...)
@@ -187,7 +192,7 @@ func runChecks(t testing.TB, cwd string, steps []Step) {
 					t.Fatalf("check %q: %s: %v\n%s", st.Title, strings.Join(c.Args, " "), err, stderr.String())
 				}
 				if len(c.Pipe) > 0 {
-					if c.Pipe[0] != "loftyscan" || c.Pipe[1] != "stdin" {
+					if c.Pipe[0] != "loftyscan" || c.Pipe[1] != "stdin" || !slices.Contains(c.Pipe, "--fail-on-error") {
 						t.Fatalf("unexpected pipe %v", c.Pipe)
 					}
 					if len(out) == 0 {

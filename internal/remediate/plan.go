@@ -350,8 +350,8 @@ func storedPaths(ctx context.Context, blobs BlobReader, keys []Key) []Key {
 
 // addNameSteps adds a step by hand for each file whose name holds a form
 // of a key: the replacements rewrite what files hold, never their names,
-// and a scan does not search names, so neither the rewrite nor the check
-// would touch it. Its command renames the file in every commit, the key
+// so the rewrite would not touch it (the check's scan would find it
+// still there). Its command renames the file in every commit, the key
 // replaced in its name as in a file, from a paths file of the plan folder
 // (mode 0600: the old name holds the key). A file a step by hand deletes
 // needs none.
@@ -377,7 +377,7 @@ func (p *Plan) addNameSteps(ctx context.Context, blobs BlobReader, keys []Key, h
 			renamed := h.rewrite(file)
 			m := ManualStep{
 				Key: shortFP(k.Fingerprint), Occurrence: o,
-				Why: "the name of the file " + file + " holds a key, and the replacements rewrite what files hold, never their names (nor does the check's scan of the whole repository search names: it does not show it)",
+				Why: "the name of the file " + file + " holds a key, and the replacements rewrite what files hold, never their names (the check's scan would find it still there)",
 			}
 			if strings.ContainsAny(file, "\r\n") || strings.Contains(file, "==>") {
 				m.Do = "rename the file in every commit by hand, in each repository rewritten above (git filter-repo --path-rename), to a name without the key"
@@ -807,17 +807,23 @@ func SubmoduleNote(path string) string {
 
 // checkSteps rescans the rewritten repository, its messages and a fresh
 // clone of each rewritten remote; then the plan folder is deleted.
+//
+// Each scan runs with --fail-on-error: a check that could not read a file
+// or object (a damaged archive, an object the rewrite left unreadable)
+// has not shown that the key is gone, and exits 2 with a warning naming
+// it instead of 0.
 func checkSteps(p *Plan, facts Facts, loftyscan string, h hider) ([]Step, Step) {
 	clean := "no Lofty keys found (exit code 0)"
 	local := Step{
 		Title: "Scan the rewritten repository, its commit messages and its tag messages",
 		Commands: []Command{
-			{Args: []string{loftyscan, "git", facts.Dir}, Expect: clean},
-			{Args: []string{"git", "-C", facts.Dir, "log", "--all", "--format=%B"}, Pipe: []string{loftyscan, "stdin", "--path", "commit-messages"}, Expect: clean},
-			{Args: []string{"git", "-C", facts.Dir, "for-each-ref", "--format=%(contents)", "refs/tags"}, Pipe: []string{loftyscan, "stdin", "--path", "tag-messages"}, Expect: clean},
+			{Args: []string{loftyscan, "git", "--fail-on-error", facts.Dir}, Expect: clean},
+			{Args: []string{"git", "-C", facts.Dir, "log", "--all", "--format=%B"}, Pipe: []string{loftyscan, "stdin", "--fail-on-error", "--path", "commit-messages"}, Expect: clean},
+			{Args: []string{"git", "-C", facts.Dir, "for-each-ref", "--format=%(contents)", "refs/tags"}, Pipe: []string{loftyscan, "stdin", "--fail-on-error", "--path", "tag-messages"}, Expect: clean},
 		},
 		Notes: []string{
 			"A scan reports each key once, where it first appeared, and each file once, at one of its paths, so a copy elsewhere in a form the replacements missed (base64 wrapped across lines), or the same archive or file removed by hand above at another path, shows up only now: if anything is found, make a new plan from the rewritten repository and run it too.",
+			"Each scan exits 2 with a warning when it could not read a file or object (--fail-on-error): what it could not read may still hold a key, so look at what the warning names (git fsck for an object; a damaged archive may need its own tool) before taking the check as clean.",
 		},
 	}
 	steps := []Step{local}
@@ -828,13 +834,13 @@ func checkSteps(p *Plan, facts Facts, loftyscan string, h hider) ([]Step, Step) 
 			Commands: []Command{
 				// The push URL: where the rewrite went.
 				{Args: []string{"git", "clone", "--no-local", "--", resolveURL(cmp.Or(rem.PushURL, rem.FetchURL), facts.Dir), dir}},
-				{Args: []string{loftyscan, "git", dir}, Expect: clean},
+				{Args: []string{loftyscan, "git", "--fail-on-error", dir}, Expect: clean},
 			},
 		})
 		if local, ok := localRepo(resolveURL(cmp.Or(rem.PushURL, rem.FetchURL), facts.Dir)); ok {
 			// Every object it holds, the pruned ones' absence included.
 			last := &steps[len(steps)-1]
-			last.Commands = append(last.Commands, Command{Args: []string{loftyscan, "git", local}, Expect: clean})
+			last.Commands = append(last.Commands, Command{Args: []string{loftyscan, "git", "--fail-on-error", local}, Expect: clean})
 		}
 	}
 	cleanup := Step{

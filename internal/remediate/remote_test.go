@@ -185,7 +185,7 @@ func TestPlanPrunesARemoteOnThisMachine(t *testing.T) {
 		scanned := false
 		for _, st := range p.Check {
 			for _, c := range st.Commands {
-				scanned = scanned || len(c.Args) == 3 && c.Args[1] == "git" && c.Args[2] == remote
+				scanned = scanned || len(c.Args) == 4 && c.Args[1] == "git" && c.Args[3] == remote
 			}
 		}
 		if !scanned {
