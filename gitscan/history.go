@@ -149,6 +149,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	gs.release(ctx)
 	if everything(set, r) && ctx.Err() == nil {
 		g.scanUnreachableBlobs(ctx, r, gs)
+		g.searchTreesNoWalkMet(ctx, r, gs)
 	}
 	g.reportDamaged(r)
 	return finish(ctx, g, r, gs, sel, set, sink)
@@ -234,6 +235,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	w := g.walkHistoryExposing(wctx, r, gs, sel, g.startExposure(ctx, r, gs, sel), res.DeliveredAt)
 	w.blobs = append(w.blobs, g.walkHidden(ctx, r, gs, sel, set.since, dangling)...)
 	if ctx.Err() == nil {
+		g.searchOrphanNames(r, gs, trees)
 		g.scanRest(ctx, r, gs, w.blobs, res, scanned)
 	}
 	gs.release(ctx)

@@ -30,8 +30,9 @@ import (
 // history without keys 2–6% of its CPU (prometheus: 153,057 trees).
 
 // nameHit is a key found in a name: the commit that added the name (its
-// index in the selection; -1 for a staged change) and the finding, whose
-// Path is the named file's or folder's.
+// index in the selection; -1 for a staged change, orphanTree for a tree no
+// commit reaches) and the finding, whose Path is the named file's or
+// folder's (the name alone for orphanTree).
 type nameHit struct {
 	commit int
 	f      finding.Finding
@@ -67,10 +68,22 @@ func (n *nameSearch) search(c int32, path []byte, dir bool) {
 
 // treeNamesHoldKey reports whether a name among the entries of tree data
 // at the offsets fresh (all of them when fresh is nil) holds a key, for
-// worker w of the sweep of a whole repository (see Names). A tree whose
-// entries do not parse holds none: the walk, when a key in a blob calls
-// for it, says what is wrong with it.
-func treeNamesHoldKey(w *scanner.Worker, data []byte, fresh []int32) bool {
+// worker w of the sweep of a whole repository (see Names), and gives each
+// such name to found (when not nil; else it stops at the first). A tree
+// whose entries do not parse holds none from there on: the walk, when a
+// key in a blob calls for it, says what is wrong with it.
+func treeNamesHoldKey(w *scanner.Worker, data []byte, fresh []int32, found func(name []byte)) bool {
+	any := false
+	hit := func(name []byte) bool {
+		if !w.NameHoldsKey(name) {
+			return false
+		}
+		any = true
+		if found != nil {
+			found(name)
+		}
+		return found == nil
+	}
 	if fresh == nil {
 		// One search of the whole tree says whether any name may hold a
 		// key: nearly none do.
@@ -79,23 +92,20 @@ func treeNamesHoldKey(w *scanner.Worker, data []byte, fresh []int32) bool {
 		}
 		for len(data) > 0 {
 			name, _, _, rest, err := gitobj.NextTreeEntry(data)
-			if err != nil {
-				return false
-			}
-			if w.NameHoldsKey(name) {
-				return true
+			if err != nil || hit(name) {
+				return any
 			}
 			data = rest
 		}
-		return false
+		return any
 	}
 	for _, off := range fresh {
 		name, _, _, _, err := gitobj.NextTreeEntry(data[off:])
-		if err == nil && w.NameHoldsKey(name) {
-			return true
+		if err == nil && hit(name) {
+			return any
 		}
 	}
-	return false
+	return any
 }
 
 // nameFinding keeps a finding of a name under its commit, and reports
@@ -166,6 +176,9 @@ func (a *attributor) nameFindings() []finding.Finding {
 			f.Unreachable = c.reach == reachNothing
 			in := inHead[f.Path[strings.LastIndexByte(f.Path, '/')+1:]]
 			f.InHead = &in
+		}
+		if hit.commit == orphanTree {
+			f.Unreachable = true // in a tree no commit reaches (searchOrphanNames)
 		}
 		out = append(out, f)
 	}

@@ -303,11 +303,11 @@ func TestTreeNamesHoldKey(t *testing.T) {
 		{[]int32{offs[0], offs[2]}, false},
 		{[]int32{}, false},
 	} {
-		if got := treeNamesHoldKey(w, data, c.fresh); got != c.want {
+		if got := treeNamesHoldKey(w, data, c.fresh, nil); got != c.want {
 			t.Errorf("fresh %v: %v, want %v", c.fresh, got, c.want)
 		}
 	}
-	if treeNamesHoldKey(w, []byte("100644 "+k), nil) {
+	if treeNamesHoldKey(w, []byte("100644 "+k), nil, nil) {
 		t.Error("a tree cut short in its first entry holds a key")
 	}
 }
@@ -367,6 +367,54 @@ func TestHiddenCommitNamesNotAgain(t *testing.T) {
 		// file's key stays at its first path): one finding.
 		if want := []string{"d1/" + k + " " + added}; !slices.Equal(got, want) {
 			t.Errorf("packed %v:\n got %q\nwant %q", packed, got, want)
+		}
+	}
+}
+
+// A tree no commit reaches (git commit writes the tree before it asks for
+// the message, so an aborted commit leaves one; git write-tree; a rewrite)
+// is met by no walk: the sweep saw the key in its name and nothing was
+// reported. Such names are now reported after the walks, unreachable, at
+// the name alone, loose and packed; a name a walk reported elsewhere is
+// not reported again.
+func TestNamesInTreesNoCommitReaches(t *testing.T) {
+	t.Parallel()
+	for _, packed := range []bool{false, true} {
+		k1, k2 := nameKey(t, "orphan tree"), nameKey(t, "reachable")
+		r := testgit.New(t, "")
+		r.Write("README.md", "hello\n")
+		r.Write("docs/"+k2, "x\n")
+		added := r.Commit("first")
+		r.Write("secrets/"+k1, "y\n")
+		r.Git("add", "-A")
+		orphan := r.Git("write-tree") // then the commit is given up
+		r.Git("rm", "-rq", "--cached", "secrets")
+		if packed {
+			r.Git("repack", "-adq")
+			// The orphan trees (root and secrets/) into a pack of their own.
+			sub := strings.TrimSpace(r.Git("rev-parse", orphan+":secrets"))
+			if out, ok := r.Try(orphan+"\n"+sub+"\n", "pack-objects", "-q", filepath.Join(r.ObjectsDir(), "pack", "pack")); !ok {
+				t.Fatalf("git pack-objects: %s", out)
+			}
+			r.Git("prune-packed")
+		}
+		c := scanEverythingOf(t, r)
+		type place struct {
+			commit      string
+			unreachable bool
+		}
+		got := map[string]place{}
+		for _, f := range c.Findings {
+			if f.Location == finding.InPath {
+				got[f.Path] = place{f.Commit, f.Unreachable}
+			}
+		}
+		want := map[string]place{
+			"docs/" + k2: {added, false},
+			k1:           {"", true},
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("packed %v: got %v\nwant %v", packed, got, want)
 		}
 	}
 }

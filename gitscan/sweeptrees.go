@@ -1,9 +1,13 @@
 package gitscan
 
 import (
+	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/loftyscan/loftyscan/finding"
+	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/scanner"
 )
 
@@ -17,7 +21,21 @@ type sweptTrees struct {
 	// may: the walk must search the names, as the sweep meets trees
 	// without their commits or paths.
 	named atomic.Bool
+
+	// keyNames are the names that hold a key, up to maxKeyNames: a tree
+	// no commit reaches (written by git commit before an aborted message,
+	// by git write-tree, left by a rewrite) is met by no walk, and its
+	// names are reported after the walks as unreachable
+	// (searchOrphanNames). Nearly no repository has any.
+	mu       sync.Mutex
+	keyNames map[string]bool
+	tooMany  bool
 }
+
+// maxKeyNames is the most names holding keys the sweep keeps for
+// searchOrphanNames: past it, a warning says that names no commit reaches
+// may not be reported.
+const maxKeyNames = 4096
 
 // tree is the sweep's SweepOptions.Tree, for the scan's workers.
 func (t *sweptTrees) tree(workers []*scanner.Worker) func(w int, data []byte, fresh []int32) {
@@ -25,9 +43,25 @@ func (t *sweptTrees) tree(workers []*scanner.Worker) func(w int, data []byte, fr
 		if t.holes != nil {
 			t.holes.tree(w, data, fresh)
 		}
-		if !t.named.Load() && treeNamesHoldKey(workers[w], data, fresh) {
+		if treeNamesHoldKey(workers[w], data, fresh, t.keep) {
 			t.named.Store(true)
 		}
+	}
+}
+
+// keep records name, which holds a key.
+func (t *sweptTrees) keep(name []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.keyNames == nil {
+		t.keyNames = map[string]bool{}
+	}
+	switch {
+	case t.keyNames[string(name)]:
+	case len(t.keyNames) < maxKeyNames:
+		t.keyNames[string(name)] = true
+	default:
+		t.tooMany = true
 	}
 }
 
@@ -38,7 +72,69 @@ func (t *sweptTrees) unswept(w *scanner.Worker, typ plumbing.ObjectType, data []
 	if t.holes != nil && data != nil {
 		t.holes.object(-1, typ, data)
 	}
-	if typ == plumbing.TreeObject && !t.named.Load() && (data == nil || treeNamesHoldKey(w, data, nil)) {
+	if typ == plumbing.TreeObject && (data == nil || treeNamesHoldKey(w, data, nil, t.keep)) {
 		t.named.Store(true)
+	}
+}
+
+// orphanTree is the commit index of a name found in a tree no walk met.
+const orphanTree = -2
+
+// searchOrphanNames searches, once the walks are done, the names holding
+// keys the sweep met that no walk reported: they are in trees no commit
+// reaches, and are reported as unreachable, with no commit, at the name
+// alone (the folders above it are not known). A name the walks reported
+// at any path counts as met.
+func (g *gitRepo) searchOrphanNames(r *scanner.Run, gs *gitSink, t *sweptTrees) {
+	t.mu.Lock()
+	names, tooMany := t.keyNames, t.tooMany
+	t.mu.Unlock()
+	if len(names) == 0 {
+		return
+	}
+	met := map[string]bool{}
+	gs.mu.Lock()
+	for _, hit := range gs.nameHits {
+		p := hit.f.Path
+		for i := len(p) - 1; i >= 0; i-- {
+			if p[i] == '/' {
+				p = p[i+1:]
+				break
+			}
+		}
+		met[p] = true
+	}
+	gs.mu.Unlock()
+	var w *scanner.Worker
+	for name := range names {
+		label := finding.ValidPath(name)
+		if met[label] {
+			continue
+		}
+		if w == nil {
+			w = r.NewWorker()
+		}
+		w.ScanName(nameLabel(orphanTree, label), name)
+	}
+	if tooMany {
+		r.Warn("", "more than %d file and folder names in this repository's trees hold keys: those in trees no commit reaches may not all be reported", maxKeyNames)
+	}
+}
+
+// searchTreesNoWalkMet is searchOrphanNames for a scan of everything that
+// does not sweep (a repository of loose objects, as a new one is until git
+// gc packs it): every tree of the object database is read for the names
+// that hold keys. A tree too big to hold in memory is not.
+func (g *gitRepo) searchTreesNoWalkMet(ctx context.Context, r *scanner.Run, gs *gitSink) {
+	t := &sweptTrees{}
+	g.eachObject(ctx, r, gitobj.TypesOf(plumbing.TreeObject), nil, func(w *scanner.Worker, _ plumbing.Hash, o gitobj.Object) {
+		if o.Stream != nil {
+			o.Stream.Close()
+			return
+		}
+		treeNamesHoldKey(w, o.Data, nil, t.keep)
+	})
+	if ctx.Err() == nil {
+		g.searchOrphanNames(r, gs, t)
 	}
 }
