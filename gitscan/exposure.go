@@ -65,6 +65,11 @@ func (a *attributor) expose(ctx context.Context, fs []finding.Finding, partial b
 	}
 	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(keyID(fs[i]), keyID(fs[j])) })
 	for _, i := range order {
+		if fs[i].Location == finding.InPath {
+			// The name of an archive's entry: where a name went is not
+			// counted, as for the names of trees (nameFindings).
+			continue
+		}
 		fs[i].Exposure = x.exposureOf(&fs[i])
 		if fs[i].Exposure.ReachableFrom == finding.ReachNothing {
 			fs[i].Unreachable = true

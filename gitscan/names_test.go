@@ -1,6 +1,10 @@
 package gitscan
 
 import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"maps"
 	"os"
@@ -417,4 +421,82 @@ func TestNamesInTreesNoCommitReaches(t *testing.T) {
 			t.Errorf("packed %v: got %v\nwant %v", packed, got, want)
 		}
 	}
+}
+
+// The names of entries inside archives a commit adds (a zip whose file is
+// named after a key, a tar.gz with a folder so named) were searched in
+// folder scans and standard input, not in git: a scan of the same commit
+// found nothing. Every git scan now searches them, and reports each at the
+// commit that added the archive, location path, with no exposure (as a
+// tree's names); in a scan of the whole repository, a range and a staged
+// change alike.
+func TestArchiveEntryNamesInGit(t *testing.T) {
+	t.Parallel()
+	k1, k2 := nameKey(t, "zip entry"), nameKey(t, "tar folder")
+	r := testgit.New(t, "")
+	r.Write("README.md", "hello\n")
+	base := r.Commit("first")
+	r.Write("a.zip", string(zipOf(t, map[string]string{k1 + ".txt": "x\n", "ok.txt": "y\n"})))
+	r.Write("b.tar.gz", string(tarGzOf(t, map[string]string{"d" + k2 + "/f": "z\n"})))
+	added := r.Commit("archives")
+	want := map[string]string{"a.zip!" + k1 + ".txt": added, "b.tar.gz!d" + k2: added}
+	check := func(what string, c *scanner.Collector) {
+		t.Helper()
+		got := map[string]string{}
+		for _, f := range c.Findings {
+			if f.Location != finding.InPath || f.Exposure != nil {
+				t.Errorf("%s: finding at %s, location %q, exposure %v", what, f.Path, f.Location, f.Exposure)
+			}
+			got[f.Path] = f.Commit
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: got %v\nwant %v", what, got, want)
+		}
+	}
+	check("loose, everything", scanEverythingOf(t, r))
+	r.Git("repack", "-adq")
+	check("packed, everything", scanEverythingOf(t, r))
+	c := &scanner.Collector{}
+	if _, err := ScanHistory(t.Context(), scanner.New(scanner.DefaultOptions()), repoOf(r), HistoryOptions{Refs: []string{"HEAD"}, Exclude: []string{base}}, c); err != nil {
+		t.Fatal(err)
+	}
+	check("range", c)
+}
+
+// zipOf is a zip of the files given, written by archive/zip.
+func zipOf(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(files[name]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// tarGzOf is a gzip'd tar of the files given, with their folders.
+func tarGzOf(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if dir, _, ok := strings.Cut(name, "/"); ok {
+			tw.WriteHeader(&tar.Header{Name: dir + "/", Typeflag: tar.TypeDir, Mode: 0o755})
+		}
+		tw.WriteHeader(&tar.Header{Name: name, Size: int64(len(files[name])), Mode: 0o644})
+		tw.Write([]byte(files[name]))
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gz.Close()
+	return buf.Bytes()
 }

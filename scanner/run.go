@@ -41,8 +41,9 @@ type Run struct {
 	// maxFindingsPerRun, dropped those not.
 	emitted, past, dropped int
 	counted                map[string]bool
-	// names says the names of files, folders and archive entries are
-	// searched for keys (names.go): a scan of folders or a stream.
+	// names says the names of archive entries (and gzip headers) are
+	// searched for keys (names.go): every scan, folders, streams and
+	// git blobs alike; tests turn it off.
 	names bool
 }
 
@@ -53,7 +54,7 @@ func (s *Scanner) Start(sink Sink) *Run {
 	if p == nil {
 		p = &Progress{}
 	}
-	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p, files0: p.Files.Load(), bytes0: p.Bytes.Load(), windows: newWindowGate(), whole: newWholeGate()}
+	return &Run{opts: s.opts, sink: &lockedSink{sink: sink}, start: time.Now(), progress: p, files0: p.Files.Load(), bytes0: p.Bytes.Load(), windows: newWindowGate(), whole: newWholeGate(), names: true}
 }
 
 // Options returns the options the scan runs with.

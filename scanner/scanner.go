@@ -21,7 +21,6 @@ func New(opts Options) *Scanner { return &Scanner{opts: opts} }
 // under the path name. Archives and gzip in it are opened as in files.
 func (s *Scanner) ScanReader(ctx context.Context, name string, rd io.Reader, sink Sink) (finding.Stats, error) {
 	r := s.Start(sink)
-	r.names = true
 	err := r.NewWorker().scan(ctx, rd, nil, -1, name)
 	if err != nil && !isContextErr(err) {
 		r.Fail(name, "read error: %v", err)

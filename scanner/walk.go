@@ -43,7 +43,6 @@ func (s *Scanner) ScanPaths(ctx context.Context, roots []string, sink Sink) (fin
 		infos[i] = fi
 	}
 	r := s.Start(sink)
-	r.names = true
 	if s.opts.CountFirst {
 		stop := r.countFiles(ctx, roots, infos)
 		defer stop()
