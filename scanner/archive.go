@@ -139,6 +139,7 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 	zr.RegisterDecompressor(zip.Deflate, newFlateReader)
 	zr.RegisterDecompressor(zipBzip2, newBzip2Reader)
 	registerZipMethods(ctx, st, zr)
+	lzmaLeft := lzmaBudget(viewSize)
 	names := &entryNames{}
 	for i, f := range zr.File {
 		if ctx.Err() != nil {
@@ -156,13 +157,14 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 			continue
 		}
 		inner := p + "!" + f.Name
-		r.lzmaFor(ctx, st, zr, f)
+		comp := zipDataBytes(f, viewSize)
+		r.lzmaFor(ctx, st, zr, f, comp, &lzmaLeft)
 		rc, err := st.openZipEntry(f)
 		if err != nil {
 			r.Fail(inner, "cannot read zip entry: %v", err)
 			continue
 		}
-		cr := r.capped(rc, b, int64(f.CompressedSize64), nil)
+		cr := r.capped(rc, b, comp, nil)
 		err = r.scanEntry(ctx, st, cr, nil, -1, inner, depth+1, b)
 		rc.Close()
 		r.reportEntryError(inner, "zip entry", cr, err)

@@ -144,20 +144,27 @@ func openXz(ctx context.Context, st *streamer, rd io.Reader) (io.ReadCloser, err
 	// SingleStream stays false: xz files may hold several streams, and
 	// the guard reads them all.
 	g := newXzGuard(rd, maxWindow)
+	g.ratio = st.ratio
 	g.share(ctx, &st.windows)
-	xr, err := xz.ReaderConfig{}.NewReader(g)
+	fed := &countingReader{r: g} // what the decoder took, for the ratio cap
+	xr, err := xz.ReaderConfig{}.NewReader(fed)
 	if err != nil {
 		g.release()
 		return nil, err
 	}
-	return xzReader{xr, g}, nil
+	return xzReader{xr, g, fed}, nil
 }
 
 // xzReader gives back its dictionary's share when closed.
 type xzReader struct {
 	*xz.Reader
-	g *xzGuard
+	g   *xzGuard
+	fed *countingReader
 }
+
+// fedBytes is what the decoder has taken of its stream: the ratio cap's
+// compressed size, rather than what the guard read ahead of it.
+func (x xzReader) fedBytes() *countingReader { return x.fed }
 
 func (x xzReader) Close() error { x.g.release(); return nil }
 
@@ -165,8 +172,12 @@ func openZstd(ctx context.Context, st *streamer, rd io.Reader) (io.ReadCloser, e
 	// The decoder allocates the window the frame header claims: counted
 	// with the worker's other decoders (window.go) before it sees it, and
 	// no later frame may claim more (past smallWindow).
-	br, head, _, _ := lookZstd(rd) // a read error comes at the first Read
+	br, head, whole, widest, _ := lookZstd(rd, st.ratio) // a read error comes at the first Read
 	claim, ok := zstdWindow(head)
+	if whole {
+		// Every frame was read: a later one may need more than the first.
+		claim = max(claim, widest)
+	}
 	if !ok || claim < smallWindow {
 		claim = smallWindow
 	}
@@ -178,7 +189,8 @@ func openZstd(ctx context.Context, st *streamer, rd io.Reader) (io.ReadCloser, e
 		}
 		return nil, err
 	}
-	d, err := zstd.NewReader(br,
+	fed := &countingReader{r: br} // what the decoder took, for the ratio cap
+	d, err := zstd.NewReader(fed,
 		zstd.WithDecoderConcurrency(1), // decode in the caller's goroutine, one block at a time
 		zstd.WithDecoderLowmem(true),
 		zstd.WithDecoderMaxWindow(uint64(claim)),
@@ -188,7 +200,7 @@ func openZstd(ctx context.Context, st *streamer, rd io.Reader) (io.ReadCloser, e
 		st.windows.shrink(claim)
 		return nil, err
 	}
-	return zstdReader{d: d, release: func() { st.windows.shrink(claim) }}, nil
+	return zstdReader{d: d, release: func() { st.windows.shrink(claim) }, fed: fed}, nil
 }
 
 // zstdHeadMax is the most a zstd frame's magic and header take.
@@ -227,7 +239,12 @@ func zstdWindow(b []byte) (window int64, ok bool) {
 type zstdReader struct {
 	d       *zstd.Decoder
 	release func()
+	fed     *countingReader
 }
+
+// fedBytes is what the decoder has taken of its stream: the ratio cap's
+// compressed size, rather than what the lookahead read before it.
+func (z zstdReader) fedBytes() *countingReader { return z.fed }
 
 func (z zstdReader) Read(p []byte) (int, error) {
 	n, err := z.d.Read(p)
@@ -280,6 +297,9 @@ func (r *Run) scanCompressed(ctx context.Context, st *streamer, k kind, rd, raw 
 	}
 	defer dec.Close()
 	inner := p + "!" + innerName(p, c.suffixes)
+	if f, ok := dec.(interface{ fedBytes() *countingReader }); ok {
+		counted = f.fedBytes() // not what a lookahead read before decoding
+	}
 	cr := r.capped(dec, b, 0, counted)
 	head, err := readHead(cr)
 	if len(head) == 0 && err != nil {

@@ -40,6 +40,7 @@ type xzGuard struct {
 	shrink func(int64)
 	claim  int64 // the dictionary this decoder holds, as counted
 	keep   bool  // pass every byte unchanged (tests: the walk without shrinkDict)
+	ratio  int64 // the ratio cap (windowMost); 0: off
 }
 
 func newXzGuard(src io.Reader, max int64) *xzGuard {
@@ -192,7 +193,10 @@ func (g *xzGuard) blockOrIndex() error {
 	dictAt += at + 1
 	used, whole, lerr := g.lookahead(at)
 	if (whole || lerr != nil) && !g.keep {
-		g.shrinkDict(at, dictAt, used)
+		// Read to the block's end: no match reaches past its output, nor
+		// is output scanned past what the ratio cap allows for the
+		// bytes read so far (chunk headers can claim what they like).
+		g.shrinkDict(at, dictAt, min(used, windowMost(g.read, g.ratio)))
 	}
 	if err := g.checkDict(xzDictSize(g.out[dictAt] & 0x3f)); err != nil {
 		g.pass = 0 // the decoder never sees this header, nor what follows it

@@ -31,28 +31,40 @@ const zstdBlockMax = 128 << 10
 const zstdWindowMin = 1 << 10
 
 // lookZstd reads up to zstdLookahead bytes of rd. When rd ends there, the
-// stream is returned with its windows shrunk (whole is true); else what
-// was read followed by the rest of rd, unchanged.
-func lookZstd(rd io.Reader) (stream io.Reader, head []byte, whole bool, err error) {
+// stream is returned with its windows shrunk (whole is true), each to no
+// more than most, and widest is the widest window among its frames; else
+// what was read followed by the rest of rd, unchanged.
+func lookZstd(rd io.Reader, ratio int64) (stream io.Reader, head []byte, whole bool, widest int64, err error) {
 	buf, err := io.ReadAll(io.LimitReader(rd, zstdLookahead+1)) // grows as it reads: most are small
 	switch {
 	case err != nil:
-		return io.MultiReader(bytes.NewReader(buf), failedReader{err}), buf, false, err
+		return io.MultiReader(bytes.NewReader(buf), failedReader{err}), buf, false, 0, err
 	case len(buf) > zstdLookahead:
-		return io.MultiReader(bytes.NewReader(buf), rd), buf, false, nil
+		return io.MultiReader(bytes.NewReader(buf), rd), buf, false, 0, nil
 	}
-	buf = shrinkZstdWindows(buf)
-	return bytes.NewReader(buf), buf, true, nil
+	buf, widest = shrinkZstdWindows(buf, windowMost(int64(len(buf)), ratio))
+	return bytes.NewReader(buf), buf, true, widest, nil
+}
+
+// windowMost is the most window a decoder of n compressed bytes can use
+// for what is scanned: the ratio cap stops the output past ratioFloor and
+// ratio times n, and no match reaches back past the output. ratio 0 (the
+// cap off) bounds nothing.
+func windowMost(n, ratio int64) int64 {
+	if ratio <= 0 || n > (1<<62)/ratio {
+		return 1 << 62
+	}
+	return max(ratioFloor, ratio*n)
 }
 
 // shrinkZstdWindows returns a zstd stream held whole with each frame that
-// claims more window than its blocks decode to written with that window
-// instead: a frame with a window descriptor gets a smaller one; a
-// single-segment frame (whose window is the content size it claims) gets
-// a window descriptor and no content size. Frames after anything it
-// cannot walk are left as they are, for the decoder to judge.
-func shrinkZstdWindows(b []byte) []byte {
-	var out []byte
+// claims more window than its blocks decode to (at most most) written
+// with that window instead: a frame with a window descriptor gets a
+// smaller one; a single-segment frame (whose window is the content size
+// it claims) gets a window descriptor and no content size. Frames after
+// anything it cannot walk are left as they are, for the decoder to judge.
+// widest is the widest window among the frames walked, as written.
+func shrinkZstdWindows(b []byte, most int64) (out []byte, widest int64) {
 	for len(b) >= 4 {
 		magic := binary.LittleEndian.Uint32(b)
 		if magic&0xfffffff0 == 0x184d2a50 { // skippable frame
@@ -73,9 +85,13 @@ func shrinkZstdWindows(b []byte) []byte {
 		if !ok {
 			break
 		}
-		out, b = append(out, rewindowed(b[:frame], used)...), b[frame:]
+		f := rewindowed(b[:frame], min(used, most))
+		if w, ok := zstdWindow(f); ok {
+			widest = max(widest, w)
+		}
+		out, b = append(out, f...), b[frame:]
 	}
-	return append(out, b...)
+	return append(out, b...), widest
 }
 
 // zstdFrame walks the frame at the start of b: its length, and the most

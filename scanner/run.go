@@ -211,7 +211,7 @@ func (r *Run) NewWorker() *Worker {
 	st := newStreamer(finder{cfg: r.opts.Rules, gz: gzipState{on: r.opts.Limits.ArchiveDepth > 0}})
 	st.progress = r.progress
 	st.windows.gate = r.windows
-	st.whole, st.entryCap = r.whole, r.opts.Limits.EntryBytes
+	st.whole, st.entryCap, st.ratio = r.whole, r.opts.Limits.EntryBytes, r.opts.Limits.Ratio
 	st.searchNames = r.names
 	return &Worker{r: r, st: st}
 }

@@ -39,7 +39,10 @@ type streamer struct {
 	// ones only), and the Limits' cap per entry.
 	whole    *wholeGate
 	entryCap int64
-	places   placeLimit // the findings of the file being scanned
+	// ratio is the run's Limits.Ratio: a decoder's window need not reach
+	// back past what the ratio cap lets be scanned (windowMost).
+	ratio  int64
+	places placeLimit // the findings of the file being scanned
 	// searchNames says archive entries' names are searched for keys
 	// (names.go), with names, the streamer they are searched with.
 	searchNames bool

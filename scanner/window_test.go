@@ -224,7 +224,7 @@ func TestShrinkZstdWindowsOracle(t *testing.T) {
 			t.Parallel()
 			one := compressWith(t, bytes.NewReader(text), "zstd", append([]string{"-q", "-c"}, args...)...)
 			data := append(append(append(bytes.Clone(one), skippable...), one...), compressWith(t, bytes.NewReader(nil), "zstd", "-q", "-c")...)
-			shrunk := shrinkZstdWindows(bytes.Clone(data))
+			shrunk, _ := shrinkZstdWindows(bytes.Clone(data), 1<<62)
 			want := append(bytes.Clone(text), text...)
 			if got := compressWith(t, bytes.NewReader(shrunk), "zstd", "-d", "-c", "-q"); !bytes.Equal(got, want) {
 				t.Fatalf("zstd -d gave %d bytes of the shrunk stream, want %d", len(got), len(want))
@@ -236,7 +236,7 @@ func TestShrinkZstdWindowsOracle(t *testing.T) {
 	}
 	// From a file: a single-segment frame, whose window is its content size.
 	tiny := compressWith(t, nil, "zstd", "-q", "-c", writeFixture(t, t.TempDir(), "x", []byte("x\n")))
-	if !bytes.Equal(shrinkZstdWindows(bytes.Clone(tiny)), tiny) || tiny[4]&0x20 == 0 {
+	if same, _ := shrinkZstdWindows(bytes.Clone(tiny), 1<<62); !bytes.Equal(same, tiny) || tiny[4]&0x20 == 0 {
 		t.Errorf("a frame whose window is its 2 bytes of content was rewritten, or is not single-segment: % x", tiny)
 	}
 }
@@ -254,7 +254,8 @@ func FuzzShrinkZstdWindows(f *testing.F) {
 		if err != nil {
 			return
 		}
-		got, err := zstdDecodeAll(shrinkZstdWindows(bytes.Clone(data)))
+		shrunk, _ := shrinkZstdWindows(bytes.Clone(data), 1<<62)
+		got, err := zstdDecodeAll(shrunk)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("decoded %d bytes shrunk (error %v), %d as it is", len(got), err, len(want))
 		}
@@ -270,4 +271,36 @@ func zstdDecodeAll(data []byte) ([]byte, error) {
 	}
 	defer d.Close()
 	return io.ReadAll(io.LimitReader(d, 16<<20))
+}
+
+// A zstd stream read whole claims the widest of its frames' windows, not
+// the first's: a tiny frame of --long=27 (shrunk to 1 KiB) before a frame
+// whose blocks use 10 MiB made the second refused and its key missed
+// (red-team). The second frame here: a raw block of 64 KiB of text (so
+// that the ratio cap neither bounds the window below what the blocks use
+// nor stops the output), 80 RLE blocks of 128 KiB, then the key in a raw
+// block.
+func TestZstdWidestFrameClaimed(t *testing.T) {
+	t.Parallel()
+	block := func(last bool, typ, size int, data []byte) []byte {
+		h := size<<3 | typ<<1
+		if last {
+			h |= 1
+		}
+		return append([]byte{byte(h), byte(h >> 8), byte(h >> 16)}, data...)
+	}
+	second := binary.LittleEndian.AppendUint32(nil, 0xfd2fb528)
+	second = append(second, 0x00, 27<<3-10<<3) // no content size; a 128 MiB window
+	pad := bytes.Repeat([]byte("filler line of text\n"), (64<<10)/20)
+	second = append(second, block(false, 0, len(pad), pad)...)
+	for range 80 {
+		second = append(second, block(false, 1, 128<<10, []byte{'\n'})...)
+	}
+	env := []byte("LOFTY_API_KEY=" + keyActive + "\n")
+	second = append(second, block(true, 0, len(env), env)...)
+	first := compressWith(t, bytes.NewReader([]byte("hi\n")), "zstd", "-q", "-c", "--long=27")
+	c, _ := scanData(t, testOptions(), append(first, second...))
+	if len(c.Findings) != 1 || len(c.Warnings) != 0 {
+		t.Errorf("findings %v, warnings %v; want the key in the second frame", c.Findings, c.Warnings)
+	}
 }

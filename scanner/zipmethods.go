@@ -32,47 +32,72 @@ func registerZipMethods(ctx context.Context, st *streamer, zr *zip.Reader) {
 	zr.RegisterDecompressor(zipXz, func(rd io.Reader) io.ReadCloser { return openedOrFailed(openXz(ctx, st, rd)) })
 }
 
-// lzmaFor sets zr's LZMA decoder for entry f, before f is opened.
-func (r *Run) lzmaFor(ctx context.Context, st *streamer, zr *zip.Reader, f *zip.File) {
+// lzmaFor sets zr's LZMA decoder for entry f, before f is opened; comp is
+// the entry's compressed size as the archive can hold it (zipDataBytes).
+// The dictionaries of one zip's LZMA entries share left (lzmaBudget):
+// entries that point at the same bytes, or claim what they like, cannot
+// each take one (a 113 KB zip of 1,000 such entries took 33 s).
+func (r *Run) lzmaFor(ctx context.Context, st *streamer, zr *zip.Reader, f *zip.File, comp int64, left *int64) {
 	if f.Method != zipLZMA {
 		return
 	}
-	most := lzmaDictMost(f, r.opts.Limits)
+	most := lzmaDictMost(f, comp, r.opts.Limits)
+	if most > lzmaDictFree { // a smaller one is cheap to clear: a zip of small files is never refused
+		if most > *left {
+			err := errors.New("lzma: the zip's LZMA entries claim more dictionary than its size allows (a crafted zip?); unzip it to scan it")
+			zr.RegisterDecompressor(zipLZMA, func(io.Reader) io.ReadCloser { return io.NopCloser(failedReader{err}) })
+			return
+		}
+		*left -= most
+	}
 	zr.RegisterDecompressor(zipLZMA, func(rd io.Reader) io.ReadCloser { return openedOrFailed(openZipLZMA(ctx, st, rd, f, most)) })
+}
+
+// lzmaDictFree is the dictionary an LZMA entry takes outside its zip's
+// budget: clearing it costs microseconds.
+const lzmaDictFree = 64 << 10
+
+// lzmaBudget is what the LZMA dictionaries over lzmaDictFree of one zip of
+// size bytes may take together.
+func lzmaBudget(size int64) int64 { return 2*maxWindow + lzmaDictPerByte*max(size, 0) }
+
+// zipDataBytes is entry f's compressed size, but no more than the bytes
+// after its data's start in an archive of size bytes: the central
+// directory's number is not checked against the data, and a crafted one
+// would loosen the ratio cap and the dictionary bound.
+func zipDataBytes(f *zip.File, size int64) int64 {
+	c := int64(min(f.CompressedSize64, 1<<62))
+	if off, err := f.DataOffset(); err == nil && off <= size {
+		c = min(c, size-off)
+	}
+	return c
 }
 
 // lzmaDictMost is the largest dictionary entry f's stream can use, as
 // read here: no match reaches back past the start of what it decodes to,
 // and archive/zip stops an entry past its recorded size, the per-entry cap
-// past EntryBytes, the ratio cap past Ratio times its compressed size (or
-// lzmaDictPerByte times, with the ratio cap off), and lzmaDictFloor
-// whatever its compressed size. The decoder allocates its dictionary whole
-// and zeroed when opened: without this, a 226 KB zip of 2,000 tiny entries
-// each claiming 128 MiB took 33 s of clearing memory (with a floor of 1
-// MiB, what an entry may decode to before the ratio cap is checked, 1.9
-// s; zip allows 100,000 entries). A stream that reaches back further (a
-// long repeat in data that compresses over 200:1) fails with a warning
-// that names the entry: never read as clean.
-func lzmaDictMost(f *zip.File, l Limits) int64 {
+// past EntryBytes, and the ratio cap past ratioFloor and Ratio times its
+// compressed size comp (lzmaDictPerByte times, with the ratio cap off).
+// The decoder allocates its dictionary whole and zeroed when opened:
+// without this, a 226 KB zip of 2,000 tiny entries each claiming 128 MiB
+// took 33 s of clearing memory.
+func lzmaDictMost(f *zip.File, comp int64, l Limits) int64 {
 	most := int64(min(f.UncompressedSize64, 1<<40))
 	if l.EntryBytes > 0 {
 		most = min(most, l.EntryBytes)
 	}
 	per := int64(lzmaDictPerByte)
 	if l.Ratio > 0 {
-		per = int64(l.Ratio)
+		per = l.Ratio
 	}
-	byData := max(lzmaDictFloor, per*int64(min(f.CompressedSize64, 1<<40)))
+	byData := max(ratioFloor, per*min(comp, 1<<40))
 	return max(min(most, byData), lzma.MinDictCap)
 }
 
 // lzmaDictPerByte bounds an LZMA entry's dictionary by its compressed size
-// when the ratio cap is off: far more than any real stream needs.
-const lzmaDictPerByte = 1024
-
-// lzmaDictFloor is the dictionary an LZMA entry may have whatever its
-// compressed size: clearing it costs microseconds.
-const lzmaDictFloor = 64 << 10
+// when the ratio cap is off, and the dictionaries of a zip's entries
+// together by its size.
+const lzmaDictPerByte = 256
 
 // openedOrFailed is rc, or a reader that fails with err: zip's decoders
 // cannot return an error, and archive/zip passes it on at the first Read.
