@@ -41,6 +41,11 @@ type form struct {
 	// cutEnd is set for a base64 form whose key ends inside a character:
 	// the character after old holds up to 4 bits of the key's last byte.
 	cutEnd bool
+	// cutBits is how many (2 or 4) of that character's bits are the key's,
+	// and newLast the last byte of what replaces the key: a rewritten
+	// name gets the replacement's bits there (rewriteCut).
+	cutBits int
+	newLast byte
 }
 
 // keyForms returns every form of the key that does not depend on what
@@ -60,10 +65,10 @@ func keyForms(secret, fp string) []form {
 	old := []byte(secret)
 	rep := []byte(replacementText(fp, len(secret)))
 	out := []form{
-		{old, rep, "plain", false},
-		{utf16Core(old), utf16Core(rep), "utf-16", false},
-		{[]byte(hex.EncodeToString(old)), []byte(hex.EncodeToString(rep)), "hex", false},
-		{[]byte(strings.ToUpper(hex.EncodeToString(old))), []byte(strings.ToUpper(hex.EncodeToString(rep))), "hex", false},
+		{old: old, new: rep, what: "plain"},
+		{old: utf16Core(old), new: utf16Core(rep), what: "utf-16"},
+		{old: []byte(hex.EncodeToString(old)), new: []byte(hex.EncodeToString(rep)), what: "hex"},
+		{old: []byte(strings.ToUpper(hex.EncodeToString(old))), new: []byte(strings.ToUpper(hex.EncodeToString(rep))), what: "hex"},
 	}
 	inner := []struct {
 		old, new []byte
@@ -76,10 +81,11 @@ func keyForms(secret, fp string) []form {
 	for _, in := range inner {
 		for align := range 3 {
 			o, n := base64Core(in.old, align), base64Core(in.new, align)
-			cut := (align+len(in.old))%3 != 0
-			out = append(out, form{o, n, in.what, cut})
+			bits := 2 * ((align + len(in.old)) % 3)
+			last := in.new[len(in.new)-1]
+			out = append(out, form{o, n, in.what, bits > 0, bits, last})
 			if u := toURLAlphabet(o); !bytes.Equal(u, o) {
-				out = append(out, form{u, n, in.what, cut})
+				out = append(out, form{u, n, in.what, bits > 0, bits, last})
 			}
 		}
 	}

@@ -27,6 +27,8 @@ type hidden struct {
 	old, new []byte
 	shown    string
 	cutEnd   bool // form.cutEnd: hide swallows the character after old too
+	cutBits  int  // form.cutBits and form.newLast: rewrite sets the key's bits of that character
+	newLast  byte
 }
 
 func newHider(keys []Key) hider {
@@ -38,11 +40,11 @@ func newHider(keys []Key) hider {
 			if f.what != "plain" {
 				shown = "[key " + red + " as " + f.what + "]"
 			}
-			h.texts = append(h.texts, hidden{f.old, f.new, shown, f.cutEnd})
+			h.texts = append(h.texts, hidden{f.old, f.new, shown, f.cutEnd, f.cutBits, f.newLast})
 		}
 		if dot := strings.IndexByte(k.Secret, '.'); dot > 0 {
 			rep := replacementText(k.Fingerprint, len(k.Secret))
-			h.texts = append(h.texts, hidden{[]byte(k.Secret[dot+1:]), []byte(rep[dot+1:]), "[key " + red + " without its header]", false})
+			h.texts = append(h.texts, hidden{old: []byte(k.Secret[dot+1:]), new: []byte(rep[dot+1:]), shown: "[key " + red + " without its header]"})
 		}
 	}
 	// Longer first: the key without its header is inside the key.
@@ -108,10 +110,51 @@ func isBase64Char(c byte) bool {
 func (h hider) rewrite(s string) string {
 	b := []byte(s)
 	for _, t := range h.texts {
-		b = bytes.ReplaceAll(b, t.old, t.new)
+		if t.cutBits == 0 {
+			b = bytes.ReplaceAll(b, t.old, t.new)
+			continue
+		}
+		b = t.rewriteCut(b)
 	}
 	return string(b)
 }
+
+// rewriteCut replaces each t.old in b by t.new, and in the base64
+// character after it the t.cutBits bits that were the key's last by the
+// replacement's: left as they were, a renamed file's new name kept up to 4
+// bits of the key.
+func (t hidden) rewriteCut(b []byte) []byte {
+	var out []byte
+	for {
+		i := bytes.Index(b, t.old)
+		if i < 0 {
+			return append(out, b...)
+		}
+		out = append(append(out, b[:i]...), t.new...)
+		b = b[i+len(t.old):]
+		if len(b) == 0 {
+			continue
+		}
+		v := strings.IndexByte(b64Std, b[0])
+		alphabet := b64Std
+		if u := strings.IndexByte(b64URL, b[0]); v < 0 {
+			v, alphabet = u, b64URL
+		}
+		if v < 0 {
+			continue
+		}
+		low := 6 - t.cutBits
+		v = int(t.newLast)&(1<<t.cutBits-1)<<low | v&(1<<low-1)
+		out = append(out, alphabet[v])
+		b = b[1:]
+	}
+}
+
+// The base64 alphabets, standard and URL-safe.
+const (
+	b64Std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	b64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+)
 
 // hideAll replaces every form of a key in the plan's strings by what the
 // plan prints instead, once the plan is built: a command naming such a

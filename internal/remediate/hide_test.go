@@ -89,3 +89,28 @@ func TestHideSwallowsTheKeysLastCharacter(t *testing.T) {
 		}
 	}
 }
+
+// A rename step gives a file named after a key's base64 the base64 of the
+// replacement: the character after the replaced form held up to 4 bits of
+// the key's last byte and stayed ("…KioqKQ==" for "…KioqKg=="). Now it
+// holds the replacement's, so the new name is what encoding the
+// replacement gives, from the first character made of the key's bits on.
+func TestRewriteSetsTheCutCharacter(t *testing.T) {
+	secret := testtoken.Key("n", time.Time{})
+	fp := fingerprint(secret)
+	h := newHider([]Key{{Secret: secret, Fingerprint: fp}})
+	rep := replacementText(fp, len(secret))
+	for align := range 3 {
+		pre := []byte("ab")[:align]
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			for _, tail := range []string{"", "\n", ".env"} {
+				name := enc.EncodeToString([]byte(string(pre) + secret + tail))
+				want := enc.EncodeToString([]byte(string(pre) + rep + tail))
+				lo := (8*align + 5) / 6
+				if got := h.rewrite(name); got[lo:] != want[lo:] {
+					t.Errorf("align %d, tail %q: rewritten to %q, want %q from character %d", align, tail, got, want, lo)
+				}
+			}
+		}
+	}
+}
