@@ -237,19 +237,8 @@ func TestNamesInScanOfEverything(t *testing.T) {
 	if _, err := ScanHistory(t.Context(), scanner.New(opts), repoOf(r), HistoryOptions{}, c); err != nil {
 		t.Fatal(err)
 	}
-	type place struct {
-		commit      string
-		unreachable bool
-	}
-	got := map[string]place{}
-	for _, f := range c.Findings {
-		if f.Location != finding.InPath {
-			t.Errorf("unexpected finding at %s (%s)", f.Path, f.Location)
-			continue
-		}
-		got[f.Path] = place{f.Commit, f.Unreachable}
-	}
-	want := map[string]place{
+	got := namePlaces(t, c)
+	want := map[string]namePlace{
 		"data/" + k1:  {added, false},
 		"top-" + k2:   {inReflog, false},
 		"loose-" + k4: {dangling, true},
@@ -257,6 +246,28 @@ func TestNamesInScanOfEverything(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
+}
+
+// namePlace is where a name's finding is: its commit, and whether it is
+// unreachable.
+type namePlace struct {
+	commit      string
+	unreachable bool
+}
+
+// namePlaces maps the path of each finding of c to its place; every
+// finding must be at location path.
+func namePlaces(t *testing.T, c *scanner.Collector) map[string]namePlace {
+	t.Helper()
+	got := map[string]namePlace{}
+	for _, f := range c.Findings {
+		if f.Location != finding.InPath {
+			t.Errorf("unexpected finding at %s (%s)", f.Path, f.Location)
+			continue
+		}
+		got[f.Path] = namePlace{f.Commit, f.Unreachable}
+	}
+	return got
 }
 
 // scanEverythingOf scans every ref of r with the default options.
@@ -403,17 +414,8 @@ func TestNamesInTreesNoCommitReaches(t *testing.T) {
 			r.Git("prune-packed")
 		}
 		c := scanEverythingOf(t, r)
-		type place struct {
-			commit      string
-			unreachable bool
-		}
-		got := map[string]place{}
-		for _, f := range c.Findings {
-			if f.Location == finding.InPath {
-				got[f.Path] = place{f.Commit, f.Unreachable}
-			}
-		}
-		want := map[string]place{
+		got := namePlaces(t, c)
+		want := map[string]namePlace{
 			"docs/" + k2: {added, false},
 			k1:           {"", true},
 		}

@@ -2,6 +2,7 @@ package gitscan
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -95,14 +96,7 @@ func (g *gitRepo) searchOrphanNames(r *scanner.Run, gs *gitSink, t *sweptTrees) 
 	met := map[string]bool{}
 	gs.mu.Lock()
 	for _, hit := range gs.nameHits {
-		p := hit.f.Path
-		for i := len(p) - 1; i >= 0; i-- {
-			if p[i] == '/' {
-				p = p[i+1:]
-				break
-			}
-		}
-		met[p] = true
+		met[hit.f.Path[strings.LastIndexByte(hit.f.Path, '/')+1:]] = true
 	}
 	gs.mu.Unlock()
 	var w *scanner.Worker
