@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -200,6 +201,81 @@ func checkPlanFiles(t *testing.T, p *Plan, repoDir string, keys []Key) {
 	for _, line := range strings.Split(string(data), "\n") {
 		if _, rep, ok := strings.Cut(line, "==>"); ok && len(line) > 40 && strings.Contains(out.String(), line[:40]) {
 			t.Errorf("the plan prints a rule of the replacements file (replaced by %.20q)", rep)
+		}
+	}
+}
+
+// A key stored as base64, run for real through filter-repo at each of
+// base64's alignments in both alphabets, in a file, in a file
+// --replace-text skips (a zero byte: the blob callback) and in a commit
+// message, decodes after the rewrite to the replacement with the text
+// around it: the character after the key's last bits, which holds 2 or 4
+// of them, gets the replacement's (only the first character may keep bits
+// of the key's first byte, 'e' in every key).
+func TestRewriteLeavesNoBitOfTheKeysEndInBase64(t *testing.T) {
+	requireFilterRepo(t)
+	base := t.TempDir()
+	secret, fp := testKey("base64-end")
+	rep := replacementText(fp, len(secret))
+	if secret[len(secret)-1]&3 == rep[len(rep)-1]&3 {
+		t.Fatalf("the test key ends in %q, whose last bits are the replacement's: the test would not see them kept", secret[len(secret)-1])
+	}
+	type stored struct {
+		pre, suf string
+		enc      *base64.Encoding
+	}
+	var all []stored
+	for _, pre := range []string{"KE=", "KEY=", "K="} { // the three alignments
+		for _, suf := range []string{"\n", "\nMORE=1\n"} {
+			all = append(all, stored{pre, suf, base64.StdEncoding}, stored{pre, suf, base64.RawURLEncoding})
+		}
+	}
+	encode := func(s stored) string { return s.enc.EncodeToString([]byte(s.pre + secret + s.suf)) }
+	var text, message strings.Builder
+	message.WriteString("add the settings\n\n")
+	for _, s := range all {
+		text.WriteString(encode(s) + "\n")
+		message.WriteString(encode(s) + "\n")
+	}
+	r := newRepo(t, filepath.Join(base, "repo"))
+	r.commit(message.String(), map[string]string{
+		"settings.b64": text.String(),
+		"settings.bin": "\x00\x00" + text.String(),
+	})
+	keys := mergeKeys(scanRepo(t, r.dir), messageKeys(t, r.dir))
+	if len(keys) != 1 {
+		t.Fatalf("the scans found %d keys, want 1:\n%s", len(keys), describeKeys(keys))
+	}
+	// The located occurrences' rules hold the whole characters at both
+	// ends; the key's forms are what rewrites a copy the scan does not
+	// report (a later copy of a key it reported), so the plan here is
+	// built from the occurrences in the message, which are not located.
+	k := keys[0]
+	k.Occurrences = slices.DeleteFunc(k.Occurrences, func(o Occurrence) bool { return !o.InMessage })
+	if len(k.Occurrences) == 0 {
+		t.Fatal("the message scan did not find the key")
+	}
+	p := buildPlan(t, r.dir, base, []Key{k})
+	runCommands(t, base, p.Rewrite)
+
+	for place, got := range map[string]string{
+		"the file":                   r.git("show", "main:settings.b64"),
+		"the file with a zero byte":  strings.TrimPrefix(r.git("show", "main:settings.bin"), "\x00\x00"),
+		"the commit message's lines": strings.TrimPrefix(r.git("log", "-1", "--format=%B", "main"), "add the settings\n\n"),
+	} {
+		lines := strings.Split(got, "\n")
+		if len(lines) < len(all) {
+			t.Fatalf("%s: %d lines after the rewrite:\n%s", place, len(lines), got)
+		}
+		for i, s := range all {
+			dec, err := s.enc.DecodeString(lines[i])
+			if err != nil {
+				t.Fatalf("%s, line %d: does not decode after the rewrite: %v", place, i+1, err)
+			}
+			want := rep[1:] + s.suf
+			if len(dec) != len(s.pre)+len(secret)+len(s.suf) || string(dec[len(s.pre)+1:]) != want {
+				t.Errorf("%s, line %d (%q before, %d-byte alignment): decodes to %q, want the replacement then %q", place, i+1, s.pre, len(s.pre)%3, clean(string(dec)), s.suf)
+			}
 		}
 	}
 }

@@ -44,8 +44,8 @@ type form struct {
 	// cutBits is how many (2 or 4) of that character's bits are the key's,
 	// and newLast the last byte of what replaces the key: a rewritten
 	// name gets the replacement's bits there (rewriteCut).
-	cutBits int
-	newLast byte
+	cutBits          int
+	oldLast, newLast byte
 }
 
 // keyForms returns every form of the key that does not depend on what
@@ -82,14 +82,70 @@ func keyForms(secret, fp string) []form {
 		for align := range 3 {
 			o, n := base64Core(in.old, align), base64Core(in.new, align)
 			bits := 2 * ((align + len(in.old)) % 3)
-			last := in.new[len(in.new)-1]
-			out = append(out, form{o, n, in.what, bits > 0, bits, last})
+			oldLast, newLast := in.old[len(in.old)-1], in.new[len(in.new)-1]
+			out = append(out, form{o, n, in.what, bits > 0, bits, oldLast, newLast})
 			if u := toURLAlphabet(o); !bytes.Equal(u, o) {
-				out = append(out, form{u, n, in.what, bits > 0, bits, last})
+				out = append(out, form{u, n, in.what, bits > 0, bits, oldLast, newLast})
 			}
 		}
 	}
 	return out
+}
+
+// replacementForms are the literal rules for a key in the order the
+// replacements file holds them: each form, after it the same form with
+// each character that can follow it where the key ends inside a base64
+// character. That character holds the key's last 2 or 4 bits (the rest
+// are the text's own), so it is one of 16 or 4: each rule rewrites the
+// key's bits to the replacement's and keeps the text's. filter-repo
+// applies literals in file order, so these come before the bare form,
+// which is left for a form the text ends with. Without them a rewritten
+// file kept those bits of the key (a rename's new name gets the same
+// through rewriteCut).
+func replacementForms(secret, fp string) []form {
+	var out []form
+	for _, f := range keyForms(secret, fp) {
+		out = append(out, cutCharForms(f)...)
+		out = append(out, f)
+	}
+	return out
+}
+
+// cutCharForms are f followed by each character that can follow it, with
+// its replacement; none when the key ends on a character boundary or its
+// bits there are the replacement's already.
+func cutCharForms(f form) []form {
+	if f.cutBits == 0 {
+		return nil
+	}
+	mask, low := 1<<f.cutBits-1, 6-f.cutBits
+	keyBits, repBits := int(f.oldLast)&mask<<low, int(f.newLast)&mask<<low
+	if keyBits == repBits {
+		return nil
+	}
+	var out []form
+	for _, alphabet := range formAlphabets(f.old) {
+		for text := range 1 << low {
+			out = append(out, form{
+				old:  append(bytes.Clone(f.old), alphabet[keyBits|text]),
+				new:  append(bytes.Clone(f.new), alphabet[repBits|text]),
+				what: f.what + " and the character after it",
+			})
+		}
+	}
+	return out
+}
+
+// formAlphabets are the base64 alphabets a form can be written in: the
+// one its characters name, or both when it has none of '+/-_'.
+func formAlphabets(b []byte) []string {
+	switch {
+	case bytes.ContainsAny(b, "+/"):
+		return []string{b64Std}
+	case bytes.ContainsAny(b, "-_"):
+		return []string{b64URL}
+	}
+	return []string{b64Std, b64URL}
 }
 
 // utf16LE and utf16BE are the UTF-16 text of ASCII bytes.

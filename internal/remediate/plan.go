@@ -157,7 +157,7 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 				rs.addSegment(*seg)
 			}
 		}
-		deferred = append(deferred, keyForms(k.Secret, k.Fingerprint)...)
+		deferred = append(deferred, replacementForms(k.Secret, k.Fingerprint)...)
 		p.Keys = append(p.Keys, keyPlan(k, facts))
 	}
 	for _, f := range deferred {
