@@ -450,6 +450,11 @@ func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []st
 		f.Email = d.email
 		f.Date = d.date
 		f.Message = finding.RedactText(d.subject)
+		if f.Location == finding.InPath {
+			// An archive's entry's name: exposure, which says what reaches
+			// the other findings, passes over names.
+			f.Unreachable = c.reach == reachNothing
+		}
 		out = append(out, f)
 		paths = append(paths, o.origin.path)
 	}

@@ -465,6 +465,32 @@ func TestArchiveEntryNamesInGit(t *testing.T) {
 	check("range", c)
 }
 
+// An archive's entry named after a key in a commit nothing reaches is
+// reported unreachable, as a file's key there is (exposure, which says it
+// for those, passes over names).
+func TestArchiveEntryNameUnreachable(t *testing.T) {
+	t.Parallel()
+	k := nameKey(t, "unreachable zip entry")
+	r := testgit.New(t, "")
+	r.Write("README.md", "hello\n")
+	r.Commit("first")
+	r.Git("checkout", "-q", "-b", "tmp")
+	r.Write("a.zip", string(zipOf(t, map[string]string{k + ".txt": "x\n"})))
+	added := r.Commit("archive")
+	r.Git("checkout", "-q", "-")
+	r.Git("branch", "-q", "-D", "tmp")
+	r.Git("reflog", "expire", "--expire=now", "--all")
+	for _, packed := range []bool{false, true} {
+		if packed {
+			r.Git("repack", "-adq", "--keep-unreachable")
+		}
+		c := scanEverythingOf(t, r)
+		if len(c.Findings) != 1 || c.Findings[0].Location != finding.InPath || c.Findings[0].Commit != added || !c.Findings[0].Unreachable {
+			t.Errorf("packed %v: findings %+v: want the entry's name at %s, unreachable", packed, c.Findings, added[:8])
+		}
+	}
+}
+
 // zipOf is a zip of the files given, written by archive/zip.
 func zipOf(t *testing.T, files map[string]string) []byte {
 	t.Helper()
