@@ -254,5 +254,27 @@ func encodedHider(fs []finding.Finding, names bool) (hider, bool) {
 	if len(keys) == 0 {
 		return hider{}, false
 	}
-	return newHider(keys), true
+	h := newHider(keys)
+	h.addWholeNames(fs)
+	return h, true
+}
+
+// addWholeNames hides, whole, each name a finding found a key encoded in
+// (location path) that holds none of the key's forms: base64 broken by a
+// line break inside the name, which the forms do not match, was printed
+// whole in every path of every report. The name is cut from the path at
+// its last '/' or '!' (an archive's entry: "a.zip!name"), which no
+// encoding the scanner decodes holds.
+func (h *hider) addWholeNames(fs []finding.Finding) {
+	for _, f := range fs {
+		if f.Location != finding.InPath || f.Encoding == "" || f.Secret == "" {
+			continue
+		}
+		name := f.Path[max(strings.LastIndexByte(f.Path, '/'), strings.LastIndexByte(f.Path, '!'))+1:]
+		if name == "" || h.holds(name) {
+			continue
+		}
+		h.texts = append(h.texts, hidden{old: []byte(name), shown: "[name holding key " + redactToken(f.Secret) + " as " + f.Encoding + "]"})
+	}
+	slices.SortStableFunc(h.texts, func(a, b hidden) int { return cmp.Compare(len(b.old), len(a.old)) })
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 )
 
@@ -110,6 +111,31 @@ func TestRewriteSetsTheCutCharacter(t *testing.T) {
 				if got := h.rewrite(name); got[lo:] != want[lo:] {
 					t.Errorf("align %d, tail %q: rewritten to %q, want %q from character %d", align, tail, got, want, lo)
 				}
+			}
+		}
+	}
+}
+
+// A name that holds a key's base64 broken by a line break matches none of
+// the key's forms: it is hidden whole, in its own path, below it and after
+// an archive's "!", and every other name is left as it was.
+func TestHideEncodedNamesHidesAWrappedNameWhole(t *testing.T) {
+	secret, fp := testKey("wrapped-name")
+	b := base64.StdEncoding.EncodeToString([]byte(secret))
+	for _, name := range []string{"wrap-" + b[:76] + "\n" + b[76:] + ".txt", "w-" + b[:100] + "\r\n" + b[100:]} {
+		for _, dir := range []string{"", "conf/", "a.zip!", "conf/a.zip!sub/"} {
+			f := finding.Finding{Path: dir + name, Location: finding.InPath, Encoding: "base64", Secret: secret, Fingerprint: fp}
+			below := finding.Finding{Path: dir + name + "/x.env", Fingerprint: fp}
+			other := finding.Finding{Path: "other/x.env"}
+			shown := []finding.Finding{f, below, other}
+			HideEncodedNames([]finding.Finding{f}, shown)
+			for _, s := range shown[:2] {
+				if strings.Contains(s.Path, b[20:60]) || strings.Contains(s.Path, b[120:150]) || !strings.HasPrefix(s.Path, dir+"[name holding key eyJ") {
+					t.Errorf("%q shown as %q", dir+"…", s.Path)
+				}
+			}
+			if shown[2].Path != "other/x.env" {
+				t.Errorf("another path shown as %q", shown[2].Path)
 			}
 		}
 	}
