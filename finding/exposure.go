@@ -24,9 +24,15 @@ const (
 	// entry (the path's last element), as a scan of folders or of a
 	// stream searches them. Line and column are the key's in that name.
 	InPath Location = "path"
+	// The name of a ref in Finding.Path (refs/heads/wip/<key>): a branch
+	// or tag named after a pasted key, which everyone who can list the
+	// repository's refs sees, and every remote it was pushed to. No file
+	// holds it and no rewrite of files removes it. Line is 1 and column
+	// the key's in the name.
+	InRef Location = "ref"
 )
 
-// Name is the location as reports spell it: "file", "path",
+// Name is the location as reports spell it: "file", "path", "ref",
 // "commit-message", "commit-header", "tag-message" or "tag-header".
 func (l Location) Name() string {
 	if l == InFile {
@@ -69,6 +75,7 @@ func (l Location) Part() string {
 //	.git/commits/<full hash>/headers   a commit's header lines
 //	.git/tags/<tag name>/message       an annotated tag's message
 //	.git/tags/<tag name>/headers       an annotated tag's header lines
+//	.git/refs/heads/<name>             a ref's name (where git keeps the ref)
 //
 // A message's Path is "", or the submodule's folder ("lib/") for a commit
 // of a submodule scanned with --recurse-submodules, which comes first.
@@ -80,6 +87,8 @@ func (f Finding) artifactPath() string {
 		return f.Path + ".git/commits/" + f.Commit + "/" + f.Location.Part()
 	case f.Location.OfTag():
 		return f.Path + ".git/tags/" + f.Tag + "/" + f.Location.Part()
+	case f.Location == InRef:
+		return ".git/" + f.Path
 	}
 	return f.Path
 }

@@ -195,7 +195,7 @@ func (s *gitSink) split(p string) (h plumbing.Hash, rest string, o blobOrigin, o
 // Finding keeps f under its blob's hash. The blob's origin may not be
 // known yet: a sweep can read a blob before the tree walk meets it.
 func (s *gitSink) Finding(f finding.Finding) {
-	if s.messageFinding(f) || s.nameFinding(f) {
+	if s.messageFinding(f) || s.refFinding(f) || s.nameFinding(f) {
 		return
 	}
 	if !isBlobLabel(f.Path) {

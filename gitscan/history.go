@@ -103,7 +103,7 @@ func scanHistory(ctx context.Context, s *scanner.Scanner, g *gitRepo, set revSet
 	g.warnDamaged(r)
 	g.warnBigHead(r)
 	if set.all {
-		g.warnKeyedRefNames(r)
+		g.reportKeyedRefNames(r)
 	}
 	if g.tune.mode == readAuto && g.store.Packed() > 0 && set.all && len(set.exclude) == 0 &&
 		!set.excludeRemotes && set.since.IsZero() && r.Options().Skip == nil {

@@ -108,6 +108,17 @@ func treeNamesHoldKey(w *scanner.Worker, data []byte, fresh []int32, found func(
 	return any
 }
 
+// refFinding passes on a finding of a ref's name (reportKeyedRefNames) at
+// location finding.InRef, and reports whether f was one.
+func (s *gitSink) refFinding(f finding.Finding) bool {
+	if f.Location != finding.InPath || !strings.HasPrefix(f.Path, "refs/") {
+		return false
+	}
+	f.Location = finding.InRef
+	s.out.Finding(f)
+	return true
+}
+
 // nameFinding keeps a finding of a name under its commit, and reports
 // whether f was one.
 func (s *gitSink) nameFinding(f finding.Finding) bool {

@@ -1,16 +1,18 @@
 package gitscan
 
 import (
-	"strings"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 )
 
-// A ref whose name holds a key is no file, so no finding reports it and no
-// rewrite of files removes it: a scan of every ref names each such ref in
-// a warning (the check a remediation plan ends with says it is left).
-func TestGitScanNamesRefsWhoseNameHoldsAKey(t *testing.T) {
+// A ref whose name holds a key is no file and no rewrite of files removes
+// it, while everyone who can list the refs sees it: a scan of every ref
+// reports each such ref at location ref, under its full name, with the
+// key's column in it and no commit (it was a warning, and a scan with no
+// other finding passed). A scan of a range lists no ref and reports none.
+func TestGitScanReportsRefsWhoseNameHoldsAKey(t *testing.T) {
 	r := testgit.New(t, "")
 	r.Write("README.md", "# app\n")
 	r.Commit("first")
@@ -18,25 +20,26 @@ func TestGitScanNamesRefsWhoseNameHoldsAKey(t *testing.T) {
 	r.Git("branch", "wip/"+key)
 	r.Git("tag", "backup-"+key)
 	found, c, st := scanGit(t, repoOf(r), HistoryOptions{})
-	if len(found) != 0 {
-		t.Errorf("findings: %v", found)
-	}
-	named := map[string]bool{}
 	for _, w := range c.Warnings {
-		if strings.Contains(w.Message, "the name of this ref holds a Lofty API key") {
-			named[w.Path] = true
+		t.Errorf("warning: %s", w)
+	}
+	got := map[string]int{}
+	for _, f := range found {
+		if f.Location != finding.InRef || f.Commit != "" || f.Line != 1 || f.Exposure != nil {
+			t.Errorf("finding %+v: want location ref, line 1, no commit or exposure", f)
+		}
+		got[f.Path] = f.Column
+	}
+	want := map[string]int{"refs/heads/wip/" + key: len("refs/heads/wip/") + 1, "refs/tags/backup-" + key: len("refs/tags/backup-") + 1}
+	if len(got) != len(want) || st.Errors != 0 {
+		t.Fatalf("findings at %v, %d errors: want one at each ref named by the key", got, st.Errors)
+	}
+	for p, col := range want {
+		if got[p] != col {
+			t.Errorf("%s: column %d, want %d", p[:20], got[p], col)
 		}
 	}
-	// (A warning's path is shown as reports show it: the key redacted.)
-	want := func(prefix string) bool {
-		for p := range named {
-			if strings.HasPrefix(p, prefix+"eyJ") {
-				return true
-			}
-		}
-		return false
-	}
-	if !want("refs/heads/wip/") || !want("refs/tags/backup-") || len(named) != 2 || st.Errors != 2 {
-		t.Errorf("warnings %v, errors %d: want one for each ref named by the key", c.Warnings, st.Errors)
+	if found, _, _ := scanGit(t, repoOf(r), HistoryOptions{Refs: []string{"HEAD"}}); len(found) != 0 {
+		t.Errorf("a scan of HEAD reports %d findings", len(found))
 	}
 }

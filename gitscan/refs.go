@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/nonblock"
 	"github.com/loftyscan/loftyscan/scanner"
 )
@@ -65,17 +67,24 @@ func (g *gitRepo) goGitRefs() ([]*plumbing.Reference, error) {
 	return out, err
 }
 
-// warnKeyedRefNames names each ref whose name holds a key (a branch named
-// after a pasted key): the name is no file, so no finding reports it, and
-// no rewrite of files removes it, while everyone who can list the
-// repository's refs (and every remote it was pushed to) sees it.
-func (g *gitRepo) warnKeyedRefNames(r *scanner.Run) {
-	cfg := r.Options().Rules
+// reportKeyedRefNames reports each ref whose name holds a key (a branch
+// named after a pasted key) at location finding.InRef: no file holds it
+// and no rewrite of files removes it, while everyone who can list the
+// repository's refs (and every remote it was pushed to) sees it. The name
+// is searched whole as one name, under itself as its label, which
+// gitSink.refFinding knows by its "refs/" (a name's label starts with its
+// commit's number, a blob's with its hash).
+func (g *gitRepo) reportKeyedRefNames(r *scanner.Run) {
+	var w *scanner.Worker
 	for _, ref := range g.refs(r) {
 		name := ref.Name().String()
-		if len(cfg.Find([]byte(name))) > 0 {
-			r.Fail(name, "the name of this ref holds a Lofty API key, which everyone who can list the repository's refs sees: revoke the key, then give the ref a name without it and delete this one here and on every remote it was pushed to ('git push REMOTE --delete' it)")
+		if !strings.HasPrefix(name, "refs/") || !scanner.MayHoldKey([]byte(name)) {
+			continue
 		}
+		if w == nil {
+			w = r.NewWorker()
+		}
+		w.ScanName(finding.ValidPath(name), name)
 	}
 }
 

@@ -88,9 +88,14 @@ func advise(mode Mode, byGroup [numGroups][]finding.Finding) advice {
 		a.steps = append(a.steps, "Find out whose each unconfirmed token is. If it is another service's, rotate it there; "+
 			"if it is a Lofty key, revoke it in Lofty → Settings → Integrations → API and create a new one.", m.remove)
 	}
-	if inName(byGroup) {
+	if inName(byGroup, finding.InPath) {
 		a.notes = append(a.notes, "A key in a file's or folder's name is removed by renaming it (git mv, then "+
 			"commit; in commits already made, git filter-repo --path-rename OLD:NEW or an interactive rebase).")
+	}
+	if inName(byGroup, finding.InRef) {
+		a.notes = append(a.notes, "A key in a branch's or tag's name is seen by everyone who can list the "+
+			"repository's refs: give the ref a name without it (git branch -m), delete the old one here and on "+
+			"every remote it was pushed to (git push REMOTE --delete), and revoke the key.")
 	}
 	var dead []string
 	if len(byGroup[groupRejected]) > 0 {
@@ -128,11 +133,12 @@ func writeAdvice(w *bufio.Writer, a advice) {
 	}
 }
 
-// inName reports whether any finding is a key in a name (location path).
-func inName(byGroup [numGroups][]finding.Finding) bool {
+// inName reports whether any finding is a key in a name at location l
+// (path or ref).
+func inName(byGroup [numGroups][]finding.Finding, l finding.Location) bool {
 	for _, fs := range byGroup {
 		for _, f := range fs {
-			if f.Location == finding.InPath {
+			if f.Location == l {
 				return true
 			}
 		}

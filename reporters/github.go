@@ -99,7 +99,7 @@ func githubMessage(f finding.Finding, g group) string {
 		b.WriteString(" Encoded as " + s.Encoding + ".")
 	}
 	switch {
-	case f.Location == finding.InPath:
+	case f.Location == finding.InPath, f.Location == finding.InRef:
 		fmt.Fprintf(&b, "\nIn %s.", describePlace(f))
 	case f.Location.OfObject():
 		fmt.Fprintf(&b, "\nIn %s, line %d.", describePlace(f), f.Line)

@@ -192,7 +192,7 @@ func markdownRow(f finding.Finding) string {
 	}
 	place := fmt.Sprintf("%s:%d", f.Shown().Path, f.Line)
 	switch {
-	case f.Location == finding.InPath:
+	case f.Location == finding.InPath, f.Location == finding.InRef:
 		place = strings.TrimPrefix(describePlace(f), "the ")
 	case f.Location.OfObject():
 		place = fmt.Sprintf("%s, line %d", strings.TrimPrefix(describePlace(f), "the "), f.Line)

@@ -31,6 +31,8 @@ func describePlace(f finding.Finding) string {
 		return "the " + f.Location.Part() + " of tag " + s.Tag + in
 	case f.Location == finding.InPath:
 		return "the file or folder name " + s.Path
+	case f.Location == finding.InRef:
+		return "the name of ref " + s.Path
 	}
 	return s.Path
 }
@@ -43,7 +45,7 @@ func placeLine(f finding.Finding) string {
 	switch {
 	case f.Location == finding.InFile:
 		return fmt.Sprintf("%s:%d:%d", f.Shown().Path, f.Line, f.Column)
-	case f.Location == finding.InPath && f.Line == 1:
+	case (f.Location == finding.InPath || f.Location == finding.InRef) && f.Line == 1:
 		return fmt.Sprintf("%s, column %d", strings.TrimPrefix(describePlace(f), "the "), f.Column)
 	}
 	return fmt.Sprintf("%s, line %d, column %d", strings.TrimPrefix(describePlace(f), "the "), f.Line, f.Column)
@@ -68,5 +70,5 @@ func describeReach(f finding.Finding) string {
 // fromGit reports whether f was found in a git repository's history (it
 // has the git fields), rather than in a file on disk.
 func fromGit(f finding.Finding) bool {
-	return f.Commit != "" || f.Location.OfObject() || f.Unreachable || f.Exposure != nil || f.InHead != nil
+	return f.Commit != "" || f.Location.OfObject() || f.Location == finding.InRef || f.Unreachable || f.Exposure != nil || f.InHead != nil
 }

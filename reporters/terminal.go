@@ -281,7 +281,10 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 			field("in HEAD", inHead)
 		}
 	}
-	if f.Unreachable && f.Commit == "" {
+	switch {
+	case f.Unreachable && f.Commit == "" && f.Location == finding.InPath:
+		field("commit", "none: no commit holds the tree with this name (a commit given up at its message, or written by hand)")
+	case f.Unreachable && f.Commit == "":
 		field("commit", "none: no commit holds this blob (staged and replaced before a commit, or written by hand)")
 	}
 	for _, l := range exposureLines(f) {

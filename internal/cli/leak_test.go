@@ -143,7 +143,7 @@ func TestNothingLeaks(t *testing.T) {
 		{name: "git", args: []string{"git", history}, wantCode: 1,
 			inReport:   []string{"git-file", "split-author", "subject", "body", "tag-message", "author", "email", "branch", "remote-branch", "tag"},
 			onStderr:   []string{"git-zip-entry", "missing-tree"},
-			namesFound: []string{"git-file", "missing-tree", "git-zip-entry"}},
+			namesFound: []string{"git-file", "missing-tree", "git-zip-entry", "branch", "remote-branch"}},
 		{name: "git --range", args: []string{"git", "--range", "main.." + planted["branch"], history}, wantCode: 1,
 			inReport:   []string{"git-file", "split-author", "subject", "body", "author", "email", "branch"},
 			namesFound: []string{"git-file", "missing-tree", "git-zip-entry"}},
@@ -499,12 +499,16 @@ func checkNamesFound(t *testing.T, report []byte, places []string) {
 		t.Fatalf("JSON report: %v", err)
 	}
 	for _, place := range places {
+		want := "path"
+		if strings.HasSuffix(place, "branch") {
+			want = "ref" // a ref's name
+		}
 		found := false
 		for _, f := range r.Findings {
-			found = found || f.Fingerprint == fingerprint(planted[place]) && f.Location == "path"
+			found = found || f.Fingerprint == fingerprint(planted[place]) && f.Location == want
 		}
 		if !found {
-			t.Errorf("the key in the %s's name is no finding at location path", place)
+			t.Errorf("the key in the %s's name is no finding at location %s", place, want)
 		}
 	}
 }

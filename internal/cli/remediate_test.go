@@ -345,3 +345,50 @@ func TestRemediateListsMessagesOnce(t *testing.T) {
 		}
 	}
 }
+
+// Keys no commit holds make a plan too: a blob staged and then replaced
+// (no commit, unreachable), and a branch named after a key (location
+// ref), which gets a step by hand. Each had no commit, and the plan
+// stopped at "git for-each-ref: malformed object name ”". The plan
+// prints neither key, and, run, its rewrite prunes the blob while the
+// check still finds the ref until it is renamed.
+func TestRemediatePlansKeysNoCommitHolds(t *testing.T) {
+	testtool.Need(t, "git-filter-repo")
+	base := t.TempDir()
+	r := testgit.New(t, filepath.Join(base, "repo"))
+	staged, named := gitKey("remediate-staged"), gitKey("remediate-ref-name")
+	r.Write("app.env", "LOFTY_API_KEY="+staged+"\n")
+	r.Git("add", "app.env")
+	r.Write("app.env", "LOFTY_API_KEY=\n")
+	r.Commit("settings")
+	r.Git("branch", "wip/"+named)
+	plans := filepath.Join(base, "plans")
+	if err := os.Mkdir(plans, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, k := range []string{staged, named} {
+		if strings.Contains(stdout+stderr, k[40:80]) {
+			t.Fatalf("the plan prints a key:\n%s", stdout)
+		}
+		if !strings.Contains(stdout, fingerprintOf(k)[:12]) {
+			t.Errorf("the plan does not list key %s:\n%s", fingerprintOf(k)[:12], stdout)
+		}
+	}
+	for _, want := range []string{"no commit (only the object database keeps it)", "the name of ref refs/heads/wip/eyJ", "git branch -m OLD NEW"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the plan does not say %q:\n%s", want, stdout)
+		}
+	}
+	// The rewrite, as the plan writes it, prunes the staged blob: the
+	// scan after it finds only the ref.
+	dir := strings.TrimSpace(strings.SplitN(strings.SplitN(stdout, "Plan folder: ", 2)[1], "\n", 2)[0])
+	r.Git("filter-repo", "--replace-text", filepath.Join(dir, "replacements.txt"), "--replace-message", filepath.Join(dir, "replacements.txt"), "--blob-callback", filepath.Join(dir, "blob-callback.py"), "--force")
+	code, stdout, _ = runGit(t, nil, "", "git", r.Dir, "--format", "json")
+	if code != 1 || strings.Count(stdout, `"fingerprint"`) != 1 || !strings.Contains(stdout, fingerprintOf(named)) || !strings.Contains(stdout, `"location": "ref"`) {
+		t.Errorf("after the rewrite: exit %d, want the ref's key alone:\n%s", code, stdout)
+	}
+}

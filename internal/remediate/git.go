@@ -118,9 +118,11 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 // ReadFacts reads what the plan needs to know about the repository at dir:
 // where it is, the refs that contain each of commits (a tag object, for a
 // key in an annotated tag's message, is matched by the refs that point at
-// it), and its remotes.
+// it), and its remotes. An empty name (a ref's name, or what no commit
+// holds, has no commit) is passed over.
 func ReadFacts(ctx context.Context, dir string, commits []string) (Facts, error) {
 	var f Facts
+	commits = slices.DeleteFunc(slices.Clone(commits), func(c string) bool { return c == "" })
 	bare, err := gitOut(ctx, dir, "rev-parse", "--is-bare-repository")
 	if err != nil {
 		return f, err

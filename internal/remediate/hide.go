@@ -168,7 +168,7 @@ func (p *Plan) hideAll(h hider) {
 			s(&ss[i])
 		}
 	}
-	occ := func(o *Occurrence) { s(&o.Path); s(&o.Tag) }
+	occ := func(o *Occurrence) { s(&o.Path); s(&o.Tag); s(&o.Ref) }
 	cmd := func(c *Command) { all(c.Args); all(c.Pipe); s(&c.Expect) }
 	step := func(st *Step) {
 		s(&st.Title)

@@ -44,10 +44,22 @@ type Occurrence struct {
 	// Tag is the name of the annotated tag whose message or headers hold
 	// the key; "" for a commit's or a file.
 	Tag string
+	// Ref is the full name of a ref whose name holds the key
+	// (refs/heads/wip/<key>), which no commit holds; "" elsewhere.
+	Ref string
 }
+
+// held reports whether a commit holds the occurrence: not a ref's name,
+// nor a blob or a tree's name no commit holds (Commit is ""), which the
+// rewrite of this repository prunes (filter-repo expires the reflogs and
+// prunes what nothing reaches) and the check's scan looks for again.
+func (o Occurrence) held() bool { return o.Commit != "" }
 
 // OccurrenceOf is where finding f of a history scan is, as a plan needs it.
 func OccurrenceOf(f finding.Finding) Occurrence {
+	if f.Location == finding.InRef {
+		return Occurrence{Ref: f.Path, Line: f.Line, Column: f.Column}
+	}
 	if f.Location.OfObject() {
 		// A message or headers: a place of its own, not a file with no name.
 		return Occurrence{Commit: f.Commit, InMessage: f.Location.Part() == "message", InHeaders: f.Location.Part() == "headers", Tag: f.Tag}

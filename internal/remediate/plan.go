@@ -244,6 +244,17 @@ func headersStep(fp string, o Occurrence) *ManualStep {
 // filter-repo's option parser as an option, and the command fails.
 func pathArg(path string) string { return "--path=" + path }
 
+// refStep is the step by hand for a ref whose name holds a key: the
+// rewrite changes what commits hold, never the names of refs, and a
+// command naming the ref would be printed with the name hidden.
+func refStep(fp string, o Occurrence) *ManualStep {
+	return &ManualStep{
+		Key: fp, Occurrence: o,
+		Why: "the name of ref " + o.Ref + " holds the key: everyone who can list the repository's refs sees it, and a rewrite of what commits hold leaves the names of refs as they are",
+		Do:  "once the rewrite is done, give the ref a name without the key and delete the old name, here and on every remote it was pushed to: for a branch 'git branch -m OLD NEW' and 'git push REMOTE --delete OLD', for a tag 'git tag NEW OLD', 'git tag -d OLD' and 'git push REMOTE --delete OLD'; this plan prints the name with the key hidden, so find it with 'git for-each-ref' (the check's scan reports it until it is gone)",
+	}
+}
+
 // placeOccurrence decides how an occurrence is rewritten: by the key's
 // forms (nothing to return), by a segment located in its blob (base64
 // wrapped inside the key, a key written in pieces), or by hand (a
@@ -252,6 +263,12 @@ func pathArg(path string) string { return "--path=" + path }
 // the check step shows whether they did.
 func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key, o Occurrence) (*ManualStep, *segment) {
 	fp := shortFP(k.Fingerprint)
+	if o.Ref != "" {
+		return refStep(fp, o), nil
+	}
+	if !o.held() {
+		return nil, nil // pruned by the rewrite of this repository
+	}
 	if o.InMessage {
 		return nil, nil // --replace-message, with the plain form
 	}
@@ -326,7 +343,7 @@ func storedPaths(ctx context.Context, blobs BlobReader, keys []Key) []Key {
 		k := &keys[i]
 		k.Occurrences = slices.Clone(k.Occurrences)
 		for j, o := range k.Occurrences {
-			if !strings.ContainsRune(o.Path, utf8.RuneError) || o.InMessage || o.InHeaders {
+			if !strings.ContainsRune(o.Path, utf8.RuneError) || o.InMessage || o.InHeaders || !o.held() {
 				continue
 			}
 			list, ok := files[o.Commit]
@@ -366,7 +383,7 @@ func (p *Plan) addNameSteps(ctx context.Context, blobs BlobReader, keys []Key, h
 	}
 	for _, k := range keys {
 		for _, o := range k.Occurrences {
-			if o.InMessage || o.InHeaders {
+			if o.InMessage || o.InHeaders || !o.held() {
 				continue
 			}
 			file, _ := fileOf(ctx, blobs, o)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/gitscan"
 	"github.com/loftyscan/loftyscan/scanner"
 )
@@ -258,7 +259,7 @@ func TestPlanPushesTheOtherBranchesWhenANameHoldsAKey(t *testing.T) {
 	r.git("push", "-q", "origin", "main", "v1", "main:"+named)
 	r.git("fetch", "-q", "origin")
 
-	// The scan names the ref in a warning (its name is no file).
+	// The scan reports the ref at location ref (its name is no file).
 	repo, err := gitscan.FindRepository(local)
 	if err != nil {
 		t.Fatal(err)
@@ -267,8 +268,14 @@ func TestPlanPushesTheOtherBranchesWhenANameHoldsAKey(t *testing.T) {
 	if _, err := gitscan.ScanHistory(context.Background(), scanner.New(scanner.Options{}), repo, gitscan.HistoryOptions{}, &c); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "the name of this ref holds a Lofty API key") {
-		t.Errorf("scan warnings: %v", c.Warnings)
+	refs := 0
+	for _, f := range c.Findings {
+		if f.Location == finding.InRef && f.Path == "refs/remotes/origin/"+strings.TrimPrefix(named, "refs/heads/") {
+			refs++
+		}
+	}
+	if len(c.Warnings) != 0 || refs != 1 {
+		t.Errorf("scan warnings %v, %d findings at the remote-tracking branch: want none, and one", c.Warnings, refs)
 	}
 	keys := keysFromFindings(c.Sorted())
 	p := buildPlan(t, local, base, keys)

@@ -138,6 +138,12 @@ func describeExpiry(k KeyPlan) string {
 // describeOccurrence names a place: the commit, then the file and position
 // or the message, and the encoding.
 func describeOccurrence(o Occurrence) string {
+	switch {
+	case o.Ref != "":
+		return "the name of ref " + o.Ref
+	case !o.held():
+		return "no commit (only the object database keeps it), " + o.Path
+	}
 	part := "message"
 	if o.InHeaders {
 		part = "header lines"
