@@ -78,7 +78,8 @@ func (l Location) Part() string {
 //	.git/refs/heads/<name>             a ref's name (where git keeps the ref)
 //
 // A message's Path is "", or the submodule's folder ("lib/") for a commit
-// of a submodule scanned with --recurse-submodules, which comes first.
+// of a submodule scanned with --recurse-submodules, which comes first (and
+// before a submodule's ref: lib/.git/refs/heads/...).
 // It is raw scanned data (a tag's name): reports print it through
 // Shown.Artifact or PathForURI.
 func (f Finding) artifactPath() string {
@@ -88,7 +89,9 @@ func (f Finding) artifactPath() string {
 	case f.Location.OfTag():
 		return f.Path + ".git/tags/" + f.Tag + "/" + f.Location.Part()
 	case f.Location == InRef:
-		return ".git/" + f.Path
+		// A submodule's ref comes with its folder first: lib/refs/...
+		i := max(strings.Index(f.Path, "refs/"), 0)
+		return f.Path[:i] + ".git/" + f.Path[i:]
 	}
 	return f.Path
 }

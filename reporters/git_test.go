@@ -320,3 +320,57 @@ func TestGitNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A key in a ref's name (location ref) is reported in every format at the
+// ref's name, which stands at .git/<name> where a file is needed (after a
+// submodule's folder, for a submodule's ref); the name shows the key
+// redacted; and the reports that have a schema validate.
+func TestRefFindingInEveryFormat(t *testing.T) {
+	t.Parallel()
+	secret := testtoken.Key("in-a-ref", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	sum := sha256.Sum256([]byte(secret))
+	ref := func(path string) finding.Finding {
+		return finding.Finding{RuleID: rules.RuleAPIKey, Status: rules.StatusActive, Alg: "HS256", Secret: secret, Fingerprint: hex.EncodeToString(sum[:]),
+			ExpiresAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Location: finding.InRef, Path: path, Line: 1, Column: len(path) - len(secret) + 1}
+	}
+	r := Report{Findings: []finding.Finding{ref("refs/heads/wip/" + secret), ref("lib/refs/tags/t-" + secret)}, Stats: finding.Stats{Findings: 2}}
+	shown := "refs/heads/wip/" + finding.Redact(secret)
+	for format, want := range map[string][]string{
+		FormatJSON:     {`"location": "ref"`, `"path": "` + shown + `"`},
+		FormatSARIF:    {`"uri": ".git/refs/heads/wip/eyJ%E2%80%A6`, `"uri": "lib/.git/refs/tags/t-eyJ%E2%80%A6`, "in the name of ref " + shown},
+		FormatGitLab:   {`"file": ".git/` + shown + `"`, `"file": "lib/.git/refs/tags/t-`},
+		FormatGitHub:   {"file=.git/" + shown + ",line=1,col=16", "In the name of ref " + shown + "."},
+		FormatTerminal: {"name of ref " + shown + ", column 16", "A key in a branch's or tag's name"},
+		FormatJUnit:    {`classname=".git/` + shown + `"`},
+		FormatMarkdown: {"name of ref " + shown},
+	} {
+		out := string(render(t, format, Options{Version: "1.0.0", Now: fixedNow}, r))
+		if format == FormatMarkdown {
+			out = testleak.UnescapeMarkdown(out)
+		}
+		if testleak.Leaked(out, secret) != "" {
+			t.Errorf("%s prints the key:\n%s", format, out)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s lacks %q:\n%s", format, w, out)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		format string
+		schema func() (*jsonschema.Schema, error)
+	}{{FormatJSON, jsonSchema}, {FormatSARIF, sarifSchema2}, {FormatGitLab, gitlabSchema15}} {
+		sch, err := tc.schema()
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(render(t, tc.format, Options{Version: "1.0.0"}, r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(doc); err != nil {
+			t.Errorf("%s: %v", tc.format, err)
+		}
+	}
+}
