@@ -65,9 +65,11 @@ func (a *attributor) expose(ctx context.Context, fs []finding.Finding, partial b
 	}
 	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(keyID(fs[i]), keyID(fs[j])) })
 	for _, i := range order {
-		if fs[i].Location == finding.InPath {
+		if fs[i].Location == finding.InPath || fs[i].Exposure != nil {
 			// The name of an archive's entry: where a name went is not
-			// counted, as for the names of trees (nameFindings).
+			// counted, as for the names of trees (nameFindings). A blob a
+			// ref holds with no commit between has its exposure already
+			// (orphanFindings).
 			continue
 		}
 		fs[i].Exposure = x.exposureOf(&fs[i])

@@ -235,7 +235,7 @@ func scanEverything(ctx context.Context, g *gitRepo, r *scanner.Run, gs *gitSink
 	w := g.walkHistoryExposing(wctx, r, gs, sel, g.startExposure(ctx, r, gs, sel), res.DeliveredAt)
 	w.blobs = append(w.blobs, g.walkHidden(ctx, r, gs, sel, set.since, dangling)...)
 	if ctx.Err() == nil {
-		g.searchOrphanNames(r, gs, trees)
+		g.searchOrphanNames(ctx, r, gs, trees)
 		g.scanRest(ctx, r, gs, w.blobs, res, scanned)
 	}
 	gs.release(ctx)

@@ -191,6 +191,7 @@ func (a *attributor) nameFindings() []finding.Finding {
 		if hit.commit == orphanTree {
 			f.Unreachable = true // in a tree no commit reaches (searchOrphanNames)
 		}
+		// (refHeldName: in a tree a ref holds, at "refs/tags/t:path"; reachable.)
 		out = append(out, f)
 	}
 	finding.Sort(out)

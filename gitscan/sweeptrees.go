@@ -78,15 +78,21 @@ func (t *sweptTrees) unswept(w *scanner.Worker, typ plumbing.ObjectType, data []
 	}
 }
 
-// orphanTree is the commit index of a name found in a tree no walk met.
-const orphanTree = -2
+// orphanTree is the commit index of a name found in a tree no walk met,
+// refHeldName of one in a tree a ref holds with no commit between
+// (refheld.go).
+const (
+	orphanTree  = -2
+	refHeldName = -3
+)
 
 // searchOrphanNames searches, once the walks are done, the names holding
 // keys the sweep met that no walk reported: they are in trees no commit
 // reaches, and are reported as unreachable, with no commit, at the name
 // alone (the folders above it are not known). A name the walks reported
-// at any path counts as met.
-func (g *gitRepo) searchOrphanNames(r *scanner.Run, gs *gitSink, t *sweptTrees) {
+// at any path counts as met; one in a tree a ref holds with no commit
+// between (a tag of a tree) is reported at that ref's tree, reachable.
+func (g *gitRepo) searchOrphanNames(ctx context.Context, r *scanner.Run, gs *gitSink, t *sweptTrees) {
 	t.mu.Lock()
 	names, tooMany := t.keyNames, t.tooMany
 	t.mu.Unlock()
@@ -100,6 +106,7 @@ func (g *gitRepo) searchOrphanNames(r *scanner.Run, gs *gitSink, t *sweptTrees) 
 	}
 	gs.mu.Unlock()
 	var w *scanner.Worker
+	var held map[string]refHeld
 	for name := range names {
 		label := finding.ValidPath(name)
 		if met[label] {
@@ -107,6 +114,11 @@ func (g *gitRepo) searchOrphanNames(r *scanner.Run, gs *gitSink, t *sweptTrees) 
 		}
 		if w == nil {
 			w = r.NewWorker()
+			_, held = g.refHeldObjects(ctx, func(n []byte) bool { return names[string(n)] })
+		}
+		if at, ok := held[name]; ok {
+			w.ScanName(nameLabel(refHeldName, at.place), name)
+			continue
 		}
 		w.ScanName(nameLabel(orphanTree, label), name)
 	}
@@ -129,6 +141,6 @@ func (g *gitRepo) searchTreesNoWalkMet(ctx context.Context, r *scanner.Run, gs *
 		treeNamesHoldKey(w, o.Data, nil, t.keep)
 	})
 	if ctx.Err() == nil {
-		g.searchOrphanNames(r, gs, t)
+		g.searchOrphanNames(ctx, r, gs, t)
 	}
 }

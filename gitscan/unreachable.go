@@ -132,7 +132,7 @@ func typeIn(types gitobj.Types, t plumbing.ObjectType) bool {
 // commit holds, when no other finding reports the key in a file (known).
 // Each is at the path an index of the repository names the blob under, or
 // else at the blob's hash.
-func (a *attributor) orphanFindings(known map[string]bool) []finding.Finding {
+func (a *attributor) orphanFindings(ctx context.Context, known map[string]bool) []finding.Finding {
 	a.gs.mu.Lock()
 	found := maps.Clone(a.gs.found)
 	a.gs.mu.Unlock()
@@ -146,6 +146,7 @@ func (a *attributor) orphanFindings(known map[string]bool) []finding.Finding {
 		return nil
 	}
 	var names map[plumbing.Hash]string
+	var held map[plumbing.Hash]refHeld
 	var out []finding.Finding
 	for h, fs := range orphans {
 		for _, f := range fs {
@@ -154,6 +155,14 @@ func (a *attributor) orphanFindings(known map[string]bool) []finding.Finding {
 			}
 			if names == nil {
 				names = a.g.indexNames()
+				held, _ = a.g.refHeldObjects(ctx, nil)
+			}
+			if at, ok := held[h]; ok {
+				// A blob a ref holds with no commit between: with the ref.
+				f.Path = a.gs.placeOf(h, at.place, f.Path)
+				f.Exposure = &finding.Exposure{ReachableFrom: finding.ReachRefs, RefCount: 1, Refs: []finding.RefExposure{{Name: at.ref, InTip: true}}}
+				out = append(out, f)
+				continue
 			}
 			p, ok := names[h]
 			if !ok {
@@ -222,5 +231,5 @@ func (a *attributor) extraFindings(ctx context.Context, set revSet, files []find
 		known[f.Fingerprint] = true
 	}
 	out := a.messageFindings(set)
-	return append(out, a.orphanFindings(known)...)
+	return append(out, a.orphanFindings(ctx, known)...)
 }
