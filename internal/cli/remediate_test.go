@@ -347,21 +347,36 @@ func TestRemediateListsMessagesOnce(t *testing.T) {
 }
 
 // Keys no commit holds make a plan too: a blob staged and then replaced
-// (no commit, unreachable), and a branch named after a key (location
-// ref), which gets a step by hand. Each had no commit, and the plan
-// stopped at "git for-each-ref: malformed object name ”". The plan
-// prints neither key, and, run, its rewrite prunes the blob while the
-// check still finds the ref until it is renamed.
+// (no commit, unreachable), a branch named after a key (location ref),
+// a tag of a blob and a tag of a tree. Each had no commit, and the plan
+// stopped at "git for-each-ref: malformed object name" (an empty one).
+// The plan prints no key, and, run, its rewrite prunes the blob and
+// rewrites the tag of a blob (filter-repo does), while the check still
+// finds the ref's name and the tree's key, each of which has a step by
+// hand.
 func TestRemediatePlansKeysNoCommitHolds(t *testing.T) {
 	testtool.Need(t, "git-filter-repo")
 	base := t.TempDir()
 	r := testgit.New(t, filepath.Join(base, "repo"))
-	staged, named := gitKey("remediate-staged"), gitKey("remediate-ref-name")
+	staged, named, blobTag, treeTag := gitKey("remediate-staged"), gitKey("remediate-ref-name"), gitKey("remediate-blob-tag"), gitKey("remediate-tree-tag")
 	r.Write("app.env", "LOFTY_API_KEY="+staged+"\n")
 	r.Git("add", "app.env")
 	r.Write("app.env", "LOFTY_API_KEY=\n")
 	r.Commit("settings")
 	r.Git("branch", "wip/"+named)
+	hash := func(content string) string {
+		out, err := r.Cmd(content, nil, "hash-object", "-w", "--stdin").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	r.Git("tag", "-a", "pubkey", "-m", "a blob", hash("LOFTY_API_KEY="+blobTag+"\n"))
+	tree, err := r.Cmd("100644 blob "+hash("token: "+treeTag+"\n")+"\tkeys.env\n", nil, "mktree").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Git("tag", "snapshot", strings.TrimSpace(string(tree)))
 	plans := filepath.Join(base, "plans")
 	if err := os.Mkdir(plans, 0o700); err != nil {
 		t.Fatal(err)
@@ -370,7 +385,7 @@ func TestRemediatePlansKeysNoCommitHolds(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	for _, k := range []string{staged, named} {
+	for _, k := range []string{staged, named, blobTag, treeTag} {
 		if strings.Contains(stdout+stderr, k[40:80]) {
 			t.Fatalf("the plan prints a key:\n%s", stdout)
 		}
@@ -378,17 +393,19 @@ func TestRemediatePlansKeysNoCommitHolds(t *testing.T) {
 			t.Errorf("the plan does not list key %s:\n%s", fingerprintOf(k)[:12], stdout)
 		}
 	}
-	for _, want := range []string{"no commit (only the object database keeps it)", "the name of ref refs/heads/wip/eyJ", "git branch -m OLD NEW"} {
+	for _, want := range []string{"no commit (only the object database keeps it)", "the name of ref refs/heads/wip/eyJ", "git branch -m OLD NEW",
+		"ref refs/tags/snapshot holds it directly, refs/tags/snapshot:keys.env", "ref refs/tags/snapshot holds a tree with no commit between"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the plan does not say %q:\n%s", want, stdout)
 		}
 	}
-	// The rewrite, as the plan writes it, prunes the staged blob: the
-	// scan after it finds only the ref.
+	// The rewrite, as the plan writes it, prunes the staged blob and
+	// rewrites the tag of a blob: the scan after it finds the ref's name
+	// and the tree's key, the two steps by hand.
 	dir := strings.TrimSpace(strings.SplitN(strings.SplitN(stdout, "Plan folder: ", 2)[1], "\n", 2)[0])
 	r.Git("filter-repo", "--replace-text", filepath.Join(dir, "replacements.txt"), "--replace-message", filepath.Join(dir, "replacements.txt"), "--blob-callback", filepath.Join(dir, "blob-callback.py"), "--force")
 	code, stdout, _ = runGit(t, nil, "", "git", r.Dir, "--format", "json")
-	if code != 1 || strings.Count(stdout, `"fingerprint"`) != 1 || !strings.Contains(stdout, fingerprintOf(named)) || !strings.Contains(stdout, `"location": "ref"`) {
-		t.Errorf("after the rewrite: exit %d, want the ref's key alone:\n%s", code, stdout)
+	if code != 1 || strings.Count(stdout, `"fingerprint"`) != 2 || !strings.Contains(stdout, fingerprintOf(named)) || !strings.Contains(stdout, `"location": "ref"`) || !strings.Contains(stdout, fingerprintOf(treeTag)) {
+		t.Errorf("after the rewrite: exit %d, want the ref's key and the tree's alone:\n%s", code, stdout)
 	}
 }

@@ -45,7 +45,10 @@ type Occurrence struct {
 	// the key; "" for a commit's or a file.
 	Tag string
 	// Ref is the full name of a ref whose name holds the key
-	// (refs/heads/wip/<key>), which no commit holds; "" elsewhere.
+	// (refs/heads/wip/<key>), which no commit holds; or, with Path, of the
+	// ref that holds the key's blob or tree with no commit between (a tag
+	// of a blob, Path "refs/tags/t"; of a tree, "refs/tags/t:path"); ""
+	// elsewhere.
 	Ref string
 }
 
@@ -59,6 +62,11 @@ func (o Occurrence) held() bool { return o.Commit != "" }
 func OccurrenceOf(f finding.Finding) Occurrence {
 	if f.Location == finding.InRef {
 		return Occurrence{Ref: f.Path, Line: f.Line, Column: f.Column}
+	}
+	if f.Commit == "" && !f.Unreachable && strings.HasPrefix(f.Path, "refs/") {
+		// A blob or tree a ref holds with no commit between.
+		ref, _, _ := strings.Cut(f.Path, ":")
+		return Occurrence{Ref: ref, Path: f.Path, Line: f.Line, Column: f.Column, Encoding: f.Encoding}
 	}
 	if f.Location.OfObject() {
 		// A message or headers: a place of its own, not a file with no name.

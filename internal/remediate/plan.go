@@ -255,6 +255,17 @@ func refStep(fp string, o Occurrence) *ManualStep {
 	}
 }
 
+// refTreeStep is the step by hand for a key in a tree a ref holds with no
+// commit between (a tag of a tree): filter-repo rewrites commits and the
+// tags of commits and blobs, and leaves such a tag as it was.
+func refTreeStep(fp string, o Occurrence) *ManualStep {
+	return &ManualStep{
+		Key: fp, Occurrence: o,
+		Why: "ref " + o.Ref + " holds a tree with no commit between, which git filter-repo leaves as it is",
+		Do:  "once the rewrite is done, delete the ref here and on every remote it was pushed to ('git tag -d' or 'git update-ref -d', then 'git push REMOTE --delete'), and make it anew, if it is needed, from a tree without the key; this plan prints the ref's name with any key in it hidden: find it with 'git for-each-ref' (the check's scan reports the key until it is gone)",
+	}
+}
+
 // placeOccurrence decides how an occurrence is rewritten: by the key's
 // forms (nothing to return), by a segment located in its blob (base64
 // wrapped inside the key, a key written in pieces), or by hand (a
@@ -263,8 +274,13 @@ func refStep(fp string, o Occurrence) *ManualStep {
 // the check step shows whether they did.
 func placeOccurrence(ctx context.Context, blobs BlobReader, gitDir string, k Key, o Occurrence) (*ManualStep, *segment) {
 	fp := shortFP(k.Fingerprint)
-	if o.Ref != "" {
+	switch {
+	case o.Ref != "" && o.Path == "":
 		return refStep(fp, o), nil
+	case o.Ref != "" && strings.Contains(o.Path, ":"):
+		return refTreeStep(fp, o), nil
+	case o.Ref != "":
+		return nil, nil // a tag of a blob: filter-repo rewrites the blob, as the replacements say
 	}
 	if !o.held() {
 		return nil, nil // pruned by the rewrite of this repository

@@ -139,8 +139,10 @@ func describeExpiry(k KeyPlan) string {
 // or the message, and the encoding.
 func describeOccurrence(o Occurrence) string {
 	switch {
-	case o.Ref != "":
+	case o.Ref != "" && o.Path == "":
 		return "the name of ref " + o.Ref
+	case o.Ref != "":
+		return "no commit: ref " + o.Ref + " holds it directly, " + o.Path
 	case !o.held():
 		return "no commit (only the object database keeps it), " + o.Path
 	}
