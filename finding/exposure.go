@@ -90,7 +90,10 @@ func (f Finding) artifactPath() string {
 		return f.Path + ".git/tags/" + f.Tag + "/" + f.Location.Part()
 	case f.Location == InRef:
 		// A submodule's ref comes with its folder first: lib/refs/...
-		i := max(strings.Index(f.Path, "refs/"), 0)
+		i := 0
+		if !strings.HasPrefix(f.Path, "refs/") {
+			i = strings.Index(f.Path, "/refs/") + 1 // 0 when there is none
+		}
 		return f.Path[:i] + ".git/" + f.Path[i:]
 	}
 	return f.Path

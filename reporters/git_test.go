@@ -333,11 +333,11 @@ func TestRefFindingInEveryFormat(t *testing.T) {
 		return finding.Finding{RuleID: rules.RuleAPIKey, Status: rules.StatusActive, Alg: "HS256", Secret: secret, Fingerprint: hex.EncodeToString(sum[:]),
 			ExpiresAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Location: finding.InRef, Path: path, Line: 1, Column: len(path) - len(secret) + 1}
 	}
-	r := Report{Findings: []finding.Finding{ref("refs/heads/wip/" + secret), ref("lib/refs/tags/t-" + secret)}, Stats: finding.Stats{Findings: 2}}
+	r := Report{Findings: []finding.Finding{ref("refs/heads/wip/" + secret), ref("lib/refs/tags/t-" + secret), ref("xrefs/sub/refs/heads/x-" + secret)}, Stats: finding.Stats{Findings: 3}}
 	shown := "refs/heads/wip/" + finding.Redact(secret)
 	for format, want := range map[string][]string{
 		FormatJSON:     {`"location": "ref"`, `"path": "` + shown + `"`},
-		FormatSARIF:    {`"uri": ".git/refs/heads/wip/eyJ%E2%80%A6`, `"uri": "lib/.git/refs/tags/t-eyJ%E2%80%A6`, "in the name of ref " + shown},
+		FormatSARIF:    {`"uri": ".git/refs/heads/wip/eyJ%E2%80%A6`, `"uri": "lib/.git/refs/tags/t-eyJ%E2%80%A6`, `"uri": "xrefs/sub/.git/refs/heads/x-eyJ%E2%80%A6`, "in the name of ref " + shown},
 		FormatGitLab:   {`"file": ".git/` + shown + `"`, `"file": "lib/.git/refs/tags/t-`},
 		FormatGitHub:   {"file=.git/" + shown + ",line=1,col=16", "In the name of ref " + shown + "."},
 		FormatTerminal: {"name of ref " + shown + ", column 16", "A key in a branch's or tag's name"},

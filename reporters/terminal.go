@@ -283,7 +283,7 @@ func (t *terminalReporter) writeFinding(w *bufio.Writer, f finding.Finding, inde
 	}
 	switch {
 	case f.Unreachable && f.Commit == "" && f.Location == finding.InPath:
-		field("commit", "none: no commit holds the tree with this name (a commit given up at its message, or written by hand)")
+		field("commit", "none: no commit holds the tree or archive with this name (a commit given up at its message, a file staged and replaced, or written by hand)")
 	case f.Unreachable && f.Commit == "":
 		field("commit", "none: no commit holds this blob (staged and replaced before a commit, or written by hand)")
 	}

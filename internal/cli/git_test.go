@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -455,6 +456,7 @@ func TestPrePushStopsAKeyInARefName(t *testing.T) {
 		{"moved", "refs/heads/main " + head + " refs/tags/" + key + " " + head + "\n", 2},
 		{"deleted", "(delete) " + zero + " refs/heads/x-" + key + " " + head + "\n", 0},
 		{"clean name", "refs/heads/main " + head + " refs/heads/feature " + head + "\n", 0},
+		{"named with the key's base64", "refs/heads/main " + head + " refs/heads/b-" + base64.RawURLEncoding.EncodeToString([]byte(key)) + " " + head + "\n", 2},
 	} {
 		code, stdout, stderr := runGit(t, nil, tc.stdin, "git", "--pre-push", r.Dir)
 		if code != tc.code {
@@ -467,6 +469,9 @@ func TestPrePushStopsAKeyInARefName(t *testing.T) {
 			if strings.Contains(stdout+stderr, part) {
 				t.Errorf("%s: the output holds the key", tc.name)
 			}
+		}
+		if b64 := base64.RawURLEncoding.EncodeToString([]byte(key)); strings.Contains(stdout+stderr, b64[40:80]) {
+			t.Errorf("%s: the output holds the key's base64", tc.name)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/reporters"
 )
@@ -108,6 +109,32 @@ func TestEncodedNamesHiddenEverywhere(t *testing.T) {
 				t.Errorf("%s: the name that holds the key as base64 is printed:\n%s\n%s", format, out, errb)
 				break
 			}
+		}
+	}
+}
+
+// TestEncodedRefNamesHidden: a branch and a tag named after a key's base64
+// are findings (location ref, encoding base64), and no report prints the
+// name as it is: not in their own findings, nor in the refs the exposure
+// of a key in a file lists (the tag and the branch hold its commit).
+func TestEncodedRefNamesHidden(t *testing.T) {
+	nameKey := testtoken.Short("a ref named after it")
+	b64 := base64.RawURLEncoding.EncodeToString([]byte(nameKey))
+	r := testgit.New(t, "")
+	r.Write("app.env", "LOFTY_API_KEY="+gitKey("in the file")+"\n")
+	r.Commit("settings")
+	r.Git("branch", "b-"+b64)
+	r.Git("tag", "t-"+b64)
+	for _, format := range reporters.Formats() {
+		code, stdout, stderr := runGit(t, nil, "", "git", r.Dir, "--format", format)
+		if code != 1 {
+			t.Fatalf("%s: exit %d, want 1\n%s", format, code, stderr)
+		}
+		if strings.Contains(stdout+stderr, b64[20:60]) {
+			t.Errorf("%s: the report prints a ref name that holds the key as base64:\n%s", format, stdout)
+		}
+		if format == reporters.FormatJSON && (strings.Count(stdout, `"location": "ref"`) != 2 || !strings.Contains(stdout, `"name": "refs/tags/t-[key eyJ`)) {
+			t.Errorf("json: want two findings at location ref, and the tag in the file's exposure hidden:\n%s", stdout)
 		}
 	}
 }

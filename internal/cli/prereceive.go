@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -211,14 +212,28 @@ func refNameKeys(updates []gitscan.PushedRef, cfg rules.Config) []string {
 }
 
 // keyedNames returns a message for each ref name that holds a Lofty API
-// key, redacted: no scan of files sees a name, and a push of such a ref
-// hands the name to the server, which lists it to everyone who fetches.
+// key, in any form a name is searched for (plain, base64, hex, UTF-16):
+// no scan of files sees a name, and a push of such a ref hands the name
+// to the server, which lists it to everyone who fetches. The name is
+// shown as reports show a name: the key redacted, or its encoded form
+// hidden (a plain search let a name holding the key's base64 through).
 func keyedNames(names []string, cfg rules.Config) []string {
-	var out []string
+	opts := scanner.DefaultOptions()
+	opts.Rules = cfg
+	var c scanner.Collector
+	w := scanner.New(opts).Start(&c).NewWorker()
 	for _, n := range names {
-		if len(cfg.Find([]byte(n))) > 0 {
-			out = append(out, "the name of ref "+asciiSafe(finding.Sanitize(n))+" holds a Lofty API key")
+		w.ScanName(n, n)
+	}
+	found := c.Sorted()
+	shown := slices.Clone(found)
+	remediate.HideEncodedNames(found, shown)
+	var out []string
+	for i, f := range shown {
+		if i > 0 && found[i-1].Path == found[i].Path {
+			continue // one message a ref
 		}
+		out = append(out, "the name of ref "+asciiSafe(finding.Sanitize(f.Path))+" holds a Lofty API key")
 	}
 	return out
 }

@@ -855,7 +855,9 @@ func TestPreReceiveRefNameRejectionLogsNoBypass(t *testing.T) {
 
 // A ref whose name holds a key leaks it to everyone who lists the server's
 // refs, and no scan of files sees it: the push that creates or moves it is
-// rejected (a branch and a tag); one that deletes it goes through.
+// rejected (a branch, a tag, and a branch named after the key's base64,
+// which a search for the plain key let through; its name is shown with
+// the form hidden); one that deletes it goes through.
 func TestPreReceiveRejectsAKeyInARefName(t *testing.T) {
 	hookBinary(t)
 	s := newServer(t, nil)
@@ -866,10 +868,14 @@ func TestPreReceiveRejectsAKeyInARefName(t *testing.T) {
 		t.Fatal(out)
 	}
 	key := gitKey("in-a-ref-name")
-	for _, ref := range []string{"refs/heads/" + key, "refs/tags/backup-" + key} {
+	b64 := base64.RawURLEncoding.EncodeToString([]byte(testtoken.Short("in a ref name's base64"))) // a file name: at most 255 bytes
+	for _, ref := range []string{"refs/heads/" + key, "refs/tags/backup-" + key, "refs/heads/b-" + b64} {
 		before := s.refs()
 		out, ok := push(c, nil, "origin", "main:"+ref)
 		mustReject(t, s, before, "", out, ok, "the name of ref refs/", "holds a Lofty API key", "push under a name without the key")
+		if ref == "refs/heads/b-"+b64 && (!strings.Contains(out, "refs/heads/b-[key eyJ") || strings.Count(out, b64[40:80]) > 1) {
+			t.Errorf("the base64 name is not shown hidden (git itself names it once):\n%s", out)
+		}
 	}
 	// Made on the server before the hook: deleting it is the fix.
 	s.Git("update-ref", "refs/heads/"+key, commit)

@@ -211,21 +211,31 @@ func (p *Plan) hideAll(h hider) {
 	step(&p.Cleanup)
 }
 
-// HideEncodedNames hides, in the path of each finding of shown, every
-// form of the keys a name holds encoded among the findings of all
-// (findings at location path with an encoding: a file named after a key's
-// base64 or hex), as a plan hides its keys: finding's redaction sees only
-// what is shaped like a key, so such a name, and every path below it,
-// would print the key whole. all holds the findings not shown too: a
-// name whose finding an ignore file or a baseline accepts still holds the
-// key, and a finding below it names it.
+// HideEncodedNames hides, in the path, tag and exposure's ref names of
+// each finding of shown, every form of the keys a name holds encoded
+// among the findings of all (findings at location path or ref with an
+// encoding: a file named after a key's base64 or hex, a tag so named), as
+// a plan hides its keys: finding's redaction sees only what is shaped like
+// a key, so such a name, and every path below it, would print the key
+// whole. all holds the findings not shown too: a name whose finding an
+// ignore file or a baseline accepts still holds the key, and a finding
+// below it names it.
 func HideEncodedNames(all, shown []finding.Finding) {
 	h, ok := encodedHider(all, true)
 	if !ok {
 		return
 	}
 	for i := range shown {
-		shown[i].Path = h.hide(shown[i].Path)
+		f := &shown[i]
+		f.Path, f.Tag = h.hide(f.Path), h.hide(f.Tag)
+		if e := f.Exposure; e != nil && slices.ContainsFunc(e.Refs, func(r finding.RefExposure) bool { return h.holds(r.Name) }) {
+			c := *e // shared with the findings of all
+			c.Refs = slices.Clone(e.Refs)
+			for j := range c.Refs {
+				c.Refs[j].Name = h.hide(c.Refs[j].Name)
+			}
+			f.Exposure = &c
+		}
 	}
 }
 
@@ -241,12 +251,12 @@ func HideEncoded(fs []finding.Finding) func(string) string {
 }
 
 // encodedHider hides the keys of the findings of fs that found them
-// encoded, only those at location path when names is set.
+// encoded, only those at location path or ref when names is set.
 func encodedHider(fs []finding.Finding, names bool) (hider, bool) {
 	var keys []Key
 	seen := map[string]bool{}
 	for _, f := range fs {
-		if (f.Location == finding.InPath || !names) && f.Encoding != "" && f.Secret != "" && !seen[f.Fingerprint] {
+		if (f.Location == finding.InPath || f.Location == finding.InRef || !names) && f.Encoding != "" && f.Secret != "" && !seen[f.Fingerprint] {
 			seen[f.Fingerprint] = true
 			keys = append(keys, Key{Fingerprint: f.Fingerprint, Secret: f.Secret})
 		}

@@ -251,7 +251,7 @@ func refStep(fp string, o Occurrence) *ManualStep {
 	return &ManualStep{
 		Key: fp, Occurrence: o,
 		Why: "the name of ref " + o.Ref + " holds the key: everyone who can list the repository's refs sees it, and a rewrite of what commits hold leaves the names of refs as they are",
-		Do:  "once the rewrite is done, give the ref a name without the key and delete the old name, here and on every remote it was pushed to: for a branch 'git branch -m OLD NEW' and 'git push REMOTE --delete OLD', for a tag 'git tag NEW OLD', 'git tag -d OLD' and 'git push REMOTE --delete OLD'; this plan prints the name with the key hidden, so find it with 'git for-each-ref' (the check's scan reports it until it is gone)",
+		Do:  "once the rewrite is done, give the ref a name without the key and delete the old name, here and on every remote it was pushed to: for a branch 'git branch -m OLD NEW' and 'git push REMOTE --delete OLD', for a tag 'git tag NEW OLD', 'git tag -d OLD' and 'git push REMOTE --delete OLD'; this plan prints the name with the key hidden, so find it with 'git for-each-ref' (the check's scan reports it until it is gone); git's reflogs keep the old name in their messages ('branch: renamed …', 'checkout: moving from …'), which no scan reads: then run 'git reflog expire --expire=now --all'",
 	}
 }
 
