@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"os"
@@ -527,4 +528,45 @@ func tarGzOf(t *testing.T, files map[string]string) []byte {
 	}
 	gz.Close()
 	return buf.Bytes()
+}
+
+// A tree too big to hold (32 MiB and more) that no commit reaches is not
+// searched for names that hold keys: the scan says so in a warning, where
+// it said nothing. Loose and packed.
+func TestBigOrphanTreeWarned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 36 MB tree")
+	}
+	t.Parallel()
+	r := testgit.New(t, "")
+	r.Write("README.md", "hello\n")
+	r.Commit("first")
+	// Written whole with hash-object: git mktree takes 17 s for it.
+	empty, err := hex.DecodeString(r.Git("hash-object", "-w", "/dev/null"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tree bytes.Buffer
+	entry := func(name string) { tree.WriteString("100644 " + name + "\x00"); tree.Write(empty) }
+	entry("k-" + nameKey(t, "in a big tree")) // 'k' sorts before 'x'
+	pad := strings.Repeat("x", 220)
+	for i := range 150_000 {
+		entry(fmt.Sprintf("%s%07d", pad, i))
+	}
+	if out, err := r.Cmd(tree.String(), nil, "hash-object", "-t", "tree", "-w", "--stdin").CombinedOutput(); err != nil {
+		t.Fatalf("git hash-object: %v\n%s", err, out)
+	}
+	for _, packed := range []bool{false, true} {
+		if packed {
+			r.Git("repack", "-adq", "--keep-unreachable")
+		}
+		c := scanEverythingOf(t, r)
+		warned := false
+		for _, w := range c.Warnings {
+			warned = warned || strings.Contains(w.Message, "too big to hold in memory")
+		}
+		if !warned {
+			t.Errorf("packed %v: no warning of the big tree: %v (findings %d)", packed, c.Warnings, len(c.Findings))
+		}
+	}
 }

@@ -31,6 +31,9 @@ type sweptTrees struct {
 	mu       sync.Mutex
 	keyNames map[string]bool
 	tooMany  bool
+	// big counts the trees too big to hold: the walk reads those a commit
+	// reaches, but no name of one no commit reaches is kept.
+	big atomic.Int64
 }
 
 // maxKeyNames is the most names holding keys the sweep keeps for
@@ -73,6 +76,9 @@ func (t *sweptTrees) unswept(w *scanner.Worker, typ plumbing.ObjectType, data []
 	if t.holes != nil && data != nil {
 		t.holes.object(-1, typ, data)
 	}
+	if typ == plumbing.TreeObject && data == nil {
+		t.big.Add(1)
+	}
 	if typ == plumbing.TreeObject && (data == nil || treeNamesHoldKey(w, data, nil, t.keep)) {
 		t.named.Store(true)
 	}
@@ -96,6 +102,9 @@ func (g *gitRepo) searchOrphanNames(ctx context.Context, r *scanner.Run, gs *git
 	t.mu.Lock()
 	names, tooMany := t.keyNames, t.tooMany
 	t.mu.Unlock()
+	if n := t.big.Load(); n > 0 {
+		r.Warn("", "%d tree(s) of this repository are too big to hold in memory (32 MiB or more): those a commit reaches were searched by the walk, but a file or folder name that holds a key in one no commit reaches would not be reported", n)
+	}
 	if len(names) == 0 {
 		return
 	}
@@ -136,6 +145,7 @@ func (g *gitRepo) searchTreesNoWalkMet(ctx context.Context, r *scanner.Run, gs *
 	g.eachObject(ctx, r, gitobj.TypesOf(plumbing.TreeObject), nil, func(w *scanner.Worker, _ plumbing.Hash, o gitobj.Object) {
 		if o.Stream != nil {
 			o.Stream.Close()
+			t.big.Add(1)
 			return
 		}
 		treeNamesHoldKey(w, o.Data, nil, t.keep)
