@@ -403,7 +403,7 @@ func TestRemediatePlansKeysNoCommitHolds(t *testing.T) {
 	// rewrites the tag of a blob: the scan after it finds the ref's name
 	// and the tree's key, the two steps by hand.
 	dir := strings.TrimSpace(strings.SplitN(strings.SplitN(stdout, "Plan folder: ", 2)[1], "\n", 2)[0])
-	r.Git("filter-repo", "--replace-text", filepath.Join(dir, "replacements.txt"), "--replace-message", filepath.Join(dir, "replacements.txt"), "--blob-callback", filepath.Join(dir, "blob-callback.py"), "--force")
+	r.Git("filter-repo", "--replace-text", filepath.Join(dir, "replacements.txt"), "--replace-message", filepath.Join(dir, "replacements.txt"), "--blob-callback", filepath.Join(dir, "blob-callback.py"), "--message-callback", filepath.Join(dir, "message-callback.py"), "--force")
 	code, stdout, _ = runGit(t, nil, "", "git", r.Dir, "--format", "json")
 	if code != 1 || strings.Count(stdout, `"fingerprint"`) != 2 || !strings.Contains(stdout, fingerprintOf(named)) || !strings.Contains(stdout, `"location": "ref"`) || !strings.Contains(stdout, fingerprintOf(treeTag)) {
 		t.Errorf("after the rewrite: exit %d, want the ref's key and the tree's alone:\n%s", code, stdout)

@@ -223,19 +223,30 @@ func TestRewriteLeavesNoBitOfTheKeysEndInBase64(t *testing.T) {
 	type stored struct {
 		pre, suf string
 		enc      *base64.Encoding
+		wrap     string // a line break put just before the character after the key's own ones
 	}
 	var all []stored
 	for _, pre := range []string{"KE=", "KEY=", "K="} { // the three alignments
 		for _, suf := range []string{"\n", "\nMORE=1\n"} {
-			all = append(all, stored{pre, suf, base64.StdEncoding}, stored{pre, suf, base64.RawURLEncoding})
+			for _, wrap := range []string{"", "\n", "\r\n"} {
+				if wrap != "" && (len(pre)+len(secret))%3 == 0 {
+					continue // the key ends on a character: a break there is inside its own (located segments' work)
+				}
+				all = append(all, stored{pre, suf, base64.StdEncoding, wrap}, stored{pre, suf, base64.RawURLEncoding, wrap})
+			}
 		}
 	}
-	encode := func(s stored) string { return s.enc.EncodeToString([]byte(s.pre + secret + s.suf)) }
+	encode := func(s stored) string {
+		e := s.enc.EncodeToString([]byte(s.pre + secret + s.suf))
+		at := (8*(len(s.pre)+len(secret)) - 1) / 6 // the character with the key's last bit
+		return e[:at] + s.wrap + e[at:]
+	}
+	// Entries are apart by a blank line: a wrapped one is two lines.
 	var text, message strings.Builder
 	message.WriteString("add the settings\n\n")
 	for _, s := range all {
-		text.WriteString(encode(s) + "\n")
-		message.WriteString(encode(s) + "\n")
+		text.WriteString(encode(s) + "\n\n")
+		message.WriteString(encode(s) + "\n\n")
 	}
 	r := newRepo(t, filepath.Join(base, "repo"))
 	r.commit(message.String(), map[string]string{
@@ -263,18 +274,18 @@ func TestRewriteLeavesNoBitOfTheKeysEndInBase64(t *testing.T) {
 		"the file with a zero byte":  strings.TrimPrefix(r.git("show", "main:settings.bin"), "\x00\x00"),
 		"the commit message's lines": strings.TrimPrefix(r.git("log", "-1", "--format=%B", "main"), "add the settings\n\n"),
 	} {
-		lines := strings.Split(got, "\n")
+		lines := strings.Split(got, "\n\n")
 		if len(lines) < len(all) {
-			t.Fatalf("%s: %d lines after the rewrite:\n%s", place, len(lines), got)
+			t.Fatalf("%s: %d entries after the rewrite:\n%s", place, len(lines), got)
 		}
 		for i, s := range all {
-			dec, err := s.enc.DecodeString(lines[i])
+			dec, err := s.enc.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(lines[i]))
 			if err != nil {
 				t.Fatalf("%s, line %d: does not decode after the rewrite: %v", place, i+1, err)
 			}
 			want := rep[1:] + s.suf
 			if len(dec) != len(s.pre)+len(secret)+len(s.suf) || string(dec[len(s.pre)+1:]) != want {
-				t.Errorf("%s, line %d (%q before, %d-byte alignment): decodes to %q, want the replacement then %q", place, i+1, s.pre, len(s.pre)%3, clean(string(dec)), s.suf)
+				t.Errorf("%s, entry %d (%q before, %d-byte alignment, line break %q): decodes to %q, want the replacement then %q", place, i+1, s.pre, len(s.pre)%3, s.wrap, clean(string(dec)), s.suf)
 			}
 		}
 	}

@@ -92,60 +92,36 @@ func keyForms(secret, fp string) []form {
 	return out
 }
 
-// replacementForms are the literal rules for a key in the order the
-// replacements file holds them: each form, after it the same form with
-// each character that can follow it where the key ends inside a base64
-// character. That character holds the key's last 2 or 4 bits (the rest
-// are the text's own), so it is one of 16 or 4: each rule rewrites the
-// key's bits to the replacement's and keeps the text's. filter-repo
-// applies literals in file order, so these come before the bare form,
-// which is left for a form the text ends with. Without them a rewritten
-// file kept those bits of the key (a rename's new name gets the same
-// through rewriteCut).
-func replacementForms(secret, fp string) []form {
-	var out []form
-	for _, f := range keyForms(secret, fp) {
-		out = append(out, cutCharForms(f)...)
-		out = append(out, f)
-	}
-	return out
+// cut is a base64 form whose key ends inside a character: the character
+// after the replaced form (after a line break, when the base64 is wrapped
+// there) holds high, the key's last 2 or 4 bits, where the replacement's
+// are repHigh; its other bits are the text's own. The callbacks set them
+// (cutFixPython): left as they were, a rewritten file kept those bits of
+// the key, and a literal rule for each character that can follow grew
+// filter-repo's passes fivefold and missed a line break between.
+type cut struct {
+	new           []byte // the replacement's form
+	bits          int    // 2 or 4
+	high, repHigh int    // the key's and the replacement's bits, in place
 }
 
-// cutCharForms are f followed by each character that can follow it, with
-// its replacement; none when the key ends on a character boundary or its
-// bits there are the replacement's already.
-func cutCharForms(f form) []form {
-	if f.cutBits == 0 {
-		return nil
-	}
-	mask, low := 1<<f.cutBits-1, 6-f.cutBits
-	keyBits, repBits := int(f.oldLast)&mask<<low, int(f.newLast)&mask<<low
-	if keyBits == repBits {
-		return nil
-	}
-	var out []form
-	for _, alphabet := range formAlphabets(f.old) {
-		for text := range 1 << low {
-			out = append(out, form{
-				old:  append(bytes.Clone(f.old), alphabet[keyBits|text]),
-				new:  append(bytes.Clone(f.new), alphabet[repBits|text]),
-				what: f.what + " and the character after it",
-			})
+// keyCuts are the cuts of a key's forms whose bits differ from the
+// replacement's, each replacement form once.
+func keyCuts(secret, fp string) []cut {
+	var out []cut
+	seen := map[string]bool{}
+	for _, f := range keyForms(secret, fp) {
+		if f.cutBits == 0 || seen[string(f.new)] {
+			continue
+		}
+		mask, low := 1<<f.cutBits-1, 6-f.cutBits
+		c := cut{new: f.new, bits: f.cutBits, high: int(f.oldLast) & mask << low, repHigh: int(f.newLast) & mask << low}
+		if c.high != c.repHigh {
+			seen[string(f.new)] = true
+			out = append(out, c)
 		}
 	}
 	return out
-}
-
-// formAlphabets are the base64 alphabets a form can be written in: the
-// one its characters name, or both when it has none of '+/-_'.
-func formAlphabets(b []byte) []string {
-	switch {
-	case bytes.ContainsAny(b, "+/"):
-		return []string{b64Std}
-	case bytes.ContainsAny(b, "-_"):
-		return []string{b64URL}
-	}
-	return []string{b64Std, b64URL}
 }
 
 // utf16LE and utf16BE are the UTF-16 text of ASCII bytes.

@@ -181,6 +181,7 @@ func (p *Plan) hideAll(h hider) {
 	s(&p.Dir)
 	s(&p.ReplacementsFile)
 	s(&p.CallbackFile)
+	s(&p.MessageCallbackFile)
 	for i := range p.Keys {
 		k := &p.Keys[i]
 		s(&k.Subject)

@@ -45,13 +45,16 @@ type Plan struct {
 	Dir              string // the plan folder
 	ReplacementsFile string // the keys in full, mode 0600: never print it
 	CallbackFile     string // the blob callback, which reads ReplacementsFile
-	Keys             []KeyPlan
-	RewriteNotes     []string     // how the keys are matched and replaced
-	Rewrite          []Step       // in order
-	Manual           []ManualStep // occurrences the rewrite does not reach
-	Unreachable      []string     // what no rewrite reaches
-	Check            []Step
-	Cleanup          Step // once the checks are clean
+	// MessageCallbackFile is the message callback: it sets the bits a
+	// base64 form's next character holds, as the blob callback does.
+	MessageCallbackFile string
+	Keys                []KeyPlan
+	RewriteNotes        []string     // how the keys are matched and replaced
+	Rewrite             []Step       // in order
+	Manual              []ManualStep // occurrences the rewrite does not reach
+	Unreachable         []string     // what no rewrite reaches
+	Check               []Step
+	Cleanup             Step // once the checks are clean
 }
 
 // KeyPlan is one key to revoke, in the order to revoke them: live keys
@@ -138,15 +141,17 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 		blobs = GitBlobs{GitDir: facts.GitDir}
 	}
 	p := &Plan{
-		Repo:             facts.Dir,
-		Dir:              dir,
-		ReplacementsFile: filepath.Join(dir, "replacements.txt"),
-		CallbackFile:     filepath.Join(dir, "blob-callback.py"),
+		Repo:                facts.Dir,
+		Dir:                 dir,
+		ReplacementsFile:    filepath.Join(dir, "replacements.txt"),
+		CallbackFile:        filepath.Join(dir, "blob-callback.py"),
+		MessageCallbackFile: filepath.Join(dir, "message-callback.py"),
 	}
 	keys = storedPaths(ctx, blobs, keys)
 	h := newHider(keys)
 	var rs ruleSet
 	var deferred []form // the keys' forms, after every located segment
+	var cuts []cut
 	for _, k := range keys {
 		for _, o := range k.Occurrences {
 			m, seg := placeOccurrence(ctx, blobs, facts.GitDir, k, o)
@@ -157,7 +162,8 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 				rs.addSegment(*seg)
 			}
 		}
-		deferred = append(deferred, replacementForms(k.Secret, k.Fingerprint)...)
+		deferred = append(deferred, keyForms(k.Secret, k.Fingerprint)...)
+		cuts = append(cuts, keyCuts(k.Secret, k.Fingerprint)...)
 		p.Keys = append(p.Keys, keyPlan(k, facts))
 	}
 	for _, f := range deferred {
@@ -177,12 +183,15 @@ func fillPlan(ctx context.Context, keys []Key, facts Facts, opts Options, dir st
 	if err := writePrivate(p.ReplacementsFile, rs.bytes()); err != nil {
 		return nil, fmt.Errorf("writing the replacements file: %w", err)
 	}
-	if err := writePrivate(p.CallbackFile, blobCallback(p.ReplacementsFile)); err != nil {
+	if err := writePrivate(p.CallbackFile, blobCallback(p.ReplacementsFile, cuts)); err != nil {
 		return nil, fmt.Errorf("writing the blob callback: %w", err)
+	}
+	if err := writePrivate(p.MessageCallbackFile, messageCallback(cuts)); err != nil {
+		return nil, fmt.Errorf("writing the message callback: %w", err)
 	}
 	p.RewriteNotes = []string{
 		"The replacements file holds each key in every form loftyscan decodes: plain, UTF-16, hex, and base64 of the key or of its UTF-16 text at each of base64's three alignments, in both alphabets, wherever it is; and base64 wrapped across lines inside a key and keys written in pieces (string literals joined, a continued line), exactly as stored where the scan found them. Never print it or copy it into the repository.",
-		"--replace-text applies it to files, --replace-message to commit and tag messages, and the blob callback to the files --replace-text skips (a zero byte in their first 8 KiB: UTF-16 text, databases, compiled files).",
+		"--replace-text applies it to files, --replace-message to commit and tag messages, and the blob callback to the files --replace-text skips (a zero byte in their first 8 KiB: UTF-16 text, databases, compiled files). In base64, the character after a key's last bits holds 2 or 4 of them: the blob and message callbacks give it the replacement's bits (they hold no key).",
 		"Each key becomes ***REMOVED-LOFTY-KEY-<first 8 of its fingerprint>*** padded with * to the key's length, so every file keeps its size and layout; every other byte is left as it was.",
 		"Rewriting changes the hash of every commit from the first one with a key on: everyone re-clones afterwards.",
 	}
@@ -574,7 +583,7 @@ func urgencyRank(k KeyPlan) int {
 // blobs and for commit and tag messages, and the callback for the blobs
 // --replace-text skips.
 func filterRepoArgs(p *Plan) []string {
-	return []string{"filter-repo", "--replace-text", p.ReplacementsFile, "--replace-message", p.ReplacementsFile, "--blob-callback", p.CallbackFile}
+	return []string{"filter-repo", "--replace-text", p.ReplacementsFile, "--replace-message", p.ReplacementsFile, "--blob-callback", p.CallbackFile, "--message-callback", p.MessageCallbackFile}
 }
 
 // rewriteSteps are the commands that remove the keys: a backup, then each

@@ -140,7 +140,7 @@ func TestWritePrivateReplacesALink(t *testing.T) {
 // The callback names the replacements file as escaped bytes, whatever the
 // path holds.
 func TestBlobCallbackQuotesItsPath(t *testing.T) {
-	got := string(blobCallback("/tmp/it's \\ \"odd\"\n/replacements.txt"))
+	got := string(blobCallback("/tmp/it's \\ \"odd\"\n/replacements.txt", nil))
 	if !strings.Contains(got, `get_replace_text(b'\x2f\x74\x6d\x70\x2f\x69\x74\x27\x73`) || strings.Contains(got, "it's") {
 		t.Errorf("callback:\n%s", got)
 	}

@@ -106,14 +106,16 @@ func pythonBytes(s string) string {
 	return b.String()
 }
 
-// blobCallback is the --blob-callback for blobs --replace-text leaves alone.
-// filter-repo's --replace-text skips every blob with a zero byte in its
-// first 8 KiB (UTF-16 text, SQLite databases, compiled Python: places
-// loftyscan finds keys); the callback applies the same file, parsed by
-// filter-repo's own reader (the callback runs inside filter-repo's module),
-// to exactly those blobs. The replacements are as long as the keys, so
-// the binary files keep their layout.
-func blobCallback(replacementsFile string) []byte {
+// blobCallback is the --blob-callback. filter-repo's --replace-text skips
+// every blob with a zero byte in its first 8 KiB (UTF-16 text, SQLite
+// databases, compiled Python: places loftyscan finds keys); the callback
+// applies the same file, parsed by filter-repo's own reader (the callback
+// runs inside filter-repo's module), to exactly those blobs. The
+// replacements are as long as the keys, so the binary files keep their
+// layout. Then, in every blob (filter-repo runs the callback after
+// --replace-text), it sets the key's bits in the character after each
+// replaced base64 form (cutFixPython).
+func blobCallback(replacementsFile string, cuts []cut) []byte {
 	return []byte(`# loftyscan: apply the replacements file to the blobs --replace-text skips
 # (a zero byte in their first 8 KiB: UTF-16 text, databases, compiled files).
 global loftyscan_rules
@@ -124,5 +126,50 @@ if b'\0' in blob.data[0:8192]:
     blob.data = blob.data.replace(literal, replacement)
   for regex, replacement in loftyscan_rules['regexes']:
     blob.data = regex.sub(replacement, blob.data)
+` + cutFixPython(cuts) + `blob.data = loftyscan_fix_cuts(blob.data)
 `)
+}
+
+// messageCallback is the --message-callback: filter-repo runs it on each
+// commit and tag message after --replace-message, and it sets the key's
+// bits after each replaced base64 form as the blob callback does.
+func messageCallback(cuts []cut) []byte {
+	return []byte(`# loftyscan: set the bits of the character after each replaced base64 form.
+` + cutFixPython(cuts) + `return loftyscan_fix_cuts(message)
+`)
+}
+
+// cutFixPython defines loftyscan_fix_cuts(data), once: for each cut, where
+// data holds the replacement's form, the base64 character after it (after
+// one line break, where wrapped base64 breaks its line there) gets the
+// replacement's bits where the key's were, and keeps the text's own. A
+// replacement's form is found only where a rewrite put it, so a pass costs
+// one search of the data for each. It holds no key: only the replacements'
+// forms and bits.
+func cutFixPython(cuts []cut) string {
+	var b bytes.Buffer
+	b.WriteString(`global loftyscan_fix_cuts
+if 'loftyscan_fix_cuts' not in globals():
+  import re
+  def loftyscan_fix_cuts(data, cuts=[
+`)
+	for _, c := range cuts {
+		fmt.Fprintf(&b, "      (%s, %d, %d),\n", pythonBytes(string(c.new)), c.bits, c.repHigh)
+	}
+	b.WriteString(`    ]):
+    std = b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+    url = b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    for core, bits, high in cuts:
+      if core not in data:
+        continue
+      low = (1 << (6 - bits)) - 1
+      def fix(m):
+        c = m.group(2)
+        alphabet = url if c in b'-_' else std
+        v = alphabet.index(c) & low | high
+        return m.group(1) + alphabet[v:v+1]
+      data = re.sub(rb'(' + re.escape(core) + rb'(?:\r?\n)?)([A-Za-z0-9+/_-])', fix, data)
+    return data
+`)
+	return b.String()
 }
