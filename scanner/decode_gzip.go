@@ -219,13 +219,38 @@ func gzipRunTo(buf []byte, from, to int) int {
 // gzipSegmentEnd is segmentEnd for a run that starts a gzip stream, read
 // on across "\/": JSON encoders (PHP's by default) escape the '/' of the
 // standard alphabet, which a gzip header written by Go has at its 13th
-// character (H4sIAAAAAAAA/).
+// character (H4sIAAAAAAAA/); and across "\u002B" and "\u002F", as .NET's
+// System.Text.Json writes '+' (and some encoders '/'), which nearly every
+// such run holds.
 func gzipSegmentEnd(buf []byte, start int) int {
 	e := base64Codec.segmentEnd(buf, start)
-	for e+1 < len(buf) && buf[e] == '\\' && buf[e+1] == '/' {
-		e = base64Codec.segmentEnd(buf, e+1)
+	for {
+		if e+1 < len(buf) && buf[e] == '\\' && buf[e+1] == '/' {
+			e = base64Codec.segmentEnd(buf, e+1)
+			continue
+		}
+		if escapedBase64Char(buf[e:]) != 0 {
+			e = base64Codec.segmentEnd(buf, e+6)
+			continue
+		}
+		return e
 	}
-	return e
+}
+
+// escapedBase64Char returns the base64 character s starts with written as
+// a JSON escape, "\u002B" ('+') or "\u002F" ('/'), either case of hex
+// digit; 0 when it starts with none.
+func escapedBase64Char(s []byte) byte {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' || s[2] != '0' || s[3] != '0' || s[4] != '2' {
+		return 0
+	}
+	switch s[5] {
+	case 'B', 'b':
+		return '+'
+	case 'F', 'f':
+		return '/'
+	}
+	return 0
 }
 
 // gzipRunStart returns where the run of base64 that reaches pos starts, no
@@ -245,6 +270,8 @@ func gzipRunStart(buf []byte, lo, pos int) int {
 			i--
 		case buf[i-1] == '\\' && i < len(buf) && buf[i] == '/' && i-1 > lo && b64val[buf[i-2]] != 0xff:
 			i--
+		case buf[i-1] == '\\' && escapedBase64Char(buf[i-1:]) != 0 && i-1 > lo && b64val[buf[i-2]] != 0xff:
+			i-- // its "u002B" is base64 to the walk
 		case isBlank(buf[i-1]):
 			k := i - 1
 			for k > lo && isBlank(buf[k-1]) {
@@ -269,9 +296,9 @@ func probeEOF(zr io.Reader) bool {
 }
 
 // decodeText decodes base64 text, either alphabet, line breaks and
-// indentation left out (a run wrapped at 76 columns is one text) and "\/"
-// read as '/', appended to dst; text is the scratch the characters are
-// gathered in.
+// indentation left out (a run wrapped at 76 columns is one text) and "\/",
+// "\u002B" and "\u002F" read as the characters they escape, appended to
+// dst; text is the scratch the characters are gathered in.
 func decodeText(s []byte, text *[]byte, dst []byte) []byte {
 	t := (*text)[:0]
 	for i := 0; i < len(s); i++ {
@@ -279,6 +306,11 @@ func decodeText(s []byte, text *[]byte, dst []byte) []byte {
 		if c == '\\' {
 			if k := escapedBreak(s, i); k > 0 {
 				i += k - 1 // an escaped line break (see escapedBreak)
+				continue
+			}
+			if e := escapedBase64Char(s[i:]); e != 0 {
+				t = append(t, e)
+				i += 5
 				continue
 			}
 		}

@@ -64,6 +64,10 @@ func TestGzipInBase64(t *testing.T) {
 			[]want{{Line: 1, Column: 4, Encoding: "base64/gzip", Token: k}, {Line: 2, Column: 4, Encoding: "base64/gzip", Token: k2}}},
 		// PHP's json_encode writes '/' as "\/"; Go's gzip header has one.
 		{"JSON with escaped slashes", `{"user_data":"` + strings.ReplaceAll(b64(gz), "/", `\/`) + `"}`, []want{{Line: 1, Column: 15, Encoding: "base64/gzip", Token: k}}},
+		// .NET's System.Text.Json writes '+' as "\u002B"; some encoders '/'
+		// as "\u002f".
+		{"JSON with escaped plus signs", `{"UserData":"` + escapePlusSlash(t, b64(gz), `\u002B`, "/") + `"}`, []want{{Line: 1, Column: 14, Encoding: "base64/gzip", Token: k}}},
+		{"JSON with escaped plus signs and slashes", `{"UserData":"` + escapePlusSlash(t, b64(gz), `\u002b`, `\u002f`) + `"}`, []want{{Line: 1, Column: 14, Encoding: "base64/gzip", Token: k}}},
 		// A YAML block scalar (cloud-init's `content: |`, PyYAML's `!!binary |`).
 		{"indented block", "files:\n- encoding: gz+b64\n  content: |\n    " + wrapLines(b64(gz), 76, "\n    ") + "\n  path: /etc/x.env\n",
 			[]want{{Line: 4, Column: 5, Encoding: "base64/gzip", Token: k}}},
@@ -423,4 +427,14 @@ func TestGzipInBase64Allow(t *testing.T) {
 	if len(c.Findings) != 1 || c.Findings[0].Suppressed != "" {
 		t.Errorf("allow comment on the next line: %d findings, want one not suppressed: %v", len(c.Findings), c.Findings)
 	}
+}
+
+// escapePlusSlash writes the '+' and '/' of base64 text s as plus and
+// slash, as a JSON encoder may; the test needs s to hold a '+'.
+func escapePlusSlash(t *testing.T, s, plus, slash string) string {
+	t.Helper()
+	if !strings.Contains(s, "+") {
+		t.Fatal("the base64 holds no '+': the case tests nothing")
+	}
+	return strings.NewReplacer("+", plus, "/", slash).Replace(s)
 }
