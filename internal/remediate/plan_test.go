@@ -448,3 +448,61 @@ func renderedPlans(t testing.TB, p *Plan) map[string]string {
 	}
 	return out
 }
+
+// The message callback, run by Python as filter-repo runs it (a function
+// body), sets the bits of the character after a replaced base64 form, on
+// the same line or the next when base64 goes on there, and leaves the
+// rest as it was: a form at the end of the data, before padding or a
+// quote, and a form cut short at a line's end before a line of text (the
+// next line's first letter was rewritten).
+func TestMessageCallbackSetsOnlyTheCutCharacter(t *testing.T) {
+	requireFilterRepo(t) // and so Python
+	secret, fp := testKey("callback")
+	cuts := keyCuts(secret, fp)
+	var c cut
+	for _, k := range cuts {
+		if k.bits == 4 {
+			c = k
+		}
+	}
+	if c.new == nil {
+		t.Fatalf("no cut of 4 bits among %d", len(cuts))
+	}
+	// 'E' (000100) has the key's bits or not; the callback gives it the
+	// replacement's and keeps its low 2.
+	keyChar := b64Std[c.high|0b01]
+	repChar := b64Std[c.repHigh|0b01]
+	core := string(c.new)
+	cases := map[string]string{
+		core + string(keyChar) + "RhaWw=\n":             core + string(repChar) + "RhaWw=\n",
+		core + "\n" + string(keyChar) + "RhaWw=\n":      core + "\n" + string(repChar) + "RhaWw=\n",
+		core + "\r\n" + string(keyChar) + "RhaWw==\r\n": core + "\r\n" + string(repChar) + "RhaWw==\r\n",
+		"preview: " + core + "\nMORE=1\n":               "preview: " + core + "\nMORE=1\n",
+		"preview: " + core + "\r\nHello, world\r\n":     "preview: " + core + "\r\nHello, world\r\n",
+		core:               core,
+		core + "==":        core + "==",
+		core + `"x`:        core + `"x`,
+		"no base64 here\n": "no base64 here\n",
+	}
+	script := "def callback(message):\n"
+	for _, l := range strings.Split(string(messageCallback(cuts)), "\n") {
+		script += "  " + l + "\n"
+	}
+	script += "import sys\ndata = sys.stdin.buffer.read().split(b'\\0')\nsys.stdout.buffer.write(b'\\0'.join(callback(d) for d in data))\n"
+	var in []string
+	var want []string
+	for k, v := range cases {
+		in, want = append(in, k), append(want, v)
+	}
+	cmd := exec.Command("python3", "-c", script)
+	cmd.Stdin = strings.NewReader(strings.Join(in, "\x00"))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3: %v", err)
+	}
+	for i, got := range strings.Split(string(out), "\x00") {
+		if got != want[i] {
+			t.Errorf("%q\n  became %q\n  want   %q", in[i], got, want[i])
+		}
+	}
+}

@@ -141,8 +141,10 @@ func messageCallback(cuts []cut) []byte {
 
 // cutFixPython defines loftyscan_fix_cuts(data), once: for each cut, where
 // data holds the replacement's form, the base64 character after it (after
-// one line break, where wrapped base64 breaks its line there) gets the
-// replacement's bits where the key's were, and keeps the text's own. A
+// one line break, where wrapped base64 breaks its line there: only when
+// the next line is base64 to its end, so that a form cut short at a line's
+// end leaves the next line's text alone) gets the replacement's bits where
+// the key's were, and keeps the text's own. A
 // replacement's form is found only where a rewrite put it, so a pass costs
 // one search of the data for each. It holds no key: only the replacements'
 // forms and bits.
@@ -168,7 +170,7 @@ if 'loftyscan_fix_cuts' not in globals():
         alphabet = url if c in b'-_' else std
         v = alphabet.index(c) & low | high
         return m.group(1) + alphabet[v:v+1]
-      data = re.sub(rb'(' + re.escape(core) + rb'(?:\r?\n)?)([A-Za-z0-9+/_-])', fix, data)
+      data = re.sub(rb'(' + re.escape(core) + rb'(?:\r?\n(?=[A-Za-z0-9+/_-]+={0,2}(?:\r?\n|\Z)))?)([A-Za-z0-9+/_-])', fix, data)
     return data
 `)
 	return b.String()
