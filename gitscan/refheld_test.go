@@ -23,11 +23,7 @@ func TestObjectsRefsHoldWithNoCommit(t *testing.T) {
 	r.Commit("first")
 	inBlob, inTree, inName, lost := gitTestKey("tag of a blob"), gitTestKey("tag of a tree"), gitTestKey("name in a tag's tree"), gitTestKey("blob nothing holds")
 	hash := func(content string) plumbing.Hash {
-		out, err := r.Cmd(content, nil, "hash-object", "-w", "--stdin").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return plumbing.NewHash(strings.TrimSpace(string(out)))
+		return plumbing.NewHash(strings.TrimSpace(mustOutput(t, r, content, "hash-object", "-w", "--stdin")))
 	}
 	r.Git("tag", "-a", "keyblob", "-m", "a blob", hash("LOFTY_API_KEY="+inBlob+"\n").String())
 	sub := r.MkTree(testgit.TreeEntry{Mode: "100644", Hash: hash("token: " + inTree + "\n"), Name: "app.env"},

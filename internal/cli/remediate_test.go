@@ -328,14 +328,7 @@ func TestRemediateNamesSubmodules(t *testing.T) {
 func TestRemediateListsMessagesOnce(t *testing.T) {
 	base := t.TempDir()
 	r, _, keys, _ := remediateRepo(t, base)
-	plans := filepath.Join(base, "plans")
-	if err := os.Mkdir(plans, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	code, stdout, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, stderr)
-	}
+	stdout, _ := remediatePlan(t, r.Dir, base)
 	for _, name := range []string{"commit-message", "tag-message"} {
 		_, rest, _ := strings.Cut(stdout, fingerprintOf(keys[name])[:12])
 		found, _, _ := strings.Cut(rest, "- In:")
@@ -377,14 +370,7 @@ func TestRemediatePlansKeysNoCommitHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Git("tag", "snapshot", strings.TrimSpace(string(tree)))
-	plans := filepath.Join(base, "plans")
-	if err := os.Mkdir(plans, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	code, stdout, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, stderr)
-	}
+	stdout, stderr := remediatePlan(t, r.Dir, base)
 	for _, k := range []string{staged, named, blobTag, treeTag} {
 		if strings.Contains(stdout+stderr, k[40:80]) {
 			t.Fatalf("the plan prints a key:\n%s", stdout)
@@ -404,8 +390,24 @@ func TestRemediatePlansKeysNoCommitHolds(t *testing.T) {
 	// and the tree's key, the two steps by hand.
 	dir := strings.TrimSpace(strings.SplitN(strings.SplitN(stdout, "Plan folder: ", 2)[1], "\n", 2)[0])
 	r.Git("filter-repo", "--replace-text", filepath.Join(dir, "replacements.txt"), "--replace-message", filepath.Join(dir, "replacements.txt"), "--blob-callback", filepath.Join(dir, "blob-callback.py"), "--message-callback", filepath.Join(dir, "message-callback.py"), "--force")
-	code, stdout, _ = runGit(t, nil, "", "git", r.Dir, "--format", "json")
+	code, stdout, _ := runGit(t, nil, "", "git", r.Dir, "--format", "json")
 	if code != 1 || strings.Count(stdout, `"fingerprint"`) != 2 || !strings.Contains(stdout, fingerprintOf(named)) || !strings.Contains(stdout, `"location": "ref"`) || !strings.Contains(stdout, fingerprintOf(treeTag)) {
 		t.Errorf("after the rewrite: exit %d, want the ref's key and the tree's alone:\n%s", code, stdout)
 	}
+}
+
+// remediatePlan runs loftyscan remediate on the repository at dir, its plan
+// folder made in base/plans, and returns what it printed; it fails the
+// test unless the plan was written.
+func remediatePlan(t *testing.T, dir, base string) (stdout, stderr string) {
+	t.Helper()
+	plans := filepath.Join(base, "plans")
+	if err := os.Mkdir(plans, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runGit(t, nil, "", "remediate", dir, "--plan-dir", plans)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	return stdout, stderr
 }
