@@ -19,7 +19,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/config"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/gitobj"
 	"github.com/loftyscan/loftyscan/internal/nonblock"
@@ -818,17 +817,19 @@ func (g *gitRepo) peel(h plumbing.Hash) (plumbing.Hash, plumbing.ObjectType, []p
 	start := h
 	var tags []plumbing.Hash
 	for range maxTagChain + 1 { // the tags, then what the last one tags
-		typ, data, err := g.crd.Read(h)
+		// The type from the header: a ref to a big tree or blob is not
+		// read whole to learn what it is (an object of an alternate,
+		// whose header the reader does not look up, is read).
+		typ, err := g.crd.Type(h)
 		if err != nil {
-			return h, 0, tags, err
+			if typ, _, err = g.crd.Read(h); err != nil {
+				return h, 0, tags, err
+			}
 		}
 		if typ != plumbing.TagObject {
 			return h, typ, tags, nil
 		}
-		obj := &plumbing.MemoryObject{}
-		obj.SetType(typ)
-		obj.Write(data)
-		tag, err := object.DecodeTag(g.objs, obj)
+		tag, err := g.decodeTag(h)
 		if err != nil {
 			return h, 0, tags, err
 		}

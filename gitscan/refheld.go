@@ -5,7 +5,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/loftyscan/loftyscan/finding"
 )
@@ -30,31 +29,6 @@ type refHeld struct {
 // millions of entries would hold their names.
 const maxRefHeldEntries = 1 << 20
 
-// peelHeaders is peel, but it learns each object's type from its header
-// and reads only the tags: most refs point at commits, and a ref to a
-// tree of 100,000 files is not read to learn that it is one.
-func (g *gitRepo) peelHeaders(h plumbing.Hash) (plumbing.Hash, plumbing.ObjectType, error) {
-	for range maxTagChain + 1 {
-		typ, err := g.crd.Type(h)
-		if err != nil || typ != plumbing.TagObject {
-			return h, typ, err
-		}
-		_, data, err := g.crd.Read(h)
-		if err != nil {
-			return h, 0, err
-		}
-		obj := &plumbing.MemoryObject{}
-		obj.SetType(plumbing.TagObject)
-		obj.Write(data)
-		tag, err := object.DecodeTag(g.objs, obj)
-		if err != nil {
-			return h, 0, err
-		}
-		h = tag.Target
-	}
-	return h, 0, errTagChain
-}
-
 // refHeldObjects walks what refs hold with no commit between, once: each
 // blob, and each file or folder name for which keep reports true (the
 // names that hold keys), by hash or by name, mapped to where the first ref
@@ -70,7 +44,7 @@ func (g *gitRepo) refHeldObjects(ctx context.Context, keep func(name []byte) boo
 			break
 		}
 		name := ref.Name().String()
-		target, typ, err := g.peelHeaders(ref.Hash())
+		target, typ, _, err := g.peel(ref.Hash())
 		if err != nil || seen[target] || typ != plumbing.BlobObject && typ != plumbing.TreeObject {
 			continue
 		}
