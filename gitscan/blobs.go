@@ -230,7 +230,7 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 			if holes != nil {
 				complete.Store(false) // too big to look into for holes: the walk will
 			}
-			trees.unswept(w, o.Type, nil)
+			trees.unswept(w, h, o.Type, nil)
 			g.notes.object(ctx, r, w, h, o) // the start of a big commit's or tag's message; closes the stream
 			return
 		}
@@ -253,10 +253,10 @@ func (g *gitRepo) scanUnswept(ctx context.Context, r *scanner.Run, names []plumb
 		case o.Type == plumbing.CommitObject || o.Type == plumbing.TagObject:
 			g.notes.object(ctx, r, w, h, o)
 			if o.Type == plumbing.CommitObject {
-				trees.unswept(w, o.Type, o.Data)
+				trees.unswept(w, h, o.Type, o.Data)
 			}
 		default:
-			trees.unswept(w, o.Type, o.Data)
+			trees.unswept(w, h, o.Type, o.Data)
 		}
 	})
 	if !all {

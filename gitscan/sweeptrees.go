@@ -31,10 +31,17 @@ type sweptTrees struct {
 	mu       sync.Mutex
 	keyNames map[string]bool
 	tooMany  bool
-	// big counts the trees too big to hold: the walk reads those a commit
-	// reaches, but no name of one no commit reaches is kept.
-	big atomic.Int64
+	// big are the trees too big for a worker of the sweep to hold (its
+	// share of memory, 1–32 MiB by the number of workers), up to
+	// maxBigTrees; bigLeft counts the rest. The walk reads those a commit
+	// reaches; searchBigTrees reads each for the orphan search.
+	big     []plumbing.Hash
+	bigLeft int
 }
+
+// maxBigTrees is the most trees too big for the sweep kept to be read
+// for the orphan search (each is 1 MiB or more, read one at a time).
+const maxBigTrees = 4096
 
 // maxKeyNames is the most names holding keys the sweep keeps for
 // searchOrphanNames: past it, a warning says that names no commit reaches
@@ -69,19 +76,53 @@ func (t *sweptTrees) keep(name []byte) {
 	}
 }
 
-// unswept is given, on worker w, a tree or commit the sweep left to be
+// unswept is given, on worker w, a tree or commit h the sweep left to be
 // read one by one (a loose object, or one bigger than the sweep holds);
 // data is nil for a tree too big to hold.
-func (t *sweptTrees) unswept(w *scanner.Worker, typ plumbing.ObjectType, data []byte) {
+func (t *sweptTrees) unswept(w *scanner.Worker, h plumbing.Hash, typ plumbing.ObjectType, data []byte) {
 	if t.holes != nil && data != nil {
 		t.holes.object(-1, typ, data)
 	}
 	if typ == plumbing.TreeObject && data == nil {
-		t.big.Add(1)
+		t.keepBig(h)
 	}
 	if typ == plumbing.TreeObject && (data == nil || treeNamesHoldKey(w, data, nil, t.keep)) {
 		t.named.Store(true)
 	}
+}
+
+// keepBig records tree h, too big for the sweep to hold.
+func (t *sweptTrees) keepBig(h plumbing.Hash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.big) < maxBigTrees {
+		t.big = append(t.big, h)
+	} else {
+		t.bigLeft++
+	}
+}
+
+// searchBigTrees reads, one at a time, the trees too big for the sweep to
+// hold, and keeps their names that hold keys as the sweep keeps others',
+// for the orphan search; it returns how many it could not read (over 64
+// MiB, the most a tree is read whole, or damaged) or did not keep.
+func (g *gitRepo) searchBigTrees(r *scanner.Run, t *sweptTrees) (unread int) {
+	t.mu.Lock()
+	big, unread := t.big, t.bigLeft
+	t.mu.Unlock()
+	var w *scanner.Worker
+	for _, h := range big {
+		data, err := g.treeData(h)
+		if err != nil {
+			unread++
+			continue
+		}
+		if w == nil {
+			w = r.NewWorker()
+		}
+		treeNamesHoldKey(w, data, nil, t.keep)
+	}
+	return unread
 }
 
 // orphanTree is the commit index of a name found in a tree no walk met,
@@ -99,12 +140,12 @@ const (
 // at any path counts as met; one in a tree a ref holds with no commit
 // between (a tag of a tree) is reported at that ref's tree, reachable.
 func (g *gitRepo) searchOrphanNames(ctx context.Context, r *scanner.Run, gs *gitSink, t *sweptTrees) {
+	if n := g.searchBigTrees(r, t); n > 0 {
+		r.Warn("", "%d tree(s) of this repository could not be read whole (over 64 MiB, or damaged): the walk warns of those a commit reaches, but a file or folder name that holds a key in one no commit reaches would not be reported", n)
+	}
 	t.mu.Lock()
 	names, tooMany := t.keyNames, t.tooMany
 	t.mu.Unlock()
-	if n := t.big.Load(); n > 0 {
-		r.Warn("", "%d tree(s) of this repository are too big to hold in memory (32 MiB or more): those a commit reaches were searched by the walk, but a file or folder name that holds a key in one no commit reaches would not be reported", n)
-	}
 	if len(names) == 0 {
 		return
 	}
@@ -139,13 +180,13 @@ func (g *gitRepo) searchOrphanNames(ctx context.Context, r *scanner.Run, gs *git
 // searchTreesNoWalkMet is searchOrphanNames for a scan of everything that
 // does not sweep (a repository of loose objects, as a new one is until git
 // gc packs it): every tree of the object database is read for the names
-// that hold keys. A tree too big to hold in memory is not.
+// that hold keys; one too big to hold as it reads them is read after.
 func (g *gitRepo) searchTreesNoWalkMet(ctx context.Context, r *scanner.Run, gs *gitSink) {
 	t := &sweptTrees{}
-	g.eachObject(ctx, r, gitobj.TypesOf(plumbing.TreeObject), nil, func(w *scanner.Worker, _ plumbing.Hash, o gitobj.Object) {
+	g.eachObject(ctx, r, gitobj.TypesOf(plumbing.TreeObject), nil, func(w *scanner.Worker, h plumbing.Hash, o gitobj.Object) {
 		if o.Stream != nil {
 			o.Stream.Close()
-			t.big.Add(1)
+			t.keepBig(h)
 			return
 		}
 		treeNamesHoldKey(w, o.Data, nil, t.keep)
