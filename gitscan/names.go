@@ -188,10 +188,9 @@ func (a *attributor) nameFindings() []finding.Finding {
 			in := inHead[f.Path[strings.LastIndexByte(f.Path, '/')+1:]]
 			f.InHead = &in
 		}
-		if hit.commit == orphanTree {
-			f.Unreachable = true // in a tree no commit reaches (searchOrphanNames)
-		}
-		// (refHeldName: in a tree a ref holds, at "refs/tags/t:path"; reachable.)
+		// A name in a tree no commit reaches is unreachable; one in a tree a
+		// ref holds (refHeldName, at "refs/tags/t:path") is not.
+		f.Unreachable = f.Unreachable || hit.commit == orphanTree
 		out = append(out, f)
 	}
 	finding.Sort(out)

@@ -94,15 +94,15 @@ func keyForms(secret, fp string) []form {
 
 // cut is a base64 form whose key ends inside a character: the character
 // after the replaced form (after a line break, when the base64 is wrapped
-// there) holds high, the key's last 2 or 4 bits, where the replacement's
-// are repHigh; its other bits are the text's own. The callbacks set them
+// there) holds the key's last 2 or 4 bits as its high bits, where the
+// replacement's are repHigh; its other bits are the text's own. The callbacks set them
 // (cutFixPython): left as they were, a rewritten file kept those bits of
 // the key, and a literal rule for each character that can follow grew
 // filter-repo's passes fivefold and missed a line break between.
 type cut struct {
-	new           []byte // the replacement's form
-	bits          int    // 2 or 4
-	high, repHigh int    // the key's and the replacement's bits, in place
+	new     []byte // the replacement's form
+	bits    int    // 2 or 4
+	repHigh int    // the replacement's bits, in place
 }
 
 // keyCuts are the cuts of a key's forms whose bits differ from the
@@ -115,10 +115,9 @@ func keyCuts(secret, fp string) []cut {
 			continue
 		}
 		mask, low := 1<<f.cutBits-1, 6-f.cutBits
-		c := cut{new: f.new, bits: f.cutBits, high: int(f.oldLast) & mask << low, repHigh: int(f.newLast) & mask << low}
-		if c.high != c.repHigh {
+		if high, repHigh := int(f.oldLast)&mask<<low, int(f.newLast)&mask<<low; high != repHigh {
 			seen[string(f.new)] = true
-			out = append(out, c)
+			out = append(out, cut{new: f.new, bits: f.cutBits, repHigh: repHigh})
 		}
 	}
 	return out

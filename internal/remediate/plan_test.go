@@ -468,9 +468,19 @@ func TestMessageCallbackSetsOnlyTheCutCharacter(t *testing.T) {
 	if c.new == nil {
 		t.Fatalf("no cut of 4 bits among %d", len(cuts))
 	}
-	// 'E' (000100) has the key's bits or not; the callback gives it the
-	// replacement's and keeps its low 2.
-	keyChar := b64Std[c.high|0b01]
+	// The character after the form as the key's base64 has it: its high 4
+	// bits the key's last, its low 2 the text's (01 here); the callback
+	// gives it the replacement's high bits and keeps the low ones.
+	high := -1
+	for _, f := range keyForms(secret, fp) {
+		if bytes.Equal(f.new, c.new) {
+			high = int(f.oldLast) & 0b1111 << 2
+		}
+	}
+	if high < 0 || high == c.repHigh {
+		t.Fatalf("the key's bits there %d, the replacement's %d: the case tests nothing", high, c.repHigh)
+	}
+	keyChar := b64Std[high|0b01]
 	repChar := b64Std[c.repHigh|0b01]
 	core := string(c.new)
 	cases := map[string]string{
