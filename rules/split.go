@@ -192,13 +192,13 @@ func softBreak(buf []byte, i int, eq bool) (n int, drop bool) {
 	return j + 1 - i, eq
 }
 
-// endsConcatenation marks the bytes at which skipConcatenation stops at
-// once and that open no literal: after a closing quote, one of them means
-// no other literal follows.
+// endsConcatenation marks the bytes at which skipConcatenation and
+// skipAppending stop at once and that open no literal: after a closing
+// quote, one of them means no other literal follows.
 var endsConcatenation = func() (t [256]bool) {
 	for c := range t {
 		b := byte(c)
-		t[c] = !strings.ContainsRune(" \t\n\r\f\\#/-|.+&,", rune(b)) && !isQuote(b) && !isLiteralPrefix(b)
+		t[c] = !strings.ContainsRune(" \t\n\r\f\\#/-|.+&,);", rune(b)) && !isQuote(b) && !isLiteralPrefix(b)
 	}
 	return t
 }()
@@ -256,16 +256,30 @@ func (j *joiner) continues(i int, eq bool) (next int, drop, ok bool) {
 	}
 	// A literal in \" is in a JSON string; one in ' or ` may be.
 	inJSON := j.escaped || j.quote != '"'
-	k, ok := skipConcatenation(buf, after, min(j.limit, after+maxJoinGap), inJSON)
-	if !ok {
-		return 0, false, false
+	limit := min(j.limit, after+maxJoinGap)
+	if k, ok := skipConcatenation(buf, after, limit, inJSON); ok {
+		if next, ok := j.openPiece(k, inJSON); ok {
+			return next, false, true
+		}
 	}
-	k, q, esc := openLiteral(buf, k, j.limit, inJSON, j.escaped)
-	if q == 0 || k >= j.limit || !tokenByte[buf[k]] {
-		return 0, false, false
+	if k, ok := skipAppending(buf, after, limit, inJSON); ok {
+		if next, ok := j.openPiece(k, inJSON); ok {
+			return next, false, true
+		}
+	}
+	return 0, false, false
+}
+
+// openPiece opens the literal at buf[k:] and reports where its text
+// starts, when it starts with a token's byte, making its quote the one
+// the piece ends at.
+func (j *joiner) openPiece(k int, inJSON bool) (int, bool) {
+	k, q, esc := openLiteral(j.buf, k, j.limit, inJSON, j.escaped)
+	if q == 0 || k >= j.limit || !tokenByte[j.buf[k]] {
+		return 0, false
 	}
 	j.quote, j.escaped = q, esc
-	return k, false, true
+	return k, true
 }
 
 // lineContinuation returns the length of a backslash that ends a line at
@@ -304,7 +318,13 @@ func skipIndent(buf []byte, i, limit int) int {
 // one, and the end of a string of a list and the start of the next are
 // nothing.
 func skipConcatenation(buf []byte, i, limit int, inJSON bool) (int, bool) {
-	op := false
+	return skipJoinText(buf, i, limit, inJSON, true)
+}
+
+// skipJoinText is skipConcatenation, with the operator allowed only when
+// withOp says so.
+func skipJoinText(buf []byte, i, limit int, inJSON, withOp bool) (int, bool) {
+	op := !withOp
 	for i < limit {
 		c := buf[i]
 		if inJSON && (c == '\\' || c == '"') {

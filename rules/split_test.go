@@ -78,6 +78,23 @@ func TestSplitLiterals(t *testing.T) {
 		{"notebook continuation", `{"source":["KEY = \"`, func(p []string) string { return strings.Join(p, `\" \\\n", "    \"`) }, `\"\n"]}` + "\n"},
 		{"notebook comments", `{"source":["KEY = (\"`, func(p []string) string { return strings.Join(p, `\"  # a \"part\"\n", "  # more\n", "  f\"`) }, `\")\n"]}` + "\n"},
 		{"notebook single quotes", "{\"source\": [\n    \"KEY = ('", func(p []string) string { return strings.Join(p, "'\\n\",\n    \"       '") }, "')\\n\"\n]}\n"},
+		// A string built in steps (split_steps.go).
+		{"java StringBuilder", "StringBuilder sb = new StringBuilder(", func(p []string) string { return `"` + strings.Join(p, "\");\n    sb.append(\"") + `"` }, ");\n"},
+		{"java chained append", "String key = new StringBuilder(", func(p []string) string { return `"` + strings.Join(p, "\")\n        .append(\"") + `"` }, ").toString();\n"},
+		{"c# Append", "sb.Append(", func(p []string) string { return `@"` + strings.Join(p, "\"); // part\r\nthis.sb.Append(@\"") + `"` }, ");\r\n"},
+		{"js concat", "const key = ", func(p []string) string { return `'` + strings.Join(p, "'.concat('") + `'` }, "));\n"},
+		{"js push", "parts.push(", func(p []string) string { return `'` + strings.Join(p, "');\nparts.push('") + `'` }, ");\nconst key = parts.join('');\n"},
+		{"go strings.Builder", "var b strings.Builder\nb.WriteString(", func(p []string) string { return "`" + strings.Join(p, "`)\n\tb.WriteString(`") + "`" }, ")\n"},
+		{"python +=", "KEY = ", func(p []string) string { return `"` + strings.Join(p, "\"\nKEY += \"") + `"` }, "\n"},
+		{"python self.key +=", "        self.key = ", func(p []string) string { return `'` + strings.Join(p, "'\n        self.key += '") + `'` }, "\n"},
+		{"shell +=", "KEY=", func(p []string) string { return `"` + strings.Join(p, "\"\nKEY+=\"") + `"` }, "\n"},
+		{"php .=", "$key = ", func(p []string) string { return `'` + strings.Join(p, "';\n$key .= '") + `'` }, ";\n"},
+		{"powershell +=", "$key = ", func(p []string) string { return `"` + strings.Join(p, "\"\r\n$key += \"") + `"` }, "\r\n"},
+		{"vb name & literal", "key = ", func(p []string) string { return `"` + strings.Join(p, "\"\r\nkey = key & \"") + `"` }, "\r\n"},
+		{"lua name .. literal", "local key = ", func(p []string) string { return `"` + strings.Join(p, "\"\nkey = key .. \"") + `"` }, "\n"},
+		{"js name + literal", "let key = ", func(p []string) string { return `'` + strings.Join(p, "';\nkey = key + '") + `'` }, ";\n"},
+		{"notebook StringBuilder", `{"source":["sb.append(\"`, func(p []string) string { return strings.Join(p, `\");\n", "sb.append(\"`) }, `\");\n"]}` + "\n"},
+		{"notebook +=", `{"source":["KEY = '`, func(p []string) string { return strings.Join(p, `'\n", "KEY += '`) }, `'\n"]}` + "\n"},
 		{"notebook list joined", `{"source":["KEY = ''.join([\n", "    '`, func(p []string) string { return strings.Join(p, `',\n", "    '`) }, `',\n", "])\n"]}` + "\n"},
 	}
 	for cname, at := range cuts {
@@ -146,6 +163,14 @@ func TestSplitNotJoined(t *testing.T) {
 		{"method call", `s = "` + k[:half] + `".strip("` + k[half:] + `")`, nil},
 		{"two operators", `s = "` + k[:half] + `" + + "` + k[half:] + `"`, nil},
 		{"assignment between", `a = "` + k[:half] + `"; b = "` + k[half:] + `"`, nil},
+		{"another name assigned", "a = \"" + k[:half] + "\"\nb = a + \"" + k[half:] + "\"", nil},
+		{"a name compared", "a = \"" + k[:half] + "\"\nif a == \"" + k[half:] + "\"", nil},
+		{"another method called", `sb.append("` + k[:half] + `");` + "\n" + `log.info("` + k[half:] + `");`, nil},
+		{"a function called", `x = f("` + k[:half] + `")` + "\n" + `y = g("` + k[half:] + `")`, nil},
+		{"append on the same line, no statement's end", `sb.append("` + k[:half] + `") sb.append("` + k[half:] + `")`, nil},
+		{"+= on the same line, no statement's end", `a = "` + k[:half] + `" a += "` + k[half:] + `"`, nil},
+		{"a key, then an append", `sb.append("` + k + `");` + "\n" + `sb.append("` + k2[:half] + `");`, []string{k}},
+		{"a key, then +=", `url = "` + k + `"` + "\n" + `url += "abc.def"`, []string{k}},
 		{"mismatched quote", `a = "` + k[:half] + `' + '` + k[half:] + `"`, nil},
 		{"unterminated block comment", `a = "` + k[:half] + `" /* + "` + k[half:] + `"`, nil},
 		{"no opening quote", `a = ` + k[:half] + `" + "` + k[half:] + `"`, nil},
@@ -196,6 +221,8 @@ func TestSplitBounded(t *testing.T) {
 		`"eyJa.b", `, "eyJ=\n", "eyJa.b=\r\n", "`\"eyJ\" + `\n",
 		`\"eyJ\" `, "\\\"eyJ\\\"\\n\",\n  \"", `'eyJ'\n", "`, `\"eyJa.b\", `, `\"eyJ\" # c\n", "`, `\"eyJ\" # c`,
 		`\"eyJ\" \\\n", "`, `\"eyJ\"\n", "", "`,
+		"sb.append(\"eyJ\");\n", "\"eyJa.b\").append(", "'eyJ'.concat(", "k = \"eyJ\"\nk += ", "k = k + \"eyJ\"\n",
+		"\"eyJ\")\n" + strings.Repeat("a.", 100) + "append(", "\"eyJ\"\n" + strings.Repeat("a", 200) + " = ",
 	}
 	for _, u := range units {
 		small := countJoinRead(bytes.Repeat([]byte(u), (64<<10)/len(u)))
@@ -238,6 +265,9 @@ var splitSeps = []struct{ open, sep, close string }{
 	{``, "=\n", ``},
 	{`\"`, "\\\"\\n\",\n    \"    \\\"", `\"`},
 	{`'`, `'\n", "  # c\n", "'`, `'`},
+	{`"`, "\");\n    sb.append(\"", `"`},
+	{`"`, "\"\nKEY += \"", `"`},
+	{`'`, "'.concat('", `'`},
 }
 
 // FuzzSplit cuts the planted key into up to four pieces at fuzzed places,
@@ -287,7 +317,8 @@ func TestMayContinue(t *testing.T) {
 	start, stop := len(`x = "`), len(first)
 	for _, q := range []string{`"`, `'`, "`", `\`, "=", "x"} {
 		for c := range 256 {
-			for _, rest := range []string{"", `"eyJ.a.b"`, ` + "abc"`, `r"abc"`, "\n'abc'", `/* c */ "abc"`, "\\\n\"abc\""} {
+			for _, rest := range []string{"", `"eyJ.a.b"`, ` + "abc"`, `r"abc"`, "\n'abc'", `/* c */ "abc"`, "\\\n\"abc\"",
+				`.append("abc")`, `;` + "\n" + `sb.append("abc")`, ".concat('abc')", "\nk += \"abc\"", "\nk = k & \"abc\""} {
 				buf := []byte(first + q + string([]byte{byte(c)}) + rest)
 				var j joiner
 				if !mayContinue(buf, start, stop, false) && j.begin(buf, start, stop) {
@@ -296,7 +327,7 @@ func TestMayContinue(t *testing.T) {
 			}
 		}
 	}
-	for _, end := range []string{`"}`, `")`, `"]`, `";`, `":`, `"` + "\xc3"} {
+	for _, end := range []string{`"}`, `"]`, `":`, `"` + "\xc3"} {
 		if mayContinue([]byte(first+end), start, stop, false) {
 			t.Errorf("%q: mayContinue says yes", end)
 		}

@@ -142,6 +142,11 @@ func TestLocateSplitReplacesEveryPiece(t *testing.T) {
 		"python list joined":  func(p []string) string { return "KEY = ''.join([\n    '" + strings.Join(p, "',\n    '") + "',\n])\n" },
 		"powershell backtick": func(p []string) string { return `$key = "` + strings.Join(p, "\" + `\r\n    \"") + "\"\r\n" },
 		"quoted-printable":    func(p []string) string { return "Key: " + strings.Join(p, "=\r\n") + "\r\n" },
+		// Strings built in steps (a builder's appends, += ).
+		"java StringBuilder": func(p []string) string {
+			return "StringBuilder sb = new StringBuilder(\"" + strings.Join(p, "\");\n    sb.append(\"") + "\");\n"
+		},
+		"python +=": func(p []string) string { return "KEY = '" + strings.Join(p, "'\nKEY += '") + "'\n" },
 	} {
 		for _, at := range [][]int{{30}, {50, 130}, {3, 21, 100}} {
 			t.Run(fmt.Sprint(name, at), func(t *testing.T) {
