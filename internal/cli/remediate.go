@@ -106,6 +106,9 @@ func (rf *remediateFlags) run(ctx context.Context, e env, o *outputFlags, sf *sc
 		if errors.Is(err, remediate.ErrIncomplete) {
 			return &cliError{err: fmt.Errorf("cannot plan for %s: %w", repo.GitDir, err), hint: "make the plan in a fresh 'git clone --mirror' of the server (without --depth or --filter); in a shallow clone, 'git fetch --unshallow' also brings the whole history"}
 		}
+		if broken := (*remediate.BrokenRefsError)(nil); errors.As(err, &broken) {
+			return &cliError{err: fmt.Errorf("cannot plan for %s: %w", repo.GitDir, err), hint: "fetch the missing objects from a clone that has them, or delete each ref ('git update-ref -d <ref>'; 'git for-each-ref' lists their names, shown redacted here where they hold a key), then run remediate again; 'git fsck' shows what else is missing"}
+		}
 		return &cliError{err: fmt.Errorf("cannot read the repository: %w", err), hint: "check that git is installed and can read the repository"}
 	}
 
@@ -134,7 +137,7 @@ func (rf *remediateFlags) run(ctx context.Context, e env, o *outputFlags, sf *sc
 	keys := keysOf(findings, wanted)
 	msgKeys, err := remediate.MessageKeys(ctx, gitDir, opts.Rules)
 	if err != nil {
-		return &cliError{err: fmt.Errorf("cannot read the commit and tag messages: %w", err), hint: "check that git is installed and can read the repository"}
+		return &cliError{err: fmt.Errorf("cannot read the commit and tag messages: %w", err), hint: "check that git can read the history of every ref: 'git fsck' names what is missing or damaged"}
 	}
 	keys = mergeKeys(keys, msgKeys)
 	if len(wanted) > 0 {

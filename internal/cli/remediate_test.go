@@ -289,6 +289,46 @@ func TestRemediateRefusesIncompleteClones(t *testing.T) {
 	}
 }
 
+// A ref to an object the repository lacks stops git log --all and git
+// filter-repo: remediate says which refs (a name holding a key hidden), and
+// what to do, rather than failing in git log with a hint about installing
+// git. Once the refs are gone, the plan is made.
+func TestRemediateNamesBrokenRefs(t *testing.T) {
+	r := testgit.New(t, "")
+	k := gitKey("remediate-broken-ref")
+	r.Write("a.env", "LOFTY_API_KEY="+k+"\n")
+	r.Commit("key")
+	missing := strings.Repeat("0123456789", 4)
+	named := "refs/heads/wip/" + gitKey("remediate-ref-name")
+	for _, ref := range []string{"refs/heads/broken", named} {
+		p := filepath.Join(r.Dir, ".git", filepath.FromSlash(ref))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(missing+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plans := t.TempDir()
+	code, stdout, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans)
+	if code != 2 || stdout != "" {
+		t.Fatalf("exit %d, want 2 and no plan:\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"2 ref(s) point to objects missing", "refs/heads/broken", "refs/heads/wip/eyJ", "git update-ref -d"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, k[len(k)-20:]) || strings.Contains(stderr, named[len(named)-20:]) || strings.Contains(stderr, "git is installed") {
+		t.Errorf("stderr shows a key, or the old hint:\n%s", stderr)
+	}
+	r.Git("update-ref", "-d", "refs/heads/broken")
+	r.Git("update-ref", "-d", named)
+	if code, stdout, stderr := runGit(t, nil, "", "remediate", r.Dir, "--plan-dir", plans); code != 0 || !strings.Contains(stdout, fingerprintOf(k)[:12]) {
+		t.Errorf("refs deleted: exit %d, want a plan:\n%s\n%s", code, stdout, stderr)
+	}
+}
+
 // A submodule's history is a repository of its own: remediate neither
 // scans nor rewrites it, and says so (a clean superproject's "nothing to
 // remediate" does not hide a key in the submodule, and a plan lists each

@@ -187,7 +187,67 @@ func CheckComplete(ctx context.Context, dir string) error {
 	if ok && slices.ContainsFunc(strings.Split(v, "\n"), func(l string) bool { return strings.HasSuffix(l, " true") }) {
 		return errPartial
 	}
+	broken, err := brokenRefs(ctx, dir)
+	if err != nil {
+		return err
+	}
+	if len(broken) > 0 {
+		return &BrokenRefsError{Refs: broken}
+	}
 	return nil
+}
+
+// A BrokenRefsError names the refs that point to objects the repository
+// does not have. git log --all, which reads the messages, and git
+// filter-repo, which rewrites, both stop at the first such ref, so no plan
+// could be carried out while one is there.
+type BrokenRefsError struct{ Refs []string }
+
+func (e *BrokenRefsError) Error() string {
+	const most = 10
+	names := e.Refs[:min(len(e.Refs), most)]
+	more := ""
+	if len(e.Refs) > most {
+		more = fmt.Sprintf(" and %d more", len(e.Refs)-most)
+	}
+	return fmt.Sprintf("%d ref(s) point to objects missing from the repository (%s%s): git log and git filter-repo stop at them", len(e.Refs), strings.Join(names, ", "), more)
+}
+
+// brokenRefs lists the refs whose objects the repository lacks, in
+// for-each-ref's order: the names of the refs and the objects they point to
+// from for-each-ref, each looked up by cat-file --batch-check.
+func brokenRefs(ctx context.Context, dir string) ([]string, error) {
+	out, err := gitOut(ctx, dir, "for-each-ref", "--format=%(objectname) %(refname)")
+	if err != nil {
+		return nil, err
+	}
+	var names, objects []string
+	for l := range strings.Lines(out) {
+		obj, name, ok := strings.Cut(strings.TrimSuffix(l, "\n"), " ")
+		if ok {
+			objects, names = append(objects, obj), append(names, name)
+		}
+	}
+	if len(objects) == 0 {
+		return nil, nil
+	}
+	cmd := exec.CommandContext(ctx, "git", "-C", dir, "cat-file", "--batch-check=%(objectname)")
+	cmd.Stdin = strings.NewReader(strings.Join(objects, "\n") + "\n")
+	var stderr bytes.Buffer
+	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 4 << 10}
+	res, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var broken []string
+	i := 0
+	for l := range strings.Lines(string(res)) {
+		if i < len(names) && strings.HasSuffix(strings.TrimSuffix(l, "\n"), " missing") {
+			broken = append(broken, names[i])
+		}
+		i++
+	}
+	return broken, nil
 }
 
 // Submodules lists the submodules of HEAD's tree by path. A submodule's
