@@ -82,6 +82,9 @@ type joiner struct {
 	escaped bool    // the quote is written \" (see openingQuote)
 	limit   int     // the span's end in buf
 	done    bool    // the text has ended
+	first   int     // where the first piece's text starts in buf
+	dots    int     // the dots in text
+	passed  bool    // other strings' statements lie between pieces (see skipAppending)
 }
 
 // A piece is a stretch of text read from one place of buf.
@@ -94,7 +97,7 @@ type piece struct{ text, buf int }
 // a literal, or a backslash that ends the line.
 func (j *joiner) begin(buf []byte, start, stop int) bool {
 	q, esc := openingQuote(buf, start)
-	*j = joiner{buf: buf, quote: q, escaped: esc, limit: min(len(buf), start+maxJoinSpan)}
+	*j = joiner{buf: buf, quote: q, escaped: esc, limit: min(len(buf), start+maxJoinSpan), first: start}
 	if stop >= j.limit {
 		return false
 	}
@@ -103,8 +106,12 @@ func (j *joiner) begin(buf []byte, start, stop int) bool {
 		return false
 	}
 	j.text = append(make([]byte, 0, 2*(stop-start)+64), buf[start:stop]...)
+	j.dots = bytes.Count(j.text, []byte{'.'})
 	if drop {
 		j.text = j.text[:len(j.text)-1]
+	}
+	if j.startsAnother(next) {
+		return false
 	}
 	j.pieces = append(j.pieces, piece{0, start}, piece{len(j.text), next})
 	j.pos = next
@@ -262,12 +269,32 @@ func (j *joiner) continues(i int, eq bool) (next int, drop, ok bool) {
 			return next, false, true
 		}
 	}
-	if k, ok := skipAppending(buf, after, limit, inJSON); ok {
+	if k, ok, passed := skipAppending(buf, after, limit, j.lastQuote(), inJSON); ok {
 		if next, ok := j.openPiece(k, inJSON); ok {
+			j.passed = j.passed || passed
 			return next, false, true
 		}
 	}
 	return 0, false, false
+}
+
+// lastQuote returns the offset of the quote that opened the literal of
+// the piece being read: the nearest quote before the piece's text on its
+// line (for the first piece, the one openingQuote found), or -1.
+func (j *joiner) lastQuote() int {
+	start := j.first
+	if len(j.pieces) > 0 {
+		start = j.pieces[len(j.pieces)-1].buf
+	}
+	for i := start - 1; i >= 0 && start-i <= contextBefore; i-- {
+		switch c := j.buf[i]; {
+		case c == '\n':
+			return -1
+		case isQuote(c):
+			return i
+		}
+	}
+	return -1
 }
 
 // openPiece opens the literal at buf[k:] and reports where its text
@@ -488,6 +515,7 @@ func (j *joiner) fill(n int) {
 			i++
 		}
 		j.text = append(j.text, j.buf[j.pos:i]...)
+		j.dots += bytes.Count(j.buf[j.pos:i], []byte{'.'})
 		j.pos = i
 		if len(j.text) >= maxJoinText {
 			j.done = true
@@ -508,9 +536,24 @@ func (j *joiner) fill(n int) {
 		if drop {
 			j.text = j.text[:len(j.text)-1]
 		}
+		if j.startsAnother(next) {
+			j.done = true
+			return
+		}
 		j.pos = next
 		j.pieces = append(j.pieces, piece{len(j.text), next})
 	}
+}
+
+// startsAnother reports whether the piece at buf[next] starts another
+// token rather than going on with this one: it starts with "eyJ", a JWS
+// header's start, where the text has both its dots and is in the
+// signature. A truncated token in one literal and a whole one in the next
+// (a test's list of bad and good keys) are two tokens; a signature cut
+// where its next piece starts with "eyJ" (one cut in 262,144) is not
+// joined.
+func (j *joiner) startsAnother(next int) bool {
+	return j.dots >= 2 && hasAt(j.buf, next, "eyJ")
 }
 
 // sourceEnd returns the offset in buf just after the byte at text[t-1]:

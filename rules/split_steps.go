@@ -1,5 +1,11 @@
 package rules
 
+import (
+	"bytes"
+	"slices"
+	"strings"
+)
+
 // Keys built in steps. Code that builds a long string a piece at a time
 // appends each piece to what it has, with a method or an assignment:
 //
@@ -21,7 +27,7 @@ package rules
 
 // appendMethods are the methods that append a string to a builder, a
 // buffer or a string, by the name the languages give them.
-var appendMethods = []string{"append", "Append", "concat", "Concat", "WriteString", "write", "Write", "push"}
+var appendMethods = []string{"append", "Append", "concat", "Concat", "WriteString", "write", "Write", "push", "push_str"}
 
 // maxName bounds the names skipAppending reads: a receiver or an
 // assigned name, with its dots (this.sb, self.key).
@@ -39,43 +45,185 @@ const maxName = 128
 // Blanks, line breaks and comments may stand between the parts, as
 // skipConcatenation reads them (inJSON as there). ok is false for any
 // other text.
-func skipAppending(buf []byte, i, limit int, inJSON bool) (int, bool) {
-	k := i
-	closed := k < limit && buf[k] == ')'
-	if closed {
+//
+// A new statement appends to the same string only when it names the one
+// the statement holding the last piece built: its receiver, or the name it
+// assigned (see statementTarget, from prevQuote, the quote that opened
+// the last piece's literal). Two strings built side by side (prod = "…";
+// staging = "…"; prod += "…") are not joined into one.
+//
+// passed says statements of other strings were passed over: the text
+// between the pieces holds other literals, which may hold tokens of their
+// own.
+func skipAppending(buf []byte, i, limit, prevQuote int, inJSON bool) (at int, ok, passed bool) {
+	k := skipIndent(buf, i, limit)
+	if k < limit && buf[k] == ')' {
 		k++
+	} else {
+		k = i
 	}
-	k, ok := skipJoinText(buf, k, limit, inJSON, false)
+	k, ok = skipJoinText(buf, k, limit, inJSON, false)
 	if !ok {
-		return 0, false
+		return 0, false, false
 	}
 	if k < limit && buf[k] == '.' {
 		// A call on what the last call returned, or on the literal.
-		return appendCall(buf, k+1, limit, inJSON)
+		at, ok := appendCall(buf, k+1, limit, inJSON)
+		return at, ok, false
 	}
 	ended := k > i && hasLineBreak(buf[i:k])
 	if k < limit && buf[k] == ';' {
 		ended = true
 		if k, ok = skipJoinText(buf, k+1, limit, inJSON, false); !ok {
-			return 0, false
+			return 0, false, false
 		}
 	}
 	if !ended {
-		return 0, false
+		return 0, false, false
 	}
-	nameEnd := skipName(buf, k, limit)
-	if nameEnd == k {
-		return 0, false
+	target := statementTarget(buf, prevQuote)
+	if target == "" {
+		return 0, false, false
 	}
-	if closed && nameEnd < limit && buf[nameEnd] == '(' {
-		// receiver.method(: the last part of the name is the method.
-		dot := lastDot(buf[k:nameEnd])
-		if dot < 0 {
-			return 0, false
+	// Statements that build other strings are passed over, a line each,
+	// to the next that names this one (strings built side by side).
+	for {
+		nameEnd := skipName(buf, k, limit)
+		if nameEnd == k {
+			return 0, false, false
 		}
-		return appendCall(buf, k+dot+1, limit, inJSON)
+		if nameEnd < limit && buf[nameEnd] == '(' {
+			// receiver.method(: the last part of the name is the method.
+			if dot := lastDot(buf[k:nameEnd]); dot > 0 && sameTarget(string(buf[k:k+dot]), target) {
+				at, ok = appendCall(buf, k+dot+1, limit, inJSON)
+				return at, ok, passed
+			}
+		} else if sameTarget(string(buf[k:nameEnd]), target) {
+			at, ok = appendAssignment(buf, buf[k:nameEnd], nameEnd, limit, inJSON)
+			return at, ok, passed
+		}
+		passed = true
+		if k, ok = nextLine(buf, nameEnd, limit, inJSON); !ok {
+			return 0, false, false
+		}
 	}
-	return appendAssignment(buf, buf[k:nameEnd], nameEnd, limit, inJSON)
+}
+
+// nextLine returns where the text of the line after the one holding
+// buf[i] starts (past blanks, blank lines and comments), within limit: in
+// a JSON string, the line after the next escaped line break.
+func nextLine(buf []byte, i, limit int, inJSON bool) (int, bool) {
+	end := -1
+	if inJSON {
+		end = indexAt(buf[:limit], i, `\n`)
+	} else if e := bytes.IndexByte(buf[i:limit], '\n'); e >= 0 {
+		end = i + e
+	}
+	if end < 0 {
+		return 0, false
+	}
+	return skipJoinText(buf, end, limit, inJSON, false)
+}
+
+// sameTarget reports whether two names are of the same string: equal,
+// but for a this. or self. before one (a field named with and without it).
+func sameTarget(a, b string) bool {
+	trim := func(s string) string { return strings.TrimPrefix(strings.TrimPrefix(s, "this."), "self.") }
+	return trim(a) == trim(b)
+}
+
+// statementTarget returns the name of the string the statement holding
+// the literal opened by the quote at buf[q] builds, read back from the
+// quote on its line: the receiver of an append method (sb.append("),
+// the name a builder is made for (StringBuilder sb = new StringBuilder("),
+// the name assigned or appended to (KEY = ", KEY += ", key = key + ").
+// It returns "" for any other statement.
+func statementTarget(buf []byte, q int) string {
+	if q < 0 || q >= len(buf) {
+		return ""
+	}
+	lo := max(0, q-contextBefore)
+	i := q - 1
+	if i >= lo && buf[i] == '\\' && buf[q] == '"' {
+		i-- // a quote JSON escapes
+	}
+	for n := 0; n < 2 && i >= lo && isLiteralPrefix(buf[i]) && i > lo && !isVariableByte(buf[i-1]); n++ {
+		i-- // a literal's prefix: r"…", @"…"
+	}
+	i = skipBlanksBack(buf, i, lo)
+	if i < lo {
+		return ""
+	}
+	switch c := buf[i]; {
+	case c == '(':
+		name, j := nameBefore(buf, skipBlanksBack(buf, i-1, lo), lo)
+		if dot := lastDot([]byte(name)); dot > 0 && slices.Contains(appendMethods, name[dot+1:]) {
+			return name[:dot]
+		}
+		// A builder made for a name: [Type] name = [new] Type( or
+		// Type::from(.
+		for j-1 >= lo && buf[j] == ':' && buf[j-1] == ':' {
+			_, j = nameBefore(buf, j-2, lo)
+		}
+		j = skipBlanksBack(buf, j, lo)
+		if j-2 >= lo && string(buf[j-2:j+1]) == "new" && (j-3 < lo || !isVariableByte(buf[j-3])) {
+			j = skipBlanksBack(buf, j-3, lo)
+		}
+		return assignedName(buf, j, lo)
+	case c == '=':
+		return assignedName(buf, i, lo)
+	case c == '<' && i-1 >= lo && buf[i-1] == '<':
+		name, _ := nameBefore(buf, skipBlanksBack(buf, i-2, lo), lo) // key << "…"
+		return name
+	case c == '+' || c == '&' || c == '.' || c == '|':
+		// name = name op "…"
+		j := i - 1
+		if j >= lo && (buf[j] == c && c != '+' && c != '&') {
+			j-- // .. ||
+		}
+		second, j := nameBefore(buf, skipBlanksBack(buf, j, lo), lo)
+		if first := assignedName(buf, skipBlanksBack(buf, j, lo), lo); first != "" && first == second {
+			return first
+		}
+	}
+	return ""
+}
+
+// assignedName returns the name assigned to by an assignment whose '='
+// is at buf[i] (=, +=, .=, &=, :=), or "".
+func assignedName(buf []byte, i, lo int) string {
+	if i < lo || buf[i] != '=' {
+		return ""
+	}
+	i--
+	if i >= lo && (buf[i] == '+' || buf[i] == '.' || buf[i] == '&' || buf[i] == ':') {
+		i--
+	}
+	name, _ := nameBefore(buf, skipBlanksBack(buf, i, lo), lo)
+	return name
+}
+
+// nameBefore returns the name (see skipName) that ends at buf[i], and the
+// offset before it.
+func nameBefore(buf []byte, i, lo int) (string, int) {
+	j := i
+	for j >= lo && i-j < maxName && (isVariableByte(buf[j]) || buf[j] == '.') {
+		j--
+	}
+	name := strings.TrimLeft(string(buf[j+1:i+1]), ".")
+	if name == "" || name[0] >= '0' && name[0] <= '9' {
+		return "", j
+	}
+	return name, j
+}
+
+// skipBlanksBack returns the offset of the last byte at or before buf[i]
+// that is not a space or tab, or lo-1.
+func skipBlanksBack(buf []byte, i, lo int) int {
+	for i >= lo && (buf[i] == ' ' || buf[i] == '\t') {
+		i--
+	}
+	return i
 }
 
 // appendCall reads an append method's name and its opening parenthesis at
@@ -94,7 +242,7 @@ func appendCall(buf []byte, i, limit int, inJSON bool) (int, bool) {
 // the value starts.
 func appendAssignment(buf, name []byte, i, limit int, inJSON bool) (int, bool) {
 	i = skipIndent(buf, i, limit)
-	for _, op := range []string{"+=", ".=", "&="} {
+	for _, op := range []string{"+=", ".=", "&=", "<<"} {
 		if hasAt(buf[:limit], i, op) {
 			return skipJoinText(buf, i+len(op), limit, inJSON, false)
 		}
@@ -104,6 +252,13 @@ func appendAssignment(buf, name []byte, i, limit int, inJSON bool) (int, bool) {
 	}
 	i = skipIndent(buf, i+1, limit)
 	end := skipName(buf, i, limit)
+	if rest, ok := strings.CutPrefix(string(buf[i:end]), string(name)+"."); ok && end < limit && buf[end] == '(' {
+		// name = name.concat(
+		if slices.Contains(appendMethods, rest) {
+			return skipJoinText(buf, end+1, limit, inJSON, false)
+		}
+		return 0, false
+	}
 	if string(buf[i:end]) != string(name) {
 		return 0, false
 	}
