@@ -92,13 +92,24 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	case bzip2Kind, xzKind, zstdKind:
 		return r.scanCompressed(ctx, st, k, full, raw, p, depth, b)
 	}
-	return r.scanPlain(ctx, st, full, p)
+	if raw == nil || !isSQLite(head) {
+		return r.scanPlain(ctx, st, full, p)
+	}
+	r.withSeams(st, r.sqliteSeams(ctx, st, ra, size, p), func(emit func(finding.Finding)) {
+		err = r.scanPlainTo(ctx, st, full, p, emit)
+	})
+	return err
 }
 
 // scanPlain streams content through the rules.
 func (r *Run) scanPlain(ctx context.Context, st *streamer, rd io.Reader, p string) error {
+	return r.scanPlainTo(ctx, st, rd, p, r.emit)
+}
+
+// scanPlainTo is scanPlain reporting through emit.
+func (r *Run) scanPlainTo(ctx context.Context, st *streamer, rd io.Reader, p string, emit func(finding.Finding)) error {
 	r.progress.Files.Add(1)
-	read, err := st.scan(ctx, rd, p, r.emit)
+	read, err := st.scan(ctx, rd, p, emit)
 	r.addBytes(st, read)
 	return err
 }

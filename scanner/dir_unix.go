@@ -53,7 +53,7 @@ func openDir(path string, follow bool) (*dirHandle, error) {
 // opened (see scanEmptyIn).
 func (wk *Worker) scanFileIn(ctx context.Context, d *dirHandle, name, rel string) {
 	r := wk.r
-	if wk.lastEmpty && d.exactSizes && wk.scanEmptyIn(d, name, rel) {
+	if wk.lastEmpty && d.exactSizes && wk.scanEmptyIn(ctx, d, name, rel) {
 		return
 	}
 	fd, err := openAt(d.fd, name)
@@ -73,7 +73,7 @@ func (wk *Worker) scanFileIn(ctx context.Context, d *dirHandle, name, rel string
 		return
 	}
 	wk.lastEmpty = st.Size == 0
-	if st.Size < int64(len(wk.st.buf)) && wk.scanWhole(fd, int(st.Size), d.exactSizes, rel) {
+	if st.Size < int64(len(wk.st.buf)) && wk.scanWhole(ctx, fd, int(st.Size), d.exactSizes, rel) {
 		unix.Close(fd)
 		return
 	}
@@ -97,14 +97,14 @@ func (wk *Worker) scanFileIn(ctx context.Context, d *dirHandle, name, rel string
 // regular file (whatever the name turned into since the listing), go the
 // general way, which reports them as the open finds them. It returns
 // whether it counted the file.
-func (wk *Worker) scanEmptyIn(d *dirHandle, name, rel string) bool {
+func (wk *Worker) scanEmptyIn(ctx context.Context, d *dirHandle, name, rel string) bool {
 	var st unix.Stat_t
 	err := ignoringEINTR(func() error { return unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
 	if err != nil || statMode(uint32(st.Mode)) != 0 || st.Size != 0 ||
 		st.Uid != uint32(euid) || st.Mode&unix.S_IRUSR == 0 {
 		return false
 	}
-	wk.scanHeld(wk.st.buf[:0], rel)
+	wk.scanHeld(ctx, wk.st.buf[:0], rel)
 	return true
 }
 
@@ -131,7 +131,7 @@ func openAt(dirfd int, name string) (int, error) {
 // way: it is an archive, it did not fit (it grew since the fstat), or a
 // read failed (the general way reads it again and reports the failure
 // where it happens).
-func (wk *Worker) scanWhole(fd, size int, exact bool, rel string) bool {
+func (wk *Worker) scanWhole(ctx context.Context, fd, size int, exact bool, rel string) bool {
 	buf := wk.st.buf
 	n := 0
 	for !exact || n != size {
@@ -154,7 +154,7 @@ func (wk *Worker) scanWhole(fd, size int, exact bool, rel string) bool {
 	if sniff(buf[:min(n, sniffLen)]) != plain {
 		return false
 	}
-	wk.scanHeld(buf[:n], rel)
+	wk.scanHeld(ctx, buf[:n], rel)
 	return true
 }
 

@@ -234,7 +234,7 @@ func (w *Worker) Scan(ctx context.Context, path string, rd io.Reader) error {
 // reader layers around it.
 func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error {
 	if len(data) < len(w.st.buf) && ctx.Err() == nil && sniff(data[:min(len(data), sniffLen)]) == plain {
-		w.scanHeld(data, path)
+		w.scanHeld(ctx, data, path)
 		return nil
 	}
 	return w.scan(ctx, bytes.NewReader(data), bytes.NewReader(data), int64(len(data)), path)
@@ -307,7 +307,7 @@ func (w *Worker) warnDropped(path string) {
 // scanHeld scans data, a whole file shorter than the worker's stream
 // buffer (read into it, or held in memory) and not an archive, as scan
 // would: without reader layers, a copy, or a second read.
-func (w *Worker) scanHeld(data []byte, path string) {
+func (w *Worker) scanHeld(ctx context.Context, data []byte, path string) {
 	r := w.r
 	defer r.progress.Done.Add(1)
 	w.st.places.reset()
@@ -315,7 +315,13 @@ func (w *Worker) scanHeld(data []byte, path string) {
 	r.Safely(path, func() {
 		r.noteUnopened(path, data[:min(len(data), sniffLen)])
 		r.progress.Files.Add(1)
-		r.addBytes(w.st, w.st.scanHeld(data, path, r.emit))
+		var seams []finding.Finding
+		if isSQLite(data) {
+			seams = r.sqliteSeams(ctx, w.st, bytes.NewReader(data), int64(len(data)), path)
+		}
+		r.withSeams(w.st, seams, func(emit func(finding.Finding)) {
+			r.addBytes(w.st, w.st.scanHeld(data, path, emit))
+		})
 	})
 	w.warnDropped(path)
 	w.warnGzipCut(path)

@@ -42,6 +42,7 @@ var installHints = map[string]string{
 	"lzip":            "apt-get install lzip",
 	"compress":        "apt-get install ncompress",
 	"gcab":            "apt-get install gcab",
+	"python3":         "apt-get install python3 (its sqlite3 module writes the SQLite test databases)",
 }
 
 // InstallHint returns the command that installs tool, or a generic hint for
