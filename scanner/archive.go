@@ -22,9 +22,11 @@ const (
 	zipKind
 	gzipKind
 	tarKind
-	bzip2Kind // bzip2, xz and zstd: compress.go
+	bzip2Kind // bzip2, xz, zstd and LZ4: compress.go
 	xzKind
 	zstdKind
+	lz4Kind
+	mozLz4Kind
 )
 
 // sniffLen is how many leading bytes decide the kind: a tar header is 512.
@@ -46,7 +48,7 @@ func sniff(head []byte) kind {
 }
 
 func (k kind) String() string {
-	return [...]string{"plain", "zip", "gzip", "tar", "bzip2", "xz", "zstd"}[k]
+	return [...]string{"plain", "zip", "gzip", "tar", "bzip2", "xz", "zstd", "LZ4", "mozLz4"}[k]
 }
 
 // scanEntry scans one file, archive entry or stream: it opens archives and
@@ -89,7 +91,7 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	case tarKind:
 		r.scanTar(ctx, st, full, raw, p, depth+1, b)
 		return nil
-	case bzip2Kind, xzKind, zstdKind:
+	case bzip2Kind, xzKind, zstdKind, lz4Kind, mozLz4Kind:
 		return r.scanCompressed(ctx, st, k, full, raw, p, depth, b)
 	}
 	if raw == nil || !isSQLite(head) {

@@ -14,10 +14,11 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/bzip2"
+	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 )
 
-// The compressors besides gzip: bzip2, xz and zstd, recognised by their
+// The compressors besides gzip: bzip2, xz, zstd and LZ4, recognised by their
 // magic bytes, whatever the file is called, and opened under the same caps
 // as gzip. Formats that are recognised but not opened (7z, RAR, ...) are
 // named in a warning, so a scan never calls them clean unread.
@@ -48,6 +49,10 @@ var compressors = map[kind]compressor{
 	bzip2Kind: {"bzip2", [][2]string{{".tbz2", ".tar"}, {".tbz", ".tar"}, {".bz2", ""}, {".bz", ""}}, openBzip2},
 	xzKind:    {"xz", [][2]string{{".txz", ".tar"}, {".xz", ""}}, openXz},
 	zstdKind:  {"zstd", [][2]string{{".tzst", ".tar"}, {".zstd", ""}, {".zst", ""}}, openZstd},
+	lz4Kind:   {"LZ4", [][2]string{{".tlz4", ".tar"}, {".lz4", ""}}, openLZ4},
+	// Firefox's own LZ4 files: the session (sessionstore.jsonlz4), bookmark
+	// backups, search settings (search.json.mozlz4).
+	mozLz4Kind: {"mozLz4", [][2]string{{".jsonlz4", ".json"}, {".baklz4", ""}, {".mozlz4", ""}, {".lz4", ""}}, openMozLz4},
 }
 
 // sniffCompressed recognises the compressors of this file by their magic
@@ -65,6 +70,10 @@ func sniffCompressed(head []byte) kind {
 		return xzKind
 	case head[0] == 0x28 && bytes.Equal(head[:4], []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		return zstdKind
+	case bytes.HasPrefix(head, []byte{0x04, 0x22, 0x4d, 0x18}), bytes.HasPrefix(head, []byte{0x02, 0x21, 0x4c, 0x18}):
+		return lz4Kind // a frame, or the legacy format (lz4 -l, the Linux kernel's)
+	case bytes.HasPrefix(head, []byte(mozLz4Magic)):
+		return mozLz4Kind
 	case head[0]&0xf0 == 0x50 && bytes.Equal(head[1:4], []byte{0x2a, 0x4d, 0x18}):
 		// A skippable frame (pzstd and the seekable format start with
 		// one): zstd frames follow. LZ4 frames can follow one too; the
@@ -84,8 +93,6 @@ var unopened = []struct {
 	{[]byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, "7z archive", ""},
 	{[]byte("Rar!\x1a\x07\x00"), "RAR archive", ""},
 	{[]byte("Rar!\x1a\x07\x01\x00"), "RAR archive", ""},
-	{[]byte{0x04, 0x22, 0x4d, 0x18}, "LZ4 file", ""},
-	{[]byte{0x02, 0x21, 0x4c, 0x18}, "LZ4 file (legacy format)", ""},
 	{[]byte("LZIP"), "lzip file", ""},
 	{[]byte{0x1f, 0x9d}, "compress (.Z) file", ""},
 	{[]byte("MSCF\x00\x00\x00\x00"), "Microsoft cabinet (.cab)", ""},
@@ -134,6 +141,51 @@ func (r *Run) noteUnopened(p string, head []byte) {
 	if what, do := unopenedFormat(head); what != "" {
 		r.Fail(p, "%s: loftyscan does not open this format, only its raw bytes were scanned; %s", what, do)
 	}
+}
+
+// openLZ4 reads LZ4 frames (concatenated ones too) and the legacy format:
+// a block is at most 4 MiB (8 MiB in the legacy format), so a decoder
+// holds a few of them whatever the stream claims.
+func openLZ4(_ context.Context, _ *streamer, rd io.Reader) (io.ReadCloser, error) {
+	return io.NopCloser(lz4.NewReader(rd)), nil
+}
+
+// mozLz4Magic starts Firefox's LZ4 files: the magic, then the text's size
+// (4 bytes, little-endian), then one LZ4 block of all of it.
+const mozLz4Magic = "mozLz40\x00"
+
+// maxMozLz4 bounds the compressed block of a mozLz4 file, which is read
+// whole (the block format cannot be read a piece at a time by the
+// library): a browser's session of many tabs is a few MiB.
+const maxMozLz4 = 64 << 20
+
+// openMozLz4 decodes a mozLz4 file. Its text is held whole: the size it
+// claims must be what an LZ4 block of its length can expand to (255 times
+// it) and at most maxWindow, else it is unreadable and its raw bytes are
+// scanned.
+func openMozLz4(_ context.Context, _ *streamer, rd io.Reader) (io.ReadCloser, error) {
+	var h [12]byte
+	if _, err := io.ReadFull(rd, h[:]); err != nil {
+		return nil, err
+	}
+	claim := int64(binary.LittleEndian.Uint32(h[8:]))
+	src, err := io.ReadAll(io.LimitReader(rd, maxMozLz4+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(src) > maxMozLz4:
+		return nil, fmt.Errorf("its LZ4 block is over %s", finding.HumanBytes(maxMozLz4))
+	case claim > 255*int64(len(src))+64:
+		return nil, fmt.Errorf("it claims %s of text, more than its %d bytes of LZ4 can hold", finding.HumanBytes(claim), len(src))
+	case claim > maxWindow:
+		return nil, fmt.Errorf("it claims %s of text, over the %s one is decoded into", finding.HumanBytes(claim), finding.HumanBytes(maxWindow))
+	}
+	dst := make([]byte, claim)
+	n, err := lz4.UncompressBlock(src, dst)
+	if err != nil {
+		return nil, fmt.Errorf("LZ4 block: %w", err)
+	}
+	return io.NopCloser(bytes.NewReader(dst[:n])), nil
 }
 
 func openBzip2(_ context.Context, _ *streamer, rd io.Reader) (io.ReadCloser, error) {

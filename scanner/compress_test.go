@@ -37,7 +37,7 @@ func tool(tb testing.TB, name string) string {
 }
 
 // tarCompressor is the program GNU tar runs for each compression flag.
-var tarCompressor = map[string]string{"--zstd": "zstd", "-J": "xz", "-j": "bzip2", "-z": "gzip"}
+var tarCompressor = map[string]string{"--zstd": "zstd", "-J": "xz", "-j": "bzip2", "-z": "gzip", "-Ilz4": "lz4"}
 
 // compressWith runs a compressor as a filter: in on its standard input, its
 // standard output returned.
@@ -63,6 +63,24 @@ func xzOf(tb testing.TB, data []byte) []byte {
 
 func zstdOf(tb testing.TB, data []byte) []byte {
 	return compressWith(tb, bytes.NewReader(data), "zstd", "-c", "-q")
+}
+
+func lz4Of(tb testing.TB, data []byte, args ...string) []byte {
+	return compressWith(tb, bytes.NewReader(data), "lz4", append([]string{"-c", "-q"}, args...)...)
+}
+
+// mozLz4Of writes data as Firefox writes a .jsonlz4 file: its magic, the
+// text's size, and one LZ4 block, the block the lz4 tool writes in its
+// legacy format (whose first block follows its 4-byte magic and the block's
+// 4-byte size).
+func mozLz4Of(tb testing.TB, data []byte) []byte {
+	tb.Helper()
+	legacy := lz4Of(tb, data, "-l")
+	if len(data) >= 8<<20 || len(legacy) < 8 {
+		tb.Fatalf("mozLz4Of: %d bytes make more than one legacy block", len(data))
+	}
+	out := binary.LittleEndian.AppendUint32([]byte(mozLz4Magic), uint32(len(data)))
+	return append(out, legacy[8:]...)
 }
 
 // tarWith writes the entries to a folder and archives them with GNU tar
@@ -163,6 +181,24 @@ func TestCompressors(t *testing.T) {
 			want: []wantFinding{{Path: "blocks.xz!blocks", Line: 1002, Column: 15, Token: keyActive}}, files: 1},
 		{name: "zip entry compressed with bzip2", file: "z.zip", content: compressWith(t, bytes.NewReader(env), "zip", "-q", "-Z", "bzip2", "-", "-"),
 			want: []wantFinding{{Path: "z.zip!-", Line: 2, Column: 15, Token: keyActive}}, files: 1},
+		{name: "lz4", file: "a.env.lz4", content: lz4Of(t, env),
+			want: []wantFinding{{Path: "a.env.lz4!a.env", Line: 2, Column: 15, Token: keyActive}}, files: 1},
+		{name: "lz4 legacy format", file: "a.env.lz4", content: lz4Of(t, env, "-l"),
+			want: []wantFinding{{Path: "a.env.lz4!a.env", Line: 2, Column: 15, Token: keyActive}}, files: 1},
+		{name: "lz4 in dependent 64 KiB blocks, with checksums", file: "blocks.lz4", content: lz4Of(t, long, "-B4", "-BD", "-BX", "--content-size"),
+			want: []wantFinding{{Path: "blocks.lz4!blocks", Line: 1002, Column: 15, Token: keyActive}}, files: 1},
+		{name: "two lz4 frames", file: "two.lz4", content: append(lz4Of(t, plain), lz4Of(t, append([]byte("x\n"), env...))...),
+			want: []wantFinding{{Path: "two.lz4!two", Line: 4, Column: 15, Token: keyActive}}, files: 1},
+		{name: "tar.lz4", file: "b.tar.lz4", content: tarWith(t, "-Ilz4", entry{Name: "etc/s.yaml", Data: yaml}),
+			want: []wantFinding{{Path: "b.tar.lz4!etc/s.yaml", Line: 2, Column: 10, Token: keyExpired}}, files: 1},
+		{name: "lz4 in a zip", file: "z.zip", content: zipBytes(t, entry{Name: "in/a.lz4", Data: lz4Of(t, env)}),
+			want: []wantFinding{{Path: "z.zip!in/a.lz4!a", Line: 2, Column: 15, Token: keyActive}}, files: 1},
+		// Firefox's session store and its backups.
+		{name: "mozLz4", file: "sessionstore.jsonlz4", content: mozLz4Of(t, env),
+			want: []wantFinding{{Path: "sessionstore.jsonlz4!sessionstore.json", Line: 2, Column: 15, Token: keyActive}}, files: 1},
+		{name: "mozLz4 backup", file: "recovery.baklz4", content: mozLz4Of(t, long),
+			want: []wantFinding{{Path: "recovery.baklz4!recovery", Line: 1002, Column: 15, Token: keyActive}}, files: 1},
+		{name: "empty lz4", file: "e.lz4", content: lz4Of(t, nil), files: 1},
 		{name: "empty bzip2", file: "e.bz2", content: bzip2Of(t, nil), files: 1},
 		{name: "empty xz", file: "e.xz", content: xzOf(t, nil), files: 1},
 		{name: "empty zstd", file: "e.zst", content: zstdOf(t, nil), files: 1},
@@ -205,6 +241,7 @@ func TestCompressorLimits(t *testing.T) {
 		{"bzip2", ".bz2", "-j", []string{"-c"}},
 		{"xz", ".xz", "-J", []string{"-c", "-T1", "-0"}},
 		{"zstd", ".zst", "--zstd", []string{"-c", "-q"}},
+		{"lz4", ".lz4", "-Ilz4", []string{"-c", "-q"}},
 	}
 	var cases []archiveCase
 	for _, f := range formats {
@@ -257,6 +294,7 @@ func TestCompressedBombs2GiB(t *testing.T) {
 		{"bzip2", ".bz2", []string{"-c", "-9"}},
 		{"xz", ".xz", []string{"-c", "-T1", "-0"}},
 		{"zstd", ".zst", []string{"-c", "-q", "-19"}},
+		{"lz4", ".lz4", []string{"-c", "-q", "-9"}},
 	}
 	var cases []archiveCase
 	for _, f := range formats {
@@ -557,16 +595,12 @@ func TestUnopenedFormats(t *testing.T) {
 		return run(stdin, args...)
 	}
 	rar := append([]byte("Rar!\x1a\x07\x01\x00\x33\x92\xb5\xe5\x0a\x01\x05\x06\x00\x05\x01\x01\x80\x80\x00"), env...)
-	lz4 := compressWith(t, bytes.NewReader(env), "lz4", "-c")
 	tests := []archiveCase{
 		{name: "7z", file: "a.7z", content: archive("7zz", "a", "-bso0", "-t7z", "OUT", "k.env"),
 			warnings: []wantWarning{{"a.7z", "7z archive: loftyscan does not open this format, only its raw bytes were scanned"}}},
 		{name: "7z stored", file: "s.7z", content: archive("7zz", "a", "-bso0", "-mx0", "-t7z", "OUT", "k.env"),
 			warnings: []wantWarning{{"s.7z", "7z archive"}}},
 		{name: "rar", file: "a.rar", content: rar, warnings: []wantWarning{{"a.rar", "RAR archive"}}},
-		{name: "lz4", file: "a.lz4", content: lz4, warnings: []wantWarning{{"a.lz4", "LZ4 file"}}},
-		{name: "lz4 legacy", file: "a.lz4", content: compressWith(t, bytes.NewReader(env), "lz4", "-l", "-c"),
-			warnings: []wantWarning{{"a.lz4", "LZ4 file (legacy format)"}}},
 		{name: "lzip", file: "a.lz", content: compressWith(t, bytes.NewReader(env), "lzip", "-c"),
 			warnings: []wantWarning{{"a.lz", "lzip file"}}},
 		{name: "compress", file: "a.Z", content: compressWith(t, bytes.NewReader(env), "compress", "-c", "-f"), // -f: even when not smaller
@@ -584,16 +618,16 @@ func TestUnopenedFormats(t *testing.T) {
 	for i := range tests {
 		tests[i].files, tests[i].errs = 1, 1
 		// The raw bytes are scanned: a key stored as it is (a stored 7z
-		// or cab entry, LZ4 literals) is found where it lies.
+		// or cab entry, a RAR file's stored data) is found where it lies.
 		if at := bytes.Index(tests[i].content, []byte(keyActive)); at >= 0 {
 			line, col := refLineCol(tests[i].content, at)
 			tests[i].want = []wantFinding{{Path: tests[i].file, Line: line, Column: col, Token: keyActive}}
 		}
 	}
-	lz4Line, lz4Col := refLineCol(lz4, bytes.Index(lz4, []byte(keyActive)))
-	tests = append(tests, archiveCase{name: "lz4 in a zip", file: "z.zip", content: zipBytes(t, entry{Name: "in/a.lz4", Data: lz4}),
-		want:     []wantFinding{{Path: "z.zip!in/a.lz4", Line: lz4Line, Column: lz4Col, Token: keyActive}},
-		warnings: []wantWarning{{"z.zip!in/a.lz4", "LZ4 file"}}, files: 1, errs: 1})
+	rarLine, rarCol := refLineCol(rar, bytes.Index(rar, []byte(keyActive)))
+	tests = append(tests, archiveCase{name: "rar in a zip", file: "z.zip", content: zipBytes(t, entry{Name: "in/a.rar", Data: rar}),
+		want:     []wantFinding{{Path: "z.zip!in/a.rar", Line: rarLine, Column: rarCol, Token: keyActive}},
+		warnings: []wantWarning{{"z.zip!in/a.rar", "RAR archive"}}, files: 1, errs: 1})
 	found := 0
 	for _, tt := range tests {
 		found += len(tt.want)
@@ -772,4 +806,36 @@ func BenchmarkSniffPlain(b *testing.B) {
 			b.Fatal("recognised plain text")
 		}
 	}
+}
+
+// TestMozLz4Claims: a mozLz4 file's text is held whole, at the size its
+// header claims. A claim more than its block can expand to, over what one
+// decoder may hold, or short of the text is named in a warning, and the
+// file's raw bytes are scanned instead (the key the block holds as
+// literals is found there).
+func TestMozLz4Claims(t *testing.T) {
+	t.Parallel()
+	env := []byte("LOFTY_API_KEY=" + keyActive + "\n")
+	good := mozLz4Of(t, env)
+	claim := func(n uint32) []byte {
+		b := bytes.Clone(good)
+		binary.LittleEndian.PutUint32(b[8:], n)
+		return b
+	}
+	raw := func(b []byte) []wantFinding {
+		line, col := refLineCol(b, bytes.Index(b, []byte(keyActive)))
+		return []wantFinding{{Path: "s.jsonlz4", Line: line, Column: col, Token: keyActive}}
+	}
+	// A block of 1 MiB of random bytes, claiming 200 MiB: as much as such
+	// a block may expand to.
+	big := mozLz4Of(t, append(bytes.Clone(env), binaryBytes(7, 1<<20)...))
+	binary.LittleEndian.PutUint32(big[8:], 200<<20)
+	runArchiveCases(t, []archiveCase{
+		{name: "a claim its block cannot hold", file: "s.jsonlz4", content: claim(1 << 31), want: raw(claim(1 << 31)),
+			warnings: []wantWarning{{"s.jsonlz4", "more than its"}}, files: 1, errs: 1},
+		{name: "a claim short of the text", file: "s.jsonlz4", content: claim(10), want: raw(claim(10)),
+			warnings: []wantWarning{{"s.jsonlz4", "not a readable mozLz4 file"}}, files: 1, errs: 1},
+		{name: "200 MiB, over one decoder's window", file: "s.jsonlz4", content: big, want: raw(big),
+			warnings: []wantWarning{{"s.jsonlz4", "over the 128.0 MiB one is decoded into"}}, files: 1, errs: 1},
+	})
 }

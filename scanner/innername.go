@@ -9,7 +9,7 @@ var gzipSuffixes = [][2]string{{".tgz", ".tar"}, {".gz", ""}}
 // without the compressor's suffix ("a/b.env.xz!b.env", "c.tgz!c.tar", a
 // file with no such suffix holds its own name). head is the file's first
 // bytes, which tell the format. It reports false when head is not the
-// start of a gzip, bzip2, xz or zstd stream.
+// start of a gzip, bzip2, xz, zstd or LZ4 stream.
 //
 // A source that scans content under a label rather than its path (a git
 // blob under its hash, scanned before the walk of the trees names it)
@@ -19,7 +19,7 @@ func InnerName(p string, head []byte) (string, bool) {
 	switch k := sniff(head); k {
 	case gzipKind:
 		return innerName(p, gzipSuffixes), true
-	case bzip2Kind, xzKind, zstdKind:
+	case bzip2Kind, xzKind, zstdKind, lz4Kind, mozLz4Kind:
 		return innerName(p, compressors[k].suffixes), true
 	}
 	return "", false
