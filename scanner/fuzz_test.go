@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
 	"github.com/loftyscan/loftyscan/rules"
+	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 )
 
@@ -555,6 +557,35 @@ var archiveKinds = []struct {
 	{"zstd", zstdWrite, "in!in"},
 	{"tar.xz", func(t testing.TB, b []byte) []byte { return xzWrite(t, tarBytes(t, entry{Name: "a/x.env", Data: b})) }, "in!a/x.env"},
 	{"tar.zst", func(t testing.TB, b []byte) []byte { return zstdWrite(t, tarBytes(t, entry{Name: "a/x.env", Data: b})) }, "in!a/x.env"},
+	{"lz4", lz4Write, "in!in"},
+	{"mozLz4", mozLz4Write, "in!in"},
+}
+
+func lz4Write(t testing.TB, b []byte) []byte {
+	var buf bytes.Buffer
+	w := lz4.NewWriter(&buf)
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// mozLz4Write writes b as a mozLz4 file, its block by the library that
+// reads it (the tests read the lz4 tool's blocks).
+func mozLz4Write(t testing.TB, b []byte) []byte {
+	block := make([]byte, lz4.CompressBlockBound(len(b)))
+	n, err := lz4.CompressBlock(b, block, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 && len(b) > 0 {
+		t.Fatalf("lz4.CompressBlock wrote nothing for %d bytes into a block of its bound", len(b))
+	}
+	out := binary.LittleEndian.AppendUint32([]byte(mozLz4Magic), uint32(len(b)))
+	return append(out, block[:n]...)
 }
 
 func xzWrite(t testing.TB, b []byte) []byte {
