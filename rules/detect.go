@@ -227,11 +227,6 @@ func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *M
 		cand, next, _, found = readCandidate(j.text, 0)
 	}
 	next = j.sourceEnd(next)
-	if j.passed {
-		// Other strings' literals lie between the pieces: the search goes
-		// on after the first piece, to judge them.
-		next = j.sourceEnd(j.pieces[1].text)
-	}
 	if !found {
 		// A fourth segment: judged as in findAt.
 		if cand.End > 0 && c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, true) {

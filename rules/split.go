@@ -84,7 +84,10 @@ type joiner struct {
 	done    bool    // the text has ended
 	first   int     // where the first piece's text starts in buf
 	dots    int     // the dots in text
-	passed  bool    // other strings' statements lie between pieces (see skipAppending)
+	// target is the name of the string the first piece's statement
+	// builds, once targetRead (see skipAppending).
+	target     string
+	targetRead bool
 }
 
 // A piece is a stretch of text read from one place of buf.
@@ -269,32 +272,33 @@ func (j *joiner) continues(i int, eq bool) (next int, drop, ok bool) {
 			return next, false, true
 		}
 	}
-	if k, ok, passed := skipAppending(buf, after, limit, j.lastQuote(), inJSON); ok {
+	if k, ok := skipAppending(buf, after, limit, j.statementTarget, inJSON); ok {
 		if next, ok := j.openPiece(k, inJSON); ok {
-			j.passed = j.passed || passed
 			return next, false, true
 		}
 	}
 	return 0, false, false
 }
 
-// lastQuote returns the offset of the quote that opened the literal of
-// the piece being read: the nearest quote before the piece's text on its
-// line (for the first piece, the one openingQuote found), or -1.
-func (j *joiner) lastQuote() int {
-	start := j.first
-	if len(j.pieces) > 0 {
-		start = j.pieces[len(j.pieces)-1].buf
-	}
-	for i := start - 1; i >= 0 && start-i <= contextBefore; i-- {
-		switch c := j.buf[i]; {
-		case c == '\n':
-			return -1
-		case isQuote(c):
-			return i
+// statementTarget returns the name of the string the first piece's
+// statement builds (see the free function statementTarget), read once: the
+// quote that opened the first piece's literal is the nearest before it on
+// its line.
+func (j *joiner) statementTarget() string {
+	if !j.targetRead {
+		j.targetRead = true
+		q := -1
+		for i := j.first - 1; i >= 0 && j.first-i <= contextBefore; i-- {
+			if c := j.buf[i]; c == '\n' {
+				break
+			} else if isQuote(c) {
+				q = i
+				break
+			}
 		}
+		j.target = statementTarget(j.buf, q)
 	}
-	return -1
+	return j.target
 }
 
 // openPiece opens the literal at buf[k:] and reports where its text

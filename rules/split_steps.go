@@ -47,64 +47,57 @@ const maxName = 128
 // other text.
 //
 // A new statement appends to the same string only when it names the one
-// the statement holding the last piece built: its receiver, or the name it
-// assigned (see statementTarget, from prevQuote, the quote that opened
-// the last piece's literal). Two strings built side by side (prod = "…";
-// staging = "…"; prod += "…") are not joined into one.
-//
-// passed says statements of other strings were passed over: the text
-// between the pieces holds other literals, which may hold tokens of their
-// own.
-func skipAppending(buf []byte, i, limit, prevQuote int, inJSON bool) (at int, ok, passed bool) {
+// the first piece's statement built: its receiver, or the name it assigned
+// (target; see statementTarget). Lines between that build something else
+// are passed over only when they hold no quote and no "eyJ": a line that
+// may hold a token of its own is never inside a join (the search goes on
+// after a join's last piece), so two strings built side by side (prod =
+// "…"; staging = "…"; prod += "…") are not joined.
+func skipAppending(buf []byte, i, limit int, target func() string, inJSON bool) (int, bool) {
 	k := skipIndent(buf, i, limit)
 	if k < limit && buf[k] == ')' {
 		k++
 	} else {
 		k = i
 	}
-	k, ok = skipJoinText(buf, k, limit, inJSON, false)
+	k, ok := skipJoinText(buf, k, limit, inJSON, false)
 	if !ok {
-		return 0, false, false
+		return 0, false
 	}
 	if k < limit && buf[k] == '.' {
 		// A call on what the last call returned, or on the literal.
-		at, ok := appendCall(buf, k+1, limit, inJSON)
-		return at, ok, false
+		return appendCall(buf, k+1, limit, inJSON)
 	}
 	ended := k > i && hasLineBreak(buf[i:k])
 	if k < limit && buf[k] == ';' {
 		ended = true
 		if k, ok = skipJoinText(buf, k+1, limit, inJSON, false); !ok {
-			return 0, false, false
+			return 0, false
 		}
 	}
 	if !ended {
-		return 0, false, false
+		return 0, false
 	}
-	target := statementTarget(buf, prevQuote)
-	if target == "" {
-		return 0, false, false
+	name := target()
+	if name == "" {
+		return 0, false
 	}
-	// Statements that build other strings are passed over, a line each,
-	// to the next that names this one (strings built side by side).
 	for {
 		nameEnd := skipName(buf, k, limit)
 		if nameEnd == k {
-			return 0, false, false
+			return 0, false
 		}
 		if nameEnd < limit && buf[nameEnd] == '(' {
 			// receiver.method(: the last part of the name is the method.
-			if dot := lastDot(buf[k:nameEnd]); dot > 0 && sameTarget(string(buf[k:k+dot]), target) {
-				at, ok = appendCall(buf, k+dot+1, limit, inJSON)
-				return at, ok, passed
+			if dot := lastDot(buf[k:nameEnd]); dot > 0 && sameTarget(string(buf[k:k+dot]), name) {
+				return appendCall(buf, k+dot+1, limit, inJSON)
 			}
-		} else if sameTarget(string(buf[k:nameEnd]), target) {
-			at, ok = appendAssignment(buf, buf[k:nameEnd], nameEnd, limit, inJSON)
-			return at, ok, passed
+		} else if sameTarget(string(buf[k:nameEnd]), name) {
+			return appendAssignment(buf, buf[k:nameEnd], nameEnd, limit, inJSON)
 		}
-		passed = true
+		// Another statement: passed over when its line can hold no token.
 		if k, ok = nextLine(buf, nameEnd, limit, inJSON); !ok {
-			return 0, false, false
+			return 0, false
 		}
 	}
 }
@@ -114,21 +107,29 @@ func skipAppending(buf []byte, i, limit, prevQuote int, inJSON bool) (at int, ok
 // a JSON string, the line after the next escaped line break.
 func nextLine(buf []byte, i, limit int, inJSON bool) (int, bool) {
 	end := -1
-	if inJSON {
-		end = indexAt(buf[:limit], i, `\n`)
-	} else if e := bytes.IndexByte(buf[i:limit], '\n'); e >= 0 {
+	if e := bytes.IndexByte(buf[i:limit], '\n'); e >= 0 {
 		end = i + e
+	}
+	if inJSON {
+		if e := indexAt(buf[:limit], i, `\n`); e >= 0 && (end < 0 || e < end) {
+			end = e
+		}
 	}
 	if end < 0 {
 		return 0, false
+	}
+	rest := buf[i:end]
+	if bytes.ContainsAny(rest, "\"'`") || bytes.Contains(rest, []byte("eyJ")) {
+		return 0, false // the line may hold a token of its own
 	}
 	return skipJoinText(buf, end, limit, inJSON, false)
 }
 
 // sameTarget reports whether two names are of the same string: equal,
-// but for a this. or self. before one (a field named with and without it).
+// but for a this. before one (a field named with and without it, as Java,
+// C# and JS allow; Python's self.key is not its key).
 func sameTarget(a, b string) bool {
-	trim := func(s string) string { return strings.TrimPrefix(strings.TrimPrefix(s, "this."), "self.") }
+	trim := func(s string) string { return strings.TrimPrefix(s, "this.") }
 	return trim(a) == trim(b)
 }
 
@@ -190,7 +191,9 @@ func statementTarget(buf []byte, q int) string {
 }
 
 // assignedName returns the name assigned to by an assignment whose '='
-// is at buf[i] (=, +=, .=, &=, :=), or "".
+// is at buf[i] (=, +=, .=, &=, :=), or "": the last name before it (Java's
+// String key =), but the name before a type's colon (let key: string =)
+// and the first of two after var, const or let (Go's var key string =).
 func assignedName(buf []byte, i, lo int) string {
 	if i < lo || buf[i] != '=' {
 		return ""
@@ -199,7 +202,17 @@ func assignedName(buf []byte, i, lo int) string {
 	if i >= lo && (buf[i] == '+' || buf[i] == '.' || buf[i] == '&' || buf[i] == ':') {
 		i--
 	}
-	name, _ := nameBefore(buf, skipBlanksBack(buf, i, lo), lo)
+	name, j := nameBefore(buf, skipBlanksBack(buf, i, lo), lo)
+	j = skipBlanksBack(buf, j, lo)
+	if j >= lo && buf[j] == ':' {
+		name, _ = nameBefore(buf, skipBlanksBack(buf, j-1, lo), lo) // key: Type =
+		return name
+	}
+	if first, k := nameBefore(buf, j, lo); first != "" && first != "mut" { // Rust's let mut key =
+		if kw, _ := nameBefore(buf, skipBlanksBack(buf, k, lo), lo); kw == "var" || kw == "const" || kw == "let" {
+			return first // var key Type =
+		}
+	}
 	return name
 }
 

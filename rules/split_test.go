@@ -174,12 +174,23 @@ func TestSplitNotJoined(t *testing.T) {
 		{"a function called", `x = f("` + k[:half] + `")` + "\n" + `y = g("` + k[half:] + `")`, nil},
 		{"append on the same line, no statement's end", `sb.append("` + k[:half] + `") sb.append("` + k[half:] + `")`, nil},
 		{"+= on the same line, no statement's end", `a = "` + k[:half] + `" a += "` + k[half:] + `"`, nil},
-		{"two strings built side by side", "prod = \"" + k[:40] + "\"\nstaging = \"" + k2[:40] + "\"\nprod += \"" + k[40:] + "\"\nstaging += \"" + k2[40:] + "\"", []string{k, k2}},
-		{"two builders side by side", "prod.append(\"" + k[:half] + "\");\nstaging.append(\"" + k2[:half] + "\");\nprod.append(\"" + k[half:] + "\");\nstaging.append(\"" + k2[half:] + "\");", []string{k, k2}},
+		// Strings built side by side are not joined: a line with a
+		// literal of its own is never inside a join.
+		{"two strings built side by side", "prod = \"" + k[:40] + "\"\nstaging = \"" + k2[:40] + "\"\nprod += \"" + k[40:] + "\"\nstaging += \"" + k2[40:] + "\"", nil},
+		{"two builders side by side", "prod.append(\"" + k[:half] + "\");\nstaging.append(\"" + k2[:half] + "\");\nprod.append(\"" + k[half:] + "\");\nstaging.append(\"" + k2[half:] + "\");", nil},
+		{"whole keys between the pieces, a fourth segment after", "p = \"" + k[:60] + "\"\nv = \"" + k2 + "\"\nw = '" + k2 + "'\np += \"" + k[60:] + ".json\"", []string{k2, k2}},
+		{"single quotes side by side", "prod = '" + k[:40] + "'\nstaging = '" + k2[:40] + "'\nprod += '" + k[40:] + "'\nstaging += '" + k2[40:] + "'", nil},
+		{"self.key is not key", "self.key = \"" + k[:half] + "\"\nkey += \"" + k[half:] + "\"", nil},
 		{"another string's statement, then none", "prod = \"" + k[:half] + "\"\nstaging += \"" + k[half:] + "\"", nil},
 		{"a cut key, then a key, appended", "cases.push(\"" + k[:len(k)-5] + "\");\ncases.push(\"" + k2 + "\");", []string{k[:len(k)-5], k2}},
 		{"a cut key, then a key, in a list", "cases = [\"" + k[:len(k)-5] + "\",\n  \"" + k2 + "\"]", []string{k[:len(k)-5], k2}},
 		{"a cut key, then a key, +=", "bad = \"" + k[:len(k)-5] + "\"\nbad += \"" + k2 + "\"", []string{k[:len(k)-5], k2}},
+		{"a line with no literal passed over", "sb.append(\"" + k[:half] + "\");\nlog.debug(count);\nsb.append(\"" + k[half:] + "\");", []string{k}},
+		{"a chained call, then a statement", "sb.append(\"" + k[:50] + "\");\nsb.append(\"" + k[50:100] + "\").append(\"" + k[100:140] + "\");\nsb.append(\"" + k[140:] + "\");", []string{k}},
+		{"literals joined with +, then +=", "KEY = \"" + k[:60] + "\" + \"" + k[60:120] + "\"\nKEY += \"" + k[120:] + "\"", []string{k}},
+		{"typed: TypeScript", "let key: string = \"" + k[:half] + "\";\nkey += \"" + k[half:] + "\";", []string{k}},
+		{"typed: Go", "var key string = \"" + k[:half] + "\"\nkey += \"" + k[half:] + "\"", []string{k}},
+		{"typed: Kotlin", "var key: String = \"" + k[:half] + "\"\nkey += \"" + k[half:] + "\"", []string{k}},
 		{"a key, then an append", `sb.append("` + k + `");` + "\n" + `sb.append("` + k2[:half] + `");`, []string{k}},
 		{"a key, then +=", `url = "` + k + `"` + "\n" + `url += "abc.def"`, []string{k}},
 		{"mismatched quote", `a = "` + k[:half] + `' + '` + k[half:] + `"`, nil},
@@ -234,6 +245,7 @@ func TestSplitBounded(t *testing.T) {
 		`\"eyJ\" \\\n", "`, `\"eyJ\"\n", "", "`,
 		"sb.append(\"eyJ\");\n", "\"eyJa.b\").append(", "'eyJ'.concat(", "k = \"eyJ\"\nk += ", "k = k + \"eyJ\"\n",
 		"\"eyJ\")\n" + strings.Repeat("a.", 100) + "append(", "\"eyJ\"\n" + strings.Repeat("a", 200) + " = ",
+		"a += \"eyJhbGciOiJIUzI1NiJ9\"\nx = 1\n", "sb.append(\"eyJhbGciOiJIUzI1NiJ9\");\nlog.append(\"x\");\n",
 	}
 	for _, u := range units {
 		small := countJoinRead(bytes.Repeat([]byte(u), (64<<10)/len(u)))
