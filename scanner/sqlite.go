@@ -46,12 +46,14 @@ func isSQLite(head []byte) bool { return bytes.HasPrefix(head, []byte(sqliteMagi
 // A sqliteFile is a database being read for the text across its cuts.
 type sqliteFile struct {
 	ra       io.ReaderAt
-	pageSize int    // bytes a page
-	usable   int    // a page's bytes less the reserved space at its end
-	pages    int    // whole pages in the file, at most maxSQLitePages
-	visited  []bool // overflow pages already read, by number - 1
-	page     []byte // the b-tree page being read
-	over     []byte // the overflow page being read
+	pageSize int // bytes a page
+	usable   int // a page's bytes less the reserved space at its end
+	pages    int // whole pages in the file, at most maxSQLitePages
+	// visits counts the times each page (by number - 1) was read as an
+	// overflow page, up to maxVisits.
+	visits []uint8
+	page   []byte // the b-tree page being read
+	over   []byte // the overflow page being read
 }
 
 // openSQLite reads the header of the database in ra (size bytes); ok is
@@ -76,7 +78,7 @@ func openSQLite(ra io.ReaderAt, size int64) (*sqliteFile, bool) {
 	if pages < 2 {
 		return nil, false // no page for a row to overflow into
 	}
-	return &sqliteFile{ra: ra, pageSize: ps, usable: usable, pages: pages, visited: make([]bool, pages),
+	return &sqliteFile{ra: ra, pageSize: ps, usable: usable, pages: pages, visits: make([]uint8, pages),
 		page: make([]byte, ps), over: make([]byte, ps)}, true
 }
 
@@ -89,7 +91,7 @@ func (db *sqliteFile) eachRow(ctx context.Context, row func() *seamText) {
 		if n&1023 == 0 && ctx.Err() != nil {
 			return
 		}
-		if db.visited[n-1] {
+		if db.visits[n-1] > 0 {
 			continue // an overflow page: no cells
 		}
 		off := int64(n-1) * int64(db.pageSize)
@@ -170,15 +172,29 @@ func (db *sqliteFile) cells(hdr int) []sqliteCell {
 	return out
 }
 
+// maxVisits is how many chains may read one overflow page. A live row's
+// chain can run through pages a freed page's stale cells still point to
+// (SQLite reuses them), so one earlier reading must not stop it; a crafted
+// file's chains that all share pages cost at most maxVisits readings of
+// each.
+const maxVisits = 2
+
 // readRow gives t the cell's text on its page (the page at file offset
 // off) and on each page of its overflow chain, until the payload is whole,
-// the chain leaves the file, or reaches a page read before; then ends it.
+// the chain leaves the file, or reaches a page read maxVisits times; then
+// ends it. A cell whose chain cannot be followed is not read at all (no
+// cut), and of the text on the page only the last seamReach bytes, all a
+// search around the first cut reaches.
 func (db *sqliteFile) readRow(t *seamText, c sqliteCell, off int64) {
-	t.add(db.page[c.start:c.start+c.local], off+int64(c.start))
-	left := c.total - c.local
 	next := int(binary.BigEndian.Uint32(db.page[c.start+c.local:]))
-	for left > 0 && next >= 1 && next <= db.pages && !db.visited[next-1] {
-		db.visited[next-1] = true
+	if !db.canVisit(next) {
+		return
+	}
+	skip := max(0, c.local-seamReach)
+	t.add(db.page[c.start+skip:c.start+c.local], off+int64(c.start+skip))
+	left := c.total - c.local
+	for left > 0 && db.canVisit(next) {
+		db.visits[next-1]++
 		pOff := int64(next-1) * int64(db.pageSize)
 		if _, err := db.ra.ReadAt(db.over, pOff); err != nil {
 			break
@@ -189,6 +205,12 @@ func (db *sqliteFile) readRow(t *seamText, c sqliteCell, off int64) {
 		next = int(binary.BigEndian.Uint32(db.over))
 	}
 	t.end()
+}
+
+// canVisit reports whether page n is in the file and may be read as an
+// overflow page once more.
+func (db *sqliteFile) canVisit(n int) bool {
+	return n >= 1 && n <= db.pages && db.visits[n-1] < maxVisits
 }
 
 // sqliteVarint reads SQLite's big-endian varint at p[i:]: its value and
@@ -291,7 +313,7 @@ func (t *seamText) searchCuts(cuts []int) {
 	t.st.find.findOwned(window, 0, len(window), func(h hit) {
 		start := from + h.pos
 		i, _ := slices.BinarySearch(cuts, start+1) // the first cut after start
-		if i < len(cuts) && cuts[i] < start+encodedLen(h) {
+		if i < len(cuts) && cuts[i] < start+encodedLen(h) && len(*t.out) < maxFindingsPerFile {
 			*t.out = append(*t.out, seamHit{h, t.fileOff(start)})
 		}
 	})
@@ -303,16 +325,22 @@ func (t *seamText) fileOff(i int) int64 {
 	return t.offs[k-1] + int64(i-t.starts[k-1])
 }
 
-// encodedLen is the length of a hit's text as stored: the token's, or its
-// encoded form's.
+// encodedLen is at least the length of a hit's text as stored: the
+// token's, or its encoded form's, with room for what an encoding may add
+// (base64 started inside a 3-byte group, wrapped with CRLF every 64
+// columns; hex wrapped at 16 bytes a line). A hit that ends before the cut
+// and is taken as across it is also the raw scan's, at the same place, and
+// withSeams keeps one of the two.
 func encodedLen(h hit) int {
 	n := len(h.match.Token)
 	for _, enc := range strings.Split(h.encoding, "/") {
 		switch {
 		case enc == "base64":
-			n = (n*4 + 2) / 3
-		case enc == "hex", strings.HasPrefix(enc, "utf-16"):
-			n *= 2
+			n = n*4/3 + n/32 + 12
+		case enc == "hex":
+			n = 2*n + n/8 + 4
+		case strings.HasPrefix(enc, "utf-16"):
+			n = 2*n + 2
 		}
 	}
 	return n
@@ -381,22 +409,39 @@ func placeSeamHits(ra io.ReaderAt, hits []seamHit, path string) []finding.Findin
 
 // withSeams scans a SQLite database through scan (the raw bytes' scan,
 // given the emit to report through) with the findings across its cuts,
-// seams: a raw finding where a seam finding is, whose key is the start of
-// the seam's (the key cut short where its page ends, which the raw bytes
+// seams: a raw finding where a seam finding is, whose key is the seam's or
+// its start (the key cut short where its page ends, which the raw bytes
 // hold), is left out, and the seam findings are reported after the raw
-// ones.
+// ones. Where is the same line, and the same column or, for keys in UTF-16,
+// one byte either side (a big-endian key is placed by its zero byte or its
+// letter).
 func (r *Run) withSeams(st *streamer, seams []finding.Finding, scan func(emit func(finding.Finding))) {
 	if len(seams) == 0 {
 		scan(r.emit)
 		return
 	}
-	scan(func(f finding.Finding) {
-		for _, s := range seams {
-			if s.Line == f.Line && s.Column == f.Column && len(s.Secret) > len(f.Secret) && strings.HasPrefix(s.Secret, f.Secret) {
-				return
+	type place struct{ line, col int }
+	at := map[place][]int{}
+	for i, s := range seams {
+		at[place{s.Line, s.Column}] = append(at[place{s.Line, s.Column}], i)
+	}
+	covered := func(f finding.Finding) bool {
+		for d := -1; d <= 1; d++ {
+			if d != 0 && !strings.HasPrefix(f.Encoding, "utf-16") && !strings.Contains(f.Encoding, "/utf-16") {
+				continue
+			}
+			for _, i := range at[place{f.Line, f.Column + d}] {
+				if strings.HasPrefix(seams[i].Secret, f.Secret) {
+					return true
+				}
 			}
 		}
-		r.emit(f)
+		return false
+	}
+	scan(func(f finding.Finding) {
+		if !covered(f) {
+			r.emit(f)
+		}
 	})
 	for _, f := range seams {
 		if st.places.keep(f.Fingerprint) {

@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"os"
@@ -305,4 +306,69 @@ func FuzzSQLite(f *testing.F) {
 			}
 		}
 	})
+}
+
+// leafPage is a table's leaf page (not the first: its header at 0) of 512
+// bytes holding cells.
+func leafPage(cells ...[]byte) []byte {
+	p := make([]byte, 512)
+	p[0] = 0x0D
+	binary.BigEndian.PutUint16(p[3:], uint16(len(cells)))
+	end := len(p)
+	for i, c := range cells {
+		end -= len(c)
+		copy(p[end:], c)
+		binary.BigEndian.PutUint16(p[8+2*i:], uint16(end))
+	}
+	return p
+}
+
+// TestSQLiteChainThroughAFreedPagesChain: SQLite reuses the overflow pages
+// of deleted rows while the freed leaf page still holds the old cells
+// (secure_delete off, SQLite's default). A live row whose chain runs
+// through pages a stale cell also points to, read first, is still followed
+// to its end: its key across the cut between two such pages is found.
+func TestSQLiteChainThroughAFreedPagesChain(t *testing.T) {
+	t.Parallel()
+	k := keyN(3)
+	const minLocal = 39 // of a 512-byte page
+	text4 := []byte(strings.Repeat("b", 508-30) + k[:30])
+	text5 := []byte(k[30:] + strings.Repeat("c", 480-(len(k)-30)))
+	local := []byte(strings.Repeat("a", minLocal))
+	total := minLocal + 508 + len(text5) // (total - 39) mod 508 = 480: 39 bytes stay on the page
+	stale := overflowCell(minLocal+508, bytes.Repeat([]byte("q"), minLocal), 4) // its row ended on page 4
+	live := overflowCell(total, local, 4)
+	db := craftedSQLite(nil, leafPage(stale), leafPage(live), overflowPage(5, text4), overflowPage(0, text5))
+	c, _ := scanBytesAsFile(t, db)
+	if len(c.Findings) != 1 || c.Findings[0].Secret != k {
+		t.Fatalf("got %v, want the key across the cut of the live row's chain", c.Findings)
+	}
+}
+
+// TestSQLiteBase64AcrossACut: a key in base64 that starts inside a 3-byte
+// group and whose last characters lie past a cut is found whole, wherever
+// the cut falls in its last dozen characters (the stored form is longer
+// than the key's own base64).
+func TestSQLiteBase64AcrossACut(t *testing.T) {
+	t.Parallel()
+	k := keyN(4)
+	enc := base64.StdEncoding.EncodeToString([]byte("ab" + k + "c"))
+	const cut = 39 + 508 // between the first and the second overflow page
+	for back := 1; back <= 12; back++ {
+		start := cut - len(enc) + back + 2 // the cut falls back+2 characters before the form's end
+		payload := []byte(strings.Repeat("x", start) + enc + " ")
+		for (len(payload)-39)%508 <= 438 {
+			payload = append(payload, 'y')
+		}
+		local, rest := payload[:39], payload[39:]
+		p2, p3 := rest[:508], rest[508:]
+		for len(p3) > 508 {
+			t.Fatalf("payload of %d bytes: more pages than the test makes", len(payload))
+		}
+		db := craftedSQLite([][]byte{overflowCell(len(payload), local, 2)}, overflowPage(3, p2), overflowPage(0, p3))
+		c, _ := scanBytesAsFile(t, db)
+		if len(c.Findings) != 1 || c.Findings[0].Secret != k {
+			t.Errorf("cut %d characters before the form's end: got %v, want the key once", back+2, c.Findings)
+		}
+	}
 }
