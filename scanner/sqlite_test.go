@@ -335,7 +335,7 @@ func TestSQLiteChainThroughAFreedPagesChain(t *testing.T) {
 	text4 := []byte(strings.Repeat("b", 508-30) + k[:30])
 	text5 := []byte(k[30:] + strings.Repeat("c", 480-(len(k)-30)))
 	local := []byte(strings.Repeat("a", minLocal))
-	total := minLocal + 508 + len(text5) // (total - 39) mod 508 = 480: 39 bytes stay on the page
+	total := minLocal + 508 + len(text5)                                        // (total - 39) mod 508 = 480: 39 bytes stay on the page
 	stale := overflowCell(minLocal+508, bytes.Repeat([]byte("q"), minLocal), 4) // its row ended on page 4
 	live := overflowCell(total, local, 4)
 	db := craftedSQLite(nil, leafPage(stale), leafPage(live), overflowPage(5, text4), overflowPage(0, text5))
