@@ -43,16 +43,20 @@ type compressor struct {
 	suffixes [][2]string
 	// open opens a decoder of rd on the worker whose streamer is st.
 	open func(ctx context.Context, st *streamer, rd io.Reader) (io.ReadCloser, error)
+	// replay is how much of the stream is kept to scan as plain bytes
+	// when its decoder fails before its first byte, when not replayMax:
+	// an LZ4 block (8 MiB in the legacy format) is read whole first.
+	replay int
 }
 
 var compressors = map[kind]compressor{
-	bzip2Kind: {"bzip2", [][2]string{{".tbz2", ".tar"}, {".tbz", ".tar"}, {".bz2", ""}, {".bz", ""}}, openBzip2},
-	xzKind:    {"xz", [][2]string{{".txz", ".tar"}, {".xz", ""}}, openXz},
-	zstdKind:  {"zstd", [][2]string{{".tzst", ".tar"}, {".zstd", ""}, {".zst", ""}}, openZstd},
-	lz4Kind:   {"LZ4", [][2]string{{".tlz4", ".tar"}, {".lz4", ""}}, openLZ4},
+	bzip2Kind: {"bzip2", [][2]string{{".tbz2", ".tar"}, {".tbz", ".tar"}, {".bz2", ""}, {".bz", ""}}, openBzip2, 0},
+	xzKind:    {"xz", [][2]string{{".txz", ".tar"}, {".xz", ""}}, openXz, 0},
+	zstdKind:  {"zstd", [][2]string{{".tzst", ".tar"}, {".zstd", ""}, {".zst", ""}}, openZstd, 0},
+	lz4Kind:   {"LZ4", [][2]string{{".tlz4", ".tar"}, {".lz4", ""}}, openLZ4, 9 << 20},
 	// Firefox's own LZ4 files: the session (sessionstore.jsonlz4), bookmark
 	// backups, search settings (search.json.mozlz4).
-	mozLz4Kind: {"mozLz4", [][2]string{{".jsonlz4", ".json"}, {".baklz4", ""}, {".mozlz4", ""}, {".lz4", ""}}, openMozLz4},
+	mozLz4Kind: {"mozLz4", [][2]string{{".jsonlz4", ".json"}, {".baklz4", ""}, {".mozlz4", ""}, {".lz4", ""}}, openMozLz4, 0},
 }
 
 // sniffCompressed recognises the compressors of this file by their magic
@@ -163,30 +167,46 @@ const maxMozLz4 = 64 << 20
 // claims must be what an LZ4 block of its length can expand to (255 times
 // it) and at most maxWindow, else it is unreadable and its raw bytes are
 // scanned.
-func openMozLz4(_ context.Context, _ *streamer, rd io.Reader) (io.ReadCloser, error) {
+func openMozLz4(_ context.Context, st *streamer, rd io.Reader) (io.ReadCloser, error) {
 	var h [12]byte
-	if _, err := io.ReadFull(rd, h[:]); err != nil {
-		return nil, err
+	if n, err := io.ReadFull(rd, h[:]); err != nil {
+		return nil, &heldError{err, h[:n]}
 	}
 	claim := int64(binary.LittleEndian.Uint32(h[8:]))
 	src, err := io.ReadAll(io.LimitReader(rd, maxMozLz4+1))
+	held := func(err error) error { return &heldError{err, append(h[:], src...)} }
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, held(err)
 	case len(src) > maxMozLz4:
 		return nil, fmt.Errorf("its LZ4 block is over %s", finding.HumanBytes(maxMozLz4))
 	case claim > 255*int64(len(src))+64:
-		return nil, fmt.Errorf("it claims %s of text, more than its %d bytes of LZ4 can hold", finding.HumanBytes(claim), len(src))
+		return nil, held(fmt.Errorf("it claims %s of text, more than its %d bytes of LZ4 can hold", finding.HumanBytes(claim), len(src)))
 	case claim > maxWindow:
-		return nil, fmt.Errorf("it claims %s of text, over the %s one is decoded into", finding.HumanBytes(claim), finding.HumanBytes(maxWindow))
+		return nil, held(fmt.Errorf("it claims %s of text, over the %s one is decoded into", finding.HumanBytes(claim), finding.HumanBytes(maxWindow)))
+	case st != nil && st.entryCap > 0 && claim > st.entryCap:
+		return nil, held(fmt.Errorf("it claims %s of text, over the %s cap per entry", finding.HumanBytes(claim), finding.HumanBytes(st.entryCap)))
+	case st != nil && st.ratio > 0 && claim > 1<<20 && claim > st.ratio*int64(len(h)+len(src)):
+		return nil, held(fmt.Errorf("it claims %s of text from %s, a compression ratio above %d:1", finding.HumanBytes(claim), finding.HumanBytes(int64(len(h)+len(src))), st.ratio))
 	}
 	dst := make([]byte, claim)
 	n, err := lz4.UncompressBlock(src, dst)
 	if err != nil {
-		return nil, fmt.Errorf("LZ4 block: %w", err)
+		return nil, held(fmt.Errorf("LZ4 block: %w", err))
 	}
 	return io.NopCloser(bytes.NewReader(dst[:n])), nil
 }
+
+// A heldError is a decoder's error that comes with all it read of the
+// stream: when the stream cannot be read again (inside an archive, past
+// what is kept to replay), its raw bytes are scanned from there.
+type heldError struct {
+	err error
+	raw []byte
+}
+
+func (e *heldError) Error() string { return e.err.Error() }
+func (e *heldError) Unwrap() error { return e.err }
 
 func openBzip2(_ context.Context, _ *streamer, rd io.Reader) (io.ReadCloser, error) {
 	return io.NopCloser(bzip2.NewReader(rd)), nil
@@ -339,7 +359,7 @@ func (e *windowError) Error() string {
 func (r *Run) scanCompressed(ctx context.Context, st *streamer, k kind, rd, raw io.Reader, p string, depth int, b *budget) error {
 	c := compressors[k]
 	counted := &countingReader{r: rd}
-	keep := &replay{r: counted, max: replayMax}
+	keep := &replay{r: counted, max: cmp.Or(c.replay, replayMax)}
 	if raw != nil {
 		keep.max = 0 // the file itself can be reread
 	}
@@ -414,6 +434,10 @@ func (r *Run) scanUnreadable(ctx context.Context, st *streamer, what string, kee
 	case !keep.over:
 		r.Fail(p, "%s: scanned as plain bytes", reason)
 		return r.scanPlain(ctx, st, io.MultiReader(bytes.NewReader(keep.buf), keep.r), p)
+	}
+	if h := (*heldError)(nil); errors.As(err, &h) {
+		r.Fail(p, "%s: scanned as plain bytes", reason)
+		return r.scanPlain(ctx, st, io.MultiReader(bytes.NewReader(h.raw), keep.r), p)
 	}
 	r.Fail(p, "%s: not scanned", reason)
 	return nil

@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"github.com/ulikunitz/xz"
@@ -837,5 +838,35 @@ func TestMozLz4Claims(t *testing.T) {
 			warnings: []wantWarning{{"s.jsonlz4", "not a readable mozLz4 file"}}, files: 1, errs: 1},
 		{name: "200 MiB, over one decoder's window", file: "s.jsonlz4", content: big, want: raw(big),
 			warnings: []wantWarning{{"s.jsonlz4", "over the 128.0 MiB one is decoded into"}}, files: 1, errs: 1},
+		{name: "over the cap per entry", file: "s.jsonlz4", content: good, want: raw(good),
+			limits:   func(l *Limits) { l.EntryBytes = 16 },
+			warnings: []wantWarning{{"s.jsonlz4", "over the 16 bytes cap per entry"}}, files: 1, errs: 1},
+	})
+}
+
+// TestBrokenLZ4InArchives: an LZ4 or mozLz4 file that cannot be decoded,
+// inside an archive (where it cannot be read again), bigger than the 1 MiB
+// other decoders keep to fall back on, has its raw bytes scanned all the
+// same (LZ4 keeps text it does not repeat as it is): the mozLz4 decoder
+// holds what it read, and an LZ4 stream is kept up to its biggest block.
+func TestBrokenLZ4InArchives(t *testing.T) {
+	t.Parallel()
+	text := append([]byte(`{"key":"`+keyActive+"\"}\n"), []byte(strings.Repeat(base64.StdEncoding.EncodeToString(binaryBytes(9, 3<<20)), 1))...)
+	moz := mozLz4Of(t, text)
+	moz = moz[:len(moz)-100] // cut short
+	legacy := lz4Of(t, text, "-l")
+	legacy = legacy[:len(legacy)-200]
+	if len(moz) < 2<<20 || len(legacy) < 2<<20 {
+		t.Fatalf("the files are %d and %d bytes: too small to test past 1 MiB", len(moz), len(legacy))
+	}
+	at := func(name string, data []byte) []wantFinding {
+		line, col := refLineCol(data, bytes.Index(data, []byte(keyActive)))
+		return []wantFinding{{Path: "a.zip!" + name, Line: line, Column: col, Token: keyActive}}
+	}
+	runArchiveCases(t, []archiveCase{
+		{name: "mozLz4 cut short", file: "a.zip", content: zipBytes(t, entry{Name: "s.jsonlz4", Data: moz}), want: at("s.jsonlz4", moz),
+			warnings: []wantWarning{{"a.zip!s.jsonlz4", "not a readable mozLz4 file"}}, files: 1, errs: 1},
+		{name: "LZ4 legacy cut short", file: "a.zip", content: zipBytes(t, entry{Name: "l.lz4", Data: legacy}), want: at("l.lz4", legacy),
+			warnings: []wantWarning{{"a.zip!l.lz4", "not a readable LZ4 file"}}, files: 1, errs: 1},
 	})
 }
