@@ -395,6 +395,13 @@ func (r *Run) scanCompressed(ctx context.Context, st *streamer, k kind, rd, raw 
 	}
 	err = r.scanEntry(ctx, st, full, nil, -1, inner, depth+1, b)
 	r.reportEntryError(inner, c.what+" data", cr, err)
+	var ce *capError
+	if k == lz4Kind && err != nil && raw != nil && !isContextErr(err) && cr.hit == nil && !errors.As(err, &ce) {
+		// LZ4 keeps the text it does not repeat as it is: past the damage,
+		// the raw bytes may hold a key the decoder never reached.
+		r.Fail(p, "LZ4 data damaged: its raw bytes were scanned too")
+		return r.scanPlain(ctx, st, raw, p)
+	}
 	return nil
 }
 

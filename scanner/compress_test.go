@@ -863,7 +863,22 @@ func TestBrokenLZ4InArchives(t *testing.T) {
 		line, col := refLineCol(data, bytes.Index(data, []byte(keyActive)))
 		return []wantFinding{{Path: "a.zip!" + name, Line: line, Column: col, Token: keyActive}}
 	}
+	// A frame cut short, at the top level: the text past what could be
+	// decoded is searched in the raw bytes (its literals).
+	letters := func(seed uint64, n int) []byte {
+		b := binaryBytes(seed, n)
+		for i := range b {
+			b[i] = 'a' + b[i]%26
+		}
+		return b
+	}
+	cut := lz4Of(t, append(append(letters(1, 70000), "\nkey="+keyActive+"\n"...), letters(2, 20000)...), "-B4")
+	cut = cut[:len(cut)-5000]
+	line, col := refLineCol(cut, bytes.Index(cut, []byte(keyActive)))
 	runArchiveCases(t, []archiveCase{
+		{name: "LZ4 frame cut short", file: "c.lz4", content: cut,
+			want:     []wantFinding{{Path: "c.lz4", Line: line, Column: col, Token: keyActive}},
+			warnings: []wantWarning{{"c.lz4!c", "corrupt LZ4 data"}, {"c.lz4", "its raw bytes were scanned too"}}, files: 2, errs: 2},
 		{name: "mozLz4 cut short", file: "a.zip", content: zipBytes(t, entry{Name: "s.jsonlz4", Data: moz}), want: at("s.jsonlz4", moz),
 			warnings: []wantWarning{{"a.zip!s.jsonlz4", "not a readable mozLz4 file"}}, files: 1, errs: 1},
 		{name: "LZ4 legacy cut short", file: "a.zip", content: zipBytes(t, entry{Name: "l.lz4", Data: legacy}), want: at("l.lz4", legacy),
