@@ -80,8 +80,14 @@ func sniffCompressed(head []byte) kind {
 		return mozLz4Kind
 	case head[0]&0xf0 == 0x50 && bytes.Equal(head[1:4], []byte{0x2a, 0x4d, 0x18}):
 		// A skippable frame (pzstd and the seekable format start with
-		// one): zstd frames follow. LZ4 frames can follow one too; the
-		// zstd reader then says the stream is unreadable.
+		// one): zstd frames follow, or LZ4 frames, told apart by the magic
+		// after it when the frame is short enough to end in head.
+		if len(head) >= 8 {
+			next := 8 + int64(binary.LittleEndian.Uint32(head[4:8]))
+			if next+4 <= int64(len(head)) && bytes.Equal(head[next:next+4], []byte{0x04, 0x22, 0x4d, 0x18}) {
+				return lz4Kind
+			}
+		}
 		return zstdKind
 	}
 	return plain

@@ -190,6 +190,8 @@ func TestCompressors(t *testing.T) {
 			want: []wantFinding{{Path: "blocks.lz4!blocks", Line: 1002, Column: 15, Token: keyActive}}, files: 1},
 		{name: "two lz4 frames", file: "two.lz4", content: append(lz4Of(t, plain), lz4Of(t, append([]byte("x\n"), env...))...),
 			want: []wantFinding{{Path: "two.lz4!two", Line: 4, Column: 15, Token: keyActive}}, files: 1},
+		{name: "lz4 after a skippable frame", file: "s.lz4", content: append([]byte{0x5a, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'a', 'b', 'c'}, lz4Of(t, env)...),
+			want: []wantFinding{{Path: "s.lz4!s", Line: 2, Column: 15, Token: keyActive}}, files: 1},
 		{name: "tar.lz4", file: "b.tar.lz4", content: tarWith(t, "-Ilz4", entry{Name: "etc/s.yaml", Data: yaml}),
 			want: []wantFinding{{Path: "b.tar.lz4!etc/s.yaml", Line: 2, Column: 10, Token: keyExpired}}, files: 1},
 		{name: "lz4 in a zip", file: "z.zip", content: zipBytes(t, entry{Name: "in/a.lz4", Data: lz4Of(t, env)}),
