@@ -82,8 +82,10 @@ type joiner struct {
 	escaped bool    // the quote is written \" (see openingQuote)
 	limit   int     // the span's end in buf
 	done    bool    // the text has ended
-	first   int     // where the first piece's text starts in buf
 	dots    int     // the dots in text
+	// firstQuote is where the quote that opened the first piece's literal
+	// is in buf, or -1.
+	firstQuote int
 	// target is the name of the string the first piece's statement
 	// builds, once targetRead (see skipAppending).
 	target     string
@@ -99,8 +101,8 @@ type piece struct{ text, buf int }
 // nearest quote before start on its line), followed by concatenation and
 // a literal, or a backslash that ends the line.
 func (j *joiner) begin(buf []byte, start, stop int) bool {
-	q, esc := openingQuote(buf, start)
-	*j = joiner{buf: buf, quote: q, escaped: esc, limit: min(len(buf), start+maxJoinSpan), first: start}
+	q, esc, at := openingQuote(buf, start)
+	*j = joiner{buf: buf, quote: q, escaped: esc, limit: min(len(buf), start+maxJoinSpan), firstQuote: at}
 	if stop >= j.limit {
 		return false
 	}
@@ -215,23 +217,23 @@ var endsConcatenation = func() (t [256]bool) {
 
 // openingQuote returns the quote that opens the literal holding
 // buf[start:]: the nearest quote before start on its line (within the
-// context window), or 0; and whether it is a double quote escaped with a
+// context window), or 0; whether it is a double quote escaped with a
 // backslash (\", after an odd number of them), as JSON writes a quote in
-// a string.
-func openingQuote(buf []byte, start int) (byte, bool) {
+// a string; and where it is in buf, or -1.
+func openingQuote(buf []byte, start int) (byte, bool, int) {
 	for i := start - 1; i >= 0 && start-i <= contextBefore; i-- {
 		switch c := buf[i]; {
 		case c == '\n':
-			return 0, false
+			return 0, false, -1
 		case isQuote(c):
 			n := 0
 			for k := i - 1; k >= 0 && buf[k] == '\\' && n <= contextBefore; k-- {
 				n++
 			}
-			return c, c == '"' && n%2 == 1
+			return c, c == '"' && n%2 == 1, i
 		}
 	}
-	return 0, false
+	return 0, false, -1
 }
 
 // continues reports where the text goes on when the current piece stops
@@ -281,22 +283,11 @@ func (j *joiner) continues(i int, eq bool) (next int, drop, ok bool) {
 }
 
 // statementTarget returns the name of the string the first piece's
-// statement builds (see the free function statementTarget), read once: the
-// quote that opened the first piece's literal is the nearest before it on
-// its line.
+// statement builds (see the free function statementTarget), read once.
 func (j *joiner) statementTarget() string {
 	if !j.targetRead {
 		j.targetRead = true
-		q := -1
-		for i := j.first - 1; i >= 0 && j.first-i <= contextBefore; i-- {
-			if c := j.buf[i]; c == '\n' {
-				break
-			} else if isQuote(c) {
-				q = i
-				break
-			}
-		}
-		j.target = statementTarget(j.buf, q)
+		j.target = statementTarget(j.buf, j.firstQuote)
 	}
 	return j.target
 }

@@ -89,7 +89,7 @@ func skipAppending(buf []byte, i, limit int, target func() string, inJSON bool) 
 		}
 		if nameEnd < limit && buf[nameEnd] == '(' {
 			// receiver.method(: the last part of the name is the method.
-			if dot := lastDot(buf[k:nameEnd]); dot > 0 && sameTarget(string(buf[k:k+dot]), name) {
+			if dot := bytes.LastIndexByte(buf[k:nameEnd], '.'); dot > 0 && sameTarget(string(buf[k:k+dot]), name) {
 				return appendCall(buf, k+dot+1, limit, inJSON)
 			}
 		} else if sameTarget(string(buf[k:nameEnd]), name) {
@@ -158,7 +158,7 @@ func statementTarget(buf []byte, q int) string {
 	switch c := buf[i]; {
 	case c == '(':
 		name, j := nameBefore(buf, skipBlanksBack(buf, i-1, lo), lo)
-		if dot := lastDot([]byte(name)); dot > 0 && slices.Contains(appendMethods, name[dot+1:]) {
+		if dot := strings.LastIndexByte(name, '.'); dot > 0 && slices.Contains(appendMethods, name[dot+1:]) {
 			return name[:dot]
 		}
 		// A builder made for a name: [Type] name = [new] Type( or
@@ -305,16 +305,6 @@ func skipName(buf []byte, i, limit int) int {
 // isVariableByte reports whether c may be in a variable's name.
 func isVariableByte(c byte) bool {
 	return c == '$' || isNameByte(c) && c != '-'
-}
-
-// lastDot returns the index of the last '.' in name, or -1.
-func lastDot(name []byte) int {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '.' {
-			return i
-		}
-	}
-	return -1
 }
 
 // hasLineBreak reports whether text holds a line break, or a JSON string's
