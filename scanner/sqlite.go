@@ -253,7 +253,7 @@ type seamHit struct {
 // A seamText is the text of one row, read a piece at a time: the text
 // around each cut is searched once seamReach bytes after it are read (or
 // the row has ended), and only what later cuts need is kept, so a row of
-// any length holds a few pages of memory.
+// any length holds at most seamBatch bytes and a page of its text.
 type seamText struct {
 	st     *streamer
 	out    *[]seamHit
