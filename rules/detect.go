@@ -227,14 +227,30 @@ func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *M
 		cand, next, _, found = readCandidate(j.text, 0)
 	}
 	next = j.sourceEnd(next)
+	reported, was := false, *m
 	if !found {
 		// A fourth segment: judged as in findAt.
-		if cand.End > 0 && c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, true) {
-			return true, max(next, m.End)
+		reported = cand.End > 0 && c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, true)
+		if reported {
+			next = max(next, m.End)
 		}
-		return false, next
+	} else {
+		reported = c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, false)
 	}
-	return c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, false), next
+	if reported && j.wrapped && !wholeWrapped(*m) {
+		*m, reported = was, false
+	}
+	return reported, next
+}
+
+// wholeWrapped reports whether m, a token joined across hard-wrapped
+// lines, may be reported: it is a confirmed key whose signature is as long
+// as its alg makes them. Only the lines' width joined it, so a generic
+// JWT or a signature cut short (a truncated key, then a word on the next
+// line) is no sign the lines go together.
+func wholeWrapped(m Match) bool {
+	t := []byte(m.Token)
+	return m.Confirmed() && bytes.Count(t, []byte{'.'}) == 2 && len(sigLengths[m.Alg]) > 0 && !signatureCutShort(t)
 }
 
 // judgeCandidate judges cand, a candidate of text, and when it is not

@@ -90,6 +90,12 @@ type joiner struct {
 	// builds, once targetRead (see skipAppending).
 	target     string
 	targetRead bool
+	// wrap is the width of the lines of a hard-wrapped token, once
+	// wrapped (see split_wrap.go); joined says a piece was joined
+	// otherwise. A token is joined one way or the other, not both.
+	wrap    wrapWidth
+	wrapped bool
+	joined  bool
 }
 
 // A piece is a stretch of text read from one place of buf.
@@ -106,7 +112,7 @@ func (j *joiner) begin(buf []byte, start, stop int) bool {
 	if stop >= j.limit {
 		return false
 	}
-	next, drop, ok := j.continues(stop, stop > start && buf[stop-1] == '=')
+	next, drop, ok := j.continues(stop, stop > start && buf[stop-1] == '=', buf[start:stop])
 	if !ok {
 		return false
 	}
@@ -144,6 +150,9 @@ func mayContinue(buf []byte, start, stop int, whole bool) bool {
 			if stop+2 < len(buf) && buf[stop+1] == '"' && buf[stop+2] == ',' {
 				return !wholeKey(buf, start, stop, whole)
 			}
+			return true
+		}
+		if _, _, ok := wrapNext(buf, stop, min(len(buf), start+maxJoinSpan), buf[start:stop], nil); ok {
 			return true
 		}
 		return mayBreakSoftly(buf, start, stop)
@@ -239,8 +248,35 @@ func openingQuote(buf []byte, start int) (byte, bool, int) {
 // continues reports where the text goes on when the current piece stops
 // at buf[i], a byte that is not of a token (or an '=' of one), and whether
 // it does; eq says the piece's text ends with an '=', and drop that it is
-// a soft line break's, to leave out of the text.
-func (j *joiner) continues(i int, eq bool) (next int, drop, ok bool) {
+// a soft line break's, to leave out of the text. text is the token's text
+// so far.
+func (j *joiner) continues(i int, eq bool, text []byte) (next int, drop, ok bool) {
+	if !j.joined {
+		if next, w, ok := wrapNext(j.buf, i, j.limit, text, j.wrapTo()); ok {
+			j.wrap, j.wrapped = w, true
+			return next, false, true
+		}
+		if j.wrapped {
+			return 0, false, false
+		}
+	}
+	next, drop, ok = j.continuesJoined(i, eq)
+	j.joined = j.joined || ok
+	return next, drop, ok
+}
+
+// wrapTo returns the width of the token's wrapped lines, or nil before
+// its first wrap.
+func (j *joiner) wrapTo() *wrapWidth {
+	if !j.wrapped {
+		return nil
+	}
+	return &j.wrap
+}
+
+// continuesJoined is continues for the pieces a language or a format
+// joins: literals, line continuations, soft line breaks.
+func (j *joiner) continuesJoined(i int, eq bool) (next int, drop, ok bool) {
 	buf := j.buf
 	if n := lineContinuation(buf, i); n > 0 {
 		k := skipIndent(buf, i+n, min(j.limit, i+n+maxJoinGap))
@@ -523,7 +559,7 @@ func (j *joiner) fill(n int) {
 			j.done = true
 			return
 		}
-		next, drop, ok := j.continues(i, i > j.pieces[len(j.pieces)-1].buf && j.buf[i-1] == '=')
+		next, drop, ok := j.continues(i, i > j.pieces[len(j.pieces)-1].buf && j.buf[i-1] == '=', j.text)
 		if !ok {
 			j.done = true
 			return

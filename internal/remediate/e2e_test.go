@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -15,8 +17,9 @@ import (
 // no branch has), the annotated tag's message, a file deleted later, a
 // renamed file, a commit message, an .env file stored as base64 wrapped at
 // 76 columns, a single-line base64 copy the scan does not report (it
-// reports each key once), and a UTF-16 file and a database (which
-// --replace-text skips: they hold zero bytes).
+// reports each key once), a UTF-16 file and a database (which
+// --replace-text skips: they hold zero bytes), keys in pieces, and a log
+// hard-wrapped by fold(1).
 // It returns the repository and the paths that held keys.
 func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 	k := func(sub string) string { s, _ := testKey(sub); return s }
@@ -48,6 +51,8 @@ func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 		// break JSON escapes), and a key a quoted-printable mail broke.
 		"notebooks/explore.ipynb": `{"cells": [{"cell_type": "code", "source": ["key = (\"` + k("notebook")[:50] + `\"\n",` + "\n" + `    "       \"` + k("notebook")[50:] + `\")\n"]}]}` + "\n",
 		"mail/setup.eml":          "Content-Transfer-Encoding: quoted-printable\r\n\r\nYour key: " + k("mail")[:70] + "=\r\n" + k("mail")[70:] + "\r\n",
+		// A console's log hard-wrapped at 80 columns by fold(1).
+		"logs/console.log": fold(t, 80, "2026-12-02T10:00:00Z INFO client started with LOFTY_API_KEY="+k("folded")+" region=eu\n"),
 	})
 
 	r.git("checkout", "-q", "-b", "dev", "HEAD~3")
@@ -66,7 +71,7 @@ func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 	r.git("branch", "-q", "-D", "release-1", "release-2")
 
 	keyPaths := map[string]bool{}
-	for _, p := range []string{"config/.env", "k8s/secret.yaml", ".env.b64", "old/creds.txt", "new/creds.txt", "win/profile.ps1", "data/app.db", "dev/settings.json", "light.txt", "annotated.txt", "src/client.py", "notebooks/explore.ipynb", "mail/setup.eml"} {
+	for _, p := range []string{"config/.env", "k8s/secret.yaml", ".env.b64", "old/creds.txt", "new/creds.txt", "win/profile.ps1", "data/app.db", "dev/settings.json", "light.txt", "annotated.txt", "src/client.py", "notebooks/explore.ipynb", "mail/setup.eml", "logs/console.log"} {
 		keyPaths[p] = true
 	}
 	return r, keyPaths
@@ -74,14 +79,28 @@ func plantedRepo(t *testing.T, dir string) (*repo, map[string]bool) {
 
 // The whole plan, run for real with git filter-repo, removes every key from
 // every ref and message and leaves every other byte as it was.
+// fold returns text hard-wrapped at width columns by fold(1).
+func fold(t *testing.T, width int, text string) string {
+	cmd := exec.Command("fold", "-w", strconv.Itoa(width))
+	cmd.Stdin = strings.NewReader(text)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("fold: %v", err)
+	}
+	if strings.Contains(string(out), text[strings.Index(text, "eyJ"):][:100]) {
+		t.Fatalf("fold left the key's first 100 characters on one line")
+	}
+	return string(out)
+}
+
 func TestPlanRemovesEveryKeyWithFilterRepo(t *testing.T) {
 	requireFilterRepo(t)
 	base := t.TempDir()
 	r, keyPaths := plantedRepo(t, filepath.Join(base, "repo"))
 
 	keys := mergeKeys(scanRepo(t, r.dir), messageKeys(t, r.dir))
-	if len(keys) != 13 {
-		t.Fatalf("the scans found %d keys, want the 13 planted:\n%s", len(keys), describeKeys(keys))
+	if len(keys) != 14 {
+		t.Fatalf("the scans found %d keys, want the 14 planted:\n%s", len(keys), describeKeys(keys))
 	}
 	encodings := map[string]bool{}
 	for _, k := range keys {
