@@ -298,7 +298,7 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 					trees = append(trees, a.sel.tree(a.sel.parent(b)))
 				}
 			}
-			if !a.inAny(ctx, trees, o.origin.path, o.f.Fingerprint) {
+			if !a.inAny(ctx, trees, o.origin.path, o.f.Fingerprint, !a.counts(o.f, o.f.Path)) {
 				kept = append(kept, o)
 			}
 		}
@@ -418,13 +418,23 @@ func (a *attributor) boundaryOf(c int) []int32 {
 }
 
 // first keeps one finding per key: where it first appeared, with its
-// commit. Within that commit, every place it appeared is kept. paths[i] is
-// the path of out[i]'s blob.
+// commit. Within that commit, every place it appeared is kept. When every
+// place there is suppressed (an allow comment, an ignore entry for a
+// fixture's path) and the key appeared unsuppressed later, it is kept
+// there too: a suppressed place hides no other. paths[i] is the path of
+// out[i]'s blob.
 func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []string) {
-	first := map[string]int{}
+	first, counting := map[string]int{}, map[string]int{}
 	for _, o := range occs {
-		if c, ok := first[o.f.Fingerprint]; !ok || o.origin.commit < c {
-			first[o.f.Fingerprint] = o.origin.commit
+		fp := o.f.Fingerprint
+		if c, ok := first[fp]; !ok || o.origin.commit < c {
+			first[fp] = o.origin.commit
+		}
+		if !a.counts(o.f, o.f.Path) {
+			continue
+		}
+		if c, ok := counting[fp]; !ok || o.origin.commit < c {
+			counting[fp] = o.origin.commit
 		}
 	}
 	type place struct {
@@ -433,7 +443,7 @@ func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []st
 	}
 	seen := map[place]bool{}
 	for _, o := range occs {
-		if o.origin.commit != first[o.f.Fingerprint] {
+		if c, ok := counting[o.f.Fingerprint]; o.origin.commit != first[o.f.Fingerprint] && (!ok || o.origin.commit != c) {
 			continue
 		}
 		k := place{o.f.Fingerprint, o.f.Path, o.f.Encoding, o.f.Line, o.f.Column}
@@ -459,6 +469,17 @@ func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []st
 		paths = append(paths, o.origin.path)
 	}
 	return out, paths
+}
+
+// counts reports whether finding f, at path (as reported), counts: no
+// allow comment on its line (unless --no-inline-allow, which the scanner
+// applied) and no ignore entry for its path (scanner.Options.Suppresses).
+func (a *attributor) counts(f finding.Finding, path string) bool {
+	if f.Suppressed != "" {
+		return false
+	}
+	s := a.r.Options().Suppresses
+	return s == nil || !s(f.Fingerprint, path)
 }
 
 // stopped is attribute for a scan that was stopped (a signal, --timeout):
@@ -511,7 +532,7 @@ func (a *attributor) headKeys(ctx context.Context, findings []finding.Finding, p
 	}
 	a.gs.mu.Unlock()
 	for i, f := range findings {
-		if !keys[f.Fingerprint] && a.inAny(ctx, []plumbing.Hash{tree}, paths[i], f.Fingerprint) {
+		if !keys[f.Fingerprint] && a.inAny(ctx, []plumbing.Hash{tree}, paths[i], f.Fingerprint, true) {
 			keys[f.Fingerprint] = true
 		}
 	}
@@ -519,22 +540,27 @@ func (a *attributor) headKeys(ctx context.Context, findings []finding.Finding, p
 }
 
 // inAny reports whether the blob at path p in any of the trees holds the
-// key with fingerprint fp.
-func (a *attributor) inAny(ctx context.Context, trees []plumbing.Hash, p, fp string) bool {
+// key with fingerprint fp: at any place when all is set, else at one that
+// counts (see fingerprints).
+func (a *attributor) inAny(ctx context.Context, trees []plumbing.Hash, p, fp string, all bool) bool {
 	for _, t := range trees {
 		mode, h, ok := a.g.findEntry(t, p)
 		if !ok || !mode.IsFile() {
 			continue
 		}
-		if a.fingerprints(ctx, h, p)[fp] {
+		if a.fingerprints(ctx, h, p, all)[fp] {
 			return true
 		}
 	}
 	return false
 }
 
-// fingerprints returns the keys in a blob, scanning it if it was not.
-func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string) map[string]bool {
+// fingerprints returns the keys in a blob at path p, scanning it if it
+// was not: all of them, or those of its places that count (see counts).
+// A key a parent held only where it was suppressed (an allow comment, an
+// ignored path) is new to a commit that adds it where it is not; a
+// suppressed place of it is not.
+func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string, all bool) map[string]bool {
 	if _, scanned := a.gs.origin(h); !scanned {
 		a.gs.register(h, blobOrigin{commit: -1, path: p})
 		if o, err := readForScan(a.g.rd, h); err != nil {
@@ -544,10 +570,13 @@ func (a *attributor) fingerprints(ctx context.Context, h plumbing.Hash, p string
 		}
 	}
 	a.gs.mu.Lock()
-	defer a.gs.mu.Unlock()
+	fs := a.gs.found[h]
+	a.gs.mu.Unlock()
 	out := map[string]bool{}
-	for _, f := range a.gs.found[h] {
-		out[f.Fingerprint] = true
+	for _, f := range fs {
+		if all || a.counts(f, a.gs.placeOf(h, p, f.Path)) {
+			out[f.Fingerprint] = true
+		}
 	}
 	return out
 }

@@ -356,7 +356,7 @@ func (x *exposer) watchedBlob(ctx context.Context, h plumbing.Hash, p string) in
 	if s, ok := x.blobBits[h]; ok {
 		return s
 	}
-	x.a.fingerprints(ctx, h, p)
+	x.a.fingerprints(ctx, h, p, true)
 	x.a.gs.mu.Lock()
 	s := x.fileBits(x.a.gs.found[h])
 	x.a.gs.mu.Unlock()

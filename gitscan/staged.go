@@ -130,7 +130,7 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 	gs.mu.Unlock()
 	var out []finding.Finding
 	for _, o := range occs {
-		if !d.hadKey(ctx, a, headTree, o.origin.path, o.f.Fingerprint) {
+		if !d.hadKey(ctx, a, headTree, o.origin.path, o.f.Fingerprint, !a.counts(o.f, o.f.Path)) {
 			out = append(out, o.f)
 		}
 	}
@@ -152,16 +152,18 @@ type staged struct {
 	named []string
 }
 
-// hadKey reports whether HEAD held the key fp at p or in a removed file.
-func (d *staged) hadKey(ctx context.Context, a *attributor, headTree *plumbing.Hash, p, fp string) bool {
+// hadKey reports whether HEAD held the key fp at p or in a removed file:
+// at any place when all is set, else at one that counts (see
+// attributor.fingerprints).
+func (d *staged) hadKey(ctx context.Context, a *attributor, headTree *plumbing.Hash, p, fp string, all bool) bool {
 	if headTree == nil {
 		return false
 	}
-	if a.inAny(ctx, []plumbing.Hash{*headTree}, p, fp) {
+	if a.inAny(ctx, []plumbing.Hash{*headTree}, p, fp, all) {
 		return true
 	}
 	for rp, h := range d.removed {
-		if a.fingerprints(ctx, h, rp)[fp] {
+		if a.fingerprints(ctx, h, rp, all)[fp] {
 			return true
 		}
 	}

@@ -32,6 +32,14 @@ type Options struct {
 	// marked suppressed, so that past maxFindingsPerRun, where only
 	// findings that count are still reported, it is.
 	NoInlineAllow bool
+	// Suppresses, when set, says whether the settings (an ignore file's
+	// entry scoped to paths) suppress the key with this fingerprint at
+	// this path, as reported. A git scan reports each key once, at the
+	// first place it appeared; when that place is suppressed, it reports
+	// the key again where it first appeared unsuppressed, so that an entry
+	// for a test fixture, or an allow comment, hides no other copy of the
+	// key.
+	Suppresses func(fingerprint, path string) bool
 }
 
 // Limits cap what archives and compressed files may cost. A zip bomb or a

@@ -60,6 +60,9 @@ func (s *scanFlags) changed(name string) bool {
 func (s *scanFlags) options(st *settings) (scanner.Options, error) {
 	opts := scanner.DefaultOptions()
 	opts.NoInlineAllow = st.noInlineAllow
+	if ig := st.ignore; ig.Len() > 0 {
+		opts.Suppresses = func(fp, path string) bool { _, ok := ig.Suppresses(fp, path); return ok }
+	}
 	cfg := st.config
 	skip, from := cfg.Skip, cfg.Path
 	if s.changed("skip") {
