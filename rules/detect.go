@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -203,7 +204,7 @@ type decodedPayload struct {
 // header's run, or in the joined token, would end where this one does.
 func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *Match) (bool, int) {
 	var j joiner
-	if !j.begin(buf, start, stop) {
+	if !j.begin(buf, start, stop, c.Scopes) {
 		return false, 0
 	}
 	// Read as much of the joined text as the candidate needs: a reading
@@ -228,6 +229,9 @@ func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *M
 	}
 	next = j.sourceEnd(next)
 	reported, was := false, *m
+	if j.wrapped && !wrappedMayReport(j.text, cand, c.Scopes) {
+		return false, next
+	}
 	if !found {
 		// A fourth segment: judged as in findAt.
 		reported = cand.End > 0 && c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, true)
@@ -237,20 +241,61 @@ func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *M
 	} else {
 		reported = c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, false)
 	}
-	if reported && j.wrapped && !wholeWrapped(*m) {
+	if reported && j.wrapped && (!wholeWrapped(*m) || m.End != j.sourceEnd(cand.End)) {
 		*m, reported = was, false
 	}
 	return reported, next
 }
 
+// wrappedMayReport reports whether cand, a candidate of text joined across
+// hard-wrapped lines, may pass wholeWrapped, without the full judgement:
+// it has two dots, a signature as long as its header's alg makes them (the
+// header from its first "eyJ" or its last, as lastPrefix reads it), and a
+// payload that decodes and may hold one of scopes. Most such joins are of
+// text that is no key, which the full judgement would decode in vain.
+func wrappedMayReport(text []byte, cand Candidate, scopes []string) bool {
+	tok := text[cand.Start:cand.End]
+	if bytes.Count(tok, []byte{'.'}) != 2 {
+		return false
+	}
+	d1, d2 := bytes.IndexByte(tok, '.'), bytes.LastIndexByte(tok, '.')
+	n := len(tok) - d2 - 1
+	if !exactSignature(headerAlg(tok[:d1]), n) {
+		last := bytes.LastIndex(tok[1:d1], prefix)
+		if last < 0 || !exactSignature(headerAlg(tok[1+last:d1]), n) {
+			return false
+		}
+	}
+	var room [512]byte
+	payload, ok := decodePayload(tok, room[:0])
+	return ok && payloadHolds(payload, scopes)
+}
+
+// exactSignature reports whether n base64url characters are as long as a
+// signature alg makes.
+func exactSignature(alg string, n int) bool {
+	for _, l := range sigLengths[alg] {
+		if n == base64.RawURLEncoding.EncodedLen(l) {
+			return true
+		}
+	}
+	return false
+}
+
 // wholeWrapped reports whether m, a token joined across hard-wrapped
 // lines, may be reported: it is a confirmed key whose signature is as long
 // as its alg makes them. Only the lines' width joined it, so a generic
-// JWT or a signature cut short (a truncated key, then a word on the next
-// line) is no sign the lines go together.
+// JWT, a signature cut short (a truncated key, then a word on the next
+// line) or one of another alg's length (then a hash) is no sign the lines
+// go together; nor is a signature cut back to
+// its alg's length, which findJoined turns down too (a truncated key, then
+// a line that starts with a name or a hash: the key's text would end in
+// the middle of them).
 func wholeWrapped(m Match) bool {
-	t := []byte(m.Token)
-	return m.Confirmed() && bytes.Count(t, []byte{'.'}) == 2 && len(sigLengths[m.Alg]) > 0 && !signatureCutShort(t)
+	if !m.Confirmed() || strings.Count(m.Token, ".") != 2 {
+		return false
+	}
+	return exactSignature(m.Alg, len(m.Token)-strings.LastIndexByte(m.Token, '.')-1)
 }
 
 // judgeCandidate judges cand, a candidate of text, and when it is not

@@ -96,6 +96,9 @@ type joiner struct {
 	wrap    wrapWidth
 	wrapped bool
 	joined  bool
+	// scopes are the scope values that confirm a key (Config.Scopes): a
+	// hard-wrapped token whose payload cannot hold one is not joined on.
+	scopes []string
 }
 
 // A piece is a stretch of text read from one place of buf.
@@ -106,9 +109,9 @@ type piece struct{ text, buf int }
 // follows: stop is a quote that closes the literal start is in (the
 // nearest quote before start on its line), followed by concatenation and
 // a literal, or a backslash that ends the line.
-func (j *joiner) begin(buf []byte, start, stop int) bool {
+func (j *joiner) begin(buf []byte, start, stop int, scopes []string) bool {
 	q, esc, at := openingQuote(buf, start)
-	*j = joiner{buf: buf, quote: q, escaped: esc, limit: min(len(buf), start+maxJoinSpan), firstQuote: at}
+	*j = joiner{buf: buf, quote: q, escaped: esc, limit: min(len(buf), start+maxJoinSpan), firstQuote: at, scopes: scopes}
 	if stop >= j.limit {
 		return false
 	}
@@ -152,7 +155,7 @@ func mayContinue(buf []byte, start, stop int, whole bool) bool {
 			}
 			return true
 		}
-		if _, _, ok := wrapNext(buf, stop, min(len(buf), start+maxJoinSpan), buf[start:stop], nil); ok {
+		if _, _, ok := wrapNext(buf, stop, min(len(buf), start+maxJoinSpan), buf[start:stop], bytes.Count(buf[start:stop], []byte{'.'}), nil, nil); ok {
 			return true
 		}
 		return mayBreakSoftly(buf, start, stop)
@@ -252,7 +255,11 @@ func openingQuote(buf []byte, start int) (byte, bool, int) {
 // so far.
 func (j *joiner) continues(i int, eq bool, text []byte) (next int, drop, ok bool) {
 	if !j.joined {
-		if next, w, ok := wrapNext(j.buf, i, j.limit, text, j.wrapTo()); ok {
+		dots := j.dots // the text's dots, read piece by piece
+		if !j.wrapped {
+			dots = bytes.Count(text, []byte{'.'}) // the first piece, on one line
+		}
+		if next, w, ok := wrapNext(j.buf, i, j.limit, text, dots, j.wrapTo(), &j.scopes); ok {
 			j.wrap, j.wrapped = w, true
 			return next, false, true
 		}
@@ -654,11 +661,25 @@ func (j *joiner) endAtWholeSignature() bool {
 	return false
 }
 
+// commonHeaders are the header segments most tokens have, with their
+// algs: Lofty's, and the same with "typ":"JWT". headerAlg answers for them
+// without a JSON decode: a hard-wrapped join asks at each line break.
+var commonHeaders = map[string]string{
+	"eyJhbGciOiJIUzI1NiJ9":                 "HS256",
+	"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9": "HS256",
+	"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9": "HS256",
+	"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9": "RS256",
+	"eyJhbGciOiJSUzI1NiJ9":                 "RS256",
+}
+
 // headerAlg returns the alg of a JWS header segment, or "".
 func headerAlg(seg []byte) string {
+	if alg, ok := commonHeaders[string(seg)]; ok {
+		return alg
+	}
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(string(seg), "="))
-	if err != nil {
-		return ""
+	if t := bytes.TrimSpace(b); err != nil || len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
+		return "" // no JSON object: turned down without a decode's error
 	}
 	var h struct {
 		Alg string `json:"alg"`
@@ -683,7 +704,7 @@ func JoinedAt(buf []byte, start int, secret string) (at []int, ok bool) {
 		stop++
 	}
 	var j joiner
-	if !j.begin(buf, start, stop) {
+	if !j.begin(buf, start, stop, nil) {
 		return nil, false
 	}
 	j.fill(len(secret))

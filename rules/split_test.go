@@ -344,7 +344,7 @@ func TestMayContinue(t *testing.T) {
 				`.append("abc")`, `;` + "\n" + `sb.append("abc")`, ".concat('abc')", "\nk += \"abc\"", "\nk = k & \"abc\""} {
 				buf := []byte(first + q + string([]byte{byte(c)}) + rest)
 				var j joiner
-				if !mayContinue(buf, start, stop, false) && j.begin(buf, start, stop) {
+				if !mayContinue(buf, start, stop, false) && j.begin(buf, start, stop, nil) {
 					t.Fatalf("%q: mayContinue says no, the joiner joins", buf)
 				}
 			}

@@ -47,6 +47,11 @@ func TestHardWrapped(t *testing.T) {
 		{"a C comment", " * LOFTY_API_KEY=", " * ", "\n", []int{80}},
 		{"a terminal's log", "2026-12-02T10:00:00Z INFO using key ", "", "\n", []int{80, 132}},
 		{"a quoted value", `API_KEY="`, "", "\n", []int{50, 80}},
+		// What the first line starts with, repeated: a log's service
+		// name, an SQL comment, a comment over an indented line.
+		{"docker compose logs", "web-1  | LOFTY_API_KEY=", "web-1  | ", "\n", []int{80}},
+		{"an SQL comment", "-- key: ", "-- ", "\n", []int{72}},
+		{"a comment over an indented line", "#       LOFTY_API_KEY: ", "# ", "\n", []int{72}},
 	}
 	for _, l := range layouts {
 		for _, w := range l.widths {
@@ -100,16 +105,22 @@ func TestHardWrapped(t *testing.T) {
 func TestHardWrappedColumns(t *testing.T) {
 	t.Parallel()
 	k := planted
-	for _, lead := range []string{"\tkey:\t", "clé d'API (ключ): "} {
-		cols := 0
-		for _, c := range []byte(lead) {
-			switch {
-			case c == '\t':
-				cols += 8 - cols%8
-			case c&0xC0 != 0x80:
-				cols++
-			}
-		}
+	for _, tc := range []struct {
+		lead string
+		cols int // its width as the wrapping tool counts it
+	}{
+		{"\tkey:\t", 16},              // fold: tabs to multiples of 8
+		{"clé d'API (ключ): ", 18},    // textwrap: a character a column
+		{"INFO 使用密钥 key=", 18},        // a terminal: wide characters two
+		{"\tclé:\t", 16},              // tabs and a character a column
+		{"2026-12-02 INFO ключ=", 21}, // a character a column
+		{"2026-12-02 INFO ключ=", 25}, // GNU fold: a byte a column
+		{"\t\tkey ", 20},              // two tabs
+		{"ＡＰＩキー：", 12},                // fullwidth forms, two columns each
+		{"🔑 LOFTY_API_KEY=", 17},      // an emoji, two columns
+		{"", 0},
+	} {
+		lead, cols := tc.lead, tc.cols
 		w := 80
 		first := lead + k[:w-cols]
 		rest := hardWrap(k[w-cols:], w, "", "\n")
@@ -117,6 +128,50 @@ func TestHardWrappedColumns(t *testing.T) {
 		got := cfg.Find(buf)
 		if len(got) != 1 || got[0].Token != k || got[0].Start != len(lead) {
 			t.Errorf("lead %q: got %s, want the key at %d", lead, describe(got), len(lead))
+		}
+	}
+}
+
+// TestHardWrapMakesNoKey: a line that ends with a key cut short (its
+// signature, or all but its header and payload, missing: a truncated key
+// in a log or a doc) followed by a line that starts with text of its own
+// (a name, a timestamp, a hash) is not joined into a key that is not
+// there: what is found is what is found in the two lines apart.
+func TestHardWrapMakesNoKey(t *testing.T) {
+	t.Parallel()
+	k := planted
+	sig := strings.LastIndexByte(k, '.') + 1
+	var firsts []string
+	for _, cut := range []int{sig - 1, sig, sig + 1, sig + 11, sig + 20, sig + 32, len(k) - 1} {
+		for _, lead := range []string{"LOFTY_API_KEY=", "2026-12-02T10:00:00Z DEBUG auth header Bearer ", "decoded claims (signature removed): "} {
+			firsts = append(firsts, lead+k[:cut])
+		}
+	}
+	nexts := []string{
+		"LOFTY_WEBHOOK_SECRET=s3cr3t",
+		"2026-12-02T10:00:01.123Z INFO done",
+		"b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9  release.tar.gz",
+		"V1StGXR8_Z5jdHi6B-myT",
+		"Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4",
+		"done",
+	}
+	for _, first := range firsts {
+		for _, next := range nexts {
+			for _, eol := range []string{"\n", "\r\n"} {
+				buf := []byte(first + eol + next + eol)
+				apart := []byte(first + eol + eol + next + eol)
+				got, want := cfg.Find(buf), cfg.Find(apart)
+				var g, w []string
+				for _, m := range got {
+					g = append(g, m.Token)
+				}
+				for _, m := range want {
+					w = append(w, m.Token)
+				}
+				if strings.Join(g, " ") != strings.Join(w, " ") {
+					t.Errorf("%q then %q: found %s, apart %s", first, next, describe(got), describe(want))
+				}
+			}
 		}
 	}
 }
