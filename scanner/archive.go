@@ -47,6 +47,60 @@ func sniff(head []byte) kind {
 	return plain
 }
 
+// A zip archive after a launcher: a Python zip application (zipapp, shiv,
+// PEX: "#!/usr/bin/env python3", then the archive) or a Spring Boot "fully
+// executable" jar (a shell script, then the jar). Python, Java and unzip
+// run or read them: the archive's end record, at the file's end, says
+// where its directory is, and archive/zip finds where the archive starts
+// from it. Only content that starts with "#!" is looked at, at its end.
+const (
+	maxLauncher = 4 << 20      // the launcher before the archive, at most
+	eocdReach   = 22 + 0xffff  // the end record and the longest comment after it
+	eocdMagic   = "PK\x05\x06" // the end of central directory record's signature
+	localMagic  = "PK\x03\x04" // a local file header's
+)
+
+// launcherZip reports whether content that starts with head and that ra
+// holds, size bytes, is a zip archive after a launcher, and the
+// launcher's length: the content starts with "#!", an end record is in
+// its last eocdReach bytes, and a local file header in its first
+// maxLauncher bytes.
+func launcherZip(head []byte, ra io.ReaderAt, size int64) (int64, bool) {
+	if !bytes.HasPrefix(head, []byte("#!")) || size < 22 {
+		return 0, false
+	}
+	tail := make([]byte, min(size, eocdReach))
+	if _, err := ra.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
+		return 0, false
+	}
+	if !hasEndRecord(tail) {
+		return 0, false
+	}
+	start := make([]byte, min(size, maxLauncher))
+	n, err := ra.ReadAt(start, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return 0, false
+	}
+	lead := bytes.Index(start[:n], []byte(localMagic))
+	return int64(lead), lead > 0
+}
+
+// hasEndRecord reports whether tail, a content's last bytes, holds a zip
+// end record.
+func hasEndRecord(tail []byte) bool {
+	i := bytes.LastIndex(tail, []byte(eocdMagic))
+	return i >= 0 && len(tail)-i >= 22
+}
+
+// launcherZipData is launcherZip for content held in memory, read in
+// place.
+func launcherZipData(data []byte) bool {
+	if !bytes.HasPrefix(data, []byte("#!")) || !hasEndRecord(data[max(0, len(data)-eocdReach):]) {
+		return false
+	}
+	return bytes.Index(data[:min(len(data), maxLauncher)], []byte(localMagic)) > 0
+}
+
 func (k kind) String() string {
 	return [...]string{"plain", "zip", "gzip", "tar", "bzip2", "xz", "zstd", "LZ4", "mozLz4"}[k]
 }
@@ -68,6 +122,12 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	}
 	full := io.MultiReader(bytes.NewReader(head), rd)
 	k := sniff(head)
+	var lead int64
+	if k == plain && ra != nil {
+		if n, ok := launcherZip(head, ra, size); ok {
+			k, lead = zipKind, n
+		}
+	}
 	if k == plain {
 		r.noteUnopened(p, head)
 	}
@@ -85,7 +145,7 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	}
 	switch k {
 	case zipKind:
-		return r.scanZip(ctx, st, full, ra, size, p, depth, b)
+		return r.scanZip(ctx, st, full, ra, size, lead, p, depth, b)
 	case gzipKind:
 		return r.scanGzip(ctx, st, full, raw, p, depth, b)
 	case tarKind:
@@ -116,8 +176,10 @@ func (r *Run) scanPlainTo(ctx context.Context, st *streamer, rd io.Reader, p str
 	return err
 }
 
-// scanZip scans each entry of a zip archive.
-func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size int64, p string, depth int, b *budget) error {
+// scanZip scans each entry of a zip archive. lead is the length of a
+// launcher before the archive (see launcherZip), scanned as plain bytes
+// once the archive opens.
+func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size, lead int64, p string, depth int, b *budget) error {
 	if ra == nil {
 		// Inside another archive or on a pipe: zip needs random access, so
 		// hold the archive (hold.go), within the entry cap.
@@ -148,6 +210,11 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		read, err := st.scan(ctx, io.NewSectionReader(ra, 0, size), p, r.emit)
 		r.addBytes(st, read)
 		return err
+	}
+	if lead > 0 {
+		if err := r.scanPlain(ctx, st, io.NewSectionReader(ra, 0, lead), p); err != nil {
+			return err
+		}
 	}
 	zr.RegisterDecompressor(zip.Deflate, newFlateReader)
 	zr.RegisterDecompressor(zipBzip2, newBzip2Reader)

@@ -151,7 +151,7 @@ func (wk *Worker) scanWhole(ctx context.Context, fd, size int, exact bool, rel s
 			return false
 		}
 	}
-	if sniff(buf[:min(n, sniffLen)]) != plain {
+	if sniff(buf[:min(n, sniffLen)]) != plain || launcherZipData(buf[:n]) {
 		return false
 	}
 	wk.scanHeld(ctx, buf[:n], rel)

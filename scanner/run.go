@@ -233,7 +233,7 @@ func (w *Worker) Scan(ctx context.Context, path string, rd io.Reader) error {
 // search it after one read: without copying it into the buffer, or the
 // reader layers around it.
 func (w *Worker) ScanBytes(ctx context.Context, path string, data []byte) error {
-	if len(data) < len(w.st.buf) && ctx.Err() == nil && sniff(data[:min(len(data), sniffLen)]) == plain {
+	if len(data) < len(w.st.buf) && ctx.Err() == nil && sniff(data[:min(len(data), sniffLen)]) == plain && !launcherZipData(data) {
 		w.scanHeld(ctx, data, path)
 		return nil
 	}
