@@ -124,6 +124,7 @@ func TestFindGluedAfter(t *testing.T) {
 	rs := rawJWS(`{"alg":"RS256","kid":"k1"}`, scopePayload, b64(strings.Repeat("\x9f", 256)))
 	es := rawJWS(`{"alg":"ES256"}`, scopePayload, b64(strings.Repeat("\x9f", 64)))
 	hs512 := rawJWS(`{"alg":"HS512","typ":"JWT"}`, scopePayload, b64(strings.Repeat("\x9f", 64)))
+	typed := rawJWS(`{"alg":"HS256","typ":"JWT"}`, scopePayload, b64(strings.Repeat("\x9f", 32)))
 	api := want{RuleAPIKey, StatusNoExpiry, time.Time{}}
 	tests := []struct {
 		name string
@@ -144,6 +145,12 @@ func TestFindGluedAfter(t *testing.T) {
 		{"RS256", new(doc).text("t\x01\x55").tok(rs).text("t\x00\x01x"), api},
 		{"ES256", new(doc).tok(es).text("Q"), api},
 		{"HS512", new(doc).tok(hs512).text("abc"), api},
+		// A SQLite row of the key and its hash or id, as long as another
+		// alg's signature with it: a nanoid (21), a SHA-256 in base64url
+		// (43), after Lofty's header ({"alg":"HS256"}) and with "typ".
+		{"SQLite row, a nanoid next", new(doc).text("\x04\x00\x81\x71\x37").tok(k).text("V1StGXR8_Z5jdHi6B-myT\x01"), active},
+		{"SQLite row, a SHA-256 next", new(doc).text("\x04\x00\x81\x71\x67").tok(k).text("uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek\x01"), active},
+		{"typ JWT, a SHA-256 next", new(doc).tok(typed).text("uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek"), api},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -430,20 +430,27 @@ func trimPadding(seg []byte) []byte {
 // whole signature goes too: a JWS is never padded, and the key keeps one
 // fingerprint wherever it is written. A signature of a length some alg
 // makes is left as it is without decoding the header, the only case a JWT
-// library writes (so a key glued to 21 more characters, as long as an
-// HS384 signature, is still read with them). That is known from the
-// candidate's end alone: the common case costs a few comparisons.
+// library writes, unless the header is one of commonHeaders (Lofty's
+// among them) and names an alg of other lengths: a key glued to 21 or 43
+// more characters (a nanoid, a SHA-256 in base64url: a SQLite row's next
+// column), as long as an HS384 or HS512 signature, is cut at HS256's. That
+// is known from the candidate's end and a lookup: the common case costs a
+// few comparisons.
 func wholeSignature(text []byte, cand Candidate) Candidate {
 	if hasHS256Signature(text, cand) {
 		return cand
 	}
 	tok := text[cand.Start:cand.End]
+	header := tok[:bytes.IndexByte(tok, '.')]
 	for _, e := range sigEncodedLengths[1:] {
 		if e < len(tok) && tok[len(tok)-1-e] == '.' {
+			if alg, ok := commonHeaders[string(header)]; ok && !exactSignature(alg, e) {
+				break // a common header names an alg of other lengths: cut below
+			}
 			return cand // (or a payload and signature e long together, left as they were)
 		}
 	}
-	cut, _ := algSignature(text, cand, headerAlg(tok[:bytes.IndexByte(tok, '.')]))
+	cut, _ := algSignature(text, cand, headerAlg(header))
 	return cut
 }
 
