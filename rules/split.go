@@ -222,7 +222,7 @@ func softBreak(buf []byte, i int, eq bool) (n int, drop bool) {
 var endsConcatenation = func() (t [256]bool) {
 	for c := range t {
 		b := byte(c)
-		t[c] = !strings.ContainsRune(" \t\n\r\f\\#/-|.+&,);", rune(b)) && !isQuote(b) && !isLiteralPrefix(b)
+		t[c] = !strings.ContainsRune(" \t\n\r\f\\#/-|.+&,);<^*", rune(b)) && !isQuote(b) && !isLiteralPrefix(b)
 	}
 	return t
 }()
@@ -308,6 +308,8 @@ func (j *joiner) continuesJoined(i int, eq bool) (next int, drop, ok bool) {
 		after = i + 2
 	case j.quote == 0 || buf[i] != j.quote:
 		return 0, false, false
+	case hasAt(buf, i, string([]byte{j.quote, j.quote, j.quote})):
+		after = i + 3 // a triple-quoted literal's end (Kotlin, Scala, Python)
 	}
 	// A literal in \" is in a JSON string; one in ' or ` may be.
 	inJSON := j.escaped || j.quote != '"'
@@ -419,10 +421,12 @@ func skipJoinText(buf []byte, i, limit int, inJSON, withOp bool) (int, bool) {
 				return 0, false
 			}
 			i = end + 2
-		case !op && (hasAt(buf, i, "||") || hasAt(buf, i, "..")):
-			op, i = true, i+2
-		case !op && (c == '+' || c == '.' || c == '&' || c == ','):
-			op, i = true, i+1
+		case c == '_' && i > 0 && (buf[i-1] == ' ' || buf[i-1] == '\t') && (hasAt(buf, i+1, "\n") || hasAt(buf, i+1, "\r\n")):
+			i++ // Visual Basic's line continuation: " _" at a line's end
+		case !op && (hasAt(buf, i, "||") || hasAt(buf, i, "..") || hasAt(buf, i, "<>") || hasAt(buf, i, "++")):
+			op, i = true, i+2 // SQL, Lua; Elixir's <>, Haskell's and Zig's ++
+		case !op && (c == '+' || c == '.' || c == '&' || c == ',' || c == '^' || c == '*'):
+			op, i = true, i+1 // OCaml's ^, Julia's *
 		default:
 			return i, true
 		}
@@ -506,6 +510,9 @@ func openLiteral(buf []byte, i, limit int, inJSON, surely bool) (int, byte, bool
 			if c == '"' && surely {
 				break
 			}
+			if hasAt(buf, i+n, string([]byte{c, c, c})) {
+				return i + n + 3, c, false // a triple-quoted literal
+			}
 			return i + n + 1, c, false
 		}
 		if !isLiteralPrefix(c) {
@@ -517,7 +524,7 @@ func openLiteral(buf []byte, i, limit int, inJSON, surely bool) (int, byte, bool
 
 func isLiteralPrefix(c byte) bool {
 	switch c {
-	case 'r', 'R', 'b', 'B', 'u', 'U', 'f', 'F', 'L', '8', '@', '$':
+	case 'r', 'R', 'b', 'B', 'u', 'U', 'f', 'F', 'L', '8', '@', '$', 's':
 		return true
 	}
 	return false
