@@ -27,6 +27,7 @@ const (
 	zstdKind
 	lz4Kind
 	mozLz4Kind
+	arKind // ar.go
 )
 
 // sniffLen is how many leading bytes decide the kind: a tar header is 512.
@@ -43,6 +44,8 @@ func sniff(head []byte) kind {
 		return gzipKind
 	case len(head) >= 262 && bytes.Equal(head[257:262], []byte("ustar")):
 		return tarKind
+	case bytes.HasPrefix(head, []byte(arMagic)):
+		return arKind
 	}
 	return plain
 }
@@ -102,7 +105,7 @@ func launcherZipData(data []byte) bool {
 }
 
 func (k kind) String() string {
-	return [...]string{"plain", "zip", "gzip", "tar", "bzip2", "xz", "zstd", "LZ4", "mozLz4"}[k]
+	return [...]string{"plain", "zip", "gzip", "tar", "bzip2", "xz", "zstd", "LZ4", "mozLz4", "ar"}[k]
 }
 
 // scanEntry scans one file, archive entry or stream: it opens archives and
@@ -150,6 +153,9 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 		return r.scanGzip(ctx, st, full, raw, p, depth, b)
 	case tarKind:
 		r.scanTar(ctx, st, full, raw, p, depth+1, b)
+		return nil
+	case arKind:
+		r.scanAr(ctx, st, full, raw, p, depth+1, b)
 		return nil
 	case bzip2Kind, xzKind, zstdKind, lz4Kind, mozLz4Kind:
 		return r.scanCompressed(ctx, st, k, full, raw, p, depth, b)

@@ -19,7 +19,7 @@ gobin="$(go env GOBIN)"
 export PATH="$gobin:$PATH"
 
 # program on PATH:the Debian package that provides it
-needed="git:git git-lfs:git-lfs pre-commit:pre-commit git-filter-repo:git-filter-repo rg:ripgrep dpkg:dpkg xxd:xxd unzip:unzip zip:zip tar:tar time:time
+needed="git:git git-lfs:git-lfs pre-commit:pre-commit git-filter-repo:git-filter-repo rg:ripgrep dpkg:dpkg dpkg-deb:dpkg ar:binutils xxd:xxd unzip:unzip zip:zip tar:tar time:time
         bzip2:bzip2 xz:xz-utils zstd:zstd lz4:lz4 lzip:lzip compress:ncompress 7zz:7zip gcab:gcab python3:python3"
 
 # The race detector links with cgo: `-race` needs a C compiler.
