@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -64,28 +65,48 @@ const (
 )
 
 // launcherZip reports whether content that starts with head and that ra
-// holds, size bytes, is a zip archive after a launcher, and the
-// launcher's length: the content starts with "#!", an end record is in
-// its last eocdReach bytes, and a local file header in its first
-// maxLauncher bytes.
-func launcherZip(head []byte, ra io.ReaderAt, size int64) (int64, bool) {
+// holds, size bytes, is a zip archive after a launcher, and where the
+// archive proper starts and its end record does: the content starts with
+// "#!", and the end record, in its last eocdReach bytes, says where the
+// central directory is relative to the archive's start, which is then
+// where archive/zip takes it to be: after a launcher of at most
+// maxLauncher bytes. The launcher, and the end record with its comment
+// and what follows it, are text no entry holds (see scanZip).
+func launcherZip(head []byte, ra io.ReaderAt, size int64) (base, end int64, ok bool) {
 	if !bytes.HasPrefix(head, []byte("#!")) || size < 22 {
-		return 0, false
+		return 0, 0, false
 	}
 	tail := make([]byte, min(size, eocdReach))
-	if _, err := ra.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
-		return 0, false
+	from := size - int64(len(tail))
+	if _, err := ra.ReadAt(tail, from); err != nil && !errors.Is(err, io.EOF) {
+		return 0, 0, false
 	}
-	if !hasEndRecord(tail) {
-		return 0, false
+	i := bytes.LastIndex(tail, []byte(eocdMagic))
+	if i < 0 || len(tail)-i < 22 {
+		return 0, 0, false
 	}
-	start := make([]byte, min(size, maxLauncher))
-	n, err := ra.ReadAt(start, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return 0, false
+	end = from + int64(i)
+	dirSize := int64(binary.LittleEndian.Uint32(tail[i+12:]))
+	dirOffset := int64(binary.LittleEndian.Uint32(tail[i+16:]))
+	base = end - dirSize - dirOffset
+	if base == 0 {
+		// Offsets from the file's start, as Python's zipfile writes them
+		// after a launcher: the launcher ends at the first entry's local
+		// header, which the directory's first record names.
+		var rec [46]byte
+		if _, err := ra.ReadAt(rec[:], dirOffset); err != nil || string(rec[:4]) != "PK\x01\x02" {
+			return 0, 0, false
+		}
+		base = int64(binary.LittleEndian.Uint32(rec[42:]))
 	}
-	lead := bytes.Index(start[:n], []byte(localMagic))
-	return int64(lead), lead > 0
+	if base <= 0 || base > maxLauncher {
+		return 0, 0, false // no launcher, or Zip64's offsets (0xffffffff)
+	}
+	var magic [4]byte
+	if _, err := ra.ReadAt(magic[:], base); err != nil || string(magic[:]) != localMagic {
+		return 0, 0, false
+	}
+	return base, end, true
 }
 
 // hasEndRecord reports whether tail, a content's last bytes, holds a zip
@@ -95,13 +116,13 @@ func hasEndRecord(tail []byte) bool {
 	return i >= 0 && len(tail)-i >= 22
 }
 
-// launcherZipData is launcherZip for content held in memory, read in
-// place.
+// launcherZipData is launcherZip for content held in memory.
 func launcherZipData(data []byte) bool {
 	if !bytes.HasPrefix(data, []byte("#!")) || !hasEndRecord(data[max(0, len(data)-eocdReach):]) {
-		return false
+		return false // most scripts: no end record
 	}
-	return bytes.Index(data[:min(len(data), maxLauncher)], []byte(localMagic)) > 0
+	_, _, ok := launcherZip(data, bytes.NewReader(data), int64(len(data)))
+	return ok
 }
 
 func (k kind) String() string {
@@ -125,10 +146,10 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	}
 	full := io.MultiReader(bytes.NewReader(head), rd)
 	k := sniff(head)
-	var lead int64
+	var around zipAround
 	if k == plain && ra != nil {
-		if n, ok := launcherZip(head, ra, size); ok {
-			k, lead = zipKind, n
+		if base, end, ok := launcherZip(head, ra, size); ok {
+			k, around = zipKind, zipAround{base: base, end: end}
 		}
 	}
 	if k == plain {
@@ -148,7 +169,7 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	}
 	switch k {
 	case zipKind:
-		return r.scanZip(ctx, st, full, ra, size, lead, p, depth, b)
+		return r.scanZip(ctx, st, full, ra, size, around, p, depth, b)
 	case gzipKind:
 		return r.scanGzip(ctx, st, full, raw, p, depth, b)
 	case tarKind:
@@ -182,10 +203,14 @@ func (r *Run) scanPlainTo(ctx context.Context, st *streamer, rd io.Reader, p str
 	return err
 }
 
-// scanZip scans each entry of a zip archive. lead is the length of a
-// launcher before the archive (see launcherZip), scanned as plain bytes
-// once the archive opens.
-func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size, lead int64, p string, depth int, b *budget) error {
+// zipAround is the text around a zip archive after a launcher (see
+// launcherZip): the launcher before base, and from end on the end record,
+// its comment and what follows. Zero for any other archive.
+type zipAround struct{ base, end int64 }
+
+// scanZip scans each entry of a zip archive, and once it opens, the text
+// around it as plain bytes.
+func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.ReaderAt, size int64, around zipAround, p string, depth int, b *budget) error {
 	if ra == nil {
 		// Inside another archive or on a pipe: zip needs random access, so
 		// hold the archive (hold.go), within the entry cap.
@@ -217,8 +242,8 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		r.addBytes(st, read)
 		return err
 	}
-	if lead > 0 {
-		if err := r.scanPlain(ctx, st, io.NewSectionReader(ra, 0, lead), p); err != nil {
+	if around.base > 0 {
+		if err := r.scanAround(ctx, st, ra, size, around, p); err != nil {
 			return err
 		}
 	}
@@ -260,6 +285,49 @@ func (r *Run) scanZip(ctx context.Context, st *streamer, rd io.Reader, ra io.Rea
 		r.Fail(p, "zip archive has more than %d entries: the rest were not scanned", r.opts.Limits.Entries)
 	}
 	return nil
+}
+
+// scanAround scans the text around a zip archive after a launcher as
+// plain bytes, each part where it is in the file: the launcher, then the
+// end record, its comment and what follows, whose lines and columns are
+// counted from the file's start (the archive's bytes read once more for
+// its line breaks).
+func (r *Run) scanAround(ctx context.Context, st *streamer, ra io.ReaderAt, size int64, around zipAround, p string) error {
+	if err := r.scanPlain(ctx, st, io.NewSectionReader(ra, 0, around.base), p); err != nil {
+		return err
+	}
+	lines, col, err := lineBreaksBefore(ra, around.end)
+	if err != nil {
+		return err
+	}
+	return r.scanPlainTo(ctx, st, io.NewSectionReader(ra, around.end, size-around.end), p, func(f finding.Finding) {
+		if f.Line == 1 {
+			f.Column += col
+		}
+		f.Line += lines
+		r.emit(f)
+	})
+}
+
+// lineBreaksBefore returns the line feeds in ra's first n bytes and the
+// bytes after the last of them.
+func lineBreaksBefore(ra io.ReaderAt, n int64) (lines, col int, err error) {
+	buf := make([]byte, 64<<10)
+	for off := int64(0); off < n; {
+		m, err := ra.ReadAt(buf[:min(int64(len(buf)), n-off)], off)
+		if m == 0 && err != nil {
+			return 0, 0, err
+		}
+		chunk := buf[:m]
+		if k := bytes.Count(chunk, []byte{'\n'}); k > 0 {
+			lines += k
+			col = len(chunk) - 1 - bytes.LastIndexByte(chunk, '\n')
+		} else {
+			col += len(chunk)
+		}
+		off += int64(m)
+	}
+	return lines, col, nil
 }
 
 // scanGzip decompresses a gzip stream and scans what it holds: a tar

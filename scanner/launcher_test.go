@@ -94,6 +94,47 @@ func TestLauncherZip(t *testing.T) {
 			t.Errorf("in memory: %s: found %v, want %v", name, g, want[name])
 		}
 	}
+	// Text no entry holds, around the archive: after it, in its comment,
+	// and in a launcher that holds a local header's magic itself. Each is
+	// reported at its line and column in the file.
+	comment := exec.Command(zipTool, "-z", jar)
+	comment.Stdin = strings.NewReader("KEY=" + keyActive + "\n.\n")
+	if b, err := comment.CombinedOutput(); err != nil {
+		t.Fatalf("zip -z: %v\n%s", err, b)
+	}
+	commented, err := os.ReadFile(jar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"after.sh":   append(append([]byte("#!/bin/sh\nexit 0\n"), jarBytes...), []byte("LOFTY_KEY="+keyActive+"\n")...),
+		"comment.sh": append([]byte("#!/usr/bin/env python3\n"), commented...),
+		"decoy.sh":   append([]byte("#!/bin/sh\n# marker PK\x03\x04 here\nKEY="+keyActive+"\n"), jarBytes...),
+	} {
+		at := bytes.LastIndex(data, []byte(keyActive))
+		line := bytes.Count(data[:at], []byte("\n")) + 1
+		col := at - bytes.LastIndexByte(data[:at], '\n')
+		for _, how := range []string{"folder", "in memory"} {
+			var c *Collector
+			if how == "folder" {
+				d := t.TempDir()
+				writeFixture(t, d, name, data)
+				c, _ = scanPaths(t, testOptions(), d)
+			} else {
+				c = &Collector{}
+				if err := New(testOptions()).Start(c).NewWorker().ScanBytes(t.Context(), name, data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var found bool
+			for _, f := range c.Findings {
+				found = found || !strings.Contains(f.Path, "!") && f.Line == line && f.Column == col
+			}
+			if !found {
+				t.Errorf("%s, %s: the key at %d:%d not found: %+v", name, how, line, col, c.Findings)
+			}
+		}
+	}
 	// Scripts that only start like one: no end record, or no local header.
 	for _, data := range [][]byte{
 		[]byte("#!/bin/sh\nLOFTY_API_KEY=" + keyActive + "\n"),
