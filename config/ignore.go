@@ -192,6 +192,21 @@ func (l *IgnoreList) Suppresses(fingerprint, path string) (reason string, ok boo
 	return "", false
 }
 
+// ScopedToPaths reports whether an entry accepts the key with this
+// fingerprint only at some paths: then where the key is decides whether
+// it is suppressed, and a copy of its file elsewhere is not.
+func (l *IgnoreList) ScopedToPaths(fingerprint string) bool {
+	if l == nil {
+		return false
+	}
+	for _, e := range l.entries[strings.ToLower(fingerprint)] {
+		if e.glob != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Len returns the number of entries.
 func (l *IgnoreList) Len() int {
 	if l == nil {

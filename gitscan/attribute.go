@@ -274,6 +274,8 @@ type attributor struct {
 type occurrence struct {
 	f      finding.Finding
 	origin blobOrigin
+	blob   plumbing.Hash // the blob, and f.Path in it ("" or "!inner/file")
+	rest   string
 }
 
 func (a *attributor) attribute(ctx context.Context) []finding.Finding {
@@ -281,6 +283,7 @@ func (a *attributor) attribute(ctx context.Context) []finding.Finding {
 	if len(occs) == 0 {
 		return nil
 	}
+	occs = a.otherPlaces(ctx, occs)
 
 	// A key the commits just outside the selection already had at the same
 	// path was not introduced by the selection: a range that edits another
@@ -342,12 +345,13 @@ func (a *attributor) occurrences(ctx context.Context, boundary bool) (occs []occ
 			unmet[hash] = fs
 			continue
 		}
-		if o.commit < 0 || (boundary && a.gs.notNew(ctx, hash) && a.heldBefore(ctx, o.commit, hash)) {
+		if o.commit < 0 || (boundary && !a.scopedToPaths(fs) && a.gs.notNew(ctx, hash) && a.heldBefore(ctx, o.commit, hash)) {
 			continue // a blob no selected commit introduced, or one read to compare
 		}
 		for _, f := range fs {
-			f.Path = a.gs.placeOf(hash, o.path, f.Path)
-			occs = append(occs, occurrence{f: f, origin: o})
+			rest := f.Path
+			f.Path = a.gs.placeOf(hash, o.path, rest)
+			occs = append(occs, occurrence{f: f, origin: o, blob: hash, rest: rest})
 		}
 	}
 	return occs, unmet
@@ -469,6 +473,102 @@ func (a *attributor) first(occs []occurrence) (out []finding.Finding, paths []st
 		paths = append(paths, o.origin.path)
 	}
 	return out, paths
+}
+
+// maxPlaceVisits bounds the entries otherPlaces looks at: it walks the
+// selection's trees again, folders held under several names too.
+const maxPlaceVisits = 1 << 22
+
+// otherPlaces adds to occs, for each blob that holds a key the settings
+// suppress at some paths only, and where the blob was first met, the first
+// place the selection adds the same blob at a path where the key is not
+// suppressed: a fixture's file copied or renamed out of its ignored
+// folder, or added under two names at once. A blob is read once, at the
+// first path the walk meets it, so without this the copy would be hidden
+// behind the fixture. It walks the selection's commits again from the
+// first such blob's, only when there is one.
+func (a *attributor) otherPlaces(ctx context.Context, occs []occurrence) []occurrence {
+	scoped, suppresses := a.r.Options().ScopedToPaths, a.r.Options().Suppresses
+	if scoped == nil || suppresses == nil || a.sel == nil {
+		return occs
+	}
+	v := &placeVisitor{want: map[plumbing.Hash][]occurrence{}, skip: a.r.Options().Skip, suppresses: suppresses, place: a.gs.placeOf}
+	from := len(a.sel.commits)
+	for _, o := range occs {
+		if o.f.Suppressed == "" && o.origin.commit >= 0 && scoped(o.f.Fingerprint) && suppresses(o.f.Fingerprint, o.f.Path) {
+			v.want[o.blob] = append(v.want[o.blob], o)
+			from = min(from, o.origin.commit)
+		}
+	}
+	if len(v.want) == 0 {
+		return occs
+	}
+	d := treeDiff{g: a.g, memo: &treeMemo{}}
+	for c := from; c < len(a.sel.commits) && ctx.Err() == nil && len(v.want) > 0 && v.visits < maxPlaceVisits; c++ {
+		v.commit = c
+		d.commit(a.sel, c, v)
+	}
+	return append(occs, v.found...)
+}
+
+// placeVisitor is otherPlaces' walk: it notes where the blobs wanted are
+// added at a path where their findings count.
+type placeVisitor struct {
+	want       map[plumbing.Hash][]occurrence // the blobs, with their findings at their first place
+	found      []occurrence
+	commit     int
+	visits     int
+	skip       func(string, bool) bool
+	suppresses func(fingerprint, path string) bool
+	place      func(h plumbing.Hash, p, rest string) string // gitSink.placeOf
+}
+
+func (v *placeVisitor) tree(_ gitobj.Loc, path []byte) bool {
+	v.visits++
+	return v.visits < maxPlaceVisits && (len(path) == 0 || v.skip == nil || !v.skip(string(path), true))
+}
+
+func (v *placeVisitor) blob(l gitobj.Loc, path []byte) bool {
+	v.visits++
+	wanted, ok := v.want[l.Hash()]
+	if !ok || v.skip != nil && v.skip(string(path), false) {
+		return v.visits >= maxPlaceVisits
+	}
+	p := finding.ValidPath(string(path))
+	kept := wanted[:0]
+	for _, o := range wanted {
+		placed := o.f
+		placed.Path = v.place(o.blob, p, o.rest)
+		if o.origin.commit <= v.commit && !v.suppresses(placed.Fingerprint, placed.Path) {
+			v.found = append(v.found, occurrence{f: placed, origin: blobOrigin{commit: v.commit, path: p}, blob: o.blob, rest: o.rest})
+			continue
+		}
+		kept = append(kept, o)
+	}
+	if len(kept) == 0 {
+		delete(v.want, l.Hash())
+	} else {
+		v.want[l.Hash()] = kept
+	}
+	return len(v.want) == 0 || v.visits >= maxPlaceVisits
+}
+
+// scopedToPaths reports whether one of fs, a blob's findings, is of a key
+// that the settings suppress at some paths only (scanner.Options
+// .ScopedToPaths): content a boundary commit held is not old to the
+// selection at another path then (a copy or a rename of an ignored
+// fixture to config/), and each path is compared with the boundary's.
+func (a *attributor) scopedToPaths(fs []finding.Finding) bool {
+	scoped := a.r.Options().ScopedToPaths
+	if scoped == nil {
+		return false
+	}
+	for _, f := range fs {
+		if scoped(f.Fingerprint) {
+			return true
+		}
+	}
+	return false
 }
 
 // counts reports whether finding f, at path (as reported), counts: no

@@ -94,12 +94,24 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 	}
 
 	var blobs []plumbing.Hash
-	seen := map[plumbing.Hash]bool{}
-	for _, e := range d.changed {
-		if seen[e.Hash] {
+	names := map[plumbing.Hash][]string{} // the names each blob is staged under
+	scoped := r.Options().ScopedToPaths
+	copies := map[plumbing.Hash]bool{}
+	entries := d.changed
+	if scoped != nil {
+		// Copies and moves are read too, and what they hold kept only for
+		// keys suppressed at some paths: a fixture copied out of its
+		// ignored folder is new where it lands.
+		for _, e := range d.copied {
+			copies[e.Hash] = true
+		}
+		entries = append(entries[:len(entries):len(entries)], d.copied...)
+	}
+	for _, e := range entries {
+		names[e.Hash] = append(names[e.Hash], finding.ValidPath(e.Name))
+		if len(names[e.Hash]) > 1 {
 			continue // a new file staged under two names is one blob
 		}
-		seen[e.Hash] = true
 		gs.register(e.Hash, blobOrigin{commit: 0, path: finding.ValidPath(e.Name)})
 		blobs = append(blobs, e.Hash)
 	}
@@ -122,12 +134,20 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 	for hash, fs := range gs.found {
 		if o := gs.origins[hash]; o.commit == 0 {
 			for _, f := range fs {
-				f.Path = gs.placeOf(hash, o.path, f.Path)
-				occs = append(occs, occurrence{f: f, origin: o})
+				rest := f.Path
+				f.Path = gs.placeOf(hash, o.path, rest)
+				occs = append(occs, occurrence{f: f, origin: o, blob: hash, rest: rest})
 			}
 		}
 	}
 	gs.mu.Unlock()
+	kept := occs[:0]
+	for _, o := range occs {
+		if !copies[o.blob] || scoped(o.f.Fingerprint) {
+			kept = append(kept, a.countingName(o, names[o.blob]))
+		}
+	}
+	occs = kept
 	var out []finding.Finding
 	for _, o := range occs {
 		if !d.hadKey(ctx, a, headTree, o.origin.path, o.f.Fingerprint, !a.counts(o.f, o.f.Path)) {
@@ -146,10 +166,34 @@ func scanIndex(ctx context.Context, s *scanner.Scanner, repo *Repository, indexF
 type staged struct {
 	changed []*index.Entry           // staged files whose blob HEAD does not have at that path
 	removed map[string]plumbing.Hash // HEAD's files the index no longer has: rename sources
+	// copied are the staged files at a new path whose blob HEAD has
+	// elsewhere (a copy or a move): not new content, but new at a path
+	// for a key suppressed at some paths only (see ScanStaged).
+	copied []*index.Entry
 	// named are the staged files at a path HEAD's tree lacks that may
 	// hold a key, whatever their content (a file renamed keeps its blob):
 	// their names are searched.
 	named []string
+}
+
+// countingName returns o at the first of names, the names its blob is
+// staged under, where it counts, when it does not count at the first and
+// its key is suppressed at some paths only (see attributor.otherPlaces): a
+// fixture staged under a second name outside its ignored folder.
+func (a *attributor) countingName(o occurrence, names []string) occurrence {
+	scoped := a.r.Options().ScopedToPaths
+	if len(names) < 2 || o.f.Suppressed != "" || scoped == nil || !scoped(o.f.Fingerprint) || a.counts(o.f, o.f.Path) {
+		return o
+	}
+	for _, n := range names[1:] {
+		placed := o.f
+		placed.Path = a.gs.placeOf(o.blob, n, o.rest)
+		if a.counts(placed, placed.Path) {
+			o.f, o.origin.path = placed, n
+			return o
+		}
+	}
+	return o
 }
 
 // hadKey reports whether HEAD held the key fp at p or in a removed file:
@@ -239,10 +283,11 @@ func stagedDiff(ctx context.Context, g *gitRepo, headTree *plumbing.Hash, idx *i
 		if !had && scanner.MayHoldKey([]byte(e.Name)) && (skip == nil || !skip(e.Name, false)) {
 			d.named = append(d.named, e.Name)
 		}
-		if headBlobs[e.Hash] {
-			continue // a copy or move of content HEAD already has
-		}
 		if skip != nil && skip(e.Name, false) {
+			continue
+		}
+		if headBlobs[e.Hash] {
+			d.copied = append(d.copied, e) // a copy or move of content HEAD already has
 			continue
 		}
 		d.changed = append(d.changed, e)

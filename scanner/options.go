@@ -40,6 +40,12 @@ type Options struct {
 	// for a test fixture, or an allow comment, hides no other copy of the
 	// key.
 	Suppresses func(fingerprint, path string) bool
+	// ScopedToPaths, when set, says whether the settings suppress the key
+	// with this fingerprint at some paths only (an ignore entry with a
+	// path glob): a git scan then treats each path of a file that holds
+	// it apart, where it would treat a copy or a rename of the file as
+	// the same content.
+	ScopedToPaths func(fingerprint string) bool
 }
 
 // Limits cap what archives and compressed files may cost. A zip bomb or a

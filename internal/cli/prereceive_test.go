@@ -431,6 +431,29 @@ func TestPreReceiveBypasses(t *testing.T) {
 	out, ok = push(c, who, "origin", "main")
 	mustReject(t, s, before, leak, out, ok, "src/leak.env:1:12")
 	c.Git("reset", "-q", "--hard", "HEAD~1")
+	// The same file, byte for byte, copied or moved out of testdata/, or
+	// added at two paths at once: the same blob, new where the entry does
+	// not reach.
+	c.Write("config/old.env", "LOFTY_API_KEY="+accepted+"\n")
+	copied := c.Commit("the fixture copied")
+	out, ok = push(c, who, "origin", "main")
+	mustReject(t, s, s.refs(), copied, out, ok, "config/old.env:1:15")
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+	c.Git("mv", "testdata/old.env", "moved.env")
+	moved := c.Commit("the fixture moved")
+	out, ok = push(c, who, "origin", "main")
+	mustReject(t, s, s.refs(), moved, out, ok, "moved.env:1:15")
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+	twin := gitKey("twin")
+	if err := os.WriteFile(ignore, []byte(fingerprintOf(accepted)+" testdata/**\n"+fingerprintOf(twin)+" testdata/**\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Write("testdata/twin.env", "K="+twin+"\n")
+	c.Write("zz/twin.env", "K="+twin+"\n")
+	both := c.Commit("a fixture and its copy")
+	out, ok = push(c, who, "origin", "main")
+	mustReject(t, s, s.refs(), both, out, ok, "zz/twin.env:1:3")
+	c.Git("reset", "-q", "--hard", "HEAD~1")
 
 	// The hook can refuse push options altogether.
 	s2 := newServer(t, []string{"receive.advertisePushOptions=true"}, "--allow-push-option=false")

@@ -62,6 +62,7 @@ func (s *scanFlags) options(st *settings) (scanner.Options, error) {
 	opts.NoInlineAllow = st.noInlineAllow
 	if ig := st.ignore; ig.Len() > 0 {
 		opts.Suppresses = func(fp, path string) bool { _, ok := ig.Suppresses(fp, path); return ok }
+		opts.ScopedToPaths = ig.ScopedToPaths
 	}
 	cfg := st.config
 	skip, from := cfg.Skip, cfg.Path

@@ -24,6 +24,7 @@ func TestSuppressedPlaceHidesNoOther(t *testing.T) {
 		settings map[string]string // committed first, with the base
 		fixture  map[string]string // the suppressed place, the first commit of the change
 		prod     map[string]string // the place that counts, the second
+		remove   string            // a file the second commit removes (git rm)
 		wantPath string
 		wantLine int
 	}{
@@ -39,6 +40,21 @@ func TestSuppressedPlaceHidesNoOther(t *testing.T) {
 			fixture:  map[string]string{"testdata/client.env": "LOFTY_API_KEY=" + key + "\n"},
 			prod:     map[string]string{"config/app.yaml": "lofty:\n  key: " + key + "\n"},
 			wantPath: "config/app.yaml", wantLine: 2,
+		},
+		{
+			name:     "a fixture copied out of its ignored folder, byte for byte",
+			settings: map[string]string{".loftyscanignore": fingerprintOf(key) + " testdata/** # the client tests' key\n"},
+			fixture:  map[string]string{"testdata/client.env": "LOFTY_API_KEY=" + key + "\n"},
+			prod:     map[string]string{"config/client.env": "LOFTY_API_KEY=" + key + "\n"},
+			wantPath: "config/client.env", wantLine: 1,
+		},
+		{
+			name:     "a fixture moved out of its ignored folder",
+			settings: map[string]string{".loftyscanignore": fingerprintOf(key) + " testdata/** # the client tests' key\n"},
+			fixture:  map[string]string{"testdata/client.env": "LOFTY_API_KEY=" + key + "\n"},
+			prod:     map[string]string{"client.env": "LOFTY_API_KEY=" + key + "\n"},
+			remove:   "testdata/client.env",
+			wantPath: "client.env", wantLine: 1,
 		},
 		{
 			name:     "an allow comment in the same file",
@@ -61,6 +77,9 @@ func TestSuppressedPlaceHidesNoOther(t *testing.T) {
 			r.Commit("add the fixture")
 			for p, c := range tc.prod {
 				r.Write(p, c)
+			}
+			if tc.remove != "" {
+				r.Git("rm", "-q", tc.remove)
 			}
 			r.Git("add", "-A")
 			check := func(name string, args ...string) {
