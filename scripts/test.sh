@@ -58,6 +58,11 @@ if ! goreleaser --version 2>/dev/null | grep -Eq '^GitVersion:[[:space:]]+v?2\.'
 fi
 
 export LOFTYSCAN_REQUIRE_TOOLS=1
+# glibc gives freed memory back past 128 KiB by default, and git fast-import,
+# which the tests use to build long histories, frees and takes back such a
+# block at every commit: 20,000 commits took 61 s (35 s in brk), 1 s with
+# this. It changes no result, only how often memory goes back to the system.
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-268435456}"
 echo "== go test $* ./..."
 # A longer test timeout than go test's 10 minutes: the release snapshot and the action
 # tests build with the Go toolchain, which on a loaded 2-core machine can pass 10 minutes
