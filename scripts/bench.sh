@@ -324,7 +324,9 @@ synth_repo() {
     rm -rf "$dst" "$dst.tmp" && mkdir -p "$dst.tmp"
     echo "building the synthetic history: $n commits, $k keys (git fast-import) ..." >&2
     git -C "$dst.tmp" init -q -b main
-    benchdata history -commits "$n" -keys "$k" | git -C "$dst.tmp" fast-import --quiet
+    # glibc's default trimming makes fast-import give memory back and take
+    # it again at every commit: 50 times slower (see scripts/test.sh).
+    benchdata history -commits "$n" -keys "$k" | MALLOC_TRIM_THRESHOLD_=268435456 git -C "$dst.tmp" fast-import --quiet
     git -C "$dst.tmp" reset -q --hard
     touch "$dst.tmp/.git/bench-done"
     mv "$dst.tmp" "$dst"
