@@ -104,14 +104,11 @@ func (r *Run) scanAr(ctx context.Context, st *streamer, rd, raw io.Reader, p str
 		}
 		if err != nil {
 			if i == 0 {
-				r.Fail(p, "not a readable ar archive (%v): scanned as plain bytes", err)
 				if raw == nil {
 					// What the header was read from is still in br.
 					raw = io.MultiReader(strings.NewReader(arMagic), br)
 				}
-				if err := r.scanPlain(ctx, st, raw, p); err != nil && !isContextErr(err) {
-					r.Fail(p, "read error: %v", err)
-				}
+				r.scanUnreadableArchive(ctx, st, raw, p, "ar", err)
 			} else {
 				r.Fail(p, "corrupt ar archive after %d members (%v): the rest was not scanned", i, err)
 			}

@@ -403,10 +403,7 @@ func (r *Run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p st
 					r.Fail(p, "%s", ce.Error())
 				}
 			} else if i == 0 && raw != nil {
-				r.Fail(p, "not a readable tar archive (%v): scanned as plain bytes", err)
-				if err := r.scanPlain(ctx, st, raw, p); err != nil && !isContextErr(err) {
-					r.Fail(p, "read error: %v", err)
-				}
+				r.scanUnreadableArchive(ctx, st, raw, p, "tar", err)
 			} else {
 				r.Fail(p, "corrupt tar archive after %d entries (%v): the rest was not scanned", i, err)
 			}
@@ -427,6 +424,15 @@ func (r *Run) scanTar(ctx context.Context, st *streamer, rd, raw io.Reader, p st
 		if err != nil && cr.hit == nil {
 			return // the tar stream itself is damaged: Next would only fail again
 		}
+	}
+}
+
+// scanUnreadableArchive scans raw, the bytes of an archive of the kind what that
+// cannot be read from its start (why: err), as plain bytes, and says so.
+func (r *Run) scanUnreadableArchive(ctx context.Context, st *streamer, raw io.Reader, p, what string, err error) {
+	r.Fail(p, "not a readable %s archive (%v): scanned as plain bytes", what, err)
+	if err := r.scanPlain(ctx, st, raw, p); err != nil && !isContextErr(err) {
+		r.Fail(p, "read error: %v", err)
 	}
 }
 
