@@ -240,7 +240,8 @@ func wrapNext(buf []byte, i, limit int, text []byte, dots int, w *wrapWidth, sco
 
 // cutShort reports whether a token whose text so far is text, with dots
 // dots, is cut short: a dot or its signature missing, or a signature
-// shorter than its alg makes them. A text that ends with '=' is not
+// shorter than its alg makes them; and whether what it has of a header
+// may be one (JSON text, or a header naming an alg). A text that ends with '=' is not
 // wrapped but broken softly, as quoted-printable breaks. With scopes, a
 // text whose payload is whole must be able to hold one. It reads no line
 // around: most tokens at a line's end are whole, and are turned down here.
@@ -249,12 +250,34 @@ func cutShort(text []byte, dots int, scopes *[]string) bool {
 		return false // a quoted-printable soft line break (softBreak)
 	}
 	switch dots {
-	case 0, 1:
-		return true
+	case 0:
+		return jsonTextStart(text)
+	case 1:
+		return headerAlg(text[:bytes.IndexByte(text, '.')]) != ""
 	case 2:
 		return (scopes == nil || payloadMayHoldScope(text, *scopes)) && signatureCutShort(text)
 	}
 	return false
+}
+
+// jsonTextStart reports whether header, the start of a JWS header's
+// base64url text, decodes (its whole quanta, at most the first 256
+// characters) to bytes JSON text may hold: no control byte but blanks.
+// Most runs of base64url text that start with "eyJ" and run to a line's
+// end are no header, and are not joined to the next line.
+func jsonTextStart(header []byte) bool {
+	n := min(len(header), 256) / 4 * 4
+	var out [192]byte
+	m, err := base64.RawURLEncoding.Decode(out[:], header[:n])
+	if err != nil {
+		return false
+	}
+	for _, c := range out[:m] {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // goesOnWith reports whether a token whose text so far is text, with dots
