@@ -229,7 +229,7 @@ func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *M
 	}
 	next = j.sourceEnd(next)
 	reported, was := false, *m
-	if j.wrapped && !wrappedMayReport(j.text, cand, c.Scopes) {
+	if j.wrap != nil && !wrappedMayReport(j.text, cand, c.Scopes) {
 		return false, next
 	}
 	if !found {
@@ -241,7 +241,7 @@ func (c *Config) findJoined(buf []byte, start, stop int, outerContext bool, m *M
 	} else {
 		reported = c.judgeCandidate(buf, j.text, cand, &j, outerContext, decodedPayload{}, m, false)
 	}
-	if reported && j.wrapped && (!wholeWrapped(*m) || m.End != j.sourceEnd(cand.End)) {
+	if reported && j.wrap != nil && (!wholeWrapped(*m) || m.End != j.sourceEnd(cand.End)) {
 		*m, reported = was, false
 	}
 	return reported, next

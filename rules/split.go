@@ -90,12 +90,13 @@ type joiner struct {
 	// builds, once targetRead (see skipAppending).
 	target     string
 	targetRead bool
-	// wrap is the width of the lines of a hard-wrapped token, once
-	// wrapped (see split_wrap.go); joined says a piece was joined
-	// otherwise. A token is joined one way or the other, not both.
-	wrap    wrapWidth
-	wrapped bool
-	joined  bool
+	// wrap is what the lines of a hard-wrapped token share, once
+	// wrapped (see split_wrap.go), else nil (not held in the joiner
+	// itself: every join clears it, and few are wrapped); joined says a
+	// piece was joined otherwise. A token is joined one way or the other,
+	// not both.
+	wrap   *wrapWidth
+	joined bool
 	// scopes are the scope values that confirm a key (Config.Scopes): a
 	// hard-wrapped token whose payload cannot hold one is not joined on.
 	scopes []string
@@ -155,8 +156,10 @@ func mayContinue(buf []byte, start, stop int, whole bool) bool {
 			}
 			return true
 		}
-		if _, _, ok := wrapNext(buf, stop, min(len(buf), start+maxJoinSpan), buf[start:stop], bytes.Count(buf[start:stop], []byte{'.'}), nil, nil); ok {
-			return true
+		if c == '\n' || c == '\r' {
+			if _, _, ok := wrapNext(buf, stop, min(len(buf), start+maxJoinSpan), buf[start:stop], bytes.Count(buf[start:stop], []byte{'.'}), nil, nil); ok {
+				return true
+			}
 		}
 		return mayBreakSoftly(buf, start, stop)
 	}
@@ -254,31 +257,25 @@ func openingQuote(buf []byte, start int) (byte, bool, int) {
 // a soft line break's, to leave out of the text. text is the token's text
 // so far.
 func (j *joiner) continues(i int, eq bool, text []byte) (next int, drop, ok bool) {
-	if !j.joined {
+	if !j.joined && i < len(j.buf) && (j.buf[i] == '\n' || j.buf[i] == '\r') {
 		dots := j.dots // the text's dots, read piece by piece
-		if !j.wrapped {
+		if j.wrap == nil {
 			dots = bytes.Count(text, []byte{'.'}) // the first piece, on one line
 		}
-		if next, w, ok := wrapNext(j.buf, i, j.limit, text, dots, j.wrapTo(), &j.scopes); ok {
-			j.wrap, j.wrapped = w, true
+		if next, w, ok := wrapNext(j.buf, i, j.limit, text, dots, j.wrap, &j.scopes); ok {
+			if j.wrap == nil {
+				j.wrap = new(wrapWidth)
+			}
+			*j.wrap = w
 			return next, false, true
 		}
-		if j.wrapped {
-			return 0, false, false
-		}
+	}
+	if j.wrap != nil {
+		return 0, false, false // a wrapped token goes on at line breaks only
 	}
 	next, drop, ok = j.continuesJoined(i, eq)
 	j.joined = j.joined || ok
 	return next, drop, ok
-}
-
-// wrapTo returns the width of the token's wrapped lines, or nil before
-// its first wrap.
-func (j *joiner) wrapTo() *wrapWidth {
-	if !j.wrapped {
-		return nil
-	}
-	return &j.wrap
 }
 
 // continuesJoined is continues for the pieces a language or a format
