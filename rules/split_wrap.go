@@ -3,7 +3,6 @@ package rules
 import (
 	"bytes"
 	"encoding/base64"
-	"slices"
 	"unicode/utf8"
 )
 
@@ -256,9 +255,6 @@ func cutShort(text []byte, dots int, scopes *[]string) bool {
 	case 1:
 		return headerAlg(text[:bytes.IndexByte(text, '.')]) != ""
 	case 2:
-		if slices.Contains(sigEncodedLengths, len(text)-bytes.LastIndexByte(text, '.')-1) {
-			return false // as long as some alg's signature: most tokens at a line's end, whole
-		}
 		return (scopes == nil || payloadMayHoldScope(text, *scopes)) && signatureCutShort(text)
 	}
 	return false

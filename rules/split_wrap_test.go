@@ -241,3 +241,20 @@ func TestHardWrapBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestHardWrapOtherAlgs: a key of another alg wrapped where its signature
+// is as long as some other alg's (HS512's cut at HS256's 43 characters or
+// at ES256's 64) is joined on: only its own alg's lengths make it whole.
+func TestHardWrapOtherAlgs(t *testing.T) {
+	t.Parallel()
+	hs512 := rawJWS(`{"alg":"HS512"}`, scopePayload, b64(strings.Repeat("\x9f", 64)))
+	for _, cut := range []int{43, 64, 20} {
+		lead := "LOFTY_API_KEY="
+		at := len(hs512) - 86 + cut
+		buf := []byte(lead + hs512[:at] + "\n" + hs512[at:] + "\n")
+		got := cfg.Find(buf)
+		if len(got) != 1 || got[0].Token != hs512 || got[0].Start != len(lead) {
+			t.Errorf("HS512 wrapped after %d characters of its signature: got %s", cut, describe(got))
+		}
+	}
+}
