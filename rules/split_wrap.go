@@ -255,10 +255,34 @@ func cutShort(text []byte, dots int, scopes *[]string) bool {
 	case 1:
 		return headerAlg(text[:bytes.IndexByte(text, '.')]) != ""
 	case 2:
+		if len(text)-bytes.LastIndexByte(text, '.')-1 == hs256Sig && hs256Header(text) {
+			return false // most tokens at a line's end: whole, told without a lookup
+		}
 		return (scopes == nil || payloadMayHoldScope(text, *scopes)) && signatureCutShort(text)
 	}
 	return false
 }
+
+// hs256Header reports whether tok starts with one of commonHeaders that
+// names HS256, and its dot.
+func hs256Header(tok []byte) bool {
+	for _, h := range hs256Headers {
+		if hasAt(tok, 0, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// hs256Headers are the HS256 headers of commonHeaders, with their dots.
+var hs256Headers = func() (out []string) {
+	for h, alg := range commonHeaders {
+		if alg == "HS256" {
+			out = append(out, h+".")
+		}
+	}
+	return out
+}()
 
 // jsonTextStart reports whether header, the start of a JWS header's
 // base64url text, decodes (its whole quanta, at most the first 256
