@@ -160,11 +160,7 @@ func TestSplitNotJoined(t *testing.T) {
 	t.Parallel()
 	k, k2 := planted, key(map[string]any{"sub": "other"})
 	half := len(k) / 2
-	tests := []struct {
-		name string
-		text string
-		want []string // tokens found, in order
-	}{
+	checkTokenCases(t, []tokenCase{
 		{"a key, a comma, a piece", `keys = ["` + k + `", "` + k2[:half] + `"]`, []string{k}},
 		{"method call with a comma", `s = "` + k[:half] + `".replace("` + k[half:] + `", "")`, nil},
 		{"quoted-printable, next line indented", "Key: " + k[:half] + "=\n " + k[half:], nil},
@@ -221,8 +217,20 @@ func TestSplitNotJoined(t *testing.T) {
 		{"notebook: output lines are not literals", `{"text":["` + k[:half] + `\n", "` + k[half:] + `\n"]}`, nil},
 		{"notebook: a call between", `{"source":["x = f(\"` + k[:half] + `\")\n", "g(\"` + k[half:] + `\")"]}`, nil},
 		{"notebook: escaped backslash before the quote", `{"source":["x = (\\\\"` + k[:half] + `\\\\" \"` + k[half:] + `\")"]}`, nil},
-	}
-	for _, tt := range tests {
+	})
+}
+
+// tokenCase is a text and the tokens Find reports in it, in order.
+type tokenCase struct {
+	name string
+	text string
+	want []string
+}
+
+// checkTokenCases runs each case in parallel: Find of its text and a line
+// break reports its tokens, as the full judgement does.
+func checkTokenCases(t *testing.T, cases []tokenCase) {
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			buf := []byte(tt.text + "\n")
@@ -232,7 +240,7 @@ func TestSplitNotJoined(t *testing.T) {
 				toks = append(toks, m.Token)
 			}
 			if strings.Join(toks, " ") != strings.Join(tt.want, " ") {
-				t.Fatalf("got %d tokens %s, want %d", len(toks), describe(got), len(tt.want))
+				t.Fatalf("in %q: got %d tokens %s, want %d", tt.text, len(toks), describe(got), len(tt.want))
 			}
 			sameMatches(t, tt.name, got, oracle.Find(buf))
 		})

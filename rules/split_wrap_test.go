@@ -183,11 +183,7 @@ func TestHardWrapNotJoined(t *testing.T) {
 	k, k2 := planted, key(map[string]any{"sub": "other"})
 	gen := testtoken.Sign(map[string]any{"sub": "agent-7", "iss": "crm"})
 	cut := len(k) / 2
-	tests := []struct {
-		name string
-		text string
-		want []string
-	}{
+	checkTokenCases(t, []tokenCase{
 		{"a short line", "k=" + k[:24] + "\n" + k[24:], nil},
 		{"the next line wider", "KEY=" + k[:76] + "\n" + k[76:] + " and a longer line after the key, longer than the first", nil},
 		{"a middle line narrower", hardWrap("KEY="+k[:120], 64, "", "\n") + k[120:125] + "\n" + k[125:], nil},
@@ -203,22 +199,7 @@ func TestHardWrapNotJoined(t *testing.T) {
 		{"a cut signature then a word", "KEY=" + k[:len(k)-6] + "\nThx, Bob", nil},
 		{"quoted-printable, not a wrap", hardWrap("Key: "+k[:70]+"=", 76, "", "\n") + "\n" + k[70:], []string{k}},
 		{"a generic JWT wrapped, in a Lofty context", hardWrap("LOFTY_API_KEY="+gen, 64, "", "\n"), nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			buf := []byte(tt.text + "\n")
-			got := cfg.Find(buf)
-			var toks []string
-			for _, m := range got {
-				toks = append(toks, m.Token)
-			}
-			if strings.Join(toks, " ") != strings.Join(tt.want, " ") {
-				t.Fatalf("in %q: got %d tokens %s, want %d", tt.text, len(toks), describe(got), len(tt.want))
-			}
-			sameMatches(t, tt.name, got, oracle.Find(buf))
-		})
-	}
+	})
 }
 
 // TestHardWrapBounded: files of lines as wide as each other that each
