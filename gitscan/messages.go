@@ -335,7 +335,7 @@ func scanMessage(ctx context.Context, r *scanner.Run, w *scanner.Worker, h plumb
 	msg := messageOf(data)
 	text := data
 	if length := int64(len(msg)) + size - int64(len(data)); length > maxMessageBytes { // the whole message, read or not
-		r.Fail("", "%s %s: the message is %d bytes long; only the first %d were scanned; to scan all of it, run 'git cat-file %s %s | loftyscan stdin'",
+		r.FailUnscanned("", "%s %s: the message is %d bytes long; only the first %d were scanned; to scan all of it, run 'git cat-file %s %s | loftyscan stdin'",
 			typ, h, length, maxMessageBytes, typ, h)
 		text = data[:len(data)-len(msg)+min(len(msg), maxMessageBytes)]
 	}

@@ -355,7 +355,7 @@ func scanPreReceive(ctx context.Context, s *scanner.Scanner, repo *Repository, u
 	// only it reaches: what they hold was not scanned, or a key found in
 	// the blobs the push sent could not be named, so the push is not
 	// wholly scanned.
-	res.Unread += p.unread.Load() + g.octopusRefused.Load()
+	res.Unread += p.unread.Load() + g.octopusRefused.Load() + p.r.Unscanned()
 	return res, nil
 }
 

@@ -614,7 +614,7 @@ func (d *treeDiff) run(v treeVisitor) {
 			if len(d.stack) >= maxTreeDepth || len(d.path) >= maxDirPath {
 				if !d.deep && d.r != nil {
 					d.deep = true
-					d.r.Fail(finding.ValidPath(string(d.path)), "tree %s nested more than %d folders deep or with a path longer than %d bytes, as only a crafted tree is: the folders below were not scanned", e.hash, maxTreeDepth, maxDirPath)
+					d.r.FailUnscanned(finding.ValidPath(string(d.path)), "tree %s nested more than %d folders deep or with a path longer than %d bytes, as only a crafted tree is: the folders below were not scanned", e.hash, maxTreeDepth, maxDirPath)
 				}
 				continue
 			}

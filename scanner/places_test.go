@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,8 +17,8 @@ func TestFindingsPerFile(t *testing.T) {
 	t.Parallel()
 	repeated := strings.Repeat("LOFTY_API_KEY="+keyActive+"\n", 500)
 	var many strings.Builder
-	for i := range maxFindingsPerFile + 50 {
-		many.WriteString("LOFTY_API_KEY=" + keyN(i) + "\n")
+	for i := range maxFindingsPerFile + 50 { // allowed inline: a key that counts is listed past the cap
+		many.WriteString("LOFTY_API_KEY=" + keyN(i) + " # loftyscan:allow test fixture\n")
 	}
 	for _, tc := range []struct {
 		name     string
@@ -90,5 +91,66 @@ func TestFindingsPerRun(t *testing.T) {
 	}
 	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, fmt.Sprintf("more than %d findings", maxFindingsPerRun)) || r.Stats().Errors != 1 {
 		t.Errorf("warnings %v, %d errors; want one saying there were more, counted as an error", c.Warnings, r.Stats().Errors)
+	}
+}
+
+// TestAllowedPlacesHideNoKey fills a file's caps with places of keys
+// allowed inline (or, with --no-inline-allow, that count but could be
+// accepted later, by a push option or an ignore entry) and puts a key
+// after them: its place that counts is still reported. Past the keys a
+// file lists beyond its cap, a key not listed is an error and a finding
+// the scan did not list (a pre-receive hook rejects the push).
+func TestAllowedPlacesHideNoKey(t *testing.T) {
+	t.Parallel()
+	const allow = " # loftyscan:allow test fixture"
+	decoys := func(keys, places int, comment string) []string {
+		var lines []string
+		for range places {
+			for k := range keys {
+				lines = append(lines, "K="+keyN(k)+comment)
+			}
+		}
+		return lines
+	}
+	real := keyN(99_999)
+	for _, tc := range []struct {
+		name          string
+		lines         []string
+		noInlineAllow bool
+		// want: the key real reported once, counting; lost: findings
+		// the file could not list that count.
+		want bool
+		lost int
+	}{
+		{"10,000 allowed places of 100 keys", append(decoys(100, 100, allow), "REAL="+real), false, true, 0},
+		{"the same key allowed 150 times first", append(slices.Repeat([]string{"K=" + real + allow}, 150), "REAL="+real), false, true, 0},
+		{"decoys that count (--no-inline-allow)", append(decoys(100, 100, allow), "REAL="+real), true, true, 0},
+		{"past the keys listed beyond the cap", append(decoys(maxFindingsPerFile+maxNewKeysPastFile, 1, ""), "REAL="+real), false, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := testOptions()
+			opts.NoInlineAllow = tc.noInlineAllow
+			c := &Collector{}
+			r := New(opts).Start(c)
+			if err := r.NewWorker().ScanBytes(context.Background(), "fixtures.env", []byte(strings.Join(tc.lines, "\n")+"\n")); err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			for _, f := range c.Findings {
+				if f.Secret == real && f.Suppressed == "" {
+					got = append(got, f.Line)
+				}
+			}
+			if tc.want && (len(got) != 1 || got[0] != len(tc.lines)) {
+				t.Errorf("the key of the last line (%d) reported, counting, at lines %v; want it once, there", len(tc.lines), got)
+			}
+			if !tc.want && len(got) != 0 {
+				t.Errorf("the key reported at lines %v; want it past every cap", got)
+			}
+			if errs, dropped := r.Stats().Errors, r.FindingsDropped(); errs != int64(min(tc.lost, 1)) || dropped != tc.lost {
+				t.Errorf("%d errors, %d findings dropped; want %d and %d (warnings %v)", errs, dropped, min(tc.lost, 1), tc.lost, c.Warnings)
+			}
+		})
 	}
 }

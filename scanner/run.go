@@ -34,6 +34,7 @@ type Run struct {
 	files0, bytes0 int64
 	skipped        atomic.Int64
 	errs           atomic.Int64
+	unscanned      atomic.Int64 // FailUnscanned
 	warnings       atomic.Int64
 	capMu          sync.Mutex // the findings' bound (emit)
 	// emitted counts the findings reported; counted holds the keys of
@@ -41,6 +42,9 @@ type Run struct {
 	// maxFindingsPerRun, dropped those not.
 	emitted, past, dropped int
 	counted                map[string]bool
+	// unlisted counts the findings files did not report that could be of
+	// a key no setting accepts (placeLimit.lost).
+	unlisted int
 	// names says the names of archive entries (and gzip headers) are
 	// searched for keys (names.go): every scan, folders, streams and
 	// git blobs alike; tests turn it off.
@@ -118,12 +122,13 @@ func (r *Run) withinCap(f finding.Finding) bool {
 }
 
 // FindingsDropped returns how many findings the scan has not reported
-// past its cap (maxFindingsPerRun): a gate that must know every key the
+// past its cap (maxFindingsPerRun), and those files did not report that
+// could be of a key no setting accepts (placeLimit.lost): a gate that must know every key the
 // scan met (a pre-receive hook) rejects what it cannot list.
 func (r *Run) FindingsDropped() int {
 	r.capMu.Lock()
 	defer r.capMu.Unlock()
-	return r.dropped
+	return r.dropped + r.unlisted
 }
 
 // Warn reports something the user should know that did not lose content.
@@ -138,6 +143,19 @@ func (r *Run) Warn(path, format string, args ...any) {
 func (r *Run) Fail(path, format string, args ...any) {
 	r.FailMany(1, path, format, args...)
 }
+
+// FailUnscanned is Fail for content that may hold a key and was left
+// out whole (the rest of a long commit message, the folders below a
+// crafted path), not read some other way: a pre-receive hook rejects the
+// push (Unscanned), where it lets through, say, an archive it could not
+// open whose raw bytes it scanned.
+func (r *Run) FailUnscanned(path, format string, args ...any) {
+	r.unscanned.Add(1)
+	r.Fail(path, format, args...)
+}
+
+// Unscanned returns how many times FailUnscanned was called.
+func (r *Run) Unscanned() int64 { return r.unscanned.Load() }
 
 // FailMany is Fail for n things that share one warning (the blobs a
 // partial clone left out).
@@ -212,6 +230,7 @@ func (r *Run) NewWorker() *Worker {
 	st.progress = r.progress
 	st.windows.gate = r.windows
 	st.whole, st.entryCap, st.ratio = r.whole, r.opts.Limits.EntryBytes, r.opts.Limits.Ratio
+	st.places.inlineAllowCounts = r.opts.NoInlineAllow
 	st.searchNames = r.names
 	return &Worker{r: r, st: st}
 }
@@ -301,7 +320,25 @@ func (w *Worker) warnDropped(path string) {
 	if l.unseen > 0 {
 		why = append(why, fmt.Sprintf("%d are of keys reported nowhere else in the file, past its first %d findings: look through the file by hand, it holds more keys than are listed", l.unseen, maxFindingsPerFile))
 	}
-	w.r.Warn(path, "%d more findings were not reported: %s", l.dropped, strings.Join(why, "; "))
+	if l.lost == 0 {
+		w.r.Warn(path, "%d more findings were not reported: %s", l.dropped, strings.Join(why, "; "))
+		return
+	}
+	// Past even the keys a file reports past its cap: a key no allow
+	// comment accepts may be among those not listed, so the scan did not
+	// list every key that counts (a pre-receive hook rejects the push).
+	w.r.dropUnlisted(l.lost)
+	w.r.Fail(path, "%d more findings were not reported: %s; %d of them are of keys with no place listed that counts (not allowed inline), past the %d such keys a file lists beyond its cap",
+		l.dropped, strings.Join(why, "; "), l.lost, maxNewKeysPastFile)
+}
+
+// dropUnlisted counts n findings a file did not report that could be of a
+// key no setting accepts (warnDropped), as FindingsDropped counts those
+// past the scan's cap.
+func (r *Run) dropUnlisted(n int64) {
+	r.capMu.Lock()
+	r.unlisted += int(n)
+	r.capMu.Unlock()
 }
 
 // scanHeld scans data, a whole file shorter than the worker's stream

@@ -454,7 +454,7 @@ func (r *Run) withSeams(st *streamer, seams []finding.Finding, scan func(emit fu
 		}
 	})
 	for _, f := range seams {
-		if st.places.keep(f.Fingerprint) {
+		if st.places.keep(f) {
 			r.emit(f)
 		}
 	}

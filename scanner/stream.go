@@ -235,11 +235,11 @@ func (s *streamer) report(buf []byte, from, to int, pos *position, path string, 
 		line, col := pos.lineCol(strings.HasPrefix(h.encoding, "utf-16"))
 		f := newFinding(h, path, line, col)
 		f.Encoding = pos.orderOf(f.Encoding)
-		if !s.places.keep(f.Fingerprint) {
-			continue
-		}
 		if allow.check(buf, h) {
 			f.Suppressed = finding.SuppressedInline
+		}
+		if !s.places.keep(f) {
+			continue
 		}
 		emit(f)
 	}
@@ -270,36 +270,71 @@ const (
 	maxNewKeysPastCap = 20_000
 )
 
+// maxNewKeysPastFile bounds the keys a file still reports past
+// maxFindingsPerFile: a finding that counts (not allowed inline, or
+// --no-inline-allow) of a key the file has not shown yet is reported past
+// the cap, so that a file of 10,000 places of keys it allows inline (or
+// that a push option or an ignore entry accepts) cannot hide the key it
+// adds after them. Past these too, a key the file reported nowhere is an
+// error, and a finding the scan did not list (Run.FindingsDropped): a
+// pre-receive hook rejects the push.
+const maxNewKeysPastFile = 10_000
+
 // placeLimit counts the findings of the file being scanned.
 type placeLimit struct {
 	perKey map[string]int
-	total  int
+	// shown holds the keys with a place kept that counts.
+	shown map[string]bool
+	total int
+	// past counts the places kept past the caps (maxNewKeysPastFile).
+	past int
+	// inlineAllowCounts is --no-inline-allow: an allow comment does not
+	// stop a finding from counting.
+	inlineAllowCounts bool
 	// dropped counts the findings left out; unseen those of them whose key
 	// the file reported nowhere (past maxFindingsPerFile), which the
-	// warning must not call more places of keys already shown.
-	dropped, unseen int64
+	// warning must not call more places of keys already shown; lost those
+	// that count, of a key with no place kept that counts.
+	dropped, unseen, lost int64
 }
 
 func (l *placeLimit) reset() {
 	clear(l.perKey)
-	l.total, l.dropped, l.unseen = 0, 0, 0
+	clear(l.shown)
+	l.total, l.past, l.dropped, l.unseen, l.lost = 0, 0, 0, 0, 0
 }
 
-// keep reports whether a finding of the key with fingerprint fp is within
-// the limits, and counts it.
-func (l *placeLimit) keep(fp string) bool {
+// keep reports whether finding f is within the limits, and counts it. A
+// place that counts of a key with none kept that counts is kept past
+// both caps (up to maxNewKeysPastFile such places): a key allowed inline
+// a hundred times, or ten thousand places of other keys, cannot hide a
+// place of it that is not.
+func (l *placeLimit) keep(f finding.Finding) bool {
 	if l.perKey == nil {
-		l.perKey = map[string]int{}
+		l.perKey, l.shown = map[string]int{}, map[string]bool{}
 	}
-	if n := l.perKey[fp]; l.total >= maxFindingsPerFile || n >= maxPlacesPerKey {
+	fp := f.Fingerprint
+	n := l.perKey[fp]
+	counts := f.Suppressed == "" || l.inlineAllowCounts
+	switch {
+	case n < maxPlacesPerKey && l.total < maxFindingsPerFile:
+		l.total++
+	case counts && !l.shown[fp] && l.past < maxNewKeysPastFile:
+		l.past++
+	default:
 		l.dropped++
 		if n == 0 {
 			l.unseen++
 		}
+		if counts && !l.shown[fp] {
+			l.lost++
+		}
 		return false
 	}
 	l.perKey[fp]++
-	l.total++
+	if counts {
+		l.shown[fp] = true
+	}
 	return true
 }
 

@@ -400,14 +400,14 @@ func (p *preReceiveFlags) unfinished(e env, res gitscan.PushScan) error {
 // unreadable is a push some of whose objects could not be read, with
 // nothing found in the rest: what they hold was not scanned.
 func (p *preReceiveFlags) unreadable(e env, n int64) error {
-	what := fmt.Sprintf("%s of the push could not be read, so what they hold was not scanned (the warnings above say which)", plural(int(n), "object"))
+	what := fmt.Sprintf("%s of the push could not be read, or not wholly (a damaged object, a commit or tag message past 1 MiB, a folder past git's limits of depth and path length), so what they hold was not all scanned (the warnings above say which)", plural(int(n), "object"))
 	if p.failOpen {
 		printWarning(e.stderr, "push accepted without a whole scan for Lofty API keys (--pre-receive-fail-open): "+what)
 		return nil
 	}
 	return &cliError{
 		err:  errors.New("push rejected: " + what),
-		hint: "push again; if it happens again, the server's administrator can see the objects in the warnings above, check the repository with 'git fsck', and let such pushes through with --pre-receive-fail-open",
+		hint: "shorten a message or a path the warnings above name and push again; otherwise push again, and if it happens again, the server's administrator can see the objects in the warnings above, check the repository with 'git fsck', and let such pushes through with --pre-receive-fail-open",
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/loftyscan/loftyscan/finding"
 	"github.com/loftyscan/loftyscan/internal/testgit"
 	"github.com/loftyscan/loftyscan/internal/testtoken"
@@ -1167,4 +1168,67 @@ func TestPreReceiveEncodedNames(t *testing.T) {
 	if len(readBypassLog(t, logFile)) != 2 || leaks(string(log)) {
 		t.Errorf("the bypass log holds the key as base64, or not two records:\n%s", log)
 	}
+}
+
+// TestPreReceiveNotWhollyScanned pushes, into a real bare repository with
+// the hook, keys a scan could list or read only in part: a key after
+// 10,000 places of keys its push options let through (they filled the
+// file's cap on findings), a key below a path longer than git's limit,
+// and a key past a commit message's first MiB. Each push is rejected.
+func TestPreReceiveNotWhollyScanned(t *testing.T) {
+	hookBinary(t)
+	s := newServer(t, []string{"receive.advertisePushOptions=true"})
+	c := newClient(t, s.url)
+	c.Write("README", "hi\n")
+	c.Commit("first")
+	if out, ok := push(c, nil, "origin", "main"); !ok {
+		t.Fatal(out)
+	}
+	before := s.refs()
+	real := gitKey("not wholly scanned")
+
+	// Decoys: 100 keys, each on 100 lines, allowed inline (which counts
+	// for nothing here) and by push options.
+	var fixtures strings.Builder
+	options := []string{}
+	for i := range 100 {
+		options = append(options, "-o", "loftyscan.allow="+fingerprintOf(gitKey(fmt.Sprintf("decoy %d", i))))
+	}
+	for range 100 {
+		for i := range 100 {
+			fixtures.WriteString("K=" + gitKey(fmt.Sprintf("decoy %d", i)) + " # loftyscan:allow test fixture\n")
+		}
+	}
+	fixtures.WriteString("REAL=" + real + "\n")
+	c.Write("fixtures.env", fixtures.String())
+	decoyed := c.Commit("fixtures")
+	out, ok := push(c, nil, append(options, "origin", "main")...)
+	mustReject(t, s, before, decoyed, out, ok, "fixtures.env:10001:6")
+	c.Git("reset", "-q", "--hard", "HEAD~1")
+
+	blob := func(content string) plumbing.Hash {
+		out, ok := c.Try(content, "hash-object", "-w", "--stdin")
+		if !ok {
+			t.Fatal(out)
+		}
+		return plumbing.NewHash(strings.TrimSpace(out))
+	}
+	readme := plumbing.NewHash(c.Git("rev-parse", "HEAD:README")[:40])
+	tree := c.MkTree(testgit.TreeEntry{Mode: "100644", Hash: blob("LOFTY_API_KEY=" + real + "\n"), Name: "k.env"})
+	for range 18 { // 18 folders of 250 bytes: a path of 4,525 bytes
+		tree = c.MkTree(testgit.TreeEntry{Mode: "040000", Hash: tree, Name: strings.Repeat("d", 250)})
+	}
+	tree = c.MkTree(testgit.TreeEntry{Mode: "100644", Hash: readme, Name: "README"}, testgit.TreeEntry{Mode: "040000", Hash: tree, Name: "x"})
+	long := strings.TrimSpace(c.Git("commit-tree", tree.String(), "-p", "HEAD", "-m", "a long path"))
+	out, ok = push(c, nil, "origin", long+":refs/heads/long")
+	mustReject(t, s, before, long, out, ok, "could not be read, or not wholly", "longer than 4096 bytes")
+
+	msg := filepath.Join(t.TempDir(), "message")
+	if err := os.WriteFile(msg, []byte("a long message\n\n"+strings.Repeat("a", 1_100_000)+"\nLOFTY_API_KEY="+real+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	head := plumbing.NewHash(c.Git("rev-parse", "HEAD^{tree}")[:40])
+	longMsg := strings.TrimSpace(c.Git("commit-tree", head.String(), "-p", "HEAD", "-F", msg))
+	out, ok = push(c, nil, "origin", longMsg+":refs/heads/main")
+	mustReject(t, s, before, longMsg, out, ok, "could not be read, or not wholly", "only the first 1048576 were scanned")
 }
