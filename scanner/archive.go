@@ -28,7 +28,8 @@ const (
 	zstdKind
 	lz4Kind
 	mozLz4Kind
-	arKind // ar.go
+	arKind       // ar.go
+	gitLooseKind // gitloose.go
 )
 
 // sniffLen is how many leading bytes decide the kind: a tar header is 512.
@@ -126,7 +127,7 @@ func launcherZipData(data []byte) bool {
 }
 
 func (k kind) String() string {
-	return [...]string{"plain", "zip", "gzip", "tar", "bzip2", "xz", "zstd", "LZ4", "mozLz4", "ar"}[k]
+	return [...]string{"plain", "zip", "gzip", "tar", "bzip2", "xz", "zstd", "LZ4", "mozLz4", "ar", "git object"}[k]
 }
 
 // scanEntry scans one file, archive entry or stream: it opens archives and
@@ -178,7 +179,7 @@ func (r *Run) scanEntry(ctx context.Context, st *streamer, rd io.Reader, ra io.R
 	case arKind:
 		r.scanAr(ctx, st, full, raw, p, depth+1, b)
 		return nil
-	case bzip2Kind, xzKind, zstdKind, lz4Kind, mozLz4Kind:
+	case bzip2Kind, xzKind, zstdKind, lz4Kind, mozLz4Kind, gitLooseKind:
 		return r.scanCompressed(ctx, st, k, full, raw, p, depth, b)
 	}
 	if raw == nil || !isSQLite(head) {

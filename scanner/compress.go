@@ -57,6 +57,8 @@ var compressors = map[kind]compressor{
 	// Firefox's own LZ4 files: the session (sessionstore.jsonlz4), bookmark
 	// backups, search settings (search.json.mozlz4).
 	mozLz4Kind: {"mozLz4", [][2]string{{".jsonlz4", ".json"}, {".baklz4", ""}, {".mozlz4", ""}, {".lz4", ""}}, openMozLz4, 0},
+	// A loose git object holds its own name's object: "objects/ab/cd…!cd…".
+	gitLooseKind: {"git object", nil, openGitLoose, 0},
 }
 
 // sniffCompressed recognises the compressors of this file by their magic
@@ -78,6 +80,8 @@ func sniffCompressed(head []byte) kind {
 		return lz4Kind // a frame, or the legacy format (lz4 -l, the Linux kernel's)
 	case bytes.HasPrefix(head, []byte(mozLz4Magic)):
 		return mozLz4Kind
+	case head[0] == 0x78 && isGitLoose(head):
+		return gitLooseKind
 	case head[0]&0xf0 == 0x50 && bytes.Equal(head[1:4], []byte{0x2a, 0x4d, 0x18}):
 		// A skippable frame (pzstd and the seekable format start with
 		// one): zstd frames follow, or LZ4 frames, told apart by the magic

@@ -19,7 +19,7 @@ func InnerName(p string, head []byte) (string, bool) {
 	switch k := sniff(head); k {
 	case gzipKind:
 		return innerName(p, gzipSuffixes), true
-	case bzip2Kind, xzKind, zstdKind, lz4Kind, mozLz4Kind:
+	case bzip2Kind, xzKind, zstdKind, lz4Kind, mozLz4Kind, gitLooseKind:
 		return innerName(p, compressors[k].suffixes), true
 	}
 	return "", false
