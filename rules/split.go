@@ -492,7 +492,7 @@ func jsonLineEnd(buf []byte, i, limit int) int {
 
 // openLiteral reads the opening of a string literal at buf[i:]: an
 // optional prefix of up to two letters (Python's r b u f, C's L u8,
-// C#'s @ $) and a quote. It returns where the literal's text starts, its
+// C#'s @ $, T-SQL's N, PostgreSQL's E) and a quote. It returns where the literal's text starts, its
 // quote, or a zero quote, and whether the quote is \": as JSON escapes it,
 // read when inJSON says the text may be in a JSON string. In one that
 // surely is (after a literal in \"), a bare " ends the string, and opens
@@ -521,7 +521,7 @@ func openLiteral(buf []byte, i, limit int, inJSON, surely bool) (int, byte, bool
 
 func isLiteralPrefix(c byte) bool {
 	switch c {
-	case 'r', 'R', 'b', 'B', 'u', 'U', 'f', 'F', 'L', '8', '@', '$', 's':
+	case 'r', 'R', 'b', 'B', 'u', 'U', 'f', 'F', 'L', '8', '@', '$', 's', 'N', 'E', 'e':
 		return true
 	}
 	return false

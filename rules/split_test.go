@@ -53,6 +53,8 @@ func TestSplitLiterals(t *testing.T) {
 		{"php", "$key = ", func(p []string) string { return `'` + strings.Join(p, "' . '") + `'` }, ";\n"},
 		{"lua", "local key = ", func(p []string) string { return `"` + strings.Join(p, `" .. "`) + `"` }, "\n"},
 		{"sql", "SELECT ", func(p []string) string { return `'` + strings.Join(p, "' || '") + `'` }, ";\n"},
+		{"t-sql nvarchar", "SET @k = ", func(p []string) string { return `N'` + strings.Join(p, "' + N'") + `'` }, ";\n"},
+		{"postgres escape strings", "SELECT ", func(p []string) string { return `E'` + strings.Join(p, "' || e'") + `'` }, ";\n"},
 		{"shell in quotes", "export KEY=", func(p []string) string { return `"` + strings.Join(p, "\\\n") + `"` }, "\n"},
 		{"shell unquoted", "KEY=", func(p []string) string { return strings.Join(p, "\\\n") }, "\n"},
 		{"shell adjacent quotes", "KEY=", func(p []string) string { return `"` + strings.Join(p, "\"\\\n\"") + `"` }, "\n"},
