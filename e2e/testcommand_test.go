@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,5 +174,61 @@ func TestTestScriptFindsEveryMissingProgram(t *testing.T) {
 	}
 	if missing, out := listed("-race", "-count=1"); !missing["gcc"] {
 		t.Errorf("scripts/test.sh -race does not ask for gcc, which the race detector needs:\n%s", out)
+	}
+}
+
+// raceSkip matches a test function whose body skips it under the race
+// detector: `if raceBuild {` (or `testing.Short() || raceBuild`) and a
+// t.Skip within the next lines.
+var raceSkip = regexp.MustCompile(`raceBuild \{\n\s*t\.Skip\(`)
+
+// TestRaceSkipsRunWithoutRace checks that every test that skips itself
+// under -race is run by one of .ci/run's `go test -run` lines without it,
+// for its package: a test moved out of the race stage to keep CI short
+// must not leave CI altogether.
+func TestRaceSkipsRunWithoutRace(t *testing.T) {
+	t.Parallel()
+	root := releaseRepoRoot(t)
+	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string][]*regexp.Regexp{} // package folder → the -run patterns
+	for _, m := range regexp.MustCompile(`(?m)^go test -count=1 -run '([^']+)' \./(\S+)$`).FindAllStringSubmatch(string(ci), -1) {
+		runs[m[2]] = append(runs[m[2]], regexp.MustCompile(m[1]))
+	}
+	funcs := regexp.MustCompile(`(?m)^func (Test\w+)\(t \*testing\.T\) \{$`)
+	seen := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		pkg, _ := filepath.Rel(root, filepath.Dir(path))
+		locs := funcs.FindAllSubmatchIndex(b, -1)
+		for i, l := range locs {
+			end := len(b)
+			if i+1 < len(locs) {
+				end = locs[i+1][0]
+			}
+			if !raceSkip.Match(b[l[1]:end]) {
+				continue
+			}
+			seen++
+			name := string(b[l[2]:l[3]])
+			if !slices.ContainsFunc(runs[pkg], func(re *regexp.Regexp) bool { return re.MatchString(name) }) {
+				t.Errorf("%s skips %s under -race, and no `go test -count=1 -run '...' ./%s` line of .ci/run runs it without", path, name, pkg)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 15 {
+		t.Fatalf("found %d tests that skip themselves under -race: the pattern no longer matches the code", seen)
 	}
 }

@@ -119,6 +119,9 @@ func TestHostileDeltaBomb(t *testing.T) {
 // (64 KiB on disk) is streamed; one whose header says "blob 10" inflates
 // to 64 MiB and is reported by name, never held.
 func TestHostileLoose(t *testing.T) {
+	if raceBuild {
+		t.Skip("streams 64 MiB loose objects (27 s under -race): .ci/run runs it without -race")
+	}
 	r, kept, _ := hostileRepo(t)
 	const size = 64 << 20
 	objects := r.ObjectsDir()
@@ -142,6 +145,9 @@ func TestHostileLoose(t *testing.T) {
 // with a warning that names the tree, in a scan of a range as in a scan of
 // everything, with memory that does not grow with the depth squared.
 func TestHostileDeepTree(t *testing.T) {
+	if raceBuild {
+		t.Skip("walks trees 30,000 deep (25 s under -race): .ci/run runs it without -race")
+	}
 	r, kept, first := hostileRepo(t)
 	deepKey, laterKey := gitTestKey("deep"), gitTestKey("later")
 	leaf := testgit.WriteLoose(t, r.ObjectsDir(), fmt.Sprintf("blob %d", len("LOFTY_API_KEY="+deepKey+"\n")), strings.NewReader("LOFTY_API_KEY="+deepKey+"\n"))
@@ -470,6 +476,9 @@ func TestHostileConfigSections(t *testing.T) {
 // hour and a GB of memory. Past maxConfigLines lines the scan stops at
 // once with an error that names the file, as past maxConfigSections.
 func TestHostileConfigLines(t *testing.T) {
+	if raceBuild {
+		t.Skip("parses configs of 200,000 lines (27 s under -race): .ci/run runs it without -race")
+	}
 	r, kept, _ := hostileRepo(t)
 	cfg := filepath.Join(r.Dir, ".git", "config")
 	var b strings.Builder
@@ -507,6 +516,9 @@ func TestHostileConfigLines(t *testing.T) {
 // GiB now; a pre-push of 500 tags in a clone of 300,000 refs took 207 s
 // of CPU, 4.7 s now).
 func TestHostilePushManyRefs(t *testing.T) {
+	if raceBuild {
+		t.Skip("pushes hundreds of refs (43 s under -race): .ci/run runs it without -race")
+	}
 	r, kept, _ := hostileRepo(t)
 	key := gitTestKey("in a tag message")
 	r.Git("tag", "-a", "-m", "LOFTY_API_KEY="+key, "keyed")

@@ -13,12 +13,14 @@ T="${1:-10s}"
 MIN="${FUZZ_MINIMIZE_TIME:-2s}"
 
 status=0
-for pkg in $(go list ./...); do
-  # go test -list prints the matching names, then "ok  <package>".
-  for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+# The targets are read from the test files, not listed by `go test -list`,
+# which links each package's test binary once more only to print names
+# (about a minute of CI for 30 packages).
+while read -r dir pkg; do
+  for target in $(cat "$dir"/*_test.go 2>/dev/null | sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(f \*testing\.F) {$/\1/p'); do
     echo "== $target ($pkg, $T)"
     log="$(mktemp)"
-    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$T" -fuzzminimizetime "$MIN" "$pkg" 2>&1 | tee "$log"; then
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$T" -fuzzminimizetime "$MIN" "$pkg" </dev/null 2>&1 | tee "$log"; then
       # go test -fuzz sometimes ends with a bare "context deadline exceeded"
       # when -fuzztime runs out while a worker is busy: that is the clock,
       # not a finding. A real failure names the input it wrote.
@@ -30,5 +32,5 @@ for pkg in $(go list ./...); do
     fi
     rm -f "$log"
   done
-done
+done < <(go list -f '{{.Dir}} {{.ImportPath}}' ./...)
 exit "$status"
