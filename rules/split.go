@@ -35,9 +35,9 @@ import (
 // or a comma, a backslash line continuation or PowerShell's backtick one,
 // comments) up to the quote that opens another literal whose text goes on
 // with base64url, the text goes on there; a backslash that ends a line
-// goes on after the next line's indentation, and a quoted-printable soft
+// goes on after the next line's indentation, a quoted-printable soft
 // line break ('=' at the end of a line) at the start of the next line,
-// without the '='. In a literal whose quote is written \" (a string
+// without the '=', and a Markdown-escaped underscore ("\_") at the '_'. In a literal whose quote is written \" (a string
 // literal of code held in a JSON string: a notebook's cell), the closing
 // quote is \" too, and between it and the next literal the JSON string's
 // escaped line breaks and tabs (\n \r \t) are blanks and the end of one
@@ -282,6 +282,9 @@ func (j *joiner) continues(i int, eq bool, text []byte) (next int, drop, ok bool
 // joins: literals, line continuations, soft line breaks.
 func (j *joiner) continuesJoined(i int, eq bool) (next int, drop, ok bool) {
 	buf := j.buf
+	if markdownEscape(buf, i, j.limit) {
+		return i + 1, false, true // the '_' starts the next piece
+	}
 	if n := lineContinuation(buf, i); n > 0 {
 		k := skipIndent(buf, i+n, min(j.limit, i+n+maxJoinGap))
 		if k < j.limit && tokenByte[buf[k]] {
@@ -348,6 +351,15 @@ func (j *joiner) openPiece(k int, inJSON bool) (int, bool) {
 
 // lineContinuation returns the length of a backslash that ends a line at
 // buf[i:] (backslash, optional CR, LF), or 0.
+// markdownEscape reports whether buf[i:] is "\_" followed by a token's
+// byte: an underscore escaped as Markdown (Turndown, which Obsidian's and
+// Joplin's clippers use, and markdownify escape every one) and LaTeX write
+// it. Half of HS256 signatures hold one, so a key pasted into a page that
+// was converted to Markdown has its text cut at each.
+func markdownEscape(buf []byte, i, limit int) bool {
+	return i+2 < limit && buf[i] == '\\' && buf[i+1] == '_' && tokenByte[buf[i+2]]
+}
+
 func lineContinuation(buf []byte, i int) int {
 	if i+1 < len(buf) && buf[i] == '\\' {
 		if buf[i+1] == '\n' {

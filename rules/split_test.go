@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -390,4 +391,29 @@ func TestMayContinue(t *testing.T) {
 	if !mayContinue([]byte(`x = \"`+planted[:40]+`\",`), len(`x = \"`), len(`x = \"`)+40, false) {
 		t.Errorf("an escaped quote and a comma after a piece: mayContinue says no")
 	}
+}
+
+// TestMarkdownEscapes: keys whose underscores a conversion to Markdown
+// (Turndown, markdownify) or LaTeX escaped as "\_", in the payload and
+// the signature, are joined at each; a whole key followed by an escaped
+// underscore and text is not made longer.
+func TestMarkdownEscapes(t *testing.T) {
+	t.Parallel()
+	var keys []string // keys with an underscore in the signature, and one in the payload too
+	for i := 0; len(keys) < 3; i++ {
+		k := key(map[string]any{"sub": fmt.Sprintf("agent_%d", i), "note": "???"})
+		sig := k[strings.LastIndexByte(k, '.')+1:]
+		if strings.Contains(sig, "_") && (len(keys) == 0 || strings.Contains(k[:len(k)-len(sig)], "_")) {
+			keys = append(keys, k)
+		}
+	}
+	esc := func(k string) string { return strings.ReplaceAll(k, "_", `\_`) }
+	k, k2, k3 := keys[0], keys[1], keys[2]
+	checkTokenCases(t, []tokenCase{
+		{"an assignment", `LOFTY\_API\_KEY = ` + esc(k), []string{k}},
+		{"a table's cell", `| prod | ` + esc(k2) + ` | rotated monthly |`, []string{k2}},
+		{"two on a line", esc(k) + " and " + esc(k3), []string{k, k3}},
+		{"in emphasis", `*` + esc(k3) + `*`, []string{k3}},
+		{"a whole key, then an escaped word", esc(k) + `\_old`, []string{k}},
+	})
 }
