@@ -161,7 +161,7 @@ func mayContinue(buf []byte, start, stop int, whole bool) bool {
 				return true
 			}
 		}
-		return mayBreakSoftly(buf, start, stop)
+		return mayBreakSoftly(buf, start, stop) || invisibleGap(buf, stop, min(len(buf), start+maxJoinSpan)) > 0
 	}
 	if stop+1 >= len(buf) {
 		return false
@@ -285,6 +285,9 @@ func (j *joiner) continuesJoined(i int, eq bool) (next int, drop, ok bool) {
 	if markdownEscape(buf, i, j.limit) {
 		return i + 1, false, true // the '_' starts the next piece
 	}
+	if n := invisibleGap(buf, i, j.limit); n > 0 {
+		return i + n, false, true
+	}
 	if n := lineContinuation(buf, i); n > 0 {
 		k := skipIndent(buf, i+n, min(j.limit, i+n+maxJoinGap))
 		if k < j.limit && tokenByte[buf[k]] {
@@ -351,6 +354,68 @@ func (j *joiner) openPiece(k int, inJSON bool) (int, bool) {
 
 // lineContinuation returns the length of a backslash that ends a line at
 // buf[i:] (backslash, optional CR, LF), or 0.
+// invisibles are what a page or a terminal puts inside a word without
+// showing it, and a copy of the word keeps: zero-width spaces and joiners,
+// the word joiner, a BOM, the soft hyphen (as UTF-8, as HTML's entities
+// and as JSON's escapes), HTML's <wbr> (Confluence, Slack and renderers
+// that let long words break put them in a key); an ANSI escape (grep
+// --color marks the match inside the key) is read by ansiEscape.
+var invisibles = []string{
+	"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad",
+	"&shy;", "&#173;", "&#xad;", "&#8203;", "&#x200b;", "&ZeroWidthSpace;",
+	"<wbr>", "<wbr/>", "<wbr />",
+	`\u200b`, `\u200B`, `\u00ad`, `\u00AD`,
+}
+
+// invisibleStart marks the first bytes of invisibles and of an ANSI escape.
+var invisibleStart = func() (t [256]bool) {
+	for _, s := range invisibles {
+		t[s[0]] = true
+	}
+	t[0x1b] = true
+	return t
+}()
+
+// invisibleGap returns the length of the invisibles at buf[i:limit] (at
+// most 64 bytes of them) when a token's byte follows them, or 0.
+func invisibleGap(buf []byte, i, limit int) int {
+	k := i
+	for k < limit && k-i <= 64 && invisibleStart[buf[k]] {
+		n := ansiEscape(buf, k, limit)
+		for _, s := range invisibles {
+			if n == 0 && hasAt(buf[:limit], k, s) {
+				n = len(s)
+			}
+		}
+		if n == 0 {
+			break
+		}
+		k += n
+	}
+	if k == i || k >= limit || !tokenByte[buf[k]] {
+		return 0
+	}
+	return k - i
+}
+
+// ansiEscape returns the length of the ANSI control sequence at
+// buf[i:limit] (ESC, '[', parameters, a letter), or 0.
+func ansiEscape(buf []byte, i, limit int) int {
+	if i+2 >= limit || buf[i] != 0x1b || buf[i+1] != '[' {
+		return 0
+	}
+	for k := i + 2; k < limit && k-i < 24; k++ {
+		switch c := buf[k]; {
+		case '0' <= c && c <= '9' || c == ';':
+		case 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z':
+			return k + 1 - i
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
 // markdownEscape reports whether buf[i:] is "\_" followed by a token's
 // byte: an underscore escaped as Markdown (Turndown, which Obsidian's and
 // Joplin's clippers use, and markdownify escape every one) and LaTeX write

@@ -265,6 +265,7 @@ func TestSplitBounded(t *testing.T) {
 		"sb.append(\"eyJ\");\n", "\"eyJa.b\").append(", "'eyJ'.concat(", "k = \"eyJ\"\nk += ", "k = k + \"eyJ\"\n",
 		"\"eyJ\")\n" + strings.Repeat("a.", 100) + "append(", "\"eyJ\"\n" + strings.Repeat("a", 200) + " = ",
 		"a += \"eyJhbGciOiJIUzI1NiJ9\"\nx = 1\n", "sb.append(\"eyJhbGciOiJIUzI1NiJ9\");\nlog.append(\"x\");\n",
+		"eyJ\u200b", "eyJa.b&shy;", "eyJ<wbr>", "eyJ\x1b[m\x1b[K", "eyJa.b.c\\_", "eyJ\\_eyJ\u00ad",
 	}
 	for _, u := range units {
 		small := countJoinRead(bytes.Repeat([]byte(u), (64<<10)/len(u)))
@@ -415,5 +416,37 @@ func TestMarkdownEscapes(t *testing.T) {
 		{"two on a line", esc(k) + " and " + esc(k3), []string{k, k3}},
 		{"in emphasis", `*` + esc(k3) + `*`, []string{k3}},
 		{"a whole key, then an escaped word", esc(k) + `\_old`, []string{k}},
+	})
+}
+
+// TestInvisibleGaps: keys with what a page or a terminal puts inside a
+// word without showing it (zero-width spaces, soft hyphens, <wbr>, their
+// entities and JSON escapes; grep --color's escapes around the match) are
+// joined across it; a whole key followed by one and a word is not made
+// longer.
+func TestInvisibleGaps(t *testing.T) {
+	t.Parallel()
+	k, k2 := planted, key(map[string]any{"sub": "other"})
+	at := func(k string, gap string, cuts ...int) string {
+		var b strings.Builder
+		last := 0
+		for _, c := range cuts {
+			b.WriteString(k[last:c] + gap)
+			last = c
+		}
+		return b.String() + k[last:]
+	}
+	checkTokenCases(t, []tokenCase{
+		{"a zero-width space", "LOFTY_API_KEY=" + at(k, "\u200b", 60), []string{k}},
+		{"soft hyphens every 20 bytes", "key: " + at(k, "\u00ad", 20, 40, 60, 80, 100, 120, 140, 160), []string{k}},
+		{"a word joiner and a BOM", at(k, "\u2060\ufeff", 30), []string{k}},
+		{"html's &shy;", "<td>" + at(k, "&shy;", 25, 90) + "</td>", []string{k}},
+		{"html's <wbr>", "<code>" + at(k, "<wbr>", 21, 100) + "</code>", []string{k}},
+		{"an entity", "<p>" + at(k, "&#8203;", 50) + "</p>", []string{k}},
+		{"json's escape", `{"text": "` + at(k, `\u200b`, 70) + `"}`, []string{k}},
+		{"grep --color's match", "app.env:LOFTY_API_KEY=\x1b[01;31m\x1b[K" + k[:3] + "\x1b[m\x1b[K" + k[3:], []string{k}},
+		{"a key in colour", "\x1b[32m" + k + "\x1b[0m accepted", []string{k}},
+		{"a whole key, an invisible, a word", k + "\u200bnext", []string{k}},
+		{"two keys, a zero-width space between", k + "\u200b " + k2, []string{k, k2}},
 	})
 }
