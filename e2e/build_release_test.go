@@ -55,7 +55,12 @@ func releaseGoEnv(t *testing.T) []string {
 		if goEnvErr = json.Unmarshal(out, &v); goEnvErr != nil {
 			return
 		}
-		goEnvVals = []string{"GOMODCACHE=" + v["GOMODCACHE"], "GOCACHE=" + v["GOCACHE"], "GOFLAGS=" + v["GOFLAGS"]}
+		// -trimpath: each test builds loftyscan from a snapshot of the
+		// work tree in a folder of its own (the README's install, the
+		// pre-commit framework's hook), and without it the folder is part
+		// of every package's build: the module's packages were compiled
+		// again for each, never found in the shared build cache.
+		goEnvVals = []string{"GOMODCACHE=" + v["GOMODCACHE"], "GOCACHE=" + v["GOCACHE"], "GOFLAGS=" + strings.TrimSpace(v["GOFLAGS"]+" -trimpath")}
 	})
 	if goEnvErr != nil {
 		t.Fatalf("go env: %v", goEnvErr)
